@@ -1,0 +1,53 @@
+/**
+ * Every domain-separation string in Parley, in one place.
+ *
+ * Each KDF, signature and MAC use has its own label; `tests/crypto/labels.test.ts` asserts they
+ * are pairwise distinct and that no label is a prefix of another. Add new labels here only.
+ */
+
+export const Labels = {
+  /** PQXDH KDF info (DESIGN.md §4), Signal's PQXDH §2.2 naming scheme. */
+  pqxdh: 'Parley_PQXDH_X25519_SHA-256_ML-KEM-768',
+  /** Double Ratchet KDF_RK info. */
+  ratchet: 'Parley_Ratchet',
+  /** Message key -> AEAD key and nonce. */
+  messageKeys: 'Parley_MessageKeys',
+  /** Signature over the identity's X25519 key by its Ed25519 key. */
+  identityDhKeySig: 'Parley_IdentityDhKey',
+  /** Signature over a signed X25519 prekey. */
+  signedPreKeySig: 'Parley_SignedPreKey',
+  /** Signature over an ML-KEM-768 prekey (last-resort or one-time). */
+  kemPreKeySig: 'Parley_KemPreKey',
+  /** Safety-number fingerprint iteration. */
+  safetyNumber: 'Parley_SafetyNumber',
+  /** Host authentication challenge signature. */
+  hostAuth: 'Parley_HostAuth',
+  /** PIN recovery (DESIGN.md §7): Argon2id salt from username and realm set. */
+  pinSalt: 'Parley_PinSalt',
+  /** PIN recovery: identifier of the pinned realm list and threshold. */
+  pinRealmSet: 'Parley_PinRealmSet',
+  /** PIN recovery: unlock key from the OPRF output. */
+  pinUnlockKey: 'Parley_PinUnlockKey',
+  /** PIN recovery: commitment to the unlock key that realms return after an evaluation. */
+  pinUnlockCommitment: 'Parley_PinUnlockCommitment',
+  /** PIN recovery: per-realm unlock tag. */
+  pinUnlockTag: 'Parley_PinUnlockTag',
+  /** PIN recovery: additive mask over a realm's share of the secret-key scalar. */
+  pinShareMask: 'Parley_PinShareMask',
+  /** PIN recovery: MAC key and MAC binding a realm's share response. */
+  pinShareCommitment: 'Parley_PinShareCommitment',
+  /** PIN recovery: AEAD key for the master secret, from the reconstructed scalar. */
+  pinSecretKey: 'Parley_PinSecretKey',
+  /** PIN recovery: associated data of the master-secret AEAD. */
+  pinSecretBox: 'Parley_PinSecretBox',
+  /** Deterministic test RNG (tests only). */
+  testRng: 'Parley_TestRng'
+} as const;
+
+export type Label = (typeof Labels)[keyof typeof Labels];
+
+const encoder = new TextEncoder();
+
+export function labelBytes(label: Label): Uint8Array {
+  return encoder.encode(label);
+}

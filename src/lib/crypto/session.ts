@@ -1,0 +1,181 @@
+/**
+ * A 1:1 session: PQXDH to start, the Double Ratchet after, padding inside, envelopes outside
+ * (DESIGN.md §4). Glue only: it owns the session record (usernames, identities, AD, ratchet,
+ * Alice's pending PreKeyMessage header) and which envelope to emit or expect.
+ *
+ * Alice keeps sending PreKeyMessages until she has decrypted Bob's first reply (Signal's
+ * "unacknowledged prekey message"), so any of her early messages can start Bob's session.
+ * Every function is pure: state in, state out; a failure throws a ProtocolError and leaves its
+ * inputs untouched. Knows nothing of ratchet internals or storage.
+ */
+import { fail } from './errors';
+import type { Deps } from './deps';
+import { identityPublic, encodeIdentityPublic, type IdentityKeyPair, type IdentityPublic } from './identity';
+import { accept, initiate, type ConsumedPreKeys, type PqxdhHeader, type PreKeyLookup } from './pqxdh';
+import { initReceiver, initSender, ratchetDecrypt, ratchetEncrypt, type RatchetState } from './ratchet/double-ratchet';
+import { wipe } from './primitives';
+import { bytesEqual } from '../wire/bytes';
+import type { PreKeyBundle } from '../wire/bundle';
+import {
+  decodePreKeyMessage,
+  decodeRatchetMessage,
+  encodePreKeyMessage,
+  encodeRatchetMessage,
+  peekMessageType,
+  preKeyMessageSender,
+  PREKEY_MESSAGE_VERSION
+} from '../wire/message';
+import { pad, unpad } from '../wire/padding';
+import { SESSION_VERSION, decodeSession, encodeSession } from '../wire/session-state';
+
+export { peekMessageType, preKeyMessageSender, encodeSession, decodeSession, SESSION_VERSION };
+export type { PreKeyLookup, ConsumedPreKeys, PqxdhHeader };
+
+export interface SessionState {
+  version: 1;
+  ourUsername: string;
+  theirUsername: string;
+  ourIdentity: IdentityPublic;
+  theirIdentity: IdentityPublic;
+  /** AD = Encode(IK_A) || Encode(IK_B), fixed for the session's lifetime. */
+  ad: Uint8Array;
+  ratchet: RatchetState;
+  /** Initiator only: header repeated on every message until the peer's first reply decrypts. */
+  pendingPreKey?: PqxdhHeader;
+  /** Responder only: the initiator's base key, to route her repeated PreKeyMessages here. */
+  theirBaseKey?: Uint8Array;
+}
+
+export interface InitiateSessionInput {
+  ourIdentity: IdentityKeyPair;
+  ourUsername: string;
+  theirUsername: string;
+  bundle: PreKeyBundle;
+}
+
+/** Alice: verifies the bundle, runs PQXDH and starts a sending chain to Bob's signed prekey. */
+export function initiateSession(input: InitiateSessionInput, deps: Deps): SessionState {
+  const { secret, ad, initialMessageHeader } = initiate(input, deps);
+  const ratchet = initSender({ sharedSecret: secret, theirRatchetKey: input.bundle.signedPreKey.publicKey }, deps);
+  wipe(secret);
+  return {
+    version: SESSION_VERSION,
+    ourUsername: input.ourUsername,
+    theirUsername: input.theirUsername,
+    ourIdentity: identityPublic(input.ourIdentity),
+    theirIdentity: input.bundle.identity,
+    ad,
+    ratchet,
+    pendingPreKey: initialMessageHeader
+  };
+}
+
+/** Pads, ratchet-encrypts, and wraps in a PreKeyMessage while the session is unacknowledged. */
+export function sessionEncrypt(state: SessionState, plaintext: Uint8Array, deps: Deps): { state: SessionState; message: Uint8Array } {
+  const padded = pad(plaintext);
+  const { state: ratchet, message: inner } = ratchetEncrypt(state.ratchet, padded, state.ad, deps);
+  wipe(padded);
+  const message = state.pendingPreKey
+    ? encodePreKeyMessage({
+        ...state.pendingPreKey,
+        version: PREKEY_MESSAGE_VERSION,
+        senderUsername: state.ourUsername,
+        senderIdentity: state.ourIdentity,
+        message: inner
+      })
+    : encodeRatchetMessage(inner);
+  return { state: { ...state, ratchet }, message };
+}
+
+export interface AcceptSessionInput {
+  ourIdentity: IdentityKeyPair;
+  ourUsername: string;
+  message: Uint8Array;
+  prekeys: PreKeyLookup;
+}
+
+export interface AcceptSessionResult {
+  state: SessionState;
+  plaintext: Uint8Array;
+  theirUsername: string;
+  theirIdentity: IdentityPublic;
+  /** One-time prekeys to delete in the same transaction that stores the session (P9). */
+  consumed: ConsumedPreKeys;
+}
+
+/**
+ * Bob: a new session from a PreKeyMessage. Only a message whose first ratchet message
+ * authenticates yields a session; a tampered KEM ciphertext or relabelled sender fails here.
+ */
+export function acceptSession(input: AcceptSessionInput, deps: Deps): AcceptSessionResult {
+  const m = decodePreKeyMessage(input.message);
+  const { secret, ad, consumed } = accept(
+    {
+      ourIdentity: input.ourIdentity,
+      ourUsername: input.ourUsername,
+      theirUsername: m.senderUsername,
+      theirIdentity: m.senderIdentity,
+      header: m,
+      prekeys: input.prekeys
+    },
+    deps
+  );
+  // accept() has found it; looked up again only to hand its key pair to the ratchet.
+  const spk = input.prekeys.signedPreKey(m.signedPreKeyId);
+  if (!spk) fail('MissingPrekey', `signed prekey ${m.signedPreKeyId} not found`);
+  const initial = initReceiver({ sharedSecret: secret, ourRatchetKeyPair: spk.keyPair });
+  wipe(secret);
+  const { state: ratchet, plaintext: padded } = ratchetDecrypt(initial, m.message, ad, deps);
+  const plaintext = unpad(padded);
+  const state: SessionState = {
+    version: SESSION_VERSION,
+    ourUsername: input.ourUsername,
+    theirUsername: m.senderUsername,
+    ourIdentity: identityPublic(input.ourIdentity),
+    theirIdentity: m.senderIdentity,
+    ad,
+    ratchet,
+    theirBaseKey: m.baseKey
+  };
+  return { state, plaintext, theirUsername: m.senderUsername, theirIdentity: m.senderIdentity, consumed };
+}
+
+/** True when a PreKeyMessage repeats the handshake this (responder) session came from. */
+export function isPreKeyMessageForSession(state: SessionState, message: Uint8Array): boolean {
+  const m = decodePreKeyMessage(message);
+  return (
+    state.theirBaseKey !== undefined &&
+    bytesEqual(state.theirBaseKey, m.baseKey) &&
+    m.senderUsername === state.theirUsername &&
+    bytesEqual(encodeIdentityPublic(m.senderIdentity), encodeIdentityPublic(state.theirIdentity))
+  );
+}
+
+export interface SessionDecryptResult {
+  state: SessionState;
+  plaintext: Uint8Array;
+  /** Messages this one revealed as missing (a gap to show, P14). */
+  skipped: number;
+  /** True when this message filled an earlier gap. */
+  late: boolean;
+}
+
+/**
+ * Decrypts a message for an existing session. A PreKeyMessage is accepted only if it repeats
+ * this session's handshake (same base key and sender); a new handshake goes to acceptSession.
+ * The first reply that decrypts clears the initiator's pending PreKeyMessage header.
+ */
+export function sessionDecrypt(state: SessionState, message: Uint8Array, deps: Deps): SessionDecryptResult {
+  let inner: Uint8Array;
+  if (peekMessageType(message) === 'prekey') {
+    if (!isPreKeyMessageForSession(state, message)) fail('InvalidMessage', 'prekey message does not belong to this session');
+    inner = decodePreKeyMessage(message).message;
+  } else {
+    inner = decodeRatchetMessage(message);
+  }
+  const { state: ratchet, plaintext: padded, skipped, late } = ratchetDecrypt(state.ratchet, inner, state.ad, deps);
+  const plaintext = unpad(padded);
+  const next: SessionState = { ...state, ratchet };
+  delete next.pendingPreKey;
+  return { state: next, plaintext, skipped, late };
+}

@@ -1,0 +1,119 @@
+/**
+ * The PQXDH prekey bundle as the host serves it (Signal PQXDH §3.3), strict and versioned.
+ *
+ * Layout: version u8 || username (u8 len, utf8) || IdentityPublic || signed prekey (u32 id, typed
+ * key, sig) || one-time flag u8 [u32 id, typed key] || KEM flag u8 (must be 1) || KEM prekey
+ * (u32 id, last-resort u8, typed key, sig).
+ *
+ * Parley requires a KEM prekey in every bundle (P7): the KEM flag exists only so that a stripped
+ * bundle is reported as PostQuantumDowngrade instead of a generic decode failure. `verifyBundle`
+ * checks every signature; it must run before any DH. Knows nothing of sessions.
+ */
+import { fail } from '../crypto/errors';
+import { readIdentityPublic, encodeIdentityPublic, verifyIdentity, type IdentityPublic } from '../crypto/identity';
+import {
+  verifyKemPreKey,
+  verifySignedPreKey,
+  type KemPreKeyPublic,
+  type OneTimePreKeyPublic,
+  type SignedPreKeyPublic
+} from '../crypto/prekeys';
+import { SIGNATURE_LEN } from '../crypto/primitives';
+import { ByteReader, ByteWriter } from './bytes';
+import { KeyType, encodeKey, readKey } from './keys';
+
+export const BUNDLE_VERSION = 1;
+
+/** DESIGN.md §4: usernames are 3–32 chars of [a-z0-9_.], already case-folded and NFKC-normalised. */
+const USERNAME_RE = /^[a-z0-9_.]{3,32}$/;
+
+export interface PreKeyBundle {
+  version: typeof BUNDLE_VERSION;
+  username: string;
+  identity: IdentityPublic;
+  signedPreKey: SignedPreKeyPublic;
+  oneTimePreKey?: OneTimePreKeyPublic;
+  /** Required: a bundle without it is a post-quantum downgrade. */
+  kemPreKey: KemPreKeyPublic;
+}
+
+export function checkUsername(username: string): void {
+  if (typeof username !== 'string' || !USERNAME_RE.test(username)) {
+    fail('InvalidArgument', `username of length ${String(username?.length)} is not 3-32 chars of [a-z0-9_.]`);
+  }
+}
+
+export function writeUsername(w: ByteWriter, username: string): ByteWriter {
+  checkUsername(username);
+  const b = new TextEncoder().encode(username);
+  return w.u8(b.length).raw(b);
+}
+
+export function readUsername(r: ByteReader): string {
+  const n = r.u8();
+  const s = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.fixed(n));
+  if (!USERNAME_RE.test(s)) fail('DecodeFailed', `username of ${n} bytes is malformed`);
+  return s;
+}
+
+function readFlag(r: ByteReader): boolean {
+  const f = r.u8();
+  if (f > 1) fail('DecodeFailed', `flag byte ${f}`);
+  return f === 1;
+}
+
+export function encodeBundle(b: PreKeyBundle): Uint8Array {
+  if (b.version !== BUNDLE_VERSION) fail('UnsupportedVersion', `bundle version ${String(b.version)}`);
+  if (!b.kemPreKey) fail('PostQuantumDowngrade', 'bundle has no KEM prekey');
+  const w = new ByteWriter().u8(BUNDLE_VERSION);
+  writeUsername(w, b.username).raw(encodeIdentityPublic(b.identity));
+  w.u32(b.signedPreKey.id)
+    .raw(encodeKey(KeyType.X25519, b.signedPreKey.publicKey))
+    .fixed(b.signedPreKey.signature, SIGNATURE_LEN);
+  if (b.oneTimePreKey) {
+    w.u8(1).u32(b.oneTimePreKey.id).raw(encodeKey(KeyType.X25519, b.oneTimePreKey.publicKey));
+  } else {
+    w.u8(0);
+  }
+  return w
+    .u8(1)
+    .u32(b.kemPreKey.id)
+    .u8(b.kemPreKey.lastResort ? 1 : 0)
+    .raw(encodeKey(KeyType.MlKem768, b.kemPreKey.publicKey))
+    .fixed(b.kemPreKey.signature, SIGNATURE_LEN)
+    .finish();
+}
+
+/** Strict decode; does NOT verify signatures (call `verifyBundle`). */
+export function decodeBundle(bytes: Uint8Array): PreKeyBundle {
+  const r = new ByteReader(bytes, 'prekey bundle');
+  const version = r.u8();
+  if (version !== BUNDLE_VERSION) fail('UnsupportedVersion', `bundle version ${version}`);
+  const username = readUsername(r);
+  const identity = readIdentityPublic(r);
+  const signedPreKey = { id: r.u32(), publicKey: readKey(r, KeyType.X25519), signature: r.fixed(SIGNATURE_LEN) };
+  const oneTimePreKey = readFlag(r) ? { id: r.u32(), publicKey: readKey(r, KeyType.X25519) } : undefined;
+  if (!readFlag(r)) fail('PostQuantumDowngrade', 'bundle has no KEM prekey');
+  const kemId = r.u32();
+  const lastResort = readFlag(r);
+  const kemPreKey = { id: kemId, lastResort, publicKey: readKey(r, KeyType.MlKem768), signature: r.fixed(SIGNATURE_LEN) };
+  r.end();
+  const bundle: PreKeyBundle = { version: BUNDLE_VERSION, username, identity, signedPreKey, kemPreKey };
+  if (oneTimePreKey) bundle.oneTimePreKey = oneTimePreKey;
+  return bundle;
+}
+
+/**
+ * Everything Alice checks before touching a DH (PQXDH §3.3): the bundle belongs to the user she
+ * asked for, has a KEM prekey, and all three signatures (identity X25519 key, signed prekey,
+ * KEM prekey) verify under the bundle's identity signing key.
+ */
+export function verifyBundle(bundle: PreKeyBundle, expectedUsername: string): void {
+  if (bundle.version !== BUNDLE_VERSION) fail('UnsupportedVersion', `bundle version ${String(bundle.version)}`);
+  if (bundle.username !== expectedUsername) fail('InvalidMessage', 'bundle is for a different username');
+  checkUsername(bundle.username);
+  if (!bundle.kemPreKey) fail('PostQuantumDowngrade', 'bundle has no KEM prekey');
+  verifyIdentity(bundle.identity);
+  verifySignedPreKey(bundle.identity.signingKey, bundle.signedPreKey);
+  verifyKemPreKey(bundle.identity.signingKey, bundle.kemPreKey);
+}

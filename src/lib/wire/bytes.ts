@@ -1,0 +1,166 @@
+/**
+ * Strict binary encoding helpers shared by every codec.
+ *
+ * `ByteWriter` appends fixed-width integers and length-prefixed fields; `ByteReader` reads them
+ * back and fails with `DecodeFailed` on short input, oversize lengths or trailing bytes
+ * (`reader.end()` must be called by every decoder).
+ */
+import { fail } from '../crypto/errors';
+
+export class ByteWriter {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+
+  u8(v: number): this {
+    return this.raw(Uint8Array.of(v & 0xff));
+  }
+
+  u16(v: number): this {
+    const b = new Uint8Array(2);
+    new DataView(b.buffer).setUint16(0, v);
+    return this.raw(b);
+  }
+
+  u32(v: number): this {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v >>> 0);
+    return this.raw(b);
+  }
+
+  /** Unsigned integer up to 2^53, big-endian in 8 bytes (timestamps). */
+  u64(v: number): this {
+    if (!Number.isSafeInteger(v) || v < 0) fail('InvalidArgument', 'u64 out of range');
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, Math.floor(v / 2 ** 32));
+    dv.setUint32(4, v >>> 0);
+    return this.raw(b);
+  }
+
+  raw(b: Uint8Array): this {
+    this.chunks.push(b);
+    this.size += b.length;
+    return this;
+  }
+
+  /** Exactly `n` bytes; asserts the length so a wrong-size key can never be written. */
+  fixed(b: Uint8Array, n: number): this {
+    if (b.length !== n) fail('InvalidArgument', `expected ${n} bytes, got ${b.length}`);
+    return this.raw(b);
+  }
+
+  /** u16 length prefix then bytes. */
+  bytes16(b: Uint8Array): this {
+    if (b.length > 0xffff) fail('InvalidArgument', `field of ${b.length} bytes exceeds 65535`);
+    return this.u16(b.length).raw(b);
+  }
+
+  /** u32 length prefix then bytes. */
+  bytes32(b: Uint8Array): this {
+    return this.u32(b.length).raw(b);
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+}
+
+export class ByteReader {
+  private offset = 0;
+
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly what = 'message'
+  ) {}
+
+  get remaining(): number {
+    return this.buf.length - this.offset;
+  }
+
+  private take(n: number): Uint8Array {
+    if (n > this.remaining) fail('DecodeFailed', `${this.what} truncated: need ${n}, have ${this.remaining}`);
+    const out = this.buf.slice(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+
+  u8(): number {
+    return this.take(1)[0]!;
+  }
+
+  u16(): number {
+    const b = this.take(2);
+    return new DataView(b.buffer, b.byteOffset).getUint16(0);
+  }
+
+  u32(): number {
+    const b = this.take(4);
+    return new DataView(b.buffer, b.byteOffset).getUint32(0);
+  }
+
+  u64(): number {
+    const b = this.take(8);
+    const dv = new DataView(b.buffer, b.byteOffset);
+    const hi = dv.getUint32(0);
+    if (hi >= 2 ** 21) fail('DecodeFailed', `${this.what}: u64 beyond 2^53`);
+    return hi * 2 ** 32 + dv.getUint32(4);
+  }
+
+  fixed(n: number): Uint8Array {
+    return this.take(n);
+  }
+
+  bytes16(max = 0xffff): Uint8Array {
+    const n = this.u16();
+    if (n > max) fail('DecodeFailed', `${this.what}: field of ${n} bytes exceeds ${max}`);
+    return this.take(n);
+  }
+
+  bytes32(max: number): Uint8Array {
+    const n = this.u32();
+    if (n > max) fail('DecodeFailed', `${this.what}: field of ${n} bytes exceeds ${max}`);
+    return this.take(n);
+  }
+
+  /** The rest of the input (for a trailing ciphertext). */
+  rest(): Uint8Array {
+    return this.take(this.remaining);
+  }
+
+  /** Every decoder ends here: trailing bytes are an error, never ignored. */
+  end(): void {
+    if (this.remaining !== 0) fail('DecodeFailed', `${this.what}: ${this.remaining} trailing bytes`);
+  }
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const w = new ByteWriter();
+  for (const p of parts) w.raw(p);
+  return w.finish();
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+export function toHex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+export function fromHex(h: string): Uint8Array {
+  if (h.length % 2 !== 0 || /[^0-9a-f]/i.test(h)) fail('InvalidArgument', 'hex: malformed');
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

@@ -1,0 +1,40 @@
+/**
+ * Typed public-key encodings: one type byte then the raw key, so X25519, Ed25519 and ML-KEM-768
+ * encodings can never be confused with each other (DESIGN.md §4 "Encoding").
+ */
+import { fail } from '../crypto/errors';
+import { ED25519_PUBLIC_LEN, MLKEM_PUBLIC_LEN, X25519_LEN } from '../crypto/primitives';
+import type { ByteReader } from './bytes';
+
+export const KeyType = {
+  X25519: 0x05,
+  Ed25519: 0x06,
+  MlKem768: 0x0a
+} as const;
+export type KeyType = (typeof KeyType)[keyof typeof KeyType];
+
+const LENGTHS: Record<KeyType, number> = {
+  [KeyType.X25519]: X25519_LEN,
+  [KeyType.Ed25519]: ED25519_PUBLIC_LEN,
+  [KeyType.MlKem768]: MLKEM_PUBLIC_LEN
+};
+
+export function encodedKeyLength(type: KeyType): number {
+  return 1 + LENGTHS[type];
+}
+
+export function encodeKey(type: KeyType, key: Uint8Array): Uint8Array {
+  const n = LENGTHS[type];
+  if (key.length !== n) fail('InvalidKey', `key of type ${type}: ${key.length} bytes, expected ${n}`);
+  const out = new Uint8Array(1 + n);
+  out[0] = type;
+  out.set(key, 1);
+  return out;
+}
+
+/** Reads a typed key and insists on the expected type. */
+export function readKey(r: ByteReader, type: KeyType): Uint8Array {
+  const t = r.u8();
+  if (t !== type) fail('InvalidKey', `key type ${t}, expected ${type}`);
+  return r.fixed(LENGTHS[type]);
+}

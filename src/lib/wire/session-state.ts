@@ -1,0 +1,86 @@
+/**
+ * Strict, versioned storage encoding of a 1:1 SessionState (worker-local, never on the wire).
+ *
+ * Layout: version u8 || our username || their username || our IdentityPublic ||
+ * their IdentityPublic || u16 AD || pending flag [prekey header] || base-key flag [typed key] ||
+ * u32-length ratchet state. The AD is checked on decode to be exactly the one the usernames and
+ * identities produce (either role), so a corrupted record cannot rebind a session.
+ */
+import { fail } from '../crypto/errors';
+import { encodeIdentityPublic, readIdentityPublic } from '../crypto/identity';
+import { associatedData, type PqxdhHeader } from '../crypto/pqxdh';
+import { MLKEM_CIPHERTEXT_LEN } from '../crypto/primitives';
+import type { SessionState } from '../crypto/session';
+import { ByteReader, ByteWriter, bytesEqual } from './bytes';
+import { readUsername, writeUsername } from './bundle';
+import { KeyType, encodeKey, readKey } from './keys';
+import { decodeRatchetState, encodeRatchetState } from './ratchet-state';
+
+/** Version byte of the stored session record (and of SessionState.version). */
+export const SESSION_VERSION = 1;
+
+/** Ratchet state bound: skipped-key cap (2000) times a generous per-key size, plus chains. */
+const MAX_RATCHET_STATE = 1024 * 1024;
+
+function readFlag(r: ByteReader): boolean {
+  const f = r.u8();
+  if (f > 1) fail('DecodeFailed', `flag byte ${f}`);
+  return f === 1;
+}
+
+function writeHeader(w: ByteWriter, h: PqxdhHeader): void {
+  w.u32(h.signedPreKeyId);
+  if (h.oneTimePreKeyId !== undefined) w.u8(1).u32(h.oneTimePreKeyId);
+  else w.u8(0);
+  w.u32(h.kemPreKeyId).raw(encodeKey(KeyType.X25519, h.baseKey)).fixed(h.kemCiphertext, MLKEM_CIPHERTEXT_LEN);
+}
+
+function readHeader(r: ByteReader): PqxdhHeader {
+  const signedPreKeyId = r.u32();
+  const oneTimePreKeyId = readFlag(r) ? r.u32() : undefined;
+  const kemPreKeyId = r.u32();
+  const baseKey = readKey(r, KeyType.X25519);
+  const kemCiphertext = r.fixed(MLKEM_CIPHERTEXT_LEN);
+  const h: PqxdhHeader = { signedPreKeyId, kemPreKeyId, baseKey, kemCiphertext };
+  if (oneTimePreKeyId !== undefined) h.oneTimePreKeyId = oneTimePreKeyId;
+  return h;
+}
+
+export function encodeSession(s: SessionState): Uint8Array {
+  if (s.version !== SESSION_VERSION) fail('UnsupportedVersion', `session version ${String(s.version)}`);
+  const w = new ByteWriter().u8(SESSION_VERSION);
+  writeUsername(w, s.ourUsername);
+  writeUsername(w, s.theirUsername);
+  w.raw(encodeIdentityPublic(s.ourIdentity)).raw(encodeIdentityPublic(s.theirIdentity)).bytes16(s.ad);
+  if (s.pendingPreKey) writeHeader(w.u8(1), s.pendingPreKey);
+  else w.u8(0);
+  if (s.theirBaseKey) w.u8(1).raw(encodeKey(KeyType.X25519, s.theirBaseKey));
+  else w.u8(0);
+  return w.bytes32(encodeRatchetState(s.ratchet)).finish();
+}
+
+export function decodeSession(bytes: Uint8Array): SessionState {
+  const r = new ByteReader(bytes, 'session');
+  const version = r.u8();
+  if (version !== SESSION_VERSION) fail('UnsupportedVersion', `session version ${version}`);
+  const ourUsername = readUsername(r);
+  const theirUsername = readUsername(r);
+  const ourIdentity = readIdentityPublic(r);
+  const theirIdentity = readIdentityPublic(r);
+  const ad = r.bytes16(1024);
+  const pendingPreKey = readFlag(r) ? readHeader(r) : undefined;
+  const theirBaseKey = readFlag(r) ? readKey(r, KeyType.X25519) : undefined;
+  if (pendingPreKey && theirBaseKey) fail('DecodeFailed', 'session is both initiator-pending and responder');
+  const ratchet = decodeRatchetState(r.bytes32(MAX_RATCHET_STATE));
+  r.end();
+
+  const us = { username: ourUsername, identity: ourIdentity };
+  const them = { username: theirUsername, identity: theirIdentity };
+  if (!bytesEqual(ad, associatedData(us, them)) && !bytesEqual(ad, associatedData(them, us))) {
+    fail('DecodeFailed', 'session AD does not match its usernames and identities');
+  }
+  const s: SessionState = { version: SESSION_VERSION, ourUsername, theirUsername, ourIdentity, theirIdentity, ad, ratchet };
+  if (pendingPreKey) s.pendingPreKey = pendingPreKey;
+  if (theirBaseKey) s.theirBaseKey = theirBaseKey;
+  return s;
+}

@@ -1,0 +1,36 @@
+import adapter from '@sveltejs/adapter-static';
+import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+
+/** @type {import('@sveltejs/kit').Config} */
+const config = {
+  preprocess: vitePreprocess(),
+  kit: {
+    // A single-page app: the host serves index.html for every app route.
+    adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
+    // P30: SvelteKit's one inline bootstrap script is allowed by its hash, never by 'unsafe-inline'.
+    // This policy ends up in a <meta> tag, so header-only directives (frame-ancestors) live in the
+    // host's CSP header instead; the host adds the same script hashes to its header.
+    csp: {
+      mode: 'hash',
+      directives: {
+        'default-src': ['self'],
+        // libsodium instantiates its wasm module; 'wasm-unsafe-eval' allows that and nothing else.
+        'script-src': ['self', 'wasm-unsafe-eval'],
+        'worker-src': ['self'],
+        'connect-src': ['self', 'ws:', 'wss:'],
+        'img-src': ['self', 'data:', 'blob:'],
+        'style-src': ['self', 'unsafe-inline'],
+        'object-src': ['none'],
+        'base-uri': ['none']
+      }
+    },
+    typescript: {
+      config(tsconfig) {
+        tsconfig.include.push('../workers/**/*.ts', '../tests/**/*.ts', '../vite.config.ts');
+        return tsconfig;
+      }
+    }
+  }
+};
+
+export default config;

@@ -1,0 +1,162 @@
+/**
+ * What the crypto benchmark measures, independent of the implementation under test.
+ *
+ * A `Driver` runs one complete handshake (bundle bytes in, responder plaintext out) and returns a
+ * `Conversation`; every metric is defined once, here, over that interface, so Parley and
+ * libsignal are timed by the same loops on the same messages. Every decrypted plaintext is
+ * compared with what was sent: a benchmark that does not check its output measures nothing.
+ */
+import { randomBytes } from 'node:crypto';
+
+export type Side = 'a' | 'b';
+
+export interface Envelope {
+  bytes: Uint8Array;
+  prekey: boolean;
+}
+
+export interface Conversation {
+  encrypt(from: Side, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope>;
+  /** Decrypts at `to` (the other side sent it). */
+  decrypt(to: Side, envelope: Envelope): Promise<Uint8Array>;
+  /** Serialized session state of each side, in bytes. */
+  stateSizes(): { a: number; b: number };
+}
+
+export interface Driver {
+  name: 'parley' | 'libsignal';
+  /**
+   * Alice processes Bob's bundle (from its wire bytes) and encrypts `first`; Bob starts his
+   * session from that prekey message and decrypts it.
+   */
+  handshake(first: Uint8Array<ArrayBuffer>): Promise<Handshake>;
+}
+
+export interface Handshake {
+  conversation: Conversation;
+  firstMessage: Envelope;
+  /** What Bob decrypted from `firstMessage`. */
+  received: Uint8Array;
+}
+
+export const MESSAGE_LEN = 1024;
+const POOL = 64;
+/** The same 1 KiB random messages for both implementations. */
+export const messages: Uint8Array<ArrayBuffer>[] = Array.from({ length: POOL }, () => new Uint8Array(randomBytes(MESSAGE_LEN)));
+export const messageAt = (i: number): Uint8Array<ArrayBuffer> => messages[i % POOL]!;
+
+export function assertSame(got: Uint8Array, want: Uint8Array, what: string): void {
+  if (got.length !== want.length || !Buffer.from(got.buffer, got.byteOffset, got.length).equals(want)) {
+    throw new Error(`${what}: decrypted plaintext differs from what was sent`);
+  }
+}
+
+const other = (s: Side): Side => (s === 'a' ? 'b' : 'a');
+
+/** Encrypt at `from`, decrypt at the other side, check. */
+export async function deliver(c: Conversation, from: Side, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope> {
+  const env = await c.encrypt(from, plaintext);
+  assertSame(await c.decrypt(other(from), env), plaintext, `${from} -> ${other(from)}`);
+  return env;
+}
+
+/** One handshake, its first plaintext checked. */
+export async function handshake(d: Driver, first: Uint8Array<ArrayBuffer>): Promise<Handshake> {
+  const h = await d.handshake(first);
+  if (!h.firstMessage.prekey) throw new Error(`${d.name}: first message is not a prekey message`);
+  assertSame(h.received, first, `${d.name} handshake`);
+  return h;
+}
+
+/** A handshake plus Bob's reply, so Alice's later messages are ordinary (non-prekey) ones. */
+export async function established(d: Driver): Promise<Conversation> {
+  const { conversation } = await handshake(d, messageAt(0));
+  await deliver(conversation, 'b', messageAt(1));
+  return conversation;
+}
+
+/** Runs `step` until `budgetMs` has passed; returns the count and the elapsed time. */
+async function timeLoop(step: (i: number) => Promise<void>, budgetMs: number): Promise<{ n: number; ms: number }> {
+  let n = 0;
+  const t0 = performance.now();
+  let ms: number;
+  do {
+    await step(n);
+    n++;
+    ms = performance.now() - t0;
+  } while (ms < budgetMs);
+  return { n, ms };
+}
+
+export interface Workload {
+  /** Fresh per-round setup (untimed). */
+  setup(d: Driver): Promise<(i: number) => Promise<void>>;
+}
+
+export const handshakes: Workload = {
+  setup: async (d) => async (i) => {
+    await handshake(d, messageAt(i));
+  }
+};
+
+/** A pair = a->b then b->a; alternating directions makes every message a DH ratchet step. */
+export const pingPong: Workload = {
+  setup: async (d) => {
+    const c = await established(d);
+    return async (i) => {
+      await deliver(c, 'a', messageAt(2 * i));
+      await deliver(c, 'b', messageAt(2 * i + 1));
+    };
+  }
+};
+
+/** A pair = two a->b messages on one sending chain (no DH step). */
+export const stream: Workload = {
+  setup: async (d) => {
+    const c = await established(d);
+    return async (i) => {
+      await deliver(c, 'a', messageAt(2 * i));
+      await deliver(c, 'a', messageAt(2 * i + 1));
+    };
+  }
+};
+
+/**
+ * Rates for several drivers, interleaved: `rounds` rounds, each giving every driver
+ * `budgetMs / rounds`, so a burst of load from elsewhere on the machine hits both alike.
+ */
+export async function measureRates(drivers: Driver[], w: Workload, budgetMs: number, rounds: number): Promise<Map<Driver, number>> {
+  const totals = new Map(drivers.map((d) => [d, { n: 0, ms: 0 }]));
+  for (let r = 0; r < rounds; r++) {
+    for (const d of r % 2 === 0 ? drivers : [...drivers].reverse()) {
+      const step = await w.setup(d);
+      const { n, ms } = await timeLoop(step, budgetMs / rounds);
+      const t = totals.get(d)!;
+      t.n += n;
+      t.ms += ms;
+    }
+  }
+  return new Map(drivers.map((d) => [d, (totals.get(d)!.n * 1000) / totals.get(d)!.ms]));
+}
+
+/** Encrypt `count` a->b messages (untimed), decrypt them newest first (timed); milliseconds. */
+export async function reverseDecryptMs(d: Driver, count: number): Promise<number> {
+  const c = await established(d);
+  const sent: { env: Envelope; plaintext: Uint8Array<ArrayBuffer> }[] = [];
+  for (let i = 0; i < count; i++) {
+    const plaintext = messageAt(i);
+    sent.push({ env: await c.encrypt('a', plaintext), plaintext });
+  }
+  const t0 = performance.now();
+  for (let i = count - 1; i >= 0; i--) {
+    const { env, plaintext } = sent[i]!;
+    assertSame(await c.decrypt('b', env), plaintext, `reverse #${i}`);
+  }
+  return performance.now() - t0;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
