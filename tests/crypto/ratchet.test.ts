@@ -3,6 +3,7 @@ import { seededDeps, type TestDeps } from '../../src/lib/crypto/deps';
 import { isProtocolError } from '../../src/lib/crypto/errors';
 import { x25519KeyPair } from '../../src/lib/crypto/primitives';
 import { kdfCk } from '../../src/lib/crypto/ratchet/chain-key';
+import { skippedEntries } from '../../src/lib/crypto/ratchet/skipped-keys';
 import { HEADER_LEN, MESSAGE_OVERHEAD, decodeMessage } from '../../src/lib/crypto/ratchet/header';
 import { MAX_SKIP } from '../../src/lib/crypto/ratchet/limits';
 import {
@@ -242,7 +243,7 @@ describe('P15 forward secrecy in storage', () => {
     const p = setup('fs-skip');
     const late = send(p, 'alice', 'late');
     exchange(p, 'alice', 'ahead');
-    const stored = [...p.bob.skipped.values()][0]!.messageKey;
+    const stored = [...skippedEntries(p.bob.skipped)][0]!.messageKey;
     expect(contains(enc(p.bob), stored)).toBe(true);
     const after = ratchetDecrypt(p.bob, late, AD, p.deps).state;
     expect(after.skipped.size).toBe(0);

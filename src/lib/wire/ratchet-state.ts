@@ -18,7 +18,7 @@ import { fail } from '../crypto/errors';
 import { X25519_LEN } from '../crypto/primitives';
 import type { OldChain, RatchetState } from '../crypto/ratchet/double-ratchet';
 import { MAX_MESSAGE_NUMBER, MAX_OLD_CHAINS, MAX_SKIPPED_KEYS } from '../crypto/ratchet/limits';
-import { skippedKeyId, type SkippedKey } from '../crypto/ratchet/skipped-keys';
+import { NO_SKIPPED_KEYS, SkippedKeysDraft, bucketId, skippedEntries } from '../crypto/ratchet/skipped-keys';
 import { ByteReader, ByteWriter, bytesEqual, toHex } from './bytes';
 import { KeyType, encodeKey, readKey } from './keys';
 
@@ -50,7 +50,7 @@ export function encodeRatchetState(s: RatchetState): Uint8Array {
   const byHex = new Map<string, number>();
   const table: Uint8Array[] = [];
   const entries = new ByteWriter();
-  for (const k of s.skipped.values()) {
+  for (const k of skippedEntries(s.skipped)) {
     let index = byRef.get(k.ratchetKey);
     if (index === undefined) {
       const hex = toHex(k.ratchetKey);
@@ -121,7 +121,10 @@ export function decodeRatchetState(b: Uint8Array): RatchetState {
   }
   const count = r.u16();
   if (count > MAX_SKIPPED_KEYS) fail('DecodeFailed', `ratchet state: ${count} skipped keys exceed ${MAX_SKIPPED_KEYS}`);
-  const skipped = new Map<string, SkippedKey>();
+  // Rebuilt through the ratchet's own editor; createdAt is kept, so nothing expires here.
+  const skipped = new SkippedKeysDraft(NO_SKIPPED_KEYS, 0);
+  let lastBucket = '';
+  const seenBuckets = new Set<string>();
   let used = 0;
   for (let i = 0; i < count; i++) {
     const index = r.u8();
@@ -133,9 +136,16 @@ export function decodeRatchetState(b: Uint8Array): RatchetState {
     if (n >= chain.end) fail('DecodeFailed', `ratchet state: skipped key ${n} at or beyond its chain end ${chain.end}`);
     const messageKey = r.fixed(KEY_LEN);
     const createdAt = r.u64();
-    const id = skippedKeyId(chain.hex, n);
-    if (skipped.has(id)) fail('DecodeFailed', `ratchet state: skipped key ${n} repeated`);
-    skipped.set(id, { ratchetKey: chain.key, n, messageKey, createdAt });
+    // Canonical order: a bucket's keys are contiguous, so re-encoding gives the same bytes.
+    const bucket = bucketId(chain.hex, n);
+    if (bucket !== lastBucket) {
+      if (seenBuckets.has(bucket)) fail('DecodeFailed', `ratchet state: skipped key ${n} out of order`);
+      seenBuckets.add(bucket);
+      lastBucket = bucket;
+    }
+    const before = skipped.size;
+    skipped.add(chain.key, chain.hex, n, messageKey, createdAt);
+    if (skipped.size === before) fail('DecodeFailed', `ratchet state: skipped key ${n} repeated`);
   }
   if (used !== tableCount) fail('DecodeFailed', `ratchet state: ${tableCount - used} unused chain-table keys`);
   r.end();
@@ -149,6 +159,6 @@ export function decodeRatchetState(b: Uint8Array): RatchetState {
     recvN,
     prevSendN,
     oldChains,
-    skipped
+    skipped: skipped.finish()
   };
 }

@@ -7,7 +7,9 @@
  * stretched PIN, i.e. breaks recovery of all existing registrations — a test freezes them.
  *
  * The salt binds the username and the pinned realm set, so one precomputed table cannot serve
- * two users or two deployments. This module knows nothing of OPRFs, realms' records or Shamir.
+ * two users or two deployments. The username must be passed in the canonical form the host
+ * stores: any other spelling is another salt. This module knows nothing of OPRFs, realms' records
+ * or Shamir.
  */
 import { sodium } from '../sodium';
 import { fail } from '../errors';

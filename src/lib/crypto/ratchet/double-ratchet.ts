@@ -19,7 +19,7 @@ import { kdfCk } from './chain-key';
 import { openWithMessageKey, sealWithMessageKey } from './message-key';
 import { HEADER_LEN, decodeMessage, encodeHeader } from './header';
 import { MAX_MESSAGE_NUMBER, MAX_OLD_CHAINS, MAX_SKIP } from './limits';
-import { NO_SKIPPED_KEYS, SkippedKeysDraft, skippedKeyId, type SkippedKeys } from './skipped-keys';
+import { NO_SKIPPED_KEYS, SkippedKeysDraft, skippedEntries, type SkippedKeys } from './skipped-keys';
 
 /** A receiving chain we have moved past: public ratchet key and how many messages it had. */
 export interface OldChain {
@@ -186,7 +186,7 @@ export function ratchetDecrypt(state: RatchetState, message: Uint8Array, ad: Uin
   const theirHex = (): string => (hex ??= toHex(ratchetKey));
 
   // TrySkippedMessageKeys: a late message whose key we stored when we noticed the gap.
-  const stored = skipped.size > 0 ? skipped.take(skippedKeyId(theirHex(), n)) : undefined;
+  const stored = skipped.size > 0 ? skipped.take(theirHex(), n) : undefined;
   if (stored) {
     const plaintext = openWithMessageKey(stored, ciphertext, ad, headerBytes);
     return { state: { ...state, skipped: skipped.finish() }, plaintext, skipped: 0, late: true };
@@ -205,13 +205,12 @@ export function ratchetDecrypt(state: RatchetState, message: Uint8Array, ad: Uin
       fail('InvalidMessage', `message ${n} beyond the end (${old.length}) of an old chain`);
     }
     // A new ratchet key: check both gaps before any work, close the current chain, then step.
+    checkGap(0, n);
     if (state.receivingChainKey && current) {
       checkGap(state.recvN, pn);
-      checkGap(0, n);
       newlySkipped += skipMessageKeys(next, skipped, current, toHex(current), pn);
       next.oldChains = rememberOldChain(state.oldChains, { ratchetKey: current, length: next.recvN }, skipped);
     }
-    checkGap(0, n);
     dhRatchetStep(next, ratchetKey, deps);
   }
   newlySkipped += skipMessageKeys(next, skipped, ratchetKey, theirHex(), n);
@@ -230,5 +229,5 @@ export function ratchetDecrypt(state: RatchetState, message: Uint8Array, ad: Uin
 
 /** Messages known to be missing (their keys are stored), oldest first: for "1 message missing". */
 export function missingMessages(state: RatchetState): { ratchetKey: Uint8Array; n: number }[] {
-  return [...state.skipped.values()].map((k) => ({ ratchetKey: k.ratchetKey, n: k.n }));
+  return [...skippedEntries(state.skipped)].map((k) => ({ ratchetKey: k.ratchetKey, n: k.n }));
 }
