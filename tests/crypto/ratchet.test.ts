@@ -5,15 +5,8 @@ import { x25519KeyPair } from '../../src/lib/crypto/primitives';
 import { kdfCk } from '../../src/lib/crypto/ratchet/chain-key';
 import { skippedEntries } from '../../src/lib/crypto/ratchet/skipped-keys';
 import { HEADER_LEN, MESSAGE_OVERHEAD, decodeMessage } from '../../src/lib/crypto/ratchet/header';
-import { MAX_SKIP } from '../../src/lib/crypto/ratchet/limits';
-import {
-  initReceiver,
-  initSender,
-  missingMessages,
-  ratchetDecrypt,
-  ratchetEncrypt,
-  type RatchetState
-} from '../../src/lib/crypto/ratchet/double-ratchet';
+import { MAX_OLD_CHAINS, MAX_SKIP, SKIPPED_KEY_TTL_MS } from '../../src/lib/crypto/ratchet/limits';
+import { initReceiver, initSender, missingMessages, ratchetDecrypt, ratchetEncrypt, type RatchetState } from '../../src/lib/crypto/ratchet/double-ratchet';
 import { encodeRatchetState as enc } from '../../src/lib/wire/ratchet-state';
 
 const AD = new TextEncoder().encode('alice@parley|bob@parley');
@@ -142,6 +135,32 @@ describe('P10 gaps are bounded', () => {
     expectRefused(p.bob, () => ratchetDecrypt(p.bob, viaPn, AD, p.deps), 'TooBigMessageGap');
     const viaN = ratchetEncrypt(fastForward(p.alice, MAX_SKIP + 1), pt('x'), AD, p.deps).message;
     expectRefused(p.bob, () => ratchetDecrypt(p.bob, viaN, AD, p.deps), 'TooBigMessageGap');
+  });
+});
+
+describe('P11 skipped keys do not outlive their chain or their time', () => {
+  test('P11 a chain that falls off the old-chains list takes its skipped keys with it', () => {
+    const p = setup('drop-chain');
+    const late = send(p, 'alice', 'late');
+    exchange(p, 'alice', 'ahead');
+    for (let i = 1; i <= MAX_OLD_CHAINS + 1; i++) {
+      exchange(p, 'bob', 'b');
+      exchange(p, 'alice', 'a'); // Bob's old chains: i of them, capped at MAX_OLD_CHAINS
+      expect(p.bob.skipped.size).toBe(i <= MAX_OLD_CHAINS ? 1 : 0);
+    }
+    expectRefused(p.bob, () => ratchetDecrypt(p.bob, late, AD, p.deps));
+  });
+
+  test('P11 a clock that went backwards cannot revive an expired key hidden behind a live one', () => {
+    const p = setup('clock-back');
+    const m = [0, 1, 2, 3].map((i) => send(p, 'alice', `m${i}`));
+    p.bob = ratchetDecrypt(p.bob, m[1]!, AD, p.deps).state; // key 0 stored at T
+    p.deps.advance(-10 * 86_400_000);
+    p.bob = ratchetDecrypt(p.bob, m[3]!, AD, p.deps).state; // key 2 stored at T - 10 days
+    p.deps.advance(SKIPPED_KEY_TTL_MS);
+    const bob = p.bob;
+    expectRefused(bob, () => ratchetDecrypt(bob, m[2]!, AD, p.deps), 'DuplicateMessage');
+    expect(str(ratchetDecrypt(bob, m[0]!, AD, p.deps).plaintext)).toBe('m0');
   });
 });
 

@@ -15,7 +15,7 @@ import { fail } from '../errors';
 
 const INFO = labelBytes(Labels.messageKeys);
 const ZERO_SALT = new Uint8Array(32);
-// RFC 5869 §2.3 inputs for T(1) and T(2) without T(1): info || 0x01 and info || 0x02.
+// RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01); T(2) = HMAC(PRK, T(1) || info || 0x02) is built per call.
 const T1_INPUT = Uint8Array.of(...INFO, 1);
 
 export interface MessageKeys {
