@@ -1,26 +1,36 @@
 /**
- * Host entry (minimal placeholder): serves the built app on PORT (default 3000).
- * The full host (directory, mailbox, signalling) replaces this file.
+ * Host entry: `npm start` / `npm run serve`. PORT (default 3000), DATA_DIR (default ./data),
+ * HOST (default 0.0.0.0). Serves build/ when it exists. SIGTERM/SIGINT shut down gracefully:
+ * stop accepting, commit and acknowledge everything queued, close sockets, checkpoint SQLite.
+ * Prints exactly one "listening" line to stdout once ready (test harnesses wait for it).
  */
-import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { staticHandler } from './static';
+import { createHost } from './server';
 
 const port = Number(process.env.PORT ?? 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT ${process.env.PORT} is not a port number`);
+const dataDir = resolve(process.env.DATA_DIR ?? './data');
 const buildDir = fileURLToPath(new URL('../../build/', import.meta.url));
-const handle = staticHandler(buildDir);
 
-const server = createServer((req, res) => {
-  handle(req, res).catch(() => {
-    if (!res.headersSent) res.writeHead(500);
-    res.end();
-  });
+const host = await createHost({
+  port,
+  hostname: process.env.HOST ?? '0.0.0.0',
+  dataDir,
+  staticDir: existsSync(buildDir) ? buildDir : undefined,
+  log: process.env.PARLEY_QUIET === '1' ? undefined : (line) => console.error(line)
 });
+console.log(`Parley listening on ${host.url}`);
 
-server.listen(port, () => {
-  console.log(`Parley listening on http://localhost:${port}`);
-});
-
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    host.close().then(
+      () => process.exit(0),
+      () => process.exit(1)
+    );
+  });
 }

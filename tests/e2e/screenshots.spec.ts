@@ -15,7 +15,7 @@ const viewports = [
 for (const vp of viewports) {
   test(`start page on ${vp.name} (${vp.width}x${vp.height}) fits without horizontal scroll`, async ({ page }) => {
     await page.setViewportSize({ width: vp.width, height: vp.height });
-    await page.goto('/');
+    await page.goto('/self-test');
     await expect(page.getByRole('status')).toHaveText('Vault ready');
     await page.getByRole('button', { name: 'Run encryption self-test' }).click();
     await expect(page.getByTestId('decrypted')).toHaveText('Hello from Parley');

@@ -11,7 +11,7 @@ const SODIUM_MARKERS = ['crypto_aead_xchacha20poly1305_ietf_encrypt', 'crypto_ke
 
 test('the vault worker decrypts what it encrypted, with no CSP violation or console error', async ({ page }) => {
   const guard = await installGuard(page);
-  await page.goto('/');
+  await page.goto('/self-test');
 
   await expect(page.getByRole('status')).toHaveText('Vault ready');
   const input = page.getByLabel('Text to encrypt');
@@ -32,7 +32,7 @@ test('the vault worker decrypts what it encrypted, with no CSP violation or cons
 
 test('P31 the main thread has no libsodium and the vault runs in a module worker', async ({ page, request }) => {
   const guard = await installGuard(page);
-  await page.goto('/');
+  await page.goto('/self-test');
   await expect(page.getByRole('status')).toHaveText('Vault ready');
 
   const workers = await constructedWorkers(page);

@@ -5,10 +5,14 @@
  * value or a thrown `VaultError` whose `code` the UI can switch on. Holds no key material: the
  * worker API only ever returns plain, public data.
  */
-import { wrap, releaseProxy, type Remote } from 'comlink';
+import { proxy, wrap, releaseProxy, type Remote } from 'comlink';
 import type { ErrorCode, Result } from '$lib/crypto/errors';
 import type { VaultApi, VaultInfo } from '../../../workers/engine/vault-api';
 import type { SelfTestReport } from '../../../workers/engine/self-test';
+
+import type { Vault } from './vault';
+import type { AccountView, Availability, ChatView, ContactView, MessageView, VaultEvent } from './types';
+import { toAvailability, toChatView, toContactView, toMessageView, toVaultEvent } from './views';
 
 export type { VaultInfo, SelfTestReport };
 
@@ -28,7 +32,7 @@ function unwrap<T>(result: Result<T>): T {
   throw new VaultError(result.error.code, result.error.message);
 }
 
-export class VaultClient {
+export class VaultClient implements Vault {
   readonly #worker: Worker;
   readonly #api: Remote<VaultApi>;
 
@@ -46,6 +50,79 @@ export class VaultClient {
   /** Round-trips `text` through a throw-away PQXDH + Double Ratchet session inside the worker. */
   async selfTest(text: string): Promise<SelfTestReport> {
     return unwrap(await this.#api.selfTest(text));
+  }
+
+  async account(): Promise<AccountView | undefined> {
+    return unwrap(await this.#api.account()) ?? undefined;
+  }
+
+  async checkUsername(name: string): Promise<Availability> {
+    return toAvailability(unwrap(await this.#api.checkUsername(name)));
+  }
+
+  async createAccount(username: string): Promise<AccountView> {
+    return unwrap(await this.#api.createAccount(username));
+  }
+
+  async lookupUser(username: string): Promise<{ username: string }> {
+    return unwrap(await this.#api.lookupUser(username));
+  }
+
+  async listChats(): Promise<ChatView[]> {
+    return unwrap(await this.#api.listChats()).map(toChatView);
+  }
+
+  async listMessages(chat: string): Promise<MessageView[]> {
+    return unwrap(await this.#api.listMessages(chat)).map(toMessageView);
+  }
+
+  async sendText(chat: string, text: string): Promise<MessageView> {
+    return toMessageView(unwrap(await this.#api.sendText(chat, text)));
+  }
+
+  async markRead(chat: string): Promise<void> {
+    unwrap(await this.#api.markRead(chat));
+  }
+
+  async contactInfo(username: string): Promise<ContactView> {
+    return toContactView(unwrap(await this.#api.contactInfo(username)));
+  }
+
+  async markVerified(username: string, scannedQr?: string): Promise<void> {
+    unwrap(await this.#api.markVerified(username, scannedQr));
+  }
+
+  async acceptIdentityChange(username: string): Promise<void> {
+    unwrap(await this.#api.acceptIdentityChange(username));
+  }
+
+  async block(username: string): Promise<void> {
+    unwrap(await this.#api.block(username));
+  }
+
+  async unblock(username: string): Promise<void> {
+    unwrap(await this.#api.unblock(username));
+  }
+
+  async connect(): Promise<void> {
+    unwrap(await this.#api.connect());
+  }
+
+  async disconnect(): Promise<void> {
+    unwrap(await this.#api.disconnect());
+  }
+
+  /** The listener runs on the main thread; Comlink proxies each event call across. */
+  async subscribe(listener: (event: VaultEvent) => void): Promise<() => void> {
+    const id = unwrap(
+      await this.#api.subscribe(
+        proxy((event) => {
+          const view = toVaultEvent(event);
+          if (view) listener(view);
+        })
+      )
+    );
+    return () => void this.#api.unsubscribe(id);
   }
 
   terminate(): void {

@@ -22,6 +22,12 @@ export const ErrorCode = {
   PostQuantumDowngrade: 'PostQuantumDowngrade',
   InvalidMessage: 'InvalidMessage',
   NotInitialized: 'NotInitialized',
+  // Client engine (issue 3): directory, transport and account state.
+  NoSuchUser: 'NoSuchUser',
+  UsernameTaken: 'UsernameTaken',
+  Unavailable: 'Unavailable',
+  Blocked: 'Blocked',
+  NoAccount: 'NoAccount',
   Internal: 'Internal'
 } as const;
 

@@ -40,6 +40,18 @@ export const Labels = {
   pinSecretKey: 'Parley_PinSecretKey',
   /** PIN recovery: associated data of the master-secret AEAD. */
   pinSecretBox: 'Parley_PinSecretBox',
+  /** PIN recovery: a realm's 16-byte id from its configured name (realm-api.ts). */
+  pinRealmId: 'Parley_PinRealmId',
+  /** PIN recovery: the opaque user id realms key their rows by (never the username itself). */
+  pinRealmUser: 'Parley_PinRealmUser',
+  /** PIN recovery: per-realm key from the master secret that authorises re-registration and deletion. */
+  pinRealmAuth: 'Parley_PinRealmAuth',
+  /** PIN recovery: what a realm stores of that key (a one-way verifier). */
+  pinRealmVerifier: 'Parley_PinRealmVerifier',
+  /** Account record (DESIGN.md §7): AEAD key from the master secret. */
+  accountRecordKey: 'Parley_AccountRecordKey',
+  /** Account record: associated data (version and username). */
+  accountRecordAd: 'Parley_AccountRecordAd',
   /** Deterministic test RNG (tests only). */
   testRng: 'Parley_TestRng'
 } as const;

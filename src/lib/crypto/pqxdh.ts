@@ -17,7 +17,7 @@ import { hkdf } from './hkdf';
 import { identityPublic, encodeIdentityPublic, verifyIdentity, type IdentityKeyPair, type IdentityPublic } from './identity';
 import { Labels, labelBytes } from './labels';
 import type { KemPreKey, OneTimePreKey, SignedPreKey } from './prekeys';
-import { mlkemDecapsulate, mlkemEncapsulate, wipe, x25519, x25519KeyPair, MLKEM_CIPHERTEXT_LEN, X25519_LEN } from './primitives';
+import { mlkemDecapsulate, mlkemEncapsulate, wipe, x25519, x25519KeyPair, MLKEM_CIPHERTEXT_LEN, X25519_LEN, type KeyPair } from './primitives';
 import { ByteWriter, concatBytes } from '../wire/bytes';
 import { verifyBundle, writeUsername, type PreKeyBundle } from '../wire/bundle';
 
@@ -127,6 +127,8 @@ export interface AcceptResult {
   secret: Uint8Array;
   ad: Uint8Array;
   consumed: ConsumedPreKeys;
+  /** SPK_B's key pair (a copy), Bob's first ratchet key pair: saves the caller a second lookup. */
+  ourSignedPreKey: KeyPair;
 }
 
 /**
@@ -165,7 +167,8 @@ export function accept(input: AcceptInput, _deps?: Deps): AcceptResult {
     wipe(ss);
     const consumed: ConsumedPreKeys = { kemPreKeyId: kem.id, kemLastResort: kem.lastResort };
     if (opk) consumed.oneTimePreKeyId = opk.id;
-    return { secret, ad, consumed };
+    const ourSignedPreKey = { publicKey: spk.keyPair.publicKey.slice(), privateKey: spk.keyPair.privateKey.slice() };
+    return { secret, ad, consumed, ourSignedPreKey };
   } finally {
     wipe(...dhs);
   }

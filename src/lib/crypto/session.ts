@@ -5,8 +5,11 @@
  *
  * Alice keeps sending PreKeyMessages until she has decrypted Bob's first reply (Signal's
  * "unacknowledged prekey message"), so any of her early messages can start Bob's session.
- * Every function is pure: state in, state out; a failure throws a ProtocolError and leaves its
- * inputs untouched. Knows nothing of ratchet internals or storage.
+ * Every message's AEAD AD is `session AD || envelope binding || ratchet header`, the binding being
+ * the envelope bytes outside the inner message that nothing else authenticates: type || version
+ * for a PreKeyMessage, type for a RatchetMessage (P7: a changed version byte fails the MAC, not
+ * only the decoder). Every function is pure: state in, state out; a failure throws a
+ * ProtocolError and leaves its inputs untouched. Knows nothing of ratchet internals or storage.
  */
 import { fail } from './errors';
 import type { Deps } from './deps';
@@ -23,13 +26,28 @@ import {
   encodeRatchetMessage,
   peekMessageType,
   preKeyMessageSender,
-  PREKEY_MESSAGE_VERSION
+  MessageType,
+  PREKEY_MESSAGE_VERSION,
+  type PreKeyMessage
 } from '../wire/message';
 import { pad, unpad } from '../wire/padding';
 import { SESSION_VERSION, decodeSession, encodeSession } from '../wire/session-state';
 
 export { peekMessageType, preKeyMessageSender, encodeSession, decodeSession, SESSION_VERSION };
-export type { PreKeyLookup, ConsumedPreKeys, PqxdhHeader };
+export type { PreKeyLookup, ConsumedPreKeys, PqxdhHeader, PreKeyMessage };
+
+/**
+ * The AD handed to the ratchet for one message: session AD || envelope type [|| version]. The
+ * session AD is fixed per session, and the type decides whether a version byte follows, so the
+ * concatenation (with the fixed-length ratchet header the ratchet appends) is unambiguous.
+ */
+function envelopeAd(ad: Uint8Array, type: number, version?: number): Uint8Array {
+  const out = new Uint8Array(ad.length + (version === undefined ? 1 : 2));
+  out.set(ad, 0);
+  out[ad.length] = type;
+  if (version !== undefined) out[ad.length + 1] = version;
+  return out;
+}
 
 export interface SessionState {
   version: 1;
@@ -73,7 +91,10 @@ export function initiateSession(input: InitiateSessionInput, deps: Deps): Sessio
 /** Pads, ratchet-encrypts, and wraps in a PreKeyMessage while the session is unacknowledged. */
 export function sessionEncrypt(state: SessionState, plaintext: Uint8Array, deps: Deps): { state: SessionState; message: Uint8Array } {
   const padded = pad(plaintext);
-  const { state: ratchet, message: inner } = ratchetEncrypt(state.ratchet, padded, state.ad, deps);
+  const ad = state.pendingPreKey
+    ? envelopeAd(state.ad, MessageType.preKey, PREKEY_MESSAGE_VERSION)
+    : envelopeAd(state.ad, MessageType.ratchet);
+  const { state: ratchet, message: inner } = ratchetEncrypt(state.ratchet, padded, ad, deps);
   wipe(padded);
   const message = state.pendingPreKey
     ? encodePreKeyMessage({
@@ -108,8 +129,17 @@ export interface AcceptSessionResult {
  * authenticates yields a session; a tampered KEM ciphertext or relabelled sender fails here.
  */
 export function acceptSession(input: AcceptSessionInput, deps: Deps): AcceptSessionResult {
-  const m = decodePreKeyMessage(input.message);
-  const { secret, ad, consumed } = accept(
+  return acceptPreKeyMessage({ ...input, message: decodePreKeyMessage(input.message) }, deps);
+}
+
+/**
+ * acceptSession on an already decoded PreKeyMessage. The version is taken from the message as
+ * decoded and bound into the AD, so whatever a decoder admitted must match what the sender
+ * wrote (P7); tests use this to play a lenient decoder.
+ */
+export function acceptPreKeyMessage(input: Omit<AcceptSessionInput, 'message'> & { message: PreKeyMessage }, deps: Deps): AcceptSessionResult {
+  const m = input.message;
+  const { secret, ad, consumed, ourSignedPreKey } = accept(
     {
       ourIdentity: input.ourIdentity,
       ourUsername: input.ourUsername,
@@ -120,12 +150,9 @@ export function acceptSession(input: AcceptSessionInput, deps: Deps): AcceptSess
     },
     deps
   );
-  // accept() has found it; looked up again only to hand its key pair to the ratchet.
-  const spk = input.prekeys.signedPreKey(m.signedPreKeyId);
-  if (!spk) fail('MissingPrekey', `signed prekey ${m.signedPreKeyId} not found`);
-  const initial = initReceiver({ sharedSecret: secret, ourRatchetKeyPair: spk.keyPair });
+  const initial = initReceiver({ sharedSecret: secret, ourRatchetKeyPair: ourSignedPreKey });
   wipe(secret);
-  const { state: ratchet, plaintext: padded } = ratchetDecrypt(initial, m.message, ad, deps);
+  const { state: ratchet, plaintext: padded } = ratchetDecrypt(initial, m.message, envelopeAd(ad, MessageType.preKey, m.version), deps);
   const plaintext = unpad(padded);
   const state: SessionState = {
     version: SESSION_VERSION,
@@ -140,15 +167,18 @@ export function acceptSession(input: AcceptSessionInput, deps: Deps): AcceptSess
   return { state, plaintext, theirUsername: m.senderUsername, theirIdentity: m.senderIdentity, consumed };
 }
 
-/** True when a PreKeyMessage repeats the handshake this (responder) session came from. */
-export function isPreKeyMessageForSession(state: SessionState, message: Uint8Array): boolean {
-  const m = decodePreKeyMessage(message);
+function repeatsHandshake(state: SessionState, m: PreKeyMessage): boolean {
   return (
     state.theirBaseKey !== undefined &&
     bytesEqual(state.theirBaseKey, m.baseKey) &&
     m.senderUsername === state.theirUsername &&
     bytesEqual(encodeIdentityPublic(m.senderIdentity), encodeIdentityPublic(state.theirIdentity))
   );
+}
+
+/** True when a PreKeyMessage repeats the handshake this (responder) session came from. */
+export function isPreKeyMessageForSession(state: SessionState, message: Uint8Array): boolean {
+  return repeatsHandshake(state, decodePreKeyMessage(message));
 }
 
 export interface SessionDecryptResult {
@@ -167,13 +197,17 @@ export interface SessionDecryptResult {
  */
 export function sessionDecrypt(state: SessionState, message: Uint8Array, deps: Deps): SessionDecryptResult {
   let inner: Uint8Array;
+  let ad: Uint8Array;
   if (peekMessageType(message) === 'prekey') {
-    if (!isPreKeyMessageForSession(state, message)) fail('InvalidMessage', 'prekey message does not belong to this session');
-    inner = decodePreKeyMessage(message).message;
+    const m = decodePreKeyMessage(message);
+    if (!repeatsHandshake(state, m)) fail('InvalidMessage', 'prekey message does not belong to this session');
+    inner = m.message;
+    ad = envelopeAd(state.ad, MessageType.preKey, m.version);
   } else {
     inner = decodeRatchetMessage(message);
+    ad = envelopeAd(state.ad, MessageType.ratchet);
   }
-  const { state: ratchet, plaintext: padded, skipped, late } = ratchetDecrypt(state.ratchet, inner, state.ad, deps);
+  const { state: ratchet, plaintext: padded, skipped, late } = ratchetDecrypt(state.ratchet, inner, ad, deps);
   const plaintext = unpad(padded);
   const next: SessionState = { ...state, ratchet };
   delete next.pendingPreKey;

@@ -6,8 +6,9 @@
  *        typed base key || KEM ciphertext || u32-length inner ratchet message
  *   0x02 RatchetMessage: type || inner ratchet message (to the end)
  *
- * The inner ratchet message is opaque here (the ratchet authenticates its own header). Knows
- * nothing of keys beyond their encodings.
+ * The inner ratchet message is opaque here (the ratchet authenticates its own header; the
+ * session binds the type and version bytes into its AD, see session.ts). Knows nothing of keys
+ * beyond their encodings.
  */
 import { fail } from '../crypto/errors';
 import { encodeIdentityPublic, readIdentityPublic, type IdentityPublic } from '../crypto/identity';
@@ -23,7 +24,12 @@ export const PREKEY_MESSAGE_VERSION = 1;
 export const MAX_INNER_MESSAGE = 256 * 1024 + 1024;
 
 export interface PreKeyMessage extends PqxdhHeader {
-  version: typeof PREKEY_MESSAGE_VERSION;
+  /**
+   * The envelope version as received. The codec admits only PREKEY_MESSAGE_VERSION; the session
+   * also binds it (with the type byte) into the inner message's AD, so a future or lenient decoder
+   * cannot be made to accept a version the sender did not write (P7).
+   */
+  version: number;
   senderUsername: string;
   senderIdentity: IdentityPublic;
   /** Inner ratchet message: encoded header || ciphertext. */
@@ -38,8 +44,9 @@ export function peekMessageType(message: Uint8Array): 'prekey' | 'ratchet' {
 }
 
 export function encodePreKeyMessage(m: PreKeyMessage): Uint8Array {
+  if (m.version !== PREKEY_MESSAGE_VERSION) fail('UnsupportedVersion', `prekey message version ${m.version}`);
   if (m.message.length > MAX_INNER_MESSAGE) fail('InvalidArgument', `inner message of ${m.message.length} bytes`);
-  const w = new ByteWriter().u8(MessageType.preKey).u8(PREKEY_MESSAGE_VERSION);
+  const w = new ByteWriter().u8(MessageType.preKey).u8(m.version);
   writeUsername(w, m.senderUsername).raw(encodeIdentityPublic(m.senderIdentity)).u32(m.signedPreKeyId);
   if (m.oneTimePreKeyId !== undefined) w.u8(1).u32(m.oneTimePreKeyId);
   else w.u8(0);

@@ -1,0 +1,113 @@
+/**
+ * The directory (DESIGN.md §4 "Identity", "Prekeys"): claim a username with proof of key
+ * possession, publish and replenish prekeys, rotate the signed prekey, and hand out PQXDH
+ * bundles with each one-time prekey served once (P9). Every prekey signature is checked here
+ * before anything is stored, so the host never serves a bundle its owner did not sign. Fetches
+ * are rate-limited per requester and per target. Knows nothing of mailboxes or sockets.
+ */
+import { isProtocolError } from '../lib/crypto/errors';
+import { encodeIdentityPublic, readIdentityPublic } from '../lib/crypto/identity';
+import { verifyKemPreKey, verifySignedPreKey } from '../lib/crypto/prekeys';
+import { ByteReader } from '../lib/wire/bytes';
+import { BUNDLE_VERSION, encodeBundle } from '../lib/wire/bundle';
+import type { LoginRequest, PreKeyUpload, RegisterRequest } from '../lib/wire/host-api';
+import { canonicalUsername } from '../lib/wire/username';
+import type { Auth } from './auth';
+import { HostError } from './http-util';
+import type { Limits } from './limits';
+import { createLimiter } from './rate-limit';
+import type { HostStorage, PreKeyCounts } from './storage/types';
+
+export interface Directory {
+  availability(raw: string): { username: string; available: boolean };
+  register(req: RegisterRequest): { token: Uint8Array; expiresAt: number };
+  login(req: LoginRequest): { token: Uint8Array; expiresAt: number };
+  fetchBundle(requester: string, target: string): Uint8Array;
+  counts(username: string): PreKeyCounts;
+  upload(username: string, upload: PreKeyUpload): PreKeyCounts;
+}
+
+function checkSignatures(signingKey: Uint8Array, upload: PreKeyUpload): void {
+  try {
+    if (upload.signedPreKey) verifySignedPreKey(signingKey, upload.signedPreKey);
+    for (const k of upload.kemPreKeys) verifyKemPreKey(signingKey, k);
+  } catch (e) {
+    if (isProtocolError(e)) throw new HostError(400, 'BadRequest', e.message);
+    throw e;
+  }
+  const lastResort = upload.kemPreKeys.filter((k) => k.lastResort).length;
+  if (lastResort > 1) throw new HostError(400, 'BadRequest', `${lastResort} last-resort KEM prekeys; at most 1`);
+}
+
+export function createDirectory(storage: HostStorage, auth: Auth, limits: Limits, clock: () => number): Directory {
+  const perRequester = createLimiter(limits.bundlePerRequester, clock);
+  const perTarget = createLimiter(limits.bundlePerTarget, clock);
+
+  function checkPoolCaps(username: string | undefined, upload: PreKeyUpload): void {
+    const have = username ? storage.preKeyCounts(username) : { oneTime: 0, kem: 0 };
+    const oneTime = have.oneTime + upload.oneTimePreKeys.length;
+    const kem = have.kem + upload.kemPreKeys.filter((k) => !k.lastResort).length;
+    if (oneTime > limits.maxOneTimePreKeys) throw new HostError(413, 'QuotaExceeded', `${oneTime} one-time prekeys exceed ${limits.maxOneTimePreKeys}`);
+    if (kem > limits.maxKemPreKeys) throw new HostError(413, 'QuotaExceeded', `${kem} one-time KEM prekeys exceed ${limits.maxKemPreKeys}`);
+  }
+
+  function signingKeyOf(username: string): Uint8Array {
+    const enc = storage.identity(username);
+    if (!enc) throw new HostError(404, 'NoSuchUser', 'no such user');
+    const r = new ByteReader(enc, 'stored identity');
+    return readIdentityPublic(r).signingKey;
+  }
+
+  return {
+    availability(raw) {
+      const name = canonicalUsername(raw);
+      if (typeof name !== 'string') throw new HostError(400, 'BadRequest', name.message);
+      return { username: name, available: !storage.accountExists(name) };
+    },
+    register(req) {
+      auth.verifyChallenge(req.username, req.challenge, req.signature, req.identity.signingKey);
+      checkSignatures(req.identity.signingKey, req);
+      if (!req.kemPreKeys.some((k) => k.lastResort)) throw new HostError(400, 'BadRequest', 'registration needs a last-resort KEM prekey');
+      checkPoolCaps(undefined, req);
+      // The decoder verified IKd's signature; store the canonical encoding.
+      const created = storage.createAccount({
+        username: req.username,
+        identity: encodeIdentityPublic(req.identity),
+        createdAt: clock(),
+        preKeys: { signedPreKey: req.signedPreKey, oneTimePreKeys: req.oneTimePreKeys, kemPreKeys: req.kemPreKeys }
+      });
+      if (!created) throw new HostError(409, 'UsernameTaken', `the username "${req.username}" is already taken`);
+      return auth.issueToken(req.username);
+    },
+    login(req) {
+      auth.verifyChallenge(req.username, req.challenge, req.signature, signingKeyOf(req.username));
+      return auth.issueToken(req.username);
+    },
+    fetchBundle(requester, target) {
+      const waitR = perRequester.hit(requester);
+      if (waitR) throw new HostError(429, 'RateLimited', 'too many bundle fetches by this account', waitR);
+      const waitT = perTarget.hit(target);
+      if (waitT) throw new HostError(429, 'RateLimited', 'too many bundle fetches for this user', waitT);
+      const parts = storage.takeBundle(target);
+      if (!parts) throw new HostError(404, 'NoSuchUser', 'no such user');
+      const identity = readIdentityPublic(new ByteReader(parts.identity, 'stored identity'));
+      return encodeBundle({
+        version: BUNDLE_VERSION,
+        username: target,
+        identity,
+        signedPreKey: parts.signedPreKey,
+        kemPreKey: parts.kemPreKey,
+        ...(parts.oneTimePreKey ? { oneTimePreKey: parts.oneTimePreKey } : {})
+      });
+    },
+    counts(username) {
+      return storage.preKeyCounts(username);
+    },
+    upload(username, upload) {
+      checkSignatures(signingKeyOf(username), upload);
+      checkPoolCaps(username, upload);
+      storage.addPreKeys(username, upload);
+      return storage.preKeyCounts(username);
+    }
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The mailbox (DESIGN.md §5 "Delivery"): durable store of opaque envelopes, delete on ack,
+ * 30-day retention, per-envelope size limit and per-mailbox quota.
+ *
+ * Group commit: `submit` and `ack` only queue; one flush per event-loop tick (setImmediate)
+ * writes every queued insert and ack in ONE transaction (one fsync), and only after that commit
+ * do the submit promises resolve, so a sender's 'stored' reply always follows a durable write.
+ * If the commit fails, every request in the batch is rejected and nothing of it is stored.
+ * After a commit, `onStored` fires per envelope in id order so the hub can push it.
+ * Knows nothing of sockets, tokens or what is inside an envelope.
+ */
+import { HostError } from './http-util';
+import type { Limits } from './limits';
+import type { HostStorage, MailboxUsage, NewEnvelope, StoredEnvelope } from './storage/types';
+
+interface PendingSend {
+  envelope: NewEnvelope;
+  resolve(e: StoredEnvelope): void;
+  reject(e: unknown): void;
+}
+
+interface PendingAck {
+  username: string;
+  ids: number[];
+  resolve(n: number): void;
+  reject(e: unknown): void;
+}
+
+export interface Mailbox {
+  /** Resolves once the envelope is durably stored (or rejects with a HostError). */
+  submit(sender: string, recipient: string, body: Uint8Array): Promise<StoredEnvelope>;
+  /** Deletes `ids` from `username`'s mailbox; resolves with how many were there. */
+  ack(username: string, ids: number[]): Promise<number>;
+  /** Retention sweep; returns how many envelopes were deleted. */
+  sweep(): number;
+  /** Commits whatever is queued; refuses new work afterwards. */
+  drain(): Promise<void>;
+}
+
+export function createMailbox(
+  storage: HostStorage,
+  limits: Limits,
+  clock: () => number,
+  onStored: (e: StoredEnvelope) => void
+): Mailbox {
+  let sends: PendingSend[] = [];
+  let acks: PendingAck[] = [];
+  let scheduled: Promise<void> | undefined;
+  let closed = false;
+  // Usage per mailbox, loaded lazily and kept in step with every commit (one host process owns the DB).
+  const usage = new Map<string, MailboxUsage>();
+
+  function usageOf(username: string): MailboxUsage {
+    let u = usage.get(username);
+    if (!u) {
+      u = storage.mailboxUsage(username);
+      usage.set(username, u);
+    }
+    return u;
+  }
+
+  function flush(): void {
+    scheduled = undefined;
+    const batchSends = sends;
+    const batchAcks = acks;
+    sends = [];
+    acks = [];
+    // Quota is decided against committed usage plus what this batch already admitted.
+    const extra = new Map<string, MailboxUsage>();
+    const admitted: PendingSend[] = [];
+    for (const s of batchSends) {
+      const r = s.envelope.recipient;
+      const u = usageOf(r);
+      const x = extra.get(r) ?? { count: 0, bytes: 0 };
+      if (u.count + x.count + 1 > limits.mailboxMaxCount) {
+        s.reject(new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxCount} envelopes waiting`));
+      } else if (u.bytes + x.bytes + s.envelope.body.length > limits.mailboxMaxBytes) {
+        s.reject(new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxBytes} bytes waiting`));
+      } else {
+        extra.set(r, { count: x.count + 1, bytes: x.bytes + s.envelope.body.length });
+        admitted.push(s);
+      }
+    }
+    if (admitted.length === 0 && batchAcks.length === 0) return;
+    let result;
+    try {
+      result = storage.applyMailboxBatch(
+        admitted.map((s) => s.envelope),
+        batchAcks.map((a) => ({ username: a.username, ids: a.ids }))
+      );
+    } catch {
+      const err = new HostError(503, 'Unavailable', 'storage failed; nothing was stored, retry');
+      for (const s of admitted) s.reject(err);
+      for (const a of batchAcks) a.reject(err);
+      return;
+    }
+    for (const [r, x] of extra) {
+      const u = usageOf(r);
+      u.count += x.count;
+      u.bytes += x.bytes;
+    }
+    const stored: StoredEnvelope[] = admitted.map((s, i) => ({ ...s.envelope, id: result.ids[i]! }));
+    batchAcks.forEach((a, i) => {
+      const d = result.acked[i]!;
+      const u = usageOf(a.username);
+      u.count = Math.max(0, u.count - d.count);
+      u.bytes = Math.max(0, u.bytes - d.bytes);
+      a.resolve(d.count);
+    });
+    stored.forEach((e, i) => admitted[i]!.resolve(e));
+    for (const e of stored) onStored(e);
+  }
+
+  function schedule(): void {
+    if (!scheduled) scheduled = new Promise((done) => setImmediate(() => { flush(); done(); }));
+  }
+
+  return {
+    submit(sender, recipient, body) {
+      if (closed) return Promise.reject(new HostError(503, 'Unavailable', 'host is shutting down; retry'));
+      if (body.length === 0) return Promise.reject(new HostError(400, 'BadRequest', 'empty envelope'));
+      if (body.length > limits.maxEnvelopeBytes) {
+        return Promise.reject(new HostError(413, 'TooLarge', `envelope of ${body.length} bytes exceeds ${limits.maxEnvelopeBytes}`));
+      }
+      if (!storage.accountExists(recipient)) return Promise.reject(new HostError(404, 'NoSuchUser', 'no such user'));
+      return new Promise((resolve, reject) => {
+        sends.push({ envelope: { recipient, sender, receivedAt: clock(), body }, resolve, reject });
+        schedule();
+      });
+    },
+    ack(username, ids) {
+      if (closed) return Promise.reject(new HostError(503, 'Unavailable', 'host is shutting down; retry'));
+      if (ids.length === 0) return Promise.resolve(0);
+      return new Promise((resolve, reject) => {
+        acks.push({ username, ids, resolve, reject });
+        schedule();
+      });
+    },
+    sweep() {
+      const n = storage.sweep(clock() - limits.retentionMs, clock());
+      if (n > 0) usage.clear();
+      return n;
+    },
+    async drain() {
+      closed = true;
+      while (scheduled) await scheduled;
+    }
+  };
+}

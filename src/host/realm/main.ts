@@ -1,0 +1,66 @@
+/**
+ * A PIN-recovery realm on its own (DESIGN.md §7): independent operators run one each, and tests
+ * and the PIN benchmark run three on loopback.
+ *
+ *   npm run realm -- --port 4001 --data ./realm-a --id realm-a [--host 127.0.0.1] [--origin https://app.example]...
+ *
+ * `--port 0` picks a free port. Once listening it prints exactly one line to stdout,
+ * `realm <id> listening on http://<host>:<port>/realm/`, which test harnesses wait for.
+ * Environment: PARLEY_REALM_ORIGINS (comma-separated allowed app origins), PARLEY_TRUST_PROXY=1.
+ */
+import { createServer } from 'node:http';
+import { initSodium } from '../../lib/crypto/sodium';
+import { createRealm } from './create-realm';
+
+function parseArgs(argv: readonly string[]): { port: number; host: string; data: string; id: string; origins: string[] } {
+  const out = { port: NaN, host: '127.0.0.1', data: '', id: '', origins: [] as string[] };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (value === undefined) throw new Error(`missing value after ${flag}`);
+    if (flag === '--port') out.port = Number(value);
+    else if (flag === '--host') out.host = value;
+    else if (flag === '--data') out.data = value;
+    else if (flag === '--id') out.id = value;
+    else if (flag === '--origin') out.origins.push(value);
+    else throw new Error(`unknown argument ${flag}`);
+    i++;
+  }
+  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new Error('--port N (0..65535) is required');
+  if (!out.data || !out.id) throw new Error('--data DIR and --id NAME are required');
+  return out;
+}
+
+const args = parseArgs(process.argv.slice(2));
+await initSodium();
+const envOrigins = (process.env.PARLEY_REALM_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const realm = createRealm({
+  id: args.id,
+  dataDir: args.data,
+  allowedOrigins: [...args.origins, ...envOrigins],
+  trustProxy: process.env.PARLEY_TRUST_PROXY === '1'
+});
+
+const server = createServer((req, res) => {
+  void realm.handle(req, res).then((handled) => {
+    if (!handled) {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+});
+
+server.listen(args.port, args.host, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : args.port;
+  console.log(`realm ${args.id} listening on http://${args.host}:${port}/realm/`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () =>
+    server.close(() => {
+      realm.close();
+      process.exit(0);
+    })
+  );
+}

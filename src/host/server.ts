@@ -1,0 +1,123 @@
+/**
+ * The thin host on one port (DESIGN.md §2, §5, issue 3): /healthz, the /api/v1 JSON/binary API,
+ * the /api/v1/ws WebSocket, and the built PWA (static.ts) when `staticDir` is given.
+ *
+ * `close()` is the graceful shutdown: stop accepting, commit every queued envelope and ack
+ * (their senders get 'stored'), close sockets with 1001, then checkpoint and close SQLite.
+ * Nothing acknowledged is lost, and anything not acknowledged was never promised.
+ * Logs are one line per request (method, route, status, ms): never bodies, tokens or queries.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { initSodium } from '../lib/crypto/sodium';
+import { API } from '../lib/wire/host-api';
+import { createApi } from './api';
+import { createAuth } from './auth';
+import { createDirectory } from './directory';
+import { HostError, sendError, sendJson } from './http-util';
+import { createHub } from './hub';
+import { DEFAULT_LIMITS, type Limits } from './limits';
+import { createMailbox } from './mailbox';
+import { createLimiter } from './rate-limit';
+import { staticHandler } from './static';
+import { openSqliteStorage } from './storage/sqlite';
+import { createWsEndpoint } from './ws';
+
+export interface HostOptions {
+  port: number;
+  /** Interface to bind; default 127.0.0.1 (main.ts binds all interfaces). */
+  hostname?: string;
+  dataDir: string;
+  staticDir?: string;
+  clock?: () => number;
+  limits?: Partial<Limits>;
+  log?: (line: string) => void;
+}
+
+export interface RunningHost {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  /** Runs the retention sweep now (it also runs on start and every sweepIntervalMs). */
+  sweep(): number;
+}
+
+/** Route label for logs: the fixed prefix only, so usernames and ids stay out of log lines. */
+function routeLabel(path: string): string {
+  const known = Object.values(API).find((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
+  return known ?? (path.startsWith('/api/') ? '/api/?' : 'static');
+}
+
+export async function createHost(opts: HostOptions): Promise<RunningHost> {
+  await initSodium();
+  const clock = opts.clock ?? Date.now;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const log = opts.log ?? (() => {});
+  const storage = openSqliteStorage(opts.dataDir);
+  const auth = createAuth(storage, limits, clock);
+  const directory = createDirectory(storage, auth, limits, clock);
+  const hub = createHub(storage, limits);
+  const mailbox = createMailbox(storage, limits, clock, (e) => hub.deliver(e));
+  const ws = createWsEndpoint(auth, mailbox, hub, limits);
+  const api = createApi({ auth, directory, mailbox, limits, perIp: createLimiter(limits.perIp, clock) });
+  const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://host').pathname;
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (path === API.health) return sendJson(res, 200, { ok: true });
+    if (await api(req, res)) return;
+    if (serveStatic) return serveStatic(req, res);
+    throw new HostError(404, 'NotFound', 'no such endpoint');
+  }
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    handle(req, res)
+      .catch((e: unknown) => {
+        if (res.headersSent) return void res.destroy();
+        if (e instanceof HostError) return sendError(res, e);
+        log(`error ${req.method} ${routeLabel(req.url ?? '')}: ${e instanceof Error ? e.name : 'unknown'}`);
+        sendError(res, new HostError(500, 'Internal', 'internal error'));
+      })
+      .finally(() => {
+        const path = new URL(req.url ?? '/', 'http://host').pathname;
+        log(`${req.method} ${routeLabel(path)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
+      });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://host').pathname;
+    if (path !== API.ws) return void socket.destroy();
+    ws.handleUpgrade(req, socket, head);
+  });
+
+  const sweepTimer = setInterval(() => mailbox.sweep(), limits.sweepIntervalMs);
+  sweepTimer.unref();
+  mailbox.sweep();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.hostname ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${opts.hostname && opts.hostname !== '0.0.0.0' ? opts.hostname : '127.0.0.1'}:${port}`,
+    port,
+    sweep: () => mailbox.sweep(),
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await mailbox.drain();
+        ws.closeAll();
+        server.closeIdleConnections();
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
+        server.closeAllConnections();
+        clearInterval(sweepTimer);
+        storage.close();
+      })();
+      return closing;
+    }
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Versioned SQLite schema for the host (DESIGN.md §5, §9). `PRAGMA user_version` records how
+ * many migrations ran; each runs once, in order, inside one transaction with its version bump.
+ * Append new migrations; never edit one that has shipped.
+ *
+ * Envelope ids use AUTOINCREMENT so an id is never reused after a delete: clients ack by id and
+ * the host redelivers in id order, so a reused id could confuse an ack or reorder a mailbox.
+ */
+import type Database from 'better-sqlite3';
+
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE accounts (
+     username TEXT PRIMARY KEY,
+     identity BLOB NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE signed_prekeys (
+     username TEXT PRIMARY KEY REFERENCES accounts(username),
+     key_id INTEGER NOT NULL,
+     public_key BLOB NOT NULL,
+     signature BLOB NOT NULL
+   );
+   CREATE TABLE one_time_prekeys (
+     username TEXT NOT NULL REFERENCES accounts(username),
+     key_id INTEGER NOT NULL,
+     public_key BLOB NOT NULL,
+     PRIMARY KEY (username, key_id)
+   );
+   CREATE TABLE kem_prekeys (
+     username TEXT NOT NULL REFERENCES accounts(username),
+     key_id INTEGER NOT NULL,
+     last_resort INTEGER NOT NULL,
+     public_key BLOB NOT NULL,
+     signature BLOB NOT NULL,
+     PRIMARY KEY (username, key_id)
+   );
+   CREATE TABLE tokens (
+     hash BLOB PRIMARY KEY,
+     username TEXT NOT NULL REFERENCES accounts(username),
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX tokens_expiry ON tokens(expires_at);
+   CREATE TABLE envelopes (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     recipient TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     body BLOB NOT NULL
+   );
+   CREATE INDEX envelopes_mailbox ON envelopes(recipient, id);
+   CREATE INDEX envelopes_age ON envelopes(received_at);`
+];
+
+/** Runs every migration newer than the database; returns the resulting version. */
+export function migrate(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this host (${MIGRATIONS.length})`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return MIGRATIONS.length;
+}

@@ -1,0 +1,151 @@
+/**
+ * The default HostStorage on one SQLite file (better-sqlite3, DESIGN.md §3).
+ *
+ * Durability: WAL with synchronous=FULL. In WAL mode NORMAL already survives a process kill
+ * (SIGKILL, P34), but a power loss can drop the last commits; FULL fsyncs the WAL on every
+ * commit, so a 'stored' ack is true even across power loss. The cost is one fsync per commit,
+ * which the mailbox amortises by committing every event-loop tick's envelopes in one
+ * transaction (group commit, mailbox.ts). Knows nothing of HTTP, tokens in clear, or crypto.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../lib/crypto/prekeys';
+import { migrate } from './migrations';
+import type { AckInput, BundleParts, HostStorage, MailboxBatchResult, MailboxUsage, NewAccount, NewEnvelope, StoredEnvelope, StoredPreKeys } from './types';
+
+export const DB_FILE = 'parley.sqlite';
+
+type Row = Record<string, unknown>;
+const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
+
+function kemFromRow(r: Row): KemPreKeyPublic {
+  return { id: r.key_id as number, lastResort: r.last_resort === 1, publicKey: u8(r.public_key), signature: u8(r.signature) };
+}
+
+export function openSqliteStorage(dataDir: string): HostStorage {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, DB_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const schemaVersion = migrate(db);
+
+  const q = {
+    exists: db.prepare('SELECT 1 FROM accounts WHERE username = ?').pluck(),
+    insertAccount: db.prepare('INSERT OR IGNORE INTO accounts (username, identity, created_at) VALUES (?, ?, ?)'),
+    identity: db.prepare('SELECT identity FROM accounts WHERE username = ?').pluck(),
+    upsertSigned: db.prepare(
+      `INSERT INTO signed_prekeys (username, key_id, public_key, signature) VALUES (?, ?, ?, ?)
+       ON CONFLICT(username) DO UPDATE SET key_id = excluded.key_id, public_key = excluded.public_key, signature = excluded.signature`
+    ),
+    signed: db.prepare('SELECT key_id, public_key, signature FROM signed_prekeys WHERE username = ?'),
+    insertOneTime: db.prepare('INSERT OR IGNORE INTO one_time_prekeys (username, key_id, public_key) VALUES (?, ?, ?)'),
+    takeOneTime: db.prepare(
+      `DELETE FROM one_time_prekeys WHERE rowid =
+         (SELECT rowid FROM one_time_prekeys WHERE username = ? ORDER BY key_id LIMIT 1)
+       RETURNING key_id, public_key`
+    ),
+    insertKem: db.prepare('INSERT OR IGNORE INTO kem_prekeys (username, key_id, last_resort, public_key, signature) VALUES (?, ?, ?, ?, ?)'),
+    dropLastResort: db.prepare('DELETE FROM kem_prekeys WHERE username = ? AND last_resort = 1'),
+    takeKem: db.prepare(
+      `DELETE FROM kem_prekeys WHERE rowid =
+         (SELECT rowid FROM kem_prekeys WHERE username = ? AND last_resort = 0 ORDER BY key_id LIMIT 1)
+       RETURNING key_id, last_resort, public_key, signature`
+    ),
+    lastResort: db.prepare('SELECT key_id, last_resort, public_key, signature FROM kem_prekeys WHERE username = ? AND last_resort = 1'),
+    countOneTime: db.prepare('SELECT count(*) FROM one_time_prekeys WHERE username = ?').pluck(),
+    countKem: db.prepare('SELECT count(*) FROM kem_prekeys WHERE username = ? AND last_resort = 0').pluck(),
+    putToken: db.prepare('INSERT OR REPLACE INTO tokens (hash, username, expires_at) VALUES (?, ?, ?)'),
+    tokenUser: db.prepare('SELECT username FROM tokens WHERE hash = ? AND expires_at > ?').pluck(),
+    insertEnvelope: db.prepare('INSERT INTO envelopes (recipient, sender, received_at, body) VALUES (?, ?, ?, ?)'),
+    ackEnvelope: db.prepare('DELETE FROM envelopes WHERE id = ? AND recipient = ? RETURNING length(body) AS size'),
+    pending: db.prepare(
+      'SELECT id, recipient, sender, received_at, body FROM envelopes WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?'
+    ),
+    usage: db.prepare('SELECT count(*) AS count, coalesce(sum(length(body)), 0) AS bytes FROM envelopes WHERE recipient = ?'),
+    sweepEnvelopes: db.prepare('DELETE FROM envelopes WHERE received_at < ?'),
+    sweepTokens: db.prepare('DELETE FROM tokens WHERE expires_at <= ?')
+  };
+
+  function addKeys(username: string, keys: StoredPreKeys): void {
+    if (keys.signedPreKey) {
+      const s = keys.signedPreKey;
+      q.upsertSigned.run(username, s.id, s.publicKey, s.signature);
+    }
+    for (const k of keys.oneTimePreKeys) q.insertOneTime.run(username, k.id, k.publicKey);
+    for (const k of keys.kemPreKeys) {
+      // A new last-resort key replaces the old one (rotation); only one is ever served.
+      if (k.lastResort) q.dropLastResort.run(username);
+      q.insertKem.run(username, k.id, k.lastResort ? 1 : 0, k.publicKey, k.signature);
+    }
+  }
+
+  const createAccount = db.transaction((a: NewAccount): boolean => {
+    if (q.insertAccount.run(a.username, a.identity, a.createdAt).changes === 0) return false;
+    addKeys(a.username, a.preKeys);
+    return true;
+  });
+
+  const takeBundle = db.transaction((username: string): BundleParts | undefined => {
+    const identity = q.identity.get(username) as Buffer | undefined;
+    const s = q.signed.get(username) as Row | undefined;
+    if (!identity || !s) return undefined;
+    const signedPreKey: SignedPreKeyPublic = { id: s.key_id as number, publicKey: u8(s.public_key), signature: u8(s.signature) };
+    const ot = q.takeOneTime.get(username) as Row | undefined;
+    const kemRow = (q.takeKem.get(username) ?? q.lastResort.get(username)) as Row | undefined;
+    if (!kemRow) return undefined;
+    const parts: BundleParts = { identity: u8(identity), signedPreKey, kemPreKey: kemFromRow(kemRow) };
+    if (ot) parts.oneTimePreKey = { id: ot.key_id as number, publicKey: u8(ot.public_key) } satisfies OneTimePreKeyPublic;
+    return parts;
+  });
+
+  const applyBatch = db.transaction((inserts: NewEnvelope[], acks: AckInput[]): MailboxBatchResult => {
+    const ids = inserts.map((e) => Number(q.insertEnvelope.run(e.recipient, e.sender, e.receivedAt, e.body).lastInsertRowid));
+    const acked = acks.map((a) => {
+      const out: MailboxUsage = { count: 0, bytes: 0 };
+      for (const id of a.ids) {
+        const r = q.ackEnvelope.get(id, a.username) as { size: number } | undefined;
+        if (r) {
+          out.count++;
+          out.bytes += r.size;
+        }
+      }
+      return out;
+    });
+    return { ids, acked };
+  });
+
+  const sweep = db.transaction((before: number, now: number): number => {
+    q.sweepTokens.run(now);
+    return q.sweepEnvelopes.run(before).changes;
+  });
+
+  return {
+    schemaVersion,
+    accountExists: (username) => q.exists.get(username) === 1,
+    identity(username) {
+      const b = q.identity.get(username) as Buffer | undefined;
+      return b ? u8(b) : undefined;
+    },
+    createAccount: (a) => createAccount(a),
+    addPreKeys: db.transaction((username: string, keys: StoredPreKeys) => addKeys(username, keys)),
+    preKeyCounts: (username) => ({ oneTime: q.countOneTime.get(username) as number, kem: q.countKem.get(username) as number }),
+    takeBundle: (username) => takeBundle(username),
+    putToken: (hash, username, expiresAt) => void q.putToken.run(hash, username, expiresAt),
+    tokenUser: (hash, now) => q.tokenUser.get(hash, now) as string | undefined,
+    applyMailboxBatch: (inserts, acks) => applyBatch(inserts, acks),
+    pendingEnvelopes: (username, afterId, limit) =>
+      (q.pending.all(username, afterId, limit) as Row[]).map(
+        (r): StoredEnvelope => ({ id: r.id as number, recipient: r.recipient as string, sender: r.sender as string, receivedAt: r.received_at as number, body: u8(r.body) })
+      ),
+    mailboxUsage: (username) => q.usage.get(username) as MailboxUsage,
+    sweep: (before, now) => sweep(before, now),
+    close() {
+      // Fold the WAL back into the main file so a copy of the data dir is one consistent file.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    }
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The WebSocket endpoint (DESIGN.md §5): the first frame must be Auth with the bearer token
+ * (never in the URL, so tokens stay out of access logs); then the host replays unacked
+ * envelopes and pushes new ones, and the client may Send (answered by Stored only after the
+ * durable commit) and Ack. Frames are binary and strictly decoded (host-frames.ts); a malformed
+ * frame gets an Error frame and changes nothing. Knows nothing of SQL.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { decodeClientFrame, encodeHostFrame, type HostFrame } from '../lib/wire/host-frames';
+import type { Auth } from './auth';
+import type { Hub, Connection } from './hub';
+import { HostError } from './http-util';
+import type { Limits } from './limits';
+import type { Mailbox } from './mailbox';
+
+export interface WsEndpoint {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every socket with 1001 (going away). */
+  closeAll(): void;
+}
+
+function toBytes(data: RawData): Uint8Array {
+  const b = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits: Limits): WsEndpoint {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxEnvelopeBytes + 64, perMessageDeflate: false });
+
+  function send(ws: WebSocket, f: HostFrame): void {
+    if (ws.readyState === ws.OPEN) ws.send(encodeHostFrame(f));
+  }
+
+  function errorFrame(ws: WebSocket, reqId: number, e: unknown): void {
+    const he = e instanceof HostError ? e : new HostError(500, 'Internal', 'internal error');
+    send(ws, { type: 'error', reqId, code: he.code, message: he.message });
+  }
+
+  function onAuthenticated(ws: WebSocket, username: string): void {
+    const conn: Connection = {
+      username,
+      push: (e) => send(ws, { type: 'envelope', serverId: e.id, receivedAt: e.receivedAt, sender: e.sender, body: e.body }),
+      buffered: () => ws.bufferedAmount,
+      isOpen: () => ws.readyState === ws.OPEN
+    };
+    ws.on('message', (data, isBinary) => {
+      let frame;
+      try {
+        if (!isBinary) throw new Error('text frame');
+        frame = decodeClientFrame(toBytes(data));
+      } catch {
+        errorFrame(ws, 0, new HostError(400, 'BadRequest', 'malformed frame'));
+        return;
+      }
+      if (frame.type === 'send') {
+        const { reqId } = frame;
+        mailbox.submit(username, frame.to, frame.body).then(
+          (e) => send(ws, { type: 'stored', reqId, serverId: e.id, receivedAt: e.receivedAt }),
+          (e: unknown) => errorFrame(ws, reqId, e)
+        );
+      } else if (frame.type === 'ack') {
+        mailbox.ack(username, frame.ids).catch((e: unknown) => errorFrame(ws, 0, e));
+      } else {
+        errorFrame(ws, 0, new HostError(400, 'BadRequest', 'already authenticated'));
+      }
+    });
+    ws.on('close', () => hub.detach(conn));
+    send(ws, { type: 'ready' });
+    hub.attach(conn);
+  }
+
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('error', () => ws.terminate());
+    const timer = setTimeout(() => ws.close(4401, 'auth timeout'), limits.wsAuthTimeoutMs);
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(timer);
+      let username: string | undefined;
+      try {
+        const f = isBinary ? decodeClientFrame(toBytes(data)) : undefined;
+        if (f?.type === 'auth') username = auth.userForToken(f.token);
+      } catch {
+        username = undefined;
+      }
+      if (!username) {
+        errorFrame(ws, 0, new HostError(401, 'Unauthorized', 'first frame must be Auth with a live token'));
+        ws.close(4401, 'unauthorized');
+        return;
+      }
+      onAuthenticated(ws, username);
+    });
+  });
+
+  return {
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    closeAll() {
+      for (const ws of wss.clients) ws.close(1001, 'host shutting down');
+      wss.close();
+    }
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * One open conversation: its messages and the contact's verification state, kept current from the
+ * session's event stream. Marks incoming messages read while the page is visible (read receipts
+ * are sent by the engine, end-to-end encrypted).
+ */
+import { errorCode, type Session } from './session.svelte';
+import type { ContactView, MessageView, VaultEvent } from './types';
+
+export class Conversation {
+  messages = $state<MessageView[]>([]);
+  contact = $state<ContactView | undefined>();
+  loaded = $state(false);
+  error = $state<string | undefined>();
+  blockedSending = $derived(this.contact?.sendBlocked ?? false);
+
+  readonly chat: string;
+  readonly #session: Session;
+  readonly #off: () => void;
+
+  constructor(session: Session, chat: string) {
+    this.#session = session;
+    this.chat = chat;
+    this.#off = session.on((event) => this.#onEvent(event));
+  }
+
+  async load(): Promise<void> {
+    try {
+      const [messages, contact] = await Promise.all([
+        this.#session.vault.listMessages(this.chat),
+        this.#session.vault.contactInfo(this.chat)
+      ]);
+      this.messages = messages;
+      this.contact = contact;
+      this.loaded = true;
+      this.markRead();
+    } catch (e) {
+      this.error = errorCode(e);
+    }
+  }
+
+  async send(text: string): Promise<void> {
+    const message = await this.#session.vault.sendText(this.chat, text);
+    this.#upsert(message);
+  }
+
+  async acceptIdentityChange(): Promise<void> {
+    await this.#session.vault.acceptIdentityChange(this.chat);
+    await this.#reloadContact();
+  }
+
+  async unblock(): Promise<void> {
+    await this.#session.vault.unblock(this.chat);
+    await this.#reloadContact();
+  }
+
+  /** `fresh`: a message just arrived, so the chat list's unread count may not show it yet. */
+  markRead(fresh = false): void {
+    if (typeof document !== 'undefined' && document.visibilityState !== 'visible') return;
+    const unread = this.#session.chat(this.chat)?.unread ?? 0;
+    if (fresh || unread > 0) this.#session.vault.markRead(this.chat).catch(() => {});
+  }
+
+  destroy(): void {
+    this.#off();
+  }
+
+  #upsert(message: MessageView): void {
+    const i = this.messages.findIndex((m) => m.id === message.id);
+    if (i >= 0) this.messages[i] = message;
+    else this.messages.push(message);
+  }
+
+  async #reloadContact(): Promise<void> {
+    await this.#reloadContactOnly();
+    await this.#reloadMessages();
+  }
+
+  /** Re-reads the log: a new or late message may slot in anywhere (ordered by send time, P14). */
+  async #reloadMessages(): Promise<void> {
+    try {
+      this.messages = await this.#session.vault.listMessages(this.chat);
+    } catch {
+      // Keep what is shown; the next event retries.
+    }
+  }
+
+  #onEvent(event: VaultEvent): void {
+    if (!this.loaded) return;
+    if (event.type === 'message' && event.chat === this.chat) {
+      void this.#reloadMessages().then(() => {
+        const m = this.messages.find((x) => x.id === event.id);
+        if (m?.kind === 'text' && m.direction === 'in') this.markRead(true);
+      });
+    } else if (event.type === 'status' && event.chat === this.chat) {
+      const m = this.messages.find((x) => x.id === event.id);
+      if (m && m.kind === 'text') m.status = event.status;
+    } else if (event.type === 'identity' && event.username === this.chat) {
+      void this.#reloadContact();
+    } else if (event.type === 'chats') {
+      void this.#reloadContactOnly();
+    }
+  }
+
+  /** Block state changes arrive as a chat-list change. */
+  async #reloadContactOnly(): Promise<void> {
+    try {
+      this.contact = await this.#session.vault.contactInfo(this.chat);
+    } catch {
+      // Keep the last known state.
+    }
+  }
+}

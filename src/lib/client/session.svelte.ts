@@ -1,0 +1,112 @@
+/**
+ * The app-wide reactive state on the main thread: which phase the app is in (starting, onboarding,
+ * ready), the account, the chat list and the connection state, kept current from the vault's
+ * event stream. Screens read it; conversation stores hang off it with `on()`.
+ *
+ * Holds only what the screens show (DESIGN.md §1): no keys, no ratchet state.
+ */
+import { VaultError } from './vault-client';
+import type { Vault } from './vault';
+import type { AccountView, ChatView, ConnectionState, VaultEvent } from './types';
+
+export type Phase = 'starting' | 'onboarding' | 'ready' | 'failed';
+
+export function errorCode(e: unknown): string {
+  return e instanceof VaultError ? e.code : 'Unknown';
+}
+
+export class Session {
+  phase = $state<Phase>('starting');
+  failure = $state<string | undefined>();
+  account = $state<AccountView | undefined>();
+  chats = $state<ChatView[]>([]);
+  connection = $state<ConnectionState>('connecting');
+  /** The browser's own view of the network; the banner shows if either says offline. */
+  browserOnline = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
+  offline = $derived(this.connection === 'offline' || !this.browserOnline);
+  totalUnread = $derived(this.chats.reduce((n, c) => n + c.unread, 0));
+
+  readonly vault: Vault;
+  // Plain Set on purpose: listeners are wiring, not state any component renders.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #listeners = new Set<(event: VaultEvent) => void>();
+  #unsubscribe: (() => void) | undefined;
+  #refreshing: Promise<void> | undefined;
+  #refreshAgain = false;
+
+  constructor(vault: Vault) {
+    this.vault = vault;
+  }
+
+  async start(): Promise<void> {
+    if (typeof window !== 'undefined') {
+      window.addEventListener('offline', () => (this.browserOnline = false));
+      window.addEventListener('online', () => {
+        this.browserOnline = true;
+        // Nudge the engine: its own retry may be waiting out a back-off delay.
+        if (this.phase === 'ready' && this.connection !== 'online') this.vault.connect().catch(() => {});
+      });
+    }
+    try {
+      this.#unsubscribe = await this.vault.subscribe((event) => this.#onEvent(event));
+      const account = await this.vault.account();
+      if (account) await this.#enter(account);
+      else this.phase = 'onboarding';
+    } catch (e) {
+      this.failure = errorCode(e);
+      this.phase = 'failed';
+    }
+  }
+
+  async createAccount(username: string): Promise<void> {
+    await this.#enter(await this.vault.createAccount(username));
+  }
+
+  /** Listen to vault events (conversation screens); returns the unsubscribe function. */
+  on(listener: (event: VaultEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  chat(username: string): ChatView | undefined {
+    return this.chats.find((c) => c.username === username);
+  }
+
+  /** Re-reads the chat list; bursts of events collapse into at most one extra read. */
+  refreshChats(): Promise<void> {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = (async () => {
+      do {
+        this.#refreshAgain = false;
+        try {
+          this.chats = await this.vault.listChats();
+        } catch {
+          // Keep showing the last list; the next event retries.
+        }
+      } while (this.#refreshAgain);
+    })().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#listeners.clear();
+  }
+
+  async #enter(account: AccountView): Promise<void> {
+    this.account = account;
+    await this.refreshChats();
+    this.phase = 'ready';
+    // Connecting is best effort: offline start-up still shows history, and the engine retries.
+    this.vault.connect().catch(() => (this.connection = 'offline'));
+  }
+
+  #onEvent(event: VaultEvent): void {
+    if (event.type === 'connection') this.connection = event.state;
+    else void this.refreshChats();
+    for (const listener of this.#listeners) listener(event);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * What the screens may ask of the vault, as promises that throw `VaultError` (with `code`) on
+ * failure. `VaultClient` implements it over Comlink; stores depend on this interface only.
+ * Every value in and out is plain public data (DESIGN.md §1).
+ */
+import type { AccountView, Availability, ChatView, ContactView, MessageView, VaultEvent } from './types';
+
+export interface Vault {
+  /** The local account, or undefined before onboarding. */
+  account(): Promise<AccountView | undefined>;
+  checkUsername(name: string): Promise<Availability>;
+  createAccount(username: string): Promise<AccountView>;
+  /** Throws VaultError `NoSuchUser` when nobody has that username. */
+  lookupUser(username: string): Promise<{ username: string }>;
+  listChats(): Promise<ChatView[]>;
+  listMessages(chat: string): Promise<MessageView[]>;
+  sendText(chat: string, text: string): Promise<MessageView>;
+  markRead(chat: string): Promise<void>;
+  contactInfo(username: string): Promise<ContactView>;
+  markVerified(username: string, scannedQr?: string): Promise<void>;
+  acceptIdentityChange(username: string): Promise<void>;
+  block(username: string): Promise<void>;
+  unblock(username: string): Promise<void>;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Calls `listener` for every engine event until the returned function is called. */
+  subscribe(listener: (event: VaultEvent) => void): Promise<() => void>;
+}

@@ -1,0 +1,90 @@
+/**
+ * Message content: what travels INSIDE the ratchet (DESIGN.md §4 "Encoding": content is a typed
+ * union, padded before encryption by the session). Strict and versioned.
+ *
+ *   version u8 (1) || kind u8 || body
+ *   kind 0x01 text:    id (16) || sentAt u64 (sender clock, ms) || u32-length UTF-8 text
+ *   kind 0x02 receipt: receipt type u8 (1 delivered, 2 read) || u16 count (1..MAX) || count x id (16)
+ *
+ * A kind we do not know yet is UnsupportedVersion (a newer client), never a silent drop of bytes.
+ * Knows nothing of sessions, storage or who sent it.
+ */
+import { fail } from '../crypto/errors';
+import { ByteReader, ByteWriter, fromHex, toHex } from './bytes';
+
+export const CONTENT_VERSION = 1;
+export const ContentKind = { text: 0x01, receipt: 0x02 } as const;
+export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
+
+/** Message ids are 16 random bytes, shown as 32 lowercase hex characters. */
+export const MESSAGE_ID_LEN = 16;
+/** Longest text body, in UTF-8 bytes (well under the 256 KiB padded limit). */
+export const MAX_TEXT_BYTES = 64 * 1024;
+/** Most message ids one receipt may acknowledge. */
+export const MAX_RECEIPT_IDS = 500;
+
+export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string };
+export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
+export type Content = TextContent | ReceiptContent;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function idBytes(id: string): Uint8Array {
+  if (!/^[0-9a-f]{32}$/.test(id)) fail('InvalidArgument', `message id of ${id.length} characters is not 32 hex digits`);
+  return fromHex(id);
+}
+
+export function encodeContent(c: Content): Uint8Array {
+  const w = new ByteWriter().u8(CONTENT_VERSION);
+  if (c.kind === 'text') {
+    const body = encoder.encode(c.text);
+    if (body.length > MAX_TEXT_BYTES) fail('InvalidArgument', `text of ${body.length} bytes exceeds ${MAX_TEXT_BYTES}`);
+    return w.u8(ContentKind.text).fixed(idBytes(c.id), MESSAGE_ID_LEN).u64(c.sentAt).bytes32(body).finish();
+  }
+  if (c.kind === 'receipt') {
+    if (c.ids.length < 1 || c.ids.length > MAX_RECEIPT_IDS) {
+      fail('InvalidArgument', `receipt with ${c.ids.length} ids, expected 1..${MAX_RECEIPT_IDS}`);
+    }
+    w.u8(ContentKind.receipt).u8(ReceiptType[c.receipt]).u16(c.ids.length);
+    for (const id of c.ids) w.fixed(idBytes(id), MESSAGE_ID_LEN);
+    return w.finish();
+  }
+  return fail('InvalidArgument', 'unknown content kind');
+}
+
+export function decodeContent(bytes: Uint8Array): Content {
+  const r = new ByteReader(bytes, 'content');
+  const version = r.u8();
+  if (version !== CONTENT_VERSION) fail('UnsupportedVersion', `content version ${version}`);
+  const kind = r.u8();
+  if (kind === ContentKind.text) {
+    const id = toHex(r.fixed(MESSAGE_ID_LEN));
+    const sentAt = r.u64();
+    const raw = r.bytes32(MAX_TEXT_BYTES);
+    r.end();
+    let text: string;
+    try {
+      text = decoder.decode(raw);
+    } catch {
+      fail('DecodeFailed', `text of ${raw.length} bytes is not UTF-8`);
+    }
+    return { kind: 'text', id, sentAt, text };
+  }
+  if (kind === ContentKind.receipt) {
+    const t = r.u8();
+    const receipt = t === ReceiptType.delivered ? 'delivered' : t === ReceiptType.read ? 'read' : fail('DecodeFailed', `receipt type ${t}`);
+    const count = r.u16();
+    if (count < 1 || count > MAX_RECEIPT_IDS) fail('DecodeFailed', `receipt with ${count} ids`);
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push(toHex(r.fixed(MESSAGE_ID_LEN)));
+    r.end();
+    return { kind: 'receipt', receipt, ids };
+  }
+  return fail('UnsupportedVersion', `content kind ${kind}`);
+}
+
+/** A fresh random message id. */
+export function newMessageId(rng: (n: number) => Uint8Array): string {
+  return toHex(rng(MESSAGE_ID_LEN));
+}

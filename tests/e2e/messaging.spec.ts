@@ -1,0 +1,118 @@
+/**
+ * Issue 3 end to end: people who only know each other's usernames register, find each other and
+ * talk — both ways, with the other side offline, across reloads — with correct receipts and
+ * unread counts, against the real host and the real vault worker, in separate browser contexts.
+ */
+import { expect, test } from '@playwright/test';
+import {
+  bubbles,
+  chatRow,
+  expectClean,
+  messageLog,
+  openChat,
+  openPerson,
+  register,
+  send,
+  startChat,
+  texts,
+  type Person
+} from './support/parley';
+
+const people: Person[] = [];
+test.afterEach(async () => {
+  for (const p of people.splice(0)) await p.context.close();
+});
+
+test('alice and bob register, find each other and talk both ways', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await register(alice);
+  await register(bob);
+
+  await startChat(alice, bob.name);
+  await send(alice, bob.name, 'Hi Bob! 👋');
+  await expect(chatRow(bob.page, alice.name)).toContainText('Hi Bob! 👋');
+  await openChat(bob, alice.name);
+  await expect(bubbles(bob.page, alice.name)).toHaveText([/Hi Bob! 👋/]);
+
+  await send(bob, alice.name, 'Hello Alice — good to hear from you.');
+  await expect(bubbles(alice.page, bob.name).last()).toContainText('Hello Alice — good to hear from you.');
+  await send(alice, bob.name, 'Line one\nline two');
+  await expect(bubbles(bob.page, alice.name).last()).toContainText('Line one\nline two');
+
+  expect(await texts(alice.page, bob.name)).toEqual(['Hi Bob! 👋', 'Hello Alice — good to hear from you.', 'Line one\nline two']);
+  expect(await texts(bob.page, alice.name)).toEqual(await texts(alice.page, bob.name));
+  await expectClean(alice);
+  await expectClean(bob);
+});
+
+test('receipts go sent -> delivered -> read and unread counts follow', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await register(alice);
+  await register(bob);
+  await startChat(alice, bob.name);
+
+  for (const text of ['one', 'two', 'three']) await send(alice, bob.name, text);
+  const mine = bubbles(alice.page, bob.name);
+  await expect(mine).toHaveCount(3);
+  // Bob's app is open on the chat list: his device decrypts (delivered) but nobody has read them.
+  await expect(mine.getByRole('img', { name: 'Delivered' })).toHaveCount(3);
+  await expect(chatRow(bob.page, alice.name)).toContainText('3 unread');
+
+  await openChat(bob, alice.name);
+  await expect(mine.getByRole('img', { name: 'Read' })).toHaveCount(3);
+  await expect(chatRow(bob.page, alice.name)).not.toContainText('unread');
+
+  // While bob has the chat open, a new message is read at once.
+  await send(alice, bob.name, 'four');
+  await expect(bubbles(bob.page, alice.name).last()).toContainText('four');
+  await expect(mine.last().getByRole('img', { name: 'Read' })).toBeVisible();
+  await expect(chatRow(bob.page, alice.name)).not.toContainText('unread');
+  await expectClean(alice);
+  await expectClean(bob);
+});
+
+test('bob offline then back receives everything in order, and reload keeps history', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await register(alice);
+  await register(bob);
+  await startChat(alice, bob.name);
+  await send(alice, bob.name, 'before');
+  await expect(chatRow(bob.page, alice.name)).toContainText('before');
+
+  // Bob closes Parley; alice keeps writing.
+  await bob.page.close();
+  const sent = Array.from({ length: 6 }, (_, i) => `while you were away ${i + 1}`);
+  for (const text of sent) await send(alice, bob.name, text);
+  await expect(bubbles(alice.page, bob.name).getByRole('img', { name: 'Sent' })).toHaveCount(6);
+
+  bob.page = await bob.context.newPage();
+  await bob.page.goto('/');
+  await expect(chatRow(bob.page, alice.name)).toContainText('7 unread');
+  await openChat(bob, alice.name);
+  await expect(bubbles(bob.page, alice.name)).toHaveCount(7);
+  expect(await texts(bob.page, alice.name)).toEqual(['before', ...sent]);
+
+  await bob.page.reload();
+  await expect(messageLog(bob.page, alice.name)).toBeVisible();
+  expect(await texts(bob.page, alice.name)).toEqual(['before', ...sent]);
+  await alice.page.reload();
+  await expect(bubbles(alice.page, bob.name)).toHaveCount(7);
+  await expect(bubbles(alice.page, bob.name).getByRole('img', { name: 'Read' })).toHaveCount(7);
+});
+
+test('"New chat" with an unknown username says so clearly', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice');
+  people.push(alice);
+  await register(alice);
+  await alice.page.getByRole('link', { name: 'New chat', exact: true }).click();
+  await alice.page.getByLabel('Their username').fill('nobody_here_ever_42');
+  await alice.page.getByRole('button', { name: 'Start chat' }).click();
+  await expect(alice.page.getByRole('alert')).toHaveText(/No user named “nobody_here_ever_42”/);
+  await expectClean(alice);
+});

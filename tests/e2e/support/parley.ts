@@ -1,0 +1,92 @@
+/**
+ * Helpers for multi-user browser tests: one browser context per person (separate IndexedDB,
+ * service worker and WebSocket, like separate devices), unique usernames per run so tests never
+ * collide on the shared host, and the few UI steps every test repeats — all located by role and
+ * accessible name, the way a screen-reader user finds them.
+ */
+import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { installGuard, type Guard } from './guard';
+
+/** A short per-run suffix; usernames allow [a-z0-9_.], 3–32 chars. */
+const RUN = `${Date.now().toString(36).slice(-5)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+let counter = 0;
+
+export function uniqueName(base: string): string {
+  return `${base}_${RUN}${(counter++).toString(36)}`;
+}
+
+export interface Person {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+  guard: Guard;
+}
+
+export async function openPerson(browser: Browser, base: string, viewport = { width: 1280, height: 800 }): Promise<Person> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const guard = await installGuard(page);
+  return { name: uniqueName(base), context, page, guard };
+}
+
+/** Onboarding: type the name, wait for the live availability check, create the account. */
+export async function register(p: Person): Promise<void> {
+  await p.page.goto('/');
+  await expect(p.page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
+  await p.page.getByLabel('Username').fill(p.name);
+  await expect(p.page.getByText(`✓ ${p.name} is available`)).toBeVisible();
+  await p.page.getByRole('button', { name: 'Create account' }).click();
+  await expect(p.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible({ timeout: 30_000 });
+  await expect(p.page).toHaveURL(/\/chats$/);
+}
+
+/** Starts (or opens) the chat with `other` through "New chat". */
+export async function startChat(p: Person, other: string): Promise<void> {
+  await p.page.getByRole('link', { name: 'New chat', exact: true }).click();
+  await p.page.getByLabel('Their username').fill(other);
+  await p.page.getByRole('button', { name: 'Start chat' }).click();
+  await expect(conversationTitle(p.page, other)).toBeVisible();
+}
+
+/** Opens an existing chat from the chat list. */
+export async function openChat(p: Person, other: string): Promise<void> {
+  await chatRow(p.page, other).click();
+  await expect(conversationTitle(p.page, other)).toBeVisible();
+}
+
+export function conversationTitle(page: Page, other: string): Locator {
+  return page.getByRole('heading', { name: other, level: 1 });
+}
+
+export function chatRow(page: Page, other: string): Locator {
+  return page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${escape(other)}\\b`) });
+}
+
+export function messageLog(page: Page, other: string): Locator {
+  return page.getByRole('log', { name: `Messages with ${other}` });
+}
+
+export function bubbles(page: Page, other: string): Locator {
+  return messageLog(page, other).getByTestId('message');
+}
+
+/** Types `text` into the composer and sends it with Enter. */
+export async function send(p: Person, other: string, text: string): Promise<void> {
+  const box = p.page.getByRole('textbox', { name: `Message ${other}` });
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+}
+
+/** The text bodies of the conversation, oldest first. */
+export async function texts(page: Page, other: string): Promise<string[]> {
+  return bubbles(page, other).locator('.text').allTextContents();
+}
+
+export async function expectClean(p: Person): Promise<void> {
+  expect(await p.guard.problems(p.page)).toEqual([]);
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

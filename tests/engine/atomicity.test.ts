@@ -1,0 +1,141 @@
+/**
+ * Crash safety and storage hygiene (SECURITY.md P12, P15, P32, P34): a failure between decrypt
+ * and commit changes nothing and the envelope is processed once on redelivery; a crash between
+ * commit and ack shows the message once; used one-time prekeys and plaintext keys never remain.
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, test } from 'vitest';
+import { decodePreKeyMessage } from '../../src/lib/wire/message';
+import { bytesEqual } from '../../src/lib/wire/bytes';
+import type { Faults } from '../../workers/engine/context';
+import { MemoryHost } from '../../workers/engine/memory-host';
+import { preKeyKey } from '../../workers/storage/prekey-repo';
+import { ALL_STORES } from '../../workers/storage/schema';
+import { unseal } from '../../workers/storage/seal';
+import { closeAll, newUser, settle, texts, type User } from './support';
+
+let open: User[] = [];
+afterEach(async () => {
+  await closeAll(...open);
+  open = [];
+});
+
+/** Every value in every store, as a structured snapshot. */
+async function dump(u: User): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const s of ALL_STORES) out[s] = await u.engine.ctx.vault.db.getAll(s);
+  return out;
+}
+
+/** True if `needle` occurs in any byte array reachable from `v`. */
+function containsBytes(v: unknown, needle: Uint8Array): boolean {
+  if (v instanceof Uint8Array) {
+    for (let i = 0; i + needle.length <= v.length; i++) if (bytesEqual(v.subarray(i, i + needle.length), needle)) return true;
+    return false;
+  }
+  if (v instanceof ArrayBuffer) return containsBytes(new Uint8Array(v), needle);
+  if (v && typeof v === 'object') return Object.values(v).some((x) => containsBytes(x, needle));
+  return false;
+}
+
+async function setup(faults: Faults) {
+  const host = new MemoryHost();
+  const alice = await newUser(host, 'alice');
+  const bob = await newUser(host, 'bob', { faults });
+  open.push(alice, bob);
+  await alice.engine.lookupUser('bob');
+  return { host, alice, bob };
+}
+
+describe('atomic receive', () => {
+  test('P12 P34 a crash between decrypt and commit leaves state unchanged; on retry the message shows once', async () => {
+    let crash = true;
+    const { host, alice, bob } = await setup({
+      midReceiveCommit: () => {
+        if (crash) throw new Error('simulated crash');
+      }
+    });
+    const before = await dump(bob);
+    await alice.engine.sendText('bob', 'first');
+    await settle(alice, bob);
+    expect(await dump(bob)).toEqual(before);
+    expect(host.pending('bob')).toHaveLength(1);
+
+    crash = false;
+    bob.engine.disconnect();
+    bob.engine.connect();
+    await settle(alice, bob);
+    expect(await texts(bob, 'alice')).toEqual(['first']);
+    expect(host.pending('bob')).toHaveLength(0);
+
+    // Same again on an established session (a ratchet message).
+    await bob.engine.sendText('alice', 'reply');
+    await settle(alice, bob);
+    crash = true;
+    const mid = await dump(bob);
+    await alice.engine.sendText('bob', 'second');
+    await settle(alice, bob);
+    expect((await dump(bob)).sessions).toEqual(mid.sessions);
+    expect(await texts(bob, 'alice')).toEqual(['first', 'reply']);
+    crash = false;
+    bob.engine.disconnect();
+    bob.engine.connect();
+    await settle(alice, bob);
+    expect(await texts(bob, 'alice')).toEqual(['first', 'reply', 'second']);
+  });
+
+  test('P34 a crash after commit and before ack: redelivered, recognised, acked, shown once', async () => {
+    let crash = true;
+    const { host, alice, bob } = await setup({
+      beforeAck: () => {
+        if (crash) throw new Error('simulated crash before ack');
+      }
+    });
+    await alice.engine.sendText('bob', 'exactly once');
+    await settle(alice, bob);
+    expect(host.pending('bob')).toHaveLength(1);
+    crash = false;
+    bob.engine.disconnect();
+    bob.engine.connect();
+    await settle(alice, bob);
+    expect(await texts(bob, 'alice')).toEqual(['exactly once']);
+    expect(host.pending('bob')).toHaveLength(0);
+    expect((await bob.engine.listChats())[0]?.unread).toBe(1);
+  });
+
+  test('P15 after receiving, the used one-time prekey private keys are gone from IndexedDB', async () => {
+    const { host, alice, bob } = await setup({});
+    host.autoPush = false;
+    await alice.engine.sendText('bob', 'uses a one-time prekey');
+    await settle(alice, bob);
+    const [env] = host.pending('bob');
+    const header = decodePreKeyMessage(env!.body);
+    expect(header.oneTimePreKeyId).toBeDefined();
+    const db = bob.engine.ctx.vault.db;
+    const otk = await db.get('prekeys', preKeyKey('oneTime', header.oneTimePreKeyId!));
+    const kem = await db.get('prekeys', preKeyKey('kem', header.kemPreKeyId));
+    expect(otk && kem && !kem.lastResort).toBeTruthy();
+    const otkPrivate = (await unseal(bob.engine.ctx.vault.key, otk!.sealed)).slice(6, 38);
+
+    host.push('bob');
+    await settle(alice, bob);
+    expect(await texts(bob, 'alice')).toEqual(['uses a one-time prekey']);
+    expect(await db.get('prekeys', otk!.key)).toBeUndefined();
+    expect(await db.get('prekeys', kem!.key)).toBeUndefined();
+    expect(containsBytes(await dump(bob), otkPrivate)).toBe(false);
+    // The signed prekey and the last-resort KEM key stay.
+    expect(await db.get('prekeys', preKeyKey('signed', header.signedPreKeyId))).toBeDefined();
+  });
+
+  test('P32 no private key is stored in the clear', async () => {
+    const { alice, bob } = await setup({});
+    await alice.engine.sendText('bob', 'x');
+    await settle(alice, bob);
+    for (const u of [alice, bob]) {
+      const id = u.engine.ctx.me!.identity;
+      const all = await dump(u);
+      expect(containsBytes(all, id.signing.privateKey.slice(0, 32))).toBe(false);
+      expect(containsBytes(all, id.dh.privateKey)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The engine against the REAL host (src/host/server.ts) on loopback: HTTP API, WebSocket push,
+ * SQLite mailbox. Alice and Bob register, find each other, talk both ways; Bob offline receives
+ * on reconnect; a restarted host still delivers what was not acked.
+ */
+import 'fake-indexeddb/auto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { createHost, type RunningHost } from '../../src/host/server';
+import { Engine } from '../../workers/engine/engine';
+import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
+import { memoryLocks } from '../../workers/engine/lock';
+
+let dataDir: string;
+let host: RunningHost;
+let engines: Engine[] = [];
+let n = 0;
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parley-engine-'));
+  host = await createHost({ port: 0, dataDir });
+});
+
+afterEach(async () => {
+  for (const e of engines) await e.close();
+  engines = [];
+  await host.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function open(name: string, dbName = `real-${name}-${process.pid}-${n++}`): Promise<Engine> {
+  const transport = new HostHttpTransport(host.url, WebSocket as unknown as WsCtor);
+  const e = await Engine.open({ transport, dbName, locks: memoryLocks(), retryMs: 50 });
+  engines.push(e);
+  return e;
+}
+
+/** Polls until `check` passes (real sockets: there is no settle point to await). */
+async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+async function texts(e: Engine, chat: string): Promise<string[]> {
+  return (await e.listMessages(chat)).filter((m) => m.direction !== 'system').map((m) => m.body);
+}
+
+describe('engine against the real host', () => {
+  test('alice and bob register, find each other and talk both ways with receipts', async () => {
+    const alice = await open('alice');
+    const bob = await open('bob');
+    expect(await alice.checkUsername('alice')).toEqual({ username: 'alice', valid: true, available: true });
+    await alice.createAccount('alice');
+    await bob.createAccount('bob');
+    await expect((await open('mallory')).createAccount('bob')).rejects.toMatchObject({ code: 'UsernameTaken' });
+    alice.connect();
+    bob.connect();
+    await expect(alice.lookupUser('nobody')).rejects.toMatchObject({ code: 'NoSuchUser' });
+    await alice.lookupUser('bob');
+    const m = await alice.sendText('bob', 'hello over the wire');
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello over the wire']));
+    await bob.sendText('alice', 'hello back');
+    await eventually(async () => expect(await texts(alice, 'bob')).toEqual(['hello over the wire', 'hello back']));
+    await eventually(async () => expect((await alice.listMessages('bob')).find((x) => x.key === m.key)?.status).toBe('delivered'));
+    await bob.markRead('alice');
+    await eventually(async () => expect((await alice.listMessages('bob')).find((x) => x.key === m.key)?.status).toBe('read'));
+    expect((await alice.contactInfo('bob')).safetyNumber).toBe((await bob.contactInfo('alice')).safetyNumber);
+  });
+
+  test('bob offline receives everything in order after reconnecting, even across a host restart', async () => {
+    const alice = await open('alice');
+    const bobDb = `real-bob-${process.pid}-${n++}`;
+    let bob = await open('bob', bobDb);
+    await alice.createAccount('alice');
+    await bob.createAccount('bob');
+    alice.connect();
+    await alice.lookupUser('bob');
+    for (let i = 0; i < 8; i++) await alice.sendText('bob', `m${i}`);
+    await eventually(async () => expect((await alice.listMessages('bob')).every((x) => x.status === 'sent')).toBe(true));
+
+    // Host restart with the same data directory; bob's tab reloads.
+    await bob.close();
+    engines = engines.filter((e) => e !== bob);
+    await host.close();
+    const port = host.port;
+    host = await createHost({ port, dataDir });
+    bob = await open('bob', bobDb);
+    expect(bob.account()).toEqual({ username: 'bob' });
+    bob.connect();
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(Array.from({ length: 8 }, (_, i) => `m${i}`)));
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Engine test harness: users as Engine instances on fake-indexeddb, wired through one in-memory
+ * host. Each test file imports 'fake-indexeddb/auto' first; every engine gets its own database.
+ */
+import { Engine, type EngineOptions } from '../../workers/engine/engine';
+import { memoryLocks } from '../../workers/engine/lock';
+import { MemoryHost } from '../../workers/engine/memory-host';
+
+let counter = 0;
+
+export interface User {
+  name: string;
+  engine: Engine;
+  dbName: string;
+}
+
+export async function openUser(host: MemoryHost, name: string, extra: Partial<EngineOptions> = {}, dbName?: string): Promise<User> {
+  const db = dbName ?? `vault-${name}-${process.pid}-${counter++}`;
+  const engine = await Engine.open({ transport: host.transport(), dbName: db, locks: memoryLocks(), ...extra });
+  return { name, engine, dbName: db };
+}
+
+export async function newUser(host: MemoryHost, name: string, extra: Partial<EngineOptions> = {}): Promise<User> {
+  const u = await openUser(host, name, extra);
+  await u.engine.createAccount(name);
+  u.engine.connect();
+  return u;
+}
+
+/** Waits until every engine is idle twice in a row (pushes hop between them by microtasks). */
+export async function settle(...users: User[]): Promise<void> {
+  for (let round = 0; round < 3; round++) for (const u of users) await u.engine.settle();
+}
+
+export async function texts(u: User, chat: string): Promise<string[]> {
+  return (await u.engine.listMessages(chat)).filter((m) => m.direction !== 'system').map((m) => m.body);
+}
+
+export async function closeAll(...users: User[]): Promise<void> {
+  for (const u of users) await u.engine.close();
+}

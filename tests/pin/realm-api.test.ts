@@ -1,0 +1,140 @@
+// Strict codecs of the realm API (src/lib/wire/realm-api.ts).
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { isProtocolError } from '../../src/lib/crypto/errors';
+import { seededDeps } from '../../src/lib/crypto/deps';
+import { blind } from '../../src/lib/crypto/pin/oprf';
+import { prepareRegistration } from '../../src/lib/crypto/pin/protocol';
+import { realmIdFromName, realmUserId } from '../../src/lib/crypto/pin/realm-auth';
+import {
+  MAX_REQUEST_LEN,
+  MAX_RESPONSE_LEN,
+  REALM_RECORD_LEN,
+  decodeRealmRequest,
+  decodeRealmResponse,
+  encodeRealmRequest,
+  encodeRealmResponse,
+  type RealmRequest,
+  type RealmResponse
+} from '../../src/lib/wire/realm-api';
+import { encodeRealmRecord } from '../../src/lib/crypto/pin/record';
+import { fastStretch, realms } from './support';
+
+const bytes = (n: number, v: number) => new Uint8Array(n).fill(v);
+const head = { realmId: realmIdFromName('realm-a'), userId: realmUserId('alice') };
+const record = prepareRegistration(
+  { username: 'alice', pin: '1357', secret: bytes(32, 3), realms: realms(3), threshold: 2 },
+  seededDeps('api'),
+  fastStretch
+).registrations[0]!.record;
+
+const requests: RealmRequest[] = [
+  { ...head, op: 'register', authKey: bytes(32, 1), proof: bytes(32, 2), record },
+  { ...head, op: 'evaluate', blindedElement: blind(bytes(32, 9), seededDeps('b')).blindedElement },
+  { ...head, op: 'submitTag', unlockTag: bytes(32, 4) },
+  { ...head, op: 'delete', proof: bytes(32, 5) },
+  { ...head, op: 'status' }
+];
+
+const responses: RealmResponse[] = [
+  { op: 'register', status: 'ok' },
+  { op: 'register', status: 'unauthorized' },
+  { op: 'evaluate', status: 'ok', evaluation: { evaluatedElement: bytes(32, 6), unlockCommitment: bytes(32, 7), version: bytes(16, 8) } },
+  { op: 'evaluate', status: 'destroyed' },
+  { op: 'evaluate', status: 'notRegistered' },
+  { op: 'submitTag', status: 'ok', remaining: 10, share: { encryptedSecretShare: bytes(32, 1), encryptedSecret: bytes(72, 2), commitment: bytes(32, 3) } },
+  { op: 'submitTag', status: 'wrongGuess', remaining: 4 },
+  { op: 'submitTag', status: 'noPendingEvaluation' },
+  { op: 'delete', status: 'ok' },
+  { op: 'status', status: 'ok', state: 'registered', remaining: 7 },
+  { op: 'status', status: 'ok', state: 'none', remaining: 0 },
+  { op: 'status', status: 'wrongRealm' },
+  { op: 'none', status: 'badRequest' },
+  { op: 'none', status: 'rateLimited' }
+];
+
+const codeOf = (f: () => unknown): string => {
+  try {
+    f();
+    return 'ok';
+  } catch (e) {
+    return isProtocolError(e) ? e.code : `not a ProtocolError: ${String(e)}`;
+  }
+};
+
+describe('realm API codecs', () => {
+  test.each(requests.map((q) => [q.op, q] as const))('%s request round-trips and stays within the size bound', (_op, q) => {
+    const enc = encodeRealmRequest(q);
+    expect(enc.length).toBeLessThanOrEqual(MAX_REQUEST_LEN);
+    expect(decodeRealmRequest(enc)).toEqual(q);
+  });
+
+  test.each(responses.map((s) => [`${s.op}/${s.status}`, s] as const))('%s response round-trips', (_name, s) => {
+    const enc = encodeRealmResponse(s);
+    expect(enc.length).toBeLessThanOrEqual(MAX_RESPONSE_LEN);
+    expect(decodeRealmResponse(enc)).toEqual(s);
+  });
+
+  test('the record field has the fixed encoded record size', () => {
+    expect(encodeRealmRecord(record)).toHaveLength(REALM_RECORD_LEN);
+  });
+
+  test('every truncation and any trailing byte is DecodeFailed; another version is UnsupportedVersion', () => {
+    for (const enc of [...requests.map(encodeRealmRequest)]) {
+      for (let n = 0; n < enc.length; n++) expect(codeOf(() => decodeRealmRequest(enc.subarray(0, n)))).toBe('DecodeFailed');
+      expect(codeOf(() => decodeRealmRequest(new Uint8Array([...enc, 0])))).toBe('DecodeFailed');
+      expect(codeOf(() => decodeRealmRequest(new Uint8Array([2, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
+    }
+    for (const enc of responses.map(encodeRealmResponse)) {
+      for (let n = 0; n < enc.length; n++) expect(codeOf(() => decodeRealmResponse(enc.subarray(0, n)))).toMatch(/DecodeFailed/);
+      expect(codeOf(() => decodeRealmResponse(new Uint8Array([...enc, 0])))).toBe('DecodeFailed');
+    }
+  });
+
+  test('unknown ops and statuses, and a status that does not answer its op, are DecodeFailed', () => {
+    expect(codeOf(() => decodeRealmRequest(new Uint8Array([1, 9, ...bytes(48, 0)])))).toBe('DecodeFailed');
+    expect(codeOf(() => decodeRealmRequest(new Uint8Array([1, 0, ...bytes(48, 0)])))).toBe('DecodeFailed');
+    expect(codeOf(() => decodeRealmResponse(new Uint8Array([1, 1, 42])))).toBe('DecodeFailed');
+    // register answered "wrongGuess", status answered "destroyed", evaluate answered "unauthorized".
+    expect(codeOf(() => decodeRealmResponse(new Uint8Array([1, 1, 1, 5])))).toBe('DecodeFailed');
+    expect(codeOf(() => decodeRealmResponse(new Uint8Array([1, 5, 2])))).toBe('DecodeFailed');
+    expect(codeOf(() => decodeRealmResponse(new Uint8Array([1, 2, 4])))).toBe('DecodeFailed');
+    // A user state outside none/registered/destroyed.
+    expect(codeOf(() => decodeRealmResponse(new Uint8Array([1, 5, 0, 3, 0])))).toBe('DecodeFailed');
+  });
+
+  test('an evaluate request with an invalid ristretto255 element is DecodeFailed', () => {
+    const enc = encodeRealmRequest({ ...head, op: 'evaluate', blindedElement: bytes(32, 0) });
+    expect(codeOf(() => decodeRealmRequest(enc))).toBe('DecodeFailed');
+    const enc2 = encodeRealmRequest({ ...head, op: 'evaluate', blindedElement: bytes(32, 0xff) });
+    expect(codeOf(() => decodeRealmRequest(enc2))).toBe('DecodeFailed');
+  });
+
+  test('a register request carrying a malformed record is refused', () => {
+    const enc = encodeRealmRequest(requests[0]!);
+    const badLimit = enc.slice();
+    badLimit[badLimit.length - 1] = 0; // guess limit 0
+    expect(codeOf(() => decodeRealmRequest(badLimit))).toBe('DecodeFailed');
+  });
+
+  test('random bytes never decode to anything but a typed error or a valid message', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (b) => {
+        for (const decode of [decodeRealmRequest, decodeRealmResponse]) {
+          const code = codeOf(() => decode(b));
+          expect(['ok', 'DecodeFailed', 'UnsupportedVersion']).toContain(code);
+        }
+      }),
+      { numRuns: 2000 }
+    );
+  });
+
+  test('realm ids and user ids are deterministic, distinct and fixed-size', () => {
+    expect(realmIdFromName('realm-a')).toEqual(realmIdFromName('realm-a'));
+    expect(realmIdFromName('realm-a')).not.toEqual(realmIdFromName('realm-b'));
+    expect(realmIdFromName('realm-a')).toHaveLength(16);
+    expect(realmUserId('alice')).toHaveLength(32);
+    expect(realmUserId('alice')).not.toEqual(realmUserId('alicf'));
+    expect(codeOf(() => realmIdFromName(''))).toBe('InvalidArgument');
+  });
+});

@@ -1,0 +1,203 @@
+// The realm service over real HTTP and real SQLite: atomic guess counting under concurrency
+// (within one process and across two processes sharing the file), authorisation, rate limits,
+// CORS and strict request handling.
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, describe, expect, test } from 'vitest';
+import { createRealm } from '../../src/host/realm/create-realm';
+import { seededDeps, systemDeps } from '../../src/lib/crypto/deps';
+import { blind } from '../../src/lib/crypto/pin/oprf';
+import { realmUserId } from '../../src/lib/crypto/pin/realm-auth';
+import { REALM_DB_FILE } from '../../src/host/realm/store';
+import { decodeRealmResponse, encodeRealmRequest, type RealmRequest, type RealmResponse } from '../../src/lib/wire/realm-api';
+import { callRealm, type FetchLike, type RealmEndpoint } from '../../workers/engine/recovery/realm-client';
+import { recoverWithPin, registerPin } from '../../workers/engine/recovery/recovery';
+import { spawnRealmProcess, startRealm, startRealms, tempDir, type RunningRealm } from './realm-harness';
+import { fastStretch } from './support';
+
+const PIN = '2580-71';
+const opts = { stretch: fastStretch };
+const toClose: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (toClose.length) await toClose.pop()!();
+});
+
+async function realmSet(n = 3, extra = {}) {
+  const set = await startRealms(n, { perUser: { max: 10_000, windowMs: 60_000 }, ...extra });
+  toClose.push(set.cleanup);
+  return set.realms;
+}
+
+const ALICE = realmUserId('alice');
+const evaluateReq = (e: RealmEndpoint, seed: string): RealmRequest => ({
+  op: 'evaluate',
+  realmId: e.id,
+  userId: ALICE,
+  blindedElement: blind(new Uint8Array(32).fill(9), seededDeps(seed)).blindedElement
+});
+
+/** Reads a user's row straight from a realm's SQLite file (read-only). */
+function row(dataDir: string, userId = ALICE) {
+  const db = new Database(join(dataDir, REALM_DB_FILE), { readonly: true });
+  try {
+    return db.prepare('SELECT record IS NULL AS destroyed, attempts, pending FROM realm_users WHERE user_id = ?').get(userId) as
+      | { destroyed: number; attempts: number; pending: number }
+      | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+async function register(realms: RunningRealm[]) {
+  return registerPin({ username: 'alice', pin: PIN, realms: realms.map((r) => r.endpoint), threshold: 2 }, systemDeps, fetch, opts);
+}
+
+describe('P23 guess limit under concurrency', () => {
+  test('P23 50 concurrent evaluations on one realm (Promise.all over HTTP): exactly 10 succeed, then the share is gone', async () => {
+    const realms = await realmSet();
+    await register(realms);
+    const e = realms[0]!.endpoint;
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => callRealm(e, evaluateReq(e, `c${i}`), fetch)));
+    const statuses = answers.map((a) => a?.status);
+    expect(statuses.filter((s) => s === 'ok')).toHaveLength(10);
+    expect(statuses.filter((s) => s === 'destroyed')).toHaveLength(40);
+    expect(row(realms[0]!.dataDir)).toEqual({ destroyed: 1, attempts: 0, pending: 0 });
+  });
+
+  test('P23 50 concurrent wrong-PIN recoveries against 3 realms: no realm serves more than 10 evaluations', async () => {
+    const realms = await realmSet();
+    const secret = await register(realms);
+    const served = new Map<string, number>();
+    // Counts every successful evaluation each realm answers, by decoding the real responses.
+    const counting: FetchLike = async (url, init) => {
+      const res = await fetch(url, init);
+      const body = new Uint8Array(await res.arrayBuffer());
+      const r = decodeRealmResponse(body);
+      if (r.op === 'evaluate' && r.status === 'ok') served.set(url, (served.get(url) ?? 0) + 1);
+      return new Response(body, { status: res.status });
+    };
+    const endpoints = realms.map((r) => r.endpoint);
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, () => recoverWithPin({ username: 'alice', pin: '8642', realms: endpoints, threshold: 2 }, systemDeps, counting, opts))
+    );
+    expect(outcomes.some((o) => 'ok' in o)).toBe(false);
+    for (const r of realms) {
+      expect(served.get(r.url) ?? 0).toBeLessThanOrEqual(10);
+      const after = row(r.dataDir);
+      // Either destroyed, or the counter plus a pending (charged) evaluation stays within the limit.
+      expect(after!.destroyed === 1 || after!.attempts + after!.pending <= 10).toBe(true);
+    }
+    // Whatever is left, the right PIN can only succeed if at least 2 realms survived with budget.
+    const right = await recoverWithPin({ username: 'alice', pin: PIN, realms: endpoints, threshold: 2 }, systemDeps, fetch, opts);
+    if ('ok' in right) expect(right.ok).toEqual(secret);
+  });
+
+  test('P23 two realm processes on one SQLite file: 50 concurrent evaluations still yield exactly 10', async () => {
+    const dataDir = tempDir('realm-shared');
+    const inProc = await startRealm('realm-shared', { dataDir, perUser: { max: 10_000, windowMs: 60_000 } });
+    const other = await spawnRealmProcess('realm-shared', dataDir);
+    toClose.push(async () => {
+      await other.stop();
+      await inProc.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const otherEndpoint = { id: inProc.endpoint.id, url: other.url };
+    // Register through one process, then race both processes against the same row.
+    await registerPin({ username: 'alice', pin: PIN, realms: [inProc.endpoint], threshold: 1 }, systemDeps, fetch, opts);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const e = i % 2 === 0 ? inProc.endpoint : otherEndpoint;
+        return callRealm(e, evaluateReq(e, `p${i}`), fetch);
+      })
+    );
+    // The child's default per-user limit (60/min) is not reached by 25 requests.
+    expect(answers.map((a) => a?.status).filter((s) => s === 'ok')).toHaveLength(10);
+    expect(answers.filter((a) => a?.status === 'destroyed')).toHaveLength(40);
+    expect(row(dataDir)).toEqual({ destroyed: 1, attempts: 0, pending: 0 });
+  });
+});
+
+describe('realm requests and refusals', () => {
+  async function post(url: string, body: Uint8Array | string, headers: Record<string, string> = {}) {
+    const res = await fetch(url, { method: 'POST', body: body as BodyInit, headers });
+    return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+  }
+  const decoded = (b: Uint8Array): RealmResponse => decodeRealmResponse(b);
+
+  test('garbage, truncated and oversized bodies are refused; other methods and paths are not served', async () => {
+    const [r] = await realmSet(1);
+    const e = r!.endpoint;
+    const good = encodeRealmRequest(evaluateReq(e, 'g'));
+    for (const bad of [new Uint8Array(0), good.subarray(0, good.length - 1), new Uint8Array([...good, 0]), new Uint8Array(100).fill(0xee)]) {
+      const res = await post(r!.url, bad);
+      expect(res.status).toBe(400);
+      expect(decoded(res.body)).toEqual({ op: 'none', status: 'badRequest' });
+    }
+    expect((await post(r!.url, new Uint8Array(4096))).status).toBe(413);
+    expect((await fetch(r!.url)).status).toBe(405);
+    expect((await fetch(r!.url.replace('/realm/', '/realm/other'), { method: 'POST' })).status).toBe(404);
+    expect((await fetch(r!.url.replace('/realm/', '/elsewhere'), { method: 'POST' })).status).toBe(404);
+  });
+
+  test('an unlock tag without a pending evaluation is refused and charges nothing', async () => {
+    const realms = await realmSet(3);
+    await register(realms);
+    const e = realms[0]!.endpoint;
+    const r = await callRealm(e, { op: 'submitTag', realmId: e.id, userId: ALICE, unlockTag: new Uint8Array(32) }, fetch);
+    expect(r).toEqual({ op: 'submitTag', status: 'noPendingEvaluation' });
+    expect(row(realms[0]!.dataDir)).toEqual({ destroyed: 0, attempts: 0, pending: 0 });
+  });
+
+  test('per-user and per-IP rate limits answer 429 without touching the counters', async () => {
+    let now = 0;
+    const [r] = await realmSet(1, { clock: () => now, perUser: { max: 3, windowMs: 1000 }, perIp: { max: 5, windowMs: 1000 } });
+    const e = r!.endpoint;
+    const status = (userId: Uint8Array): RealmRequest => ({ op: 'status', realmId: e.id, userId });
+    const seq: string[] = [];
+    for (let i = 0; i < 4; i++) seq.push((await callRealm(e, status(ALICE), fetch))!.status);
+    expect(seq).toEqual(['ok', 'ok', 'ok', 'rateLimited']);
+    // Another user from the same IP still has its own budget until the IP limit (5) is hit.
+    expect((await callRealm(e, status(realmUserId('bob')), fetch))!.status).toBe('ok');
+    const res = await post(e.url, encodeRealmRequest(status(realmUserId('carol'))));
+    expect([res.status, decoded(res.body).status]).toEqual([429, 'rateLimited']);
+    now += 1000;
+    expect((await callRealm(e, status(ALICE), fetch))!.status).toBe('ok');
+  });
+
+  test('CORS: configured and same origins are answered, any other origin is refused', async () => {
+    const [r] = await realmSet(1, { allowedOrigins: ['https://app.example'] });
+    const body = encodeRealmRequest({ op: 'status', realmId: r!.endpoint.id, userId: ALICE });
+    const allowed = await post(r!.url, body, { origin: 'https://app.example' });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const same = await post(r!.url, body, { origin: new URL(r!.url).origin });
+    expect(same.status).toBe(200);
+    const foreign = await post(r!.url, body, { origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(r!.url, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');
+  });
+
+  test('mounted in a host: answers only under /realm/ and can share the host database without closing it', async () => {
+    const dir = tempDir('realm-hostdb');
+    const db = new Database(join(dir, 'host.sqlite'));
+    const realm = createRealm({ id: 'parley', db });
+    const req = (url: string) => ({ url }) as IncomingMessage;
+    expect(await realm.handle(req('/api/other'), {} as ServerResponse)).toBe(false);
+    expect(await realm.handle(req('/realmy'), {} as ServerResponse)).toBe(false);
+    realm.close();
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'realm_users'").get()).toEqual({ name: 'realm_users' });
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('status of a user nobody registered is "none"', async () => {
+    const [r] = await realmSet(1);
+    const e = r!.endpoint;
+    expect(await callRealm(e, { op: 'status', realmId: e.id, userId: realmUserId('nobody') }, fetch)).toEqual({ op: 'status', status: 'ok', state: 'none', remaining: 0 });
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * What every engine module shares: the vault, the host transport, deps, the event hub, the
+ * loaded identity, and `serial` — the one queue every ratchet-touching step runs through, so a
+ * receive and a send never load the same session at once (within one tab; across tabs, lock.ts).
+ */
+import type { Deps } from '../../src/lib/crypto/deps';
+import { fail } from '../../src/lib/crypto/errors';
+import type { IdentityKeyPair } from '../../src/lib/crypto/identity';
+import type { Vault } from '../storage/vault';
+import type { EventHub } from './events';
+import type { ConnectionState, HostTransport } from './transport';
+
+/** Test-only fault injection (P12/P34): thrown errors simulate a crash at that step. */
+export interface Faults {
+  /** Runs inside the receive transaction after the session is written, before it commits. */
+  midReceiveCommit?(): void;
+  /** Runs after an envelope is committed and before it is acked. */
+  beforeAck?(): void;
+}
+
+export interface Me {
+  username: string;
+  identity: IdentityKeyPair;
+}
+
+export interface EngineContext {
+  vault: Vault;
+  transport: HostTransport;
+  deps: Deps;
+  events: EventHub;
+  faults: Faults;
+  me?: Me;
+  connection: ConnectionState;
+  /** True when this tab holds the driver lock and may run ratchets. */
+  driver: boolean;
+  serial<T>(step: () => Promise<T>): Promise<T>;
+  /** Asks the outbox to run soon (after a write, a reconnect or a retry delay). */
+  kickOutbox(): void;
+}
+
+export function requireMe(ctx: EngineContext): Me {
+  if (!ctx.me) fail('NoAccount', 'no account in this vault');
+  return ctx.me;
+}
+
+/** A promise-chain mutex: steps run one at a time, in call order; a failure does not jam it. */
+export function serialQueue(): <T>(step: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(step: () => Promise<T>) => {
+    const run = tail.then(step, step);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}

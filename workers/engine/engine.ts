@@ -1,0 +1,286 @@
+/**
+ * The client engine (issue 3): the one object the vault worker exposes to the UI. Plain async
+ * methods over plain data — usernames, ids, text, codes — never key bytes (DESIGN.md §1).
+ *
+ * It wires storage, transport and the engine modules together and owns the runtime decisions:
+ * whether this tab drives (lock.ts), when to connect, when to flush the outbox, retrying when the
+ * host is unreachable. Protocol work lives in inbox.ts / outbox.ts / sessions.ts.
+ */
+import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
+import { isProtocolError } from '../../src/lib/crypto/errors';
+import { listChats as listChatRecords } from '../storage/chat-repo';
+import { listMessages as listMessageRecords } from '../storage/message-repo';
+import { loadVault } from '../storage/vault';
+import type { ChatRecord, MessageRecord } from '../storage/schema';
+import * as account from './account';
+import * as contacts from './contacts';
+import { serialQueue, type EngineContext, type Faults } from './context';
+import { EventHub, type EngineEvent, type Listener } from './events';
+import { receiveEnvelope } from './inbox';
+import { browserLocks, DriverLock, TabChannel, type LockManagerLike } from './lock';
+import { flushOutbox, queueText } from './outbox';
+import { maintainPreKeys } from './prekey-pool';
+import { markRead } from './receipts';
+import { resetSessions } from './sessions';
+import type { Envelope, HostTransport } from './transport';
+
+export interface EngineOptions {
+  transport: HostTransport;
+  /** IndexedDB database name (one per browser profile; tests use one per user). */
+  dbName?: string;
+  deps?: Deps;
+  /** Lock manager for the driver lock; default: the browser's Web Locks if present. */
+  locks?: LockManagerLike;
+  faults?: Faults;
+  /** First retry delay when the host is unreachable (doubles up to 30 s). */
+  retryMs?: number;
+}
+
+export interface ChatSummary extends ChatRecord {
+  name: string;
+  verified: boolean;
+  blocked: boolean;
+  identityChanged: boolean;
+}
+
+export type MessageView = Omit<MessageRecord, 'read'> & { read: boolean };
+
+const MAX_RETRY_MS = 30_000;
+
+export class Engine {
+  private readonly events = new EventHub();
+  private readonly remote = new WeakSet<EngineEvent>();
+  private lock?: DriverLock;
+  private channel?: TabChannel;
+  private wantConnected = false;
+  private flushQueued = false;
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private retryDelay: number;
+  private inFlight = 0;
+
+  private constructor(
+    readonly ctx: EngineContext,
+    private readonly opts: EngineOptions
+  ) {
+    this.retryDelay = opts.retryMs ?? 1000;
+  }
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    const vault = await loadVault(opts.dbName ?? 'parley');
+    const serial = serialQueue();
+    const engine: Engine = new Engine(
+      {
+        vault,
+        transport: opts.transport,
+        deps: opts.deps ?? systemDeps,
+        events: new EventHub(),
+        faults: opts.faults ?? {},
+        connection: 'offline',
+        driver: false,
+        serial: (step) => engine.track(serial(step)),
+        kickOutbox: () => engine.kickOutbox()
+      },
+      opts
+    );
+    engine.ctx.events = engine.events;
+    if (await account.loadAccount(engine.ctx)) engine.startTabs();
+    return engine;
+  }
+
+  // ---- account ----
+
+  async createAccount(username: string): Promise<{ username: string }> {
+    const r = await account.createAccount(this.ctx, username);
+    this.startTabs();
+    return r;
+  }
+
+  account(): { username: string } | null {
+    return this.ctx.me ? { username: this.ctx.me.username } : null;
+  }
+
+  async checkUsername(name: string): Promise<{ username: string; valid: boolean; available: boolean }> {
+    let username: string;
+    try {
+      username = account.canonicalUsername(name);
+    } catch {
+      return { username: name, valid: false, available: false };
+    }
+    return { username, valid: true, available: await this.ctx.transport.usernameAvailable(username) };
+  }
+
+  // ---- contacts and chats ----
+
+  lookupUser(username: string) {
+    return contacts.lookupUser(this.ctx, username);
+  }
+
+  contactInfo(username: string) {
+    return contacts.contactInfo(this.ctx, username);
+  }
+
+  markVerified(username: string, scannedQr?: string) {
+    return contacts.markVerified(this.ctx, username, scannedQr);
+  }
+
+  acceptIdentityChange(username: string) {
+    return contacts.acceptIdentityChange(this.ctx, username);
+  }
+
+  block(username: string) {
+    return contacts.setBlocked(this.ctx, username, true);
+  }
+
+  unblock(username: string) {
+    return contacts.setBlocked(this.ctx, username, false);
+  }
+
+  resetSession(username: string): Promise<void> {
+    return this.ctx.serial(() => resetSessions(this.ctx, username));
+  }
+
+  async listChats(): Promise<ChatSummary[]> {
+    const out: ChatSummary[] = [];
+    for (const chat of await listChatRecords(this.ctx.vault)) {
+      const c = await this.ctx.vault.db.get('contacts', chat.id);
+      out.push({
+        ...chat,
+        name: chat.id,
+        verified: !!c?.verified && !c.pendingIdentity,
+        blocked: !!c?.blocked,
+        identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity)
+      });
+    }
+    return out;
+  }
+
+  async listMessages(chatId: string): Promise<MessageView[]> {
+    return (await listMessageRecords(this.ctx.vault, chatId)).map((m) => ({ ...m, read: m.read ?? true }));
+  }
+
+  async sendText(chatId: string, text: string): Promise<MessageView> {
+    const m = await queueText(this.ctx, chatId, text);
+    return { ...m, read: true };
+  }
+
+  markRead(chatId: string): Promise<number> {
+    return markRead(this.ctx, chatId);
+  }
+
+  subscribe(listener: Listener): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  // ---- connection ----
+
+  connect(): void {
+    this.wantConnected = true;
+    if (this.ctx.driver) this.openConnection();
+  }
+
+  disconnect(): void {
+    this.wantConnected = false;
+    this.ctx.transport.disconnect();
+    clearTimeout(this.retryTimer);
+  }
+
+  /** Resolves when no engine work is pending (tests and orderly shutdown). */
+  async settle(): Promise<void> {
+    for (let quiet = 0; quiet < 3; ) {
+      await new Promise((r) => setTimeout(r, 0));
+      quiet = this.inFlight === 0 ? quiet + 1 : 0;
+    }
+  }
+
+  /** Closes this tab's engine: stops driving (another tab takes over) and closes the database. */
+  async close(): Promise<void> {
+    this.disconnect();
+    await this.settle();
+    this.lock?.close();
+    this.channel?.close();
+    this.ctx.driver = false;
+    this.ctx.vault.db.close();
+  }
+
+  // ---- internals ----
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight++;
+    return p.finally(() => this.inFlight--);
+  }
+
+  /** After an account exists: join the tab group and ask to drive. */
+  private startTabs(): void {
+    if (this.lock) return;
+    const username = this.ctx.me!.username;
+    this.channel = new TabChannel(`parley-tabs:${username}`, (m) => {
+      if (m.kind === 'kick') this.kickOutbox();
+      else {
+        this.remote.add(m.event);
+        this.events.emit(m.event);
+      }
+    });
+    this.events.subscribe((e) => {
+      if (!this.remote.has(e)) this.channel?.post({ kind: 'event', event: e });
+    });
+    this.lock = new DriverLock(this.opts.locks ?? browserLocks(), `parley-driver:${username}`);
+    this.lock.acquire(() => {
+      this.ctx.driver = true;
+      this.events.emit({ type: 'role', role: 'driver' });
+      if (this.wantConnected) this.openConnection();
+    });
+  }
+
+  private openConnection(): void {
+    const me = this.ctx.me;
+    if (!me) return;
+    this.ctx.transport.connect(account.hostAuth(me), {
+      envelope: (env) => void this.receive(env),
+      state: (s) => {
+        this.ctx.connection = s;
+        this.events.emit({ type: 'connection', state: s });
+        if (s === 'online') {
+          this.retryDelay = this.opts.retryMs ?? 1000;
+          this.kickOutbox();
+          this.ctx.serial(() => maintainPreKeys(this.ctx)).catch(() => undefined);
+        }
+      }
+    });
+  }
+
+  private async receive(env: Envelope): Promise<void> {
+    try {
+      await this.ctx.serial(() => receiveEnvelope(this.ctx, env));
+    } catch (e) {
+      // Not acked: the host redelivers it after reconnect. Only the code is reported.
+      this.events.emit({ type: 'receive-error', sender: env.sender, code: isProtocolError(e) ? e.code : 'Internal' });
+    }
+  }
+
+  private kickOutbox(): void {
+    if (!this.ctx.driver) {
+      this.channel?.post({ kind: 'kick' });
+      return;
+    }
+    if (this.ctx.connection !== 'online' || !this.ctx.me || this.flushQueued) return;
+    this.flushQueued = true;
+    void this.ctx
+      .serial(async () => {
+        this.flushQueued = false;
+        return flushOutbox(this.ctx);
+      })
+      .then((r) => {
+        if (r.unavailable) this.scheduleRetry();
+      })
+      .catch(() => this.scheduleRetry());
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || !this.wantConnected) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kickOutbox();
+    }, this.retryDelay);
+    this.retryDelay = Math.min(MAX_RETRY_MS, this.retryDelay * 2);
+  }
+}

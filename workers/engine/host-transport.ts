@@ -1,0 +1,225 @@
+/**
+ * The real HostTransport (DESIGN.md §5) over the host's HTTP API and WebSocket
+ * (src/lib/wire/host-api.ts, host-frames.ts).
+ *
+ * Auth: GET a fresh challenge, sign `hostAuthMessage(challenge, username)` with the identity key
+ * (the signer stays in the worker), POST it for a short-lived bearer token; the WebSocket's first
+ * frame carries the token. Any network failure, 5xx, rate limit or full mailbox is `Unavailable`
+ * ("retry later"); NoSuchUser / UsernameTaken keep their codes; other refusals are InvalidArgument.
+ * The socket reconnects with backoff until disconnect(). Knows nothing of sessions or storage.
+ */
+import { fail, ProtocolError, type ErrorCode } from '../../src/lib/crypto/errors';
+import { decodeBundle, type PreKeyBundle } from '../../src/lib/wire/bundle';
+import { toBase64Url } from '../../src/lib/wire/base64url';
+import {
+  API,
+  decodeBundleResponse,
+  decodeChallengeResponse,
+  decodeHostError,
+  decodePreKeyCounts,
+  decodeTokenResponse,
+  decodeUsernameStatus,
+  encodePreKeyUpload,
+  encodeRegisterRequest,
+  encodeLoginRequest,
+  hostAuthMessage,
+  type TokenResponse
+} from '../../src/lib/wire/host-api';
+import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
+import type { HostAuth, HostTransport, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
+
+/** The part of the WebSocket API used here (browser WebSocket and the `ws` package both fit). */
+export interface WsLike {
+  binaryType: string;
+  readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(): void;
+}
+export type WsCtor = new (url: string) => WsLike;
+
+const WS_OPEN = 1;
+const MAX_BACKOFF_MS = 30_000;
+/** Renew a token this long before the host says it expires. */
+const TOKEN_MARGIN_MS = 10_000;
+
+function mapHostCode(status: number, code: string): ErrorCode {
+  if (code === 'NoSuchUser' || code === 'UsernameTaken') return code;
+  if (status >= 500 || code === 'RateLimited' || code === 'QuotaExceeded' || code === 'Unavailable') return 'Unavailable';
+  if (code === 'Unauthorized') return 'InvalidSignature';
+  return 'InvalidArgument';
+}
+
+export class HostHttpTransport implements HostTransport {
+  private token?: { username: string; value: TokenResponse };
+  private ws?: WsLike;
+  private wanted = false;
+  private backoff = 500;
+  private timer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly WebSocketImpl: WsCtor = (globalThis as unknown as { WebSocket: WsCtor }).WebSocket,
+    private readonly fetchImpl: typeof fetch = (...a) => globalThis.fetch(...a)
+  ) {}
+
+  private async request(path: string, init: RequestInit = {}, bearer?: string): Promise<unknown> {
+    const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(new URL(path, this.baseUrl), { ...init, headers });
+    } catch {
+      return fail('Unavailable', 'host unreachable');
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      body = undefined;
+    }
+    if (!res.ok) {
+      const e = decodeHostError(body);
+      throw new ProtocolError(mapHostCode(res.status, e.code), `host answered ${res.status} ${e.code}`);
+    }
+    return body;
+  }
+
+  private json(path: string, payload: unknown, bearer?: string): Promise<unknown> {
+    return this.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload) }, bearer);
+  }
+
+  private async signedChallenge(auth: HostAuth): Promise<{ username: string; challenge: Uint8Array; signature: Uint8Array }> {
+    const { challenge } = decodeChallengeResponse(await this.request(API.challenge));
+    return { username: auth.username, challenge, signature: auth.sign(hostAuthMessage(challenge, auth.username)) };
+  }
+
+  private async bearer(auth: HostAuth): Promise<string> {
+    const t = this.token;
+    if (t && t.username === auth.username && t.value.expiresAt - TOKEN_MARGIN_MS > Date.now()) return toBase64Url(t.value.token);
+    const value = decodeTokenResponse(await this.json(API.login, encodeLoginRequest(await this.signedChallenge(auth))));
+    this.token = { username: auth.username, value };
+    return toBase64Url(value.token);
+  }
+
+  /** One authenticated call; a rejected token is renewed once (it may have expired in between). */
+  private async authed<T>(auth: HostAuth, call: (bearer: string) => Promise<T>): Promise<T> {
+    try {
+      return await call(await this.bearer(auth));
+    } catch (e) {
+      if (!(e instanceof ProtocolError) || e.code !== 'InvalidSignature') throw e;
+      this.token = undefined;
+      return call(await this.bearer(auth));
+    }
+  }
+
+  async usernameAvailable(username: string): Promise<boolean> {
+    return decodeUsernameStatus(await this.request(API.usernames + encodeURIComponent(username))).available;
+  }
+
+  async register(auth: HostAuth, r: Registration): Promise<void> {
+    const login = await this.signedChallenge(auth);
+    const value = decodeTokenResponse(await this.json(API.accounts, encodeRegisterRequest({ ...login, ...r })));
+    this.token = { username: auth.username, value };
+  }
+
+  async fetchBundle(auth: HostAuth, username: string): Promise<PreKeyBundle> {
+    const body = await this.authed(auth, (b) => this.request(API.bundles + encodeURIComponent(username), {}, b));
+    return decodeBundle(decodeBundleResponse(body));
+  }
+
+  async preKeyCounts(auth: HostAuth): Promise<PreKeyCounts> {
+    return decodePreKeyCounts(await this.authed(auth, (b) => this.request(API.prekeys, {}, b)));
+  }
+
+  async uploadPreKeys(auth: HostAuth, upload: PreKeyUpload): Promise<void> {
+    await this.authed(auth, (b) => this.json(API.prekeys, encodePreKeyUpload(upload), b));
+  }
+
+  async send(auth: HostAuth, to: string, body: Uint8Array): Promise<void> {
+    await this.authed(auth, (b) =>
+      this.request(API.messages + encodeURIComponent(to), { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: body as BodyInit }, b)
+    );
+  }
+
+  async ack(auth: HostAuth, serverId: string): Promise<void> {
+    const id = Number(serverId);
+    if (!Number.isSafeInteger(id) || id < 0) fail('InvalidArgument', 'server id is not an integer');
+    if (this.ws?.readyState === WS_OPEN) {
+      this.ws.send(encodeClientFrame({ type: 'ack', ids: [id] }));
+      return;
+    }
+    await this.authed(auth, (b) => this.json(API.acks, { ids: [id] }, b));
+  }
+
+  connect(auth: HostAuth, sink: InboxSink): void {
+    this.wanted = true;
+    clearTimeout(this.timer);
+    void this.open(auth, sink);
+  }
+
+  disconnect(): void {
+    this.wanted = false;
+    clearTimeout(this.timer);
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.close();
+  }
+
+  private async open(auth: HostAuth, sink: InboxSink): Promise<void> {
+    sink.state('connecting');
+    let token: Uint8Array;
+    try {
+      await this.bearer(auth);
+      token = this.token!.value.token;
+    } catch {
+      this.retry(auth, sink);
+      return;
+    }
+    if (!this.wanted) return;
+    const url = new URL(API.ws, this.baseUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new this.WebSocketImpl(url.toString());
+    this.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => ws.send(encodeClientFrame({ type: 'auth', token }));
+    ws.onmessage = (ev) => this.onFrame(ev.data, sink);
+    ws.onerror = () => undefined;
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      sink.state('offline');
+      this.retry(auth, sink);
+    };
+  }
+
+  private onFrame(data: unknown, sink: InboxSink): void {
+    if (!(data instanceof ArrayBuffer)) return;
+    let f;
+    try {
+      f = decodeHostFrame(new Uint8Array(data));
+    } catch {
+      return; // a malformed frame is ignored; the envelope is redelivered later
+    }
+    if (f.type === 'ready') {
+      this.backoff = 500;
+      sink.state('online');
+    } else if (f.type === 'envelope') {
+      sink.envelope({ serverId: String(f.serverId), sender: f.sender, body: f.body, receivedAt: f.receivedAt });
+    } else if (f.type === 'error' && f.reqId === 0) {
+      // Connection-level refusal (e.g. expired token): drop the token, the close handler retries.
+      this.token = undefined;
+    }
+  }
+
+  private retry(auth: HostAuth, sink: InboxSink): void {
+    if (!this.wanted) return;
+    sink.state('offline');
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.open(auth, sink), this.backoff);
+    this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
+  }
+}

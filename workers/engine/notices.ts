@@ -1,0 +1,20 @@
+/**
+ * System notices inside a conversation ("safety number changed", "message could not be
+ * decrypted"): plain records the UI renders from a code, never from key bytes.
+ */
+import { toHex } from '../../src/lib/wire/bytes';
+import type { MessageRecord } from '../storage/schema';
+import type { EngineContext } from './context';
+
+export const NoticeKind = {
+  identityChanged: 'identity-changed',
+  identityAccepted: 'identity-accepted',
+  verified: 'verified'
+} as const;
+export type NoticeKind = (typeof NoticeKind)[keyof typeof NoticeKind];
+
+export function notice(ctx: EngineContext, chatId: string, kind: NoticeKind): MessageRecord {
+  const now = ctx.deps.now();
+  const id = toHex(ctx.deps.rng(16));
+  return { key: `system:${id}`, id, chatId, direction: 'system', body: kind, sentAt: now, receivedAt: now, status: 'received' };
+}

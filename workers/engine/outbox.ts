@@ -1,0 +1,130 @@
+/**
+ * Sending (DESIGN.md §5 "Outgoing messages queue in IndexedDB and are sent when the socket is
+ * up"). `queueText` writes the message and its outbox item in one transaction, whether or not we
+ * are online. `flushOutbox` walks the outbox in order:
+ *
+ *   item without ciphertext -> get a trusted session (sessions.ts), encrypt, and store the
+ *                              ciphertext WITH the advanced session in one transaction
+ *   item with ciphertext    -> send; once the host has it, delete the item, mark "sent"
+ *
+ * A retry re-sends the stored ciphertext and never re-runs the ratchet; a duplicate that reaches
+ * the peer is dropped there (P13), so each message shows once. Per recipient order is kept: an
+ * item that cannot go (untrusted identity) holds back the later items for that recipient only.
+ */
+import { isProtocolError } from '../../src/lib/crypto/errors';
+import { sessionEncrypt } from '../../src/lib/crypto/session';
+import { encodeContent, newMessageId } from '../../src/lib/wire/content';
+import { getContact } from '../storage/contact-repo';
+import { preview, updateChat } from '../storage/chat-repo';
+import { advanceStatus, putMessage, txGetMessage } from '../storage/message-repo';
+import { addOutbox, deleteOutbox, listOutbox, putOutbox } from '../storage/outbox-repo';
+import type { MessageRecord, OutboxRecord } from '../storage/schema';
+import { putSessions, sealSessions } from '../storage/session-repo';
+import { commit } from '../storage/vault';
+import { hostAuth } from './account';
+import { requireMe, type EngineContext } from './context';
+import { sendingSessions } from './sessions';
+import { assertCanSend } from './trust';
+
+export const MAX_TEXT_CHARS = 16_000;
+
+export async function queueText(ctx: EngineContext, chatId: string, text: string): Promise<MessageRecord> {
+  requireMe(ctx);
+  assertCanSend(await getContact(ctx.vault, chatId), chatId);
+  const now = ctx.deps.now();
+  const id = newMessageId(ctx.deps.rng);
+  const body = text.slice(0, MAX_TEXT_CHARS);
+  const m = await commit(ctx.vault, async (tx) => {
+    // Strictly after the chat's last message, so a burst sent within one millisecond keeps its order.
+    const chat = await updateChat(tx, chatId, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
+    const sentAt = chat.lastAt;
+    const content = encodeContent({ kind: 'text', id, sentAt, text: body });
+    const m: MessageRecord = { key: id, id, chatId, direction: 'out', body, sentAt, receivedAt: now, status: 'queued' };
+    await putMessage(tx, m);
+    await addOutbox(tx, { to: chatId, content, messageKey: id });
+    return m;
+  });
+  ctx.events.emit({ type: 'message', chatId, key: id });
+  ctx.events.emit({ type: 'chats' });
+  ctx.kickOutbox();
+  return m;
+}
+
+export interface FlushReport {
+  sent: number;
+  /** Recipients held back, with the code why (UntrustedIdentity, Blocked…). */
+  held: Record<string, string>;
+  /** True if the host was unreachable: try again later. */
+  unavailable: boolean;
+}
+
+/** Sends what can be sent now. Call inside ctx.serial and only in the driver tab. */
+export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
+  const me = requireMe(ctx);
+  const report: FlushReport = { sent: 0, held: {}, unavailable: false };
+  for (const item of await listOutbox(ctx.vault)) {
+    if (item.to in report.held) continue;
+    try {
+      const ready = item.ciphertext ? item : await encryptItem(ctx, item);
+      await ctx.transport.send(hostAuth(me), ready.to, ready.ciphertext!);
+      const changed = await commit(ctx.vault, async (tx) => {
+        await deleteOutbox(tx, ready.seq!);
+        return ready.messageKey ? advanceStatus(tx, ready.messageKey, 'sent') : undefined;
+      });
+      if (changed) ctx.events.emit({ type: 'status', chatId: changed.chatId, key: changed.key, status: changed.status });
+      report.sent++;
+    } catch (e) {
+      if (isProtocolError(e, 'Unavailable')) {
+        report.unavailable = true;
+        return report;
+      }
+      if (!isProtocolError(e)) throw e;
+      report.held[item.to] = e.code;
+      await holdItem(ctx, item, e.code);
+    }
+  }
+  return report;
+}
+
+async function encryptItem(ctx: EngineContext, item: OutboxRecord): Promise<OutboxRecord> {
+  const sessions = await sendingSessions(ctx, item.to);
+  const { state, message } = sessionEncrypt(sessions[0]!, item.content!, ctx.deps);
+  const record = await sealSessions(ctx.vault, item.to, [state, ...sessions.slice(1)]);
+  const ready: OutboxRecord = { seq: item.seq!, to: item.to, ciphertext: message };
+  if (item.messageKey) ready.messageKey = item.messageKey;
+  await commit(ctx.vault, async (tx) => {
+    await putSessions(tx, record);
+    await putOutbox(tx, ready);
+  });
+  return ready;
+}
+
+/**
+ * An item the engine may not send now. Blocked contacts' receipts are dropped (no receipts to
+ * blocked users); a text stays queued, its status showing why, until the user acts.
+ */
+async function holdItem(ctx: EngineContext, item: OutboxRecord, code: string): Promise<void> {
+  const dropPermanently = code === 'NoSuchUser' || (code === 'Blocked' && !item.messageKey);
+  const changed = await commit(ctx.vault, async (tx) => {
+    if (dropPermanently) await deleteOutbox(tx, item.seq!);
+    if (!item.messageKey) return undefined;
+    const m = await txGetMessage(tx, item.messageKey);
+    if (!m || m.status === 'blocked') return undefined;
+    const next: MessageRecord = { ...m, status: 'blocked' };
+    await putMessage(tx, next);
+    return next;
+  });
+  if (changed) ctx.events.emit({ type: 'status', chatId: changed.chatId, key: changed.key, status: changed.status });
+}
+
+/** After the user accepts or re-verifies: held texts for `username` go back to "queued". */
+export async function releaseHeld(ctx: EngineContext, username: string): Promise<void> {
+  const items = (await listOutbox(ctx.vault)).filter((i) => i.to === username && i.messageKey);
+  await commit(ctx.vault, async (tx) => {
+    for (const i of items) {
+      const m = await txGetMessage(tx, i.messageKey!);
+      if (m?.status === 'blocked') await putMessage(tx, { ...m, status: 'queued' });
+    }
+  });
+  ctx.kickOutbox();
+}

@@ -1,0 +1,72 @@
+/**
+ * Keeping the host's prekeys usable (DESIGN.md §4 "Prekeys"; issue 3 "replenish one-time
+ * prekeys, rotate the signed prekey"): runs when the connection comes up.
+ *
+ *  - one-time X25519 and one-time ML-KEM pools are refilled when the host holds fewer than LOW;
+ *  - the signed prekey is replaced after SIGNED_PREKEY_ROTATE_MS; old signed prekeys are kept
+ *    until SIGNED_PREKEY_KEEP_MS so prekey messages still waiting in a mailbox (host retention is
+ *    30 days) can be answered, then deleted.
+ *
+ * Private halves are committed before public halves are published, so a bundle served from new
+ * keys always finds its private key here. Knows nothing of sessions.
+ */
+import { fail } from '../../src/lib/crypto/errors';
+import {
+  generateKemPreKey,
+  generateOneTimePreKeys,
+  generateSignedPreKey,
+  kemPreKeyPublic,
+  oneTimePreKeyPublic,
+  signedPreKeyPublic
+} from '../../src/lib/crypto/prekeys';
+import { getAccount, putAccount } from '../storage/account-repo';
+import { listPreKeys, putPreKeys, sealPreKeys } from '../storage/prekey-repo';
+import { commit } from '../storage/vault';
+import { hostAuth, KEM_TARGET, ONE_TIME_TARGET } from './account';
+import { requireMe, type EngineContext } from './context';
+import type { PreKeyUpload } from './transport';
+
+export const ONE_TIME_LOW = 20;
+export const KEM_LOW = 8;
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const SIGNED_PREKEY_ROTATE_MS = 7 * DAY_MS;
+/** Host retention (30 days) plus a rotation period. */
+export const SIGNED_PREKEY_KEEP_MS = 37 * DAY_MS;
+
+/** Returns what was uploaded, or undefined if the pools were healthy and the signed prekey fresh. */
+export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload | undefined> {
+  const me = requireMe(ctx);
+  const { deps } = ctx;
+  const now = deps.now();
+  const counts = await ctx.transport.preKeyCounts(hostAuth(me));
+  const signed = await listPreKeys(ctx.vault, 'signed');
+  const newest = signed.reduce((a, b) => (b.id > a.id ? b : a), signed[0]!);
+  const rotate = !newest || now - newest.createdAt >= SIGNED_PREKEY_ROTATE_MS;
+  if (counts.oneTime >= ONE_TIME_LOW && counts.kem >= KEM_LOW && !rotate) return undefined;
+
+  const account = await getAccount(ctx.vault);
+  if (!account) fail('NoAccount', 'no account record');
+  const oneTime = counts.oneTime < ONE_TIME_LOW ? generateOneTimePreKeys(account.nextOneTimeId, ONE_TIME_TARGET - counts.oneTime, deps) : [];
+  const kem = [];
+  if (counts.kem < KEM_LOW) {
+    for (let i = 0; i < KEM_TARGET - counts.kem; i++) kem.push(generateKemPreKey(me.identity, account.nextKemId + i, false, deps));
+  }
+  const newSigned = rotate ? generateSignedPreKey(me.identity, account.nextSignedId, deps) : undefined;
+  const records = await sealPreKeys(ctx.vault, newSigned ? { signed: newSigned, oneTime, kem } : { oneTime, kem }, now);
+  // An old signed prekey goes once its successor has been out longer than the mailbox keeps envelopes.
+  const expired = signed.filter((s) => s.id !== newest?.id && now - s.createdAt >= SIGNED_PREKEY_KEEP_MS);
+  await commit(ctx.vault, async (tx) => {
+    await putPreKeys(tx, records);
+    for (const s of expired) await tx.objectStore('prekeys').delete(s.key);
+    await putAccount(tx, {
+      ...account,
+      nextOneTimeId: account.nextOneTimeId + oneTime.length,
+      nextKemId: account.nextKemId + kem.length,
+      nextSignedId: account.nextSignedId + (newSigned ? 1 : 0)
+    });
+  });
+  const upload: PreKeyUpload = { oneTimePreKeys: oneTime.map(oneTimePreKeyPublic), kemPreKeys: kem.map(kemPreKeyPublic) };
+  if (newSigned) upload.signedPreKey = signedPreKeyPublic(newSigned);
+  await ctx.transport.uploadPreKeys(hostAuth(me), upload);
+  return upload;
+}

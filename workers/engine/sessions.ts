@@ -1,0 +1,63 @@
+/**
+ * Getting a session to send on (DESIGN.md §4, §5): reuse the current one if it is with the
+ * identity we trust, otherwise fetch a bundle, check it against the contact's trusted identity
+ * (trust.ts) and start a new session with PQXDH.
+ *
+ * P2: if the contact is verified and the bundle's identity differs, the new identity is recorded
+ * as pending, the user is told, and UntrustedIdentity is thrown BEFORE anything is encrypted.
+ */
+import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
+import { initiateSession, type SessionState } from '../../src/lib/crypto/session';
+import { bytesEqual } from '../../src/lib/wire/bytes';
+import { verifyBundle } from '../../src/lib/wire/bundle';
+import { getContact, putContact } from '../storage/contact-repo';
+import { updateChat } from '../storage/chat-repo';
+import { putMessage } from '../storage/message-repo';
+import { loadSessions, putSessions, sealSessions } from '../storage/session-repo';
+import { commit } from '../storage/vault';
+import { hostAuth } from './account';
+import { requireMe, type EngineContext } from './context';
+import { notice, NoticeKind } from './notices';
+import { assertCanSend, observeIdentity } from './trust';
+
+/** True if `state` is a session with exactly the identity bytes `trusted`. */
+export function sessionMatches(state: SessionState | undefined, trusted: Uint8Array): boolean {
+  return state !== undefined && bytesEqual(encodeIdentityPublic(state.theirIdentity), trusted);
+}
+
+/**
+ * Sessions for `username`, current first, the current one safe to encrypt on. Creates and
+ * stores a new session (and contact) if needed. Runs inside ctx.serial.
+ */
+export async function sendingSessions(ctx: EngineContext, username: string): Promise<SessionState[]> {
+  const me = requireMe(ctx);
+  const contact = await getContact(ctx.vault, username);
+  assertCanSend(contact, username);
+  const sessions = await loadSessions(ctx.vault, username);
+  if (contact && sessionMatches(sessions[0], contact.identity)) return sessions;
+
+  const bundle = await ctx.transport.fetchBundle(hostAuth(me), username);
+  // Signatures first (P1): an unsigned identity must not even become "pending".
+  verifyBundle(bundle, username);
+  const decision = observeIdentity(contact, username, encodeIdentityPublic(bundle.identity));
+  if (decision.changed) {
+    await commit(ctx.vault, async (tx) => {
+      await putContact(tx, decision.contact);
+      if (decision.identityChanged) await putMessage(tx, notice(ctx, username, NoticeKind.identityChanged));
+      await updateChat(tx, username, (c) => c);
+    });
+    if (decision.identityChanged) ctx.events.emit({ type: 'identity', username });
+  }
+  assertCanSend(decision.contact, username);
+
+  const state = initiateSession({ ourIdentity: me.identity, ourUsername: me.username, theirUsername: username, bundle }, ctx.deps);
+  const next = [state, ...sessions];
+  const record = await sealSessions(ctx.vault, username, next);
+  await commit(ctx.vault, (tx) => putSessions(tx, record));
+  return next;
+}
+
+/** Forgets every session with `username` (a user-requested reset): the next send fetches a fresh bundle. */
+export async function resetSessions(ctx: EngineContext, username: string): Promise<void> {
+  await commit(ctx.vault, (tx) => putSessions(tx, { username, sealed: [] }));
+}

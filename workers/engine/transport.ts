@@ -1,0 +1,69 @@
+/**
+ * What the engine needs from the host (DESIGN.md §5), as an interface so tests can swap in an
+ * in-memory or deliberately malicious host (memory-host.ts) and the app uses the real
+ * WebSocket/fetch one (host-transport.ts).
+ *
+ * Every authenticated call takes a `HostAuth`: the username and a signer over the host's fresh
+ * challenge (Labels.hostAuth is applied by the transport). The signer runs inside the worker;
+ * the transport never sees a private key. Failures are ProtocolErrors: `Unavailable` means "try
+ * again later" (network down, host restarting), every other code is a definite answer.
+ */
+import type { IdentityPublic } from '../../src/lib/crypto/identity';
+import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
+import type { PreKeyBundle } from '../../src/lib/wire/bundle';
+
+export interface HostAuth {
+  username: string;
+  /** Ed25519 signature by the identity key over the message the transport builds. */
+  sign(message: Uint8Array): Uint8Array;
+}
+
+export interface PreKeyUpload {
+  signedPreKey?: SignedPreKeyPublic;
+  oneTimePreKeys: OneTimePreKeyPublic[];
+  kemPreKeys: KemPreKeyPublic[];
+}
+
+export interface Registration extends PreKeyUpload {
+  identity: IdentityPublic;
+  signedPreKey: SignedPreKeyPublic;
+}
+
+/** One stored envelope as the host pushes it. `sender` is what the host claims (not trusted). */
+export interface Envelope {
+  serverId: string;
+  sender: string;
+  body: Uint8Array;
+  /** Host time it was stored (ms). */
+  receivedAt: number;
+}
+
+export type ConnectionState = 'offline' | 'connecting' | 'online';
+
+export interface InboxSink {
+  /** Called for each pushed envelope, in host order; the engine acks after committing. */
+  envelope(e: Envelope): void;
+  state(s: ConnectionState): void;
+}
+
+export interface PreKeyCounts {
+  oneTime: number;
+  kem: number;
+}
+
+export interface HostTransport {
+  /** True if the name is free to claim (the name is already canonical). */
+  usernameAvailable(username: string): Promise<boolean>;
+  /** Claims the username with identity and prekeys; UsernameTaken if someone has it. */
+  register(auth: HostAuth, registration: Registration): Promise<void>;
+  /** A bundle for `username` (each one-time prekey served once); NoSuchUser if unknown. */
+  fetchBundle(auth: HostAuth, username: string): Promise<PreKeyBundle>;
+  preKeyCounts(auth: HostAuth): Promise<PreKeyCounts>;
+  uploadPreKeys(auth: HostAuth, upload: PreKeyUpload): Promise<void>;
+  /** Resolves once the host has stored the envelope durably. */
+  send(auth: HostAuth, to: string, body: Uint8Array): Promise<void>;
+  ack(auth: HostAuth, serverId: string): Promise<void>;
+  /** Opens the live channel; the host then pushes every unacked envelope, then new ones. */
+  connect(auth: HostAuth, sink: InboxSink): void;
+  disconnect(): void;
+}

@@ -1,0 +1,82 @@
+/**
+ * Private prekeys at rest: the signed X25519 prekey, X25519 one-time prekeys and ML-KEM prekeys
+ * (one-time and last-resort), each sealed. `preKeyLookup` loads just the ids a PreKeyMessage
+ * names into the synchronous lookup acceptSession wants; `deleteConsumed` runs in the same
+ * transaction that stores the new session, so a used one-time private key never outlives it (P15).
+ */
+import type { ConsumedPreKeys, PqxdhHeader, PreKeyLookup } from '../../src/lib/crypto/pqxdh';
+import {
+  decodeKemPreKey,
+  decodeOneTimePreKey,
+  decodeSignedPreKey,
+  encodeKemPreKey,
+  encodeOneTimePreKey,
+  encodeSignedPreKey,
+  type KemPreKey,
+  type OneTimePreKey,
+  type SignedPreKey
+} from '../../src/lib/crypto/prekeys';
+import type { PreKeyKind, PreKeyRecord, Tx } from './schema';
+import { seal, unseal } from './seal';
+import type { Vault } from './vault';
+
+export function preKeyKey(kind: PreKeyKind, id: number): string {
+  return `${kind}:${id}`;
+}
+
+export interface NewPreKeys {
+  signed?: SignedPreKey;
+  oneTime: OneTimePreKey[];
+  kem: KemPreKey[];
+}
+
+/** Seals every new private prekey (async; before the transaction). */
+export async function sealPreKeys(vault: Vault, keys: NewPreKeys, now: number): Promise<PreKeyRecord[]> {
+  const out: PreKeyRecord[] = [];
+  const add = async (kind: PreKeyKind, id: number, bytes: Uint8Array, lastResort: boolean, createdAt: number) => {
+    out.push({ key: preKeyKey(kind, id), kind, id, lastResort, createdAt, sealed: await seal(vault.key, bytes) });
+  };
+  if (keys.signed) await add('signed', keys.signed.id, encodeSignedPreKey(keys.signed), false, keys.signed.createdAt);
+  for (const k of keys.oneTime) await add('oneTime', k.id, encodeOneTimePreKey(k), false, now);
+  for (const k of keys.kem) await add('kem', k.id, encodeKemPreKey(k), k.lastResort, k.createdAt);
+  return out;
+}
+
+export async function putPreKeys(tx: Tx, records: PreKeyRecord[]): Promise<void> {
+  const store = tx.objectStore('prekeys');
+  for (const r of records) await store.put(r);
+}
+
+export async function countPreKeys(vault: Vault, kind: PreKeyKind): Promise<number> {
+  return vault.db.countFromIndex('prekeys', 'byKind', kind);
+}
+
+/** Every stored record of one kind (metadata and sealed bytes). */
+export async function listPreKeys(vault: Vault, kind: PreKeyKind): Promise<PreKeyRecord[]> {
+  return vault.db.getAllFromIndex('prekeys', 'byKind', kind);
+}
+
+async function load<T>(vault: Vault, kind: PreKeyKind, id: number | undefined, decode: (b: Uint8Array) => T): Promise<T | undefined> {
+  if (id === undefined) return undefined;
+  const rec = await vault.db.get('prekeys', preKeyKey(kind, id));
+  return rec ? decode(await unseal(vault.key, rec.sealed)) : undefined;
+}
+
+/** A synchronous lookup holding only the prekeys `header` names (missing ones are undefined). */
+export async function preKeyLookup(vault: Vault, header: PqxdhHeader): Promise<PreKeyLookup> {
+  const spk = await load(vault, 'signed', header.signedPreKeyId, decodeSignedPreKey);
+  const opk = await load(vault, 'oneTime', header.oneTimePreKeyId, decodeOneTimePreKey);
+  const kem = await load(vault, 'kem', header.kemPreKeyId, decodeKemPreKey);
+  return {
+    signedPreKey: (id) => (spk && spk.id === id ? spk : undefined),
+    oneTimePreKey: (id) => (opk && opk.id === id ? opk : undefined),
+    kemPreKey: (id) => (kem && kem.id === id ? kem : undefined)
+  };
+}
+
+/** Deletes the one-time prekeys a new session used; a last-resort KEM key stays. */
+export async function deleteConsumed(tx: Tx, consumed: ConsumedPreKeys): Promise<void> {
+  const store = tx.objectStore('prekeys');
+  if (consumed.oneTimePreKeyId !== undefined) await store.delete(preKeyKey('oneTime', consumed.oneTimePreKeyId));
+  if (!consumed.kemLastResort) await store.delete(preKeyKey('kem', consumed.kemPreKeyId));
+}

@@ -1,0 +1,136 @@
+/**
+ * The vault's IndexedDB schema (DESIGN.md §8), versioned with an explicit upgrade per version.
+ *
+ * One database per account name. Secrets (identity, prekeys, sessions) are stored only as
+ * `Sealed` records (AES-GCM under a non-extractable key, see seal.ts); everything else is plain
+ * structured data the UI may see. Knows nothing of crypto protocols or the host.
+ */
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+
+export const DB_VERSION = 1;
+
+/** An AES-GCM ciphertext and its 12-byte IV. */
+export interface Sealed {
+  iv: Uint8Array;
+  ct: Uint8Array;
+}
+
+export interface AccountRecord {
+  username: string;
+  createdAt: number;
+  /** True once the host accepted the registration. */
+  registered: boolean;
+  /** Next free prekey ids (ids are never reused). */
+  nextOneTimeId: number;
+  nextKemId: number;
+  nextSignedId: number;
+}
+
+export type PreKeyKind = 'signed' | 'oneTime' | 'kem';
+export interface PreKeyRecord {
+  key: string; // `${kind}:${id}`
+  kind: PreKeyKind;
+  id: number;
+  lastResort: boolean;
+  createdAt: number;
+  sealed: Sealed;
+}
+
+export interface SessionRecord {
+  /** Their username. */
+  username: string;
+  /** Current session first, then older ones (kept so simultaneous starts converge, P35). */
+  sealed: Sealed[];
+}
+
+export interface ContactRecord {
+  username: string;
+  /** Encoded IdentityPublic we trust for sending. */
+  identity: Uint8Array;
+  verified: boolean;
+  blocked: boolean;
+  /** A different identity seen (bundle or prekey message) that the user has not accepted yet. */
+  pendingIdentity?: Uint8Array;
+  /** True after a key change until the user opens the contact screen (for the notice). */
+  identityChanged: boolean;
+}
+
+export interface ChatRecord {
+  id: string; // contact username
+  lastPreview: string;
+  lastAt: number;
+  unread: number;
+  /** Messages known to be missing (a ratchet gap, P14); decremented when one arrives late. */
+  missing: number;
+}
+
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'received' | 'blocked';
+export interface MessageRecord {
+  /** Outgoing: the content id; incoming: `${sender}:${content id}` (the dedupe key, P13). */
+  key: string;
+  id: string;
+  chatId: string;
+  direction: 'out' | 'in' | 'system';
+  body: string;
+  sentAt: number;
+  receivedAt: number;
+  status: MessageStatus;
+  serverId?: string;
+  /** Incoming only: true once read locally (and a read receipt queued). */
+  read?: boolean;
+}
+
+export interface OutboxRecord {
+  seq?: number;
+  to: string;
+  /** Encoded Content (before encryption). Cleared once ciphertext exists. */
+  content?: Uint8Array;
+  /** Session ciphertext, written in the same transaction as the advanced session. */
+  ciphertext?: Uint8Array;
+  /** The message this sends, if any (receipts have none). */
+  messageKey?: string;
+}
+
+export interface FailureRecord {
+  seq?: number;
+  sender: string;
+  serverId: string;
+  code: string;
+  at: number;
+}
+
+export interface VaultSchema extends DBSchema {
+  meta: { key: string; value: unknown };
+  prekeys: { key: string; value: PreKeyRecord; indexes: { byKind: PreKeyKind } };
+  sessions: { key: string; value: SessionRecord };
+  contacts: { key: string; value: ContactRecord };
+  chats: { key: string; value: ChatRecord; indexes: { byLastAt: number } };
+  messages: { key: string; value: MessageRecord; indexes: { byChat: [string, number] } };
+  outbox: { key: number; value: OutboxRecord };
+  failures: { key: number; value: FailureRecord };
+}
+
+export type VaultDb = IDBPDatabase<VaultSchema>;
+export type Store = StoreNames<VaultSchema>;
+export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
+
+/** Every store, for the few transactions that commit across all of them. */
+export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'contacts', 'chats', 'messages', 'outbox', 'failures'];
+
+export function openVault(name: string): Promise<VaultDb> {
+  return openDB<VaultSchema>(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      // Version 1: the initial layout. Later versions add a branch each, never rewrite this one.
+      if (oldVersion < 1) {
+        db.createObjectStore('meta');
+        db.createObjectStore('prekeys', { keyPath: 'key' }).createIndex('byKind', 'kind');
+        db.createObjectStore('sessions', { keyPath: 'username' });
+        db.createObjectStore('contacts', { keyPath: 'username' });
+        db.createObjectStore('chats', { keyPath: 'id' }).createIndex('byLastAt', 'lastAt');
+        db.createObjectStore('messages', { keyPath: 'key' }).createIndex('byChat', ['chatId', 'sentAt']);
+        db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+        db.createObjectStore('failures', { keyPath: 'seq', autoIncrement: true });
+      }
+    }
+  });
+}
