@@ -1,13 +1,26 @@
 /**
  * Host entry: `npm start` / `npm run serve`. PORT (default 3000), DATA_DIR (default ./data),
- * HOST (default 0.0.0.0). Serves build/ when it exists. SIGTERM/SIGINT shut down gracefully:
+ * HOST (default 0.0.0.0), PARLEY_LIMITS (JSON overrides of limits.ts), PARLEY_QUIET=1 (no request
+ * log lines). Serves build/ when it exists. SIGTERM/SIGINT shut down gracefully:
  * stop accepting, commit and acknowledge everything queued, close sockets, checkpoint SQLite.
  * Prints exactly one "listening" line to stdout once ready (test harnesses wait for it).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createHost } from './server';
+
+/** PARLEY_LIMITS: a JSON object overriding entries of DEFAULT_LIMITS (unknown keys are an error). */
+function limitsFromEnv(text: string | undefined): Partial<Limits> {
+  if (!text) return {};
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!(k in DEFAULT_LIMITS)) throw new Error(`PARLEY_LIMITS: unknown limit ${k}`);
+    if (typeof v !== typeof DEFAULT_LIMITS[k as keyof Limits]) throw new Error(`PARLEY_LIMITS: ${k} has the wrong type`);
+  }
+  return parsed as Partial<Limits>;
+}
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT ${process.env.PORT} is not a port number`);
@@ -18,6 +31,7 @@ const host = await createHost({
   port,
   hostname: process.env.HOST ?? '0.0.0.0',
   dataDir,
+  limits: limitsFromEnv(process.env.PARLEY_LIMITS),
   staticDir: existsSync(buildDir) ? buildDir : undefined,
   log: process.env.PARLEY_QUIET === '1' ? undefined : (line) => console.error(line)
 });

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { initSodium } from '../lib/crypto/sodium';
 import { API } from '../lib/wire/host-api';
 import { createApi } from './api';
+import { attachCalls } from './calls';
 import { createAuth } from './auth';
 import { createDirectory } from './directory';
 import { HostError, sendError, sendJson } from './http-util';
@@ -66,6 +67,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (path === API.health) return sendJson(res, 200, { ok: true });
+    if (calls.http(req, res)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -85,7 +87,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`${req.method} ${routeLabel(path)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
       });
   });
+  const calls = attachCalls(server, { auth, clock, log });
   server.on('upgrade', (req, socket, head) => {
+    if (calls.upgrade(req, socket, head)) return;
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     if (path !== API.ws) return void socket.destroy();
     ws.handleUpgrade(req, socket, head);
@@ -111,11 +115,14 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await mailbox.drain();
         ws.closeAll();
+        calls.close();
         server.closeIdleConnections();
         await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
         server.closeAllConnections();
         clearInterval(sweepTimer);
-        storage.close();
+        const st = mailbox.stats();
+        log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
+        await storage.close();
       })();
       return closing;
     }

@@ -2,7 +2,10 @@
  * Parley's protocol core against libsignal, side by side in one process, on the same 1 KiB
  * random messages, every plaintext checked (harness.ts defines the metrics).
  *
- *   node --import tsx tests/bench/crypto.bench.ts [--json] [--seconds=1.5] [--webcrypto-rng]
+ *   node --import tsx tests/bench/crypto.bench.ts [--json] [--seconds=1.5] [--webcrypto-rng] [--smoke]
+ *
+ * --smoke runs every workload for a handful of iterations only (tests/crypto/bench-smoke.test.ts
+ * uses it so the benchmark cannot rot); its figures mean nothing.
  *
  * --webcrypto-rng runs Parley with crypto.getRandomValues instead of systemDeps' libsodium RNG
  * (an experiment: the default measures what the app ships).
@@ -34,11 +37,13 @@ await initSodium();
 
 const json = process.argv.includes('--json');
 const secondsArg = process.argv.find((a) => a.startsWith('--seconds='));
-const SECONDS = secondsArg ? Number(secondsArg.slice('--seconds='.length)) : 1.5;
+const smoke = process.argv.includes('--smoke');
+const SECONDS = secondsArg ? Number(secondsArg.slice('--seconds='.length)) : smoke ? 0.02 : 1.5;
 if (!(SECONDS > 0)) throw new Error(`--seconds must be positive, got ${secondsArg}`);
 const ROUNDS = 3;
-const REVERSE_COUNT = 1000;
+const REVERSE_COUNT = smoke ? 20 : 1000;
 const REVERSE_RUNS = 3;
+const WARMUP_MS = smoke ? 5 : 400;
 
 interface Metrics {
   handshakesPerSec: number;
@@ -52,7 +57,7 @@ const TARGETS: { key: keyof Metrics; label: string; ratio: number; lowerIsBetter
   { key: 'handshakesPerSec', label: 'handshakes / s', ratio: 0.7, lowerIsBetter: false },
   { key: 'pingPongPairsPerSec', label: 'ping-pong pairs / s', ratio: 0.6, lowerIsBetter: false },
   { key: 'streamPairsPerSec', label: 'stream pairs / s', ratio: 5, lowerIsBetter: false },
-  { key: 'reverse1000Ms', label: 'reverse 1000 decrypt ms', ratio: 1.0, lowerIsBetter: true }
+  { key: 'reverse1000Ms', label: `reverse ${REVERSE_COUNT} decrypt ms`, ratio: 1.0, lowerIsBetter: true }
 ];
 
 const log = (s = '') => console.log(s);
@@ -62,8 +67,8 @@ const parley = parleyDriver({ webcryptoRng });
 const drivers: Driver[] = [libsignal, parley];
 
 log(`warming up (${drivers.map((d) => d.name).join(', ')})…`);
-for (const w of [handshakes, pingPong, stream]) await measureRates(drivers, w, 400, 2);
-for (const d of drivers) await reverseDecryptMs(d, 200);
+for (const w of [handshakes, pingPong, stream]) await measureRates(drivers, w, WARMUP_MS, 2);
+for (const d of drivers) await reverseDecryptMs(d, smoke ? 10 : 200);
 
 const results: Record<Driver['name'], Metrics> = {
   parley: { handshakesPerSec: 0, pingPongPairsPerSec: 0, streamPairsPerSec: 0, reverse1000Ms: 0 },
@@ -94,6 +99,7 @@ for (const t of TARGETS) {
 }
 log(`(${SECONDS}s per metric per implementation in ${ROUNDS} interleaved rounds; reverse = median of ${REVERSE_RUNS})`);
 if (webcryptoRng) log('(parley RNG: crypto.getRandomValues, not systemDeps)');
+if (smoke) log('(--smoke: a handful of iterations each; these figures mean nothing)');
 
 // ---- sizes ----
 async function sizes(d: Driver) {

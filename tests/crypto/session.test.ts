@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
+import { isProtocolError } from '../../src/lib/crypto/errors';
 import { identityPublic } from '../../src/lib/crypto/identity';
 import {
+  acceptPreKeyMessage,
   acceptSession,
   decodeSession,
   encodeSession,
@@ -14,7 +16,7 @@ import {
   type SessionState
 } from '../../src/lib/crypto/session';
 import { concatBytes, toHex } from '../../src/lib/wire/bytes';
-import { decodePreKeyMessage, encodePreKeyMessage } from '../../src/lib/wire/message';
+import { decodePreKeyMessage, decodeRatchetMessage, encodePreKeyMessage, encodeRatchetMessage } from '../../src/lib/wire/message';
 import { encodeBundle } from '../../src/lib/wire/bundle';
 import { bundleOf, consume, expectFailsUnchanged, flipBit, lookupOf, makeUser, type TestUser } from '../support/pqxdh-fixtures';
 
@@ -153,6 +155,68 @@ describe('P7, P8 and P9 through the session layer', () => {
     const t = message.slice();
     t[1] = 2;
     expectFailsUnchanged('UnsupportedVersion', () => bobAccepts(bob, t), t, bob.oneTimePreKeys);
+  });
+
+  test('P7 version bytes are authenticated: a version a lenient decoder admits fails the MAC, not only the decoder', () => {
+    const bob = freshBob('p7-bound');
+    const { message } = send(aliceStarts(bob), 'written as version 1');
+    const m = decodePreKeyMessage(message);
+    const bobAcceptsDecoded = (decoded: typeof m) =>
+      acceptPreKeyMessage({ ourIdentity: bob.identity, ourUsername: 'bob', message: decoded, prekeys: lookupOf(bob) }, deps);
+    // What a lenient (or future) decoder would hand over had the version byte been rewritten.
+    for (const version of [0, 2, 255]) {
+      const forged = { ...m, version };
+      expectFailsUnchanged('InvalidMac', () => bobAcceptsDecoded(forged), forged, bob.oneTimePreKeys, bob.kemPreKeys);
+    }
+    // The strict decoder refuses the byte outright, and the untouched message still starts a session.
+    const rewritten = message.slice();
+    rewritten[1] = 2;
+    expectFailsUnchanged('UnsupportedVersion', () => bobAccepts(bob, rewritten), bob.oneTimePreKeys);
+    expect(td.decode(bobAcceptsDecoded(m).plaintext)).toBe('written as version 1');
+  });
+
+  test('P7 the envelope type byte is authenticated: an inner message re-wrapped in the other envelope fails', () => {
+    const bob = freshBob('p7-type');
+    const m1 = send(aliceStarts(bob), 'one');
+    const m2 = send(m1.state, 'two (prekey)');
+    const acc = bobAccepts(bob, m1.message);
+    const asRatchet = encodeRatchetMessage(decodePreKeyMessage(m2.message).message);
+    expectFailsUnchanged('InvalidMac', () => sessionDecrypt(acc.state, asRatchet, deps), acc.state, asRatchet);
+    const b = sessionDecrypt(acc.state, m2.message, deps).state;
+
+    const a = sessionDecrypt(m2.state, send(b, 'ack').message, deps).state;
+    const m3 = send(a, 'three (ratchet)');
+    expect(peekMessageType(m3.message)).toBe('ratchet');
+    const asPreKey = encodePreKeyMessage({ ...decodePreKeyMessage(m1.message), message: decodeRatchetMessage(m3.message) });
+    expectFailsUnchanged('InvalidMac', () => sessionDecrypt(b, asPreKey, deps), b, asPreKey);
+    expect(td.decode(sessionDecrypt(b, m3.message, deps).plaintext)).toBe('three (ratchet)');
+  });
+
+  test('P12 every byte of a resent PreKeyMessage is authenticated, also where only the base key routes it', () => {
+    const bob = freshBob('p12-resent');
+    const m1 = send(aliceStarts(bob), 'one');
+    const m2 = send(m1.state, 'two');
+    const b = bobAccepts(bob, m1.message).state;
+    const stored = encodeSession(b);
+    const headerLen = m2.message.length - 4 - decodePreKeyMessage(m2.message).message.length;
+    for (let i = 0; i < m2.message.length; i++) {
+      const t = m2.message.slice();
+      t[i]! ^= 0x10;
+      let error: unknown;
+      try {
+        sessionDecrypt(b, t, deps);
+      } catch (e) {
+        error = e;
+      }
+      expect(isProtocolError(error), `byte ${i} of ${m2.message.length}: ${String(error)}`).toBe(true);
+    }
+    expect(encodeSession(b)).toEqual(stored);
+    // The KEM ciphertext and prekey ids are not compared with the session, only MAC-bound.
+    const m = decodePreKeyMessage(m2.message);
+    const forged = encodePreKeyMessage({ ...m, kemCiphertext: flipBit(m.kemCiphertext, 5), kemPreKeyId: 999 });
+    expectFailsUnchanged('InvalidMac', () => sessionDecrypt(b, forged, deps), b, forged);
+    expect(headerLen).toBeGreaterThan(1088);
+    expect(td.decode(sessionDecrypt(b, m2.message, deps).plaintext)).toBe('two');
   });
 
   test('P8 a tampered KEM ciphertext yields InvalidMac, never a session', () => {

@@ -12,7 +12,7 @@ import { MemoryHost } from '../../workers/engine/memory-host';
 import { preKeyKey } from '../../workers/storage/prekey-repo';
 import { ALL_STORES } from '../../workers/storage/schema';
 import { unseal } from '../../workers/storage/seal';
-import { closeAll, newUser, settle, texts, type User } from './support';
+import { closeAll, newUser, openUser, settle, texts, type User } from './support';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -84,6 +84,48 @@ describe('atomic receive', () => {
     expect(await texts(bob, 'alice')).toEqual(['first', 'reply', 'second']);
   });
 
+  test('P12 a flipped byte in a delivered envelope is a typed failure and leaves the stored session byte-identical', async () => {
+    const { host, alice, bob } = await setup({});
+    await alice.engine.sendText('bob', 'start');
+    await settle(alice, bob);
+    await bob.engine.sendText('alice', 'reply');
+    await settle(alice, bob);
+    host.autoPush = false;
+    await alice.engine.sendText('bob', 'genuine');
+    await settle(alice, bob);
+    const [env] = host.pending('bob');
+    const before = await dump(bob);
+    for (const at of [1, 20, env!.body.length - 20, env!.body.length - 1]) {
+      const body = env!.body.slice();
+      body[at]! ^= 0x01;
+      host.deliverTo('bob', { ...env!, serverId: `t${at}`, body });
+    }
+    await settle(bob);
+    const after = await dump(bob);
+    expect(after.sessions).toEqual(before.sessions);
+    expect(after.messages).toEqual(before.messages);
+    expect(after.failures).toHaveLength(4);
+    host.push('bob');
+    await settle(alice, bob);
+    expect(await texts(bob, 'alice')).toEqual(['start', 'reply', 'genuine']);
+  });
+
+  test("P13 alice's own ciphertext reflected back to her as if from bob is refused", async () => {
+    const { host, alice, bob } = await setup({});
+    await alice.engine.sendText('bob', 'start');
+    await settle(alice, bob);
+    await bob.engine.sendText('alice', 'reply');
+    await settle(alice, bob);
+    host.autoPush = false;
+    await alice.engine.sendText('bob', 'mine');
+    await settle(alice, bob);
+    const [env] = host.pending('bob');
+    host.deliverTo('alice', { ...env!, serverId: 'reflected', sender: 'bob' });
+    await settle(alice);
+    expect(await texts(alice, 'bob')).toEqual(['start', 'reply', 'mine']);
+    expect(await alice.engine.ctx.vault.db.count('failures')).toBe(1);
+  });
+
   test('P34 a crash after commit and before ack: redelivered, recognised, acked, shown once', async () => {
     let crash = true;
     const { host, alice, bob } = await setup({
@@ -101,6 +143,48 @@ describe('atomic receive', () => {
     expect(await texts(bob, 'alice')).toEqual(['exactly once']);
     expect(host.pending('bob')).toHaveLength(0);
     expect((await bob.engine.listChats())[0]?.unread).toBe(1);
+  });
+
+  test('P34 random crashes at commit and ack during a burst, with reconnects: every message shown exactly once, in order', async () => {
+    let seed = 7;
+    const coin = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 100) < 30;
+    const { host, alice, bob } = await setup({
+      midReceiveCommit: () => {
+        if (coin()) throw new Error('crash mid-commit');
+      },
+      beforeAck: () => {
+        if (coin()) throw new Error('crash before ack');
+      }
+    });
+    const sent = Array.from({ length: 30 }, (_, i) => `burst ${i}`);
+    for (const t of sent) await alice.engine.sendText('bob', t);
+    await settle(alice, bob);
+    for (let round = 0; round < 50 && host.pending('bob').length > 0; round++) {
+      bob.engine.disconnect();
+      bob.engine.connect();
+      await settle(alice, bob);
+    }
+    expect(host.pending('bob')).toEqual([]);
+    expect(await texts(bob, 'alice')).toEqual(sent);
+    expect((await bob.engine.listChats())[0]?.unread).toBe(30);
+  });
+
+  test('P34 a reloaded client (engine closed and reopened on the same database) keeps history and gets the rest once', async () => {
+    const { host, alice, bob } = await setup({});
+    await alice.engine.sendText('bob', 'before reload');
+    await settle(alice, bob);
+    host.autoPush = false;
+    for (let i = 0; i < 5; i++) await alice.engine.sendText('bob', `while away ${i}`);
+    await settle(alice, bob);
+    await bob.engine.close();
+    open = open.filter((u) => u !== bob);
+    host.autoPush = true;
+    const again = await openUser(host, 'bob', {}, bob.dbName);
+    open.push(again);
+    expect(again.engine.account()).toEqual({ username: 'bob' });
+    again.engine.connect();
+    await settle(alice, again);
+    expect(await texts(again, 'alice')).toEqual(['before reload', ...Array.from({ length: 5 }, (_, i) => `while away ${i}`)]);
   });
 
   test('P15 after receiving, the used one-time prekey private keys are gone from IndexedDB', async () => {

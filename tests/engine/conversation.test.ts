@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
-import { closeAll, newUser, settle, texts, type User } from './support';
+import { closeAll, newUser, openUser, settle, texts, type User } from './support';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -107,11 +107,21 @@ describe('conversation', () => {
     expect(await alice.engine.listChats()).toEqual([]);
   });
 
+  test('a message to a user the host does not know ends as failed; bad input is refused with codes', async () => {
+    const { alice } = await pair();
+    const m = await alice.engine.sendText('nobody', 'anyone there?');
+    await alice.engine.settle();
+    expect((await alice.engine.listMessages('nobody')).find((x) => x.key === m.key)?.status).toBe('failed');
+    await expect(alice.engine.sendText('bob', '')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.engine.sendText('bob', 'x'.repeat(16_001))).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.engine.sendText('alice', 'me')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.engine.sendText('Bob', 'case')).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+
   test('a taken username is refused and the vault stays empty', async () => {
     const host = new MemoryHost();
     const a = await newUser(host, 'alice');
     open.push(a);
-    const { openUser } = await import('./support');
     const b = await openUser(host, 'alice2');
     open.push(b);
     expect(await b.engine.checkUsername('Alice')).toEqual({ username: 'alice', valid: true, available: false });

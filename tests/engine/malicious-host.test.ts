@@ -5,6 +5,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
+import { MAX_FAILURES } from '../../workers/engine/inbox';
 import type { Envelope } from '../../workers/engine/transport';
 import { closeAll, newUser, settle, texts, type User } from './support';
 
@@ -122,6 +123,23 @@ describe('malicious host', () => {
     await settle(alice, bob, carol);
     expect(await texts(alice, 'carol')).toEqual(['hi alice, carol here']);
     expect(await texts(bob, 'alice')).toContain('for bob only');
+  });
+
+  test('garbage envelopes are typed failures, acked, and their records stay bounded', async () => {
+    const { host, u } = await users('alice', 'carol');
+    const { alice, carol } = u as { alice: User; carol: User };
+    for (let i = 0; i < MAX_FAILURES + 5; i++) {
+      const body = i % 2 ? Uint8Array.of(0x02, ...globalThis.crypto.getRandomValues(new Uint8Array(80))) : Uint8Array.of(0x7f, i & 0xff);
+      host.deliverTo('carol', { serverId: `g${i}`, sender: 'alice', body, receivedAt: 0 });
+    }
+    await settle(carol);
+    const codes = await failures(carol);
+    expect(codes).toHaveLength(MAX_FAILURES);
+    expect(new Set(codes)).toEqual(new Set(['DecodeFailed', 'NotInitialized']));
+    await carol.engine.lookupUser('alice');
+    await carol.engine.sendText('alice', 'still fine');
+    await settle(alice, carol);
+    expect(await texts(alice, 'carol')).toEqual(['still fine']);
   });
 
   test('P2 a substituted bundle changes the safety number; for a verified contact sending is blocked and nothing leaves', async () => {

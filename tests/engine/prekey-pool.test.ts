@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { ONE_TIME_LOW, SIGNED_PREKEY_KEEP_MS, SIGNED_PREKEY_ROTATE_MS } from '../../workers/engine/prekey-pool';
-import { ONE_TIME_TARGET } from '../../workers/engine/account';
+import { hostAuth, ONE_TIME_TARGET } from '../../workers/engine/account';
 import { closeAll, newUser, settle, texts, type User } from './support';
 
 let open: User[] = [];
@@ -31,7 +31,7 @@ describe('prekey pool', () => {
     await settle(bob, alice);
     const pool = () => host.accounts.get('bob')!.oneTime.length;
     expect(pool()).toBe(ONE_TIME_TARGET);
-    const auth = { username: 'alice', sign: (m: Uint8Array) => (alice.engine.ctx.me ? signWith(alice, m) : m) };
+    const auth = hostAuth(alice.engine.ctx.me!);
     for (let i = 0; i < ONE_TIME_TARGET - ONE_TIME_LOW + 1; i++) await host.transport().fetchBundle(auth, 'bob');
     expect(pool()).toBe(ONE_TIME_LOW - 1);
     bob.engine.disconnect();
@@ -71,8 +71,3 @@ describe('prekey pool', () => {
     expect(signedIds).toEqual([2, 3]);
   });
 });
-
-import { ed25519Sign } from '../../src/lib/crypto/primitives';
-function signWith(u: User, m: Uint8Array): Uint8Array {
-  return ed25519Sign(u.engine.ctx.me!.identity.signing.privateKey, m);
-}

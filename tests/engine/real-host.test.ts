@@ -15,7 +15,7 @@ import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transp
 import { memoryLocks } from '../../workers/engine/lock';
 
 let dataDir: string;
-let host: RunningHost;
+let host: RunningHost | undefined;
 let engines: Engine[] = [];
 let n = 0;
 
@@ -27,12 +27,13 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const e of engines) await e.close();
   engines = [];
-  await host.close();
+  await host?.close();
+  host = undefined;
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function open(name: string, dbName = `real-${name}-${process.pid}-${n++}`): Promise<Engine> {
-  const transport = new HostHttpTransport(host.url, WebSocket as unknown as WsCtor);
+  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
   const e = await Engine.open({ transport, dbName, locks: memoryLocks(), retryMs: 50 });
   engines.push(e);
   return e;
@@ -91,8 +92,8 @@ describe('engine against the real host', () => {
     // Host restart with the same data directory; bob's tab reloads.
     await bob.close();
     engines = engines.filter((e) => e !== bob);
-    await host.close();
-    const port = host.port;
+    const port = host!.port;
+    await host!.close();
     host = await createHost({ port, dataDir });
     bob = await open('bob', bobDb);
     expect(bob.account()).toEqual({ username: 'bob' });

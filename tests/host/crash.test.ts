@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
+import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
 import { WsClient, bytesOf, registerUser, tempDir, textOf, type TestUser } from './support';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,22 +39,31 @@ async function spawnHost(dataDir: string): Promise<{ child: ChildProcess; url: s
 
 const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 
-/** Pipelines `n` sends; calls `onStored(count)` as acks arrive; collects bodies the host acknowledged. */
-function burst(ws: WsClient, to: string, n: number, tag: string, onStored: (count: number) => void): Set<string> {
+/**
+ * A sustained burst: keeps `window` sends in flight (each 'stored' reply triggers the next) until
+ * the socket dies or `max` are sent, calling `onStored(count)` on every reply as it arrives.
+ * Returns the bodies the host acknowledged and a counter of sends written.
+ */
+function burst(ws: WsClient, to: string, tag: string, onStored: (count: number) => void, window = 200, max = 50_000) {
   const stored = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    const body = `${tag}-${i}`;
-    ws.send(to, bytesOf(body)).then(
-      (f) => {
-        if (f.type === 'stored') {
-          stored.add(body);
-          onStored(stored.size);
-        }
-      },
-      () => {} // the socket died before an answer: not promised, may or may not be stored
-    );
-  }
-  return stored;
+  const pending = new Map<number, string>();
+  let sent = 0;
+  const sendOne = () => {
+    if (sent >= max || ws.ws.readyState !== ws.ws.OPEN) return;
+    const body = `${tag}-${sent}`;
+    pending.set(++sent, body);
+    ws.ws.send(encodeClientFrame({ type: 'send', reqId: sent, to, body: bytesOf(body) }));
+  };
+  ws.ws.on('message', (data: Buffer) => {
+    const f = decodeHostFrame(new Uint8Array(data));
+    if (f.type !== 'stored') return;
+    stored.add(pending.get(f.reqId)!);
+    pending.delete(f.reqId);
+    onStored(stored.size);
+    sendOne();
+  });
+  for (let i = 0; i < window; i++) sendOne();
+  return { stored, sent: () => sent };
 }
 
 /** Connects as `user`, acks everything it receives, and returns bodies in arrival order once quiet. */
@@ -64,7 +74,8 @@ async function drainMailbox(url: string, user: TestUser, quietMs = 600): Promise
   while (Date.now() - lastChange < quietMs) {
     const envs = ws.envelopes();
     if (envs.length > seen) {
-      ws.ack(envs.slice(seen).map((e) => e.serverId));
+      const ids = envs.slice(seen).map((e) => e.serverId);
+      for (let i = 0; i < ids.length; i += 1000) ws.ack(ids.slice(i, i + 1000));
       seen = envs.length;
       lastChange = Date.now();
     }
@@ -82,18 +93,18 @@ describe('P34 host crash and restart', () => {
     const alice = await registerUser(first.url, 'alice');
     const bob = await registerUser(first.url, 'bob');
     const aliceWs = await WsClient.open(first.url, alice.token);
-    let killedAt = 0;
-    const stored = burst(aliceWs, 'bob', 3000, 'k', (count) => {
-      if (count === 300 && !killedAt) {
-        killedAt = count;
+    let killed = false;
+    const b = burst(aliceWs, 'bob', 'k', (count) => {
+      if (count === 1000 && !killed) {
+        killed = true;
         first.child.kill('SIGKILL');
       }
     });
     expect(await exited(first.child)).toBe(null); // killed by signal, no exit code
     await new Promise((r) => setTimeout(r, 100));
-    const promised = new Set(stored);
-    expect(promised.size).toBeGreaterThanOrEqual(300);
-    expect(promised.size).toBeLessThan(3000); // the kill really was mid-burst
+    const promised = new Set(b.stored);
+    expect(promised.size).toBeGreaterThanOrEqual(1000);
+    expect(b.sent()).toBeGreaterThan(promised.size); // sends were in flight: the kill was mid-burst
 
     const second = await spawnHost(dataDir);
     const delivered = await drainMailbox(second.url, bob);
@@ -115,15 +126,15 @@ describe('P34 host crash and restart', () => {
     const bob = await registerUser(first.url, 'bob');
     const aliceWs = await WsClient.open(first.url, alice.token);
     let signalled = false;
-    const stored = burst(aliceWs, 'bob', 2000, 't', (count) => {
-      if (count === 200 && !signalled) {
+    const b = burst(aliceWs, 'bob', 't', (count) => {
+      if (count === 1000 && !signalled) {
         signalled = true;
         first.child.kill('SIGTERM');
       }
     });
     expect(await exited(first.child)).toBe(0);
-    const promised = new Set(stored);
-    expect(promised.size).toBeGreaterThanOrEqual(200);
+    const promised = new Set(b.stored);
+    expect(promised.size).toBeGreaterThanOrEqual(1000);
     const wal = join(dataDir, 'parley.sqlite-wal');
     expect(!existsSync(wal) || statSync(wal).size === 0).toBe(true);
 

@@ -60,7 +60,7 @@ export async function call(
     body = o.rawJson ?? JSON.stringify(o.json);
   } else if (o.body) {
     headers['content-type'] = 'application/octet-stream';
-    body = o.body;
+    body = new Uint8Array(o.body);
   }
   const res = await fetch(url + path, { method: o.method ?? (body ? 'POST' : 'GET'), headers, body });
   const text = await res.text();

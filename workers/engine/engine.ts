@@ -13,6 +13,7 @@ import { listMessages as listMessageRecords } from '../storage/message-repo';
 import { loadVault } from '../storage/vault';
 import type { ChatRecord, MessageRecord } from '../storage/schema';
 import * as account from './account';
+import { queueCallSignal, recordCall, type CallLogEntry } from './calls';
 import * as contacts from './contacts';
 import { serialQueue, type EngineContext, type Faults } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
@@ -22,7 +23,7 @@ import { flushOutbox, queueText } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
 import { resetSessions } from './sessions';
-import type { Envelope, HostTransport } from './transport';
+import type { Envelope, HostTransport, IceServers } from './transport';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -48,7 +49,7 @@ export type MessageView = Omit<MessageRecord, 'read'> & { read: boolean };
 const MAX_RETRY_MS = 30_000;
 
 export class Engine {
-  private readonly events = new EventHub();
+  private readonly events: EventHub;
   private readonly remote = new WeakSet<EngineEvent>();
   private lock?: DriverLock;
   private channel?: TabChannel;
@@ -63,6 +64,7 @@ export class Engine {
     private readonly opts: EngineOptions
   ) {
     this.retryDelay = opts.retryMs ?? 1000;
+    this.events = ctx.events;
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -82,7 +84,6 @@ export class Engine {
       },
       opts
     );
-    engine.ctx.events = engine.events;
     if (await account.loadAccount(engine.ctx)) engine.startTabs();
     return engine;
   }
@@ -165,6 +166,23 @@ export class Engine {
 
   markRead(chatId: string): Promise<number> {
     return markRead(this.ctx, chatId);
+  }
+
+  // ---- calls (issue 4) ----
+
+  sendCallSignal(chatId: string, signal: Uint8Array): Promise<void> {
+    return queueCallSignal(this.ctx, chatId, signal);
+  }
+
+  recordCall(chatId: string, entry: CallLogEntry): Promise<void> {
+    return recordCall(this.ctx, chatId, entry);
+  }
+
+  /** ICE servers (with short-lived TURN credentials) from the host, for authenticated accounts. */
+  async iceServers(): Promise<IceServers> {
+    const me = this.ctx.me;
+    if (!me || !this.ctx.transport.iceServers) return { iceServers: [], expiresAt: null };
+    return this.ctx.transport.iceServers(account.hostAuth(me));
   }
 
   subscribe(listener: Listener): () => void {

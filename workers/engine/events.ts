@@ -13,7 +13,9 @@ export type EngineEvent =
   | { type: 'identity'; username: string }
   | { type: 'connection'; state: ConnectionState }
   | { type: 'receive-error'; sender: string; code: string }
-  | { type: 'role'; role: 'driver' | 'follower' };
+  | { type: 'role'; role: 'driver' | 'follower' }
+  /** A call signal from `chatId` (issue 4): opaque bytes, decoded by the call controller. */
+  | { type: 'call'; chatId: string; signal: Uint8Array };
 
 export type Listener = (e: EngineEvent) => void;
 

@@ -26,7 +26,7 @@ import {
   type TokenResponse
 } from '../../src/lib/wire/host-api';
 import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
-import type { HostAuth, HostTransport, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
+import type { HostAuth, HostTransport, IceServers, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
 
 /** The part of the WebSocket API used here (browser WebSocket and the `ws` package both fit). */
 export interface WsLike {
@@ -153,6 +153,17 @@ export class HostHttpTransport implements HostTransport {
       return;
     }
     await this.authed(auth, (b) => this.json(API.acks, { ids: [id] }, b));
+  }
+
+  /** GET /api/v1/calls/ice (src/host/calls): shape-checked, since it feeds RTCPeerConnection. */
+  async iceServers(auth: HostAuth): Promise<IceServers> {
+    const body = (await this.authed(auth, (b) => this.request('/api/v1/calls/ice', {}, b))) as Partial<IceServers> | undefined;
+    const list = Array.isArray(body?.iceServers) ? body.iceServers : [];
+    const iceServers = list.filter((s) => {
+      const urls = Array.isArray(s?.urls) ? s.urls : [s?.urls];
+      return urls.length > 0 && urls.every((u) => typeof u === 'string' && /^(stuns?|turns?):/.test(u));
+    });
+    return { iceServers, expiresAt: typeof body?.expiresAt === 'number' ? body.expiresAt : null };
   }
 
   connect(auth: HostAuth, sink: InboxSink): void {

@@ -19,7 +19,7 @@ import { preview, updateChat } from '../storage/chat-repo';
 import { incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
 import { deleteConsumed } from '../storage/prekey-repo';
 import { putSessions, sealSessions } from '../storage/session-repo';
-import type { MessageRecord, Tx } from '../storage/schema';
+import type { FailureRecord, MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
@@ -30,6 +30,8 @@ import { decryptEnvelope } from './receive-crypto';
 import type { Envelope } from './transport';
 import { observeIdentity } from './trust';
 
+/** Undecryptable-envelope records kept for diagnostics. */
+export const MAX_FAILURES = 200;
 /** How far ahead of ours a sender's clock may be before its timestamps are clamped. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -66,6 +68,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
         await updateChat(tx, env.sender, (c) => ({ ...c, missing: Math.max(0, c.missing + d.skipped - (d.late ? 1 : 0)) }));
       }
       if (content.kind === 'text') out.push(...(await storeText(ctx, tx, env, content)));
+      else if (content.kind === 'call') out.push({ type: 'call', chatId: env.sender, signal: content.signal });
       else out.push(...(await receiveReceipt(tx, env.sender, content)));
       return out;
     });
@@ -75,15 +78,15 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
     outcome = e.code === 'DuplicateMessage' ? 'duplicate' : 'failed';
     if (outcome === 'failed') {
       const code = toWireError(e).code;
-      await commit(ctx.vault, async (tx) => {
-        await tx.objectStore('failures').add({ sender: env.sender, serverId: env.serverId, code, at: ctx.deps.now() });
-      });
+      await commit(ctx.vault, (tx) => recordFailure(tx, { sender: env.sender, serverId: env.serverId, code, at: ctx.deps.now() }));
       events = [{ type: 'receive-error', sender: env.sender, code }];
     }
   }
   ctx.faults.beforeAck?.();
   await ack(ctx, env);
   for (const e of events) ctx.events.emit(e);
+  // A stored text queued a delivery receipt.
+  if (events.some((e) => e.type === 'message')) ctx.kickOutbox();
   return outcome;
 }
 
@@ -117,7 +120,6 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: TextConte
     };
   });
   await queueReceipt(tx, env.sender, 'delivered', [c.id]);
-  ctx.kickOutbox();
   return [
     { type: 'message', chatId: env.sender, key },
     { type: 'chats' }
@@ -127,6 +129,19 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: TextConte
 async function receiveReceipt(tx: Tx, sender: string, c: ReceiptContent): Promise<EngineEvent[]> {
   const changed = await applyReceipt(tx, sender, c);
   return changed.map((m) => ({ type: 'status', chatId: m.chatId, key: m.key, status: m.status }) as EngineEvent);
+}
+
+/** Keeps the newest MAX_FAILURES records: a hostile host cannot grow the vault without bound. */
+async function recordFailure(tx: Tx, f: FailureRecord): Promise<void> {
+  const store = tx.objectStore('failures');
+  await store.add(f);
+  const excess = (await store.count()) - MAX_FAILURES;
+  if (excess <= 0) return;
+  let cursor = await store.openCursor();
+  for (let i = 0; i < excess && cursor; i++) {
+    await cursor.delete();
+    cursor = await cursor.continue();
+  }
 }
 
 async function ack(ctx: EngineContext, env: Envelope): Promise<void> {

@@ -11,7 +11,7 @@
  * the peer is dropped there (P13), so each message shows once. Per recipient order is kept: an
  * item that cannot go (untrusted identity) holds back the later items for that recipient only.
  */
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { fail, isProtocolError } from '../../src/lib/crypto/errors';
 import { sessionEncrypt } from '../../src/lib/crypto/session';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
 import { getContact } from '../storage/contact-repo';
@@ -21,7 +21,7 @@ import { addOutbox, deleteOutbox, listOutbox, putOutbox } from '../storage/outbo
 import type { MessageRecord, OutboxRecord } from '../storage/schema';
 import { putSessions, sealSessions } from '../storage/session-repo';
 import { commit } from '../storage/vault';
-import { hostAuth } from './account';
+import { canonicalUsername, hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { sendingSessions } from './sessions';
 import { assertCanSend } from './trust';
@@ -29,11 +29,13 @@ import { assertCanSend } from './trust';
 export const MAX_TEXT_CHARS = 16_000;
 
 export async function queueText(ctx: EngineContext, chatId: string, text: string): Promise<MessageRecord> {
-  requireMe(ctx);
-  assertCanSend(await getContact(ctx.vault, chatId), chatId);
+  const me = requireMe(ctx);
+  if (chatId !== canonicalUsername(chatId) || chatId === me.username) fail('InvalidArgument', 'not a chat with another user');
+  if (text.length === 0 || text.length > MAX_TEXT_CHARS) fail('InvalidArgument', `text of ${text.length} characters, expected 1..${MAX_TEXT_CHARS}`);
+  assertCanSend(await getContact(ctx.vault, chatId));
   const now = ctx.deps.now();
   const id = newMessageId(ctx.deps.rng);
-  const body = text.slice(0, MAX_TEXT_CHARS);
+  const body = text;
   const m = await commit(ctx.vault, async (tx) => {
     // Strictly after the chat's last message, so a burst sent within one millisecond keeps its order.
     const chat = await updateChat(tx, chatId, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
@@ -109,8 +111,9 @@ async function holdItem(ctx: EngineContext, item: OutboxRecord, code: string): P
     if (dropPermanently) await deleteOutbox(tx, item.seq!);
     if (!item.messageKey) return undefined;
     const m = await txGetMessage(tx, item.messageKey);
-    if (!m || m.status === 'blocked') return undefined;
-    const next: MessageRecord = { ...m, status: 'blocked' };
+    const status = dropPermanently ? 'failed' : 'blocked';
+    if (!m || m.status === status) return undefined;
+    const next: MessageRecord = { ...m, status };
     await putMessage(tx, next);
     return next;
   });

@@ -32,7 +32,7 @@ export function sessionMatches(state: SessionState | undefined, trusted: Uint8Ar
 export async function sendingSessions(ctx: EngineContext, username: string): Promise<SessionState[]> {
   const me = requireMe(ctx);
   const contact = await getContact(ctx.vault, username);
-  assertCanSend(contact, username);
+  assertCanSend(contact);
   const sessions = await loadSessions(ctx.vault, username);
   if (contact && sessionMatches(sessions[0], contact.identity)) return sessions;
 
@@ -48,7 +48,7 @@ export async function sendingSessions(ctx: EngineContext, username: string): Pro
     });
     if (decision.identityChanged) ctx.events.emit({ type: 'identity', username });
   }
-  assertCanSend(decision.contact, username);
+  assertCanSend(decision.contact);
 
   const state = initiateSession({ ourIdentity: me.identity, ourUsername: me.username, theirUsername: username, bundle }, ctx.deps);
   const next = [state, ...sessions];

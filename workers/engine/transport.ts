@@ -66,4 +66,11 @@ export interface HostTransport {
   /** Opens the live channel; the host then pushes every unacked envelope, then new ones. */
   connect(auth: HostAuth, sink: InboxSink): void;
   disconnect(): void;
+  /** Calls (issue 4): ICE servers with short-lived TURN credentials; optional for test hosts. */
+  iceServers?(auth: HostAuth): Promise<IceServers>;
+}
+
+export interface IceServers {
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  expiresAt: number | null;
 }

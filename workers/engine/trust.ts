@@ -40,7 +40,7 @@ export function observeIdentity(existing: ContactRecord | undefined, username: s
 }
 
 /** Throws UntrustedIdentity if nothing may be encrypted for this contact right now. */
-export function assertCanSend(contact: ContactRecord | undefined, username: string): void {
+export function assertCanSend(contact: ContactRecord | undefined): void {
   if (contact?.blocked) fail('Blocked', 'contact is blocked; unblock to send');
   if (contact?.verified && contact.pendingIdentity) {
     fail('UntrustedIdentity', 'the verified contact presented a new identity key; re-verify or accept it');

@@ -13,11 +13,13 @@ import { initSodium } from '../../src/lib/crypto/sodium';
 import { Engine, type ChatSummary, type MessageView } from './engine';
 import { HostHttpTransport } from './host-transport';
 import type { ContactInfo } from './contacts';
+import type { CallLogEntry } from './calls';
+import type { IceServers } from './transport';
 import type { EngineEvent } from './events';
 import { toResult } from './result';
 import { runSelfTest, type SelfTestReport } from './self-test';
 
-export type { ChatSummary, ContactInfo, EngineEvent, MessageView };
+export type { CallLogEntry, ChatSummary, ContactInfo, EngineEvent, IceServers, MessageView };
 export type UsernameCheck = { username: string; valid: boolean; available: boolean };
 
 /** Bumped when the API shape changes, so a stale cached worker is noticed. */
@@ -110,6 +112,20 @@ export class VaultApi {
 
   disconnect(): Promise<Result<void>> {
     return this.#with((e) => e.disconnect());
+  }
+
+  // ---- calls (issue 4): signals travel inside the ratchet; the log is a conversation entry ----
+
+  sendCallSignal(chatId: string, signal: Uint8Array): Promise<Result<void>> {
+    return this.#with((e) => e.sendCallSignal(chatId, signal));
+  }
+
+  recordCall(chatId: string, entry: CallLogEntry): Promise<Result<void>> {
+    return this.#with((e) => e.recordCall(chatId, entry));
+  }
+
+  iceServers(): Promise<Result<IceServers>> {
+    return this.#with((e) => e.iceServers());
   }
 
   /** `listener` is a Comlink proxy from the page; returns an id for `unsubscribe`. */

@@ -22,7 +22,7 @@ export async function putMessage(tx: Tx, m: MessageRecord): Promise<void> {
   await tx.objectStore('messages').put(m);
 }
 
-const RANK: Record<MessageStatus, number> = { blocked: 0, queued: 0, sent: 1, delivered: 2, read: 3, received: 0 };
+const RANK: Record<MessageStatus, number> = { blocked: 0, failed: 0, queued: 0, sent: 1, delivered: 2, read: 3, received: 0 };
 
 /** Moves an outgoing message's status forward only (a late "delivered" never undoes "read"). */
 export async function advanceStatus(tx: Tx, key: string, status: 'sent' | 'delivered' | 'read'): Promise<MessageRecord | undefined> {

@@ -64,7 +64,9 @@ export interface ChatRecord {
   missing: number;
 }
 
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'received' | 'blocked';
+/** Outgoing: queued -> sent -> delivered -> read; `blocked` = held back (untrusted key, blocked
+ * contact), `failed` = the host refused it for good (no such user). Incoming: `received`. */
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'received' | 'blocked' | 'failed';
 export interface MessageRecord {
   /** Outgoing: the content id; incoming: `${sender}:${content id}` (the dedupe key, P13). */
   key: string;

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../lib/crypto/prekeys';
+import { startCheckpointer } from './checkpointer';
 import { migrate } from './migrations';
 import type { AckInput, BundleParts, HostStorage, MailboxBatchResult, MailboxUsage, NewAccount, NewEnvelope, StoredEnvelope, StoredPreKeys } from './types';
 
@@ -25,12 +26,16 @@ function kemFromRow(r: Row): KemPreKeyPublic {
 
 export function openSqliteStorage(dataDir: string): HostStorage {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, DB_FILE));
+  const file = join(dataDir, DB_FILE);
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const schemaVersion = migrate(db);
+  // Checkpoints run in a worker thread (checkpointer.ts), never inside a commit on the event loop.
+  db.pragma('wal_autocheckpoint = 0');
+  const checkpointer = startCheckpointer(file);
 
   const q = {
     exists: db.prepare('SELECT 1 FROM accounts WHERE username = ?').pluck(),
@@ -142,7 +147,8 @@ export function openSqliteStorage(dataDir: string): HostStorage {
       ),
     mailboxUsage: (username) => q.usage.get(username) as MailboxUsage,
     sweep: (before, now) => sweep(before, now),
-    close() {
+    async close() {
+      await checkpointer.stop();
       // Fold the WAL back into the main file so a copy of the data dir is one consistent file.
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();

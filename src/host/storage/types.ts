@@ -88,5 +88,5 @@ export interface HostStorage {
   /** Deletes envelopes received before `before` and expired tokens; returns envelopes deleted. */
   sweep(before: number, now: number): number;
   /** Checkpoints and closes; nothing committed is lost. */
-  close(): void;
+  close(): Promise<void>;
 }

@@ -16,6 +16,8 @@ export class Conversation {
   readonly chat: string;
   readonly #session: Session;
   readonly #off: () => void;
+  #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
 
   constructor(session: Session, chat: string) {
     this.#session = session;
@@ -75,13 +77,27 @@ export class Conversation {
     await this.#reloadMessages();
   }
 
-  /** Re-reads the log: a new or late message may slot in anywhere (ordered by send time, P14). */
-  async #reloadMessages(): Promise<void> {
-    try {
-      this.messages = await this.#session.vault.listMessages(this.chat);
-    } catch {
-      // Keep what is shown; the next event retries.
+  /**
+   * Re-reads the log: a new or late message may slot in anywhere (ordered by send time, P14).
+   * Reads are serialised and a burst of events collapses into one extra read, so a read that
+   * started before a change never has the last word.
+   */
+  #reloadMessages(): Promise<void> {
+    if (this.#reloading) {
+      this.#reloadAgain = true;
+      return this.#reloading;
     }
+    this.#reloading = (async () => {
+      do {
+        this.#reloadAgain = false;
+        try {
+          this.messages = await this.#session.vault.listMessages(this.chat);
+        } catch {
+          // Keep what is shown; the next event retries.
+        }
+      } while (this.#reloadAgain);
+    })().finally(() => (this.#reloading = undefined));
+    return this.#reloading;
   }
 
   #onEvent(event: VaultEvent): void {
@@ -92,8 +108,10 @@ export class Conversation {
         if (m?.kind === 'text' && m.direction === 'in') this.markRead(true);
       });
     } else if (event.type === 'status' && event.chat === this.chat) {
+      // Show it at once, then re-read so an in-flight read cannot leave a stale status behind.
       const m = this.messages.find((x) => x.id === event.id);
       if (m && m.kind === 'text') m.status = event.status;
+      void this.#reloadMessages();
     } else if (event.type === 'identity' && event.username === this.chat) {
       void this.#reloadContact();
     } else if (event.type === 'chats') {

@@ -89,4 +89,21 @@ export type VaultEvent =
   | { type: 'receive-error'; sender: string; code: string }
   | { type: 'chats' }
   | { type: 'identity'; username: string }
-  | { type: 'connection'; state: ConnectionState };
+  | { type: 'connection'; state: ConnectionState }
+  /** A call signal from `chat`, decrypted; decoded and judged by the call controller. */
+  | { type: 'call'; chat: string; signal: Uint8Array };
+
+/** A call's entry in the conversation (workers/engine/calls.ts). */
+export interface CallLogEntry {
+  callId: string;
+  direction: 'in' | 'out';
+  media: 'audio' | 'video';
+  outcome: 'completed' | 'missed' | 'declined' | 'busy' | 'cancelled' | 'failed' | 'unverified';
+  durationMs: number;
+  at: number;
+}
+
+export interface IceServers {
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  expiresAt: number | null;
+}

@@ -11,7 +11,7 @@ import type { VaultApi, VaultInfo } from '../../../workers/engine/vault-api';
 import type { SelfTestReport } from '../../../workers/engine/self-test';
 
 import type { Vault } from './vault';
-import type { AccountView, Availability, ChatView, ContactView, MessageView, VaultEvent } from './types';
+import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, VaultEvent } from './types';
 import { toAvailability, toChatView, toContactView, toMessageView, toVaultEvent } from './views';
 
 export type { VaultInfo, SelfTestReport };
@@ -110,6 +110,18 @@ export class VaultClient implements Vault {
 
   async disconnect(): Promise<void> {
     unwrap(await this.#api.disconnect());
+  }
+
+  async sendCallSignal(chat: string, signal: Uint8Array): Promise<void> {
+    unwrap(await this.#api.sendCallSignal(chat, signal));
+  }
+
+  async recordCall(chat: string, entry: CallLogEntry): Promise<void> {
+    unwrap(await this.#api.recordCall(chat, entry));
+  }
+
+  async iceServers(): Promise<IceServers> {
+    return unwrap(await this.#api.iceServers());
   }
 
   /** The listener runs on the main thread; Comlink proxies each event call across. */

@@ -3,7 +3,7 @@
  * failure. `VaultClient` implements it over Comlink; stores depend on this interface only.
  * Every value in and out is plain public data (DESIGN.md §1).
  */
-import type { AccountView, Availability, ChatView, ContactView, MessageView, VaultEvent } from './types';
+import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, VaultEvent } from './types';
 
 export interface Vault {
   /** The local account, or undefined before onboarding. */
@@ -23,6 +23,12 @@ export interface Vault {
   unblock(username: string): Promise<void>;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+  /** Calls (issue 4): an encoded call signal (wire/call.ts) sent inside the ratchet. */
+  sendCallSignal(chat: string, signal: Uint8Array): Promise<void>;
+  /** Writes (or replaces, by call id) the call's entry in the conversation. */
+  recordCall(chat: string, entry: CallLogEntry): Promise<void>;
+  /** STUN/TURN servers from the host, with short-lived TURN credentials. */
+  iceServers(): Promise<IceServers>;
   /** Calls `listener` for every engine event until the returned function is called. */
   subscribe(listener: (event: VaultEvent) => void): Promise<() => void>;
 }

@@ -83,6 +83,8 @@ export function toVaultEvent(e: EngineEvent): VaultEvent | undefined {
       return { type: 'connection', state: e.state };
     case 'receive-error':
       return { type: 'receive-error', sender: e.sender, code: e.code };
+    case 'call':
+      return { type: 'call', chat: e.chatId, signal: e.signal };
     default:
       return undefined;
   }

@@ -17,7 +17,7 @@ import {
   SIGNATURE_LEN,
   type KeyPair
 } from './primitives';
-import { ByteReader, ByteWriter, concatBytes } from '../wire/bytes';
+import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../wire/bytes';
 import { KeyType, encodeKey, readKey } from '../wire/keys';
 
 export const IDENTITY_VERSION = 1;
@@ -56,6 +56,17 @@ export function verifyIdentity(id: IdentityPublic): void {
   if (!ed25519Verify(id.signingKey, dhKeySigMessage(id.dhKey), id.dhKeySignature)) {
     fail('InvalidSignature', 'identity X25519 key not signed by its signing key');
   }
+}
+
+/**
+ * P3: has a contact's identity changed? Compares the KEY BYTES, IKs and IKd, never ids, usernames
+ * or the signature: a re-signed IKd (a new signature over the same key) is the same identity,
+ * while a new key under any label is a change the UI must show. No stored identity yet (first
+ * contact) is not a change. Signature validity is verifyIdentity's job, not this function's.
+ */
+export function identityChanged(stored: IdentityPublic | undefined, incoming: IdentityPublic): boolean {
+  if (stored === undefined) return false;
+  return !bytesEqual(stored.signingKey, incoming.signingKey) || !bytesEqual(stored.dhKey, incoming.dhKey);
 }
 
 /** Version || Enc(IKs) || Enc(IKd) || sig — 1 + 33 + 33 + 64 = 131 bytes. */

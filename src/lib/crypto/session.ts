@@ -6,10 +6,12 @@
  * Alice keeps sending PreKeyMessages until she has decrypted Bob's first reply (Signal's
  * "unacknowledged prekey message"), so any of her early messages can start Bob's session.
  * Every message's AEAD AD is `session AD || envelope binding || ratchet header`, the binding being
- * the envelope bytes outside the inner message that nothing else authenticates: type || version
- * for a PreKeyMessage, type for a RatchetMessage (P7: a changed version byte fails the MAC, not
- * only the decoder). Every function is pure: state in, state out; a failure throws a
- * ProtocolError and leaves its inputs untouched. Knows nothing of ratchet internals or storage.
+ * the envelope bytes outside the inner message: the whole PreKeyMessage header (type, version,
+ * sender, prekey ids, base key, KEM ciphertext) or a RatchetMessage's type byte. So no envelope
+ * byte goes unauthenticated (P7: a changed version byte fails the MAC, not only the decoder; a
+ * resent PreKeyMessage with a changed KEM ciphertext fails even though only its base key routes
+ * it). Every function is pure: state in, state out; a failure throws a ProtocolError and leaves
+ * its inputs untouched. Knows nothing of ratchet internals or storage.
  */
 import { fail } from './errors';
 import type { Deps } from './deps';
@@ -22,8 +24,10 @@ import type { PreKeyBundle } from '../wire/bundle';
 import {
   decodePreKeyMessage,
   decodeRatchetMessage,
-  encodePreKeyMessage,
+  encodePreKeyHeader,
+  encodePreKeyMessageWithHeader,
   encodeRatchetMessage,
+  receivedPreKeyHeader,
   peekMessageType,
   preKeyMessageSender,
   MessageType,
@@ -36,17 +40,16 @@ import { SESSION_VERSION, decodeSession, encodeSession } from '../wire/session-s
 export { peekMessageType, preKeyMessageSender, encodeSession, decodeSession, SESSION_VERSION };
 export type { PreKeyLookup, ConsumedPreKeys, PqxdhHeader, PreKeyMessage };
 
+const RATCHET_BINDING = Uint8Array.of(MessageType.ratchet);
+
 /**
- * The AD handed to the ratchet for one message: session AD || envelope type [|| version]. The
- * session AD is fixed per session, and the type decides whether a version byte follows, so the
- * concatenation (with the fixed-length ratchet header the ratchet appends) is unambiguous.
+ * The AD handed to the ratchet for one message: session AD || envelope binding (as parts; the
+ * ratchet concatenates them with its header in one buffer). The session AD is fixed per session
+ * and the binding is self-delimiting (its type byte says which layout follows), so the
+ * concatenation, with the fixed-length ratchet header after it, is unambiguous.
  */
-function envelopeAd(ad: Uint8Array, type: number, version?: number): Uint8Array {
-  const out = new Uint8Array(ad.length + (version === undefined ? 1 : 2));
-  out.set(ad, 0);
-  out[ad.length] = type;
-  if (version !== undefined) out[ad.length + 1] = version;
-  return out;
+function envelopeAd(ad: Uint8Array, binding: Uint8Array): readonly Uint8Array[] {
+  return [ad, binding];
 }
 
 export interface SessionState {
@@ -91,20 +94,17 @@ export function initiateSession(input: InitiateSessionInput, deps: Deps): Sessio
 /** Pads, ratchet-encrypts, and wraps in a PreKeyMessage while the session is unacknowledged. */
 export function sessionEncrypt(state: SessionState, plaintext: Uint8Array, deps: Deps): { state: SessionState; message: Uint8Array } {
   const padded = pad(plaintext);
-  const ad = state.pendingPreKey
-    ? envelopeAd(state.ad, MessageType.preKey, PREKEY_MESSAGE_VERSION)
-    : envelopeAd(state.ad, MessageType.ratchet);
-  const { state: ratchet, message: inner } = ratchetEncrypt(state.ratchet, padded, ad, deps);
-  wipe(padded);
-  const message = state.pendingPreKey
-    ? encodePreKeyMessage({
+  const header = state.pendingPreKey
+    ? encodePreKeyHeader({
         ...state.pendingPreKey,
         version: PREKEY_MESSAGE_VERSION,
         senderUsername: state.ourUsername,
-        senderIdentity: state.ourIdentity,
-        message: inner
+        senderIdentity: state.ourIdentity
       })
-    : encodeRatchetMessage(inner);
+    : undefined;
+  const { state: ratchet, message: inner } = ratchetEncrypt(state.ratchet, padded, envelopeAd(state.ad, header ?? RATCHET_BINDING), deps);
+  wipe(padded);
+  const message = header ? encodePreKeyMessageWithHeader(header, inner) : encodeRatchetMessage(inner);
   return { state: { ...state, ratchet }, message };
 }
 
@@ -129,15 +129,22 @@ export interface AcceptSessionResult {
  * authenticates yields a session; a tampered KEM ciphertext or relabelled sender fails here.
  */
 export function acceptSession(input: AcceptSessionInput, deps: Deps): AcceptSessionResult {
-  return acceptPreKeyMessage({ ...input, message: decodePreKeyMessage(input.message) }, deps);
+  const m = decodePreKeyMessage(input.message);
+  return acceptBound({ ...input, message: m }, receivedPreKeyHeader(input.message, m), deps);
 }
 
 /**
- * acceptSession on an already decoded PreKeyMessage. The version is taken from the message as
- * decoded and bound into the AD, so whatever a decoder admitted must match what the sender
- * wrote (P7); tests use this to play a lenient decoder.
+ * acceptSession on an already decoded PreKeyMessage; the binding is its re-encoded header, with
+ * the version as decoded. Whatever a decoder admitted must therefore match what the sender wrote
+ * (P7); tests use this to play a lenient decoder.
  */
-export function acceptPreKeyMessage(input: Omit<AcceptSessionInput, 'message'> & { message: PreKeyMessage }, deps: Deps): AcceptSessionResult {
+export function acceptPreKeyMessage(input: AcceptDecodedInput, deps: Deps): AcceptSessionResult {
+  return acceptBound(input, encodePreKeyHeader(input.message), deps);
+}
+
+export type AcceptDecodedInput = Omit<AcceptSessionInput, 'message'> & { message: PreKeyMessage };
+
+function acceptBound(input: AcceptDecodedInput, binding: Uint8Array, deps: Deps): AcceptSessionResult {
   const m = input.message;
   const { secret, ad, consumed, ourSignedPreKey } = accept(
     {
@@ -151,8 +158,8 @@ export function acceptPreKeyMessage(input: Omit<AcceptSessionInput, 'message'> &
     deps
   );
   const initial = initReceiver({ sharedSecret: secret, ourRatchetKeyPair: ourSignedPreKey });
-  wipe(secret);
-  const { state: ratchet, plaintext: padded } = ratchetDecrypt(initial, m.message, envelopeAd(ad, MessageType.preKey, m.version), deps);
+  wipe(secret, ourSignedPreKey.privateKey);
+  const { state: ratchet, plaintext: padded } = ratchetDecrypt(initial, m.message, envelopeAd(ad, binding), deps);
   const plaintext = unpad(padded);
   const state: SessionState = {
     version: SESSION_VERSION,
@@ -197,19 +204,25 @@ export interface SessionDecryptResult {
  */
 export function sessionDecrypt(state: SessionState, message: Uint8Array, deps: Deps): SessionDecryptResult {
   let inner: Uint8Array;
-  let ad: Uint8Array;
+  let ad: readonly Uint8Array[];
   if (peekMessageType(message) === 'prekey') {
     const m = decodePreKeyMessage(message);
     if (!repeatsHandshake(state, m)) fail('InvalidMessage', 'prekey message does not belong to this session');
     inner = m.message;
-    ad = envelopeAd(state.ad, MessageType.preKey, m.version);
+    ad = envelopeAd(state.ad, receivedPreKeyHeader(message, m));
   } else {
     inner = decodeRatchetMessage(message);
-    ad = envelopeAd(state.ad, MessageType.ratchet);
+    ad = envelopeAd(state.ad, RATCHET_BINDING);
   }
   const { state: ratchet, plaintext: padded, skipped, late } = ratchetDecrypt(state.ratchet, inner, ad, deps);
   const plaintext = unpad(padded);
-  const next: SessionState = { ...state, ratchet };
-  delete next.pendingPreKey;
+  // Built without `delete`, which would turn every later state object into a slow dictionary.
+  let next: SessionState;
+  if (state.pendingPreKey) {
+    const { pendingPreKey: _acknowledged, ...rest } = state;
+    next = { ...rest, ratchet };
+  } else {
+    next = { ...state, ratchet };
+  }
   return { state: next, plaintext, skipped, late };
 }

@@ -49,9 +49,18 @@ export function writeUsername(w: ByteWriter, username: string): ByteWriter {
   return w.u8(b.length).raw(b);
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function readUsername(r: ByteReader): string {
   const n = r.u8();
-  const s = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.fixed(n));
+  const bytes = r.fixed(n);
+  let s: string;
+  try {
+    s = utf8.decode(bytes);
+  } catch {
+    // A fatal TextDecoder throws a TypeError; callers switch on ProtocolError codes.
+    return fail('DecodeFailed', `username of ${n} bytes is not UTF-8`);
+  }
   if (!USERNAME_RE.test(s)) fail('DecodeFailed', `username of ${n} bytes is malformed`);
   return s;
 }

@@ -5,6 +5,7 @@
  *   version u8 (1) || kind u8 || body
  *   kind 0x01 text:    id (16) || sentAt u64 (sender clock, ms) || u32-length UTF-8 text
  *   kind 0x02 receipt: receipt type u8 (1 delivered, 2 read) || u16 count (1..MAX) || count x id (16)
+ *   kind 0x03 call:    u16-length call signal (1..MAX_CALL_SIGNAL_BYTES), decoded by wire/call.ts
  *
  * A kind we do not know yet is UnsupportedVersion (a newer client), never a silent drop of bytes.
  * Knows nothing of sessions, storage or who sent it.
@@ -13,7 +14,7 @@ import { fail } from '../crypto/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from './bytes';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03 } as const;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
 
 /** Message ids are 16 random bytes, shown as 32 lowercase hex characters. */
@@ -25,7 +26,11 @@ export const MAX_RECEIPT_IDS = 500;
 
 export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string };
 export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
-export type Content = TextContent | ReceiptContent;
+/** Call signalling (issue 4): opaque here, strict in wire/call.ts; never stored as a message. */
+export type CallContent = { kind: 'call'; signal: Uint8Array };
+export type Content = TextContent | ReceiptContent | CallContent;
+/** Longest call signal (an offer is 75 bytes). */
+export const MAX_CALL_SIGNAL_BYTES = 512;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -49,6 +54,10 @@ export function encodeContent(c: Content): Uint8Array {
     w.u8(ContentKind.receipt).u8(ReceiptType[c.receipt]).u16(c.ids.length);
     for (const id of c.ids) w.fixed(idBytes(id), MESSAGE_ID_LEN);
     return w.finish();
+  }
+  if (c.kind === 'call') {
+    if (c.signal.length < 1 || c.signal.length > MAX_CALL_SIGNAL_BYTES) fail('InvalidArgument', `call signal of ${c.signal.length} bytes`);
+    return w.u8(ContentKind.call).bytes16(c.signal).finish();
   }
   return fail('InvalidArgument', 'unknown content kind');
 }
@@ -80,6 +89,12 @@ export function decodeContent(bytes: Uint8Array): Content {
     for (let i = 0; i < count; i++) ids.push(toHex(r.fixed(MESSAGE_ID_LEN)));
     r.end();
     return { kind: 'receipt', receipt, ids };
+  }
+  if (kind === ContentKind.call) {
+    const signal = r.bytes16(MAX_CALL_SIGNAL_BYTES).slice();
+    r.end();
+    if (signal.length < 1) fail('DecodeFailed', 'empty call signal');
+    return { kind: 'call', signal };
   }
   return fail('UnsupportedVersion', `content kind ${kind}`);
 }

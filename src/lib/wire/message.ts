@@ -43,19 +43,41 @@ export function peekMessageType(message: Uint8Array): 'prekey' | 'ratchet' {
   return fail('DecodeFailed', `message type ${String(t)}`);
 }
 
-export function encodePreKeyMessage(m: PreKeyMessage): Uint8Array {
-  if (m.version !== PREKEY_MESSAGE_VERSION) fail('UnsupportedVersion', `prekey message version ${m.version}`);
-  if (m.message.length > MAX_INNER_MESSAGE) fail('InvalidArgument', `inner message of ${m.message.length} bytes`);
+/**
+ * Everything of a PreKeyMessage before its inner message's length: type, version, sender, prekey
+ * ids, base key and KEM ciphertext. The session binds exactly these bytes into the inner
+ * message's AD (P7), so no envelope byte is left unauthenticated. Writes `m.version` as given:
+ * binding a version is how a lenient decoder's mistake becomes a MAC failure.
+ */
+export function encodePreKeyHeader(m: Omit<PreKeyMessage, 'message'>): Uint8Array {
   const w = new ByteWriter().u8(MessageType.preKey).u8(m.version);
   writeUsername(w, m.senderUsername).raw(encodeIdentityPublic(m.senderIdentity)).u32(m.signedPreKeyId);
   if (m.oneTimePreKeyId !== undefined) w.u8(1).u32(m.oneTimePreKeyId);
   else w.u8(0);
-  return w
-    .u32(m.kemPreKeyId)
-    .raw(encodeKey(KeyType.X25519, m.baseKey))
-    .fixed(m.kemCiphertext, MLKEM_CIPHERTEXT_LEN)
-    .bytes32(m.message)
-    .finish();
+  return w.u32(m.kemPreKeyId).raw(encodeKey(KeyType.X25519, m.baseKey)).fixed(m.kemCiphertext, MLKEM_CIPHERTEXT_LEN).finish();
+}
+
+/** header || u32 length || inner message; `header` must be encodePreKeyHeader of the same fields. */
+export function encodePreKeyMessageWithHeader(header: Uint8Array, inner: Uint8Array): Uint8Array {
+  if (header[0] !== MessageType.preKey || header[1] !== PREKEY_MESSAGE_VERSION) {
+    fail('UnsupportedVersion', `prekey message version ${String(header[1])}`);
+  }
+  if (inner.length > MAX_INNER_MESSAGE) fail('InvalidArgument', `inner message of ${inner.length} bytes`);
+  const out = new Uint8Array(header.length + 4 + inner.length);
+  out.set(header, 0);
+  new DataView(out.buffer).setUint32(header.length, inner.length);
+  out.set(inner, header.length + 4);
+  return out;
+}
+
+export function encodePreKeyMessage(m: PreKeyMessage): Uint8Array {
+  if (m.version !== PREKEY_MESSAGE_VERSION) fail('UnsupportedVersion', `prekey message version ${m.version}`);
+  return encodePreKeyMessageWithHeader(encodePreKeyHeader(m), m.message);
+}
+
+/** The header bytes (a view) of an encoded PreKeyMessage `bytes` that decoded to `m`. */
+export function receivedPreKeyHeader(bytes: Uint8Array, m: PreKeyMessage): Uint8Array {
+  return bytes.subarray(0, bytes.length - 4 - m.message.length);
 }
 
 /** Strict decode; verifies nothing (acceptSession verifies the identity before any DH). */
@@ -90,17 +112,22 @@ export function decodePreKeyMessage(bytes: Uint8Array): PreKeyMessage {
   return m;
 }
 
+// The per-message path: one allocation in, a view out (the ratchet copies what it keeps).
 export function encodeRatchetMessage(inner: Uint8Array): Uint8Array {
   if (inner.length > MAX_INNER_MESSAGE) fail('InvalidArgument', `inner message of ${inner.length} bytes`);
-  return new ByteWriter().u8(MessageType.ratchet).raw(inner).finish();
+  const out = new Uint8Array(1 + inner.length);
+  out[0] = MessageType.ratchet;
+  out.set(inner, 1);
+  return out;
 }
 
+/** The inner ratchet message, a view into `bytes` (never stored: the ratchet copies its key). */
 export function decodeRatchetMessage(bytes: Uint8Array): Uint8Array {
-  const r = new ByteReader(bytes, 'ratchet message');
-  const type = r.u8();
-  if (type !== MessageType.ratchet) fail('DecodeFailed', `message type ${type}, expected ${MessageType.ratchet}`);
-  if (r.remaining === 0 || r.remaining > MAX_INNER_MESSAGE) fail('DecodeFailed', `inner message of ${r.remaining} bytes`);
-  return r.rest();
+  const type = bytes[0];
+  if (type !== MessageType.ratchet) fail('DecodeFailed', `message type ${String(type)}, expected ${MessageType.ratchet}`);
+  const n = bytes.length - 1;
+  if (n === 0 || n > MAX_INNER_MESSAGE) fail('DecodeFailed', `inner message of ${n} bytes`);
+  return bytes.subarray(1);
 }
 
 /** The sender of a PreKeyMessage, without decrypting (for identity checks before accepting, P3). */

@@ -48,10 +48,11 @@ export async function startChat(p: Person, other: string): Promise<void> {
   await expect(conversationTitle(p.page, other)).toBeVisible();
 }
 
-/** Opens an existing chat from the chat list. */
+/** Opens an existing chat from the chat list and waits for its history to load. */
 export async function openChat(p: Person, other: string): Promise<void> {
   await chatRow(p.page, other).click();
   await expect(conversationTitle(p.page, other)).toBeVisible();
+  await expect(messageLog(p.page, other)).toBeVisible();
 }
 
 export function conversationTitle(page: Page, other: string): Locator {

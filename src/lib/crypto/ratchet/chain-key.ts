@@ -2,11 +2,11 @@
  * KDF_CK, the symmetric-key ratchet (Signal Double Ratchet spec rev. 1, §2.2, §5.2):
  * message key = HMAC-SHA256(CK, 0x01), next chain key = HMAC-SHA256(CK, 0x02).
  *
- * Chain keys are always 32 bytes, so this uses libsodium's one-shot HMAC (one wasm call each)
- * instead of the streaming form the general HKDF needs; tests check it against `hmacSha256`.
+ * Both HMACs share one keyed state (keyed-hmac.ts): the chain key's ipad/opad blocks are hashed
+ * once, not twice. Tests check the outputs against node:crypto and the shared `hmacSha256`.
  * Knows nothing of root keys, AEAD or state.
  */
-import { sodium } from '../sodium';
+import { withKeyedHmac } from '../keyed-hmac';
 import { fail } from '../errors';
 
 export const CHAIN_KEY_LEN = 32;
@@ -20,9 +20,9 @@ export interface ChainStep {
 
 export function kdfCk(chainKey: Uint8Array): ChainStep {
   if (chainKey.length !== CHAIN_KEY_LEN) fail('InvalidArgument', `chainKey: ${chainKey.length} bytes, expected 32`);
-  const s = sodium();
-  return {
-    messageKey: s.crypto_auth_hmacsha256(MESSAGE_KEY_SEED, chainKey),
-    chainKey: s.crypto_auth_hmacsha256(CHAIN_KEY_SEED, chainKey)
-  };
+  return withKeyedHmac((h) => {
+    h.init(0, chainKey);
+    h.copy(1, 0);
+    return { messageKey: h.mac(0, MESSAGE_KEY_SEED), chainKey: h.mac(1, CHAIN_KEY_SEED) };
+  });
 }

@@ -16,7 +16,7 @@ import { X25519_LEN, x25519, x25519KeyPair, type KeyPair } from '../primitives';
 import { bytesEqual, toHex } from '../../wire/bytes';
 import { kdfRk } from './root-key';
 import { kdfCk } from './chain-key';
-import { openWithMessageKey, sealWithMessageKey } from './message-key';
+import { openWithMessageKey, sealWithMessageKey, type AssociatedData } from './message-key';
 import { HEADER_LEN, decodeMessage, encodeHeader } from './header';
 import { MAX_MESSAGE_NUMBER, MAX_OLD_CHAINS, MAX_SKIP } from './limits';
 import { NO_SKIPPED_KEYS, SkippedKeysDraft, skippedEntries, type SkippedKeys } from './skipped-keys';
@@ -110,7 +110,7 @@ export function initReceiver(p: { sharedSecret: Uint8Array; ourRatchetKeyPair: K
 }
 
 /** RatchetEncrypt (spec §3.4). */
-export function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, ad: Uint8Array, deps: Deps): EncryptResult {
+export function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, ad: AssociatedData, deps: Deps): EncryptResult {
   const ck = state.sendingChainKey;
   if (!ck) fail('NotInitialized', 'no sending chain yet: the responder sends after its first received message');
   if (state.sendN > MAX_MESSAGE_NUMBER) fail('InvalidArgument', `sending chain exhausted at message ${state.sendN}`);
@@ -122,9 +122,13 @@ export function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, ad: U
   message.set(header, 0);
   message.set(ciphertext, HEADER_LEN);
   // Sending is also a chance to forget expired skipped keys.
-  const skipped = new SkippedKeysDraft(state.skipped, deps.now());
-  skipped.purgeExpired();
-  return { state: { ...state, sendingChainKey: chainKey, sendN: state.sendN + 1, skipped: skipped.finish() }, message };
+  let skipped = state.skipped;
+  if (skipped.size > 0) {
+    const draft = new SkippedKeysDraft(skipped, deps.now());
+    draft.purgeExpired();
+    skipped = draft.finish();
+  }
+  return { state: { ...state, sendingChainKey: chainKey, sendN: state.sendN + 1, skipped }, message };
 }
 
 function checkGap(from: number, until: number): void {
@@ -173,7 +177,7 @@ function rememberOldChain(oldChains: readonly OldChain[], chain: OldChain, skipp
 }
 
 /** RatchetDecrypt (spec §3.5). On any error the input state is untouched and nothing is returned. */
-export function ratchetDecrypt(state: RatchetState, message: Uint8Array, ad: Uint8Array, deps: Deps): DecryptResult {
+export function ratchetDecrypt(state: RatchetState, message: Uint8Array, ad: AssociatedData, deps: Deps): DecryptResult {
   const { header, headerBytes, ciphertext } = decodeMessage(message);
   const { ratchetKey, pn, n } = header;
   if (n > MAX_MESSAGE_NUMBER) fail('InvalidMessage', `message number ${n} out of range`);
@@ -213,7 +217,8 @@ export function ratchetDecrypt(state: RatchetState, message: Uint8Array, ad: Uin
     }
     dhRatchetStep(next, ratchetKey, deps);
   }
-  newlySkipped += skipMessageKeys(next, skipped, ratchetKey, theirHex(), n);
+  // The hex map key is built only when there is a gap to store (not on the in-order path).
+  if (n > next.recvN) newlySkipped += skipMessageKeys(next, skipped, ratchetKey, theirHex(), n);
   const { chainKey, messageKey } = kdfCk(next.receivingChainKey!);
   let plaintext: Uint8Array;
   try {

@@ -1,0 +1,67 @@
+/**
+ * Camera, microphone and screen for calls (issue 4): getUserMedia / getDisplayMedia with the
+ * browser's refusals turned into a sentence a person can act on — never a silent failure.
+ * Knows nothing of PeerJS or the call protocol.
+ */
+
+export class MediaProblem extends Error {
+  constructor(
+    readonly kind: 'permission' | 'no-device' | 'in-use' | 'unsupported',
+    message: string
+  ) {
+    super(message);
+    this.name = 'MediaProblem';
+  }
+}
+
+function what(video: boolean): string {
+  return video ? 'camera and microphone' : 'microphone';
+}
+
+/** Maps a getUserMedia DOMException to an explanation. */
+export function explainMediaError(e: unknown, video: boolean): MediaProblem {
+  const name = e instanceof Error ? e.name : '';
+  if (name === 'NotAllowedError' || name === 'SecurityError') {
+    return new MediaProblem(
+      'permission',
+      `Parley needs your ${what(video)} for this call, and the browser refused access. Allow it for this site (the camera or lock icon in the address bar) and call again.`
+    );
+  }
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') {
+    return new MediaProblem('no-device', `No ${what(video)} was found. Connect one and call again.`);
+  }
+  if (name === 'NotReadableError' || name === 'AbortError') {
+    return new MediaProblem('in-use', `Your ${what(video)} could not be started — another app may be using it.`);
+  }
+  return new MediaProblem('unsupported', `This browser could not start your ${what(video)}.`);
+}
+
+export async function getCallMedia(video: boolean): Promise<MediaStream> {
+  if (typeof navigator === 'undefined' || !navigator.mediaDevices?.getUserMedia) {
+    throw new MediaProblem('unsupported', 'Calls need a browser with camera and microphone support over HTTPS.');
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true },
+      video: video ? { width: { ideal: 1280 }, height: { ideal: 720 } } : false
+    });
+  } catch (e) {
+    throw explainMediaError(e, video);
+  }
+}
+
+/** The screen (or a window) as a video track; undefined if the user cancelled the picker. */
+export async function getScreenTrack(): Promise<MediaStreamTrack | undefined> {
+  if (!navigator.mediaDevices?.getDisplayMedia) throw new MediaProblem('unsupported', 'This browser cannot share the screen.');
+  try {
+    const s = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    return s.getVideoTracks()[0];
+  } catch (e) {
+    if (e instanceof Error && e.name === 'NotAllowedError') return undefined;
+    throw new MediaProblem('unsupported', 'The screen could not be shared.');
+  }
+}
+
+export function stopStream(s: MediaStream | undefined): void {
+  for (const t of s?.getTracks() ?? []) t.stop();
+}

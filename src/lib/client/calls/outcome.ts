@@ -1,0 +1,63 @@
+/**
+ * How a call ended, as words on the call screen and as the entry it leaves in the conversation.
+ * Pure: no PeerJS, no DOM.
+ */
+import type { CallLogEntry } from '../types';
+
+export type EndReason =
+  | 'hangup'
+  | 'remote-hangup'
+  | 'declined'
+  | 'busy'
+  | 'no-answer'
+  | 'missed'
+  | 'cancelled'
+  | 'unverified'
+  | 'connection-lost'
+  | 'failed';
+
+export function outcomeFor(direction: 'in' | 'out', reason: EndReason, connected: boolean): CallLogEntry['outcome'] {
+  if (reason === 'unverified') return 'unverified';
+  if (connected) return 'completed';
+  switch (reason) {
+    case 'declined':
+      return 'declined';
+    case 'busy':
+      return 'busy';
+    case 'no-answer':
+    case 'missed':
+      return 'missed';
+    case 'cancelled':
+    case 'hangup':
+    case 'remote-hangup':
+      return direction === 'out' ? 'cancelled' : 'missed';
+    default:
+      return 'failed';
+  }
+}
+
+export function endTitle(reason: EndReason, direction: 'in' | 'out', name: string): string {
+  switch (reason) {
+    case 'unverified':
+      return 'Call could not be verified';
+    case 'declined':
+      return direction === 'out' ? `${name} declined the call` : 'Call declined';
+    case 'busy':
+      return `${name} is on another call`;
+    case 'no-answer':
+      return 'No answer';
+    case 'missed':
+      return 'Missed call';
+    case 'cancelled':
+      return 'Call cancelled';
+    case 'connection-lost':
+      return 'Connection lost';
+    case 'failed':
+      return 'Call failed';
+    default:
+      return 'Call ended';
+  }
+}
+
+export const UNVERIFIED_DETAIL =
+  'The connection did not match the keys exchanged in your encrypted chat, so Parley hung up. Someone may be interfering with the call.';

@@ -1,0 +1,253 @@
+/**
+ * Host benchmark (issue 3): N connected WebSocket clients on loopback, each sending envelopes to
+ * random others (one outstanding send per client, closed loop) and acking what it receives.
+ * Measures envelopes/s and send -> 'stored' latency p50/p99 for
+ *   parley: the real host (child process, SQLite WAL synchronous=FULL, every envelope committed
+ *           before its 'stored' reply), and
+ *   rawWs:  a bare `ws` relay in a child process that answers 'stored' at once and forwards,
+ *           with no storage (the ceiling).
+ * The load generator runs in its own child process so it never shares the server's event loop.
+ *
+ *   npm run bench:host -- [--clients 1000] [--seconds 5] [--size 512] [--json]
+ * Each system runs two phases: saturation (closed loop: envelopes/s) and paced at half the raw
+ * relay's saturation rate (open loop: p50/p99 send -> 'stored'). With --json the last line is
+ * {"parley":{envelopesPerSec,p50Ms,p99Ms,clients},"rawWs":{...}}: envelopes/s from saturation,
+ * latencies from the paced phase.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket, { WebSocketServer } from 'ws';
+import { systemDeps } from '../../src/lib/crypto/deps';
+import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
+import { generateKemPreKey, generateSignedPreKey, kemPreKeyPublic, signedPreKeyPublic } from '../../src/lib/crypto/prekeys';
+import { ed25519Sign } from '../../src/lib/crypto/primitives';
+import { initSodium } from '../../src/lib/crypto/sodium';
+import { fromBase64Url, toBase64Url } from '../../src/lib/wire/base64url';
+import { API, decodeChallengeResponse, decodeTokenResponse, encodeRegisterRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
+import { decodeClientFrame, decodeHostFrame, encodeClientFrame, encodeHostFrame } from '../../src/lib/wire/host-frames';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const str = (name: string): string => args[args.indexOf(`--${name}`) + 1] ?? '';
+
+interface User { username: string; token: string }
+interface Result { envelopesPerSec: number; p50Ms: number; p99Ms: number; clients: number }
+
+function child(argv: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const waiters: (() => void)[] = [];
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.splice(0)) w();
+  });
+  const line = (re: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(out);
+        if (m) resolve(m[1]!);
+        else if (proc.exitCode !== null) reject(new Error(`${argv.join(' ')} exited with ${proc.exitCode}`));
+        else waiters.push(check);
+      };
+      proc.once('exit', () => check());
+      check();
+    });
+  return { proc, line };
+}
+
+const stop = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once('exit', () => r()), p.kill('SIGTERM'))));
+
+async function registerAll(url: string, n: number): Promise<User[]> {
+  const users: User[] = [];
+  const one = async (i: number) => {
+    const username = `bench_${i}`;
+    const id = generateIdentity(systemDeps);
+    const ch = decodeChallengeResponse(await (await fetch(url + API.challenge)).json()).challenge;
+    const body = encodeRegisterRequest({
+      username, challenge: ch, signature: ed25519Sign(id.signing.privateKey, hostAuthMessage(ch, username)),
+      identity: identityPublic(id), signedPreKey: signedPreKeyPublic(generateSignedPreKey(id, 1, systemDeps)),
+      oneTimePreKeys: [], kemPreKeys: [kemPreKeyPublic(generateKemPreKey(id, 1, true, systemDeps))]
+    });
+    const res = await fetch(url + API.accounts, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status !== 201) throw new Error(`register ${username}: ${res.status}`);
+    users[i] = { username, token: toBase64Url(decodeTokenResponse(await res.json()).token) };
+  };
+  for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => one(i + k)));
+  return users;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+type Phase = Result & { serverCpu: number };
+
+/** One load phase; also reports the server's CPU share, to show whether it or the generator limits. */
+async function runLoad(url: string, usersFile: string, seconds: number, size: number, serverPid: number | undefined, rate = 0): Promise<Phase> {
+  const gen = child([SELF, '--load', '--url', url, '--users', usersFile, '--seconds', String(seconds), '--size', String(size), '--rate', String(rate)]);
+  const cpu0 = cpuSeconds(serverPid);
+  const t0 = performance.now();
+  const json = await gen.line(/^RESULT (.+)$/m);
+  const serverCpu = (cpuSeconds(serverPid) - cpu0) / ((performance.now() - t0) / 1000);
+  await stop(gen.proc);
+  return { ...(JSON.parse(json) as Result), serverCpu };
+}
+
+async function orchestrate(): Promise<void> {
+  await initSodium();
+  const clients = opt('clients', 1000);
+  const seconds = opt('seconds', 5);
+  const size = opt('size', 512);
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const usersFile = join(dir, 'users.json');
+  const limits = JSON.stringify({ perIp: { max: 1e9, windowMs: 60_000 } });
+  const host = child(['src/host/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), PARLEY_QUIET: process.env.PARLEY_BENCH_LOG === '1' ? '0' : '1', PARLEY_LIMITS: limits });
+  const hostUrl = await host.line(/listening on (http:\/\/\S+)/);
+  writeFileSync(usersFile, JSON.stringify(await registerAll(hostUrl, clients)));
+
+  const relay = child([SELF, '--relay', '--users', usersFile]);
+  const relayUrl = await relay.line(/relay listening on (http:\/\/\S+)/);
+  const rawSat = await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid);
+  // Latency is measured at one fixed offered load for both: half the raw ceiling, the throughput
+  // the target asks Parley to reach. (At saturation, 1000 closed-loop clients make every p99 a
+  // queueing artefact: ~clients / throughput, even for the bare relay.)
+  const paceRate = Math.round(rawSat.envelopesPerSec / 2);
+  const rawPaced = await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid, paceRate);
+  await stop(relay.proc);
+  const parleySat = await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid);
+  const parleyPaced = await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid, paceRate);
+  await stop(host.proc);
+  rmSync(dir, { recursive: true, force: true });
+
+  const parley: Result = { envelopesPerSec: parleySat.envelopesPerSec, p50Ms: parleyPaced.p50Ms, p99Ms: parleyPaced.p99Ms, clients };
+  const rawWs: Result = { envelopesPerSec: rawSat.envelopesPerSec, p50Ms: rawPaced.p50Ms, p99Ms: rawPaced.p99Ms, clients };
+  const fmt = (r: Phase) => `${r.envelopesPerSec} envelopes/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${(100 * r.serverCpu).toFixed(0)}%`;
+  console.log(`${clients} clients, ${size}-byte envelopes, ${seconds} s per phase`);
+  console.log(`saturation  parley (durable): ${fmt(parleySat)} | raw ws: ${fmt(rawSat)}`);
+  console.log(`paced ${paceRate}/s parley (durable): ${fmt(parleyPaced)} | raw ws: ${fmt(rawPaced)}`);
+  console.log(`throughput ratio ${(parley.envelopesPerSec / rawWs.envelopesPerSec).toFixed(2)} (target >= 0.5); parley p99 ${parley.p99Ms} ms at ${paceRate}/s (target <= 50)`);
+  if (args.includes('--json')) console.log(JSON.stringify({ parley, rawWs }));
+}
+
+/** Bare relay: Auth maps a token to its user, Send is answered 'stored' at once and forwarded. */
+function relayMain(): void {
+  const byToken = new Map((JSON.parse(readFileSync(str('users'), 'utf8')) as User[]).map((u) => [u.token, u.username]));
+  const conns = new Map<string, WebSocket>();
+  let nextId = 1;
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  wss.on('connection', (ws) => {
+    let me: string | undefined;
+    ws.on('message', (data: Buffer) => {
+      const f = decodeClientFrame(new Uint8Array(data.buffer, data.byteOffset, data.length));
+      if (f.type === 'auth') {
+        me = byToken.get(toBase64Url(f.token));
+        if (!me) return void ws.close(4401);
+        conns.set(me, ws);
+        ws.send(encodeHostFrame({ type: 'ready' }));
+      } else if (f.type === 'send' && me) {
+        const id = nextId++;
+        const receivedAt = Date.now();
+        ws.send(encodeHostFrame({ type: 'stored', reqId: f.reqId, serverId: id, receivedAt }));
+        conns.get(f.to)?.send(encodeHostFrame({ type: 'envelope', serverId: id, receivedAt, sender: me, body: f.body }));
+      }
+    });
+  });
+  wss.on('listening', () => console.log(`relay listening on http://127.0.0.1:${(wss.address() as { port: number }).port}`));
+}
+
+/**
+ * Load generator. Saturation mode (no --rate): one outstanding send per client, closed loop, so
+ * envelopes/s is the server's capacity (latency there is ~clients/throughput by Little's law).
+ * Paced mode (--rate R): every client sends on its own timer so the total offered load is R/s,
+ * open loop (latency counted from the send, whatever is outstanding). Acks are batched per tick.
+ */
+async function loadMain(): Promise<void> {
+  const users = JSON.parse(readFileSync(str('users'), 'utf8')) as User[];
+  const url = str('url').replace('http', 'ws') + API.ws;
+  const seconds = opt('seconds', 5);
+  const rate = opt('rate', 0);
+  const body = new Uint8Array(opt('size', 512)).fill(0x5a);
+  const latencies: number[] = [];
+  let measuring = false;
+  let running = true;
+  let count = 0;
+  const starters: (() => void)[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const sockets: WebSocket[] = [];
+
+  const connect = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      sockets.push(ws);
+      const outstanding = new Map<number, number>();
+      let reqId = 0;
+      let acks: number[] = [];
+      const sendOne = () => {
+        if (!running || ws.readyState !== ws.OPEN) return;
+        let to = Math.floor(Math.random() * (users.length - 1));
+        if (to >= i) to++;
+        outstanding.set(++reqId, performance.now());
+        ws.send(encodeClientFrame({ type: 'send', reqId, to: users[to]!.username, body }));
+      };
+      ws.on('message', (data: Buffer) => {
+        const f = decodeHostFrame(new Uint8Array(data.buffer, data.byteOffset, data.length));
+        if (f.type === 'ready') resolve();
+        else if (f.type === 'stored') {
+          const t0 = outstanding.get(f.reqId);
+          outstanding.delete(f.reqId);
+          if (measuring && t0 !== undefined) {
+            latencies.push(performance.now() - t0);
+            count++;
+          }
+          if (rate === 0) sendOne();
+        } else if (f.type === 'envelope') {
+          if (acks.length === 0) setImmediate(() => { ws.send(encodeClientFrame({ type: 'ack', ids: acks })); acks = []; });
+          acks.push(f.serverId);
+        } else if (f.type === 'error') reject(new Error(`host error ${f.code}: ${f.message}`));
+      });
+      ws.once('open', () => ws.send(encodeClientFrame({ type: 'auth', token: fromBase64Url(users[i]!.token, 32) })));
+      ws.once('error', reject);
+      starters.push(() => {
+        if (rate === 0) return sendOne();
+        const interval = (1000 * users.length) / rate;
+        setTimeout(() => {
+          sendOne();
+          timers.push(setInterval(sendOne, interval));
+        }, Math.random() * interval);
+      });
+    });
+
+  for (let i = 0; i < users.length; i += 100) await Promise.all(Array.from({ length: Math.min(100, users.length - i) }, (_, k) => connect(i + k)));
+  for (const start of starters) start();
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  running = false;
+  for (const t of timers) clearInterval(t);
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  const result: Result = { envelopesPerSec: Math.round(count / elapsed), p50Ms: +q(0.5).toFixed(2), p99Ms: +q(0.99).toFixed(2), clients: users.length };
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  for (const ws of sockets) ws.terminate();
+}
+
+if (args.includes('--relay')) relayMain();
+else if (args.includes('--load')) await loadMain();
+else await orchestrate();

@@ -1,0 +1,114 @@
+/**
+ * Issue 4: the calls that do not connect — declined, busy, unanswered (ring timeout, shortened
+ * for the test through the same setting the app reads), camera/microphone refused — each leaves
+ * the right entry in both conversations and a clear message; plus the screenshots of the incoming,
+ * in-call (voice and video) and ended screens.
+ */
+import { expect, test, type Browser } from '@playwright/test';
+import { openChat, startChat, type Person } from './support/parley';
+import { callEntries, expectRising, openCaller, overlay, placeCall } from './support/calls';
+
+const people: Person[] = [];
+test.afterEach(async () => {
+  for (const p of people.splice(0)) await p.context.close();
+});
+
+const SHOTS = 'tests/e2e/screenshots';
+
+async function pair(browser: Browser, o: { ringTimeoutMs?: number } = {}) {
+  const alice = await openCaller(browser, 'alice', o);
+  const bob = await openCaller(browser, 'bob', o);
+  people.push(alice, bob);
+  await startChat(alice, bob.name);
+  return { alice, bob };
+}
+
+test('declined: the caller is told, both conversations show a declined call', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  await placeCall(alice, bob.name, 'Voice');
+  await expect(overlay(bob.page)).toContainText('Incoming voice call');
+  await bob.page.screenshot({ path: `${SHOTS}/calls-incoming.png` });
+  await bob.page.getByRole('button', { name: 'Decline' }).click();
+  await expect(overlay(alice.page)).toContainText(`${bob.name} declined the call`);
+  await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'declined');
+  await expect(callEntries(alice.page, bob.name)).toContainText('Voice call declined');
+  await bob.page.getByRole('button', { name: 'Close' }).click();
+  await openChat(bob, alice.name);
+  await expect(callEntries(bob.page, alice.name)).toHaveAttribute('data-outcome', 'declined');
+  await expect(callEntries(bob.page, alice.name)).toContainText('Declined voice call');
+});
+
+test('busy: a second caller gets "on another call" while the first call goes on', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  const carol = await openCaller(browser, 'carol');
+  people.push(carol);
+  await startChat(carol, bob.name);
+
+  await placeCall(alice, bob.name, 'Voice');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+
+  await placeCall(carol, bob.name, 'Video');
+  await expect(overlay(carol.page)).toContainText(`${bob.name} is on another call`);
+  await expect(callEntries(carol.page, bob.name)).toHaveAttribute('data-outcome', 'busy');
+  // Bob's call with Alice is undisturbed.
+  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectRising(bob.page, (r) => r.inAudioPackets);
+  await bob.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(overlay(alice.page)).toContainText('Call ended');
+  await bob.page.getByRole('button', { name: 'Close' }).click();
+  await openChat(bob, carol.name);
+  await expect(callEntries(bob.page, carol.name)).toHaveAttribute('data-outcome', 'busy');
+  await expect(callEntries(bob.page, carol.name)).toContainText('Missed video call (you were on another call)');
+});
+
+test('ring timeout: nobody answers, the caller sees "No answer", the callee a missed call', async ({ browser }) => {
+  const { alice, bob } = await pair(browser, { ringTimeoutMs: 4000 });
+  await placeCall(alice, bob.name, 'Video');
+  await expect(overlay(bob.page)).toContainText('Incoming video call');
+  await expect(overlay(alice.page)).toContainText('No answer', { timeout: 15_000 });
+  await expect(overlay(bob.page)).toContainText('Missed call', { timeout: 15_000 });
+  await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'missed');
+  await expect(callEntries(alice.page, bob.name)).toContainText('Video call · no answer');
+  await bob.page.getByRole('button', { name: 'Close' }).click();
+  await openChat(bob, alice.name);
+  await expect(callEntries(bob.page, alice.name)).toContainText('Missed video call');
+});
+
+test('camera or microphone refused: a clear explanation, nobody is rung', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  await alice.page.evaluate(() => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+  });
+  await placeCall(alice, bob.name, 'Video');
+  await expect(overlay(alice.page).getByRole('alert')).toContainText('Parley needs your camera and microphone for this call');
+  await expect(overlay(alice.page)).toContainText('Call failed');
+  await bob.page.waitForTimeout(1500);
+  await expect(overlay(bob.page)).toHaveCount(0);
+});
+
+test('screenshots: in a voice call, in a video call, and ended', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  await placeCall(alice, bob.name, 'Voice');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await alice.page.waitForTimeout(1200);
+  await alice.page.screenshot({ path: `${SHOTS}/calls-in-voice.png` });
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(overlay(bob.page)).toContainText('Call ended');
+  await bob.page.screenshot({ path: `${SHOTS}/calls-ended.png` });
+  await alice.page.getByRole('button', { name: 'Close' }).click();
+  await bob.page.getByRole('button', { name: 'Close' }).click();
+
+  await openChat(bob, alice.name);
+  await placeCall(bob, alice.name, 'Video');
+  await alice.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expectRising(alice.page, (r) => r.inVideoFrames, 30);
+  await alice.page.screenshot({ path: `${SHOTS}/calls-in-video.png` });
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(overlay(bob.page)).toContainText('Call ended');
+  await bob.page.getByRole('button', { name: 'Close' }).click();
+  await alice.page.getByRole('button', { name: 'Close' }).click();
+  await alice.page.screenshot({ path: `${SHOTS}/calls-entries.png` });
+});

@@ -1,0 +1,83 @@
+/**
+ * Issue 4 end to end: voice and video calls between two people in separate Chromium contexts with
+ * fake camera and microphone, against the real host (PeerServer at /peerjs) and the real vault
+ * worker (offer/answer inside the Double Ratchet). Media is proven with getStats counters.
+ */
+import { expect, test } from '@playwright/test';
+import { expectClean, startChat, type Person } from './support/parley';
+import { callEntries, expectRising, growth, openCaller, overlay, placeCall, rtp } from './support/calls';
+
+const people: Person[] = [];
+test.afterEach(async () => {
+  for (const p of people.splice(0)) await p.context.close();
+});
+
+async function pair(browser: import('@playwright/test').Browser, o: { ringTimeoutMs?: number } = {}) {
+  const alice = await openCaller(browser, 'alice', o);
+  const bob = await openCaller(browser, 'bob', o);
+  people.push(alice, bob);
+  await startChat(alice, bob.name);
+  return { alice, bob };
+}
+
+test('a voice call connects, both sides receive audio, mute silences it, hang-up ends both', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  await placeCall(alice, bob.name, 'Voice');
+  await expect(overlay(alice.page)).toContainText('Calling…');
+  await expect(overlay(bob.page)).toContainText(`Incoming voice call`);
+  await expect(overlay(bob.page)).toContainText(alice.name);
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectRising(alice.page, (r) => r.inAudioPackets);
+  await expectRising(bob.page, (r) => r.inAudioPackets);
+  expect((await rtp(alice.page)).inVideoPackets).toBe(0);
+
+  // Mute: Alice's microphone track is disabled, so Bob hears silence (no audio energy arrives).
+  const before = await growth(bob.page, (r) => r.inAudioEnergy, 2500);
+  await alice.page.getByRole('button', { name: 'Mute' }).click();
+  await expect(alice.page.getByRole('button', { name: 'Unmute' })).toHaveAttribute('aria-pressed', 'true');
+  await alice.page.waitForTimeout(500);
+  const after = await growth(bob.page, (r) => r.inAudioEnergy, 2500);
+  console.log('audio energy before/after mute', before, after);
+  expect(before).toBeGreaterThan(0);
+  expect(after).toBeLessThan(before / 10);
+
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(overlay(alice.page)).toContainText('Call ended');
+  await expect(overlay(bob.page)).toContainText('Call ended');
+  await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'completed');
+  await alice.page.getByRole('button', { name: 'Close' }).click();
+  await expect(overlay(alice.page)).toHaveCount(0);
+  await expect(callEntries(alice.page, bob.name)).toContainText(/Outgoing voice call · \d+:\d\d/);
+  await expectClean(alice);
+  await expectClean(bob);
+});
+
+test('a video call connects, both sides receive video, camera off stops it', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  await placeCall(alice, bob.name, 'Video');
+  await expect(overlay(bob.page)).toContainText('Incoming video call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectRising(alice.page, (r) => r.inVideoFrames);
+  await expectRising(bob.page, (r) => r.inVideoFrames);
+  await expectRising(bob.page, (r) => r.inAudioPackets);
+  await expect(bob.page.getByLabel(`Video from ${alice.name}`)).toBeVisible();
+  await expect(bob.page.getByLabel('Your camera')).toBeVisible();
+
+  const before = await growth(alice.page, (r) => r.outVideoBytes, 2500);
+  await alice.page.getByRole('button', { name: 'Camera off' }).click();
+  await alice.page.waitForTimeout(500);
+  const after = await growth(alice.page, (r) => r.outVideoBytes, 2500);
+  console.log('video bytes before/after camera off', before, after);
+  expect(after).toBeLessThan(before / 5);
+
+  await bob.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(overlay(alice.page)).toContainText('Call ended');
+  await expect(overlay(bob.page)).toContainText('Call ended');
+  await expectClean(alice);
+  await expectClean(bob);
+});

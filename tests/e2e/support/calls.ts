@@ -1,0 +1,130 @@
+/**
+ * Helpers for the call tests (issue 4): people with camera/microphone granted, a hook that records
+ * every RTCPeerConnection a page makes (to read getStats), RTP counters, the call overlay, and a
+ * hand-written impostor that speaks raw PeerJS signalling with its own certificate (P27, P28).
+ */
+import { expect, type Browser, type Locator, type Page } from '@playwright/test';
+import { openPerson, register, type Person } from './parley';
+
+declare global {
+  interface Window {
+    __pcs?: RTCPeerConnection[];
+  }
+}
+
+export async function openCaller(browser: Browser, base: string, o: { ringTimeoutMs?: number } = {}): Promise<Person> {
+  const p = await openPerson(browser, base);
+  await p.context.grantPermissions(['camera', 'microphone']);
+  await p.page.addInitScript((ring) => {
+    const Native = window.RTCPeerConnection;
+    window.__pcs = [];
+    window.RTCPeerConnection = class extends Native {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        window.__pcs!.push(this);
+      }
+    };
+    if (ring) localStorage.setItem('parley:ringTimeoutMs', String(ring));
+  }, o.ringTimeoutMs ?? 0);
+  await register(p);
+  return p;
+}
+
+export function overlay(page: Page): Locator {
+  return page.getByRole('dialog', { name: /^Call with / });
+}
+
+export async function placeCall(p: Person, other: string, kind: 'Voice' | 'Video'): Promise<void> {
+  await p.page.getByRole('button', { name: `${kind} call ${other}` }).click();
+}
+
+export interface Rtp {
+  inAudioPackets: number;
+  inVideoPackets: number;
+  inVideoFrames: number;
+  inAudioEnergy: number;
+  outAudioBytes: number;
+  outVideoBytes: number;
+  outVideoFrames: number;
+}
+
+/** Summed RTP counters of the page's newest peer connection. */
+export async function rtp(page: Page): Promise<Rtp> {
+  return page.evaluate(async () => {
+    const pc = window.__pcs?.at(-1);
+    const r = { inAudioPackets: 0, inVideoPackets: 0, inVideoFrames: 0, inAudioEnergy: 0, outAudioBytes: 0, outVideoBytes: 0, outVideoFrames: 0 };
+    if (!pc) return r;
+    (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+      const n = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        r.inAudioPackets += n('packetsReceived');
+        r.inAudioEnergy += n('totalAudioEnergy');
+      }
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        r.inVideoPackets += n('packetsReceived');
+        r.inVideoFrames += n('framesDecoded');
+      }
+      if (s.type === 'outbound-rtp' && s.kind === 'audio') r.outAudioBytes += n('bytesSent');
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        r.outVideoBytes += n('bytesSent');
+        r.outVideoFrames += n('framesEncoded');
+      }
+    });
+    return r;
+  });
+}
+
+/** Waits until `pick(rtp)` grows by more than `by` on `page`. */
+export async function expectRising(page: Page, pick: (r: Rtp) => number, by = 10): Promise<void> {
+  const start = pick(await rtp(page));
+  await expect.poll(async () => pick(await rtp(page)) - start, { timeout: 15_000 }).toBeGreaterThan(by);
+}
+
+/** Growth of `pick(rtp)` over `ms`. */
+export async function growth(page: Page, pick: (r: Rtp) => number, ms = 2000): Promise<number> {
+  const a = pick(await rtp(page));
+  await page.waitForTimeout(ms);
+  return pick(await rtp(page)) - a;
+}
+
+export function callEntries(page: Page, other: string): Locator {
+  return page.getByRole('log', { name: `Messages with ${other}` }).getByTestId('call-entry');
+}
+
+/**
+ * An impostor on the PeerServer: registers `id` over raw PeerJS signalling (the way anyone with
+ * a browser could) and answers any OFFER with its own fresh certificate and fake media.
+ */
+export async function impostorAnswers(page: Page, id: string): Promise<void> {
+  await page.evaluate(async (peerId) => {
+    const url = `${location.origin.replace('http', 'ws')}/peerjs/peerjs?key=peerjs&id=${peerId}&token=mallory${Math.floor(Math.random() * 1e6)}&version=1.5.5`;
+    const ws = new WebSocket(url);
+    const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    await new Promise<void>((resolve, reject) => {
+      ws.onmessage = (ev) => {
+        const m = JSON.parse(String(ev.data)) as { type: string; src?: string; payload?: { sdp?: RTCSessionDescriptionInit; connectionId?: string; candidate?: RTCIceCandidateInit } };
+        if (m.type === 'OPEN') resolve();
+        if (m.type === 'ID-TAKEN' || m.type === 'ERROR') reject(new Error(m.type));
+        if (m.type === 'OFFER' && m.payload?.sdp) {
+          const pc = new RTCPeerConnection();
+          (window as unknown as { __impostor: RTCPeerConnection }).__impostor = pc;
+          for (const t of media.getTracks()) pc.addTrack(t, media);
+          const reply = (type: string, payload: unknown) => ws.send(JSON.stringify({ type, dst: m.src, payload }));
+          pc.onicecandidate = (e) => e.candidate && reply('CANDIDATE', { candidate: e.candidate, type: 'media', connectionId: m.payload!.connectionId });
+          void (async () => {
+            await pc.setRemoteDescription(m.payload!.sdp!);
+            const answer = await pc.createAnswer();
+            await pc.setLocalDescription(answer);
+            reply('ANSWER', { sdp: answer, type: 'media', connectionId: m.payload!.connectionId });
+          })();
+        }
+      };
+    });
+    setInterval(() => ws.readyState === 1 && ws.send(JSON.stringify({ type: 'HEARTBEAT' })), 5000);
+  }, id);
+}
+
+/** The peer id (32 hex) in a PeerJS signalling socket URL. */
+export function peerIdOf(url: string): string {
+  return new URL(url).searchParams.get('id') ?? '';
+}
