@@ -30,7 +30,7 @@ export interface Limits {
   /** Stored prekeys per account: a client cannot fill the host's disk with keys. */
   maxOneTimePreKeys: number;
   maxKemPreKeys: number;
-  /** Seconds a WebSocket may stay silent before its Auth frame. */
+  /** Milliseconds a WebSocket may stay silent before its Auth frame. */
   wsAuthTimeoutMs: number;
   /** Envelopes read from the database per redelivery page. */
   redeliveryPage: number;

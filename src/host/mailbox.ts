@@ -2,9 +2,10 @@
  * The mailbox (DESIGN.md §5 "Delivery"): durable store of opaque envelopes, delete on ack,
  * 30-day retention, per-envelope size limit and per-mailbox quota.
  *
- * Group commit: `submit` and `ack` only queue; one flush per event-loop tick (setImmediate)
- * writes every queued insert and ack in ONE transaction (one fsync), and only after that commit
- * do the submit promises resolve, so a sender's 'stored' reply always follows a durable write.
+ * Group commit: `submit` and `ack` only queue; the flusher sends everything queued as ONE
+ * transaction (one fsync) and, while that commits, collects the next batch. Only after a batch's
+ * commit do its submit promises resolve, so a sender's 'stored' reply always follows a durable
+ * write.
  * If the commit fails, every request in the batch is rejected and nothing of it is stored.
  * After a commit, `onStored` fires per envelope in id order so the hub can push it.
  * Knows nothing of sockets, tokens or what is inside an envelope.
@@ -72,67 +73,87 @@ export function createMailbox(
     return u;
   }
 
-  function flush(): void {
-    scheduled = undefined;
-    const batchSends = sends;
-    const batchAcks = acks;
-    sends = [];
-    acks = [];
-    // Quota is decided against committed usage plus what this batch already admitted.
+  /** Admits against quota: committed usage plus everything already admitted (in flight too). */
+  function admit(batchSends: PendingSend[]): { admitted: PendingSend[]; extra: Map<string, MailboxUsage> } {
     const extra = new Map<string, MailboxUsage>();
     const admitted: PendingSend[] = [];
     for (const s of batchSends) {
       const r = s.envelope.recipient;
       const u = usageOf(r);
-      const x = extra.get(r) ?? { count: 0, bytes: 0 };
-      if (u.count + x.count + 1 > limits.mailboxMaxCount) {
+      const size = s.envelope.body.length;
+      if (u.count + 1 > limits.mailboxMaxCount) {
         s.reject(new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxCount} envelopes waiting`));
-      } else if (u.bytes + x.bytes + s.envelope.body.length > limits.mailboxMaxBytes) {
+      } else if (u.bytes + size > limits.mailboxMaxBytes) {
         s.reject(new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxBytes} bytes waiting`));
       } else {
-        extra.set(r, { count: x.count + 1, bytes: x.bytes + s.envelope.body.length });
+        u.count += 1;
+        u.bytes += size;
+        const x = extra.get(r) ?? { count: 0, bytes: 0 };
+        extra.set(r, { count: x.count + 1, bytes: x.bytes + size });
         admitted.push(s);
       }
     }
-    if (admitted.length === 0 && batchAcks.length === 0) return;
-    let result;
-    const t0 = performance.now();
-    try {
-      result = storage.applyMailboxBatch(
-        admitted.map((s) => s.envelope),
-        batchAcks.map((a) => ({ username: a.username, ids: a.ids }))
-      );
+    return { admitted, extra };
+  }
+
+  /**
+   * One batch at a time: while it commits, new sends and acks queue up and become the next
+   * batch, so the fsync cost is shared by everything that arrived meanwhile (group commit).
+   */
+  async function flush(): Promise<void> {
+    while (sends.length > 0 || acks.length > 0) {
+      const batchAcks = acks;
+      const { admitted, extra } = admit(sends);
+      sends = [];
+      acks = [];
+      if (admitted.length === 0 && batchAcks.length === 0) continue;
+      const t0 = performance.now();
+      let result;
+      try {
+        result = await storage.applyMailboxBatch(
+          admitted.map((s) => s.envelope),
+          batchAcks.map((a) => ({ username: a.username, ids: a.ids }))
+        );
+      } catch {
+        for (const [r, x] of extra) {
+          const u = usageOf(r);
+          u.count -= x.count;
+          u.bytes -= x.bytes;
+        }
+        const err = new HostError(503, 'Unavailable', 'storage failed; nothing was stored, retry');
+        for (const s of admitted) s.reject(err);
+        for (const a of batchAcks) a.reject(err);
+        continue;
+      }
       const ms = performance.now() - t0;
       stats.commits++;
       stats.envelopes += admitted.length;
       stats.acks += batchAcks.length;
       stats.commitMs += ms;
       stats.maxCommitMs = Math.max(stats.maxCommitMs, ms);
-    } catch {
-      const err = new HostError(503, 'Unavailable', 'storage failed; nothing was stored, retry');
-      for (const s of admitted) s.reject(err);
-      for (const a of batchAcks) a.reject(err);
-      return;
+      batchAcks.forEach((a, i) => {
+        const d = result.acked[i]!;
+        const u = usageOf(a.username);
+        u.count = Math.max(0, u.count - d.count);
+        u.bytes = Math.max(0, u.bytes - d.bytes);
+        a.resolve(d.count);
+      });
+      const stored: StoredEnvelope[] = admitted.map((s, i) => ({ ...s.envelope, id: result.ids[i]! }));
+      stored.forEach((e, i) => admitted[i]!.resolve(e));
+      for (const e of stored) onStored(e);
     }
-    for (const [r, x] of extra) {
-      const u = usageOf(r);
-      u.count += x.count;
-      u.bytes += x.bytes;
-    }
-    const stored: StoredEnvelope[] = admitted.map((s, i) => ({ ...s.envelope, id: result.ids[i]! }));
-    batchAcks.forEach((a, i) => {
-      const d = result.acked[i]!;
-      const u = usageOf(a.username);
-      u.count = Math.max(0, u.count - d.count);
-      u.bytes = Math.max(0, u.bytes - d.bytes);
-      a.resolve(d.count);
-    });
-    stored.forEach((e, i) => admitted[i]!.resolve(e));
-    for (const e of stored) onStored(e);
   }
 
   function schedule(): void {
-    if (!scheduled) scheduled = new Promise((done) => setImmediate(() => { flush(); done(); }));
+    if (scheduled) return;
+    // Wait for the current tick's frames to arrive before the first batch leaves.
+    scheduled = new Promise<void>((done) => setImmediate(done))
+      .then(flush)
+      .finally(() => {
+        scheduled = undefined;
+        // A submit that ran in a microtask after flush's last check must not be stranded.
+        if (sends.length > 0 || acks.length > 0) schedule();
+      });
   }
 
   return {

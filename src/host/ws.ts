@@ -29,8 +29,23 @@ function toBytes(data: RawData): Uint8Array {
 export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits: Limits): WsEndpoint {
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxEnvelopeBytes + 64, perMessageDeflate: false });
 
+  // Frames for one socket within one tick (several 'stored' replies, pushed envelopes) leave in
+  // one write: the socket is corked on the first frame and uncorked on the next tick. This uses
+  // ws's underlying net.Socket (`_socket`, stable across ws 8.x); cork/uncork nest safely.
+  const corked = new Set<Duplex>();
   function send(ws: WebSocket, f: HostFrame): void {
-    if (ws.readyState === ws.OPEN) ws.send(encodeHostFrame(f));
+    if (ws.readyState !== ws.OPEN) return;
+    const socket = (ws as unknown as { _socket?: Duplex })._socket;
+    if (socket && !corked.has(socket)) {
+      socket.cork();
+      corked.add(socket);
+      if (corked.size === 1) setImmediate(uncorkAll);
+    }
+    ws.send(encodeHostFrame(f));
+  }
+  function uncorkAll(): void {
+    for (const s of corked) s.uncork();
+    corked.clear();
   }
 
   function errorFrame(ws: WebSocket, reqId: number, e: unknown): void {

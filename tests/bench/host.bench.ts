@@ -42,7 +42,7 @@ interface User { username: string; token: string }
 interface Result { envelopesPerSec: number; p50Ms: number; p99Ms: number; clients: number }
 
 function child(argv: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...argv.filter((a) => a.startsWith('--cpu-prof')), '--import', 'tsx', ...argv.filter((a) => !a.startsWith('--cpu-prof'))], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const waiters: (() => void)[] = [];
   proc.stdout!.on('data', (d: Buffer) => {
@@ -98,7 +98,7 @@ type Phase = Result & { serverCpu: number };
 
 /** One load phase; also reports the server's CPU share, to show whether it or the generator limits. */
 async function runLoad(url: string, usersFile: string, seconds: number, size: number, serverPid: number | undefined, rate = 0): Promise<Phase> {
-  const gen = child([SELF, '--load', '--url', url, '--users', usersFile, '--seconds', String(seconds), '--size', String(size), '--rate', String(rate)]);
+  const gen = child([SELF, '--load', '--url', url, '--users', usersFile, '--seconds', String(seconds), '--size', String(size), '--rate', String(rate), '--window', String(opt('window', 4))]);
   const cpu0 = cpuSeconds(serverPid);
   const t0 = performance.now();
   const json = await gen.line(/^RESULT (.+)$/m);
@@ -115,30 +115,45 @@ async function orchestrate(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const usersFile = join(dir, 'users.json');
   const limits = JSON.stringify({ perIp: { max: 1e9, windowMs: 60_000 } });
-  const host = child(['src/host/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), PARLEY_QUIET: process.env.PARLEY_BENCH_LOG === '1' ? '0' : '1', PARLEY_LIMITS: limits });
+  // PARLEY_BENCH_PROFILE=dir writes a V8 CPU profile of the host process there.
+  const profile = process.env.PARLEY_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PARLEY_BENCH_PROFILE}`] : [];
+  const host = child([...profile, 'src/host/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), PARLEY_QUIET: process.env.PARLEY_BENCH_LOG === '1' ? '0' : '1', PARLEY_LIMITS: limits });
   const hostUrl = await host.line(/listening on (http:\/\/\S+)/);
   writeFileSync(usersFile, JSON.stringify(await registerAll(hostUrl, clients)));
 
   const relay = child([SELF, '--relay', '--users', usersFile]);
   const relayUrl = await relay.line(/relay listening on (http:\/\/\S+)/);
-  const rawSat = await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid);
+  // Saturation runs alternate between the two servers and keep each one's best round: on a
+  // shared machine, interference only ever lowers throughput, so the best round is the least
+  // disturbed one, and alternating exposes both to the same background.
+  const rounds = opt('rounds', 2);
+  const best = (a: Phase | undefined, b: Phase) => (!a || b.envelopesPerSec > a.envelopesPerSec ? b : a);
+  let rawSat: Phase | undefined;
+  let parleySat: Phase | undefined;
+  for (let r = 0; r < rounds; r++) {
+    rawSat = best(rawSat, await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid));
+    parleySat = best(parleySat, await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid));
+  }
   // Latency is measured at one fixed offered load for both: half the raw ceiling, the throughput
-  // the target asks Parley to reach. (At saturation, 1000 closed-loop clients make every p99 a
-  // queueing artefact: ~clients / throughput, even for the bare relay.)
-  const paceRate = Math.round(rawSat.envelopesPerSec / 2);
+  // the target asks Parley to reach. (At saturation every p99 is a queueing artefact:
+  // ~outstanding / throughput, even for the bare relay.)
+  const paceRate = Math.round(rawSat!.envelopesPerSec / 2);
   const rawPaced = await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid, paceRate);
-  await stop(relay.proc);
-  const parleySat = await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid);
   const parleyPaced = await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid, paceRate);
+  await stop(relay.proc);
   await stop(host.proc);
   rmSync(dir, { recursive: true, force: true });
 
-  const parley: Result = { envelopesPerSec: parleySat.envelopesPerSec, p50Ms: parleyPaced.p50Ms, p99Ms: parleyPaced.p99Ms, clients };
-  const rawWs: Result = { envelopesPerSec: rawSat.envelopesPerSec, p50Ms: rawPaced.p50Ms, p99Ms: rawPaced.p99Ms, clients };
-  const fmt = (r: Phase) => `${r.envelopesPerSec} envelopes/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${(100 * r.serverCpu).toFixed(0)}%`;
-  console.log(`${clients} clients, ${size}-byte envelopes, ${seconds} s per phase`);
-  console.log(`saturation  parley (durable): ${fmt(parleySat)} | raw ws: ${fmt(rawSat)}`);
-  console.log(`paced ${paceRate}/s parley (durable): ${fmt(parleyPaced)} | raw ws: ${fmt(rawPaced)}`);
+  const parley: Result = { envelopesPerSec: parleySat!.envelopesPerSec, p50Ms: parleyPaced.p50Ms, p99Ms: parleyPaced.p99Ms, clients };
+  const rawWs: Result = { envelopesPerSec: rawSat!.envelopesPerSec, p50Ms: rawPaced.p50Ms, p99Ms: rawPaced.p99Ms, clients };
+  const fmt = (r: Phase) =>
+    `${r.envelopesPerSec} envelopes/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${(100 * r.serverCpu).toFixed(0)}% ` +
+    `(${((1e6 * r.serverCpu) / r.envelopesPerSec).toFixed(0)} us/envelope)`;
+  console.log(`${clients} clients, ${size}-byte envelopes, ${seconds} s per phase, best of ${rounds} saturation rounds`);
+  console.log(`saturation parley (durable): ${fmt(parleySat!)}`);
+  console.log(`saturation raw ws relay:     ${fmt(rawSat!)}`);
+  console.log(`paced ${paceRate}/s parley:      ${fmt(parleyPaced)}`);
+  console.log(`paced ${paceRate}/s raw ws:      ${fmt(rawPaced)}`);
   console.log(`throughput ratio ${(parley.envelopesPerSec / rawWs.envelopesPerSec).toFixed(2)} (target >= 0.5); parley p99 ${parley.p99Ms} ms at ${paceRate}/s (target <= 50)`);
   if (args.includes('--json')) console.log(JSON.stringify({ parley, rawWs }));
 }
@@ -170,7 +185,8 @@ function relayMain(): void {
 }
 
 /**
- * Load generator. Saturation mode (no --rate): one outstanding send per client, closed loop, so
+ * Load generator. Saturation mode (no --rate): `--window` (default 4) outstanding sends per client,
+ * closed loop (a window above 1 keeps server and generator from running in lockstep), so
  * envelopes/s is the server's capacity (latency there is ~clients/throughput by Little's law).
  * Paced mode (--rate R): every client sends on its own timer so the total offered load is R/s,
  * open loop (latency counted from the send, whatever is outstanding). Acks are batched per tick.
@@ -180,6 +196,7 @@ async function loadMain(): Promise<void> {
   const url = str('url').replace('http', 'ws') + API.ws;
   const seconds = opt('seconds', 5);
   const rate = opt('rate', 0);
+  const window = opt('window', 1);
   const body = new Uint8Array(opt('size', 512)).fill(0x5a);
   const latencies: number[] = [];
   let measuring = false;
@@ -213,7 +230,7 @@ async function loadMain(): Promise<void> {
             latencies.push(performance.now() - t0);
             count++;
           }
-          if (rate === 0) sendOne();
+          if (rate === 0 && running) sendOne();
         } else if (f.type === 'envelope') {
           if (acks.length === 0) setImmediate(() => { ws.send(encodeClientFrame({ type: 'ack', ids: acks })); acks = []; });
           acks.push(f.serverId);
@@ -222,7 +239,10 @@ async function loadMain(): Promise<void> {
       ws.once('open', () => ws.send(encodeClientFrame({ type: 'auth', token: fromBase64Url(users[i]!.token, 32) })));
       ws.once('error', reject);
       starters.push(() => {
-        if (rate === 0) return sendOne();
+        if (rate === 0) {
+          for (let k = 0; k < window; k++) sendOne();
+          return;
+        }
         const interval = (1000 * users.length) / rate;
         setTimeout(() => {
           sendOne();

@@ -77,8 +77,11 @@ test('ring timeout: nobody answers, the caller sees "No answer", the callee a mi
 
 test('camera or microphone refused: a clear explanation, nobody is rung', async ({ browser }) => {
   const { alice, bob } = await pair(browser);
+  // As after "Block" in the browser's prompt: the permission reads denied and getUserMedia refuses.
   await alice.page.evaluate(() => {
     navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+    const query = navigator.permissions.query.bind(navigator.permissions);
+    navigator.permissions.query = (d) => (d.name === 'camera' ? Promise.resolve({ state: 'denied' } as PermissionStatus) : query(d));
   });
   await placeCall(alice, bob.name, 'Video');
   await expect(overlay(alice.page).getByRole('alert')).toContainText('Parley needs your camera and microphone for this call');

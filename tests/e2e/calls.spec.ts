@@ -81,3 +81,28 @@ test('a video call connects, both sides receive video, camera off stops it', asy
   await expectClean(alice);
   await expectClean(bob);
 });
+
+test('a dropped peer ends the call cleanly on the other side, with its entry', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  await placeCall(alice, bob.name, 'Voice');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expectRising(alice.page, (r) => r.inAudioPackets);
+  await bob.context.close(); // Bob's device vanishes: no hangup message, the network just stops
+  people.splice(people.indexOf(bob), 1);
+  await expect(overlay(alice.page)).toContainText(/Call ended|Connection lost/, { timeout: 20_000 });
+  await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'completed');
+});
+
+test('P29 relay-only mode never falls back to a direct connection: without TURN it refuses to call', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  await alice.page.getByRole('link', { name: `Safety number and settings for ${bob.name}` }).click();
+  await alice.page.getByRole('checkbox', { name: /Relay calls to hide my IP address/ }).check();
+  await alice.page.getByRole('link', { name: 'Back to conversation' }).click();
+  await placeCall(alice, bob.name, 'Voice');
+  await expect(overlay(alice.page).getByRole('alert')).toContainText('Relay-only calls are on, but this host offers no TURN relay');
+  // No connection was ever negotiated (PeerJS's own feature probe creates an idle one at load).
+  expect(await alice.page.evaluate(() => (window.__pcs ?? []).filter((pc) => pc.localDescription).length)).toBe(0);
+  await bob.page.waitForTimeout(1000);
+  await expect(overlay(bob.page)).toHaveCount(0);
+});

@@ -78,6 +78,8 @@ for (const vp of viewports) {
     await expect(page.getByText(`✓ You verified ${bob.name}`)).toBeVisible();
     await shot(page, 'contact-verified', vp.name);
 
+    await page.getByRole('button', { name: `Block ${bob.name}` }).scrollIntoViewIfNeeded();
+    await shot(page, 'contact-privacy', vp.name);
     await page.getByRole('button', { name: `Block ${bob.name}` }).click();
     await page.getByRole('link', { name: 'Back to conversation' }).click();
     await expect(page.getByRole('button', { name: 'Unblock' })).toBeVisible();

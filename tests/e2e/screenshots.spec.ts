@@ -1,5 +1,5 @@
 /**
- * Saves phone and desktop screenshots of the start page (after a self-test) to
+ * Saves phone and desktop screenshots of the encryption self-test page (/self-test) to
  * tests/e2e/screenshots/ for visual review; asserts only that the layout does not overflow.
  */
 import { expect, test } from '@playwright/test';

@@ -30,6 +30,8 @@ test('a newly deployed version is offered with a Reload toast and applied only o
   await expect(toast).toBeVisible({ timeout: 30_000 });
   await expect(toast.getByRole('button', { name: 'Reload' })).toBeVisible();
   await expect(toast.getByRole('button', { name: 'Dismiss update notice' })).toBeVisible();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: fileURLToPath(new URL('./screenshots/update-toast-phone.png', import.meta.url)) });
 
   const reloaded = page.waitForEvent('framenavigated');
   await toast.getByRole('button', { name: 'Reload' }).click();

@@ -61,9 +61,9 @@ describe('sqlite storage', () => {
     s.createAccount(account('bob'));
     s.createAccount(account('carol'));
     const env = (recipient: string, n: number) => ({ recipient, sender: 'alice', receivedAt: 10, body: key(n, 10) });
-    const { ids } = s.applyMailboxBatch([env('bob', 1), env('bob', 2), env('carol', 3)], []);
+    const { ids } = await s.applyMailboxBatch([env('bob', 1), env('bob', 2), env('carol', 3)], []);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    const res = s.applyMailboxBatch([], [{ username: 'carol', ids: [ids[0]!] }, { username: 'bob', ids: [ids[0]!, 999] }]);
+    const res = await s.applyMailboxBatch([], [{ username: 'carol', ids: [ids[0]!] }, { username: 'bob', ids: [ids[0]!, 999] }]);
     expect(res.acked).toEqual([{ count: 0, bytes: 0 }, { count: 1, bytes: 10 }]);
     expect(s.pendingEnvelopes('bob', 0, 10).map((e) => e.id)).toEqual([ids[1]]);
     expect(s.mailboxUsage('carol')).toEqual({ count: 1, bytes: 10 });

@@ -9,8 +9,9 @@
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
 import { isProtocolError } from '../../src/lib/crypto/errors';
 import { listChats as listChatRecords } from '../storage/chat-repo';
+import { getContact } from '../storage/contact-repo';
 import { listMessages as listMessageRecords } from '../storage/message-repo';
-import { loadVault } from '../storage/vault';
+import { assertUsable, loadVault, resetVault } from '../storage/vault';
 import type { ChatRecord, MessageRecord } from '../storage/schema';
 import * as account from './account';
 import { queueCallSignal, recordCall, type CallLogEntry } from './calls';
@@ -53,6 +54,7 @@ export class Engine {
   private readonly remote = new WeakSet<EngineEvent>();
   private lock?: DriverLock;
   private channel?: TabChannel;
+  private unforwardEvents?: () => void;
   private wantConnected = false;
   private flushQueued = false;
   private retryTimer?: ReturnType<typeof setTimeout>;
@@ -91,12 +93,16 @@ export class Engine {
   // ---- account ----
 
   async createAccount(username: string): Promise<{ username: string }> {
+    // P33: a lost vault is restored or explicitly reset, never silently given a new identity.
+    assertUsable(this.ctx.vault);
     const r = await account.createAccount(this.ctx, username);
     this.startTabs();
     return r;
   }
 
+  /** Throws StorageLost if local storage was lost (P33): the UI routes to restore. */
   account(): { username: string } | null {
+    assertUsable(this.ctx.vault);
     return this.ctx.me ? { username: this.ctx.me.username } : null;
   }
 
@@ -143,7 +149,7 @@ export class Engine {
   async listChats(): Promise<ChatSummary[]> {
     const out: ChatSummary[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
-      const c = await this.ctx.vault.db.get('contacts', chat.id);
+      const c = await getContact(this.ctx.vault, chat.id);
       out.push({
         ...chat,
         name: chat.id,
@@ -220,6 +226,24 @@ export class Engine {
     this.ctx.vault.db.close();
   }
 
+  /**
+   * P33's explicit way out: erases every local record and key of this vault (the user chose to
+   * start over instead of restoring). Afterwards there is no account; createAccount works again.
+   */
+  async resetLocalData(): Promise<void> {
+    this.disconnect();
+    await this.settle();
+    this.unforwardEvents?.();
+    this.unforwardEvents = undefined;
+    this.lock?.close();
+    this.lock = undefined;
+    this.channel?.close();
+    this.channel = undefined;
+    this.ctx.driver = false;
+    this.ctx.me = undefined;
+    await resetVault(this.ctx.vault);
+  }
+
   // ---- internals ----
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -238,7 +262,7 @@ export class Engine {
         this.events.emit(m.event);
       }
     });
-    this.events.subscribe((e) => {
+    this.unforwardEvents = this.events.subscribe((e) => {
       if (!this.remote.has(e)) this.channel?.post({ kind: 'event', event: e });
     });
     this.lock = new DriverLock(this.opts.locks ?? browserLocks(), `parley-driver:${username}`);

@@ -74,7 +74,8 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
     });
     outcome = 'stored';
   } catch (e) {
-    if (!isProtocolError(e)) throw e;
+    // StorageLost (P33) is about our vault, not the envelope: leave it unacked for after restore.
+    if (!isProtocolError(e) || e.code === 'StorageLost') throw e;
     outcome = e.code === 'DuplicateMessage' ? 'duplicate' : 'failed';
     if (outcome === 'failed') {
       const code = toWireError(e).code;

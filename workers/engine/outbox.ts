@@ -80,7 +80,7 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
         report.unavailable = true;
         return report;
       }
-      if (!isProtocolError(e)) throw e;
+      if (!isProtocolError(e) || e.code === 'StorageLost') throw e;
       report.held[item.to] = e.code;
       await holdItem(ctx, item, e.code);
     }

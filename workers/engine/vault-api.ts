@@ -66,6 +66,11 @@ export class VaultApi {
     return this.#with((e) => e.createAccount(username));
   }
 
+  /** P33: erases this device's vault (after `account()` answered StorageLost and the user chose to start over). */
+  resetLocalData(): Promise<Result<void>> {
+    return this.#with((e) => e.resetLocalData());
+  }
+
   lookupUser(username: string): Promise<Result<{ username: string }>> {
     return this.#with((e) => e.lookupUser(username));
   }

@@ -1,21 +1,19 @@
 /**
  * The account record and the sealed identity key pair (meta store). Identity bytes are sealed
- * before any transaction opens; decode verifies the IKd signature. Knows nothing of the host.
+ * before any transaction opens; decode verifies the IKd signature. A lost vault (P33) has no
+ * usable identity. Knows nothing of the host.
  */
 import { decodeIdentityKeyPair, encodeIdentityKeyPair, type IdentityKeyPair } from '../../src/lib/crypto/identity';
-import type { AccountRecord, Sealed, Tx } from './schema';
+import { Meta, type AccountRecord, type Sealed, type Tx } from './schema';
 import { seal, unseal } from './seal';
 import type { Vault } from './vault';
 
-const ACCOUNT = 'account';
-const IDENTITY = 'identity';
-
 export async function getAccount(vault: Vault): Promise<AccountRecord | undefined> {
-  return (await vault.db.get('meta', ACCOUNT)) as AccountRecord | undefined;
+  return (await vault.db.get('meta', Meta.account)) as AccountRecord | undefined;
 }
 
 export async function putAccount(tx: Tx, account: AccountRecord): Promise<void> {
-  await tx.objectStore('meta').put(account, ACCOUNT);
+  await tx.objectStore('meta').put(account, Meta.account);
 }
 
 export function sealIdentity(vault: Vault, identity: IdentityKeyPair): Promise<Sealed> {
@@ -23,10 +21,11 @@ export function sealIdentity(vault: Vault, identity: IdentityKeyPair): Promise<S
 }
 
 export async function putIdentity(tx: Tx, sealed: Sealed): Promise<void> {
-  await tx.objectStore('meta').put(sealed, IDENTITY);
+  await tx.objectStore('meta').put(sealed, Meta.identity);
 }
 
 export async function getIdentity(vault: Vault): Promise<IdentityKeyPair | undefined> {
-  const sealed = (await vault.db.get('meta', IDENTITY)) as Sealed | undefined;
+  if (vault.lost) return undefined;
+  const sealed = (await vault.db.get('meta', Meta.identity)) as Sealed | undefined;
   return sealed ? decodeIdentityKeyPair(await unseal(vault.key, sealed)) : undefined;
 }

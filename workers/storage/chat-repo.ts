@@ -1,30 +1,48 @@
 /**
  * Chats (one per contact for now): the list the UI shows — last message preview, time, unread
- * count, and how many messages are known to be missing (P14).
+ * count, and how many messages are known to be missing (P14). The preview is sealed at rest
+ * (P32, record-seal.ts); `updateChat` opens and re-seals it synchronously inside the transaction.
  */
-import type { ChatRecord, Tx } from './schema';
+import { openText, sealText, type Conn } from './record-seal';
+import type { ChatRecord, ChatRow, Tx } from './schema';
 import type { Vault } from './vault';
 
 export const PREVIEW_CHARS = 80;
+const STORE = 'chats';
 
 export function emptyChat(id: string): ChatRecord {
   return { id, lastPreview: '', lastAt: 0, unread: 0, missing: 0 };
 }
 
-export async function listChats(vault: Vault): Promise<ChatRecord[]> {
-  const all = await vault.db.getAllFromIndex('chats', 'byLastAt');
-  return all.reverse();
+export function toChatRow(c: Conn, chat: ChatRecord): ChatRow {
+  const { lastPreview, ...clear } = chat;
+  return { ...clear, sealed: sealText(c, STORE, chat.id, lastPreview) };
 }
 
-export function getChat(vault: Vault, id: string): Promise<ChatRecord | undefined> {
-  return vault.db.get('chats', id);
+export function fromChatRow(c: Conn, row: ChatRow): ChatRecord {
+  const { sealed, ...clear } = row;
+  return { ...clear, lastPreview: openText(c, STORE, row.id, sealed) };
+}
+
+export async function listChats(vault: Vault): Promise<ChatRecord[]> {
+  const all = await vault.db.getAllFromIndex(STORE, 'byLastAt');
+  return all.reverse().map((r) => fromChatRow(vault.db, r));
+}
+
+export async function getChat(vault: Vault, id: string): Promise<ChatRecord | undefined> {
+  const row = await vault.db.get(STORE, id);
+  return row && fromChatRow(vault.db, row);
 }
 
 /** Reads, changes and writes one chat inside `tx`. */
 export async function updateChat(tx: Tx, id: string, change: (c: ChatRecord) => ChatRecord): Promise<ChatRecord> {
-  const store = tx.objectStore('chats');
-  const next = change((await store.get(id)) ?? emptyChat(id));
-  await store.put(next);
+  const store = tx.objectStore(STORE);
+  const row = await store.get(id);
+  const current = row ? fromChatRow(tx, row) : emptyChat(id);
+  const next = change(current);
+  // Unchanged and already stored: nothing to write (a fresh nonce would only churn the row).
+  if (row && next === current) return current;
+  await store.put(toChatRow(tx, next));
   return next;
 }
 

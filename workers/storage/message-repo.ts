@@ -1,25 +1,41 @@
 /**
  * Messages, ordered per chat by the sender's timestamp so a late message (P14) slots into place.
  * Incoming messages are keyed by `${sender}:${content id}`: that key is the dedupe key that makes
- * a re-delivered envelope show once (P13).
+ * a re-delivered envelope show once (P13). The body is sealed at rest (P32, record-seal.ts);
+ * everything else stays clear for the indexes and the status logic inside transactions.
  */
-import type { MessageRecord, MessageStatus, Tx } from './schema';
+import { openText, sealText, type Conn } from './record-seal';
+import type { MessageRecord, MessageRow, MessageStatus, Tx } from './schema';
 import type { Vault } from './vault';
+
+const STORE = 'messages';
+
+export function toMessageRow(c: Conn, m: MessageRecord): MessageRow {
+  const { body, ...clear } = m;
+  return { ...clear, sealed: sealText(c, STORE, m.key, body) };
+}
+
+export function fromMessageRow(c: Conn, row: MessageRow): MessageRecord {
+  const { sealed, ...clear } = row;
+  return { ...clear, body: openText(c, STORE, row.key, sealed) };
+}
 
 export function incomingKey(sender: string, id: string): string {
   return `${sender}:${id}`;
 }
 
 export async function listMessages(vault: Vault, chatId: string): Promise<MessageRecord[]> {
-  return vault.db.getAllFromIndex('messages', 'byChat', IDBKeyRange.bound([chatId, 0], [chatId, Number.MAX_SAFE_INTEGER]));
+  const rows = await vault.db.getAllFromIndex(STORE, 'byChat', IDBKeyRange.bound([chatId, 0], [chatId, Number.MAX_SAFE_INTEGER]));
+  return rows.map((r) => fromMessageRow(vault.db, r));
 }
 
-export function txGetMessage(tx: Tx, key: string): Promise<MessageRecord | undefined> {
-  return tx.objectStore('messages').get(key);
+export async function txGetMessage(tx: Tx, key: string): Promise<MessageRecord | undefined> {
+  const row = await tx.objectStore(STORE).get(key);
+  return row && fromMessageRow(tx, row);
 }
 
 export async function putMessage(tx: Tx, m: MessageRecord): Promise<void> {
-  await tx.objectStore('messages').put(m);
+  await tx.objectStore(STORE).put(toMessageRow(tx, m));
 }
 
 const RANK: Record<MessageStatus, number> = { blocked: 0, failed: 0, queued: 0, sent: 1, delivered: 2, read: 3, received: 0 };

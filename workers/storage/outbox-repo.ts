@@ -2,22 +2,37 @@
  * The outbox: outgoing content in send order. An item is first `content` (not yet encrypted);
  * the engine encrypts it and, in ONE transaction, stores the ciphertext here with the advanced
  * session, so a retry re-sends the same ciphertext and never re-runs the ratchet (P34).
+ * The not-yet-encrypted content is sealed at rest (P32); its associated data names the
+ * recipient, because the row's own key (an auto-increment seq) is not known before `add`.
  */
-import type { OutboxRecord, Tx } from './schema';
+import { openBytes, sealBytes, type Conn } from './record-seal';
+import type { OutboxRecord, OutboxRow, Tx } from './schema';
 import type { Vault } from './vault';
 
-export async function addOutbox(tx: Tx, item: OutboxRecord): Promise<number> {
-  return tx.objectStore('outbox').add(item);
+const STORE = 'outbox';
+
+export function toOutboxRow(c: Conn, item: OutboxRecord): OutboxRow {
+  const { content, ...clear } = item;
+  return content ? { ...clear, sealed: sealBytes(c, STORE, item.to, content) } : clear;
 }
 
-export function listOutbox(vault: Vault): Promise<OutboxRecord[]> {
-  return vault.db.getAll('outbox');
+export function fromOutboxRow(c: Conn, row: OutboxRow): OutboxRecord {
+  const { sealed, ...clear } = row;
+  return sealed ? { ...clear, content: openBytes(c, STORE, row.to, sealed) } : clear;
+}
+
+export async function addOutbox(tx: Tx, item: OutboxRecord): Promise<number> {
+  return tx.objectStore(STORE).add(toOutboxRow(tx, item));
+}
+
+export async function listOutbox(vault: Vault): Promise<OutboxRecord[]> {
+  return (await vault.db.getAll(STORE)).map((r) => fromOutboxRow(vault.db, r));
 }
 
 export async function putOutbox(tx: Tx, item: OutboxRecord): Promise<void> {
-  await tx.objectStore('outbox').put(item);
+  await tx.objectStore(STORE).put(toOutboxRow(tx, item));
 }
 
 export async function deleteOutbox(tx: Tx, seq: number): Promise<void> {
-  await tx.objectStore('outbox').delete(seq);
+  await tx.objectStore(STORE).delete(seq);
 }

@@ -1,13 +1,27 @@
 /**
  * The vault's IndexedDB schema (DESIGN.md §8), versioned with an explicit upgrade per version.
  *
- * One database per account name. Secrets (identity, prekeys, sessions) are stored only as
- * `Sealed` records (AES-GCM under a non-extractable key, see seal.ts); everything else is plain
- * structured data the UI may see. Knows nothing of crypto protocols or the host.
+ * One database per account name. Nothing secret is stored in the clear (P32):
+ *  - keys and session state (identity, prekeys, sessions) are `Sealed` with AES-GCM under the
+ *    non-extractable wrapping key (seal.ts);
+ *  - user data (message bodies, chat previews, outbox content, contacts' private fields) is
+ *    sealed with the vault's data key (record-seal.ts). The `*Record` types are what the engine
+ *    reads and writes; the `*Row` types are what IndexedDB holds — the repositories convert.
+ * What stays clear is what indexes and keys need: usernames, ids, times, statuses, counters, and
+ * identity PUBLIC keys. Knows nothing of crypto protocols or the host.
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
+
+/** Meta keys. `migrateRows` is set by the v1 -> v2 upgrade and cleared once rows are sealed. */
+export const Meta = {
+  wrapKey: 'wrapKey',
+  dataKey: 'dataKey',
+  account: 'account',
+  identity: 'identity',
+  migrateRows: 'migrateRows'
+} as const;
 
 /** An AES-GCM ciphertext and its 12-byte IV. */
 export interface Sealed {
@@ -93,6 +107,15 @@ export interface OutboxRecord {
   messageKey?: string;
 }
 
+/** Stored form of a MessageRecord: the body sealed. */
+export type MessageRow = Omit<MessageRecord, 'body'> & { sealed: Sealed };
+/** Stored form of a ChatRecord: the preview sealed. */
+export type ChatRow = Omit<ChatRecord, 'lastPreview'> & { sealed: Sealed };
+/** Stored form of a ContactRecord: username and identity keys clear, every other field sealed. */
+export type ContactRow = Pick<ContactRecord, 'username' | 'identity' | 'pendingIdentity'> & { sealed: Sealed };
+/** Stored form of an OutboxRecord: the not-yet-encrypted content sealed. */
+export type OutboxRow = Omit<OutboxRecord, 'content'> & { sealed?: Sealed };
+
 export interface FailureRecord {
   seq?: number;
   sender: string;
@@ -105,10 +128,10 @@ export interface VaultSchema extends DBSchema {
   meta: { key: string; value: unknown };
   prekeys: { key: string; value: PreKeyRecord; indexes: { byKind: PreKeyKind } };
   sessions: { key: string; value: SessionRecord };
-  contacts: { key: string; value: ContactRecord };
-  chats: { key: string; value: ChatRecord; indexes: { byLastAt: number } };
-  messages: { key: string; value: MessageRecord; indexes: { byChat: [string, number] } };
-  outbox: { key: number; value: OutboxRecord };
+  contacts: { key: string; value: ContactRow };
+  chats: { key: string; value: ChatRow; indexes: { byLastAt: number } };
+  messages: { key: string; value: MessageRow; indexes: { byChat: [string, number] } };
+  outbox: { key: number; value: OutboxRow };
   failures: { key: number; value: FailureRecord };
 }
 
@@ -121,7 +144,7 @@ export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'contacts', '
 
 export function openVault(name: string): Promise<VaultDb> {
   return openDB<VaultSchema>(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, _newVersion, tx) {
       // Version 1: the initial layout. Later versions add a branch each, never rewrite this one.
       if (oldVersion < 1) {
         db.createObjectStore('meta');
@@ -133,6 +156,10 @@ export function openVault(name: string): Promise<VaultDb> {
         db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
         db.createObjectStore('failures', { keyPath: 'seq', autoIncrement: true });
       }
+      // Version 2 (P32): user data is sealed. Sealing needs the data key, which only opens with
+      // async WebCrypto — impossible inside this versionchange transaction — so the upgrade only
+      // marks the clear rows; loadVault seals them in its first transaction (migrate.ts).
+      if (oldVersion === 1) void tx.objectStore('meta').put(true, Meta.migrateRows);
     }
   });
 }

@@ -1,26 +1,18 @@
 /**
- * Secrets at rest (DESIGN.md §8, SECURITY.md P32): private keys and session state are sealed with
- * AES-256-GCM under a NON-EXTRACTABLE WebCrypto key kept in IndexedDB. The key object can be used
- * by this origin but its bytes cannot be read out, so a copy of the database files alone does not
- * reveal them. Sealing is async WebCrypto: callers seal BEFORE opening a write transaction.
+ * Secrets at rest (DESIGN.md §8, SECURITY.md P32): private keys, session state and the vault's
+ * data key are sealed with AES-256-GCM under a NON-EXTRACTABLE WebCrypto key kept in IndexedDB.
+ * The key object can be used by this origin but its bytes cannot be read out, so a copy of the
+ * database files alone does not reveal them. Sealing is async WebCrypto: callers seal BEFORE
+ * opening a write transaction. A record that does not open means the vault's key was replaced or
+ * the record damaged: that is StorageLost (P33), never an ordinary decode error.
  * Knows nothing of what the bytes mean.
  */
 import { fail } from '../../src/lib/crypto/errors';
-import type { Sealed, VaultDb } from './schema';
+import type { Sealed } from './schema';
 
-const WRAP_KEY = 'wrapKey';
-
-/** Returns the vault's wrapping key, creating it on first use. */
-export async function wrapKey(db: VaultDb): Promise<CryptoKey> {
-  const existing = (await db.get('meta', WRAP_KEY)) as CryptoKey | undefined;
-  if (existing) return existing;
-  const key = await globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-  const tx = db.transaction('meta', 'readwrite');
-  // Another tab may have raced us: keep whichever key was stored first.
-  const raced = (await tx.store.get(WRAP_KEY)) as CryptoKey | undefined;
-  if (!raced) await tx.store.put(key, WRAP_KEY);
-  await tx.done;
-  return raced ?? key;
+/** A new wrapping key: AES-256-GCM, non-extractable (its bytes never exist in script). */
+export function newWrapKey(): Promise<CryptoKey> {
+  return globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 }
 
 export async function seal(key: CryptoKey, plaintext: Uint8Array): Promise<Sealed> {
@@ -34,6 +26,6 @@ export async function unseal(key: CryptoKey, sealed: Sealed): Promise<Uint8Array
     const pt = await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv as BufferSource }, key, sealed.ct as BufferSource);
     return new Uint8Array(pt);
   } catch {
-    return fail('DecodeFailed', `sealed record of ${sealed.ct.length} bytes does not open`);
+    return fail('StorageLost', `sealed record of ${sealed.ct?.length ?? 0} bytes does not open`);
   }
 }

@@ -1,21 +1,141 @@
 /**
- * The open vault: the database plus its wrapping key, and the one way to write — `commit`, a
- * single readwrite transaction over every store. Callers do all async work (crypto, sealing,
- * network) first and pass a SYNCHRONOUS-ONLY body of IDB requests: awaiting anything else inside
- * an IDB transaction lets it auto-commit half-done (DESIGN.md §3 `idb` note).
+ * The open vault: the database plus its keys, and the one way to write — `commit`, a single
+ * readwrite transaction over every store. Callers do all async work (crypto, sealing, network)
+ * first and pass a SYNCHRONOUS-ONLY body of IDB requests: awaiting anything else inside an IDB
+ * transaction lets it auto-commit half-done (DESIGN.md §3 `idb` note).
+ *
+ * Opening also decides whether the vault is usable (DESIGN.md §8, SECURITY.md P33): if the
+ * wrapping key, the data key or the identity is gone — or does not open — while account data
+ * remains (eviction, a partial clear), the vault is LOST. A lost vault is never repaired by
+ * making new keys or a new identity: every write fails with StorageLost until the user restores
+ * or explicitly resets (`resetVault`). Knows nothing of the protocol or the host.
  */
-import { ALL_STORES, openVault, type Tx, type VaultDb } from './schema';
-import { wrapKey } from './seal';
+import { fail } from '../../src/lib/crypto/errors';
+import { initSodium } from '../../src/lib/crypto/sodium';
+import { migrateClearRows } from './migrate';
+import { bindDataKey, DATA_KEY_LEN, unbindDataKey } from './record-seal';
+import { ALL_STORES, Meta, openVault, type Sealed, type Tx, type VaultDb } from './schema';
+import { newWrapKey, seal, unseal } from './seal';
 
 export interface Vault {
   db: VaultDb;
+  /** The non-extractable wrapping key (for a lost vault, a throw-away key that opens nothing). */
   key: CryptoKey;
   name: string;
+  /** Why the vault is unusable (P33); set only while it is. A reason, never data. */
+  lost?: string;
+}
+
+/** Stores whose rows are account data (everything except meta). */
+const DATA_STORES = ALL_STORES.filter((s) => s !== 'meta');
+
+interface Found {
+  wrap?: CryptoKey;
+  dataKey?: Sealed;
+  identity?: Sealed;
+  account: boolean;
+  migrate: boolean;
+  /** Rows in the non-meta stores. */
+  rows: number;
+}
+
+async function inspect(db: VaultDb): Promise<Found> {
+  const tx = db.transaction(ALL_STORES, 'readonly');
+  const meta = tx.objectStore('meta');
+  const found: Found = {
+    wrap: (await meta.get(Meta.wrapKey)) as CryptoKey | undefined,
+    dataKey: (await meta.get(Meta.dataKey)) as Sealed | undefined,
+    identity: (await meta.get(Meta.identity)) as Sealed | undefined,
+    account: (await meta.get(Meta.account)) !== undefined,
+    migrate: (await meta.get(Meta.migrateRows)) === true,
+    rows: 0
+  };
+  for (const s of DATA_STORES) found.rows += await tx.objectStore(s).count();
+  await tx.done;
+  return found;
+}
+
+/** The P33 decision on what is stored, before anything is opened. */
+function missingReason(f: Found): string | undefined {
+  if (!f.wrap) {
+    if (f.account || f.identity || f.dataKey || f.rows > 0) return 'the vault key is gone while account data remains';
+    return undefined;
+  }
+  if (!f.identity && (f.account || f.rows > 0)) return 'the identity is gone while account data remains';
+  if (f.identity && !f.account) return 'the account record is gone while the identity remains';
+  // v1 vaults (marked for migration) legitimately have clear rows and no data key yet.
+  if (!f.dataKey && f.rows > 0 && !f.migrate) return 'the data key is gone while account data remains';
+  return undefined;
+}
+
+function lostVault(db: VaultDb, name: string, reason: string, key: CryptoKey): Vault {
+  unbindDataKey(db);
+  return { db, key, name, lost: reason };
+}
+
+/** Creates what is missing of {wrapping key, data key}, unless another tab just did. */
+async function createKeys(db: VaultDb, f: Found): Promise<void> {
+  const wrap = f.wrap ?? (await newWrapKey());
+  const dataKey = globalThis.crypto.getRandomValues(new Uint8Array(DATA_KEY_LEN));
+  const sealed = await seal(wrap, dataKey);
+  const tx = db.transaction('meta', 'readwrite');
+  const raced = (await tx.store.get(Meta.dataKey)) !== undefined || (!f.wrap && (await tx.store.get(Meta.wrapKey)) !== undefined);
+  if (!raced) {
+    if (!f.wrap) await tx.store.put(wrap, Meta.wrapKey);
+    await tx.store.put(sealed, Meta.dataKey);
+  }
+  await tx.done;
 }
 
 export async function loadVault(name: string): Promise<Vault> {
+  await initSodium();
   const db = await openVault(name);
-  return { db, key: await wrapKey(db), name };
+  for (let attempt = 0; ; attempt++) {
+    const f = await inspect(db);
+    const reason = missingReason(f);
+    if (reason) return lostVault(db, name, reason, f.wrap ?? (await newWrapKey()));
+    if (!f.wrap || !f.dataKey) {
+      if (attempt >= 3) fail('Internal', 'vault keys kept changing while opening');
+      // Then look again: whether we or a racing tab wrote them, the stored ones are used.
+      await createKeys(db, f);
+      continue;
+    }
+    let dataKey: Uint8Array;
+    try {
+      if (f.identity) await unseal(f.wrap, f.identity);
+      dataKey = await unseal(f.wrap, f.dataKey);
+    } catch {
+      return lostVault(db, name, 'a sealed key record does not open', f.wrap);
+    }
+    if (dataKey.length !== DATA_KEY_LEN) return lostVault(db, name, `the data key has ${dataKey.length} bytes`, f.wrap);
+    bindDataKey(db, dataKey);
+    const vault: Vault = { db, key: f.wrap, name };
+    if (f.migrate) await commit(vault, migrateClearRows);
+    return vault;
+  }
+}
+
+/** Throws StorageLost while the vault is lost (P33): nothing may be written or created. */
+export function assertUsable(vault: Vault): void {
+  if (vault.lost) fail('StorageLost', `local storage was lost: ${vault.lost}`);
+}
+
+/**
+ * The user's explicit "erase this device" (the way out of a lost vault when there is nothing to
+ * restore): every store is cleared and new keys are made, in one transaction.
+ */
+export async function resetVault(vault: Vault): Promise<void> {
+  const wrap = await newWrapKey();
+  const dataKey = globalThis.crypto.getRandomValues(new Uint8Array(DATA_KEY_LEN));
+  const sealed = await seal(wrap, dataKey);
+  const tx = vault.db.transaction(ALL_STORES, 'readwrite');
+  for (const s of ALL_STORES) await tx.objectStore(s).clear();
+  await tx.objectStore('meta').put(wrap, Meta.wrapKey);
+  await tx.objectStore('meta').put(sealed, Meta.dataKey);
+  await tx.done;
+  bindDataKey(vault.db, dataKey);
+  vault.key = wrap;
+  delete vault.lost;
 }
 
 /**
@@ -23,6 +143,7 @@ export async function loadVault(name: string): Promise<Vault> {
  * only IDB requests of `tx`. If it throws, the transaction is aborted and nothing is written.
  */
 export async function commit<T>(vault: Vault, body: (tx: Tx) => Promise<T>): Promise<T> {
+  assertUsable(vault);
   const tx = vault.db.transaction(ALL_STORES, 'readwrite');
   let result: T;
   try {

@@ -11,9 +11,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../lib/crypto/prekeys';
-import { startCheckpointer } from './checkpointer';
 import { migrate } from './migrations';
-import type { AckInput, BundleParts, HostStorage, MailboxBatchResult, MailboxUsage, NewAccount, NewEnvelope, StoredEnvelope, StoredPreKeys } from './types';
+import { startMailboxWriter } from './writer';
+import type { BundleParts, HostStorage, MailboxUsage, NewAccount, StoredEnvelope, StoredPreKeys } from './types';
 
 export const DB_FILE = 'parley.sqlite';
 
@@ -33,9 +33,11 @@ export function openSqliteStorage(dataDir: string): HostStorage {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const schemaVersion = migrate(db);
-  // Checkpoints run in a worker thread (checkpointer.ts), never inside a commit on the event loop.
+  // Envelope writes and WAL checkpoints run in a worker thread (writer.ts), off the event loop.
+  // Writes here use BEGIN IMMEDIATE so they queue on the write lock (busy_timeout) instead of
+  // failing with a stale read snapshot when the writer committed in between.
   db.pragma('wal_autocheckpoint = 0');
-  const checkpointer = startCheckpointer(file);
+  const writer = startMailboxWriter(file);
 
   const q = {
     exists: db.prepare('SELECT 1 FROM accounts WHERE username = ?').pluck(),
@@ -64,8 +66,6 @@ export function openSqliteStorage(dataDir: string): HostStorage {
     countKem: db.prepare('SELECT count(*) FROM kem_prekeys WHERE username = ? AND last_resort = 0').pluck(),
     putToken: db.prepare('INSERT OR REPLACE INTO tokens (hash, username, expires_at) VALUES (?, ?, ?)'),
     tokenUser: db.prepare('SELECT username FROM tokens WHERE hash = ? AND expires_at > ?').pluck(),
-    insertEnvelope: db.prepare('INSERT INTO envelopes (recipient, sender, received_at, body) VALUES (?, ?, ?, ?)'),
-    ackEnvelope: db.prepare('DELETE FROM envelopes WHERE id = ? AND recipient = ? RETURNING length(body) AS size'),
     pending: db.prepare(
       'SELECT id, recipient, sender, received_at, body FROM envelopes WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?'
     ),
@@ -106,21 +106,8 @@ export function openSqliteStorage(dataDir: string): HostStorage {
     return parts;
   });
 
-  const applyBatch = db.transaction((inserts: NewEnvelope[], acks: AckInput[]): MailboxBatchResult => {
-    const ids = inserts.map((e) => Number(q.insertEnvelope.run(e.recipient, e.sender, e.receivedAt, e.body).lastInsertRowid));
-    const acked = acks.map((a) => {
-      const out: MailboxUsage = { count: 0, bytes: 0 };
-      for (const id of a.ids) {
-        const r = q.ackEnvelope.get(id, a.username) as { size: number } | undefined;
-        if (r) {
-          out.count++;
-          out.bytes += r.size;
-        }
-      }
-      return out;
-    });
-    return { ids, acked };
-  });
+  const putTokenTx = db.transaction((hash: Uint8Array, username: string, expiresAt: number) => q.putToken.run(hash, username, expiresAt));
+  const addPreKeysTx = db.transaction((username: string, keys: StoredPreKeys) => addKeys(username, keys));
 
   const sweep = db.transaction((before: number, now: number): number => {
     q.sweepTokens.run(now);
@@ -134,21 +121,21 @@ export function openSqliteStorage(dataDir: string): HostStorage {
       const b = q.identity.get(username) as Buffer | undefined;
       return b ? u8(b) : undefined;
     },
-    createAccount: (a) => createAccount(a),
-    addPreKeys: db.transaction((username: string, keys: StoredPreKeys) => addKeys(username, keys)),
+    createAccount: (a) => createAccount.immediate(a),
+    addPreKeys: (username, keys) => addPreKeysTx.immediate(username, keys),
     preKeyCounts: (username) => ({ oneTime: q.countOneTime.get(username) as number, kem: q.countKem.get(username) as number }),
-    takeBundle: (username) => takeBundle(username),
-    putToken: (hash, username, expiresAt) => void q.putToken.run(hash, username, expiresAt),
+    takeBundle: (username) => takeBundle.immediate(username),
+    putToken: (hash, username, expiresAt) => void putTokenTx.immediate(hash, username, expiresAt),
     tokenUser: (hash, now) => q.tokenUser.get(hash, now) as string | undefined,
-    applyMailboxBatch: (inserts, acks) => applyBatch(inserts, acks),
+    applyMailboxBatch: (inserts, acks) => writer.apply(inserts, acks),
     pendingEnvelopes: (username, afterId, limit) =>
       (q.pending.all(username, afterId, limit) as Row[]).map(
         (r): StoredEnvelope => ({ id: r.id as number, recipient: r.recipient as string, sender: r.sender as string, receivedAt: r.received_at as number, body: u8(r.body) })
       ),
     mailboxUsage: (username) => q.usage.get(username) as MailboxUsage,
-    sweep: (before, now) => sweep(before, now),
+    sweep: (before, now) => sweep.immediate(before, now),
     async close() {
-      await checkpointer.stop();
+      await writer.stop();
       // Fold the WAL back into the main file so a copy of the data dir is one consistent file.
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();

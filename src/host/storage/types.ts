@@ -5,8 +5,8 @@
  * prekeys, SHA-256 hashes of bearer tokens, and opaque ciphertext envelopes with recipient,
  * sender username, size and time. It never sees a private key or plaintext.
  *
- * Every method is atomic on its own; `applyMailboxBatch` is the group commit: all inserts and
- * acks of one event-loop tick in one durable transaction, returning only after the commit.
+ * Every method is atomic on its own; `applyMailboxBatch` is the group commit: a batch of inserts
+ * and acks in one durable transaction, resolving only after the commit (sqlite: in a worker thread).
  */
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../lib/crypto/prekeys';
 
@@ -81,7 +81,8 @@ export interface HostStorage {
   putToken(hash: Uint8Array, username: string, expiresAt: number): void;
   /** The username a live token hash belongs to. */
   tokenUser(hash: Uint8Array, now: number): string | undefined;
-  applyMailboxBatch(inserts: NewEnvelope[], acks: AckInput[]): MailboxBatchResult;
+  /** Resolves once the batch is committed durably; batches commit in call order. */
+  applyMailboxBatch(inserts: NewEnvelope[], acks: AckInput[]): Promise<MailboxBatchResult>;
   /** Envelopes for `username` with id > afterId, oldest first. */
   pendingEnvelopes(username: string, afterId: number, limit: number): StoredEnvelope[];
   mailboxUsage(username: string): MailboxUsage;

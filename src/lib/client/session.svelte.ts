@@ -24,13 +24,11 @@ export class Session {
   /** The browser's own view of the network; the banner shows if either says offline. */
   browserOnline = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
   offline = $derived(this.connection === 'offline' || !this.browserOnline);
-  totalUnread = $derived(this.chats.reduce((n, c) => n + c.unread, 0));
 
   readonly vault: Vault;
   // Plain Set on purpose: listeners are wiring, not state any component renders.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #listeners = new Set<(event: VaultEvent) => void>();
-  #unsubscribe: (() => void) | undefined;
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
 
@@ -48,7 +46,8 @@ export class Session {
       });
     }
     try {
-      this.#unsubscribe = await this.vault.subscribe((event) => this.#onEvent(event));
+      // Lives as long as the page: the session is created once per page (app.svelte.ts).
+      await this.vault.subscribe((event) => this.#onEvent(event));
       const account = await this.vault.account();
       if (account) await this.#enter(account);
       else this.phase = 'onboarding';
@@ -89,11 +88,6 @@ export class Session {
       } while (this.#refreshAgain);
     })().finally(() => (this.#refreshing = undefined));
     return this.#refreshing;
-  }
-
-  stop(): void {
-    this.#unsubscribe?.();
-    this.#listeners.clear();
   }
 
   async #enter(account: AccountView): Promise<void> {

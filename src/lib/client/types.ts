@@ -62,7 +62,7 @@ export type NoticeCode = 'identity-changed' | 'identity-accepted' | 'verified' |
 
 export interface ContactView {
   username: string;
-  /** 60 digits, no separators. */
+  /** 60 digits; any separators are ignored when it is shown in 12 groups of 5. */
   safetyNumber: string;
   /** What the other side scans to verify us (opaque text, shown only as a QR code). */
   qrPayload: string;

@@ -9,7 +9,6 @@ import { proxy, wrap, releaseProxy, type Remote } from 'comlink';
 import type { ErrorCode, Result } from '$lib/crypto/errors';
 import type { VaultApi, VaultInfo } from '../../../workers/engine/vault-api';
 import type { SelfTestReport } from '../../../workers/engine/self-test';
-
 import type { Vault } from './vault';
 import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, VaultEvent } from './types';
 import { toAvailability, toChatView, toContactView, toMessageView, toVaultEvent } from './views';

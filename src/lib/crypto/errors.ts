@@ -28,6 +28,8 @@ export const ErrorCode = {
   Unavailable: 'Unavailable',
   Blocked: 'Blocked',
   NoAccount: 'NoAccount',
+  /** The vault's keys or identity are gone or do not open while account data remains (P33): route to restore. */
+  StorageLost: 'StorageLost',
   Internal: 'Internal'
 } as const;
 

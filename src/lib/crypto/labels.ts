@@ -52,6 +52,8 @@ export const Labels = {
   accountRecordKey: 'Parley_AccountRecordKey',
   /** Account record: associated data (version and username). */
   accountRecordAd: 'Parley_AccountRecordAd',
+  /** Local vault (DESIGN.md §8, P32): associated data of a sealed record, bound to its store and key. */
+  vaultRecord: 'Parley_VaultRecord',
   /** Deterministic test RNG (tests only). */
   testRng: 'Parley_TestRng'
 } as const;

@@ -98,9 +98,14 @@ export function callEntries(page: Page, other: string): Locator {
 export async function impostorAnswers(page: Page, id: string): Promise<void> {
   await page.evaluate(async (peerId) => {
     const url = `${location.origin.replace('http', 'ws')}/peerjs/peerjs?key=peerjs&id=${peerId}&token=mallory${Math.floor(Math.random() * 1e6)}&version=1.5.5`;
-    const ws = new WebSocket(url);
     const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    const ws = new WebSocket(url);
     await new Promise<void>((resolve, reject) => {
+      setTimeout(() => {
+        ws.close();
+        reject(new Error('no OPEN'));
+      }, 5000);
+      ws.onclose = () => reject(new Error('closed'));
       ws.onmessage = (ev) => {
         const m = JSON.parse(String(ev.data)) as { type: string; src?: string; payload?: { sdp?: RTCSessionDescriptionInit; connectionId?: string; candidate?: RTCIceCandidateInit } };
         if (m.type === 'OPEN') resolve();

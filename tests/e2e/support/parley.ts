@@ -42,7 +42,10 @@ export async function register(p: Person): Promise<void> {
 
 /** Starts (or opens) the chat with `other` through "New chat". */
 export async function startChat(p: Person, other: string): Promise<void> {
-  await p.page.getByRole('link', { name: 'New chat', exact: true }).click();
+  const newChat = p.page.getByRole('link', { name: 'New chat', exact: true });
+  // On a phone the chat list (and its "New chat") is a screen of its own.
+  if (!(await newChat.isVisible())) await p.page.getByRole('link', { name: 'Back to chats' }).click();
+  await newChat.click();
   await p.page.getByLabel('Their username').fill(other);
   await p.page.getByRole('button', { name: 'Start chat' }).click();
   await expect(conversationTitle(p.page, other)).toBeVisible();

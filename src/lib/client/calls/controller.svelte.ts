@@ -31,7 +31,7 @@ import {
 } from '$lib/wire/call';
 import type { CallLogEntry, IceServers } from '../types';
 import { generateCallCertificate, verifyConnectedPeer, type CallCertificate } from './certificate';
-import { getCallMedia, getScreenTrack, MediaProblem, stopStream } from './media';
+import { explainMediaError, getCallMedia, getScreenTrack, MediaProblem, mediaPermission, stopStream } from './media';
 import { endTitle, outcomeFor, UNVERIFIED_DETAIL, type EndReason } from './outcome';
 import { openPeer, preloadPeerJs, signallingFromLocation, type MediaConnection, type Peer, type SignallingServer } from './peer';
 import { startRingtone, type Ringtone } from './ringtone';
@@ -77,12 +77,15 @@ interface Live {
   peer?: Peer;
   conn?: MediaConnection;
   local?: MediaStream;
+  /** Resolves with our media once getUserMedia is done (started in parallel with signalling). */
+  localReady?: Promise<MediaStream>;
   screen?: MediaStreamTrack;
   ring?: Ringtone;
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
 const SEEN_TTL_MS = 10 * 60_000;
+const FATAL_PEER_ERRORS = new Set<string>(['peer-unavailable', 'unavailable-id', 'invalid-id', 'browser-incompatible', 'ssl-unavailable', 'server-error']);
 
 export class CallController {
   phase = $state<CallPhase>('idle');
@@ -93,6 +96,8 @@ export class CallController {
   cameraOff = $state(false);
   sharing = $state(false);
   connectedAt = $state<number | undefined>();
+  /** How long the last call was connected (shown on the ended screen). */
+  durationMs = $state(0);
   endReason = $state<EndReason | undefined>();
   /** A sentence for the person when something needs their action (permissions, relay). */
   problem = $state<string | undefined>();
@@ -101,6 +106,8 @@ export class CallController {
 
   readonly #port: CallPort;
   readonly #opts: Required<Omit<CallOptions, 'signalling'>> & { signalling?: SignallingServer };
+  // Plain collections on purpose: bookkeeping, never rendered.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #seen = new Map<string, number>();
   #live: Live | undefined;
   #ice: { value: IceServers; until: number } | undefined;
@@ -143,17 +150,22 @@ export class CallController {
     const live = this.#begin(chat, media, 'out', this.#hexId());
     this.phase = 'outgoing';
     try {
-      const [cert, local, ice] = await Promise.all([generateCallCertificate(), getCallMedia(media === 'video'), this.#iceServers()]);
+      // Access already granted: start the devices in parallel and ring at once. Otherwise ask
+      // first, so that a refusal never rings the other side.
+      const permission = await mediaPermission(media === 'video');
+      if (permission === 'denied') throw explainMediaError(new DOMException('denied', 'NotAllowedError'), media === 'video');
+      const local = this.#startMedia(live);
+      if (permission !== 'granted') await local;
+      const [cert, ice] = await Promise.all([generateCallCertificate(), this.#iceServers()]);
       live.cert = cert;
-      live.local = local;
-      if (!this.#current(live)) return stopStream(local);
-      this.localStream = local;
+      if (!this.#current(live)) return;
       live.peer = await this.#openPeer(live, cert, ice);
       if (!this.#current(live)) return;
       await this.#port.send(chat, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
       this.#timer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
+      await local;
     } catch (e) {
-      this.#fail(live, e);
+      this.#fail(live, e, live.cert ? { type: 'cancel', callId: live.callId } : undefined);
     }
   }
 
@@ -163,18 +175,21 @@ export class CallController {
     this.phase = 'connecting';
     live.ring?.stop();
     this.#clearTimers(live);
+    // The answer goes out as soon as the certificate exists; the camera and microphone start in
+    // parallel and are only needed when the caller's PeerJS call arrives (saves a getUserMedia on
+    // the critical path). If they fail, the caller is told with a hangup.
+    const local = this.#startMedia(live);
     try {
-      const [cert, local, ice] = await Promise.all([generateCallCertificate(), getCallMedia(live.media === 'video'), this.#iceServers()]);
+      const [cert, ice] = await Promise.all([generateCallCertificate(), this.#iceServers()]);
       live.cert = cert;
-      live.local = local;
-      if (!this.#current(live)) return stopStream(local);
-      this.localStream = local;
+      if (!this.#current(live)) return;
       const peer = await this.#openPeer(live, cert, ice);
       live.peer = peer;
       if (!this.#current(live)) return;
       peer.on('call', (conn) => this.#onIncomingConnection(live, conn));
       await this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
       this.#timer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
+      await local;
     } catch (e) {
       this.#fail(live, e, { type: 'hangup', callId: live.callId, reason: 'ended' });
     }
@@ -264,6 +279,7 @@ export class CallController {
   #onOffer(chat: string, offer: CallOffer): void {
     const now = this.#opts.now();
     for (const [id, at] of this.#seen) if (now - at > SEEN_TTL_MS) this.#seen.delete(id);
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const verdict = admitOffer(offer, now, new Set(this.#seen.keys()));
     if (verdict !== 'ok') return; // P27: stale, future or replayed offers never ring
     this.#seen.set(offer.callId, now);
@@ -290,7 +306,9 @@ export class CallController {
     this.phase = 'connecting';
     this.#clearTimers(live);
     this.#timer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
-    const conn = live.peer!.call(answer.peerId, live.local!);
+    const local = await live.localReady?.catch(() => undefined); // start() reports a failure
+    if (!local || !this.#current(live)) return;
+    const conn = live.peer!.call(answer.peerId, local);
     live.conn = conn;
     const expected = answer.dtlsFingerprint;
     // P27: the ANSWER relayed by the PeerServer is checked before PeerJS applies it, so DTLS never
@@ -315,8 +333,14 @@ export class CallController {
       return this.#unverified(live);
     }
     live.conn = conn;
-    conn.answer(live.local!);
-    this.#watch(live, conn);
+    void live.localReady?.then(
+      (stream) => {
+        if (!this.#current(live)) return;
+        conn.answer(stream);
+        this.#watch(live, conn);
+      },
+      () => undefined // accept() reports the media problem
+    );
   }
 
   #watch(live: Live, conn: MediaConnection): void {
@@ -365,7 +389,18 @@ export class CallController {
   #begin(chat: string, media: CallMedia, direction: 'in' | 'out', callId: string): Live {
     if (this.#live && !this.#live.ended) this.#end(this.#live, 'hangup');
     this.#clearTimers(this.#live);
-    const live: Live = { callId, chat, media, direction, startedAt: this.#opts.now(), ended: false, verified: false, ourPeerId: this.#hexId(), timers: new Set() };
+    const live: Live = {
+      callId,
+      chat,
+      media,
+      direction,
+      startedAt: this.#opts.now(),
+      ended: false,
+      verified: false,
+      ourPeerId: this.#hexId(),
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity
+      timers: new Set()
+    };
     if (direction === 'out') this.#seen.set(callId, live.startedAt);
     this.#live = live;
     this.chat = chat;
@@ -375,6 +410,7 @@ export class CallController {
     this.cameraOff = false;
     this.sharing = false;
     this.connectedAt = undefined;
+    this.durationMs = 0;
     this.endReason = undefined;
     this.problem = undefined;
     this.localStream = undefined;
@@ -408,6 +444,7 @@ export class CallController {
     void this.#port.record(live.chat, entry).catch(() => undefined);
     if (this.#live !== live) return;
     this.endReason = reason;
+    this.durationMs = durationMs;
     this.phase = 'ended';
     this.localStream = undefined;
     this.remoteStream = undefined;
@@ -481,13 +518,27 @@ export class CallController {
   #openPeer(live: Live, cert: CallCertificate, ice: IceServers): Promise<Peer> {
     return openPeer(live.ourPeerId, cert.certificate, ice, this.#opts.relayOnly(), this.#opts.signalling ?? signallingFromLocation()).then((peer) => {
       peer.on('error', (e) => {
-        // Before connecting, a signalling failure (unreachable peer id, server gone) ends the
-        // call; once media flows the PeerServer is no longer needed.
-        if (this.#current(live) && this.phase !== 'active') this.#end(live, 'failed', live.direction === 'out' && this.phase === 'outgoing' ? { type: 'cancel', callId: live.callId } : { type: 'hangup', callId: live.callId, reason: 'ended' });
-        void e;
+        // A lost signalling socket is not fatal: the handshake may already be done, and the
+        // connect timeout ends a call that never gets there. These are: the other id is gone,
+        // ours is refused, or the browser cannot do WebRTC.
+        if (!FATAL_PEER_ERRORS.has(e.type) || !this.#current(live) || this.phase === 'active') return;
+        this.#end(live, 'failed', live.direction === 'out' && this.phase === 'outgoing' ? { type: 'cancel', callId: live.callId } : { type: 'hangup', callId: live.callId, reason: 'ended' });
       });
       return peer;
     });
+  }
+
+  /** getUserMedia for this call; the stream is stopped if the call is already over. */
+  #startMedia(live: Live): Promise<MediaStream> {
+    const local = getCallMedia(live.media === 'video').then((stream) => {
+      live.local = stream;
+      if (!this.#current(live)) stopStream(stream);
+      else this.localStream = stream;
+      return stream;
+    });
+    live.localReady = local;
+    local.catch(() => undefined); // reported once, by whoever awaits it
+    return local;
   }
 
   #hexId(): string {

@@ -65,3 +65,15 @@ export async function getScreenTrack(): Promise<MediaStreamTrack | undefined> {
 export function stopStream(s: MediaStream | undefined): void {
   for (const t of s?.getTracks() ?? []) t.stop();
 }
+
+/** What the browser already knows about camera/microphone access, without prompting. */
+export async function mediaPermission(video: boolean): Promise<PermissionState | 'unknown'> {
+  try {
+    const names = video ? ['microphone', 'camera'] : ['microphone'];
+    const states = await Promise.all(names.map((name) => navigator.permissions.query({ name: name as PermissionName }).then((s) => s.state)));
+    if (states.includes('denied')) return 'denied';
+    return states.every((s) => s === 'granted') ? 'granted' : 'prompt';
+  } catch {
+    return 'unknown';
+  }
+}

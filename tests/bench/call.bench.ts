@@ -1,0 +1,259 @@
+/**
+ * Call set-up time on loopback in headless Chromium (issue 4):
+ *
+ *   npm run bench:call [-- --json] [-- --runs=N]
+ *
+ * Parley: the real host (build/ + PeerServer at /peerjs) in this process, two browser contexts
+ * with fake camera/microphone, accounts and a session already set up (a text each way), and a
+ * warm-up call. Measured: caller clicks "Video call" -> offer inside the ratchet -> callee
+ * auto-accepts (its Accept button is clicked the moment it appears) -> answer inside the ratchet
+ * -> PeerJS call -> both fingerprint checks -> until BOTH sides have received RTP
+ * (inbound-rtp packetsReceived > 0).
+ * Bare PeerJS, same run, same host: two pages with long-lived Peers already open (no per-call id,
+ * no certificate, no end-to-end step); caller gets media and calls, callee auto-answers with media.
+ * The bare run is deliberately the favourable case for PeerJS.
+ *
+ * Parley and bare runs alternate (same machine load for both). Reports medians. With --json the last stdout line is exactly
+ * {"parley":{"setupMs":N},"peerjs":{"setupMs":N}}. Target: Parley <= 1.3 x bare PeerJS.
+ * Needs `vite build` first (build/ is served).
+ */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { createHost } from '../../src/host/server';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const json = process.argv.includes('--json');
+const runsArg = process.argv.find((a) => a.startsWith('--runs='));
+const RUNS = runsArg ? Number(runsArg.slice('--runs='.length)) : 7;
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${runsArg}`);
+const TARGET = 1.3;
+const log = (s = '') => {
+  if (!json) console.log(s);
+};
+
+declare global {
+  interface Window {
+    __pcs?: RTCPeerConnection[];
+    __firstMedia?: number;
+    peerjs?: { Peer: new (id: string, o: object) => BarePeer };
+    __bare?: { peer: BarePeer };
+  }
+}
+interface BarePeer {
+  on(e: string, f: (x: never) => void): void;
+  call(id: string, s: MediaStream): { peerConnection: RTCPeerConnection };
+  destroy(): void;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const fakeMedia = ['--no-sandbox', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--disable-gpu'];
+
+/** Records every RTCPeerConnection and, once armed, the first moment RTP arrives on the newest one. */
+function trackPcs(): void {
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      window.__pcs!.push(this);
+    }
+  };
+}
+
+async function armMediaWatch(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    window.__firstMedia = undefined;
+    const before = window.__pcs!.length;
+    const tick = async () => {
+      const pc = window.__pcs!.length > before ? window.__pcs!.at(-1) : undefined;
+      if (pc) {
+        let got = false;
+        (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type === 'inbound-rtp' && Number(s.packetsReceived ?? 0) > 0) got = true;
+        });
+        if (got) {
+          window.__firstMedia = Date.now();
+          return;
+        }
+      }
+      setTimeout(() => void tick(), 5);
+    };
+    void tick();
+  });
+}
+
+async function mediaAt(page: Page): Promise<number> {
+  await page.waitForFunction(() => window.__firstMedia !== undefined, undefined, { timeout: 30_000, polling: 10 });
+  return page.evaluate(() => window.__firstMedia!);
+}
+
+async function onboard(browser: Browser, base: string, name: string): Promise<Page> {
+  const context = await browser.newContext();
+  await context.grantPermissions(['camera', 'microphone']);
+  // tsx (esbuild keepNames) wraps functions in __name(); functions shipped to the page need it too.
+  await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+  const page = await context.newPage();
+  await page.addInitScript(trackPcs);
+  await page.goto(base + '/');
+  await page.getByLabel('Username').fill(name);
+  await page.getByText(`✓ ${name} is available`).waitFor();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Chats', level: 1 }).waitFor({ timeout: 30_000 });
+  return page;
+}
+
+async function openChatWith(page: Page, other: string): Promise<void> {
+  await page.getByRole('link', { name: 'New chat', exact: true }).click();
+  await page.getByLabel('Their username').fill(other);
+  await page.getByRole('button', { name: 'Start chat' }).click();
+  await page.getByRole('heading', { name: other, level: 1 }).waitFor();
+}
+
+async function say(page: Page, other: string, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: `Message ${other}` });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** Clicks Accept the instant the incoming-call screen shows it. */
+async function autoAccept(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const find = () => [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Accept');
+    new MutationObserver(() => find()?.click()).observe(document.body, { childList: true, subtree: true });
+  });
+}
+
+interface Rig {
+  run(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function parleyRig(browser: Browser, base: string): Promise<Rig> {
+  const tag = Date.now().toString(36).slice(-6);
+  const alice = await onboard(browser, base, `a_${tag}`);
+  const bob = await onboard(browser, base, `b_${tag}`);
+  await openChatWith(alice, `b_${tag}`);
+  await say(alice, `b_${tag}`, 'hi');
+  await bob.getByRole('link', { name: new RegExp(`^a_${tag}`) }).click();
+  await say(bob, `a_${tag}`, 'hello');
+  await alice.getByRole('log').getByText('hello').waitFor();
+  await autoAccept(bob);
+
+  return {
+    async run() {
+      await Promise.all([armMediaWatch(alice), armMediaWatch(bob)]);
+      const t0 = await alice.evaluate((name) => {
+        const b = [...document.querySelectorAll('button')].find((x) => x.getAttribute('aria-label') === `Video call ${name}`)!;
+        const t = Date.now();
+        b.click();
+        return t;
+      }, `b_${tag}`);
+      const [a, b] = await Promise.all([mediaAt(alice), mediaAt(bob)]);
+      await alice.getByRole('button', { name: 'Hang up' }).click();
+      await alice.getByRole('button', { name: 'Close' }).click();
+      await bob.getByRole('button', { name: 'Close' }).click().catch(() => undefined);
+      await bob.getByRole('dialog').waitFor({ state: 'detached' });
+      return Math.max(a, b) - t0;
+    },
+    async close() {
+      await alice.context().close();
+      await bob.context().close();
+    }
+  };
+}
+
+async function barePage(browser: Browser, base: string, id: string): Promise<Page> {
+  const context = await browser.newContext();
+  await context.grantPermissions(['camera', 'microphone']);
+  // tsx (esbuild keepNames) wraps functions in __name(); functions shipped to the page need it too.
+  await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+  const page = await context.newPage();
+  await page.addInitScript(trackPcs);
+  await page.goto(base + '/peerjs'); // same origin, no app: just a document to host PeerJS
+  await page.addScriptTag({ path: join(ROOT, 'node_modules/peerjs/dist/peerjs.min.js') });
+  const u = new URL(base);
+  await page.evaluate(
+    ({ id, host, port }) =>
+      new Promise<void>((resolve) => {
+        const peer = new window.peerjs!.Peer(id, { host, port, path: '/peerjs', key: 'peerjs', debug: 0 });
+        window.__bare = { peer };
+        peer.on('open', () => resolve());
+        peer.on('call', (call: { answer(s: MediaStream): void }) => {
+          void navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then((s) => call.answer(s));
+        });
+      }),
+    { id, host: u.hostname, port: Number(u.port) }
+  );
+  return page;
+}
+
+async function bareRig(browser: Browser, base: string): Promise<Rig> {
+  const hex = () => Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+  const calleeId = hex();
+  const caller = await barePage(browser, base, hex());
+  const callee = await barePage(browser, base, calleeId);
+  return {
+    async run() {
+      await Promise.all([armMediaWatch(caller), armMediaWatch(callee)]);
+      const t0 = await caller.evaluate((id) => {
+        const t = Date.now();
+        void navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then((s) => window.__bare!.peer.call(id, s));
+        return t;
+      }, calleeId);
+      const [a, b] = await Promise.all([mediaAt(caller), mediaAt(callee)]);
+      for (const p of [caller, callee]) await p.evaluate(() => window.__pcs!.forEach((pc) => pc.close()));
+      return Math.max(a, b) - t0;
+    },
+    async close() {
+      await caller.context().close();
+      await callee.context().close();
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const buildDir = join(ROOT, 'build');
+  if (!existsSync(join(buildDir, 'index.html'))) throw new Error('build/ is missing: run `npx vite build` first');
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-call-'));
+  const host = await createHost({ port: 0, dataDir, staticDir: buildDir });
+  const base = host.url.replace('127.0.0.1', 'localhost');
+  const executablePath = process.env.PLAYWRIGHT_CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+  const browser = await chromium.launch({ executablePath, args: fakeMedia });
+  try {
+    log(`call set-up on loopback, ${RUNS} runs each after a warm-up (video call: audio + video), interleaved`);
+    const rigs = { parley: await parleyRig(browser, base), peerjs: await bareRig(browser, base) };
+    const times = { parley: [] as number[], peerjs: [] as number[] };
+    // Interleaved, so both see the same machine load; run 0 of each is the warm-up.
+    for (let i = 0; i <= RUNS; i++) {
+      for (const k of ['parley', 'peerjs'] as const) {
+        const ms = await rigs[k].run();
+        if (i > 0) times[k].push(ms);
+        log(`  ${k.padEnd(6)} ${i === 0 ? 'warm-up' : `run ${i}`}: ${ms} ms`);
+      }
+    }
+    await rigs.parley.close();
+    await rigs.peerjs.close();
+    const parley = median(times.parley);
+    const peerjs = median(times.peerjs);
+    log('');
+    log(`parley  median ${parley.toFixed(0)} ms  (E2E offer/answer in the ratchet, per-call cert + id, fingerprint checks)`);
+    log(`peerjs  median ${peerjs.toFixed(0)} ms  (bare, peers pre-opened)`);
+    log(`ratio   ${(parley / peerjs).toFixed(2)}x  (target <= ${TARGET}x) ${parley <= TARGET * peerjs ? 'OK' : 'OVER TARGET'}`);
+    if (json) console.log(JSON.stringify({ parley: { setupMs: Math.round(parley) }, peerjs: { setupMs: Math.round(peerjs) } }));
+  } finally {
+    await browser.close();
+    await host.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+await main();

@@ -1,0 +1,135 @@
+/**
+ * Issue 4 in the engine: call signals travel as content kind 'call' inside the Double Ratchet
+ * (the host only ever holds ciphertext), arrive as a `call` event and are never stored as
+ * messages; each call leaves one conversation entry, keyed by call id.
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, test } from 'vitest';
+import { decodeContent, encodeContent, MAX_CALL_SIGNAL_BYTES } from '../../src/lib/wire/content';
+import { decodeCallSignal, encodeCallSignal, type CallOffer } from '../../src/lib/wire/call';
+import type { EngineEvent } from '../../workers/engine/events';
+import { MemoryHost } from '../../workers/engine/memory-host';
+import { closeAll, newUser, settle, type User } from './support';
+
+let open: User[] = [];
+afterEach(async () => {
+  await closeAll(...open);
+  open = [];
+});
+
+const offer: CallOffer = {
+  type: 'offer',
+  callId: 'c0'.repeat(16),
+  peerId: '7e'.repeat(16),
+  dtlsFingerprint: Uint8Array.from({ length: 32 }, (_, i) => 200 - i),
+  media: 'video',
+  sentAt: 1_800_000_000_000
+};
+
+function contains(hay: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+describe('call signals through the ratchet', () => {
+  test('content kind call round-trips and is bounded', () => {
+    const signal = encodeCallSignal(offer);
+    expect(decodeContent(encodeContent({ kind: 'call', signal }))).toEqual({ kind: 'call', signal });
+    expect(() => encodeContent({ kind: 'call', signal: new Uint8Array(0) })).toThrow(/InvalidArgument/);
+    expect(() => encodeContent({ kind: 'call', signal: new Uint8Array(MAX_CALL_SIGNAL_BYTES + 1) })).toThrow(/InvalidArgument/);
+  });
+
+  test('alice\'s offer reaches bob as a call event, byte for byte, and the host never sees it', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice');
+    const bob = await newUser(host, 'bob');
+    open.push(alice, bob);
+    const events: EngineEvent[] = [];
+    bob.engine.subscribe((e) => events.push(e));
+
+    const signal = encodeCallSignal(offer);
+    await alice.engine.sendCallSignal('bob', signal);
+    await settle(alice, bob);
+
+    const calls = events.filter((e) => e.type === 'call');
+    expect(calls).toHaveLength(1);
+    const got = calls[0] as Extract<EngineEvent, { type: 'call' }>;
+    expect(got.chatId).toBe('alice');
+    expect(decodeCallSignal(got.signal)).toEqual(offer);
+    // Nothing readable on the host: neither the signal nor the peer id or fingerprint bytes.
+    for (const s of host.sent) {
+      expect(contains(s.body, signal)).toBe(false);
+      expect(contains(s.body, offer.dtlsFingerprint)).toBe(false);
+    }
+    // Signals are not messages.
+    expect(await bob.engine.listMessages('alice')).toEqual([]);
+    expect(await alice.engine.listMessages('bob')).toEqual([]);
+  });
+
+  test('the answer goes back the same way', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice');
+    const bob = await newUser(host, 'bob');
+    open.push(alice, bob);
+    const events: EngineEvent[] = [];
+    alice.engine.subscribe((e) => events.push(e));
+    await alice.engine.sendCallSignal('bob', encodeCallSignal(offer));
+    await settle(alice, bob);
+    const answer = encodeCallSignal({ type: 'answer', callId: offer.callId, peerId: 'ab'.repeat(16), dtlsFingerprint: new Uint8Array(32).fill(9) });
+    await bob.engine.sendCallSignal('alice', answer);
+    await settle(alice, bob);
+    const got = events.find((e) => e.type === 'call') as Extract<EngineEvent, { type: 'call' }> | undefined;
+    expect(got?.signal).toEqual(answer);
+  });
+
+  test('a signal that cannot be sent right now stays in the outbox and is delivered once, later', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice');
+    const bob = await newUser(host, 'bob');
+    open.push(alice, bob);
+    await alice.engine.sendText('bob', 'hi');
+    await settle(alice, bob);
+    const events: EngineEvent[] = [];
+    bob.engine.subscribe((e) => events.push(e));
+    host.up = false;
+    await alice.engine.sendCallSignal('bob', encodeCallSignal({ type: 'hangup', callId: offer.callId, reason: 'ended' }));
+    await settle(alice, bob);
+    expect(events.filter((e) => e.type === 'call')).toHaveLength(0);
+    host.up = true;
+    await alice.engine.sendText('bob', 'again'); // any send kicks the outbox
+    await settle(alice, bob);
+    await new Promise((r) => setTimeout(r, 50));
+    await settle(alice, bob);
+    const calls = events.filter((e) => e.type === 'call') as Extract<EngineEvent, { type: 'call' }>[];
+    expect(calls.map((c) => decodeCallSignal(c.signal))).toEqual([{ type: 'hangup', callId: offer.callId, reason: 'ended' }]);
+    expect((await bob.engine.listMessages('alice')).map((m) => m.body)).toEqual(['hi', 'again']);
+  });
+});
+
+describe('call log', () => {
+  test('each call leaves one entry, replaced (not duplicated) when written again', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice');
+    open.push(alice);
+    const entry = { callId: offer.callId, direction: 'out', media: 'video', outcome: 'missed', durationMs: 0, at: Date.now() - 1000 } as const;
+    await alice.engine.recordCall('bob', entry);
+    await alice.engine.recordCall('bob', { ...entry, outcome: 'completed', durationMs: 83_400 });
+    const log = await alice.engine.listMessages('bob');
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ direction: 'system', body: 'call:out:video:completed:83', key: `call:${offer.callId}` });
+    const chat = (await alice.engine.listChats()).find((c) => c.id === 'bob');
+    expect(chat?.lastPreview).toBe('Outgoing video call');
+  });
+
+  test('malformed entries are refused', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice');
+    open.push(alice);
+    const entry = { callId: offer.callId, direction: 'out', media: 'video', outcome: 'completed', durationMs: 0, at: 1 } as const;
+    await expect(alice.engine.recordCall('bob', { ...entry, callId: 'nope' })).rejects.toThrow(/InvalidArgument/);
+    await expect(alice.engine.recordCall('bob', { ...entry, outcome: 'hacked' as never })).rejects.toThrow(/InvalidArgument/);
+  });
+});

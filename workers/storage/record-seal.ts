@@ -1,0 +1,92 @@
+/**
+ * User data at rest (DESIGN.md §8, SECURITY.md P32): message bodies, chat previews, outbox content
+ * and contacts' private fields are sealed with XChaCha20-Poly1305 under the vault's DATA KEY.
+ *
+ * Why a second key: the repositories read, change and write these rows INSIDE one readwrite
+ * transaction (a chat preview is updated in the same transaction that stores the message).
+ * WebCrypto is async and awaiting it there would let IndexedDB auto-commit half-done, so rows
+ * use libsodium, which is synchronous. The data key is stored only sealed under the
+ * non-extractable wrapping key (seal.ts); its raw bytes live in this worker's memory, as the
+ * identity and session keys already do.
+ *
+ * The data key travels with the database connection (bound once by vault.ts), so `put*(tx, …)`
+ * keep their signatures. The associated data binds each value to its store and record key: a
+ * sealed body cannot be moved to another row. A value that does not open is StorageLost (P33).
+ * Knows nothing of what the rows mean.
+ */
+import { unwrap } from 'idb';
+import { fail, isProtocolError } from '../../src/lib/crypto/errors';
+import { Labels } from '../../src/lib/crypto/labels';
+import { aeadDecrypt, aeadEncrypt } from '../../src/lib/crypto/primitives';
+import type { Sealed, Tx, VaultDb } from './schema';
+
+export const DATA_KEY_LEN = 32;
+const NONCE_LEN = 24;
+
+/** Raw connection -> data key. A connection without one (a lost vault) can neither seal nor open. */
+const dataKeys = new WeakMap<IDBDatabase, Uint8Array>();
+
+/** Either side of a connection: a transaction (inside commit) or the database (plain reads). */
+export type Conn = Tx | VaultDb;
+
+function rawDb(c: Conn): IDBDatabase {
+  return 'mode' in c ? unwrap(c).db : unwrap(c);
+}
+
+export function bindDataKey(db: VaultDb, key: Uint8Array): void {
+  dataKeys.set(unwrap(db), key);
+}
+
+export function unbindDataKey(db: VaultDb): void {
+  dataKeys.delete(unwrap(db));
+}
+
+function keyOf(c: Conn): Uint8Array {
+  const key = dataKeys.get(rawDb(c));
+  if (!key) fail('StorageLost', 'the vault has no usable data key');
+  return key;
+}
+
+function ad(store: string, recordKey: string): Uint8Array {
+  return new TextEncoder().encode(`${Labels.vaultRecord}\u0000${store}\u0000${recordKey}`);
+}
+
+export function sealBytes(c: Conn, store: string, recordKey: string, plaintext: Uint8Array): Sealed {
+  const iv = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LEN));
+  return { iv, ct: aeadEncrypt(keyOf(c), iv, plaintext, ad(store, recordKey)) };
+}
+
+export function openBytes(c: Conn, store: string, recordKey: string, sealed: Sealed): Uint8Array {
+  const key = keyOf(c);
+  if (!(sealed?.iv instanceof Uint8Array) || sealed.iv.length !== NONCE_LEN || !(sealed.ct instanceof Uint8Array)) {
+    fail('StorageLost', `a ${store} row holds no sealed value`);
+  }
+  try {
+    return aeadDecrypt(key, sealed.iv, sealed.ct, ad(store, recordKey));
+  } catch (e) {
+    if (!isProtocolError(e)) throw e;
+    return fail('StorageLost', `a sealed ${store} value of ${sealed.ct.length} bytes does not open`);
+  }
+}
+
+export function sealText(c: Conn, store: string, recordKey: string, text: string): Sealed {
+  return sealBytes(c, store, recordKey, new TextEncoder().encode(text));
+}
+
+export function openText(c: Conn, store: string, recordKey: string, sealed: Sealed): string {
+  return new TextDecoder().decode(openBytes(c, store, recordKey, sealed));
+}
+
+/** For small records of plain JSON values (contacts' private fields). */
+export function sealJson(c: Conn, store: string, recordKey: string, value: unknown): Sealed {
+  return sealText(c, store, recordKey, JSON.stringify(value));
+}
+
+export function openJson<T>(c: Conn, store: string, recordKey: string, sealed: Sealed): T {
+  try {
+    return JSON.parse(openText(c, store, recordKey, sealed)) as T;
+  } catch (e) {
+    if (isProtocolError(e)) throw e;
+    return fail('StorageLost', `a sealed ${store} value is not JSON`);
+  }
+}
