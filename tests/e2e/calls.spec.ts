@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { expectClean, startChat, type Person } from './support/parley';
-import { callEntries, expectRising, growth, openCaller, overlay, placeCall, rtp } from './support/calls';
+import { brightness, callEntries, expectRising, growth, openCaller, overlay, placeCall, rtp } from './support/calls';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -68,12 +68,22 @@ test('a video call connects, both sides receive video, camera off stops it', asy
   await expect(bob.page.getByLabel(`Video from ${alice.name}`)).toBeVisible();
   await expect(bob.page.getByLabel('Your camera')).toBeVisible();
 
-  const before = await growth(alice.page, (r) => r.outVideoBytes, 2500);
+  // Camera off: Alice's camera track is disabled, so she sends black frames at a trickle and Bob
+  // sees black where her picture was.
+  const remote = `Video from ${alice.name}`;
+  await expect.poll(() => brightness(bob.page, remote)).toBeGreaterThan(40);
+  const bytesBefore = await growth(alice.page, (r) => r.outVideoBytes, 2500);
   await alice.page.getByRole('button', { name: 'Camera off' }).click();
-  await alice.page.waitForTimeout(500);
-  const after = await growth(alice.page, (r) => r.outVideoBytes, 2500);
-  console.log('video bytes before/after camera off', before, after);
-  expect(after).toBeLessThan(before / 5);
+  await expect(alice.page.getByRole('button', { name: 'Camera on' })).toHaveAttribute('aria-pressed', 'true');
+  await expect.poll(() => brightness(bob.page, remote)).toBeLessThan(5);
+  // What still goes out is black frames: a fraction of the bytes (observed 10–30 %).
+  const bytesAfter = await growth(alice.page, (r) => r.outVideoBytes, 2500);
+  console.log('video bytes sent in 2.5 s before/after camera off', bytesBefore, bytesAfter);
+  expect(bytesAfter).toBeLessThan(bytesBefore / 2);
+  await alice.page.getByRole('button', { name: 'Camera on' }).click();
+  await expect.poll(() => brightness(bob.page, remote)).toBeGreaterThan(40);
+  // Bob's own camera still reaches Alice.
+  await expectRising(alice.page, (r) => r.inVideoFrames);
 
   await bob.page.getByRole('button', { name: 'Hang up' }).click();
   await expect(overlay(alice.page)).toContainText('Call ended');

@@ -3,9 +3,10 @@
  * factory that generates real identity and prekeys, and a WebSocket client speaking the binary
  * frames. Nothing here is mocked: every call crosses a real socket.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import WebSocket from 'ws';
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
 import { generateIdentity, identityPublic, type IdentityKeyPair } from '../../src/lib/crypto/identity';
@@ -31,8 +32,16 @@ import {
 import { decodeHostFrame, encodeClientFrame, type HostFrame } from '../../src/lib/wire/host-frames';
 import { createHost, type HostOptions, type RunningHost } from '../../src/host/server';
 
+const created: string[] = [];
+// Temp data dirs outlive each test (restart tests reopen them) and go after the test file.
+afterAll(() => {
+  for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'parley-host-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 export async function startHost(opts: Partial<HostOptions> = {}): Promise<RunningHost & { dataDir: string }> {

@@ -133,3 +133,20 @@ export async function impostorAnswers(page: Page, id: string): Promise<void> {
 export function peerIdOf(url: string): string {
   return new URL(url).searchParams.get('id') ?? '';
 }
+
+/** Mean brightness (0..255) of the video element labelled `label`, sampled through a canvas. */
+export async function brightness(page: Page, label: string): Promise<number> {
+  return page.evaluate((l) => {
+    const v = document.querySelector(`video[aria-label="${l}"]`) as HTMLVideoElement | null;
+    if (!v || v.videoWidth === 0) return -1;
+    const c = document.createElement('canvas');
+    c.width = 64;
+    c.height = 36;
+    const g = c.getContext('2d')!;
+    g.drawImage(v, 0, 0, c.width, c.height);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 4) sum += (d[i]! + d[i + 1]! + d[i + 2]!) / 3;
+    return sum / (d.length / 4);
+  }, label);
+}
