@@ -2,8 +2,9 @@
  * The mailbox (DESIGN.md §5 "Delivery"): durable store of opaque envelopes, delete on ack,
  * 30-day retention, per-envelope size limit and per-mailbox quota.
  *
- * Group commit: `submit` and `ack` only queue; the flusher sends everything queued as ONE
- * transaction (one fsync) and, while that commits, collects the next batch. Only after a batch's
+ * Group commit: `submit` and `ack` only queue; everything queued goes as ONE transaction (one
+ * fsync), at most two batches commit at once, and what arrives meanwhile forms the next batch.
+ * Only after a batch's
  * commit do its submit promises resolve, so a sender's 'stored' reply always follows a durable
  * write.
  * If the commit fails, every request in the batch is rejected and nothing of it is stored.
@@ -48,6 +49,9 @@ export interface MailboxStats {
   maxCommitMs: number;
 }
 
+/** Batches committing at once; see pump(). */
+const MAX_IN_FLIGHT = 2;
+
 export function createMailbox(
   storage: HostStorage,
   limits: Limits,
@@ -56,7 +60,9 @@ export function createMailbox(
 ): Mailbox {
   let sends: PendingSend[] = [];
   let acks: PendingAck[] = [];
-  let scheduled: Promise<void> | undefined;
+  let scheduled = false;
+  let inFlight = 0;
+  const idle: (() => void)[] = [];
   let closed = false;
   // Usage per mailbox, loaded lazily and kept in step with every commit (one host process owns the DB).
   const usage = new Map<string, MailboxUsage>();
@@ -96,64 +102,74 @@ export function createMailbox(
     return { admitted, extra };
   }
 
+  /** Commits one batch; resolves its requests only after the commit, then hands envelopes to the hub. */
+  async function commit(admitted: PendingSend[], extra: Map<string, MailboxUsage>, batchAcks: PendingAck[]): Promise<void> {
+    const t0 = performance.now();
+    let result;
+    try {
+      result = await storage.applyMailboxBatch(
+        admitted.map((s) => s.envelope),
+        batchAcks.map((a) => ({ username: a.username, ids: a.ids }))
+      );
+    } catch {
+      for (const [r, x] of extra) {
+        const u = usageOf(r);
+        u.count -= x.count;
+        u.bytes -= x.bytes;
+      }
+      const err = new HostError(503, 'Unavailable', 'storage failed; nothing was stored, retry');
+      for (const s of admitted) s.reject(err);
+      for (const a of batchAcks) a.reject(err);
+      return;
+    }
+    const ms = performance.now() - t0;
+    stats.commits++;
+    stats.envelopes += admitted.length;
+    stats.acks += batchAcks.length;
+    stats.commitMs += ms;
+    stats.maxCommitMs = Math.max(stats.maxCommitMs, ms);
+    batchAcks.forEach((a, i) => {
+      const d = result.acked[i]!;
+      const u = usageOf(a.username);
+      u.count = Math.max(0, u.count - d.count);
+      u.bytes = Math.max(0, u.bytes - d.bytes);
+      a.resolve(d.count);
+    });
+    const stored: StoredEnvelope[] = admitted.map((s, i) => ({ ...s.envelope, id: result.ids[i]! }));
+    stored.forEach((e, i) => admitted[i]!.resolve(e));
+    for (const e of stored) onStored(e);
+  }
+
   /**
-   * One batch at a time: while it commits, new sends and acks queue up and become the next
-   * batch, so the fsync cost is shared by everything that arrived meanwhile (group commit).
+   * Starts batches while fewer than MAX_IN_FLIGHT are committing. Whatever arrives meanwhile
+   * becomes the next batch, so one fsync covers everything that queued during the previous one
+   * (group commit); two in flight keep the event loop busy while the writer syncs. Storage
+   * commits batches in call order, so completions (and pushes) stay in server-id order.
    */
-  async function flush(): Promise<void> {
-    while (sends.length > 0 || acks.length > 0) {
+  function pump(): void {
+    while (inFlight < MAX_IN_FLIGHT && (sends.length > 0 || acks.length > 0)) {
       const batchAcks = acks;
       const { admitted, extra } = admit(sends);
       sends = [];
       acks = [];
       if (admitted.length === 0 && batchAcks.length === 0) continue;
-      const t0 = performance.now();
-      let result;
-      try {
-        result = await storage.applyMailboxBatch(
-          admitted.map((s) => s.envelope),
-          batchAcks.map((a) => ({ username: a.username, ids: a.ids }))
-        );
-      } catch {
-        for (const [r, x] of extra) {
-          const u = usageOf(r);
-          u.count -= x.count;
-          u.bytes -= x.bytes;
-        }
-        const err = new HostError(503, 'Unavailable', 'storage failed; nothing was stored, retry');
-        for (const s of admitted) s.reject(err);
-        for (const a of batchAcks) a.reject(err);
-        continue;
-      }
-      const ms = performance.now() - t0;
-      stats.commits++;
-      stats.envelopes += admitted.length;
-      stats.acks += batchAcks.length;
-      stats.commitMs += ms;
-      stats.maxCommitMs = Math.max(stats.maxCommitMs, ms);
-      batchAcks.forEach((a, i) => {
-        const d = result.acked[i]!;
-        const u = usageOf(a.username);
-        u.count = Math.max(0, u.count - d.count);
-        u.bytes = Math.max(0, u.bytes - d.bytes);
-        a.resolve(d.count);
+      inFlight++;
+      void commit(admitted, extra, batchAcks).finally(() => {
+        inFlight--;
+        pump();
+        if (inFlight === 0 && sends.length === 0 && acks.length === 0) for (const w of idle.splice(0)) w();
       });
-      const stored: StoredEnvelope[] = admitted.map((s, i) => ({ ...s.envelope, id: result.ids[i]! }));
-      stored.forEach((e, i) => admitted[i]!.resolve(e));
-      for (const e of stored) onStored(e);
     }
   }
 
   function schedule(): void {
     if (scheduled) return;
-    // Wait for the current tick's frames to arrive before the first batch leaves.
-    scheduled = new Promise<void>((done) => setImmediate(done))
-      .then(flush)
-      .finally(() => {
-        scheduled = undefined;
-        // A submit that ran in a microtask after flush's last check must not be stranded.
-        if (sends.length > 0 || acks.length > 0) schedule();
-      });
+    scheduled = true;
+    // Wait for the current tick's frames to arrive before a batch leaves.
+    setImmediate(() => {
+      scheduled = false;
+      pump();
+    });
   }
 
   return {
@@ -188,7 +204,8 @@ export function createMailbox(
     stats: () => ({ ...stats }),
     async drain() {
       closed = true;
-      while (scheduled) await scheduled;
+      pump();
+      if (inFlight > 0) await new Promise<void>((r) => idle.push(r));
     }
   };
 }

@@ -8,9 +8,11 @@
  * Logs are one line per request (method, route, status, ms): never bodies, tokens or queries.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { initSodium } from '../lib/crypto/sodium';
 import { API } from '../lib/wire/host-api';
+import { createAccountRecords } from './account-record';
 import { createApi } from './api';
 import { attachCalls } from './calls';
 import { createAuth } from './auth';
@@ -21,6 +23,7 @@ import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
 import { createLimiter } from './rate-limit';
 import { staticHandler } from './static';
+import { createRealm } from './realm/create-realm';
 import { openSqliteStorage } from './storage/sqlite';
 import { createWsEndpoint } from './ws';
 
@@ -61,6 +64,10 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const mailbox = createMailbox(storage, limits, clock, (e) => hub.deliver(e));
   const ws = createWsEndpoint(auth, mailbox, hub, limits);
   const api = createApi({ auth, directory, mailbox, limits, perIp: createLimiter(limits.perIp, clock) });
+  // PIN recovery (DESIGN.md §7): the default single realm at /realm/ with its own data dir, and
+  // the sealed account records (account-record.ts).
+  const realm = createRealm({ id: 'parley', dataDir: join(opts.dataDir, 'realm'), clock });
+  const records = createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -68,6 +75,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (path === API.health) return sendJson(res, 200, { ok: true });
     if (calls.http(req, res)) return;
+    if (await realm.handle(req, res)) return;
+    if (await records.handle(req, res)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -122,6 +131,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         clearInterval(sweepTimer);
         const st = mailbox.stats();
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
+        realm.close();
+        records.close();
         await storage.close();
       })();
       return closing;

@@ -19,6 +19,8 @@ export interface WsEndpoint {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Closes every socket with 1001 (going away). */
   closeAll(): void;
+  /** Closes `username`'s sockets with `code` (device takeover: the old browser is signed out). */
+  closeUser(username: string, code: number, reason: string): void;
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -53,7 +55,10 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
     send(ws, { type: 'error', reqId, code: he.code, message: he.message });
   }
 
+  const userOf = new Map<WebSocket, string>();
+
   function onAuthenticated(ws: WebSocket, username: string): void {
+    userOf.set(ws, username);
     const conn: Connection = {
       username,
       push: (e) => send(ws, { type: 'envelope', serverId: e.id, receivedAt: e.receivedAt, sender: e.sender, body: e.body }),
@@ -81,7 +86,10 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
         errorFrame(ws, 0, new HostError(400, 'BadRequest', 'already authenticated'));
       }
     });
-    ws.on('close', () => hub.detach(conn));
+    ws.on('close', () => {
+      userOf.delete(ws);
+      hub.detach(conn);
+    });
     send(ws, { type: 'ready' });
     hub.attach(conn);
   }
@@ -110,6 +118,9 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
   return {
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    closeUser(username, code, reason) {
+      for (const [ws, user] of userOf) if (user === username) ws.close(code, reason);
     },
     closeAll() {
       for (const ws of wss.clients) ws.close(1001, 'host shutting down');

@@ -116,3 +116,22 @@ test('P29 relay-only mode never falls back to a direct connection: without TURN 
   await bob.page.waitForTimeout(1000);
   await expect(overlay(bob.page)).toHaveCount(0);
 });
+
+test('screen share replaces the camera on the wire and stopping it brings the camera back', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  await placeCall(alice, bob.name, 'Video');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  const remote = `Video from ${alice.name}`;
+  await expect.poll(() => brightness(bob.page, remote)).toBeGreaterThan(40);
+  const cameraTrack = await alice.page.evaluate(() => window.__pcs!.at(-1)!.getSenders().find((s) => s.track?.kind === 'video')!.track!.label);
+  await alice.page.getByRole('button', { name: 'Share screen' }).click();
+  await expect(alice.page.getByRole('button', { name: 'Stop sharing' })).toHaveAttribute('aria-pressed', 'true');
+  const sharedTrack = await alice.page.evaluate(() => window.__pcs!.at(-1)!.getSenders().find((s) => s.track?.kind === 'video')!.track!.label);
+  expect(sharedTrack).not.toBe(cameraTrack);
+  await expectRising(bob.page, (r) => r.inVideoFrames);
+  await alice.page.getByRole('button', { name: 'Stop sharing' }).click();
+  await expect(alice.page.getByRole('button', { name: 'Share screen' })).toHaveAttribute('aria-pressed', 'false');
+  const back = await alice.page.evaluate(() => window.__pcs!.at(-1)!.getSenders().find((s) => s.track?.kind === 'video')!.track!.label);
+  expect(back).toBe(cameraTrack);
+});

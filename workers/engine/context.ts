@@ -6,7 +6,9 @@
 import type { Deps } from '../../src/lib/crypto/deps';
 import { fail } from '../../src/lib/crypto/errors';
 import type { IdentityKeyPair } from '../../src/lib/crypto/identity';
+import type { PinStretcher } from '../../src/lib/crypto/pin/stretch';
 import type { Vault } from '../storage/vault';
+import type { FetchLike, RealmEndpoint } from './recovery/realm-client';
 import type { EventHub } from './events';
 import type { ConnectionState, HostTransport } from './transport';
 
@@ -16,6 +18,15 @@ export interface Faults {
   midReceiveCommit?(): void;
   /** Runs after an envelope is committed and before it is acked. */
   beforeAck?(): void;
+}
+
+/** PIN recovery configuration (issue 5): the pinned realms and how to reach them. */
+export interface RecoveryConfig {
+  realms: readonly RealmEndpoint[];
+  threshold: number;
+  fetch: FetchLike;
+  /** Tests only: production always stretches with the pinned Argon2id. */
+  stretch?: PinStretcher;
 }
 
 export interface Me {
@@ -29,6 +40,8 @@ export interface EngineContext {
   deps: Deps;
   events: EventHub;
   faults: Faults;
+  /** PIN recovery (issue 5); absent when this engine has no realms configured. */
+  recovery?: RecoveryConfig;
   me?: Me;
   connection: ConnectionState;
   /** True when this tab holds the driver lock and may run ratchets. */

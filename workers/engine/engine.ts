@@ -16,7 +16,7 @@ import type { ChatRecord, MessageRecord } from '../storage/schema';
 import * as account from './account';
 import { queueCallSignal, recordCall, type CallLogEntry } from './calls';
 import * as contacts from './contacts';
-import { serialQueue, type EngineContext, type Faults } from './context';
+import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
 import { receiveEnvelope } from './inbox';
 import { browserLocks, DriverLock, TabChannel, type LockManagerLike } from './lock';
@@ -24,6 +24,8 @@ import { flushOutbox, queueText } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
 import { resetSessions } from './sessions';
+import * as pin from './pin/pin';
+import { restoreAccount as restoreFromPin, type RestoreOutcome } from './pin/restore';
 import type { Envelope, HostTransport, IceServers } from './transport';
 
 export interface EngineOptions {
@@ -36,6 +38,10 @@ export interface EngineOptions {
   faults?: Faults;
   /** First retry delay when the host is unreachable (doubles up to 30 s). */
   retryMs?: number;
+  /** PIN recovery realms (issue 5); without them the PIN methods answer NotInitialized. */
+  recovery?: RecoveryConfig;
+  /** Delay before the account record is re-uploaded after contacts change (default 2 s). */
+  recordDebounceMs?: number;
 }
 
 export interface ChatSummary extends ChatRecord {
@@ -60,6 +66,9 @@ export class Engine {
   private retryTimer?: ReturnType<typeof setTimeout>;
   private retryDelay: number;
   private inFlight = 0;
+  private signedOut = false;
+  private recordTimer?: ReturnType<typeof setTimeout>;
+  private recordDigest?: string;
 
   private constructor(
     readonly ctx: EngineContext,
@@ -79,6 +88,7 @@ export class Engine {
         deps: opts.deps ?? systemDeps,
         events: new EventHub(),
         faults: opts.faults ?? {},
+        ...(opts.recovery ? { recovery: opts.recovery } : {}),
         connection: 'offline',
         driver: false,
         serial: (step) => engine.track(serial(step)),
@@ -101,9 +111,39 @@ export class Engine {
   }
 
   /** Throws StorageLost if local storage was lost (P33): the UI routes to restore. */
-  account(): { username: string } | null {
+  account(): { username: string; signedOut?: true } | null {
     assertUsable(this.ctx.vault);
-    return this.ctx.me ? { username: this.ctx.me.username } : null;
+    if (!this.ctx.me) return null;
+    return this.signedOut ? { username: this.ctx.me.username, signedOut: true } : { username: this.ctx.me.username };
+  }
+
+  // ---- PIN recovery (issue 5) ----
+
+  setupPin(value: string) {
+    return pin.setupPin(this.ctx, value);
+  }
+
+  changePin(value: string) {
+    return pin.changePin(this.ctx, value);
+  }
+
+  disablePin() {
+    return pin.disablePin(this.ctx);
+  }
+
+  pinStatus() {
+    return pin.pinStatus(this.ctx);
+  }
+
+  checkPinReminder(value: string) {
+    return pin.checkPinReminder(this.ctx, value);
+  }
+
+  /** A fresh (or lost, P33) vault becomes the account again; the old browser is signed out. */
+  async restoreAccount(username: string, value: string): Promise<RestoreOutcome> {
+    const r = await restoreFromPin(this.ctx, username, value);
+    if (r.status === 'restored') this.startTabs();
+    return r;
   }
 
   async checkUsername(name: string): Promise<{ username: string; valid: boolean; available: boolean }> {
@@ -206,6 +246,7 @@ export class Engine {
     this.wantConnected = false;
     this.ctx.transport.disconnect();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.recordTimer);
   }
 
   /** Resolves when no engine work is pending (tests and orderly shutdown). */
@@ -264,6 +305,9 @@ export class Engine {
     });
     this.unforwardEvents = this.events.subscribe((e) => {
       if (!this.remote.has(e)) this.channel?.post({ kind: 'event', event: e });
+      if (e.type === 'signed-out') this.signedOut = true;
+      // Contacts, verification or blocks may have changed: refresh the account record (issue 5).
+      if (e.type === 'identity' || e.type === 'chats') this.scheduleRecordUpload();
     });
     this.lock = new DriverLock(this.opts.locks ?? browserLocks(), `parley-driver:${username}`);
     this.lock.acquire(() => {
@@ -275,9 +319,16 @@ export class Engine {
 
   private openConnection(): void {
     const me = this.ctx.me;
-    if (!me) return;
+    if (!me || this.signedOut) return;
     this.ctx.transport.connect(account.hostAuth(me), {
       envelope: (env) => void this.receive(env),
+      signedOut: () => {
+        this.signedOut = true;
+        this.wantConnected = false;
+        clearTimeout(this.retryTimer);
+        clearTimeout(this.recordTimer);
+        this.events.emit({ type: 'signed-out' });
+      },
       state: (s) => {
         this.ctx.connection = s;
         this.events.emit({ type: 'connection', state: s });
@@ -297,6 +348,23 @@ export class Engine {
       // Not acked: the host redelivers it after reconnect. Only the code is reported.
       this.events.emit({ type: 'receive-error', sender: env.sender, code: isProtocolError(e) ? e.code : 'Internal' });
     }
+  }
+
+  /** Debounced: one upload after a burst of changes, only by the driver, only if it changed. */
+  private scheduleRecordUpload(): void {
+    if (!this.ctx.driver || this.signedOut || !this.ctx.recovery) return;
+    clearTimeout(this.recordTimer);
+    this.recordTimer = setTimeout(() => {
+      this.recordTimer = undefined;
+      void this.track(pin.refreshAccountRecord(this.ctx, this.recordDigest))
+        .then((d) => {
+          this.recordDigest = d;
+        })
+        .catch((e: unknown) => {
+          // Host down: try again later. Any other refusal would repeat; the next change retries.
+          if (isProtocolError(e, 'Unavailable')) this.scheduleRecordUpload();
+        });
+    }, this.opts.recordDebounceMs ?? 2000);
   }
 
   private kickOutbox(): void {

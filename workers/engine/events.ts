@@ -14,6 +14,8 @@ export type EngineEvent =
   | { type: 'connection'; state: ConnectionState }
   | { type: 'receive-error'; sender: string; code: string }
   | { type: 'role'; role: 'driver' | 'follower' }
+  /** Another browser restored this account (issue 5): this one stops for good. */
+  | { type: 'signed-out' }
   /** A call signal from `chatId` (issue 4): opaque bytes, decoded by the call controller. */
   | { type: 'call'; chatId: string; signal: Uint8Array };
 

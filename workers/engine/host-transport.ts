@@ -26,6 +26,8 @@ import {
   type TokenResponse
 } from '../../src/lib/wire/host-api';
 import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
+import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER, SIGNED_OUT_CLOSE_CODE, encodeTakeoverRequest } from '../../src/lib/wire/account-record-api';
+import type { SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import type { HostAuth, HostTransport, IceServers, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
 
 /** The part of the WebSocket API used here (browser WebSocket and the `ws` package both fit). */
@@ -155,6 +157,58 @@ export class HostHttpTransport implements HostTransport {
     await this.authed(auth, (b) => this.json(API.acks, { ids: [id] }, b));
   }
 
+  // ---- account record and takeover (issue 5; src/host/account-record.ts) ----
+
+  private recordUrl(username: string, suffix = ''): URL {
+    return new URL(ACCOUNT_RECORD_PATH + encodeURIComponent(username) + suffix, this.baseUrl);
+  }
+
+  private async recordCall(username: string, init: RequestInit, accessKey: Uint8Array, bearer?: string): Promise<Response> {
+    const headers: Record<string, string> = { [RECORD_KEY_HEADER]: toBase64Url(accessKey), ...(init.headers as Record<string, string> | undefined) };
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.recordUrl(username), { ...init, headers });
+    } catch {
+      return fail('Unavailable', 'host unreachable');
+    }
+    if (res.ok || res.status === 404) return res;
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      body = undefined;
+    }
+    const e = decodeHostError(body);
+    throw new ProtocolError(mapHostCode(res.status, e.code), `host answered ${res.status} ${e.code}`);
+  }
+
+  async putAccountRecord(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array): Promise<void> {
+    await this.authed(auth, async (b) => {
+      const res = await this.recordCall(auth.username, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: sealed as BodyInit }, accessKey, b);
+      if (!res.ok) fail('InvalidArgument', `host answered ${res.status} to the record upload`);
+    });
+  }
+
+  async getAccountRecord(username: string, accessKey: Uint8Array): Promise<Uint8Array | undefined> {
+    const res = await this.recordCall(username, { method: 'GET' }, accessKey);
+    return res.status === 404 ? undefined : new Uint8Array(await res.arrayBuffer());
+  }
+
+  async deleteAccountRecord(auth: HostAuth, accessKey: Uint8Array): Promise<void> {
+    await this.authed(auth, (b) => this.recordCall(auth.username, { method: 'DELETE' }, accessKey, b));
+  }
+
+  async takeover(auth: HostAuth, prekeys: PreKeyUpload & { signedPreKey: SignedPreKeyPublic }): Promise<void> {
+    const login = await this.signedChallenge(auth);
+    const body = await this.request(this.recordUrl(auth.username, '/takeover').pathname, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(encodeTakeoverRequest({ login, prekeys }))
+    });
+    this.token = { username: auth.username, value: decodeTokenResponse(body) };
+  }
+
   /** GET /api/v1/calls/ice (src/host/calls): shape-checked, since it feeds RTCPeerConnection. */
   async iceServers(auth: HostAuth): Promise<IceServers> {
     const body = (await this.authed(auth, (b) => this.request('/api/v1/calls/ice', {}, b))) as Partial<IceServers> | undefined;
@@ -199,10 +253,17 @@ export class HostHttpTransport implements HostTransport {
     ws.onopen = () => ws.send(encodeClientFrame({ type: 'auth', token }));
     ws.onmessage = (ev) => this.onFrame(ev.data, sink);
     ws.onerror = () => undefined;
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
       sink.state('offline');
+      if ((ev as { code?: number } | undefined)?.code === SIGNED_OUT_CLOSE_CODE) {
+        // Another browser restored this account: never reconnect (our tokens are revoked anyway).
+        this.wanted = false;
+        this.token = undefined;
+        sink.signedOut?.();
+        return;
+      }
       this.retry(auth, sink);
     };
   }

@@ -50,6 +50,10 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   try {
     const d = await decryptEnvelope(ctx, env);
     const content = decodeContent(d.plaintext);
+    // Call signals are latency-bound and stored nowhere: hand them over as soon as they are
+    // authenticated. If the commit below fails, the envelope is redelivered and the controller
+    // ignores the repeated call id; the ratchet state is committed exactly as for any message.
+    if (content.kind === 'call') ctx.events.emit({ type: 'call', chatId: env.sender, signal: content.signal });
     const record = await sealSessions(ctx.vault, env.sender, d.sessions);
     events = await commit(ctx.vault, async (tx) => {
       const out: EngineEvent[] = [];
@@ -68,7 +72,9 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
         await updateChat(tx, env.sender, (c) => ({ ...c, missing: Math.max(0, c.missing + d.skipped - (d.late ? 1 : 0)) }));
       }
       if (content.kind === 'text') out.push(...(await storeText(ctx, tx, env, content)));
-      else if (content.kind === 'call') out.push({ type: 'call', chatId: env.sender, signal: content.signal });
+      else if (content.kind === 'call') {
+        // emitted above, before the commit
+      }
       else out.push(...(await receiveReceipt(tx, env.sender, content)));
       return out;
     });

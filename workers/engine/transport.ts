@@ -44,6 +44,8 @@ export interface InboxSink {
   /** Called for each pushed envelope, in host order; the engine acks after committing. */
   envelope(e: Envelope): void;
   state(s: ConnectionState): void;
+  /** Another browser restored this account (issue 5): this one is signed out for good. */
+  signedOut?(): void;
 }
 
 export interface PreKeyCounts {
@@ -66,6 +68,13 @@ export interface HostTransport {
   /** Opens the live channel; the host then pushes every unacked envelope, then new ones. */
   connect(auth: HostAuth, sink: InboxSink): void;
   disconnect(): void;
+  /** PIN recovery (issue 5): the sealed account record, authorised by the access key (and a token to write). */
+  putAccountRecord?(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array): Promise<void>;
+  /** The sealed record, or undefined when there is none for this key. */
+  getAccountRecord?(username: string, accessKey: Uint8Array): Promise<Uint8Array | undefined>;
+  deleteAccountRecord?(auth: HostAuth, accessKey: Uint8Array): Promise<void>;
+  /** A restored browser replaces every prekey and signs the old browser out (same identity). */
+  takeover?(auth: HostAuth, prekeys: PreKeyUpload & { signedPreKey: SignedPreKeyPublic }): Promise<void>;
   /** Calls (issue 4): ICE servers with short-lived TURN credentials; optional for test hosts. */
   iceServers?(auth: HostAuth): Promise<IceServers>;
 }

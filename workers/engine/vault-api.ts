@@ -18,8 +18,12 @@ import type { IceServers } from './transport';
 import type { EngineEvent } from './events';
 import { toResult } from './result';
 import { runSelfTest, type SelfTestReport } from './self-test';
+import { checkPinStrength, type PinStrength } from '../../src/lib/crypto/pin/normalize';
+import { PINNED_THRESHOLD, pinnedRealmEndpoints } from '../../src/lib/config/realms';
+import type { PinStatus } from './pin/pin';
+import type { RestoreOutcome } from './pin/restore';
 
-export type { CallLogEntry, ChatSummary, ContactInfo, EngineEvent, IceServers, MessageView };
+export type { CallLogEntry, ChatSummary, ContactInfo, EngineEvent, IceServers, MessageView, PinStatus, PinStrength, RestoreOutcome };
 export type UsernameCheck = { username: string; valid: boolean; available: boolean };
 
 /** Bumped when the API shape changes, so a stale cached worker is noticed. */
@@ -54,7 +58,7 @@ export class VaultApi {
     });
   }
 
-  account(): Promise<Result<{ username: string } | null>> {
+  account(): Promise<Result<{ username: string; signedOut?: true } | null>> {
     return this.#with((e) => e.account());
   }
 
@@ -69,6 +73,38 @@ export class VaultApi {
   /** P33: erases this device's vault (after `account()` answered StorageLost and the user chose to start over). */
   resetLocalData(): Promise<Result<void>> {
     return this.#with((e) => e.resetLocalData());
+  }
+
+  // ---- PIN recovery (issue 5) ----
+
+  /** The strength rule, for live feedback while typing (no state, no network). */
+  checkPinStrength(pin: string): Promise<Result<PinStrength>> {
+    return toResult(() => checkPinStrength(pin));
+  }
+
+  setupPin(pin: string): Promise<Result<PinStatus>> {
+    return this.#with((e) => e.setupPin(pin));
+  }
+
+  changePin(pin: string): Promise<Result<PinStatus>> {
+    return this.#with((e) => e.changePin(pin));
+  }
+
+  disablePin(): Promise<Result<PinStatus>> {
+    return this.#with((e) => e.disablePin());
+  }
+
+  pinStatus(): Promise<Result<PinStatus>> {
+    return this.#with((e) => e.pinStatus());
+  }
+
+  checkPinReminder(pin: string): Promise<Result<{ correct: boolean; status: PinStatus }>> {
+    return this.#with((e) => e.checkPinReminder(pin));
+  }
+
+  /** On a new browser (or after StorageLost): username + PIN -> the account is back here. */
+  restoreAccount(username: string, pin: string): Promise<Result<RestoreOutcome>> {
+    return this.#with((e) => e.restoreAccount(username, pin));
   }
 
   lookupUser(username: string): Promise<Result<{ username: string }>> {
@@ -169,5 +205,10 @@ export class VaultApi {
 function openHostEngine(): Promise<Engine> {
   const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
   if (!origin) return fail('NotInitialized', 'no host origin to connect to');
-  return Engine.open({ transport: new HostHttpTransport(origin) });
+  // The realm list is pinned in this build (DESIGN.md §7), never taken from the host.
+  const realms = pinnedRealmEndpoints().map((r) => ({ id: r.id, url: new URL(r.url, origin).toString() }));
+  return Engine.open({
+    transport: new HostHttpTransport(origin),
+    recovery: { realms, threshold: PINNED_THRESHOLD, fetch: (url, init) => globalThis.fetch(url, init) }
+  });
 }

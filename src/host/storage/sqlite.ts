@@ -109,6 +109,18 @@ export function openSqliteStorage(dataDir: string): HostStorage {
   const putTokenTx = db.transaction((hash: Uint8Array, username: string, expiresAt: number) => q.putToken.run(hash, username, expiresAt));
   const addPreKeysTx = db.transaction((username: string, keys: StoredPreKeys) => addKeys(username, keys));
 
+  const dropDevice = {
+    oneTime: db.prepare('DELETE FROM one_time_prekeys WHERE username = ?'),
+    kem: db.prepare('DELETE FROM kem_prekeys WHERE username = ?'),
+    tokens: db.prepare('DELETE FROM tokens WHERE username = ?')
+  };
+  const replaceDevice = db.transaction((username: string, keys: StoredPreKeys) => {
+    dropDevice.oneTime.run(username);
+    dropDevice.kem.run(username);
+    dropDevice.tokens.run(username);
+    addKeys(username, keys);
+  });
+
   const sweep = db.transaction((before: number, now: number): number => {
     q.sweepTokens.run(now);
     return q.sweepEnvelopes.run(before).changes;
@@ -133,6 +145,7 @@ export function openSqliteStorage(dataDir: string): HostStorage {
         (r): StoredEnvelope => ({ id: r.id as number, recipient: r.recipient as string, sender: r.sender as string, receivedAt: r.received_at as number, body: u8(r.body) })
       ),
     mailboxUsage: (username) => q.usage.get(username) as MailboxUsage,
+    replaceDevice: (username, keys) => void replaceDevice.immediate(username, keys),
     sweep: (before, now) => sweep.immediate(before, now),
     async close() {
       await writer.stop();

@@ -86,6 +86,11 @@ export interface HostStorage {
   /** Envelopes for `username` with id > afterId, oldest first. */
   pendingEnvelopes(username: string, afterId: number, limit: number): StoredEnvelope[];
   mailboxUsage(username: string): MailboxUsage;
+  /**
+   * Device takeover after a PIN restore (issue 5): atomically drops every one-time and KEM prekey
+   * and every token of `username` (the old browser's), then stores `keys` (a fresh set).
+   */
+  replaceDevice(username: string, keys: StoredPreKeys): void;
   /** Deletes envelopes received before `before` and expired tokens; returns envelopes deleted. */
   sweep(before: number, now: number): number;
   /** Checkpoints and closes; nothing committed is lost. */

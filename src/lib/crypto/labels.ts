@@ -52,6 +52,8 @@ export const Labels = {
   accountRecordKey: 'Parley_AccountRecordKey',
   /** Account record: associated data (version and username). */
   accountRecordAd: 'Parley_AccountRecordAd',
+  /** Account record: the access key the host checks (it stores only SHA-256 of it). */
+  accountRecordAccess: 'Parley_AccountRecordAccess',
   /** Local vault (DESIGN.md §8, P32): associated data of a sealed record, bound to its store and key. */
   vaultRecord: 'Parley_VaultRecord',
   /** Deterministic test RNG (tests only). */

@@ -1,0 +1,202 @@
+/**
+ * The account-record endpoint (DESIGN.md §7, SECURITY.md P26; routes in
+ * src/lib/wire/account-record-api.ts): the host keeps each user's SEALED, bucket-padded record
+ * and the SHA-256 of an access key derived from the master secret, never the key itself, so a
+ * database dump neither opens a record nor lets anyone fetch one elsewhere.
+ *
+ * - PUT needs the account holder's bearer token (challenge auth) AND the access key: the first
+ *   PUT sets the key hash, later ones must match it. DELETE likewise (recovery turned off).
+ * - GET needs only the access key: a new browser has no identity until it opens the record.
+ *   Wrong keys answer 404 like a missing record, and GETs are rate-limited per IP.
+ * - Takeover: a restored browser signs a fresh challenge with the identity key, and in one
+ *   transaction every prekey and token of the old browser is replaced; its sockets are closed
+ *   with SIGNED_OUT_CLOSE_CODE. The identity (and so every safety number) is unchanged.
+ *
+ * Records live in their own SQLite file next to the host's (own table, own migrations), so this
+ * module adds nothing to the mailbox's hot path. Knows nothing of PINs or record contents.
+ */
+import Database from 'better-sqlite3';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isProtocolError } from '../lib/crypto/errors';
+import { readIdentityPublic } from '../lib/crypto/identity';
+import { verifyKemPreKey, verifySignedPreKey } from '../lib/crypto/prekeys';
+import {
+  ACCOUNT_RECORD_PATH,
+  MAX_SEALED_RECORD_BYTES,
+  RECORD_ACCESS_KEY_LEN,
+  RECORD_KEY_HEADER,
+  SIGNED_OUT_CLOSE_CODE,
+  decodeTakeoverRequest,
+  isSealedRecordLength
+} from '../lib/wire/account-record-api';
+import { fromBase64Url } from '../lib/wire/base64url';
+import { ByteReader } from '../lib/wire/bytes';
+import { HostLimits, encodeTokenResponse } from '../lib/wire/host-api';
+import { isCanonicalUsername } from '../lib/wire/username';
+import type { Auth } from './auth';
+import { HostError, bearer, clientIp, readBody, readJson, sendJson } from './http-util';
+import { createLimiter, type Limiter } from './rate-limit';
+import type { HostStorage } from './storage/types';
+
+export const RECORDS_FILE = 'account-records.sqlite';
+
+export interface AccountRecordDeps {
+  dataDir: string;
+  auth: Auth;
+  storage: HostStorage;
+  clock: () => number;
+  /** Closes the user's live sockets (ws.ts closeUser). */
+  closeUser(username: string, code: number, reason: string): void;
+  /** Per-IP limiter for GET and takeover (defaults to 30 a minute). */
+  perIp?: Limiter;
+}
+
+export interface AccountRecords {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  close(): void;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE account_records (
+     username TEXT PRIMARY KEY,
+     key_hash BLOB NOT NULL,
+     record BLOB NOT NULL,
+     updated_at INTEGER NOT NULL
+   );`
+];
+
+const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+function accessKeyHash(req: IncomingMessage): Buffer {
+  const h = req.headers[RECORD_KEY_HEADER];
+  let key: Uint8Array | undefined;
+  try {
+    key = typeof h === 'string' ? fromBase64Url(h, RECORD_ACCESS_KEY_LEN) : undefined;
+  } catch {
+    key = undefined;
+  }
+  if (!key || key.length !== RECORD_ACCESS_KEY_LEN) throw new HostError(401, 'Unauthorized', `missing or malformed ${RECORD_KEY_HEADER} header`);
+  return sha256(key);
+}
+
+export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
+  mkdirSync(d.dataDir, { recursive: true });
+  const db = new Database(join(d.dataDir, RECORDS_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) throw new Error(`account-record schema ${version} is newer than this host`);
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  const q = {
+    get: db.prepare('SELECT key_hash, record FROM account_records WHERE username = ?'),
+    insert: db.prepare('INSERT INTO account_records (username, key_hash, record, updated_at) VALUES (?, ?, ?, ?)'),
+    update: db.prepare('UPDATE account_records SET record = ?, updated_at = ? WHERE username = ?'),
+    remove: db.prepare('DELETE FROM account_records WHERE username = ?')
+  };
+  const perIp = d.perIp ?? createLimiter({ max: 30, windowMs: 60_000 }, d.clock);
+  type Row = { key_hash: Buffer; record: Buffer };
+  const matches = (row: Row, hash: Buffer): boolean => row.key_hash.length === hash.length && timingSafeEqual(row.key_hash, hash);
+
+  function limitIp(req: IncomingMessage): void {
+    const wait = perIp.hit(clientIp(req));
+    if (wait) throw new HostError(429, 'RateLimited', 'too many requests from this address', wait);
+  }
+
+  function owner(req: IncomingMessage, username: string): void {
+    if (d.auth.requireUser(bearer(req)) !== username) throw new HostError(403, 'Unauthorized', 'only the account holder may change its record');
+  }
+
+  const put = db.transaction((username: string, hash: Buffer, record: Uint8Array): boolean => {
+    const row = q.get.get(username) as Row | undefined;
+    if (!row) {
+      q.insert.run(username, hash, record, d.clock());
+      return true;
+    }
+    if (!matches(row, hash)) return false;
+    q.update.run(record, d.clock(), username);
+    return true;
+  });
+
+  async function takeover(req: IncomingMessage, res: ServerResponse, username: string): Promise<void> {
+    limitIp(req);
+    let r;
+    try {
+      r = decodeTakeoverRequest(await readJson(req, HostLimits.maxJsonBytes));
+    } catch (e) {
+      if (e instanceof HostError) throw e;
+      throw new HostError(400, 'BadRequest', isProtocolError(e) ? e.message : 'malformed takeover');
+    }
+    if (r.login.username !== username) throw new HostError(400, 'BadRequest', 'takeover username does not match the path');
+    const enc = d.storage.identity(username);
+    if (!enc) throw new HostError(404, 'NoSuchUser', 'no such user');
+    const signingKey = readIdentityPublic(new ByteReader(enc, 'stored identity')).signingKey;
+    d.auth.verifyChallenge(username, r.login.challenge, r.login.signature, signingKey);
+    try {
+      verifySignedPreKey(signingKey, r.prekeys.signedPreKey!);
+      for (const k of r.prekeys.kemPreKeys) verifyKemPreKey(signingKey, k);
+    } catch (e) {
+      throw new HostError(400, 'BadRequest', isProtocolError(e) ? e.message : 'bad prekey signature');
+    }
+    if (r.prekeys.oneTimePreKeys.length > 200 || r.prekeys.kemPreKeys.length > 100) throw new HostError(413, 'QuotaExceeded', 'too many prekeys in a takeover');
+    d.storage.replaceDevice(username, r.prekeys);
+    d.closeUser(username, SIGNED_OUT_CLOSE_CODE, 'signed-out');
+    sendJson(res, 200, encodeTokenResponse(d.auth.issueToken(username)));
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+    const [name, action, ...extra] = rest.split('/');
+    if (name === undefined || !isCanonicalUsername(name) || extra.length > 0) throw new HostError(400, 'BadRequest', 'not a canonical username');
+    if (action === 'takeover' && req.method === 'POST') return takeover(req, res, name);
+    if (action !== undefined) throw new HostError(404, 'NotFound', 'no such endpoint');
+    if (req.method === 'GET') {
+      limitIp(req);
+      const hash = accessKeyHash(req);
+      const row = q.get.get(name) as Row | undefined;
+      // A wrong key looks exactly like no record: the endpoint is no oracle for who has one.
+      if (!row || !matches(row, hash)) throw new HostError(404, 'NotFound', 'no record for this key');
+      const body = new Uint8Array(row.record);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    if (req.method === 'PUT') {
+      owner(req, name);
+      const hash = accessKeyHash(req);
+      const body = await readBody(req, MAX_SEALED_RECORD_BYTES);
+      if (!isSealedRecordLength(body.length)) throw new HostError(400, 'BadRequest', `a record of ${body.length} bytes is not a sealed bucket`);
+      if (!put.immediate(name, hash, body)) throw new HostError(403, 'Unauthorized', 'the access key does not match the stored record');
+      return sendJson(res, 200, { stored: body.length });
+    }
+    if (req.method === 'DELETE') {
+      owner(req, name);
+      const hash = accessKeyHash(req);
+      const row = q.get.get(name) as Row | undefined;
+      if (row && !matches(row, hash)) throw new HostError(403, 'Unauthorized', 'the access key does not match the stored record');
+      q.remove.run(name);
+      return sendJson(res, 200, { deleted: row ? 1 : 0 });
+    }
+    throw new HostError(405, 'BadRequest', 'method not allowed here');
+  }
+
+  return {
+    async handle(req, res) {
+      const path = new URL(req.url ?? '/', 'http://host').pathname;
+      if (!path.startsWith(ACCOUNT_RECORD_PATH)) return false;
+      await serve(req, res, path.slice(ACCOUNT_RECORD_PATH.length));
+      return true;
+    },
+    close() {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    }
+  };
+}

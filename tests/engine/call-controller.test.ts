@@ -1,0 +1,151 @@
+/**
+ * The call controller's signalling decisions without WebRTC (issue 4, SECURITY.md P27): which
+ * offers ring, what goes back through the ratchet, and which entry each ending leaves. A fake
+ * CallPort stands in for the vault; time is a controllable clock; the ringtone is a counter.
+ */
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { CallController, type CallPort } from '../../src/lib/client/calls/controller.svelte';
+import type { CallLogEntry } from '../../src/lib/client/types';
+import { decodeCallSignal, encodeCallSignal, type CallOffer, type CallSignal } from '../../src/lib/wire/call';
+
+const T0 = 1_800_000_000_000;
+
+function rig() {
+  let now = T0;
+  const sent: { chat: string; signal: CallSignal }[] = [];
+  const log: { chat: string; entry: CallLogEntry }[] = [];
+  let deliver: (chat: string, bytes: Uint8Array) => void = () => {};
+  let rings = 0;
+  const port: CallPort = {
+    send: async (chat, signal) => void sent.push({ chat, signal: decodeCallSignal(signal) }),
+    record: async (chat, entry) => void log.push({ chat, entry }),
+    iceServers: async () => ({ iceServers: [], expiresAt: null }),
+    onSignal: (l) => {
+      deliver = l;
+      return () => {};
+    }
+  };
+  const calls = new CallController(port, {
+    ringTimeoutMs: 45_000,
+    endedLingerMs: 0,
+    now: () => now,
+    ringtone: () => {
+      rings++;
+      return { stop() {} };
+    }
+  });
+  return {
+    calls,
+    sent,
+    log,
+    rings: () => rings,
+    advance: (ms: number) => {
+      now += ms;
+      vi.advanceTimersByTime(ms);
+    },
+    offer: (chat: string, o: Partial<CallOffer> = {}) => {
+      const offer: CallOffer = { type: 'offer', callId: 'ca'.repeat(16), peerId: 'be'.repeat(16), dtlsFingerprint: new Uint8Array(32).fill(7), media: 'audio', sentAt: now, ...o };
+      deliver(chat, encodeCallSignal(offer));
+      return offer;
+    },
+    signal: (chat: string, s: CallSignal) => deliver(chat, encodeCallSignal(s))
+  };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('incoming offers', () => {
+  test('a fresh offer rings with the caller and media', () => {
+    const r = rig();
+    r.offer('alice', { media: 'video' });
+    expect(r.calls.phase).toBe('incoming');
+    expect(r.calls.chat).toBe('alice');
+    expect(r.calls.media).toBe('video');
+    expect(r.rings()).toBe(1);
+  });
+
+  test('P27 a stale offer (older than 60 s) never rings', () => {
+    const r = rig();
+    r.offer('alice', { sentAt: T0 - 61_000 });
+    expect(r.calls.phase).toBe('idle');
+    expect(r.rings()).toBe(0);
+    expect(r.sent).toEqual([]);
+  });
+
+  test('P27 a replayed call id never rings again, even after the first call ended', () => {
+    const r = rig();
+    const o = r.offer('alice');
+    r.calls.decline();
+    r.calls.dismiss();
+    r.offer('alice', { callId: o.callId });
+    expect(r.calls.phase).toBe('idle');
+    expect(r.rings()).toBe(1);
+  });
+
+  test('a malformed signal is ignored', () => {
+    const r = rig();
+    r.signal('alice', { type: 'hangup', callId: 'ab'.repeat(16), reason: 'ended' });
+    expect(r.calls.phase).toBe('idle');
+  });
+});
+
+describe('endings and their entries', () => {
+  test('decline answers "declined" inside the ratchet and logs a declined incoming call', async () => {
+    const r = rig();
+    const o = r.offer('alice');
+    r.calls.decline();
+    await Promise.resolve();
+    expect(r.sent).toEqual([{ chat: 'alice', signal: { type: 'decline', callId: o.callId, reason: 'declined' } }]);
+    expect(r.log.map((l) => l.entry)).toMatchObject([{ callId: o.callId, direction: 'in', outcome: 'declined', durationMs: 0 }]);
+    expect(r.calls.phase).toBe('ended');
+  });
+
+  test('busy: a second caller is declined as busy and the callee logs it, the first call rings on', async () => {
+    const r = rig();
+    r.offer('alice');
+    const second = r.offer('carol', { callId: 'cc'.repeat(16), media: 'video' });
+    await Promise.resolve();
+    expect(r.calls.chat).toBe('alice');
+    expect(r.calls.phase).toBe('incoming');
+    expect(r.sent).toEqual([{ chat: 'carol', signal: { type: 'decline', callId: second.callId, reason: 'busy' } }]);
+    expect(r.log).toMatchObject([{ chat: 'carol', entry: { direction: 'in', media: 'video', outcome: 'busy' } }]);
+  });
+
+  test('ring timeout: after 45 s the call is missed, and not a moment before', () => {
+    vi.useFakeTimers();
+    const r = rig();
+    r.offer('alice');
+    r.advance(44_999);
+    expect(r.calls.phase).toBe('incoming');
+    r.advance(1);
+    expect(r.calls.phase).toBe('ended');
+    expect(r.calls.title).toBe('Missed call');
+    expect(r.log.map((l) => l.entry.outcome)).toEqual(['missed']);
+  });
+
+  test('the caller cancelling turns the ringing into a missed call', () => {
+    const r = rig();
+    const o = r.offer('alice');
+    r.signal('alice', { type: 'cancel', callId: o.callId });
+    expect(r.calls.phase).toBe('ended');
+    expect(r.log.map((l) => l.entry.outcome)).toEqual(['missed']);
+  });
+
+  test('a cancel for another call id, or from another chat, changes nothing', () => {
+    const r = rig();
+    const o = r.offer('alice');
+    r.signal('alice', { type: 'cancel', callId: 'dd'.repeat(16) });
+    r.signal('mallory', { type: 'cancel', callId: o.callId });
+    expect(r.calls.phase).toBe('incoming');
+  });
+
+  test('P27 a peer that reports an unverified connection ends the call as "could not be verified"', () => {
+    const r = rig();
+    const o = r.offer('alice');
+    r.signal('alice', { type: 'hangup', callId: o.callId, reason: 'unverified' });
+    expect(r.calls.title).toBe('Call could not be verified');
+    expect(r.log.map((l) => l.entry.outcome)).toEqual(['unverified']);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The account record on this device's side (DESIGN.md §7): built from the vault (identity,
+ * contacts with verification state, block list), sealed under the master secret
+ * (src/lib/crypto/account-record.ts) and uploaded with the access key the host checks. The host
+ * sees a bucket-sized ciphertext and a key hash (P26). Knows nothing of realms or PINs.
+ */
+import { sealAccountRecord, type AccountRecord, type Contact } from '../../../src/lib/crypto/account-record';
+import { fail } from '../../../src/lib/crypto/errors';
+import { hkdf } from '../../../src/lib/crypto/hkdf';
+import { decodeIdentityPublic } from '../../../src/lib/crypto/identity';
+import { Labels, labelBytes } from '../../../src/lib/crypto/labels';
+import { sha256 } from '../../../src/lib/crypto/primitives';
+import { toHex } from '../../../src/lib/wire/bytes';
+import { fromContactRow } from '../../storage/contact-repo';
+import type { PinState } from '../../storage/pin-repo';
+import { hostAuth } from '../account';
+import { requireMe, type EngineContext } from '../context';
+
+/** The 32-byte key the host checks before handing out the record (it stores SHA-256 of it). */
+export function recordAccessKey(masterSecret: Uint8Array): Uint8Array {
+  return hkdf(new Uint8Array(32), masterSecret, labelBytes(Labels.accountRecordAccess), 32);
+}
+
+/** Everything a new browser needs, from the vault as it is now. */
+export async function buildAccountRecord(ctx: EngineContext, pin: PinState): Promise<AccountRecord> {
+  const me = requireMe(ctx);
+  const rows = await ctx.vault.db.getAll('contacts');
+  const contacts: Contact[] = [];
+  const blocked: string[] = [];
+  for (const row of rows) {
+    const c = fromContactRow(ctx.vault.db, row);
+    // The TRUSTED identity (not a pending change): a restore must not silently accept a new key.
+    contacts.push({ username: c.username, identity: decodeIdentityPublic(c.identity), verified: c.verified, verifiedAt: null });
+    if (c.blocked) blocked.push(c.username);
+  }
+  return { identity: me.identity, profile: { displayName: me.username }, profileKey: pin.profileKey, settings: {}, contacts, blocked, groups: [] };
+}
+
+/** A digest of the record's content, to skip uploads that would change nothing. */
+export function recordDigest(record: AccountRecord): string {
+  const parts = record.contacts.map((c) => `${c.username}:${c.verified ? 1 : 0}:${toHex(c.identity.signingKey)}`);
+  return toHex(sha256(new TextEncoder().encode(`${parts.join(',')}|${record.blocked.join(',')}`)));
+}
+
+/** Seals and uploads the record; returns its digest. */
+export async function uploadAccountRecord(ctx: EngineContext, pin: PinState): Promise<string> {
+  const me = requireMe(ctx);
+  if (!ctx.transport.putAccountRecord) fail('NotInitialized', 'this host transport cannot store account records');
+  const record = await buildAccountRecord(ctx, pin);
+  const sealed = sealAccountRecord(record, pin.secret, me.username, ctx.deps);
+  await ctx.transport.putAccountRecord(hostAuth(me), recordAccessKey(pin.secret), sealed);
+  return recordDigest(record);
+}

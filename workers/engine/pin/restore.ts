@@ -1,0 +1,125 @@
+/**
+ * Restoring an account on a new browser (DESIGN.md §7, issue 5): username + PIN -> realms give
+ * the master secret -> the host gives the sealed account record -> identity, contacts (with the
+ * SAME trusted keys and verification state) and block list go into this vault -> fresh prekeys
+ * under the same identity replace the old browser's on the host (takeover), which signs the old
+ * browser out. Safety numbers do not change: the identity key pair is the one from the record.
+ *
+ * Order: nothing is written until the record has opened; keys are committed locally before the
+ * takeover, and erased again if the host refuses, so a retry starts clean (as account.ts does).
+ */
+import { openAccountRecord } from '../../../src/lib/crypto/account-record';
+import { fail } from '../../../src/lib/crypto/errors';
+import { encodeIdentityPublic } from '../../../src/lib/crypto/identity';
+import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, kemPreKeyPublic, oneTimePreKeyPublic, signedPreKeyPublic } from '../../../src/lib/crypto/prekeys';
+import { wipe } from '../../../src/lib/crypto/primitives';
+import { getAccount, putAccount, putIdentity, sealIdentity } from '../../storage/account-repo';
+import { updateChat } from '../../storage/chat-repo';
+import { putContact } from '../../storage/contact-repo';
+import { putPinState, sealPinState } from '../../storage/pin-repo';
+import { putPreKeys, sealPreKeys, type NewPreKeys } from '../../storage/prekey-repo';
+import { ALL_STORES, type AccountRecord as LocalAccount } from '../../storage/schema';
+import { commit, resetVault } from '../../storage/vault';
+import { canonicalUsername, hostAuth, KEM_TARGET, ONE_TIME_TARGET } from '../account';
+import type { EngineContext } from '../context';
+import { recoverWithPin } from '../recovery/recovery';
+import { localVerifier, requireRecovery } from './pin';
+import { recordAccessKey } from './record';
+import { firstReminder } from './reminder';
+
+export type RestoreOutcome =
+  | { status: 'restored'; username: string; contacts: number; blocked: number }
+  | { status: 'wrongPin'; remaining: number }
+  /** Too many wrong guesses: the realms deleted their shares; this account cannot be restored. */
+  | { status: 'destroyed' }
+  /** No PIN backup for this username (never set, or turned off). */
+  | { status: 'notRegistered' }
+  | { status: 'unavailable' };
+
+/** Fresh prekey ids far from the old browser's, so a stale message never meets a same-id key. */
+function idBase(ctx: EngineContext): number {
+  const r = ctx.deps.rng(3);
+  return 1_000_000 + ((r[0]! << 16) | (r[1]! << 8) | r[2]!) * 16;
+}
+
+export async function restoreAccount(ctx: EngineContext, name: string, pin: string): Promise<RestoreOutcome> {
+  const username = canonicalUsername(name);
+  const rc = requireRecovery(ctx);
+  const { transport, deps } = ctx;
+  if (!transport.getAccountRecord || !transport.takeover) fail('NotInitialized', 'this host transport cannot restore accounts');
+  if (!ctx.vault.lost && (await getAccount(ctx.vault))?.registered) fail('InvalidArgument', 'this browser already holds an account');
+
+  const outcome = await recoverWithPin({ username, pin, realms: rc.realms, threshold: rc.threshold }, deps, rc.fetch, rc.stretch ? { stretch: rc.stretch } : {});
+  if ('wrongPin' in outcome) return { status: 'wrongPin', remaining: outcome.remaining };
+  if ('destroyed' in outcome) return { status: 'destroyed' };
+  if ('notRegistered' in outcome) return { status: 'notRegistered' };
+  if ('unavailable' in outcome) return { status: 'unavailable' };
+  const secret = outcome.ok;
+  try {
+    const sealed = await transport.getAccountRecord(username, recordAccessKey(secret));
+    if (!sealed) return { status: 'notRegistered' };
+    const record = openAccountRecord(sealed, secret, username);
+    const identity = record.identity;
+
+    const base = idBase(ctx);
+    const signed = generateSignedPreKey(identity, base, deps);
+    const lastResort = generateKemPreKey(identity, base, true, deps);
+    const oneTime = generateOneTimePreKeys(base, ONE_TIME_TARGET, deps);
+    const kem = [lastResort];
+    for (let i = 0; i < KEM_TARGET; i++) kem.push(generateKemPreKey(identity, base + 1 + i, false, deps));
+    const keys: NewPreKeys = { signed, oneTime, kem };
+    const account: LocalAccount = {
+      username,
+      createdAt: deps.now(),
+      registered: false,
+      nextOneTimeId: base + ONE_TIME_TARGET,
+      nextKemId: base + 1 + KEM_TARGET,
+      nextSignedId: base + 1
+    };
+    const localSalt = deps.rng(32);
+    const pinState = {
+      secret,
+      registeredAt: deps.now(),
+      localSalt,
+      verifier: localVerifier(ctx, pin, username, localSalt),
+      profileKey: record.profileKey,
+      ...firstReminder(deps.now())
+    };
+    // The user chose to restore: a lost vault (P33) is reset now, and only now.
+    if (ctx.vault.lost) await resetVault(ctx.vault);
+    const sealedId = await sealIdentity(ctx.vault, identity);
+    const prekeys = await sealPreKeys(ctx.vault, keys, deps.now());
+    const sealedPin = await sealPinState(ctx.vault, pinState);
+    const blocked = new Set(record.blocked);
+    await commit(ctx.vault, async (tx) => {
+      for (const s of ALL_STORES) if (s !== 'meta') await tx.objectStore(s).clear();
+      await putAccount(tx, account);
+      await putIdentity(tx, sealedId);
+      await putPreKeys(tx, prekeys);
+      await putPinState(tx, sealedPin);
+      for (const c of record.contacts) {
+        await putContact(tx, { username: c.username, identity: encodeIdentityPublic(c.identity), verified: c.verified, blocked: blocked.has(c.username), identityChanged: false });
+        await updateChat(tx, c.username, (chat) => chat);
+      }
+    });
+    const me = { username, identity };
+    try {
+      await transport.takeover(hostAuth(me), {
+        signedPreKey: signedPreKeyPublic(signed),
+        oneTimePreKeys: oneTime.map(oneTimePreKeyPublic),
+        kemPreKeys: kem.map(kemPreKeyPublic)
+      });
+    } catch (e) {
+      await commit(ctx.vault, async (tx) => {
+        for (const s of ALL_STORES) if (s !== 'meta') await tx.objectStore(s).clear();
+        for (const k of ['account', 'identity', 'pin']) await tx.objectStore('meta').delete(k);
+      });
+      throw e;
+    }
+    await commit(ctx.vault, (tx) => putAccount(tx, { ...account, registered: true }));
+    ctx.me = me;
+    return { status: 'restored', username, contacts: record.contacts.length, blocked: blocked.size };
+  } finally {
+    wipe(secret);
+  }
+}
