@@ -56,6 +56,8 @@ export interface AccountRecordDeps {
 
 export interface AccountRecords {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Login gate: after a takeover only the browser holding the device secret may log in. */
+  checkDevice(username: string, device: Uint8Array | undefined): void;
   close(): void;
 }
 
@@ -65,6 +67,10 @@ const MIGRATIONS = [
      key_hash BLOB NOT NULL,
      record BLOB NOT NULL,
      updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE devices (
+     username TEXT PRIMARY KEY,
+     device_hash BLOB NOT NULL
    );`
 ];
 
@@ -100,7 +106,9 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
     get: db.prepare('SELECT key_hash, record FROM account_records WHERE username = ?'),
     insert: db.prepare('INSERT INTO account_records (username, key_hash, record, updated_at) VALUES (?, ?, ?, ?)'),
     update: db.prepare('UPDATE account_records SET record = ?, updated_at = ? WHERE username = ?'),
-    remove: db.prepare('DELETE FROM account_records WHERE username = ?')
+    remove: db.prepare('DELETE FROM account_records WHERE username = ?'),
+    device: db.prepare('SELECT device_hash FROM devices WHERE username = ?').pluck(),
+    setDevice: db.prepare('INSERT INTO devices (username, device_hash) VALUES (?, ?) ON CONFLICT(username) DO UPDATE SET device_hash = excluded.device_hash')
   };
   const perIp = d.perIp ?? createLimiter({ max: 30, windowMs: 60_000 }, d.clock);
   type Row = { key_hash: Buffer; record: Buffer };
@@ -148,6 +156,7 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
     }
     if (r.prekeys.oneTimePreKeys.length > 200 || r.prekeys.kemPreKeys.length > 100) throw new HostError(413, 'QuotaExceeded', 'too many prekeys in a takeover');
     d.storage.replaceDevice(username, r.prekeys);
+    q.setDevice.run(username, sha256(r.login.device!));
     d.closeUser(username, SIGNED_OUT_CLOSE_CODE, 'signed-out');
     sendJson(res, 200, encodeTokenResponse(d.auth.issueToken(username)));
   }
@@ -188,6 +197,12 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
   }
 
   return {
+    checkDevice(username, device) {
+      const want = q.device.get(username) as Buffer | undefined;
+      if (!want) return;
+      const have = device ? sha256(device) : undefined;
+      if (!have || !timingSafeEqual(have, want)) throw new HostError(403, 'SignedOut', 'this account is now used on another browser');
+    },
     async handle(req, res) {
       const path = new URL(req.url ?? '/', 'http://host').pathname;
       if (!path.startsWith(ACCOUNT_RECORD_PATH)) return false;

@@ -63,11 +63,12 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const hub = createHub(storage, limits);
   const mailbox = createMailbox(storage, limits, clock, (e) => hub.deliver(e));
   const ws = createWsEndpoint(auth, mailbox, hub, limits);
-  const api = createApi({ auth, directory, mailbox, limits, perIp: createLimiter(limits.perIp, clock) });
   // PIN recovery (DESIGN.md §7): the default single realm at /realm/ with its own data dir, and
-  // the sealed account records (account-record.ts).
+  // the sealed account records (account-record.ts), whose device gate every login passes.
   const realm = createRealm({ id: 'parley', dataDir: join(opts.dataDir, 'realm'), clock });
   const records = createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
+  const gated = { ...directory, login: (r: Parameters<typeof directory.login>[0]) => (records.checkDevice(r.username, r.device), directory.login(r)) };
+  const api = createApi({ auth, directory: gated, mailbox, limits, perIp: createLimiter(limits.perIp, clock) });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

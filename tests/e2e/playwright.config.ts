@@ -59,7 +59,9 @@ export default defineConfig({
     stderr: 'pipe',
     env: {
       PORT: String(PORT),
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-e2e-'))
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-e2e-')),
+      // Request logs would drown the test report; errors still reach stderr.
+      PARLEY_QUIET: '1'
     }
   }
 });

@@ -11,10 +11,10 @@ import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, kemPre
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
 import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER, SIGNED_OUT_CLOSE_CODE, encodeTakeoverRequest } from '../../src/lib/wire/account-record-api';
 import { toBase64Url } from '../../src/lib/wire/base64url';
-import { API, decodeBundleResponse, decodeTokenResponse, hostAuthMessage } from '../../src/lib/wire/host-api';
+import { API, decodeBundleResponse, decodeTokenResponse, encodeLoginRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
 import { decodeBundle } from '../../src/lib/wire/bundle';
 import { toHex } from '../../src/lib/wire/bytes';
-import { call, challenge, registerUser, startHost, WsClient, type TestUser } from './support';
+import { call, challenge, login, registerUser, startHost, WsClient, type TestUser } from './support';
 
 const key = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
 const sealedOf = (bucket: number, fill = 7): Uint8Array => new Uint8Array(1 + 24 + bucket + 16).fill(fill);
@@ -28,11 +28,11 @@ async function rec(url: string, user: string, o: { method: string; key?: Uint8Ar
   return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
-async function takeoverBody(url: string, u: TestUser, firstId = 1000) {
+async function takeoverBody(url: string, u: TestUser, device = key(0xd1), firstId = 1000) {
   const ch = await challenge(url);
   const deps = systemDeps;
   return encodeTakeoverRequest({
-    login: { username: u.username, challenge: ch, signature: ed25519Sign(u.identity.signing.privateKey, hostAuthMessage(ch, u.username)) },
+    login: { username: u.username, challenge: ch, signature: ed25519Sign(u.identity.signing.privateKey, hostAuthMessage(ch, u.username)), device },
     prekeys: {
       signedPreKey: signedPreKeyPublic(generateSignedPreKey(u.identity, firstId, deps)),
       oneTimePreKeys: generateOneTimePreKeys(firstId, 2, deps).map(oneTimePreKeyPublic),
@@ -143,6 +143,14 @@ describe('device takeover after a restore', () => {
       expect(b.signedPreKey.id).toBe(1000);
       expect(b.kemPreKey.id).toBe(1000);
       expect(b.oneTimePreKey?.id).toBeGreaterThanOrEqual(1000);
+      // The old browser still holds the identity key, but without the device secret its login is refused.
+      const oldLogin = await login(host.url, 'alice', alice.identity);
+      expect(oldLogin.status).toBe(403);
+      expect(oldLogin.json.error.code).toBe('SignedOut');
+      const ch = await challenge(host.url);
+      const signature = ed25519Sign(alice.identity.signing.privateKey, hostAuthMessage(ch, 'alice'));
+      const withDevice = await call(host.url, API.login, { json: encodeLoginRequest({ username: 'alice', challenge: ch, signature, device: key(0xd1) }) });
+      expect(withDevice.status).toBe(200);
     } finally {
       await host.close();
     }

@@ -18,7 +18,7 @@ import {
 } from '../../src/lib/crypto/prekeys';
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
 import { canonicalUsername as canonical } from '../../src/lib/wire/username';
-import { getAccount, getIdentity, putAccount, putIdentity, sealIdentity } from '../storage/account-repo';
+import { getAccount, getDevice, getIdentity, putAccount, putIdentity, sealIdentity } from '../storage/account-repo';
 import { putPreKeys, sealPreKeys, type NewPreKeys } from '../storage/prekey-repo';
 import { ALL_STORES, type AccountRecord } from '../storage/schema';
 import { commit } from '../storage/vault';
@@ -37,7 +37,9 @@ export function canonicalUsername(name: string): string {
 }
 
 export function hostAuth(me: Me): HostAuth {
-  return { username: me.username, sign: (m) => ed25519Sign(me.identity.signing.privateKey, m) };
+  const auth: HostAuth = { username: me.username, sign: (m) => ed25519Sign(me.identity.signing.privateKey, m) };
+  if (me.device) auth.device = me.device;
+  return auth;
 }
 
 /** Loads the stored account into ctx.me; false if this vault has none. */
@@ -45,7 +47,8 @@ export async function loadAccount(ctx: EngineContext): Promise<boolean> {
   const account = await getAccount(ctx.vault);
   const identity = await getIdentity(ctx.vault);
   if (!account || !identity || !account.registered) return false;
-  ctx.me = { username: account.username, identity };
+  const device = await getDevice(ctx.vault);
+  ctx.me = device ? { username: account.username, identity, device } : { username: account.username, identity };
   return true;
 }
 

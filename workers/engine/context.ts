@@ -32,6 +32,8 @@ export interface RecoveryConfig {
 export interface Me {
   username: string;
   identity: IdentityKeyPair;
+  /** Issue 5: set on a browser that restored the account (sent with every host login). */
+  device?: Uint8Array;
 }
 
 export interface EngineContext {

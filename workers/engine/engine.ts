@@ -305,7 +305,9 @@ export class Engine {
     });
     this.unforwardEvents = this.events.subscribe((e) => {
       if (!this.remote.has(e)) this.channel?.post({ kind: 'event', event: e });
-      if (e.type === 'signed-out') this.signedOut = true;
+      // A follower tab learns it from its driver; a driver only from its own socket (in tests,
+      // where every "browser" shares one BroadcastChannel, the old driver's news must not stop the new).
+      if (e.type === 'signed-out' && (!this.remote.has(e) || !this.ctx.driver)) this.signedOut = true;
       // Contacts, verification or blocks may have changed: refresh the account record (issue 5).
       if (e.type === 'identity' || e.type === 'chats') this.scheduleRecordUpload();
     });

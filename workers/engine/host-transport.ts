@@ -49,7 +49,7 @@ const MAX_BACKOFF_MS = 30_000;
 const TOKEN_MARGIN_MS = 10_000;
 
 function mapHostCode(status: number, code: string): ErrorCode {
-  if (code === 'NoSuchUser' || code === 'UsernameTaken') return code;
+  if (code === 'NoSuchUser' || code === 'UsernameTaken' || code === 'SignedOut') return code;
   if (status >= 500 || code === 'RateLimited' || code === 'QuotaExceeded' || code === 'Unavailable') return 'Unavailable';
   if (code === 'Unauthorized') return 'InvalidSignature';
   return 'InvalidArgument';
@@ -94,9 +94,10 @@ export class HostHttpTransport implements HostTransport {
     return this.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload) }, bearer);
   }
 
-  private async signedChallenge(auth: HostAuth): Promise<{ username: string; challenge: Uint8Array; signature: Uint8Array }> {
+  private async signedChallenge(auth: HostAuth): Promise<{ username: string; challenge: Uint8Array; signature: Uint8Array; device?: Uint8Array }> {
     const { challenge } = decodeChallengeResponse(await this.request(API.challenge));
-    return { username: auth.username, challenge, signature: auth.sign(hostAuthMessage(challenge, auth.username)) };
+    const login = { username: auth.username, challenge, signature: auth.sign(hostAuthMessage(challenge, auth.username)) };
+    return auth.device ? { ...login, device: auth.device } : login;
   }
 
   private async bearer(auth: HostAuth): Promise<string> {
@@ -240,7 +241,14 @@ export class HostHttpTransport implements HostTransport {
     try {
       await this.bearer(auth);
       token = this.token!.value.token;
-    } catch {
+    } catch (e) {
+      if (e instanceof ProtocolError && e.code === 'SignedOut') {
+        // Restored on another browser while this one was away: stop, never retry.
+        this.wanted = false;
+        sink.state('offline');
+        sink.signedOut?.();
+        return;
+      }
       this.retry(auth, sink);
       return;
     }

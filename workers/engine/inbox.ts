@@ -28,6 +28,7 @@ import { notice, NoticeKind } from './notices';
 import { applyReceipt, queueReceipt } from './receipts';
 import { decryptEnvelope } from './receive-crypto';
 import type { Envelope } from './transport';
+import { noteUndecryptable, queueResends, textsToResend } from './retry';
 import { observeIdentity } from './trust';
 
 /** Undecryptable-envelope records kept for diagnostics. */
@@ -47,6 +48,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   }
   let outcome: ReceiveOutcome;
   let events: EngineEvent[] = [];
+  let resent = 0;
   try {
     const d = await decryptEnvelope(ctx, env);
     const content = decodeContent(d.plaintext);
@@ -55,6 +57,9 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
     // ignores the repeated call id; the ratchet state is committed exactly as for any message.
     if (content.kind === 'call') ctx.events.emit({ type: 'call', chatId: env.sender, signal: content.signal });
     const record = await sealSessions(ctx.vault, env.sender, d.sessions);
+    // A restored contact asks for what it could not decrypt (retry.ts): read before the commit.
+    const resends = content.kind === 'retry' ? await textsToResend(ctx, env.sender, content) : [];
+    resent = resends.length;
     events = await commit(ctx.vault, async (tx) => {
       const out: EngineEvent[] = [];
       await putSessions(tx, record);
@@ -75,6 +80,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
       else if (content.kind === 'call') {
         // emitted above, before the commit
       }
+      else if (content.kind === 'retry') await queueResends(tx, env.sender, resends);
       else out.push(...(await receiveReceipt(tx, env.sender, content)));
       return out;
     });
@@ -87,13 +93,14 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
       const code = toWireError(e).code;
       await commit(ctx.vault, (tx) => recordFailure(tx, { sender: env.sender, serverId: env.serverId, code, at: ctx.deps.now() }));
       events = [{ type: 'receive-error', sender: env.sender, code }];
+      await noteUndecryptable(ctx, env.sender, env.serverId, env.receivedAt);
     }
   }
   ctx.faults.beforeAck?.();
   await ack(ctx, env);
   for (const e of events) ctx.events.emit(e);
   // A stored text queued a delivery receipt.
-  if (events.some((e) => e.type === 'message')) ctx.kickOutbox();
+  if (events.some((e) => e.type === 'message') || resent > 0) ctx.kickOutbox();
   return outcome;
 }
 

@@ -16,6 +16,8 @@ export interface HostAuth {
   username: string;
   /** Ed25519 signature by the identity key over the message the transport builds. */
   sign(message: Uint8Array): Uint8Array;
+  /** Issue 5: the device secret of a restored browser, sent with every login. */
+  device?: Uint8Array;
 }
 
 export interface PreKeyUpload {

@@ -29,3 +29,20 @@ export async function getIdentity(vault: Vault): Promise<IdentityKeyPair | undef
   const sealed = (await vault.db.get('meta', Meta.identity)) as Sealed | undefined;
   return sealed ? decodeIdentityKeyPair(await unseal(vault.key, sealed)) : undefined;
 }
+
+const DEVICE_KEY = 'device';
+
+/** Issue 5: the device secret a restored browser registered with the host (sealed, P32). */
+export function sealDevice(vault: Vault, device: Uint8Array): Promise<Sealed> {
+  return seal(vault.key, device);
+}
+
+export async function putDevice(tx: Tx, sealed: Sealed): Promise<void> {
+  await tx.objectStore('meta').put(sealed, DEVICE_KEY);
+}
+
+export async function getDevice(vault: Vault): Promise<Uint8Array | undefined> {
+  if (vault.lost) return undefined;
+  const sealed = (await vault.db.get('meta', DEVICE_KEY)) as Sealed | undefined;
+  return sealed ? unseal(vault.key, sealed) : undefined;
+}

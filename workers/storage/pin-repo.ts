@@ -55,3 +55,23 @@ export async function getPinState(vault: Vault): Promise<PinState | undefined> {
   const s = JSON.parse(new TextDecoder().decode(await unseal(vault.key, sealed))) as Stored;
   return { ...s, secret: fromHex(s.secret), localSalt: fromHex(s.localSalt), verifier: fromHex(s.verifier), profileKey: fromHex(s.profileKey) };
 }
+
+const PREVIOUS_KEY = 'pinPrevious';
+
+/**
+ * After recovery is turned off, realms keep a tombstone that only the old master secret can
+ * replace; it is kept (sealed) so recovery can be turned on again from this browser.
+ */
+export async function sealPreviousSecret(vault: Vault, secret: Uint8Array): Promise<Sealed> {
+  return seal(vault.key, secret);
+}
+
+export async function putPreviousSecret(tx: Tx, sealed: Sealed): Promise<void> {
+  await tx.objectStore('meta').put(sealed, PREVIOUS_KEY);
+}
+
+export async function getPreviousSecret(vault: Vault): Promise<Uint8Array | undefined> {
+  if (vault.lost) return undefined;
+  const sealed = (await vault.db.get('meta', PREVIOUS_KEY)) as Sealed | undefined;
+  return sealed ? unseal(vault.key, sealed) : undefined;
+}

@@ -7,9 +7,10 @@
  */
 import { VaultError } from './vault-client';
 import type { Vault } from './vault';
-import type { AccountView, ChatView, ConnectionState, VaultEvent } from './types';
+import type { AccountView, ChatView, ConnectionState, PinStatus, RestoreOutcome, VaultEvent } from './types';
 
-export type Phase = 'starting' | 'onboarding' | 'ready' | 'failed';
+/** 'lost': local storage was lost (P33) -> restore; 'signed-out': restored on another browser. */
+export type Phase = 'starting' | 'onboarding' | 'ready' | 'failed' | 'lost' | 'signed-out';
 
 export function errorCode(e: unknown): string {
   return e instanceof VaultError ? e.code : 'Unknown';
@@ -24,6 +25,10 @@ export class Session {
   /** The browser's own view of the network; the banner shows if either says offline. */
   browserOnline = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
   offline = $derived(this.connection === 'offline' || !this.browserOnline);
+  /** PIN recovery state (issue 5); undefined until read. */
+  pin = $state<PinStatus | undefined>();
+  /** Set right after onboarding: the PIN creation step comes next. */
+  pinSetupPending = $state(false);
 
   readonly vault: Vault;
   // Plain Set on purpose: listeners are wiring, not state any component renders.
@@ -49,16 +54,43 @@ export class Session {
       // Lives as long as the page: the session is created once per page (app.svelte.ts).
       await this.vault.subscribe((event) => this.#onEvent(event));
       const account = await this.vault.account();
-      if (account) await this.#enter(account);
+      if (account?.signedOut) this.#signOut(account);
+      else if (account) await this.#enter(account);
       else this.phase = 'onboarding';
     } catch (e) {
       this.failure = errorCode(e);
-      this.phase = 'failed';
+      // P33: storage was lost; the way back is a PIN restore (or starting over).
+      this.phase = this.failure === 'StorageLost' ? 'lost' : 'failed';
     }
   }
 
   async createAccount(username: string): Promise<void> {
-    await this.#enter(await this.vault.createAccount(username));
+    const account = await this.vault.createAccount(username);
+    this.pinSetupPending = true;
+    await this.#enter(account);
+  }
+
+  /** Username + PIN on a new browser; on success the app opens as that account. */
+  async restore(username: string, pin: string): Promise<RestoreOutcome> {
+    const outcome = await this.vault.restoreAccount(username, pin);
+    if (outcome.status === 'restored') await this.#enter({ username: outcome.username });
+    return outcome;
+  }
+
+  /** After StorageLost, the user chose to start over with a new account. */
+  async startOver(): Promise<void> {
+    await this.vault.resetLocalData();
+    this.failure = undefined;
+    this.phase = 'onboarding';
+  }
+
+  async refreshPin(): Promise<PinStatus | undefined> {
+    try {
+      this.pin = await this.vault.pinStatus();
+    } catch {
+      // No realms configured or not signed in: the PIN features stay hidden.
+    }
+    return this.pin;
   }
 
   /** Listen to vault events (conversation screens); returns the unsubscribe function. */
@@ -90,9 +122,16 @@ export class Session {
     return this.#refreshing;
   }
 
+  #signOut(account?: AccountView): void {
+    if (account) this.account = account;
+    this.phase = 'signed-out';
+    this.vault.disconnect().catch(() => {});
+  }
+
   async #enter(account: AccountView): Promise<void> {
     this.account = account;
     await this.refreshChats();
+    void this.refreshPin();
     this.phase = 'ready';
     // Connecting is best effort: offline start-up still shows history, and the engine retries.
     this.vault.connect().catch(() => (this.connection = 'offline'));
@@ -100,6 +139,7 @@ export class Session {
 
   #onEvent(event: VaultEvent): void {
     if (event.type === 'connection') this.connection = event.state;
+    else if (event.type === 'signed-out') this.#signOut();
     else void this.refreshChats();
     for (const listener of this.#listeners) listener(event);
   }

@@ -8,6 +8,8 @@
 
 export interface AccountView {
   username: string;
+  /** The account was restored on another browser; this one is signed out (issue 5). */
+  signedOut?: true;
 }
 
 export type Availability =
@@ -91,7 +93,26 @@ export type VaultEvent =
   | { type: 'identity'; username: string }
   | { type: 'connection'; state: ConnectionState }
   /** A call signal from `chat`, decrypted; decoded and judged by the call controller. */
-  | { type: 'call'; chat: string; signal: Uint8Array };
+  | { type: 'call'; chat: string; signal: Uint8Array }
+  /** The account was restored on another browser: this one stops (issue 5). */
+  | { type: 'signed-out' };
+
+/** PIN recovery state (issue 5). */
+export interface PinStatus {
+  enabled: boolean;
+  reminderDue: boolean;
+  nextReminderAt: number | null;
+}
+
+export type PinStrength = { ok: true } | { ok: false; reason: string };
+
+/** What one restore attempt came to (workers/engine/pin/restore.ts). */
+export type RestoreOutcome =
+  | { status: 'restored'; username: string; contacts: number; blocked: number }
+  | { status: 'wrongPin'; remaining: number }
+  | { status: 'destroyed' }
+  | { status: 'notRegistered' }
+  | { status: 'unavailable' };
 
 /** A call's entry in the conversation (workers/engine/calls.ts). */
 export interface CallLogEntry {

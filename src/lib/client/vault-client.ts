@@ -10,7 +10,7 @@ import type { ErrorCode, Result } from '$lib/crypto/errors';
 import type { VaultApi, VaultInfo } from '../../../workers/engine/vault-api';
 import type { SelfTestReport } from '../../../workers/engine/self-test';
 import type { Vault } from './vault';
-import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, VaultEvent } from './types';
+import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, PinStatus, PinStrength, RestoreOutcome, VaultEvent } from './types';
 import { toAvailability, toChatView, toContactView, toMessageView, toVaultEvent } from './views';
 
 export type { VaultInfo, SelfTestReport };
@@ -61,6 +61,40 @@ export class VaultClient implements Vault {
 
   async createAccount(username: string): Promise<AccountView> {
     return unwrap(await this.#api.createAccount(username));
+  }
+
+  // ---- PIN recovery (issue 5) ----
+
+  async checkPinStrength(pin: string): Promise<PinStrength> {
+    return unwrap(await this.#api.checkPinStrength(pin));
+  }
+
+  async setupPin(pin: string): Promise<PinStatus> {
+    return unwrap(await this.#api.setupPin(pin));
+  }
+
+  async changePin(pin: string): Promise<PinStatus> {
+    return unwrap(await this.#api.changePin(pin));
+  }
+
+  async disablePin(): Promise<PinStatus> {
+    return unwrap(await this.#api.disablePin());
+  }
+
+  async pinStatus(): Promise<PinStatus> {
+    return unwrap(await this.#api.pinStatus());
+  }
+
+  async checkPinReminder(pin: string): Promise<{ correct: boolean; status: PinStatus }> {
+    return unwrap(await this.#api.checkPinReminder(pin));
+  }
+
+  async restoreAccount(username: string, pin: string): Promise<RestoreOutcome> {
+    return unwrap(await this.#api.restoreAccount(username, pin));
+  }
+
+  async resetLocalData(): Promise<void> {
+    unwrap(await this.#api.resetLocalData());
   }
 
   async lookupUser(username: string): Promise<{ username: string }> {

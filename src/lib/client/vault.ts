@@ -3,7 +3,7 @@
  * failure. `VaultClient` implements it over Comlink; stores depend on this interface only.
  * Every value in and out is plain public data (DESIGN.md §1).
  */
-import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, VaultEvent } from './types';
+import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, PinStatus, PinStrength, RestoreOutcome, VaultEvent } from './types';
 
 export interface Vault {
   /** The local account, or undefined before onboarding. */
@@ -29,6 +29,17 @@ export interface Vault {
   recordCall(chat: string, entry: CallLogEntry): Promise<void>;
   /** STUN/TURN servers from the host, with short-lived TURN credentials. */
   iceServers(): Promise<IceServers>;
+  /** PIN recovery (issue 5): the strength rule, for feedback while typing. */
+  checkPinStrength(pin: string): Promise<PinStrength>;
+  setupPin(pin: string): Promise<PinStatus>;
+  changePin(pin: string): Promise<PinStatus>;
+  disablePin(): Promise<PinStatus>;
+  pinStatus(): Promise<PinStatus>;
+  checkPinReminder(pin: string): Promise<{ correct: boolean; status: PinStatus }>;
+  /** A new browser (or a lost vault) takes the account back with username and PIN. */
+  restoreAccount(username: string, pin: string): Promise<RestoreOutcome>;
+  /** P33: erase this browser's vault (after StorageLost, when the user starts over). */
+  resetLocalData(): Promise<void>;
   /** Calls `listener` for every engine event until the returned function is called. */
   subscribe(listener: (event: VaultEvent) => void): Promise<() => void>;
 }

@@ -85,6 +85,8 @@ export function toVaultEvent(e: EngineEvent): VaultEvent | undefined {
       return { type: 'receive-error', sender: e.sender, code: e.code };
     case 'call':
       return { type: 'call', chat: e.chatId, signal: e.signal };
+    case 'signed-out':
+      return { type: 'signed-out' };
     default:
       return undefined;
   }

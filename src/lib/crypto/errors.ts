@@ -30,6 +30,8 @@ export const ErrorCode = {
   NoAccount: 'NoAccount',
   /** The vault's keys or identity are gone or do not open while account data remains (P33): route to restore. */
   StorageLost: 'StorageLost',
+  /** Another browser restored this account (issue 5): this one is signed out for good. */
+  SignedOut: 'SignedOut',
   Internal: 'Internal'
 } as const;
 

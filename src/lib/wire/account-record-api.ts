@@ -5,7 +5,9 @@
  *   GET    /api/v1/account-record/<username>           access key only (a new browser has no identity yet)
  *   DELETE /api/v1/account-record/<username>           bearer + access key
  *   POST   /api/v1/account-record/<username>/takeover  JSON {login, prekeys}: a restored browser proves the
- *          identity by signature, replaces every prekey, and signs the old browser out
+ *          identity by signature, replaces every prekey, and signs the old browser out. Its login
+ *          carries a fresh device secret; from then on a login without it (the old browser still
+ *          holds the identity key) is refused with SignedOut
  *
  * The access key (32 bytes, from the master secret) travels in a header, base64url; the host keeps
  * only its SHA-256. Bodies are sealed records (account-record.ts): 1 + 24 + bucket + 16 bytes,
@@ -45,6 +47,7 @@ export function decodeTakeoverRequest(v: unknown): TakeoverRequest {
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== 'login' && k !== 'prekeys') fail('DecodeFailed', `takeover: unexpected field "${k.slice(0, 32)}"`);
   const login = decodeLoginRequest(o.login);
+  if (!login.device) fail('DecodeFailed', 'takeover: a device secret is required');
   const prekeys = decodePreKeyUpload(o.prekeys);
   if (!prekeys.signedPreKey) fail('DecodeFailed', 'takeover: a fresh signed prekey is required');
   if (prekeys.kemPreKeys.filter((k) => k.lastResort).length !== 1) fail('DecodeFailed', 'takeover: exactly one last-resort KEM prekey is required');

@@ -6,6 +6,8 @@
  *   kind 0x01 text:    id (16) || sentAt u64 (sender clock, ms) || u32-length UTF-8 text
  *   kind 0x02 receipt: receipt type u8 (1 delivered, 2 read) || u16 count (1..MAX) || count x id (16)
  *   kind 0x03 call:    u16-length call signal (1..MAX_CALL_SIGNAL_BYTES), decoded by wire/call.ts
+ *   kind 0x04 retry:   since u64 (host time, ms) || u16 count (0..MAX) || count x u64 serverId
+ *                      "I could not decrypt what you sent since then; please send it again" (issue 5)
  *
  * A kind we do not know yet is UnsupportedVersion (a newer client), never a silent drop of bytes.
  * Knows nothing of sessions, storage or who sent it.
@@ -14,7 +16,7 @@ import { fail } from '../crypto/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from './bytes';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x04 } as const;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
 
 /** Message ids are 16 random bytes, shown as 32 lowercase hex characters. */
@@ -28,7 +30,9 @@ export type TextContent = { kind: 'text'; id: string; sentAt: number; text: stri
 export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
 /** Call signalling (issue 4): opaque here, strict in wire/call.ts; never stored as a message. */
 export type CallContent = { kind: 'call'; signal: Uint8Array };
-export type Content = TextContent | ReceiptContent | CallContent;
+/** Retry request (issue 5): the envelopes that did not decrypt, after a restore lost the session. */
+export type RetryContent = { kind: 'retry'; since: number; serverIds: number[] };
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent;
 /** Longest call signal (an offer is 75 bytes). */
 export const MAX_CALL_SIGNAL_BYTES = 512;
 
@@ -58,6 +62,12 @@ export function encodeContent(c: Content): Uint8Array {
   if (c.kind === 'call') {
     if (c.signal.length < 1 || c.signal.length > MAX_CALL_SIGNAL_BYTES) fail('InvalidArgument', `call signal of ${c.signal.length} bytes`);
     return w.u8(ContentKind.call).bytes16(c.signal).finish();
+  }
+  if (c.kind === 'retry') {
+    if (c.serverIds.length > MAX_RECEIPT_IDS) fail('InvalidArgument', `retry with ${c.serverIds.length} ids exceeds ${MAX_RECEIPT_IDS}`);
+    w.u8(ContentKind.retry).u64(c.since).u16(c.serverIds.length);
+    for (const id of c.serverIds) w.u64(id);
+    return w.finish();
   }
   return fail('InvalidArgument', 'unknown content kind');
 }
@@ -95,6 +105,15 @@ export function decodeContent(bytes: Uint8Array): Content {
     r.end();
     if (signal.length < 1) fail('DecodeFailed', 'empty call signal');
     return { kind: 'call', signal };
+  }
+  if (kind === ContentKind.retry) {
+    const since = r.u64();
+    const count = r.u16();
+    if (count > MAX_RECEIPT_IDS) fail('DecodeFailed', `retry with ${count} ids`);
+    const serverIds: number[] = [];
+    for (let i = 0; i < count; i++) serverIds.push(r.u64());
+    r.end();
+    return { kind: 'retry', since, serverIds };
   }
   return fail('UnsupportedVersion', `content kind ${kind}`);
 }

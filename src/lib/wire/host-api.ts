@@ -54,6 +54,8 @@ export const HostLimits = {
 export const HostErrorCode = {
   BadRequest: 'BadRequest',
   Unauthorized: 'Unauthorized',
+  /** The account was restored on another browser (issue 5); this device's logins are refused. */
+  SignedOut: 'SignedOut',
   NoSuchUser: 'NoSuchUser',
   UsernameTaken: 'UsernameTaken',
   NotFound: 'NotFound',
@@ -80,7 +82,14 @@ export function hostAuthMessage(challenge: Uint8Array, username: string): Uint8A
 
 export interface UsernameStatus { username: string; available: boolean }
 export interface ChallengeResponse { challenge: Uint8Array; expiresAt: number }
-export interface LoginRequest { username: string; challenge: Uint8Array; signature: Uint8Array }
+export interface LoginRequest {
+  username: string;
+  challenge: Uint8Array;
+  signature: Uint8Array;
+  /** Issue 5: the device secret a restored browser registered at takeover (32 bytes). */
+  device?: Uint8Array;
+}
+export const DEVICE_SECRET_LEN = 32;
 export interface TokenResponse { token: Uint8Array; expiresAt: number }
 export interface PreKeyUpload {
   signedPreKey?: SignedPreKeyPublic;
@@ -187,11 +196,15 @@ function uploadToJson(u: PreKeyUpload): Json {
 // ---- requests (client encodes, host decodes) ----
 
 export function encodeLoginRequest(r: LoginRequest): Json {
-  return { username: r.username, challenge: toBase64Url(r.challenge), signature: toBase64Url(r.signature) };
+  const out: Json = { username: r.username, challenge: toBase64Url(r.challenge), signature: toBase64Url(r.signature) };
+  if (r.device) out.device = toBase64Url(r.device);
+  return out;
 }
 export function decodeLoginRequest(v: unknown): LoginRequest {
-  const o = obj(v, 'login', ['username', 'challenge', 'signature']);
-  return { username: name(o.username, 'login.username'), challenge: b64(o.challenge, 'login.challenge', HostLimits.challengeLen), signature: b64(o.signature, 'login.signature', SIGNATURE_LEN) };
+  const o = obj(v, 'login', ['username', 'challenge', 'signature'], ['device']);
+  const r: LoginRequest = { username: name(o.username, 'login.username'), challenge: b64(o.challenge, 'login.challenge', HostLimits.challengeLen), signature: b64(o.signature, 'login.signature', SIGNATURE_LEN) };
+  if (o.device !== undefined) r.device = b64(o.device, 'login.device', DEVICE_SECRET_LEN);
+  return r;
 }
 
 export function encodeRegisterRequest(r: RegisterRequest): Json {

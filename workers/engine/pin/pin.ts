@@ -13,7 +13,7 @@ import { PROFILE_KEY_LEN } from '../../../src/lib/crypto/account-record';
 import { stretchPin } from '../../../src/lib/crypto/pin/stretch';
 import { sha256 } from '../../../src/lib/crypto/primitives';
 import { bytesEqual } from '../../../src/lib/wire/bytes';
-import { deletePinState, getPinState, putPinState, sealPinState, type PinState } from '../../storage/pin-repo';
+import { deletePinState, getPinState, getPreviousSecret, putPinState, putPreviousSecret, sealPinState, sealPreviousSecret, type PinState } from '../../storage/pin-repo';
 import { commit } from '../../storage/vault';
 import { hostAuth } from '../account';
 import { requireMe, type EngineContext, type RecoveryConfig } from '../context';
@@ -54,7 +54,13 @@ export async function setupPin(ctx: EngineContext, pin: string): Promise<PinStat
   requireStrong(pin);
   if (await getPinState(ctx.vault)) fail('InvalidArgument', 'a PIN is already set; change it instead');
   const opts = rc.stretch ? { stretch: rc.stretch } : {};
-  const secret = await registerPin({ username: me.username, realms: rc.realms, threshold: rc.threshold, pin }, ctx.deps, rc.fetch, opts);
+  const previousSecret = await getPreviousSecret(ctx.vault);
+  const secret = await registerPin(
+    { username: me.username, realms: rc.realms, threshold: rc.threshold, pin, ...(previousSecret ? { previousSecret } : {}) },
+    ctx.deps,
+    rc.fetch,
+    opts
+  );
   const localSalt = ctx.deps.rng(32);
   const now = ctx.deps.now();
   const state: PinState = {
@@ -93,7 +99,11 @@ export async function disablePin(ctx: EngineContext): Promise<PinStatus> {
   const r = await deletePin({ username: me.username, realms: rc.realms, secret: state.secret }, rc.fetch);
   if (r.failed > 0) fail('Unavailable', `${r.failed} of ${rc.realms.length} realms could not be reached; recovery is still on`);
   await ctx.transport.deleteAccountRecord?.(hostAuth(me), recordAccessKey(state.secret));
-  await commit(ctx.vault, (tx) => deletePinState(tx));
+  const previous = await sealPreviousSecret(ctx.vault, state.secret);
+  await commit(ctx.vault, async (tx) => {
+    await deletePinState(tx);
+    await putPreviousSecret(tx, previous);
+  });
   return pinStatus(ctx);
 }
 

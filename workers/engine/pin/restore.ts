@@ -13,7 +13,8 @@ import { fail } from '../../../src/lib/crypto/errors';
 import { encodeIdentityPublic } from '../../../src/lib/crypto/identity';
 import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, kemPreKeyPublic, oneTimePreKeyPublic, signedPreKeyPublic } from '../../../src/lib/crypto/prekeys';
 import { wipe } from '../../../src/lib/crypto/primitives';
-import { getAccount, putAccount, putIdentity, sealIdentity } from '../../storage/account-repo';
+import { getAccount, putAccount, putDevice, putIdentity, sealDevice, sealIdentity } from '../../storage/account-repo';
+import { DEVICE_SECRET_LEN } from '../../../src/lib/wire/host-api';
 import { updateChat } from '../../storage/chat-repo';
 import { putContact } from '../../storage/contact-repo';
 import { putPinState, sealPinState } from '../../storage/pin-repo';
@@ -90,6 +91,8 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
     const sealedId = await sealIdentity(ctx.vault, identity);
     const prekeys = await sealPreKeys(ctx.vault, keys, deps.now());
     const sealedPin = await sealPinState(ctx.vault, pinState);
+    const device = deps.rng(DEVICE_SECRET_LEN);
+    const sealedDevice = await sealDevice(ctx.vault, device);
     const blocked = new Set(record.blocked);
     await commit(ctx.vault, async (tx) => {
       for (const s of ALL_STORES) if (s !== 'meta') await tx.objectStore(s).clear();
@@ -97,12 +100,13 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
       await putIdentity(tx, sealedId);
       await putPreKeys(tx, prekeys);
       await putPinState(tx, sealedPin);
+      await putDevice(tx, sealedDevice);
       for (const c of record.contacts) {
         await putContact(tx, { username: c.username, identity: encodeIdentityPublic(c.identity), verified: c.verified, blocked: blocked.has(c.username), identityChanged: false });
         await updateChat(tx, c.username, (chat) => chat);
       }
     });
-    const me = { username, identity };
+    const me = { username, identity, device };
     try {
       await transport.takeover(hostAuth(me), {
         signedPreKey: signedPreKeyPublic(signed),
@@ -112,7 +116,7 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
     } catch (e) {
       await commit(ctx.vault, async (tx) => {
         for (const s of ALL_STORES) if (s !== 'meta') await tx.objectStore(s).clear();
-        for (const k of ['account', 'identity', 'pin']) await tx.objectStore('meta').delete(k);
+        for (const k of ['account', 'identity', 'pin', 'device']) await tx.objectStore('meta').delete(k);
       });
       throw e;
     }

@@ -23,14 +23,15 @@ import {
   admitOffer,
   decodeCallSignal,
   encodeCallSignal,
-  sdpMatchesFingerprint,
   type CallAnswer,
   type CallMedia,
   type CallOffer,
   type CallSignal
 } from '$lib/wire/call';
 import type { CallLogEntry, IceServers } from '../types';
-import { generateCallCertificate, verifyConnectedPeer, type CallCertificate } from './certificate';
+import { verifyConnectedPeer, type CallCertificate } from './certificate';
+import { guardAnswer, incomingCallVerified } from './guards';
+import { CallResources, RelayUnavailable } from './resources';
 import { explainMediaError, getCallMedia, getScreenTrack, MediaProblem, mediaPermission, stopStream } from './media';
 import { endTitle, outcomeFor, UNVERIFIED_DETAIL, type EndReason } from './outcome';
 import { openPeer, preloadPeerJs, signallingFromLocation, type MediaConnection, type Peer, type SignallingServer } from './peer';
@@ -110,7 +111,7 @@ export class CallController {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #seen = new Map<string, number>();
   #live: Live | undefined;
-  #ice: { value: IceServers; until: number } | undefined;
+  readonly #resources: CallResources;
   readonly #off: () => void;
 
   constructor(port: CallPort, opts: CallOptions = {}) {
@@ -127,8 +128,10 @@ export class CallController {
       ringtone: opts.ringtone ?? startRingtone
     };
     this.#off = port.onSignal((chat, bytes) => this.#onSignal(chat, bytes));
+    this.#resources = new CallResources(() => port.iceServers(), this.#opts.now);
     void preloadPeerJs().catch(() => undefined);
   }
+
 
   /** True while a call is being placed, rings, connects or runs. */
   get busy(): boolean {
@@ -156,7 +159,7 @@ export class CallController {
       if (permission === 'denied') throw explainMediaError(new DOMException('denied', 'NotAllowedError'), media === 'video');
       const local = this.#startMedia(live);
       if (permission !== 'granted') await local;
-      const [cert, ice] = await Promise.all([generateCallCertificate(), this.#iceServers()]);
+      const [cert, ice] = await Promise.all([this.#resources.certificate(), this.#resources.iceServers(this.#opts.relayOnly())]);
       live.cert = cert;
       if (!this.#current(live)) return;
       live.peer = await this.#openPeer(live, cert, ice);
@@ -180,7 +183,7 @@ export class CallController {
     // the critical path). If they fail, the caller is told with a hangup.
     const local = this.#startMedia(live);
     try {
-      const [cert, ice] = await Promise.all([generateCallCertificate(), this.#iceServers()]);
+      const [cert, ice] = await Promise.all([this.#resources.certificate(), this.#resources.iceServers(this.#opts.relayOnly())]);
       live.cert = cert;
       if (!this.#current(live)) return;
       const peer = await this.#openPeer(live, cert, ice);
@@ -310,25 +313,14 @@ export class CallController {
     if (!local || !this.#current(live)) return;
     const conn = live.peer!.call(answer.peerId, local);
     live.conn = conn;
-    const expected = answer.dtlsFingerprint;
-    // P27: the ANSWER relayed by the PeerServer is checked before PeerJS applies it, so DTLS never
-    // starts with a certificate other than the one the callee named inside the ratchet.
-    const apply = conn.handleMessage.bind(conn);
-    conn.handleMessage = (message) => {
-      if (message.type === 'ANSWER') {
-        const sdp = (message.payload as { sdp?: { sdp?: unknown } } | undefined)?.sdp?.sdp;
-        if (typeof sdp !== 'string' || !sdpMatchesFingerprint(sdp, expected)) return this.#unverified(live);
-      }
-      apply(message);
-    };
+    guardAnswer(conn, answer.dtlsFingerprint, () => this.#unverified(live)); // P27, before PeerJS applies it
     this.#watch(live, conn);
   }
 
   /** Callee: a PeerJS call arrived at our fresh id; only the caller's id and certificate may connect. */
   #onIncomingConnection(live: Live, conn: MediaConnection): void {
     if (!this.#current(live) || live.conn) return conn.close();
-    const sdp = (conn as unknown as { options?: { _payload?: { sdp?: { sdp?: unknown } } } }).options?._payload?.sdp?.sdp;
-    if (conn.peer !== live.theirs?.peerId || typeof sdp !== 'string' || !sdpMatchesFingerprint(sdp, live.theirs.fingerprint)) {
+    if (!live.theirs || !incomingCallVerified(conn, live.theirs)) {
       conn.close();
       return this.#unverified(live);
     }
@@ -463,7 +455,7 @@ export class CallController {
       this.problem = 'The safety number with this contact changed. Verify it before calling.';
     } else if (e instanceof Error && 'code' in e && (e as { code: unknown }).code === 'Blocked') {
       this.problem = 'You blocked this contact. Unblock them to call.';
-    } else if (e instanceof Error && e.message.startsWith('relay:')) this.problem = e.message.slice(6);
+    } else if (e instanceof RelayUnavailable) this.problem = e.message;
     this.#end(live, 'failed', notify);
   }
 
@@ -500,19 +492,6 @@ export class CallController {
     this.sharing = false;
     const camera = live.local?.getVideoTracks()[0];
     if (camera && !live.ended) await sender.replaceTrack(camera).catch(() => undefined);
-  }
-
-  async #iceServers(): Promise<IceServers> {
-    const now = this.#opts.now();
-    if (!this.#ice || this.#ice.until <= now) {
-      const value = await this.#port.iceServers().catch((): IceServers => ({ iceServers: [], expiresAt: null }));
-      this.#ice = { value, until: value.expiresAt ? value.expiresAt - 60_000 : now + 10 * 60_000 };
-    }
-    const ice = this.#ice.value;
-    if (this.#opts.relayOnly() && !ice.iceServers.some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)))) {
-      throw new Error('relay:Relay-only calls are on, but this host offers no TURN relay. Turn the setting off or ask the host to configure TURN.');
-    }
-    return ice;
   }
 
   #openPeer(live: Live, cert: CallCertificate, ice: IceServers): Promise<Peer> {
