@@ -34,7 +34,7 @@ import {
 } from '../lib/wire/account-record-api';
 import { fromBase64Url } from '../lib/wire/base64url';
 import { ByteReader } from '../lib/wire/bytes';
-import { HostLimits, encodeTokenResponse } from '../lib/wire/host-api';
+import { HostLimits, encodeTokenResponse, type LoginRequest } from '../lib/wire/host-api';
 import { isCanonicalUsername } from '../lib/wire/username';
 import type { Auth } from './auth';
 import { HostError, bearer, clientIp, readBody, readJson, sendJson } from './http-util';
@@ -58,6 +58,11 @@ export interface AccountRecords {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Login gate: after a takeover only the browser holding the device secret may log in. */
   checkDevice(username: string, device: Uint8Array | undefined): void;
+  /**
+   * The directory's login with the device gate AFTER the signature check, so only the key
+   * holder learns that it was signed out.
+   */
+  login(r: LoginRequest): { token: Uint8Array; expiresAt: number };
   close(): void;
 }
 
@@ -134,6 +139,19 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
     return true;
   });
 
+  function signingKeyOf(username: string): Uint8Array {
+    const enc = d.storage.identity(username);
+    if (!enc) throw new HostError(404, 'NoSuchUser', 'no such user');
+    return readIdentityPublic(new ByteReader(enc, 'stored identity')).signingKey;
+  }
+
+  function checkDevice(username: string, device: Uint8Array | undefined): void {
+    const want = q.device.get(username) as Buffer | undefined;
+    if (!want) return;
+    const have = device ? sha256(device) : undefined;
+    if (!have || !timingSafeEqual(have, want)) throw new HostError(403, 'SignedOut', 'this account is now used on another browser');
+  }
+
   async function takeover(req: IncomingMessage, res: ServerResponse, username: string): Promise<void> {
     limitIp(req);
     let r;
@@ -144,9 +162,7 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
       throw new HostError(400, 'BadRequest', isProtocolError(e) ? e.message : 'malformed takeover');
     }
     if (r.login.username !== username) throw new HostError(400, 'BadRequest', 'takeover username does not match the path');
-    const enc = d.storage.identity(username);
-    if (!enc) throw new HostError(404, 'NoSuchUser', 'no such user');
-    const signingKey = readIdentityPublic(new ByteReader(enc, 'stored identity')).signingKey;
+    const signingKey = signingKeyOf(username);
     d.auth.verifyChallenge(username, r.login.challenge, r.login.signature, signingKey);
     try {
       verifySignedPreKey(signingKey, r.prekeys.signedPreKey!);
@@ -197,11 +213,11 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
   }
 
   return {
-    checkDevice(username, device) {
-      const want = q.device.get(username) as Buffer | undefined;
-      if (!want) return;
-      const have = device ? sha256(device) : undefined;
-      if (!have || !timingSafeEqual(have, want)) throw new HostError(403, 'SignedOut', 'this account is now used on another browser');
+    checkDevice,
+    login(r) {
+      d.auth.verifyChallenge(r.username, r.challenge, r.signature, signingKeyOf(r.username));
+      checkDevice(r.username, r.device);
+      return d.auth.issueToken(r.username);
     },
     async handle(req, res) {
       const path = new URL(req.url ?? '/', 'http://host').pathname;

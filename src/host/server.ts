@@ -67,7 +67,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // the sealed account records (account-record.ts), whose device gate every login passes.
   const realm = createRealm({ id: 'parley', dataDir: join(opts.dataDir, 'realm'), clock });
   const records = createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
-  const gated = { ...directory, login: (r: Parameters<typeof directory.login>[0]) => (records.checkDevice(r.username, r.device), directory.login(r)) };
+  const gated = { ...directory, login: records.login };
   const api = createApi({ auth, directory: gated, mailbox, limits, perIp: createLimiter(limits.perIp, clock) });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 

@@ -63,9 +63,12 @@ test('a new browser restores alice with her PIN: contacts, verification, blocks,
   const bob = await openPerson(browser, 'bob');
   const carol = await openPerson(browser, 'carol');
   people.push(alice, bob, carol);
-  await registerWithPin(alice, PIN);
+  await registerWithPin(alice, PIN, 'desktop');
   await register(bob);
   await register(carol);
+  // "Later" leaves a persistent reminder banner.
+  await expect(bob.page.getByText('No PIN yet: if you lose this browser, you lose this account.')).toBeVisible();
+  await bob.page.screenshot({ path: `${DIR}pin-later-banner-desktop.png` });
 
   await startChat(alice, bob.name);
   await send(alice, bob.name, 'hi bob');
@@ -132,6 +135,7 @@ test('a new browser restores alice with her PIN: contacts, verification, blocks,
   await old.goto('/');
   await expect(old.getByText('This account is now used on another browser')).toBeVisible({ timeout: 30_000 });
   await expect(old.getByRole('heading', { name: 'Chats', level: 1 })).toHaveCount(0);
+  await old.screenshot({ path: `${DIR}signed-out-desktop.png` });
   await expect(conversationTitle(fresh.page, bob.name)).toBeVisible();
   await expectClean(fresh);
   await expectClean(bob);

@@ -1,0 +1,43 @@
+/**
+ * Issue 5 wire additions: the retry content (a restored browser asks a contact to resend what it
+ * could not decrypt) and the strict takeover request.
+ */
+import { describe, expect, test } from 'vitest';
+import { decodeTakeoverRequest, encodeTakeoverRequest, isSealedRecordLength } from '../../src/lib/wire/account-record-api';
+import { decodeContent, encodeContent } from '../../src/lib/wire/content';
+
+describe('retry content', () => {
+  test('round-trips and is strict', () => {
+    const c = { kind: 'retry', since: 1_795_000_000_000, serverIds: [1, 2, 2 ** 40] } as const;
+    const bytes = encodeContent({ ...c, serverIds: [...c.serverIds] });
+    expect(decodeContent(bytes)).toEqual({ ...c, serverIds: [...c.serverIds] });
+    expect(() => decodeContent(new Uint8Array([...bytes, 0]))).toThrow();
+    expect(() => decodeContent(bytes.slice(0, -1))).toThrow();
+    expect(() => encodeContent({ kind: 'retry', since: 0, serverIds: Array.from({ length: 501 }, (_, i) => i) })).toThrow();
+  });
+});
+
+describe('takeover request', () => {
+  const login = { username: 'alice', challenge: new Uint8Array(32).fill(1), signature: new Uint8Array(64).fill(2), device: new Uint8Array(32).fill(3) };
+  const sp = { id: 7, publicKey: new Uint8Array(32).fill(4), signature: new Uint8Array(64).fill(5) };
+  const lastResort = { id: 8, lastResort: true, publicKey: new Uint8Array(1184).fill(6), signature: new Uint8Array(64).fill(7) };
+
+  test('needs a device secret, a signed prekey and exactly one last-resort KEM prekey', () => {
+    const ok = encodeTakeoverRequest({ login, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [lastResort] } });
+    expect(decodeTakeoverRequest(JSON.parse(JSON.stringify(ok))).login.device).toEqual(login.device);
+    const { device: _d, ...noDevice } = login;
+    void _d;
+    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login: noDevice, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [lastResort] } }))).toThrow(/device/);
+    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login, prekeys: { oneTimePreKeys: [], kemPreKeys: [lastResort] } }))).toThrow(/signed prekey/);
+    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [] } }))).toThrow(/last-resort/);
+    expect(() => decodeTakeoverRequest({ ...ok, extra: 1 })).toThrow(/unexpected/);
+  });
+
+  test('P26 only bucket sizes are sealed-record lengths', () => {
+    expect(isSealedRecordLength(1 + 24 + 1024 + 16)).toBe(true);
+    expect(isSealedRecordLength(1 + 24 + 4096 + 16)).toBe(true);
+    expect(isSealedRecordLength(1 + 24 + 1000 + 16)).toBe(false);
+    expect(isSealedRecordLength(1 + 24 + 512 + 16)).toBe(false);
+    expect(isSealedRecordLength(1 + 24 + 4 * 1024 * 1024 + 16)).toBe(false);
+  });
+});
