@@ -1,5 +1,6 @@
 /**
- * The call controller on the main thread (DESIGN.md §6; SECURITY.md P27–P29; issue 4).
+ * The call controller on the main thread (DESIGN.md §6; SECURITY.md P27–P29; issue 4): the
+ * reactive state the call screen shows, the person's actions, and each call's lifecycle.
  *
  *   caller (Alice)                             callee (Bob)
  *   cert A, random peer id A, media
@@ -10,83 +11,24 @@
  *   answer SDP must carry fp B  ◀── PeerJS answer with media
  *   ICE connects: both re-check the remote SDP and the DTLS certificate actually presented.
  *
- * Every SDP that crosses the PeerServer is checked against the fingerprint received end to end
- * BEFORE it is applied (the caller intercepts the ANSWER, the callee checks the OFFER before
- * answering), so no media is ever sent to an unverified peer; a mismatch hangs up on both sides
- * with "call could not be verified" (the other side is told inside the ratchet). PeerJS ids are
- * random per call and carry no trust (P28): whoever holds an id still has to hold the certificate.
- *
+ * Delegates: which signals move a call to `ringing`, the PeerJS connection and its verification
+ * to `connection`, our tracks to `media-controls`, the per-call record to `live-call`.
  * Holds no key material (the ratchet is in the vault worker); talks to it through `CallPort`.
  */
 import { toHex } from '$lib/wire/bytes';
-import {
-  admitOffer,
-  decodeCallSignal,
-  encodeCallSignal,
-  type CallAnswer,
-  type CallMedia,
-  type CallOffer,
-  type CallSignal
-} from '$lib/wire/call';
-import type { CallLogEntry, IceServers } from '../types';
-import { verifyConnectedPeer, type CallCertificate } from './certificate';
-import { guardAnswer, incomingCallVerified } from './guards';
-import { CallResources, RelayUnavailable } from './resources';
-import { explainMediaError, getCallMedia, getScreenTrack, MediaProblem, mediaPermission, stopStream } from './media';
-import { endTitle, outcomeFor, UNVERIFIED_DETAIL, type EndReason } from './outcome';
-import { openPeer, preloadPeerJs, signallingFromLocation, type MediaConnection, type Peer, type SignallingServer } from './peer';
-import { startRingtone, type Ringtone } from './ringtone';
+import { decodeCallSignal, encodeCallSignal, type CallAnswer, type CallMedia, type CallOffer, type CallSignal } from '$lib/wire/call';
+import { CallConnection } from './connection';
+import { clearTimers, logEntry, newLive, releaseLive, startTimer, type CallPhase, type Live } from './live-call';
+import { explainMediaError, mediaPermission } from './media';
+import { setCameraOff, setMuted, startLocalMedia, toggleScreenShare } from './media-controls';
+import { withDefaults, type CallOptions, type CallPort, type ResolvedCallOptions } from './options';
+import { endTitle, failureProblem, UNVERIFIED_DETAIL, type EndReason } from './outcome';
+import { preloadPeerJs } from './peer';
+import { CallResources } from './resources';
+import { nextStep, SeenCalls } from './ringing';
 
-/** What the controller needs from the vault (VaultClient in the app; fakes in harnesses). */
-export interface CallPort {
-  send(chat: string, signal: Uint8Array): Promise<void>;
-  record(chat: string, entry: CallLogEntry): Promise<void>;
-  iceServers(): Promise<IceServers>;
-  onSignal(listener: (chat: string, signal: Uint8Array) => void): () => void;
-}
-
-export interface CallOptions {
-  ringTimeoutMs?: number;
-  relayOnly?: () => boolean;
-  /** How long "ICE disconnected" may last before the call ends cleanly (default 8 s). */
-  dropGraceMs?: number;
-  /** From answer to verified connection (default 30 s). */
-  connectTimeoutMs?: number;
-  /** How long the "call ended" screen stays (default 4 s; 0 = until dismissed). */
-  endedLingerMs?: number;
-  signalling?: SignallingServer;
-  now?: () => number;
-  rng?: (n: number) => Uint8Array;
-  ringtone?: () => Ringtone;
-}
-
-export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
-
-interface Live {
-  callId: string;
-  chat: string;
-  media: CallMedia;
-  direction: 'in' | 'out';
-  startedAt: number;
-  connectedAt?: number;
-  ended: boolean;
-  verified: boolean;
-  ourPeerId: string;
-  cert?: CallCertificate;
-  theirs?: { peerId: string; fingerprint: Uint8Array };
-  offer?: CallOffer;
-  peer?: Peer;
-  conn?: MediaConnection;
-  local?: MediaStream;
-  /** Resolves with our media once getUserMedia is done (started in parallel with signalling). */
-  localReady?: Promise<MediaStream>;
-  screen?: MediaStreamTrack;
-  ring?: Ringtone;
-  timers: Set<ReturnType<typeof setTimeout>>;
-}
-
-const SEEN_TTL_MS = 10 * 60_000;
-const FATAL_PEER_ERRORS = new Set<string>(['peer-unavailable', 'unavailable-id', 'invalid-id', 'browser-incompatible', 'ssl-unavailable', 'server-error']);
+export type { CallPhase } from './live-call';
+export type { CallOptions, CallPort } from './options';
 
 export class CallController {
   phase = $state<CallPhase>('idle');
@@ -106,32 +48,30 @@ export class CallController {
   remoteStream = $state.raw<MediaStream | undefined>();
 
   readonly #port: CallPort;
-  readonly #opts: Required<Omit<CallOptions, 'signalling'>> & { signalling?: SignallingServer };
-  // Plain collections on purpose: bookkeeping, never rendered.
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  readonly #seen = new Map<string, number>();
+  readonly #opts: ResolvedCallOptions;
+  readonly #seen = new SeenCalls();
   #live: Live | undefined;
   readonly #resources: CallResources;
+  readonly #link: CallConnection;
   readonly #off: () => void;
 
   constructor(port: CallPort, opts: CallOptions = {}) {
     this.#port = port;
-    this.#opts = {
-      ringTimeoutMs: opts.ringTimeoutMs ?? 45_000,
-      relayOnly: opts.relayOnly ?? (() => false),
-      dropGraceMs: opts.dropGraceMs ?? 8000,
-      connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
-      endedLingerMs: opts.endedLingerMs ?? 4000,
-      signalling: opts.signalling,
-      now: opts.now ?? Date.now,
-      rng: opts.rng ?? ((n) => crypto.getRandomValues(new Uint8Array(n))),
-      ringtone: opts.ringtone ?? startRingtone
-    };
+    this.#opts = withDefaults(opts);
     this.#off = port.onSignal((chat, bytes) => this.#onSignal(chat, bytes));
     this.#resources = new CallResources(() => port.iceServers(), this.#opts.now);
+    this.#link = new CallConnection(
+      {
+        phase: () => this.phase,
+        current: (live) => this.#current(live),
+        end: (live, reason, notify) => this.#end(live, reason, notify),
+        remote: (_live, stream) => (this.remoteStream = stream),
+        verified: (live) => this.#connected(live)
+      },
+      this.#opts
+    );
     void preloadPeerJs().catch(() => undefined);
   }
-
 
   /** True while a call is being placed, rings, connects or runs. */
   get busy(): boolean {
@@ -162,10 +102,12 @@ export class CallController {
       const [cert, ice] = await Promise.all([this.#resources.certificate(), this.#resources.iceServers(this.#opts.relayOnly())]);
       live.cert = cert;
       if (!this.#current(live)) return;
-      live.peer = await this.#openPeer(live, cert, ice);
-      if (!this.#current(live)) return;
+      live.peer = await this.#link.open(live, cert, ice);
+      // The call may have ended while the peer was opening; its release already ran, so the
+      // new peer would stay registered with the PeerServer until the page unloads.
+      if (!this.#current(live)) return live.peer.destroy();
       await this.#port.send(chat, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
-      this.#timer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
+      startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
       await local;
     } catch (e) {
       this.#fail(live, e, live.cert ? { type: 'cancel', callId: live.callId } : undefined);
@@ -177,7 +119,7 @@ export class CallController {
     if (!live || live.ended || this.phase !== 'incoming' || !live.offer) return;
     this.phase = 'connecting';
     live.ring?.stop();
-    this.#clearTimers(live);
+    clearTimers(live);
     // The answer goes out as soon as the certificate exists; the camera and microphone start in
     // parallel and are only needed when the caller's PeerJS call arrives (saves a getUserMedia on
     // the critical path). If they fail, the caller is told with a hangup.
@@ -186,12 +128,12 @@ export class CallController {
       const [cert, ice] = await Promise.all([this.#resources.certificate(), this.#resources.iceServers(this.#opts.relayOnly())]);
       live.cert = cert;
       if (!this.#current(live)) return;
-      const peer = await this.#openPeer(live, cert, ice);
+      const peer = await this.#link.open(live, cert, ice);
       live.peer = peer;
-      if (!this.#current(live)) return;
-      peer.on('call', (conn) => this.#onIncomingConnection(live, conn));
+      if (!this.#current(live)) return peer.destroy();
+      this.#link.listen(live, peer);
       await this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
-      this.#timer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
+      startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
       await local;
     } catch (e) {
       this.#fail(live, e, { type: 'hangup', callId: live.callId, reason: 'ended' });
@@ -214,30 +156,17 @@ export class CallController {
 
   toggleMute(): void {
     this.muted = !this.muted;
-    for (const t of this.#live?.local?.getAudioTracks() ?? []) t.enabled = !this.muted;
+    setMuted(this.#live, this.muted);
   }
 
   toggleCamera(): void {
     this.cameraOff = !this.cameraOff;
-    for (const t of this.#live?.local?.getVideoTracks() ?? []) t.enabled = !this.cameraOff;
-    if (this.#live?.screen) this.#live.screen.enabled = !this.cameraOff;
+    setCameraOff(this.#live, this.cameraOff);
   }
 
-  async toggleScreenShare(): Promise<void> {
+  toggleScreenShare(): Promise<void> {
     const live = this.#live;
-    const sender = live?.conn?.peerConnection?.getSenders().find((s) => s.track?.kind === 'video');
-    if (!live || !sender) return;
-    if (live.screen) return this.#stopSharing(live, sender);
-    try {
-      const track = await getScreenTrack();
-      if (!track || !this.#current(live)) return track?.stop();
-      live.screen = track;
-      track.onended = () => void this.#stopSharing(live, sender);
-      await sender.replaceTrack(track);
-      this.sharing = true;
-    } catch (e) {
-      this.problem = e instanceof MediaProblem ? e.message : 'The screen could not be shared.';
-    }
+    return toggleScreenShare(live, this, () => live !== undefined && this.#current(live));
   }
 
   /** Leaves the "call ended" screen. */
@@ -260,32 +189,15 @@ export class CallController {
     } catch {
       return; // a newer or broken client: nothing to do
     }
-    const live = this.#live && !this.#live.ended && this.#live.chat === chat && this.#live.callId === s.callId ? this.#live : undefined;
-    switch (s.type) {
-      case 'offer':
-        return this.#onOffer(chat, s);
-      case 'answer':
-        if (live && live.direction === 'out' && this.phase === 'outgoing') void this.#dial(live, s);
-        return;
-      case 'decline':
-        if (live && live.direction === 'out' && this.phase === 'outgoing') this.#end(live, s.reason === 'busy' ? 'busy' : 'declined');
-        return;
-      case 'hangup':
-        if (live) this.#end(live, s.reason === 'unverified' ? 'unverified' : 'remote-hangup');
-        return;
-      case 'cancel':
-        if (live && live.direction === 'in') this.#end(live, 'missed');
-        return;
-    }
+    const step = nextStep(s, chat, this.#live, this.phase);
+    if (step.type === 'ring') this.#onOffer(chat, step.offer);
+    else if (step.type === 'dial') this.#onAnswer(step.live, step.answer);
+    else if (step.type === 'end') this.#end(step.live, step.reason);
   }
 
   #onOffer(chat: string, offer: CallOffer): void {
     const now = this.#opts.now();
-    for (const [id, at] of this.#seen) if (now - at > SEEN_TTL_MS) this.#seen.delete(id);
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity
-    const verdict = admitOffer(offer, now, new Set(this.#seen.keys()));
-    if (verdict !== 'ok') return; // P27: stale, future or replayed offers never ring
-    this.#seen.set(offer.callId, now);
+    if (!this.#seen.admit(offer, now)) return; // P27: stale, future or replayed offers never ring
     if (this.busy) {
       void this.#port.send(chat, encodeCallSignal({ type: 'decline', callId: offer.callId, reason: 'busy' })).catch(() => undefined);
       void this.#port
@@ -298,102 +210,25 @@ export class CallController {
     live.theirs = { peerId: offer.peerId, fingerprint: offer.dtlsFingerprint };
     this.phase = 'incoming';
     live.ring = this.#opts.ringtone();
-    this.#timer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'missed'));
+    startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'missed'));
   }
 
-  // ---- connecting ----
-
-  /** Caller: the callee accepted; call its fresh peer id and check the answer before applying it. */
-  async #dial(live: Live, answer: CallAnswer): Promise<void> {
+  /** Caller: the callee accepted; from here the connect timeout runs until the call is verified. */
+  #onAnswer(live: Live, answer: CallAnswer): void {
     live.theirs = { peerId: answer.peerId, fingerprint: answer.dtlsFingerprint };
     this.phase = 'connecting';
-    this.#clearTimers(live);
-    this.#timer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
-    const local = await live.localReady?.catch(() => undefined); // start() reports a failure
-    if (!local || !this.#current(live)) return;
-    const conn = live.peer!.call(answer.peerId, local);
-    live.conn = conn;
-    guardAnswer(conn, answer.dtlsFingerprint, () => this.#unverified(live)); // P27, before PeerJS applies it
-    this.#watch(live, conn);
-  }
-
-  /** Callee: a PeerJS call arrived at our fresh id; only the caller's id and certificate may connect. */
-  #onIncomingConnection(live: Live, conn: MediaConnection): void {
-    if (!this.#current(live) || live.conn) return conn.close();
-    if (!live.theirs || !incomingCallVerified(conn, live.theirs)) {
-      conn.close();
-      return this.#unverified(live);
-    }
-    live.conn = conn;
-    void live.localReady?.then(
-      (stream) => {
-        if (!this.#current(live)) return;
-        conn.answer(stream);
-        this.#watch(live, conn);
-      },
-      () => undefined // accept() reports the media problem
-    );
-  }
-
-  #watch(live: Live, conn: MediaConnection): void {
-    conn.on('stream', (remote) => {
-      if (this.#current(live)) this.remoteStream = remote;
-    });
-    conn.on('close', () => {
-      if (this.#current(live)) this.#end(live, 'remote-hangup');
-    });
-    conn.on('error', () => undefined);
-    const pc = conn.peerConnection;
-    let drop: ReturnType<typeof setTimeout> | undefined;
-    pc.addEventListener('iceconnectionstatechange', () => {
-      const state = pc.iceConnectionState;
-      if (state === 'connected' || state === 'completed') {
-        if (drop) clearTimeout(drop);
-        drop = undefined;
-        if (!live.verified) void this.#verify(live, pc);
-      } else if (state === 'disconnected') {
-        // A network blip: give ICE a moment to recover on its own, else end cleanly on both sides.
-        drop ??= this.#timer(live, this.#opts.dropGraceMs, () => this.#end(live, 'connection-lost', { type: 'hangup', callId: live.callId, reason: 'ended' }));
-      } else if (state === 'failed') {
-        this.#end(live, 'connection-lost', { type: 'hangup', callId: live.callId, reason: 'ended' });
-      }
-    });
-  }
-
-  /** After connect (P27): the remote SDP and the DTLS certificate must match the ratchet's. */
-  async #verify(live: Live, pc: RTCPeerConnection): Promise<void> {
-    const ok = await verifyConnectedPeer(pc, live.theirs!.fingerprint).catch(() => false);
-    if (!this.#current(live)) return;
-    if (!ok) return this.#unverified(live);
-    live.verified = true;
-    live.connectedAt = this.#opts.now();
-    this.#clearTimers(live);
-    this.connectedAt = live.connectedAt;
-    this.phase = 'active';
-  }
-
-  #unverified(live: Live): void {
-    this.#end(live, 'unverified', { type: 'hangup', callId: live.callId, reason: 'unverified' });
+    clearTimers(live);
+    startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
+    void this.#link.dial(live, answer);
   }
 
   // ---- lifecycle ----
 
   #begin(chat: string, media: CallMedia, direction: 'in' | 'out', callId: string): Live {
     if (this.#live && !this.#live.ended) this.#end(this.#live, 'hangup');
-    this.#clearTimers(this.#live);
-    const live: Live = {
-      callId,
-      chat,
-      media,
-      direction,
-      startedAt: this.#opts.now(),
-      ended: false,
-      verified: false,
-      ourPeerId: this.#hexId(),
-      // eslint-disable-next-line svelte/prefer-svelte-reactivity
-      timers: new Set()
-    };
-    if (direction === 'out') this.#seen.set(callId, live.startedAt);
+    clearTimers(this.#live);
+    const live = newLive(callId, chat, media, direction, this.#opts.now(), this.#hexId());
+    if (direction === 'out') this.#seen.remember(callId, live.startedAt);
     this.#live = live;
     this.chat = chat;
     this.media = media;
@@ -410,33 +245,24 @@ export class CallController {
     return live;
   }
 
+  /** The connection was verified (P27): the call is active and its duration starts now. */
+  #connected(live: Live): void {
+    live.connectedAt = this.#opts.now();
+    clearTimers(live);
+    this.connectedAt = live.connectedAt;
+    this.phase = 'active';
+  }
+
   #end(live: Live, reason: EndReason, notify?: CallSignal): void {
     if (live.ended) return;
     live.ended = true;
-    this.#clearTimers(live);
-    live.ring?.stop();
-    try {
-      live.conn?.close();
-    } catch {
-      // already closed
-    }
-    live.peer?.destroy();
-    stopStream(live.local);
-    live.screen?.stop();
+    releaseLive(live);
     if (notify) void this.#port.send(live.chat, encodeCallSignal(notify)).catch(() => undefined);
-    const durationMs = live.connectedAt ? this.#opts.now() - live.connectedAt : 0;
-    const entry: CallLogEntry = {
-      callId: live.callId,
-      direction: live.direction,
-      media: live.media,
-      outcome: outcomeFor(live.direction, reason, live.connectedAt !== undefined),
-      durationMs,
-      at: live.startedAt
-    };
+    const entry = logEntry(live, reason, this.#opts.now());
     void this.#port.record(live.chat, entry).catch(() => undefined);
     if (this.#live !== live) return;
     this.endReason = reason;
-    this.durationMs = durationMs;
+    this.durationMs = entry.durationMs;
     this.phase = 'ended';
     this.localStream = undefined;
     this.remoteStream = undefined;
@@ -450,12 +276,8 @@ export class CallController {
 
   #fail(live: Live, e: unknown, notify?: CallSignal): void {
     if (live.ended) return;
-    if (e instanceof MediaProblem) this.problem = e.message;
-    else if (e instanceof Error && 'code' in e && (e as { code: unknown }).code === 'UntrustedIdentity') {
-      this.problem = 'The safety number with this contact changed. Verify it before calling.';
-    } else if (e instanceof Error && 'code' in e && (e as { code: unknown }).code === 'Blocked') {
-      this.problem = 'You blocked this contact. Unblock them to call.';
-    } else if (e instanceof RelayUnavailable) this.problem = e.message;
+    const problem = failureProblem(e);
+    if (problem !== undefined) this.problem = problem;
     this.#end(live, 'failed', notify);
   }
 
@@ -471,53 +293,8 @@ export class CallController {
     return this.#live === live && !live.ended;
   }
 
-  #timer(live: Live, ms: number, f: () => void): ReturnType<typeof setTimeout> {
-    const t = setTimeout(() => {
-      live.timers.delete(t);
-      if (!live.ended) f();
-    }, ms);
-    live.timers.add(t);
-    return t;
-  }
-
-  #clearTimers(live: Live | undefined): void {
-    for (const t of live?.timers ?? []) clearTimeout(t);
-    live?.timers.clear();
-  }
-
-  async #stopSharing(live: Live, sender: RTCRtpSender): Promise<void> {
-    const screen = live.screen;
-    live.screen = undefined;
-    screen?.stop();
-    this.sharing = false;
-    const camera = live.local?.getVideoTracks()[0];
-    if (camera && !live.ended) await sender.replaceTrack(camera).catch(() => undefined);
-  }
-
-  #openPeer(live: Live, cert: CallCertificate, ice: IceServers): Promise<Peer> {
-    return openPeer(live.ourPeerId, cert.certificate, ice, this.#opts.relayOnly(), this.#opts.signalling ?? signallingFromLocation()).then((peer) => {
-      peer.on('error', (e) => {
-        // A lost signalling socket is not fatal: the handshake may already be done, and the
-        // connect timeout ends a call that never gets there. These are: the other id is gone,
-        // ours is refused, or the browser cannot do WebRTC.
-        if (!FATAL_PEER_ERRORS.has(e.type) || !this.#current(live) || this.phase === 'active') return;
-        this.#end(live, 'failed', live.direction === 'out' && this.phase === 'outgoing' ? { type: 'cancel', callId: live.callId } : { type: 'hangup', callId: live.callId, reason: 'ended' });
-      });
-      return peer;
-    });
-  }
-
-  /** getUserMedia for this call; the stream is stopped if the call is already over. */
   #startMedia(live: Live): Promise<MediaStream> {
-    const local = getCallMedia(live.media === 'video').then((stream) => {
-      live.local = stream;
-      if (!this.#current(live)) stopStream(stream);
-      else this.localStream = stream;
-      return stream;
-    });
-    live.localReady = local;
-    local.catch(() => undefined); // reported once, by whoever awaits it
-    return local;
+    return startLocalMedia(live, this, () => this.#current(live));
   }
 
   #hexId(): string {

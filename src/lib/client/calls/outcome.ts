@@ -3,6 +3,8 @@
  * Pure: no PeerJS, no DOM.
  */
 import type { CallLogEntry } from '../types';
+import { MediaProblem } from './media';
+import { RelayUnavailable } from './resources';
 
 export type EndReason =
   | 'hangup'
@@ -61,3 +63,13 @@ export function endTitle(reason: EndReason, direction: 'in' | 'out', name: strin
 
 export const UNVERIFIED_DETAIL =
   'The connection did not match the keys exchanged in your encrypted chat, so Parley hung up. Someone may be interfering with the call.';
+
+/** A sentence for the person when a call failed for a reason they can act on; else undefined. */
+export function failureProblem(e: unknown): string | undefined {
+  if (e instanceof MediaProblem) return e.message;
+  const code = e instanceof Error && 'code' in e ? (e as { code: unknown }).code : undefined;
+  if (code === 'UntrustedIdentity') return 'The safety number with this contact changed. Verify it before calling.';
+  if (code === 'Blocked') return 'You blocked this contact. Unblock them to call.';
+  if (e instanceof RelayUnavailable) return e.message;
+  return undefined;
+}

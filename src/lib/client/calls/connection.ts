@@ -1,0 +1,136 @@
+/**
+ * One call's PeerJS connection and its verification wiring (DESIGN.md §6; SECURITY.md P27, P28).
+ *
+ * Every SDP that crosses the PeerServer is checked against the fingerprint received end to end
+ * BEFORE it is applied (the caller intercepts the ANSWER, the callee checks the OFFER before
+ * answering), so no media is ever sent to an unverified peer; a mismatch hangs up on both sides
+ * with "call could not be verified" (the other side is told inside the ratchet). PeerJS ids are
+ * random per call and carry no trust (P28): whoever holds an id still has to hold the certificate.
+ * Once ICE connects, both sides re-check the remote SDP and the DTLS certificate actually presented.
+ *
+ * Owns: opening the peer, dialling / answering, watching ICE, the after-connect check.
+ * Must not know: the ratchet, ringing, the call log or Svelte state — it reports to its host.
+ */
+import type { CallAnswer, CallSignal } from '$lib/wire/call';
+import type { IceServers } from '../types';
+import { verifyConnectedPeer, type CallCertificate } from './certificate';
+import { guardAnswer, incomingCallVerified } from './guards';
+import { startTimer, type CallPhase, type Live } from './live-call';
+import type { EndReason } from './outcome';
+import { openPeer, signallingFromLocation, type MediaConnection, type Peer, type SignallingServer } from './peer';
+
+/** What the connection needs from the controller that owns the call. */
+export interface ConnectionHost {
+  phase(): CallPhase;
+  /** The call is still the controller's current one and has not ended. */
+  current(live: Live): boolean;
+  end(live: Live, reason: EndReason, notify?: CallSignal): void;
+  /** The other side's media arrived. */
+  remote(live: Live, stream: MediaStream): void;
+  /** The remote SDP and certificate matched the ratchet's fingerprint: the call is up. */
+  verified(live: Live): void;
+}
+
+export interface ConnectionOptions {
+  relayOnly: () => boolean;
+  signalling?: SignallingServer;
+  dropGraceMs: number;
+}
+
+// The other id is gone, ours is refused, or the browser cannot do WebRTC.
+const FATAL_PEER_ERRORS = new Set<string>(['peer-unavailable', 'unavailable-id', 'invalid-id', 'browser-incompatible', 'ssl-unavailable', 'server-error']);
+
+export class CallConnection {
+  readonly #host: ConnectionHost;
+  readonly #opts: ConnectionOptions;
+
+  constructor(host: ConnectionHost, opts: ConnectionOptions) {
+    this.#host = host;
+    this.#opts = opts;
+  }
+
+  /** A PeerJS peer at the call's fresh id, carrying the call's certificate. */
+  open(live: Live, cert: CallCertificate, ice: IceServers): Promise<Peer> {
+    return openPeer(live.ourPeerId, cert.certificate, ice, this.#opts.relayOnly(), this.#opts.signalling ?? signallingFromLocation()).then((peer) => {
+      peer.on('error', (e) => {
+        // A lost signalling socket is not fatal: the handshake may already be done, and the
+        // connect timeout ends a call that never gets there.
+        const phase = this.#host.phase();
+        if (!FATAL_PEER_ERRORS.has(e.type) || !this.#host.current(live) || phase === 'active') return;
+        this.#host.end(live, 'failed', live.direction === 'out' && phase === 'outgoing' ? { type: 'cancel', callId: live.callId } : { type: 'hangup', callId: live.callId, reason: 'ended' });
+      });
+      return peer;
+    });
+  }
+
+  /** Callee: PeerJS calls arriving at our fresh id go through `#answer`. */
+  listen(live: Live, peer: Peer): void {
+    peer.on('call', (conn) => this.#answer(live, conn));
+  }
+
+  /** Caller: the callee accepted; call its fresh peer id and check the answer before applying it. */
+  async dial(live: Live, answer: CallAnswer): Promise<void> {
+    const local = await live.localReady?.catch(() => undefined); // start() reports a failure
+    if (!local || !this.#host.current(live)) return;
+    const conn = live.peer!.call(answer.peerId, local);
+    live.conn = conn;
+    guardAnswer(conn, answer.dtlsFingerprint, () => this.unverified(live)); // P27, before PeerJS applies it
+    this.#watch(live, conn);
+  }
+
+  unverified(live: Live): void {
+    this.#host.end(live, 'unverified', { type: 'hangup', callId: live.callId, reason: 'unverified' });
+  }
+
+  /** Callee: a PeerJS call arrived at our fresh id; only the caller's id and certificate may connect. */
+  #answer(live: Live, conn: MediaConnection): void {
+    if (!this.#host.current(live) || live.conn) return conn.close();
+    if (!live.theirs || !incomingCallVerified(conn, live.theirs)) {
+      conn.close();
+      return this.unverified(live);
+    }
+    live.conn = conn;
+    void live.localReady?.then(
+      (stream) => {
+        if (!this.#host.current(live)) return;
+        conn.answer(stream);
+        this.#watch(live, conn);
+      },
+      () => undefined // accept() reports the media problem
+    );
+  }
+
+  #watch(live: Live, conn: MediaConnection): void {
+    conn.on('stream', (remote) => {
+      if (this.#host.current(live)) this.#host.remote(live, remote);
+    });
+    conn.on('close', () => {
+      if (this.#host.current(live)) this.#host.end(live, 'remote-hangup');
+    });
+    conn.on('error', () => undefined);
+    const pc = conn.peerConnection;
+    let drop: ReturnType<typeof setTimeout> | undefined;
+    pc.addEventListener('iceconnectionstatechange', () => {
+      const state = pc.iceConnectionState;
+      if (state === 'connected' || state === 'completed') {
+        if (drop) clearTimeout(drop);
+        drop = undefined;
+        if (!live.verified) void this.#verify(live, pc);
+      } else if (state === 'disconnected') {
+        // A network blip: give ICE a moment to recover on its own, else end cleanly on both sides.
+        drop ??= startTimer(live, this.#opts.dropGraceMs, () => this.#host.end(live, 'connection-lost', { type: 'hangup', callId: live.callId, reason: 'ended' }));
+      } else if (state === 'failed') {
+        this.#host.end(live, 'connection-lost', { type: 'hangup', callId: live.callId, reason: 'ended' });
+      }
+    });
+  }
+
+  /** After connect (P27): the remote SDP and the DTLS certificate must match the ratchet's. */
+  async #verify(live: Live, pc: RTCPeerConnection): Promise<void> {
+    const ok = await verifyConnectedPeer(pc, live.theirs!.fingerprint).catch(() => false);
+    if (!this.#host.current(live)) return;
+    if (!ok) return this.unverified(live);
+    live.verified = true;
+    this.#host.verified(live);
+  }
+}

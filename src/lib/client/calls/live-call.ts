@@ -1,0 +1,83 @@
+/**
+ * One call's record on the main thread (DESIGN.md §6): its ids and direction, the PeerJS objects,
+ * its media tracks, its ringtone and the timers that belong to it — all released when it ends —
+ * plus the call-log entry it leaves behind. Plain data and helpers: knows nothing of Svelte
+ * state, the ratchet, or how a connection is verified.
+ */
+import type { CallMedia, CallOffer } from '$lib/wire/call';
+import type { CallLogEntry } from '../types';
+import type { CallCertificate } from './certificate';
+import { stopStream } from './media';
+import { outcomeFor, type EndReason } from './outcome';
+import type { MediaConnection, Peer } from './peer';
+import type { Ringtone } from './ringtone';
+
+export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
+
+export interface Live {
+  callId: string;
+  chat: string;
+  media: CallMedia;
+  direction: 'in' | 'out';
+  startedAt: number;
+  connectedAt?: number;
+  ended: boolean;
+  verified: boolean;
+  ourPeerId: string;
+  cert?: CallCertificate;
+  theirs?: { peerId: string; fingerprint: Uint8Array };
+  offer?: CallOffer;
+  peer?: Peer;
+  conn?: MediaConnection;
+  local?: MediaStream;
+  /** Resolves with our media once getUserMedia is done (started in parallel with signalling). */
+  localReady?: Promise<MediaStream>;
+  screen?: MediaStreamTrack;
+  ring?: Ringtone;
+  timers: Set<ReturnType<typeof setTimeout>>;
+}
+
+export function newLive(callId: string, chat: string, media: CallMedia, direction: 'in' | 'out', startedAt: number, ourPeerId: string): Live {
+  return { callId, chat, media, direction, startedAt, ended: false, verified: false, ourPeerId, timers: new Set() };
+}
+
+/** Runs `f` after `ms` unless the call has ended by then; the timer dies with the call. */
+export function startTimer(live: Live, ms: number, f: () => void): ReturnType<typeof setTimeout> {
+  const t = setTimeout(() => {
+    live.timers.delete(t);
+    if (!live.ended) f();
+  }, ms);
+  live.timers.add(t);
+  return t;
+}
+
+export function clearTimers(live: Live | undefined): void {
+  for (const t of live?.timers ?? []) clearTimeout(t);
+  live?.timers.clear();
+}
+
+/** Stops everything the call holds: timers, ringtone, PeerJS connection and peer, our tracks. */
+export function releaseLive(live: Live): void {
+  clearTimers(live);
+  live.ring?.stop();
+  try {
+    live.conn?.close();
+  } catch {
+    // already closed
+  }
+  live.peer?.destroy();
+  stopStream(live.local);
+  live.screen?.stop();
+}
+
+/** The entry an ended call leaves in the conversation; connected time counts as its duration. */
+export function logEntry(live: Live, reason: EndReason, now: number): CallLogEntry {
+  return {
+    callId: live.callId,
+    direction: live.direction,
+    media: live.media,
+    outcome: outcomeFor(live.direction, reason, live.connectedAt !== undefined),
+    durationMs: live.connectedAt ? now - live.connectedAt : 0,
+    at: live.startedAt
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * What the call controller is given from outside (DESIGN.md §6; issue 4): the port to the vault
+ * (the ratchet and the call log live in the vault worker) and the tunable options with their
+ * defaults. Types and defaults only; knows nothing of PeerJS, ringing or Svelte state.
+ */
+import type { CallLogEntry, IceServers } from '../types';
+import type { SignallingServer } from './peer';
+import { startRingtone, type Ringtone } from './ringtone';
+
+/** What the controller needs from the vault (VaultClient in the app; fakes in harnesses). */
+export interface CallPort {
+  send(chat: string, signal: Uint8Array): Promise<void>;
+  record(chat: string, entry: CallLogEntry): Promise<void>;
+  iceServers(): Promise<IceServers>;
+  onSignal(listener: (chat: string, signal: Uint8Array) => void): () => void;
+}
+
+export interface CallOptions {
+  ringTimeoutMs?: number;
+  relayOnly?: () => boolean;
+  /** How long "ICE disconnected" may last before the call ends cleanly (default 8 s). */
+  dropGraceMs?: number;
+  /** From answer to verified connection (default 30 s). */
+  connectTimeoutMs?: number;
+  /** How long the "call ended" screen stays (default 4 s; 0 = until dismissed). */
+  endedLingerMs?: number;
+  signalling?: SignallingServer;
+  now?: () => number;
+  rng?: (n: number) => Uint8Array;
+  ringtone?: () => Ringtone;
+}
+
+export type ResolvedCallOptions = Required<Omit<CallOptions, 'signalling'>> & { signalling?: SignallingServer };
+
+export function withDefaults(opts: CallOptions): ResolvedCallOptions {
+  return {
+    ringTimeoutMs: opts.ringTimeoutMs ?? 45_000,
+    relayOnly: opts.relayOnly ?? (() => false),
+    dropGraceMs: opts.dropGraceMs ?? 8000,
+    connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
+    endedLingerMs: opts.endedLingerMs ?? 4000,
+    signalling: opts.signalling,
+    now: opts.now ?? Date.now,
+    rng: opts.rng ?? ((n) => crypto.getRandomValues(new Uint8Array(n))),
+    ringtone: opts.ringtone ?? startRingtone
+  };
+}
