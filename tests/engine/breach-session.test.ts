@@ -1,0 +1,110 @@
+/**
+ * DESIGN.md §9 breach test with real clients: alice, bob and carol run the real engine against
+ * the real host (SQLite on disk, HTTP, WebSocket), hold a scripted conversation with receipts and
+ * an offline catch-up, and then every file under the host's data directory — database, -wal,
+ * -shm, realm and account-record files — is scanned for every plaintext sent and every private
+ * identity key. Positive controls (usernames and public identity keys, which the host must hold)
+ * prove the scanner reads the live files.
+ */
+import 'fake-indexeddb/auto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { createHost, type RunningHost } from '../../src/host/server';
+import { Engine } from '../../workers/engine/engine';
+import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
+import { memoryLocks } from '../../workers/engine/lock';
+import { requireMe } from '../../workers/engine/context';
+import { scanDataDir } from '../support/scan-data-dir';
+
+let dataDir: string;
+let host: RunningHost | undefined;
+const engines: Engine[] = [];
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parley-breach-'));
+  host = await createHost({ port: 0, dataDir });
+});
+
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.close();
+  await host?.close();
+  host = undefined;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function user(name: string): Promise<Engine> {
+  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
+  const e = await Engine.open({ transport, dbName: `breach-${name}-${process.pid}-${Date.now()}`, locks: memoryLocks(), retryMs: 50 });
+  engines.push(e);
+  await e.createAccount(name);
+  e.connect();
+  return e;
+}
+
+async function eventually(check: () => Promise<void>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+async function bodies(e: Engine, chat: string): Promise<string[]> {
+  return (await e.listMessages(chat)).filter((m) => m.direction !== 'system').map((m) => m.body);
+}
+
+test('§9 after a scripted three-user session no plaintext and no private key is in any host file', async () => {
+  const alice = await user('alice');
+  const bob = await user('bob');
+  const carol = await user('carol');
+
+  const script: [Engine, string, string][] = [
+    [alice, 'bob', 'breach-plaintext: meet me at the old lighthouse 🌊'],
+    [bob, 'alice', 'breach-plaintext: bring the blue notebook, page 42'],
+    [carol, 'alice', 'breach-plaintext: carol here — my card is 4111 1111 1111 1111'],
+    [alice, 'carol', 'breach-plaintext: got it, carol; ünïcødé and all']
+  ];
+  for (const [from, to, text] of script) {
+    await from.lookupUser(to);
+    await from.sendText(to, text);
+  }
+  // Bob goes offline; alice writes to him; he catches up from the durable mailbox.
+  bob.disconnect();
+  const offline = 'breach-plaintext: this one waited in the mailbox while bob was away';
+  await alice.sendText('bob', offline);
+  bob.connect();
+  await eventually(async () => expect(await bodies(bob, 'alice')).toContain(offline));
+  await eventually(async () => expect(await bodies(alice, 'carol')).toHaveLength(2));
+  await bob.markRead('alice');
+  await alice.markRead('carol');
+
+  const needles: Record<string, Uint8Array | string> = {};
+  for (const [, , text] of [...script, [alice, 'bob', offline] as const]) {
+    needles[`plaintext ${text.slice(18, 40)}`] = text;
+    needles[`plaintext tail ${text.slice(-20)}`] = text.slice(-20);
+  }
+  const controls: Record<string, Uint8Array | string> = {};
+  for (const [name, e] of [['alice', alice], ['bob', bob], ['carol', carol]] as const) {
+    const { identity } = requireMe(e.ctx);
+    needles[`${name} signing seed`] = identity.signing.privateKey.slice(0, 32);
+    needles[`${name} X25519 identity private`] = identity.dh.privateKey;
+    controls[`${name} public signing key`] = identity.signing.publicKey;
+    controls[`${name} username`] = name;
+  }
+
+  // Close the host first so every byte it holds is on disk (WAL included).
+  for (const e of engines.splice(0)) await e.close();
+  await host!.close();
+  host = undefined;
+
+  expect(scanDataDir(dataDir, needles)).toEqual([]);
+  const found = new Set(scanDataDir(dataDir, controls).map((h) => h.needle));
+  expect([...found].sort()).toEqual(Object.keys(controls).sort());
+});
