@@ -99,16 +99,6 @@ export async function createAccount(ctx: EngineContext, name: string): Promise<{
   }
   await commit(ctx.vault, (tx) => putAccount(tx, { ...account, registered: true }));
   ctx.me = me;
-  await requestPersistence();
+  // Persistent storage is requested by the page (src/lib/client/session.svelte.ts): workers have no persist().
   return { username };
-}
-
-/** DESIGN.md §8: ask the browser not to evict the vault (no-op where unsupported, e.g. Node). */
-async function requestPersistence(): Promise<void> {
-  const storage = (globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }).navigator?.storage;
-  try {
-    await storage?.persist?.();
-  } catch {
-    // Persistence is best effort; eviction is detected at load (P33).
-  }
 }

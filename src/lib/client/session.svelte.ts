@@ -65,6 +65,7 @@ export class Session {
   }
 
   async createAccount(username: string): Promise<void> {
+    requestPersistentStorage();
     const account = await this.vault.createAccount(username);
     this.pinSetupPending = true;
     await this.#enter(account);
@@ -72,6 +73,7 @@ export class Session {
 
   /** Username + PIN on a new browser; on success the app opens as that account. */
   async restore(username: string, pin: string): Promise<RestoreOutcome> {
+    requestPersistentStorage();
     const outcome = await this.vault.restoreAccount(username, pin);
     if (outcome.status === 'restored') await this.#enter({ username: outcome.username });
     return outcome;
@@ -143,4 +145,13 @@ export class Session {
     else void this.refreshChats();
     for (const listener of this.#listeners) listener(event);
   }
+}
+
+/**
+ * Asks the browser not to evict Parley's IndexedDB (DESIGN.md §8). `persist()` exists only on
+ * the window, not in workers, and some browsers grant it only during a user gesture, so it is
+ * called first thing in the click handlers, before any await.
+ */
+function requestPersistentStorage(): void {
+  void navigator.storage?.persist?.().catch(() => undefined);
 }
