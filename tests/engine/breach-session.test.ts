@@ -18,6 +18,7 @@ import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transp
 import { memoryLocks } from '../../workers/engine/lock';
 import { requireMe } from '../../workers/engine/context';
 import { scanDataDir } from '../support/scan-data-dir';
+import { eventually, texts } from './real-host-support';
 
 let dataDir: string;
 let host: RunningHost | undefined;
@@ -44,22 +45,6 @@ async function user(name: string): Promise<Engine> {
   return e;
 }
 
-async function eventually(check: () => Promise<void>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
-async function bodies(e: Engine, chat: string): Promise<string[]> {
-  return (await e.listMessages(chat)).filter((m) => m.direction !== 'system').map((m) => m.body);
-}
-
 test('§9 after a scripted three-user session no plaintext and no private key is in any host file', async () => {
   const alice = await user('alice');
   const bob = await user('bob');
@@ -80,8 +65,8 @@ test('§9 after a scripted three-user session no plaintext and no private key is
   const offline = 'breach-plaintext: this one waited in the mailbox while bob was away';
   await alice.sendText('bob', offline);
   bob.connect();
-  await eventually(async () => expect(await bodies(bob, 'alice')).toContain(offline));
-  await eventually(async () => expect(await bodies(alice, 'carol')).toHaveLength(2));
+  await eventually(async () => expect(await texts(bob, 'alice')).toContain(offline), 15_000);
+  await eventually(async () => expect(await texts(alice, 'carol')).toHaveLength(2));
   await bob.markRead('alice');
   await alice.markRead('carol');
 

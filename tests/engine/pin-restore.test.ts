@@ -19,6 +19,7 @@ import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transp
 import { memoryLocks } from '../../workers/engine/lock';
 import { REMINDER_INTERVALS_MS } from '../../workers/engine/pin/reminder';
 import { fastStretch } from '../pin/support';
+import { eventually, texts } from './real-host-support';
 
 let dataDir: string;
 let host: RunningHost | undefined;
@@ -47,22 +48,6 @@ async function open(name: string): Promise<Engine> {
   const e = await Engine.open({ transport, dbName: `pin-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50, recovery, recordDebounceMs: 20, deps });
   engines.push(e);
   return e;
-}
-
-async function eventually(check: () => Promise<void> | void, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
-async function texts(e: Engine, chat: string): Promise<string[]> {
-  return (await e.listMessages(chat)).filter((m) => m.direction !== 'system').map((m) => m.body);
 }
 
 async function user(name: string): Promise<Engine> {

@@ -13,6 +13,7 @@ import { createHost, type RunningHost } from '../../src/host/server';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
+import { eventually, texts } from './real-host-support';
 
 let dataDir: string;
 let host: RunningHost | undefined;
@@ -37,23 +38,6 @@ async function open(name: string, dbName = `real-${name}-${process.pid}-${n++}`)
   const e = await Engine.open({ transport, dbName, locks: memoryLocks(), retryMs: 50 });
   engines.push(e);
   return e;
-}
-
-/** Polls until `check` passes (real sockets: there is no settle point to await). */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
-async function texts(e: Engine, chat: string): Promise<string[]> {
-  return (await e.listMessages(chat)).filter((m) => m.direction !== 'system').map((m) => m.body);
 }
 
 describe('engine against the real host', () => {
