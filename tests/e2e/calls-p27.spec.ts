@@ -6,7 +6,7 @@
  */
 import { expect, test, type Browser, type Page, type WebSocketRoute } from '@playwright/test';
 import { startChat, type Person } from './support/parley';
-import { callEntries, impostorAnswers, openCaller, overlay, peerIdOf, placeCall, rtp } from './support/calls';
+import { callEntries, impostorAnswers, impostorCalls, openCaller, overlay, peerIdOf, placeCall, rtp } from './support/calls';
 
 const people: Person[] = [];
 const extra: { close(): Promise<void> }[] = [];
@@ -44,6 +44,10 @@ async function hostile(page: Page, edit: { up?: (m: Msg, ws: WebSocketRoute) => 
   });
 }
 
+function randomPeerId(): string {
+  return Array.from({ length: 16 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join('');
+}
+
 async function impostorPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext();
   extra.push(context);
@@ -74,6 +78,9 @@ async function expectUnverifiedBothSides(alice: Person, bob: Person): Promise<vo
   await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'unverified');
 }
 
+// Who dials whom (src/lib/client/calls/connection.ts): once Bob accepts, HIS peer places the
+// PeerJS call to Alice's fresh id, while his answer travels inside the ratchet.
+
 test('P27 a signalling host that rewrites a=fingerprint makes the call fail as unverified on both sides', async ({ browser }) => {
   const { alice, bob } = await pair(browser);
   const rewrite = (m: Msg): Msg => {
@@ -81,8 +88,8 @@ test('P27 a signalling host that rewrites a=fingerprint makes the call fail as u
     return m;
   };
   let rewritten = 0;
-  await hostile(alice.page, { up: (m) => (m.type === 'OFFER' && rewritten++, rewrite(m)), down: rewrite });
-  await hostile(bob.page, { up: rewrite, down: rewrite });
+  await hostile(alice.page, { up: rewrite, down: rewrite });
+  await hostile(bob.page, { up: (m) => (m.type === 'OFFER' && rewritten++, rewrite(m)), down: rewrite });
 
   await placeCall(alice, bob.name, 'Voice');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
@@ -91,62 +98,87 @@ test('P27 a signalling host that rewrites a=fingerprint makes the call fail as u
   await bob.page.screenshot({ path: 'tests/e2e/screenshots/calls-unverified.png' });
 });
 
-test('P27 a signalling host that answers in bob\'s place makes the call fail as unverified on both sides', async ({ browser }) => {
+test('P27 a signalling host that calls alice in bob\'s place makes the call fail as unverified on both sides', async ({ browser }) => {
   const { alice, bob } = await pair(browser);
   const mallory = await impostorPage(browser);
-  const malloryId = Array.from({ length: 16 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join('');
-  await impostorAnswers(mallory, malloryId);
+  const malloryId = randomPeerId();
 
+  let aliceId = '';
   let bobId = '';
-  await hostile(bob.page, {}, (ws) => (bobId = peerIdOf(ws.url())));
-  // The host delivers Alice's offer for Bob's id to Mallory, and Mallory's replies as if from Bob.
+  let dropped = 0;
   await hostile(alice.page, {
+    // Mallory's call reaches Alice as if it came from Bob's id; Alice's replies go to Mallory.
     up: (m) => (bobId && m.dst === bobId ? { ...m, dst: malloryId } : m),
     down: (m) => (m.src === malloryId ? { ...m, src: bobId } : m)
+  }, (ws) => (aliceId = peerIdOf(ws.url())));
+  // Bob's real call never leaves his side.
+  await hostile(bob.page, { up: (m) => (m.dst === aliceId ? (dropped++, undefined) : m) }, (ws) => (bobId = peerIdOf(ws.url())));
+
+  await placeCall(alice, bob.name, 'Voice');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect.poll(() => dropped, { timeout: 15_000 }).toBeGreaterThan(0);
+  await impostorCalls(mallory, malloryId, aliceId);
+  await expectUnverifiedBothSides(alice, bob);
+  expect(aliceId).toMatch(/^[0-9a-f]{32}$/);
+  await mallory.waitForTimeout(1500);
+  expect(await impostorPackets(mallory)).toBe(0);
+});
+
+test('P27 a signalling host that diverts bob\'s call to an impostor answering in alice\'s place fails as unverified on both sides', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  const mallory = await impostorPage(browser);
+  const malloryId = randomPeerId();
+  await impostorAnswers(mallory, malloryId);
+
+  let aliceId = '';
+  await hostile(alice.page, {}, (ws) => (aliceId = peerIdOf(ws.url())));
+  // The host delivers Bob's call for Alice's id to Mallory, and Mallory's replies as if from Alice.
+  await hostile(bob.page, {
+    up: (m) => (aliceId && m.dst === aliceId ? { ...m, dst: malloryId } : m),
+    down: (m) => (m.src === malloryId ? { ...m, src: aliceId } : m)
   });
 
   await placeCall(alice, bob.name, 'Voice');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
   await expectUnverifiedBothSides(alice, bob);
-  expect(bobId).toMatch(/^[0-9a-f]{32}$/);
   await mallory.waitForTimeout(1500);
   expect(await impostorPackets(mallory)).toBe(0);
 });
 
-test('P28 taking over bob\'s peer id after he disconnects does not produce a call', async ({ browser }) => {
+test('P28 taking over alice\'s peer id after she disconnects does not produce a call', async ({ browser }) => {
   const { alice, bob } = await pair(browser);
   const mallory = await impostorPage(browser);
 
-  let bobId = '';
-  let bobSocket: WebSocketRoute | undefined;
+  let aliceId = '';
+  let aliceSocket: WebSocketRoute | undefined;
   let connections = 0;
-  await bob.page.routeWebSocket(SIGNALLING, (ws) => {
-    bobId = peerIdOf(ws.url());
-    if (connections++ > 0) return void ws.close(); // Bob's network stays down
-    bobSocket = ws;
+  await alice.page.routeWebSocket(SIGNALLING, (ws) => {
+    aliceId = peerIdOf(ws.url());
+    if (connections++ > 0) return void ws.close(); // Alice's network stays down
+    aliceSocket = ws;
     ws.connectToServer();
   });
-  // Alice's offer to Bob's id is held until Mallory has taken the id over.
+  // Bob's call to Alice's id is held until Mallory has taken the id over.
   const held: string[] = [];
   let release: ((m: string) => void) | undefined;
-  await alice.page.routeWebSocket(SIGNALLING, (ws) => {
+  let takenOver = false;
+  await bob.page.routeWebSocket(SIGNALLING, (ws) => {
     const server = ws.connectToServer();
     release = (m) => server.send(m);
     ws.onMessage((raw) => {
       const m = JSON.parse(String(raw)) as Msg;
-      if (bobId && m.dst === bobId && !takenOver) held.push(String(raw));
+      if (aliceId && m.dst === aliceId && !takenOver) held.push(String(raw));
       else server.send(raw);
     });
   });
-  let takenOver = false;
 
   await placeCall(alice, bob.name, 'Voice');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
   await expect.poll(() => held.length, { timeout: 15_000 }).toBeGreaterThan(0);
-  await bobSocket!.close(); // Bob drops off the PeerServer; his id is free again
+  await aliceSocket!.close(); // Alice drops off the PeerServer; her id is free again
   await expect.poll(async () => {
     try {
-      await impostorAnswers(mallory, bobId);
+      await impostorAnswers(mallory, aliceId);
       return true;
     } catch {
       return false;

@@ -92,41 +92,64 @@ export function callEntries(page: Page, other: string): Locator {
 }
 
 /**
- * An impostor on the PeerServer: registers `id` over raw PeerJS signalling (the way anyone with
- * a browser could) and answers any OFFER with its own fresh certificate and fake media.
+ * An impostor on the PeerServer, speaking raw PeerJS signalling (the way anyone with a browser
+ * could) with its own fresh certificate and fake media: registers `id`, then answers any OFFER
+ * (`impostorAnswers`) or places a call to `target` itself (`impostorCalls`).
  */
 export async function impostorAnswers(page: Page, id: string): Promise<void> {
-  await page.evaluate(async (peerId) => {
-    const url = `${location.origin.replace('http', 'ws')}/peerjs/peerjs?key=peerjs&id=${peerId}&token=mallory${Math.floor(Math.random() * 1e6)}&version=1.5.5`;
-    const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-    const ws = new WebSocket(url);
-    await new Promise<void>((resolve, reject) => {
-      setTimeout(() => {
-        ws.close();
-        reject(new Error('no OPEN'));
-      }, 5000);
-      ws.onclose = () => reject(new Error('closed'));
-      ws.onmessage = (ev) => {
-        const m = JSON.parse(String(ev.data)) as { type: string; src?: string; payload?: { sdp?: RTCSessionDescriptionInit; connectionId?: string; candidate?: RTCIceCandidateInit } };
-        if (m.type === 'OPEN') resolve();
-        if (m.type === 'ID-TAKEN' || m.type === 'ERROR') reject(new Error(m.type));
-        if (m.type === 'OFFER' && m.payload?.sdp) {
-          const pc = new RTCPeerConnection();
-          (window as unknown as { __impostor: RTCPeerConnection }).__impostor = pc;
-          for (const t of media.getTracks()) pc.addTrack(t, media);
-          const reply = (type: string, payload: unknown) => ws.send(JSON.stringify({ type, dst: m.src, payload }));
-          pc.onicecandidate = (e) => e.candidate && reply('CANDIDATE', { candidate: e.candidate, type: 'media', connectionId: m.payload!.connectionId });
-          void (async () => {
-            await pc.setRemoteDescription(m.payload!.sdp!);
-            const answer = await pc.createAnswer();
-            await pc.setLocalDescription(answer);
-            reply('ANSWER', { sdp: answer, type: 'media', connectionId: m.payload!.connectionId });
-          })();
-        }
-      };
-    });
-    setInterval(() => ws.readyState === 1 && ws.send(JSON.stringify({ type: 'HEARTBEAT' })), 5000);
-  }, id);
+  await impostor(page, id);
+}
+
+export async function impostorCalls(page: Page, id: string, target: string): Promise<void> {
+  await impostor(page, id, target);
+}
+
+async function impostor(page: Page, id: string, target?: string): Promise<void> {
+  await page.evaluate(
+    async ({ peerId, target }) => {
+      const url = `${location.origin.replace('http', 'ws')}/peerjs/peerjs?key=peerjs&id=${peerId}&token=mallory${Math.floor(Math.random() * 1e6)}&version=1.5.5`;
+      const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      const ws = new WebSocket(url);
+      type Payload = { sdp?: RTCSessionDescriptionInit; connectionId?: string; candidate?: RTCIceCandidateInit };
+      const pc = new RTCPeerConnection();
+      (window as unknown as { __impostor: RTCPeerConnection }).__impostor = pc;
+      for (const t of media.getTracks()) pc.addTrack(t, media);
+      let other = target;
+      const connectionId = 'mc_impostor';
+      const send = (type: string, payload: unknown) => ws.send(JSON.stringify({ type, dst: other, payload }));
+      pc.onicecandidate = (e) => e.candidate && send('CANDIDATE', { candidate: e.candidate, type: 'media', connectionId });
+      await new Promise<void>((resolve, reject) => {
+        setTimeout(() => {
+          ws.close();
+          reject(new Error('no OPEN'));
+        }, 5000);
+        ws.onclose = () => reject(new Error('closed'));
+        ws.onmessage = (ev) => {
+          const m = JSON.parse(String(ev.data)) as { type: string; src?: string; payload?: Payload };
+          if (m.type === 'OPEN') resolve();
+          if (m.type === 'ID-TAKEN' || m.type === 'ERROR') reject(new Error(m.type));
+          if (m.type === 'OFFER' && m.payload?.sdp && !target) {
+            other = m.src;
+            void (async () => {
+              await pc.setRemoteDescription(m.payload!.sdp!);
+              const answer = await pc.createAnswer();
+              await pc.setLocalDescription(answer);
+              ws.send(JSON.stringify({ type: 'ANSWER', dst: other, payload: { sdp: answer, type: 'media', connectionId: m.payload!.connectionId } }));
+            })();
+          }
+          if (m.type === 'ANSWER' && m.payload?.sdp && target) void pc.setRemoteDescription(m.payload.sdp);
+          if (m.type === 'CANDIDATE' && m.payload?.candidate) void pc.addIceCandidate(m.payload.candidate).catch(() => undefined);
+        };
+      });
+      if (target) {
+        const offer = await pc.createOffer();
+        await pc.setLocalDescription(offer);
+        send('OFFER', { sdp: offer, type: 'media', connectionId });
+      }
+      setInterval(() => ws.readyState === 1 && ws.send(JSON.stringify({ type: 'HEARTBEAT' })), 5000);
+    },
+    { peerId: id, target }
+  );
 }
 
 /** The peer id (32 hex) in a PeerJS signalling socket URL. */

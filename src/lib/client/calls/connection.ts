@@ -1,8 +1,13 @@
 /**
  * One call's PeerJS connection and its verification wiring (DESIGN.md §6; SECURITY.md P27, P28).
  *
+ * Who dials whom: the CALLEE places the PeerJS call to the caller's fresh id the moment it
+ * accepts, in parallel with its answer inside the ratchet, so the two trips overlap instead of
+ * adding up (the set-up benchmark of issue 4). The caller holds that PeerJS call, unanswered,
+ * until the ratchet's answer names the callee's id and certificate.
+ *
  * Every SDP that crosses the PeerServer is checked against the fingerprint received end to end
- * BEFORE it is applied (the caller intercepts the ANSWER, the callee checks the OFFER before
+ * BEFORE it is applied (the callee intercepts the ANSWER, the caller checks the OFFER before
  * answering), so no media is ever sent to an unverified peer; a mismatch hangs up on both sides
  * with "call could not be verified" (the other side is told inside the ratchet). PeerJS ids are
  * random per call and carry no trust (P28): whoever holds an id still has to hold the certificate.
@@ -11,13 +16,13 @@
  * Owns: opening the peer, dialling / answering, watching ICE, the after-connect check.
  * Must not know: the ratchet, ringing, the call log or Svelte state — it reports to its host.
  */
-import type { CallAnswer, CallSignal } from '$lib/wire/call';
+import type { CallSignal } from '$lib/wire/call';
 import type { IceServers } from '../types';
 import { verifyConnectedPeer, type CallCertificate } from './certificate';
 import { guardAnswer, incomingCallVerified } from './guards';
 import { startTimer, type CallPhase, type Live } from './live-call';
 import type { EndReason } from './outcome';
-import { openPeer, signallingFromLocation, type MediaConnection, type Peer, type SignallingServer } from './peer';
+import { openPeer, signallingFromLocation, whenOpen, type MediaConnection, type Peer, type SignallingServer } from './peer';
 
 /** What the connection needs from the controller that owns the call. */
 export interface ConnectionHost {
@@ -36,6 +41,9 @@ export interface ConnectionOptions {
   signalling?: SignallingServer;
   dropGraceMs: number;
 }
+
+/** PeerJS calls held while the answer inside the ratchet is on its way (one is expected). */
+const MAX_HELD_CALLS = 4;
 
 // The other id is gone, ours is refused, or the browser cannot do WebRTC.
 const FATAL_PEER_ERRORS = new Set<string>(['peer-unavailable', 'unavailable-id', 'invalid-id', 'browser-incompatible', 'ssl-unavailable', 'server-error']);
@@ -63,18 +71,35 @@ export class CallConnection {
     });
   }
 
-  /** Callee: PeerJS calls arriving at our fresh id go through `#answer`. */
+  /**
+   * Caller: PeerJS calls arriving at our fresh id. One that comes before the callee's answer has
+   * arrived inside the ratchet is held, unanswered, until `answered` can check it.
+   */
   listen(live: Live, peer: Peer): void {
-    peer.on('call', (conn) => this.#answer(live, conn));
+    peer.on('call', (conn) => this.#incoming(live, conn));
   }
 
-  /** Caller: the callee accepted; call its fresh peer id and check the answer before applying it. */
-  async dial(live: Live, answer: CallAnswer): Promise<void> {
-    const local = await live.localReady?.catch(() => undefined); // start() reports a failure
-    if (!local || !this.#host.current(live)) return;
-    const conn = live.peer!.call(answer.peerId, local);
+  /** Caller: the answer arrived inside the ratchet; calls held until now are checked against it. */
+  answered(live: Live): void {
+    const held = live.held ?? [];
+    live.held = undefined;
+    for (const conn of held) this.#incoming(live, conn);
+  }
+
+  /**
+   * Callee, right after accepting (in parallel with the answer inside the ratchet): call the
+   * caller's fresh peer id and check its ANSWER before PeerJS applies it. Nobody may call us.
+   */
+  async dial(live: Live, peer: Peer): Promise<void> {
+    peer.on('call', (conn) => conn.close());
+    const [local, open] = await Promise.all([
+      live.localReady?.catch(() => undefined), // accept() reports a failure
+      whenOpen(peer).then(() => true, () => false) // the peer's error handler ends the call
+    ]);
+    if (!local || !open || !this.#host.current(live) || !live.theirs) return;
+    const conn = peer.call(live.theirs.peerId, local);
     live.conn = conn;
-    guardAnswer(conn, answer.dtlsFingerprint, () => this.unverified(live)); // P27, before PeerJS applies it
+    guardAnswer(conn, live.theirs.fingerprint, () => this.unverified(live)); // P27, before PeerJS applies it
     this.#watch(live, conn);
   }
 
@@ -82,10 +107,17 @@ export class CallConnection {
     this.#host.end(live, 'unverified', { type: 'hangup', callId: live.callId, reason: 'unverified' });
   }
 
-  /** Callee: a PeerJS call arrived at our fresh id; only the caller's id and certificate may connect. */
-  #answer(live: Live, conn: MediaConnection): void {
+  /** Caller: a PeerJS call at our fresh id; only the callee's id and certificate may connect (P27, P28). */
+  #incoming(live: Live, conn: MediaConnection): void {
     if (!this.#host.current(live) || live.conn) return conn.close();
-    if (!live.theirs || !incomingCallVerified(conn, live.theirs)) {
+    if (!live.theirs) {
+      // Not answered inside the ratchet yet: hold it (a few at most, so a flood cannot grow this).
+      live.held ??= [];
+      if (live.held.length >= MAX_HELD_CALLS) return conn.close();
+      live.held.push(conn);
+      return;
+    }
+    if (!incomingCallVerified(conn, live.theirs)) {
       conn.close();
       return this.unverified(live);
     }
@@ -96,7 +128,7 @@ export class CallConnection {
         conn.answer(stream);
         this.#watch(live, conn);
       },
-      () => undefined // accept() reports the media problem
+      () => undefined // start() reports the media problem
     );
   }
 

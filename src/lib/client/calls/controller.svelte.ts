@@ -3,12 +3,13 @@
  * reactive state the call screen shows, the person's actions, and each call's lifecycle.
  *
  *   caller (Alice)                             callee (Bob)
- *   cert A, random peer id A, media
+ *   cert A, random peer id A, media, listens on A
  *   ── offer {callId, peerId A, fp A, media, sentAt} (inside the ratchet) ──▶  ring, 45 s -> missed
- *                                              accept: cert B, random peer id B, media
+ *                                              accept: cert B, random peer id B, media, and AT ONCE
  *   ◀── answer {callId, peerId B, fp B} (inside the ratchet) ──
- *   PeerJS call to peer id B (via PeerServer) ──▶ offer SDP must carry fp A, from peer id A
- *   answer SDP must carry fp B  ◀── PeerJS answer with media
+ *   ◀── PeerJS call from B to A (via PeerServer; held until the answer above has arrived)
+ *   offer SDP must carry fp B, from peer id B
+ *   PeerJS answer with media ──▶               answer SDP must carry fp A
  *   ICE connects: both re-check the remote SDP and the DTLS certificate actually presented.
  *
  * Delegates: which signals move a call to `ringing`, the PeerJS connection and its verification
@@ -23,7 +24,8 @@ import { explainMediaError, mediaPermission } from './media';
 import { setCameraOff, setMuted, startLocalMedia, toggleScreenShare } from './media-controls';
 import { withDefaults, type CallOptions, type CallPort, type ResolvedCallOptions } from './options';
 import { endTitle, failureProblem, UNVERIFIED_DETAIL, type EndReason } from './outcome';
-import { preloadPeerJs } from './peer';
+import type { CallCertificate } from './certificate';
+import { preloadPeerJs, type Peer } from './peer';
 import { CallResources } from './resources';
 import { nextStep, SeenCalls } from './ringing';
 
@@ -106,6 +108,7 @@ export class CallController {
       // The call may have ended while the peer was opening; its release already ran, so the
       // new peer would stay registered with the PeerServer until the page unloads.
       if (!this.#current(live)) return live.peer.destroy();
+      this.#link.listen(live, live.peer);
       await this.#port.send(chat, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
       startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
       await local;
@@ -120,18 +123,16 @@ export class CallController {
     this.phase = 'connecting';
     live.ring?.stop();
     clearTimers(live);
-    // The answer goes out as soon as the certificate exists; the camera and microphone start in
-    // parallel and are only needed when the caller's PeerJS call arrives (saves a getUserMedia on
-    // the critical path). If they fail, the caller is told with a hangup.
+    // The peer has been opening since the phone started ringing (#prepare); the camera and
+    // microphone start now, and the PeerJS call to the caller leaves the moment they are ready.
+    // If they fail, the caller is told with a hangup.
     const local = this.#startMedia(live);
     try {
-      const [cert, ice] = await Promise.all([this.#resources.certificate(), this.#resources.iceServers(this.#opts.relayOnly())]);
-      live.cert = cert;
+      const { cert, peer } = await (live.prepared ??= this.#prepare(live));
       if (!this.#current(live)) return;
-      const peer = await this.#link.open(live, cert, ice);
-      live.peer = peer;
-      if (!this.#current(live)) return peer.destroy();
-      this.#link.listen(live, peer);
+      // The PeerJS call and the answer inside the ratchet travel at the same time; the caller
+      // holds the first until the second tells it which id and certificate to expect.
+      void this.#link.dial(live, peer);
       await this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
       startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
       await local;
@@ -211,15 +212,35 @@ export class CallController {
     this.phase = 'incoming';
     live.ring = this.#opts.ringtone();
     startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'missed'));
+    live.prepared = this.#prepare(live);
+    live.prepared.catch(() => undefined); // accept() reports it
   }
 
-  /** Caller: the callee accepted; from here the connect timeout runs until the call is verified. */
+  /**
+   * Callee, while ringing: the call's certificate and a PeerJS peer at our fresh random id, so that
+   * accepting does not wait for the PeerServer. The id is unlinkable to us and nothing is sent to
+   * the caller; the camera and microphone stay off until the person accepts.
+   */
+  async #prepare(live: Live): Promise<{ cert: CallCertificate; peer: Peer }> {
+    const [cert, ice] = await Promise.all([this.#resources.certificate(), this.#resources.iceServers(this.#opts.relayOnly())]);
+    live.cert = cert;
+    if (!this.#current(live)) throw new Error('the call has ended');
+    const peer = await this.#link.open(live, cert, ice);
+    if (!this.#current(live)) {
+      peer.destroy();
+      throw new Error('the call has ended');
+    }
+    live.peer = peer;
+    return { cert, peer };
+  }
+
+  /** Caller: the callee accepted; its PeerJS call may be answered now, and the connect timeout runs. */
   #onAnswer(live: Live, answer: CallAnswer): void {
     live.theirs = { peerId: answer.peerId, fingerprint: answer.dtlsFingerprint };
     this.phase = 'connecting';
     clearTimers(live);
     startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
-    void this.#link.dial(live, answer);
+    this.#link.answered(live);
   }
 
   // ---- lifecycle ----

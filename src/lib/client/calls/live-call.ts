@@ -28,7 +28,11 @@ export interface Live {
   theirs?: { peerId: string; fingerprint: Uint8Array };
   offer?: CallOffer;
   peer?: Peer;
+  /** Callee: certificate and peer, made while ringing (controller #prepare). */
+  prepared?: Promise<{ cert: CallCertificate; peer: Peer }>;
   conn?: MediaConnection;
+  /** Caller: PeerJS calls that arrived before the answer inside the ratchet (connection.ts). */
+  held?: MediaConnection[];
   local?: MediaStream;
   /** Resolves with our media once getUserMedia is done (started in parallel with signalling). */
   localReady?: Promise<MediaStream>;
@@ -60,11 +64,14 @@ export function clearTimers(live: Live | undefined): void {
 export function releaseLive(live: Live): void {
   clearTimers(live);
   live.ring?.stop();
-  try {
-    live.conn?.close();
-  } catch {
-    // already closed
+  for (const conn of [live.conn, ...(live.held ?? [])]) {
+    try {
+      conn?.close();
+    } catch {
+      // already closed
+    }
   }
+  live.held = undefined;
   live.peer?.destroy();
   stopStream(live.local);
   live.screen?.stop();

@@ -48,3 +48,16 @@ export async function openPeer(
     }
   });
 }
+
+/**
+ * Resolves once the peer is registered with the PeerServer. PeerJS silently DROPS signalling
+ * sent while its socket is still connecting, so nothing may be dialled before this.
+ */
+export function whenOpen(peer: Peer): Promise<void> {
+  if (peer.open) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    peer.once('open', () => resolve());
+    peer.once('error', (e) => reject(e));
+    peer.once('close', () => reject(new Error('the peer closed before it opened')));
+  });
+}
