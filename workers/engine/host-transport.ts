@@ -4,7 +4,8 @@
  *
  * Auth: GET a fresh challenge, sign `hostAuthMessage(challenge, username)` with the identity key
  * (the signer stays in the worker), POST it for a short-lived bearer token; the WebSocket's first
- * frame carries the token. Any network failure, 5xx, rate limit or full mailbox is `Unavailable`
+ * frame carries the token. Envelopes go out as Send frames while the socket is up (socket-sends.ts),
+ * else by HTTP POST. Any network failure, 5xx, rate limit or full mailbox is `Unavailable`
  * ("retry later"); NoSuchUser / UsernameTaken keep their codes; other refusals are InvalidArgument.
  * The socket reconnects with backoff until disconnect(). Knows nothing of sessions or storage.
  */
@@ -23,9 +24,11 @@ import {
   encodeRegisterRequest,
   encodeLoginRequest,
   hostAuthMessage,
+  HostLimits,
   type TokenResponse
 } from '../../src/lib/wire/host-api';
 import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
+import { SocketSends } from './socket-sends';
 import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER, SIGNED_OUT_CLOSE_CODE, encodeTakeoverRequest } from '../../src/lib/wire/account-record-api';
 import type { SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import type { HostAuth, HostTransport, IceServers, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
@@ -58,6 +61,10 @@ function mapHostCode(status: number, code: string): ErrorCode {
 export class HostHttpTransport implements HostTransport {
   private token?: { username: string; value: TokenResponse };
   private ws?: WsLike;
+  /** Whom the socket authenticated as, and whether the host has said Ready on it. */
+  private wsUser?: string;
+  private wsReady = false;
+  private readonly sends = new SocketSends();
   private wanted = false;
   private backoff = 500;
   private timer?: ReturnType<typeof setTimeout>;
@@ -143,6 +150,11 @@ export class HostHttpTransport implements HostTransport {
   }
 
   async send(auth: HostAuth, to: string, body: Uint8Array): Promise<void> {
+    // Refused here, not by the host: over the socket an oversized frame would close it every time.
+    if (body.length > HostLimits.maxEnvelopeBytes) fail('InvalidArgument', `envelope of ${body.length} bytes exceeds ${HostLimits.maxEnvelopeBytes}`);
+    // On a live socket a Send frame (answered after the host's commit) saves an HTTP request.
+    const ws = this.ws;
+    if (ws && this.wsReady && this.wsUser === auth.username && ws.readyState === WS_OPEN) return this.sends.send((f) => ws.send(f), to, body);
     await this.authed(auth, (b) =>
       this.request(API.messages + encodeURIComponent(to), { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: body as BodyInit }, b)
     );
@@ -232,6 +244,8 @@ export class HostHttpTransport implements HostTransport {
     clearTimeout(this.timer);
     const ws = this.ws;
     this.ws = undefined;
+    this.wsReady = false;
+    this.sends.failAll();
     ws?.close();
   }
 
@@ -257,6 +271,8 @@ export class HostHttpTransport implements HostTransport {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new this.WebSocketImpl(url.toString());
     this.ws = ws;
+    this.wsUser = auth.username;
+    this.wsReady = false;
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => ws.send(encodeClientFrame({ type: 'auth', token }));
     ws.onmessage = (ev) => this.onFrame(ev.data, sink);
@@ -264,6 +280,8 @@ export class HostHttpTransport implements HostTransport {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      this.wsReady = false;
+      this.sends.failAll();
       sink.state('offline');
       if ((ev as { code?: number } | undefined)?.code === SIGNED_OUT_CLOSE_CODE) {
         // Another browser restored this account: never reconnect (our tokens are revoked anyway).
@@ -284,8 +302,10 @@ export class HostHttpTransport implements HostTransport {
     } catch {
       return; // a malformed frame is ignored; the envelope is redelivered later
     }
+    if (this.sends.onFrame(f)) return;
     if (f.type === 'ready') {
       this.backoff = 500;
+      this.wsReady = true;
       sink.state('online');
     } else if (f.type === 'envelope') {
       sink.envelope({ serverId: String(f.serverId), sender: f.sender, body: f.body, receivedAt: f.receivedAt });
