@@ -38,6 +38,7 @@ declare global {
   interface Window {
     __pcs?: RTCPeerConnection[];
     __firstMedia?: number;
+    __armed?: number;
     peerjs?: { Peer: new (id: string, o: object) => BarePeer };
     __bare?: { peer: BarePeer };
   }
@@ -56,7 +57,12 @@ function median(xs: number[]): number {
 
 const fakeMedia = ['--no-sandbox', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--disable-gpu'];
 
-/** Records every RTCPeerConnection and, once armed, the first moment RTP arrives on the newest one. */
+/**
+ * Records every RTCPeerConnection and, once armed, the first moment remote media arrives: a
+ * remote track's `unmute`, which Chromium fires when the first RTP packet for it is received.
+ * (Polling getStats() is no good here: Chromium caches the stats report for about 50 ms, which
+ * quantises the result by as much as the difference being measured.)
+ */
 function trackPcs(): void {
   const Native = window.RTCPeerConnection;
   window.__pcs = [];
@@ -64,34 +70,40 @@ function trackPcs(): void {
     constructor(config?: RTCConfiguration) {
       super(config);
       window.__pcs!.push(this);
+      const armed = window.__armed;
+      this.addEventListener('track', (ev) => {
+        const hit = () => {
+          if (armed !== undefined && window.__armed === armed && window.__firstMedia === undefined) window.__firstMedia = Date.now();
+        };
+        if (!ev.track.muted) hit();
+        else ev.track.addEventListener('unmute', hit, { once: true });
+      });
     }
   };
 }
 
+/** Arms the watch for peer connections created from now on (a new generation each run). */
 async function armMediaWatch(page: Page): Promise<void> {
   await page.evaluate(() => {
     window.__firstMedia = undefined;
-    const before = window.__pcs!.length;
-    const tick = async () => {
-      const pc = window.__pcs!.length > before ? window.__pcs!.at(-1) : undefined;
-      if (pc) {
-        let got = false;
-        (await pc.getStats()).forEach((s: Record<string, unknown>) => {
-          if (s.type === 'inbound-rtp' && Number(s.packetsReceived ?? 0) > 0) got = true;
-        });
-        if (got) {
-          window.__firstMedia = Date.now();
-          return;
-        }
-      }
-      setTimeout(() => void tick(), 5);
-    };
-    void tick();
+    window.__armed = (window.__armed ?? 0) + 1;
   });
 }
 
+/** When remote media first arrived; then checks that RTP really is counted as received. */
 async function mediaAt(page: Page): Promise<number> {
   await page.waitForFunction(() => window.__firstMedia !== undefined, undefined, { timeout: 30_000, polling: 10 });
+  await page.waitForFunction(
+    async () => {
+      let n = 0;
+      (await window.__pcs!.at(-1)!.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s.type === 'inbound-rtp') n += Number(s.packetsReceived ?? 0);
+      });
+      return n > 0;
+    },
+    undefined,
+    { timeout: 10_000, polling: 20 }
+  );
   return page.evaluate(() => window.__firstMedia!);
 }
 
@@ -211,7 +223,7 @@ async function bareRig(browser: Browser, base: string): Promise<Rig> {
         return t;
       }, calleeId);
       const [a, b] = await Promise.all([mediaAt(caller), mediaAt(callee)]);
-      for (const p of [caller, callee]) await p.evaluate(() => window.__pcs!.forEach((pc) => pc.close()));
+      for (const p of [caller, callee]) await p.evaluate(() => window.__pcs!.forEach((pc) => { pc.getSenders().forEach((x) => x.track?.stop()); pc.close(); }));
       return Math.max(a, b) - t0;
     },
     async close() {
