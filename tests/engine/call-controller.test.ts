@@ -56,30 +56,37 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 describe('incoming offers', () => {
-  test('a fresh offer rings with the caller and media', () => {
+  test('a fresh offer rings with the caller and media (the ringtone starts once the screen is drawn)', async () => {
     const r = rig();
     r.offer('alice', { media: 'video' });
+    expect(r.rings()).toBe(0);
+    await nextTask();
     expect(r.calls.phase).toBe('incoming');
     expect(r.calls.chat).toBe('alice');
     expect(r.calls.media).toBe('video');
     expect(r.rings()).toBe(1);
   });
 
-  test('P27 a stale offer (older than 60 s) never rings', () => {
+  test('P27 a stale offer (older than 60 s) never rings', async () => {
     const r = rig();
     r.offer('alice', { sentAt: T0 - 61_000 });
+    await nextTask();
     expect(r.calls.phase).toBe('idle');
     expect(r.rings()).toBe(0);
     expect(r.sent).toEqual([]);
   });
 
-  test('P27 a replayed call id never rings again, even after the first call ended', () => {
+  test('P27 a replayed call id never rings again, even after the first call ended', async () => {
     const r = rig();
     const o = r.offer('alice');
+    await nextTask();
     r.calls.decline();
     r.calls.dismiss();
     r.offer('alice', { callId: o.callId });
+    await nextTask();
     expect(r.calls.phase).toBe('idle');
     expect(r.rings()).toBe(1);
   });

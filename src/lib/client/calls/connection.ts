@@ -13,16 +13,16 @@
  * random per call and carry no trust (P28): whoever holds an id still has to hold the certificate.
  * Once ICE connects, both sides re-check the remote SDP and the DTLS certificate actually presented.
  *
- * Owns: opening the peer, dialling / answering, watching ICE, the after-connect check.
+ * Owns: the peer's fatal errors, dialling / answering, watching ICE, the after-connect check.
  * Must not know: the ratchet, ringing, the call log or Svelte state — it reports to its host.
  */
 import type { CallSignal } from '$lib/wire/call';
-import type { IceServers } from '../types';
-import { verifyConnectedPeer, type CallCertificate } from './certificate';
+import { verifyConnectedPeer } from './certificate';
 import { guardAnswer, incomingCallVerified } from './guards';
 import { startTimer, type CallPhase, type Live } from './live-call';
+import { makeStandIn, swapInWhenReady } from './stand-in';
 import type { EndReason } from './outcome';
-import { openPeer, signallingFromLocation, whenOpen, type MediaConnection, type Peer, type SignallingServer } from './peer';
+import { whenOpen, type MediaConnection, type Peer } from './peer';
 
 /** What the connection needs from the controller that owns the call. */
 export interface ConnectionHost {
@@ -37,8 +37,6 @@ export interface ConnectionHost {
 }
 
 export interface ConnectionOptions {
-  relayOnly: () => boolean;
-  signalling?: SignallingServer;
   dropGraceMs: number;
 }
 
@@ -57,17 +55,14 @@ export class CallConnection {
     this.#opts = opts;
   }
 
-  /** A PeerJS peer at the call's fresh id, carrying the call's certificate. */
-  open(live: Live, cert: CallCertificate, ice: IceServers): Promise<Peer> {
-    return openPeer(live.ourPeerId, cert.certificate, ice, this.#opts.relayOnly(), this.#opts.signalling ?? signallingFromLocation()).then((peer) => {
-      peer.on('error', (e) => {
-        // A lost signalling socket is not fatal: the handshake may already be done, and the
-        // connect timeout ends a call that never gets there.
-        const phase = this.#host.phase();
-        if (!FATAL_PEER_ERRORS.has(e.type) || !this.#host.current(live) || phase === 'active') return;
-        this.#host.end(live, 'failed', live.direction === 'out' && phase === 'outgoing' ? { type: 'cancel', callId: live.callId } : { type: 'hangup', callId: live.callId, reason: 'ended' });
-      });
-      return peer;
+  /** Takes `peer` (at the call's fresh id, carrying its certificate) into the call: fatal errors end it. */
+  adopt(live: Live, peer: Peer): void {
+    peer.on('error', (e) => {
+      // A lost signalling socket is not fatal: the handshake may already be done, and the
+      // connect timeout ends a call that never gets there.
+      const phase = this.#host.phase();
+      if (!FATAL_PEER_ERRORS.has(e.type) || !this.#host.current(live) || phase === 'active') return;
+      this.#host.end(live, 'failed', live.direction === 'out' && phase === 'outgoing' ? { type: 'cancel', callId: live.callId } : { type: 'hangup', callId: live.callId, reason: 'ended' });
     });
   }
 
@@ -92,12 +87,20 @@ export class CallConnection {
    */
   async dial(live: Live, peer: Peer): Promise<void> {
     peer.on('call', (conn) => conn.close());
+    const standIn = live.standIn ?? makeStandIn(live.media === 'video');
+    live.standIn = undefined;
     const [local, open] = await Promise.all([
-      live.localReady?.catch(() => undefined), // accept() reports a failure
+      // With stand-in tracks the call need not wait for the camera (stand-in.ts).
+      standIn ? undefined : live.localReady?.catch(() => undefined), // accept() reports a failure
       whenOpen(peer).then(() => true, () => false) // the peer's error handler ends the call
     ]);
-    if (!local || !open || !this.#host.current(live) || !live.theirs) return;
-    const conn = peer.call(live.theirs.peerId, local);
+    const stream = standIn?.stream ?? local;
+    if (!stream || !open || !this.#host.current(live) || !live.theirs) return standIn?.release();
+    const conn = peer.call(live.theirs.peerId, stream);
+    if (standIn) {
+      swapInWhenReady(conn.peerConnection, live.localReady ?? Promise.reject(new Error('no media')), () => this.#host.current(live));
+      standIn.release();
+    }
     live.conn = conn;
     guardAnswer(conn, live.theirs.fingerprint, () => this.unverified(live)); // P27, before PeerJS applies it
     this.#watch(live, conn);

@@ -20,13 +20,14 @@ import { toHex } from '$lib/wire/bytes';
 import { decodeCallSignal, encodeCallSignal, type CallAnswer, type CallMedia, type CallOffer, type CallSignal } from '$lib/wire/call';
 import { CallConnection } from './connection';
 import { clearTimers, logEntry, newLive, releaseLive, startTimer, type CallPhase, type Live } from './live-call';
-import { explainMediaError, mediaPermission } from './media';
+import { explainMediaError, mediaPermission, watchPermissions } from './media';
 import { setCameraOff, setMuted, startLocalMedia, toggleScreenShare } from './media-controls';
 import { withDefaults, type CallOptions, type CallPort, type ResolvedCallOptions } from './options';
 import { endTitle, failureProblem, UNVERIFIED_DETAIL, type EndReason } from './outcome';
 import type { CallCertificate } from './certificate';
-import { preloadPeerJs, type Peer } from './peer';
+import { preloadPeerJs, signallingFromLocation, type Peer } from './peer';
 import { CallResources } from './resources';
+import { makeStandIn } from './stand-in';
 import { nextStep, SeenCalls } from './ringing';
 
 export type { CallPhase } from './live-call';
@@ -61,7 +62,12 @@ export class CallController {
     this.#port = port;
     this.#opts = withDefaults(opts);
     this.#off = port.onSignal((chat, bytes) => this.#onSignal(chat, bytes));
-    this.#resources = new CallResources(() => port.iceServers(), this.#opts.now);
+    this.#resources = new CallResources(
+      () => port.iceServers(),
+      this.#opts.now,
+      () => this.#hexId(),
+      () => this.#opts.signalling ?? signallingFromLocation()
+    );
     this.#link = new CallConnection(
       {
         phase: () => this.phase,
@@ -73,6 +79,7 @@ export class CallController {
       this.#opts
     );
     void preloadPeerJs().catch(() => undefined);
+    if (typeof navigator !== 'undefined' && navigator.permissions) watchPermissions();
   }
 
   /** True while a call is being placed, rings, connects or runs. */
@@ -101,14 +108,13 @@ export class CallController {
       if (permission === 'denied') throw explainMediaError(new DOMException('denied', 'NotAllowedError'), media === 'video');
       const local = this.#startMedia(live);
       if (permission !== 'granted') await local;
-      const [cert, ice] = await Promise.all([this.#resources.certificate(), this.#resources.iceServers(this.#opts.relayOnly())]);
-      live.cert = cert;
-      if (!this.#current(live)) return;
-      live.peer = await this.#link.open(live, cert, ice);
+      const { id, cert, peer } = await this.#resources.peer(this.#opts.relayOnly());
       // The call may have ended while the peer was opening; its release already ran, so the
       // new peer would stay registered with the PeerServer until the page unloads.
-      if (!this.#current(live)) return live.peer.destroy();
-      this.#link.listen(live, live.peer);
+      if (!this.#current(live)) return peer.destroy();
+      Object.assign(live, { ourPeerId: id, cert, peer });
+      this.#link.adopt(live, peer);
+      this.#link.listen(live, peer);
       await this.#port.send(chat, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
       startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
       await local;
@@ -130,10 +136,11 @@ export class CallController {
     try {
       const { cert, peer } = await (live.prepared ??= this.#prepare(live));
       if (!this.#current(live)) return;
-      // The PeerJS call and the answer inside the ratchet travel at the same time; the caller
-      // holds the first until the second tells it which id and certificate to expect.
+      // The answer inside the ratchet and the PeerJS call travel at the same time; the caller
+      // holds the second until the first tells it which id and certificate to expect.
+      const answered = this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
       void this.#link.dial(live, peer);
-      await this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
+      await answered;
       startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
       await local;
     } catch (e) {
@@ -179,6 +186,7 @@ export class CallController {
   destroy(): void {
     if (this.#live && !this.#live.ended) this.hangup();
     this.#off();
+    this.#resources.dispose();
   }
 
   // ---- signals from the ratchet ----
@@ -209,11 +217,15 @@ export class CallController {
     const live = this.#begin(chat, offer.media, 'in', offer.callId);
     live.offer = offer;
     live.theirs = { peerId: offer.peerId, fingerprint: offer.dtlsFingerprint };
-    this.phase = 'incoming';
-    live.ring = this.#opts.ringtone();
-    startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'missed'));
     live.prepared = this.#prepare(live);
     live.prepared.catch(() => undefined); // accept() reports it
+    this.phase = 'incoming';
+    startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'missed'));
+    // The ringtone's audio context takes a few milliseconds to start: the incoming-call screen
+    // (and its Accept button) is drawn first.
+    setTimeout(() => {
+      if (this.#current(live) && this.phase === 'incoming') live.ring = this.#opts.ringtone();
+    }, 0);
   }
 
   /**
@@ -222,15 +234,14 @@ export class CallController {
    * the caller; the camera and microphone stay off until the person accepts.
    */
   async #prepare(live: Live): Promise<{ cert: CallCertificate; peer: Peer }> {
-    const [cert, ice] = await Promise.all([this.#resources.certificate(), this.#resources.iceServers(this.#opts.relayOnly())]);
-    live.cert = cert;
-    if (!this.#current(live)) throw new Error('the call has ended');
-    const peer = await this.#link.open(live, cert, ice);
+    live.standIn ??= makeStandIn(live.media === 'video');
+    const { id, cert, peer } = await this.#resources.peer(this.#opts.relayOnly());
     if (!this.#current(live)) {
       peer.destroy();
       throw new Error('the call has ended');
     }
-    live.peer = peer;
+    Object.assign(live, { ourPeerId: id, cert, peer });
+    this.#link.adopt(live, peer);
     return { cert, peer };
   }
 
@@ -248,7 +259,7 @@ export class CallController {
   #begin(chat: string, media: CallMedia, direction: 'in' | 'out', callId: string): Live {
     if (this.#live && !this.#live.ended) this.#end(this.#live, 'hangup');
     clearTimers(this.#live);
-    const live = newLive(callId, chat, media, direction, this.#opts.now(), this.#hexId());
+    const live = newLive(callId, chat, media, direction, this.#opts.now());
     if (direction === 'out') this.#seen.remember(callId, live.startedAt);
     this.#live = live;
     this.chat = chat;
@@ -278,6 +289,8 @@ export class CallController {
     if (live.ended) return;
     live.ended = true;
     releaseLive(live);
+    // People often call again right after a call (a retry, a call back): keep a peer ready.
+    this.#resources.warmPeer(this.#opts.relayOnly());
     if (notify) void this.#port.send(live.chat, encodeCallSignal(notify)).catch(() => undefined);
     const entry = logEntry(live, reason, this.#opts.now());
     void this.#port.record(live.chat, entry).catch(() => undefined);

@@ -11,6 +11,7 @@ import { stopStream } from './media';
 import { outcomeFor, type EndReason } from './outcome';
 import type { MediaConnection, Peer } from './peer';
 import type { Ringtone } from './ringtone';
+import type { StandIn } from './stand-in';
 
 export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
 
@@ -23,11 +24,14 @@ export interface Live {
   connectedAt?: number;
   ended: boolean;
   verified: boolean;
+  /** Our PeerJS id for this call ('' until its peer is taken from CallResources). */
   ourPeerId: string;
   cert?: CallCertificate;
   theirs?: { peerId: string; fingerprint: Uint8Array };
   offer?: CallOffer;
   peer?: Peer;
+  /** Callee: tracks that shape the PeerJS offer while the camera starts (stand-in.ts). */
+  standIn?: StandIn;
   /** Callee: certificate and peer, made while ringing (controller #prepare). */
   prepared?: Promise<{ cert: CallCertificate; peer: Peer }>;
   conn?: MediaConnection;
@@ -41,8 +45,8 @@ export interface Live {
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
-export function newLive(callId: string, chat: string, media: CallMedia, direction: 'in' | 'out', startedAt: number, ourPeerId: string): Live {
-  return { callId, chat, media, direction, startedAt, ended: false, verified: false, ourPeerId, timers: new Set() };
+export function newLive(callId: string, chat: string, media: CallMedia, direction: 'in' | 'out', startedAt: number): Live {
+  return { callId, chat, media, direction, startedAt, ended: false, verified: false, ourPeerId: '', timers: new Set() };
 }
 
 /** Runs `f` after `ms` unless the call has ended by then; the timer dies with the call. */
@@ -72,6 +76,8 @@ export function releaseLive(live: Live): void {
     }
   }
   live.held = undefined;
+  live.standIn?.release();
+  live.standIn = undefined;
   live.peer?.destroy();
   stopStream(live.local);
   live.screen?.stop();

@@ -66,11 +66,34 @@ export function stopStream(s: MediaStream | undefined): void {
   for (const t of s?.getTracks() ?? []) t.stop();
 }
 
+/**
+ * PermissionStatus objects already obtained: the browser keeps their `state` current, so once
+ * asked, later checks need no round trip (it would sit on the call's critical path).
+ */
+const statuses = new Map<string, PermissionStatus>();
+
+function permissionNames(video: boolean): string[] {
+  return video ? ['microphone', 'camera'] : ['microphone'];
+}
+
+/** Asks for the microphone and camera permission states ahead of the first call. */
+export function watchPermissions(): void {
+  void mediaPermission(true);
+}
+
 /** What the browser already knows about camera/microphone access, without prompting. */
 export async function mediaPermission(video: boolean): Promise<PermissionState | 'unknown'> {
   try {
-    const names = video ? ['microphone', 'camera'] : ['microphone'];
-    const states = await Promise.all(names.map((name) => navigator.permissions.query({ name: name as PermissionName }).then((s) => s.state)));
+    const states = await Promise.all(
+      permissionNames(video).map(async (name) => {
+        let status = statuses.get(name);
+        if (!status) {
+          status = await navigator.permissions.query({ name: name as PermissionName });
+          statuses.set(name, status);
+        }
+        return status.state;
+      })
+    );
     if (states.includes('denied')) return 'denied';
     return states.every((s) => s === 'granted') ? 'granted' : 'prompt';
   } catch {

@@ -2,11 +2,38 @@
  * What a call needs before it can start, kept warm between calls:
  * - ICE servers from the host (cached until a minute before the TURN credentials expire), with the
  *   relay-only rule (P29): relay-only without any TURN server is refused, never silently direct;
- * - the next call's DTLS certificate, generated ahead of time. Each certificate is handed out
- *   once, so every call still has its own fresh certificate (DESIGN.md §6).
+ * - the next call's DTLS certificate, generated ahead of time;
+ * - after a call, the next call's PeerJS peer: a fresh random id with its own fresh certificate,
+ *   already registered with the PeerServer, so the next call does not wait for that socket. It is
+ *   closed after PEER_IDLE_MS unused, and not used if the ICE configuration changed meanwhile.
+ * Each certificate, id and peer is handed out once, so every call still has its own (DESIGN.md §6).
  */
 import type { IceServers } from '../types';
 import { generateCallCertificate, type CallCertificate } from './certificate';
+import { openPeer, type Peer, type SignallingServer } from './peer';
+
+/** How long an unused warm peer stays registered with the PeerServer. */
+export const PEER_IDLE_MS = 5 * 60_000;
+
+/** One call's PeerJS peer: its random id and the certificate it carries. */
+export interface CallPeer {
+  id: string;
+  cert: CallCertificate;
+  peer: Peer;
+}
+
+interface WarmPeer {
+  value: Promise<{ callPeer: CallPeer; key: string }>;
+  idle: ReturnType<typeof setTimeout>;
+}
+
+function iceKey(ice: IceServers, relayOnly: boolean): string {
+  return JSON.stringify([ice.iceServers, relayOnly]);
+}
+
+function usable(peer: Peer): boolean {
+  return !peer.destroyed && !peer.disconnected;
+}
 
 export const NO_TURN_FOR_RELAY = 'Relay-only calls are on, but this host offers no TURN relay. Turn the setting off or ask the host to configure TURN.';
 
@@ -20,12 +47,58 @@ export class RelayUnavailable extends Error {
 export class CallResources {
   #ice: { value: IceServers; until: number } | undefined;
   #spare: Promise<CallCertificate> | undefined;
+  #warm: WarmPeer | undefined;
 
   constructor(
     private readonly fetchIce: () => Promise<IceServers>,
-    private readonly now: () => number
+    private readonly now: () => number,
+    private readonly newPeerId: () => string,
+    private readonly signalling: () => SignallingServer
   ) {
     this.#prepare();
+  }
+
+  /** The call's peer: the warm one if it is still open and fits today's ICE settings, else a new one. */
+  async peer(relayOnly: boolean): Promise<CallPeer> {
+    const ice = await this.iceServers(relayOnly);
+    const key = iceKey(ice, relayOnly);
+    const warm = this.#takeWarm();
+    const got = await warm?.catch(() => undefined);
+    if (got && got.key === key && usable(got.callPeer.peer)) return got.callPeer;
+    got?.callPeer.peer.destroy();
+    return this.#open(ice, relayOnly);
+  }
+
+  /** Opens the next call's peer now (call it when a call ends); no-op if one is warm already. */
+  warmPeer(relayOnly: boolean): void {
+    if (this.#warm || typeof RTCPeerConnection === 'undefined') return;
+    const value = this.iceServers(relayOnly).then(async (ice) => ({ callPeer: await this.#open(ice, relayOnly), key: iceKey(ice, relayOnly) }));
+    const idle = setTimeout(() => void this.#takeWarm()?.then((w) => w.callPeer.peer.destroy(), () => undefined), PEER_IDLE_MS);
+    this.#warm = { value, idle };
+    value.then(
+      (w) => w.callPeer.peer.on('error', () => undefined), // unusable now; `peer()` opens a new one
+      () => {
+        if (this.#warm?.value === value) this.#takeWarm();
+      }
+    );
+  }
+
+  /** Closes the warm peer (the app is going away). */
+  dispose(): void {
+    void this.#takeWarm()?.then((w) => w.callPeer.peer.destroy(), () => undefined);
+  }
+
+  #takeWarm(): WarmPeer['value'] | undefined {
+    const warm = this.#warm;
+    this.#warm = undefined;
+    if (warm) clearTimeout(warm.idle);
+    return warm?.value;
+  }
+
+  async #open(ice: IceServers, relayOnly: boolean): Promise<CallPeer> {
+    const cert = await this.certificate();
+    const id = this.newPeerId();
+    return { id, cert, peer: await openPeer(id, cert.certificate, ice, relayOnly, this.signalling()) };
   }
 
   async iceServers(relayOnly: boolean): Promise<IceServers> {
