@@ -62,12 +62,12 @@ export class CallController {
     this.#port = port;
     this.#opts = withDefaults(opts);
     this.#off = port.onSignal((chat, bytes) => this.#onSignal(chat, bytes));
-    this.#resources = new CallResources(
-      () => port.iceServers(),
-      this.#opts.now,
-      () => this.#hexId(),
-      () => this.#opts.signalling ?? signallingFromLocation()
-    );
+    this.#resources = new CallResources({
+      fetchIce: () => port.iceServers(),
+      now: this.#opts.now,
+      newPeerId: () => this.#hexId(),
+      signalling: () => this.#opts.signalling ?? signallingFromLocation()
+    });
     this.#link = new CallConnection(
       {
         phase: () => this.phase,

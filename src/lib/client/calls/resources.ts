@@ -44,17 +44,28 @@ export class RelayUnavailable extends Error {
   }
 }
 
+/** Where CallResources gets what it keeps warm (the browser's, or fakes in unit tests). */
+export interface ResourceDeps {
+  fetchIce: () => Promise<IceServers>;
+  now: () => number;
+  newPeerId: () => string;
+  signalling: () => SignallingServer;
+  /** Default: RTCPeerConnection.generateCertificate, where the browser has WebRTC. */
+  makeCertificate?: () => Promise<CallCertificate>;
+  /** Default: a PeerJS peer at the host's PeerServer. */
+  openPeer?: typeof openPeer;
+}
+
 export class CallResources {
   #ice: { value: IceServers; until: number } | undefined;
   #spare: Promise<CallCertificate> | undefined;
   #warm: WarmPeer | undefined;
+  readonly #deps: Required<ResourceDeps>;
+  readonly #webrtc: boolean;
 
-  constructor(
-    private readonly fetchIce: () => Promise<IceServers>,
-    private readonly now: () => number,
-    private readonly newPeerId: () => string,
-    private readonly signalling: () => SignallingServer
-  ) {
+  constructor(deps: ResourceDeps) {
+    this.#webrtc = deps.makeCertificate !== undefined || typeof RTCPeerConnection !== 'undefined';
+    this.#deps = { makeCertificate: generateCallCertificate, openPeer, ...deps };
     this.#prepare();
   }
 
@@ -71,7 +82,7 @@ export class CallResources {
 
   /** Opens the next call's peer now (call it when a call ends); no-op if one is warm already. */
   warmPeer(relayOnly: boolean): void {
-    if (this.#warm || typeof RTCPeerConnection === 'undefined') return;
+    if (this.#warm || !this.#webrtc) return;
     const value = this.iceServers(relayOnly).then(async (ice) => ({ callPeer: await this.#open(ice, relayOnly), key: iceKey(ice, relayOnly) }));
     const idle = setTimeout(() => void this.#takeWarm()?.then((w) => w.callPeer.peer.destroy(), () => undefined), PEER_IDLE_MS);
     this.#warm = { value, idle };
@@ -97,14 +108,14 @@ export class CallResources {
 
   async #open(ice: IceServers, relayOnly: boolean): Promise<CallPeer> {
     const cert = await this.certificate();
-    const id = this.newPeerId();
-    return { id, cert, peer: await openPeer(id, cert.certificate, ice, relayOnly, this.signalling()) };
+    const id = this.#deps.newPeerId();
+    return { id, cert, peer: await this.#deps.openPeer(id, cert.certificate, ice, relayOnly, this.#deps.signalling()) };
   }
 
   async iceServers(relayOnly: boolean): Promise<IceServers> {
-    const now = this.now();
+    const now = this.#deps.now();
     if (!this.#ice || this.#ice.until <= now) {
-      const value = await this.fetchIce().catch((): IceServers => ({ iceServers: [], expiresAt: null }));
+      const value = await this.#deps.fetchIce().catch((): IceServers => ({ iceServers: [], expiresAt: null }));
       this.#ice = { value, until: value.expiresAt ? value.expiresAt - 60_000 : now + 10 * 60_000 };
     }
     const ice = this.#ice.value;
@@ -114,7 +125,7 @@ export class CallResources {
 
   /** A fresh certificate for one call (the pre-made one if any); starts making the next. */
   certificate(): Promise<CallCertificate> {
-    const cert = this.#spare ?? generateCallCertificate();
+    const cert = this.#spare ?? this.#deps.makeCertificate();
     this.#spare = undefined;
     void cert.then(
       () => this.#prepare(),
@@ -124,8 +135,8 @@ export class CallResources {
   }
 
   #prepare(): void {
-    if (this.#spare || typeof RTCPeerConnection === 'undefined') return;
-    const next = generateCallCertificate();
+    if (this.#spare || !this.#webrtc) return;
+    const next = this.#deps.makeCertificate();
     next.catch(() => (this.#spare = undefined)); // made again on demand
     this.#spare = next;
   }
