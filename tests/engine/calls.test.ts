@@ -132,4 +132,21 @@ describe('call log', () => {
     await expect(alice.engine.recordCall('bob', { ...entry, callId: 'nope' })).rejects.toThrow(/InvalidArgument/);
     await expect(alice.engine.recordCall('bob', { ...entry, outcome: 'hacked' as never })).rejects.toThrow(/InvalidArgument/);
   });
+
+  test('no call signal goes to a blocked contact, online or not, and nothing reaches the host', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice');
+    const bob = await newUser(host, 'bob');
+    open.push(alice, bob);
+    await alice.engine.sendText('bob', 'hi');
+    await settle(alice, bob);
+    await alice.engine.block('bob');
+    const before = host.sent.length;
+    await expect(alice.engine.sendCallSignal('bob', encodeCallSignal(offer))).rejects.toMatchObject({ code: 'Blocked' });
+    host.up = false;
+    await expect(alice.engine.sendCallSignal('bob', encodeCallSignal(offer))).rejects.toMatchObject({ code: 'Blocked' });
+    host.up = true;
+    await settle(alice, bob);
+    expect(host.sent.length).toBe(before);
+  });
 });

@@ -15,7 +15,7 @@ import { encodeContent } from '../../src/lib/wire/content';
 import { isCallHexId } from '../../src/lib/wire/call';
 import { getContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
-import { addOutbox, deleteOutbox, listOutbox } from '../storage/outbox-repo';
+import { addOutbox, deleteOutbox, hasOutboxFor } from '../storage/outbox-repo';
 import { putSessions, sealSessions } from '../storage/session-repo';
 import { hostAuth } from './account';
 import { sendingSessions } from './sessions';
@@ -54,14 +54,15 @@ export function callPreview(e: CallLogEntry): string {
 
 export async function queueCallSignal(ctx: EngineContext, chatId: string, signal: Uint8Array): Promise<void> {
   requireMe(ctx);
-  assertCanSend(await getContact(ctx.vault, chatId));
   const content = encodeContent({ kind: 'call', signal });
   // Call set-up is latency-bound (issue 4 benchmark): when this tab drives and nothing is queued
-  // for the peer, encrypt and send right away instead of waiting for an outbox pass.
+  // for the peer, encrypt and send right away instead of waiting for an outbox pass
+  // (sendingSessions refuses a blocked or untrusted contact, as below).
   if (ctx.driver && ctx.connection === 'online') {
     const sent = await ctx.serial(() => sendNow(ctx, chatId, content));
     if (sent) return;
   }
+  assertCanSend(await getContact(ctx.vault, chatId));
   await commit(ctx.vault, async (tx) => {
     await addOutbox(tx, { to: chatId, content });
   });
@@ -76,8 +77,8 @@ export async function queueCallSignal(ctx: EngineContext, chatId: string, signal
  */
 async function sendNow(ctx: EngineContext, to: string, content: Uint8Array): Promise<boolean> {
   const me = requireMe(ctx);
-  if ((await listOutbox(ctx.vault)).some((i) => i.to === to)) return false;
-  const sessions = await sendingSessions(ctx, to);
+  const [queued, sessions] = await Promise.all([hasOutboxFor(ctx.vault, to), sendingSessions(ctx, to)]);
+  if (queued) return false;
   const { state, message } = sessionEncrypt(sessions[0]!, content, ctx.deps);
   const record = await sealSessions(ctx.vault, to, [state, ...sessions.slice(1)]);
   const seq = await commit(ctx.vault, async (tx) => {

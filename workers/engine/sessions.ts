@@ -31,9 +31,9 @@ export function sessionMatches(state: SessionState | undefined, trusted: Uint8Ar
  */
 export async function sendingSessions(ctx: EngineContext, username: string): Promise<SessionState[]> {
   const me = requireMe(ctx);
-  const contact = await getContact(ctx.vault, username);
+  // Both reads at once: this is on the path of every send, call set-up included.
+  const [contact, sessions] = await Promise.all([getContact(ctx.vault, username), loadSessions(ctx.vault, username)]);
   assertCanSend(contact);
-  const sessions = await loadSessions(ctx.vault, username);
   if (contact && sessionMatches(sessions[0], contact.identity)) return sessions;
 
   const bundle = await ctx.transport.fetchBundle(hostAuth(me), username);

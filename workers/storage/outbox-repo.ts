@@ -29,6 +29,11 @@ export async function listOutbox(vault: Vault): Promise<OutboxRecord[]> {
   return (await vault.db.getAll(STORE)).map((r) => fromOutboxRow(vault.db, r));
 }
 
+/** Whether anything waits in the outbox for `to` (read without opening the sealed content). */
+export async function hasOutboxFor(vault: Vault, to: string): Promise<boolean> {
+  return (await vault.db.getAll(STORE)).some((r) => r.to === to);
+}
+
 export async function putOutbox(tx: Tx, item: OutboxRecord): Promise<void> {
   await tx.objectStore(STORE).put(toOutboxRow(tx, item));
 }
