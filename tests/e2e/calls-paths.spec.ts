@@ -115,3 +115,26 @@ test('screenshots: in a voice call, in a video call, and ended', async ({ browse
   await alice.page.getByRole('button', { name: 'Close' }).click();
   await alice.page.screenshot({ path: `${SHOTS}/calls-entries.png` });
 });
+
+test('two tabs of the callee both ring; answering in one silences the other, and the call connects there', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  const second = await bob.context.newPage();
+  await second.goto('/chats');
+  await expect(second.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible();
+
+  await placeCall(alice, bob.name, 'Voice');
+  await expect(overlay(bob.page)).toContainText('Incoming voice call');
+  await expect(overlay(second)).toContainText('Incoming voice call');
+  await second.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(bob.page)).toHaveCount(0);
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expect(overlay(second)).toContainText('end-to-end verified');
+  await expectRising(alice.page, (r) => r.inAudioPackets);
+
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'completed');
+  await openChat({ ...bob, page: second }, alice.name);
+  // One entry, the accepting tab's: the silenced tab wrote no "missed call".
+  await expect(callEntries(second, alice.name)).toHaveCount(1);
+  await expect(callEntries(second, alice.name)).toHaveAttribute('data-outcome', 'completed');
+});

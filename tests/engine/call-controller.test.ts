@@ -4,13 +4,14 @@
  * CallPort stands in for the vault; time is a controllable clock; the ringtone is a counter.
  */
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { CallController, type CallPort } from '../../src/lib/client/calls/controller.svelte';
+import { CallController, type CallOptions, type CallPort } from '../../src/lib/client/calls/controller.svelte';
+import type { TabCalls } from '../../src/lib/client/calls/tab-calls';
 import type { CallLogEntry } from '../../src/lib/client/types';
 import { decodeCallSignal, encodeCallSignal, type CallOffer, type CallSignal } from '../../src/lib/wire/call';
 
 const T0 = 1_800_000_000_000;
 
-function rig() {
+function rig(extra: Partial<CallOptions> = {}) {
   let now = T0;
   const sent: { chat: string; signal: CallSignal }[] = [];
   const log: { chat: string; entry: CallLogEntry }[] = [];
@@ -32,7 +33,8 @@ function rig() {
     ringtone: () => {
       rings++;
       return { stop() {} };
-    }
+    },
+    ...extra
   });
   return {
     calls,
@@ -154,5 +156,47 @@ describe('endings and their entries', () => {
     r.signal('alice', { type: 'hangup', callId: o.callId, reason: 'unverified' });
     expect(r.calls.title).toBe('Call could not be verified');
     expect(r.log.map((l) => l.entry.outcome)).toEqual(['unverified']);
+  });
+});
+
+describe('several tabs of one account', () => {
+  /** Tabs joined by an in-memory stand-in for the account's BroadcastChannel. */
+  function tabs(n: number): TabCalls[] {
+    const all: { listeners: Set<(id: string) => void> }[] = [];
+    return Array.from({ length: n }, (_, i) => {
+      const me = { listeners: new Set<(id: string) => void>() };
+      all.push(me);
+      return {
+        taken: (callId: string) => all.forEach((t, j) => j !== i && t.listeners.forEach((l) => l(callId))),
+        onTaken: (l: (id: string) => void) => (me.listeners.add(l), () => me.listeners.delete(l)),
+        close: () => undefined
+      };
+    });
+  }
+
+  test('every tab rings; declining in one silences the others, which write no entry of their own', async () => {
+    const [t1, t2] = tabs(2);
+    const a = rig({ tabs: t1 });
+    const b = rig({ tabs: t2 });
+    const o = a.offer('alice');
+    b.offer('alice', { callId: o.callId });
+    await nextTask();
+    expect([a.calls.phase, b.calls.phase]).toEqual(['incoming', 'incoming']);
+    expect(a.rings() + b.rings()).toBe(2);
+    b.calls.decline();
+    expect(a.calls.phase).toBe('idle');
+    await nextTask();
+    expect(a.log).toEqual([]);
+    expect(a.sent).toEqual([]);
+    expect(b.log.map((l) => l.entry.outcome)).toEqual(['declined']);
+  });
+
+  test('another tab taking a different call changes nothing here', async () => {
+    const [t1, t2] = tabs(2);
+    const a = rig({ tabs: t1 });
+    rig({ tabs: t2 });
+    a.offer('alice');
+    t2!.taken('ee'.repeat(16));
+    expect(a.calls.phase).toBe('incoming');
   });
 });

@@ -61,7 +61,13 @@ export class CallController {
   constructor(port: CallPort, opts: CallOptions = {}) {
     this.#port = port;
     this.#opts = withDefaults(opts);
-    this.#off = port.onSignal((chat, bytes) => this.#onSignal(chat, bytes));
+    const offSignal = port.onSignal((chat, bytes) => this.#onSignal(chat, bytes));
+    const offTabs = this.#opts.tabs?.onTaken((callId) => this.#takenElsewhere(callId));
+    this.#off = () => {
+      offSignal();
+      offTabs?.();
+      this.#opts.tabs?.close();
+    };
     this.#resources = new CallResources({
       fetchIce: () => port.iceServers(),
       now: this.#opts.now,
@@ -129,6 +135,7 @@ export class CallController {
     this.phase = 'connecting';
     live.ring?.stop();
     clearTimers(live);
+    this.#opts.tabs?.taken(live.callId);
     // The peer has been opening since the phone started ringing (#prepare); the camera and
     // microphone start now, and the PeerJS call to the caller leaves the moment they are ready.
     // If they fail, the caller is told with a hangup.
@@ -151,6 +158,7 @@ export class CallController {
   decline(): void {
     const live = this.#live;
     if (!live || live.ended || this.phase !== 'incoming') return;
+    this.#opts.tabs?.taken(live.callId);
     this.#end(live, 'declined', { type: 'decline', callId: live.callId, reason: 'declined' });
   }
 
@@ -252,6 +260,15 @@ export class CallController {
     clearTimers(live);
     startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
     this.#link.answered(live);
+  }
+
+  /** Another tab of this account accepted or declined the call ringing here: stop, quietly. */
+  #takenElsewhere(callId: string): void {
+    const live = this.#live;
+    if (!live || live.ended || live.direction !== 'in' || this.phase !== 'incoming' || live.callId !== callId) return;
+    live.ended = true;
+    releaseLive(live);
+    this.#reset();
   }
 
   // ---- lifecycle ----

@@ -5,6 +5,7 @@
 import { appSession } from '../app.svelte';
 import { CallController } from './controller.svelte';
 import { relayOnly, ringTimeoutMs } from './settings';
+import { tabCalls } from './tab-calls';
 
 export { CallController } from './controller.svelte';
 export type { CallPhase, CallPort, CallOptions } from './controller.svelte';
@@ -24,7 +25,7 @@ export function callController(): CallController {
             if (e.type === 'call') listener(e.chat, e.signal);
           })
       },
-      { ringTimeoutMs: ringTimeoutMs(), relayOnly }
+      { ringTimeoutMs: ringTimeoutMs(), relayOnly, tabs: session.account ? tabCalls(session.account.username) : undefined }
     );
   }
   return controller;

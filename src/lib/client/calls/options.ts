@@ -6,6 +6,7 @@
 import type { CallLogEntry, IceServers } from '../types';
 import type { SignallingServer } from './peer';
 import { startRingtone, type Ringtone } from './ringtone';
+import type { TabCalls } from './tab-calls';
 
 /** What the controller needs from the vault (VaultClient in the app; fakes in harnesses). */
 export interface CallPort {
@@ -28,9 +29,11 @@ export interface CallOptions {
   now?: () => number;
   rng?: (n: number) => Uint8Array;
   ringtone?: () => Ringtone;
+  /** The account's other tabs: the first tab to accept or decline takes the call (tab-calls.ts). */
+  tabs?: TabCalls;
 }
 
-export type ResolvedCallOptions = Required<Omit<CallOptions, 'signalling'>> & { signalling?: SignallingServer };
+export type ResolvedCallOptions = Required<Omit<CallOptions, 'signalling' | 'tabs'>> & { signalling?: SignallingServer; tabs?: TabCalls };
 
 export function withDefaults(opts: CallOptions): ResolvedCallOptions {
   return {
@@ -40,6 +43,7 @@ export function withDefaults(opts: CallOptions): ResolvedCallOptions {
     connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
     endedLingerMs: opts.endedLingerMs ?? 4000,
     signalling: opts.signalling,
+    tabs: opts.tabs,
     now: opts.now ?? Date.now,
     rng: opts.rng ?? ((n) => crypto.getRandomValues(new Uint8Array(n))),
     ringtone: opts.ringtone ?? startRingtone
