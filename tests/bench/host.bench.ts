@@ -13,6 +13,10 @@
  * relay's saturation rate (open loop: p50/p99 send -> 'stored'). With --json the last line is
  * {"parley":{envelopesPerSec,p50Ms,p99Ms,clients},"rawWs":{...}}: envelopes/s from saturation,
  * latencies from the paced phase.
+ * Each phase line also shows the load generator's CPU and the machine's OTHER load (cores busy
+ * outside server and generator, from /proc/stat): on a shared 2-core machine a phase that ran
+ * beside a busy neighbour is visible as such instead of passing for a slow server.
+ * PARLEY_BENCH_PROFILE=dir writes a V8 CPU profile of the host process (its --cpu-prof) there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,6 +88,16 @@ async function registerAll(url: string, n: number): Promise<User[]> {
   return users;
 }
 
+/** CPU seconds (user + system + irq + steal) the whole machine has used so far (Linux; NaN elsewhere). */
+function machineSeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux; NaN elsewhere). */
 function cpuSeconds(pid: number | undefined): number {
   try {
@@ -94,17 +108,25 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-type Phase = Result & { serverCpu: number };
+type Phase = Result & { serverCpu: number; genCpu: number; otherCpu: number };
 
-/** One load phase; also reports the server's CPU share, to show whether it or the generator limits. */
+/**
+ * One load phase; also reports the server's and the generator's CPU share, to show which one
+ * limits, and the rest of the machine's load (other processes competing for the cores).
+ */
 async function runLoad(url: string, usersFile: string, seconds: number, size: number, serverPid: number | undefined, rate = 0): Promise<Phase> {
   const gen = child([SELF, '--load', '--url', url, '--users', usersFile, '--seconds', String(seconds), '--size', String(size), '--rate', String(rate), '--window', String(opt('window', 4))]);
   const cpu0 = cpuSeconds(serverPid);
+  const gen0 = cpuSeconds(gen.proc.pid);
+  const all0 = machineSeconds();
   const t0 = performance.now();
   const json = await gen.line(/^RESULT (.+)$/m);
-  const serverCpu = (cpuSeconds(serverPid) - cpu0) / ((performance.now() - t0) / 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const serverCpu = (cpuSeconds(serverPid) - cpu0) / elapsed;
+  const genCpu = (cpuSeconds(gen.proc.pid) - gen0) / elapsed;
+  const otherCpu = Math.max(0, (machineSeconds() - all0) / elapsed - serverCpu - genCpu);
   await stop(gen.proc);
-  return { ...(JSON.parse(json) as Result), serverCpu };
+  return { ...(JSON.parse(json) as Result), serverCpu, genCpu, otherCpu };
 }
 
 async function orchestrate(): Promise<void> {
@@ -115,7 +137,6 @@ async function orchestrate(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const usersFile = join(dir, 'users.json');
   const limits = JSON.stringify({ perIp: { max: 1e9, windowMs: 60_000 } });
-  // PARLEY_BENCH_PROFILE=dir writes a V8 CPU profile of the host process there.
   const profile = process.env.PARLEY_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PARLEY_BENCH_PROFILE}`] : [];
   const host = child([...profile, 'src/host/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), PARLEY_QUIET: process.env.PARLEY_BENCH_LOG === '1' ? '0' : '1', PARLEY_LIMITS: limits });
   const hostUrl = await host.line(/listening on (http:\/\/\S+)/);
@@ -148,7 +169,8 @@ async function orchestrate(): Promise<void> {
   const rawWs: Result = { envelopesPerSec: rawSat!.envelopesPerSec, p50Ms: rawPaced.p50Ms, p99Ms: rawPaced.p99Ms, clients };
   const fmt = (r: Phase) =>
     `${r.envelopesPerSec} envelopes/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${(100 * r.serverCpu).toFixed(0)}% ` +
-    `(${((1e6 * r.serverCpu) / r.envelopesPerSec).toFixed(0)} us/envelope)`;
+    `(${((1e6 * r.serverCpu) / r.envelopesPerSec).toFixed(0)} us/envelope); generator ${(100 * r.genCpu).toFixed(0)}%, ` +
+    `other load ${(100 * r.otherCpu).toFixed(0)}%`;
   console.log(`${clients} clients, ${size}-byte envelopes, ${seconds} s per phase, best of ${rounds} saturation rounds`);
   console.log(`saturation parley (durable): ${fmt(parleySat!)}`);
   console.log(`saturation raw ws relay:     ${fmt(rawSat!)}`);

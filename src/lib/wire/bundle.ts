@@ -37,8 +37,13 @@ export interface PreKeyBundle {
   kemPreKey: KemPreKeyPublic;
 }
 
+/** DESIGN.md §4's username rule, the one place it is written down. */
+export function isUsername(username: unknown): boolean {
+  return typeof username === 'string' && USERNAME_RE.test(username);
+}
+
 export function checkUsername(username: string): void {
-  if (typeof username !== 'string' || !USERNAME_RE.test(username)) {
+  if (!isUsername(username)) {
     fail('InvalidArgument', `username of length ${String(username?.length)} is not 3-32 chars of [a-z0-9_.]`);
   }
 }
