@@ -41,6 +41,9 @@ export type ReceiveOutcome = 'stored' | 'duplicate' | 'dropped' | 'failed';
 /** Handles one envelope end to end; call inside ctx.serial. Infrastructure errors propagate unacked. */
 export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promise<ReceiveOutcome> {
   requireMe(ctx);
+  // Decrypting writes nothing, so it runs alongside the block check (call set-up waits on this).
+  const decrypted = decryptEnvelope(ctx, env);
+  decrypted.catch(() => undefined); // awaited below, or dropped with the envelope
   const contact = await getContact(ctx.vault, env.sender);
   if (contact?.blocked) {
     await ack(ctx, env);
@@ -50,7 +53,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   let events: EngineEvent[] = [];
   let resent = 0;
   try {
-    const d = await decryptEnvelope(ctx, env);
+    const d = await decrypted;
     const content = decodeContent(d.plaintext);
     // Call signals are latency-bound and stored nowhere: hand them over as soon as they are
     // authenticated. If the commit below fails, the envelope is redelivered and the controller

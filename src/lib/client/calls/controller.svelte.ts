@@ -108,12 +108,12 @@ export class CallController {
     const live = this.#begin(chat, media, 'out', this.#hexId());
     this.phase = 'outgoing';
     try {
-      // Access already granted: start the devices in parallel and ring at once. Otherwise ask
-      // first, so that a refusal never rings the other side.
+      // Access already granted: ring at once and start the devices right after the offer has
+      // left. Otherwise ask first, so that a refusal never rings the other side.
       const permission = await mediaPermission(media === 'video');
       if (permission === 'denied') throw explainMediaError(new DOMException('denied', 'NotAllowedError'), media === 'video');
-      const local = this.#startMedia(live);
-      if (permission !== 'granted') await local;
+      const asked = permission === 'granted' ? undefined : this.#startMedia(live);
+      if (asked) await asked;
       const { id, cert, peer } = await this.#resources.peer(this.#opts.relayOnly());
       // The call may have ended while the peer was opening; its release already ran, so the
       // new peer would stay registered with the PeerServer until the page unloads.
@@ -121,7 +121,9 @@ export class CallController {
       Object.assign(live, { ourPeerId: id, cert, peer });
       this.#link.adopt(live, peer);
       this.#link.listen(live, peer);
-      await this.#port.send(chat, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
+      const offered = this.#port.send(chat, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
+      const local = asked ?? this.#startMedia(live);
+      await offered;
       startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
       await local;
     } catch (e) {
@@ -136,16 +138,16 @@ export class CallController {
     live.ring?.stop();
     clearTimers(live);
     this.#opts.tabs?.taken(live.callId);
-    // The peer has been opening since the phone started ringing (#prepare); the camera and
-    // microphone start now, and the PeerJS call to the caller leaves the moment they are ready.
-    // If they fail, the caller is told with a hangup.
-    const local = this.#startMedia(live);
+    // The peer has been opening since the phone started ringing (#prepare). The answer leaves
+    // first, then the camera and microphone start, and the PeerJS call goes out with stand-in
+    // tracks until they are ready (stand-in.ts). If they fail, the caller is told with a hangup.
     try {
       const { cert, peer } = await (live.prepared ??= this.#prepare(live));
       if (!this.#current(live)) return;
       // The answer inside the ratchet and the PeerJS call travel at the same time; the caller
       // holds the second until the first tells it which id and certificate to expect.
       const answered = this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
+      const local = this.#startMedia(live);
       void this.#link.dial(live, peer);
       await answered;
       startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
