@@ -142,7 +142,9 @@ export class Session {
   #onEvent(event: VaultEvent): void {
     if (event.type === 'connection') this.connection = event.state;
     else if (event.type === 'signed-out') this.#signOut();
-    else void this.refreshChats();
+    // A call signal changes no chat (its log entry arrives as its own event), and call set-up
+    // should not share the vault with a chat-list read.
+    else if (event.type !== 'call') void this.refreshChats();
     for (const listener of this.#listeners) listener(event);
   }
 }
