@@ -117,6 +117,30 @@ test('P29 relay-only mode never falls back to a direct connection: without TURN 
   await expect(overlay(bob.page)).toHaveCount(0);
 });
 
+test('P29 while it rings, the callee sends nothing towards the caller: its prepared offer and ICE candidates leave on accept', async ({ browser }) => {
+  const { alice, bob } = await pair(browser);
+  const sent: { type: string; at: number }[] = [];
+  await bob.page.routeWebSocket(/\/peerjs\/peerjs\?/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((raw) => {
+      const m = JSON.parse(String(raw)) as { type: string };
+      if (m.type !== 'HEARTBEAT') sent.push({ type: m.type, at: Date.now() });
+      server.send(raw);
+    });
+  });
+  await placeCall(alice, bob.name, 'Voice');
+  await expect(overlay(bob.page)).toContainText('Incoming voice call');
+  // The call to Alice is built while ringing (a negotiated local offer exists), but held.
+  await expect.poll(() => bob.page.evaluate(() => (window.__pcs ?? []).filter((pc) => pc.localDescription?.type === 'offer').length)).toBe(1);
+  await bob.page.waitForTimeout(1000);
+  expect(sent).toEqual([]);
+  const accepted = Date.now();
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  expect(sent.map((m) => m.type)).toContain('OFFER');
+  expect(sent.every((m) => m.at >= accepted)).toBe(true);
+});
+
 test('screen share replaces the camera on the wire and stopping it brings the camera back', async ({ browser }) => {
   const { alice, bob } = await pair(browser);
   await placeCall(alice, bob.name, 'Video');

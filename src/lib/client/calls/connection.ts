@@ -20,7 +20,8 @@ import type { CallSignal } from '$lib/wire/call';
 import { verifyConnectedPeer } from './certificate';
 import { guardAnswer, incomingCallVerified } from './guards';
 import { startTimer, type CallPhase, type Live } from './live-call';
-import { makeStandIn, swapInWhenReady } from './stand-in';
+import { holdSignalling } from './held-signalling';
+import { attachWhenReady, detachSenders, makeStandIn } from './stand-in';
 import type { EndReason } from './outcome';
 import { whenOpen, type MediaConnection, type Peer } from './peer';
 
@@ -82,25 +83,50 @@ export class CallConnection {
   }
 
   /**
-   * Callee, right after accepting (in parallel with the answer inside the ratchet): call the
-   * caller's fresh peer id and check its ANSWER before PeerJS applies it. Nobody may call us.
+   * Callee, from the moment it rings: builds the PeerJS call to the caller's fresh id with
+   * stand-in tracks (stand-in.ts), HOLDING every signalling message it would send
+   * (held-signalling.ts), so that accepting only has to let them go. Nothing leaves this browser
+   * before the person accepts. False if it could not (then `place` dials with real media).
    */
-  async dial(live: Live, peer: Peer): Promise<void> {
-    peer.on('call', (conn) => conn.close());
+  async prepareDial(live: Live, peer: Peer): Promise<boolean> {
+    peer.on('call', (conn) => conn.close()); // nobody may call the callee's id
     const standIn = live.standIn ?? makeStandIn(live.media === 'video');
     live.standIn = undefined;
+    if (!standIn) return false;
+    const open = await whenOpen(peer).then(() => true, () => false); // PeerJS drops what is sent before
+    if (!open || !this.#host.current(live) || !live.theirs) {
+      standIn.release();
+      return false;
+    }
+    live.heldSignals = holdSignalling(peer, live.theirs.peerId);
+    const conn = peer.call(live.theirs.peerId, standIn.stream);
+    detachSenders(conn.peerConnection);
+    setTimeout(() => standIn.release(), 0); // closing its audio context is slow; not now
+    live.conn = conn;
+    guardAnswer(conn, live.theirs.fingerprint, () => this.unverified(live)); // P27, before PeerJS applies it
+    this.#watch(live, conn);
+    return true;
+  }
+
+  /**
+   * Callee, on accept (in parallel with its answer inside the ratchet): lets the prepared call go
+   * and puts our real tracks in when getUserMedia returns; without a prepared call, dials now
+   * with real media. The caller checks our id and certificate before answering.
+   */
+  async place(live: Live, peer: Peer, prepared: Promise<boolean>): Promise<void> {
+    if (await prepared) {
+      if (!this.#host.current(live)) return;
+      attachWhenReady(live.conn!.peerConnection, live.localReady ?? Promise.reject(new Error('no media')), () => this.#host.current(live));
+      live.heldSignals?.release();
+      live.heldSignals = undefined;
+      return;
+    }
     const [local, open] = await Promise.all([
-      // With stand-in tracks the call need not wait for the camera (stand-in.ts).
-      standIn ? undefined : live.localReady?.catch(() => undefined), // accept() reports a failure
+      live.localReady?.catch(() => undefined), // accept() reports a failure
       whenOpen(peer).then(() => true, () => false) // the peer's error handler ends the call
     ]);
-    const stream = standIn?.stream ?? local;
-    if (!stream || !open || !this.#host.current(live) || !live.theirs) return standIn?.release();
-    const conn = peer.call(live.theirs.peerId, stream);
-    if (standIn) {
-      swapInWhenReady(conn.peerConnection, live.localReady ?? Promise.reject(new Error('no media')), () => this.#host.current(live));
-      standIn.release();
-    }
+    if (!local || !open || !this.#host.current(live) || !live.theirs) return;
+    const conn = peer.call(live.theirs.peerId, local);
     live.conn = conn;
     guardAnswer(conn, live.theirs.fingerprint, () => this.unverified(live)); // P27, before PeerJS applies it
     this.#watch(live, conn);

@@ -148,7 +148,7 @@ export class CallController {
       // holds the second until the first tells it which id and certificate to expect.
       const answered = this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
       const local = this.#startMedia(live);
-      void this.#link.dial(live, peer);
+      void this.#link.place(live, peer, live.predial ?? Promise.resolve(false));
       await answered;
       startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
       await local;
@@ -241,7 +241,8 @@ export class CallController {
   /**
    * Callee, while ringing: the call's certificate and a PeerJS peer at our fresh random id, so that
    * accepting does not wait for the PeerServer. The id is unlinkable to us and nothing is sent to
-   * the caller; the camera and microphone stay off until the person accepts.
+   * the caller; the camera and microphone stay off until the person accepts. The PeerJS call to
+   * the caller is built too, its signalling held back until then (connection.ts prepareDial).
    */
   async #prepare(live: Live): Promise<{ cert: CallCertificate; peer: Peer }> {
     live.standIn ??= makeStandIn(live.media === 'video');
@@ -252,6 +253,7 @@ export class CallController {
     }
     Object.assign(live, { ourPeerId: id, cert, peer });
     this.#link.adopt(live, peer);
+    live.predial = this.#link.prepareDial(live, peer);
     return { cert, peer };
   }
 

@@ -11,6 +11,7 @@ import { stopStream } from './media';
 import { outcomeFor, type EndReason } from './outcome';
 import type { MediaConnection, Peer } from './peer';
 import type { Ringtone } from './ringtone';
+import type { HeldSignalling } from './held-signalling';
 import type { StandIn } from './stand-in';
 
 export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
@@ -32,6 +33,9 @@ export interface Live {
   peer?: Peer;
   /** Callee: tracks that shape the PeerJS offer while the camera starts (stand-in.ts). */
   standIn?: StandIn;
+  /** Callee: its PeerJS call, built while ringing (true once built), and its held signalling. */
+  predial?: Promise<boolean>;
+  heldSignals?: HeldSignalling;
   /** Callee: certificate and peer, made while ringing (controller #prepare). */
   prepared?: Promise<{ cert: CallCertificate; peer: Peer }>;
   conn?: MediaConnection;
@@ -76,6 +80,8 @@ export function releaseLive(live: Live): void {
     }
   }
   live.held = undefined;
+  live.heldSignals?.drop();
+  live.heldSignals = undefined;
   live.standIn?.release();
   live.standIn = undefined;
   live.peer?.destroy();

@@ -15,8 +15,20 @@ export interface StandIn {
   release(): void;
 }
 
+type TrackGenerator = new (init: { kind: 'audio' | 'video' }) => MediaStreamTrack;
+
 /** Undefined where the browser cannot make them (then the caller waits for real media instead). */
 export function makeStandIn(video: boolean): StandIn | undefined {
+  // Chromium's track generators are the cheapest: no audio graph, no canvas, no device.
+  const Generator = (globalThis as { MediaStreamTrackGenerator?: TrackGenerator }).MediaStreamTrackGenerator;
+  if (Generator) {
+    try {
+      const tracks = [new Generator({ kind: 'audio' }), ...(video ? [new Generator({ kind: 'video' })] : [])];
+      return { stream: new MediaStream(tracks), release: () => tracks.forEach((t) => t.stop()) };
+    } catch {
+      // fall back to Web Audio and a canvas
+    }
+  }
   const Ctx = (globalThis as { AudioContext?: typeof AudioContext }).AudioContext;
   if (!Ctx || typeof document === 'undefined') return undefined;
   let ctx: AudioContext | undefined;
@@ -39,17 +51,20 @@ export function makeStandIn(video: boolean): StandIn | undefined {
   }
 }
 
+/** Detaches every sender of `pc` (nothing is sent until `attachWhenReady` puts real tracks in). */
+export function detachSenders(pc: RTCPeerConnection): void {
+  for (const t of pc.getTransceivers()) void t.sender.replaceTrack(null).catch(() => undefined);
+}
+
 /**
- * Detaches every sender of `pc` now (nothing is sent) and, once `real` resolves, puts its track
- * of the same kind in place. Our camera/microphone switches elsewhere act on those real tracks.
+ * Once `real` resolves, puts its track of each kind on the matching sender of `pc`. Our
+ * camera/microphone switches elsewhere act on those real tracks.
  */
-export function swapInWhenReady(pc: RTCPeerConnection, real: Promise<MediaStream>, stillWanted: () => boolean): void {
-  const transceivers = pc.getTransceivers();
-  for (const t of transceivers) void t.sender.replaceTrack(null).catch(() => undefined);
+export function attachWhenReady(pc: RTCPeerConnection, real: Promise<MediaStream>, stillWanted: () => boolean): void {
   void real.then(
     (stream) => {
       if (!stillWanted()) return;
-      for (const t of transceivers) {
+      for (const t of pc.getTransceivers()) {
         const track = stream.getTracks().find((x) => x.kind === t.receiver.track.kind);
         if (track) void t.sender.replaceTrack(track).catch(() => undefined);
       }
