@@ -76,6 +76,11 @@ const MAX_IN_FLIGHT = 2;
  * still leaves at once (the gap has long passed).
  */
 const MIN_GAP_MS = 3;
+/**
+ * The gap only follows a batch at least this big: under load batches are large and the gap pays
+ * for itself, while a quiet host (a call being set up, a chat) commits each message at once.
+ */
+const GAP_AFTER_BATCH = 8;
 
 export function createMailbox(
   storage: HostStorage,
@@ -177,10 +182,11 @@ export function createMailbox(
    * completions (and pushes) stay in server-id order. Draining ignores the gap.
    */
   let lastStart = -Infinity;
+  let lastSize = 0;
   let gapTimer: NodeJS.Timeout | undefined;
   function pump(): void {
     while (inFlight < MAX_IN_FLIGHT && (sends.length > 0 || acks.length > 0)) {
-      const wait = closed ? 0 : lastStart + MIN_GAP_MS - performance.now();
+      const wait = closed || lastSize < GAP_AFTER_BATCH ? 0 : lastStart + MIN_GAP_MS - performance.now();
       if (wait > 0) {
         gapTimer ??= setTimeout(() => {
           gapTimer = undefined;
@@ -194,6 +200,7 @@ export function createMailbox(
       acks = [];
       if (admitted.length === 0 && batchAcks.length === 0) continue;
       lastStart = performance.now();
+      lastSize = admitted.length + batchAcks.length;
       inFlight++;
       void commit(admitted, extra, batchAcks).finally(() => {
         inFlight--;

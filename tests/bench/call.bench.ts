@@ -3,7 +3,7 @@
  *
  *   npm run bench:call [-- --json] [-- --runs=N]
  *
- * Parley: the real host (build/ + PeerServer at /peerjs) in this process, two browser contexts
+ * Parley: the real host (build/ + PeerServer at /peerjs) in its own process, two browser contexts
  * with fake camera/microphone, accounts and a session already set up (a text each way), and a
  * warm-up call. Measured: caller clicks "Video call" -> offer inside the ratchet -> callee
  * auto-accepts (its Accept button is clicked the moment it appears) -> answer inside the ratchet
@@ -17,12 +17,12 @@
  * {"parley":{"setupMs":N},"peerjs":{"setupMs":N}}. Target: Parley <= 1.3 x bare PeerJS.
  * Needs `vite build` first (build/ is served).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { createHost } from '../../src/host/server';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
@@ -233,11 +233,36 @@ async function bareRig(browser: Browser, base: string): Promise<Rig> {
   };
 }
 
+/**
+ * The host as `npm start` runs it: its own process (src/host/main.ts serving build/), so that the
+ * benchmark's Playwright traffic never shares the host's event loop.
+ */
+async function startHost(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/host/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`host exited with ${code}`)));
+  });
+  return {
+    url,
+    stop: () => new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once('exit', () => resolve()), proc.kill('SIGTERM'))))
+  };
+}
+
 async function main(): Promise<void> {
   const buildDir = join(ROOT, 'build');
   if (!existsSync(join(buildDir, 'index.html'))) throw new Error('build/ is missing: run `npx vite build` first');
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-call-'));
-  const host = await createHost({ port: 0, dataDir, staticDir: buildDir });
+  const host = await startHost(dataDir);
   const base = host.url.replace('127.0.0.1', 'localhost');
   const executablePath = process.env.PLAYWRIGHT_CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
   const browser = await chromium.launch({ executablePath, args: fakeMedia });
@@ -264,7 +289,7 @@ async function main(): Promise<void> {
     if (json) console.log(JSON.stringify({ parley: { setupMs: Math.round(parley) }, peerjs: { setupMs: Math.round(peerjs) } }));
   } finally {
     await browser.close();
-    await host.close();
+    await host.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
   process.exit(0);

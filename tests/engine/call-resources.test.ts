@@ -16,6 +16,7 @@ interface FakePeer {
   ice: IceServers;
   destroyed: boolean;
   disconnected: boolean;
+  open: boolean;
   on(): void;
   destroy(): void;
 }
@@ -40,6 +41,7 @@ function rig(ice: () => IceServers = () => STUN) {
         ice: iceServers,
         destroyed: false,
         disconnected: false,
+        open: true,
         on() {},
         destroy() {
           this.destroyed = true;
@@ -139,5 +141,19 @@ describe('call resources', () => {
     resources.dispose();
     await settle();
     expect(opened[0]!.destroyed).toBe(true);
+  });
+
+  test('takeReady hands over an open warm peer at once, and only one that fits the cached ICE settings', async () => {
+    const { resources, opened } = rig(() => TURN);
+    expect(resources.takeReady(false)).toBeUndefined(); // nothing warm yet
+    resources.warmPeer(false);
+    expect(resources.takeReady(false)).toBeUndefined(); // still opening
+    await settle();
+    expect(resources.takeReady(true)).toBeUndefined(); // made for direct calls, relay-only asked
+    opened[0]!.open = false;
+    expect(resources.takeReady(false)).toBeUndefined(); // its socket is not open
+    opened[0]!.open = true;
+    expect(resources.takeReady(false)?.id).toBe(opened[0]!.id);
+    expect(resources.takeReady(false)).toBeUndefined(); // handed out once
   });
 });

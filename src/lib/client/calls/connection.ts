@@ -93,14 +93,17 @@ export class CallConnection {
     const standIn = live.standIn ?? makeStandIn(live.media === 'video');
     live.standIn = undefined;
     if (!standIn) return false;
-    const open = await whenOpen(peer).then(() => true, () => false); // PeerJS drops what is sent before
+    // PeerJS drops what is sent before its socket is open. An open (warm) peer goes on at once,
+    // in the same task, so that the call is being built while the incoming screen is drawn.
+    const open = peer.open || (await whenOpen(peer).then(() => true, () => false));
     if (!open || !this.#host.current(live) || !live.theirs) {
       standIn.release();
       return false;
     }
     live.heldSignals = holdSignalling(peer, live.theirs.peerId);
     const conn = peer.call(live.theirs.peerId, standIn.stream);
-    detachSenders(conn.peerConnection);
+    // Generator stand-ins never produce a frame; the Web Audio / canvas ones would, so detach them.
+    if (!standIn.silent) detachSenders(conn.peerConnection);
     setTimeout(() => standIn.release(), 0); // closing its audio context is slow; not now
     live.conn = conn;
     guardAnswer(conn, live.theirs.fingerprint, () => this.unverified(live)); // P27, before PeerJS applies it

@@ -26,7 +26,7 @@ import { withDefaults, type CallOptions, type CallPort, type ResolvedCallOptions
 import { endTitle, failureProblem, UNVERIFIED_DETAIL, type EndReason } from './outcome';
 import type { CallCertificate } from './certificate';
 import { preloadPeerJs, signallingFromLocation, type Peer } from './peer';
-import { CallResources } from './resources';
+import { CallResources, type CallPeer } from './resources';
 import { makeStandIn } from './stand-in';
 import { nextStep, SeenCalls } from './ringing';
 
@@ -244,13 +244,18 @@ export class CallController {
    * the caller; the camera and microphone stay off until the person accepts. The PeerJS call to
    * the caller is built too, its signalling held back until then (connection.ts prepareDial).
    */
-  async #prepare(live: Live): Promise<{ cert: CallCertificate; peer: Peer }> {
+  #prepare(live: Live): Promise<{ cert: CallCertificate; peer: Peer }> {
     live.standIn ??= makeStandIn(live.media === 'video');
-    const { id, cert, peer } = await this.#resources.peer(this.#opts.relayOnly());
-    if (!this.#current(live)) {
-      peer.destroy();
+    const ready = this.#resources.takeReady(this.#opts.relayOnly());
+    if (ready) return Promise.resolve(this.#takePeer(live, ready));
+    return this.#resources.peer(this.#opts.relayOnly()).then((p) => {
+      if (this.#current(live)) return this.#takePeer(live, p);
+      p.peer.destroy();
       throw new Error('the call has ended');
-    }
+    });
+  }
+
+  #takePeer(live: Live, { id, cert, peer }: CallPeer): { cert: CallCertificate; peer: Peer } {
     Object.assign(live, { ourPeerId: id, cert, peer });
     this.#link.adopt(live, peer);
     live.predial = this.#link.prepareDial(live, peer);

@@ -24,6 +24,8 @@ export interface CallPeer {
 
 interface WarmPeer {
   value: Promise<{ callPeer: CallPeer; key: string }>;
+  /** The same, once it has resolved (so that `takeReady` needs no await). */
+  ready?: { callPeer: CallPeer; key: string };
   idle: ReturnType<typeof setTimeout>;
 }
 
@@ -80,14 +82,31 @@ export class CallResources {
     return this.#open(ice, relayOnly);
   }
 
+  /**
+   * The warm peer, synchronously, if it is open and fits the cached ICE settings; else undefined
+   * (then `peer()`). Lets an incoming call start building its PeerJS call in the same task.
+   */
+  takeReady(relayOnly: boolean): CallPeer | undefined {
+    const ready = this.#warm?.ready;
+    const ice = this.#ice;
+    if (!ready || !ice || ice.until <= this.#deps.now() || !ready.callPeer.peer.open || !usable(ready.callPeer.peer)) return undefined;
+    if (ready.key !== iceKey(ice.value, relayOnly)) return undefined;
+    this.#takeWarm();
+    return ready.callPeer;
+  }
+
   /** Opens the next call's peer now (call it when a call ends); no-op if one is warm already. */
   warmPeer(relayOnly: boolean): void {
     if (this.#warm || !this.#webrtc) return;
     const value = this.iceServers(relayOnly).then(async (ice) => ({ callPeer: await this.#open(ice, relayOnly), key: iceKey(ice, relayOnly) }));
     const idle = setTimeout(() => void this.#takeWarm()?.then((w) => w.callPeer.peer.destroy(), () => undefined), PEER_IDLE_MS);
-    this.#warm = { value, idle };
+    const warm: WarmPeer = { value, idle };
+    this.#warm = warm;
     value.then(
-      (w) => w.callPeer.peer.on('error', () => undefined), // unusable now; `peer()` opens a new one
+      (w) => {
+        warm.ready = w;
+        w.callPeer.peer.on('error', () => undefined); // unusable now; `peer()` opens a new one
+      },
       () => {
         if (this.#warm?.value === value) this.#takeWarm();
       }

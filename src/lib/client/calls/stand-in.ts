@@ -11,6 +11,8 @@
 
 export interface StandIn {
   stream: MediaStream;
+  /** True if the tracks can never produce a frame (generators nobody writes to). */
+  silent: boolean;
   /** Stops the stand-in tracks and their audio context. */
   release(): void;
 }
@@ -24,7 +26,7 @@ export function makeStandIn(video: boolean): StandIn | undefined {
   if (Generator) {
     try {
       const tracks = [new Generator({ kind: 'audio' }), ...(video ? [new Generator({ kind: 'video' })] : [])];
-      return { stream: new MediaStream(tracks), release: () => tracks.forEach((t) => t.stop()) };
+      return { stream: new MediaStream(tracks), silent: true, release: () => tracks.forEach((t) => t.stop()) };
     } catch {
       // fall back to Web Audio and a canvas
     }
@@ -40,6 +42,7 @@ export function makeStandIn(video: boolean): StandIn | undefined {
     const audio = ctx;
     return {
       stream,
+      silent: false,
       release() {
         for (const t of tracks) t.stop();
         void audio.close().catch(() => undefined);
