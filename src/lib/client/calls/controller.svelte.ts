@@ -133,22 +133,28 @@ export class CallController {
 
   async accept(): Promise<void> {
     const live = this.#live;
-    if (!live || live.ended || this.phase !== 'incoming' || !live.offer) return;
-    this.phase = 'connecting';
+    if (!live || live.ended || this.phase !== 'incoming' || !live.offer || live.accepted) return;
+    live.accepted = true;
     live.ring?.stop();
     clearTimers(live);
     this.#opts.tabs?.taken(live.callId);
-    // The peer has been opening since the phone started ringing (#prepare). The answer leaves
-    // first, then the camera and microphone start, and the PeerJS call goes out with stand-in
-    // tracks until they are ready (stand-in.ts). If they fail, the caller is told with a hangup.
+    // The peer and the PeerJS call have been prepared while ringing (#prepare). The answer leaves
+    // first, then the held PeerJS call, then the camera and microphone start and replace its
+    // stand-in tracks (stand-in.ts); the screen is redrawn after, so that drawing it delays
+    // neither. If the devices fail, the caller is told with a hangup.
     try {
-      const { cert, peer } = await (live.prepared ??= this.#prepare(live));
+      if (!live.ready) {
+        this.phase = 'connecting';
+        await (live.prepared ??= this.#prepare(live));
+      }
+      const { cert, peer } = live.ready!;
       if (!this.#current(live)) return;
       // The answer inside the ratchet and the PeerJS call travel at the same time; the caller
       // holds the second until the first tells it which id and certificate to expect.
       const answered = this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
       const local = this.#startMedia(live);
       void this.#link.place(live, peer, live.predial ?? Promise.resolve(false));
+      if (this.#current(live)) this.phase = 'connecting';
       await answered;
       startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
       await local;
@@ -159,7 +165,7 @@ export class CallController {
 
   decline(): void {
     const live = this.#live;
-    if (!live || live.ended || this.phase !== 'incoming') return;
+    if (!live || live.ended || this.phase !== 'incoming' || live.accepted) return;
     this.#opts.tabs?.taken(live.callId);
     this.#end(live, 'declined', { type: 'decline', callId: live.callId, reason: 'declined' });
   }
@@ -256,7 +262,7 @@ export class CallController {
   }
 
   #takePeer(live: Live, { id, cert, peer }: CallPeer): { cert: CallCertificate; peer: Peer } {
-    Object.assign(live, { ourPeerId: id, cert, peer });
+    Object.assign(live, { ourPeerId: id, cert, peer, ready: { cert, peer } });
     this.#link.adopt(live, peer);
     live.predial = this.#link.prepareDial(live, peer);
     return { cert, peer };
@@ -265,10 +271,11 @@ export class CallController {
   /** Caller: the callee accepted; its PeerJS call may be answered now, and the connect timeout runs. */
   #onAnswer(live: Live, answer: CallAnswer): void {
     live.theirs = { peerId: answer.peerId, fingerprint: answer.dtlsFingerprint };
+    this.#link.answered(live); // before the redraw below, which would otherwise go first
+    if (!this.#current(live)) return; // a held PeerJS call failed the check: already ended
     this.phase = 'connecting';
     clearTimers(live);
     startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
-    this.#link.answered(live);
   }
 
   /** Another tab of this account accepted or declined the call ringing here: stop, quietly. */

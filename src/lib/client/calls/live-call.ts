@@ -36,8 +36,11 @@ export interface Live {
   /** Callee: its PeerJS call, built while ringing (true once built), and its held signalling. */
   predial?: Promise<boolean>;
   heldSignals?: HeldSignalling;
-  /** Callee: certificate and peer, made while ringing (controller #prepare). */
+  /** Callee: certificate and peer, made while ringing (controller #prepare), and once made. */
   prepared?: Promise<{ cert: CallCertificate; peer: Peer }>;
+  ready?: { cert: CallCertificate; peer: Peer };
+  /** Callee: the person accepted (the screen may still be redrawing). */
+  accepted?: boolean;
   conn?: MediaConnection;
   /** Caller: PeerJS calls that arrived before the answer inside the ratchet (connection.ts). */
   held?: MediaConnection[];
