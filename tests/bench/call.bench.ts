@@ -7,10 +7,11 @@
  * with fake camera/microphone, accounts and a session already set up (a text each way), and a
  * warm-up call. Measured: caller clicks "Video call" -> offer inside the ratchet -> callee
  * auto-accepts (its Accept button is clicked the moment it appears) -> answer inside the ratchet
- * -> PeerJS call -> both fingerprint checks -> until BOTH sides have received RTP
- * (inbound-rtp packetsReceived > 0).
+ * and, at the same time, the callee's PeerJS call -> both fingerprint checks -> until BOTH sides
+ * receive remote media (the first remote track's `unmute`, then RTP counted in getStats).
  * Bare PeerJS, same run, same host: two pages with long-lived Peers already open (no per-call id,
- * no certificate, no end-to-end step); caller gets media and calls, callee auto-answers with media.
+ * no certificate, no end-to-end step, no app); caller gets media and calls, callee auto-answers
+ * with media; both stop their camera and microphone after each call, as Parley does.
  * The bare run is deliberately the favourable case for PeerJS.
  *
  * Parley and bare runs alternate (same machine load for both). Reports medians. With --json the last stdout line is exactly
