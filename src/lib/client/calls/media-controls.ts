@@ -57,7 +57,8 @@ async function stopSharing(live: Live, sender: RTCRtpSender, view: MediaView): P
   const screen = live.screen;
   live.screen = undefined;
   screen?.stop();
-  view.sharing = false;
   const camera = live.local?.getVideoTracks()[0];
   if (camera && !live.ended) await sender.replaceTrack(camera).catch(() => undefined);
+  // Only now: the button must not say "Share screen" while the screen is still on the wire.
+  view.sharing = false;
 }
