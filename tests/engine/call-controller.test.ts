@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { CallController, type CallOptions, type CallPort } from '../../src/lib/client/calls/controller.svelte';
-import type { TabCalls } from '../../src/lib/client/calls/tab-calls';
+import { BUSY_TTL_MS, tabCallsOver, type TabCalls } from '../../src/lib/client/calls/tab-calls';
 import type { CallLogEntry } from '../../src/lib/client/types';
 import { decodeCallSignal, encodeCallSignal, type CallOffer, type CallSignal } from '../../src/lib/wire/call';
 
@@ -160,17 +160,18 @@ describe('endings and their entries', () => {
 });
 
 describe('several tabs of one account', () => {
-  /** Tabs joined by an in-memory stand-in for the account's BroadcastChannel. */
-  function tabs(n: number): TabCalls[] {
-    const all: { listeners: Set<(id: string) => void> }[] = [];
+  /** Tabs joined by an in-memory stand-in for the account's BroadcastChannel (delivery as in one: to the others). */
+  function tabs(n: number, now: () => number = Date.now): TabCalls[] {
+    type Ch = { postMessage(m: unknown): void; onmessage: ((ev: MessageEvent<unknown>) => void) | null; close(): void };
+    const all: Ch[] = [];
     return Array.from({ length: n }, (_, i) => {
-      const me = { listeners: new Set<(id: string) => void>() };
-      all.push(me);
-      return {
-        taken: (callId: string) => all.forEach((t, j) => j !== i && t.listeners.forEach((l) => l(callId))),
-        onTaken: (l: (id: string) => void) => (me.listeners.add(l), () => me.listeners.delete(l)),
+      const ch: Ch = {
+        onmessage: null,
+        postMessage: (m) => all.forEach((c, j) => j !== i && c.onmessage?.({ data: structuredClone(m) } as MessageEvent<unknown>)),
         close: () => undefined
       };
+      all.push(ch);
+      return tabCallsOver(ch, now, `tab${i}`);
     });
   }
 
@@ -198,5 +199,40 @@ describe('several tabs of one account', () => {
     a.offer('alice');
     t2!.taken('ee'.repeat(16));
     expect(a.calls.phase).toBe('incoming');
+  });
+
+  test('while one tab is in a call, a new caller gets "busy" from that tab and the other tabs stay quiet', async () => {
+    const [t1, t2] = tabs(2);
+    const a = rig({ tabs: t1 });
+    const b = rig({ tabs: t2 });
+    const first = a.offer('alice');
+    b.offer('alice', { callId: first.callId });
+    await nextTask();
+    // Tab a is in the call (as if accepted and connected): it tells the others.
+    a.calls.phase = 'active';
+    expect(t2!.busyElsewhere()).toBe(true);
+    const second = { callId: 'cc'.repeat(16), media: 'video' as const };
+    a.offer('carol', second);
+    b.calls.decline(); // b's own ringing for the first call ends
+    b.calls.dismiss(); // and it is idle
+    b.offer('carol', second);
+    await nextTask();
+    expect(b.calls.phase).toBe('idle');
+    expect(b.rings()).toBe(1); // only the first call ever rang in b
+    expect(b.sent.filter((x) => x.chat === 'carol')).toEqual([]);
+    expect(a.sent.filter((x) => x.chat === 'carol').map((x) => x.signal)).toEqual([{ type: 'decline', callId: second.callId, reason: 'busy' }]);
+    // The call ends: the others may ring again.
+    a.calls.phase = 'ended';
+    expect(t2!.busyElsewhere()).toBe(false);
+  });
+
+  test('a tab that closed mid-call stops counting as busy after BUSY_TTL_MS', () => {
+    let now = 1_000_000;
+    const [t1, t2] = tabs(2, () => now);
+    t1!.setBusy(true);
+    expect(t2!.busyElsewhere()).toBe(true);
+    now += BUSY_TTL_MS + 1; // no heartbeat arrived (the tab is gone)
+    expect(t2!.busyElsewhere()).toBe(false);
+    t1!.close();
   });
 });

@@ -34,7 +34,23 @@ export type { CallPhase } from './live-call';
 export type { CallOptions, CallPort } from './options';
 
 export class CallController {
-  phase = $state<CallPhase>('idle');
+  #phase = $state<CallPhase>('idle');
+  /** Whether this tab last told the others it is in a call (tab-calls.ts). */
+  #toldBusy = false;
+
+  get phase(): CallPhase {
+    return this.#phase;
+  }
+
+  set phase(p: CallPhase) {
+    this.#phase = p;
+    // Placing, connecting or in a call: the account's other tabs must not ring for a new one.
+    const busy = p === 'outgoing' || p === 'connecting' || p === 'active';
+    if (busy !== this.#toldBusy) {
+      this.#toldBusy = busy;
+      this.#opts.tabs?.setBusy(busy);
+    }
+  }
   chat = $state<string | undefined>();
   media = $state<CallMedia>('audio');
   direction = $state<'in' | 'out'>('out');
@@ -223,6 +239,8 @@ export class CallController {
   #onOffer(chat: string, offer: CallOffer): void {
     const now = this.#opts.now();
     if (!this.#seen.admit(offer, now)) return; // P27: stale, future or replayed offers never ring
+    // In a call in another tab: that tab answers "busy" (tab-calls.ts); this one stays quiet.
+    if (!this.busy && this.#opts.tabs?.busyElsewhere()) return;
     if (this.busy) {
       void this.#port.send(chat, encodeCallSignal({ type: 'decline', callId: offer.callId, reason: 'busy' })).catch(() => undefined);
       void this.#port
