@@ -55,9 +55,6 @@ function fastUsername(bytes: Uint8Array, at: number, n: number): string | undefi
   return isUsername(s) ? s : undefined;
 }
 
-/** Valid usernames are ASCII, so charCodeAt gives their bytes. */
-const usernameOk = isUsername;
-
 const TWO32 = 2 ** 32;
 
 function putU64(dv: DataView, at: number, v: number): void {
@@ -116,7 +113,7 @@ export function encodeClientFrame(f: ClientFrame): Uint8Array {
     case 'auth':
       return new ByteWriter().u8(FrameType.auth).fixed(f.token, HostLimits.tokenLen).finish();
     case 'send':
-      if (usernameOk(f.to)) {
+      if (isUsername(f.to)) { // valid usernames are ASCII: charCodeAt gives their bytes
         const n = f.to.length;
         const out = new Uint8Array(6 + n + f.body.length);
         new DataView(out.buffer).setUint32(1, f.reqId >>> 0);
@@ -187,7 +184,7 @@ export function encodeHostFrame(f: HostFrame, alloc: (n: number) => Uint8Array =
       }
       return new ByteWriter().u8(FrameType.stored).u32(f.reqId).u64(f.serverId).u64(f.receivedAt).finish();
     case 'envelope':
-      if (u64Ok(f.serverId) && u64Ok(f.receivedAt) && usernameOk(f.sender)) {
+      if (u64Ok(f.serverId) && u64Ok(f.receivedAt) && isUsername(f.sender)) {
         const n = f.sender.length;
         const out = alloc(18 + n + f.body.length);
         const dv = new DataView(out.buffer, out.byteOffset, out.length);

@@ -102,13 +102,10 @@ export class CallConnection {
       return false;
     }
     live.heldSignals = holdSignalling(peer, live.theirs.peerId);
-    const conn = peer.call(live.theirs.peerId, standIn.stream);
+    const conn = this.#callCaller(live, peer, live.theirs, standIn.stream);
     // Generator stand-ins never produce a frame; the Web Audio / canvas ones would, so detach them.
     if (!standIn.silent) detachSenders(conn.peerConnection);
     setTimeout(() => standIn.release(), 0); // closing its audio context is slow; not now
-    live.conn = conn;
-    guardAnswer(conn, live.theirs.fingerprint, () => this.unverified(live)); // P27, before PeerJS applies it
-    this.#watch(live, conn);
     return true;
   }
 
@@ -130,10 +127,16 @@ export class CallConnection {
       whenOpen(peer).then(() => true, () => false) // the peer's error handler ends the call
     ]);
     if (!local || !open || !this.#host.current(live) || !live.theirs) return;
-    const conn = peer.call(live.theirs.peerId, local);
+    this.#callCaller(live, peer, live.theirs, local);
+  }
+
+  /** Callee: the PeerJS call to the caller's id, its ANSWER checked before PeerJS applies it (P27). */
+  #callCaller(live: Live, peer: Peer, theirs: NonNullable<Live['theirs']>, stream: MediaStream): MediaConnection {
+    const conn = peer.call(theirs.peerId, stream);
     live.conn = conn;
-    guardAnswer(conn, live.theirs.fingerprint, () => this.unverified(live)); // P27, before PeerJS applies it
+    guardAnswer(conn, theirs.fingerprint, () => this.unverified(live));
     this.#watch(live, conn);
+    return conn;
   }
 
   unverified(live: Live): void {

@@ -1,11 +1,12 @@
 /**
  * Stand-in tracks for the callee's PeerJS call (issue 4's set-up benchmark; DESIGN.md §6).
  *
- * PeerJS builds its offer from the tracks of the stream it is given, but right after "Accept" the
- * camera and microphone are still starting. Rather than wait for them, the call is placed with a
- * silent audio track (and, for video, a blank canvas track) that only shape the offer: they are
- * detached from their senders at once, so nothing of them is ever sent, and our real tracks take
- * their place the moment getUserMedia returns, normally well before ICE and DTLS are done.
+ * PeerJS builds its offer from the tracks of the stream it is given, but the camera and microphone
+ * stay off until the person accepts, and take a while to start then. So the call is built (while
+ * ringing) with stand-in tracks that only shape the offer: Chromium's track generators, which
+ * never produce a frame, or else a Web Audio and a canvas track, whose senders are detached so
+ * nothing of them is sent. Our real tracks take their place the moment getUserMedia returns,
+ * normally well before ICE and DTLS are done.
  * Knows nothing of the call protocol.
  */
 
