@@ -20,17 +20,50 @@ export async function generateCallCertificate(): Promise<CallCertificate> {
   return { certificate, fingerprint };
 }
 
+type DtlsTransportWithCerts = RTCDtlsTransport & { getRemoteCertificates?: () => ArrayBuffer[] };
+
+/** Every DTLS transport of the connection (one when bundled), media and data channel alike. */
+function dtlsTransports(pc: RTCPeerConnection): DtlsTransportWithCerts[] {
+  const all = [...pc.getSenders(), ...pc.getReceivers()].map((x) => x.transport);
+  all.push(pc.sctp?.transport ?? null);
+  return [...new Set(all.filter((t): t is RTCDtlsTransport => t !== null && t !== undefined))];
+}
+
 /**
- * After connecting: the remote description's `a=fingerprint` must equal the fingerprint received
- * end to end, and — where the browser exposes it — so must the hash of the certificate the peer
- * presented in the DTLS handshake.
+ * Resolves true once `t` is connected, false if it fails or closes. The page may hear of the
+ * connection ('connectionstatechange') before the transport object's own state has caught up.
+ */
+function whenConnected(t: RTCDtlsTransport): Promise<boolean> {
+  const settled = () => t.state === 'connected' || t.state === 'failed' || t.state === 'closed';
+  if (settled()) return Promise.resolve(t.state === 'connected');
+  return new Promise((resolve) => {
+    const on = () => {
+      if (!settled()) return;
+      t.removeEventListener('statechange', on);
+      resolve(t.state === 'connected');
+    };
+    t.addEventListener('statechange', on);
+  });
+}
+
+/**
+ * Once DTLS is up (connectionState 'connected'): the remote description's `a=fingerprint` must
+ * equal the fingerprint received end to end, and so must the SHA-256 of the certificate the peer
+ * presented on every DTLS transport of the connection. Browsers without `getRemoteCertificates`
+ * (Firefox) rely on the SDP check, which DTLS binds to the certificate.
  */
 export async function verifyConnectedPeer(pc: RTCPeerConnection, expected: Uint8Array): Promise<boolean> {
   const sdp = pc.remoteDescription?.sdp;
   if (!sdp || !sdpMatchesFingerprint(sdp, expected)) return false;
-  const transport = pc.getSenders().find((s) => s.transport)?.transport ?? pc.getReceivers().find((r) => r.transport)?.transport;
-  const certs = (transport as (RTCDtlsTransport & { getRemoteCertificates?: () => ArrayBuffer[] }) | null | undefined)?.getRemoteCertificates?.();
-  if (!certs || certs.length === 0) return true; // not exposed: the SDP check plus DTLS itself bind it
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', certs[0]!));
-  return bytesEqual(digest, expected);
+  const transports = dtlsTransports(pc);
+  if (transports.length === 0) return false;
+  if (transports.some((t) => typeof t.getRemoteCertificates !== 'function')) return true;
+  for (const t of transports) {
+    if (!(await whenConnected(t))) return false;
+    const certs = t.getRemoteCertificates!();
+    if (certs.length === 0) return false;
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', certs[0]!));
+    if (!bytesEqual(digest, expected)) return false;
+  }
+  return true;
 }

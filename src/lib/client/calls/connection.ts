@@ -12,7 +12,7 @@
  * answering), so no media is ever sent to an unverified peer; a mismatch hangs up on both sides
  * with "call could not be verified" (the other side is told inside the ratchet). PeerJS ids are
  * random per call and carry no trust (P28): whoever holds an id still has to hold the certificate.
- * Once ICE connects, both sides re-check the remote SDP and the DTLS certificate actually presented.
+ * Once DTLS is up, both sides re-check the remote SDP and the DTLS certificate actually presented.
  *
  * Owns: the peer's fatal errors, dialling / answering, watching ICE, the after-connect check.
  * Must not know: the ratchet, ringing, the call log or Svelte state — it reports to its host.
@@ -178,12 +178,15 @@ export class CallConnection {
     conn.on('error', () => undefined);
     const pc = conn.peerConnection;
     let drop: ReturnType<typeof setTimeout> | undefined;
+    // Checked when DTLS is up, not at ICE connected: only then is the peer's certificate there.
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'connected' && !live.verified) void this.#verify(live, pc);
+    });
     pc.addEventListener('iceconnectionstatechange', () => {
       const state = pc.iceConnectionState;
       if (state === 'connected' || state === 'completed') {
         if (drop) clearTimeout(drop);
         drop = undefined;
-        if (!live.verified) void this.#verify(live, pc);
       } else if (state === 'disconnected') {
         // A network blip: give ICE a moment to recover on its own, else end cleanly on both sides.
         drop ??= startTimer(live, this.#opts.dropGraceMs, () => this.#host.end(live, 'connection-lost', { type: 'hangup', callId: live.callId, reason: 'ended' }));
@@ -193,7 +196,7 @@ export class CallConnection {
     });
   }
 
-  /** After connect (P27): the remote SDP and the DTLS certificate must match the ratchet's. */
+  /** Once DTLS is up (P27): the remote SDP and the DTLS certificate must match the ratchet's. */
   async #verify(live: Live, pc: RTCPeerConnection): Promise<void> {
     const ok = await verifyConnectedPeer(pc, live.theirs!.fingerprint).catch(() => false);
     if (!this.#host.current(live)) return;

@@ -10,7 +10,7 @@
  *   ◀── PeerJS call from B to A (via PeerServer; held until the answer above has arrived)
  *   offer SDP must carry fp B, from peer id B
  *   PeerJS answer with media ──▶               answer SDP must carry fp A
- *   ICE connects: both re-check the remote SDP and the DTLS certificate actually presented.
+ *   DTLS is up: both re-check the remote SDP and the DTLS certificate actually presented.
  *
  * Delegates: which signals move a call to `ringing`, the PeerJS connection and its verification
  * to `connection`, our tracks to `media-controls`, the per-call record to `live-call`.
