@@ -178,9 +178,12 @@ export class CallConnection {
     conn.on('error', () => undefined);
     const pc = conn.peerConnection;
     let drop: ReturnType<typeof setTimeout> | undefined;
-    // Checked when DTLS is up, not at ICE connected: only then is the peer's certificate there.
+    // Checked once, when DTLS is first up (not at ICE connected: the peer's certificate is not there yet).
+    let checked = false;
     pc.addEventListener('connectionstatechange', () => {
-      if (pc.connectionState === 'connected' && !live.verified) void this.#verify(live, pc);
+      if (pc.connectionState !== 'connected' || checked) return;
+      checked = true;
+      void this.#verify(live, pc);
     });
     pc.addEventListener('iceconnectionstatechange', () => {
       const state = pc.iceConnectionState;
