@@ -126,6 +126,20 @@ describe('call resources', () => {
     expect(opened).toHaveLength(2);
   });
 
+  test('P29 a failed ICE fetch is not cached: that call is refused relay-only, the next one gets TURN', async () => {
+    let down = true;
+    const { resources, opened } = rig(() => {
+      if (down) throw new Error('host unreachable');
+      return TURN;
+    });
+    await expect(resources.peer(true)).rejects.toBeInstanceOf(RelayUnavailable);
+    expect(opened).toHaveLength(0);
+    down = false;
+    await resources.peer(true);
+    expect(opened.at(-1)!.ice).toEqual(TURN);
+    expect(opened.at(-1)!.relay).toBe(true);
+  });
+
   test('P29 relay-only without any TURN server is refused, and no peer is opened', async () => {
     const { resources, opened } = rig(() => STUN);
     await expect(resources.peer(true)).rejects.toBeInstanceOf(RelayUnavailable);

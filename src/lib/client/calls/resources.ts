@@ -133,11 +133,14 @@ export class CallResources {
 
   async iceServers(relayOnly: boolean): Promise<IceServers> {
     const now = this.#deps.now();
-    if (!this.#ice || this.#ice.until <= now) {
-      const value = await this.#deps.fetchIce().catch((): IceServers => ({ iceServers: [], expiresAt: null }));
-      this.#ice = { value, until: value.expiresAt ? value.expiresAt - 60_000 : now + 10 * 60_000 };
+    let ice = this.#ice && this.#ice.until > now ? this.#ice.value : undefined;
+    if (!ice) {
+      // A failed fetch is not remembered: this call goes without STUN/TURN (and relay-only is
+      // refused below), but the next one asks the host again instead of waiting out the cache.
+      const fetched = await this.#deps.fetchIce().catch(() => undefined);
+      if (fetched) this.#ice = { value: fetched, until: fetched.expiresAt ? fetched.expiresAt - 60_000 : now + 10 * 60_000 };
+      ice = fetched ?? { iceServers: [], expiresAt: null };
     }
-    const ice = this.#ice.value;
     if (relayOnly && !ice.iceServers.some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)))) throw new RelayUnavailable();
     return ice;
   }
