@@ -17,10 +17,14 @@ function rig(extra: Partial<CallOptions> = {}) {
   const log: { chat: string; entry: CallLogEntry }[] = [];
   let deliver: (chat: string, bytes: Uint8Array) => void = () => {};
   let rings = 0;
+  let iceFetches = 0;
   const port: CallPort = {
     send: async (chat, signal) => void sent.push({ chat, signal: decodeCallSignal(signal) }),
     record: async (chat, entry) => void log.push({ chat, entry }),
-    iceServers: async () => ({ iceServers: [], expiresAt: null }),
+    iceServers: async () => {
+      iceFetches++;
+      return { iceServers: [], expiresAt: null };
+    },
     onSignal: (l) => {
       deliver = l;
       return () => {};
@@ -41,6 +45,7 @@ function rig(extra: Partial<CallOptions> = {}) {
     sent,
     log,
     rings: () => rings,
+    iceFetches: () => iceFetches,
     advance: (ms: number) => {
       now += ms;
       vi.advanceTimersByTime(ms);
@@ -59,6 +64,18 @@ afterEach(() => {
 });
 
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('before a call', () => {
+  test('warmUp fetches the ICE settings once; they are then cached, not fetched per call', async () => {
+    const r = rig();
+    r.calls.warmUp();
+    await new Promise((done) => setTimeout(done, 0));
+    expect(r.iceFetches()).toBe(1);
+    r.calls.warmUp();
+    await new Promise((done) => setTimeout(done, 0));
+    expect(r.iceFetches()).toBe(1);
+  });
+});
 
 describe('incoming offers', () => {
   test('a fresh offer rings with the caller and media (the ringtone starts once the screen is drawn)', async () => {

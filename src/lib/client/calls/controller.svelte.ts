@@ -119,6 +119,14 @@ export class CallController {
 
   // ---- user actions ----
 
+  /**
+   * A conversation is on screen: fetch the ICE settings (TURN credentials) now, so that pressing
+   * "call" does not wait a round trip to the host for them. Cached until they expire.
+   */
+  warmUp(): void {
+    void this.#resources.iceServers(this.#opts.relayOnly()).catch(() => undefined);
+  }
+
   async start(chat: string, media: CallMedia): Promise<void> {
     if (this.busy) return;
     const live = this.#begin(chat, media, 'out', this.#hexId());
