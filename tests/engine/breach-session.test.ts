@@ -7,37 +7,23 @@
  * prove the scanner reads the live files.
  */
 import 'fake-indexeddb/auto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { createHost, type RunningHost } from '../../src/host/server';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
 import { requireMe } from '../../workers/engine/context';
 import { scanDataDir } from '../support/scan-data-dir';
-import { eventually, texts } from './real-host-support';
+import { eventually, realHostPerTest, texts } from './real-host-support';
 
-let dataDir: string;
-let host: RunningHost | undefined;
 const engines: Engine[] = [];
 
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-breach-'));
-  host = await createHost({ port: 0, dataDir });
-});
-
-afterEach(async () => {
+const real = realHostPerTest('parley-breach-', async () => {
   for (const e of engines.splice(0)) await e.close();
-  await host?.close();
-  host = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function user(name: string): Promise<Engine> {
-  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
+  const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
   const e = await Engine.open({ transport, dbName: `breach-${name}-${process.pid}-${Date.now()}`, locks: memoryLocks(), retryMs: 50 });
   engines.push(e);
   await e.createAccount(name);
@@ -86,10 +72,10 @@ test('§9 after a scripted three-user session no plaintext and no private key is
 
   // Close the host first so every byte it holds is on disk (WAL included).
   for (const e of engines.splice(0)) await e.close();
-  await host!.close();
-  host = undefined;
+  await real.host!.close();
+  real.host = undefined;
 
-  expect(scanDataDir(dataDir, needles)).toEqual([]);
-  const found = new Set(scanDataDir(dataDir, controls).map((h) => h.needle));
+  expect(scanDataDir(real.dataDir, needles)).toEqual([]);
+  const found = new Set(scanDataDir(real.dataDir, controls).map((h) => h.needle));
   expect([...found].sort()).toEqual(Object.keys(controls).sort());
 });

@@ -192,13 +192,19 @@ describe('several tabs of one account', () => {
     });
   }
 
-  test('every tab rings; declining in one silences the others, which write no entry of their own', async () => {
+  /** Two tabs of one account, both ringing for the same call from alice. */
+  async function ringingInTwoTabs() {
     const [t1, t2] = tabs(2);
     const a = rig({ tabs: t1 });
     const b = rig({ tabs: t2 });
-    const o = a.offer('alice');
-    b.offer('alice', { callId: o.callId });
+    const offer = a.offer('alice');
+    b.offer('alice', { callId: offer.callId });
     await nextTask();
+    return { t1, t2, a, b, offer };
+  }
+
+  test('every tab rings; declining in one silences the others, which write no entry of their own', async () => {
+    const { a, b } = await ringingInTwoTabs();
     expect([a.calls.phase, b.calls.phase]).toEqual(['incoming', 'incoming']);
     expect(a.rings() + b.rings()).toBe(2);
     b.calls.decline();
@@ -219,12 +225,7 @@ describe('several tabs of one account', () => {
   });
 
   test('while one tab is in a call, a new caller gets "busy" from that tab and the other tabs stay quiet', async () => {
-    const [t1, t2] = tabs(2);
-    const a = rig({ tabs: t1 });
-    const b = rig({ tabs: t2 });
-    const first = a.offer('alice');
-    b.offer('alice', { callId: first.callId });
-    await nextTask();
+    const { t2, a, b } = await ringingInTwoTabs();
     // Tab a is in the call (as if accepted and connected): it tells the others.
     a.calls.phase = 'active';
     expect(t2!.busyElsewhere()).toBe(true);

@@ -26,6 +26,16 @@ const offer: CallOffer = {
   sentAt: 1_800_000_000_000
 };
 
+/** Alice and Bob on `host` with a session: alice has said "hi" and bob has it. */
+async function talking(host: MemoryHost): Promise<{ alice: User; bob: User }> {
+  const alice = await newUser(host, 'alice');
+  const bob = await newUser(host, 'bob');
+  open.push(alice, bob);
+  await alice.engine.sendText('bob', 'hi');
+  await settle(alice, bob);
+  return { alice, bob };
+}
+
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {
   outer: for (let i = 0; i + needle.length <= hay.length; i++) {
     for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
@@ -87,11 +97,7 @@ describe('call signals through the ratchet', () => {
 
   test('a signal that cannot be sent right now stays in the outbox and is delivered once, later', async () => {
     const host = new MemoryHost();
-    const alice = await newUser(host, 'alice');
-    const bob = await newUser(host, 'bob');
-    open.push(alice, bob);
-    await alice.engine.sendText('bob', 'hi');
-    await settle(alice, bob);
+    const { alice, bob } = await talking(host);
     const events: EngineEvent[] = [];
     bob.engine.subscribe((e) => events.push(e));
     host.up = false;
@@ -135,11 +141,7 @@ describe('call log', () => {
 
   test('no call signal goes to a blocked contact, online or not, and nothing reaches the host', async () => {
     const host = new MemoryHost();
-    const alice = await newUser(host, 'alice');
-    const bob = await newUser(host, 'bob');
-    open.push(alice, bob);
-    await alice.engine.sendText('bob', 'hi');
-    await settle(alice, bob);
+    const { alice, bob } = await talking(host);
     await alice.engine.block('bob');
     const before = host.sent.length;
     await expect(alice.engine.sendCallSignal('bob', encodeCallSignal(offer))).rejects.toMatchObject({ code: 'Blocked' });

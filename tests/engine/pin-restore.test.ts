@@ -5,46 +5,35 @@
  * out, and keep talking with the same safety number. Argon2id is the cheap test stretcher.
  */
 import 'fake-indexeddb/auto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { realmIdFromName } from '../../src/lib/crypto/pin/realm-auth';
-import { createHost, type RunningHost } from '../../src/host/server';
 import { Engine } from '../../workers/engine/engine';
 import type { EngineEvent } from '../../workers/engine/events';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
 import { REMINDER_INTERVALS_MS } from '../../workers/engine/pin/reminder';
 import { fastStretch } from '../pin/support';
-import { eventually, texts } from './real-host-support';
+import { eventually, realHostPerTest, texts } from './real-host-support';
 
-let dataDir: string;
-let host: RunningHost | undefined;
 let engines: Engine[] = [];
 let n = 0;
 let now = Date.now();
 const deps = { ...systemDeps, now: () => now };
 
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-pin-'));
-  host = await createHost({ port: 0, dataDir });
+const real = realHostPerTest('parley-pin-', async () => {
+  for (const e of engines) await e.close();
+  engines = [];
+});
+
+beforeEach(() => {
   now = Date.now();
 });
 
-afterEach(async () => {
-  for (const e of engines) await e.close();
-  engines = [];
-  await host?.close();
-  host = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
 async function open(name: string): Promise<Engine> {
-  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
-  const recovery = { realms: [{ id: realmIdFromName('parley'), url: `${host!.url}/realm/` }], threshold: 1, fetch: globalThis.fetch, stretch: fastStretch };
+  const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
+  const recovery = { realms: [{ id: realmIdFromName('parley'), url: `${real.host!.url}/realm/` }], threshold: 1, fetch: globalThis.fetch, stretch: fastStretch };
   const e = await Engine.open({ transport, dbName: `pin-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50, recovery, recordDebounceMs: 20, deps });
   engines.push(e);
   return e;

@@ -4,37 +4,24 @@
  * on reconnect; a restarted host still delivers what was not acked.
  */
 import 'fake-indexeddb/auto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { createHost, type RunningHost } from '../../src/host/server';
+import { createHost } from '../../src/host/server';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
-import { eventually, texts } from './real-host-support';
+import { eventually, realHostPerTest, texts } from './real-host-support';
 
-let dataDir: string;
-let host: RunningHost | undefined;
 let engines: Engine[] = [];
 let n = 0;
 
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-engine-'));
-  host = await createHost({ port: 0, dataDir });
-});
-
-afterEach(async () => {
+const real = realHostPerTest('parley-engine-', async () => {
   for (const e of engines) await e.close();
   engines = [];
-  await host?.close();
-  host = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function open(name: string, dbName = `real-${name}-${process.pid}-${n++}`): Promise<Engine> {
-  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
+  const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
   const e = await Engine.open({ transport, dbName, locks: memoryLocks(), retryMs: 50 });
   engines.push(e);
   return e;
@@ -76,9 +63,9 @@ describe('engine against the real host', () => {
     // Host restart with the same data directory; bob's tab reloads.
     await bob.close();
     engines = engines.filter((e) => e !== bob);
-    const port = host!.port;
-    await host!.close();
-    host = await createHost({ port, dataDir });
+    const port = real.host!.port;
+    await real.host!.close();
+    real.host = await createHost({ port, dataDir: real.dataDir });
     bob = await open('bob', bobDb);
     expect(bob.account()).toEqual({ username: 'bob' });
     bob.connect();

@@ -4,36 +4,22 @@
  * meaning, a socket that dies mid-send fails it as Unavailable (so the outbox retries), and with no
  * socket the HTTP API still carries the message.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import WebSocket from 'ws';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import { generateKemPreKey, generateSignedPreKey, kemPreKeyPublic, signedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
-import { createHost, type RunningHost } from '../../src/host/server';
 import { API, HostLimits } from '../../src/lib/wire/host-api';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { SocketSends, socketErrorCode } from '../../workers/engine/socket-sends';
 import type { Envelope, HostAuth, InboxSink } from '../../workers/engine/transport';
-import { eventually } from './real-host-support';
+import { eventually, realHostPerTest } from './real-host-support';
 
-let dataDir: string;
-let host: RunningHost | undefined;
 const transports: HostHttpTransport[] = [];
 
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-socket-sends-'));
-  host = await createHost({ port: 0, dataDir });
-});
-
-afterEach(async () => {
+const real = realHostPerTest('parley-socket-sends-', async () => {
   for (const t of transports.splice(0)) t.disconnect();
-  await host?.close();
-  host = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** A transport whose HTTP POSTs to /messages are counted, and a registered account on it. */
@@ -43,7 +29,7 @@ async function person(username: string) {
     if (String(input).includes(API.messages) && init?.method === 'POST') posts++;
     return fetch(input, init);
   };
-  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor, fetchImpl);
+  const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor, fetchImpl);
   transports.push(transport);
   const id = generateIdentity(systemDeps);
   const auth: HostAuth = { username, sign: (m) => ed25519Sign(id.signing.privateKey, m) };
