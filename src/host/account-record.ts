@@ -20,7 +20,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isProtocolError } from '../lib/crypto/errors';
+import { isProtocolError } from '../lib/codec/errors';
 import { readIdentityPublic } from '../lib/crypto/identity';
 import { verifyKemPreKey, verifySignedPreKey } from '../lib/crypto/prekeys';
 import {
@@ -32,10 +32,10 @@ import {
   decodeTakeoverRequest,
   isSealedRecordLength
 } from '../lib/wire/account-record-api';
-import { fromBase64Url } from '../lib/wire/base64url';
-import { ByteReader } from '../lib/wire/bytes';
+import { fromBase64Url } from '../lib/codec/base64url';
+import { ByteReader } from '../lib/codec/bytes';
 import { HostLimits, encodeTokenResponse, type LoginRequest } from '../lib/wire/host-api';
-import { isCanonicalUsername } from '../lib/wire/username';
+import { isUsername } from '../lib/codec/username';
 import type { Auth } from './auth';
 import { HostError, bearer, clientIp, readBody, readJson, sendJson } from './http-util';
 import { createLimiter, type Limiter } from './rate-limit';
@@ -179,7 +179,7 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
 
   async function serve(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
     const [name, action, ...extra] = rest.split('/');
-    if (name === undefined || !isCanonicalUsername(name) || extra.length > 0) throw new HostError(400, 'BadRequest', 'not a canonical username');
+    if (name === undefined || !isUsername(name) || extra.length > 0) throw new HostError(400, 'BadRequest', 'not a canonical username');
     if (action === 'takeover' && req.method === 'POST') return takeover(req, res, name);
     if (action !== undefined) throw new HostError(404, 'NotFound', 'no such endpoint');
     if (req.method === 'GET') {

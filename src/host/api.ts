@@ -5,8 +5,8 @@
  * Knows nothing of SQL or sockets.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isProtocolError } from '../lib/crypto/errors';
-import { toBase64Url } from '../lib/wire/base64url';
+import { isProtocolError } from '../lib/codec/errors';
+import { toBase64Url } from '../lib/codec/base64url';
 import {
   API,
   HostLimits,
@@ -17,7 +17,7 @@ import {
   encodeChallengeResponse,
   encodeTokenResponse
 } from '../lib/wire/host-api';
-import { isCanonicalUsername } from '../lib/wire/username';
+import { isUsername } from '../lib/codec/username';
 import type { Auth } from './auth';
 import type { Directory } from './directory';
 import { HostError, bearer, clientIp, readBody, readJson, sendJson } from './http-util';
@@ -57,7 +57,7 @@ function pathName(rest: string): string {
 
 function canonicalTarget(rest: string): string {
   const name = pathName(rest);
-  if (!isCanonicalUsername(name)) throw new HostError(400, 'BadRequest', 'not a canonical username');
+  if (!isUsername(name)) throw new HostError(400, 'BadRequest', 'not a canonical username');
   return name;
 }
 

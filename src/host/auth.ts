@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ed25519Verify } from '../lib/crypto/primitives';
-import { fromBase64Url, toBase64Url } from '../lib/wire/base64url';
+import { fromBase64Url, toBase64Url } from '../lib/codec/base64url';
 import { HostLimits, hostAuthMessage } from '../lib/wire/host-api';
 import { HostError } from './http-util';
 import type { Limits } from './limits';

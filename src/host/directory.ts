@@ -5,13 +5,13 @@
  * before anything is stored, so the host never serves a bundle its owner did not sign. Fetches
  * are rate-limited per requester and per target. Knows nothing of mailboxes or sockets.
  */
-import { isProtocolError } from '../lib/crypto/errors';
+import { isProtocolError } from '../lib/codec/errors';
 import { encodeIdentityPublic, readIdentityPublic } from '../lib/crypto/identity';
 import { verifyKemPreKey, verifySignedPreKey } from '../lib/crypto/prekeys';
-import { ByteReader } from '../lib/wire/bytes';
-import { BUNDLE_VERSION, encodeBundle } from '../lib/wire/bundle';
+import { ByteReader } from '../lib/codec/bytes';
+import { BUNDLE_VERSION, encodeBundle } from '../lib/crypto/bundle';
 import type { LoginRequest, PreKeyUpload, RegisterRequest } from '../lib/wire/host-api';
-import { canonicalUsername } from '../lib/wire/username';
+import { canonicalUsername } from '../lib/codec/username';
 import type { Auth } from './auth';
 import { HostError } from './http-util';
 import type { Limits } from './limits';

@@ -29,7 +29,7 @@ import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity'
 import { generateKemPreKey, generateSignedPreKey, kemPreKeyPublic, signedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
 import { initSodium } from '../../src/lib/crypto/sodium';
-import { fromBase64Url, toBase64Url } from '../../src/lib/wire/base64url';
+import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { API, decodeChallengeResponse, decodeTokenResponse, encodeRegisterRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
 import { decodeClientFrame, decodeHostFrame, encodeClientFrame, encodeHostFrame } from '../../src/lib/wire/host-frames';
 

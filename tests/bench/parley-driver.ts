@@ -26,7 +26,7 @@ import {
   type PreKeyLookup,
   type SessionState
 } from '../../src/lib/crypto/session';
-import { BUNDLE_VERSION, decodeBundle, encodeBundle } from '../../src/lib/wire/bundle';
+import { BUNDLE_VERSION, decodeBundle, encodeBundle } from '../../src/lib/crypto/bundle';
 import type { Conversation, Driver, Envelope, Handshake, Side } from './harness';
 
 /** A copy, as a store read would return: the ratchet may wipe key pairs it is handed. */

@@ -52,7 +52,19 @@ describe('core purity lint', () => {
   });
 
   test('core-only imports lint clean', async () => {
-    const code = "import { fail } from '../crypto/errors';\nexport const f = fail;\n";
+    const code = "import { fail } from '../codec/errors';\nimport { sha256 } from '../crypto/primitives';\nexport const f = [fail, sha256];\n";
     expect(await errorsFor(code, 'src/lib/wire/purity-probe.ts')).toEqual([]);
+    expect(await errorsFor("import { wipe } from '../primitives';\nimport { fail } from '../../codec/errors';\nexport const w = [wipe, fail];\n", 'src/lib/crypto/pin/purity-probe.ts')).toEqual([]);
+  });
+
+  test.each([
+    ['src/lib/codec/purity-probe.ts', "import { sha256 } from '../crypto/primitives';\nexport const s = sha256;\n"],
+    ['src/lib/codec/purity-probe.ts', "import { API } from '$lib/wire/host-api';\nexport const a = API;\n"],
+    ['src/lib/crypto/purity-probe.ts', "import { encodeContent } from '../wire/content';\nexport const e = encodeContent;\n"],
+    ['src/lib/crypto/pin/purity-probe.ts', "import { API } from '../../wire/host-api';\nexport const a = API;\n"],
+    ['src/lib/crypto/purity-probe.ts', "import type { Vault } from '../../../workers/storage/schema';\nexport type V = Vault;\n"],
+    ['src/lib/wire/purity-probe.ts', "import { VaultError } from '../vault/result';\nexport const v = VaultError;\n"]
+  ])('an upward import breaks the floors: %s', async (file, code) => {
+    expect(await errorsFor(code, file)).toContain('no-restricted-imports');
   });
 });

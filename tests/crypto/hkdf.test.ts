@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { hkdf, hkdfExpand, hkdfExtract } from '../../src/lib/crypto/hkdf';
-import { fromHex, toHex } from '../../src/lib/wire/bytes';
+import { fromHex, toHex } from '../../src/lib/codec/bytes';
 import vectors from '../vectors/rfc5869-hkdf-sha256.json';
 
 describe('P6 KDFs are exact: HKDF-SHA256 against RFC 5869 Appendix A', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { KEYED_HMAC_MAX_INPUT, withKeyedHmac } from '../../src/lib/crypto/keyed-hmac';
 import { sodium } from '../../src/lib/crypto/sodium';
-import { toHex } from '../../src/lib/wire/bytes';
+import { toHex } from '../../src/lib/codec/bytes';
 
 const nodeHmac = (key: Uint8Array, data: Uint8Array) => toHex(new Uint8Array(createHmac('sha256', key).update(data).digest()));
 const bytes = (max: number) => fc.uint8Array({ minLength: 0, maxLength: max });

@@ -8,9 +8,9 @@ import { kemPreKeyPublic, signedPreKeySigMessage } from '../../src/lib/crypto/pr
 import { accept, encodeParty, initiate, pqxdhKdf, type PqxdhHeader } from '../../src/lib/crypto/pqxdh';
 import { ed25519Sign, mlkemKeyPair } from '../../src/lib/crypto/primitives';
 import { sodium } from '../../src/lib/crypto/sodium';
-import { encodeBundle, type PreKeyBundle } from '../../src/lib/wire/bundle';
-import { concatBytes, toHex } from '../../src/lib/wire/bytes';
-import { KeyType, encodeKey } from '../../src/lib/wire/keys';
+import { encodeBundle, type PreKeyBundle } from '../../src/lib/crypto/bundle';
+import { concatBytes, toHex } from '../../src/lib/codec/bytes';
+import { KeyType, encodeKey } from '../../src/lib/codec/keys';
 import { bundleOf, consume, expectFailsUnchanged, flipBit, lookupOf, makeUser, type TestUser } from '../support/pqxdh-fixtures';
 
 const deps = seededDeps('pqxdh-test');

@@ -18,8 +18,8 @@ import {
   verifyKemPreKey,
   verifySignedPreKey
 } from '../../src/lib/crypto/prekeys';
-import { decodeBundle, encodeBundle, verifyBundle, type PreKeyBundle } from '../../src/lib/wire/bundle';
-import { concatBytes } from '../../src/lib/wire/bytes';
+import { decodeBundle, encodeBundle, verifyBundle, type PreKeyBundle } from '../../src/lib/crypto/bundle';
+import { concatBytes } from '../../src/lib/codec/bytes';
 import { bundleOf, expectFailsUnchanged, flipBit, makeUser } from '../support/pqxdh-fixtures';
 
 const deps = seededDeps('prekeys-test');

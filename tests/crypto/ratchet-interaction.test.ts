@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import { x25519KeyPair } from '../../src/lib/crypto/primitives';
 import { kdfCk } from '../../src/lib/crypto/ratchet/chain-key';
 import { skippedEntries } from '../../src/lib/crypto/ratchet/skipped-keys';
 import { MAX_OLD_CHAINS, MAX_SKIP, MAX_SKIPPED_KEYS, SKIPPED_KEY_TTL_MS } from '../../src/lib/crypto/ratchet/limits';
 import { initReceiver, initSender, ratchetDecrypt, ratchetEncrypt, type RatchetState } from '../../src/lib/crypto/ratchet/double-ratchet';
-import { decodeRatchetState, encodeRatchetState as enc } from '../../src/lib/wire/ratchet-state';
-import { bytesEqual, toHex } from '../../src/lib/wire/bytes';
+import { decodeRatchetState, encodeRatchetState as enc } from '../../src/lib/crypto/ratchet/ratchet-state';
+import { bytesEqual, toHex } from '../../src/lib/codec/bytes';
 
 const AD = new TextEncoder().encode('alice@parley|bob@parley');
 const pt = (s: string) => new TextEncoder().encode(s);

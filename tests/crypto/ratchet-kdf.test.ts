@@ -14,8 +14,8 @@ import {
   ratchetEncrypt,
   type RatchetState
 } from '../../src/lib/crypto/ratchet/double-ratchet';
-import { encodeRatchetState } from '../../src/lib/wire/ratchet-state';
-import { fromHex, toHex } from '../../src/lib/wire/bytes';
+import { encodeRatchetState } from '../../src/lib/crypto/ratchet/ratchet-state';
+import { fromHex, toHex } from '../../src/lib/codec/bytes';
 
 const fill = (f: (i: number) => number) => Uint8Array.from({ length: 32 }, (_, i) => f(i) & 0xff);
 const RK = fill((i) => i);

@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { seededDeps, type TestDeps } from '../../src/lib/crypto/deps';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import { x25519KeyPair } from '../../src/lib/crypto/primitives';
 import { kdfCk } from '../../src/lib/crypto/ratchet/chain-key';
 import { skippedEntries } from '../../src/lib/crypto/ratchet/skipped-keys';
 import { HEADER_LEN, MESSAGE_OVERHEAD, decodeMessage } from '../../src/lib/crypto/ratchet/header';
 import { MAX_OLD_CHAINS, MAX_SKIP, SKIPPED_KEY_TTL_MS } from '../../src/lib/crypto/ratchet/limits';
 import { initReceiver, initSender, missingMessages, ratchetDecrypt, ratchetEncrypt, type RatchetState } from '../../src/lib/crypto/ratchet/double-ratchet';
-import { encodeRatchetState as enc } from '../../src/lib/wire/ratchet-state';
+import { encodeRatchetState as enc } from '../../src/lib/crypto/ratchet/ratchet-state';
 
 const AD = new TextEncoder().encode('alice@parley|bob@parley');
 const pt = (s: string) => new TextEncoder().encode(s);

@@ -18,9 +18,9 @@ import {
   verifyQrPayload,
   type SafetyNumberInput
 } from '../../src/lib/crypto/safety-number';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import { sodium } from '../../src/lib/crypto/sodium';
-import { toHex } from '../../src/lib/wire/bytes';
+import { toHex } from '../../src/lib/codec/bytes';
 
 const VECTOR_PATH = new URL('../vectors/safety-number.json', import.meta.url);
 

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { seededDeps, type TestDeps } from '../../src/lib/crypto/deps';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import type { ConsumedPreKeys } from '../../src/lib/crypto/pqxdh';
 import {
   decodeKemPreKey,
@@ -33,8 +33,8 @@ import {
   type PreKeyLookup,
   type SessionState
 } from '../../src/lib/crypto/session';
-import { concatBytes, toHex } from '../../src/lib/wire/bytes';
-import { decodePreKeyMessage, decodeRatchetMessage } from '../../src/lib/wire/message';
+import { concatBytes, toHex } from '../../src/lib/codec/bytes';
+import { decodePreKeyMessage, decodeRatchetMessage } from '../../src/lib/crypto/message';
 import { bundleOf, makeUser } from '../support/pqxdh-fixtures';
 
 type Who = 'alice' | 'bob';

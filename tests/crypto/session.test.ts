@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import { identityPublic } from '../../src/lib/crypto/identity';
 import {
   acceptPreKeyMessage,
@@ -15,9 +15,9 @@ import {
   sessionEncrypt,
   type SessionState
 } from '../../src/lib/crypto/session';
-import { concatBytes, toHex } from '../../src/lib/wire/bytes';
-import { decodePreKeyMessage, decodeRatchetMessage, encodePreKeyMessage, encodeRatchetMessage } from '../../src/lib/wire/message';
-import { encodeBundle } from '../../src/lib/wire/bundle';
+import { concatBytes, toHex } from '../../src/lib/codec/bytes';
+import { decodePreKeyMessage, decodeRatchetMessage, encodePreKeyMessage, encodeRatchetMessage } from '../../src/lib/crypto/message';
+import { encodeBundle } from '../../src/lib/crypto/bundle';
 import { bundleOf, consume, expectFailsUnchanged, flipBit, lookupOf, makeUser, type TestUser } from '../support/pqxdh-fixtures';
 
 const te = new TextEncoder();

@@ -5,8 +5,8 @@
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
-import { decodePreKeyMessage } from '../../src/lib/wire/message';
-import { bytesEqual } from '../../src/lib/wire/bytes';
+import { decodePreKeyMessage } from '../../src/lib/crypto/message';
+import { bytesEqual } from '../../src/lib/codec/bytes';
 import type { Faults } from '../../workers/engine/context';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { preKeyKey } from '../../workers/storage/prekey-repo';

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { decodeContent, encodeContent, MAX_RECEIPT_IDS, MAX_TEXT_BYTES, type Content } from '../../src/lib/wire/content';
-import { concatBytes } from '../../src/lib/wire/bytes';
+import { concatBytes } from '../../src/lib/codec/bytes';
 
 const id = 'a'.repeat(32);
 

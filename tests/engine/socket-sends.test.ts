@@ -12,7 +12,8 @@ import { generateKemPreKey, generateSignedPreKey, kemPreKeyPublic, signedPreKeyP
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
 import { API, HostLimits } from '../../src/lib/wire/host-api';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
-import { SocketSends, socketErrorCode } from '../../workers/engine/socket-sends';
+import { SocketSends } from '../../workers/engine/socket-sends';
+import { refusalCode } from '../../workers/engine/host-refusal';
 import type { Envelope, HostAuth, InboxSink } from '../../workers/engine/transport';
 import { eventually, realHostPerTest } from './real-host-support';
 
@@ -119,7 +120,7 @@ describe('SocketSends bookkeeping', () => {
     expect(sends.onFrame({ type: 'error', reqId: 1, code: 'QuotaExceeded', message: 'full' })).toBe(true);
     await expect(a).rejects.toMatchObject({ code: 'Unavailable' });
     expect(sends.onFrame({ type: 'error', reqId: 0, code: 'BadRequest', message: 'connection-level' })).toBe(false);
-    expect(['NoSuchUser', 'SignedOut', 'RateLimited', 'Unauthorized', 'TooLarge', 'BadRequest'].map(socketErrorCode)).toEqual([
+    expect(['NoSuchUser', 'SignedOut', 'RateLimited', 'Unauthorized', 'TooLarge', 'BadRequest'].map((c) => refusalCode(c))).toEqual([
       'NoSuchUser',
       'SignedOut',
       'Unavailable',

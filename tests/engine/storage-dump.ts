@@ -3,7 +3,7 @@
  * database in this process with the raw IDB API (not the repositories, so nothing is decoded on
  * the way), and searches the dump for text and byte needles.
  */
-import { bytesEqual } from '../../src/lib/wire/bytes';
+import { bytesEqual } from '../../src/lib/codec/bytes';
 
 export interface StoredValue {
   db: string;

@@ -3,8 +3,8 @@
  * Result, error codes survive, and nothing returned holds key bytes (DESIGN.md §1).
  */
 import { describe, expect, test } from 'vitest';
-import { ProtocolError } from '../../src/lib/crypto/errors';
-import { toResult } from '../../workers/engine/result';
+import { ProtocolError } from '../../src/lib/codec/errors';
+import { toResult } from '../../src/lib/vault/result';
 import { SELF_TEST_MAX_CHARS } from '../../workers/engine/self-test';
 import { VaultApi, VAULT_API_VERSION } from '../../workers/engine/vault-api';
 

@@ -10,10 +10,10 @@ import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, kemPreKeyPublic, oneTimePreKeyPublic, signedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
 import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER, SIGNED_OUT_CLOSE_CODE, encodeTakeoverRequest } from '../../src/lib/wire/account-record-api';
-import { toBase64Url } from '../../src/lib/wire/base64url';
+import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API, decodeBundleResponse, decodeTokenResponse, encodeLoginRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
-import { decodeBundle } from '../../src/lib/wire/bundle';
-import { toHex } from '../../src/lib/wire/bytes';
+import { decodeBundle } from '../../src/lib/crypto/bundle';
+import { toHex } from '../../src/lib/codec/bytes';
 import { call, challenge, login, registerUser, startHost, WsClient, type TestUser } from './support';
 
 const key = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity } from '../../src/lib/crypto/identity';
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
-import { toBase64Url } from '../../src/lib/wire/base64url';
+import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API, decodeTokenResponse, encodeLoginRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
 import { scanDataDir } from '../support/scan-data-dir';
 import { WsClient, call, challenge, login, registerUser, startHost } from './support';

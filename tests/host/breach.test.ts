@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { aeadEncrypt } from '../../src/lib/crypto/primitives';
 import { systemDeps } from '../../src/lib/crypto/deps';
-import { toBase64Url } from '../../src/lib/wire/base64url';
+import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API } from '../../src/lib/wire/host-api';
 import { scanDataDir } from '../support/scan-data-dir';
 import { WsClient, bytesOf, call, registerUser, startHost } from './support';

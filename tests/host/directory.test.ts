@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity } from '../../src/lib/crypto/identity';
 import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, kemPreKeyPublic, oneTimePreKeyPublic, signedPreKeyPublic } from '../../src/lib/crypto/prekeys';
-import { decodeBundle, verifyBundle } from '../../src/lib/wire/bundle';
+import { decodeBundle, verifyBundle } from '../../src/lib/crypto/bundle';
 import { API, decodeBundleResponse, encodePreKeyUpload, encodeRegisterRequest } from '../../src/lib/wire/host-api';
 import { call, challenge, registerUser, registration, startHost } from './support';
 

@@ -5,13 +5,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ProtocolError } from '../../src/lib/crypto/errors';
+import { ProtocolError } from '../../src/lib/codec/errors';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity } from '../../src/lib/crypto/identity';
-import { fromBase64Url, toBase64Url } from '../../src/lib/wire/base64url';
+import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { decodeHostError, decodeRegisterRequest, encodeRegisterRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
 import { decodeClientFrame, decodeHostFrame, encodeClientFrame, encodeHostFrame, type ClientFrame, type HostFrame } from '../../src/lib/wire/host-frames';
-import { canonicalUsername } from '../../src/lib/wire/username';
+import { canonicalUsername } from '../../src/lib/codec/username';
 import { registration } from './support';
 
 describe('canonical usernames', () => {

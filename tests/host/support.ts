@@ -19,7 +19,7 @@ import {
   signedPreKeyPublic
 } from '../../src/lib/crypto/prekeys';
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
-import { toBase64Url } from '../../src/lib/wire/base64url';
+import { toBase64Url } from '../../src/lib/codec/base64url';
 import {
   API,
   decodeChallengeResponse,

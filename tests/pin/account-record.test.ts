@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import {
   accountRecordBucket,
@@ -14,7 +14,7 @@ import {
   sealedLength,
   type AccountRecord
 } from '../../src/lib/crypto/account-record';
-import { toHex } from '../../src/lib/wire/bytes';
+import { toHex } from '../../src/lib/codec/bytes';
 
 const SECRET = new Uint8Array(32).fill(0x42);
 const VECTOR = new URL('../vectors/account-record.json', import.meta.url);

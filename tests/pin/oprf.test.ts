@@ -9,7 +9,7 @@ import {
 } from '../../src/lib/crypto/pin/oprf';
 import { expandMessageXmd } from '../../src/lib/crypto/pin/expand-message-xmd';
 import { seededDeps } from '../../src/lib/crypto/deps';
-import { fromHex, toHex } from '../../src/lib/wire/bytes';
+import { fromHex, toHex } from '../../src/lib/codec/bytes';
 import rfc9497 from '../vectors/rfc9497-oprf-ristretto255.json';
 import xmd from '../vectors/oprf-rfc9380-expand-message-xmd-sha512.json';
 

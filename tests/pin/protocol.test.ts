@@ -14,7 +14,7 @@ import {
 } from '../../src/lib/crypto/pin/protocol';
 import { decodeRealmRecord, encodeRealmRecord } from '../../src/lib/crypto/pin/record';
 import { realmSetId, stretchPin, type PinStretcher } from '../../src/lib/crypto/pin/stretch';
-import { toHex } from '../../src/lib/wire/bytes';
+import { toHex } from '../../src/lib/codec/bytes';
 import { fastStretch, realms } from './support';
 
 const REALMS = realms(3);

@@ -1,7 +1,7 @@
 // Strict codecs of the realm API (src/lib/wire/realm-api.ts).
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import { seededDeps } from '../../src/lib/crypto/deps';
 import { blind } from '../../src/lib/crypto/pin/oprf';
 import { prepareRegistration } from '../../src/lib/crypto/pin/protocol';

@@ -10,7 +10,7 @@ import {
   splitSecret,
   type Share
 } from '../../src/lib/crypto/pin/shamir';
-import { toHex } from '../../src/lib/wire/bytes';
+import { toHex } from '../../src/lib/codec/bytes';
 
 const VECTOR_PATH = new URL('../vectors/shamir.json', import.meta.url);
 

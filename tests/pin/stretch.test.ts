@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { sodium } from '../../src/lib/crypto/sodium';
 import { PIN_ARGON2, pinSalt, realmSetId, stretchPin } from '../../src/lib/crypto/pin/stretch';
-import { toHex } from '../../src/lib/wire/bytes';
+import { toHex } from '../../src/lib/codec/bytes';
 import { realms } from './support';
 
 const VECTOR_PATH = new URL('../vectors/argon2-pin.json', import.meta.url);

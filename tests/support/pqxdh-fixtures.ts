@@ -2,7 +2,7 @@
 // and a helper that asserts a failing call threw the expected code and mutated none of its inputs.
 import { expect } from 'vitest';
 import type { Deps } from '../../src/lib/crypto/deps';
-import { isProtocolError, type ErrorCode } from '../../src/lib/crypto/errors';
+import { isProtocolError, type ProtocolErrorCode } from '../../src/lib/codec/errors';
 import { generateIdentity, identityPublic, type IdentityKeyPair } from '../../src/lib/crypto/identity';
 import {
   generateKemPreKey,
@@ -16,7 +16,7 @@ import {
   type SignedPreKey
 } from '../../src/lib/crypto/prekeys';
 import type { ConsumedPreKeys, PreKeyLookup } from '../../src/lib/crypto/pqxdh';
-import type { PreKeyBundle } from '../../src/lib/wire/bundle';
+import type { PreKeyBundle } from '../../src/lib/crypto/bundle';
 
 export interface TestUser {
   username: string;
@@ -74,7 +74,7 @@ export function consume(user: TestUser, consumed: ConsumedPreKeys): void {
 }
 
 /** Asserts `fn` throws a ProtocolError with `code`, returns nothing, and leaves `inputs` deep-equal. */
-export function expectFailsUnchanged(code: ErrorCode, fn: () => unknown, ...inputs: unknown[]): void {
+export function expectFailsUnchanged(code: ProtocolErrorCode, fn: () => unknown, ...inputs: unknown[]): void {
   const before = inputs.map((x) => structuredClone(x));
   let result: unknown;
   let error: unknown;

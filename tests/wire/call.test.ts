@@ -8,7 +8,7 @@ import {
   type CallOffer,
   type CallSignal
 } from '../../src/lib/wire/call';
-import { toHex } from '../../src/lib/wire/bytes';
+import { toHex } from '../../src/lib/codec/bytes';
 
 const fp = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
 const callId = 'a1'.repeat(16);

@@ -9,7 +9,7 @@
  * - encoders refuse what the format cannot carry, whichever path they take.
  */
 import { describe, expect, test } from 'vitest';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import { HostLimits } from '../../src/lib/wire/host-api';
 import { decodeClientFrame, decodeHostFrame, encodeClientFrame, encodeHostFrame, type ClientFrame, type HostFrame } from '../../src/lib/wire/host-frames';
 

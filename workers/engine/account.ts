@@ -6,7 +6,7 @@
  * local account is erased again so a retry starts clean. Refilling prekeys is prekey-pool.ts.
  * Knows nothing of sessions or messages.
  */
-import { fail, ProtocolError } from '../../src/lib/crypto/errors';
+import { fail, ProtocolError } from '../../src/lib/codec/errors';
 import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import {
   generateKemPreKey,
@@ -17,7 +17,7 @@ import {
   signedPreKeyPublic
 } from '../../src/lib/crypto/prekeys';
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
-import { canonicalUsername as canonical } from '../../src/lib/wire/username';
+import { canonicalUsername as canonical } from '../../src/lib/codec/username';
 import { getAccount, getDevice, getIdentity, putAccount, putIdentity, sealIdentity } from '../storage/account-repo';
 import { putPreKeys, sealPreKeys, type NewPreKeys } from '../storage/prekey-repo';
 import { ALL_STORES, type AccountRecord } from '../storage/schema';

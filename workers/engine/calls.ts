@@ -9,7 +9,7 @@
  * ("outgoing video call, 2:13", "missed voice call"), keyed by call id so a second write replaces
  * the first. Knows nothing of PeerJS or WebRTC.
  */
-import { fail, isProtocolError } from '../../src/lib/crypto/errors';
+import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { sessionEncrypt } from '../../src/lib/crypto/session';
 import { encodeContent } from '../../src/lib/wire/content';
 import { isCallHexId } from '../../src/lib/wire/call';
@@ -90,7 +90,7 @@ async function sendNow(ctx: EngineContext, to: string, content: Uint8Array): Pro
   } catch (e) {
     // Stored: the outbox retries it (Unavailable) or holds it with a code, as for any item.
     ctx.kickOutbox();
-    if (isProtocolError(e)) return true;
+    if (isCodedError(e)) return true;
     throw e;
   }
   await commit(ctx.vault, async (tx) => deleteOutbox(tx, seq));

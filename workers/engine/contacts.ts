@@ -4,9 +4,9 @@
  * blocking. Verification binds the key BYTES shown (P3): verifying while a change is pending
  * verifies the new key and makes it the trusted one.
  */
-import { fail } from '../../src/lib/crypto/errors';
+import { fail } from '../../src/lib/codec/errors';
 import { decodeIdentityPublic, encodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
-import { verifyBundle } from '../../src/lib/wire/bundle';
+import { verifyBundle } from '../../src/lib/crypto/bundle';
 import { qrPayload, safetyNumber, verifyQrPayload } from '../../src/lib/crypto/safety-number';
 import { getContact, putContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
@@ -19,6 +19,7 @@ import { notice, NoticeKind, type NoticeKind as Kind } from './notices';
 import { releaseHeld } from './outbox';
 import { sendingSessions } from './sessions';
 import { displayedIdentity } from './trust';
+import { engineFail } from './errors';
 
 export interface ContactInfo {
   username: string;
@@ -35,7 +36,7 @@ export interface ContactInfo {
 
 async function requireContact(ctx: EngineContext, username: string): Promise<ContactRecord> {
   const c = await getContact(ctx.vault, canonicalUsername(username));
-  if (!c) fail('NoSuchUser', 'no such contact');
+  if (!c) engineFail('NoSuchUser', 'no such contact');
   return c;
 }
 

@@ -4,13 +4,13 @@
  * receive and a send never load the same session at once (within one tab; across tabs, lock.ts).
  */
 import type { Deps } from '../../src/lib/crypto/deps';
-import { fail } from '../../src/lib/crypto/errors';
 import type { IdentityKeyPair } from '../../src/lib/crypto/identity';
 import type { PinStretcher } from '../../src/lib/crypto/pin/stretch';
 import type { Vault } from '../storage/vault';
 import type { FetchLike, RealmEndpoint } from './recovery/realm-client';
 import type { EventHub } from './events';
 import type { ConnectionState, HostTransport } from './transport';
+import { engineFail } from './errors';
 
 /** Test-only fault injection (P12/P34): thrown errors simulate a crash at that step. */
 export interface Faults {
@@ -54,7 +54,7 @@ export interface EngineContext {
 }
 
 export function requireMe(ctx: EngineContext): Me {
-  if (!ctx.me) fail('NoAccount', 'no account in this vault');
+  if (!ctx.me) engineFail('NoAccount', 'no account in this vault');
   return ctx.me;
 }
 

@@ -7,7 +7,7 @@
  * host is unreachable. Protocol work lives in inbox.ts / outbox.ts / sessions.ts.
  */
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
-import { isProtocolError } from '../../src/lib/crypto/errors';
+import { isCodedError } from '../../src/lib/codec/errors';
 import { listChats as listChatRecords } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
 import { listMessages as listMessageRecords } from '../storage/message-repo';
@@ -27,6 +27,7 @@ import { resetSessions } from './sessions';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin, type RestoreOutcome } from './pin/restore';
 import type { Envelope, HostTransport, IceServers } from './transport';
+import { isEngineError } from './errors';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -348,7 +349,7 @@ export class Engine {
       await this.ctx.serial(() => receiveEnvelope(this.ctx, env));
     } catch (e) {
       // Not acked: the host redelivers it after reconnect. Only the code is reported.
-      this.events.emit({ type: 'receive-error', sender: env.sender, code: isProtocolError(e) ? e.code : 'Internal' });
+      this.events.emit({ type: 'receive-error', sender: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
     }
   }
 
@@ -364,7 +365,7 @@ export class Engine {
         })
         .catch((e: unknown) => {
           // Host down: try again later. Any other refusal would repeat; the next change retries.
-          if (isProtocolError(e, 'Unavailable')) this.scheduleRecordUpload();
+          if (isEngineError(e, 'Unavailable')) this.scheduleRecordUpload();
         });
     }, this.opts.recordDebounceMs ?? 2000);
   }

@@ -9,9 +9,11 @@
  * ("retry later"); NoSuchUser / UsernameTaken keep their codes; other refusals are InvalidArgument.
  * The socket reconnects with backoff until disconnect(). Knows nothing of sessions or storage.
  */
-import { fail, ProtocolError, type ErrorCode } from '../../src/lib/crypto/errors';
-import { decodeBundle, type PreKeyBundle } from '../../src/lib/wire/bundle';
-import { toBase64Url } from '../../src/lib/wire/base64url';
+import { fail, isProtocolError } from '../../src/lib/codec/errors';
+import { engineFail, isEngineError } from './errors';
+import { hostRefusal } from './host-refusal';
+import { decodeBundle, type PreKeyBundle } from '../../src/lib/crypto/bundle';
+import { toBase64Url } from '../../src/lib/codec/base64url';
 import {
   API,
   decodeBundleResponse,
@@ -51,13 +53,6 @@ const MAX_BACKOFF_MS = 30_000;
 /** Renew a token this long before the host says it expires. */
 const TOKEN_MARGIN_MS = 10_000;
 
-function mapHostCode(status: number, code: string): ErrorCode {
-  if (code === 'NoSuchUser' || code === 'UsernameTaken' || code === 'SignedOut') return code;
-  if (status >= 500 || code === 'RateLimited' || code === 'QuotaExceeded' || code === 'Unavailable') return 'Unavailable';
-  if (code === 'Unauthorized') return 'InvalidSignature';
-  return 'InvalidArgument';
-}
-
 export class HostHttpTransport implements HostTransport {
   private token?: { username: string; value: TokenResponse };
   private ws?: WsLike;
@@ -82,7 +77,7 @@ export class HostHttpTransport implements HostTransport {
     try {
       res = await this.fetchImpl(new URL(path, this.baseUrl), { ...init, headers });
     } catch {
-      return fail('Unavailable', 'host unreachable');
+      return engineFail('Unavailable', 'host unreachable');
     }
     let body: unknown;
     try {
@@ -92,7 +87,7 @@ export class HostHttpTransport implements HostTransport {
     }
     if (!res.ok) {
       const e = decodeHostError(body);
-      throw new ProtocolError(mapHostCode(res.status, e.code), `host answered ${res.status} ${e.code}`);
+      throw hostRefusal(e.code, res.status);
     }
     return body;
   }
@@ -120,7 +115,7 @@ export class HostHttpTransport implements HostTransport {
     try {
       return await call(await this.bearer(auth));
     } catch (e) {
-      if (!(e instanceof ProtocolError) || e.code !== 'InvalidSignature') throw e;
+      if (!isProtocolError(e, 'InvalidSignature')) throw e;
       this.token = undefined;
       return call(await this.bearer(auth));
     }
@@ -183,7 +178,7 @@ export class HostHttpTransport implements HostTransport {
     try {
       res = await this.fetchImpl(this.recordUrl(username), { ...init, headers });
     } catch {
-      return fail('Unavailable', 'host unreachable');
+      return engineFail('Unavailable', 'host unreachable');
     }
     if (res.ok || res.status === 404) return res;
     let body: unknown;
@@ -193,7 +188,7 @@ export class HostHttpTransport implements HostTransport {
       body = undefined;
     }
     const e = decodeHostError(body);
-    throw new ProtocolError(mapHostCode(res.status, e.code), `host answered ${res.status} ${e.code}`);
+    throw hostRefusal(e.code, res.status);
   }
 
   async putAccountRecord(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array): Promise<void> {
@@ -256,7 +251,7 @@ export class HostHttpTransport implements HostTransport {
       await this.bearer(auth);
       token = this.token!.value.token;
     } catch (e) {
-      if (e instanceof ProtocolError && e.code === 'SignedOut') {
+      if (isEngineError(e, 'SignedOut')) {
         // Restored on another browser while this one was away: stop, never retry.
         this.wanted = false;
         sink.state('offline');

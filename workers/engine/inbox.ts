@@ -12,7 +12,7 @@
  * DuplicateMessage and we ack again, so it shows once. A message that cannot be read is recorded
  * with its code (failures store + event) and acked so one bad envelope never blocks the mailbox.
  */
-import { isProtocolError, toWireError } from '../../src/lib/crypto/errors';
+import { isCodedError } from '../../src/lib/codec/errors';
 import { decodeContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
 import { getContact, putContact, txGetContact } from '../storage/contact-repo';
 import { preview, updateChat } from '../storage/chat-repo';
@@ -30,6 +30,7 @@ import { decryptEnvelope } from './receive-crypto';
 import type { Envelope } from './transport';
 import { noteUndecryptable, queueResends, textsToResend } from './retry';
 import { observeIdentity } from './trust';
+import { isEngineError } from './errors';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -90,10 +91,10 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
     outcome = 'stored';
   } catch (e) {
     // StorageLost (P33) is about our vault, not the envelope: leave it unacked for after restore.
-    if (!isProtocolError(e) || e.code === 'StorageLost') throw e;
+    if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
     outcome = e.code === 'DuplicateMessage' ? 'duplicate' : 'failed';
     if (outcome === 'failed') {
-      const code = toWireError(e).code;
+      const code = e.code;
       await commit(ctx.vault, (tx) => recordFailure(tx, { sender: env.sender, serverId: env.serverId, code, at: ctx.deps.now() }));
       events = [{ type: 'receive-error', sender: env.sender, code }];
       await noteUndecryptable(ctx, env.sender, env.serverId, env.receivedAt);
@@ -166,6 +167,6 @@ async function ack(ctx: EngineContext, env: Envelope): Promise<void> {
     await ctx.transport.ack(hostAuth(requireMe(ctx)), env.serverId);
   } catch (e) {
     // Offline: the host redelivers on reconnect and the duplicate is acked then.
-    if (!isProtocolError(e, 'Unavailable')) throw e;
+    if (!isEngineError(e, 'Unavailable')) throw e;
   }
 }

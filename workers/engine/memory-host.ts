@@ -5,14 +5,15 @@
  * bundles, hold envelopes and push them reordered, duplicated, dropped or to the wrong mailbox.
  * Knows nothing of the engine's internals; speaks only HostTransport.
  */
-import { fail } from '../../src/lib/crypto/errors';
+import { fail } from '../../src/lib/codec/errors';
 import type { IdentityPublic } from '../../src/lib/crypto/identity';
 import { Labels, labelBytes } from '../../src/lib/crypto/labels';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import { ed25519Verify } from '../../src/lib/crypto/primitives';
-import { BUNDLE_VERSION, type PreKeyBundle } from '../../src/lib/wire/bundle';
-import { concatBytes } from '../../src/lib/wire/bytes';
+import { BUNDLE_VERSION, type PreKeyBundle } from '../../src/lib/crypto/bundle';
+import { concatBytes } from '../../src/lib/codec/bytes';
 import type { Envelope, HostAuth, HostTransport, InboxSink, PreKeyUpload, Registration } from './transport';
+import { engineFail } from './errors';
 
 interface Account {
   identity: IdentityPublic;
@@ -50,7 +51,7 @@ export class MemoryHost {
   checkAuth(auth: HostAuth): Account {
     this.checkUp();
     const acct = this.accounts.get(auth.username);
-    if (!acct) fail('NoSuchUser', 'unknown account');
+    if (!acct) engineFail('NoSuchUser', 'unknown account');
     const challenge = globalThis.crypto.getRandomValues(new Uint8Array(32));
     const message = concatBytes(labelBytes(Labels.hostAuth), challenge);
     if (!ed25519Verify(acct.identity.signingKey, message, auth.sign(message))) fail('InvalidSignature', 'host auth signature');
@@ -58,7 +59,7 @@ export class MemoryHost {
   }
 
   checkUp(): void {
-    if (!this.up) fail('Unavailable', 'host is down');
+    if (!this.up) engineFail('Unavailable', 'host is down');
   }
 
   /** Stores an envelope for `to` and pushes it if allowed. */
@@ -112,7 +113,7 @@ export class MemoryTransport implements HostTransport {
 
   async register(auth: HostAuth, r: Registration): Promise<void> {
     this.host.checkUp();
-    if (this.host.accounts.has(auth.username)) fail('UsernameTaken', 'username is taken');
+    if (this.host.accounts.has(auth.username)) engineFail('UsernameTaken', 'username is taken');
     const message = concatBytes(labelBytes(Labels.hostAuth), new Uint8Array(32));
     if (!ed25519Verify(r.identity.signingKey, message, auth.sign(message))) fail('InvalidSignature', 'proof of possession');
     const lastResort = r.kemPreKeys.find((k) => k.lastResort);
@@ -128,7 +129,7 @@ export class MemoryTransport implements HostTransport {
   async fetchBundle(auth: HostAuth, username: string): Promise<PreKeyBundle> {
     this.host.checkAuth(auth);
     const acct = this.host.accounts.get(username);
-    if (!acct) fail('NoSuchUser', 'no such user');
+    if (!acct) engineFail('NoSuchUser', 'no such user');
     const kem = acct.kem.shift() ?? acct.lastResort;
     if (!kem) fail('MissingPrekey', 'no KEM prekey');
     const oneTime = acct.oneTime.shift();
@@ -151,7 +152,7 @@ export class MemoryTransport implements HostTransport {
 
   async send(auth: HostAuth, to: string, body: Uint8Array): Promise<void> {
     this.host.checkAuth(auth);
-    if (!this.host.accounts.has(to)) fail('NoSuchUser', 'no such recipient');
+    if (!this.host.accounts.has(to)) engineFail('NoSuchUser', 'no such recipient');
     this.host.store(auth.username, to, body.slice());
   }
 

@@ -2,7 +2,7 @@
  * System notices inside a conversation ("safety number changed", "message could not be
  * decrypted"): plain records the UI renders from a code, never from key bytes.
  */
-import { toHex } from '../../src/lib/wire/bytes';
+import { toHex } from '../../src/lib/codec/bytes';
 import type { MessageRecord } from '../storage/schema';
 import type { EngineContext } from './context';
 

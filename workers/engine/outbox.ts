@@ -11,7 +11,7 @@
  * the peer is dropped there (P13), so each message shows once. Per recipient order is kept: an
  * item that cannot go (untrusted identity) holds back the later items for that recipient only.
  */
-import { fail, isProtocolError } from '../../src/lib/crypto/errors';
+import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { sessionEncrypt } from '../../src/lib/crypto/session';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
 import { getContact } from '../storage/contact-repo';
@@ -25,6 +25,7 @@ import { canonicalUsername, hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { sendingSessions } from './sessions';
 import { assertCanSend } from './trust';
+import { isEngineError } from './errors';
 
 export const MAX_TEXT_CHARS = 16_000;
 
@@ -76,11 +77,11 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
       if (changed) ctx.events.emit({ type: 'status', chatId: changed.chatId, key: changed.key, status: changed.status });
       report.sent++;
     } catch (e) {
-      if (isProtocolError(e, 'Unavailable')) {
+      if (isEngineError(e, 'Unavailable')) {
         report.unavailable = true;
         return report;
       }
-      if (!isProtocolError(e) || e.code === 'StorageLost') throw e;
+      if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
       report.held[item.to] = e.code;
       await holdItem(ctx, item, e.code);
     }

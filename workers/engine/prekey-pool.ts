@@ -10,7 +10,6 @@
  * Private halves are committed before public halves are published, so a bundle served from new
  * keys always finds its private key here. Knows nothing of sessions.
  */
-import { fail } from '../../src/lib/crypto/errors';
 import {
   generateKemPreKey,
   generateOneTimePreKeys,
@@ -25,6 +24,7 @@ import { commit } from '../storage/vault';
 import { hostAuth, KEM_TARGET, ONE_TIME_TARGET } from './account';
 import { requireMe, type EngineContext } from './context';
 import type { PreKeyUpload } from './transport';
+import { engineFail } from './errors';
 
 export const ONE_TIME_LOW = 20;
 export const KEM_LOW = 8;
@@ -45,7 +45,7 @@ export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload 
   if (counts.oneTime >= ONE_TIME_LOW && counts.kem >= KEM_LOW && !rotate) return undefined;
 
   const account = await getAccount(ctx.vault);
-  if (!account) fail('NoAccount', 'no account record');
+  if (!account) engineFail('NoAccount', 'no account record');
   const oneTime = counts.oneTime < ONE_TIME_LOW ? generateOneTimePreKeys(account.nextOneTimeId, ONE_TIME_TARGET - counts.oneTime, deps) : [];
   const kem = [];
   if (counts.kem < KEM_LOW) {

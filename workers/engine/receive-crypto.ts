@@ -6,7 +6,7 @@
  * until Bob replies) or starts a new one, which goes to the front. A RatchetMessage is tried on
  * the current session, then the older ones; the one that works becomes current (P35).
  */
-import { fail, isProtocolError } from '../../src/lib/crypto/errors';
+import { fail, isProtocolError } from '../../src/lib/codec/errors';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import type { ConsumedPreKeys } from '../../src/lib/crypto/pqxdh';
 import {
@@ -17,7 +17,7 @@ import {
   type SessionState
 } from '../../src/lib/crypto/session';
 import { missingMessages } from '../../src/lib/crypto/ratchet/double-ratchet';
-import { decodePreKeyMessage } from '../../src/lib/wire/message';
+import { decodePreKeyMessage } from '../../src/lib/crypto/message';
 import { preKeyLookup } from '../storage/prekey-repo';
 import { loadSessions } from '../storage/session-repo';
 import { requireMe, type EngineContext } from './context';

@@ -7,7 +7,7 @@
  * stored: the identities die with the call.
  */
 import type { Deps } from '../../src/lib/crypto/deps';
-import { fail } from '../../src/lib/crypto/errors';
+import { fail } from '../../src/lib/codec/errors';
 import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import {
   generateKemPreKey,
@@ -19,7 +19,7 @@ import {
 } from '../../src/lib/crypto/prekeys';
 import { formatSafetyNumber, safetyNumber } from '../../src/lib/crypto/safety-number';
 import { acceptSession, initiateSession, sessionEncrypt } from '../../src/lib/crypto/session';
-import { BUNDLE_VERSION, type PreKeyBundle } from '../../src/lib/wire/bundle';
+import { BUNDLE_VERSION, type PreKeyBundle } from '../../src/lib/crypto/bundle';
 
 /** Longer input is refused: the self-test is a smoke check, not a transport. */
 export const SELF_TEST_MAX_CHARS = 4096;

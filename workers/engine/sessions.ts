@@ -8,8 +8,8 @@
  */
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { initiateSession, type SessionState } from '../../src/lib/crypto/session';
-import { bytesEqual } from '../../src/lib/wire/bytes';
-import { verifyBundle } from '../../src/lib/wire/bundle';
+import { bytesEqual } from '../../src/lib/codec/bytes';
+import { verifyBundle } from '../../src/lib/crypto/bundle';
 import { getContact, putContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
 import { putMessage } from '../storage/message-repo';

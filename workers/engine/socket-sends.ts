@@ -6,7 +6,9 @@
  * `Unavailable`: the outbox keeps the ciphertext and retries, and a copy the host did store is a
  * duplicate the receiving ratchet drops. Knows nothing of sessions or storage.
  */
-import { ProtocolError, type ErrorCode } from '../../src/lib/crypto/errors';
+import { isCodedError, type CodedError } from '../../src/lib/codec/errors';
+import { EngineError } from './errors';
+import { hostRefusal } from './host-refusal';
 import { encodeClientFrame, type HostFrame } from '../../src/lib/wire/host-frames';
 
 /** How long a Send may wait for its Stored before it counts as lost. */
@@ -16,16 +18,8 @@ const MAX_REQ_ID = 0xffff_ffff;
 
 interface Pending {
   resolve(): void;
-  reject(e: ProtocolError): void;
+  reject(e: CodedError): void;
   timer: ReturnType<typeof setTimeout>;
-}
-
-/** What an Error frame's code means for the sender (same rules as the HTTP API's answers). */
-export function socketErrorCode(code: string): ErrorCode {
-  if (code === 'NoSuchUser' || code === 'SignedOut') return code;
-  if (code === 'Internal' || code === 'Unknown' || code === 'RateLimited' || code === 'QuotaExceeded' || code === 'Unavailable') return 'Unavailable';
-  if (code === 'Unauthorized') return 'InvalidSignature';
-  return 'InvalidArgument';
 }
 
 export class SocketSends {
@@ -39,12 +33,12 @@ export class SocketSends {
     const reqId = this.#next;
     this.#next = this.#next >= MAX_REQ_ID ? 1 : this.#next + 1;
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => this.#settle(reqId, new ProtocolError('Unavailable', `no Stored within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(() => this.#settle(reqId, new EngineError('Unavailable', `no Stored within ${this.timeoutMs} ms`)), this.timeoutMs);
       this.#pending.set(reqId, { resolve, reject, timer });
       try {
         write(encodeClientFrame({ type: 'send', reqId, to, body }));
       } catch (e) {
-        this.#settle(reqId, e instanceof ProtocolError ? e : new ProtocolError('Unavailable', 'the socket refused the frame'));
+        this.#settle(reqId, isCodedError(e) ? e : new EngineError('Unavailable', 'the socket refused the frame'));
       }
     });
   }
@@ -52,20 +46,20 @@ export class SocketSends {
   /** A frame from the host; true if it answered one of our sends. */
   onFrame(f: HostFrame): boolean {
     if (f.type === 'stored') return this.#settle(f.reqId);
-    if (f.type === 'error' && f.reqId !== 0) return this.#settle(f.reqId, new ProtocolError(socketErrorCode(f.code), `host answered ${f.code}`));
+    if (f.type === 'error' && f.reqId !== 0) return this.#settle(f.reqId, hostRefusal(f.code));
     return false;
   }
 
   /** The socket closed: every send in flight fails as Unavailable (the outbox retries). */
   failAll(): void {
-    for (const id of [...this.#pending.keys()]) this.#settle(id, new ProtocolError('Unavailable', 'the socket closed before the host stored the envelope'));
+    for (const id of [...this.#pending.keys()]) this.#settle(id, new EngineError('Unavailable', 'the socket closed before the host stored the envelope'));
   }
 
   get inFlight(): number {
     return this.#pending.size;
   }
 
-  #settle(reqId: number, error?: ProtocolError): boolean {
+  #settle(reqId: number, error?: CodedError): boolean {
     const p = this.#pending.get(reqId);
     if (!p) return false;
     this.#pending.delete(reqId);

@@ -5,12 +5,13 @@
  *
  * Every authenticated call takes a `HostAuth`: the username and a signer over the host's fresh
  * challenge (Labels.hostAuth is applied by the transport). The signer runs inside the worker;
- * the transport never sees a private key. Failures are ProtocolErrors: `Unavailable` means "try
- * again later" (network down, host restarting), every other code is a definite answer.
+ * the transport never sees a private key. Failures are coded errors (host-refusal.ts): the
+ * engine's `Unavailable` means "try again later" (network down, host restarting), every other
+ * code is a definite answer.
  */
 import type { IdentityPublic } from '../../src/lib/crypto/identity';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
-import type { PreKeyBundle } from '../../src/lib/wire/bundle';
+import type { PreKeyBundle } from '../../src/lib/crypto/bundle';
 
 export interface HostAuth {
   username: string;

@@ -10,10 +10,11 @@
  *
  * Pure: contact in, contact out. Compares encoded key bytes, never ids.
  */
-import { fail } from '../../src/lib/crypto/errors';
-import { bytesEqual } from '../../src/lib/wire/bytes';
+import { fail } from '../../src/lib/codec/errors';
+import { bytesEqual } from '../../src/lib/codec/bytes';
 import { newContact } from '../storage/contact-repo';
 import type { ContactRecord } from '../storage/schema';
+import { engineFail } from './errors';
 
 export interface TrustDecision {
   contact: ContactRecord;
@@ -41,7 +42,7 @@ export function observeIdentity(existing: ContactRecord | undefined, username: s
 
 /** Throws UntrustedIdentity if nothing may be encrypted for this contact right now. */
 export function assertCanSend(contact: ContactRecord | undefined): void {
-  if (contact?.blocked) fail('Blocked', 'contact is blocked; unblock to send');
+  if (contact?.blocked) engineFail('Blocked', 'contact is blocked; unblock to send');
   if (contact?.verified && contact.pendingIdentity) {
     fail('UntrustedIdentity', 'the verified contact presented a new identity key; re-verify or accept it');
   }

@@ -8,7 +8,8 @@
  * proxies and are kept by id so the page can unsubscribe.
  */
 import { systemDeps } from '../../src/lib/crypto/deps';
-import { fail, type Result } from '../../src/lib/crypto/errors';
+import { fail } from '../../src/lib/codec/errors';
+import type { Result } from '../../src/lib/vault/result';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { Engine, type ChatSummary, type MessageView } from './engine';
 import { HostHttpTransport } from './host-transport';
@@ -16,7 +17,7 @@ import type { ContactInfo } from './contacts';
 import type { CallLogEntry } from './calls';
 import type { IceServers } from './transport';
 import type { EngineEvent } from './events';
-import { toResult } from './result';
+import { toResult } from '../../src/lib/vault/result';
 import { runSelfTest, type SelfTestReport } from './self-test';
 import { checkPinStrength, type PinStrength } from '../../src/lib/crypto/pin/normalize';
 import { PINNED_THRESHOLD, pinnedRealmEndpoints } from '../../src/lib/config/realms';

@@ -4,9 +4,8 @@
  * usable identity. Knows nothing of the host.
  */
 import { decodeIdentityKeyPair, encodeIdentityKeyPair, type IdentityKeyPair } from '../../src/lib/crypto/identity';
-import { Meta, type AccountRecord, type Sealed, type Tx } from './schema';
+import { Meta, type AccountRecord, type Sealed, type Tx, type Vault } from './schema';
 import { seal, unseal } from './seal';
-import type { Vault } from './vault';
 
 export async function getAccount(vault: Vault): Promise<AccountRecord | undefined> {
   return (await vault.db.get('meta', Meta.account)) as AccountRecord | undefined;

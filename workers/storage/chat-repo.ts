@@ -4,8 +4,7 @@
  * (P32, record-seal.ts); `updateChat` opens and re-seals it synchronously inside the transaction.
  */
 import { openText, sealText, type Conn } from './record-seal';
-import type { ChatRecord, ChatRow, Tx } from './schema';
-import type { Vault } from './vault';
+import type { ChatRecord, ChatRow, Tx, Vault } from './schema';
 
 export const PREVIEW_CHARS = 80;
 const STORE = 'chats';

@@ -6,8 +6,7 @@
  * to ContactRecord is sealed without touching this file (it must be JSON-serialisable).
  */
 import { openJson, sealJson, type Conn } from './record-seal';
-import type { ContactRecord, ContactRow, Tx } from './schema';
-import type { Vault } from './vault';
+import type { ContactRecord, ContactRow, Tx, Vault } from './schema';
 
 const STORE = 'contacts';
 type Private = Omit<ContactRecord, 'username' | 'identity' | 'pendingIdentity'>;

@@ -5,8 +5,7 @@
  * everything else stays clear for the indexes and the status logic inside transactions.
  */
 import { openText, sealText, type Conn } from './record-seal';
-import type { MessageRecord, MessageRow, MessageStatus, Tx } from './schema';
-import type { Vault } from './vault';
+import type { MessageRecord, MessageRow, MessageStatus, Tx, Vault } from './schema';
 
 const STORE = 'messages';
 

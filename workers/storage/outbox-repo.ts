@@ -6,8 +6,7 @@
  * recipient, because the row's own key (an auto-increment seq) is not known before `add`.
  */
 import { openBytes, sealBytes, type Conn } from './record-seal';
-import type { OutboxRecord, OutboxRow, Tx } from './schema';
-import type { Vault } from './vault';
+import type { OutboxRecord, OutboxRow, Tx, Vault } from './schema';
 
 const STORE = 'outbox';
 

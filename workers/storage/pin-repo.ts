@@ -4,10 +4,9 @@
  * One meta row, sealed as a whole under the vault's non-extractable key (P32); absent when
  * recovery is off. Knows nothing of realms or the host.
  */
-import { fromHex, toHex } from '../../src/lib/wire/bytes';
-import type { Sealed, Tx } from './schema';
+import { fromHex, toHex } from '../../src/lib/codec/bytes';
+import type { Sealed, Tx, Vault } from './schema';
 import { seal, unseal } from './seal';
-import type { Vault } from './vault';
 
 const KEY = 'pin';
 

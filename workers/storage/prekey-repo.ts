@@ -16,9 +16,8 @@ import {
   type OneTimePreKey,
   type SignedPreKey
 } from '../../src/lib/crypto/prekeys';
-import type { PreKeyKind, PreKeyRecord, Tx } from './schema';
+import type { PreKeyKind, PreKeyRecord, Tx, Vault } from './schema';
 import { seal, unseal } from './seal';
-import type { Vault } from './vault';
 
 export function preKeyKey(kind: PreKeyKind, id: number): string {
   return `${kind}:${id}`;

@@ -15,10 +15,11 @@
  * Knows nothing of what the rows mean.
  */
 import { unwrap } from 'idb';
-import { fail, isProtocolError } from '../../src/lib/crypto/errors';
+import { isCodedError, isProtocolError } from '../../src/lib/codec/errors';
 import { Labels } from '../../src/lib/crypto/labels';
 import { aeadDecrypt, aeadEncrypt } from '../../src/lib/crypto/primitives';
 import type { Sealed, Tx, VaultDb } from './schema';
+import { engineFail } from '../engine/errors';
 
 export const DATA_KEY_LEN = 32;
 const NONCE_LEN = 24;
@@ -43,7 +44,7 @@ export function unbindDataKey(db: VaultDb): void {
 
 function keyOf(c: Conn): Uint8Array {
   const key = dataKeys.get(rawDb(c));
-  if (!key) fail('StorageLost', 'the vault has no usable data key');
+  if (!key) engineFail('StorageLost', 'the vault has no usable data key');
   return key;
 }
 
@@ -59,13 +60,13 @@ export function sealBytes(c: Conn, store: string, recordKey: string, plaintext: 
 export function openBytes(c: Conn, store: string, recordKey: string, sealed: Sealed): Uint8Array {
   const key = keyOf(c);
   if (!(sealed?.iv instanceof Uint8Array) || sealed.iv.length !== NONCE_LEN || !(sealed.ct instanceof Uint8Array)) {
-    fail('StorageLost', `a ${store} row holds no sealed value`);
+    engineFail('StorageLost', `a ${store} row holds no sealed value`);
   }
   try {
     return aeadDecrypt(key, sealed.iv, sealed.ct, ad(store, recordKey));
   } catch (e) {
     if (!isProtocolError(e)) throw e;
-    return fail('StorageLost', `a sealed ${store} value of ${sealed.ct.length} bytes does not open`);
+    return engineFail('StorageLost', `a sealed ${store} value of ${sealed.ct.length} bytes does not open`);
   }
 }
 
@@ -86,7 +87,7 @@ export function openJson<T>(c: Conn, store: string, recordKey: string, sealed: S
   try {
     return JSON.parse(openText(c, store, recordKey, sealed)) as T;
   } catch (e) {
-    if (isProtocolError(e)) throw e;
-    return fail('StorageLost', `a sealed ${store} value is not JSON`);
+    if (isCodedError(e)) throw e;
+    return engineFail('StorageLost', `a sealed ${store} value is not JSON`);
   }
 }

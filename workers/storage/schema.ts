@@ -136,6 +136,16 @@ export interface VaultSchema extends DBSchema {
 }
 
 export type VaultDb = IDBPDatabase<VaultSchema>;
+
+/** An open vault (vault.ts opens it): the database plus its keys. */
+export interface Vault {
+  db: VaultDb;
+  /** The non-extractable wrapping key (for a lost vault, a throw-away key that opens nothing). */
+  key: CryptoKey;
+  name: string;
+  /** Why the vault is unusable (P33); set only while it is. A reason, never data. */
+  lost?: string;
+}
 export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
 

@@ -7,8 +7,8 @@
  * the record damaged: that is StorageLost (P33), never an ordinary decode error.
  * Knows nothing of what the bytes mean.
  */
-import { fail } from '../../src/lib/crypto/errors';
 import type { Sealed } from './schema';
+import { engineFail } from '../engine/errors';
 
 /** A new wrapping key: AES-256-GCM, non-extractable (its bytes never exist in script). */
 export function newWrapKey(): Promise<CryptoKey> {
@@ -26,6 +26,6 @@ export async function unseal(key: CryptoKey, sealed: Sealed): Promise<Uint8Array
     const pt = await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv as BufferSource }, key, sealed.ct as BufferSource);
     return new Uint8Array(pt);
   } catch {
-    return fail('StorageLost', `sealed record of ${sealed.ct?.length ?? 0} bytes does not open`);
+    return engineFail('StorageLost', `sealed record of ${sealed.ct?.length ?? 0} bytes does not open`);
   }
 }

@@ -5,9 +5,8 @@
  * converge (Signal keeps "previous session states" for the same reason, P35).
  */
 import { decodeSession, encodeSession, type SessionState } from '../../src/lib/crypto/session';
-import type { SessionRecord, Tx } from './schema';
+import type { SessionRecord, Tx, Vault } from './schema';
 import { seal, unseal } from './seal';
-import type { Vault } from './vault';
 
 export const MAX_OLD_SESSIONS = 3;
 

@@ -10,21 +10,15 @@
  * making new keys or a new identity: every write fails with StorageLost until the user restores
  * or explicitly resets (`resetVault`). Knows nothing of the protocol or the host.
  */
-import { fail } from '../../src/lib/crypto/errors';
+import { fail } from '../../src/lib/codec/errors';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { migrateClearRows } from './migrate';
 import { bindDataKey, DATA_KEY_LEN, unbindDataKey } from './record-seal';
-import { ALL_STORES, Meta, openVault, type Sealed, type Tx, type VaultDb } from './schema';
+import { ALL_STORES, Meta, openVault, type Sealed, type Tx, type Vault, type VaultDb } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
+import { engineFail } from '../engine/errors';
 
-export interface Vault {
-  db: VaultDb;
-  /** The non-extractable wrapping key (for a lost vault, a throw-away key that opens nothing). */
-  key: CryptoKey;
-  name: string;
-  /** Why the vault is unusable (P33); set only while it is. A reason, never data. */
-  lost?: string;
-}
+export type { Vault };
 
 /** Stores whose rows are account data (everything except meta). */
 const DATA_STORES = ALL_STORES.filter((s) => s !== 'meta');
@@ -117,7 +111,7 @@ export async function loadVault(name: string): Promise<Vault> {
 
 /** Throws StorageLost while the vault is lost (P33): nothing may be written or created. */
 export function assertUsable(vault: Vault): void {
-  if (vault.lost) fail('StorageLost', `local storage was lost: ${vault.lost}`);
+  if (vault.lost) engineFail('StorageLost', `local storage was lost: ${vault.lost}`);
 }
 
 /**

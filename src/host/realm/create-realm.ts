@@ -11,11 +11,11 @@
  */
 import type Database from 'better-sqlite3';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isProtocolError } from '../../lib/crypto/errors';
+import { isProtocolError } from '../../lib/codec/errors';
 import { constantTimeEqual } from '../../lib/crypto/pin/group';
 import { realmIdFromName } from '../../lib/crypto/pin/realm-auth';
 import { MAX_REQUEST_LEN, decodeRealmRequest, encodeRealmResponse, type RealmRequest, type RealmResponse } from '../../lib/wire/realm-api';
-import { toHex } from '../../lib/wire/bytes';
+import { toHex } from '../../lib/codec/bytes';
 import { createRateLimiter, type RateLimit } from './rate-limit';
 import { applyRealmRequest } from './service';
 import { openRealmStore } from './store';

@@ -8,7 +8,7 @@
  * constant time against the stored verifier. A user-requested deletion keeps a tombstone with
  * the verifier, so nobody else can register under that user id afterwards.
  */
-import { isProtocolError } from '../../lib/crypto/errors';
+import { isProtocolError } from '../../lib/codec/errors';
 import { constantTimeEqual } from '../../lib/crypto/pin/group';
 import { realmAuthVerifier } from '../../lib/crypto/pin/realm-auth';
 import { realmCheckUnlockTag, realmDelete, realmEvaluate, realmRegister, type RealmState } from '../../lib/crypto/pin/realm';

@@ -6,30 +6,15 @@
  * worker API only ever returns plain, public data.
  */
 import { proxy, wrap, releaseProxy, type Remote } from 'comlink';
-import type { ErrorCode, Result } from '$lib/crypto/errors';
 import type { VaultApi, VaultInfo } from '../../../workers/engine/vault-api';
 import type { SelfTestReport } from '../../../workers/engine/self-test';
 import type { Vault } from './vault';
+import { unwrap, VaultError } from '../vault/result';
 import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, PinStatus, PinStrength, RestoreOutcome, VaultEvent } from './types';
 import { toAvailability, toChatView, toContactView, toMessageView, toVaultEvent } from './views';
 
 export type { VaultInfo, SelfTestReport };
-
-/** A vault failure as the UI sees it: a stable code plus a message without secrets. */
-export class VaultError extends Error {
-  readonly code: ErrorCode | 'Unknown';
-
-  constructor(code: ErrorCode | 'Unknown', message: string) {
-    super(message);
-    this.name = 'VaultError';
-    this.code = code;
-  }
-}
-
-function unwrap<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw new VaultError(result.error.code, result.error.message);
-}
+export { VaultError };
 
 export class VaultClient implements Vault {
   readonly #worker: Worker;

@@ -13,13 +13,14 @@
  * similar size seal to the same length. Decoding is strict and canonical (sorted, unique entries,
  * bounded fields, valid UTF-8); inputs are never mutated. Knows nothing of storage or PINs.
  */
-import { fail, isProtocolError } from './errors';
+import { fail, isProtocolError } from '../codec/errors';
 import type { Deps } from './deps';
 import { hkdf } from './hkdf';
 import { Labels, labelBytes } from './labels';
 import { aeadDecrypt, aeadEncrypt, AEAD_NONCE_LEN, AEAD_TAG_LEN, wipe } from './primitives';
 import { decodeIdentityKeyPair, encodeIdentityKeyPair, encodeIdentityPublic, readIdentityPublic, verifyIdentity, type IdentityKeyPair, type IdentityPublic } from './identity';
-import { ByteReader, ByteWriter } from '../wire/bytes';
+import { ByteReader, ByteWriter } from '../codec/bytes';
+import { asUsername } from '../codec/username';
 
 export const ACCOUNT_RECORD_VERSION = 1;
 export const SEALED_RECORD_VERSION = 1;
@@ -29,7 +30,6 @@ export const MIN_BUCKET = 1024;
 export const MAX_BUCKET = 4 * 1024 * 1024;
 /** Bounds (each with room to grow): a record far beyond them is an attack or a bug. */
 export const LIMITS = { displayName: 256, settings: 64, settingKey: 64, settingValue: 1024, contacts: 10_000, blocked: 10_000 } as const;
-const USERNAME = /^[a-z0-9_.]{3,32}$/;
 
 export interface Contact {
   username: string;
@@ -63,11 +63,6 @@ function readString(r: ByteReader, max: number, what: string): string {
   }
 }
 
-function checkUsername(u: string, code: 'InvalidArgument' | 'DecodeFailed'): string {
-  if (!USERNAME.test(u)) fail(code, `account record: username of ${u.length} characters is not canonical`);
-  return u;
-}
-
 /** Entries must be strictly increasing: one canonical encoding, no duplicates. */
 function checkSorted(keys: readonly string[], what: string, code: 'InvalidArgument' | 'DecodeFailed'): void {
   for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) fail(code, `account record: ${what} not sorted or duplicated at ${i}`);
@@ -95,12 +90,12 @@ export function encodeAccountRecord(a: AccountRecord): Uint8Array {
   }
   w.u32(contacts.length);
   for (const c of contacts) {
-    w.bytes16(utf8(checkUsername(c.username, 'InvalidArgument'))).raw(encodeIdentityPublic(c.identity)).u8(c.verified ? 1 : 0);
+    w.bytes16(utf8(asUsername(c.username, 'InvalidArgument'))).raw(encodeIdentityPublic(c.identity)).u8(c.verified ? 1 : 0);
     if (c.verifiedAt === null) w.u8(0);
     else w.u8(1).u64(c.verifiedAt);
   }
   w.u32(blocked.length);
-  for (const u of blocked) w.bytes16(utf8(checkUsername(u, 'InvalidArgument')));
+  for (const u of blocked) w.bytes16(utf8(asUsername(u, 'InvalidArgument')));
   return w.u16(0).finish();
 }
 
@@ -138,7 +133,7 @@ export function decodeAccountRecord(bytes: Uint8Array): AccountRecord {
   if (contactCount > LIMITS.contacts) fail('DecodeFailed', `account record: ${contactCount} contacts exceed ${LIMITS.contacts}`);
   const contacts: Contact[] = [];
   for (let i = 0; i < contactCount; i++) {
-    const username = checkUsername(readString(r, 64, 'contact username'), 'DecodeFailed');
+    const username = asUsername(readString(r, 64, 'contact username'), 'DecodeFailed');
     const id = readIdentityPublic(r);
     verifyIdentity(id);
     const verified = readFlag(r, 'verified');
@@ -149,7 +144,7 @@ export function decodeAccountRecord(bytes: Uint8Array): AccountRecord {
   const blockedCount = r.u32();
   if (blockedCount > LIMITS.blocked) fail('DecodeFailed', `account record: ${blockedCount} blocked exceed ${LIMITS.blocked}`);
   const blocked: string[] = [];
-  for (let i = 0; i < blockedCount; i++) blocked.push(checkUsername(readString(r, 64, 'blocked username'), 'DecodeFailed'));
+  for (let i = 0; i < blockedCount; i++) blocked.push(asUsername(readString(r, 64, 'blocked username'), 'DecodeFailed'));
   checkSorted(blocked, 'blocked', 'DecodeFailed');
   if (r.u16() !== 0) fail('DecodeFailed', 'account record: groups are reserved in version 1');
   r.end();

@@ -5,8 +5,8 @@
  * RFC 5869 §2.3 Expand: T(i) = HMAC-Hash(PRK, T(i-1) | info | i), L <= 255 * HashLen.
  */
 import { sodium } from './sodium';
-import { fail } from './errors';
-import { concatBytes } from '../wire/bytes';
+import { fail } from '../codec/errors';
+import { concatBytes } from '../codec/bytes';
 
 const HASH_LEN = 32;
 

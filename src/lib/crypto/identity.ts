@@ -5,7 +5,7 @@
  * Owns generation, the signature over IKd, and the strict public encoding. Knows nothing of
  * prekeys, sessions or storage.
  */
-import { fail } from './errors';
+import { fail } from '../codec/errors';
 import type { Deps } from './deps';
 import { Labels, labelBytes } from './labels';
 import {
@@ -17,8 +17,8 @@ import {
   SIGNATURE_LEN,
   type KeyPair
 } from './primitives';
-import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../wire/bytes';
-import { KeyType, encodeKey, readKey } from '../wire/keys';
+import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../codec/bytes';
+import { KeyType, encodeKey, readKey } from '../codec/keys';
 
 export const IDENTITY_VERSION = 1;
 

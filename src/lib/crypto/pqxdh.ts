@@ -11,15 +11,16 @@
  * Returns the shared secret, the AD and the header fields; knows nothing of the ratchet,
  * envelopes or storage. Inputs are never mutated.
  */
-import { fail } from './errors';
+import { fail } from '../codec/errors';
 import type { Deps } from './deps';
 import { hkdf } from './hkdf';
 import { identityPublic, encodeIdentityPublic, verifyIdentity, type IdentityKeyPair, type IdentityPublic } from './identity';
 import { Labels, labelBytes } from './labels';
 import type { KemPreKey, OneTimePreKey, SignedPreKey } from './prekeys';
 import { mlkemDecapsulate, mlkemEncapsulate, wipe, x25519, x25519KeyPair, MLKEM_CIPHERTEXT_LEN, X25519_LEN, type KeyPair } from './primitives';
-import { ByteWriter, concatBytes } from '../wire/bytes';
-import { verifyBundle, writeUsername, type PreKeyBundle } from '../wire/bundle';
+import { ByteWriter, concatBytes } from '../codec/bytes';
+import { verifyBundle, type PreKeyBundle } from './bundle';
+import { writeUsername } from '../codec/username';
 
 export const PQXDH_SECRET_LEN = 32;
 

@@ -7,7 +7,7 @@
  * [|| lastResort], so a host can neither swap ids, flip the last-resort flag, nor present an
  * X25519 signature as a KEM one. Knows nothing of bundles on the wire, sessions or storage.
  */
-import { fail } from './errors';
+import { fail } from '../codec/errors';
 import type { Deps } from './deps';
 import type { IdentityKeyPair } from './identity';
 import { Labels, labelBytes } from './labels';
@@ -23,8 +23,8 @@ import {
   X25519_LEN,
   type KeyPair
 } from './primitives';
-import { ByteReader, ByteWriter } from '../wire/bytes';
-import { KeyType, encodeKey } from '../wire/keys';
+import { ByteReader, ByteWriter } from '../codec/bytes';
+import { KeyType, encodeKey } from '../codec/keys';
 
 /** Version byte inside every prekey signature and private encoding. */
 export const PREKEY_VERSION = 1;

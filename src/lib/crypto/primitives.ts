@@ -5,14 +5,15 @@
  * knows nothing of protocols: no labels, no encodings beyond raw key bytes.
  */
 import { sodium } from './sodium';
-import { fail } from './errors';
+import { fail } from '../codec/errors';
 import type { Deps } from './deps';
 
-export const X25519_LEN = 32;
-export const ED25519_PUBLIC_LEN = 32;
+import { ED25519_PUBLIC_LEN, MLKEM_PUBLIC_LEN, X25519_LEN } from '../codec/keys';
+
+// Public-key lengths live with their encodings (codec/keys.ts); re-exported for the primitives' users.
+export { ED25519_PUBLIC_LEN, MLKEM_PUBLIC_LEN, X25519_LEN };
 export const ED25519_SECRET_LEN = 64;
 export const SIGNATURE_LEN = 64;
-export const MLKEM_PUBLIC_LEN = 1184;
 export const MLKEM_SECRET_LEN = 2400;
 export const MLKEM_CIPHERTEXT_LEN = 1088;
 export const AEAD_KEY_LEN = 32;

@@ -9,14 +9,14 @@
  * Binds key bytes (IKs and IKd) and usernames, never ids or storage handles. Knows nothing of
  * sessions, contacts or what "verified" means to the app; usernames must already be canonical.
  */
-import { fail } from './errors';
+import { fail } from '../codec/errors';
 import { verifyIdentity, type IdentityPublic } from './identity';
 import { Labels, labelBytes } from './labels';
 import { sha512 } from './primitives';
 import { sodium } from './sodium';
-import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../wire/bytes';
-import { checkUsername } from '../wire/bundle';
-import { KeyType, encodeKey } from '../wire/keys';
+import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../codec/bytes';
+import { asUsername } from '../codec/username';
+import { KeyType, encodeKey } from '../codec/keys';
 
 /** Hashing version, also the QR payload's version byte: changing either changes both. */
 export const SAFETY_NUMBER_VERSION = 1;
@@ -50,7 +50,7 @@ function identityKeyBytes(id: IdentityPublic): Uint8Array {
 /** The full 64-byte iterated hash for one party. */
 function iteratedHash(username: string, id: IdentityPublic): Uint8Array {
   // A non-canonical username ("Bob") would give a number the other side never shows: refuse it.
-  checkUsername(username);
+  asUsername(username);
   verifyIdentity(id);
   const key = identityKeyBytes(id);
   const start = new ByteWriter()

@@ -13,14 +13,14 @@
  * it). Every function is pure: state in, state out; a failure throws a ProtocolError and leaves
  * its inputs untouched. Knows nothing of ratchet internals or storage.
  */
-import { fail } from './errors';
+import { fail } from '../codec/errors';
 import type { Deps } from './deps';
 import { identityPublic, encodeIdentityPublic, type IdentityKeyPair, type IdentityPublic } from './identity';
 import { accept, initiate, type ConsumedPreKeys, type PqxdhHeader, type PreKeyLookup } from './pqxdh';
-import { initReceiver, initSender, ratchetDecrypt, ratchetEncrypt, type RatchetState } from './ratchet/double-ratchet';
+import { initReceiver, initSender, ratchetDecrypt, ratchetEncrypt } from './ratchet/double-ratchet';
 import { wipe } from './primitives';
-import { bytesEqual } from '../wire/bytes';
-import type { PreKeyBundle } from '../wire/bundle';
+import { bytesEqual } from '../codec/bytes';
+import type { PreKeyBundle } from './bundle';
 import {
   decodePreKeyMessage,
   decodeRatchetMessage,
@@ -33,12 +33,12 @@ import {
   MessageType,
   PREKEY_MESSAGE_VERSION,
   type PreKeyMessage
-} from '../wire/message';
-import { pad, unpad } from '../wire/padding';
-import { SESSION_VERSION, decodeSession, encodeSession } from '../wire/session-state';
+} from './message';
+import { pad, unpad } from '../codec/padding';
+import { SESSION_VERSION, decodeSession, encodeSession, type SessionState } from './session-state';
 
 export { peekMessageType, preKeyMessageSender, encodeSession, decodeSession, SESSION_VERSION };
-export type { PreKeyLookup, ConsumedPreKeys, PqxdhHeader, PreKeyMessage };
+export type { PreKeyLookup, ConsumedPreKeys, PqxdhHeader, PreKeyMessage, SessionState };
 
 const RATCHET_BINDING = Uint8Array.of(MessageType.ratchet);
 
@@ -50,21 +50,6 @@ const RATCHET_BINDING = Uint8Array.of(MessageType.ratchet);
  */
 function envelopeAd(ad: Uint8Array, binding: Uint8Array): readonly Uint8Array[] {
   return [ad, binding];
-}
-
-export interface SessionState {
-  version: 1;
-  ourUsername: string;
-  theirUsername: string;
-  ourIdentity: IdentityPublic;
-  theirIdentity: IdentityPublic;
-  /** AD = Encode(IK_A) || Encode(IK_B), fixed for the session's lifetime. */
-  ad: Uint8Array;
-  ratchet: RatchetState;
-  /** Initiator only: header repeated on every message until the peer's first reply decrypts. */
-  pendingPreKey?: PqxdhHeader;
-  /** Responder only: the initiator's base key, to route her repeated PreKeyMessages here. */
-  theirBaseKey?: Uint8Array;
 }
 
 export interface InitiateSessionInput {

@@ -13,7 +13,7 @@
  * only its SHA-256. Bodies are sealed records (account-record.ts): 1 + 24 + bucket + 16 bytes,
  * bucket a power of two in [1 KiB, MAX_HOST_BUCKET]. Knows nothing of HTTP servers or storage.
  */
-import { fail } from '../crypto/errors';
+import { fail } from '../codec/errors';
 import { decodeLoginRequest, decodePreKeyUpload, encodeLoginRequest, encodePreKeyUpload, type LoginRequest, type PreKeyUpload } from './host-api';
 
 export const ACCOUNT_RECORD_PATH = '/api/v1/account-record/';

@@ -15,8 +15,8 @@
  * Also here: reading `a=fingerprint` out of SDP, and the offer admission rule (stale / replayed).
  * Knows nothing of PeerJS, WebRTC objects, sessions or the DOM.
  */
-import { fail } from '../crypto/errors';
-import { ByteReader, ByteWriter, bytesEqual, fromHex, toHex } from './bytes';
+import { fail } from '../codec/errors';
+import { ByteReader, ByteWriter, bytesEqual, fromHex, toHex } from '../codec/bytes';
 
 export const CALL_SIGNAL_VERSION = 1;
 export const CALL_ID_LEN = 16;

@@ -12,8 +12,8 @@
  * A kind we do not know yet is UnsupportedVersion (a newer client), never a silent drop of bytes.
  * Knows nothing of sessions, storage or who sent it.
  */
-import { fail } from '../crypto/errors';
-import { ByteReader, ByteWriter, fromHex, toHex } from './bytes';
+import { fail } from '../codec/errors';
+import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 
 export const CONTENT_VERSION = 1;
 export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x04 } as const;

@@ -6,14 +6,14 @@
  * identity checks that need the account happen in the host. The WebSocket frames are in
  * host-frames.ts. Knows nothing of HTTP servers, sockets or storage.
  */
-import { ProtocolError, fail } from '../crypto/errors';
+import { ProtocolError, fail } from '../codec/errors';
 import { decodeIdentityPublic, encodeIdentityPublic, type IdentityPublic } from '../crypto/identity';
 import { Labels, labelBytes } from '../crypto/labels';
 import { MAX_PREKEY_ID, type KemPreKeyPublic, type OneTimePreKeyPublic, type SignedPreKeyPublic } from '../crypto/prekeys';
 import { MLKEM_PUBLIC_LEN, SIGNATURE_LEN, X25519_LEN } from '../crypto/primitives';
-import { concatBytes } from './bytes';
-import { fromBase64Url, toBase64Url } from './base64url';
-import { isCanonicalUsername } from './username';
+import { concatBytes } from '../codec/bytes';
+import { fromBase64Url, toBase64Url } from '../codec/base64url';
+import { isUsername } from '../codec/username';
 
 export const API = {
   health: '/healthz',
@@ -74,7 +74,7 @@ export interface HostErrorBody {
 /** What the client signs with its identity key to prove it holds it: label || challenge || username. */
 export function hostAuthMessage(challenge: Uint8Array, username: string): Uint8Array {
   if (challenge.length !== HostLimits.challengeLen) fail('InvalidArgument', `challenge of ${challenge.length} bytes`);
-  if (!isCanonicalUsername(username)) fail('InvalidArgument', 'username is not canonical');
+  if (!isUsername(username)) fail('InvalidArgument', 'username is not canonical');
   return concatBytes(labelBytes(Labels.hostAuth), challenge, new TextEncoder().encode(username));
 }
 
@@ -139,7 +139,7 @@ function bool(v: unknown, what: string): boolean {
 }
 
 function name(v: unknown, what: string): string {
-  if (!isCanonicalUsername(v)) bad(`${what}: not a canonical username`);
+  if (!isUsername(v)) bad(`${what}: not a canonical username`);
   return v;
 }
 

@@ -17,9 +17,9 @@
  * path only ever ACCEPTS input the generic codec accepts, producing the same bytes/values; on
  * anything unusual it falls through to the generic code, which throws exactly as before.
  */
-import { fail } from '../crypto/errors';
-import { ByteReader, ByteWriter } from './bytes';
-import { isUsername, readUsername, writeUsername } from './bundle';
+import { fail } from '../codec/errors';
+import { ByteReader, ByteWriter } from '../codec/bytes';
+import { isUsername, readUsername, writeUsername } from '../codec/username';
 import { HostErrorCode, HostLimits } from './host-api';
 
 export const FrameType = {

@@ -12,8 +12,8 @@
  * pair has exactly one payload layout; anything else, trailing bytes included, is DecodeFailed.
  * This module knows nothing of HTTP, storage or how realms count guesses.
  */
-import { fail } from '../crypto/errors';
-import { ByteReader, ByteWriter } from './bytes';
+import { fail } from '../codec/errors';
+import { ByteReader, ByteWriter } from '../codec/bytes';
 import { ELEMENT_LEN, SCALAR_LEN, deserializeElement } from '../crypto/pin/group';
 import { KEY_LEN, VERSION_LEN } from '../crypto/pin/keys';
 import { ENCRYPTED_SECRET_LEN, decodeRealmRecord, encodeRealmRecord, type RealmRecord } from '../crypto/pin/record';

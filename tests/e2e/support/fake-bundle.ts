@@ -8,8 +8,8 @@ import { systemDeps } from '../../../src/lib/crypto/deps';
 import { generateIdentity, identityPublic } from '../../../src/lib/crypto/identity';
 import { generateKemPreKey, generateSignedPreKey, kemPreKeyPublic, signedPreKeyPublic } from '../../../src/lib/crypto/prekeys';
 import { initSodium } from '../../../src/lib/crypto/sodium';
-import { toBase64Url } from '../../../src/lib/wire/base64url';
-import { BUNDLE_VERSION, encodeBundle } from '../../../src/lib/wire/bundle';
+import { toBase64Url } from '../../../src/lib/codec/base64url';
+import { BUNDLE_VERSION, encodeBundle } from '../../../src/lib/crypto/bundle';
 
 /** The JSON body the host's GET /api/v1/bundles/<name> answers with, for a substituted identity. */
 export async function substitutedBundleResponse(username: string): Promise<string> {

@@ -7,12 +7,12 @@
  * are checked against a LOCAL verifier (Argon2id of the PIN under a random local salt, sealed in
  * the vault), so practising the PIN never spends a realm guess.
  */
-import { fail } from '../../../src/lib/crypto/errors';
+import { fail } from '../../../src/lib/codec/errors';
 import { checkPinStrength } from '../../../src/lib/crypto/pin/normalize';
 import { PROFILE_KEY_LEN } from '../../../src/lib/crypto/account-record';
 import { stretchPin } from '../../../src/lib/crypto/pin/stretch';
 import { sha256 } from '../../../src/lib/crypto/primitives';
-import { bytesEqual } from '../../../src/lib/wire/bytes';
+import { bytesEqual } from '../../../src/lib/codec/bytes';
 import { deletePinState, getPinState, getPreviousSecret, putPinState, putPreviousSecret, sealPinState, sealPreviousSecret, type PinState } from '../../storage/pin-repo';
 import { commit } from '../../storage/vault';
 import { hostAuth } from '../account';
@@ -20,6 +20,7 @@ import { requireMe, type EngineContext, type RecoveryConfig } from '../context';
 import { changePin as changeRealmPin, deletePin, registerPin } from '../recovery/recovery';
 import { buildAccountRecord, recordAccessKey, recordDigest, uploadAccountRecord } from './record';
 import { afterEntry, firstReminder, reminderDue } from './reminder';
+import { engineFail } from '../errors';
 
 export interface PinStatus {
   /** Recovery is on: a PIN is registered and the account record is kept on the host. */
@@ -97,7 +98,7 @@ export async function disablePin(ctx: EngineContext): Promise<PinStatus> {
   const state = await getPinState(ctx.vault);
   if (!state) return pinStatus(ctx);
   const r = await deletePin({ username: me.username, realms: rc.realms, secret: state.secret }, rc.fetch);
-  if (r.failed > 0) fail('Unavailable', `${r.failed} of ${rc.realms.length} realms could not be reached; recovery is still on`);
+  if (r.failed > 0) engineFail('Unavailable', `${r.failed} of ${rc.realms.length} realms could not be reached; recovery is still on`);
   await ctx.transport.deleteAccountRecord?.(hostAuth(me), recordAccessKey(state.secret));
   const previous = await sealPreviousSecret(ctx.vault, state.secret);
   await commit(ctx.vault, async (tx) => {

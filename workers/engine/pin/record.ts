@@ -5,12 +5,12 @@
  * sees a bucket-sized ciphertext and a key hash (P26). Knows nothing of realms or PINs.
  */
 import { sealAccountRecord, type AccountRecord, type Contact } from '../../../src/lib/crypto/account-record';
-import { fail } from '../../../src/lib/crypto/errors';
+import { fail } from '../../../src/lib/codec/errors';
 import { hkdf } from '../../../src/lib/crypto/hkdf';
 import { decodeIdentityPublic } from '../../../src/lib/crypto/identity';
 import { Labels, labelBytes } from '../../../src/lib/crypto/labels';
 import { sha256 } from '../../../src/lib/crypto/primitives';
-import { toHex } from '../../../src/lib/wire/bytes';
+import { toHex } from '../../../src/lib/codec/bytes';
 import { fromContactRow } from '../../storage/contact-repo';
 import type { PinState } from '../../storage/pin-repo';
 import { hostAuth } from '../account';

@@ -9,7 +9,7 @@
  * takeover, and erased again if the host refuses, so a retry starts clean (as account.ts does).
  */
 import { openAccountRecord } from '../../../src/lib/crypto/account-record';
-import { fail } from '../../../src/lib/crypto/errors';
+import { fail } from '../../../src/lib/codec/errors';
 import { encodeIdentityPublic } from '../../../src/lib/crypto/identity';
 import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, kemPreKeyPublic, oneTimePreKeyPublic, signedPreKeyPublic } from '../../../src/lib/crypto/prekeys';
 import { wipe } from '../../../src/lib/crypto/primitives';

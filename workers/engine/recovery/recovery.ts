@@ -11,7 +11,7 @@
  * Production callers never pass `stretch`: the pinned Argon2id (`stretchPin`) is the default;
  * tests inject a cheap one. Secrets stay in this worker's memory and are wiped after use.
  */
-import { fail } from '../../../src/lib/crypto/errors';
+import { fail } from '../../../src/lib/codec/errors';
 import type { Deps } from '../../../src/lib/crypto/deps';
 import { wipe } from '../../../src/lib/crypto/primitives';
 import { continueRecovery, finishRecovery, prepareRegistration, startRecovery } from '../../../src/lib/crypto/pin/protocol';
@@ -19,7 +19,7 @@ import { MASTER_SECRET_LEN } from '../../../src/lib/crypto/pin/record';
 import { realmAuthKey, realmUserId } from '../../../src/lib/crypto/pin/realm-auth';
 import type { PinStretcher } from '../../../src/lib/crypto/pin/stretch';
 import type { RealmResponse } from '../../../src/lib/wire/realm-api';
-import { bytesEqual } from '../../../src/lib/wire/bytes';
+import { bytesEqual } from '../../../src/lib/codec/bytes';
 import { callRealms, type FetchLike, type RealmEndpoint } from './realm-client';
 
 export interface PinRealms {

@@ -3,7 +3,7 @@
  * `config.certificates`, so its SHA-256 fingerprint is known in advance and can be sent inside the
  * ratchet. Also the after-connect check of the certificate the peer actually used (P27).
  */
-import { bytesEqual } from '$lib/wire/bytes';
+import { bytesEqual } from '$lib/codec/bytes';
 import { parseFingerprint, sdpMatchesFingerprint } from '$lib/wire/call';
 
 export interface CallCertificate {

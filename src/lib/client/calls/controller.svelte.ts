@@ -16,7 +16,7 @@
  * to `connection`, our tracks to `media-controls`, the per-call record to `live-call`.
  * Holds no key material (the ratchet is in the vault worker); talks to it through `CallPort`.
  */
-import { toHex } from '$lib/wire/bytes';
+import { toHex } from '$lib/codec/bytes';
 import { decodeCallSignal, encodeCallSignal, type CallAnswer, type CallMedia, type CallOffer, type CallSignal } from '$lib/wire/call';
 import { CallConnection } from './connection';
 import { clearTimers, logEntry, newLive, releaseLive, startTimer, type CallPhase, type Live } from './live-call';

@@ -5,8 +5,8 @@
  * Pure and synchronous over libsodium's SHA-512. Knows nothing of OPRFs: the caller passes its DST.
  */
 import { sha512 } from '../primitives';
-import { fail } from '../errors';
-import { ByteWriter } from '../../wire/bytes';
+import { fail } from '../../codec/errors';
+import { ByteWriter } from '../../codec/bytes';
 
 /** SHA-512: b_in_bytes = 64, s_in_bytes (input block size) = 128. */
 const B_IN_BYTES = 64;

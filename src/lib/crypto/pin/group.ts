@@ -6,7 +6,7 @@
  * tests. This module knows nothing of OPRFs, PINs or realms.
  */
 import { sodium } from '../sodium';
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import type { Deps } from '../deps';
 
 export const SCALAR_LEN = 32;

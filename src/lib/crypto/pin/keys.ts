@@ -16,7 +16,7 @@
  */
 import { sodium } from '../sodium';
 import { Labels, labelBytes, type Label } from '../labels';
-import { ByteWriter } from '../../wire/bytes';
+import { ByteWriter } from '../../codec/bytes';
 import { scalarFromWide } from './group';
 
 export const VERSION_LEN = 16;

@@ -17,7 +17,7 @@
  * Control and format characters (e.g. zero-width joiners, bidi marks) are refused: invisible
  * characters would make a PIN impossible to retype.
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 
 /** Code points of the digit zero of each supported script; its digits follow contiguously. */
 const DIGIT_ZEROS = [

@@ -8,11 +8,11 @@
  *
  * This module knows nothing of PINs, realms or Shamir sharing. Randomness comes from `deps`.
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import type { Deps } from '../deps';
 import { sodium } from '../sodium';
 import { sha512 } from '../primitives';
-import { ByteWriter, concatBytes } from '../../wire/bytes';
+import { ByteWriter, concatBytes } from '../../codec/bytes';
 import { expandMessageXmd } from './expand-message-xmd';
 import {
   ELEMENT_LEN,

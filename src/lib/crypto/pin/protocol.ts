@@ -25,7 +25,7 @@
  *
  * Deletion needs no PIN: the realm deletes on an authenticated request (`realmDelete`).
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import type { Deps } from '../deps';
 import { aeadEncrypt, AEAD_NONCE_LEN, wipe } from '../primitives';
 import { evaluate } from './oprf';

@@ -15,11 +15,11 @@
  * Realms see an opaque 32-byte user id, never the username string. This module knows nothing of
  * HTTP, storage or OPRFs.
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import { hkdf } from '../hkdf';
 import { sha256 } from '../primitives';
 import { Labels, labelBytes } from '../labels';
-import { ByteWriter } from '../../wire/bytes';
+import { ByteWriter } from '../../codec/bytes';
 import { REALM_ID_LEN } from './stretch';
 import { MASTER_SECRET_LEN } from './record';
 

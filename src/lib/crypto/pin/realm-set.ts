@@ -3,7 +3,7 @@
  * position fixes each realm's Shamir index x = position + 1, so the client never takes an index
  * from a realm. Knows nothing of keys or records.
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import { constantTimeEqual } from './group';
 import { MAX_SHARES } from './shamir';
 import { REALM_ID_LEN, realmSetId } from './stretch';

@@ -13,7 +13,7 @@
  * leaves the input state untouched. This module never sees a PIN or anything derived from one
  * except the unlock tag it compares.
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import { blindEvaluate } from './oprf';
 import { constantTimeEqual } from './group';
 import type { RealmRecord } from './record';

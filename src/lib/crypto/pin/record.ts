@@ -18,8 +18,8 @@
  * No PIN, no PIN hash, no Argon2 output: every stored value is keyed by the OPRF output (needs t
  * realms) or is uniformly random on its own (P24). Sizes are constant, so nothing leaks by size (P26).
  */
-import { fail } from '../errors';
-import { ByteReader, ByteWriter } from '../../wire/bytes';
+import { fail } from '../../codec/errors';
+import { ByteReader, ByteWriter } from '../../codec/bytes';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from '../primitives';
 import { SCALAR_LEN, deserializeNonZeroScalar, isCanonicalScalar } from './group';
 import { KEY_LEN, VERSION_LEN } from './keys';

@@ -7,7 +7,7 @@
  * named and skipped (P25); the guess it was charged is reset by the correct tag like the others'.
  * Share indices come from the pinned realm order, never from a realm. Inputs are never mutated.
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import type { Deps } from '../deps';
 import { aeadDecrypt, AEAD_NONCE_LEN, wipe } from '../primitives';
 import { blind, finalizeUnblinded, unblind } from './oprf';

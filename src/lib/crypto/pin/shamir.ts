@@ -8,7 +8,7 @@
  *
  * Pure; randomness for the polynomial comes from `deps`. Knows nothing of OPRFs or PINs.
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import type { Deps } from '../deps';
 import {
   addElements,

@@ -12,10 +12,10 @@
  * or Shamir.
  */
 import { sodium } from '../sodium';
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import { sha512 } from '../primitives';
 import { Labels, labelBytes } from '../labels';
-import { ByteWriter } from '../../wire/bytes';
+import { ByteWriter } from '../../codec/bytes';
 import { normalizePin } from './normalize';
 
 /**

@@ -7,7 +7,7 @@
  * Knows nothing of root keys, AEAD or state.
  */
 import { withKeyedHmac } from '../keyed-hmac';
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 
 export const CHAIN_KEY_LEN = 32;
 const MESSAGE_KEY_SEED = Uint8Array.of(0x01);

@@ -11,9 +11,9 @@
  * Knows nothing of sessions, identities, padding, envelopes or storage.
  */
 import type { Deps } from '../deps';
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import { X25519_LEN, x25519, x25519KeyPair, type KeyPair } from '../primitives';
-import { bytesEqual, toHex } from '../../wire/bytes';
+import { bytesEqual, toHex } from '../../codec/bytes';
 import { kdfRk } from './root-key';
 import { kdfCk } from './chain-key';
 import { openWithMessageKey, sealWithMessageKey, type AssociatedData } from './message-key';

@@ -9,9 +9,9 @@
  * (no copies) except the ratchet key, which may be stored in state and must not alias the input.
  * Knows nothing of keys beyond their encoding, nor of chains or state.
  */
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 import { AEAD_TAG_LEN, X25519_LEN } from '../primitives';
-import { KeyType } from '../../wire/keys';
+import { KeyType } from '../../codec/keys';
 
 export const RATCHET_MESSAGE_VERSION = 1;
 export const HEADER_LEN = 1 + 1 + X25519_LEN + 4 + 4;

@@ -12,7 +12,7 @@
 import { withKeyedHmac } from '../keyed-hmac';
 import { Labels, labelBytes } from '../labels';
 import { aeadDecrypt, aeadEncrypt, AEAD_NONCE_LEN } from '../primitives';
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 
 const INFO = labelBytes(Labels.messageKeys);
 // RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01); T(2) = HMAC(PRK, T(1) || info || 0x02) is built per call.

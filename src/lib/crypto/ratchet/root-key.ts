@@ -9,7 +9,7 @@
  */
 import { hkdf } from '../hkdf';
 import { Labels, labelBytes } from '../labels';
-import { fail } from '../errors';
+import { fail } from '../../codec/errors';
 
 export const ROOT_KEY_LEN = 32;
 const RATCHET_INFO = labelBytes(Labels.ratchet);

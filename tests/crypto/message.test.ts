@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
-import { concatBytes } from '../../src/lib/wire/bytes';
+import { concatBytes } from '../../src/lib/codec/bytes';
 import {
   decodePreKeyMessage,
   decodeRatchetMessage,
@@ -10,7 +10,7 @@ import {
   peekMessageType,
   preKeyMessageSender,
   type PreKeyMessage
-} from '../../src/lib/wire/message';
+} from '../../src/lib/crypto/message';
 
 const deps = seededDeps('message-codec');
 const sender = identityPublic(generateIdentity(deps));

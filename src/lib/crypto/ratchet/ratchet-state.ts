@@ -14,13 +14,13 @@
  * first-use order) and fails with DecodeFailed, so decode(encode(s)) re-encodes to the same bytes.
  * Knows the state's shape only; no key derivation happens here.
  */
-import { fail } from '../crypto/errors';
-import { X25519_LEN } from '../crypto/primitives';
-import type { OldChain, RatchetState } from '../crypto/ratchet/double-ratchet';
-import { MAX_MESSAGE_NUMBER, MAX_OLD_CHAINS, MAX_SKIPPED_KEYS } from '../crypto/ratchet/limits';
-import { NO_SKIPPED_KEYS, SkippedKeysDraft, bucketId, skippedEntries } from '../crypto/ratchet/skipped-keys';
-import { ByteReader, ByteWriter, bytesEqual, toHex } from './bytes';
-import { KeyType, encodeKey, readKey } from './keys';
+import { fail } from '../../codec/errors';
+import { X25519_LEN } from '../primitives';
+import type { OldChain, RatchetState } from './double-ratchet';
+import { MAX_MESSAGE_NUMBER, MAX_OLD_CHAINS, MAX_SKIPPED_KEYS } from './limits';
+import { NO_SKIPPED_KEYS, SkippedKeysDraft, bucketId, skippedEntries } from './skipped-keys';
+import { ByteReader, ByteWriter, bytesEqual, toHex } from '../../codec/bytes';
+import { KeyType, encodeKey, readKey } from '../../codec/keys';
 
 export const RATCHET_STATE_VERSION = 1;
 const KEY_LEN = 32;

@@ -10,13 +10,13 @@
  * session binds the type and version bytes into its AD, see session.ts). Knows nothing of keys
  * beyond their encodings.
  */
-import { fail } from '../crypto/errors';
-import { encodeIdentityPublic, readIdentityPublic, type IdentityPublic } from '../crypto/identity';
-import type { PqxdhHeader } from '../crypto/pqxdh';
-import { MLKEM_CIPHERTEXT_LEN } from '../crypto/primitives';
-import { ByteReader, ByteWriter } from './bytes';
-import { readUsername, writeUsername } from './bundle';
-import { KeyType, encodeKey, readKey } from './keys';
+import { fail } from '../codec/errors';
+import { encodeIdentityPublic, readIdentityPublic, type IdentityPublic } from './identity';
+import type { PqxdhHeader } from './pqxdh';
+import { MLKEM_CIPHERTEXT_LEN } from './primitives';
+import { ByteReader, ByteWriter } from '../codec/bytes';
+import { readUsername, writeUsername } from '../codec/username';
+import { KeyType, encodeKey, readKey } from '../codec/keys';
 
 export const MessageType = { preKey: 0x01, ratchet: 0x02 } as const;
 export const PREKEY_MESSAGE_VERSION = 1;

@@ -3,7 +3,7 @@
  * Decoding refuses padding, foreign characters, impossible lengths and non-zero trailing bits,
  * so every byte string has exactly one accepted text form. Pure: no Buffer, no atob.
  */
-import { fail } from '../crypto/errors';
+import { fail } from './errors';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const LOOKUP = new Int16Array(128).fill(-1);

@@ -5,7 +5,7 @@
  * back and fails with `DecodeFailed` on short input, oversize lengths or trailing bytes
  * (`reader.end()` must be called by every decoder).
  */
-import { fail } from '../crypto/errors';
+import { fail } from './errors';
 
 export class ByteWriter {
   private chunks: Uint8Array[] = [];

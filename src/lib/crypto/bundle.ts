@@ -9,23 +9,21 @@
  * bundle is reported as PostQuantumDowngrade instead of a generic decode failure. `verifyBundle`
  * checks every signature; it must run before any DH. Knows nothing of sessions.
  */
-import { fail } from '../crypto/errors';
-import { readIdentityPublic, encodeIdentityPublic, verifyIdentity, type IdentityPublic } from '../crypto/identity';
+import { fail } from '../codec/errors';
+import { readIdentityPublic, encodeIdentityPublic, verifyIdentity, type IdentityPublic } from './identity';
 import {
   verifyKemPreKey,
   verifySignedPreKey,
   type KemPreKeyPublic,
   type OneTimePreKeyPublic,
   type SignedPreKeyPublic
-} from '../crypto/prekeys';
-import { SIGNATURE_LEN } from '../crypto/primitives';
-import { ByteReader, ByteWriter } from './bytes';
-import { KeyType, encodeKey, readKey } from './keys';
+} from './prekeys';
+import { SIGNATURE_LEN } from './primitives';
+import { ByteReader, ByteWriter } from '../codec/bytes';
+import { KeyType, encodeKey, readKey } from '../codec/keys';
+import { asUsername, readUsername, writeUsername } from '../codec/username';
 
 export const BUNDLE_VERSION = 1;
-
-/** DESIGN.md §4: usernames are 3–32 chars of [a-z0-9_.], already case-folded and NFKC-normalised. */
-const USERNAME_RE = /^[a-z0-9_.]{3,32}$/;
 
 export interface PreKeyBundle {
   version: typeof BUNDLE_VERSION;
@@ -35,39 +33,6 @@ export interface PreKeyBundle {
   oneTimePreKey?: OneTimePreKeyPublic;
   /** Required: a bundle without it is a post-quantum downgrade. */
   kemPreKey: KemPreKeyPublic;
-}
-
-/** DESIGN.md §4's username rule, the one place it is written down. */
-export function isUsername(username: unknown): boolean {
-  return typeof username === 'string' && USERNAME_RE.test(username);
-}
-
-export function checkUsername(username: string): void {
-  if (!isUsername(username)) {
-    fail('InvalidArgument', `username of length ${String(username?.length)} is not 3-32 chars of [a-z0-9_.]`);
-  }
-}
-
-export function writeUsername(w: ByteWriter, username: string): ByteWriter {
-  checkUsername(username);
-  const b = new TextEncoder().encode(username);
-  return w.u8(b.length).raw(b);
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-export function readUsername(r: ByteReader): string {
-  const n = r.u8();
-  const bytes = r.fixed(n);
-  let s: string;
-  try {
-    s = utf8.decode(bytes);
-  } catch {
-    // A fatal TextDecoder throws a TypeError; callers switch on ProtocolError codes.
-    return fail('DecodeFailed', `username of ${n} bytes is not UTF-8`);
-  }
-  if (!USERNAME_RE.test(s)) fail('DecodeFailed', `username of ${n} bytes is malformed`);
-  return s;
 }
 
 function readFlag(r: ByteReader): boolean {
@@ -125,7 +90,7 @@ export function decodeBundle(bytes: Uint8Array): PreKeyBundle {
 export function verifyBundle(bundle: PreKeyBundle, expectedUsername: string): void {
   if (bundle.version !== BUNDLE_VERSION) fail('UnsupportedVersion', `bundle version ${String(bundle.version)}`);
   if (bundle.username !== expectedUsername) fail('InvalidMessage', 'bundle is for a different username');
-  checkUsername(bundle.username);
+  asUsername(bundle.username);
   if (!bundle.kemPreKey) fail('PostQuantumDowngrade', 'bundle has no KEM prekey');
   verifyIdentity(bundle.identity);
   verifySignedPreKey(bundle.identity.signingKey, bundle.signedPreKey);

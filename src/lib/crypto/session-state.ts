@@ -1,23 +1,39 @@
 /**
- * Strict, versioned storage encoding of a 1:1 SessionState (worker-local, never on the wire).
+ * A 1:1 SessionState and its strict, versioned storage encoding (worker-local, never on the wire).
  *
  * Layout: version u8 || our username || their username || our IdentityPublic ||
  * their IdentityPublic || u16 AD || pending flag [prekey header] || base-key flag [typed key] ||
  * u32-length ratchet state. The AD is checked on decode to be exactly the one the usernames and
  * identities produce (either role), so a corrupted record cannot rebind a session.
  */
-import { fail } from '../crypto/errors';
-import { encodeIdentityPublic, readIdentityPublic } from '../crypto/identity';
-import { associatedData, type PqxdhHeader } from '../crypto/pqxdh';
-import { MLKEM_CIPHERTEXT_LEN } from '../crypto/primitives';
-import type { SessionState } from '../crypto/session';
-import { ByteReader, ByteWriter, bytesEqual } from './bytes';
-import { readUsername, writeUsername } from './bundle';
-import { KeyType, encodeKey, readKey } from './keys';
-import { decodeRatchetState, encodeRatchetState } from './ratchet-state';
+import { fail } from '../codec/errors';
+import { encodeIdentityPublic, readIdentityPublic, type IdentityPublic } from './identity';
+import { associatedData, type PqxdhHeader } from './pqxdh';
+import { MLKEM_CIPHERTEXT_LEN } from './primitives';
+import type { RatchetState } from './ratchet/double-ratchet';
+import { ByteReader, ByteWriter, bytesEqual } from '../codec/bytes';
+import { readUsername, writeUsername } from '../codec/username';
+import { KeyType, encodeKey, readKey } from '../codec/keys';
+import { decodeRatchetState, encodeRatchetState } from './ratchet/ratchet-state';
 
 /** Version byte of the stored session record (and of SessionState.version). */
 export const SESSION_VERSION = 1;
+
+/** A 1:1 session's state (session.ts runs it; this module stores it). */
+export interface SessionState {
+  version: 1;
+  ourUsername: string;
+  theirUsername: string;
+  ourIdentity: IdentityPublic;
+  theirIdentity: IdentityPublic;
+  /** AD = Encode(IK_A) || Encode(IK_B), fixed for the session's lifetime. */
+  ad: Uint8Array;
+  ratchet: RatchetState;
+  /** Initiator only: header repeated on every message until the peer's first reply decrypts. */
+  pendingPreKey?: PqxdhHeader;
+  /** Responder only: the initiator's base key, to route her repeated PreKeyMessages here. */
+  theirBaseKey?: Uint8Array;
+}
 
 /** Ratchet state bound: skipped-key cap (2000) times a generous per-key size, plus chains. */
 const MAX_RATCHET_STATE = 1024 * 1024;

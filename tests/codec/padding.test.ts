@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { pad, paddedLength, unpad, PADDING_BLOCK } from '../../src/lib/wire/padding';
+import { pad, paddedLength, unpad, PADDING_BLOCK } from '../../src/lib/codec/padding';
 
 describe('ISO/IEC 7816-4 padding to 160-byte blocks', () => {
   test.each([0, 1, 158, 159, 160, 161, 319, 320, 1000])('%i bytes round-trip into a multiple of 160', (n) => {

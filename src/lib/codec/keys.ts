@@ -2,9 +2,13 @@
  * Typed public-key encodings: one type byte then the raw key, so X25519, Ed25519 and ML-KEM-768
  * encodings can never be confused with each other (DESIGN.md §4 "Encoding").
  */
-import { fail } from '../crypto/errors';
-import { ED25519_PUBLIC_LEN, MLKEM_PUBLIC_LEN, X25519_LEN } from '../crypto/primitives';
+import { fail } from './errors';
 import type { ByteReader } from './bytes';
+
+/** Raw public-key lengths: X25519 (RFC 7748), Ed25519 (RFC 8032), ML-KEM-768 (FIPS 203). */
+export const X25519_LEN = 32;
+export const ED25519_PUBLIC_LEN = 32;
+export const MLKEM_PUBLIC_LEN = 1184;
 
 export const KeyType = {
   X25519: 0x05,

@@ -6,7 +6,7 @@
  * `unpad` is strict: wrong length, a non-zero byte after the marker, a missing marker or more
  * than one block of padding is InvalidMessage. It runs only on authenticated plaintext.
  */
-import { fail } from '../crypto/errors';
+import { fail } from './errors';
 
 export const PADDING_BLOCK = 160;
 /** Upper bound on a padded plaintext (the ratchet carries typed content, not bulk data). */

@@ -1,0 +1,32 @@
+/**
+ * The engine's own error codes (STYLE.md "Errors belong to their owner"): what the vault says
+ * about accounts, contacts, the host connection and local storage, as opposed to the protocol
+ * core's ProtocolError codes. Both cross the worker boundary by code (src/lib/vault/result.ts).
+ */
+import { CodedError } from '../../src/lib/codec/errors';
+
+export const EngineErrorCode = {
+  /** The host knows no account by that name. */
+  NoSuchUser: 'NoSuchUser',
+  UsernameTaken: 'UsernameTaken',
+  /** The host (or a realm) cannot be reached or refused for now: try again later. */
+  Unavailable: 'Unavailable',
+  /** The contact is blocked: nothing is sent until the user unblocks. */
+  Blocked: 'Blocked',
+  NoAccount: 'NoAccount',
+  /** The vault's keys or identity are gone or do not open while account data remains (P33): route to restore. */
+  StorageLost: 'StorageLost',
+  /** The account was restored on another browser: this one is signed out for good. */
+  SignedOut: 'SignedOut'
+} as const;
+export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
+
+export class EngineError extends CodedError<EngineErrorCode> {}
+
+export function engineFail(code: EngineErrorCode, message: string): never {
+  throw new EngineError(code, message);
+}
+
+export function isEngineError(e: unknown, code?: EngineErrorCode): e is EngineError {
+  return e instanceof EngineError && (code === undefined || e.code === code);
+}
