@@ -13,6 +13,7 @@ import { preKeyKey } from '../../workers/storage/prekey-repo';
 import { ALL_STORES } from '../../workers/storage/schema';
 import { unseal } from '../../workers/storage/seal';
 import { closeAll, newUser, openUser, settle, texts, type User } from './support';
+import { asUsername } from '../../src/lib/codec/username';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -59,14 +60,14 @@ describe('atomic receive', () => {
     await alice.engine.sendText('bob', 'first');
     await settle(alice, bob);
     expect(await dump(bob)).toEqual(before);
-    expect(host.pending('bob')).toHaveLength(1);
+    expect(host.pending(asUsername('bob'))).toHaveLength(1);
 
     crash = false;
     bob.engine.disconnect();
     bob.engine.connect();
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['first']);
-    expect(host.pending('bob')).toHaveLength(0);
+    expect(host.pending(asUsername('bob'))).toHaveLength(0);
 
     // Same again on an established session (a ratchet message).
     await bob.engine.sendText('alice', 'reply');
@@ -93,19 +94,19 @@ describe('atomic receive', () => {
     host.autoPush = false;
     await alice.engine.sendText('bob', 'genuine');
     await settle(alice, bob);
-    const [env] = host.pending('bob');
+    const [env] = host.pending(asUsername('bob'));
     const before = await dump(bob);
     for (const at of [1, 20, env!.body.length - 20, env!.body.length - 1]) {
       const body = env!.body.slice();
       body[at]! ^= 0x01;
-      host.deliverTo('bob', { ...env!, serverId: `t${at}`, body });
+      host.deliverTo(asUsername('bob'), { ...env!, serverId: `t${at}`, body });
     }
     await settle(bob);
     const after = await dump(bob);
     expect(after.sessions).toEqual(before.sessions);
     expect(after.messages).toEqual(before.messages);
     expect(after.failures).toHaveLength(4);
-    host.push('bob');
+    host.push(asUsername('bob'));
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['start', 'reply', 'genuine']);
   });
@@ -119,8 +120,8 @@ describe('atomic receive', () => {
     host.autoPush = false;
     await alice.engine.sendText('bob', 'mine');
     await settle(alice, bob);
-    const [env] = host.pending('bob');
-    host.deliverTo('alice', { ...env!, serverId: 'reflected', sender: 'bob' });
+    const [env] = host.pending(asUsername('bob'));
+    host.deliverTo(asUsername('alice'), { ...env!, serverId: 'reflected', sender: asUsername('bob') });
     await settle(alice);
     expect(await texts(alice, 'bob')).toEqual(['start', 'reply', 'mine']);
     expect(await alice.engine.ctx.vault.db.count('failures')).toBe(1);
@@ -135,13 +136,13 @@ describe('atomic receive', () => {
     });
     await alice.engine.sendText('bob', 'exactly once');
     await settle(alice, bob);
-    expect(host.pending('bob')).toHaveLength(1);
+    expect(host.pending(asUsername('bob'))).toHaveLength(1);
     crash = false;
     bob.engine.disconnect();
     bob.engine.connect();
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['exactly once']);
-    expect(host.pending('bob')).toHaveLength(0);
+    expect(host.pending(asUsername('bob'))).toHaveLength(0);
     expect((await bob.engine.listChats())[0]?.unread).toBe(1);
   });
 
@@ -159,12 +160,12 @@ describe('atomic receive', () => {
     const sent = Array.from({ length: 30 }, (_, i) => `burst ${i}`);
     for (const t of sent) await alice.engine.sendText('bob', t);
     await settle(alice, bob);
-    for (let round = 0; round < 50 && host.pending('bob').length > 0; round++) {
+    for (let round = 0; round < 50 && host.pending(asUsername('bob')).length > 0; round++) {
       bob.engine.disconnect();
       bob.engine.connect();
       await settle(alice, bob);
     }
-    expect(host.pending('bob')).toEqual([]);
+    expect(host.pending(asUsername('bob'))).toEqual([]);
     expect(await texts(bob, 'alice')).toEqual(sent);
     expect((await bob.engine.listChats())[0]?.unread).toBe(30);
   });
@@ -181,7 +182,7 @@ describe('atomic receive', () => {
     host.autoPush = true;
     const again = await openUser(host, 'bob', {}, bob.dbName);
     open.push(again);
-    expect(again.engine.account()).toEqual({ username: 'bob' });
+    expect(await again.engine.account()).toEqual({ username: 'bob' });
     again.engine.connect();
     await settle(alice, again);
     expect(await texts(again, 'alice')).toEqual(['before reload', ...Array.from({ length: 5 }, (_, i) => `while away ${i}`)]);
@@ -192,7 +193,7 @@ describe('atomic receive', () => {
     host.autoPush = false;
     await alice.engine.sendText('bob', 'uses a one-time prekey');
     await settle(alice, bob);
-    const [env] = host.pending('bob');
+    const [env] = host.pending(asUsername('bob'));
     const header = decodePreKeyMessage(env!.body);
     expect(header.oneTimePreKeyId).toBeDefined();
     const db = bob.engine.ctx.vault.db;
@@ -201,7 +202,7 @@ describe('atomic receive', () => {
     expect(otk && kem && !kem.lastResort).toBeTruthy();
     const otkPrivate = (await unseal(bob.engine.ctx.vault.key, otk!.sealed)).slice(6, 38);
 
-    host.push('bob');
+    host.push(asUsername('bob'));
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['uses a one-time prekey']);
     expect(await db.get('prekeys', otk!.key)).toBeUndefined();

@@ -4,23 +4,24 @@
  * CallPort stands in for the vault; time is a controllable clock; the ringtone is a counter.
  */
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { asUsername, type Username } from '../../src/lib/codec/username';
 import { CallController, type CallOptions, type CallPort } from '../../src/lib/client/calls/controller.svelte';
 import { BUSY_TTL_MS, tabCallsOver, type TabCalls } from '../../src/lib/client/calls/tab-calls';
-import type { CallLogEntry } from '../../src/lib/client/types';
+import type { CallLogEntry } from '../../src/lib/vault/views';
 import { decodeCallSignal, encodeCallSignal, type CallOffer, type CallSignal } from '../../src/lib/wire/call';
 
 const T0 = 1_800_000_000_000;
 
 function rig(extra: Partial<CallOptions> = {}) {
   let now = T0;
-  const sent: { chat: string; signal: CallSignal }[] = [];
-  const log: { chat: string; entry: CallLogEntry }[] = [];
-  let deliver: (chat: string, bytes: Uint8Array) => void = () => {};
+  const sent: { username: string; signal: CallSignal }[] = [];
+  const log: { username: string; entry: CallLogEntry }[] = [];
+  let deliver: (username: Username, bytes: Uint8Array) => void = () => {};
   let rings = 0;
   let iceFetches = 0;
   const port: CallPort = {
-    send: async (chat, signal) => void sent.push({ chat, signal: decodeCallSignal(signal) }),
-    record: async (chat, entry) => void log.push({ chat, entry }),
+    send: async (username, signal) => void sent.push({ username, signal: decodeCallSignal(signal) }),
+    record: async (username, entry) => void log.push({ username, entry }),
     iceServers: async () => {
       iceFetches++;
       return { iceServers: [], expiresAt: null };
@@ -50,12 +51,12 @@ function rig(extra: Partial<CallOptions> = {}) {
       now += ms;
       vi.advanceTimersByTime(ms);
     },
-    offer: (chat: string, o: Partial<CallOffer> = {}) => {
+    offer: (from: string, o: Partial<CallOffer> = {}) => {
       const offer: CallOffer = { type: 'offer', callId: 'ca'.repeat(16), peerId: 'be'.repeat(16), dtlsFingerprint: new Uint8Array(32).fill(7), media: 'audio', sentAt: now, ...o };
-      deliver(chat, encodeCallSignal(offer));
+      deliver(asUsername(from), encodeCallSignal(offer));
       return offer;
     },
-    signal: (chat: string, s: CallSignal) => deliver(chat, encodeCallSignal(s))
+    signal: (from: string, s: CallSignal) => deliver(asUsername(from), encodeCallSignal(s))
   };
 }
 
@@ -84,7 +85,7 @@ describe('incoming offers', () => {
     expect(r.rings()).toBe(0);
     await nextTask();
     expect(r.calls.phase).toBe('incoming');
-    expect(r.calls.chat).toBe('alice');
+    expect(r.calls.username).toBe('alice');
     expect(r.calls.media).toBe('video');
     expect(r.rings()).toBe(1);
   });
@@ -123,7 +124,7 @@ describe('endings and their entries', () => {
     const o = r.offer('alice');
     r.calls.decline();
     await Promise.resolve();
-    expect(r.sent).toEqual([{ chat: 'alice', signal: { type: 'decline', callId: o.callId, reason: 'declined' } }]);
+    expect(r.sent).toEqual([{ username: 'alice', signal: { type: 'decline', callId: o.callId, reason: 'declined' } }]);
     expect(r.log.map((l) => l.entry)).toMatchObject([{ callId: o.callId, direction: 'in', outcome: 'declined', durationMs: 0 }]);
     expect(r.calls.phase).toBe('ended');
   });
@@ -133,10 +134,10 @@ describe('endings and their entries', () => {
     r.offer('alice');
     const second = r.offer('carol', { callId: 'cc'.repeat(16), media: 'video' });
     await Promise.resolve();
-    expect(r.calls.chat).toBe('alice');
+    expect(r.calls.username).toBe('alice');
     expect(r.calls.phase).toBe('incoming');
-    expect(r.sent).toEqual([{ chat: 'carol', signal: { type: 'decline', callId: second.callId, reason: 'busy' } }]);
-    expect(r.log).toMatchObject([{ chat: 'carol', entry: { direction: 'in', media: 'video', outcome: 'busy' } }]);
+    expect(r.sent).toEqual([{ username: 'carol', signal: { type: 'decline', callId: second.callId, reason: 'busy' } }]);
+    expect(r.log).toMatchObject([{ username: 'carol', entry: { direction: 'in', media: 'video', outcome: 'busy' } }]);
   });
 
   test('ring timeout: after 45 s the call is missed, and not a moment before', () => {
@@ -237,8 +238,8 @@ describe('several tabs of one account', () => {
     await nextTask();
     expect(b.calls.phase).toBe('idle');
     expect(b.rings()).toBe(1); // only the first call ever rang in b
-    expect(b.sent.filter((x) => x.chat === 'carol')).toEqual([]);
-    expect(a.sent.filter((x) => x.chat === 'carol').map((x) => x.signal)).toEqual([{ type: 'decline', callId: second.callId, reason: 'busy' }]);
+    expect(b.sent.filter((x) => x.username === 'carol')).toEqual([]);
+    expect(a.sent.filter((x) => x.username === 'carol').map((x) => x.signal)).toEqual([{ type: 'decline', callId: second.callId, reason: 'busy' }]);
     // The call ends: the others may ring again.
     a.calls.phase = 'ended';
     expect(t2!.busyElsewhere()).toBe(false);

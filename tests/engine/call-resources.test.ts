@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { CallCertificate } from '../../src/lib/client/calls/certificate';
 import type { Peer } from '../../src/lib/client/calls/peer';
 import { CallResources, PEER_IDLE_MS, RelayUnavailable } from '../../src/lib/client/calls/resources';
-import type { IceServers } from '../../src/lib/client/types';
+import type { IceServers } from '../../src/lib/vault/views';
 
 interface FakePeer {
   id: string;

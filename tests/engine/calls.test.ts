@@ -67,7 +67,7 @@ describe('call signals through the ratchet', () => {
     const calls = events.filter((e) => e.type === 'call');
     expect(calls).toHaveLength(1);
     const got = calls[0] as Extract<EngineEvent, { type: 'call' }>;
-    expect(got.chatId).toBe('alice');
+    expect(got.username).toBe('alice');
     expect(decodeCallSignal(got.signal)).toEqual(offer);
     // Nothing readable on the host: neither the signal nor the peer id or fingerprint bytes.
     for (const s of host.sent) {
@@ -111,7 +111,7 @@ describe('call signals through the ratchet', () => {
     await settle(alice, bob);
     const calls = events.filter((e) => e.type === 'call') as Extract<EngineEvent, { type: 'call' }>[];
     expect(calls.map((c) => decodeCallSignal(c.signal))).toEqual([{ type: 'hangup', callId: offer.callId, reason: 'ended' }]);
-    expect((await bob.engine.listMessages('alice')).map((m) => m.body)).toEqual(['hi', 'again']);
+    expect((await bob.engine.listMessages('alice')).flatMap((m) => (m.kind === 'text' ? [m.text] : []))).toEqual(['hi', 'again']);
   });
 });
 
@@ -125,8 +125,8 @@ describe('call log', () => {
     await alice.engine.recordCall('bob', { ...entry, outcome: 'completed', durationMs: 83_400 });
     const log = await alice.engine.listMessages('bob');
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatchObject({ direction: 'system', body: 'call:out:video:completed:83', key: `call:${offer.callId}` });
-    const chat = (await alice.engine.listChats()).find((c) => c.id === 'bob');
+    expect(log[0]).toMatchObject({ kind: 'notice', notice: 'call:out:video:completed:83', id: `call:${offer.callId}` });
+    const chat = (await alice.engine.listChats()).find((c) => c.username === 'bob');
     expect(chat?.lastPreview).toBe('Outgoing video call');
   });
 

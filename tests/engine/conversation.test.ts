@@ -5,7 +5,8 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
-import { closeAll, newUser, openUser, settle, texts, type User } from './support';
+import { closeAll, newUser, openUser, settle, texts, type User, statusOf } from './support';
+import { asUsername } from '../../src/lib/codec/username';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -35,7 +36,7 @@ describe('conversation', () => {
     expect(await texts(alice, 'bob')).toEqual(['hi bob', 'hi alice', 'how are you?']);
     expect(await texts(bob, 'alice')).toEqual(['hi bob', 'hi alice', 'how are you?']);
     const chats = await bob.engine.listChats();
-    expect(chats).toMatchObject([{ id: 'alice', unread: 2, lastPreview: 'how are you?' }]);
+    expect(chats).toMatchObject([{ username: 'alice', unread: 2, lastPreview: 'how are you?' }]);
   });
 
   test('bob offline then back receives everything in order', async () => {
@@ -57,7 +58,7 @@ describe('conversation', () => {
     const m = await alice.engine.sendText('bob', 'written offline');
     await settle(alice, bob);
     expect(host.sent).toHaveLength(0);
-    expect((await alice.engine.listMessages('bob')).find((x) => x.key === m.key)?.status).toBe('queued');
+    expect(statusOf(await alice.engine.listMessages('bob'), m.id)).toBe('queued');
     alice.engine.connect();
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['written offline']);
@@ -69,7 +70,7 @@ describe('conversation', () => {
     bob.engine.disconnect();
     const m = await alice.engine.sendText('bob', 'ping');
     await settle(alice, bob);
-    const status = async () => (await alice.engine.listMessages('bob')).find((x) => x.key === m.key)?.status;
+    const status = async () => statusOf(await alice.engine.listMessages('bob'), m.id);
     expect(await status()).toBe('sent');
     bob.engine.connect();
     await settle(alice, bob);
@@ -91,9 +92,9 @@ describe('conversation', () => {
     const m = await alice.engine.sendText('bob', 'while blocked');
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['before']);
-    expect(host.pending('bob')).toHaveLength(0);
+    expect(host.pending(asUsername('bob'))).toHaveLength(0);
     expect(host.sent.filter((s) => s.from === 'bob').length).toBe(sentBefore);
-    expect((await alice.engine.listMessages('bob')).find((x) => x.key === m.key)?.status).toBe('sent');
+    expect(statusOf(await alice.engine.listMessages('bob'), m.id)).toBe('sent');
     await expect(bob.engine.sendText('alice', 'x')).rejects.toMatchObject({ code: 'Blocked' });
     await bob.engine.unblock('alice');
     await alice.engine.sendText('bob', 'after');
@@ -111,7 +112,7 @@ describe('conversation', () => {
     const { alice } = await pair();
     const m = await alice.engine.sendText('nobody', 'anyone there?');
     await alice.engine.settle();
-    expect((await alice.engine.listMessages('nobody')).find((x) => x.key === m.key)?.status).toBe('failed');
+    expect(statusOf(await alice.engine.listMessages('nobody'), m.id)).toBe('failed');
     await expect(alice.engine.sendText('bob', '')).rejects.toMatchObject({ code: 'InvalidArgument' });
     await expect(alice.engine.sendText('bob', 'x'.repeat(16_001))).rejects.toMatchObject({ code: 'InvalidArgument' });
     await expect(alice.engine.sendText('alice', 'me')).rejects.toMatchObject({ code: 'InvalidArgument' });
@@ -124,11 +125,11 @@ describe('conversation', () => {
     open.push(a);
     const b = await openUser(host, 'alice2');
     open.push(b);
-    expect(await b.engine.checkUsername('Alice')).toEqual({ username: 'alice', valid: true, available: false });
-    expect(await b.engine.checkUsername('a')).toMatchObject({ valid: false });
+    expect(await b.engine.checkUsername('Alice')).toEqual({ kind: 'taken' });
+    expect(await b.engine.checkUsername('a')).toMatchObject({ kind: 'invalid' });
     await expect(b.engine.createAccount('ALICE')).rejects.toMatchObject({ code: 'UsernameTaken' });
-    expect(b.engine.account()).toBeNull();
+    expect(await b.engine.account()).toBeNull();
     await b.engine.createAccount('alice2');
-    expect(b.engine.account()).toEqual({ username: 'alice2' });
+    expect(await b.engine.account()).toEqual({ username: 'alice2' });
   });
 });

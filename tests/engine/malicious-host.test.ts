@@ -7,7 +7,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { MAX_FAILURES } from '../../workers/engine/inbox';
 import type { Envelope } from '../../workers/engine/transport';
-import { closeAll, newUser, settle, texts, type User } from './support';
+import { closeAll, newUser, settle, texts, type User, statusOf } from './support';
+import { asUsername } from '../../src/lib/codec/username';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -37,14 +38,14 @@ describe('malicious host', () => {
     await alice.engine.lookupUser('bob');
     await alice.engine.sendText('bob', 'once');
     await settle(alice, bob);
-    const [env] = host.pending('bob') as [Envelope];
-    host.deliverTo('bob', env);
-    host.deliverTo('bob', env);
+    const [env] = host.pending(asUsername('bob')) as [Envelope];
+    host.deliverTo(asUsername('bob'), env);
+    host.deliverTo(asUsername('bob'), env);
     await settle(alice, bob);
-    host.deliverTo('bob', env); // a replay long after the ack
+    host.deliverTo(asUsername('bob'), env); // a replay long after the ack
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['once']);
-    expect(host.pending('bob')).toEqual([]);
+    expect(host.pending(asUsername('bob'))).toEqual([]);
     expect(await failures(bob)).toEqual([]);
     expect((await bob.engine.listChats())[0]?.unread).toBe(1);
   });
@@ -56,26 +57,26 @@ describe('malicious host', () => {
     await alice.engine.lookupUser('bob');
     for (let i = 0; i < 6; i++) await alice.engine.sendText('bob', `a${i}`);
     await settle(alice, bob);
-    const ids = host.pending('bob').map((e) => e.serverId);
-    const dropped = host.drop('bob', ids[2]!)!;
-    host.push('bob', [ids[5]!, ids[3]!, ids[0]!, ids[4]!, ids[1]!]);
+    const ids = host.pending(asUsername('bob')).map((e) => e.serverId);
+    const dropped = host.drop(asUsername('bob'), ids[2]!)!;
+    host.push(asUsername('bob'), [ids[5]!, ids[3]!, ids[0]!, ids[4]!, ids[1]!]);
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['a0', 'a1', 'a3', 'a4', 'a5']);
     expect((await bob.engine.listChats())[0]?.missing).toBe(1);
 
     // Across DH steps: bob answers, alice replies shuffled.
     host.autoPush = true;
-    host.push('alice');
+    host.push(asUsername('alice'));
     await bob.engine.sendText('alice', 'b0');
     await settle(alice, bob);
     host.autoPush = false;
     for (let i = 6; i < 10; i++) await alice.engine.sendText('bob', `a${i}`);
     await settle(alice, bob);
-    const later = host.pending('bob').map((e) => e.serverId);
-    host.push('bob', [...later].reverse());
+    const later = host.pending(asUsername('bob')).map((e) => e.serverId);
+    host.push(asUsername('bob'), [...later].reverse());
     await settle(alice, bob);
 
-    host.deliverTo('bob', dropped);
+    host.deliverTo(asUsername('bob'), dropped);
     await settle(alice, bob);
     const all = await texts(bob, 'alice');
     expect(all.filter((t) => t.startsWith('a'))).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
@@ -94,8 +95,8 @@ describe('malicious host', () => {
     await alice.engine.lookupUser('bob');
     await alice.engine.sendText('bob', 'for bob only');
     await settle(alice, bob, carol);
-    const [first] = host.pending('bob') as [Envelope];
-    host.deliverTo('carol', first);
+    const [first] = host.pending(asUsername('bob')) as [Envelope];
+    host.deliverTo(asUsername('carol'), first);
     await settle(alice, bob, carol);
     expect(await carol.engine.listChats()).toEqual([]);
     expect(errors).toHaveLength(1);
@@ -103,15 +104,15 @@ describe('malicious host', () => {
 
     // A later ratchet message misrouted too.
     host.autoPush = true;
-    host.push('bob');
+    host.push(asUsername('bob'));
     await settle(alice, bob);
     await bob.engine.sendText('alice', 'reply');
     await settle(alice, bob);
     host.autoPush = false;
     await alice.engine.sendText('bob', 'second');
     await settle(alice, bob);
-    const [second] = host.pending('bob') as [Envelope];
-    host.deliverTo('carol', second);
+    const [second] = host.pending(asUsername('bob')) as [Envelope];
+    host.deliverTo(asUsername('carol'), second);
     await settle(carol);
     expect(errors).toHaveLength(2);
     expect(await carol.engine.listChats()).toEqual([]);
@@ -130,7 +131,7 @@ describe('malicious host', () => {
     const { alice, carol } = u as { alice: User; carol: User };
     for (let i = 0; i < MAX_FAILURES + 5; i++) {
       const body = i % 2 ? Uint8Array.of(0x02, ...globalThis.crypto.getRandomValues(new Uint8Array(80))) : Uint8Array.of(0x7f, i & 0xff);
-      host.deliverTo('carol', { serverId: `g${i}`, sender: 'alice', body, receivedAt: 0 });
+      host.deliverTo(asUsername('carol'), { serverId: `g${i}`, sender: asUsername('alice'), body, receivedAt: 0 });
     }
     await settle(carol);
     const codes = await failures(carol);
@@ -166,8 +167,8 @@ describe('malicious host', () => {
     const after = await alice.engine.contactInfo('bob');
     expect(after.safetyNumber).not.toBe(before.safetyNumber);
     expect(after).toMatchObject({ verified: false, identityChanged: true, sendBlocked: true });
-    expect((await alice.engine.listMessages('bob')).find((x) => x.key === m.key)?.status).toBe('blocked');
-    expect((await alice.engine.listMessages('bob')).some((x) => x.direction === 'system' && x.body === 'identity-changed')).toBe(true);
+    expect(statusOf(await alice.engine.listMessages('bob'), m.id)).toBe('held');
+    expect((await alice.engine.listMessages('bob')).some((x) => x.kind === 'notice' && x.notice === 'identity-changed')).toBe(true);
     await expect(alice.engine.sendText('bob', 'again')).rejects.toMatchObject({ code: 'UntrustedIdentity' });
     // Bob's real QR no longer matches what alice is shown.
     await expect(alice.engine.markVerified('bob', bobsView.qrPayload)).rejects.toMatchObject({ code: 'UntrustedIdentity' });

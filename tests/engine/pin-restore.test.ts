@@ -16,6 +16,7 @@ import { memoryLocks } from '../../workers/engine/lock';
 import { REMINDER_INTERVALS_MS } from '../../workers/engine/pin/reminder';
 import { fastStretch } from '../pin/support';
 import { eventually, realHostPerTest, texts } from './real-host-support';
+import { statusOf } from './support';
 
 let engines: Engine[] = [];
 let n = 0;
@@ -69,25 +70,25 @@ describe('PIN recovery in the engine', () => {
     alice.subscribe((e) => events.push(e));
 
     const fresh = await open('alice-new');
-    expect(fresh.account()).toBeNull();
+    expect(await fresh.account()).toBeNull();
     // Bob writes to the OLD session while alice restores: the new browser cannot decrypt it.
     alice.disconnect();
     await bob.sendText('alice', 'while you were away');
-    await eventually(async () => expect((await bob.listMessages('alice')).at(-1)?.status).toBe('sent'));
+    await eventually(async () => expect(statusOf(await bob.listMessages('alice'), (await bob.listMessages('alice')).at(-1)!.id)).toBe('sent'));
     expect(await fresh.restoreAccount('alice', '0000')).toEqual({ status: 'wrongPin', remaining: 9 });
     expect(await fresh.restoreAccount('alice', '4829')).toMatchObject({ status: 'restored', username: 'alice', contacts: 2, blocked: 1 });
-    expect(fresh.account()).toEqual({ username: 'alice' });
+    expect(await fresh.account()).toEqual({ username: 'alice' });
 
     // The old browser comes back online: it still holds the identity key, but not the device
     // secret, so the host refuses its login and it stops for good.
     alice.connect();
     await eventually(() => expect(events.some((e) => e.type === 'signed-out')).toBe(true));
-    expect(alice.account()).toEqual({ username: 'alice', signedOut: true });
+    expect(await alice.account()).toEqual({ username: 'alice', signedOut: true });
 
     const bobInfo = await fresh.contactInfo('bob');
     expect(bobInfo).toMatchObject({ verified: true, identityChanged: false, blocked: false });
     expect((await fresh.contactInfo('carol')).blocked).toBe(true);
-    expect((await fresh.listChats()).map((c) => c.id).sort()).toEqual(['bob', 'carol']);
+    expect((await fresh.listChats()).map((c) => c.username).sort()).toEqual(['bob', 'carol']);
     expect(await fresh.pinStatus()).toMatchObject({ enabled: true });
 
     fresh.connect();
@@ -113,7 +114,7 @@ describe('PIN recovery in the engine', () => {
     const fresh = await open('alice-new');
     expect(await fresh.restoreAccount('alice', '4829')).toMatchObject({ status: 'restored' });
     await eventually(() => expect(events.some((e) => e.type === 'signed-out')).toBe(true));
-    expect(alice.account()).toEqual({ username: 'alice', signedOut: true });
+    expect(await alice.account()).toEqual({ username: 'alice', signedOut: true });
   });
 
   test('P23 ten wrong PINs destroy the backup and then the right PIN cannot restore', async () => {
@@ -123,7 +124,7 @@ describe('PIN recovery in the engine', () => {
     for (let i = 9; i >= 1; i--) expect(await fresh.restoreAccount('alice', '1111')).toEqual({ status: 'wrongPin', remaining: i });
     expect(await fresh.restoreAccount('alice', '1111')).toEqual({ status: 'destroyed' });
     expect(await fresh.restoreAccount('alice', '4829')).toEqual({ status: 'destroyed' });
-    expect(fresh.account()).toBeNull();
+    expect(await fresh.account()).toBeNull();
   });
 
   test('an account without a PIN is not restorable; turning recovery off removes the backup', async () => {

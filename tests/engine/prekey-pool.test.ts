@@ -10,6 +10,7 @@ import { MemoryHost } from '../../workers/engine/memory-host';
 import { ONE_TIME_LOW, SIGNED_PREKEY_KEEP_MS, SIGNED_PREKEY_ROTATE_MS } from '../../workers/engine/prekey-pool';
 import { hostAuth, ONE_TIME_TARGET } from '../../workers/engine/account';
 import { closeAll, newUser, settle, texts, type User } from './support';
+import { asUsername } from '../../src/lib/codec/username';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -32,7 +33,7 @@ describe('prekey pool', () => {
     const pool = () => host.accounts.get('bob')!.oneTime.length;
     expect(pool()).toBe(ONE_TIME_TARGET);
     const auth = hostAuth(alice.engine.ctx.me!);
-    for (let i = 0; i < ONE_TIME_TARGET - ONE_TIME_LOW + 1; i++) await host.transport().fetchBundle(auth, 'bob');
+    for (let i = 0; i < ONE_TIME_TARGET - ONE_TIME_LOW + 1; i++) await host.transport().fetchBundle(auth, asUsername('bob'));
     expect(pool()).toBe(ONE_TIME_LOW - 1);
     bob.engine.disconnect();
     bob.engine.connect();
@@ -59,7 +60,7 @@ describe('prekey pool', () => {
     await alice.engine.sendText('bob', 'to the old signed prekey');
     await settle(alice, bob);
     host.autoPush = true;
-    host.push('bob');
+    host.push(asUsername('bob'));
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['to the old signed prekey']);
 

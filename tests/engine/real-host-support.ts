@@ -50,5 +50,5 @@ export async function eventually(check: () => Promise<void> | void, ms = 10_000)
 
 /** The texts of a chat in order, without system entries (notices, call log). */
 export async function texts(e: Engine, chat: string): Promise<string[]> {
-  return (await e.listMessages(chat)).filter((m) => m.direction !== 'system').map((m) => m.body);
+  return (await e.listMessages(chat)).flatMap((m) => (m.kind === 'text' ? [m.text] : []));
 }

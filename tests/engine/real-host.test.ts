@@ -11,6 +11,7 @@ import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
 import { eventually, realHostPerTest, texts } from './real-host-support';
+import { statusOf } from './support';
 
 let engines: Engine[] = [];
 let n = 0;
@@ -31,7 +32,7 @@ describe('engine against the real host', () => {
   test('alice and bob register, find each other and talk both ways with receipts', async () => {
     const alice = await open('alice');
     const bob = await open('bob');
-    expect(await alice.checkUsername('alice')).toEqual({ username: 'alice', valid: true, available: true });
+    expect(await alice.checkUsername('alice')).toEqual({ kind: 'available' });
     await alice.createAccount('alice');
     await bob.createAccount('bob');
     await expect((await open('mallory')).createAccount('bob')).rejects.toMatchObject({ code: 'UsernameTaken' });
@@ -43,9 +44,9 @@ describe('engine against the real host', () => {
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello over the wire']));
     await bob.sendText('alice', 'hello back');
     await eventually(async () => expect(await texts(alice, 'bob')).toEqual(['hello over the wire', 'hello back']));
-    await eventually(async () => expect((await alice.listMessages('bob')).find((x) => x.key === m.key)?.status).toBe('delivered'));
+    await eventually(async () => expect(statusOf(await alice.listMessages('bob'), m.id)).toBe('delivered'));
     await bob.markRead('alice');
-    await eventually(async () => expect((await alice.listMessages('bob')).find((x) => x.key === m.key)?.status).toBe('read'));
+    await eventually(async () => expect(statusOf(await alice.listMessages('bob'), m.id)).toBe('read'));
     expect((await alice.contactInfo('bob')).safetyNumber).toBe((await bob.contactInfo('alice')).safetyNumber);
   });
 
@@ -58,7 +59,7 @@ describe('engine against the real host', () => {
     alice.connect();
     await alice.lookupUser('bob');
     for (let i = 0; i < 8; i++) await alice.sendText('bob', `m${i}`);
-    await eventually(async () => expect((await alice.listMessages('bob')).every((x) => x.status === 'sent')).toBe(true));
+    await eventually(async () => expect((await alice.listMessages('bob')).every((x) => x.kind === 'text' && x.status === 'sent')).toBe(true));
 
     // Host restart with the same data directory; bob's tab reloads.
     await bob.close();
@@ -67,7 +68,7 @@ describe('engine against the real host', () => {
     await real.host!.close();
     real.host = await createHost({ port, dataDir: real.dataDir });
     bob = await open('bob', bobDb);
-    expect(bob.account()).toEqual({ username: 'bob' });
+    expect(await bob.account()).toEqual({ username: 'bob' });
     bob.connect();
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(Array.from({ length: 8 }, (_, i) => `m${i}`)));
   });

@@ -7,6 +7,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { closeAll, newUser, settle, texts, type User } from './support';
+import { asUsername } from '../../src/lib/codec/username';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -62,8 +63,8 @@ describe('sessions', () => {
     await bob.engine.sendText('alice', 'b1');
     await settle(alice, bob);
     host.autoPush = true;
-    host.push('alice');
-    host.push('bob');
+    host.push(asUsername('alice'));
+    host.push(asUsername('bob'));
     await settle(alice, bob);
     for (let i = 2; i <= 4; i++) {
       await alice.engine.sendText('bob', `a${i}`);

@@ -16,6 +16,7 @@ import { SocketSends } from '../../workers/engine/socket-sends';
 import { refusalCode } from '../../workers/engine/host-refusal';
 import type { Envelope, HostAuth, InboxSink } from '../../workers/engine/transport';
 import { eventually, realHostPerTest } from './real-host-support';
+import { asUsername } from '../../src/lib/codec/username';
 
 const transports: HostHttpTransport[] = [];
 
@@ -33,7 +34,7 @@ async function person(username: string) {
   const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor, fetchImpl);
   transports.push(transport);
   const id = generateIdentity(systemDeps);
-  const auth: HostAuth = { username, sign: (m) => ed25519Sign(id.signing.privateKey, m) };
+  const auth: HostAuth = { username: asUsername(username), sign: (m) => ed25519Sign(id.signing.privateKey, m) };
   await transport.register(auth, {
     identity: identityPublic(id),
     signedPreKey: signedPreKeyPublic(generateSignedPreKey(id, 1, systemDeps)),
@@ -54,8 +55,8 @@ describe('sends over the live socket, against the real host', () => {
     bob.transport.connect(bob.auth, bob.sink);
     await eventually(() => expect(alice.online() && bob.online()).toBe(true));
 
-    await alice.transport.send(alice.auth, 'bob', new Uint8Array([1, 2, 3]));
-    await alice.transport.send(alice.auth, 'bob', new Uint8Array([4, 5]));
+    await alice.transport.send(alice.auth, asUsername('bob'), new Uint8Array([1, 2, 3]));
+    await alice.transport.send(alice.auth, asUsername('bob'), new Uint8Array([4, 5]));
     expect(alice.posts()).toBe(0);
     await eventually(() => expect(bob.received.map((e) => [...e.body])).toEqual([[1, 2, 3], [4, 5]]));
     expect(bob.received.every((e) => e.sender === 'alice')).toBe(true);
@@ -65,19 +66,19 @@ describe('sends over the live socket, against the real host', () => {
     const alice = await person('alice');
     alice.transport.connect(alice.auth, alice.sink);
     await eventually(() => expect(alice.online()).toBe(true));
-    await expect(alice.transport.send(alice.auth, 'nobody', new Uint8Array([1]))).rejects.toMatchObject({ code: 'NoSuchUser' });
+    await expect(alice.transport.send(alice.auth, asUsername('nobody'), new Uint8Array([1]))).rejects.toMatchObject({ code: 'NoSuchUser' });
     await person('bob');
     // Over the host's limit: refused before sending (over the socket it would close the socket).
-    await expect(alice.transport.send(alice.auth, 'bob', new Uint8Array(HostLimits.maxEnvelopeBytes + 1))).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.transport.send(alice.auth, asUsername('bob'), new Uint8Array(HostLimits.maxEnvelopeBytes + 1))).rejects.toMatchObject({ code: 'InvalidArgument' });
     // The socket stays usable after a refusal.
-    await alice.transport.send(alice.auth, 'bob', new Uint8Array([9]));
+    await alice.transport.send(alice.auth, asUsername('bob'), new Uint8Array([9]));
     expect(alice.posts()).toBe(0);
   });
 
   test('with no socket the HTTP API carries the message', async () => {
     const alice = await person('alice');
     const bob = await person('bob');
-    await alice.transport.send(alice.auth, 'bob', new Uint8Array([7]));
+    await alice.transport.send(alice.auth, asUsername('bob'), new Uint8Array([7]));
     expect(alice.posts()).toBe(1);
     bob.transport.connect(bob.auth, bob.sink);
     await eventually(() => expect(bob.received.map((e) => [...e.body])).toEqual([[7]]));
@@ -88,7 +89,7 @@ describe('sends over the live socket, against the real host', () => {
     await person('bob');
     alice.transport.connect(alice.auth, alice.sink);
     await eventually(() => expect(alice.online()).toBe(true));
-    const pending = alice.transport.send(alice.auth, 'bob', new Uint8Array([1]));
+    const pending = alice.transport.send(alice.auth, asUsername('bob'), new Uint8Array([1]));
     alice.transport.disconnect();
     await expect(pending).rejects.toMatchObject({ code: 'Unavailable' });
   });
@@ -101,7 +102,7 @@ describe('SocketSends bookkeeping', () => {
     vi.useFakeTimers();
     const sends = new SocketSends(1000);
     const frames: Uint8Array[] = [];
-    const p = sends.send((f) => frames.push(f), 'bob', new Uint8Array([1]));
+    const p = sends.send((f) => frames.push(f), asUsername('bob'), new Uint8Array([1]));
     const caught = p.catch((e: unknown) => e);
     vi.advanceTimersByTime(1000);
     expect(await caught).toMatchObject({ code: 'Unavailable' });
@@ -112,8 +113,8 @@ describe('SocketSends bookkeeping', () => {
 
   test('Stored settles only its own request; Error frames map to the HTTP meanings', async () => {
     const sends = new SocketSends();
-    const a = sends.send(() => undefined, 'bob', new Uint8Array([1]));
-    const b = sends.send(() => undefined, 'bob', new Uint8Array([2]));
+    const a = sends.send(() => undefined, asUsername('bob'), new Uint8Array([1]));
+    const b = sends.send(() => undefined, asUsername('bob'), new Uint8Array([2]));
     expect(sends.onFrame({ type: 'stored', reqId: 2, serverId: 9, receivedAt: 1 })).toBe(true);
     await b;
     expect(sends.inFlight).toBe(1);
@@ -135,7 +136,7 @@ describe('SocketSends bookkeeping', () => {
     await expect(
       sends.send(() => {
         throw new Error('closed');
-      }, 'bob', new Uint8Array([1]))
+      }, asUsername('bob'), new Uint8Array([1]))
     ).rejects.toMatchObject({ code: 'Unavailable' });
     expect(sends.inFlight).toBe(0);
   });

@@ -7,6 +7,7 @@
  * their row.
  */
 import 'fake-indexeddb/auto';
+import { asUsername } from '../../src/lib/codec/username';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
@@ -38,7 +39,7 @@ async function secretsOf(vault: Vault, me: User, peers: string[]): Promise<Uint8
     out.push(decode(bytes).keyPair.privateKey.slice(0, 32));
   }
   for (const peer of peers) {
-    for (const s of await loadSessions(vault, peer)) {
+    for (const s of await loadSessions(vault, asUsername(peer))) {
       const r = s.ratchet;
       for (const k of [r.rootKey, r.sendingChainKey, r.receivingChainKey, r.ourRatchetKey.privateKey]) if (k) out.push(k);
     }
@@ -86,7 +87,7 @@ describe('P32 no plaintext secrets at rest', () => {
     // The engine still reads everything back.
     expect(await texts(alice, 'bob')).toEqual([said.a1, said.b1, said.long, said.a2]);
     expect(await texts(bob, 'alice')).toEqual([said.a1, said.b1, said.long]);
-    expect((await alice.engine.listChats())[0]).toMatchObject({ id: 'bob', lastPreview: said.a2, verified: true });
+    expect((await alice.engine.listChats())[0]).toMatchObject({ username: 'bob', lastPreview: said.a2, verified: true });
     expect((await bob.engine.listChats())[0]?.lastPreview).toBe(said.long.slice(0, 79) + '…');
     expect(await alice.engine.ctx.vault.db.count('outbox')).toBeGreaterThanOrEqual(2);
 
@@ -162,10 +163,10 @@ describe('P32 schema v2 upgrade', () => {
     const host = new MemoryHost();
     const alice = await openUser(host, 'alice', {}, dbName);
     open.push(alice);
-    expect(alice.engine.account()).toEqual({ username: 'alice' });
+    expect(await alice.engine.account()).toEqual({ username: 'alice' });
     expect(alice.engine.ctx.vault.db.version).toBe(DB_VERSION);
-    expect((await alice.engine.listMessages('bob')).map((m) => m.body)).toEqual(['legacy in 31337', 'legacy preview 31337']);
-    expect((await alice.engine.listChats())[0]).toMatchObject({ id: 'bob', lastPreview: 'legacy preview 31337', unread: 1, verified: true });
+    expect((await alice.engine.listMessages('bob')).flatMap((m) => (m.kind === 'text' ? [m.text] : []))).toEqual(['legacy in 31337', 'legacy preview 31337']);
+    expect((await alice.engine.listChats())[0]).toMatchObject({ username: 'bob', lastPreview: 'legacy preview 31337', unread: 1, verified: true });
     const after = await dumpAll();
     expect(findNeedle(after, '31337')).toEqual([]);
     expect(await alice.engine.ctx.vault.db.get('meta', Meta.migrateRows)).toBeUndefined();

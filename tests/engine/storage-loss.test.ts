@@ -12,10 +12,12 @@ import { Engine } from '../../workers/engine/engine';
 import type { EngineEvent } from '../../workers/engine/events';
 import { memoryLocks } from '../../workers/engine/lock';
 import { MemoryHost } from '../../workers/engine/memory-host';
-import { VaultApi } from '../../workers/engine/vault-api';
+import { VaultService } from '../../workers/engine/vault-api';
+import { serveVault } from '../../src/lib/vault/remote';
 import { Meta, type Sealed } from '../../workers/storage/schema';
 import { dumpAll, findNeedle } from './storage-dump';
 import { closeAll, newUser, openUser, settle, texts, type User } from './support';
+import { asUsername } from '../../src/lib/codec/username';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -60,7 +62,7 @@ async function dbSnapshot(dbName: string) {
 }
 
 async function expectLost(u: User): Promise<void> {
-  expect(() => u.engine.account()).toThrow(expect.objectContaining({ code: 'StorageLost' }));
+  await expect(u.engine.account()).rejects.toMatchObject({ code: 'StorageLost' });
   const before = await dbSnapshot(u.dbName);
   await expect(u.engine.createAccount('alice')).rejects.toMatchObject({ code: 'StorageLost' });
   await expect(u.engine.createAccount('someone_new')).rejects.toMatchObject({ code: 'StorageLost' });
@@ -92,14 +94,14 @@ describe('P33 storage loss is detected and routed to recovery', () => {
     const again = await tamper(host, alice, (db) => db.delete('meta', Meta.wrapKey));
     await expectLost(again);
     await again.engine.resetLocalData();
-    expect(again.engine.account()).toBeNull();
+    expect(await again.engine.account()).toBeNull();
     expect(findNeedle(await dumpAll(), 'history that must survive 5150')).toEqual([]);
     expect(await again.engine.ctx.vault.db.count('messages')).toBe(0);
     await again.engine.createAccount('alice_again');
-    expect(again.engine.account()).toEqual({ username: 'alice_again' });
+    expect(await again.engine.account()).toEqual({ username: 'alice_again' });
     // And it is a working vault: it reopens as the new account.
     const reopened = await tamper(host, again, async () => undefined);
-    expect(reopened.engine.account()).toEqual({ username: 'alice_again' });
+    expect(await reopened.engine.account()).toEqual({ username: 'alice_again' });
   });
 
   test('P33 through the vault API the page sees the StorageLost code and can reset', async () => {
@@ -110,7 +112,7 @@ describe('P33 storage loss is detected and routed to recovery', () => {
     await db.delete('meta', Meta.identity);
     db.close();
     let engine: Engine | undefined;
-    const api = new VaultApi(async () => (engine = await Engine.open({ transport: host.transport(), dbName: alice.dbName, locks: memoryLocks() })));
+    const api = serveVault(new VaultService(async () => (engine = await Engine.open({ transport: host.transport(), dbName: alice.dbName, locks: memoryLocks() }))));
     expect(await api.account()).toEqual({ ok: false, error: { code: 'StorageLost', message: expect.any(String) } });
     expect(await api.createAccount('carol')).toMatchObject({ ok: false, error: { code: 'StorageLost' } });
     expect(await api.resetLocalData()).toEqual({ ok: true, value: undefined });
@@ -130,8 +132,8 @@ describe('P33 storage loss is detected and routed to recovery', () => {
     again.engine.connect();
     await alice.engine.sendText('bob', 'arrives while bob cannot open his session');
     await settle(alice, again);
-    expect(events).toContainEqual({ type: 'receive-error', sender: 'alice', code: 'StorageLost' });
-    expect(host.pending('bob')).toHaveLength(1);
+    expect(events).toContainEqual({ type: 'receive-error', username: 'alice', code: 'StorageLost' });
+    expect(host.pending(asUsername('bob'))).toHaveLength(1);
     expect(await again.engine.ctx.vault.db.count('failures')).toBe(0);
     expect(await texts(again, 'alice')).toEqual(['history that must survive 5150', 'a reply']);
   });
@@ -139,7 +141,7 @@ describe('P33 storage loss is detected and routed to recovery', () => {
   test('P33 an ordinary reload of an intact vault is not a loss', async () => {
     const { host, alice } = await aliceWithHistory();
     const again = await tamper(host, alice, async () => undefined);
-    expect(again.engine.account()).toEqual({ username: 'alice' });
+    expect(await again.engine.account()).toEqual({ username: 'alice' });
     expect(await texts(again, 'bob')).toEqual(['history that must survive 5150', 'a reply']);
   });
 });

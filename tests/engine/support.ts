@@ -5,6 +5,7 @@
 import { Engine, type EngineOptions } from '../../workers/engine/engine';
 import { memoryLocks } from '../../workers/engine/lock';
 import { MemoryHost } from '../../workers/engine/memory-host';
+import type { MessageView } from '../../src/lib/vault/views';
 
 let counter = 0;
 
@@ -33,7 +34,13 @@ export async function settle(...users: User[]): Promise<void> {
 }
 
 export async function texts(u: User, chat: string): Promise<string[]> {
-  return (await u.engine.listMessages(chat)).filter((m) => m.direction !== 'system').map((m) => m.body);
+  return (await u.engine.listMessages(chat)).flatMap((m) => (m.kind === 'text' ? [m.text] : []));
+}
+
+/** The status of the message `id` in a chat's list, if it is a text. */
+export function statusOf(list: readonly MessageView[], id: string): string | undefined {
+  const m = list.find((x) => x.id === id);
+  return m?.kind === 'text' ? m.status : undefined;
 }
 
 export async function closeAll(...users: User[]): Promise<void> {

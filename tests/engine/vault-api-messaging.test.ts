@@ -1,24 +1,30 @@
 /**
- * The messaging surface of the vault API (issue 3) as the page sees it through Comlink: every
- * method resolves to a Result, engine error codes survive, events reach subscribers until they
- * unsubscribe, nothing returned holds key bytes (DESIGN.md §1), and the page's view mapping
- * (src/lib/client/views.ts) turns engine records into what the screens render.
+ * The messaging surface of the vault contract as the page sees it through Comlink (serveVault):
+ * every method resolves to a Result, engine error codes survive, events reach subscribers until
+ * they unsubscribe, nothing returned holds key bytes (DESIGN.md §1), and the engine's views
+ * (workers/engine/views.ts) are what the screens render.
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
-import { toChatView, toMessageView, toVaultEvent } from '../../src/lib/client/views';
+import type { RemoteVault } from '../../src/lib/vault/contract';
+import { serveVault } from '../../src/lib/vault/remote';
+import type { VaultEvent } from '../../src/lib/vault/views';
 import { Engine } from '../../workers/engine/engine';
-import type { EngineEvent } from '../../workers/engine/events';
 import { memoryLocks } from '../../workers/engine/lock';
 import { MemoryHost } from '../../workers/engine/memory-host';
-import { VaultApi } from '../../workers/engine/vault-api';
+import { VaultService } from '../../workers/engine/vault-api';
+import { toMessageView } from '../../workers/engine/views';
+import { asUsername } from '../../src/lib/codec/username';
 
 let counter = 0;
 
-function apiFor(host: MemoryHost): VaultApi {
+function apiFor(host: MemoryHost): RemoteVault {
   const dbName = `vault-api-${process.pid}-${counter++}`;
-  return new VaultApi(() => Engine.open({ transport: host.transport(), dbName, locks: memoryLocks() }));
+  return serveVault(new VaultService(() => Engine.open({ transport: host.transport(), dbName, locks: memoryLocks() })));
 }
+
+const bob = asUsername('bob');
+const alice = asUsername('alice');
 
 function value<T>(r: { ok: true; value: T } | { ok: false; error: { code: string } }): T {
   if (!r.ok) throw new Error(`expected ok, got ${r.error.code}`);
@@ -45,85 +51,89 @@ describe('vault API messaging surface', () => {
     const host = new MemoryHost();
     const alice = apiFor(host);
     expect(value(await alice.account())).toBeNull();
-    expect(value(await alice.checkUsername('No spaces!'))).toMatchObject({ valid: false, available: false });
-    expect(value(await alice.checkUsername('Alice'))).toEqual({ username: 'alice', valid: true, available: true });
+    expect(value(await alice.checkUsername('No spaces!'))).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('3–32') });
+    expect(value(await alice.checkUsername('Alice'))).toEqual({ kind: 'available' });
     expect(value(await alice.createAccount('Alice'))).toEqual({ username: 'alice' });
     expect(value(await alice.account())).toEqual({ username: 'alice' });
-    expect(value(await apiFor(host).checkUsername('alice'))).toMatchObject({ available: false });
+    expect(value(await apiFor(host).checkUsername('alice'))).toEqual({ kind: 'taken' });
   });
 
   test('alice writes to bob: chats, messages and contact info come back as plain data without bytes', async () => {
     const host = new MemoryHost();
-    const [alice, bob] = [apiFor(host), apiFor(host)];
-    value(await alice.createAccount('alice'));
-    value(await bob.createAccount('bob'));
-    value(await alice.connect());
-    value(await bob.connect());
+    const [a, b] = [apiFor(host), apiFor(host)];
+    value(await a.createAccount('alice'));
+    value(await b.createAccount('bob'));
+    value(await a.connect());
+    value(await b.connect());
 
-    value(await alice.lookupUser('bob'));
-    const sent = value(await alice.sendText('bob', 'hi bob'));
-    expect(sent).toMatchObject({ direction: 'out', body: 'hi bob', chatId: 'bob' });
-    await until(async () => value(await bob.listChats()).some((c) => c.unread === 1));
+    value(await a.lookupUser('bob'));
+    const sent = value(await a.sendText(bob, 'hi bob'));
+    expect(sent).toMatchObject({ kind: 'text', direction: 'out', text: 'hi bob', username: 'bob' });
+    await until(async () => value(await b.listChats()).some((c) => c.unread === 1));
 
-    const chats = value(await bob.listChats());
-    const messages = value(await bob.listMessages('alice'));
-    const contact = value(await bob.contactInfo('alice'));
-    expect(chats.map(toChatView)).toEqual([
-      { username: 'alice', lastPreview: 'hi bob', lastAt: expect.any(Number), unread: 1, blocked: false, identityChanged: false }
+    const chats = value(await b.listChats());
+    const messages = value(await b.listMessages(alice));
+    const contact = value(await b.contactInfo(alice));
+    expect(chats).toEqual([
+      { username: 'alice', lastPreview: 'hi bob', lastAt: expect.any(Number), unread: 1, missing: 0, verified: false, blocked: false, identityChanged: false }
     ]);
-    expect(messages.map(toMessageView)).toEqual([
-      { kind: 'text', id: expect.any(String), chat: 'alice', direction: 'in', text: 'hi bob', at: expect.any(Number) }
-    ]);
+    expect(messages).toEqual([{ kind: 'text', id: expect.any(String), username: 'alice', direction: 'in', text: 'hi bob', at: expect.any(Number) }]);
     expect(contact.safetyNumber.replace(/ /g, '')).toMatch(/^\d{60}$/);
     for (const v of [chats, messages, contact, sent]) expect(holdsBytes(v)).toBe(false);
 
-    value(await bob.markRead('alice'));
-    await until(async () => value(await alice.listMessages('bob'))[0]?.status === 'read');
-    expect(value(await bob.listChats())[0]?.unread).toBe(0);
+    expect(value(await b.markRead(alice))).toBe(1);
+    await until(async () => {
+      const [m] = value(await a.listMessages(bob));
+      return m?.kind === 'text' && m.status === 'read';
+    });
+    expect(value(await b.listChats())[0]?.unread).toBe(0);
   });
 
   test('engine error codes survive: an unknown user is NoSuchUser, not a thrown error', async () => {
     const host = new MemoryHost();
-    const alice = apiFor(host);
-    value(await alice.createAccount('alice'));
-    const r = await alice.lookupUser('nobody');
+    const a = apiFor(host);
+    value(await a.createAccount('alice'));
+    const r = await a.lookupUser('nobody');
     expect(r).toEqual({ ok: false, error: { code: 'NoSuchUser', message: expect.any(String) } });
   });
 
   test('subscribers hear engine events until they unsubscribe', async () => {
     const host = new MemoryHost();
-    const [alice, bob] = [apiFor(host), apiFor(host)];
-    value(await alice.createAccount('alice'));
-    value(await bob.createAccount('bob'));
-    value(await bob.connect());
-    const seen: EngineEvent[] = [];
-    const id = value(await bob.subscribe((e) => seen.push(e)));
+    const [a, b] = [apiFor(host), apiFor(host)];
+    value(await a.createAccount('alice'));
+    value(await b.createAccount('bob'));
+    value(await b.connect());
+    const seen: VaultEvent[] = [];
+    const id = value(await b.subscribe((e) => seen.push(e)));
 
-    value(await alice.connect());
-    value(await alice.lookupUser('bob'));
-    value(await alice.sendText('bob', 'one'));
+    value(await a.connect());
+    value(await a.lookupUser('bob'));
+    value(await a.sendText(bob, 'one'));
     await until(async () => seen.some((e) => e.type === 'message'));
-    expect(toVaultEvent(seen.find((e) => e.type === 'message')!)).toEqual({ type: 'message', chat: 'alice', id: expect.any(String) });
+    expect(seen.find((e) => e.type === 'message')).toEqual({ type: 'message', username: 'alice', id: expect.any(String) });
+    // The engine's internal tab-role events stay inside the worker.
+    expect(seen.some((e) => (e as { type: string }).type === 'role')).toBe(false);
 
-    value(await bob.unsubscribe(id));
+    value(await b.unsubscribe(id));
     const before = seen.length;
-    value(await alice.sendText('bob', 'two'));
-    await until(async () => value(await bob.listMessages('alice')).length === 2);
+    value(await a.sendText(bob, 'two'));
+    await until(async () => value(await b.listMessages(alice)).length === 2);
     expect(seen.length).toBe(before);
   });
 });
 
 describe('view mapping', () => {
   test('a system record becomes a notice and a held outgoing message shows as held', () => {
-    const base = { id: 'x', chatId: 'bob', sentAt: 5, receivedAt: 5, read: true };
+    const base = { id: 'x', username: bob, sentAt: 5, receivedAt: 5, read: true };
     expect(toMessageView({ ...base, key: 'system:x', direction: 'system', body: 'identity-changed', status: 'received' })).toEqual({
       kind: 'notice',
       notice: 'identity-changed',
       id: 'system:x',
-      chat: 'bob',
+      username: 'bob',
       at: 5
     });
     expect(toMessageView({ ...base, key: 'x', direction: 'out', body: 'hi', status: 'blocked' })).toMatchObject({ kind: 'text', status: 'held' });
-    expect(toVaultEvent({ type: 'role', role: 'driver' })).toBeUndefined();
+    expect(toMessageView({ ...base, key: 'x', direction: 'out', body: 'hi', status: 'failed' })).toMatchObject({ kind: 'text', status: 'failed' });
+    expect(toMessageView({ ...base, key: 'x', direction: 'in', body: 'hi', status: 'received' })).not.toHaveProperty('status');
   });
 });

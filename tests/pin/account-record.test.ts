@@ -15,6 +15,7 @@ import {
   type AccountRecord
 } from '../../src/lib/crypto/account-record';
 import { toHex } from '../../src/lib/codec/bytes';
+import { asUsername, type Username } from '../../src/lib/codec/username';
 
 const SECRET = new Uint8Array(32).fill(0x42);
 const VECTOR = new URL('../vectors/account-record.json', import.meta.url);
@@ -27,12 +28,12 @@ function record(seed = 'alice', displayName = 'Alice ✨', contacts = 2): Accoun
     profileKey: deps.rng(32),
     settings: { 'reminder.next': '1700000000000', theme: 'dark' },
     contacts: Array.from({ length: contacts }, (_, i) => ({
-      username: `friend_${String(i).padStart(3, '0')}`,
+      username: asUsername(`friend_${String(i).padStart(3, '0')}`),
       identity: identityPublic(generateIdentity(deps)),
       verified: i % 2 === 0,
       verifiedAt: i % 2 === 0 ? 1_700_000_000_000 + i : null
     })),
-    blocked: ['carol', 'mallory.x'],
+    blocked: [asUsername('carol'), asUsername('mallory.x')],
     groups: []
   };
 }
@@ -103,9 +104,9 @@ describe('account record', () => {
 
   test('encoding refuses non-canonical input: duplicates, bad usernames, groups, oversize fields', () => {
     const a = record();
-    expect(codeOf(() => encodeAccountRecord({ ...a, blocked: ['carol', 'carol'] }))).toBe('InvalidArgument');
+    expect(codeOf(() => encodeAccountRecord({ ...a, blocked: [asUsername('carol'), asUsername('carol')] }))).toBe('InvalidArgument');
     expect(codeOf(() => encodeAccountRecord({ ...a, contacts: [a.contacts[0]!, a.contacts[0]!] }))).toBe('InvalidArgument');
-    expect(codeOf(() => encodeAccountRecord({ ...a, blocked: ['Carol'] }))).toBe('InvalidArgument');
+    expect(codeOf(() => encodeAccountRecord({ ...a, blocked: ['Carol'] as unknown as Username[] }))).toBe('InvalidArgument');
     expect(codeOf(() => encodeAccountRecord({ ...a, groups: [1] as never[] }))).toBe('InvalidArgument');
     expect(codeOf(() => encodeAccountRecord({ ...a, profile: { displayName: 'x'.repeat(257) } }))).toBe('InvalidArgument');
   });

@@ -24,13 +24,14 @@ import { ALL_STORES, type AccountRecord } from '../storage/schema';
 import { commit } from '../storage/vault';
 import type { EngineContext, Me } from './context';
 import type { HostAuth } from './transport';
+import type { Username } from '../../src/lib/codec/username';
 
 /** Pool sizes at creation; prekey-pool.ts refills to the same targets. */
 export const ONE_TIME_TARGET = 50;
 export const KEM_TARGET = 20;
 
 /** DESIGN.md §4: NFKC, case-folded; then 3–32 chars of [a-z0-9_.] (shared with the host). */
-export function canonicalUsername(name: string): string {
+export function canonicalUsername(name: string): Username {
   const c = canonical(name);
   if (c instanceof ProtocolError) throw c;
   return c;
@@ -52,7 +53,7 @@ export async function loadAccount(ctx: EngineContext): Promise<boolean> {
   return true;
 }
 
-export async function createAccount(ctx: EngineContext, name: string): Promise<{ username: string }> {
+export async function createAccount(ctx: EngineContext, name: string): Promise<{ username: Username }> {
   const username = canonicalUsername(name);
   const existing = await getAccount(ctx.vault);
   if (existing?.registered) fail('InvalidArgument', 'this vault already holds an account');

@@ -1,5 +1,5 @@
 /**
- * Call signalling through the ratchet, and the call log (DESIGN.md §6, issue 4).
+ * Call signalling through the ratchet, and the call log (DESIGN.md §6).
  *
  * `queueCallSignal` sends opaque call-signal bytes (src/lib/wire/call.ts, built on the main thread
  * by the call controller) as content kind 'call' through the ordinary outbox, so they are
@@ -23,21 +23,11 @@ import { putMessage } from '../storage/message-repo';
 import type { MessageRecord } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
+import { asUsername } from '../../src/lib/codec/username';
 import { assertCanSend } from './trust';
+import type { Username } from '../../src/lib/codec/username';
+import { CallOutcome, type CallLogEntry } from '../../src/lib/vault/views';
 
-export const CallOutcome = ['completed', 'missed', 'declined', 'busy', 'cancelled', 'failed', 'unverified'] as const;
-export type CallOutcome = (typeof CallOutcome)[number];
-
-export interface CallLogEntry {
-  callId: string;
-  direction: 'in' | 'out';
-  media: 'audio' | 'video';
-  outcome: CallOutcome;
-  /** Connected time, 0 if the call never connected. */
-  durationMs: number;
-  /** When the call started ringing (ms). */
-  at: number;
-}
 
 /** The notice code the UI renders: `call:<in|out>:<audio|video>:<outcome>:<seconds>`. */
 export function callNoticeCode(e: CallLogEntry): string {
@@ -52,19 +42,19 @@ export function callPreview(e: CallLogEntry): string {
   return `${e.direction === 'out' ? 'Outgoing' : 'Incoming'} ${what}`;
 }
 
-export async function queueCallSignal(ctx: EngineContext, chatId: string, signal: Uint8Array): Promise<void> {
+export async function queueCallSignal(ctx: EngineContext, username: Username, signal: Uint8Array): Promise<void> {
   requireMe(ctx);
   const content = encodeContent({ kind: 'call', signal });
-  // Call set-up is latency-bound (issue 4 benchmark): when this tab drives and nothing is queued
+  // Call set-up is latency-bound (bench:call): when this tab drives and nothing is queued
   // for the peer, encrypt and send right away instead of waiting for an outbox pass
   // (sendingSessions refuses a blocked or untrusted contact, as below).
   if (ctx.driver && ctx.connection === 'online') {
-    const sent = await ctx.serial(() => sendNow(ctx, chatId, content));
+    const sent = await ctx.serial(() => sendNow(ctx, username, content));
     if (sent) return;
   }
-  assertCanSend(await getContact(ctx.vault, chatId));
+  assertCanSend(await getContact(ctx.vault, username));
   await commit(ctx.vault, async (tx) => {
-    await addOutbox(tx, { to: chatId, content });
+    await addOutbox(tx, { username, content });
   });
   ctx.kickOutbox();
 }
@@ -75,18 +65,18 @@ export async function queueCallSignal(ctx: EngineContext, chatId: string, signal
  * outbox with the same ciphertext and the ratchet never forks. False if earlier items for the
  * peer are still queued (order is kept: the caller queues behind them).
  */
-async function sendNow(ctx: EngineContext, to: string, content: Uint8Array): Promise<boolean> {
+async function sendNow(ctx: EngineContext, username: Username, content: Uint8Array): Promise<boolean> {
   const me = requireMe(ctx);
-  const [queued, sessions] = await Promise.all([hasOutboxFor(ctx.vault, to), sendingSessions(ctx, to)]);
+  const [queued, sessions] = await Promise.all([hasOutboxFor(ctx.vault, username), sendingSessions(ctx, username)]);
   if (queued) return false;
   const { state, message } = sessionEncrypt(sessions[0]!, content, ctx.deps);
-  const record = await sealSessions(ctx.vault, to, [state, ...sessions.slice(1)]);
+  const record = await sealSessions(ctx.vault, username, [state, ...sessions.slice(1)]);
   const seq = await commit(ctx.vault, async (tx) => {
     await putSessions(tx, record);
-    return addOutbox(tx, { to, ciphertext: message });
+    return addOutbox(tx, { username, ciphertext: message });
   });
   try {
-    await ctx.transport.send(hostAuth(me), to, message);
+    await ctx.transport.send(hostAuth(me), username, message);
   } catch (e) {
     // Stored: the outbox retries it (Unavailable) or holds it with a code, as for any item.
     ctx.kickOutbox();
@@ -97,7 +87,7 @@ async function sendNow(ctx: EngineContext, to: string, content: Uint8Array): Pro
   return true;
 }
 
-export async function recordCall(ctx: EngineContext, chatId: string, e: CallLogEntry): Promise<void> {
+export async function recordCall(ctx: EngineContext, username: Username, e: CallLogEntry): Promise<void> {
   requireMe(ctx);
   if (!isCallHexId(e.callId)) fail('InvalidArgument', 'call id is not 32 hex digits');
   if (!CallOutcome.includes(e.outcome) || (e.direction !== 'in' && e.direction !== 'out') || (e.media !== 'audio' && e.media !== 'video')) {
@@ -108,7 +98,7 @@ export async function recordCall(ctx: EngineContext, chatId: string, e: CallLogE
   const m: MessageRecord = {
     key: `call:${e.callId}`,
     id: e.callId,
-    chatId,
+    username,
     direction: 'system',
     body: callNoticeCode(e),
     sentAt: at,
@@ -117,8 +107,8 @@ export async function recordCall(ctx: EngineContext, chatId: string, e: CallLogE
   };
   await commit(ctx.vault, async (tx) => {
     await putMessage(tx, m);
-    await updateChat(tx, chatId, (c) => (at >= c.lastAt ? { ...c, lastAt: at, lastPreview: callPreview(e) } : c));
+    await updateChat(tx, username, (c) => (at >= c.lastAt ? { ...c, lastAt: at, lastPreview: callPreview(e) } : c));
   });
-  ctx.events.emit({ type: 'message', chatId, key: m.key });
+  ctx.events.emit({ type: 'message', username: asUsername(username), id: m.key });
   ctx.events.emit({ type: 'chats' });
 }

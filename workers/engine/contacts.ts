@@ -1,5 +1,5 @@
 /**
- * Contacts as the user sees them (DESIGN.md §4 "Safety numbers"; issue 3 contact screen):
+ * Contacts as the user sees them (DESIGN.md §4 "Safety numbers"):
  * lookup by username, the safety number and QR payload, verification, accepting a key change,
  * blocking. Verification binds the key BYTES shown (P3): verifying while a change is pending
  * verifies the new key and makes it the trusted one.
@@ -20,22 +20,12 @@ import { releaseHeld } from './outbox';
 import { sendingSessions } from './sessions';
 import { displayedIdentity } from './trust';
 import { engineFail } from './errors';
+import type { Username } from '../../src/lib/codec/username';
+import type { ContactView } from '../../src/lib/vault/views';
 
-export interface ContactInfo {
-  username: string;
-  /** 60 digits, no separators (the UI groups them), for the identity shown (the pending one if any). */
-  safetyNumber: string;
-  qrPayload: string;
-  verified: boolean;
-  /** A key change the user has not acknowledged yet. */
-  identityChanged: boolean;
-  /** True while sending is blocked until the user re-verifies or accepts (P2). */
-  sendBlocked: boolean;
-  blocked: boolean;
-}
 
-async function requireContact(ctx: EngineContext, username: string): Promise<ContactRecord> {
-  const c = await getContact(ctx.vault, canonicalUsername(username));
+async function requireContact(ctx: EngineContext, raw: string): Promise<ContactRecord> {
+  const c = await getContact(ctx.vault, canonicalUsername(raw));
   if (!c) engineFail('NoSuchUser', 'no such contact');
   return c;
 }
@@ -44,7 +34,7 @@ async function requireContact(ctx: EngineContext, username: string): Promise<Con
  * Finds a user on the host, records their identity (trust on first use) and, in the driver tab,
  * starts the session right away so the safety number can be compared before the first message.
  */
-export async function lookupUser(ctx: EngineContext, name: string): Promise<{ username: string }> {
+export async function lookupUser(ctx: EngineContext, name: string): Promise<{ username: Username }> {
   const me = requireMe(ctx);
   const username = canonicalUsername(name);
   if (username === me.username) fail('InvalidArgument', 'that is your own username');
@@ -65,7 +55,7 @@ export async function lookupUser(ctx: EngineContext, name: string): Promise<{ us
   return { username };
 }
 
-export async function contactInfo(ctx: EngineContext, name: string): Promise<ContactInfo> {
+export async function contactInfo(ctx: EngineContext, name: string): Promise<ContactView> {
   const me = requireMe(ctx);
   const c = await requireContact(ctx, name);
   const input = {
@@ -100,7 +90,7 @@ async function saveContact(ctx: EngineContext, contact: ContactRecord, kind?: Ki
  * Marks the shown identity verified. With `scannedQr` (read from the other person's screen) the
  * payload must match the key bytes; without it the user vouches they compared the 60 digits.
  */
-export async function markVerified(ctx: EngineContext, name: string, scannedQr?: string): Promise<ContactInfo> {
+export async function markVerified(ctx: EngineContext, name: string, scannedQr?: string): Promise<ContactView> {
   const me = requireMe(ctx);
   const c = await requireContact(ctx, name);
   const shown = displayedIdentity(c);
@@ -121,7 +111,7 @@ export async function markVerified(ctx: EngineContext, name: string, scannedQr?:
 }
 
 /** Accepts a pending key change without verifying: the new key is trusted, "verified" is cleared. */
-export async function acceptIdentityChange(ctx: EngineContext, name: string): Promise<ContactInfo> {
+export async function acceptIdentityChange(ctx: EngineContext, name: string): Promise<ContactView> {
   const c = await requireContact(ctx, name);
   const next: ContactRecord = { ...c, identity: displayedIdentity(c), verified: c.pendingIdentity ? false : c.verified, identityChanged: false };
   delete next.pendingIdentity;

@@ -11,6 +11,7 @@ import type { FetchLike, RealmEndpoint } from './recovery/realm-client';
 import type { EventHub } from './events';
 import type { ConnectionState, HostTransport } from './transport';
 import { engineFail } from './errors';
+import type { Username } from '../../src/lib/codec/username';
 
 /** Test-only fault injection (P12/P34): thrown errors simulate a crash at that step. */
 export interface Faults {
@@ -20,7 +21,7 @@ export interface Faults {
   beforeAck?(): void;
 }
 
-/** PIN recovery configuration (issue 5): the pinned realms and how to reach them. */
+/** PIN recovery configuration (DESIGN.md §7): the pinned realms and how to reach them. */
 export interface RecoveryConfig {
   realms: readonly RealmEndpoint[];
   threshold: number;
@@ -30,9 +31,9 @@ export interface RecoveryConfig {
 }
 
 export interface Me {
-  username: string;
+  username: Username;
   identity: IdentityKeyPair;
-  /** Issue 5: set on a browser that restored the account (sent with every host login). */
+  /** DESIGN.md §7: set on a browser that restored the account (sent with every host login). */
   device?: Uint8Array;
 }
 
@@ -42,7 +43,7 @@ export interface EngineContext {
   deps: Deps;
   events: EventHub;
   faults: Faults;
-  /** PIN recovery (issue 5); absent when this engine has no realms configured. */
+  /** PIN recovery (DESIGN.md §7); absent when this engine has no realms configured. */
   recovery?: RecoveryConfig;
   me?: Me;
   connection: ConnectionState;

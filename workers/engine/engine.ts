@@ -1,6 +1,8 @@
 /**
- * The client engine (issue 3): the one object the vault worker exposes to the UI. Plain async
- * methods over plain data — usernames, ids, text, codes — never key bytes (DESIGN.md §1).
+ * The client engine: it implements the vault contract (src/lib/vault/contract.ts) that the worker
+ * serves to the page. Plain async methods over plain data — usernames, ids, text, codes — never
+ * key bytes (DESIGN.md §1). Every username it is given is canonicalised here: a brand on the
+ * page's side is a compile-time promise only.
  *
  * It wires storage, transport and the engine modules together and owns the runtime decisions:
  * whether this tab drives (lock.ts), when to connect, when to flush the outbox, retrying when the
@@ -12,9 +14,11 @@ import { listChats as listChatRecords } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
 import { listMessages as listMessageRecords } from '../storage/message-repo';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
-import type { ChatRecord, MessageRecord } from '../storage/schema';
+import { USERNAME_MAX, USERNAME_MIN, type Username } from '../../src/lib/codec/username';
+import type { VaultContract } from '../../src/lib/vault/contract';
+import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, PinStatus, RestoreOutcome } from '../../src/lib/vault/views';
 import * as account from './account';
-import { queueCallSignal, recordCall, type CallLogEntry } from './calls';
+import { queueCallSignal, recordCall } from './calls';
 import * as contacts from './contacts';
 import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
@@ -25,8 +29,9 @@ import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
 import { resetSessions } from './sessions';
 import * as pin from './pin/pin';
-import { restoreAccount as restoreFromPin, type RestoreOutcome } from './pin/restore';
-import type { Envelope, HostTransport, IceServers } from './transport';
+import { restoreAccount as restoreFromPin } from './pin/restore';
+import type { Envelope, HostTransport } from './transport';
+import { toMessageView } from './views';
 import { isEngineError } from './errors';
 
 export interface EngineOptions {
@@ -39,24 +44,18 @@ export interface EngineOptions {
   faults?: Faults;
   /** First retry delay when the host is unreachable (doubles up to 30 s). */
   retryMs?: number;
-  /** PIN recovery realms (issue 5); without them the PIN methods answer NotInitialized. */
+  /** PIN recovery realms (DESIGN.md §7); without them the PIN methods answer NotInitialized. */
   recovery?: RecoveryConfig;
   /** Delay before the account record is re-uploaded after contacts change (default 2 s). */
   recordDebounceMs?: number;
 }
 
-export interface ChatSummary extends ChatRecord {
-  name: string;
-  verified: boolean;
-  blocked: boolean;
-  identityChanged: boolean;
-}
-
-export type MessageView = Omit<MessageRecord, 'read'> & { read: boolean };
+/** The contract's methods the engine serves; the worker adds the rest (workers/engine/vault-api.ts). */
+export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'checkPinStrength' | 'subscribe' | 'unsubscribe'>;
 
 const MAX_RETRY_MS = 30_000;
 
-export class Engine {
+export class Engine implements EngineApi {
   private readonly events: EventHub;
   private readonly remote = new WeakSet<EngineEvent>();
   private lock?: DriverLock;
@@ -103,97 +102,101 @@ export class Engine {
 
   // ---- account ----
 
-  async createAccount(username: string): Promise<{ username: string }> {
+  async createAccount(raw: string): Promise<AccountView> {
     // P33: a lost vault is restored or explicitly reset, never silently given a new identity.
     assertUsable(this.ctx.vault);
-    const r = await account.createAccount(this.ctx, username);
+    const r = await account.createAccount(this.ctx, raw);
     this.startTabs();
     return r;
   }
 
   /** Throws StorageLost if local storage was lost (P33): the UI routes to restore. */
-  account(): { username: string; signedOut?: true } | null {
+  async account(): Promise<AccountView | null> {
     assertUsable(this.ctx.vault);
     if (!this.ctx.me) return null;
     return this.signedOut ? { username: this.ctx.me.username, signedOut: true } : { username: this.ctx.me.username };
   }
 
-  // ---- PIN recovery (issue 5) ----
+  async checkUsername(raw: string): Promise<Availability> {
+    let username: Username;
+    try {
+      username = account.canonicalUsername(raw);
+    } catch {
+      return { kind: 'invalid', reason: `Use ${USERNAME_MIN}–${USERNAME_MAX} letters, digits, _ or .` };
+    }
+    return (await this.ctx.transport.usernameAvailable(username)) ? { kind: 'available' } : { kind: 'taken' };
+  }
 
-  setupPin(value: string) {
+  // ---- PIN recovery (DESIGN.md §7) ----
+
+  setupPin(value: string): Promise<PinStatus> {
     return pin.setupPin(this.ctx, value);
   }
 
-  changePin(value: string) {
+  changePin(value: string): Promise<PinStatus> {
     return pin.changePin(this.ctx, value);
   }
 
-  disablePin() {
+  disablePin(): Promise<PinStatus> {
     return pin.disablePin(this.ctx);
   }
 
-  pinStatus() {
+  pinStatus(): Promise<PinStatus> {
     return pin.pinStatus(this.ctx);
   }
 
-  checkPinReminder(value: string) {
+  checkPinReminder(value: string): Promise<{ correct: boolean; status: PinStatus }> {
     return pin.checkPinReminder(this.ctx, value);
   }
 
   /** A fresh (or lost, P33) vault becomes the account again; the old browser is signed out. */
-  async restoreAccount(username: string, value: string): Promise<RestoreOutcome> {
-    const r = await restoreFromPin(this.ctx, username, value);
+  async restoreAccount(raw: string, value: string): Promise<RestoreOutcome> {
+    const r = await restoreFromPin(this.ctx, raw, value);
     if (r.status === 'restored') this.startTabs();
     return r;
   }
 
-  async checkUsername(name: string): Promise<{ username: string; valid: boolean; available: boolean }> {
-    let username: string;
-    try {
-      username = account.canonicalUsername(name);
-    } catch {
-      return { username: name, valid: false, available: false };
-    }
-    return { username, valid: true, available: await this.ctx.transport.usernameAvailable(username) };
+  // ---- people and chats ----
+
+  lookupUser(raw: string): Promise<{ username: Username }> {
+    return contacts.lookupUser(this.ctx, raw);
   }
 
-  // ---- contacts and chats ----
-
-  lookupUser(username: string) {
-    return contacts.lookupUser(this.ctx, username);
+  contactInfo(raw: string): Promise<ContactView> {
+    return contacts.contactInfo(this.ctx, raw);
   }
 
-  contactInfo(username: string) {
-    return contacts.contactInfo(this.ctx, username);
+  markVerified(raw: string, scannedQr?: string): Promise<ContactView> {
+    return contacts.markVerified(this.ctx, raw, scannedQr);
   }
 
-  markVerified(username: string, scannedQr?: string) {
-    return contacts.markVerified(this.ctx, username, scannedQr);
+  acceptIdentityChange(raw: string): Promise<ContactView> {
+    return contacts.acceptIdentityChange(this.ctx, raw);
   }
 
-  acceptIdentityChange(username: string) {
-    return contacts.acceptIdentityChange(this.ctx, username);
+  block(raw: string): Promise<void> {
+    return contacts.setBlocked(this.ctx, raw, true);
   }
 
-  block(username: string) {
-    return contacts.setBlocked(this.ctx, username, true);
+  unblock(raw: string): Promise<void> {
+    return contacts.setBlocked(this.ctx, raw, false);
   }
 
-  unblock(username: string) {
-    return contacts.setBlocked(this.ctx, username, false);
-  }
-
-  resetSession(username: string): Promise<void> {
+  resetSession(raw: string): Promise<void> {
+    const username = account.canonicalUsername(raw);
     return this.ctx.serial(() => resetSessions(this.ctx, username));
   }
 
-  async listChats(): Promise<ChatSummary[]> {
-    const out: ChatSummary[] = [];
+  async listChats(): Promise<ChatView[]> {
+    const out: ChatView[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
-      const c = await getContact(this.ctx.vault, chat.id);
+      const c = await getContact(this.ctx.vault, chat.username);
       out.push({
-        ...chat,
-        name: chat.id,
+        username: chat.username,
+        ...(chat.lastPreview ? { lastPreview: chat.lastPreview } : {}),
+        ...(chat.lastAt > 0 ? { lastAt: chat.lastAt } : {}),
+        unread: chat.unread,
+        missing: chat.missing,
         verified: !!c?.verified && !c.pendingIdentity,
         blocked: !!c?.blocked,
         identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity)
@@ -202,27 +205,26 @@ export class Engine {
     return out;
   }
 
-  async listMessages(chatId: string): Promise<MessageView[]> {
-    return (await listMessageRecords(this.ctx.vault, chatId)).map((m) => ({ ...m, read: m.read ?? true }));
+  async listMessages(raw: string): Promise<MessageView[]> {
+    return (await listMessageRecords(this.ctx.vault, account.canonicalUsername(raw))).map(toMessageView);
   }
 
-  async sendText(chatId: string, text: string): Promise<MessageView> {
-    const m = await queueText(this.ctx, chatId, text);
-    return { ...m, read: true };
+  async sendText(raw: string, text: string): Promise<MessageView> {
+    return toMessageView(await queueText(this.ctx, raw, text));
   }
 
-  markRead(chatId: string): Promise<number> {
-    return markRead(this.ctx, chatId);
+  markRead(raw: string): Promise<number> {
+    return markRead(this.ctx, account.canonicalUsername(raw));
   }
 
-  // ---- calls (issue 4) ----
+  // ---- calls (DESIGN.md §6) ----
 
-  sendCallSignal(chatId: string, signal: Uint8Array): Promise<void> {
-    return queueCallSignal(this.ctx, chatId, signal);
+  sendCallSignal(raw: string, signal: Uint8Array): Promise<void> {
+    return queueCallSignal(this.ctx, account.canonicalUsername(raw), signal);
   }
 
-  recordCall(chatId: string, entry: CallLogEntry): Promise<void> {
-    return recordCall(this.ctx, chatId, entry);
+  recordCall(raw: string, entry: CallLogEntry): Promise<void> {
+    return recordCall(this.ctx, account.canonicalUsername(raw), entry);
   }
 
   /** ICE servers (with short-lived TURN credentials) from the host, for authenticated accounts. */
@@ -238,12 +240,12 @@ export class Engine {
 
   // ---- connection ----
 
-  connect(): void {
+  async connect(): Promise<void> {
     this.wantConnected = true;
     if (this.ctx.driver) this.openConnection();
   }
 
-  disconnect(): void {
+  async disconnect(): Promise<void> {
     this.wantConnected = false;
     this.ctx.transport.disconnect();
     clearTimeout(this.retryTimer);
@@ -309,7 +311,7 @@ export class Engine {
       // A follower tab learns it from its driver; a driver only from its own socket (in tests,
       // where every "browser" shares one BroadcastChannel, the old driver's news must not stop the new).
       if (e.type === 'signed-out' && (!this.remote.has(e) || !this.ctx.driver)) this.signedOut = true;
-      // Contacts, verification or blocks may have changed: refresh the account record (issue 5).
+      // Contacts, verification or blocks may have changed: refresh the account record (DESIGN.md §7).
       if (e.type === 'identity' || e.type === 'chats') this.scheduleRecordUpload();
     });
     this.lock = new DriverLock(this.opts.locks ?? browserLocks(), `parley-driver:${username}`);
@@ -349,7 +351,7 @@ export class Engine {
       await this.ctx.serial(() => receiveEnvelope(this.ctx, env));
     } catch (e) {
       // Not acked: the host redelivers it after reconnect. Only the code is reported.
-      this.events.emit({ type: 'receive-error', sender: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
+      this.events.emit({ type: 'receive-error', username: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
     }
   }
 

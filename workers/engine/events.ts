@@ -1,23 +1,13 @@
 /**
- * Typed events the UI subscribes to (through the worker). Events carry plain data the UI may
- * show — ids, usernames, codes — never key bytes. Follower tabs receive the same events over a
- * BroadcastChannel (lock.ts), so every event must be structured-cloneable.
+ * The events the engine emits: the contract's VaultEvents (src/lib/vault/views.ts), which reach
+ * the page through the worker, plus the engine's internal tab-role changes, which do not. Events
+ * carry plain data the UI may show — ids, usernames, codes — never key bytes. Follower tabs
+ * receive the same events over a BroadcastChannel (lock.ts), so every event must be
+ * structured-cloneable.
  */
-import type { ConnectionState } from './transport';
-import type { MessageStatus } from '../storage/schema';
+import type { VaultEvent } from '../../src/lib/vault/views';
 
-export type EngineEvent =
-  | { type: 'message'; chatId: string; key: string }
-  | { type: 'status'; chatId: string; key: string; status: MessageStatus }
-  | { type: 'chats' }
-  | { type: 'identity'; username: string }
-  | { type: 'connection'; state: ConnectionState }
-  | { type: 'receive-error'; sender: string; code: string }
-  | { type: 'role'; role: 'driver' | 'follower' }
-  /** Another browser restored this account (issue 5): this one stops for good. */
-  | { type: 'signed-out' }
-  /** A call signal from `chatId` (issue 4): opaque bytes, decoded by the call controller. */
-  | { type: 'call'; chatId: string; signal: Uint8Array };
+export type EngineEvent = VaultEvent | { type: 'role'; role: 'driver' | 'follower' };
 
 export type Listener = (e: EngineEvent) => void;
 

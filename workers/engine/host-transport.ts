@@ -33,7 +33,9 @@ import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-fram
 import { SocketSends } from './socket-sends';
 import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER, SIGNED_OUT_CLOSE_CODE, encodeTakeoverRequest } from '../../src/lib/wire/account-record-api';
 import type { SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
-import type { HostAuth, HostTransport, IceServers, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
+import type { HostAuth, HostTransport, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
+import type { IceServers } from '../../src/lib/vault/views';
+import { asUsername, type Username } from '../../src/lib/codec/username';
 
 /** The part of the WebSocket API used here (browser WebSocket and the `ws` package both fit). */
 export interface WsLike {
@@ -54,7 +56,7 @@ const MAX_BACKOFF_MS = 30_000;
 const TOKEN_MARGIN_MS = 10_000;
 
 export class HostHttpTransport implements HostTransport {
-  private token?: { username: string; value: TokenResponse };
+  private token?: { username: Username; value: TokenResponse };
   private ws?: WsLike;
   /** Whom the socket authenticated as, and whether the host has said Ready on it. */
   private wsUser?: string;
@@ -96,7 +98,7 @@ export class HostHttpTransport implements HostTransport {
     return this.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload) }, bearer);
   }
 
-  private async signedChallenge(auth: HostAuth): Promise<{ username: string; challenge: Uint8Array; signature: Uint8Array; device?: Uint8Array }> {
+  private async signedChallenge(auth: HostAuth): Promise<{ username: Username; challenge: Uint8Array; signature: Uint8Array; device?: Uint8Array }> {
     const { challenge } = decodeChallengeResponse(await this.request(API.challenge));
     const login = { username: auth.username, challenge, signature: auth.sign(hostAuthMessage(challenge, auth.username)) };
     return auth.device ? { ...login, device: auth.device } : login;
@@ -121,7 +123,7 @@ export class HostHttpTransport implements HostTransport {
     }
   }
 
-  async usernameAvailable(username: string): Promise<boolean> {
+  async usernameAvailable(username: Username): Promise<boolean> {
     return decodeUsernameStatus(await this.request(API.usernames + encodeURIComponent(username))).available;
   }
 
@@ -131,7 +133,7 @@ export class HostHttpTransport implements HostTransport {
     this.token = { username: auth.username, value };
   }
 
-  async fetchBundle(auth: HostAuth, username: string): Promise<PreKeyBundle> {
+  async fetchBundle(auth: HostAuth, username: Username): Promise<PreKeyBundle> {
     const body = await this.authed(auth, (b) => this.request(API.bundles + encodeURIComponent(username), {}, b));
     return decodeBundle(decodeBundleResponse(body));
   }
@@ -144,7 +146,7 @@ export class HostHttpTransport implements HostTransport {
     await this.authed(auth, (b) => this.json(API.prekeys, encodePreKeyUpload(upload), b));
   }
 
-  async send(auth: HostAuth, to: string, body: Uint8Array): Promise<void> {
+  async send(auth: HostAuth, to: Username, body: Uint8Array): Promise<void> {
     // Refused here, not by the host: over the socket an oversized frame would close it every time.
     if (body.length > HostLimits.maxEnvelopeBytes) fail('InvalidArgument', `envelope of ${body.length} bytes exceeds ${HostLimits.maxEnvelopeBytes}`);
     // On a live socket a Send frame (answered after the host's commit) saves an HTTP request.
@@ -165,13 +167,13 @@ export class HostHttpTransport implements HostTransport {
     await this.authed(auth, (b) => this.json(API.acks, { ids: [id] }, b));
   }
 
-  // ---- account record and takeover (issue 5; src/host/account-record.ts) ----
+  // ---- account record and takeover (DESIGN.md §7; src/host/account-record.ts) ----
 
-  private recordUrl(username: string, suffix = ''): URL {
+  private recordUrl(username: Username, suffix = ''): URL {
     return new URL(ACCOUNT_RECORD_PATH + encodeURIComponent(username) + suffix, this.baseUrl);
   }
 
-  private async recordCall(username: string, init: RequestInit, accessKey: Uint8Array, bearer?: string): Promise<Response> {
+  private async recordCall(username: Username, init: RequestInit, accessKey: Uint8Array, bearer?: string): Promise<Response> {
     const headers: Record<string, string> = { [RECORD_KEY_HEADER]: toBase64Url(accessKey), ...(init.headers as Record<string, string> | undefined) };
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     let res: Response;
@@ -198,7 +200,7 @@ export class HostHttpTransport implements HostTransport {
     });
   }
 
-  async getAccountRecord(username: string, accessKey: Uint8Array): Promise<Uint8Array | undefined> {
+  async getAccountRecord(username: Username, accessKey: Uint8Array): Promise<Uint8Array | undefined> {
     const res = await this.recordCall(username, { method: 'GET' }, accessKey);
     return res.status === 404 ? undefined : new Uint8Array(await res.arrayBuffer());
   }
@@ -303,7 +305,7 @@ export class HostHttpTransport implements HostTransport {
       this.wsReady = true;
       sink.state('online');
     } else if (f.type === 'envelope') {
-      sink.envelope({ serverId: String(f.serverId), sender: f.sender, body: f.body, receivedAt: f.receivedAt });
+      sink.envelope({ serverId: String(f.serverId), sender: asUsername(f.sender, 'DecodeFailed'), body: f.body, receivedAt: f.receivedAt });
     } else if (f.type === 'error' && f.reqId === 0) {
       // Connection-level refusal (e.g. expired token): drop the token, the close handler retries.
       this.token = undefined;

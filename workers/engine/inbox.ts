@@ -30,7 +30,9 @@ import { decryptEnvelope } from './receive-crypto';
 import type { Envelope } from './transport';
 import { noteUndecryptable, queueResends, textsToResend } from './retry';
 import { observeIdentity } from './trust';
+import { statusEvent } from './views';
 import { isEngineError } from './errors';
+import type { Username } from '../../src/lib/codec/username';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -59,7 +61,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
     // Call signals are latency-bound and stored nowhere: hand them over as soon as they are
     // authenticated. If the commit below fails, the envelope is redelivered and the controller
     // ignores the repeated call id; the ratchet state is committed exactly as for any message.
-    if (content.kind === 'call') ctx.events.emit({ type: 'call', chatId: env.sender, signal: content.signal });
+    if (content.kind === 'call') ctx.events.emit({ type: 'call', username: env.sender, signal: content.signal });
     const record = await sealSessions(ctx.vault, env.sender, d.sessions);
     // A restored contact asks for what it could not decrypt (retry.ts): read before the commit.
     const resends = content.kind === 'retry' ? await textsToResend(ctx, env.sender, content) : [];
@@ -96,7 +98,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
     if (outcome === 'failed') {
       const code = e.code;
       await commit(ctx.vault, (tx) => recordFailure(tx, { sender: env.sender, serverId: env.serverId, code, at: ctx.deps.now() }));
-      events = [{ type: 'receive-error', sender: env.sender, code }];
+      events = [{ type: 'receive-error', username: env.sender, code }];
       await noteUndecryptable(ctx, env.sender, env.serverId, env.receivedAt);
     }
   }
@@ -118,7 +120,7 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: TextConte
   const m: MessageRecord = {
     key,
     id: c.id,
-    chatId: env.sender,
+    username: env.sender,
     direction: 'in',
     body: c.text,
     sentAt,
@@ -139,14 +141,14 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: TextConte
   });
   await queueReceipt(tx, env.sender, 'delivered', [c.id]);
   return [
-    { type: 'message', chatId: env.sender, key },
+    { type: 'message', username: env.sender, id: key },
     { type: 'chats' }
   ];
 }
 
-async function receiveReceipt(tx: Tx, sender: string, c: ReceiptContent): Promise<EngineEvent[]> {
+async function receiveReceipt(tx: Tx, sender: Username, c: ReceiptContent): Promise<EngineEvent[]> {
   const changed = await applyReceipt(tx, sender, c);
-  return changed.map((m) => ({ type: 'status', chatId: m.chatId, key: m.key, status: m.status }) as EngineEvent);
+  return changed.map(statusEvent).filter((e) => e !== undefined);
 }
 
 /** Keeps the newest MAX_FAILURES records: a hostile host cannot grow the vault without bound. */

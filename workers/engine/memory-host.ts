@@ -14,6 +14,7 @@ import { BUNDLE_VERSION, type PreKeyBundle } from '../../src/lib/crypto/bundle';
 import { concatBytes } from '../../src/lib/codec/bytes';
 import type { Envelope, HostAuth, HostTransport, InboxSink, PreKeyUpload, Registration } from './transport';
 import { engineFail } from './errors';
+import type { Username } from '../../src/lib/codec/username';
 
 interface Account {
   identity: IdentityPublic;
@@ -25,7 +26,7 @@ interface Account {
 
 export interface SentRecord {
   from: string;
-  to: string;
+  to: Username;
   body: Uint8Array;
 }
 
@@ -40,7 +41,7 @@ export class MemoryHost {
   /** When false, every call fails Unavailable (host down). */
   up = true;
   /** Malicious hook: rewrite the bundle served for a username. */
-  bundleHook?: (username: string, bundle: PreKeyBundle) => PreKeyBundle;
+  bundleHook?: (username: Username, bundle: PreKeyBundle) => PreKeyBundle;
   private nextId = 1;
   private clock = 1_700_000_000_000;
 
@@ -63,7 +64,7 @@ export class MemoryHost {
   }
 
   /** Stores an envelope for `to` and pushes it if allowed. */
-  store(from: string, to: string, body: Uint8Array): Envelope {
+  store(from: Username, to: Username, body: Uint8Array): Envelope {
     const env: Envelope = { serverId: String(this.nextId++), sender: from, body, receivedAt: this.clock++ };
     const box = this.mailboxes.get(to) ?? [];
     box.push(env);
@@ -74,13 +75,13 @@ export class MemoryHost {
   }
 
   /** Pushes an envelope (any envelope: a malicious host may push it to anyone, any number of times). */
-  deliverTo(username: string, env: Envelope): void {
+  deliverTo(username: Username, env: Envelope): void {
     const sink = this.sinks.get(username);
     if (sink) queueMicrotask(() => sink.envelope({ ...env, body: env.body.slice() }));
   }
 
   /** Pushes held envelopes of `username` in the given order (default: mailbox order). */
-  push(username: string, order?: string[]): void {
+  push(username: Username, order?: string[]): void {
     const box = this.mailboxes.get(username) ?? [];
     const ids = order ?? box.map((e) => e.serverId);
     for (const id of ids) {
@@ -90,13 +91,13 @@ export class MemoryHost {
   }
 
   /** Deletes an envelope without delivering it (a host dropping a message, P14). */
-  drop(username: string, serverId: string): Envelope | undefined {
+  drop(username: Username, serverId: string): Envelope | undefined {
     const box = this.mailboxes.get(username) ?? [];
     const i = box.findIndex((e) => e.serverId === serverId);
     return i >= 0 ? box.splice(i, 1)[0] : undefined;
   }
 
-  pending(username: string): Envelope[] {
+  pending(username: Username): Envelope[] {
     return [...(this.mailboxes.get(username) ?? [])];
   }
 }
@@ -106,7 +107,7 @@ export class MemoryTransport implements HostTransport {
 
   constructor(private readonly host: MemoryHost) {}
 
-  async usernameAvailable(username: string): Promise<boolean> {
+  async usernameAvailable(username: Username): Promise<boolean> {
     this.host.checkUp();
     return !this.host.accounts.has(username);
   }
@@ -126,7 +127,7 @@ export class MemoryTransport implements HostTransport {
     });
   }
 
-  async fetchBundle(auth: HostAuth, username: string): Promise<PreKeyBundle> {
+  async fetchBundle(auth: HostAuth, username: Username): Promise<PreKeyBundle> {
     this.host.checkAuth(auth);
     const acct = this.host.accounts.get(username);
     if (!acct) engineFail('NoSuchUser', 'no such user');
@@ -150,7 +151,7 @@ export class MemoryTransport implements HostTransport {
     if (upload.signedPreKey) acct.signedPreKey = upload.signedPreKey;
   }
 
-  async send(auth: HostAuth, to: string, body: Uint8Array): Promise<void> {
+  async send(auth: HostAuth, to: Username, body: Uint8Array): Promise<void> {
     this.host.checkAuth(auth);
     if (!this.host.accounts.has(to)) engineFail('NoSuchUser', 'no such recipient');
     this.host.store(auth.username, to, body.slice());

@@ -5,6 +5,7 @@
 import { toHex } from '../../src/lib/codec/bytes';
 import type { MessageRecord } from '../storage/schema';
 import type { EngineContext } from './context';
+import type { Username } from '../../src/lib/codec/username';
 
 export const NoticeKind = {
   identityChanged: 'identity-changed',
@@ -13,8 +14,8 @@ export const NoticeKind = {
 } as const;
 export type NoticeKind = (typeof NoticeKind)[keyof typeof NoticeKind];
 
-export function notice(ctx: EngineContext, chatId: string, kind: NoticeKind): MessageRecord {
+export function notice(ctx: EngineContext, username: Username, kind: NoticeKind): MessageRecord {
   const now = ctx.deps.now();
   const id = toHex(ctx.deps.rng(16));
-  return { key: `system:${id}`, id, chatId, direction: 'system', body: kind, sentAt: now, receivedAt: now, status: 'received' };
+  return { key: `system:${id}`, id, username, direction: 'system', body: kind, sentAt: now, receivedAt: now, status: 'received' };
 }

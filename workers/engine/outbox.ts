@@ -21,33 +21,37 @@ import { addOutbox, deleteOutbox, listOutbox, putOutbox } from '../storage/outbo
 import type { MessageRecord, OutboxRecord } from '../storage/schema';
 import { putSessions, sealSessions } from '../storage/session-repo';
 import { commit } from '../storage/vault';
-import { canonicalUsername, hostAuth } from './account';
+import { hostAuth } from './account';
+import { asUsername } from '../../src/lib/codec/username';
+import { statusEvent } from './views';
 import { requireMe, type EngineContext } from './context';
 import { sendingSessions } from './sessions';
 import { assertCanSend } from './trust';
 import { isEngineError } from './errors';
+import type { Username } from '../../src/lib/codec/username';
 
 export const MAX_TEXT_CHARS = 16_000;
 
-export async function queueText(ctx: EngineContext, chatId: string, text: string): Promise<MessageRecord> {
+export async function queueText(ctx: EngineContext, raw: string, text: string): Promise<MessageRecord> {
   const me = requireMe(ctx);
-  if (chatId !== canonicalUsername(chatId) || chatId === me.username) fail('InvalidArgument', 'not a chat with another user');
+  const username = asUsername(raw);
+  if (username === me.username) fail('InvalidArgument', 'not a chat with another user');
   if (text.length === 0 || text.length > MAX_TEXT_CHARS) fail('InvalidArgument', `text of ${text.length} characters, expected 1..${MAX_TEXT_CHARS}`);
-  assertCanSend(await getContact(ctx.vault, chatId));
+  assertCanSend(await getContact(ctx.vault, username));
   const now = ctx.deps.now();
   const id = newMessageId(ctx.deps.rng);
   const body = text;
   const m = await commit(ctx.vault, async (tx) => {
     // Strictly after the chat's last message, so a burst sent within one millisecond keeps its order.
-    const chat = await updateChat(tx, chatId, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
+    const chat = await updateChat(tx, username, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
     const sentAt = chat.lastAt;
     const content = encodeContent({ kind: 'text', id, sentAt, text: body });
-    const m: MessageRecord = { key: id, id, chatId, direction: 'out', body, sentAt, receivedAt: now, status: 'queued' };
+    const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued' };
     await putMessage(tx, m);
-    await addOutbox(tx, { to: chatId, content, messageKey: id });
+    await addOutbox(tx, { username, content, messageKey: id });
     return m;
   });
-  ctx.events.emit({ type: 'message', chatId, key: id });
+  ctx.events.emit({ type: 'message', username, id });
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
   return m;
@@ -66,15 +70,15 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
   const me = requireMe(ctx);
   const report: FlushReport = { sent: 0, held: {}, unavailable: false };
   for (const item of await listOutbox(ctx.vault)) {
-    if (item.to in report.held) continue;
+    if (item.username in report.held) continue;
     try {
       const ready = item.ciphertext ? item : await encryptItem(ctx, item);
-      await ctx.transport.send(hostAuth(me), ready.to, ready.ciphertext!);
+      await ctx.transport.send(hostAuth(me), ready.username, ready.ciphertext!);
       const changed = await commit(ctx.vault, async (tx) => {
         await deleteOutbox(tx, ready.seq!);
         return ready.messageKey ? advanceStatus(tx, ready.messageKey, 'sent') : undefined;
       });
-      if (changed) ctx.events.emit({ type: 'status', chatId: changed.chatId, key: changed.key, status: changed.status });
+      emitStatus(ctx, changed);
       report.sent++;
     } catch (e) {
       if (isEngineError(e, 'Unavailable')) {
@@ -82,7 +86,7 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
         return report;
       }
       if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
-      report.held[item.to] = e.code;
+      report.held[item.username] = e.code;
       await holdItem(ctx, item, e.code);
     }
   }
@@ -90,10 +94,10 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
 }
 
 async function encryptItem(ctx: EngineContext, item: OutboxRecord): Promise<OutboxRecord> {
-  const sessions = await sendingSessions(ctx, item.to);
+  const sessions = await sendingSessions(ctx, item.username);
   const { state, message } = sessionEncrypt(sessions[0]!, item.content!, ctx.deps);
-  const record = await sealSessions(ctx.vault, item.to, [state, ...sessions.slice(1)]);
-  const ready: OutboxRecord = { seq: item.seq!, to: item.to, ciphertext: message };
+  const record = await sealSessions(ctx.vault, item.username, [state, ...sessions.slice(1)]);
+  const ready: OutboxRecord = { seq: item.seq!, username: item.username, ciphertext: message };
   if (item.messageKey) ready.messageKey = item.messageKey;
   await commit(ctx.vault, async (tx) => {
     await putSessions(tx, record);
@@ -118,12 +122,12 @@ async function holdItem(ctx: EngineContext, item: OutboxRecord, code: string): P
     await putMessage(tx, next);
     return next;
   });
-  if (changed) ctx.events.emit({ type: 'status', chatId: changed.chatId, key: changed.key, status: changed.status });
+  emitStatus(ctx, changed);
 }
 
 /** After the user accepts or re-verifies: held texts for `username` go back to "queued". */
-export async function releaseHeld(ctx: EngineContext, username: string): Promise<void> {
-  const items = (await listOutbox(ctx.vault)).filter((i) => i.to === username && i.messageKey);
+export async function releaseHeld(ctx: EngineContext, username: Username): Promise<void> {
+  const items = (await listOutbox(ctx.vault)).filter((i) => i.username === username && i.messageKey);
   await commit(ctx.vault, async (tx) => {
     for (const i of items) {
       const m = await txGetMessage(tx, i.messageKey!);
@@ -131,4 +135,9 @@ export async function releaseHeld(ctx: EngineContext, username: string): Promise
     }
   });
   ctx.kickOutbox();
+}
+
+function emitStatus(ctx: EngineContext, m: MessageRecord | undefined): void {
+  const e = m && statusEvent(m);
+  if (e) ctx.events.emit(e);
 }

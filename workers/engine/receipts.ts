@@ -1,5 +1,5 @@
 /**
- * Delivery and read receipts (issue 3 "Delivery and read receipts travel end-to-end encrypted"):
+ * Delivery and read receipts (DESIGN.md §5: receipts travel end-to-end encrypted):
  * a receipt is ordinary Content queued in the outbox, so it is ratchet-encrypted like a text.
  * Receipts only move an outgoing message's status forward, and only for messages in the chat
  * with the receipt's sender (someone else cannot mark Bob's messages read).
@@ -12,19 +12,20 @@ import { addOutbox } from '../storage/outbox-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
+import type { Username } from '../../src/lib/codec/username';
 
-export async function queueReceipt(tx: Tx, to: string, receipt: 'delivered' | 'read', ids: string[]): Promise<void> {
+export async function queueReceipt(tx: Tx, username: Username, receipt: 'delivered' | 'read', ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
-    await addOutbox(tx, { to, content: encodeContent({ kind: 'receipt', receipt, ids: ids.slice(i, i + MAX_RECEIPT_IDS) }) });
+    await addOutbox(tx, { username, content: encodeContent({ kind: 'receipt', receipt, ids: ids.slice(i, i + MAX_RECEIPT_IDS) }) });
   }
 }
 
 /** Applies a receipt from `sender`; returns the messages whose status moved. */
-export async function applyReceipt(tx: Tx, sender: string, c: ReceiptContent): Promise<MessageRecord[]> {
+export async function applyReceipt(tx: Tx, sender: Username, c: ReceiptContent): Promise<MessageRecord[]> {
   const changed: MessageRecord[] = [];
   for (const id of c.ids) {
     const m = await txGetMessage(tx, id);
-    if (!m || m.chatId !== sender) continue;
+    if (!m || m.username !== sender) continue;
     const next = await advanceStatus(tx, id, c.receipt);
     if (next) changed.push(next);
   }
@@ -32,16 +33,16 @@ export async function applyReceipt(tx: Tx, sender: string, c: ReceiptContent): P
 }
 
 /** Marks every unread incoming message of a chat read and queues one read receipt for them. */
-export async function markRead(ctx: EngineContext, chatId: string): Promise<number> {
-  const unread = await unreadIncoming(ctx.vault, chatId);
-  const chat = await getChat(ctx.vault, chatId);
+export async function markRead(ctx: EngineContext, username: Username): Promise<number> {
+  const unread = await unreadIncoming(ctx.vault, username);
+  const chat = await getChat(ctx.vault, username);
   if (unread.length === 0 && (chat?.unread ?? 0) === 0) return 0;
-  const contact = await getContact(ctx.vault, chatId);
+  const contact = await getContact(ctx.vault, username);
   await commit(ctx.vault, async (tx) => {
     for (const m of unread) await putMessage(tx, { ...m, read: true });
-    await updateChat(tx, chatId, (c) => ({ ...c, unread: 0 }));
+    await updateChat(tx, username, (c) => ({ ...c, unread: 0 }));
     // Blocked contacts get no receipts.
-    if (!contact?.blocked && unread.length > 0) await queueReceipt(tx, chatId, 'read', unread.map((m) => m.id));
+    if (!contact?.blocked && unread.length > 0) await queueReceipt(tx, username, 'read', unread.map((m) => m.id));
   });
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();

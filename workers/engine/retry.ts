@@ -1,5 +1,5 @@
 /**
- * Getting back messages a restored browser could not decrypt (issue 5). After a PIN restore the
+ * Getting back messages a restored browser could not decrypt (DESIGN.md §7). After a PIN restore the
  * new browser has the identity but none of the old sessions, so whatever a contact sent to the old
  * sessions fails here. Instead of losing it:
  *
@@ -19,6 +19,7 @@ import { addOutbox } from '../storage/outbox-repo';
 import type { Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
+import type { Username } from '../../src/lib/codec/username';
 
 export const RETRY_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 export const RETRY_MAX_MESSAGES = 500;
@@ -39,7 +40,7 @@ const pending = new WeakMap<EngineContext, Map<string, Pending>>();
 const lastAsked = new WeakMap<EngineContext, Map<string, number>>();
 
 /** Called by inbox.ts for an envelope that did not decrypt. */
-export async function noteUndecryptable(ctx: EngineContext, sender: string, serverId: string, receivedAt: number): Promise<void> {
+export async function noteUndecryptable(ctx: EngineContext, sender: Username, serverId: string, receivedAt: number): Promise<void> {
   const contact = await getContact(ctx.vault, sender);
   if (!contact || contact.blocked) return;
   const asked = lastAsked.get(ctx)?.get(sender);
@@ -61,7 +62,7 @@ export async function noteUndecryptable(ctx: EngineContext, sender: string, serv
     void ctx
       .serial(async () => {
         await commit(ctx.vault, async (tx) => {
-          await addOutbox(tx, { to: sender, content });
+          await addOutbox(tx, { username: sender, content });
         });
       })
       .then(() => ctx.kickOutbox())
@@ -73,7 +74,7 @@ export async function noteUndecryptable(ctx: EngineContext, sender: string, serv
  * The texts to send again for a retry from `from` (read before the receive transaction opens);
  * `queueResends` adds them inside it.
  */
-export async function textsToResend(ctx: EngineContext, from: string, r: RetryContent): Promise<Uint8Array[]> {
+export async function textsToResend(ctx: EngineContext, from: Username, r: RetryContent): Promise<Uint8Array[]> {
   const now = ctx.deps.now();
   // Our clock and the host's may differ: widen the window by the skew we tolerate elsewhere.
   const since = Math.max(r.since - CLOCK_SKEW_MS, now - RETRY_MAX_AGE_MS);
@@ -81,6 +82,6 @@ export async function textsToResend(ctx: EngineContext, from: string, r: RetryCo
   return mine.slice(-RETRY_MAX_MESSAGES).map((m) => encodeContent({ kind: 'text', id: m.id, sentAt: m.sentAt, text: m.body }));
 }
 
-export async function queueResends(tx: Tx, to: string, contents: readonly Uint8Array[]): Promise<void> {
-  for (const content of contents) await addOutbox(tx, { to, content });
+export async function queueResends(tx: Tx, username: Username, contents: readonly Uint8Array[]): Promise<void> {
+  for (const content of contents) await addOutbox(tx, { username, content });
 }

@@ -1,5 +1,5 @@
 /**
- * The encryption self-test behind the start page's button (issue 2): two throw-away identities
+ * The encryption self-test behind the start page's button: two throw-away identities
  * with a full PQXDH prekey set, a session alice -> bob, one message encrypted and decrypted.
  *
  * Runs entirely inside the vault worker and returns only what is safe to show: the decrypted
@@ -20,15 +20,11 @@ import {
 import { formatSafetyNumber, safetyNumber } from '../../src/lib/crypto/safety-number';
 import { acceptSession, initiateSession, sessionEncrypt } from '../../src/lib/crypto/session';
 import { BUNDLE_VERSION, type PreKeyBundle } from '../../src/lib/crypto/bundle';
+import type { SelfTestReport } from '../../src/lib/vault/views';
 
 /** Longer input is refused: the self-test is a smoke check, not a transport. */
 export const SELF_TEST_MAX_CHARS = 4096;
 
-export interface SelfTestReport {
-  plaintext: string;
-  ciphertextBytes: number;
-  safety?: string;
-}
 
 export function runSelfTest(text: string, deps: Deps): SelfTestReport {
   if (typeof text !== 'string' || text.length > SELF_TEST_MAX_CHARS) {

@@ -19,6 +19,7 @@ import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { notice, NoticeKind } from './notices';
 import { assertCanSend, observeIdentity } from './trust';
+import type { Username } from '../../src/lib/codec/username';
 
 /** True if `state` is a session with exactly the identity bytes `trusted`. */
 export function sessionMatches(state: SessionState | undefined, trusted: Uint8Array): boolean {
@@ -29,7 +30,7 @@ export function sessionMatches(state: SessionState | undefined, trusted: Uint8Ar
  * Sessions for `username`, current first, the current one safe to encrypt on. Creates and
  * stores a new session (and contact) if needed. Runs inside ctx.serial.
  */
-export async function sendingSessions(ctx: EngineContext, username: string): Promise<SessionState[]> {
+export async function sendingSessions(ctx: EngineContext, username: Username): Promise<SessionState[]> {
   const me = requireMe(ctx);
   // Both reads at once: this is on the path of every send, call set-up included.
   const [contact, sessions] = await Promise.all([getContact(ctx.vault, username), loadSessions(ctx.vault, username)]);
@@ -58,6 +59,6 @@ export async function sendingSessions(ctx: EngineContext, username: string): Pro
 }
 
 /** Forgets every session with `username` (a user-requested reset): the next send fetches a fresh bundle. */
-export async function resetSessions(ctx: EngineContext, username: string): Promise<void> {
+export async function resetSessions(ctx: EngineContext, username: Username): Promise<void> {
   await commit(ctx.vault, (tx) => putSessions(tx, { username, sealed: [] }));
 }

@@ -1,5 +1,5 @@
 /**
- * Sends over the open WebSocket (DESIGN.md §5; issue 4's set-up benchmark): a Send frame with a
+ * Sends over the open WebSocket (DESIGN.md §5; kept fast for bench:call): a Send frame with a
  * request id, settled by the host's Stored frame (sent only after the durable commit) or its Error
  * frame. On a live socket this saves an HTTP request per message, which matters most for call
  * signals. A send still in flight when the socket closes, or unanswered for `timeoutMs`, fails as
@@ -10,6 +10,7 @@ import { isCodedError, type CodedError } from '../../src/lib/codec/errors';
 import { EngineError } from './errors';
 import { hostRefusal } from './host-refusal';
 import { encodeClientFrame, type HostFrame } from '../../src/lib/wire/host-frames';
+import type { Username } from '../../src/lib/codec/username';
 
 /** How long a Send may wait for its Stored before it counts as lost. */
 export const SOCKET_SEND_TIMEOUT_MS = 10_000;
@@ -29,7 +30,7 @@ export class SocketSends {
   constructor(private readonly timeoutMs = SOCKET_SEND_TIMEOUT_MS) {}
 
   /** Writes a Send frame with `write` and resolves once the host has stored the envelope. */
-  send(write: (frame: Uint8Array) => void, to: string, body: Uint8Array): Promise<void> {
+  send(write: (frame: Uint8Array) => void, to: Username, body: Uint8Array): Promise<void> {
     const reqId = this.#next;
     this.#next = this.#next >= MAX_REQ_ID ? 1 : this.#next + 1;
     return new Promise<void>((resolve, reject) => {

@@ -10,14 +10,16 @@
  * code is a definite answer.
  */
 import type { IdentityPublic } from '../../src/lib/crypto/identity';
+import type { Username } from '../../src/lib/codec/username';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import type { PreKeyBundle } from '../../src/lib/crypto/bundle';
+import type { IceServers } from '../../src/lib/vault/views';
 
 export interface HostAuth {
-  username: string;
+  username: Username;
   /** Ed25519 signature by the identity key over the message the transport builds. */
   sign(message: Uint8Array): Uint8Array;
-  /** Issue 5: the device secret of a restored browser, sent with every login. */
+  /** DESIGN.md §7: the device secret of a restored browser, sent with every login. */
   device?: Uint8Array;
 }
 
@@ -35,7 +37,7 @@ export interface Registration extends PreKeyUpload {
 /** One stored envelope as the host pushes it. `sender` is what the host claims (not trusted). */
 export interface Envelope {
   serverId: string;
-  sender: string;
+  sender: Username;
   body: Uint8Array;
   /** Host time it was stored (ms). */
   receivedAt: number;
@@ -47,7 +49,7 @@ export interface InboxSink {
   /** Called for each pushed envelope, in host order; the engine acks after committing. */
   envelope(e: Envelope): void;
   state(s: ConnectionState): void;
-  /** Another browser restored this account (issue 5): this one is signed out for good. */
+  /** Another browser restored this account (DESIGN.md §7): this one is signed out for good. */
   signedOut?(): void;
 }
 
@@ -58,31 +60,27 @@ export interface PreKeyCounts {
 
 export interface HostTransport {
   /** True if the name is free to claim (the name is already canonical). */
-  usernameAvailable(username: string): Promise<boolean>;
+  usernameAvailable(username: Username): Promise<boolean>;
   /** Claims the username with identity and prekeys; UsernameTaken if someone has it. */
   register(auth: HostAuth, registration: Registration): Promise<void>;
   /** A bundle for `username` (each one-time prekey served once); NoSuchUser if unknown. */
-  fetchBundle(auth: HostAuth, username: string): Promise<PreKeyBundle>;
+  fetchBundle(auth: HostAuth, username: Username): Promise<PreKeyBundle>;
   preKeyCounts(auth: HostAuth): Promise<PreKeyCounts>;
   uploadPreKeys(auth: HostAuth, upload: PreKeyUpload): Promise<void>;
   /** Resolves once the host has stored the envelope durably. */
-  send(auth: HostAuth, to: string, body: Uint8Array): Promise<void>;
+  send(auth: HostAuth, to: Username, body: Uint8Array): Promise<void>;
   ack(auth: HostAuth, serverId: string): Promise<void>;
   /** Opens the live channel; the host then pushes every unacked envelope, then new ones. */
   connect(auth: HostAuth, sink: InboxSink): void;
   disconnect(): void;
-  /** PIN recovery (issue 5): the sealed account record, authorised by the access key (and a token to write). */
+  /** PIN recovery (DESIGN.md §7): the sealed account record, authorised by the access key (and a token to write). */
   putAccountRecord?(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array): Promise<void>;
   /** The sealed record, or undefined when there is none for this key. */
-  getAccountRecord?(username: string, accessKey: Uint8Array): Promise<Uint8Array | undefined>;
+  getAccountRecord?(username: Username, accessKey: Uint8Array): Promise<Uint8Array | undefined>;
   deleteAccountRecord?(auth: HostAuth, accessKey: Uint8Array): Promise<void>;
   /** A restored browser replaces every prekey and signs the old browser out (same identity). */
   takeover?(auth: HostAuth, prekeys: PreKeyUpload & { signedPreKey: SignedPreKeyPublic }): Promise<void>;
-  /** Calls (issue 4): ICE servers with short-lived TURN credentials; optional for test hosts. */
+  /** Calls (DESIGN.md §6): ICE servers with short-lived TURN credentials; optional for test hosts. */
   iceServers?(auth: HostAuth): Promise<IceServers>;
 }
 
-export interface IceServers {
-  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
-  expiresAt: number | null;
-}

@@ -15,6 +15,7 @@ import { bytesEqual } from '../../src/lib/codec/bytes';
 import { newContact } from '../storage/contact-repo';
 import type { ContactRecord } from '../storage/schema';
 import { engineFail } from './errors';
+import type { Username } from '../../src/lib/codec/username';
 
 export interface TrustDecision {
   contact: ContactRecord;
@@ -24,7 +25,7 @@ export interface TrustDecision {
   identityChanged: boolean;
 }
 
-export function observeIdentity(existing: ContactRecord | undefined, username: string, identity: Uint8Array): TrustDecision {
+export function observeIdentity(existing: ContactRecord | undefined, username: Username, identity: Uint8Array): TrustDecision {
   if (!existing) return { contact: newContact(username, identity), changed: true, identityChanged: false };
   if (bytesEqual(existing.identity, identity)) {
     return { contact: existing, changed: false, identityChanged: false };

@@ -7,6 +7,7 @@
  */
 import { openJson, sealJson, type Conn } from './record-seal';
 import type { ContactRecord, ContactRow, Tx, Vault } from './schema';
+import type { Username } from '../../src/lib/codec/username';
 
 const STORE = 'contacts';
 type Private = Omit<ContactRecord, 'username' | 'identity' | 'pendingIdentity'>;
@@ -23,12 +24,12 @@ export function fromContactRow(c: Conn, row: ContactRow): ContactRecord {
   return { ...openJson<Private>(c, STORE, row.username, sealed), ...clear };
 }
 
-export async function getContact(vault: Vault, username: string): Promise<ContactRecord | undefined> {
+export async function getContact(vault: Vault, username: Username): Promise<ContactRecord | undefined> {
   const row = await vault.db.get(STORE, username);
   return row && fromContactRow(vault.db, row);
 }
 
-export async function txGetContact(tx: Tx, username: string): Promise<ContactRecord | undefined> {
+export async function txGetContact(tx: Tx, username: Username): Promise<ContactRecord | undefined> {
   const row = await tx.objectStore(STORE).get(username);
   return row && fromContactRow(tx, row);
 }
@@ -37,6 +38,6 @@ export async function putContact(tx: Tx, contact: ContactRecord): Promise<void> 
   await tx.objectStore(STORE).put(toContactRow(tx, contact));
 }
 
-export function newContact(username: string, identity: Uint8Array): ContactRecord {
+export function newContact(username: Username, identity: Uint8Array): ContactRecord {
   return { username, identity, verified: false, blocked: false, identityChanged: false };
 }

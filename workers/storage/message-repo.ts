@@ -6,25 +6,26 @@
  */
 import { openText, sealText, type Conn } from './record-seal';
 import type { MessageRecord, MessageRow, MessageStatus, Tx, Vault } from './schema';
+import type { Username } from '../../src/lib/codec/username';
 
 const STORE = 'messages';
 
 export function toMessageRow(c: Conn, m: MessageRecord): MessageRow {
-  const { body, ...clear } = m;
-  return { ...clear, sealed: sealText(c, STORE, m.key, body) };
+  const { body, username, ...clear } = m;
+  return { ...clear, chatId: username, sealed: sealText(c, STORE, m.key, body) };
 }
 
 export function fromMessageRow(c: Conn, row: MessageRow): MessageRecord {
-  const { sealed, ...clear } = row;
-  return { ...clear, body: openText(c, STORE, row.key, sealed) };
+  const { sealed, chatId, ...clear } = row;
+  return { ...clear, username: chatId, body: openText(c, STORE, row.key, sealed) };
 }
 
-export function incomingKey(sender: string, id: string): string {
+export function incomingKey(sender: Username, id: string): string {
   return `${sender}:${id}`;
 }
 
-export async function listMessages(vault: Vault, chatId: string): Promise<MessageRecord[]> {
-  const rows = await vault.db.getAllFromIndex(STORE, 'byChat', IDBKeyRange.bound([chatId, 0], [chatId, Number.MAX_SAFE_INTEGER]));
+export async function listMessages(vault: Vault, username: Username): Promise<MessageRecord[]> {
+  const rows = await vault.db.getAllFromIndex(STORE, 'byChat', IDBKeyRange.bound([username, 0], [username, Number.MAX_SAFE_INTEGER]));
   return rows.map((r) => fromMessageRow(vault.db, r));
 }
 
@@ -49,6 +50,6 @@ export async function advanceStatus(tx: Tx, key: string, status: 'sent' | 'deliv
 }
 
 /** Incoming messages of a chat not yet read. */
-export async function unreadIncoming(vault: Vault, chatId: string): Promise<MessageRecord[]> {
-  return (await listMessages(vault, chatId)).filter((m) => m.direction === 'in' && !m.read);
+export async function unreadIncoming(vault: Vault, username: Username): Promise<MessageRecord[]> {
+  return (await listMessages(vault, username)).filter((m) => m.direction === 'in' && !m.read);
 }

@@ -32,12 +32,19 @@ async function sealRows<S extends UserStore>(tx: Tx, store: S, reseal: (v: Legac
   return n;
 }
 
+/** A legacy row as its record: the person's field under the record's name. */
+function renamed<R>(v: Legacy, field: string): R {
+  const { [field]: username, ...rest } = v;
+  return { ...rest, username } as R;
+}
+
 export async function migrateClearRows(tx: Tx): Promise<number> {
   let n = 0;
-  n += await sealRows(tx, 'messages', (v) => (typeof v.body === 'string' ? toMessageRow(tx, v as unknown as MessageRecord) : undefined));
-  n += await sealRows(tx, 'chats', (v) => (typeof v.lastPreview === 'string' ? toChatRow(tx, v as unknown as ChatRecord) : undefined));
+  // v1 rows name the person as the rows still do (chatId, id, to); the records call it `username`.
+  n += await sealRows(tx, 'messages', (v) => (typeof v.body === 'string' ? toMessageRow(tx, renamed<MessageRecord>(v, 'chatId')) : undefined));
+  n += await sealRows(tx, 'chats', (v) => (typeof v.lastPreview === 'string' ? toChatRow(tx, renamed<ChatRecord>(v, 'id')) : undefined));
   n += await sealRows(tx, 'contacts', (v) => (!('sealed' in v) ? toContactRow(tx, v as unknown as ContactRecord) : undefined));
-  n += await sealRows(tx, 'outbox', (v) => (v.content instanceof Uint8Array ? toOutboxRow(tx, v as unknown as OutboxRecord) : undefined));
+  n += await sealRows(tx, 'outbox', (v) => (v.content instanceof Uint8Array ? toOutboxRow(tx, renamed<OutboxRecord>(v, 'to')) : undefined));
   await tx.objectStore('meta').delete(Meta.migrateRows);
   return n;
 }

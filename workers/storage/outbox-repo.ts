@@ -7,17 +7,18 @@
  */
 import { openBytes, sealBytes, type Conn } from './record-seal';
 import type { OutboxRecord, OutboxRow, Tx, Vault } from './schema';
+import type { Username } from '../../src/lib/codec/username';
 
 const STORE = 'outbox';
 
 export function toOutboxRow(c: Conn, item: OutboxRecord): OutboxRow {
-  const { content, ...clear } = item;
-  return content ? { ...clear, sealed: sealBytes(c, STORE, item.to, content) } : clear;
+  const { content, username, ...clear } = item;
+  return content ? { ...clear, to: username, sealed: sealBytes(c, STORE, username, content) } : { ...clear, to: username };
 }
 
 export function fromOutboxRow(c: Conn, row: OutboxRow): OutboxRecord {
-  const { sealed, ...clear } = row;
-  return sealed ? { ...clear, content: openBytes(c, STORE, row.to, sealed) } : clear;
+  const { sealed, to, ...clear } = row;
+  return sealed ? { ...clear, username: to, content: openBytes(c, STORE, to, sealed) } : { ...clear, username: to };
 }
 
 export async function addOutbox(tx: Tx, item: OutboxRecord): Promise<number> {
@@ -28,9 +29,9 @@ export async function listOutbox(vault: Vault): Promise<OutboxRecord[]> {
   return (await vault.db.getAll(STORE)).map((r) => fromOutboxRow(vault.db, r));
 }
 
-/** Whether anything waits in the outbox for `to` (read without opening the sealed content). */
-export async function hasOutboxFor(vault: Vault, to: string): Promise<boolean> {
-  return (await vault.db.getAll(STORE)).some((r) => r.to === to);
+/** Whether anything waits in the outbox for `username` (read without opening the sealed content). */
+export async function hasOutboxFor(vault: Vault, username: Username): Promise<boolean> {
+  return (await vault.db.getAll(STORE)).some((r) => r.to === username);
 }
 
 export async function putOutbox(tx: Tx, item: OutboxRecord): Promise<void> {

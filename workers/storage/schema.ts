@@ -10,6 +10,7 @@
  * What stays clear is what indexes and keys need: usernames, ids, times, statuses, counters, and
  * identity PUBLIC keys. Knows nothing of crypto protocols or the host.
  */
+import type { Username } from '../../src/lib/codec/username';
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
 export const DB_VERSION = 2;
@@ -30,7 +31,7 @@ export interface Sealed {
 }
 
 export interface AccountRecord {
-  username: string;
+  username: Username;
   createdAt: number;
   /** True once the host accepted the registration. */
   registered: boolean;
@@ -52,13 +53,13 @@ export interface PreKeyRecord {
 
 export interface SessionRecord {
   /** Their username. */
-  username: string;
+  username: Username;
   /** Current session first, then older ones (kept so simultaneous starts converge, P35). */
   sealed: Sealed[];
 }
 
 export interface ContactRecord {
-  username: string;
+  username: Username;
   /** Encoded IdentityPublic we trust for sending. */
   identity: Uint8Array;
   verified: boolean;
@@ -70,7 +71,8 @@ export interface ContactRecord {
 }
 
 export interface ChatRecord {
-  id: string; // contact username
+  /** The person the chat is with (a 1:1 chat is identified by their username). */
+  username: Username;
   lastPreview: string;
   lastAt: number;
   unread: number;
@@ -85,7 +87,8 @@ export interface MessageRecord {
   /** Outgoing: the content id; incoming: `${sender}:${content id}` (the dedupe key, P13). */
   key: string;
   id: string;
-  chatId: string;
+  /** The person the chat is with. */
+  username: Username;
   direction: 'out' | 'in' | 'system';
   body: string;
   sentAt: number;
@@ -98,7 +101,8 @@ export interface MessageRecord {
 
 export interface OutboxRecord {
   seq?: number;
-  to: string;
+  /** The person it goes to. */
+  username: Username;
   /** Encoded Content (before encryption). Cleared once ciphertext exists. */
   content?: Uint8Array;
   /** Session ciphertext, written in the same transaction as the advanced session. */
@@ -107,18 +111,23 @@ export interface OutboxRecord {
   messageKey?: string;
 }
 
-/** Stored form of a MessageRecord: the body sealed. */
-export type MessageRow = Omit<MessageRecord, 'body'> & { sealed: Sealed };
-/** Stored form of a ChatRecord: the preview sealed. */
-export type ChatRow = Omit<ChatRecord, 'lastPreview'> & { sealed: Sealed };
+// Rows are the on-disk format, so their field names are frozen by the indexes and key paths
+// created in schema v1 (`chatId`, `id`, `to`); the repositories map them to the records' names.
+// A row holds a username the engine canonicalised before writing it, so reading it back as a
+// Username is sound.
+
+/** Stored form of a MessageRecord: the body sealed; the person under `chatId` (index byChat). */
+export type MessageRow = Omit<MessageRecord, 'body' | 'username'> & { chatId: Username; sealed: Sealed };
+/** Stored form of a ChatRecord: the preview sealed; the person under `id` (the key path). */
+export type ChatRow = Omit<ChatRecord, 'lastPreview' | 'username'> & { id: Username; sealed: Sealed };
 /** Stored form of a ContactRecord: username and identity keys clear, every other field sealed. */
 export type ContactRow = Pick<ContactRecord, 'username' | 'identity' | 'pendingIdentity'> & { sealed: Sealed };
-/** Stored form of an OutboxRecord: the not-yet-encrypted content sealed. */
-export type OutboxRow = Omit<OutboxRecord, 'content'> & { sealed?: Sealed };
+/** Stored form of an OutboxRecord: the not-yet-encrypted content sealed; the person under `to`. */
+export type OutboxRow = Omit<OutboxRecord, 'content' | 'username'> & { to: Username; sealed?: Sealed };
 
 export interface FailureRecord {
   seq?: number;
-  sender: string;
+  sender: Username;
   serverId: string;
   code: string;
   at: number;

@@ -7,10 +7,11 @@
 import { decodeSession, encodeSession, type SessionState } from '../../src/lib/crypto/session';
 import type { SessionRecord, Tx, Vault } from './schema';
 import { seal, unseal } from './seal';
+import type { Username } from '../../src/lib/codec/username';
 
 export const MAX_OLD_SESSIONS = 3;
 
-export async function loadSessions(vault: Vault, username: string): Promise<SessionState[]> {
+export async function loadSessions(vault: Vault, username: Username): Promise<SessionState[]> {
   const rec = await vault.db.get('sessions', username);
   if (!rec) return [];
   const out: SessionState[] = [];
@@ -19,7 +20,7 @@ export async function loadSessions(vault: Vault, username: string): Promise<Sess
 }
 
 /** Seals `states` (current first), trimming to the cap; async, before the transaction. */
-export async function sealSessions(vault: Vault, username: string, states: SessionState[]): Promise<SessionRecord> {
+export async function sealSessions(vault: Vault, username: Username, states: SessionState[]): Promise<SessionRecord> {
   const kept = states.slice(0, 1 + MAX_OLD_SESSIONS);
   const sealed = [];
   for (const s of kept) sealed.push(await seal(vault.key, encodeSession(s)));

@@ -15,7 +15,7 @@ export function vaultClient(): VaultClient {
 
 export function appSession(): Session {
   if (!session) {
-    session = new Session(vaultClient());
+    session = new Session(vaultClient().vault);
     void session.start();
   }
   return session;

@@ -4,7 +4,8 @@
  * are sent by the engine, end-to-end encrypted).
  */
 import { errorCode, type Session } from './session.svelte';
-import type { ContactView, MessageView, VaultEvent } from './types';
+import type { Username } from '../codec/username';
+import type { ContactView, MessageView, VaultEvent } from '../vault/views';
 
 export class Conversation {
   messages = $state<MessageView[]>([]);
@@ -13,23 +14,24 @@ export class Conversation {
   error = $state<string | undefined>();
   blockedSending = $derived(this.contact?.sendBlocked ?? false);
 
-  readonly chat: string;
+  /** The person the conversation is with. */
+  readonly username: Username;
   readonly #session: Session;
   readonly #off: () => void;
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
 
-  constructor(session: Session, chat: string) {
+  constructor(session: Session, username: Username) {
     this.#session = session;
-    this.chat = chat;
+    this.username = username;
     this.#off = session.on((event) => this.#onEvent(event));
   }
 
   async load(): Promise<void> {
     try {
       const [messages, contact] = await Promise.all([
-        this.#session.vault.listMessages(this.chat),
-        this.#session.vault.contactInfo(this.chat)
+        this.#session.vault.listMessages(this.username),
+        this.#session.vault.contactInfo(this.username)
       ]);
       this.messages = messages;
       this.contact = contact;
@@ -41,25 +43,25 @@ export class Conversation {
   }
 
   async send(text: string): Promise<void> {
-    const message = await this.#session.vault.sendText(this.chat, text);
+    const message = await this.#session.vault.sendText(this.username, text);
     this.#upsert(message);
   }
 
   async acceptIdentityChange(): Promise<void> {
-    await this.#session.vault.acceptIdentityChange(this.chat);
+    await this.#session.vault.acceptIdentityChange(this.username);
     await this.#reloadContact();
   }
 
   async unblock(): Promise<void> {
-    await this.#session.vault.unblock(this.chat);
+    await this.#session.vault.unblock(this.username);
     await this.#reloadContact();
   }
 
   /** `fresh`: a message just arrived, so the chat list's unread count may not show it yet. */
   markRead(fresh = false): void {
     if (typeof document !== 'undefined' && document.visibilityState !== 'visible') return;
-    const unread = this.#session.chat(this.chat)?.unread ?? 0;
-    if (fresh || unread > 0) this.#session.vault.markRead(this.chat).catch(() => {});
+    const unread = this.#session.chat(this.username)?.unread ?? 0;
+    if (fresh || unread > 0) this.#session.vault.markRead(this.username).catch(() => {});
   }
 
   destroy(): void {
@@ -91,7 +93,7 @@ export class Conversation {
       do {
         this.#reloadAgain = false;
         try {
-          this.messages = await this.#session.vault.listMessages(this.chat);
+          this.messages = await this.#session.vault.listMessages(this.username);
         } catch {
           // Keep what is shown; the next event retries.
         }
@@ -102,17 +104,17 @@ export class Conversation {
 
   #onEvent(event: VaultEvent): void {
     if (!this.loaded) return;
-    if (event.type === 'message' && event.chat === this.chat) {
+    if (event.type === 'message' && event.username === this.username) {
       void this.#reloadMessages().then(() => {
         const m = this.messages.find((x) => x.id === event.id);
         if (m?.kind === 'text' && m.direction === 'in') this.markRead(true);
       });
-    } else if (event.type === 'status' && event.chat === this.chat) {
+    } else if (event.type === 'status' && event.username === this.username) {
       // Show it at once, then re-read so an in-flight read cannot leave a stale status behind.
       const m = this.messages.find((x) => x.id === event.id);
       if (m && m.kind === 'text') m.status = event.status;
       void this.#reloadMessages();
-    } else if (event.type === 'identity' && event.username === this.chat) {
+    } else if (event.type === 'identity' && event.username === this.username) {
       void this.#reloadContact();
     } else if (event.type === 'chats') {
       void this.#reloadContactOnly();
@@ -122,7 +124,7 @@ export class Conversation {
   /** Block state changes arrive as a chat-list change. */
   async #reloadContactOnly(): Promise<void> {
     try {
-      this.contact = await this.#session.vault.contactInfo(this.chat);
+      this.contact = await this.#session.vault.contactInfo(this.username);
     } catch {
       // Keep the last known state.
     }

@@ -5,9 +5,10 @@
  *
  * Holds only what the screens show (DESIGN.md §1): no keys, no ratchet state.
  */
-import { VaultError } from './vault-client';
-import type { Vault } from './vault';
-import type { AccountView, ChatView, ConnectionState, PinStatus, RestoreOutcome, VaultEvent } from './types';
+import type { Username } from '../codec/username';
+import type { VaultContract } from '../vault/contract';
+import { VaultError } from '../vault/result';
+import type { AccountView, ChatView, ConnectionState, PinStatus, RestoreOutcome, VaultEvent } from '../vault/views';
 
 /** 'lost': local storage was lost (P33) -> restore; 'signed-out': restored on another browser. */
 export type Phase = 'starting' | 'onboarding' | 'ready' | 'failed' | 'lost' | 'signed-out';
@@ -25,19 +26,19 @@ export class Session {
   /** The browser's own view of the network; the banner shows if either says offline. */
   browserOnline = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
   offline = $derived(this.connection === 'offline' || !this.browserOnline);
-  /** PIN recovery state (issue 5); undefined until read. */
+  /** PIN recovery state (DESIGN.md §7); undefined until read. */
   pin = $state<PinStatus | undefined>();
   /** Set right after onboarding: the PIN creation step comes next. */
   pinSetupPending = $state(false);
 
-  readonly vault: Vault;
+  readonly vault: VaultContract;
   // Plain Set on purpose: listeners are wiring, not state any component renders.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #listeners = new Set<(event: VaultEvent) => void>();
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
 
-  constructor(vault: Vault) {
+  constructor(vault: VaultContract) {
     this.vault = vault;
   }
 
@@ -101,7 +102,7 @@ export class Session {
     return () => this.#listeners.delete(listener);
   }
 
-  chat(username: string): ChatView | undefined {
+  chat(username: Username): ChatView | undefined {
     return this.chats.find((c) => c.username === username);
   }
 

@@ -20,7 +20,7 @@ import { Labels, labelBytes } from './labels';
 import { aeadDecrypt, aeadEncrypt, AEAD_NONCE_LEN, AEAD_TAG_LEN, wipe } from './primitives';
 import { decodeIdentityKeyPair, encodeIdentityKeyPair, encodeIdentityPublic, readIdentityPublic, verifyIdentity, type IdentityKeyPair, type IdentityPublic } from './identity';
 import { ByteReader, ByteWriter } from '../codec/bytes';
-import { asUsername } from '../codec/username';
+import { asUsername, type Username } from '../codec/username';
 
 export const ACCOUNT_RECORD_VERSION = 1;
 export const SEALED_RECORD_VERSION = 1;
@@ -32,7 +32,7 @@ export const MAX_BUCKET = 4 * 1024 * 1024;
 export const LIMITS = { displayName: 256, settings: 64, settingKey: 64, settingValue: 1024, contacts: 10_000, blocked: 10_000 } as const;
 
 export interface Contact {
-  username: string;
+  username: Username;
   identity: IdentityPublic;
   verified: boolean;
   /** When the user last verified this contact's safety number (ms since epoch), if ever. */
@@ -46,7 +46,7 @@ export interface AccountRecord {
   /** Free-form settings of later features, serialised by their owners. */
   settings: Readonly<Record<string, string>>;
   contacts: readonly Contact[];
-  blocked: readonly string[];
+  blocked: readonly Username[];
   /** Reserved for groups; must be empty in version 1. */
   groups: readonly never[];
 }
@@ -143,7 +143,7 @@ export function decodeAccountRecord(bytes: Uint8Array): AccountRecord {
   checkSorted(contacts.map((c) => c.username), 'contacts', 'DecodeFailed');
   const blockedCount = r.u32();
   if (blockedCount > LIMITS.blocked) fail('DecodeFailed', `account record: ${blockedCount} blocked exceed ${LIMITS.blocked}`);
-  const blocked: string[] = [];
+  const blocked: Username[] = [];
   for (let i = 0; i < blockedCount; i++) blocked.push(asUsername(readString(r, 64, 'blocked username'), 'DecodeFailed'));
   checkSorted(blocked, 'blocked', 'DecodeFailed');
   if (r.u16() !== 0) fail('DecodeFailed', 'account record: groups are reserved in version 1');

@@ -7,7 +7,7 @@
  *   kind 0x02 receipt: receipt type u8 (1 delivered, 2 read) || u16 count (1..MAX) || count x id (16)
  *   kind 0x03 call:    u16-length call signal (1..MAX_CALL_SIGNAL_BYTES), decoded by wire/call.ts
  *   kind 0x04 retry:   since u64 (host time, ms) || u16 count (0..MAX) || count x u64 serverId
- *                      "I could not decrypt what you sent since then; please send it again" (issue 5)
+ *                      "I could not decrypt what you sent since then; please send it again" (DESIGN.md §7)
  *
  * A kind we do not know yet is UnsupportedVersion (a newer client), never a silent drop of bytes.
  * Knows nothing of sessions, storage or who sent it.
@@ -28,9 +28,9 @@ export const MAX_RECEIPT_IDS = 500;
 
 export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string };
 export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
-/** Call signalling (issue 4): opaque here, strict in wire/call.ts; never stored as a message. */
+/** Call signalling (DESIGN.md §6): opaque here, strict in wire/call.ts; never stored as a message. */
 export type CallContent = { kind: 'call'; signal: Uint8Array };
-/** Retry request (issue 5): the envelopes that did not decrypt, after a restore lost the session. */
+/** Retry request (DESIGN.md §7): the envelopes that did not decrypt, after a restore lost the session. */
 export type RetryContent = { kind: 'retry'; since: number; serverIds: number[] };
 export type Content = TextContent | ReceiptContent | CallContent | RetryContent;
 /** Longest call signal (an offer is 75 bytes). */

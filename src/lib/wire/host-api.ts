@@ -54,7 +54,7 @@ export const HostLimits = {
 export const HostErrorCode = {
   BadRequest: 'BadRequest',
   Unauthorized: 'Unauthorized',
-  /** The account was restored on another browser (issue 5); this device's logins are refused. */
+  /** The account was restored on another browser (DESIGN.md §7); this device's logins are refused. */
   SignedOut: 'SignedOut',
   NoSuchUser: 'NoSuchUser',
   UsernameTaken: 'UsernameTaken',
@@ -86,7 +86,7 @@ export interface LoginRequest {
   username: string;
   challenge: Uint8Array;
   signature: Uint8Array;
-  /** Issue 5: the device secret a restored browser registered at takeover (32 bytes). */
+  /** DESIGN.md §7: the device secret a restored browser registered at takeover (32 bytes). */
   device?: Uint8Array;
 }
 export const DEVICE_SECRET_LEN = 32;

@@ -21,20 +21,16 @@ import { changePin as changeRealmPin, deletePin, registerPin } from '../recovery
 import { buildAccountRecord, recordAccessKey, recordDigest, uploadAccountRecord } from './record';
 import { afterEntry, firstReminder, reminderDue } from './reminder';
 import { engineFail } from '../errors';
+import type { Username } from '../../../src/lib/codec/username';
+import type { PinStatus } from '../../../src/lib/vault/views';
 
-export interface PinStatus {
-  /** Recovery is on: a PIN is registered and the account record is kept on the host. */
-  enabled: boolean;
-  reminderDue: boolean;
-  nextReminderAt: number | null;
-}
 
 export function requireRecovery(ctx: EngineContext): RecoveryConfig {
   if (!ctx.recovery) fail('NotInitialized', 'no PIN-recovery realms are configured');
   return ctx.recovery;
 }
 
-export function localVerifier(ctx: EngineContext, pin: string, username: string, salt: Uint8Array): Uint8Array {
+export function localVerifier(ctx: EngineContext, pin: string, username: Username, salt: Uint8Array): Uint8Array {
   const stretch = ctx.recovery?.stretch ?? stretchPin;
   return sha256(stretch(pin, username, salt).accessKey);
 }

@@ -5,6 +5,7 @@
  * sees a bucket-sized ciphertext and a key hash (P26). Knows nothing of realms or PINs.
  */
 import { sealAccountRecord, type AccountRecord, type Contact } from '../../../src/lib/crypto/account-record';
+import type { Username } from '../../../src/lib/codec/username';
 import { fail } from '../../../src/lib/codec/errors';
 import { hkdf } from '../../../src/lib/crypto/hkdf';
 import { decodeIdentityPublic } from '../../../src/lib/crypto/identity';
@@ -26,7 +27,7 @@ export async function buildAccountRecord(ctx: EngineContext, pin: PinState): Pro
   const me = requireMe(ctx);
   const rows = await ctx.vault.db.getAll('contacts');
   const contacts: Contact[] = [];
-  const blocked: string[] = [];
+  const blocked: Username[] = [];
   for (const row of rows) {
     const c = fromContactRow(ctx.vault.db, row);
     // The TRUSTED identity (not a pending change): a restore must not silently accept a new key.

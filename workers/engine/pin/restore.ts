@@ -27,15 +27,8 @@ import { recoverWithPin } from '../recovery/recovery';
 import { localVerifier, requireRecovery } from './pin';
 import { recordAccessKey } from './record';
 import { firstReminder } from './reminder';
+import type { RestoreOutcome } from '../../../src/lib/vault/views';
 
-export type RestoreOutcome =
-  | { status: 'restored'; username: string; contacts: number; blocked: number }
-  | { status: 'wrongPin'; remaining: number }
-  /** Too many wrong guesses: the realms deleted their shares; this account cannot be restored. */
-  | { status: 'destroyed' }
-  /** No PIN backup for this username (never set, or turned off). */
-  | { status: 'notRegistered' }
-  | { status: 'unavailable' };
 
 /** Fresh prekey ids far from the old browser's, so a stale message never meets a same-id key. */
 function idBase(ctx: EngineContext): number {

@@ -3,8 +3,8 @@
  *
  * Who dials whom: the CALLEE calls the caller's fresh id. It builds that PeerJS call while the
  * phone rings and lets its signalling go the moment the person accepts, in parallel with its
- * answer inside the ratchet, so the two trips overlap instead of adding up (the set-up benchmark
- * of issue 4). The caller holds that PeerJS call, unanswered, until the ratchet's answer names
+ * answer inside the ratchet, so the two trips overlap instead of adding up (what bench:call
+ * measures). The caller holds that PeerJS call, unanswered, until the ratchet's answer names
  * the callee's id and certificate.
  *
  * Every SDP that crosses the PeerServer is checked against the fingerprint received end to end

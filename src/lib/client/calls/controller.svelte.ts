@@ -1,5 +1,5 @@
 /**
- * The call controller on the main thread (DESIGN.md §6; SECURITY.md P27–P29; issue 4): the
+ * The call controller on the main thread (DESIGN.md §6; SECURITY.md P27–P29): the
  * reactive state the call screen shows, the person's actions, and each call's lifecycle.
  *
  *   caller (Alice)                             callee (Bob)
@@ -17,6 +17,7 @@
  * Holds no key material (the ratchet is in the vault worker); talks to it through `CallPort`.
  */
 import { toHex } from '$lib/codec/bytes';
+import type { Username } from '../../codec/username';
 import { decodeCallSignal, encodeCallSignal, type CallAnswer, type CallMedia, type CallOffer, type CallSignal } from '$lib/wire/call';
 import { CallConnection } from './connection';
 import { clearTimers, logEntry, newLive, releaseLive, startTimer, type CallPhase, type Live } from './live-call';
@@ -51,7 +52,7 @@ export class CallController {
       this.#opts.tabs?.setBusy(busy);
     }
   }
-  chat = $state<string | undefined>();
+  username = $state<Username | undefined>();
   media = $state<CallMedia>('audio');
   direction = $state<'in' | 'out'>('out');
   muted = $state(false);
@@ -77,7 +78,7 @@ export class CallController {
   constructor(port: CallPort, opts: CallOptions = {}) {
     this.#port = port;
     this.#opts = withDefaults(opts);
-    const offSignal = port.onSignal((chat, bytes) => this.#onSignal(chat, bytes));
+    const offSignal = port.onSignal((username, bytes) => this.#onSignal(username, bytes));
     const offTabs = this.#opts.tabs?.onTaken((callId) => this.#takenElsewhere(callId));
     this.#off = () => {
       offSignal();
@@ -110,7 +111,7 @@ export class CallController {
   }
 
   get title(): string {
-    return this.endReason ? endTitle(this.endReason, this.direction, this.chat ?? '') : '';
+    return this.endReason ? endTitle(this.endReason, this.direction, this.username ?? '') : '';
   }
 
   get detail(): string | undefined {
@@ -127,9 +128,9 @@ export class CallController {
     void this.#resources.iceServers(this.#opts.relayOnly()).catch(() => undefined);
   }
 
-  async start(chat: string, media: CallMedia): Promise<void> {
+  async start(username: Username, media: CallMedia): Promise<void> {
     if (this.busy) return;
-    const live = this.#begin(chat, media, 'out', this.#hexId());
+    const live = this.#begin(username, media, 'out', this.#hexId());
     this.phase = 'outgoing';
     try {
       // Access already granted: ring at once and start the devices right after the offer has
@@ -145,7 +146,7 @@ export class CallController {
       Object.assign(live, { ourPeerId: id, cert, peer });
       this.#link.adopt(live, peer);
       this.#link.listen(live, peer);
-      const offered = this.#port.send(chat, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
+      const offered = this.#port.send(username, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
       const local = asked ?? this.#startMedia(live);
       await offered;
       startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
@@ -175,7 +176,7 @@ export class CallController {
       if (!this.#current(live)) return;
       // The answer inside the ratchet and the PeerJS call travel at the same time; the caller
       // holds the second until the first tells it which id and certificate to expect.
-      const answered = this.#port.send(live.chat, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
+      const answered = this.#port.send(live.username, encodeCallSignal({ type: 'answer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint }));
       const local = this.#startMedia(live);
       void this.#link.place(live, peer, live.predial ?? Promise.resolve(false));
       if (this.#current(live)) this.phase = 'connecting';
@@ -231,32 +232,32 @@ export class CallController {
 
   // ---- signals from the ratchet ----
 
-  #onSignal(chat: string, bytes: Uint8Array): void {
+  #onSignal(username: Username, bytes: Uint8Array): void {
     let s: CallSignal;
     try {
       s = decodeCallSignal(bytes);
     } catch {
       return; // a newer or broken client: nothing to do
     }
-    const step = nextStep(s, chat, this.#live, this.phase);
-    if (step.type === 'ring') this.#onOffer(chat, step.offer);
+    const step = nextStep(s, username, this.#live, this.phase);
+    if (step.type === 'ring') this.#onOffer(username, step.offer);
     else if (step.type === 'dial') this.#onAnswer(step.live, step.answer);
     else if (step.type === 'end') this.#end(step.live, step.reason);
   }
 
-  #onOffer(chat: string, offer: CallOffer): void {
+  #onOffer(username: Username, offer: CallOffer): void {
     const now = this.#opts.now();
     if (!this.#seen.admit(offer, now)) return; // P27: stale, future or replayed offers never ring
     // In a call in another tab: that tab answers "busy" (tab-calls.ts); this one stays quiet.
     if (!this.busy && this.#opts.tabs?.busyElsewhere()) return;
     if (this.busy) {
-      void this.#port.send(chat, encodeCallSignal({ type: 'decline', callId: offer.callId, reason: 'busy' })).catch(() => undefined);
+      void this.#port.send(username, encodeCallSignal({ type: 'decline', callId: offer.callId, reason: 'busy' })).catch(() => undefined);
       void this.#port
-        .record(chat, { callId: offer.callId, direction: 'in', media: offer.media, outcome: 'busy', durationMs: 0, at: now })
+        .record(username, { callId: offer.callId, direction: 'in', media: offer.media, outcome: 'busy', durationMs: 0, at: now })
         .catch(() => undefined);
       return;
     }
-    const live = this.#begin(chat, offer.media, 'in', offer.callId);
+    const live = this.#begin(username, offer.media, 'in', offer.callId);
     live.offer = offer;
     live.theirs = { peerId: offer.peerId, fingerprint: offer.dtlsFingerprint };
     live.prepared = this.#prepare(live);
@@ -315,13 +316,13 @@ export class CallController {
 
   // ---- lifecycle ----
 
-  #begin(chat: string, media: CallMedia, direction: 'in' | 'out', callId: string): Live {
+  #begin(username: Username, media: CallMedia, direction: 'in' | 'out', callId: string): Live {
     if (this.#live && !this.#live.ended) this.#end(this.#live, 'hangup');
     clearTimers(this.#live);
-    const live = newLive(callId, chat, media, direction, this.#opts.now());
+    const live = newLive(callId, username, media, direction, this.#opts.now());
     if (direction === 'out') this.#seen.remember(callId, live.startedAt);
     this.#live = live;
-    this.chat = chat;
+    this.username = username;
     this.media = media;
     this.direction = direction;
     this.muted = false;
@@ -350,9 +351,9 @@ export class CallController {
     releaseLive(live);
     // People often call again right after a call (a retry, a call back): keep a peer ready.
     this.#resources.warmPeer(this.#opts.relayOnly());
-    if (notify) void this.#port.send(live.chat, encodeCallSignal(notify)).catch(() => undefined);
+    if (notify) void this.#port.send(live.username, encodeCallSignal(notify)).catch(() => undefined);
     const entry = logEntry(live, reason, this.#opts.now());
-    void this.#port.record(live.chat, entry).catch(() => undefined);
+    void this.#port.record(live.username, entry).catch(() => undefined);
     if (this.#live !== live) return;
     this.endReason = reason;
     this.durationMs = entry.durationMs;
@@ -379,7 +380,7 @@ export class CallController {
     this.phase = 'idle';
     this.endReason = undefined;
     this.problem = undefined;
-    this.chat = undefined;
+    this.username = undefined;
   }
 
   #current(live: Live): boolean {

@@ -1,5 +1,5 @@
 /**
- * Holding back a peer's outgoing PeerJS signalling (issue 4's set-up time; DESIGN.md §6).
+ * Holding back a peer's outgoing PeerJS signalling (DESIGN.md §6; kept fast for bench:call).
  *
  * While an incoming call rings, the callee already builds its PeerJS call to the caller (offer
  * SDP, ICE candidates), but nothing of it may leave before the person accepts: every message to

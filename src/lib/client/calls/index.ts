@@ -17,12 +17,12 @@ export function callController(): CallController {
     const session = appSession();
     controller = new CallController(
       {
-        send: (chat, signal) => session.vault.sendCallSignal(chat, signal),
-        record: (chat, entry) => session.vault.recordCall(chat, entry),
+        send: (username, signal) => session.vault.sendCallSignal(username, signal),
+        record: (username, entry) => session.vault.recordCall(username, entry),
         iceServers: () => session.vault.iceServers(),
         onSignal: (listener) =>
           session.on((e) => {
-            if (e.type === 'call') listener(e.chat, e.signal);
+            if (e.type === 'call') listener(e.username, e.signal);
           })
       },
       { ringTimeoutMs: ringTimeoutMs(), relayOnly, tabs: session.account ? tabCalls(session.account.username) : undefined }

@@ -5,7 +5,8 @@
  * state, the ratchet, or how a connection is verified.
  */
 import type { CallMedia, CallOffer } from '$lib/wire/call';
-import type { CallLogEntry } from '../types';
+import type { Username } from '../../codec/username';
+import type { CallLogEntry } from '../../vault/views';
 import type { CallCertificate } from './certificate';
 import { stopStream } from './media';
 import { outcomeFor, type EndReason } from './outcome';
@@ -18,7 +19,7 @@ export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'activ
 
 export interface Live {
   callId: string;
-  chat: string;
+  username: Username;
   media: CallMedia;
   direction: 'in' | 'out';
   startedAt: number;
@@ -52,8 +53,8 @@ export interface Live {
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
-export function newLive(callId: string, chat: string, media: CallMedia, direction: 'in' | 'out', startedAt: number): Live {
-  return { callId, chat, media, direction, startedAt, ended: false, verified: false, ourPeerId: '', timers: new Set() };
+export function newLive(callId: string, username: Username, media: CallMedia, direction: 'in' | 'out', startedAt: number): Live {
+  return { callId, username, media, direction, startedAt, ended: false, verified: false, ourPeerId: '', timers: new Set() };
 }
 
 /** Runs `f` after `ms` unless the call has ended by then; the timer dies with the call. */

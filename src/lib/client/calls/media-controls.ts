@@ -1,5 +1,5 @@
 /**
- * This call's own tracks (issue 4): the camera and microphone, started in parallel with
+ * This call's own tracks (DESIGN.md §6): the camera and microphone, started in parallel with
  * signalling; mute and camera-off (tracks disabled, never renegotiated); screen share, which swaps
  * the outgoing video track in place and puts the camera back when sharing stops.
  * Works on the call record and the few view fields named in `MediaView`; knows nothing of PeerJS

@@ -1,5 +1,5 @@
 /**
- * Camera, microphone and screen for calls (issue 4): getUserMedia / getDisplayMedia with the
+ * Camera, microphone and screen for calls (DESIGN.md §6): getUserMedia / getDisplayMedia with the
  * browser's refusals turned into a sentence a person can act on — never a silent failure.
  * Knows nothing of PeerJS or the call protocol.
  */

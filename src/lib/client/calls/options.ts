@@ -1,19 +1,20 @@
 /**
- * What the call controller is given from outside (DESIGN.md §6; issue 4): the port to the vault
+ * What the call controller is given from outside (DESIGN.md §6): the port to the vault
  * (the ratchet and the call log live in the vault worker) and the tunable options with their
  * defaults. Types and defaults only; knows nothing of PeerJS, ringing or Svelte state.
  */
-import type { CallLogEntry, IceServers } from '../types';
+import type { CallLogEntry, IceServers } from '../../vault/views';
+import type { Username } from '../../codec/username';
 import type { SignallingServer } from './peer';
 import { startRingtone, type Ringtone } from './ringtone';
 import type { TabCalls } from './tab-calls';
 
 /** What the controller needs from the vault (VaultClient in the app; fakes in harnesses). */
 export interface CallPort {
-  send(chat: string, signal: Uint8Array): Promise<void>;
-  record(chat: string, entry: CallLogEntry): Promise<void>;
+  send(username: Username, signal: Uint8Array): Promise<void>;
+  record(username: Username, entry: CallLogEntry): Promise<void>;
   iceServers(): Promise<IceServers>;
-  onSignal(listener: (chat: string, signal: Uint8Array) => void): () => void;
+  onSignal(listener: (username: Username, signal: Uint8Array) => void): () => void;
 }
 
 export interface CallOptions {

@@ -2,7 +2,7 @@
  * How a call ended, as words on the call screen and as the entry it leaves in the conversation.
  * Pure: no PeerJS, no DOM.
  */
-import type { CallLogEntry } from '../types';
+import type { CallLogEntry } from '../../vault/views';
 import { MediaProblem } from './media';
 import { RelayUnavailable } from './resources';
 

@@ -5,7 +5,7 @@
  * PeerJS is loaded on demand so the app shell stays small. Knows nothing of the call protocol.
  */
 import type { MediaConnection, Peer } from 'peerjs';
-import type { IceServers } from '../types';
+import type { IceServers } from '../../vault/views';
 
 export type { MediaConnection, Peer };
 

@@ -8,7 +8,7 @@
  *   closed after PEER_IDLE_MS unused, and not used if the ICE configuration changed meanwhile.
  * Each certificate, id and peer is handed out once, so every call still has its own (DESIGN.md §6).
  */
-import type { IceServers } from '../types';
+import type { IceServers } from '../../vault/views';
 import { generateCallCertificate, type CallCertificate } from './certificate';
 import { openPeer, type Peer, type SignallingServer } from './peer';
 

@@ -1,5 +1,5 @@
 /**
- * The signalling state machine of a call (issue 4; SECURITY.md P27): which offers may ring, and
+ * The signalling state machine of a call (DESIGN.md §6; SECURITY.md P27): which offers may ring, and
  * what each signal received inside the ratchet does to the current call.
  *
  *   offer  -> ring (only if fresh and never seen: stale, future or replayed offers never ring)
@@ -8,10 +8,11 @@
  *   hangup -> end as unverified / remote hang-up (either side)
  *   cancel -> end as missed (callee)
  *
- * A signal only acts on the current call if it comes from the same chat with the same call id.
+ * A signal only acts on the current call if it comes from the same person with the same call id.
  * Pure decisions: knows nothing of PeerJS, media, the vault or Svelte state.
  */
 import { admitOffer, type CallAnswer, type CallOffer, type CallSignal } from '$lib/wire/call';
+import type { Username } from '../../codec/username';
 import type { CallPhase, Live } from './live-call';
 import type { EndReason } from './outcome';
 
@@ -41,9 +42,9 @@ export type SignalStep =
   | { type: 'end'; live: Live; reason: EndReason }
   | { type: 'ignore' };
 
-/** What a signal from `chat` does, given the current call (if any) and the phase. */
-export function nextStep(s: CallSignal, chat: string, current: Live | undefined, phase: CallPhase): SignalStep {
-  const live = current && !current.ended && current.chat === chat && current.callId === s.callId ? current : undefined;
+/** What a signal from `username` does, given the current call (if any) and the phase. */
+export function nextStep(s: CallSignal, username: Username, current: Live | undefined, phase: CallPhase): SignalStep {
+  const live = current && !current.ended && current.username === username && current.callId === s.callId ? current : undefined;
   switch (s.type) {
     case 'offer':
       return { type: 'ring', offer: s };

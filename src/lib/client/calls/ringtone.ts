@@ -1,5 +1,5 @@
 /**
- * A ringtone made with Web Audio (issue 4: no asset needed): two-tone bursts, 0.4 s on, 0.2 s off,
+ * A ringtone made with Web Audio (no asset needed): two-tone bursts, 0.4 s on, 0.2 s off,
  * twice, then a 2 s pause — the familiar UK double ring, quietly. Stops cleanly.
  */
 export interface Ringtone {

@@ -1,5 +1,5 @@
 /**
- * Stand-in tracks for the callee's PeerJS call (issue 4's set-up benchmark; DESIGN.md §6).
+ * Stand-in tracks for the callee's PeerJS call (DESIGN.md §6; kept fast for bench:call).
  *
  * PeerJS builds its offer from the tracks of the stream it is given, but the camera and microphone
  * stay off until the person accepts, and take a while to start then. So the call is built (while

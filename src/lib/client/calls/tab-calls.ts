@@ -1,5 +1,5 @@
 /**
- * One account open in several tabs (issue 4): every tab rings for an incoming call, as Signal
+ * One account open in several tabs (DESIGN.md §6): every tab rings for an incoming call, as Signal
  * Desktop and WhatsApp Web ring on every device. The first tab to accept or decline takes the
  * call; the others stop ringing at once and write no call-log entry (the taking tab writes it).
  * A tab in a call says so, and the others then stay quiet for new calls: the busy tab alone

@@ -1,0 +1,136 @@
+/**
+ * The vault contract (DESIGN.md §1 "Keys never leave the vault worker"): every operation the main
+ * thread may ask of the key-holding worker, written once. The engine implements `VaultContract`;
+ * the worker exposes exactly `VAULT_METHODS` of it, each wrapped by `toResult`; the main thread
+ * calls the same methods through `RemoteVault` and `unwrap`s each answer (result.ts). Plain data
+ * in and out (views.ts), never key bytes. Type-only but for the method allowlist.
+ *
+ * Arguments that name a person are `Username`, but a brand is a compile-time promise only: the
+ * engine re-checks every username it receives.
+ */
+import type { Username } from '../codec/username';
+import type { Result } from './result';
+import type {
+  AccountView,
+  Availability,
+  CallLogEntry,
+  ChatView,
+  ContactView,
+  IceServers,
+  MessageView,
+  PinStatus,
+  PinStrength,
+  RestoreOutcome,
+  SelfTestReport,
+  VaultEvent,
+  VaultInfo
+} from './views';
+
+/** Bumped when the contract changes shape, so a stale cached worker is noticed. */
+export const VAULT_API_VERSION = 2;
+
+export interface VaultContract {
+  /** Resolves once libsodium is loaded inside the worker. */
+  ready(): Promise<VaultInfo>;
+  /** Round-trips `text` through a throw-away PQXDH + Double Ratchet session inside the worker. */
+  selfTest(text: string): Promise<SelfTestReport>;
+
+  // ---- account ----
+  /** The local account, or null before onboarding; throws StorageLost after eviction (P33). */
+  account(): Promise<AccountView | null>;
+  checkUsername(raw: string): Promise<Availability>;
+  createAccount(raw: string): Promise<AccountView>;
+  /** P33: erase this browser's vault (after StorageLost, when the user starts over). */
+  resetLocalData(): Promise<void>;
+
+  // ---- PIN recovery (DESIGN.md §7) ----
+  /** The strength rule, for feedback while typing (no state, no network). */
+  checkPinStrength(pin: string): Promise<PinStrength>;
+  setupPin(pin: string): Promise<PinStatus>;
+  changePin(pin: string): Promise<PinStatus>;
+  disablePin(): Promise<PinStatus>;
+  pinStatus(): Promise<PinStatus>;
+  checkPinReminder(pin: string): Promise<{ correct: boolean; status: PinStatus }>;
+  /** A new browser (or a lost vault) takes the account back with username and PIN. */
+  restoreAccount(raw: string, pin: string): Promise<RestoreOutcome>;
+
+  // ---- people and chats ----
+  /** Finds a user on the host (throws NoSuchUser) and opens the chat with them. */
+  lookupUser(raw: string): Promise<{ username: Username }>;
+  listChats(): Promise<ChatView[]>;
+  listMessages(username: Username): Promise<MessageView[]>;
+  sendText(username: Username, text: string): Promise<MessageView>;
+  /** Marks the chat read and queues one read receipt; answers how many messages it marked. */
+  markRead(username: Username): Promise<number>;
+  contactInfo(username: Username): Promise<ContactView>;
+  markVerified(username: Username, scannedQr?: string): Promise<ContactView>;
+  acceptIdentityChange(username: Username): Promise<ContactView>;
+  block(username: Username): Promise<void>;
+  unblock(username: Username): Promise<void>;
+
+  // ---- connection ----
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+
+  // ---- calls (DESIGN.md §6): signals travel inside the ratchet; the log is a conversation entry ----
+  /** An encoded call signal (wire/call.ts) sent inside the ratchet. */
+  sendCallSignal(username: Username, signal: Uint8Array): Promise<void>;
+  /** Writes (or replaces, by call id) the call's entry in the conversation. */
+  recordCall(username: Username, entry: CallLogEntry): Promise<void>;
+  /** STUN/TURN servers from the host, with short-lived TURN credentials. */
+  iceServers(): Promise<IceServers>;
+
+  // ---- events ----
+  /** `listener` is a Comlink proxy from the page; answers an id for `unsubscribe`. */
+  subscribe(listener: (event: VaultEvent) => void): Promise<number>;
+  unsubscribe(id: number): Promise<void>;
+}
+
+export type VaultMethod = keyof VaultContract;
+
+/**
+ * The only methods the worker exposes, frozen: Comlink serves property paths, so exposing the
+ * engine itself would let any script in the page reach every property and method of it.
+ */
+export const VAULT_METHODS = Object.freeze([
+  'ready',
+  'selfTest',
+  'account',
+  'checkUsername',
+  'createAccount',
+  'resetLocalData',
+  'checkPinStrength',
+  'setupPin',
+  'changePin',
+  'disablePin',
+  'pinStatus',
+  'checkPinReminder',
+  'restoreAccount',
+  'lookupUser',
+  'listChats',
+  'listMessages',
+  'sendText',
+  'markRead',
+  'contactInfo',
+  'markVerified',
+  'acceptIdentityChange',
+  'block',
+  'unblock',
+  'connect',
+  'disconnect',
+  'sendCallSignal',
+  'recordCall',
+  'iceServers',
+  'subscribe',
+  'unsubscribe'
+] as const satisfies readonly VaultMethod[]);
+
+// Compile-time check that the list names every method of the contract, and nothing else.
+type Listed = (typeof VAULT_METHODS)[number];
+const everyMethodListed: [Exclude<VaultMethod, Listed>] extends [never] ? true : never = true;
+void everyMethodListed;
+
+/** The contract as it crosses Comlink: the same methods, each answering a Result. */
+export type RemoteVault = {
+  [K in VaultMethod]: (...args: Parameters<VaultContract[K]>) => Promise<Result<Awaited<ReturnType<VaultContract[K]>>>>;
+};

@@ -1,0 +1,145 @@
+/**
+ * The plain data the vault hands the screens (DESIGN.md §1: public data only — names, texts,
+ * times, statuses, the public safety number; never key bytes). Written once: the engine builds
+ * these from its records (workers/engine/views.ts), the screens render them. No view extends a
+ * storage row, so storage may change without touching a component.
+ *
+ * `username` is always a person: in an account, our own; everywhere else, the person the chat
+ * is with (a 1:1 chat is identified by that person's username).
+ */
+import type { Username } from '../codec/username';
+
+export interface VaultInfo {
+  version: number;
+  /** libsodium's version string: proves the wasm module is loaded. */
+  sodium: string;
+}
+
+export interface SelfTestReport {
+  plaintext: string;
+  ciphertextBytes: number;
+  safety?: string;
+}
+
+export interface AccountView {
+  username: Username;
+  /** The account was restored on another browser; this one is signed out (DESIGN.md §7). */
+  signedOut?: true;
+}
+
+export type Availability = { kind: 'available' } | { kind: 'taken' } | { kind: 'invalid'; reason: string };
+
+export interface ChatView {
+  username: Username;
+  lastPreview?: string;
+  /** Milliseconds since the epoch of the last message. */
+  lastAt?: number;
+  unread: number;
+  /** Messages known to be missing in this chat (a ratchet gap, P14); drops when one arrives late. */
+  missing: number;
+  verified: boolean;
+  blocked: boolean;
+  identityChanged: boolean;
+}
+
+export const MessageStatus = {
+  Queued: 'queued',
+  Sent: 'sent',
+  Delivered: 'delivered',
+  Read: 'read',
+  /** Held back: the contact is blocked or their changed safety number is not accepted yet. */
+  Held: 'held',
+  Failed: 'failed'
+} as const;
+export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus];
+
+/** A local notice's code (workers/engine/notices.ts); unknown codes render as a generic notice. */
+export type NoticeCode = 'identity-changed' | 'identity-accepted' | 'verified' | (string & {});
+
+export type MessageView =
+  | {
+      kind: 'text';
+      id: string;
+      username: Username;
+      direction: 'in' | 'out';
+      text: string;
+      at: number;
+      /** Outgoing only: how far the message got. */
+      status?: MessageStatus;
+    }
+  | {
+      /** A local notice in the conversation, rendered from its code (never from key bytes). */
+      kind: 'notice';
+      notice: NoticeCode;
+      id: string;
+      username: Username;
+      at: number;
+    };
+
+export interface ContactView {
+  username: Username;
+  /** 60 digits, no separators (the UI groups them), for the identity shown (the pending one if any). */
+  safetyNumber: string;
+  /** What the other side scans to verify us (opaque text, shown only as a QR code). */
+  qrPayload: string;
+  verified: boolean;
+  /** Their identity key changed and the user has not acknowledged it yet. */
+  identityChanged: boolean;
+  /** A verified contact's key changed: sending waits until the user re-verifies or accepts (P2). */
+  sendBlocked: boolean;
+  blocked: boolean;
+}
+
+export type ConnectionState = 'connecting' | 'online' | 'offline';
+
+export type VaultEvent =
+  /** A message was stored in the chat with `username` (new, or a late one slotted into place). */
+  | { type: 'message'; username: Username; id: string }
+  | { type: 'status'; username: Username; id: string; status: MessageStatus }
+  /** An envelope from `username` could not be read; only its code is known. */
+  | { type: 'receive-error'; username: Username; code: string }
+  | { type: 'chats' }
+  | { type: 'identity'; username: Username }
+  | { type: 'connection'; state: ConnectionState }
+  /** A call signal from `username`, decrypted; decoded and judged by the call controller. */
+  | { type: 'call'; username: Username; signal: Uint8Array }
+  /** The account was restored on another browser: this one stops. */
+  | { type: 'signed-out' };
+
+export interface PinStatus {
+  /** Recovery is on: a PIN is registered and the account record is kept on the host. */
+  enabled: boolean;
+  reminderDue: boolean;
+  nextReminderAt: number | null;
+}
+
+export type PinStrength = { ok: true } | { ok: false; reason: string };
+
+export type RestoreOutcome =
+  | { status: 'restored'; username: Username; contacts: number; blocked: number }
+  | { status: 'wrongPin'; remaining: number }
+  /** Too many wrong guesses: the realms deleted their shares; this account cannot be restored. */
+  | { status: 'destroyed' }
+  /** No PIN backup for this username (never set, or turned off). */
+  | { status: 'notRegistered' }
+  | { status: 'unavailable' };
+
+export const CallOutcome = ['completed', 'missed', 'declined', 'busy', 'cancelled', 'failed', 'unverified'] as const;
+export type CallOutcome = (typeof CallOutcome)[number];
+
+/** A call's entry in the conversation. */
+export interface CallLogEntry {
+  callId: string;
+  direction: 'in' | 'out';
+  media: 'audio' | 'video';
+  outcome: CallOutcome;
+  /** Connected time, 0 if the call never connected. */
+  durationMs: number;
+  /** When the call started ringing (ms). */
+  at: number;
+}
+
+export interface IceServers {
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  expiresAt: number | null;
+}

@@ -1,0 +1,38 @@
+/**
+ * Records -> the contract's views (src/lib/vault/views.ts): the one place storage shapes become
+ * what the screens render. Outgoing statuses become ticks (`blocked` = held back); incoming ones
+ * have none. Knows nothing of IndexedDB or the protocol.
+ */
+import type { Username } from '../../src/lib/codec/username';
+import type { MessageStatus as StatusView, MessageView, VaultEvent } from '../../src/lib/vault/views';
+import type { MessageRecord, MessageStatus } from '../storage/schema';
+
+export function statusView(s: MessageStatus): StatusView | undefined {
+  switch (s) {
+    case 'queued':
+    case 'sent':
+    case 'delivered':
+    case 'read':
+    case 'failed':
+      return s;
+    case 'blocked':
+      return 'held';
+    default:
+      return undefined;
+  }
+}
+
+// Records hold usernames the engine canonicalised before writing them.
+const person = (m: MessageRecord): Username => m.username as Username;
+
+export function toMessageView(m: MessageRecord): MessageView {
+  if (m.direction === 'system') return { kind: 'notice', notice: m.body, id: m.key, username: person(m), at: m.sentAt };
+  const status = m.direction === 'out' ? statusView(m.status) : undefined;
+  return { kind: 'text', id: m.key, username: person(m), direction: m.direction, text: m.body, at: m.sentAt, ...(status ? { status } : {}) };
+}
+
+/** The status event for a message whose status moved, if it shows as a tick. */
+export function statusEvent(m: MessageRecord): VaultEvent | undefined {
+  const status = statusView(m.status);
+  return status ? { type: 'status', username: person(m), id: m.key, status } : undefined;
+}
