@@ -1,0 +1,163 @@
+/**
+ * Versioned PostgreSQL schema of the host (DESIGN.md §5, §9), applied by client.ts `migrate`
+ * under the track `parley_host_schema`. Append migrations; never edit one that has shipped.
+ *
+ * - Envelope ids come from an identity sequence, so an id is never reused after a delete (clients
+ *   ack by id and the host redelivers in id order). Bodies are ciphertext: STORAGE EXTERNAL skips
+ *   the compression attempt PostgreSQL would otherwise make on large ones.
+ * - `mailbox_usage` keeps each mailbox's envelope count and bytes, updated in the same transaction
+ *   as every insert and ack. Its row is also the mailbox's lock: a batch locks the rows of every
+ *   mailbox it touches, in username order (so batches never deadlock), before taking ids. Hence
+ *   for one recipient ids are taken and committed in the same order, and quotas hold across
+ *   instances. `createAccount` creates the row.
+ * - `challenges` and `rate_windows` are UNLOGGED: shared by instances but not worth an fsync; a
+ *   database crash empties them, which costs a login retry and resets rate windows.
+ * - `parley_mailbox_batch` is the group commit as ONE statement (one round trip, one commit): see
+ *   its comments. The admission rule is FIFO per mailbox (port.ts).
+ */
+
+export const HOST_SCHEMA_TRACK = 'parley_host_schema';
+
+export const HOST_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE accounts (
+     username text PRIMARY KEY,
+     identity bytea NOT NULL,
+     created_at bigint NOT NULL
+   );
+   CREATE TABLE signed_prekeys (
+     username text PRIMARY KEY REFERENCES accounts (username),
+     key_id bigint NOT NULL,
+     public_key bytea NOT NULL,
+     signature bytea NOT NULL
+   );
+   CREATE TABLE one_time_prekeys (
+     username text NOT NULL REFERENCES accounts (username),
+     key_id bigint NOT NULL,
+     public_key bytea NOT NULL,
+     PRIMARY KEY (username, key_id)
+   );
+   CREATE TABLE kem_prekeys (
+     username text NOT NULL REFERENCES accounts (username),
+     key_id bigint NOT NULL,
+     last_resort boolean NOT NULL,
+     public_key bytea NOT NULL,
+     signature bytea NOT NULL,
+     PRIMARY KEY (username, key_id)
+   );
+   CREATE UNIQUE INDEX kem_prekeys_one_last_resort ON kem_prekeys (username) WHERE last_resort;
+   CREATE TABLE tokens (
+     hash bytea PRIMARY KEY,
+     username text NOT NULL REFERENCES accounts (username),
+     expires_at bigint NOT NULL
+   );
+   CREATE INDEX tokens_user ON tokens (username);
+   CREATE INDEX tokens_expiry ON tokens (expires_at);
+   CREATE UNLOGGED TABLE challenges (
+     challenge bytea PRIMARY KEY,
+     expires_at bigint NOT NULL
+   );
+   CREATE UNLOGGED TABLE rate_windows (
+     key text PRIMARY KEY,
+     started_at bigint NOT NULL,
+     window_ms bigint NOT NULL,
+     hits integer NOT NULL
+   );
+   CREATE TABLE envelopes (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     recipient text NOT NULL,
+     sender text NOT NULL,
+     received_at bigint NOT NULL,
+     body bytea NOT NULL
+   );
+   ALTER TABLE envelopes ALTER COLUMN body SET STORAGE EXTERNAL;
+   CREATE INDEX envelopes_mailbox ON envelopes (recipient, id);
+   CREATE TABLE mailbox_usage (
+     username text PRIMARY KEY,
+     envelopes integer NOT NULL,
+     bytes bigint NOT NULL
+   );
+   CREATE TABLE account_records (
+     username text PRIMARY KEY,
+     key_hash bytea NOT NULL,
+     record bytea NOT NULL,
+     updated_at bigint NOT NULL
+   );
+   CREATE TABLE devices (
+     username text PRIMARY KEY,
+     device_hash bytea NOT NULL
+   );
+
+   -- The group commit (port.ts applyMailboxBatch). Inserts are parallel arrays in input order;
+   -- acks are (user, id, input index) triples. Returns one row per insert ('i': its 1-based
+   -- position, then its id or the refusal) and one per ack input that deleted anything ('a').
+   CREATE FUNCTION parley_mailbox_batch(
+     p_recipients text[], p_senders text[], p_received_at bigint[], p_bodies bytea[],
+     p_ack_users text[], p_ack_ids bigint[], p_ack_inputs integer[],
+     p_max_count integer, p_max_bytes bigint)
+   RETURNS TABLE (kind text, idx integer, id bigint, refusal text, n integer, bytes bigint)
+   LANGUAGE plpgsql AS $fn$
+   #variable_conflict use_column
+   BEGIN
+     -- 1. Lock every touched mailbox, in one global order: no deadlock between batches, and no
+     --    other batch changes these mailboxes until we commit.
+     PERFORM 1 FROM mailbox_usage AS u
+       WHERE u.username = ANY (p_recipients || p_ack_users)
+       ORDER BY u.username FOR UPDATE;
+     -- 2. One statement (a fresh snapshot, taken after the locks): admit, insert, delete, count.
+     RETURN QUERY
+     WITH ins AS (
+       SELECT t.ord::integer AS ord, t.r, t.s, t.a, t.b,
+              coalesce(u.envelopes, 0) + count(*) OVER w AS run_count,
+              coalesce(u.bytes, 0) + sum(octet_length(t.b)) OVER w AS run_bytes
+         FROM unnest(p_recipients, p_senders, p_received_at, p_bodies) WITH ORDINALITY AS t (r, s, a, b, ord)
+         LEFT JOIN mailbox_usage AS u ON u.username = t.r
+       WINDOW w AS (PARTITION BY t.r ORDER BY t.ord ROWS UNBOUNDED PRECEDING)
+     ),
+     -- FIFO: the running totals count refused envelopes too, so after one refusal every later
+     -- envelope for that mailbox in this batch is refused as well.
+     admitted AS (
+       SELECT ins.ord, ins.r, ins.s, ins.a, ins.b FROM ins
+        WHERE ins.run_count <= p_max_count AND ins.run_bytes <= p_max_bytes
+     ),
+     -- ORDER BY: ids are drawn in input order, so sorted ids pair with sorted positions.
+     stored AS (
+       INSERT INTO envelopes (recipient, sender, received_at, body)
+       SELECT admitted.r, admitted.s, admitted.a, admitted.b FROM admitted ORDER BY admitted.ord
+       RETURNING envelopes.id, envelopes.recipient, octet_length(envelopes.body) AS len
+     ),
+     paired AS (
+       SELECT o.ord, i.id FROM
+         (SELECT admitted.ord, row_number() OVER (ORDER BY admitted.ord) AS k FROM admitted) AS o
+         JOIN (SELECT stored.id, row_number() OVER (ORDER BY stored.id) AS k FROM stored) AS i ON i.k = o.k
+     ),
+     gone AS (
+       DELETE FROM envelopes AS e
+        USING unnest(p_ack_users, p_ack_ids, p_ack_inputs) AS a (u, id, k)
+        WHERE e.id = a.id AND e.recipient = a.u
+       RETURNING a.k, e.recipient, octet_length(e.body) AS len
+     ),
+     delta AS (
+       SELECT x.r, sum(x.dc)::integer AS dc, sum(x.db)::bigint AS db FROM (
+         SELECT stored.recipient AS r, 1 AS dc, stored.len AS db FROM stored
+         UNION ALL
+         SELECT gone.recipient, -1, -gone.len FROM gone
+       ) AS x GROUP BY x.r
+     ),
+     usage AS (
+       INSERT INTO mailbox_usage AS m (username, envelopes, bytes)
+       SELECT delta.r, delta.dc, delta.db FROM delta ORDER BY delta.r
+       ON CONFLICT (username) DO UPDATE
+         SET envelopes = m.envelopes + excluded.envelopes, bytes = m.bytes + excluded.bytes
+       RETURNING 1
+     )
+     SELECT 'i'::text, ins.ord, paired.id,
+            CASE WHEN paired.id IS NOT NULL THEN NULL
+                 WHEN ins.run_count > p_max_count THEN 'count' ELSE 'bytes' END,
+            NULL::integer, NULL::bigint
+       FROM ins LEFT JOIN paired ON paired.ord = ins.ord
+     UNION ALL
+     SELECT 'a'::text, gone.k, NULL::bigint, NULL::text, count(*)::integer, sum(gone.len)::bigint
+       FROM gone GROUP BY gone.k;
+   END
+   $fn$;`
+];

@@ -1,0 +1,117 @@
+/**
+ * The host's ASYNCHRONOUS storage port (DESIGN.md §5, §9): everything a host instance persists
+ * or must share with other instances, behind one interface with two adapters, SQLite (one
+ * process, sqlite-store.ts) and PostgreSQL (several stateless instances, pg/store.ts).
+ * `open.ts` picks one from DATABASE_URL. One contract suite (tests/host/store-contract.test.ts)
+ * runs against both.
+ *
+ * It holds only what §9 allows the host to know (usernames, public keys, token and key hashes,
+ * opaque envelopes with recipient, sender, size and time), plus what several instances must agree
+ * on that one process kept in memory: outstanding login challenges (single use) and rate-limit
+ * windows. Mailbox quotas move INTO the store: an insert is admitted against the committed usage
+ * atomically with the write, so instances sharing one database can never overfill a mailbox.
+ *
+ * Atomicity (each method is one transaction unless said otherwise):
+ * - `takeBundle` hands each one-time prekey to exactly one caller, however many ask at once (P9).
+ * - `applyMailboxBatch` is the group commit: all admitted inserts and all acks of a batch in one
+ *   durable transaction; it resolves only after the commit. Within a batch, admission is FIFO per
+ *   mailbox: once an envelope for a mailbox is refused, later ones for it in the batch are refused
+ *   too (a later message never overtakes a refused earlier one). Server ids never repeat; for one
+ *   recipient they become visible in ascending order, so a cursor (`pendingEnvelopes` afterId)
+ *   never skips an envelope that commits later. An id is deleted by at most one ack.
+ * - `takeChallenge` succeeds once per challenge.
+ * - `hitRate` counts every hit exactly once across instances.
+ * - `takeOverDevice` replaces prekeys and tokens and sets the device gate (P37) together.
+ * Knows nothing of HTTP, sockets, tokens in clear, or crypto.
+ */
+import type { Window } from '../rate-limit';
+import type { BundleParts, MailboxUsage, NewAccount, NewEnvelope, AckInput, PreKeyCounts, StoredEnvelope, StoredPreKeys } from './types';
+
+export type { AckInput, BundleParts, MailboxUsage, NewAccount, NewEnvelope, PreKeyCounts, StoredEnvelope, StoredPreKeys };
+
+/** Per-mailbox limits a batch enforces together with its inserts (limits.ts mailboxMax*). */
+export interface MailboxQuota {
+  maxCount: number;
+  maxBytes: number;
+}
+
+/** Why an insert was not stored: the mailbox would hold too many envelopes, or too many bytes. */
+export type QuotaRefusal = 'count' | 'bytes';
+
+export interface StoreBatchResult {
+  /** Per insert, in input order: its server id, or why it was refused. Stored ids ascend in input order. */
+  ids: (number | QuotaRefusal)[];
+  /** Per ack input: what was actually deleted (ids not in that user's mailbox are ignored). */
+  acked: MailboxUsage[];
+}
+
+export interface StoredRecord {
+  /** SHA-256 of the record access key (P26): never the key itself. */
+  keyHash: Uint8Array;
+  /** The sealed, bucket-padded record. */
+  record: Uint8Array;
+  updatedAt: number;
+}
+
+/** The sealed account records and the device gate (account-record.ts, DESIGN.md §7, P26, P37). */
+export interface AccountRecordStore {
+  getRecord(username: string): Promise<StoredRecord | undefined>;
+  /** Stores a first record (setting its key hash) or replaces one whose key hash matches; atomic. */
+  putRecord(username: string, keyHash: Uint8Array, record: Uint8Array, now: number): Promise<'stored' | 'mismatch'>;
+  /** Deletes the record if the key hash matches; atomic. */
+  deleteRecord(username: string, keyHash: Uint8Array): Promise<'deleted' | 'absent' | 'mismatch'>;
+  /** SHA-256 of the device secret of the browser that took the account over, if any. */
+  deviceHash(username: string): Promise<Uint8Array | undefined>;
+}
+
+export interface HostStore {
+  readonly backend: 'sqlite' | 'postgres';
+  readonly schemaVersion: number;
+
+  // Directory (directory.ts)
+  accountExists(username: string): Promise<boolean>;
+  /** The encoded IdentityPublic stored at registration. */
+  identity(username: string): Promise<Uint8Array | undefined>;
+  /** Inserts the account and its prekeys atomically; false (and no change) if the name is taken. */
+  createAccount(account: NewAccount): Promise<boolean>;
+  addPreKeys(username: string, keys: StoredPreKeys): Promise<void>;
+  preKeyCounts(username: string): Promise<PreKeyCounts>;
+  /** Atomically hands out one one-time X25519 and one one-time KEM prekey (or the last resort). */
+  takeBundle(username: string): Promise<BundleParts | undefined>;
+
+  // Authentication (auth.ts)
+  /** Records an outstanding login challenge until `expiresAt`. */
+  putChallenge(challenge: Uint8Array, expiresAt: number): Promise<void>;
+  /** Consumes the challenge; true only for the one caller that took it while still live. */
+  takeChallenge(challenge: Uint8Array, now: number): Promise<boolean>;
+  putToken(hash: Uint8Array, username: string, expiresAt: number): Promise<void>;
+  /** The username a live token hash belongs to. */
+  tokenUser(hash: Uint8Array, now: number): Promise<string | undefined>;
+
+  // Account records and takeover (account-record.ts)
+  readonly records: AccountRecordStore;
+  /**
+   * Device takeover after a PIN restore (P37): drops every one-time and KEM prekey and every token
+   * of `username` (the old browser's), stores `keys` (a fresh set) and sets the device gate.
+   */
+  takeOverDevice(username: string, keys: StoredPreKeys, deviceHash: Uint8Array): Promise<void>;
+
+  // Mailbox (mailbox.ts, hub.ts)
+  /** The group commit; see the module comment. Resolves once the batch is durable. */
+  applyMailboxBatch(inserts: NewEnvelope[], acks: AckInput[], quota: MailboxQuota): Promise<StoreBatchResult>;
+  /** Envelopes for `username` with id > afterId, oldest first. */
+  pendingEnvelopes(username: string, afterId: number, limit: number): Promise<StoredEnvelope[]>;
+  mailboxUsage(username: string): Promise<MailboxUsage>;
+
+  // Rate limits shared by every instance (rate-limit.ts semantics: fixed windows)
+  /** Counts one hit for `key` in `window`; 0 if allowed, else milliseconds until the window resets. */
+  hitRate(key: string, window: Window, now: number): Promise<number>;
+
+  /**
+   * Deletes envelopes received before `before`, and expired tokens, challenges and rate windows;
+   * returns the number of envelopes deleted.
+   */
+  sweep(before: number, now: number): Promise<number>;
+  /** Waits for committed work, then releases the database; nothing committed is lost. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,228 @@
+/**
+ * The HostStore contract (src/host/storage/port.ts), run unchanged against both adapters: SQLite
+ * (the embedded default) and PostgreSQL (a real server, two store instances on one database).
+ * Races are real: concurrent calls on two pools reach PostgreSQL on separate connections.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import type { HostStore, MailboxQuota, NewAccount, NewEnvelope } from '../../src/host/storage/port';
+import { backends, type StoreFixture } from './store-backends';
+
+const key = (n: number, len = 32) => new Uint8Array(len).fill(n);
+const LOOSE: MailboxQuota = { maxCount: 1_000_000, maxBytes: 1e12 };
+
+function account(username: string, o: { oneTime?: number; kem?: number } = {}): NewAccount {
+  return {
+    username,
+    identity: key(9, 131),
+    createdAt: 1,
+    preKeys: {
+      signedPreKey: { id: 1, publicKey: key(1), signature: key(2, 64) },
+      oneTimePreKeys: Array.from({ length: o.oneTime ?? 1 }, (_, i) => ({ id: 5 + i, publicKey: key(5) })),
+      kemPreKeys: [
+        { id: 1, publicKey: key(7, 1184), lastResort: true, signature: key(3, 64) },
+        ...Array.from({ length: o.kem ?? 0 }, (_, i) => ({ id: 100 + i, publicKey: key(8, 1184), lastResort: false, signature: key(3, 64) }))
+      ]
+    }
+  };
+}
+
+const env = (recipient: string, n: number, size = 10, at = 10): NewEnvelope => ({ recipient, sender: 'alice', receivedAt: at, body: key(n, size) });
+const storedIds = (ids: (number | string)[]) => ids.filter((x): x is number => typeof x === 'number');
+
+describe.each(backends)('HostStore contract on $name', (backend) => {
+  let f: StoreFixture;
+  const open = async () => (f = await backend.open());
+  afterEach(async () => {
+    await f?.close();
+  });
+  /** Alternates the two handles, so on PostgreSQL consecutive calls race across instances. */
+  const either = (i: number): HostStore => (i % 2 === 0 ? f.a : f.b);
+
+  test('migrations record their version; reopening keeps data; a newer schema is refused', async () => {
+    await open();
+    expect(f.a.schemaVersion).toBeGreaterThan(0);
+    expect(await f.a.createAccount(account('alice'))).toBe(true);
+    const again = await f.reopen();
+    expect(again.schemaVersion).toBe(f.a.schemaVersion);
+    expect(await again.accountExists('alice')).toBe(true);
+    await f.close();
+    await f.bumpSchema(f.a.schemaVersion + 1);
+    await expect(f.reopen()).rejects.toThrow(/newer/);
+  });
+
+  test('a taken name changes nothing; one-time keys go once; a new last-resort key replaces the old', async () => {
+    await open();
+    const s = f.a;
+    expect(await s.createAccount(account('bob'))).toBe(true);
+    expect(await s.createAccount({ ...account('bob'), identity: key(8, 131) })).toBe(false);
+    expect(await s.identity('bob')).toEqual(key(9, 131));
+    const first = (await s.takeBundle('bob'))!;
+    expect(first.identity).toEqual(key(9, 131));
+    expect(first.signedPreKey).toEqual({ id: 1, publicKey: key(1), signature: key(2, 64) });
+    expect(first.oneTimePreKey).toEqual({ id: 5, publicKey: key(5) });
+    expect(first.kemPreKey).toMatchObject({ id: 1, lastResort: true });
+    expect((await s.takeBundle('bob'))!.oneTimePreKey).toBeUndefined();
+    await s.addPreKeys('bob', { oneTimePreKeys: [{ id: 9, publicKey: key(4) }], kemPreKeys: [{ id: 2, publicKey: key(6, 1184), lastResort: true, signature: key(4, 64) }] });
+    expect(await s.preKeyCounts('bob')).toEqual({ oneTime: 1, kem: 0 });
+    const rotated = (await s.takeBundle('bob'))!;
+    expect(rotated.kemPreKey).toEqual({ id: 2, publicKey: key(6, 1184), lastResort: true, signature: key(4, 64) });
+    expect(rotated.oneTimePreKey?.id).toBe(9);
+    expect(await s.takeBundle('nobody')).toBeUndefined();
+    expect(await s.identity('nobody')).toBeUndefined();
+  });
+
+  test('P9 concurrent bundle fetches on two instances never hand out one one-time prekey twice', async () => {
+    await open();
+    await f.a.createAccount(account('carol', { oneTime: 12, kem: 12 }));
+    const bundles = await Promise.all(Array.from({ length: 20 }, (_, i) => either(i).takeBundle('carol')));
+    const ot = bundles.map((b) => b!.oneTimePreKey?.id).filter((x) => x !== undefined);
+    const kem = bundles.map((b) => b!.kemPreKey).filter((k) => !k.lastResort).map((k) => k.id);
+    expect(ot).toHaveLength(12);
+    expect(new Set(ot).size).toBe(12);
+    expect(kem).toHaveLength(12);
+    expect(new Set(kem).size).toBe(12);
+    expect(bundles.filter((b) => b!.kemPreKey.lastResort)).toHaveLength(8);
+    expect(await f.b.preKeyCounts('carol')).toEqual({ oneTime: 0, kem: 0 });
+  });
+
+  test('a mailbox batch stores in input order with ascending ids and acks only the owner\'s envelopes', async () => {
+    await open();
+    for (const u of ['bob', 'carol']) await f.a.createAccount(account(u));
+    const inserts = [env('bob', 1), env('carol', 2), env('bob', 3), env('carol', 4), env('bob', 5)];
+    const { ids } = await f.a.applyMailboxBatch(inserts, [], LOOSE);
+    expect(ids.every((x) => typeof x === 'number')).toBe(true);
+    expect(ids).toEqual([...ids].sort((x, y) => (x as number) - (y as number)));
+    expect(new Set(ids).size).toBe(5);
+    const [b1, c2, b3] = ids as number[];
+    const res = await f.b.applyMailboxBatch([], [{ username: 'carol', ids: [b1!] }, { username: 'bob', ids: [b1!, 999_999] }, { username: 'bob', ids: [] }], LOOSE);
+    expect(res.acked).toEqual([{ count: 0, bytes: 0 }, { count: 1, bytes: 10 }, { count: 0, bytes: 0 }]);
+    const pending = await f.a.pendingEnvelopes('bob', 0, 10);
+    expect(pending.map((e) => e.id)).toEqual([b3, ids[4]]);
+    expect(pending[0]).toEqual({ id: b3, recipient: 'bob', sender: 'alice', receivedAt: 10, body: key(3, 10) });
+    expect((await f.a.pendingEnvelopes('bob', b3!, 10)).map((e) => e.id)).toEqual([ids[4]]);
+    expect((await f.a.pendingEnvelopes('carol', 0, 1)).map((e) => e.id)).toEqual([c2]);
+    expect(await f.b.mailboxUsage('carol')).toEqual({ count: 2, bytes: 20 });
+    expect(await f.b.mailboxUsage('bob')).toEqual({ count: 2, bytes: 20 });
+  });
+
+  test('server ids are never reused after an ack', async () => {
+    await open();
+    await f.a.createAccount(account('bob'));
+    const first = storedIds((await f.a.applyMailboxBatch([env('bob', 1), env('bob', 2)], [], LOOSE)).ids);
+    await f.a.applyMailboxBatch([], [{ username: 'bob', ids: first }], LOOSE);
+    const again = storedIds((await f.b.applyMailboxBatch([env('bob', 3)], [], LOOSE)).ids);
+    expect(again[0]).toBeGreaterThan(Math.max(...first));
+  });
+
+  test('quota: concurrent batches on two instances never overfill a mailbox', async () => {
+    await open();
+    await f.a.createAccount(account('dave'));
+    const quota = { maxCount: 10, maxBytes: 1e9 };
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => either(i).applyMailboxBatch([env('dave', i)], [], quota)));
+    const outcomes = results.map((r) => r.ids[0]);
+    expect(storedIds(outcomes)).toHaveLength(10);
+    expect(outcomes.filter((o) => o === 'count')).toHaveLength(14);
+    expect(await f.a.mailboxUsage('dave')).toEqual({ count: 10, bytes: 100 });
+    // An ack frees room for exactly as many as it deleted.
+    await f.b.applyMailboxBatch([], [{ username: 'dave', ids: storedIds(outcomes).slice(0, 3) }], quota);
+    const more = await f.a.applyMailboxBatch([0, 1, 2, 3].map((i) => env('dave', 50 + i)), [], quota);
+    expect(more.ids.map((x) => typeof x)).toEqual(['number', 'number', 'number', 'string']);
+  });
+
+  test('quota: admission is FIFO per mailbox within a batch, by count and by bytes', async () => {
+    await open();
+    for (const u of ['erin', 'finn']) await f.a.createAccount(account(u));
+    const r = await f.a.applyMailboxBatch([env('erin', 1, 60), env('finn', 2, 90), env('erin', 3, 50), env('erin', 4, 30), env('finn', 5, 10)], [], { maxCount: 100, maxBytes: 100 });
+    // erin: 60 fits, 60+50 does not, and the 30 behind it waits too (never overtakes); finn: 90 + 10 fits.
+    expect(r.ids.map((x) => (typeof x === 'number' ? 'ok' : x))).toEqual(['ok', 'ok', 'bytes', 'bytes', 'ok']);
+    const c = await f.b.applyMailboxBatch([env('erin', 6, 1), env('erin', 7, 1)], [], { maxCount: 2, maxBytes: 1e9 });
+    expect(c.ids.map((x) => (typeof x === 'number' ? 'ok' : x))).toEqual(['ok', 'count']);
+    expect(await f.a.mailboxUsage('erin')).toEqual({ count: 2, bytes: 61 });
+  });
+
+  test('an ack deletes once: concurrent acks of one envelope on two instances count one deletion', async () => {
+    await open();
+    await f.a.createAccount(account('gail'));
+    const [id] = storedIds((await f.a.applyMailboxBatch([env('gail', 1, 40)], [], LOOSE)).ids);
+    const acks = await Promise.all(Array.from({ length: 10 }, (_, i) => either(i).applyMailboxBatch([], [{ username: 'gail', ids: [id!, id!] }], LOOSE)));
+    expect(acks.reduce((n, r) => n + r.acked[0]!.count, 0)).toBe(1);
+    expect(acks.reduce((n, r) => n + r.acked[0]!.bytes, 0)).toBe(40);
+    expect(await f.b.mailboxUsage('gail')).toEqual({ count: 0, bytes: 0 });
+    expect(await f.a.pendingEnvelopes('gail', 0, 10)).toEqual([]);
+  });
+
+  test('challenges are single use across instances and expire', async () => {
+    await open();
+    await f.a.putChallenge(key(1), 1000);
+    const takes = await Promise.all(Array.from({ length: 6 }, (_, i) => either(i).takeChallenge(key(1), 500)));
+    expect(takes.filter(Boolean)).toHaveLength(1);
+    await f.b.putChallenge(key(2), 1000);
+    expect(await f.a.takeChallenge(key(2), 1000)).toBe(false); // expired at 1000
+    expect(await f.a.takeChallenge(key(3), 0)).toBe(false);
+  });
+
+  test('tokens map a live hash to its user; sweep drops expired tokens and old envelopes', async () => {
+    await open();
+    await f.a.createAccount(account('hal'));
+    await f.a.putToken(key(4), 'hal', 2000);
+    expect(await f.b.tokenUser(key(4), 1999)).toBe('hal');
+    expect(await f.b.tokenUser(key(4), 2000)).toBeUndefined();
+    expect(await f.b.tokenUser(key(5), 0)).toBeUndefined();
+    await f.a.applyMailboxBatch([env('hal', 1, 10, 100), env('hal', 2, 10, 300)], [], LOOSE);
+    expect(await f.b.sweep(200, 2000)).toBe(1);
+    expect((await f.a.pendingEnvelopes('hal', 0, 10)).map((e) => e.receivedAt)).toEqual([300]);
+    expect(await f.a.mailboxUsage('hal')).toEqual({ count: 1, bytes: 10 });
+    expect(await f.a.tokenUser(key(4), 0)).toBeUndefined();
+    // Quota admission sees the sweep: room for exactly one more under maxCount 2.
+    const r = await f.a.applyMailboxBatch([env('hal', 3), env('hal', 4)], [], { maxCount: 2, maxBytes: 1e9 });
+    expect(r.ids.map((x) => typeof x)).toEqual(['number', 'string']);
+  });
+
+  test('rate windows count every hit once across instances, then reset', async () => {
+    await open();
+    const w = { max: 5, windowMs: 1000 };
+    const waits = await Promise.all(Array.from({ length: 12 }, (_, i) => either(i).hitRate('ip:10.0.0.1', w, 10_000)));
+    expect(waits.filter((x) => x === 0)).toHaveLength(5);
+    expect(waits.filter((x) => x > 0).every((x) => x <= 1000)).toBe(true);
+    expect(await f.a.hitRate('ip:10.0.0.2', w, 10_500)).toBe(0);
+    expect(await f.b.hitRate('ip:10.0.0.1', w, 11_000)).toBe(0);
+  });
+
+  test('P26 account records: the first put sets the key hash, others must match it; delete needs it', async () => {
+    await open();
+    const puts = await Promise.all([f.a.records.putRecord('ida', key(1), key(10, 64), 5), f.b.records.putRecord('ida', key(2), key(20, 64), 6)]);
+    expect([...puts].sort()).toEqual(['mismatch', 'stored']);
+    const winner = puts[0] === 'stored' ? key(1) : key(2);
+    const loser = puts[0] === 'stored' ? key(2) : key(1);
+    expect(await f.a.records.putRecord('ida', winner, key(30, 64), 7)).toBe('stored');
+    expect(await f.b.records.getRecord('ida')).toEqual({ keyHash: winner, record: key(30, 64), updatedAt: 7 });
+    expect(await f.a.records.deleteRecord('ida', loser)).toBe('mismatch');
+    expect(await f.a.records.deleteRecord('ida', winner)).toBe('deleted');
+    expect(await f.a.records.deleteRecord('ida', winner)).toBe('absent');
+    expect(await f.b.records.getRecord('ida')).toBeUndefined();
+  });
+
+  test('P37 takeover drops the old prekeys and tokens, stores the new ones and sets the device gate', async () => {
+    await open();
+    await f.a.createAccount(account('jo', { oneTime: 3, kem: 2 }));
+    await f.a.putToken(key(6), 'jo', 1e12);
+    expect(await f.a.records.deviceHash('jo')).toBeUndefined();
+    await f.b.takeOverDevice('jo', { signedPreKey: { id: 2, publicKey: key(11), signature: key(12, 64) }, oneTimePreKeys: [{ id: 50, publicKey: key(13) }], kemPreKeys: [{ id: 60, publicKey: key(14, 1184), lastResort: true, signature: key(15, 64) }] }, key(16));
+    expect(await f.a.tokenUser(key(6), 0)).toBeUndefined();
+    expect(await f.a.records.deviceHash('jo')).toEqual(key(16));
+    expect(await f.a.preKeyCounts('jo')).toEqual({ oneTime: 1, kem: 0 });
+    const b = (await f.a.takeBundle('jo'))!;
+    expect(b.signedPreKey.id).toBe(2);
+    expect(b.oneTimePreKey?.id).toBe(50);
+    expect(b.kemPreKey.id).toBe(60);
+  });
+
+  test('P34 a committed batch survives closing and reopening the store', async () => {
+    await open();
+    await f.a.createAccount(account('kim'));
+    const { ids } = await f.a.applyMailboxBatch([env('kim', 1), env('kim', 2)], [], LOOSE);
+    const s = await f.reopen();
+    expect((await s.pendingEnvelopes('kim', 0, 10)).map((e) => e.id)).toEqual(ids);
+    expect(await s.mailboxUsage('kim')).toEqual({ count: 2, bytes: 20 });
+  });
+});
