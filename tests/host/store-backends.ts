@@ -22,6 +22,12 @@ export interface StoreFixture {
   b: HostStore;
   /** Closes both handles and opens the same data again. */
   reopen(): Promise<HostStore>;
+  /**
+   * Starts `calls` while the mailbox of `username` is locked by a third party (PostgreSQL: a
+   * test connection holding its usage row FOR UPDATE until every call waits on a lock), so the
+   * calls are sure to overlap; on SQLite (one process) they simply run together.
+   */
+  contend<T>(username: string, calls: () => Promise<T>[]): Promise<T[]>;
   /** Marks the stored schema as one version newer than this code knows. */
   bumpSchema(to: number): Promise<void>;
   close(): Promise<void>;
@@ -34,7 +40,9 @@ export interface Backend {
   open(): Promise<StoreFixture>;
 }
 
-function fixture(open: () => Promise<HostStore>, bump: (to: number) => Promise<void>, twoHandles: boolean): Promise<StoreFixture> {
+type Contend = StoreFixture['contend'];
+
+function fixture(open: () => Promise<HostStore>, bump: (to: number) => Promise<void>, twoHandles: boolean, contend: Contend): Promise<StoreFixture> {
   const live: HostStore[] = [];
   const opened = async () => {
     const s = await open();
@@ -55,6 +63,7 @@ function fixture(open: () => Promise<HostStore>, bump: (to: number) => Promise<v
         return opened();
       },
       bumpSchema: bump,
+      contend,
       close: closeAll
     };
   })();
@@ -72,7 +81,8 @@ export const sqliteBackend: Backend = {
         db.pragma(`user_version = ${to}`);
         db.close();
       },
-      false
+      false,
+      (_username, calls) => Promise.all(calls())
     );
   }
 };
@@ -80,11 +90,15 @@ export const sqliteBackend: Backend = {
 let cluster: Promise<PgCluster> | undefined;
 afterAll(async () => {
   if (cluster) await (await cluster).destroy();
-});
+}, 60_000);
 
-/** One cluster per test file, started on first use. */
+/**
+ * One cluster per test file, started on first use. Without fsync: these tests are about
+ * semantics and races, not power loss, and a fresh database per test is cheaper unsynced
+ * (a process crash loses nothing either way: the kernel has the writes).
+ */
 export function sharedCluster(): Promise<PgCluster> {
-  cluster ??= startPostgres();
+  cluster ??= startPostgres({ fsync: false });
   return cluster;
 }
 
@@ -101,9 +115,38 @@ export const postgresBackend: Backend = {
         await c.query(`UPDATE ${pg.escapeIdentifier(HOST_SCHEMA_TRACK)} SET version = $1`, [to]);
         await c.end();
       },
-      true
+      true,
+      (username, calls) => contendOnPostgres(url, username, calls)
     );
   }
 };
+
+async function contendOnPostgres<T>(url: string, username: string, calls: () => Promise<T>[]): Promise<T[]> {
+  const holder = new pg.Client({ connectionString: url });
+  const watcher = new pg.Client({ connectionString: url });
+  await holder.connect();
+  await watcher.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM mailbox_usage WHERE username = $1 FOR UPDATE', [username]);
+    const running = calls();
+    const settled = Promise.allSettled(running);
+    // Every call's statement is inside the database and blocked on a lock (ours, or a fellow
+    // call's) before we let go: only then is their overlap certain.
+    for (;;) {
+      const r = await watcher.query<{ n: number }>(
+        "SELECT count(*)::integer AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+      );
+      if (r.rows[0]!.n >= Math.min(running.length, 2)) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await holder.query('COMMIT');
+    await settled;
+    return await Promise.all(running);
+  } finally {
+    await holder.end();
+    await watcher.end();
+  }
+}
 
 export const backends: Backend[] = [sqliteBackend, postgresBackend];

@@ -94,6 +94,7 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
     expect(ids).toEqual([...ids].sort((x, y) => (x as number) - (y as number)));
     expect(new Set(ids).size).toBe(5);
     const [b1, c2, b3] = ids as number[];
+    expect((await f.b.applyMailboxBatch([], [{ username: 'carol', ids: [b1!] }], LOOSE)).acked).toEqual([{ count: 0, bytes: 0 }]);
     const res = await f.b.applyMailboxBatch([], [{ username: 'carol', ids: [b1!] }, { username: 'bob', ids: [b1!, 999_999] }, { username: 'bob', ids: [] }], LOOSE);
     expect(res.acked).toEqual([{ count: 0, bytes: 0 }, { count: 1, bytes: 10 }, { count: 0, bytes: 0 }]);
     const pending = await f.a.pendingEnvelopes('bob', 0, 10);
@@ -127,6 +128,17 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
     await f.b.applyMailboxBatch([], [{ username: 'dave', ids: storedIds(outcomes).slice(0, 3) }], quota);
     const more = await f.a.applyMailboxBatch([0, 1, 2, 3].map((i) => env('dave', 50 + i)), [], quota);
     expect(more.ids.map((x) => typeof x)).toEqual(['number', 'number', 'number', 'string']);
+  });
+
+  test('quota: batches that reach the database together still cannot overfill a mailbox', async () => {
+    await open();
+    await f.a.createAccount(account('dora'));
+    const quota = { maxCount: 10, maxBytes: 1e9 };
+    const batch = (i: number) => [0, 1, 2, 3, 4, 5].map((k) => env('dora', 10 * i + k));
+    const results = await f.contend('dora', () => [0, 1, 2, 3].map((i) => either(i).applyMailboxBatch(batch(i), [], quota)));
+    expect(results.flatMap((r) => storedIds(r.ids))).toHaveLength(10);
+    expect(await f.b.mailboxUsage('dora')).toEqual({ count: 10, bytes: 100 });
+    expect((await f.a.pendingEnvelopes('dora', 0, 100)).length).toBe(10);
   });
 
   test('quota: admission is FIFO per mailbox within a batch, by count and by bytes', async () => {
