@@ -6,8 +6,10 @@
  *
  * Durability: a 'stored' reply follows a commit, and PostgreSQL's defaults (fsync on,
  * synchronous_commit on) flush the WAL before a commit returns, so confirmed envelopes survive a
- * database crash or restart. Knows nothing of HTTP or crypto.
+ * database crash or restart; a database set to synchronous_commit = off is refused at open.
+ * Knows nothing of HTTP or crypto.
  */
+import type pg from 'pg';
 import { createPool, migrate, type PoolOptions } from './client';
 import { pgAuth } from './auth';
 import { pgDirectory } from './directory';
@@ -16,10 +18,21 @@ import { pgRecords } from './records';
 import { HOST_MIGRATIONS, HOST_SCHEMA_TRACK } from './schema';
 import type { HostStore } from '../port';
 
+/**
+ * With synchronous_commit = off, COMMIT returns before the WAL is flushed, and a crash of the
+ * database processes alone loses recent commits the host already confirmed (P34). Any other
+ * value (on, local, remote_write, remote_apply) waits for at least the local flush.
+ */
+async function requireDurableCommits(pool: pg.Pool): Promise<void> {
+  const r = await pool.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s");
+  if (r.rows[0]!.s === 'off') throw new Error('PostgreSQL synchronous_commit is off: confirmed envelopes could be lost in a crash; set it to on');
+}
+
 export async function openPgStore(url: string, o: PoolOptions = {}): Promise<HostStore> {
   const pool = createPool(url, o);
   let schemaVersion: number;
   try {
+    await requireDurableCommits(pool);
     schemaVersion = await migrate(pool, HOST_SCHEMA_TRACK, HOST_MIGRATIONS);
   } catch (e) {
     await pool.end();
