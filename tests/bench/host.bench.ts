@@ -1,16 +1,18 @@
 /**
- * Host benchmark (issue 3): N connected WebSocket clients on loopback, each sending envelopes to
+ * Host benchmark: N connected WebSocket clients on loopback, each sending envelopes to
  * random others (one outstanding send per client, closed loop) and acking what it receives.
  * Measures envelopes/s and send -> 'stored' latency p50/p99 for
  *   parley: the real host (child process, SQLite WAL synchronous=FULL, every envelope committed
  *           before its 'stored' reply), and
  *   rawWs:  a bare `ws` relay in a child process that answers 'stored' at once and forwards,
- *           with no storage (the ceiling).
+ *           with no storage, writing like the host (one corked write per socket per tick), so
+ *           it is a ceiling.
  * The load generator runs in its own child process so it never shares the server's event loop.
  *
  *   npm run bench:host -- [--clients 1000] [--seconds 5] [--size 512] [--json]
  * Each system runs two phases: saturation (closed loop: envelopes/s) and paced at half the raw
- * relay's saturation rate (open loop: p50/p99 send -> 'stored'). With --json the last line is
+ * relay's saturation rate (open loop: p50/p99 from each send's scheduled time to 'stored',
+ * requests unanswered at the end counted at their age; see loadMain). With --json the last line is
  * {"parley":{envelopesPerSec,p50Ms,p99Ms,clients},"rawWs":{...}}: envelopes/s from saturation,
  * latencies from the paced phase.
  * Each phase line also shows the load generator's CPU and the machine's OTHER load (cores busy
@@ -23,6 +25,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
@@ -31,7 +34,7 @@ import { ed25519Sign } from '../../src/lib/crypto/primitives';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { API, decodeChallengeResponse, decodeTokenResponse, encodeRegisterRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
-import { decodeClientFrame, decodeHostFrame, encodeClientFrame, encodeHostFrame } from '../../src/lib/wire/host-frames';
+import { decodeClientFrame, decodeHostFrame, encodeClientFrame, encodeHostFrame, type HostFrame } from '../../src/lib/wire/host-frames';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,7 +46,14 @@ const opt = (name: string, dflt: number): number => {
 const str = (name: string): string => args[args.indexOf(`--${name}`) + 1] ?? '';
 
 interface User { username: string; token: string }
-interface Result { envelopesPerSec: number; p50Ms: number; p99Ms: number; clients: number }
+interface Result {
+  envelopesPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  clients: number;
+  /** Requests of the measured window still unanswered at its end (counted in p50/p99 at their age then). */
+  unanswered?: number;
+}
 
 function child(argv: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
   const proc = spawn(process.execPath, [...argv.filter((a) => a.startsWith('--cpu-prof')), '--import', 'tsx', ...argv.filter((a) => !a.startsWith('--cpu-prof'))], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -168,7 +178,7 @@ async function orchestrate(): Promise<void> {
   const parley: Result = { envelopesPerSec: parleySat!.envelopesPerSec, p50Ms: parleyPaced.p50Ms, p99Ms: parleyPaced.p99Ms, clients };
   const rawWs: Result = { envelopesPerSec: rawSat!.envelopesPerSec, p50Ms: rawPaced.p50Ms, p99Ms: rawPaced.p99Ms, clients };
   const fmt = (r: Phase) =>
-    `${r.envelopesPerSec} envelopes/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${(100 * r.serverCpu).toFixed(0)}% ` +
+    `${r.envelopesPerSec} envelopes/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (${r.unanswered ?? 0} unanswered at the end), server CPU ${(100 * r.serverCpu).toFixed(0)}% ` +
     `(${((1e6 * r.serverCpu) / r.envelopesPerSec).toFixed(0)} us/envelope); generator ${(100 * r.genCpu).toFixed(0)}%, ` +
     `other load ${(100 * r.otherCpu).toFixed(0)}%`;
   console.log(`${clients} clients, ${size}-byte envelopes, ${seconds} s per phase, best of ${rounds} saturation rounds`);
@@ -180,11 +190,32 @@ async function orchestrate(): Promise<void> {
   if (args.includes('--json')) console.log(JSON.stringify({ parley, rawWs }));
 }
 
-/** Bare relay: Auth maps a token to its user, Send is answered 'stored' at once and forwarded. */
+/**
+ * Bare relay: Auth maps a token to its user, Send is answered 'stored' at once and forwarded.
+ * It writes the way the host does (ws.ts): every socket is corked on its first frame of a tick
+ * and uncorked on the next, so one tick's frames leave in one write, and frames are encoded into
+ * Node's pooled slabs. Without that the baseline paid a syscall per frame the host does not pay,
+ * and was no ceiling.
+ */
 function relayMain(): void {
   const byToken = new Map((JSON.parse(readFileSync(str('users'), 'utf8')) as User[]).map((u) => [u.token, u.username]));
   const conns = new Map<string, WebSocket>();
   let nextId = 1;
+  const corked = new Set<Duplex>();
+  const uncorkAll = () => {
+    for (const s of corked) s.uncork();
+    corked.clear();
+  };
+  const send = (ws: WebSocket, f: HostFrame) => {
+    if (ws.readyState !== ws.OPEN) return;
+    const socket = (ws as unknown as { _socket?: Duplex })._socket;
+    if (socket && !corked.has(socket)) {
+      socket.cork();
+      corked.add(socket);
+      if (corked.size === 1) setImmediate(uncorkAll);
+    }
+    ws.send(encodeHostFrame(f, Buffer.allocUnsafe), { binary: true });
+  };
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
   wss.on('connection', (ws) => {
     let me: string | undefined;
@@ -194,12 +225,13 @@ function relayMain(): void {
         me = byToken.get(toBase64Url(f.token));
         if (!me) return void ws.close(4401);
         conns.set(me, ws);
-        ws.send(encodeHostFrame({ type: 'ready' }));
+        send(ws, { type: 'ready' });
       } else if (f.type === 'send' && me) {
         const id = nextId++;
         const receivedAt = Date.now();
-        ws.send(encodeHostFrame({ type: 'stored', reqId: f.reqId, serverId: id, receivedAt }));
-        conns.get(f.to)?.send(encodeHostFrame({ type: 'envelope', serverId: id, receivedAt, sender: me, body: f.body }));
+        send(ws, { type: 'stored', reqId: f.reqId, serverId: id, receivedAt });
+        const to = conns.get(f.to);
+        if (to) send(to, { type: 'envelope', serverId: id, receivedAt, sender: me, body: f.body });
       }
     });
   });
@@ -210,8 +242,13 @@ function relayMain(): void {
  * Load generator. Saturation mode (no --rate): `--window` (default 4) outstanding sends per client,
  * closed loop (a window above 1 keeps server and generator from running in lockstep), so
  * envelopes/s is the server's capacity (latency there is ~clients/throughput by Little's law).
- * Paced mode (--rate R): every client sends on its own timer so the total offered load is R/s,
- * open loop (latency counted from the send, whatever is outstanding). Acks are batched per tick.
+ * Paced mode (--rate R): every client has a fixed schedule (a random phase, then one send per
+ * interval) so the total offered load is R/s, open loop: a send whose time came while the
+ * generator was busy still goes out, and its latency counts from its SCHEDULED time, not from when
+ * it finally left (else a stalled server would also stall the clock that measures it).
+ * Latency samples are the requests scheduled inside the measured window; those still unanswered
+ * when it closes count with their age at that moment, so a server that stops answering shows as
+ * slow instead of vanishing from the percentiles. Acks are batched per tick.
  */
 async function loadMain(): Promise<void> {
   const users = JSON.parse(readFileSync(str('users'), 'utf8')) as User[];
@@ -221,37 +258,41 @@ async function loadMain(): Promise<void> {
   const window = opt('window', 1);
   const body = new Uint8Array(opt('size', 512)).fill(0x5a);
   const latencies: number[] = [];
-  let measuring = false;
+  let windowStart = Infinity;
+  let windowEnd = Infinity;
   let running = true;
   let count = 0;
   const starters: (() => void)[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  const stops: (() => void)[] = [];
   const sockets: WebSocket[] = [];
+  // Per socket: reqId -> scheduled time of every request not yet answered.
+  const pending: Map<number, number>[] = [];
+  const inWindow = (t: number) => t >= windowStart && t < windowEnd;
 
   const connect = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
       sockets.push(ws);
       const outstanding = new Map<number, number>();
+      pending.push(outstanding);
       let reqId = 0;
       let acks: number[] = [];
-      const sendOne = () => {
+      const sendOne = (scheduled = performance.now()) => {
         if (!running || ws.readyState !== ws.OPEN) return;
         let to = Math.floor(Math.random() * (users.length - 1));
         if (to >= i) to++;
-        outstanding.set(++reqId, performance.now());
+        outstanding.set(++reqId, scheduled);
         ws.send(encodeClientFrame({ type: 'send', reqId, to: users[to]!.username, body }));
       };
       ws.on('message', (data: Buffer) => {
         const f = decodeHostFrame(new Uint8Array(data.buffer, data.byteOffset, data.length));
         if (f.type === 'ready') resolve();
         else if (f.type === 'stored') {
+          const now = performance.now();
           const t0 = outstanding.get(f.reqId);
           outstanding.delete(f.reqId);
-          if (measuring && t0 !== undefined) {
-            latencies.push(performance.now() - t0);
-            count++;
-          }
+          if (inWindow(now)) count++;
+          if (t0 !== undefined && inWindow(t0)) latencies.push(now - t0);
           if (rate === 0 && running) sendOne();
         } else if (f.type === 'envelope') {
           if (acks.length === 0) setImmediate(() => { ws.send(encodeClientFrame({ type: 'ack', ids: acks })); acks = []; });
@@ -266,26 +307,39 @@ async function loadMain(): Promise<void> {
           return;
         }
         const interval = (1000 * users.length) / rate;
-        setTimeout(() => {
-          sendOne();
-          timers.push(setInterval(sendOne, interval));
-        }, Math.random() * interval);
+        let due = performance.now() + Math.random() * interval;
+        let timer: NodeJS.Timeout;
+        const tick = () => {
+          // Everything whose time has come goes now, each stamped with its own scheduled time.
+          for (let now = performance.now(); due <= now && running; due += interval) sendOne(due);
+          if (running) timer = setTimeout(tick, Math.max(0, due - performance.now()));
+        };
+        timer = setTimeout(tick, due - performance.now());
+        stops.push(() => clearTimeout(timer));
       });
     });
 
   for (let i = 0; i < users.length; i += 100) await Promise.all(Array.from({ length: Math.min(100, users.length - i) }, (_, k) => connect(i + k)));
   for (const start of starters) start();
   await new Promise((r) => setTimeout(r, 1000)); // warm-up
-  measuring = true;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
+  windowStart = performance.now();
+  windowEnd = windowStart + seconds * 1000;
+  await new Promise((r) => setTimeout(r, Math.max(0, windowEnd - performance.now())));
+  const end = performance.now();
+  const elapsed = (end - windowStart) / 1000;
   running = false;
-  for (const t of timers) clearInterval(t);
+  for (const stop of stops) stop();
+  let unanswered = 0;
+  for (const m of pending) {
+    for (const t0 of m.values()) {
+      if (!inWindow(t0)) continue;
+      latencies.push(end - t0);
+      unanswered++;
+    }
+  }
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  const result: Result = { envelopesPerSec: Math.round(count / elapsed), p50Ms: +q(0.5).toFixed(2), p99Ms: +q(0.99).toFixed(2), clients: users.length };
+  const result: Result = { envelopesPerSec: Math.round(count / elapsed), p50Ms: +q(0.5).toFixed(2), p99Ms: +q(0.99).toFixed(2), clients: users.length, unanswered };
   console.log(`RESULT ${JSON.stringify(result)}`);
   for (const ws of sockets) ws.terminate();
 }

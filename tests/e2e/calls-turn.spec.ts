@@ -75,7 +75,7 @@ async function relayOnly(p: Person, other: string): Promise<void> {
 }
 
 /** Candidate types of the selected pair of the page's newest peer connection, and the relay's address. */
-async function selectedPair(page: Page): Promise<{ local?: string; remote?: string; localAddress?: string; relayProtocol?: string }> {
+async function selectedPair(page: Page): Promise<{ local?: string; remote?: string; localAddress?: string }> {
   return page.evaluate(async () => {
     const pc = window.__pcs?.at(-1);
     if (!pc) return {};
@@ -86,7 +86,7 @@ async function selectedPair(page: Page): Promise<{ local?: string; remote?: stri
     if (!pair) return {};
     const l = stats.get(pair.localCandidateId as string);
     const r = stats.get(pair.remoteCandidateId as string);
-    return { local: l?.candidateType as string, remote: r?.candidateType as string, localAddress: l?.address as string, relayProtocol: l?.relayProtocol as string };
+    return { local: l?.candidateType as string, remote: r?.candidateType as string, localAddress: l?.address as string };
   });
 }
 

@@ -27,7 +27,7 @@ function account(username: string, o: { oneTime?: number; kem?: number } = {}): 
 }
 
 const env = (recipient: string, n: number, size = 10, at = 10): NewEnvelope => ({ recipient, sender: 'alice', receivedAt: at, body: key(n, size) });
-const storedIds = (ids: (number | string)[]) => ids.filter((x): x is number => typeof x === 'number');
+const storedIds = (ids: (number | string | undefined)[]) => ids.filter((x): x is number => typeof x === 'number');
 
 describe.each(backends)('HostStore contract on $name', (backend) => {
   let f: StoreFixture;
