@@ -17,7 +17,7 @@ describe('PostgreSQL store across a database crash', () => {
   let cluster: PgCluster;
   beforeAll(async () => {
     cluster = await startPostgres({ fsync: true });
-  });
+  }, 60_000);
   afterAll(async () => {
     await cluster?.destroy();
   }, 60_000);

@@ -45,7 +45,7 @@ describe('TURN relay on a real coturn', () => {
   const clients: TurnClient[] = [];
   beforeAll(async () => {
     turn = await startCoturn();
-  });
+  }, 60_000);
   afterAll(async () => {
     for (const c of clients) await c.release();
     await turn?.stop();
