@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCoturn, type Coturn } from '../support/coturn';
-import { freePort } from '../support/postgres';
+import { freePort } from '../support/free-port';
 import { startTethered, type Tethered } from '../support/tethered';
 import { expectRising, openCaller, overlay, placeCall } from './support/calls';
 import { startChat, type Person } from './support/parley';

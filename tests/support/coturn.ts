@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './postgres';
+import { freePort } from './free-port';
 import { startTethered, type Tethered } from './tethered';
 import { TurnClient } from './turn-client';
 

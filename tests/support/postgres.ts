@@ -11,10 +11,10 @@
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port';
 import { startTethered, type Tethered } from './tethered';
 
 export interface PgClusterOptions {
@@ -63,17 +63,6 @@ function serverUser(): { uid?: number; gid?: number } {
   const row = passwd.find((f) => f[0] === 'postgres') ?? passwd.find((f) => f[0] === 'nobody');
   if (!row) throw new Error('running as root and no postgres or nobody account to run PostgreSQL as');
   return { uid: Number(row[2]), gid: Number(row[3]) };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function run(cmd: string, args: string[], user: { uid?: number; gid?: number }): Promise<void> {
