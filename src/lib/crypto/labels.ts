@@ -56,6 +56,31 @@ export const Labels = {
   accountRecordAccess: 'Parley_AccountRecordAccess',
   /** Local vault (DESIGN.md §8, P32): associated data of a sealed record, bound to its store and key. */
   vaultRecord: 'Parley_VaultRecord',
+  /** Groups (P19): hash of a group state's canonical encoding, what the next change signs as its base. */
+  groupStateDigest: 'Parley_GroupStateDigest',
+  /** Groups (P19): an author's signature over a membership change. */
+  groupChangeSig: 'Parley_GroupChangeSig',
+  /** Groups: a change's id (hash of its encoding), for duplicates and the fork choice. */
+  groupChangeDigest: 'Parley_GroupChangeDigest',
+  /** Groups: the invite link's signature over a join request (the join credential). */
+  groupInviteProof: 'Parley_GroupInviteProof',
+  /** Groups: invite link secret -> the Ed25519 seed of the link's signing key. */
+  groupInviteSigning: 'Parley_GroupInviteSigning',
+  /** Groups: invite link secret -> the invite blob's AEAD key and host address. */
+  groupInviteBlobKey: 'Parley_GroupInviteBlobKey',
+  groupInviteBlobAddress: 'Parley_GroupInviteBlobAddress',
+  /** Groups: master key -> the token the host checks before replacing the invite blob. */
+  groupInviteBlobWrite: 'Parley_GroupInviteBlobWrite',
+  /** Groups: master key -> the state blob's AEAD key, host address and write token. */
+  groupBlobKey: 'Parley_GroupBlobKey',
+  groupBlobAddress: 'Parley_GroupBlobAddress',
+  groupBlobWrite: 'Parley_GroupBlobWrite',
+  /** Groups: associated data of a sealed blob (version, kind and address). */
+  groupBlobBinding: 'Parley_GroupBlobBinding',
+  /** Groups (P20): sender-key message key -> AEAD key and nonce (never the 1:1 label). */
+  groupMessageKeys: 'Parley_GroupMessageKeys',
+  /** Groups (P20): a sender's signature over its group message. */
+  groupMessageSig: 'Parley_GroupMessageSig',
   /** Deterministic test RNG (tests only). */
   testRng: 'Parley_TestRng'
 } as const;

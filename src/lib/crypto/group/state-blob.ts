@@ -1,0 +1,103 @@
+/**
+ * The encrypted, padded group blob the host keeps (DESIGN.md §9; the breach test: no group name,
+ * member list or member count in the host's files), so a member who was offline can catch up and
+ * an invite link works while every admin is offline.
+ *
+ *   sealed = u8 format (1) || u8 kind (1 state, 2 invite) || nonce (24)
+ *            || XChaCha20-Poly1305(key, nonce, padded payload,
+ *                                  AD = "Parley_GroupBlobBinding" || format || kind || address)
+ *   padded = payload || 0x80 || 0x00* up to a bucket: 32 KiB, then doubling to 4 MiB
+ *   payload = encodeGroupHistory (anchor state and recent changes, no orphans)
+ *
+ * What the size leaks: only the bucket. Every group whose history encodes under 32 KiB — about
+ * 60 members with a full HISTORY_DEPTH of small changes, more with fewer changes — looks the
+ * same; above that the bucket tells the member count within a factor of about two. The host
+ * also sees the blob's address (stable for the group's master key, so it can link one group's
+ * updates over time) and when it is replaced; never the group id, which is inside.
+ *
+ * A state blob is read with the master key, which former members keep: they can go on reading
+ * the state (not messages, P21) until the group moves to a new master key. The blob gives no
+ * authority: a member merges its changes into a history it already trusts (receiveChanges), so a
+ * former member who rewrites it can withhold news but not forge it. Knows nothing of histories
+ * beyond their encoding, or of the host's API.
+ */
+import { ByteWriter } from '../../codec/bytes';
+import { fail } from '../../codec/errors';
+import type { Deps } from '../deps';
+import { Labels, labelBytes } from '../labels';
+import { aeadDecrypt, aeadEncrypt, AEAD_NONCE_LEN, AEAD_TAG_LEN } from '../primitives';
+import { BLOB_ADDRESS_LEN, inviteKeys, stateBlobKeys, type BlobKeys } from './group-secret';
+import { decodeGroupHistoryParts, encodeGroupHistory, type HistoryParts } from './group-history-codec';
+import type { GroupHistory } from './group-history';
+
+export const BLOB_FORMAT = 1;
+export const BlobKind = { state: 1, invite: 2 } as const;
+export type BlobKind = (typeof BlobKind)[keyof typeof BlobKind];
+
+export const MIN_BLOB_BUCKET = 32 * 1024;
+export const MAX_BLOB_BUCKET = 4 * 1024 * 1024;
+const HEADER_LEN = 2 + AEAD_NONCE_LEN;
+
+/** The padded length for `n` payload bytes (one marker byte at least), or InvalidArgument beyond the largest bucket. */
+export function blobBucket(n: number): number {
+  let b = MIN_BLOB_BUCKET;
+  while (b < n + 1) b *= 2;
+  if (b > MAX_BLOB_BUCKET) fail('InvalidArgument', `blob payload of ${n} bytes exceeds ${MAX_BLOB_BUCKET - 1}`);
+  return b;
+}
+
+/** What the host stores for `n` payload bytes. */
+export function sealedBlobLength(n: number): number {
+  return HEADER_LEN + blobBucket(n) + AEAD_TAG_LEN;
+}
+
+function binding(kind: BlobKind, address: Uint8Array): Uint8Array {
+  if (address.length !== BLOB_ADDRESS_LEN) fail('InvalidArgument', `blob address of ${address.length} bytes`);
+  return new ByteWriter().raw(labelBytes(Labels.groupBlobBinding)).u8(BLOB_FORMAT).u8(kind).raw(address).finish();
+}
+
+export function sealBlob(p: { keys: BlobKeys; kind: BlobKind; payload: Uint8Array }, deps: Deps): Uint8Array {
+  const padded = new Uint8Array(blobBucket(p.payload.length));
+  padded.set(p.payload);
+  padded[p.payload.length] = 0x80;
+  const nonce = deps.rng(AEAD_NONCE_LEN);
+  const ct = aeadEncrypt(p.keys.key, nonce, padded, binding(p.kind, p.keys.address));
+  padded.fill(0);
+  return new ByteWriter().u8(BLOB_FORMAT).u8(p.kind).fixed(nonce, AEAD_NONCE_LEN).raw(ct).finish();
+}
+
+export function openBlob(p: { keys: BlobKeys; kind: BlobKind; sealed: Uint8Array }): Uint8Array {
+  const s = p.sealed;
+  if (s.length < HEADER_LEN + MIN_BLOB_BUCKET + AEAD_TAG_LEN) fail('DecodeFailed', `blob of ${s.length} bytes`);
+  if (s[0] !== BLOB_FORMAT) fail('UnsupportedVersion', `blob format ${String(s[0])}`);
+  if (s[1] !== p.kind) fail('DecodeFailed', `blob kind ${String(s[1])}, expected ${p.kind}`);
+  const padded = aeadDecrypt(p.keys.key, s.subarray(2, HEADER_LEN), s.subarray(HEADER_LEN), binding(p.kind, p.keys.address));
+  let i = padded.length - 1;
+  while (i >= 0 && padded[i] === 0) i--;
+  if (i < 0 || padded[i] !== 0x80) fail('InvalidMessage', 'blob padding has no marker');
+  // Canonical: the bucket must be the one this payload length seals to.
+  if (blobBucket(i) !== padded.length) fail('InvalidMessage', `blob of ${i} bytes padded to ${padded.length}`);
+  return padded.slice(0, i);
+}
+
+/** A member seals the group's history for the state blob (orphans are not shared). */
+export function sealStateBlob(history: GroupHistory, masterKey: Uint8Array, deps: Deps): { address: Uint8Array; writeToken: Uint8Array; sealed: Uint8Array } {
+  const keys = stateBlobKeys(masterKey, history.anchor.groupId);
+  const sealed = sealBlob({ keys, kind: BlobKind.state, payload: encodeGroupHistory(history) }, deps);
+  return { address: keys.address, writeToken: keys.writeToken, sealed };
+}
+
+/** The anchor and changes inside a state blob, to merge with receiveChanges into a history we trust. */
+export function openStateBlob(sealed: Uint8Array, masterKey: Uint8Array, groupId: Uint8Array): HistoryParts {
+  return decodeGroupHistoryParts(openBlob({ keys: stateBlobKeys(masterKey, groupId), kind: BlobKind.state, sealed }));
+}
+
+/** An admin seals what a link holder sees (the whole history: a joiner needs the members to reach them). */
+export function sealInviteBlob(history: GroupHistory, inviteSecret: Uint8Array, deps: Deps): { address: Uint8Array; sealed: Uint8Array } {
+  const keys = inviteKeys(inviteSecret);
+  return { address: keys.address, sealed: sealBlob({ keys, kind: BlobKind.invite, payload: encodeGroupHistory(history) }, deps) };
+}
+
+export function openInviteBlob(sealed: Uint8Array, inviteSecret: Uint8Array): HistoryParts {
+  return decodeGroupHistoryParts(openBlob({ keys: inviteKeys(inviteSecret), kind: BlobKind.invite, sealed }));
+}
