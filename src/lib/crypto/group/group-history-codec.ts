@@ -61,7 +61,14 @@ export function decodeGroupHistoryParts(bytes: Uint8Array): HistoryParts {
 
 /** Rebuilds a stored or welcomed history; a change its own anchor refuses means the bytes are corrupt. */
 export function decodeGroupHistory(bytes: Uint8Array): GroupHistory {
-  const { anchor, changes, orphans } = decodeGroupHistoryParts(bytes);
+  return historyFromParts(decodeGroupHistoryParts(bytes));
+}
+
+/**
+ * A history that trusts `parts.anchor`: for our own storage, a welcome from a member we have a
+ * session with, or an invite blob opened with the link (the link is the trust anchor there).
+ */
+export function historyFromParts({ anchor, changes, orphans }: HistoryParts): GroupHistory {
   const built = receiveChanges(startHistory(anchor), changes);
   if (built.refused.length > 0) fail('DecodeFailed', `${built.refused.length} of ${changes.length} stored changes refused by their own history`);
   const withOrphans = receiveChanges(built.history, orphans);
