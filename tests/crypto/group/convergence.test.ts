@@ -162,7 +162,7 @@ describe('P19 convergence of concurrent changes', () => {
     const bad = change(base, dan, add(outsiders[0]!));
     const { history, refused } = receiveChanges(startHistory(base), [bad, good]);
     expect(canonicalChanges(history)).toEqual([good]);
-    expect(refused.map((r) => (r.error as { code: string }).code)).toEqual(['NotPermitted']);
+    expect(refused.map((r) => r.error.code)).toEqual(['NotPermitted']);
   });
 });
 

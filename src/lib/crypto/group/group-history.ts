@@ -27,7 +27,7 @@
  */
 import { bytesEqual, toHex } from '../../codec/bytes';
 import { applyActions, applyChange } from './apply-change';
-import { groupFail, isGroupError } from './errors';
+import { groupFail, isGroupError, type GroupError } from './errors';
 import { chooseChild, type Edge } from './fork-choice';
 import { changeId, type GroupAction, type GroupChange } from './group-change';
 import { stateHash } from './group-state-codec';
@@ -188,8 +188,8 @@ export function receiveChange(h: GroupHistory, c: GroupChange): ReceiveResult {
 }
 
 /** Takes in several changes (a blob's log, a stored history): refusals are collected, not thrown. */
-export function receiveChanges(h: GroupHistory, changes: readonly GroupChange[]): { history: GroupHistory; refused: { change: GroupChange; error: Error }[] } {
-  const refused: { change: GroupChange; error: Error }[] = [];
+export function receiveChanges(h: GroupHistory, changes: readonly GroupChange[]): { history: GroupHistory; refused: { change: GroupChange; error: GroupError }[] } {
+  const refused: { change: GroupChange; error: GroupError }[] = [];
   let history = h;
   for (const c of changes) {
     try {

@@ -1,0 +1,266 @@
+/**
+ * The group core's cost to a sender, per member: one sender-key encryption for the whole group
+ * against pairwise 1:1 encryption (the Double Ratchet, sessions set up once) to each member, in
+ * the same run, on the same 1 KiB random messages, every ciphertext checked by a receiver.
+ *
+ *   node --import tsx tests/bench/group-core.ts [--json] [--rounds=7] [--smoke]
+ *
+ * For N = 10, 100, 1000 members it times, in alternating order over several rounds:
+ *   senderKey  groupEncrypt once (what a group send costs, whatever N);
+ *   pairwise   sessionEncrypt to each of the N members' sessions;
+ *   rotation   P21: a new sender key plus its distribution sessionEncrypt-ed to N members (what a
+ *              leave or removal costs the sender once);
+ * and the receiver's groupDecrypt. It prints the median with the spread (min..max) of the rounds,
+ * the per-member figures, and the targets (1000 members: sender-key send <= 50 ms CPU and
+ * <= 0.1x pairwise). The upload and the multi-recipient envelope are not included (the full
+ * bench:group assembles them). With --json the last line is one JSON object. --smoke runs tiny
+ * groups for a couple of rounds (tests/crypto/group/bench-smoke.test.ts); its figures mean nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpuUsage } from 'node:process';
+import { initSodium } from '../../src/lib/crypto/sodium';
+import { systemDeps } from '../../src/lib/crypto/deps';
+import { generateIdentity } from '../../src/lib/crypto/identity';
+import { acceptSession, initiateSession, sessionDecrypt, sessionEncrypt, type SessionState } from '../../src/lib/crypto/session';
+import { address } from '../../src/lib/crypto/group/address';
+import { createSenderKey, groupDecrypt, groupEncrypt, rotateSenderKey, type OurSenderKey, type TheirSenderKey } from '../../src/lib/crypto/group/sender-key';
+import { encodeSenderKeyDistribution } from '../../src/lib/crypto/group/sender-key-message';
+import { bundleOf, lookupOf, makeUser } from '../support/pqxdh-fixtures';
+import { median } from './harness';
+
+await initSodium();
+
+const json = process.argv.includes('--json');
+const smoke = process.argv.includes('--smoke');
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds='));
+const ROUNDS = roundsArg ? Number(roundsArg.slice('--rounds='.length)) : smoke ? 2 : 7;
+if (!(ROUNDS >= 1)) throw new Error(`--rounds must be at least 1, got ${roundsArg}`);
+const SIZES = smoke ? [2, 5] : [10, 100, 1000];
+const MESSAGE_LEN = 1024;
+const deps = systemDeps;
+const log = (s = '') => console.log(s);
+const message = () => new Uint8Array(randomBytes(MESSAGE_LEN));
+
+function same(a: Uint8Array, b: Uint8Array, what: string): void {
+  if (a.length !== b.length || !a.every((x, i) => x === b[i])) throw new Error(`${what}: decrypted plaintext differs from what was sent`);
+}
+
+interface Member {
+  /** Alice's session with this member (she sends on it). */
+  ours: SessionState;
+  /** The member's session with Alice (to check what she sent). */
+  theirs: SessionState;
+}
+
+/** Alice and `n` members with established sessions (handshake plus one reply, so Alice sends RatchetMessages). */
+function setUp(n: number): Member[] {
+  const alice = generateIdentity(deps);
+  const out: Member[] = [];
+  for (let i = 0; i < n; i++) {
+    const bob = makeUser(`member${i}`, deps);
+    const a0 = initiateSession({ ourIdentity: alice, ourUsername: 'alice', theirUsername: bob.username, bundle: bundleOf(bob) }, deps);
+    const first = sessionEncrypt(a0, message(), deps);
+    const acc = acceptSession({ ourIdentity: bob.identity, ourUsername: bob.username, message: first.message, prekeys: lookupOf(bob) }, deps);
+    const reply = sessionEncrypt(acc.state, message(), deps);
+    out.push({ ours: sessionDecrypt(first.state, reply.message, deps).state, theirs: reply.state });
+  }
+  return out;
+}
+
+/** Wall and CPU milliseconds of `fn`. */
+function timed(fn: () => void): { wall: number; cpu: number } {
+  const c0 = cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const wall = performance.now() - t0;
+  const c = cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
+}
+
+interface Arm {
+  wall: number[];
+  cpu: number[];
+}
+const arm = (): Arm => ({ wall: [], cpu: [] });
+const record = (a: Arm, t: { wall: number; cpu: number }, per = 1) => {
+  a.wall.push(t.wall / per);
+  a.cpu.push(t.cpu / per);
+};
+
+const largest = Math.max(...SIZES);
+log(`setting up ${largest} pairwise sessions (PQXDH + one reply each)…`);
+const t0 = performance.now();
+const members = setUp(largest);
+const setupMs = performance.now() - t0;
+log(`  done in ${(setupMs / 1000).toFixed(1)} s`);
+
+const groupId = deps.rng(32);
+const annAddress = address('alice');
+let sender: OurSenderKey = createSenderKey({ groupId, ourAddress: annAddress }, deps).state;
+const receiverOf = (s: OurSenderKey): TheirSenderKey => ({
+  groupId: s.groupId,
+  theirAddress: s.ourAddress,
+  distributionId: s.distributionId,
+  iteration: s.iteration,
+  chainKey: s.chainKey,
+  signingKey: s.signing.publicKey,
+  skipped: { size: 0, buckets: new Map() }
+});
+let receiver = receiverOf(sender);
+
+// Sender-key sends are ~0.1 ms: each timing repeats this many and divides, so the clock's
+// resolution does not dominate.
+const SK_REPEAT = smoke ? 3 : 50;
+
+interface Figures {
+  members: number;
+  senderKey: Arm;
+  pairwise: Arm;
+  rotation: Arm;
+  decrypt: Arm;
+}
+const results: Figures[] = SIZES.map((n) => ({ members: n, senderKey: arm(), pairwise: arm(), rotation: arm(), decrypt: arm() }));
+
+function senderKeyRound(f: Figures): void {
+  const plain = Array.from({ length: SK_REPEAT }, message);
+  const out: Uint8Array[] = [];
+  record(
+    f.senderKey,
+    timed(() => {
+      for (const p of plain) {
+        const r = groupEncrypt(sender, p);
+        sender = r.state;
+        out.push(r.message);
+      }
+    }),
+    SK_REPEAT
+  );
+  const got: Uint8Array[] = [];
+  record(
+    f.decrypt,
+    timed(() => {
+      for (const m of out) {
+        const r = groupDecrypt(receiver, m, deps);
+        receiver = r.state;
+        got.push(r.plaintext);
+      }
+    }),
+    SK_REPEAT
+  );
+  plain.forEach((p, i) => same(got[i]!, p, 'sender key'));
+}
+
+function pairwiseRound(f: Figures, round: number): void {
+  const plain = message();
+  const out: Uint8Array[] = new Array(f.members);
+  record(
+    f.pairwise,
+    timed(() => {
+      for (let i = 0; i < f.members; i++) {
+        const r = sessionEncrypt(members[i]!.ours, plain, deps);
+        members[i]!.ours = r.state;
+        out[i] = r.message;
+      }
+    })
+  );
+  // One member per round reads its copy (others catch up later within MAX_SKIP).
+  const k = round % f.members;
+  const r = sessionDecrypt(members[k]!.theirs, out[k]!, deps);
+  members[k]!.theirs = r.state;
+  same(r.plaintext, plain, 'pairwise');
+}
+
+function rotationRound(f: Figures): void {
+  let distributions: Uint8Array[] = [];
+  let next = sender;
+  record(
+    f.rotation,
+    timed(() => {
+      const rotated = rotateSenderKey(sender, deps);
+      const bytes = encodeSenderKeyDistribution(rotated.distribution);
+      distributions = new Array(f.members);
+      for (let i = 0; i < f.members; i++) {
+        const r = sessionEncrypt(members[i]!.ours, bytes, deps);
+        members[i]!.ours = r.state;
+        distributions[i] = r.message;
+      }
+      next = rotated.state;
+    })
+  );
+  const k = f.members - 1;
+  const r = sessionDecrypt(members[k]!.theirs, distributions[k]!, deps);
+  members[k]!.theirs = r.state;
+  same(r.plaintext, encodeSenderKeyDistribution({ groupId, sender: annAddress, distributionId: next.distributionId, iteration: 0, chainKey: next.chainKey, signingKey: next.signing.publicKey }), 'distribution');
+  sender = next;
+  receiver = receiverOf(sender);
+}
+
+// Warm-up: one of each on the smallest group.
+senderKeyRound(results[0]!);
+pairwiseRound(results[0]!, 0);
+results[0]!.senderKey = arm();
+results[0]!.pairwise = arm();
+results[0]!.decrypt = arm();
+
+for (let round = 0; round < ROUNDS; round++) {
+  for (const f of results) {
+    // Alternate which arm goes first, so drift on a shared machine hits both.
+    if (round % 2 === 0) {
+      senderKeyRound(f);
+      pairwiseRound(f, round);
+    } else {
+      pairwiseRound(f, round);
+      senderKeyRound(f);
+    }
+    rotationRound(f);
+  }
+}
+
+// ---- report ----
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+const spread = (xs: number[]) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))})`;
+const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(34) : c.padStart(26))).join('');
+log();
+log(row(['ms (median, min..max of rounds)', ...SIZES.map((n) => `${n} members`)]));
+log(row(['sender-key send, CPU', ...results.map((f) => spread(f.senderKey.cpu))]));
+log(row(['sender-key send, wall', ...results.map((f) => spread(f.senderKey.wall))]));
+log(row(['pairwise to all, CPU', ...results.map((f) => spread(f.pairwise.cpu))]));
+log(row(['pairwise to all, wall', ...results.map((f) => spread(f.pairwise.wall))]));
+log(row(['rotation (new key to all), CPU', ...results.map((f) => spread(f.rotation.cpu))]));
+log(row(['receiver group decrypt, CPU', ...results.map((f) => spread(f.decrypt.cpu))]));
+// The targets are about CPU: on a shared machine a wall clock also counts other processes' time.
+const summary = results.map((f) => {
+  const sk = median(f.senderKey.cpu);
+  const pw = median(f.pairwise.cpu);
+  return {
+    members: f.members,
+    senderKeySendCpuMs: sk,
+    pairwiseSendCpuMs: pw,
+    perMemberSenderKeyUs: (sk / f.members) * 1000,
+    perMemberPairwiseUs: (pw / f.members) * 1000,
+    ratio: sk / pw,
+    senderKeySendWallMs: median(f.senderKey.wall),
+    pairwiseSendWallMs: median(f.pairwise.wall),
+    rotationCpuMs: median(f.rotation.cpu),
+    groupDecryptCpuMs: median(f.decrypt.cpu),
+    spread: {
+      senderKeySendCpuMs: [Math.min(...f.senderKey.cpu), Math.max(...f.senderKey.cpu)],
+      pairwiseSendCpuMs: [Math.min(...f.pairwise.cpu), Math.max(...f.pairwise.cpu)],
+      ratio: [Math.min(...f.senderKey.cpu) / Math.max(...f.pairwise.cpu), Math.max(...f.senderKey.cpu) / Math.min(...f.pairwise.cpu)]
+    }
+  };
+});
+log();
+log(row(['per member, µs CPU', ...SIZES.map((n) => `${n} members`)]));
+log(row(['sender key (one send / N)', ...summary.map((s) => fmt(s.perMemberSenderKeyUs))]));
+log(row(['pairwise (N sends / N)', ...summary.map((s) => fmt(s.perMemberPairwiseUs))]));
+log(row(['ratio sender key / pairwise (CPU)', ...summary.map((s) => `${s.ratio.toFixed(4)}x`)]));
+log(row(['  worst-case ratio of the rounds', ...summary.map((s) => `${s.spread.ratio[1]!.toFixed(4)}x`)]));
+const big = summary.find((s) => s.members === 1000);
+if (big) {
+  log();
+  log(`target, 1000 members: sender-key send ${fmt(big.senderKeySendCpuMs)} ms CPU <= 50 ms: ${big.senderKeySendCpuMs <= 50 ? 'yes' : 'NO'}; ` + `ratio ${big.ratio.toFixed(4)}x <= 0.1x: ${big.ratio <= 0.1 ? 'yes' : 'NO'}`);
+}
+log(`(${ROUNDS} rounds, arms alternating; sender-key figures are the mean of ${SK_REPEAT} sends per round; 1 KiB messages; setup ${(setupMs / 1000).toFixed(1)} s untimed)`);
+if (smoke) log('(--smoke: tiny groups, a couple of rounds; these figures mean nothing)');
+if (json) log(JSON.stringify({ rounds: ROUNDS, messageBytes: MESSAGE_LEN, results: summary }));
