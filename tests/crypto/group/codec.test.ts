@@ -5,7 +5,7 @@ import { isProtocolError } from '../../../src/lib/codec/errors';
 import { address, compareAddress, readAddress, writeAddress } from '../../../src/lib/crypto/group/address';
 import { applyChange } from '../../../src/lib/crypto/group/apply-change';
 import { createChange, decodeGroupChange, encodeGroupChange, type GroupAction } from '../../../src/lib/crypto/group/group-change';
-import { Access, Role, type GroupState } from '../../../src/lib/crypto/group/group-state';
+import { Access, Role, createGenesis, type GroupState } from '../../../src/lib/crypto/group/group-state';
 import { decodeGroupState, encodeGroupState, stateHash } from '../../../src/lib/crypto/group/group-state-codec';
 import { generateInviteSecret, inviteKeys } from '../../../src/lib/crypto/group/group-secret';
 import { ByteReader } from '../../../src/lib/codec/bytes';
@@ -91,6 +91,12 @@ describe('group state codec', () => {
     const bad = enc.slice();
     bad[at] = 0xff;
     expect(refusedDecode(bad)).toBe('DecodeFailed');
+  });
+
+  test('a genesis with a name over its bound or not well-formed is refused before anything is made', () => {
+    const creator = { address: ann.address, identity: pub(ann) };
+    expect(() => createGenesis({ creator, name: 'x'.repeat(129) }, deps)).toThrow(/name: 129 bytes exceed 128/);
+    expect(() => createGenesis({ creator, name: 'ok', description: '\udc00' }, deps)).toThrow(/well-formed/);
   });
 
   test('addresses: (username, device) in username-then-device order, device 0 refused', () => {

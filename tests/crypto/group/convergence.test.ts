@@ -97,6 +97,17 @@ describe('P19 convergence of concurrent changes', () => {
     expect(deliverAll(startHistory(base), [late, onB1, bChange]).canonical).toEqual(h.canonical);
   });
 
+  test('P21 an exclusion is not put off by an unrelated concurrent change, even from a more senior admin', () => {
+    const g = makeGroup({ creator: ben, admins: [ann], members: [dan] });
+    const rename = change(g, ben, { type: 'setName', name: 'Renamed' });
+    const removal = change(g, ann, { type: 'removeMember', address: dan.address });
+    for (const order of [[rename, removal], [removal, rename]]) {
+      const h = deliverAll(startHistory(g), order);
+      expect(h.canonical).toEqual([changeId(removal)]);
+      expect(findMember(h.head, dan.address)).toBeUndefined();
+    }
+  });
+
   test('a change that arrives before its base waits, and applies when the base arrives', () => {
     const c1 = change(base, ann, add(eve));
     const s1 = applyChange(base, c1);

@@ -158,6 +158,17 @@ describe('state blob: what the host keeps', () => {
     expect(findMember(merged.history.head, mallory.address)).toBeUndefined();
   });
 
+  test('a blob carries the path to the head, not lost branches', () => {
+    const mk = generateMasterKey(deps);
+    const g = makeGroup({ creator: ann, admins: [person('ben')] });
+    const win = change(g, ann, { type: 'setName', name: 'ann wins' });
+    const lose = change(g, person('ben'), { type: 'setName', name: 'ben loses' });
+    const h = receiveChanges(startHistory(g), [lose, win]).history;
+    expect(h.edges.size).toBe(2);
+    const parts = openStateBlob(sealStateBlob(h, mk, deps).sealed, mk, g.groupId);
+    expect(parts.changes).toEqual([win]);
+  });
+
   test('a member who missed changes catches up from the blob, each change verified', () => {
     const mk = generateMasterKey(deps);
     const ben = person('ben');

@@ -11,9 +11,12 @@
  *      change is a sibling of the branch that demoted them.
  *   2. Support: the child whose subtree has the most distinct authors, so a branch that others
  *      have built on is not undone by one late change.
- *   3. Seniority in the parent state: admins before members before joiners, then the earliest
+ *   3. Exclusions first: a child whose subtree removes, demotes or lets leave anyone beats one
+ *      whose subtree does not, so a removal or a leave is not put off by an unrelated concurrent
+ *      change (P21: the excluded member gets no new sender key meanwhile).
+ *   4. Seniority in the parent state: admins before members before joiners, then the earliest
  *      joinedAt — not grindable, unlike a hash.
- *   4. The lowest change id.
+ *   5. The lowest change id.
  *
  * The losing children and their subtrees are voided, not merged: their authors see it (the
  * history reports voided changes) and write what still applies again against the new head
@@ -76,11 +79,12 @@ export function chooseChild(parent: GroupState, kids: readonly Edge[], children:
   const struck = (k: Edge) => kids.some((o) => o !== k && subs.get(o.id)!.revoked.has(addressKey(k.change.author)));
   const unstruck = kids.filter((k) => !struck(k));
   const pool = unstruck.length > 0 ? unstruck : [...kids];
-  const key = (e: Edge) => ({ support: subs.get(e.id)!.authors.size, rank: seniority(parent, e) });
+  const key = (e: Edge) => ({ support: subs.get(e.id)!.authors.size, excludes: subs.get(e.id)!.revoked.size > 0 ? 1 : 0, rank: seniority(parent, e) });
   pool.sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
     if (ka.support !== kb.support) return kb.support - ka.support;
+    if (ka.excludes !== kb.excludes) return kb.excludes - ka.excludes;
     if (ka.rank[0] !== kb.rank[0]) return ka.rank[0] - kb.rank[0];
     if (ka.rank[1] !== kb.rank[1]) return ka.rank[1] - kb.rank[1];
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;

@@ -31,9 +31,15 @@ export interface HistoryParts {
   orphans: GroupChange[];
 }
 
-export function encodeGroupHistory(h: GroupHistory, opts: { orphans?: boolean } = {}): Uint8Array {
+/**
+ * `branches: false` keeps only the path to the head (what a blob carries: a reader needs no lost
+ * branch, and the blob stays under its largest bucket); `orphans: true` adds waiting changes
+ * (what our own storage keeps).
+ */
+export function encodeGroupHistory(h: GroupHistory, opts: { orphans?: boolean; branches?: boolean } = {}): Uint8Array {
   const w = new ByteWriter().u8(HISTORY_FORMAT).bytes32(encodeGroupState(h.anchor));
-  const edges = [...h.edges.values()].sort((a, b) => a.change.baseVersion - b.change.baseVersion || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const kept = opts.branches === false ? h.canonical.map((id) => h.edges.get(id)!) : [...h.edges.values()];
+  const edges = kept.sort((a, b) => a.change.baseVersion - b.change.baseVersion || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   w.u16(edges.length);
   for (const e of edges) w.bytes32(encodeGroupChange(e.change));
   const orphans = opts.orphans ? h.orphans : [];

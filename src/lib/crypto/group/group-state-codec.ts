@@ -23,7 +23,7 @@ import { KeyType, encodeKey, readKey } from '../../codec/keys';
 import { encodeIdentityPublic, readIdentityPublic } from '../identity';
 import { Labels, labelBytes } from '../labels';
 import { sha256 } from '../primitives';
-import { compareAddress, readAddress, writeAddress, type Address } from './address';
+import { addressKey, compareAddress, readAddress, writeAddress, type Address } from './address';
 import { MAX_AVATAR_BYTES, MAX_DESCRIPTION_BYTES, MAX_MEMBERS, MAX_NAME_BYTES, MAX_PENDING } from './limits';
 import { readText, writeText } from './text';
 import { Access, GROUP_ID_LEN, Role, STATE_HASH_LEN, type GroupState, type JoinRequest, type Member } from './group-state';
@@ -34,7 +34,7 @@ const MAX_VERSION = 0xffff_ffff;
 const ROLE_CODE = { [Role.admin]: 1, [Role.member]: 2 } as const;
 const ACCESS_CODE = { [Access.admins]: 1, [Access.members]: 2 } as const;
 
-function readRole(r: ByteReader): Member['role'] {
+export function readRole(r: ByteReader): Member['role'] {
   const c = r.u8();
   if (c === 1) return Role.admin;
   if (c === 2) return Role.member;
@@ -51,8 +51,6 @@ function readAccess(r: ByteReader): GroupState['settings']['editInfo'] {
 export function writeRole(w: ByteWriter, role: Member['role']): ByteWriter {
   return w.u8(ROLE_CODE[role]);
 }
-
-export { readRole };
 
 export function readFlag(r: ByteReader, what: string): boolean {
   const f = r.u8();
@@ -145,8 +143,8 @@ export function readGroupState(r: ByteReader): GroupState {
   checkSorted(members, 'members');
   checkSorted(pending, 'pending');
   if (members.length > 0 && !members.some((m) => m.role === Role.admin)) fail('DecodeFailed', `${members.length} members and no admin`);
-  const keys = new Set(members.map((m) => `${m.address.username}:${m.address.device}`));
-  if (pending.some((p) => keys.has(`${p.address.username}:${p.address.device}`))) fail('DecodeFailed', 'a pending request names a member');
+  const keys = new Set(members.map((m) => addressKey(m.address)));
+  if (pending.some((p) => keys.has(addressKey(p.address)))) fail('DecodeFailed', 'a pending request names a member');
   if (version === 0 && prevHash.some((b) => b !== 0)) fail('DecodeFailed', 'genesis with a previous hash');
   return { groupId, version, prevHash, name, description, avatar, settings, invite, inviteVersion, members, pending };
 }

@@ -23,6 +23,8 @@
 import type { Deps } from '../deps';
 import type { IdentityPublic } from '../identity';
 import { compareAddress, sameAddress, type Address } from './address';
+import { MAX_DESCRIPTION_BYTES, MAX_NAME_BYTES } from './limits';
+import { textBytes } from './text';
 
 export const Role = { admin: 'admin', member: 'member' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -136,9 +138,11 @@ export interface GenesisInput {
 /**
  * Version 0: the creator alone, as admin, with a fresh random group id. Everyone else is added by
  * signed changes, so from version 1 on every member was put there by an admin's signature.
- * Text limits are checked by validateGroupText (apply-change.ts) when the state is encoded.
+ * Text over its bound, or not well-formed, is InvalidArgument.
  */
 export function createGenesis(input: GenesisInput, deps: Deps): GroupState {
+  textBytes('name', input.name, MAX_NAME_BYTES);
+  textBytes('description', input.description ?? '', MAX_DESCRIPTION_BYTES);
   return {
     groupId: deps.rng(GROUP_ID_LEN),
     version: 0,
