@@ -104,11 +104,19 @@ describe('atomic receive', () => {
     await settle(bob);
     const after = await dump(bob);
     expect(after.sessions).toEqual(before.sessions);
-    expect(after.messages).toEqual(before.messages);
+    // P14: tampering is visible: markers where the damaged envelopes arrived, nothing else written.
+    type Row = { direction: string; key: string };
+    const markers = (rows: unknown[]) => (rows as Row[]).filter((m) => m.direction === 'system').map((m) => m.key);
+    expect((after.messages as Row[]).filter((m) => m.direction !== 'system')).toEqual(before.messages);
+    // Byte 1 (version) leaves no readable header, byte 20 forges another ratchet key; the two tag
+    // flips name the genuine message: three markers.
+    expect(markers(after.messages)).toHaveLength(3);
     expect(after.failures).toHaveLength(4);
     host.push(asUsername('bob'));
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['start', 'reply', 'genuine']);
+    // The genuine message arrived: its marker is gone, the two it cannot explain stay.
+    expect(markers((await dump(bob)).messages)).toHaveLength(2);
   });
 
   test("P13 alice's own ciphertext reflected back to her as if from bob is refused", async () => {

@@ -152,7 +152,7 @@ describe('malicious host', () => {
     const bobsView = await bob.engine.contactInfo('alice');
     const before = await alice.engine.contactInfo('bob');
     expect(before.safetyNumber).toBe(bobsView.safetyNumber);
-    await alice.engine.markVerified('bob', bobsView.qrPayload);
+    await alice.engine.markVerified('bob', { scannedQr: bobsView.qrPayload });
     expect((await alice.engine.contactInfo('bob')).verified).toBe(true);
 
     const mallory = host.accounts.get('mallory')!;
@@ -171,7 +171,7 @@ describe('malicious host', () => {
     expect((await alice.engine.listMessages('bob')).some((x) => x.kind === 'notice' && x.notice === 'identity-changed')).toBe(true);
     await expect(alice.engine.sendText('bob', 'again')).rejects.toMatchObject({ code: 'UntrustedIdentity' });
     // Bob's real QR no longer matches what alice is shown.
-    await expect(alice.engine.markVerified('bob', bobsView.qrPayload)).rejects.toMatchObject({ code: 'UntrustedIdentity' });
+    await expect(alice.engine.markVerified('bob', { scannedQr: bobsView.qrPayload })).rejects.toMatchObject({ code: 'SafetyNumberMismatch' });
     expect(host.sent.length).toBe(sentBefore);
   });
 

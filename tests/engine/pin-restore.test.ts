@@ -55,7 +55,7 @@ describe('PIN recovery in the engine', () => {
     await alice.lookupUser('bob');
     await alice.sendText('bob', 'before');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['before']));
-    await alice.markVerified('bob');
+    await alice.markVerified('bob', { safetyNumber: (await alice.contactInfo('bob')).safetyNumber });
     const safetyBefore = (await bob.contactInfo('alice')).safetyNumber;
 
     await expect(alice.setupPin('1234')).rejects.toMatchObject({ code: 'InvalidArgument' });

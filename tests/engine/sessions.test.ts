@@ -24,7 +24,7 @@ describe('sessions', () => {
     await alice.engine.lookupUser('bob');
     await alice.engine.sendText('bob', 'hi');
     await settle(alice, bob);
-    await alice.engine.markVerified('bob', (await bob.engine.contactInfo('alice')).qrPayload);
+    await alice.engine.markVerified('bob', { scannedQr: (await bob.engine.contactInfo('alice')).qrPayload });
     const verifiedNumber = (await alice.engine.contactInfo('bob')).safetyNumber;
 
     // Bob reinstalls: the host forgets the old account and a new identity claims "bob".

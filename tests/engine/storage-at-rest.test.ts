@@ -67,7 +67,7 @@ describe('P32 no plaintext secrets at rest', () => {
     await bob.engine.sendText('alice', said.long);
     await settle(alice, bob);
     await alice.engine.markRead('bob');
-    await alice.engine.markVerified('bob');
+    await alice.engine.markVerified('bob', { safetyNumber: (await alice.engine.contactInfo('bob')).safetyNumber });
     await alice.engine.recordCall('bob', { callId: 'ab'.repeat(16), direction: 'out', media: 'video', outcome: 'completed', durationMs: 133_000, at: Date.now() });
     await settle(alice, bob);
     // Offline: the text and a call signal stay in alice's outbox as content, not yet encrypted.

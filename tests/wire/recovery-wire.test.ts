@@ -1,19 +1,37 @@
 /**
- * Issue 5 wire additions: the retry content (a restored browser asks a contact to resend what it
- * could not decrypt) and the strict takeover request.
+ * Recovery wire additions: the retry and resent contents (a restored browser asks a contact to
+ * resend what it could not decrypt, naming each message by its ratchet header, P36) and the strict
+ * takeover request.
  */
 import { describe, expect, test } from 'vitest';
 import { decodeTakeoverRequest, encodeTakeoverRequest, isSealedRecordLength } from '../../src/lib/wire/account-record-api';
-import { decodeContent, encodeContent } from '../../src/lib/wire/content';
+import { decodeContent, encodeContent, MAX_RETRY_REFS } from '../../src/lib/wire/content';
+
+const ref = (b: number, n: number) => ({ ratchetKey: new Uint8Array(32).fill(b), n });
 
 describe('retry content', () => {
-  test('round-trips and is strict', () => {
-    const c = { kind: 'retry', since: 1_795_000_000_000, serverIds: [1, 2, 2 ** 40] } as const;
-    const bytes = encodeContent({ ...c, serverIds: [...c.serverIds] });
-    expect(decodeContent(bytes)).toEqual({ ...c, serverIds: [...c.serverIds] });
+  test('P36 names messages by ratchet header, round-trips and is strict', () => {
+    const c = { kind: 'retry', missing: [ref(1, 0), ref(2, 7), ref(3, 0xffff_ffff)] } as const;
+    const bytes = encodeContent({ ...c, missing: [...c.missing] });
+    expect(decodeContent(bytes)).toEqual({ ...c, missing: [...c.missing] });
     expect(() => decodeContent(new Uint8Array([...bytes, 0]))).toThrow();
     expect(() => decodeContent(bytes.slice(0, -1))).toThrow();
-    expect(() => encodeContent({ kind: 'retry', since: 0, serverIds: Array.from({ length: 501 }, (_, i) => i) })).toThrow();
+    expect(() => encodeContent({ kind: 'retry', missing: [] })).toThrow(/1\.\.50/);
+    expect(() => encodeContent({ kind: 'retry', missing: Array.from({ length: MAX_RETRY_REFS + 1 }, (_, i) => ref(1, i)) })).toThrow();
+    expect(() => encodeContent({ kind: 'retry', missing: [{ ratchetKey: new Uint8Array(31), n: 1 }] })).toThrow();
+    expect(() => encodeContent({ kind: 'retry', missing: [ref(1, -1)] })).toThrow();
+  });
+
+  test('P36 the retired retry by time ("everything since") is refused, never honoured', () => {
+    const old = new Uint8Array([1, 0x04, ...new Uint8Array(8), 0, 1, ...new Uint8Array(8)]);
+    expect(() => decodeContent(old)).toThrow(expect.objectContaining({ code: 'UnsupportedVersion' }));
+  });
+
+  test('P36 a resent text carries the ref it answers', () => {
+    const c = { kind: 'resent', ref: ref(9, 3), id: 'ab'.repeat(16), sentAt: 1_795_000_000_000, text: 'again 🔁' } as const;
+    const bytes = encodeContent(c);
+    expect(decodeContent(bytes)).toEqual(c);
+    expect(() => decodeContent(bytes.slice(0, -1))).toThrow();
   });
 });
 

@@ -16,7 +16,7 @@ import { listMessages as listMessageRecords } from '../storage/message-repo';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
 import { USERNAME_MAX, USERNAME_MIN, type Username } from '../../src/lib/codec/username';
 import type { VaultContract } from '../../src/lib/vault/contract';
-import type { AccountView, Availability, CallLogEntry, ChatView, ContactView, IceServers, MessageView, PinStatus, RestoreOutcome } from '../../src/lib/vault/views';
+import type { AccountView, Availability, CallLogEntry, ChatView, Comparison, ContactView, IceServers, MessageView, PinStatus, RestoreOutcome } from '../../src/lib/vault/views';
 import * as account from './account';
 import { queueCallSignal, recordCall } from './calls';
 import * as contacts from './contacts';
@@ -24,7 +24,7 @@ import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } fro
 import { EventHub, type EngineEvent, type Listener } from './events';
 import { receiveEnvelope } from './inbox';
 import { browserLocks, DriverLock, TabChannel, type LockManagerLike } from './lock';
-import { flushOutbox, queueText } from './outbox';
+import { flushOutbox, queueText, sendAgain } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
 import { resetSessions } from './sessions';
@@ -166,12 +166,16 @@ export class Engine implements EngineApi {
     return contacts.contactInfo(this.ctx, raw);
   }
 
-  markVerified(raw: string, scannedQr?: string): Promise<ContactView> {
-    return contacts.markVerified(this.ctx, raw, scannedQr);
+  markVerified(raw: string, compared: Comparison): Promise<ContactView> {
+    return contacts.markVerified(this.ctx, raw, compared);
   }
 
   acceptIdentityChange(raw: string): Promise<ContactView> {
     return contacts.acceptIdentityChange(this.ctx, raw);
+  }
+
+  rejectIdentityChange(raw: string): Promise<ContactView> {
+    return contacts.rejectIdentityChange(this.ctx, raw);
   }
 
   block(raw: string): Promise<void> {
@@ -211,6 +215,10 @@ export class Engine implements EngineApi {
 
   async sendText(raw: string, text: string): Promise<MessageView> {
     return toMessageView(await queueText(this.ctx, raw, text));
+  }
+
+  async sendAgain(raw: string, id: string): Promise<MessageView> {
+    return toMessageView(await sendAgain(this.ctx, account.canonicalUsername(raw), id));
   }
 
   markRead(raw: string): Promise<number> {

@@ -17,7 +17,13 @@ export const EngineErrorCode = {
   /** The vault's keys or identity are gone or do not open while account data remains (P33): route to restore. */
   StorageLost: 'StorageLost',
   /** The account was restored on another browser: this one is signed out for good. */
-  SignedOut: 'SignedOut'
+  SignedOut: 'SignedOut',
+  /** The safety number or scanned code the user compared is not the one for the key being marked (P3). */
+  SafetyNumberMismatch: 'SafetyNumberMismatch',
+  /** A PreKeyMessage whose handshake this vault already accepted once (P9, P13): acked, never shown. */
+  ReplayedPreKeyMessage: 'ReplayedPreKeyMessage',
+  /** The message came from an identity the user rejected for this contact (P36). */
+  RejectedIdentity: 'RejectedIdentity'
 } as const;
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
 

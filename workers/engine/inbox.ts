@@ -1,22 +1,30 @@
 /**
- * Receiving (DESIGN.md §5; SECURITY.md P3, P12, P13, P14, P15, P34):
+ * Receiving (DESIGN.md §5; SECURITY.md P3, P12, P13, P14, P15, P34, P36):
  *
  *   blocked sender?  -> ack, drop unread (no receipt, no state change)
  *   decrypt (receive-crypto.ts, no writes)
- *   ONE transaction: message + chat + new session state + consumed prekeys deleted + contact
- *                    change + delivery receipt queued
+ *   a key the user rejected? -> refused (RejectedIdentity): no session kept, nothing shown
+ *   ONE transaction: message + chat + new session state + consumed prekeys deleted + handshake
+ *                    remembered + contact change + gap markers + delivery receipt queued
  *   then ack.
  *
  * A crash before the commit changes nothing and the host redelivers; a crash after the commit
  * and before the ack makes the host redeliver a message whose key is gone: the ratchet answers
  * DuplicateMessage and we ack again, so it shows once. A message that cannot be read is recorded
- * with its code (failures store + event) and acked so one bad envelope never blocks the mailbox.
+ * with its code (failures store + event), marked in the conversation where it arrived if it
+ * claims to come from a contact (gaps.ts, P14), and acked so one bad envelope never blocks the
+ * mailbox; if a resend could fix it, the contact is asked (retry.ts, rate-limited).
+ *
+ * Ordering (P36): a text is placed by its sender's timestamp, so a late message slots into place
+ * (P14) — except one that came under a changed key the user has not accepted: it is flagged and
+ * never placed above what the conversation already shows, whatever time it claims.
  */
 import { isCodedError } from '../../src/lib/codec/errors';
+import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { decodeContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
 import { getContact, putContact, txGetContact } from '../storage/contact-repo';
 import { preview, updateChat } from '../storage/chat-repo';
-import { incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
+import { incomingKey, newestSentAt, putMessage, txGetMessage } from '../storage/message-repo';
 import { deleteConsumed } from '../storage/prekey-repo';
 import { putSessions, sealSessions } from '../storage/session-repo';
 import type { FailureRecord, MessageRecord, Tx } from '../storage/schema';
@@ -24,20 +32,28 @@ import { commit } from '../storage/vault';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
+import { clearMarker, markGaps, markUndecryptable } from './gaps';
 import { notice, NoticeKind } from './notices';
 import { applyReceipt, queueReceipt } from './receipts';
 import { decryptEnvelope } from './receive-crypto';
+import { envelopeRef } from './refs';
+import { rememberAccepted } from './replay-guard';
 import type { Envelope } from './transport';
-import { noteUndecryptable, queueResends, textsToResend } from './retry';
-import { observeIdentity } from './trust';
+import { noteUndecryptable, queueResends, resendsFor } from './retry';
+import { isRejected, observeIdentity, underChangedKey } from './trust';
 import { statusEvent } from './views';
-import { isEngineError } from './errors';
+import { engineFail, isEngineError } from './errors';
 import type { Username } from '../../src/lib/codec/username';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
 /** How far ahead of ours a sender's clock may be before its timestamps are clamped. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Failures a resend in a fresh session could repair (a lost or mismatched session, a damaged envelope). */
+const RETRYABLE = new Set(['NotInitialized', 'InvalidMac', 'MissingPrekey', 'InvalidMessage']);
+/** Failures that are refusals, not losses: acked and recorded, never shown as a missing message. */
+const SILENT = new Set(['ReplayedPreKeyMessage', 'RejectedIdentity']);
 
 export type ReceiveOutcome = 'stored' | 'duplicate' | 'dropped' | 'failed';
 
@@ -57,37 +73,47 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   let resent = 0;
   try {
     const d = await decrypted;
+    const identity = encodeIdentityPublic(d.sessions[0]!.theirIdentity);
+    if (isRejected(contact, identity)) engineFail('RejectedIdentity', 'the message comes from a key the user rejected');
     const content = decodeContent(d.plaintext);
     // Call signals are latency-bound and stored nowhere: hand them over as soon as they are
     // authenticated. If the commit below fails, the envelope is redelivered and the controller
     // ignores the repeated call id; the ratchet state is committed exactly as for any message.
     if (content.kind === 'call') ctx.events.emit({ type: 'call', username: env.sender, signal: content.signal });
     const record = await sealSessions(ctx.vault, env.sender, d.sessions);
-    // A restored contact asks for what it could not decrypt (retry.ts): read before the commit.
-    const resends = content.kind === 'retry' ? await textsToResend(ctx, env.sender, content) : [];
+    // A contact asks for what it could not decrypt (retry.ts): read before the commit.
+    const resends = content.kind === 'retry' ? await resendsFor(ctx, env.sender, identity, content) : [];
     resent = resends.length;
     events = await commit(ctx.vault, async (tx) => {
       const out: EngineEvent[] = [];
       await putSessions(tx, record);
       ctx.faults.midReceiveCommit?.();
+      let trusted = await txGetContact(tx, env.sender);
       if (d.accepted) {
         await deleteConsumed(tx, d.accepted.consumed);
-        const decision = observeIdentity(await txGetContact(tx, env.sender), env.sender, d.accepted.identity);
+        await rememberAccepted(tx, d.accepted.baseKey);
+        const decision = observeIdentity(trusted, env.sender, d.accepted.identity);
         if (decision.changed) await putContact(tx, decision.contact);
+        trusted = decision.contact;
         if (decision.identityChanged) {
           await putMessage(tx, notice(ctx, env.sender, NoticeKind.identityChanged));
           out.push({ type: 'identity', username: env.sender });
         }
       }
-      if (d.skipped > 0 || d.late) {
-        await updateChat(tx, env.sender, (c) => ({ ...c, missing: Math.max(0, c.missing + d.skipped - (d.late ? 1 : 0)) }));
-      }
-      if (content.kind === 'text') out.push(...(await storeText(ctx, tx, env, content)));
-      else if (content.kind === 'call') {
+      let at = ctx.deps.now();
+      if (content.kind === 'text' || content.kind === 'resent') {
+        const stored = await storeText(ctx, tx, env, content, underChangedKey(trusted, identity));
+        out.push(...stored.events);
+        at = stored.at;
+      } else if (content.kind === 'call') {
         // emitted above, before the commit
-      }
-      else if (content.kind === 'retry') await queueResends(tx, env.sender, resends);
+      } else if (content.kind === 'retry') await queueResends(tx, resends);
       else out.push(...(await receiveReceipt(tx, env.sender, content)));
+      // P14: this message is not missing any more; what it revealed missing is marked before it.
+      let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
+      if (content.kind === 'resent' && (await clearMarker(tx, env.sender, content.ref))) markers++;
+      markers += await markGaps(tx, env.sender, d.gaps, at - 1);
+      if (markers > 0) out.push({ type: 'message', username: env.sender, id: 'gap' }, { type: 'chats' });
       return out;
     });
     outcome = 'stored';
@@ -95,12 +121,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
     // StorageLost (P33) is about our vault, not the envelope: leave it unacked for after restore.
     if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
     outcome = e.code === 'DuplicateMessage' ? 'duplicate' : 'failed';
-    if (outcome === 'failed') {
-      const code = e.code;
-      await commit(ctx.vault, (tx) => recordFailure(tx, { sender: env.sender, serverId: env.serverId, code, at: ctx.deps.now() }));
-      events = [{ type: 'receive-error', username: env.sender, code }];
-      await noteUndecryptable(ctx, env.sender, env.serverId, env.receivedAt);
-    }
+    if (outcome === 'failed') events = await recordUnreadable(ctx, env, e.code, contact !== undefined);
   }
   ctx.faults.beforeAck?.();
   await ack(ctx, env);
@@ -110,13 +131,36 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   return outcome;
 }
 
-async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: TextContent): Promise<EngineEvent[]> {
-  const key = incomingKey(env.sender, c.id);
-  // Same content id again (a resend re-encrypted by the sender): already on screen.
-  if (await txGetMessage(tx, key)) return [];
+/**
+ * An envelope that could not be read: recorded; if it claims to come from a contact, marked in
+ * the conversation (P14) and, when a resend could repair it, asked for again (P36, rate-limited).
+ * Envelopes claiming a stranger as sender create nothing: the host could name anyone.
+ */
+async function recordUnreadable(ctx: EngineContext, env: Envelope, code: string, fromContact: boolean): Promise<EngineEvent[]> {
+  const visible = fromContact && !SILENT.has(code);
+  const ref = envelopeRef(env.body);
   const now = ctx.deps.now();
+  const marked = await commit(ctx.vault, async (tx) => {
+    await recordFailure(tx, { sender: env.sender, serverId: env.serverId, code, at: now });
+    return visible ? markUndecryptable(tx, env.sender, ref, now, ctx.deps.rng) : false;
+  });
+  if (visible && ref && RETRYABLE.has(code)) noteUndecryptable(ctx, env.sender, ref);
+  const events: EngineEvent[] = [{ type: 'receive-error', username: env.sender, code }];
+  if (marked) events.push({ type: 'message', username: env.sender, id: 'gap' }, { type: 'chats' });
+  return events;
+}
+
+/** Stores a text (or a resent one) once; answers its events and the sort position it took. */
+async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<TextContent, 'kind'>, changedKey: boolean): Promise<{ events: EngineEvent[]; at: number }> {
+  const key = incomingKey(env.sender, c.id);
+  const now = ctx.deps.now();
+  // Same content id again (a resend re-encrypted by the sender): already on screen.
+  const existing = await txGetMessage(tx, key);
+  if (existing) return { events: [], at: existing.sentAt };
   // A sender clock far in the future must not pin this chat to the top forever.
-  const sentAt = Math.min(c.sentAt, now + MAX_CLOCK_SKEW_MS);
+  const claimed = Math.min(c.sentAt, now + MAX_CLOCK_SKEW_MS);
+  // P36: under a changed key, no claimed time may put a message above the history shown.
+  const sentAt = changedKey ? Math.max(claimed, (await newestSentAt(tx, env.sender)) + 1) : claimed;
   const m: MessageRecord = {
     key,
     id: c.id,
@@ -127,7 +171,9 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: TextConte
     receivedAt: now,
     status: 'received',
     serverId: env.serverId,
-    read: false
+    read: false,
+    ...(sentAt !== claimed ? { claimedAt: claimed } : {}),
+    ...(changedKey ? { keyChanged: true } : {})
   };
   await putMessage(tx, m);
   await updateChat(tx, env.sender, (chat) => {
@@ -140,10 +186,13 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: TextConte
     };
   });
   await queueReceipt(tx, env.sender, 'delivered', [c.id]);
-  return [
-    { type: 'message', username: env.sender, id: key },
-    { type: 'chats' }
-  ];
+  return {
+    events: [
+      { type: 'message', username: env.sender, id: key },
+      { type: 'chats' }
+    ],
+    at: sentAt
+  };
 }
 
 async function receiveReceipt(tx: Tx, sender: Username, c: ReceiptContent): Promise<EngineEvent[]> {

@@ -1,6 +1,7 @@
 /**
- * System notices inside a conversation ("safety number changed", "message could not be
- * decrypted"): plain records the UI renders from a code, never from key bytes.
+ * System notices inside a conversation ("safety number changed", "you rejected the new key"):
+ * plain records the UI renders from a code, never from key bytes. Gap markers are notices too
+ * (gaps.ts).
  */
 import { toHex } from '../../src/lib/codec/bytes';
 import type { MessageRecord } from '../storage/schema';
@@ -10,6 +11,7 @@ import type { Username } from '../../src/lib/codec/username';
 export const NoticeKind = {
   identityChanged: 'identity-changed',
   identityAccepted: 'identity-accepted',
+  identityRejected: 'identity-rejected',
   verified: 'verified'
 } as const;
 export type NoticeKind = (typeof NoticeKind)[keyof typeof NoticeKind];

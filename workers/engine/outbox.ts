@@ -10,8 +10,16 @@
  * A retry re-sends the stored ciphertext and never re-runs the ratchet; a duplicate that reaches
  * the peer is dropped there (P13), so each message shows once. Per recipient order is kept: an
  * item that cannot go (untrusted identity) holds back the later items for that recipient only.
+ *
+ * P36: a text records the identity it was written for, and is encrypted to that identity or not
+ * at all. If the contact's key changed in between, it becomes `stale` ("not sent — safety number
+ * changed") and leaves the outbox; only the user's "send again" (`sendAgain`) re-queues it for
+ * the new key. Each encryption's ref (refs.ts) is kept on the message, so a retry request can
+ * name it (retry.ts).
  */
 import { fail, isCodedError } from '../../src/lib/codec/errors';
+import { bytesEqual } from '../../src/lib/codec/bytes';
+import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { sessionEncrypt } from '../../src/lib/crypto/session';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
 import { getContact } from '../storage/contact-repo';
@@ -28,7 +36,11 @@ import { requireMe, type EngineContext } from './context';
 import { sendingSessions } from './sessions';
 import { assertCanSend } from './trust';
 import { isEngineError } from './errors';
+import { envelopeRef, refKey } from './refs';
 import type { Username } from '../../src/lib/codec/username';
+
+/** Encryptions of one message remembered for retry requests (its first send plus resends). */
+export const MAX_SENT_VIA = 4;
 
 export const MAX_TEXT_CHARS = 16_000;
 
@@ -37,7 +49,8 @@ export async function queueText(ctx: EngineContext, raw: string, text: string): 
   const username = asUsername(raw);
   if (username === me.username) fail('InvalidArgument', 'not a chat with another user');
   if (text.length === 0 || text.length > MAX_TEXT_CHARS) fail('InvalidArgument', `text of ${text.length} characters, expected 1..${MAX_TEXT_CHARS}`);
-  assertCanSend(await getContact(ctx.vault, username));
+  const contact = await getContact(ctx.vault, username);
+  assertCanSend(contact);
   const now = ctx.deps.now();
   const id = newMessageId(ctx.deps.rng);
   const body = text;
@@ -46,9 +59,11 @@ export async function queueText(ctx: EngineContext, raw: string, text: string): 
     const chat = await updateChat(tx, username, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
     const sentAt = chat.lastAt;
     const content = encodeContent({ kind: 'text', id, sentAt, text: body });
-    const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued' };
+    // Written for the identity trusted now (P36); a first message to a new contact binds at encryption.
+    const identity = contact?.identity;
+    const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}) };
     await putMessage(tx, m);
-    await addOutbox(tx, { username, content, messageKey: id });
+    await addOutbox(tx, { username, content, messageKey: id, ...(identity ? { identity } : {}) });
     return m;
   });
   ctx.events.emit({ type: 'message', username, id });
@@ -73,6 +88,7 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
     if (item.username in report.held) continue;
     try {
       const ready = item.ciphertext ? item : await encryptItem(ctx, item);
+      if (!ready) continue;
       await ctx.transport.send(hostAuth(me), ready.username, ready.ciphertext!);
       const changed = await commit(ctx.vault, async (tx) => {
         await deleteOutbox(tx, ready.seq!);
@@ -93,17 +109,47 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
   return report;
 }
 
-async function encryptItem(ctx: EngineContext, item: OutboxRecord): Promise<OutboxRecord> {
+/**
+ * Encrypts an item on the current session and stores the ciphertext with the advanced session.
+ * Undefined when the item was written for another identity than the session's (P36): it is then
+ * taken out of the outbox and its message marked `stale`, and nothing is encrypted.
+ */
+async function encryptItem(ctx: EngineContext, item: OutboxRecord): Promise<OutboxRecord | undefined> {
   const sessions = await sendingSessions(ctx, item.username);
+  const theirs = encodeIdentityPublic(sessions[0]!.theirIdentity);
+  if (item.identity && !bytesEqual(item.identity, theirs)) {
+    await dropStale(ctx, item);
+    return undefined;
+  }
   const { state, message } = sessionEncrypt(sessions[0]!, item.content!, ctx.deps);
   const record = await sealSessions(ctx.vault, item.username, [state, ...sessions.slice(1)]);
   const ready: OutboxRecord = { seq: item.seq!, username: item.username, ciphertext: message };
   if (item.messageKey) ready.messageKey = item.messageKey;
+  const ref = envelopeRef(message);
+  const sentKey = item.messageKey ?? item.resendOf;
   await commit(ctx.vault, async (tx) => {
     await putSessions(tx, record);
     await putOutbox(tx, ready);
+    const m = sentKey ? await txGetMessage(tx, sentKey) : undefined;
+    if (m && ref) {
+      const sentVia = [...(m.sentVia ?? []), refKey(ref)].slice(-MAX_SENT_VIA);
+      await putMessage(tx, { ...m, identity: m.identity ?? theirs, sentVia });
+    }
   });
   return ready;
+}
+
+/** P36: an item written for an identity the contact no longer has is never encrypted. */
+async function dropStale(ctx: EngineContext, item: OutboxRecord): Promise<void> {
+  const changed = await commit(ctx.vault, async (tx) => {
+    await deleteOutbox(tx, item.seq!);
+    const m = item.messageKey ? await txGetMessage(tx, item.messageKey) : undefined;
+    if (!m || m.status === 'stale') return undefined;
+    const next: MessageRecord = { ...m, status: 'stale' };
+    await putMessage(tx, next);
+    return next;
+  });
+  emitStatus(ctx, changed);
 }
 
 /**
@@ -123,6 +169,34 @@ async function holdItem(ctx: EngineContext, item: OutboxRecord, code: string): P
     return next;
   });
   emitStatus(ctx, changed);
+}
+
+/**
+ * "Send again" for a text that was not sent because the contact's key changed (P36): the user's
+ * deliberate choice to send it to the key trusted now. It is re-dated to now, so it moves to the
+ * end of the conversation (where the other side will show it too).
+ */
+export async function sendAgain(ctx: EngineContext, username: Username, key: string): Promise<MessageRecord> {
+  const contact = await getContact(ctx.vault, username);
+  assertCanSend(contact);
+  if (!contact) fail('InvalidArgument', 'no such contact');
+  const now = ctx.deps.now();
+  const m = await commit(ctx.vault, async (tx) => {
+    const old = await txGetMessage(tx, key);
+    if (!old || old.username !== username || old.direction !== 'out' || old.status !== 'stale') {
+      fail('InvalidArgument', 'only a message not sent because of a key change can be sent again');
+    }
+    const chat = await updateChat(tx, username, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(old.body) }));
+    const next: MessageRecord = { ...old, sentAt: chat.lastAt, receivedAt: now, status: 'queued', identity: contact.identity, sentVia: [] };
+    await putMessage(tx, next);
+    const content = encodeContent({ kind: 'text', id: old.id, sentAt: next.sentAt, text: old.body });
+    await addOutbox(tx, { username, content, messageKey: key, identity: contact.identity });
+    return next;
+  });
+  ctx.events.emit({ type: 'message', username, id: key });
+  ctx.events.emit({ type: 'chats' });
+  ctx.kickOutbox();
+  return m;
 }
 
 /** After the user accepts or re-verifies: held texts for `username` go back to "queued". */

@@ -3,8 +3,10 @@
  * the sessions to store. No writes happen here; inbox.ts commits the result in one transaction.
  *
  * A PreKeyMessage either repeats the handshake of a session we already have (Alice resends it
- * until Bob replies) or starts a new one, which goes to the front. A RatchetMessage is tried on
- * the current session, then the older ones; the one that works becomes current (P35).
+ * until Bob replies) or starts a new one, which goes to the front — unless that handshake was
+ * accepted before (replay-guard.ts: a replay never displaces a newer session, P13). A
+ * RatchetMessage is tried on the current session, then the older ones; the one that works becomes
+ * current (P35). Also reported: the message's ref and the messages it revealed as missing (P14).
  */
 import { fail, isProtocolError } from '../../src/lib/codec/errors';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
@@ -22,19 +24,40 @@ import { preKeyLookup } from '../storage/prekey-repo';
 import { loadSessions } from '../storage/session-repo';
 import { requireMe, type EngineContext } from './context';
 import type { Envelope } from './transport';
+import type { MessageRef } from '../../src/lib/wire/content';
+import { engineFail } from './errors';
+import { envelopeRef, refKey } from './refs';
+import { wasAccepted } from './replay-guard';
 
 export interface Decrypted {
   /** Sessions with the sender to store, current first. */
   sessions: SessionState[];
   plaintext: Uint8Array;
-  /** Set when a new session was accepted: prekeys to delete and the identity it presented. */
-  accepted?: { consumed: ConsumedPreKeys; identity: Uint8Array };
-  skipped: number;
+  /** Set when a new session was accepted: prekeys to delete, the identity it presented, its base key. */
+  accepted?: { consumed: ConsumedPreKeys; identity: Uint8Array; baseKey: Uint8Array };
+  /** This message's header (the sender's ratchet key and n). */
+  ref: MessageRef;
+  /** Messages this one revealed as missing (skipped keys now stored), oldest first (P14). */
+  gaps: MessageRef[];
+  /** True when this message filled an earlier gap. */
   late: boolean;
 }
 
 function promote(sessions: SessionState[], index: number, next: SessionState): SessionState[] {
   return [next, ...sessions.filter((_, i) => i !== index)];
+}
+
+/** Skipped keys in `after` that `before` did not have: the gap this message revealed. */
+function newGaps(before: SessionState | undefined, after: SessionState): MessageRef[] {
+  const had = new Set(before ? missingMessages(before.ratchet).map(refKey) : []);
+  return missingMessages(after.ratchet).filter((m) => !had.has(refKey(m)));
+}
+
+function headerRef(body: Uint8Array): MessageRef {
+  const ref = envelopeRef(body);
+  // Unreachable after a successful decrypt (the ratchet parsed the same header).
+  if (!ref) return fail('Internal', 'a decrypted message has no readable header');
+  return ref;
 }
 
 export async function decryptEnvelope(ctx: EngineContext, env: Envelope): Promise<Decrypted> {
@@ -47,16 +70,18 @@ export async function decryptEnvelope(ctx: EngineContext, env: Envelope): Promis
     const i = sessions.findIndex((s) => isPreKeyMessageForSession(s, env.body));
     if (i >= 0) {
       const r = sessionDecrypt(sessions[i]!, env.body, ctx.deps);
-      return { sessions: promote(sessions, i, r.state), plaintext: r.plaintext, skipped: r.skipped, late: r.late };
+      return { sessions: promote(sessions, i, r.state), plaintext: r.plaintext, ref: headerRef(env.body), gaps: newGaps(sessions[i], r.state), late: r.late };
     }
+    if (await wasAccepted(ctx.vault, m.baseKey)) engineFail('ReplayedPreKeyMessage', 'this handshake was accepted before');
     const prekeys = await preKeyLookup(ctx.vault, m);
     const r = acceptSession({ ourIdentity: me.identity, ourUsername: me.username, message: env.body, prekeys }, ctx.deps);
     return {
       sessions: [r.state, ...sessions],
       plaintext: r.plaintext,
-      accepted: { consumed: r.consumed, identity: encodeIdentityPublic(r.theirIdentity) },
+      accepted: { consumed: r.consumed, identity: encodeIdentityPublic(r.theirIdentity), baseKey: m.baseKey },
+      ref: headerRef(env.body),
       // acceptSession does not report a gap; the keys it stored for skipped messages are one.
-      skipped: missingMessages(r.state.ratchet).length,
+      gaps: newGaps(undefined, r.state),
       late: false
     };
   }
@@ -65,7 +90,7 @@ export async function decryptEnvelope(ctx: EngineContext, env: Envelope): Promis
   for (let i = 0; i < sessions.length; i++) {
     try {
       const r = sessionDecrypt(sessions[i]!, env.body, ctx.deps);
-      return { sessions: promote(sessions, i, r.state), plaintext: r.plaintext, skipped: r.skipped, late: r.late };
+      return { sessions: promote(sessions, i, r.state), plaintext: r.plaintext, ref: headerRef(env.body), gaps: newGaps(sessions[i], r.state), late: r.late };
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       first ??= e;

@@ -1,87 +1,123 @@
 /**
- * Getting back messages a restored browser could not decrypt (DESIGN.md §7). After a PIN restore the
- * new browser has the identity but none of the old sessions, so whatever a contact sent to the old
- * sessions fails here. Instead of losing it:
+ * Getting back messages that could not be decrypted (DESIGN.md §7; SECURITY.md P36). After a PIN
+ * restore the new browser has the identity but none of the old sessions, so what a contact sent
+ * to the old sessions fails here; a tampered envelope fails the same way.
  *
- *   receiver  failures from a known, unblocked contact are collected for a moment, then ONE
- *             `retry` content (earliest host time + the envelope ids) is queued to that contact;
- *             it travels in a session this browser started from the contact's bundle, so it is
- *             authenticated by the same identity keys as any message.
- *   sender    on a retry, re-queues its own texts to that contact sent since then (at most
- *             RETRY_MAX_MESSAGES, none older than RETRY_MAX_AGE_MS), SAME id and timestamp, in
- *             the now-current session. They come from the sealed message store (P32).
- *   receiver  shows each once: texts are keyed by sender and id (inbox.ts drops repeats).
+ *   receiver  an envelope from a known, unblocked contact that did not decrypt is named by its
+ *             ratchet header (refs.ts: the sender's ratchet key and n, readable without the
+ *             session). Names collected for a moment go out as ONE `retry` content; after that
+ *             the contact is not asked again for RETRY_COOLDOWN_MS of OUR clock, whatever the
+ *             host delivers — one bad envelope, or a thousand, is one request.
+ *   sender    a request is honoured only when it arrives in a session with the very identity the
+ *             named messages were encrypted to, and only while that identity is the contact's
+ *             trusted one (no pending or rejected change). It resends the texts whose recorded
+ *             encryptions (outbox.ts `sentVia`) it names — nothing else — written less than
+ *             RETRY_MAX_AGE_MS ago by our clock, at most RETRY_BUDGET per contact per
+ *             RETRY_BUDGET_MS. Each goes out as `resent` (same id and time, the ref it answers),
+ *             pinned to that identity: any other session drops it (outbox.ts).
+ *   receiver  shows each once (texts are keyed by sender and id) and clears the ref's marker (gaps.ts).
+ *
+ * The host's ids and times play no part: it can neither widen a request nor aim one at a new key.
  */
-import { encodeContent, type RetryContent } from '../../src/lib/wire/content';
+import { bytesEqual } from '../../src/lib/codec/bytes';
+import type { Username } from '../../src/lib/codec/username';
+import { encodeContent, MAX_RETRY_REFS, type MessageRef, type RetryContent } from '../../src/lib/wire/content';
 import { getContact } from '../storage/contact-repo';
 import { listMessages } from '../storage/message-repo';
 import { addOutbox } from '../storage/outbox-repo';
-import type { Tx } from '../storage/schema';
+import type { OutboxRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
-import type { Username } from '../../src/lib/codec/username';
+import { refKey } from './refs';
+import { isRejected } from './trust';
 
-export const RETRY_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
-export const RETRY_MAX_MESSAGES = 500;
+/** Only messages we wrote less than this long ago (our clock) are sent again. */
+export const RETRY_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+/** Most messages resent to one contact per RETRY_BUDGET_MS. */
+export const RETRY_BUDGET = 50;
+export const RETRY_BUDGET_MS = 60 * 60 * 1000;
 /** Failures within this window go out as one request. */
 export const RETRY_BATCH_MS = 300;
-/** A contact is asked again only after this long (a broken peer must not make us loop). */
-export const RETRY_COOLDOWN_MS = 60_000;
-/** Host and sender clocks may differ: the window is widened by this much. */
-const CLOCK_SKEW_MS = 5 * 60_000;
+/** A contact is asked again only after this long (our clock): a broken or hostile peer or host cannot make us loop. */
+export const RETRY_COOLDOWN_MS = 10 * 60_000;
 
 interface Pending {
-  since: number;
-  serverIds: number[];
-  timer?: ReturnType<typeof setTimeout>;
+  refs: Map<string, MessageRef>;
+  timer: ReturnType<typeof setTimeout>;
 }
 
-const pending = new WeakMap<EngineContext, Map<string, Pending>>();
-const lastAsked = new WeakMap<EngineContext, Map<string, number>>();
+interface RetryState {
+  pending: Map<string, Pending>;
+  /** When each contact was last asked (our clock). */
+  asked: Map<string, number>;
+  /** Resends per contact in the current budget window. */
+  spent: Map<string, { since: number; count: number }>;
+}
 
-/** Called by inbox.ts for an envelope that did not decrypt. */
-export async function noteUndecryptable(ctx: EngineContext, sender: Username, serverId: string, receivedAt: number): Promise<void> {
-  const contact = await getContact(ctx.vault, sender);
-  if (!contact || contact.blocked) return;
-  const asked = lastAsked.get(ctx)?.get(sender);
-  if (asked !== undefined && ctx.deps.now() - asked < RETRY_COOLDOWN_MS) return;
-  let bySender = pending.get(ctx);
-  if (!bySender) pending.set(ctx, (bySender = new Map()));
-  const p = bySender.get(sender) ?? { since: receivedAt, serverIds: [] };
-  p.since = Math.min(p.since, receivedAt);
-  const id = Number(serverId);
-  if (Number.isSafeInteger(id) && id >= 0 && p.serverIds.length < RETRY_MAX_MESSAGES) p.serverIds.push(id);
-  bySender.set(sender, p);
-  if (p.timer) return;
-  p.timer = setTimeout(() => {
-    bySender.delete(sender);
-    let asks = lastAsked.get(ctx);
-    if (!asks) lastAsked.set(ctx, (asks = new Map()));
-    asks.set(sender, ctx.deps.now());
-    const content = encodeContent({ kind: 'retry', since: p.since, serverIds: p.serverIds });
-    void ctx
-      .serial(async () => {
-        await commit(ctx.vault, async (tx) => {
-          await addOutbox(tx, { username: sender, content });
-        });
-      })
-      .then(() => ctx.kickOutbox())
-      .catch(() => undefined);
-  }, RETRY_BATCH_MS);
+const states = new WeakMap<EngineContext, RetryState>();
+
+function stateOf(ctx: EngineContext): RetryState {
+  let s = states.get(ctx);
+  if (!s) states.set(ctx, (s = { pending: new Map(), asked: new Map(), spent: new Map() }));
+  return s;
 }
 
 /**
- * The texts to send again for a retry from `from` (read before the receive transaction opens);
- * `queueResends` adds them inside it.
+ * Called by inbox.ts for an undecryptable envelope from a known, unblocked contact whose header
+ * names the message. At most one request per contact per cooldown, naming at most MAX_RETRY_REFS.
  */
-export async function textsToResend(ctx: EngineContext, from: Username, r: RetryContent): Promise<Uint8Array[]> {
-  const now = ctx.deps.now();
-  // Our clock and the host's may differ: widen the window by the skew we tolerate elsewhere.
-  const since = Math.max(r.since - CLOCK_SKEW_MS, now - RETRY_MAX_AGE_MS);
-  const mine = (await listMessages(ctx.vault, from)).filter((m) => m.direction === 'out' && m.sentAt >= since);
-  return mine.slice(-RETRY_MAX_MESSAGES).map((m) => encodeContent({ kind: 'text', id: m.id, sentAt: m.sentAt, text: m.body }));
+export function noteUndecryptable(ctx: EngineContext, sender: Username, ref: MessageRef): void {
+  const s = stateOf(ctx);
+  const asked = s.asked.get(sender);
+  if (asked !== undefined && ctx.deps.now() - asked < RETRY_COOLDOWN_MS) return;
+  const p = s.pending.get(sender);
+  if (p) {
+    if (p.refs.size < MAX_RETRY_REFS) p.refs.set(refKey(ref), ref);
+    return;
+  }
+  const refs = new Map([[refKey(ref), ref]]);
+  const timer = setTimeout(() => {
+    s.pending.delete(sender);
+    s.asked.set(sender, ctx.deps.now());
+    const content = encodeContent({ kind: 'retry', missing: [...refs.values()] });
+    void ctx
+      .serial(() => commit(ctx.vault, (tx) => addOutbox(tx, { username: sender, content })))
+      .then(() => ctx.kickOutbox())
+      .catch(() => undefined);
+  }, RETRY_BATCH_MS);
+  s.pending.set(sender, { refs, timer });
 }
 
-export async function queueResends(tx: Tx, username: Username, contents: readonly Uint8Array[]): Promise<void> {
-  for (const content of contents) await addOutbox(tx, { username, content });
+/**
+ * The resends a retry from `from` earns, the request having arrived in a session with identity
+ * `requester` (read before the receive transaction opens; `queueResends` adds them inside it).
+ */
+export async function resendsFor(ctx: EngineContext, from: Username, requester: Uint8Array, r: RetryContent): Promise<OutboxRecord[]> {
+  const contact = await getContact(ctx.vault, from);
+  // The requester must be the contact's trusted identity, with no change pending or rejected.
+  if (!contact || contact.blocked || contact.pendingIdentity || !bytesEqual(contact.identity, requester) || isRejected(contact, requester)) return [];
+  const named = new Map(r.missing.slice(0, MAX_RETRY_REFS).map((ref) => [refKey(ref), ref]));
+  const now = ctx.deps.now();
+  const s = stateOf(ctx);
+  let spent = s.spent.get(from);
+  if (!spent || now - spent.since >= RETRY_BUDGET_MS) s.spent.set(from, (spent = { since: now, count: 0 }));
+  const out: OutboxRecord[] = [];
+  for (const m of await listMessages(ctx.vault, from)) {
+    if (spent.count >= RETRY_BUDGET) break;
+    if (m.direction !== 'out' || !m.identity || !bytesEqual(m.identity, requester)) continue;
+    if (m.status !== 'sent' && m.status !== 'delivered' && m.status !== 'read') continue;
+    if (now - m.receivedAt > RETRY_MAX_AGE_MS || m.receivedAt > now) continue;
+    const hit = (m.sentVia ?? []).find((k) => named.has(k));
+    const ref = hit === undefined ? undefined : named.get(hit);
+    if (!hit || !ref) continue;
+    named.delete(hit);
+    spent.count++;
+    const content = encodeContent({ kind: 'resent', ref, id: m.id, sentAt: m.sentAt, text: m.body });
+    out.push({ username: from, content, identity: requester, resendOf: m.key });
+  }
+  return out;
+}
+
+export async function queueResends(tx: Tx, items: readonly OutboxRecord[]): Promise<void> {
+  for (const item of items) await addOutbox(tx, item);
 }

@@ -5,7 +5,9 @@
  *
  * P2: if the contact is verified and the bundle's identity differs, the new identity is recorded
  * as pending, the user is told, and UntrustedIdentity is thrown BEFORE anything is encrypted.
+ * P36: a bundle carrying an identity the user rejected starts no session at all.
  */
+import { fail } from '../../src/lib/codec/errors';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { initiateSession, type SessionState } from '../../src/lib/crypto/session';
 import { bytesEqual } from '../../src/lib/codec/bytes';
@@ -49,6 +51,7 @@ export async function sendingSessions(ctx: EngineContext, username: Username): P
     });
     if (decision.identityChanged) ctx.events.emit({ type: 'identity', username });
   }
+  if (decision.rejected) fail('UntrustedIdentity', 'the host serves a key the user rejected for this contact');
   assertCanSend(decision.contact);
 
   const state = initiateSession({ ourIdentity: me.identity, ourUsername: me.username, theirUsername: username, bundle }, ctx.deps);
@@ -56,6 +59,15 @@ export async function sendingSessions(ctx: EngineContext, username: Username): P
   const record = await sealSessions(ctx.vault, username, next);
   await commit(ctx.vault, (tx) => putSessions(tx, record));
   return next;
+}
+
+/** Drops the sessions with `username` that run with the identity `identity` (a rejected key, P36). */
+export async function dropSessionsWith(ctx: EngineContext, username: Username, identity: Uint8Array): Promise<void> {
+  const sessions = await loadSessions(ctx.vault, username);
+  const kept = sessions.filter((s) => !sessionMatches(s, identity));
+  if (kept.length === sessions.length) return;
+  const record = await sealSessions(ctx.vault, username, kept);
+  await commit(ctx.vault, (tx) => putSessions(tx, record));
 }
 
 /** Forgets every session with `username` (a user-requested reset): the next send fetches a fresh bundle. */

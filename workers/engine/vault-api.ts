@@ -85,10 +85,12 @@ export class VaultService implements VaultContract {
   listChats = this.#delegate('listChats');
   listMessages = this.#delegate('listMessages');
   sendText = this.#delegate('sendText');
+  sendAgain = this.#delegate('sendAgain');
   markRead = this.#delegate('markRead');
   contactInfo = this.#delegate('contactInfo');
   markVerified = this.#delegate('markVerified');
   acceptIdentityChange = this.#delegate('acceptIdentityChange');
+  rejectIdentityChange = this.#delegate('rejectIdentityChange');
   block = this.#delegate('block');
   unblock = this.#delegate('unblock');
   connect = this.#delegate('connect');

@@ -1,7 +1,7 @@
 /**
  * Records -> the contract's views (src/lib/vault/views.ts): the one place storage shapes become
- * what the screens render. Outgoing statuses become ticks (`blocked` = held back); incoming ones
- * have none. Knows nothing of IndexedDB or the protocol.
+ * what the screens render. Outgoing statuses become ticks (`blocked` = held back, `stale` = not
+ * sent because the key changed); incoming ones have none. Knows nothing of IndexedDB or the protocol.
  */
 import type { Username } from '../../src/lib/codec/username';
 import type { MessageStatus as StatusView, MessageView, VaultEvent } from '../../src/lib/vault/views';
@@ -17,6 +17,8 @@ export function statusView(s: MessageStatus): StatusView | undefined {
       return s;
     case 'blocked':
       return 'held';
+    case 'stale':
+      return 'key-changed';
     default:
       return undefined;
   }
@@ -28,7 +30,17 @@ const person = (m: MessageRecord): Username => m.username as Username;
 export function toMessageView(m: MessageRecord): MessageView {
   if (m.direction === 'system') return { kind: 'notice', notice: m.body, id: m.key, username: person(m), at: m.sentAt };
   const status = m.direction === 'out' ? statusView(m.status) : undefined;
-  return { kind: 'text', id: m.key, username: person(m), direction: m.direction, text: m.body, at: m.sentAt, ...(status ? { status } : {}) };
+  return {
+    kind: 'text',
+    id: m.key,
+    username: person(m),
+    direction: m.direction,
+    text: m.body,
+    // The sender's own time is shown even where the sort position had to move (P36).
+    at: m.claimedAt ?? m.sentAt,
+    ...(status ? { status } : {}),
+    ...(m.keyChanged ? { keyChanged: true as const } : {})
+  };
 }
 
 /** The status event for a message whose status moved, if it shows as a tick. */

@@ -38,7 +38,7 @@ export async function putMessage(tx: Tx, m: MessageRecord): Promise<void> {
   await tx.objectStore(STORE).put(toMessageRow(tx, m));
 }
 
-const RANK: Record<MessageStatus, number> = { blocked: 0, failed: 0, queued: 0, sent: 1, delivered: 2, read: 3, received: 0 };
+const RANK: Record<MessageStatus, number> = { blocked: 0, failed: 0, stale: 0, queued: 0, sent: 1, delivered: 2, read: 3, received: 0 };
 
 /** Moves an outgoing message's status forward only (a late "delivered" never undoes "read"). */
 export async function advanceStatus(tx: Tx, key: string, status: 'sent' | 'delivered' | 'read'): Promise<MessageRecord | undefined> {
@@ -47,6 +47,13 @@ export async function advanceStatus(tx: Tx, key: string, status: 'sent' | 'deliv
   const next = { ...m, status };
   await putMessage(tx, next);
   return next;
+}
+
+/** The sort key (`sentAt`) of the chat's last entry, or 0 for an empty chat. */
+export async function newestSentAt(tx: Tx, username: Username): Promise<number> {
+  const range = IDBKeyRange.bound([username, 0], [username, Number.MAX_SAFE_INTEGER]);
+  const cursor = await tx.objectStore(STORE).index('byChat').openKeyCursor(range, 'prev');
+  return cursor ? (cursor.key as [string, number])[1] : 0;
 }
 
 /** Incoming messages of a chat not yet read. */

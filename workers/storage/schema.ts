@@ -66,8 +66,12 @@ export interface ContactRecord {
   blocked: boolean;
   /** A different identity seen (bundle or prekey message) that the user has not accepted yet. */
   pendingIdentity?: Uint8Array;
-  /** True after a key change until the user opens the contact screen (for the notice). */
+  /** True after a key change until the user accepts, verifies or rejects it (P3). */
   identityChanged: boolean;
+  /** Hex of the identity an unverified contact had before its last change, so "reject" can restore it. */
+  previousIdentity?: string;
+  /** Hex of an identity the user rejected: nothing is sent to it and its messages are refused (P36). */
+  rejectedIdentity?: string;
 }
 
 export interface ChatRecord {
@@ -81,8 +85,10 @@ export interface ChatRecord {
 }
 
 /** Outgoing: queued -> sent -> delivered -> read; `blocked` = held back (untrusted key, blocked
- * contact), `failed` = the host refused it for good (no such user). Incoming: `received`. */
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'received' | 'blocked' | 'failed';
+ * contact), `failed` = the host refused it for good (no such user), `stale` = not sent because the
+ * contact's identity changed after it was written (P36: only "send again" sends it, to the new
+ * key). Incoming: `received`. */
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'received' | 'blocked' | 'failed' | 'stale';
 export interface MessageRecord {
   /** Outgoing: the content id; incoming: `${sender}:${content id}` (the dedupe key, P13). */
   key: string;
@@ -97,6 +103,14 @@ export interface MessageRecord {
   serverId?: string;
   /** Incoming only: true once read locally (and a read receipt queued). */
   read?: boolean;
+  /** Outgoing only: the encoded identity it was written for; it is never encrypted to another (P36). */
+  identity?: Uint8Array;
+  /** Outgoing only: `${ratchet key hex}:${n}` of its latest encryptions, so a retry can name it (P36). */
+  sentVia?: string[];
+  /** Incoming only: the sender's own timestamp when `sentAt` (the sort key) had to be moved (P36). */
+  claimedAt?: number;
+  /** Incoming only: it came under a changed identity the user has not accepted or verified (P3). */
+  keyChanged?: boolean;
 }
 
 export interface OutboxRecord {
@@ -109,6 +123,10 @@ export interface OutboxRecord {
   ciphertext?: Uint8Array;
   /** The message this sends, if any (receipts have none). */
   messageKey?: string;
+  /** A resend of this message for a retry request (P36): its status is not touched. */
+  resendOf?: string;
+  /** The only encoded identity this item may be encrypted to (P36); any other session drops it. */
+  identity?: Uint8Array;
 }
 
 // Rows are the on-disk format, so their field names are frozen by the indexes and key paths

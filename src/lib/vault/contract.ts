@@ -15,6 +15,7 @@ import type {
   Availability,
   CallLogEntry,
   ChatView,
+  Comparison,
   ContactView,
   IceServers,
   MessageView,
@@ -27,7 +28,7 @@ import type {
 } from './views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 2;
+export const VAULT_API_VERSION = 3;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -60,11 +61,17 @@ export interface VaultContract {
   listChats(): Promise<ChatView[]>;
   listMessages(username: Username): Promise<MessageView[]>;
   sendText(username: Username, text: string): Promise<MessageView>;
+  /** P36: sends a text that was not sent because the key changed, to the key trusted now (re-dated to now). */
+  sendAgain(username: Username, id: string): Promise<MessageView>;
   /** Marks the chat read and queues one read receipt; answers how many messages it marked. */
   markRead(username: Username): Promise<number>;
   contactInfo(username: Username): Promise<ContactView>;
-  markVerified(username: Username, scannedQr?: string): Promise<ContactView>;
+  /** P3: marks the shown key verified if `compared` is what the vault computes for it (else SafetyNumberMismatch). */
+  markVerified(username: Username, compared: Comparison): Promise<ContactView>;
+  /** Trusts a changed key for what is written from now on (P36: nothing written before goes to it). */
   acceptIdentityChange(username: Username): Promise<ContactView>;
+  /** Keeps the old key: the new key's sessions are dropped and nothing is sent to it (P36). */
+  rejectIdentityChange(username: Username): Promise<ContactView>;
   block(username: Username): Promise<void>;
   unblock(username: Username): Promise<void>;
 
@@ -110,10 +117,12 @@ export const VAULT_METHODS = Object.freeze([
   'listChats',
   'listMessages',
   'sendText',
+  'sendAgain',
   'markRead',
   'contactInfo',
   'markVerified',
   'acceptIdentityChange',
+  'rejectIdentityChange',
   'block',
   'unblock',
   'connect',

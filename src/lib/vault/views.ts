@@ -49,12 +49,18 @@ export const MessageStatus = {
   Read: 'read',
   /** Held back: the contact is blocked or their changed safety number is not accepted yet. */
   Held: 'held',
+  /** Not sent: the contact's safety number changed after it was written (P36); "send again" sends it to the new key. */
+  KeyChanged: 'key-changed',
   Failed: 'failed'
 } as const;
 export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus];
 
-/** A local notice's code (workers/engine/notices.ts); unknown codes render as a generic notice. */
-export type NoticeCode = 'identity-changed' | 'identity-accepted' | 'verified' | (string & {});
+/**
+ * A local notice's code (workers/engine/notices.ts, gaps.ts); unknown codes render as a generic
+ * notice. `gap`: a message the ratchet shows missing (P14); `undecryptable`: one that arrived but
+ * could not be read. Each stands for one message; adjacent ones are shown as one line.
+ */
+export type NoticeCode = 'identity-changed' | 'identity-accepted' | 'identity-rejected' | 'verified' | 'gap' | 'undecryptable' | (string & {});
 
 export type MessageView =
   | {
@@ -63,9 +69,12 @@ export type MessageView =
       username: Username;
       direction: 'in' | 'out';
       text: string;
+      /** The sender's time (its place in the list may be later, P36). */
       at: number;
       /** Outgoing only: how far the message got. */
       status?: MessageStatus;
+      /** Incoming only: it came under a changed safety number not accepted or verified yet (P3). */
+      keyChanged?: true;
     }
   | {
       /** A local notice in the conversation, rendered from its code (never from key bytes). */
@@ -85,10 +94,21 @@ export interface ContactView {
   verified: boolean;
   /** Their identity key changed and the user has not acknowledged it yet. */
   identityChanged: boolean;
-  /** A verified contact's key changed: sending waits until the user re-verifies or accepts (P2). */
+  /** A verified contact's key changed: sending waits until the user re-verifies, accepts or rejects (P2). */
   sendBlocked: boolean;
   blocked: boolean;
+  /** A key change can be rejected (keeping the old key). */
+  canReject: boolean;
+  /** The user rejected a key presented for this contact; it is refused from then on (P36). */
+  keyRejected: boolean;
 }
+
+/**
+ * What the user compared before marking a contact verified (P3): the safety number they were
+ * shown, or the code they scanned from the other person's screen. The vault recomputes it for the
+ * key it would mark and refuses a mismatch (SafetyNumberMismatch).
+ */
+export type Comparison = { safetyNumber: string } | { scannedQr: string };
 
 export type ConnectionState = 'connecting' | 'online' | 'offline';
 

@@ -6,8 +6,12 @@
  *   kind 0x01 text:    id (16) || sentAt u64 (sender clock, ms) || u32-length UTF-8 text
  *   kind 0x02 receipt: receipt type u8 (1 delivered, 2 read) || u16 count (1..MAX) || count x id (16)
  *   kind 0x03 call:    u16-length call signal (1..MAX_CALL_SIGNAL_BYTES), decoded by wire/call.ts
- *   kind 0x04 retry:   since u64 (host time, ms) || u16 count (0..MAX) || count x u64 serverId
- *                      "I could not decrypt what you sent since then; please send it again" (DESIGN.md §7)
+ *   kind 0x04          retired: a retry by host time ("everything since"), never honoured (P36)
+ *   kind 0x05 retry:   u16 count (1..MAX_RETRY_REFS) || count x ref
+ *                      "I could not decrypt these messages of yours; please send them again"
+ *   kind 0x06 resent:  ref || text body (as kind 0x01): the message a retry named, sent again
+ *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
+ *         receiver reads even from an envelope it cannot decrypt (DESIGN.md §7, SECURITY.md P36)
  *
  * A kind we do not know yet is UnsupportedVersion (a newer client), never a silent drop of bytes.
  * Knows nothing of sessions, storage or who sent it.
@@ -16,7 +20,9 @@ import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x04 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06 } as const;
+/** The retired retry by time (P36): refused, never honoured. */
+const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
 
 /** Message ids are 16 random bytes, shown as 32 lowercase hex characters. */
@@ -25,14 +31,22 @@ export const MESSAGE_ID_LEN = 16;
 export const MAX_TEXT_BYTES = 64 * 1024;
 /** Most message ids one receipt may acknowledge. */
 export const MAX_RECEIPT_IDS = 500;
+/** Most messages one retry request may name (P36: a request is bounded by what it names). */
+export const MAX_RETRY_REFS = 50;
+/** Bytes of a ratchet public key in a ref. */
+export const REF_KEY_LEN = 32;
 
 export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string };
 export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
 /** Call signalling (DESIGN.md §6): opaque here, strict in wire/call.ts; never stored as a message. */
 export type CallContent = { kind: 'call'; signal: Uint8Array };
-/** Retry request (DESIGN.md §7): the envelopes that did not decrypt, after a restore lost the session. */
-export type RetryContent = { kind: 'retry'; since: number; serverIds: number[] };
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent;
+/** A message named by its ratchet header: the sender's ratchet public key and the message number. */
+export type MessageRef = { ratchetKey: Uint8Array; n: number };
+/** Retry request (DESIGN.md §7, P36): the messages that did not decrypt, each named by its header. */
+export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
+/** A text sent again for a retry: the same id and time, and the ref the request named. */
+export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent;
 /** Longest call signal (an offer is 75 bytes). */
 export const MAX_CALL_SIGNAL_BYTES = 512;
 
@@ -46,11 +60,8 @@ function idBytes(id: string): Uint8Array {
 
 export function encodeContent(c: Content): Uint8Array {
   const w = new ByteWriter().u8(CONTENT_VERSION);
-  if (c.kind === 'text') {
-    const body = encoder.encode(c.text);
-    if (body.length > MAX_TEXT_BYTES) fail('InvalidArgument', `text of ${body.length} bytes exceeds ${MAX_TEXT_BYTES}`);
-    return w.u8(ContentKind.text).fixed(idBytes(c.id), MESSAGE_ID_LEN).u64(c.sentAt).bytes32(body).finish();
-  }
+  if (c.kind === 'text') return writeText(w.u8(ContentKind.text), c).finish();
+  if (c.kind === 'resent') return writeText(writeRef(w.u8(ContentKind.resent), c.ref), c).finish();
   if (c.kind === 'receipt') {
     if (c.ids.length < 1 || c.ids.length > MAX_RECEIPT_IDS) {
       fail('InvalidArgument', `receipt with ${c.ids.length} ids, expected 1..${MAX_RECEIPT_IDS}`);
@@ -64,12 +75,42 @@ export function encodeContent(c: Content): Uint8Array {
     return w.u8(ContentKind.call).bytes16(c.signal).finish();
   }
   if (c.kind === 'retry') {
-    if (c.serverIds.length > MAX_RECEIPT_IDS) fail('InvalidArgument', `retry with ${c.serverIds.length} ids exceeds ${MAX_RECEIPT_IDS}`);
-    w.u8(ContentKind.retry).u64(c.since).u16(c.serverIds.length);
-    for (const id of c.serverIds) w.u64(id);
+    if (c.missing.length < 1 || c.missing.length > MAX_RETRY_REFS) {
+      fail('InvalidArgument', `retry naming ${c.missing.length} messages, expected 1..${MAX_RETRY_REFS}`);
+    }
+    w.u8(ContentKind.retry).u16(c.missing.length);
+    for (const ref of c.missing) writeRef(w, ref);
     return w.finish();
   }
   return fail('InvalidArgument', 'unknown content kind');
+}
+
+function writeText(w: ByteWriter, c: Omit<TextContent, 'kind'>): ByteWriter {
+  const body = encoder.encode(c.text);
+  if (body.length > MAX_TEXT_BYTES) fail('InvalidArgument', `text of ${body.length} bytes exceeds ${MAX_TEXT_BYTES}`);
+  return w.fixed(idBytes(c.id), MESSAGE_ID_LEN).u64(c.sentAt).bytes32(body);
+}
+
+function writeRef(w: ByteWriter, ref: MessageRef): ByteWriter {
+  if (!Number.isInteger(ref.n) || ref.n < 0 || ref.n > 0xffff_ffff) fail('InvalidArgument', `message number ${ref.n} is not a u32`);
+  return w.fixed(ref.ratchetKey, REF_KEY_LEN).u32(ref.n);
+}
+
+function readText(r: ByteReader): Omit<TextContent, 'kind'> {
+  const id = toHex(r.fixed(MESSAGE_ID_LEN));
+  const sentAt = r.u64();
+  const raw = r.bytes32(MAX_TEXT_BYTES);
+  let text: string;
+  try {
+    text = decoder.decode(raw);
+  } catch {
+    fail('DecodeFailed', `text of ${raw.length} bytes is not UTF-8`);
+  }
+  return { id, sentAt, text };
+}
+
+function readRef(r: ByteReader): MessageRef {
+  return { ratchetKey: r.fixed(REF_KEY_LEN).slice(), n: r.u32() };
 }
 
 export function decodeContent(bytes: Uint8Array): Content {
@@ -78,17 +119,15 @@ export function decodeContent(bytes: Uint8Array): Content {
   if (version !== CONTENT_VERSION) fail('UnsupportedVersion', `content version ${version}`);
   const kind = r.u8();
   if (kind === ContentKind.text) {
-    const id = toHex(r.fixed(MESSAGE_ID_LEN));
-    const sentAt = r.u64();
-    const raw = r.bytes32(MAX_TEXT_BYTES);
+    const t = readText(r);
     r.end();
-    let text: string;
-    try {
-      text = decoder.decode(raw);
-    } catch {
-      fail('DecodeFailed', `text of ${raw.length} bytes is not UTF-8`);
-    }
-    return { kind: 'text', id, sentAt, text };
+    return { kind: 'text', ...t };
+  }
+  if (kind === ContentKind.resent) {
+    const ref = readRef(r);
+    const t = readText(r);
+    r.end();
+    return { kind: 'resent', ref, ...t };
   }
   if (kind === ContentKind.receipt) {
     const t = r.u8();
@@ -107,14 +146,14 @@ export function decodeContent(bytes: Uint8Array): Content {
     return { kind: 'call', signal };
   }
   if (kind === ContentKind.retry) {
-    const since = r.u64();
     const count = r.u16();
-    if (count > MAX_RECEIPT_IDS) fail('DecodeFailed', `retry with ${count} ids`);
-    const serverIds: number[] = [];
-    for (let i = 0; i < count; i++) serverIds.push(r.u64());
+    if (count < 1 || count > MAX_RETRY_REFS) fail('DecodeFailed', `retry naming ${count} messages`);
+    const missing: MessageRef[] = [];
+    for (let i = 0; i < count; i++) missing.push(readRef(r));
     r.end();
-    return { kind: 'retry', since, serverIds };
+    return { kind: 'retry', missing };
   }
+  if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);
 }
 
