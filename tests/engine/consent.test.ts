@@ -10,6 +10,9 @@ import { encodeContent, type MessageRef } from '../../src/lib/wire/content';
 import { asUsername } from '../../src/lib/codec/username';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { listMessages } from '../../workers/storage/message-repo';
+import { loadSessions } from '../../workers/storage/session-repo';
+import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
+import { toHex } from '../../src/lib/codec/bytes';
 import { addOutbox } from '../../workers/storage/outbox-repo';
 import { commit } from '../../workers/storage/vault';
 import { refFromKey } from '../../workers/engine/refs';
@@ -161,6 +164,13 @@ describe('P36 no plaintext to a new key without consent', () => {
     await bobAsks(bob, [await refOf(alice, s3)]);
     await settle(alice, bob);
     expect(await encryptions(alice, s3)).toBe(1);
+    // Accepting the new key covers what is written from now on: s3 went to the old key, so the
+    // now-trusted key still gets nothing for it.
+    await alice.engine.acceptIdentityChange('bob');
+    impostor.send({ kind: 'retry', missing: [await refOf(alice, s3)] });
+    await settle(alice, bob);
+    expect(await encryptions(alice, s3)).toBe(1);
+    expect(impostor.readAll().filter((c) => c.kind === 'text' || c.kind === 'resent')).toEqual([]);
   });
 
   test('P36 tampered envelopes make one retry request per window, whatever time the host claims', async () => {
@@ -247,7 +257,11 @@ describe('P3 verification binds what was compared, and a new key can be rejected
     await settle(alice, bob);
     expect(await alice.engine.contactInfo('bob')).toMatchObject({ sendBlocked: true, canReject: true });
 
+    const identities = async () => (await loadSessions(alice.engine.ctx.vault, BOB)).map((x) => toHex(encodeIdentityPublic(x.theirIdentity)));
+    expect(await identities()).toContain(toHex(impostor.encodedIdentity));
     const info = await alice.engine.rejectIdentityChange('bob');
+    // Every session with the rejected key is gone.
+    expect(await identities()).not.toContain(toHex(impostor.encodedIdentity));
     expect(info).toMatchObject({ verified: true, sendBlocked: false, identityChanged: false, keyRejected: true, canReject: false });
     expect(info.safetyNumber).toBe(verifiedNumber);
     const notices = (await alice.engine.listMessages('bob')).flatMap((m) => (m.kind === 'notice' ? [m.notice] : []));

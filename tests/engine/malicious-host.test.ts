@@ -175,7 +175,7 @@ describe('malicious host', () => {
     expect(host.sent.length).toBe(sentBefore);
   });
 
-  test('P2 for an unverified contact the substitution shows as a safety-number change notice', async () => {
+  test('P2 P36 for an unverified contact the substitution shows as a safety-number change; what was written before it is not sent to the new key', async () => {
     const { host, u } = await users('alice', 'bob', 'mallory');
     const { alice, bob } = u as { alice: User; bob: User };
     await alice.engine.lookupUser('bob');
@@ -184,13 +184,20 @@ describe('malicious host', () => {
     host.bundleHook = (name, b) =>
       name === 'bob' ? { ...b, identity: mallory.identity, signedPreKey: mallory.signedPreKey, kemPreKey: mallory.lastResort! } : b;
     await alice.engine.resetSession('bob');
-    await alice.engine.sendText('bob', 'hi');
+    const sentBefore = host.sent.length;
+    const m = await alice.engine.sendText('bob', 'hi');
     await settle(alice, bob);
     const after = await alice.engine.contactInfo('bob');
     expect(after.safetyNumber).not.toBe(before.safetyNumber);
     expect(after.identityChanged).toBe(true);
     expect((await alice.engine.listChats())[0]?.identityChanged).toBe(true);
-    // Bob cannot read what was encrypted to mallory's keys.
+    // P36: "hi" was written for bob's key; it is not encrypted to mallory's.
+    expect(host.sent.length).toBe(sentBefore);
+    expect(statusOf(await alice.engine.listMessages('bob'), m.id)).toBe('key-changed');
+    // What is written now goes to the (unverified) new key, which bob cannot read.
+    await alice.engine.sendText('bob', 'after the change');
+    await settle(alice, bob);
+    expect(host.sent.length).toBe(sentBefore + 1);
     expect(await texts(bob, 'alice')).toEqual([]);
     expect((await failures(bob)).length).toBeGreaterThan(0);
   });
