@@ -90,13 +90,22 @@ describe('incoming offers', () => {
     expect(r.rings()).toBe(1);
   });
 
-  test('P27 a stale offer (older than 60 s) never rings', async () => {
+  test('P27 P14 a stale offer (older than 60 s) never rings but leaves one missed-call entry, dated on arrival', async () => {
     const r = rig();
-    r.offer('alice', { sentAt: T0 - 61_000 });
+    const o = r.offer('alice', { sentAt: T0 - 61_000, media: 'video' });
     await nextTask();
     expect(r.calls.phase).toBe('idle');
     expect(r.rings()).toBe(0);
     expect(r.sent).toEqual([]);
+    expect(r.log).toEqual([{ username: 'alice', entry: { callId: o.callId, direction: 'in', media: 'video', outcome: 'missed', durationMs: 0, at: T0 } }]);
+    // The same stale offer again (a replay) adds nothing.
+    r.offer('alice', { callId: o.callId, sentAt: T0 - 61_000 });
+    await nextTask();
+    expect(r.log).toHaveLength(1);
+    // An offer from the future is refused without an entry.
+    r.offer('alice', { callId: 'cf'.repeat(16), sentAt: T0 + 10 * 60_000 });
+    await nextTask();
+    expect(r.log).toHaveLength(1);
   });
 
   test('P27 a replayed call id never rings again, even after the first call ended', async () => {

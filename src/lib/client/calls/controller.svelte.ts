@@ -247,7 +247,14 @@ export class CallController {
 
   #onOffer(username: Username, offer: CallOffer): void {
     const now = this.#opts.now();
-    if (!this.#seen.admit(offer, now)) return; // P27: stale, future or replayed offers never ring
+    const verdict = this.#seen.admit(offer, now);
+    // P14: a call that arrived too late to ring (held back, or sent while we were away) still
+    // leaves a missed-call entry; replayed and future offers leave none. It is dated when it
+    // arrived, not by the caller's clock, so no sender can slot an entry into the past (P36).
+    if (verdict === 'stale') {
+      void this.#port.record(username, { callId: offer.callId, direction: 'in', media: offer.media, outcome: 'missed', durationMs: 0, at: now }).catch(() => undefined);
+    }
+    if (verdict !== 'ok') return; // P27: stale, future or replayed offers never ring
     // In a call in another tab: that tab answers "busy" (tab-calls.ts); this one stays quiet.
     if (!this.busy && this.#opts.tabs?.busyElsewhere()) return;
     if (this.busy) {

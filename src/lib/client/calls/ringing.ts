@@ -11,7 +11,7 @@
  * A signal only acts on the current call if it comes from the same person with the same call id.
  * Pure decisions: knows nothing of PeerJS, media, the vault or Svelte state.
  */
-import { admitOffer, type CallAnswer, type CallOffer, type CallSignal } from '$lib/wire/call';
+import { admitOffer, type CallAnswer, type CallOffer, type CallSignal, type OfferVerdict } from '$lib/wire/call';
 import type { Username } from '../../codec/username';
 import type { CallPhase, Live } from './live-call';
 import type { EndReason } from './outcome';
@@ -27,12 +27,15 @@ export class SeenCalls {
     this.#seen.set(callId, at);
   }
 
-  /** Forgets old ids, then admits a fresh offer for a call id not seen yet (and remembers it). */
-  admit(offer: CallOffer, now: number): boolean {
+  /**
+   * Forgets old ids, then judges an offer: a fresh one for a call id not seen yet is 'ok'. An 'ok'
+   * or 'stale' offer's id is remembered, so it is answered (rung, or logged as missed) once.
+   */
+  admit(offer: CallOffer, now: number): OfferVerdict {
     for (const [id, at] of this.#seen) if (now - at > SEEN_TTL_MS) this.#seen.delete(id);
-    if (admitOffer(offer, now, new Set(this.#seen.keys())) !== 'ok') return false;
-    this.#seen.set(offer.callId, now);
-    return true;
+    const verdict = admitOffer(offer, now, new Set(this.#seen.keys()));
+    if (verdict === 'ok' || verdict === 'stale') this.#seen.set(offer.callId, now);
+    return verdict;
   }
 }
 
