@@ -106,7 +106,7 @@ describe('atomic receive', () => {
     expect(after.sessions).toEqual(before.sessions);
     // P14: tampering is visible: markers where the damaged envelopes arrived, nothing else written.
     type Row = { direction: string; key: string };
-    const markers = (rows: unknown[]) => (rows as Row[]).filter((m) => m.direction === 'system').map((m) => m.key);
+    const markers = (rows: unknown[] | undefined) => ((rows ?? []) as Row[]).filter((m) => m.direction === 'system').map((m) => m.key);
     expect((after.messages as Row[]).filter((m) => m.direction !== 'system')).toEqual(before.messages);
     // Byte 1 (version) leaves no readable header, byte 20 forges another ratchet key; the two tag
     // flips name the genuine message: three markers.

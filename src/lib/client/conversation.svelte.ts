@@ -52,6 +52,18 @@ export class Conversation {
     await this.#reloadContact();
   }
 
+  /** Keeps the old safety number: nothing is sent to the new key (P36). */
+  async rejectIdentityChange(): Promise<void> {
+    await this.#session.vault.rejectIdentityChange(this.username);
+    await this.#reloadContact();
+  }
+
+  /** The user's choice to send a text that was not sent because the key changed, to the key trusted now (P36). */
+  async sendAgain(id: string): Promise<void> {
+    await this.#session.vault.sendAgain(this.username, id);
+    await this.#reloadMessages();
+  }
+
   async unblock(): Promise<void> {
     await this.#session.vault.unblock(this.username);
     await this.#reloadContact();
