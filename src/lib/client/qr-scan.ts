@@ -1,7 +1,7 @@
 /**
  * Reading a QR code from camera frames (DESIGN.md §4: scanning the other person's code verifies
  * them; SECURITY.md P3). The browser's BarcodeDetector where it reads QR codes; otherwise jsQR
- * (pure JavaScript, no network or wasm, ~16 kB gzipped), loaded only when a scan starts so the
+ * (pure JavaScript, no network or wasm; 46 kB gzipped), loaded only when a scan starts so the
  * app's first load does not carry it. Returns the text a frame holds, if any; knows nothing of
  * what it means — the vault checks the payload against the key it would mark.
  */
