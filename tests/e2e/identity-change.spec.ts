@@ -55,6 +55,8 @@ for (const vp of [
       `Your safety number with ${bob.name} changed`
     );
     await expect(page.getByText('Safety number changed — verify or accept to keep sending.')).toBeVisible();
+    // P3: the message that came under the changed key says so.
+    await expect(bubbles(page, bob.name).last().getByTestId('new-key-flag')).toHaveText('New safety number');
     await expect(page.getByRole('textbox', { name: `Message ${bob.name}` })).toHaveCount(0);
     await page.screenshot({ path: `${DIR}conversation-identity-changed-${vp.name}.png` });
 
