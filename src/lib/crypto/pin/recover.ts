@@ -127,6 +127,8 @@ export function continueRecovery(
     if (!v) bad.add(i);
     else groups.set(registrationOf(r), [...(groups.get(registrationOf(r)) ?? []), v]);
   }
+  // Too few answers at all is the caller's shortfall (unreachable realms), not tampering.
+  if (seen.size < set.threshold) fail('InvalidMessage', `${seen.size} realm evaluations, need ${set.threshold}`);
   const ids = (xs: Iterable<number>): Uint8Array[] => [...xs].sort((a, b) => a - b).map((i) => set.ids[i]!.slice());
   const tagsFor = (unlockKey: Uint8Array, version: Uint8Array): Tag[] =>
     [...seen].sort((a, b) => a - b).map((i) => ({ realmId: set.ids[i]!.slice(), unlockTag: K.unlockTag(unlockKey, version, set.ids[i]!) }));
