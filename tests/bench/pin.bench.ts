@@ -35,10 +35,8 @@ const RUNS = runsArg ? Number(runsArg.slice('--runs='.length)) : 7;
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${runsArg}`);
 const log = (s = '') => console.log(s);
 
-/** Plays the app host's part (P38): issues the registration tokens the realms require. */
-let issuer: { publicKey: Uint8Array; privateKey: Uint8Array };
 
-function startRealm(name: string, dataDir: string): Promise<{ child: ChildProcess; endpoint: RealmEndpoint }> {
+function startRealm(issuer: { publicKey: Uint8Array }, name: string, dataDir: string): Promise<{ child: ChildProcess; endpoint: RealmEndpoint }> {
   const args = ['--import', 'tsx', 'src/host/realm/main.ts', '--port', '0', '--data', dataDir, '--id', name, '--issuer', toBase64Url(issuer.publicKey)];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -72,9 +70,10 @@ const median = (xs: number[]): number => {
 };
 
 await initSodium();
-issuer = ed25519KeyPair(systemDeps);
+/** Plays the app host's part (P38): issues the registration tokens the realms require. */
+const issuer = ed25519KeyPair(systemDeps);
 const dirs = Array.from({ length: REALMS }, (_, i) => mkdtempSync(join(tmpdir(), `parley-bench-realm-${i}-`)));
-const realms = await Promise.all(dirs.map((d, i) => startRealm(`bench-realm-${i}`, d)));
+const realms = await Promise.all(dirs.map((d, i) => startRealm(issuer, `bench-realm-${i}`, d)));
 const endpoints = realms.map((r) => r.endpoint);
 
 try {
