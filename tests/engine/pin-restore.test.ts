@@ -1,5 +1,5 @@
 /**
- * PIN recovery end to end in the engine (issue 5, DESIGN.md §7) against the REAL host with its
+ * PIN recovery end to end in the engine (DESIGN.md §7) against the REAL host with its
  * built-in realm (/realm/) and account-record endpoint, on loopback: set a recovery secret,
  * restore in a brand-new vault, get identity, contacts, verification and blocks back, sign the old
  * browser out, and keep talking with the same safety number. Argon2id is the cheap test stretcher.

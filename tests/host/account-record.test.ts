@@ -1,5 +1,5 @@
 /**
- * The account-record endpoint, device takeover and realm tokens (issue 5, DESIGN.md §7; P26, P37,
+ * The account-record endpoint, device takeover and realm tokens (DESIGN.md §7; P26, P37,
  * P38) on the real host: real SQLite, loopback HTTP and WebSocket. The host stores only sealed
  * buckets, the SHA-256 of the access key and the takeover PUBLIC key; restoring needs the identity
  * key AND a proof of the master secret, and replaces every prekey and token and sets the device

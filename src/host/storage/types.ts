@@ -87,7 +87,7 @@ export interface HostStorage {
   pendingEnvelopes(username: string, afterId: number, limit: number): StoredEnvelope[];
   mailboxUsage(username: string): MailboxUsage;
   /**
-   * Device takeover after a PIN restore (issue 5, P37): in ONE transaction drops every one-time and
+   * Device takeover after a PIN restore (DESIGN.md §7, P37): in ONE transaction drops every one-time and
    * KEM prekey and every token of `username` (the old browser's), stores `keys` (a fresh set) and
    * sets the device gate to `deviceHash`, so no crash can leave new keys with an open gate or a
    * closed gate with the old browser's keys.

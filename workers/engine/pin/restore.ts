@@ -1,5 +1,5 @@
 /**
- * Restoring an account on a new browser (DESIGN.md §7, issue 5): username + PIN -> realms give
+ * Restoring an account on a new browser (DESIGN.md §7): username + PIN -> realms give
  * the master secret -> the host gives the sealed account record -> identity, contacts (with the
  * SAME trusted keys and verification state) and block list go into this vault -> fresh prekeys
  * under the same identity replace the old browser's on the host (takeover, proven with the
