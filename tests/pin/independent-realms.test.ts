@@ -21,12 +21,16 @@ import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transp
 import { memoryLocks } from '../../workers/engine/lock';
 import { getPinState } from '../../workers/storage/pin-repo';
 import { REMINDER_INTERVALS_MS } from '../../workers/engine/pin/reminder';
+import Database from 'better-sqlite3';
+import { REALM_DB_FILE } from '../../src/host/realm/store';
 import { startRealms } from './realm-harness';
 import { fastStretch } from './support';
 
 let now = Date.now();
 const deps = { ...systemDeps, now: () => now };
 const closers: (() => Promise<void>)[] = [];
+/** Vault names are unique across tests: fake-indexeddb keeps every database for the whole file. */
+let n = 0;
 afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
@@ -45,7 +49,6 @@ async function setUp() {
   const realms = set.realms.map((r) => ({ ...r.endpoint, name: r.name }));
   const config = { threshold: 2, realms };
   const independent = realmIndependence(config, host.url).independent;
-  let n = 0;
   const open = async (name: string) => {
     const e = await Engine.open({
       transport: new HostHttpTransport(host.url, WebSocket as unknown as WsCtor),
@@ -57,7 +60,7 @@ async function setUp() {
     closers.push(() => e.close());
     return e;
   };
-  return { independent, open };
+  return { independent, open, set };
 }
 
 describe('P38 independent realms allow a short PIN', () => {
@@ -81,6 +84,24 @@ describe('P38 independent realms allow a short PIN', () => {
 
     const fresh = await open('alice-new');
     expect(await fresh.restoreAccount('alice', '4829')).toMatchObject({ status: 'restored', username: 'alice' });
+  });
+
+  test('P38 a realm that lost its share is reported, and entering the PIN re-registers every realm', async () => {
+    const { open, set } = await setUp();
+    const alice = await open('alice');
+    await alice.createAccount('alice');
+    await alice.setupPin('4829');
+    // Realm c loses the user's row (a restore from an old backup, a wiped disk).
+    const db = new Database(join(set.realms[2]!.dataDir, REALM_DB_FILE));
+    db.prepare('DELETE FROM realm_users').run();
+    db.close();
+    expect(await alice.recoveryHealth()).toMatchObject({ lost: ['realm-c'], repairable: true });
+    // The repair: the PIN recovers the master secret from a and b, and every realm is registered again
+    // (c with a fresh registration token from the host).
+    expect(await alice.changePin('4829', '4829')).toMatchObject({ status: 'changed' });
+    expect(await alice.recoveryHealth()).toMatchObject({ lost: [], wrongGuesses: 0 });
+    const fresh = await open('alice-new');
+    expect(await fresh.restoreAccount('alice', '4829')).toMatchObject({ status: 'restored' });
   });
 
   test('P38 the same engine with realms that are not independent refuses the short PIN', async () => {
