@@ -65,8 +65,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const ws = createWsEndpoint(auth, mailbox, hub, limits);
   // PIN recovery (DESIGN.md §7): the default single realm at /realm/ with its own data dir, and
   // the sealed account records (account-record.ts), whose device gate every login passes.
-  const realm = createRealm({ id: 'parley', dataDir: join(opts.dataDir, 'realm'), clock });
+  // The built-in realm trusts this host's registration tokens (P38) and APP_ORIGIN (create-realm.ts).
   const records = createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
+  const realm = createRealm({ id: 'parley', dataDir: join(opts.dataDir, 'realm'), clock, issuers: [records.issuerPublicKey] });
   const gated = { ...directory, login: records.login };
   const api = createApi({ auth, directory: gated, mailbox, limits, perIp: createLimiter(limits.perIp, clock) });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;

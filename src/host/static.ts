@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { realmConfigFromEnv, type RealmConfig } from '../lib/config/realms';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,7 +30,6 @@ const MIME: Record<string, string> = {
 const BASE_CSP = [
   "default-src 'self'",
   "worker-src 'self'",
-  "connect-src 'self' ws: wss:",
   "img-src 'self' data: blob:",
   "style-src 'self' 'unsafe-inline'",
   "object-src 'none'",
@@ -47,8 +47,20 @@ export function inlineScriptHashes(html: string): string[] {
   return out;
 }
 
-export function contentSecurityPolicy(scriptHashes: string[] = []): string {
-  return [...BASE_CSP, ["script-src 'self' 'wasm-unsafe-eval'", ...scriptHashes].join(' ')].join('; ');
+/**
+ * connect-src sources for the pinned PIN-recovery realms (P30, P38): the origin of every realm on
+ * another origin, from the VITE_PARLEY_REALMS the app was built with (the host must be started
+ * with the same value; `npm start` does both). Same-origin realms need nothing beyond 'self'.
+ */
+export function realmConnectSources(config: RealmConfig = realmConfigFromEnv(process.env)): string[] {
+  const out = new Set<string>();
+  for (const r of config.realms) if (/^https?:\/\//.test(r.url)) out.add(new URL(r.url).origin);
+  return [...out];
+}
+
+export function contentSecurityPolicy(scriptHashes: string[] = [], realmSources: readonly string[] = realmConnectSources()): string {
+  const connect = ["connect-src 'self' ws: wss:", ...realmSources].join(' ');
+  return [...BASE_CSP, connect, ["script-src 'self' 'wasm-unsafe-eval'", ...scriptHashes].join(' ')].join('; ');
 }
 
 function setCommonHeaders(res: ServerResponse, csp: string): void {

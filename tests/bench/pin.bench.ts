@@ -17,7 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { initSodium } from '../../src/lib/crypto/sodium';
-import { realmIdFromName } from '../../src/lib/crypto/pin/realm-auth';
+import { realmIdFromName, realmUserId } from '../../src/lib/crypto/pin/realm-auth';
+import { issueRealmToken } from '../../src/lib/crypto/pin/realm-token';
+import { ed25519KeyPair } from '../../src/lib/crypto/primitives';
+import { toBase64Url } from '../../src/lib/codec/base64url';
 import { PIN_ARGON2 } from '../../src/lib/crypto/pin/stretch';
 import { recoverWithPin, registerPin } from '../../workers/engine/recovery/recovery';
 import type { RealmEndpoint } from '../../workers/engine/recovery/realm-client';
@@ -32,8 +35,10 @@ const RUNS = runsArg ? Number(runsArg.slice('--runs='.length)) : 7;
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${runsArg}`);
 const log = (s = '') => console.log(s);
 
-function startRealm(name: string, dataDir: string): Promise<{ child: ChildProcess; endpoint: RealmEndpoint }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/host/realm/main.ts', '--port', '0', '--data', dataDir, '--id', name], {
+
+function startRealm(issuer: { publicKey: Uint8Array }, name: string, dataDir: string): Promise<{ child: ChildProcess; endpoint: RealmEndpoint }> {
+  const args = ['--import', 'tsx', 'src/host/realm/main.ts', '--port', '0', '--data', dataDir, '--id', name, '--issuer', toBase64Url(issuer.publicKey)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe']
   });
@@ -65,8 +70,10 @@ const median = (xs: number[]): number => {
 };
 
 await initSodium();
+/** Plays the app host's part (P38): issues the registration tokens the realms require. */
+const issuer = ed25519KeyPair(systemDeps);
 const dirs = Array.from({ length: REALMS }, (_, i) => mkdtempSync(join(tmpdir(), `parley-bench-realm-${i}-`)));
-const realms = await Promise.all(dirs.map((d, i) => startRealm(`bench-realm-${i}`, d)));
+const realms = await Promise.all(dirs.map((d, i) => startRealm(issuer, `bench-realm-${i}`, d)));
 const endpoints = realms.map((r) => r.endpoint);
 
 try {
@@ -77,7 +84,9 @@ try {
     const base = { username: `bench_${run}_${Date.now() % 100000}`, realms: endpoints, threshold: THRESHOLD };
     const pin = '4826-1379';
     const t0 = performance.now();
-    const secret = await registerPin({ ...base, pin }, systemDeps, fetch);
+    const expiresAt = Math.floor(Date.now() / 1000) + 600;
+    const tokens = endpoints.map((e) => issueRealmToken(issuer.privateKey, { realmId: e.id, userId: realmUserId(base.username), expiresAt }));
+    const secret = await registerPin({ ...base, pin, tokens }, systemDeps, fetch);
     const t1 = performance.now();
     const out = await recoverWithPin({ ...base, pin }, systemDeps, fetch);
     const t2 = performance.now();

@@ -1,8 +1,9 @@
 /**
- * Issue 5 end to end: PIN recovery in real browsers against the real host with its built-in
- * realm (pinned Argon2id, 1-of-1 realm at /realm/). Alice sets a PIN at onboarding, talks with
+ * Issue 5 end to end: recovery in real browsers against the real host with its built-in realm
+ * (pinned Argon2id, 1-of-1 realm at /realm/, so a short PIN is refused and a passphrase is used:
+ * P38). Alice sets a passphrase at onboarding, talks with
  * bob, verifies him and blocks carol; her browser is lost; bob writes meanwhile; a brand-new
- * browser context restores her with username + PIN. Contacts, verification and blocks are back,
+ * browser context restores her with username + passphrase. Contacts, verification and blocks are back,
  * bob's safety number for her is unchanged (no change notice), the message bob sent meanwhile
  * arrives (the retry asks bob to send it again inside a new authenticated session), they keep
  * talking both ways, and the old browser, opened again, says it is signed out.
@@ -12,33 +13,36 @@ import { fileURLToPath } from 'node:url';
 import { bubbles, chatRow, conversationTitle, expectClean, messageLog, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const PIN = '4829';
+const PIN = 'violet tractor umbrella quantum';
 
 const people: Person[] = [];
 test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close().catch(() => undefined);
 });
 
-/** Onboarding with the PIN step: a weak PIN is refused with its reason, then a good one twice. */
+/**
+ * Onboarding with the recovery step on the single-realm host: no short PIN is offered, a weak
+ * passphrase is refused with its reason, then a strong one is typed twice.
+ */
 async function registerWithPin(p: Person, pin: string, shots?: string): Promise<void> {
   const page = p.page;
   await page.goto('/');
   await page.getByLabel('Username').fill(p.name);
   await expect(page.getByText(`✓ ${p.name} is available`)).toBeVisible();
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: 'Create a PIN' })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole('heading', { name: 'Protect your account' })).toBeVisible({ timeout: 30_000 });
   if (shots) await page.screenshot({ path: `${DIR}pin-create-${shots}.png` });
-  await page.getByLabel(/New PIN/).fill('1234');
+  await page.getByLabel(/New passphrase/).fill('password password');
   await page.getByRole('button', { name: 'Next' }).click();
-  await expect(page.getByRole('alert')).toContainText('ascending or descending sequence');
+  await expect(page.getByRole('alert')).toContainText('Too easy to guess offline');
   if (shots) await page.screenshot({ path: `${DIR}pin-weak-${shots}.png` });
-  await page.getByLabel(/New PIN/).fill(pin);
+  await page.getByLabel(/New passphrase/).fill(pin);
   await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByLabel('Type the same PIN again').fill(pin);
-  await page.getByRole('button', { name: 'Create PIN' }).click();
+  await page.getByLabel('Type the same passphrase again').fill(pin);
+  await page.getByRole('button', { name: 'Protect my account' }).click();
   await expect(page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible({ timeout: 30_000 });
-  // No "no PIN" banner once a PIN exists.
-  await expect(page.getByText('No PIN yet')).toHaveCount(0);
+  // No "no backup" banner once recovery is on.
+  await expect(page.getByText('No backup yet')).toHaveCount(0);
 }
 
 async function openContact(page: Page, other: string): Promise<void> {
@@ -53,7 +57,7 @@ async function safetyNumber(page: Page): Promise<string> {
 async function restore(page: Page, username: string, pin: string): Promise<void> {
   await page.getByLabel('Username').fill(username);
   await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByLabel('PIN', { exact: true }).fill(pin);
+  await page.getByLabel('PIN, passphrase or recovery key').fill(pin);
   await page.getByRole('button', { name: 'Restore' }).click();
 }
 
@@ -67,7 +71,7 @@ test('a new browser restores alice with her PIN: contacts, verification, blocks,
   await register(bob);
   await register(carol);
   // "Later" leaves a persistent reminder banner.
-  await expect(bob.page.getByText('No PIN yet: if you lose this browser, you lose this account.')).toBeVisible();
+  await expect(bob.page.getByText('No backup yet: if you lose this browser, you lose this account.')).toBeVisible();
   await bob.page.screenshot({ path: `${DIR}pin-later-banner-desktop.png` });
 
   await startChat(alice, bob.name);
@@ -141,7 +145,7 @@ test('a new browser restores alice with her PIN: contacts, verification, blocks,
   await expectClean(bob);
 });
 
-test('a wrong PIN shows the attempts left; screens at phone and desktop size', async ({ browser }) => {
+test('a wrong secret shows the attempts left; screens at phone and desktop size', async ({ browser }) => {
   test.setTimeout(120_000);
   const dave = await openPerson(browser, 'dave', { width: 390, height: 844 });
   people.push(dave);
@@ -156,8 +160,10 @@ test('a wrong PIN shows the attempts left; screens at phone and desktop size', a
     await fresh.page.goto('/restore');
     await expect(fresh.page.getByRole('heading', { name: 'Restore your account' })).toBeVisible();
     await fresh.page.screenshot({ path: `${DIR}restore-${vp.name}.png` });
-    await restore(fresh.page, dave.name, '0000');
-    await expect(fresh.page.getByRole('alert')).toContainText(vp.name === 'phone' ? 'Wrong PIN. 9 attempts left' : 'Wrong PIN. 8 attempts left', { timeout: 60_000 });
+    await restore(fresh.page, dave.name, 'glacier mango pepper tangerine');
+    await expect(fresh.page.getByRole('alert')).toContainText(vp.name === 'phone' ? 'Wrong PIN or passphrase. 9 attempts left' : 'Wrong PIN or passphrase. 8 attempts left', {
+      timeout: 60_000
+    });
     await fresh.page.screenshot({ path: `${DIR}restore-wrong-pin-${vp.name}.png` });
   }
   // Settings on the original browser: recovery is on, change and turn-off are offered.

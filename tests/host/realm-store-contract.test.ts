@@ -29,11 +29,17 @@ const record: RealmRecord = decodeRealmRecord(
     encryptedSecretShare: scalar(9),
     encryptedSecret: new Uint8Array(72).fill(4),
     commitment: new Uint8Array(32).fill(5),
-    guessLimit: 10
+    guessLimit: 10,
+    registrationKey: new Uint8Array(32).fill(6),
+    keySignature: new Uint8Array(64).fill(7)
   })
 );
 
-const registered = (attempts: number): UserRow => ({ verifier: new Uint8Array(32).fill(6), state: { status: 'registered', record, attempts, evaluationPending: false } });
+const registered = (attempts: number): UserRow => ({
+  verifier: new Uint8Array(32).fill(6),
+  // P38: the delay clock and the start of the wrong-guess run travel with the counter.
+  state: { status: 'registered', record, attempts, evaluationPending: false, lastEvaluationAt: 1_700_000_000_000 + attempts, failingSince: attempts > 0 ? 1_700_000_000_000 : null }
+});
 const attemptsOf = (row: UserRow | undefined) => (row?.state.status === 'registered' ? row.state.attempts : -1);
 
 const adapters: { name: string; open(): Promise<[RealmStorage, RealmStorage]> }[] = [

@@ -10,7 +10,7 @@ import { openHostStore, openRealmStorage, storeLocationFromEnv } from '../../src
 import { RECORDS_FILE, openSqliteRecords } from '../../src/host/storage/sqlite-records';
 import { registerUser, startHost, tempDir } from './support';
 import { sharedCluster } from './store-backends';
-import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER } from '../../src/lib/wire/account-record-api';
+import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER, TAKEOVER_KEY_HEADER } from '../../src/lib/wire/account-record-api';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { createHash } from 'node:crypto';
 
@@ -47,7 +47,13 @@ describe('opening a store', () => {
     const sealed = new Uint8Array(1 + 24 + 1024 + 16).fill(3);
     const res = await fetch(host.url + ACCOUNT_RECORD_PATH + 'alice', {
       method: 'PUT',
-      headers: { [RECORD_KEY_HEADER]: toBase64Url(accessKey), authorization: `Bearer ${toBase64Url(alice.token)}`, 'content-type': 'application/octet-stream' },
+      headers: {
+        [RECORD_KEY_HEADER]: toBase64Url(accessKey),
+        // P37: every upload carries the takeover public key the record is fixed with.
+        [TAKEOVER_KEY_HEADER]: toBase64Url(new Uint8Array(32).fill(8)),
+        authorization: `Bearer ${toBase64Url(alice.token)}`,
+        'content-type': 'application/octet-stream'
+      },
       body: sealed
     });
     expect(res.status).toBe(200);

@@ -10,6 +10,7 @@ import {
   realmEvaluate,
   realmRegister,
   startRecovery,
+  type EvaluationResponse,
   type RealmState
 } from '../../src/lib/crypto/pin/protocol';
 import { decodeRealmRecord, encodeRealmRecord } from '../../src/lib/crypto/pin/record';
@@ -18,6 +19,8 @@ import { toHex } from '../../src/lib/codec/bytes';
 import { fastStretch, realms } from './support';
 
 const REALMS = realms(3);
+/** The realms' clock and proof randomness (no delays apply: at most one wrong guess here). */
+const realmDeps = seededDeps('realm-side');
 const SECRET = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
 const VECTOR_PATH = new URL('../vectors/oprf-pin-registration.json', import.meta.url);
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -42,13 +45,14 @@ function recover(states: RealmState[], pin: string, faults: Faults = {}, stretch
   const evaluations = [];
   for (const [i, req] of requests.entries()) {
     if (faults.offline?.includes(i)) continue;
-    const r = realmEvaluate(next[i]!, req.blindedElement);
+    const r = realmEvaluate(next[i]!, req.blindedElement, realmDeps);
     next[i] = r.state;
     if (r.outcome !== 'evaluated') continue;
     const evaluatedElement = i === faults.garbageEvaluation ? requests[i]!.blindedElement : r.response.evaluatedElement;
     evaluations.push({ realmId: req.realmId, ...r.response, evaluatedElement });
   }
   const unlocked = continueRecovery(state, evaluations);
+  if (unlocked.outcome === 'tampered') throw new Error(`tampered: ${unlocked.realms.length} realms`);
   const shares = [];
   for (const t of unlocked.tags) {
     const i = REALMS.findIndex((c) => c.id[0] === t.realmId[0]);
@@ -89,7 +93,7 @@ describe('PIN recovery: register -> recover (2-of-3)', () => {
   });
 
   test('with only one realm answering, recovery refuses instead of guessing', () => {
-    expect(() => recover(fresh(), '1357', { offline: [0, 1] })).toThrow(/InvalidMessage: 1 well-formed realm evaluations, need 2/);
+    expect(() => recover(fresh(), '1357', { offline: [0, 1] })).toThrow(/InvalidMessage: 1 realm evaluations, need 2/);
   });
 
   test('registration refuses a weak PIN, a wrong-size secret and a bad threshold', () => {
@@ -114,14 +118,14 @@ describe('PIN recovery: register -> recover (2-of-3)', () => {
       const reg = prepareRegistration({ username: username!, pin: pin!, secret: SECRET, realms: REALMS, threshold: 2 }, seededDeps(pin!), fastStretch);
       for (const { record } of reg.registrations) sizes.add(encodeRealmRecord(record).length);
     }
-    expect([...sizes]).toEqual([1 + 16 + 32 * 4 + 72 + 32 + 1]);
+    expect([...sizes]).toEqual([1 + 16 + 32 * 4 + 72 + 32 + 1 + 32 + 64]);
   });
 
   test('recovery steps do not mutate their inputs', () => {
     const states = fresh();
     const { state, requests } = startRecovery({ username: 'alice', pin: '1357', realms: REALMS, threshold: 2 }, seededDeps('m'), fastStretch);
     const evals = requests.map((q, i) => {
-      const r = realmEvaluate(states[i]!, q.blindedElement);
+      const r = realmEvaluate(states[i]!, q.blindedElement, realmDeps);
       if (r.outcome !== 'evaluated') throw new Error('unreachable');
       states[i] = r.state;
       return { realmId: q.realmId, ...r.response };
@@ -142,7 +146,9 @@ describe('PIN recovery: register -> recover (2-of-3)', () => {
       expect(decodeRealmRecord(bytes)).toEqual(record);
       expect(() => decodeRealmRecord(new Uint8Array([...bytes, 0]))).toThrow(/DecodeFailed/);
       expect(() => decodeRealmRecord(bytes.subarray(0, bytes.length - 1))).toThrow(/DecodeFailed/);
-      expect(() => decodeRealmRecord(new Uint8Array([2, ...bytes.subarray(1)]))).toThrow(/UnsupportedVersion/);
+      // Format 1 (before the signed key share, P38) and an unknown format 3 are refused.
+      expect(() => decodeRealmRecord(new Uint8Array([1, ...bytes.subarray(1)]))).toThrow(/UnsupportedVersion/);
+      expect(() => decodeRealmRecord(new Uint8Array([3, ...bytes.subarray(1)]))).toThrow(/UnsupportedVersion/);
     }
   });
 
@@ -184,7 +190,7 @@ describe('P25 robust recovery', () => {
     const states = reg.registrations.map((r) => realmRegister(r.record));
     const { state, requests } = startRecovery({ username: 'alice', pin: '1357', realms: REALMS, threshold: 2 }, seededDeps('x'), fastStretch);
     const evals = requests.map((q, i) => {
-      const r = realmEvaluate(states[i]!, q.blindedElement);
+      const r = realmEvaluate(states[i]!, q.blindedElement, realmDeps);
       if (r.outcome !== 'evaluated') throw new Error('unreachable');
       states[i] = r.state;
       return { realmId: q.realmId, ...r.response };
@@ -234,7 +240,7 @@ describe('P24 no offline PIN test from one realm', () => {
       });
       const evals = recordsDumped.map((i) => {
         const rec = registrations[i]!.record;
-        const r = realmEvaluate(realmRegister(rec), start.requests[i]!.blindedElement);
+        const r = realmEvaluate(realmRegister(rec), start.requests[i]!.blindedElement, realmDeps);
         if (r.outcome !== 'evaluated') throw new Error('unreachable');
         return { realmId: REALMS[i]!.id, ...r.response };
       });
@@ -253,5 +259,68 @@ describe('P24 no offline PIN test from one realm', () => {
     // Skipping Argon2 (feeding the PIN or its SHA-512 as the OPRF input) matches nothing.
     expect(offlineMatches([0, 2], (p) => utf8(p))).toEqual([]);
     expect(offlineMatches([0, 2], (p) => sha512(utf8(p)).subarray(0, 32))).toEqual([]);
+  });
+});
+
+describe('P38 a tampered realm answer is reported as tampering, never as a wrong PIN', () => {
+  const ONE = realms(1);
+  const FIELDS = ['evaluatedElement', 'proof', 'publicKey', 'registrationKey', 'keySignature', 'unlockCommitment', 'version'] as const;
+
+  /** One evaluation round against a single realm (1-of-1), with `mutate` applied to its answer. */
+  function oneRealm(pin: string, mutate: (r: EvaluationResponse) => EvaluationResponse = (r) => r) {
+    const { registrations } = prepareRegistration({ username: 'alice', pin: '1357', secret: SECRET, realms: ONE, threshold: 1 }, seededDeps('one'), fastStretch);
+    const { state, requests } = startRecovery({ username: 'alice', pin, realms: ONE, threshold: 1 }, seededDeps(`one-${pin}`), fastStretch);
+    const r = realmEvaluate(realmRegister(registrations[0]!.record), requests[0]!.blindedElement, realmDeps);
+    if (r.outcome !== 'evaluated') throw new Error('unreachable');
+    return continueRecovery(state, [{ realmId: ONE[0]!.id, ...mutate(r.response) }]);
+  }
+
+  test('P38 untampered: the right PIN unlocks and a wrong PIN is wrong', () => {
+    expect(oneRealm('1357').outcome).toBe('unlocked');
+    expect(oneRealm('2468').outcome).toBe('wrongPin');
+  });
+
+  test.each(FIELDS)('P38 a flipped byte in %s with the RIGHT PIN is tampering by that realm', (field) => {
+    for (const at of [0, 7, 15]) {
+      const r = oneRealm('1357', (resp) => ({ ...resp, [field]: resp[field].map((b, j) => (j === at ? b ^ 0x01 : b)) }));
+      expect(r).toEqual({ outcome: 'tampered', realms: [ONE[0]!.id] });
+    }
+  });
+
+  test('P38 an evaluation replayed from an earlier attempt is tampering, not a wrong PIN', () => {
+    const { registrations } = prepareRegistration({ username: 'alice', pin: '1357', secret: SECRET, realms: ONE, threshold: 1 }, seededDeps('one'), fastStretch);
+    const state0 = realmRegister(registrations[0]!.record);
+    const first = startRecovery({ username: 'alice', pin: '1357', realms: ONE, threshold: 1 }, seededDeps('replay-1'), fastStretch);
+    const old = realmEvaluate(state0, first.requests[0]!.blindedElement, realmDeps);
+    const second = startRecovery({ username: 'alice', pin: '1357', realms: ONE, threshold: 1 }, seededDeps('replay-2'), fastStretch);
+    if (old.outcome !== 'evaluated') throw new Error('unreachable');
+    expect(continueRecovery(second.state, [{ realmId: ONE[0]!.id, ...old.response }])).toEqual({ outcome: 'tampered', realms: [ONE[0]!.id] });
+  });
+
+  test('P38 in 2-of-3, a realm answering from a registration of its own making is outvoted and named', () => {
+    const states = fresh();
+    const forged = prepareRegistration({ username: 'alice', pin: '8147', secret: SECRET, realms: REALMS, threshold: 2 }, seededDeps('forged'), fastStretch);
+    states[1] = realmRegister(forged.registrations[1]!.record);
+    const { state, requests } = startRecovery({ username: 'alice', pin: '1357', realms: REALMS, threshold: 2 }, seededDeps('outvote'), fastStretch);
+    const evals = requests.map((q, i) => {
+      const r = realmEvaluate(states[i]!, q.blindedElement, realmDeps);
+      if (r.outcome !== 'evaluated') throw new Error('unreachable');
+      return { realmId: q.realmId, ...r.response };
+    });
+    const r = continueRecovery(state, evals);
+    expect(r.outcome).toBe('unlocked');
+    if (r.outcome === 'unlocked') expect(r.misbehavingRealms).toEqual([REALMS[1]!.id]);
+  });
+
+  test('P38 two tampered answers of three leave the PIN untested: tampering, naming both', () => {
+    const { state, requests } = startRecovery({ username: 'alice', pin: '1357', realms: REALMS, threshold: 2 }, seededDeps('two-bad'), fastStretch);
+    const states = fresh();
+    const evals = requests.map((q, i) => {
+      const r = realmEvaluate(states[i]!, q.blindedElement, realmDeps);
+      if (r.outcome !== 'evaluated') throw new Error('unreachable');
+      const e = i === 2 ? r.response : { ...r.response, evaluatedElement: requests[i]!.blindedElement };
+      return { realmId: q.realmId, ...e };
+    });
+    expect(continueRecovery(state, evals)).toEqual({ outcome: 'tampered', realms: [REALMS[0]!.id, REALMS[1]!.id] });
   });
 });

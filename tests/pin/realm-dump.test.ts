@@ -27,7 +27,7 @@ import { constantTimeEqual } from '../../src/lib/crypto/pin/group';
 import { REALM_DB_FILE } from '../../src/host/realm/store';
 import { recoverWithPin, registerPin } from '../../workers/engine/recovery/recovery';
 import { startRealms, type RunningRealm } from './realm-harness';
-import { fastStretch } from './support';
+import { fastStretch, leapingClock, testTokens } from './support';
 
 const USERNAME = 'alice';
 const PIN = ' 47 91 ';
@@ -36,11 +36,12 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 let realms: RunningRealm[];
 let cleanup: () => Promise<void>;
 beforeEach(async () => {
-  ({ realms, cleanup } = await startRealms(3));
+  ({ realms, cleanup } = await startRealms(3, { clock: leapingClock() }));
 });
 afterEach(() => cleanup());
 
 const endpoints = () => realms.map((r) => r.endpoint);
+const tokens = () => testTokens(USERNAME, endpoints());
 
 /** Every file of a data dir, as bytes. */
 function dump(dataDir: string): Map<string, Buffer> {
@@ -69,7 +70,7 @@ function recordsIn(dataDir: string): RealmRecord[] {
 describe('P24 no offline brute force from one realm dump', () => {
   test('P24 every file of a realm holds no PIN, PIN hash, Argon2 output, username or master secret', async () => {
     const base = { username: USERNAME, realms: endpoints(), threshold: 2 };
-    const secret = await registerPin({ ...base, pin: PIN }, systemDeps, fetch);
+    const secret = await registerPin({ ...base, pin: PIN, tokens: tokens() }, systemDeps, fetch);
     await recoverWithPin({ ...base, pin: '8642' }, systemDeps, fetch);
     expect('ok' in (await recoverWithPin({ ...base, pin: PIN }, systemDeps, fetch))).toBe(true);
 
@@ -99,7 +100,7 @@ describe('P24 no offline brute force from one realm dump', () => {
 
   test("P24 a guess loop over one realm's dumped record cannot recognise the right PIN", async () => {
     const base = { username: USERNAME, realms: endpoints(), threshold: 2 };
-    await registerPin({ ...base, pin: PIN }, systemDeps, fetch, { stretch: fastStretch });
+    await registerPin({ ...base, pin: PIN, tokens: tokens() }, systemDeps, fetch, { stretch: fastStretch });
     const setId = realmSetId(endpoints().map((e) => e.id), 2);
     const candidates = ['4791', '1379', '8642', '0000', '5555'];
     for (const r of realms) {
@@ -115,7 +116,7 @@ describe('P24 no offline brute force from one realm dump', () => {
 
   test('P23 P24 a destroyed record leaves none of its bytes in the database, the WAL or the shm file', async () => {
     const base = { username: USERNAME, realms: endpoints(), threshold: 2 };
-    await registerPin({ ...base, pin: PIN }, systemDeps, fetch, { stretch: fastStretch });
+    await registerPin({ ...base, pin: PIN, tokens: tokens() }, systemDeps, fetch, { stretch: fastStretch });
     const [record] = recordsIn(realms[0]!.dataDir);
     const stored = {
       oprfKeyShare: record!.oprfKeyShare,

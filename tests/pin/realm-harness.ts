@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { createRealm, type Realm, type RealmOptions } from '../../src/host/realm/create-realm';
 import { realmIdFromName } from '../../src/lib/crypto/pin/realm-auth';
 import type { RealmEndpoint } from '../../workers/engine/recovery/realm-client';
+import { toBase64Url } from '../../src/lib/codec/base64url';
+import { TEST_ISSUER } from './support';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -42,7 +44,7 @@ function closeServer(server: Server): Promise<void> {
 
 export async function startRealm(name: string, opts: Partial<RealmOptions> & { dataDir?: string } = {}): Promise<RunningRealm> {
   const dataDir = opts.dataDir ?? tempDir(`realm-${name}`);
-  const realm = createRealm({ ...opts, id: name, dataDir });
+  const realm = createRealm({ issuers: [TEST_ISSUER.publicKey], ...opts, id: name, dataDir });
   const server = createServer((req, res) => {
     void realm.handle(req, res).then((handled) => {
       if (!handled) res.writeHead(404).end();
@@ -79,7 +81,8 @@ export async function startRealms(n = 3, opts: Partial<RealmOptions> = {}): Prom
 
 /** The standalone realm (src/host/realm/main.ts) in a child process. */
 export async function spawnRealmProcess(name: string, dataDir: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/host/realm/main.ts', '--port', '0', '--data', dataDir, '--id', name], {
+  const args = ['--import', 'tsx', 'src/host/realm/main.ts', '--port', '0', '--data', dataDir, '--id', name, '--issuer', toBase64Url(TEST_ISSUER.publicKey)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']

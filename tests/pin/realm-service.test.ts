@@ -1,6 +1,6 @@
 // The realm service over real HTTP and real SQLite: atomic guess counting under concurrency
-// (within one process and across two processes sharing the file), authorisation, rate limits,
-// CORS and strict request handling.
+// (within one process and across two processes sharing the file), registration tokens and growing
+// delays (P38), authorisation, rate limits, CORS (APP_ORIGIN) and strict request handling.
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +15,11 @@ import { decodeRealmResponse, encodeRealmRequest, type RealmRequest, type RealmR
 import { callRealm, type FetchLike, type RealmEndpoint } from '../../workers/engine/recovery/realm-client';
 import { recoverWithPin, registerPin } from '../../workers/engine/recovery/recovery';
 import { spawnRealmProcess, startRealm, startRealms, tempDir, type RunningRealm } from './realm-harness';
-import { fastStretch } from './support';
+import { TEST_ISSUER, fastStretch, leapingClock, testTokens } from './support';
+import { ed25519KeyPair, wipe } from '../../src/lib/crypto/primitives';
+import { issueRealmToken } from '../../src/lib/crypto/pin/realm-token';
+import { prepareRegistration } from '../../src/lib/crypto/pin/protocol';
+import { realmAuthKey } from '../../src/lib/crypto/pin/realm-auth';
 
 const PIN = '2580-71';
 const opts = { stretch: fastStretch };
@@ -24,8 +28,9 @@ afterEach(async () => {
   while (toClose.length) await toClose.pop()!();
 });
 
+/** Realms for P23 counting tests: a clock that leaps past the P38 delays, so only the limit counts. */
 async function realmSet(n = 3, extra = {}) {
-  const set = await startRealms(n, { perUser: { max: 10_000, windowMs: 60_000 }, ...extra });
+  const set = await startRealms(n, { perUser: { max: 10_000, windowMs: 60_000 }, clock: leapingClock(), ...extra });
   toClose.push(set.cleanup);
   return set.realms;
 }
@@ -51,7 +56,8 @@ function row(dataDir: string, userId = ALICE) {
 }
 
 async function register(realms: RunningRealm[]) {
-  return registerPin({ username: 'alice', pin: PIN, realms: realms.map((r) => r.endpoint), threshold: 2 }, systemDeps, fetch, opts);
+  const endpoints = realms.map((r) => r.endpoint);
+  return registerPin({ username: 'alice', pin: PIN, realms: endpoints, threshold: 2, tokens: testTokens('alice', endpoints) }, systemDeps, fetch, opts);
 }
 
 describe('P23 guess limit under concurrency', () => {
@@ -94,7 +100,7 @@ describe('P23 guess limit under concurrency', () => {
     if ('ok' in right) expect(right.ok).toEqual(secret);
   });
 
-  test('P23 two realm processes on one SQLite file: 50 concurrent evaluations still yield exactly 10', async () => {
+  test('P23 P38 two realm processes on one SQLite file (real clock): of 50 concurrent evaluations only the 2 free ones are served', async () => {
     const dataDir = tempDir('realm-shared');
     const inProc = await startRealm('realm-shared', { dataDir, perUser: { max: 10_000, windowMs: 60_000 } });
     const other = await spawnRealmProcess('realm-shared', dataDir);
@@ -105,17 +111,60 @@ describe('P23 guess limit under concurrency', () => {
     });
     const otherEndpoint = { id: inProc.endpoint.id, url: other.url };
     // Register through one process, then race both processes against the same row.
-    await registerPin({ username: 'alice', pin: PIN, realms: [inProc.endpoint], threshold: 1 }, systemDeps, fetch, opts);
+    await registerPin({ username: 'alice', pin: PIN, realms: [inProc.endpoint], threshold: 1, tokens: testTokens('alice', [inProc.endpoint]) }, systemDeps, fetch, opts);
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) => {
         const e = i % 2 === 0 ? inProc.endpoint : otherEndpoint;
         return callRealm(e, evaluateReq(e, `p${i}`), fetch);
       })
     );
-    // The child's default per-user limit (60/min) is not reached by 25 requests.
-    expect(answers.map((a) => a?.status).filter((s) => s === 'ok')).toHaveLength(10);
-    expect(answers.filter((a) => a?.status === 'destroyed')).toHaveLength(40);
-    expect(row(dataDir)).toEqual({ destroyed: 1, attempts: 0, pending: 0 });
+    // The child's default per-user limit (60/min) is not reached by 25 requests. Each evaluation
+    // settles the previous one as wrong; after two wrong guesses the next must wait a minute, so
+    // exactly the two free evaluations pass and every other answer is a refusal that costs nothing.
+    const statuses = answers.map((a) => a?.status);
+    expect(statuses.filter((s) => s === 'ok')).toHaveLength(2);
+    expect(statuses.filter((s) => s === 'tooSoon')).toHaveLength(48);
+    expect(row(dataDir)).toEqual({ destroyed: 0, attempts: 1, pending: 1 });
+  });
+});
+
+describe('P38 registration tokens: no slot squatting', () => {
+  const sharedRecord = (endpoint: RealmEndpoint) =>
+    prepareRegistration({ username: 'alice', pin: PIN, secret: new Uint8Array(32).fill(3), realms: [endpoint], threshold: 1 }, systemDeps, fastStretch).registrations[0]!.record;
+  const registerReq = (e: RealmEndpoint, token?: Uint8Array): RealmRequest => ({
+    op: 'register',
+    realmId: e.id,
+    userId: ALICE,
+    authKey: realmAuthKey(new Uint8Array(32).fill(3), e.id, 'alice'),
+    proof: new Uint8Array(32),
+    ...(token ? { token } : {}),
+    record: sharedRecord(e)
+  });
+
+  test('P38 a first registration without a token, or with a token of another issuer, realm, user or an expired one, is refused', async () => {
+    const [r, other] = await realmSet(2, { clock: () => Date.now() });
+    const e = r!.endpoint;
+    const mallory = ed25519KeyPair(systemDeps);
+    const inAnHour = Math.floor(Date.now() / 1000) + 3600;
+    const bad = [
+      undefined,
+      issueRealmToken(mallory.privateKey, { realmId: e.id, userId: ALICE, expiresAt: inAnHour }),
+      testTokens('alice', [other!.endpoint])[0]!,
+      testTokens('bob', [e])[0]!,
+      testTokens('alice', [e], Math.floor(Date.now() / 1000) - 1)[0]!,
+      testTokens('alice', [e])[0]!.map((b, i) => (i === 60 ? b ^ 1 : b))
+    ];
+    wipe(mallory.privateKey);
+    for (const token of bad) expect((await callRealm(e, registerReq(e, token), fetch))?.status).toBe('unauthorized');
+    expect(await callRealm(e, { op: 'status', realmId: e.id, userId: ALICE }, fetch)).toMatchObject({ state: 'none' });
+    expect((await callRealm(e, registerReq(e, testTokens('alice', [e])[0]), fetch))?.status).toBe('ok');
+  });
+
+  test('P38 a realm with no issuer configured accepts no first registration at all', async () => {
+    const [r] = await realmSet(1, { issuers: [] });
+    const e = r!.endpoint;
+    expect((await callRealm(e, registerReq(e, testTokens('alice', [e])[0]), fetch))?.status).toBe('unauthorized');
+    expect(TEST_ISSUER.publicKey).toHaveLength(32);
   });
 });
 
@@ -166,18 +215,35 @@ describe('realm requests and refusals', () => {
     expect((await callRealm(e, status(ALICE), fetch))!.status).toBe('ok');
   });
 
-  test('CORS: configured and same origins are answered, any other origin is refused', async () => {
-    const [r] = await realmSet(1, { allowedOrigins: ['https://app.example'] });
+  test('CORS: with no origins configured only the same origin is answered', async () => {
+    const [r] = await realmSet(1, { allowedOrigins: [] });
     const body = encodeRealmRequest({ op: 'status', realmId: r!.endpoint.id, userId: ALICE });
-    const allowed = await post(r!.url, body, { origin: 'https://app.example' });
+    expect((await post(r!.url, body, { origin: new URL(r!.url).origin })).status).toBe(200);
+    expect((await post(r!.url, body, { origin: 'https://app.example' })).status).toBe(403);
+  });
+
+  test('APP_ORIGIN: the realm answers exactly the configured origins (by default from APP_ORIGIN), nothing else', async () => {
+    const saved = process.env.APP_ORIGIN;
+    process.env.APP_ORIGIN = 'https://app.example, https://other-app.example';
+    let r: RunningRealm;
+    try {
+      [r] = (await realmSet(1)) as [RunningRealm];
+    } finally {
+      if (saved === undefined) delete process.env.APP_ORIGIN;
+      else process.env.APP_ORIGIN = saved;
+    }
+    const body = encodeRealmRequest({ op: 'status', realmId: r.endpoint.id, userId: ALICE });
+    const allowed = await post(r.url, body, { origin: 'https://app.example' });
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    const same = await post(r!.url, body, { origin: new URL(r!.url).origin });
-    expect(same.status).toBe(200);
-    const foreign = await post(r!.url, body, { origin: 'https://evil.example' });
+    expect((await post(r.url, body, { origin: 'https://other-app.example' })).status).toBe(200);
+    // Configured origins are the whole list: the realm's own Host no longer counts as allowed.
+    const same = await post(r.url, body, { origin: new URL(r.url).origin });
+    expect(same.status).toBe(403);
+    const foreign = await post(r.url, body, { origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await fetch(r!.url, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(r.url, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');
   });
@@ -198,6 +264,14 @@ describe('realm requests and refusals', () => {
   test('status of a user nobody registered is "none"', async () => {
     const [r] = await realmSet(1);
     const e = r!.endpoint;
-    expect(await callRealm(e, { op: 'status', realmId: e.id, userId: realmUserId('nobody') }, fetch)).toEqual({ op: 'status', status: 'ok', state: 'none', remaining: 0 });
+    expect(await callRealm(e, { op: 'status', realmId: e.id, userId: realmUserId('nobody') }, fetch)).toEqual({
+      op: 'status',
+      status: 'ok',
+      state: 'none',
+      remaining: 0,
+      wrongGuesses: 0,
+      failingSince: null,
+      retryAfterMs: 0
+    });
   });
 });

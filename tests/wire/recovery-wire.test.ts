@@ -40,15 +40,23 @@ describe('takeover request', () => {
   const sp = { id: 7, publicKey: new Uint8Array(32).fill(4), signature: new Uint8Array(64).fill(5) };
   const lastResort = { id: 8, lastResort: true, publicKey: new Uint8Array(1184).fill(6), signature: new Uint8Array(64).fill(7) };
 
-  test('needs a device secret, a signed prekey and exactly one last-resort KEM prekey', () => {
-    const ok = encodeTakeoverRequest({ login, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [lastResort] } });
+  const proof = new Uint8Array(64).fill(9);
+
+  test('needs a device secret, a signed prekey, exactly one last-resort KEM prekey and a proof of the master secret', () => {
+    const ok = encodeTakeoverRequest({ login, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [lastResort] }, proof });
     expect(decodeTakeoverRequest(JSON.parse(JSON.stringify(ok))).login.device).toEqual(login.device);
     const { device: _d, ...noDevice } = login;
     void _d;
-    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login: noDevice, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [lastResort] } }))).toThrow(/device/);
-    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login, prekeys: { oneTimePreKeys: [], kemPreKeys: [lastResort] } }))).toThrow(/signed prekey/);
-    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [] } }))).toThrow(/last-resort/);
+    expect(decodeTakeoverRequest(JSON.parse(JSON.stringify(ok))).proof).toEqual(proof);
+    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login: noDevice, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [lastResort] }, proof }))).toThrow(/device/);
+    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login, prekeys: { oneTimePreKeys: [], kemPreKeys: [lastResort] }, proof }))).toThrow(/signed prekey/);
+    expect(() => decodeTakeoverRequest(encodeTakeoverRequest({ login, prekeys: { signedPreKey: sp, oneTimePreKeys: [], kemPreKeys: [] }, proof }))).toThrow(/last-resort/);
     expect(() => decodeTakeoverRequest({ ...ok, extra: 1 })).toThrow(/unexpected/);
+    // P37: no proof, or one of the wrong size, is refused before anything else is looked at.
+    const { proof: _p, ...noProof } = ok;
+    void _p;
+    expect(() => decodeTakeoverRequest(noProof)).toThrow(/proof of the master secret/);
+    expect(() => decodeTakeoverRequest({ ...ok, proof: 'AAAA' })).toThrow(/proof of 3 bytes/);
   });
 
   test('P26 only bucket sizes are sealed-record lengths', () => {

@@ -26,6 +26,11 @@ export interface RecoveryConfig {
   realms: readonly RealmEndpoint[];
   threshold: number;
   fetch: FetchLike;
+  /**
+   * P38: the realms are independent enough for a short PIN (src/lib/config/realms.ts
+   * `realmIndependence`); otherwise only a strong passphrase or a recovery key is accepted.
+   */
+  independent?: boolean;
   /** Tests only: production always stretches with the pinned Argon2id. */
   stretch?: PinStretcher;
 }

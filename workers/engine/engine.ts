@@ -16,7 +16,22 @@ import { listMessages as listMessageRecords } from '../storage/message-repo';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
 import { USERNAME_MAX, USERNAME_MIN, type Username } from '../../src/lib/codec/username';
 import type { VaultContract } from '../../src/lib/vault/contract';
-import type { AccountView, Availability, CallLogEntry, ChatView, Comparison, ContactView, IceServers, MessageView, PinStatus, RestoreOutcome } from '../../src/lib/vault/views';
+import type {
+  AccountView,
+  Availability,
+  CallLogEntry,
+  ChatView,
+  Comparison,
+  ContactView,
+  IceServers,
+  MessageView,
+  PinChangeOutcome,
+  PinStatus,
+  PinStrength,
+  RecoveryHealth,
+  RecoveryProblem,
+  RestoreOutcome
+} from '../../src/lib/vault/views';
 import * as account from './account';
 import { queueCallSignal, recordCall } from './calls';
 import * as contacts from './contacts';
@@ -51,7 +66,7 @@ export interface EngineOptions {
 }
 
 /** The contract's methods the engine serves; the worker adds the rest (workers/engine/vault-api.ts). */
-export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'checkPinStrength' | 'subscribe' | 'unsubscribe'>;
+export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'subscribe' | 'unsubscribe'>;
 
 const MAX_RETRY_MS = 30_000;
 
@@ -133,8 +148,23 @@ export class Engine implements EngineApi {
     return pin.setupPin(this.ctx, value);
   }
 
-  changePin(value: string): Promise<PinStatus> {
-    return pin.changePin(this.ctx, value);
+  /** P37: the current secret is needed (this browser does not keep the master secret). */
+  changePin(current: string, next: string): Promise<PinChangeOutcome> {
+    return pin.changePin(this.ctx, current, next);
+  }
+
+  /** P38: the acceptance rule for a new recovery secret with this deployment's realms. */
+  checkPinStrength(value: string): Promise<PinStrength> {
+    return pin.checkSecret(this.ctx, value);
+  }
+
+  async newRecoveryKey(): Promise<string> {
+    return pin.newRecoveryKey(this.ctx);
+  }
+
+  /** P38: wrong guesses and lost shares as the realms report them. */
+  recoveryHealth(): Promise<RecoveryHealth | null> {
+    return pin.recoveryHealth(this.ctx);
   }
 
   disablePin(): Promise<PinStatus> {
@@ -145,7 +175,7 @@ export class Engine implements EngineApi {
     return pin.pinStatus(this.ctx);
   }
 
-  checkPinReminder(value: string): Promise<{ correct: boolean; status: PinStatus }> {
+  checkPinReminder(value: string): Promise<{ correct: boolean; status: PinStatus; problem?: RecoveryProblem }> {
     return pin.checkPinReminder(this.ctx, value);
   }
 

@@ -31,7 +31,16 @@ import {
 } from '../../src/lib/wire/host-api';
 import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
 import { SocketSends } from './socket-sends';
-import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER, SIGNED_OUT_CLOSE_CODE, encodeTakeoverRequest } from '../../src/lib/wire/account-record-api';
+import {
+  ACCOUNT_RECORD_PATH,
+  RECORD_KEY_HEADER,
+  SIGNED_OUT_CLOSE_CODE,
+  TAKEOVER_KEY_HEADER,
+  decodeRealmTokenResponse,
+  encodeRealmTokenRequest,
+  encodeTakeoverRequest
+} from '../../src/lib/wire/account-record-api';
+import { REALM_TOKEN_LEN } from '../../src/lib/crypto/pin/realm-token';
 import type { SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import type { HostAuth, HostTransport, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
 import type { IceServers } from '../../src/lib/vault/views';
@@ -193,9 +202,10 @@ export class HostHttpTransport implements HostTransport {
     throw hostRefusal(e.code, res.status);
   }
 
-  async putAccountRecord(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array): Promise<void> {
+  async putAccountRecord(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array, takeoverKey: Uint8Array): Promise<void> {
     await this.authed(auth, async (b) => {
-      const res = await this.recordCall(auth.username, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: sealed as BodyInit }, accessKey, b);
+      const headers = { 'Content-Type': 'application/octet-stream', [TAKEOVER_KEY_HEADER]: toBase64Url(takeoverKey) };
+      const res = await this.recordCall(auth.username, { method: 'PUT', headers, body: sealed as BodyInit }, accessKey, b);
       if (!res.ok) fail('InvalidArgument', `host answered ${res.status} to the record upload`);
     });
   }
@@ -209,14 +219,25 @@ export class HostHttpTransport implements HostTransport {
     await this.authed(auth, (b) => this.recordCall(auth.username, { method: 'DELETE' }, accessKey, b));
   }
 
-  async takeover(auth: HostAuth, prekeys: PreKeyUpload & { signedPreKey: SignedPreKeyPublic }): Promise<void> {
+  async takeover(auth: HostAuth, prekeys: PreKeyUpload & { signedPreKey: SignedPreKeyPublic }, prove: (challenge: Uint8Array) => Uint8Array): Promise<void> {
     const login = await this.signedChallenge(auth);
     const body = await this.request(this.recordUrl(auth.username, '/takeover').pathname, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(encodeTakeoverRequest({ login, prekeys }))
+      body: JSON.stringify(encodeTakeoverRequest({ login, prekeys, proof: prove(login.challenge) }))
     });
     this.token = { username: auth.username, value: decodeTokenResponse(body) };
+  }
+
+  async realmTokens(auth: HostAuth, realmIds: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    const body = await this.authed(auth, (b) =>
+      this.request(this.recordUrl(auth.username, '/realm-tokens').pathname, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(encodeRealmTokenRequest(realmIds))
+      }, b)
+    );
+    return decodeRealmTokenResponse(body, realmIds.length, REALM_TOKEN_LEN);
   }
 
   /** GET /api/v1/calls/ice (src/host/calls): shape-checked, since it feeds RTCPeerConnection. */

@@ -73,13 +73,21 @@ export interface HostTransport {
   /** Opens the live channel; the host then pushes every unacked envelope, then new ones. */
   connect(auth: HostAuth, sink: InboxSink): void;
   disconnect(): void;
-  /** PIN recovery (DESIGN.md §7): the sealed account record, authorised by the access key (and a token to write). */
-  putAccountRecord?(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array): Promise<void>;
+  /**
+   * PIN recovery (DESIGN.md §7): the sealed account record, authorised by the access key (and a token
+   * to write); the takeover public key is fixed with the record (P37).
+   */
+  putAccountRecord?(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array, takeoverKey: Uint8Array): Promise<void>;
   /** The sealed record, or undefined when there is none for this key. */
   getAccountRecord?(username: Username, accessKey: Uint8Array): Promise<Uint8Array | undefined>;
   deleteAccountRecord?(auth: HostAuth, accessKey: Uint8Array): Promise<void>;
-  /** A restored browser replaces every prekey and signs the old browser out (same identity). */
-  takeover?(auth: HostAuth, prekeys: PreKeyUpload & { signedPreKey: SignedPreKeyPublic }): Promise<void>;
+  /**
+   * A restored browser replaces every prekey and signs the old browser out (same identity);
+   * `prove` signs the host's challenge with the takeover key (P37).
+   */
+  takeover?(auth: HostAuth, prekeys: PreKeyUpload & { signedPreKey: SignedPreKeyPublic }, prove: (challenge: Uint8Array) => Uint8Array): Promise<void>;
+  /** Registration tokens for the pinned realms, in the order given (P38). */
+  realmTokens?(auth: HostAuth, realmIds: readonly Uint8Array[]): Promise<Uint8Array[]>;
   /** Calls (DESIGN.md §6): ICE servers with short-lived TURN credentials; optional for test hosts. */
   iceServers?(auth: HostAuth): Promise<IceServers>;
 }

@@ -1,14 +1,13 @@
 /**
  * The worker's implementation of the vault contract (src/lib/vault/contract.ts): the Engine's
- * methods, opened lazily once per worker, plus what needs no engine (ready, selfTest, the PIN
- * strength rule) and event subscriptions by id. vault.worker.ts serves it through `serveVault`
+ * methods, opened lazily once per worker, plus what needs no engine (ready, selfTest) and event
+ * subscriptions by id. vault.worker.ts serves it through `serveVault`
  * and an allowlisting endpoint, so the page reaches exactly the contract's methods.
  */
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { fail } from '../../src/lib/codec/errors';
 import { initSodium } from '../../src/lib/crypto/sodium';
-import { checkPinStrength } from '../../src/lib/crypto/pin/normalize';
-import { PINNED_THRESHOLD, pinnedRealmEndpoints } from '../../src/lib/config/realms';
+import { PINNED_REALMS, PINNED_REALM_CONFIG, PINNED_THRESHOLD, pinnedRealmEndpoints, realmIndependence } from '../../src/lib/config/realms';
 import { VAULT_API_VERSION, type VaultContract } from '../../src/lib/vault/contract';
 import type { VaultEvent } from '../../src/lib/vault/views';
 import { Engine, type EngineApi } from './engine';
@@ -48,10 +47,6 @@ export class VaultService implements VaultContract {
     return runSelfTest(text, systemDeps);
   }
 
-  async checkPinStrength(pin: string) {
-    return checkPinStrength(pin);
-  }
-
   /** `listener` is a Comlink proxy from the page; internal events (tab roles) are not passed on. */
   async subscribe(listener: (event: VaultEvent) => void): Promise<number> {
     const engine = await this.#use();
@@ -75,6 +70,9 @@ export class VaultService implements VaultContract {
   checkUsername = this.#delegate('checkUsername');
   createAccount = this.#delegate('createAccount');
   resetLocalData = this.#delegate('resetLocalData');
+  checkPinStrength = this.#delegate('checkPinStrength');
+  newRecoveryKey = this.#delegate('newRecoveryKey');
+  recoveryHealth = this.#delegate('recoveryHealth');
   setupPin = this.#delegate('setupPin');
   changePin = this.#delegate('changePin');
   disablePin = this.#delegate('disablePin');
@@ -113,9 +111,11 @@ function openHostEngine(): Promise<Engine> {
   const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
   if (!origin) return fail('NotInitialized', 'no host origin to connect to');
   // The realm list is pinned in this build (DESIGN.md §7), never taken from the host.
-  const realms = pinnedRealmEndpoints().map((r) => ({ id: r.id, url: new URL(r.url, origin).toString() }));
+  const realms = pinnedRealmEndpoints().map((r, i) => ({ id: r.id, url: new URL(r.url, origin).toString(), name: PINNED_REALMS[i]!.name }));
+  // P38: a short PIN only with independent realms (distinct origins, none the app's own).
+  const independent = realmIndependence(PINNED_REALM_CONFIG, origin).independent;
   return Engine.open({
     transport: new HostHttpTransport(origin),
-    recovery: { realms, threshold: PINNED_THRESHOLD, fetch: (url, init) => globalThis.fetch(url, init) }
+    recovery: { realms, threshold: PINNED_THRESHOLD, independent, fetch: (url, init) => globalThis.fetch(url, init) }
   });
 }

@@ -4,14 +4,17 @@
  * and answers one binary response. It mounts inside the main host or runs standalone (main.ts).
  *
  * HTTP status is only a hint (200 for every protocol outcome, 400 bad request, 421 wrong realm,
- * 413 too large, 429 rate limited, 403 origin refused); clients act on the decoded body.
- * CORS: realms may live on other origins than the app, so a browser Origin is answered only if it
- * is configured or the same origin as the request's Host. Nothing is logged: no PIN-derived
- * value, tag or share ever reaches a log, and neither do user ids or IPs.
+ * 413 too large, 429 rate limited or too soon, 403 origin refused); clients act on the decoded body.
+ * CORS: realms may live on other origins than the app. With configured origins (`allowedOrigins`,
+ * by default APP_ORIGIN as for the rest of the host) a browser Origin must be one of them exactly;
+ * with none, only the same origin as the request's Host. First registrations need a token of one
+ * of `issuers` (P38). Nothing is logged: no PIN-derived value, tag or share ever reaches a log,
+ * and neither do user ids or IPs.
  */
 import type Database from 'better-sqlite3';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../../lib/codec/errors';
+import { systemDeps, type Deps } from '../../lib/crypto/deps';
 import { constantTimeEqual } from '../../lib/crypto/pin/group';
 import { realmIdFromName } from '../../lib/crypto/pin/realm-auth';
 import { MAX_REQUEST_LEN, decodeRealmRequest, encodeRealmResponse, type RealmRequest, type RealmResponse } from '../../lib/wire/realm-api';
@@ -23,11 +26,16 @@ import { openRealmStore } from './store';
 export interface RealmOptions {
   /** The realm's configured name; its id is `realmIdFromName(id)`, pinned in the app's build. */
   id: string;
-  /** Milliseconds clock for rate limits (tests inject one). */
+  /** Milliseconds clock for rate limits, guess delays and token expiry (tests inject one). */
   clock?: () => number;
+  /** Ed25519 public keys whose registration tokens are accepted (the app host's issuer key). */
+  issuers?: readonly Uint8Array[];
   /** Path prefix the realm answers under. */
   prefix?: string;
-  /** Browser origins allowed to call this realm besides its own origin, e.g. "https://parley.example". */
+  /**
+   * Browser origins allowed to call this realm, e.g. "https://parley.example"; default: APP_ORIGIN
+   * (comma-separated) from the environment. When none are set, only the request's own origin.
+   */
   allowedOrigins?: readonly string[];
   /** Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy). */
   trustProxy?: boolean;
@@ -46,7 +54,12 @@ export interface Realm {
 export const DEFAULT_PER_IP: RateLimit = { max: 600, windowMs: 60_000 };
 export const DEFAULT_PER_USER: RateLimit = { max: 60, windowMs: 60_000 };
 
-const HTTP_STATUS: Partial<Record<RealmResponse['status'], number>> = { badRequest: 400, wrongRealm: 421, rateLimited: 429 };
+const HTTP_STATUS: Partial<Record<RealmResponse['status'], number>> = { badRequest: 400, wrongRealm: 421, rateLimited: 429, tooSoon: 429 };
+
+/** APP_ORIGIN as the host's other origin checks read it (src/host/calls/index.ts). */
+export function appOriginsFromEnv(env: Record<string, string | undefined> = process.env): string[] {
+  return (env.APP_ORIGIN ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
 
 class TooLarge extends Error {}
 
@@ -69,12 +82,14 @@ export function createRealm(opts: RealmOptions & ({ dataDir: string } | { db: Da
   const clock = opts.clock ?? Date.now;
   const prefix = opts.prefix ?? '/realm/';
   const bare = prefix.replace(/\/$/, '');
-  const allowed = new Set(opts.allowedOrigins ?? []);
+  const allowed = new Set(opts.allowedOrigins ?? appOriginsFromEnv());
+  const deps: Deps = { rng: systemDeps.rng, now: clock };
+  const policy = { realmId, issuers: (opts.issuers ?? []).map((k) => k.slice()) };
   const perIp = createRateLimiter(opts.perIp ?? DEFAULT_PER_IP, clock);
   const perUser = createRateLimiter(opts.perUser ?? DEFAULT_PER_USER, clock);
 
   function originAllowed(origin: string, host: string | undefined): boolean {
-    if (allowed.has(origin)) return true;
+    if (allowed.size > 0) return allowed.has(origin);
     try {
       return host !== undefined && new URL(origin).host === host;
     } catch {
@@ -130,7 +145,7 @@ export function createRealm(opts: RealmOptions & ({ dataDir: string } | { db: Da
     }
     if (!constantTimeEqual(q.realmId, realmId)) return send(res, { op: q.op, status: 'wrongRealm' });
     if (!perUser.take(toHex(q.userId))) return send(res, { op: q.op, status: 'rateLimited' });
-    const applied = applyRealmRequest(store, q);
+    const applied = applyRealmRequest(store, q, policy, deps);
     if (applied.destroyed) store.scrub();
     send(res, applied.response);
   }

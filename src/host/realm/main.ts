@@ -2,18 +2,22 @@
  * A PIN-recovery realm on its own (DESIGN.md §7): independent operators run one each, and tests
  * and the PIN benchmark run three on loopback.
  *
- *   npm run realm -- --port 4001 --data ./realm-a --id realm-a [--host 127.0.0.1] [--origin https://app.example]...
+ *   npm run realm -- --port 4001 --data ./realm-a --id realm-a --issuer <key> [--host 127.0.0.1] [--origin https://app.example]...
  *
+ * `--issuer` is the app host's registration-token key (base64url, 32 bytes; the host writes it to
+ * DATA_DIR/realm-issuer.pub): without one the realm accepts no first registration (P38).
  * `--port 0` picks a free port. Once listening it prints exactly one line to stdout,
  * `realm <id> listening on http://<host>:<port>/realm/`, which test harnesses wait for.
- * Environment: PARLEY_REALM_ORIGINS (comma-separated allowed app origins), PARLEY_TRUST_PROXY=1.
+ * Environment: PARLEY_REALM_ORIGINS (comma-separated allowed app origins; default APP_ORIGIN),
+ * PARLEY_REALM_ISSUERS (comma-separated issuer keys), PARLEY_TRUST_PROXY=1.
  */
 import { createServer } from 'node:http';
 import { initSodium } from '../../lib/crypto/sodium';
+import { fromBase64Url } from '../../lib/codec/base64url';
 import { createRealm } from './create-realm';
 
-function parseArgs(argv: readonly string[]): { port: number; host: string; data: string; id: string; origins: string[] } {
-  const out = { port: NaN, host: '127.0.0.1', data: '', id: '', origins: [] as string[] };
+function parseArgs(argv: readonly string[]): { port: number; host: string; data: string; id: string; origins: string[]; issuers: string[] } {
+  const out = { port: NaN, host: '127.0.0.1', data: '', id: '', origins: [] as string[], issuers: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -23,6 +27,7 @@ function parseArgs(argv: readonly string[]): { port: number; host: string; data:
     else if (flag === '--data') out.data = value;
     else if (flag === '--id') out.id = value;
     else if (flag === '--origin') out.origins.push(value);
+    else if (flag === '--issuer') out.issuers.push(value);
     else throw new Error(`unknown argument ${flag}`);
     i++;
   }
@@ -33,11 +38,20 @@ function parseArgs(argv: readonly string[]): { port: number; host: string; data:
 
 const args = parseArgs(process.argv.slice(2));
 await initSodium();
-const envOrigins = (process.env.PARLEY_REALM_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const origins = [...args.origins, ...list(process.env.PARLEY_REALM_ORIGINS)];
+const issuers = [...args.issuers, ...list(process.env.PARLEY_REALM_ISSUERS)].map((k) => {
+  const key = fromBase64Url(k, 32);
+  if (key.length !== 32) throw new Error(`issuer key of ${key.length} bytes, need 32`);
+  return key;
+});
+if (issuers.length === 0) console.error(`realm ${args.id}: no --issuer configured, so no first registration will be accepted`);
 const realm = createRealm({
   id: args.id,
   dataDir: args.data,
-  allowedOrigins: [...args.origins, ...envOrigins],
+  issuers,
+  // None given: APP_ORIGIN applies (createRealm's default), else the request's own origin.
+  ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
   trustProxy: process.env.PARLEY_TRUST_PROXY === '1'
 });
 

@@ -1,17 +1,22 @@
 /**
  * One realm request -> one response, applied to one user's row inside one storage transaction
- * (DESIGN.md §7, SECURITY.md P23). The guess counting itself is the pure state machine in
- * `src/lib/crypto/pin/realm.ts`; this module only loads the state, calls it and stores the result.
+ * (DESIGN.md §7, SECURITY.md P23, P38). The guess counting and the delays are the pure state
+ * machine in `src/lib/crypto/pin/realm.ts`; this module only loads the state, calls it and stores
+ * the result.
  *
- * Authorisation (see `realm-auth.ts`): a first registration is accepted from anyone; replacing an
- * existing registration (or its tombstone) and deleting need the current auth key, checked in
- * constant time against the stored verifier. A user-requested deletion keeps a tombstone with
- * the verifier, so nobody else can register under that user id afterwards.
+ * Authorisation (see `realm-auth.ts`, `realm-token.ts`): a first registration needs a registration
+ * token from one of the configured issuers (the app's host issues it to the signed-in account
+ * holder), so nobody can squat a user id; replacing an existing registration (or its tombstone)
+ * and deleting need the current auth key, checked in constant time against the stored verifier.
+ * A user-requested deletion keeps a tombstone with the verifier, so nobody else can register
+ * under that user id afterwards.
  */
 import { isProtocolError } from '../../lib/codec/errors';
+import type { Deps } from '../../lib/crypto/deps';
 import { constantTimeEqual } from '../../lib/crypto/pin/group';
 import { realmAuthVerifier } from '../../lib/crypto/pin/realm-auth';
-import { realmCheckUnlockTag, realmDelete, realmEvaluate, realmRegister, type RealmState } from '../../lib/crypto/pin/realm';
+import { realmTokenValid } from '../../lib/crypto/pin/realm-token';
+import { realmCheckUnlockTag, realmDelete, realmEvaluate, realmHealth, realmRegister } from '../../lib/crypto/pin/realm';
 import type { RealmRequest, RealmResponse } from '../../lib/wire/realm-api';
 import type { RealmStore, UserRow } from './store';
 
@@ -21,10 +26,11 @@ export interface Applied {
   destroyed: boolean;
 }
 
-/** Guesses left, counting a pending evaluation as already charged (it will be, unless settled ok). */
-function remainingOf(state: RealmState): number {
-  if (state.status !== 'registered') return 0;
-  return Math.max(0, state.record.guessLimit - state.attempts - (state.evaluationPending ? 1 : 0));
+/** What a realm needs besides the request: who may issue registration tokens, and its id. */
+export interface RealmPolicy {
+  realmId: Uint8Array;
+  /** Ed25519 public keys whose registration tokens this realm accepts. */
+  issuers: readonly Uint8Array[];
 }
 
 const authorised = (row: UserRow, proof: Uint8Array): boolean => constantTimeEqual(realmAuthVerifier(proof), row.verifier);
@@ -32,10 +38,13 @@ const authorised = (row: UserRow, proof: Uint8Array): boolean => constantTimeEqu
 type Step = { write?: UserRow; result: Applied };
 const answer = (response: RealmResponse, write?: UserRow, destroyed = false): Step => ({ write, result: { response, destroyed } });
 
-function step(q: RealmRequest, row: UserRow | undefined): Step {
+function step(q: RealmRequest, row: UserRow | undefined, policy: RealmPolicy, deps: Deps): Step {
   switch (q.op) {
     case 'register': {
       if (row && !authorised(row, q.proof)) return answer({ op: q.op, status: 'unauthorized' });
+      if (!row && !(q.token && realmTokenValid(q.token, policy.issuers, policy.realmId, q.userId, deps.now()))) {
+        return answer({ op: q.op, status: 'unauthorized' });
+      }
       return answer({ op: q.op, status: 'ok' }, { verifier: realmAuthVerifier(q.authKey), state: realmRegister(q.record) }, row !== undefined);
     }
     case 'delete': {
@@ -45,11 +54,13 @@ function step(q: RealmRequest, row: UserRow | undefined): Step {
     }
     case 'status': {
       const state = row ? row.state.status : 'none';
-      return answer({ op: q.op, status: 'ok', state, remaining: row ? remainingOf(row.state) : 0 });
+      const health = row ? realmHealth(row.state, deps.now()) : { remaining: 0, wrongGuesses: 0, failingSince: null, retryAfterMs: 0 };
+      return answer({ op: q.op, status: 'ok', state, ...health });
     }
     case 'evaluate': {
       if (!row) return answer({ op: q.op, status: 'notRegistered' });
-      const r = realmEvaluate(row.state, q.blindedElement);
+      const r = realmEvaluate(row.state, q.blindedElement, deps);
+      if (r.outcome === 'tooSoon') return answer({ op: q.op, status: 'tooSoon', retryAfterMs: r.retryAfterMs });
       const write = { verifier: row.verifier, state: r.state };
       if (r.outcome === 'destroyed') return answer({ op: q.op, status: 'destroyed' }, write, row.state.status !== 'destroyed');
       return answer({ op: q.op, status: 'ok', evaluation: r.response }, write);
@@ -67,9 +78,9 @@ function step(q: RealmRequest, row: UserRow | undefined): Step {
 }
 
 /** Applies a decoded request atomically. A protocol error inside rolls back and is a bad request. */
-export function applyRealmRequest(store: RealmStore, q: RealmRequest): Applied {
+export function applyRealmRequest(store: RealmStore, q: RealmRequest, policy: RealmPolicy, deps: Deps): Applied {
   try {
-    return store.transact(q.userId, (row) => step(q, row));
+    return store.transact(q.userId, (row) => step(q, row, policy, deps));
   } catch (e) {
     if (isProtocolError(e)) return { response: { op: q.op, status: 'badRequest' }, destroyed: false };
     throw e;

@@ -1,7 +1,8 @@
 /**
  * A realm's storage on SQLite (better-sqlite3, WAL): one row per user id holding the auth
- * verifier, the encoded realm record (NULL once destroyed), the wrong-guess counter and whether an
- * evaluation is pending (DESIGN.md §7, SECURITY.md P23).
+ * verifier, the encoded realm record (NULL once destroyed), the wrong-guess counter, whether an
+ * evaluation is pending, when the last evaluation was answered and when the current run of wrong
+ * guesses began (DESIGN.md §7, SECURITY.md P23, P38: the delays and alerts survive a restart).
  *
  * Atomicity: `transact` runs read -> pure function -> write for ONE user inside one
  * `BEGIN IMMEDIATE` transaction. better-sqlite3 is synchronous, so nothing interleaves within a
@@ -28,6 +29,8 @@ interface RawRow {
   record: Uint8Array | null;
   attempts: number;
   pending: number;
+  last_eval_at: number;
+  failing_since: number | null;
 }
 
 export interface RealmStore {
@@ -45,7 +48,14 @@ function toRow(raw: RawRow): UserRow {
   if (raw.record === null) return { verifier, state: { status: 'destroyed' } };
   return {
     verifier,
-    state: { status: 'registered', record: decodeRealmRecord(new Uint8Array(raw.record)), attempts: raw.attempts, evaluationPending: raw.pending === 1 }
+    state: {
+      status: 'registered',
+      record: decodeRealmRecord(new Uint8Array(raw.record)),
+      attempts: raw.attempts,
+      evaluationPending: raw.pending === 1,
+      lastEvaluationAt: raw.last_eval_at,
+      failingSince: raw.failing_since
+    }
   };
 }
 
@@ -63,20 +73,27 @@ export function openRealmStore(opts: { dataDir: string } | { db: Database.Databa
     verifier BLOB NOT NULL,
     record BLOB,
     attempts INTEGER NOT NULL,
-    pending INTEGER NOT NULL
+    pending INTEGER NOT NULL,
+    last_eval_at INTEGER NOT NULL DEFAULT 0,
+    failing_since INTEGER
   ) STRICT, WITHOUT ROWID`);
+  // Realms created before the P38 delays lack the two time columns.
+  const columns = new Set((db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('realm_users') as string[]));
+  if (!columns.has('last_eval_at')) db.exec('ALTER TABLE realm_users ADD COLUMN last_eval_at INTEGER NOT NULL DEFAULT 0');
+  if (!columns.has('failing_since')) db.exec('ALTER TABLE realm_users ADD COLUMN failing_since INTEGER');
 
-  const select = db.prepare<[Uint8Array], RawRow>('SELECT verifier, record, attempts, pending FROM realm_users WHERE user_id = ?');
-  const upsert = db.prepare<[Uint8Array, Uint8Array, Uint8Array | null, number, number]>(
-    `INSERT INTO realm_users (user_id, verifier, record, attempts, pending) VALUES (?, ?, ?, ?, ?)
+  const select = db.prepare<[Uint8Array], RawRow>('SELECT verifier, record, attempts, pending, last_eval_at, failing_since FROM realm_users WHERE user_id = ?');
+  const upsert = db.prepare<[Uint8Array, Uint8Array, Uint8Array | null, number, number, number, number | null]>(
+    `INSERT INTO realm_users (user_id, verifier, record, attempts, pending, last_eval_at, failing_since) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(user_id) DO UPDATE SET verifier = excluded.verifier, record = excluded.record,
-       attempts = excluded.attempts, pending = excluded.pending`
+       attempts = excluded.attempts, pending = excluded.pending, last_eval_at = excluded.last_eval_at,
+       failing_since = excluded.failing_since`
   );
 
   function write(userId: Uint8Array, row: UserRow): void {
     const s = row.state;
-    if (s.status === 'destroyed') upsert.run(userId, row.verifier, null, 0, 0);
-    else upsert.run(userId, row.verifier, encodeRealmRecord(s.record), s.attempts, s.evaluationPending ? 1 : 0);
+    if (s.status === 'destroyed') upsert.run(userId, row.verifier, null, 0, 0, 0, null);
+    else upsert.run(userId, row.verifier, encodeRealmRecord(s.record), s.attempts, s.evaluationPending ? 1 : 0, s.lastEvaluationAt, s.failingSince);
   }
 
   return {

@@ -51,7 +51,13 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX envelopes_age ON envelopes(received_at);`,
   // v2: the age index cost every insert and ack a second b-tree update on the hot path, for a
   // sweep that runs hourly; the sweep now scans instead (the table is bounded by mailbox quotas).
-  `DROP INDEX envelopes_age;`
+  `DROP INDEX envelopes_age;`,
+  // v3 (P37): the device gate lives beside the prekeys it guards, so a takeover sets both in one
+  // transaction.
+  `CREATE TABLE device_gates (
+     username TEXT PRIMARY KEY REFERENCES accounts(username),
+     device_hash BLOB NOT NULL
+   );`
 ];
 
 /** Runs every migration newer than the database; returns the resulting version. */

@@ -23,6 +23,14 @@ export const RECORD_MIGRATIONS: readonly string[] = [
    CREATE TABLE devices (
      username TEXT PRIMARY KEY,
      device_hash BLOB NOT NULL
+   );`,
+  // v2 (P37, P38): the takeover public key fixed with the record, and the realm-token issuer key.
+  // The device gate moved into the host storage (beside the prekeys); old rows here are still read.
+  `ALTER TABLE account_records ADD COLUMN takeover_key BLOB;
+   CREATE TABLE issuer (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     private_key BLOB NOT NULL,
+     public_key BLOB NOT NULL
    );`
 ];
 

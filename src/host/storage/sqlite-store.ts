@@ -60,10 +60,11 @@ export function openSqliteStore(dataDir: string): HostStore {
     putToken: async (hash, username, expiresAt) => storage.putToken(hash, username, expiresAt),
     tokenUser: async (hash, now) => storage.tokenUser(hash, now),
 
-    records,
+    // The gate lives beside the prekeys (P37); rows a pre-P37 host wrote in the records file still count.
+    records: { ...records, deviceHash: async (username) => storage.deviceHash(username) ?? (await records.deviceHash(username)) },
     async takeOverDevice(username, keys, deviceHash) {
-      storage.replaceDevice(username, keys);
-      records.setDevice(username, deviceHash);
+      // P37: prekeys, tokens and the device gate in ONE transaction of the host database.
+      storage.replaceDevice(username, keys, deviceHash);
     },
 
     async applyMailboxBatch(inserts, acks, quota) {

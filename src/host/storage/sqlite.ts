@@ -112,13 +112,18 @@ export function openSqliteStorage(dataDir: string): HostStorage {
   const dropDevice = {
     oneTime: db.prepare('DELETE FROM one_time_prekeys WHERE username = ?'),
     kem: db.prepare('DELETE FROM kem_prekeys WHERE username = ?'),
-    tokens: db.prepare('DELETE FROM tokens WHERE username = ?')
+    tokens: db.prepare('DELETE FROM tokens WHERE username = ?'),
+    gate: db.prepare(
+      'INSERT INTO device_gates (username, device_hash) VALUES (?, ?) ON CONFLICT(username) DO UPDATE SET device_hash = excluded.device_hash'
+    )
   };
-  const replaceDevice = db.transaction((username: string, keys: StoredPreKeys) => {
+  const deviceHash = db.prepare('SELECT device_hash FROM device_gates WHERE username = ?').pluck();
+  const replaceDevice = db.transaction((username: string, keys: StoredPreKeys, hash: Uint8Array) => {
     dropDevice.oneTime.run(username);
     dropDevice.kem.run(username);
     dropDevice.tokens.run(username);
     addKeys(username, keys);
+    dropDevice.gate.run(username, hash);
   });
 
   const sweep = db.transaction((before: number, now: number): number => {
@@ -145,7 +150,11 @@ export function openSqliteStorage(dataDir: string): HostStorage {
         (r): StoredEnvelope => ({ id: r.id as number, recipient: r.recipient as string, sender: r.sender as string, receivedAt: r.received_at as number, body: u8(r.body) })
       ),
     mailboxUsage: (username) => q.usage.get(username) as MailboxUsage,
-    replaceDevice: (username, keys) => void replaceDevice.immediate(username, keys),
+    replaceDevice: (username, keys, hash) => void replaceDevice.immediate(username, keys, hash),
+    deviceHash(username) {
+      const b = deviceHash.get(username) as Buffer | undefined;
+      return b ? u8(b) : undefined;
+    },
     sweep: (before, now) => sweep.immediate(before, now),
     async close() {
       await writer.stop();

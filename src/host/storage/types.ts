@@ -87,10 +87,14 @@ export interface HostStorage {
   pendingEnvelopes(username: string, afterId: number, limit: number): StoredEnvelope[];
   mailboxUsage(username: string): MailboxUsage;
   /**
-   * Device takeover after a PIN restore (issue 5): atomically drops every one-time and KEM prekey
-   * and every token of `username` (the old browser's), then stores `keys` (a fresh set).
+   * Device takeover after a PIN restore (DESIGN.md §7, P37): in ONE transaction drops every one-time and
+   * KEM prekey and every token of `username` (the old browser's), stores `keys` (a fresh set) and
+   * sets the device gate to `deviceHash`, so no crash can leave new keys with an open gate or a
+   * closed gate with the old browser's keys.
    */
-  replaceDevice(username: string, keys: StoredPreKeys): void;
+  replaceDevice(username: string, keys: StoredPreKeys, deviceHash: Uint8Array): void;
+  /** SHA-256 of the device secret a takeover registered (the login gate), if any. */
+  deviceHash(username: string): Uint8Array | undefined;
   /** Deletes envelopes received before `before` and expired tokens; returns envelopes deleted. */
   sweep(before: number, now: number): number;
   /** Checkpoints and closes; nothing committed is lost. */

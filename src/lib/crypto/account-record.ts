@@ -173,7 +173,11 @@ function unpad(padded: Uint8Array): Uint8Array {
   return padded.slice(0, i);
 }
 
-function recordKey(masterSecret: Uint8Array): Uint8Array {
+/**
+ * The record's AEAD key. A browser keeps this key, not the master secret (P37): it can keep the
+ * record up to date but cannot derive the takeover key from it.
+ */
+export function accountRecordKey(masterSecret: Uint8Array): Uint8Array {
   if (masterSecret.length !== 32) fail('InvalidArgument', `master secret of ${masterSecret.length} bytes`);
   return hkdf(new Uint8Array(32), masterSecret, labelBytes(Labels.accountRecordKey), 32);
 }
@@ -188,7 +192,18 @@ export function sealedLength(n: number): number {
 }
 
 export function sealAccountRecord(record: AccountRecord, masterSecret: Uint8Array, username: string, deps: Deps): Uint8Array {
-  const key = recordKey(masterSecret);
+  const key = accountRecordKey(masterSecret);
+  try {
+    return sealAccountRecordWithKey(record, key, username, deps);
+  } finally {
+    wipe(key);
+  }
+}
+
+/** Seals under a key from `accountRecordKey` (the caller keeps and wipes it). */
+export function sealAccountRecordWithKey(record: AccountRecord, recordKey: Uint8Array, username: string, deps: Deps): Uint8Array {
+  if (recordKey.length !== 32) fail('InvalidArgument', `record key of ${recordKey.length} bytes`);
+  const key = recordKey.slice();
   const padded = pad(encodeAccountRecord(record));
   const nonce = deps.rng(AEAD_NONCE_LEN);
   try {
@@ -208,7 +223,7 @@ export function openAccountRecord(sealed: Uint8Array, masterSecret: Uint8Array, 
   const box = r.rest();
   const bucket = box.length - AEAD_TAG_LEN;
   if (bucket < MIN_BUCKET || (bucket & (bucket - 1)) !== 0) fail('DecodeFailed', `sealed account record: ${bucket}-byte body is not a bucket`);
-  const key = recordKey(masterSecret);
+  const key = accountRecordKey(masterSecret);
   let padded: Uint8Array | undefined;
   try {
     padded = aeadDecrypt(key, nonce, box, recordAd(username));

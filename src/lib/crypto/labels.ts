@@ -48,6 +48,14 @@ export const Labels = {
   pinRealmAuth: 'Parley_PinRealmAuth',
   /** PIN recovery: what a realm stores of that key (a one-way verifier). */
   pinRealmVerifier: 'Parley_PinRealmVerifier',
+  /** PIN recovery (P38): the registering client's signature over a realm's OPRF public key share and commitment. */
+  pinRealmKeySig: 'Parley_PinRealmKeySig',
+  /** PIN recovery (P38): a host-issued token that lets an account make its first registration on a realm. */
+  realmToken: 'Parley_RealmToken',
+  /** Account takeover (P37): the Ed25519 seed derived from the master secret. */
+  takeoverSeed: 'Parley_TakeoverSeed',
+  /** Account takeover (P37): what that key signs (host challenge, username, new device). */
+  takeoverProof: 'Parley_TakeoverProof',
   /** Account record (DESIGN.md §7): AEAD key from the master secret. */
   accountRecordKey: 'Parley_AccountRecordKey',
   /** Account record: associated data (version and username). */

@@ -19,8 +19,11 @@ import type {
   ContactView,
   IceServers,
   MessageView,
+  PinChangeOutcome,
   PinStatus,
   PinStrength,
+  RecoveryHealth,
+  RecoveryProblem,
   RestoreOutcome,
   SelfTestReport,
   VaultEvent,
@@ -28,7 +31,7 @@ import type {
 } from './views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 3;
+export const VAULT_API_VERSION = 4;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -44,15 +47,20 @@ export interface VaultContract {
   /** P33: erase this browser's vault (after StorageLost, when the user starts over). */
   resetLocalData(): Promise<void>;
 
-  // ---- PIN recovery (DESIGN.md §7) ----
-  /** The strength rule, for feedback while typing (no state, no network). */
+  // ---- PIN recovery (DESIGN.md §7; SECURITY.md P37, P38) ----
+  /** The acceptance rule for a new recovery secret with this deployment's realms (no network). */
   checkPinStrength(pin: string): Promise<PinStrength>;
+  /** A generated recovery key to write down (P38). */
+  newRecoveryKey(): Promise<string>;
   setupPin(pin: string): Promise<PinStatus>;
-  changePin(pin: string): Promise<PinStatus>;
+  /** P37: needs the current secret; `next` equal to `current` repairs a lost share (P38). */
+  changePin(current: string, next: string): Promise<PinChangeOutcome>;
   disablePin(): Promise<PinStatus>;
   pinStatus(): Promise<PinStatus>;
-  checkPinReminder(pin: string): Promise<{ correct: boolean; status: PinStatus }>;
-  /** A new browser (or a lost vault) takes the account back with username and PIN. */
+  /** P38: wrong guesses and lost shares as the realms report them (null when recovery is off). */
+  recoveryHealth(): Promise<RecoveryHealth | null>;
+  checkPinReminder(pin: string): Promise<{ correct: boolean; status: PinStatus; problem?: RecoveryProblem }>;
+  /** A new browser (or a lost vault) takes the account back with username and secret. */
   restoreAccount(raw: string, pin: string): Promise<RestoreOutcome>;
 
   // ---- people and chats ----
@@ -107,10 +115,12 @@ export const VAULT_METHODS = Object.freeze([
   'createAccount',
   'resetLocalData',
   'checkPinStrength',
+  'newRecoveryKey',
   'setupPin',
   'changePin',
   'disablePin',
   'pinStatus',
+  'recoveryHealth',
   'checkPinReminder',
   'restoreAccount',
   'lookupUser',

@@ -127,22 +127,52 @@ export type VaultEvent =
   | { type: 'signed-out' };
 
 export interface PinStatus {
-  /** Recovery is on: a PIN is registered and the account record is kept on the host. */
+  /** Recovery is on: a secret is registered and the account record is kept on the host. */
   enabled: boolean;
+  /** 'pin' (short; only with independent realms), 'passphrase' or 'recoveryKey' (P38). */
+  kind: 'pin' | 'passphrase' | 'recoveryKey' | null;
+  /** P38: independent realms, so a short PIN is offered; else a passphrase or recovery key. */
+  shortPinAllowed: boolean;
   reminderDue: boolean;
   nextReminderAt: number | null;
 }
 
-export type PinStrength = { ok: true } | { ok: false; reason: string };
+/** The acceptance rule's verdict on a new recovery secret (src/lib/crypto/pin/secret-policy.ts). */
+export type PinStrength = { ok: true; kind: 'pin' | 'passphrase' | 'recoveryKey' } | { ok: false; reason: string };
 
-export type RestoreOutcome =
-  | { status: 'restored'; username: Username; contacts: number; blocked: number }
+/** Whether a recovery attempt spent a guess: 'no' only when no realm evaluated (P38). */
+export type AttemptUsed = 'no' | 'maybe' | 'yes';
+
+/** Why a recovery secret could not be used (workers/engine/pin/outcomes.ts, P38). */
+export type RecoveryProblem =
   | { status: 'wrongPin'; remaining: number }
-  /** Too many wrong guesses: the realms deleted their shares; this account cannot be restored. */
+  /** Too many wrong guesses: the realms deleted their shares; this backup cannot be used. */
   | { status: 'destroyed' }
-  /** No PIN backup for this username (never set, or turned off). */
+  /** No backup for this username (never set, or turned off). */
   | { status: 'notRegistered' }
-  | { status: 'unavailable' };
+  /** The realms make the next guess wait (growing delays after wrong guesses). */
+  | { status: 'tooSoon'; retryAfterMs: number; attemptUsed: AttemptUsed }
+  /** Realms' answers failed verification: the secret could not be tested; `realms` names them. */
+  | { status: 'tampered'; realms: string[]; attemptUsed: AttemptUsed; remaining: number }
+  | { status: 'unavailable'; attemptUsed: AttemptUsed };
+
+export type RestoreOutcome = { status: 'restored'; username: Username; contacts: number; blocked: number; suspectRealms: string[] } | RecoveryProblem;
+
+/** P37: a change needs the current secret, so it can fail like a recovery. */
+export type PinChangeOutcome = { status: 'changed'; pin: PinStatus } | RecoveryProblem;
+
+/** How the realms see this account's backup (P38 alerts and repair). */
+export interface RecoveryHealth {
+  realms: { name: string; state: 'registered' | 'destroyed' | 'none' | 'unreachable'; wrongGuesses: number; failingSince: number | null; retryAfterMs: number }[];
+  /** Most wrong guesses any realm counted since the last correct one. */
+  wrongGuesses: number;
+  /** Earliest start of those runs (realm clock, ms). */
+  failingSince: number | null;
+  /** Realms that no longer hold a share while recovery is on. */
+  lost: string[];
+  /** True while at least t realms still hold the backup: entering the secret re-registers the rest. */
+  repairable: boolean;
+}
 
 export const CallOutcome = ['completed', 'missed', 'declined', 'busy', 'cancelled', 'failed', 'unverified'] as const;
 export type CallOutcome = (typeof CallOutcome)[number];

@@ -6,7 +6,11 @@
  * Response = version u8 | op u8 | status u8 | fields fixed by (op, status)
  *
  * The realm id travels in every request so a realm refuses a request meant for another one
- * (a misconfigured URL would otherwise burn guesses with tags that can never match). The share is
+ * (a misconfigured URL would otherwise burn guesses with tags that can never match). A register
+ * request may carry the host's registration token (realm-token.ts), which a FIRST registration
+ * needs (P38). An evaluation answer carries the DLEQ proof and the signed public key share
+ * (P38); `tooSoon` refuses an evaluation during the per-user delay (guess-delay.ts) and `status`
+ * reports the run of wrong guesses, so the owner's app can warn. The share is
  * released in the response to a correct unlock tag; there is no separate "fetch share" request,
  * because a second request would need its own authorisation and add nothing. Each (op, status)
  * pair has exactly one payload layout; anything else, trailing bytes included, is DecodeFailed.
@@ -16,21 +20,24 @@ import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter } from '../codec/bytes';
 import { ELEMENT_LEN, SCALAR_LEN, deserializeElement } from '../crypto/pin/group';
 import { KEY_LEN, VERSION_LEN } from '../crypto/pin/keys';
-import { ENCRYPTED_SECRET_LEN, decodeRealmRecord, encodeRealmRecord, type RealmRecord } from '../crypto/pin/record';
+import { ENCRYPTED_SECRET_LEN, KEY_SIGNATURE_LEN, REGISTRATION_KEY_LEN, decodeRealmRecord, encodeRealmRecord, type RealmRecord } from '../crypto/pin/record';
+import { PROOF_LEN } from '../crypto/pin/dleq';
+import { REALM_TOKEN_LEN } from '../crypto/pin/realm-token';
 import { REALM_ID_LEN } from '../crypto/pin/stretch';
 import { REALM_AUTH_KEY_LEN, REALM_USER_ID_LEN } from '../crypto/pin/realm-auth';
 import type { EvaluationResponse, ShareResponse } from '../crypto/pin/realm';
 
-export const REALM_API_VERSION = 1;
-/** encodeRealmRecord's fixed size: format, version, five 32-byte fields, encrypted secret, limit. */
-export const REALM_RECORD_LEN = 1 + VERSION_LEN + 5 * 32 + ENCRYPTED_SECRET_LEN + 1;
-/** Bounds for the HTTP layer: the largest request (register) and response (share) fit easily. */
-export const MAX_REQUEST_LEN = 512;
+/** 2: proofs and signed keys in evaluations, registration tokens, delays and health in status. */
+export const REALM_API_VERSION = 2;
+/** encodeRealmRecord's fixed size: format, version, five 32-byte fields, encrypted secret, limit, key, signature. */
+export const REALM_RECORD_LEN = 1 + VERSION_LEN + 5 * 32 + ENCRYPTED_SECRET_LEN + 1 + REGISTRATION_KEY_LEN + KEY_SIGNATURE_LEN;
+/** Bounds for the HTTP layer: the largest request (register, 580 bytes) and response fit easily. */
+export const MAX_REQUEST_LEN = 1024;
 export const MAX_RESPONSE_LEN = 512;
 
 const OPS = ['none', 'register', 'evaluate', 'submitTag', 'delete', 'status'] as const;
 export type RealmOp = (typeof OPS)[number];
-const STATUSES = ['ok', 'wrongGuess', 'destroyed', 'notRegistered', 'unauthorized', 'noPendingEvaluation', 'wrongRealm', 'rateLimited', 'badRequest'] as const;
+const STATUSES = ['ok', 'wrongGuess', 'destroyed', 'notRegistered', 'unauthorized', 'noPendingEvaluation', 'wrongRealm', 'rateLimited', 'badRequest', 'tooSoon'] as const;
 export type RealmStatus = (typeof STATUSES)[number];
 const STATES = ['none', 'registered', 'destroyed'] as const;
 export type RealmUserState = (typeof STATES)[number];
@@ -42,7 +49,16 @@ interface Addressed {
 
 export type RealmRequest = Addressed &
   (
-    | { op: 'register'; /** The new auth key (the realm stores its verifier). */ authKey: Uint8Array; /** The current auth key; ignored on a first registration. */ proof: Uint8Array; record: RealmRecord }
+    | {
+        op: 'register';
+        /** The new auth key (the realm stores its verifier). */
+        authKey: Uint8Array;
+        /** The current auth key; ignored on a first registration. */
+        proof: Uint8Array;
+        /** The host's registration token; required on a first registration (P38). */
+        token?: Uint8Array;
+        record: RealmRecord;
+      }
     | { op: 'evaluate'; blindedElement: Uint8Array }
     | { op: 'submitTag'; unlockTag: Uint8Array }
     | { op: 'delete'; proof: Uint8Array }
@@ -56,7 +72,19 @@ export type RealmResponse =
   | { op: 'evaluate'; status: 'ok'; evaluation: EvaluationResponse }
   | { op: 'submitTag'; status: 'ok'; remaining: number; share: ShareResponse }
   | { op: 'submitTag'; status: 'wrongGuess'; remaining: number }
-  | { op: 'status'; status: 'ok'; state: RealmUserState; remaining: number }
+  | { op: 'evaluate'; status: 'tooSoon'; retryAfterMs: number }
+  | {
+      op: 'status';
+      status: 'ok';
+      state: RealmUserState;
+      remaining: number;
+      /** Wrong guesses since the last correct one (a pending evaluation counts). */
+      wrongGuesses: number;
+      /** When that run began (realm clock, ms), or null. */
+      failingSince: number | null;
+      /** How long an evaluation would be refused now. */
+      retryAfterMs: number;
+    }
   | { op: RealmOp; status: ErrorStatus };
 
 /** Which error statuses each op may answer; any op may be refused for the realm, rate or format. */
@@ -83,6 +111,11 @@ function readEnum<T extends string>(r: ByteReader, list: readonly T[], what: str
   return out;
 }
 
+/** Delays travel as u32 milliseconds (the longest is 12 h, far below 2^32 ms). */
+function clampMs(ms: number): number {
+  return Math.min(0xffffffff, Math.max(0, Math.ceil(ms)));
+}
+
 function readVersion(r: ByteReader): void {
   const v = r.u8();
   if (v !== REALM_API_VERSION) fail('UnsupportedVersion', `realm API version ${v}, expected ${REALM_API_VERSION}`);
@@ -96,7 +129,10 @@ export function encodeRealmRequest(q: RealmRequest): Uint8Array {
     .fixed(q.userId, REALM_USER_ID_LEN);
   switch (q.op) {
     case 'register':
-      return w.fixed(q.authKey, REALM_AUTH_KEY_LEN).fixed(q.proof, REALM_AUTH_KEY_LEN).fixed(encodeRealmRecord(q.record), REALM_RECORD_LEN).finish();
+      w.fixed(q.authKey, REALM_AUTH_KEY_LEN).fixed(q.proof, REALM_AUTH_KEY_LEN);
+      if (q.token) w.u8(1).fixed(q.token, REALM_TOKEN_LEN);
+      else w.u8(0);
+      return w.fixed(encodeRealmRecord(q.record), REALM_RECORD_LEN).finish();
     case 'evaluate':
       return w.fixed(q.blindedElement, ELEMENT_LEN).finish();
     case 'submitTag':
@@ -120,8 +156,11 @@ export function decodeRealmRequest(bytes: Uint8Array): RealmRequest {
     case 'register': {
       const authKey = r.fixed(REALM_AUTH_KEY_LEN);
       const proof = r.fixed(REALM_AUTH_KEY_LEN);
+      const hasToken = r.u8();
+      if (hasToken > 1) fail('DecodeFailed', `realm request: token flag ${hasToken}`);
+      const token = hasToken === 1 ? r.fixed(REALM_TOKEN_LEN) : undefined;
       const record = decodeRealmRecord(r.fixed(REALM_RECORD_LEN));
-      q = { ...head, op, authKey, proof, record };
+      q = { ...head, op, authKey, proof, ...(token ? { token } : {}), record };
       break;
     }
     case 'evaluate': {
@@ -154,13 +193,30 @@ export function encodeRealmResponse(s: RealmResponse): Uint8Array {
   const w = new ByteWriter().u8(REALM_API_VERSION).u8(indexOf(OPS, s.op, 'op')).u8(indexOf(STATUSES, s.status, 'status'));
   if ('evaluation' in s) {
     const e = s.evaluation;
-    return w.fixed(e.evaluatedElement, ELEMENT_LEN).fixed(e.unlockCommitment, KEY_LEN).fixed(e.version, VERSION_LEN).finish();
+    return w
+      .fixed(e.evaluatedElement, ELEMENT_LEN)
+      .fixed(e.proof, PROOF_LEN)
+      .fixed(e.publicKey, ELEMENT_LEN)
+      .fixed(e.registrationKey, REGISTRATION_KEY_LEN)
+      .fixed(e.keySignature, KEY_SIGNATURE_LEN)
+      .fixed(e.unlockCommitment, KEY_LEN)
+      .fixed(e.version, VERSION_LEN)
+      .finish();
   }
+  if (s.status === 'tooSoon' && 'retryAfterMs' in s) return w.u32(clampMs(s.retryAfterMs)).finish();
   if ('share' in s) {
     w.u8(s.remaining);
     return w.fixed(s.share.encryptedSecretShare, SCALAR_LEN).fixed(s.share.encryptedSecret, ENCRYPTED_SECRET_LEN).fixed(s.share.commitment, KEY_LEN).finish();
   }
-  if ('state' in s) return w.u8(indexOf(STATES, s.state, 'state')).u8(s.remaining).finish();
+  if ('state' in s) {
+    return w
+      .u8(indexOf(STATES, s.state, 'state'))
+      .u8(s.remaining)
+      .u8(Math.min(255, s.wrongGuesses))
+      .u64(s.failingSince ?? 0)
+      .u32(clampMs(s.retryAfterMs))
+      .finish();
+  }
   if ('remaining' in s) return w.u8(s.remaining).finish();
   return w.finish();
 }
@@ -174,13 +230,30 @@ export function decodeRealmResponse(bytes: Uint8Array): RealmResponse {
   let s: RealmResponse;
   if (status === 'ok' && (op === 'register' || op === 'delete')) s = { op, status };
   else if (status === 'ok' && op === 'evaluate') {
-    s = { op, status, evaluation: { evaluatedElement: r.fixed(ELEMENT_LEN), unlockCommitment: r.fixed(KEY_LEN), version: r.fixed(VERSION_LEN) } };
-  } else if (status === 'ok' && op === 'submitTag') {
+    s = {
+      op,
+      status,
+      evaluation: {
+        evaluatedElement: r.fixed(ELEMENT_LEN),
+        proof: r.fixed(PROOF_LEN),
+        publicKey: r.fixed(ELEMENT_LEN),
+        registrationKey: r.fixed(REGISTRATION_KEY_LEN),
+        keySignature: r.fixed(KEY_SIGNATURE_LEN),
+        unlockCommitment: r.fixed(KEY_LEN),
+        version: r.fixed(VERSION_LEN)
+      }
+    };
+  } else if (status === 'tooSoon' && op === 'evaluate') s = { op, status, retryAfterMs: r.u32() }; else if (status === 'ok' && op === 'submitTag') {
     const remaining = r.u8();
     s = { op, status, remaining, share: { encryptedSecretShare: r.fixed(SCALAR_LEN), encryptedSecret: r.fixed(ENCRYPTED_SECRET_LEN), commitment: r.fixed(KEY_LEN) } };
   } else if (status === 'wrongGuess' && op === 'submitTag') s = { op, status, remaining: r.u8() };
-  else if (status === 'ok' && op === 'status') s = { op, status, state: readEnum(r, STATES, 'user state'), remaining: r.u8() };
-  else if (status !== 'ok' && status !== 'wrongGuess' && (ERRORS_FOR[op].includes(status) || ANY_OP_ERRORS.includes(status))) s = { op, status };
+  else if (status === 'ok' && op === 'status') {
+    const state = readEnum(r, STATES, 'user state');
+    const remaining = r.u8();
+    const wrongGuesses = r.u8();
+    const since = r.u64();
+    s = { op, status, state, remaining, wrongGuesses, failingSince: since === 0 ? null : since, retryAfterMs: r.u32() };
+  } else if (status !== 'ok' && status !== 'wrongGuess' && status !== 'tooSoon' && (ERRORS_FOR[op].includes(status) || ANY_OP_ERRORS.includes(status))) s = { op, status };
   else fail('DecodeFailed', `realm response: status ${status} is not an answer to ${op}`);
   r.end();
   return s;

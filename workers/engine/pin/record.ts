@@ -1,10 +1,12 @@
 /**
  * The account record on this device's side (DESIGN.md §7): built from the vault (identity,
- * contacts with verification state, block list), sealed under the master secret
- * (src/lib/crypto/account-record.ts) and uploaded with the access key the host checks. The host
- * sees a bucket-sized ciphertext and a key hash (P26). Knows nothing of realms or PINs.
+ * contacts with verification state, block list), sealed under the record key derived from the
+ * master secret (src/lib/crypto/account-record.ts; this browser keeps the key, not the secret:
+ * keys.ts) and uploaded with the access key the host checks and the takeover public key it fixes
+ * with the record (P37). The host sees a bucket-sized ciphertext, a key hash and a public key
+ * (P26). Knows nothing of realms or PINs.
  */
-import { sealAccountRecord, type AccountRecord, type Contact } from '../../../src/lib/crypto/account-record';
+import { sealAccountRecordWithKey, type AccountRecord, type Contact } from '../../../src/lib/crypto/account-record';
 import type { Username } from '../../../src/lib/codec/username';
 import { fail } from '../../../src/lib/codec/errors';
 import { hkdf } from '../../../src/lib/crypto/hkdf';
@@ -23,7 +25,7 @@ export function recordAccessKey(masterSecret: Uint8Array): Uint8Array {
 }
 
 /** Everything a new browser needs, from the vault as it is now. */
-export async function buildAccountRecord(ctx: EngineContext, pin: PinState): Promise<AccountRecord> {
+export async function buildAccountRecord(ctx: EngineContext, pin: Pick<PinState, 'profileKey'>): Promise<AccountRecord> {
   const me = requireMe(ctx);
   const rows = await ctx.vault.db.getAll('contacts');
   const contacts: Contact[] = [];
@@ -48,7 +50,7 @@ export async function uploadAccountRecord(ctx: EngineContext, pin: PinState): Pr
   const me = requireMe(ctx);
   if (!ctx.transport.putAccountRecord) fail('NotInitialized', 'this host transport cannot store account records');
   const record = await buildAccountRecord(ctx, pin);
-  const sealed = sealAccountRecord(record, pin.secret, me.username, ctx.deps);
-  await ctx.transport.putAccountRecord(hostAuth(me), recordAccessKey(pin.secret), sealed);
+  const sealed = sealAccountRecordWithKey(record, pin.keys.recordKey, me.username, ctx.deps);
+  await ctx.transport.putAccountRecord(hostAuth(me), pin.keys.accessKey, sealed, pin.keys.takeoverPublicKey);
   return recordDigest(record);
 }

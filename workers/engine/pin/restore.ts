@@ -1,9 +1,12 @@
 /**
- * Restoring an account on a new browser (DESIGN.md §7, issue 5): username + PIN -> realms give
+ * Restoring an account on a new browser (DESIGN.md §7): username + PIN -> realms give
  * the master secret -> the host gives the sealed account record -> identity, contacts (with the
  * SAME trusted keys and verification state) and block list go into this vault -> fresh prekeys
- * under the same identity replace the old browser's on the host (takeover), which signs the old
- * browser out. Safety numbers do not change: the identity key pair is the one from the record.
+ * under the same identity replace the old browser's on the host (takeover, proven with the
+ * takeover key from the master secret, P37), which signs the old browser out. Safety numbers do
+ * not change: the identity key pair is the one from the record. This browser then keeps only the
+ * derived keys (keys.ts), like any other; the master secret is wiped. A secret that could not be
+ * tested (tampered realm answers, delays) is reported as such, never as a wrong PIN (P38).
  *
  * Order: nothing is written until the record has opened; keys are committed locally before the
  * takeover, and erased again if the host refuses, so a retry starts clean (as account.ts does).
@@ -17,7 +20,12 @@ import { getAccount, putAccount, putDevice, putIdentity, sealDevice, sealIdentit
 import { DEVICE_SECRET_LEN } from '../../../src/lib/wire/host-api';
 import { updateChat } from '../../storage/chat-repo';
 import { putContact } from '../../storage/contact-repo';
-import { putPinState, sealPinState } from '../../storage/pin-repo';
+import { putPinState, sealPinState, type PinState } from '../../storage/pin-repo';
+import { MIN_PASSPHRASE_GUESSES_LOG10, canonicalRecoverySecret, parseRecoveryKey } from '../../../src/lib/crypto/pin/secret-policy';
+import { signTakeover, takeoverKeyPair } from '../../../src/lib/crypto/pin/takeover-key';
+import { deriveRecoveryKeys } from './keys';
+import { problemOf, realmName } from './outcomes';
+import { estimateGuessesLog10 } from './strength';
 import { putPreKeys, sealPreKeys, type NewPreKeys } from '../../storage/prekey-repo';
 import { ALL_STORES, type AccountRecord as LocalAccount } from '../../storage/schema';
 import { commit, resetVault } from '../../storage/vault';
@@ -28,7 +36,13 @@ import { localVerifier, requireRecovery } from './pin';
 import { recordAccessKey } from './record';
 import { firstReminder } from './reminder';
 import type { RestoreOutcome } from '../../../src/lib/vault/views';
+import type { Username } from '../../../src/lib/codec/username';
 
+/** What kind of secret restored this account (decides whether a local reminder verifier is safe). */
+async function kindOf(secretText: string, username: Username): Promise<PinState['kind']> {
+  if (parseRecoveryKey(secretText)) return 'recoveryKey';
+  return (await estimateGuessesLog10(secretText, [username])) >= MIN_PASSPHRASE_GUESSES_LOG10 ? 'passphrase' : 'pin';
+}
 
 /** Fresh prekey ids far from the old browser's, so a stale message never meets a same-id key. */
 function idBase(ctx: EngineContext): number {
@@ -43,16 +57,16 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
   if (!transport.getAccountRecord || !transport.takeover) fail('NotInitialized', 'this host transport cannot restore accounts');
   if (!ctx.vault.lost && (await getAccount(ctx.vault))?.registered) fail('InvalidArgument', 'this browser already holds an account');
 
-  const outcome = await recoverWithPin({ username, pin, realms: rc.realms, threshold: rc.threshold }, deps, rc.fetch, rc.stretch ? { stretch: rc.stretch } : {});
-  if ('wrongPin' in outcome) return { status: 'wrongPin', remaining: outcome.remaining };
-  if ('destroyed' in outcome) return { status: 'destroyed' };
-  if ('notRegistered' in outcome) return { status: 'notRegistered' };
-  if ('unavailable' in outcome) return { status: 'unavailable' };
+  const secretText = canonicalRecoverySecret(pin);
+  const outcome = await recoverWithPin({ username, pin: secretText, realms: rc.realms, threshold: rc.threshold }, deps, rc.fetch, rc.stretch ? { stretch: rc.stretch } : {});
+  if (!('ok' in outcome)) return problemOf(outcome, rc.realms)!;
   const secret = outcome.ok;
+  const takeover = takeoverKeyPair(secret, username);
   try {
     const sealed = await transport.getAccountRecord(username, recordAccessKey(secret));
     if (!sealed) return { status: 'notRegistered' };
     const record = openAccountRecord(sealed, secret, username);
+    const kind = await kindOf(secretText, username);
     const identity = record.identity;
 
     const base = idBase(ctx);
@@ -71,11 +85,12 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
       nextSignedId: base + 1
     };
     const localSalt = deps.rng(32);
-    const pinState = {
-      secret,
+    const pinState: PinState = {
+      keys: deriveRecoveryKeys(secret, username, rc.realms),
+      kind,
       registeredAt: deps.now(),
-      localSalt,
-      verifier: localVerifier(ctx, pin, username, localSalt),
+      // A short PIN gets no local verifier (P37: it would be an offline PIN test on this device).
+      ...(kind === 'pin' ? {} : { localSalt, verifier: localVerifier(ctx, secretText, username, localSalt) }),
       profileKey: record.profileKey,
       ...firstReminder(deps.now())
     };
@@ -101,11 +116,11 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
     });
     const me = { username, identity, device };
     try {
-      await transport.takeover(hostAuth(me), {
-        signedPreKey: signedPreKeyPublic(signed),
-        oneTimePreKeys: oneTime.map(oneTimePreKeyPublic),
-        kemPreKeys: kem.map(kemPreKeyPublic)
-      });
+      await transport.takeover(
+        hostAuth(me),
+        { signedPreKey: signedPreKeyPublic(signed), oneTimePreKeys: oneTime.map(oneTimePreKeyPublic), kemPreKeys: kem.map(kemPreKeyPublic) },
+        (challenge) => signTakeover(takeover.privateKey, challenge, username, device)
+      );
     } catch (e) {
       await commit(ctx.vault, async (tx) => {
         for (const s of ALL_STORES) if (s !== 'meta') await tx.objectStore(s).clear();
@@ -115,8 +130,8 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
     }
     await commit(ctx.vault, (tx) => putAccount(tx, { ...account, registered: true }));
     ctx.me = me;
-    return { status: 'restored', username, contacts: record.contacts.length, blocked: blocked.size };
+    return { status: 'restored', username, contacts: record.contacts.length, blocked: blocked.size, suspectRealms: outcome.suspectRealms.map((i) => realmName(rc.realms[i]!)) };
   } finally {
-    wipe(secret);
+    wipe(secret, takeover.privateKey);
   }
 }

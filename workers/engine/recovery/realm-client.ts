@@ -13,6 +13,8 @@ export interface RealmEndpoint {
   /** 16-byte id pinned in the build configuration. */
   id: Uint8Array;
   url: string;
+  /** The configured name, to tell the user which realm misbehaved (P38). */
+  name?: string;
 }
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;

@@ -1,12 +1,16 @@
 /**
  * PIN registration and recovery against the pinned realms over HTTP (DESIGN.md §7,
- * SECURITY.md P23-P25): the I/O around the pure protocol in `src/lib/crypto/pin/`.
+ * SECURITY.md P23-P25, P38): the I/O around the pure protocol in `src/lib/crypto/pin/`.
  *
  * Recovery makes three rounds: (0) `status` to every realm, so a guess is only spent when at least
- * t realms still hold a registration (a guess is charged at evaluation, so evaluating while too
- * few realms can answer would burn one for nothing); (1) `evaluate` on the registered realms;
- * (2) the unlock tags, whose correct values reset every honest realm's counter and release the
- * shares. Garbage from a realm is detected by the protocol's commitments and costs no guess (P25).
+ * t realms still hold a registration and may evaluate now (a guess is charged at evaluation, so
+ * evaluating while too few realms can answer would burn one for nothing); (1) `evaluate` on the
+ * registered realms, whose answers are checked (signature and DLEQ proof) before the PIN is:
+ * a tampered answer is reported as tampering with the realm named, never as a wrong PIN; (2) the
+ * unlock tags, whose correct values reset every honest realm's counter and release the shares.
+ *
+ * Every outcome says truthfully whether a guess was spent: 'no' only when no realm evaluated,
+ * 'maybe' when a realm may have evaluated without its answer reaching us, 'yes' otherwise.
  *
  * Production callers never pass `stretch`: the pinned Argon2id (`stretchPin`) is the default;
  * tests inject a cheap one. Secrets stay in this worker's memory and are wiped after use.
@@ -34,31 +38,49 @@ export interface RecoveryOptions {
   timeoutMs?: number;
 }
 
+import type { AttemptUsed } from '../../../src/lib/vault/views';
+
+/** Whether a recovery attempt spent a guess (the views' type: the UI words it). */
+export type { AttemptUsed };
+
 export type RecoverOutcome =
   | { ok: Uint8Array; /** Indices of realms whose answers failed verification. */ suspectRealms: number[] }
   | { wrongPin: true; /** Guesses left before fewer than t realms hold a share. */ remaining: number }
   | { destroyed: true }
   | { notRegistered: true }
-  | { unavailable: true; reachable: number };
+  /** Realms refuse evaluations for now (P38 delays): nothing was tested. */
+  | { tooSoon: true; retryAfterMs: number; attemptUsed: AttemptUsed }
+  /** Realms' answers failed verification, so the PIN could not be tested (P38). */
+  | { tampered: true; realms: number[]; attemptUsed: AttemptUsed; remaining: number }
+  | { unavailable: true; reachable: number; attemptUsed: AttemptUsed };
 
 /** The t-th largest budget: after that many more wrong guesses fewer than t realms are left. */
 function guessesLeft(budgets: readonly number[], threshold: number): number {
   return [...budgets].sort((a, b) => b - a)[threshold - 1] ?? 0;
 }
 
+/** The t-th smallest wait: how long until t realms would evaluate again. */
+function waitForThreshold(waits: readonly number[], threshold: number): number {
+  return [...waits].sort((a, b) => a - b)[threshold - 1] ?? 0;
+}
+
+export interface RegisterInput extends PinRealms {
+  pin: string;
+  /** The master secret to protect; a fresh random one when absent. */
+  secret?: Uint8Array;
+  /** Per realm: the current auth key, needed to replace an existing registration (or tombstone). */
+  proofs?: readonly Uint8Array[];
+  /** Per realm: the host's registration token, needed for a first registration (P38). */
+  tokens?: readonly Uint8Array[];
+  guessLimit?: number;
+}
+
 /**
- * Registers `pin` on every realm; returns the master secret (a fresh random one unless given).
- * Replacing an existing registration needs the master secret it was made with (`previousSecret`,
- * defaulting to `secret`), from which the realms' auth keys derive.
+ * Registers `pin` on every realm; returns the master secret. Replacing an existing registration
+ * needs the auth keys of the master secret it was made with (`proofs`, defaulting to this secret's).
  */
-export async function registerPin(
-  input: PinRealms & { pin: string; secret?: Uint8Array; previousSecret?: Uint8Array; guessLimit?: number },
-  deps: Deps,
-  fetchFn: FetchLike,
-  opts: RecoveryOptions = {}
-): Promise<Uint8Array> {
+export async function registerPin(input: RegisterInput, deps: Deps, fetchFn: FetchLike, opts: RecoveryOptions = {}): Promise<Uint8Array> {
   const secret = input.secret?.slice() ?? deps.rng(MASTER_SECRET_LEN);
-  const proofSecret = input.previousSecret ?? secret;
   const userId = realmUserId(input.username);
   // Every realm must be up before any is changed: a PIN change applied to only some realms would
   // leave registrations of two versions, and fewer than n realms able to answer for either.
@@ -72,14 +94,18 @@ export async function registerPin(
   );
   const results = await callRealms(
     input.realms,
-    (realm, i) => ({
-      op: 'register',
-      realmId: realm.id,
-      userId,
-      authKey: realmAuthKey(secret, realm.id, input.username),
-      proof: realmAuthKey(proofSecret, realm.id, input.username),
-      record: registrations[i]!.record
-    }),
+    (realm, i) => {
+      const token = input.tokens?.[i];
+      return {
+        op: 'register',
+        realmId: realm.id,
+        userId,
+        authKey: realmAuthKey(secret, realm.id, input.username),
+        proof: input.proofs?.[i] ?? realmAuthKey(secret, realm.id, input.username),
+        ...(token ? { token } : {}),
+        record: registrations[i]!.record
+      };
+    },
     fetchFn,
     opts.timeoutMs
   );
@@ -91,26 +117,35 @@ export async function registerPin(
   return secret;
 }
 
-/** Same master secret (the account record stays readable), new PIN; authorised by that secret. */
-export function changePin(input: PinRealms & { pin: string; secret: Uint8Array }, deps: Deps, fetchFn: FetchLike, opts: RecoveryOptions = {}): Promise<Uint8Array> {
-  return registerPin({ ...input, previousSecret: input.secret }, deps, fetchFn, opts);
-}
-
 /** Turns recovery off: every realm deletes the record (a tombstone keeps only the verifier). */
 export async function deletePin(
-  input: Omit<PinRealms, 'threshold'> & { secret: Uint8Array },
+  input: Omit<PinRealms, 'threshold'> & { proofs: readonly Uint8Array[] },
   fetchFn: FetchLike,
   opts: RecoveryOptions = {}
 ): Promise<{ deleted: number; failed: number }> {
   const userId = realmUserId(input.username);
-  const results = await callRealms(
-    input.realms,
-    (realm) => ({ op: 'delete', realmId: realm.id, userId, proof: realmAuthKey(input.secret, realm.id, input.username) }),
-    fetchFn,
-    opts.timeoutMs
-  );
+  const results = await callRealms(input.realms, (realm, i) => ({ op: 'delete', realmId: realm.id, userId, proof: input.proofs[i]! }), fetchFn, opts.timeoutMs);
   const deleted = results.filter((r) => r?.status === 'ok' || r?.status === 'notRegistered').length;
   return { deleted, failed: results.length - deleted };
+}
+
+/** What one realm says about a user's registration (P38 alerts in the signed-in app). */
+export interface RealmStanding {
+  state: 'registered' | 'destroyed' | 'none' | 'unreachable';
+  remaining: number;
+  wrongGuesses: number;
+  failingSince: number | null;
+  retryAfterMs: number;
+}
+
+export async function realmStandings(input: Omit<PinRealms, 'threshold'>, fetchFn: FetchLike, opts: RecoveryOptions = {}): Promise<RealmStanding[]> {
+  const userId = realmUserId(input.username);
+  const answers = await callRealms(input.realms, (r) => ({ op: 'status', realmId: r.id, userId }), fetchFn, opts.timeoutMs);
+  return answers.map((a) =>
+    a?.op === 'status' && a.status === 'ok'
+      ? { state: a.state, remaining: a.remaining, wrongGuesses: a.wrongGuesses, failingSince: a.failingSince, retryAfterMs: a.retryAfterMs }
+      : { state: 'unreachable', remaining: 0, wrongGuesses: 0, failingSince: null, retryAfterMs: 0 }
+  );
 }
 
 /** What one realm's last answer says about its registration ('unknown' if it said nothing useful). */
@@ -125,12 +160,13 @@ function standing(a: RealmResponse | undefined): 'destroyed' | 'none' | 'unknown
 }
 
 /** Why fewer than t realms can take part: everything gone, never registered, or just unreachable. */
-function shortfall(threshold: number, answers: readonly (RealmResponse | undefined)[]): RecoverOutcome {
+function shortfall(threshold: number, answers: readonly (RealmResponse | undefined)[], attemptUsed: AttemptUsed): RecoverOutcome {
   const kinds = answers.map(standing);
   const destroyed = kinds.filter((k) => k === 'destroyed').length;
   const none = kinds.filter((k) => k === 'none').length;
   if (answers.length - destroyed - none < threshold) return destroyed > 0 ? { destroyed: true } : { notRegistered: true };
-  return { unavailable: true, reachable: answers.filter((a) => a !== undefined && a.status !== 'rateLimited' && a.status !== 'wrongRealm').length };
+  const reachable = answers.filter((a) => a !== undefined && a.status !== 'rateLimited' && a.status !== 'wrongRealm').length;
+  return { unavailable: true, reachable, attemptUsed };
 }
 
 /** Tests one PIN guess against the realms (charges one guess on each realm it evaluates on). */
@@ -141,21 +177,33 @@ export async function recoverWithPin(input: PinRealms & { pin: string }, deps: D
   const call = callRealms.bind(null, realms);
 
   const statuses = await call((r) => ({ op: 'status', realmId: r.id, userId }), fetchFn, opts.timeoutMs);
-  const budgets = statuses.map((s) => (s?.op === 'status' && s.status === 'ok' && s.state === 'registered' ? s.remaining : 0));
+  const registered = statuses.map((s) => (s?.op === 'status' && s.status === 'ok' && s.state === 'registered' ? s : undefined));
+  const budgets = registered.map((s) => s?.remaining ?? 0);
   const live = budgets.map((b) => b > 0);
-  if (live.filter(Boolean).length < threshold) return shortfall(threshold, statuses);
+  if (live.filter(Boolean).length < threshold) return shortfall(threshold, statuses, 'no');
+  // P38 delays: if fewer than t realms would evaluate now, spend nothing and say when to retry.
+  const waits = registered.filter((s) => s !== undefined && s.remaining > 0).map((s) => s!.retryAfterMs);
+  const wait = waitForThreshold(waits, threshold);
+  if (wait > 0) return { tooSoon: true, retryAfterMs: wait, attemptUsed: 'no' };
 
   const { state, requests } = startRecovery({ username: input.username, pin: input.pin, realms, threshold }, deps, opts.stretch);
   try {
     const evals = await call((r, i) => (live[i] ? { op: 'evaluate', realmId: r.id, userId, blindedElement: requests[i]!.blindedElement } : undefined), fetchFn, opts.timeoutMs);
     const evaluated = evals.map((e, i) => (e?.op === 'evaluate' && e.status === 'ok' ? { realmId: ids[i]!, ...e.evaluation } : undefined));
     const evaluations = evaluated.filter((e) => e !== undefined);
-    if (evaluations.length < threshold) return shortfall(threshold, evals.map((e, i) => e ?? statuses[i]));
-    let combined: ReturnType<typeof continueRecovery>;
-    try {
-      combined = continueRecovery(state, evaluations);
-    } catch {
-      return { unavailable: true, reachable: evaluations.length };
+    // A realm we asked that did not answer may have charged the guess all the same.
+    const silent = evals.some((e, i) => live[i] && e === undefined);
+    const used: AttemptUsed = evaluations.length > 0 ? 'yes' : silent ? 'maybe' : 'no';
+    const charged = budgets.map((b, i) => (evaluated[i] || (live[i] && evals[i] === undefined) ? Math.max(0, b - 1) : b));
+    if (evaluations.length < threshold) {
+      const refusedForNow = evals.map((e) => (e?.op === 'evaluate' && e.status === 'tooSoon' ? e.retryAfterMs : 0)).filter((w) => w > 0);
+      if (refusedForNow.length > 0) return { tooSoon: true, retryAfterMs: Math.max(...refusedForNow), attemptUsed: used };
+      return shortfall(threshold, evals.map((e, i) => e ?? statuses[i]), used);
+    }
+    const combined = continueRecovery(state, evaluations);
+    const indexOf = (id: Uint8Array): number => ids.findIndex((x) => bytesEqual(x, id));
+    if (combined.outcome === 'tampered') {
+      return { tampered: true, realms: combined.realms.map(indexOf), attemptUsed: used, remaining: guessesLeft(charged, threshold) };
     }
     const tagFor = (i: number) => combined.tags.find((t) => bytesEqual(t.realmId, ids[i]!));
     const answers = await call((r, i) => {
@@ -165,11 +213,22 @@ export async function recoverWithPin(input: PinRealms & { pin: string }, deps: D
 
     if (combined.outcome === 'unlocked') {
       const shares = answers.flatMap((a, i) => (a?.op === 'submitTag' && a.status === 'ok' && 'share' in a ? [{ realmId: ids[i]!, ...a.share }] : []));
-      if (shares.length < threshold) return { unavailable: true, reachable: shares.length };
+      // The tag is right (the verified commitment matched): a realm that calls it wrong is misbehaving.
+      const refusing = answers.map((a, i) => (evaluated[i] && a !== undefined && !(a.op === 'submitTag' && a.status === 'ok') ? i : -1)).filter((i) => i >= 0);
       try {
-        const { secret, corruptRealms } = finishRecovery(combined.state, shares);
-        const suspect = [...combined.misbehavingRealms, ...corruptRealms].map((id) => ids.findIndex((x) => bytesEqual(x, id)));
-        return { ok: secret, suspectRealms: [...new Set(suspect)].sort((a, b) => a - b) };
+        if (shares.length < threshold) {
+          if (refusing.length > 0) return { tampered: true, realms: refusing, attemptUsed: 'maybe', remaining: guessesLeft(charged, threshold) };
+          return { unavailable: true, reachable: shares.length, attemptUsed: 'maybe' };
+        }
+        let result: ReturnType<typeof finishRecovery>;
+        try {
+          result = finishRecovery(combined.state, shares);
+        } catch {
+          // Fewer than t shares passed their commitments: named, not a wrong PIN.
+          return { tampered: true, realms: shares.map((s) => indexOf(s.realmId)), attemptUsed: 'maybe', remaining: guessesLeft(charged, threshold) };
+        }
+        const suspect = [...combined.misbehavingRealms, ...result.corruptRealms].map(indexOf);
+        return { ok: result.secret, suspectRealms: [...new Set([...suspect, ...refusing])].sort((a, b) => a - b) };
       } finally {
         wipe(combined.state.unlockKey, combined.state.oprfOutput, combined.state.encryptionKeySeed);
       }
@@ -178,7 +237,7 @@ export async function recoverWithPin(input: PinRealms & { pin: string }, deps: D
       if (a?.op === 'submitTag' && a.status === 'wrongGuess') return a.remaining;
       if (a?.status === 'destroyed') return 0;
       // Unknown answer: an evaluated realm has charged this guess since its status was read.
-      return evaluated[i] ? Math.max(0, budgets[i]! - 1) : budgets[i]!;
+      return charged[i]!;
     });
     const remaining = guessesLeft(after, threshold);
     return remaining === 0 ? { destroyed: true } : { wrongPin: true, remaining };

@@ -27,7 +27,10 @@ export const REALM_MIGRATIONS: readonly string[] = [
      record bytea,
      attempts integer NOT NULL,
      pending boolean NOT NULL
-   );`
+   );`,
+  // P38: growing delays and "N wrong attempts since ..." survive a restart.
+  `ALTER TABLE realm_users ADD COLUMN last_eval_at bigint NOT NULL DEFAULT 0;
+   ALTER TABLE realm_users ADD COLUMN failing_since bigint;`
 ];
 
 /** Advisory-lock namespace (first key) for realm users; the second key is from the user id. */
@@ -40,12 +43,25 @@ interface RawRow {
   record: Buffer | null;
   attempts: number;
   pending: boolean;
+  last_eval_at: string | number;
+  failing_since: string | number | null;
 }
 
 function toRow(raw: RawRow): UserRow {
   const verifier = new Uint8Array(raw.verifier);
   if (raw.record === null) return { verifier, state: { status: 'destroyed' } };
-  return { verifier, state: { status: 'registered', record: decodeRealmRecord(new Uint8Array(raw.record)), attempts: raw.attempts, evaluationPending: raw.pending } };
+  return {
+    verifier,
+    state: {
+      status: 'registered',
+      record: decodeRealmRecord(new Uint8Array(raw.record)),
+      attempts: raw.attempts,
+      evaluationPending: raw.pending,
+      // bigint columns arrive as strings from node-postgres.
+      lastEvaluationAt: Number(raw.last_eval_at),
+      failingSince: raw.failing_since === null ? null : Number(raw.failing_since)
+    }
+  };
 }
 
 export async function openPgRealmStore(url: string, o: PoolOptions = {}): Promise<RealmStorage> {
@@ -61,17 +77,19 @@ export async function openPgRealmStore(url: string, o: PoolOptions = {}): Promis
     transact: (userId, fn) =>
       inTransaction(pool, async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1, $2)', [REALM_LOCK, lockKey(userId)]);
-        const r = await c.query<RawRow>('SELECT verifier, record, attempts, pending FROM realm_users WHERE user_id = $1', [userId]);
+        const r = await c.query<RawRow>('SELECT verifier, record, attempts, pending, last_eval_at, failing_since FROM realm_users WHERE user_id = $1', [userId]);
         const out = fn(r.rows[0] ? toRow(r.rows[0]) : undefined);
         const w = out.write;
         if (w) {
           const s = w.state;
-          const [record, attempts, pending] = s.status === 'destroyed' ? [null, 0, false] : [encodeRealmRecord(s.record), s.attempts, s.evaluationPending];
+          const [record, attempts, pending, lastEvalAt, failingSince] =
+            s.status === 'destroyed' ? [null, 0, false, 0, null] : [encodeRealmRecord(s.record), s.attempts, s.evaluationPending, s.lastEvaluationAt, s.failingSince];
           await c.query(
-            `INSERT INTO realm_users (user_id, verifier, record, attempts, pending) VALUES ($1, $2, $3, $4, $5)
+            `INSERT INTO realm_users (user_id, verifier, record, attempts, pending, last_eval_at, failing_since) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (user_id) DO UPDATE SET verifier = excluded.verifier, record = excluded.record,
-               attempts = excluded.attempts, pending = excluded.pending`,
-            [userId, w.verifier, record, attempts, pending]
+               attempts = excluded.attempts, pending = excluded.pending, last_eval_at = excluded.last_eval_at,
+               failing_since = excluded.failing_since`,
+            [userId, w.verifier, record, attempts, pending, lastEvalAt, failingSince]
           );
         }
         return out.result;

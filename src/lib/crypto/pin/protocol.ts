@@ -6,13 +6,15 @@
  * Register: Argon2id(PIN) -> accessKey || encryptionKeySeed. A random OPRF key k and a random
  * secret-key scalar m are Shamir-shared; realm i gets k_i, the unlock commitment and its unlock tag
  * (from F(k, accessKey)), m_i masked by a PIN- and OPRF-derived mask, the master secret encrypted
- * under a key from m, and a commitment to its share response. See `record.ts` for each field.
+ * under a key from m, a commitment to its share response, and a one-time registration key's
+ * signature over k_i * G and the commitment (realm-key.ts). See `record.ts` for each field.
  *
  * Recover: (1) `startRecovery` stretches the PIN and blinds accessKey once per realm; (2) each realm
- * evaluates with k_i and returns the unlock commitment (a guess is charged); (3) `continueRecovery`
- * unblinds, combines t evaluations by Lagrange in the exponent, finalises the OPRF and finds a
- * t-subset whose unlock key matches the commitment — so a realm answering garbage is skipped
- * without spending another guess — then derives each realm's unlock tag; (4) realms compare the tag
+ * evaluates with k_i (VOPRF mode, with a DLEQ proof) and returns the signed public key share and
+ * unlock commitment (a guess is charged); (3) `continueRecovery` checks every answer's signature
+ * and proof — a realm answering garbage is named as tampering, never read as a wrong PIN (P38) —
+ * unblinds, combines t verified evaluations by Lagrange in the exponent, finalises the OPRF and
+ * checks the unlock commitment, then derives each realm's unlock tag; (4) realms compare the tag
  * and release the share; (5) `finishRecovery` verifies each share's commitment, drops corrupted
  * ones (P25), reconstructs m from t good shares and decrypts the secret.
  *
@@ -27,8 +29,9 @@
  */
 import { fail } from '../../codec/errors';
 import type { Deps } from '../deps';
-import { aeadEncrypt, AEAD_NONCE_LEN, wipe } from '../primitives';
-import { evaluate } from './oprf';
+import { aeadEncrypt, AEAD_NONCE_LEN, ed25519KeyPair, wipe } from '../primitives';
+import { evaluate, publicKeyOf } from './oprf';
+import { signRealmKey } from './realm-key';
 import { randomScalar, scalarAdd } from './group';
 import { splitSecret } from './shamir';
 import { checkPinStrength } from './normalize';
@@ -37,8 +40,8 @@ import { checkRealms, type RealmConfig } from './realm-set';
 import * as K from './keys';
 import { DEFAULT_GUESS_LIMIT, MASTER_SECRET_LEN, checkGuessLimit, type RealmRecord } from './record';
 
-export { realmAttempt, realmCheckUnlockTag, realmDelete, realmEvaluate, realmRegister } from './realm';
-export type { RealmState, AttemptOutcome, EvaluationResponse, ShareResponse } from './realm';
+export { realmAttempt, realmCheckUnlockTag, realmDelete, realmEvaluate, realmHealth, realmRegister } from './realm';
+export type { RealmState, RegisteredState, RealmHealth, AttemptOutcome, EvaluationResponse, ShareResponse } from './realm';
 export { startRecovery, continueRecovery, finishRecovery } from './recover';
 export type { RecoveryState, UnlockedState, RecoveryInput } from './recover';
 export type { RealmConfig } from './realm-set';
@@ -76,6 +79,8 @@ export function prepareRegistration(
   const secretKey = K.secretKey(m, version);
   const nonce = deps.rng(AEAD_NONCE_LEN);
   const encryptedSecret = new Uint8Array([...nonce, ...aeadEncrypt(secretKey, nonce, input.secret, K.secretAd(version))]);
+  // One-time signing key: signs every realm's public key share, then is wiped (nobody can re-sign).
+  const registration = ed25519KeyPair(deps);
 
   const registrations = set.ids.map((realmId, i) => {
     const mask = K.shareMask(encryptionKeySeed, version, oprfOutput, realmId);
@@ -88,11 +93,13 @@ export function prepareRegistration(
       encryptedSecretShare,
       encryptedSecret: encryptedSecret.slice(),
       commitment: K.shareCommitment(unlockKey, version, realmId, encryptedSecretShare, encryptedSecret),
-      guessLimit
+      guessLimit,
+      registrationKey: registration.publicKey.slice(),
+      keySignature: signRealmKey(registration.privateKey, version, realmId, publicKeyOf(kShares[i]!.y), unlockCommitment)
     };
     wipe(mask);
     return { realmId, record };
   });
-  wipe(accessKey, encryptionKeySeed, k, oprfOutput, unlockKey, m, secretKey, ...kShares.map((s) => s.y), ...mShares.map((s) => s.y));
+  wipe(accessKey, encryptionKeySeed, k, oprfOutput, unlockKey, m, secretKey, registration.privateKey, ...kShares.map((s) => s.y), ...mShares.map((s) => s.y));
   return { realmSetId: set.setId, registrations };
 }

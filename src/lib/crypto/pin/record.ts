@@ -15,6 +15,12 @@
  *  - commitment            MAC over this realm's share response under a key from the unlock key,
  *                          so the client detects a corrupted share (P25) and uses another realm's.
  *  - guessLimit            wrong guesses before the realm deletes the record (P23).
+ *  - registrationKey       Ed25519 public key of a one-time key the registering client made and
+ *                          threw away after signing; the same for every realm of a registration.
+ *  - keySignature          its signature over (version, realm id, k_i * G, unlockCommitment): with
+ *                          the evaluation's DLEQ proof (dleq.ts) every byte a realm answers to an
+ *                          evaluation is checkable, so a tampered answer is named, never read as a
+ *                          wrong PIN (P38). Nobody can re-sign: the private half no longer exists.
  * No PIN, no PIN hash, no Argon2 output: every stored value is keyed by the OPRF output (needs t
  * realms) or is uniformly random on its own (P24). Sizes are constant, so nothing leaks by size (P26).
  */
@@ -24,7 +30,10 @@ import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from '../primitives';
 import { SCALAR_LEN, deserializeNonZeroScalar, isCanonicalScalar } from './group';
 import { KEY_LEN, VERSION_LEN } from './keys';
 
-export const RECORD_FORMAT = 1;
+/** 2: adds the registration key and signature (format 1 records cannot prove their answers). */
+export const RECORD_FORMAT = 2;
+export const REGISTRATION_KEY_LEN = 32;
+export const KEY_SIGNATURE_LEN = 64;
 export const MASTER_SECRET_LEN = 32;
 export const ENCRYPTED_SECRET_LEN = AEAD_NONCE_LEN + MASTER_SECRET_LEN + AEAD_TAG_LEN;
 /** SECURITY.md P23: ten wrong guesses destroy the share. */
@@ -40,6 +49,8 @@ export interface RealmRecord {
   encryptedSecret: Uint8Array;
   commitment: Uint8Array;
   guessLimit: number;
+  registrationKey: Uint8Array;
+  keySignature: Uint8Array;
 }
 
 export function checkGuessLimit(n: number): number {
@@ -58,6 +69,8 @@ export function encodeRealmRecord(r: RealmRecord): Uint8Array {
     .fixed(r.encryptedSecret, ENCRYPTED_SECRET_LEN)
     .fixed(r.commitment, KEY_LEN)
     .u8(checkGuessLimit(r.guessLimit))
+    .fixed(r.registrationKey, REGISTRATION_KEY_LEN)
+    .fixed(r.keySignature, KEY_SIGNATURE_LEN)
     .finish();
 }
 
@@ -73,7 +86,9 @@ export function decodeRealmRecord(bytes: Uint8Array): RealmRecord {
     encryptedSecretShare: r.fixed(SCALAR_LEN),
     encryptedSecret: r.fixed(ENCRYPTED_SECRET_LEN),
     commitment: r.fixed(KEY_LEN),
-    guessLimit: r.u8()
+    guessLimit: r.u8(),
+    registrationKey: r.fixed(REGISTRATION_KEY_LEN),
+    keySignature: r.fixed(KEY_SIGNATURE_LEN)
   };
   r.end();
   try {
