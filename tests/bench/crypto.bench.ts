@@ -1,20 +1,32 @@
 /**
  * Parley's protocol core against libsignal, side by side in one process, on the same 1 KiB
- * random messages, every plaintext checked (harness.ts defines the metrics).
+ * random messages, every plaintext checked (harness.ts defines the metrics). Two Parley arms:
  *
- *   node --import tsx tests/bench/crypto.bench.ts [--json] [--seconds=1.5] [--webcrypto-rng] [--smoke]
+ *   parley  the core on in-memory state (parley-driver.ts);
+ *   stored  the same core on the vault worker's real per-message path: sessions loaded from,
+ *           sealed and committed to IndexedDB (fake-indexeddb) through the real repositories
+ *           and receive-crypto.ts (stored-driver.ts).
+ *
+ *   node --import tsx tests/bench/crypto.bench.ts [--json] [--seconds=1.5] [--rounds=5] [--webcrypto-rng] [--smoke]
+ *
+ * Every ratio is "Parley relative to libsignal" and is the MEDIAN of per-round ratios, printed
+ * with its range: the arms run in `--rounds` rounds (at least 5) in alternating order, and round
+ * r of each arm ran back to back, so each round's ratio compares like with like on a noisy
+ * machine. Throughput ratios (handshakes, ping-pong, stream) are parley/libsignal: higher is
+ * better. The reverse-1000 ratio is parley ms / libsignal ms: LOWER is better (<= 1x means
+ * Parley takes at most libsignal's time).
  *
  * --smoke runs every workload for a handful of iterations only (tests/crypto/bench-smoke.test.ts
  * uses it so the benchmark cannot rot); its figures mean nothing.
  *
- * --webcrypto-rng runs Parley with crypto.getRandomValues instead of systemDeps' libsodium RNG
- * (an experiment: the default measures what the app ships).
+ * --webcrypto-rng runs the in-memory arm with crypto.getRandomValues instead of systemDeps' RNG.
  *
- * Prints a table with the ratio parley/libsignal and the targets, then Parley's session state
- * size and per-message overhead. With --json the last stdout line is exactly one JSON object
- * {"parley":{...},"libsignal":{...}} with handshakesPerSec, pingPongPairsPerSec,
- * streamPairsPerSec and reverse1000Ms.
+ * With --json the last stdout line is exactly one JSON object
+ * {"parley":{...},"libsignal":{...},"stored":{...},"ratios":{"parley":{...},"stored":{...}}}:
+ * per arm handshakesPerSec, pingPongPairsPerSec, streamPairsPerSec and reverse1000Ms (medians
+ * over rounds), and per Parley arm and metric the ratio's {median, min, max}.
  */
+import 'fake-indexeddb/auto';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import {
   MESSAGE_LEN,
@@ -27,22 +39,25 @@ import {
   messageAt,
   pingPong,
   reverseDecryptMs,
+  spread,
   stream,
-  type Driver
+  type Driver,
+  type Spread
 } from './harness';
 import { libsignalDriver } from './libsignal-driver';
 import { parleyDriver } from './parley-driver';
+import { storedDriver } from './stored-driver';
 
 await initSodium();
 
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const json = process.argv.includes('--json');
-const secondsArg = process.argv.find((a) => a.startsWith('--seconds='));
 const smoke = process.argv.includes('--smoke');
-const SECONDS = secondsArg ? Number(secondsArg.slice('--seconds='.length)) : smoke ? 0.02 : 1.5;
-if (!(SECONDS > 0)) throw new Error(`--seconds must be positive, got ${secondsArg}`);
-const ROUNDS = 3;
+const SECONDS = arg('seconds') !== undefined ? Number(arg('seconds')) : smoke ? 0.02 : 1.5;
+if (!(SECONDS > 0)) throw new Error(`--seconds must be positive, got ${arg('seconds')}`);
+const ROUNDS = arg('rounds') !== undefined ? Number(arg('rounds')) : 5;
+if (!Number.isInteger(ROUNDS) || ROUNDS < 5) throw new Error(`--rounds must be an integer >= 5, got ${arg('rounds')}`);
 const REVERSE_COUNT = smoke ? 20 : 1000;
-const REVERSE_RUNS = 3;
 const WARMUP_MS = smoke ? 5 : 400;
 
 interface Metrics {
@@ -51,60 +66,77 @@ interface Metrics {
   streamPairsPerSec: number;
   reverse1000Ms: number;
 }
+type Key = keyof Metrics;
+type Arm = 'parley' | 'stored';
 
-/** Targets: parley/libsignal ratio, higher is better except for the reverse-order time. */
-const TARGETS: { key: keyof Metrics; label: string; ratio: number; lowerIsBetter: boolean }[] = [
-  { key: 'handshakesPerSec', label: 'handshakes / s', ratio: 0.7, lowerIsBetter: false },
-  { key: 'pingPongPairsPerSec', label: 'ping-pong pairs / s', ratio: 0.6, lowerIsBetter: false },
-  { key: 'streamPairsPerSec', label: 'stream pairs / s', ratio: 5, lowerIsBetter: false },
-  { key: 'reverse1000Ms', label: `reverse ${REVERSE_COUNT} decrypt ms`, ratio: 1.0, lowerIsBetter: true }
+/** Targets on the parley/libsignal ratio per arm; higher is better except for the reverse-order time. */
+const TARGETS: { key: Key; label: string; lowerIsBetter: boolean; ratio: Record<Arm, number> }[] = [
+  { key: 'handshakesPerSec', label: 'handshakes / s', lowerIsBetter: false, ratio: { parley: 0.7, stored: 0.7 } },
+  { key: 'pingPongPairsPerSec', label: 'ping-pong pairs / s', lowerIsBetter: false, ratio: { parley: 0.6, stored: 0.6 } },
+  { key: 'streamPairsPerSec', label: 'stream pairs / s', lowerIsBetter: false, ratio: { parley: 5, stored: 3 } },
+  { key: 'reverse1000Ms', label: `reverse ${REVERSE_COUNT} decrypt ms`, lowerIsBetter: true, ratio: { parley: 1.0, stored: 1.0 } }
 ];
 
 const log = (s = '') => console.log(s);
 const libsignal = libsignalDriver();
 const webcryptoRng = process.argv.includes('--webcrypto-rng');
 const parley = parleyDriver({ webcryptoRng });
-const drivers: Driver[] = [libsignal, parley];
+const stored = await storedDriver();
+const drivers: Driver[] = [libsignal, parley, stored];
+const arms: Record<Arm, Driver> = { parley, stored };
 
 log(`warming up (${drivers.map((d) => d.name).join(', ')})…`);
 for (const w of [handshakes, pingPong, stream]) await measureRates(drivers, w, WARMUP_MS, 2);
 for (const d of drivers) await reverseDecryptMs(d, smoke ? 10 : 200);
 
-const results: Record<Driver['name'], Metrics> = {
-  parley: { handshakesPerSec: 0, pingPongPairsPerSec: 0, streamPairsPerSec: 0, reverse1000Ms: 0 },
-  libsignal: { handshakesPerSec: 0, pingPongPairsPerSec: 0, streamPairsPerSec: 0, reverse1000Ms: 0 }
-};
+/** Per driver and metric, one figure per round. */
+const perRound = new Map<Driver, Record<Key, number[]>>(
+  drivers.map((d) => [d, { handshakesPerSec: [], pingPongPairsPerSec: [], streamPairsPerSec: [], reverse1000Ms: [] }])
+);
 const workloads = { handshakesPerSec: handshakes, pingPongPairsPerSec: pingPong, streamPairsPerSec: stream } as const;
-for (const [key, w] of Object.entries(workloads) as [keyof typeof workloads, (typeof workloads)[keyof typeof workloads]][]) {
+for (const [key, w] of Object.entries(workloads) as [Exclude<Key, 'reverse1000Ms'>, (typeof workloads)[keyof typeof workloads]][]) {
   const rates = await measureRates(drivers, w, SECONDS * 1000, ROUNDS);
-  for (const d of drivers) results[d.name][key] = rates.get(d)!;
+  for (const d of drivers) perRound.get(d)![key] = rates.get(d)!;
 }
-const reverse = new Map<Driver, number[]>(drivers.map((d) => [d, []]));
-for (let r = 0; r < REVERSE_RUNS; r++) {
-  for (const d of r % 2 === 0 ? drivers : [...drivers].reverse()) reverse.get(d)!.push(await reverseDecryptMs(d, REVERSE_COUNT));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const d of r % 2 === 0 ? drivers : [...drivers].reverse()) perRound.get(d)!.reverse1000Ms.push(await reverseDecryptMs(d, REVERSE_COUNT));
 }
-for (const d of drivers) results[d.name].reverse1000Ms = median(reverse.get(d)!);
+
+const keys = TARGETS.map((t) => t.key);
+const results = Object.fromEntries(
+  drivers.map((d) => [d.name, Object.fromEntries(keys.map((k) => [k, median(perRound.get(d)![k])])) as unknown as Metrics])
+) as Record<Driver['name'], Metrics>;
+const ratios = Object.fromEntries(
+  (Object.keys(arms) as Arm[]).map((arm) => [
+    arm,
+    Object.fromEntries(keys.map((k) => [k, spread(perRound.get(arms[arm])![k].map((x, r) => x / perRound.get(libsignal)![k][r]!))])) as Record<Key, Spread>
+  ])
+) as Record<Arm, Record<Key, Spread>>;
 
 // ---- table ----
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(26) : c.padStart(12))).join('');
+const widths = [26, 10, 10, 10, 26, 10, 5];
+const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i] ?? 12))).join('');
+const fmtSpread = (s: Spread) => `${s.median.toFixed(2)}x ${s.min.toFixed(2)}-${s.max.toFixed(2)}`;
 log();
-log(row(['metric', 'parley', 'libsignal', 'ratio', 'target', 'met']));
+log(row(['metric', 'parley', 'stored', 'libsignal', 'ratio (range)', 'target', 'met']));
 for (const t of TARGETS) {
-  const p = results.parley[t.key];
-  const l = results.libsignal[t.key];
-  const ratio = p / l;
-  const met = t.lowerIsBetter ? ratio <= t.ratio : ratio >= t.ratio;
-  log(row([t.label, fmt(p), fmt(l), `${ratio.toFixed(2)}x`, `${t.lowerIsBetter ? '<=' : '>='} ${t.ratio}x`, met ? 'yes' : 'NO']));
+  for (const arm of Object.keys(arms) as Arm[]) {
+    const s = ratios[arm][t.key];
+    const met = t.lowerIsBetter ? s.median <= t.ratio[arm] : s.median >= t.ratio[arm];
+    const figures = arm === 'parley' ? [fmt(results.parley[t.key]), fmt(results.stored[t.key]), fmt(results.libsignal[t.key])] : ['', '', ''];
+    log(row([arm === 'parley' ? t.label : '', ...figures, `${arm} ${fmtSpread(s)}`, `${t.lowerIsBetter ? '<=' : '>='} ${t.ratio[arm]}x`, met ? 'yes' : 'NO']));
+  }
 }
-log(`(${SECONDS}s per metric per implementation in ${ROUNDS} interleaved rounds; reverse = median of ${REVERSE_RUNS})`);
+log(`(${SECONDS}s per metric per arm in ${ROUNDS} alternating rounds; figures and ratios are medians over rounds,`);
+log(' the range is the lowest and highest per-round ratio; reverse ratio = parley ms / libsignal ms, lower is better)');
 if (webcryptoRng) log('(parley RNG: crypto.getRandomValues, not systemDeps)');
 if (smoke) log('(--smoke: a handful of iterations each; these figures mean nothing)');
 
 // ---- sizes ----
 async function sizes(d: Driver) {
   const h = await handshake(d, messageAt(0));
-  const afterHandshake = h.conversation.stateSizes();
+  const afterHandshake = await h.conversation.stateSizes();
   const prekeyOverhead = h.firstMessage.bytes.length - MESSAGE_LEN;
   const pp = await established(d);
   let normalOverhead = 0;
@@ -114,17 +146,18 @@ async function sizes(d: Driver) {
   }
   const st = await established(d);
   for (let i = 0; i < 100; i++) await deliver(st, 'a', messageAt(i));
-  return { afterHandshake, afterPingPong: pp.stateSizes(), afterStream: st.stateSizes(), prekeyOverhead, normalOverhead };
+  return { afterHandshake, afterPingPong: await pp.stateSizes(), afterStream: await st.stateSizes(), prekeyOverhead, normalOverhead };
 }
-const sz = { parley: await sizes(parley), libsignal: await sizes(libsignal) };
+const sz = { parley: await sizes(parley), stored: await sizes(stored), libsignal: await sizes(libsignal) };
 log();
-log(row(['bytes', 'parley', 'libsignal']));
+log(row(['bytes', 'parley', 'stored', 'libsignal']));
 const ab = (x: { a: number; b: number }) => `${x.a}/${x.b}`;
-log(row(['state after handshake A/B', ab(sz.parley.afterHandshake), ab(sz.libsignal.afterHandshake)]));
-log(row(['after 100 ping-pong A/B', ab(sz.parley.afterPingPong), ab(sz.libsignal.afterPingPong)]));
-log(row(['after 100 one-way A/B', ab(sz.parley.afterStream), ab(sz.libsignal.afterStream)]));
-log(row(['overhead prekey message', String(sz.parley.prekeyOverhead), String(sz.libsignal.prekeyOverhead)]));
-log(row(['overhead normal message', String(sz.parley.normalOverhead), String(sz.libsignal.normalOverhead)]));
-log(`(overhead = ciphertext bytes - ${MESSAGE_LEN} plaintext bytes; Parley's includes padding to a multiple of 160)`);
+log(row(['state after handshake A/B', ab(sz.parley.afterHandshake), ab(sz.stored.afterHandshake), ab(sz.libsignal.afterHandshake)]));
+log(row(['after 100 ping-pong A/B', ab(sz.parley.afterPingPong), ab(sz.stored.afterPingPong), ab(sz.libsignal.afterPingPong)]));
+log(row(['after 100 one-way A/B', ab(sz.parley.afterStream), ab(sz.stored.afterStream), ab(sz.libsignal.afterStream)]));
+log(row(['overhead prekey message', String(sz.parley.prekeyOverhead), String(sz.stored.prekeyOverhead), String(sz.libsignal.prekeyOverhead)]));
+log(row(['overhead normal message', String(sz.parley.normalOverhead), String(sz.stored.normalOverhead), String(sz.libsignal.normalOverhead)]));
+log(`(overhead = ciphertext bytes - ${MESSAGE_LEN} plaintext bytes; Parley's includes padding to a multiple of 160;`);
+log(' stored = sealed bytes at rest for the session, every record it uses)');
 
-if (json) log(JSON.stringify({ parley: results.parley, libsignal: results.libsignal }));
+if (json) log(JSON.stringify({ parley: results.parley, libsignal: results.libsignal, stored: results.stored, ratios }));

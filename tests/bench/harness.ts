@@ -19,12 +19,13 @@ export interface Conversation {
   encrypt(from: Side, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope>;
   /** Decrypts at `to` (the other side sent it). */
   decrypt(to: Side, envelope: Envelope): Promise<Uint8Array>;
-  /** Serialized session state of each side, in bytes. */
-  stateSizes(): { a: number; b: number };
+  /** Serialized (for the stored arm: sealed, as stored) session state of each side, in bytes. */
+  stateSizes(): { a: number; b: number } | Promise<{ a: number; b: number }>;
 }
 
 export interface Driver {
-  name: 'parley' | 'libsignal';
+  /** `parley`: the core on in-memory state; `stored`: the same core on the worker's IndexedDB path. */
+  name: 'parley' | 'libsignal' | 'stored';
   /**
    * Alice processes Bob's bundle (from its wire bytes) and encrypts `first`; Bob starts his
    * session from that prekey message and decrypts it.
@@ -123,20 +124,20 @@ export const stream: Workload = {
 
 /**
  * Rates for several drivers, interleaved: `rounds` rounds, each giving every driver
- * `budgetMs / rounds`, so a burst of load from elsewhere on the machine hits both alike.
+ * `budgetMs / rounds`, in alternating order, so a burst of load from elsewhere on the machine
+ * hits all alike. Returns each driver's rate per round (round r of every driver ran back to back,
+ * so per-round ratios compare like with like).
  */
-export async function measureRates(drivers: Driver[], w: Workload, budgetMs: number, rounds: number): Promise<Map<Driver, number>> {
-  const totals = new Map(drivers.map((d) => [d, { n: 0, ms: 0 }]));
+export async function measureRates(drivers: Driver[], w: Workload, budgetMs: number, rounds: number): Promise<Map<Driver, number[]>> {
+  const rates = new Map<Driver, number[]>(drivers.map((d) => [d, []]));
   for (let r = 0; r < rounds; r++) {
     for (const d of r % 2 === 0 ? drivers : [...drivers].reverse()) {
       const step = await w.setup(d);
       const { n, ms } = await timeLoop(step, budgetMs / rounds);
-      const t = totals.get(d)!;
-      t.n += n;
-      t.ms += ms;
+      rates.get(d)!.push((n * 1000) / ms);
     }
   }
-  return new Map(drivers.map((d) => [d, (totals.get(d)!.n * 1000) / totals.get(d)!.ms]));
+  return rates;
 }
 
 /** Encrypt `count` a->b messages (untimed), decrypt them newest first (timed); milliseconds. */
@@ -159,4 +160,15 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Median and range of `xs`. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spread(xs: number[]): Spread {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }

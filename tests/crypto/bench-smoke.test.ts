@@ -1,5 +1,6 @@
-// Keeps `npm run bench:crypto` from rotting: runs the real benchmark script (both drivers, every
-// workload, every plaintext checked) for a handful of iterations and checks the --json contract.
+// Keeps `npm run bench:crypto` from rotting: runs the real benchmark script (every arm: libsignal,
+// Parley in memory, Parley on the stored path; every workload, every plaintext checked) for a
+// handful of iterations and checks the --json contract.
 // No timing assertions: the figures of a smoke run mean nothing.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { expect, test } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KEYS = ['handshakesPerSec', 'pingPongPairsPerSec', 'streamPairsPerSec', 'reverse1000Ms'] as const;
 
-test('the crypto benchmark runs both drivers and its last --json line has all 8 figures as positive numbers', () => {
+test('the crypto benchmark runs every arm and its last --json line has all 12 figures and 8 ratio spreads as positive numbers', () => {
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'tests/bench/crypto.bench.ts', '--json', '--smoke'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -16,12 +17,19 @@ test('the crypto benchmark runs both drivers and its last --json line has all 8 
   });
   const lines = out.trimEnd().split('\n');
   const result = JSON.parse(lines[lines.length - 1]!) as Record<string, Record<string, unknown>>;
-  expect(Object.keys(result).sort()).toEqual(['libsignal', 'parley']);
-  for (const impl of ['parley', 'libsignal']) {
+  expect(Object.keys(result).sort()).toEqual(['libsignal', 'parley', 'ratios', 'stored']);
+  const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  for (const impl of ['parley', 'libsignal', 'stored']) {
     expect(Object.keys(result[impl]!).sort()).toEqual([...KEYS].sort());
+    for (const k of KEYS) expect(positive(result[impl]![k]), `${impl}.${k} = ${String(result[impl]![k])}`).toBe(true);
+  }
+  const ratios = result.ratios as Record<string, Record<string, { median: number; min: number; max: number }>>;
+  expect(Object.keys(ratios).sort()).toEqual(['parley', 'stored']);
+  for (const arm of ['parley', 'stored']) {
+    expect(Object.keys(ratios[arm]!).sort()).toEqual([...KEYS].sort());
     for (const k of KEYS) {
-      const v = result[impl]![k];
-      expect(typeof v === 'number' && Number.isFinite(v) && v > 0, `${impl}.${k} = ${String(v)}`).toBe(true);
+      const s = ratios[arm]![k]!;
+      expect(positive(s.min) && s.min <= s.median && s.median <= s.max, `${arm}.${k} = ${JSON.stringify(s)}`).toBe(true);
     }
   }
   // The human table and the size report are printed too.

@@ -1,0 +1,112 @@
+/**
+ * Parley as the vault worker really runs it, behind the benchmark `Driver` interface: every
+ * message goes through the worker's per-message session path on IndexedDB (fake-indexeddb in
+ * Node), with the real repositories and the real engine code, not copies of them:
+ *
+ *   send    (outbox.ts encryptItem / calls.ts sendNow, after sessions.ts sendingSessions)
+ *           loadSessions -> sessionEncrypt -> sealSessions -> commit(putSessions)
+ *   receive (inbox.ts receiveEnvelope)
+ *           decryptEnvelope (receive-crypto.ts: loadSessions, prekeys from the vault for a
+ *           PreKeyMessage) -> sealSessions -> commit(putSessions)
+ *   start   (sessions.ts sendingSessions) loadSessions -> initiateSession -> sealSessions -> commit
+ *
+ * Each side has its own vault (loadVault: non-extractable wrapping key, data key), as two
+ * browsers would. The other rows a real message also writes (the message, the chat, the outbox
+ * item, a receipt) are left out: this arm measures what the crypto core costs once its state is
+ * kept where the app keeps it, and nothing else. Bob's prekeys are read from his vault on every
+ * handshake but never deleted (deleteConsumed is not run), so one bundle serves every handshake.
+ * Each conversation uses fresh usernames, so every handshake starts from no stored session, as
+ * with a new contact.
+ */
+import { systemDeps } from '../../src/lib/crypto/deps';
+import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
+import {
+  generateKemPreKey,
+  generateOneTimePreKeys,
+  generateSignedPreKey,
+  kemPreKeyPublic,
+  oneTimePreKeyPublic,
+  signedPreKeyPublic,
+  type OneTimePreKey
+} from '../../src/lib/crypto/prekeys';
+import { initiateSession, sessionEncrypt } from '../../src/lib/crypto/session';
+import { BUNDLE_VERSION, decodeBundle, encodeBundle } from '../../src/lib/crypto/bundle';
+import type { EngineContext } from '../../workers/engine/context';
+import { decryptEnvelope } from '../../workers/engine/receive-crypto';
+import { putPreKeys, sealPreKeys } from '../../workers/storage/prekey-repo';
+import type { Sealed } from '../../workers/storage/schema';
+import { loadSessions, putSessions, sealSessions } from '../../workers/storage/session-repo';
+import { commit, loadVault, type Vault } from '../../workers/storage/vault';
+import type { Conversation, Driver, Envelope, Handshake, Side } from './harness';
+
+/** Sealed bytes at rest for one peer's sessions. */
+async function storedBytes(vault: Vault, peer: string): Promise<number> {
+  const rec = await vault.db.get('sessions', peer);
+  return rec ? rec.sealed.reduce((n: number, s: Sealed) => n + s.iv.length + s.ct.length, 0) : 0;
+}
+
+export async function storedDriver(): Promise<Driver> {
+  const deps = systemDeps;
+  const tag = `${process.pid}-${Date.now()}`;
+  const vaults: Record<Side, Vault> = { a: await loadVault(`bench-alice-${tag}`), b: await loadVault(`bench-bob-${tag}`) };
+  const alice = generateIdentity(deps);
+  const bob = generateIdentity(deps);
+  const spk = generateSignedPreKey(bob, 2, deps);
+  const [opk] = generateOneTimePreKeys(1, 1, deps) as [OneTimePreKey];
+  const kem = generateKemPreKey(bob, 3, true, deps);
+  const records = await sealPreKeys(vaults.b, { signed: spk, oneTime: [opk], kem: [kem] }, deps.now());
+  await commit(vaults.b, (tx) => putPreKeys(tx, records));
+  const bundleFor = (username: string) =>
+    encodeBundle({
+      version: BUNDLE_VERSION,
+      username,
+      identity: identityPublic(bob),
+      signedPreKey: signedPreKeyPublic(spk),
+      oneTimePreKey: oneTimePreKeyPublic(opk),
+      kemPreKey: kemPreKeyPublic(kem)
+    });
+  let conversations = 0;
+
+  async function handshake(first: Uint8Array<ArrayBuffer>): Promise<Handshake> {
+    const k = conversations++;
+    const names: Record<Side, string> = { a: `alice${k}`, b: `bob${k}` };
+    const peer = (s: Side) => names[s === 'a' ? 'b' : 'a'];
+    // What receive-crypto.ts reads of the engine context: the vault, deps and who we are.
+    const bobCtx = { vault: vaults.b, deps, me: { username: names.b, identity: bob } } as EngineContext;
+
+    // sessions.ts sendingSessions: a new session goes in front of the stored ones, then is committed.
+    const existing = await loadSessions(vaults.a, names.b);
+    const started = initiateSession({ ourIdentity: alice, ourUsername: names.a, theirUsername: names.b, bundle: decodeBundle(bundleFor(names.b)) }, deps);
+    const startRecord = await sealSessions(vaults.a, names.b, [started, ...existing]);
+    await commit(vaults.a, (tx) => putSessions(tx, startRecord));
+
+    const conversation: Conversation = {
+      async encrypt(from: Side, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope> {
+        const vault = vaults[from];
+        const sessions = await loadSessions(vault, peer(from));
+        if (sessions.length === 0) throw new Error(`${from} has no session`);
+        const { state, message } = sessionEncrypt(sessions[0]!, plaintext, deps);
+        const record = await sealSessions(vault, peer(from), [state, ...sessions.slice(1)]);
+        await commit(vault, (tx) => putSessions(tx, record));
+        return { bytes: message, prekey: state.pendingPreKey !== undefined };
+      },
+      async decrypt(to: Side, env: Envelope): Promise<Uint8Array> {
+        if (to === 'a' && env.prekey) throw new Error('alice never receives a prekey message here');
+        const ctx = to === 'b' ? bobCtx : ({ vault: vaults.a, deps, me: { username: names.a, identity: alice } } as EngineContext);
+        const d = await decryptEnvelope(ctx, { serverId: 'bench', sender: peer(to), body: env.bytes, receivedAt: 0 });
+        const record = await sealSessions(vaults[to], peer(to), d.sessions);
+        await commit(vaults[to], (tx) => putSessions(tx, record));
+        return d.plaintext;
+      },
+      async stateSizes() {
+        return { a: await storedBytes(vaults.a, names.b), b: await storedBytes(vaults.b, names.a) };
+      }
+    };
+
+    const firstMessage = await conversation.encrypt('a', first);
+    const received = await conversation.decrypt('b', firstMessage);
+    return { conversation, firstMessage, received };
+  }
+
+  return { name: 'stored', handshake };
+}
