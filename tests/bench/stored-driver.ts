@@ -18,6 +18,7 @@
  * Each conversation uses fresh usernames, so every handshake starts from no stored session, as
  * with a new contact.
  */
+import { asUsername, type Username } from '../../src/lib/codec/username';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import {
@@ -39,10 +40,12 @@ import { loadSessions, putSessions, sealSessions } from '../../workers/storage/s
 import { commit, loadVault, type Vault } from '../../workers/storage/vault';
 import type { Conversation, Driver, Envelope, Handshake, Side } from './harness';
 
-/** Sealed bytes at rest for one peer's sessions. */
-async function storedBytes(vault: Vault, peer: string): Promise<number> {
-  const rec = await vault.db.get('sessions', peer);
-  return rec ? rec.sealed.reduce((n: number, s: Sealed) => n + s.iv.length + s.ct.length, 0) : 0;
+/** Sealed bytes at rest for one peer's sessions: the head row and every skipped-key row. */
+async function storedBytes(vault: Vault, peer: Username): Promise<number> {
+  const size = (s: Sealed) => s.iv.length + s.ct.length;
+  const head = await vault.db.get('sessions', peer);
+  const rows = await vault.db.getAll('skippedKeys', IDBKeyRange.bound(`${peer}/`, `${peer}/\uffff`));
+  return (head ? size(head.sealed) : 0) + rows.reduce((n, r) => n + size(r.sealed), 0);
 }
 
 export async function storedDriver(): Promise<Driver> {
@@ -56,7 +59,7 @@ export async function storedDriver(): Promise<Driver> {
   const kem = generateKemPreKey(bob, 3, true, deps);
   const records = await sealPreKeys(vaults.b, { signed: spk, oneTime: [opk], kem: [kem] }, deps.now());
   await commit(vaults.b, (tx) => putPreKeys(tx, records));
-  const bundleFor = (username: string) =>
+  const bundleFor = (username: Username) =>
     encodeBundle({
       version: BUNDLE_VERSION,
       username,
@@ -69,7 +72,7 @@ export async function storedDriver(): Promise<Driver> {
 
   async function handshake(first: Uint8Array<ArrayBuffer>): Promise<Handshake> {
     const k = conversations++;
-    const names: Record<Side, string> = { a: `alice${k}`, b: `bob${k}` };
+    const names: Record<Side, Username> = { a: asUsername(`alice${k}`), b: asUsername(`bob${k}`) };
     const peer = (s: Side) => names[s === 'a' ? 'b' : 'a'];
     // What receive-crypto.ts reads of the engine context: the vault, deps and who we are.
     const bobCtx = { vault: vaults.b, deps, me: { username: names.b, identity: bob } } as EngineContext;

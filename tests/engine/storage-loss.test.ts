@@ -124,8 +124,8 @@ describe('P33 storage loss is detected and routed to recovery', () => {
   test('P33 a session record that no longer opens: the envelope is reported StorageLost and left unacked, not dropped', async () => {
     const { host, alice, bob } = await aliceWithHistory();
     const again = await tamper(host, bob, async (db) => {
-      const rec = (await db.get('sessions', 'alice')) as { username: string; sealed: Sealed[] };
-      await db.put('sessions', { ...rec, sealed: rec.sealed.map(flipped) });
+      const rec = (await db.get('sessions', 'alice')) as { username: string; sealed: Sealed };
+      await db.put('sessions', { ...rec, sealed: flipped(rec.sealed) });
     });
     const events: EngineEvent[] = [];
     again.engine.subscribe((e) => events.push(e));

@@ -15,7 +15,7 @@ import { verifyBundle } from '../../src/lib/crypto/bundle';
 import { getContact, putContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
 import { putMessage } from '../storage/message-repo';
-import { loadSessions, putSessions, sealSessions } from '../storage/session-repo';
+import { deleteSessions, loadSessions, putSessions, sealSessions } from '../storage/session-repo';
 import { commit } from '../storage/vault';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
@@ -72,5 +72,5 @@ export async function dropSessionsWith(ctx: EngineContext, username: Username, i
 
 /** Forgets every session with `username` (a user-requested reset): the next send fetches a fresh bundle. */
 export async function resetSessions(ctx: EngineContext, username: Username): Promise<void> {
-  await commit(ctx.vault, (tx) => putSessions(tx, { username, sealed: [] }));
+  await commit(ctx.vault, (tx) => deleteSessions(tx, username));
 }

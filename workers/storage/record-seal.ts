@@ -1,11 +1,13 @@
 /**
- * User data at rest (DESIGN.md §8, SECURITY.md P32): message bodies, chat previews, outbox content
- * and contacts' private fields are sealed with XChaCha20-Poly1305 under the vault's DATA KEY.
+ * User data and session state at rest (DESIGN.md §8, SECURITY.md P32): message bodies, chat
+ * previews, outbox content, contacts' private fields, and sessions (heads and skipped-key rows,
+ * session-repo.ts) are sealed with XChaCha20-Poly1305 under the vault's DATA KEY.
  *
  * Why a second key: the repositories read, change and write these rows INSIDE one readwrite
- * transaction (a chat preview is updated in the same transaction that stores the message).
- * WebCrypto is async and awaiting it there would let IndexedDB auto-commit half-done, so rows
- * use libsodium, which is synchronous. The data key is stored only sealed under the
+ * transaction (a chat preview is updated in the same transaction that stores the message), and
+ * sessions are sealed on every message. WebCrypto is async — awaiting it there would let
+ * IndexedDB auto-commit half-done, and each call costs a thread-pool round trip — so rows use
+ * libsodium, which is synchronous. The data key is stored only sealed under the
  * non-extractable wrapping key (seal.ts); its raw bytes live in this worker's memory, as the
  * identity and session keys already do.
  *

@@ -2,29 +2,35 @@
  * The vault's IndexedDB schema (DESIGN.md §8), versioned with an explicit upgrade per version.
  *
  * One database per account name. Nothing secret is stored in the clear (P32):
- *  - keys and session state (identity, prekeys, sessions) are `Sealed` with AES-GCM under the
- *    non-extractable wrapping key (seal.ts);
- *  - user data (message bodies, chat previews, outbox content, contacts' private fields) is
- *    sealed with the vault's data key (record-seal.ts). The `*Record` types are what the engine
- *    reads and writes; the `*Row` types are what IndexedDB holds — the repositories convert.
+ *  - keys (identity, prekeys) are `Sealed` with AES-GCM under the non-extractable wrapping key
+ *    (seal.ts);
+ *  - session state (a small head row per contact plus one row per bucket of skipped message
+ *    keys, session-repo.ts) and user data (message bodies, chat previews, outbox content,
+ *    contacts' private fields) are sealed with the vault's data key (record-seal.ts), itself
+ *    sealed under the wrapping key. The `*Record` types are what the engine reads and writes;
+ *    the `*Row` types are what IndexedDB holds — the repositories convert.
  * What stays clear is what indexes and keys need: usernames, ids, times, statuses, counters, and
  * identity PUBLIC keys. Knows nothing of crypto protocols or the host.
  */
 import type { Username } from '../../src/lib/codec/username';
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
-/** Meta keys. `migrateRows` is set by the v1 -> v2 upgrade and cleared once rows are sealed. */
+/**
+ * Meta keys. `migrateRows` is set by the v1 -> v2 upgrade and cleared once rows are sealed;
+ * `migrateSessions` by the upgrade to v3, cleared once the v1–v2 session rows are converted.
+ */
 export const Meta = {
   wrapKey: 'wrapKey',
   dataKey: 'dataKey',
   account: 'account',
   identity: 'identity',
-  migrateRows: 'migrateRows'
+  migrateRows: 'migrateRows',
+  migrateSessions: 'migrateSessions'
 } as const;
 
-/** An AES-GCM ciphertext and its 12-byte IV. */
+/** A ciphertext and its nonce: AES-GCM (12-byte IV, seal.ts) or XChaCha20-Poly1305 (24, record-seal.ts). */
 export interface Sealed {
   iv: Uint8Array;
   ct: Uint8Array;
@@ -51,10 +57,26 @@ export interface PreKeyRecord {
   sealed: Sealed;
 }
 
-export interface SessionRecord {
+/**
+ * One contact's sessions (schema v3, session-repo.ts): their heads (the sessions without skipped
+ * message keys), current first, and the list of their skipped-key rows, as one sealed value.
+ */
+export interface SessionRow {
   /** Their username. */
   username: Username;
-  /** Current session first, then older ones (kept so simultaneous starts converge, P35). */
+  sealed: Sealed;
+}
+
+/** One bucket of one session's skipped message keys (session-repo.ts names the key). */
+export interface SkippedKeysRow {
+  key: string;
+  sealed: Sealed;
+}
+
+/** Schema v1–v2: every session whole, each sealed under the wrapping key (read once, by session-migrate.ts). */
+export interface LegacySessionRow {
+  username: Username;
+  /** Current session first, then older ones. */
   sealed: Sealed[];
 }
 
@@ -154,7 +176,9 @@ export interface FailureRecord {
 export interface VaultSchema extends DBSchema {
   meta: { key: string; value: unknown };
   prekeys: { key: string; value: PreKeyRecord; indexes: { byKind: PreKeyKind } };
-  sessions: { key: string; value: SessionRecord };
+  sessions: { key: string; value: SessionRow };
+  skippedKeys: { key: string; value: SkippedKeysRow };
+  legacySessions: { key: string; value: LegacySessionRow };
   contacts: { key: string; value: ContactRow };
   chats: { key: string; value: ChatRow; indexes: { byLastAt: number } };
   messages: { key: string; value: MessageRow; indexes: { byChat: [string, number] } };
@@ -177,7 +201,7 @@ export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
 
 /** Every store, for the few transactions that commit across all of them. */
-export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'contacts', 'chats', 'messages', 'outbox', 'failures'];
+export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures'];
 
 export function openVault(name: string): Promise<VaultDb> {
   return openDB<VaultSchema>(name, DB_VERSION, {
@@ -197,6 +221,15 @@ export function openVault(name: string): Promise<VaultDb> {
       // async WebCrypto — impossible inside this versionchange transaction — so the upgrade only
       // marks the clear rows; loadVault seals them in its first transaction (migrate.ts).
       if (oldVersion === 1) void tx.objectStore('meta').put(true, Meta.migrateRows);
+      // Version 3: sessions are a small head row plus skipped-key rows, sealed with the data key
+      // (session-repo.ts). The v1–v2 store is renamed, not read here (its rows open only with
+      // async WebCrypto); loadVault converts them in one transaction (session-migrate.ts).
+      if (oldVersion < 3) {
+        unwrap(tx.objectStore('sessions')).name = 'legacySessions';
+        db.createObjectStore('sessions', { keyPath: 'username' });
+        db.createObjectStore('skippedKeys', { keyPath: 'key' });
+        if (oldVersion >= 1) void tx.objectStore('meta').put(true, Meta.migrateSessions);
+      }
     }
   });
 }

@@ -1,6 +1,7 @@
 /**
- * Secrets at rest (DESIGN.md §8, SECURITY.md P32): private keys, session state and the vault's
- * data key are sealed with AES-256-GCM under a NON-EXTRACTABLE WebCrypto key kept in IndexedDB.
+ * Secrets at rest (DESIGN.md §8, SECURITY.md P32): private keys and the vault's data key are
+ * sealed with AES-256-GCM under a NON-EXTRACTABLE WebCrypto key kept in IndexedDB (session state,
+ * written on every message, is sealed synchronously with the data key: record-seal.ts).
  * The key object can be used by this origin but its bytes cannot be read out, so a copy of the
  * database files alone does not reveal them. Sealing is async WebCrypto: callers seal BEFORE
  * opening a write transaction. A record that does not open means the vault's key was replaced or

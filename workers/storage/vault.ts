@@ -13,6 +13,7 @@
 import { fail } from '../../src/lib/codec/errors';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { migrateClearRows } from './migrate';
+import { applyLegacySessions, prepareLegacySessions } from './session-migrate';
 import { bindDataKey, DATA_KEY_LEN, unbindDataKey } from './record-seal';
 import { ALL_STORES, Meta, openVault, type Sealed, type Tx, type Vault, type VaultDb } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
@@ -29,6 +30,7 @@ interface Found {
   identity?: Sealed;
   account: boolean;
   migrate: boolean;
+  migrateSessions: boolean;
   /** Rows in the non-meta stores. */
   rows: number;
 }
@@ -42,6 +44,7 @@ async function inspect(db: VaultDb): Promise<Found> {
     identity: (await meta.get(Meta.identity)) as Sealed | undefined,
     account: (await meta.get(Meta.account)) !== undefined,
     migrate: (await meta.get(Meta.migrateRows)) === true,
+    migrateSessions: (await meta.get(Meta.migrateSessions)) === true,
     rows: 0
   };
   for (const s of DATA_STORES) found.rows += await tx.objectStore(s).count();
@@ -105,6 +108,10 @@ export async function loadVault(name: string): Promise<Vault> {
     bindDataKey(db, dataKey);
     const vault: Vault = { db, key: f.wrap, name };
     if (f.migrate) await commit(vault, migrateClearRows);
+    if (f.migrateSessions) {
+      const legacy = await prepareLegacySessions(vault);
+      await commit(vault, (tx) => applyLegacySessions(tx, legacy));
+    }
     return vault;
   }
 }

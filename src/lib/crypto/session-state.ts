@@ -1,10 +1,13 @@
 /**
- * A 1:1 SessionState and its strict, versioned storage encoding (worker-local, never on the wire).
+ * A 1:1 SessionState and its strict, versioned storage encodings (worker-local, never on the wire).
  *
  * Layout: version u8 || our username || their username || our IdentityPublic ||
  * their IdentityPublic || u16 AD || pending flag [prekey header] || base-key flag [typed key] ||
- * u32-length ratchet state. The AD is checked on decode to be exactly the one the usernames and
- * identities produce (either role), so a corrupted record cannot rebind a session.
+ * u32-length ratchet state. Version 1 carries the whole ratchet state (ratchet-state.ts v1);
+ * version 2, the HEAD, carries the ratchet head only (ratchet-state.ts v2) and is decoded together
+ * with the skipped-key buckets stored apart from it (skipped-bucket.ts). The AD is checked on
+ * decode to be exactly the one the usernames and identities produce (either role), so a
+ * corrupted record cannot rebind a session.
  */
 import { fail } from '../codec/errors';
 import { encodeIdentityPublic, readIdentityPublic, type IdentityPublic } from './identity';
@@ -14,10 +17,13 @@ import type { RatchetState } from './ratchet/double-ratchet';
 import { ByteReader, ByteWriter, bytesEqual } from '../codec/bytes';
 import { readUsername, writeUsername } from '../codec/username';
 import { KeyType, encodeKey, readKey } from '../codec/keys';
-import { decodeRatchetState, encodeRatchetState } from './ratchet/ratchet-state';
+import { decodeRatchetHead, decodeRatchetState, encodeRatchetHead, encodeRatchetState } from './ratchet/ratchet-state';
+import { withSkippedKeys, type SkippedBucket } from './ratchet/skipped-bucket';
 
-/** Version byte of the stored session record (and of SessionState.version). */
+/** Version byte of the whole stored session (and of SessionState.version). */
 export const SESSION_VERSION = 1;
+/** Version byte of a stored session head (the session without its skipped message keys). */
+export const SESSION_HEAD_VERSION = 2;
 
 /** A 1:1 session's state (session.ts runs it; this module stores it). */
 export interface SessionState {
@@ -62,9 +68,9 @@ function readHeader(r: ByteReader): PqxdhHeader {
   return h;
 }
 
-export function encodeSession(s: SessionState): Uint8Array {
+function writeSession(version: number, s: SessionState, ratchet: Uint8Array): Uint8Array {
   if (s.version !== SESSION_VERSION) fail('UnsupportedVersion', `session version ${String(s.version)}`);
-  const w = new ByteWriter().u8(SESSION_VERSION);
+  const w = new ByteWriter().u8(version);
   writeUsername(w, s.ourUsername);
   writeUsername(w, s.theirUsername);
   w.raw(encodeIdentityPublic(s.ourIdentity)).raw(encodeIdentityPublic(s.theirIdentity)).bytes16(s.ad);
@@ -72,13 +78,13 @@ export function encodeSession(s: SessionState): Uint8Array {
   else w.u8(0);
   if (s.theirBaseKey) w.u8(1).raw(encodeKey(KeyType.X25519, s.theirBaseKey));
   else w.u8(0);
-  return w.bytes32(encodeRatchetState(s.ratchet)).finish();
+  return w.bytes32(ratchet).finish();
 }
 
-export function decodeSession(bytes: Uint8Array): SessionState {
-  const r = new ByteReader(bytes, 'session');
-  const version = r.u8();
-  if (version !== SESSION_VERSION) fail('UnsupportedVersion', `session version ${version}`);
+function readSession(bytes: Uint8Array, version: number, what: string, decodeRatchet: (b: Uint8Array) => RatchetState): SessionState {
+  const r = new ByteReader(bytes, what);
+  const v = r.u8();
+  if (v !== version) fail('UnsupportedVersion', `${what} version ${v}`);
   const ourUsername = readUsername(r);
   const theirUsername = readUsername(r);
   const ourIdentity = readIdentityPublic(r);
@@ -87,7 +93,7 @@ export function decodeSession(bytes: Uint8Array): SessionState {
   const pendingPreKey = readFlag(r) ? readHeader(r) : undefined;
   const theirBaseKey = readFlag(r) ? readKey(r, KeyType.X25519) : undefined;
   if (pendingPreKey && theirBaseKey) fail('DecodeFailed', 'session is both initiator-pending and responder');
-  const ratchet = decodeRatchetState(r.bytes32(MAX_RATCHET_STATE));
+  const ratchet = decodeRatchet(r.bytes32(MAX_RATCHET_STATE));
   r.end();
 
   const us = { username: ourUsername, identity: ourIdentity };
@@ -99,4 +105,23 @@ export function decodeSession(bytes: Uint8Array): SessionState {
   if (pendingPreKey) s.pendingPreKey = pendingPreKey;
   if (theirBaseKey) s.theirBaseKey = theirBaseKey;
   return s;
+}
+
+/** Version 1: the whole session, skipped keys included. */
+export function encodeSession(s: SessionState): Uint8Array {
+  return writeSession(SESSION_VERSION, s, encodeRatchetState(s.ratchet));
+}
+
+export function decodeSession(bytes: Uint8Array): SessionState {
+  return readSession(bytes, SESSION_VERSION, 'session', decodeRatchetState);
+}
+
+/** Version 2: the session without its skipped message keys (stored apart, one value per bucket). */
+export function encodeSessionHead(s: SessionState): Uint8Array {
+  return writeSession(SESSION_HEAD_VERSION, s, encodeRatchetHead(s.ratchet));
+}
+
+/** A session head with its stored skipped-key buckets (in the order the state listed them). */
+export function decodeSessionHead(bytes: Uint8Array, buckets: readonly SkippedBucket[]): SessionState {
+  return readSession(bytes, SESSION_HEAD_VERSION, 'session head', (b) => withSkippedKeys(decodeRatchetHead(b), buckets));
 }

@@ -1,15 +1,24 @@
 /**
- * Strict, versioned storage encoding of a Double Ratchet state (worker-local, never on the wire).
+ * Strict, versioned storage encodings of a Double Ratchet state (worker-local, never on the wire).
  *
- *   version u8 (1) || RK 32 || typed DHs public (33) || DHs private 32
- *   || flags u8 (bit0 DHr, bit1 CKs, bit2 CKr; other bits zero) || [typed DHr 33] [CKs 32] [CKr 32]
- *   || u32 Ns || u32 Nr || u32 PN
- *   || u8 old-chain count (<= 5) x (typed key 33 || u32 length)
+ * Version 1, the whole state in one value (kept: vaults written before schema v3 hold it):
+ *
+ *   version u8 (1) || HEAD
  *   || u8 chain-table count (<= 6) x typed key 33
  *   || u16 skipped count (<= 2000) x (u8 chain index || u32 n || message key 32 || u64 createdAt)
  *
+ * Version 2, the HEAD only: the state without its skipped message keys, which are stored apart in
+ * buckets (skipped-bucket.ts) so the value rewritten on every message stays small:
+ *
+ *   version u8 (2) || HEAD
+ *
+ *   HEAD = RK 32 || typed DHs public (33) || DHs private 32
+ *   || flags u8 (bit0 DHr, bit1 CKs, bit2 CKr; other bits zero) || [typed DHr 33] [CKs 32] [CKr 32]
+ *   || u32 Ns || u32 Nr || u32 PN
+ *   || u8 old-chain count (<= 5) x (typed key 33 || u32 length)
+ *
  * Skipped keys name their chain by an index into a table of the (at most six) ratchet keys in use,
- * saving 32 bytes a key. The encoding is canonical: the decoder checks every invariant the
+ * saving 32 bytes a key. The encodings are canonical: the decoder checks every invariant the
  * ratchet relies on (known chains, no duplicates, keys below their chain's end, caps, table in
  * first-use order) and fails with DecodeFailed, so decode(encode(s)) re-encodes to the same bytes.
  * Knows the state's shape only; no key derivation happens here.
@@ -23,14 +32,22 @@ import { ByteReader, ByteWriter, bytesEqual, toHex } from '../../codec/bytes';
 import { KeyType, encodeKey, readKey } from '../../codec/keys';
 
 export const RATCHET_STATE_VERSION = 1;
+/** Version byte of a head-only encoding (the state without its skipped keys). */
+export const RATCHET_HEAD_VERSION = 2;
 const KEY_LEN = 32;
 const FLAG_THEIR_KEY = 1;
 const FLAG_SENDING = 2;
 const FLAG_RECEIVING = 4;
 const MAX_CHAIN_TABLE = MAX_OLD_CHAINS + 1;
 
-export function encodeRatchetState(s: RatchetState): Uint8Array {
-  const w = new ByteWriter().u8(RATCHET_STATE_VERSION).fixed(s.rootKey, KEY_LEN);
+/** A chain's ratchet public key and the end of the chain (its next message number). */
+export interface ChainEnd {
+  key: Uint8Array;
+  end: number;
+}
+
+function writeHead(w: ByteWriter, s: RatchetState): void {
+  w.fixed(s.rootKey, KEY_LEN);
   w.raw(encodeKey(KeyType.X25519, s.ourRatchetKey.publicKey)).fixed(s.ourRatchetKey.privateKey, X25519_LEN);
   const flags =
     (s.theirRatchetKey ? FLAG_THEIR_KEY : 0) | (s.sendingChainKey ? FLAG_SENDING : 0) | (s.receivingChainKey ? FLAG_RECEIVING : 0);
@@ -43,6 +60,12 @@ export function encodeRatchetState(s: RatchetState): Uint8Array {
   if (s.oldChains.length > MAX_OLD_CHAINS) fail('InvalidArgument', `${s.oldChains.length} old chains exceed ${MAX_OLD_CHAINS}`);
   w.u8(s.oldChains.length);
   for (const c of s.oldChains) w.raw(encodeKey(KeyType.X25519, c.ratchetKey)).u32(c.length);
+}
+
+/** Version 1: the whole state, skipped keys included. */
+export function encodeRatchetState(s: RatchetState): Uint8Array {
+  const w = new ByteWriter().u8(RATCHET_STATE_VERSION);
+  writeHead(w, s);
 
   // Chain table in order of first use; entries usually share their chain's key object.
   if (s.skipped.size > MAX_SKIPPED_KEYS) fail('InvalidArgument', `${s.skipped.size} skipped keys exceed ${MAX_SKIPPED_KEYS}`);
@@ -76,10 +99,8 @@ function readCounter(r: ByteReader, name: string, max: number): number {
   return v;
 }
 
-export function decodeRatchetState(b: Uint8Array): RatchetState {
-  const r = new ByteReader(b, 'ratchet state');
-  const version = r.u8();
-  if (version !== RATCHET_STATE_VERSION) fail('UnsupportedVersion', `ratchet state version ${version}`);
+/** The head fields, and every chain the state knows with its end (skipped keys must lie below it). */
+function readHead(r: ByteReader): { head: RatchetState; chainEnds: Map<string, ChainEnd> } {
   const rootKey = r.fixed(KEY_LEN);
   const ourRatchetKey = { publicKey: readKey(r, KeyType.X25519), privateKey: r.fixed(X25519_LEN) };
   const flags = r.u8();
@@ -94,7 +115,7 @@ export function decodeRatchetState(b: Uint8Array): RatchetState {
   if (!receivingChainKey && recvN !== 0) fail('DecodeFailed', `ratchet state: Nr ${recvN} without a receiving chain`);
 
   // Every ratchet key the state knows, with the end of its chain (skipped keys must lie below it).
-  const chainEnds = new Map<string, { key: Uint8Array; end: number }>();
+  const chainEnds = new Map<string, ChainEnd>();
   if (theirRatchetKey) chainEnds.set(toHex(theirRatchetKey), { key: theirRatchetKey, end: recvN });
   const oldCount = r.u8();
   if (oldCount > MAX_OLD_CHAINS) fail('DecodeFailed', `ratchet state: ${oldCount} old chains exceed ${MAX_OLD_CHAINS}`);
@@ -108,6 +129,27 @@ export function decodeRatchetState(b: Uint8Array): RatchetState {
     oldChains.push({ ratchetKey, length });
   }
   if (bytesEqual(ourRatchetKey.publicKey, theirRatchetKey ?? new Uint8Array(0))) fail('DecodeFailed', 'ratchet state: DHs equals DHr');
+  const head: RatchetState = {
+    rootKey,
+    ourRatchetKey,
+    theirRatchetKey,
+    sendingChainKey,
+    receivingChainKey,
+    sendN,
+    recvN,
+    prevSendN,
+    oldChains,
+    skipped: NO_SKIPPED_KEYS
+  };
+  return { head, chainEnds };
+}
+
+/** Version 1: the whole state, skipped keys included. */
+export function decodeRatchetState(b: Uint8Array): RatchetState {
+  const r = new ByteReader(b, 'ratchet state');
+  const version = r.u8();
+  if (version !== RATCHET_STATE_VERSION) fail('UnsupportedVersion', `ratchet state version ${version}`);
+  const { head, chainEnds } = readHead(r);
 
   const tableCount = r.u8();
   if (tableCount > MAX_CHAIN_TABLE) fail('DecodeFailed', `ratchet state: chain table of ${tableCount}`);
@@ -149,16 +191,30 @@ export function decodeRatchetState(b: Uint8Array): RatchetState {
   }
   if (used !== tableCount) fail('DecodeFailed', `ratchet state: ${tableCount - used} unused chain-table keys`);
   r.end();
-  return {
-    rootKey,
-    ourRatchetKey,
-    theirRatchetKey,
-    sendingChainKey,
-    receivingChainKey,
-    sendN,
-    recvN,
-    prevSendN,
-    oldChains,
-    skipped: skipped.finish()
-  };
+  return { ...head, skipped: skipped.finish() };
+}
+
+/** Version 2: the state without its skipped keys (they are stored apart, skipped-bucket.ts). */
+export function encodeRatchetHead(s: RatchetState): Uint8Array {
+  const w = new ByteWriter().u8(RATCHET_HEAD_VERSION);
+  writeHead(w, s);
+  return w.finish();
+}
+
+/** Version 2: a state with no skipped keys; `withSkippedKeys` adds the stored ones back. */
+export function decodeRatchetHead(b: Uint8Array): RatchetState {
+  const r = new ByteReader(b, 'ratchet head');
+  const version = r.u8();
+  if (version !== RATCHET_HEAD_VERSION) fail('UnsupportedVersion', `ratchet head version ${version}`);
+  const { head } = readHead(r);
+  r.end();
+  return head;
+}
+
+/** Every chain `s` knows (its current receiving chain and the old ones) by key hex, with its end. */
+export function knownChains(s: RatchetState): Map<string, ChainEnd> {
+  const out = new Map<string, ChainEnd>();
+  if (s.theirRatchetKey) out.set(toHex(s.theirRatchetKey), { key: s.theirRatchetKey, end: s.recvN });
+  for (const c of s.oldChains) out.set(toHex(c.ratchetKey), { key: c.ratchetKey, end: c.length });
+  return out;
 }

@@ -32,9 +32,16 @@ export interface SkippedKeys {
 
 export const NO_SKIPPED_KEYS: SkippedKeys = { size: 0, buckets: new Map() };
 const BUCKET_BITS = 5;
+/** Consecutive message numbers of one chain that share a bucket. */
+export const BUCKET_SIZE = 1 << BUCKET_BITS;
+
+/** Which bucket of its chain message `n` falls in. */
+export function bucketNumber(n: number): number {
+  return n >>> BUCKET_BITS;
+}
 
 export function bucketId(ratchetKeyHex: string, n: number): string {
-  return `${ratchetKeyHex}:${n >>> BUCKET_BITS}`;
+  return `${ratchetKeyHex}:${bucketNumber(n)}`;
 }
 
 export function isExpired(k: SkippedKey, now: number): boolean {
