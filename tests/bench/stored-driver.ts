@@ -4,7 +4,8 @@
  * Node), with the real repositories and the real engine code, not copies of them:
  *
  *   send    (outbox.ts encryptItem / calls.ts sendNow, after sessions.ts sendingSessions)
- *           loadSessions -> sessionEncrypt -> sealSessions -> commit(putSessions)
+ *           loadSessions(cached) -> sessionEncrypt -> sealSessions -> commit(putSessions)
+ *           (sendingSessions also reads the contact, in parallel; that read is left out)
  *   receive (inbox.ts receiveEnvelope)
  *           decryptEnvelope (receive-crypto.ts: loadSessions, prekeys from the vault for a
  *           PreKeyMessage) -> sealSessions -> commit(putSessions)
@@ -86,7 +87,7 @@ export async function storedDriver(): Promise<Driver> {
     const conversation: Conversation = {
       async encrypt(from: Side, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope> {
         const vault = vaults[from];
-        const sessions = await loadSessions(vault, peer(from));
+        const sessions = await loadSessions(vault, peer(from), { cached: true });
         if (sessions.length === 0) throw new Error(`${from} has no session`);
         const { state, message } = sessionEncrypt(sessions[0]!, plaintext, deps);
         const record = await sealSessions(vault, peer(from), [state, ...sessions.slice(1)]);

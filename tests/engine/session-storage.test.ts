@@ -11,22 +11,29 @@ import { openDB } from 'idb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { asUsername, type Username } from '../../src/lib/codec/username';
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
-import { encodeSession } from '../../src/lib/crypto/session';
+import { encodeSession, initiateSession, peekMessageType, sessionDecrypt, sessionEncrypt } from '../../src/lib/crypto/session';
 import { decodeSkippedBucket } from '../../src/lib/crypto/ratchet/skipped-bucket';
 import { SKIPPED_KEY_TTL_MS } from '../../src/lib/crypto/ratchet/limits';
 import { skippedEntries } from '../../src/lib/crypto/ratchet/skipped-keys';
 import type { EngineEvent } from '../../workers/engine/events';
-import type { Faults } from '../../workers/engine/context';
+import type { EngineContext, Faults } from '../../workers/engine/context';
+import { memoryLocks } from '../../workers/engine/lock';
 import { MemoryHost } from '../../workers/engine/memory-host';
+import { decryptEnvelope } from '../../workers/engine/receive-crypto';
+import { putAccount, putIdentity, sealIdentity } from '../../workers/storage/account-repo';
+import { putPreKeys, sealPreKeys } from '../../workers/storage/prekey-repo';
 import { openBytes } from '../../workers/storage/record-seal';
 import { DB_VERSION, Meta, type Sealed, type SkippedKeysRow } from '../../workers/storage/schema';
 import { seal } from '../../workers/storage/seal';
-import { loadSessions } from '../../workers/storage/session-repo';
+import { loadSessions, putSessions, sealSessions } from '../../workers/storage/session-repo';
+import { commit, loadVault } from '../../workers/storage/vault';
+import { bundleOf, makeUser } from '../support/pqxdh-fixtures';
 import { dumpAll, findNeedle } from './storage-dump';
 import { closeAll, newUser, openUser, settle, texts, type User } from './support';
 
 const ALICE = asUsername('alice');
 const BOB = asUsername('bob');
+const pt = (t: string) => new TextEncoder().encode(t);
 let open: User[] = [];
 afterEach(async () => {
   await closeAll(...open);
@@ -280,5 +287,76 @@ describe('schema v2 -> v3', () => {
     expect((await texts(again, 'alice')).slice(2).sort()).toEqual([...sent, 'after the upgrade'].sort());
     expect(await db.count('skippedKeys')).toBe(0);
     expect(await db.getAll('failures')).toEqual([]);
+  });
+});
+
+describe("P18 this tab's cache of decoded sessions never decides against what is stored", () => {
+  test('P18 a reset from another tab is not undone by the driver, which still held the session in memory', async () => {
+    const host = new MemoryHost();
+    const locks = memoryLocks();
+    const alice = await newUser(host, 'alice');
+    const tab1 = await newUser(host, 'bob', { locks });
+    const tab2 = await openUser(host, 'bob', { locks }, tab1.dbName);
+    open.push(alice, tab1, tab2);
+    await alice.engine.lookupUser('bob');
+    await alice.engine.sendText('bob', 'start');
+    await settle(alice, tab1, tab2);
+    await tab1.engine.sendText('alice', 'reply');
+    await settle(alice, tab1, tab2);
+    expect(tab1.engine.ctx.driver && !tab2.engine.ctx.driver).toBe(true);
+
+    await tab2.engine.resetSession('alice');
+    const events: EngineEvent[] = [];
+    tab1.engine.subscribe((e) => events.push(e));
+    await alice.engine.sendText('bob', 'after the reset');
+    await settle(alice, tab1, tab2);
+    // The driver decrypted with the session it held, but could not store it over the reset.
+    expect(await tab1.engine.ctx.vault.db.get('sessions', 'alice')).toBeUndefined();
+    expect(events).toContainEqual({ type: 'receive-error', username: 'alice', code: 'Internal' });
+    expect(host.pending(BOB)).toHaveLength(1);
+    expect(await texts(tab1, 'alice')).toEqual(['start', 'reply']);
+  });
+
+  test('P34 a session stored by another connection that this cache lacks: the failed decrypt is retried against what is stored, not believed', async () => {
+    const deps = systemDeps;
+    const bob = makeUser('bob', deps);
+    const alice = makeUser('alice', deps);
+    const name = `stale-cache-${process.pid}-${Date.now()}`;
+    const here = await loadVault(name);
+    const records = await sealPreKeys(here, { signed: bob.signedPreKey, oneTime: [...bob.oneTimePreKeys.values()], kem: [...bob.kemPreKeys.values()] }, deps.now());
+    const identity = await sealIdentity(here, bob.identity);
+    await commit(here, async (tx) => {
+      await putPreKeys(tx, records);
+      await putIdentity(tx, identity);
+      await putAccount(tx, { username: BOB, createdAt: 1, registered: true, nextOneTimeId: 1, nextKemId: 1, nextSignedId: 1 });
+    });
+    const ctxOf = (vault: typeof here) => ({ vault, deps, me: { username: BOB, identity: bob.identity } }) as EngineContext;
+    const receive = async (ctx: EngineContext, body: Uint8Array) => {
+      const d = await decryptEnvelope(ctx, { serverId: 's', sender: ALICE, body, receivedAt: 0 });
+      const w = await sealSessions(ctx.vault, ALICE, d.sessions);
+      await commit(ctx.vault, (tx) => putSessions(tx, w));
+      return new TextDecoder().decode(d.plaintext);
+    };
+    const start = () => initiateSession({ ourIdentity: alice.identity, ourUsername: 'alice', theirUsername: 'bob', bundle: bundleOf(bob) }, deps);
+
+    // Session 1 through this connection: its cache holds it.
+    expect(await receive(ctxOf(here), sessionEncrypt(start(), pt('one'), deps).message)).toBe('one');
+    // Another connection accepts a second session from alice and answers on it.
+    const elsewhere = await loadVault(name);
+    let a2 = sessionEncrypt(start(), pt('two'), deps).state;
+    expect(await receive(ctxOf(elsewhere), sessionEncrypt(a2, pt('two'), deps).message)).toBe('two');
+    const [b2, ...older] = await loadSessions(elsewhere, ALICE);
+    const answer = sessionEncrypt(b2!, pt('ack'), deps);
+    const w = await sealSessions(elsewhere, ALICE, [answer.state, ...older]);
+    await commit(elsewhere, (tx) => putSessions(tx, w));
+    a2 = sessionDecrypt(a2, answer.message, deps).state;
+
+    // A ratchet message on session 2, which this connection's cache does not have.
+    const three = sessionEncrypt(a2, pt('three'), deps).message;
+    expect(peekMessageType(three)).toBe('ratchet');
+    expect(await receive(ctxOf(here), three)).toBe('three');
+    expect(await loadSessions(here, ALICE)).toHaveLength(2);
+    here.db.close();
+    elsewhere.db.close();
   });
 });

@@ -53,6 +53,10 @@ function newGaps(before: SessionState | undefined, after: SessionState): Message
   return missingMessages(after.ratchet).filter((m) => !had.has(refKey(m)));
 }
 
+function sameStates(a: SessionState[], b: SessionState[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
 function headerRef(body: Uint8Array): MessageRef {
   const ref = envelopeRef(body);
   // Unreachable after a successful decrypt (the ratchet parsed the same header).
@@ -60,9 +64,27 @@ function headerRef(body: Uint8Array): MessageRef {
   return ref;
 }
 
+/**
+ * Sessions come from this tab's cache (session-repo.ts: exact on the driver's per-message path);
+ * a protocol failure is believed only after a verified read of what is stored, and the envelope
+ * is tried once more if that differs, so a cache that missed a change elsewhere can never turn
+ * into a refused (and acked) message.
+ */
 export async function decryptEnvelope(ctx: EngineContext, env: Envelope): Promise<Decrypted> {
+  requireMe(ctx);
+  const cached = await loadSessions(ctx.vault, env.sender, { cached: true });
+  try {
+    return await decryptWith(ctx, env, cached);
+  } catch (e) {
+    if (!isProtocolError(e)) throw e;
+    const stored = await loadSessions(ctx.vault, env.sender);
+    if (sameStates(stored, cached)) throw e;
+    return decryptWith(ctx, env, stored);
+  }
+}
+
+async function decryptWith(ctx: EngineContext, env: Envelope, sessions: SessionState[]): Promise<Decrypted> {
   const me = requireMe(ctx);
-  const sessions = await loadSessions(ctx.vault, env.sender);
   if (peekMessageType(env.body) === 'prekey') {
     const m = decodePreKeyMessage(env.body);
     // The host's claim and the authenticated sender must agree, or the host misrouted/relabelled it.

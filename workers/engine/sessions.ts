@@ -34,9 +34,12 @@ export function sessionMatches(state: SessionState | undefined, trusted: Uint8Ar
  */
 export async function sendingSessions(ctx: EngineContext, username: Username): Promise<SessionState[]> {
   const me = requireMe(ctx);
-  // Both reads at once: this is on the path of every send, call set-up included.
-  const [contact, sessions] = await Promise.all([getContact(ctx.vault, username), loadSessions(ctx.vault, username)]);
+  // Both reads at once: this is on the path of every send, call set-up included. The sessions
+  // come from this tab's cache (session-repo.ts); before starting a new one they are re-read.
+  const [contact, cached] = await Promise.all([getContact(ctx.vault, username), loadSessions(ctx.vault, username, { cached: true })]);
   assertCanSend(contact);
+  if (contact && sessionMatches(cached[0], contact.identity)) return cached;
+  const sessions = await loadSessions(ctx.vault, username);
   if (contact && sessionMatches(sessions[0], contact.identity)) return sessions;
 
   const bundle = await ctx.transport.fetchBundle(hostAuth(me), username);

@@ -20,12 +20,15 @@
  * same transaction as the head (P15). Every commit of a contact's sessions replaces the head
  * row, whose fresh nonce therefore identifies what is stored.
  *
- * Reads are cached per connection: `loadSessions` reads the head row (one small get) and, if its
- * nonce is the one this connection last read or wrote, returns the decoded sessions it holds
- * (states are immutable: the core never mutates its inputs); otherwise it decodes the row and
- * its buckets again. `putSessions` re-reads the head row inside the write transaction and refuses
- * to write over anything but what the change was computed from, so a session another tab changed
- * meanwhile is never overwritten (P18).
+ * Reads are cached per connection (states are immutable: the core never mutates its inputs).
+ * Only the driver tab runs ratchets (P18), so on the per-message path what this connection last
+ * read or wrote IS what is stored, and `loadSessions(…, { cached: true })` answers from memory
+ * with no read at all. Anything else can only be a contact's sessions deleted from another tab
+ * (a reset), so that path is made safe, not assumed: `putSessions` re-reads the head row inside
+ * the write transaction and refuses to write over anything but what the change was computed from
+ * (nothing another tab wrote is ever overwritten), and a caller whose decrypt fails re-reads
+ * with `loadSessions(…)` (verified: the head row is read and the cache used only if its nonce is
+ * unchanged) before believing the failure (receive-crypto.ts).
  *
  * A row that does not open, or a bucket that is missing or not the value its head row names, is
  * StorageLost (P33): never a silently different or older set of keys. Knows nothing of the
@@ -150,8 +153,19 @@ async function loadImage(vault: Vault, username: Username): Promise<Image> {
   return image;
 }
 
-export async function loadSessions(vault: Vault, username: Username): Promise<SessionState[]> {
-  return (await loadImage(vault, username)).sessions.map((s) => s.state);
+/**
+ * `username`'s sessions, current first. Verified (the default): read from IndexedDB, reusing the
+ * decoded cache only while the head row is unchanged. `cached`: this connection's cache when it
+ * has one, with no read (the driver's per-message path; see the module header for why that is safe).
+ */
+export async function loadSessions(vault: Vault, username: Username, opts: { cached?: boolean } = {}): Promise<SessionState[]> {
+  const image = (opts.cached ? imagesOf(vault.db).get(username) : undefined) ?? (await loadImage(vault, username));
+  return image.sessions.map((s) => s.state);
+}
+
+/** Drops this connection's decoded sessions (the stores were cleared or rewritten wholesale). */
+export function forgetSessions(c: Conn): void {
+  imagesOf(c).clear();
 }
 
 /**

@@ -14,6 +14,7 @@ import { fail } from '../../src/lib/codec/errors';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { migrateClearRows } from './migrate';
 import { applyLegacySessions, prepareLegacySessions } from './session-migrate';
+import { forgetSessions } from './session-repo';
 import { bindDataKey, DATA_KEY_LEN, unbindDataKey } from './record-seal';
 import { ALL_STORES, Meta, openVault, type Sealed, type Tx, type Vault, type VaultDb } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
@@ -111,6 +112,8 @@ export async function loadVault(name: string): Promise<Vault> {
     if (f.migrateSessions) {
       const legacy = await prepareLegacySessions(vault);
       await commit(vault, (tx) => applyLegacySessions(tx, legacy));
+      // Whichever tab converted them, the next read goes to what is stored.
+      forgetSessions(db);
     }
     return vault;
   }
@@ -134,6 +137,7 @@ export async function resetVault(vault: Vault): Promise<void> {
   await tx.objectStore('meta').put(wrap, Meta.wrapKey);
   await tx.objectStore('meta').put(sealed, Meta.dataKey);
   await tx.done;
+  forgetSessions(vault.db);
   bindDataKey(vault.db, dataKey);
   vault.key = wrap;
   delete vault.lost;
