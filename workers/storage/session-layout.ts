@@ -14,13 +14,14 @@
  * back in. Knows nothing of IndexedDB or sealing.
  */
 import { fail } from '../../src/lib/codec/errors';
-import { ByteReader, ByteWriter, toHex } from '../../src/lib/codec/bytes';
+import { ByteReader, toHex } from '../../src/lib/codec/bytes';
 import { MAX_SKIPPED_KEYS } from '../../src/lib/crypto/ratchet/limits';
 
 export const SESSION_LAYOUT_VERSION = 1;
 export const SID_LEN = 8;
 export const ROW_NONCE_LEN = 24;
 const CHAIN_KEY_LEN = 32;
+const BUCKET_ENTRY_LEN = CHAIN_KEY_LEN + 4 + ROW_NONCE_LEN;
 /** Session heads are a few hundred bytes (a pending PreKeyMessage header makes ~1.9 KB). */
 const MAX_HEAD = 64 * 1024;
 /** Every bucket holds at least one key. */
@@ -44,15 +45,35 @@ export function entryBucketId(e: BucketEntry): string {
   return `${toHex(e.chainKey)}:${e.bucket}`;
 }
 
+/** Written into one buffer: this runs on every message. */
 export function encodeSessionLayout(sessions: readonly SessionEntry[], maxSessions: number): Uint8Array {
   if (sessions.length === 0 || sessions.length > maxSessions) fail('InvalidArgument', `${sessions.length} sessions in one row`);
-  const w = new ByteWriter().u8(SESSION_LAYOUT_VERSION).u8(sessions.length);
+  let size = 2;
   for (const s of sessions) {
-    w.fixed(s.sid, SID_LEN).u16(s.buckets.length);
-    for (const b of s.buckets) w.fixed(b.chainKey, CHAIN_KEY_LEN).u32(b.bucket).fixed(b.nonce, ROW_NONCE_LEN);
-    w.bytes32(s.head);
+    if (s.sid.length !== SID_LEN || s.buckets.length > MAX_BUCKETS) fail('InvalidArgument', 'malformed session entry');
+    size += SID_LEN + 2 + s.buckets.length * BUCKET_ENTRY_LEN + 4 + s.head.length;
   }
-  return w.finish();
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = SESSION_LAYOUT_VERSION;
+  out[1] = sessions.length;
+  let o = 2;
+  for (const s of sessions) {
+    out.set(s.sid, o);
+    view.setUint16(o + SID_LEN, s.buckets.length);
+    o += SID_LEN + 2;
+    for (const b of s.buckets) {
+      if (b.chainKey.length !== CHAIN_KEY_LEN || b.nonce.length !== ROW_NONCE_LEN) fail('InvalidArgument', 'malformed bucket entry');
+      out.set(b.chainKey, o);
+      view.setUint32(o + CHAIN_KEY_LEN, b.bucket);
+      out.set(b.nonce, o + CHAIN_KEY_LEN + 4);
+      o += BUCKET_ENTRY_LEN;
+    }
+    view.setUint32(o, s.head.length);
+    out.set(s.head, o + 4);
+    o += 4 + s.head.length;
+  }
+  return out;
 }
 
 export function decodeSessionLayout(bytes: Uint8Array, maxSessions: number): SessionEntry[] {

@@ -42,7 +42,7 @@ import { decodeSkippedBucket, encodeSkippedBucket, type SkippedBucket } from '..
 import { bucketNumber, type SkippedKey } from '../../src/lib/crypto/ratchet/skipped-keys';
 import { openBytes, sealBytes, type Conn } from './record-seal';
 import type { SessionRow, SkippedKeysRow, Tx, Vault } from './schema';
-import { SID_LEN, decodeSessionLayout, encodeSessionLayout, entryBucketId, type SessionEntry } from './session-layout';
+import { SID_LEN, decodeSessionLayout, encodeSessionLayout, entryBucketId, type BucketEntry, type SessionEntry } from './session-layout';
 import { engineFail } from '../engine/errors';
 import type { Username } from '../../src/lib/codec/username';
 
@@ -51,14 +51,16 @@ const MAX_SESSIONS = 1 + MAX_OLD_SESSIONS;
 const HEADS = 'sessions';
 const BUCKETS = 'skippedKeys';
 
-/** One bucket as stored: the object the state holds, and the nonce of its sealed row. */
+/** One bucket as stored: the object the state holds, its row key and its entry in the head row. */
 interface StoredBucket {
   keys: ReadonlyMap<number, SkippedKey>;
-  nonce: Uint8Array;
+  key: string;
+  entry: BucketEntry;
 }
 
 interface StoredSession {
   sid: Uint8Array;
+  sidHex: string;
   state: SessionState;
   /** bucket id -> stored bucket, in the state's order. */
   buckets: Map<string, StoredBucket>;
@@ -95,8 +97,8 @@ function imagesOf(c: Conn): Map<Username, Image> {
   return m;
 }
 
-function rowKey(username: string, sid: Uint8Array, bucketId: string): string {
-  return `${username}/${toHex(sid)}/${bucketId}`;
+function rowKey(username: string, sidHex: string, bucketId: string): string {
+  return `${username}/${sidHex}/${bucketId}`;
 }
 
 /** Every skipped-key row key of `username` ('/' sorts after every username character). */
@@ -114,10 +116,11 @@ function readImage(c: Conn, username: Username, row: SessionRow | undefined, sto
   const image: Image = { nonce: row?.sealed.iv, sessions: [], rows: new Set(byKey.keys()) };
   if (!row) return image;
   for (const entry of decodeSessionLayout(openBytes(c, HEADS, username, row.sealed), MAX_SESSIONS)) {
+    const sidHex = toHex(entry.sid);
     const decoded: SkippedBucket[] = [];
     for (const b of entry.buckets) {
       const id = entryBucketId(b);
-      const key = rowKey(username, entry.sid, id);
+      const key = rowKey(username, sidHex, id);
       const r = byKey.get(key);
       if (!r || !(r.sealed?.iv instanceof Uint8Array) || !bytesEqual(r.sealed.iv, b.nonce)) {
         engineFail('StorageLost', `a skipped-key row of a session is ${r ? 'not the one its session names' : 'missing'}`);
@@ -130,9 +133,9 @@ function readImage(c: Conn, username: Username, row: SessionRow | undefined, sto
     const buckets = new Map<string, StoredBucket>();
     entry.buckets.forEach((b) => {
       const id = entryBucketId(b);
-      buckets.set(id, { keys: state.ratchet.skipped.buckets.get(id)!, nonce: b.nonce });
+      buckets.set(id, { keys: state.ratchet.skipped.buckets.get(id)!, key: rowKey(username, sidHex, id), entry: b });
     });
-    image.sessions.push({ sid: entry.sid, state, buckets });
+    image.sessions.push({ sid: entry.sid, sidHex, state, buckets });
   }
   return image;
 }
@@ -199,30 +202,32 @@ export async function sealSessions(vault: Vault, username: Username, states: Ses
   const prevs = ancestors(image, kept);
   // A state that continues no stored session takes the id of a stored session nothing continues
   // (its rows are all rewritten or deleted below), or a new random one.
-  const spare = image.sessions.filter((s) => !prevs.includes(s)).map((s) => s.sid);
+  const spare = image.sessions.filter((s) => !prevs.includes(s));
   const sessions: StoredSession[] = [];
   const entries: SessionEntry[] = [];
   const puts: SkippedKeysRow[] = [];
   const rows = new Set<string>();
   for (const [i, state] of kept.entries()) {
     const prev = prevs[i];
-    const sid = prev?.sid ?? spare.shift() ?? globalThis.crypto.getRandomValues(new Uint8Array(SID_LEN));
+    const reused = prev ?? spare.shift();
+    const sid = reused?.sid ?? globalThis.crypto.getRandomValues(new Uint8Array(SID_LEN));
+    const sidHex = reused?.sidHex ?? toHex(sid);
     const buckets = new Map<string, StoredBucket>();
     const entry: SessionEntry = { sid, buckets: [], head: encodeSessionHead(state) };
     for (const [id, keys] of state.ratchet.skipped.buckets) {
-      const key = rowKey(username, sid, id);
       let stored = prev?.buckets.get(id);
       if (stored?.keys !== keys) {
+        const key = stored?.key ?? rowKey(username, sidHex, id);
         const sealed = sealBytes(vault.db, BUCKETS, key, encodeSkippedBucket(keys));
         puts.push({ key, sealed });
-        stored = { keys, nonce: sealed.iv };
+        const first = keys.values().next().value!;
+        stored = { keys, key, entry: { chainKey: first.ratchetKey, bucket: bucketNumber(first.n), nonce: sealed.iv } };
       }
       buckets.set(id, stored);
-      rows.add(key);
-      const first = keys.values().next().value!;
-      entry.buckets.push({ chainKey: first.ratchetKey, bucket: bucketNumber(first.n), nonce: stored.nonce });
+      rows.add(stored.key);
+      entry.buckets.push(stored.entry);
     }
-    sessions.push({ sid, state, buckets });
+    sessions.push({ sid, sidHex, state, buckets });
     entries.push(entry);
   }
   const row = entries.length > 0 ? { username, sealed: sealBytes(vault.db, HEADS, username, encodeSessionLayout(entries, MAX_SESSIONS)) } : undefined;
