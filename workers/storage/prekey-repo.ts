@@ -55,17 +55,28 @@ export async function listPreKeys(vault: Vault, kind: PreKeyKind): Promise<PreKe
   return vault.db.getAllFromIndex('prekeys', 'byKind', kind);
 }
 
-async function load<T>(vault: Vault, kind: PreKeyKind, id: number | undefined, decode: (b: Uint8Array) => T): Promise<T | undefined> {
-  if (id === undefined) return undefined;
-  const rec = await vault.db.get('prekeys', preKeyKey(kind, id));
+async function open<T>(vault: Vault, rec: PreKeyRecord | undefined, decode: (b: Uint8Array) => T): Promise<T | undefined> {
   return rec ? decode(await unseal(vault.key, rec.sealed)) : undefined;
 }
 
-/** A synchronous lookup holding only the prekeys `header` names (missing ones are undefined). */
+/**
+ * A synchronous lookup holding only the prekeys `header` names (missing ones are undefined).
+ * On the handshake path: the three records are read in one transaction and unsealed at once.
+ */
 export async function preKeyLookup(vault: Vault, header: PqxdhHeader): Promise<PreKeyLookup> {
-  const spk = await load(vault, 'signed', header.signedPreKeyId, decodeSignedPreKey);
-  const opk = await load(vault, 'oneTime', header.oneTimePreKeyId, decodeOneTimePreKey);
-  const kem = await load(vault, 'kem', header.kemPreKeyId, decodeKemPreKey);
+  const tx = vault.db.transaction('prekeys', 'readonly');
+  const get = (kind: PreKeyKind, id: number | undefined) => (id === undefined ? undefined : tx.store.get(preKeyKey(kind, id)));
+  const [spkRec, opkRec, kemRec] = await Promise.all([
+    get('signed', header.signedPreKeyId),
+    get('oneTime', header.oneTimePreKeyId),
+    get('kem', header.kemPreKeyId),
+    tx.done
+  ]);
+  const [spk, opk, kem] = await Promise.all([
+    open(vault, spkRec, decodeSignedPreKey),
+    open(vault, opkRec, decodeOneTimePreKey),
+    open(vault, kemRec, decodeKemPreKey)
+  ]);
   return {
     signedPreKey: (id) => (spk && spk.id === id ? spk : undefined),
     oneTimePreKey: (id) => (opk && opk.id === id ? opk : undefined),
