@@ -114,3 +114,14 @@ export async function storedDriver(): Promise<Driver> {
 
   return { name: 'stored', handshake };
 }
+
+/**
+ * The part of the stored path no session layout can avoid: the worker's commit (one readwrite
+ * transaction, vault.ts) putting one row of a session head's size, with nothing sealed or encoded.
+ * Returns one such commit as a step, for the benchmark to time.
+ */
+export async function bareCommit(): Promise<() => Promise<void>> {
+  const vault = await loadVault(`bench-floor-${process.pid}-${Date.now()}`);
+  const row = { username: asUsername('floor'), sealed: { iv: new Uint8Array(24), ct: new Uint8Array(800) } };
+  return () => commit(vault, async (tx) => void (await tx.objectStore('sessions').put(row)));
+}

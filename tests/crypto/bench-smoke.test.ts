@@ -9,7 +9,7 @@ import { expect, test } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KEYS = ['handshakesPerSec', 'pingPongPairsPerSec', 'streamPairsPerSec', 'reverse1000Ms'] as const;
 
-test('the crypto benchmark runs every arm and its last --json line has all 12 figures and 8 ratio spreads as positive numbers', () => {
+test('the crypto benchmark runs every arm and its last --json line has all 12 figures, 8 ratio spreads and the IndexedDB floor as positive numbers', () => {
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'tests/bench/crypto.bench.ts', '--json', '--smoke'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -17,7 +17,7 @@ test('the crypto benchmark runs every arm and its last --json line has all 12 fi
   });
   const lines = out.trimEnd().split('\n');
   const result = JSON.parse(lines[lines.length - 1]!) as Record<string, Record<string, unknown>>;
-  expect(Object.keys(result).sort()).toEqual(['libsignal', 'parley', 'ratios', 'stored']);
+  expect(Object.keys(result).sort()).toEqual(['indexedDbFloor', 'libsignal', 'parley', 'ratios', 'stored']);
   const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
   for (const impl of ['parley', 'libsignal', 'stored']) {
     expect(Object.keys(result[impl]!).sort()).toEqual([...KEYS].sort());
@@ -32,6 +32,8 @@ test('the crypto benchmark runs every arm and its last --json line has all 12 fi
       expect(positive(s.min) && s.min <= s.median && s.median <= s.max, `${arm}.${k} = ${JSON.stringify(s)}`).toBe(true);
     }
   }
+  const floor = result.indexedDbFloor as Record<string, unknown>;
+  expect(positive(floor.bareCommitUs) && positive(floor.storedStreamRatioCap), JSON.stringify(floor)).toBe(true);
   // The human table and the size report are printed too.
   expect(out).toMatch(/stream pairs \/ s/);
   expect(out).toMatch(/overhead normal message/);
