@@ -147,7 +147,8 @@ async function loadImage(vault: Vault, username: Username): Promise<Image> {
   const row = await tx.objectStore(HEADS).get(username);
   const cached = cache.get(username);
   const hit = cached && sameNonce(cached.nonce, row?.sealed.iv);
-  const stored = hit ? [] : await tx.objectStore(BUCKETS).getAll(rowRange(username));
+  // Skipped-key rows exist only under a head row that lists them (every write keeps both in step).
+  const stored = hit || !row ? [] : await tx.objectStore(BUCKETS).getAll(rowRange(username));
   // Finished before the caller's write transaction is opened, which would otherwise queue behind it.
   await tx.done;
   if (hit) return cached;
