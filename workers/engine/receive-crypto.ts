@@ -26,7 +26,7 @@ import { requireMe, type EngineContext } from './context';
 import type { Envelope } from './transport';
 import type { MessageRef } from '../../src/lib/wire/content';
 import { engineFail } from './errors';
-import { envelopeRef, refKey } from './refs';
+import { envelopeRef } from './refs';
 import { wasAccepted } from './replay-guard';
 
 export interface Decrypted {
@@ -47,10 +47,23 @@ function promote(sessions: SessionState[], index: number, next: SessionState): S
   return [next, ...sessions.filter((_, i) => i !== index)];
 }
 
-/** Skipped keys in `after` that `before` did not have: the gap this message revealed. */
-function newGaps(before: SessionState | undefined, after: SessionState): MessageRef[] {
-  const had = new Set(before ? missingMessages(before.ratchet).map(refKey) : []);
-  return missingMessages(after.ratchet).filter((m) => !had.has(refKey(m)));
+/**
+ * Skipped keys in `after` that `before` did not have: the gap this message revealed (`added` of
+ * them, as the ratchet counted). The ratchet edits skipped keys copy-on-write per bucket, so only
+ * buckets that are not the same object can hold new keys: on the per-message path this looks at
+ * one bucket, not at every stored key.
+ */
+function newGaps(before: SessionState | undefined, after: SessionState, added: number): MessageRef[] {
+  if (!before) return missingMessages(after.ratchet);
+  if (added === 0) return [];
+  const old = before.ratchet.skipped.buckets;
+  const out: MessageRef[] = [];
+  for (const [id, bucket] of after.ratchet.skipped.buckets) {
+    const was = old.get(id);
+    if (was === bucket) continue;
+    for (const k of bucket.values()) if (!was?.has(k.n)) out.push({ ratchetKey: k.ratchetKey, n: k.n });
+  }
+  return out;
 }
 
 function sameStates(a: SessionState[], b: SessionState[]): boolean {
@@ -92,7 +105,7 @@ async function decryptWith(ctx: EngineContext, env: Envelope, sessions: SessionS
     const i = sessions.findIndex((s) => isPreKeyMessageForSession(s, env.body));
     if (i >= 0) {
       const r = sessionDecrypt(sessions[i]!, env.body, ctx.deps);
-      return { sessions: promote(sessions, i, r.state), plaintext: r.plaintext, ref: headerRef(env.body), gaps: newGaps(sessions[i], r.state), late: r.late };
+      return { sessions: promote(sessions, i, r.state), plaintext: r.plaintext, ref: headerRef(env.body), gaps: newGaps(sessions[i], r.state, r.skipped), late: r.late };
     }
     if (await wasAccepted(ctx.vault, m.baseKey)) engineFail('ReplayedPreKeyMessage', 'this handshake was accepted before');
     const prekeys = await preKeyLookup(ctx.vault, m);
@@ -103,7 +116,7 @@ async function decryptWith(ctx: EngineContext, env: Envelope, sessions: SessionS
       accepted: { consumed: r.consumed, identity: encodeIdentityPublic(r.theirIdentity), baseKey: m.baseKey },
       ref: headerRef(env.body),
       // acceptSession does not report a gap; the keys it stored for skipped messages are one.
-      gaps: newGaps(undefined, r.state),
+      gaps: newGaps(undefined, r.state, 0),
       late: false
     };
   }
@@ -112,7 +125,7 @@ async function decryptWith(ctx: EngineContext, env: Envelope, sessions: SessionS
   for (let i = 0; i < sessions.length; i++) {
     try {
       const r = sessionDecrypt(sessions[i]!, env.body, ctx.deps);
-      return { sessions: promote(sessions, i, r.state), plaintext: r.plaintext, ref: headerRef(env.body), gaps: newGaps(sessions[i], r.state), late: r.late };
+      return { sessions: promote(sessions, i, r.state), plaintext: r.plaintext, ref: headerRef(env.body), gaps: newGaps(sessions[i], r.state, r.skipped), late: r.late };
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       first ??= e;
