@@ -98,15 +98,29 @@ export interface SealInput {
   cache?: SealedSenderCache;
 }
 
-/** Seals `content` to `theirIdentity`; the result names no sender. */
-export function sealSender(input: SealInput, deps: Deps): Uint8Array {
-  const cert = input.senderCertificate;
-  const ours = input.ourIdentity;
+/** Sender side, before sealing: the certificate is ours and still valid (else the recipient drops it). */
+export function checkOwnCertificate(cert: SenderCertificate, ours: IdentityKeyPair, deps: Deps): void {
   if (!bytesEqual(cert.identity.dhKey, ours.dh.publicKey) || !bytesEqual(cert.identity.signingKey, ours.signing.publicKey)) {
     fail('InvalidArgument', 'sender certificate names another identity');
   }
   const now = deps.now();
   if (now > cert.expires) fail('InvalidArgument', `sender certificate expired at ${cert.expires}, now ${now}: fetch a new one`);
+}
+
+/** Sender side: DH(our IKd, their IKd), from the cache when there is one (a fresh copy either way). */
+export function sendingStaticSecret(ours: IdentityKeyPair, theirKey: Uint8Array, cache: SealedSenderCache | undefined): Uint8Array {
+  const cached = cache?.staticSecret(ours.dh.publicKey, theirKey);
+  if (cached) return cached;
+  const dh = x25519(ours.dh.privateKey, theirKey);
+  cache?.rememberStaticSecret(ours.dh.publicKey, theirKey, dh);
+  return dh;
+}
+
+/** Seals `content` to `theirIdentity`; the result names no sender. */
+export function sealSender(input: SealInput, deps: Deps): Uint8Array {
+  const cert = input.senderCertificate;
+  const ours = input.ourIdentity;
+  checkOwnCertificate(cert, ours, deps);
   const plain = encodeSealedContent({
     contentType: input.contentType,
     contentHint: input.contentHint ?? ContentHint.default,
@@ -125,11 +139,7 @@ export function sealSender(input: SealInput, deps: Deps): Uint8Array {
     dhE = x25519(e.privateKey, R);
     keys = ephemeralKeys(dhE, R, eEnc);
     const staticBox = aeadEncrypt(keys.key, ZERO_NONCE, encodeKey(KeyType.X25519, ours.dh.publicKey), new ByteWriter().raw(VERSION_BYTES).raw(eEnc).finish());
-    dhS = input.cache?.staticSecret(ours.dh.publicKey, R);
-    if (!dhS) {
-      dhS = x25519(ours.dh.privateKey, R);
-      input.cache?.rememberStaticSecret(ours.dh.publicKey, R, dhS);
-    }
+    dhS = sendingStaticSecret(ours, R, input.cache);
     kS = staticKey(dhS, keys.chainKey, R, staticBox);
     const header = new ByteWriter().raw(VERSION_BYTES).raw(eEnc).raw(staticBox).finish();
     const messageBox = aeadEncrypt(kS, ZERO_NONCE, plain, header);
@@ -228,6 +238,14 @@ function checkOpened(sealed: SealedContent, S: Uint8Array, input: OpenInput, dep
   // The static layer proved who sealed; the certificate must name exactly that key (libsignal
   // compares the serialized keys in constant time; bytesEqual is constant-time for equal lengths).
   if (!bytesEqual(sender.identity.dhKey, S)) fail('UntrustedIdentity', 'sender certificate does not match the sealing identity');
+  verifyOpenedSender(sender, input, deps);
+}
+
+/**
+ * After the sealing identity is proven to be the certificate's (v1: the static layer; v2: the
+ * authentication tag): the certificate chain at the validation time, and no reflection.
+ */
+export function verifyOpenedSender(sender: SenderCertificate, input: Omit<OpenInput, 'message'>, deps: Deps): void {
   const now = deps.now();
   const at = input.receivedAt === undefined ? now : Math.min(input.receivedAt, now);
   verifySenderCertificate(sender, input.trust, at, input.cache);
