@@ -13,7 +13,9 @@ import {
 } from '../../src/lib/crypto/sealed-sender-v2';
 import { openSealedEnvelope } from '../../src/lib/crypto/sealed-envelope';
 import { sealSender, sealedSenderLength, type OpenInput } from '../../src/lib/crypto/sealed-sender';
-import { ContentHint, SealedContentType, paddedSealedContentLength } from '../../src/lib/crypto/sealed-content';
+import { ContentHint, SealedContentType, encodeSealedContent, paddedSealedContentLength } from '../../src/lib/crypto/sealed-content';
+import { hkdf } from '../../src/lib/crypto/hkdf';
+import { aeadDecrypt, aeadEncrypt, x25519 } from '../../src/lib/crypto/primitives';
 import { SealedSenderCache } from '../../src/lib/crypto/sealed-cache';
 import { seededDeps } from '../../src/lib/crypto/deps';
 import { isProtocolError, type ProtocolErrorCode } from '../../src/lib/codec/errors';
@@ -132,6 +134,25 @@ describe('P41 sealed sender v2: forged senders are refused', () => {
     };
     const sent = sealSenderMulti({ ...multiInput(alice, [to(bob)], te.encode('x')), ourIdentity: liar }, deps);
     expect(codeOf(() => openSealedSenderV2(openInput(bob, fanOut(sent).get('bob')!.message), deps))).toBe('InvalidMac');
+  });
+
+  test("carol, a co-recipient who knows the payload key, cannot re-encrypt the payload for bob under alice's name: InvalidMac", () => {
+    const out = fanOut(sealSenderMulti(multiInput(alice, [to(bob), to(carol)], te.encode('lunch at 1')), deps));
+    const b = out.get('bob')!.message;
+    const c = out.get('carol')!.message;
+    // Carol recovers M and K from her own message, as any recipient can (the module header's KDFs).
+    const eEnc = c.subarray(49, 82);
+    const encX = (k: Uint8Array) => concatBytes(Uint8Array.of(0x05), k);
+    const mask = hkdf(new Uint8Array(32), x25519(carol.identity.dh.privateKey, eEnc.subarray(1)), concatBytes(te.encode('Parley_SealedMultiMask'), eEnc, encX(carol.identity.dh.publicKey)), 32);
+    const M = mask.map((x, i) => x ^ c[1 + i]!);
+    const K = hkdf(new Uint8Array(32), M, te.encode('Parley_SealedMultiPayload'), 32);
+    const v = Uint8Array.of(2);
+    // Her recovery is right: she can re-open her own payload.
+    expect(aeadDecrypt(K, new Uint8Array(24), c.subarray(82), concatBytes(v, eEnc)).length).toBeGreaterThan(0);
+    const evil = encodeSealedContent({ contentType: SealedContentType.senderKey, contentHint: 0, groupId: null, senderCertificate: alice.certificate, content: te.encode('lunch at 3') });
+    const forged = concatBytes(b.subarray(0, 82), aeadEncrypt(K, new Uint8Array(24), evil, concatBytes(v, eEnc)));
+    expect(codeOf(() => openSealedSenderV2(openInput(bob, forged), deps))).toBe('InvalidMac');
+    expect(openSealedSenderV2(openInput(bob, b), deps).content).toEqual(te.encode('lunch at 1'));
   });
 
   test('expired, forged and reflected certificates are refused as in v1', () => {

@@ -8,9 +8,9 @@
  *   M       = 32 random bytes
  *   e, E    = X25519 key pair with e = HKDF(0^32, M, L_eph, 32)
  *   K       = HKDF(0^32, M, L_payload, 32)
- *   C_i     = HKDF(0^32, DH(e, R_i), L_mask || Enc(E) || Enc(R_i), 32) XOR M
- *   AT_i    = HKDF(0^32, DH(S, R_i), L_tag || Enc(E) || C_i || Enc(S) || Enc(R_i), 16)
  *   payload = AEAD(K, 0^24, SealedContent padded, ad = v || Enc(E))
+ *   C_i     = HKDF(0^32, DH(e, R_i), L_mask || Enc(E) || Enc(R_i), 32) XOR M
+ *   AT_i    = HKDF(0^32, DH(S, R_i), L_tag || Enc(E) || C_i || Enc(S) || Enc(R_i) || SHA-256(payload), 16)
  *
  *   sent      v || u16 n || n x (username || u8 d || d x u32 device || C_i || AT_i) ||
  *             Enc(E) || payload                                  what the sender uploads
@@ -22,6 +22,12 @@
  * is not theirs (InvalidMac: the tag is the only proof of S here, unlike v1's static layer). Then
  * the same checks as v1 (sealed-sender.ts `verifyOpenedSender`). K is used once (M is fresh), so
  * a constant nonce is safe.
+ *
+ * Beyond Signal's v2: AT_i also covers SHA-256 of the payload. Every recipient learns M and K, so
+ * without this a co-recipient could re-encrypt a payload of its choosing (with the sender's
+ * certificate inside) under K and deliver it to another recipient with that recipient's untouched
+ * C_i and AT_i; Signal leaves that to the inner message's own authentication. Here the sealed
+ * layer itself refuses it, at the cost of one hash of the payload on each side.
  *
  * Recipients are accounts (identity keys are per account), each with the devices to deliver to
  * (DESIGN.md §4 "Addresses"); usernames are unique in a message, device ids unique and ascending.
@@ -38,7 +44,7 @@ import type { Deps } from './deps';
 import { hkdf } from './hkdf';
 import type { IdentityKeyPair, IdentityPublic } from './identity';
 import { Labels, labelBytes } from './labels';
-import { AEAD_NONCE_LEN, AEAD_TAG_LEN, aeadDecrypt, aeadEncrypt, wipe, x25519, x25519PublicFromPrivate } from './primitives';
+import { AEAD_NONCE_LEN, AEAD_TAG_LEN, aeadDecrypt, aeadEncrypt, sha256, wipe, x25519, x25519PublicFromPrivate } from './primitives';
 import type { SealedSenderCache } from './sealed-cache';
 import { ContentHint, MAX_PADDED_SEALED_CONTENT, decodeSealedContent, encodeSealedContent, type SealedContent, type SealedContentType } from './sealed-content';
 import { checkOwnCertificate, sendingStaticSecret, verifyOpenedSender, type OpenInput, type OpenedSealedSender } from './sealed-sender';
@@ -78,8 +84,8 @@ function mask(dh: Uint8Array, eEnc: Uint8Array, recipientKey: Uint8Array): Uint8
   return hkdf(ZERO_SALT, dh, info, MASK_LEN);
 }
 
-function tag(dh: Uint8Array, eEnc: Uint8Array, c: Uint8Array, senderKey: Uint8Array, recipientKey: Uint8Array): Uint8Array {
-  const info = concatBytes(labelBytes(Labels.sealedMultiTag), eEnc, c, encodeKey(KeyType.X25519, senderKey), encodeKey(KeyType.X25519, recipientKey));
+function tag(dh: Uint8Array, eEnc: Uint8Array, c: Uint8Array, senderKey: Uint8Array, recipientKey: Uint8Array, payloadDigest: Uint8Array): Uint8Array {
+  const info = concatBytes(labelBytes(Labels.sealedMultiTag), eEnc, c, encodeKey(KeyType.X25519, senderKey), encodeKey(KeyType.X25519, recipientKey), payloadDigest);
   return hkdf(ZERO_SALT, dh, info, TAG_LEN);
 }
 
@@ -135,6 +141,8 @@ export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
   const eEnc = encodeKey(KeyType.X25519, E);
   const secrets: Uint8Array[] = [];
   try {
+    const payload = aeadEncrypt(K, ZERO_NONCE, plain, concatBytes(VERSION_BYTES, eEnc));
+    const digest = sha256(payload);
     const w = new ByteWriter().raw(VERSION_BYTES).u16(n);
     for (const r of input.recipients) {
       const R = r.identity.dhKey;
@@ -146,9 +154,9 @@ export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
       const c = xor(m, M);
       writeUsername(w, r.username).u8(r.devices.length);
       for (const d of r.devices) w.u32(d);
-      w.raw(c).raw(tag(dhS, eEnc, c, ours.dh.publicKey, R));
+      w.raw(c).raw(tag(dhS, eEnc, c, ours.dh.publicKey, R, digest));
     }
-    return w.raw(eEnc).raw(aeadEncrypt(K, ZERO_NONCE, plain, concatBytes(VERSION_BYTES, eEnc))).finish();
+    return w.raw(eEnc).raw(payload).finish();
   } finally {
     wipe(M, e, K, plain, ...secrets);
   }
@@ -234,7 +242,7 @@ export function openSealedSenderV2(input: OpenInput, deps: Deps): OpenedSealedSe
     const S = sealed.senderCertificate.identity.dhKey;
     cachedStatic = input.cache?.staticSecret(R.publicKey, S);
     dhS = cachedStatic ?? x25519(R.privateKey, S);
-    if (!bytesEqual(tag(dhS, eEnc, c, S, R.publicKey), at)) fail('InvalidMac', 'sealed v2 tag does not match the certificate identity');
+    if (!bytesEqual(tag(dhS, eEnc, c, S, R.publicKey, sha256(payload)), at)) fail('InvalidMac', 'sealed v2 tag does not match the certificate identity');
     if (input.cache && !cachedStatic) staticSecret = dhS.slice();
   } finally {
     wipe(dhE, msk, M, keys?.e, keys?.K, plain, dhS);
