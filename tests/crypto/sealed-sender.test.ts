@@ -311,6 +311,7 @@ describe('P41 padding: the host cannot tell a receipt from a short message, nor 
     );
     expect(new Set(sizes).size).toBe(1);
     expect(sizes[0]).toBe(sealedSenderLength(receipt.message.length));
+    expect(sizes[0]).toBe(739);
   });
 
   test('senders with 3- and 32-character usernames, and group or not, seal the same content to the same size', () => {

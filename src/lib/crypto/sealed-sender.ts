@@ -29,6 +29,9 @@
  * (username, identity) is the one its session with that username expects before trusting the
  * content (`checkSenderMatchesSession`), then hand the content to the session decryptor.
  *
+ * Both sides may pass a `SealedSenderCache` (sealed-cache.ts): it spares the static DH and the
+ * certificate signatures for correspondents already seen, and changes no byte and no answer.
+ *
  * Knows nothing of sessions' internals, storage, the host or the network.
  */
 import { fail } from '../codec/errors';
