@@ -9,13 +9,13 @@ import {
   generateTrustRoot,
   issueSenderCertificate,
   type SealedSenderTrust,
-  type SenderAddress,
   type SenderCertificate,
   type ServerSigningKey
 } from '../../src/lib/crypto/certificates';
 import { hkdf } from '../../src/lib/crypto/hkdf';
 import { aeadEncrypt, x25519, x25519KeyPair, type KeyPair } from '../../src/lib/crypto/primitives';
 import { asUsername } from '../../src/lib/codec/username';
+import type { Address } from '../../src/lib/crypto/group/address';
 import { concatBytes } from '../../src/lib/codec/bytes';
 import { generateKemPreKey, generateSignedPreKey, kemPreKeyPublic, signedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import { acceptSession, initiateSession, sessionDecrypt, sessionEncrypt, type SessionState } from '../../src/lib/crypto/session';
@@ -26,7 +26,7 @@ const te = new TextEncoder();
 
 export interface SealedUser {
   username: string;
-  address: SenderAddress;
+  address: Address;
   identity: IdentityKeyPair;
   certificate: SenderCertificate;
 }

@@ -6,7 +6,7 @@
  *   trust root          Ed25519 key pinned in the build (the operator keeps its private half offline)
  *   ServerCertificate   version u8 || key id u32 || Enc(Ed25519 server key) || expires u64 ||
  *                       sig[64] = Sign(root, L_server || everything before sig)            110 bytes
- *   SenderCertificate   version u8 || username (u8 len || ASCII) || device u32 ||
+ *   SenderCertificate   version u8 || address (group/address.ts: u8 len || username || u32 device) ||
  *                       IdentityPublic (131) || expires u64 || ServerCertificate (110) ||
  *                       sig[64] = Sign(server key, L_sender || everything before sig)   322..351 bytes
  *
@@ -30,7 +30,8 @@
 import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, concatBytes } from '../codec/bytes';
 import { KeyType, encodeKey, readKey } from '../codec/keys';
-import { USERNAME_MAX, asUsername, readUsername, writeUsername, type Username } from '../codec/username';
+import { USERNAME_MAX, asUsername } from '../codec/username';
+import { readAddress, writeAddress, type Address } from './group/address';
 import type { Deps } from './deps';
 import { encodeIdentityPublic, readIdentityPublic, verifyIdentity, type IdentityPublic } from './identity';
 import { Labels, labelBytes } from './labels';
@@ -78,13 +79,7 @@ export interface ServerSigningKey {
   readonly privateKey: Uint8Array;
 }
 
-/** A protocol address (DESIGN.md §4 "Addresses"). */
-export interface SenderAddress {
-  readonly username: Username;
-  readonly device: number;
-}
-
-export interface SenderCertificate extends SenderAddress {
+export interface SenderCertificate extends Address {
   readonly identity: IdentityPublic;
   /** ms since the epoch. */
   readonly expires: number;
@@ -95,10 +90,6 @@ export interface SenderCertificate extends SenderAddress {
 
 function checkU32(v: number, what: string): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) fail('InvalidArgument', `${what} ${v} is not a u32`);
-}
-
-function checkDevice(device: number, code: 'InvalidArgument' | 'DecodeFailed'): void {
-  if (!Number.isInteger(device) || device < 1 || device > MAX_DEVICE_ID) fail(code, `device id ${device} outside 1..${MAX_DEVICE_ID}`);
 }
 
 function checkTime(ms: number, what: string): void {
@@ -172,11 +163,9 @@ export function verifyServerCertificate(c: ServerCertificate, trust: SealedSende
 type SenderBody = Omit<SenderCertificate, 'signature'>;
 
 function senderBody(c: SenderBody): Uint8Array {
-  checkDevice(c.device, 'InvalidArgument');
   checkTime(c.expires, 'sender certificate expiry');
   const w = new ByteWriter().u8(SENDER_CERTIFICATE_VERSION);
-  writeUsername(w, c.username);
-  return w.u32(c.device).raw(encodeIdentityPublic(c.identity)).u64(c.expires).raw(encodeServerCertificate(c.signer)).finish();
+  return writeAddress(w, c).raw(encodeIdentityPublic(c.identity)).u64(c.expires).raw(encodeServerCertificate(c.signer)).finish();
 }
 
 function senderSigned(body: Uint8Array): Uint8Array {
@@ -224,9 +213,7 @@ export function encodeSenderCertificate(c: SenderCertificate): Uint8Array {
 export function readSenderCertificate(r: ByteReader): SenderCertificate {
   const v = r.u8();
   if (v !== SENDER_CERTIFICATE_VERSION) fail('UnsupportedVersion', `sender certificate version ${v}`);
-  const username = readUsername(r);
-  const device = r.u32();
-  checkDevice(device, 'DecodeFailed');
+  const { username, device } = readAddress(r);
   const identity = readIdentityPublic(r);
   const expires = r.u64();
   const signer = readServerCertificate(r);

@@ -43,7 +43,8 @@ import { identityChanged, type IdentityKeyPair, type IdentityPublic } from './id
 import { Labels, labelBytes } from './labels';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN, aeadDecrypt, aeadEncrypt, wipe, x25519, x25519KeyPair } from './primitives';
 import type { SealedSenderCache } from './sealed-cache';
-import { verifySenderCertificate, type SealedSenderTrust, type SenderAddress, type SenderCertificate } from './certificates';
+import { verifySenderCertificate, type SealedSenderTrust, type SenderCertificate } from './certificates';
+import type { Address } from './group/address';
 import {
   ContentHint,
   MAX_PADDED_SEALED_CONTENT,
@@ -156,7 +157,7 @@ export interface OpenInput {
   message: Uint8Array;
   ourIdentity: IdentityKeyPair;
   /** Our own address: an envelope whose certificate names it is a reflection and is refused. */
-  ourAddress: SenderAddress;
+  ourAddress: Address;
   trust: SealedSenderTrust;
   /**
    * When the host accepted the envelope (ms), if known: certificates are judged at that time, as
