@@ -89,6 +89,36 @@ export const Labels = {
   groupMessageKeys: 'Parley_GroupMessageKeys',
   /** Groups (P20): a sender's signature over its group message. */
   groupMessageSig: 'Parley_GroupMessageSig',
+  /** Sealed sender (SECURITY.md P41): server certificate, signed by the pinned trust root. */
+  serverCertificate: 'Parley_ServerCertificate',
+  /** Sealed sender: sender certificate, signed by a server certificate's key. */
+  senderCertificate: 'Parley_SenderCertificate',
+  /** Sealed sender v1: keys of the ephemeral layer, from DH(e, recipient IKd). */
+  sealedEphemeral: 'Parley_SealedEphemeral',
+  /** Sealed sender v1: keys of the static layer, from DH(sender IKd, recipient IKd) and the chain key. */
+  sealedStatic: 'Parley_SealedStatic',
+  /** Sealed sender v2 (multi-recipient): the ephemeral private key from the message seed M. */
+  sealedMultiEphemeral: 'Parley_SealedMultiEphemeral',
+  /** Sealed sender v2: the payload AEAD key from M. */
+  sealedMultiPayload: 'Parley_SealedMultiPayload',
+  /** Sealed sender v2: the per-recipient mask over M, from DH(E, recipient IKd). */
+  sealedMultiMask: 'Parley_SealedMultiMask',
+  /** Sealed sender v2: the per-recipient tag proving the sender's IKd, from DH(sender IKd, recipient IKd). */
+  sealedMultiTag: 'Parley_SealedMultiTag',
+  /** Delivery token (P41): what a sender presents for a sealed send, from the recipient's profile key. */
+  deliveryToken: 'Parley_DeliveryToken',
+  /** Delivery token: the one-way verifier the host stores and checks presented tokens against. */
+  deliveryVerifier: 'Parley_DeliveryVerifier',
+  /** Private profile (P43): the blob's host address, from the profile key and username. */
+  profileLocator: 'Parley_ProfileLocator',
+  /** Private profile: the blob's AEAD key, from the profile key. */
+  profileBlobKey: 'Parley_ProfileBlobKey',
+  /** Private profile: associated data of the blob (version, username, address). */
+  profileBlobAd: 'Parley_ProfileBlobAd',
+  /** Private profile: the owner's write token for one address. */
+  profileWriteToken: 'Parley_ProfileWriteToken',
+  /** Private profile: what the host stores of a write token (a one-way verifier). */
+  profileWriteCheck: 'Parley_ProfileWriteCheck',
   /** Deterministic test RNG (tests only). */
   testRng: 'Parley_TestRng'
 } as const;
