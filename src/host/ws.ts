@@ -3,7 +3,13 @@
  * (never in the URL, so tokens stay out of access logs); then the host replays unacked
  * envelopes and pushes new ones, and the client may Send (answered by Stored only after the
  * durable commit) and Ack. Frames are binary and strictly decoded (host-frames.ts); a malformed
- * frame gets an Error frame and changes nothing. Knows nothing of SQL.
+ * frame gets an Error frame and changes nothing.
+ *
+ * Hostile clients (P40): a socket that keeps sending malformed frames is closed with 1008 after
+ * `wsMaxMalformedFrames`; an account holds at most `wsPerAccount` sockets (more are closed with
+ * 1013, try again later); a socket whose queue passes `wsMaxBufferedBytes` (replies to a flood it
+ * never reads) is dropped at once. Pushes stay under the high-water mark (hub.ts).
+ * Knows nothing of SQL.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -22,6 +28,16 @@ export interface WsEndpoint {
   closeAll(): void;
   /** Closes `username`'s sockets with `code` (device takeover: the old browser is signed out). */
   closeUser(username: string, code: number, reason: string): void;
+  /** Bytes queued per authenticated socket (operators; P40 tests). */
+  buffered(): number[];
+}
+
+/** RFC 6455 close codes used here. */
+const POLICY_VIOLATION = 1008;
+const TRY_AGAIN_LATER = 1013;
+
+function socketOf(ws: WebSocket): Duplex | undefined {
+  return (ws as unknown as { _socket?: Duplex })._socket;
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -39,7 +55,8 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
   const corked = new Set<Duplex>();
   function send(ws: WebSocket, f: HostFrame): void {
     if (ws.readyState !== ws.OPEN) return;
-    const socket = (ws as unknown as { _socket?: Duplex })._socket;
+    if (ws.bufferedAmount > limits.wsMaxBufferedBytes) return void ws.terminate();
+    const socket = socketOf(ws);
     if (socket && !corked.has(socket)) {
       socket.cork();
       corked.add(socket);
@@ -58,19 +75,28 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
     send(ws, { type: 'error', reqId, code: he.code, message: he.message });
   }
 
-  const userOf = new Map<WebSocket, string>();
+  const socketsOf = new Map<string, Set<WebSocket>>();
 
   function onAuthenticated(ws: WebSocket, username: string): void {
-    userOf.set(ws, username);
+    let mine = socketsOf.get(username);
+    if (!mine) socketsOf.set(username, (mine = new Set()));
+    if (mine.size >= limits.wsPerAccount) {
+      ws.close(TRY_AGAIN_LATER, `at most ${limits.wsPerAccount} sockets per account`);
+      return;
+    }
+    mine.add(ws);
     const conn: Connection = {
       username,
       push: (e) => send(ws, { type: 'envelope', serverId: e.id, receivedAt: e.receivedAt, sender: e.sender, body: e.body }),
       buffered: () => ws.bufferedAmount,
-      isOpen: () => ws.readyState === ws.OPEN
+      isOpen: () => ws.readyState === ws.OPEN,
+      onDrain: (f) => void socketOf(ws)?.once('drain', f),
+      drop: () => ws.terminate()
     };
     const acked = (e: unknown) => {
       if (e !== undefined) errorFrame(ws, 0, e);
     };
+    let malformed = 0;
     ws.on('message', (data, isBinary) => {
       let frame;
       try {
@@ -78,6 +104,7 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
         // The message buffer is ws's own, per message, never reused: the body may alias it.
         frame = decodeClientFrame(toBytes(data), true);
       } catch {
+        if (++malformed > limits.wsMaxMalformedFrames) return void ws.close(POLICY_VIOLATION, 'too many malformed frames');
         errorFrame(ws, 0, new HostError(400, 'BadRequest', 'malformed frame'));
         return;
       }
@@ -90,11 +117,13 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
       } else if (frame.type === 'ack') {
         mailbox.ackCb(username, frame.ids, acked);
       } else {
+        if (++malformed > limits.wsMaxMalformedFrames) return void ws.close(POLICY_VIOLATION, 'too many malformed frames');
         errorFrame(ws, 0, new HostError(400, 'BadRequest', 'already authenticated'));
       }
     });
     ws.on('close', () => {
-      userOf.delete(ws);
+      mine.delete(ws);
+      if (mine.size === 0) socketsOf.delete(username);
       hub.detach(conn);
     });
     send(ws, { type: 'ready' });
@@ -127,7 +156,12 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     closeUser(username, code, reason) {
-      for (const [ws, user] of userOf) if (user === username) ws.close(code, reason);
+      for (const ws of socketsOf.get(username) ?? []) ws.close(code, reason);
+    },
+    buffered() {
+      const out: number[] = [];
+      for (const set of socketsOf.values()) for (const ws of set) out.push(ws.bufferedAmount);
+      return out;
     },
     closeAll() {
       for (const ws of wss.clients) ws.close(1001, 'host shutting down');

@@ -64,9 +64,12 @@ describe('sqlite storage', () => {
     const { ids } = await s.applyMailboxBatch([env('bob', 1), env('bob', 2), env('carol', 3)], []);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     const res = await s.applyMailboxBatch([], [{ username: 'carol', ids: [ids[0]!] }, { username: 'bob', ids: [ids[0]!, 999] }]);
-    expect(res.acked).toEqual([{ count: 0, bytes: 0 }, { count: 1, bytes: 10 }]);
+    expect(res.acked).toEqual([
+      { count: 0, bytes: 0, bySender: new Map() },
+      { count: 1, bytes: 10, bySender: new Map([['alice', { count: 1, bytes: 10 }]]) }
+    ]);
     expect(s.pendingEnvelopes('bob', 0, 10).map((e) => e.id)).toEqual([ids[1]]);
-    expect(s.mailboxUsage('carol')).toEqual({ count: 1, bytes: 10 });
+    expect(s.mailboxUsage('carol')).toEqual({ count: 1, bytes: 10, bySender: new Map([['alice', { count: 1, bytes: 10 }]]) });
     await s.close();
   });
 });
