@@ -192,7 +192,8 @@ export interface WriterOptions {
 
 /** The error a failed write rejects with: StorageFullError when the database has no room. */
 function writeError(code: string | undefined): Error {
-  return code === 'SQLITE_FULL' ? new StorageFullError(code) : new Error(`mailbox write failed: ${code ?? 'unknown'}`);
+  if (code === 'SQLITE_FULL') return new StorageFullError(code);
+  return Object.assign(new Error(`mailbox write failed: ${code ?? 'unknown'}`), { code });
 }
 
 function ackTallies(m: Reply): MailboxTally[] {
