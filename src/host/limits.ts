@@ -73,6 +73,11 @@ export interface Limits {
   wsStallMs: number;
   /** Bytes queued in one socket at which it is dropped at once (replies to a flood it never reads). */
   wsMaxBufferedBytes: number;
+  /**
+   * Send bodies one socket may have waiting for their commit; past it the host stops reading that
+   * socket until half are answered, so a pipelining client queues in TCP, not in host memory.
+   */
+  wsMaxPendingSendBytes: number;
   /** Malformed frames tolerated per socket before it is closed with 1008 (P40 frame floods). */
   wsMaxMalformedFrames: number;
   /** Authenticated sockets per account (tabs, devices); more are refused with 1013. */
@@ -105,6 +110,7 @@ export const DEFAULT_LIMITS: Limits = {
   wsHighWaterBytes: 4 * 1024 * 1024,
   wsStallMs: 60_000,
   wsMaxBufferedBytes: 16 * 1024 * 1024,
+  wsMaxPendingSendBytes: 8 * 1024 * 1024,
   wsMaxMalformedFrames: 16,
   wsPerAccount: 10
 };

@@ -32,7 +32,7 @@ import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
 import { openSqliteStorage } from './storage/sqlite';
 import { StorageFullError } from './storage/types';
-import { createWsEndpoint } from './ws';
+import { createWsEndpoint, type SocketStats } from './ws';
 
 export interface HostOptions {
   port: number;
@@ -53,8 +53,8 @@ export interface RunningHost {
   close(): Promise<void>;
   /** Runs the retention sweep now (it also runs on start and every sweepIntervalMs); never rejects. */
   sweep(): Promise<number>;
-  /** Bytes queued per authenticated WebSocket (P40: bounded per connection). */
-  socketBuffers(): number[];
+  /** Per authenticated WebSocket: bytes queued to it and sends awaiting commit (P40: bounded). */
+  sockets(): SocketStats[];
 }
 
 /** Route label for logs: the fixed prefix only, so usernames and ids stay out of log lines. */
@@ -176,7 +176,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     url: `http://${opts.hostname && opts.hostname !== '0.0.0.0' ? opts.hostname : '127.0.0.1'}:${port}`,
     port,
     sweep: () => mailbox.sweep(),
-    socketBuffers: () => ws.buffered(),
+    sockets: () => ws.stats(),
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -8,7 +8,9 @@
  * Hostile clients (P40): a socket that keeps sending malformed frames is closed with 1008 after
  * `wsMaxMalformedFrames`; an account holds at most `wsPerAccount` sockets (more are closed with
  * 1013, try again later); a socket whose queue passes `wsMaxBufferedBytes` (replies to a flood it
- * never reads) is dropped at once. Pushes stay under the high-water mark (hub.ts).
+ * never reads) is dropped at once. Pushes stay under the high-water mark (hub.ts). Once a socket
+ * has `wsMaxPendingSendBytes` of sends waiting for their commit, the host stops reading it until
+ * half of that is answered (TCP backpressure on the sender instead of host memory).
  * Knows nothing of SQL.
  */
 import type { IncomingMessage } from 'node:http';
@@ -28,8 +30,13 @@ export interface WsEndpoint {
   closeAll(): void;
   /** Closes `username`'s sockets with `code` (device takeover: the old browser is signed out). */
   closeUser(username: string, code: number, reason: string): void;
-  /** Bytes queued per authenticated socket (operators; P40 tests). */
-  buffered(): number[];
+  /** Per authenticated socket: bytes queued to it, and send bodies from it awaiting their commit. */
+  stats(): SocketStats[];
+}
+
+export interface SocketStats {
+  queuedBytes: number;
+  pendingSendBytes: number;
 }
 
 /** RFC 6455 close codes used here. */
@@ -76,6 +83,7 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
   }
 
   const socketsOf = new Map<string, Set<WebSocket>>();
+  const pendingOf = new Map<WebSocket, { bytes: number; paused: boolean }>();
 
   function onAuthenticated(ws: WebSocket, username: string): void {
     let mine = socketsOf.get(username);
@@ -85,6 +93,8 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
       return;
     }
     mine.add(ws);
+    const pending = { bytes: 0, paused: false };
+    pendingOf.set(ws, pending);
     const conn: Connection = {
       username,
       push: (e) => send(ws, { type: 'envelope', serverId: e.id, receivedAt: e.receivedAt, sender: e.sender, body: e.body }),
@@ -110,7 +120,18 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
       }
       if (frame.type === 'send') {
         const { reqId } = frame;
+        const size = frame.body.length;
+        pending.bytes += size;
+        if (pending.bytes > limits.wsMaxPendingSendBytes && !pending.paused) {
+          pending.paused = true;
+          ws.pause();
+        }
         mailbox.submitCb(username, frame.to, frame.body, (err: unknown, e?: StoredEnvelope) => {
+          pending.bytes -= size;
+          if (pending.paused && pending.bytes <= limits.wsMaxPendingSendBytes / 2) {
+            pending.paused = false;
+            ws.resume();
+          }
           if (err !== undefined) errorFrame(ws, reqId, err);
           else send(ws, { type: 'stored', reqId, serverId: e!.id, receivedAt: e!.receivedAt });
         });
@@ -122,6 +143,7 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
       }
     });
     ws.on('close', () => {
+      pendingOf.delete(ws);
       mine.delete(ws);
       if (mine.size === 0) socketsOf.delete(username);
       hub.detach(conn);
@@ -158,9 +180,9 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
     closeUser(username, code, reason) {
       for (const ws of socketsOf.get(username) ?? []) ws.close(code, reason);
     },
-    buffered() {
-      const out: number[] = [];
-      for (const set of socketsOf.values()) for (const ws of set) out.push(ws.bufferedAmount);
+    stats() {
+      const out: SocketStats[] = [];
+      for (const [ws, p] of pendingOf) out.push({ queuedBytes: ws.bufferedAmount, pendingSendBytes: p.bytes });
       return out;
     },
     closeAll() {

@@ -87,14 +87,14 @@ describe('P40 slow and stalled readers', () => {
     const aliceWs = await open(host.url, alice.token);
     const n = 80; // 16 MB: far more than the kernel's socket buffers take on loopback
     let peak = 0;
-    const sample = setInterval(() => (peak = Math.max(peak, ...host!.socketBuffers())), 5);
+    const sample = setInterval(() => (peak = Math.max(peak, ...host!.sockets().map((x) => x.queuedBytes))), 5);
     try {
       for (let i = 0; i < n; i++) expect((await aliceWs.send('bob', body(i))).type).toBe('stored');
       await new Promise((r) => setTimeout(r, 300));
     } finally {
       clearInterval(sample);
     }
-    peak = Math.max(peak, ...host.socketBuffers());
+    peak = Math.max(peak, ...host.sockets().map((x) => x.queuedBytes));
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(highWater + 200 * 1024 + 64);
     bobWs.ws.resume();
@@ -117,7 +117,7 @@ describe('P40 slow and stalled readers', () => {
     const aliceWs = await open(host.url, alice.token);
     for (let i = 0; i < 40; i++) expect((await aliceWs.send('bob', body(i))).type).toBe('stored');
     // Only alice's socket is left once bob's stalled socket is dropped.
-    await until(() => host!.socketBuffers().length === 1, 'the stalled socket to be dropped');
+    await until(() => host!.sockets().length === 1, 'the stalled socket to be dropped');
     const again = await open(host.url, bob.token);
     await again.until(40, 30_000);
     expect(new Set(again.envelopes().map((e) => e.serverId)).size).toBe(40);
@@ -132,16 +132,35 @@ describe('P40 slow and stalled readers', () => {
     bobWs.ws.pause();
     const aliceWs = await open(host.url, alice.token);
     let peak = 0;
-    for (let i = 0; i < 60 && host.socketBuffers().length === 2; i++) {
+    for (let i = 0; i < 60 && host.sockets().length === 2; i++) {
       expect((await aliceWs.send('bob', body(i))).type).toBe('stored');
-      peak = Math.max(peak, ...host.socketBuffers());
+      peak = Math.max(peak, ...host.sockets().map((x) => x.queuedBytes));
     }
-    await until(() => host!.socketBuffers().length === 1, 'the overfull socket to be dropped');
+    await until(() => host!.sockets().length === 1, 'the overfull socket to be dropped');
     expect(peak).toBeLessThanOrEqual(1024 * 1024 + 2 * 200 * 1024);
   });
 });
 
 describe('P40 floods', () => {
+  test('P40 a client that pipelines sends without waiting: the host holds at most wsMaxPendingSendBytes of them, then stores them all', async () => {
+    const cap = 512 * 1024;
+    host = await startHost({ limits: { wsMaxPendingSendBytes: cap } });
+    const alice = await registerUser(host.url, 'alice');
+    await registerUser(host.url, 'bob');
+    const ws = await open(host.url, alice.token);
+    const n = 60; // 12 MB sent at once
+    let peak = 0;
+    const sample = setInterval(() => (peak = Math.max(peak, ...host!.sockets().map((x) => x.pendingSendBytes))), 1);
+    try {
+      for (let i = 1; i <= n; i++) ws.ws.send(encodeClientFrame({ type: 'send', reqId: i, to: 'bob', body: new Uint8Array(200 * 1024).fill(i) }));
+      await until(() => ws.frames.filter((f) => f.type === 'stored').length === n, 'every send to be stored', 30_000);
+    } finally {
+      clearInterval(sample);
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(cap + 2 * 200 * 1024);
+  });
+
   test('P40 a malformed-frame flood is closed with 1008 after a bounded number of error replies', async () => {
     host = await startHost({ limits: { wsMaxMalformedFrames: 16 } });
     const alice = await registerUser(host.url, 'alice');
@@ -171,7 +190,7 @@ describe('P40 floods', () => {
     for (const c of mine) expect((await c.send('bob', bytesOf('hi'))).type).toBe('stored');
     // Closing one frees a place.
     await mine[0]!.close();
-    await until(() => host!.socketBuffers().length === 3, 'the closed socket to go');
+    await until(() => host!.sockets().length === 3, 'the closed socket to go');
     expect((await open(host.url, alice.token)).closed).toBe(false);
   });
 });
