@@ -189,9 +189,15 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         clearInterval(sweepTimer);
         const st = mailbox.stats();
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
-        realm.close();
-        records.close();
-        await storage.close();
+        // Each store closes even if another fails (on a full disk the final checkpoints do): what
+        // was committed stays in its WAL and is read on the next start.
+        for (const [what, close] of [['realm', () => realm.close()], ['account records', () => records.close()], ['mailbox', () => storage.close()]] as const) {
+          try {
+            await close();
+          } catch (e) {
+            storageFailed(`${what} close`, e);
+          }
+        }
       })();
       return closing;
     }

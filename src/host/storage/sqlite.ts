@@ -207,9 +207,13 @@ export function openSqliteStorage(dataDir: string, opts: SqliteOptions = {}): Ho
     sweepChunk: (before, now, limit) => writer.sweepChunk(before, now, limit),
     async close() {
       await writer.stop();
-      // Fold the WAL back into the main file so a copy of the data dir is one consistent file.
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      db.close();
+      try {
+        // Fold the WAL back into the main file so a copy of the data dir is one consistent file.
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        // On a full disk the checkpoint fails; the WAL keeps every commit and is read on the next start.
+        db.close();
+      }
     }
   };
 }
