@@ -19,8 +19,9 @@ import {
 } from '../lib/wire/host-api';
 import { isUsername } from '../lib/codec/username';
 import type { Auth } from './auth';
+import { addressBucket } from './client-address';
 import type { Directory } from './directory';
-import { HostError, bearer, clientIp, readBody, readJson, sendJson } from './http-util';
+import { HostError, bearer, clientIp, readBody, readJson, requestPath, sendJson } from './http-util';
 import type { Limits } from './limits';
 import type { Mailbox } from './mailbox';
 import type { Limiter } from './rate-limit';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   mailbox: Mailbox;
   limits: Limits;
   perIp: Limiter;
+  /** Registrations per client address bucket (P40: the cost of each extra account). */
+  registerPerIp: Limiter;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, rest: string) => Promise<void>;
@@ -62,9 +65,9 @@ function canonicalTarget(rest: string): string {
 }
 
 export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
-  const limitIp = (req: IncomingMessage): void => {
-    const wait = d.perIp.hit(clientIp(req));
-    if (wait) throw new HostError(429, 'RateLimited', 'too many requests from this address', wait);
+  const limitIp = (req: IncomingMessage, limiter = d.perIp, what = 'requests'): void => {
+    const wait = limiter.hit(addressBucket(clientIp(req)));
+    if (wait) throw new HostError(429, 'RateLimited', `too many ${what} from this address`, wait);
   };
 
   const routes: { method: string; prefix: string; exact: boolean; handle: Handler }[] = [
@@ -93,6 +96,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     {
       method: 'POST', prefix: API.accounts, exact: true,
       handle: async (req, res) => {
+        limitIp(req, d.registerPerIp, 'registrations');
         const json = await readJson(req, HostLimits.maxJsonBytes);
         const r = decode(() => decodeRegisterRequest(json));
         sendJson(res, 201, encodeTokenResponse(d.directory.register(r)));
@@ -141,7 +145,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   ];
 
   return async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://host').pathname;
+    const path = requestPath(req);
     if (!path.startsWith('/api/')) return false;
     const onPath = routes.filter((r) => (r.exact ? path === r.prefix : path.startsWith(r.prefix) && path.length > r.prefix.length));
     if (onPath.length === 0) throw new HostError(404, 'NotFound', 'no such endpoint');

@@ -2,8 +2,13 @@
  * The directory (DESIGN.md §4 "Identity", "Prekeys"): claim a username with proof of key
  * possession, publish and replenish prekeys, rotate the signed prekey, and hand out PQXDH
  * bundles with each one-time prekey served once (P9). Every prekey signature is checked here
- * before anything is stored, so the host never serves a bundle its owner did not sign. Fetches
- * are rate-limited per requester and per target. Knows nothing of mailboxes or sockets.
+ * before anything is stored, so the host never serves a bundle its owner did not sign.
+ *
+ * Lockouts (P40): fetches are limited per requester and per requester-target pair, which only
+ * ever slows the one asking. Per target, only the hand-out of one-time prekeys is budgeted: past
+ * the budget a target's bundles carry just its signed and last-resort prekeys, so draining
+ * someone's pool never makes them unreachable. A prekey upload that rotates the last-resort KEM
+ * key replaces it in one transaction, or changes nothing. Knows nothing of mailboxes or sockets.
  */
 import { isProtocolError } from '../lib/codec/errors';
 import { encodeIdentityPublic, readIdentityPublic } from '../lib/crypto/identity';
@@ -37,11 +42,14 @@ function checkSignatures(signingKey: Uint8Array, upload: PreKeyUpload): void {
   }
   const lastResort = upload.kemPreKeys.filter((k) => k.lastResort).length;
   if (lastResort > 1) throw new HostError(400, 'BadRequest', `${lastResort} last-resort KEM prekeys; at most 1`);
+  const kemIds = new Set(upload.kemPreKeys.map((k) => k.id));
+  if (kemIds.size !== upload.kemPreKeys.length) throw new HostError(400, 'BadRequest', 'KEM prekey ids repeat within the upload');
 }
 
 export function createDirectory(storage: HostStorage, auth: Auth, limits: Limits, clock: () => number): Directory {
   const perRequester = createLimiter(limits.bundlePerRequester, clock);
-  const perTarget = createLimiter(limits.bundlePerTarget, clock);
+  const perPair = createLimiter(limits.bundlePerPair, clock);
+  const oneTimeBudget = createLimiter(limits.oneTimePerTarget, clock);
 
   function checkPoolCaps(username: string | undefined, upload: PreKeyUpload): void {
     const have = username ? storage.preKeyCounts(username) : { oneTime: 0, kem: 0 };
@@ -86,9 +94,10 @@ export function createDirectory(storage: HostStorage, auth: Auth, limits: Limits
     fetchBundle(requester, target) {
       const waitR = perRequester.hit(requester);
       if (waitR) throw new HostError(429, 'RateLimited', 'too many bundle fetches by this account', waitR);
-      const waitT = perTarget.hit(target);
-      if (waitT) throw new HostError(429, 'RateLimited', 'too many bundle fetches for this user', waitT);
-      const parts = storage.takeBundle(target);
+      // The pair key cannot collide: usernames never contain a space.
+      const waitP = perPair.hit(`${requester} ${target}`);
+      if (waitP) throw new HostError(429, 'RateLimited', 'too many bundle fetches of this user by this account', waitP);
+      const parts = storage.takeBundle(target, oneTimeBudget.hit(target) === 0);
       if (!parts) throw new HostError(404, 'NoSuchUser', 'no such user');
       const identity = readIdentityPublic(new ByteReader(parts.identity, 'stored identity'));
       return encodeBundle({
@@ -106,7 +115,9 @@ export function createDirectory(storage: HostStorage, auth: Auth, limits: Limits
     upload(username, upload) {
       checkSignatures(signingKeyOf(username), upload);
       checkPoolCaps(username, upload);
-      storage.addPreKeys(username, upload);
+      if (!storage.addPreKeys(username, upload)) {
+        throw new HostError(400, 'BadRequest', 'the last-resort KEM prekey id is already in use by a one-time KEM prekey; nothing was stored');
+      }
       return storage.preKeyCounts(username);
     }
   };

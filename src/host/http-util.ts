@@ -66,7 +66,31 @@ export function bearer(req: IncomingMessage): string | undefined {
   return m?.[1];
 }
 
-/** The peer address for per-IP limits (no proxy trust here: deploy behind one and extend). */
+/**
+ * The path of a request target, or a 400 (P40). Origin form ("/a/b?q") and absolute form
+ * ("http://h/a", RFC 9112 §3.2.2) are read; anything else a client can put on the request line
+ * ("//", "//[", "/\", "*") is refused here, once, before any handler parses it.
+ */
+export function requestPath(req: IncomingMessage): string {
+  const target = req.url ?? '';
+  // In origin form, "//x" and "/\x" would parse as a network path naming host "x".
+  const origin = target.startsWith('/') && target[1] !== '/' && target[1] !== '\\';
+  if (!origin && !/^https?:\/\//i.test(target)) throw new HostError(400, 'BadRequest', 'malformed request target');
+  try {
+    return new URL(target, 'http://host').pathname;
+  } catch {
+    throw new HostError(400, 'BadRequest', 'malformed request target');
+  }
+}
+
+// The client address of each request, resolved once by the server (client-address.ts).
+const clientAddresses = new WeakMap<IncomingMessage, string>();
+
+export function setClientIp(req: IncomingMessage, ip: string): void {
+  clientAddresses.set(req, ip);
+}
+
+/** The client address for per-IP limits: the peer, or what a trusted proxy says (client-address.ts). */
 export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+  return clientAddresses.get(req) ?? req.socket.remoteAddress ?? 'unknown';
 }

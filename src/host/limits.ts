@@ -11,10 +11,27 @@ export interface Limits {
   mailboxMaxCount: number;
   /** Unacked bytes per mailbox (507 when full; the sender retries later). */
   mailboxMaxBytes: number;
+  /**
+   * The share of a mailbox's count and byte quota one sender may hold (P40 lockouts): one hostile
+   * sender cannot fill someone's mailbox and lock everyone else out of it; the rest stays open.
+   */
+  mailboxSenderShare: number;
   /** Retention: unacked envelopes older than this are deleted (DESIGN.md §5: 30 days). */
   retentionMs: number;
   /** How often the retention sweep runs. */
   sweepIntervalMs: number;
+  /**
+   * Rows deleted per sweep transaction (P40): a sweep of millions of envelopes is many short
+   * transactions in the writer thread with mailbox batches in between, never one long lock.
+   */
+  sweepChunk: number;
+  /**
+   * Largest database file in bytes, 0 for none (P40 full disk): set it below the free disk space
+   * so the host refuses new data (503) while the WAL still has room for the deletes acks make.
+   */
+  maxDatabaseBytes: number;
+  /** Retry-After on a 503 because storage is full: clients back off instead of hammering. */
+  storageRetryAfterMs: number;
   /** A challenge is single-use and short-lived so a captured signature cannot be replayed later. */
   challengeTtlMs: number;
   /** Outstanding challenges held in memory at most (oldest dropped first). */
@@ -23,10 +40,21 @@ export interface Limits {
   tokenTtlMs: number;
   /** Bundle fetches per requester per window (P9: drains one-time prekeys slowly at worst). */
   bundlePerRequester: { max: number; windowMs: number };
-  /** Bundle fetches per target per window, whoever asks. */
-  bundlePerTarget: { max: number; windowMs: number };
+  /** Bundle fetches of one target by one requester per window (429 for that pair only). */
+  bundlePerPair: { max: number; windowMs: number };
+  /**
+   * Bundles with one-time prekeys handed out per target per window, whoever asks (P9). Past it the
+   * target's bundles carry only the signed and last-resort prekeys: a drain attempt costs the
+   * target some one-time keys, never its reachability (no 429 lockout of everyone else, P40).
+   */
+  oneTimePerTarget: { max: number; windowMs: number };
   /** Challenges and availability checks per client IP per window. */
   perIp: { max: number; windowMs: number };
+  /**
+   * Registrations per client IP (an IPv6 /64 counts as one) per window: the cost of every extra
+   * account a flooder needs to multiply the per-account limits above.
+   */
+  registerPerIp: { max: number; windowMs: number };
   /** Stored prekeys per account: a client cannot fill the host's disk with keys. */
   maxOneTimePreKeys: number;
   maxKemPreKeys: number;
@@ -34,22 +62,55 @@ export interface Limits {
   wsAuthTimeoutMs: number;
   /** Envelopes read from the database per redelivery page. */
   redeliveryPage: number;
+  /** Body bytes per redelivery page: bounds what one replay step holds in memory (P40). */
+  redeliveryPageBytes: number;
+  /**
+   * Bytes queued in one WebSocket above which the host stops pushing (P40 slow readers): live
+   * delivery falls back to replay from storage, which resumes once the socket has drained.
+   */
+  wsHighWaterBytes: number;
+  /** A socket still above the high-water mark after this long is dropped (its reader stalled). */
+  wsStallMs: number;
+  /** Bytes queued in one socket at which it is dropped at once (replies to a flood it never reads). */
+  wsMaxBufferedBytes: number;
+  /**
+   * Send bodies one socket may have waiting for their commit; past it the host stops reading that
+   * socket until half are answered, so a pipelining client queues in TCP, not in host memory.
+   */
+  wsMaxPendingSendBytes: number;
+  /** Malformed frames tolerated per socket before it is closed with 1008 (P40 frame floods). */
+  wsMaxMalformedFrames: number;
+  /** Authenticated sockets per account (tabs, devices); more are refused with 1013. */
+  wsPerAccount: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
   maxEnvelopeBytes: HostLimits.maxEnvelopeBytes,
   mailboxMaxCount: 10_000,
   mailboxMaxBytes: 256 * 1024 * 1024,
+  mailboxSenderShare: 0.25,
   retentionMs: 30 * 24 * 3600 * 1000,
   sweepIntervalMs: 3600 * 1000,
+  sweepChunk: 1000,
+  maxDatabaseBytes: 0,
+  storageRetryAfterMs: 60_000,
   challengeTtlMs: 60_000,
   maxChallenges: 100_000,
   tokenTtlMs: 7 * 24 * 3600 * 1000,
   bundlePerRequester: { max: 60, windowMs: 60_000 },
-  bundlePerTarget: { max: 120, windowMs: 60_000 },
+  bundlePerPair: { max: 10, windowMs: 60_000 },
+  oneTimePerTarget: { max: 30, windowMs: 3600_000 },
   perIp: { max: 600, windowMs: 60_000 },
+  registerPerIp: { max: 60, windowMs: 3600_000 },
   maxOneTimePreKeys: 1000,
   maxKemPreKeys: 200,
   wsAuthTimeoutMs: 10_000,
-  redeliveryPage: 256
+  redeliveryPage: 256,
+  redeliveryPageBytes: 1024 * 1024,
+  wsHighWaterBytes: 4 * 1024 * 1024,
+  wsStallMs: 60_000,
+  wsMaxBufferedBytes: 16 * 1024 * 1024,
+  wsMaxPendingSendBytes: 8 * 1024 * 1024,
+  wsMaxMalformedFrames: 16,
+  wsPerAccount: 10
 };

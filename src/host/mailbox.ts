@@ -6,13 +6,19 @@
  * fsync), at most two batches commit at once, batches start at least MIN_GAP_MS apart, and what
  * arrives meanwhile forms the next batch. Only after a batch's commit are its requests answered
  * (promise or callback), so a sender's 'stored' reply always follows a durable write.
- * If the commit fails, every request in the batch is rejected and nothing of it is stored.
+ * If the commit fails, every request in the batch is rejected and nothing of it is stored; when
+ * storage is full (P40) the sends get 503 with Retry-After and the batch's acks are committed on
+ * their own, because deleting is how a full store gets room again.
  * After a commit, `onStored` fires per envelope in id order so the hub can push it.
+ *
+ * Quotas (P40 lockouts): per mailbox a count and a byte quota, and per sender a share of both,
+ * so one sender cannot fill a mailbox for everyone else. The retention sweep runs as chunks in
+ * the storage writer (bounded transactions, off the event loop), one sweep at a time.
  * Knows nothing of sockets, tokens or what is inside an envelope.
  */
 import { HostError } from './http-util';
 import type { Limits } from './limits';
-import type { HostStorage, MailboxUsage, StoredEnvelope } from './storage/types';
+import { StorageFullError, type HostStorage, type MailboxTally, type MailboxUsage, type StoredEnvelope } from './storage/types';
 
 /** Called once per request: with an error, or with the result after the durable commit. */
 export type Done<T> = (err: unknown, result?: T) => void;
@@ -41,8 +47,11 @@ export interface Mailbox {
   ack(username: string, ids: number[]): Promise<number>;
   /** `ack` with a callback (WebSocket hot path). */
   ackCb(username: string, ids: number[], done: Done<number>): void;
-  /** Retention sweep; returns how many envelopes were deleted. */
-  sweep(): number;
+  /**
+   * Retention sweep in chunks; resolves with how many envelopes were deleted. Never rejects: a
+   * failure (e.g. a full disk) is logged and the next sweep tries again. One runs at a time.
+   */
+  sweep(): Promise<number>;
   /** Commits whatever is queued; refuses new work afterwards. */
   drain(): Promise<void>;
   /** Group-commit counters (for the benchmark and operators; no content). */
@@ -82,25 +91,54 @@ const MIN_GAP_MS = 3;
  */
 const GAP_AFTER_BATCH = 8;
 
+/** Subtracts `d` from `u`, never below zero (see `usageOf` on the rare double count). */
+function subtract(u: MailboxUsage, d: MailboxUsage): void {
+  u.count = Math.max(0, u.count - d.count);
+  u.bytes = Math.max(0, u.bytes - d.bytes);
+}
+
+function subtractTally(u: MailboxTally, d: MailboxTally): void {
+  subtract(u, d);
+  for (const [sender, x] of d.bySender) {
+    const su = u.bySender.get(sender);
+    if (!su) continue;
+    subtract(su, x);
+    if (su.count === 0) u.bySender.delete(sender);
+  }
+}
+
 export function createMailbox(
   storage: HostStorage,
   limits: Limits,
   clock: () => number,
-  onStored: (e: StoredEnvelope) => void
+  onStored: (e: StoredEnvelope) => void,
+  /** Storage failures with their reason (server.ts rate-limits the log lines). */
+  onStorageFailure: (what: string, e: unknown) => void = () => {}
 ): Mailbox {
   let sends: PendingSend[] = [];
   let acks: PendingAck[] = [];
+  /** Acks of a batch that failed for lack of room, retried without that batch's sends. */
+  const ackRetries: PendingAck[] = [];
   let scheduled = false;
   let inFlight = 0;
   const idle: (() => void)[] = [];
   let closed = false;
-  // Usage per mailbox, loaded lazily and kept in step with every commit (one host process owns the DB).
-  const usage = new Map<string, MailboxUsage>();
+  // Usage per mailbox and per sender, loaded lazily and kept in step with every commit, ack and
+  // sweep chunk (one host process owns the DB).
+  const usage = new Map<string, MailboxTally>();
+  const shareCount = Math.max(1, Math.floor(limits.mailboxMaxCount * limits.mailboxSenderShare));
+  const shareBytes = Math.max(1, Math.floor(limits.mailboxMaxBytes * limits.mailboxSenderShare));
+  let sweeping: Promise<number> | undefined;
   // Accounts are never deleted, so a name seen once needs no further lookup on the hot path.
   const knownRecipients = new Set<string>();
   const stats: MailboxStats = { commits: 0, envelopes: 0, acks: 0, commitMs: 0, maxCommitMs: 0 };
 
-  function usageOf(username: string): MailboxUsage {
+  /**
+   * A mailbox's usage, loaded from storage the first time it is needed. Anything in flight for a
+   * mailbox was admitted through here, so it is loaded before its first send commits. (An ack or
+   * sweep chunk that commits while the load reads can be counted twice; `subtract` clamps at 0.)
+   */
+  function usageOf(username: string): MailboxTally {
     let u = usage.get(username);
     if (!u) {
       u = storage.mailboxUsage(username);
@@ -109,34 +147,49 @@ export function createMailbox(
     return u;
   }
 
+  function add(t: MailboxTally, sender: string, size: number): void {
+    t.count += 1;
+    t.bytes += size;
+    const su = t.bySender.get(sender);
+    if (su) {
+      su.count += 1;
+      su.bytes += size;
+    } else t.bySender.set(sender, { count: 1, bytes: size });
+  }
+
+  /** Why `sender` may not add `size` bytes to mailbox `u`, or undefined if it may. */
+  function refusal(u: MailboxTally, sender: string, size: number): HostError | undefined {
+    if (u.count + 1 > limits.mailboxMaxCount) return new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxCount} envelopes waiting`);
+    if (u.bytes + size > limits.mailboxMaxBytes) return new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxBytes} bytes waiting`);
+    const su = u.bySender.get(sender);
+    if (su && su.count + 1 > shareCount) return new HostError(507, 'QuotaExceeded', `this sender already has ${su.count} envelopes waiting in the mailbox (share: ${shareCount})`);
+    if ((su?.bytes ?? 0) + size > shareBytes) return new HostError(507, 'QuotaExceeded', `this sender's envelopes waiting in the mailbox would exceed ${shareBytes} bytes (its share)`);
+    return undefined;
+  }
+
   /** Admits against quota: committed usage plus everything already admitted (in flight too). */
-  function admit(batchSends: PendingSend[]): { admitted: PendingSend[]; extra: Map<string, MailboxUsage> } {
-    const extra = new Map<string, MailboxUsage>();
+  function admit(batchSends: PendingSend[]): { admitted: PendingSend[]; extra: Map<string, MailboxTally> } {
+    const extra = new Map<string, MailboxTally>();
     const admitted: PendingSend[] = [];
     for (const s of batchSends) {
-      const r = s.envelope.recipient;
+      const { recipient: r, sender, body } = s.envelope;
       const u = usageOf(r);
-      const size = s.envelope.body.length;
-      if (u.count + 1 > limits.mailboxMaxCount) {
-        answer(s.done, new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxCount} envelopes waiting`));
-      } else if (u.bytes + size > limits.mailboxMaxBytes) {
-        answer(s.done, new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxBytes} bytes waiting`));
-      } else {
-        u.count += 1;
-        u.bytes += size;
-        const x = extra.get(r);
-        if (x) {
-          x.count += 1;
-          x.bytes += size;
-        } else extra.set(r, { count: 1, bytes: size });
-        admitted.push(s);
+      const refused = refusal(u, sender, body.length);
+      if (refused) {
+        answer(s.done, refused);
+        continue;
       }
+      add(u, sender, body.length);
+      let x = extra.get(r);
+      if (!x) extra.set(r, (x = { count: 0, bytes: 0, bySender: new Map() }));
+      add(x, sender, body.length);
+      admitted.push(s);
     }
     return { admitted, extra };
   }
 
   /** Commits one batch; answers its requests only after the commit, then hands envelopes to the hub. */
-  async function commit(admitted: PendingSend[], extra: Map<string, MailboxUsage>, batchAcks: PendingAck[]): Promise<void> {
+  async function commit(admitted: PendingSend[], extra: Map<string, MailboxTally>, batchAcks: PendingAck[]): Promise<void> {
     const t0 = performance.now();
     let result;
     try {
@@ -144,15 +197,19 @@ export function createMailbox(
         admitted.map((s) => s.envelope),
         batchAcks.map((a) => ({ username: a.username, ids: a.ids }))
       );
-    } catch {
-      for (const [r, x] of extra) {
-        const u = usageOf(r);
-        u.count -= x.count;
-        u.bytes -= x.bytes;
-      }
-      const err = new HostError(503, 'Unavailable', 'storage failed; nothing was stored, retry');
+    } catch (e) {
+      for (const [r, x] of extra) subtractTally(usageOf(r), x);
+      onStorageFailure('mailbox commit', e);
+      const full = e instanceof StorageFullError;
+      const err = full
+        ? new HostError(503, 'Unavailable', 'storage is full; nothing was stored, retry later', limits.storageRetryAfterMs)
+        : new HostError(503, 'Unavailable', 'storage failed; nothing was stored, retry');
       for (const s of admitted) answer(s.done, err);
-      for (const a of batchAcks) answer(a.done, err);
+      if (full && admitted.length > 0) {
+        // Deleting is how a full store gets room: the acks go again in a batch of their own.
+        ackRetries.push(...batchAcks);
+        schedule();
+      } else for (const a of batchAcks) answer(a.done, err);
       return;
     }
     const ms = performance.now() - t0;
@@ -164,9 +221,9 @@ export function createMailbox(
     for (let i = 0; i < batchAcks.length; i++) {
       const a = batchAcks[i]!;
       const d = result.acked[i]!;
-      const u = usageOf(a.username);
-      u.count = Math.max(0, u.count - d.count);
-      u.bytes = Math.max(0, u.bytes - d.bytes);
+      // Not loaded yet: a later load reads storage, which no longer holds what was acked.
+      const u = usage.get(a.username);
+      if (u) subtractTally(u, d);
       answer(a.done, undefined, d.count);
     }
     for (let i = 0; i < admitted.length; i++) admitted[i]!.envelope.id = result.ids[i]!;
@@ -185,7 +242,7 @@ export function createMailbox(
   let lastSize = 0;
   let gapTimer: NodeJS.Timeout | undefined;
   function pump(): void {
-    while (inFlight < MAX_IN_FLIGHT && (sends.length > 0 || acks.length > 0)) {
+    while (inFlight < MAX_IN_FLIGHT && (sends.length > 0 || acks.length > 0 || ackRetries.length > 0)) {
       const wait = closed || lastSize < GAP_AFTER_BATCH ? 0 : lastStart + MIN_GAP_MS - performance.now();
       if (wait > 0) {
         gapTimer ??= setTimeout(() => {
@@ -194,10 +251,13 @@ export function createMailbox(
         }, wait);
         return;
       }
-      const batchAcks = acks;
-      const { admitted, extra } = admit(sends);
-      sends = [];
-      acks = [];
+      const retry = ackRetries.length > 0;
+      const batchAcks = retry ? ackRetries.splice(0) : acks;
+      const { admitted, extra } = retry ? { admitted: [], extra: new Map<string, MailboxTally>() } : admit(sends);
+      if (!retry) {
+        sends = [];
+        acks = [];
+      }
       if (admitted.length === 0 && batchAcks.length === 0) continue;
       lastStart = performance.now();
       lastSize = admitted.length + batchAcks.length;
@@ -205,7 +265,7 @@ export function createMailbox(
       void commit(admitted, extra, batchAcks).finally(() => {
         inFlight--;
         pump();
-        if (inFlight === 0 && sends.length === 0 && acks.length === 0) for (const w of idle.splice(0)) w();
+        if (inFlight === 0 && sends.length === 0 && acks.length === 0 && ackRetries.length === 0) for (const w of idle.splice(0)) w();
       });
     }
   }
@@ -241,6 +301,27 @@ export function createMailbox(
     schedule();
   }
 
+  /** Chunk after chunk until one comes back short; each chunk queues behind the batches before it. */
+  async function sweepChunks(): Promise<number> {
+    const now = clock();
+    const before = now - limits.retentionMs;
+    let total = 0;
+    try {
+      while (!closed) {
+        const chunk = await storage.sweepChunk(before, now, limits.sweepChunk);
+        total += chunk.envelopes;
+        for (const [r, t] of chunk.byRecipient) {
+          const u = usage.get(r);
+          if (u) subtractTally(u, t);
+        }
+        if (chunk.envelopes < limits.sweepChunk && chunk.tokens < limits.sweepChunk) break;
+      }
+    } catch (e) {
+      onStorageFailure(`retention sweep (stopped after ${total} envelopes)`, e);
+    }
+    return total;
+  }
+
   /** A Done that settles a promise. */
   function settle<T>(resolve: (v: T) => void, reject: (e: unknown) => void): Done<T> {
     return (err, v) => (err === undefined ? resolve(v as T) : reject(err));
@@ -252,15 +333,15 @@ export function createMailbox(
     submit: (sender, recipient, body) => new Promise((resolve, reject) => submitCb(sender, recipient, body, settle(resolve, reject))),
     ack: (username, ids) => new Promise((resolve, reject) => ackCb(username, ids, settle(resolve, reject))),
     sweep() {
-      const n = storage.sweep(clock() - limits.retentionMs, clock());
-      if (n > 0) usage.clear();
-      return n;
+      sweeping ??= sweepChunks().finally(() => (sweeping = undefined));
+      return sweeping;
     },
     stats: () => ({ ...stats }),
     async drain() {
       closed = true;
       pump();
       if (inFlight > 0) await new Promise<void>((r) => idle.push(r));
+      await sweeping;
     }
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Host entry: `npm start` / `npm run serve`. PORT (default 3000), DATA_DIR (default ./data),
  * HOST (default 0.0.0.0), PARLEY_LIMITS (JSON overrides of limits.ts), PARLEY_QUIET=1 (no request
- * log lines). Serves build/ when it exists. SIGTERM/SIGINT shut down gracefully:
+ * log lines), TRUSTED_PROXY (comma-separated addresses or CIDR ranges of reverse proxies whose
+ * X-Forwarded-For names the client; client-address.ts). Serves build/ when it exists. SIGTERM/SIGINT shut down gracefully:
  * stop accepting, commit and acknowledge everything queued, close sockets, checkpoint SQLite.
  * Prints exactly one "listening" line to stdout once ready (test harnesses wait for it).
  */
@@ -33,6 +34,7 @@ const host = await createHost({
   dataDir,
   limits: limitsFromEnv(process.env.PARLEY_LIMITS),
   staticDir: existsSync(buildDir) ? buildDir : undefined,
+  trustedProxies: (process.env.TRUSTED_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   log: process.env.PARLEY_QUIET === '1' ? undefined : (line) => console.error(line)
 });
 console.log(`Parley listening on ${host.url}`);

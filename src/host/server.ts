@@ -6,6 +6,11 @@
  * (their senders get 'stored'), close sockets with 1001, then checkpoint and close SQLite.
  * Nothing acknowledged is lost, and anything not acknowledged was never promised.
  * Logs are one line per request (method, route, status, ms): never bodies, tokens or queries.
+ *
+ * Hostile input (P40): a request target that is not a plain path gets 400 (an upgrade with one
+ * is dropped) before any handler parses it; a full store answers 503 with Retry-After on every
+ * endpoint that writes and is logged with its reason, at most once a minute; the retention sweep
+ * never throws into a timer or into startup. Client addresses come from client-address.ts.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -17,7 +22,8 @@ import { createApi } from './api';
 import { attachCalls } from './calls';
 import { createAuth } from './auth';
 import { createDirectory } from './directory';
-import { HostError, sendError, sendJson } from './http-util';
+import { clientAddress } from './client-address';
+import { HostError, requestPath, sendError, sendJson, setClientIp } from './http-util';
 import { createHub } from './hub';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
@@ -25,7 +31,8 @@ import { createLimiter } from './rate-limit';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
 import { openSqliteStorage } from './storage/sqlite';
-import { createWsEndpoint } from './ws';
+import { StorageFullError } from './storage/types';
+import { createWsEndpoint, type SocketStats } from './ws';
 
 export interface HostOptions {
   port: number;
@@ -36,20 +43,46 @@ export interface HostOptions {
   clock?: () => number;
   limits?: Partial<Limits>;
   log?: (line: string) => void;
+  /** Reverse proxies whose X-Forwarded-For gives the client address (addresses or CIDR ranges). */
+  trustedProxies?: readonly string[];
 }
 
 export interface RunningHost {
   url: string;
   port: number;
   close(): Promise<void>;
-  /** Runs the retention sweep now (it also runs on start and every sweepIntervalMs). */
-  sweep(): number;
+  /** Runs the retention sweep now (it also runs on start and every sweepIntervalMs); never rejects. */
+  sweep(): Promise<number>;
+  /** Per authenticated WebSocket: bytes queued to it and sends awaiting commit (P40: bounded). */
+  sockets(): SocketStats[];
 }
 
 /** Route label for logs: the fixed prefix only, so usernames and ids stay out of log lines. */
-function routeLabel(path: string): string {
+function routeLabel(path: string | undefined): string {
+  if (path === undefined) return 'malformed';
   const known = Object.values(API).find((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
   return known ?? (path.startsWith('/api/') ? '/api/?' : 'static');
+}
+
+/** A storage error as the port reports it, or as realm and account records' own SQLite files do. */
+function isStorageFull(e: unknown): boolean {
+  return e instanceof StorageFullError || (e as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+}
+
+/**
+ * Storage failure log lines, with their reason, at most one per `what` a minute (a full disk must
+ * not also fill the log); the next line says how many were held back.
+ */
+function storageFailureLog(log: (line: string) => void, clock: () => number): (what: string, e: unknown) => void {
+  const last = new Map<string, { at: number; held: number }>();
+  return (what, e) => {
+    const reason = e instanceof StorageFullError ? e.message : `${e instanceof Error ? e.name : 'unknown'} ${String((e as { code?: unknown } | null)?.code ?? '')}`.trim();
+    const now = clock();
+    const seen = last.get(what);
+    if (seen && now - seen.at < 60_000) return void seen.held++;
+    log(`storage: ${what} failed: ${reason}${seen?.held ? ` (${seen.held} more since the last line)` : ''}`);
+    last.set(what, { at: now, held: 0 });
+  };
 }
 
 export async function createHost(opts: HostOptions): Promise<RunningHost> {
@@ -57,11 +90,13 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const clock = opts.clock ?? Date.now;
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const log = opts.log ?? (() => {});
-  const storage = openSqliteStorage(opts.dataDir);
+  const storageFailed = storageFailureLog(log, clock);
+  const addressOf = clientAddress(opts.trustedProxies);
+  const storage = openSqliteStorage(opts.dataDir, { maxBytes: limits.maxDatabaseBytes });
   const auth = createAuth(storage, limits, clock);
   const directory = createDirectory(storage, auth, limits, clock);
   const hub = createHub(storage, limits);
-  const mailbox = createMailbox(storage, limits, clock, (e) => hub.deliver(e));
+  const mailbox = createMailbox(storage, limits, clock, (e) => hub.deliver(e), storageFailed);
   const ws = createWsEndpoint(auth, mailbox, hub, limits);
   // PIN recovery (DESIGN.md §7): the default single realm at /realm/ with its own data dir, and
   // the sealed account records (account-record.ts), whose device gate every login passes.
@@ -69,11 +104,17 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const records = createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
   const realm = createRealm({ id: 'parley', dataDir: join(opts.dataDir, 'realm'), clock, issuers: [records.issuerPublicKey] });
   const gated = { ...directory, login: records.login };
-  const api = createApi({ auth, directory: gated, mailbox, limits, perIp: createLimiter(limits.perIp, clock) });
+  const api = createApi({
+    auth,
+    directory: gated,
+    mailbox,
+    limits,
+    perIp: createLimiter(limits.perIp, clock),
+    registerPerIp: createLimiter(limits.registerPerIp, clock)
+  });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://host').pathname;
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (path === API.health) return sendJson(res, 200, { ok: true });
     if (calls.http(req, res)) return;
@@ -86,29 +127,44 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
 
   const server = createServer((req, res) => {
     const started = performance.now();
-    handle(req, res)
+    let path: string | undefined;
+    Promise.resolve()
+      .then(() => {
+        path = requestPath(req);
+        setClientIp(req, addressOf(req));
+        return handle(req, res, path);
+      })
       .catch((e: unknown) => {
         if (res.headersSent) return void res.destroy();
         if (e instanceof HostError) return sendError(res, e);
-        log(`error ${req.method} ${routeLabel(req.url ?? '')}: ${e instanceof Error ? e.name : 'unknown'}`);
+        if (isStorageFull(e)) {
+          storageFailed(`${req.method} ${routeLabel(path)}`, e);
+          return sendError(res, new HostError(503, 'Unavailable', 'storage is full; nothing was stored, retry later', limits.storageRetryAfterMs));
+        }
+        log(`error ${req.method} ${routeLabel(path)}: ${e instanceof Error ? e.name : 'unknown'}`);
         sendError(res, new HostError(500, 'Internal', 'internal error'));
       })
-      .finally(() => {
-        const path = new URL(req.url ?? '/', 'http://host').pathname;
-        log(`${req.method} ${routeLabel(path)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
-      });
+      .catch(() => res.destroy())
+      .finally(() => log(`${req.method} ${routeLabel(path)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`));
   });
   const calls = attachCalls(server, { auth, clock, log });
   server.on('upgrade', (req, socket, head) => {
-    if (calls.upgrade(req, socket, head)) return;
-    const path = new URL(req.url ?? '/', 'http://host').pathname;
+    let path: string;
+    try {
+      path = requestPath(req);
+      setClientIp(req, addressOf(req));
+      if (calls.upgrade(req, socket, head)) return;
+    } catch {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
+      return;
+    }
     if (path !== API.ws) return void socket.destroy();
     ws.handleUpgrade(req, socket, head);
   });
 
-  const sweepTimer = setInterval(() => mailbox.sweep(), limits.sweepIntervalMs);
+  const sweepTimer = setInterval(() => void mailbox.sweep(), limits.sweepIntervalMs);
   sweepTimer.unref();
-  mailbox.sweep();
+  void mailbox.sweep();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -121,6 +177,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     url: `http://${opts.hostname && opts.hostname !== '0.0.0.0' ? opts.hostname : '127.0.0.1'}:${port}`,
     port,
     sweep: () => mailbox.sweep(),
+    sockets: () => ws.stats(),
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -133,9 +190,15 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         clearInterval(sweepTimer);
         const st = mailbox.stats();
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
-        realm.close();
-        records.close();
-        await storage.close();
+        // Each store closes even if another fails (on a full disk the final checkpoints do): what
+        // was committed stays in its WAL and is read on the next start.
+        for (const [what, close] of [['realm', () => realm.close()], ['account records', () => records.close()], ['mailbox', () => storage.close()]] as const) {
+          try {
+            await close();
+          } catch (e) {
+            storageFailed(`${what} close`, e);
+          }
+        }
       })();
       return closing;
     }

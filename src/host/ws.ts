@@ -3,7 +3,15 @@
  * (never in the URL, so tokens stay out of access logs); then the host replays unacked
  * envelopes and pushes new ones, and the client may Send (answered by Stored only after the
  * durable commit) and Ack. Frames are binary and strictly decoded (host-frames.ts); a malformed
- * frame gets an Error frame and changes nothing. Knows nothing of SQL.
+ * frame gets an Error frame and changes nothing.
+ *
+ * Hostile clients (P40): a socket that keeps sending malformed frames is closed with 1008 after
+ * `wsMaxMalformedFrames`; an account holds at most `wsPerAccount` sockets (more are closed with
+ * 1013, try again later); a socket whose queue passes `wsMaxBufferedBytes` (replies to a flood it
+ * never reads) is dropped at once. Pushes stay under the high-water mark (hub.ts). Once a socket
+ * has `wsMaxPendingSendBytes` of sends waiting for their commit, the host stops reading it until
+ * half of that is answered (TCP backpressure on the sender instead of host memory).
+ * Knows nothing of SQL.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -22,6 +30,21 @@ export interface WsEndpoint {
   closeAll(): void;
   /** Closes `username`'s sockets with `code` (device takeover: the old browser is signed out). */
   closeUser(username: string, code: number, reason: string): void;
+  /** Per authenticated socket: bytes queued to it, and send bodies from it awaiting their commit. */
+  stats(): SocketStats[];
+}
+
+export interface SocketStats {
+  queuedBytes: number;
+  pendingSendBytes: number;
+}
+
+/** RFC 6455 close codes used here. */
+const POLICY_VIOLATION = 1008;
+const TRY_AGAIN_LATER = 1013;
+
+function socketOf(ws: WebSocket): Duplex | undefined {
+  return (ws as unknown as { _socket?: Duplex })._socket;
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -39,7 +62,8 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
   const corked = new Set<Duplex>();
   function send(ws: WebSocket, f: HostFrame): void {
     if (ws.readyState !== ws.OPEN) return;
-    const socket = (ws as unknown as { _socket?: Duplex })._socket;
+    if (ws.bufferedAmount > limits.wsMaxBufferedBytes) return void ws.terminate();
+    const socket = socketOf(ws);
     if (socket && !corked.has(socket)) {
       socket.cork();
       corked.add(socket);
@@ -58,19 +82,31 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
     send(ws, { type: 'error', reqId, code: he.code, message: he.message });
   }
 
-  const userOf = new Map<WebSocket, string>();
+  const socketsOf = new Map<string, Set<WebSocket>>();
+  const pendingOf = new Map<WebSocket, { bytes: number; paused: boolean }>();
 
   function onAuthenticated(ws: WebSocket, username: string): void {
-    userOf.set(ws, username);
+    let mine = socketsOf.get(username);
+    if (!mine) socketsOf.set(username, (mine = new Set()));
+    if (mine.size >= limits.wsPerAccount) {
+      ws.close(TRY_AGAIN_LATER, `at most ${limits.wsPerAccount} sockets per account`);
+      return;
+    }
+    mine.add(ws);
+    const pending = { bytes: 0, paused: false };
+    pendingOf.set(ws, pending);
     const conn: Connection = {
       username,
       push: (e) => send(ws, { type: 'envelope', serverId: e.id, receivedAt: e.receivedAt, sender: e.sender, body: e.body }),
       buffered: () => ws.bufferedAmount,
-      isOpen: () => ws.readyState === ws.OPEN
+      isOpen: () => ws.readyState === ws.OPEN,
+      onDrain: (f) => void socketOf(ws)?.once('drain', f),
+      drop: () => ws.terminate()
     };
     const acked = (e: unknown) => {
       if (e !== undefined) errorFrame(ws, 0, e);
     };
+    let malformed = 0;
     ws.on('message', (data, isBinary) => {
       let frame;
       try {
@@ -78,23 +114,38 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
         // The message buffer is ws's own, per message, never reused: the body may alias it.
         frame = decodeClientFrame(toBytes(data), true);
       } catch {
+        if (++malformed > limits.wsMaxMalformedFrames) return void ws.close(POLICY_VIOLATION, 'too many malformed frames');
         errorFrame(ws, 0, new HostError(400, 'BadRequest', 'malformed frame'));
         return;
       }
       if (frame.type === 'send') {
         const { reqId } = frame;
+        const size = frame.body.length;
+        pending.bytes += size;
+        if (pending.bytes > limits.wsMaxPendingSendBytes && !pending.paused) {
+          pending.paused = true;
+          ws.pause();
+        }
         mailbox.submitCb(username, frame.to, frame.body, (err: unknown, e?: StoredEnvelope) => {
+          pending.bytes -= size;
+          if (pending.paused && pending.bytes <= limits.wsMaxPendingSendBytes / 2) {
+            pending.paused = false;
+            ws.resume();
+          }
           if (err !== undefined) errorFrame(ws, reqId, err);
           else send(ws, { type: 'stored', reqId, serverId: e!.id, receivedAt: e!.receivedAt });
         });
       } else if (frame.type === 'ack') {
         mailbox.ackCb(username, frame.ids, acked);
       } else {
+        if (++malformed > limits.wsMaxMalformedFrames) return void ws.close(POLICY_VIOLATION, 'too many malformed frames');
         errorFrame(ws, 0, new HostError(400, 'BadRequest', 'already authenticated'));
       }
     });
     ws.on('close', () => {
-      userOf.delete(ws);
+      pendingOf.delete(ws);
+      mine.delete(ws);
+      if (mine.size === 0) socketsOf.delete(username);
       hub.detach(conn);
     });
     send(ws, { type: 'ready' });
@@ -127,7 +178,12 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     closeUser(username, code, reason) {
-      for (const [ws, user] of userOf) if (user === username) ws.close(code, reason);
+      for (const ws of socketsOf.get(username) ?? []) ws.close(code, reason);
+    },
+    stats() {
+      const out: SocketStats[] = [];
+      for (const [ws, p] of pendingOf) out.push({ queuedBytes: ws.bufferedAmount, pendingSendBytes: p.bytes });
+      return out;
     },
     closeAll() {
       for (const ws of wss.clients) ws.close(1001, 'host shutting down');

@@ -146,7 +146,7 @@ async function orchestrate(): Promise<void> {
   const size = opt('size', 512);
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const usersFile = join(dir, 'users.json');
-  const limits = JSON.stringify({ perIp: { max: 1e9, windowMs: 60_000 } });
+  const limits = JSON.stringify({ perIp: { max: 1e9, windowMs: 60_000 }, registerPerIp: { max: 1e9, windowMs: 60_000 } });
   const profile = process.env.PARLEY_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PARLEY_BENCH_PROFILE}`] : [];
   const host = child([...profile, 'src/host/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), PARLEY_QUIET: process.env.PARLEY_BENCH_LOG === '1' ? '0' : '1', PARLEY_LIMITS: limits });
   const hostUrl = await host.line(/listening on (http:\/\/\S+)/);

@@ -61,7 +61,9 @@ export default defineConfig({
       PORT: String(PORT),
       DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-e2e-')),
       // Request logs would drown the test report; errors still reach stderr.
-      PARLEY_QUIET: '1'
+      PARLEY_QUIET: '1',
+      // Every browser here signs up from 127.0.0.1: lift the per-address registration budget.
+      PARLEY_LIMITS: JSON.stringify({ registerPerIp: { max: 1_000_000, windowMs: 3_600_000 } })
     }
   }
 });

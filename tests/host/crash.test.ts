@@ -4,38 +4,12 @@
  * same data directory. Every envelope whose sender got a 'stored' ack must reach the recipient;
  * after the recipient's ack loop, each arrives once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
-import { WsClient, bytesOf, registerUser, tempDir, textOf, type TestUser } from './support';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-async function spawnHost(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/host/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`host exited early with ${code}`)));
-  });
-  return { child, url };
-}
+import { WsClient, bytesOf, registerUser, spawnHost, tempDir, textOf, type TestUser } from './support';
 
 const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 

@@ -113,20 +113,22 @@ describe('bundles', () => {
     expect(counts.json).toEqual({ oneTime: 0, kem: 0 });
   });
 
-  test('P9 bundle fetches are rate-limited per requester and per target with 429 and Retry-After', async () => {
+  test('P9 bundle fetches are rate-limited per requester and per requester-target pair with 429 and Retry-After', async () => {
     let now = 1_800_000_000_000;
-    host = await startHost({ clock: () => now, limits: { bundlePerRequester: { max: 3, windowMs: 60_000 }, bundlePerTarget: { max: 5, windowMs: 60_000 } } });
-    const [a, b, c] = await Promise.all(['alice', 'bob', 'carol'].map((n) => registerUser(host!.url, n)));
-    for (let i = 0; i < 3; i++) expect((await fetchBundle(host.url, a!.token, 'carol')).status).toBe(200);
-    const limited = await fetchBundle(host.url, a!.token, 'carol');
-    expect(limited.status).toBe(429);
-    expect(limited.r.json.error.code).toBe('RateLimited');
-    expect(Number(limited.r.headers.get('retry-after'))).toBeGreaterThan(0);
-    // carol has been asked for 3 times; bob may ask twice more, then the target limit applies.
+    host = await startHost({ clock: () => now, limits: { bundlePerRequester: { max: 4, windowMs: 60_000 }, bundlePerPair: { max: 2, windowMs: 60_000 } } });
+    const [a, b] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((n) => registerUser(host!.url, n)));
+    for (let i = 0; i < 2; i++) expect((await fetchBundle(host.url, a!.token, 'carol')).status).toBe(200);
+    const pair = await fetchBundle(host.url, a!.token, 'carol');
+    expect(pair.status).toBe(429);
+    expect(pair.r.json.error).toEqual({ code: 'RateLimited', message: expect.stringContaining('of this user by this account') });
+    expect(Number(pair.r.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The pair limit is alice's alone: bob still reaches carol, and alice still reaches bob.
     expect((await fetchBundle(host.url, b!.token, 'carol')).status).toBe(200);
-    expect((await fetchBundle(host.url, b!.token, 'carol')).status).toBe(200);
-    expect((await fetchBundle(host.url, b!.token, 'carol')).status).toBe(429);
-    expect((await fetchBundle(host.url, c!.token, 'bob')).status).toBe(200);
+    expect((await fetchBundle(host.url, a!.token, 'bob')).status).toBe(200);
+    // Her fifth fetch in the window passes her own limit.
+    const requester = await fetchBundle(host.url, a!.token, 'dave');
+    expect(requester.status).toBe(429);
+    expect(requester.r.json.error.message).toContain('by this account');
     now += 61_000;
     expect((await fetchBundle(host.url, a!.token, 'carol')).status).toBe(200);
   });

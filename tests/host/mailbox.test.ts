@@ -74,7 +74,7 @@ describe('store, push, ack', () => {
   });
 
   test('a full mailbox answers 507 QuotaExceeded (count and bytes) until the recipient acks', async () => {
-    host = await startHost({ limits: { mailboxMaxCount: 3, mailboxMaxBytes: 1000 } });
+    host = await startHost({ limits: { mailboxMaxCount: 3, mailboxMaxBytes: 1000, mailboxSenderShare: 1 } });
     const alice = await registerUser(host.url, 'alice');
     const bob = await registerUser(host.url, 'bob');
     await registerUser(host.url, 'carol');
@@ -169,7 +169,7 @@ describe('redelivery', () => {
     now += 20 * 86_400_000;
     await call(host.url, API.messages + 'bob', { token: alice.token, body: bytesOf('recent') });
     now += 10 * 86_400_000 + 1;
-    expect(host.sweep()).toBe(1);
+    expect(await host.sweep()).toBe(1);
     const bobWs = await open(host.url, bob.token);
     await bobWs.until(1);
     await new Promise((r) => setTimeout(r, 100));

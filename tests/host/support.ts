@@ -3,10 +3,12 @@
  * factory that generates real identity and prekeys, and a WebSocket client speaking the binary
  * frames. Nothing here is mocked: every call crosses a real socket.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
 import { generateIdentity, identityPublic, type IdentityKeyPair } from '../../src/lib/crypto/identity';
@@ -48,6 +50,35 @@ export async function startHost(opts: Partial<HostOptions> = {}): Promise<Runnin
   const dataDir = opts.dataDir ?? tempDir();
   const host = await createHost({ port: 0, ...opts, dataDir });
   return { ...host, dataDir, close: host.close, sweep: host.sweep };
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+/**
+ * The real host as its own process (`node --import tsx src/host/main.ts`), for tests that kill
+ * it or that must see it survive; killed after the test if still running.
+ */
+export async function spawnHost(dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/host/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1', ...env },
+    stdio: ['ignore', 'pipe', 'inherit']
+  });
+  children.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`host exited early with ${code}`)));
+  });
+  return { child, url, port: Number(new URL(url).port) };
 }
 
 export interface Reply {
@@ -121,14 +152,16 @@ export class WsClient {
   private waiters: (() => void)[] = [];
   private reqId = 1;
   closed = false;
+  closeCode: number | undefined;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
       this.frames.push(decodeHostFrame(new Uint8Array(data)));
       for (const w of this.waiters.splice(0)) w();
     });
-    ws.on('close', () => {
+    ws.on('close', (code: number) => {
       this.closed = true;
+      this.closeCode = code;
       for (const w of this.waiters.splice(0)) w();
     });
   }

@@ -3,9 +3,11 @@
  * prekeys, rotate the signed prekey"): runs when the connection comes up.
  *
  *  - one-time X25519 and one-time ML-KEM pools are refilled when the host holds fewer than LOW;
- *  - the signed prekey is replaced after SIGNED_PREKEY_ROTATE_MS; old signed prekeys are kept
- *    until SIGNED_PREKEY_KEEP_MS so prekey messages still waiting in a mailbox (host retention is
- *    30 days) can be answered, then deleted.
+ *  - the signed prekey is replaced after SIGNED_PREKEY_ROTATE_MS, and the last-resort ML-KEM
+ *    prekey with it (SECURITY.md P40 lockouts: bundles past a target's one-time budget carry the
+ *    last-resort key, so it must not live forever); the host swaps it in one transaction. Old
+ *    signed and last-resort prekeys are kept until SIGNED_PREKEY_KEEP_MS so prekey messages still
+ *    waiting in a mailbox (host retention is 30 days) can be answered, then deleted.
  *
  * Private halves are committed before public halves are published, so a bundle served from new
  * keys always finds its private key here. Knows nothing of sessions.
@@ -33,6 +35,10 @@ export const SIGNED_PREKEY_ROTATE_MS = 7 * DAY_MS;
 /** Host retention (30 days) plus a rotation period. */
 export const SIGNED_PREKEY_KEEP_MS = 37 * DAY_MS;
 
+function newestOf<T extends { id: number }>(records: T[]): T | undefined {
+  return records.reduce<T | undefined>((a, b) => (!a || b.id > a.id ? b : a), undefined);
+}
+
 /** Returns what was uploaded, or undefined if the pools were healthy and the signed prekey fresh. */
 export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload | undefined> {
   const me = requireMe(ctx);
@@ -40,7 +46,9 @@ export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload 
   const now = deps.now();
   const counts = await ctx.transport.preKeyCounts(hostAuth(me));
   const signed = await listPreKeys(ctx.vault, 'signed');
-  const newest = signed.reduce((a, b) => (b.id > a.id ? b : a), signed[0]!);
+  const newest = newestOf(signed);
+  const lastResorts = (await listPreKeys(ctx.vault, 'kem')).filter((k) => k.lastResort);
+  const newestLastResort = newestOf(lastResorts);
   const rotate = !newest || now - newest.createdAt >= SIGNED_PREKEY_ROTATE_MS;
   if (counts.oneTime >= ONE_TIME_LOW && counts.kem >= KEM_LOW && !rotate) return undefined;
 
@@ -52,9 +60,15 @@ export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload 
     for (let i = 0; i < KEM_TARGET - counts.kem; i++) kem.push(generateKemPreKey(me.identity, account.nextKemId + i, false, deps));
   }
   const newSigned = rotate ? generateSignedPreKey(me.identity, account.nextSignedId, deps) : undefined;
+  // The last-resort KEM key rotates with the signed prekey, under the next free KEM id.
+  if (rotate) kem.push(generateKemPreKey(me.identity, account.nextKemId + kem.length, true, deps));
   const records = await sealPreKeys(ctx.vault, newSigned ? { signed: newSigned, oneTime, kem } : { oneTime, kem }, now);
-  // An old signed prekey goes once its successor has been out longer than the mailbox keeps envelopes.
-  const expired = signed.filter((s) => s.id !== newest?.id && now - s.createdAt >= SIGNED_PREKEY_KEEP_MS);
+  // An old signed or last-resort prekey goes once its successor has been out longer than the
+  // mailbox keeps envelopes.
+  const expired = [
+    ...signed.filter((s) => s.id !== newest?.id && now - s.createdAt >= SIGNED_PREKEY_KEEP_MS),
+    ...lastResorts.filter((k) => k.id !== newestLastResort?.id && now - k.createdAt >= SIGNED_PREKEY_KEEP_MS)
+  ];
   await commit(ctx.vault, async (tx) => {
     await putPreKeys(tx, records);
     for (const s of expired) await tx.objectStore('prekeys').delete(s.key);

@@ -18,13 +18,19 @@ import { createAdmission } from './sqlite-admission';
 import { openSqliteRecords } from './sqlite-records';
 import { openSqliteStorage } from './sqlite';
 
+/** The port counts totals only (the synchronous adapter also counts per sender). */
+const totals = (u: MailboxUsage): MailboxUsage => ({ count: u.count, bytes: u.bytes });
+
+/** Rows per sweep transaction, as limits.ts sweepChunk. */
+const SWEEP_CHUNK = 1000;
+
 /** Outstanding challenges held at most (oldest dropped first), as limits.ts maxChallenges. */
 const MAX_CHALLENGES = 100_000;
 
 export function openSqliteStore(dataDir: string): HostStore {
   const storage = openSqliteStorage(dataDir);
   const records = openSqliteRecords(dataDir);
-  const admission = createAdmission((u) => storage.mailboxUsage(u));
+  const admission = createAdmission((u) => totals(storage.mailboxUsage(u)));
   const challenges = new Map<string, number>();
   let clockNow = 0;
   const limiters = new Map<string, Limiter>();
@@ -43,7 +49,11 @@ export function openSqliteStore(dataDir: string): HostStore {
     accountExists: async (username) => storage.accountExists(username),
     identity: async (username) => storage.identity(username),
     createAccount: async (a) => storage.createAccount(a),
-    addPreKeys: async (username, keys) => storage.addPreKeys(username, keys),
+    async addPreKeys(username, keys) {
+      // The synchronous adapter refuses (and rolls back) an upload whose last-resort KEM key would
+      // not land (P40); this port has no answer for that yet, so it is an error, never a silent loss.
+      if (!storage.addPreKeys(username, keys)) throw new Error('last-resort KEM prekey id already in use; nothing stored');
+    },
     preKeyCounts: async (username) => storage.preKeyCounts(username),
     takeBundle: async (username) => storage.takeBundle(username),
 
@@ -86,10 +96,10 @@ export function openSqliteStore(dataDir: string): HostStore {
       admission.settle(inserts, outcome, touched, { acked });
       let next = 0;
       const ids: StoreBatchResult['ids'] = outcome.map((o) => (o === true ? result.ids[next++]! : o));
-      return { ids, acked: result.acked };
+      return { ids, acked: result.acked.map(totals) };
     },
     pendingEnvelopes: async (username, afterId, limit) => storage.pendingEnvelopes(username, afterId, limit),
-    mailboxUsage: async (username) => storage.mailboxUsage(username),
+    mailboxUsage: async (username) => totals(storage.mailboxUsage(username)),
 
     async hitRate(key, window, now) {
       const name = `${window.max}/${window.windowMs}`;
@@ -101,7 +111,13 @@ export function openSqliteStore(dataDir: string): HostStore {
 
     async sweep(before, now) {
       pruneChallenges(now);
-      const n = storage.sweep(before, now);
+      // In bounded chunks, queued between mailbox batches (P40).
+      let n = 0;
+      for (;;) {
+        const chunk = await storage.sweepChunk(before, now, SWEEP_CHUNK);
+        n += chunk.envelopes;
+        if (chunk.envelopes < SWEEP_CHUNK && chunk.tokens < SWEEP_CHUNK) break;
+      }
       if (n > 0) admission.invalidate();
       return n;
     },
