@@ -9,6 +9,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ByteWriter } from '../../src/lib/codec/bytes';
 import { encodeCallSignal } from '../../src/lib/wire/call';
+import { BUSY_TTL_MS, tabCallsOver } from '../../src/lib/client/calls/tab-calls';
 import { sealBytes } from '../../workers/storage/record-seal';
 import { memoryLocks, TAB_MESSAGE_WINDOW_MS, type SealedTabMessage, type TabChannel } from '../../workers/engine/lock';
 import { MemoryHost } from '../../workers/engine/memory-host';
@@ -160,5 +161,35 @@ describe('tabs', () => {
     await deliver();
     expect(heard).toEqual([]);
     page.close();
+  });
+
+  test('P31 the tabs\' call coordination believes only well-formed messages, and a claimed busy lapses within BUSY_TTL_MS', () => {
+    let t = 1_000_000;
+    const channel = { postMessage: () => undefined, onmessage: null as ((ev: MessageEvent<unknown>) => void) | null, close: () => undefined };
+    const tabs = tabCallsOver(channel, () => t, 'me');
+    const taken: string[] = [];
+    tabs.onTaken((id) => taken.push(id));
+    const post = (data: unknown) => channel.onmessage!({ data } as MessageEvent<unknown>);
+    for (const m of [
+      { type: 'taken', callId: 'not hex' },
+      { type: 'taken', callId: 'ca'.repeat(16), extra: true },
+      { type: 'busy', tab: 'x'.repeat(65), until: t + 1000 },
+      { type: 'busy', tab: 'other', until: Number.POSITIVE_INFINITY },
+      { type: 'busy', tab: 'other', until: '9' },
+      { type: 'free' },
+      null
+    ])
+      post(m);
+    expect(taken).toEqual([]);
+    expect(tabs.busyElsewhere()).toBe(false);
+
+    post({ type: 'taken', callId: 'ca'.repeat(16) });
+    expect(taken).toEqual(['ca'.repeat(16)]);
+    // "Busy for a year" counts for BUSY_TTL_MS only.
+    post({ type: 'busy', tab: 'other', until: t + 365 * 86_400_000 });
+    expect(tabs.busyElsewhere()).toBe(true);
+    t += BUSY_TTL_MS + 1;
+    expect(tabs.busyElsewhere()).toBe(false);
+    tabs.close();
   });
 });
