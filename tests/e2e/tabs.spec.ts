@@ -6,6 +6,7 @@
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { installGuard } from './support/guard';
+import { buildA, buildWithoutLocksOnRequest, NO_LOCKS_WORKER, ownHost } from './support/builds';
 import { openCaller, overlay, placeCall } from './support/calls';
 import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, texts, uniqueName, type Person } from './support/parley';
 
@@ -43,61 +44,70 @@ test('two tabs of one account stay in step, and the second takes over when the f
   expect(await texts(second, bob.name)).toEqual(['to both of your tabs', 'from the second tab', 'after the first tab closed']);
 });
 
-/** A browser without Web Locks, page and workers alike (Chromium cannot switch the API off). */
-async function withoutWebLocks(context: BrowserContext): Promise<void> {
-  await context.route('**/_app/immutable/workers/vault.worker-*.js', async (route) => {
-    const original = await route.fetch();
-    await route.fulfill({
-      response: original,
-      headers: { ...original.headers(), 'cache-control': 'no-store' },
-      body: `delete WorkerNavigator.prototype.locks;\n${await original.text()}`
-    });
-  });
-}
-
+/** A page, and the vault worker it starts, without Web Locks (support/builds.ts). */
 async function pageWithoutLocks(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
-  await page.addInitScript(() => delete (Navigator.prototype as { locks?: unknown }).locks);
+  await page.addInitScript((name) => {
+    delete (Navigator.prototype as { locks?: unknown }).locks;
+    const Native = window.Worker;
+    window.Worker = class extends Native {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, { ...options, name });
+      }
+    };
+  }, NO_LOCKS_WORKER);
   return page;
 }
 
 const readOnlyBanner = (page: Page) => page.getByRole('status').filter({ hasText: 'This browser lacks Web Locks' });
 
-test('P18 without Web Locks neither tab drives: both say read-only, nothing is received, and nothing is lost', async ({ browser }) => {
+test('P18 without Web Locks no tab drives: each says read-only, nothing is received, and nothing is lost', async ({ browser }) => {
   test.setTimeout(120_000);
-  const bob = await openPerson(browser, 'bob');
-  people.push(bob);
-  await register(bob);
-  // The service worker would answer the worker script from its cache, past the route.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
-  const first = await pageWithoutLocks(context);
-  const alice: Person = { name: uniqueName('alice'), context, page: first, guard: await installGuard(first) };
-  people.push(alice);
-  await withoutWebLocks(context);
-  await register(alice);
-  expect(await first.evaluate(() => 'locks' in navigator)).toBe(false);
-  await expect(readOnlyBanner(first)).toBeVisible();
-  const second = await pageWithoutLocks(context);
-  await second.goto('/chats');
-  await expect(readOnlyBanner(second)).toBeVisible();
-  await first.screenshot({ path: 'tests/e2e/screenshots/read-only-banner.png' });
+  const host = await ownHost();
+  const contexts: BrowserContext[] = [];
+  try {
+    await host.serve((await buildWithoutLocksOnRequest(await buildA())).files);
+    const open = async (name: string, locks: boolean): Promise<Person> => {
+      const context = await browser.newContext({ baseURL: host.url, viewport: { width: 1280, height: 800 } });
+      contexts.push(context);
+      const page = locks ? await context.newPage() : await pageWithoutLocks(context);
+      return { name: uniqueName(name), context, page, guard: await installGuard(page) };
+    };
+    const bob = await open('bob', true);
+    await register(bob);
+    const alice = await open('alice', false);
+    await register(alice);
+    const first = alice.page;
+    expect(await first.evaluate(() => 'locks' in navigator)).toBe(false);
+    expect(await Promise.all(first.workers().map((w) => w.evaluate(() => 'locks' in navigator)))).toEqual([false]);
+    await expect(readOnlyBanner(first)).toBeVisible();
+    await first.screenshot({ path: 'tests/e2e/screenshots/read-only-banner.png' });
 
-  await startChat(bob, alice.name);
-  await send(bob, alice.name, 'while nobody drives');
-  // Neither tab connects, so neither decrypts: the message waits on the host.
-  await first.waitForTimeout(3000);
-  for (const page of [first, second]) await expect(chatRow(page, bob.name)).toHaveCount(0);
-  await expectClean(alice);
+    // Even alone the tab does not drive: it neither connects nor decrypts; the message waits on the host.
+    await startChat(bob, alice.name);
+    await send(bob, alice.name, 'while nobody drives');
+    await first.waitForTimeout(3000);
+    await expect(chatRow(first, bob.name)).toHaveCount(0);
+    // A second tab: read-only too.
+    const second = await pageWithoutLocks(alice.context);
+    await second.goto('/chats');
+    await expect(readOnlyBanner(second)).toBeVisible();
+    await second.waitForTimeout(2000);
+    for (const page of [first, second]) await expect(chatRow(page, bob.name)).toHaveCount(0);
+    await expectClean(alice);
 
-  // The same profile in a browser with Web Locks: one tab drives and gets the message, once.
-  await first.close();
-  await second.close();
-  await context.unrouteAll();
-  const later = await context.newPage();
-  await later.goto('/chats');
-  await expect(readOnlyBanner(later)).toHaveCount(0);
-  await openChat({ ...alice, page: later }, bob.name);
-  expect(await texts(later, bob.name)).toEqual(['while nobody drives']);
+    // The same browser profile with Web Locks: one tab drives and gets the message, once.
+    await first.close();
+    await second.close();
+    const later = await alice.context.newPage();
+    await later.goto('/chats');
+    await expect(readOnlyBanner(later)).toHaveCount(0);
+    await openChat({ ...alice, page: later }, bob.name);
+    expect(await texts(later, bob.name)).toEqual(['while nobody drives']);
+  } finally {
+    for (const c of contexts) await c.close();
+    await host.close();
+  }
 });
 
 test('P31 a call signal forged on the tabs\' channel rings no tab; a real call rings both', async ({ browser }) => {

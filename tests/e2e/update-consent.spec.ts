@@ -37,7 +37,7 @@ async function newPage(context: BrowserContext): Promise<Person> {
 async function aboutHash(page: Page): Promise<string | null> {
   await page.goto('/settings');
   await expect(page.getByRole('heading', { name: /^About this version/ })).toBeVisible();
-  return page.locator('code[data-hash]').getAttribute('data-hash');
+  return page.locator('code[aria-label^="Build hash "]').getAttribute('data-hash');
 }
 
 /** Registers and reloads once, so the page is controlled by the installed worker of `build`. */

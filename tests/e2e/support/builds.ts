@@ -111,6 +111,23 @@ export async function buildB(a: Build): Promise<Build> {
   return sealBuild(files);
 }
 
+/** The marker a page gives its vault worker (as its name) to make that worker lack Web Locks. */
+export const NO_LOCKS_WORKER = 'parley-test-no-web-locks';
+
+/**
+ * A's build whose vault worker, when started with the name NO_LOCKS_WORKER, runs without Web
+ * Locks (Chromium cannot switch the API off, and intercepting the worker's script breaks its
+ * WebSocket). Other pages' workers are untouched.
+ */
+export async function buildWithoutLocksOnRequest(a: Build): Promise<Build> {
+  const files = new Map(a.files);
+  const worker = [...files.keys()].find((p) => /^_app\/immutable\/workers\/vault\.worker-.*\.js$/.test(p));
+  if (!worker) throw new Error('no vault worker in the build');
+  const prefix = `if (self.name === ${JSON.stringify(NO_LOCKS_WORKER)}) delete WorkerNavigator.prototype.locks;\n`;
+  files.set(worker, bytes(prefix + text(files.get(worker)!)));
+  return sealBuild(files);
+}
+
 export interface OwnHost {
   url: string;
   /** Replaces every served file with `files` (a deploy). */
