@@ -44,7 +44,7 @@ const BASE_CSP = [
 /**
  * Calls need camera, microphone and (screen sharing) display capture, for this origin only; the
  * rest of the powerful features are off for the page and anything it could embed. Only features
- * Chromium knows are listed: an unknown one is a console error on every page load.
+ * Chromium knows are listed: an unknown one is a console warning on every page load.
  */
 export const PERMISSIONS_POLICY = [
   'camera=(self)',
@@ -55,7 +55,6 @@ export const PERMISSIONS_POLICY = [
   'picture-in-picture=(self)',
   'clipboard-write=(self)',
   'accelerometer=()',
-  'bluetooth=()',
   'browsing-topics=()',
   'clipboard-read=()',
   'geolocation=()',
