@@ -190,3 +190,26 @@ test('P30 an entry script that does not match its SRI pin never runs', async ({ 
     await clean.close();
   }
 });
+
+test('P39 an install from before hash-named workers (sw.js) switches to this build\'s own worker once, by itself', async ({ browser }) => {
+  await host.serve(a.files);
+  const context = await browser.newContext({ baseURL: host.url });
+  try {
+    const page = await context.newPage();
+    // What an older Parley left behind: its worker registered under the fixed name.
+    await page.goto('/parley-build.json');
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+      await navigator.serviceWorker.ready;
+    });
+    await page.goto('/');
+    await expect(page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
+    // The switch reloads the page once: an evaluate may meet the navigation.
+    const controller = () => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL).catch(() => undefined);
+    await expect.poll(controller, { timeout: 30_000 }).toBe(`${host.url}/sw-${a.hash}.js`);
+    await expect(page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
+    await expect(page.getByRole('alertdialog')).toHaveCount(0);
+  } finally {
+    await context.close();
+  }
+});

@@ -19,14 +19,19 @@
  * - names the service worker by the hash, `sw-<hash>.js`: a host that deploys another build
  *   replaces no file the browser checks for updates, so the installed version keeps running
  *   until the user accepts the new one (sw-updates.ts registers it then);
- * - writes parley-build.json: `{ build, sw }`, what the page polls to learn a new version exists.
+ * - writes parley-build.json: `{ build, sw }`, what the page polls to learn a new version exists;
+ * - leaves a copy of the worker at the old fixed name `sw.js`, for installs made before workers
+ *   were named by hash: they update once through it (with their own prompt) and then register
+ *   the hash-named one. Pages of sealed builds never register it.
  * Resealing a sealed build gives the same result as sealing it fresh.
  */
 
 export const BUILD_META = 'parley-build';
 export const BUILD_FILE = 'parley-build.json';
 const HASH = /^[0-9a-f]{64}$/;
-const SW_FILE = /^sw(?:-[0-9a-f]{64})?\.js$/;
+const SW_FILE = /^sw-[0-9a-f]{64}\.js$/;
+/** The worker's fixed name before builds were sealed; kept as a copy (see the module header). */
+const LEGACY_SW = 'sw.js';
 /** One precache entry as Workbox writes it, with or without the integrity a previous seal added. */
 const ENTRY = /\{url:"([^"]+)",revision:(null|"[0-9a-f]*")(?:,integrity:"[^"]*")?\}/g;
 const PRECACHE_LIST = /precacheAndRoute\(\[([^\]]*)\]/;
@@ -79,7 +84,7 @@ function need(files: BuildFiles, path: string, why: string): Uint8Array {
 export async function buildHash(files: BuildFiles, swLogic: string, swPath: string): Promise<string> {
   const lines: [string, string][] = [['sw.js', `${base64(await sha256(utf8(swLogic)))} sw.js\n`]];
   for (const [path, bytes] of files) {
-    if (path === 'index.html' || path === BUILD_FILE || path === swPath) continue;
+    if (path === 'index.html' || path === BUILD_FILE || path === swPath || path === LEGACY_SW) continue;
     lines.push([path, `${base64(await sha256(bytes))} ${path}\n`]);
   }
   lines.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -89,9 +94,12 @@ export async function buildHash(files: BuildFiles, swLogic: string, swPath: stri
 /** Seals a build (paths relative to its root, '/'-separated); returns the new file set and hash. */
 export async function sealBuild(input: BuildFiles): Promise<{ files: BuildFiles; hash: string }> {
   const files = new Map(input);
-  const sws = [...files.keys()].filter((p) => SW_FILE.test(p));
-  if (sws.length !== 1) throw new BuildSealError(`expected one service worker at the build root, found ${sws.length}`);
-  const swPath = sws[0]!;
+  // Fresh from Workbox: sw.js. Sealed before: sw-<hash>.js, and sw.js is only its copy.
+  const sealed = [...files.keys()].filter((p) => SW_FILE.test(p));
+  if (sealed.length > 1) throw new BuildSealError(`expected one service worker at the build root, found ${sealed.length}`);
+  if (sealed.length === 1) files.delete(LEGACY_SW);
+  const swPath = sealed[0] ?? LEGACY_SW;
+  if (!files.has(swPath)) throw new BuildSealError('the build has no service worker');
   const sw = text(files.get(swPath)!);
   const list = PRECACHE_LIST.exec(sw);
   if (!list) throw new BuildSealError(`${swPath} has no precacheAndRoute([...]) list`);
@@ -124,8 +132,10 @@ export async function sealBuild(input: BuildFiles): Promise<{ files: BuildFiles;
     throw new BuildSealError(`${swPath}: the precache list is not in the form this seal understands`);
   }
   const pinned = list[1]!.replace(ENTRY, (e) => pins.get(e)!);
+  const worker = utf8(sw.slice(0, list.index) + `precacheAndRoute([${pinned}]` + sw.slice(list.index + list[0].length));
   files.delete(swPath);
-  files.set(swUrl(hash).slice(1), utf8(sw.slice(0, list.index) + `precacheAndRoute([${pinned}]` + sw.slice(list.index + list[0].length)));
+  files.set(swUrl(hash).slice(1), worker);
+  files.set(LEGACY_SW, worker);
   files.set(BUILD_FILE, utf8(JSON.stringify({ build: hash, sw: swUrl(hash) })));
   return { files, hash };
 }
