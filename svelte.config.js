@@ -9,7 +9,9 @@ const config = {
     adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
     // P30: SvelteKit's one inline bootstrap script is allowed by its hash, never by 'unsafe-inline'.
     // This policy ends up in a <meta> tag, so header-only directives (frame-ancestors) live in the
-    // host's CSP header instead; the host adds the same script hashes to its header.
+    // host's CSP header instead; the host adds the same script hashes to its header. connect-src
+    // is 'self' only: CSP3 'self' also matches this host's own ws(s) origin, and the host's header
+    // names that origin exactly (src/host/static.ts); no ws:/wss: wildcards.
     csp: {
       mode: 'hash',
       directives: {
@@ -17,11 +19,12 @@ const config = {
         // libsodium instantiates its wasm module; 'wasm-unsafe-eval' allows that and nothing else.
         'script-src': ['self', 'wasm-unsafe-eval'],
         'worker-src': ['self'],
-        'connect-src': ['self', 'ws:', 'wss:'],
+        'connect-src': ['self'],
         'img-src': ['self', 'data:', 'blob:'],
         'style-src': ['self', 'unsafe-inline'],
         'object-src': ['none'],
-        'base-uri': ['none']
+        'base-uri': ['none'],
+        'form-action': ['none']
       }
     },
     typescript: {

@@ -1,6 +1,58 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { sealBuild, type BuildFiles } from './src/lib/client/pwa/build-seal.js';
+
+/** adapter-static's output (svelte.config.js `pages`). */
+const BUILD_DIR = 'build';
+
+async function readTree(root: string): Promise<BuildFiles> {
+  const files: BuildFiles = new Map();
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = join(entry.parentPath, entry.name);
+    files.set(relative(root, full).split(sep).join('/'), new Uint8Array(await readFile(full)));
+  }
+  return files;
+}
+
+/**
+ * P30, P39: once the adapter has written build/ (closeBundle of the server build, after Kit's own),
+ * pin every file by its SHA-256 and name the service worker by the build hash
+ * (src/lib/client/pwa/build-seal.ts).
+ */
+function sealBuildPlugin(): Plugin {
+  let root = '';
+  let ssr = false;
+  return {
+    name: 'parley:seal-build',
+    apply: 'build',
+    configResolved(config) {
+      root = config.root;
+      ssr = !!config.build.ssr;
+    },
+    closeBundle: {
+      order: 'post',
+      sequential: true,
+      async handler() {
+        if (!ssr) return;
+        const dir = join(root, BUILD_DIR);
+        const before = await readTree(dir);
+        const { files, hash } = await sealBuild(before);
+        for (const path of before.keys()) if (!files.has(path)) await rm(join(dir, path));
+        for (const [path, bytes] of files) {
+          if (before.get(path) === bytes) continue;
+          await mkdir(dirname(join(dir, path)), { recursive: true });
+          await writeFile(join(dir, path), bytes);
+        }
+        console.log(`\nParley build ${hash} (sealed: service worker /sw-${hash.slice(0, 8)}….js)`);
+      }
+    }
+  };
+}
 
 export default defineConfig({
   plugins: [
@@ -8,7 +60,8 @@ export default defineConfig({
     // Installable, offline-capable app shell (issue 3). The service worker precaches the SPA
     // fallback, every hashed /_app/immutable asset (incl. the vault worker and any wasm) and the
     // icons, so Parley opens with no network and shows history from IndexedDB. registerType
-    // 'prompt': a new version waits until the user accepts the "Reload" toast.
+    // 'prompt': the worker never skips waiting by itself. The page registers it (under its sealed
+    // name, see sealBuildPlugin) and a new version runs only once the user accepts it (P39).
     SvelteKitPWA({
       registerType: 'prompt',
       injectRegister: false,
@@ -39,7 +92,8 @@ export default defineConfig({
         navigateFallbackDenylist: [/^\/(api|ws|peerjs|healthz)(\/|$)/],
         cleanupOutdatedCaches: true
       }
-    })
+    }),
+    sealBuildPlugin()
   ],
   worker: { format: 'es' },
   server: { fs: { allow: ['workers'] } },

@@ -1,8 +1,12 @@
 /**
- * Minimal static host for the built SPA (placeholder until the full host lands): serves build/
- * with correct MIME types, SPA fallback to index.html, cache headers, and a strict CSP header
- * (P30). The header is a second policy next to SvelteKit's <meta> one, so it must allow the same
- * inline bootstrap script: its sha256 hash is computed from each HTML file at serve time.
+ * Static host for the built SPA: serves build/ with correct MIME types, SPA fallback to
+ * index.html, cache headers, and the browser-facing security headers (P30):
+ * - a strict CSP header, a second policy next to SvelteKit's <meta> one, so it allows the same
+ *   inline bootstrap script (its sha256 is computed from each HTML file at serve time);
+ *   connect-src names exact origins: this app's own, and its own WebSocket origin (no ws:/wss:
+ *   wildcards), from APP_ORIGIN or else from the request's Host;
+ * - form-action, frame-ancestors and base-uri 'none', and a Permissions-Policy that lets only
+ *   this origin use camera, microphone and screen capture and denies the other powerful features.
  * Knows nothing of accounts, mailboxes or crypto.
  */
 import { createHash } from 'node:crypto';
@@ -34,8 +38,39 @@ const BASE_CSP = [
   "style-src 'self' 'unsafe-inline'",
   "object-src 'none'",
   "base-uri 'none'",
+  "form-action 'none'",
   "frame-ancestors 'none'"
 ];
+
+/**
+ * Calls need camera, microphone and (screen sharing) display capture, for this origin only; the
+ * rest of the powerful features are off for the page and anything it could embed. Only features
+ * Chromium knows are listed: an unknown one is a console warning on every page load.
+ */
+export const PERMISSIONS_POLICY = [
+  'camera=(self)',
+  'microphone=(self)',
+  'display-capture=(self)',
+  'autoplay=(self)',
+  'fullscreen=(self)',
+  'picture-in-picture=(self)',
+  'clipboard-write=(self)',
+  'accelerometer=()',
+  'browsing-topics=()',
+  'clipboard-read=()',
+  'geolocation=()',
+  'gyroscope=()',
+  'hid=()',
+  'idle-detection=()',
+  'magnetometer=()',
+  'midi=()',
+  'payment=()',
+  'publickey-credentials-get=()',
+  'screen-wake-lock=()',
+  'serial=()',
+  'usb=()',
+  'xr-spatial-tracking=()'
+].join(', ');
 
 /** sha256 source expressions for every inline <script> (no src attribute) in `html`. */
 export function inlineScriptHashes(html: string): string[] {
@@ -58,13 +93,46 @@ export function realmConnectSources(config: RealmConfig = realmConfigFromEnv(pro
   return [...out];
 }
 
-export function contentSecurityPolicy(scriptHashes: string[] = [], realmSources: readonly string[] = realmConnectSources()): string {
-  const connect = ["connect-src 'self' ws: wss:", ...realmSources].join(' ');
-  return [...BASE_CSP, connect, ["script-src 'self' 'wasm-unsafe-eval'", ...scriptHashes].join(' ')].join('; ');
+/** The policy; `connectSources` are the exact origins beyond 'self' the app may connect to. */
+export function contentSecurityPolicy(scriptHashes: string[] = [], connectSources: string[] = []): string {
+  return [
+    ...BASE_CSP,
+    ["connect-src 'self'", ...connectSources].join(' '),
+    ["script-src 'self' 'wasm-unsafe-eval'", ...scriptHashes].join(' ')
+  ].join('; ');
+}
+
+const HOST_HEADER = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+
+/** `http(s)://host` -> `ws(s)://host`, or undefined for anything that is not a bare http(s) origin. */
+export function socketOrigin(origin: string): string | undefined {
+  const m = /^(https?):\/\/(.+)$/.exec(origin.trim());
+  if (!m || !HOST_HEADER.test(m[2]!)) return undefined;
+  return `${m[1] === 'https' ? 'wss' : 'ws'}://${m[2]!.toLowerCase()}`;
+}
+
+/**
+ * The app's own WebSocket origins (host API socket and call signalling), exactly. With
+ * APP_ORIGIN set they are derived from it; otherwise from this request's Host header (validated:
+ * it lands in a header) and scheme (TLS, or X-Forwarded-Proto from a TLS-terminating proxy).
+ */
+export function socketSources(req: IncomingMessage, appOrigins: readonly string[]): string[] {
+  if (appOrigins.length > 0) return [...new Set(appOrigins.flatMap((o) => socketOrigin(o) ?? []))];
+  const host = req.headers.host;
+  if (!host || !HOST_HEADER.test(host)) return [];
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim().toLowerCase();
+  const tls = forwarded ? forwarded === 'https' : (req.socket as { encrypted?: boolean }).encrypted === true;
+  return [`${tls ? 'wss' : 'ws'}://${host.toLowerCase()}`];
+}
+
+/** APP_ORIGIN: comma-separated origins the app is served from (README "Calls and TURN"). */
+function envAppOrigins(): string[] {
+  return (process.env.APP_ORIGIN ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 function setCommonHeaders(res: ServerResponse, csp: string): void {
   res.setHeader('Content-Security-Policy', csp);
+  res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
@@ -92,8 +160,16 @@ async function fileAt(root: string, urlPath: string): Promise<string | undefined
   return undefined;
 }
 
-/** A request handler serving `buildDir`; unknown paths without an extension get index.html. */
-export function staticHandler(buildDir: string) {
+/**
+ * A request handler serving `buildDir`; unknown paths without an extension get index.html.
+ * `appOrigins` (default: APP_ORIGIN) fix the socket origins named in connect-src; `realmSources`
+ * (default: from VITE_PARLEY_REALMS) add the PIN realms on other origins (P38).
+ */
+export function staticHandler(
+  buildDir: string,
+  appOrigins: readonly string[] = envAppOrigins(),
+  realmSources: readonly string[] = realmConnectSources()
+) {
   const root = resolve(buildDir);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -103,8 +179,9 @@ export function staticHandler(buildDir: string) {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     let file = await fileAt(root, path);
     if (!file && extname(path) === '') file = join(root, 'index.html');
+    const sockets = [...socketSources(req, appOrigins), ...realmSources];
     if (!file) {
-      setCommonHeaders(res, contentSecurityPolicy());
+      setCommonHeaders(res, contentSecurityPolicy([], sockets));
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
       return;
     }
@@ -117,7 +194,7 @@ export function staticHandler(buildDir: string) {
     }
     const ext = extname(file);
     const isHtml = ext === '.html';
-    setCommonHeaders(res, contentSecurityPolicy(isHtml ? inlineScriptHashes(body.toString('utf8')) : []));
+    setCommonHeaders(res, contentSecurityPolicy(isHtml ? inlineScriptHashes(body.toString('utf8')) : [], sockets));
     res.setHeader('Content-Type', MIME[ext] ?? 'application/octet-stream');
     res.setHeader(
       'Cache-Control',

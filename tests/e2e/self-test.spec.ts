@@ -74,3 +74,17 @@ test('P30 the host sends a strict CSP that allows the bootstrap script only by h
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).toContain("object-src 'none'");
 });
+
+test('P30 the real host names only exact connect-src origins in both policies, turns forms off, and sends a Permissions-Policy', async ({ page, baseURL }) => {
+  const res = await page.goto('/chats');
+  const header = res!.headers()['content-security-policy'] ?? '';
+  const meta = (await page.locator('meta[http-equiv="content-security-policy"]').getAttribute('content')) ?? '';
+  const connect = (csp: string) => csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('connect-src')) ?? '';
+  const origin = new URL(baseURL!);
+  expect(connect(header)).toBe(`connect-src 'self' ws://${origin.host}`);
+  expect(connect(meta)).toBe("connect-src 'self'");
+  for (const csp of [header, meta]) expect(csp).toContain("form-action 'none'");
+  const pp = res!.headers()['permissions-policy'] ?? '';
+  for (const f of ['camera', 'microphone', 'display-capture']) expect(pp).toContain(`${f}=(self)`);
+  expect(pp).toContain('geolocation=()');
+});

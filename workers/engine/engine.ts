@@ -38,7 +38,8 @@ import * as contacts from './contacts';
 import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
 import { receiveEnvelope } from './inbox';
-import { browserLocks, DriverLock, TabChannel, type LockManagerLike } from './lock';
+import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type SealedTabMessage } from './lock';
+import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox, queueText, sendAgain } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
@@ -54,7 +55,7 @@ export interface EngineOptions {
   /** IndexedDB database name (one per browser profile; tests use one per user). */
   dbName?: string;
   deps?: Deps;
-  /** Lock manager for the driver lock; default: the browser's Web Locks if present. */
+  /** Lock manager for the driver lock; default: the browser's Web Locks. With none, no tab drives (P18). */
   locks?: LockManagerLike;
   faults?: Faults;
   /** First retry delay when the host is unreachable (doubles up to 30 s). */
@@ -69,6 +70,8 @@ export interface EngineOptions {
 export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'subscribe' | 'unsubscribe'>;
 
 const MAX_RETRY_MS = 30_000;
+/** Associated-data name for sealed tab-channel messages: no store has it, so no row can pass for one. */
+const TAB_CHANNEL_STORE = 'tab-channel';
 
 export class Engine implements EngineApi {
   private readonly events: EventHub;
@@ -333,11 +336,21 @@ export class Engine implements EngineApi {
     return p.finally(() => this.inFlight--);
   }
 
-  /** After an account exists: join the tab group and ask to drive. */
+  /**
+   * After an account exists: join the tab group and ask to drive (lock.ts, P18). Channel messages
+   * are sealed under the vault's data key, so only this account's vault workers can post one; a
+   * message that does not open, is stale, replayed or malformed is dropped, never emitted (P31).
+   */
   private startTabs(): void {
     if (this.lock) return;
     const username = this.ctx.me!.username;
-    this.channel = new TabChannel(`parley-tabs:${username}`, (m) => {
+    const name = `parley-tabs:${username}`;
+    const db = this.ctx.vault.db;
+    const sealer = {
+      seal: (plaintext: Uint8Array) => sealBytes(db, TAB_CHANNEL_STORE, name, plaintext),
+      open: (sealed: SealedTabMessage) => openBytes(db, TAB_CHANNEL_STORE, name, sealed)
+    };
+    this.channel = new TabChannel(name, sealer, (m) => {
       if (m.kind === 'kick') this.kickOutbox();
       else {
         this.remote.add(m.event);
@@ -345,7 +358,8 @@ export class Engine implements EngineApi {
       }
     });
     this.unforwardEvents = this.events.subscribe((e) => {
-      if (!this.remote.has(e)) this.channel?.post({ kind: 'event', event: e });
+      // Roles are this tab's own business; everything else the followers hear.
+      if (e.type !== 'role' && !this.remote.has(e)) this.channel?.post({ kind: 'event', event: e });
       // A follower tab learns it from its driver; a driver only from its own socket (in tests,
       // where every "browser" shares one BroadcastChannel, the old driver's news must not stop the new).
       if (e.type === 'signed-out' && (!this.remote.has(e) || !this.ctx.driver)) this.signedOut = true;

@@ -7,10 +7,18 @@
  * events over a BroadcastChannel. When the driver's tab closes the browser releases its lock and
  * the next waiting tab is granted it: that is the takeover.
  *
- * Without Web Locks (Node tests, old browsers) a supplied LockManagerLike is used, or this tab
- * simply drives. Knows nothing of what the driver does.
+ * Without a lock manager (a browser without Web Locks) no tab can know it is alone, so none
+ * drives: every tab is read-only (fail closed). Node tests pass `memoryLocks()`.
+ *
+ * The channel is not trusted (P31): any script of the origin can post on it. Every message is
+ * sealed with the vault's data key (AEAD, so only a vault worker of this account can write one),
+ * carries its send time, is refused when stale or replayed, and is decoded strictly
+ * (tab-message.ts) before anything is emitted. Knows nothing of what the driver does.
  */
-import type { EngineEvent } from './events';
+import { ByteReader, ByteWriter, toHex } from '../../src/lib/codec/bytes';
+import { decodeTabMessage, encodeTabMessage, type TabMessage } from './tab-message';
+
+export type { TabMessage };
 
 export interface LockManagerLike {
   request(name: string, callback: () => Promise<void>): Promise<void>;
@@ -53,12 +61,14 @@ export class DriverLock {
     readonly name: string
   ) {}
 
+  /** Without a lock manager this tab never drives (P18: fail closed, read-only). */
+  get readOnly(): boolean {
+    return !this.locks;
+  }
+
   /** Requests the lock; `onDriver` runs when this tab becomes the driver (maybe never). */
   acquire(onDriver: () => void): void {
-    if (!this.locks) {
-      onDriver();
-      return;
-    }
+    if (!this.locks) return;
     void this.locks
       .request(this.name, () => {
         if (this.closed) return Promise.resolve();
@@ -77,24 +87,92 @@ export class DriverLock {
   }
 }
 
-/** Driver -> followers: events; followers -> driver: "the outbox has new items". */
-export type TabMessage = { kind: 'event'; event: EngineEvent } | { kind: 'kick' };
+/** A sealed channel message as it travels: an AEAD nonce and ciphertext (plain Uint8Arrays). */
+export interface SealedTabMessage {
+  iv: Uint8Array;
+  ct: Uint8Array;
+}
+
+/** Seals and opens channel bytes under a key only this account's vault workers hold. */
+export interface TabSealer {
+  seal(plaintext: Uint8Array): SealedTabMessage;
+  /** Throws if `sealed` does not open. */
+  open(sealed: SealedTabMessage): Uint8Array;
+}
+
+/** A message older (or further ahead) than this by its sender's clock is refused. */
+export const TAB_MESSAGE_WINDOW_MS = 60_000;
+const NONCE_LEN = 24;
+const MAX_SEALED = 8 * 1024;
+
+function isSealed(v: unknown): v is SealedTabMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const keys = Object.keys(v);
+  const { iv, ct } = v as Partial<SealedTabMessage>;
+  return (
+    keys.length === 2 && iv instanceof Uint8Array && iv.length === NONCE_LEN && ct instanceof Uint8Array && ct.length > 0 && ct.length <= MAX_SEALED
+  );
+}
 
 export class TabChannel {
   private channel?: BroadcastChannel;
+  /** Nonces of accepted messages -> their send time, forgotten once outside the window. */
+  private readonly seen = new Map<string, number>();
+  private refusedCount = 0;
 
-  constructor(name: string, onMessage: (m: TabMessage) => void) {
+  constructor(
+    name: string,
+    private readonly sealer: TabSealer,
+    private readonly onMessage: (m: TabMessage) => void,
+    private readonly now: () => number = Date.now
+  ) {
     if (typeof BroadcastChannel === 'undefined') return;
     this.channel = new BroadcastChannel(name);
-    this.channel.onmessage = (e: MessageEvent<TabMessage>) => onMessage(e.data);
+    this.channel.onmessage = (e: MessageEvent<unknown>) => this.receive(e.data);
+  }
+
+  /** Messages dropped so far: unsealed, forged, stale, replayed or malformed (tests, diagnostics). */
+  get refused(): number {
+    return this.refusedCount;
   }
 
   post(m: TabMessage): void {
-    this.channel?.postMessage(m);
+    if (!this.channel) return;
+    const at = this.now();
+    const sealed = this.sealer.seal(new ByteWriter().u64(at).raw(new TextEncoder().encode(encodeTabMessage(m))).finish());
+    // Our own messages come back only as replays: remember them like any accepted one.
+    this.seen.set(toHex(sealed.iv), at);
+    this.channel.postMessage(sealed);
   }
 
   close(): void {
     this.channel?.close();
     this.channel = undefined;
+  }
+
+  private receive(data: unknown): void {
+    const m = this.accept(data);
+    if (m) this.onMessage(m);
+    else this.refusedCount++;
+  }
+
+  /** The message if it is sealed by this account, fresh, new and well-formed; else undefined. */
+  private accept(data: unknown): TabMessage | undefined {
+    if (!isSealed(data)) return undefined;
+    const now = this.now();
+    for (const [nonce, at] of this.seen) if (Math.abs(now - at) > TAB_MESSAGE_WINDOW_MS) this.seen.delete(nonce);
+    try {
+      const r = new ByteReader(this.sealer.open(data), 'tab message');
+      const at = r.u64();
+      const json = new TextDecoder('utf-8', { fatal: true }).decode(r.rest());
+      if (Math.abs(now - at) > TAB_MESSAGE_WINDOW_MS) return undefined;
+      const nonce = toHex(data.iv);
+      if (this.seen.has(nonce)) return undefined;
+      const m = decodeTabMessage(json);
+      this.seen.set(nonce, at);
+      return m;
+    } catch {
+      return undefined;
+    }
   }
 }

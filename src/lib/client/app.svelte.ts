@@ -13,6 +13,14 @@ export function vaultClient(): VaultClient {
   return client;
 }
 
+/**
+ * Stops the vault worker for good (P39: the page's code was replaced while open); nothing more
+ * is decrypted or sent from this page. Only a reload starts Parley again.
+ */
+export function stopVault(): void {
+  client?.terminate();
+}
+
 export function appSession(): Session {
   if (!session) {
     session = new Session(vaultClient().vault);

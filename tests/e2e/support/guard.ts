@@ -1,7 +1,8 @@
 /**
  * A page guard for browser tests (P30, P31): records CSP violations seen by the page, console
- * errors and uncaught exceptions from the page and its workers, and every Worker the page
- * constructs (URL and type), so tests can assert a clean run and a module vault worker.
+ * errors, complaints about the Permissions-Policy header and uncaught exceptions from the page
+ * and its workers, and every Worker the page constructs (URL and type), so tests can assert a
+ * clean run and a module vault worker.
  */
 import type { ConsoleMessage, Page } from '@playwright/test';
 
@@ -24,7 +25,7 @@ declare global {
 export async function installGuard(page: Page): Promise<Guard> {
   const seen: string[] = [];
   const onConsole = (where: string) => (msg: ConsoleMessage) => {
-    if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) seen.push(`${where} console: ${msg.text()}`);
+    if (msg.type() === 'error' || /Content Security Policy|Permissions-Policy/i.test(msg.text())) seen.push(`${where} console: ${msg.text()}`);
   };
   page.on('console', onConsole('page'));
   page.on('pageerror', (e) => seen.push(`page error: ${e.message}`));

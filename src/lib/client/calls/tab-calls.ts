@@ -26,12 +26,25 @@ export interface TabCalls {
 
 type Message = { type: 'taken'; callId: string } | { type: 'busy'; tab: string; until: number } | { type: 'free'; tab: string };
 
+const CALL_ID = /^[0-9a-f]{32}$/;
+/** Tab ids are crypto.randomUUID() in the app; a bound keeps a hostile sender from growing the busy map. */
+const TAB_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+function hasExactly(o: object, keys: readonly string[]): boolean {
+  const got = Object.keys(o);
+  return got.length === keys.length && got.every((k) => keys.includes(k));
+}
+
+/**
+ * Strict: exact fields, a well-formed call id or tab id, a finite time. Any script of the origin
+ * can post here (P31), so nothing else is believed.
+ */
 function isMessage(m: unknown): m is Message {
   const o = m as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null) return false;
-  if (o.type === 'taken') return typeof o.callId === 'string';
-  if (o.type === 'busy') return typeof o.tab === 'string' && typeof o.until === 'number';
-  return o.type === 'free' && typeof o.tab === 'string';
+  if (o.type === 'taken') return hasExactly(o, ['type', 'callId']) && typeof o.callId === 'string' && CALL_ID.test(o.callId);
+  if (o.type === 'busy') return hasExactly(o, ['type', 'tab', 'until']) && typeof o.tab === 'string' && TAB_ID.test(o.tab) && Number.isFinite(o.until);
+  return o.type === 'free' && hasExactly(o, ['type', 'tab']) && typeof o.tab === 'string' && TAB_ID.test(o.tab);
 }
 
 /** The protocol over any channel-like object (a BroadcastChannel in the app, a fake in tests). */
@@ -47,7 +60,8 @@ export function tabCallsOver(
     const m = ev.data;
     if (!isMessage(m)) return;
     if (m.type === 'taken') for (const l of listeners) l(m.callId);
-    else if (m.type === 'busy') busyTabs.set(m.tab, m.until);
+    // A tab's word holds BUSY_TTL_MS at most, whatever `until` it claims.
+    else if (m.type === 'busy') busyTabs.set(m.tab, Math.min(m.until, now() + BUSY_TTL_MS));
     else busyTabs.delete(m.tab);
   };
   const announce = () => channel.postMessage({ type: 'busy', tab, until: now() + BUSY_TTL_MS } satisfies Message);

@@ -1,0 +1,137 @@
+/**
+ * The service worker and code updates, with consent (SECURITY.md P39).
+ *
+ * Each build's service worker is named by the build hash (`/sw-<hash>.js`, build-seal.ts), and the
+ * page registers the one of the build it runs. The browser's own update checks fetch that URL
+ * only, so a host that deploys another build changes nothing that runs here — even when the new
+ * worker would call skipWaiting — until the user accepts it: the page polls parley-build.json,
+ * the update prompt offers the new build, and accepting registers that build's worker and reloads
+ * into it once it has taken over. A worker whose precached files do not match their pins fails to
+ * install, and the update is refused with the running build kept.
+ *
+ * A worker that takes over the running page when no update was asked for (a host that changed
+ * the file at the installed worker's URL) stops the page: BuildGate.replaced(). The boot check
+ * then judges whatever loads next. Knows nothing of the vault or the screens.
+ */
+import { BUILD_FILE, isBuildHash, swUrl } from './build-seal';
+import type { BuildGate } from './build-gate.svelte';
+
+/** How often a long-open page asks whether a new build exists (also on every return to the tab). */
+export const UPDATE_CHECK_MS = 30 * 60_000;
+
+export class UpdateError extends Error {
+  override name = 'UpdateError';
+  constructor(
+    readonly code: 'NoUpdate' | 'InstallFailed',
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+/** Set while a takeover this page asked for is under way: that controllerchange reloads. */
+let expectingTakeover = false;
+let started = false;
+
+function serviceWorkers(): ServiceWorkerContainer | undefined {
+  return typeof navigator !== 'undefined' && 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
+}
+
+/** Registers the running build's worker and starts watching for new builds and takeovers. */
+export function startUpdates(gate: BuildGate): void {
+  if (started || !gate.running) return;
+  started = true;
+  const sw = serviceWorkers();
+  sw?.addEventListener('controllerchange', () => {
+    if (expectingTakeover) location.reload();
+    else gate.replaced();
+  });
+  if (sw) void ensureOwnWorker(sw, gate.running).catch(() => undefined);
+  void checkForUpdate(gate);
+  setInterval(() => void checkForUpdate(gate), UPDATE_CHECK_MS);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void checkForUpdate(gate);
+  });
+}
+
+/** Asks the host which build it serves now; a different one is offered, never run. */
+export async function checkForUpdate(gate: BuildGate): Promise<void> {
+  try {
+    // Not precached, so this always reaches the host.
+    const r = await fetch(`/${BUILD_FILE}`, { cache: 'no-store' });
+    if (!r.ok) return;
+    const info = (await r.json()) as { build?: unknown; sw?: unknown };
+    if (!isBuildHash(info.build) || info.sw !== swUrl(info.build)) return;
+    gate.offered = info.build === gate.running ? undefined : info.build;
+  } catch {
+    // Offline or the host is down: ask again later.
+  }
+}
+
+/** The user accepted the offered build: install its worker, let it take over, reload into it. */
+export async function applyUpdate(gate: BuildGate): Promise<void> {
+  const next = gate.offered;
+  if (!next) throw new UpdateError('NoUpdate', 'no new build is offered');
+  const undo = gate.acceptNext(next);
+  const sw = serviceWorkers();
+  if (!sw) {
+    location.reload();
+    return;
+  }
+  expectingTakeover = true;
+  try {
+    const worker = await install(sw, swUrl(next));
+    // A page no worker controls gets no controllerchange from a worker that does not claim it.
+    if (!sw.controller) {
+      await until(worker, 'activated');
+      location.reload();
+    }
+  } catch (e) {
+    expectingTakeover = false;
+    undo();
+    throw e;
+  }
+}
+
+/** The running build's worker is the registered one; another (older scheme, other build) is replaced. */
+async function ensureOwnWorker(sw: ServiceWorkerContainer, running: string): Promise<void> {
+  const url = new URL(swUrl(running), location.origin).href;
+  const reg = await sw.getRegistration('/');
+  if (reg?.active?.scriptURL === url) return;
+  // Another build's worker controls this page: swapping it for ours is a takeover we asked for.
+  if (sw.controller) expectingTakeover = true;
+  await install(sw, swUrl(running));
+}
+
+/** Registers `path` and activates it once installed; rejects if it does not install. */
+async function install(sw: ServiceWorkerContainer, path: string): Promise<ServiceWorker> {
+  let reg: ServiceWorkerRegistration;
+  try {
+    reg = await sw.register(path, { scope: '/', updateViaCache: 'none' });
+  } catch (e) {
+    throw new UpdateError('InstallFailed', `the service worker did not register (${e instanceof Error ? e.name : 'unknown'})`);
+  }
+  const worker = reg.installing ?? reg.waiting ?? reg.active;
+  if (!worker) throw new UpdateError('InstallFailed', 'the registration has no worker');
+  const state = await until(worker, 'installed');
+  if (state === 'redundant') throw new UpdateError('InstallFailed', 'the new version failed to install: a file did not match its pinned hash, or did not load');
+  // Ours never skips waiting by itself (registerType 'prompt'): tell it to, now that it is wanted.
+  if (reg.waiting === worker) worker.postMessage({ type: 'SKIP_WAITING' });
+  return worker;
+}
+
+const ORDER: ServiceWorkerState[] = ['parsed', 'installing', 'installed', 'activating', 'activated'];
+
+/** Resolves with the worker's state once it has reached `target` (or later), or became redundant. */
+function until(worker: ServiceWorker, target: 'installed' | 'activated'): Promise<ServiceWorkerState> {
+  const reached = () => worker.state === 'redundant' || ORDER.indexOf(worker.state) >= ORDER.indexOf(target);
+  if (reached()) return Promise.resolve(worker.state);
+  return new Promise((resolve) => {
+    const on = () => {
+      if (!reached()) return;
+      worker.removeEventListener('statechange', on);
+      resolve(worker.state);
+    };
+    worker.addEventListener('statechange', on);
+  });
+}
