@@ -1,5 +1,5 @@
 /**
- * The thin host on one port (DESIGN.md §2, §5, issue 3): /healthz, the /api/v1 JSON/binary API,
+ * The thin host on one port (DESIGN.md §2, §5): /healthz, the /api/v1 JSON/binary API,
  * the /api/v1/ws WebSocket, and the built PWA (static.ts) when `staticDir` is given.
  *
  * `close()` is the graceful shutdown: stop accepting, commit every queued envelope and ack

@@ -1,5 +1,5 @@
 /**
- * Call set-up time on loopback in headless Chromium (issue 4):
+ * Call set-up time on loopback in headless Chromium (DESIGN.md §6):
  *
  *   npm run bench:call [-- --json] [-- --runs=N]
  *

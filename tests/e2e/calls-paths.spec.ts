@@ -1,5 +1,5 @@
 /**
- * Issue 4: the calls that do not connect — declined, busy, unanswered (ring timeout, shortened
+ * DESIGN.md §6: the calls that do not connect — declined, busy, unanswered (ring timeout, shortened
  * for the test through the same setting the app reads), camera/microphone refused — each leaves
  * the right entry in both conversations and a clear message; plus the screenshots of the incoming,
  * in-call (voice and video) and ended screens.

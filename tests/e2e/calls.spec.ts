@@ -1,5 +1,5 @@
 /**
- * Issue 4 end to end: voice and video calls between two people in separate Chromium contexts with
+ * Calls end to end (DESIGN.md §6): voice and video calls between two people in separate Chromium contexts with
  * fake camera and microphone, against the real host (PeerServer at /peerjs) and the real vault
  * worker (offer/answer inside the Double Ratchet). Media is proven with getStats counters.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 3 end to end: people who only know each other's usernames register, find each other and
+ * Messaging end to end (DESIGN.md §4): people who only know each other's usernames register, find each other and
  * talk — both ways, with the other side offline, across reloads — with correct receipts and
  * unread counts, against the real host and the real vault worker, in separate browser contexts.
  */

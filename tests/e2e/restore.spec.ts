@@ -1,5 +1,5 @@
 /**
- * Issue 5 end to end: recovery in real browsers against the real host with its built-in realm
+ * PIN recovery end to end (DESIGN.md §7): recovery in real browsers against the real host with its built-in realm
  * (pinned Argon2id, 1-of-1 realm at /realm/, so a short PIN is refused and a passphrase is used:
  * P38). Alice sets a passphrase at onboarding, talks with
  * bob, verifies him and blocks carol; her browser is lost; bob writes meanwhile; a brand-new

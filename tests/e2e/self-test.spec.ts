@@ -1,5 +1,5 @@
 /**
- * Issue 2 end to end: the built app, served by the real host under its CSP, starts the vault
+ * The app shell end to end (DESIGN.md §3): the built app, served by the real host under its CSP, starts the vault
  * worker, loads libsodium's wasm there, and round-trips text through PQXDH + Double Ratchet —
  * while the main thread never holds libsodium or key material (DESIGN.md §1, P30, P31).
  */

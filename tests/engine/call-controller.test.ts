@@ -1,5 +1,5 @@
 /**
- * The call controller's signalling decisions without WebRTC (issue 4, SECURITY.md P27): which
+ * The call controller's signalling decisions without WebRTC (DESIGN.md §6, SECURITY.md P27): which
  * offers ring, what goes back through the ratchet, and which entry each ending leaves. A fake
  * CallPort stands in for the vault; time is a controllable clock; the ringtone is a counter.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 4 in the engine: call signals travel as content kind 'call' inside the Double Ratchet
+ * Calls in the engine (DESIGN.md §6): call signals travel as content kind 'call' inside the Double Ratchet
  * (the host only ever holds ciphertext), arrive as a `call` event and are never stored as
  * messages; each call leaves one conversation entry, keyed by call id.
  */

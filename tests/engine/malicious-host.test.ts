@@ -1,5 +1,5 @@
 /**
- * A host that misbehaves on purpose (issue 3 "Malicious-host tests"; SECURITY.md P2, P4, P10,
+ * A host that misbehaves on purpose (DESIGN.md §9; SECURITY.md P2, P4, P10,
  * P13, P14): duplicates, reorders, drops, misroutes envelopes and substitutes bundles.
  */
 import 'fake-indexeddb/auto';

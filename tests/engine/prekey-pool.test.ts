@@ -1,5 +1,5 @@
 /**
- * Prekey upkeep (issue 3 "replenish one-time prekeys, rotate the signed prekey"): the pool is
+ * Prekey upkeep (DESIGN.md §4: replenish one-time prekeys, rotate the signed prekey): the pool is
  * refilled on connect when it runs low, and the signed prekey rotates weekly while messages
  * addressed to the previous one still decrypt.
  */

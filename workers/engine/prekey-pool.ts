@@ -1,6 +1,6 @@
 /**
- * Keeping the host's prekeys usable (DESIGN.md §4 "Prekeys"; issue 3 "replenish one-time
- * prekeys, rotate the signed prekey"): runs when the connection comes up.
+ * Keeping the host's prekeys usable (DESIGN.md §4 "Prekeys": replenish one-time
+ * prekeys, rotate the signed prekey): runs when the connection comes up.
  *
  *  - one-time X25519 and one-time ML-KEM pools are refilled when the host holds fewer than LOW;
  *  - the signed prekey is replaced after SIGNED_PREKEY_ROTATE_MS, and the last-resort ML-KEM

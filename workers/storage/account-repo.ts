@@ -31,7 +31,7 @@ export async function getIdentity(vault: Vault): Promise<IdentityKeyPair | undef
 
 const DEVICE_KEY = 'device';
 
-/** Issue 5: the device secret a restored browser registered with the host (sealed, P32). */
+/** DESIGN.md §7: the device secret a restored browser registered with the host (sealed, P32). */
 export function sealDevice(vault: Vault, device: Uint8Array): Promise<Sealed> {
   return seal(vault.key, device);
 }

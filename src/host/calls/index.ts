@@ -1,5 +1,5 @@
 /**
- * Calls on the host (DESIGN.md §6, issue 4): the PeerJS signalling server at /peerjs and
+ * Calls on the host (DESIGN.md §6, SECURITY.md P27, P29): the PeerJS signalling server at /peerjs and
  * GET /api/v1/calls/ice, which gives an authenticated account the ICE servers with freshly minted
  * short-lived TURN credentials (P29). server.ts calls `http` before its API router and `upgrade`
  * from its single upgrade listener. Knows nothing of mailboxes or directories.

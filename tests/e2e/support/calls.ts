@@ -1,5 +1,5 @@
 /**
- * Helpers for the call tests (issue 4): people with camera/microphone granted, a hook that records
+ * Helpers for the call tests (DESIGN.md §6): people with camera/microphone granted, a hook that records
  * every RTCPeerConnection a page makes (to read getStats), RTP counters, the call overlay, and a
  * hand-written impostor that speaks raw PeerJS signalling with its own certificate (P27, P28).
  */

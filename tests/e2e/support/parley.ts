@@ -36,7 +36,7 @@ export async function register(p: Person): Promise<void> {
   await p.page.getByLabel('Username').fill(p.name);
   await expect(p.page.getByText(`✓ ${p.name} is available`)).toBeVisible();
   await p.page.getByRole('button', { name: 'Create account' }).click();
-  // Issue 5: the recovery step follows onboarding; most tests choose "Later" (restore.spec.ts sets one).
+  // DESIGN.md §7: the recovery step follows onboarding; most tests choose "Later" (restore.spec.ts sets one).
   await expect(p.page.getByRole('heading', { name: 'Protect your account' })).toBeVisible({ timeout: 30_000 });
   await p.page.getByRole('button', { name: 'Later' }).click();
   await expect(p.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible({ timeout: 30_000 });
