@@ -75,6 +75,33 @@ test('receipts go sent -> delivered -> read and unread counts follow', async ({ 
   await expectClean(bob);
 });
 
+test('Enter never waits for the previous send: texts typed quickly all go, in the order typed', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await register(alice);
+  await register(bob);
+  await startChat(alice, bob.name);
+  const box = alice.page.getByRole('textbox', { name: `Message ${bob.name}` });
+  await expect(box).toBeVisible();
+  const quick = ['first', 'second', 'third', 'fourth'];
+  // A fast typist: four texts and four Enters land before the vault has answered the first send.
+  await alice.page.evaluate((all) => {
+    const field = document.getElementById('composer-text') as HTMLTextAreaElement;
+    for (const text of all) {
+      field.value = text;
+      field.dispatchEvent(new Event('input', { bubbles: true }));
+      field.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    }
+  }, quick);
+  await expect(box).toHaveValue('');
+  await expect(bubbles(alice.page, bob.name)).toHaveCount(4);
+  expect(await texts(alice.page, bob.name)).toEqual(quick);
+  await openChat(bob, alice.name);
+  await expect(bubbles(bob.page, alice.name)).toHaveCount(4);
+  expect(await texts(bob.page, alice.name)).toEqual(quick);
+});
+
 test('bob offline then back receives everything in order, and reload keeps history', async ({ browser }) => {
   const alice = await openPerson(browser, 'alice');
   const bob = await openPerson(browser, 'bob');
