@@ -23,7 +23,11 @@ export const EngineErrorCode = {
   /** A PreKeyMessage whose handshake this vault already accepted once (P9, P13): acked, never shown. */
   ReplayedPreKeyMessage: 'ReplayedPreKeyMessage',
   /** The message came from an identity the user rejected for this contact (P36). */
-  RejectedIdentity: 'RejectedIdentity'
+  RejectedIdentity: 'RejectedIdentity',
+  /** The app lock is on and the vault is locked: nothing but the lock's own methods answers (P46). */
+  Locked: 'Locked',
+  /** The app lock's passphrase (or passkey) did not open the lock key; nothing changed (P46). */
+  WrongPassphrase: 'WrongPassphrase'
 } as const;
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
 

@@ -132,6 +132,10 @@ export class HostHttpTransport implements HostTransport {
     }
   }
 
+  forget(): void {
+    this.token = undefined;
+  }
+
   async usernameAvailable(username: Username): Promise<boolean> {
     return decodeUsernameStatus(await this.request(API.usernames + encodeURIComponent(username))).available;
   }

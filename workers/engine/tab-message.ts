@@ -83,6 +83,12 @@ function decodeEvent(v: unknown): VaultEvent {
     case 'signed-out':
       object(v, 'signed-out event', ['type']);
       return { type: 'signed-out' };
+    // P46: tabs lock, re-key and stop together ('unlocked' is each tab's own and never travels).
+    case 'locked':
+    case 'lock-changed':
+    case 'removed':
+      object(v, `${type} event`, ['type']);
+      return { type };
     default:
       return fail('DecodeFailed', 'tab message: unknown event type');
   }

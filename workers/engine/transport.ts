@@ -73,6 +73,8 @@ export interface HostTransport {
   /** Opens the live channel; the host then pushes every unacked envelope, then new ones. */
   connect(auth: HostAuth, sink: InboxSink): void;
   disconnect(): void;
+  /** Forgets any host credential it keeps (P46: a locked or removed vault keeps no bearer token). */
+  forget?(): void;
   /**
    * PIN recovery (DESIGN.md §7): the sealed account record, authorised by the access key (and a token
    * to write); the takeover public key is fixed with the record (P37).

@@ -8,7 +8,8 @@ import { systemDeps } from '../../src/lib/crypto/deps';
 import { fail } from '../../src/lib/codec/errors';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { PINNED_REALMS, PINNED_REALM_CONFIG, PINNED_THRESHOLD, pinnedRealmEndpoints, realmIndependence } from '../../src/lib/config/realms';
-import { VAULT_API_VERSION, type VaultContract } from '../../src/lib/vault/contract';
+import { VAULT_API_VERSION, WHILE_LOCKED, type VaultContract } from '../../src/lib/vault/contract';
+import { engineFail } from './errors';
 import type { VaultEvent } from '../../src/lib/vault/views';
 import { Engine, type EngineApi } from './engine';
 import { HostHttpTransport } from './host-transport';
@@ -48,6 +49,7 @@ export class VaultService implements VaultContract {
   }
 
   /** `listener` is a Comlink proxy from the page; internal events (tab roles) are not passed on. */
+  // subscribe works while locked (the lock screen listens too).
   async subscribe(listener: (event: VaultEvent) => void): Promise<number> {
     const engine = await this.#use();
     const id = this.#nextListener++;
@@ -96,10 +98,25 @@ export class VaultService implements VaultContract {
   sendCallSignal = this.#delegate('sendCallSignal');
   recordCall = this.#delegate('recordCall');
   iceServers = this.#delegate('iceServers');
+  lockStatus = this.#delegate('lockStatus');
+  checkLockPassphrase = this.#delegate('checkLockPassphrase');
+  enableLock = this.#delegate('enableLock');
+  disableLock = this.#delegate('disableLock');
+  setLockIdle = this.#delegate('setLockIdle');
+  lockNow = this.#delegate('lockNow');
+  unlock = this.#delegate('unlock');
+  addLockPasskey = this.#delegate('addLockPasskey');
+  removeLockPasskeys = this.#delegate('removeLockPasskeys');
+  unlockWithPasskey = this.#delegate('unlockWithPasskey');
+  signOut = this.#delegate('signOut');
+  removeAccount = this.#delegate('removeAccount');
 
   #delegate<K extends keyof EngineApi>(name: K): Delegated[K] {
     const call = async (...args: unknown[]) => {
       const engine = await this.#use();
+      // P46: a locked vault answers only the lock's own methods; a removed one nothing.
+      if (engine.removed) engineFail('NoAccount', 'this account was removed from this browser');
+      if (engine.ctx.vault.locked && !WHILE_LOCKED.includes(name)) engineFail('Locked', 'the app is locked');
       return (engine[name] as (...a: unknown[]) => unknown).apply(engine, args);
     };
     return call as unknown as Delegated[K];

@@ -40,7 +40,9 @@ export function bindDataKey(db: VaultDb, key: Uint8Array): void {
   dataKeys.set(unwrap(db), key);
 }
 
+/** Forgets the connection's data key and overwrites its bytes (P46: a locked vault holds none). */
 export function unbindDataKey(db: VaultDb): void {
+  dataKeys.get(unwrap(db))?.fill(0);
   dataKeys.delete(unwrap(db));
 }
 

@@ -196,6 +196,8 @@ export interface Vault {
   name: string;
   /** Why the vault is unusable (P33); set only while it is. A reason, never data. */
   lost?: string;
+  /** The app lock is on and not unlocked (P46, app-lock-repo.ts): no key of this vault is held. */
+  locked?: true;
 }
 export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;

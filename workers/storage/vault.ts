@@ -8,7 +8,9 @@
  * wrapping key, the data key or the identity is gone — or does not open — while account data
  * remains (eviction, a partial clear), the vault is LOST. A lost vault is never repaired by
  * making new keys or a new identity: every write fails with StorageLost until the user restores
- * or explicitly resets (`resetVault`). Knows nothing of the protocol or the host.
+ * or explicitly resets (`resetVault`). A vault with the app lock on (P46) stores no wrapping key
+ * by design: it opens LOCKED, holding no key, until app-lock-repo.ts `unlockVault`.
+ * Knows nothing of the protocol or the host.
  */
 import { fail } from '../../src/lib/codec/errors';
 import { initSodium } from '../../src/lib/crypto/sodium';
@@ -18,6 +20,7 @@ import { forgetSessions } from './session-repo';
 import { bindDataKey, DATA_KEY_LEN, unbindDataKey } from './record-seal';
 import { ALL_STORES, Meta, openVault, type Sealed, type Tx, type Vault, type VaultDb } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
+import { APP_LOCK_KEY } from './app-lock-repo';
 import { engineFail } from '../engine/errors';
 
 export type { Vault };
@@ -27,6 +30,8 @@ const DATA_STORES = ALL_STORES.filter((s) => s !== 'meta');
 
 interface Found {
   wrap?: CryptoKey;
+  /** The app lock is on (app-lock-repo.ts): no wrapping key is stored, by design. */
+  locked: boolean;
   dataKey?: Sealed;
   identity?: Sealed;
   account: boolean;
@@ -41,6 +46,7 @@ async function inspect(db: VaultDb): Promise<Found> {
   const meta = tx.objectStore('meta');
   const found: Found = {
     wrap: (await meta.get(Meta.wrapKey)) as CryptoKey | undefined,
+    locked: (await meta.get(APP_LOCK_KEY)) !== undefined,
     dataKey: (await meta.get(Meta.dataKey)) as Sealed | undefined,
     identity: (await meta.get(Meta.identity)) as Sealed | undefined,
     account: (await meta.get(Meta.account)) !== undefined,
@@ -55,6 +61,7 @@ async function inspect(db: VaultDb): Promise<Found> {
 
 /** The P33 decision on what is stored, before anything is opened. */
 function missingReason(f: Found): string | undefined {
+  if (f.locked) return f.dataKey && f.identity && f.account ? undefined : 'the locked vault lacks its data key, identity or account';
   if (!f.wrap) {
     if (f.account || f.identity || f.dataKey || f.rows > 0) return 'the vault key is gone while account data remains';
     return undefined;
@@ -92,6 +99,8 @@ export async function loadVault(name: string): Promise<Vault> {
     const f = await inspect(db);
     const reason = missingReason(f);
     if (reason) return lostVault(db, name, reason, f.wrap ?? (await newWrapKey()));
+    // P46: nothing here opens it; the engine unlocks it with the passphrase or a passkey.
+    if (f.locked) return { db, key: await newWrapKey(), name, locked: true };
     if (!f.wrap || !f.dataKey) {
       if (attempt >= 3) fail('Internal', 'vault keys kept changing while opening');
       // Then look again: whether we or a racing tab wrote them, the stored ones are used.
@@ -122,6 +131,7 @@ export async function loadVault(name: string): Promise<Vault> {
 /** Throws StorageLost while the vault is lost (P33): nothing may be written or created. */
 export function assertUsable(vault: Vault): void {
   if (vault.lost) engineFail('StorageLost', `local storage was lost: ${vault.lost}`);
+  if (vault.locked) engineFail('Locked', 'the app is locked');
 }
 
 /**
@@ -138,9 +148,11 @@ export async function resetVault(vault: Vault): Promise<void> {
   await tx.objectStore('meta').put(sealed, Meta.dataKey);
   await tx.done;
   forgetSessions(vault.db);
+  unbindDataKey(vault.db);
   bindDataKey(vault.db, dataKey);
   vault.key = wrap;
   delete vault.lost;
+  delete vault.locked;
 }
 
 /**

@@ -64,6 +64,10 @@ export const Labels = {
   accountRecordAccess: 'Parley_AccountRecordAccess',
   /** Local vault (DESIGN.md §8, P32): associated data of a sealed record, bound to its store and key. */
   vaultRecord: 'Parley_VaultRecord',
+  /** App lock (SECURITY.md P46): associated data of the lock key wrapped under a passphrase's Argon2id key. */
+  appLockPassphrase: 'Parley_AppLockPassphrase',
+  /** App lock (P46): a passkey's WebAuthn PRF output -> the key that wraps the lock key (HKDF info). */
+  appLockPasskey: 'Parley_AppLockPasskey',
   /** Groups (P19): hash of a group state's canonical encoding, what the next change signs as its base. */
   groupStateDigest: 'Parley_GroupStateDigest',
   /** Groups (P19): an author's signature over a membership change. */

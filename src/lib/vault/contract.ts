@@ -18,6 +18,8 @@ import type {
   Comparison,
   ContactView,
   IceServers,
+  LockPassphraseCheck,
+  LockStatus,
   MessageView,
   PinChangeOutcome,
   PinStatus,
@@ -31,7 +33,7 @@ import type {
 } from './views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 4;
+export const VAULT_API_VERSION = 5;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -95,6 +97,31 @@ export interface VaultContract {
   /** STUN/TURN servers from the host, with short-lived TURN credentials. */
   iceServers(): Promise<IceServers>;
 
+  // ---- app lock (SECURITY.md P46) and leaving this browser ----
+  /** Whether the lock is on and this tab locked; answers while locked. */
+  lockStatus(): Promise<LockStatus>;
+  /** The P46 rule for a lock passphrase (zxcvbn in the worker). */
+  checkLockPassphrase(passphrase: string): Promise<LockPassphraseCheck>;
+  /** Turns the lock on: the vault key is then stored only wrapped under the passphrase. */
+  enableLock(passphrase: string, idleMinutes: number): Promise<void>;
+  /** Turns the lock off (asks the passphrase again); the browser-stored key wraps the vault again. */
+  disableLock(passphrase: string): Promise<void>;
+  /** Auto-lock after this many idle minutes (0: never). */
+  setLockIdle(minutes: number): Promise<void>;
+  /** Every tab of this account drops its keys now; answers while locked. */
+  lockNow(): Promise<void>;
+  /** WrongPassphrase if it does not open the lock (nothing changes); answers while locked. */
+  unlock(passphrase: string): Promise<void>;
+  /** A passkey's WebAuthn PRF output for its prfSalt also opens the lock (the passphrase wraps it in). */
+  addLockPasskey(passphrase: string, passkey: { credentialId: Uint8Array; prfSalt: Uint8Array; prfOutput: Uint8Array }): Promise<void>;
+  removeLockPasskeys(): Promise<void>;
+  /** Unlocks with a passkey's PRF output; answers while locked. */
+  unlockWithPasskey(credentialId: Uint8Array, prfOutput: Uint8Array): Promise<void>;
+  /** This browser forgets the account (every local key and record); it stays on the host. */
+  signOut(): Promise<void>;
+  /** Deletes this account's database in this browser (also while locked); the engine stops for good. */
+  removeAccount(): Promise<void>;
+
   // ---- events ----
   /** `listener` is a Comlink proxy from the page; answers an id for `unsubscribe`. */
   subscribe(listener: (event: VaultEvent) => void): Promise<number>;
@@ -140,8 +167,34 @@ export const VAULT_METHODS = Object.freeze([
   'sendCallSignal',
   'recordCall',
   'iceServers',
+  'lockStatus',
+  'checkLockPassphrase',
+  'enableLock',
+  'disableLock',
+  'setLockIdle',
+  'lockNow',
+  'unlock',
+  'addLockPasskey',
+  'removeLockPasskeys',
+  'unlockWithPasskey',
+  'signOut',
+  'removeAccount',
   'subscribe',
   'unsubscribe'
+] as const satisfies readonly VaultMethod[]);
+
+/** What a locked vault still answers (P46); every other method is refused with Locked. */
+export const WHILE_LOCKED: readonly VaultMethod[] = Object.freeze([
+  'ready',
+  'selfTest',
+  'subscribe',
+  'unsubscribe',
+  'lockStatus',
+  'lockNow',
+  'unlock',
+  'unlockWithPasskey',
+  'removeAccount',
+  'disconnect'
 ] as const satisfies readonly VaultMethod[]);
 
 // Compile-time check that the list names every method of the contract, and nothing else.

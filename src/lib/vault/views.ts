@@ -124,7 +124,32 @@ export type VaultEvent =
   /** A call signal from `username`, decrypted; decoded and judged by the call controller. */
   | { type: 'call'; username: Username; signal: Uint8Array }
   /** The account was restored on another browser: this one stops. */
-  | { type: 'signed-out' };
+  | { type: 'signed-out' }
+  /** P46: the vault dropped its keys (Lock now, idle, another tab locked); only unlock answers. */
+  | { type: 'locked' }
+  /** P46: this tab's vault holds its keys again (never sent to other tabs). */
+  | { type: 'unlocked' }
+  /** P46: the app lock was turned on or off, or its settings changed. */
+  | { type: 'lock-changed' }
+  /** This account was signed out or removed from this browser: every tab stops. */
+  | { type: 'removed' };
+
+/** The app lock's state (SECURITY.md P46): no secret, only what the lock screen and Settings show. */
+export interface LockStatus {
+  /** The lock is on: the vault key is stored only wrapped under the passphrase (and passkeys). */
+  enabled: boolean;
+  /** This tab's vault holds no key now. */
+  locked: boolean;
+  /** Auto-lock after this many idle minutes (0: never). */
+  idleMinutes: number;
+  /** Passkeys (WebAuthn PRF) that can unlock: what navigator.credentials.get needs, all public. */
+  passkeys: { credentialId: Uint8Array; prfSalt: Uint8Array }[];
+  /** The account's username (stored in the clear), for the lock screen. */
+  username?: Username;
+}
+
+/** A lock passphrase judged against the P46 rule (zxcvbn estimate in the worker). */
+export type LockPassphraseCheck = { ok: true } | { ok: false; reason: string };
 
 export interface PinStatus {
   /** Recovery is on: a secret is registered and the account record is kept on the host. */
