@@ -43,8 +43,8 @@ const BASE_CSP = [
 ];
 
 /**
- * Calls need camera, microphone and (screen sharing) display capture, for this origin only; the
- * rest of the powerful features are off for the page and anything it could embed. Only features
+ * Calls need camera, microphone and (screen sharing) display capture, for this origin only, and
+ * the app lock's passkeys WebAuthn (P46); the rest of the powerful features are off for the page and anything it could embed. Only features
  * Chromium knows are listed: an unknown one is a console warning on every page load.
  */
 export const PERMISSIONS_POLICY = [
@@ -65,7 +65,8 @@ export const PERMISSIONS_POLICY = [
   'magnetometer=()',
   'midi=()',
   'payment=()',
-  'publickey-credentials-get=()',
+  // Passkeys unlock the app lock (SECURITY.md P46), on this origin only.
+  'publickey-credentials-get=(self)',
   'screen-wake-lock=()',
   'serial=()',
   'usb=()',

@@ -8,10 +8,15 @@
 import type { Username } from '../codec/username';
 import type { VaultContract } from '../vault/contract';
 import { VaultError } from '../vault/result';
-import type { AccountView, ChatView, ConnectionState, PinStatus, RestoreOutcome, VaultEvent } from '../vault/views';
+import type { AccountView, ChatView, ConnectionState, LockStatus, PinStatus, RestoreOutcome, VaultEvent } from '../vault/views';
+import { forgetThisBrowser } from './forget-browser';
 
-/** 'lost': local storage was lost (P33) -> restore; 'signed-out': restored on another browser. */
-export type Phase = 'starting' | 'onboarding' | 'ready' | 'failed' | 'lost' | 'signed-out';
+/**
+ * 'lost': local storage was lost (P33) -> restore; 'signed-out': restored on another browser;
+ * 'locked': the app lock holds the vault (P46) -> lock screen; 'removed': the account left this
+ * browser (Sign out / Remove, here or in another tab).
+ */
+export type Phase = 'starting' | 'onboarding' | 'ready' | 'failed' | 'lost' | 'signed-out' | 'locked' | 'removed';
 
 export function errorCode(e: unknown): string {
   return e instanceof VaultError ? e.code : 'Unknown';
@@ -30,12 +35,16 @@ export class Session {
   pin = $state<PinStatus | undefined>();
   /** Set right after onboarding: the PIN creation step comes next. */
   pinSetupPending = $state(false);
+  /** The app lock (P46); undefined until read. */
+  lock = $state<LockStatus | undefined>();
 
   readonly vault: VaultContract;
   // Plain Set on purpose: listeners are wiring, not state any component renders.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #listeners = new Set<(event: VaultEvent) => void>();
   #refreshing: Promise<void> | undefined;
+  /** Our own Sign out / Remove is running: its 'removed' event is not news from another tab. */
+  #leaving = false;
   #refreshAgain = false;
 
   constructor(vault: VaultContract) {
@@ -60,9 +69,77 @@ export class Session {
       else this.phase = 'onboarding';
     } catch (e) {
       this.failure = errorCode(e);
+      // P46: the app lock holds the vault: the lock screen asks for the passphrase.
+      if (this.failure === 'Locked') return void (await this.#locked());
       // P33: storage was lost; the way back is a PIN restore (or starting over).
       this.phase = this.failure === 'StorageLost' ? 'lost' : 'failed';
     }
+  }
+
+  // ---- app lock (SECURITY.md P46) and leaving this browser ----
+
+  async refreshLock(): Promise<LockStatus | undefined> {
+    try {
+      this.lock = await this.vault.lockStatus();
+    } catch {
+      // Removed or not started: nothing to show.
+    }
+    return this.lock;
+  }
+
+  /** Throws VaultError WrongPassphrase (nothing changes) or opens the app. */
+  async unlock(passphrase: string): Promise<void> {
+    await this.vault.unlock(passphrase);
+    await this.#unlocked();
+  }
+
+  async unlockWithPasskey(credentialId: Uint8Array, prfOutput: Uint8Array): Promise<void> {
+    await this.vault.unlockWithPasskey(credentialId, prfOutput);
+    await this.#unlocked();
+  }
+
+  async lockNow(): Promise<void> {
+    await this.vault.lockNow();
+    await this.#locked();
+  }
+
+  /** This browser forgets the account; it stays on the host (restore with the recovery secret). */
+  async signOut(): Promise<void> {
+    this.#leaving = true;
+    await this.vault.signOut().finally(() => (this.#leaving = false));
+    this.#leave();
+    this.phase = 'onboarding';
+  }
+
+  /** Deletes the vault, every other database of the origin, the app's caches and settings here. */
+  async removeAccount(): Promise<void> {
+    this.#leaving = true;
+    await this.vault.removeAccount().finally(() => (this.#leaving = false));
+    await forgetThisBrowser();
+    this.#leave();
+    this.phase = 'removed';
+  }
+
+  #leave(): void {
+    this.account = undefined;
+    this.chats = [];
+    this.pin = undefined;
+    this.lock = undefined;
+    this.failure = undefined;
+  }
+
+  async #locked(): Promise<void> {
+    this.chats = [];
+    this.phase = 'locked';
+    await this.refreshLock();
+  }
+
+  async #unlocked(): Promise<void> {
+    if (this.phase !== 'locked') return;
+    this.failure = undefined;
+    void this.refreshLock();
+    const account = await this.vault.account();
+    if (account) await this.#enter(account);
   }
 
   async createAccount(username: string): Promise<void> {
@@ -135,6 +212,7 @@ export class Session {
     this.account = account;
     await this.refreshChats();
     void this.refreshPin();
+    void this.refreshLock();
     this.phase = 'ready';
     // Connecting is best effort: offline start-up still shows history, and the engine retries.
     this.vault.connect().catch(() => (this.connection = 'offline'));
@@ -143,6 +221,13 @@ export class Session {
   #onEvent(event: VaultEvent): void {
     if (event.type === 'connection') this.connection = event.state;
     else if (event.type === 'signed-out') this.#signOut();
+    else if (event.type === 'locked') void this.#locked();
+    else if (event.type === 'unlocked') void this.#unlocked();
+    else if (event.type === 'lock-changed') void this.refreshLock();
+    else if (event.type === 'removed') {
+      // Sign out or Remove in another tab: this one stops (our own calls set the phase themselves).
+      if (!this.#leaving && (this.phase === 'ready' || this.phase === 'locked')) this.phase = 'removed';
+    }
     // A call signal changes no chat (its log entry arrives as its own event), and call set-up
     // should not share the vault with a chat-list read.
     else if (event.type !== 'call') void this.refreshChats();

@@ -1,0 +1,172 @@
+/**
+ * SECURITY.md P46 app lock in real Chromium against the real host: a lock set in Settings holds
+ * the vault on reload (the lock screen, no wrapping key left in IndexedDB), a wrong passphrase is
+ * refused with its reason, the right one brings the chats back and messaging works; Lock now
+ * locks; a passkey (WebAuthn PRF, Chromium's virtual authenticator) unlocks; Sign out forgets the
+ * account in this browser; Remove leaves no IndexedDB database, cache or account setting behind.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
+import { bubbles, chatRow, openChat, openPerson, register, send, startChat, texts, type Person } from './support/parley';
+
+const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const PASS = 'velvet tundra quiz marmalade osprey 93';
+/** The production Argon2id (8 passes, 64 MiB) on a shared 2-core machine. */
+const ARGON = { timeout: 90_000 };
+
+const people: Person[] = [];
+test.afterEach(async () => {
+  for (const p of people.splice(0)) await p.context.close().catch(() => undefined);
+});
+
+async function settings(page: Page): Promise<void> {
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'App lock' })).toBeVisible();
+}
+
+async function turnOnLock(page: Page): Promise<void> {
+  await settings(page);
+  await page.getByRole('button', { name: 'Set up app lock' }).click();
+  await page.getByLabel('Passphrase', { exact: true }).fill('password123');
+  await page.getByLabel('The same passphrase again').fill('password123');
+  await page.getByRole('button', { name: 'Turn on app lock' }).click();
+  await expect(page.getByRole('alert')).toContainText('Too easy to guess for a lock');
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await page.getByLabel('The same passphrase again').fill(PASS);
+  await page.getByLabel('Lock after no activity for').selectOption('5');
+  await page.getByRole('button', { name: 'Turn on app lock' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The app lock is on' })).toBeVisible(ARGON);
+}
+
+/** The vault's meta rows as stored (raw IndexedDB, nothing decoded): which keys exist, which hold a CryptoKey. */
+function storedMeta(page: Page): Promise<{ keys: string[]; cryptoKeys: string[] }> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('parley');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const store = db.transaction('meta').objectStore('meta');
+          const keys = store.getAllKeys();
+          const values = store.getAll();
+          values.onsuccess = () => {
+            const names = (keys.result as IDBValidKey[]).map(String);
+            resolve({ keys: names, cryptoKeys: names.filter((_, i) => values.result[i] instanceof CryptoKey) });
+            db.close();
+          };
+        };
+      })
+  );
+}
+
+async function unlock(page: Page, passphrase: string): Promise<void> {
+  await page.getByLabel('Passphrase').fill(passphrase);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+}
+
+test('P46 app lock: reload shows the lock screen, a wrong passphrase is refused, unlocking brings the chats back and messaging works; Lock now locks', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await register(alice);
+  await register(bob);
+  await startChat(alice, bob.name);
+  await send(alice, bob.name, 'before the lock');
+  await expect(chatRow(bob.page, alice.name)).toBeVisible();
+
+  await turnOnLock(alice.page);
+  await alice.page.screenshot({ path: `${DIR}app-lock-settings-desktop.png` });
+  // At rest: no wrapping key is stored any more, nor any other CryptoKey.
+  const meta = await storedMeta(alice.page);
+  expect(meta.keys).toContain('appLock');
+  expect(meta.keys).not.toContain('wrapKey');
+  expect(meta.cryptoKeys).toEqual([]);
+
+  await alice.page.reload();
+  await expect(alice.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
+  await expect(alice.page.getByText(`@${alice.name}`)).toBeVisible();
+  await unlock(alice.page, `${PASS}!`);
+  await expect(alice.page.getByRole('alert')).toContainText('Wrong passphrase. Nothing was changed', ARGON);
+  await alice.page.screenshot({ path: `${DIR}app-lock-wrong-desktop.png` });
+  await unlock(alice.page, PASS);
+  await expect(alice.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible(ARGON);
+  await openChat(alice, bob.name);
+  expect(await texts(alice.page, bob.name)).toEqual(['before the lock']);
+  await send(alice, bob.name, 'after unlocking');
+  await openChat(bob, alice.name);
+  await expect(bubbles(bob.page, alice.name).filter({ hasText: 'after unlocking' })).toBeVisible();
+  await send(bob, alice.name, 'reply after unlock');
+  await expect(bubbles(alice.page, bob.name).filter({ hasText: 'reply after unlock' })).toBeVisible();
+
+  // Lock now: the lock screen at once; the vault answers nothing else until unlocked.
+  await settings(alice.page);
+  await alice.page.getByRole('button', { name: 'Lock now' }).click();
+  await expect(alice.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
+  await alice.page.screenshot({ path: `${DIR}app-lock-screen-desktop.png` });
+  await send(bob, alice.name, 'while you were locked');
+  await unlock(alice.page, PASS);
+  await expect(alice.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible(ARGON);
+  await openChat(alice, bob.name);
+  await expect(bubbles(alice.page, bob.name).filter({ hasText: 'while you were locked' })).toBeVisible();
+});
+
+test('P46 app lock: a passkey with the PRF extension unlocks (Chromium virtual authenticator)', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const carol = await openPerson(browser, 'carol');
+  people.push(carol);
+  const cdp = await carol.context.newCDPSession(carol.page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, hasPrf: true, automaticPresenceSimulation: true }
+  });
+  await register(carol);
+  await turnOnLock(carol.page);
+  await carol.page.getByRole('button', { name: 'Add a passkey' }).click();
+  await carol.page.getByLabel('Your lock passphrase').fill(PASS);
+  await carol.page.getByRole('button', { name: 'Create passkey' }).click();
+  await expect(carol.page.getByRole('status').filter({ hasText: 'The passkey can now unlock Parley' })).toBeVisible(ARGON);
+  await expect(carol.page.getByText('One passkey can unlock Parley.')).toBeVisible();
+
+  await carol.page.reload();
+  await expect(carol.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
+  await carol.page.getByRole('button', { name: 'Unlock with passkey' }).click();
+  await expect(carol.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible(ARGON);
+});
+
+test('P46 Sign out forgets the account in this browser; Remove leaves no database, cache or setting behind', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const dave = await openPerson(browser, 'dave');
+  people.push(dave);
+  await register(dave);
+  await settings(dave.page);
+  await dave.page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(dave.page.getByRole('alert')).toContainText('Account recovery is off');
+  await dave.page.screenshot({ path: `${DIR}sign-out-confirm-desktop.png` });
+  await dave.page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(dave.page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
+  const afterSignOut = await storedMeta(dave.page);
+  expect(afterSignOut.keys).not.toContain('account');
+  expect(afterSignOut.keys).not.toContain('identity');
+  await dave.page.reload();
+  await expect(dave.page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
+
+  // A second account in the same browser, with the lock on, then removed.
+  const erin = { ...dave, name: `${dave.name}e` };
+  await register(erin);
+  await turnOnLock(erin.page);
+  await erin.page.evaluate(() => localStorage.setItem('parley:relayCalls', '1'));
+  await erin.page.getByRole('button', { name: 'Remove this account from this browser' }).click();
+  await erin.page.getByRole('button', { name: 'Remove from this browser' }).click();
+  await expect(erin.page.getByText('Parley was removed from this browser')).toBeVisible();
+  await erin.page.screenshot({ path: `${DIR}removed-desktop.png` });
+  const left = await erin.page.evaluate(async () => ({
+    databases: (await indexedDB.databases()).map((d) => d.name),
+    caches: await caches.keys(),
+    local: Object.keys(localStorage)
+  }));
+  expect(left.databases).toEqual([]);
+  expect(left.caches).toEqual([]);
+  expect(left.local.filter((k) => k !== 'parley:accepted-build')).toEqual([]);
+});
