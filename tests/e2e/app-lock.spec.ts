@@ -2,7 +2,7 @@
  * SECURITY.md P46 app lock in real Chromium against the real host: a lock set in Settings holds
  * the vault on reload (the lock screen, no wrapping key left in IndexedDB), a wrong passphrase is
  * refused with its reason, the right one brings the chats back and messaging works; Lock now
- * locks; a passkey (WebAuthn PRF, Chromium's virtual authenticator) unlocks; Sign out forgets the
+ * locks, and so does the idle time; a passkey (WebAuthn PRF, Chromium's virtual authenticator) unlocks; Sign out forgets the
  * account in this browser; Remove leaves no IndexedDB database, cache or account setting behind.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -133,6 +133,17 @@ test('P46 app lock: a passkey with the PRF extension unlocks (Chromium virtual a
   await expect(carol.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
   await carol.page.getByRole('button', { name: 'Unlock with passkey' }).click();
   await expect(carol.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible(ARGON);
+
+  // Auto-lock: one idle minute, with the page's clock moved on instead of waiting.
+  await settings(carol.page);
+  await carol.page.getByLabel('Lock after no activity for').selectOption('1');
+  await expect(carol.page.getByRole('status').filter({ hasText: 'Parley locks after 1 minute without activity' })).toBeVisible();
+  await carol.page.clock.install();
+  await carol.page.clock.fastForward('00:50');
+  await carol.page.waitForTimeout(11_000);
+  await expect(carol.page.getByRole('heading', { name: 'App lock' })).toBeVisible();
+  await carol.page.clock.fastForward('00:20');
+  await expect(carol.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
 });
 
 test('P46 Sign out forgets the account in this browser; Remove leaves no database, cache or setting behind', async ({ browser }) => {
