@@ -4,7 +4,8 @@
  * no chat preview, no queued outbox content, no call signal and no private key or chain key may
  * appear; identities and usernames (public) do appear, which proves the search can see them.
  * Also: v1 vaults with clear rows are sealed by the v2 upgrade, and sealed values are bound to
- * their row.
+ * their row. The dump holds the browser-stored wrapping key, which opens the sealed records; what
+ * stops a copy of the profile is the app lock (P46, app-lock.test.ts).
  */
 import 'fake-indexeddb/auto';
 import { asUsername } from '../../src/lib/codec/username';
