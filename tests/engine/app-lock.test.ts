@@ -15,8 +15,8 @@ import { memoryLocks } from '../../workers/engine/lock';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { VaultService } from '../../workers/engine/vault-api';
 import { APP_LOCK_KEY, type AppLockRow } from '../../workers/storage/app-lock-repo';
-import { sealBytes } from '../../workers/storage/record-seal';
-import { Meta, type Sealed } from '../../workers/storage/schema';
+import { bindDataKey, openBytes, SEALED_ROW_KEYS, sealBytes, UNSEALED_STORES } from '../../workers/storage/record-seal';
+import { ALL_STORES, Meta, type Sealed, type VaultDb } from '../../workers/storage/schema';
 import { unseal } from '../../workers/storage/seal';
 import { dumpAll } from './storage-dump';
 import { closeAll, newUser, openUser, settle, texts, type User } from './support';
@@ -218,6 +218,44 @@ describe('P46 app lock', () => {
     expect(await texts(alice, 'bob')).toEqual(['before the lock 4711', 'a reply 0815']);
   });
 
+  test('P46 app lock: turning the lock on rotates the data key: the one a pre-lock profile copy held opens no row', async () => {
+    const { alice } = await pair(false);
+    const browserKey = (await rawMeta(alice.dbName, Meta.wrapKey)) as CryptoKey;
+    const oldDataKey = await unseal(browserKey, (await rawMeta(alice.dbName, Meta.dataKey)) as Sealed);
+    const attacker = (await openDB(alice.dbName)) as unknown as VaultDb;
+    bindDataKey(attacker, oldDataKey);
+    const openable = async () => {
+      let n = 0;
+      for (const store of ALL_STORES) {
+        const field = SEALED_ROW_KEYS[store];
+        if (!field) continue;
+        for (const row of (await attacker.getAll(store as never)) as Record<string, unknown>[]) {
+          const sealed = row.sealed as Sealed | undefined;
+          if (!sealed) continue;
+          try {
+            openBytes(attacker, store, String(row[field]), sealed);
+            n++;
+          } catch {
+            // does not open with the old data key
+          }
+        }
+      }
+      return n;
+    };
+    // The check can fail: before the lock, the old data key opens messages, chats, contacts, sessions.
+    expect(await openable()).toBeGreaterThan(4);
+    await alice.engine.enableLock(PASS, 5);
+    await alice.engine.sendText('bob', 'written after the lock');
+    expect(await openable()).toBe(0);
+    attacker.close();
+    expect(await texts(alice, 'bob')).toEqual(['before the lock 4711', 'a reply 0815', 'written after the lock']);
+  });
+
+  test('P46 app lock: every store is known to the data key rotation (a new sealed store must be listed)', () => {
+    const unknown = ALL_STORES.filter((s) => !UNSEALED_STORES.includes(s) && !(s in SEALED_ROW_KEYS));
+    expect(unknown).toEqual([]);
+  });
+
   test('P46 app lock: Lock now in one tab locks the other tab of the account', async () => {
     const host = new MemoryHost();
     const locks = memoryLocks();
@@ -234,6 +272,15 @@ describe('P46 app lock', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(tab1.engine.ctx.vault.locked).toBe(true);
     expect(tab2.engine.ctx.vault.locked).toBe(true);
+
+    // Turned off in one tab: the other, unlocked with the old lock key, reopens with the new browser key.
+    await tab1.engine.unlock(PASS);
+    await tab2.engine.unlock(PASS);
+    await tab1.engine.disableLock(PASS);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(tab2.engine.ctx.vault.locked).toBeUndefined();
+    expect(await tab2.engine.listChats()).toEqual([]);
+    expect(await tab2.engine.account()).toEqual({ username: 'carol' });
   });
 
   test('P46 app lock: a passkey PRF output wraps the lock key; another output does not open it', async () => {

@@ -97,8 +97,12 @@ function lockKeyFrom(ctx: EngineContext, row: AppLockRow, passphrase: string, kd
   }
 }
 
-/** Turns the lock on: the vault is re-keyed to a key only the passphrase opens (P46). */
-export async function enableLock(ctx: EngineContext, passphrase: string, idleMinutes: number, kdf: LockKdf): Promise<void> {
+/**
+ * Turns the lock on: the vault is re-keyed to a key only the passphrase opens, and the data key
+ * is rotated (P46). `beforeRekey` runs right before the re-keying starts (the engine tells the
+ * other tabs to lock while they can still read its sealed message).
+ */
+export async function enableLock(ctx: EngineContext, passphrase: string, idleMinutes: number, kdf: LockKdf, beforeRekey: () => void = () => {}): Promise<void> {
   assertUsable(ctx.vault);
   if (await getLockRow(ctx.vault)) fail('InvalidArgument', 'the app lock is already on');
   const check = await checkLockPassphrase(ctx, passphrase);
@@ -106,17 +110,20 @@ export async function enableLock(ctx: EngineContext, passphrase: string, idleMin
   const lockKey = newLockKey(ctx.deps);
   try {
     const row: AppLockRow = { v: 1, passphrase: wrapWithPassphrase(ctx.vault.name, lockKey, passphrase, kdf, ctx.deps), passkeys: [], idleMinutes: checkIdle(idleMinutes) };
-    await rekeyVault(ctx.vault, await importLockKey(lockKey), { lock: row });
+    const key = await importLockKey(lockKey);
+    beforeRekey();
+    await rekeyVault(ctx.vault, key, { lock: row, rotateDataKey: true });
   } finally {
     wipe(lockKey);
   }
 }
 
 /** Turns the lock off (the passphrase is asked again): re-keyed to a new browser-stored key. */
-export async function disableLock(ctx: EngineContext, passphrase: string, kdf: LockKdf): Promise<void> {
+export async function disableLock(ctx: EngineContext, passphrase: string, kdf: LockKdf, beforeRekey: () => void = () => {}): Promise<void> {
   assertUsable(ctx.vault);
   wipe(lockKeyFrom(ctx, await requireRow(ctx), passphrase, kdf));
   const wrap = await newWrapKey();
+  beforeRekey();
   await rekeyVault(ctx.vault, wrap, { wrapKey: wrap });
 }
 

@@ -96,6 +96,7 @@ export class Engine implements EngineApi {
   /** P46: connect again after unlocking (the page had asked to be connected when it locked). */
   private resumeConnected = false;
   private locking?: Promise<void>;
+  private lockPing?: BroadcastChannel;
   /** This account was signed out or removed from this browser: the engine is closed for good. */
   removed = false;
 
@@ -128,6 +129,7 @@ export class Engine implements EngineApi {
     // P46: a locked vault holds no key: the account loads when it is unlocked.
     if (!vault.locked && (await account.loadAccount(engine.ctx))) engine.startTabs();
     engine.watchRemoval();
+    engine.watchLockChanges();
     return engine;
   }
 
@@ -320,6 +322,7 @@ export class Engine implements EngineApi {
     await this.settle();
     this.lock?.close();
     this.channel?.close();
+    this.lockPing?.close();
     this.ctx.driver = false;
     this.ctx.vault.db.close();
   }
@@ -346,13 +349,16 @@ export class Engine implements EngineApi {
     return appLock.checkLockPassphrase(this.ctx, passphrase);
   }
 
+  /** The other tabs lock first (their keys are about to be replaced), then hear "look again". */
   async enableLock(passphrase: string, idleMinutes: number): Promise<void> {
-    await this.ctx.serial(() => appLock.enableLock(this.ctx, passphrase, idleMinutes, this.lockKdf));
+    await this.ctx.serial(() => appLock.enableLock(this.ctx, passphrase, idleMinutes, this.lockKdf, () => this.tellTabsToLock()));
+    this.lockPing?.postMessage('recheck');
     this.events.emit({ type: 'lock-changed' });
   }
 
   async disableLock(passphrase: string): Promise<void> {
-    await this.ctx.serial(() => appLock.disableLock(this.ctx, passphrase, this.lockKdf));
+    await this.ctx.serial(() => appLock.disableLock(this.ctx, passphrase, this.lockKdf, () => this.tellTabsToLock()));
+    this.lockPing?.postMessage('recheck');
     this.events.emit({ type: 'lock-changed' });
   }
 
@@ -380,6 +386,8 @@ export class Engine implements EngineApi {
   async unlock(passphrase: string): Promise<void> {
     await this.locking;
     if (!this.ctx.vault.locked) return;
+    // Turned off in another tab meanwhile: the browser-stored key opens it again.
+    if (await appLock.reopenWithStoredKey(this.ctx)) return this.resume();
     await appLock.unlockWithPassphrase(this.ctx, passphrase, this.lockKdf);
     await this.resume();
   }
@@ -441,11 +449,27 @@ export class Engine implements EngineApi {
     }
   }
 
-  /** Another tab changed the lock: keep our key if it still opens the vault, else lock (or reopen). */
-  private async lockChangedElsewhere(): Promise<void> {
-    if (await appLock.keyStillOpens(this.ctx)) return;
+  /** Sealed to the other tabs with the keys they hold now; not emitted here. */
+  private tellTabsToLock(): void {
+    this.channel?.post({ kind: 'event', event: { type: 'locked' } });
+  }
+
+  /**
+   * "Look again" from another tab that re-keyed the vault (an unsealed, content-free ping: any
+   * script of the origin could post one, and all it does is make a tab check its key): keep our
+   * key if it still opens the vault, else lock; and reopen with a browser-stored key if the lock
+   * is off now.
+   */
+  private async recheckLock(): Promise<void> {
+    if (this.removed || (await appLock.keyStillOpens(this.ctx))) return;
     await this.lockHere(false);
     if (await appLock.reopenWithStoredKey(this.ctx)) await this.resume();
+  }
+
+  private watchLockChanges(): void {
+    if (typeof BroadcastChannel === 'undefined') return;
+    this.lockPing = new BroadcastChannel(`parley-lock:${this.ctx.vault.name}`);
+    this.lockPing.onmessage = () => void this.recheckLock();
   }
 
   /** Stops this engine for good: the account left this browser (here or in another tab). */
@@ -458,6 +482,7 @@ export class Engine implements EngineApi {
     this.ctx.me = undefined;
     this.ctx.transport.forget?.();
     await lockVault(this.ctx.vault);
+    this.lockPing?.close();
     this.ctx.vault.db.close();
   }
 
@@ -512,7 +537,6 @@ export class Engine implements EngineApi {
       if (e.type !== 'role' && e.type !== 'unlocked' && !this.remote.has(e)) this.channel?.post({ kind: 'event', event: e });
       // P46: the tabs of one account lock, re-key and leave together.
       if (this.remote.has(e) && e.type === 'locked') void this.lockHere(false);
-      if (this.remote.has(e) && e.type === 'lock-changed') void this.lockChangedElsewhere();
       if (this.remote.has(e) && e.type === 'removed') void this.shutDown();
       // A follower tab learns it from its driver; a driver only from its own socket (in tests,
       // where every "browser" shares one BroadcastChannel, the old driver's news must not stop the new).

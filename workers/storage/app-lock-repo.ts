@@ -9,8 +9,10 @@
  * Turning the lock on or off RE-KEYS the vault: every record sealed under the wrapping key (the
  * AES-GCM ones, 12-byte IV: identity, data key, device secret, PIN state, private prekeys, legacy
  * sessions) is opened with the old key and sealed with the new one before, and written in, ONE
- * transaction that also swaps `wrapKey` for `appLock` (or back). Rows sealed with the data key
- * (messages, sessions, contacts) are untouched: the data key stays, only its wrapping changes.
+ * transaction that also swaps `wrapKey` for `appLock` (or back). Turning the lock ON also rotates
+ * the data key in that transaction (record-seal.ts `resealRows`): a copy of the profile taken
+ * before the lock holds the old browser key and so the old data key, which must not open the
+ * rows written afterwards. (The identity key is the account's and is not rotated.)
  *
  * Locking drops the keys from this worker (`lockVault`): the data key is zeroed and unbound, the
  * decoded-session cache is cleared and the vault's key replaced by a throw-away key that opens
@@ -18,8 +20,8 @@
  */
 import type { PasskeyWrap, PassphraseWrap } from '../../src/lib/crypto/app-lock';
 import { forgetSessions } from './session-repo';
-import { bindDataKey, DATA_KEY_LEN, unbindDataKey } from './record-seal';
-import { Meta, type Sealed, type Vault } from './schema';
+import { bindDataKey, DATA_KEY_LEN, resealRows, unbindDataKey } from './record-seal';
+import { ALL_STORES, Meta, type Sealed, type Vault } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
 import { engineFail } from '../engine/errors';
 
@@ -94,10 +96,12 @@ function sameIv(a: Uint8Array | undefined, b: Uint8Array): boolean {
  * is in use) in the same transaction. If a record changed since it was read (another tab wrote),
  * it starts over; the old key stays in use until the transaction commits.
  */
-export async function rekeyVault(vault: Vault, to: CryptoKey, swap: { wrapKey?: CryptoKey; lock?: AppLockRow }): Promise<void> {
+export async function rekeyVault(vault: Vault, to: CryptoKey, swap: { wrapKey?: CryptoKey; lock?: AppLockRow; rotateDataKey?: boolean }): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const resealed = await resealAll(vault, vault.key, to);
-    const tx = vault.db.transaction(['meta', 'prekeys', 'legacySessions'], 'readwrite');
+    const nextData = swap.rotateDataKey ? globalThis.crypto.getRandomValues(new Uint8Array(DATA_KEY_LEN)) : undefined;
+    const sealedNextData = nextData ? await seal(to, nextData) : undefined;
+    const tx = vault.db.transaction(ALL_STORES, 'readwrite');
     let raced = false;
     for (const r of resealed) {
       const now = (await tx.objectStore(r.store).get(r.key)) as { iv?: Uint8Array; sealed?: Sealed | Sealed[] } | undefined;
@@ -110,6 +114,7 @@ export async function rekeyVault(vault: Vault, to: CryptoKey, swap: { wrapKey?: 
     if (sealedMeta !== count('meta') || (await tx.objectStore('prekeys').count()) !== count('prekeys')) raced = true;
     if ((await tx.objectStore('legacySessions').count()) !== count('legacySessions')) raced = true;
     if (raced) {
+      nextData?.fill(0);
       tx.abort();
       await tx.done.catch(() => undefined);
       continue;
@@ -120,12 +125,20 @@ export async function rekeyVault(vault: Vault, to: CryptoKey, swap: { wrapKey?: 
       else await tx.objectStore(r.store).put(r.value as never);
     }
     const meta = tx.objectStore('meta');
+    if (nextData && sealedNextData) {
+      await resealRows(tx, nextData);
+      await meta.put(sealedNextData, Meta.dataKey);
+    }
     if (swap.wrapKey) await meta.put(swap.wrapKey, Meta.wrapKey);
     else await meta.delete(Meta.wrapKey);
     if (swap.lock) await meta.put(swap.lock, APP_LOCK_KEY);
     else await meta.delete(APP_LOCK_KEY);
     await tx.done;
     forgetSessions(vault.db);
+    if (nextData) {
+      unbindDataKey(vault.db);
+      bindDataKey(vault.db, nextData);
+    }
     vault.key = to;
     return;
   }

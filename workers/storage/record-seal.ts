@@ -82,6 +82,57 @@ export function openText(c: Conn, store: string, recordKey: string, sealed: Seal
   return new TextDecoder().decode(openBytes(c, store, recordKey, sealed));
 }
 
+/**
+ * Where each data store's rows keep the record key their associated data binds (the repositories'
+ * choice: the outbox binds the recipient, its own key being an auto-increment seq). A store that
+ * seals rows with the data key must be listed here, or `resealRows` refuses to rotate the key
+ * (tests/engine/app-lock.test.ts checks every store of the schema).
+ */
+export const SEALED_ROW_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  messages: 'key',
+  chats: 'id',
+  contacts: 'username',
+  outbox: 'to',
+  sessions: 'username',
+  skippedKeys: 'key'
+});
+
+/** Stores that hold no data-key rows: keys under the wrapping key, or nothing secret. */
+export const UNSEALED_STORES: readonly string[] = Object.freeze(['meta', 'prekeys', 'legacySessions', 'failures']);
+
+/**
+ * Data key rotation (P46, turning the app lock on): inside `tx`, every row sealed with the
+ * connection's data key is opened and sealed again under `next`, synchronously. A row that does
+ * not open stays as it is (it never opened). The caller binds `next` once `tx` commits.
+ */
+export async function resealRows(tx: Tx, next: Uint8Array): Promise<number> {
+  const old = keyOf(tx);
+  let count = 0;
+  for (const store of Array.from(tx.objectStoreNames)) {
+    if (UNSEALED_STORES.includes(store)) continue;
+    const field = SEALED_ROW_KEYS[store];
+    const os = tx.objectStore(store);
+    for (const row of (await os.getAll()) as Record<string, unknown>[]) {
+      const sealed = row.sealed as Sealed | undefined;
+      if (!(sealed?.iv instanceof Uint8Array) || sealed.iv.length !== NONCE_LEN) continue;
+      if (!field) return engineFail('StorageLost', `store ${store} holds sealed rows the data key rotation does not know`);
+      const recordKey = String(row[field]);
+      let plain: Uint8Array;
+      try {
+        plain = aeadDecrypt(old, sealed.iv, sealed.ct, ad(store, recordKey));
+      } catch (e) {
+        if (!isProtocolError(e)) throw e;
+        continue;
+      }
+      const iv = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LEN));
+      await os.put({ ...row, sealed: { iv, ct: aeadEncrypt(next, iv, plain, ad(store, recordKey)) } } as never);
+      plain.fill(0);
+      count++;
+    }
+  }
+  return count;
+}
+
 /** For small records of plain JSON values (contacts' private fields). */
 export function sealJson(c: Conn, store: string, recordKey: string, value: unknown): Sealed {
   return sealText(c, store, recordKey, JSON.stringify(value));
