@@ -41,7 +41,7 @@ async function pair(lockAlice = true) {
   await settle(alice, bob);
   await bob.engine.sendText('alice', 'a reply 0815');
   await settle(alice, bob);
-  if (lockAlice) await alice.engine.enableLock(PASS, 5);
+  if (lockAlice) await alice.engine.locks.enableLock(PASS, 5);
   return { host, alice, bob };
 }
 
@@ -103,7 +103,7 @@ describe('P46 app lock', () => {
     expect(browserKey).toBeInstanceOf(CryptoKey);
     expect(await opens(browserKey, (await rawMeta(alice.dbName, Meta.dataKey)) as Sealed)).toBe(true);
 
-    await alice.engine.enableLock(PASS, 5);
+    await alice.engine.locks.enableLock(PASS, 5);
     const dump = await snapshot(alice.dbName);
     // No key of any kind is stored any more: the wrapping key row is gone and nothing is a CryptoKey.
     expect(dump.filter((r) => r.value instanceof CryptoKey)).toEqual([]);
@@ -155,17 +155,17 @@ describe('P46 app lock', () => {
     await putRawMeta(a0.dbName, APP_LOCK_KEY, { ...row, passphrase: { ...row.passphrase, ct: flipped } });
     let alice = await openUser(host, 'alice', { appLockKdf: kdf }, a0.dbName);
     open.push(alice);
-    await expect(alice.engine.unlock(PASS)).rejects.toMatchObject({ code: 'WrongPassphrase' });
+    await expect(alice.engine.locks.unlock(PASS)).rejects.toMatchObject({ code: 'WrongPassphrase' });
     expect(alice.engine.ctx.vault.locked).toBe(true);
 
     // A cheaper cost written into the record is refused before any work (the build's floor).
     await putRawMeta(a0.dbName, APP_LOCK_KEY, { ...row, passphrase: { ...row.passphrase, opslimit: 1 } });
     alice = await reopen(host, alice, { appLockKdf: { opslimit: 2, memlimitBytes: 8192 } });
-    await expect(alice.engine.unlock(PASS)).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.engine.locks.unlock(PASS)).rejects.toMatchObject({ code: 'InvalidArgument' });
 
     await putRawMeta(a0.dbName, APP_LOCK_KEY, row);
     alice = await reopen(host, alice);
-    await alice.engine.unlock(PASS);
+    await alice.engine.locks.unlock(PASS);
     expect(await texts(alice, 'bob')).toEqual(['before the lock 4711', 'a reply 0815']);
   });
 
@@ -205,12 +205,12 @@ describe('P46 app lock', () => {
 
   test('P46 app lock: a weak passphrase is refused; turning the lock off needs the passphrase and re-wraps with a browser key', async () => {
     const { host, alice: a0 } = await pair(false);
-    await expect(a0.engine.enableLock('password1', 5)).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(a0.engine.locks.enableLock('password1', 5)).rejects.toMatchObject({ code: 'InvalidArgument' });
     expect(await rawMeta(a0.dbName, APP_LOCK_KEY)).toBeUndefined();
-    await a0.engine.enableLock(PASS, 0);
-    await expect(a0.engine.disableLock('not it at all, sorry')).rejects.toMatchObject({ code: 'WrongPassphrase' });
+    await a0.engine.locks.enableLock(PASS, 0);
+    await expect(a0.engine.locks.disableLock('not it at all, sorry')).rejects.toMatchObject({ code: 'WrongPassphrase' });
     expect(await rawMeta(a0.dbName, APP_LOCK_KEY)).toBeDefined();
-    await a0.engine.disableLock(PASS);
+    await a0.engine.locks.disableLock(PASS);
     expect(await rawMeta(a0.dbName, APP_LOCK_KEY)).toBeUndefined();
     expect(await rawMeta(a0.dbName, Meta.wrapKey)).toBeInstanceOf(CryptoKey);
     const alice = await reopen(host, a0);
@@ -244,7 +244,7 @@ describe('P46 app lock', () => {
     };
     // The check can fail: before the lock, the old data key opens messages, chats, contacts, sessions.
     expect(await openable()).toBeGreaterThan(4);
-    await alice.engine.enableLock(PASS, 5);
+    await alice.engine.locks.enableLock(PASS, 5);
     await alice.engine.sendText('bob', 'written after the lock');
     expect(await openable()).toBe(0);
     attacker.close();
@@ -262,21 +262,21 @@ describe('P46 app lock', () => {
     const tab1 = await newUser(host, 'carol', { appLockKdf: kdf, locks });
     const tab2 = await openUser(host, 'carol', { appLockKdf: kdf, locks }, tab1.dbName);
     open.push(tab1, tab2);
-    await tab1.engine.enableLock(PASS, 5);
+    await tab1.engine.locks.enableLock(PASS, 5);
     await new Promise((r) => setTimeout(r, 50));
     // tab2's key was the browser key the lock replaced: it locked itself on the news.
     expect(tab2.engine.ctx.vault.locked).toBe(true);
-    await tab2.engine.unlock(PASS);
+    await tab2.engine.locks.unlock(PASS);
     expect(tab2.engine.ctx.vault.locked).toBeUndefined();
-    await tab1.engine.lockNow();
+    await tab1.engine.locks.lockNow();
     await new Promise((r) => setTimeout(r, 50));
     expect(tab1.engine.ctx.vault.locked).toBe(true);
     expect(tab2.engine.ctx.vault.locked).toBe(true);
 
     // Turned off in one tab: the other, unlocked with the old lock key, reopens with the new browser key.
-    await tab1.engine.unlock(PASS);
-    await tab2.engine.unlock(PASS);
-    await tab1.engine.disableLock(PASS);
+    await tab1.engine.locks.unlock(PASS);
+    await tab2.engine.locks.unlock(PASS);
+    await tab1.engine.locks.disableLock(PASS);
     await new Promise((r) => setTimeout(r, 100));
     expect(tab2.engine.ctx.vault.locked).toBeUndefined();
     expect(await tab2.engine.listChats()).toEqual([]);
@@ -287,18 +287,18 @@ describe('P46 app lock', () => {
     const { host, alice: a0 } = await pair();
     const prfOutput = new Uint8Array(32).fill(9);
     const credentialId = new Uint8Array([1, 2, 3, 4]);
-    await a0.engine.addLockPasskey(PASS, { credentialId, prfSalt: new Uint8Array(32).fill(5), prfOutput });
+    await a0.engine.locks.addLockPasskey(PASS, { credentialId, prfSalt: new Uint8Array(32).fill(5), prfOutput });
     const alice = await reopen(host, a0);
-    expect((await alice.engine.lockStatus()).passkeys).toHaveLength(1);
-    await expect(alice.engine.unlockWithPasskey(credentialId, new Uint8Array(32).fill(8))).rejects.toMatchObject({ code: 'WrongPassphrase' });
-    await expect(alice.engine.unlockWithPasskey(new Uint8Array([9]), prfOutput)).rejects.toMatchObject({ code: 'WrongPassphrase' });
-    await alice.engine.unlockWithPasskey(credentialId, prfOutput);
+    expect((await alice.engine.locks.lockStatus()).passkeys).toHaveLength(1);
+    await expect(alice.engine.locks.unlockWithPasskey(credentialId, new Uint8Array(32).fill(8))).rejects.toMatchObject({ code: 'WrongPassphrase' });
+    await expect(alice.engine.locks.unlockWithPasskey(new Uint8Array([9]), prfOutput)).rejects.toMatchObject({ code: 'WrongPassphrase' });
+    await alice.engine.locks.unlockWithPasskey(credentialId, prfOutput);
     expect(await texts(alice, 'bob')).toEqual(['before the lock 4711', 'a reply 0815']);
   });
 
   test('P46 app lock: sign out erases every local record and key; remove deletes the database, also while locked', async () => {
     const { host, alice: a0 } = await pair(false);
-    await a0.engine.signOut();
+    await a0.engine.locks.signOut();
     expect(await a0.engine.account()).toBeNull();
     const left = (await snapshot(a0.dbName)).filter((r) => !(r.store === 'meta' && (r.key === Meta.wrapKey || r.key === Meta.dataKey)));
     expect(left).toEqual([]);
@@ -306,7 +306,7 @@ describe('P46 app lock', () => {
     const { alice: b0 } = await pair();
     const alice = await reopen(host, b0);
     expect(alice.engine.ctx.vault.locked).toBe(true);
-    await alice.engine.removeAccount();
+    await alice.engine.locks.removeAccount();
     expect((await indexedDB.databases()).map((d) => d.name)).not.toContain(alice.dbName);
     const api = serveVault(new VaultService(async () => alice.engine));
     expect(await api.listChats()).toMatchObject({ ok: false, error: { code: 'NoAccount' } });

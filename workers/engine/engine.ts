@@ -16,7 +16,6 @@ import { listMessages as listMessageRecords } from '../storage/message-repo';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
 import { USERNAME_MAX, USERNAME_MIN, type Username } from '../../src/lib/codec/username';
 import type { VaultContract } from '../../src/lib/vault/contract';
-import { unwrap as unwrapDb } from 'idb';
 import type {
   AccountView,
   Availability,
@@ -51,8 +50,7 @@ import type { Envelope, HostTransport } from './transport';
 import { toMessageView } from './views';
 import { isEngineError } from './errors';
 import * as appLock from './app-lock';
-import { lockVault } from '../storage/app-lock-repo';
-import type { LockPassphraseCheck, LockStatus } from '../../src/lib/vault/views';
+import { LockSession, type LockMethod } from './lock-session';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -73,7 +71,7 @@ export interface EngineOptions {
 }
 
 /** The contract's methods the engine serves; the worker adds the rest (workers/engine/vault-api.ts). */
-export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'subscribe' | 'unsubscribe'>;
+export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'subscribe' | 'unsubscribe' | LockMethod>;
 
 const MAX_RETRY_MS = 30_000;
 /** Associated-data name for sealed tab-channel messages: no store has it, so no row can pass for one. */
@@ -93,12 +91,8 @@ export class Engine implements EngineApi {
   private signedOut = false;
   private recordTimer?: ReturnType<typeof setTimeout>;
   private recordDigest?: string;
-  /** P46: connect again after unlocking (the page had asked to be connected when it locked). */
-  private resumeConnected = false;
-  private locking?: Promise<void>;
-  private lockPing?: BroadcastChannel;
-  /** This account was signed out or removed from this browser: the engine is closed for good. */
-  removed = false;
+  /** P46: the app lock's lifecycle in this tab and its contract methods (lock-session.ts). */
+  readonly locks: LockSession;
 
   private constructor(
     readonly ctx: EngineContext,
@@ -106,6 +100,20 @@ export class Engine implements EngineApi {
   ) {
     this.retryDelay = opts.retryMs ?? 1000;
     this.events = ctx.events;
+    this.locks = new LockSession(
+      {
+        ctx,
+        startTabs: () => this.startTabs(),
+        stopTabs: () => this.stopTabs(),
+        tellTabsToLock: () => this.channel?.post({ kind: 'event', event: { type: 'locked' } }),
+        wantsConnection: () => this.wantConnected,
+        connect: () => this.connect(),
+        disconnect: () => this.disconnect(),
+        settle: () => this.settle(),
+        resetLocalData: () => this.resetLocalData()
+      },
+      opts.appLockKdf ?? appLock.DEFAULT_LOCK_KDF
+    );
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -128,8 +136,7 @@ export class Engine implements EngineApi {
     );
     // P46: a locked vault holds no key: the account loads when it is unlocked.
     if (!vault.locked && (await account.loadAccount(engine.ctx))) engine.startTabs();
-    engine.watchRemoval();
-    engine.watchLockChanges();
+    engine.locks.start();
     return engine;
   }
 
@@ -322,7 +329,7 @@ export class Engine implements EngineApi {
     await this.settle();
     this.lock?.close();
     this.channel?.close();
-    this.lockPing?.close();
+    this.locks.close();
     this.ctx.driver = false;
     this.ctx.vault.db.close();
   }
@@ -339,159 +346,11 @@ export class Engine implements EngineApi {
     await resetVault(this.ctx.vault);
   }
 
-  // ---- app lock (SECURITY.md P46; app-lock.ts) and leaving this browser ----
+  // ---- app lock (SECURITY.md P46): its contract methods are served by lock-session.ts ----
 
-  lockStatus(): Promise<LockStatus> {
-    return appLock.lockStatus(this.ctx);
-  }
-
-  checkLockPassphrase(passphrase: string): Promise<LockPassphraseCheck> {
-    return appLock.checkLockPassphrase(this.ctx, passphrase);
-  }
-
-  /** The other tabs lock first (their keys are about to be replaced), then hear "look again". */
-  async enableLock(passphrase: string, idleMinutes: number): Promise<void> {
-    await this.ctx.serial(() => appLock.enableLock(this.ctx, passphrase, idleMinutes, this.lockKdf, () => this.tellTabsToLock()));
-    this.lockPing?.postMessage('recheck');
-    this.events.emit({ type: 'lock-changed' });
-  }
-
-  async disableLock(passphrase: string): Promise<void> {
-    await this.ctx.serial(() => appLock.disableLock(this.ctx, passphrase, this.lockKdf, () => this.tellTabsToLock()));
-    this.lockPing?.postMessage('recheck');
-    this.events.emit({ type: 'lock-changed' });
-  }
-
-  async setLockIdle(minutes: number): Promise<void> {
-    await appLock.setIdleMinutes(this.ctx, minutes);
-    this.events.emit({ type: 'lock-changed' });
-  }
-
-  async addLockPasskey(passphrase: string, passkey: appLock.NewPasskey): Promise<void> {
-    await appLock.addPasskey(this.ctx, passphrase, this.lockKdf, passkey);
-    this.events.emit({ type: 'lock-changed' });
-  }
-
-  async removeLockPasskeys(): Promise<void> {
-    await appLock.removePasskeys(this.ctx);
-    this.events.emit({ type: 'lock-changed' });
-  }
-
-  /** Every tab of this account drops its keys (the event reaches them sealed, before ours go). */
-  async lockNow(): Promise<void> {
-    if (!(await appLock.lockStatus(this.ctx)).enabled) return;
-    await this.lockHere(true);
-  }
-
-  async unlock(passphrase: string): Promise<void> {
-    await this.locking;
-    if (!this.ctx.vault.locked) return;
-    // Turned off in another tab meanwhile: the browser-stored key opens it again.
-    if (await appLock.reopenWithStoredKey(this.ctx)) return this.resume();
-    await appLock.unlockWithPassphrase(this.ctx, passphrase, this.lockKdf);
-    await this.resume();
-  }
-
-  async unlockWithPasskey(credentialId: Uint8Array, prfOutput: Uint8Array): Promise<void> {
-    await this.locking;
-    if (!this.ctx.vault.locked) return;
-    await appLock.unlockWithPasskey(this.ctx, credentialId, prfOutput);
-    await this.resume();
-  }
-
-  /**
-   * This browser forgets the account: every local record and key is erased (as resetLocalData),
-   * the account stays on the host and comes back with the recovery secret. Other tabs stop.
-   */
-  async signOut(): Promise<void> {
-    assertUsable(this.ctx.vault);
-    this.events.emit({ type: 'removed' });
-    this.ctx.transport.forget?.();
-    await this.resetLocalData();
-  }
-
-  /** Deletes this account's database; the page deletes the rest of the origin's storage. */
-  async removeAccount(): Promise<void> {
-    if (!this.ctx.vault.locked && !this.ctx.vault.lost) this.events.emit({ type: 'removed' });
-    await this.shutDown();
-    await appLock.deleteVaultDatabase(this.ctx.vault.name);
-  }
-
-  private get lockKdf(): appLock.LockKdf {
-    return this.opts.appLockKdf ?? appLock.DEFAULT_LOCK_KDF;
-  }
-
-  /** Drops every key this tab holds (P46): account, data key, session cache, token, socket. */
-  private lockHere(tell: boolean): Promise<void> {
-    if (this.ctx.vault.locked) return Promise.resolve();
-    this.locking ??= (async () => {
-      // Sealed to the other tabs with the data key, so it goes before the key does.
-      if (tell) this.events.emit({ type: 'locked' });
-      this.resumeConnected ||= this.wantConnected;
-      await this.disconnect();
-      await this.ctx.serial(async () => {
-        this.stopTabs();
-        this.ctx.me = undefined;
-        this.ctx.transport.forget?.();
-        await lockVault(this.ctx.vault);
-      });
-      if (!tell) this.events.emit({ type: 'locked' });
-    })().finally(() => (this.locking = undefined));
-    return this.locking;
-  }
-
-  private async resume(): Promise<void> {
-    if (await account.loadAccount(this.ctx)) this.startTabs();
-    this.events.emit({ type: 'unlocked' });
-    if (this.resumeConnected) {
-      this.resumeConnected = false;
-      await this.connect();
-    }
-  }
-
-  /** Sealed to the other tabs with the keys they hold now; not emitted here. */
-  private tellTabsToLock(): void {
-    this.channel?.post({ kind: 'event', event: { type: 'locked' } });
-  }
-
-  /**
-   * "Look again" from another tab that re-keyed the vault (an unsealed, content-free ping: any
-   * script of the origin could post one, and all it does is make a tab check its key): keep our
-   * key if it still opens the vault, else lock; and reopen with a browser-stored key if the lock
-   * is off now.
-   */
-  private async recheckLock(): Promise<void> {
-    if (this.removed || (await appLock.keyStillOpens(this.ctx))) return;
-    await this.lockHere(false);
-    if (await appLock.reopenWithStoredKey(this.ctx)) await this.resume();
-  }
-
-  private watchLockChanges(): void {
-    if (typeof BroadcastChannel === 'undefined') return;
-    this.lockPing = new BroadcastChannel(`parley-lock:${this.ctx.vault.name}`);
-    this.lockPing.onmessage = () => void this.recheckLock();
-  }
-
-  /** Stops this engine for good: the account left this browser (here or in another tab). */
-  private async shutDown(): Promise<void> {
-    if (this.removed) return;
-    this.removed = true;
-    await this.disconnect();
-    await this.settle();
-    this.stopTabs();
-    this.ctx.me = undefined;
-    this.ctx.transport.forget?.();
-    await lockVault(this.ctx.vault);
-    this.lockPing?.close();
-    this.ctx.vault.db.close();
-  }
-
-  /** A deletion of this database (Remove account in another tab, locked or not) closes ours first. */
-  private watchRemoval(): void {
-    unwrapDb(this.ctx.vault.db).addEventListener('versionchange', (e) => {
-      if (e.newVersion !== null) return;
-      void this.shutDown().then(() => this.events.emit({ type: 'removed' }));
-    });
+  /** The account left this browser (Sign out elsewhere, Remove): nothing answers any more. */
+  get removed(): boolean {
+    return this.locks.removed;
   }
 
   private stopTabs(): void {
@@ -536,8 +395,8 @@ export class Engine implements EngineApi {
       // Roles and unlocking are this tab's own business; everything else the followers hear.
       if (e.type !== 'role' && e.type !== 'unlocked' && !this.remote.has(e)) this.channel?.post({ kind: 'event', event: e });
       // P46: the tabs of one account lock, re-key and leave together.
-      if (this.remote.has(e) && e.type === 'locked') void this.lockHere(false);
-      if (this.remote.has(e) && e.type === 'removed') void this.shutDown();
+      if (this.remote.has(e) && e.type === 'locked') void this.locks.lock(false);
+      if (this.remote.has(e) && e.type === 'removed') void this.locks.shutDown();
       // A follower tab learns it from its driver; a driver only from its own socket (in tests,
       // where every "browser" shares one BroadcastChannel, the old driver's news must not stop the new).
       if (e.type === 'signed-out' && (!this.remote.has(e) || !this.ctx.driver)) this.signedOut = true;

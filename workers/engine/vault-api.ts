@@ -14,6 +14,7 @@ import type { VaultEvent } from '../../src/lib/vault/views';
 import { Engine, type EngineApi } from './engine';
 import { HostHttpTransport } from './host-transport';
 import { runSelfTest } from './self-test';
+import type { LockMethod } from './lock-session';
 
 type Delegated = { [K in keyof EngineApi]: VaultContract[K] };
 
@@ -98,18 +99,29 @@ export class VaultService implements VaultContract {
   sendCallSignal = this.#delegate('sendCallSignal');
   recordCall = this.#delegate('recordCall');
   iceServers = this.#delegate('iceServers');
-  lockStatus = this.#delegate('lockStatus');
-  checkLockPassphrase = this.#delegate('checkLockPassphrase');
-  enableLock = this.#delegate('enableLock');
-  disableLock = this.#delegate('disableLock');
-  setLockIdle = this.#delegate('setLockIdle');
-  lockNow = this.#delegate('lockNow');
-  unlock = this.#delegate('unlock');
-  addLockPasskey = this.#delegate('addLockPasskey');
-  removeLockPasskeys = this.#delegate('removeLockPasskeys');
-  unlockWithPasskey = this.#delegate('unlockWithPasskey');
-  signOut = this.#delegate('signOut');
-  removeAccount = this.#delegate('removeAccount');
+  lockStatus = this.#delegateLock('lockStatus');
+  checkLockPassphrase = this.#delegateLock('checkLockPassphrase');
+  enableLock = this.#delegateLock('enableLock');
+  disableLock = this.#delegateLock('disableLock');
+  setLockIdle = this.#delegateLock('setLockIdle');
+  lockNow = this.#delegateLock('lockNow');
+  unlock = this.#delegateLock('unlock');
+  addLockPasskey = this.#delegateLock('addLockPasskey');
+  removeLockPasskeys = this.#delegateLock('removeLockPasskeys');
+  unlockWithPasskey = this.#delegateLock('unlockWithPasskey');
+  signOut = this.#delegateLock('signOut');
+  removeAccount = this.#delegateLock('removeAccount');
+
+  /** The app lock's methods are the engine's LockSession's (lock-session.ts); they answer while locked. */
+  #delegateLock<K extends LockMethod>(name: K): VaultContract[K] {
+    const call = async (...args: unknown[]) => {
+      const engine = await this.#use();
+      if (engine.removed) engineFail('NoAccount', 'this account was removed from this browser');
+      if (engine.ctx.vault.locked && !WHILE_LOCKED.includes(name)) engineFail('Locked', 'the app is locked');
+      return (engine.locks[name] as (...a: unknown[]) => unknown).apply(engine.locks, args);
+    };
+    return call as unknown as VaultContract[K];
+  }
 
   #delegate<K extends keyof EngineApi>(name: K): Delegated[K] {
     const call = async (...args: unknown[]) => {
