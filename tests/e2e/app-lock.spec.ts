@@ -7,7 +7,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
-import { bubbles, chatRow, openChat, openPerson, register, send, startChat, texts, type Person } from './support/parley';
+import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, texts, type Person } from './support/parley';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const PASS = 'velvet tundra quiz marmalade osprey 93';
@@ -110,6 +110,8 @@ test('P46 app lock: reload shows the lock screen, a wrong passphrase is refused,
   await expect(alice.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible(ARGON);
   await openChat(alice, bob.name);
   await expect(bubbles(alice.page, bob.name).filter({ hasText: 'while you were locked' })).toBeVisible();
+  await expectClean(alice);
+  await expectClean(bob);
 });
 
 test('P46 app lock: a passkey with the PRF extension unlocks (Chromium virtual authenticator)', async ({ browser }) => {
