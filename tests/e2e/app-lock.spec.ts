@@ -60,6 +60,18 @@ function storedMeta(page: Page): Promise<{ keys: string[]; cryptoKeys: string[] 
   );
 }
 
+/** After Remove: no database, no cache, no setting but the accepted build's hash. */
+async function expectNothingLeft(page: Page): Promise<void> {
+  const left = await page.evaluate(async () => ({
+    databases: (await indexedDB.databases()).map((d) => d.name),
+    caches: await caches.keys(),
+    local: Object.keys(localStorage)
+  }));
+  expect(left.databases).toEqual([]);
+  expect(left.caches).toEqual([]);
+  expect(left.local.filter((k) => k !== 'parley:accepted-build')).toEqual([]);
+}
+
 async function unlock(page: Page, passphrase: string): Promise<void> {
   await page.getByLabel('Passphrase').fill(passphrase);
   await page.getByRole('button', { name: 'Unlock', exact: true }).click();
@@ -165,21 +177,26 @@ test('P46 Sign out forgets the account in this browser; Remove leaves no databas
   await dave.page.reload();
   await expect(dave.page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
 
-  // A second account in the same browser, with the lock on, then removed.
+  // A second account in the same browser, with the lock on: removed from the lock screen (forgotten passphrase).
   const erin = { ...dave, name: `${dave.name}e` };
   await register(erin);
   await turnOnLock(erin.page);
   await erin.page.evaluate(() => localStorage.setItem('parley:relayCalls', '1'));
+  await erin.page.reload();
+  await expect(erin.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
+  await erin.page.getByRole('button', { name: 'Forgot the passphrase?' }).click();
   await erin.page.getByRole('button', { name: 'Remove this account from this browser' }).click();
-  await erin.page.getByRole('button', { name: 'Remove from this browser' }).click();
   await expect(erin.page.getByText('Parley was removed from this browser')).toBeVisible();
   await erin.page.screenshot({ path: `${DIR}removed-desktop.png` });
-  const left = await erin.page.evaluate(async () => ({
-    databases: (await indexedDB.databases()).map((d) => d.name),
-    caches: await caches.keys(),
-    local: Object.keys(localStorage)
-  }));
-  expect(left.databases).toEqual([]);
-  expect(left.caches).toEqual([]);
-  expect(left.local.filter((k) => k !== 'parley:accepted-build')).toEqual([]);
+  await expectNothingLeft(erin.page);
+
+  // A third, removed from Settings.
+  await erin.page.reload();
+  const frank = { ...dave, name: `${dave.name}f` };
+  await register(frank);
+  await settings(frank.page);
+  await frank.page.getByRole('button', { name: 'Remove this account from this browser' }).click();
+  await frank.page.getByRole('button', { name: 'Remove from this browser' }).click();
+  await expect(frank.page.getByText('Parley was removed from this browser')).toBeVisible();
+  await expectNothingLeft(frank.page);
 });
