@@ -32,8 +32,8 @@ export interface Argon2Params {
 /**
  * Argon2id v1.3, single lane. 64 MiB is RFC 9106 §4's second recommended memory size and what
  * fits a phone browser's wasm heap (as for the PIN, crypto/pin/stretch.ts); 8 passes are twice
- * the PIN's 4 (about 0.3 s per guess on the reference machine where the PIN's takes ~0.16 s), a
- * cost paid once per unlock. The lock passphrase guards against an offline search of a copied
+ * the PIN's 4 (so about 0.3 s per guess where the PIN's takes ~0.16 s; README "At rest" has the
+ * figures measured here), a cost paid once per unlock. The lock passphrase guards against an offline search of a copied
  * browser profile, where nothing counts guesses: with MIN_LOCK_GUESSES_LOG10 = 12 below, an
  * exhaustive search costs about 10^12 × 0.3 s ≈ 10 000 core-years.
  */
