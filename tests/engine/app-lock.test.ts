@@ -170,7 +170,8 @@ describe('P46 app lock', () => {
   });
 
   test('P46 app lock: a locked engine refuses every other vault method with Locked and holds no key', async () => {
-    const { alice } = await pair();
+    const { host, alice } = await pair();
+    expect(host.sinks.has('alice')).toBe(true);
     const api = serveVault(new VaultService(async () => alice.engine));
     const vault = alice.engine.ctx.vault;
     const identity = alice.engine.ctx.me!.identity;
@@ -190,7 +191,9 @@ describe('P46 app lock', () => {
     const keys = reachable(alice.engine).filter((v): v is CryptoKey => v instanceof CryptoKey);
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) expect(await opens(k, (await rawMeta(alice.dbName, Meta.dataKey)) as Sealed)).toBe(false);
-    expect(alice.engine.ctx.connection === 'online').toBe(false);
+    // The socket to the host is closed: nothing arrives for a vault that could not open it.
+    expect(host.sinks.has('alice')).toBe(false);
+    expect(alice.engine.ctx.driver).toBe(false);
 
     const refused: VaultMethod[] = [];
     for (const m of VAULT_METHODS) {
