@@ -191,7 +191,10 @@ describe('several host instances on one PostgreSQL', () => {
     const got = bobWs.envelopes().map((e) => e.serverId);
     for (const id of confirmed) expect(got).toContain(id);
     expect(new Set(got).size).toBe(got.length);
-    // Live push across instances works again after the restart (the bus reconnected).
+    // Live push across instances works again after the restart: bob's replay is over and the
+    // bus has long reconnected (its backoff is at most 2 s) and re-read every mailbox, so only a
+    // NOTIFY from A can bring this one.
+    await new Promise((r) => setTimeout(r, 3000));
     expect((await aliceWs.send('bob', bytesOf('after'))).type).toBe('stored');
     await bobWs.waitFor((f) => f.type === 'envelope' && textOf(f.body) === 'after', 10_000);
     void failures;
