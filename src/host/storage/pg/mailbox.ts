@@ -45,13 +45,14 @@ const BATCH_SQL =
 /** Envelope rows per sweep transaction (limits.ts sweepChunk). */
 const SWEEP_CHUNK = 1000;
 
-export function pgMailbox(pool: pg.Pool, notify?: MailboxNotify, sweepChunk = SWEEP_CHUNK): Mailbox {
+/** `writers`: the pool batches run on, apart from `pool`'s reads and sweeps. */
+export function pgMailbox(pool: pg.Pool, writers: pg.Pool, notify?: MailboxNotify, sweepChunk = SWEEP_CHUNK): Mailbox {
   let tail: Promise<unknown> = Promise.resolve();
 
   async function runBatch(values: unknown[]): Promise<BatchRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await pool.query<BatchRow>({ name: 'mailbox-batch', text: BATCH_SQL, values })).rows;
+        return (await writers.query<BatchRow>({ name: 'mailbox-batch', text: BATCH_SQL, values })).rows;
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw storageError(e);

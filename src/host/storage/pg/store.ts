@@ -46,7 +46,9 @@ export async function openPgStore(url: string, o: PgStoreOptions = {}): Promise<
     await pool.end();
     throw e;
   }
-  const mailbox = pgMailbox(pool, o.origin === undefined ? undefined : { channel: MAILBOX_CHANNEL, origin: o.origin }, o.sweepChunk);
+  // Batches get connections of their own: a commit never queues behind replay page reads.
+  const writers = createPool(url, { max: 2, applicationName: `${o.applicationName ?? 'parley-host'}-writer` });
+  const mailbox = pgMailbox(pool, writers, o.origin === undefined ? undefined : { channel: MAILBOX_CHANNEL, origin: o.origin }, o.sweepChunk);
   return {
     backend: 'postgres',
     schemaVersion,
@@ -59,7 +61,7 @@ export async function openPgStore(url: string, o: PgStoreOptions = {}): Promise<
     sweep: mailbox.sweep,
     async close() {
       await mailbox.idle();
-      await pool.end();
+      await Promise.all([pool.end(), writers.end()]);
     }
   };
 }
