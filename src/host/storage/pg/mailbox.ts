@@ -40,7 +40,7 @@ interface BatchRow {
 }
 
 const BATCH_SQL =
-  'SELECT kind, idx, id, refusal, n, bytes, before FROM parley_mailbox_batch($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::text[], $6::bigint[], $7::integer[], $8::integer, $9::bigint, $10::integer, $11::bigint, $12::text, $13::text)';
+  'SELECT kind, idx, id, refusal, n, bytes, before FROM parley_mailbox_batch($1::text[], $2::text[], $3::bigint[], $4::integer[], $14::bytea, $5::text[], $6::bigint[], $7::integer[], $8::integer, $9::bigint, $10::integer, $11::bigint, $12::text, $13::text)';
 
 /** Envelope rows per sweep transaction (limits.ts sweepChunk). */
 const SWEEP_CHUNK = 1000;
@@ -97,7 +97,7 @@ export function pgMailbox(pool: pg.Pool, writers: pg.Pool, notify?: MailboxNotif
         inserts.map((e) => e.recipient),
         inserts.map((e) => e.sender),
         inserts.map((e) => e.receivedAt),
-        inserts.map((e) => e.body),
+        inserts.map((e) => e.body.length),
         ackUsers,
         ackIds,
         ackInputs,
@@ -106,7 +106,8 @@ export function pgMailbox(pool: pg.Pool, writers: pg.Pool, notify?: MailboxNotif
         quota.senderMaxCount,
         quota.senderMaxBytes,
         notify?.channel ?? null,
-        notify?.origin ?? ''
+        notify?.origin ?? '',
+        Buffer.concat(inserts.map((e) => e.body))
       ];
       const run = tail.then(
         () => runBatch(values),

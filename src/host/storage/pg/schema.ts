@@ -184,9 +184,11 @@ export const HOST_MIGRATIONS: readonly string[] = [
    );
    DROP FUNCTION parley_mailbox_batch(text[], text[], bigint[], bytea[], text[], bigint[], integer[], integer, bigint);
 
-   -- The group commit, v2: v1 plus the sender share, 'before' per insert and the NOTIFY.
+   -- The group commit, v2: v1 plus the sender share, 'before' per insert and the NOTIFY; the
+   -- bodies arrive as ONE bytea (sent in binary) with their lengths, not as a bytea[] the driver
+   -- would spell out in hex text.
    CREATE FUNCTION parley_mailbox_batch(
-     p_recipients text[], p_senders text[], p_received_at bigint[], p_bodies bytea[],
+     p_recipients text[], p_senders text[], p_received_at bigint[], p_lengths integer[], p_bodies bytea,
      p_ack_users text[], p_ack_ids bigint[], p_ack_inputs integer[],
      p_max_count integer, p_max_bytes bigint, p_sender_max_count integer, p_sender_max_bytes bigint,
      p_channel text, p_origin text)
@@ -203,13 +205,18 @@ export const HOST_MIGRATIONS: readonly string[] = [
        ORDER BY u.username FOR UPDATE;
      -- 2. One statement (a fresh snapshot, taken after the locks): admit, insert, delete, count.
      RETURN QUERY
-     WITH ins AS (
+     WITH src AS (
+       SELECT x.ord, x.r, x.s, x.a,
+              substring(p_bodies FROM (sum(x.l) OVER (ORDER BY x.ord) - x.l + 1)::integer FOR x.l) AS b
+         FROM unnest(p_recipients, p_senders, p_received_at, p_lengths) WITH ORDINALITY AS x (r, s, a, l, ord)
+     ),
+     ins AS (
        SELECT t.ord::integer AS ord, t.r, t.s, t.a, t.b,
               coalesce(u.envelopes, 0) + count(*) OVER w AS run_count,
               coalesce(u.bytes, 0) + sum(octet_length(t.b)) OVER w AS run_bytes,
               coalesce(su.envelopes, 0) + count(*) OVER ws AS run_scount,
               coalesce(su.bytes, 0) + sum(octet_length(t.b)) OVER ws AS run_sbytes
-         FROM unnest(p_recipients, p_senders, p_received_at, p_bodies) WITH ORDINALITY AS t (r, s, a, b, ord)
+         FROM src AS t
          LEFT JOIN mailbox_usage AS u ON u.username = t.r
          LEFT JOIN mailbox_sender_usage AS su ON su.username = t.r AND su.sender = t.s
        WINDOW w AS (PARTITION BY t.r ORDER BY t.ord ROWS UNBOUNDED PRECEDING),
