@@ -295,4 +295,15 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
     expect(one.before).toEqual([0]);
     expect(two.before).toEqual([one.ids[0], two.ids[0]]);
   });
+
+  test('a large batch of bodies that are views into one buffer reads back byte for byte, in order', async () => {
+    await open();
+    await f.a.createAccount(account('pat'));
+    const big = new Uint8Array(300 * 600).map((_, i) => (i * 7) % 251);
+    const inserts = Array.from({ length: 300 }, (_, i) => ({ recipient: 'pat', sender: 'x', receivedAt: i, body: big.subarray(i * 600, i * 600 + 200 + i) }));
+    const { ids } = await f.a.applyMailboxBatch(inserts, [], LOOSE);
+    const got = await f.b.pendingEnvelopes('pat', 0, 1000);
+    expect(got.map((e) => e.id)).toEqual(ids);
+    got.forEach((e, i) => expect(e.body).toEqual(inserts[i]!.body.slice()));
+  });
 });
