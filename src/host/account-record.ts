@@ -12,18 +12,18 @@
  * - Takeover (P37): a restored browser signs a fresh challenge with the identity key AND with the
  *   takeover key derived from the master secret (takeover-key.ts); the identity key alone, which
  *   an old or stolen browser still holds, is not enough. Then ONE storage transaction replaces
- *   every prekey and token of the old browser and sets the device gate (HostStorage.replaceDevice);
- *   its sockets are closed with SIGNED_OUT_CLOSE_CODE. The identity (and so every safety number)
- *   is unchanged.
+ *   every prekey and token of the old browser and sets the device gate (HostStore.takeOverDevice);
+ *   its sockets are closed with SIGNED_OUT_CLOSE_CODE, on every instance (bus-port.ts). The
+ *   identity (and so every safety number) is unchanged.
  * - Realm tokens (P38): the signed-in holder gets, per pinned realm, a short-lived token signed by
  *   this host's issuer key; a realm accepts a first registration only with one, so nobody can
- *   squat another user's slot. The issuer key is made once and kept in this file's database; its
- *   public half is written to DATA_DIR/realm-issuer.pub for the operators of standalone realms.
+ *   squat another user's slot. The issuer key is made once and kept in the store (one for every
+ *   instance); its public half is written to DATA_DIR/realm-issuer.pub for the operators of
+ *   standalone realms.
  *
- * Records live in their own SQLite file next to the host's (own table, own migrations), so this
- * module adds nothing to the mailbox's hot path. Knows nothing of PINs or record contents.
+ * Records live in the store's AccountRecordStore (port.ts; on SQLite their own file next to the
+ * host's), so this module adds nothing to the mailbox's hot path. Knows nothing of PINs or record contents.
  */
-import Database from 'better-sqlite3';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,58 +54,36 @@ import { HostLimits, encodeTokenResponse, type LoginRequest } from '../lib/wire/
 import { isUsername } from '../lib/codec/username';
 import type { Auth } from './auth';
 import { HostError, bearer, clientIp, readBody, readJson, sendJson } from './http-util';
-import { createLimiter, type Limiter } from './rate-limit';
-import type { HostStorage } from './storage/types';
+import { sharedLimiter, type SharedLimiter } from './store-limiter';
+import type { HostStore } from './storage/port';
 
-export const RECORDS_FILE = 'account-records.sqlite';
+export { RECORDS_FILE } from './storage/sqlite-records';
 /** The issuer's public key, base64url, for `npm run realm -- --issuer`. */
 export const ISSUER_PUBLIC_FILE = 'realm-issuer.pub';
 
 export interface AccountRecordDeps {
   dataDir: string;
   auth: Auth;
-  storage: HostStorage;
+  storage: HostStore;
   clock: () => number;
-  /** Closes the user's live sockets (ws.ts closeUser). */
+  /** Closes the user's live sockets on this instance (ws.ts closeUser); the store's takeover tells the others. */
   closeUser(username: string, code: number, reason: string): void;
-  /** Per-IP limiter for GET and takeover (defaults to 30 a minute). */
-  perIp?: Limiter;
+  /** Per-IP limiter for GET and takeover (defaults to 30 a minute, shared by the instances). */
+  perIp?: SharedLimiter;
 }
 
 export interface AccountRecords {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Login gate: after a takeover only the browser holding the device secret may log in. */
-  checkDevice(username: string, device: Uint8Array | undefined): void;
+  checkDevice(username: string, device: Uint8Array | undefined): Promise<void>;
   /** The key realms must trust for registration tokens (give it to `createRealm({ issuers })`). */
   issuerPublicKey: Uint8Array;
   /**
    * The directory's login with the device gate AFTER the signature check, so only the key
    * holder learns that it was signed out.
    */
-  login(r: LoginRequest): { token: Uint8Array; expiresAt: number };
-  close(): void;
+  login(r: LoginRequest): Promise<{ token: Uint8Array; expiresAt: number }>;
 }
-
-const MIGRATIONS = [
-  `CREATE TABLE account_records (
-     username TEXT PRIMARY KEY,
-     key_hash BLOB NOT NULL,
-     record BLOB NOT NULL,
-     updated_at INTEGER NOT NULL
-   );
-   CREATE TABLE devices (
-     username TEXT PRIMARY KEY,
-     device_hash BLOB NOT NULL
-   );`,
-  // v2 (P37, P38): the takeover public key fixed with the record, and the realm-token issuer key.
-  // The device gate moved into the host storage (beside the prekeys); old rows here are still read.
-  `ALTER TABLE account_records ADD COLUMN takeover_key BLOB;
-   CREATE TABLE issuer (
-     id INTEGER PRIMARY KEY CHECK (id = 1),
-     private_key BLOB NOT NULL,
-     public_key BLOB NOT NULL
-   );`
-];
 
 const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
@@ -133,80 +111,39 @@ function accessKeyHash(req: IncomingMessage): Buffer {
   return sha256(key);
 }
 
-export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
+export async function createAccountRecords(d: AccountRecordDeps): Promise<AccountRecords> {
   mkdirSync(d.dataDir, { recursive: true });
-  const db = new Database(join(d.dataDir, RECORDS_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) throw new Error(`account-record schema ${version} is newer than this host`);
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
-  const q = {
-    get: db.prepare('SELECT key_hash, record, takeover_key FROM account_records WHERE username = ?'),
-    insert: db.prepare('INSERT INTO account_records (username, key_hash, record, updated_at, takeover_key) VALUES (?, ?, ?, ?, ?)'),
-    update: db.prepare('UPDATE account_records SET record = ?, updated_at = ?, takeover_key = ? WHERE username = ?'),
-    remove: db.prepare('DELETE FROM account_records WHERE username = ?'),
-    legacyDevice: db.prepare('SELECT device_hash FROM devices WHERE username = ?').pluck(),
-    issuer: db.prepare('SELECT private_key, public_key FROM issuer WHERE id = 1'),
-    setIssuer: db.prepare('INSERT INTO issuer (id, private_key, public_key) VALUES (1, ?, ?)')
-  };
-  const perIp = d.perIp ?? createLimiter({ max: 30, windowMs: 60_000 }, d.clock);
-  type Row = { key_hash: Buffer; record: Buffer; takeover_key: Buffer | null };
-  const matches = (row: Row, hash: Buffer): boolean => row.key_hash.length === hash.length && timingSafeEqual(row.key_hash, hash);
-  const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
+  const store = d.storage.records;
+  const perIp = d.perIp ?? sharedLimiter(d.storage, 'record-ip', { max: 30, windowMs: 60_000 }, d.clock);
+  const matches = (keyHash: Uint8Array, hash: Buffer): boolean => keyHash.length === hash.length && timingSafeEqual(keyHash, hash);
 
-  const issuer = db.transaction(() => {
-    const row = q.issuer.get() as { private_key: Buffer; public_key: Buffer } | undefined;
-    if (row) return { privateKey: new Uint8Array(row.private_key), publicKey: new Uint8Array(row.public_key) };
-    const kp = ed25519KeyPair(systemDeps);
-    q.setIssuer.run(kp.privateKey, kp.publicKey);
-    return kp;
-  }).immediate();
+  const issuer = await store.issuerKey(() => ed25519KeyPair(systemDeps));
   writeFileSync(join(d.dataDir, ISSUER_PUBLIC_FILE), toBase64Url(issuer.publicKey) + '\n');
 
-  function limitIp(req: IncomingMessage): void {
-    const wait = perIp.hit(clientIp(req));
+  async function limitIp(req: IncomingMessage): Promise<void> {
+    const wait = await perIp.hit(clientIp(req));
     if (wait) throw new HostError(429, 'RateLimited', 'too many requests from this address', wait);
   }
 
-  function owner(req: IncomingMessage, username: string): void {
-    if (d.auth.requireUser(bearer(req)) !== username) throw new HostError(403, 'Unauthorized', 'only the account holder may change its record');
+  async function owner(req: IncomingMessage, username: string): Promise<void> {
+    if ((await d.auth.requireUser(bearer(req))) !== username) throw new HostError(403, 'Unauthorized', 'only the account holder may change its record');
   }
 
-  const put = db.transaction((username: string, hash: Buffer, record: Uint8Array, takeover: Uint8Array): boolean => {
-    const row = q.get.get(username) as Row | undefined;
-    if (!row) {
-      q.insert.run(username, hash, record, d.clock(), takeover);
-      return true;
-    }
-    if (!matches(row, hash)) return false;
-    // Fixed at creation; a record from before P37 (no key yet) gets it from its holder's next upload.
-    if (row.takeover_key && !sameKey(row.takeover_key, takeover)) return false;
-    q.update.run(record, d.clock(), takeover, username);
-    return true;
-  });
-
-  function signingKeyOf(username: string): Uint8Array {
-    const enc = d.storage.identity(username);
+  async function signingKeyOf(username: string): Promise<Uint8Array> {
+    const enc = await d.storage.identity(username);
     if (!enc) throw new HostError(404, 'NoSuchUser', 'no such user');
     return readIdentityPublic(new ByteReader(enc, 'stored identity')).signingKey;
   }
 
-  function checkDevice(username: string, device: Uint8Array | undefined): void {
-    const want = d.storage.deviceHash(username) ?? (q.legacyDevice.get(username) as Buffer | undefined);
+  async function checkDevice(username: string, device: Uint8Array | undefined): Promise<void> {
+    const want = await store.deviceHash(username);
     if (!want) return;
     const have = device ? sha256(device) : undefined;
-    if (!have || !timingSafeEqual(have, want)) throw new HostError(403, 'SignedOut', 'this account is now used on another browser');
+    if (!have || have.length !== want.length || !timingSafeEqual(have, want)) throw new HostError(403, 'SignedOut', 'this account is now used on another browser');
   }
 
   async function takeover(req: IncomingMessage, res: ServerResponse, username: string): Promise<void> {
-    limitIp(req);
+    await limitIp(req);
     let r;
     try {
       r = decodeTakeoverRequest(await readJson(req, HostLimits.maxJsonBytes));
@@ -215,12 +152,12 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
       throw new HostError(400, 'BadRequest', isProtocolError(e) ? e.message : 'malformed takeover');
     }
     if (r.login.username !== username) throw new HostError(400, 'BadRequest', 'takeover username does not match the path');
-    const signingKey = signingKeyOf(username);
-    d.auth.verifyChallenge(username, r.login.challenge, r.login.signature, signingKey);
+    const signingKey = await signingKeyOf(username);
+    await d.auth.verifyChallenge(username, r.login.challenge, r.login.signature, signingKey);
     // P37: the identity key is not enough; the master secret must be proven too.
-    const row = q.get.get(username) as Row | undefined;
-    if (!row?.takeover_key) throw new HostError(403, 'Unauthorized', 'this account has no takeover key; restore is not possible');
-    if (!verifyTakeover(new Uint8Array(row.takeover_key), r.proof, r.login.challenge, username, r.login.device!)) {
+    const row = await store.getRecord(username);
+    if (!row?.takeoverKey) throw new HostError(403, 'Unauthorized', 'this account has no takeover key; restore is not possible');
+    if (!verifyTakeover(row.takeoverKey, r.proof, r.login.challenge, username, r.login.device!)) {
       throw new HostError(401, 'Unauthorized', 'the takeover proof does not verify under the account record key');
     }
     try {
@@ -231,13 +168,13 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
     }
     if (r.prekeys.oneTimePreKeys.length > 200 || r.prekeys.kemPreKeys.length > 100) throw new HostError(413, 'QuotaExceeded', 'too many prekeys in a takeover');
     // One transaction: new prekeys, old tokens gone, device gate set (P37).
-    d.storage.replaceDevice(username, r.prekeys, sha256(r.login.device!));
+    await d.storage.takeOverDevice(username, r.prekeys, sha256(r.login.device!));
     d.closeUser(username, SIGNED_OUT_CLOSE_CODE, 'signed-out');
-    sendJson(res, 200, encodeTokenResponse(d.auth.issueToken(username)));
+    sendJson(res, 200, encodeTokenResponse(await d.auth.issueToken(username)));
   }
 
   async function realmTokens(req: IncomingMessage, res: ServerResponse, username: string): Promise<void> {
-    owner(req, username);
+    await owner(req, username);
     let ids: Uint8Array[];
     try {
       ids = decodeRealmTokenRequest(await readJson(req, HostLimits.maxJsonBytes));
@@ -257,32 +194,31 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
     if (action === 'realm-tokens' && req.method === 'POST') return realmTokens(req, res, name);
     if (action !== undefined) throw new HostError(404, 'NotFound', 'no such endpoint');
     if (req.method === 'GET') {
-      limitIp(req);
+      await limitIp(req);
       const hash = accessKeyHash(req);
-      const row = q.get.get(name) as Row | undefined;
+      const row = await store.getRecord(name);
       // A wrong key looks exactly like no record: the endpoint is no oracle for who has one.
-      if (!row || !matches(row, hash)) throw new HostError(404, 'NotFound', 'no record for this key');
-      const body = new Uint8Array(row.record);
+      if (!row || !matches(row.keyHash, hash)) throw new HostError(404, 'NotFound', 'no record for this key');
+      const body = row.record;
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
       res.end(body);
       return;
     }
     if (req.method === 'PUT') {
-      owner(req, name);
+      await owner(req, name);
       const hash = accessKeyHash(req);
       const takeover = takeoverKey(req);
       const body = await readBody(req, MAX_SEALED_RECORD_BYTES);
       if (!isSealedRecordLength(body.length)) throw new HostError(400, 'BadRequest', `a record of ${body.length} bytes is not a sealed bucket`);
-      if (!put.immediate(name, hash, body, takeover)) throw new HostError(403, 'Unauthorized', 'the access key or takeover key does not match the stored record');
+      if ((await store.putRecord(name, hash, body, takeover, d.clock())) !== 'stored') throw new HostError(403, 'Unauthorized', 'the access key or takeover key does not match the stored record');
       return sendJson(res, 200, { stored: body.length });
     }
     if (req.method === 'DELETE') {
-      owner(req, name);
+      await owner(req, name);
       const hash = accessKeyHash(req);
-      const row = q.get.get(name) as Row | undefined;
-      if (row && !matches(row, hash)) throw new HostError(403, 'Unauthorized', 'the access key does not match the stored record');
-      q.remove.run(name);
-      return sendJson(res, 200, { deleted: row ? 1 : 0 });
+      const outcome = await store.deleteRecord(name, hash);
+      if (outcome === 'mismatch') throw new HostError(403, 'Unauthorized', 'the access key does not match the stored record');
+      return sendJson(res, 200, { deleted: outcome === 'deleted' ? 1 : 0 });
     }
     throw new HostError(405, 'BadRequest', 'method not allowed here');
   }
@@ -290,9 +226,9 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
   return {
     checkDevice,
     issuerPublicKey: issuer.publicKey.slice(),
-    login(r) {
-      d.auth.verifyChallenge(r.username, r.challenge, r.signature, signingKeyOf(r.username));
-      checkDevice(r.username, r.device);
+    async login(r) {
+      await d.auth.verifyChallenge(r.username, r.challenge, r.signature, await signingKeyOf(r.username));
+      await checkDevice(r.username, r.device);
       return d.auth.issueToken(r.username);
     },
     async handle(req, res) {
@@ -300,10 +236,6 @@ export function createAccountRecords(d: AccountRecordDeps): AccountRecords {
       if (!path.startsWith(ACCOUNT_RECORD_PATH)) return false;
       await serve(req, res, path.slice(ACCOUNT_RECORD_PATH.length));
       return true;
-    },
-    close() {
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      db.close();
     }
   };
 }

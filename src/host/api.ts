@@ -24,16 +24,16 @@ import type { Directory } from './directory';
 import { HostError, bearer, clientIp, readBody, readJson, requestPath, sendJson } from './http-util';
 import type { Limits } from './limits';
 import type { Mailbox } from './mailbox';
-import type { Limiter } from './rate-limit';
+import type { SharedLimiter } from './store-limiter';
 
 export interface ApiDeps {
   auth: Auth;
   directory: Directory;
   mailbox: Mailbox;
   limits: Limits;
-  perIp: Limiter;
+  perIp: SharedLimiter;
   /** Registrations per client address bucket (P40: the cost of each extra account). */
-  registerPerIp: Limiter;
+  registerPerIp: SharedLimiter;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, rest: string) => Promise<void>;
@@ -65,8 +65,8 @@ function canonicalTarget(rest: string): string {
 }
 
 export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
-  const limitIp = (req: IncomingMessage, limiter = d.perIp, what = 'requests'): void => {
-    const wait = limiter.hit(addressBucket(clientIp(req)));
+  const limitIp = async (req: IncomingMessage, limiter = d.perIp, what = 'requests'): Promise<void> => {
+    const wait = await limiter.hit(addressBucket(clientIp(req)));
     if (wait) throw new HostError(429, 'RateLimited', `too many ${what} from this address`, wait);
   };
 
@@ -74,15 +74,15 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     {
       method: 'GET', prefix: API.usernames, exact: false,
       handle: async (req, res, rest) => {
-        limitIp(req);
-        sendJson(res, 200, d.directory.availability(pathName(rest)));
+        await limitIp(req);
+        sendJson(res, 200, await d.directory.availability(pathName(rest)));
       }
     },
     {
       method: 'GET', prefix: API.challenge, exact: true,
       handle: async (req, res) => {
-        limitIp(req);
-        sendJson(res, 200, encodeChallengeResponse(d.auth.challenge()));
+        await limitIp(req);
+        sendJson(res, 200, encodeChallengeResponse(await d.auth.challenge()));
       }
     },
     {
@@ -90,43 +90,43 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       handle: async (req, res) => {
         const json = await readJson(req, 4096);
         const r = decode(() => decodeLoginRequest(json));
-        sendJson(res, 200, encodeTokenResponse(d.directory.login(r)));
+        sendJson(res, 200, encodeTokenResponse(await d.directory.login(r)));
       }
     },
     {
       method: 'POST', prefix: API.accounts, exact: true,
       handle: async (req, res) => {
-        limitIp(req, d.registerPerIp, 'registrations');
+        await limitIp(req, d.registerPerIp, 'registrations');
         const json = await readJson(req, HostLimits.maxJsonBytes);
         const r = decode(() => decodeRegisterRequest(json));
-        sendJson(res, 201, encodeTokenResponse(d.directory.register(r)));
+        sendJson(res, 201, encodeTokenResponse(await d.directory.register(r)));
       }
     },
     {
       method: 'GET', prefix: API.bundles, exact: false,
       handle: async (req, res, rest) => {
-        const user = d.auth.requireUser(bearer(req));
-        const bundle = d.directory.fetchBundle(user, canonicalTarget(rest));
+        const user = await d.auth.requireUser(bearer(req));
+        const bundle = await d.directory.fetchBundle(user, canonicalTarget(rest));
         sendJson(res, 200, { bundle: toBase64Url(bundle) });
       }
     },
     {
       method: 'GET', prefix: API.prekeys, exact: true,
-      handle: async (req, res) => sendJson(res, 200, d.directory.counts(d.auth.requireUser(bearer(req))))
+      handle: async (req, res) => sendJson(res, 200, await d.directory.counts(await d.auth.requireUser(bearer(req))))
     },
     {
       method: 'POST', prefix: API.prekeys, exact: true,
       handle: async (req, res) => {
-        const user = d.auth.requireUser(bearer(req));
+        const user = await d.auth.requireUser(bearer(req));
         const json = await readJson(req, HostLimits.maxJsonBytes);
         const upload = decode(() => decodePreKeyUpload(json));
-        sendJson(res, 200, d.directory.upload(user, upload));
+        sendJson(res, 200, await d.directory.upload(user, upload));
       }
     },
     {
       method: 'POST', prefix: API.messages, exact: false,
       handle: async (req, res, rest) => {
-        const user = d.auth.requireUser(bearer(req));
+        const user = await d.auth.requireUser(bearer(req));
         const to = canonicalTarget(rest);
         const body = await readBody(req, d.limits.maxEnvelopeBytes);
         const e = await d.mailbox.submit(user, to, body);
@@ -136,7 +136,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     {
       method: 'POST', prefix: API.acks, exact: true,
       handle: async (req, res) => {
-        const user = d.auth.requireUser(bearer(req));
+        const user = await d.auth.requireUser(bearer(req));
         const json = await readJson(req, 64 * 1024);
         const { ids } = decode(() => decodeAckRequest(json));
         sendJson(res, 200, { acked: await d.mailbox.ack(user, ids) });

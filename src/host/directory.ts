@@ -8,7 +8,8 @@
  * ever slows the one asking. Per target, only the hand-out of one-time prekeys is budgeted: past
  * the budget a target's bundles carry just its signed and last-resort prekeys, so draining
  * someone's pool never makes them unreachable. A prekey upload that rotates the last-resort KEM
- * key replaces it in one transaction, or changes nothing. Knows nothing of mailboxes or sockets.
+ * key replaces it in one transaction, or changes nothing. The limits count in the shared store,
+ * so they hold across host instances. Knows nothing of mailboxes or sockets.
  */
 import { isProtocolError } from '../lib/codec/errors';
 import { encodeIdentityPublic, readIdentityPublic } from '../lib/crypto/identity';
@@ -20,16 +21,16 @@ import { canonicalUsername } from '../lib/codec/username';
 import type { Auth } from './auth';
 import { HostError } from './http-util';
 import type { Limits } from './limits';
-import { createLimiter } from './rate-limit';
-import type { HostStorage, PreKeyCounts } from './storage/types';
+import { sharedLimiter } from './store-limiter';
+import type { HostStore, PreKeyCounts } from './storage/port';
 
 export interface Directory {
-  availability(raw: string): { username: string; available: boolean };
-  register(req: RegisterRequest): { token: Uint8Array; expiresAt: number };
-  login(req: LoginRequest): { token: Uint8Array; expiresAt: number };
-  fetchBundle(requester: string, target: string): Uint8Array;
-  counts(username: string): PreKeyCounts;
-  upload(username: string, upload: PreKeyUpload): PreKeyCounts;
+  availability(raw: string): Promise<{ username: string; available: boolean }>;
+  register(req: RegisterRequest): Promise<{ token: Uint8Array; expiresAt: number }>;
+  login(req: LoginRequest): Promise<{ token: Uint8Array; expiresAt: number }>;
+  fetchBundle(requester: string, target: string): Promise<Uint8Array>;
+  counts(username: string): Promise<PreKeyCounts>;
+  upload(username: string, upload: PreKeyUpload): Promise<PreKeyCounts>;
 }
 
 function checkSignatures(signingKey: Uint8Array, upload: PreKeyUpload): void {
@@ -46,39 +47,39 @@ function checkSignatures(signingKey: Uint8Array, upload: PreKeyUpload): void {
   if (kemIds.size !== upload.kemPreKeys.length) throw new HostError(400, 'BadRequest', 'KEM prekey ids repeat within the upload');
 }
 
-export function createDirectory(storage: HostStorage, auth: Auth, limits: Limits, clock: () => number): Directory {
-  const perRequester = createLimiter(limits.bundlePerRequester, clock);
-  const perPair = createLimiter(limits.bundlePerPair, clock);
-  const oneTimeBudget = createLimiter(limits.oneTimePerTarget, clock);
+export function createDirectory(storage: HostStore, auth: Auth, limits: Limits, clock: () => number): Directory {
+  const perRequester = sharedLimiter(storage, 'bundle-requester', limits.bundlePerRequester, clock);
+  const perPair = sharedLimiter(storage, 'bundle-pair', limits.bundlePerPair, clock);
+  const oneTimeBudget = sharedLimiter(storage, 'bundle-target', limits.oneTimePerTarget, clock);
 
-  function checkPoolCaps(username: string | undefined, upload: PreKeyUpload): void {
-    const have = username ? storage.preKeyCounts(username) : { oneTime: 0, kem: 0 };
+  async function checkPoolCaps(username: string | undefined, upload: PreKeyUpload): Promise<void> {
+    const have = username ? await storage.preKeyCounts(username) : { oneTime: 0, kem: 0 };
     const oneTime = have.oneTime + upload.oneTimePreKeys.length;
     const kem = have.kem + upload.kemPreKeys.filter((k) => !k.lastResort).length;
     if (oneTime > limits.maxOneTimePreKeys) throw new HostError(413, 'QuotaExceeded', `${oneTime} one-time prekeys exceed ${limits.maxOneTimePreKeys}`);
     if (kem > limits.maxKemPreKeys) throw new HostError(413, 'QuotaExceeded', `${kem} one-time KEM prekeys exceed ${limits.maxKemPreKeys}`);
   }
 
-  function signingKeyOf(username: string): Uint8Array {
-    const enc = storage.identity(username);
+  async function signingKeyOf(username: string): Promise<Uint8Array> {
+    const enc = await storage.identity(username);
     if (!enc) throw new HostError(404, 'NoSuchUser', 'no such user');
     const r = new ByteReader(enc, 'stored identity');
     return readIdentityPublic(r).signingKey;
   }
 
   return {
-    availability(raw) {
+    async availability(raw) {
       const name = canonicalUsername(raw);
       if (typeof name !== 'string') throw new HostError(400, 'BadRequest', name.message);
-      return { username: name, available: !storage.accountExists(name) };
+      return { username: name, available: !(await storage.accountExists(name)) };
     },
-    register(req) {
-      auth.verifyChallenge(req.username, req.challenge, req.signature, req.identity.signingKey);
+    async register(req) {
+      await auth.verifyChallenge(req.username, req.challenge, req.signature, req.identity.signingKey);
       checkSignatures(req.identity.signingKey, req);
       if (!req.kemPreKeys.some((k) => k.lastResort)) throw new HostError(400, 'BadRequest', 'registration needs a last-resort KEM prekey');
-      checkPoolCaps(undefined, req);
+      await checkPoolCaps(undefined, req);
       // The decoder verified IKd's signature; store the canonical encoding.
-      const created = storage.createAccount({
+      const created = await storage.createAccount({
         username: req.username,
         identity: encodeIdentityPublic(req.identity),
         createdAt: clock(),
@@ -87,17 +88,17 @@ export function createDirectory(storage: HostStorage, auth: Auth, limits: Limits
       if (!created) throw new HostError(409, 'UsernameTaken', `the username "${req.username}" is already taken`);
       return auth.issueToken(req.username);
     },
-    login(req) {
-      auth.verifyChallenge(req.username, req.challenge, req.signature, signingKeyOf(req.username));
+    async login(req) {
+      await auth.verifyChallenge(req.username, req.challenge, req.signature, await signingKeyOf(req.username));
       return auth.issueToken(req.username);
     },
-    fetchBundle(requester, target) {
-      const waitR = perRequester.hit(requester);
+    async fetchBundle(requester, target) {
+      const waitR = await perRequester.hit(requester);
       if (waitR) throw new HostError(429, 'RateLimited', 'too many bundle fetches by this account', waitR);
       // The pair key cannot collide: usernames never contain a space.
-      const waitP = perPair.hit(`${requester} ${target}`);
+      const waitP = await perPair.hit(`${requester} ${target}`);
       if (waitP) throw new HostError(429, 'RateLimited', 'too many bundle fetches of this user by this account', waitP);
-      const parts = storage.takeBundle(target, oneTimeBudget.hit(target) === 0);
+      const parts = await storage.takeBundle(target, (await oneTimeBudget.hit(target)) === 0);
       if (!parts) throw new HostError(404, 'NoSuchUser', 'no such user');
       const identity = readIdentityPublic(new ByteReader(parts.identity, 'stored identity'));
       return encodeBundle({
@@ -112,10 +113,10 @@ export function createDirectory(storage: HostStorage, auth: Auth, limits: Limits
     counts(username) {
       return storage.preKeyCounts(username);
     },
-    upload(username, upload) {
-      checkSignatures(signingKeyOf(username), upload);
-      checkPoolCaps(username, upload);
-      if (!storage.addPreKeys(username, upload)) {
+    async upload(username, upload) {
+      checkSignatures(await signingKeyOf(username), upload);
+      await checkPoolCaps(username, upload);
+      if (!(await storage.addPreKeys(username, upload))) {
         throw new HostError(400, 'BadRequest', 'the last-resort KEM prekey id is already in use by a one-time KEM prekey; nothing was stored');
       }
       return storage.preKeyCounts(username);

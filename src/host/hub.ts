@@ -3,8 +3,14 @@
  * order. A newly authenticated connection first replays every unacked envelope from storage,
  * page by page, and only then takes live pushes; while it replays, live pushes are skipped
  * because the replay reads them from storage anyway (they are committed before `deliver` is
- * called). Reading a page and switching to live happen in one synchronous step, so no commit can
- * slip between them.
+ * called). A page read is asynchronous, so a push skipped during it marks the connection dirty,
+ * and a short page only switches to live if nothing was skipped meanwhile (else it reads again).
+ *
+ * Several instances (PostgreSQL): envelopes committed elsewhere arrive as `poke(usernames)`
+ * (bus-port.ts), which sends the connection back to replay from its cursor. A local commit is
+ * pushed directly only if the socket already has everything up to the mailbox's previous id
+ * (`before`, port.ts); otherwise another instance's envelope may be in between, and the
+ * connection replays instead. So pushes stay in id order, each exactly once per socket.
  *
  * Bounded memory per connection (P40): a page holds at most `redeliveryPageBytes` of bodies, and
  * nothing is pushed while a socket holds more than `wsHighWaterBytes` (so it holds at most the
@@ -14,7 +20,8 @@
  * Knows nothing of HTTP, auth or frame layouts.
  */
 import type { Limits } from './limits';
-import type { HostStorage, StoredEnvelope } from './storage/types';
+import type { HostStore } from './storage/port';
+import type { StoredEnvelope } from './storage/types';
 
 export interface Connection {
   readonly username: string;
@@ -31,19 +38,30 @@ export interface Connection {
 export interface Hub {
   attach(c: Connection): void;
   detach(c: Connection): void;
-  /** Called after the commit, in id order. */
-  deliver(e: StoredEnvelope): void;
+  /** Called after the commit, in id order; `before` as port.ts StoreBatchResult. */
+  deliver(e: StoredEnvelope, before?: number): void;
+  /** Another instance committed envelopes to these mailboxes: read them from storage. */
+  poke(usernames: readonly string[]): void;
+  /** Notifications may have been missed: every connection reads its mailbox again. */
+  pokeAll(): void;
   connections(): number;
 }
 
 interface State {
   lastSentId: number;
   replaying: boolean;
+  /** A page read is in flight. */
+  reading: boolean;
+  /** A push was skipped (or a poke came) while reading: read again before going live. */
+  dirty: boolean;
   /** Set while the connection waits for its socket to drain. */
   stallTimer?: NodeJS.Timeout;
 }
 
-export function createHub(storage: HostStorage, limits: Limits): Hub {
+/** Before retrying a page read that failed (the store is down or restarting). */
+const RETRY_READ_MS = 500;
+
+export function createHub(storage: HostStore, limits: Limits): Hub {
   const byUser = new Map<string, Map<Connection, State>>();
 
   /** Replay mode until the socket drains; dropped if that takes longer than wsStallMs. */
@@ -54,32 +72,62 @@ export function createHub(storage: HostStorage, limits: Limits): Hub {
     c.onDrain(() => {
       clearTimeout(s.stallTimer);
       s.stallTimer = undefined;
-      replay(c, s);
+      void replay(c, s);
     });
   }
 
-  function replay(c: Connection, s: State): void {
-    if (!c.isOpen() || s.stallTimer) return;
-    const page = storage.pendingEnvelopes(c.username, s.lastSentId, limits.redeliveryPage, limits.redeliveryPageBytes);
+  function startReplay(c: Connection, s: State): void {
+    if (s.replaying) {
+      s.dirty = true;
+      return;
+    }
+    s.replaying = true;
+    void replay(c, s);
+  }
+
+  const attached = (c: Connection): boolean => byUser.get(c.username)?.has(c) === true;
+
+  async function replay(c: Connection, s: State): Promise<void> {
+    if (!c.isOpen() || s.stallTimer || s.reading) return;
+    s.reading = true;
+    s.dirty = false;
+    let page: StoredEnvelope[];
+    try {
+      page = await storage.pendingEnvelopes(c.username, s.lastSentId, limits.redeliveryPage, limits.redeliveryPageBytes);
+    } catch {
+      s.reading = false;
+      // Nothing is lost: the envelopes stay stored; read again in a moment.
+      setTimeout(() => void replay(c, s), RETRY_READ_MS).unref();
+      return;
+    }
+    s.reading = false;
+    if (!attached(c) || !c.isOpen()) return;
     let bytes = 0;
     for (const e of page) {
+      if (e.id <= s.lastSentId) continue;
       if (c.buffered() > limits.wsHighWaterBytes) return waitForDrain(c, s);
       c.push(e);
       s.lastSentId = e.id;
       bytes += e.body.length;
     }
-    if (page.length < limits.redeliveryPage && bytes < limits.redeliveryPageBytes) s.replaying = false;
-    else if (c.buffered() > limits.wsHighWaterBytes) waitForDrain(c, s);
-    else setImmediate(() => replay(c, s));
+    if (page.length < limits.redeliveryPage && bytes < limits.redeliveryPageBytes) {
+      if (s.dirty) void replay(c, s);
+      else s.replaying = false;
+    } else if (c.buffered() > limits.wsHighWaterBytes) waitForDrain(c, s);
+    else setImmediate(() => void replay(c, s));
+  }
+
+  function pokeUser(username: string): void {
+    for (const [c, s] of byUser.get(username) ?? []) startReplay(c, s);
   }
 
   return {
     attach(c) {
       let conns = byUser.get(c.username);
       if (!conns) byUser.set(c.username, (conns = new Map()));
-      const s: State = { lastSentId: 0, replaying: true };
+      const s: State = { lastSentId: 0, replaying: true, reading: false, dirty: false };
       conns.set(c, s);
-      replay(c, s);
+      void replay(c, s);
     },
     detach(c) {
       const conns = byUser.get(c.username);
@@ -88,11 +136,20 @@ export function createHub(storage: HostStorage, limits: Limits): Hub {
       conns?.delete(c);
       if (conns?.size === 0) byUser.delete(c.username);
     },
-    deliver(e) {
+    deliver(e, before) {
       const conns = byUser.get(e.recipient);
       if (!conns) return;
       for (const [c, s] of conns) {
-        if (s.replaying || e.id <= s.lastSentId || !c.isOpen()) continue;
+        if (s.replaying) {
+          s.dirty = true;
+          continue;
+        }
+        if (e.id <= s.lastSentId || !c.isOpen()) continue;
+        // Another instance's envelope may sit between what this socket has and this one.
+        if (before !== undefined && before > s.lastSentId) {
+          startReplay(c, s);
+          continue;
+        }
         if (c.buffered() > limits.wsHighWaterBytes) {
           waitForDrain(c, s);
           continue;
@@ -100,6 +157,12 @@ export function createHub(storage: HostStorage, limits: Limits): Hub {
         c.push(e);
         s.lastSentId = e.id;
       }
+    },
+    poke(usernames) {
+      for (const u of usernames) pokeUser(u);
+    },
+    pokeAll() {
+      for (const u of byUser.keys()) pokeUser(u);
     },
     connections() {
       let n = 0;

@@ -12,13 +12,16 @@
  * After a commit, `onStored` fires per envelope in id order so the hub can push it.
  *
  * Quotas (P40 lockouts): per mailbox a count and a byte quota, and per sender a share of both,
- * so one sender cannot fill a mailbox for everyone else. The retention sweep runs as chunks in
- * the storage writer (bounded transactions, off the event loop), one sweep at a time.
+ * so one sender cannot fill a mailbox for everyone else. The store admits each insert against
+ * them atomically with the batch (port.ts), so instances sharing a database never overfill a
+ * mailbox; a refused send is answered 507 once its batch has committed. The retention sweep runs
+ * in bounded chunks in the store, one sweep at a time.
  * Knows nothing of sockets, tokens or what is inside an envelope.
  */
 import { HostError } from './http-util';
 import type { Limits } from './limits';
-import { StorageFullError, type HostStorage, type MailboxTally, type MailboxUsage, type StoredEnvelope } from './storage/types';
+import type { HostStore, MailboxQuota, QuotaRefusal } from './storage/port';
+import { StorageFullError, type StoredEnvelope } from './storage/types';
 
 /** Called once per request: with an error, or with the result after the durable commit. */
 export type Done<T> = (err: unknown, result?: T) => void;
@@ -91,27 +94,12 @@ const MIN_GAP_MS = 3;
  */
 const GAP_AFTER_BATCH = 8;
 
-/** Subtracts `d` from `u`, never below zero (see `usageOf` on the rare double count). */
-function subtract(u: MailboxUsage, d: MailboxUsage): void {
-  u.count = Math.max(0, u.count - d.count);
-  u.bytes = Math.max(0, u.bytes - d.bytes);
-}
-
-function subtractTally(u: MailboxTally, d: MailboxTally): void {
-  subtract(u, d);
-  for (const [sender, x] of d.bySender) {
-    const su = u.bySender.get(sender);
-    if (!su) continue;
-    subtract(su, x);
-    if (su.count === 0) u.bySender.delete(sender);
-  }
-}
-
 export function createMailbox(
-  storage: HostStorage,
+  storage: HostStore,
   limits: Limits,
   clock: () => number,
-  onStored: (e: StoredEnvelope) => void,
+  /** After the commit, per envelope in id order; `before` as port.ts StoreBatchResult. */
+  onStored: (e: StoredEnvelope, before: number | undefined) => void,
   /** Storage failures with their reason (server.ts rate-limits the log lines). */
   onStorageFailure: (what: string, e: unknown) => void = () => {}
 ): Mailbox {
@@ -123,82 +111,40 @@ export function createMailbox(
   let inFlight = 0;
   const idle: (() => void)[] = [];
   let closed = false;
-  // Usage per mailbox and per sender, loaded lazily and kept in step with every commit, ack and
-  // sweep chunk (one host process owns the DB).
-  const usage = new Map<string, MailboxTally>();
   const shareCount = Math.max(1, Math.floor(limits.mailboxMaxCount * limits.mailboxSenderShare));
   const shareBytes = Math.max(1, Math.floor(limits.mailboxMaxBytes * limits.mailboxSenderShare));
+  const quota: MailboxQuota = { maxCount: limits.mailboxMaxCount, maxBytes: limits.mailboxMaxBytes, senderMaxCount: shareCount, senderMaxBytes: shareBytes };
   let sweeping: Promise<number> | undefined;
   // Accounts are never deleted, so a name seen once needs no further lookup on the hot path.
   const knownRecipients = new Set<string>();
+  /** Existence checks in flight, shared by sends to one recipient so they keep their order. */
+  const lookups = new Map<string, Promise<boolean>>();
   const stats: MailboxStats = { commits: 0, envelopes: 0, acks: 0, commitMs: 0, maxCommitMs: 0 };
 
-  /**
-   * A mailbox's usage, loaded from storage the first time it is needed. Anything in flight for a
-   * mailbox was admitted through here, so it is loaded before its first send commits. (An ack or
-   * sweep chunk that commits while the load reads can be counted twice; `subtract` clamps at 0.)
-   */
-  function usageOf(username: string): MailboxTally {
-    let u = usage.get(username);
-    if (!u) {
-      u = storage.mailboxUsage(username);
-      usage.set(username, u);
+  function refusal(why: QuotaRefusal): HostError {
+    switch (why) {
+      case 'count':
+        return new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxCount} envelopes waiting`);
+      case 'bytes':
+        return new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxBytes} bytes waiting`);
+      case 'senderCount':
+        return new HostError(507, 'QuotaExceeded', `this sender already has ${shareCount} envelopes waiting in the mailbox (share: ${shareCount})`);
+      case 'senderBytes':
+        return new HostError(507, 'QuotaExceeded', `this sender's envelopes waiting in the mailbox would exceed ${shareBytes} bytes (its share)`);
     }
-    return u;
-  }
-
-  function add(t: MailboxTally, sender: string, size: number): void {
-    t.count += 1;
-    t.bytes += size;
-    const su = t.bySender.get(sender);
-    if (su) {
-      su.count += 1;
-      su.bytes += size;
-    } else t.bySender.set(sender, { count: 1, bytes: size });
-  }
-
-  /** Why `sender` may not add `size` bytes to mailbox `u`, or undefined if it may. */
-  function refusal(u: MailboxTally, sender: string, size: number): HostError | undefined {
-    if (u.count + 1 > limits.mailboxMaxCount) return new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxCount} envelopes waiting`);
-    if (u.bytes + size > limits.mailboxMaxBytes) return new HostError(507, 'QuotaExceeded', `mailbox full: ${limits.mailboxMaxBytes} bytes waiting`);
-    const su = u.bySender.get(sender);
-    if (su && su.count + 1 > shareCount) return new HostError(507, 'QuotaExceeded', `this sender already has ${su.count} envelopes waiting in the mailbox (share: ${shareCount})`);
-    if ((su?.bytes ?? 0) + size > shareBytes) return new HostError(507, 'QuotaExceeded', `this sender's envelopes waiting in the mailbox would exceed ${shareBytes} bytes (its share)`);
-    return undefined;
-  }
-
-  /** Admits against quota: committed usage plus everything already admitted (in flight too). */
-  function admit(batchSends: PendingSend[]): { admitted: PendingSend[]; extra: Map<string, MailboxTally> } {
-    const extra = new Map<string, MailboxTally>();
-    const admitted: PendingSend[] = [];
-    for (const s of batchSends) {
-      const { recipient: r, sender, body } = s.envelope;
-      const u = usageOf(r);
-      const refused = refusal(u, sender, body.length);
-      if (refused) {
-        answer(s.done, refused);
-        continue;
-      }
-      add(u, sender, body.length);
-      let x = extra.get(r);
-      if (!x) extra.set(r, (x = { count: 0, bytes: 0, bySender: new Map() }));
-      add(x, sender, body.length);
-      admitted.push(s);
-    }
-    return { admitted, extra };
   }
 
   /** Commits one batch; answers its requests only after the commit, then hands envelopes to the hub. */
-  async function commit(admitted: PendingSend[], extra: Map<string, MailboxTally>, batchAcks: PendingAck[]): Promise<void> {
+  async function commit(admitted: PendingSend[], batchAcks: PendingAck[]): Promise<void> {
     const t0 = performance.now();
     let result;
     try {
       result = await storage.applyMailboxBatch(
         admitted.map((s) => s.envelope),
-        batchAcks.map((a) => ({ username: a.username, ids: a.ids }))
+        batchAcks.map((a) => ({ username: a.username, ids: a.ids })),
+        quota
       );
     } catch (e) {
-      for (const [r, x] of extra) subtractTally(usageOf(r), x);
       onStorageFailure('mailbox commit', e);
       const full = e instanceof StorageFullError;
       const err = full
@@ -214,21 +160,21 @@ export function createMailbox(
     }
     const ms = performance.now() - t0;
     stats.commits++;
-    stats.envelopes += admitted.length;
     stats.acks += batchAcks.length;
     stats.commitMs += ms;
     stats.maxCommitMs = Math.max(stats.maxCommitMs, ms);
-    for (let i = 0; i < batchAcks.length; i++) {
-      const a = batchAcks[i]!;
-      const d = result.acked[i]!;
-      // Not loaded yet: a later load reads storage, which no longer holds what was acked.
-      const u = usage.get(a.username);
-      if (u) subtractTally(u, d);
-      answer(a.done, undefined, d.count);
+    for (let i = 0; i < batchAcks.length; i++) answer(batchAcks[i]!.done, undefined, result.acked[i]!.count);
+    const stored: number[] = [];
+    for (let i = 0; i < admitted.length; i++) {
+      const id = result.ids[i]!;
+      if (typeof id === 'number') {
+        admitted[i]!.envelope.id = id;
+        answer(admitted[i]!.done, undefined, admitted[i]!.envelope);
+        stored.push(i);
+      } else answer(admitted[i]!.done, refusal(id));
     }
-    for (let i = 0; i < admitted.length; i++) admitted[i]!.envelope.id = result.ids[i]!;
-    for (const s of admitted) answer(s.done, undefined, s.envelope);
-    for (const s of admitted) onStored(s.envelope);
+    stats.envelopes += stored.length;
+    for (const i of stored) onStored(admitted[i]!.envelope, result.before?.[i]);
   }
 
   /**
@@ -253,7 +199,7 @@ export function createMailbox(
       }
       const retry = ackRetries.length > 0;
       const batchAcks = retry ? ackRetries.splice(0) : acks;
-      const { admitted, extra } = retry ? { admitted: [], extra: new Map<string, MailboxTally>() } : admit(sends);
+      const admitted = retry ? [] : sends;
       if (!retry) {
         sends = [];
         acks = [];
@@ -262,7 +208,7 @@ export function createMailbox(
       lastStart = performance.now();
       lastSize = admitted.length + batchAcks.length;
       inFlight++;
-      void commit(admitted, extra, batchAcks).finally(() => {
+      void commit(admitted, batchAcks).finally(() => {
         inFlight--;
         pump();
         if (inFlight === 0 && sends.length === 0 && acks.length === 0 && ackRetries.length === 0) for (const w of idle.splice(0)) w();
@@ -286,10 +232,27 @@ export function createMailbox(
     if (body.length > limits.maxEnvelopeBytes) {
       return done(new HostError(413, 'TooLarge', `envelope of ${body.length} bytes exceeds ${limits.maxEnvelopeBytes}`));
     }
-    if (!knownRecipients.has(recipient)) {
-      if (!storage.accountExists(recipient)) return done(new HostError(404, 'NoSuchUser', 'no such user'));
-      knownRecipients.add(recipient);
+    if (knownRecipients.has(recipient)) return queue(sender, recipient, body, done);
+    let known = lookups.get(recipient);
+    if (!known) {
+      known = storage.accountExists(recipient);
+      lookups.set(recipient, known);
+      void known.then(
+        (yes) => {
+          lookups.delete(recipient);
+          if (yes) knownRecipients.add(recipient);
+        },
+        () => lookups.delete(recipient)
+      );
     }
+    known.then(
+      (yes) => (yes ? queue(sender, recipient, body, done) : done(new HostError(404, 'NoSuchUser', 'no such user'))),
+      (e: unknown) => done(e)
+    );
+  }
+
+  function queue(sender: string, recipient: string, body: Uint8Array, done: Done<StoredEnvelope>): void {
+    if (closed) return done(new HostError(503, 'Unavailable', 'host is shutting down; retry'));
     sends.push({ envelope: { id: 0, recipient, sender, receivedAt: clock(), body }, done });
     schedule();
   }
@@ -301,25 +264,16 @@ export function createMailbox(
     schedule();
   }
 
-  /** Chunk after chunk until one comes back short; each chunk queues behind the batches before it. */
+  /** The store sweeps in chunks, each queued behind the batches before it (P40). */
   async function sweepChunks(): Promise<number> {
     const now = clock();
-    const before = now - limits.retentionMs;
-    let total = 0;
     try {
-      while (!closed) {
-        const chunk = await storage.sweepChunk(before, now, limits.sweepChunk);
-        total += chunk.envelopes;
-        for (const [r, t] of chunk.byRecipient) {
-          const u = usage.get(r);
-          if (u) subtractTally(u, t);
-        }
-        if (chunk.envelopes < limits.sweepChunk && chunk.tokens < limits.sweepChunk) break;
-      }
+      return await storage.sweep(now - limits.retentionMs, now);
     } catch (e) {
-      onStorageFailure(`retention sweep (stopped after ${total} envelopes)`, e);
+      const swept = (e as { swept?: unknown } | null)?.swept;
+      onStorageFailure(`retention sweep (stopped after ${typeof swept === 'number' ? swept : 0} envelopes)`, e);
+      return 0;
     }
-    return total;
   }
 
   /** A Done that settles a promise. */

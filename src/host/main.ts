@@ -2,8 +2,10 @@
  * Host entry: `npm start` / `npm run serve`. PORT (default 3000), DATA_DIR (default ./data),
  * HOST (default 0.0.0.0), PARLEY_LIMITS (JSON overrides of limits.ts), PARLEY_QUIET=1 (no request
  * log lines), TRUSTED_PROXY (comma-separated addresses or CIDR ranges of reverse proxies whose
- * X-Forwarded-For names the client; client-address.ts). Serves build/ when it exists. SIGTERM/SIGINT shut down gracefully:
- * stop accepting, commit and acknowledge everything queued, close sockets, checkpoint SQLite.
+ * X-Forwarded-For names the client; client-address.ts), DATABASE_URL (postgres://…: PostgreSQL
+ * instead of SQLite, shareable by several instances; storage/open.ts). Serves build/ when it
+ * exists. SIGTERM/SIGINT drain gracefully: stop accepting, commit and acknowledge everything
+ * queued, close sockets with 1012 (clients reconnect), close the stores.
  * Prints exactly one "listening" line to stdout once ready (test harnesses wait for it).
  */
 import { existsSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createHost } from './server';
+import { storeLocationFromEnv } from './storage/open';
 
 /** PARLEY_LIMITS: a JSON object overriding entries of DEFAULT_LIMITS (unknown keys are an error). */
 function limitsFromEnv(text: string | undefined): Partial<Limits> {
@@ -32,6 +35,7 @@ const host = await createHost({
   port,
   hostname: process.env.HOST ?? '0.0.0.0',
   dataDir,
+  databaseUrl: storeLocationFromEnv(process.env, dataDir).databaseUrl,
   limits: limitsFromEnv(process.env.PARLEY_LIMITS),
   staticDir: existsSync(buildDir) ? buildDir : undefined,
   trustedProxies: (process.env.TRUSTED_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),

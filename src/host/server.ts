@@ -2,9 +2,14 @@
  * The thin host on one port (DESIGN.md §2, §5): /healthz, the /api/v1 JSON/binary API,
  * the /api/v1/ws WebSocket, and the built PWA (static.ts) when `staticDir` is given.
  *
- * `close()` is the graceful shutdown: stop accepting, commit every queued envelope and ack
- * (their senders get 'stored'), close sockets with 1001, then checkpoint and close SQLite.
- * Nothing acknowledged is lost, and anything not acknowledged was never promised.
+ * Storage is the async HostStore (storage/port.ts) chosen by `databaseUrl` (open.ts): SQLite in
+ * `dataDir` by default, or PostgreSQL shared by several instances, which then tell each other
+ * about new envelopes and takeovers over the instance bus (storage/bus-port.ts).
+ *
+ * `close()` is the graceful drain (SIGTERM): stop accepting, commit every queued envelope and ack
+ * (their senders get 'stored'), close sockets with 1012 (clients reconnect, behind a balancer to
+ * another instance), then close the stores. Nothing acknowledged is lost, and anything not
+ * acknowledged was never promised.
  * Logs are one line per request (method, route, status, ms): never bodies, tokens or queries.
  *
  * Hostile input (P40): a request target that is not a plain path gets 400 (an upgrade with one
@@ -27,11 +32,12 @@ import { HostError, requestPath, sendError, sendJson, setClientIp } from './http
 import { createHub } from './hub';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
-import { createLimiter } from './rate-limit';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
-import { openSqliteStorage } from './storage/sqlite';
+import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
+import { openHostBackend, openRealmStorage } from './storage/open';
 import { StorageFullError } from './storage/types';
+import { sharedLimiter } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
 
 export interface HostOptions {
@@ -39,6 +45,8 @@ export interface HostOptions {
   /** Interface to bind; default 127.0.0.1 (main.ts binds all interfaces). */
   hostname?: string;
   dataDir: string;
+  /** postgres:// URL (DATABASE_URL): the stores on PostgreSQL, shared with other instances. Absent: SQLite in dataDir. */
+  databaseUrl?: string;
   staticDir?: string;
   clock?: () => number;
   limits?: Partial<Limits>;
@@ -92,32 +100,38 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const log = opts.log ?? (() => {});
   const storageFailed = storageFailureLog(log, clock);
   const addressOf = clientAddress(opts.trustedProxies);
-  const storage = openSqliteStorage(opts.dataDir, { maxBytes: limits.maxDatabaseBytes });
+  const at = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir };
+  const { store: storage, bus } = await openHostBackend(at, { maxDatabaseBytes: limits.maxDatabaseBytes, maxChallenges: limits.maxChallenges, sweepChunk: limits.sweepChunk }, log);
   const auth = createAuth(storage, limits, clock);
   const directory = createDirectory(storage, auth, limits, clock);
   const hub = createHub(storage, limits);
-  const mailbox = createMailbox(storage, limits, clock, (e) => hub.deliver(e), storageFailed);
+  const mailbox = createMailbox(storage, limits, clock, (e, before) => hub.deliver(e, before), storageFailed);
   const ws = createWsEndpoint(auth, mailbox, hub, limits);
-  // PIN recovery (DESIGN.md §7): the default single realm at /realm/ with its own data dir, and
+  bus.onMailboxes((usernames) => hub.poke(usernames));
+  bus.onResync(() => hub.pokeAll());
+  bus.onSignOut((username) => ws.closeUser(username, SIGNED_OUT_CLOSE_CODE, 'signed-out'));
+  // PIN recovery (DESIGN.md §7): the default single realm at /realm/ with its own storage (its
+  // own SQLite file, or its own tables on PostgreSQL so every instance serves the same realm), and
   // the sealed account records (account-record.ts), whose device gate every login passes.
   // The built-in realm trusts this host's registration tokens (P38) and APP_ORIGIN (create-realm.ts).
-  const records = createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
-  const realm = createRealm({ id: 'parley', dataDir: join(opts.dataDir, 'realm'), clock, issuers: [records.issuerPublicKey] });
+  const records = await createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
+  const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
+  const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey] });
   const gated = { ...directory, login: records.login };
   const api = createApi({
     auth,
     directory: gated,
     mailbox,
     limits,
-    perIp: createLimiter(limits.perIp, clock),
-    registerPerIp: createLimiter(limits.registerPerIp, clock)
+    perIp: sharedLimiter(storage, 'ip', limits.perIp, clock),
+    registerPerIp: sharedLimiter(storage, 'register-ip', limits.registerPerIp, clock)
   });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (path === API.health) return sendJson(res, 200, { ok: true });
-    if (calls.http(req, res)) return;
+    if (await calls.http(req, res)) return;
     if (await realm.handle(req, res)) return;
     if (await records.handle(req, res)) return;
     if (await api(req, res)) return;
@@ -192,7 +206,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['account records', () => records.close()], ['mailbox', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

@@ -26,7 +26,7 @@ import type { Mailbox } from './mailbox';
 
 export interface WsEndpoint {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Closes every socket with 1001 (going away). */
+  /** Graceful drain: closes every socket with 1012 (service restart: reconnect, to another instance). */
   closeAll(): void;
   /** Closes `username`'s sockets with `code` (device takeover: the old browser is signed out). */
   closeUser(username: string, code: number, reason: string): void;
@@ -39,8 +39,9 @@ export interface SocketStats {
   pendingSendBytes: number;
 }
 
-/** RFC 6455 close codes used here. */
+/** RFC 6455 / IANA close codes used here. */
 const POLICY_VIOLATION = 1008;
+const SERVICE_RESTART = 1012;
 const TRY_AGAIN_LATER = 1013;
 
 function socketOf(ws: WebSocket): Duplex | undefined {
@@ -157,19 +158,37 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
     const timer = setTimeout(() => ws.close(4401, 'auth timeout'), limits.wsAuthTimeoutMs);
     ws.once('message', (data, isBinary) => {
       clearTimeout(timer);
-      let username: string | undefined;
+      // The token lookup is asynchronous: frames that arrive meanwhile wait (bounded by the
+      // pending-send budget: past it the socket stops being read) and are handled in order.
+      const early: [RawData, boolean][] = [];
+      let earlyBytes = 0;
+      const hold = (d: RawData, bin: boolean) => {
+        early.push([d, bin]);
+        earlyBytes += toBytes(d).length;
+        if (earlyBytes > limits.wsMaxPendingSendBytes) ws.pause();
+      };
+      ws.on('message', hold);
+      let lookup: Promise<string | undefined>;
       try {
         const f = isBinary ? decodeClientFrame(toBytes(data)) : undefined;
-        if (f?.type === 'auth') username = auth.userForToken(f.token);
+        lookup = f?.type === 'auth' ? auth.userForToken(f.token) : Promise.resolve(undefined);
       } catch {
-        username = undefined;
+        lookup = Promise.resolve(undefined);
       }
-      if (!username) {
-        errorFrame(ws, 0, new HostError(401, 'Unauthorized', 'first frame must be Auth with a live token'));
-        ws.close(4401, 'unauthorized');
-        return;
-      }
-      onAuthenticated(ws, username);
+      void lookup
+        .catch(() => undefined)
+        .then((username) => {
+          ws.off('message', hold);
+          ws.resume();
+          if (ws.readyState !== ws.OPEN) return;
+          if (!username) {
+            errorFrame(ws, 0, new HostError(401, 'Unauthorized', 'first frame must be Auth with a live token'));
+            ws.close(4401, 'unauthorized');
+            return;
+          }
+          onAuthenticated(ws, username);
+          for (const [d, bin] of early) ws.emit('message', d, bin);
+        });
     });
   });
 
@@ -186,7 +205,7 @@ export function createWsEndpoint(auth: Auth, mailbox: Mailbox, hub: Hub, limits:
       return out;
     },
     closeAll() {
-      for (const ws of wss.clients) ws.close(1001, 'host shutting down');
+      for (const ws of wss.clients) ws.close(SERVICE_RESTART, 'host restarting; reconnect');
       wss.close();
     }
   };

@@ -7,14 +7,18 @@
  *   rawWs:  a bare `ws` relay in a child process that answers 'stored' at once and forwards,
  *           with no storage, writing like the host (one corked write per socket per tick), so
  *           it is a ceiling.
+ *   postgres: two host instances (child processes) on one PostgreSQL (a throwaway cluster from
+ *           the Debian package, fsync on: tests/support/postgres.ts), clients split between them,
+ *           so half the envelopes cross instances by LISTEN/NOTIFY. Skipped with --no-postgres.
  * The load generator runs in its own child process so it never shares the server's event loop.
  *
  *   npm run bench:host -- [--clients 1000] [--seconds 5] [--size 512] [--json]
  * Each system runs two phases: saturation (closed loop: envelopes/s) and paced at half the raw
  * relay's saturation rate (open loop: p50/p99 from each send's scheduled time to 'stored',
  * requests unanswered at the end counted at their age; see loadMain). With --json the last line is
- * {"parley":{envelopesPerSec,p50Ms,p99Ms,clients},"rawWs":{...}}: envelopes/s from saturation,
- * latencies from the paced phase.
+ * {"parley":{envelopesPerSec,p50Ms,p99Ms,clients},"rawWs":{...},"postgres":{...,"instances":2}}:
+ * envelopes/s from saturation, latencies from the paced phase; every saturation round's figure
+ * is printed too (the spread).
  * Each phase line also shows the load generator's CPU and the machine's OTHER load (cores busy
  * outside server and generator, from /proc/stat): on a shared 2-core machine a phase that ran
  * beside a busy neighbour is visible as such instead of passing for a slow server.
@@ -35,6 +39,7 @@ import { initSodium } from '../../src/lib/crypto/sodium';
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { API, decodeChallengeResponse, decodeTokenResponse, encodeRegisterRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
 import { decodeClientFrame, decodeHostFrame, encodeClientFrame, encodeHostFrame, type HostFrame } from '../../src/lib/wire/host-frames';
+import { startPostgres, type PgCluster } from '../support/postgres';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,6 +58,7 @@ interface Result {
   clients: number;
   /** Requests of the measured window still unanswered at its end (counted in p50/p99 at their age then). */
   unanswered?: number;
+  instances?: number;
 }
 
 function child(argv: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
@@ -124,15 +130,17 @@ type Phase = Result & { serverCpu: number; genCpu: number; otherCpu: number };
  * One load phase; also reports the server's and the generator's CPU share, to show which one
  * limits, and the rest of the machine's load (other processes competing for the cores).
  */
-async function runLoad(url: string, usersFile: string, seconds: number, size: number, serverPid: number | undefined, rate = 0): Promise<Phase> {
+async function runLoad(url: string, usersFile: string, seconds: number, size: number, serverPids: number | undefined | (number | undefined)[], rate = 0): Promise<Phase> {
+  const pids = Array.isArray(serverPids) ? serverPids : [serverPids];
+  const serverSeconds = () => pids.reduce((t: number, p) => t + cpuSeconds(p), 0);
   const gen = child([SELF, '--load', '--url', url, '--users', usersFile, '--seconds', String(seconds), '--size', String(size), '--rate', String(rate), '--window', String(opt('window', 4))]);
-  const cpu0 = cpuSeconds(serverPid);
+  const cpu0 = serverSeconds();
   const gen0 = cpuSeconds(gen.proc.pid);
   const all0 = machineSeconds();
   const t0 = performance.now();
   const json = await gen.line(/^RESULT (.+)$/m);
   const elapsed = (performance.now() - t0) / 1000;
-  const serverCpu = (cpuSeconds(serverPid) - cpu0) / elapsed;
+  const serverCpu = (serverSeconds() - cpu0) / elapsed;
   const genCpu = (cpuSeconds(gen.proc.pid) - gen0) / elapsed;
   const otherCpu = Math.max(0, (machineSeconds() - all0) / elapsed - serverCpu - genCpu);
   await stop(gen.proc);
@@ -154,6 +162,22 @@ async function orchestrate(): Promise<void> {
 
   const relay = child([SELF, '--relay', '--users', usersFile]);
   const relayUrl = await relay.line(/relay listening on (http:\/\/\S+)/);
+
+  // Two instances on one PostgreSQL; clients alternate between them (--url a,b).
+  let cluster: PgCluster | undefined;
+  let pgHosts: ReturnType<typeof child>[] = [];
+  let pgUrl = '';
+  const pgUsersFile = join(dir, 'pg-users.json');
+  if (!args.includes('--no-postgres')) {
+    cluster = await startPostgres({ fsync: true, settings: { max_connections: 100 } });
+    const databaseUrl = await cluster.createDatabase('bench');
+    pgHosts = [0, 1].map((i) => child(['src/host/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, `pg-data-${i}`), DATABASE_URL: databaseUrl, PARLEY_QUIET: '1', PARLEY_LIMITS: limits }));
+    const urls = [];
+    for (const h of pgHosts) urls.push(await h.line(/listening on (http:\/\/\S+)/));
+    writeFileSync(pgUsersFile, JSON.stringify(await registerAll(urls[0]!, clients)));
+    pgUrl = urls.join(',');
+  }
+  const pgPids = pgHosts.map((h) => h.proc.pid);
   // Saturation runs alternate between the two servers and keep each one's best round: on a
   // shared machine, interference only ever lowers throughput, so the best round is the least
   // disturbed one, and alternating exposes both to the same background.
@@ -161,9 +185,20 @@ async function orchestrate(): Promise<void> {
   const best = (a: Phase | undefined, b: Phase) => (!a || b.envelopesPerSec > a.envelopesPerSec ? b : a);
   let rawSat: Phase | undefined;
   let parleySat: Phase | undefined;
+  let pgSat: Phase | undefined;
+  const spread: Record<string, number[]> = { rawWs: [], parley: [], postgres: [] };
   for (let r = 0; r < rounds; r++) {
-    rawSat = best(rawSat, await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid));
-    parleySat = best(parleySat, await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid));
+    const raw = await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid);
+    spread.rawWs!.push(raw.envelopesPerSec);
+    rawSat = best(rawSat, raw);
+    const sq = await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid);
+    spread.parley!.push(sq.envelopesPerSec);
+    parleySat = best(parleySat, sq);
+    if (pgUrl) {
+      const pgr = await runLoad(pgUrl, pgUsersFile, seconds, size, pgPids);
+      spread.postgres!.push(pgr.envelopesPerSec);
+      pgSat = best(pgSat, pgr);
+    }
   }
   // Latency is measured at one fixed offered load for both: half the raw ceiling, the throughput
   // the target asks Parley to reach. (At saturation every p99 is a queueing artefact:
@@ -171,8 +206,11 @@ async function orchestrate(): Promise<void> {
   const paceRate = Math.round(rawSat!.envelopesPerSec / 2);
   const rawPaced = await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid, paceRate);
   const parleyPaced = await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid, paceRate);
+  const pgPaced = pgUrl ? await runLoad(pgUrl, pgUsersFile, seconds, size, pgPids, paceRate) : undefined;
   await stop(relay.proc);
   await stop(host.proc);
+  for (const h of pgHosts) await stop(h.proc);
+  await cluster?.destroy();
   rmSync(dir, { recursive: true, force: true });
 
   const parley: Result = { envelopesPerSec: parleySat!.envelopesPerSec, p50Ms: parleyPaced.p50Ms, p99Ms: parleyPaced.p99Ms, clients };
@@ -186,8 +224,16 @@ async function orchestrate(): Promise<void> {
   console.log(`saturation raw ws relay:     ${fmt(rawSat!)}`);
   console.log(`paced ${paceRate}/s parley:      ${fmt(parleyPaced)}`);
   console.log(`paced ${paceRate}/s raw ws:      ${fmt(rawPaced)}`);
+  if (pgSat && pgPaced) {
+    console.log(`saturation postgres x2:      ${fmt(pgSat)} (server CPU = both instances; PostgreSQL's own shows as other load)`);
+    console.log(`paced ${paceRate}/s postgres x2: ${fmt(pgPaced)}`);
+  }
+  console.log(`saturation rounds (envelopes/s): ${Object.entries(spread).filter(([, v]) => v.length > 0).map(([k, v]) => `${k} [${v.join(', ')}]`).join('; ')}`);
   console.log(`throughput ratio ${(parley.envelopesPerSec / rawWs.envelopesPerSec).toFixed(2)} (target >= 0.5); parley p99 ${parley.p99Ms} ms at ${paceRate}/s (target <= 50)`);
-  if (args.includes('--json')) console.log(JSON.stringify({ parley, rawWs }));
+  const postgres: Result | undefined =
+    pgSat && pgPaced ? { envelopesPerSec: pgSat.envelopesPerSec, p50Ms: pgPaced.p50Ms, p99Ms: pgPaced.p99Ms, clients, instances: 2 } : undefined;
+  if (postgres) console.log(`postgres x2 / sqlite throughput ${(postgres.envelopesPerSec / parley.envelopesPerSec).toFixed(2)} (target >= 0.5); postgres p99 ${postgres.p99Ms} ms at ${paceRate}/s (target <= 100)`);
+  if (args.includes('--json')) console.log(JSON.stringify({ parley, rawWs, ...(postgres ? { postgres } : {}) }));
 }
 
 /**
@@ -252,7 +298,7 @@ function relayMain(): void {
  */
 async function loadMain(): Promise<void> {
   const users = JSON.parse(readFileSync(str('users'), 'utf8')) as User[];
-  const url = str('url').replace('http', 'ws') + API.ws;
+  const urls = str('url').split(',').map((u) => u.replace('http', 'ws') + API.ws);
   const seconds = opt('seconds', 5);
   const rate = opt('rate', 0);
   const window = opt('window', 1);
@@ -271,7 +317,7 @@ async function loadMain(): Promise<void> {
 
   const connect = (i: number) =>
     new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const ws = new WebSocket(urls[i % urls.length]!, { perMessageDeflate: false });
       sockets.push(ws);
       const outstanding = new Map<number, number>();
       pending.push(outstanding);

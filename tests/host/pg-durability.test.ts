@@ -10,7 +10,7 @@ import { openPgStore } from '../../src/host/storage/pg/store';
 import type { HostStore } from '../../src/host/storage/port';
 import { startPostgres, type PgCluster } from '../support/postgres';
 
-const QUOTA = { maxCount: 1_000_000, maxBytes: 1e12 };
+const QUOTA = { maxCount: 1_000_000, maxBytes: 1e12, senderMaxCount: 1e9, senderMaxBytes: 1e12 };
 const USERS = ['u0', 'u1', 'u2', 'u3'];
 
 describe('PostgreSQL store across a database crash', () => {

@@ -8,7 +8,7 @@ import type { HostStore, MailboxQuota, NewAccount, NewEnvelope } from '../../src
 import { backends, type StoreFixture } from './store-backends';
 
 const key = (n: number, len = 32) => new Uint8Array(len).fill(n);
-const LOOSE: MailboxQuota = { maxCount: 1_000_000, maxBytes: 1e12 };
+const LOOSE: MailboxQuota = { maxCount: 1_000_000, maxBytes: 1e12, senderMaxCount: 1e9, senderMaxBytes: 1e12 };
 
 function account(username: string, o: { oneTime?: number; kem?: number } = {}): NewAccount {
   return {
@@ -118,7 +118,7 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
   test('quota: concurrent batches on two instances never overfill a mailbox', async () => {
     await open();
     await f.a.createAccount(account('dave'));
-    const quota = { maxCount: 10, maxBytes: 1e9 };
+    const quota = { maxCount: 10, maxBytes: 1e9, senderMaxCount: 1e9, senderMaxBytes: 1e12 };
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => either(i).applyMailboxBatch([env('dave', i)], [], quota)));
     const outcomes = results.map((r) => r.ids[0]);
     expect(storedIds(outcomes)).toHaveLength(10);
@@ -133,7 +133,7 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
   test('quota: batches that reach the database together still cannot overfill a mailbox', async () => {
     await open();
     await f.a.createAccount(account('dora'));
-    const quota = { maxCount: 10, maxBytes: 1e9 };
+    const quota = { maxCount: 10, maxBytes: 1e9, senderMaxCount: 1e9, senderMaxBytes: 1e12 };
     const batch = (i: number) => [0, 1, 2, 3, 4, 5].map((k) => env('dora', 10 * i + k));
     const results = await f.contend('dora', () => [0, 1, 2, 3].map((i) => either(i).applyMailboxBatch(batch(i), [], quota)));
     expect(results.flatMap((r) => storedIds(r.ids))).toHaveLength(10);
@@ -144,10 +144,10 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
   test('quota: admission is FIFO per mailbox within a batch, by count and by bytes', async () => {
     await open();
     for (const u of ['erin', 'finn']) await f.a.createAccount(account(u));
-    const r = await f.a.applyMailboxBatch([env('erin', 1, 60), env('finn', 2, 90), env('erin', 3, 50), env('erin', 4, 30), env('finn', 5, 10)], [], { maxCount: 100, maxBytes: 100 });
+    const r = await f.a.applyMailboxBatch([env('erin', 1, 60), env('finn', 2, 90), env('erin', 3, 50), env('erin', 4, 30), env('finn', 5, 10)], [], { maxCount: 100, maxBytes: 100, senderMaxCount: 1e9, senderMaxBytes: 1e12 });
     // erin: 60 fits, 60+50 does not, and the 30 behind it waits too (never overtakes); finn: 90 + 10 fits.
     expect(r.ids.map((x) => (typeof x === 'number' ? 'ok' : x))).toEqual(['ok', 'ok', 'bytes', 'bytes', 'ok']);
-    const c = await f.b.applyMailboxBatch([env('erin', 6, 1), env('erin', 7, 1)], [], { maxCount: 2, maxBytes: 1e9 });
+    const c = await f.b.applyMailboxBatch([env('erin', 6, 1), env('erin', 7, 1)], [], { maxCount: 2, maxBytes: 1e9, senderMaxCount: 1e9, senderMaxBytes: 1e12 });
     expect(c.ids.map((x) => (typeof x === 'number' ? 'ok' : x))).toEqual(['ok', 'count']);
     expect(await f.a.mailboxUsage('erin')).toEqual({ count: 2, bytes: 61 });
   });
@@ -186,7 +186,7 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
     expect(await f.a.mailboxUsage('hal')).toEqual({ count: 1, bytes: 10 });
     expect(await f.a.tokenUser(key(4), 0)).toBeUndefined();
     // Quota admission sees the sweep: room for exactly one more under maxCount 2.
-    const r = await f.a.applyMailboxBatch([env('hal', 3), env('hal', 4)], [], { maxCount: 2, maxBytes: 1e9 });
+    const r = await f.a.applyMailboxBatch([env('hal', 3), env('hal', 4)], [], { maxCount: 2, maxBytes: 1e9, senderMaxCount: 1e9, senderMaxBytes: 1e12 });
     expect(r.ids.map((x) => typeof x)).toEqual(['number', 'string']);
   });
 
@@ -202,12 +202,14 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
 
   test('P26 account records: the first put sets the key hash, others must match it; delete needs it', async () => {
     await open();
-    const puts = await Promise.all([f.a.records.putRecord('ida', key(1), key(10, 64), 5), f.b.records.putRecord('ida', key(2), key(20, 64), 6)]);
+    const puts = await Promise.all([f.a.records.putRecord('ida', key(1), key(10, 64), key(11), 5), f.b.records.putRecord('ida', key(2), key(20, 64), key(11), 6)]);
     expect([...puts].sort()).toEqual(['mismatch', 'stored']);
     const winner = puts[0] === 'stored' ? key(1) : key(2);
     const loser = puts[0] === 'stored' ? key(2) : key(1);
-    expect(await f.a.records.putRecord('ida', winner, key(30, 64), 7)).toBe('stored');
-    expect(await f.b.records.getRecord('ida')).toEqual({ keyHash: winner, record: key(30, 64), updatedAt: 7 });
+    expect(await f.a.records.putRecord('ida', winner, key(30, 64), key(11), 7)).toBe('stored');
+    expect(await f.b.records.getRecord('ida')).toEqual({ keyHash: winner, record: key(30, 64), takeoverKey: key(11), updatedAt: 7 });
+    // P37: the takeover key is fixed with the first record.
+    expect(await f.a.records.putRecord('ida', winner, key(31, 64), key(12), 8)).toBe('mismatch');
     expect(await f.a.records.deleteRecord('ida', loser)).toBe('mismatch');
     expect(await f.a.records.deleteRecord('ida', winner)).toBe('deleted');
     expect(await f.a.records.deleteRecord('ida', winner)).toBe('absent');
@@ -236,5 +238,72 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
     const s = await f.reopen();
     expect((await s.pendingEnvelopes('kim', 0, 10)).map((e) => e.id)).toEqual(ids);
     expect(await s.mailboxUsage('kim')).toEqual({ count: 2, bytes: 20 });
+  });
+
+  test('P40 a sender share holds across instances: FIFO per sender, other senders still get in', async () => {
+    await open();
+    await f.a.createAccount(account('lee'));
+    const share: MailboxQuota = { maxCount: 100, maxBytes: 1e9, senderMaxCount: 2, senderMaxBytes: 25 };
+    const from = (sender: string, n: number, size = 10): NewEnvelope => ({ ...env('lee', n, size), sender });
+    const r = await f.a.applyMailboxBatch([from('mal', 1), from('mal', 2), from('mal', 3), from('ned', 4)], [], share);
+    expect(r.ids.map((x) => (typeof x === 'number' ? 'ok' : x))).toEqual(['ok', 'ok', 'senderCount', 'ok']);
+    // Shared: the other instance sees mal's two waiting envelopes; bytes are a share too.
+    const r2 = await f.b.applyMailboxBatch([from('mal', 5), from('ned', 6, 20)], [], share);
+    expect(r2.ids.map((x) => (typeof x === 'number' ? 'ok' : x))).toEqual(['senderCount', 'senderBytes']);
+    // An ack gives the sender its room back.
+    await f.b.applyMailboxBatch([], [{ username: 'lee', ids: [r.ids[0] as number] }], share);
+    expect(typeof (await f.a.applyMailboxBatch([from('mal', 7)], [], share)).ids[0]).toBe('number');
+  });
+
+  test('P40 pages are bounded by bytes, and never empty', async () => {
+    await open();
+    await f.a.createAccount(account('moe'));
+    await f.a.applyMailboxBatch([env('moe', 1, 40), env('moe', 2, 40), env('moe', 3, 40)], [], LOOSE);
+    expect((await f.b.pendingEnvelopes('moe', 0, 10, 50)).length).toBe(2);
+    expect((await f.b.pendingEnvelopes('moe', 0, 10, 10)).length).toBe(1);
+    expect((await f.b.pendingEnvelopes('moe', 0, 10)).length).toBe(3);
+  });
+
+  test('P40 an upload whose last-resort key would not land changes nothing; a spent budget keeps one-time keys', async () => {
+    await open();
+    await f.a.createAccount(account('ned', { oneTime: 2, kem: 2 }));
+    const lr = (id: number) => ({ id, publicKey: key(6, 1184), lastResort: true, signature: key(4, 64) });
+    expect(await f.b.addPreKeys('ned', { oneTimePreKeys: [{ id: 90, publicKey: key(4) }], kemPreKeys: [lr(100)] })).toBe(false);
+    expect(await f.a.addPreKeys('ned', { oneTimePreKeys: [], kemPreKeys: [lr(7), lr(8)] })).toBe(false);
+    expect(await f.a.preKeyCounts('ned')).toEqual({ oneTime: 2, kem: 2 });
+    expect((await f.a.takeBundle('ned'))!.kemPreKey).toMatchObject({ id: 100, lastResort: false });
+    const spent = (await f.b.takeBundle('ned', false))!;
+    expect(spent.oneTimePreKey).toBeUndefined();
+    expect(spent.kemPreKey).toMatchObject({ id: 1, lastResort: true });
+    expect(await f.a.preKeyCounts('ned')).toEqual({ oneTime: 1, kem: 1 });
+  });
+
+  test('P38 the issuer key is made once and shared by every instance', async () => {
+    await open();
+    const made = [{ privateKey: key(21, 64), publicKey: key(22) }, { privateKey: key(23, 64), publicKey: key(24) }];
+    const [x, y] = await Promise.all([f.a.records.issuerKey(() => made[0]!), f.b.records.issuerKey(() => made[1]!)]);
+    expect(x).toEqual(y);
+    expect(await f.a.records.issuerKey(() => made[1]!)).toEqual(x);
+  });
+
+  test("a batch reports each mailbox's previous highest id when several instances write it", async () => {
+    await open();
+    await f.a.createAccount(account('ora'));
+    const one = await f.a.applyMailboxBatch([env('ora', 1)], [], LOOSE);
+    const two = await f.b.applyMailboxBatch([env('ora', 2), env('ora', 3)], [], LOOSE);
+    if (!backend.multiInstance) return void expect(two.before).toBeUndefined();
+    expect(one.before).toEqual([0]);
+    expect(two.before).toEqual([one.ids[0], two.ids[0]]);
+  });
+
+  test('a large batch of bodies that are views into one buffer reads back byte for byte, in order', async () => {
+    await open();
+    await f.a.createAccount(account('pat'));
+    const big = new Uint8Array(300 * 600).map((_, i) => (i * 7) % 251);
+    const inserts = Array.from({ length: 300 }, (_, i) => ({ recipient: 'pat', sender: 'x', receivedAt: i, body: big.subarray(i * 600, i * 600 + 200 + i) }));
+    const { ids } = await f.a.applyMailboxBatch(inserts, [], LOOSE);
+    const got = await f.b.pendingEnvelopes('pat', 0, 1000);
+    expect(got.map((e) => e.id)).toEqual(ids);
+    got.forEach((e, i) => expect(e.body).toEqual(inserts[i]!.body.slice()));
   });
 });

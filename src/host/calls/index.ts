@@ -20,7 +20,7 @@ export interface CallsOptions extends SignallingOptions {
 }
 
 export interface Calls {
-  http(req: IncomingMessage, res: ServerResponse): boolean;
+  http(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   close(): void;
 }
@@ -35,9 +35,10 @@ export function attachCalls(server: Server, opts: CallsOptions): Calls {
       const path = new URL(req.url ?? '/', 'http://host').pathname;
       if (path === ICE_PATH) {
         if (req.method !== 'GET') throw new HostError(405, 'BadRequest', 'method not allowed here');
-        opts.auth.requireUser(bearer(req));
-        sendJson(res, 200, iceServersFor(ice, clock()));
-        return true;
+        return opts.auth.requireUser(bearer(req)).then(() => {
+          sendJson(res, 200, iceServersFor(ice, clock()));
+          return true;
+        });
       }
       return signalling.http(req, res);
     },

@@ -8,7 +8,8 @@
  * CORS: realms may live on other origins than the app. With configured origins (`allowedOrigins`,
  * by default APP_ORIGIN as for the rest of the host) a browser Origin must be one of them exactly;
  * with none, only the same origin as the request's Host. First registrations need a token of one
- * of `issuers` (P38). Nothing is logged: no PIN-derived value, tag or share ever reaches a log,
+ * of `issuers` (P38). Storage is the realm port (realm-port.ts): SQLite in `dataDir` (or a given
+ * database) by default, or any RealmStorage, e.g. PostgreSQL for `npm run realm`. Nothing is logged: no PIN-derived value, tag or share ever reaches a log,
  * and neither do user ids or IPs.
  */
 import type Database from 'better-sqlite3';
@@ -22,6 +23,7 @@ import { toHex } from '../../lib/codec/bytes';
 import { createRateLimiter, type RateLimit } from './rate-limit';
 import { applyRealmRequest } from './service';
 import { openRealmStore } from './store';
+import type { RealmStorage } from '../storage/realm-port';
 
 export interface RealmOptions {
   /** The realm's configured name; its id is `realmIdFromName(id)`, pinned in the app's build. */
@@ -48,7 +50,18 @@ export interface Realm {
   realmId: Uint8Array;
   /** Serves the request if its path is under the prefix (returns true), otherwise returns false. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
-  close(): void;
+  close(): Promise<void>;
+}
+
+/** The SQLite realm store (realm/store.ts) in the async realm port. */
+function sqliteStorage(opts: { dataDir: string } | { db: Database.Database }): RealmStorage {
+  const store = openRealmStore(opts);
+  return {
+    backend: 'sqlite',
+    transact: async (userId, fn) => store.transact(userId, fn),
+    scrub: async () => store.scrub(),
+    close: async () => store.close()
+  };
 }
 
 export const DEFAULT_PER_IP: RateLimit = { max: 600, windowMs: 60_000 };
@@ -76,9 +89,9 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> 
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-export function createRealm(opts: RealmOptions & ({ dataDir: string } | { db: Database.Database })): Realm {
+export function createRealm(opts: RealmOptions & ({ dataDir: string } | { db: Database.Database } | { storage: RealmStorage })): Realm {
   const realmId = realmIdFromName(opts.id);
-  const store = openRealmStore('db' in opts ? { db: opts.db } : { dataDir: opts.dataDir });
+  const store = 'storage' in opts ? opts.storage : sqliteStorage('db' in opts ? { db: opts.db } : { dataDir: opts.dataDir });
   const clock = opts.clock ?? Date.now;
   const prefix = opts.prefix ?? '/realm/';
   const bare = prefix.replace(/\/$/, '');
@@ -145,8 +158,8 @@ export function createRealm(opts: RealmOptions & ({ dataDir: string } | { db: Da
     }
     if (!constantTimeEqual(q.realmId, realmId)) return send(res, { op: q.op, status: 'wrongRealm' });
     if (!perUser.take(toHex(q.userId))) return send(res, { op: q.op, status: 'rateLimited' });
-    const applied = applyRealmRequest(store, q, policy, deps);
-    if (applied.destroyed) store.scrub();
+    const applied = await applyRealmRequest(store, q, policy, deps);
+    if (applied.destroyed) await store.scrub();
     send(res, applied.response);
   }
 

@@ -3,21 +3,27 @@
  * and the PIN benchmark run three on loopback.
  *
  *   npm run realm -- --port 4001 --data ./realm-a --id realm-a --issuer <key> [--host 127.0.0.1] [--origin https://app.example]...
+ *                    [--database postgres://…]
  *
+ * Storage is the realm's own (realm-port.ts): SQLite in `--data` (the default, with secure
+ * deletion), or a PostgreSQL database given by `--database` or REALM_DATABASE_URL, which should be
+ * the realm operator's own, never the host's (README "Running realms").
  * `--issuer` is the app host's registration-token key (base64url, 32 bytes; the host writes it to
  * DATA_DIR/realm-issuer.pub): without one the realm accepts no first registration (P38).
  * `--port 0` picks a free port. Once listening it prints exactly one line to stdout,
  * `realm <id> listening on http://<host>:<port>/realm/`, which test harnesses wait for.
  * Environment: PARLEY_REALM_ORIGINS (comma-separated allowed app origins; default APP_ORIGIN),
- * PARLEY_REALM_ISSUERS (comma-separated issuer keys), PARLEY_TRUST_PROXY=1.
+ * PARLEY_REALM_ISSUERS (comma-separated issuer keys), PARLEY_TRUST_PROXY=1, REALM_DATABASE_URL.
+ * SIGTERM/SIGINT: stop accepting, finish requests in flight, close the storage.
  */
 import { createServer } from 'node:http';
 import { initSodium } from '../../lib/crypto/sodium';
 import { fromBase64Url } from '../../lib/codec/base64url';
 import { createRealm } from './create-realm';
+import { openRealmStorage } from '../storage/open';
 
-function parseArgs(argv: readonly string[]): { port: number; host: string; data: string; id: string; origins: string[]; issuers: string[] } {
-  const out = { port: NaN, host: '127.0.0.1', data: '', id: '', origins: [] as string[], issuers: [] as string[] };
+function parseArgs(argv: readonly string[]): { port: number; host: string; data: string; id: string; origins: string[]; issuers: string[]; database: string } {
+  const out = { port: NaN, host: '127.0.0.1', data: '', id: '', origins: [] as string[], issuers: [] as string[], database: process.env.REALM_DATABASE_URL ?? '' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -28,6 +34,7 @@ function parseArgs(argv: readonly string[]): { port: number; host: string; data:
     else if (flag === '--id') out.id = value;
     else if (flag === '--origin') out.origins.push(value);
     else if (flag === '--issuer') out.issuers.push(value);
+    else if (flag === '--database') out.database = value;
     else throw new Error(`unknown argument ${flag}`);
     i++;
   }
@@ -46,9 +53,10 @@ const issuers = [...args.issuers, ...list(process.env.PARLEY_REALM_ISSUERS)].map
   return key;
 });
 if (issuers.length === 0) console.error(`realm ${args.id}: no --issuer configured, so no first registration will be accepted`);
+const storage = await openRealmStorage({ databaseUrl: args.database || undefined, dataDir: args.data });
 const realm = createRealm({
   id: args.id,
-  dataDir: args.data,
+  storage,
   issuers,
   // None given: APP_ORIGIN applies (createRealm's default), else the request's own origin.
   ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
@@ -70,11 +78,17 @@ server.listen(args.port, args.host, () => {
   console.log(`realm ${args.id} listening on http://${args.host}:${port}/realm/`);
 });
 
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () =>
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
     server.close(() => {
-      realm.close();
-      process.exit(0);
-    })
-  );
+      realm.close().then(
+        () => process.exit(0),
+        () => process.exit(1)
+      );
+    });
+    server.closeIdleConnections();
+  });
 }

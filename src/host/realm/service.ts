@@ -18,7 +18,7 @@ import { realmAuthVerifier } from '../../lib/crypto/pin/realm-auth';
 import { realmTokenValid } from '../../lib/crypto/pin/realm-token';
 import { realmCheckUnlockTag, realmDelete, realmEvaluate, realmHealth, realmRegister } from '../../lib/crypto/pin/realm';
 import type { RealmRequest, RealmResponse } from '../../lib/wire/realm-api';
-import type { RealmStore, UserRow } from './store';
+import type { RealmStorage, UserRow } from '../storage/realm-port';
 
 export interface Applied {
   response: RealmResponse;
@@ -78,9 +78,9 @@ function step(q: RealmRequest, row: UserRow | undefined, policy: RealmPolicy, de
 }
 
 /** Applies a decoded request atomically. A protocol error inside rolls back and is a bad request. */
-export function applyRealmRequest(store: RealmStore, q: RealmRequest, policy: RealmPolicy, deps: Deps): Applied {
+export async function applyRealmRequest(store: RealmStorage, q: RealmRequest, policy: RealmPolicy, deps: Deps): Promise<Applied> {
   try {
-    return store.transact(q.userId, (row) => step(q, row, policy, deps));
+    return await store.transact(q.userId, (row) => step(q, row, policy, deps));
   } catch (e) {
     if (isProtocolError(e)) return { response: { op: q.op, status: 'badRequest' }, destroyed: false };
     throw e;

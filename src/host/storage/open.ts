@@ -4,6 +4,9 @@
  * host instances; without it, on SQLite files under DATA_DIR (one process). Anything else in
  * DATABASE_URL is a startup error, never a silent fallback to SQLite.
  */
+import type { InstanceBus } from './bus-port';
+import { localBus } from './local-bus';
+import { openPgBus } from './pg/bus';
 import { openPgRealmStore } from './pg/realm';
 import { openPgStore } from './pg/store';
 import type { HostStore } from './port';
@@ -17,6 +20,13 @@ export interface StoreLocation {
   dataDir: string;
 }
 
+/** Limits the stores enforce themselves (limits.ts). */
+export interface StoreLimits {
+  maxDatabaseBytes?: number;
+  maxChallenges?: number;
+  sweepChunk?: number;
+}
+
 function postgresUrl(url: string | undefined): string | undefined {
   if (url === undefined || url === '') return undefined;
   if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL');
@@ -27,9 +37,22 @@ export function storeLocationFromEnv(env: Record<string, string | undefined>, da
   return { databaseUrl: postgresUrl(env.DATABASE_URL), dataDir };
 }
 
-export async function openHostStore(at: StoreLocation): Promise<HostStore> {
+export async function openHostStore(at: StoreLocation, limits: StoreLimits = {}): Promise<HostStore> {
   const url = postgresUrl(at.databaseUrl);
-  return url ? openPgStore(url) : openSqliteStore(at.dataDir);
+  return url ? openPgStore(url, { sweepChunk: limits.sweepChunk }) : openSqliteStore(at.dataDir, { maxBytes: limits.maxDatabaseBytes, maxChallenges: limits.maxChallenges, sweepChunk: limits.sweepChunk });
+}
+
+/** The store and the bus of one host instance: on PostgreSQL the store NOTIFYs under the bus's origin. */
+export async function openHostBackend(at: StoreLocation, limits: StoreLimits = {}, log?: (line: string) => void): Promise<{ store: HostStore; bus: InstanceBus }> {
+  const url = postgresUrl(at.databaseUrl);
+  if (!url) return { store: await openHostStore(at, limits), bus: localBus() };
+  const bus = await openPgBus(url, log);
+  try {
+    return { store: await openPgStore(url, { origin: bus.origin, sweepChunk: limits.sweepChunk }), bus };
+  } catch (e) {
+    await bus.close();
+    throw e;
+  }
 }
 
 export async function openRealmStorage(at: StoreLocation): Promise<RealmStorage> {

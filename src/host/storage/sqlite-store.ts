@@ -6,31 +6,37 @@
  * usage for quota admission (sqlite-admission.ts). Several processes on one SQLite file are not
  * supported; that is what the PostgreSQL store is for.
  *
- * Takeover (P37) touches two files, so it is two commits: prekeys and tokens first (the old
- * browser's sessions end), then the device gate. A crash between them leaves the old browser
- * able to log in again until the client repeats the takeover, which it does until it succeeds.
- * Knows nothing of HTTP or crypto.
+ * Takeover (P37): prekeys, tokens and the device gate change in ONE transaction of the host
+ * database (sqlite.ts replaceDevice). Full disk (P40): `maxBytes` caps the host database and
+ * SQLITE_FULL surfaces as StorageFullError. Knows nothing of HTTP or crypto.
  */
 import { toBase64Url } from '../../lib/codec/base64url';
 import { createLimiter, type Limiter } from '../rate-limit';
-import type { HostStore, MailboxUsage, StoreBatchResult } from './port';
+import type { HostStore, StoreBatchResult } from './port';
+import type { MailboxUsage } from './types';
 import { createAdmission } from './sqlite-admission';
+import { sweepFailed } from './types';
 import { openSqliteRecords } from './sqlite-records';
 import { openSqliteStorage } from './sqlite';
 
 /** The port counts totals only (the synchronous adapter also counts per sender). */
 const totals = (u: MailboxUsage): MailboxUsage => ({ count: u.count, bytes: u.bytes });
 
-/** Rows per sweep transaction, as limits.ts sweepChunk. */
-const SWEEP_CHUNK = 1000;
+export interface SqliteStoreOptions {
+  /** Largest host database in bytes (0: only the disk); limits.ts maxDatabaseBytes. */
+  maxBytes?: number;
+  /** Outstanding challenges held at most, oldest dropped first; limits.ts maxChallenges. */
+  maxChallenges?: number;
+  /** Rows per sweep transaction; limits.ts sweepChunk. */
+  sweepChunk?: number;
+}
 
-/** Outstanding challenges held at most (oldest dropped first), as limits.ts maxChallenges. */
-const MAX_CHALLENGES = 100_000;
-
-export function openSqliteStore(dataDir: string): HostStore {
-  const storage = openSqliteStorage(dataDir);
+export function openSqliteStore(dataDir: string, o: SqliteStoreOptions = {}): HostStore {
+  const MAX_CHALLENGES = o.maxChallenges ?? 100_000;
+  const SWEEP_CHUNK = o.sweepChunk ?? 1000;
+  const storage = openSqliteStorage(dataDir, { maxBytes: o.maxBytes ?? 0 });
   const records = openSqliteRecords(dataDir);
-  const admission = createAdmission((u) => totals(storage.mailboxUsage(u)));
+  const admission = createAdmission((u) => storage.mailboxUsage(u));
   const challenges = new Map<string, number>();
   let clockNow = 0;
   const limiters = new Map<string, Limiter>();
@@ -49,13 +55,9 @@ export function openSqliteStore(dataDir: string): HostStore {
     accountExists: async (username) => storage.accountExists(username),
     identity: async (username) => storage.identity(username),
     createAccount: async (a) => storage.createAccount(a),
-    async addPreKeys(username, keys) {
-      // The synchronous adapter refuses (and rolls back) an upload whose last-resort KEM key would
-      // not land (P40); this port has no answer for that yet, so it is an error, never a silent loss.
-      if (!storage.addPreKeys(username, keys)) throw new Error('last-resort KEM prekey id already in use; nothing stored');
-    },
+    addPreKeys: async (username, keys) => storage.addPreKeys(username, keys),
     preKeyCounts: async (username) => storage.preKeyCounts(username),
-    takeBundle: async (username) => storage.takeBundle(username),
+    takeBundle: async (username, oneTime) => storage.takeBundle(username, oneTime),
 
     async putChallenge(challenge, expiresAt) {
       if (challenges.size >= MAX_CHALLENGES) pruneChallenges(expiresAt);
@@ -87,21 +89,16 @@ export function openSqliteStore(dataDir: string): HostStore {
         admission.settle(inserts, outcome, touched, undefined);
         throw e;
       }
-      const acked = new Map<string, MailboxUsage>();
-      acks.forEach((a, k) => {
-        const d = result.acked[k]!;
-        const t = acked.get(a.username) ?? { count: 0, bytes: 0 };
-        acked.set(a.username, { count: t.count + d.count, bytes: t.bytes + d.bytes });
-      });
-      admission.settle(inserts, outcome, touched, { acked });
+      admission.settle(inserts, outcome, touched, { acked: result.acked, ackUsers: acks.map((a) => a.username) });
       let next = 0;
       const ids: StoreBatchResult['ids'] = outcome.map((o) => (o === true ? result.ids[next++]! : o));
       return { ids, acked: result.acked.map(totals) };
     },
-    pendingEnvelopes: async (username, afterId, limit) => storage.pendingEnvelopes(username, afterId, limit),
+    pendingEnvelopes: async (username, afterId, limit, maxBytes) => storage.pendingEnvelopes(username, afterId, limit, maxBytes),
     mailboxUsage: async (username) => totals(storage.mailboxUsage(username)),
 
     async hitRate(key, window, now) {
+      // One limiter per window; callers prefix keys with what they limit.
       const name = `${window.max}/${window.windowMs}`;
       let l = limiters.get(name);
       if (!l) limiters.set(name, (l = createLimiter(window, () => clockNow)));
@@ -113,12 +110,17 @@ export function openSqliteStore(dataDir: string): HostStore {
       pruneChallenges(now);
       // In bounded chunks, queued between mailbox batches (P40).
       let n = 0;
-      for (;;) {
-        const chunk = await storage.sweepChunk(before, now, SWEEP_CHUNK);
-        n += chunk.envelopes;
-        if (chunk.envelopes < SWEEP_CHUNK && chunk.tokens < SWEEP_CHUNK) break;
+      try {
+        for (;;) {
+          const chunk = await storage.sweepChunk(before, now, SWEEP_CHUNK);
+          n += chunk.envelopes;
+          if (chunk.envelopes < SWEEP_CHUNK && chunk.tokens < SWEEP_CHUNK) break;
+        }
+      } catch (e) {
+        throw sweepFailed(e, n);
+      } finally {
+        if (n > 0) admission.invalidate();
       }
-      if (n > 0) admission.invalidate();
       return n;
     },
     async close() {

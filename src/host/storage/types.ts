@@ -81,6 +81,11 @@ export class StorageFullError extends Error {
   }
 }
 
+/** A sweep that failed part way: the error, with how many envelopes earlier chunks had deleted. */
+export function sweepFailed(e: unknown, swept: number): unknown {
+  return typeof e === 'object' && e !== null ? Object.assign(e, { swept }) : e;
+}
+
 export interface AckInput {
   username: string;
   ids: number[];

@@ -11,10 +11,9 @@
  *
  * A batch crosses the thread boundary as ONE transferred ArrayBuffer (see `pack`), not as
  * structured-cloned objects: cloning hundreds of small objects and byte views per batch was a
- * visible share of the event loop's time under load. The layout is private to this file.
- * The worker is inline JS (eval) so it runs the same under tsx, vitest and plain node.
+ * visible share of the event loop's time under load. The layout is private to this file and
+ * writer-thread.js (plain JS with checked JSDoc types, so it needs no loader in the thread).
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { StorageFullError, type AckInput, type MailboxBatchResult, type MailboxTally, type NewEnvelope, type SweptChunk } from './types';
 
@@ -23,108 +22,8 @@ import { StorageFullError, type AckInput, type MailboxBatchResult, type MailboxT
 //   nAcks x (str username || u32 n || n x f64 id),   where str = u16 len || utf8.
 // Result: ids Float64Array (one per insert, in order), acked Float64Array (count, bytes per ack),
 // and per sender of the acked envelopes: senders string[] with senderStats (ack index, count, bytes).
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.pragma('busy_timeout = 5000');
-db.pragma('wal_autocheckpoint = 0');
-// P40 secure delete: deleted cells and freed pages are overwritten with zeros.
-db.pragma('secure_delete = ON');
-if (workerData.maxPageCount > 0) db.pragma('max_page_count = ' + workerData.maxPageCount);
-const insert = db.prepare('INSERT INTO envelopes (recipient, sender, received_at, body) VALUES (?, ?, ?, ?)');
-// Size lookup, then delete by id: a DELETE ... RETURNING opens a statement journal per call,
-// whose malloc/free churn made glibc grow and trim the heap (brk) twice per ack, which cost
-// the writer about twice the rest of its CPU. Same effect, same transaction.
-const size = db.prepare('SELECT length(body), sender FROM envelopes WHERE id = ? AND recipient = ?').raw();
-const del = db.prepare('DELETE FROM envelopes WHERE id = ?');
-let deletedSinceTruncate = false;
-const apply = db.transaction((buf) => {
-  const nInserts = buf.readUInt32LE(0);
-  const nAcks = buf.readUInt32LE(4);
-  let o = 8;
-  const str = () => {
-    const n = buf.readUInt16LE(o);
-    const s = buf.toString('utf8', o + 2, o + 2 + n);
-    o += 2 + n;
-    return s;
-  };
-  const ids = new Float64Array(nInserts);
-  for (let i = 0; i < nInserts; i++) {
-    const recipient = str();
-    const sender = str();
-    const receivedAt = buf.readDoubleLE(o);
-    const len = buf.readUInt32LE(o + 8);
-    o += 12;
-    ids[i] = Number(insert.run(recipient, sender, receivedAt, buf.subarray(o, o + len)).lastInsertRowid);
-    o += len;
-  }
-  const acked = new Float64Array(2 * nAcks);
-  const senders = [];
-  const stats = [];
-  for (let i = 0; i < nAcks; i++) {
-    const username = str();
-    const n = buf.readUInt32LE(o);
-    o += 4;
-    let count = 0;
-    let bytes = 0;
-    let bySender;
-    for (let k = 0; k < n; k++, o += 8) {
-      const id = buf.readDoubleLE(o);
-      const row = size.get(id, username);
-      if (row === undefined) continue;
-      del.run(id);
-      count++;
-      bytes += row[0];
-      bySender ??= new Map();
-      const t = bySender.get(row[1]);
-      if (t) { t[0]++; t[1] += row[0]; } else bySender.set(row[1], [1, row[0]]);
-    }
-    acked[2 * i] = count;
-    acked[2 * i + 1] = bytes;
-    if (bySender) for (const [s, t] of bySender) { senders.push(s); stats.push(i, t[0], t[1]); }
-  }
-  return { ids, acked, senders, senderStats: Float64Array.from(stats) };
-});
-// Retention chunks (P40): oldest first, at most 'limit' rows each, so a large sweep is many short
-// transactions with mailbox batches in between.
-const sweepEnvelopes = db.prepare(
-  'DELETE FROM envelopes WHERE id IN (SELECT id FROM envelopes WHERE received_at < ? ORDER BY id LIMIT ?) RETURNING recipient, sender, length(body)'
-).raw();
-const sweepTokens = db.prepare('DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens WHERE expires_at <= ? LIMIT ?)');
-const sweep = db.transaction((before, now, limit) => ({ rows: sweepEnvelopes.all(before, limit), tokens: sweepTokens.run(now, limit).changes }));
-// Checkpoints: PASSIVE normally; after deletes, TRUNCATE, so the WAL frames that still hold
-// deleted envelopes (P40 secure delete) are gone once the checkpoint has copied the zeroed pages.
-const timer = setInterval(() => {
-  try {
-    if (!deletedSinceTruncate) db.pragma('wal_checkpoint(PASSIVE)');
-    else if (db.pragma('wal_checkpoint(TRUNCATE)')[0].busy === 0) deletedSinceTruncate = false;
-  } catch { /* busy or full: next round */ }
-}, workerData.checkpointMs);
-parentPort.on('message', (m) => {
-  if (m.type === 'stop') {
-    clearInterval(timer);
-    db.close();
-    parentPort.postMessage({ type: 'stopped' });
-    return;
-  }
-  try {
-    if (m.type === 'sweep') {
-      const r = sweep.immediate(m.before, m.now, m.limit);
-      if (r.rows.length > 0) deletedSinceTruncate = true;
-      parentPort.postMessage({ type: 'swept', rows: r.rows, tokens: r.tokens });
-      return;
-    }
-    const r = apply.immediate(Buffer.from(m.buf));
-    if (r.senders.length > 0) deletedSinceTruncate = true;
-    parentPort.postMessage({ type: 'done', ids: r.ids, acked: r.acked, senders: r.senders, senderStats: r.senderStats }, [r.ids.buffer, r.acked.buffer, r.senderStats.buffer]);
-  } catch (e) {
-    parentPort.postMessage({ type: 'failed', code: String((e && e.code) || 'error') });
-  }
-});
-`;
+// The thread's side is writer-thread.js.
+const WORKER_FILE = new URL('./writer-thread.js', import.meta.url);
 
 export interface MailboxWriter {
   apply(inserts: NewEnvelope[], acks: AckInput[]): Promise<MailboxBatchResult>;
@@ -222,9 +121,9 @@ function sweptChunk(m: Reply): SweptChunk {
 }
 
 export function startMailboxWriter(file: string, opts: WriterOptions = {}): MailboxWriter {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const workerData = { driver, file, checkpointMs: opts.checkpointMs ?? 500, maxPageCount: opts.maxPageCount ?? 0 };
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+  const workerData = { file, checkpointMs: opts.checkpointMs ?? 500, maxPageCount: opts.maxPageCount ?? 0 };
+  // The thread needs no loader (plain JS): drop the parent's (e.g. tsx's --import) for a faster start.
+  const worker = new Worker(WORKER_FILE, { workerData, execArgv: [] });
   const waiting: Waiter[] = [];
   let stopped: (() => void) | undefined;
   let dead: Error | undefined;

@@ -6,6 +6,7 @@
  * Knows nothing of what the tables mean.
  */
 import pg from 'pg';
+import { StorageFullError } from '../types';
 
 /** int8 as number: every id and time we store stays far below 2^53; larger is a corrupt row. */
 function parseInt8(text: string): number {
@@ -53,7 +54,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
       } catch {
         broken = true;
       }
-      if (attempt >= attempts || !RETRYABLE.has(codeOf(e) ?? '')) throw e;
+      if (attempt >= attempts || !RETRYABLE.has(codeOf(e) ?? '')) throw storageError(e);
     } finally {
       c.release(broken);
     }
@@ -89,3 +90,8 @@ export async function migrate(pool: pg.Pool, track: string, migrations: readonly
 
 /** A Buffer view of bytes from the driver, as the Uint8Array the port speaks (a copy, detached from the pool's buffers). */
 export const bytes = (b: Buffer): Uint8Array => new Uint8Array(b);
+
+/** SQLSTATE class 53 disk_full: the store has no room (P40), reported as the port's StorageFullError. */
+export function storageError(e: unknown): unknown {
+  return codeOf(e) === '53100' ? new StorageFullError('PostgreSQL disk_full') : e;
+}

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { KemPreKeyPublic, SignedPreKeyPublic } from '../../../lib/crypto/prekeys';
 import type { BundleParts, HostStore, StoredPreKeys } from '../port';
 import { bytes, inTransaction } from './client';
+import { SIGNOUT_CHANNEL } from '../bus-port';
 
 type Directory = Pick<HostStore, 'accountExists' | 'identity' | 'createAccount' | 'addPreKeys' | 'preKeyCounts' | 'takeBundle' | 'takeOverDevice'>;
 
@@ -23,10 +24,14 @@ interface KemRow {
 
 const kemOf = (r: KemRow): KemPreKeyPublic => ({ id: r.key_id, lastResort: r.last_resort, publicKey: bytes(r.public_key), signature: bytes(r.signature) });
 
+/** A last-resort KEM key that would not land: the caller's transaction rolls back (P40). */
+class LastResortConflict extends Error {}
+
 /**
  * Stores `keys` for `username` (inside the caller's transaction). A signed prekey replaces the
- * old one; a last-resort KEM key replaces the old last-resort key (only the last one of an upload
- * counts, as each would replace the one before); key ids already stored are kept as they are.
+ * old one; a last-resort KEM key replaces the old last-resort key; key ids already stored are kept
+ * as they are. Throws LastResortConflict if the upload names two last-resort keys or its
+ * last-resort key's id is already a one-time KEM key's, so the account never lacks one.
  */
 export async function insertKeys(c: pg.PoolClient, username: string, keys: StoredPreKeys): Promise<void> {
   const s = keys.signedPreKey;
@@ -45,11 +50,17 @@ export async function insertKeys(c: pg.PoolClient, username: string, keys: Store
       [username, ot.map((k) => k.id), ot.map((k) => k.publicKey)]
     );
   }
-  const lastResort = keys.kemPreKeys.filter((k) => k.lastResort).at(-1);
+  const lastResorts = keys.kemPreKeys.filter((k) => k.lastResort);
+  if (lastResorts.length > 1) throw new LastResortConflict();
+  const lastResort = lastResorts[0];
   const kem = keys.kemPreKeys.filter((k) => !k.lastResort);
   if (lastResort) {
     await c.query('DELETE FROM kem_prekeys WHERE username = $1 AND last_resort', [username]);
-    kem.push(lastResort);
+    const r = await c.query(
+      'INSERT INTO kem_prekeys (username, key_id, last_resort, public_key, signature) VALUES ($1, $2, true, $3, $4) ON CONFLICT DO NOTHING',
+      [username, lastResort.id, lastResort.publicKey, lastResort.signature]
+    );
+    if (r.rowCount !== 1) throw new LastResortConflict();
   }
   if (kem.length > 0) {
     await c.query(
@@ -89,10 +100,17 @@ export function pgDirectory(pool: pg.Pool): Directory {
         return true;
       }),
 
-    addPreKeys: (username, keys) =>
-      inTransaction(pool, async (c) => {
-        if (await lockAccount(c, username)) await insertKeys(c, username, keys);
-      }),
+    async addPreKeys(username, keys) {
+      try {
+        await inTransaction(pool, async (c) => {
+          if (await lockAccount(c, username)) await insertKeys(c, username, keys);
+        });
+        return true;
+      } catch (e) {
+        if (e instanceof LastResortConflict) return false;
+        throw e;
+      }
+    },
 
     async preKeyCounts(username) {
       const r = await pool.query<{ ot: number; kem: number }>({
@@ -104,7 +122,7 @@ export function pgDirectory(pool: pg.Pool): Directory {
       return { oneTime: r.rows[0]!.ot, kem: r.rows[0]!.kem };
     },
 
-    takeBundle: (username) =>
+    takeBundle: (username, oneTime = true) =>
       inTransaction(pool, async (c): Promise<BundleParts | undefined> => {
         const head = await c.query<{ identity: Buffer; key_id: number; public_key: Buffer; signature: Buffer }>(
           'SELECT a.identity, s.key_id, s.public_key, s.signature FROM accounts AS a JOIN signed_prekeys AS s USING (username) WHERE a.username = $1',
@@ -113,7 +131,7 @@ export function pgDirectory(pool: pg.Pool): Directory {
         const h = head.rows[0];
         if (!h) return undefined;
         const signedPreKey: SignedPreKeyPublic = { id: h.key_id, publicKey: bytes(h.public_key), signature: bytes(h.signature) };
-        const oneTimeKem = await c.query<KemRow>(
+        const oneTimeKem = !oneTime ? { rows: [] as KemRow[] } : await c.query<KemRow>(
           `DELETE FROM kem_prekeys WHERE username = $1 AND key_id =
              (SELECT key_id FROM kem_prekeys WHERE username = $1 AND NOT last_resort ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
            RETURNING key_id, last_resort, public_key, signature`,
@@ -121,7 +139,7 @@ export function pgDirectory(pool: pg.Pool): Directory {
         );
         const kemRow = oneTimeKem.rows[0] ?? (await c.query<KemRow>('SELECT key_id, last_resort, public_key, signature FROM kem_prekeys WHERE username = $1 AND last_resort', [username])).rows[0];
         if (!kemRow) return undefined;
-        const ot = await c.query<{ key_id: number; public_key: Buffer }>(
+        const ot = !oneTime ? { rows: [] as { key_id: number; public_key: Buffer }[] } : await c.query<{ key_id: number; public_key: Buffer }>(
           `DELETE FROM one_time_prekeys WHERE username = $1 AND key_id =
              (SELECT key_id FROM one_time_prekeys WHERE username = $1 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
            RETURNING key_id, public_key`,
@@ -144,6 +162,8 @@ export function pgDirectory(pool: pg.Pool): Directory {
           'INSERT INTO devices (username, device_hash) VALUES ($1, $2) ON CONFLICT (username) DO UPDATE SET device_hash = excluded.device_hash',
           [username, deviceHash]
         );
+        // Every instance closes the old browser's sockets (pg/bus.ts), delivered only on commit.
+        await c.query('SELECT pg_notify($1, $2)', [SIGNOUT_CHANNEL, username]);
       })
   };
 }

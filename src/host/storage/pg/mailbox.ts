@@ -6,42 +6,80 @@
  * sends its batches one after another, so they commit in call order, as the SQLite writer does;
  * PostgreSQL groups the WAL flushes of concurrent instances by itself. A batch that hit a
  * deadlock (impossible between batches, which lock in one order, but a sweep or an operator's
- * statement might) rolled back entirely and is run again. Any other failure rejects the batch.
+ * statement might) rolled back entirely and is run again. Any other failure rejects the batch;
+ * a full disk (SQLSTATE 53100) as StorageFullError (P40). With a `notify` channel the batch
+ * NOTIFYs the mailboxes it wrote on commit (pg/bus.ts). The retention sweep runs in bounded
+ * chunks, each locking only the mailboxes it touches, in the batches' order (P40).
  * Knows nothing of sockets, tokens, or what is inside an envelope.
  */
 import type pg from 'pg';
 import type { HostStore, StoreBatchResult } from '../port';
-import { bytes, inTransaction } from './client';
+import { bytes, inTransaction, storageError } from './client';
+import { sweepFailed } from '../types';
 
 type Mailbox = Pick<HostStore, 'applyMailboxBatch' | 'pendingEnvelopes' | 'mailboxUsage' | 'sweep'> & {
   /** Resolves when every batch handed in so far has settled. */
   idle(): Promise<void>;
 };
 
+export interface MailboxNotify {
+  /** LISTEN channel of the instances (pg/bus.ts). */
+  channel: string;
+  /** This instance's id, first word of each payload, so it can skip its own. */
+  origin: string;
+}
+
 interface BatchRow {
   kind: 'i' | 'a';
   idx: number;
   id: number | null;
-  refusal: 'count' | 'bytes' | null;
+  refusal: 'count' | 'bytes' | 'senderCount' | 'senderBytes' | null;
   n: number | null;
   bytes: number | null;
+  before: number | null;
 }
 
-const BATCH_SQL = 'SELECT kind, idx, id, refusal, n, bytes FROM parley_mailbox_batch($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::text[], $6::bigint[], $7::integer[], $8::integer, $9::bigint)';
+const BATCH_SQL =
+  'SELECT kind, idx, id, refusal, n, bytes, before FROM parley_mailbox_batch($1::text[], $2::text[], $3::bigint[], $4::integer[], $14::bytea, $5::text[], $6::bigint[], $7::integer[], $8::integer, $9::bigint, $10::integer, $11::bigint, $12::text, $13::text)';
 
-export function pgMailbox(pool: pg.Pool): Mailbox {
+/** Envelope rows per sweep transaction (limits.ts sweepChunk). */
+const SWEEP_CHUNK = 1000;
+
+/** `writers`: the pool batches run on, apart from `pool`'s reads and sweeps. */
+export function pgMailbox(pool: pg.Pool, writers: pg.Pool, notify?: MailboxNotify, sweepChunk = SWEEP_CHUNK): Mailbox {
   let tail: Promise<unknown> = Promise.resolve();
 
   async function runBatch(values: unknown[]): Promise<BatchRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await pool.query<BatchRow>({ name: 'mailbox-batch', text: BATCH_SQL, values })).rows;
+        return (await writers.query<BatchRow>({ name: 'mailbox-batch', text: BATCH_SQL, values })).rows;
       } catch (e) {
         const code = (e as { code?: string }).code;
-        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw e;
+        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw storageError(e);
       }
     }
   }
+
+  /** One chunk: at most `sweepChunk` of the oldest expired envelopes, in one transaction. */
+  const sweepOne = (before: number) =>
+    inTransaction(pool, async (c) => {
+      const victims = await c.query<{ id: number; recipient: string }>('SELECT id, recipient FROM envelopes WHERE received_at < $1 ORDER BY id LIMIT $2', [before, sweepChunk]);
+      if (victims.rowCount === 0) return { seen: 0, deleted: 0 };
+      const ids = victims.rows.map((r) => r.id);
+      // The mailboxes first, in the batches' order, so a sweep never deadlocks with a batch.
+      await c.query('SELECT 1 FROM mailbox_usage WHERE username = ANY ($1::text[]) ORDER BY username FOR UPDATE', [[...new Set(victims.rows.map((r) => r.recipient))]]);
+      const r = await c.query<{ deleted: number }>(
+        `WITH gone AS (DELETE FROM envelopes WHERE id = ANY ($1::bigint[]) AND received_at < $2 RETURNING recipient, sender, octet_length(body)::bigint AS len),
+              d AS (SELECT recipient, count(*)::integer AS n, sum(len)::bigint AS b FROM gone GROUP BY recipient),
+              ds AS (SELECT recipient, sender, count(*)::integer AS n, sum(len)::bigint AS b FROM gone GROUP BY recipient, sender),
+              u AS (UPDATE mailbox_usage AS m SET envelopes = m.envelopes - d.n, bytes = m.bytes - d.b FROM d WHERE m.username = d.recipient RETURNING 1),
+              us AS (UPDATE mailbox_sender_usage AS m SET envelopes = m.envelopes - ds.n, bytes = m.bytes - ds.b FROM ds
+                      WHERE m.username = ds.recipient AND m.sender = ds.sender RETURNING 1)
+         SELECT coalesce(sum(n), 0)::integer AS deleted FROM d`,
+        [ids, before]
+      );
+      return { seen: victims.rowCount ?? 0, deleted: r.rows[0]!.deleted };
+    });
 
   return {
     applyMailboxBatch(inserts, acks, quota) {
@@ -59,12 +97,17 @@ export function pgMailbox(pool: pg.Pool): Mailbox {
         inserts.map((e) => e.recipient),
         inserts.map((e) => e.sender),
         inserts.map((e) => e.receivedAt),
-        inserts.map((e) => e.body),
+        inserts.map((e) => e.body.length),
         ackUsers,
         ackIds,
         ackInputs,
         quota.maxCount,
-        quota.maxBytes
+        quota.maxBytes,
+        quota.senderMaxCount,
+        quota.senderMaxBytes,
+        notify?.channel ?? null,
+        notify?.origin ?? '',
+        Buffer.concat(inserts.map((e) => e.body))
       ];
       const run = tail.then(
         () => runBatch(values),
@@ -73,21 +116,29 @@ export function pgMailbox(pool: pg.Pool): Mailbox {
       tail = run.catch(() => undefined);
       return run.then((rows): StoreBatchResult => {
         const ids: StoreBatchResult['ids'] = new Array(inserts.length);
+        const before: number[] = new Array(inserts.length).fill(0);
         const acked = acks.map(() => ({ count: 0, bytes: 0 }));
         for (const r of rows) {
-          if (r.kind === 'i') ids[r.idx - 1] = r.id ?? r.refusal!;
-          else acked[r.idx] = { count: r.n!, bytes: r.bytes! };
+          if (r.kind === 'i') {
+            ids[r.idx - 1] = r.id ?? r.refusal!;
+            before[r.idx - 1] = r.before ?? 0;
+          } else acked[r.idx] = { count: r.n!, bytes: r.bytes! };
         }
         if (ids.some((v) => v === undefined)) throw new Error('mailbox batch returned fewer rows than inserts');
-        return { ids, acked };
+        return { ids, acked, before };
       });
     },
 
-    async pendingEnvelopes(username, afterId, limit) {
+    async pendingEnvelopes(username, afterId, limit, maxBytes = Infinity) {
+      // The byte bound in SQL (P40): rows while the running total before them is under maxBytes.
       const r = await pool.query<{ id: number; sender: string; received_at: number; body: Buffer }>({
         name: 'pending',
-        text: 'SELECT id, sender, received_at, body FROM envelopes WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3',
-        values: [username, afterId, limit]
+        text: `SELECT id, sender, received_at, body FROM (
+                 SELECT id, sender, received_at, body,
+                        coalesce(sum(octet_length(body)) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead
+                   FROM (SELECT id, sender, received_at, body FROM envelopes WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3) AS page
+               ) AS p WHERE ahead < $4 ORDER BY id`,
+        values: [username, afterId, limit, Number.isFinite(maxBytes) ? maxBytes : Number.MAX_SAFE_INTEGER]
       });
       return r.rows.map((row) => ({ id: row.id, recipient: username, sender: row.sender, receivedAt: row.received_at, body: bytes(row.body) }));
     },
@@ -98,26 +149,22 @@ export function pgMailbox(pool: pg.Pool): Mailbox {
       return { count: u?.envelopes ?? 0, bytes: u?.bytes ?? 0 };
     },
 
-    sweep: (before, now) =>
-      inTransaction(pool, async (c) => {
-        // The mailboxes first, in the batches' order, so a sweep never deadlocks with a batch.
-        await c.query(
-          `SELECT 1 FROM mailbox_usage WHERE username IN (SELECT recipient FROM envelopes WHERE received_at < $1)
-           ORDER BY username FOR UPDATE`,
-          [before]
-        );
-        const r = await c.query<{ deleted: number }>(
-          `WITH gone AS (DELETE FROM envelopes WHERE received_at < $1 RETURNING recipient, octet_length(body) AS len),
-                d AS (SELECT recipient, count(*)::integer AS n, sum(len)::bigint AS b FROM gone GROUP BY recipient),
-                u AS (UPDATE mailbox_usage AS m SET envelopes = m.envelopes - d.n, bytes = m.bytes - d.b FROM d WHERE m.username = d.recipient RETURNING 1)
-           SELECT coalesce(sum(n), 0)::integer AS deleted FROM d`,
-          [before]
-        );
-        await c.query('DELETE FROM tokens WHERE expires_at <= $1', [now]);
-        await c.query('DELETE FROM challenges WHERE expires_at <= $1', [now]);
-        await c.query('DELETE FROM rate_windows WHERE started_at + window_ms <= $1', [now]);
-        return r.rows[0]!.deleted;
-      }),
+    async sweep(before, now) {
+      let n = 0;
+      try {
+        for (;;) {
+          const d = await sweepOne(before);
+          n += d.deleted;
+          if (d.seen < sweepChunk) break;
+        }
+        await pool.query('DELETE FROM tokens WHERE expires_at <= $1', [now]);
+        await pool.query('DELETE FROM challenges WHERE expires_at <= $1', [now]);
+        await pool.query('DELETE FROM rate_windows WHERE started_at + window_ms <= $1', [now]);
+      } catch (e) {
+        throw sweepFailed(storageError(e), n);
+      }
+      return n;
+    },
 
     idle: () => tail.then(() => undefined)
   };

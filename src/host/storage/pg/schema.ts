@@ -14,6 +14,12 @@
  *   database crash empties them, which costs a login retry and resets rate windows.
  * - `parley_mailbox_batch` is the group commit as ONE statement (one round trip, one commit): see
  *   its comments. The admission rule is FIFO per mailbox (port.ts).
+ * - v2 (P40 lockouts, P37, P38, several instances): `mailbox_sender_usage` keeps each sender's
+ *   share of a mailbox beside `mailbox_usage`, under the same lock; the batch also enforces the
+ *   sender share, returns per insert the mailbox's previous highest id (`before`, for in-order
+ *   live push, hub.ts) and, inside the transaction, NOTIFYs the mailboxes it wrote (recipient
+ *   usernames only, pg/bus.ts), so the notification exists exactly when the commit does.
+ *   Account records gain their takeover key, and the deployment its realm-token issuer key.
  */
 
 export const HOST_SCHEMA_TRACK = 'parley_host_schema';
@@ -158,6 +164,141 @@ export const HOST_MIGRATIONS: readonly string[] = [
      UNION ALL
      SELECT 'a'::text, gone.k, NULL::bigint, NULL::text, count(*)::integer, sum(gone.len)::bigint
        FROM gone GROUP BY gone.k;
+   END
+   $fn$;`
+,
+  `CREATE TABLE mailbox_sender_usage (
+     username text NOT NULL,
+     sender text NOT NULL,
+     envelopes integer NOT NULL,
+     bytes bigint NOT NULL,
+     PRIMARY KEY (username, sender)
+   );
+   INSERT INTO mailbox_sender_usage (username, sender, envelopes, bytes)
+     SELECT recipient, sender, count(*), sum(octet_length(body)) FROM envelopes GROUP BY recipient, sender;
+   ALTER TABLE account_records ADD COLUMN takeover_key bytea;
+   CREATE TABLE issuer (
+     id integer PRIMARY KEY CHECK (id = 1),
+     private_key bytea NOT NULL,
+     public_key bytea NOT NULL
+   );
+   DROP FUNCTION parley_mailbox_batch(text[], text[], bigint[], bytea[], text[], bigint[], integer[], integer, bigint);
+
+   -- The group commit, v2: v1 plus the sender share, 'before' per insert and the NOTIFY; the
+   -- bodies arrive as ONE bytea (sent in binary) with their lengths, not as a bytea[] the driver
+   -- would spell out in hex text.
+   CREATE FUNCTION parley_mailbox_batch(
+     p_recipients text[], p_senders text[], p_received_at bigint[], p_lengths integer[], p_bodies bytea,
+     p_ack_users text[], p_ack_ids bigint[], p_ack_inputs integer[],
+     p_max_count integer, p_max_bytes bigint, p_sender_max_count integer, p_sender_max_bytes bigint,
+     p_channel text, p_origin text)
+   RETURNS TABLE (kind text, idx integer, id bigint, refusal text, n integer, bytes bigint, before bigint)
+   LANGUAGE plpgsql AS $fn$
+   #variable_conflict use_column
+   DECLARE
+     v_name text;
+     v_payload text := p_origin;
+   BEGIN
+     -- 1. Lock every touched mailbox, in one global order (as v1).
+     PERFORM 1 FROM mailbox_usage AS u
+       WHERE u.username = ANY (p_recipients || p_ack_users)
+       ORDER BY u.username FOR UPDATE;
+     -- 2. One statement (a fresh snapshot, taken after the locks): admit, insert, delete, count.
+     RETURN QUERY
+     WITH src AS (
+       SELECT x.ord, x.r, x.s, x.a,
+              substring(p_bodies FROM (sum(x.l) OVER (ORDER BY x.ord) - x.l + 1)::integer FOR x.l) AS b
+         FROM unnest(p_recipients, p_senders, p_received_at, p_lengths) WITH ORDINALITY AS x (r, s, a, l, ord)
+     ),
+     ins AS (
+       SELECT t.ord::integer AS ord, t.r, t.s, t.a, t.b,
+              coalesce(u.envelopes, 0) + count(*) OVER w AS run_count,
+              coalesce(u.bytes, 0) + sum(octet_length(t.b)) OVER w AS run_bytes,
+              coalesce(su.envelopes, 0) + count(*) OVER ws AS run_scount,
+              coalesce(su.bytes, 0) + sum(octet_length(t.b)) OVER ws AS run_sbytes
+         FROM src AS t
+         LEFT JOIN mailbox_usage AS u ON u.username = t.r
+         LEFT JOIN mailbox_sender_usage AS su ON su.username = t.r AND su.sender = t.s
+       WINDOW w AS (PARTITION BY t.r ORDER BY t.ord ROWS UNBOUNDED PRECEDING),
+              ws AS (PARTITION BY t.r, t.s ORDER BY t.ord ROWS UNBOUNDED PRECEDING)
+     ),
+     -- FIFO: running totals count refused envelopes too (v1); the sender's share likewise.
+     admitted AS (
+       SELECT ins.ord, ins.r, ins.s, ins.a, ins.b FROM ins
+        WHERE ins.run_count <= p_max_count AND ins.run_bytes <= p_max_bytes
+          AND ins.run_scount <= p_sender_max_count AND ins.run_sbytes <= p_sender_max_bytes
+     ),
+     stored AS (
+       INSERT INTO envelopes (recipient, sender, received_at, body)
+       SELECT admitted.r, admitted.s, admitted.a, admitted.b FROM admitted ORDER BY admitted.ord
+       RETURNING envelopes.id, envelopes.recipient, envelopes.sender, octet_length(envelopes.body) AS len
+     ),
+     paired AS (
+       SELECT o.ord, o.r, i.id FROM
+         (SELECT admitted.ord, admitted.r, row_number() OVER (ORDER BY admitted.ord) AS k FROM admitted) AS o
+         JOIN (SELECT stored.id, row_number() OVER (ORDER BY stored.id) AS k FROM stored) AS i ON i.k = o.k
+     ),
+     -- The mailbox's highest id before each insert: the previous insert of this batch, or what
+     -- the snapshot (taken under the lock, before this statement's writes) holds.
+     prior AS (
+       SELECT paired.ord, coalesce(lag(paired.id) OVER (PARTITION BY paired.r ORDER BY paired.ord),
+              (SELECT coalesce(max(e.id), 0) FROM envelopes AS e WHERE e.recipient = paired.r)) AS before
+         FROM paired
+     ),
+     gone AS (
+       DELETE FROM envelopes AS e
+        USING unnest(p_ack_users, p_ack_ids, p_ack_inputs) AS a (u, id, k)
+        WHERE e.id = a.id AND e.recipient = a.u
+       RETURNING a.k, e.recipient, e.sender, octet_length(e.body) AS len
+     ),
+     moved AS (
+       SELECT stored.recipient AS r, stored.sender AS s, 1 AS dc, stored.len::bigint AS db FROM stored
+       UNION ALL
+       SELECT gone.recipient, gone.sender, -1, -gone.len::bigint FROM gone
+     ),
+     delta AS (
+       SELECT moved.r, sum(moved.dc)::integer AS dc, sum(moved.db)::bigint AS db FROM moved GROUP BY moved.r
+     ),
+     sdelta AS (
+       SELECT moved.r, moved.s, sum(moved.dc)::integer AS dc, sum(moved.db)::bigint AS db FROM moved GROUP BY moved.r, moved.s
+     ),
+     usage AS (
+       INSERT INTO mailbox_usage AS m (username, envelopes, bytes)
+       SELECT delta.r, delta.dc, delta.db FROM delta ORDER BY delta.r
+       ON CONFLICT (username) DO UPDATE
+         SET envelopes = m.envelopes + excluded.envelopes, bytes = m.bytes + excluded.bytes
+       RETURNING 1
+     ),
+     susage AS (
+       INSERT INTO mailbox_sender_usage AS m (username, sender, envelopes, bytes)
+       SELECT sdelta.r, sdelta.s, sdelta.dc, sdelta.db FROM sdelta ORDER BY sdelta.r, sdelta.s
+       ON CONFLICT (username, sender) DO UPDATE
+         SET envelopes = m.envelopes + excluded.envelopes, bytes = m.bytes + excluded.bytes
+       RETURNING 1
+     )
+     SELECT 'i'::text, ins.ord, paired.id,
+            CASE WHEN paired.id IS NOT NULL THEN NULL
+                 WHEN ins.run_count > p_max_count THEN 'count'
+                 WHEN ins.run_bytes > p_max_bytes THEN 'bytes'
+                 WHEN ins.run_scount > p_sender_max_count THEN 'senderCount'
+                 ELSE 'senderBytes' END,
+            NULL::integer, NULL::bigint, prior.before
+       FROM ins LEFT JOIN paired ON paired.ord = ins.ord LEFT JOIN prior ON prior.ord = ins.ord
+     UNION ALL
+     SELECT 'a'::text, gone.k, NULL::bigint, NULL::text, count(*)::integer, sum(gone.len)::bigint, NULL::bigint
+       FROM gone GROUP BY gone.k;
+     -- 3. Live push (pg/bus.ts): the mailboxes written, delivered to listeners only on COMMIT.
+     --    Payload: origin instance, then usernames, each notification under the 8000-byte cap.
+     IF p_channel IS NOT NULL AND cardinality(p_recipients) > 0 THEN
+       FOR v_name IN SELECT DISTINCT t.r FROM unnest(p_recipients) AS t (r) LOOP
+         IF octet_length(v_payload) + octet_length(v_name) + 1 > 7900 THEN
+           PERFORM pg_notify(p_channel, v_payload);
+           v_payload := p_origin;
+         END IF;
+         v_payload := v_payload || ' ' || v_name;
+       END LOOP;
+       PERFORM pg_notify(p_channel, v_payload);
+     END IF;
    END
    $fn$;`
 ];

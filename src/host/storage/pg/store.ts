@@ -14,6 +14,7 @@ import { createPool, migrate, type PoolOptions } from './client';
 import { pgAuth } from './auth';
 import { pgDirectory } from './directory';
 import { pgMailbox } from './mailbox';
+import { MAILBOX_CHANNEL } from '../bus-port';
 import { pgRecords } from './records';
 import { HOST_MIGRATIONS, HOST_SCHEMA_TRACK } from './schema';
 import type { HostStore } from '../port';
@@ -28,7 +29,14 @@ async function requireDurableCommits(pool: pg.Pool): Promise<void> {
   if (r.rows[0]!.s === 'off') throw new Error('PostgreSQL synchronous_commit is off: confirmed envelopes could be lost in a crash; set it to on');
 }
 
-export async function openPgStore(url: string, o: PoolOptions = {}): Promise<HostStore> {
+export interface PgStoreOptions extends PoolOptions {
+  /** This instance's bus origin (pg/bus.ts): mailbox batches NOTIFY with it. Absent: no NOTIFY. */
+  origin?: string;
+  /** Envelope rows per sweep transaction (limits.ts sweepChunk). */
+  sweepChunk?: number;
+}
+
+export async function openPgStore(url: string, o: PgStoreOptions = {}): Promise<HostStore> {
   const pool = createPool(url, o);
   let schemaVersion: number;
   try {
@@ -38,7 +46,9 @@ export async function openPgStore(url: string, o: PoolOptions = {}): Promise<Hos
     await pool.end();
     throw e;
   }
-  const mailbox = pgMailbox(pool);
+  // Batches get connections of their own: a commit never queues behind replay page reads.
+  const writers = createPool(url, { max: 2, applicationName: `${o.applicationName ?? 'parley-host'}-writer` });
+  const mailbox = pgMailbox(pool, writers, o.origin === undefined ? undefined : { channel: MAILBOX_CHANNEL, origin: o.origin }, o.sweepChunk);
   return {
     backend: 'postgres',
     schemaVersion,
@@ -51,7 +61,7 @@ export async function openPgStore(url: string, o: PoolOptions = {}): Promise<Hos
     sweep: mailbox.sweep,
     async close() {
       await mailbox.idle();
-      await pool.end();
+      await Promise.all([pool.end(), writers.end()]);
     }
   };
 }

@@ -1,0 +1,17 @@
+/**
+ * Rate limits on the shared store (port.ts hitRate; rate-limit.ts semantics: fixed windows), so
+ * every host instance counts against the same windows (P40 lockouts hold across instances).
+ * Each limiter's keys carry its own prefix, so two limiters never share a window.
+ * Knows nothing of HTTP.
+ */
+import type { Window } from './rate-limit';
+import type { HostStore } from './storage/port';
+
+export interface SharedLimiter {
+  /** Counts one hit for `key`; 0 if allowed, else milliseconds until the window resets. */
+  hit(key: string): Promise<number>;
+}
+
+export function sharedLimiter(store: HostStore, name: string, window: Window, clock: () => number): SharedLimiter {
+  return { hit: (key) => store.hitRate(`${name}:${key}`, window, clock()) };
+}
