@@ -82,6 +82,13 @@ export interface Limits {
   wsMaxMalformedFrames: number;
   /** Authenticated sockets per account (tabs, devices); more are refused with 1013. */
   wsPerAccount: number;
+  /**
+   * Sealed sends per client address per window (P41): the unauthenticated send path has no
+   * account to charge, so the address is what pays (429 beyond; an IPv6 /64 counts as one).
+   */
+  sealedSendPerIp: { max: number; windowMs: number };
+  /** Lifetime of a sender certificate (P41: short, so a stolen one ages out; at most 7 days). */
+  senderCertificateTtlMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -112,5 +119,7 @@ export const DEFAULT_LIMITS: Limits = {
   wsMaxBufferedBytes: 16 * 1024 * 1024,
   wsMaxPendingSendBytes: 8 * 1024 * 1024,
   wsMaxMalformedFrames: 16,
-  wsPerAccount: 10
+  wsPerAccount: 10,
+  sealedSendPerIp: { max: 600, windowMs: 60_000 },
+  senderCertificateTtlMs: 24 * 3600 * 1000
 };

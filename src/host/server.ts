@@ -39,6 +39,9 @@ import { openHostBackend, openRealmStorage } from './storage/open';
 import { StorageFullError } from './storage/types';
 import { sharedLimiter } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
+import { createSealed, type SealedKeys } from './sealed';
+import { openSqliteSealed } from './storage/sqlite-sealed';
+import { SEALED_API } from '../lib/wire/sealed-api';
 
 export interface HostOptions {
   port: number;
@@ -53,6 +56,8 @@ export interface HostOptions {
   log?: (line: string) => void;
   /** Reverse proxies whose X-Forwarded-For gives the client address (addresses or CIDR ranges). */
   trustedProxies?: readonly string[];
+  /** Sealed sender (P41): the operator's certificate key and pinned trust; default a development root in dataDir. */
+  sealedKeys?: SealedKeys;
 }
 
 export interface RunningHost {
@@ -68,7 +73,7 @@ export interface RunningHost {
 /** Route label for logs: the fixed prefix only, so usernames and ids stay out of log lines. */
 function routeLabel(path: string | undefined): string {
   if (path === undefined) return 'malformed';
-  const known = Object.values(API).find((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
+  const known = [...Object.values(API), ...Object.values(SEALED_API)].find((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
   return known ?? (path.startsWith('/api/') ? '/api/?' : 'static');
 }
 
@@ -126,6 +131,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     perIp: sharedLimiter(storage, 'ip', limits.perIp, clock),
     registerPerIp: sharedLimiter(storage, 'register-ip', limits.registerPerIp, clock)
   });
+  // Sealed sender (P41): its own store and routes; sealed mail enters the mailbox with no sender.
+  const sealedStore = openSqliteSealed(opts.dataDir);
+  const sealed = await createSealed({ store: sealedStore, auth, mailbox, identityOf: (u) => storage.identity(u), limits, clock, dataDir: opts.dataDir, log, ...(opts.sealedKeys ? { keys: opts.sealedKeys } : {}) });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -134,6 +142,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await calls.http(req, res)) return;
     if (await realm.handle(req, res)) return;
     if (await records.handle(req, res)) return;
+    if (await sealed.handle(req, res)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -206,7 +215,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['bus', () => bus.close()], ['sealed', () => sealedStore.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

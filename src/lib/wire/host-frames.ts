@@ -7,6 +7,7 @@
  *   host -> client  0x81 Ready
  *                   0x82 Stored  u32 reqId || u64 serverId || u64 receivedAt   (after the durable commit)
  *                   0x83 Envelope u64 serverId || u64 receivedAt || sender username || body (to the end)
+ *                        (a sealed envelope, SECURITY.md P41, has no sender: length 0, `sender` '')
  *                   0x84 Error   u32 reqId (0 = the connection) || u8-len code || u16-len message
  *
  * The body is the opaque ciphertext envelope; this module never looks inside it. Knows nothing
@@ -40,6 +41,7 @@ export type ClientFrame =
 export type HostFrame =
   | { type: 'ready' }
   | { type: 'stored'; reqId: number; serverId: number; receivedAt: number }
+  /** `sender` is '' for a sealed envelope (P41): the host does not know who sent it. */
   | { type: 'envelope'; serverId: number; receivedAt: number; sender: string; body: Uint8Array }
   | { type: 'error'; reqId: number; code: HostErrorCode | 'Unknown'; message: string };
 
@@ -184,7 +186,7 @@ export function encodeHostFrame(f: HostFrame, alloc: (n: number) => Uint8Array =
       }
       return new ByteWriter().u8(FrameType.stored).u32(f.reqId).u64(f.serverId).u64(f.receivedAt).finish();
     case 'envelope':
-      if (u64Ok(f.serverId) && u64Ok(f.receivedAt) && isUsername(f.sender)) {
+      if (u64Ok(f.serverId) && u64Ok(f.receivedAt) && (f.sender === '' || isUsername(f.sender))) {
         const n = f.sender.length;
         const out = alloc(18 + n + f.body.length);
         const dv = new DataView(out.buffer, out.byteOffset, out.length);
@@ -223,7 +225,7 @@ function fastHost(bytes: Uint8Array): HostFrame | undefined {
   }
   if (bytes.length < 18) return undefined;
   const n = bytes[17]!;
-  const sender = fastUsername(bytes, 18, n);
+  const sender = n === 0 ? '' : fastUsername(bytes, 18, n);
   const bodyLen = bytes.length - 18 - n;
   const serverId = u64(1);
   const receivedAt = u64(9);
@@ -239,7 +241,13 @@ export function decodeHostFrame(bytes: Uint8Array): HostFrame {
   let f: HostFrame;
   if (t === FrameType.ready) f = { type: 'ready' };
   else if (t === FrameType.stored) f = { type: 'stored', reqId: r.u32(), serverId: r.u64(), receivedAt: r.u64() };
-  else if (t === FrameType.envelope) f = { type: 'envelope', serverId: r.u64(), receivedAt: r.u64(), sender: readUsername(r), body: body(r) };
+  else if (t === FrameType.envelope) {
+    const serverId = r.u64();
+    const receivedAt = r.u64();
+    // Length 0: a sealed envelope (P41); otherwise a canonical username.
+    const sender = bytes[bytes.length - r.remaining] === 0 ? (r.u8(), '') : readUsername(r);
+    f = { type: 'envelope', serverId, receivedAt, sender, body: body(r) };
+  }
   else if (t === FrameType.error) {
     const reqId = r.u32();
     const raw = utf8Text(r.fixed(r.u8()), 'error code');
