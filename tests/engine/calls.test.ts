@@ -33,6 +33,9 @@ async function talking(host: MemoryHost): Promise<{ alice: User; bob: User }> {
   open.push(alice, bob);
   await alice.engine.sendText('bob', 'hi');
   await settle(alice, bob);
+  // P42: a stranger's calls never ring; bob accepts alice's request first.
+  await bob.engine.acceptRequest('alice');
+  await settle(alice, bob);
   return { alice, bob };
 }
 
@@ -59,6 +62,8 @@ describe('call signals through the ratchet', () => {
     open.push(alice, bob);
     const events: EngineEvent[] = [];
     bob.engine.subscribe((e) => events.push(e));
+    // P42: bob has alice as a contact (a stranger's offer would not ring).
+    await bob.engine.lookupUser('alice');
 
     const signal = encodeCallSignal(offer);
     await alice.engine.sendCallSignal('bob', signal);

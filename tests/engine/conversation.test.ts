@@ -74,6 +74,11 @@ describe('conversation', () => {
     expect(await status()).toBe('sent');
     bob.engine.connect();
     await settle(alice, bob);
+    // P42: alice is a message request for bob: no receipt until he accepts.
+    expect(await status()).toBe('sent');
+    expect((await bob.engine.listChats())[0]?.request).toBe(true);
+    await bob.engine.acceptRequest('alice');
+    await settle(alice, bob);
     expect(await status()).toBe('delivered');
     expect((await bob.engine.listChats())[0]?.unread).toBe(1);
     expect(await bob.engine.markRead('alice')).toBe(1);

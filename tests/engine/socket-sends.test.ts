@@ -43,7 +43,7 @@ async function person(username: string) {
   });
   const received: Envelope[] = [];
   let state = 'offline';
-  const sink: InboxSink = { envelope: (e) => void received.push(e), state: (s) => void (state = s) };
+  const sink: InboxSink = { envelope: (e) => void received.push(e as Envelope), state: (s) => void (state = s) };
   return { transport, auth, received, sink, posts: () => posts, online: () => state === 'online' };
 }
 

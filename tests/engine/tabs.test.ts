@@ -147,6 +147,8 @@ describe('tabs', () => {
     expect(refused(follower.engine)).toBe(forged.length);
 
     // A real call signal reaches the driver through the ratchet, and the follower through the channel.
+    // (Bob knows alice: a message request's calls never ring, P42.)
+    await driver.engine.lookupUser('alice');
     await alice.engine.lookupUser('bob');
     await alice.engine.sendCallSignal('bob', offer(Date.now()));
     await settle(alice, driver, follower);

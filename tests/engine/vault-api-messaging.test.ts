@@ -75,13 +75,16 @@ describe('vault API messaging surface', () => {
     const messages = value(await b.listMessages(alice));
     const contact = value(await b.contactInfo(alice));
     expect(chats).toEqual([
-      { username: 'alice', lastPreview: 'hi bob', lastAt: expect.any(Number), unread: 1, missing: 0, verified: false, blocked: false, identityChanged: false }
+      { username: 'alice', lastPreview: 'hi bob', lastAt: expect.any(Number), unread: 1, missing: 0, verified: false, blocked: false, identityChanged: false, request: true }
     ]);
     expect(messages).toEqual([{ kind: 'text', id: expect.any(String), username: 'alice', direction: 'in', text: 'hi bob', at: expect.any(Number) }]);
     expect(contact.safetyNumber.replace(/ /g, '')).toMatch(/^\d{60}$/);
     for (const v of [chats, messages, contact, sent]) expect(holdsBytes(v)).toBe(false);
 
     expect(value(await b.markRead(alice))).toBe(1);
+    // P42: read receipts go only once bob accepts alice's request.
+    value(await b.acceptRequest(alice));
+    expect(value(await b.listChats())[0]?.request).toBe(false);
     await until(async () => {
       const [m] = value(await a.listMessages(bob));
       return m?.kind === 'text' && m.status === 'read';

@@ -17,7 +17,8 @@ import { getContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
 import { addOutbox, deleteOutbox, hasOutboxFor } from '../storage/outbox-repo';
 import { putSessions, sealSessions } from '../storage/session-repo';
-import { hostAuth } from './account';
+import { deliver } from './sealed-send';
+import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { sendingSessions } from './sessions';
 import { putMessage } from '../storage/message-repo';
 import type { MessageRecord } from '../storage/schema';
@@ -66,17 +67,19 @@ export async function queueCallSignal(ctx: EngineContext, username: Username, si
  * peer are still queued (order is kept: the caller queues behind them).
  */
 async function sendNow(ctx: EngineContext, username: Username, content: Uint8Array): Promise<boolean> {
-  const me = requireMe(ctx);
+  requireMe(ctx);
   const [queued, sessions] = await Promise.all([hasOutboxFor(ctx.vault, username), sendingSessions(ctx, username)]);
   if (queued) return false;
   const { state, message } = sessionEncrypt(sessions[0]!, content, ctx.deps);
   const record = await sealSessions(ctx.vault, username, [state, ...sessions.slice(1)]);
+  const identity = encodeIdentityPublic(sessions[0]!.theirIdentity);
   const seq = await commit(ctx.vault, async (tx) => {
     await putSessions(tx, record);
-    return addOutbox(tx, { username, ciphertext: message });
+    return addOutbox(tx, { username, ciphertext: message, identity });
   });
   try {
-    await ctx.transport.send(hostAuth(me), username, message);
+    // Sealed when we hold their delivery token (P41), padded like any short message.
+    await deliver(ctx, username, message, { identity, implicit: true });
   } catch (e) {
     // Stored: the outbox retries it (Unavailable) or holds it with a code, as for any item.
     ctx.kickOutbox();

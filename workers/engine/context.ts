@@ -12,6 +12,7 @@ import type { EventHub } from './events';
 import type { ConnectionState, HostTransport } from './transport';
 import { engineFail } from './errors';
 import type { Username } from '../../src/lib/codec/username';
+import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 
 /** Test-only fault injection (P12/P34): thrown errors simulate a crash at that step. */
 export interface Faults {
@@ -50,6 +51,8 @@ export interface EngineContext {
   faults: Faults;
   /** PIN recovery (DESIGN.md §7); absent when this engine has no realms configured. */
   recovery?: RecoveryConfig;
+  /** Sealed sender's trust root pinned in the build (P41); without it, pinned on first use (sealed-state.ts). */
+  sealedTrust?: SealedSenderTrust;
   me?: Me;
   connection: ConnectionState;
   /** True when this tab holds the driver lock and may run ratchets. */

@@ -26,6 +26,7 @@ import type {
   IceServers,
   MessageView,
   PinChangeOutcome,
+  PrivacySettings,
   PinStatus,
   PinStrength,
   RecoveryHealth,
@@ -46,11 +47,15 @@ import { markRead } from './receipts';
 import { resetSessions } from './sessions';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin } from './pin/restore';
-import type { Envelope, HostTransport } from './transport';
+import type { Envelope, HostTransport, SealedEnvelope } from './transport';
+import { receiveSealed } from './sealed-receive';
+import { publishSealedAccess } from './profile-key';
+import * as requests from './requests';
 import { toMessageView } from './views';
 import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
+import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -68,6 +73,8 @@ export interface EngineOptions {
   recordDebounceMs?: number;
   /** App lock Argon2id cost and floor (P46); production always uses the pinned one. Tests only. */
   appLockKdf?: appLock.LockKdf;
+  /** Sealed sender's trust root pinned in the build (P41); default: pinned on first use. */
+  sealedTrust?: SealedSenderTrust;
 }
 
 /** The contract's methods the engine serves; the worker adds the rest (workers/engine/vault-api.ts). */
@@ -127,6 +134,7 @@ export class Engine implements EngineApi {
         events: new EventHub(),
         faults: opts.faults ?? {},
         ...(opts.recovery ? { recovery: opts.recovery } : {}),
+        ...(opts.sealedTrust ? { sealedTrust: opts.sealedTrust } : {}),
         connection: 'offline',
         driver: false,
         serial: (step) => engine.track(serial(step)),
@@ -241,6 +249,24 @@ export class Engine implements EngineApi {
     return contacts.setBlocked(this.ctx, raw, false);
   }
 
+  // ---- message requests (P42) ----
+
+  acceptRequest(raw: string): Promise<void> {
+    return requests.acceptRequest(this.ctx, raw);
+  }
+
+  deleteRequest(raw: string): Promise<void> {
+    return requests.deleteRequest(this.ctx, raw);
+  }
+
+  privacySettings(): Promise<PrivacySettings> {
+    return requests.privacySettings(this.ctx);
+  }
+
+  setPrivacySettings(s: PrivacySettings): Promise<PrivacySettings> {
+    return requests.setPrivacySettings(this.ctx, s);
+  }
+
   resetSession(raw: string): Promise<void> {
     const username = account.canonicalUsername(raw);
     return this.ctx.serial(() => resetSessions(this.ctx, username));
@@ -258,7 +284,8 @@ export class Engine implements EngineApi {
         missing: chat.missing,
         verified: !!c?.verified && !c.pendingIdentity,
         blocked: !!c?.blocked,
-        identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity)
+        identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),
+        request: requests.isRequest(c) && !c?.blocked
       });
     }
     return out;
@@ -430,17 +457,20 @@ export class Engine implements EngineApi {
           this.retryDelay = this.opts.retryMs ?? 1000;
           this.kickOutbox();
           this.ctx.serial(() => maintainPreKeys(this.ctx)).catch(() => undefined);
+          // P41: the host admits sealed mail with our current delivery-token verifier.
+          publishSealedAccess(this.ctx).catch(() => undefined);
         }
       }
     });
   }
 
-  private async receive(env: Envelope): Promise<void> {
+  private async receive(env: Envelope | SealedEnvelope): Promise<void> {
     try {
-      await this.ctx.serial(() => receiveEnvelope(this.ctx, env));
+      await this.ctx.serial(() => ('sealed' in env ? receiveSealed(this.ctx, env) : receiveEnvelope(this.ctx, env)));
     } catch (e) {
       // Not acked: the host redelivers it after reconnect. Only the code is reported.
-      this.events.emit({ type: 'receive-error', username: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
+      const username = 'sealed' in env ? ('' as Username) : env.sender;
+      this.events.emit({ type: 'receive-error', username, code: isCodedError(e) ? e.code : 'Internal' });
     }
   }
 

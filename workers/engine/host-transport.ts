@@ -45,6 +45,8 @@ import type { SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import type { HostAuth, HostTransport, InboxSink, PreKeyCounts, PreKeyUpload, Registration } from './transport';
 import type { IceServers } from '../../src/lib/vault/views';
 import { asUsername, type Username } from '../../src/lib/codec/username';
+import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
+import { DELIVERY_TOKEN_HEADER, SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
 
 /** The part of the WebSocket API used here (browser WebSocket and the `ws` package both fit). */
 export interface WsLike {
@@ -255,6 +257,30 @@ export class HostHttpTransport implements HostTransport {
     return { iceServers, expiresAt: typeof body?.expiresAt === 'number' ? body.expiresAt : null };
   }
 
+  // ---- sealed sender (P41; src/host/sealed.ts) ----
+
+  async sealedTrust(): Promise<SealedSenderTrust> {
+    return decodeTrustResponse(await this.request(SEALED_API.trust));
+  }
+
+  async senderCertificate(auth: HostAuth): Promise<Uint8Array> {
+    return decodeCertificateResponse(await this.authed(auth, (b) => this.request(SEALED_API.certificate, {}, b)));
+  }
+
+  async putSealedAccess(auth: HostAuth, access: Uint8Array): Promise<void> {
+    await this.authed(auth, (b) =>
+      this.request(SEALED_API.access, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: access as BodyInit }, b)
+    );
+  }
+
+  /** No bearer, no cookie (credentials 'omit'): the request names nobody but the recipient. */
+  async sendSealed(to: Username, body: Uint8Array, token: Uint8Array | undefined): Promise<void> {
+    if (body.length > HostLimits.maxEnvelopeBytes) fail('InvalidArgument', `envelope of ${body.length} bytes exceeds ${HostLimits.maxEnvelopeBytes}`);
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+    if (token) headers[DELIVERY_TOKEN_HEADER] = toBase64Url(token);
+    await this.request(SEALED_API.messages + encodeURIComponent(to), { method: 'POST', headers, body: body as BodyInit, credentials: 'omit' });
+  }
+
   connect(auth: HostAuth, sink: InboxSink): void {
     this.wanted = true;
     clearTimeout(this.timer);
@@ -329,6 +355,8 @@ export class HostHttpTransport implements HostTransport {
       this.backoff = 500;
       this.wsReady = true;
       sink.state('online');
+    } else if (f.type === 'envelope' && f.sender === '') {
+      sink.envelope({ serverId: String(f.serverId), sealed: true, body: f.body, receivedAt: f.receivedAt });
     } else if (f.type === 'envelope') {
       sink.envelope({ serverId: String(f.serverId), sender: asUsername(f.sender, 'DecodeFailed'), body: f.body, receivedAt: f.receivedAt });
     } else if (f.type === 'error' && f.reqId === 0) {

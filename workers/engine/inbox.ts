@@ -19,7 +19,8 @@
  * (P14) — except one that came under a changed key the user has not accepted: it is flagged and
  * never placed above what the conversation already shows, whatever time it claims.
  */
-import { isCodedError } from '../../src/lib/codec/errors';
+import { fail, isCodedError } from '../../src/lib/codec/errors';
+import { bytesEqual } from '../../src/lib/codec/bytes';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { decodeContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
 import { getContact, putContact, txGetContact } from '../storage/contact-repo';
@@ -27,7 +28,7 @@ import { preview, updateChat } from '../storage/chat-repo';
 import { incomingKey, newestSentAt, putMessage, txGetMessage } from '../storage/message-repo';
 import { deleteConsumed } from '../storage/prekey-repo';
 import { putSessions, sealSessions } from '../storage/session-repo';
-import type { FailureRecord, MessageRecord, Tx } from '../storage/schema';
+import type { ContactRecord, FailureRecord, MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
@@ -44,6 +45,10 @@ import { isRejected, observeIdentity, underChangedKey } from './trust';
 import { statusEvent } from './views';
 import { engineFail, isEngineError } from './errors';
 import type { Username } from '../../src/lib/codec/username';
+import { checkSenderMatchesSession } from '../../src/lib/crypto/sealed-sender';
+import type { SenderCertificate } from '../../src/lib/crypto/certificates';
+import { callRings, isRequest, missedCallRecord, privacySettings, putMissedCall } from './requests';
+import { rememberTheirProfileKey } from './profile-key';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -57,8 +62,12 @@ const SILENT = new Set(['ReplayedPreKeyMessage', 'RejectedIdentity']);
 
 export type ReceiveOutcome = 'stored' | 'duplicate' | 'dropped' | 'failed';
 
-/** Handles one envelope end to end; call inside ctx.serial. Infrastructure errors propagate unacked. */
-export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promise<ReceiveOutcome> {
+/**
+ * Handles one envelope end to end; call inside ctx.serial. Infrastructure errors propagate unacked.
+ * `sealedFrom`: the verified certificate of a sealed envelope (sealed-receive.ts), which must name
+ * the identity of the session that decrypts it (P41, P3).
+ */
+export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedFrom?: SenderCertificate): Promise<ReceiveOutcome> {
   requireMe(ctx);
   // Decrypting writes nothing, so it runs alongside the block check (call set-up waits on this).
   const decrypted = decryptEnvelope(ctx, env);
@@ -72,14 +81,23 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   let events: EngineEvent[] = [];
   let resent = 0;
   try {
+    // P41 + P3: the certificate must name the identity we know for that username, before any
+    // ratchet work (a host that signs certificates could otherwise speak for our contacts).
+    if (sealedFrom && contact && !knownIdentity(contact, encodeIdentityPublic(sealedFrom.identity))) {
+      fail('UntrustedIdentity', 'sealed sender certificate names another identity than the contact');
+    }
     const d = await decrypted;
+    if (sealedFrom) checkSenderMatchesSession(sealedFrom, { theirUsername: env.sender, theirIdentity: d.sessions[0]!.theirIdentity });
     const identity = encodeIdentityPublic(d.sessions[0]!.theirIdentity);
     if (isRejected(contact, identity)) engineFail('RejectedIdentity', 'the message comes from a key the user rejected');
     const content = decodeContent(d.plaintext);
     // Call signals are latency-bound and stored nowhere: hand them over as soon as they are
     // authenticated. If the commit below fails, the envelope is redelivered and the controller
     // ignores the repeated call id; the ratchet state is committed exactly as for any message.
-    if (content.kind === 'call') ctx.events.emit({ type: 'call', username: env.sender, signal: content.signal });
+    // P42: a call from a message request (or, with "calls only from contacts", from anyone we have
+    // not written to or accepted) never rings and nothing answers it: a missed-call entry instead.
+    const rings = content.kind === 'call' && callRings(contact, await privacySettings(ctx));
+    if (content.kind === 'call' && rings) ctx.events.emit({ type: 'call', username: env.sender, signal: content.signal });
     const record = await sealSessions(ctx.vault, env.sender, d.sessions);
     // A contact asks for what it could not decrypt (retry.ts): read before the commit.
     const resends = content.kind === 'retry' ? await resendsFor(ctx, env.sender, identity, content) : [];
@@ -93,6 +111,8 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
         await deleteConsumed(tx, d.accepted.consumed);
         await rememberAccepted(tx, d.accepted.baseKey);
         const decision = observeIdentity(trusted, env.sender, d.accepted.identity);
+        // P42: someone we never wrote to starts as a message request.
+        if (!trusted) decision.contact = { ...decision.contact, request: true };
         if (decision.changed) await putContact(tx, decision.contact);
         trusted = decision.contact;
         if (decision.identityChanged) {
@@ -102,12 +122,19 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
       }
       let at = ctx.deps.now();
       if (content.kind === 'text' || content.kind === 'resent') {
-        const stored = await storeText(ctx, tx, env, content, underChangedKey(trusted, identity));
+        const stored = await storeText(ctx, tx, env, content, underChangedKey(trusted, identity), isRequest(trusted));
+        if (content.kind === 'text' && content.profileKey) await rememberTheirProfileKey(tx, env.sender, content.profileKey);
         out.push(...stored.events);
         at = stored.at;
       } else if (content.kind === 'call') {
-        // emitted above, before the commit
-      } else if (content.kind === 'retry') await queueResends(tx, resends);
+        // emitted above, before the commit, if it rings; else an offer leaves a missed call (P42)
+        const missed = rings ? undefined : missedCallRecord(env.sender, content.signal, ctx.deps.now());
+        if (missed) {
+          await putMissedCall(tx, missed);
+          out.push({ type: 'message', username: env.sender, id: missed.key }, { type: 'chats' });
+        }
+      } else if (content.kind === 'profileKey') await rememberTheirProfileKey(tx, env.sender, content.key);
+      else if (content.kind === 'retry') await queueResends(tx, resends);
       else out.push(...(await receiveReceipt(tx, env.sender, content)));
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
@@ -131,6 +158,11 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   return outcome;
 }
 
+/** The contact's trusted identity, or the pending one the user is being asked about. */
+function knownIdentity(contact: ContactRecord, identity: Uint8Array): boolean {
+  return bytesEqual(contact.identity, identity) || (contact.pendingIdentity !== undefined && bytesEqual(contact.pendingIdentity, identity));
+}
+
 /**
  * An envelope that could not be read: recorded; if it claims to come from a contact, marked in
  * the conversation (P14) and, when a resend could repair it, asked for again (P36, rate-limited).
@@ -151,7 +183,14 @@ async function recordUnreadable(ctx: EngineContext, env: Envelope, code: string,
 }
 
 /** Stores a text (or a resent one) once; answers its events and the sort position it took. */
-async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<TextContent, 'kind'>, changedKey: boolean): Promise<{ events: EngineEvent[]; at: number }> {
+async function storeText(
+  ctx: EngineContext,
+  tx: Tx,
+  env: Envelope,
+  c: Omit<TextContent, 'kind'>,
+  changedKey: boolean,
+  request: boolean
+): Promise<{ events: EngineEvent[]; at: number }> {
   const key = incomingKey(env.sender, c.id);
   const now = ctx.deps.now();
   // Same content id again (a resend re-encrypted by the sender): already on screen.
@@ -185,7 +224,8 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<Text
       lastPreview: newest ? preview(c.text) : chat.lastPreview
     };
   });
-  await queueReceipt(tx, env.sender, 'delivered', [c.id]);
+  // P42: a message request gets no delivery receipt.
+  if (!request) await queueReceipt(tx, env.sender, 'delivered', [c.id]);
   return {
     events: [
       { type: 'message', username: env.sender, id: key },
@@ -201,7 +241,7 @@ async function receiveReceipt(tx: Tx, sender: Username, c: ReceiptContent): Prom
 }
 
 /** Keeps the newest MAX_FAILURES records: a hostile host cannot grow the vault without bound. */
-async function recordFailure(tx: Tx, f: FailureRecord): Promise<void> {
+export async function recordFailure(tx: Tx, f: FailureRecord): Promise<void> {
   const store = tx.objectStore('failures');
   await store.add(f);
   const excess = (await store.count()) - MAX_FAILURES;
@@ -213,7 +253,7 @@ async function recordFailure(tx: Tx, f: FailureRecord): Promise<void> {
   }
 }
 
-async function ack(ctx: EngineContext, env: Envelope): Promise<void> {
+export async function ack(ctx: EngineContext, env: Pick<Envelope, 'serverId'>): Promise<void> {
   try {
     await ctx.transport.ack(hostAuth(requireMe(ctx)), env.serverId);
   } catch (e) {

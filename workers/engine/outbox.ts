@@ -29,7 +29,8 @@ import { addOutbox, deleteOutbox, listOutbox, putOutbox } from '../storage/outbo
 import type { MessageRecord, OutboxRecord } from '../storage/schema';
 import { putSessions, sealSessions } from '../storage/session-repo';
 import { commit } from '../storage/vault';
-import { hostAuth } from './account';
+import { deliver } from './sealed-send';
+import { ownProfileKey, takeProfileKeyShare } from './profile-key';
 import { asUsername } from '../../src/lib/codec/username';
 import { statusEvent } from './views';
 import { requireMe, type EngineContext } from './context';
@@ -38,6 +39,7 @@ import { assertCanSend } from './trust';
 import { isEngineError } from './errors';
 import { envelopeRef, refKey } from './refs';
 import type { Username } from '../../src/lib/codec/username';
+import { acceptInTx } from './requests';
 
 /** Encryptions of one message remembered for retry requests (its first send plus resends). */
 export const MAX_SENT_VIA = 4;
@@ -54,11 +56,15 @@ export async function queueText(ctx: EngineContext, raw: string, text: string): 
   const now = ctx.deps.now();
   const id = newMessageId(ctx.deps.rng);
   const body = text;
+  const profileKey = await ownProfileKey(ctx);
   const m = await commit(ctx.vault, async (tx) => {
+    // Writing to someone accepts their request (P42) and gives them our profile key (P41, P43).
+    await acceptInTx(tx, username);
+    const share = await takeProfileKeyShare(tx, username, profileKey);
     // Strictly after the chat's last message, so a burst sent within one millisecond keeps its order.
     const chat = await updateChat(tx, username, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
     const sentAt = chat.lastAt;
-    const content = encodeContent({ kind: 'text', id, sentAt, text: body });
+    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(share ? { profileKey } : {}) });
     // Written for the identity trusted now (P36); a first message to a new contact binds at encryption.
     const identity = contact?.identity;
     const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}) };
@@ -82,14 +88,15 @@ export interface FlushReport {
 
 /** Sends what can be sent now. Call inside ctx.serial and only in the driver tab. */
 export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
-  const me = requireMe(ctx);
+  requireMe(ctx);
   const report: FlushReport = { sent: 0, held: {}, unavailable: false };
   for (const item of await listOutbox(ctx.vault)) {
     if (item.username in report.held) continue;
     try {
       const ready = item.ciphertext ? item : await encryptItem(ctx, item);
       if (!ready) continue;
-      await ctx.transport.send(hostAuth(me), ready.username, ready.ciphertext!);
+      // Sealed when we hold their delivery token (P41), else authenticated.
+      await deliver(ctx, ready.username, ready.ciphertext!, { ...(ready.identity ? { identity: ready.identity } : {}), implicit: !ready.messageKey });
       const changed = await commit(ctx.vault, async (tx) => {
         await deleteOutbox(tx, ready.seq!);
         return ready.messageKey ? advanceStatus(tx, ready.messageKey, 'sent') : undefined;
@@ -123,7 +130,8 @@ async function encryptItem(ctx: EngineContext, item: OutboxRecord): Promise<Outb
   }
   const { state, message } = sessionEncrypt(sessions[0]!, item.content!, ctx.deps);
   const record = await sealSessions(ctx.vault, item.username, [state, ...sessions.slice(1)]);
-  const ready: OutboxRecord = { seq: item.seq!, username: item.username, ciphertext: message };
+  // The identity is kept with the ciphertext: a sealed send seals to that same key (P41).
+  const ready: OutboxRecord = { seq: item.seq!, username: item.username, ciphertext: message, identity: theirs };
   if (item.messageKey) ready.messageKey = item.messageKey;
   const ref = envelopeRef(message);
   const sentKey = item.messageKey ?? item.resendOf;

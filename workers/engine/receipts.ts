@@ -41,8 +41,8 @@ export async function markRead(ctx: EngineContext, username: Username): Promise<
   await commit(ctx.vault, async (tx) => {
     for (const m of unread) await putMessage(tx, { ...m, read: true });
     await updateChat(tx, username, (c) => ({ ...c, unread: 0 }));
-    // Blocked contacts get no receipts.
-    if (!contact?.blocked && unread.length > 0) await queueReceipt(tx, username, 'read', unread.map((m) => m.id));
+    // Blocked contacts and message requests (P42) get no receipts.
+    if (!contact?.blocked && !contact?.request && unread.length > 0) await queueReceipt(tx, username, 'read', unread.map((m) => m.id));
   });
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();

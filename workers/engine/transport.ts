@@ -14,6 +14,7 @@ import type { Username } from '../../src/lib/codec/username';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import type { PreKeyBundle } from '../../src/lib/crypto/bundle';
 import type { IceServers } from '../../src/lib/vault/views';
+import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 
 export interface HostAuth {
   username: Username;
@@ -43,11 +44,22 @@ export interface Envelope {
   receivedAt: number;
 }
 
+/**
+ * A sealed envelope (SECURITY.md P41): the host pushes it with no sender; who sent it is inside,
+ * in a certificate the vault checks (sealed-receive.ts).
+ */
+export interface SealedEnvelope {
+  serverId: string;
+  sealed: true;
+  body: Uint8Array;
+  receivedAt: number;
+}
+
 export type ConnectionState = 'offline' | 'connecting' | 'online';
 
 export interface InboxSink {
   /** Called for each pushed envelope, in host order; the engine acks after committing. */
-  envelope(e: Envelope): void;
+  envelope(e: Envelope | SealedEnvelope): void;
   state(s: ConnectionState): void;
   /** Another browser restored this account (DESIGN.md §7): this one is signed out for good. */
   signedOut?(): void;
@@ -92,5 +104,16 @@ export interface HostTransport {
   realmTokens?(auth: HostAuth, realmIds: readonly Uint8Array[]): Promise<Uint8Array[]>;
   /** Calls (DESIGN.md §6): ICE servers with short-lived TURN credentials; optional for test hosts. */
   iceServers?(auth: HostAuth): Promise<IceServers>;
+  /** Sealed sender (P41): the trust root the host serves (pinned on first use when the build pins none). */
+  sealedTrust?(): Promise<SealedSenderTrust>;
+  /** A fresh encoded SenderCertificate for the signed-in account. */
+  senderCertificate?(auth: HostAuth): Promise<Uint8Array>;
+  /** Sets the account's encoded SealedAccess (delivery-token verifier, "sealed from anyone"). */
+  putSealedAccess?(auth: HostAuth, access: Uint8Array): Promise<void>;
+  /**
+   * Sends a sealed envelope over a connection NOT authenticated as anyone, with the recipient's
+   * delivery token; resolves once stored. Refused without a valid token (InvalidSignature).
+   */
+  sendSealed?(to: Username, body: Uint8Array, token: Uint8Array | undefined): Promise<void>;
 }
 

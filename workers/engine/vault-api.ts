@@ -94,6 +94,10 @@ export class VaultService implements VaultContract {
   rejectIdentityChange = this.#delegate('rejectIdentityChange');
   block = this.#delegate('block');
   unblock = this.#delegate('unblock');
+  acceptRequest = this.#delegate('acceptRequest');
+  deleteRequest = this.#delegate('deleteRequest');
+  privacySettings = this.#delegate('privacySettings');
+  setPrivacySettings = this.#delegate('setPrivacySettings');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

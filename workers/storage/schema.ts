@@ -94,6 +94,12 @@ export interface ContactRecord {
   previousIdentity?: string;
   /** Hex of an identity the user rejected: nothing is sent to it and its messages are refused (P36). */
   rejectedIdentity?: string;
+  /** Hex of THEIR profile key (P41, P43), from a profile-key content; their delivery token derives from it. */
+  profileKey?: string;
+  /** Id of OUR profile key last given to them (workers/engine/profile-key.ts): given once per key. */
+  sharedProfileKey?: string;
+  /** P42: they wrote first and the user has neither written to them nor accepted: a message request. */
+  request?: boolean;
 }
 
 export interface ChatRecord {

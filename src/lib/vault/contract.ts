@@ -24,6 +24,7 @@ import type {
   PinChangeOutcome,
   PinStatus,
   PinStrength,
+  PrivacySettings,
   RecoveryHealth,
   RecoveryProblem,
   RestoreOutcome,
@@ -84,6 +85,11 @@ export interface VaultContract {
   rejectIdentityChange(username: Username): Promise<ContactView>;
   block(username: Username): Promise<void>;
   unblock(username: Username): Promise<void>;
+  /** P42: accept a message request (they get our profile key) or delete it (nothing is sent). */
+  acceptRequest(username: Username): Promise<void>;
+  deleteRequest(username: Username): Promise<void>;
+  privacySettings(): Promise<PrivacySettings>;
+  setPrivacySettings(settings: PrivacySettings): Promise<PrivacySettings>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -162,6 +168,10 @@ export const VAULT_METHODS = Object.freeze([
   'rejectIdentityChange',
   'block',
   'unblock',
+  'acceptRequest',
+  'deleteRequest',
+  'privacySettings',
+  'setPrivacySettings',
   'connect',
   'disconnect',
   'sendCallSignal',

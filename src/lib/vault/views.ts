@@ -40,6 +40,14 @@ export interface ChatView {
   verified: boolean;
   blocked: boolean;
   identityChanged: boolean;
+  /** P42: a message request (they wrote first, not accepted): no receipts, no ringing, links inert. */
+  request: boolean;
+}
+
+/** Privacy settings (P42). */
+export interface PrivacySettings {
+  /** Calls ring only from people we wrote to or accepted. */
+  callsOnlyFromContacts: boolean;
 }
 
 export const MessageStatus = {

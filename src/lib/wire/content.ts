@@ -4,12 +4,16 @@
  *
  *   version u8 (1) || kind u8 || body
  *   kind 0x01 text:    id (16) || sentAt u64 (sender clock, ms) || u32-length UTF-8 text
+ *                      [|| profile key (32)]: the sender's profile key rides on the first text it
+ *                      writes to someone (as in Signal's DataMessage), so no extra envelope goes
  *   kind 0x02 receipt: receipt type u8 (1 delivered, 2 read) || u16 count (1..MAX) || count x id (16)
  *   kind 0x03 call:    u16-length call signal (1..MAX_CALL_SIGNAL_BYTES), decoded by wire/call.ts
  *   kind 0x04          retired: a retry by host time ("everything since"), never honoured (P36)
  *   kind 0x05 retry:   u16 count (1..MAX_RETRY_REFS) || count x ref
  *                      "I could not decrypt these messages of yours; please send them again"
  *   kind 0x06 resent:  ref || text body (as kind 0x01): the message a retry named, sent again
+ *   kind 0x07 profile key: key (32): the sender's profile key (SECURITY.md P41, P43), given only to
+ *                      people it wrote to or accepted; the delivery token for sealed mail comes from it
  *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
  *         receiver reads even from an envelope it cannot decrypt (DESIGN.md §7, SECURITY.md P36)
  *
@@ -20,7 +24,7 @@ import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -36,7 +40,7 @@ export const MAX_RETRY_REFS = 50;
 /** Bytes of a ratchet public key in a ref. */
 export const REF_KEY_LEN = 32;
 
-export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string };
+export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string; profileKey?: Uint8Array };
 export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
 /** Call signalling (DESIGN.md §6): opaque here, strict in wire/call.ts; never stored as a message. */
 export type CallContent = { kind: 'call'; signal: Uint8Array };
@@ -46,7 +50,10 @@ export type MessageRef = { ratchetKey: Uint8Array; n: number };
 export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
 /** A text sent again for a retry: the same id and time, and the ref the request named. */
 export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent;
+/** The sender's profile key (P41, P43): what its delivery token and profile address derive from. */
+export type ProfileKeyContent = { kind: 'profileKey'; key: Uint8Array };
+export const PROFILE_KEY_CONTENT_LEN = 32;
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent;
 /** Longest call signal (an offer is 75 bytes). */
 export const MAX_CALL_SIGNAL_BYTES = 512;
 
@@ -60,7 +67,11 @@ function idBytes(id: string): Uint8Array {
 
 export function encodeContent(c: Content): Uint8Array {
   const w = new ByteWriter().u8(CONTENT_VERSION);
-  if (c.kind === 'text') return writeText(w.u8(ContentKind.text), c).finish();
+  if (c.kind === 'text') {
+    writeText(w.u8(ContentKind.text), c);
+    if (c.profileKey) w.fixed(c.profileKey, PROFILE_KEY_CONTENT_LEN);
+    return w.finish();
+  }
   if (c.kind === 'resent') return writeText(writeRef(w.u8(ContentKind.resent), c.ref), c).finish();
   if (c.kind === 'receipt') {
     if (c.ids.length < 1 || c.ids.length > MAX_RECEIPT_IDS) {
@@ -82,6 +93,7 @@ export function encodeContent(c: Content): Uint8Array {
     for (const ref of c.missing) writeRef(w, ref);
     return w.finish();
   }
+  if (c.kind === 'profileKey') return w.u8(ContentKind.profileKey).fixed(c.key, PROFILE_KEY_CONTENT_LEN).finish();
   return fail('InvalidArgument', 'unknown content kind');
 }
 
@@ -120,8 +132,10 @@ export function decodeContent(bytes: Uint8Array): Content {
   const kind = r.u8();
   if (kind === ContentKind.text) {
     const t = readText(r);
+    if (r.remaining === 0) return { kind: 'text', ...t };
+    const profileKey = r.fixed(PROFILE_KEY_CONTENT_LEN).slice();
     r.end();
-    return { kind: 'text', ...t };
+    return { kind: 'text', ...t, profileKey };
   }
   if (kind === ContentKind.resent) {
     const ref = readRef(r);
@@ -152,6 +166,11 @@ export function decodeContent(bytes: Uint8Array): Content {
     for (let i = 0; i < count; i++) missing.push(readRef(r));
     r.end();
     return { kind: 'retry', missing };
+  }
+  if (kind === ContentKind.profileKey) {
+    const key = r.fixed(PROFILE_KEY_CONTENT_LEN).slice();
+    r.end();
+    return { kind: 'profileKey', key };
   }
   if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);
