@@ -17,7 +17,7 @@ test('the crypto benchmark runs every arm and its last --json line has all 12 fi
   });
   const lines = out.trimEnd().split('\n');
   const result = JSON.parse(lines[lines.length - 1]!) as Record<string, Record<string, unknown>>;
-  expect(Object.keys(result).sort()).toEqual(['indexedDbFloor', 'libsignal', 'parley', 'ratios', 'stored']);
+  expect(Object.keys(result).sort()).toEqual(['indexedDbFloor', 'libsignal', 'parley', 'ratios', 'sealed', 'stored']);
   const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
   for (const impl of ['parley', 'libsignal', 'stored']) {
     expect(Object.keys(result[impl]!).sort()).toEqual([...KEYS].sort());
@@ -34,7 +34,14 @@ test('the crypto benchmark runs every arm and its last --json line has all 12 fi
   }
   const floor = result.indexedDbFloor as Record<string, unknown>;
   expect(positive(floor.bareCommitUs) && positive(floor.storedStreamRatioCap), JSON.stringify(floor)).toBe(true);
+  // P41: the sealed figure (1 KiB sealed vs unsealed, same run), whatever it measures.
+  const sealed = result.sealed as Record<string, unknown>;
+  expect(positive(sealed.unsealedUs) && positive(sealed.sealedUs) && positive(sealed.ratio), JSON.stringify(sealed)).toBe(true);
+  expect(sealed.messageBytes).toBe(1024);
+  expect(sealed.targetRatio).toBe(1.5);
+  expect(typeof sealed.meetsTarget).toBe('boolean');
   // The human table and the size report are printed too.
   expect(out).toMatch(/stream pairs \/ s/);
   expect(out).toMatch(/overhead normal message/);
+  expect(out).toMatch(/sealed sender, 1024-byte message/);
 }, 90_000);
