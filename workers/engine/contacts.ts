@@ -87,7 +87,8 @@ export async function contactInfo(ctx: EngineContext, name: string): Promise<Con
     sendBlocked: c.verified && c.pendingIdentity !== undefined,
     blocked: c.blocked,
     canReject: rejectable(c) !== undefined,
-    keyRejected: c.rejectedIdentity !== undefined
+    keyRejected: c.rejectedIdentity !== undefined,
+    request: c.request === true && !c.blocked
   };
 }
 

@@ -4,6 +4,7 @@
  * subscriptions by id. vault.worker.ts serves it through `serveVault`
  * and an allowlisting endpoint, so the page reaches exactly the contract's methods.
  */
+import { PINNED_SEALED_TRUST } from '../../src/lib/config/sealed-trust';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { fail } from '../../src/lib/codec/errors';
 import { initSodium } from '../../src/lib/crypto/sodium';
@@ -149,6 +150,8 @@ function openHostEngine(): Promise<Engine> {
   const independent = realmIndependence(PINNED_REALM_CONFIG, origin).independent;
   return Engine.open({
     transport: new HostHttpTransport(origin),
-    recovery: { realms, threshold: PINNED_THRESHOLD, independent, fetch: (url, init) => globalThis.fetch(url, init) }
+    recovery: { realms, threshold: PINNED_THRESHOLD, independent, fetch: (url, init) => globalThis.fetch(url, init) },
+    // P41: the sealed-sender root pinned in this build, if any (else pinned on first use).
+    ...(PINNED_SEALED_TRUST ? { sealedTrust: PINNED_SEALED_TRUST } : {})
   });
 }

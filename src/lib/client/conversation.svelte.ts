@@ -64,6 +64,22 @@ export class Conversation {
     await this.#reloadMessages();
   }
 
+  /** P42: accept a message request (they get our profile key, receipts start). */
+  async acceptRequest(): Promise<void> {
+    await this.#session.vault.acceptRequest(this.username);
+    await this.#reloadContact();
+  }
+
+  /** P42: delete a message request: its chat and messages go, nothing is sent. */
+  async deleteRequest(): Promise<void> {
+    await this.#session.vault.deleteRequest(this.username);
+  }
+
+  async block(): Promise<void> {
+    await this.#session.vault.block(this.username);
+    await this.#reloadContact();
+  }
+
   async unblock(): Promise<void> {
     await this.#session.vault.unblock(this.username);
     await this.#reloadContact();

@@ -109,6 +109,8 @@ export interface ContactView {
   canReject: boolean;
   /** The user rejected a key presented for this contact; it is refused from then on (P36). */
   keyRejected: boolean;
+  /** P42: a message request (they wrote first; not accepted): accept, delete or block. */
+  request: boolean;
 }
 
 /**
