@@ -20,6 +20,8 @@ async function pair(browser: Browser, o: { ringTimeoutMs?: number } = {}) {
   const bob = await openCaller(browser, 'bob', o);
   people.push(alice, bob);
   await startChat(alice, bob.name);
+  // P42: a stranger's calls never ring, so bob knows alice too.
+  await startChat(bob, alice.name);
   return { alice, bob };
 }
 
@@ -43,6 +45,7 @@ test('busy: a second caller gets "on another call" while the first call goes on'
   const carol = await openCaller(browser, 'carol');
   people.push(carol);
   await startChat(carol, bob.name);
+  await startChat(bob, carol.name);
 
   await placeCall(alice, bob.name, 'Voice');
   await bob.page.getByRole('button', { name: 'Accept' }).click();

@@ -17,6 +17,8 @@ async function pair(browser: import('@playwright/test').Browser, o: { ringTimeou
   const bob = await openCaller(browser, 'bob', o);
   people.push(alice, bob);
   await startChat(alice, bob.name);
+  // P42: a stranger's calls never ring, so bob knows alice too.
+  await startChat(bob, alice.name);
   return { alice, bob };
 }
 

@@ -54,6 +54,10 @@ test('receipts go sent -> delivered -> read and unread counts follow', async ({ 
   await register(alice);
   await register(bob);
   await startChat(alice, bob.name);
+  // P42: receipts go only to people bob knows (a stranger's messages are a silent request).
+  await startChat(bob, alice.name);
+  await bob.page.goto('/chats');
+  await expect(bob.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible();
 
   for (const text of ['one', 'two', 'three']) await send(alice, bob.name, text);
   const mine = bubbles(alice.page, bob.name);

@@ -116,6 +116,8 @@ test('P31 a call signal forged on the tabs\' channel rings no tab; a real call r
   const bob = await openCaller(browser, 'bob');
   people.push(alice, bob);
   await startChat(alice, bob.name);
+  // P42: a stranger's calls never ring, so bob knows alice too.
+  await startChat(bob, alice.name);
   const second = await bob.context.newPage();
   await second.goto('/chats');
   await expect(second.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible();

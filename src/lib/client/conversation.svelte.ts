@@ -70,6 +70,11 @@ export class Conversation {
     await this.#reloadContact();
   }
 
+  /** After a reply to a request (which accepts it): the request bar goes. */
+  async reloadContact(): Promise<void> {
+    await this.#reloadContact();
+  }
+
   /** P42: delete a message request: its chat and messages go, nothing is sent. */
   async deleteRequest(): Promise<void> {
     await this.#session.vault.deleteRequest(this.username);

@@ -66,7 +66,8 @@ export function conversationTitle(page: Page, other: string): Locator {
 }
 
 export function chatRow(page: Page, other: string): Locator {
-  return page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${escape(other)}\\b`) });
+  // P42: a stranger's first message puts their chat under "Message requests".
+  return page.getByRole('list', { name: /^(Conversations|Message requests)$/ }).getByRole('link', { name: new RegExp(`^${escape(other)}\\b`) });
 }
 
 export function messageLog(page: Page, other: string): Locator {
