@@ -8,7 +8,10 @@
  * queued, close sockets with 1012 (clients reconnect), close the stores.
  * Prints exactly one "listening" line to stdout once ready (test harnesses wait for it).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fromBase64Url } from '../lib/codec/base64url';
+import { decodeServerCertificate } from '../lib/crypto/certificates';
+import type { SealedKeys } from './sealed';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS, type Limits } from './limits';
@@ -26,6 +29,25 @@ function limitsFromEnv(text: string | undefined): Partial<Limits> {
   return parsed as Partial<Limits>;
 }
 
+/**
+ * SEALED_KEYS_FILE (P41, production): JSON {"root": <trust root public key>, "certificate":
+ * <encoded ServerCertificate>, "privateKey": <its Ed25519 secret key>}, base64url, made with the
+ * operator's offline root. Unset: a development root in DATA_DIR (src/host/sealed.ts).
+ */
+function sealedKeysFromEnv(path: string | undefined): SealedKeys | undefined {
+  if (!path) return undefined;
+  const j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const b = (k: string, max: number) => {
+    if (typeof j[k] !== 'string') throw new Error(`SEALED_KEYS_FILE: ${k} missing`);
+    return fromBase64Url(j[k], max);
+  };
+  return {
+    trust: { root: b('root', 32), revokedServerKeyIds: [] },
+    server: { certificate: decodeServerCertificate(b('certificate', 110)), privateKey: b('privateKey', 64) }
+  };
+}
+const sealedKeys = sealedKeysFromEnv(process.env.SEALED_KEYS_FILE);
+
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT ${process.env.PORT} is not a port number`);
 const dataDir = resolve(process.env.DATA_DIR ?? './data');
@@ -38,6 +60,7 @@ const host = await createHost({
   databaseUrl: storeLocationFromEnv(process.env, dataDir).databaseUrl,
   limits: limitsFromEnv(process.env.PARLEY_LIMITS),
   staticDir: existsSync(buildDir) ? buildDir : undefined,
+  ...(sealedKeys ? { sealedKeys } : {}),
   trustedProxies: (process.env.TRUSTED_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   log: process.env.PARLEY_QUIET === '1' ? undefined : (line) => console.error(line)
 });

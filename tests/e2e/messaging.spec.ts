@@ -120,7 +120,8 @@ test('bob offline then back receives everything in order, and reload keeps histo
   await bob.page.close();
   const sent = Array.from({ length: 6 }, (_, i) => `while you were away ${i + 1}`);
   for (const text of sent) await send(alice, bob.name, text);
-  await expect(bubbles(alice.page, bob.name).getByRole('img', { name: 'Sent' })).toHaveCount(6);
+  // Seven: 'before' too, since bob has not accepted alice's request (P42: no receipts).
+  await expect(bubbles(alice.page, bob.name).getByRole('img', { name: 'Sent' })).toHaveCount(7);
 
   bob.page = await bob.context.newPage();
   await bob.page.goto('/');
@@ -132,6 +133,8 @@ test('bob offline then back receives everything in order, and reload keeps histo
   await bob.page.reload();
   await expect(messageLog(bob.page, alice.name)).toBeVisible();
   expect(await texts(bob.page, alice.name)).toEqual(['before', ...sent]);
+  // P42: alice is a stranger's request to bob; his receipts go once he accepts.
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
   await alice.page.reload();
   await expect(bubbles(alice.page, bob.name)).toHaveCount(7);
   await expect(bubbles(alice.page, bob.name).getByRole('img', { name: 'Read' })).toHaveCount(7);

@@ -64,4 +64,17 @@ describe('content codec', () => {
     );
     expect(() => encodeContent({ kind: 'text', id: 'A'.repeat(32), sentAt: 1, text: '' })).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
   });
+
+  test('P41 P43 a profile key rides on a text or on its own, exactly 32 bytes; anything else after a text is refused', () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+    const text = { kind: 'text', id: 'ab'.repeat(16), sentAt: 5, text: 'hi', profileKey: key } as const;
+    expect(decodeContent(encodeContent(text))).toEqual(text);
+    expect(decodeContent(encodeContent({ kind: 'profileKey', key }))).toEqual({ kind: 'profileKey', key });
+    const plain = encodeContent({ kind: 'text', id: 'ab'.repeat(16), sentAt: 5, text: 'hi' });
+    expect(decodeContent(plain)).not.toHaveProperty('profileKey');
+    for (const extra of [1, 31, 33]) {
+      expect(() => decodeContent(concatBytes(plain, new Uint8Array(extra)))).toThrow(expect.objectContaining({ code: 'DecodeFailed' }));
+    }
+    expect(() => decodeContent(encodeContent({ kind: 'profileKey', key }).subarray(0, 20))).toThrow();
+  });
 });
