@@ -11,7 +11,8 @@
  * blocking us) falls back to the authenticated send, as Signal's clients do: the recipient then
  * decides. Knows nothing of the outbox's bookkeeping.
  */
-import { isProtocolError } from '../../src/lib/codec/errors';
+import { isCodedError, isProtocolError } from '../../src/lib/codec/errors';
+import { isEngineError } from './errors';
 import { decodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { sealSender } from '../../src/lib/crypto/sealed-sender';
@@ -32,7 +33,13 @@ export interface DeliverOptions {
 /** Sends `message` to `to`; resolves with how it went once the host stored it. */
 export async function deliver(ctx: EngineContext, to: Username, message: Uint8Array, o: DeliverOptions): Promise<'sealed' | 'unsealed'> {
   const me = requireMe(ctx);
-  const sealed = await sealFor(ctx, to, message, o);
+  let sealed: { body: Uint8Array; token: Uint8Array } | undefined;
+  try {
+    sealed = await sealFor(ctx, to, message, o);
+  } catch (e) {
+    // Host down: retry later. Any other trouble with certificates goes unsealed, never stuck.
+    if (isEngineError(e, 'Unavailable') || !isCodedError(e)) throw e;
+  }
   if (sealed) {
     try {
       await ctx.transport.sendSealed!(to, sealed.body, sealed.token);
