@@ -130,8 +130,30 @@ export async function resealRows(tx: Tx, next: Uint8Array): Promise<number> {
       count++;
     }
   }
+  // Meta rows sealed with the data key (profile key and privacy settings, P41/P42).
+  if (Array.from(tx.objectStoreNames).includes('meta')) {
+    const meta = tx.objectStore('meta');
+    for (const key of DATA_KEY_META_ROWS) {
+      const sealed = (await meta.get(key)) as Sealed | undefined;
+      if (!(sealed?.iv instanceof Uint8Array) || sealed.iv.length !== NONCE_LEN) continue;
+      let plain: Uint8Array;
+      try {
+        plain = aeadDecrypt(old, sealed.iv, sealed.ct, ad('meta', key));
+      } catch (e) {
+        if (!isProtocolError(e)) throw e;
+        continue;
+      }
+      const iv = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LEN));
+      await meta.put({ iv, ct: aeadEncrypt(next, iv, plain, ad('meta', key)) }, key);
+      plain.fill(0);
+      count++;
+    }
+  }
   return count;
 }
+
+/** Meta rows sealed with the data key rather than the wrapping key (workers/engine/profile-key.ts, requests.ts). */
+export const DATA_KEY_META_ROWS: readonly string[] = Object.freeze(['profileKey', 'privacySettings']);
 
 /** For small records of plain JSON values (contacts' private fields). */
 export function sealJson(c: Conn, store: string, recordKey: string, value: unknown): Sealed {
