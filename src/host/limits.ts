@@ -82,6 +82,13 @@ export interface Limits {
   wsMaxMalformedFrames: number;
   /** Authenticated sockets per account (tabs, devices); more are refused with 1013. */
   wsPerAccount: number;
+  /**
+   * Profile blob reads per client IP (P43): a reader needs the profile key to find an address,
+   * so this only bounds load; high enough for a chat list of contacts refreshing.
+   */
+  profileReadPerIp: { max: number; windowMs: number };
+  /** Profile blob writes and deletes per client IP: a profile changes rarely (edit, rotation on block). */
+  profileWritePerIp: { max: number; windowMs: number };
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -112,5 +119,7 @@ export const DEFAULT_LIMITS: Limits = {
   wsMaxBufferedBytes: 16 * 1024 * 1024,
   wsMaxPendingSendBytes: 8 * 1024 * 1024,
   wsMaxMalformedFrames: 16,
-  wsPerAccount: 10
+  wsPerAccount: 10,
+  profileReadPerIp: { max: 600, windowMs: 60_000 },
+  profileWritePerIp: { max: 120, windowMs: 3600_000 }
 };

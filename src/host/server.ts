@@ -32,6 +32,8 @@ import { HostError, requestPath, sendError, sendJson, setClientIp } from './http
 import { createHub } from './hub';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
+import { createProfiles } from './profiles';
+import { openSqliteProfiles } from './storage/sqlite-profiles';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
 import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
@@ -118,6 +120,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
   const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey] });
   const gated = { ...directory, login: records.login };
+  // Private profiles (P43): opaque blobs in their own store, reached without an account.
+  const profileStore = openSqliteProfiles(opts.dataDir);
+  const profiles = createProfiles(profileStore, limits, clock);
   const api = createApi({
     auth,
     directory: gated,
@@ -134,6 +139,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await calls.http(req, res)) return;
     if (await realm.handle(req, res)) return;
     if (await records.handle(req, res)) return;
+    if (await profiles.handle(req, res, path)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -206,7 +212,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['profiles', () => profileStore.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

@@ -36,6 +36,7 @@ import { txGetMessage } from '../storage/message-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import type { Username } from '../../src/lib/codec/username';
 import type { Comparison, ContactView } from '../../src/lib/vault/views';
+import { contactProfile } from './profiles';
 
 
 async function requireContact(ctx: EngineContext, raw: string): Promise<ContactRecord> {
@@ -87,7 +88,8 @@ export async function contactInfo(ctx: EngineContext, name: string): Promise<Con
     sendBlocked: c.verified && c.pendingIdentity !== undefined,
     blocked: c.blocked,
     canReject: rejectable(c) !== undefined,
-    keyRejected: c.rejectedIdentity !== undefined
+    keyRejected: c.rejectedIdentity !== undefined,
+    ...(c.profile ? { profile: contactProfile(c)! } : {})
   };
 }
 

@@ -28,6 +28,7 @@ import type {
   PinChangeOutcome,
   PinStatus,
   PinStrength,
+  ProfileView,
   RecoveryHealth,
   RecoveryProblem,
   RestoreOutcome
@@ -44,6 +45,8 @@ import { flushOutbox, queueText, sendAgain } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
 import { resetSessions } from './sessions';
+import * as profiles from './profiles';
+import type { ProfileTransport } from './profile-transport';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin } from './pin/restore';
 import type { Envelope, HostTransport } from './transport';
@@ -68,6 +71,8 @@ export interface EngineOptions {
   recordDebounceMs?: number;
   /** App lock Argon2id cost and floor (P46); production always uses the pinned one. Tests only. */
   appLockKdf?: appLock.LockKdf;
+  /** Profile blobs on the host (P43); without it profiles stay on this device. */
+  profiles?: ProfileTransport;
 }
 
 /** The contract's methods the engine serves; the worker adds the rest (workers/engine/vault-api.ts). */
@@ -127,6 +132,7 @@ export class Engine implements EngineApi {
         events: new EventHub(),
         faults: opts.faults ?? {},
         ...(opts.recovery ? { recovery: opts.recovery } : {}),
+        ...(opts.profiles ? { profiles: opts.profiles } : {}),
         connection: 'offline',
         driver: false,
         serial: (step) => engine.track(serial(step)),
@@ -233,8 +239,20 @@ export class Engine implements EngineApi {
     return contacts.rejectIdentityChange(this.ctx, raw);
   }
 
-  block(raw: string): Promise<void> {
-    return contacts.setBlocked(this.ctx, raw, true);
+  /** P43: blocking also rotates our profile key and re-shares it with everyone else. */
+  async block(raw: string): Promise<void> {
+    await contacts.setBlocked(this.ctx, raw, true);
+    await profiles.rotateOnBlock(this.ctx, account.canonicalUsername(raw));
+  }
+
+  // ---- private profile (P43) ----
+
+  myProfile(): Promise<ProfileView> {
+    return profiles.myProfile(this.ctx);
+  }
+
+  setProfile(p: ProfileView): Promise<ProfileView> {
+    return profiles.setProfile(this.ctx, p);
   }
 
   unblock(raw: string): Promise<void> {
@@ -258,7 +276,8 @@ export class Engine implements EngineApi {
         missing: chat.missing,
         verified: !!c?.verified && !c.pendingIdentity,
         blocked: !!c?.blocked,
-        identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity)
+        identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),
+        ...(c?.profile ? { profile: profiles.profileSummary(c)! } : {})
       });
     }
     return out;
@@ -401,7 +420,7 @@ export class Engine implements EngineApi {
       // where every "browser" shares one BroadcastChannel, the old driver's news must not stop the new).
       if (e.type === 'signed-out' && (!this.remote.has(e) || !this.ctx.driver)) this.signedOut = true;
       // Contacts, verification or blocks may have changed: refresh the account record (DESIGN.md §7).
-      if (e.type === 'identity' || e.type === 'chats') this.scheduleRecordUpload();
+      if (e.type === 'identity' || e.type === 'chats' || (e.type === 'profile' && e.username === this.ctx.me?.username)) this.scheduleRecordUpload();
     });
     this.lock = new DriverLock(this.opts.locks ?? browserLocks(), `parley-driver:${username}`);
     this.lock.acquire(() => {
@@ -430,6 +449,8 @@ export class Engine implements EngineApi {
           this.retryDelay = this.opts.retryMs ?? 1000;
           this.kickOutbox();
           this.ctx.serial(() => maintainPreKeys(this.ctx)).catch(() => undefined);
+          // P43: publish what an offline edit left unpublished; pick up contacts' renames.
+          void this.track(profiles.publishProfile(this.ctx).then(() => profiles.refreshAllProfiles(this.ctx))).catch(() => undefined);
         }
       }
     });

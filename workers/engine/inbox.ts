@@ -37,6 +37,7 @@ import { notice, NoticeKind } from './notices';
 import { applyReceipt, queueReceipt } from './receipts';
 import { decryptEnvelope } from './receive-crypto';
 import { envelopeRef } from './refs';
+import { refreshProfile, storeTheirKey } from './profiles';
 import { rememberAccepted } from './replay-guard';
 import type { Envelope } from './transport';
 import { noteUndecryptable, queueResends, resendsFor } from './retry';
@@ -71,6 +72,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   let outcome: ReceiveOutcome;
   let events: EngineEvent[] = [];
   let resent = 0;
+  let newProfileKey = false;
   try {
     const d = await decrypted;
     const identity = encodeIdentityPublic(d.sessions[0]!.theirIdentity);
@@ -101,6 +103,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
         }
       }
       let at = ctx.deps.now();
+      if (content.kind === 'text' && content.profileKey) newProfileKey = await storeTheirKey(tx, env.sender, content.profileKey);
       if (content.kind === 'text' || content.kind === 'resent') {
         const stored = await storeText(ctx, tx, env, content, underChangedKey(trusted, identity));
         out.push(...stored.events);
@@ -108,6 +111,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
       } else if (content.kind === 'call') {
         // emitted above, before the commit
       } else if (content.kind === 'retry') await queueResends(tx, resends);
+      else if (content.kind === 'profileKey') newProfileKey = await storeTheirKey(tx, env.sender, content.key);
       else out.push(...(await receiveReceipt(tx, env.sender, content)));
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
@@ -128,6 +132,8 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   for (const e of events) ctx.events.emit(e);
   // A stored text queued a delivery receipt.
   if (events.some((e) => e.type === 'message') || resent > 0) ctx.kickOutbox();
+  // P43: their profile opens with the key they just shared; fetched outside the receive path.
+  if (newProfileKey) void refreshProfile(ctx, env.sender).catch(() => undefined);
   return outcome;
 }
 

@@ -37,6 +37,7 @@ import { sendingSessions } from './sessions';
 import { assertCanSend } from './trust';
 import { isEngineError } from './errors';
 import { envelopeRef, refKey } from './refs';
+import { profileKeyToShare } from './profiles';
 import type { Username } from '../../src/lib/codec/username';
 
 /** Encryptions of one message remembered for retry requests (its first send plus resends). */
@@ -58,7 +59,9 @@ export async function queueText(ctx: EngineContext, raw: string, text: string): 
     // Strictly after the chat's last message, so a burst sent within one millisecond keeps its order.
     const chat = await updateChat(tx, username, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
     const sentAt = chat.lastAt;
-    const content = encodeContent({ kind: 'text', id, sentAt, text: body });
+    // P43: whoever we write to gets our profile key (once per key version), inside the text.
+    const profileKey = await profileKeyToShare(ctx, tx, username);
+    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(profileKey ? { profileKey } : {}) });
     // Written for the identity trusted now (P36); a first message to a new contact binds at encryption.
     const identity = contact?.identity;
     const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}) };

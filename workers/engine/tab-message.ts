@@ -66,6 +66,10 @@ function decodeEvent(v: unknown): VaultEvent {
       const o = object(v, 'identity event', ['type', 'username']);
       return { type: 'identity', username: person(o.username) };
     }
+    case 'profile': {
+      const o = object(v, 'profile event', ['type', 'username']);
+      return { type: 'profile', username: person(o.username) };
+    }
     case 'connection': {
       const o = object(v, 'connection event', ['type', 'state']);
       if (typeof o.state !== 'string' || !STATES.has(o.state)) fail('DecodeFailed', 'tab message: unknown connection state');

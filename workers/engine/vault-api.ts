@@ -13,6 +13,7 @@ import { engineFail } from './errors';
 import type { VaultEvent } from '../../src/lib/vault/views';
 import { Engine, type EngineApi } from './engine';
 import { HostHttpTransport } from './host-transport';
+import { httpProfiles } from './profile-transport';
 import { runSelfTest } from './self-test';
 import type { LockMethod } from './lock-session';
 
@@ -94,6 +95,8 @@ export class VaultService implements VaultContract {
   rejectIdentityChange = this.#delegate('rejectIdentityChange');
   block = this.#delegate('block');
   unblock = this.#delegate('unblock');
+  myProfile = this.#delegate('myProfile');
+  setProfile = this.#delegate('setProfile');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');
@@ -145,6 +148,7 @@ function openHostEngine(): Promise<Engine> {
   const independent = realmIndependence(PINNED_REALM_CONFIG, origin).independent;
   return Engine.open({
     transport: new HostHttpTransport(origin),
+    profiles: httpProfiles(origin),
     recovery: { realms, threshold: PINNED_THRESHOLD, independent, fetch: (url, init) => globalThis.fetch(url, init) }
   });
 }

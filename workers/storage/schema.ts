@@ -94,6 +94,12 @@ export interface ContactRecord {
   previousIdentity?: string;
   /** Hex of an identity the user rejected: nothing is sent to it and its messages are refused (P36). */
   rejectedIdentity?: string;
+  /** Their profile key (P43), base64url, as they last shared it inside the ratchet. */
+  profileKey?: string;
+  /** Their profile as that key last opened it (P43); the avatar as base64url. */
+  profile?: { displayName: string; about: string; avatar?: string };
+  /** Fingerprint of OUR profile key as last shared with them (profile-key.ts): a rotation re-shares. */
+  sharedKey?: string;
 }
 
 export interface ChatRecord {

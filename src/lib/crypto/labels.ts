@@ -123,6 +123,10 @@ export const Labels = {
   profileWriteToken: 'Parley_ProfileWriteToken',
   /** Private profile: what the host stores of a write token (a one-way verifier). */
   profileWriteCheck: 'Parley_ProfileWriteCheck',
+  /** Private profile: names a profile key version on the owner's device (which contacts hold it). */
+  profileKeyFingerprint: 'Parley_ProfileKeyFingerprint',
+  /** Private discovery: the memory-hard lookup hash of a username (username-hash.ts). */
+  usernameHash: 'Parley_UsernameHash_v1',
   /** Deterministic test RNG (tests only). */
   testRng: 'Parley_TestRng'
 } as const;

@@ -24,6 +24,7 @@ import type {
   PinChangeOutcome,
   PinStatus,
   PinStrength,
+  ProfileView,
   RecoveryHealth,
   RecoveryProblem,
   RestoreOutcome,
@@ -82,8 +83,15 @@ export interface VaultContract {
   acceptIdentityChange(username: Username): Promise<ContactView>;
   /** Keeps the old key: the new key's sessions are dropped and nothing is sent to it (P36). */
   rejectIdentityChange(username: Username): Promise<ContactView>;
+  /** Blocks them; P43: our profile key rotates and is re-shared with everyone else. */
   block(username: Username): Promise<void>;
   unblock(username: Username): Promise<void>;
+
+  // ---- private profile (P43) ----
+  /** Our profile as saved on this device. */
+  myProfile(): Promise<ProfileView>;
+  /** Saves and publishes our profile (the avatar already resized and re-encoded by the page). */
+  setProfile(profile: ProfileView): Promise<ProfileView>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -162,6 +170,8 @@ export const VAULT_METHODS = Object.freeze([
   'rejectIdentityChange',
   'block',
   'unblock',
+  'myProfile',
+  'setProfile',
   'connect',
   'disconnect',
   'sendCallSignal',

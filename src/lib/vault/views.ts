@@ -40,6 +40,22 @@ export interface ChatView {
   verified: boolean;
   blocked: boolean;
   identityChanged: boolean;
+  /** Their display name and avatar from their private profile (P43), once they shared its key. */
+  profile?: ProfileSummary;
+}
+
+/** What a chat row, header, call screen or notification shows beside the username (P43). */
+export interface ProfileSummary {
+  displayName: string;
+  /** The avatar as the profile carries it: a JPEG the owner's browser re-encoded (no metadata). */
+  avatar?: Uint8Array;
+}
+
+/** A private profile (P43): ours as we edit it, or a contact's as their profile key opens it. */
+export interface ProfileView {
+  displayName: string;
+  about: string;
+  avatar: Uint8Array | null;
 }
 
 export const MessageStatus = {
@@ -101,6 +117,8 @@ export interface ContactView {
   canReject: boolean;
   /** The user rejected a key presented for this contact; it is refused from then on (P36). */
   keyRejected: boolean;
+  /** Their private profile (P43), once they shared its key with us. */
+  profile?: ProfileView;
 }
 
 /**
@@ -120,6 +138,8 @@ export type VaultEvent =
   | { type: 'receive-error'; username: Username; code: string }
   | { type: 'chats' }
   | { type: 'identity'; username: Username }
+  /** `username`'s profile (display name, about, avatar) changed; our own included (P43). */
+  | { type: 'profile'; username: Username }
   | { type: 'connection'; state: ConnectionState }
   /** A call signal from `username`, decrypted; decoded and judged by the call controller. */
   | { type: 'call'; username: Username; signal: Uint8Array }

@@ -10,6 +10,11 @@
  *   kind 0x05 retry:   u16 count (1..MAX_RETRY_REFS) || count x ref
  *                      "I could not decrypt these messages of yours; please send them again"
  *   kind 0x06 resent:  ref || text body (as kind 0x01): the message a retry named, sent again
+ *   kind 0x07 profile key: key (32): the sender's current profile key (SECURITY.md P43), sent only
+ *                      to people the sender writes to or accepted, again after every rotation
+ *   kind 0x08 text with profile key: key (32) || text body (as kind 0x01): a text that also shares
+ *                      the sender's profile key, so the first message to someone costs no extra
+ *                      envelope the host could count
  *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
  *         receiver reads even from an envelope it cannot decrypt (DESIGN.md §7, SECURITY.md P36)
  *
@@ -20,7 +25,7 @@ import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -36,7 +41,7 @@ export const MAX_RETRY_REFS = 50;
 /** Bytes of a ratchet public key in a ref. */
 export const REF_KEY_LEN = 32;
 
-export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string };
+export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string; profileKey?: Uint8Array };
 export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
 /** Call signalling (DESIGN.md §6): opaque here, strict in wire/call.ts; never stored as a message. */
 export type CallContent = { kind: 'call'; signal: Uint8Array };
@@ -46,7 +51,11 @@ export type MessageRef = { ratchetKey: Uint8Array; n: number };
 export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
 /** A text sent again for a retry: the same id and time, and the ref the request named. */
 export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent;
+/** The sender's profile key (P43): whoever holds it finds and reads the sender's profile blob. */
+export type ProfileKeyContent = { kind: 'profileKey'; key: Uint8Array };
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent;
+/** Bytes of a profile key (src/lib/crypto/profile.ts PROFILE_KEY_LEN). */
+export const CONTENT_PROFILE_KEY_LEN = 32;
 /** Longest call signal (an offer is 75 bytes). */
 export const MAX_CALL_SIGNAL_BYTES = 512;
 
@@ -60,6 +69,7 @@ function idBytes(id: string): Uint8Array {
 
 export function encodeContent(c: Content): Uint8Array {
   const w = new ByteWriter().u8(CONTENT_VERSION);
+  if (c.kind === 'text' && c.profileKey) return writeText(writeProfileKey(w.u8(ContentKind.textWithProfileKey), c.profileKey), c).finish();
   if (c.kind === 'text') return writeText(w.u8(ContentKind.text), c).finish();
   if (c.kind === 'resent') return writeText(writeRef(w.u8(ContentKind.resent), c.ref), c).finish();
   if (c.kind === 'receipt') {
@@ -82,6 +92,7 @@ export function encodeContent(c: Content): Uint8Array {
     for (const ref of c.missing) writeRef(w, ref);
     return w.finish();
   }
+  if (c.kind === 'profileKey') return writeProfileKey(w.u8(ContentKind.profileKey), c.key).finish();
   return fail('InvalidArgument', 'unknown content kind');
 }
 
@@ -89,6 +100,11 @@ function writeText(w: ByteWriter, c: Omit<TextContent, 'kind'>): ByteWriter {
   const body = encoder.encode(c.text);
   if (body.length > MAX_TEXT_BYTES) fail('InvalidArgument', `text of ${body.length} bytes exceeds ${MAX_TEXT_BYTES}`);
   return w.fixed(idBytes(c.id), MESSAGE_ID_LEN).u64(c.sentAt).bytes32(body);
+}
+
+function writeProfileKey(w: ByteWriter, key: Uint8Array): ByteWriter {
+  if (key.length !== CONTENT_PROFILE_KEY_LEN) fail('InvalidArgument', `profile key of ${key.length} bytes`);
+  return w.fixed(key, CONTENT_PROFILE_KEY_LEN);
 }
 
 function writeRef(w: ByteWriter, ref: MessageRef): ByteWriter {
@@ -123,6 +139,12 @@ export function decodeContent(bytes: Uint8Array): Content {
     r.end();
     return { kind: 'text', ...t };
   }
+  if (kind === ContentKind.textWithProfileKey) {
+    const profileKey = r.fixed(CONTENT_PROFILE_KEY_LEN).slice();
+    const t = readText(r);
+    r.end();
+    return { kind: 'text', ...t, profileKey };
+  }
   if (kind === ContentKind.resent) {
     const ref = readRef(r);
     const t = readText(r);
@@ -152,6 +174,11 @@ export function decodeContent(bytes: Uint8Array): Content {
     for (let i = 0; i < count; i++) missing.push(readRef(r));
     r.end();
     return { kind: 'retry', missing };
+  }
+  if (kind === ContentKind.profileKey) {
+    const key = r.fixed(CONTENT_PROFILE_KEY_LEN).slice();
+    r.end();
+    return { kind: 'profileKey', key };
   }
   if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);

@@ -1,0 +1,21 @@
+/**
+ * Storage sub-port for private profile blobs (SECURITY.md P43, README "Design: private profiles"):
+ * opaque, padded ciphertext at a 32-byte address, with the SHA-256 verifier of the owner's write
+ * token. Nothing here names an account: the address is derived from the profile key the host
+ * never sees, so a dump of this store links no blob to a username.
+ *
+ * Check-and-write is atomic: `put` creates a blob with its verifier, or replaces one whose stored
+ * verifier equals the given one; `remove` likewise. Comparing verifiers (not tokens) keeps the
+ * token out of storage. Knows nothing of HTTP, profiles' contents or crypto.
+ */
+export interface StoredProfile {
+  blob: Uint8Array;
+  updatedAt: number;
+}
+
+export interface ProfileStore {
+  get(address: Uint8Array): Promise<StoredProfile | undefined>;
+  put(address: Uint8Array, verifier: Uint8Array, blob: Uint8Array, now: number): Promise<'stored' | 'mismatch'>;
+  remove(address: Uint8Array, verifier: Uint8Array): Promise<'deleted' | 'absent' | 'mismatch'>;
+  close(): Promise<void>;
+}
