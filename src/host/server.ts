@@ -32,7 +32,7 @@ import { HostError, requestPath, sendError, sendJson, setClientIp } from './http
 import { createHub } from './hub';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
-import { createProfiles } from './profiles';
+import { createProfiles, createUsernameLinks } from './profiles';
 import { openSqliteProfiles } from './storage/sqlite-profiles';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
@@ -122,7 +122,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const gated = { ...directory, login: records.login };
   // Private profiles (P43): opaque blobs in their own store, reached without an account.
   const profileStore = openSqliteProfiles(opts.dataDir);
-  const profiles = createProfiles(profileStore, limits, clock);
+  const profiles = createProfiles(profileStore.profiles, limits, clock);
+  const usernameLinks = createUsernameLinks(profileStore.links, limits, clock);
   const api = createApi({
     auth,
     directory: gated,
@@ -140,6 +141,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await realm.handle(req, res)) return;
     if (await records.handle(req, res)) return;
     if (await profiles.handle(req, res, path)) return;
+    if (await usernameLinks.handle(req, res, path)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');

@@ -48,6 +48,8 @@ export interface EngineContext {
   transport: HostTransport;
   /** Profile blobs (P43), reached without an account; absent in tests that do not need them. */
   profiles?: ProfileTransport;
+  /** Encrypted username links (username-links.ts), the same kind of owner-written blobs. */
+  usernameLinks?: ProfileTransport;
   deps: Deps;
   events: EventHub;
   faults: Faults;

@@ -46,6 +46,7 @@ import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
 import { resetSessions } from './sessions';
 import * as profiles from './profiles';
+import * as links from './username-links';
 import type { ProfileTransport } from './profile-transport';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin } from './pin/restore';
@@ -73,6 +74,8 @@ export interface EngineOptions {
   appLockKdf?: appLock.LockKdf;
   /** Profile blobs on the host (P43); without it profiles stay on this device. */
   profiles?: ProfileTransport;
+  /** Encrypted username links on the host (README "Design: private discovery"). */
+  usernameLinks?: ProfileTransport;
 }
 
 /** The contract's methods the engine serves; the worker adds the rest (workers/engine/vault-api.ts). */
@@ -133,6 +136,7 @@ export class Engine implements EngineApi {
         faults: opts.faults ?? {},
         ...(opts.recovery ? { recovery: opts.recovery } : {}),
         ...(opts.profiles ? { profiles: opts.profiles } : {}),
+        ...(opts.usernameLinks ? { usernameLinks: opts.usernameLinks } : {}),
         connection: 'offline',
         driver: false,
         serial: (step) => engine.track(serial(step)),
@@ -253,6 +257,18 @@ export class Engine implements EngineApi {
 
   setProfile(p: ProfileView): Promise<ProfileView> {
     return profiles.setProfile(this.ctx, p);
+  }
+
+  usernameLink(): Promise<string> {
+    return links.usernameLink(this.ctx);
+  }
+
+  resetUsernameLink(): Promise<string> {
+    return links.resetUsernameLink(this.ctx);
+  }
+
+  openUsernameLink(link: string): Promise<{ username: Username }> {
+    return links.openUsernameLink(this.ctx, link);
   }
 
   unblock(raw: string): Promise<void> {

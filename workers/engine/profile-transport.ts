@@ -1,6 +1,6 @@
 /**
- * How the engine reaches profile blobs on the host (SECURITY.md P43; routes in
- * src/lib/wire/profile-api.ts). Separate from HostTransport on purpose: these requests carry no
+ * How the engine reaches owner-written blobs on the host: profiles (SECURITY.md P43; routes in
+ * src/lib/wire/profile-api.ts) and encrypted username links (username-link-api.ts). Separate from HostTransport on purpose: these requests carry no
  * bearer token or username, so the host cannot tie a blob to the account that fetched or wrote it
  * by credentials (only by timing and connection). `httpProfiles` is the app's; `memoryProfiles`
  * backs engine tests with the same write-token rule as the host. Knows nothing of sessions.
@@ -10,6 +10,7 @@ import { toHex } from '../../src/lib/codec/bytes';
 import { mayWriteProfile, profileWriteVerifier } from '../../src/lib/crypto/profile';
 import { decodeHostError } from '../../src/lib/wire/host-api';
 import { PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText } from '../../src/lib/wire/profile-api';
+import { USERNAME_LINK_PATH, USERNAME_LINK_WRITE_HEADER, linkIdText } from '../../src/lib/wire/username-link-api';
 import { engineFail } from './errors';
 import { hostRefusal } from './host-refusal';
 
@@ -22,10 +23,19 @@ export interface ProfileTransport {
 }
 
 export function httpProfiles(baseUrl: string, fetchImpl: typeof fetch = (...a) => globalThis.fetch(...a)): ProfileTransport {
+  return httpOwnedBlobs(baseUrl, PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText, fetchImpl);
+}
+
+/** Encrypted username links (username-link.ts): the same owner-written blob rules at their route. */
+export function httpUsernameLinks(baseUrl: string, fetchImpl: typeof fetch = (...a) => globalThis.fetch(...a)): ProfileTransport {
+  return httpOwnedBlobs(baseUrl, USERNAME_LINK_PATH, USERNAME_LINK_WRITE_HEADER, linkIdText, fetchImpl);
+}
+
+function httpOwnedBlobs(baseUrl: string, path: string, header: string, addressText: (a: Uint8Array) => string, fetchImpl: typeof fetch): ProfileTransport {
   async function go(address: Uint8Array, init: RequestInit): Promise<Response | undefined> {
     let res: Response;
     try {
-      res = await fetchImpl(new URL(PROFILE_PATH + profileAddressText(address), baseUrl), { ...init, credentials: 'omit', cache: 'no-store' });
+      res = await fetchImpl(new URL(path + addressText(address), baseUrl), { ...init, credentials: 'omit', cache: 'no-store' });
     } catch {
       return engineFail('Unavailable', 'host unreachable');
     }
@@ -53,10 +63,10 @@ export function httpProfiles(baseUrl: string, fetchImpl: typeof fetch = (...a) =
       return res ? new Uint8Array(await res.arrayBuffer()) : undefined;
     },
     async put(address, blob, token) {
-      await go(address, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', [PROFILE_WRITE_HEADER]: toBase64Url(token) }, body: new Uint8Array(blob) });
+      await go(address, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', [header]: toBase64Url(token) }, body: new Uint8Array(blob) });
     },
     async remove(address, token) {
-      await go(address, { method: 'DELETE', headers: { [PROFILE_WRITE_HEADER]: toBase64Url(token) } });
+      await go(address, { method: 'DELETE', headers: { [header]: toBase64Url(token) } });
     }
   };
 }

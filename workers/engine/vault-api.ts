@@ -13,7 +13,7 @@ import { engineFail } from './errors';
 import type { VaultEvent } from '../../src/lib/vault/views';
 import { Engine, type EngineApi } from './engine';
 import { HostHttpTransport } from './host-transport';
-import { httpProfiles } from './profile-transport';
+import { httpProfiles, httpUsernameLinks } from './profile-transport';
 import { runSelfTest } from './self-test';
 import type { LockMethod } from './lock-session';
 
@@ -97,6 +97,9 @@ export class VaultService implements VaultContract {
   unblock = this.#delegate('unblock');
   myProfile = this.#delegate('myProfile');
   setProfile = this.#delegate('setProfile');
+  usernameLink = this.#delegate('usernameLink');
+  resetUsernameLink = this.#delegate('resetUsernameLink');
+  openUsernameLink = this.#delegate('openUsernameLink');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');
@@ -149,6 +152,7 @@ function openHostEngine(): Promise<Engine> {
   return Engine.open({
     transport: new HostHttpTransport(origin),
     profiles: httpProfiles(origin),
+    usernameLinks: httpUsernameLinks(origin),
     recovery: { realms, threshold: PINNED_THRESHOLD, independent, fetch: (url, init) => globalThis.fetch(url, init) }
   });
 }

@@ -1,6 +1,7 @@
 /**
- * ProfileStore on SQLite (profile-port.ts; SECURITY.md P43): its own file `profiles.sqlite` next
- * to the host's, its own `user_version` migrations, WAL with synchronous=FULL, and secure_delete
+ * Owner-written blobs on SQLite (profile-port.ts; SECURITY.md P43): profile blobs and username
+ * links, one table each in their own file `profiles.sqlite` next to the host's, its own
+ * `user_version` migrations, WAL with synchronous=FULL, and secure_delete
  * with a WAL truncation after deletes, so a replaced or deleted blob (a rotation on block) leaves
  * no copy in the file or its WAL for a later dump. Check-and-write runs in one BEGIN IMMEDIATE
  * transaction. Knows nothing of what a blob holds.
@@ -9,7 +10,7 @@ import Database from 'better-sqlite3';
 import { timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProfileStore } from './profile-port';
+import type { OwnedBlobStores, ProfileStore } from './profile-port';
 
 export const PROFILES_FILE = 'profiles.sqlite';
 
@@ -19,12 +20,20 @@ const MIGRATIONS: readonly string[] = [
      verifier BLOB NOT NULL,
      blob BLOB NOT NULL,
      updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
+  // v2: encrypted username links (username-link.ts), the same shape.
+  `CREATE TABLE username_links (
+     address BLOB PRIMARY KEY,
+     verifier BLOB NOT NULL,
+     blob BLOB NOT NULL,
+     updated_at INTEGER NOT NULL
    ) WITHOUT ROWID;`
 ];
+const TABLES = ['profiles', 'username_links'] as const;
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
 
-export function openSqliteProfiles(dataDir: string): ProfileStore {
+export function openSqliteProfiles(dataDir: string): OwnedBlobStores {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(join(dataDir, PROFILES_FILE));
   db.pragma('journal_mode = WAL');
@@ -39,15 +48,27 @@ export function openSqliteProfiles(dataDir: string): ProfileStore {
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
-  type Row = { verifier: Buffer; blob: Buffer; updated_at: number };
-  const q = {
-    get: db.prepare<[Uint8Array], Row>('SELECT verifier, blob, updated_at FROM profiles WHERE address = ?'),
-    insert: db.prepare('INSERT INTO profiles (address, verifier, blob, updated_at) VALUES (?, ?, ?, ?)'),
-    update: db.prepare('UPDATE profiles SET blob = ?, updated_at = ? WHERE address = ?'),
-    remove: db.prepare('DELETE FROM profiles WHERE address = ?')
-  };
   /** A replaced or deleted blob's old bytes leave the WAL too (secure_delete zeroes the file's). */
   const truncateWal = (): void => void db.pragma('wal_checkpoint(TRUNCATE)');
+  const [profiles, links] = TABLES.map((t) => blobTable(db, t, truncateWal));
+  return {
+    profiles: profiles!,
+    links: links!,
+    async close() {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    }
+  };
+}
+
+function blobTable(db: Database.Database, table: (typeof TABLES)[number], truncateWal: () => void): ProfileStore {
+  type Row = { verifier: Buffer; blob: Buffer; updated_at: number };
+  const q = {
+    get: db.prepare<[Uint8Array], Row>(`SELECT verifier, blob, updated_at FROM ${table} WHERE address = ?`),
+    insert: db.prepare(`INSERT INTO ${table} (address, verifier, blob, updated_at) VALUES (?, ?, ?, ?)`),
+    update: db.prepare(`UPDATE ${table} SET blob = ?, updated_at = ? WHERE address = ?`),
+    remove: db.prepare(`DELETE FROM ${table} WHERE address = ?`)
+  };
 
   const put = db.transaction((address: Uint8Array, verifier: Uint8Array, blob: Uint8Array, now: number): 'stored' | 'mismatch' => {
     const row = q.get.get(address);
@@ -78,10 +99,6 @@ export function openSqliteProfiles(dataDir: string): ProfileStore {
       const r = remove.immediate(address, verifier);
       if (r === 'deleted') truncateWal();
       return r;
-    },
-    async close() {
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      db.close();
     }
   };
 }

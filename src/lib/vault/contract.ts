@@ -92,6 +92,12 @@ export interface VaultContract {
   myProfile(): Promise<ProfileView>;
   /** Saves and publishes our profile (the avatar already resized and re-encoded by the page). */
   setProfile(profile: ProfileView): Promise<ProfileView>;
+  /** Our username link's text (id and key, for after '#'); made on first use. */
+  usernameLink(): Promise<string>;
+  /** A new link; the old one stops working everywhere. */
+  resetUsernameLink(): Promise<string>;
+  /** Opens someone's link (the text after '#') and starts the chat; NoSuchUser if it was reset. */
+  openUsernameLink(link: string): Promise<{ username: Username }>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -172,6 +178,9 @@ export const VAULT_METHODS = Object.freeze([
   'unblock',
   'myProfile',
   'setProfile',
+  'usernameLink',
+  'resetUsernameLink',
+  'openUsernameLink',
   'connect',
   'disconnect',
   'sendCallSignal',
