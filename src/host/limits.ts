@@ -89,6 +89,11 @@ export interface Limits {
   profileReadPerIp: { max: number; windowMs: number };
   /** Profile blob writes and deletes per client IP: a profile changes rarely (edit, rotation on block). */
   profileWritePerIp: { max: number; windowMs: number };
+  /**
+   * Anonymous username lookups per client IP (private discovery): enough for a person starting
+   * chats, few enough that guessing full names from one address is slow.
+   */
+  discoveryPerIp: { max: number; windowMs: number };
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -121,5 +126,6 @@ export const DEFAULT_LIMITS: Limits = {
   wsMaxMalformedFrames: 16,
   wsPerAccount: 10,
   profileReadPerIp: { max: 600, windowMs: 60_000 },
-  profileWritePerIp: { max: 120, windowMs: 3600_000 }
+  profileWritePerIp: { max: 120, windowMs: 3600_000 },
+  discoveryPerIp: { max: 30, windowMs: 60_000 }
 };

@@ -34,6 +34,8 @@ import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
 import { createProfiles, createUsernameLinks } from './profiles';
 import { openSqliteProfiles } from './storage/sqlite-profiles';
+import { createDiscovery } from './discovery';
+import { existingUsernames, openSqliteDiscovery } from './storage/sqlite-discovery';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
 import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
@@ -119,7 +121,19 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const records = await createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
   const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
   const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey] });
-  const gated = { ...directory, login: records.login };
+  // Private discovery: anonymous exists-only lookups by memory-hard hash, fed by registrations.
+  const discoveryIndex = openSqliteDiscovery(opts.dataDir);
+  const discovery = createDiscovery(discoveryIndex, limits, clock);
+  await discovery.migrate(() => existingUsernames(opts.dataDir));
+  const gated = {
+    ...directory,
+    login: records.login,
+    register: async (req: Parameters<typeof directory.register>[0]) => {
+      const r = await directory.register(req);
+      void discovery.index(req.username).catch((e: unknown) => storageFailed('discovery index', e));
+      return r;
+    }
+  };
   // Private profiles (P43): opaque blobs in their own store, reached without an account.
   const profileStore = openSqliteProfiles(opts.dataDir);
   const profiles = createProfiles(profileStore.profiles, limits, clock);
@@ -142,6 +156,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await records.handle(req, res)) return;
     if (await profiles.handle(req, res, path)) return;
     if (await usernameLinks.handle(req, res, path)) return;
+    if (await discovery.handle(req, res, path)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -214,7 +229,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['profiles', () => profileStore.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['profiles', () => profileStore.close()], ['discovery', () => discoveryIndex.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {
