@@ -121,6 +121,8 @@ export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Prom
     }
   });
   ctx.kickOutbox();
+  // Our own profile event: the account record (which carries the key) is uploaded again.
+  ctx.events.emit({ type: 'profile', username: me.username });
   if (!ctx.profiles) return;
   await publishProfile(ctx);
   const old = profileAddress(previous, me.username);
