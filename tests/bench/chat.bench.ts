@@ -154,6 +154,7 @@ async function heapMB(browser: Browser, pageCdp: CDPSession): Promise<{ page: nu
   try {
     const { targetInfos } = await b.send('Target.getTargets');
     for (const t of targetInfos.filter((t) => t.type === 'worker')) {
+      if (process.env.BENCH_DEBUG) console.log('worker target', t.url);
       const { sessionId } = await b.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
       let next = 1;
       const call = (method: string) =>

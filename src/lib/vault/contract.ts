@@ -20,6 +20,8 @@ import type {
   IceServers,
   LockPassphraseCheck,
   LockStatus,
+  MessageCursor,
+  MessagePage,
   MessageView,
   PinChangeOutcome,
   PinStatus,
@@ -70,6 +72,8 @@ export interface VaultContract {
   lookupUser(raw: string): Promise<{ username: Username }>;
   listChats(): Promise<ChatView[]>;
   listMessages(username: Username): Promise<MessageView[]>;
+  /** Up to `limit` (1..500) messages just before `before` (the newest when absent), oldest first. */
+  listMessagePage(username: Username, before?: MessageCursor, limit?: number): Promise<MessagePage>;
   sendText(username: Username, text: string): Promise<MessageView>;
   /** P36: sends a text that was not sent because the key changed, to the key trusted now (re-dated to now). */
   sendAgain(username: Username, id: string): Promise<MessageView>;
@@ -153,6 +157,7 @@ export const VAULT_METHODS = Object.freeze([
   'lookupUser',
   'listChats',
   'listMessages',
+  'listMessagePage',
   'sendText',
   'sendAgain',
   'markRead',
