@@ -19,8 +19,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
+import { seedConversation } from '../e2e/support/seed';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
@@ -84,21 +84,6 @@ async function onboard(browser: Browser, base: string, name: string): Promise<Pa
   return page;
 }
 
-async function seedScript(): Promise<string> {
-  const out = await build({
-    entryPoints: [join(ROOT, 'tests/bench/chat-seed.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-    // libsodium's loader names Node modules it only requires under Node.
-    external: ['fs', 'path', 'crypto']
-  });
-  return out.outputFiles[0]!.text;
-}
-
 /** Click on the chat row -> the frame after the bubble with `newest` is in the DOM. */
 async function timeOpen(page: Page, other: string, newest: string): Promise<number> {
   const row = page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${other}\\b`) });
@@ -154,7 +139,6 @@ async function heapMB(browser: Browser, pageCdp: CDPSession): Promise<{ page: nu
   try {
     const { targetInfos } = await b.send('Target.getTargets');
     for (const t of targetInfos.filter((t) => t.type === 'worker')) {
-      if (process.env.BENCH_DEBUG) console.log('worker target', t.url);
       const { sessionId } = await b.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
       let next = 1;
       const call = (method: string) =>
@@ -203,11 +187,7 @@ async function main(): Promise<void> {
 
     log(`seeding ${MESSAGES} messages into ${aliceName}'s vault through the storage repositories…`);
     const t = Date.now();
-    await alice.addScriptTag({ content: await seedScript() });
-    await alice.evaluate(
-      ({ other, n }) => (globalThis as unknown as { __seedConversation(db: string, u: string, n: number, end: number): Promise<number> }).__seedConversation('parley', other, n, Date.now() - 60_000),
-      { other: bobName, n: MESSAGES }
-    );
+    await seedConversation(alice, bobName, MESSAGES);
     log(`  seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
     const cdp = await alice.context().newCDPSession(alice);
