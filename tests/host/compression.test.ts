@@ -71,7 +71,8 @@ describe('compressed static responses', () => {
     const noBr = await get(path, { 'Accept-Encoding': 'br;q=0, gzip;q=0.5' });
     expect(noBr.headers['content-encoding']).toBe('gzip');
 
-    for (const h of [{}, { 'Accept-Encoding': 'identity' }, { 'Accept-Encoding': 'gzip;q=0, br;q=0' }, { 'Accept-Encoding': '*;q=0' }]) {
+    const plainAsks: Record<string, string>[] = [{}, { 'Accept-Encoding': 'identity' }, { 'Accept-Encoding': 'gzip;q=0, br;q=0' }, { 'Accept-Encoding': '*;q=0' }];
+    for (const h of plainAsks) {
       const plain = await get(path, h);
       expect(plain.headers['content-encoding']).toBeUndefined();
       expect(plain.body).toEqual(script);

@@ -13,8 +13,9 @@ import { placeMessage, type Placed } from './conversation-order';
 import type { Username } from '../codec/username';
 import type { ContactView, MessageView, VaultEvent } from '../vault/views';
 
-/** Messages per page. */
+/** Messages per page; the first is smaller (two screens), so a conversation opens fast. */
 export const PAGE = 50;
+export const FIRST_PAGE = 30;
 
 export class Conversation {
   /** The loaded part of the conversation, oldest first; replaced (never mutated) on each change. */
@@ -42,20 +43,27 @@ export class Conversation {
     this.#off = session.on((event) => this.#onEvent(event));
   }
 
+  /**
+   * The newest page first, shown as soon as it is read; then the contact's state (its safety
+   * number takes the vault a while to compute, and only the composer waits for it).
+   */
   async load(): Promise<void> {
+    const page = this.#session.vault.listMessagePage(this.username, undefined, FIRST_PAGE);
+    const contact = page.then(
+      () => this.#session.vault.contactInfo(this.username).then((c) => void (this.contact = c)),
+      () => undefined // the page's own error is reported below
+    );
+    contact.catch((e: unknown) => (this.error = errorCode(e)));
     try {
-      const [page, contact] = await Promise.all([
-        this.#session.vault.listMessagePage(this.username, undefined, PAGE),
-        this.#session.vault.contactInfo(this.username)
-      ]);
-      this.messages = page.messages;
-      this.older = page.older;
-      this.contact = contact;
+      const first = await page;
+      this.messages = first.messages;
+      this.older = first.older;
       this.loaded = true;
       this.markRead();
     } catch (e) {
       this.error = errorCode(e);
     }
+    await contact.catch(() => undefined);
   }
 
   /** Loads the page before the first loaded message; a second call while one runs waits for it. */
