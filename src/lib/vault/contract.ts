@@ -35,7 +35,7 @@ import type {
 } from './views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 5;
+export const VAULT_API_VERSION = 6;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
