@@ -9,10 +9,10 @@
  * host is unreachable. Protocol work lives in inbox.ts / outbox.ts / sessions.ts.
  */
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
-import { isCodedError } from '../../src/lib/codec/errors';
+import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { listChats as listChatRecords } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
-import { listMessages as listMessageRecords } from '../storage/message-repo';
+import { listMessages as listMessageRecords, pageMessages } from '../storage/message-repo';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
 import { USERNAME_MAX, USERNAME_MIN, type Username } from '../../src/lib/codec/username';
 import type { VaultContract } from '../../src/lib/vault/contract';
@@ -24,6 +24,8 @@ import type {
   Comparison,
   ContactView,
   IceServers,
+  MessageCursor,
+  MessagePage,
   MessageView,
   PinChangeOutcome,
   PinStatus,
@@ -82,6 +84,9 @@ export interface EngineOptions {
 export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'subscribe' | 'unsubscribe' | LockMethod>;
 
 const MAX_RETRY_MS = 30_000;
+/** Messages per conversation page (a screen and a half), and the most one call may ask for. */
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
 /** Associated-data name for sealed tab-channel messages: no store has it, so no row can pass for one. */
 const TAB_CHANNEL_STORE = 'tab-channel';
 
@@ -301,6 +306,17 @@ export class Engine implements EngineApi {
 
   async listMessages(raw: string): Promise<MessageView[]> {
     return (await listMessageRecords(this.ctx.vault, account.canonicalUsername(raw))).map(toMessageView);
+  }
+
+  /** A page of the conversation (DESIGN.md §8): the newest, or the one before `before`. */
+  async listMessagePage(raw: string, before?: MessageCursor, limit = DEFAULT_PAGE): Promise<MessagePage> {
+    const username = account.canonicalUsername(raw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) fail('InvalidArgument', `page of ${limit} messages, expected 1..${MAX_PAGE}`);
+    if (before !== undefined && (!Number.isSafeInteger(before.sortAt) || before.sortAt < 0 || typeof before.id !== 'string')) {
+      fail('InvalidArgument', 'a page cursor is a message sort time and id');
+    }
+    const page = await pageMessages(this.ctx.vault, username, limit, before && { sentAt: before.sortAt, key: before.id });
+    return { messages: page.records.map(toMessageView), older: page.older };
   }
 
   async sendText(raw: string, text: string): Promise<MessageView> {

@@ -42,7 +42,7 @@ import { rememberAccepted } from './replay-guard';
 import type { Envelope } from './transport';
 import { noteUndecryptable, queueResends, resendsFor } from './retry';
 import { isRejected, observeIdentity, underChangedKey } from './trust';
-import { statusEvent } from './views';
+import { messageEvent, statusEvent } from './views';
 import { engineFail, isEngineError } from './errors';
 import type { Username } from '../../src/lib/codec/username';
 
@@ -193,10 +193,7 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<Text
   });
   await queueReceipt(tx, env.sender, 'delivered', [c.id]);
   return {
-    events: [
-      { type: 'message', username: env.sender, id: key },
-      { type: 'chats' }
-    ],
+    events: [messageEvent(m), { type: 'chats' }],
     at: sentAt
   };
 }

@@ -31,7 +31,7 @@ import { putSessions, sealSessions } from '../storage/session-repo';
 import { commit } from '../storage/vault';
 import { hostAuth } from './account';
 import { asUsername } from '../../src/lib/codec/username';
-import { statusEvent } from './views';
+import { messageEvent, statusEvent } from './views';
 import { requireMe, type EngineContext } from './context';
 import { sendingSessions } from './sessions';
 import { assertCanSend } from './trust';
@@ -69,7 +69,7 @@ export async function queueText(ctx: EngineContext, raw: string, text: string): 
     await addOutbox(tx, { username, content, messageKey: id, ...(identity ? { identity } : {}) });
     return m;
   });
-  ctx.events.emit({ type: 'message', username, id });
+  ctx.events.emit(messageEvent(m));
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
   return m;
@@ -196,7 +196,7 @@ export async function sendAgain(ctx: EngineContext, username: Username, key: str
     await addOutbox(tx, { username, content, messageKey: key, identity: contact.identity });
     return next;
   });
-  ctx.events.emit({ type: 'message', username, id: key });
+  ctx.events.emit(messageEvent(m));
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
   return m;

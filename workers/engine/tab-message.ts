@@ -102,6 +102,10 @@ function decodeEvent(v: unknown): VaultEvent {
 export function encodeTabMessage(m: TabMessage): string {
   if (m.kind === 'kick') return JSON.stringify({ kind: 'kick' });
   const e = m.event;
+  if (e.type === 'message') {
+    // The view stays in this tab: a follower re-reads the message from its own vault.
+    return JSON.stringify({ kind: 'event', event: { type: e.type, username: e.username, id: e.id } });
+  }
   return JSON.stringify({ kind: 'event', event: e.type === 'call' ? { ...e, signal: toBase64Url(e.signal) } : e });
 }
 

@@ -86,6 +86,7 @@ export class VaultService implements VaultContract {
   lookupUser = this.#delegate('lookupUser');
   listChats = this.#delegate('listChats');
   listMessages = this.#delegate('listMessages');
+  listMessagePage = this.#delegate('listMessagePage');
   sendText = this.#delegate('sendText');
   sendAgain = this.#delegate('sendAgain');
   markRead = this.#delegate('markRead');

@@ -20,6 +20,8 @@ import type {
   IceServers,
   LockPassphraseCheck,
   LockStatus,
+  MessageCursor,
+  MessagePage,
   MessageView,
   PinChangeOutcome,
   PinStatus,
@@ -34,7 +36,7 @@ import type {
 } from './views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 5;
+export const VAULT_API_VERSION = 6;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -71,6 +73,8 @@ export interface VaultContract {
   lookupUser(raw: string): Promise<{ username: Username }>;
   listChats(): Promise<ChatView[]>;
   listMessages(username: Username): Promise<MessageView[]>;
+  /** Up to `limit` (1..500) messages just before `before` (the newest when absent), oldest first. */
+  listMessagePage(username: Username, before?: MessageCursor, limit?: number): Promise<MessagePage>;
   sendText(username: Username, text: string): Promise<MessageView>;
   /** P36: sends a text that was not sent because the key changed, to the key trusted now (re-dated to now). */
   sendAgain(username: Username, id: string): Promise<MessageView>;
@@ -167,6 +171,7 @@ export const VAULT_METHODS = Object.freeze([
   'lookupUser',
   'listChats',
   'listMessages',
+  'listMessagePage',
   'sendText',
   'sendAgain',
   'markRead',

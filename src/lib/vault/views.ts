@@ -91,6 +91,8 @@ export type MessageView =
       status?: MessageStatus;
       /** Incoming only: it came under a changed safety number not accepted or verified yet (P3). */
       keyChanged?: true;
+      /** Its place in the conversation (ties in `id` order); may differ from `at` (P36). */
+      sortAt?: number;
     }
   | {
       /** A local notice in the conversation, rendered from its code (never from key bytes). */
@@ -99,7 +101,23 @@ export type MessageView =
       id: string;
       username: Username;
       at: number;
+      /** Its place in the conversation (ties in `id` order). */
+      sortAt?: number;
     };
+
+/** A message's place in its conversation, from a MessageView: where the next older page starts. */
+export interface MessageCursor {
+  sortAt: number;
+  id: string;
+}
+
+/** One page of a conversation (DESIGN.md §8: loaded in pages, newest first). */
+export interface MessagePage {
+  /** Oldest first. */
+  messages: MessageView[];
+  /** True if the conversation has messages before the first of `messages`. */
+  older: boolean;
+}
 
 export interface ContactView {
   username: Username;
@@ -132,7 +150,13 @@ export type ConnectionState = 'connecting' | 'online' | 'offline';
 
 export type VaultEvent =
   /** A message was stored in the chat with `username` (new, or a late one slotted into place). */
-  | { type: 'message'; username: Username; id: string }
+  | {
+      type: 'message';
+      username: Username;
+      id: string;
+      /** The message as stored now, when the event is about one message (not across tabs, not for markers). */
+      message?: MessageView;
+    }
   | { type: 'status'; username: Username; id: string; status: MessageStatus }
   /** An envelope from `username` could not be read; only its code is known. */
   | { type: 'receive-error'; username: Username; code: string }
