@@ -23,12 +23,12 @@ afterEach(async () => {
 const GROUP_MESSAGE = Uint8Array.from([0x03, 1, ...new Array(100).fill(9)]);
 
 async function post(url: string, user: TestUser, body: Uint8Array): Promise<Response> {
-  return fetch(url + GROUP_API.messages, { method: 'POST', headers: { authorization: `Bearer ${toBase64Url(user.token)}`, 'content-type': 'application/octet-stream' }, body });
+  return fetch(url + GROUP_API.messages, { method: 'POST', headers: { authorization: `Bearer ${toBase64Url(user.token)}`, 'content-type': 'application/octet-stream' }, body: body as BodyInit });
 }
 
 async function putBlob(url: string, user: TestUser, address: Uint8Array, token: Uint8Array, blob: Uint8Array): Promise<number> {
   const headers = { authorization: `Bearer ${toBase64Url(user.token)}`, [WRITE_TOKEN_HEADER]: toBase64Url(token) };
-  return (await fetch(url + GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: blob })).status;
+  return (await fetch(url + GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: blob as BodyInit })).status;
 }
 
 async function getBlob(url: string, user: TestUser, address: Uint8Array): Promise<{ status: number; bytes: Uint8Array }> {
@@ -66,7 +66,7 @@ describe('host group endpoints', () => {
       const res = await post(host.url, ann, body);
       expect(res.status).toBe(400);
     }
-    const anon = await fetch(host.url + GROUP_API.messages, { method: 'POST', body: raw(['ben']) });
+    const anon = await fetch(host.url + GROUP_API.messages, { method: 'POST', body: raw(['ben']) as BodyInit });
     expect(anon.status).toBe(401);
     const db = new Database(join(host.dataDir, DB_FILE), { readonly: true });
     expect((db.prepare('SELECT COUNT(*) AS n FROM envelopes').get() as { n: number }).n).toBe(0);
