@@ -42,12 +42,13 @@ export async function putNotice(ctx: EngineContext, tx: Tx, g: GroupRecord, noti
 }
 
 /** Notices for the actions of the changes newly on the path to the head. */
-async function noticesFor(ctx: EngineContext, tx: Tx, g: GroupRecord, added: readonly GroupChange[], at: number): Promise<void> {
+async function noticesFor(ctx: EngineContext, tx: Tx, g: GroupRecord, added: readonly GroupChange[], at: number, me: Username): Promise<void> {
   for (const c of added) {
     for (const a of c.actions) {
       if (a.type === 'addMember' || a.type === 'approveJoin') await putNotice(ctx, tx, g, 'joined', a.address.username, at);
       else if (a.type === 'joinByLink') await putNotice(ctx, tx, g, 'joined', c.author.username, at);
-      else if (a.type === 'removeMember') await putNotice(ctx, tx, g, 'removed', a.address.username, at);
+      // Our own removal gets its own notice (afterHistoryChange), not 'you was removed'.
+      else if (a.type === 'removeMember' && a.address.username !== me) await putNotice(ctx, tx, g, 'removed', a.address.username, at);
       else if (a.type === 'leave') await putNotice(ctx, tx, g, 'left', c.author.username, at);
     }
   }
@@ -61,7 +62,7 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   const head = g.history.head;
   const ours = address(me.username);
   const at = Math.max(g.lastAt + 1, ctx.deps.now());
-  await noticesFor(ctx, tx, g, added, at);
+  await noticesFor(ctx, tx, g, added, at, me.username);
   let next: GroupRecord = { ...g, lastAt: added.length > 0 ? at : g.lastAt };
   if (!findMember(head, ours)) {
     const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));
