@@ -41,7 +41,7 @@ export function createGroupsApi(d: GroupsDeps): (req: IncomingMessage, res: Serv
     const path = requestPath(req);
     if (path === GROUP_API.messages) {
       if (req.method !== 'POST') throw new HostError(405, 'BadRequest', 'method not allowed here');
-      const user = d.auth.requireUser(bearer(req));
+      const user = await d.auth.requireUser(bearer(req));
       const raw = await readBody(req, MAX_GROUP_MESSAGE_BYTES + 2 + MAX_FANOUT * 33);
       let fan;
       try {
@@ -62,7 +62,7 @@ export function createGroupsApi(d: GroupsDeps): (req: IncomingMessage, res: Serv
     }
     if (!path.startsWith(GROUP_API.blobs)) return false;
     const address = key32(path.slice(GROUP_API.blobs.length), 'blob address');
-    d.auth.requireUser(bearer(req));
+    await d.auth.requireUser(bearer(req));
     if (req.method === 'GET') {
       const blob = await d.blobs.getBlob(address);
       if (!blob) throw new HostError(404, 'NotFound', 'no blob at this address');
