@@ -43,6 +43,8 @@ import { openHostBackend, openRealmStorage } from './storage/open';
 import { StorageFullError } from './storage/types';
 import { sharedLimiter } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
+import { createGroupsApi } from './groups';
+import { openSqliteGroupBlobs } from './storage/sqlite-group-blobs';
 
 export interface HostOptions {
   port: number;
@@ -146,6 +148,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     perIp: sharedLimiter(storage, 'ip', limits.perIp, clock),
     registerPerIp: sharedLimiter(storage, 'register-ip', limits.registerPerIp, clock)
   });
+  // Groups (README "Groups"): fan-out of group messages and the encrypted state blobs.
+  const groupBlobs = openSqliteGroupBlobs(opts.dataDir);
+  const groups = createGroupsApi({ auth, mailbox, blobs: groupBlobs, clock });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -157,6 +162,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await profiles.handle(req, res, path)) return;
     if (await usernameLinks.handle(req, res, path)) return;
     if (await discovery.handle(req, res, path)) return;
+    if (await groups(req, res)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -229,7 +235,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['profiles', () => profileStore.close()], ['discovery', () => discoveryIndex.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['profiles', () => profileStore.close()], ['discovery', () => discoveryIndex.close()], ['bus', () => bus.close()], ['group blobs', () => groupBlobs.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

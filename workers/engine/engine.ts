@@ -57,6 +57,10 @@ import { toMessageView } from './views';
 import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
+import * as groups from './group-ops';
+import * as groupApi from './group-api';
+import { markGroupRead, sendGroupText } from './group-messages';
+import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -329,6 +333,48 @@ export class Engine implements EngineApi {
 
   markRead(raw: string): Promise<number> {
     return markRead(this.ctx, account.canonicalUsername(raw));
+  }
+
+  // ---- groups (README "Groups") ----
+
+  createGroup(name: string, description: string, members: string[]): Promise<string> {
+    return groups.createGroup(this.ctx, name, description, members);
+  }
+
+  listGroups(): Promise<GroupSummaryView[]> {
+    return groupApi.listGroups(this.ctx);
+  }
+
+  groupInfo(id: string): Promise<GroupInfoView> {
+    return groupApi.groupInfo(this.ctx, id);
+  }
+
+  addGroupMembers(id: string, members: string[]): Promise<void> {
+    return groups.addMembers(this.ctx, id, members);
+  }
+
+  removeGroupMember(id: string, raw: string): Promise<void> {
+    return groups.removeMember(this.ctx, id, raw);
+  }
+
+  setGroupRole(id: string, raw: string, role: 'admin' | 'member'): Promise<void> {
+    return groups.setRole(this.ctx, id, raw, role);
+  }
+
+  leaveGroup(id: string): Promise<void> {
+    return groups.leaveGroup(this.ctx, id);
+  }
+
+  async sendGroupText(id: string, text: string): Promise<GroupMessageView> {
+    return groupApi.groupMessageView(await sendGroupText(this.ctx, id, text), this.ctx.me!.username);
+  }
+
+  listGroupMessages(id: string): Promise<GroupMessageView[]> {
+    return groupApi.listGroupMessages(this.ctx, id);
+  }
+
+  markGroupRead(id: string): Promise<void> {
+    return markGroupRead(this.ctx, id);
   }
 
   // ---- calls (DESIGN.md §6) ----

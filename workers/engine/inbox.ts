@@ -45,6 +45,10 @@ import { isRejected, observeIdentity, underChangedKey } from './trust';
 import { messageEvent, statusEvent } from './views';
 import { engineFail, isEngineError } from './errors';
 import type { Username } from '../../src/lib/codec/username';
+import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
+import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
+import { receiveGroupUpdate } from './group-updates';
+import { syncFromBlob } from './group-sync';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -61,6 +65,8 @@ export type ReceiveOutcome = 'stored' | 'duplicate' | 'dropped' | 'failed';
 /** Handles one envelope end to end; call inside ctx.serial. Infrastructure errors propagate unacked. */
 export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promise<ReceiveOutcome> {
   requireMe(ctx);
+  // P20: the group type byte is neither 1:1 envelope type; each path decodes only its own.
+  if (env.body[0] === GROUP_MESSAGE_TYPE) return receiveGroup(ctx, env);
   // Decrypting writes nothing, so it runs alongside the block check (call set-up waits on this).
   const decrypted = decryptEnvelope(ctx, env);
   decrypted.catch(() => undefined); // awaited below, or dropped with the envelope
@@ -112,6 +118,11 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
         // emitted above, before the commit
       } else if (content.kind === 'retry') await queueResends(tx, resends);
       else if (content.kind === 'profileKey') newProfileKey = await storeTheirKey(tx, env.sender, content.key);
+      else if (content.kind === 'group') {
+        const u = await receiveGroupUpdate(ctx, tx, env.sender, content.update);
+        out.push(...u.events);
+        if (u.refused) out.push({ type: 'receive-error', username: env.sender, code: u.refused });
+      }
       else out.push(...(await receiveReceipt(tx, env.sender, content)));
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
@@ -130,11 +141,32 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
   ctx.faults.beforeAck?.();
   await ack(ctx, env);
   for (const e of events) ctx.events.emit(e);
-  // A stored text queued a delivery receipt.
-  if (events.some((e) => e.type === 'message') || resent > 0) ctx.kickOutbox();
+  // A stored text queued a delivery receipt; a group update may have queued our sender key.
+  if (events.some((e) => e.type === 'message' || e.type === 'group') || resent > 0) ctx.kickOutbox();
   // P43: their profile opens with the key they just shared; fetched outside the receive path.
   if (newProfileKey) void refreshProfile(ctx, env.sender).catch(() => undefined);
   return outcome;
+}
+
+/** A group message (group-messages.ts): stored, or recorded as a failure with its code; acked either way. */
+async function receiveGroup(ctx: EngineContext, env: Envelope): Promise<ReceiveOutcome> {
+  let r: GroupReceiveOutcome;
+  try {
+    r = await receiveGroupEnvelope(ctx, env);
+  } catch (e) {
+    if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
+    r = { stored: false, events: [], code: e.code };
+  }
+  if (!r.stored && r.code !== 'DuplicateMessage') {
+    const failure = { sender: env.sender, serverId: env.serverId, code: r.code ?? 'Internal', at: ctx.deps.now() };
+    await commit(ctx.vault, (tx) => recordFailure(tx, failure));
+    r.events.push({ type: 'receive-error', username: env.sender, code: failure.code });
+  }
+  await ack(ctx, env);
+  for (const e of r.events) ctx.events.emit(e);
+  // Behind a member's head, or a key we were never given: fetch the blob after this step (P19).
+  if (r.sync) void syncFromBlob(ctx, r.sync).catch(() => undefined);
+  return r.stored ? 'stored' : r.code === 'DuplicateMessage' ? 'duplicate' : 'failed';
 }
 
 /**

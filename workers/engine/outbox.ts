@@ -38,6 +38,7 @@ import { assertCanSend } from './trust';
 import { isEngineError } from './errors';
 import { envelopeRef, refKey } from './refs';
 import { profileKeyToShare } from './profiles';
+import { flushGroupOutgoing } from './group-messages';
 import type { Username } from '../../src/lib/codec/username';
 
 /** Encryptions of one message remembered for retry requests (its first send plus resends). */
@@ -109,6 +110,8 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
       await holdItem(ctx, item, e.code);
     }
   }
+  // Group messages after the pairwise items, so a sender key reaches members before its messages.
+  await flushGroupOutgoing(ctx, report);
   return report;
 }
 

@@ -101,6 +101,16 @@ export class VaultService implements VaultContract {
   usernameLink = this.#delegate('usernameLink');
   resetUsernameLink = this.#delegate('resetUsernameLink');
   openUsernameLink = this.#delegate('openUsernameLink');
+  createGroup = this.#delegate('createGroup');
+  listGroups = this.#delegate('listGroups');
+  groupInfo = this.#delegate('groupInfo');
+  addGroupMembers = this.#delegate('addGroupMembers');
+  removeGroupMember = this.#delegate('removeGroupMember');
+  setGroupRole = this.#delegate('setGroupRole');
+  leaveGroup = this.#delegate('leaveGroup');
+  sendGroupText = this.#delegate('sendGroupText');
+  listGroupMessages = this.#delegate('listGroupMessages');
+  markGroupRead = this.#delegate('markGroupRead');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

@@ -15,7 +15,7 @@
 import type { Username } from '../../src/lib/codec/username';
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /**
  * Meta keys. `migrateRows` is set by the v1 -> v2 upgrade and cleared once rows are sealed;
@@ -179,6 +179,23 @@ export interface FailureRecord {
   at: number;
 }
 
+/** A group (group-repo.ts): everything but its id sealed (history, keys, preview, counters). */
+export interface GroupRow {
+  /** Hex of the 32-byte group id. */
+  id: string;
+  lastAt: number;
+  sealed: Sealed;
+}
+
+/** A group conversation entry: sender and body sealed; `groupId` and `sentAt` clear for the index. */
+export interface GroupMessageRow {
+  /** Outgoing: `${groupId}:${content id}`; incoming: `${groupId}:${sender}:${content id}` (dedupe, P13). */
+  key: string;
+  groupId: string;
+  sentAt: number;
+  sealed: Sealed;
+}
+
 export interface VaultSchema extends DBSchema {
   meta: { key: string; value: unknown };
   prekeys: { key: string; value: PreKeyRecord; indexes: { byKind: PreKeyKind } };
@@ -190,6 +207,8 @@ export interface VaultSchema extends DBSchema {
   messages: { key: string; value: MessageRow; indexes: { byChat: [string, number] } };
   outbox: { key: number; value: OutboxRow };
   failures: { key: number; value: FailureRecord };
+  groups: { key: string; value: GroupRow; indexes: { byLastAt: number } };
+  groupMessages: { key: string; value: GroupMessageRow; indexes: { byGroup: [string, number] } };
 }
 
 export type VaultDb = IDBPDatabase<VaultSchema>;
@@ -209,7 +228,7 @@ export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
 
 /** Every store, for the few transactions that commit across all of them. */
-export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures'];
+export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures', 'groups', 'groupMessages'];
 
 export function openVault(name: string): Promise<VaultDb> {
   return openDB<VaultSchema>(name, DB_VERSION, {
@@ -237,6 +256,11 @@ export function openVault(name: string): Promise<VaultDb> {
         db.createObjectStore('sessions', { keyPath: 'username' });
         db.createObjectStore('skippedKeys', { keyPath: 'key' });
         if (oldVersion >= 1) void tx.objectStore('meta').put(true, Meta.migrateSessions);
+      }
+      // Version 4 (README "Groups"): groups and their conversations, sealed like every user row.
+      if (oldVersion < 4) {
+        db.createObjectStore('groups', { keyPath: 'id' }).createIndex('byLastAt', 'lastAt');
+        db.createObjectStore('groupMessages', { keyPath: 'key' }).createIndex('byGroup', ['groupId', 'sentAt']);
       }
     }
   });

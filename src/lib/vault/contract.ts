@@ -34,9 +34,10 @@ import type {
   VaultEvent,
   VaultInfo
 } from './views';
+import type { GroupInfoView, GroupMessageView, GroupSummaryView } from './group-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 6;
+export const VAULT_API_VERSION = 7;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -102,6 +103,19 @@ export interface VaultContract {
   resetUsernameLink(): Promise<string>;
   /** Opens someone's link (the text after '#') and starts the chat; NoSuchUser if it was reset. */
   openUsernameLink(link: string): Promise<{ username: Username }>;
+
+  // ---- groups (README "Groups"; SECURITY.md P19–P21) ----
+  /** Creates a group with us as admin and adds `members` in one signed change; answers its id. */
+  createGroup(name: string, description: string, members: Username[]): Promise<string>;
+  listGroups(): Promise<GroupSummaryView[]>;
+  groupInfo(id: string): Promise<GroupInfoView>;
+  addGroupMembers(id: string, members: Username[]): Promise<void>;
+  removeGroupMember(id: string, username: Username): Promise<void>;
+  setGroupRole(id: string, username: Username, role: 'admin' | 'member'): Promise<void>;
+  leaveGroup(id: string): Promise<void>;
+  sendGroupText(id: string, text: string): Promise<GroupMessageView>;
+  listGroupMessages(id: string): Promise<GroupMessageView[]>;
+  markGroupRead(id: string): Promise<void>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -186,6 +200,16 @@ export const VAULT_METHODS = Object.freeze([
   'usernameLink',
   'resetUsernameLink',
   'openUsernameLink',
+  'createGroup',
+  'listGroups',
+  'groupInfo',
+  'addGroupMembers',
+  'removeGroupMember',
+  'setGroupRole',
+  'leaveGroup',
+  'sendGroupText',
+  'listGroupMessages',
+  'markGroupRead',
   'connect',
   'disconnect',
   'sendCallSignal',

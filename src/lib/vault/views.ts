@@ -176,7 +176,9 @@ export type VaultEvent =
   /** P46: the app lock was turned on or off, or its settings changed. */
   | { type: 'lock-changed' }
   /** This account was signed out or removed from this browser: every tab stops. */
-  | { type: 'removed' };
+  | { type: 'removed' }
+  /** A group's state or conversation changed (README "Groups"); `id` is the group id in hex. */
+  | { type: 'group'; id: string };
 
 /** The app lock's state (SECURITY.md P46): no secret, only what the lock screen and Settings show. */
 export interface LockStatus {

@@ -15,6 +15,7 @@
  *   kind 0x08 text with profile key: key (32) || text body (as kind 0x01): a text that also shares
  *                      the sender's profile key, so the first message to someone costs no extra
  *                      envelope the host could count
+ *   kind 0x09 group:   u32-length group update (1..MAX_GROUP_UPDATE_BYTES), decoded by wire/group-content.ts
  *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
  *         receiver reads even from an envelope it cannot decrypt (DESIGN.md §7, SECURITY.md P36)
  *
@@ -25,7 +26,7 @@ import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -53,9 +54,13 @@ export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
 export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
 /** The sender's profile key (P43): whoever holds it finds and reads the sender's profile blob. */
 export type ProfileKeyContent = { kind: 'profileKey'; key: Uint8Array };
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent;
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent;
 /** Bytes of a profile key (src/lib/crypto/profile.ts PROFILE_KEY_LEN). */
 export const CONTENT_PROFILE_KEY_LEN = 32;
+/** A group update (README "Groups"): opaque here, strict in wire/group-content.ts; never stored as a message. */
+export type GroupContent = { kind: 'group'; update: Uint8Array };
+/** Longest group update: a welcome with a full history stays under the ratchet's 256 KiB. */
+export const MAX_GROUP_UPDATE_BYTES = 250 * 1024;
 /** Longest call signal (an offer is 75 bytes). */
 export const MAX_CALL_SIGNAL_BYTES = 512;
 
@@ -83,6 +88,10 @@ export function encodeContent(c: Content): Uint8Array {
   if (c.kind === 'call') {
     if (c.signal.length < 1 || c.signal.length > MAX_CALL_SIGNAL_BYTES) fail('InvalidArgument', `call signal of ${c.signal.length} bytes`);
     return w.u8(ContentKind.call).bytes16(c.signal).finish();
+  }
+  if (c.kind === 'group') {
+    if (c.update.length < 1 || c.update.length > MAX_GROUP_UPDATE_BYTES) fail('InvalidArgument', `group update of ${c.update.length} bytes`);
+    return w.u8(ContentKind.group).bytes32(c.update).finish();
   }
   if (c.kind === 'retry') {
     if (c.missing.length < 1 || c.missing.length > MAX_RETRY_REFS) {
@@ -179,6 +188,12 @@ export function decodeContent(bytes: Uint8Array): Content {
     const key = r.fixed(CONTENT_PROFILE_KEY_LEN).slice();
     r.end();
     return { kind: 'profileKey', key };
+  }
+  if (kind === ContentKind.group) {
+    const update = r.bytes32(MAX_GROUP_UPDATE_BYTES).slice();
+    r.end();
+    if (update.length < 1) fail('DecodeFailed', 'empty group update');
+    return { kind: 'group', update };
   }
   if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);
