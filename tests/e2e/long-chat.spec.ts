@@ -111,7 +111,10 @@ test('PeerJS is not fetched before a call starts, and is once one does', async (
   await send(alice, bob.name, 'hi');
   await alice.page.reload();
   await expect(messageLog(alice.page, bob.name)).toBeVisible();
-  await alice.page.waitForLoadState('networkidle');
+  // Not 'networkidle': the vault's profile refresh can keep one request open. The page has loaded
+  // and rendered the chat (where the call button lives); give late chunk loads a moment to show.
+  await alice.page.waitForLoadState('load');
+  await alice.page.waitForTimeout(2000);
   expect(peerjsLoads).toEqual([]);
 
   await alice.page.getByRole('button', { name: `Voice call ${bob.name}` }).click();
