@@ -47,10 +47,12 @@ describe('groups', () => {
     await settle(ann!, ben!, cat!, dan!);
     await ben!.engine.sendGroupText(id, 'hi ann');
     await settle(ann!, ben!, cat!, dan!);
+    await cat!.engine.sendGroupText(id, 'me too');
+    await settle(ann!, ben!, cat!, dan!);
     // One upload per message, whatever the member count.
-    expect(host.groupUploads.length - uploads).toBe(2);
-    expect(host.groupUploads.at(-1)!.to.sort()).toEqual(['ann', 'cat', 'dan']);
-    for (const u of [ann!, ben!, cat!, dan!]) expect(await groupTexts(u, id)).toEqual(['ann: hello all', 'ben: hi ann']);
+    expect(host.groupUploads.length - uploads).toBe(3);
+    expect(host.groupUploads.at(-2)!.to.sort()).toEqual(['ann', 'cat', 'dan']);
+    for (const u of [ann!, ben!, cat!, dan!]) expect(await groupTexts(u, id)).toEqual(['ann: hello all', 'ben: hi ann', 'cat: me too']);
 
     // What a removed member keeps: every sender key it held (a modified client would keep using them).
     const dansKeys = (await getGroup(dan!.engine.ctx.vault, id))!.theirs;
@@ -62,14 +64,14 @@ describe('groups', () => {
     await cat!.engine.sendGroupText(id, 'dan is gone');
     await ann!.engine.sendGroupText(id, 'yes');
     await settle(ann!, ben!, cat!, dan!);
-    expect(await groupTexts(ben!, id)).toEqual(['ann: hello all', 'ben: hi ann', 'cat: dan is gone', 'ann: yes']);
+    expect(await groupTexts(ben!, id)).toEqual(['ann: hello all', 'ben: hi ann', 'cat: me too', 'cat: dan is gone', 'ann: yes']);
     // Dan gets no upload any more and could read none of them.
     for (const up of host.groupUploads.slice(-2)) {
       expect(up.to).not.toContain('dan');
       // P21: even handed the upload, none of the keys Dan kept opens it (the senders rotated).
       for (const k of dansKeys) expect(() => groupDecrypt(k, up.body, systemDeps)).toThrow();
     }
-    expect(await groupTexts(dan!, id)).toEqual(['ann: hello all', 'ben: hi ann']);
+    expect(await groupTexts(dan!, id)).toEqual(['ann: hello all', 'ben: hi ann', 'cat: me too']);
     await expect(dan!.engine.sendGroupText(id, 'still here?')).rejects.toMatchObject({ code: 'NotGroupMember' });
 
     await cat!.engine.leaveGroup(id);
@@ -81,6 +83,23 @@ describe('groups', () => {
     expect(await groupTexts(cat!, id)).not.toContain('ben: just us');
     const notices = (await ann!.engine.listGroupMessages(id)).flatMap((m) => (m.kind === 'notice' ? [`${m.notice}:${m.who}`] : []));
     expect(notices).toEqual(expect.arrayContaining(['removed:dan', 'left:cat']));
+  });
+
+  test('P21 a received welcome or change makes this client send nothing until its user writes to the group', async () => {
+    const host = new MemoryHost();
+    const [ann, ben, cat] = await people(host, 'ann', 'ben', 'cat');
+    const id = await ann!.engine.createGroup('G', '', ['ben']);
+    await settle(ann!, ben!, cat!);
+    await ann!.engine.addGroupMembers(id, ['cat']);
+    await settle(ann!, ben!, cat!);
+    expect((await cat!.engine.listGroups())[0]).toMatchObject({ id, isMember: true });
+    // Anyone with a session can send a welcome or a change: applying one writes to no one.
+    expect(host.sent.filter((s) => s.from !== 'ann')).toEqual([]);
+    expect(host.groupUploads).toEqual([]);
+    await ben!.engine.sendGroupText(id, 'hi');
+    await settle(ann!, ben!, cat!);
+    expect([...new Set(host.sent.filter((s) => s.from === 'ben').map((s) => s.to))].sort()).toEqual(['ann', 'cat']);
+    for (const u of [ann!, cat!]) expect(await groupTexts(u, id)).toEqual(['ben: hi']);
   });
 
   test('P19 a member who is not an admin cannot remove anyone; nothing is sent', async () => {
@@ -100,6 +119,9 @@ describe('groups', () => {
     const [ann, ben] = await people(host, 'ann', 'ben');
     const id = await ann!.engine.createGroup('G', '', ['ben']);
     await settle(ann!, ben!);
+    // Ann's sender key reaches Ben with her first message (distributeSenderKey).
+    await ann!.engine.sendGroupText(id, 'zero');
+    await settle(ann!, ben!);
     host.autoPush = false;
     await ann!.engine.sendGroupText(id, 'one');
     await ann!.engine.sendGroupText(id, 'two');
@@ -111,7 +133,7 @@ describe('groups', () => {
     expect((await ben!.engine.listGroupMessages(id)).some((m) => m.kind === 'notice' && m.notice === 'gap')).toBe(true);
     host.push(ben!.engine.ctx.me!.username, [box.at(-2)!.serverId]);
     await settle(ann!, ben!);
-    expect(await groupTexts(ben!, id)).toEqual(['ann: one', 'ann: two']);
+    expect(await groupTexts(ben!, id)).toEqual(['ann: zero', 'ann: one', 'ann: two']);
     expect((await ben!.engine.listGroups())[0]!.missing).toBe(0);
   });
 });

@@ -4,10 +4,14 @@
  *
  *   - notices in the conversation for joins, removals and leaves on the new path to the head;
  *   - no longer a member: our sender key and everyone else's are dropped, nothing more is sent;
+ *   - keys we hold from people who are no longer members are dropped.
+ *
+ * Nothing here sends: a received change or welcome (which anyone with a session can send) never
+ * makes this client write to anyone. Our sender key goes out with our next group message
+ * (`distributeSenderKey`, called by the send path, as Signal's SenderKeyDistributionMessage):
  *   - anyone who holds our sender key is no longer a member (mustRotateSenderKey): a fresh key,
  *     given pairwise to the current members only, so a removed member reads nothing sent after;
- *   - newcomers get our current key (from its current iteration on, never earlier messages);
- *   - keys we hold from people who are no longer members are dropped.
+ *   - newcomers get our current key (from its current iteration on, never earlier messages).
  *
  * Pairwise updates travel as content kind 0x09 through the ordinary outbox (the 1:1 ratchet).
  * Knows nothing of the host or the UI.
@@ -72,20 +76,31 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   }
   // P21: a key someone outside the group holds is never used again.
   next = { ...next, theirs: next.theirs.filter((t) => findMember(head, t.theirAddress)) };
-  // Back in the group (added again after a removal): a fresh key, given to everyone.
+  // Back in the group (added again after a removal): a fresh key, to be given to everyone.
   if (!next.our) next = { ...next, our: createSenderKey({ groupId: groupIdBytes(g), ourAddress: ours }, ctx.deps).state, distributedTo: [] };
-  const our = next.our!;
-  const recipients = senderKeyRecipients(head, ours);
-  const holders: Address[] = next.distributedTo.map((u) => address(u));
+  return next;
+}
+
+/**
+ * Before we send to the group (the user's own action): our sender key in line with the head.
+ * Rotated if anyone holding it is no longer a member (P21), else given to members who lack it;
+ * the pairwise updates are queued in `tx` ahead of the group message, so they arrive first.
+ */
+export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, g: GroupRecord): Promise<GroupRecord> {
+  const head = g.history.head;
+  const our = g.our;
+  if (!our) return g;
+  const recipients = senderKeyRecipients(head, address(me.username));
+  const holders: Address[] = g.distributedTo.map((u) => address(u));
   if (mustRotateSenderKey(holders, head)) {
     const fresh = rotateSenderKey(our, ctx.deps);
     const distribution = encodeSenderKeyDistribution(fresh.distribution);
     for (const r of recipients) await queueUpdate(tx, r.username, { groupId: groupIdBytes(g), distribution });
-    return { ...next, our: fresh.state, distributedTo: recipients.map((r) => r.username) };
+    return { ...g, our: fresh.state, distributedTo: recipients.map((r) => r.username) };
   }
-  const newcomers = recipients.filter((r) => !next.distributedTo.includes(r.username));
-  if (newcomers.length === 0) return next;
+  const newcomers = recipients.filter((r) => !g.distributedTo.includes(r.username));
+  if (newcomers.length === 0) return g;
   const distribution = encodeSenderKeyDistribution(senderKeyDistribution(our));
   for (const r of newcomers) await queueUpdate(tx, r.username, { groupId: groupIdBytes(g), distribution });
-  return { ...next, distributedTo: [...next.distributedTo, ...newcomers.map((r) => r.username)] };
+  return { ...g, distributedTo: [...g.distributedTo, ...newcomers.map((r) => r.username)] };
 }

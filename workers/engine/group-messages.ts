@@ -29,7 +29,7 @@ import { commit } from '../storage/vault';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
-import { putNotice } from './group-apply';
+import { distributeSenderKey, putNotice } from './group-apply';
 import { syncFromBlob } from './group-sync';
 import { engineFail, isEngineError } from './errors';
 import type { Envelope } from './transport';
@@ -53,16 +53,17 @@ export async function sendGroupText(ctx: EngineContext, id: string, text: string
   if (peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
   const m = await ctx.serial(() =>
     commit(ctx.vault, async (tx) => {
-      const g = await txGetGroup(tx, id);
-      if (!g) engineFail('NoSuchGroup', 'no such group');
-      const head = g.history.head;
-      if (!g.our || !findMember(head, address(me.username))) engineFail('NotGroupMember', 'we are not a member of this group');
-      if (g.seenVersion > head.version) engineFail('GroupOutOfDate', `a member is at version ${g.seenVersion}, we are at ${head.version}`);
+      const stored = await txGetGroup(tx, id);
+      if (!stored) engineFail('NoSuchGroup', 'no such group');
+      const head = stored.history.head;
+      if (!stored.our || !findMember(head, address(me.username))) engineFail('NotGroupMember', 'we are not a member of this group');
+      if (stored.seenVersion > head.version) engineFail('GroupOutOfDate', `a member is at version ${stored.seenVersion}, we are at ${head.version}`);
+      const g = await distributeSenderKey(ctx, tx, me, stored);
       const now = ctx.deps.now();
       const sentAt = Math.max(g.lastAt + 1, now);
       const msgId = newMessageId(ctx.deps.rng);
       const content = encodeContent({ kind: 'text', id: msgId, sentAt, text });
-      const { state, message } = groupEncrypt(g.our, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content }));
+      const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content }));
       const key = `${id}:${msgId}`;
       const to = senderKeyRecipients(head, address(me.username)).map((a) => a.username);
       const m: GroupMessageRecord = { key, groupId: id, id: msgId, sender: me.username, direction: 'out', body: text, sentAt, receivedAt: now, status: 'queued' };

@@ -65,7 +65,7 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       outgoing: []
     };
     await putNotice(ctx, tx, g, 'joined', me.username, now);
-    // Our key to every member (group-apply.ts: everyone is a newcomer to a key given to no one).
+    // Our key goes to the members with our first group message (group-apply.ts distributeSenderKey).
     g = await afterHistoryChange(ctx, tx, me, g, history.head, []);
   } else {
     const before = g.history.head;
