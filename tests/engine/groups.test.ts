@@ -136,4 +136,22 @@ describe('groups', () => {
     expect(await groupTexts(ben!, id)).toEqual(['ann: zero', 'ann: one', 'ann: two']);
     expect((await ben!.engine.listGroups())[0]!.missing).toBe(0);
   });
+
+  test('a group adds no 1:1 chats: members the user never wrote to do not appear in the chat list', async () => {
+    const host = new MemoryHost();
+    const [ann, ben, cat] = await people(host, 'ann', 'ben', 'cat');
+    const id = await ann!.engine.createGroup('Book club', '', ['ben', 'cat']);
+    await settle(ann!, ben!, cat!);
+    await ben!.engine.sendGroupText(id, 'hello');
+    await cat!.engine.sendGroupText(id, 'hi');
+    await ann!.engine.sendGroupText(id, 'welcome');
+    await settle(ann!, ben!, cat!);
+    expect(await groupTexts(cat!, id)).toEqual(['ben: hello', 'cat: hi', 'ann: welcome']);
+    for (const u of [ann!, ben!, cat!]) expect(await u.engine.listChats()).toEqual([]);
+    // A real 1:1 message still makes the chat, on both sides.
+    await ben!.engine.sendText('cat', 'just you');
+    await settle(ben!, cat!);
+    expect((await cat!.engine.listChats()).map((c) => c.username)).toEqual(['ben']);
+    expect((await ben!.engine.listChats()).map((c) => c.username)).toEqual(['cat']);
+  });
 });

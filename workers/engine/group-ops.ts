@@ -30,7 +30,7 @@ import { engineFail } from './errors';
 
 /** The identity we hold for `raw` (fetched and stored as a contact if new; P3 applies as for 1:1). */
 async function identityOf(ctx: EngineContext, raw: string): Promise<{ username: Username; identity: IdentityPublic }> {
-  const { username } = await lookupUser(ctx, raw);
+  const { username } = await lookupUser(ctx, raw, { openChat: false });
   const c = await getContact(ctx.vault, username);
   if (!c) engineFail('NoSuchUser', 'no identity known for that user');
   return { username, identity: decodeIdentityPublic(c.identity) };
