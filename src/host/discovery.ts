@@ -23,7 +23,7 @@ export interface Discovery {
   /** Adds a newly registered username's hash to the index. */
   index(username: string): Promise<void>;
   /** The one-time migration: hashes every existing account into an empty index. */
-  migrate(usernames: () => string[]): Promise<number>;
+  migrate(usernames: () => Promise<string[]>): Promise<number>;
 }
 
 export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number): Discovery {
@@ -47,7 +47,7 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
     index: (username) => store.add(usernameLookupHash(username)),
     async migrate(usernames) {
       if ((await store.size()) > 0) return 0;
-      const names = usernames();
+      const names = await usernames();
       for (const u of names) await store.add(usernameLookupHash(u));
       return names.length;
     }

@@ -33,18 +33,15 @@ import { createHub } from './hub';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
 import { createProfiles, createUsernameLinks } from './profiles';
-import { openSqliteProfiles } from './storage/sqlite-profiles';
 import { createDiscovery } from './discovery';
-import { existingUsernames, openSqliteDiscovery } from './storage/sqlite-discovery';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
 import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
-import { openHostBackend, openRealmStorage } from './storage/open';
+import { openHostBackend, openSideStores, openRealmStorage } from './storage/open';
 import { StorageFullError } from './storage/types';
 import { sharedLimiter } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
 import { createGroupsApi } from './groups';
-import { openSqliteGroupBlobs } from './storage/sqlite-group-blobs';
 
 export interface HostOptions {
   port: number;
@@ -124,9 +121,10 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
   const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey] });
   // Private discovery: anonymous exists-only lookups by memory-hard hash, fed by registrations.
-  const discoveryIndex = openSqliteDiscovery(opts.dataDir);
-  const discovery = createDiscovery(discoveryIndex, limits, clock);
-  await discovery.migrate(() => existingUsernames(opts.dataDir));
+  // Profiles, group blobs and the discovery index: on PostgreSQL shared by every instance.
+  const side = await openSideStores(at);
+  const discovery = createDiscovery(side.discovery, limits, clock);
+  await discovery.migrate(() => side.usernames());
   const gated = {
     ...directory,
     login: records.login,
@@ -137,9 +135,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     }
   };
   // Private profiles (P43): opaque blobs in their own store, reached without an account.
-  const profileStore = openSqliteProfiles(opts.dataDir);
-  const profiles = createProfiles(profileStore.profiles, limits, clock);
-  const usernameLinks = createUsernameLinks(profileStore.links, limits, clock);
+  const profiles = createProfiles(side.owned.profiles, limits, clock);
+  const usernameLinks = createUsernameLinks(side.owned.links, limits, clock);
   const api = createApi({
     auth,
     directory: gated,
@@ -149,8 +146,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     registerPerIp: sharedLimiter(storage, 'register-ip', limits.registerPerIp, clock)
   });
   // Groups (README "Groups"): fan-out of group messages and the encrypted state blobs.
-  const groupBlobs = openSqliteGroupBlobs(opts.dataDir);
-  const groups = createGroupsApi({ auth, mailbox, blobs: groupBlobs, clock });
+  const groups = createGroupsApi({ auth, mailbox, blobs: side.groupBlobs, clock });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -235,7 +231,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['profiles', () => profileStore.close()], ['discovery', () => discoveryIndex.close()], ['bus', () => bus.close()], ['group blobs', () => groupBlobs.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['profiles, group blobs, discovery', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

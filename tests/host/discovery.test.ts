@@ -7,24 +7,18 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { initSodium } from '../../src/lib/crypto/sodium';
 import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
-import { DISCOVERY_PATH, lookupHashText } from '../../src/lib/wire/discovery-api';
+import { DISCOVERY_PATH } from '../../src/lib/wire/discovery-api';
 import { DISCOVERY_FILE } from '../../src/host/storage/sqlite-discovery';
 import { scanDataDir } from '../support/scan-data-dir';
 import { registerUser, startHost } from './support';
+import { lookup } from './side-requests';
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
 afterEach(async () => {
   await host?.close();
   host = undefined;
 });
-
-async function lookup(url: string, name: string): Promise<{ status: number; body: unknown }> {
-  await initSodium();
-  const res = await fetch(url + DISCOVERY_PATH + lookupHashText(usernameLookupHash(name)));
-  return { status: res.status, body: await res.json() };
-}
 
 describe('private discovery', () => {
   test('an anonymous lookup by hash answers exists and nothing else', async () => {

@@ -11,8 +11,9 @@ import { toBase64Url } from '../../src/lib/codec/base64url';
 import type { Username } from '../../src/lib/codec/username';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { openSqliteGroupBlobs } from '../../src/host/storage/sqlite-group-blobs';
-import { GROUP_API, WRITE_TOKEN_HEADER, encodeFanOut } from '../../src/lib/wire/group-api';
+import { GROUP_API, encodeFanOut } from '../../src/lib/wire/group-api';
 import { registerUser, startHost, tempDir, type TestUser } from './support';
+import { getBlob, putBlob } from './side-requests';
 
 let hosts: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -24,16 +25,6 @@ const GROUP_MESSAGE = Uint8Array.from([0x03, 1, ...new Array(100).fill(9)]);
 
 async function post(url: string, user: TestUser, body: Uint8Array): Promise<Response> {
   return fetch(url + GROUP_API.messages, { method: 'POST', headers: { authorization: `Bearer ${toBase64Url(user.token)}`, 'content-type': 'application/octet-stream' }, body: body as BodyInit });
-}
-
-async function putBlob(url: string, user: TestUser, address: Uint8Array, token: Uint8Array, blob: Uint8Array): Promise<number> {
-  const headers = { authorization: `Bearer ${toBase64Url(user.token)}`, [WRITE_TOKEN_HEADER]: toBase64Url(token) };
-  return (await fetch(url + GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: blob as BodyInit })).status;
-}
-
-async function getBlob(url: string, user: TestUser, address: Uint8Array): Promise<{ status: number; bytes: Uint8Array }> {
-  const res = await fetch(url + GROUP_API.blobs + toBase64Url(address), { headers: { authorization: `Bearer ${toBase64Url(user.token)}` } });
-  return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
 describe('host group endpoints', () => {
