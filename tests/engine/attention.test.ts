@@ -18,6 +18,14 @@ describe('attention', () => {
     expect(t.arrivals([row('c:bob', 1), row('g:aa', 2), row('c:cat', 1)]).map((r) => r.key)).toEqual(['c:bob']);
   });
 
+  test('a muted conversation is counted but never reported as news', () => {
+    const t = new ArrivalTracker();
+    t.arrivals([{ ...row('c:bob', 0), muted: true }]);
+    const rows = [{ ...row('c:bob', 4), muted: true }];
+    expect(t.arrivals(rows)).toEqual([]);
+    expect(unreadTotal(rows)).toBe(4);
+  });
+
   test('a notification names at most the conversation, and in private mode not even that', () => {
     const bob = row('c:bob', 2, 'Bob the Builder');
     expect(noticeFor(bob, 'name')).toEqual({ title: 'Bob the Builder', body: '2 new messages', tag: 'c:bob', key: 'c:bob' });

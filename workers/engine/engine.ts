@@ -20,6 +20,7 @@ import type {
   AccountView,
   Availability,
   CallLogEntry,
+  ChatFlags,
   ChatView,
   Comparison,
   ContactView,
@@ -38,6 +39,7 @@ import type {
 import * as account from './account';
 import { queueCallSignal, recordCall } from './calls';
 import * as contacts from './contacts';
+import * as chatFlags from './chat-flags';
 import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
 import { receiveEnvelope } from './inbox';
@@ -289,6 +291,10 @@ export class Engine implements EngineApi {
     return this.ctx.serial(() => resetSessions(this.ctx, username));
   }
 
+  setChatFlags(raw: string, flags: Partial<ChatFlags>): Promise<void> {
+    return chatFlags.setChatFlags(this.ctx, raw, flags);
+  }
+
   async listChats(): Promise<ChatView[]> {
     const out: ChatView[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
@@ -299,6 +305,7 @@ export class Engine implements EngineApi {
         ...(chat.lastAt > 0 ? { lastAt: chat.lastAt } : {}),
         unread: chat.unread,
         missing: chat.missing,
+        flags: chatFlags.chatFlagsOf(chat),
         verified: !!c?.verified && !c.pendingIdentity,
         blocked: !!c?.blocked,
         identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),

@@ -23,6 +23,7 @@ import { isCodedError } from '../../src/lib/codec/errors';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { decodeContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
 import { getContact, putContact, txGetContact } from '../storage/contact-repo';
+import { unarchiveOnMessage } from './chat-flags';
 import { preview, updateChat } from '../storage/chat-repo';
 import { incomingKey, newestSentAt, putMessage, txGetMessage } from '../storage/message-repo';
 import { deleteConsumed } from '../storage/prekey-repo';
@@ -217,7 +218,7 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<Text
   await updateChat(tx, env.sender, (chat) => {
     const newest = sentAt >= chat.lastAt;
     return {
-      ...chat,
+      ...unarchiveOnMessage(chat),
       unread: chat.unread + 1,
       lastAt: newest ? sentAt : chat.lastAt,
       lastPreview: newest ? preview(c.text) : chat.lastPreview

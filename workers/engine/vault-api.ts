@@ -85,6 +85,7 @@ export class VaultService implements VaultContract {
   restoreAccount = this.#delegate('restoreAccount');
   lookupUser = this.#delegate('lookupUser');
   listChats = this.#delegate('listChats');
+  setChatFlags = this.#delegate('setChatFlags');
   listMessages = this.#delegate('listMessages');
   listMessagePage = this.#delegate('listMessagePage');
   sendText = this.#delegate('sendText');

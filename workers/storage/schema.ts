@@ -110,6 +110,10 @@ export interface ChatRecord {
   unread: number;
   /** Messages known to be missing (a ratchet gap, P14); decremented when one arrives late. */
   missing: number;
+  /** How the user filed it (chat-flags.ts); absent = off. */
+  pinned?: true;
+  muted?: true;
+  archived?: true;
 }
 
 /** Outgoing: queued -> sent -> delivered -> read; `blocked` = held back (untrusted key, blocked

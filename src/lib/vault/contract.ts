@@ -14,6 +14,7 @@ import type {
   AccountView,
   Availability,
   CallLogEntry,
+  ChatFlags,
   ChatView,
   Comparison,
   ContactView,
@@ -37,7 +38,7 @@ import type {
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from './group-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 7;
+export const VAULT_API_VERSION = 8;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -73,6 +74,8 @@ export interface VaultContract {
   /** Finds a user on the host (throws NoSuchUser) and opens the chat with them. */
   lookupUser(raw: string): Promise<{ username: Username }>;
   listChats(): Promise<ChatView[]>;
+  /** Pins, mutes or archives a chat (only the flags given change); local, nothing is sent. */
+  setChatFlags(username: Username, flags: Partial<ChatFlags>): Promise<void>;
   listMessages(username: Username): Promise<MessageView[]>;
   /** Up to `limit` (1..500) messages just before `before` (the newest when absent), oldest first. */
   listMessagePage(username: Username, before?: MessageCursor, limit?: number): Promise<MessagePage>;
@@ -184,6 +187,7 @@ export const VAULT_METHODS = Object.freeze([
   'restoreAccount',
   'lookupUser',
   'listChats',
+  'setChatFlags',
   'listMessages',
   'listMessagePage',
   'sendText',

@@ -42,6 +42,14 @@ export interface ChatView {
   identityChanged: boolean;
   /** Their display name and avatar from their private profile (P43), once they shared its key. */
   profile?: ProfileSummary;
+  /** How the user filed the chat: pinned on top, muted (no notifications), archived (out of the list). */
+  flags: ChatFlags;
+}
+
+export interface ChatFlags {
+  pinned: boolean;
+  muted: boolean;
+  archived: boolean;
 }
 
 /** What a chat row, header, call screen or notification shows beside the username (P43). */

@@ -17,6 +17,8 @@ export interface UnreadRow {
   /** The name the list shows (display name, username or group name). */
   name: string;
   unread: number;
+  /** Muted by the user: counted, never notified. */
+  muted?: boolean;
 }
 
 export interface Notice {
@@ -48,7 +50,7 @@ export class ArrivalTracker {
     const before = this.#seen;
     this.#seen = new Map(rows.map((r) => [r.key, r.unread]));
     if (!before) return [];
-    return rows.filter((r) => r.unread > (before.get(r.key) ?? 0));
+    return rows.filter((r) => !r.muted && r.unread > (before.get(r.key) ?? 0));
   }
 }
 
