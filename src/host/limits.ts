@@ -89,6 +89,18 @@ export interface Limits {
   sealedSendPerIp: { max: number; windowMs: number };
   /** Lifetime of a sender certificate (P41: short, so a stolen one ages out; at most 7 days). */
   senderCertificateTtlMs: number;
+  /**
+   * Profile blob reads per client IP (P43): a reader needs the profile key to find an address,
+   * so this only bounds load; high enough for a chat list of contacts refreshing.
+   */
+  profileReadPerIp: { max: number; windowMs: number };
+  /** Profile blob writes and deletes per client IP: a profile changes rarely (edit, rotation on block). */
+  profileWritePerIp: { max: number; windowMs: number };
+  /**
+   * Anonymous username lookups per client IP (private discovery): enough for a person starting
+   * chats, few enough that guessing full names from one address is slow.
+   */
+  discoveryPerIp: { max: number; windowMs: number };
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -121,5 +133,8 @@ export const DEFAULT_LIMITS: Limits = {
   wsMaxMalformedFrames: 16,
   wsPerAccount: 10,
   sealedSendPerIp: { max: 600, windowMs: 60_000 },
-  senderCertificateTtlMs: 24 * 3600 * 1000
+  senderCertificateTtlMs: 24 * 3600 * 1000,
+  profileReadPerIp: { max: 600, windowMs: 60_000 },
+  profileWritePerIp: { max: 120, windowMs: 3600_000 },
+  discoveryPerIp: { max: 30, windowMs: 60_000 }
 };

@@ -32,16 +32,19 @@ import { HostError, requestPath, sendError, sendJson, setClientIp } from './http
 import { createHub } from './hub';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
+import { createProfiles, createUsernameLinks } from './profiles';
+import { createDiscovery } from './discovery';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
 import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
-import { openHostBackend, openRealmStorage } from './storage/open';
+import { openHostBackend, openSideStores, openRealmStorage } from './storage/open';
 import { StorageFullError } from './storage/types';
 import { sharedLimiter } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
 import { createSealed, type SealedKeys } from './sealed';
 import { openSqliteSealed } from './storage/sqlite-sealed';
 import { SEALED_API } from '../lib/wire/sealed-api';
+import { createGroupsApi } from './groups';
 
 export interface HostOptions {
   port: number;
@@ -122,7 +125,23 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const records = await createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
   const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
   const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey] });
-  const gated = { ...directory, login: records.login };
+  // Private discovery: anonymous exists-only lookups by memory-hard hash, fed by registrations.
+  // Profiles, group blobs and the discovery index: on PostgreSQL shared by every instance.
+  const side = await openSideStores(at);
+  const discovery = createDiscovery(side.discovery, limits, clock);
+  await discovery.migrate(() => side.usernames());
+  const gated = {
+    ...directory,
+    login: records.login,
+    register: async (req: Parameters<typeof directory.register>[0]) => {
+      const r = await directory.register(req);
+      void discovery.index(req.username).catch((e: unknown) => storageFailed('discovery index', e));
+      return r;
+    }
+  };
+  // Private profiles (P43): opaque blobs in their own store, reached without an account.
+  const profiles = createProfiles(side.owned.profiles, limits, clock);
+  const usernameLinks = createUsernameLinks(side.owned.links, limits, clock);
   const api = createApi({
     auth,
     directory: gated,
@@ -134,6 +153,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // Sealed sender (P41): its own store and routes; sealed mail enters the mailbox with no sender.
   const sealedStore = openSqliteSealed(opts.dataDir);
   const sealed = await createSealed({ store: sealedStore, auth, mailbox, identityOf: (u) => storage.identity(u), limits, clock, dataDir: opts.dataDir, log, ...(opts.sealedKeys ? { keys: opts.sealedKeys } : {}) });
+  // Groups (README "Groups"): fan-out of group messages and the encrypted state blobs.
+  const groups = createGroupsApi({ auth, mailbox, blobs: side.groupBlobs, clock });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -143,6 +164,10 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await realm.handle(req, res)) return;
     if (await records.handle(req, res)) return;
     if (await sealed.handle(req, res)) return;
+    if (await profiles.handle(req, res, path)) return;
+    if (await usernameLinks.handle(req, res, path)) return;
+    if (await discovery.handle(req, res, path)) return;
+    if (await groups(req, res)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -215,7 +240,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['bus', () => bus.close()], ['sealed', () => sealedStore.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['profiles, group blobs, discovery', () => side.close()], ['bus', () => bus.close()], ['sealed', () => sealedStore.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

@@ -7,13 +7,15 @@
  *   wildcards), from APP_ORIGIN or else from the request's Host;
  * - form-action, frame-ancestors and base-uri 'none', and a Permissions-Policy that lets only
  *   this origin use camera, microphone and screen capture and denies the other powerful features.
- * Knows nothing of accounts, mailboxes or crypto.
+ * Bodies go out compressed when the client accepts it (compress.ts). Knows nothing of accounts,
+ * mailboxes or crypto.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { realmConfigFromEnv, type RealmConfig } from '../lib/config/realms';
+import { sendBody } from './compress';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -196,13 +198,13 @@ export function staticHandler(
     const ext = extname(file);
     const isHtml = ext === '.html';
     setCommonHeaders(res, contentSecurityPolicy(isHtml ? inlineScriptHashes(body.toString('utf8')) : [], sockets));
-    res.setHeader('Content-Type', MIME[ext] ?? 'application/octet-stream');
+    const type = MIME[ext] ?? 'application/octet-stream';
+    res.setHeader('Content-Type', type);
     res.setHeader(
       'Cache-Control',
       isHtml ? 'no-cache' : path.startsWith('/_app/immutable/') ? 'public, max-age=31536000, immutable' : 'no-cache'
     );
-    res.setHeader('Content-Length', body.length);
-    res.writeHead(200);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    // brotli or gzip when accepted and worth it, with ETag and Content-Length per variant (compress.ts).
+    await sendBody(req, res, body, type);
   };
 }

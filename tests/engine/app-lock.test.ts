@@ -20,6 +20,8 @@ import { ALL_STORES, Meta, type Sealed, type VaultDb } from '../../workers/stora
 import { unseal } from '../../workers/storage/seal';
 import { dumpAll } from './storage-dump';
 import { closeAll, newUser, openUser, settle, texts, type User } from './support';
+import { profileKey } from '../../workers/engine/profile-key';
+import { SEALED_ACCESS_META_KEY, sealedFromAnyone, setSealedFromAnyone } from '../../workers/engine/sealed-access';
 
 /** Cheap Argon2id for tests (the production cost is pinned in crypto/app-lock.ts). */
 const kdf = { opslimit: 1, memlimitBytes: 8192 };
@@ -252,6 +254,41 @@ describe('P46 app lock', () => {
     expect(await openable()).toBe(0);
     attacker.close();
     expect(await texts(alice, 'bob')).toEqual(['before the lock 4711', 'a reply 0815', 'written after the lock']);
+  });
+
+  test('P46 P41 P42 P43 app lock: the data key rotation re-seals the meta values sealed with the data key (profile key, privacy settings, sealed access), which still read after unlocking', async () => {
+    const { host, alice: a0 } = await pair(false);
+    const rows = ['profileKey', 'privacySettings', SEALED_ACCESS_META_KEY];
+    await a0.engine.setPrivacySettings({ callsOnlyFromContacts: true });
+    await setSealedFromAnyone(a0.engine.ctx, true);
+    const key = await profileKey(a0.engine.ctx);
+    const browserKey = (await rawMeta(a0.dbName, Meta.wrapKey)) as CryptoKey;
+    const oldDataKey = await unseal(browserKey, (await rawMeta(a0.dbName, Meta.dataKey)) as Sealed);
+    const attacker = (await openDB(a0.dbName)) as unknown as VaultDb;
+    bindDataKey(attacker, oldDataKey);
+    const openable = async () => {
+      const out: string[] = [];
+      for (const k of rows) {
+        try {
+          openBytes(attacker, 'meta', k, (await attacker.get('meta', k)) as Sealed);
+          out.push(k);
+        } catch {
+          // not there, or does not open with the old data key
+        }
+      }
+      return out;
+    };
+    // The check can fail: before the lock, the old data key opens all three rows.
+    expect(await openable()).toEqual(rows);
+    await a0.engine.locks.enableLock(PASS, 5);
+    expect(await openable()).toEqual([]);
+    attacker.close();
+    const alice = await reopen(host, a0);
+    const api = serveVault(new VaultService(async () => alice.engine));
+    expect(await api.unlock(PASS)).toEqual({ ok: true, value: undefined });
+    expect(await alice.engine.privacySettings()).toEqual({ callsOnlyFromContacts: true });
+    expect(await sealedFromAnyone(alice.engine.ctx)).toBe(true);
+    expect(sameBytes(await profileKey(alice.engine.ctx), key)).toBe(true);
   });
 
   test('P46 app lock: every store is known to the data key rotation (a new sealed store must be listed)', () => {

@@ -35,7 +35,7 @@ import { Engine } from '../../workers/engine/engine';
 import type { EngineEvent } from '../../workers/engine/events';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
-import { ownProfileKey } from '../../workers/engine/profile-key';
+import { profileKey } from '../../workers/engine/profile-key';
 import { deliveryToken } from '../../src/lib/crypto/delivery-token';
 import { getContact } from '../../workers/storage/contact-repo';
 import { eventually, texts } from './real-host-support';
@@ -89,7 +89,7 @@ async function postSealed(to: Engine, server: ServerSigningKey, claimed: string,
     { ourIdentity: identity, senderCertificate: cert, theirIdentity: identityPublic(to.ctx.me!.identity), contentType: SealedContentType.session, content: systemDeps.rng(120) },
     { ...systemDeps, now: () => at }
   );
-  const token = deliveryToken(await ownProfileKey(to.ctx), to.ctx.me!.username);
+  const token = deliveryToken(await profileKey(to.ctx), to.ctx.me!.username);
   const res = await fetch(host!.url + SEALED_API.messages + to.ctx.me!.username, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream', [DELIVERY_TOKEN_HEADER]: toBase64Url(token) },
@@ -115,8 +115,10 @@ describe('sealed sender and message requests, engine against the real host', () 
     await alice.sendText('bob', 'first, to a stranger');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['first, to a stranger']));
     // Bob writes back (accepting): alice's first text gave him her profile key, so this goes sealed.
-    await bob.sendText('alice', 'sealed reply');
+    const reply = await bob.sendText('alice', 'sealed reply');
     await eventually(async () => expect(await texts(alice, 'bob')).toEqual(['first, to a stranger', 'sealed reply']));
+    // Alice's delivery receipt has reached bob (else it could land after he goes away and stay).
+    await eventually(async () => expect(statusOf(await bob.listMessages('alice'), reply.id)).toBe('delivered'));
     // His text gave alice his key: from now on she seals too. Bob is away, so it waits on the host.
     bob.disconnect();
     await eventually(async () => expect(envelopeRows()).toEqual([]));
@@ -173,6 +175,38 @@ describe('sealed sender and message requests, engine against the real host', () 
     // Still working: a genuine sealed text arrives.
     await alice.sendText('bob', 'still here');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello', 'hi', 'still here']));
+  });
+
+  test('P42 P41 accepting a request shares our profile key, so the requester then sends sealed; blocking rotates it and the host refuses the old token', async () => {
+    const bob = await user('bob');
+    const carol = await user('carol');
+    await carol.lookupUser('bob');
+    await carol.sendText('bob', 'hello from a stranger');
+    await eventually(async () => expect(await texts(bob, 'carol')).toHaveLength(1));
+    expect((await getContact(carol.ctx.vault, 'bob' as Username))?.profileKey).toBeUndefined();
+
+    await bob.acceptRequest('carol');
+    const bobKey = await profileKey(bob.ctx);
+    await eventually(async () => expect((await getContact(carol.ctx.vault, 'bob' as Username))?.profileKey).toBe(toBase64Url(bobKey)));
+    // Carol now holds bob's delivery token: her next text goes sealed (bob away, so it waits on the host).
+    bob.disconnect();
+    await eventually(async () => expect(envelopeRows()).toEqual([]));
+    const m = await carol.sendText('bob', 'sealed now');
+    await eventually(async () => expect(statusOf(await carol.listMessages('bob'), m.id)).toBe('sent'));
+    expect(envelopeRows()).toEqual([{ recipient: 'bob', sender: '' }]);
+    bob.connect();
+    await eventually(async () => expect(await texts(bob, 'carol')).toEqual(['hello from a stranger', 'sealed now']));
+
+    // Blocking rotates bob's key (P43) and sets the new SealedAccess at once: the old token is refused.
+    const oldToken = deliveryToken(bobKey, 'bob');
+    await bob.block('carol');
+    expect(toBase64Url(await profileKey(bob.ctx))).not.toBe(toBase64Url(bobKey));
+    const res = await fetch(host!.url + SEALED_API.messages + 'bob', {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', [DELIVERY_TOKEN_HEADER]: toBase64Url(oldToken) },
+      body: new Uint8Array(800)
+    });
+    expect(res.status).toBe(401);
   });
 
   test('P42 message-request silence on the real host: no receipt, no ring (a missed call instead), no profile key; accept, delete and block', async () => {

@@ -75,9 +75,9 @@ describe('vault API messaging surface', () => {
     const messages = value(await b.listMessages(alice));
     const contact = value(await b.contactInfo(alice));
     expect(chats).toEqual([
-      { username: 'alice', lastPreview: 'hi bob', lastAt: expect.any(Number), unread: 1, missing: 0, verified: false, blocked: false, identityChanged: false, request: true }
+      { username: 'alice', lastPreview: 'hi bob', lastAt: expect.any(Number), unread: 1, missing: 0, verified: false, blocked: false, identityChanged: false, request: true, flags: { pinned: false, muted: false, archived: false } }
     ]);
-    expect(messages).toEqual([{ kind: 'text', id: expect.any(String), username: 'alice', direction: 'in', text: 'hi bob', at: expect.any(Number) }]);
+    expect(messages).toEqual([{ kind: 'text', id: expect.any(String), username: 'alice', direction: 'in', text: 'hi bob', at: expect.any(Number), sortAt: expect.any(Number) }]);
     expect(contact.safetyNumber.replace(/ /g, '')).toMatch(/^\d{60}$/);
     for (const v of [chats, messages, contact, sent]) expect(holdsBytes(v)).toBe(false);
 
@@ -113,7 +113,12 @@ describe('vault API messaging surface', () => {
     value(await a.lookupUser('bob'));
     value(await a.sendText(bob, 'one'));
     await until(async () => seen.some((e) => e.type === 'message'));
-    expect(seen.find((e) => e.type === 'message')).toEqual({ type: 'message', username: 'alice', id: expect.any(String) });
+    expect(seen.find((e) => e.type === 'message')).toEqual({
+      type: 'message',
+      username: 'alice',
+      id: expect.any(String),
+      message: expect.objectContaining({ kind: 'text', text: 'one', direction: 'in' })
+    });
     // The engine's internal tab-role events stay inside the worker.
     expect(seen.some((e) => (e as { type: string }).type === 'role')).toBe(false);
 
@@ -133,7 +138,8 @@ describe('view mapping', () => {
       notice: 'identity-changed',
       id: 'system:x',
       username: 'bob',
-      at: 5
+      at: 5,
+      sortAt: 5
     });
     expect(toMessageView({ ...base, key: 'x', direction: 'out', body: 'hi', status: 'blocked' })).toMatchObject({ kind: 'text', status: 'held' });
     expect(toMessageView({ ...base, key: 'x', direction: 'out', body: 'hi', status: 'failed' })).toMatchObject({ kind: 'text', status: 'failed' });

@@ -11,6 +11,11 @@ import { SIGNED_OUT_CLOSE_CODE } from '../../src/lib/wire/account-record-api';
 import { API, decodeTokenResponse } from '../../src/lib/wire/host-api';
 import { openPgStore } from '../../src/host/storage/pg/store';
 import { startPostgres, type PgCluster } from '../support/postgres';
+import { systemDeps } from '../../src/lib/crypto/deps';
+import { generateProfileKey, openProfile, profileWriteToken, sealProfile } from '../../src/lib/crypto/profile';
+import { toBase64Url } from '../../src/lib/codec/base64url';
+import { PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText } from '../../src/lib/wire/profile-api';
+import { getBlob, lookup, putBlob } from './side-requests';
 import { WsClient, bytesOf, call, login, registerUser, spawnHost, startHost, tempDir, textOf, type TestUser } from './support';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
@@ -95,6 +100,30 @@ describe('several host instances on one PostgreSQL', () => {
       while (!s.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(s.closeCode).toBe(SIGNED_OUT_CLOSE_CODE);
     }
+  });
+
+  test('P43 P19 profiles, group states and discovery answers are the same through every instance', async () => {
+    const [a, b] = await twoHosts();
+    const ann = await registerUser(a.url, 'ann');
+    // Private discovery: a name registered through A is found through B (the index is shared).
+    expect(await lookup(b.url, 'ann')).toEqual({ status: 200, body: { exists: true } });
+    expect(await lookup(b.url, 'nobody')).toEqual({ status: 200, body: { exists: false } });
+    // A group state written through A is read through B, and B refuses another write token.
+    const address = new Uint8Array(32).fill(7);
+    expect(await putBlob(a.url, ann, address, new Uint8Array(32).fill(1), Uint8Array.of(1, 2, 3))).toBe(200);
+    expect((await getBlob(b.url, ann, address)).bytes).toEqual(Uint8Array.of(1, 2, 3));
+    expect(await putBlob(b.url, ann, address, new Uint8Array(32).fill(2), Uint8Array.of(6))).toBe(403);
+    // A profile written through B is read through A.
+    const key = generateProfileKey(systemDeps);
+    const sealed = sealProfile({ profile: { displayName: 'Ann', about: '', avatar: null }, profileKey: key, username: 'ann' }, systemDeps);
+    const put = await fetch(b.url + PROFILE_PATH + profileAddressText(sealed.address), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', [PROFILE_WRITE_HEADER]: toBase64Url(profileWriteToken(ann.identity, sealed.address)) },
+      body: new Uint8Array(sealed.blob)
+    });
+    expect(put.status).toBe(200);
+    const got = await fetch(a.url + PROFILE_PATH + profileAddressText(sealed.address));
+    expect(openProfile({ blob: new Uint8Array(await got.arrayBuffer()), profileKey: key, username: 'ann' }).displayName).toBe('Ann');
   });
 
   test('P40 mailbox quotas, sender shares and per-IP rate limits are shared by the instances', async () => {

@@ -36,6 +36,7 @@ import { txGetMessage } from '../storage/message-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import type { Username } from '../../src/lib/codec/username';
 import type { Comparison, ContactView } from '../../src/lib/vault/views';
+import { contactProfile } from './profiles';
 
 
 async function requireContact(ctx: EngineContext, raw: string): Promise<ContactRecord> {
@@ -48,7 +49,7 @@ async function requireContact(ctx: EngineContext, raw: string): Promise<ContactR
  * Finds a user on the host, records their identity (trust on first use) and, in the driver tab,
  * starts the session right away so the safety number can be compared before the first message.
  */
-export async function lookupUser(ctx: EngineContext, name: string): Promise<{ username: Username }> {
+export async function lookupUser(ctx: EngineContext, name: string, { openChat = true } = {}): Promise<{ username: Username }> {
   const me = requireMe(ctx);
   const username = canonicalUsername(name);
   if (username === me.username) fail('InvalidArgument', 'that is your own username');
@@ -64,8 +65,11 @@ export async function lookupUser(ctx: EngineContext, name: string): Promise<{ us
       });
     }
   }
-  await commit(ctx.vault, (tx) => updateChat(tx, username, (c) => c));
-  ctx.events.emit({ type: 'chats' });
+  // "New chat" opens a chat; adding a group member does not (it is not a 1:1 conversation).
+  if (openChat) {
+    await commit(ctx.vault, (tx) => updateChat(tx, username, (c) => c));
+    ctx.events.emit({ type: 'chats' });
+  }
   return { username };
 }
 
@@ -88,7 +92,8 @@ export async function contactInfo(ctx: EngineContext, name: string): Promise<Con
     blocked: c.blocked,
     canReject: rejectable(c) !== undefined,
     keyRejected: c.rejectedIdentity !== undefined,
-    request: c.request === true && !c.blocked
+    request: c.request === true && !c.blocked,
+    ...(c.profile ? { profile: contactProfile(c)! } : {})
   };
 }
 

@@ -10,6 +10,7 @@ import type { Vault } from '../storage/vault';
 import type { FetchLike, RealmEndpoint } from './recovery/realm-client';
 import type { EventHub } from './events';
 import type { ConnectionState, HostTransport } from './transport';
+import type { ProfileTransport } from './profile-transport';
 import { engineFail } from './errors';
 import type { Username } from '../../src/lib/codec/username';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
@@ -46,6 +47,10 @@ export interface Me {
 export interface EngineContext {
   vault: Vault;
   transport: HostTransport;
+  /** Profile blobs (P43), reached without an account; absent in tests that do not need them. */
+  profiles?: ProfileTransport;
+  /** Encrypted username links (username-links.ts), the same kind of owner-written blobs. */
+  usernameLinks?: ProfileTransport;
   deps: Deps;
   events: EventHub;
   faults: Faults;

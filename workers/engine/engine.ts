@@ -9,10 +9,10 @@
  * host is unreachable. Protocol work lives in inbox.ts / outbox.ts / sessions.ts.
  */
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
-import { isCodedError } from '../../src/lib/codec/errors';
+import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { listChats as listChatRecords } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
-import { listMessages as listMessageRecords } from '../storage/message-repo';
+import { listMessages as listMessageRecords, pageMessages } from '../storage/message-repo';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
 import { USERNAME_MAX, USERNAME_MIN, type Username } from '../../src/lib/codec/username';
 import type { VaultContract } from '../../src/lib/vault/contract';
@@ -20,15 +20,19 @@ import type {
   AccountView,
   Availability,
   CallLogEntry,
+  ChatFlags,
   ChatView,
   Comparison,
   ContactView,
   IceServers,
+  MessageCursor,
+  MessagePage,
   MessageView,
   PinChangeOutcome,
   PrivacySettings,
   PinStatus,
   PinStrength,
+  ProfileView,
   RecoveryHealth,
   RecoveryProblem,
   RestoreOutcome
@@ -36,6 +40,7 @@ import type {
 import * as account from './account';
 import { queueCallSignal, recordCall } from './calls';
 import * as contacts from './contacts';
+import * as chatFlags from './chat-flags';
 import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
 import { receiveEnvelope } from './inbox';
@@ -45,17 +50,24 @@ import { flushOutbox, queueText, sendAgain } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
 import { resetSessions } from './sessions';
+import * as profiles from './profiles';
+import * as links from './username-links';
+import type { ProfileTransport } from './profile-transport';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin } from './pin/restore';
 import type { Envelope, HostTransport, SealedEnvelope } from './transport';
 import { receiveSealed } from './sealed-receive';
-import { publishSealedAccess } from './profile-key';
+import { publishSealedAccess } from './sealed-access';
 import * as requests from './requests';
 import { toMessageView } from './views';
 import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
+import * as groups from './group-ops';
+import * as groupApi from './group-api';
+import { markGroupRead, sendGroupText } from './group-messages';
+import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -75,12 +87,19 @@ export interface EngineOptions {
   appLockKdf?: appLock.LockKdf;
   /** Sealed sender's trust root pinned in the build (P41); default: pinned on first use. */
   sealedTrust?: SealedSenderTrust;
+  /** Profile blobs on the host (P43); without it profiles stay on this device. */
+  profiles?: ProfileTransport;
+  /** Encrypted username links on the host (README "Design: private discovery"). */
+  usernameLinks?: ProfileTransport;
 }
 
 /** The contract's methods the engine serves; the worker adds the rest (workers/engine/vault-api.ts). */
 export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'subscribe' | 'unsubscribe' | LockMethod>;
 
 const MAX_RETRY_MS = 30_000;
+/** Messages per conversation page (a screen and a half), and the most one call may ask for. */
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
 /** Associated-data name for sealed tab-channel messages: no store has it, so no row can pass for one. */
 const TAB_CHANNEL_STORE = 'tab-channel';
 
@@ -135,6 +154,8 @@ export class Engine implements EngineApi {
         faults: opts.faults ?? {},
         ...(opts.recovery ? { recovery: opts.recovery } : {}),
         ...(opts.sealedTrust ? { sealedTrust: opts.sealedTrust } : {}),
+        ...(opts.profiles ? { profiles: opts.profiles } : {}),
+        ...(opts.usernameLinks ? { usernameLinks: opts.usernameLinks } : {}),
         connection: 'offline',
         driver: false,
         serial: (step) => engine.track(serial(step)),
@@ -241,8 +262,36 @@ export class Engine implements EngineApi {
     return contacts.rejectIdentityChange(this.ctx, raw);
   }
 
-  block(raw: string): Promise<void> {
-    return contacts.setBlocked(this.ctx, raw, true);
+  /**
+   * P43: blocking also rotates our profile key and re-shares it with everyone else; P41: the host
+   * then admits sealed mail only with the new key's token (offline: set on the next connect).
+   */
+  async block(raw: string): Promise<void> {
+    await contacts.setBlocked(this.ctx, raw, true);
+    await profiles.rotateOnBlock(this.ctx, account.canonicalUsername(raw));
+    await publishSealedAccess(this.ctx).catch(() => undefined);
+  }
+
+  // ---- private profile (P43) ----
+
+  myProfile(): Promise<ProfileView> {
+    return profiles.myProfile(this.ctx);
+  }
+
+  setProfile(p: ProfileView): Promise<ProfileView> {
+    return profiles.setProfile(this.ctx, p);
+  }
+
+  usernameLink(): Promise<string> {
+    return links.usernameLink(this.ctx);
+  }
+
+  resetUsernameLink(): Promise<string> {
+    return links.resetUsernameLink(this.ctx);
+  }
+
+  openUsernameLink(link: string): Promise<{ username: Username }> {
+    return links.openUsernameLink(this.ctx, link);
   }
 
   unblock(raw: string): Promise<void> {
@@ -272,6 +321,10 @@ export class Engine implements EngineApi {
     return this.ctx.serial(() => resetSessions(this.ctx, username));
   }
 
+  setChatFlags(raw: string, flags: Partial<ChatFlags>): Promise<void> {
+    return chatFlags.setChatFlags(this.ctx, raw, flags);
+  }
+
   async listChats(): Promise<ChatView[]> {
     const out: ChatView[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
@@ -282,10 +335,12 @@ export class Engine implements EngineApi {
         ...(chat.lastAt > 0 ? { lastAt: chat.lastAt } : {}),
         unread: chat.unread,
         missing: chat.missing,
+        flags: chatFlags.chatFlagsOf(chat),
         verified: !!c?.verified && !c.pendingIdentity,
         blocked: !!c?.blocked,
         identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),
-        request: requests.isRequest(c) && !c?.blocked
+        request: requests.isRequest(c) && !c?.blocked,
+        ...(c?.profile ? { profile: profiles.profileSummary(c)! } : {})
       });
     }
     return out;
@@ -293,6 +348,17 @@ export class Engine implements EngineApi {
 
   async listMessages(raw: string): Promise<MessageView[]> {
     return (await listMessageRecords(this.ctx.vault, account.canonicalUsername(raw))).map(toMessageView);
+  }
+
+  /** A page of the conversation (DESIGN.md §8): the newest, or the one before `before`. */
+  async listMessagePage(raw: string, before?: MessageCursor, limit = DEFAULT_PAGE): Promise<MessagePage> {
+    const username = account.canonicalUsername(raw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) fail('InvalidArgument', `page of ${limit} messages, expected 1..${MAX_PAGE}`);
+    if (before !== undefined && (!Number.isSafeInteger(before.sortAt) || before.sortAt < 0 || typeof before.id !== 'string')) {
+      fail('InvalidArgument', 'a page cursor is a message sort time and id');
+    }
+    const page = await pageMessages(this.ctx.vault, username, limit, before && { sentAt: before.sortAt, key: before.id });
+    return { messages: page.records.map(toMessageView), older: page.older };
   }
 
   async sendText(raw: string, text: string): Promise<MessageView> {
@@ -305,6 +371,48 @@ export class Engine implements EngineApi {
 
   markRead(raw: string): Promise<number> {
     return markRead(this.ctx, account.canonicalUsername(raw));
+  }
+
+  // ---- groups (README "Groups") ----
+
+  createGroup(name: string, description: string, members: string[]): Promise<string> {
+    return groups.createGroup(this.ctx, name, description, members);
+  }
+
+  listGroups(): Promise<GroupSummaryView[]> {
+    return groupApi.listGroups(this.ctx);
+  }
+
+  groupInfo(id: string): Promise<GroupInfoView> {
+    return groupApi.groupInfo(this.ctx, id);
+  }
+
+  addGroupMembers(id: string, members: string[]): Promise<void> {
+    return groups.addMembers(this.ctx, id, members);
+  }
+
+  removeGroupMember(id: string, raw: string): Promise<void> {
+    return groups.removeMember(this.ctx, id, raw);
+  }
+
+  setGroupRole(id: string, raw: string, role: 'admin' | 'member'): Promise<void> {
+    return groups.setRole(this.ctx, id, raw, role);
+  }
+
+  leaveGroup(id: string): Promise<void> {
+    return groups.leaveGroup(this.ctx, id);
+  }
+
+  async sendGroupText(id: string, text: string): Promise<GroupMessageView> {
+    return groupApi.groupMessageView(await sendGroupText(this.ctx, id, text), this.ctx.me!.username);
+  }
+
+  listGroupMessages(id: string): Promise<GroupMessageView[]> {
+    return groupApi.listGroupMessages(this.ctx, id);
+  }
+
+  markGroupRead(id: string): Promise<void> {
+    return markGroupRead(this.ctx, id);
   }
 
   // ---- calls (DESIGN.md §6) ----
@@ -428,7 +536,7 @@ export class Engine implements EngineApi {
       // where every "browser" shares one BroadcastChannel, the old driver's news must not stop the new).
       if (e.type === 'signed-out' && (!this.remote.has(e) || !this.ctx.driver)) this.signedOut = true;
       // Contacts, verification or blocks may have changed: refresh the account record (DESIGN.md §7).
-      if (e.type === 'identity' || e.type === 'chats') this.scheduleRecordUpload();
+      if (e.type === 'identity' || e.type === 'chats' || (e.type === 'profile' && e.username === this.ctx.me?.username)) this.scheduleRecordUpload();
     });
     this.lock = new DriverLock(this.opts.locks ?? browserLocks(), `parley-driver:${username}`);
     this.lock.acquire(() => {
@@ -459,6 +567,8 @@ export class Engine implements EngineApi {
           this.ctx.serial(() => maintainPreKeys(this.ctx)).catch(() => undefined);
           // P41: the host admits sealed mail with our current delivery-token verifier.
           publishSealedAccess(this.ctx).catch(() => undefined);
+          // P43: publish what an offline edit left unpublished; pick up contacts' renames.
+          void this.track(profiles.publishProfile(this.ctx).then(() => profiles.refreshAllProfiles(this.ctx))).catch(() => undefined);
         }
       }
     });

@@ -27,7 +27,13 @@ export const EngineErrorCode = {
   /** The app lock is on and the vault is locked: nothing but the lock's own methods answers (P46). */
   Locked: 'Locked',
   /** The app lock's passphrase (or passkey) did not open the lock key; nothing changed (P46). */
-  WrongPassphrase: 'WrongPassphrase'
+  WrongPassphrase: 'WrongPassphrase',
+  /** No group by that id in this vault (README "Groups"). */
+  NoSuchGroup: 'NoSuchGroup',
+  /** We are no longer a member of the group: nothing is sent to it (P21). */
+  NotGroupMember: 'NotGroupMember',
+  /** A member's message showed a newer group state that we could not fetch: sending waits (P19). */
+  GroupOutOfDate: 'GroupOutOfDate'
 } as const;
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
 

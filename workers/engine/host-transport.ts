@@ -31,6 +31,7 @@ import {
 } from '../../src/lib/wire/host-api';
 import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
 import { SocketSends } from './socket-sends';
+import { GROUP_API, WRITE_TOKEN_HEADER, encodeFanOut } from '../../src/lib/wire/group-api';
 import {
   ACCOUNT_RECORD_PATH,
   RECORD_KEY_HEADER,
@@ -180,6 +181,38 @@ export class HostHttpTransport implements HostTransport {
       return;
     }
     await this.authed(auth, (b) => this.json(API.acks, { ids: [id] }, b));
+  }
+
+  // ---- groups (README "Groups"; src/host/groups.ts) ----
+
+  async groupSend(auth: HostAuth, to: readonly Username[], body: Uint8Array): Promise<void> {
+    const upload = encodeFanOut({ to: [...to], body });
+    await this.authed(auth, (b) => this.request(GROUP_API.messages, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: upload as BodyInit }, b));
+  }
+
+  async putGroupBlob(auth: HostAuth, address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void> {
+    const headers = { 'Content-Type': 'application/octet-stream', [WRITE_TOKEN_HEADER]: toBase64Url(writeToken) };
+    await this.authed(auth, (b) => this.request(GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: sealed as BodyInit }, b));
+  }
+
+  async getGroupBlob(auth: HostAuth, address: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.authed(auth, async (b) => {
+      let res: Response;
+      try {
+        res = await this.fetchImpl(new URL(GROUP_API.blobs + toBase64Url(address), this.baseUrl), { headers: { Authorization: `Bearer ${b}` } });
+      } catch {
+        return engineFail('Unavailable', 'host unreachable');
+      }
+      if (res.status === 404) return undefined;
+      if (res.ok) return new Uint8Array(await res.arrayBuffer());
+      let body: unknown;
+      try {
+        body = await res.json();
+      } catch {
+        body = undefined;
+      }
+      throw hostRefusal(decodeHostError(body).code, res.status);
+    });
   }
 
   // ---- account record and takeover (DESIGN.md §7; src/host/account-record.ts) ----

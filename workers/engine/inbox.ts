@@ -24,6 +24,7 @@ import { bytesEqual } from '../../src/lib/codec/bytes';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { decodeContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
 import { getContact, putContact, txGetContact } from '../storage/contact-repo';
+import { unarchiveOnMessage } from './chat-flags';
 import { preview, updateChat } from '../storage/chat-repo';
 import { incomingKey, newestSentAt, putMessage, txGetMessage } from '../storage/message-repo';
 import { deleteConsumed } from '../storage/prekey-repo';
@@ -38,17 +39,21 @@ import { notice, NoticeKind } from './notices';
 import { applyReceipt, queueReceipt } from './receipts';
 import { decryptEnvelope } from './receive-crypto';
 import { envelopeRef } from './refs';
+import { refreshProfile, storeTheirKey } from './profiles';
 import { rememberAccepted } from './replay-guard';
 import type { Envelope } from './transport';
 import { noteUndecryptable, queueResends, resendsFor } from './retry';
 import { isRejected, observeIdentity, underChangedKey } from './trust';
-import { statusEvent } from './views';
+import { messageEvent, statusEvent } from './views';
 import { engineFail, isEngineError } from './errors';
 import type { Username } from '../../src/lib/codec/username';
 import { checkSenderMatchesSession } from '../../src/lib/crypto/sealed-sender';
 import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { callRings, isRequest, missedCallRecord, privacySettings, putMissedCall } from './requests';
-import { rememberTheirProfileKey } from './profile-key';
+import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
+import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
+import { receiveGroupUpdate } from './group-updates';
+import { syncFromBlob } from './group-sync';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -69,6 +74,9 @@ export type ReceiveOutcome = 'stored' | 'duplicate' | 'dropped' | 'failed';
  */
 export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedFrom?: SenderCertificate): Promise<ReceiveOutcome> {
   requireMe(ctx);
+  // P20: the group type byte is neither 1:1 envelope type; each path decodes only its own. Group
+  // traffic is never sealed (it goes through the authenticated fan-out): a sealed one fails below.
+  if (env.body[0] === GROUP_MESSAGE_TYPE && !sealedFrom) return receiveGroup(ctx, env);
   // Decrypting writes nothing, so it runs alongside the block check (call set-up waits on this).
   const decrypted = decryptEnvelope(ctx, env);
   decrypted.catch(() => undefined); // awaited below, or dropped with the envelope
@@ -80,6 +88,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
   let outcome: ReceiveOutcome;
   let events: EngineEvent[] = [];
   let resent = 0;
+  let newProfileKey = false;
   try {
     // P41 + P3: the certificate must name the identity we know for that username, before any
     // ratchet work (a host that signs certificates could otherwise speak for our contacts).
@@ -121,9 +130,9 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
         }
       }
       let at = ctx.deps.now();
+      if (content.kind === 'text' && content.profileKey) newProfileKey = await storeTheirKey(tx, env.sender, content.profileKey);
       if (content.kind === 'text' || content.kind === 'resent') {
         const stored = await storeText(ctx, tx, env, content, underChangedKey(trusted, identity), isRequest(trusted));
-        if (content.kind === 'text' && content.profileKey) await rememberTheirProfileKey(tx, env.sender, content.profileKey);
         out.push(...stored.events);
         at = stored.at;
       } else if (content.kind === 'call') {
@@ -131,10 +140,15 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
         const missed = rings ? undefined : missedCallRecord(env.sender, content.signal, ctx.deps.now());
         if (missed) {
           await putMissedCall(tx, missed);
-          out.push({ type: 'message', username: env.sender, id: missed.key }, { type: 'chats' });
+          out.push(messageEvent(missed), { type: 'chats' });
         }
-      } else if (content.kind === 'profileKey') await rememberTheirProfileKey(tx, env.sender, content.key);
-      else if (content.kind === 'retry') await queueResends(tx, resends);
+      } else if (content.kind === 'retry') await queueResends(tx, resends);
+      else if (content.kind === 'profileKey') newProfileKey = await storeTheirKey(tx, env.sender, content.key);
+      else if (content.kind === 'group') {
+        const u = await receiveGroupUpdate(ctx, tx, env.sender, content.update);
+        out.push(...u.events);
+        if (u.refused) out.push({ type: 'receive-error', username: env.sender, code: u.refused });
+      }
       else out.push(...(await receiveReceipt(tx, env.sender, content)));
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
@@ -153,14 +167,37 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
   ctx.faults.beforeAck?.();
   await ack(ctx, env);
   for (const e of events) ctx.events.emit(e);
-  // A stored text queued a delivery receipt.
-  if (events.some((e) => e.type === 'message') || resent > 0) ctx.kickOutbox();
+  // A stored text queued a delivery receipt; a group update may have queued our sender key.
+  if (events.some((e) => e.type === 'message' || e.type === 'group') || resent > 0) ctx.kickOutbox();
+  // P43: their profile opens with the key they just shared; fetched outside the receive path.
+  if (newProfileKey) void refreshProfile(ctx, env.sender).catch(() => undefined);
   return outcome;
 }
 
 /** The contact's trusted identity, or the pending one the user is being asked about. */
 function knownIdentity(contact: ContactRecord, identity: Uint8Array): boolean {
   return bytesEqual(contact.identity, identity) || (contact.pendingIdentity !== undefined && bytesEqual(contact.pendingIdentity, identity));
+}
+
+/** A group message (group-messages.ts): stored, or recorded as a failure with its code; acked either way. */
+async function receiveGroup(ctx: EngineContext, env: Envelope): Promise<ReceiveOutcome> {
+  let r: GroupReceiveOutcome;
+  try {
+    r = await receiveGroupEnvelope(ctx, env);
+  } catch (e) {
+    if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
+    r = { stored: false, events: [], code: e.code };
+  }
+  if (!r.stored && r.code !== 'DuplicateMessage') {
+    const failure = { sender: env.sender, serverId: env.serverId, code: r.code ?? 'Internal', at: ctx.deps.now() };
+    await commit(ctx.vault, (tx) => recordFailure(tx, failure));
+    r.events.push({ type: 'receive-error', username: env.sender, code: failure.code });
+  }
+  await ack(ctx, env);
+  for (const e of r.events) ctx.events.emit(e);
+  // Behind a member's head, or a key we were never given: fetch the blob after this step (P19).
+  if (r.sync) void syncFromBlob(ctx, r.sync).catch(() => undefined);
+  return r.stored ? 'stored' : r.code === 'DuplicateMessage' ? 'duplicate' : 'failed';
 }
 
 /**
@@ -218,7 +255,7 @@ async function storeText(
   await updateChat(tx, env.sender, (chat) => {
     const newest = sentAt >= chat.lastAt;
     return {
-      ...chat,
+      ...unarchiveOnMessage(chat),
       unread: chat.unread + 1,
       lastAt: newest ? sentAt : chat.lastAt,
       lastPreview: newest ? preview(c.text) : chat.lastPreview
@@ -227,10 +264,7 @@ async function storeText(
   // P42: a message request gets no delivery receipt.
   if (!request) await queueReceipt(tx, env.sender, 'delivered', [c.id]);
   return {
-    events: [
-      { type: 'message', username: env.sender, id: key },
-      { type: 'chats' }
-    ],
+    events: [messageEvent(m), { type: 'chats' }],
     at: sentAt
   };
 }

@@ -11,7 +11,7 @@ import { Labels, labelBytes } from '../../src/lib/crypto/labels';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import { ed25519Verify } from '../../src/lib/crypto/primitives';
 import { BUNDLE_VERSION, type PreKeyBundle } from '../../src/lib/crypto/bundle';
-import { concatBytes } from '../../src/lib/codec/bytes';
+import { concatBytes, toHex } from '../../src/lib/codec/bytes';
 import type { Envelope, HostAuth, HostTransport, InboxSink, PreKeyUpload, Registration } from './transport';
 import { engineFail } from './errors';
 import type { Username } from '../../src/lib/codec/username';
@@ -42,6 +42,10 @@ export class MemoryHost {
   up = true;
   /** Malicious hook: rewrite the bundle served for a username. */
   bundleHook?: (username: Username, bundle: PreKeyBundle) => PreKeyBundle;
+  /** Group state blobs by hex address, with the hex of the write token that first wrote each. */
+  readonly groupBlobs = new Map<string, { sealed: Uint8Array; token: string }>();
+  /** Fan-out uploads accepted (one per group send, however many members). */
+  readonly groupUploads: { from: string; to: Username[]; body: Uint8Array }[] = [];
   private nextId = 1;
   private clock = 1_700_000_000_000;
 
@@ -155,6 +159,25 @@ export class MemoryTransport implements HostTransport {
     this.host.checkAuth(auth);
     if (!this.host.accounts.has(to)) engineFail('NoSuchUser', 'no such recipient');
     this.host.store(auth.username, to, body.slice());
+  }
+
+  async groupSend(auth: HostAuth, to: readonly Username[], body: Uint8Array): Promise<void> {
+    this.host.checkAuth(auth);
+    this.host.groupUploads.push({ from: auth.username, to: [...to], body: body.slice() });
+    for (const r of to) if (this.host.accounts.has(r)) this.host.store(auth.username, r, body.slice());
+  }
+
+  async putGroupBlob(auth: HostAuth, address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void> {
+    this.host.checkAuth(auth);
+    const key = toHex(address);
+    const held = this.host.groupBlobs.get(key);
+    if (held && held.token !== toHex(writeToken)) fail('InvalidSignature', 'wrong write token for this group blob');
+    this.host.groupBlobs.set(key, { sealed: sealed.slice(), token: toHex(writeToken) });
+  }
+
+  async getGroupBlob(auth: HostAuth, address: Uint8Array): Promise<Uint8Array | undefined> {
+    this.host.checkAuth(auth);
+    return this.host.groupBlobs.get(toHex(address))?.sealed.slice();
   }
 
   async ack(auth: HostAuth, serverId: string): Promise<void> {

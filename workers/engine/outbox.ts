@@ -30,14 +30,15 @@ import type { MessageRecord, OutboxRecord } from '../storage/schema';
 import { putSessions, sealSessions } from '../storage/session-repo';
 import { commit } from '../storage/vault';
 import { deliver } from './sealed-send';
-import { ownProfileKey, takeProfileKeyShare } from './profile-key';
 import { asUsername } from '../../src/lib/codec/username';
-import { statusEvent } from './views';
+import { messageEvent, statusEvent } from './views';
 import { requireMe, type EngineContext } from './context';
 import { sendingSessions } from './sessions';
 import { assertCanSend } from './trust';
 import { isEngineError } from './errors';
 import { envelopeRef, refKey } from './refs';
+import { profileKeyToShare } from './profiles';
+import { flushGroupOutgoing } from './group-messages';
 import type { Username } from '../../src/lib/codec/username';
 import { acceptInTx } from './requests';
 
@@ -56,15 +57,16 @@ export async function queueText(ctx: EngineContext, raw: string, text: string): 
   const now = ctx.deps.now();
   const id = newMessageId(ctx.deps.rng);
   const body = text;
-  const profileKey = await ownProfileKey(ctx);
   const m = await commit(ctx.vault, async (tx) => {
-    // Writing to someone accepts their request (P42) and gives them our profile key (P41, P43).
+    // Writing to someone accepts their request (P42), so the text below gives them our profile key.
     await acceptInTx(tx, username);
-    const share = await takeProfileKeyShare(tx, username, profileKey);
     // Strictly after the chat's last message, so a burst sent within one millisecond keeps its order.
     const chat = await updateChat(tx, username, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
     const sentAt = chat.lastAt;
-    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(share ? { profileKey } : {}) });
+    // P43: whoever we write to gets our profile key (once per key version), inside the text; it
+    // gives them the delivery token for sealed mail to us (P41).
+    const profileKey = await profileKeyToShare(ctx, tx, username);
+    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(profileKey ? { profileKey } : {}) });
     // Written for the identity trusted now (P36); a first message to a new contact binds at encryption.
     const identity = contact?.identity;
     const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}) };
@@ -72,7 +74,7 @@ export async function queueText(ctx: EngineContext, raw: string, text: string): 
     await addOutbox(tx, { username, content, messageKey: id, ...(identity ? { identity } : {}) });
     return m;
   });
-  ctx.events.emit({ type: 'message', username, id });
+  ctx.events.emit(messageEvent(m));
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
   return m;
@@ -113,6 +115,8 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
       await holdItem(ctx, item, e.code);
     }
   }
+  // Group messages after the pairwise items, so a sender key reaches members before its messages.
+  await flushGroupOutgoing(ctx, report);
   return report;
 }
 
@@ -201,7 +205,7 @@ export async function sendAgain(ctx: EngineContext, username: Username, key: str
     await addOutbox(tx, { username, content, messageKey: key, identity: contact.identity });
     return next;
   });
-  ctx.events.emit({ type: 'message', username, id: key });
+  ctx.events.emit(messageEvent(m));
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
   return m;

@@ -33,10 +33,15 @@ export async function applyReceipt(tx: Tx, sender: Username, c: ReceiptContent):
 }
 
 /** Marks every unread incoming message of a chat read and queues one read receipt for them. */
-export async function markRead(ctx: EngineContext, username: Username): Promise<number> {
-  const unread = await unreadIncoming(ctx.vault, username);
+export function markRead(ctx: EngineContext, username: Username): Promise<number> {
+  // Serialised with receiving, so the chat's unread count is exact and bounds the walk.
+  return ctx.serial(() => markChatRead(ctx, username));
+}
+
+async function markChatRead(ctx: EngineContext, username: Username): Promise<number> {
   const chat = await getChat(ctx.vault, username);
-  if (unread.length === 0 && (chat?.unread ?? 0) === 0) return 0;
+  if ((chat?.unread ?? 0) === 0) return 0;
+  const unread = await unreadIncoming(ctx.vault, username, chat!.unread);
   const contact = await getContact(ctx.vault, username);
   await commit(ctx.vault, async (tx) => {
     for (const m of unread) await putMessage(tx, { ...m, read: true });

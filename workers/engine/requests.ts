@@ -2,7 +2,7 @@
  * Message requests (SECURITY.md P42): the first message from someone the user has neither
  * written to nor accepted lands in "Message requests". Until the user accepts:
  *   - no delivery or read receipts go back (inbox.ts, receipts.ts), and there is no typing signal;
- *   - our profile key is not shared (profile-key.ts `shareProfileKey` skips a request);
+ *   - our profile key is not shared (profiles.ts `profileKeyToShare` skips a request);
  *   - links are not clickable (the UI reads ChatView.request);
  *   - their calls do not ring: an offer becomes a missed-call entry and nothing goes back, so no
  *     online or busy signal leaks (`callRings`).
@@ -25,7 +25,7 @@ import { canonicalUsername } from './account';
 import { callNoticeCode, callPreview } from './calls';
 import type { EngineContext } from './context';
 import { engineFail } from './errors';
-import { ownProfileKey, shareProfileKey } from './profile-key';
+import { shareProfileKey } from './profiles';
 import type { Username } from '../../src/lib/codec/username';
 import type { PrivacySettings } from '../../src/lib/vault/views';
 
@@ -55,7 +55,7 @@ export function isRequest(contact: ContactRecord | undefined): boolean {
 
 /** Someone we wrote to or accepted: they hold our profile key. */
 export function isAcceptedContact(contact: ContactRecord | undefined): boolean {
-  return !!contact && !contact.request && contact.sharedProfileKey !== undefined;
+  return !!contact && !contact.request && contact.sharedKey !== undefined;
 }
 
 /** Whether a call signal from `contact` may reach the call controller (ring, answer, busy). */
@@ -104,14 +104,16 @@ export async function acceptInTx(tx: Tx, username: Username): Promise<void> {
   if (read.length > 0) await queueReceipt(tx, username, 'read', read);
 }
 
-/** Accept: they become a contact and get our profile key (P42, P43). */
+/**
+ * Accept: they become a contact and get our profile key (P42, P43) on its own (content kind
+ * profileKey), from which their delivery token for sealed mail to us derives (P41).
+ */
 export async function acceptRequest(ctx: EngineContext, raw: string): Promise<void> {
   const username = canonicalUsername(raw);
   if (!(await getContact(ctx.vault, username))) engineFail('NoSuchUser', 'no such contact');
-  const key = await ownProfileKey(ctx);
   await commit(ctx.vault, async (tx) => {
     await acceptInTx(tx, username);
-    await shareProfileKey(tx, username, key);
+    await shareProfileKey(ctx, tx, username);
   });
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();

@@ -19,7 +19,7 @@ import { sealSender } from '../../src/lib/crypto/sealed-sender';
 import { getContact } from '../storage/contact-repo';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
-import { theirDeliveryToken } from './profile-key';
+import { theirDeliveryToken } from './sealed-access';
 import { sealedCache, senderCertificate } from './sealed-state';
 import type { Username } from '../../src/lib/codec/username';
 

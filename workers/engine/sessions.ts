@@ -49,8 +49,12 @@ export async function sendingSessions(ctx: EngineContext, username: Username): P
   if (decision.changed) {
     await commit(ctx.vault, async (tx) => {
       await putContact(tx, decision.contact);
-      if (decision.identityChanged) await putMessage(tx, notice(ctx, username, NoticeKind.identityChanged));
-      await updateChat(tx, username, (c) => c);
+      // A changed key is shown in the 1:1 chat; a first session (a group member's sender key, a
+      // call) makes no chat: chats come from a message, a call entry or "New chat" (lookupUser).
+      if (decision.identityChanged) {
+        await putMessage(tx, notice(ctx, username, NoticeKind.identityChanged));
+        await updateChat(tx, username, (c) => c);
+      }
     });
     if (decision.identityChanged) ctx.events.emit({ type: 'identity', username });
   }

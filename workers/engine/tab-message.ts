@@ -66,6 +66,10 @@ function decodeEvent(v: unknown): VaultEvent {
       const o = object(v, 'identity event', ['type', 'username']);
       return { type: 'identity', username: person(o.username) };
     }
+    case 'profile': {
+      const o = object(v, 'profile event', ['type', 'username']);
+      return { type: 'profile', username: person(o.username) };
+    }
     case 'connection': {
       const o = object(v, 'connection event', ['type', 'state']);
       if (typeof o.state !== 'string' || !STATES.has(o.state)) fail('DecodeFailed', 'tab message: unknown connection state');
@@ -98,6 +102,10 @@ function decodeEvent(v: unknown): VaultEvent {
 export function encodeTabMessage(m: TabMessage): string {
   if (m.kind === 'kick') return JSON.stringify({ kind: 'kick' });
   const e = m.event;
+  if (e.type === 'message') {
+    // The view stays in this tab: a follower re-reads the message from its own vault.
+    return JSON.stringify({ kind: 'event', event: { type: e.type, username: e.username, id: e.id } });
+  }
   return JSON.stringify({ kind: 'event', event: e.type === 'call' ? { ...e, signal: toBase64Url(e.signal) } : e });
 }
 

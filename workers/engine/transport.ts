@@ -102,6 +102,15 @@ export interface HostTransport {
   takeover?(auth: HostAuth, prekeys: PreKeyUpload & { signedPreKey: SignedPreKeyPublic }, prove: (challenge: Uint8Array) => Uint8Array): Promise<void>;
   /** Registration tokens for the pinned realms, in the order given (P38). */
   realmTokens?(auth: HostAuth, realmIds: readonly Uint8Array[]): Promise<Uint8Array[]>;
+  /**
+   * Groups (README "Groups"): one upload of a sender-key message that the host stores in each
+   * listed member's mailbox (P20: its type byte is the group one, never a 1:1 envelope's).
+   */
+  groupSend?(auth: HostAuth, to: readonly Username[], body: Uint8Array): Promise<void>;
+  /** The encrypted group state blob at `address`; replacing it needs the master key's write token. */
+  putGroupBlob?(auth: HostAuth, address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void>;
+  /** The blob at `address`, or undefined when there is none. */
+  getGroupBlob?(auth: HostAuth, address: Uint8Array): Promise<Uint8Array | undefined>;
   /** Calls (DESIGN.md §6): ICE servers with short-lived TURN credentials; optional for test hosts. */
   iceServers?(auth: HostAuth): Promise<IceServers>;
   /** Sealed sender (P41): the trust root the host serves (pinned on first use when the build pins none). */

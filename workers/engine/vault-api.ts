@@ -14,6 +14,7 @@ import { engineFail } from './errors';
 import type { VaultEvent } from '../../src/lib/vault/views';
 import { Engine, type EngineApi } from './engine';
 import { HostHttpTransport } from './host-transport';
+import { httpProfiles, httpUsernameLinks } from './profile-transport';
 import { runSelfTest } from './self-test';
 import type { LockMethod } from './lock-session';
 
@@ -85,7 +86,9 @@ export class VaultService implements VaultContract {
   restoreAccount = this.#delegate('restoreAccount');
   lookupUser = this.#delegate('lookupUser');
   listChats = this.#delegate('listChats');
+  setChatFlags = this.#delegate('setChatFlags');
   listMessages = this.#delegate('listMessages');
+  listMessagePage = this.#delegate('listMessagePage');
   sendText = this.#delegate('sendText');
   sendAgain = this.#delegate('sendAgain');
   markRead = this.#delegate('markRead');
@@ -99,6 +102,21 @@ export class VaultService implements VaultContract {
   deleteRequest = this.#delegate('deleteRequest');
   privacySettings = this.#delegate('privacySettings');
   setPrivacySettings = this.#delegate('setPrivacySettings');
+  myProfile = this.#delegate('myProfile');
+  setProfile = this.#delegate('setProfile');
+  usernameLink = this.#delegate('usernameLink');
+  resetUsernameLink = this.#delegate('resetUsernameLink');
+  openUsernameLink = this.#delegate('openUsernameLink');
+  createGroup = this.#delegate('createGroup');
+  listGroups = this.#delegate('listGroups');
+  groupInfo = this.#delegate('groupInfo');
+  addGroupMembers = this.#delegate('addGroupMembers');
+  removeGroupMember = this.#delegate('removeGroupMember');
+  setGroupRole = this.#delegate('setGroupRole');
+  leaveGroup = this.#delegate('leaveGroup');
+  sendGroupText = this.#delegate('sendGroupText');
+  listGroupMessages = this.#delegate('listGroupMessages');
+  markGroupRead = this.#delegate('markGroupRead');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');
@@ -150,6 +168,8 @@ function openHostEngine(): Promise<Engine> {
   const independent = realmIndependence(PINNED_REALM_CONFIG, origin).independent;
   return Engine.open({
     transport: new HostHttpTransport(origin),
+    profiles: httpProfiles(origin),
+    usernameLinks: httpUsernameLinks(origin),
     recovery: { realms, threshold: PINNED_THRESHOLD, independent, fetch: (url, init) => globalThis.fetch(url, init) },
     // P41: the sealed-sender root pinned in this build, if any (else pinned on first use).
     ...(PINNED_SEALED_TRUST ? { sealedTrust: PINNED_SEALED_TRUST } : {})

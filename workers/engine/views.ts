@@ -28,7 +28,7 @@ export function statusView(s: MessageStatus): StatusView | undefined {
 const person = (m: MessageRecord): Username => m.username as Username;
 
 export function toMessageView(m: MessageRecord): MessageView {
-  if (m.direction === 'system') return { kind: 'notice', notice: m.body, id: m.key, username: person(m), at: m.sentAt };
+  if (m.direction === 'system') return { kind: 'notice', notice: m.body, id: m.key, username: person(m), at: m.sentAt, sortAt: m.sentAt };
   const status = m.direction === 'out' ? statusView(m.status) : undefined;
   return {
     kind: 'text',
@@ -39,8 +39,14 @@ export function toMessageView(m: MessageRecord): MessageView {
     // The sender's own time is shown even where the sort position had to move (P36).
     at: m.claimedAt ?? m.sentAt,
     ...(status ? { status } : {}),
-    ...(m.keyChanged ? { keyChanged: true as const } : {})
+    ...(m.keyChanged ? { keyChanged: true as const } : {}),
+    sortAt: m.sentAt
   };
+}
+
+/** The event for a message stored or moved, carrying its view so a screen patches one row. */
+export function messageEvent(m: MessageRecord): VaultEvent {
+  return { type: 'message', username: person(m), id: m.key, message: toMessageView(m) };
 }
 
 /** The status event for a message whose status moved, if it shows as a tick. */

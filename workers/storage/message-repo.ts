@@ -24,6 +24,52 @@ export function incomingKey(sender: Username, id: string): string {
   return `${sender}:${id}`;
 }
 
+/** Where a page ends: a message's sort position (its `sentAt`, then its key, the index's own order). */
+export interface PagePosition {
+  sentAt: number;
+  key: string;
+}
+
+export interface RecordPage {
+  /** Oldest first. */
+  records: MessageRecord[];
+  /** True if the chat has messages before the first of `records`. */
+  older: boolean;
+}
+
+/**
+ * The `limit` messages of a chat just before `before` (the newest when absent), oldest first.
+ * Walks the byChat index ([chatId, sentAt], ties in key order) backwards and opens only the rows
+ * it returns, so a page costs the same in a chat of ten messages or ten thousand.
+ */
+export async function pageMessages(vault: Vault, username: Username, limit: number, before?: PagePosition): Promise<RecordPage> {
+  const range = IDBKeyRange.bound([username, 0], [username, before?.sentAt ?? Number.MAX_SAFE_INTEGER]);
+  const tx = vault.db.transaction(STORE, 'readonly');
+  const rows: MessageRow[] = [];
+  let older = false;
+  let cursor = await tx.store.index('byChat').openCursor(range, 'prev');
+  while (cursor) {
+    const row = cursor.value;
+    // Rows at `before`'s own time sort by key: only those with a smaller key come before it.
+    if (!before || row.sentAt < before.sentAt || row.key < before.key) {
+      if (rows.length === limit) {
+        older = true;
+        break;
+      }
+      rows.push(row);
+    }
+    cursor = await cursor.continue();
+  }
+  await tx.done;
+  return { records: rows.reverse().map((r) => fromMessageRow(vault.db, r)), older };
+}
+
+/** One message by its key, or undefined. */
+export async function getMessage(vault: Vault, key: string): Promise<MessageRecord | undefined> {
+  const row = await vault.db.get(STORE, key);
+  return row && fromMessageRow(vault.db, row);
+}
+
 export async function listMessages(vault: Vault, username: Username): Promise<MessageRecord[]> {
   const rows = await vault.db.getAllFromIndex(STORE, 'byChat', IDBKeyRange.bound([username, 0], [username, Number.MAX_SAFE_INTEGER]));
   return rows.map((r) => fromMessageRow(vault.db, r));
@@ -56,7 +102,21 @@ export async function newestSentAt(tx: Tx, username: Username): Promise<number> 
   return cursor ? (cursor.key as [string, number])[1] : 0;
 }
 
-/** Incoming messages of a chat not yet read. */
-export async function unreadIncoming(vault: Vault, username: Username): Promise<MessageRecord[]> {
-  return (await listMessages(vault, username)).filter((m) => m.direction === 'in' && !m.read);
+/**
+ * Incoming messages of a chat not yet read, newest first. With `expected` (the chat's unread
+ * count, exact while reads and receives are serialised) the walk stops once it found that many,
+ * so marking a long chat read opens only its unread rows; direction and read state are clear
+ * fields, so the rows passed over are never opened.
+ */
+export async function unreadIncoming(vault: Vault, username: Username, expected = Infinity): Promise<MessageRecord[]> {
+  const range = IDBKeyRange.bound([username, 0], [username, Number.MAX_SAFE_INTEGER]);
+  const tx = vault.db.transaction(STORE, 'readonly');
+  const rows: MessageRow[] = [];
+  let cursor = await tx.store.index('byChat').openCursor(range, 'prev');
+  while (cursor && rows.length < expected) {
+    if (cursor.value.direction === 'in' && !cursor.value.read) rows.push(cursor.value);
+    cursor = await cursor.continue();
+  }
+  await tx.done;
+  return rows.map((r) => fromMessageRow(vault.db, r));
 }

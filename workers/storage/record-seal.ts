@@ -94,11 +94,46 @@ export const SEALED_ROW_KEYS: Readonly<Record<string, string>> = Object.freeze({
   contacts: 'username',
   outbox: 'to',
   sessions: 'username',
-  skippedKeys: 'key'
+  skippedKeys: 'key',
+  groups: 'id',
+  groupMessages: 'key'
 });
 
-/** Stores that hold no data-key rows: keys under the wrapping key, or nothing secret. */
+/**
+ * Stores that hold no data-key rows: keys under the wrapping key, or nothing secret. `meta` is
+ * the exception handled apart: besides wrapping-key records it holds a few values sealed with the
+ * data key under their own out-of-line key (our profile key and profile, the username link, the
+ * sealed-sender access state and the privacy settings), and `resealRows` re-seals those too.
+ */
 export const UNSEALED_STORES: readonly string[] = Object.freeze(['meta', 'prekeys', 'legacySessions', 'failures']);
+
+const isSealed = (v: unknown): v is Sealed =>
+  typeof v === 'object' && v !== null && (v as Sealed).iv instanceof Uint8Array && (v as Sealed).iv.length === NONCE_LEN && (v as Sealed).ct instanceof Uint8Array;
+
+/** `meta` values sealed with the data key (AD: 'meta' and the value's key); others do not open and stay. */
+async function resealMeta(tx: Tx, old: Uint8Array, next: Uint8Array): Promise<number> {
+  const os = tx.objectStore('meta');
+  const keys = await os.getAllKeys();
+  const values = (await os.getAll()) as unknown[];
+  let count = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const value = values[i];
+    const key = keys[i];
+    if (!isSealed(value) || typeof key !== 'string') continue;
+    let plain: Uint8Array;
+    try {
+      plain = aeadDecrypt(old, value.iv, value.ct, ad('meta', key));
+    } catch (e) {
+      if (!isProtocolError(e)) throw e;
+      continue;
+    }
+    const iv = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LEN));
+    await os.put({ iv, ct: aeadEncrypt(next, iv, plain, ad('meta', key)) } as never, key);
+    plain.fill(0);
+    count++;
+  }
+  return count;
+}
 
 /**
  * Data key rotation (P46, turning the app lock on): inside `tx`, every row sealed with the
@@ -107,7 +142,7 @@ export const UNSEALED_STORES: readonly string[] = Object.freeze(['meta', 'prekey
  */
 export async function resealRows(tx: Tx, next: Uint8Array): Promise<number> {
   const old = keyOf(tx);
-  let count = 0;
+  let count = tx.objectStoreNames.contains('meta') ? await resealMeta(tx, old, next) : 0;
   for (const store of Array.from(tx.objectStoreNames)) {
     if (UNSEALED_STORES.includes(store)) continue;
     const field = SEALED_ROW_KEYS[store];
@@ -130,30 +165,9 @@ export async function resealRows(tx: Tx, next: Uint8Array): Promise<number> {
       count++;
     }
   }
-  // Meta rows sealed with the data key (profile key and privacy settings, P41/P42).
-  if (Array.from(tx.objectStoreNames).includes('meta')) {
-    const meta = tx.objectStore('meta');
-    for (const key of DATA_KEY_META_ROWS) {
-      const sealed = (await meta.get(key)) as Sealed | undefined;
-      if (!(sealed?.iv instanceof Uint8Array) || sealed.iv.length !== NONCE_LEN) continue;
-      let plain: Uint8Array;
-      try {
-        plain = aeadDecrypt(old, sealed.iv, sealed.ct, ad('meta', key));
-      } catch (e) {
-        if (!isProtocolError(e)) throw e;
-        continue;
-      }
-      const iv = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LEN));
-      await meta.put({ iv, ct: aeadEncrypt(next, iv, plain, ad('meta', key)) }, key);
-      plain.fill(0);
-      count++;
-    }
-  }
   return count;
 }
 
-/** Meta rows sealed with the data key rather than the wrapping key (workers/engine/profile-key.ts, requests.ts). */
-export const DATA_KEY_META_ROWS: readonly string[] = Object.freeze(['profileKey', 'privacySettings']);
 
 /** For small records of plain JSON values (contacts' private fields). */
 export function sealJson(c: Conn, store: string, recordKey: string, value: unknown): Sealed {

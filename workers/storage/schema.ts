@@ -15,7 +15,7 @@
 import type { Username } from '../../src/lib/codec/username';
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /**
  * Meta keys. `migrateRows` is set by the v1 -> v2 upgrade and cleared once rows are sealed;
@@ -94,10 +94,12 @@ export interface ContactRecord {
   previousIdentity?: string;
   /** Hex of an identity the user rejected: nothing is sent to it and its messages are refused (P36). */
   rejectedIdentity?: string;
-  /** Hex of THEIR profile key (P41, P43), from a profile-key content; their delivery token derives from it. */
+  /** Their profile key (P43), base64url, as they last shared it inside the ratchet; their delivery token derives from it (P41). */
   profileKey?: string;
-  /** Id of OUR profile key last given to them (workers/engine/profile-key.ts): given once per key. */
-  sharedProfileKey?: string;
+  /** Their profile as that key last opened it (P43); the avatar as base64url. */
+  profile?: { displayName: string; about: string; avatar?: string };
+  /** Fingerprint of OUR profile key as last shared with them (profile-key.ts): a rotation re-shares. */
+  sharedKey?: string;
   /** P42: they wrote first and the user has neither written to them nor accepted: a message request. */
   request?: boolean;
 }
@@ -110,6 +112,10 @@ export interface ChatRecord {
   unread: number;
   /** Messages known to be missing (a ratchet gap, P14); decremented when one arrives late. */
   missing: number;
+  /** How the user filed it (chat-flags.ts); absent = off. */
+  pinned?: true;
+  muted?: true;
+  archived?: true;
 }
 
 /** Outgoing: queued -> sent -> delivered -> read; `blocked` = held back (untrusted key, blocked
@@ -179,6 +185,23 @@ export interface FailureRecord {
   at: number;
 }
 
+/** A group (group-repo.ts): everything but its id sealed (history, keys, preview, counters). */
+export interface GroupRow {
+  /** Hex of the 32-byte group id. */
+  id: string;
+  lastAt: number;
+  sealed: Sealed;
+}
+
+/** A group conversation entry: sender and body sealed; `groupId` and `sentAt` clear for the index. */
+export interface GroupMessageRow {
+  /** Outgoing: `${groupId}:${content id}`; incoming: `${groupId}:${sender}:${content id}` (dedupe, P13). */
+  key: string;
+  groupId: string;
+  sentAt: number;
+  sealed: Sealed;
+}
+
 export interface VaultSchema extends DBSchema {
   meta: { key: string; value: unknown };
   prekeys: { key: string; value: PreKeyRecord; indexes: { byKind: PreKeyKind } };
@@ -190,6 +213,8 @@ export interface VaultSchema extends DBSchema {
   messages: { key: string; value: MessageRow; indexes: { byChat: [string, number] } };
   outbox: { key: number; value: OutboxRow };
   failures: { key: number; value: FailureRecord };
+  groups: { key: string; value: GroupRow; indexes: { byLastAt: number } };
+  groupMessages: { key: string; value: GroupMessageRow; indexes: { byGroup: [string, number] } };
 }
 
 export type VaultDb = IDBPDatabase<VaultSchema>;
@@ -209,7 +234,7 @@ export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
 
 /** Every store, for the few transactions that commit across all of them. */
-export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures'];
+export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures', 'groups', 'groupMessages'];
 
 export function openVault(name: string): Promise<VaultDb> {
   return openDB<VaultSchema>(name, DB_VERSION, {
@@ -237,6 +262,11 @@ export function openVault(name: string): Promise<VaultDb> {
         db.createObjectStore('sessions', { keyPath: 'username' });
         db.createObjectStore('skippedKeys', { keyPath: 'key' });
         if (oldVersion >= 1) void tx.objectStore('meta').put(true, Meta.migrateSessions);
+      }
+      // Version 4 (README "Groups"): groups and their conversations, sealed like every user row.
+      if (oldVersion < 4) {
+        db.createObjectStore('groups', { keyPath: 'id' }).createIndex('byLastAt', 'lastAt');
+        db.createObjectStore('groupMessages', { keyPath: 'key' }).createIndex('byGroup', ['groupId', 'sentAt']);
       }
     }
   });

@@ -1,7 +1,8 @@
 /**
  * Chooses the storage adapter from the environment (README "Host configuration"): with
  * DATABASE_URL (`postgres://…`) the host and its realm run on PostgreSQL, shareable by several
- * host instances; without it, on SQLite files under DATA_DIR (one process). Anything else in
+ * host instances, with the side stores (profiles, group blobs, discovery) beside it; without it,
+ * on SQLite files under DATA_DIR (one process). Anything else in
  * DATABASE_URL is a startup error, never a silent fallback to SQLite.
  */
 import type { InstanceBus } from './bus-port';
@@ -13,6 +14,16 @@ import type { HostStore } from './port';
 import type { RealmStorage } from './realm-port';
 import { openSqliteRealmStorage } from './sqlite-realm';
 import { openSqliteStore } from './sqlite-store';
+import type { DiscoveryIndex } from './discovery-port';
+import type { GroupBlobStore } from './group-blob-port';
+import type { OwnedBlobStores } from './profile-port';
+import { existingUsernames, openSqliteDiscovery } from './sqlite-discovery';
+import { openSqliteGroupBlobs } from './sqlite-group-blobs';
+import { openSqliteProfiles } from './sqlite-profiles';
+import { createPool } from './pg/client';
+import { openPgDiscovery, pgUsernames } from './pg/discovery';
+import { openPgGroupBlobs } from './pg/group-blobs';
+import { openPgOwnedBlobs } from './pg/owned-blobs';
 
 export interface StoreLocation {
   /** postgres:// or postgresql:// URL; absent: SQLite in dataDir. */
@@ -58,4 +69,50 @@ export async function openHostBackend(at: StoreLocation, limits: StoreLimits = {
 export async function openRealmStorage(at: StoreLocation): Promise<RealmStorage> {
   const url = postgresUrl(at.databaseUrl);
   return url ? openPgRealmStore(url) : openSqliteRealmStorage(at.dataDir);
+}
+
+/** The stores beside the host's own: profiles and username links, group state blobs, discovery. */
+export interface SideStores {
+  owned: OwnedBlobStores;
+  groupBlobs: GroupBlobStore;
+  discovery: DiscoveryIndex;
+  /** Account names in the host store, for the discovery index's one-time fill. */
+  usernames(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * On PostgreSQL the side stores share one small pool and the host's database, so every instance
+ * serves the same profiles, group states and discovery answers; on SQLite each has its own file
+ * in dataDir. Called after the host store opened (its accounts table exists).
+ */
+export async function openSideStores(at: StoreLocation): Promise<SideStores> {
+  const url = postgresUrl(at.databaseUrl);
+  if (!url) {
+    const owned = openSqliteProfiles(at.dataDir);
+    const groupBlobs = openSqliteGroupBlobs(at.dataDir);
+    const discovery = openSqliteDiscovery(at.dataDir);
+    return {
+      owned,
+      groupBlobs,
+      discovery,
+      usernames: async () => existingUsernames(at.dataDir),
+      async close() {
+        await Promise.all([owned.close(), groupBlobs.close(), discovery.close()]);
+      }
+    };
+  }
+  const pool = createPool(url, { max: 4, applicationName: 'parley-host-side' });
+  try {
+    return {
+      owned: await openPgOwnedBlobs(pool),
+      groupBlobs: await openPgGroupBlobs(pool),
+      discovery: await openPgDiscovery(pool),
+      usernames: () => pgUsernames(pool),
+      close: () => pool.end()
+    };
+  } catch (e) {
+    await pool.end();
+    throw e;
+  }
 }

@@ -2,13 +2,26 @@
  * One open conversation: its messages and the contact's verification state, kept current from the
  * session's event stream. Marks incoming messages read while the page is visible (read receipts
  * are sent by the engine, end-to-end encrypted).
+ *
+ * Loaded in pages (DESIGN.md §8): the newest page first, older ones when the reader scrolls up
+ * (`loadOlder`). Updated incrementally: an event that carries its message view patches that one
+ * entry (placed by its sort position, P14/P36), a status event patches one status; only events
+ * without a view (markers, notices, another tab's news) re-read the pages already loaded.
  */
 import { errorCode, type Session } from './session.svelte';
+import { placeMessage, type Placed } from './conversation-order';
 import type { Username } from '../codec/username';
 import type { ContactView, MessageView, VaultEvent } from '../vault/views';
 
+/** Messages per page; the first is smaller (two screens), so a conversation opens fast. */
+export const PAGE = 50;
+export const FIRST_PAGE = 30;
+
 export class Conversation {
-  messages = $state<MessageView[]>([]);
+  /** The loaded part of the conversation, oldest first; replaced (never mutated) on each change. */
+  messages = $state.raw<MessageView[]>([]);
+  /** True while messages older than the first loaded one exist. */
+  older = $state(false);
   contact = $state<ContactView | undefined>();
   loaded = $state(false);
   error = $state<string | undefined>();
@@ -20,6 +33,9 @@ export class Conversation {
   readonly #off: () => void;
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
+  #loadingOlder: Promise<void> | undefined;
+  /** Bumped by every patch: a re-read that started before one must not have the last word. */
+  #version = 0;
 
   constructor(session: Session, username: Username) {
     this.#session = session;
@@ -27,24 +43,50 @@ export class Conversation {
     this.#off = session.on((event) => this.#onEvent(event));
   }
 
+  /**
+   * The newest page first, shown as soon as it is read; then the contact's state (its safety
+   * number takes the vault a while to compute, and only the composer waits for it).
+   */
   async load(): Promise<void> {
+    const page = this.#session.vault.listMessagePage(this.username, undefined, FIRST_PAGE);
+    const contact = page.then(
+      () => this.#session.vault.contactInfo(this.username).then((c) => void (this.contact = c)),
+      () => undefined // the page's own error is reported below
+    );
+    contact.catch((e: unknown) => (this.error = errorCode(e)));
     try {
-      const [messages, contact] = await Promise.all([
-        this.#session.vault.listMessages(this.username),
-        this.#session.vault.contactInfo(this.username)
-      ]);
-      this.messages = messages;
-      this.contact = contact;
+      const first = await page;
+      this.messages = first.messages;
+      this.older = first.older;
       this.loaded = true;
       this.markRead();
     } catch (e) {
       this.error = errorCode(e);
     }
+    await contact.catch(() => undefined);
+  }
+
+  /** Loads the page before the first loaded message; a second call while one runs waits for it. */
+  loadOlder(): Promise<void> {
+    if (!this.older || !this.loaded) return Promise.resolve();
+    this.#loadingOlder ??= (async () => {
+      const first = this.messages[0];
+      try {
+        const page = await this.#session.vault.listMessagePage(this.username, first && { sortAt: first.sortAt ?? first.at, id: first.id }, PAGE);
+        // A local lookup, not state.
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity
+        const known = new Set(this.messages.map((m) => m.id));
+        this.messages = [...page.messages.filter((m) => !known.has(m.id)), ...this.messages];
+        this.older = page.older;
+      } catch {
+        // Keep what is shown; scrolling up again retries.
+      }
+    })().finally(() => (this.#loadingOlder = undefined));
+    return this.#loadingOlder;
   }
 
   async send(text: string): Promise<void> {
-    const message = await this.#session.vault.sendText(this.username, text);
-    this.#upsert(message);
+    this.#patch(await this.#session.vault.sendText(this.username, text));
   }
 
   async acceptIdentityChange(): Promise<void> {
@@ -60,8 +102,7 @@ export class Conversation {
 
   /** The user's choice to send a text that was not sent because the key changed, to the key trusted now (P36). */
   async sendAgain(id: string): Promise<void> {
-    await this.#session.vault.sendAgain(this.username, id);
-    await this.#reloadMessages();
+    this.#patch(await this.#session.vault.sendAgain(this.username, id));
   }
 
   /** P42: accept a message request (they get our profile key, receipts start). */
@@ -101,23 +142,26 @@ export class Conversation {
     this.#off();
   }
 
-  #upsert(message: MessageView): void {
-    const i = this.messages.findIndex((m) => m.id === message.id);
-    if (i >= 0) this.messages[i] = message;
-    else this.messages.push(message);
+  /** Puts one message (new, changed or moved) in its place among the loaded ones. */
+  #patch(message: MessageView): Placed {
+    const placed = placeMessage(this.messages, message, this.older);
+    if (placed.messages !== this.messages) {
+      this.messages = placed.messages;
+      this.#version++;
+    }
+    return placed;
   }
 
   async #reloadContact(): Promise<void> {
     await this.#reloadContactOnly();
-    await this.#reloadMessages();
+    await this.#reloadLoaded();
   }
 
   /**
-   * Re-reads the log: a new or late message may slot in anywhere (ordered by send time, P14).
-   * Reads are serialised and a burst of events collapses into one extra read, so a read that
-   * started before a change never has the last word.
+   * Re-reads the pages already loaded (as many messages as are shown, newest first) when an event
+   * does not say what changed. Reads are serialised, and one that raced a patch runs again.
    */
-  #reloadMessages(): Promise<void> {
+  #reloadLoaded(): Promise<void> {
     if (this.#reloading) {
       this.#reloadAgain = true;
       return this.#reloading;
@@ -125,8 +169,14 @@ export class Conversation {
     this.#reloading = (async () => {
       do {
         this.#reloadAgain = false;
+        const version = this.#version;
         try {
-          this.messages = await this.#session.vault.listMessages(this.username);
+          const page = await this.#session.vault.listMessagePage(this.username, undefined, Math.min(500, Math.max(PAGE, this.messages.length)));
+          if (version !== this.#version) this.#reloadAgain = true;
+          else {
+            this.messages = page.messages;
+            this.older = page.older;
+          }
         } catch {
           // Keep what is shown; the next event retries.
         }
@@ -138,15 +188,19 @@ export class Conversation {
   #onEvent(event: VaultEvent): void {
     if (!this.loaded) return;
     if (event.type === 'message' && event.username === this.username) {
-      void this.#reloadMessages().then(() => {
-        const m = this.messages.find((x) => x.id === event.id);
-        if (m?.kind === 'text' && m.direction === 'in') this.markRead(true);
-      });
+      if (!event.message) {
+        void this.#reloadLoaded().then(() => {
+          const m = this.messages.find((x) => x.id === event.id);
+          if (m?.kind === 'text' && m.direction === 'in') this.markRead(true);
+        });
+        return;
+      }
+      this.#patch(event.message);
+      if (event.message.kind === 'text' && event.message.direction === 'in') this.markRead(true);
     } else if (event.type === 'status' && event.username === this.username) {
-      // Show it at once, then re-read so an in-flight read cannot leave a stale status behind.
-      const m = this.messages.find((x) => x.id === event.id);
-      if (m && m.kind === 'text') m.status = event.status;
-      void this.#reloadMessages();
+      const i = this.messages.findIndex((x) => x.id === event.id);
+      const m = this.messages[i];
+      if (m?.kind === 'text' && m.status !== event.status) this.#patch({ ...m, status: event.status });
     } else if (event.type === 'identity' && event.username === this.username) {
       void this.#reloadContact();
     } else if (event.type === 'chats') {

@@ -10,6 +10,7 @@ import type { VaultContract } from '../vault/contract';
 import { VaultError } from '../vault/result';
 import type { AccountView, ChatView, ConnectionState, LockStatus, PinStatus, RestoreOutcome, VaultEvent } from '../vault/views';
 import { forgetThisBrowser } from './forget-browser';
+import type { GroupSummaryView } from '../vault/group-views';
 
 /**
  * 'lost': local storage was lost (P33) -> restore; 'signed-out': restored on another browser;
@@ -27,6 +28,8 @@ export class Session {
   failure = $state<string | undefined>();
   account = $state<AccountView | undefined>();
   chats = $state<ChatView[]>([]);
+  /** Groups in the chat list (README "Groups"). */
+  groups = $state<GroupSummaryView[]>([]);
   connection = $state<ConnectionState>('connecting');
   /** The browser's own view of the network; the banner shows if either says offline. */
   browserOnline = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
@@ -194,6 +197,7 @@ export class Session {
         this.#refreshAgain = false;
         try {
           this.chats = await this.vault.listChats();
+          this.groups = await this.vault.listGroups();
         } catch {
           // Keep showing the last list; the next event retries.
         }

@@ -123,6 +123,16 @@ export const Labels = {
   profileWriteToken: 'Parley_ProfileWriteToken',
   /** Private profile: what the host stores of a write token (a one-way verifier). */
   profileWriteCheck: 'Parley_ProfileWriteCheck',
+  /** Private profile: names a profile key version on the owner's device (which contacts hold it). */
+  profileKeyFingerprint: 'Parley_ProfileKeyFingerprint',
+  /** Private discovery: the memory-hard lookup hash of a username (username-hash.ts). */
+  usernameHash: 'Parley_UsernameHash_v1',
+  /** Username link: associated data of the encrypted username (username-link.ts). */
+  usernameLinkAd: 'Parley_UsernameLinkAd',
+  /** Username link: the owner's write token for one link id. */
+  usernameLinkWrite: 'Parley_UsernameLinkWrite',
+  /** Username link: what the host stores of a write token (a one-way verifier). */
+  usernameLinkCheck: 'Parley_UsernameLinkCheck',
   /** Deterministic test RNG (tests only). */
   testRng: 'Parley_TestRng'
 } as const;

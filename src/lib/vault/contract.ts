@@ -14,17 +14,21 @@ import type {
   AccountView,
   Availability,
   CallLogEntry,
+  ChatFlags,
   ChatView,
   Comparison,
   ContactView,
   IceServers,
   LockPassphraseCheck,
   LockStatus,
+  MessageCursor,
+  MessagePage,
   MessageView,
   PinChangeOutcome,
   PinStatus,
   PinStrength,
   PrivacySettings,
+  ProfileView,
   RecoveryHealth,
   RecoveryProblem,
   RestoreOutcome,
@@ -32,9 +36,10 @@ import type {
   VaultEvent,
   VaultInfo
 } from './views';
+import type { GroupInfoView, GroupMessageView, GroupSummaryView } from './group-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 5;
+export const VAULT_API_VERSION = 9;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -70,7 +75,11 @@ export interface VaultContract {
   /** Finds a user on the host (throws NoSuchUser) and opens the chat with them. */
   lookupUser(raw: string): Promise<{ username: Username }>;
   listChats(): Promise<ChatView[]>;
+  /** Pins, mutes or archives a chat (only the flags given change); local, nothing is sent. */
+  setChatFlags(username: Username, flags: Partial<ChatFlags>): Promise<void>;
   listMessages(username: Username): Promise<MessageView[]>;
+  /** Up to `limit` (1..500) messages just before `before` (the newest when absent), oldest first. */
+  listMessagePage(username: Username, before?: MessageCursor, limit?: number): Promise<MessagePage>;
   sendText(username: Username, text: string): Promise<MessageView>;
   /** P36: sends a text that was not sent because the key changed, to the key trusted now (re-dated to now). */
   sendAgain(username: Username, id: string): Promise<MessageView>;
@@ -83,6 +92,7 @@ export interface VaultContract {
   acceptIdentityChange(username: Username): Promise<ContactView>;
   /** Keeps the old key: the new key's sessions are dropped and nothing is sent to it (P36). */
   rejectIdentityChange(username: Username): Promise<ContactView>;
+  /** Blocks them; P43: our profile key rotates and is re-shared with everyone else. */
   block(username: Username): Promise<void>;
   unblock(username: Username): Promise<void>;
   /** P42: accept a message request (they get our profile key) or delete it (nothing is sent). */
@@ -90,6 +100,31 @@ export interface VaultContract {
   deleteRequest(username: Username): Promise<void>;
   privacySettings(): Promise<PrivacySettings>;
   setPrivacySettings(settings: PrivacySettings): Promise<PrivacySettings>;
+
+  // ---- private profile (P43) ----
+  /** Our profile as saved on this device. */
+  myProfile(): Promise<ProfileView>;
+  /** Saves and publishes our profile (the avatar already resized and re-encoded by the page). */
+  setProfile(profile: ProfileView): Promise<ProfileView>;
+  /** Our username link's text (id and key, for after '#'); made on first use. */
+  usernameLink(): Promise<string>;
+  /** A new link; the old one stops working everywhere. */
+  resetUsernameLink(): Promise<string>;
+  /** Opens someone's link (the text after '#') and starts the chat; NoSuchUser if it was reset. */
+  openUsernameLink(link: string): Promise<{ username: Username }>;
+
+  // ---- groups (README "Groups"; SECURITY.md P19–P21) ----
+  /** Creates a group with us as admin and adds `members` in one signed change; answers its id. */
+  createGroup(name: string, description: string, members: Username[]): Promise<string>;
+  listGroups(): Promise<GroupSummaryView[]>;
+  groupInfo(id: string): Promise<GroupInfoView>;
+  addGroupMembers(id: string, members: Username[]): Promise<void>;
+  removeGroupMember(id: string, username: Username): Promise<void>;
+  setGroupRole(id: string, username: Username, role: 'admin' | 'member'): Promise<void>;
+  leaveGroup(id: string): Promise<void>;
+  sendGroupText(id: string, text: string): Promise<GroupMessageView>;
+  listGroupMessages(id: string): Promise<GroupMessageView[]>;
+  markGroupRead(id: string): Promise<void>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -158,7 +193,9 @@ export const VAULT_METHODS = Object.freeze([
   'restoreAccount',
   'lookupUser',
   'listChats',
+  'setChatFlags',
   'listMessages',
+  'listMessagePage',
   'sendText',
   'sendAgain',
   'markRead',
@@ -172,6 +209,21 @@ export const VAULT_METHODS = Object.freeze([
   'deleteRequest',
   'privacySettings',
   'setPrivacySettings',
+  'myProfile',
+  'setProfile',
+  'usernameLink',
+  'resetUsernameLink',
+  'openUsernameLink',
+  'createGroup',
+  'listGroups',
+  'groupInfo',
+  'addGroupMembers',
+  'removeGroupMember',
+  'setGroupRole',
+  'leaveGroup',
+  'sendGroupText',
+  'listGroupMessages',
+  'markGroupRead',
   'connect',
   'disconnect',
   'sendCallSignal',

@@ -42,12 +42,36 @@ export interface ChatView {
   identityChanged: boolean;
   /** P42: a message request (they wrote first, not accepted): no receipts, no ringing, links inert. */
   request: boolean;
+  /** Their display name and avatar from their private profile (P43), once they shared its key. */
+  profile?: ProfileSummary;
+  /** How the user filed the chat: pinned on top, muted (no notifications), archived (out of the list). */
+  flags: ChatFlags;
+}
+
+export interface ChatFlags {
+  pinned: boolean;
+  muted: boolean;
+  archived: boolean;
 }
 
 /** Privacy settings (P42). */
 export interface PrivacySettings {
   /** Calls ring only from people we wrote to or accepted. */
   callsOnlyFromContacts: boolean;
+}
+
+/** What a chat row, header, call screen or notification shows beside the username (P43). */
+export interface ProfileSummary {
+  displayName: string;
+  /** The avatar as the profile carries it: a JPEG the owner's browser re-encoded (no metadata). */
+  avatar?: Uint8Array;
+}
+
+/** A private profile (P43): ours as we edit it, or a contact's as their profile key opens it. */
+export interface ProfileView {
+  displayName: string;
+  about: string;
+  avatar: Uint8Array | null;
 }
 
 export const MessageStatus = {
@@ -83,6 +107,8 @@ export type MessageView =
       status?: MessageStatus;
       /** Incoming only: it came under a changed safety number not accepted or verified yet (P3). */
       keyChanged?: true;
+      /** Its place in the conversation (ties in `id` order); may differ from `at` (P36). */
+      sortAt?: number;
     }
   | {
       /** A local notice in the conversation, rendered from its code (never from key bytes). */
@@ -91,7 +117,23 @@ export type MessageView =
       id: string;
       username: Username;
       at: number;
+      /** Its place in the conversation (ties in `id` order). */
+      sortAt?: number;
     };
+
+/** A message's place in its conversation, from a MessageView: where the next older page starts. */
+export interface MessageCursor {
+  sortAt: number;
+  id: string;
+}
+
+/** One page of a conversation (DESIGN.md §8: loaded in pages, newest first). */
+export interface MessagePage {
+  /** Oldest first. */
+  messages: MessageView[];
+  /** True if the conversation has messages before the first of `messages`. */
+  older: boolean;
+}
 
 export interface ContactView {
   username: Username;
@@ -111,6 +153,8 @@ export interface ContactView {
   keyRejected: boolean;
   /** P42: a message request (they wrote first; not accepted): accept, delete or block. */
   request: boolean;
+  /** Their private profile (P43), once they shared its key with us. */
+  profile?: ProfileView;
 }
 
 /**
@@ -124,12 +168,20 @@ export type ConnectionState = 'connecting' | 'online' | 'offline';
 
 export type VaultEvent =
   /** A message was stored in the chat with `username` (new, or a late one slotted into place). */
-  | { type: 'message'; username: Username; id: string }
+  | {
+      type: 'message';
+      username: Username;
+      id: string;
+      /** The message as stored now, when the event is about one message (not across tabs, not for markers). */
+      message?: MessageView;
+    }
   | { type: 'status'; username: Username; id: string; status: MessageStatus }
   /** An envelope from `username` could not be read; only its code is known. */
   | { type: 'receive-error'; username: Username; code: string }
   | { type: 'chats' }
   | { type: 'identity'; username: Username }
+  /** `username`'s profile (display name, about, avatar) changed; our own included (P43). */
+  | { type: 'profile'; username: Username }
   | { type: 'connection'; state: ConnectionState }
   /** A call signal from `username`, decrypted; decoded and judged by the call controller. */
   | { type: 'call'; username: Username; signal: Uint8Array }
@@ -142,7 +194,9 @@ export type VaultEvent =
   /** P46: the app lock was turned on or off, or its settings changed. */
   | { type: 'lock-changed' }
   /** This account was signed out or removed from this browser: every tab stops. */
-  | { type: 'removed' };
+  | { type: 'removed' }
+  /** A group's state or conversation changed (README "Groups"); `id` is the group id in hex. */
+  | { type: 'group'; id: string };
 
 /** The app lock's state (SECURITY.md P46): no secret, only what the lock screen and Settings show. */
 export interface LockStatus {

@@ -4,16 +4,18 @@
  *
  *   version u8 (1) || kind u8 || body
  *   kind 0x01 text:    id (16) || sentAt u64 (sender clock, ms) || u32-length UTF-8 text
- *                      [|| profile key (32)]: the sender's profile key rides on the first text it
- *                      writes to someone (as in Signal's DataMessage), so no extra envelope goes
  *   kind 0x02 receipt: receipt type u8 (1 delivered, 2 read) || u16 count (1..MAX) || count x id (16)
  *   kind 0x03 call:    u16-length call signal (1..MAX_CALL_SIGNAL_BYTES), decoded by wire/call.ts
  *   kind 0x04          retired: a retry by host time ("everything since"), never honoured (P36)
  *   kind 0x05 retry:   u16 count (1..MAX_RETRY_REFS) || count x ref
  *                      "I could not decrypt these messages of yours; please send them again"
  *   kind 0x06 resent:  ref || text body (as kind 0x01): the message a retry named, sent again
- *   kind 0x07 profile key: key (32): the sender's profile key (SECURITY.md P41, P43), given only to
- *                      people it wrote to or accepted; the delivery token for sealed mail comes from it
+ *   kind 0x07 profile key: key (32): the sender's current profile key (SECURITY.md P43), sent only
+ *                      to people the sender writes to or accepted, again after every rotation
+ *   kind 0x08 text with profile key: key (32) || text body (as kind 0x01): a text that also shares
+ *                      the sender's profile key, so the first message to someone costs no extra
+ *                      envelope the host could count
+ *   kind 0x09 group:   u32-length group update (1..MAX_GROUP_UPDATE_BYTES), decoded by wire/group-content.ts
  *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
  *         receiver reads even from an envelope it cannot decrypt (DESIGN.md §7, SECURITY.md P36)
  *
@@ -24,7 +26,7 @@ import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -50,10 +52,15 @@ export type MessageRef = { ratchetKey: Uint8Array; n: number };
 export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
 /** A text sent again for a retry: the same id and time, and the ref the request named. */
 export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
-/** The sender's profile key (P41, P43): what its delivery token and profile address derive from. */
+/** The sender's profile key (P43): whoever holds it finds and reads the sender's profile blob. */
 export type ProfileKeyContent = { kind: 'profileKey'; key: Uint8Array };
-export const PROFILE_KEY_CONTENT_LEN = 32;
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent;
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent;
+/** Bytes of a profile key (src/lib/crypto/profile.ts PROFILE_KEY_LEN). */
+export const CONTENT_PROFILE_KEY_LEN = 32;
+/** A group update (README "Groups"): opaque here, strict in wire/group-content.ts; never stored as a message. */
+export type GroupContent = { kind: 'group'; update: Uint8Array };
+/** Longest group update: a welcome with a full history stays under the ratchet's 256 KiB. */
+export const MAX_GROUP_UPDATE_BYTES = 250 * 1024;
 /** Longest call signal (an offer is 75 bytes). */
 export const MAX_CALL_SIGNAL_BYTES = 512;
 
@@ -67,11 +74,8 @@ function idBytes(id: string): Uint8Array {
 
 export function encodeContent(c: Content): Uint8Array {
   const w = new ByteWriter().u8(CONTENT_VERSION);
-  if (c.kind === 'text') {
-    writeText(w.u8(ContentKind.text), c);
-    if (c.profileKey) w.fixed(c.profileKey, PROFILE_KEY_CONTENT_LEN);
-    return w.finish();
-  }
+  if (c.kind === 'text' && c.profileKey) return writeText(writeProfileKey(w.u8(ContentKind.textWithProfileKey), c.profileKey), c).finish();
+  if (c.kind === 'text') return writeText(w.u8(ContentKind.text), c).finish();
   if (c.kind === 'resent') return writeText(writeRef(w.u8(ContentKind.resent), c.ref), c).finish();
   if (c.kind === 'receipt') {
     if (c.ids.length < 1 || c.ids.length > MAX_RECEIPT_IDS) {
@@ -85,6 +89,10 @@ export function encodeContent(c: Content): Uint8Array {
     if (c.signal.length < 1 || c.signal.length > MAX_CALL_SIGNAL_BYTES) fail('InvalidArgument', `call signal of ${c.signal.length} bytes`);
     return w.u8(ContentKind.call).bytes16(c.signal).finish();
   }
+  if (c.kind === 'group') {
+    if (c.update.length < 1 || c.update.length > MAX_GROUP_UPDATE_BYTES) fail('InvalidArgument', `group update of ${c.update.length} bytes`);
+    return w.u8(ContentKind.group).bytes32(c.update).finish();
+  }
   if (c.kind === 'retry') {
     if (c.missing.length < 1 || c.missing.length > MAX_RETRY_REFS) {
       fail('InvalidArgument', `retry naming ${c.missing.length} messages, expected 1..${MAX_RETRY_REFS}`);
@@ -93,7 +101,7 @@ export function encodeContent(c: Content): Uint8Array {
     for (const ref of c.missing) writeRef(w, ref);
     return w.finish();
   }
-  if (c.kind === 'profileKey') return w.u8(ContentKind.profileKey).fixed(c.key, PROFILE_KEY_CONTENT_LEN).finish();
+  if (c.kind === 'profileKey') return writeProfileKey(w.u8(ContentKind.profileKey), c.key).finish();
   return fail('InvalidArgument', 'unknown content kind');
 }
 
@@ -101,6 +109,11 @@ function writeText(w: ByteWriter, c: Omit<TextContent, 'kind'>): ByteWriter {
   const body = encoder.encode(c.text);
   if (body.length > MAX_TEXT_BYTES) fail('InvalidArgument', `text of ${body.length} bytes exceeds ${MAX_TEXT_BYTES}`);
   return w.fixed(idBytes(c.id), MESSAGE_ID_LEN).u64(c.sentAt).bytes32(body);
+}
+
+function writeProfileKey(w: ByteWriter, key: Uint8Array): ByteWriter {
+  if (key.length !== CONTENT_PROFILE_KEY_LEN) fail('InvalidArgument', `profile key of ${key.length} bytes`);
+  return w.fixed(key, CONTENT_PROFILE_KEY_LEN);
 }
 
 function writeRef(w: ByteWriter, ref: MessageRef): ByteWriter {
@@ -132,8 +145,12 @@ export function decodeContent(bytes: Uint8Array): Content {
   const kind = r.u8();
   if (kind === ContentKind.text) {
     const t = readText(r);
-    if (r.remaining === 0) return { kind: 'text', ...t };
-    const profileKey = r.fixed(PROFILE_KEY_CONTENT_LEN).slice();
+    r.end();
+    return { kind: 'text', ...t };
+  }
+  if (kind === ContentKind.textWithProfileKey) {
+    const profileKey = r.fixed(CONTENT_PROFILE_KEY_LEN).slice();
+    const t = readText(r);
     r.end();
     return { kind: 'text', ...t, profileKey };
   }
@@ -168,9 +185,15 @@ export function decodeContent(bytes: Uint8Array): Content {
     return { kind: 'retry', missing };
   }
   if (kind === ContentKind.profileKey) {
-    const key = r.fixed(PROFILE_KEY_CONTENT_LEN).slice();
+    const key = r.fixed(CONTENT_PROFILE_KEY_LEN).slice();
     r.end();
     return { kind: 'profileKey', key };
+  }
+  if (kind === ContentKind.group) {
+    const update = r.bytes32(MAX_GROUP_UPDATE_BYTES).slice();
+    r.end();
+    if (update.length < 1) fail('DecodeFailed', 'empty group update');
+    return { kind: 'group', update };
   }
   if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);

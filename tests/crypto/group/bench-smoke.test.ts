@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const KEYS = ['members', 'senderKeySendCpuMs', 'pairwiseSendCpuMs', 'perMemberSenderKeyUs', 'perMemberPairwiseUs', 'ratio', 'senderKeySendWallMs', 'pairwiseSendWallMs', 'rotationCpuMs', 'groupDecryptCpuMs', 'spread'];
+const KEYS = ['members', 'senderKeySendCpuMs', 'pairwiseSendCpuMs', 'perMemberSenderKeyUs', 'perMemberPairwiseUs', 'ratio', 'senderKeySendWallMs', 'pairwiseSendWallMs', 'rotationCpuMs', 'groupDecryptCpuMs', 'wireSendCpuMs', 'wireRecvCpuMs', 'uploadBytes', 'spread'];
+const LINE_KEYS = ['members', 'sendMs', 'recvMs', 'uploadBytes', 'pairwiseSendMs'];
 
 test('the group-core benchmark runs sender keys against pairwise sessions and prints one JSON line with every figure', () => {
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'tests/bench/group-core.ts', '--json', '--smoke'], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
@@ -18,4 +19,11 @@ test('the group-core benchmark runs sender keys against pairwise sessions and pr
     for (const k of KEYS.filter((k) => k !== 'spread')) expect(Number.isFinite(r[k]) && (r[k] as number) > 0, `${k} = ${String(r[k])}`).toBe(true);
   }
   expect(out).toMatch(/ratio sender key \/ pairwise/);
+  // bench:group's contract: one {"members","sendMs","recvMs","uploadBytes","pairwiseSendMs"} line per size.
+  const perSize = lines.slice(-3, -1).map((l) => JSON.parse(l) as Record<string, number>);
+  expect(perSize.map((x) => x.members)).toEqual([2, 5]);
+  for (const x of perSize) {
+    expect(Object.keys(x)).toEqual(LINE_KEYS);
+    for (const k of LINE_KEYS) expect(Number.isFinite(x[k]) && x[k]! > 0, `${k} = ${x[k]}`).toBe(true);
+  }
 }, 120_000);

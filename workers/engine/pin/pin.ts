@@ -256,7 +256,7 @@ export async function refreshAccountRecord(ctx: EngineContext, lastDigest: strin
   if (!ctx.me) return undefined;
   const state = await loadPinState(ctx);
   if (!state) return undefined;
-  const digest = recordDigest(await buildAccountRecord(ctx, state));
+  const digest = recordDigest(await buildAccountRecord(ctx));
   if (digest === lastDigest) return digest;
   return uploadAccountRecord(ctx, state);
 }

@@ -18,14 +18,20 @@ import { fromContactRow } from '../../storage/contact-repo';
 import type { PinState } from '../../storage/pin-repo';
 import { hostAuth } from '../account';
 import { requireMe, type EngineContext } from '../context';
+import { profileKey, profileKeyFingerprint } from '../profile-key';
+import { myProfile } from '../profiles';
 
 /** The 32-byte key the host checks before handing out the record (it stores SHA-256 of it). */
 export function recordAccessKey(masterSecret: Uint8Array): Uint8Array {
   return hkdf(new Uint8Array(32), masterSecret, labelBytes(Labels.accountRecordAccess), 32);
 }
 
-/** Everything a new browser needs, from the vault as it is now. */
-export async function buildAccountRecord(ctx: EngineContext, pin: Pick<PinState, 'profileKey'>): Promise<AccountRecord> {
+/**
+ * Everything a new browser needs, from the vault as it is now. The profile key is the one in use
+ * (profile-key.ts, P43), so a restore finds our profile blob again (about and avatar come back from
+ * it); the display name rides in the record too, for when the blob cannot be fetched.
+ */
+export async function buildAccountRecord(ctx: EngineContext): Promise<AccountRecord> {
   const me = requireMe(ctx);
   const rows = await ctx.vault.db.getAll('contacts');
   const contacts: Contact[] = [];
@@ -36,20 +42,22 @@ export async function buildAccountRecord(ctx: EngineContext, pin: Pick<PinState,
     contacts.push({ username: c.username, identity: decodeIdentityPublic(c.identity), verified: c.verified, verifiedAt: null });
     if (c.blocked) blocked.push(c.username);
   }
-  return { identity: me.identity, profile: { displayName: me.username }, profileKey: pin.profileKey, settings: {}, contacts, blocked, groups: [] };
+  const displayName = (await myProfile(ctx)).displayName;
+  return { identity: me.identity, profile: { displayName }, profileKey: await profileKey(ctx), settings: {}, contacts, blocked, groups: [] };
 }
 
 /** A digest of the record's content, to skip uploads that would change nothing. */
 export function recordDigest(record: AccountRecord): string {
   const parts = record.contacts.map((c) => `${c.username}:${c.verified ? 1 : 0}:${toHex(c.identity.signingKey)}`);
-  return toHex(sha256(new TextEncoder().encode(`${parts.join(',')}|${record.blocked.join(',')}`)));
+  const profile = `${profileKeyFingerprint(record.profileKey)}:${record.profile.displayName}`;
+  return toHex(sha256(new TextEncoder().encode(`${parts.join(',')}|${record.blocked.join(',')}|${profile}`)));
 }
 
 /** Seals and uploads the record; returns its digest. */
 export async function uploadAccountRecord(ctx: EngineContext, pin: PinState): Promise<string> {
   const me = requireMe(ctx);
   if (!ctx.transport.putAccountRecord) fail('NotInitialized', 'this host transport cannot store account records');
-  const record = await buildAccountRecord(ctx, pin);
+  const record = await buildAccountRecord(ctx);
   const sealed = sealAccountRecordWithKey(record, pin.keys.recordKey, me.username, ctx.deps);
   await ctx.transport.putAccountRecord(hostAuth(me), pin.keys.accessKey, sealed, pin.keys.takeoverPublicKey);
   return recordDigest(record);

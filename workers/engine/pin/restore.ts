@@ -37,6 +37,8 @@ import { recordAccessKey } from './record';
 import { firstReminder } from './reminder';
 import type { RestoreOutcome } from '../../../src/lib/vault/views';
 import type { Username } from '../../../src/lib/codec/username';
+import { putProfileKey } from '../profile-key';
+import { putMyProfile, restoreProfile } from '../profiles';
 
 /** What kind of secret restored this account (decides whether a local reminder verifier is safe). */
 async function kindOf(secretText: string, username: Username): Promise<PinState['kind']> {
@@ -109,6 +111,9 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
       await putPreKeys(tx, prekeys);
       await putPinState(tx, sealedPin);
       await putDevice(tx, sealedDevice);
+      // P43: the profile key comes back, so the profile blob on the host is ours again.
+      await putProfileKey(tx, record.profileKey);
+      await putMyProfile(tx, { displayName: record.profile.displayName === username ? '' : record.profile.displayName, about: '', avatar: null });
       for (const c of record.contacts) {
         await putContact(tx, { username: c.username, identity: encodeIdentityPublic(c.identity), verified: c.verified, blocked: blocked.has(c.username), identityChanged: false });
         await updateChat(tx, c.username, (chat) => chat);
@@ -124,12 +129,13 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
     } catch (e) {
       await commit(ctx.vault, async (tx) => {
         for (const s of ALL_STORES) if (s !== 'meta') await tx.objectStore(s).clear();
-        for (const k of ['account', 'identity', 'pin', 'device']) await tx.objectStore('meta').delete(k);
+        for (const k of ['account', 'identity', 'pin', 'device', 'profileKey', 'profile']) await tx.objectStore('meta').delete(k);
       });
       throw e;
     }
     await commit(ctx.vault, (tx) => putAccount(tx, { ...account, registered: true }));
     ctx.me = me;
+    await restoreProfile(ctx);
     return { status: 'restored', username, contacts: record.contacts.length, blocked: blocked.size, suspectRealms: outcome.suspectRealms.map((i) => realmName(rc.realms[i]!)) };
   } finally {
     wipe(secret, takeover.privateKey);

@@ -101,7 +101,6 @@ export class CallController {
       },
       this.#opts
     );
-    void preloadPeerJs().catch(() => undefined);
     if (typeof navigator !== 'undefined' && navigator.permissions) watchPermissions();
   }
 
@@ -130,6 +129,8 @@ export class CallController {
 
   async start(username: Username, media: CallMedia): Promise<void> {
     if (this.busy) return;
+    // PeerJS is fetched only once a call starts (first load stays small); it loads alongside the permission check.
+    void preloadPeerJs().catch(() => undefined);
     const live = this.#begin(username, media, 'out', this.#hexId());
     this.phase = 'outgoing';
     try {
@@ -270,6 +271,8 @@ export class CallController {
     live.prepared = this.#prepare(live);
     live.prepared.catch(() => undefined); // accept() reports it
     this.phase = 'incoming';
+    // Ringing: fetch PeerJS while the user decides.
+    void preloadPeerJs().catch(() => undefined);
     startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'missed'));
     // The ringtone's audio context takes a few milliseconds to start: the incoming-call screen
     // (and its Accept button) is drawn first.

@@ -1,0 +1,61 @@
+/**
+ * What the vault shows of groups (README "Groups"): plain data for the UI — ids in hex, names,
+ * roles, safety numbers as digits — never key bytes, the master key or sender keys.
+ */
+import type { Username } from '../codec/username';
+
+export interface GroupSummaryView {
+  /** 64 hex digits. */
+  id: string;
+  name: string;
+  lastPreview?: string;
+  lastAt?: number;
+  unread: number;
+  /** Messages known to be missing (sender-key gaps, P21). */
+  missing: number;
+  memberCount: number;
+  /** False once we left or were removed: the conversation stays, nothing more arrives. */
+  isMember: boolean;
+}
+
+export interface GroupMemberView {
+  username: Username;
+  role: 'admin' | 'member';
+  /** 60 digits for our identity and theirs, as in a 1:1 chat (empty for ourselves). */
+  safetyNumber: string;
+  me: boolean;
+}
+
+export interface GroupInfoView {
+  id: string;
+  name: string;
+  description: string;
+  /** The signed state's version (P19). */
+  version: number;
+  members: GroupMemberView[];
+  amAdmin: boolean;
+  isMember: boolean;
+}
+
+export type GroupNotice = 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed';
+
+export type GroupMessageView =
+  | {
+      kind: 'text';
+      id: string;
+      /** Who wrote it (ourselves for outgoing). */
+      sender: Username;
+      direction: 'in' | 'out';
+      text: string;
+      at: number;
+      /** Outgoing only. */
+      status?: 'queued' | 'sent' | 'failed';
+    }
+  | {
+      kind: 'notice';
+      id: string;
+      notice: GroupNotice;
+      /** The member the notice is about ('' when it is about us). */
+      who: string;
+      at: number;
+    };

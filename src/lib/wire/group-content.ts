@@ -1,0 +1,107 @@
+/**
+ * Group content (README "Groups"; SECURITY.md P19, P21): the two things a group needs on the wire
+ * beyond the pure core's own formats (crypto/group/*).
+ *
+ * 1. `GroupUpdate`, carried INSIDE the 1:1 ratchet as content kind 0x09 (content.ts): whatever a
+ *    member must hand another member pairwise, never through the host in the clear.
+ *
+ *      version u8 (1) || groupId (32) || flags u8
+ *      || [flag 0x01] master key (32)                     welcome: the group's secret
+ *      || [flag 0x02] u32-length encoded GroupHistory     welcome: the history to anchor on
+ *      || [flag 0x04] u32-length encoded GroupChange      one signed change (P19)
+ *      || [flag 0x08] u16-length SenderKeyDistribution    our sender key (P21: after a rotation)
+ *
+ *    At least one flag; unknown flag bits are UnsupportedVersion.
+ *
+ * 2. `GroupText`, the plaintext a sender key encrypts (crypto/group/sender-key.ts): the sender's
+ *    head version and hash, so a receiver learns it is behind (a withheld change, P19) and syncs
+ *    before it sends again, then an ordinary text content (content.ts kind 0x01).
+ *
+ *      version u8 (1) || head version u32 || head hash (32) || u32-length content
+ *
+ * Knows nothing of sessions, storage or who sent it.
+ */
+import { fail } from '../codec/errors';
+import { ByteReader, ByteWriter } from '../codec/bytes';
+
+export const GROUP_CONTENT_VERSION = 1;
+export const GROUP_ID_BYTES = 32;
+export const MASTER_KEY_BYTES = 32;
+export const HEAD_HASH_BYTES = 32;
+/** A history with 1000 members and 32 changes stays far below this (the ratchet caps at 256 KiB). */
+export const MAX_HISTORY_BYTES = 240 * 1024;
+export const MAX_CHANGE_BYTES = 64 * 1024;
+export const MAX_DISTRIBUTION_BYTES = 1024;
+export const MAX_GROUP_TEXT_BYTES = 80 * 1024;
+
+const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08 } as const;
+const ALL_FLAGS = 0x0f;
+
+export interface GroupUpdate {
+  groupId: Uint8Array;
+  masterKey?: Uint8Array;
+  history?: Uint8Array;
+  change?: Uint8Array;
+  distribution?: Uint8Array;
+}
+
+export function encodeGroupUpdate(u: GroupUpdate): Uint8Array {
+  const flags = (u.masterKey ? Flag.masterKey : 0) | (u.history ? Flag.history : 0) | (u.change ? Flag.change : 0) | (u.distribution ? Flag.distribution : 0);
+  if (flags === 0) fail('InvalidArgument', 'a group update carries nothing');
+  const w = new ByteWriter().u8(GROUP_CONTENT_VERSION).fixed(u.groupId, GROUP_ID_BYTES).u8(flags);
+  if (u.masterKey) w.fixed(u.masterKey, MASTER_KEY_BYTES);
+  if (u.history) {
+    if (u.history.length > MAX_HISTORY_BYTES) fail('InvalidArgument', `history of ${u.history.length} bytes exceeds ${MAX_HISTORY_BYTES}`);
+    w.bytes32(u.history);
+  }
+  if (u.change) {
+    if (u.change.length > MAX_CHANGE_BYTES) fail('InvalidArgument', `change of ${u.change.length} bytes exceeds ${MAX_CHANGE_BYTES}`);
+    w.bytes32(u.change);
+  }
+  if (u.distribution) {
+    if (u.distribution.length > MAX_DISTRIBUTION_BYTES) fail('InvalidArgument', `distribution of ${u.distribution.length} bytes`);
+    w.bytes16(u.distribution);
+  }
+  return w.finish();
+}
+
+export function decodeGroupUpdate(bytes: Uint8Array): GroupUpdate {
+  const r = new ByteReader(bytes, 'group update');
+  const version = r.u8();
+  if (version !== GROUP_CONTENT_VERSION) fail('UnsupportedVersion', `group update version ${version}`);
+  const groupId = r.fixed(GROUP_ID_BYTES).slice();
+  const flags = r.u8();
+  if ((flags & ~ALL_FLAGS) !== 0) fail('UnsupportedVersion', `group update flags 0x${flags.toString(16)}`);
+  if (flags === 0) fail('DecodeFailed', 'a group update carries nothing');
+  const u: GroupUpdate = { groupId };
+  if (flags & Flag.masterKey) u.masterKey = r.fixed(MASTER_KEY_BYTES).slice();
+  if (flags & Flag.history) u.history = r.bytes32(MAX_HISTORY_BYTES).slice();
+  if (flags & Flag.change) u.change = r.bytes32(MAX_CHANGE_BYTES).slice();
+  if (flags & Flag.distribution) u.distribution = r.bytes16(MAX_DISTRIBUTION_BYTES).slice();
+  r.end();
+  return u;
+}
+
+export interface GroupText {
+  headVersion: number;
+  headHash: Uint8Array;
+  /** An encoded content (content.ts), a text. */
+  content: Uint8Array;
+}
+
+export function encodeGroupText(t: GroupText): Uint8Array {
+  if (!Number.isInteger(t.headVersion) || t.headVersion < 0 || t.headVersion > 0xffff_ffff) fail('InvalidArgument', `head version ${t.headVersion}`);
+  if (t.content.length > MAX_GROUP_TEXT_BYTES) fail('InvalidArgument', `group content of ${t.content.length} bytes`);
+  return new ByteWriter().u8(GROUP_CONTENT_VERSION).u32(t.headVersion).fixed(t.headHash, HEAD_HASH_BYTES).bytes32(t.content).finish();
+}
+
+export function decodeGroupText(bytes: Uint8Array): GroupText {
+  const r = new ByteReader(bytes, 'group text');
+  const version = r.u8();
+  if (version !== GROUP_CONTENT_VERSION) fail('UnsupportedVersion', `group text version ${version}`);
+  const headVersion = r.u32();
+  const headHash = r.fixed(HEAD_HASH_BYTES).slice();
+  const content = r.bytes32(MAX_GROUP_TEXT_BYTES).slice();
+  r.end();
+  return { headVersion, headHash, content };
+}

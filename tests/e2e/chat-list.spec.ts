@@ -1,0 +1,60 @@
+/**
+ * Filing chats (README "Chat list") in real Chromium against the real host: pin puts a chat on
+ * top, archive moves it to "Archived", a new message brings it back, and a muted archived chat
+ * stays archived. All local: the other side sees nothing change.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
+import { chatRow, openPerson, register, send, startChat, type Person } from './support/parley';
+
+const people: Person[] = [];
+test.afterEach(async () => {
+  for (const p of people.splice(0)) await p.context.close();
+});
+
+const shot = (name: string) => fileURLToPath(new URL(`./screenshots/${name}.png`, import.meta.url));
+const rowNames = (page: Page) => page.getByRole('list', { name: 'Conversations' }).getByRole('link').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+
+async function file(p: Person, other: string, button: string): Promise<void> {
+  await p.page.goto(`/chat/${other}/contact`);
+  await p.page.getByRole('button', { name: button, exact: true }).click();
+  await expect(p.page.getByRole('button', { name: button, exact: true })).toHaveCount(0);
+}
+
+test('pin puts a chat on top; archive hides it until a new message, unless muted', async ({ browser }) => {
+  const [ann, ben, cat] = [await openPerson(browser, 'ann'), await openPerson(browser, 'ben'), await openPerson(browser, 'cat')];
+  people.push(ann, ben, cat);
+  for (const p of [ann, ben, cat]) await register(p);
+  await startChat(ben, ann.name);
+  await send(ben, ann.name, 'from ben');
+  await startChat(cat, ann.name);
+  await send(cat, ann.name, 'from cat');
+  await expect(chatRow(ann.page, ben.name)).toBeVisible();
+  expect(await rowNames(ann.page)).toEqual([`/chat/${cat.name}`, `/chat/${ben.name}`]);
+
+  await file(ann, ben.name, 'Pin chat');
+  await expect.poll(() => rowNames(ann.page)).toEqual([`/chat/${ben.name}`, `/chat/${cat.name}`]);
+  await expect(chatRow(ann.page, ben.name)).toContainText('Pinned');
+  await ann.page.screenshot({ path: shot('chat-list-pinned') });
+
+  await file(ann, cat.name, 'Archive chat');
+  await expect.poll(() => rowNames(ann.page)).toEqual([`/chat/${ben.name}`]);
+  await ann.page.getByRole('button', { name: 'Archived (1)' }).click();
+  await expect(ann.page.getByRole('list', { name: 'Archived chats' }).getByRole('link', { name: new RegExp(`^${cat.name}`) })).toBeVisible();
+  await ann.page.getByRole('button', { name: '← Back to chats' }).click();
+
+  // A new message brings an archived chat back.
+  await send(cat, ann.name, 'are you there?');
+  await expect.poll(() => rowNames(ann.page)).toEqual([`/chat/${ben.name}`, `/chat/${cat.name}`]);
+
+  // Muted and archived: it stays archived.
+  await file(ann, cat.name, 'Mute notifications');
+  await file(ann, cat.name, 'Archive chat');
+  await send(cat, ann.name, 'still there?');
+  await expect(ann.page.getByRole('button', { name: 'Archived (1)' })).toBeVisible();
+  await ann.page.getByRole('button', { name: 'Archived (1)' }).click();
+  await expect(ann.page.getByRole('list', { name: 'Archived chats' }).getByRole('link', { name: new RegExp(`^${cat.name}`) })).toContainText('Muted');
+  await ann.page.screenshot({ path: shot('chat-list-archived') });
+  // The others see nothing of it.
+  await expect(chatRow(cat.page, ann.name)).not.toContainText(/Muted|Archived|Pinned/);
+});

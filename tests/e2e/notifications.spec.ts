@@ -1,0 +1,81 @@
+/**
+ * Notifications and the unread count (README "Notifications"), in real Chromium against the real
+ * host: once the user turns them on, a message arriving while Parley is hidden shows a
+ * notification that names at most the sender — never the message text — or, in private mode,
+ * no one; a visible Parley shows none; the tab title carries the unread total.
+ * The page's visibility is driven by the test (headless pages are always "visible"), and
+ * notifications are recorded as the page constructs them.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
+import { openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+
+const people: Person[] = [];
+test.afterEach(async () => {
+  for (const p of people.splice(0)) await p.context.close();
+});
+
+const shot = (name: string) => fileURLToPath(new URL(`./screenshots/${name}.png`, import.meta.url));
+
+type Note = { title: string; body?: string; tag?: string };
+
+/** Lets the test hide the page, and records every notification the page shows. */
+function watchAttention(): void {
+  const w = window as unknown as { __hidden: boolean; __notes: Note[]; Notification: typeof Notification };
+  w.__hidden = false;
+  w.__notes = [];
+  Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => (w.__hidden ? 'hidden' : 'visible') });
+  const Real = w.Notification;
+  const Recorded = function (this: unknown, title: string, options?: NotificationOptions) {
+    w.__notes.push({ title, body: options?.body, tag: options?.tag });
+    return new Real(title, options);
+  } as unknown as typeof Notification;
+  Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
+  Object.defineProperty(Recorded, 'requestPermission', { value: Real.requestPermission.bind(Real) });
+  w.Notification = Recorded;
+}
+
+const notes = (page: Page) => page.evaluate(() => (window as unknown as { __notes: Note[] }).__notes);
+const hide = (page: Page, hidden: boolean) => page.evaluate((h) => ((window as unknown as { __hidden: boolean }).__hidden = h), hidden);
+
+test('a message while hidden notifies with the sender only (or no one in private mode); never its text; the title counts unread', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await alice.context.grantPermissions(['notifications']);
+  await alice.context.addInitScript(watchAttention);
+  await register(alice);
+  await register(bob);
+
+  await alice.page.goto('/settings');
+  const panel = alice.page.getByRole('region', { name: 'Notifications' });
+  await panel.getByRole('button', { name: 'Turn on notifications' }).click();
+  await expect(panel.getByRole('radio', { name: 'Who wrote (name only)' })).toBeChecked();
+  await panel.scrollIntoViewIfNeeded();
+  await alice.page.screenshot({ path: shot('settings-notifications') });
+
+  // Hidden, default mode: the sender's name, not the text.
+  await hide(alice.page, true);
+  await startChat(bob, alice.name);
+  await send(bob, alice.name, 'secret plans 42');
+  await expect.poll(() => notes(alice.page)).toEqual([{ title: bob.name, body: 'New message', tag: `c:${bob.name}` }]);
+  await expect(alice.page).toHaveTitle(/^\(1\) Settings · Parley$/);
+
+  // Private mode: nothing that names anyone.
+  await hide(alice.page, false);
+  await panel.getByRole('radio', { name: 'Only "New message"' }).check();
+  await hide(alice.page, true);
+  await send(bob, alice.name, 'second secret 43');
+  await expect.poll(async () => (await notes(alice.page)).length).toBe(2);
+  expect((await notes(alice.page))[1]).toEqual({ title: 'Parley', body: 'New message', tag: 'parley' });
+  await expect(alice.page).toHaveTitle(/^\(2\) /);
+
+  // Visible: no notification; reading the chat clears the count.
+  await hide(alice.page, false);
+  await send(bob, alice.name, 'while you look');
+  await expect(alice.page).toHaveTitle(/^\(3\) /);
+  await openChat(alice, bob.name);
+  await expect(alice.page).toHaveTitle(`${bob.name} · Parley`);
+  expect(await notes(alice.page)).toHaveLength(2);
+  expect(JSON.stringify(await notes(alice.page))).not.toMatch(/secret|42|43|look/);
+});

@@ -1,0 +1,26 @@
+/**
+ * HTTP calls on the host's side stores (group state blobs, private discovery), shared by the host
+ * tests that use them on one instance or across instances.
+ */
+import { toBase64Url } from '../../src/lib/codec/base64url';
+import { initSodium } from '../../src/lib/crypto/sodium';
+import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
+import { DISCOVERY_PATH, lookupHashText } from '../../src/lib/wire/discovery-api';
+import { GROUP_API, WRITE_TOKEN_HEADER } from '../../src/lib/wire/group-api';
+import type { TestUser } from './support';
+
+export async function putBlob(url: string, user: TestUser, address: Uint8Array, token: Uint8Array, blob: Uint8Array): Promise<number> {
+  const headers = { authorization: `Bearer ${toBase64Url(user.token)}`, [WRITE_TOKEN_HEADER]: toBase64Url(token) };
+  return (await fetch(url + GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: blob as BodyInit })).status;
+}
+
+export async function getBlob(url: string, user: TestUser, address: Uint8Array): Promise<{ status: number; bytes: Uint8Array }> {
+  const res = await fetch(url + GROUP_API.blobs + toBase64Url(address), { headers: { authorization: `Bearer ${toBase64Url(user.token)}` } });
+  return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+export async function lookup(url: string, name: string): Promise<{ status: number; body: unknown }> {
+  await initSodium();
+  const res = await fetch(url + DISCOVERY_PATH + lookupHashText(usernameLookupHash(name)));
+  return { status: res.status, body: await res.json() };
+}

@@ -1,0 +1,74 @@
+/**
+ * The vault's group methods as plain views (src/lib/vault/group-views.ts): the chat-list summary,
+ * the info screen (members, roles, each member's safety number from the identity in the signed
+ * state, README "Groups"), and the conversation. Never returns key bytes.
+ */
+import { address } from '../../src/lib/crypto/group/address';
+import { findMember, isAdmin } from '../../src/lib/crypto/group/group-state';
+import { identityPublic } from '../../src/lib/crypto/identity';
+import { safetyNumber } from '../../src/lib/crypto/safety-number';
+import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
+import { listGroupMessages as listRows, listGroups as listRecords, type GroupMessageRecord } from '../storage/group-repo';
+import { asUsername } from '../../src/lib/codec/username';
+import { requireMe, type EngineContext } from './context';
+import { requireGroup } from './group-ops';
+
+export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
+  const me = requireMe(ctx);
+  return (await listRecords(ctx.vault)).map((g) => ({
+    id: g.id,
+    name: g.history.head.name,
+    ...(g.lastPreview ? { lastPreview: g.lastPreview } : {}),
+    ...(g.lastAt > 0 ? { lastAt: g.lastAt } : {}),
+    unread: g.unread,
+    missing: g.missing,
+    memberCount: g.history.head.members.length,
+    isMember: !!findMember(g.history.head, address(me.username))
+  }));
+}
+
+export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupInfoView> {
+  const me = requireMe(ctx);
+  const g = await requireGroup(ctx, id);
+  const head = g.history.head;
+  const ours = address(me.username);
+  const ourIdentity = identityPublic(me.identity);
+  return {
+    id,
+    name: head.name,
+    description: head.description,
+    version: head.version,
+    amAdmin: isAdmin(head, ours),
+    isMember: !!findMember(head, ours),
+    members: head.members.map((m) => {
+      const self = m.address.username === me.username;
+      return {
+        username: m.address.username,
+        role: m.role,
+        me: self,
+        safetyNumber: self ? '' : safetyNumber({ ourUsername: me.username, ourIdentity, theirUsername: m.address.username, theirIdentity: m.identity })
+      };
+    })
+  };
+}
+
+function toView(m: GroupMessageRecord, me: string): GroupMessageView {
+  if (m.direction === 'system') return { kind: 'notice', id: m.key, notice: m.notice ?? 'gap', who: m.sender, at: m.sentAt };
+  return {
+    kind: 'text',
+    id: m.key,
+    sender: asUsername(m.direction === 'out' ? me : m.sender),
+    direction: m.direction,
+    text: m.body,
+    at: m.sentAt,
+    ...(m.direction === 'out' ? { status: m.status === 'received' ? 'sent' : m.status } : {})
+  };
+}
+
+export async function listGroupMessages(ctx: EngineContext, id: string): Promise<GroupMessageView[]> {
+  const me = requireMe(ctx);
+  await requireGroup(ctx, id);
+  return (await listRows(ctx.vault, id)).map((m) => toView(m, me.username));
+}
+
+export { toView as groupMessageView };

@@ -1,0 +1,106 @@
+/**
+ * What follows any change of a group's history, whoever wrote it (README "Groups"; SECURITY.md
+ * P19, P21), inside the caller's transaction:
+ *
+ *   - notices in the conversation for joins, removals and leaves on the new path to the head;
+ *   - no longer a member: our sender key and everyone else's are dropped, nothing more is sent;
+ *   - keys we hold from people who are no longer members are dropped.
+ *
+ * Nothing here sends: a received change or welcome (which anyone with a session can send) never
+ * makes this client write to anyone. Our sender key goes out with our next group message
+ * (`distributeSenderKey`, called by the send path, as Signal's SenderKeyDistributionMessage):
+ *   - anyone who holds our sender key is no longer a member (mustRotateSenderKey): a fresh key,
+ *     given pairwise to the current members only, so a removed member reads nothing sent after;
+ *   - newcomers get our current key (from its current iteration on, never earlier messages).
+ *
+ * Pairwise updates travel as content kind 0x09 through the ordinary outbox (the 1:1 ratchet).
+ * Knows nothing of the host or the UI.
+ */
+import { address, sameAddress, type Address } from '../../src/lib/crypto/group/address';
+import type { GroupChange } from '../../src/lib/crypto/group/group-change';
+import { findMember, mustRotateSenderKey, senderKeyRecipients, type GroupState } from '../../src/lib/crypto/group/group-state';
+import { createSenderKey, rotateSenderKey, senderKeyDistribution } from '../../src/lib/crypto/group/sender-key';
+import { encodeSenderKeyDistribution } from '../../src/lib/crypto/group/sender-key-message';
+import { fromHex } from '../../src/lib/codec/bytes';
+import type { Username } from '../../src/lib/codec/username';
+import { encodeContent } from '../../src/lib/wire/content';
+import { encodeGroupUpdate, type GroupUpdate } from '../../src/lib/wire/group-content';
+import { putGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
+import { addOutbox } from '../storage/outbox-repo';
+import type { Tx } from '../storage/schema';
+import type { EngineContext, Me } from './context';
+
+/** Queues one pairwise group update to `username` (the ratchet encrypts it at flush). */
+export async function queueUpdate(tx: Tx, username: Username, update: GroupUpdate): Promise<void> {
+  await addOutbox(tx, { username, content: encodeContent({ kind: 'group', update: encodeGroupUpdate(update) }) });
+}
+
+export function groupIdBytes(g: GroupRecord): Uint8Array {
+  return fromHex(g.id);
+}
+
+/** A system entry in a group's conversation. */
+export async function putNotice(ctx: EngineContext, tx: Tx, g: GroupRecord, notice: NonNullable<GroupMessageRecord['notice']>, who: string, at: number): Promise<void> {
+  const id = ctx.deps.rng(8).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '');
+  await putGroupMessage(tx, { key: `${g.id}:sys:${id}`, groupId: g.id, id, sender: who, direction: 'system', body: '', sentAt: at, receivedAt: ctx.deps.now(), status: 'received', notice });
+}
+
+/** Notices for the actions of the changes newly on the path to the head. */
+async function noticesFor(ctx: EngineContext, tx: Tx, g: GroupRecord, added: readonly GroupChange[], at: number, me: Username): Promise<void> {
+  for (const c of added) {
+    for (const a of c.actions) {
+      if (a.type === 'addMember' || a.type === 'approveJoin') await putNotice(ctx, tx, g, 'joined', a.address.username, at);
+      else if (a.type === 'joinByLink') await putNotice(ctx, tx, g, 'joined', c.author.username, at);
+      // Our own removal gets its own notice (afterHistoryChange), not 'you was removed'.
+      else if (a.type === 'removeMember' && a.address.username !== me) await putNotice(ctx, tx, g, 'removed', a.address.username, at);
+      else if (a.type === 'leave') await putNotice(ctx, tx, g, 'left', c.author.username, at);
+    }
+  }
+}
+
+/**
+ * Brings our keys in line with `g.history.head` after it moved from `before`; returns the record
+ * to store (the caller writes it). `added` are the changes newly on the path (for the notices).
+ */
+export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: GroupRecord, before: GroupState, added: readonly GroupChange[]): Promise<GroupRecord> {
+  const head = g.history.head;
+  const ours = address(me.username);
+  const at = Math.max(g.lastAt + 1, ctx.deps.now());
+  await noticesFor(ctx, tx, g, added, at, me.username);
+  let next: GroupRecord = { ...g, lastAt: added.length > 0 ? at : g.lastAt };
+  if (!findMember(head, ours)) {
+    const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));
+    if (findMember(before, ours) && !left) await putNotice(ctx, tx, g, 'you-removed', '', at);
+    const { our: _dropped, ...rest } = next;
+    return { ...rest, distributedTo: [], theirs: [], outgoing: [] };
+  }
+  // P21: a key someone outside the group holds is never used again.
+  next = { ...next, theirs: next.theirs.filter((t) => findMember(head, t.theirAddress)) };
+  // Back in the group (added again after a removal): a fresh key, to be given to everyone.
+  if (!next.our) next = { ...next, our: createSenderKey({ groupId: groupIdBytes(g), ourAddress: ours }, ctx.deps).state, distributedTo: [] };
+  return next;
+}
+
+/**
+ * Before we send to the group (the user's own action): our sender key in line with the head.
+ * Rotated if anyone holding it is no longer a member (P21), else given to members who lack it;
+ * the pairwise updates are queued in `tx` ahead of the group message, so they arrive first.
+ */
+export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, g: GroupRecord): Promise<GroupRecord> {
+  const head = g.history.head;
+  const our = g.our;
+  if (!our) return g;
+  const recipients = senderKeyRecipients(head, address(me.username));
+  const holders: Address[] = g.distributedTo.map((u) => address(u));
+  if (mustRotateSenderKey(holders, head)) {
+    const fresh = rotateSenderKey(our, ctx.deps);
+    const distribution = encodeSenderKeyDistribution(fresh.distribution);
+    for (const r of recipients) await queueUpdate(tx, r.username, { groupId: groupIdBytes(g), distribution });
+    return { ...g, our: fresh.state, distributedTo: recipients.map((r) => r.username) };
+  }
+  const newcomers = recipients.filter((r) => !g.distributedTo.includes(r.username));
+  if (newcomers.length === 0) return g;
+  const distribution = encodeSenderKeyDistribution(senderKeyDistribution(our));
+  for (const r of newcomers) await queueUpdate(tx, r.username, { groupId: groupIdBytes(g), distribution });
+  return { ...g, distributedTo: [...g.distributedTo, ...newcomers.map((r) => r.username)] };
+}

@@ -1,0 +1,167 @@
+/**
+ * Group messages (README "Groups"; SECURITY.md P19, P20, P21).
+ *
+ * Send: one sender-key encryption (`groupEncrypt`) for the whole group, committed with the
+ * advanced sender key and the message row in one transaction (the offline queue: `outgoing` in
+ * the group record), then ONE upload that the host fans out to every member's mailbox
+ * (`groupSend`). A retry re-sends the same bytes; a duplicate is refused by the receiver's chain.
+ * If a member's message showed a newer head than ours, we first fetch the state blob; if we
+ * still cannot catch up, sending waits (GroupOutOfDate): a removal withheld from us must not let
+ * the removed member read what we write next (P19, P21).
+ *
+ * Receive: the type byte 0x03 is the group one (P20: never a 1:1 envelope's), so the inbox hands
+ * it here. The sender's key is found by (host-claimed sender, distribution id); the signature,
+ * chain and AEAD decide (`groupDecrypt`); a sender who is no longer a member is refused; gaps are
+ * counted and shown; the message, the new chain state and the counters commit together.
+ */
+import { address } from '../../src/lib/crypto/group/address';
+import { findMember, senderKeyRecipients } from '../../src/lib/crypto/group/group-state';
+import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
+import { groupDecrypt, groupEncrypt } from '../../src/lib/crypto/group/sender-key';
+import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message';
+import { bytesEqual } from '../../src/lib/codec/bytes';
+import { fail, isCodedError } from '../../src/lib/codec/errors';
+import { decodeContent, encodeContent, newMessageId } from '../../src/lib/wire/content';
+import { decodeGroupText, encodeGroupText } from '../../src/lib/wire/group-content';
+import { preview } from '../storage/chat-repo';
+import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, txListGroups, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
+import { commit } from '../storage/vault';
+import { hostAuth } from './account';
+import { requireMe, type EngineContext } from './context';
+import type { EngineEvent } from './events';
+import { distributeSenderKey, putNotice } from './group-apply';
+import { syncFromBlob } from './group-sync';
+import { engineFail, isEngineError } from './errors';
+import type { Envelope } from './transport';
+
+export const MAX_GROUP_TEXT_CHARS = 16_000;
+/** As for 1:1 (inbox.ts): a sender clock far ahead must not pin the group to the top. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** The outbox's flush report, as far as group uploads add to it. */
+export interface GroupFlushReport {
+  sent: number;
+  held: Record<string, string>;
+  unavailable: boolean;
+}
+
+export async function sendGroupText(ctx: EngineContext, id: string, text: string): Promise<GroupMessageRecord> {
+  const me = requireMe(ctx);
+  if (text.length === 0 || text.length > MAX_GROUP_TEXT_CHARS) fail('InvalidArgument', `text of ${text.length} characters, expected 1..${MAX_GROUP_TEXT_CHARS}`);
+  const peek = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
+  if (!peek) engineFail('NoSuchGroup', 'no such group');
+  if (peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
+  const m = await ctx.serial(() =>
+    commit(ctx.vault, async (tx) => {
+      const stored = await txGetGroup(tx, id);
+      if (!stored) engineFail('NoSuchGroup', 'no such group');
+      const head = stored.history.head;
+      if (!stored.our || !findMember(head, address(me.username))) engineFail('NotGroupMember', 'we are not a member of this group');
+      if (stored.seenVersion > head.version) engineFail('GroupOutOfDate', `a member is at version ${stored.seenVersion}, we are at ${head.version}`);
+      const g = await distributeSenderKey(ctx, tx, me, stored);
+      const now = ctx.deps.now();
+      const sentAt = Math.max(g.lastAt + 1, now);
+      const msgId = newMessageId(ctx.deps.rng);
+      const content = encodeContent({ kind: 'text', id: msgId, sentAt, text });
+      const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content }));
+      const key = `${id}:${msgId}`;
+      const to = senderKeyRecipients(head, address(me.username)).map((a) => a.username);
+      const m: GroupMessageRecord = { key, groupId: id, id: msgId, sender: me.username, direction: 'out', body: text, sentAt, receivedAt: now, status: 'queued' };
+      await putGroupMessage(tx, m);
+      await putGroup(tx, { ...g, our: state, lastAt: sentAt, lastPreview: preview(text), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
+      return m;
+    })
+  );
+  ctx.events.emit({ type: 'group', id });
+  ctx.events.emit({ type: 'chats' });
+  ctx.kickOutbox();
+  return m;
+}
+
+/** Uploads queued group messages (after the pairwise outbox, so sender keys go first). */
+export async function flushGroupOutgoing(ctx: EngineContext, report: GroupFlushReport): Promise<void> {
+  const me = requireMe(ctx);
+  if (!ctx.transport.groupSend) return;
+  const groups = await commit(ctx.vault, (tx) => txListGroups(tx));
+  for (const g of groups) {
+    for (const o of g.outgoing) {
+      try {
+        if (o.to.length > 0) await ctx.transport.groupSend(hostAuth(me), o.to, o.body);
+      } catch (e) {
+        if (isEngineError(e, 'Unavailable')) {
+          report.unavailable = true;
+          return;
+        }
+        if (!isCodedError(e)) throw e;
+        report.held[`group:${g.id}`] = e.code;
+      }
+      await commit(ctx.vault, async (tx) => {
+        const now = await txGetGroup(tx, g.id);
+        if (now) await putGroup(tx, { ...now, outgoing: now.outgoing.filter((x) => x.messageKey !== o.messageKey) });
+        const m = await txGetGroupMessage(tx, o.messageKey);
+        if (m && m.status === 'queued') await putGroupMessage(tx, { ...m, status: report.held[`group:${g.id}`] ? 'failed' : 'sent' });
+      });
+      report.sent++;
+      ctx.events.emit({ type: 'group', id: g.id });
+    }
+  }
+}
+
+export type GroupReceiveOutcome = { stored: boolean; events: EngineEvent[]; code?: string; sync?: string };
+
+/** Decrypts and stores one group message; refusals come back as a code (the caller acks). */
+export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): Promise<GroupReceiveOutcome> {
+  requireMe(ctx);
+  const header = peekGroupMessage(env.body);
+  return commit(ctx.vault, async (tx): Promise<GroupReceiveOutcome> => {
+    const groups = await txListGroups(tx);
+    let g: GroupRecord | undefined;
+    let idx = -1;
+    for (const x of groups) {
+      idx = x.theirs.findIndex((t) => t.theirAddress.username === env.sender && bytesEqual(t.distributionId, header.distributionId));
+      if (idx >= 0) {
+        g = x;
+        break;
+      }
+    }
+    // A key we were never given: its sender may have rotated after a change we have not seen.
+    if (!g) {
+      const member = groups.find((x) => x.our && findMember(x.history.head, address(env.sender)));
+      return { stored: false, events: [], code: 'NoSenderKey', ...(member ? { sync: member.id } : {}) };
+    }
+    if (!findMember(g.history.head, address(env.sender))) return { stored: false, events: [], code: 'NotMember' };
+    const d = groupDecrypt(g.theirs[idx]!, env.body, ctx.deps);
+    const gt = decodeGroupText(d.plaintext);
+    const content = decodeContent(gt.content);
+    if (content.kind !== 'text') return { stored: false, events: [], code: 'UnsupportedVersion' };
+    const theirs = g.theirs.map((t, i) => (i === idx ? d.state : t));
+    const now = ctx.deps.now();
+    const key = `${g.id}:${env.sender}:${content.id}`;
+    const behind = gt.headVersion > g.history.head.version;
+    let next: GroupRecord = { ...g, theirs, seenVersion: Math.max(g.seenVersion, gt.headVersion) };
+    if (!(await txGetGroupMessage(tx, key))) {
+      const sentAt = Math.min(content.sentAt, now + MAX_CLOCK_SKEW_MS);
+      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: content.text, sentAt, receivedAt: now, status: 'received' });
+      const newest = sentAt >= next.lastAt;
+      next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(content.text) : next.lastPreview };
+    }
+    // P21: iterations jumped over are missing messages, shown in the conversation.
+    if (d.skipped > 0) {
+      next = { ...next, missing: next.missing + d.skipped };
+      await putNotice(ctx, tx, g, 'gap', env.sender, next.lastAt - 1);
+    }
+    if (d.late) next = { ...next, missing: Math.max(0, next.missing - 1) };
+    await putGroup(tx, next);
+    return { stored: true, events: [{ type: 'group', id: g.id }, { type: 'chats' }], ...(behind ? { sync: g.id } : {}) };
+  });
+}
+
+export async function markGroupRead(ctx: EngineContext, id: string): Promise<void> {
+  await ctx.serial(() =>
+    commit(ctx.vault, async (tx) => {
+      const g = await txGetGroup(tx, id);
+      if (g && g.unread > 0) await putGroup(tx, { ...g, unread: 0 });
+    })
+  );
+  ctx.events.emit({ type: 'chats' });
+}

@@ -1,0 +1,103 @@
+/**
+ * Receiving a pairwise group update (content kind 0x09, README "Groups"; SECURITY.md P19, P21),
+ * inside the receive transaction of the 1:1 envelope that carried it, so the update and the
+ * ratchet step commit together.
+ *
+ *   welcome for a group we do not have: kept only if the sender and we are both members of the
+ *     history's head (the sender vouches for the anchor, as an authenticated welcome);
+ *   welcome or change for a group we have: its changes are MERGED (`receiveChange(s)`); one the
+ *     core refuses (non-admin, unknown author, rolled back, another group) changes nothing;
+ *   a sender key distribution: taken only from a member of our head for its own address.
+ *
+ * Refusals are reported as codes and never stop the envelope's ack.
+ */
+import { address } from '../../src/lib/crypto/group/address';
+import { decodeGroupChange } from '../../src/lib/crypto/group/group-change';
+import { decodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
+import { canonicalChanges, receiveChange, receiveChanges } from '../../src/lib/crypto/group/group-history';
+import { findMember } from '../../src/lib/crypto/group/group-state';
+import { acceptSenderKeyDistribution, createSenderKey, type TheirSenderKey } from '../../src/lib/crypto/group/sender-key';
+import { decodeSenderKeyDistribution } from '../../src/lib/crypto/group/sender-key-message';
+import { bytesEqual, toHex } from '../../src/lib/codec/bytes';
+import { isCodedError } from '../../src/lib/codec/errors';
+import type { Username } from '../../src/lib/codec/username';
+import { decodeGroupUpdate } from '../../src/lib/wire/group-content';
+import { putGroup, txGetGroup, type GroupRecord } from '../storage/group-repo';
+import type { Tx } from '../storage/schema';
+import { requireMe, type EngineContext } from './context';
+import type { EngineEvent } from './events';
+import { afterHistoryChange, putNotice } from './group-apply';
+
+/** Distributions kept per sender: the newest and the one before (its late messages still open). */
+const KEYS_PER_SENDER = 2;
+
+export interface UpdateOutcome {
+  events: EngineEvent[];
+  /** A group whose blob should be resealed or fetched after the commit. */
+  refused?: string;
+}
+
+export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Username, bytes: Uint8Array): Promise<UpdateOutcome> {
+  const me = requireMe(ctx);
+  const u = decodeGroupUpdate(bytes);
+  const id = toHex(u.groupId);
+  let g = await txGetGroup(tx, id);
+  const from = address(sender);
+  let refused: string | undefined;
+  if (!g) {
+    if (!u.masterKey || !u.history) return { events: [], refused: 'NoSuchGroup' };
+    const history = decodeGroupHistory(u.history);
+    if (!bytesEqual(history.anchor.groupId, u.groupId)) return { events: [], refused: 'WrongGroup' };
+    if (!findMember(history.head, from) || !findMember(history.head, address(me.username))) return { events: [], refused: 'NotMember' };
+    const now = ctx.deps.now();
+    g = {
+      id,
+      history,
+      masterKey: u.masterKey,
+      our: createSenderKey({ groupId: u.groupId, ourAddress: address(me.username) }, ctx.deps).state,
+      distributedTo: [],
+      theirs: [],
+      lastAt: now,
+      lastPreview: '',
+      unread: 0,
+      missing: 0,
+      seenVersion: history.head.version,
+      outgoing: []
+    };
+    await putNotice(ctx, tx, g, 'joined', me.username, now);
+    // Our key goes to the members with our first group message (group-apply.ts distributeSenderKey).
+    g = await afterHistoryChange(ctx, tx, me, g, history.head, []);
+  } else {
+    const before = g.history.head;
+    const known = new Set(g.history.canonical);
+    let history = g.history;
+    try {
+      if (u.history) history = receiveChanges(history, canonicalChanges(decodeGroupHistory(u.history))).history;
+      if (u.change) history = receiveChange(history, decodeGroupChange(u.change)).history;
+    } catch (e) {
+      if (!isCodedError(e)) throw e;
+      refused = e.code;
+    }
+    if (history !== g.history) {
+      const added = canonicalChanges(history).filter((_, i) => !known.has(history.canonical[i]!));
+      g = await afterHistoryChange(ctx, tx, me, { ...g, history }, before, added);
+    }
+  }
+  if (u.distribution) {
+    try {
+      g = { ...g, theirs: keep(g, acceptSenderKeyDistribution({ group: g.history.head, from, distribution: decodeSenderKeyDistribution(u.distribution) })) };
+    } catch (e) {
+      if (!isCodedError(e)) throw e;
+      refused = e.code;
+    }
+  }
+  await putGroup(tx, g);
+  return { events: [{ type: 'group', id }, { type: 'chats' }], ...(refused ? { refused } : {}) };
+}
+
+/** The new key first, then the sender's older ones, at most KEYS_PER_SENDER of theirs. */
+function keep(g: GroupRecord, k: TheirSenderKey): TheirSenderKey[] {
+  const same = (t: TheirSenderKey) => t.theirAddress.username === k.theirAddress.username && t.theirAddress.device === k.theirAddress.device;
+  const mine = g.theirs.filter((t) => same(t) && !bytesEqual(t.distributionId, k.distributionId)).slice(0, KEYS_PER_SENDER - 1);
+  return [k, ...mine, ...g.theirs.filter((t) => !same(t))];
+}

@@ -1,0 +1,220 @@
+/**
+ * Private profiles in the engine (SECURITY.md P43; README "Design: private profiles"):
+ *
+ * - Ours: display name, about and avatar (already resized and re-encoded by the page), kept in
+ *   the meta store sealed with the data key (P32), sealed under our profile key
+ *   (src/lib/crypto/profile.ts) and uploaded to the address the key derives, with the write token
+ *   only our identity key derives, over requests that carry no account (profile-transport.ts).
+ * - Sharing: the key travels inside the ratchet (content kind profileKey) only to people we write
+ *   to (queueText calls `shareProfileKey`) or accept; each contact remembers the fingerprint of
+ *   the version it got, so a rotation re-shares.
+ * - Blocking: `rotateOnBlock` draws a new key, uploads the profile at the new address, deletes
+ *   the old blob with its token, and queues the new key to every other contact that had the old
+ *   one; the blocked person keeps an address that answers 404 and a key that opens nothing new.
+ * - Theirs: a shared key is stored on the contact; the blob is fetched and opened with it, and
+ *   what it holds is cached on the contact (sealed at rest) for the chat list, header and calls.
+ * Knows nothing of images, the page or HTTP.
+ */
+import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
+import { isCodedError } from '../../src/lib/codec/errors';
+import type { Username } from '../../src/lib/codec/username';
+import { PROFILE_KEY_LEN, decodeProfile, encodeProfile, openProfile, profileAddress, profileWriteToken, sealProfile, type Profile } from '../../src/lib/crypto/profile';
+import { encodeContent } from '../../src/lib/wire/content';
+import type { ProfileSummary, ProfileView } from '../../src/lib/vault/views';
+import { fromContactRow, putContact, txGetContact } from '../storage/contact-repo';
+import { addOutbox } from '../storage/outbox-repo';
+import { openBytes, sealBytes } from '../storage/record-seal';
+import type { ContactRecord, Sealed, Tx } from '../storage/schema';
+import { commit } from '../storage/vault';
+import { requireMe, type EngineContext } from './context';
+import { isEngineError } from './errors';
+import { profileKey, profileKeyFingerprint, rotateProfileKey, txProfileKey } from './profile-key';
+
+const OWN = 'profile';
+const EMPTY: Profile = { displayName: '', about: '', avatar: null };
+
+function toView(p: Profile): ProfileView {
+  return { displayName: p.displayName, about: p.about, avatar: p.avatar };
+}
+
+/** Our profile as last saved on this device (empty until the user sets one). */
+export async function myProfile(ctx: EngineContext): Promise<ProfileView> {
+  const sealed = (await ctx.vault.db.get('meta', OWN)) as Sealed | undefined;
+  return toView(sealed ? decodeProfile(openBytes(ctx.vault.db, 'meta', OWN, sealed)) : EMPTY);
+}
+
+export async function putMyProfile(tx: Tx, p: Profile): Promise<void> {
+  await tx.objectStore('meta').put(sealBytes(tx, 'meta', OWN, encodeProfile(p)), OWN);
+}
+
+/** Seals our profile under `key` and stores it at the key's address (no account on the request). */
+async function upload(ctx: EngineContext, key: Uint8Array): Promise<void> {
+  const me = requireMe(ctx);
+  if (!ctx.profiles) return;
+  const p = await myProfile(ctx);
+  const sealed = sealProfile({ profile: p, profileKey: key, username: me.username }, ctx.deps);
+  await ctx.profiles.put(sealed.address, sealed.blob, profileWriteToken(me.identity, sealed.address));
+}
+
+/** Validates (InvalidArgument), saves, and publishes; offline, it is published on the next connect. */
+export async function setProfile(ctx: EngineContext, p: ProfileView): Promise<ProfileView> {
+  const me = requireMe(ctx);
+  const profile: Profile = { displayName: p.displayName.trim(), about: p.about.trim(), avatar: p.avatar && p.avatar.length > 0 ? p.avatar : null };
+  encodeProfile(profile);
+  await commit(ctx.vault, (tx) => putMyProfile(tx, profile));
+  await publishProfile(ctx);
+  ctx.events.emit({ type: 'profile', username: me.username });
+  return toView(profile);
+}
+
+/** Uploads our profile at the current key's address; a host that is down is retried on connect. */
+export async function publishProfile(ctx: EngineContext): Promise<void> {
+  try {
+    await upload(ctx, await profileKey(ctx));
+  } catch (e) {
+    if (!isEngineError(e, 'Unavailable')) throw e;
+  }
+}
+
+/**
+ * Inside a send's transaction: our current profile key if `username` does not hold this version
+ * yet (P43: only people we write to or accept get it), marking them as holding it. Never for a
+ * blocked contact, nor for a message request not accepted yet (P42).
+ */
+export async function profileKeyToShare(ctx: EngineContext, tx: Tx, username: Username): Promise<Uint8Array | undefined> {
+  const contact = await txGetContact(tx, username);
+  if (contact?.blocked || contact?.request) return undefined;
+  const key = await txProfileKey(ctx, tx);
+  const fp = profileKeyFingerprint(key);
+  if (contact?.sharedKey === fp) return undefined;
+  if (contact) await putContact(tx, { ...contact, sharedKey: fp });
+  return key;
+}
+
+/** Accepting someone (P42 message requests) shares our key with them on its own (P43). */
+export async function shareProfileKey(ctx: EngineContext, tx: Tx, username: Username): Promise<void> {
+  const key = await profileKeyToShare(ctx, tx, username);
+  if (key) await addOutbox(tx, { username, content: encodeContent({ kind: 'profileKey', key }) });
+}
+
+/**
+ * Blocking `blocked` (P43): a new key, our profile at its address, the old blob deleted, and the
+ * new key queued to everyone else who held the old one. The blocked person's copy opens nothing
+ * that exists any more.
+ */
+export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Promise<void> {
+  const me = requireMe(ctx);
+  const { previous, next } = await rotateProfileKey(ctx);
+  const fp = profileKeyFingerprint(next);
+  await commit(ctx.vault, async (tx) => {
+    for (const row of await tx.objectStore('contacts').getAll()) {
+      const c = fromContactRow(tx, row);
+      if (c.sharedKey === undefined) continue;
+      if (c.username === blocked || c.blocked) {
+        const rest = { ...c };
+        delete rest.sharedKey;
+        await putContact(tx, rest);
+        continue;
+      }
+      await addOutbox(tx, { username: c.username, content: encodeContent({ kind: 'profileKey', key: next }) });
+      await putContact(tx, { ...c, sharedKey: fp });
+    }
+  });
+  ctx.kickOutbox();
+  // Our own profile event: the account record (which carries the key) is uploaded again.
+  ctx.events.emit({ type: 'profile', username: me.username });
+  if (!ctx.profiles) return;
+  await publishProfile(ctx);
+  const old = profileAddress(previous, me.username);
+  try {
+    await ctx.profiles.remove(old, profileWriteToken(me.identity, old));
+  } catch (e) {
+    if (!isEngineError(e, 'Unavailable')) throw e;
+  }
+}
+
+/** Inside the receive transaction: `sender` shared its profile key with us. */
+export async function storeTheirKey(tx: Tx, sender: Username, key: Uint8Array): Promise<boolean> {
+  const c = await txGetContact(tx, sender);
+  if (!c || key.length !== PROFILE_KEY_LEN) return false;
+  const text = toBase64Url(key);
+  if (c.profileKey === text) return false;
+  await putContact(tx, { ...c, profileKey: text });
+  return true;
+}
+
+/**
+ * Fetches and opens `username`'s profile with the key they shared; caches it on the contact.
+ * A missing blob (they set none, or rotated away from us) clears what was cached. Answers whether
+ * anything changed; a host that is down changes nothing.
+ */
+export async function refreshProfile(ctx: EngineContext, username: Username): Promise<boolean> {
+  if (!ctx.profiles) return false;
+  const before = await ctx.vault.db.get('contacts', username);
+  const keyText = before && fromContactRow(ctx.vault.db, before).profileKey;
+  if (!keyText) return false;
+  const key = fromBase64Url(keyText, PROFILE_KEY_LEN);
+  let profile: Profile | undefined;
+  try {
+    const blob = await ctx.profiles.get(profileAddress(key, username));
+    profile = blob ? openProfile({ blob, profileKey: key, username }) : undefined;
+  } catch (e) {
+    // Down: try later. A blob that does not open under their key is not theirs: show none.
+    if (isEngineError(e, 'Unavailable') || !isCodedError(e)) return false;
+    profile = undefined;
+  }
+  const changed = await commit(ctx.vault, async (tx) => {
+    const c = await txGetContact(tx, username);
+    if (!c || c.profileKey !== keyText) return false;
+    const next: ContactRecord = { ...c };
+    if (profile) next.profile = { displayName: profile.displayName, about: profile.about, ...(profile.avatar ? { avatar: toBase64Url(profile.avatar) } : {}) };
+    else delete next.profile;
+    if (JSON.stringify(next.profile) === JSON.stringify(c.profile)) return false;
+    await putContact(tx, next);
+    return true;
+  });
+  if (changed) ctx.events.emit({ type: 'profile', username });
+  return changed;
+}
+
+/** Every contact's profile, e.g. when the connection comes up (a rename shows without a message). */
+export async function refreshAllProfiles(ctx: EngineContext): Promise<void> {
+  for (const row of await ctx.vault.db.getAll('contacts')) {
+    if (!fromContactRow(ctx.vault.db, row).profileKey) continue;
+    await refreshProfile(ctx, row.username);
+  }
+}
+
+const MAX_AVATAR = 200_000;
+
+/** The chat row's share of a contact's profile (name and avatar). */
+export function profileSummary(c: ContactRecord | undefined): ProfileSummary | undefined {
+  const p = c?.profile;
+  if (!p || !p.displayName) return p?.avatar ? { displayName: '', avatar: fromBase64Url(p.avatar, MAX_AVATAR) } : undefined;
+  return { displayName: p.displayName, ...(p.avatar ? { avatar: fromBase64Url(p.avatar, MAX_AVATAR) } : {}) };
+}
+
+export function contactProfile(c: ContactRecord | undefined): ProfileView | undefined {
+  const p = c?.profile;
+  return p ? { displayName: p.displayName, about: p.about, avatar: p.avatar ? fromBase64Url(p.avatar, MAX_AVATAR) : null } : undefined;
+}
+
+/**
+ * After a PIN restore (DESIGN.md §7): our profile key came back with the account record, so our
+ * own blob on the host opens again and brings back the about text and avatar the record does not
+ * carry. Nothing is lost if the host is down: the record's display name is already in place.
+ */
+export async function restoreProfile(ctx: EngineContext): Promise<void> {
+  const me = requireMe(ctx);
+  if (!ctx.profiles) return;
+  const key = await profileKey(ctx);
+  try {
+    const blob = await ctx.profiles.get(profileAddress(key, me.username));
+    if (!blob) return;
+    const p = openProfile({ blob, profileKey: key, username: me.username });
+    await commit(ctx.vault, (tx) => putMyProfile(tx, p));
+    ctx.events.emit({ type: 'profile', username: me.username });
+  } catch (e) {
+    if (!isCodedError(e)) throw e;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Groups at rest (README "Groups"; SECURITY.md P19, P21, P32): one row per group, keyed by the hex
+ * group id, with everything else sealed under the vault's data key — the signed history (the
+ * core's own codec), the master key, our sender key, the members we gave it to, the sender keys
+ * we hold for others, and the conversation's preview and counters. A group's conversation is its
+ * own store (`groupMessages`), sender and body sealed. Knows nothing of what a change means.
+ */
+import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
+import { decodeGroupHistory, encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
+import type { GroupHistory } from '../../src/lib/crypto/group/group-history';
+import type { OurSenderKey, TheirSenderKey } from '../../src/lib/crypto/group/sender-key';
+import { decodeOurSenderKey, decodeTheirSenderKey, encodeOurSenderKey, encodeTheirSenderKey } from '../../src/lib/crypto/group/sender-key-state';
+import type { Username } from '../../src/lib/codec/username';
+import { openJson, sealJson, type Conn } from './record-seal';
+import type { GroupMessageRow, GroupRow, Tx, Vault } from './schema';
+
+const GROUPS = 'groups';
+const MESSAGES = 'groupMessages';
+const MAX_FIELD = 8 * 1024 * 1024;
+
+export interface GroupRecord {
+  /** Hex of the group id. */
+  id: string;
+  history: GroupHistory;
+  masterKey: Uint8Array;
+  /** Our sender key; undefined once we are no longer a member. */
+  our?: OurSenderKey;
+  /** Usernames our current sender key was given to (P21: rotate when one is no longer a member). */
+  distributedTo: Username[];
+  /** The newest distributions we hold from other members (a few per sender, for late messages). */
+  theirs: TheirSenderKey[];
+  lastAt: number;
+  lastPreview: string;
+  unread: number;
+  missing: number;
+  /** Highest head version a member's message claimed: above ours means a change was withheld (P19). */
+  seenVersion: number;
+  /** Group messages encrypted (sender key advanced in the same transaction) and not yet uploaded. */
+  outgoing: OutgoingGroupMessage[];
+}
+
+export interface OutgoingGroupMessage {
+  messageKey: string;
+  body: Uint8Array;
+  to: Username[];
+}
+
+export type GroupMessageStatus = 'queued' | 'sent' | 'received' | 'failed';
+export interface GroupMessageRecord {
+  key: string;
+  groupId: string;
+  id: string;
+  /** Who wrote it ('' for our own and for system entries). */
+  sender: string;
+  direction: 'in' | 'out' | 'system';
+  body: string;
+  sentAt: number;
+  receivedAt: number;
+  status: GroupMessageStatus;
+  /** System entries: what happened (member added, removed, left, messages missing). */
+  notice?: 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed';
+}
+
+interface GroupJson {
+  history: string;
+  masterKey: string;
+  our?: string;
+  distributedTo: Username[];
+  theirs: string[];
+  lastPreview: string;
+  unread: number;
+  missing: number;
+  seenVersion: number;
+  outgoing: { messageKey: string; body: string; to: Username[] }[];
+}
+
+const b64 = toBase64Url;
+const unb64 = (s: string) => fromBase64Url(s, MAX_FIELD);
+
+export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
+  const json: GroupJson = {
+    history: b64(encodeGroupHistory(g.history, { orphans: true, branches: true })),
+    masterKey: b64(g.masterKey),
+    ...(g.our ? { our: b64(encodeOurSenderKey(g.our)) } : {}),
+    distributedTo: g.distributedTo,
+    theirs: g.theirs.map((t) => b64(encodeTheirSenderKey(t))),
+    lastPreview: g.lastPreview,
+    unread: g.unread,
+    missing: g.missing,
+    seenVersion: g.seenVersion,
+    outgoing: g.outgoing.map((o) => ({ ...o, body: b64(o.body) }))
+  };
+  return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
+}
+
+export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
+  const j = openJson<GroupJson>(c, GROUPS, row.id, row.sealed);
+  return {
+    id: row.id,
+    lastAt: row.lastAt,
+    history: decodeGroupHistory(unb64(j.history)),
+    masterKey: unb64(j.masterKey),
+    ...(j.our ? { our: decodeOurSenderKey(unb64(j.our)) } : {}),
+    distributedTo: j.distributedTo,
+    theirs: j.theirs.map((t) => decodeTheirSenderKey(unb64(t))),
+    lastPreview: j.lastPreview,
+    unread: j.unread,
+    missing: j.missing,
+    seenVersion: j.seenVersion,
+    outgoing: j.outgoing.map((o) => ({ ...o, body: unb64(o.body) }))
+  };
+}
+
+export async function listGroups(vault: Vault): Promise<GroupRecord[]> {
+  const rows = await vault.db.getAllFromIndex(GROUPS, 'byLastAt');
+  return rows.reverse().map((r) => fromGroupRow(vault.db, r));
+}
+
+export async function getGroup(vault: Vault, id: string): Promise<GroupRecord | undefined> {
+  const row = await vault.db.get(GROUPS, id);
+  return row && fromGroupRow(vault.db, row);
+}
+
+export async function txGetGroup(tx: Tx, id: string): Promise<GroupRecord | undefined> {
+  const row = await tx.objectStore(GROUPS).get(id);
+  return row && fromGroupRow(tx, row);
+}
+
+export async function txListGroups(tx: Tx): Promise<GroupRecord[]> {
+  return (await tx.objectStore(GROUPS).getAll()).map((r) => fromGroupRow(tx, r));
+}
+
+export async function putGroup(tx: Tx, g: GroupRecord): Promise<void> {
+  await tx.objectStore(GROUPS).put(toGroupRow(tx, g));
+}
+
+interface MessageJson {
+  id: string;
+  sender: string;
+  direction: GroupMessageRecord['direction'];
+  body: string;
+  receivedAt: number;
+  status: GroupMessageStatus;
+  notice?: GroupMessageRecord['notice'];
+}
+
+export function toGroupMessageRow(c: Conn, m: GroupMessageRecord): GroupMessageRow {
+  const { key, groupId, sentAt, ...rest } = m;
+  return { key, groupId, sentAt, sealed: sealJson(c, MESSAGES, key, rest satisfies MessageJson) };
+}
+
+export function fromGroupMessageRow(c: Conn, row: GroupMessageRow): GroupMessageRecord {
+  const j = openJson<MessageJson>(c, MESSAGES, row.key, row.sealed);
+  return { key: row.key, groupId: row.groupId, sentAt: row.sentAt, ...j };
+}
+
+export async function listGroupMessages(vault: Vault, groupId: string): Promise<GroupMessageRecord[]> {
+  const rows = await vault.db.getAllFromIndex(MESSAGES, 'byGroup', IDBKeyRange.bound([groupId, 0], [groupId, Number.MAX_SAFE_INTEGER]));
+  return rows.map((r) => fromGroupMessageRow(vault.db, r));
+}
+
+export async function txGetGroupMessage(tx: Tx, key: string): Promise<GroupMessageRecord | undefined> {
+  const row = await tx.objectStore(MESSAGES).get(key);
+  return row && fromGroupMessageRow(tx, row);
+}
+
+export async function putGroupMessage(tx: Tx, m: GroupMessageRecord): Promise<void> {
+  await tx.objectStore(MESSAGES).put(toGroupMessageRow(tx, m));
+}
