@@ -126,6 +126,8 @@ describe('incremental updates', () => {
       if (e.type !== 'role') seen.push(e);
     });
     await a.engine.lookupUser('bob');
+    // Bob knows alice (else her text is a message request and gets no delivery receipt, P42).
+    await b.engine.lookupUser('alice');
     const sent = await a.engine.sendText('bob', 'hello');
     const event = seen.find((e) => e.type === 'message');
     expect(event).toEqual({ type: 'message', username: 'bob', id: sent.id, message: sent });
