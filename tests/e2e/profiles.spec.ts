@@ -101,6 +101,11 @@ function row(page: Page, username: string) {
   return page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`@${username}\\b`) });
 }
 
+/** A stranger's first text waits under "Message requests" (P42), already with the name it shared. */
+function requestRow(page: Page, username: string) {
+  return page.getByRole('list', { name: 'Message requests' }).getByRole('link', { name: new RegExp(`@${username}\\b`) });
+}
+
 test('P43 three people with names and pictures: shown in chat list and header with the username; EXIF and GPS are stripped', async ({ browser }) => {
   const alice = await openPerson(browser, 'alice');
   const bob = await openPerson(browser, 'bob');
@@ -125,9 +130,11 @@ test('P43 three people with names and pictures: shown in chat list and header wi
   await startChat(alice, carol.name);
   await send(alice, carol.name, 'Hi Carol, it is Alice');
   for (const p of [bob, carol]) {
-    await expect(row(p.page, alice.name)).toContainText('Alice Liddell', { timeout: 30_000 });
-    await row(p.page, alice.name).click();
+    await expect(requestRow(p.page, alice.name)).toContainText('Alice Liddell', { timeout: 30_000 });
+    await requestRow(p.page, alice.name).click();
+    // Replying accepts the request (P42): the chat moves to the conversations, and alice gets our key.
     await send(p, alice.name, `Hello Alice, ${p === bob ? 'Bob' : 'Carol'} here`);
+    await expect(row(p.page, alice.name)).toContainText('Alice Liddell');
   }
 
   await expect(row(alice.page, bob.name)).toContainText('Bob the Builder', { timeout: 30_000 });
