@@ -36,7 +36,7 @@ import * as contacts from './contacts';
 import * as chatFlags from './chat-flags';
 import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
-import { receiveEnvelope } from './inbox';
+import { ReceiveQueue } from './receive-queue';
 import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type SealedTabMessage } from './lock';
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox, queueText, sendAgain } from './outbox';
@@ -93,6 +93,8 @@ const TAB_CHANNEL_STORE = 'tab-channel';
  */
 export class Engine extends EngineGroups implements EngineApi {
   private readonly events: EventHub;
+  /** Pushed envelopes, handled a page per transaction (receive-queue.ts). */
+  private readonly inbox: ReceiveQueue;
   private readonly remote = new WeakSet<EngineEvent>();
   private lock?: DriverLock;
   private channel?: TabChannel;
@@ -115,6 +117,10 @@ export class Engine extends EngineGroups implements EngineApi {
     super();
     this.retryDelay = opts.retryMs ?? 1000;
     this.events = ctx.events;
+    this.inbox = new ReceiveQueue(ctx, (env, e) => {
+      // Not acked: the host redelivers it after reconnect. Only the code is reported.
+      this.events.emit({ type: 'receive-error', username: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
+    });
     this.locks = new LockSession(
       {
         ctx,
@@ -416,7 +422,7 @@ export class Engine extends EngineGroups implements EngineApi {
     const me = this.ctx.me;
     if (!me || this.signedOut) return;
     this.ctx.transport.connect(account.hostAuth(me), {
-      envelope: (env) => void this.receive(env),
+      envelope: (env) => this.receive(env),
       signedOut: () => {
         this.signedOut = true;
         this.wantConnected = false;
@@ -438,13 +444,8 @@ export class Engine extends EngineGroups implements EngineApi {
     });
   }
 
-  private async receive(env: Envelope): Promise<void> {
-    try {
-      await this.ctx.serial(() => receiveEnvelope(this.ctx, env));
-    } catch (e) {
-      // Not acked: the host redelivers it after reconnect. Only the code is reported.
-      this.events.emit({ type: 'receive-error', username: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
-    }
+  private receive(env: Envelope): void {
+    this.inbox.push(env);
   }
 
   /** Debounced: one upload after a burst of changes, only by the driver, only if it changed. */
