@@ -47,10 +47,10 @@ async function backlog(faults: Faults, count: number) {
 describe('receive pages', () => {
   test('P34 a burst of pushed envelopes is committed together before the first of them is acked', async () => {
     let atFirstAck: Promise<string[]> | undefined;
-    let probe: (() => Promise<string[]>) | undefined;
-    const { host, alice, bob, sent } = await backlog({ beforeAck: () => void (atFirstAck ??= probe?.()) }, 10);
+    const probe: { read?: () => Promise<string[]> } = {};
+    const { host, alice, bob, sent } = await backlog({ beforeAck: () => void (atFirstAck ??= probe.read?.()) }, 10);
     // What Bob has stored when the first envelope of the burst is about to be acked.
-    probe = () => texts(bob, 'alice');
+    probe.read = () => texts(bob, 'alice');
     host.autoPush = true;
     host.push(BOB);
     await settle(alice, bob);
