@@ -2,13 +2,14 @@
  * Receiving (DESIGN.md §5; SECURITY.md P3, P12, P13, P14, P15, P34, P36):
  *
  *   blocked sender?  -> ack, drop unread (no receipt, no state change)
- *   decrypt (receive-crypto.ts, no writes)
+ *   decrypt (receive-crypto.ts, no writes; on the sessions the page holds, session-page.ts)
  *   a key the user rejected? -> refused (RejectedIdentity): no session kept, nothing shown
- *   ONE transaction: message + chat + new session state + consumed prekeys deleted + handshake
- *                    remembered + contact change + gap markers + delivery receipt queued
- *   then ack.
+ *   ONE transaction per page (`receiveEnvelopes`): each sender's final session state + per
+ *                    envelope: message + chat + consumed prekeys deleted + handshake remembered
+ *                    + contact change + gap markers + delivery receipt queued
+ *   then ack each, in order.
  *
- * A crash before the commit changes nothing and the host redelivers; a crash after the commit
+ * A crash before the commit changes nothing and the host redelivers the page; a crash after the commit
  * and before the ack makes the host redeliver a message whose key is gone: the ratchet answers
  * DuplicateMessage and we ack again, so it shows once. A message that cannot be read is recorded
  * with its code (failures store + event), marked in the conversation where it arrived if it
@@ -27,7 +28,6 @@ import { unarchiveOnMessage } from './chat-flags';
 import { preview, updateChat } from '../storage/chat-repo';
 import { incomingKey, newestSentAt, putMessage, txGetMessage } from '../storage/message-repo';
 import { deleteConsumed } from '../storage/prekey-repo';
-import { putSessions, sealSessions, type SessionWrite } from '../storage/session-repo';
 import type { FailureRecord, MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { hostAuth } from './account';
@@ -36,7 +36,7 @@ import type { EngineEvent } from './events';
 import { clearMarker, markGaps, markUndecryptable } from './gaps';
 import { notice, NoticeKind } from './notices';
 import { applyReceipt, queueReceipt } from './receipts';
-import { decryptEnvelope } from './receive-crypto';
+import { putSessionWrites, SessionPage } from './session-page';
 import { envelopeRef } from './refs';
 import { refreshProfile, storeTheirKey } from './profiles';
 import { rememberAccepted } from './replay-guard';
@@ -46,7 +46,6 @@ import { isRejected, observeIdentity, underChangedKey } from './trust';
 import { messageEvent, statusEvent } from './views';
 import { engineFail, isEngineError } from './errors';
 import type { Username } from '../../src/lib/codec/username';
-import type { SessionState } from '../../src/lib/crypto/session';
 import type { MessageRef } from '../../src/lib/wire/content';
 import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
@@ -165,13 +164,13 @@ export async function receiveEnvelopes(ctx: EngineContext, envs: readonly Envelo
 /** Envelopes decrypted and not yet written, with the sessions they leave per sender. */
 interface Page {
   items: Prepared[];
-  sessions: Map<Username, SessionState[]>;
+  sessions: SessionPage;
   /** Set after an envelope that started a session: nothing more joins this page. */
   closed: boolean;
 }
 
 function newPage(): Page {
-  return { items: [], sessions: new Map(), closed: false };
+  return { items: [], sessions: new SessionPage(), closed: false };
 }
 
 /** One envelope, decrypted or refused, and what its part of the page's transaction writes. */
@@ -193,7 +192,7 @@ interface Prepared {
 /** Decrypts one envelope on the page's sessions; writes nothing. Infrastructure errors propagate. */
 async function prepare(ctx: EngineContext, env: Envelope, page: Page): Promise<Prepared> {
   // Decrypting writes nothing, so it runs alongside the block check (call set-up waits on this).
-  const decrypted = decryptEnvelope(ctx, env, page.sessions.get(env.sender));
+  const decrypted = page.sessions.decrypt(ctx, env);
   decrypted.catch(() => undefined); // awaited below, or dropped with the envelope
   const contact = await getContact(ctx.vault, env.sender);
   if (contact?.blocked) return { env, outcome: 'dropped' };
@@ -209,7 +208,7 @@ async function prepare(ctx: EngineContext, env: Envelope, page: Page): Promise<P
     // A contact asks for what it could not decrypt (retry.ts): read before the commit.
     const resends = content.kind === 'retry' ? await resendsFor(ctx, env.sender, identity, content) : [];
     // Only now does the page follow this envelope's sessions (a refused one changes nothing).
-    page.sessions.set(env.sender, d.sessions);
+    page.sessions.follow(env.sender, d.sessions);
     if (d.accepted) page.closed = true;
     const item: Prepared = { env, outcome: 'stored', resent: resends.length };
     item.write = async (tx) => {
@@ -260,10 +259,9 @@ async function prepare(ctx: EngineContext, env: Envelope, page: Page): Promise<P
 
 /** Writes a page in ONE transaction: every sender's sessions, then each envelope's rows. */
 async function writePage(ctx: EngineContext, page: Page): Promise<EngineEvent[][]> {
-  const sessions: SessionWrite[] = [];
-  for (const [sender, states] of page.sessions) sessions.push(await sealSessions(ctx.vault, sender, states));
+  const sessions = await page.sessions.seal(ctx.vault);
   return commit(ctx.vault, async (tx) => {
-    for (const w of sessions) await putSessions(tx, w);
+    await putSessionWrites(tx, sessions);
     const out: EngineEvent[][] = [];
     for (const item of page.items) {
       out.push([...(item.events ?? []), ...(item.write ? await item.write(tx) : [])]);
