@@ -5,7 +5,14 @@
  *   parley  the core on in-memory state (parley-driver.ts);
  *   stored  the same core on the vault worker's real per-message path: sessions loaded from,
  *           sealed and committed to IndexedDB (fake-indexeddb) through the real repositories
- *           and receive-crypto.ts (stored-driver.ts).
+ *           and the receive loop's session page (session-page.ts; stored-driver.ts).
+ *
+ * The first four metrics send and deliver every message alone (one transaction each on the
+ * stored arm: a message sent as it is written, to a receiver online). The last two run stream and
+ * reverse-1000 as a BACKLOG: the stream's sender encrypts a page of queued messages as one outbox
+ * run (outbox.ts, one transaction) and the receiver takes it as one page of the receive loop
+ * (inbox.ts MAX_PAGE, one transaction); the reversed 1000 arrive in such pages, as a receiver
+ * coming online finds its mailbox. For the in-memory arms a page is its messages one by one.
  *
  *   node --import tsx tests/bench/crypto.bench.ts [--json] [--seconds=1.5] [--rounds=5] [--cpu-time] [--webcrypto-rng] [--smoke]
  *
@@ -28,7 +35,8 @@
  * With --json the last stdout line is exactly one JSON object
  * {"parley":{...},"libsignal":{...},"stored":{...},"ratios":{"parley":{...},"stored":{...}},
  *  "indexedDbFloor":{"bareCommitUs":…,"storedStreamRatioCap":…}}:
- * per arm handshakesPerSec, pingPongPairsPerSec, streamPairsPerSec and reverse1000Ms (medians
+ * per arm handshakesPerSec, pingPongPairsPerSec, streamPairsPerSec, reverse1000Ms,
+ * streamBacklogPairsPerSec and reverseBacklog1000Ms (medians
  * over rounds), per Parley arm and metric the ratio's {median, min, max}, and what one bare
  * IndexedDB commit costs with the stream ratio that cost alone leaves reachable.
  */
@@ -49,10 +57,13 @@ import {
   reverseDecryptMs,
   spread,
   stream,
+  streamBacklog,
   timeLoop,
   type Driver,
-  type Spread
+  type Spread,
+  type Workload
 } from './harness';
+import { MAX_PAGE } from '../../workers/engine/inbox';
 import { libsignalDriver } from './libsignal-driver';
 import { parleyDriver } from './parley-driver';
 import { bareCommit, storedDriver } from './stored-driver';
@@ -70,12 +81,17 @@ const REVERSE_COUNT = smoke ? 20 : 1000;
 const CPU_TIME = process.argv.includes('--cpu-time');
 measureCpuTime(CPU_TIME);
 const WARMUP_MS = smoke ? 5 : 400;
+/** The receive loop's page (inbox.ts): a backlog pushed on connect is taken this many at a time. */
+const PAGE = MAX_PAGE;
 
 interface Metrics {
   handshakesPerSec: number;
   pingPongPairsPerSec: number;
   streamPairsPerSec: number;
   reverse1000Ms: number;
+  /** The same two workloads as a backlog received in the receive loop's pages (harness.ts). */
+  streamBacklogPairsPerSec: number;
+  reverseBacklog1000Ms: number;
 }
 type Key = keyof Metrics;
 type Arm = 'parley' | 'stored';
@@ -85,7 +101,9 @@ const TARGETS: { key: Key; label: string; lowerIsBetter: boolean; ratio: Record<
   { key: 'handshakesPerSec', label: 'handshakes / s', lowerIsBetter: false, ratio: { parley: 0.7, stored: 0.7 } },
   { key: 'pingPongPairsPerSec', label: 'ping-pong pairs / s', lowerIsBetter: false, ratio: { parley: 0.6, stored: 0.6 } },
   { key: 'streamPairsPerSec', label: 'stream pairs / s', lowerIsBetter: false, ratio: { parley: 5, stored: 3 } },
-  { key: 'reverse1000Ms', label: `reverse ${REVERSE_COUNT} decrypt ms`, lowerIsBetter: true, ratio: { parley: 1.0, stored: 1.0 } }
+  { key: 'reverse1000Ms', label: `reverse ${REVERSE_COUNT} decrypt ms`, lowerIsBetter: true, ratio: { parley: 1.0, stored: 1.0 } },
+  { key: 'streamBacklogPairsPerSec', label: `stream, pages of ${PAGE} / s`, lowerIsBetter: false, ratio: { parley: 5, stored: 3 } },
+  { key: 'reverseBacklog1000Ms', label: `reverse ${REVERSE_COUNT}, pages of ${PAGE} ms`, lowerIsBetter: true, ratio: { parley: 1.0, stored: 1.0 } }
 ];
 
 const log = (s = '') => console.log(s);
@@ -97,20 +115,24 @@ const drivers: Driver[] = [libsignal, parley, stored];
 const arms: Record<Arm, Driver> = { parley, stored };
 
 log(`warming up (${drivers.map((d) => d.name).join(', ')})…`);
-for (const w of [handshakes, pingPong, stream]) await measureRates(drivers, w, WARMUP_MS, 2);
+for (const w of [handshakes, pingPong, stream, streamBacklog(PAGE)]) await measureRates(drivers, w, WARMUP_MS, 2);
 for (const d of drivers) await reverseDecryptMs(d, smoke ? 10 : 200);
 
 /** Per driver and metric, one figure per round. */
 const perRound = new Map<Driver, Record<Key, number[]>>(
-  drivers.map((d) => [d, { handshakesPerSec: [], pingPongPairsPerSec: [], streamPairsPerSec: [], reverse1000Ms: [] }])
+  drivers.map((d) => [
+    d,
+    { handshakesPerSec: [], pingPongPairsPerSec: [], streamPairsPerSec: [], reverse1000Ms: [], streamBacklogPairsPerSec: [], reverseBacklog1000Ms: [] }
+  ])
 );
-const workloads = { handshakesPerSec: handshakes, pingPongPairsPerSec: pingPong, streamPairsPerSec: stream } as const;
-for (const [key, w] of Object.entries(workloads) as [Exclude<Key, 'reverse1000Ms'>, (typeof workloads)[keyof typeof workloads]][]) {
+const workloads = { handshakesPerSec: handshakes, pingPongPairsPerSec: pingPong, streamPairsPerSec: stream, streamBacklogPairsPerSec: streamBacklog(PAGE) } as const;
+for (const [key, w] of Object.entries(workloads) as [keyof typeof workloads, Workload][]) {
   const rates = await measureRates(drivers, w, SECONDS * 1000, ROUNDS);
   for (const d of drivers) perRound.get(d)![key] = rates.get(d)!;
 }
 for (let r = 0; r < ROUNDS; r++) {
   for (const d of r % 2 === 0 ? drivers : [...drivers].reverse()) perRound.get(d)!.reverse1000Ms.push(await reverseDecryptMs(d, REVERSE_COUNT));
+  for (const d of r % 2 === 0 ? drivers : [...drivers].reverse()) perRound.get(d)!.reverseBacklog1000Ms.push(await reverseDecryptMs(d, REVERSE_COUNT, PAGE));
 }
 
 const keys = TARGETS.map((t) => t.key);

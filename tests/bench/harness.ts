@@ -17,8 +17,18 @@ export interface Envelope {
 
 export interface Conversation {
   encrypt(from: Side, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope>;
+  /**
+   * Encrypts a run of queued messages at `from` as the outbox takes them, where the
+   * implementation has runs (the stored arm: one transaction). Absent: one `encrypt` each.
+   */
+  encryptPage?(from: Side, plaintexts: Uint8Array<ArrayBuffer>[]): Promise<Envelope[]>;
   /** Decrypts at `to` (the other side sent it). */
   decrypt(to: Side, envelope: Envelope): Promise<Uint8Array>;
+  /**
+   * Decrypts a backlog at `to` as one page of the receive loop, where the implementation has
+   * pages (the stored arm: one transaction for the page). Absent: one `decrypt` per envelope.
+   */
+  decryptPage?(to: Side, envelopes: Envelope[]): Promise<Uint8Array[]>;
   /** Serialized (for the stored arm: sealed, as stored) session state of each side, in bytes. */
   stateSizes(): { a: number; b: number } | Promise<{ a: number; b: number }>;
 }
@@ -108,6 +118,8 @@ export async function timeLoop(step: (i: number) => Promise<void>, budgetMs: num
 export interface Workload {
   /** Fresh per-round setup (untimed). */
   setup(d: Driver): Promise<(i: number) => Promise<void>>;
+  /** What one step counts for in the rate (default 1). */
+  pairsPerStep?: number;
 }
 
 export const handshakes: Workload = {
@@ -138,6 +150,44 @@ export const stream: Workload = {
   }
 };
 
+/** Decrypts `envs` at `to` as one page if the conversation has pages, else one by one. */
+async function receivePage(c: Conversation, to: Side, envs: Envelope[]): Promise<Uint8Array[]> {
+  if (c.decryptPage) return c.decryptPage(to, envs);
+  const out: Uint8Array[] = [];
+  for (const env of envs) out.push(await c.decrypt(to, env));
+  return out;
+}
+
+/** Encrypts `plaintexts` at `from` as one run if the conversation has runs, else one by one. */
+async function sendPage(c: Conversation, from: Side, plaintexts: Uint8Array<ArrayBuffer>[]): Promise<Envelope[]> {
+  if (c.encryptPage) return c.encryptPage(from, plaintexts);
+  const out: Envelope[] = [];
+  for (const p of plaintexts) out.push(await c.encrypt(from, p));
+  return out;
+}
+
+/**
+ * A backlog on one sending chain: a encrypts `page` queued messages as the outbox takes them (one
+ * run, workers/engine/outbox.ts), then b receives them as one page of the receive loop
+ * (workers/engine/inbox.ts).
+ * Counted in pairs (two messages), as `stream`.
+ */
+export function streamBacklog(page: number): Workload {
+  if (page % 2 !== 0) throw new Error('a backlog page holds whole pairs');
+  return {
+    setup: async (d) => {
+      const c = await established(d);
+      return async (i) => {
+        const plaintexts = Array.from({ length: page }, (_, k) => messageAt(i * page + k));
+        const envs = await sendPage(c, 'a', plaintexts);
+        const got = await receivePage(c, 'b', envs);
+        got.forEach((g, k) => assertSame(g, plaintexts[k]!, `backlog #${k}`));
+      };
+    },
+    pairsPerStep: page / 2
+  };
+}
+
 /**
  * Rates for several drivers, interleaved: `rounds` rounds, each giving every driver
  * `budgetMs / rounds`, in alternating order, so a burst of load from elsewhere on the machine
@@ -150,14 +200,18 @@ export async function measureRates(drivers: Driver[], w: Workload, budgetMs: num
     for (const d of r % 2 === 0 ? drivers : [...drivers].reverse()) {
       const step = await w.setup(d);
       const { n, ms } = await timeLoop(step, budgetMs / rounds);
-      rates.get(d)!.push((n * 1000) / ms);
+      rates.get(d)!.push((n * (w.pairsPerStep ?? 1) * 1000) / ms);
     }
   }
   return rates;
 }
 
-/** Encrypt `count` a->b messages (untimed), decrypt them newest first (timed); milliseconds. */
-export async function reverseDecryptMs(d: Driver, count: number): Promise<number> {
+/**
+ * Encrypt `count` a->b messages (untimed), decrypt them newest first (timed); milliseconds. With
+ * `page`, the reversed backlog arrives in pages of that many (one transaction each, where the
+ * driver has pages), as the receive loop takes a backlog pushed on connect.
+ */
+export async function reverseDecryptMs(d: Driver, count: number, page?: number): Promise<number> {
   const c = await established(d);
   const sent: { env: Envelope; plaintext: Uint8Array<ArrayBuffer> }[] = [];
   for (let i = 0; i < count; i++) {
@@ -165,6 +219,15 @@ export async function reverseDecryptMs(d: Driver, count: number): Promise<number
     sent.push({ env: await c.encrypt('a', plaintext), plaintext });
   }
   const t0 = clockMs();
+  if (page !== undefined) {
+    const reversed = [...sent].reverse();
+    for (let k = 0; k < reversed.length; k += page) {
+      const chunk = reversed.slice(k, k + page);
+      const got = await receivePage(c, 'b', chunk.map((x) => x.env));
+      got.forEach((g, j) => assertSame(g, chunk[j]!.plaintext, `reverse page #${k + j}`));
+    }
+    return clockMs() - t0;
+  }
   for (let i = count - 1; i >= 0; i--) {
     const { env, plaintext } = sent[i]!;
     assertSame(await c.decrypt('b', env), plaintext, `reverse #${i}`);

@@ -3,12 +3,16 @@
  * message goes through the worker's per-message session path on IndexedDB (fake-indexeddb in
  * Node), with the real repositories and the real engine code, not copies of them:
  *
- *   send    (outbox.ts encryptItem / calls.ts sendNow, after sessions.ts sendingSessions)
- *           loadSessions(cached) -> sessionEncrypt -> sealSessions -> commit(putSessions)
+ *   send    (outbox.ts encryptItem, after sessions.ts sendingSessions: send-page.ts encryptRun)
+ *           loadSessions(cached) -> sessionEncrypt each -> sealSessions once -> commit(putSessions)
+ *           `encrypt` is a run of one (a message sent as it is written); `encryptPage` a run of
+ *           the items queued for one contact
  *           (sendingSessions also reads the contact, in parallel; that read is left out)
- *   receive (inbox.ts receiveEnvelope)
- *           decryptEnvelope (receive-crypto.ts: loadSessions, prekeys from the vault for a
- *           PreKeyMessage) -> sealSessions -> commit(putSessions)
+ *   receive (inbox.ts receiveEnvelopes, one page: session-page.ts SessionPage)
+ *           per envelope: decryptEnvelope on the page's sessions (receive-crypto.ts: the first from
+ *           loadSessions, prekeys from the vault for a PreKeyMessage); then per page: the final
+ *           sessions sealed once -> ONE commit(putSessionWrites). `decrypt` is a page of one
+ *           (what an online receiver does per push); `decryptPage` a backlog page.
  *   start   (sessions.ts sendingSessions) loadSessions -> initiateSession -> sealSessions -> commit
  *
  * Each side has its own vault (loadVault: non-extractable wrapping key, data key), as two
@@ -31,10 +35,11 @@ import {
   signedPreKeyPublic,
   type OneTimePreKey
 } from '../../src/lib/crypto/prekeys';
-import { initiateSession, sessionEncrypt } from '../../src/lib/crypto/session';
+import { initiateSession, peekMessageType } from '../../src/lib/crypto/session';
 import { BUNDLE_VERSION, decodeBundle, encodeBundle } from '../../src/lib/crypto/bundle';
 import type { EngineContext } from '../../workers/engine/context';
-import { decryptEnvelope } from '../../workers/engine/receive-crypto';
+import { putSessionWrites, SessionPage } from '../../workers/engine/session-page';
+import { encryptRun } from '../../workers/engine/send-page';
 import { putPreKeys, sealPreKeys } from '../../workers/storage/prekey-repo';
 import type { Sealed } from '../../workers/storage/schema';
 import { loadSessions, putSessions, sealSessions } from '../../workers/storage/session-repo';
@@ -84,24 +89,43 @@ export async function storedDriver(): Promise<Driver> {
     const startRecord = await sealSessions(vaults.a, names.b, [started, ...existing]);
     await commit(vaults.a, (tx) => putSessions(tx, startRecord));
 
+    /** outbox.ts `encryptItem`'s session path for one run: cached sessions, encrypt each, seal once, one commit. */
+    async function send(from: Side, plaintexts: Uint8Array<ArrayBuffer>[]): Promise<Envelope[]> {
+      const vault = vaults[from];
+      const sessions = await loadSessions(vault, peer(from), { cached: true });
+      if (sessions.length === 0) throw new Error(`${from} has no session`);
+      const { messages, write } = await encryptRun(vault, peer(from), sessions, plaintexts, deps);
+      await commit(vault, (tx) => putSessions(tx, write));
+      return messages.map((bytes) => ({ bytes, prekey: peekMessageType(bytes) === 'prekey' }));
+    }
+
+    /** inbox.ts `receiveEnvelopes`' session path for one page: decrypt each, seal once, one commit. */
+    async function receive(to: Side, envs: Envelope[]): Promise<Uint8Array[]> {
+      if (to === 'a' && envs.some((e) => e.prekey)) throw new Error('alice never receives a prekey message here');
+      const ctx = to === 'b' ? bobCtx : ({ vault: vaults.a, deps, me: { username: names.a, identity: alice } } as EngineContext);
+      const page = new SessionPage();
+      const out: Uint8Array[] = [];
+      for (const [k, env] of envs.entries()) {
+        const d = await page.decrypt(ctx, { serverId: `bench-${k}`, sender: peer(to), body: env.bytes, receivedAt: 0 });
+        page.follow(peer(to), d.sessions);
+        out.push(d.plaintext);
+      }
+      const writes = await page.seal(vaults[to]);
+      await commit(vaults[to], (tx) => putSessionWrites(tx, writes));
+      return out;
+    }
+
     const conversation: Conversation = {
       async encrypt(from: Side, plaintext: Uint8Array<ArrayBuffer>): Promise<Envelope> {
-        const vault = vaults[from];
-        const sessions = await loadSessions(vault, peer(from), { cached: true });
-        if (sessions.length === 0) throw new Error(`${from} has no session`);
-        const { state, message } = sessionEncrypt(sessions[0]!, plaintext, deps);
-        const record = await sealSessions(vault, peer(from), [state, ...sessions.slice(1)]);
-        await commit(vault, (tx) => putSessions(tx, record));
-        return { bytes: message, prekey: state.pendingPreKey !== undefined };
+        const [env] = await send(from, [plaintext]);
+        return env!;
       },
+      encryptPage: (from: Side, plaintexts: Uint8Array<ArrayBuffer>[]) => send(from, plaintexts),
       async decrypt(to: Side, env: Envelope): Promise<Uint8Array> {
-        if (to === 'a' && env.prekey) throw new Error('alice never receives a prekey message here');
-        const ctx = to === 'b' ? bobCtx : ({ vault: vaults.a, deps, me: { username: names.a, identity: alice } } as EngineContext);
-        const d = await decryptEnvelope(ctx, { serverId: 'bench', sender: peer(to), body: env.bytes, receivedAt: 0 });
-        const record = await sealSessions(vaults[to], peer(to), d.sessions);
-        await commit(vaults[to], (tx) => putSessions(tx, record));
-        return d.plaintext;
+        const [plaintext] = await receive(to, [env]);
+        return plaintext!;
       },
+      decryptPage: (to: Side, envs: Envelope[]) => receive(to, envs),
       async stateSizes() {
         return { a: await storedBytes(vaults.a, names.b), b: await storedBytes(vaults.b, names.a) };
       }

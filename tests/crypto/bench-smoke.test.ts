@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const KEYS = ['handshakesPerSec', 'pingPongPairsPerSec', 'streamPairsPerSec', 'reverse1000Ms'] as const;
+const KEYS = ['handshakesPerSec', 'pingPongPairsPerSec', 'streamPairsPerSec', 'reverse1000Ms', 'streamBacklogPairsPerSec', 'reverseBacklog1000Ms'] as const;
 
-test('the crypto benchmark runs every arm and its last --json line has all 12 figures, 8 ratio spreads and the IndexedDB floor as positive numbers', () => {
+test('the crypto benchmark runs every arm and its last --json line has all 18 figures, 12 ratio spreads and the IndexedDB floor as positive numbers', () => {
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'tests/bench/crypto.bench.ts', '--json', '--smoke'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -42,6 +42,7 @@ test('the crypto benchmark runs every arm and its last --json line has all 12 fi
   expect(typeof sealed.meetsTarget).toBe('boolean');
   // The human table and the size report are printed too.
   expect(out).toMatch(/stream pairs \/ s/);
+  expect(out).toMatch(/stream, pages of \d+ \/ s/);
   expect(out).toMatch(/overhead normal message/);
   expect(out).toMatch(/sealed sender, 1024-byte message/);
 }, 90_000);

@@ -28,13 +28,7 @@ import type {
   MessageCursor,
   MessagePage,
   MessageView,
-  PinChangeOutcome,
   PrivacySettings,
-  PinStatus,
-  PinStrength,
-  ProfileView,
-  RecoveryHealth,
-  RecoveryProblem,
   RestoreOutcome
 } from '../../src/lib/vault/views';
 import * as account from './account';
@@ -43,15 +37,15 @@ import * as contacts from './contacts';
 import * as chatFlags from './chat-flags';
 import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
-import { receiveEnvelope } from './inbox';
+import { ReceiveQueue } from './receive-queue';
 import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type SealedTabMessage } from './lock';
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox, queueText, sendAgain } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
+import { EngineGroups } from './engine-groups';
 import { resetSessions } from './sessions';
 import * as profiles from './profiles';
-import * as links from './username-links';
 import type { ProfileTransport } from './profile-transport';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin } from './pin/restore';
@@ -64,10 +58,6 @@ import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
-import * as groups from './group-ops';
-import * as groupApi from './group-api';
-import { markGroupRead, sendGroupText } from './group-messages';
-import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -103,8 +93,15 @@ const MAX_PAGE = 500;
 /** Associated-data name for sealed tab-channel messages: no store has it, so no row can pass for one. */
 const TAB_CHANNEL_STORE = 'tab-channel';
 
-export class Engine implements EngineApi {
+/**
+ * The group, profile and PIN recovery facades (engine-groups.ts, engine-profiles.ts,
+ * engine-recovery.ts) are inherited, stacked only because a class has one base: one class still
+ * implements the whole contract.
+ */
+export class Engine extends EngineGroups implements EngineApi {
   private readonly events: EventHub;
+  /** Pushed envelopes, handled a page per transaction (receive-queue.ts). */
+  private readonly inbox: ReceiveQueue;
   private readonly remote = new WeakSet<EngineEvent>();
   private lock?: DriverLock;
   private channel?: TabChannel;
@@ -124,8 +121,13 @@ export class Engine implements EngineApi {
     readonly ctx: EngineContext,
     private readonly opts: EngineOptions
   ) {
+    super();
     this.retryDelay = opts.retryMs ?? 1000;
     this.events = ctx.events;
+    this.inbox = new ReceiveQueue(ctx, (env, e) => {
+      // Not acked: the host redelivers it after reconnect. Only the code is reported.
+      this.events.emit({ type: 'receive-error', username: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
+    });
     this.locks = new LockSession(
       {
         ctx,
@@ -196,42 +198,7 @@ export class Engine implements EngineApi {
     return (await this.ctx.transport.usernameAvailable(username)) ? { kind: 'available' } : { kind: 'taken' };
   }
 
-  // ---- PIN recovery (DESIGN.md §7) ----
-
-  setupPin(value: string): Promise<PinStatus> {
-    return pin.setupPin(this.ctx, value);
-  }
-
-  /** P37: the current secret is needed (this browser does not keep the master secret). */
-  changePin(current: string, next: string): Promise<PinChangeOutcome> {
-    return pin.changePin(this.ctx, current, next);
-  }
-
-  /** P38: the acceptance rule for a new recovery secret with this deployment's realms. */
-  checkPinStrength(value: string): Promise<PinStrength> {
-    return pin.checkSecret(this.ctx, value);
-  }
-
-  async newRecoveryKey(): Promise<string> {
-    return pin.newRecoveryKey(this.ctx);
-  }
-
-  /** P38: wrong guesses and lost shares as the realms report them. */
-  recoveryHealth(): Promise<RecoveryHealth | null> {
-    return pin.recoveryHealth(this.ctx);
-  }
-
-  disablePin(): Promise<PinStatus> {
-    return pin.disablePin(this.ctx);
-  }
-
-  pinStatus(): Promise<PinStatus> {
-    return pin.pinStatus(this.ctx);
-  }
-
-  checkPinReminder(value: string): Promise<{ correct: boolean; status: PinStatus; problem?: RecoveryProblem }> {
-    return pin.checkPinReminder(this.ctx, value);
-  }
+  // ---- PIN recovery (DESIGN.md §7; the rest in engine-recovery.ts) ----
 
   /** A fresh (or lost, P33) vault becomes the account again; the old browser is signed out. */
   async restoreAccount(raw: string, value: string): Promise<RestoreOutcome> {
@@ -270,28 +237,6 @@ export class Engine implements EngineApi {
     await contacts.setBlocked(this.ctx, raw, true);
     await profiles.rotateOnBlock(this.ctx, account.canonicalUsername(raw));
     await publishSealedAccess(this.ctx).catch(() => undefined);
-  }
-
-  // ---- private profile (P43) ----
-
-  myProfile(): Promise<ProfileView> {
-    return profiles.myProfile(this.ctx);
-  }
-
-  setProfile(p: ProfileView): Promise<ProfileView> {
-    return profiles.setProfile(this.ctx, p);
-  }
-
-  usernameLink(): Promise<string> {
-    return links.usernameLink(this.ctx);
-  }
-
-  resetUsernameLink(): Promise<string> {
-    return links.resetUsernameLink(this.ctx);
-  }
-
-  openUsernameLink(link: string): Promise<{ username: Username }> {
-    return links.openUsernameLink(this.ctx, link);
   }
 
   unblock(raw: string): Promise<void> {
@@ -371,48 +316,6 @@ export class Engine implements EngineApi {
 
   markRead(raw: string): Promise<number> {
     return markRead(this.ctx, account.canonicalUsername(raw));
-  }
-
-  // ---- groups (README "Groups") ----
-
-  createGroup(name: string, description: string, members: string[]): Promise<string> {
-    return groups.createGroup(this.ctx, name, description, members);
-  }
-
-  listGroups(): Promise<GroupSummaryView[]> {
-    return groupApi.listGroups(this.ctx);
-  }
-
-  groupInfo(id: string): Promise<GroupInfoView> {
-    return groupApi.groupInfo(this.ctx, id);
-  }
-
-  addGroupMembers(id: string, members: string[]): Promise<void> {
-    return groups.addMembers(this.ctx, id, members);
-  }
-
-  removeGroupMember(id: string, raw: string): Promise<void> {
-    return groups.removeMember(this.ctx, id, raw);
-  }
-
-  setGroupRole(id: string, raw: string, role: 'admin' | 'member'): Promise<void> {
-    return groups.setRole(this.ctx, id, raw, role);
-  }
-
-  leaveGroup(id: string): Promise<void> {
-    return groups.leaveGroup(this.ctx, id);
-  }
-
-  async sendGroupText(id: string, text: string): Promise<GroupMessageView> {
-    return groupApi.groupMessageView(await sendGroupText(this.ctx, id, text), this.ctx.me!.username);
-  }
-
-  listGroupMessages(id: string): Promise<GroupMessageView[]> {
-    return groupApi.listGroupMessages(this.ctx, id);
-  }
-
-  markGroupRead(id: string): Promise<void> {
-    return markGroupRead(this.ctx, id);
   }
 
   // ---- calls (DESIGN.md §6) ----
@@ -550,7 +453,7 @@ export class Engine implements EngineApi {
     const me = this.ctx.me;
     if (!me || this.signedOut) return;
     this.ctx.transport.connect(account.hostAuth(me), {
-      envelope: (env) => void this.receive(env),
+      envelope: (env) => this.receive(env),
       signedOut: () => {
         this.signedOut = true;
         this.wantConnected = false;
@@ -574,14 +477,15 @@ export class Engine implements EngineApi {
     });
   }
 
-  private async receive(env: Envelope | SealedEnvelope): Promise<void> {
-    try {
-      await this.ctx.serial(() => ('sealed' in env ? receiveSealed(this.ctx, env) : receiveEnvelope(this.ctx, env)));
-    } catch (e) {
-      // Not acked: the host redelivers it after reconnect. Only the code is reported.
-      const username = 'sealed' in env ? ('' as Username) : env.sender;
-      this.events.emit({ type: 'receive-error', username, code: isCodedError(e) ? e.code : 'Internal' });
-    }
+  private receive(env: Envelope | SealedEnvelope): void {
+    // Sealed envelopes (P41) open one at a time; the others wait in the page queue (receive-queue.ts).
+    if (!('sealed' in env)) return void this.inbox.push(env);
+    void this.ctx
+      .serial(() => receiveSealed(this.ctx, env))
+      .catch((e: unknown) => {
+        // Not acked: the host redelivers it after reconnect. Only the code is reported.
+        this.events.emit({ type: 'receive-error', username: '' as Username, code: isCodedError(e) ? e.code : 'Internal' });
+      });
   }
 
   /** Debounced: one upload after a burst of changes, only by the driver, only if it changed. */

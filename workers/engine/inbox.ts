@@ -2,13 +2,14 @@
  * Receiving (DESIGN.md §5; SECURITY.md P3, P12, P13, P14, P15, P34, P36):
  *
  *   blocked sender?  -> ack, drop unread (no receipt, no state change)
- *   decrypt (receive-crypto.ts, no writes)
+ *   decrypt (receive-crypto.ts, no writes; on the sessions the page holds, session-page.ts)
  *   a key the user rejected? -> refused (RejectedIdentity): no session kept, nothing shown
- *   ONE transaction: message + chat + new session state + consumed prekeys deleted + handshake
- *                    remembered + contact change + gap markers + delivery receipt queued
- *   then ack.
+ *   ONE transaction per page (`receiveEnvelopes`): each sender's final session state + per
+ *                    envelope: message + chat + consumed prekeys deleted + handshake remembered
+ *                    + contact change + gap markers + delivery receipt queued
+ *   then ack each, in order.
  *
- * A crash before the commit changes nothing and the host redelivers; a crash after the commit
+ * A crash before the commit changes nothing and the host redelivers the page; a crash after the commit
  * and before the ack makes the host redeliver a message whose key is gone: the ratchet answers
  * DuplicateMessage and we ack again, so it shows once. A message that cannot be read is recorded
  * with its code (failures store + event), marked in the conversation where it arrived if it
@@ -28,7 +29,6 @@ import { unarchiveOnMessage } from './chat-flags';
 import { preview, updateChat } from '../storage/chat-repo';
 import { incomingKey, newestSentAt, putMessage, txGetMessage } from '../storage/message-repo';
 import { deleteConsumed } from '../storage/prekey-repo';
-import { putSessions, sealSessions } from '../storage/session-repo';
 import type { ContactRecord, FailureRecord, MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { hostAuth } from './account';
@@ -37,7 +37,7 @@ import type { EngineEvent } from './events';
 import { clearMarker, markGaps, markUndecryptable } from './gaps';
 import { notice, NoticeKind } from './notices';
 import { applyReceipt, queueReceipt } from './receipts';
-import { decryptEnvelope } from './receive-crypto';
+import { putSessionWrites, SessionPage } from './session-page';
 import { envelopeRef } from './refs';
 import { refreshProfile, storeTheirKey } from './profiles';
 import { rememberAccepted } from './replay-guard';
@@ -50,6 +50,7 @@ import type { Username } from '../../src/lib/codec/username';
 import { checkSenderMatchesSession } from '../../src/lib/crypto/sealed-sender';
 import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { callRings, isRequest, missedCallRecord, privacySettings, putMissedCall } from './requests';
+import type { MessageRef } from '../../src/lib/wire/content';
 import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
 import { receiveGroupUpdate } from './group-updates';
@@ -67,28 +68,148 @@ const SILENT = new Set(['ReplayedPreKeyMessage', 'RejectedIdentity']);
 
 export type ReceiveOutcome = 'stored' | 'duplicate' | 'dropped' | 'failed';
 
+/** The most envelopes one page (one transaction) takes. */
+export const MAX_PAGE = 64;
+
 /**
  * Handles one envelope end to end; call inside ctx.serial. Infrastructure errors propagate unacked.
  * `sealedFrom`: the verified certificate of a sealed envelope (sealed-receive.ts), which must name
  * the identity of the session that decrypts it (P41, P3).
  */
 export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedFrom?: SenderCertificate): Promise<ReceiveOutcome> {
+  let failure: unknown;
+  const [outcome] = await receiveEnvelopes(ctx, [env], (_, e) => (failure = e), sealedFrom);
+  if (outcome === undefined) throw failure;
+  return outcome;
+}
+
+/**
+ * Handles a page of envelopes, in host order, with as few transactions as the rules allow; call
+ * inside ctx.serial. Every 1:1 envelope is decrypted on the sessions the ones before it left
+ * (held in memory, not yet written), then ONE transaction writes every sender's final sessions
+ * (the head row and only the skipped-key rows that changed, session-repo.ts) with every
+ * envelope's rows, and only after it commits is each envelope acked, in order (P34): a crash
+ * before the commit leaves nothing written and the host redelivers the whole page, which then
+ * decrypts from what is stored, so nothing is lost or decrypted twice (P12).
+ *
+ * A page ends early after an envelope that started a new session (the prekeys it consumed and
+ * the handshake it used are then committed before anything else is decrypted, P13, P15) and
+ * around a group envelope (group-messages.ts commits its own). An infrastructure error fails
+ * that envelope, unacked, after the envelopes before it are committed (`onError`, to report it);
+ * the ones after it start a new page. Answers each handled envelope's outcome, in order.
+ */
+export async function receiveEnvelopes(
+  ctx: EngineContext,
+  envs: readonly Envelope[],
+  onError: (env: Envelope, e: unknown) => void,
+  sealedFrom?: SenderCertificate
+): Promise<(ReceiveOutcome | undefined)[]> {
   requireMe(ctx);
-  // P20: the group type byte is neither 1:1 envelope type; each path decodes only its own. Group
-  // traffic is never sealed (it goes through the authenticated fan-out): a sealed one fails below.
-  if (env.body[0] === GROUP_MESSAGE_TYPE && !sealedFrom) return receiveGroup(ctx, env);
+  const out: (ReceiveOutcome | undefined)[] = [];
+  const failed = (env: Envelope, e: unknown) => {
+    onError(env, e);
+    out.push(undefined);
+  };
+  /** Writes a page and acks it; false (nothing written, nothing reported) if its transaction failed and `retry`. */
+  const settle = async (p: Page, retry: boolean): Promise<boolean> => {
+    let events: EngineEvent[][];
+    try {
+      events = await writePage(ctx, p);
+    } catch (e) {
+      if (retry) return false;
+      for (const item of p.items) failed(item.env, e);
+      return true;
+    }
+    for (const [i, item] of p.items.entries()) {
+      try {
+        await announce(ctx, item, events[i]!);
+        out.push(item.outcome);
+      } catch (e) {
+        // Committed but not acked: redelivered later, and then a duplicate (P34).
+        for (const rest of p.items.slice(i)) failed(rest.env, e);
+        break;
+      }
+    }
+    return true;
+  };
+  let page = newPage();
+  const flush = async () => {
+    const p = page;
+    page = newPage();
+    if (p.items.length === 0 || (await settle(p, p.items.length > 1))) return;
+    // The page's transaction failed, so none of it was written: each envelope is tried again
+    // alone, from what is stored, so one that cannot be written never holds back the others.
+    for (const { env } of p.items) {
+      const one = newPage();
+      try {
+        one.items.push(await prepare(ctx, env, one, sealedFrom));
+      } catch (e) {
+        failed(env, e);
+        continue;
+      }
+      await settle(one, false);
+    }
+  };
+  for (const env of envs) {
+    // P20: the group type byte is neither 1:1 envelope type; each path decodes only its own. Group
+    // traffic is never sealed (it goes through the authenticated fan-out): a sealed one fails below.
+    if (env.body[0] === GROUP_MESSAGE_TYPE && !sealedFrom) {
+      await flush();
+      try {
+        out.push(await receiveGroup(ctx, env));
+      } catch (e) {
+        failed(env, e);
+      }
+      continue;
+    }
+    try {
+      page.items.push(await prepare(ctx, env, page, sealedFrom));
+    } catch (e) {
+      await flush();
+      failed(env, e);
+      continue;
+    }
+    if (page.closed || page.items.length >= MAX_PAGE) await flush();
+  }
+  await flush();
+  return out;
+}
+
+/** Envelopes decrypted and not yet written, with the sessions they leave per sender. */
+interface Page {
+  items: Prepared[];
+  sessions: SessionPage;
+  /** Set after an envelope that started a session: nothing more joins this page. */
+  closed: boolean;
+}
+
+function newPage(): Page {
+  return { items: [], sessions: new SessionPage(), closed: false };
+}
+
+/** One envelope, decrypted or refused, and what its part of the page's transaction writes. */
+interface Prepared {
+  env: Envelope;
+  outcome: ReceiveOutcome;
+  /** Its rows, inside the page's transaction; answers the events to emit once it is acked. */
+  write?(tx: Tx): Promise<EngineEvent[]>;
+  /** Set by `write`: a profile key arrived (P43), fetched after the ack. */
+  newProfileKey?: boolean;
+  /** Resends queued for the sender (retry.ts). */
+  resent?: number;
+  /** A failure a resend could repair, asked for after the commit (retry.ts). */
+  retry?: MessageRef;
+  /** Events known before the commit (a failure's). */
+  events?: EngineEvent[];
+}
+
+/** Decrypts one envelope on the page's sessions; writes nothing. Infrastructure errors propagate. */
+async function prepare(ctx: EngineContext, env: Envelope, page: Page, sealedFrom?: SenderCertificate): Promise<Prepared> {
   // Decrypting writes nothing, so it runs alongside the block check (call set-up waits on this).
-  const decrypted = decryptEnvelope(ctx, env);
+  const decrypted = page.sessions.decrypt(ctx, env);
   decrypted.catch(() => undefined); // awaited below, or dropped with the envelope
   const contact = await getContact(ctx.vault, env.sender);
-  if (contact?.blocked) {
-    await ack(ctx, env);
-    return 'dropped';
-  }
-  let outcome: ReceiveOutcome;
-  let events: EngineEvent[] = [];
-  let resent = 0;
-  let newProfileKey = false;
+  if (contact?.blocked) return { env, outcome: 'dropped' };
   try {
     // P41 + P3: the certificate must name the identity we know for that username, before any
     // ratchet work (a host that signs certificates could otherwise speak for our contacts).
@@ -107,14 +228,14 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
     // not written to or accepted) never rings and nothing answers it: a missed-call entry instead.
     const rings = content.kind === 'call' && callRings(contact, await privacySettings(ctx));
     if (content.kind === 'call' && rings) ctx.events.emit({ type: 'call', username: env.sender, signal: content.signal });
-    const record = await sealSessions(ctx.vault, env.sender, d.sessions);
     // A contact asks for what it could not decrypt (retry.ts): read before the commit.
     const resends = content.kind === 'retry' ? await resendsFor(ctx, env.sender, identity, content) : [];
-    resent = resends.length;
-    events = await commit(ctx.vault, async (tx) => {
+    // Only now does the page follow this envelope's sessions (a refused one changes nothing).
+    page.sessions.follow(env.sender, d.sessions);
+    if (d.accepted) page.closed = true;
+    const item: Prepared = { env, outcome: 'stored', resent: resends.length };
+    item.write = async (tx) => {
       const out: EngineEvent[] = [];
-      await putSessions(tx, record);
-      ctx.faults.midReceiveCommit?.();
       let trusted = await txGetContact(tx, env.sender);
       if (d.accepted) {
         await deleteConsumed(tx, d.accepted.consumed);
@@ -130,7 +251,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
         }
       }
       let at = ctx.deps.now();
-      if (content.kind === 'text' && content.profileKey) newProfileKey = await storeTheirKey(tx, env.sender, content.profileKey);
+      if (content.kind === 'text' && content.profileKey) item.newProfileKey = await storeTheirKey(tx, env.sender, content.profileKey);
       if (content.kind === 'text' || content.kind === 'resent') {
         const stored = await storeText(ctx, tx, env, content, underChangedKey(trusted, identity), isRequest(trusted));
         out.push(...stored.events);
@@ -143,7 +264,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
           out.push(messageEvent(missed), { type: 'chats' });
         }
       } else if (content.kind === 'retry') await queueResends(tx, resends);
-      else if (content.kind === 'profileKey') newProfileKey = await storeTheirKey(tx, env.sender, content.key);
+      else if (content.kind === 'profileKey') item.newProfileKey = await storeTheirKey(tx, env.sender, content.key);
       else if (content.kind === 'group') {
         const u = await receiveGroupUpdate(ctx, tx, env.sender, content.update);
         out.push(...u.events);
@@ -156,22 +277,40 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
       markers += await markGaps(tx, env.sender, d.gaps, at - 1);
       if (markers > 0) out.push({ type: 'message', username: env.sender, id: 'gap' }, { type: 'chats' });
       return out;
-    });
-    outcome = 'stored';
+    };
+    return item;
   } catch (e) {
     // StorageLost (P33) is about our vault, not the envelope: leave it unacked for after restore.
     if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
-    outcome = e.code === 'DuplicateMessage' ? 'duplicate' : 'failed';
-    if (outcome === 'failed') events = await recordUnreadable(ctx, env, e.code, contact !== undefined);
+    if (e.code === 'DuplicateMessage') return { env, outcome: 'duplicate' };
+    return unreadable(ctx, env, e.code, contact !== undefined);
   }
+}
+
+/** Writes a page in ONE transaction: every sender's sessions, then each envelope's rows. */
+async function writePage(ctx: EngineContext, page: Page): Promise<EngineEvent[][]> {
+  const sessions = await page.sessions.seal(ctx.vault);
+  return commit(ctx.vault, async (tx) => {
+    await putSessionWrites(tx, sessions);
+    const out: EngineEvent[][] = [];
+    for (const item of page.items) {
+      out.push([...(item.events ?? []), ...(item.write ? await item.write(tx) : [])]);
+      if (item.outcome === 'stored') ctx.faults.midReceiveCommit?.();
+    }
+    return out;
+  });
+}
+
+/** After the commit: acks one envelope and announces what it brought. */
+async function announce(ctx: EngineContext, item: Prepared, events: EngineEvent[]): Promise<void> {
   ctx.faults.beforeAck?.();
-  await ack(ctx, env);
+  await ack(ctx, item.env);
   for (const e of events) ctx.events.emit(e);
+  if (item.retry) noteUndecryptable(ctx, item.env.sender, item.retry);
   // A stored text queued a delivery receipt; a group update may have queued our sender key.
-  if (events.some((e) => e.type === 'message' || e.type === 'group') || resent > 0) ctx.kickOutbox();
+  if (events.some((e) => e.type === 'message' || e.type === 'group') || (item.resent ?? 0) > 0) ctx.kickOutbox();
   // P43: their profile opens with the key they just shared; fetched outside the receive path.
-  if (newProfileKey) void refreshProfile(ctx, env.sender).catch(() => undefined);
-  return outcome;
+  if (item.newProfileKey) void refreshProfile(ctx, item.env.sender).catch(() => undefined);
 }
 
 /** The contact's trusted identity, or the pending one the user is being asked about. */
@@ -205,18 +344,21 @@ async function receiveGroup(ctx: EngineContext, env: Envelope): Promise<ReceiveO
  * the conversation (P14) and, when a resend could repair it, asked for again (P36, rate-limited).
  * Envelopes claiming a stranger as sender create nothing: the host could name anyone.
  */
-async function recordUnreadable(ctx: EngineContext, env: Envelope, code: string, fromContact: boolean): Promise<EngineEvent[]> {
+function unreadable(ctx: EngineContext, env: Envelope, code: string, fromContact: boolean): Prepared {
   const visible = fromContact && !SILENT.has(code);
   const ref = envelopeRef(env.body);
   const now = ctx.deps.now();
-  const marked = await commit(ctx.vault, async (tx) => {
-    await recordFailure(tx, { sender: env.sender, serverId: env.serverId, code, at: now });
-    return visible ? markUndecryptable(tx, env.sender, ref, now, ctx.deps.rng) : false;
-  });
-  if (visible && ref && RETRYABLE.has(code)) noteUndecryptable(ctx, env.sender, ref);
-  const events: EngineEvent[] = [{ type: 'receive-error', username: env.sender, code }];
-  if (marked) events.push({ type: 'message', username: env.sender, id: 'gap' }, { type: 'chats' });
-  return events;
+  return {
+    env,
+    outcome: 'failed',
+    ...(visible && ref && RETRYABLE.has(code) ? { retry: ref } : {}),
+    events: [{ type: 'receive-error', username: env.sender, code }],
+    async write(tx) {
+      await recordFailure(tx, { sender: env.sender, serverId: env.serverId, code, at: now });
+      const marked = visible ? await markUndecryptable(tx, env.sender, ref, now, ctx.deps.rng) : false;
+      return marked ? [{ type: 'message', username: env.sender, id: 'gap' }, { type: 'chats' }] : [];
+    }
+  };
 }
 
 /** Stores a text (or a resent one) once; answers its events and the sort position it took. */

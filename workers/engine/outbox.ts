@@ -3,8 +3,9 @@
  * up"). `queueText` writes the message and its outbox item in one transaction, whether or not we
  * are online. `flushOutbox` walks the outbox in order:
  *
- *   item without ciphertext -> get a trusted session (sessions.ts), encrypt, and store the
- *                              ciphertext WITH the advanced session in one transaction
+ *   item without ciphertext -> get a trusted session (sessions.ts), encrypt it and the items
+ *                              queued after it for the same contact (send-page.ts), and store
+ *                              the ciphertexts WITH the advanced session in one transaction
  *   item with ciphertext    -> send; once the host has it, delete the item, mark "sent"
  *
  * A retry re-sends the stored ciphertext and never re-runs the ratchet; a duplicate that reaches
@@ -20,14 +21,14 @@
 import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { bytesEqual } from '../../src/lib/codec/bytes';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
-import { sessionEncrypt } from '../../src/lib/crypto/session';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
 import { getContact } from '../storage/contact-repo';
 import { preview, updateChat } from '../storage/chat-repo';
 import { advanceStatus, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox, deleteOutbox, listOutbox, putOutbox } from '../storage/outbox-repo';
 import type { MessageRecord, OutboxRecord } from '../storage/schema';
-import { putSessions, sealSessions } from '../storage/session-repo';
+import { putSessions } from '../storage/session-repo';
+import { encryptRun } from './send-page';
 import { commit } from '../storage/vault';
 import { deliver } from './sealed-send';
 import { asUsername } from '../../src/lib/codec/username';
@@ -92,10 +93,13 @@ export interface FlushReport {
 export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
   requireMe(ctx);
   const report: FlushReport = { sent: 0, held: {}, unavailable: false };
-  for (const item of await listOutbox(ctx.vault)) {
+  const queue = await listOutbox(ctx.vault);
+  /** Items a run already encrypted and stored, by seq (encryptItem). */
+  const encrypted = new Map<number, OutboxRecord>();
+  for (const item of queue) {
     if (item.username in report.held) continue;
     try {
-      const ready = item.ciphertext ? item : await encryptItem(ctx, item);
+      const ready = item.ciphertext ? item : (encrypted.get(item.seq!) ?? (await encryptItem(ctx, item, queue, encrypted)));
       if (!ready) continue;
       // Sealed when we hold their delivery token (P41), else authenticated.
       await deliver(ctx, ready.username, ready.ciphertext!, { ...(ready.identity ? { identity: ready.identity } : {}), implicit: !ready.messageKey });
@@ -120,35 +124,49 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
   return report;
 }
 
+/** Queued items for one contact encrypted in one run and one transaction (send-page.ts), at most. */
+export const MAX_SEND_RUN = 64;
+
 /**
  * Encrypts an item on the current session and stores the ciphertext with the advanced session.
+ * The items queued after it for the same contact, written for the same identity, are encrypted
+ * in the same run (send-page.ts) and stored in the same transaction; they go into `encrypted`.
  * Undefined when the item was written for another identity than the session's (P36): it is then
  * taken out of the outbox and its message marked `stale`, and nothing is encrypted.
  */
-async function encryptItem(ctx: EngineContext, item: OutboxRecord): Promise<OutboxRecord | undefined> {
+async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readonly OutboxRecord[], encrypted: Map<number, OutboxRecord>): Promise<OutboxRecord | undefined> {
   const sessions = await sendingSessions(ctx, item.username);
   const theirs = encodeIdentityPublic(sessions[0]!.theirIdentity);
   if (item.identity && !bytesEqual(item.identity, theirs)) {
     await dropStale(ctx, item);
     return undefined;
   }
-  const { state, message } = sessionEncrypt(sessions[0]!, item.content!, ctx.deps);
-  const record = await sealSessions(ctx.vault, item.username, [state, ...sessions.slice(1)]);
-  // The identity is kept with the ciphertext: a sealed send seals to that same key (P41).
-  const ready: OutboxRecord = { seq: item.seq!, username: item.username, ciphertext: message, identity: theirs };
-  if (item.messageKey) ready.messageKey = item.messageKey;
-  const ref = envelopeRef(message);
-  const sentKey = item.messageKey ?? item.resendOf;
+  const run = [item];
+  for (const next of queue) {
+    if (run.length >= MAX_SEND_RUN) break;
+    if (next.seq! <= item.seq! || next.username !== item.username || next.ciphertext || encrypted.has(next.seq!)) continue;
+    // P36: an item for another identity ends the run; it is dropped in its own turn, in order.
+    if (next.identity && !bytesEqual(next.identity, theirs)) break;
+    run.push(next);
+  }
+  const { messages, write } = await encryptRun(ctx.vault, item.username, sessions, run.map((i) => i.content!), ctx.deps);
+  // The identity is kept with each ciphertext: a sealed send seals to that same key (P41).
+  const readies = run.map((it, k): OutboxRecord => ({ seq: it.seq!, username: it.username, ciphertext: messages[k]!, identity: theirs, ...(it.messageKey ? { messageKey: it.messageKey } : {}) }));
   await commit(ctx.vault, async (tx) => {
-    await putSessions(tx, record);
-    await putOutbox(tx, ready);
-    const m = sentKey ? await txGetMessage(tx, sentKey) : undefined;
-    if (m && ref) {
-      const sentVia = [...(m.sentVia ?? []), refKey(ref)].slice(-MAX_SENT_VIA);
-      await putMessage(tx, { ...m, identity: m.identity ?? theirs, sentVia });
+    await putSessions(tx, write);
+    for (const [k, it] of run.entries()) {
+      await putOutbox(tx, readies[k]!);
+      const ref = envelopeRef(messages[k]!);
+      const sentKey = it.messageKey ?? it.resendOf;
+      const m = sentKey ? await txGetMessage(tx, sentKey) : undefined;
+      if (m && ref) {
+        const sentVia = [...(m.sentVia ?? []), refKey(ref)].slice(-MAX_SENT_VIA);
+        await putMessage(tx, { ...m, identity: m.identity ?? theirs, sentVia });
+      }
     }
   });
-  return ready;
+  for (const r of readies.slice(1)) encrypted.set(r.seq!, r);
+  return readies[0];
 }
 
 /** P36: an item written for an identity the contact no longer has is never encrypted. */

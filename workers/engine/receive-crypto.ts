@@ -78,13 +78,17 @@ function headerRef(body: Uint8Array): MessageRef {
 }
 
 /**
- * Sessions come from this tab's cache (session-repo.ts: exact on the driver's per-message path);
+ * Sessions come from this tab's cache (session-repo.ts: exact on the driver's per-message path),
+ * or from `pending`: what earlier envelopes of the same page left (inbox.ts);
  * a protocol failure is believed only after a verified read of what is stored, and the envelope
  * is tried once more if that differs, so a cache that missed a change elsewhere can never turn
  * into a refused (and acked) message.
  */
-export async function decryptEnvelope(ctx: EngineContext, env: Envelope): Promise<Decrypted> {
+export async function decryptEnvelope(ctx: EngineContext, env: Envelope, pending?: SessionState[]): Promise<Decrypted> {
   requireMe(ctx);
+  // Within a page (inbox.ts), the sessions an earlier envelope left, not yet committed: they are
+  // what this envelope follows, and nothing stored may stand in for them.
+  if (pending) return decryptWith(ctx, env, pending);
   const cached = await loadSessions(ctx.vault, env.sender, { cached: true });
   try {
     return await decryptWith(ctx, env, cached);

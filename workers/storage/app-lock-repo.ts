@@ -20,6 +20,7 @@
  */
 import type { PasskeyWrap, PassphraseWrap } from '../../src/lib/crypto/app-lock';
 import { forgetSessions } from './session-repo';
+import { forgetPreKeys } from './prekey-repo';
 import { bindDataKey, DATA_KEY_LEN, resealRows, unbindDataKey } from './record-seal';
 import { ALL_STORES, Meta, type Sealed, type Vault } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
@@ -135,6 +136,7 @@ export async function rekeyVault(vault: Vault, to: CryptoKey, swap: { wrapKey?: 
     else await meta.delete(APP_LOCK_KEY);
     await tx.done;
     forgetSessions(vault.db);
+    forgetPreKeys(vault);
     if (nextData) {
       unbindDataKey(vault.db);
       bindDataKey(vault.db, nextData);
@@ -149,6 +151,7 @@ export async function rekeyVault(vault: Vault, to: CryptoKey, swap: { wrapKey?: 
 export async function lockVault(vault: Vault): Promise<void> {
   unbindDataKey(vault.db);
   forgetSessions(vault.db);
+  forgetPreKeys(vault);
   vault.key = await nothingKey();
   vault.locked = true;
 }

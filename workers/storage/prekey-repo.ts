@@ -18,6 +18,7 @@ import {
 } from '../../src/lib/crypto/prekeys';
 import type { PreKeyKind, PreKeyRecord, Tx, Vault } from './schema';
 import { seal, unseal } from './seal';
+import { bytesEqual } from '../../src/lib/codec/bytes';
 
 export function preKeyKey(kind: PreKeyKind, id: number): string {
   return `${kind}:${id}`;
@@ -55,8 +56,38 @@ export async function listPreKeys(vault: Vault, kind: PreKeyKind): Promise<PreKe
   return vault.db.getAllFromIndex('prekeys', 'byKind', kind);
 }
 
+/**
+ * Prekeys reused across handshakes (the signed prekey and last-resort KEM keys), as opened under
+ * one wrapping key: record key -> the nonce of the sealed value opened and the decoded key. A
+ * hit needs the stored record's nonce to be that one (a rewrapped or replaced record misses), and
+ * a locked vault's new wrapping key (P46) reaches none of it. One-time prekeys are opened once
+ * and deleted with the session that used them, so they are never kept here.
+ */
+const opened = new WeakMap<CryptoKey, Map<string, { iv: Uint8Array; value: unknown }>>();
+const MAX_OPENED = 8;
+
+function reused(rec: PreKeyRecord): boolean {
+  return rec.kind === 'signed' || (rec.kind === 'kem' && rec.lastResort);
+}
+
+/** Forgets every opened prekey of this vault (the app lock, a reset). */
+export function forgetPreKeys(vault: Vault): void {
+  opened.delete(vault.key);
+}
+
 async function open<T>(vault: Vault, rec: PreKeyRecord | undefined, decode: (b: Uint8Array) => T): Promise<T | undefined> {
-  return rec ? decode(await unseal(vault.key, rec.sealed)) : undefined;
+  if (!rec) return undefined;
+  if (!reused(rec)) return decode(await unseal(vault.key, rec.sealed));
+  let cache = opened.get(vault.key);
+  if (!cache) opened.set(vault.key, (cache = new Map()));
+  const hit = cache.get(rec.key);
+  // A copy: the handshake may wipe the key pairs it is handed.
+  if (hit && bytesEqual(hit.iv, rec.sealed.iv)) return structuredClone(hit.value as T);
+  const value = decode(await unseal(vault.key, rec.sealed));
+  cache.delete(rec.key);
+  cache.set(rec.key, { iv: rec.sealed.iv, value: structuredClone(value) });
+  if (cache.size > MAX_OPENED) cache.delete(cache.keys().next().value!);
+  return value;
 }
 
 /**

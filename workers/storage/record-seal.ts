@@ -56,8 +56,28 @@ function ad(store: string, recordKey: string): Uint8Array {
   return new TextEncoder().encode(`${Labels.vaultRecord}\u0000${store}\u0000${recordKey}`);
 }
 
+/**
+ * Random nonces, drawn from the system RNG a pool at a time: sealing runs on every message, and
+ * one getRandomValues call costs more than the XChaCha20-Poly1305 seal of a session head. Each
+ * nonce is still 24 fresh random bytes, used once.
+ */
+const NONCE_POOL = 128;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+function freshNonce(): Uint8Array {
+  if (poolAt >= pool.length) {
+    pool = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LEN * NONCE_POOL));
+    poolAt = 0;
+  }
+  const iv = pool.slice(poolAt, poolAt + NONCE_LEN);
+  pool.fill(0, poolAt, poolAt + NONCE_LEN);
+  poolAt += NONCE_LEN;
+  return iv;
+}
+
 export function sealBytes(c: Conn, store: string, recordKey: string, plaintext: Uint8Array): Sealed {
-  const iv = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LEN));
+  const iv = freshNonce();
   return { iv, ct: aeadEncrypt(keyOf(c), iv, plaintext, ad(store, recordKey)) };
 }
 

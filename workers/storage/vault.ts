@@ -17,6 +17,7 @@ import { initSodium } from '../../src/lib/crypto/sodium';
 import { migrateClearRows } from './migrate';
 import { applyLegacySessions, prepareLegacySessions } from './session-migrate';
 import { forgetSessions } from './session-repo';
+import { forgetPreKeys } from './prekey-repo';
 import { bindDataKey, DATA_KEY_LEN, unbindDataKey } from './record-seal';
 import { ALL_STORES, Meta, openVault, type Sealed, type Tx, type Vault, type VaultDb } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
@@ -148,6 +149,7 @@ export async function resetVault(vault: Vault): Promise<void> {
   await tx.objectStore('meta').put(sealed, Meta.dataKey);
   await tx.done;
   forgetSessions(vault.db);
+  forgetPreKeys(vault);
   unbindDataKey(vault.db);
   bindDataKey(vault.db, dataKey);
   vault.key = wrap;

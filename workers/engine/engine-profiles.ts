@@ -1,0 +1,33 @@
+/**
+ * The engine's private-profile and username-link methods (SECURITY.md P43; README "Design:
+ * private discovery"): the contract's thin facade over profiles.ts and username-links.ts. Engine
+ * (engine.ts) inherits them, so the vault contract stays one class the worker delegates to
+ * (vault-api.ts). Owns no state; knows nothing of connections, tabs or the driver lock.
+ */
+import type { Username } from '../../src/lib/codec/username';
+import type { ProfileView } from '../../src/lib/vault/views';
+import * as profiles from './profiles';
+import * as links from './username-links';
+import { EngineRecovery } from './engine-recovery';
+
+export abstract class EngineProfiles extends EngineRecovery {
+  myProfile(): Promise<ProfileView> {
+    return profiles.myProfile(this.ctx);
+  }
+
+  setProfile(p: ProfileView): Promise<ProfileView> {
+    return profiles.setProfile(this.ctx, p);
+  }
+
+  usernameLink(): Promise<string> {
+    return links.usernameLink(this.ctx);
+  }
+
+  resetUsernameLink(): Promise<string> {
+    return links.resetUsernameLink(this.ctx);
+  }
+
+  openUsernameLink(link: string): Promise<{ username: Username }> {
+    return links.openUsernameLink(this.ctx, link);
+  }
+}
