@@ -42,6 +42,8 @@ import { StorageFullError } from './storage/types';
 import { sharedLimiter } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
 import { createGroupsApi } from './groups';
+import { createBlobsApi } from './blobs';
+import { openSqliteBlobs } from './storage/sqlite-blobs';
 
 export interface HostOptions {
   port: number;
@@ -147,6 +149,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   });
   // Groups (README "Groups"): fan-out of group messages and the encrypted state blobs.
   const groups = createGroupsApi({ auth, mailbox, blobs: side.groupBlobs, clock });
+  // Attachments (README "Attachments"): opaque padded blobs by unguessable id, 30-day retention.
+  const blobStore = openSqliteBlobs(opts.dataDir);
+  const blobs = createBlobsApi({ auth, store: blobStore, clock });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -159,6 +164,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await usernameLinks.handle(req, res, path)) return;
     if (await discovery.handle(req, res, path)) return;
     if (await groups(req, res)) return;
+    if (await blobs.handle(req, res)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -201,9 +207,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     ws.handleUpgrade(req, socket, head);
   });
 
-  const sweepTimer = setInterval(() => void mailbox.sweep(), limits.sweepIntervalMs);
+  const sweepTimer = setInterval(() => void mailbox.sweep().then(() => blobs.sweep()), limits.sweepIntervalMs);
   sweepTimer.unref();
-  void mailbox.sweep();
+  void mailbox.sweep().then(() => blobs.sweep());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -215,7 +221,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   return {
     url: `http://${opts.hostname && opts.hostname !== '0.0.0.0' ? opts.hostname : '127.0.0.1'}:${port}`,
     port,
-    sweep: () => mailbox.sweep(),
+    sweep: async () => (await mailbox.sweep()) + (await blobs.sweep()),
     sockets: () => ws.stats(),
     close() {
       closing ??= (async () => {
@@ -231,7 +237,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['profiles, group blobs, discovery', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['profiles, group blobs, discovery', () => side.close()], ['bus', () => bus.close()], ['blobs', () => blobStore.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

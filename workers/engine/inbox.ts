@@ -124,7 +124,7 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
         out.push(...u.events);
         if (u.refused) out.push({ type: 'receive-error', username: env.sender, code: u.refused });
       }
-      else out.push(...(await receiveReceipt(tx, env.sender, content)));
+      else if (content.kind === 'receipt') out.push(...(await receiveReceipt(tx, env.sender, content)));
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
       if (content.kind === 'resent' && (await clearMarker(tx, env.sender, content.ref))) markers++;
