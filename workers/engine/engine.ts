@@ -63,6 +63,8 @@ import * as groups from './group-ops';
 import * as groupApi from './group-api';
 import { markGroupRead, sendGroupText } from './group-messages';
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
+import * as attachments from './attachments';
+import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -332,6 +334,14 @@ export class Engine implements EngineApi {
 
   async sendText(raw: string, text: string): Promise<MessageView> {
     return toMessageView(await queueText(this.ctx, raw, text));
+  }
+
+  async sendAttachment(raw: string, file: OutgoingFile): Promise<MessageView> {
+    return toMessageView(await attachments.sendAttachment(this.ctx, account.canonicalUsername(raw), file));
+  }
+
+  openAttachment(raw: string, id: string, transfer: string): Promise<OpenedFile> {
+    return attachments.openAttachment(this.ctx, account.canonicalUsername(raw), id, transfer);
   }
 
   async sendAgain(raw: string, id: string): Promise<MessageView> {

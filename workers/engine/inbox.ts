@@ -21,7 +21,8 @@
  */
 import { isCodedError } from '../../src/lib/codec/errors';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
-import { decodeContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
+import { decodeContent, type AttachmentContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
+import { attachmentPreview } from './attachments';
 import { getContact, putContact, txGetContact } from '../storage/contact-repo';
 import { unarchiveOnMessage } from './chat-flags';
 import { preview, updateChat } from '../storage/chat-repo';
@@ -115,6 +116,11 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope): Promis
         const stored = await storeText(ctx, tx, env, content, underChangedKey(trusted, identity));
         out.push(...stored.events);
         at = stored.at;
+      } else if (content.kind === 'attachment') {
+        const { caption, ...attachment } = content;
+        const stored = await storeText(ctx, tx, env, { id: content.id, sentAt: content.sentAt, text: caption ?? '' }, underChangedKey(trusted, identity), attachment);
+        out.push(...stored.events);
+        at = stored.at;
       } else if (content.kind === 'call') {
         // emitted above, before the commit
       } else if (content.kind === 'retry') await queueResends(tx, resends);
@@ -190,7 +196,7 @@ async function recordUnreadable(ctx: EngineContext, env: Envelope, code: string,
 }
 
 /** Stores a text (or a resent one) once; answers its events and the sort position it took. */
-async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<TextContent, 'kind'>, changedKey: boolean): Promise<{ events: EngineEvent[]; at: number }> {
+async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<TextContent, 'kind'>, changedKey: boolean, attachment?: AttachmentContent): Promise<{ events: EngineEvent[]; at: number }> {
   const key = incomingKey(env.sender, c.id);
   const now = ctx.deps.now();
   // Same content id again (a resend re-encrypted by the sender): already on screen.
@@ -212,7 +218,8 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<Text
     serverId: env.serverId,
     read: false,
     ...(sentAt !== claimed ? { claimedAt: claimed } : {}),
-    ...(changedKey ? { keyChanged: true } : {})
+    ...(changedKey ? { keyChanged: true } : {}),
+    ...(attachment ? { attachment } : {})
   };
   await putMessage(tx, m);
   await updateChat(tx, env.sender, (chat) => {
@@ -221,7 +228,7 @@ async function storeText(ctx: EngineContext, tx: Tx, env: Envelope, c: Omit<Text
       ...unarchiveOnMessage(chat),
       unread: chat.unread + 1,
       lastAt: newest ? sentAt : chat.lastAt,
-      lastPreview: newest ? preview(c.text) : chat.lastPreview
+      lastPreview: newest ? (attachment ? attachmentPreview(attachment, c.text) : preview(c.text)) : chat.lastPreview
     };
   });
   await queueReceipt(tx, env.sender, 'delivered', [c.id]);
