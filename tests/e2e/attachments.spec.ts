@@ -101,7 +101,8 @@ test('P1 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, sa
   await attach(alice, { name: hostileName, mimeType: 'application/x-msdownload', buffer: data });
   await sendPicked(alice);
   const fileBubble = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
-  await expect(fileBubble.getByTestId('file-name')).toHaveText(hostileName, { timeout: 30_000 });
+  // Shown as text, with the right-to-left override made visible instead of obeyed.
+  await expect(fileBubble.getByTestId('file-name')).toHaveText('..\\..\\evil\uFFFDtxt.exe', { timeout: 30_000 });
   const file = await saved(bob.page, fileBubble.getByRole('button', { name: 'Save' }));
   expect(file.name).toBe('_.._evil_txt.exe');
   expect(file.bytes.equals(data)).toBe(true);

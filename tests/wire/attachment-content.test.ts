@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { isProtocolError } from '../../src/lib/codec/errors';
 import { decodeContent, encodeContent, type AttachmentContent } from '../../src/lib/wire/content';
-import { MAX_THUMBNAIL_BYTES, allowedMime, downloadName, isImageMime } from '../../src/lib/wire/attachment-content';
+import { MAX_THUMBNAIL_BYTES, allowedMime, downloadName, isImageMime, shownName } from '../../src/lib/wire/attachment-content';
 
 const base: AttachmentContent = {
   kind: 'attachment',
@@ -44,6 +44,8 @@ describe('attachment content', () => {
     expect(downloadName(hostile)).toBe('_.._.bashrc_gpj.exe');
     expect(downloadName('C:\\Windows\\x.dll')).toBe('C__Windows_x.dll');
     expect(downloadName('...')).toBe('file');
+    expect(shownName('evil\u202Etxt.exe')).toBe('evil\ufffdtxt.exe');
+    expect(shownName('plain name.pdf')).toBe('plain name.pdf');
     expect(downloadName('a'.repeat(500)).length).toBe(120);
   });
 

@@ -47,6 +47,15 @@ export function allowedMime(claim: string): AttachmentMime {
 export const isImageMime = (m: AttachmentMime): boolean => m.startsWith('image/');
 
 /**
+ * A name as shown on screen: control and bidi-override characters become U+FFFD, so a name like
+ * "evil\u202Etxt.exe" cannot pass itself off as "evilexe.txt" (it shows "evil�txt.exe").
+ */
+export function shownName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
+}
+
+/**
  * A name safe to offer a browser's download: no path separators, control or bidi characters,
  * no leading dots, at most 120 characters, never empty.
  */
