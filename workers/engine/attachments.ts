@@ -44,7 +44,7 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
   if (file.bytes.length > MAX_ATTACHMENT_BYTES) return engineFail('TooLarge', `a file of ${file.bytes.length} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
   assertCanSend(await getContact(ctx.vault, username));
   const total = blobSize(file.bytes.length);
-  const slot = `${username}:${toHex(sodium().crypto_hash_sha256(file.bytes))}`;
+  const slot = `${username}:${toHex(sodium().crypto_generichash(32, file.bytes, null))}`;
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
   const pending = unfinished.get(slot) ?? { sealed: sealAttachment(file.bytes) };
   unfinished.set(slot, pending);
