@@ -45,6 +45,8 @@ import { createSealed, type SealedKeys } from './sealed';
 import { openSqliteSealed } from './storage/sqlite-sealed';
 import { SEALED_API } from '../lib/wire/sealed-api';
 import { createGroupsApi } from './groups';
+import { createBlobsApi } from './blobs';
+import { openSqliteBlobs } from './storage/sqlite-blobs';
 
 export interface HostOptions {
   port: number;
@@ -155,6 +157,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const sealed = await createSealed({ store: sealedStore, auth, mailbox, identityOf: (u) => storage.identity(u), limits, clock, dataDir: opts.dataDir, log, ...(opts.sealedKeys ? { keys: opts.sealedKeys } : {}) });
   // Groups (README "Groups"): fan-out of group messages and the encrypted state blobs.
   const groups = createGroupsApi({ auth, mailbox, blobs: side.groupBlobs, clock });
+  // Attachments (README "Attachments"): opaque padded blobs by unguessable id, 30-day retention.
+  const blobStore = openSqliteBlobs(opts.dataDir);
+  const blobs = createBlobsApi({ auth, store: blobStore, clock });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -168,6 +173,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await usernameLinks.handle(req, res, path)) return;
     if (await discovery.handle(req, res, path)) return;
     if (await groups(req, res)) return;
+    if (await blobs.handle(req, res)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -210,9 +216,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     ws.handleUpgrade(req, socket, head);
   });
 
-  const sweepTimer = setInterval(() => void mailbox.sweep(), limits.sweepIntervalMs);
+  const sweepTimer = setInterval(() => void mailbox.sweep().then(() => blobs.sweep()), limits.sweepIntervalMs);
   sweepTimer.unref();
-  void mailbox.sweep();
+  void mailbox.sweep().then(() => blobs.sweep());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -224,7 +230,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   return {
     url: `http://${opts.hostname && opts.hostname !== '0.0.0.0' ? opts.hostname : '127.0.0.1'}:${port}`,
     port,
-    sweep: () => mailbox.sweep(),
+    sweep: async () => (await mailbox.sweep()) + (await blobs.sweep()),
     sockets: () => ws.stats(),
     close() {
       closing ??= (async () => {
@@ -240,7 +246,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['profiles, group blobs, discovery', () => side.close()], ['bus', () => bus.close()], ['sealed', () => sealedStore.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['profiles, group blobs, discovery', () => side.close()], ['bus', () => bus.close()], ['sealed', () => sealedStore.close()], ['blobs', () => blobStore.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

@@ -58,6 +58,8 @@ import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
+import * as attachments from './attachments';
+import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -308,6 +310,14 @@ export class Engine extends EngineGroups implements EngineApi {
 
   async sendText(raw: string, text: string): Promise<MessageView> {
     return toMessageView(await queueText(this.ctx, raw, text));
+  }
+
+  async sendAttachment(raw: string, file: OutgoingFile): Promise<MessageView> {
+    return toMessageView(await attachments.sendAttachment(this.ctx, account.canonicalUsername(raw), file));
+  }
+
+  openAttachment(raw: string, id: string, transfer: string): Promise<OpenedFile> {
+    return attachments.openAttachment(this.ctx, account.canonicalUsername(raw), id, transfer);
   }
 
   async sendAgain(raw: string, id: string): Promise<MessageView> {

@@ -33,7 +33,13 @@ export const EngineErrorCode = {
   /** We are no longer a member of the group: nothing is sent to it (P21). */
   NotGroupMember: 'NotGroupMember',
   /** A member's message showed a newer group state that we could not fetch: sending waits (P19). */
-  GroupOutOfDate: 'GroupOutOfDate'
+  GroupOutOfDate: 'GroupOutOfDate',
+  /** A downloaded file is not the one the sender sealed (P40): it was changed in transit and not opened. */
+  Tampered: 'Tampered',
+  /** A file beyond MAX_ATTACHMENT_BYTES, refused before anything was uploaded. */
+  TooLarge: 'TooLarge',
+  /** The file's blob is no longer on the host (30-day retention). */
+  FileGone: 'FileGone'
 } as const;
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
 

@@ -215,6 +215,22 @@ export class HostHttpTransport implements HostTransport {
     });
   }
 
+  async authedFetch(auth: HostAuth, path: string, init: RequestInit = {}): Promise<Response> {
+    const go = async (): Promise<Response> => {
+      const headers = { ...(init.headers as Record<string, string> | undefined), Authorization: `Bearer ${await this.bearer(auth)}` };
+      try {
+        return await this.fetchImpl(new URL(path, this.baseUrl), { ...init, headers, cache: 'no-store' });
+      } catch {
+        return engineFail('Unavailable', 'host unreachable');
+      }
+    };
+    const res = await go();
+    if (res.status !== 401) return res;
+    // The token may have expired in between: renewed once.
+    this.token = undefined;
+    return go();
+  }
+
   // ---- account record and takeover (DESIGN.md §7; src/host/account-record.ts) ----
 
   private recordUrl(username: Username, suffix = ''): URL {

@@ -23,7 +23,8 @@
 import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { bytesEqual } from '../../src/lib/codec/bytes';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
-import { decodeContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
+import { decodeContent, type AttachmentContent, type ReceiptContent, type TextContent } from '../../src/lib/wire/content';
+import { attachmentPreview } from './attachments';
 import { getContact, putContact, txGetContact } from '../storage/contact-repo';
 import { unarchiveOnMessage } from './chat-flags';
 import { preview, updateChat } from '../storage/chat-repo';
@@ -256,6 +257,11 @@ async function prepare(ctx: EngineContext, env: Envelope, page: Page, sealedFrom
         const stored = await storeText(ctx, tx, env, content, underChangedKey(trusted, identity), isRequest(trusted));
         out.push(...stored.events);
         at = stored.at;
+      } else if (content.kind === 'attachment') {
+        const { caption, ...attachment } = content;
+        const stored = await storeText(ctx, tx, env, { id: content.id, sentAt: content.sentAt, text: caption ?? '' }, underChangedKey(trusted, identity), isRequest(trusted), attachment);
+        out.push(...stored.events);
+        at = stored.at;
       } else if (content.kind === 'call') {
         // emitted above, before the commit, if it rings; else an offer leaves a missed call (P42)
         const missed = rings ? undefined : missedCallRecord(env.sender, content.signal, ctx.deps.now());
@@ -270,7 +276,7 @@ async function prepare(ctx: EngineContext, env: Envelope, page: Page, sealedFrom
         out.push(...u.events);
         if (u.refused) out.push({ type: 'receive-error', username: env.sender, code: u.refused });
       }
-      else out.push(...(await receiveReceipt(tx, env.sender, content)));
+      else if (content.kind === 'receipt') out.push(...(await receiveReceipt(tx, env.sender, content)));
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
       if (content.kind === 'resent' && (await clearMarker(tx, env.sender, content.ref))) markers++;
@@ -368,7 +374,8 @@ async function storeText(
   env: Envelope,
   c: Omit<TextContent, 'kind'>,
   changedKey: boolean,
-  request: boolean
+  request: boolean,
+  attachment?: AttachmentContent
 ): Promise<{ events: EngineEvent[]; at: number }> {
   const key = incomingKey(env.sender, c.id);
   const now = ctx.deps.now();
@@ -391,7 +398,8 @@ async function storeText(
     serverId: env.serverId,
     read: false,
     ...(sentAt !== claimed ? { claimedAt: claimed } : {}),
-    ...(changedKey ? { keyChanged: true } : {})
+    ...(changedKey ? { keyChanged: true } : {}),
+    ...(attachment ? { attachment } : {})
   };
   await putMessage(tx, m);
   await updateChat(tx, env.sender, (chat) => {
@@ -400,7 +408,7 @@ async function storeText(
       ...unarchiveOnMessage(chat),
       unread: chat.unread + 1,
       lastAt: newest ? sentAt : chat.lastAt,
-      lastPreview: newest ? preview(c.text) : chat.lastPreview
+      lastPreview: newest ? (attachment ? attachmentPreview(attachment, c.text) : preview(c.text)) : chat.lastPreview
     };
   });
   // P42: a message request gets no delivery receipt.

@@ -111,6 +111,8 @@ export interface HostTransport {
   putGroupBlob?(auth: HostAuth, address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void>;
   /** The blob at `address`, or undefined when there is none. */
   getGroupBlob?(auth: HostAuth, address: Uint8Array): Promise<Uint8Array | undefined>;
+  /** One request with a bearer token, its answer unread (attachment blobs, blob-client.ts); optional for test hosts. */
+  authedFetch?(auth: HostAuth, path: string, init?: RequestInit): Promise<Response>;
   /** Calls (DESIGN.md §6): ICE servers with short-lived TURN credentials; optional for test hosts. */
   iceServers?(auth: HostAuth): Promise<IceServers>;
   /** Sealed sender (P41): the trust root the host serves (pinned on first use when the build pins none). */

@@ -90,6 +90,8 @@ export class VaultService implements VaultContract {
   listMessages = this.#delegate('listMessages');
   listMessagePage = this.#delegate('listMessagePage');
   sendText = this.#delegate('sendText');
+  sendAttachment = this.#delegate('sendAttachment');
+  openAttachment = this.#delegate('openAttachment');
   sendAgain = this.#delegate('sendAgain');
   markRead = this.#delegate('markRead');
   contactInfo = this.#delegate('contactInfo');

@@ -4,7 +4,8 @@
  * sent because the key changed); incoming ones have none. Knows nothing of IndexedDB or the protocol.
  */
 import type { Username } from '../../src/lib/codec/username';
-import type { MessageStatus as StatusView, MessageView, VaultEvent } from '../../src/lib/vault/views';
+import type { AttachmentView, MessageStatus as StatusView, MessageView, VaultEvent } from '../../src/lib/vault/views';
+import type { AttachmentContent } from '../../src/lib/wire/attachment-content';
 import type { MessageRecord, MessageStatus } from '../storage/schema';
 
 export function statusView(s: MessageStatus): StatusView | undefined {
@@ -40,6 +41,7 @@ export function toMessageView(m: MessageRecord): MessageView {
     at: m.claimedAt ?? m.sentAt,
     ...(status ? { status } : {}),
     ...(m.keyChanged ? { keyChanged: true as const } : {}),
+    ...(m.attachment ? { attachment: attachmentView(m.attachment) } : {}),
     sortAt: m.sentAt
   };
 }
@@ -53,4 +55,9 @@ export function messageEvent(m: MessageRecord): VaultEvent {
 export function statusEvent(m: MessageRecord): VaultEvent | undefined {
   const status = statusView(m.status);
   return status ? { type: 'status', username: person(m), id: m.key, status } : undefined;
+}
+
+/** A file as a conversation shows it: never its key, digest or blob id. */
+function attachmentView(a: AttachmentContent): AttachmentView {
+  return { name: a.name, mime: a.mime, size: a.size, ...(a.thumbnail ? { thumbnail: a.thumbnail } : {}) };
 }

@@ -4,20 +4,42 @@
  * a re-delivered envelope show once (P13). The body is sealed at rest (P32, record-seal.ts);
  * everything else stays clear for the indexes and the status logic inside transactions.
  */
-import { openText, sealText, type Conn } from './record-seal';
+import { openBytes, sealBytes, type Conn } from './record-seal';
+import { decodeContent, encodeContent } from '../../src/lib/wire/content';
 import type { MessageRecord, MessageRow, MessageStatus, Tx, Vault } from './schema';
 import type { Username } from '../../src/lib/codec/username';
 
 const STORE = 'messages';
 
+/**
+ * A file's sealed value starts with 0xFF, a byte no UTF-8 text starts with, then its content
+ * (wire/attachment-content.ts, caption as body): the key and digest stay inside the one sealed
+ * field, so the data key rotation (P46) re-seals them with the rest.
+ */
+const ATTACHMENT_MARK = 0xff;
+
+function sealedBody(m: MessageRecord): Uint8Array {
+  if (!m.attachment) return new TextEncoder().encode(m.body);
+  const content = encodeContent({ ...m.attachment, ...(m.body ? { caption: m.body } : {}) });
+  const out = new Uint8Array(content.length + 1);
+  out[0] = ATTACHMENT_MARK;
+  out.set(content, 1);
+  return out;
+}
+
 export function toMessageRow(c: Conn, m: MessageRecord): MessageRow {
-  const { body, username, ...clear } = m;
-  return { ...clear, chatId: username, sealed: sealText(c, STORE, m.key, body) };
+  const { body: _body, username, attachment: _attachment, ...clear } = m;
+  return { ...clear, chatId: username, sealed: sealBytes(c, STORE, m.key, sealedBody(m)) };
 }
 
 export function fromMessageRow(c: Conn, row: MessageRow): MessageRecord {
   const { sealed, chatId, ...clear } = row;
-  return { ...clear, username: chatId, body: openText(c, STORE, row.key, sealed) };
+  const plain = openBytes(c, STORE, row.key, sealed);
+  if (plain[0] !== ATTACHMENT_MARK) return { ...clear, username: chatId, body: new TextDecoder().decode(plain) };
+  const content = decodeContent(plain.subarray(1));
+  if (content.kind !== 'attachment') return { ...clear, username: chatId, body: '' };
+  const { caption, ...attachment } = content;
+  return { ...clear, username: chatId, body: caption ?? '', attachment };
 }
 
 export function incomingKey(sender: Username, id: string): string {

@@ -12,6 +12,7 @@
  * What stays clear is what indexes and keys need: usernames, ids, times, statuses, counters, and
  * identity PUBLIC keys. Knows nothing of crypto protocols or the host.
  */
+import type { AttachmentContent } from '../../src/lib/wire/attachment-content';
 import type { Username } from '../../src/lib/codec/username';
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
@@ -145,6 +146,8 @@ export interface MessageRecord {
   claimedAt?: number;
   /** Incoming only: it came under a changed identity the user has not accepted or verified (P3). */
   keyChanged?: boolean;
+  /** A file (README "Attachments"): its key, digest and blob id, sealed with the body (P32). */
+  attachment?: AttachmentContent;
 }
 
 export interface OutboxRecord {
@@ -169,7 +172,7 @@ export interface OutboxRecord {
 // Username is sound.
 
 /** Stored form of a MessageRecord: the body sealed; the person under `chatId` (index byChat). */
-export type MessageRow = Omit<MessageRecord, 'body' | 'username'> & { chatId: Username; sealed: Sealed };
+export type MessageRow = Omit<MessageRecord, 'body' | 'username' | 'attachment'> & { chatId: Username; sealed: Sealed };
 /** Stored form of a ChatRecord: the preview sealed; the person under `id` (the key path). */
 export type ChatRow = Omit<ChatRecord, 'lastPreview' | 'username'> & { id: Username; sealed: Sealed };
 /** Stored form of a ContactRecord: username and identity keys clear, every other field sealed. */

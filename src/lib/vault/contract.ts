@@ -24,6 +24,8 @@ import type {
   MessageCursor,
   MessagePage,
   MessageView,
+  OpenedFile,
+  OutgoingFile,
   PinChangeOutcome,
   PinStatus,
   PinStrength,
@@ -39,7 +41,7 @@ import type {
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from './group-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 9;
+export const VAULT_API_VERSION = 10;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -81,6 +83,10 @@ export interface VaultContract {
   /** Up to `limit` (1..500) messages just before `before` (the newest when absent), oldest first. */
   listMessagePage(username: Username, before?: MessageCursor, limit?: number): Promise<MessagePage>;
   sendText(username: Username, text: string): Promise<MessageView>;
+  /** Seals a file, uploads it (resuming an earlier try of the same file) and sends it (README "Attachments"). */
+  sendAttachment(username: Username, file: OutgoingFile): Promise<MessageView>;
+  /** Downloads, checks and decrypts the file of message `id`; Tampered if the host changed it. */
+  openAttachment(username: Username, id: string, transfer: string): Promise<OpenedFile>;
   /** P36: sends a text that was not sent because the key changed, to the key trusted now (re-dated to now). */
   sendAgain(username: Username, id: string): Promise<MessageView>;
   /** Marks the chat read and queues one read receipt; answers how many messages it marked. */
@@ -197,6 +203,8 @@ export const VAULT_METHODS = Object.freeze([
   'listMessages',
   'listMessagePage',
   'sendText',
+  'sendAttachment',
+  'openAttachment',
   'sendAgain',
   'markRead',
   'contactInfo',

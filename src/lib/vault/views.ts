@@ -7,6 +7,7 @@
  * `username` is always a person: in an account, our own; everywhere else, the person the chat
  * is with (a 1:1 chat is identified by that person's username).
  */
+import type { AttachmentMime } from '../wire/attachment-content';
 import type { Username } from '../codec/username';
 
 export interface VaultInfo {
@@ -109,6 +110,8 @@ export type MessageView =
       keyChanged?: true;
       /** Its place in the conversation (ties in `id` order); may differ from `at` (P36). */
       sortAt?: number;
+      /** A file (README "Attachments"); `text` is then its caption. Never its key. */
+      attachment?: AttachmentView;
     }
   | {
       /** A local notice in the conversation, rendered from its code (never from key bytes). */
@@ -120,6 +123,34 @@ export type MessageView =
       /** Its place in the conversation (ties in `id` order). */
       sortAt?: number;
     };
+
+/** What a conversation shows of a file: the allow-listed type decides image preview vs generic file. */
+export interface AttachmentView {
+  name: string;
+  mime: AttachmentMime;
+  size: number;
+  /** A JPEG the sender's browser re-encoded (EXIF stripped), shown only as an image. */
+  thumbnail?: Uint8Array;
+}
+
+/** A file the page hands the vault to send. */
+export interface OutgoingFile {
+  bytes: Uint8Array;
+  name: string;
+  /** The browser's claim; the vault keeps only an allow-listed type. */
+  mime: string;
+  thumbnail?: Uint8Array;
+  caption?: string;
+  /** The page's id for the upload's progress events. */
+  transfer: string;
+}
+
+/** A downloaded, checked and decrypted file. */
+export interface OpenedFile {
+  bytes: Uint8Array;
+  mime: AttachmentMime;
+  name: string;
+}
 
 /** A message's place in its conversation, from a MessageView: where the next older page starts. */
 export interface MessageCursor {
@@ -196,7 +227,9 @@ export type VaultEvent =
   /** This account was signed out or removed from this browser: every tab stops. */
   | { type: 'removed' }
   /** A group's state or conversation changed (README "Groups"); `id` is the group id in hex. */
-  | { type: 'group'; id: string };
+  | { type: 'group'; id: string }
+  /** Upload or download progress of a file (README "Attachments"): bytes done of total. */
+  | { type: 'transfer'; transfer: string; done: number; total: number };
 
 /** The app lock's state (SECURITY.md P46): no secret, only what the lock screen and Settings show. */
 export interface LockStatus {

@@ -16,6 +16,8 @@
  *                      the sender's profile key, so the first message to someone costs no extra
  *                      envelope the host could count
  *   kind 0x09 group:   u32-length group update (1..MAX_GROUP_UPDATE_BYTES), decoded by wire/group-content.ts
+ *   kind 0x10 attachment: a file's blob id, key, digest, size, allow-listed type, name, thumbnail
+ *                      and caption (wire/attachment-content.ts)
  *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
  *         receiver reads even from an envelope it cannot decrypt (DESIGN.md §7, SECURITY.md P36)
  *
@@ -24,9 +26,12 @@
  */
 import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
+import { readAttachment, writeAttachment, type AttachmentContent } from './attachment-content';
+
+export type { AttachmentContent } from './attachment-content';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, attachment: 0x10 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -54,7 +59,7 @@ export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
 export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
 /** The sender's profile key (P43): whoever holds it finds and reads the sender's profile blob. */
 export type ProfileKeyContent = { kind: 'profileKey'; key: Uint8Array };
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent;
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent | AttachmentContent;
 /** Bytes of a profile key (src/lib/crypto/profile.ts PROFILE_KEY_LEN). */
 export const CONTENT_PROFILE_KEY_LEN = 32;
 /** A group update (README "Groups"): opaque here, strict in wire/group-content.ts; never stored as a message. */
@@ -102,6 +107,7 @@ export function encodeContent(c: Content): Uint8Array {
     return w.finish();
   }
   if (c.kind === 'profileKey') return writeProfileKey(w.u8(ContentKind.profileKey), c.key).finish();
+  if (c.kind === 'attachment') return writeAttachment(w.u8(ContentKind.attachment), c).finish();
   return fail('InvalidArgument', 'unknown content kind');
 }
 
@@ -195,6 +201,7 @@ export function decodeContent(bytes: Uint8Array): Content {
     if (update.length < 1) fail('DecodeFailed', 'empty group update');
     return { kind: 'group', update };
   }
+  if (kind === ContentKind.attachment) return readAttachment(r);
   if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);
 }

@@ -1,0 +1,139 @@
+/**
+ * The host's attachment blob endpoints (wire/blob-api.ts; README "Attachments"; SECURITY.md P1,
+ * P40): create a blob of a declared size under an unguessable id, resumable in-order upload by
+ * its uploader, ranged download by any signed-in account that knows the id, and the 30-day
+ * retention sweep. The host reads no blob and never learns who a blob is for: a recipient is
+ * whoever holds the id (carried inside the ratchet), so blobs go by age only, not by who fetched.
+ * Logs name only the route, never an id. Hostile input (bad ids, bad offsets, oversized bodies,
+ * malformed ranges) gets a clear 4xx before any store call that could fail on it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BLOB_API, BLOB_RETENTION_MS, INCOMPLETE_RETENTION_MS, MAX_BLOB_BYTES, MAX_PART_BYTES, MAX_PENDING_UPLOADS, isBlobId } from '../lib/wire/blob-api';
+import type { Auth } from './auth';
+import { HostError, bearer, readBody, readJson, requestPath, sendJson } from './http-util';
+import { BlobOffsetError, type BlobStore } from './storage/blob-port';
+
+export interface BlobsDeps {
+  auth: Auth;
+  store: BlobStore;
+  clock: () => number;
+  /** Largest blob accepted (default MAX_BLOB_BYTES; tests lower it). */
+  maxBlobBytes?: number;
+}
+
+export interface BlobsApi {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Deletes expired blobs; never rejects (a failure is retried at the next sweep). */
+  sweep(): Promise<number>;
+}
+
+/** `bytes=a-b` / `bytes=a-` within `size`, as [start, end); undefined for no header; 416 otherwise. */
+function range(header: string | undefined, size: number): [number, number] | undefined {
+  if (header === undefined) return undefined;
+  const m = /^bytes=(\d{1,15})-(\d{0,15})$/.exec(header.trim());
+  const start = m ? Number(m[1]) : NaN;
+  const end = m && m[2] ? Number(m[2]) + 1 : size;
+  if (!m || start >= size || end > size || end <= start) throw new HostError(416, 'BadRequest', `range not satisfiable for ${size} bytes`);
+  return [start, end];
+}
+
+function idOf(rest: string): string {
+  if (!isBlobId(rest)) throw new HostError(400, 'BadRequest', `blob id of ${Math.min(rest.length, 999)} characters is not 32 hex digits`);
+  return rest;
+}
+
+export function createBlobsApi(d: BlobsDeps): BlobsApi {
+  const max = d.maxBlobBytes ?? MAX_BLOB_BYTES;
+
+  async function owned(id: string, user: string) {
+    const blob = await d.store.get(id);
+    // Someone else's upload reads as absent: an id never confirms another account's blob.
+    if (!blob || blob.owner !== user) throw new HostError(404, 'NotFound', 'no such upload');
+    return blob;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const path = requestPath(req);
+    if (path === BLOB_API.blobs) {
+      if (req.method !== 'POST') throw new HostError(405, 'BadRequest', 'method not allowed here');
+      const user = await d.auth.requireUser(bearer(req));
+      const body = (await readJson(req, 256)) as { size?: unknown } | null;
+      const size = body?.size;
+      if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) throw new HostError(400, 'BadRequest', 'size must be a positive integer');
+      if (size > max) throw new HostError(413, 'TooLarge', `a file of ${size} bytes exceeds the limit of ${max}`);
+      if ((await d.store.pending(user)) >= MAX_PENDING_UPLOADS) throw new HostError(429, 'RateLimited', `at most ${MAX_PENDING_UPLOADS} unfinished uploads`);
+      const id = randomBytes(16).toString('hex');
+      await d.store.create(id, user, size, d.clock());
+      sendJson(res, 201, { id });
+      return true;
+    }
+    if (!path.startsWith(BLOB_API.prefix)) return false;
+    const rest = path.slice(BLOB_API.prefix.length);
+    const user = await d.auth.requireUser(bearer(req));
+    if (rest.endsWith('/upload')) {
+      if (req.method !== 'GET') throw new HostError(405, 'BadRequest', 'method not allowed here');
+      const blob = await owned(idOf(rest.slice(0, -'/upload'.length)), user);
+      sendJson(res, 200, { size: blob.size, received: blob.received });
+      return true;
+    }
+    const id = idOf(rest);
+    if (req.method === 'PUT') {
+      const offset = Number(new URL(req.url ?? '', 'http://host').searchParams.get('offset') ?? NaN);
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new HostError(400, 'BadRequest', 'offset must be a non-negative integer');
+      const blob = await owned(id, user);
+      if (offset !== blob.received) {
+        req.resume();
+        sendJson(res, 409, { error: { code: 'BadRequest', message: `offset ${offset}, but the host has ${blob.received} bytes` }, received: blob.received });
+        return true;
+      }
+      const part = await readBody(req, Math.min(MAX_PART_BYTES, blob.size - blob.received));
+      if (part.length === 0) throw new HostError(400, 'BadRequest', 'empty part');
+      try {
+        sendJson(res, 200, { received: await d.store.append(id, offset, part) });
+      } catch (e) {
+        if (e instanceof BlobOffsetError) {
+          sendJson(res, 409, { error: { code: 'BadRequest', message: `offset ${offset}, but the host has ${e.received} bytes` }, received: e.received });
+          return true;
+        }
+        throw e;
+      }
+      return true;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const blob = await d.store.get(id);
+      if (!blob || blob.received < blob.size) throw new HostError(404, 'NotFound', 'no such blob');
+      const r = range(typeof req.headers.range === 'string' ? req.headers.range : undefined, blob.size);
+      const [start, end] = r ?? [0, blob.size];
+      const headers: Record<string, string | number> = {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': end - start,
+        'Accept-Ranges': 'bytes',
+        'Cache-Control': 'no-store'
+      };
+      if (r) headers['Content-Range'] = `bytes ${start}-${end - 1}/${blob.size}`;
+      if (req.method === 'HEAD') {
+        res.writeHead(r ? 206 : 200, headers);
+        res.end();
+        return true;
+      }
+      const bytes = await d.store.read(id, start, end);
+      res.writeHead(r ? 206 : 200, headers);
+      res.end(bytes);
+      return true;
+    }
+    throw new HostError(405, 'BadRequest', 'method not allowed here');
+  }
+
+  return {
+    handle,
+    async sweep() {
+      const now = d.clock();
+      try {
+        return await d.store.sweep(now - BLOB_RETENTION_MS, now - INCOMPLETE_RETENTION_MS);
+      } catch {
+        return 0;
+      }
+    }
+  };
+}

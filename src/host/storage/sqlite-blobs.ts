@@ -1,0 +1,130 @@
+/**
+ * Attachment blobs on SQLite and disk (blob-port.ts; README "Attachments"): metadata in its own
+ * SQLite file beside the host's (`user_version` migrations), bytes in one file per blob under
+ * `<dataDir>/blobs/`. A file is named only by an id this module re-validates as 32 hex digits,
+ * so no request can name a path (P40). A part is written and fsynced before `received` moves,
+ * so a crash loses at most the part in flight, which the uploader sends again. Appends to one
+ * blob are serialised in this process. Knows nothing of what a blob holds.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BlobOffsetError, type BlobRecord, type BlobStore } from './blob-port';
+
+export const BLOBS_FILE = 'blobs.sqlite';
+export const BLOBS_DIR = 'blobs';
+
+export const BLOB_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE blobs (
+     id TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     received INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX blobs_created ON blobs (created_at);
+   CREATE INDEX blobs_owner ON blobs (owner, received);`
+];
+
+function checkedId(id: string): string {
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`blob id of ${id.length} characters is not 32 hex digits`);
+  return id;
+}
+
+export function openSqliteBlobs(dataDir: string): BlobStore {
+  const dir = join(dataDir, BLOBS_DIR);
+  mkdirSync(dir, { recursive: true });
+  const db = new Database(join(dataDir, BLOBS_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > BLOB_MIGRATIONS.length) throw new Error(`blob schema ${version} is newer than this host`);
+  for (let v = version; v < BLOB_MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(BLOB_MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  type Row = { id: string; owner: string; size: number; received: number; created_at: number };
+  const q = {
+    get: db.prepare<[string], Row>('SELECT * FROM blobs WHERE id = ?'),
+    insert: db.prepare('INSERT INTO blobs (id, owner, size, received, created_at) VALUES (?, ?, ?, 0, ?)'),
+    received: db.prepare('UPDATE blobs SET received = ? WHERE id = ?'),
+    pending: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM blobs WHERE owner = ? AND received < size'),
+    expired: db.prepare<[number, number], { id: string }>('SELECT id FROM blobs WHERE created_at < ? OR (received < size AND created_at < ?)'),
+    remove: db.prepare('DELETE FROM blobs WHERE id = ?')
+  };
+  const path = (id: string): string => join(dir, checkedId(id));
+  const toRecord = (r: Row): BlobRecord => ({ id: r.id, owner: r.owner, size: r.size, received: r.received, createdAt: r.created_at });
+  const locks = new Map<string, Promise<unknown>>();
+  function serial<T>(id: string, f: () => Promise<T>): Promise<T> {
+    const next = (locks.get(id) ?? Promise.resolve()).then(f, f);
+    const settled = next.catch(() => undefined);
+    locks.set(id, settled);
+    void settled.then(() => locks.get(id) === settled && locks.delete(id));
+    return next;
+  }
+
+  return {
+    async create(id, owner, size, now) {
+      const file = await open(path(id), 'wx');
+      await file.close();
+      q.insert.run(id, owner, size, now);
+    },
+    async get(id) {
+      const row = q.get.get(checkedId(id));
+      return row ? toRecord(row) : undefined;
+    },
+    async pending(owner) {
+      return q.pending.get(owner)!.n;
+    },
+    append(id, offset, bytes) {
+      return serial(id, async () => {
+        const row = q.get.get(checkedId(id));
+        if (!row) throw new Error('no such blob');
+        if (offset !== row.received) throw new BlobOffsetError(row.received);
+        if (offset + bytes.length > row.size) throw new RangeError(`part ends at ${offset + bytes.length}, past the blob's ${row.size} bytes`);
+        const file = await open(path(id), 'r+');
+        try {
+          await file.write(bytes, 0, bytes.length, offset);
+          await file.datasync();
+        } finally {
+          await file.close();
+        }
+        q.received.run(offset + bytes.length, id);
+        return offset + bytes.length;
+      });
+    },
+    async read(id, start, end) {
+      const out = new Uint8Array(end - start);
+      const file = await open(path(id), 'r');
+      try {
+        let at = 0;
+        while (at < out.length) {
+          const { bytesRead } = await file.read(out, at, out.length - at, start + at);
+          if (bytesRead === 0) throw new Error(`blob file ends at ${start + at}, expected ${end}`);
+          at += bytesRead;
+        }
+      } finally {
+        await file.close();
+      }
+      return out;
+    },
+    async sweep(before, incompleteBefore) {
+      const ids = q.expired.all(before, incompleteBefore).map((r) => r.id);
+      for (const id of ids) {
+        await serial(id, async () => {
+          q.remove.run(id);
+          await rm(path(id), { force: true });
+        });
+      }
+      return ids.length;
+    },
+    async close() {
+      await Promise.allSettled([...locks.values()]);
+      db.close();
+    }
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * Encrypted attachments in the browser (README "Attachments"; SECURITY.md P1, P40): alice sends
+ * bob a photo and a file through the real host. The photo is re-encoded in alice's page, so the
+ * EXIF block (with a marker text) of the JPEG she picks is gone from the bytes bob opens; bob
+ * saves the file and gets exactly the bytes alice picked, under a sanitized name. A host that
+ * swaps a byte of the blob or truncates it gets the clear "changed in transit" message, and
+ * nothing is shown. Real host, real build, real vault workers, one browser context each.
+ */
+import { readFileSync } from 'node:fs';
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+
+const SHOTS = 'tests/e2e/screenshots';
+const people: Person[] = [];
+test.afterEach(async () => {
+  for (const p of people.splice(0)) await p.context.close();
+});
+
+const MARKER = 'PARLEY-EXIF-MARKER GPS 52N 4E';
+
+/** A JPEG drawn by the browser with an APP1 "Exif" segment holding MARKER spliced in after SOI. */
+async function photoWithExif(page: Page): Promise<Buffer> {
+  const url = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 900;
+    c.height = 600;
+    const g = c.getContext('2d')!;
+    const grad = g.createLinearGradient(0, 0, 900, 600);
+    grad.addColorStop(0, 'hsl(200 70% 60%)');
+    grad.addColorStop(1, 'hsl(30 80% 50%)');
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 900, 600);
+    g.fillStyle = 'white';
+    g.beginPath();
+    g.arc(450, 260, 120, 0, Math.PI * 2);
+    g.fill();
+    return c.toDataURL('image/jpeg', 0.9);
+  });
+  const jpeg = Buffer.from(url.split(',')[1]!, 'base64');
+  const body = Buffer.concat([Buffer.from('Exif\0\0MM\0*\0\0\0\x08', 'latin1'), Buffer.from(MARKER, 'latin1')]);
+  const head = Buffer.alloc(4);
+  head.writeUInt16BE(0xffe1, 0);
+  head.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), head, body, jpeg.subarray(2)]);
+}
+
+/** The bytes a click on `button` saves (a download of a blob: URL; the CSP keeps fetch off blob:). */
+async function saved(page: Page, button: Locator): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+}
+
+async function attach(p: Person, file: { name: string; mimeType: string; buffer: Buffer }): Promise<void> {
+  await p.page.getByTestId('attach-input').setInputFiles(file);
+  await expect(p.page.getByTestId('attach-panel')).toBeVisible();
+}
+
+async function sendPicked(p: Person): Promise<void> {
+  await p.page.getByTestId('attach-panel').getByRole('button', { name: 'Send' }).click();
+  await expect(p.page.getByTestId('attach-panel')).toHaveCount(0, { timeout: 30_000 });
+}
+
+const randomBytes = (n: number, seed: number): Buffer => Buffer.from(Uint8Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0xff));
+
+test('P1 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, safe name); a host that swaps or truncates a blob is caught', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  for (const p of people) await register(p);
+  await startChat(alice, bob.name);
+  await send(alice, bob.name, 'Photos from the trip coming');
+  await expect(chatRow(bob.page, alice.name)).toBeVisible({ timeout: 30_000 });
+  await openChat(bob, alice.name);
+
+  // The photo: previewed before sending, as the re-encoded bytes that will leave the page.
+  const original = await photoWithExif(alice.page);
+  expect(original.includes(Buffer.from(MARKER, 'latin1'))).toBe(true);
+  await attach(alice, { name: 'IMG_0001.jpg', mimeType: 'image/jpeg', buffer: original });
+  const preview = alice.page.getByTestId('attach-panel').locator('img');
+  await expect(preview).toBeVisible();
+  await alice.page.screenshot({ path: `${SHOTS}/attachments-preview-desktop.png` });
+  await sendPicked(alice);
+
+  const photo = bubbles(bob.page, alice.name).getByTestId('open-image');
+  await expect(photo.locator('img')).toBeVisible({ timeout: 30_000 });
+  await photo.click();
+  await expect(bob.page.getByTestId('full-image')).toBeVisible({ timeout: 30_000 });
+  // What bob gets is a fresh JPEG of the picture: no APP1 (EXIF) segment, no marker.
+  const opened = (await saved(bob.page, bob.page.getByRole('dialog').getByRole('button', { name: 'Save' }))).bytes;
+  expect(opened.readUInt16BE(0)).toBe(0xffd8);
+  expect(opened.includes(Buffer.from('Exif', 'latin1'))).toBe(false);
+  expect(opened.includes(Buffer.from([0xff, 0xe1]))).toBe(false);
+  expect(opened.includes(Buffer.from(MARKER, 'latin1'))).toBe(false);
+  expect(opened.length).toBeGreaterThan(5000);
+  await bob.page.screenshot({ path: `${SHOTS}/attachments-full-view-desktop.png` });
+  await bob.page.getByRole('button', { name: 'Close' }).click();
+
+  // A file with a hostile name: shown as text, saved under a sanitized name, byte for byte.
+  const data = randomBytes(300_000, 7);
+  const hostileName = '..\\..\\evil\u202Etxt.exe';
+  await attach(alice, { name: hostileName, mimeType: 'application/x-msdownload', buffer: data });
+  await sendPicked(alice);
+  const fileBubble = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
+  // Shown as text, with the right-to-left override made visible instead of obeyed.
+  await expect(fileBubble.getByTestId('file-name')).toHaveText('..\\..\\evil\uFFFDtxt.exe', { timeout: 30_000 });
+  const file = await saved(bob.page, fileBubble.getByRole('button', { name: 'Save' }));
+  expect(file.name).toBe('_.._evil_txt.exe');
+  expect(file.bytes.equals(data)).toBe(true);
+  await bob.page.screenshot({ path: `${SHOTS}/attachments-bob-desktop.png` });
+
+  // A host that swaps a byte, then one that truncates: the digest refuses both, nothing opens.
+  const tampered = randomBytes(5000, 11);
+  await attach(alice, { name: 'contract.pdf', mimeType: 'application/pdf', buffer: tampered });
+  await sendPicked(alice);
+  const pdf = bubbles(bob.page, alice.name).filter({ hasText: 'contract.pdf' }).last();
+  await expect(pdf).toBeVisible({ timeout: 30_000 });
+  let mode: 'swap' | 'truncate' = 'swap';
+  await bob.context.route(/\/api\/v1\/blobs\/[0-9a-f]{32}$/, async (route) => {
+    const res = await route.fetch();
+    const body = await res.body();
+    const changed = mode === 'swap' ? Buffer.from(body.map((b, i) => (i === 100 ? b ^ 1 : b))) : body.subarray(0, body.length - 40);
+    await route.fulfill({ response: res, body: changed });
+  });
+  for (const m of ['swap', 'truncate'] as const) {
+    mode = m;
+    await pdf.getByRole('button', { name: m === 'swap' ? 'Save' : 'Retry' }).click();
+    await expect(pdf.getByTestId('attachment-error')).toHaveText('This file was changed in transit and was not opened.');
+  }
+  await bob.page.screenshot({ path: `${SHOTS}/attachments-tampered-desktop.png` });
+  await bob.context.unroute(/\/api\/v1\/blobs\/[0-9a-f]{32}$/);
+  await bob.page.setViewportSize({ width: 390, height: 844 });
+  await expect(pdf.getByTestId('attachment-error')).toBeVisible();
+  await bob.page.screenshot({ path: `${SHOTS}/attachments-bob-phone.png` });
+  await alice.page.setViewportSize({ width: 390, height: 844 });
+  await attach(alice, { name: 'IMG_0002.jpg', mimeType: 'image/jpeg', buffer: original });
+  await alice.page.screenshot({ path: `${SHOTS}/attachments-preview-phone.png` });
+  for (const p of people) await expectClean(p);
+});

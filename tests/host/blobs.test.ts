@@ -1,0 +1,146 @@
+/**
+ * The attachment blob endpoints (src/host/blobs.ts) on a real loopback host with a real SQLite
+ * file and blob files on disk: resumable in-order upload, ranged download, the size limit, the
+ * retention sweep, a restart, and hostile input (P40) answered with clear 4xx and no crash.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { toBase64Url } from '../../src/lib/codec/base64url';
+import { BLOB_API, BLOB_RETENTION_MS, MAX_BLOB_BYTES, MAX_PENDING_UPLOADS } from '../../src/lib/wire/blob-api';
+import { BLOBS_DIR, openSqliteBlobs } from '../../src/host/storage/sqlite-blobs';
+import { BlobOffsetError } from '../../src/host/storage/blob-port';
+import { registerUser, startHost, tempDir, type TestUser } from './support';
+
+let hosts: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const h of hosts) await h.close();
+  hosts = [];
+});
+
+const auth = (u: TestUser) => ({ authorization: `Bearer ${toBase64Url(u.token)}` });
+const bytes = (n: number, seed = 3): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
+
+async function create(url: string, u: TestUser, size: unknown): Promise<Response> {
+  return fetch(url + BLOB_API.blobs, { method: 'POST', headers: { ...auth(u), 'content-type': 'application/json' }, body: JSON.stringify({ size }) });
+}
+async function put(url: string, u: TestUser, id: string, offset: number | string, body: Uint8Array): Promise<Response> {
+  return fetch(`${url}${BLOB_API.prefix}${id}?offset=${offset}`, { method: 'PUT', headers: auth(u), body: body as BodyInit });
+}
+
+describe('host attachment blobs', () => {
+  test('P1 a blob uploaded in parts, resumed after a lost answer, downloads whole and by range', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const ben = await registerUser(host.url, 'ben');
+    const blob = bytes(300_000);
+    const res = await create(host.url, ann, blob.length);
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect((await put(host.url, ann, id, 0, blob.subarray(0, 100_000))).status).toBe(200);
+    // Not there yet: an incomplete blob is not served.
+    expect((await fetch(host.url + BLOB_API.prefix + id, { headers: auth(ben) })).status).toBe(404);
+    // The client lost the answer to its second part and asks where the host is.
+    expect((await put(host.url, ann, id, 100_000, blob.subarray(100_000, 200_000))).status).toBe(200);
+    const state = await fetch(`${host.url}${BLOB_API.prefix}${id}/upload`, { headers: auth(ann) });
+    expect(await state.json()).toEqual({ size: 300_000, received: 200_000 });
+    // Sending the second part again is refused with where the host is, and stores nothing.
+    const again = await put(host.url, ann, id, 100_000, blob.subarray(100_000, 200_000));
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { received: number }).received).toBe(200_000);
+    expect((await put(host.url, ann, id, 200_000, blob.subarray(200_000))).status).toBe(200);
+    const whole = await fetch(host.url + BLOB_API.prefix + id, { headers: auth(ben) });
+    expect(whole.status).toBe(200);
+    expect(new Uint8Array(await whole.arrayBuffer())).toEqual(blob);
+    const part = await fetch(host.url + BLOB_API.prefix + id, { headers: { ...auth(ben), range: 'bytes=1000-1999' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe('bytes 1000-1999/300000');
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(blob.subarray(1000, 2000));
+    // Only the uploader sees or writes an upload; to anyone else it does not exist.
+    expect((await fetch(`${host.url}${BLOB_API.prefix}${id}/upload`, { headers: auth(ben) })).status).toBe(404);
+  });
+
+  test('P40 too large, out of order, past the end, bad ids, traversal, bad ranges and no auth get clear 4xx, and the host keeps serving', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const big = await create(host.url, ann, MAX_BLOB_BYTES + 1);
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { message: string } }).error.message).toBe(`a file of ${MAX_BLOB_BYTES + 1} bytes exceeds the limit of ${MAX_BLOB_BYTES}`);
+    for (const size of [0, -5, 1.5, 'x', null]) expect((await create(host.url, ann, size)).status).toBe(400);
+    const { id } = (await (await create(host.url, ann, 1000)).json()) as { id: string };
+    expect((await put(host.url, ann, id, 500, bytes(100))).status).toBe(409);
+    expect((await put(host.url, ann, id, -1, bytes(100))).status).toBe(400);
+    expect((await put(host.url, ann, id, 'abc', bytes(100))).status).toBe(400);
+    expect((await put(host.url, ann, id, 0, bytes(1001))).status).toBe(413);
+    expect((await put(host.url, ann, id, 0, new Uint8Array(0))).status).toBe(400);
+    for (const bad of ['..%2f..%2fblobs.sqlite', '..', 'ABCDEF0123456789ABCDEF0123456789', `${id}0`, `${id.slice(0, 31)}/`, 'x'.repeat(5000), '%00']) {
+      const r = await fetch(host.url + BLOB_API.prefix + bad, { headers: auth(ann) });
+      expect([400, 404], bad).toContain(r.status);
+      expect(r.status, bad).not.toBe(200);
+    }
+    expect((await put(host.url, ann, '..%2f..%2fetc%2fpasswd', 0, bytes(10))).status).toBe(400);
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(401);
+    expect((await fetch(host.url + BLOB_API.prefix + '0'.repeat(32), { headers: auth(ann) })).status).toBe(404);
+    expect((await put(host.url, ann, id, 0, bytes(1000))).status).toBe(200);
+    for (const range of ['bytes=1000-', 'bytes=5-2', 'bytes=-5', 'items=0-1', 'bytes=0-99999']) {
+      expect((await fetch(host.url + BLOB_API.prefix + id, { headers: { ...auth(ann), range } })).status, range).toBe(416);
+    }
+    // Unfinished uploads per account are bounded.
+    for (let i = 0; i < MAX_PENDING_UPLOADS; i++) expect((await create(host.url, ann, 10)).status).toBe(201);
+    expect((await create(host.url, ann, 10)).status).toBe(429);
+    expect((await fetch(host.url + '/healthz')).status).toBe(200);
+    expect(readdirSync(join(host.dataDir, BLOBS_DIR)).every((f) => /^[0-9a-f]{32}$/.test(f))).toBe(true);
+  });
+
+  test('P40 blobs are deleted 30 days after upload, unfinished ones after 2 days; a restart keeps the rest', async () => {
+    let now = 1_000_000_000_000;
+    const dataDir = tempDir();
+    const host = await startHost({ dataDir, clock: () => now });
+    const ann = await registerUser(host.url, 'ann');
+    const done = ((await (await create(host.url, ann, 10)).json()) as { id: string }).id;
+    expect((await put(host.url, ann, done, 0, bytes(10))).status).toBe(200);
+    const unfinished = ((await (await create(host.url, ann, 10)).json()) as { id: string }).id;
+    now += 3 * 24 * 3600 * 1000;
+    await host.sweep();
+    expect(existsSync(join(dataDir, BLOBS_DIR, unfinished))).toBe(false);
+    expect(existsSync(join(dataDir, BLOBS_DIR, done))).toBe(true);
+    await host.close();
+    const again = await startHost({ dataDir, clock: () => now });
+    hosts.push(again);
+    const relog = await registerUser(again.url, 'cat');
+    const got = await fetch(again.url + BLOB_API.prefix + done, { headers: auth(relog) });
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes(10));
+    now += BLOB_RETENTION_MS;
+    await again.sweep();
+    expect(existsSync(join(dataDir, BLOBS_DIR, done))).toBe(false);
+    const later = await registerUser(again.url, 'dan');
+    expect((await fetch(again.url + BLOB_API.prefix + done, { headers: auth(later) })).status).toBe(404);
+  });
+});
+
+describe('blob store contract on a real SQLite file', () => {
+  test('append is in order, durable across reopen; the store refuses ids that are not 32 hex digits', async () => {
+    const dir = tempDir();
+    const id = 'ab'.repeat(16);
+    let s = openSqliteBlobs(dir);
+    await s.create(id, 'ann', 6, 1);
+    expect(await s.append(id, 0, bytes(3))).toBe(3);
+    await expect(s.append(id, 0, bytes(3))).rejects.toBeInstanceOf(BlobOffsetError);
+    await expect(s.append(id, 3, bytes(4))).rejects.toThrow(/past the blob's 6 bytes/);
+    expect(await s.pending('ann')).toBe(1);
+    await s.close();
+    s = openSqliteBlobs(dir);
+    expect(await s.get(id)).toEqual({ id, owner: 'ann', size: 6, received: 3, createdAt: 1 });
+    await s.append(id, 3, bytes(3, 9));
+    expect(await s.read(id, 2, 5)).toEqual(Uint8Array.of(...bytes(3).subarray(2), ...bytes(3, 9).subarray(0, 2)));
+    expect(await s.pending('ann')).toBe(0);
+    await expect(s.create('../x', 'ann', 1, 1)).rejects.toThrow(/32 hex digits/);
+    await expect(s.get('../../' + 'a'.repeat(26))).rejects.toThrow(/32 hex digits/);
+    expect(await s.sweep(2, 0)).toBe(1);
+    expect(await s.get(id)).toBeUndefined();
+    await s.close();
+  });
+});
