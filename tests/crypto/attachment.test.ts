@@ -21,7 +21,7 @@ function code(f: () => unknown): string {
 }
 
 describe('attachment format', () => {
-  test('P1 a file round-trips at every chunk boundary, and the blob has the padded size', () => {
+  test('P45 a file round-trips at every chunk boundary, and the blob has the padded size', () => {
     for (const n of [0, 1, 100, ATTACHMENT_CHUNK - 1, ATTACHMENT_CHUNK, ATTACHMENT_CHUNK + 1, 3 * ATTACHMENT_CHUNK + 5]) {
       const file = bytes(n);
       const sealed = sealAttachment(file);
@@ -31,7 +31,7 @@ describe('attachment format', () => {
     }
   });
 
-  test('padme leaves a size class: nearby sizes share a blob size, overhead at most 12%', () => {
+  test('P45 padme leaves a size class: nearby sizes share a blob size, overhead at most 12%', () => {
     expect(padme(1_000_000)).toBe(padme(999_990));
     expect(blobSize(1_000_000)).toBe(blobSize(999_990));
     for (const n of [2, 9, 1000, 65_537, 1_234_567, 99 * 1024 * 1024]) {

@@ -62,7 +62,7 @@ async function sendPicked(p: Person): Promise<void> {
 
 const randomBytes = (n: number, seed: number): Buffer => Buffer.from(Uint8Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0xff));
 
-test('P1 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, safe name); a host that swaps or truncates a blob is caught', async ({ browser }) => {
+test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, safe name); a host that swaps or truncates a blob is caught', async ({ browser }) => {
   const alice = await openPerson(browser, 'alice');
   const bob = await openPerson(browser, 'bob');
   people.push(alice, bob);

@@ -33,7 +33,7 @@ async function open(name: string, dbName = `attach-${name}-${process.pid}-${n++}
 const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 1) & 0xff);
 
 describe('attachments through the engine and the real host', () => {
-  test('P1 P40 bob opens exactly the bytes alice sent, after a reload too; a blob changed on the host is Tampered', async () => {
+  test('P45 P40 bob opens exactly the bytes alice sent, after a reload too; a blob changed on the host is Tampered', async () => {
     const alice = await open('alice');
     const bobDb = `attach-bob-${process.pid}-${n++}`;
     let bob = await open('bob', bobDb);

@@ -29,7 +29,7 @@ async function put(url: string, u: TestUser, id: string, offset: number | string
 }
 
 describe('host attachment blobs', () => {
-  test('P1 a blob uploaded in parts, resumed after a lost answer, downloads whole and by range', async () => {
+  test('a blob uploaded in parts, resumed after a lost answer, downloads whole and by range', async () => {
     const host = await startHost();
     hosts.push(host);
     const ann = await registerUser(host.url, 'ann');
