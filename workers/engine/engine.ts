@@ -54,6 +54,7 @@ import { receiveSealed } from './sealed-receive';
 import { publishSealedAccess } from './sealed-access';
 import * as requests from './requests';
 import { toMessageView } from './views';
+import * as actions from './message-actions';
 import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
@@ -294,7 +295,7 @@ export class Engine extends EngineGroups implements EngineApi {
   }
 
   async listMessages(raw: string): Promise<MessageView[]> {
-    return (await listMessageRecords(this.ctx.vault, account.canonicalUsername(raw))).map(toMessageView);
+    return actions.viewsWithQuotes(this.ctx.vault, await listMessageRecords(this.ctx.vault, account.canonicalUsername(raw)));
   }
 
   /** A page of the conversation (DESIGN.md §8): the newest, or the one before `before`. */
@@ -305,7 +306,7 @@ export class Engine extends EngineGroups implements EngineApi {
       fail('InvalidArgument', 'a page cursor is a message sort time and id');
     }
     const page = await pageMessages(this.ctx.vault, username, limit, before && { sentAt: before.sortAt, key: before.id });
-    return { messages: page.records.map(toMessageView), older: page.older };
+    return { messages: await actions.viewsWithQuotes(this.ctx.vault, page.records), older: page.older };
   }
 
   async sendText(raw: string, text: string): Promise<MessageView> {
@@ -326,6 +327,29 @@ export class Engine extends EngineGroups implements EngineApi {
 
   markRead(raw: string): Promise<number> {
     return markRead(this.ctx, account.canonicalUsername(raw));
+  }
+
+  // ---- message actions (message-actions.ts) ----
+
+  async sendReply(raw: string, quoteId: string, text: string): Promise<MessageView> {
+    const [view] = await actions.viewsWithQuotes(this.ctx.vault, [await queueText(this.ctx, account.canonicalUsername(raw), text, quoteId)]);
+    return view!;
+  }
+
+  react(raw: string, id: string, emoji: string): Promise<MessageView> {
+    return actions.sendReaction(this.ctx, account.canonicalUsername(raw), id, emoji);
+  }
+
+  editMessage(raw: string, id: string, text: string): Promise<MessageView> {
+    return actions.editMessage(this.ctx, account.canonicalUsername(raw), id, text);
+  }
+
+  deleteForEveryone(raw: string, id: string): Promise<MessageView> {
+    return actions.deleteForEveryone(this.ctx, account.canonicalUsername(raw), id);
+  }
+
+  deleteForMe(raw: string, id: string): Promise<void> {
+    return actions.deleteForMe(this.ctx, account.canonicalUsername(raw), id);
   }
 
   // ---- calls (DESIGN.md §6) ----

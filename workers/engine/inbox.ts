@@ -56,6 +56,7 @@ import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-messag
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
 import { receiveGroupUpdate } from './group-updates';
 import { syncFromBlob } from './group-sync';
+import { isAction, quoteKey, receiveAction } from './message-actions';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -276,6 +277,7 @@ async function prepare(ctx: EngineContext, env: Envelope, page: Page, sealedFrom
         out.push(...u.events);
         if (u.refused) out.push({ type: 'receive-error', username: env.sender, code: u.refused });
       }
+      else if (isAction(content)) out.push(...(await receiveAction(ctx, tx, env.sender, content, underChangedKey(trusted, identity))));
       else if (content.kind === 'receipt') out.push(...(await receiveReceipt(tx, env.sender, content)));
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
@@ -399,7 +401,9 @@ async function storeText(
     read: false,
     ...(sentAt !== claimed ? { claimedAt: claimed } : {}),
     ...(changedKey ? { keyChanged: true } : {}),
-    ...(attachment ? { attachment } : {})
+    ...(attachment ? { attachment } : {}),
+    // A reply (kind 0x0D): the quote resolved under the authenticated sender (message-actions.ts).
+    ...(c.quote ? { extras: { quote: await quoteKey(tx, env.sender, c.quote) } } : {})
   };
   await putMessage(tx, m);
   await updateChat(tx, env.sender, (chat) => {
@@ -414,7 +418,7 @@ async function storeText(
   // P42: a message request gets no delivery receipt.
   if (!request) await queueReceipt(tx, env.sender, 'delivered', [c.id]);
   return {
-    events: [messageEvent(m), { type: 'chats' }],
+    events: [messageEvent(m, m.extras?.quote ? await txGetMessage(tx, m.extras.quote) : undefined), { type: 'chats' }],
     at: sentAt
   };
 }

@@ -48,7 +48,8 @@ export const MAX_SENT_VIA = 4;
 
 export const MAX_TEXT_CHARS = 16_000;
 
-export async function queueText(ctx: EngineContext, raw: string, text: string): Promise<MessageRecord> {
+/** `quoteKey`: a reply to that message of this chat (README "Message actions"). */
+export async function queueText(ctx: EngineContext, raw: string, text: string, quoteKey?: string): Promise<MessageRecord> {
   const me = requireMe(ctx);
   const username = asUsername(raw);
   if (username === me.username) fail('InvalidArgument', 'not a chat with another user');
@@ -58,24 +59,30 @@ export async function queueText(ctx: EngineContext, raw: string, text: string): 
   const now = ctx.deps.now();
   const id = newMessageId(ctx.deps.rng);
   const body = text;
+  let quotedRecord: MessageRecord | undefined;
   const m = await commit(ctx.vault, async (tx) => {
     // Writing to someone accepts their request (P42), so the text below gives them our profile key.
     await acceptInTx(tx, username);
     // Strictly after the chat's last message, so a burst sent within one millisecond keeps its order.
     const chat = await updateChat(tx, username, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: preview(body) }));
     const sentAt = chat.lastAt;
+    const quoted = quoteKey === undefined ? undefined : await txGetMessage(tx, quoteKey);
+    if (quoteKey !== undefined && (!quoted || quoted.username !== username || quoted.direction === 'system' || quoted.extras?.deleted)) {
+      fail('InvalidArgument', 'a reply quotes a message of its chat');
+    }
+    quotedRecord = quoted;
     // P43: whoever we write to gets our profile key (once per key version), inside the text; it
     // gives them the delivery token for sealed mail to us (P41).
     const profileKey = await profileKeyToShare(ctx, tx, username);
-    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(profileKey ? { profileKey } : {}) });
+    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(profileKey ? { profileKey } : {}), ...(quoted ? { quote: quoted.id } : {}) });
     // Written for the identity trusted now (P36); a first message to a new contact binds at encryption.
     const identity = contact?.identity;
-    const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}) };
+    const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}), ...(quoted ? { extras: { quote: quoted.key } } : {}) };
     await putMessage(tx, m);
     await addOutbox(tx, { username, content, messageKey: id, ...(identity ? { identity } : {}) });
     return m;
   });
-  ctx.events.emit(messageEvent(m));
+  ctx.events.emit(messageEvent(m, quotedRecord));
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
   return m;

@@ -94,6 +94,11 @@ export class VaultService implements VaultContract {
   openAttachment = this.#delegate('openAttachment');
   sendAgain = this.#delegate('sendAgain');
   markRead = this.#delegate('markRead');
+  sendReply = this.#delegate('sendReply');
+  react = this.#delegate('react');
+  editMessage = this.#delegate('editMessage');
+  deleteForEveryone = this.#delegate('deleteForEveryone');
+  deleteForMe = this.#delegate('deleteForMe');
   contactInfo = this.#delegate('contactInfo');
   markVerified = this.#delegate('markVerified');
   acceptIdentityChange = this.#delegate('acceptIdentityChange');

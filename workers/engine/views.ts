@@ -4,7 +4,7 @@
  * sent because the key changed); incoming ones have none. Knows nothing of IndexedDB or the protocol.
  */
 import type { Username } from '../../src/lib/codec/username';
-import type { AttachmentView, MessageStatus as StatusView, MessageView, VaultEvent } from '../../src/lib/vault/views';
+import type { AttachmentView, MessageStatus as StatusView, MessageView, QuoteView, ReactionView, VaultEvent } from '../../src/lib/vault/views';
 import type { AttachmentContent } from '../../src/lib/wire/attachment-content';
 import type { MessageRecord, MessageStatus } from '../storage/schema';
 
@@ -28,9 +28,30 @@ export function statusView(s: MessageStatus): StatusView | undefined {
 // Records hold usernames the engine canonicalised before writing them.
 const person = (m: MessageRecord): Username => m.username as Username;
 
-export function toMessageView(m: MessageRecord): MessageView {
+/** A reply's quote as shown: the quoted message's text now, or none when it is gone (P44). */
+function quoteView(key: string, quoted: MessageRecord | undefined): QuoteView {
+  if (!quoted || quoted.direction === 'system' || quoted.extras?.deleted) return { id: key, direction: key.includes(':') ? 'in' : 'out' };
+  return { id: quoted.key, direction: quoted.direction, text: quoted.body };
+}
+
+/** Reactions grouped by emoji, in the order first chosen; ours is stored under ''. */
+function reactionViews(reactions: Record<string, string>): ReactionView[] {
+  const out: ReactionView[] = [];
+  for (const [who, emoji] of Object.entries(reactions)) {
+    const r = out.find((x) => x.emoji === emoji);
+    if (r) {
+      r.count++;
+      r.mine ||= who === '';
+    } else out.push({ emoji, count: 1, mine: who === '' });
+  }
+  return out;
+}
+
+/** `quoted`: the record `m.extras.quote` names, if it is still here (message-actions.ts reads it). */
+export function toMessageView(m: MessageRecord, quoted?: MessageRecord): MessageView {
   if (m.direction === 'system') return { kind: 'notice', notice: m.body, id: m.key, username: person(m), at: m.sentAt, sortAt: m.sentAt };
   const status = m.direction === 'out' ? statusView(m.status) : undefined;
+  const x = m.extras;
   return {
     kind: 'text',
     id: m.key,
@@ -42,13 +63,17 @@ export function toMessageView(m: MessageRecord): MessageView {
     ...(status ? { status } : {}),
     ...(m.keyChanged ? { keyChanged: true as const } : {}),
     ...(m.attachment ? { attachment: attachmentView(m.attachment) } : {}),
-    sortAt: m.sentAt
+    sortAt: m.sentAt,
+    ...(x?.quote ? { quote: quoteView(x.quote, quoted) } : {}),
+    ...(x?.reactions && Object.keys(x.reactions).length > 0 ? { reactions: reactionViews(x.reactions) } : {}),
+    ...(x?.editedAt !== undefined && !x.deleted ? { edited: true as const } : {}),
+    ...(x?.deleted ? { deleted: true as const } : {})
   };
 }
 
 /** The event for a message stored or moved, carrying its view so a screen patches one row. */
-export function messageEvent(m: MessageRecord): VaultEvent {
-  return { type: 'message', username: person(m), id: m.key, message: toMessageView(m) };
+export function messageEvent(m: MessageRecord, quoted?: MessageRecord): VaultEvent {
+  return { type: 'message', username: person(m), id: m.key, message: toMessageView(m, quoted) };
 }
 
 /** The status event for a message whose status moved, if it shows as a tick. */

@@ -6,7 +6,9 @@
  */
 import { openBytes, sealBytes, type Conn } from './record-seal';
 import { decodeContent, encodeContent } from '../../src/lib/wire/content';
-import type { MessageRecord, MessageRow, MessageStatus, Tx, Vault } from './schema';
+import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
+import { engineFail } from '../engine/errors';
+import type { MessageExtras, MessageRecord, MessageRow, MessageStatus, Tx, Vault } from './schema';
 import type { Username } from '../../src/lib/codec/username';
 
 const STORE = 'messages';
@@ -17,6 +19,18 @@ const STORE = 'messages';
  * field, so the data key rotation (P46) re-seals them with the rest.
  */
 const ATTACHMENT_MARK = 0xff;
+/**
+ * A message with actions (replies, reactions, edits: schema.ts MessageExtras) starts with 0xFE, then
+ * JSON `{ extras, inner }` where `inner` is the base64url of the value it would have without them.
+ */
+const RICH_MARK = 0xfe;
+
+function withMark(mark: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length + 1);
+  out[0] = mark;
+  out.set(bytes, 1);
+  return out;
+}
 
 function sealedBody(m: MessageRecord): Uint8Array {
   if (!m.attachment) return new TextEncoder().encode(m.body);
@@ -28,18 +42,37 @@ function sealedBody(m: MessageRecord): Uint8Array {
 }
 
 export function toMessageRow(c: Conn, m: MessageRecord): MessageRow {
-  const { body: _body, username, attachment: _attachment, ...clear } = m;
-  return { ...clear, chatId: username, sealed: sealBytes(c, STORE, m.key, sealedBody(m)) };
+  const { body: _body, username, attachment: _attachment, extras, ...clear } = m;
+  const inner = sealedBody(m);
+  // Replies, reactions and edits are sealed in the same value as the body (schema.ts MessageExtras).
+  const plain = extras ? withMark(RICH_MARK, new TextEncoder().encode(JSON.stringify({ extras, inner: toBase64Url(inner) }))) : inner;
+  return { ...clear, chatId: username, sealed: sealBytes(c, STORE, m.key, plain) };
 }
 
 export function fromMessageRow(c: Conn, row: MessageRow): MessageRecord {
   const { sealed, chatId, ...clear } = row;
   const plain = openBytes(c, STORE, row.key, sealed);
-  if (plain[0] !== ATTACHMENT_MARK) return { ...clear, username: chatId, body: new TextDecoder().decode(plain) };
+  if (plain[0] !== RICH_MARK) return { ...clear, username: chatId, ...bodyOf(plain) };
+  let rich: { extras: MessageExtras; inner: string };
+  try {
+    rich = JSON.parse(new TextDecoder().decode(plain.subarray(1))) as { extras: MessageExtras; inner: string };
+  } catch {
+    return engineFail('StorageLost', `a sealed message of ${plain.length} bytes is not readable`);
+  }
+  return { ...clear, username: chatId, ...bodyOf(fromBase64Url(rich.inner, plain.length)), extras: rich.extras };
+}
+
+function bodyOf(plain: Uint8Array): Pick<MessageRecord, 'body' | 'attachment'> {
+  if (plain[0] !== ATTACHMENT_MARK) return { body: new TextDecoder().decode(plain) };
   const content = decodeContent(plain.subarray(1));
-  if (content.kind !== 'attachment') return { ...clear, username: chatId, body: '' };
+  if (content.kind !== 'attachment') return { body: '' };
   const { caption, ...attachment } = content;
-  return { ...clear, username: chatId, body: caption ?? '', attachment };
+  return { body: caption ?? '', attachment };
+}
+
+/** Deletes one message row (delete for me, P44: no copy of it stays). */
+export async function deleteMessage(tx: Tx, key: string): Promise<void> {
+  await tx.objectStore(STORE).delete(key);
 }
 
 export function incomingKey(sender: Username, id: string): string {

@@ -148,6 +148,26 @@ export interface MessageRecord {
   keyChanged?: boolean;
   /** A file (README "Attachments"): its key, digest and blob id, sealed with the body (P32). */
   attachment?: AttachmentContent;
+  /** Replies, reactions, edits and deletes (README "Message actions"); sealed with the body. */
+  extras?: MessageExtras;
+}
+
+/**
+ * What message actions add to a message, sealed in the same value as its body (message-repo.ts),
+ * so a reaction or an edit rewrites that one row and the data key rotation (P46) re-seals it with
+ * the row: no new store, no schema step.
+ */
+export interface MessageExtras {
+  /** A reply: the local key of the message it quotes (its text is looked up when shown, P44). */
+  quote?: string;
+  /** One emoji per person; ours under '' (no username is empty). */
+  reactions?: Record<string, string>;
+  /** Earlier texts, oldest first, at most MAX_EDIT_HISTORY (message-actions.ts). */
+  history?: { text: string; at: number }[];
+  /** The sender clock of the last edit applied: an older edit arriving late is ignored. */
+  editedAt?: number;
+  /** Deleted for everyone: the body is empty and no earlier text, quote or reaction is kept (P44). */
+  deleted?: true;
 }
 
 export interface OutboxRecord {
@@ -172,7 +192,10 @@ export interface OutboxRecord {
 // Username is sound.
 
 /** Stored form of a MessageRecord: the body sealed; the person under `chatId` (index byChat). */
-export type MessageRow = Omit<MessageRecord, 'body' | 'username' | 'attachment'> & { chatId: Username; sealed: Sealed };
+export type MessageRow = Omit<MessageRecord, 'body' | 'username' | 'attachment' | 'extras'> & {
+  chatId: Username;
+  sealed: Sealed;
+};
 /** Stored form of a ChatRecord: the preview sealed; the person under `id` (the key path). */
 export type ChatRow = Omit<ChatRecord, 'lastPreview' | 'username'> & { id: Username; sealed: Sealed };
 /** Stored form of a ContactRecord: username and identity keys clear, every other field sealed. */

@@ -91,6 +91,18 @@ export interface VaultContract {
   sendAgain(username: Username, id: string): Promise<MessageView>;
   /** Marks the chat read and queues one read receipt; answers how many messages it marked. */
   markRead(username: Username): Promise<number>;
+
+  // ---- message actions (README "Message actions"; P47: only the author edits or deletes) ----
+  /** A text replying to (quoting) the message `quoteId` of this chat. */
+  sendReply(username: Username, quoteId: string, text: string): Promise<MessageView>;
+  /** Our reaction (one emoji) to a message of this chat, replacing our previous one; '' takes it back. */
+  react(username: Username, id: string, emoji: string): Promise<MessageView>;
+  /** A new text for our own message, within 24 hours of sending it. */
+  editMessage(username: Username, id: string, text: string): Promise<MessageView>;
+  /** Deletes our own message for everyone, within 24 hours of sending it. */
+  deleteForEveryone(username: Username, id: string): Promise<MessageView>;
+  /** Removes a message from this browser only; nothing is sent. */
+  deleteForMe(username: Username, id: string): Promise<void>;
   contactInfo(username: Username): Promise<ContactView>;
   /** P3: marks the shown key verified if `compared` is what the vault computes for it (else SafetyNumberMismatch). */
   markVerified(username: Username, compared: Comparison): Promise<ContactView>;
@@ -207,6 +219,11 @@ export const VAULT_METHODS = Object.freeze([
   'openAttachment',
   'sendAgain',
   'markRead',
+  'sendReply',
+  'react',
+  'editMessage',
+  'deleteForEveryone',
+  'deleteForMe',
   'contactInfo',
   'markVerified',
   'acceptIdentityChange',

@@ -112,6 +112,14 @@ export type MessageView =
       sortAt?: number;
       /** A file (README "Attachments"); `text` is then its caption. Never its key. */
       attachment?: AttachmentView;
+      /** A reply: what it quotes; `text` is absent when that message is gone (deleted, P44). */
+      quote?: QuoteView;
+      /** Reactions, one per person, grouped by emoji in first-seen order. */
+      reactions?: ReactionView[];
+      /** The sender changed the text after sending it. */
+      edited?: true;
+      /** Deleted for everyone: `text` is empty. */
+      deleted?: true;
     }
   | {
       /** A local notice in the conversation, rendered from its code (never from key bytes). */
@@ -150,6 +158,22 @@ export interface OpenedFile {
   bytes: Uint8Array;
   mime: AttachmentMime;
   name: string;
+}
+
+/** The message a reply quotes (README "Message actions"). */
+export interface QuoteView {
+  /** The quoted message's id in this conversation. */
+  id: string;
+  direction: 'in' | 'out';
+  /** Its current text; absent when it is not here (deleted for everyone or for me, never received). */
+  text?: string;
+}
+
+/** One emoji and how many people chose it; `mine` if we did. */
+export interface ReactionView {
+  emoji: string;
+  count: number;
+  mine: boolean;
 }
 
 /** A message's place in its conversation, from a MessageView: where the next older page starts. */
@@ -205,6 +229,8 @@ export type VaultEvent =
       id: string;
       /** The message as stored now, when the event is about one message (not across tabs, not for markers). */
       message?: MessageView;
+      /** The message is gone from this browser (deleted for me): the screen drops its row. */
+      removed?: true;
     }
   | { type: 'status'; username: Username; id: string; status: MessageStatus }
   /** An envelope from `username` could not be read; only its code is known. */

@@ -16,6 +16,18 @@
  *                      the sender's profile key, so the first message to someone costs no extra
  *                      envelope the host could count
  *   kind 0x09 group:   u32-length group update (1..MAX_GROUP_UPDATE_BYTES), decoded by wire/group-content.ts
+ *   kind 0x0A reaction: target id (16) || u8-length emoji (0..MAX_REACTION_BYTES UTF-8 bytes, one
+ *                      emoji grapheme; empty = "I take my reaction back"); replaces the sender's last
+ *   kind 0x0B edit:    target id (16) || sentAt u64 (sender clock of the edit) || u32-length UTF-8
+ *                      text (1..MAX_TEXT_BYTES): the new text of the sender's own message
+ *   kind 0x0C delete:  target id (16): "delete for everyone" of the sender's own message
+ *   kind 0x0D text with quote: quote id (16) || text body (as kind 0x01): a reply
+ *   kind 0x0E text with quote and profile key: key (32) || quote id (16) || text body
+ *   A reply is a new kind, not a flag inside 0x01, so a client that knows only 0x01 answers
+ *   UnsupportedVersion instead of showing a reply as an unrelated text.
+ *   0x0A..0x0C name their target by its 16-byte content id only, never by host data (server id,
+ *   arrival order): the receiver resolves it under the AUTHENTICATED sender of the envelope, so
+ *   only that message's author can edit or delete it (README "Message actions", P47).
  *   kind 0x10 attachment: a file's blob id, key, digest, size, allow-listed type, name, thumbnail
  *                      and caption (wire/attachment-content.ts)
  *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
@@ -31,7 +43,7 @@ import { readAttachment, writeAttachment, type AttachmentContent } from './attac
 export type { AttachmentContent } from './attachment-content';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, attachment: 0x10 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, reaction: 0x0a, edit: 0x0b, delete: 0x0c, textWithQuote: 0x0d, textWithQuoteAndProfileKey: 0x0e, attachment: 0x10 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -47,7 +59,16 @@ export const MAX_RETRY_REFS = 50;
 /** Bytes of a ratchet public key in a ref. */
 export const REF_KEY_LEN = 32;
 
-export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string; profileKey?: Uint8Array };
+/** `quote`: the content id of the message this replies to (kinds 0x0D/0x0E). */
+export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string; profileKey?: Uint8Array; quote?: string };
+/** A reaction to `target` (kind 0x0A); `emoji` '' takes the sender's reaction back. */
+export type ReactionContent = { kind: 'reaction'; target: string; emoji: string };
+/** The new text of the sender's own message `target` (kind 0x0B), written at `sentAt`. */
+export type EditContent = { kind: 'edit'; target: string; sentAt: number; text: string };
+/** Delete for everyone (kind 0x0C) of the sender's own message `target`. */
+export type DeleteContent = { kind: 'delete'; target: string };
+/** Longest reaction, in UTF-8 bytes: one emoji grapheme (a family with skin tones is 25..35). */
+export const MAX_REACTION_BYTES = 32;
 export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
 /** Call signalling (DESIGN.md §6): opaque here, strict in wire/call.ts; never stored as a message. */
 export type CallContent = { kind: 'call'; signal: Uint8Array };
@@ -59,7 +80,7 @@ export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
 export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
 /** The sender's profile key (P43): whoever holds it finds and reads the sender's profile blob. */
 export type ProfileKeyContent = { kind: 'profileKey'; key: Uint8Array };
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent | AttachmentContent;
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent | ReactionContent | EditContent | DeleteContent | AttachmentContent;
 /** Bytes of a profile key (src/lib/crypto/profile.ts PROFILE_KEY_LEN). */
 export const CONTENT_PROFILE_KEY_LEN = 32;
 /** A group update (README "Groups"): opaque here, strict in wire/group-content.ts; never stored as a message. */
@@ -79,6 +100,22 @@ function idBytes(id: string): Uint8Array {
 
 export function encodeContent(c: Content): Uint8Array {
   const w = new ByteWriter().u8(CONTENT_VERSION);
+  if (c.kind === 'text' && c.quote !== undefined) {
+    if (c.profileKey) writeProfileKey(w.u8(ContentKind.textWithQuoteAndProfileKey), c.profileKey);
+    else w.u8(ContentKind.textWithQuote);
+    return writeText(w.fixed(idBytes(c.quote), MESSAGE_ID_LEN), c).finish();
+  }
+  if (c.kind === 'reaction') {
+    const emoji = encoder.encode(c.emoji);
+    if (c.emoji !== '' && !isOneEmoji(c.emoji)) fail('InvalidArgument', `a reaction of ${emoji.length} bytes is not one emoji`);
+    if (emoji.length > MAX_REACTION_BYTES) fail('InvalidArgument', `a reaction of ${emoji.length} bytes exceeds ${MAX_REACTION_BYTES}`);
+    return w.u8(ContentKind.reaction).fixed(idBytes(c.target), MESSAGE_ID_LEN).u8(emoji.length).raw(emoji).finish();
+  }
+  if (c.kind === 'edit') {
+    if (c.text.length === 0) fail('InvalidArgument', 'an edit to an empty text');
+    return writeText(w.u8(ContentKind.edit), { id: c.target, sentAt: c.sentAt, text: c.text }).finish();
+  }
+  if (c.kind === 'delete') return w.u8(ContentKind.delete).fixed(idBytes(c.target), MESSAGE_ID_LEN).finish();
   if (c.kind === 'text' && c.profileKey) return writeText(writeProfileKey(w.u8(ContentKind.textWithProfileKey), c.profileKey), c).finish();
   if (c.kind === 'text') return writeText(w.u8(ContentKind.text), c).finish();
   if (c.kind === 'resent') return writeText(writeRef(w.u8(ContentKind.resent), c.ref), c).finish();
@@ -202,8 +239,52 @@ export function decodeContent(bytes: Uint8Array): Content {
     return { kind: 'group', update };
   }
   if (kind === ContentKind.attachment) return readAttachment(r);
+  if (kind === ContentKind.textWithQuote || kind === ContentKind.textWithQuoteAndProfileKey) {
+    const profileKey = kind === ContentKind.textWithQuoteAndProfileKey ? r.fixed(CONTENT_PROFILE_KEY_LEN).slice() : undefined;
+    const quote = toHex(r.fixed(MESSAGE_ID_LEN));
+    const t = readText(r);
+    r.end();
+    return { kind: 'text', ...t, ...(profileKey ? { profileKey } : {}), quote };
+  }
+  if (kind === ContentKind.reaction) {
+    const target = toHex(r.fixed(MESSAGE_ID_LEN));
+    const size = r.u8();
+    if (size > MAX_REACTION_BYTES) fail('DecodeFailed', `a reaction of ${size} bytes exceeds ${MAX_REACTION_BYTES}`);
+    const raw = r.fixed(size);
+    r.end();
+    let emoji: string;
+    try {
+      emoji = decoder.decode(raw);
+    } catch {
+      return fail('DecodeFailed', `a reaction of ${raw.length} bytes is not UTF-8`);
+    }
+    if (emoji !== '' && !isOneEmoji(emoji)) fail('DecodeFailed', `a reaction of ${raw.length} bytes is not one emoji`);
+    return { kind: 'reaction', target, emoji };
+  }
+  if (kind === ContentKind.edit) {
+    const t = readText(r);
+    r.end();
+    if (t.text.length === 0) fail('DecodeFailed', 'an edit to an empty text');
+    return { kind: 'edit', target: t.id, sentAt: t.sentAt, text: t.text };
+  }
+  if (kind === ContentKind.delete) {
+    const target = toHex(r.fixed(MESSAGE_ID_LEN));
+    r.end();
+    return { kind: 'delete', target };
+  }
   if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** An emoji: a pictographic character, a flag's regional indicators or a keycap. */
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
+
+/** True if `s` is exactly one grapheme and that grapheme is an emoji (a reaction, kind 0x0A). */
+export function isOneEmoji(s: string): boolean {
+  const it = graphemes.segment(s)[Symbol.iterator]();
+  const first = it.next();
+  return !first.done && first.value.segment === s && EMOJI.test(s);
 }
 
 /** A fresh random message id. */

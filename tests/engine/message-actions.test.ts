@@ -1,0 +1,183 @@
+/**
+ * Message actions between real engines through an in-memory host (workers/engine/message-actions.ts):
+ * replies, reactions, edits, delete for me and for everyone; and the rules a hostile peer meets:
+ * P47 only a message's author edits or deletes it (never ours, never another chat's), actions
+ * for unknown ids create nothing, a reaction replaces the sender's previous one, no action makes
+ * the receiver send anything (no receipts), deleted text leaves no copy in the row (P44).
+ * The hostile peer is bob's own engine queueing raw content on his real session with alice.
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, test } from 'vitest';
+import { MemoryHost } from '../../workers/engine/memory-host';
+import { asUsername } from '../../src/lib/codec/username';
+import { encodeContent, type Content } from '../../src/lib/wire/content';
+import { addOutbox } from '../../workers/storage/outbox-repo';
+import { getMessage, listMessages } from '../../workers/storage/message-repo';
+import { getChat } from '../../workers/storage/chat-repo';
+import { commit } from '../../workers/storage/vault';
+import { MAX_EDIT_HISTORY } from '../../workers/engine/message-actions';
+import type { MessageView } from '../../src/lib/vault/views';
+import { closeAll, newUser, settle, type User } from './support';
+
+let open: User[] = [];
+afterEach(async () => {
+  await closeAll(...open);
+  open = [];
+});
+
+async function trio(): Promise<{ host: MemoryHost; alice: User; bob: User; carol: User }> {
+  const host = new MemoryHost();
+  const alice = await newUser(host, 'alice');
+  const bob = await newUser(host, 'bob');
+  const carol = await newUser(host, 'carol');
+  open.push(alice, bob, carol);
+  await alice.engine.lookupUser('bob');
+  await alice.engine.lookupUser('carol');
+  return { host, alice, bob, carol };
+}
+
+/** `from` sends raw content to `to` on its real session: what a modified client can do. */
+async function sendRaw(from: User, to: string, c: Content): Promise<void> {
+  await commit(from.engine.ctx.vault, (tx) => addOutbox(tx, { username: asUsername(to), content: encodeContent(c) }));
+  from.engine.ctx.kickOutbox();
+}
+
+type TextView = Extract<MessageView, { kind: 'text' }>;
+async function view(u: User, chat: string, id: string): Promise<TextView> {
+  const m = (await u.engine.listMessages(asUsername(chat))).find((x) => x.id === id);
+  if (m?.kind !== 'text') throw new Error(`no text ${id} in ${u.name}'s chat with ${chat}`);
+  return m;
+}
+
+const sentBy = (host: MemoryHost, name: string) => host.sent.filter((s) => s.from === name).length;
+const contentId = (key: string) => key.split(':').at(-1)!;
+
+describe('message actions', () => {
+  test('reply, react, edit and delete for everyone reach the other side; a reaction replaces the previous one', async () => {
+    const { alice, bob } = await trio();
+    const hello = await alice.engine.sendText(asUsername('bob'), 'hello');
+    await settle(alice, bob);
+    const onBob = `alice:${hello.id}`;
+    const reply = await bob.engine.sendReply(asUsername('alice'), onBob, 'hi back');
+    expect(reply.kind === 'text' && reply.quote).toEqual({ id: onBob, direction: 'in', text: 'hello' });
+    await bob.engine.react(asUsername('alice'), onBob, '👍');
+    await settle(alice, bob);
+    const replyOnAlice = `bob:${reply.id}`;
+    expect((await view(alice, 'bob', replyOnAlice)).quote).toEqual({ id: hello.id, direction: 'out', text: 'hello' });
+    expect((await view(alice, 'bob', hello.id)).reactions).toEqual([{ emoji: '👍', count: 1, mine: false }]);
+
+    // Bob changes his mind: one reaction per person, the new one replaces the old.
+    await bob.engine.react(asUsername('alice'), onBob, '❤️');
+    await alice.engine.react(asUsername('bob'), hello.id, '❤️');
+    await settle(alice, bob);
+    expect((await view(alice, 'bob', hello.id)).reactions).toEqual([{ emoji: '❤️', count: 2, mine: true }]);
+    expect((await view(bob, 'alice', onBob)).reactions).toEqual([{ emoji: '❤️', count: 2, mine: true }]);
+
+    await alice.engine.editMessage(asUsername('bob'), hello.id, 'hello there');
+    await settle(alice, bob);
+    expect(await view(bob, 'alice', onBob)).toMatchObject({ text: 'hello there', edited: true });
+    expect((await view(bob, 'alice', reply.id)).quote?.text).toBe('hello there');
+
+    await alice.engine.deleteForEveryone(asUsername('bob'), hello.id);
+    await settle(alice, bob);
+    const gone = await view(bob, 'alice', onBob);
+    expect(gone).toMatchObject({ text: '', deleted: true });
+    expect(gone.reactions).toBeUndefined();
+    // P44: no copy of any version of the text stays in bob's row, its quote or the chat preview.
+    const row = await getMessage(bob.engine.ctx.vault, onBob);
+    expect(JSON.stringify(row)).not.toMatch(/hello/);
+    expect((await view(bob, 'alice', reply.id)).quote).toEqual({ id: onBob, direction: 'in' });
+    expect((await getChat(bob.engine.ctx.vault, asUsername('alice')))?.lastPreview).not.toMatch(/hello/);
+  });
+
+  test('P47 a peer cannot edit or delete my message, nor a message of another chat', async () => {
+    const { alice, bob, carol } = await trio();
+    const mine = await alice.engine.sendText(asUsername('bob'), 'my words');
+    const toCarol = await alice.engine.sendText(asUsername('carol'), 'for carol');
+    await carol.engine.sendText(asUsername('alice'), 'from carol');
+    await settle(alice, bob, carol);
+    const carolsKey = (await alice.engine.listMessages(asUsername('carol'))).find((m) => m.kind === 'text' && m.direction === 'in')!.id;
+    for (const target of [mine.id, toCarol.id, contentId(carolsKey)]) {
+      await sendRaw(bob, 'alice', { kind: 'edit', target, sentAt: Date.now(), text: 'forged' });
+      await sendRaw(bob, 'alice', { kind: 'delete', target });
+    }
+    // A reaction may target alice's message in the chat with bob, never one of another chat.
+    await sendRaw(bob, 'alice', { kind: 'reaction', target: toCarol.id, emoji: '💩' });
+    await sendRaw(bob, 'alice', { kind: 'reaction', target: contentId(carolsKey), emoji: '💩' });
+    await settle(alice, bob, carol);
+    expect(await view(alice, 'bob', mine.id)).toMatchObject({ text: 'my words' });
+    expect((await view(alice, 'bob', mine.id)).edited).toBeUndefined();
+    expect((await view(alice, 'bob', mine.id)).deleted).toBeUndefined();
+    for (const [id, text] of [[toCarol.id, 'for carol'], [carolsKey, 'from carol']] as const) {
+      const m = await view(alice, 'carol', id);
+      expect(m).toMatchObject({ text });
+      expect(m.edited ?? m.deleted ?? m.reactions).toBeUndefined();
+    }
+    // The author herself can: carol edits her own message.
+    await sendRaw(carol, 'alice', { kind: 'edit', target: contentId(carolsKey), sentAt: Date.now(), text: 'carol, edited' });
+    await settle(alice, carol);
+    expect(await view(alice, 'carol', carolsKey)).toMatchObject({ text: 'carol, edited', edited: true });
+  });
+
+  test('P47 actions for unknown ids create no row and change nothing; no action makes the receiver send', async () => {
+    const { host, alice, bob } = await trio();
+    await alice.engine.sendText(asUsername('bob'), 'one');
+    await settle(alice, bob);
+    const before = await listMessages(alice.engine.ctx.vault, asUsername('bob'));
+    const chatBefore = await getChat(alice.engine.ctx.vault, asUsername('bob'));
+    const aliceSent = sentBy(host, 'alice');
+    const unknown = 'ab'.repeat(16);
+    await sendRaw(bob, 'alice', { kind: 'edit', target: unknown, sentAt: Date.now(), text: 'ghost' });
+    await sendRaw(bob, 'alice', { kind: 'delete', target: unknown });
+    await sendRaw(bob, 'alice', { kind: 'reaction', target: unknown, emoji: '👻' });
+    // And on a message that exists: a reaction and an edit are applied, yet nothing is sent back.
+    const theirs = await bob.engine.sendText(asUsername('alice'), 'two');
+    await settle(alice, bob);
+    const aliceAfterText = sentBy(host, 'alice'); // the text's delivery receipt
+    await bob.engine.react(asUsername('alice'), `alice:${before[0]!.id}`, '🎉');
+    await bob.engine.editMessage(asUsername('alice'), theirs.id, 'two!');
+    await bob.engine.deleteForEveryone(asUsername('alice'), theirs.id);
+    await settle(alice, bob);
+    expect(sentBy(host, 'alice')).toBe(aliceAfterText);
+    expect(aliceAfterText).toBe(aliceSent + 1);
+    const after = await listMessages(alice.engine.ctx.vault, asUsername('bob'));
+    expect(after.map((m) => m.key)).toEqual([...before.map((m) => m.key), `bob:${theirs.id}`]);
+    expect(JSON.stringify(after)).not.toMatch(/ghost|👻/);
+    expect((await getChat(alice.engine.ctx.vault, asUsername('bob')))?.unread).toBe(chatBefore!.unread);
+  });
+
+  test('edit history is bounded and an older edit arriving late is ignored', async () => {
+    const { alice, bob } = await trio();
+    const m = await alice.engine.sendText(asUsername('bob'), 'v0');
+    await settle(alice, bob);
+    for (let i = 1; i <= MAX_EDIT_HISTORY + 3; i++) await alice.engine.editMessage(asUsername('bob'), m.id, `v${i}`);
+    await settle(alice, bob);
+    const row = await getMessage(bob.engine.ctx.vault, `alice:${m.id}`);
+    expect(row?.body).toBe(`v${MAX_EDIT_HISTORY + 3}`);
+    expect(row?.extras?.history).toHaveLength(MAX_EDIT_HISTORY);
+    expect(row?.extras?.history?.at(-1)?.text).toBe(`v${MAX_EDIT_HISTORY + 2}`);
+    await sendRaw(alice, 'bob', { kind: 'edit', target: m.id, sentAt: 1, text: 'stale' });
+    await settle(alice, bob);
+    expect((await getMessage(bob.engine.ctx.vault, `alice:${m.id}`))?.body).toBe(`v${MAX_EDIT_HISTORY + 3}`);
+  });
+
+  test('only our own messages are edited or deleted for everyone; delete for me removes the row and sends nothing', async () => {
+    const { host, alice, bob } = await trio();
+    await bob.engine.sendText(asUsername('alice'), 'bob says');
+    await settle(alice, bob);
+    const theirs = (await alice.engine.listMessages(asUsername('bob')))[0]!.id;
+    await expect(alice.engine.editMessage(asUsername('bob'), theirs, 'x')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.engine.deleteForEveryone(asUsername('bob'), theirs)).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.engine.react(asUsername('bob'), theirs, 'no')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    const sent = sentBy(host, 'alice');
+    const events: unknown[] = [];
+    alice.engine.subscribe((e) => events.push(e));
+    await alice.engine.deleteForMe(asUsername('bob'), theirs);
+    await settle(alice, bob);
+    expect(await getMessage(alice.engine.ctx.vault, theirs)).toBeUndefined();
+    expect(events).toContainEqual({ type: 'message', username: 'bob', id: theirs, removed: true });
+    expect((await getChat(alice.engine.ctx.vault, asUsername('bob')))?.lastPreview).toBe('');
+    expect(sentBy(host, 'alice')).toBe(sent);
+    expect(await bob.engine.listMessages(asUsername('alice'))).toHaveLength(1);
+  });
+});
