@@ -98,7 +98,7 @@ export default defineConfig({
   worker: { format: 'es' },
   server: { fs: { allow: ['workers'] } },
   test: {
-    include: ['tests/{arch,codec,crypto,engine,host,wire,pin}/**/*.test.ts'],
+    include: ['tests/{arch,codec,crypto,engine,host,wire,pin,ui}/**/*.test.ts'],
     setupFiles: ['tests/support/setup.ts'],
     testTimeout: 60_000,
     pool: 'forks'

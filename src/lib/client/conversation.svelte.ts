@@ -89,6 +89,37 @@ export class Conversation {
     this.#patch(await this.#session.vault.sendText(this.username, text));
   }
 
+  // ---- message actions (README "Message actions") ----
+
+  async reply(quoteId: string, text: string): Promise<void> {
+    this.#patch(await this.#session.vault.sendReply(this.username, quoteId, text));
+  }
+
+  /** Our reaction ('' takes it back); one row changes. */
+  async react(id: string, emoji: string): Promise<void> {
+    this.#patch(await this.#session.vault.react(this.username, id, emoji));
+  }
+
+  async edit(id: string, text: string): Promise<void> {
+    this.#patch(await this.#session.vault.editMessage(this.username, id, text));
+  }
+
+  async deleteForEveryone(id: string): Promise<void> {
+    this.#patch(await this.#session.vault.deleteForEveryone(this.username, id));
+  }
+
+  async deleteForMe(id: string): Promise<void> {
+    await this.#session.vault.deleteForMe(this.username, id);
+    this.#remove(id);
+  }
+
+  #remove(id: string): void {
+    const next = this.messages.filter((m) => m.id !== id);
+    if (next.length === this.messages.length) return;
+    this.messages = next;
+    this.#version++;
+  }
+
   async acceptIdentityChange(): Promise<void> {
     await this.#session.vault.acceptIdentityChange(this.username);
     await this.#reloadContact();
@@ -188,6 +219,7 @@ export class Conversation {
   #onEvent(event: VaultEvent): void {
     if (!this.loaded) return;
     if (event.type === 'message' && event.username === this.username) {
+      if (event.removed) return this.#remove(event.id);
       if (!event.message) {
         void this.#reloadLoaded().then(() => {
           const m = this.messages.find((x) => x.id === event.id);
@@ -195,8 +227,10 @@ export class Conversation {
         });
         return;
       }
+      const known = this.messages.some((m) => m.id === event.id);
       this.#patch(event.message);
-      if (event.message.kind === 'text' && event.message.direction === 'in') this.markRead(true);
+      // A reaction or an edit changes a message already shown: nothing new to mark read.
+      if (!known && event.message.kind === 'text' && event.message.direction === 'in') this.markRead(true);
     } else if (event.type === 'status' && event.username === this.username) {
       const i = this.messages.findIndex((x) => x.id === event.id);
       const m = this.messages[i];
