@@ -10,6 +10,7 @@
  */
 import { errorCode, type Session } from './session.svelte';
 import { placeMessage, type Placed } from './conversation-order';
+import { quotedText, refreshQuotes } from './conversation-quotes';
 import type { Username } from '../codec/username';
 import type { ContactView, MessageView, VaultEvent } from '../vault/views';
 
@@ -116,7 +117,7 @@ export class Conversation {
   #remove(id: string): void {
     const next = this.messages.filter((m) => m.id !== id);
     if (next.length === this.messages.length) return;
-    this.messages = next;
+    this.messages = refreshQuotes(next, id, undefined);
     this.#version++;
   }
 
@@ -177,7 +178,7 @@ export class Conversation {
   #patch(message: MessageView): Placed {
     const placed = placeMessage(this.messages, message, this.older);
     if (placed.messages !== this.messages) {
-      this.messages = placed.messages;
+      this.messages = refreshQuotes(placed.messages, message.id, quotedText(message));
       this.#version++;
     }
     return placed;
