@@ -15,7 +15,8 @@ import { addOutbox } from '../../workers/storage/outbox-repo';
 import { getMessage, listMessages } from '../../workers/storage/message-repo';
 import { getChat } from '../../workers/storage/chat-repo';
 import { commit } from '../../workers/storage/vault';
-import { MAX_EDIT_HISTORY } from '../../workers/engine/message-actions';
+import { ACTION_WINDOW_MS, MAX_EDIT_HISTORY, RECEIVE_WINDOW_MS } from '../../workers/engine/message-actions';
+import { systemDeps } from '../../src/lib/crypto/deps';
 import type { MessageView } from '../../src/lib/vault/views';
 import { closeAll, newUser, settle, type User } from './support';
 
@@ -179,5 +180,53 @@ describe('message actions', () => {
     expect((await getChat(alice.engine.ctx.vault, asUsername('bob')))?.lastPreview).toBe('');
     expect(sentBy(host, 'alice')).toBe(sent);
     expect(await bob.engine.listMessages(asUsername('alice'))).toHaveLength(1);
+  });
+
+  test('edits and deletes for everyone: only within 24 hours when sent, and a late one is not honoured on receipt', async () => {
+    const host = new MemoryHost();
+    let clock = 1_800_000_000_000;
+    const deps = { ...systemDeps, now: () => clock };
+    const alice = await newUser(host, 'alice', { deps });
+    const bob = await newUser(host, 'bob', { deps });
+    open.push(alice, bob);
+    await alice.engine.lookupUser('bob');
+    const old = await alice.engine.sendText(asUsername('bob'), 'yesterday');
+    await settle(alice, bob);
+    clock += ACTION_WINDOW_MS + 1;
+    await expect(alice.engine.editMessage(asUsername('bob'), old.id, 'rewritten')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.engine.deleteForEveryone(asUsername('bob'), old.id)).rejects.toMatchObject({ code: 'InvalidArgument' });
+    // A reaction has no window.
+    await alice.engine.react(asUsername('bob'), old.id, '👍');
+    // A modified client that sends one anyway: honoured within the receive window, not after it.
+    await sendRaw(alice, 'bob', { kind: 'edit', target: old.id, sentAt: clock, text: 'late but allowed' });
+    await settle(alice, bob);
+    expect((await view(bob, 'alice', `alice:${old.id}`)).text).toBe('late but allowed');
+    clock += RECEIVE_WINDOW_MS;
+    await sendRaw(alice, 'bob', { kind: 'delete', target: old.id });
+    await settle(alice, bob);
+    expect(await view(bob, 'alice', `alice:${old.id}`)).toMatchObject({ text: 'late but allowed', reactions: [{ emoji: '👍', count: 1, mine: false }] });
+  });
+
+  test('P46 reactions, edit history and quotes are sealed with the body and survive the data key rotation', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice', { appLockKdf: { opslimit: 1, memlimitBytes: 8192 } });
+    const bob = await newUser(host, 'bob');
+    open.push(alice, bob);
+    await alice.engine.lookupUser('bob');
+    const m = await alice.engine.sendText(asUsername('bob'), 'first 4711');
+    await alice.engine.editMessage(asUsername('bob'), m.id, 'second 0815');
+    await alice.engine.react(asUsername('bob'), m.id, '🔥');
+    const reply = await alice.engine.sendReply(asUsername('bob'), m.id, 'replying');
+    // At rest nothing of it is clear: not the texts, the emoji or the quoted id.
+    const raw = await alice.engine.ctx.vault.db.get('messages', m.id);
+    const rawReply = await alice.engine.ctx.vault.db.get('messages', reply.id);
+    const bytes = new TextDecoder('utf-8', { fatal: false }).decode(new Uint8Array([...raw!.sealed.ct, ...rawReply!.sealed.ct]));
+    expect(JSON.stringify(raw) + JSON.stringify(rawReply) + bytes).not.toMatch(/4711|0815|🔥|quote|history/);
+    expect(raw).not.toHaveProperty('extras');
+    expect(raw?.rich).toBe(true);
+    await alice.engine.locks.enableLock('velvet tundra quiz marmalade osprey 93', 5);
+    const after = await getMessage(alice.engine.ctx.vault, m.id);
+    expect(after?.extras).toMatchObject({ reactions: { '': '🔥' }, history: [{ text: 'first 4711' }] });
+    expect((await view(alice, 'bob', reply.id)).quote).toEqual({ id: m.id, direction: 'out', text: 'second 0815' });
   });
 });
