@@ -19,6 +19,7 @@ import { ACTION_WINDOW_MS, MAX_EDIT_HISTORY, RECEIVE_WINDOW_MS } from '../../wor
 import { systemDeps } from '../../src/lib/crypto/deps';
 import type { MessageView } from '../../src/lib/vault/views';
 import { closeAll, newUser, settle, type User } from './support';
+import { Impostor } from './impostor';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -228,5 +229,20 @@ describe('message actions', () => {
     const after = await getMessage(alice.engine.ctx.vault, m.id);
     expect(after?.extras).toMatchObject({ reactions: { '': '🔥' }, history: [{ text: 'first 4711' }] });
     expect((await view(alice, 'bob', reply.id)).quote).toEqual({ id: m.id, direction: 'out', text: 'second 0815' });
+  });
+
+  test('P3 P47 a changed key not yet accepted cannot edit, delete or react to the contact\'s messages', async () => {
+    const { host, alice, bob } = await trio();
+    const theirs = await bob.engine.sendText(asUsername('alice'), 'the real bob');
+    await settle(alice, bob);
+    // The host speaks as bob with a key of its own (the impostor's first message makes alice see a key change).
+    const impostor = new Impostor(host, 'bob', 'alice');
+    impostor.send({ kind: 'edit', target: theirs.id, sentAt: Date.now() + 1, text: 'forged by the host' });
+    impostor.send({ kind: 'reaction', target: theirs.id, emoji: '💩' });
+    impostor.send({ kind: 'delete', target: theirs.id });
+    await settle(alice, bob);
+    const m = await view(alice, 'bob', `bob:${theirs.id}`);
+    expect(m).toMatchObject({ text: 'the real bob' });
+    expect(m.edited ?? m.deleted ?? m.reactions).toBeUndefined();
   });
 });
