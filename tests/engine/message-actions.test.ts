@@ -245,4 +245,16 @@ describe('message actions', () => {
     expect(m).toMatchObject({ text: 'the real bob' });
     expect(m.edited ?? m.deleted ?? m.reactions).toBeUndefined();
   });
+
+  test('P44 a message deleted for everyone while still queued offline never leaves: no text, no delete sent', async () => {
+    const { host, alice, bob } = await trio();
+    alice.engine.disconnect();
+    const m = await alice.engine.sendText(asUsername('bob'), 'second thoughts 4711');
+    await alice.engine.deleteForEveryone(asUsername('bob'), m.id);
+    alice.engine.connect();
+    await settle(alice, bob);
+    expect(sentBy(host, 'alice')).toBe(0);
+    expect(await bob.engine.listMessages(asUsername('alice'))).toEqual([]);
+    expect((await view(alice, 'bob', m.id)).deleted).toBe(true);
+  });
 });

@@ -41,3 +41,19 @@ export async function putOutbox(tx: Tx, item: OutboxRecord): Promise<void> {
 export async function deleteOutbox(tx: Tx, seq: number): Promise<void> {
   await tx.objectStore(STORE).delete(seq);
 }
+
+/**
+ * Drops the not-yet-encrypted outbox item of message `messageKey`, if it has one (a message deleted
+ * for everyone before it left: its text is never sent, P44). True if one was dropped.
+ */
+export async function dropUnencrypted(tx: Tx, messageKey: string): Promise<boolean> {
+  let cursor = await tx.objectStore(STORE).openCursor();
+  while (cursor) {
+    if (cursor.value.messageKey === messageKey && !cursor.value.ciphertext) {
+      await cursor.delete();
+      return true;
+    }
+    cursor = await cursor.continue();
+  }
+  return false;
+}
