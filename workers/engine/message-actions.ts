@@ -23,7 +23,7 @@ import type { MessageView } from '../../src/lib/vault/views';
 import { preview, updateChat } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
 import { deleteMessage, getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
-import { addOutbox } from '../storage/outbox-repo';
+import { addOutbox, dropUnencrypted } from '../storage/outbox-repo';
 import type { MessageExtras, MessageRecord, Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
@@ -106,7 +106,8 @@ export async function editMessage(ctx: EngineContext, raw: string, key: string, 
 
 /** Deletes our own message for everyone, within ACTION_WINDOW_MS of sending it. */
 export async function deleteForEveryone(ctx: EngineContext, raw: string, key: string): Promise<MessageView> {
-  return act(ctx, raw, key, true, (tx, m) => erase(tx, m), (m) => ({ kind: 'delete', target: m.id }));
+  // Still queued and not encrypted: its text never leaves, and there is nothing to delete over there.
+  return act(ctx, raw, key, true, (tx, m) => erase(tx, m), (m) => ({ kind: 'delete', target: m.id }), (tx, m) => dropUnencrypted(tx, m.key));
 }
 
 /** Removes a message from this browser only (P44: the row and its preview go); nothing is sent. */
@@ -139,7 +140,9 @@ async function act(
   key: string,
   own: boolean,
   apply: (tx: Tx, m: MessageRecord) => Promise<EngineEvent[]>,
-  content: (m: MessageRecord) => ActionContent
+  content: (m: MessageRecord) => ActionContent,
+  /** True when the change needs no message to them (the original never left). */
+  local?: (tx: Tx, m: MessageRecord) => Promise<boolean>
 ): Promise<MessageView> {
   requireMe(ctx);
   const username = asUsername(raw);
@@ -154,11 +157,13 @@ async function act(
     if (own && now - m.sentAt > ACTION_WINDOW_MS) return fail('InvalidArgument', 'messages older than 24 hours cannot be changed for everyone');
     const events = await apply(tx, m);
     if (events.length === 0) return { events, view: toMessageView(m) }; // nothing changed: nothing to send
+    const changed = events.find((e) => e.type === 'message');
+    const view = changed?.type === 'message' && changed.message ? changed.message : toMessageView(m);
+    if (local && (await local(tx, m))) return { events, view };
     // Written for the identity trusted now, like a text (P36): never encrypted to another.
     const identity = contact?.identity;
     await addOutbox(tx, { username, content: encodeContent(content(m)), ...(identity ? { identity } : {}) });
-    const changed = events.find((e) => e.type === 'message');
-    return { events, view: changed?.type === 'message' && changed.message ? changed.message : toMessageView(m) };
+    return { events, view };
   });
   for (const e of events) ctx.events.emit(e);
   ctx.kickOutbox();
