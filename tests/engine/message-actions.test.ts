@@ -257,4 +257,25 @@ describe('message actions', () => {
     expect(await bob.engine.listMessages(asUsername('alice'))).toEqual([]);
     expect((await view(alice, 'bob', m.id)).deleted).toBe(true);
   });
+
+  test('an edit and a reaction that arrive before their message (a host reordering) are held in memory and applied when it comes', async () => {
+    const { host, alice, bob } = await trio();
+    await bob.engine.sendText(asUsername('alice'), 'warm up');
+    await settle(alice, bob);
+    host.autoPush = false;
+    const m = await bob.engine.sendText(asUsername('alice'), 'draft');
+    await settle(alice, bob);
+    await bob.engine.editMessage(asUsername('alice'), m.id, 'final');
+    await bob.engine.react(asUsername('alice'), m.id, '👀');
+    await settle(alice, bob);
+    const ids = host.pending(asUsername('alice')).map((e) => e.serverId);
+    expect(ids).toHaveLength(3);
+    host.push(asUsername('alice'), [ids[1]!, ids[2]!]);
+    await settle(alice, bob);
+    // Held, not stored: no row for the message yet.
+    expect((await alice.engine.listMessages(asUsername('bob'))).map((x) => x.id)).not.toContain(`bob:${m.id}`);
+    host.push(asUsername('alice'), [ids[0]!]);
+    await settle(alice, bob);
+    expect(await view(alice, 'bob', `bob:${m.id}`)).toMatchObject({ text: 'final', edited: true, reactions: [{ emoji: '👀', count: 1, mine: false }] });
+  });
 });

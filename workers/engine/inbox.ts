@@ -56,7 +56,7 @@ import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-messag
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
 import { receiveGroupUpdate } from './group-updates';
 import { syncFromBlob } from './group-sync';
-import { isAction, quoteKey, receiveAction } from './message-actions';
+import { applyHeld, isAction, quoteKey, receiveAction } from './message-actions';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -417,8 +417,10 @@ async function storeText(
   });
   // P42: a message request gets no delivery receipt.
   if (!request) await queueReceipt(tx, env.sender, 'delivered', [c.id]);
+  // Reactions, edits or a delete that arrived before this message (message-actions.ts holds them).
+  const late = await applyHeld(ctx, tx, env.sender, c.id);
   return {
-    events: [messageEvent(m, m.extras?.quote ? await txGetMessage(tx, m.extras.quote) : undefined), { type: 'chats' }],
+    events: [messageEvent(m, m.extras?.quote ? await txGetMessage(tx, m.extras.quote) : undefined), ...late, { type: 'chats' }],
     at: sentAt
   };
 }

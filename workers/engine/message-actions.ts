@@ -7,7 +7,9 @@
  * the row `${S}:${id}` — a message S sent us in the chat with S — so a peer can never edit or
  * delete our messages or a message of another chat. A reaction from S may target S's message or
  * ours in the chat with S, nothing else. Every action for an id we do not hold (not arrived yet,
- * deleted, someone else's) is dropped without a row, a receipt or any send; so is one from a
+ * deleted, someone else's) creates no row, no receipt and no send: it is held in memory for
+ * HOLD_MS (at most MAX_HELD) in case its message is only late (a host reordering envelopes), and
+ * applied if that message arrives from the same sender; otherwise forgotten. So is one from a
  * changed key the user has not accepted (P3), or an edit or delete of a message older than
  * RECEIVE_WINDOW_MS.
  *
@@ -37,6 +39,10 @@ export const ACTION_WINDOW_MS = 24 * 60 * 60_000;
 export const RECEIVE_WINDOW_MS = 2 * ACTION_WINDOW_MS;
 /** Earlier versions of an edited message kept (the newest ones). */
 export const MAX_EDIT_HISTORY = 10;
+/** How long an action for a message we do not hold waits for it, in memory only. */
+export const HOLD_MS = 60_000;
+/** Most actions held at once per engine; the oldest go first. */
+export const MAX_HELD = 64;
 /** The chat preview of a message deleted for everyone. */
 export const DELETED_PREVIEW = 'Message deleted';
 
@@ -65,12 +71,40 @@ export async function quoteKey(tx: Tx, sender: Username, id: string): Promise<st
 
 // ---- receiving (inside the receive transaction, inbox.ts) ----
 
+type Held = { sender: Username; content: ActionContent; at: number };
+const held = new WeakMap<EngineContext, Held[]>();
+
+function hold(ctx: EngineContext, sender: Username, content: ActionContent): void {
+  const list = held.get(ctx) ?? [];
+  list.push({ sender, content, at: ctx.deps.now() });
+  held.set(ctx, list.slice(-MAX_HELD));
+}
+
+/**
+ * Actions held for the message `id` that `sender` just sent us (inbox.ts storeText, same
+ * transaction): applied in the order they came, the stale ones forgotten.
+ */
+export async function applyHeld(ctx: EngineContext, tx: Tx, sender: Username, id: string): Promise<EngineEvent[]> {
+  const now = ctx.deps.now();
+  const list = (held.get(ctx) ?? []).filter((h) => now - h.at <= HOLD_MS);
+  const mine = list.filter((h) => h.sender === sender && h.content.target === id);
+  held.set(ctx, list.filter((h) => !mine.includes(h)));
+  const events: EngineEvent[] = [];
+  for (const h of mine) events.push(...(await receiveAction(ctx, tx, sender, h.content, false, false)));
+  return events;
+}
+
 /**
  * Applies an action from `sender` (authenticated by the ratchet). `changedKey`: it came under a
  * key the user has not accepted, so it is dropped (P3). Answers the events; never queues a send.
  */
-export async function receiveAction(ctx: EngineContext, tx: Tx, sender: Username, c: ActionContent, changedKey: boolean): Promise<EngineEvent[]> {
+export async function receiveAction(ctx: EngineContext, tx: Tx, sender: Username, c: ActionContent, changedKey: boolean, mayHold = true): Promise<EngineEvent[]> {
   if (changedKey) return [];
+  // Not here (yet): only its own sender's late message can pick it up (applyHeld); nothing is stored.
+  if (!(await txGetMessage(tx, incomingKey(sender, c.target))) && c.kind !== 'reaction') {
+    if (mayHold) hold(ctx, sender, c);
+    return [];
+  }
   if (c.kind === 'reaction') {
     // Theirs, or ours in the chat with them: never a message of another chat (P47).
     let target = await txGetMessage(tx, incomingKey(sender, c.target));
@@ -78,7 +112,11 @@ export async function receiveAction(ctx: EngineContext, tx: Tx, sender: Username
       const ours = await txGetMessage(tx, c.target);
       if (ours?.direction === 'out' && ours.username === sender) target = ours;
     }
-    if (!target || target.extras?.deleted) return [];
+    if (!target) {
+      if (mayHold) hold(ctx, sender, c);
+      return [];
+    }
+    if (target.extras?.deleted) return [];
     return react(tx, target, sender, c.emoji);
   }
   // Edits and deletes: only the author's own message, found under the authenticated sender (P47).
