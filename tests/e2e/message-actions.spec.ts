@@ -33,6 +33,9 @@ test('P31 P47 reply, react, edit, delete for everyone and for me between two bro
   const bobLog = bubbles(bob.page, alice.name);
   const aliceLog = bubbles(alice.page, bob.name);
   await expect(bobLog).toHaveText([/Hello Bob/]);
+  // P42: alice is a stranger to bob until he accepts; a request's messages offer no actions.
+  await expect(bobLog.last()).not.toHaveAttribute('tabindex', '0');
+  await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
 
   // Keyboard only: from the composer, Shift+Tab reaches the newest bubble; Enter opens its menu.
   const box = bob.page.getByRole('textbox', { name: `Message ${alice.name}` });
