@@ -224,7 +224,6 @@ describe('message actions', () => {
     const bytes = new TextDecoder('utf-8', { fatal: false }).decode(new Uint8Array([...raw!.sealed.ct, ...rawReply!.sealed.ct]));
     expect(JSON.stringify(raw) + JSON.stringify(rawReply) + bytes).not.toMatch(/4711|0815|🔥|quote|history/);
     expect(raw).not.toHaveProperty('extras');
-    expect(raw?.rich).toBe(true);
     await alice.engine.locks.enableLock('velvet tundra quiz marmalade osprey 93', 5);
     const after = await getMessage(alice.engine.ctx.vault, m.id);
     expect(after?.extras).toMatchObject({ reactions: { '': '🔥' }, history: [{ text: 'first 4711' }] });

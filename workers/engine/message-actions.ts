@@ -243,7 +243,9 @@ async function edit(tx: Tx, m: MessageRecord, text: string, at: number): Promise
 /** Delete for everyone: the text, its history, quote and reactions are gone; a tombstone stays (P44). */
 async function erase(tx: Tx, m: MessageRecord): Promise<EngineEvent[]> {
   const unread = m.direction === 'in' && !m.read;
-  const next: MessageRecord = { ...m, body: '', ...(unread ? { read: true } : {}) };
+  // A file's key, digest and blob id go with the text (P44): nothing of the message stays readable.
+  const { attachment: _attachment, ...rest } = m;
+  const next: MessageRecord = { ...rest, body: '', ...(unread ? { read: true } : {}) };
   await updateChat(tx, m.username as Username, (chat) => ({
     ...chat,
     unread: unread ? Math.max(0, chat.unread - 1) : chat.unread,

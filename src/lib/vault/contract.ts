@@ -41,7 +41,7 @@ import type {
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from './group-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 10;
+export const VAULT_API_VERSION = 11;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
