@@ -12,7 +12,8 @@ import { MemoryHost } from '../../workers/engine/memory-host';
 import { asUsername } from '../../src/lib/codec/username';
 import { encodeContent, type Content } from '../../src/lib/wire/content';
 import { addOutbox } from '../../workers/storage/outbox-repo';
-import { getMessage, listMessages } from '../../workers/storage/message-repo';
+import { getMessage, listMessages, putMessage } from '../../workers/storage/message-repo';
+import type { MessageRecord } from '../../workers/storage/schema';
 import { getChat } from '../../workers/storage/chat-repo';
 import { commit } from '../../workers/storage/vault';
 import { ACTION_WINDOW_MS, MAX_EDIT_HISTORY, RECEIVE_WINDOW_MS } from '../../workers/engine/message-actions';
@@ -276,5 +277,24 @@ describe('message actions', () => {
     host.push(asUsername('alice'), [ids[0]!]);
     await settle(alice, bob);
     expect(await view(alice, 'bob', `bob:${m.id}`)).toMatchObject({ text: 'final', edited: true, reactions: [{ emoji: '👀', count: 1, mine: false }] });
+  });
+
+  test('P44 a file message keeps its file through a reaction and loses its key and blob id when deleted for everyone', async () => {
+    const { alice, bob } = await trio();
+    const id = 'cd'.repeat(16);
+    const file: MessageRecord = {
+      key: id, id, username: asUsername('bob'), direction: 'out', body: 'caption 4711', sentAt: Date.now(), receivedAt: Date.now(), status: 'sent',
+      attachment: { kind: 'attachment', id, sentAt: 1, blobId: 'ef'.repeat(16), key: new Uint8Array(32).fill(7), digest: new Uint8Array(32).fill(9), size: 10, mime: 'image/png', name: 'a.png' }
+    };
+    await commit(alice.engine.ctx.vault, (tx) => putMessage(tx, file));
+    await alice.engine.react(asUsername('bob'), id, '👍');
+    const reacted = await getMessage(alice.engine.ctx.vault, id);
+    expect(reacted).toMatchObject({ body: 'caption 4711', attachment: { blobId: 'ef'.repeat(16), name: 'a.png' }, extras: { reactions: { '': '👍' } } });
+    expect(reacted?.attachment?.key).toEqual(new Uint8Array(32).fill(7));
+    await alice.engine.deleteForEveryone(asUsername('bob'), id);
+    const gone = await getMessage(alice.engine.ctx.vault, id);
+    expect(gone?.attachment).toBeUndefined();
+    expect(gone).toMatchObject({ body: '', extras: { deleted: true } });
+    await settle(alice, bob);
   });
 });
