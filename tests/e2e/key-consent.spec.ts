@@ -28,6 +28,9 @@ async function setup(browser: Parameters<Parameters<typeof test>[2]>[0]['browser
   people.push(alice, bob);
   await register(alice);
   await register(bob);
+  // Bob knows alice (not a message request, P42), so his receipts reach her.
+  await startChat(bob, alice.name);
+  await bob.page.goto('/chats');
   const fake = await substitutedBundleResponse(bob.name);
   let fetches = 0;
   await alice.context.route(`**/api/v1/bundles/${bob.name}`, async (route) => {
