@@ -77,5 +77,5 @@ test('a message while hidden notifies with the sender only (or no one in private
   await openChat(alice, bob.name);
   await expect(alice.page).toHaveTitle(`${bob.name} · Parley`);
   expect(await notes(alice.page)).toHaveLength(2);
-  expect(JSON.stringify(await notes(alice.page))).not.toMatch(/secret|42|43|look/);
+  expect(JSON.stringify(await notes(alice.page))).not.toMatch(/secret|while you look/);
 });
