@@ -21,6 +21,7 @@ const config = {
         'worker-src': ['self'],
         'connect-src': ['self'],
         'img-src': ['self', 'data:', 'blob:'],
+        'media-src': ['self', 'blob:'],
         'style-src': ['self', 'unsafe-inline'],
         'object-src': ['none'],
         'base-uri': ['none'],

@@ -37,6 +37,8 @@ const BASE_CSP = [
   "default-src 'self'",
   "worker-src 'self'",
   "img-src 'self' data: blob:",
+  // Voice notes play from a blob: URL of the decrypted file (README "Voice notes").
+  "media-src 'self' blob:",
   "style-src 'self' 'unsafe-inline'",
   "object-src 'none'",
   "base-uri 'none'",

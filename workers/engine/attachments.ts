@@ -14,7 +14,7 @@ import { toHex } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
 import { MAX_ATTACHMENT_BYTES, blobSize, openAttachment as openBlob, sealAttachment, type SealedAttachment } from '../../src/lib/crypto/attachment';
 import { sodium } from '../../src/lib/crypto/sodium';
-import { allowedMime, isImageMime, shownName, type AttachmentContent } from '../../src/lib/wire/attachment-content';
+import { allowedMime, isImageMime, isVoiceMime, shownName, type AttachmentContent } from '../../src/lib/wire/attachment-content';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { preview, updateChat } from '../storage/chat-repo';
@@ -34,7 +34,7 @@ const unfinished = new Map<string, { sealed: SealedAttachment; blobId?: string }
 
 /** What a chat list shows for a file: never the caption's absence as an empty line. */
 export function attachmentPreview(a: Pick<AttachmentContent, 'mime' | 'name'>, caption: string): string {
-  return preview(caption || (isImageMime(a.mime) ? `📷 Photo` : `📎 ${shownName(a.name)}`));
+  return preview(caption || (isImageMime(a.mime) ? `📷 Photo` : isVoiceMime(a.mime) ? '🎤 Voice message' : `📎 ${shownName(a.name)}`));
 }
 
 export async function sendAttachment(ctx: EngineContext, username: Username, file: OutgoingFile): Promise<MessageRecord> {

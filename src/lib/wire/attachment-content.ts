@@ -4,7 +4,8 @@
  *
  *   id (16) || sentAt u64 || blob id (16) || key (32) || digest (32) || size u64
  *   || mime u8 (MimeCode) || u8-length UTF-8 file name (0..255)
- *   || u16-length thumbnail (0..MAX_THUMBNAIL_BYTES, a JPEG the sender's browser re-encoded)
+ *   || u16-length thumbnail (0..MAX_THUMBNAIL_BYTES, a JPEG the sender's browser re-encoded; for
+ *      an audio type, a voice note's waveform and length, wire/voice-note.ts)
  *   || u16-length UTF-8 caption (0..MAX_CAPTION_BYTES)
  *
  * The sender never chooses how a file is rendered (SECURITY.md P40): the MIME type travels as a
@@ -19,8 +20,12 @@ export const MAX_FILE_NAME_BYTES = 255;
 export const MAX_THUMBNAIL_BYTES = 48 * 1024;
 export const MAX_CAPTION_BYTES = 4096;
 
-/** The allow-list. Only the image/* entries are ever previewed; everything else is a generic file. */
-export const MIME_TYPES = ['application/octet-stream', 'image/jpeg', 'image/png', 'image/webp', 'image/gif', 'application/pdf', 'text/plain'] as const;
+/**
+ * The allow-list, in code order (the code is the index; append only). Only the image/* entries are
+ * ever previewed and only the audio/* ones played (voice notes, wire/voice-note.ts); everything
+ * else is a generic file.
+ */
+export const MIME_TYPES = ['application/octet-stream', 'image/jpeg', 'image/png', 'image/webp', 'image/gif', 'application/pdf', 'text/plain', 'audio/webm', 'audio/ogg', 'audio/mp4'] as const;
 export type AttachmentMime = (typeof MIME_TYPES)[number];
 
 export type AttachmentContent = {
@@ -38,13 +43,18 @@ export type AttachmentContent = {
   caption?: string;
 };
 
-/** The allow-listed type for whatever a browser or sender claims (anything else: a generic file). */
+/**
+ * The allow-listed type for whatever a browser or sender claims (anything else: a generic file).
+ * Parameters are dropped: a recorder's "audio/webm;codecs=opus" is "audio/webm".
+ */
 export function allowedMime(claim: string): AttachmentMime {
-  const t = claim.trim().toLowerCase();
+  const t = (claim.split(';')[0] ?? '').trim().toLowerCase();
   return (MIME_TYPES as readonly string[]).includes(t) ? (t as AttachmentMime) : 'application/octet-stream';
 }
 
 export const isImageMime = (m: AttachmentMime): boolean => m.startsWith('image/');
+/** A voice note: an allow-listed audio type, whose preview field holds a waveform (wire/voice-note.ts). */
+export const isVoiceMime = (m: AttachmentMime): boolean => m.startsWith('audio/');
 
 /**
  * A name as shown on screen: control and bidi-override characters become U+FFFD, so a name like
