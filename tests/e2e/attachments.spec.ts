@@ -67,6 +67,8 @@ test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, s
   const bob = await openPerson(browser, 'bob');
   people.push(alice, bob);
   for (const p of people) await register(p);
+  // Bob knows alice (a stranger's photo would be blurred in a message request, P42).
+  await startChat(bob, alice.name);
   await startChat(alice, bob.name);
   await send(alice, bob.name, 'Photos from the trip coming');
   await expect(chatRow(bob.page, alice.name)).toBeVisible({ timeout: 30_000 });
@@ -82,6 +84,8 @@ test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, s
   await sendPicked(alice);
 
   const photo = bubbles(bob.page, alice.name).getByTestId('open-image');
+  // From a contact, the thumbnail is shown as is (only a message request blurs it, P42).
+  await expect(photo.getByTestId('thumbnail')).not.toHaveClass(/blurred/);
   await expect(photo.locator('img')).toBeVisible({ timeout: 30_000 });
   await photo.click();
   await expect(bob.page.getByTestId('full-image')).toBeVisible({ timeout: 30_000 });

@@ -25,6 +25,18 @@ test('P42 a stranger\'s request is accepted and another is blocked; requests get
   await send(carol, bob.name, 'Hi Bob, we met at the meetup — https://example.org/slides');
   await startChat(dave, bob.name);
   await send(dave, bob.name, 'You won a prize! Click here');
+  // Dave also sends a photo: in bob's request it shows blurred until bob chooses to open it.
+  const png = Buffer.from((await dave.page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = c.height = 200;
+    const g = c.getContext('2d')!;
+    g.fillStyle = 'hsl(340 80% 55%)';
+    g.fillRect(0, 0, 200, 200);
+    return c.toDataURL('image/png');
+  })).split(',')[1]!, 'base64');
+  await dave.page.getByTestId('attach-input').setInputFiles({ name: 'prize.png', mimeType: 'image/png', buffer: png });
+  await dave.page.getByTestId('attach-panel').getByRole('button', { name: 'Send' }).click();
+  await expect(dave.page.getByTestId('attach-panel')).toHaveCount(0, { timeout: 30_000 });
 
   const requests = bob.page.getByRole('list', { name: 'Message requests' });
   await expect(requests.getByRole('link')).toHaveCount(2);
@@ -35,7 +47,7 @@ test('P42 a stranger\'s request is accepted and another is blocked; requests get
   const carols = bubbles(carol.page, bob.name);
   const daves = bubbles(dave.page, bob.name);
   await expect(carols.getByRole('img', { name: 'Sent' })).toHaveCount(1);
-  await expect(daves.getByRole('img', { name: 'Sent' })).toHaveCount(1);
+  await expect(daves.getByRole('img', { name: 'Sent' })).toHaveCount(2);
 
   // Bob reads carol's request: still no receipt, no call buttons, links are plain text.
   await openChat(bob, carol.name);
@@ -57,11 +69,12 @@ test('P42 a stranger\'s request is accepted and another is blocked; requests get
   // Dave is blocked from his request.
   await chatRow(bob.page, dave.name).click();
   const daveBar = bob.page.getByRole('region', { name: `Message request from ${dave.name}` });
+  await expect(bubbles(bob.page, dave.name).getByTestId('thumbnail')).toHaveClass(/blurred/);
   await daveBar.getByRole('button', { name: 'Block' }).click();
   await expect(bob.page.getByText(`You blocked ${dave.name}`)).toBeVisible();
   await send(dave, bob.name, 'Are you there?');
   await bob.page.waitForTimeout(1500);
-  await expect(bubbles(bob.page, dave.name)).toHaveCount(1);
+  await expect(bubbles(bob.page, dave.name)).toHaveCount(2);
   await expect(daves.getByRole('img', { name: /Delivered|Read/ })).toHaveCount(0);
   await bob.page.screenshot({ path: `${SHOTS}/requests-blocked.png` });
   for (const p of [bob, carol, dave]) await expectClean(p);
