@@ -12,6 +12,7 @@ import { listGroupMessages as listRows, listGroups as listRecords, type GroupMes
 import { asUsername } from '../../src/lib/codec/username';
 import { requireMe, type EngineContext } from './context';
 import { requireGroup } from './group-ops';
+import { joinRequests } from './group-invite';
 
 export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
   const me = requireMe(ctx);
@@ -48,7 +49,10 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
         me: self,
         safetyNumber: self ? '' : safetyNumber({ ourUsername: me.username, ourIdentity, theirUsername: m.address.username, theirIdentity: m.identity })
       };
-    })
+    }),
+    settings: { ...head.settings },
+    invite: { on: head.invite !== null, approval: head.invite?.approval ?? false },
+    pending: joinRequests(me, g)
   };
 }
 
