@@ -47,7 +47,7 @@ test('P19 four people: invite link, approval, chat, remove one (P21: sees nothin
   // Ann makes a link in group info.
   await ann.page.getByRole('link', { name: 'Group info' }).click();
   await ann.page.getByRole('button', { name: 'Create invite link', exact: true }).click();
-  const linkBox = ann.page.getByLabel('Invite link', { exact: true });
+  const linkBox = ann.page.getByRole('textbox', { name: 'Invite link', exact: true });
   await expect(linkBox).toHaveValue(/\/join#[A-Za-z0-9_-]{44}$/);
   const link = await linkBox.inputValue();
 
@@ -68,7 +68,8 @@ test('P19 four people: invite link, approval, chat, remove one (P21: sees nothin
   await expect(dan.page.getByText('Your request was sent.')).toBeVisible();
   const requests = ann.page.getByRole('list', { name: 'Requests to join' });
   await expect(requests.locator(`li[data-request="${dan.name}"]`)).toBeVisible({ timeout: 30_000 });
-  await ann.page.screenshot({ path: 'tests/e2e/screenshots/group-info-invite.png', fullPage: true });
+  await requests.scrollIntoViewIfNeeded();
+  await ann.page.screenshot({ path: 'tests/e2e/screenshots/group-info-invite.png' });
   await ann.page.getByRole('button', { name: `Approve ${dan.name}`, exact: true }).click();
   const members = ann.page.getByRole('list', { name: 'Members' });
   await expect(members.locator('li')).toHaveCount(4, { timeout: 30_000 });
@@ -108,7 +109,7 @@ test('P19 four people: invite link, approval, chat, remove one (P21: sees nothin
   // Ann resets the link: the old one says so.
   await ann.page.getByRole('link', { name: 'Group info' }).click();
   await ann.page.getByRole('button', { name: 'Reset link', exact: true }).click();
-  await expect(ann.page.getByLabel('Invite link', { exact: true })).not.toHaveValue(link, { timeout: 30_000 });
+  await expect(ann.page.getByRole('textbox', { name: 'Invite link', exact: true })).not.toHaveValue(link, { timeout: 30_000 });
   await dan.page.goto(link);
   await expect(dan.page.getByText('This link was reset.')).toBeVisible({ timeout: 30_000 });
   await dan.page.screenshot({ path: 'tests/e2e/screenshots/group-join-reset.png' });
