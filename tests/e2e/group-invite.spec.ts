@@ -5,6 +5,7 @@
  * invite blob); Ann turns on approval and Dan asks to join, Ann approves; everyone chats; Ann
  * removes Dan (who then sees nothing new); Ben leaves; Ann resets the link and the old one says so.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
 
@@ -22,6 +23,13 @@ async function say(p: Person, name: string, text: string): Promise<void> {
   await box.fill(text);
   await box.press('Enter');
   await expect(groupLog(p.page)).toContainText(text);
+}
+
+/** No serious or critical WCAG 2.1 A/AA violation on what `page` shows (as tests/e2e/a11y.spec.ts). */
+async function audit(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const severe = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(severe.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`), `${screen} accessibility`).toEqual([]);
 }
 
 async function openGroup(p: Person, name: string): Promise<void> {
@@ -56,6 +64,7 @@ test('P19 four people: invite link, approval, chat, remove one (P21: sees nothin
   await expect(cat.page.getByRole('heading', { name, level: 2 })).toBeVisible({ timeout: 30_000 });
   await expect(cat.page.getByText('Group · 2 members')).toBeVisible();
   await cat.page.screenshot({ path: 'tests/e2e/screenshots/group-join.png' });
+  await audit(cat.page, 'join screen');
   await cat.page.getByRole('button', { name: 'Join group', exact: true }).click();
   await expect(heading(cat.page, name)).toBeVisible({ timeout: 60_000 });
 
@@ -70,6 +79,7 @@ test('P19 four people: invite link, approval, chat, remove one (P21: sees nothin
   await expect(requests.locator(`li[data-request="${dan.name}"]`)).toBeVisible({ timeout: 30_000 });
   await requests.scrollIntoViewIfNeeded();
   await ann.page.screenshot({ path: 'tests/e2e/screenshots/group-info-invite.png' });
+  await audit(ann.page, 'group info with a link and a request');
   await ann.page.getByRole('button', { name: `Approve ${dan.name}`, exact: true }).click();
   const members = ann.page.getByRole('list', { name: 'Members' });
   await expect(members.locator('li')).toHaveCount(4, { timeout: 30_000 });
@@ -113,5 +123,6 @@ test('P19 four people: invite link, approval, chat, remove one (P21: sees nothin
   await dan.page.goto(link);
   await expect(dan.page.getByText('This link was reset.')).toBeVisible({ timeout: 30_000 });
   await dan.page.screenshot({ path: 'tests/e2e/screenshots/group-join-reset.png' });
+  await audit(dan.page, 'reset link');
   for (const p of people) await expectClean(p);
 });
