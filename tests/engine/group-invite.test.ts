@@ -151,6 +151,25 @@ describe('group invite links on the real host', () => {
     // The new link works.
     expect(await dan.joinGroupByInvite(fresh)).toBe('joined');
     for (const e of [ann, ben]) await eventually(async () => expect(await members(e, id)).toEqual(['ann', 'ben', 'dan']));
+    // Turned off: the last link says so too, and the state names no link.
+    await ann.turnOffGroupInviteLink(id);
+    const eve = await person('eve');
+    await expect(eve.previewGroupInvite(fresh)).rejects.toMatchObject({ code: 'InviteLinkReset', message: expect.stringMatching(/turned off/) });
+    expect((await ann.groupInfo(id)).invite).toEqual({ on: false, approval: false });
+    expect(await ann.groupInviteLink(id)).toBeNull();
+  });
+
+  test('P19 "only admins can add members" is a signed setting members obey, and only an admin changes it', async () => {
+    const { ann, ben, id } = await twoPeople(false);
+    await person('cat');
+    expect((await ben.groupInfo(id)).settings).toEqual({ editInfo: 'admins', addMembers: 'admins' });
+    await expect(ben.addGroupMembers(id, ['cat' as never])).rejects.toMatchObject({ code: 'NotPermitted' });
+    await expect(ben.setGroupAccess(id, 'addMembers', 'members')).rejects.toMatchObject({ code: 'NotAdmin' });
+    await ann.setGroupAccess(id, 'addMembers', 'members');
+    await eventually(async () => expect((await ben.groupInfo(id)).settings.addMembers).toBe('members'));
+    await ben.addGroupMembers(id, ['cat' as never]);
+    for (const e of [ann, ben]) await eventually(async () => expect(await members(e, id)).toEqual(['ann', 'ben', 'cat']));
+    expect((await ann.groupInfo(id)).settings.editInfo).toBe('admins');
   });
 
   test('P19 a stale or forged invite blob cannot roll back a removal or add a member', async () => {
