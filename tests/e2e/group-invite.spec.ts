@@ -4,6 +4,7 @@
  * Ben, makes an invite link; Cat joins by it (the join screen shows the group decrypted from the
  * invite blob); Ann turns on approval and Dan asks to join, Ann approves; everyone chats; Ann
  * removes Dan (who then sees nothing new); Ben leaves; Ann resets the link and the old one says so.
+ * Dan uses a phone-sized window.
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
@@ -39,7 +40,7 @@ async function openGroup(p: Person, name: string): Promise<void> {
 
 test('P19 four people: invite link, approval, chat, remove one (P21: sees nothing new), leave, reset link', async ({ browser }) => {
   test.setTimeout(240_000);
-  const [ann, ben, cat, dan] = [await openPerson(browser, 'ann'), await openPerson(browser, 'ben'), await openPerson(browser, 'cat'), await openPerson(browser, 'dan')];
+  const [ann, ben, cat, dan] = [await openPerson(browser, 'ann'), await openPerson(browser, 'ben'), await openPerson(browser, 'cat'), await openPerson(browser, 'dan', { width: 390, height: 844 })];
   people.push(ann, ben, cat, dan);
   for (const p of people) await register(p);
   const name = 'Book club';
@@ -73,6 +74,7 @@ test('P19 four people: invite link, approval, chat, remove one (P21: sees nothin
   await expect(ann.page.getByText('and ask to join')).toBeVisible({ timeout: 30_000 });
   await dan.page.goto(link);
   await expect(dan.page.getByRole('button', { name: 'Ask to join', exact: true })).toBeVisible({ timeout: 30_000 });
+  await dan.page.screenshot({ path: 'tests/e2e/screenshots/group-join-phone.png' });
   await dan.page.getByRole('button', { name: 'Ask to join', exact: true }).click();
   await expect(dan.page.getByText('Your request was sent.')).toBeVisible();
   const requests = ann.page.getByRole('list', { name: 'Requests to join' });

@@ -10,6 +10,7 @@ import { safetyNumber } from '../../src/lib/crypto/safety-number';
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
 import { listGroupMessages as listRows, listGroups as listRecords, type GroupMessageRecord } from '../storage/group-repo';
 import { asUsername } from '../../src/lib/codec/username';
+import { listContactNames } from '../storage/contact-repo';
 import { requireMe, type EngineContext } from './context';
 import { requireGroup } from './group-ops';
 import { joinRequests } from './group-invite';
@@ -34,6 +35,7 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
   const head = g.history.head;
   const ours = address(me.username);
   const ourIdentity = identityPublic(me.identity);
+  const contacts = new Set(await listContactNames(ctx.vault));
   return {
     id,
     name: head.name,
@@ -47,6 +49,7 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
         username: m.address.username,
         role: m.role,
         me: self,
+        contact: contacts.has(m.address.username),
         safetyNumber: self ? '' : safetyNumber({ ourUsername: me.username, ourIdentity, theirUsername: m.address.username, theirIdentity: m.identity })
       };
     }),

@@ -24,6 +24,8 @@ export interface GroupMemberView {
   /** 60 digits for our identity and theirs, as in a 1:1 chat (empty for ourselves). */
   safetyNumber: string;
   me: boolean;
+  /** A contact of ours: their contact screen (verify, scan) opens for them. */
+  contact: boolean;
 }
 
 /** Someone who asked to join by a link that needs approval (README "Groups": invite links). */
