@@ -43,7 +43,7 @@ import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox, queueText, sendAgain } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
-import { EngineGroups } from './engine-groups';
+import { EngineGroupInvites } from './engine-group-invites';
 import { resetSessions } from './sessions';
 import * as profiles from './profiles';
 import type { ProfileTransport } from './profile-transport';
@@ -101,7 +101,7 @@ const TAB_CHANNEL_STORE = 'tab-channel';
  * engine-recovery.ts) are inherited, stacked only because a class has one base: one class still
  * implements the whole contract.
  */
-export class Engine extends EngineGroups implements EngineApi {
+export class Engine extends EngineGroupInvites implements EngineApi {
   private readonly events: EventHub;
   /** Pushed envelopes, handled a page per transaction (receive-queue.ts). */
   private readonly inbox: ReceiveQueue;

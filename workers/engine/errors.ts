@@ -34,6 +34,10 @@ export const EngineErrorCode = {
   NotGroupMember: 'NotGroupMember',
   /** A member's message showed a newer group state that we could not fetch: sending waits (P19). */
   GroupOutOfDate: 'GroupOutOfDate',
+  /** The group invite link was reset or turned off by an admin (its old blob says so, sealed under it). */
+  InviteLinkReset: 'InviteLinkReset',
+  /** No group behind this invite link: mistyped, never made, or its blob does not open. */
+  InviteLinkInvalid: 'InviteLinkInvalid',
   /** A downloaded file is not the one the sender sealed (P40): it was changed in transit and not opened. */
   Tampered: 'Tampered',
   /** A file beyond MAX_ATTACHMENT_BYTES, refused before anything was uploaded. */

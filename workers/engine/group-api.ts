@@ -10,8 +10,10 @@ import { safetyNumber } from '../../src/lib/crypto/safety-number';
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
 import { listGroupMessages as listRows, listGroups as listRecords, type GroupMessageRecord } from '../storage/group-repo';
 import { asUsername } from '../../src/lib/codec/username';
+import { listContactNames } from '../storage/contact-repo';
 import { requireMe, type EngineContext } from './context';
 import { requireGroup } from './group-ops';
+import { joinRequests } from './group-invite';
 
 export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
   const me = requireMe(ctx);
@@ -33,6 +35,7 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
   const head = g.history.head;
   const ours = address(me.username);
   const ourIdentity = identityPublic(me.identity);
+  const contacts = new Set(await listContactNames(ctx.vault));
   return {
     id,
     name: head.name,
@@ -46,9 +49,13 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
         username: m.address.username,
         role: m.role,
         me: self,
+        contact: contacts.has(m.address.username),
         safetyNumber: self ? '' : safetyNumber({ ourUsername: me.username, ourIdentity, theirUsername: m.address.username, theirIdentity: m.identity })
       };
-    })
+    }),
+    settings: { ...head.settings },
+    invite: { on: head.invite !== null, approval: head.invite?.approval ?? false },
+    pending: joinRequests(me, g)
   };
 }
 

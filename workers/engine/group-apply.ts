@@ -18,7 +18,7 @@
  */
 import { address, sameAddress, type Address } from '../../src/lib/crypto/group/address';
 import type { GroupChange } from '../../src/lib/crypto/group/group-change';
-import { findMember, mustRotateSenderKey, senderKeyRecipients, type GroupState } from '../../src/lib/crypto/group/group-state';
+import { findMember, isAdmin, mustRotateSenderKey, senderKeyRecipients, type GroupState } from '../../src/lib/crypto/group/group-state';
 import { createSenderKey, rotateSenderKey, senderKeyDistribution } from '../../src/lib/crypto/group/sender-key';
 import { encodeSenderKeyDistribution } from '../../src/lib/crypto/group/sender-key-message';
 import { fromHex } from '../../src/lib/codec/bytes';
@@ -71,8 +71,13 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   if (!findMember(head, ours)) {
     const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));
     if (findMember(before, ours) && !left) await putNotice(ctx, tx, g, 'you-removed', '', at);
-    const { our: _dropped, ...rest } = next;
+    const { our: _dropped, inviteSecret: _link, ...rest } = next;
     return { ...rest, distributedTo: [], theirs: [], outgoing: [] };
+  }
+  // Only admins keep the invite link's secret (README "Groups": invite links).
+  if (next.inviteSecret && !isAdmin(head, ours)) {
+    const { inviteSecret: _link, ...rest } = next;
+    next = rest;
   }
   // P21: a key someone outside the group holds is never used again.
   next = { ...next, theirs: next.theirs.filter((t) => findMember(head, t.theirAddress)) };

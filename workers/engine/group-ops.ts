@@ -110,7 +110,7 @@ export function leaveGroup(ctx: EngineContext, id: string): Promise<void> {
  * refuse them, and then nothing is stored or sent), sends the change pairwise to the members of
  * the state before and after, welcomes newcomers, and rotates or hands out our sender key.
  */
-export async function changeGroup(ctx: EngineContext, id: string, actions: readonly GroupAction[]): Promise<void> {
+export async function changeGroup(ctx: EngineContext, id: string, actions: readonly GroupAction[], patch?: (g: GroupRecord) => GroupRecord): Promise<void> {
   const me = requireMe(ctx);
   const ours = address(me.username);
   await ctx.serial(() =>
@@ -129,7 +129,8 @@ export async function changeGroup(ctx: EngineContext, id: string, actions: reado
         if (!findMember(before, m) && findMember(after, m)) await queueUpdate(tx, m.username, welcome);
         else await queueUpdate(tx, m.username, { groupId: groupIdBytes(g), change: encoded });
       }
-      await putGroup(tx, await afterHistoryChange(ctx, tx, me, { ...g, history: r.history }, before, r.added));
+      const next = await afterHistoryChange(ctx, tx, me, { ...g, history: r.history }, before, r.added);
+      await putGroup(tx, patch ? patch(next) : next);
     })
   );
   ctx.events.emit({ type: 'chats' });

@@ -17,6 +17,7 @@ import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { afterHistoryChange, groupIdBytes } from './group-apply';
 import { isEngineError } from './errors';
+import { uploadInviteBlob } from './group-invite-blob';
 
 /** Reseals and uploads the blob; best effort (the next change or a member's sync repairs a miss). */
 export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<boolean> {
@@ -27,6 +28,8 @@ export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<b
   const blob = sealStateBlob(g.history, g.masterKey, ctx.deps);
   try {
     await ctx.transport.putGroupBlob(hostAuth(me), blob.address, blob.writeToken, blob.sealed);
+    // Admins also keep the invite link's blob current (group-invite-blob.ts).
+    await uploadInviteBlob(ctx, id);
     return true;
   } catch (e) {
     if (isEngineError(e, 'Unavailable') || isCodedError(e)) return false;

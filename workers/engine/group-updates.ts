@@ -27,6 +27,7 @@ import type { Tx } from '../storage/schema';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { afterHistoryChange, putNotice } from './group-apply';
+import { welcomeLinkJoiners } from './group-invite-welcome';
 
 /** Distributions kept per sender: the newest and the one before (its late messages still open). */
 const KEYS_PER_SENDER = 2;
@@ -35,6 +36,8 @@ export interface UpdateOutcome {
   events: EngineEvent[];
   /** A group whose blob should be resealed or fetched after the commit. */
   refused?: string;
+  /** A group whose state and invite blobs we (an admin) should reseal after the commit. */
+  reseal?: string;
 }
 
 export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Username, bytes: Uint8Array): Promise<UpdateOutcome> {
@@ -44,6 +47,7 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
   let g = await txGetGroup(tx, id);
   const from = address(sender);
   let refused: string | undefined;
+  let reseal: string | undefined;
   if (!g) {
     if (!u.masterKey || !u.history) return { events: [], refused: 'NoSuchGroup' };
     const history = decodeGroupHistory(u.history);
@@ -81,6 +85,7 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
     if (history !== g.history) {
       const added = canonicalChanges(history).filter((_, i) => !known.has(history.canonical[i]!));
       g = await afterHistoryChange(ctx, tx, me, { ...g, history }, before, added);
+      if (await welcomeLinkJoiners(tx, me, g, added)) reseal = id;
     }
   }
   if (u.distribution) {
@@ -92,7 +97,7 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
     }
   }
   await putGroup(tx, g);
-  return { events: [{ type: 'group', id }, { type: 'chats' }], ...(refused ? { refused } : {}) };
+  return { events: [{ type: 'group', id }, { type: 'chats' }], ...(refused ? { refused } : {}), ...(reseal ? { reseal } : {}) };
 }
 
 /** The new key first, then the sender's older ones, at most KEYS_PER_SENDER of theirs. */

@@ -55,7 +55,7 @@ import type { MessageRef } from '../../src/lib/wire/content';
 import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
 import { receiveGroupUpdate } from './group-updates';
-import { syncFromBlob } from './group-sync';
+import { syncFromBlob, uploadStateBlob } from './group-sync';
 import { applyHeld, isAction, quoteKey, receiveAction } from './message-actions';
 
 /** Undecryptable-envelope records kept for diagnostics. */
@@ -203,6 +203,8 @@ interface Prepared {
   retry?: MessageRef;
   /** Events known before the commit (a failure's). */
   events?: EngineEvent[];
+  /** A group whose blobs we reseal after the commit (a join by link we welcomed). */
+  reseal?: string;
 }
 
 /** Decrypts one envelope on the page's sessions; writes nothing. Infrastructure errors propagate. */
@@ -276,6 +278,7 @@ async function prepare(ctx: EngineContext, env: Envelope, page: Page, sealedFrom
         const u = await receiveGroupUpdate(ctx, tx, env.sender, content.update);
         out.push(...u.events);
         if (u.refused) out.push({ type: 'receive-error', username: env.sender, code: u.refused });
+        if (u.reseal) item.reseal = u.reseal;
       }
       else if (isAction(content)) out.push(...(await receiveAction(ctx, tx, env.sender, content, underChangedKey(trusted, identity))));
       else if (content.kind === 'receipt') out.push(...(await receiveReceipt(tx, env.sender, content)));
@@ -319,6 +322,7 @@ async function announce(ctx: EngineContext, item: Prepared, events: EngineEvent[
   if (events.some((e) => e.type === 'message' || e.type === 'group') || (item.resent ?? 0) > 0) ctx.kickOutbox();
   // P43: their profile opens with the key they just shared; fetched outside the receive path.
   if (item.newProfileKey) void refreshProfile(ctx, item.env.sender).catch(() => undefined);
+  if (item.reseal) void uploadStateBlob(ctx, item.reseal).catch(() => undefined);
 }
 
 /** The contact's trusted identity, or the pending one the user is being asked about. */

@@ -124,6 +124,14 @@ export class VaultService implements VaultContract {
   sendGroupText = this.#delegate('sendGroupText');
   listGroupMessages = this.#delegate('listGroupMessages');
   markGroupRead = this.#delegate('markGroupRead');
+  createGroupInviteLink = this.#delegate('createGroupInviteLink');
+  groupInviteLink = this.#delegate('groupInviteLink');
+  setGroupInviteApproval = this.#delegate('setGroupInviteApproval');
+  turnOffGroupInviteLink = this.#delegate('turnOffGroupInviteLink');
+  previewGroupInvite = this.#delegate('previewGroupInvite');
+  joinGroupByInvite = this.#delegate('joinGroupByInvite');
+  answerGroupJoin = this.#delegate('answerGroupJoin');
+  setGroupAccess = this.#delegate('setGroupAccess');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

@@ -29,6 +29,11 @@ export async function getContact(vault: Vault, username: Username): Promise<Cont
   return row && fromContactRow(vault.db, row);
 }
 
+/** Every contact's username (the store's keys; nothing is unsealed). */
+export async function listContactNames(vault: Vault): Promise<string[]> {
+  return (await vault.db.getAllKeys(STORE)).map(String);
+}
+
 export async function txGetContact(tx: Tx, username: Username): Promise<ContactRecord | undefined> {
   const row = await tx.objectStore(STORE).get(username);
   return row && fromContactRow(tx, row);

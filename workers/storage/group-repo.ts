@@ -37,6 +37,8 @@ export interface GroupRecord {
   seenVersion: number;
   /** Group messages encrypted (sender key advanced in the same transaction) and not yet uploaded. */
   outgoing: OutgoingGroupMessage[];
+  /** Admins: the current invite link's secret (README "Groups": invite links); never sent to the host. */
+  inviteSecret?: Uint8Array;
 }
 
 export interface OutgoingGroupMessage {
@@ -72,6 +74,7 @@ interface GroupJson {
   missing: number;
   seenVersion: number;
   outgoing: { messageKey: string; body: string; to: Username[] }[];
+  inviteSecret?: string;
 }
 
 const b64 = toBase64Url;
@@ -88,7 +91,8 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     unread: g.unread,
     missing: g.missing,
     seenVersion: g.seenVersion,
-    outgoing: g.outgoing.map((o) => ({ ...o, body: b64(o.body) }))
+    outgoing: g.outgoing.map((o) => ({ ...o, body: b64(o.body) })),
+    ...(g.inviteSecret ? { inviteSecret: b64(g.inviteSecret) } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
 }
@@ -107,7 +111,8 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     unread: j.unread,
     missing: j.missing,
     seenVersion: j.seenVersion,
-    outgoing: j.outgoing.map((o) => ({ ...o, body: unb64(o.body) }))
+    outgoing: j.outgoing.map((o) => ({ ...o, body: unb64(o.body) })),
+    ...(j.inviteSecret ? { inviteSecret: unb64(j.inviteSecret) } : {})
   };
 }
 

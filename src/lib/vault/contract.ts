@@ -38,7 +38,7 @@ import type {
   VaultEvent,
   VaultInfo
 } from './views';
-import type { GroupInfoView, GroupMessageView, GroupSummaryView } from './group-views';
+import type { GroupInfoView, GroupMessageView, GroupSummaryView, InvitePreviewView } from './group-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
 export const VAULT_API_VERSION = 11;
@@ -143,6 +143,20 @@ export interface VaultContract {
   sendGroupText(id: string, text: string): Promise<GroupMessageView>;
   listGroupMessages(id: string): Promise<GroupMessageView[]>;
   markGroupRead(id: string): Promise<void>;
+  // ---- group invite links (README "Groups": invite links; SECURITY.md P19) ----
+  /** Admin: turns the link on with a fresh secret (resetting any old one); answers the text after '#'. */
+  createGroupInviteLink(id: string, approval: boolean): Promise<string>;
+  /** Admin: the current link's text after '#', or null. */
+  groupInviteLink(id: string): Promise<string | null>;
+  setGroupInviteApproval(id: string, approval: boolean): Promise<void>;
+  turnOffGroupInviteLink(id: string): Promise<void>;
+  /** Opens a link (the text after '#') and shows the group it leads to. */
+  previewGroupInvite(link: string): Promise<InvitePreviewView>;
+  /** Signs our join by link and sends it to the members. */
+  joinGroupByInvite(link: string): Promise<'joined' | 'pending' | 'member'>;
+  /** Admin: approves or declines a pending request. */
+  answerGroupJoin(id: string, username: Username, approve: boolean): Promise<void>;
+  setGroupAccess(id: string, setting: 'editInfo' | 'addMembers', access: 'admins' | 'members'): Promise<void>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -249,6 +263,14 @@ export const VAULT_METHODS = Object.freeze([
   'sendGroupText',
   'listGroupMessages',
   'markGroupRead',
+  'createGroupInviteLink',
+  'groupInviteLink',
+  'setGroupInviteApproval',
+  'turnOffGroupInviteLink',
+  'previewGroupInvite',
+  'joinGroupByInvite',
+  'answerGroupJoin',
+  'setGroupAccess',
   'connect',
   'disconnect',
   'sendCallSignal',

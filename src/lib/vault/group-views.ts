@@ -24,6 +24,14 @@ export interface GroupMemberView {
   /** 60 digits for our identity and theirs, as in a 1:1 chat (empty for ourselves). */
   safetyNumber: string;
   me: boolean;
+  /** A contact of ours: their contact screen (verify, scan) opens for them. */
+  contact: boolean;
+}
+
+/** Someone who asked to join by a link that needs approval (README "Groups": invite links). */
+export interface JoinRequestView {
+  username: Username;
+  safetyNumber: string;
 }
 
 export interface GroupInfoView {
@@ -35,6 +43,22 @@ export interface GroupInfoView {
   members: GroupMemberView[];
   amAdmin: boolean;
   isMember: boolean;
+  /** Who may edit the name and description / add members. */
+  settings: { editInfo: 'admins' | 'members'; addMembers: 'admins' | 'members' };
+  /** Whether an invite link is on, and whether it needs an admin's approval. */
+  invite: { on: boolean; approval: boolean };
+  pending: JoinRequestView[];
+}
+
+/** What an invite link shows before joining (decrypted from the invite blob with the link). */
+export interface InvitePreviewView {
+  /** 64 hex digits. */
+  groupId: string;
+  name: string;
+  description: string;
+  memberCount: number;
+  approval: boolean;
+  status: 'none' | 'pending' | 'member';
 }
 
 export type GroupNotice = 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed';

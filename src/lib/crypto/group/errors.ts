@@ -33,6 +33,8 @@ export const GroupErrorCode = {
   LastAdmin: 'LastAdmin',
   /** A join by link while the link is off. */
   InviteLinkOff: 'InviteLinkOff',
+  /** The invite blob at a link's address is the admins' sealed notice that the link was reset or turned off. */
+  InviteLinkReset: 'InviteLinkReset',
   TooManyMembers: 'TooManyMembers',
   TooManyPending: 'TooManyPending',
   /** A structurally wrong change: empty, a leave that is not last, a no-op role change, bad text. */

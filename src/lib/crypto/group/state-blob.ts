@@ -3,11 +3,18 @@
  * member list or member count in the host's files), so a member who was offline can catch up and
  * an invite link works while every admin is offline.
  *
- *   sealed = u8 format (1) || u8 kind (1 state, 2 invite) || nonce (24)
+ *   sealed = u8 format (1) || u8 kind (1 state, 2 invite, 3 invite closed) || nonce (24)
  *            || XChaCha20-Poly1305(key, nonce, padded payload,
  *                                  AD = "Parley_GroupBlobBinding" || format || kind || address)
  *   padded = payload || 0x80 || 0x00* up to a bucket: 32 KiB, then doubling to 4 MiB
  *   payload = encodeGroupHistory (anchor state and the path to the head: no lost branch, no orphan)
+ *             or, for kind 3, one byte: why the link stopped (1 reset, 2 turned off)
+ *
+ * When admins reset a link (or turn it off) they replace the old link's invite blob with a kind-3
+ * blob sealed under the OLD link's key: whoever holds the old link learns only that it stopped
+ * (a clear "this link was reset"), nothing of the group as it is now. The host cannot forge it
+ * (no invite key) nor write it (no write token); it can only serve an older blob, whose join
+ * members refuse (fork choice: a joiner's change loses to any member's, P19).
  *
  * What the size leaks: only the bucket. Every group whose history encodes under 32 KiB looks the
  * same: measured, about 180 members with 12-character usernames and a full HISTORY_DEPTH of
@@ -26,13 +33,14 @@ import { ByteWriter } from '../../codec/bytes';
 import { fail } from '../../codec/errors';
 import type { Deps } from '../deps';
 import { Labels, labelBytes } from '../labels';
+import { groupFail } from './errors';
 import { aeadDecrypt, aeadEncrypt, AEAD_NONCE_LEN, AEAD_TAG_LEN } from '../primitives';
 import { BLOB_ADDRESS_LEN, inviteKeys, stateBlobKeys, type BlobKeys } from './group-secret';
 import { decodeGroupHistoryParts, encodeGroupHistory, type HistoryParts } from './group-history-codec';
 import type { GroupHistory } from './group-history';
 
 export const BLOB_FORMAT = 1;
-export const BlobKind = { state: 1, invite: 2 } as const;
+export const BlobKind = { state: 1, invite: 2, inviteClosed: 3 } as const;
 export type BlobKind = (typeof BlobKind)[keyof typeof BlobKind];
 
 export const MIN_BLOB_BUCKET = 32 * 1024;
@@ -99,6 +107,24 @@ export function sealInviteBlob(history: GroupHistory, inviteSecret: Uint8Array, 
   return { address: keys.address, sealed: sealBlob({ keys, kind: BlobKind.invite, payload: encodeGroupHistory(history, { branches: false }) }, deps) };
 }
 
+export const InviteClosed = { reset: 1, off: 2 } as const;
+export type InviteClosed = (typeof InviteClosed)[keyof typeof InviteClosed];
+
+/** An admin seals, at the old link's address, the notice that the link stopped working. */
+export function sealInviteClosed(inviteSecret: Uint8Array, why: InviteClosed, deps: Deps): { address: Uint8Array; sealed: Uint8Array } {
+  const keys = inviteKeys(inviteSecret);
+  return { address: keys.address, sealed: sealBlob({ keys, kind: BlobKind.inviteClosed, payload: new Uint8Array([why]) }, deps) };
+}
+
+/**
+ * What a link holder sees. A closed link's notice (kind 3, authenticated under the link's key) is
+ * a GroupError InviteLinkReset; bytes that do not open are a ProtocolError as for any blob.
+ */
 export function openInviteBlob(sealed: Uint8Array, inviteSecret: Uint8Array): HistoryParts {
-  return decodeGroupHistoryParts(openBlob({ keys: inviteKeys(inviteSecret), kind: BlobKind.invite, sealed }));
+  const keys = inviteKeys(inviteSecret);
+  if (sealed[1] === BlobKind.inviteClosed) {
+    const why = openBlob({ keys, kind: BlobKind.inviteClosed, sealed });
+    groupFail('InviteLinkReset', why[0] === InviteClosed.off ? 'the invite link was turned off' : 'the invite link was reset');
+  }
+  return decodeGroupHistoryParts(openBlob({ keys, kind: BlobKind.invite, sealed }));
 }
