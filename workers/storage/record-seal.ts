@@ -52,8 +52,10 @@ function keyOf(c: Conn): Uint8Array {
   return key;
 }
 
+const utf8 = new TextEncoder();
+
 function ad(store: string, recordKey: string): Uint8Array {
-  return new TextEncoder().encode(`${Labels.vaultRecord}\u0000${store}\u0000${recordKey}`);
+  return utf8.encode(`${Labels.vaultRecord}\u0000${store}\u0000${recordKey}`);
 }
 
 /**
@@ -95,7 +97,7 @@ export function openBytes(c: Conn, store: string, recordKey: string, sealed: Sea
 }
 
 export function sealText(c: Conn, store: string, recordKey: string, text: string): Sealed {
-  return sealBytes(c, store, recordKey, new TextEncoder().encode(text));
+  return sealBytes(c, store, recordKey, utf8.encode(text));
 }
 
 export function openText(c: Conn, store: string, recordKey: string, sealed: Sealed): string {

@@ -8,38 +8,63 @@
 import { fail } from './errors';
 
 export class ByteWriter {
-  private chunks: Uint8Array[] = [];
+  // One growing buffer written in place: encoders run on every message (session heads, ratchet
+  // headers), and a small array per integer field was most of their cost and garbage.
+  private buf: Uint8Array;
+  private view: DataView;
   private size = 0;
 
+  /** `capacity`: the expected size, if known (the buffer grows as needed either way). */
+  constructor(capacity = 128) {
+    this.buf = new Uint8Array(Math.max(16, capacity));
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  private reserve(n: number): number {
+    const at = this.size;
+    if (at + n > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < at + n) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.buf.subarray(0, at));
+      this.buf = next;
+      this.view = new DataView(next.buffer);
+    }
+    this.size = at + n;
+    return at;
+  }
+
   u8(v: number): this {
-    return this.raw(Uint8Array.of(v & 0xff));
+    const at = this.reserve(1);
+    this.buf[at] = v & 0xff;
+    return this;
   }
 
   u16(v: number): this {
-    const b = new Uint8Array(2);
-    new DataView(b.buffer).setUint16(0, v);
-    return this.raw(b);
+    const at = this.reserve(2);
+    this.view.setUint16(at, v);
+    return this;
   }
 
   u32(v: number): this {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0);
-    return this.raw(b);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v >>> 0);
+    return this;
   }
 
   /** Unsigned integer up to 2^53, big-endian in 8 bytes (timestamps). */
   u64(v: number): this {
     if (!Number.isSafeInteger(v) || v < 0) fail('InvalidArgument', 'u64 out of range');
-    const b = new Uint8Array(8);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(0, Math.floor(v / 2 ** 32));
-    dv.setUint32(4, v >>> 0);
-    return this.raw(b);
+    const at = this.reserve(8);
+    this.view.setUint32(at, Math.floor(v / 2 ** 32));
+    this.view.setUint32(at + 4, v >>> 0);
+    return this;
   }
 
+  /** Copies `b` in now (later changes to `b` do not reach the output). */
   raw(b: Uint8Array): this {
-    this.chunks.push(b);
-    this.size += b.length;
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
     return this;
   }
 
@@ -60,14 +85,9 @@ export class ByteWriter {
     return this.u32(b.length).raw(b);
   }
 
+  /** The bytes written so far, in a buffer of their own. */
   finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let o = 0;
-    for (const c of this.chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
+    return this.buf.slice(0, this.size);
   }
 }
 
@@ -90,18 +110,26 @@ export class ByteReader {
     return out;
   }
 
+  /** Offset of the next `n` bytes, consumed (integers are read in place, without a copy). */
+  private skip(n: number): number {
+    if (n > this.remaining) fail('DecodeFailed', `${this.what} truncated: need ${n}, have ${this.remaining}`);
+    const at = this.offset;
+    this.offset += n;
+    return at;
+  }
+
   u8(): number {
-    return this.take(1)[0]!;
+    return this.buf[this.skip(1)]!;
   }
 
   u16(): number {
-    const b = this.take(2);
-    return new DataView(b.buffer, b.byteOffset).getUint16(0);
+    const at = this.skip(2);
+    return (this.buf[at]! << 8) | this.buf[at + 1]!;
   }
 
   u32(): number {
-    const b = this.take(4);
-    return new DataView(b.buffer, b.byteOffset).getUint32(0);
+    const at = this.skip(4);
+    return ((this.buf[at]! << 24) | (this.buf[at + 1]! << 16) | (this.buf[at + 2]! << 8) | this.buf[at + 3]!) >>> 0;
   }
 
   u64(): number {

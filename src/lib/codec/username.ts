@@ -52,8 +52,10 @@ export function asUsername(name: unknown, code: 'InvalidArgument' | 'DecodeFaile
 /** Layout: u8 length || ASCII bytes (canonical usernames are ASCII). */
 export function writeUsername(w: ByteWriter, username: string): ByteWriter {
   const u = asUsername(username);
-  const b = new TextEncoder().encode(u);
-  return w.u8(b.length).raw(b);
+  // Canonical usernames are ASCII (checked by asUsername), one byte per character.
+  w.u8(u.length);
+  for (let i = 0; i < u.length; i++) w.u8(u.charCodeAt(i));
+  return w;
 }
 
 export function readUsername(r: ByteReader): Username {

@@ -68,12 +68,25 @@ function readHeader(r: ByteReader): PqxdhHeader {
   return h;
 }
 
+/**
+ * Encoded identities by object: a session's two identities are the same objects from one state
+ * to the next (the ratchet replaces only its own fields), and a head is encoded on every message.
+ * Public values, never handed out (ByteWriter.raw copies them).
+ */
+const encodedIdentities = new WeakMap<IdentityPublic, Uint8Array>();
+
+function encodedIdentity(id: IdentityPublic): Uint8Array {
+  let b = encodedIdentities.get(id);
+  if (!b) encodedIdentities.set(id, (b = encodeIdentityPublic(id)));
+  return b;
+}
+
 function writeSession(version: number, s: SessionState, ratchet: Uint8Array): Uint8Array {
   if (s.version !== SESSION_VERSION) fail('UnsupportedVersion', `session version ${String(s.version)}`);
-  const w = new ByteWriter().u8(version);
+  const w = new ByteWriter(512 + ratchet.length).u8(version);
   writeUsername(w, s.ourUsername);
   writeUsername(w, s.theirUsername);
-  w.raw(encodeIdentityPublic(s.ourIdentity)).raw(encodeIdentityPublic(s.theirIdentity)).bytes16(s.ad);
+  w.raw(encodedIdentity(s.ourIdentity)).raw(encodedIdentity(s.theirIdentity)).bytes16(s.ad);
   if (s.pendingPreKey) writeHeader(w.u8(1), s.pendingPreKey);
   else w.u8(0);
   if (s.theirBaseKey) w.u8(1).raw(encodeKey(KeyType.X25519, s.theirBaseKey));

@@ -196,7 +196,7 @@ export function decodeRatchetState(b: Uint8Array): RatchetState {
 
 /** Version 2: the state without its skipped keys (they are stored apart, skipped-bucket.ts). */
 export function encodeRatchetHead(s: RatchetState): Uint8Array {
-  const w = new ByteWriter().u8(RATCHET_HEAD_VERSION);
+  const w = new ByteWriter(256).u8(RATCHET_HEAD_VERSION);
   writeHead(w, s);
   return w.finish();
 }

@@ -37,7 +37,7 @@ export function encodeSkippedBucket(keys: ReadonlyMap<number, SkippedKey>): Uint
   const first = all[0];
   if (!first || all.length > BUCKET_SIZE) fail('InvalidArgument', `a bucket of ${all.length} keys`);
   const bucket = bucketNumber(first.n);
-  const w = new ByteWriter().u8(SKIPPED_BUCKET_VERSION).raw(encodeKey(KeyType.X25519, first.ratchetKey)).u32(bucket).u8(all.length);
+  const w = new ByteWriter(39 + all.length * (1 + KEY_LEN + 8)).u8(SKIPPED_BUCKET_VERSION).raw(encodeKey(KeyType.X25519, first.ratchetKey)).u32(bucket).u8(all.length);
   for (const k of all) {
     const sameChain = k.ratchetKey === first.ratchetKey || bytesEqual(k.ratchetKey, first.ratchetKey);
     if (bucketNumber(k.n) !== bucket || !sameChain) fail('InvalidArgument', `key ${k.n} is not in bucket ${bucket}`);
