@@ -61,8 +61,15 @@ interface Result {
   instances?: number;
 }
 
+/** Every child this process started: killed when it exits, even on a failure, so no host outlives a run. */
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 function child(argv: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
   const proc = spawn(process.execPath, [...argv.filter((a) => a.startsWith('--cpu-prof')), '--import', 'tsx', ...argv.filter((a) => !a.startsWith('--cpu-prof'))], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(proc);
   let out = '';
   const waiters: (() => void)[] = [];
   proc.stdout!.on('data', (d: Buffer) => {
