@@ -73,6 +73,11 @@ export interface SealedDeps {
   limits: Limits;
   clock: () => number;
   dataDir: string;
+  /**
+   * The per-address limiter of sealed sends; server.ts passes the store's shared one so every
+   * instance counts against one window (P40). Default: this process's own.
+   */
+  perIp?: { hit(key: string): number | Promise<number> };
   /** Operator-provided keys (production); without them a development root is used. */
   keys?: SealedKeys;
   log?: (line: string) => void;
@@ -95,22 +100,23 @@ async function developmentKeys(d: SealedDeps): Promise<SealedKeys> {
   writeFileSync(join(d.dataDir, SEALED_ROOT_PUB_FILE), toBase64Url(root.publicPart) + '\n');
   const trust: SealedSenderTrust = { root: root.publicPart, revokedServerKeyIds: [] };
   const now = d.clock();
-  const stored = await d.store.getCertificateKey();
-  if (stored) {
-    const certificate = decodeServerCertificate(stored.publicPart);
-    try {
-      verifyServerCertificate(certificate, trust, now + 24 * 3600 * 1000);
-      return { server: { certificate, privateKey: stored.privateKey }, trust };
-    } catch {
-      // Expiring within a day (or made under another root): a new key with the next id.
-      const next = generateServerSigningKey({ rootPrivateKey: root.privateKey, keyId: certificate.keyId + 1, expires: now + DEV_SERVER_CERT_MS }, systemDeps);
-      await d.store.putCertificateKey({ publicPart: encodeServerCertificate(next.certificate), privateKey: next.privateKey });
-      return { server: next, trust };
+  // Instances sharing the store (PostgreSQL) may race here: each writes only if nothing (or the
+  // key it read) is stored, then uses what is stored, so all sign with one key (sealed-port.ts).
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const stored = await d.store.getCertificateKey();
+    const certificate = stored && decodeServerCertificate(stored.publicPart);
+    if (stored && certificate) {
+      try {
+        verifyServerCertificate(certificate, trust, now + 24 * 3600 * 1000);
+        return { server: { certificate, privateKey: stored.privateKey }, trust };
+      } catch {
+        // Expiring within a day (or made under another root): a new key with the next id.
+      }
     }
+    const next = generateServerSigningKey({ rootPrivateKey: root.privateKey, keyId: (certificate?.keyId ?? 0) + 1, expires: now + DEV_SERVER_CERT_MS }, systemDeps);
+    await d.store.putCertificateKey({ publicPart: encodeServerCertificate(next.certificate), privateKey: next.privateKey }, stored?.publicPart);
   }
-  const server = generateServerSigningKey({ rootPrivateKey: root.privateKey, keyId: 1, expires: now + DEV_SERVER_CERT_MS }, systemDeps);
-  await d.store.putCertificateKey({ publicPart: encodeServerCertificate(server.certificate), privateKey: server.privateKey });
-  return { server, trust };
+  throw new Error('sealed sender: the stored certificate key stays invalid after renewal');
 }
 
 function canonicalRecipient(rest: string): string {
@@ -143,7 +149,7 @@ export async function createSealed(d: SealedDeps): Promise<SealedEndpoint> {
   const keys = d.keys ?? (await developmentKeys(d));
   // The operator's keys must hold together now, or every certificate would be refused.
   verifyServerCertificate(keys.server.certificate, keys.trust, d.clock());
-  const sealedPerIp = createLimiter(d.limits.sealedSendPerIp, d.clock);
+  const sealedPerIp = d.perIp ?? createLimiter(d.limits.sealedSendPerIp, d.clock);
   const trustJson = encodeTrustResponse(keys.trust);
 
   async function certificate(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -169,7 +175,7 @@ export async function createSealed(d: SealedDeps): Promise<SealedEndpoint> {
   }
 
   async function send(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
-    const wait = sealedPerIp.hit(addressBucket(clientIp(req)));
+    const wait = await sealedPerIp.hit(addressBucket(clientIp(req)));
     if (wait) throw new HostError(429, 'RateLimited', 'too many sealed sends from this address', wait);
     const recipient = canonicalRecipient(rest);
     const token = presentedToken(req);

@@ -42,11 +42,9 @@ import { StorageFullError } from './storage/types';
 import { sharedLimiter } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
 import { createSealed, type SealedKeys } from './sealed';
-import { openSqliteSealed } from './storage/sqlite-sealed';
 import { SEALED_API } from '../lib/wire/sealed-api';
 import { createGroupsApi } from './groups';
 import { createBlobsApi } from './blobs';
-import { openSqliteBlobs } from './storage/sqlite-blobs';
 
 export interface HostOptions {
   port: number;
@@ -128,7 +126,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
   const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey] });
   // Private discovery: anonymous exists-only lookups by memory-hard hash, fed by registrations.
-  // Profiles, group blobs and the discovery index: on PostgreSQL shared by every instance.
+  // Profiles, group blobs, discovery, sealed sender and attachments: on PostgreSQL shared by every instance.
   const side = await openSideStores(at);
   const discovery = createDiscovery(side.discovery, limits, clock);
   await discovery.migrate(() => side.usernames());
@@ -153,13 +151,12 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     registerPerIp: sharedLimiter(storage, 'register-ip', limits.registerPerIp, clock)
   });
   // Sealed sender (P41): its own store and routes; sealed mail enters the mailbox with no sender.
-  const sealedStore = openSqliteSealed(opts.dataDir);
-  const sealed = await createSealed({ store: sealedStore, auth, mailbox, identityOf: (u) => storage.identity(u), limits, clock, dataDir: opts.dataDir, log, ...(opts.sealedKeys ? { keys: opts.sealedKeys } : {}) });
+  const sealedPerIp = sharedLimiter(storage, 'sealed-ip', limits.sealedSendPerIp, clock);
+  const sealed = await createSealed({ store: side.sealed, perIp: sealedPerIp, auth, mailbox, identityOf: (u) => storage.identity(u), limits, clock, dataDir: opts.dataDir, log, ...(opts.sealedKeys ? { keys: opts.sealedKeys } : {}) });
   // Groups (README "Groups"): fan-out of group messages and the encrypted state blobs.
   const groups = createGroupsApi({ auth, mailbox, blobs: side.groupBlobs, clock });
   // Attachments (README "Attachments"): opaque padded blobs by unguessable id, 30-day retention.
-  const blobStore = openSqliteBlobs(opts.dataDir);
-  const blobs = createBlobsApi({ auth, store: blobStore, clock });
+  const blobs = createBlobsApi({ auth, store: side.blobs, clock });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -246,7 +243,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['profiles, group blobs, discovery', () => side.close()], ['bus', () => bus.close()], ['sealed', () => sealedStore.close()], ['blobs', () => blobStore.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['side stores', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

@@ -61,8 +61,15 @@ interface Result {
   instances?: number;
 }
 
+/** Every child this process started: killed when it exits, even on a failure, so no host outlives a run. */
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 function child(argv: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
   const proc = spawn(process.execPath, [...argv.filter((a) => a.startsWith('--cpu-prof')), '--import', 'tsx', ...argv.filter((a) => !a.startsWith('--cpu-prof'))], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(proc);
   let out = '';
   const waiters: (() => void)[] = [];
   proc.stdout!.on('data', (d: Buffer) => {
@@ -100,7 +107,18 @@ async function registerAll(url: string, n: number): Promise<User[]> {
     if (res.status !== 201) throw new Error(`register ${username}: ${res.status}`);
     users[i] = { username, token: toBase64Url(decodeTokenResponse(await res.json()).token) };
   };
-  for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => one(i + k)));
+  // A keep-alive connection the host closes just as fetch reuses it is a network error, not a
+  // refusal: on a loaded machine that happens during 1,000 registrations, so such a one is retried.
+  const retried = async (i: number) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await one(i);
+      } catch (e) {
+        if (attempt >= 4 || !(e instanceof TypeError)) throw e;
+      }
+    }
+  };
+  for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => retried(i + k)));
   return users;
 }
 

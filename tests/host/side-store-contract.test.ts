@@ -1,6 +1,7 @@
 /**
- * One contract for the group state blob store (group-blob-port.ts; SECURITY.md P19) and the
- * discovery index (discovery-port.ts), run unchanged against SQLite (temp files) and PostgreSQL
+ * One contract for the group state blob store (group-blob-port.ts; SECURITY.md P19), the
+ * discovery index (discovery-port.ts), sealed sender's store (sealed-port.ts; P41) and the
+ * attachment blob store (blob-port.ts; P45), run unchanged against SQLite (temp files) and PostgreSQL
  * (a throwaway cluster, tests/support/postgres.ts; two pools on one database, as two host
  * instances have).
  */
@@ -13,10 +14,22 @@ import { openPgDiscovery } from '../../src/host/storage/pg/discovery';
 import { openPgGroupBlobs } from '../../src/host/storage/pg/group-blobs';
 import { openSqliteDiscovery } from '../../src/host/storage/sqlite-discovery';
 import { openSqliteGroupBlobs } from '../../src/host/storage/sqlite-group-blobs';
+import { BlobOffsetError, type BlobStore } from '../../src/host/storage/blob-port';
+import type { SealedStore } from '../../src/host/storage/sealed-port';
+import { openPgBlobs } from '../../src/host/storage/pg/blobs';
+import { openPgSealed } from '../../src/host/storage/pg/sealed';
+import { openSqliteBlobs } from '../../src/host/storage/sqlite-blobs';
+import { openSqliteSealed } from '../../src/host/storage/sqlite-sealed';
 import { startPostgres, type PgCluster } from '../support/postgres';
 import { tempDir } from './support';
 
-type Pair = [{ blobs: GroupBlobStore; index: DiscoveryIndex }, { blobs: GroupBlobStore; index: DiscoveryIndex }];
+interface Handle {
+  blobs: GroupBlobStore;
+  index: DiscoveryIndex;
+  sealed: SealedStore;
+  files: BlobStore;
+}
+type Pair = [Handle, Handle];
 
 let cluster: Promise<PgCluster> | undefined;
 const pools: pg.Pool[] = [];
@@ -30,7 +43,7 @@ const backends: { name: string; open(): Promise<Pair> }[] = [
     name: 'sqlite',
     async open() {
       const dir = tempDir();
-      const one = { blobs: openSqliteGroupBlobs(dir), index: openSqliteDiscovery(dir) };
+      const one = { blobs: openSqliteGroupBlobs(dir), index: openSqliteDiscovery(dir), sealed: openSqliteSealed(dir), files: openSqliteBlobs(dir) };
       return [one, one];
     }
   },
@@ -41,10 +54,8 @@ const backends: { name: string; open(): Promise<Pair> }[] = [
       const url = await (await cluster).createDatabase();
       const [a, b] = [createPool(url), createPool(url)];
       pools.push(a, b);
-      return [
-        { blobs: await openPgGroupBlobs(a), index: await openPgDiscovery(a) },
-        { blobs: await openPgGroupBlobs(b), index: await openPgDiscovery(b) }
-      ];
+      const handle = async (p: pg.Pool): Promise<Handle> => ({ blobs: await openPgGroupBlobs(p), index: await openPgDiscovery(p), sealed: await openPgSealed(p), files: await openPgBlobs(p) });
+      return [await handle(a), await handle(b)];
     }
   }
 ];
@@ -78,5 +89,89 @@ describe.each(backends)('side stores on $name', (backend) => {
     expect(await one.index.has(bytes(4))).toBe(true);
     expect(await one.index.has(bytes(5))).toBe(false);
     expect(await two.index.size()).toBe(2);
+  });
+
+  test('P41 an account\'s sealed access set through one handle is what the other checks; a new one replaces it', async () => {
+    const [one, two] = await backend.open();
+    expect(await two.sealed.getAccess('bob')).toBeUndefined();
+    await one.sealed.putAccess('bob', bytes(1, 33), 1);
+    expect(await two.sealed.getAccess('bob')).toEqual(bytes(1, 33));
+    await two.sealed.putAccess('bob', bytes(2, 33), 2);
+    expect(await one.sealed.getAccess('bob')).toEqual(bytes(2, 33));
+    expect(await one.sealed.getAccess('carol')).toBeUndefined();
+  });
+
+  test('P41 racing first writes keep one certificate key and one root; a renewal replaces only the key it read', async () => {
+    const [one, two] = await backend.open();
+    const key = (n: number) => ({ publicPart: bytes(n, 110), privateKey: bytes(n, 64) });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? one : two).sealed.putCertificateKey(key(i + 1))));
+    const first = await one.sealed.getCertificateKey();
+    expect(first).toBeDefined();
+    expect(await two.sealed.getCertificateKey()).toEqual(first);
+    // A renewal that read a key no longer stored (another instance renewed first) changes nothing.
+    await two.sealed.putCertificateKey(key(20), bytes(99, 110));
+    expect(await one.sealed.getCertificateKey()).toEqual(first);
+    await two.sealed.putCertificateKey(key(21), first!.publicPart);
+    expect(await one.sealed.getCertificateKey()).toEqual(key(21));
+    await one.sealed.putCertificateKey(key(22), first!.publicPart);
+    expect(await two.sealed.getCertificateKey()).toEqual(key(21));
+    await Promise.all([one.sealed.putDevelopmentRoot({ publicPart: bytes(5), privateKey: bytes(5, 64) }), two.sealed.putDevelopmentRoot({ publicPart: bytes(6), privateKey: bytes(6, 64) })]);
+    const root = await one.sealed.getDevelopmentRoot();
+    expect([5, 6]).toContain(root!.publicPart[0]);
+    expect(await two.sealed.getDevelopmentRoot()).toEqual(root);
+  });
+
+  const id = (n: number) => n.toString(16).padStart(32, '0');
+  const data = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+
+  test('P45 an upload begun through one handle continues through the other, in order only, and reads back by any range', async () => {
+    const [one, two] = await backend.open();
+    const whole = data(10_000, 1);
+    await one.files.create(id(1), 'ann', whole.length, 100);
+    expect(await two.files.get(id(1))).toEqual({ id: id(1), owner: 'ann', size: 10_000, received: 0, createdAt: 100 });
+    expect(await two.files.pending('ann')).toBe(1);
+    expect(await one.files.append(id(1), 0, whole.subarray(0, 3000))).toBe(3000);
+    // The other handle resumes where the first stopped; a stale offset is refused with where the blob is.
+    await expect(two.files.append(id(1), 0, whole.subarray(0, 3000))).rejects.toEqual(new BlobOffsetError(3000));
+    await expect(two.files.append(id(1), 3000, data(7001, 0))).rejects.toThrow(RangeError);
+    expect(await two.files.append(id(1), 3000, whole.subarray(3000, 7000))).toBe(7000);
+    expect(await one.files.append(id(1), 7000, whole.subarray(7000))).toBe(10_000);
+    expect(await one.files.pending('ann')).toBe(0);
+    expect(await two.files.read(id(1), 0, 10_000)).toEqual(whole);
+    // Ranges inside one part, across part boundaries and at the very end.
+    for (const [a, b] of [[10, 20], [2990, 3010], [2999, 7001], [0, 3000], [9999, 10_000]] as const) {
+      expect(await one.files.read(id(1), a, b)).toEqual(whole.subarray(a, b));
+    }
+    await expect(one.files.get('../' + id(1).slice(3))).rejects.toThrow(/32 hex digits/);
+  });
+
+  test('P45 two handles appending the same part at once: exactly one is stored, the other learns where the blob is', async () => {
+    const [one, two] = await backend.open();
+    await one.files.create(id(2), 'ann', 2000, 1);
+    const results = await Promise.allSettled([one.files.append(id(2), 0, data(1000, 2)), two.files.append(id(2), 0, data(1000, 3))]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toEqual(new BlobOffsetError(1000));
+    const kept = (results.find((r) => r.status === 'fulfilled') === results[0] ? data(1000, 2) : data(1000, 3));
+    expect(await two.files.get(id(2))).toMatchObject({ received: 1000 });
+    expect(await one.files.append(id(2), 1000, data(1000, 4))).toBe(2000);
+    const all = await two.files.read(id(2), 0, 2000);
+    expect(all.subarray(0, 1000)).toEqual(kept);
+  });
+
+  test('P45 the sweep deletes blobs past retention and unfinished ones past theirs, through either handle', async () => {
+    const [one, two] = await backend.open();
+    await one.files.create(id(3), 'ann', 10, 10); // complete, old
+    await one.files.append(id(3), 0, data(10, 5));
+    await one.files.create(id(4), 'ann', 10, 50); // complete, young
+    await one.files.append(id(4), 0, data(10, 6));
+    await one.files.create(id(5), 'ann', 10, 30); // unfinished, middle-aged
+    await one.files.create(id(6), 'ann', 10, 60); // unfinished, young
+    expect(await two.files.sweep(20, 40)).toBe(2);
+    expect(await one.files.get(id(3))).toBeUndefined();
+    expect(await one.files.get(id(5))).toBeUndefined();
+    expect(await one.files.read(id(4), 0, 10)).toEqual(data(10, 6));
+    expect(await one.files.get(id(6))).toMatchObject({ received: 0 });
+    expect(await two.files.sweep(20, 40)).toBe(0);
   });
 });

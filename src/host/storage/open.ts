@@ -1,7 +1,8 @@
 /**
  * Chooses the storage adapter from the environment (README "Host configuration"): with
  * DATABASE_URL (`postgres://…`) the host and its realm run on PostgreSQL, shareable by several
- * host instances, with the side stores (profiles, group blobs, discovery) beside it; without it,
+ * host instances, with the side stores (profiles, group blobs, discovery, sealed sender,
+ * attachment blobs) beside it; without it,
  * on SQLite files under DATA_DIR (one process). Anything else in
  * DATABASE_URL is a startup error, never a silent fallback to SQLite.
  */
@@ -24,6 +25,12 @@ import { createPool } from './pg/client';
 import { openPgDiscovery, pgUsernames } from './pg/discovery';
 import { openPgGroupBlobs } from './pg/group-blobs';
 import { openPgOwnedBlobs } from './pg/owned-blobs';
+import type { BlobStore } from './blob-port';
+import type { SealedStore } from './sealed-port';
+import { openPgBlobs } from './pg/blobs';
+import { openPgSealed } from './pg/sealed';
+import { openSqliteBlobs } from './sqlite-blobs';
+import { openSqliteSealed } from './sqlite-sealed';
 
 export interface StoreLocation {
   /** postgres:// or postgresql:// URL; absent: SQLite in dataDir. */
@@ -71,11 +78,16 @@ export async function openRealmStorage(at: StoreLocation): Promise<RealmStorage>
   return url ? openPgRealmStore(url) : openSqliteRealmStorage(at.dataDir);
 }
 
-/** The stores beside the host's own: profiles and username links, group state blobs, discovery. */
+/**
+ * The stores beside the host's own: profiles and username links, group state blobs, discovery,
+ * sealed sender's access records and keys (P41), attachment blobs.
+ */
 export interface SideStores {
   owned: OwnedBlobStores;
   groupBlobs: GroupBlobStore;
   discovery: DiscoveryIndex;
+  sealed: SealedStore;
+  blobs: BlobStore;
   /** Account names in the host store, for the discovery index's one-time fill. */
   usernames(): Promise<string[]>;
   close(): Promise<void>;
@@ -92,22 +104,30 @@ export async function openSideStores(at: StoreLocation): Promise<SideStores> {
     const owned = openSqliteProfiles(at.dataDir);
     const groupBlobs = openSqliteGroupBlobs(at.dataDir);
     const discovery = openSqliteDiscovery(at.dataDir);
+    const sealed = openSqliteSealed(at.dataDir);
+    const blobs = openSqliteBlobs(at.dataDir);
     return {
       owned,
       groupBlobs,
       discovery,
+      sealed,
+      blobs,
       usernames: async () => existingUsernames(at.dataDir),
       async close() {
-        await Promise.all([owned.close(), groupBlobs.close(), discovery.close()]);
+        sealed.close();
+        await Promise.all([owned.close(), groupBlobs.close(), discovery.close(), blobs.close()]);
       }
     };
   }
-  const pool = createPool(url, { max: 4, applicationName: 'parley-host-side' });
+  // Attachment parts (up to 4 MiB each) go through this pool too: a few more connections.
+  const pool = createPool(url, { max: 6, applicationName: 'parley-host-side' });
   try {
     return {
       owned: await openPgOwnedBlobs(pool),
       groupBlobs: await openPgGroupBlobs(pool),
       discovery: await openPgDiscovery(pool),
+      sealed: await openPgSealed(pool),
+      blobs: await openPgBlobs(pool),
       usernames: () => pgUsernames(pool),
       close: () => pool.end()
     };

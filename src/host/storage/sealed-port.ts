@@ -22,9 +22,15 @@ export interface SealedStore {
   putAccess(username: string, access: Uint8Array, now: number): Promise<void>;
   /** The certificate key: encoded ServerCertificate and its Ed25519 private key. */
   getCertificateKey(): Promise<StoredKeyPair | undefined>;
-  putCertificateKey(key: StoredKeyPair): Promise<void>;
+  /**
+   * Stores the certificate key if there is none, or replaces the stored one only if its public
+   * part is `replaces` (compare-and-set: of instances renewing at once, one wins); otherwise
+   * keeps what is stored. Callers read it back and use whatever is stored.
+   */
+  putCertificateKey(key: StoredKeyPair, replaces?: Uint8Array): Promise<void>;
   /** Development only: a trust root made by this host (its public key and private key). */
   getDevelopmentRoot(): Promise<StoredKeyPair | undefined>;
+  /** Stores the root if there is none (the first writer's root stays). */
   putDevelopmentRoot(key: StoredKeyPair): Promise<void>;
   close(): void;
 }

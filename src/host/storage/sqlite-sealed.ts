@@ -46,8 +46,12 @@ export function openSqliteSealed(dataDir: string): SealedStore {
        ON CONFLICT(username) DO UPDATE SET access = excluded.access, updated_at = excluded.updated_at`
     ),
     getKey: db.prepare<[string], { public_part: Buffer; private_key: Buffer }>('SELECT public_part, private_key FROM signing_keys WHERE role = ?'),
-    // First writer wins: two instances starting at once keep one key.
-    putKey: db.prepare('INSERT OR IGNORE INTO signing_keys (role, public_part, private_key) VALUES (?, ?, ?)')
+    // First writer wins; a replacement names the row it replaces (sealed-port.ts).
+    putKey: db.prepare(
+      `INSERT INTO signing_keys (role, public_part, private_key) VALUES (?, ?, ?)
+       ON CONFLICT(role) DO UPDATE SET public_part = excluded.public_part, private_key = excluded.private_key
+       WHERE signing_keys.public_part = ?`
+    )
   };
   const getKey = (role: string): StoredKeyPair | undefined => {
     const r = q.getKey.get(role);
@@ -62,12 +66,12 @@ export function openSqliteSealed(dataDir: string): SealedStore {
       q.putAccess.run(username, access, now);
     },
     getCertificateKey: async () => getKey('certificate'),
-    async putCertificateKey(k) {
-      q.putKey.run('certificate', k.publicPart, k.privateKey);
+    async putCertificateKey(k, replaces) {
+      q.putKey.run('certificate', k.publicPart, k.privateKey, replaces ?? null);
     },
     getDevelopmentRoot: async () => getKey('development-root'),
     async putDevelopmentRoot(k) {
-      q.putKey.run('development-root', k.publicPart, k.privateKey);
+      q.putKey.run('development-root', k.publicPart, k.privateKey, null);
     },
     close: () => db.close()
   };

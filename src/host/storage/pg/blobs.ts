@@ -1,0 +1,112 @@
+/**
+ * Attachment blobs on PostgreSQL (blob-port.ts; README "Attachments"), so an upload begun through
+ * one host instance resumes through another and every instance serves it. Own migration track
+ * (`parley_blobs_schema`). Metadata is one row per blob; the bytes are one `bytea` row per
+ * uploaded part (at most MAX_PART_BYTES), keyed by its offset, stored EXTERNAL (ciphertext does
+ * not compress, and an uncompressed TOAST value is read by slices, so a range request fetches
+ * only the parts' bytes it needs).
+ *
+ * A part is appended in one transaction that locks the blob's row, checks the offset against
+ * `received`, inserts the part and moves `received`: an instance killed mid-part leaves nothing of
+ * it (the uploader asks any instance where the blob is and sends it again), and two instances
+ * appending to one blob are serialised by the row lock (P34 for uploads: what was answered is
+ * stored). Deleting a blob deletes its parts (ON DELETE CASCADE); the sweep deletes in small
+ * batches so it never holds many locks. As owned-blobs.ts says, PostgreSQL does not scrub deleted
+ * bytes from disk until its pages and WAL segments are reused. Knows nothing of what a blob holds.
+ */
+import type pg from 'pg';
+import { BlobOffsetError, type BlobRecord, type BlobStore } from '../blob-port';
+import { inTransaction, migrate } from './client';
+
+export const BLOBS_SCHEMA_TRACK = 'parley_blobs_schema';
+export const PG_BLOB_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE attachment_blobs (
+     id text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{32}$'),
+     owner text NOT NULL,
+     size bigint NOT NULL CHECK (size > 0),
+     received bigint NOT NULL CHECK (received >= 0 AND received <= size),
+     created_at bigint NOT NULL
+   );
+   CREATE INDEX attachment_blobs_created ON attachment_blobs (created_at);
+   CREATE INDEX attachment_blobs_pending ON attachment_blobs (owner) WHERE received < size;
+   CREATE TABLE attachment_parts (
+     id text NOT NULL REFERENCES attachment_blobs (id) ON DELETE CASCADE,
+     start_at bigint NOT NULL,
+     bytes bytea NOT NULL,
+     PRIMARY KEY (id, start_at)
+   );
+   ALTER TABLE attachment_parts ALTER COLUMN bytes SET STORAGE EXTERNAL;`
+];
+
+/** Blobs deleted per sweep statement. */
+const SWEEP_BATCH = 100;
+
+function checkedId(id: string): string {
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`blob id of ${id.length} characters is not 32 hex digits`);
+  return id;
+}
+
+type Row = { id: string; owner: string; size: number; received: number; created_at: number };
+const toRecord = (r: Row): BlobRecord => ({ id: r.id, owner: r.owner, size: r.size, received: r.received, createdAt: r.created_at });
+
+/** The store on `pool` after its migrations; `close` leaves the pool to its owner. */
+export async function openPgBlobs(pool: pg.Pool): Promise<BlobStore> {
+  await migrate(pool, BLOBS_SCHEMA_TRACK, PG_BLOB_MIGRATIONS);
+  return {
+    async create(id, owner, size, now) {
+      await pool.query('INSERT INTO attachment_blobs (id, owner, size, received, created_at) VALUES ($1, $2, $3, 0, $4)', [checkedId(id), owner, size, now]);
+    },
+    async get(id) {
+      const r = await pool.query<Row>('SELECT id, owner, size, received, created_at FROM attachment_blobs WHERE id = $1', [checkedId(id)]);
+      return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+    },
+    async pending(owner) {
+      const r = await pool.query<{ n: number }>('SELECT count(*)::integer AS n FROM attachment_blobs WHERE owner = $1 AND received < size', [owner]);
+      return r.rows[0]!.n;
+    },
+    append(id, offset, part) {
+      return inTransaction(pool, async (c) => {
+        const r = await c.query<Row>('SELECT size, received FROM attachment_blobs WHERE id = $1 FOR UPDATE', [checkedId(id)]);
+        const row = r.rows[0];
+        if (!row) throw new Error('no such blob');
+        if (offset !== row.received) throw new BlobOffsetError(row.received);
+        if (offset + part.length > row.size) throw new RangeError(`part ends at ${offset + part.length}, past the blob's ${row.size} bytes`);
+        await c.query('INSERT INTO attachment_parts (id, start_at, bytes) VALUES ($1, $2, $3)', [id, offset, part]);
+        await c.query('UPDATE attachment_blobs SET received = $2 WHERE id = $1', [id, offset + part.length]);
+        return offset + part.length;
+      });
+    },
+    async read(id, start, end) {
+      // Each overlapping part contributes the slice inside [start, end); substring of an
+      // EXTERNAL value reads only that slice.
+      const r = await pool.query<{ part: Buffer }>(
+        `SELECT substring(bytes FROM (greatest($2 - start_at, 0) + 1)::integer FOR (least($3, start_at + length(bytes)) - greatest($2, start_at))::integer) AS part
+         FROM attachment_parts WHERE id = $1 AND start_at < $3 AND start_at + length(bytes) > $2 ORDER BY start_at`,
+        [checkedId(id), start, end]
+      );
+      const out = new Uint8Array(end - start);
+      let at = 0;
+      for (const { part } of r.rows) {
+        if (at + part.length > out.length) throw new Error(`blob parts overlap at ${start + at}`);
+        out.set(part, at);
+        at += part.length;
+      }
+      if (at !== out.length) throw new Error(`blob parts end at ${start + at}, expected ${end}`);
+      return out;
+    },
+    async sweep(before, incompleteBefore) {
+      let deleted = 0;
+      for (;;) {
+        const r = await pool.query(
+          `DELETE FROM attachment_blobs WHERE id IN (
+             SELECT id FROM attachment_blobs WHERE created_at < $1 OR (received < size AND created_at < $2) LIMIT ${SWEEP_BATCH}
+             FOR UPDATE SKIP LOCKED)`,
+          [before, incompleteBefore]
+        );
+        deleted += r.rowCount ?? 0;
+        if ((r.rowCount ?? 0) < SWEEP_BATCH) return deleted;
+      }
+    },
+    close: async () => undefined
+  };
+}
