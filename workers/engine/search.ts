@@ -3,10 +3,11 @@
  * sealed index (search-repo.ts) without the text ever leaving the worker except as the snippets
  * of the hits it returns.
  *
- * A search opens the index's buckets (one read), keeps the entries holding every term (the last
- * as a prefix while it is being typed), newest first, and opens only the message rows of the hits
- * it returns, for their snippets. Nothing of the index is kept in memory between searches, so a
- * locked vault holds none of it (P46) and another tab's writes are always seen.
+ * A search reads the index's buckets (one read; only buckets rewritten since the last search are
+ * opened again, search-repo.ts), keeps the entries holding every term (the last as a prefix while
+ * it is being typed), newest first, and opens only the message rows of the hits it returns, for
+ * their snippets. The opened buckets are dropped when the vault locks (P46), and the read is of
+ * what is on disk, so another tab's writes are always seen.
  *
  * History stored before the index existed is indexed lazily: the first search walks the messages
  * in pages of BACKFILL_PAGE, one transaction each, recording where it got to in the clear

@@ -13,9 +13,10 @@
  * and `deleteMessage` forgets it (message-repo.ts), so a path that changes or removes a message
  * row cannot leave its old words here (P44). Knows nothing of queries or the engine.
  */
+import { unwrap } from 'idb';
 import { sealJson, openJson, type Conn } from './record-seal';
 import { tokens } from './search-text';
-import type { MessageRecord, MessageRow, SearchRow, Tx, Vault } from './schema';
+import type { MessageRecord, MessageRow, SearchRow, Tx, Vault, VaultDb } from './schema';
 
 export const SEARCH_STORE = 'searchIndex';
 /** Rows the index is spread over: 10 000 messages make buckets of about 40 entries (a few KB). */
@@ -105,10 +106,37 @@ export async function forgetChat(tx: Tx, chat: string): Promise<void> {
   }
 }
 
-/** Every entry, opened: one read of BUCKETS rows. */
+/**
+ * Opened buckets per connection, each with the nonce it was sealed under: every write seals a
+ * bucket under a fresh random nonce, so a bucket whose stored nonce is unchanged holds the same
+ * entries and is not opened again. Dropped when the vault locks (P46: `forgetOpenedIndex`).
+ */
+const opened = new WeakMap<IDBDatabase, Map<string, { iv: Uint8Array; entries: IndexEntry[] }>>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Forgets the opened buckets of `db` (the vault locks, P46: no plaintext of it stays in memory). */
+export function forgetOpenedIndex(db: VaultDb): void {
+  opened.delete(unwrap(db));
+}
+
+/**
+ * Every entry: one read of the BUCKETS rows, opening only the buckets written since the last
+ * search (another tab's writes included: the read is of what is on disk).
+ */
 export async function loadEntries(vault: Vault): Promise<IndexEntry[]> {
   const rows = await vault.db.getAll(SEARCH_STORE);
-  return rows.flatMap((r) => openBucket(vault.db, r));
+  const raw = unwrap(vault.db);
+  const before = opened.get(raw);
+  const now = new Map<string, { iv: Uint8Array; entries: IndexEntry[] }>();
+  for (const row of rows) {
+    const known = before?.get(row.id);
+    now.set(row.id, known && sameBytes(known.iv, row.sealed.iv) ? known : { iv: row.sealed.iv, entries: openBucket(vault.db, row) });
+  }
+  opened.set(raw, now);
+  return [...now.values()].flatMap((b) => b.entries);
 }
 
 /**
@@ -118,23 +146,20 @@ export async function loadEntries(vault: Vault): Promise<IndexEntry[]> {
  */
 export async function backfillStep(tx: Tx, after: string | undefined, limit: number, open: (row: MessageRow) => MessageRecord): Promise<string | undefined> {
   const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
+  const rows = await tx.objectStore('messages').getAll(range, limit);
   const byBucket = new Map<string, IndexEntry[]>();
-  let last: string | undefined;
-  let cursor = await tx.objectStore('messages').openCursor(range);
-  for (let n = 0; cursor && n < limit; n++) {
-    const row = cursor.value;
-    last = row.key;
+  for (const row of rows) {
     // Notices have no words; skip them unopened.
-    if (row.direction !== 'system') {
-      const entry = entryOf(open(row));
-      if (entry) byBucket.set(bucketOf(row.key), [...(byBucket.get(bucketOf(row.key)) ?? []), entry]);
-    }
-    cursor = await cursor.continue();
+    if (row.direction === 'system') continue;
+    const entry = entryOf(open(row));
+    if (!entry) continue;
+    const id = bucketOf(row.key);
+    byBucket.set(id, [...(byBucket.get(id) ?? []), entry]);
   }
   for (const [id, added] of byBucket) {
     const entries = openBucket(tx, await tx.objectStore(SEARCH_STORE).get(id));
     const keys = new Set(added.map((e) => e.k));
     await writeBucket(tx, id, [...entries.filter((e) => !keys.has(e.k)), ...added]);
   }
-  return cursor ? last : undefined;
+  return rows.length < limit ? undefined : rows.at(-1)?.key;
 }
