@@ -142,7 +142,7 @@ const cpuStats = stats(cpu);
 const w = stats(writeWith);
 const wo = stats(writeWithout);
 
-log(`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores (wall times include waiting for a core)`);
+log(`load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores (wall times include waiting for a core)`);
 log(`search over ${MESSAGES} messages in ${CHATS} chats (fake-indexeddb in Node, the vault's own code), ${ROUNDS} rounds`);
 for (const [k, v] of Object.entries(perQuery)) log(`  ${k.padEnd(10)} ${String(v.query).padEnd(16)} ${String(v.hits).padStart(5)} hits  median ${v.median} ms  p10 ${v.p10}  p90 ${v.p90}  min ${v.min}  max ${v.max}`);
 log(`  all        median ${overall.median} ms  p10 ${overall.p10}  p90 ${overall.p90}  max ${overall.max}`);
@@ -168,7 +168,7 @@ if (json) {
       indexBuckets: rows.length,
       indexKiB: Math.round(indexBytes / 1024),
       storage: 'fake-indexeddb (Node)',
-      loadAverage: os.loadavg()[0]
+      loadAverage: os.loadavg()[0]!
     })
   );
 }
