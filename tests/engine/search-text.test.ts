@@ -61,5 +61,8 @@ describe('search snippets', () => {
     expect(s.text).toBe('see you at the BEACH');
     expect(s.marks.map(([a, b]) => s.text.slice(a, b))).toEqual(['BEACH']);
     expect(snippetOf('nothing here', parseQuery('beach'))).toBeUndefined();
+    // A text shorter than the window shows whole, however far in the match is.
+    const short = '<img src=x onerror=alert(1)> <b>crème</b> brûlée';
+    expect(snippetOf(short, parseQuery('bru'))?.text).toBe(short);
   });
 });

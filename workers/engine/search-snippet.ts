@@ -31,7 +31,8 @@ export function snippetOf(text: string, q: Query): Snippet | undefined {
   const hits = words(text).filter((w) => matchesQuery(w.token, q));
   const first = hits[0];
   if (!first) return undefined;
-  let start = Math.max(0, first.start - LEAD);
+  // LEAD characters before the match, less when the text ends soon after it (a short text shows whole).
+  let start = Math.max(0, Math.min(first.start - LEAD, text.length - WIDTH));
   if (start > 0) {
     // Start at a word boundary when one is near.
     const space = text.indexOf(' ', start);
