@@ -48,7 +48,7 @@ test('P44 P31 search finds messages on both sides, opens the conversation at one
 
   // Markup in a message is text in the result: no element is made from it.
   await field(alice.page).fill('CREME BRU');
-  await expect(results(alice.page)).toHaveCount(1);
+  await expect(results(alice.page)).toHaveText([/brûlée/]);
   await expect(results(alice.page).first()).toContainText('<img src=x onerror=alert(1)> <b>crème</b> brûlée');
   await expect(results(alice.page).first().locator('img, b')).toHaveCount(0);
   await expect(results(alice.page).first().locator('mark')).toHaveText(['crème', 'brûlée']);
@@ -56,7 +56,7 @@ test('P44 P31 search finds messages on both sides, opens the conversation at one
 
   // Keyboard: ArrowDown enters the results, Enter opens the conversation at that message.
   await field(alice.page).fill('dinner');
-  await expect(results(alice.page)).toHaveCount(1);
+  await expect(results(alice.page)).toHaveText([/Dinner at the Trattoria tonight\?/]);
   await field(alice.page).press('ArrowDown');
   await expect(results(alice.page).first()).toBeFocused();
   await alice.page.keyboard.press('Enter');
@@ -89,7 +89,7 @@ test('P44 P31 search finds messages on both sides, opens the conversation at one
   await expect(results(bob.page)).toHaveCount(0);
   // The rest is still found.
   await field(bob.page).fill('unrelated');
-  await expect(results(bob.page)).toHaveCount(1);
+  await expect(results(bob.page)).toHaveText([/unrelated hello/]);
   await bob.page.screenshot({ path: 'tests/e2e/screenshots/search-after-delete-phone.png' });
 
   expect(dialogs).toBe(0);
