@@ -8,9 +8,9 @@ import type { Username } from '../../src/lib/codec/username';
 import type { ProfileView } from '../../src/lib/vault/views';
 import * as profiles from './profiles';
 import * as links from './username-links';
-import { EngineRecovery } from './engine-recovery';
+import { EngineSearch } from './engine-search';
 
-export abstract class EngineProfiles extends EngineRecovery {
+export abstract class EngineProfiles extends EngineSearch {
   myProfile(): Promise<ProfileView> {
     return profiles.myProfile(this.ctx);
   }

@@ -18,7 +18,7 @@ import { toHex } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
 import type { MessageRef } from '../../src/lib/wire/content';
 import { updateChat } from '../storage/chat-repo';
-import { putMessage, txGetMessage } from '../storage/message-repo';
+import { deleteMessage, putMessage, txGetMessage } from '../storage/message-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import { refKey } from './refs';
 
@@ -72,11 +72,10 @@ export async function markUndecryptable(tx: Tx, username: Username, ref: Message
 
 /** The message `ref` arrived: its marker, if any, goes. Answers whether one was removed. */
 export async function clearMarker(tx: Tx, username: Username, ref: MessageRef): Promise<boolean> {
-  const store = tx.objectStore('messages');
   let removed = 0;
   for (const key of [gapKey(username, ref), lostKey(username, ref)]) {
     if (await exists(tx, key)) {
-      await store.delete(key);
+      await deleteMessage(tx, key);
       removed++;
     }
   }

@@ -14,7 +14,7 @@
 import { decodeCallSignal } from '../../src/lib/wire/call';
 import { getContact, putContact, txGetContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
-import { putMessage } from '../storage/message-repo';
+import { deleteMessage, putMessage } from '../storage/message-repo';
 import { queueReceipt } from './receipts';
 import { deleteSessions } from '../storage/session-repo';
 import { listOutbox } from '../storage/outbox-repo';
@@ -129,7 +129,7 @@ export async function deleteRequest(ctx: EngineContext, raw: string): Promise<vo
     commit(ctx.vault, async (tx) => {
       const range = IDBKeyRange.bound([username, 0], [username, Number.MAX_SAFE_INTEGER]);
       const keys = await tx.objectStore('messages').index('byChat').getAllKeys(range);
-      for (const k of keys) await tx.objectStore('messages').delete(k);
+      for (const k of keys) await deleteMessage(tx, String(k));
       for (const i of queued) await tx.objectStore('outbox').delete(i.seq!);
       await tx.objectStore('chats').delete(username);
       await tx.objectStore('contacts').delete(username);

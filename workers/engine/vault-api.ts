@@ -99,6 +99,7 @@ export class VaultService implements VaultContract {
   editMessage = this.#delegate('editMessage');
   deleteForEveryone = this.#delegate('deleteForEveryone');
   deleteForMe = this.#delegate('deleteForMe');
+  searchMessages = this.#delegate('searchMessages');
   contactInfo = this.#delegate('contactInfo');
   markVerified = this.#delegate('markVerified');
   acceptIdentityChange = this.#delegate('acceptIdentityChange');

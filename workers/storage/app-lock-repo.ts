@@ -21,6 +21,7 @@
 import type { PasskeyWrap, PassphraseWrap } from '../../src/lib/crypto/app-lock';
 import { forgetSessions } from './session-repo';
 import { forgetPreKeys } from './prekey-repo';
+import { forgetOpenedIndex } from './search-repo';
 import { bindDataKey, DATA_KEY_LEN, resealRows, unbindDataKey } from './record-seal';
 import { ALL_STORES, Meta, type Sealed, type Vault } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
@@ -152,6 +153,7 @@ export async function lockVault(vault: Vault): Promise<void> {
   unbindDataKey(vault.db);
   forgetSessions(vault.db);
   forgetPreKeys(vault);
+  forgetOpenedIndex(vault.db);
   vault.key = await nothingKey();
   vault.locked = true;
 }

@@ -8,6 +8,7 @@ import { openBytes, sealBytes, type Conn } from './record-seal';
 import { decodeContent, encodeContent } from '../../src/lib/wire/content';
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { engineFail } from '../engine/errors';
+import { forgetMessage, indexMessage } from './search-repo';
 import type { MessageExtras, MessageRecord, MessageRow, MessageStatus, Tx, Vault } from './schema';
 import type { Username } from '../../src/lib/codec/username';
 
@@ -70,9 +71,13 @@ function bodyOf(plain: Uint8Array): Pick<MessageRecord, 'body' | 'attachment'> {
   return { body: caption ?? '', attachment };
 }
 
-/** Deletes one message row (delete for me, P44: no copy of it stays). */
+/**
+ * Deletes one message row, and its search entry in the same transaction (P44: no copy of it
+ * stays). Every path that removes a message row goes through here.
+ */
 export async function deleteMessage(tx: Tx, key: string): Promise<void> {
   await tx.objectStore(STORE).delete(key);
+  await forgetMessage(tx, key);
 }
 
 export function incomingKey(sender: Username, id: string): string {
@@ -135,8 +140,10 @@ export async function txGetMessage(tx: Tx, key: string): Promise<MessageRecord |
   return row && fromMessageRow(tx, row);
 }
 
+/** Writes a message row; its search entry follows in the same transaction (an edit replaces the old words). */
 export async function putMessage(tx: Tx, m: MessageRecord): Promise<void> {
   await tx.objectStore(STORE).put(toMessageRow(tx, m));
+  await indexMessage(tx, m);
 }
 
 const RANK: Record<MessageStatus, number> = { blocked: 0, failed: 0, stale: 0, queued: 0, sent: 1, delivered: 2, read: 3, received: 0 };

@@ -118,7 +118,8 @@ export const SEALED_ROW_KEYS: Readonly<Record<string, string>> = Object.freeze({
   sessions: 'username',
   skippedKeys: 'key',
   groups: 'id',
-  groupMessages: 'key'
+  groupMessages: 'key',
+  searchIndex: 'id'
 });
 
 /**

@@ -16,7 +16,7 @@ import type { AttachmentContent } from '../../src/lib/wire/attachment-content';
 import type { Username } from '../../src/lib/codec/username';
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 /**
  * Meta keys. `migrateRows` is set by the v1 -> v2 upgrade and cleared once rows are sealed;
@@ -211,6 +211,12 @@ export interface FailureRecord {
   at: number;
 }
 
+/** A bucket of the search index (search-repo.ts): its id clear, its entries sealed. */
+export interface SearchRow {
+  id: string;
+  sealed: Sealed;
+}
+
 /** A group (group-repo.ts): everything but its id sealed (history, keys, preview, counters). */
 export interface GroupRow {
   /** Hex of the 32-byte group id. */
@@ -241,6 +247,7 @@ export interface VaultSchema extends DBSchema {
   failures: { key: number; value: FailureRecord };
   groups: { key: string; value: GroupRow; indexes: { byLastAt: number } };
   groupMessages: { key: string; value: GroupMessageRow; indexes: { byGroup: [string, number] } };
+  searchIndex: { key: string; value: SearchRow };
 }
 
 export type VaultDb = IDBPDatabase<VaultSchema>;
@@ -260,7 +267,7 @@ export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
 
 /** Every store, for the few transactions that commit across all of them. */
-export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures', 'groups', 'groupMessages'];
+export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures', 'groups', 'groupMessages', 'searchIndex'];
 
 export function openVault(name: string): Promise<VaultDb> {
   return openDB<VaultSchema>(name, DB_VERSION, {
@@ -294,6 +301,8 @@ export function openVault(name: string): Promise<VaultDb> {
         db.createObjectStore('groups', { keyPath: 'id' }).createIndex('byLastAt', 'lastAt');
         db.createObjectStore('groupMessages', { keyPath: 'key' }).createIndex('byGroup', ['groupId', 'sentAt']);
       }
+      // Version 5 (README "Search"): the sealed search index; history is indexed lazily (search-repo.ts).
+      if (oldVersion < 5) db.createObjectStore('searchIndex', { keyPath: 'id' });
     }
   });
 }

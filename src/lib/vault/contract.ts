@@ -39,9 +39,10 @@ import type {
   VaultInfo
 } from './views';
 import type { GroupInfoView, GroupMessageView, GroupSummaryView, InvitePreviewView } from './group-views';
+import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 11;
+export const VAULT_API_VERSION = 12;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -103,6 +104,8 @@ export interface VaultContract {
   deleteForEveryone(username: Username, id: string): Promise<MessageView>;
   /** Removes a message from this browser only; nothing is sent. */
   deleteForMe(username: Username, id: string): Promise<void>;
+  /** Messages matching `query` (README "Search"), newest first, at most `limit` (default 50, at most 100). */
+  searchMessages(query: string, limit?: number): Promise<SearchResult>;
   contactInfo(username: Username): Promise<ContactView>;
   /** P3: marks the shown key verified if `compared` is what the vault computes for it (else SafetyNumberMismatch). */
   markVerified(username: Username, compared: Comparison): Promise<ContactView>;
@@ -238,6 +241,7 @@ export const VAULT_METHODS = Object.freeze([
   'editMessage',
   'deleteForEveryone',
   'deleteForMe',
+  'searchMessages',
   'contactInfo',
   'markVerified',
   'acceptIdentityChange',
