@@ -89,6 +89,10 @@ test('P42 P43 P19 P21 a PIN restore brings back profile keys, request state, cha
   await eventually(async () => expect(await bob.listGroups()).toMatchObject([{ id, name: 'Climbing', isMember: true }]));
   await alice.sendGroupText(id, 'first in the group');
   await eventually(async () => expect(await groupTexts(bob, id)).toEqual(['alice: first in the group']));
+  // Bob's sender key reached the old browser: he will not send it again unless asked.
+  await bob.sendGroupText(id, 'bob was here');
+  await eventually(async () => expect(await groupTexts(alice, id)).toEqual(['alice: first in the group', 'bob: bob was here']));
+  expect((await getGroup(bob.ctx.vault, id))!.distributedTo).toEqual(['alice']);
   await recordUploaded(alice);
 
   alice.disconnect();
@@ -116,7 +120,7 @@ test('P42 P43 P19 P21 a PIN restore brings back profile keys, request state, cha
   await bob.sendGroupText(id, 'welcome back');
   await eventually(async () => expect(await groupTexts(fresh, id)).toEqual(['bob: welcome back']));
   await fresh.sendGroupText(id, 'thanks');
-  await eventually(async () => expect(await groupTexts(bob, id)).toEqual(['alice: first in the group', 'bob: welcome back', 'alice: thanks']));
+  await eventually(async () => expect(await groupTexts(bob, id)).toEqual(['alice: first in the group', 'bob: bob was here', 'bob: welcome back', 'alice: thanks']));
 });
 
 test('P19 a group blob that does not pass through the head the record vouches for restores nothing', async () => {
