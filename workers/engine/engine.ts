@@ -260,7 +260,7 @@ export class Engine extends EngineGroupInvites implements EngineApi {
     return requests.privacySettings(this.ctx);
   }
 
-  setPrivacySettings(s: PrivacySettings): Promise<PrivacySettings> {
+  setPrivacySettings(s: Partial<PrivacySettings>): Promise<PrivacySettings> {
     return requests.setPrivacySettings(this.ctx, s);
   }
 
