@@ -33,12 +33,12 @@ async function registerWithPin(p: Person): Promise<void> {
   await page.getByLabel('Username').fill(p.name);
   await expect(page.getByText(`✓ ${p.name} is available`)).toBeVisible();
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: 'Protect your account' })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole('heading', { name: 'Protect your account' })).toBeVisible({ timeout: 60_000 });
   await page.getByLabel(/New passphrase/).fill(PIN);
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByLabel('Type the same passphrase again').fill(PIN);
   await page.getByRole('button', { name: 'Protect my account' }).click();
-  await expect(page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible({ timeout: 60_000 });
 }
 
 async function setName(p: Person, name: string): Promise<void> {
@@ -71,11 +71,11 @@ test('P42 P43 P41 P19 P21 a restored browser keeps names, accepted contacts, req
   await send(bob, alice.name, 'hi alice, it is bob');
   await startChat(carol, alice.name);
   await send(carol, alice.name, 'hello from carol');
-  await expect(requests(alice.page).getByRole('link')).toHaveCount(2, { timeout: 30_000 });
+  await expect(requests(alice.page).getByRole('link')).toHaveCount(2, { timeout: 60_000 });
   await requests(alice.page).getByRole('link', { name: new RegExp(`@${bob.name}\\b`) }).click();
   await alice.page.getByRole('region', { name: `Message request from ${bob.name}` }).getByRole('button', { name: 'Accept' }).click();
   await send(alice, bob.name, 'hi bob');
-  await expect(bubbles(bob.page, alice.name).last()).toContainText('hi bob', { timeout: 30_000 });
+  await expect(bubbles(bob.page, alice.name).last()).toContainText('hi bob', { timeout: 60_000 });
   await expect(conversations(alice.page).getByRole('link', { name: /Bob Builder/ })).toBeVisible();
 
   // A group with bob; bob writes to it, so the old browser held his sender key.
@@ -83,13 +83,13 @@ test('P42 P43 P41 P19 P21 a restored browser keeps names, accepted contacts, req
   await alice.page.getByLabel('Group name').fill(GROUP);
   await alice.page.getByLabel("Members' usernames").fill(bob.name);
   await alice.page.getByRole('button', { name: 'Create group' }).click();
-  await expect(alice.page.getByRole('heading', { name: GROUP, level: 1 })).toBeVisible({ timeout: 30_000 });
+  await expect(alice.page.getByRole('heading', { name: GROUP, level: 1 })).toBeVisible({ timeout: 60_000 });
   await say(alice, 'welcome to the club');
-  await expect(groupRow(bob.page)).toBeVisible({ timeout: 30_000 });
+  await expect(groupRow(bob.page)).toBeVisible({ timeout: 60_000 });
   await groupRow(bob.page).click();
-  await expect(groupLog(bob.page)).toContainText('welcome to the club', { timeout: 30_000 });
+  await expect(groupLog(bob.page)).toContainText('welcome to the club', { timeout: 60_000 });
   await say(bob, 'glad to be here');
-  await expect(groupLog(alice.page)).toContainText('glad to be here', { timeout: 30_000 });
+  await expect(groupLog(alice.page)).toContainText('glad to be here', { timeout: 60_000 });
 
   // P41: sealed messages from anyone, off by default.
   await alice.page.getByRole('link', { name: 'Settings' }).click();
@@ -113,7 +113,7 @@ test('P42 P43 P41 P19 P21 a restored browser keeps names, accepted contacts, req
   await expect(fresh.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible({ timeout: 60_000 });
 
   // P43: bob's name is back (from his blob, with his restored profile key); P42: he is a contact, carol a request.
-  await expect(conversations(fresh.page).getByRole('link', { name: /Bob Builder/ })).toBeVisible({ timeout: 30_000 });
+  await expect(conversations(fresh.page).getByRole('link', { name: /Bob Builder/ })).toBeVisible({ timeout: 60_000 });
   await expect(requests(fresh.page).getByRole('link')).toHaveCount(1);
   await expect(requests(fresh.page).getByRole('link', { name: new RegExp(`^${carol.name}\\b`) })).toBeVisible();
   await expect(groupRow(fresh.page)).toBeVisible();
@@ -130,9 +130,9 @@ test('P42 P43 P41 P19 P21 a restored browser keeps names, accepted contacts, req
   await expect(groupLog(fresh.page)).toContainText('Messages from before the restore are not available here');
   await expect(groupLog(fresh.page)).not.toContainText('welcome to the club');
   await say(fresh, 'back on a new browser');
-  await expect(groupLog(bob.page)).toContainText('back on a new browser', { timeout: 30_000 });
+  await expect(groupLog(bob.page)).toContainText('back on a new browser', { timeout: 60_000 });
   await say(bob, 'welcome back');
-  await expect(groupLog(fresh.page)).toContainText('welcome back', { timeout: 30_000 });
+  await expect(groupLog(fresh.page)).toContainText('welcome back', { timeout: 60_000 });
   await fresh.page.screenshot({ path: `${DIR}restore-group.png` });
 
   // P41: the switch came back on.
