@@ -73,9 +73,18 @@ test('P42 P43 P41 P19 P21 a restored browser keeps names, accepted contacts, req
   await send(carol, alice.name, 'hello from carol');
   await expect(requests(alice.page).getByRole('link')).toHaveCount(2, { timeout: 60_000 });
   await requests(alice.page).getByRole('link', { name: new RegExp(`@${bob.name}\\b`) }).click();
-  await alice.page.getByRole('region', { name: `Message request from ${bob.name}` }).getByRole('button', { name: 'Accept' }).click();
+  const bar = alice.page.getByRole('region', { name: `Message request from ${bob.name}` });
+  await bar.getByRole('button', { name: 'Accept' }).click();
+  await expect(bar).toHaveCount(0);
+  await expect(bubbles(bob.page, alice.name).last().getByRole('img', { name: 'Read' })).toBeVisible({ timeout: 60_000 });
   await send(alice, bob.name, 'hi bob');
-  await expect(bubbles(bob.page, alice.name).last()).toContainText('hi bob', { timeout: 60_000 });
+  try {
+    await expect(bubbles(bob.page, alice.name).last()).toContainText('hi bob', { timeout: 60_000 });
+  } catch (e) {
+    await alice.page.screenshot({ path: `${DIR}restore-debug-alice.png` });
+    await bob.page.screenshot({ path: `${DIR}restore-debug-bob.png` });
+    throw e;
+  }
   await expect(conversations(alice.page).getByRole('link', { name: /Bob Builder/ })).toBeVisible();
 
   // A group with bob; bob writes to it, so the old browser held his sender key.
