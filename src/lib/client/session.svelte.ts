@@ -8,7 +8,6 @@
 import type { Username } from '../codec/username';
 import type { VaultContract } from '../vault/contract';
 import { VaultError } from '../vault/result';
-import { applyRestoredPrefs } from './device-prefs';
 import type { AccountView, ChatView, ConnectionState, LockStatus, PinStatus, RestoreOutcome, VaultEvent } from '../vault/views';
 import { forgetThisBrowser } from './forget-browser';
 import type { GroupSummaryView } from '../vault/group-views';
@@ -157,10 +156,7 @@ export class Session {
   async restore(username: string, pin: string): Promise<RestoreOutcome> {
     requestPersistentStorage();
     const outcome = await this.vault.restoreAccount(username, pin);
-    if (outcome.status === 'restored') {
-      await applyRestoredPrefs(this.vault);
-      await this.#enter({ username: outcome.username });
-    }
+    if (outcome.status === 'restored') await this.#enter({ username: outcome.username });
     return outcome;
   }
 
