@@ -2,9 +2,9 @@
  * What a PIN restore brings back besides identity and contacts (DESIGN.md §7; SECURITY.md P26,
  * P41, P42, P43, P19–P21), in real browsers against the real host: alice accepted bob's request,
  * carol's stays pending, bob shared his profile name, she is in a group with bob and turned on
- * "Allow messages from anyone without a delivery token". On a brand-new browser she restores with
- * her passphrase: bob's name still shows, he is a contact and not a request, carol still is, the
- * switch is still on, and the group is there, saying earlier messages are not on this browser;
+ * "Allow messages from anyone without a delivery token" and "relay calls". On a brand-new browser
+ * she restores with her passphrase: bob's name still shows, he is a contact and not a request,
+ * carol still is, both switches are still on, and the group is there, saying earlier messages are not on this browser;
  * new group messages flow both ways.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -86,6 +86,9 @@ test('P42 P43 P41 P19 P21 a restored browser keeps names, accepted contacts, req
     throw e;
   }
   await expect(conversations(alice.page).getByRole('link', { name: /Bob Builder/ })).toBeVisible();
+  // P29: relay calls, a device preference mirrored into the record.
+  await alice.page.getByRole('link', { name: `Safety number and settings for ${bob.name}` }).click();
+  await alice.page.getByRole('checkbox', { name: /Relay calls to hide my IP address/ }).check();
 
   // A group with bob; bob writes to it, so the old browser held his sender key.
   await alice.page.getByRole('link', { name: 'New group' }).click();
@@ -132,6 +135,8 @@ test('P42 P43 P41 P19 P21 a restored browser keeps names, accepted contacts, req
   await conversations(fresh.page).getByRole('link', { name: /Bob Builder/ }).click();
   await expect(fresh.page.getByRole('note').filter({ hasText: 'Messages from before the restore are not available here' })).toBeVisible();
   await expect(fresh.page.getByRole('region', { name: `Message request from ${bob.name}` })).toHaveCount(0);
+  await fresh.page.getByRole('link', { name: `Safety number and settings for ${bob.name}` }).click();
+  await expect(fresh.page.getByRole('checkbox', { name: /Relay calls to hide my IP address/ })).toBeChecked();
 
   // The group: the notice, then new messages both ways (P21: keys asked again, never earlier messages).
   await groupRow(fresh.page).click();
