@@ -1,10 +1,11 @@
-// The sealed account record (src/lib/crypto/account-record.ts): round trip, tamper detection,
-// username binding, strict canonical decoding and size buckets (P26).
+// The sealed account record (src/lib/crypto/account-record.ts, account-record-codec.ts): round
+// trip of everything a restore brings back (P26, P42, P43, P19), tamper detection, username
+// binding, strict canonical decoding, size buckets (P26), and a version 1 record still opening.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
 import { isProtocolError } from '../../src/lib/codec/errors';
-import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
+import { encodeIdentityKeyPair, encodeIdentityPublic, generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import {
   accountRecordBucket,
   decodeAccountRecord,
@@ -14,13 +15,16 @@ import {
   sealedLength,
   type AccountRecord
 } from '../../src/lib/crypto/account-record';
-import { toHex } from '../../src/lib/codec/bytes';
+import { ByteWriter, fromHex, toHex } from '../../src/lib/codec/bytes';
+
 import { asUsername, type Username } from '../../src/lib/codec/username';
 
 const SECRET = new Uint8Array(32).fill(0x42);
-const VECTOR = new URL('../vectors/account-record.json', import.meta.url);
+const VECTOR_V1 = new URL('../vectors/account-record-v1.json', import.meta.url);
+const VECTOR_V2 = new URL('../vectors/account-record-v2.json', import.meta.url);
 
-function record(seed = 'alice', displayName = 'Alice ✨', contacts = 2): AccountRecord {
+/** What a version 1 app wrote (and the frozen v1 vector holds). */
+function recordV1(seed = 'alice', displayName = 'Alice ✨', contacts = 2): AccountRecord {
   const deps = seededDeps(seed);
   return {
     identity: generateIdentity(deps),
@@ -36,6 +40,44 @@ function record(seed = 'alice', displayName = 'Alice ✨', contacts = 2): Accoun
     blocked: [asUsername('carol'), asUsername('mallory.x')],
     groups: []
   };
+}
+
+/** Version 2: every contact field, about text and groups. */
+function record(seed = 'alice', displayName = 'Alice ✨', contacts = 2, groups = 1): AccountRecord {
+  const base = recordV1(seed, displayName, contacts);
+  const deps = seededDeps(`${seed}-v2`);
+  return {
+    ...base,
+    profile: { displayName, about: 'back from the backup' },
+    contacts: base.contacts.map((c, i) => ({
+      ...c,
+      ...(i % 3 !== 2 ? { profileKey: deps.rng(32) } : {}),
+      ...(i % 3 === 2 ? { request: true as const } : { holdsOurKey: true as const }),
+      ...(i % 2 === 0 ? { pinned: true as const } : { muted: true as const, archived: true as const })
+    })),
+    // In the canonical order (by id) the codec writes.
+    groups: Array.from({ length: groups }, (_, i) => ({ id: deps.rng(32), masterKey: deps.rng(32), headVersion: 3 + i, headHash: deps.rng(32) })).sort((x, y) =>
+      toHex(x.id) < toHex(y.id) ? -1 : 1
+    )
+  };
+}
+
+/** The version 1 layout, written as a version 1 app did (the codec no longer writes it). */
+function encodeV1(a: AccountRecord): Uint8Array {
+  const utf8 = (t: string) => new TextEncoder().encode(t);
+  const w = new ByteWriter().u8(1).raw(encodeIdentityKeyPair(a.identity)).raw(a.profileKey).bytes16(utf8(a.profile.displayName));
+  const keys = Object.keys(a.settings).sort();
+  w.u16(keys.length);
+  for (const k of keys) w.bytes16(utf8(k)).bytes16(utf8(a.settings[k]!));
+  w.u32(a.contacts.length);
+  for (const c of a.contacts) {
+    w.bytes16(utf8(c.username)).raw(encodeIdentityPublic(c.identity)).u8(c.verified ? 1 : 0);
+    if (c.verifiedAt === null) w.u8(0);
+    else w.u8(1).u64(c.verifiedAt);
+  }
+  w.u32(a.blocked.length);
+  for (const u of a.blocked) w.bytes16(utf8(u));
+  return w.u16(0).finish();
 }
 
 const codeOf = (f: () => unknown): string => {
@@ -102,21 +144,36 @@ describe('account record', () => {
     expect(new Set([0, 1, 2, 3].map((n) => sealAccountRecord(record('b', 'x', n), SECRET, 'alice', seededDeps('s')).length)).size).toBe(1);
   });
 
-  test('encoding refuses non-canonical input: duplicates, bad usernames, groups, oversize fields', () => {
+  test('encoding refuses non-canonical input: duplicates, bad usernames, bad groups, oversize fields', () => {
     const a = record();
+    const g = a.groups[0]!;
     expect(codeOf(() => encodeAccountRecord({ ...a, blocked: [asUsername('carol'), asUsername('carol')] }))).toBe('InvalidArgument');
     expect(codeOf(() => encodeAccountRecord({ ...a, contacts: [a.contacts[0]!, a.contacts[0]!] }))).toBe('InvalidArgument');
     expect(codeOf(() => encodeAccountRecord({ ...a, blocked: ['Carol'] as unknown as Username[] }))).toBe('InvalidArgument');
-    expect(codeOf(() => encodeAccountRecord({ ...a, groups: [1] as never[] }))).toBe('InvalidArgument');
+    expect(codeOf(() => encodeAccountRecord({ ...a, groups: [g, g] }))).toBe('InvalidArgument');
+    expect(codeOf(() => encodeAccountRecord({ ...a, groups: [{ ...g, masterKey: new Uint8Array(31) }] }))).toBe('InvalidArgument');
+    expect(codeOf(() => encodeAccountRecord({ ...a, groups: [{ ...g, headVersion: -1 }] }))).toBe('InvalidArgument');
+    expect(codeOf(() => encodeAccountRecord({ ...a, contacts: [{ ...a.contacts[0]!, profileKey: new Uint8Array(16) }] }))).toBe('InvalidArgument');
     expect(codeOf(() => encodeAccountRecord({ ...a, profile: { displayName: 'x'.repeat(257) } }))).toBe('InvalidArgument');
+    expect(codeOf(() => encodeAccountRecord({ ...a, profile: { displayName: 'x', about: 'y'.repeat(513) } }))).toBe('InvalidArgument');
   });
 
-  test('decoding is strict: truncation, trailing bytes, another version, a non-boolean flag', () => {
-    const a = record('strict', 'A', 1);
+  test('decoding is strict: truncation, trailing bytes, an unknown version, unsorted groups', () => {
+    const a = record('strict', 'A', 1, 2);
     const enc = encodeAccountRecord(a);
     for (let n = 0; n < enc.length; n += 7) expect(codeOf(() => decodeAccountRecord(enc.subarray(0, n)))).toBe('DecodeFailed');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([...enc, 0])))).toBe('DecodeFailed');
-    expect(codeOf(() => decodeAccountRecord(new Uint8Array([2, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
+    expect(codeOf(() => decodeAccountRecord(new Uint8Array([3, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
+    expect(codeOf(() => decodeAccountRecord(new Uint8Array([0, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
+    // The two groups are the last 2 * 100 bytes: swapped, they are out of order.
+    const swapped = new Uint8Array([...enc.subarray(0, enc.length - 200), ...enc.subarray(enc.length - 100), ...enc.subarray(enc.length - 200, enc.length - 100)]);
+    expect(codeOf(() => decodeAccountRecord(swapped))).toBe('DecodeFailed');
+  });
+
+  test('a version 1 record still decodes: a non-boolean flag and any group are refused in it', () => {
+    const a = recordV1('strict', 'A', 1);
+    const enc = encodeV1(a);
+    expect(decodeAccountRecord(enc)).toEqual(a);
     // version, identity pair, profile key, name (2+1), settings, contact count, username, identity: then the flag.
     const settingsLen = 2 + Object.entries(a.settings).reduce((n, [k, v]) => n + 4 + k.length + v.length, 0);
     const flagAt = 1 + 161 + 32 + 3 + settingsLen + 4 + 2 + a.contacts[0]!.username.length + 131;
@@ -124,6 +181,22 @@ describe('account record', () => {
     const bad = enc.slice();
     bad[flagAt] = 2;
     expect(codeOf(() => decodeAccountRecord(bad))).toBe('DecodeFailed');
+    const withGroup = enc.slice();
+    withGroup[withGroup.length - 1] = 1;
+    expect(codeOf(() => decodeAccountRecord(withGroup))).toBe('DecodeFailed');
+  });
+
+  test('P42 P43 P19 version 2 carries profile keys, request state, chat flags, about text and groups', () => {
+    const a = record('v2', 'Bo', 3, 2);
+    const back = decodeAccountRecord(encodeAccountRecord(a));
+    expect(back).toEqual(a);
+    expect(back.contacts.map((c) => [!!c.profileKey, !!c.request, !!c.holdsOurKey, !!c.pinned, !!c.muted])).toEqual([
+      [true, false, true, true, false],
+      [true, false, true, false, true],
+      [false, true, false, true, false]
+    ]);
+    expect(back.groups.map((g) => g.headVersion).sort()).toEqual([3, 4]);
+    expect(back.profile.about).toBe('back from the backup');
   });
 
   test('sealing and encoding never mutate their inputs', () => {
@@ -135,12 +208,17 @@ describe('account record', () => {
     expect(secret).toEqual(SECRET);
   });
 
-  test('frozen sealed record (tests/vectors/account-record.json)', () => {
+  test('P26 a record sealed by a version 1 app (frozen, tests/vectors/account-record-v1.json) still opens', () => {
+    const frozen = JSON.parse(readFileSync(VECTOR_V1, 'utf8')) as { sealed: string };
+    expect(openAccountRecord(fromHex(frozen.sealed), SECRET, 'alice')).toEqual(recordV1());
+  });
+
+  test('frozen sealed record, version 2 (tests/vectors/account-record-v2.json)', () => {
     const actual = {
-      source: "frozen from seededDeps seed 'alice' (record) and 'seal' (nonce), master secret 0x42*32, username alice",
+      source: "frozen from seededDeps seeds 'alice' and 'alice-v2' (record) and 'seal' (nonce), master secret 0x42*32, username alice",
       sealed: toHex(sealAccountRecord(record(), SECRET, 'alice', seededDeps('seal')))
     };
-    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR, JSON.stringify(actual, null, 2) + '\n');
-    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR, 'utf8')));
+    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V2, JSON.stringify(actual, null, 2) + '\n');
+    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V2, 'utf8')));
   });
 });

@@ -260,7 +260,7 @@ export class Engine extends EngineGroupInvites implements EngineApi {
     return requests.privacySettings(this.ctx);
   }
 
-  setPrivacySettings(s: PrivacySettings): Promise<PrivacySettings> {
+  setPrivacySettings(s: Partial<PrivacySettings>): Promise<PrivacySettings> {
     return requests.setPrivacySettings(this.ctx, s);
   }
 
@@ -472,8 +472,8 @@ export class Engine extends EngineGroupInvites implements EngineApi {
       // A follower tab learns it from its driver; a driver only from its own socket (in tests,
       // where every "browser" shares one BroadcastChannel, the old driver's news must not stop the new).
       if (e.type === 'signed-out' && (!this.remote.has(e) || !this.ctx.driver)) this.signedOut = true;
-      // Contacts, verification or blocks may have changed: refresh the account record (DESIGN.md §7).
-      if (e.type === 'identity' || e.type === 'chats' || (e.type === 'profile' && e.username === this.ctx.me?.username)) this.scheduleRecordUpload();
+      // Contacts (their profile keys), settings, groups or our profile may have changed: refresh the account record (DESIGN.md §7).
+      if (e.type === 'identity' || e.type === 'chats' || e.type === 'group' || e.type === 'profile') this.scheduleRecordUpload();
     });
     this.lock = new DriverLock(this.opts.locks ?? browserLocks(), `parley-driver:${username}`);
     this.lock.acquire(() => {

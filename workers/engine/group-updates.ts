@@ -7,7 +7,8 @@
  *     history's head (the sender vouches for the anchor, as an authenticated welcome);
  *   welcome or change for a group we have: its changes are MERGED (`receiveChange(s)`); one the
  *     core refuses (non-admin, unknown author, rolled back, another group) changes nothing;
- *   a sender key distribution: taken only from a member of our head for its own address.
+ *   a sender key distribution: taken only from a member of our head for its own address;
+ *   a key request (a member restored its account): our next group message gives it our key.
  *
  * Refusals are reported as codes and never stop the envelope's ack.
  */
@@ -88,6 +89,9 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       if (await welcomeLinkJoiners(tx, me, g, added)) reseal = id;
     }
   }
+  // A member that restored its account lost our sender key: it gets it with our next group
+  // message (distributeSenderKey's newcomers), from then on only (P21); nothing is sent now.
+  if (u.keyRequest && findMember(g.history.head, from)) g = { ...g, distributedTo: g.distributedTo.filter((x) => x !== sender) };
   if (u.distribution) {
     try {
       g = { ...g, theirs: keep(g, acceptSenderKeyDistribution({ group: g.history.head, from, distribution: decodeSenderKeyDistribution(u.distribution) })) };

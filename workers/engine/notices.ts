@@ -12,7 +12,9 @@ export const NoticeKind = {
   identityChanged: 'identity-changed',
   identityAccepted: 'identity-accepted',
   identityRejected: 'identity-rejected',
-  verified: 'verified'
+  verified: 'verified',
+  /** A PIN restore brought the chat back without its messages (DESIGN.md §7). */
+  restored: 'restored'
 } as const;
 export type NoticeKind = (typeof NoticeKind)[keyof typeof NoticeKind];
 

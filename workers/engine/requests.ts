@@ -18,8 +18,7 @@ import { deleteMessage, putMessage } from '../storage/message-repo';
 import { queueReceipt } from './receipts';
 import { deleteSessions } from '../storage/session-repo';
 import { listOutbox } from '../storage/outbox-repo';
-import { openJson, sealJson } from '../storage/record-seal';
-import type { ContactRecord, MessageRecord, Sealed, Tx } from '../storage/schema';
+import type { ContactRecord, MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { canonicalUsername } from './account';
 import { callNoticeCode, callPreview } from './calls';
@@ -29,24 +28,9 @@ import { shareProfileKey } from './profiles';
 import type { Username } from '../../src/lib/codec/username';
 import type { PrivacySettings } from '../../src/lib/vault/views';
 
-const SETTINGS_KEY = 'privacySettings';
-
 export type { PrivacySettings };
-
-const DEFAULTS: PrivacySettings = { callsOnlyFromContacts: false };
-
-export async function privacySettings(ctx: EngineContext): Promise<PrivacySettings> {
-  const sealed = (await ctx.vault.db.get('meta', SETTINGS_KEY)) as Sealed | undefined;
-  return sealed ? { ...DEFAULTS, ...openJson<Partial<PrivacySettings>>(ctx.vault.db, 'meta', SETTINGS_KEY, sealed) } : DEFAULTS;
-}
-
-export async function setPrivacySettings(ctx: EngineContext, s: PrivacySettings): Promise<PrivacySettings> {
-  const next: PrivacySettings = { callsOnlyFromContacts: s.callsOnlyFromContacts === true };
-  await commit(ctx.vault, async (tx) => {
-    await tx.objectStore('meta').put(sealJson(tx, 'meta', SETTINGS_KEY, next), SETTINGS_KEY);
-  });
-  return next;
-}
+// The settings' row and the account record's copy of it live in privacy-settings.ts.
+export { privacySettings, setPrivacySettings } from './privacy-settings';
 
 /** A pending request: they wrote first and we have not written to them or accepted (P42). */
 export function isRequest(contact: ContactRecord | undefined): boolean {

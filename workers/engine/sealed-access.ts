@@ -16,7 +16,7 @@ import { deliveryToken, encodeSealedAccess, sealedAccessFor } from '../../src/li
 import { PROFILE_KEY_LEN } from '../../src/lib/crypto/profile';
 import { sha256 } from '../../src/lib/crypto/primitives';
 import { openJson, sealJson } from '../storage/record-seal';
-import type { ContactRecord, Sealed } from '../storage/schema';
+import type { ContactRecord, Sealed, Tx } from '../storage/schema';
 import { commit, type Vault } from '../storage/vault';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
@@ -44,6 +44,11 @@ async function save(vault: Vault, s: Stored): Promise<void> {
 
 export async function sealedFromAnyone(ctx: EngineContext): Promise<boolean> {
   return (await load(ctx.vault)).anyone;
+}
+
+/** A PIN restore's copy of the setting, inside its transaction; published on the next connect. */
+export async function putSealedFromAnyone(tx: Tx, anyone: boolean): Promise<void> {
+  await tx.objectStore('meta').put(sealJson(tx, 'meta', SEALED_ACCESS_META_KEY, { anyone } satisfies Stored), SEALED_ACCESS_META_KEY);
 }
 
 export async function setSealedFromAnyone(ctx: EngineContext, anyone: boolean): Promise<void> {

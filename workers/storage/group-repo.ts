@@ -60,7 +60,7 @@ export interface GroupMessageRecord {
   receivedAt: number;
   status: GroupMessageStatus;
   /** System entries: what happened (member added, removed, left, messages missing). */
-  notice?: 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed';
+  notice?: 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored';
 }
 
 interface GroupJson {

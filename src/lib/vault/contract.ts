@@ -120,7 +120,8 @@ export interface VaultContract {
   acceptRequest(username: Username): Promise<void>;
   deleteRequest(username: Username): Promise<void>;
   privacySettings(): Promise<PrivacySettings>;
-  setPrivacySettings(settings: PrivacySettings): Promise<PrivacySettings>;
+  /** Fields left out keep their value. */
+  setPrivacySettings(settings: Partial<PrivacySettings>): Promise<PrivacySettings>;
 
   // ---- private profile (P43) ----
   /** Our profile as saved on this device. */

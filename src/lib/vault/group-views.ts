@@ -61,7 +61,8 @@ export interface InvitePreviewView {
   status: 'none' | 'pending' | 'member';
 }
 
-export type GroupNotice = 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed';
+/** `restored`: the account was restored with its PIN here; earlier messages are not on this browser. */
+export type GroupNotice = 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored';
 
 export type GroupMessageView =
   | {

@@ -59,6 +59,12 @@ export interface ChatFlags {
 export interface PrivacySettings {
   /** Calls ring only from people we wrote to or accepted. */
   callsOnlyFromContacts: boolean;
+  /** P41: the host admits sealed messages without a delivery token (off by default). */
+  sealedFromAnyone?: boolean;
+  /** P29 "relay calls": a device preference the page keeps; mirrored so a PIN restore brings it back. */
+  relayCalls?: boolean;
+  /** What a notification shows (a device preference, mirrored like relayCalls). */
+  notifications?: 'off' | 'name' | 'private';
 }
 
 /** What a chat row, header, call screen or notification shows beside the username (P43). */
@@ -93,7 +99,7 @@ export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus];
  * notice. `gap`: a message the ratchet shows missing (P14); `undecryptable`: one that arrived but
  * could not be read. Each stands for one message; adjacent ones are shown as one line.
  */
-export type NoticeCode = 'identity-changed' | 'identity-accepted' | 'identity-rejected' | 'verified' | 'gap' | 'undecryptable' | (string & {});
+export type NoticeCode = 'identity-changed' | 'identity-accepted' | 'identity-rejected' | 'verified' | 'restored' | 'gap' | 'undecryptable' | (string & {});
 
 export type MessageView =
   | {
@@ -304,7 +310,18 @@ export type RecoveryProblem =
   | { status: 'tampered'; realms: string[]; attemptUsed: AttemptUsed; remaining: number }
   | { status: 'unavailable'; attemptUsed: AttemptUsed };
 
-export type RestoreOutcome = { status: 'restored'; username: Username; contacts: number; blocked: number; suspectRealms: string[] } | RecoveryProblem;
+export type RestoreOutcome =
+  | {
+      status: 'restored';
+      username: Username;
+      contacts: number;
+      blocked: number;
+      suspectRealms: string[];
+      /** Groups back (P19), and those whose state on the host could not be fetched or trusted. */
+      groups?: number;
+      groupsMissing?: number;
+    }
+  | RecoveryProblem;
 
 /** P37: a change needs the current secret, so it can fail like a recovery. */
 export type PinChangeOutcome = { status: 'changed'; pin: PinStatus } | RecoveryProblem;

@@ -10,6 +10,9 @@
  *      || [flag 0x02] u32-length encoded GroupHistory     welcome: the history to anchor on
  *      || [flag 0x04] u32-length encoded GroupChange      one signed change (P19)
  *      || [flag 0x08] u16-length SenderKeyDistribution    our sender key (P21: after a rotation)
+ *      [flag 0x10, no bytes]                              key request: the sender lost our sender
+ *                                                         key (a PIN restore) and asks for it with
+ *                                                         our next group message
  *
  *    At least one flag; unknown flag bits are UnsupportedVersion.
  *
@@ -34,8 +37,8 @@ export const MAX_CHANGE_BYTES = 64 * 1024;
 export const MAX_DISTRIBUTION_BYTES = 1024;
 export const MAX_GROUP_TEXT_BYTES = 80 * 1024;
 
-const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08 } as const;
-const ALL_FLAGS = 0x0f;
+const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08, keyRequest: 0x10 } as const;
+const ALL_FLAGS = 0x1f;
 
 export interface GroupUpdate {
   groupId: Uint8Array;
@@ -43,10 +46,11 @@ export interface GroupUpdate {
   history?: Uint8Array;
   change?: Uint8Array;
   distribution?: Uint8Array;
+  keyRequest?: true;
 }
 
 export function encodeGroupUpdate(u: GroupUpdate): Uint8Array {
-  const flags = (u.masterKey ? Flag.masterKey : 0) | (u.history ? Flag.history : 0) | (u.change ? Flag.change : 0) | (u.distribution ? Flag.distribution : 0);
+  const flags = (u.masterKey ? Flag.masterKey : 0) | (u.history ? Flag.history : 0) | (u.change ? Flag.change : 0) | (u.distribution ? Flag.distribution : 0) | (u.keyRequest ? Flag.keyRequest : 0);
   if (flags === 0) fail('InvalidArgument', 'a group update carries nothing');
   const w = new ByteWriter().u8(GROUP_CONTENT_VERSION).fixed(u.groupId, GROUP_ID_BYTES).u8(flags);
   if (u.masterKey) w.fixed(u.masterKey, MASTER_KEY_BYTES);
@@ -78,6 +82,7 @@ export function decodeGroupUpdate(bytes: Uint8Array): GroupUpdate {
   if (flags & Flag.history) u.history = r.bytes32(MAX_HISTORY_BYTES).slice();
   if (flags & Flag.change) u.change = r.bytes32(MAX_CHANGE_BYTES).slice();
   if (flags & Flag.distribution) u.distribution = r.bytes16(MAX_DISTRIBUTION_BYTES).slice();
+  if (flags & Flag.keyRequest) u.keyRequest = true;
   r.end();
   return u;
 }

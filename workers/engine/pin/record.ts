@@ -1,12 +1,21 @@
 /**
- * The account record on this device's side (DESIGN.md §7): built from the vault (identity,
- * contacts with verification state, block list), sealed under the record key derived from the
+ * The account record on this device's side (DESIGN.md §7): built from the vault (identity, our
+ * profile key and profile, settings, contacts with verification state, their profile keys,
+ * request state and chat flags, block list, the groups we are in), sealed under the record key derived from the
  * master secret (src/lib/crypto/account-record.ts; this browser keeps the key, not the secret:
  * keys.ts) and uploaded with the access key the host checks and the takeover public key it fixes
  * with the record (P37). The host sees a bucket-sized ciphertext, a key hash and a public key
  * (P26). Knows nothing of realms or PINs.
  */
-import { sealAccountRecordWithKey, type AccountRecord, type Contact } from '../../../src/lib/crypto/account-record';
+import { encodeAccountRecord, sealAccountRecordWithKey, type AccountRecord, type Contact, type GroupEntry } from '../../../src/lib/crypto/account-record';
+import { address } from '../../../src/lib/crypto/group/address';
+import { findMember } from '../../../src/lib/crypto/group/group-state';
+import { stateHash } from '../../../src/lib/crypto/group/group-state-codec';
+import { fromHex } from '../../../src/lib/codec/bytes';
+import { listChats } from '../../storage/chat-repo';
+import { listGroups } from '../../storage/group-repo';
+import { collectSettings } from '../account-settings';
+import { theirProfileKey } from '../sealed-access';
 import type { Username } from '../../../src/lib/codec/username';
 import { fail } from '../../../src/lib/codec/errors';
 import { hkdf } from '../../../src/lib/crypto/hkdf';
@@ -33,24 +42,56 @@ export function recordAccessKey(masterSecret: Uint8Array): Uint8Array {
  */
 export async function buildAccountRecord(ctx: EngineContext): Promise<AccountRecord> {
   const me = requireMe(ctx);
-  const rows = await ctx.vault.db.getAll('contacts');
+  const ourKey = await profileKey(ctx);
+  const ourFingerprint = profileKeyFingerprint(ourKey);
+  const chats = new Map((await listChats(ctx.vault)).map((c) => [c.username, c]));
   const contacts: Contact[] = [];
   const blocked: Username[] = [];
-  for (const row of rows) {
+  for (const row of await ctx.vault.db.getAll('contacts')) {
     const c = fromContactRow(ctx.vault.db, row);
+    const chat = chats.get(c.username);
+    const theirKey = theirProfileKey(c);
     // The TRUSTED identity (not a pending change): a restore must not silently accept a new key.
-    contacts.push({ username: c.username, identity: decodeIdentityPublic(c.identity), verified: c.verified, verifiedAt: null });
+    contacts.push({
+      username: c.username,
+      identity: decodeIdentityPublic(c.identity),
+      verified: c.verified,
+      verifiedAt: null,
+      ...(theirKey ? { profileKey: theirKey } : {}),
+      ...(c.request ? { request: true as const } : {}),
+      ...(c.sharedKey === ourFingerprint ? { holdsOurKey: true as const } : {}),
+      ...(chat?.pinned ? { pinned: true as const } : {}),
+      ...(chat?.muted ? { muted: true as const } : {}),
+      ...(chat?.archived ? { archived: true as const } : {})
+    });
     if (c.blocked) blocked.push(c.username);
   }
-  const displayName = (await myProfile(ctx)).displayName;
-  return { identity: me.identity, profile: { displayName }, profileKey: await profileKey(ctx), settings: {}, contacts, blocked, groups: [] };
+  // P19: a group we are still in, with the head we trust, so a restore can check the host's blob.
+  const groups: GroupEntry[] = [];
+  for (const g of await listGroups(ctx.vault)) {
+    if (!findMember(g.history.head, address(me.username))) continue;
+    groups.push({ id: fromHex(g.id), masterKey: g.masterKey, headVersion: g.history.head.version, headHash: stateHash(g.history.head) });
+  }
+  const profile = await myProfile(ctx);
+  return {
+    identity: me.identity,
+    profile: { displayName: profile.displayName, ...(profile.about ? { about: profile.about } : {}) },
+    profileKey: ourKey,
+    settings: await collectSettings(ctx),
+    contacts,
+    blocked,
+    groups
+  };
 }
 
-/** A digest of the record's content, to skip uploads that would change nothing. */
+/** A digest of the record's whole content, to skip uploads that would change nothing. */
 export function recordDigest(record: AccountRecord): string {
-  const parts = record.contacts.map((c) => `${c.username}:${c.verified ? 1 : 0}:${toHex(c.identity.signingKey)}`);
-  const profile = `${profileKeyFingerprint(record.profileKey)}:${record.profile.displayName}`;
-  return toHex(sha256(new TextEncoder().encode(`${parts.join(',')}|${record.blocked.join(',')}|${profile}`)));
+  const encoded = encodeAccountRecord(record);
+  try {
+    return toHex(sha256(encoded));
+  } finally {
+    encoded.fill(0);
+  }
 }
 
 /** Seals and uploads the record; returns its digest. */

@@ -1,7 +1,8 @@
 /**
  * Restoring an account on a new browser (DESIGN.md §7): username + PIN -> realms give
- * the master secret -> the host gives the sealed account record -> identity, contacts (with the
- * SAME trusted keys and verification state) and block list go into this vault -> fresh prekeys
+ * the master secret -> the host gives the sealed account record -> identity, our profile key and
+ * profile, settings, contacts (with the SAME trusted keys and verification state, their profile
+ * keys, whether they are still a message request, chat flags) and block list go into this vault -> fresh prekeys
  * under the same identity replace the old browser's on the host (takeover, proven with the
  * takeover key from the master secret, P37), which signs the old browser out. Safety numbers do
  * not change: the identity key pair is the one from the record. This browser then keeps only the
@@ -10,6 +11,7 @@
  *
  * Order: nothing is written until the record has opened; keys are committed locally before the
  * takeover, and erased again if the host refuses, so a retry starts clean (as account.ts does).
+ * Groups come back after the takeover, from their blobs on the host (restore-groups.ts).
  */
 import { openAccountRecord } from '../../../src/lib/crypto/account-record';
 import { fail } from '../../../src/lib/codec/errors';
@@ -20,6 +22,13 @@ import { getAccount, putAccount, putDevice, putIdentity, sealDevice, sealIdentit
 import { DEVICE_SECRET_LEN } from '../../../src/lib/wire/host-api';
 import { updateChat } from '../../storage/chat-repo';
 import { putContact } from '../../storage/contact-repo';
+import { putMessage } from '../../storage/message-repo';
+import { applySettings } from '../account-settings';
+import { PRIVACY_META_KEY } from '../privacy-settings';
+import { SEALED_ACCESS_META_KEY } from '../sealed-access';
+import { notice, NoticeKind } from '../notices';
+import { restoredContact, restoredChat } from './restore-contacts';
+import { restoreGroups } from './restore-groups';
 import { putPinState, sealPinState, type PinState } from '../../storage/pin-repo';
 import { MIN_PASSPHRASE_GUESSES_LOG10, canonicalRecoverySecret, parseRecoveryKey } from '../../../src/lib/crypto/pin/secret-policy';
 import { signTakeover, takeoverKeyPair } from '../../../src/lib/crypto/pin/takeover-key';
@@ -37,7 +46,7 @@ import { recordAccessKey } from './record';
 import { firstReminder } from './reminder';
 import type { RestoreOutcome } from '../../../src/lib/vault/views';
 import type { Username } from '../../../src/lib/codec/username';
-import { putProfileKey } from '../profile-key';
+import { profileKeyFingerprint, putProfileKey } from '../profile-key';
 import { putMyProfile, restoreProfile } from '../profiles';
 
 /** What kind of secret restored this account (decides whether a local reminder verifier is safe). */
@@ -113,10 +122,14 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
       await putDevice(tx, sealedDevice);
       // P43: the profile key comes back, so the profile blob on the host is ours again.
       await putProfileKey(tx, record.profileKey);
-      await putMyProfile(tx, { displayName: record.profile.displayName === username ? '' : record.profile.displayName, about: '', avatar: null });
+      await putMyProfile(tx, { displayName: record.profile.displayName === username ? '' : record.profile.displayName, about: record.profile.about ?? '', avatar: null });
+      await applySettings(tx, record.settings);
+      const ourKey = profileKeyFingerprint(record.profileKey);
       for (const c of record.contacts) {
-        await putContact(tx, { username: c.username, identity: encodeIdentityPublic(c.identity), verified: c.verified, blocked: blocked.has(c.username), identityChanged: false });
-        await updateChat(tx, c.username, (chat) => chat);
+        await putContact(tx, restoredContact(c, encodeIdentityPublic(c.identity), blocked.has(c.username), ourKey));
+        await updateChat(tx, c.username, (chat) => restoredChat(chat, c));
+        // Messages are not in the record: the chat says so (as Signal does).
+        await putMessage(tx, notice(ctx, c.username, NoticeKind.restored));
       }
     });
     const me = { username, identity, device };
@@ -129,14 +142,23 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
     } catch (e) {
       await commit(ctx.vault, async (tx) => {
         for (const s of ALL_STORES) if (s !== 'meta') await tx.objectStore(s).clear();
-        for (const k of ['account', 'identity', 'pin', 'device', 'profileKey', 'profile']) await tx.objectStore('meta').delete(k);
+        for (const k of ['account', 'identity', 'pin', 'device', 'profileKey', 'profile', PRIVACY_META_KEY, SEALED_ACCESS_META_KEY]) await tx.objectStore('meta').delete(k);
       });
       throw e;
     }
     await commit(ctx.vault, (tx) => putAccount(tx, { ...account, registered: true }));
     ctx.me = me;
     await restoreProfile(ctx);
-    return { status: 'restored', username, contacts: record.contacts.length, blocked: blocked.size, suspectRealms: outcome.suspectRealms.map((i) => realmName(rc.realms[i]!)) };
+    const groups = await restoreGroups(ctx, record.groups);
+    return {
+      status: 'restored',
+      username,
+      contacts: record.contacts.length,
+      blocked: blocked.size,
+      suspectRealms: outcome.suspectRealms.map((i) => realmName(rc.realms[i]!)),
+      groups: groups.restored,
+      groupsMissing: groups.missing
+    };
   } finally {
     wipe(secret, takeover.privateKey);
   }

@@ -1,0 +1,105 @@
+/**
+ * Groups after a PIN restore (DESIGN.md §7; SECURITY.md P19, P21; README "Groups"): the account
+ * record holds each group's id, master key and the head we trusted when it was written. The new
+ * browser fetches the group's state blob from the host with the master key and keeps it only if
+ * its history passes through that very head: stateHash chains every state to its parent, so the
+ * path up to the trusted head is the one we had, and the changes after it are accepted by the
+ * core's rules from that state, as any pairwise change would be. A blob the host withholds, or a
+ * former member rewrote, or whose history moved past the trusted head by more than the blob keeps
+ * (HISTORY_DEPTH), restores nothing for that group: it is counted as missing, never guessed.
+ *
+ * Messages are not in the record: the conversation starts with a notice that earlier messages
+ * are not on this browser (as Signal says). Sender keys were lost with the old browser, so the
+ * restore (the user's own action) sends each member, pairwise in the ratchet, our new sender key
+ * with a key request; they answer with their key on their next group message (group-updates.ts),
+ * from then on only (P21: nothing sent before the restore is readable again).
+ */
+import type { GroupEntry } from '../../../src/lib/crypto/account-record';
+import { address } from '../../../src/lib/crypto/group/address';
+import { historyFromParts } from '../../../src/lib/crypto/group/group-history-codec';
+import { canonicalChanges } from '../../../src/lib/crypto/group/group-history';
+import { findMember, senderKeyRecipients } from '../../../src/lib/crypto/group/group-state';
+import { createSenderKey } from '../../../src/lib/crypto/group/sender-key';
+import { encodeSenderKeyDistribution } from '../../../src/lib/crypto/group/sender-key-message';
+import { stateBlobKeys } from '../../../src/lib/crypto/group/group-secret';
+import { openStateBlob } from '../../../src/lib/crypto/group/state-blob';
+import { bytesEqual, toHex } from '../../../src/lib/codec/bytes';
+import { isCodedError } from '../../../src/lib/codec/errors';
+import { putGroup, type GroupRecord } from '../../storage/group-repo';
+import { commit } from '../../storage/vault';
+import { hostAuth } from '../account';
+import { requireMe, type EngineContext } from '../context';
+import { afterHistoryChange, putNotice, queueUpdate } from '../group-apply';
+
+export interface GroupRestore {
+  restored: number;
+  /** Groups whose state could not be fetched or did not reach the trusted head. */
+  missing: number;
+}
+
+/** The history on the host, if it passes through the trusted head; undefined otherwise. */
+async function fetchTrusted(ctx: EngineContext, entry: GroupEntry) {
+  const me = requireMe(ctx);
+  if (!ctx.transport.getGroupBlob) return undefined;
+  try {
+    const sealed = await ctx.transport.getGroupBlob(hostAuth(me), stateBlobKeys(entry.masterKey, entry.id).address);
+    if (!sealed) return undefined;
+    const parts = openStateBlob(sealed, entry.masterKey, entry.id);
+    // Orphans are not ours to trust; the path itself is checked against the head below.
+    const history = historyFromParts({ anchor: parts.anchor, changes: parts.changes, orphans: [] });
+    const trusted = history.nodes.get(toHex(entry.headHash));
+    if (!trusted || trusted.version !== entry.headVersion || !bytesEqual(history.anchor.groupId, entry.id)) return undefined;
+    return { history, trusted };
+  } catch (e) {
+    // Unreachable host, a blob that does not open or does not decode: this group stays missing.
+    if (isCodedError(e)) return undefined;
+    throw e;
+  }
+}
+
+export async function restoreGroups(ctx: EngineContext, entries: readonly GroupEntry[]): Promise<GroupRestore> {
+  const me = requireMe(ctx);
+  const ours = address(me.username);
+  let restored = 0;
+  for (const entry of entries) {
+    const found = await fetchTrusted(ctx, entry);
+    if (!found) continue;
+    const { history, trusted } = found;
+    const now = ctx.deps.now();
+    const sender = createSenderKey({ groupId: entry.id, ourAddress: ours }, ctx.deps);
+    const base: GroupRecord = {
+      id: toHex(entry.id),
+      history,
+      masterKey: entry.masterKey.slice(),
+      our: sender.state,
+      distributedTo: [],
+      theirs: [],
+      lastAt: now,
+      lastPreview: '',
+      unread: 0,
+      missing: 0,
+      seenVersion: history.head.version,
+      outgoing: []
+    };
+    await commit(ctx.vault, async (tx) => {
+      await putNotice(ctx, tx, base, 'restored', '', now);
+      // Changes made since the record was written get their notices; a removal meanwhile ends here.
+      const since = canonicalChanges(history).filter((c) => c.baseVersion >= trusted.version);
+      let g = await afterHistoryChange(ctx, tx, me, base, trusted, since);
+      if (g.our && findMember(g.history.head, ours)) {
+        const recipients = senderKeyRecipients(g.history.head, ours);
+        const distribution = encodeSenderKeyDistribution(sender.distribution);
+        for (const r of recipients) await queueUpdate(tx, r.username, { groupId: entry.id, distribution, keyRequest: true });
+        g = { ...g, our: sender.state, distributedTo: recipients.map((r) => r.username) };
+      }
+      await putGroup(tx, g);
+    });
+    restored++;
+    ctx.events.emit({ type: 'group', id: base.id });
+  }
+  if (restored > 0) {
+    ctx.events.emit({ type: 'chats' });
+    ctx.kickOutbox();
+  }
+  return { restored, missing: entries.length - restored };
+}
