@@ -29,7 +29,6 @@ import type { ProfileTransport } from './profile-transport';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin } from './pin/restore';
 import type { Envelope, HostTransport, SealedEnvelope } from './transport';
-import { receiveSealed } from './sealed-receive';
 import { publishSealedAccess } from './sealed-access';
 import { isEngineError } from './errors';
 import * as appLock from './app-lock';
@@ -102,8 +101,8 @@ export class Engine extends EngineCalls implements EngineApi {
     this.retryDelay = opts.retryMs ?? 1000;
     this.events = ctx.events;
     this.inbox = new ReceiveQueue(ctx, (env, e) => {
-      // Not acked: the host redelivers it after reconnect. Only the code is reported.
-      this.events.emit({ type: 'receive-error', username: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
+      // Not acked: the host redelivers it after reconnect. Only the code is reported (P41: a sealed one names no sender).
+      this.events.emit({ type: 'receive-error', username: 'sealed' in env ? ('' as Username) : env.sender, code: isCodedError(e) ? e.code : 'Internal' });
     });
     this.locks = new LockSession(
       {
@@ -326,15 +325,9 @@ export class Engine extends EngineCalls implements EngineApi {
     });
   }
 
+  /** Plain and sealed (P41) envelopes alike wait for the paged, commit-then-ack receive (receive-queue.ts). */
   private receive(env: Envelope | SealedEnvelope): void {
-    // Sealed envelopes (P41) open one at a time; the others wait in the page queue (receive-queue.ts).
-    if (!('sealed' in env)) return void this.inbox.push(env);
-    void this.ctx
-      .serial(() => receiveSealed(this.ctx, env))
-      .catch((e: unknown) => {
-        // Not acked: the host redelivers it after reconnect. Only the code is reported.
-        this.events.emit({ type: 'receive-error', username: '' as Username, code: isCodedError(e) ? e.code : 'Internal' });
-      });
+    this.inbox.push(env);
   }
 
   /** Debounced: one upload after a burst of changes, only by the driver, only if it changed. */
