@@ -21,18 +21,15 @@
  * {"parley":{"setupMs":N},"peerjs":{"setupMs":N}}. Target: Parley <= 1.3 x bare PeerJS.
  * Needs `vite build` first (build/ is served).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
+import { intArg, launchChromium, onboard as register, openChat, requireBuild, ROOT, startHost } from './browser-rig';
+import { median } from './harness';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
-const runsArg = process.argv.find((a) => a.startsWith('--runs='));
-const RUNS = runsArg ? Number(runsArg.slice('--runs='.length)) : 7;
-if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${runsArg}`);
+const RUNS = intArg('runs', 7);
 const TARGET = 1.3;
 const alsoUnshown = process.argv.includes('--also-unshown');
 const log = (s = '') => {
@@ -55,12 +52,6 @@ interface BareCall {
 interface BarePeer {
   on(e: string, f: (x: never) => void): void;
   call(id: string, s: MediaStream): BareCall;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const fakeMedia = ['--no-sandbox', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--disable-gpu'];
@@ -122,21 +113,7 @@ async function onboard(browser: Browser, base: string, name: string): Promise<Pa
   await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   const page = await context.newPage();
   await page.addInitScript(trackPcs);
-  await page.goto(base + '/');
-  await page.getByLabel('Username').fill(name);
-  await page.getByText(`✓ ${name} is available`).waitFor();
-  await page.getByRole('button', { name: 'Create account' }).click();
-  // The PIN step follows onboarding; recovery is not what this benchmark measures.
-  await page.getByRole('button', { name: 'Later' }).click();
-  await page.getByRole('heading', { name: 'Chats', level: 1 }).waitFor({ timeout: 30_000 });
-  return page;
-}
-
-async function openChatWith(page: Page, other: string): Promise<void> {
-  await page.getByRole('link', { name: 'New chat', exact: true }).click();
-  await page.getByLabel('Their username').fill(other);
-  await page.getByRole('button', { name: 'Start chat' }).click();
-  await page.getByRole('heading', { name: other, level: 1 }).waitFor();
+  return register(page, base, name);
 }
 
 async function say(page: Page, other: string, text: string): Promise<void> {
@@ -162,7 +139,7 @@ async function parleyRig(browser: Browser, base: string): Promise<Rig> {
   const tag = Date.now().toString(36).slice(-6);
   const alice = await onboard(browser, base, `a_${tag}`);
   const bob = await onboard(browser, base, `b_${tag}`);
-  await openChatWith(alice, `b_${tag}`);
+  await openChat(alice, `b_${tag}`);
   await say(alice, `b_${tag}`, 'hi');
   await bob.getByRole('link', { name: new RegExp(`^a_${tag}`) }).click();
   await say(bob, `a_${tag}`, 'hello');
@@ -268,39 +245,12 @@ async function bareRig(browser: Browser, base: string, show: boolean): Promise<R
   };
 }
 
-/**
- * The host as `npm start` runs it: its own process (src/host/main.ts serving build/), so that the
- * benchmark's Playwright traffic never shares the host's event loop.
- */
-async function startHost(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/host/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`host exited with ${code}`)));
-  });
-  return {
-    url,
-    stop: () => new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once('exit', () => resolve()), proc.kill('SIGTERM'))))
-  };
-}
-
 async function main(): Promise<void> {
-  const buildDir = join(ROOT, 'build');
-  if (!existsSync(join(buildDir, 'index.html'))) throw new Error('build/ is missing: run `npx vite build` first');
+  requireBuild();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-call-'));
   const host = await startHost(dataDir);
   const base = host.url.replace('127.0.0.1', 'localhost');
-  const executablePath = process.env.PLAYWRIGHT_CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-  const browser = await chromium.launch({ executablePath, args: fakeMedia });
+  const browser = await launchChromium(fakeMedia);
   try {
     log(`call set-up on loopback, ${RUNS} runs each after a warm-up (video call: audio + video), interleaved`);
     const rigs: Record<string, Rig> = { parley: await parleyRig(browser, base), peerjs: await bareRig(browser, base, true) };

@@ -15,24 +15,17 @@
  * {"messages":N,"openMs":N,"sendMs":N,"heapMB":N}. Targets: open <= 200 ms, send <= 50 ms,
  * heap <= 100 MB. Needs `vite build` first (build/ is served).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
+import type { Browser, CDPSession, Page } from '@playwright/test';
+import { intArg, launchChromium, onboard as register, openChat, requireBuild, startHost } from './browser-rig';
+import { median } from './harness';
 import { seedConversation } from '../e2e/support/seed';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
-const arg = (name: string, fallback: number): number => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  const n = a ? Number(a.slice(name.length + 3)) : fallback;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${a}`);
-  return n;
-};
-const RUNS = arg('runs', 5);
-const MESSAGES = arg('messages', 10_000);
+const RUNS = intArg('runs', 5);
+const MESSAGES = intArg('messages', 10_000);
 const TARGET = { openMs: 200, sendMs: 50, heapMB: 100 };
 /** Texts sent per run (its sendMs is their median), each after a pause as long as typing one. */
 const SENDS = 3;
@@ -47,45 +40,11 @@ declare global {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-async function startHost(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/host/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`host exited with ${code}`)));
-  });
-  return {
-    url,
-    stop: () => new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once('exit', () => resolve()), proc.kill('SIGTERM'))))
-  };
-}
-
 async function onboard(browser: Browser, base: string, name: string): Promise<Page> {
   // The seed script is added as a script tag, which the app's CSP would (rightly) refuse.
   const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
   await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-  const page = await context.newPage();
-  await page.goto(base + '/');
-  await page.getByLabel('Username').fill(name);
-  await page.getByText(`✓ ${name} is available`).waitFor();
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('button', { name: 'Later' }).click();
-  await page.getByRole('heading', { name: 'Chats', level: 1 }).waitFor({ timeout: 30_000 });
-  return page;
+  return register(await context.newPage(), base, name);
 }
 
 /** Click on the chat row -> the frame after the bubble with `newest` is in the DOM. */
@@ -171,21 +130,17 @@ async function heapMB(browser: Browser, pageCdp: CDPSession): Promise<{ page: nu
 const spread = (xs: number[]) => `median ${median(xs).toFixed(1)}  min ${Math.min(...xs).toFixed(1)}  max ${Math.max(...xs).toFixed(1)}  [${xs.map((x) => x.toFixed(0)).join(', ')}]`;
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'build', 'index.html'))) throw new Error('build/ is missing: run `npx vite build` first');
+  requireBuild();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-chat-'));
   const host = await startHost(dataDir);
   const base = host.url.replace('127.0.0.1', 'localhost');
-  const executablePath = process.env.PLAYWRIGHT_CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+  const browser = await launchChromium();
   try {
     const suffix = Date.now().toString(36).slice(-6);
     const [aliceName, bobName] = [`alice_${suffix}`, `bob_${suffix}`];
     const bob = await onboard(browser, base, bobName);
     const alice = await onboard(browser, base, aliceName);
-    await alice.getByRole('link', { name: 'New chat', exact: true }).click();
-    await alice.getByLabel('Their username').fill(bobName);
-    await alice.getByRole('button', { name: 'Start chat' }).click();
-    await alice.getByRole('heading', { name: bobName, level: 1 }).waitFor();
+    await openChat(alice, bobName);
     await timeSend(alice, bobName, 'hello');
     await bob.context().close();
 

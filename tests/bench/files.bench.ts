@@ -14,64 +14,27 @@
  * Memory is not measured here (the vault holds whole files; README "Attachments" gaps).
  * Needs `vite build` first (build/ is served).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { ATTACHMENT_CHUNK, sealAttachment } from '../../src/lib/crypto/attachment';
+import { intArg, launchChromium, onboard as register, openChat, requireBuild, startHost } from './browser-rig';
+import { median } from './harness';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
-const arg = (name: string, fallback: number): number => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  const n = a ? Number(a.slice(name.length + 3)) : fallback;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${a}`);
-  return n;
-};
-const RUNS = arg('runs', 4);
-const MB = arg('mb', 20);
+const RUNS = intArg('runs', 4);
+const MB = intArg('mb', 20);
 const log = (s = '') => {
   if (!json) console.log(s);
 };
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const spread = (xs: number[]) => ({ median: +median(xs).toFixed(1), min: +Math.min(...xs).toFixed(1), max: +Math.max(...xs).toFixed(1) });
-
-async function startHost(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/host/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`host exited with ${code}`)));
-  });
-  return { url, stop: () => new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once('exit', () => resolve()), proc.kill('SIGTERM')))) };
-}
 
 async function onboard(browser: Browser, base: string, name: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  const page = await context.newPage();
-  await page.goto(base + '/');
-  await page.getByLabel('Username').fill(name);
-  await page.getByText(`✓ ${name} is available`).waitFor();
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('button', { name: 'Later' }).click();
-  await page.getByRole('heading', { name: 'Chats', level: 1 }).waitFor({ timeout: 30_000 });
-  return page;
+  return register(await context.newPage(), base, name);
 }
 
 function randomFile(bytes: number, seed: number): Uint8Array {
@@ -107,13 +70,12 @@ async function sealRate(file: Uint8Array): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'build/index.html'))) throw new Error('no build/: run `npx vite build` first');
-  const executablePath = process.env.PLAYWRIGHT_CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+  requireBuild();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-files-'));
   const work = mkdtempSync(join(tmpdir(), 'parley-bench-files-in-'));
   const host = await startHost(dataDir);
   const base = host.url.replace('127.0.0.1', 'localhost');
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+  const browser = await launchChromium();
   const up: number[] = [];
   const down: number[] = [];
   const raw: number[] = [];
@@ -123,13 +85,13 @@ async function main(): Promise<void> {
     const [aliceName, bobName] = [`alice_${suffix}`, `bob_${suffix}`];
     const bob = await onboard(browser, base, bobName);
     const alice = await onboard(browser, base, aliceName);
-    await alice.getByRole('link', { name: 'New chat', exact: true }).click();
-    await alice.getByLabel('Their username').fill(bobName);
-    await alice.getByRole('button', { name: 'Start chat' }).click();
+    await openChat(alice, bobName);
     const box = alice.getByRole('textbox', { name: `Message ${bobName}` });
     await box.fill('files coming');
     await box.press('Enter');
-    await bob.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${aliceName}\\b`) }).click({ timeout: 30_000 });
+    // P42: a stranger's first text is a message request (its own list); Bob accepts it.
+    await bob.getByRole('link', { name: new RegExp(`^${aliceName}\\b`) }).click({ timeout: 30_000 });
+    await bob.getByRole('region', { name: `Message request from ${aliceName}` }).getByRole('button', { name: 'Accept', exact: true }).click();
     log(`files of ${MB} MiB, ${RUNS} runs after a warm-up`);
     for (let run = 0; run <= RUNS; run++) {
       const bytes = MB * 2 ** 20;

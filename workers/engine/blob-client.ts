@@ -5,25 +5,14 @@
  * by crypto/attachment.ts, not here: a host that answers with other bytes is caught there.
  */
 import { BLOB_API, UPLOAD_PART_BYTES, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
-import { decodeHostError } from '../../src/lib/wire/host-api';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
+import { refusedCode } from './host-fetch';
 import { hostRefusal } from './host-refusal';
 
 async function refusal(res: Response): Promise<never> {
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    body = undefined;
-  }
-  let code = 'Internal';
-  try {
-    code = decodeHostError(body).code;
-  } catch {
-    // not the host's error shape: a server failure
-  }
+  const code = await refusedCode(res);
   if (code === 'TooLarge' && res.status === 413) return engineFail('TooLarge', 'the host refused the file as too large');
   throw hostRefusal(code, res.status);
 }

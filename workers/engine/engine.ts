@@ -6,61 +6,34 @@
  *
  * It wires storage, transport and the engine modules together and owns the runtime decisions:
  * whether this tab drives (lock.ts), when to connect, when to flush the outbox, retrying when the
- * host is unreachable. Protocol work lives in inbox.ts / outbox.ts / sessions.ts.
+ * host is unreachable. Protocol work lives in inbox.ts / outbox.ts / sessions.ts; the contract's
+ * other methods in the engine-*.ts facades it inherits (listed on the class).
  */
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
-import { fail, isCodedError } from '../../src/lib/codec/errors';
-import { listChats as listChatRecords } from '../storage/chat-repo';
-import { getContact } from '../storage/contact-repo';
-import { listMessages as listMessageRecords, pageMessages } from '../storage/message-repo';
+import { isCodedError } from '../../src/lib/codec/errors';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
 import { USERNAME_MAX, USERNAME_MIN, type Username } from '../../src/lib/codec/username';
 import type { VaultContract } from '../../src/lib/vault/contract';
-import type {
-  AccountView,
-  Availability,
-  CallLogEntry,
-  ChatFlags,
-  ChatView,
-  Comparison,
-  ContactView,
-  IceServers,
-  MessageCursor,
-  MessagePage,
-  MessageView,
-  PrivacySettings,
-  RestoreOutcome
-} from '../../src/lib/vault/views';
+import type { AccountView, Availability, RestoreOutcome } from '../../src/lib/vault/views';
 import * as account from './account';
-import { queueCallSignal, recordCall } from './calls';
-import * as contacts from './contacts';
-import * as chatFlags from './chat-flags';
 import { serialQueue, type EngineContext, type Faults, type RecoveryConfig } from './context';
 import { EventHub, type EngineEvent, type Listener } from './events';
 import { ReceiveQueue } from './receive-queue';
 import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type SealedTabMessage } from './lock';
 import { openBytes, sealBytes } from '../storage/record-seal';
-import { flushOutbox, queueText, sendAgain } from './outbox';
+import { flushOutbox } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
-import { markRead } from './receipts';
-import { EngineGroupInvites } from './engine-group-invites';
-import { resetSessions } from './sessions';
+import { EngineCalls } from './engine-calls';
 import * as profiles from './profiles';
 import type { ProfileTransport } from './profile-transport';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin } from './pin/restore';
 import type { Envelope, HostTransport, SealedEnvelope } from './transport';
-import { receiveSealed } from './sealed-receive';
 import { publishSealedAccess } from './sealed-access';
-import * as requests from './requests';
-import { toMessageView } from './views';
-import * as actions from './message-actions';
 import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
-import * as attachments from './attachments';
-import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 
 export interface EngineOptions {
   transport: HostTransport;
@@ -90,18 +63,18 @@ export interface EngineOptions {
 export type EngineApi = Omit<VaultContract, 'ready' | 'selfTest' | 'subscribe' | 'unsubscribe' | LockMethod>;
 
 const MAX_RETRY_MS = 30_000;
-/** Messages per conversation page (a screen and a half), and the most one call may ask for. */
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 500;
 /** Associated-data name for sealed tab-channel messages: no store has it, so no row can pass for one. */
 const TAB_CHANNEL_STORE = 'tab-channel';
 
 /**
- * The group, profile and PIN recovery facades (engine-groups.ts, engine-profiles.ts,
- * engine-recovery.ts) are inherited, stacked only because a class has one base: one class still
- * implements the whole contract.
+ * The contract's methods live in thin facades, stacked only because a class has one base (each
+ * `extends` the one before it): engine-recovery.ts (PIN) < engine-profiles.ts < engine-groups.ts
+ * < engine-group-invites.ts < engine-messages.ts < engine-requests.ts < engine-chats.ts
+ * < engine-calls.ts < Engine. One class still implements the whole contract. A new facade extends
+ * the last one and Engine extends it; Engine itself keeps construction, lifecycle (tabs, driver
+ * lock, connection) and wiring.
  */
-export class Engine extends EngineGroupInvites implements EngineApi {
+export class Engine extends EngineCalls implements EngineApi {
   private readonly events: EventHub;
   /** Pushed envelopes, handled a page per transaction (receive-queue.ts). */
   private readonly inbox: ReceiveQueue;
@@ -128,8 +101,8 @@ export class Engine extends EngineGroupInvites implements EngineApi {
     this.retryDelay = opts.retryMs ?? 1000;
     this.events = ctx.events;
     this.inbox = new ReceiveQueue(ctx, (env, e) => {
-      // Not acked: the host redelivers it after reconnect. Only the code is reported.
-      this.events.emit({ type: 'receive-error', username: env.sender, code: isCodedError(e) ? e.code : 'Internal' });
+      // Not acked: the host redelivers it after reconnect. Only the code is reported (P41: a sealed one names no sender).
+      this.events.emit({ type: 'receive-error', username: 'sealed' in env ? ('' as Username) : env.sender, code: isCodedError(e) ? e.code : 'Internal' });
     });
     this.locks = new LockSession(
       {
@@ -208,165 +181,6 @@ export class Engine extends EngineGroupInvites implements EngineApi {
     const r = await restoreFromPin(this.ctx, raw, value);
     if (r.status === 'restored') this.startTabs();
     return r;
-  }
-
-  // ---- people and chats ----
-
-  lookupUser(raw: string): Promise<{ username: Username }> {
-    return contacts.lookupUser(this.ctx, raw);
-  }
-
-  contactInfo(raw: string): Promise<ContactView> {
-    return contacts.contactInfo(this.ctx, raw);
-  }
-
-  markVerified(raw: string, compared: Comparison): Promise<ContactView> {
-    return contacts.markVerified(this.ctx, raw, compared);
-  }
-
-  acceptIdentityChange(raw: string): Promise<ContactView> {
-    return contacts.acceptIdentityChange(this.ctx, raw);
-  }
-
-  rejectIdentityChange(raw: string): Promise<ContactView> {
-    return contacts.rejectIdentityChange(this.ctx, raw);
-  }
-
-  /**
-   * P43: blocking also rotates our profile key and re-shares it with everyone else; P41: the host
-   * then admits sealed mail only with the new key's token (offline: set on the next connect).
-   */
-  async block(raw: string): Promise<void> {
-    await contacts.setBlocked(this.ctx, raw, true);
-    await profiles.rotateOnBlock(this.ctx, account.canonicalUsername(raw));
-    await publishSealedAccess(this.ctx).catch(() => undefined);
-  }
-
-  unblock(raw: string): Promise<void> {
-    return contacts.setBlocked(this.ctx, raw, false);
-  }
-
-  // ---- message requests (P42) ----
-
-  acceptRequest(raw: string): Promise<void> {
-    return requests.acceptRequest(this.ctx, raw);
-  }
-
-  deleteRequest(raw: string): Promise<void> {
-    return requests.deleteRequest(this.ctx, raw);
-  }
-
-  privacySettings(): Promise<PrivacySettings> {
-    return requests.privacySettings(this.ctx);
-  }
-
-  setPrivacySettings(s: Partial<PrivacySettings>): Promise<PrivacySettings> {
-    return requests.setPrivacySettings(this.ctx, s);
-  }
-
-  resetSession(raw: string): Promise<void> {
-    const username = account.canonicalUsername(raw);
-    return this.ctx.serial(() => resetSessions(this.ctx, username));
-  }
-
-  setChatFlags(raw: string, flags: Partial<ChatFlags>): Promise<void> {
-    return chatFlags.setChatFlags(this.ctx, raw, flags);
-  }
-
-  async listChats(): Promise<ChatView[]> {
-    const out: ChatView[] = [];
-    for (const chat of await listChatRecords(this.ctx.vault)) {
-      const c = await getContact(this.ctx.vault, chat.username);
-      out.push({
-        username: chat.username,
-        ...(chat.lastPreview ? { lastPreview: chat.lastPreview } : {}),
-        ...(chat.lastAt > 0 ? { lastAt: chat.lastAt } : {}),
-        unread: chat.unread,
-        missing: chat.missing,
-        flags: chatFlags.chatFlagsOf(chat),
-        verified: !!c?.verified && !c.pendingIdentity,
-        blocked: !!c?.blocked,
-        identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),
-        request: requests.isRequest(c) && !c?.blocked,
-        ...(c?.profile ? { profile: profiles.profileSummary(c)! } : {})
-      });
-    }
-    return out;
-  }
-
-  async listMessages(raw: string): Promise<MessageView[]> {
-    return actions.viewsWithQuotes(this.ctx.vault, await listMessageRecords(this.ctx.vault, account.canonicalUsername(raw)));
-  }
-
-  /** A page of the conversation (DESIGN.md §8): the newest, or the one before `before`. */
-  async listMessagePage(raw: string, before?: MessageCursor, limit = DEFAULT_PAGE): Promise<MessagePage> {
-    const username = account.canonicalUsername(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) fail('InvalidArgument', `page of ${limit} messages, expected 1..${MAX_PAGE}`);
-    if (before !== undefined && (!Number.isSafeInteger(before.sortAt) || before.sortAt < 0 || typeof before.id !== 'string')) {
-      fail('InvalidArgument', 'a page cursor is a message sort time and id');
-    }
-    const page = await pageMessages(this.ctx.vault, username, limit, before && { sentAt: before.sortAt, key: before.id });
-    return { messages: await actions.viewsWithQuotes(this.ctx.vault, page.records), older: page.older };
-  }
-
-  async sendText(raw: string, text: string): Promise<MessageView> {
-    return toMessageView(await queueText(this.ctx, raw, text));
-  }
-
-  async sendAttachment(raw: string, file: OutgoingFile): Promise<MessageView> {
-    return toMessageView(await attachments.sendAttachment(this.ctx, account.canonicalUsername(raw), file));
-  }
-
-  openAttachment(raw: string, id: string, transfer: string): Promise<OpenedFile> {
-    return attachments.openAttachment(this.ctx, account.canonicalUsername(raw), id, transfer);
-  }
-
-  async sendAgain(raw: string, id: string): Promise<MessageView> {
-    return toMessageView(await sendAgain(this.ctx, account.canonicalUsername(raw), id));
-  }
-
-  markRead(raw: string): Promise<number> {
-    return markRead(this.ctx, account.canonicalUsername(raw));
-  }
-
-  // ---- message actions (message-actions.ts) ----
-
-  async sendReply(raw: string, quoteId: string, text: string): Promise<MessageView> {
-    const [view] = await actions.viewsWithQuotes(this.ctx.vault, [await queueText(this.ctx, account.canonicalUsername(raw), text, quoteId)]);
-    return view!;
-  }
-
-  react(raw: string, id: string, emoji: string): Promise<MessageView> {
-    return actions.sendReaction(this.ctx, account.canonicalUsername(raw), id, emoji);
-  }
-
-  editMessage(raw: string, id: string, text: string): Promise<MessageView> {
-    return actions.editMessage(this.ctx, account.canonicalUsername(raw), id, text);
-  }
-
-  deleteForEveryone(raw: string, id: string): Promise<MessageView> {
-    return actions.deleteForEveryone(this.ctx, account.canonicalUsername(raw), id);
-  }
-
-  deleteForMe(raw: string, id: string): Promise<void> {
-    return actions.deleteForMe(this.ctx, account.canonicalUsername(raw), id);
-  }
-
-  // ---- calls (DESIGN.md §6) ----
-
-  sendCallSignal(raw: string, signal: Uint8Array): Promise<void> {
-    return queueCallSignal(this.ctx, account.canonicalUsername(raw), signal);
-  }
-
-  recordCall(raw: string, entry: CallLogEntry): Promise<void> {
-    return recordCall(this.ctx, account.canonicalUsername(raw), entry);
-  }
-
-  /** ICE servers (with short-lived TURN credentials) from the host, for authenticated accounts. */
-  async iceServers(): Promise<IceServers> {
-    const me = this.ctx.me;
-    if (!me || !this.ctx.transport.iceServers) return { iceServers: [], expiresAt: null };
-    return this.ctx.transport.iceServers(account.hostAuth(me));
   }
 
   subscribe(listener: Listener): () => void {
@@ -511,15 +325,9 @@ export class Engine extends EngineGroupInvites implements EngineApi {
     });
   }
 
+  /** Plain and sealed (P41) envelopes alike wait for the paged, commit-then-ack receive (receive-queue.ts). */
   private receive(env: Envelope | SealedEnvelope): void {
-    // Sealed envelopes (P41) open one at a time; the others wait in the page queue (receive-queue.ts).
-    if (!('sealed' in env)) return void this.inbox.push(env);
-    void this.ctx
-      .serial(() => receiveSealed(this.ctx, env))
-      .catch((e: unknown) => {
-        // Not acked: the host redelivers it after reconnect. Only the code is reported.
-        this.events.emit({ type: 'receive-error', username: '' as Username, code: isCodedError(e) ? e.code : 'Internal' });
-      });
+    this.inbox.push(env);
   }
 
   /** Debounced: one upload after a burst of changes, only by the driver, only if it changed. */

@@ -10,7 +10,8 @@
  * The socket reconnects with backoff until disconnect(). Knows nothing of sessions or storage.
  */
 import { fail, isProtocolError } from '../../src/lib/codec/errors';
-import { engineFail, isEngineError } from './errors';
+import { isEngineError } from './errors';
+import { answerJson, reachHost, refusalOf } from './host-fetch';
 import { hostRefusal } from './host-refusal';
 import { decodeBundle, type PreKeyBundle } from '../../src/lib/crypto/bundle';
 import { toBase64Url } from '../../src/lib/codec/base64url';
@@ -87,22 +88,9 @@ export class HostHttpTransport implements HostTransport {
   private async request(path: string, init: RequestInit = {}, bearer?: string): Promise<unknown> {
     const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
-    let res: Response;
-    try {
-      res = await this.fetchImpl(new URL(path, this.baseUrl), { ...init, headers });
-    } catch {
-      return engineFail('Unavailable', 'host unreachable');
-    }
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch {
-      body = undefined;
-    }
-    if (!res.ok) {
-      const e = decodeHostError(body);
-      throw hostRefusal(e.code, res.status);
-    }
+    const res = await reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers });
+    const body = await answerJson(res);
+    if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
     return body;
   }
 
@@ -197,32 +185,17 @@ export class HostHttpTransport implements HostTransport {
 
   async getGroupBlob(auth: HostAuth, address: Uint8Array): Promise<Uint8Array | undefined> {
     return this.authed(auth, async (b) => {
-      let res: Response;
-      try {
-        res = await this.fetchImpl(new URL(GROUP_API.blobs + toBase64Url(address), this.baseUrl), { headers: { Authorization: `Bearer ${b}` } });
-      } catch {
-        return engineFail('Unavailable', 'host unreachable');
-      }
+      const res = await reachHost(this.fetchImpl, new URL(GROUP_API.blobs + toBase64Url(address), this.baseUrl), { headers: { Authorization: `Bearer ${b}` } });
       if (res.status === 404) return undefined;
       if (res.ok) return new Uint8Array(await res.arrayBuffer());
-      let body: unknown;
-      try {
-        body = await res.json();
-      } catch {
-        body = undefined;
-      }
-      throw hostRefusal(decodeHostError(body).code, res.status);
+      throw await refusalOf(res);
     });
   }
 
   async authedFetch(auth: HostAuth, path: string, init: RequestInit = {}): Promise<Response> {
     const go = async (): Promise<Response> => {
       const headers = { ...(init.headers as Record<string, string> | undefined), Authorization: `Bearer ${await this.bearer(auth)}` };
-      try {
-        return await this.fetchImpl(new URL(path, this.baseUrl), { ...init, headers, cache: 'no-store' });
-      } catch {
-        return engineFail('Unavailable', 'host unreachable');
-      }
+      return reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers, cache: 'no-store' });
     };
     const res = await go();
     if (res.status !== 401) return res;
@@ -240,21 +213,9 @@ export class HostHttpTransport implements HostTransport {
   private async recordCall(username: Username, init: RequestInit, accessKey: Uint8Array, bearer?: string): Promise<Response> {
     const headers: Record<string, string> = { [RECORD_KEY_HEADER]: toBase64Url(accessKey), ...(init.headers as Record<string, string> | undefined) };
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
-    let res: Response;
-    try {
-      res = await this.fetchImpl(this.recordUrl(username), { ...init, headers });
-    } catch {
-      return engineFail('Unavailable', 'host unreachable');
-    }
+    const res = await reachHost(this.fetchImpl, this.recordUrl(username), { ...init, headers });
     if (res.ok || res.status === 404) return res;
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch {
-      body = undefined;
-    }
-    const e = decodeHostError(body);
-    throw hostRefusal(e.code, res.status);
+    throw await refusalOf(res);
   }
 
   async putAccountRecord(auth: HostAuth, accessKey: Uint8Array, sealed: Uint8Array, takeoverKey: Uint8Array): Promise<void> {

@@ -42,14 +42,14 @@ import { putSessionWrites, SessionPage } from './session-page';
 import { envelopeRef } from './refs';
 import { refreshProfile, storeTheirKey } from './profiles';
 import { rememberAccepted } from './replay-guard';
-import type { Envelope } from './transport';
+import type { Envelope, SealedEnvelope } from './transport';
+import { unseal, type Incoming } from './sealed-receive';
 import { noteUndecryptable, queueResends, resendsFor } from './retry';
 import { isRejected, observeIdentity, underChangedKey } from './trust';
 import { messageEvent, statusEvent } from './views';
 import { engineFail, isEngineError } from './errors';
 import type { Username } from '../../src/lib/codec/username';
 import { checkSenderMatchesSession } from '../../src/lib/crypto/sealed-sender';
-import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { callRings, isRequest, missedCallRecord, privacySettings, putMissedCall } from './requests';
 import type { MessageRef } from '../../src/lib/wire/content';
 import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
@@ -73,14 +73,10 @@ export type ReceiveOutcome = 'stored' | 'duplicate' | 'dropped' | 'failed';
 /** The most envelopes one page (one transaction) takes. */
 export const MAX_PAGE = 64;
 
-/**
- * Handles one envelope end to end; call inside ctx.serial. Infrastructure errors propagate unacked.
- * `sealedFrom`: the verified certificate of a sealed envelope (sealed-receive.ts), which must name
- * the identity of the session that decrypts it (P41, P3).
- */
-export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedFrom?: SenderCertificate): Promise<ReceiveOutcome> {
+/** Handles one envelope end to end; call inside ctx.serial. Infrastructure errors propagate unacked. */
+export async function receiveEnvelope(ctx: EngineContext, env: Envelope | SealedEnvelope): Promise<ReceiveOutcome> {
   let failure: unknown;
-  const [outcome] = await receiveEnvelopes(ctx, [env], (_, e) => (failure = e), sealedFrom);
+  const [outcome] = await receiveEnvelopes(ctx, [env], (_, e) => (failure = e));
   if (outcome === undefined) throw failure;
   return outcome;
 }
@@ -94,6 +90,11 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
  * before the commit leaves nothing written and the host redelivers the whole page, which then
  * decrypts from what is stored, so nothing is lost or decrypted twice (P12).
  *
+ * A sealed envelope (P41) is opened first (sealed-receive.ts) and then is its inner message, in
+ * the same page, from the certificate's username; its certificate must name the identity of the
+ * session that decrypts it (P3). One that does not open is refused: recorded and acked with the
+ * page. `onError` is given the envelope as the host sent it (sealed: no sender is known).
+ *
  * A page ends early after an envelope that started a new session (the prekeys it consumed and
  * the handshake it used are then committed before anything else is decrypted, P13, P15) and
  * around a group envelope (group-messages.ts commits its own). An infrastructure error fails
@@ -102,14 +103,13 @@ export async function receiveEnvelope(ctx: EngineContext, env: Envelope, sealedF
  */
 export async function receiveEnvelopes(
   ctx: EngineContext,
-  envs: readonly Envelope[],
-  onError: (env: Envelope, e: unknown) => void,
-  sealedFrom?: SenderCertificate
+  envs: readonly (Envelope | SealedEnvelope)[],
+  onError: (env: Envelope | SealedEnvelope, e: unknown) => void
 ): Promise<(ReceiveOutcome | undefined)[]> {
   requireMe(ctx);
   const out: (ReceiveOutcome | undefined)[] = [];
-  const failed = (env: Envelope, e: unknown) => {
-    onError(env, e);
+  const failed = (received: Envelope | SealedEnvelope, e: unknown) => {
+    onError(received, e);
     out.push(undefined);
   };
   /** Writes a page and acks it; false (nothing written, nothing reported) if its transaction failed and `retry`. */
@@ -119,7 +119,7 @@ export async function receiveEnvelopes(
       events = await writePage(ctx, p);
     } catch (e) {
       if (retry) return false;
-      for (const item of p.items) failed(item.env, e);
+      for (const item of p.items) failed(item.incoming.received, e);
       return true;
     }
     for (const [i, item] of p.items.entries()) {
@@ -128,7 +128,7 @@ export async function receiveEnvelopes(
         out.push(item.outcome);
       } catch (e) {
         // Committed but not acked: redelivered later, and then a duplicate (P34).
-        for (const rest of p.items.slice(i)) failed(rest.env, e);
+        for (const rest of p.items.slice(i)) failed(rest.incoming.received, e);
         break;
       }
     }
@@ -141,34 +141,42 @@ export async function receiveEnvelopes(
     if (p.items.length === 0 || (await settle(p, p.items.length > 1))) return;
     // The page's transaction failed, so none of it was written: each envelope is tried again
     // alone, from what is stored, so one that cannot be written never holds back the others.
-    for (const { env } of p.items) {
+    for (const { incoming } of p.items) {
       const one = newPage();
       try {
-        one.items.push(await prepare(ctx, env, one, sealedFrom));
+        one.items.push(await prepare(ctx, incoming, one));
       } catch (e) {
-        failed(env, e);
+        failed(incoming.received, e);
         continue;
       }
       await settle(one, false);
     }
   };
-  for (const env of envs) {
+  for (const received of envs) {
+    let incoming: Incoming;
+    try {
+      incoming = await unseal(ctx, received);
+    } catch (e) {
+      await flush();
+      failed(received, e);
+      continue;
+    }
     // P20: the group type byte is neither 1:1 envelope type; each path decodes only its own. Group
     // traffic is never sealed (it goes through the authenticated fan-out): a sealed one fails below.
-    if (env.body[0] === GROUP_MESSAGE_TYPE && !sealedFrom) {
+    if (incoming.env.body[0] === GROUP_MESSAGE_TYPE && !incoming.from && incoming.refused === undefined) {
       await flush();
       try {
-        out.push(await receiveGroup(ctx, env));
+        out.push(await receiveGroup(ctx, incoming.env));
       } catch (e) {
-        failed(env, e);
+        failed(received, e);
       }
       continue;
     }
     try {
-      page.items.push(await prepare(ctx, env, page, sealedFrom));
+      page.items.push(await prepare(ctx, incoming, page));
     } catch (e) {
       await flush();
-      failed(env, e);
+      failed(received, e);
       continue;
     }
     if (page.closed || page.items.length >= MAX_PAGE) await flush();
@@ -191,6 +199,7 @@ function newPage(): Page {
 
 /** One envelope, decrypted or refused, and what its part of the page's transaction writes. */
 interface Prepared {
+  incoming: Incoming;
   env: Envelope;
   outcome: ReceiveOutcome;
   /** Its rows, inside the page's transaction; answers the events to emit once it is acked. */
@@ -208,12 +217,15 @@ interface Prepared {
 }
 
 /** Decrypts one envelope on the page's sessions; writes nothing. Infrastructure errors propagate. */
-async function prepare(ctx: EngineContext, env: Envelope, page: Page, sealedFrom?: SenderCertificate): Promise<Prepared> {
+async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Promise<Prepared> {
+  const { env, from: sealedFrom } = incoming;
+  // P41: a sealed envelope that did not open names no sender: recorded, nothing else changes.
+  if (incoming.refused !== undefined) return unreadable(ctx, incoming, incoming.refused, false);
   // Decrypting writes nothing, so it runs alongside the block check (call set-up waits on this).
   const decrypted = page.sessions.decrypt(ctx, env);
   decrypted.catch(() => undefined); // awaited below, or dropped with the envelope
   const contact = await getContact(ctx.vault, env.sender);
-  if (contact?.blocked) return { env, outcome: 'dropped' };
+  if (contact?.blocked) return { incoming, env, outcome: 'dropped' };
   try {
     // P41 + P3: the certificate must name the identity we know for that username, before any
     // ratchet work (a host that signs certificates could otherwise speak for our contacts).
@@ -237,7 +249,7 @@ async function prepare(ctx: EngineContext, env: Envelope, page: Page, sealedFrom
     // Only now does the page follow this envelope's sessions (a refused one changes nothing).
     page.sessions.follow(env.sender, d.sessions);
     if (d.accepted) page.closed = true;
-    const item: Prepared = { env, outcome: 'stored', resent: resends.length };
+    const item: Prepared = { incoming, env, outcome: 'stored', resent: resends.length };
     item.write = async (tx) => {
       const out: EngineEvent[] = [];
       let trusted = await txGetContact(tx, env.sender);
@@ -293,8 +305,8 @@ async function prepare(ctx: EngineContext, env: Envelope, page: Page, sealedFrom
   } catch (e) {
     // StorageLost (P33) is about our vault, not the envelope: leave it unacked for after restore.
     if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
-    if (e.code === 'DuplicateMessage') return { env, outcome: 'duplicate' };
-    return unreadable(ctx, env, e.code, contact !== undefined);
+    if (e.code === 'DuplicateMessage') return { incoming, env, outcome: 'duplicate' };
+    return unreadable(ctx, incoming, e.code, contact !== undefined);
   }
 }
 
@@ -356,11 +368,13 @@ async function receiveGroup(ctx: EngineContext, env: Envelope): Promise<ReceiveO
  * the conversation (P14) and, when a resend could repair it, asked for again (P36, rate-limited).
  * Envelopes claiming a stranger as sender create nothing: the host could name anyone.
  */
-function unreadable(ctx: EngineContext, env: Envelope, code: string, fromContact: boolean): Prepared {
+function unreadable(ctx: EngineContext, incoming: Incoming, code: string, fromContact: boolean): Prepared {
+  const { env } = incoming;
   const visible = fromContact && !SILENT.has(code);
   const ref = envelopeRef(env.body);
   const now = ctx.deps.now();
   return {
+    incoming,
     env,
     outcome: 'failed',
     ...(visible && ref && RETRYABLE.has(code) ? { retry: ref } : {}),

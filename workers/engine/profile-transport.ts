@@ -8,10 +8,9 @@
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { toHex } from '../../src/lib/codec/bytes';
 import { mayWriteProfile, profileWriteVerifier } from '../../src/lib/crypto/profile';
-import { decodeHostError } from '../../src/lib/wire/host-api';
 import { PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText } from '../../src/lib/wire/profile-api';
 import { USERNAME_LINK_PATH, USERNAME_LINK_WRITE_HEADER, linkIdText } from '../../src/lib/wire/username-link-api';
-import { engineFail } from './errors';
+import { reachHost, refusalOf } from './host-fetch';
 import { hostRefusal } from './host-refusal';
 
 export interface ProfileTransport {
@@ -33,28 +32,9 @@ export function httpUsernameLinks(baseUrl: string, fetchImpl: typeof fetch = (..
 
 function httpOwnedBlobs(baseUrl: string, path: string, header: string, addressText: (a: Uint8Array) => string, fetchImpl: typeof fetch): ProfileTransport {
   async function go(address: Uint8Array, init: RequestInit): Promise<Response | undefined> {
-    let res: Response;
-    try {
-      res = await fetchImpl(new URL(path + addressText(address), baseUrl), { ...init, credentials: 'omit', cache: 'no-store' });
-    } catch {
-      return engineFail('Unavailable', 'host unreachable');
-    }
+    const res = await reachHost(fetchImpl, new URL(path + addressText(address), baseUrl), { ...init, credentials: 'omit', cache: 'no-store' });
     if (res.status === 404 && init.method === 'GET') return undefined;
-    if (!res.ok) {
-      let body: unknown;
-      try {
-        body = await res.json();
-      } catch {
-        body = undefined;
-      }
-      let code = 'Internal';
-      try {
-        code = decodeHostError(body).code;
-      } catch {
-        // an answer that is not the host's error shape: treated as a server failure
-      }
-      throw hostRefusal(code, res.status);
-    }
+    if (!res.ok) throw await refusalOf(res);
     return res;
   }
   return {

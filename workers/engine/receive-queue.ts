@@ -4,23 +4,24 @@
  * only after it), each page one step of the engine's serial queue, so sends and other ratchet
  * steps interleave between pages. A burst (the backlog pushed on connect, a fast stream) thus
  * shares transactions; a lone envelope is a page of one, handled as soon as the queue is free.
+ * Sealed envelopes (P41) wait in the same queue, in host order, and share the same pages.
  * Knows nothing of what the envelopes hold.
  */
 import type { EngineContext } from './context';
 import { MAX_PAGE, receiveEnvelopes } from './inbox';
-import type { Envelope } from './transport';
+import type { Envelope, SealedEnvelope } from './transport';
 
 export class ReceiveQueue {
-  #waiting: Envelope[] = [];
+  #waiting: (Envelope | SealedEnvelope)[] = [];
   #scheduled = false;
 
   constructor(
     private readonly ctx: EngineContext,
     /** An envelope that failed for a reason of ours (not acked: the host redelivers it). */
-    private readonly onError: (env: Envelope, e: unknown) => void
+    private readonly onError: (env: Envelope | SealedEnvelope, e: unknown) => void
   ) {}
 
-  push(env: Envelope): void {
+  push(env: Envelope | SealedEnvelope): void {
     this.#waiting.push(env);
     this.#schedule();
   }

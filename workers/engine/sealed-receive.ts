@@ -1,37 +1,58 @@
 /**
- * Receiving a sealed envelope (SECURITY.md P41): open both layers (sealed-sender.ts), verify the
- * certificate against the pinned trust at the time the host accepted the envelope, then hand the
- * inner session message to inbox.ts as if from the certificate's username, which checks that the
- * certificate names the identity of the session that decrypts it.
+ * Opening a sealed envelope (SECURITY.md P41) for the receive loop (inbox.ts `receiveEnvelopes`,
+ * which handles it in the same pages, transactions and commit-then-ack order as any other):
+ * open both layers (sealed-sender.ts) and verify the certificate against the pinned trust at the
+ * time the host accepted the envelope. What it answers is the inner session message as if from
+ * the certificate's username, with that certificate, which inbox.ts checks names the identity of
+ * the session that decrypts it.
  *
  * An envelope that does not open or whose certificate is forged, expired, revoked or for another
- * sealing key is refused: recorded as a failure (no sender: none is known), reported as a
- * `receive-error` event, acked so it never blocks the mailbox, and nothing else changes. A
- * certificate that verifies but does not match the session fails inside inbox.ts like any
- * message that cannot be read, and is marked in that conversation (P14).
+ * sealing key is answered as refused, with its code: inbox.ts records it as a failure (no sender:
+ * none is known), reports a `receive-error` event and acks it, so it never blocks the mailbox;
+ * nothing else changes. Writes nothing itself. Knows nothing of pages or acks.
  */
 import { fail, isProtocolError } from '../../src/lib/codec/errors';
+import type { Username } from '../../src/lib/codec/username';
+import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { openSealedEnvelope } from '../../src/lib/crypto/sealed-envelope';
 import { SealedContentType } from '../../src/lib/crypto/sealed-content';
-import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
-import { ack, receiveEnvelope, recordFailure, type ReceiveOutcome } from './inbox';
 import { pinnedTrust, sealedCache } from './sealed-state';
 import type { Envelope, SealedEnvelope } from './transport';
-import type { Username } from '../../src/lib/codec/username';
 
 /** What a failure record names as sender when none could be learnt. */
-const UNKNOWN_SENDER = '' as Username;
+export const UNKNOWN_SENDER = '' as Username;
 
-export async function receiveSealed(ctx: EngineContext, env: SealedEnvelope): Promise<ReceiveOutcome> {
+export type OpenedSealed = { inner: Envelope; from: SenderCertificate } | { refused: string };
+
+/** An envelope as received and, for a sealed one, what opening it gave (inbox.ts pages these). */
+export interface Incoming {
+  received: Envelope | SealedEnvelope;
+  /** The 1:1 envelope: the received one, or a sealed one's inner message from its certificate's username. */
+  env: Envelope;
+  /** A sealed envelope's verified certificate. */
+  from?: SenderCertificate;
+  /** A sealed envelope that did not open: its code (its `env` then names UNKNOWN_SENDER). */
+  refused?: string;
+}
+
+/** A plain envelope as it is; a sealed one opened (writes nothing). */
+export async function unseal(ctx: EngineContext, received: Envelope | SealedEnvelope): Promise<Incoming> {
+  if (!('sealed' in received)) return { received, env: received };
+  const opened = await openSealed(ctx, received);
+  if ('inner' in opened) return { received, env: opened.inner, from: opened.from };
+  const { serverId, body, receivedAt } = received;
+  return { received, env: { serverId, sender: UNKNOWN_SENDER, body, receivedAt }, refused: opened.refused };
+}
+
+/** Opens `env`; a protocol error is a refusal, anything else (our storage, the host) propagates. */
+export async function openSealed(ctx: EngineContext, env: SealedEnvelope): Promise<OpenedSealed> {
   const me = requireMe(ctx);
-  let inner: Envelope;
-  let opened;
   try {
     const trust = await pinnedTrust(ctx);
     if (!trust) fail('UntrustedIdentity', 'no sealed-sender trust root is pinned');
     const cache = await sealedCache(ctx);
-    opened = openSealedEnvelope(
+    const opened = openSealedEnvelope(
       {
         message: env.body,
         ourIdentity: me.identity,
@@ -43,17 +64,9 @@ export async function receiveSealed(ctx: EngineContext, env: SealedEnvelope): Pr
       ctx.deps
     );
     if (opened.contentType !== SealedContentType.session) fail('InvalidMessage', `sealed content type ${opened.contentType} is not a session message`);
-    inner = { serverId: env.serverId, sender: opened.sender.username, body: opened.content, receivedAt: env.receivedAt };
+    return { inner: { serverId: env.serverId, sender: opened.sender.username, body: opened.content, receivedAt: env.receivedAt }, from: opened.sender };
   } catch (e) {
     if (!isProtocolError(e)) throw e;
-    await refuse(ctx, env, e.code);
-    return 'failed';
+    return { refused: e.code };
   }
-  return receiveEnvelope(ctx, inner, opened.sender);
-}
-
-async function refuse(ctx: EngineContext, env: SealedEnvelope, code: string): Promise<void> {
-  await commit(ctx.vault, (tx) => recordFailure(tx, { sender: UNKNOWN_SENDER, serverId: env.serverId, code, at: ctx.deps.now() }));
-  await ack(ctx, env);
-  ctx.events.emit({ type: 'receive-error', username: UNKNOWN_SENDER, code });
 }

@@ -18,6 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeRealmRecord, encodeRealmRecord } from '../../lib/crypto/pin/record';
 import type { RealmState } from '../../lib/crypto/pin/realm';
+import { tuneSqlite } from '../storage/sqlite-file';
 
 export interface UserRow {
   verifier: Uint8Array;
@@ -63,11 +64,8 @@ export function openRealmStore(opts: { dataDir: string } | { db: Database.Databa
   const owned = 'dataDir' in opts;
   if (owned) mkdirSync(opts.dataDir, { recursive: true });
   const db = owned ? new Database(join(opts.dataDir, REALM_DB_FILE)) : opts.db;
-  db.pragma('journal_mode = WAL');
-  // A counter increment must survive a crash once its response has gone out.
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('secure_delete = ON');
+  // WAL, synchronous=FULL: a counter increment must survive a crash once its response has gone out.
+  tuneSqlite(db, { secureDelete: true });
   db.exec(`CREATE TABLE IF NOT EXISTS realm_users (
     user_id BLOB PRIMARY KEY NOT NULL,
     verifier BLOB NOT NULL,

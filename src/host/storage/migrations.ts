@@ -1,13 +1,11 @@
 /**
- * Versioned SQLite schema for the host (DESIGN.md §5, §9). `PRAGMA user_version` records how
- * many migrations ran; each runs once, in order, inside one transaction with its version bump.
- * Append new migrations; never edit one that has shipped.
+ * Versioned SQLite schema for the host (DESIGN.md §5, §9), run by sqlite-file.ts: `PRAGMA
+ * user_version` records how many migrations ran; each runs once, in order, inside one transaction
+ * with its version bump. Append new migrations; never edit one that has shipped.
  *
  * Envelope ids use AUTOINCREMENT so an id is never reused after a delete: clients ack by id and
  * the host redelivers in id order, so a reused id could confuse an ack or reorder a mailbox.
  */
-import type Database from 'better-sqlite3';
-
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE accounts (
      username TEXT PRIMARY KEY,
@@ -59,18 +57,3 @@ export const MIGRATIONS: readonly string[] = [
      device_hash BLOB NOT NULL
    );`
 ];
-
-/** Runs every migration newer than the database; returns the resulting version. */
-export function migrate(db: Database.Database): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(`database schema version ${current} is newer than this host (${MIGRATIONS.length})`);
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
-  return MIGRATIONS.length;
-}

@@ -6,11 +6,11 @@
  * so a crash loses at most the part in flight, which the uploader sends again. Appends to one
  * blob are serialised in this process. Knows nothing of what a blob holds.
  */
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobOffsetError, type BlobRecord, type BlobStore } from './blob-port';
+import { openSqliteFile } from './sqlite-file';
 
 export const BLOBS_FILE = 'blobs.sqlite';
 export const BLOBS_DIR = 'blobs';
@@ -35,18 +35,7 @@ function checkedId(id: string): string {
 export function openSqliteBlobs(dataDir: string): BlobStore {
   const dir = join(dataDir, BLOBS_DIR);
   mkdirSync(dir, { recursive: true });
-  const db = new Database(join(dataDir, BLOBS_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > BLOB_MIGRATIONS.length) throw new Error(`blob schema ${version} is newer than this host`);
-  for (let v = version; v < BLOB_MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(BLOB_MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  const db = openSqliteFile(join(dataDir, BLOBS_FILE), BLOB_MIGRATIONS, { schema: 'blob' });
   type Row = { id: string; owner: string; size: number; received: number; created_at: number };
   const q = {
     get: db.prepare<[string], Row>('SELECT * FROM blobs WHERE id = ?'),

@@ -5,28 +5,17 @@
  * the migration that fills an empty index. Knows nothing of HTTP or hashing.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiscoveryIndex } from './discovery-port';
 import { DB_FILE } from './sqlite';
+import { openSqliteFile } from './sqlite-file';
 
 export const DISCOVERY_FILE = 'discovery.sqlite';
 const MIGRATIONS: readonly string[] = [`CREATE TABLE username_hashes (hash BLOB PRIMARY KEY) WITHOUT ROWID;`];
 
 export function openSqliteDiscovery(dataDir: string): DiscoveryIndex {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, DISCOVERY_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) throw new Error(`discovery schema ${version} is newer than this host`);
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  const db = openSqliteFile(join(dataDir, DISCOVERY_FILE), MIGRATIONS, { schema: 'discovery' });
   const q = {
     has: db.prepare('SELECT 1 FROM username_hashes WHERE hash = ?').pluck(),
     add: db.prepare('INSERT OR IGNORE INTO username_hashes (hash) VALUES (?)'),

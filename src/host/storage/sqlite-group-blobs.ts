@@ -4,11 +4,10 @@
  * with different tokens cannot both win. Secure delete is on: a replaced blob's bytes are
  * overwritten, not left in free pages. Knows nothing of what a blob holds.
  */
-import Database from 'better-sqlite3';
 import { timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GroupBlobStore } from './group-blob-port';
+import { openSqliteFile } from './sqlite-file';
 
 export const GROUP_BLOBS_FILE = 'group-blobs.sqlite';
 
@@ -24,20 +23,7 @@ export const GROUP_BLOB_MIGRATIONS: readonly string[] = [
 const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
 
 export function openSqliteGroupBlobs(dataDir: string): GroupBlobStore {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, GROUP_BLOBS_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('secure_delete = ON');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > GROUP_BLOB_MIGRATIONS.length) throw new Error(`group blob schema ${version} is newer than this host`);
-  for (let v = version; v < GROUP_BLOB_MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(GROUP_BLOB_MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  const db = openSqliteFile(join(dataDir, GROUP_BLOBS_FILE), GROUP_BLOB_MIGRATIONS, { schema: 'group blob', secureDelete: true });
   type Row = { token_hash: Buffer; blob: Buffer };
   const q = {
     get: db.prepare<[Uint8Array], Row>('SELECT token_hash, blob FROM group_blobs WHERE address = ?'),

@@ -6,11 +6,11 @@
  * no copy in the file or its WAL for a later dump. Check-and-write runs in one BEGIN IMMEDIATE
  * transaction. Knows nothing of what a blob holds.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OwnedBlobStores, ProfileStore } from './profile-port';
+import { openSqliteFile } from './sqlite-file';
 
 export const PROFILES_FILE = 'profiles.sqlite';
 
@@ -34,20 +34,7 @@ const TABLES = ['profiles', 'username_links'] as const;
 const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
 
 export function openSqliteProfiles(dataDir: string): OwnedBlobStores {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, PROFILES_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('secure_delete = ON');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) throw new Error(`profile schema ${version} is newer than this host`);
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  const db = openSqliteFile(join(dataDir, PROFILES_FILE), MIGRATIONS, { schema: 'profile', secureDelete: true });
   /** A replaced or deleted blob's old bytes leave the WAL too (secure_delete zeroes the file's). */
   const truncateWal = (): void => void db.pragma('wal_checkpoint(TRUNCATE)');
   const [profiles, links] = TABLES.map((t) => blobTable(db, t, truncateWal));

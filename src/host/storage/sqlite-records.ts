@@ -5,11 +5,10 @@
  * Check-and-write runs in one BEGIN IMMEDIATE transaction. The realm-token issuer key (P38) lives
  * here too. Knows nothing of what a record holds.
  */
-import Database from 'better-sqlite3';
 import { timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccountRecordStore, IssuerKeyPair } from './port';
+import { openSqliteFile } from './sqlite-file';
 
 export const RECORDS_FILE = 'account-records.sqlite';
 
@@ -43,19 +42,7 @@ export interface SqliteRecords extends AccountRecordStore {
 const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
 
 export function openSqliteRecords(dataDir: string): SqliteRecords {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, RECORDS_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > RECORD_MIGRATIONS.length) throw new Error(`account-record schema ${version} is newer than this host`);
-  for (let v = version; v < RECORD_MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(RECORD_MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  const db = openSqliteFile(join(dataDir, RECORDS_FILE), RECORD_MIGRATIONS, { schema: 'account-record' });
   type Row = { key_hash: Buffer; record: Buffer; updated_at: number; takeover_key: Buffer | null };
   const q = {
     get: db.prepare<[string], Row>('SELECT key_hash, record, updated_at, takeover_key FROM account_records WHERE username = ?'),

@@ -3,10 +3,9 @@
  * (`sealed.sqlite`, own tables and `user_version` migrations), so nothing here touches the
  * mailbox's hot path or its schema. Knows nothing of what the stored bytes mean.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SealedStore, StoredKeyPair } from './sealed-port';
+import { openSqliteFile } from './sqlite-file';
 
 export const SEALED_FILE = 'sealed.sqlite';
 
@@ -26,19 +25,7 @@ export const SEALED_MIGRATIONS: readonly string[] = [
 const u8 = (b: Buffer): Uint8Array => new Uint8Array(b);
 
 export function openSqliteSealed(dataDir: string): SealedStore {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, SEALED_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SEALED_MIGRATIONS.length) throw new Error(`sealed schema ${version} is newer than this host (${SEALED_MIGRATIONS.length})`);
-  for (let v = version; v < SEALED_MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(SEALED_MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  const db = openSqliteFile(join(dataDir, SEALED_FILE), SEALED_MIGRATIONS, { schema: 'sealed' });
   const q = {
     getAccess: db.prepare<[string], Buffer>('SELECT access FROM sealed_access WHERE username = ?').pluck(),
     putAccess: db.prepare(

@@ -13,11 +13,10 @@
  * StorageFullError. Secure delete (P40): secure_delete zeroes freed cells and pages, and the
  * writer truncates the WAL after deletes (writer.ts).
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../lib/crypto/prekeys';
-import { migrate } from './migrations';
+import { MIGRATIONS } from './migrations';
+import { openSqliteFile } from './sqlite-file';
 import { startMailboxWriter } from './writer';
 import { StorageFullError, type BundleParts, type HostStorage, type MailboxTally, type MailboxUsage, type NewAccount, type StoredEnvelope, type StoredPreKeys } from './types';
 
@@ -55,15 +54,9 @@ class LastResortConflict extends Error {
 }
 
 export function openSqliteStorage(dataDir: string, opts: SqliteOptions = {}): HostStorage {
-  mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, DB_FILE);
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('secure_delete = ON');
-  const schemaVersion = migrate(db);
+  const db = openSqliteFile(file, MIGRATIONS, { schema: 'database', foreignKeys: true, secureDelete: true });
+  const schemaVersion = MIGRATIONS.length;
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   const maxPageCount = opts.maxBytes ? Math.max(1, Math.floor(opts.maxBytes / pageSize)) : 0;
   if (maxPageCount) db.pragma(`max_page_count = ${maxPageCount}`);

@@ -1,0 +1,71 @@
+/**
+ * The engine's contact and chat-list methods (DESIGN.md §3, §8; SECURITY.md P12 verification):
+ * the contract's thin facade over contacts.ts, sessions.ts and chat-flags.ts. Engine (engine.ts)
+ * inherits them, so the vault contract stays one class the worker delegates to (vault-api.ts).
+ * Owns no state; knows nothing of connections, tabs or the driver lock.
+ */
+import type { Username } from '../../src/lib/codec/username';
+import type { ChatFlags, ChatView, Comparison, ContactView } from '../../src/lib/vault/views';
+import { listChats as listChatRecords } from '../storage/chat-repo';
+import { getContact } from '../storage/contact-repo';
+import * as account from './account';
+import * as chatFlags from './chat-flags';
+import * as contacts from './contacts';
+import { EngineRequests } from './engine-requests';
+import * as profiles from './profiles';
+import * as requests from './requests';
+import { resetSessions } from './sessions';
+
+export abstract class EngineChats extends EngineRequests {
+  lookupUser(raw: string): Promise<{ username: Username }> {
+    return contacts.lookupUser(this.ctx, raw);
+  }
+
+  contactInfo(raw: string): Promise<ContactView> {
+    return contacts.contactInfo(this.ctx, raw);
+  }
+
+  markVerified(raw: string, compared: Comparison): Promise<ContactView> {
+    return contacts.markVerified(this.ctx, raw, compared);
+  }
+
+  acceptIdentityChange(raw: string): Promise<ContactView> {
+    return contacts.acceptIdentityChange(this.ctx, raw);
+  }
+
+  rejectIdentityChange(raw: string): Promise<ContactView> {
+    return contacts.rejectIdentityChange(this.ctx, raw);
+  }
+
+  resetSession(raw: string): Promise<void> {
+    const username = account.canonicalUsername(raw);
+    return this.ctx.serial(() => resetSessions(this.ctx, username));
+  }
+
+  // ---- the chat list and its flags ----
+
+  setChatFlags(raw: string, flags: Partial<ChatFlags>): Promise<void> {
+    return chatFlags.setChatFlags(this.ctx, raw, flags);
+  }
+
+  async listChats(): Promise<ChatView[]> {
+    const out: ChatView[] = [];
+    for (const chat of await listChatRecords(this.ctx.vault)) {
+      const c = await getContact(this.ctx.vault, chat.username);
+      out.push({
+        username: chat.username,
+        ...(chat.lastPreview ? { lastPreview: chat.lastPreview } : {}),
+        ...(chat.lastAt > 0 ? { lastAt: chat.lastAt } : {}),
+        unread: chat.unread,
+        missing: chat.missing,
+        flags: chatFlags.chatFlagsOf(chat),
+        verified: !!c?.verified && !c.pendingIdentity,
+        blocked: !!c?.blocked,
+        identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),
+        request: requests.isRequest(c) && !c?.blocked,
+        ...(c?.profile ? { profile: profiles.profileSummary(c)! } : {})
+      });
+    }
+    return out;
+  }
+}

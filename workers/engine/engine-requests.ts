@@ -1,0 +1,48 @@
+/**
+ * The engine's sealed-sender, blocking and message-request methods (SECURITY.md P41 sealed
+ * sender, P42 message requests, P43 blocking re-keys the profile): the contract's thin facade
+ * over contacts.ts, requests.ts, profiles.ts and sealed-access.ts. Engine (engine.ts) inherits
+ * them, so the vault contract stays one class the worker delegates to (vault-api.ts). Owns no
+ * state; knows nothing of connections, tabs or the driver lock.
+ */
+import type { PrivacySettings } from '../../src/lib/vault/views';
+import * as account from './account';
+import * as contacts from './contacts';
+import { EngineMessages } from './engine-messages';
+import * as profiles from './profiles';
+import * as requests from './requests';
+import { publishSealedAccess } from './sealed-access';
+
+export abstract class EngineRequests extends EngineMessages {
+  /**
+   * P43: blocking also rotates our profile key and re-shares it with everyone else; P41: the host
+   * then admits sealed mail only with the new key's token (offline: set on the next connect).
+   */
+  async block(raw: string): Promise<void> {
+    await contacts.setBlocked(this.ctx, raw, true);
+    await profiles.rotateOnBlock(this.ctx, account.canonicalUsername(raw));
+    await publishSealedAccess(this.ctx).catch(() => undefined);
+  }
+
+  unblock(raw: string): Promise<void> {
+    return contacts.setBlocked(this.ctx, raw, false);
+  }
+
+  // ---- message requests (P42) ----
+
+  acceptRequest(raw: string): Promise<void> {
+    return requests.acceptRequest(this.ctx, raw);
+  }
+
+  deleteRequest(raw: string): Promise<void> {
+    return requests.deleteRequest(this.ctx, raw);
+  }
+
+  privacySettings(): Promise<PrivacySettings> {
+    return requests.privacySettings(this.ctx);
+  }
+
+  setPrivacySettings(s: Partial<PrivacySettings>): Promise<PrivacySettings> {
+    return requests.setPrivacySettings(this.ctx, s);
+  }
+}
