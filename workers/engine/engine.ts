@@ -43,7 +43,8 @@ import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox, queueText, sendAgain } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
-import { EngineGroupInvites } from './engine-group-invites';
+import { EngineDisappearing } from './engine-disappearing';
+import { startExpiry, stopExpiry } from './expiry';
 import { resetSessions } from './sessions';
 import * as profiles from './profiles';
 import type { ProfileTransport } from './profile-transport';
@@ -101,7 +102,7 @@ const TAB_CHANNEL_STORE = 'tab-channel';
  * engine-recovery.ts) are inherited, stacked only because a class has one base: one class still
  * implements the whole contract.
  */
-export class Engine extends EngineGroupInvites implements EngineApi {
+export class Engine extends EngineDisappearing implements EngineApi {
   private readonly events: EventHub;
   /** Pushed envelopes, handled a page per transaction (receive-queue.ts). */
   private readonly inbox: ReceiveQueue;
@@ -284,6 +285,7 @@ export class Engine extends EngineGroupInvites implements EngineApi {
         unread: chat.unread,
         missing: chat.missing,
         flags: chatFlags.chatFlagsOf(chat),
+        disappearing: chat.disappearing ?? 0,
         verified: !!c?.verified && !c.pendingIdentity,
         blocked: !!c?.blocked,
         identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),
@@ -426,6 +428,7 @@ export class Engine extends EngineGroupInvites implements EngineApi {
   }
 
   private stopTabs(): void {
+    stopExpiry(this.ctx);
     this.unforwardEvents?.();
     this.unforwardEvents = undefined;
     this.lock?.close();
@@ -449,6 +452,8 @@ export class Engine extends EngineGroupInvites implements EngineApi {
    */
   private startTabs(): void {
     if (this.lock) return;
+    // P44: remove what expired while the browser was closed, then follow the timers (expiry.ts).
+    void startExpiry(this.ctx).catch(() => undefined);
     const username = this.ctx.me!.username;
     const name = `parley-tabs:${username}`;
     const db = this.ctx.vault.db;
