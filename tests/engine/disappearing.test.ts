@@ -62,7 +62,7 @@ async function rawRows(u: User): Promise<{ messages: string[]; outbox: (string |
 
 describe('P44 disappearing messages', () => {
   test('P44 a timer set by either side applies to both, announced in both conversations; the host carries only ciphertext', async () => {
-    const { host, alice, bob } = await pair();
+    const { host, alice, bob, clock } = await pair();
     const before = host.sent.length;
     await alice.engine.setDisappearing(asUsername('bob'), 86_400);
     await settle(alice, bob);
@@ -74,6 +74,7 @@ describe('P44 disappearing messages', () => {
     const sent = host.sent.slice(before).filter((s) => s.from === 'alice');
     expect(sent.length).toBe(1);
 
+    clock.advance(1000);
     await bob.engine.setDisappearing(asUsername('alice'), 0);
     await settle(alice, bob);
     expect(await timer(alice, 'bob')).toBe(0);
@@ -197,6 +198,24 @@ describe('P44 disappearing messages', () => {
     // The reply (sent under the same timer, read by nobody on alice's side yet) is still on alice's side, its quote expired.
     const quoted = (await alice2.engine.listMessages(asUsername('bob'))).find((m): m is Extract<MessageView, { kind: 'text' }> => m.id === `bob:${reply.id}`);
     expect(quoted?.quote).toEqual({ id: sent.id, direction: 'out', expired: true });
+  });
+
+  test('P44 reading the conversation or the chat list removes what is due even when no timer fired (a throttled or slept tab)', async () => {
+    const { alice, bob, clock } = await pair();
+    await alice.engine.setDisappearing(asUsername('bob'), 300);
+    await settle(alice, bob);
+    const sent = await alice.engine.sendText(asUsername('bob'), 'gone on the next look');
+    await settle(alice, bob);
+    clock.advance(5 * MIN);
+    // No sweep was called: the page asks for the conversation, and it is already gone.
+    const page = await alice.engine.listMessagePage(asUsername('bob'));
+    expect(page.messages.map((m) => m.id)).not.toContain(sent.id);
+    expect((await rawRows(alice)).messages).not.toContain(sent.id);
+    await bob.engine.markRead(asUsername('alice'));
+    clock.advance(5 * MIN);
+    const chats = await bob.engine.listChats();
+    expect(chats.find((c) => c.username === 'alice')?.lastPreview).toBeUndefined();
+    expect((await rawRows(bob)).messages).not.toContain(`alice:${sent.id}`);
   });
 
   test('P44 a timer change under a bad value from the peer is refused and loses nothing; the next good one applies', async () => {

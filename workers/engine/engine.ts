@@ -44,7 +44,7 @@ import { flushOutbox, queueText, sendAgain } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
 import { markRead } from './receipts';
 import { EngineDisappearing } from './engine-disappearing';
-import { startExpiry, stopExpiry } from './expiry';
+import { startExpiry, stopExpiry, sweepIfDue } from './expiry';
 import { resetSessions } from './sessions';
 import * as profiles from './profiles';
 import type { ProfileTransport } from './profile-transport';
@@ -275,6 +275,7 @@ export class Engine extends EngineDisappearing implements EngineApi {
   }
 
   async listChats(): Promise<ChatView[]> {
+    await sweepIfDue(this.ctx);
     const out: ChatView[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
       const c = await getContact(this.ctx.vault, chat.username);
@@ -307,6 +308,7 @@ export class Engine extends EngineDisappearing implements EngineApi {
     if (before !== undefined && (!Number.isSafeInteger(before.sortAt) || before.sortAt < 0 || typeof before.id !== 'string')) {
       fail('InvalidArgument', 'a page cursor is a message sort time and id');
     }
+    await sweepIfDue(this.ctx);
     const page = await pageMessages(this.ctx.vault, username, limit, before && { sentAt: before.sortAt, key: before.id });
     return { messages: await actions.viewsWithQuotes(this.ctx.vault, page.records), older: page.older };
   }

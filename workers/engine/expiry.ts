@@ -4,6 +4,10 @@
  * up on what expired while the browser was closed) and then on a timer armed for the next
  * expiry; every removal goes through removeMessage (message-removal.ts), the one removal path.
  *
+ * Timers alone are not trusted: a hidden tab's timers are throttled and a sleeping laptop's do
+ * not run, so reading a conversation or the chat list first sweeps if the armed time has passed
+ * (`sweepIfDue`, O(1) otherwise): nothing expired is ever shown.
+ *
  * The sweep reads only the rows' clear `expiresAt` (no body is opened) and removes the due ones
  * in one transaction, re-checked inside it. It owns the timers (one per engine, never more than
  * MAX_DELAY_MS ahead, so a long timer is re-armed rather than trusted to a huge setTimeout), and
@@ -80,6 +84,15 @@ export function armExpiry(ctx: EngineContext, at: number | undefined): void {
   // Node (tests): a pending sweep never keeps the process alive.
   (handle as { unref?: () => void }).unref?.();
   armed.set(ctx, { at, handle });
+}
+
+/** Sweeps now if the armed expiry has passed by the engine's clock (a throttled or slept timer); else nothing. */
+export async function sweepIfDue(ctx: EngineContext): Promise<void> {
+  const current = armed.get(ctx);
+  if (!current || current.at > ctx.deps.now()) return;
+  clearTimeout(current.handle);
+  armed.delete(ctx);
+  await ctx.serial(() => expireDue(ctx));
 }
 
 /** Starts sweeping (account loaded or unlocked): catches up at once, then follows the timers. */
