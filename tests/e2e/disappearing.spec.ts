@@ -71,8 +71,9 @@ test('P44 a disappearing message is gone from both browsers\' IndexedDB when its
   await send(alice, bob.name, 'Hello Bob');
   await openChat(bob, alice.name);
   await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
+  await expect(bob.page.getByRole('button', { name: 'Accept', exact: true })).toHaveCount(0);
   await send(bob, alice.name, 'Hi Alice');
-  await expect(bubbles(alice.page, bob.name)).toHaveCount(2);
+  await expect(bubbles(alice.page, bob.name).last()).toContainText('Hi Alice', { timeout: 30_000 });
 
   // The setting, in the contact screen's "This chat" section.
   await alice.page.getByRole('link', { name: `Safety number and settings for ${bob.name}`, exact: true }).click();

@@ -133,7 +133,7 @@ describe('P44 disappearing messages', () => {
     expect(await ids(alice, 'bob')).not.toContain(sent.id);
     expect((await rawRows(alice)).messages).not.toContain(sent.id);
     expect((await rawRows(alice)).outbox).not.toContain(sent.id);
-    expect((await getChat(alice.engine.ctx.vault, asUsername('bob')))!.lastPreview).toBe('');
+    expect((await getChat(alice.engine.ctx.vault, asUsername('bob')))!.lastPreview).toBe('Message expired');
     expect(await ids(bob, 'alice')).toContain(theirs);
 
     // Bob reads it: gone T later, not before.
@@ -145,7 +145,7 @@ describe('P44 disappearing messages', () => {
     expect(await bob.engine.ctx.serial(() => expireDue(bob.engine.ctx))).toBe(1);
     expect((await rawRows(bob)).messages).not.toContain(theirs);
     const chat = (await bob.engine.listChats()).find((c) => c.username === 'alice')!;
-    expect(chat.lastPreview).toBeUndefined();
+    expect(chat.lastPreview).toBe('Message expired');
     expect(chat.unread).toBe(0);
     // Messages sent before the timer was set stay.
     expect((await alice.engine.listMessages(asUsername('bob'))).some((m) => m.kind === 'text' && m.text === 'hi bob')).toBe(true);
@@ -214,7 +214,7 @@ describe('P44 disappearing messages', () => {
     await bob.engine.markRead(asUsername('alice'));
     clock.advance(5 * MIN);
     const chats = await bob.engine.listChats();
-    expect(chats.find((c) => c.username === 'alice')?.lastPreview).toBeUndefined();
+    expect(chats.find((c) => c.username === 'alice')?.lastPreview).toBe('Message expired');
     expect((await rawRows(bob)).messages).not.toContain(`alice:${sent.id}`);
   });
 

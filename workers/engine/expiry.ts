@@ -20,6 +20,9 @@ import type { EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { removeMessage } from './message-removal';
 
+/** The chat list's line for a chat whose last message expired (never its text, P44). */
+export const EXPIRED_PREVIEW = 'Message expired';
+
 /** The longest single wait; a later expiry re-arms after it (setTimeout holds at most 2^31 - 1 ms). */
 export const MAX_DELAY_MS = 60 * 60_000;
 
@@ -53,7 +56,7 @@ export async function expireDue(ctx: EngineContext): Promise<number> {
       const out: EngineEvent[] = [];
       for (const key of due) {
         const m = await txGetMessage(tx, key);
-        if (m?.expiresAt !== undefined && m.expiresAt <= now) out.push(...(await removeMessage(tx, m)));
+        if (m?.expiresAt !== undefined && m.expiresAt <= now) out.push(...(await removeMessage(tx, m, EXPIRED_PREVIEW)));
       }
       return out;
     });

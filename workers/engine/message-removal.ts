@@ -17,8 +17,11 @@ import { dropUnencrypted } from '../storage/outbox-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import type { EngineEvent } from './events';
 
-/** Removes message `m` (read in `tx`) everywhere this browser keeps it; answers the events to emit after the commit. */
-export async function removeMessage(tx: Tx, m: MessageRecord): Promise<EngineEvent[]> {
+/**
+ * Removes message `m` (read in `tx`) everywhere this browser keeps it; answers the events to emit
+ * after the commit. `preview`: what the chat list shows instead if it showed this message (never its text).
+ */
+export async function removeMessage(tx: Tx, m: MessageRecord, preview = ''): Promise<EngineEvent[]> {
   const username = m.username as Username;
   await deleteMessage(tx, m.key);
   if (m.direction === 'out') await dropUnencrypted(tx, m.key);
@@ -26,7 +29,7 @@ export async function removeMessage(tx: Tx, m: MessageRecord): Promise<EngineEve
     const unread = m.direction === 'in' && !m.read;
     const previewed = chat.lastAt === m.sentAt;
     if (!unread && !previewed) return chat;
-    return { ...chat, unread: unread ? Math.max(0, chat.unread - 1) : chat.unread, lastPreview: previewed ? '' : chat.lastPreview };
+    return { ...chat, unread: unread ? Math.max(0, chat.unread - 1) : chat.unread, lastPreview: previewed ? preview : chat.lastPreview };
   });
   return [{ type: 'message', username, id: m.key, removed: true }, { type: 'chats' }];
 }
