@@ -218,6 +218,19 @@ describe('P44 disappearing messages', () => {
     expect((await rawRows(bob)).messages).not.toContain(`alice:${sent.id}`);
   });
 
+  test('P44 P42 a timer change alone from a stranger opens no chat', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice');
+    const carol = await newUser(host, 'carol');
+    open.push(alice, carol);
+    await carol.engine.lookupUser('alice');
+    await commit(carol.engine.ctx.vault, (tx) => addOutbox(tx, { username: asUsername('alice'), content: new Uint8Array([1, 0x11, 0, 0, 1, 0x2c, 0, 0, 0, 0, 0, 0, 0, 1]) }));
+    carol.engine.ctx.kickOutbox();
+    await settle(alice, carol);
+    expect(host.sent.filter((s) => s.from === 'carol').length).toBe(1);
+    expect(await alice.engine.listChats()).toEqual([]);
+  });
+
   test('P44 a timer change under a bad value from the peer is refused and loses nothing; the next good one applies', async () => {
     const { alice, bob } = await pair();
     await alice.engine.setDisappearing(asUsername('bob'), 86_400);

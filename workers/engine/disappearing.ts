@@ -13,7 +13,8 @@
  * Stamping: a message we send carries the chat's timer (kind 0x12) and its clock starts at
  * sending; a message we receive keeps the timer it was SENT under, and its clock starts when we
  * first show it (read, receipts.ts) — Signal's rule. expiry.ts removes it when the time is up.
- * A change under a key the user has not accepted is dropped (P3), like a message action.
+ * A change under a key the user has not accepted is dropped (P3), like a message action, and so is
+ * one for a chat that does not exist here yet (P42: it never opens a chat on its own).
  * Owns the rules; storage shapes are the repositories', the sweep is expiry.ts's.
  */
 import { fail } from '../../src/lib/codec/errors';
@@ -105,7 +106,8 @@ export async function setDisappearing(ctx: EngineContext, raw: string, value: nu
 
 /** A change from `sender` (authenticated by the ratchet), inside the receive transaction (inbox.ts). */
 export async function receiveTimer(ctx: EngineContext, tx: Tx, sender: Username, c: TimerContent, changedKey: boolean): Promise<EngineEvent[]> {
-  if (changedKey) return [];
+  // P42: a change alone never opens a chat (a stranger could fill the list with empty ones).
+  if (changedKey || !(await tx.objectStore('chats').get(sender))) return [];
   const setAt = Math.min(c.setAt, MAX_SET_AT);
   let shown = false;
   await updateChat(tx, sender, (chat) => {
