@@ -402,6 +402,7 @@ export class Engine extends EngineDisappearing implements EngineApi {
   /** Closes this tab's engine: stops driving (another tab takes over) and closes the database. */
   async close(): Promise<void> {
     this.disconnect();
+    stopExpiry(this.ctx);
     await this.settle();
     this.lock?.close();
     this.channel?.close();
