@@ -92,6 +92,11 @@ test('P44 a disappearing message is gone from both browsers\' IndexedDB when its
   await expect(alice.page.getByText('You set disappearing messages to 5 minutes.', { exact: true })).toBeVisible();
   await expect(bob.page.getByText(`${alice.name} set disappearing messages to 5 minutes.`, { exact: true })).toBeVisible();
   await bob.page.screenshot({ path: 'tests/e2e/screenshots/disappearing-header.png' });
+  // On a phone the header is narrow: the badge must still fit beside the name.
+  await bob.page.setViewportSize({ width: 390, height: 844 });
+  await expect(bob.page.getByRole('img', { name: 'Disappearing messages: 5 minutes', exact: true })).toBeInViewport();
+  await bob.page.screenshot({ path: 'tests/e2e/screenshots/disappearing-header-phone.png' });
+  await bob.page.setViewportSize({ width: 1280, height: 800 });
 
   // A message under the timer: note which rows it adds in each browser.
   const aliceBefore = new Set((await rawRows(alice.page)).map((r) => `${r.db}/${r.store}/${r.key}`));
