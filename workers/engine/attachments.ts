@@ -28,6 +28,8 @@ import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
 import { messageEvent } from './views';
 import { assertCanSend } from './trust';
+import { armFor, sentExpiry } from './disappearing';
+import type { TimerSeconds } from '../../src/lib/wire/disappearing-content';
 
 /** Uploads that failed part-way, by recipient and file digest: a retry resumes them. */
 const unfinished = new Map<string, { sealed: SealedAttachment; blobId?: string }>();
@@ -61,9 +63,11 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
     const chat = await updateChat(tx, username, (c) => ({ ...c, lastAt: Math.max(c.lastAt + 1, now), lastPreview: attachmentPreview(attachment, caption) }));
     const sent = { ...attachment, sentAt: chat.lastAt };
     // Encoded now so a bad name or thumbnail is refused before anything is stored.
-    const content = encodeContent({ ...sent, ...(caption ? { caption } : {}) });
+    // P44: it carries the chat's disappearing timer, and its clock starts now (disappearing.ts).
+    const expiry = sentExpiry(chat, now);
+    const content = encodeContent({ ...sent, ...(caption ? { caption } : {}), ...(expiry.expireTimer ? { expireTimer: expiry.expireTimer as TimerSeconds } : {}) });
     const identity = contact?.identity;
-    const m: MessageRecord = { key: sent.id, id: sent.id, username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', attachment: sent, ...(identity ? { identity } : {}) };
+    const m: MessageRecord = { key: sent.id, id: sent.id, username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', attachment: sent, ...(identity ? { identity } : {}), ...expiry };
     await putMessage(tx, m);
     await addOutbox(tx, { username, content, messageKey: sent.id, ...(identity ? { identity } : {}) });
     return m;
@@ -71,6 +75,7 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
   ctx.events.emit(messageEvent(m));
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
+  armFor(ctx, [m]);
   return m;
 }
 

@@ -12,6 +12,7 @@ import * as account from './account';
 import * as chatFlags from './chat-flags';
 import * as contacts from './contacts';
 import { EngineRequests } from './engine-requests';
+import { sweepIfDue } from './expiry';
 import * as profiles from './profiles';
 import * as requests from './requests';
 import { resetSessions } from './sessions';
@@ -49,6 +50,7 @@ export abstract class EngineChats extends EngineRequests {
   }
 
   async listChats(): Promise<ChatView[]> {
+    await sweepIfDue(this.ctx);
     const out: ChatView[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
       const c = await getContact(this.ctx.vault, chat.username);
@@ -59,6 +61,7 @@ export abstract class EngineChats extends EngineRequests {
         unread: chat.unread,
         missing: chat.missing,
         flags: chatFlags.chatFlagsOf(chat),
+        disappearing: chat.disappearing ?? 0,
         verified: !!c?.verified && !c.pendingIdentity,
         blocked: !!c?.blocked,
         identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),

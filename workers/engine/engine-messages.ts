@@ -11,6 +11,7 @@ import { listMessages as listMessageRecords, pageMessages } from '../storage/mes
 import * as account from './account';
 import * as attachments from './attachments';
 import { EngineGroupInvites } from './engine-group-invites';
+import { sweepIfDue } from './expiry';
 import * as actions from './message-actions';
 import { queueText, sendAgain } from './outbox';
 import { markRead } from './receipts';
@@ -32,6 +33,7 @@ export abstract class EngineMessages extends EngineGroupInvites {
     if (before !== undefined && (!Number.isSafeInteger(before.sortAt) || before.sortAt < 0 || typeof before.id !== 'string')) {
       fail('InvalidArgument', 'a page cursor is a message sort time and id');
     }
+    await sweepIfDue(this.ctx);
     const page = await pageMessages(this.ctx.vault, username, limit, before && { sentAt: before.sortAt, key: before.id });
     return { messages: await actions.viewsWithQuotes(this.ctx.vault, page.records), older: page.older };
   }

@@ -23,7 +23,8 @@ import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type Sealed
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
-import { EngineCalls } from './engine-calls';
+import { EngineDisappearing } from './engine-disappearing';
+import { startExpiry, stopExpiry } from './expiry';
 import * as profiles from './profiles';
 import type { ProfileTransport } from './profile-transport';
 import * as pin from './pin/pin';
@@ -70,11 +71,11 @@ const TAB_CHANNEL_STORE = 'tab-channel';
  * The contract's methods live in thin facades, stacked only because a class has one base (each
  * `extends` the one before it): engine-recovery.ts (PIN) < engine-profiles.ts < engine-groups.ts
  * < engine-group-invites.ts < engine-messages.ts < engine-requests.ts < engine-chats.ts
- * < engine-calls.ts < Engine. One class still implements the whole contract. A new facade extends
+ * < engine-calls.ts < engine-disappearing.ts < Engine. One class still implements the whole contract. A new facade extends
  * the last one and Engine extends it; Engine itself keeps construction, lifecycle (tabs, driver
  * lock, connection) and wiring.
  */
-export class Engine extends EngineCalls implements EngineApi {
+export class Engine extends EngineDisappearing implements EngineApi {
   private readonly events: EventHub;
   /** Pushed envelopes, handled a page per transaction (receive-queue.ts). */
   private readonly inbox: ReceiveQueue;
@@ -212,6 +213,7 @@ export class Engine extends EngineCalls implements EngineApi {
   /** Closes this tab's engine: stops driving (another tab takes over) and closes the database. */
   async close(): Promise<void> {
     this.disconnect();
+    stopExpiry(this.ctx);
     await this.settle();
     this.lock?.close();
     this.channel?.close();
@@ -240,6 +242,7 @@ export class Engine extends EngineCalls implements EngineApi {
   }
 
   private stopTabs(): void {
+    stopExpiry(this.ctx);
     this.unforwardEvents?.();
     this.unforwardEvents = undefined;
     this.lock?.close();
@@ -263,6 +266,8 @@ export class Engine extends EngineCalls implements EngineApi {
    */
   private startTabs(): void {
     if (this.lock) return;
+    // P44: remove what expired while the browser was closed, then follow the timers (expiry.ts).
+    void startExpiry(this.ctx).catch(() => undefined);
     const username = this.ctx.me!.username;
     const name = `parley-tabs:${username}`;
     const db = this.ctx.vault.db;

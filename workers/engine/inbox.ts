@@ -57,6 +57,7 @@ import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages
 import { receiveGroupUpdate } from './group-updates';
 import { syncFromBlob, uploadStateBlob } from './group-sync';
 import { applyHeld, isAction, quoteKey, receiveAction } from './message-actions';
+import { receivedExpiry, receiveTimer, withQuoteExpiry } from './disappearing';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -274,7 +275,8 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
         at = stored.at;
       } else if (content.kind === 'attachment') {
         const { caption, ...attachment } = content;
-        const stored = await storeText(ctx, tx, env, { id: content.id, sentAt: content.sentAt, text: caption ?? '' }, underChangedKey(trusted, identity), isRequest(trusted), attachment);
+        const { expireTimer, ...file } = attachment;
+        const stored = await storeText(ctx, tx, env, { id: content.id, sentAt: content.sentAt, text: caption ?? '', ...(expireTimer ? { expireTimer } : {}) }, underChangedKey(trusted, identity), isRequest(trusted), file);
         out.push(...stored.events);
         at = stored.at;
       } else if (content.kind === 'call') {
@@ -292,6 +294,7 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
         if (u.refused) out.push({ type: 'receive-error', username: env.sender, code: u.refused });
         if (u.reseal) item.reseal = u.reseal;
       }
+      else if (content.kind === 'timer') out.push(...(await receiveTimer(ctx, tx, env.sender, content, underChangedKey(trusted, identity))));
       else if (isAction(content)) out.push(...(await receiveAction(ctx, tx, env.sender, content, underChangedKey(trusted, identity))));
       else if (content.kind === 'receipt') out.push(...(await receiveReceipt(tx, env.sender, content)));
       // P14: this message is not missing any more; what it revealed missing is marked before it.
@@ -406,7 +409,7 @@ async function storeText(
   const claimed = Math.min(c.sentAt, now + MAX_CLOCK_SKEW_MS);
   // P36: under a changed key, no claimed time may put a message above the history shown.
   const sentAt = changedKey ? Math.max(claimed, (await newestSentAt(tx, env.sender)) + 1) : claimed;
-  const m: MessageRecord = {
+  const m: MessageRecord = await withQuoteExpiry(tx, {
     key,
     id: c.id,
     username: env.sender,
@@ -421,8 +424,10 @@ async function storeText(
     ...(changedKey ? { keyChanged: true } : {}),
     ...(attachment ? { attachment } : {}),
     // A reply (kind 0x0D): the quote resolved under the authenticated sender (message-actions.ts).
-    ...(c.quote ? { extras: { quote: await quoteKey(tx, env.sender, c.quote) } } : {})
-  };
+    ...(c.quote ? { extras: { quote: await quoteKey(tx, env.sender, c.quote) } } : {}),
+    // P44: the timer it was sent under; its clock starts when it is first read (disappearing.ts).
+    ...receivedExpiry(c.expireTimer)
+  });
   await putMessage(tx, m);
   await updateChat(tx, env.sender, (chat) => {
     const newest = sentAt >= chat.lastAt;

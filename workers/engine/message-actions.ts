@@ -24,13 +24,14 @@ import { encodeContent, isOneEmoji, MAX_TEXT_BYTES, type Content, type DeleteCon
 import type { MessageView } from '../../src/lib/vault/views';
 import { preview, updateChat } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
-import { deleteMessage, getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
+import { getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox, dropUnencrypted } from '../storage/outbox-repo';
 import type { MessageExtras, MessageRecord, Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { assertCanSend } from './trust';
+import { removeMessage } from './message-removal';
 import { messageEvent, toMessageView } from './views';
 
 /** How long after sending a message its author may edit it or delete it for everyone (Signal: 24 h). */
@@ -148,24 +149,16 @@ export async function deleteForEveryone(ctx: EngineContext, raw: string, key: st
   return act(ctx, raw, key, true, (tx, m) => erase(tx, m), (m) => ({ kind: 'delete', target: m.id }), (tx, m) => dropUnencrypted(tx, m.key));
 }
 
-/** Removes a message from this browser only (P44: the row and its preview go); nothing is sent. */
+/** Removes a message from this browser only (P44: through removeMessage, the one removal path); nothing is sent. */
 export async function deleteForMe(ctx: EngineContext, raw: string, key: string): Promise<void> {
   requireMe(ctx);
   const username = asUsername(raw);
-  const removed = await commit(ctx.vault, async (tx) => {
+  const events = await commit(ctx.vault, async (tx) => {
     const m = await txGetMessage(tx, key);
-    if (!m || m.username !== username) return false;
-    await deleteMessage(tx, key);
-    await updateChat(tx, username, (chat) => ({
-      ...chat,
-      unread: m.direction === 'in' && !m.read ? Math.max(0, chat.unread - 1) : chat.unread,
-      lastPreview: chat.lastAt === m.sentAt ? '' : chat.lastPreview
-    }));
-    return true;
+    return m && m.username === username ? removeMessage(tx, m) : undefined;
   });
-  if (!removed) fail('InvalidArgument', 'no such message in this chat');
-  ctx.events.emit({ type: 'message', username, id: key, removed: true });
-  ctx.events.emit({ type: 'chats' });
+  if (!events) fail('InvalidArgument', 'no such message in this chat');
+  for (const e of events) ctx.events.emit(e);
 }
 
 /**

@@ -22,6 +22,7 @@ import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { bytesEqual } from '../../src/lib/codec/bytes';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
+import type { TimerSeconds } from '../../src/lib/wire/disappearing-content';
 import { getContact } from '../storage/contact-repo';
 import { preview, updateChat } from '../storage/chat-repo';
 import { advanceStatus, putMessage, txGetMessage } from '../storage/message-repo';
@@ -42,6 +43,7 @@ import { profileKeyToShare } from './profiles';
 import { flushGroupOutgoing } from './group-messages';
 import type { Username } from '../../src/lib/codec/username';
 import { acceptInTx } from './requests';
+import { armFor, sentExpiry, withQuoteExpiry } from './disappearing';
 
 /** Encryptions of one message remembered for retry requests (its first send plus resends). */
 export const MAX_SENT_VIA = 4;
@@ -74,10 +76,12 @@ export async function queueText(ctx: EngineContext, raw: string, text: string, q
     // P43: whoever we write to gets our profile key (once per key version), inside the text; it
     // gives them the delivery token for sealed mail to us (P41).
     const profileKey = await profileKeyToShare(ctx, tx, username);
-    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(profileKey ? { profileKey } : {}), ...(quoted ? { quote: quoted.id } : {}) });
+    // P44: it carries the chat's disappearing timer, and its clock starts now (disappearing.ts).
+    const expiry = sentExpiry(chat, now);
+    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(profileKey ? { profileKey } : {}), ...(quoted ? { quote: quoted.id } : {}), ...(expiry.expireTimer ? { expireTimer: expiry.expireTimer as TimerSeconds } : {}) });
     // Written for the identity trusted now (P36); a first message to a new contact binds at encryption.
     const identity = contact?.identity;
-    const m: MessageRecord = { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}), ...(quoted ? { extras: { quote: quoted.key } } : {}) };
+    const m: MessageRecord = await withQuoteExpiry(tx, { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}), ...(quoted ? { extras: { quote: quoted.key } } : {}), ...expiry });
     await putMessage(tx, m);
     await addOutbox(tx, { username, content, messageKey: id, ...(identity ? { identity } : {}) });
     return m;
@@ -85,6 +89,7 @@ export async function queueText(ctx: EngineContext, raw: string, text: string, q
   ctx.events.emit(messageEvent(m, quotedRecord));
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
+  armFor(ctx, [m]);
   return m;
 }
 

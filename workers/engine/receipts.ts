@@ -13,6 +13,7 @@ import type { MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
 import type { Username } from '../../src/lib/codec/username';
+import { armFor, readExpiry } from './disappearing';
 
 export async function queueReceipt(tx: Tx, username: Username, receipt: 'delivered' | 'read', ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
@@ -43,13 +44,16 @@ async function markChatRead(ctx: EngineContext, username: Username): Promise<num
   if ((chat?.unread ?? 0) === 0) return 0;
   const unread = await unreadIncoming(ctx.vault, username, chat!.unread);
   const contact = await getContact(ctx.vault, username);
+  const now = ctx.deps.now();
   await commit(ctx.vault, async (tx) => {
-    for (const m of unread) await putMessage(tx, { ...m, read: true });
+    // P44: reading starts a disappearing message's clock (disappearing.ts).
+    for (const m of unread) await putMessage(tx, { ...m, read: true, ...readExpiry(m, now) });
     await updateChat(tx, username, (c) => ({ ...c, unread: 0 }));
     // Blocked contacts and message requests (P42) get no receipts.
     if (!contact?.blocked && !contact?.request && unread.length > 0) await queueReceipt(tx, username, 'read', unread.map((m) => m.id));
   });
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();
+  armFor(ctx, unread.map((m) => ({ ...m, ...readExpiry(m, now) })));
   return unread.length;
 }

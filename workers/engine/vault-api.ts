@@ -87,6 +87,7 @@ export class VaultService implements VaultContract {
   lookupUser = this.#delegate('lookupUser');
   listChats = this.#delegate('listChats');
   setChatFlags = this.#delegate('setChatFlags');
+  setDisappearing = this.#delegate('setDisappearing');
   listMessages = this.#delegate('listMessages');
   listMessagePage = this.#delegate('listMessagePage');
   sendText = this.#delegate('sendText');

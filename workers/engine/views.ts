@@ -29,8 +29,8 @@ export function statusView(s: MessageStatus): StatusView | undefined {
 const person = (m: MessageRecord): Username => m.username as Username;
 
 /** A reply's quote as shown: the quoted message's text now, or none when it is gone (P44). */
-function quoteView(key: string, quoted: MessageRecord | undefined): QuoteView {
-  if (!quoted || quoted.direction === 'system' || quoted.extras?.deleted) return { id: key, direction: key.includes(':') ? 'in' : 'out' };
+function quoteView(key: string, quoted: MessageRecord | undefined, expires?: true): QuoteView {
+  if (!quoted || quoted.direction === 'system' || quoted.extras?.deleted) return { id: key, direction: key.includes(':') ? 'in' : 'out', ...(!quoted && expires ? { expired: true as const } : {}) };
   return { id: quoted.key, direction: quoted.direction, text: quoted.body };
 }
 
@@ -64,7 +64,7 @@ export function toMessageView(m: MessageRecord, quoted?: MessageRecord): Message
     ...(m.keyChanged ? { keyChanged: true as const } : {}),
     ...(m.attachment ? { attachment: attachmentView(m.attachment) } : {}),
     sortAt: m.sentAt,
-    ...(x?.quote ? { quote: quoteView(x.quote, quoted) } : {}),
+    ...(x?.quote ? { quote: quoteView(x.quote, quoted, x.quoteExpires) } : {}),
     ...(x?.reactions && Object.keys(x.reactions).length > 0 ? { reactions: reactionViews(x.reactions) } : {}),
     ...(x?.editedAt !== undefined && !x.deleted ? { edited: true as const } : {}),
     ...(x?.deleted ? { deleted: true as const } : {})

@@ -117,6 +117,10 @@ export interface ChatRecord {
   pinned?: true;
   muted?: true;
   archived?: true;
+  /** The disappearing timer in seconds (P44, disappearing.ts); absent = off. Clear, like the flags. */
+  disappearing?: number;
+  /** The sender clock of the change that set it: a change made earlier never overrides it. */
+  disappearingSetAt?: number;
 }
 
 /** Outgoing: queued -> sent -> delivered -> read; `blocked` = held back (untrusted key, blocked
@@ -150,6 +154,10 @@ export interface MessageRecord {
   attachment?: AttachmentContent;
   /** Replies, reactions, edits and deletes (README "Message actions"); sealed with the body. */
   extras?: MessageExtras;
+  /** P44: the disappearing timer (seconds) it was sent under (disappearing.ts). */
+  expireTimer?: number;
+  /** P44: when it is removed (ms, our clock): set at sending, or when it was first read. Clear, for the sweep (expiry.ts). */
+  expiresAt?: number;
 }
 
 /**
@@ -168,6 +176,8 @@ export interface MessageExtras {
   editedAt?: number;
   /** Deleted for everyone: the body is empty and no earlier text, quote or reaction is kept (P44). */
   deleted?: true;
+  /** The quoted message disappears (P44): once it is gone the reply shows "message expired". */
+  quoteExpires?: true;
 }
 
 export interface OutboxRecord {

@@ -42,7 +42,7 @@ import type { GroupInfoView, GroupMessageView, GroupSummaryView, InvitePreviewVi
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 12;
+export const VAULT_API_VERSION = 13;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -80,6 +80,8 @@ export interface VaultContract {
   listChats(): Promise<ChatView[]>;
   /** Pins, mutes or archives a chat (only the flags given change); local, nothing is sent. */
   setChatFlags(username: Username, flags: Partial<ChatFlags>): Promise<void>;
+  /** P44: the chat's disappearing timer in seconds (0 off, 300, 3600, 28800, 86400, 604800, 2419200), for both sides. */
+  setDisappearing(username: Username, seconds: number): Promise<void>;
   listMessages(username: Username): Promise<MessageView[]>;
   /** Up to `limit` (1..500) messages just before `before` (the newest when absent), oldest first. */
   listMessagePage(username: Username, before?: MessageCursor, limit?: number): Promise<MessagePage>;
@@ -230,6 +232,7 @@ export const VAULT_METHODS = Object.freeze([
   'lookupUser',
   'listChats',
   'setChatFlags',
+  'setDisappearing',
   'listMessages',
   'listMessagePage',
   'sendText',

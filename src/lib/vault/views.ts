@@ -47,6 +47,8 @@ export interface ChatView {
   profile?: ProfileSummary;
   /** How the user filed the chat: pinned on top, muted (no notifications), archived (out of the list). */
   flags: ChatFlags;
+  /** P44: the disappearing timer both sides agreed on, in seconds; 0 = off. */
+  disappearing: number;
 }
 
 export interface ChatFlags {
@@ -173,6 +175,8 @@ export interface QuoteView {
   direction: 'in' | 'out';
   /** Its current text; absent when it is not here (deleted for everyone or for me, never received). */
   text?: string;
+  /** It was a disappearing message and is gone: shown as "Message expired" (P44). */
+  expired?: true;
 }
 
 /** One emoji and how many people chose it; `mine` if we did. */

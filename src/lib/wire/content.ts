@@ -30,6 +30,9 @@
  *   only that message's author can edit or delete it (README "Message actions", P47).
  *   kind 0x10 attachment: a file's blob id, key, digest, size, allow-listed type, name, thumbnail
  *                      and caption (wire/attachment-content.ts)
+ *   kind 0x11 timer:   the chat's disappearing timer changed (wire/disappearing-content.ts, P44)
+ *   kind 0x12 expiring: timer u32 || a text or attachment content without its version byte: a
+ *                      message sent under that timer (wire/disappearing-content.ts, P44)
  *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
  *         receiver reads even from an envelope it cannot decrypt (DESIGN.md §7, SECURITY.md P36)
  *
@@ -39,11 +42,12 @@
 import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 import { readAttachment, writeAttachment, type AttachmentContent } from './attachment-content';
+import { readExpiring, readTimer, writeTimer, checkTimer, type TimerContent, type TimerSeconds } from './disappearing-content';
 
 export type { AttachmentContent } from './attachment-content';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, reaction: 0x0a, edit: 0x0b, delete: 0x0c, textWithQuote: 0x0d, textWithQuoteAndProfileKey: 0x0e, attachment: 0x10 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, reaction: 0x0a, edit: 0x0b, delete: 0x0c, textWithQuote: 0x0d, textWithQuoteAndProfileKey: 0x0e, attachment: 0x10, timer: 0x11, expiring: 0x12 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -60,7 +64,11 @@ export const MAX_RETRY_REFS = 50;
 export const REF_KEY_LEN = 32;
 
 /** `quote`: the content id of the message this replies to (kinds 0x0D/0x0E). */
-export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string; profileKey?: Uint8Array; quote?: string };
+/** `expireTimer`: the disappearing timer it was sent under (kind 0x12 around it, P44). */
+export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string; profileKey?: Uint8Array; quote?: string; expireTimer?: TimerSeconds };
+/** A file sent under a disappearing timer (kind 0x12 around kind 0x10, P44). */
+export type ExpiringAttachment = AttachmentContent & { expireTimer?: TimerSeconds };
+export type { TimerContent } from './disappearing-content';
 /** A reaction to `target` (kind 0x0A); `emoji` '' takes the sender's reaction back. */
 export type ReactionContent = { kind: 'reaction'; target: string; emoji: string };
 /** The new text of the sender's own message `target` (kind 0x0B), written at `sentAt`. */
@@ -80,7 +88,7 @@ export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
 export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
 /** The sender's profile key (P43): whoever holds it finds and reads the sender's profile blob. */
 export type ProfileKeyContent = { kind: 'profileKey'; key: Uint8Array };
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent | ReactionContent | EditContent | DeleteContent | AttachmentContent;
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent | ReactionContent | EditContent | DeleteContent | ExpiringAttachment | TimerContent;
 /** Bytes of a profile key (src/lib/crypto/profile.ts PROFILE_KEY_LEN). */
 export const CONTENT_PROFILE_KEY_LEN = 32;
 /** A group update (README "Groups"): opaque here, strict in wire/group-content.ts; never stored as a message. */
@@ -100,6 +108,12 @@ function idBytes(id: string): Uint8Array {
 
 export function encodeContent(c: Content): Uint8Array {
   const w = new ByteWriter().u8(CONTENT_VERSION);
+  if ((c.kind === 'text' || c.kind === 'attachment') && c.expireTimer !== undefined && c.expireTimer !== 0) {
+    const { expireTimer, ...inner } = c;
+    const body = encodeContent(inner);
+    return w.u8(ContentKind.expiring).u32(checkTimer(expireTimer, 'InvalidArgument')).raw(body.subarray(1)).finish();
+  }
+  if (c.kind === 'timer') return writeTimer(w.u8(ContentKind.timer), c).finish();
   if (c.kind === 'text' && c.quote !== undefined) {
     if (c.profileKey) writeProfileKey(w.u8(ContentKind.textWithQuoteAndProfileKey), c.profileKey);
     else w.u8(ContentKind.textWithQuote);
@@ -272,9 +286,25 @@ export function decodeContent(bytes: Uint8Array): Content {
     r.end();
     return { kind: 'delete', target };
   }
+  if (kind === ContentKind.timer) return readTimer(r);
+  if (kind === ContentKind.expiring) {
+    const expireTimer = readExpiring(r);
+    const rest = r.fixed(r.remaining);
+    const innerKind = rest[0];
+    if (!EXPIRING_KINDS.has(innerKind ?? -1)) return fail('DecodeFailed', `an expiring message wraps content kind ${innerKind ?? 'none'}`);
+    const whole = new Uint8Array(rest.length + 1);
+    whole[0] = CONTENT_VERSION;
+    whole.set(rest, 1);
+    const inner = decodeContent(whole);
+    if (inner.kind !== 'text' && inner.kind !== 'attachment') return fail('DecodeFailed', `an expiring message wraps a ${inner.kind}`);
+    return { ...inner, expireTimer };
+  }
   if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);
 }
+
+/** What kind 0x12 may wrap: the texts (with profile key, quote, both) and files; never itself. */
+const EXPIRING_KINDS = new Set<number>([ContentKind.text, ContentKind.textWithProfileKey, ContentKind.textWithQuote, ContentKind.textWithQuoteAndProfileKey, ContentKind.attachment]);
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 /** An emoji: a pictographic character, a flag's regional indicators or a keycap. */
