@@ -60,6 +60,7 @@ import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 import * as attachments from './attachments';
+import { sendTyping } from './typing';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 
 export interface EngineOptions {
@@ -260,8 +261,12 @@ export class Engine extends EngineGroupInvites implements EngineApi {
     return requests.privacySettings(this.ctx);
   }
 
-  setPrivacySettings(s: PrivacySettings): Promise<PrivacySettings> {
+  setPrivacySettings(s: Partial<PrivacySettings>): Promise<PrivacySettings> {
     return requests.setPrivacySettings(this.ctx, s);
+  }
+
+  async sendTyping(raw: string, typing: boolean): Promise<void> {
+    await sendTyping(this.ctx, account.canonicalUsername(raw), typing);
   }
 
   resetSession(raw: string): Promise<void> {

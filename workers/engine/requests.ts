@@ -18,8 +18,7 @@ import { deleteMessage, putMessage } from '../storage/message-repo';
 import { queueReceipt } from './receipts';
 import { deleteSessions } from '../storage/session-repo';
 import { listOutbox } from '../storage/outbox-repo';
-import { openJson, sealJson } from '../storage/record-seal';
-import type { ContactRecord, MessageRecord, Sealed, Tx } from '../storage/schema';
+import type { ContactRecord, MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { canonicalUsername } from './account';
 import { callNoticeCode, callPreview } from './calls';
@@ -29,24 +28,10 @@ import { shareProfileKey } from './profiles';
 import type { Username } from '../../src/lib/codec/username';
 import type { PrivacySettings } from '../../src/lib/vault/views';
 
-const SETTINGS_KEY = 'privacySettings';
+import { txPrivacySettings } from './privacy-settings';
 
+export { privacySettings, setPrivacySettings, txPrivacySettings } from './privacy-settings';
 export type { PrivacySettings };
-
-const DEFAULTS: PrivacySettings = { callsOnlyFromContacts: false };
-
-export async function privacySettings(ctx: EngineContext): Promise<PrivacySettings> {
-  const sealed = (await ctx.vault.db.get('meta', SETTINGS_KEY)) as Sealed | undefined;
-  return sealed ? { ...DEFAULTS, ...openJson<Partial<PrivacySettings>>(ctx.vault.db, 'meta', SETTINGS_KEY, sealed) } : DEFAULTS;
-}
-
-export async function setPrivacySettings(ctx: EngineContext, s: PrivacySettings): Promise<PrivacySettings> {
-  const next: PrivacySettings = { callsOnlyFromContacts: s.callsOnlyFromContacts === true };
-  await commit(ctx.vault, async (tx) => {
-    await tx.objectStore('meta').put(sealJson(tx, 'meta', SETTINGS_KEY, next), SETTINGS_KEY);
-  });
-  return next;
-}
 
 /** A pending request: they wrote first and we have not written to them or accepted (P42). */
 export function isRequest(contact: ContactRecord | undefined): boolean {
@@ -98,8 +83,10 @@ export async function acceptInTx(tx: Tx, username: Username): Promise<void> {
   const range = IDBKeyRange.bound([username, 0], [username, Number.MAX_SAFE_INTEGER]);
   const rows = await tx.objectStore('messages').index('byChat').getAll(range);
   const incoming = rows.filter((r) => r.direction === 'in');
-  const read = incoming.filter((r) => r.read).map((r) => r.id);
-  const delivered = incoming.filter((r) => !r.read).map((r) => r.id);
+  // Read receipts off: what was read is acknowledged as delivered only (README "Read receipts").
+  const readReceipts = (await txPrivacySettings(tx)).readReceipts;
+  const read = incoming.filter((r) => r.read && readReceipts).map((r) => r.id);
+  const delivered = incoming.filter((r) => !r.read || !readReceipts).map((r) => r.id);
   if (delivered.length > 0) await queueReceipt(tx, username, 'delivered', delivered);
   if (read.length > 0) await queueReceipt(tx, username, 'read', read);
 }

@@ -120,7 +120,9 @@ export interface VaultContract {
   acceptRequest(username: Username): Promise<void>;
   deleteRequest(username: Username): Promise<void>;
   privacySettings(): Promise<PrivacySettings>;
-  setPrivacySettings(settings: PrivacySettings): Promise<PrivacySettings>;
+  setPrivacySettings(settings: Partial<PrivacySettings>): Promise<PrivacySettings>;
+  /** The user is typing to `username` (true) or stopped; sent sealed, only if allowed, else nothing (README "Typing indicators"). */
+  sendTyping(username: Username, typing: boolean): Promise<void>;
 
   // ---- private profile (P43) ----
   /** Our profile as saved on this device. */
@@ -252,6 +254,7 @@ export const VAULT_METHODS = Object.freeze([
   'deleteRequest',
   'privacySettings',
   'setPrivacySettings',
+  'sendTyping',
   'myProfile',
   'setProfile',
   'usernameLink',
