@@ -143,6 +143,7 @@ describe('typing indicators against the real host', () => {
     const bob = await user('bob');
     const carol = await user('carol');
     const bobSeen = typingEvents(bob);
+    const carolSeen = typingEvents(carol);
     await carol.lookupUser('bob');
     await carol.sendText('bob', 'hello from a stranger');
     await eventually(async () => expect(await texts(bob, 'carol')).toHaveLength(1));
@@ -154,6 +155,7 @@ describe('typing indicators against the real host', () => {
     await quiet(bob, carol);
     expect(envelopeRows()).toEqual([]);
     expect(bobSeen).toEqual([]);
+    expect(carolSeen).toEqual([]);
 
     // Blocked: alice and bob talk, then bob blocks alice. He sends her nothing; hers are dropped.
     const alice = await user('alice');
