@@ -265,8 +265,8 @@ export class Engine extends EngineGroupInvites implements EngineApi {
     return requests.setPrivacySettings(this.ctx, s);
   }
 
-  async sendTyping(raw: string, typing: boolean): Promise<void> {
-    await sendTyping(this.ctx, account.canonicalUsername(raw), typing);
+  sendTyping(raw: string, typing: boolean): Promise<boolean> {
+    return sendTyping(this.ctx, account.canonicalUsername(raw), typing);
   }
 
   resetSession(raw: string): Promise<void> {

@@ -121,8 +121,11 @@ export interface VaultContract {
   deleteRequest(username: Username): Promise<void>;
   privacySettings(): Promise<PrivacySettings>;
   setPrivacySettings(settings: Partial<PrivacySettings>): Promise<PrivacySettings>;
-  /** The user is typing to `username` (true) or stopped; sent sealed, only if allowed, else nothing (README "Typing indicators"). */
-  sendTyping(username: Username, typing: boolean): Promise<void>;
+  /**
+   * The user is typing to `username` (true) or stopped: sent sealed, only if allowed and possible
+   * now, else nothing (README "Typing indicators"). Answers whether a notice went.
+   */
+  sendTyping(username: Username, typing: boolean): Promise<boolean>;
 
   // ---- private profile (P43) ----
   /** Our profile as saved on this device. */
