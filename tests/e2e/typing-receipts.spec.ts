@@ -26,7 +26,7 @@ async function talking(browser: import('@playwright/test').Browser): Promise<{ a
   await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
   await expect(bob.page.getByRole('button', { name: 'Accept', exact: true })).toHaveCount(0);
   await send(bob, alice.name, 'Hi Alice');
-  await expect(bubbles(alice.page, bob.name)).toHaveText([/Hello Bob/, /Hi Alice/]);
+  await expect(bubbles(alice.page, bob.name)).toHaveText([/Hello Bob/, /Hi Alice/], { timeout: 30_000 });
   return { alice, bob };
 }
 

@@ -32,7 +32,7 @@ describe('receipts under replay', () => {
     const fromBob = () => host.sent.filter((s) => s.from === 'bob').length;
     const before = fromBob();
     expect(before).toBeGreaterThan(0);
-    const [env] = host.sent.filter((s) => s.from === 'alice') as [{ body: Uint8Array }];
+    const env = host.sent.find((s) => s.from === 'alice')!;
     const replay: Envelope = { serverId: 'replayed-1', sender: asUsername('alice'), body: env.body, receivedAt: Date.now() };
     host.deliverTo(asUsername('bob'), replay);
     host.deliverTo(asUsername('bob'), { ...replay, serverId: 'replayed-2' });

@@ -61,6 +61,7 @@ import { LockSession, type LockMethod } from './lock-session';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 import * as attachments from './attachments';
 import { sendTyping } from './typing';
+import { lastOutgoingStatus } from './chat-ticks';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 
 export interface EngineOptions {
@@ -282,6 +283,7 @@ export class Engine extends EngineGroupInvites implements EngineApi {
     const out: ChatView[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
       const c = await getContact(this.ctx.vault, chat.username);
+      const lastStatus = await lastOutgoingStatus(this.ctx.vault, chat.username);
       out.push({
         username: chat.username,
         ...(chat.lastPreview ? { lastPreview: chat.lastPreview } : {}),
@@ -293,7 +295,8 @@ export class Engine extends EngineGroupInvites implements EngineApi {
         blocked: !!c?.blocked,
         identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),
         request: requests.isRequest(c) && !c?.blocked,
-        ...(c?.profile ? { profile: profiles.profileSummary(c)! } : {})
+        ...(c?.profile ? { profile: profiles.profileSummary(c)! } : {}),
+        ...(lastStatus ? { lastStatus } : {})
       });
     }
     return out;
