@@ -42,7 +42,7 @@ import type { GroupInfoView, GroupMessageView, GroupSummaryView, InvitePreviewVi
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 12;
+export const VAULT_API_VERSION = 13;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
