@@ -286,7 +286,7 @@ describe('P46 app lock', () => {
     const alice = await reopen(host, a0);
     const api = serveVault(new VaultService(async () => alice.engine));
     expect(await api.unlock(PASS)).toEqual({ ok: true, value: undefined });
-    expect(await alice.engine.privacySettings()).toEqual({ callsOnlyFromContacts: true, sealedFromAnyone: true, relayCalls: false, notifications: 'off' });
+    expect(await alice.engine.privacySettings()).toEqual({ callsOnlyFromContacts: true, typingIndicators: true, readReceipts: true, sealedFromAnyone: true, relayCalls: false, notifications: 'off' });
     expect(await sealedFromAnyone(alice.engine.ctx)).toBe(true);
     expect(sameBytes(await profileKey(alice.engine.ctx), key)).toBe(true);
   });

@@ -16,7 +16,9 @@ export const SettingKey = {
   callsOnlyFromContacts: 'privacy.callsOnlyFromContacts',
   sealedFromAnyone: 'privacy.sealedFromAnyone',
   relayCalls: 'privacy.relayCalls',
-  notifications: 'notifications.mode'
+  notifications: 'notifications.mode',
+  typingIndicators: 'privacy.typingIndicators',
+  readReceipts: 'privacy.readReceipts'
 } as const;
 
 const flag = (on: boolean | undefined): string => (on ? '1' : '0');
@@ -27,19 +29,25 @@ export async function collectSettings(ctx: EngineContext): Promise<Record<string
     [SettingKey.callsOnlyFromContacts]: flag(s.callsOnlyFromContacts),
     [SettingKey.sealedFromAnyone]: flag(s.sealedFromAnyone),
     [SettingKey.relayCalls]: flag(s.relayCalls),
-    [SettingKey.notifications]: s.notifications ?? 'off'
+    [SettingKey.notifications]: s.notifications ?? 'off',
+    [SettingKey.typingIndicators]: flag(s.typingIndicators),
+    [SettingKey.readReceipts]: flag(s.readReceipts)
   };
 }
 
 /** What a record's settings say; absent or unreadable entries stay at their defaults. */
 export function settingsFromRecord(settings: Readonly<Record<string, string>>): PrivacySettings {
   const on = (k: string): boolean => settings[k] === '1';
+  // On by default (as Signal): a record from before these settings existed leaves them on.
+  const onUnlessOff = (k: string): boolean => settings[k] !== '0';
   const mode = settings[SettingKey.notifications];
   return {
     callsOnlyFromContacts: on(SettingKey.callsOnlyFromContacts),
     sealedFromAnyone: on(SettingKey.sealedFromAnyone),
     relayCalls: on(SettingKey.relayCalls),
-    notifications: mode === 'name' || mode === 'private' ? mode : 'off'
+    notifications: mode === 'name' || mode === 'private' ? mode : 'off',
+    typingIndicators: onUnlessOff(SettingKey.typingIndicators),
+    readReceipts: onUnlessOff(SettingKey.readReceipts)
   };
 }
 

@@ -10,6 +10,7 @@ import { listChats as listChatRecords } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
 import * as account from './account';
 import * as chatFlags from './chat-flags';
+import { lastOutgoingStatus } from './chat-ticks';
 import * as contacts from './contacts';
 import { EngineRequests } from './engine-requests';
 import { sweepIfDue } from './expiry';
@@ -54,6 +55,7 @@ export abstract class EngineChats extends EngineRequests {
     const out: ChatView[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
       const c = await getContact(this.ctx.vault, chat.username);
+      const lastStatus = await lastOutgoingStatus(this.ctx.vault, chat.username);
       out.push({
         username: chat.username,
         ...(chat.lastPreview ? { lastPreview: chat.lastPreview } : {}),
@@ -66,7 +68,8 @@ export abstract class EngineChats extends EngineRequests {
         blocked: !!c?.blocked,
         identityChanged: !!c && (c.identityChanged || !!c.pendingIdentity),
         request: requests.isRequest(c) && !c?.blocked,
-        ...(c?.profile ? { profile: profiles.profileSummary(c)! } : {})
+        ...(c?.profile ? { profile: profiles.profileSummary(c)! } : {}),
+        ...(lastStatus ? { lastStatus } : {})
       });
     }
     return out;

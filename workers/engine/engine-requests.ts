@@ -11,6 +11,7 @@ import * as contacts from './contacts';
 import { EngineMessages } from './engine-messages';
 import * as profiles from './profiles';
 import * as requests from './requests';
+import { sendTyping } from './typing';
 import { publishSealedAccess } from './sealed-access';
 
 export abstract class EngineRequests extends EngineMessages {
@@ -44,5 +45,10 @@ export abstract class EngineRequests extends EngineMessages {
 
   setPrivacySettings(s: Partial<PrivacySettings>): Promise<PrivacySettings> {
     return requests.setPrivacySettings(this.ctx, s);
+  }
+
+  /** README "Typing indicators": sent sealed, only if allowed and possible now (typing.ts). */
+  sendTyping(raw: string, typing: boolean): Promise<boolean> {
+    return sendTyping(this.ctx, account.canonicalUsername(raw), typing);
   }
 }

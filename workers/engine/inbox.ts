@@ -58,6 +58,7 @@ import { receiveGroupUpdate } from './group-updates';
 import { syncFromBlob, uploadStateBlob } from './group-sync';
 import { applyHeld, isAction, quoteKey, receiveAction } from './message-actions';
 import { receivedExpiry, receiveTimer, withQuoteExpiry } from './disappearing';
+import { typingShown } from './typing';
 
 /** Undecryptable-envelope records kept for diagnostics. */
 export const MAX_FAILURES = 200;
@@ -226,7 +227,8 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
   const decrypted = page.sessions.decrypt(ctx, env);
   decrypted.catch(() => undefined); // awaited below, or dropped with the envelope
   const contact = await getContact(ctx.vault, env.sender);
-  if (contact?.blocked) return { incoming, env, outcome: 'dropped' };
+  // No linked devices: nothing comes from our own username, so nothing can write into Note to self.
+  if (contact?.blocked || env.sender === requireMe(ctx).username) return { incoming, env, outcome: 'dropped' };
   try {
     // P41 + P3: the certificate must name the identity we know for that username, before any
     // ratchet work (a host that signs certificates could otherwise speak for our contacts).
@@ -245,6 +247,8 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
     // not written to or accepted) never rings and nothing answers it: a missed-call entry instead.
     const rings = content.kind === 'call' && callRings(contact, await privacySettings(ctx));
     if (content.kind === 'call' && rings) ctx.events.emit({ type: 'call', username: env.sender, signal: content.signal });
+    // Typing notices are shown, never stored; the rules are typing.ts's.
+    const showsTyping = content.kind === 'typing' && typingShown(contact, await privacySettings(ctx), content, underChangedKey(contact, identity), ctx.deps.now());
     // A contact asks for what it could not decrypt (retry.ts): read before the commit.
     const resends = content.kind === 'retry' ? await resendsFor(ctx, env.sender, identity, content) : [];
     // Only now does the page follow this envelope's sessions (a refused one changes nothing).
@@ -297,6 +301,7 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
       else if (content.kind === 'timer') out.push(...(await receiveTimer(ctx, tx, env.sender, content, underChangedKey(trusted, identity))));
       else if (isAction(content)) out.push(...(await receiveAction(ctx, tx, env.sender, content, underChangedKey(trusted, identity))));
       else if (content.kind === 'receipt') out.push(...(await receiveReceipt(tx, env.sender, content)));
+      else if (content.kind === 'typing' && showsTyping) out.push({ type: 'typing', username: env.sender, typing: content.typing });
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
       if (content.kind === 'resent' && (await clearMarker(tx, env.sender, content.ref))) markers++;

@@ -44,6 +44,7 @@ import { flushGroupOutgoing } from './group-messages';
 import type { Username } from '../../src/lib/codec/username';
 import { acceptInTx } from './requests';
 import { armFor, sentExpiry, withQuoteExpiry } from './disappearing';
+import { saveNote } from './note-to-self';
 
 /** Encryptions of one message remembered for retry requests (its first send plus resends). */
 export const MAX_SENT_VIA = 4;
@@ -54,6 +55,8 @@ export const MAX_TEXT_CHARS = 16_000;
 export async function queueText(ctx: EngineContext, raw: string, text: string, quoteKey?: string): Promise<MessageRecord> {
   const me = requireMe(ctx);
   const username = asUsername(raw);
+  // Note to self: stored here, sent nowhere (note-to-self.ts); replies to notes are not offered.
+  if (username === me.username && quoteKey === undefined) return saveNote(ctx, text, MAX_TEXT_CHARS);
   if (username === me.username) fail('InvalidArgument', 'not a chat with another user');
   if (text.length === 0 || text.length > MAX_TEXT_CHARS) fail('InvalidArgument', `text of ${text.length} characters, expected 1..${MAX_TEXT_CHARS}`);
   const contact = await getContact(ctx.vault, username);

@@ -3,6 +3,11 @@
  * a receipt is ordinary Content queued in the outbox, so it is ratchet-encrypted like a text.
  * Receipts only move an outgoing message's status forward, and only for messages in the chat
  * with the receipt's sender (someone else cannot mark Bob's messages read).
+ *
+ * Read receipts off (privacy setting, README "Read receipts"): we queue none, and a read receipt
+ * from a contact moves our message to "delivered" only, as Signal (we keep no one's read state).
+ * A read receipt only ever leaves from `markRead`, the page's call when the user has the chat open
+ * and visible: receiving or replaying anything never sends one.
  */
 import { encodeContent, MAX_RECEIPT_IDS, type ReceiptContent } from '../../src/lib/wire/content';
 import { getContact } from '../storage/contact-repo';
@@ -14,6 +19,7 @@ import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
 import type { Username } from '../../src/lib/codec/username';
 import { armFor, readExpiry } from './disappearing';
+import { txPrivacySettings } from './privacy-settings';
 
 export async function queueReceipt(tx: Tx, username: Username, receipt: 'delivered' | 'read', ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
@@ -24,10 +30,11 @@ export async function queueReceipt(tx: Tx, username: Username, receipt: 'deliver
 /** Applies a receipt from `sender`; returns the messages whose status moved. */
 export async function applyReceipt(tx: Tx, sender: Username, c: ReceiptContent): Promise<MessageRecord[]> {
   const changed: MessageRecord[] = [];
+  const status = c.receipt === 'read' && !(await txPrivacySettings(tx)).readReceipts ? 'delivered' : c.receipt;
   for (const id of c.ids) {
     const m = await txGetMessage(tx, id);
     if (!m || m.username !== sender) continue;
-    const next = await advanceStatus(tx, id, c.receipt);
+    const next = await advanceStatus(tx, id, status);
     if (next) changed.push(next);
   }
   return changed;
@@ -49,8 +56,9 @@ async function markChatRead(ctx: EngineContext, username: Username): Promise<num
     // P44: reading starts a disappearing message's clock (disappearing.ts).
     for (const m of unread) await putMessage(tx, { ...m, read: true, ...readExpiry(m, now) });
     await updateChat(tx, username, (c) => ({ ...c, unread: 0 }));
-    // Blocked contacts and message requests (P42) get no receipts.
-    if (!contact?.blocked && !contact?.request && unread.length > 0) await queueReceipt(tx, username, 'read', unread.map((m) => m.id));
+    // Blocked contacts and message requests (P42) get no receipts; none at all with read receipts off.
+    const allowed = !contact?.blocked && !contact?.request && (await txPrivacySettings(tx)).readReceipts;
+    if (allowed && unread.length > 0) await queueReceipt(tx, username, 'read', unread.map((m) => m.id));
   });
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();

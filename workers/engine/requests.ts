@@ -28,9 +28,11 @@ import { shareProfileKey } from './profiles';
 import type { Username } from '../../src/lib/codec/username';
 import type { PrivacySettings } from '../../src/lib/vault/views';
 
+import { txPrivacySettings } from './privacy-settings';
+
+export { privacySettings, setPrivacySettings, txPrivacySettings } from './privacy-settings';
 export type { PrivacySettings };
 // The settings' row and the account record's copy of it live in privacy-settings.ts.
-export { privacySettings, setPrivacySettings } from './privacy-settings';
 
 /** A pending request: they wrote first and we have not written to them or accepted (P42). */
 export function isRequest(contact: ContactRecord | undefined): boolean {
@@ -82,8 +84,10 @@ export async function acceptInTx(tx: Tx, username: Username): Promise<void> {
   const range = IDBKeyRange.bound([username, 0], [username, Number.MAX_SAFE_INTEGER]);
   const rows = await tx.objectStore('messages').index('byChat').getAll(range);
   const incoming = rows.filter((r) => r.direction === 'in');
-  const read = incoming.filter((r) => r.read).map((r) => r.id);
-  const delivered = incoming.filter((r) => !r.read).map((r) => r.id);
+  // Read receipts off: what was read is acknowledged as delivered only (README "Read receipts").
+  const readReceipts = (await txPrivacySettings(tx)).readReceipts;
+  const read = incoming.filter((r) => r.read && readReceipts).map((r) => r.id);
+  const delivered = incoming.filter((r) => !r.read || !readReceipts).map((r) => r.id);
   if (delivered.length > 0) await queueReceipt(tx, username, 'delivered', delivered);
   if (read.length > 0) await queueReceipt(tx, username, 'read', read);
 }

@@ -11,7 +11,7 @@
  * blocking us) falls back to the authenticated send, as Signal's clients do: the recipient then
  * decides. Knows nothing of the outbox's bookkeeping.
  */
-import { isCodedError, isProtocolError } from '../../src/lib/codec/errors';
+import { fail, isCodedError, isProtocolError } from '../../src/lib/codec/errors';
 import { isEngineError } from './errors';
 import { decodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
@@ -33,6 +33,8 @@ export interface DeliverOptions {
 /** Sends `message` to `to`; resolves with how it went once the host stored it. */
 export async function deliver(ctx: EngineContext, to: Username, message: Uint8Array, o: DeliverOptions): Promise<'sealed' | 'unsealed'> {
   const me = requireMe(ctx);
+  // No linked devices: nothing is ever addressed to ourselves (Note to self stays local).
+  if (to === me.username) fail('InvalidArgument', 'no envelope is addressed to our own username');
   let sealed: { body: Uint8Array; token: Uint8Array } | undefined;
   try {
     sealed = await sealFor(ctx, to, message, o);

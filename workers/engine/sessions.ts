@@ -34,6 +34,8 @@ export function sessionMatches(state: SessionState | undefined, trusted: Uint8Ar
  */
 export async function sendingSessions(ctx: EngineContext, username: Username): Promise<SessionState[]> {
   const me = requireMe(ctx);
+  // Note to self has no session: we never fetch our own bundle or encrypt to ourselves.
+  if (username === me.username) fail('InvalidArgument', 'no session with our own username');
   // Both reads at once: this is on the path of every send, call set-up included. The sessions
   // come from this tab's cache (session-repo.ts); before starting a new one they are re-read.
   const [contact, cached] = await Promise.all([getContact(ctx.vault, username), loadSessions(ctx.vault, username, { cached: true })]);

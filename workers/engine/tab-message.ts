@@ -81,6 +81,11 @@ function decodeEvent(v: unknown): VaultEvent {
       if (signal.length === 0) fail('DecodeFailed', 'tab message: empty call signal');
       return { type: 'call', username: person(o.username), signal };
     }
+    case 'typing': {
+      const o = object(v, 'typing event', ['type', 'username', 'typing']);
+      if (typeof o.typing !== 'boolean') fail('DecodeFailed', 'tab message: typing is not a boolean');
+      return { type: 'typing', username: person(o.username), typing: o.typing };
+    }
     case 'chats':
       object(v, 'chats event', ['type']);
       return { type: 'chats' };

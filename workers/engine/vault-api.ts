@@ -111,6 +111,7 @@ export class VaultService implements VaultContract {
   deleteRequest = this.#delegate('deleteRequest');
   privacySettings = this.#delegate('privacySettings');
   setPrivacySettings = this.#delegate('setPrivacySettings');
+  sendTyping = this.#delegate('sendTyping');
   myProfile = this.#delegate('myProfile');
   setProfile = this.#delegate('setProfile');
   usernameLink = this.#delegate('usernameLink');

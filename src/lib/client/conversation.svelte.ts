@@ -17,6 +17,8 @@ import type { ContactView, MessageView, VaultEvent } from '../vault/views';
 /** Messages per page; the first is smaller (two screens), so a conversation opens fast. */
 export const PAGE = 50;
 export const FIRST_PAGE = 30;
+/** Most extra pages read to reach the first unread message when a chat opens. */
+export const MAX_UNREAD_PAGES = 10;
 
 export class Conversation {
   /** The loaded part of the conversation, oldest first; replaced (never mutated) on each change. */
@@ -25,11 +27,15 @@ export class Conversation {
   older = $state(false);
   contact = $state<ContactView | undefined>();
   loaded = $state(false);
+  /** The first message that was unread when the chat opened: the "Unread messages" divider goes above it. */
+  unreadFrom = $state<string | undefined>();
   error = $state<string | undefined>();
   blockedSending = $derived(this.contact?.sendBlocked ?? false);
 
   /** The person the conversation is with. */
   readonly username: Username;
+  /** Note to self (README "Note to self"): our own username; no contact, nothing is sent. */
+  readonly self: boolean;
   readonly #session: Session;
   readonly #off: () => void;
   #reloading: Promise<void> | undefined;
@@ -41,6 +47,7 @@ export class Conversation {
   constructor(session: Session, username: Username) {
     this.#session = session;
     this.username = username;
+    this.self = session.account?.username === username;
     this.#off = session.on((event) => this.#onEvent(event));
   }
 
@@ -50,7 +57,7 @@ export class Conversation {
    */
   async load(): Promise<void> {
     const page = this.#session.vault.listMessagePage(this.username, undefined, FIRST_PAGE);
-    const contact = page.then(
+    const contact = this.self ? Promise.resolve() : page.then(
       () => this.#session.vault.contactInfo(this.username).then((c) => void (this.contact = c)),
       () => undefined // the page's own error is reported below
     );
@@ -59,6 +66,7 @@ export class Conversation {
       const first = await page;
       this.messages = first.messages;
       this.older = first.older;
+      await this.#findFirstUnread();
       this.loaded = true;
       this.markRead();
     } catch (e) {
@@ -67,24 +75,41 @@ export class Conversation {
     await contact.catch(() => undefined);
   }
 
+  /**
+   * Opening at the first unread message: older pages are read until it is loaded (at most
+   * MAX_UNREAD_PAGES more, so a chat with thousands unread still opens fast; the divider then sits
+   * on the oldest loaded one).
+   */
+  async #findFirstUnread(): Promise<void> {
+    const unread = this.#session.chat(this.username)?.unread ?? 0;
+    if (unread === 0) return;
+    const incoming = () => this.messages.filter((m) => m.kind === 'text' && m.direction === 'in');
+    for (let i = 0; i < MAX_UNREAD_PAGES && incoming().length < unread && this.older; i++) await this.#olderPage();
+    const all = incoming();
+    this.unreadFrom = all[Math.max(0, all.length - unread)]?.id;
+  }
+
   /** Loads the page before the first loaded message; a second call while one runs waits for it. */
   loadOlder(): Promise<void> {
     if (!this.older || !this.loaded) return Promise.resolve();
-    this.#loadingOlder ??= (async () => {
-      const first = this.messages[0];
-      try {
-        const page = await this.#session.vault.listMessagePage(this.username, first && { sortAt: first.sortAt ?? first.at, id: first.id }, PAGE);
-        // A local lookup, not state.
-        // eslint-disable-next-line svelte/prefer-svelte-reactivity
-        const known = new Set(this.messages.map((m) => m.id));
-        this.messages = [...page.messages.filter((m) => !known.has(m.id)), ...this.messages];
-        this.older = page.older;
-      } catch {
-        // Keep what is shown; scrolling up again retries.
-      }
-    })().finally(() => (this.#loadingOlder = undefined));
+    this.#loadingOlder ??= this.#olderPage().finally(() => (this.#loadingOlder = undefined));
     return this.#loadingOlder;
   }
+
+  async #olderPage(): Promise<void> {
+    const first = this.messages[0];
+    try {
+      const page = await this.#session.vault.listMessagePage(this.username, first && { sortAt: first.sortAt ?? first.at, id: first.id }, PAGE);
+      // A local lookup, not state.
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity
+      const known = new Set(this.messages.map((m) => m.id));
+      this.messages = [...page.messages.filter((m) => !known.has(m.id)), ...this.messages];
+      this.older = page.older;
+    } catch {
+      // Keep what is shown; scrolling up again retries.
+    }
+  }
+
 
   async send(text: string): Promise<void> {
     this.#patch(await this.#session.vault.sendText(this.username, text));
@@ -245,6 +270,7 @@ export class Conversation {
 
   /** Block state changes arrive as a chat-list change. */
   async #reloadContactOnly(): Promise<void> {
+    if (this.self) return;
     try {
       this.contact = await this.#session.vault.contactInfo(this.username);
     } catch {

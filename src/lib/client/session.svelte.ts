@@ -234,7 +234,8 @@ export class Session {
     }
     // A call signal changes no chat (its log entry arrives as its own event), and call set-up
     // should not share the vault with a chat-list read.
-    else if (event.type !== 'call') void this.refreshChats();
+    // Nor does a typing notice (README "Typing indicators"): the row reads it from the typing board.
+    else if (event.type !== 'call' && event.type !== 'typing') void this.refreshChats();
     for (const listener of this.#listeners) listener(event);
   }
 }

@@ -42,7 +42,7 @@ import type { GroupInfoView, GroupMessageView, GroupSummaryView, InvitePreviewVi
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 13;
+export const VAULT_API_VERSION = 14;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -124,6 +124,11 @@ export interface VaultContract {
   privacySettings(): Promise<PrivacySettings>;
   /** Fields left out keep their value. */
   setPrivacySettings(settings: Partial<PrivacySettings>): Promise<PrivacySettings>;
+  /**
+   * The user is typing to `username` (true) or stopped: sent sealed, only if allowed and possible
+   * now, else nothing (README "Typing indicators"). Answers whether a notice went.
+   */
+  sendTyping(username: Username, typing: boolean): Promise<boolean>;
 
   // ---- private profile (P43) ----
   /** Our profile as saved on this device. */
@@ -256,6 +261,7 @@ export const VAULT_METHODS = Object.freeze([
   'deleteRequest',
   'privacySettings',
   'setPrivacySettings',
+  'sendTyping',
   'myProfile',
   'setProfile',
   'usernameLink',

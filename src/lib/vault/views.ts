@@ -49,6 +49,8 @@ export interface ChatView {
   flags: ChatFlags;
   /** P44: the disappearing timer both sides agreed on, in seconds; 0 = off. */
   disappearing: number;
+  /** The newest message is ours: how far it got (the row's ticks). */
+  lastStatus?: MessageStatus;
 }
 
 export interface ChatFlags {
@@ -57,7 +59,7 @@ export interface ChatFlags {
   archived: boolean;
 }
 
-/** Privacy settings (P42). */
+/** Privacy settings (P42; README "Typing indicators", "Read receipts"). */
 export interface PrivacySettings {
   /** Calls ring only from people we wrote to or accepted. */
   callsOnlyFromContacts: boolean;
@@ -67,6 +69,10 @@ export interface PrivacySettings {
   relayCalls?: boolean;
   /** What a notification shows (a device preference, mirrored like relayCalls). */
   notifications?: 'off' | 'name' | 'private';
+  /** Off: we neither send typing notices nor show others' (as Signal). Default on. */
+  typingIndicators: boolean;
+  /** Off: we send no read receipts and keep none of others' (delivered still goes). Default on. */
+  readReceipts: boolean;
 }
 
 /** What a chat row, header, call screen or notification shows beside the username (P43). */
@@ -265,7 +271,9 @@ export type VaultEvent =
   /** A group's state or conversation changed (README "Groups"); `id` is the group id in hex. */
   | { type: 'group'; id: string }
   /** Upload or download progress of a file (README "Attachments"): bytes done of total. */
-  | { type: 'transfer'; transfer: string; done: number; total: number };
+  | { type: 'transfer'; transfer: string; done: number; total: number }
+  /** `username` started or stopped typing to us (README "Typing indicators"); never stored. */
+  | { type: 'typing'; username: Username; typing: boolean };
 
 /** The app lock's state (SECURITY.md P46): no secret, only what the lock screen and Settings show. */
 export interface LockStatus {
