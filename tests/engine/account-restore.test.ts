@@ -82,7 +82,7 @@ test('P42 P43 P19 P21 a PIN restore brings back profile keys, request state, cha
   await eventually(async () => expect((await alice.listChats()).find((c) => c.username === 'bob')?.profile?.displayName).toBe('Bob Builder'));
   await alice.setChatFlags('bob', { pinned: true });
   await alice.setChatFlags('carol', { muted: true });
-  await alice.setPrivacySettings({ callsOnlyFromContacts: true, sealedFromAnyone: true, relayCalls: true, notifications: 'private' });
+  await alice.setPrivacySettings({ callsOnlyFromContacts: true, sealedFromAnyone: true, relayCalls: true, notifications: 'private', typingIndicators: false, readReceipts: false });
   await alice.setProfile({ displayName: 'Alice A', about: 'on a new browser soon', avatar: null });
 
   const id = await alice.createGroup('Climbing', 'Saturday', ['bob']);
@@ -102,7 +102,7 @@ test('P42 P43 P19 P21 a PIN restore brings back profile keys, request state, cha
   // Requests: bob was accepted and stays a contact; carol is still a request.
   const chats = await fresh.listChats();
   expect(chats.map((c) => `${c.username}:${c.request}:${c.flags.pinned}:${c.flags.muted}`).sort()).toEqual(['bob:false:true:false', 'carol:true:false:true']);
-  expect(await fresh.privacySettings()).toEqual({ callsOnlyFromContacts: true, sealedFromAnyone: true, relayCalls: true, notifications: 'private' });
+  expect(await fresh.privacySettings()).toEqual({ callsOnlyFromContacts: true, sealedFromAnyone: true, relayCalls: true, notifications: 'private', typingIndicators: false, readReceipts: false });
   expect(await sealedFromAnyone(fresh.ctx)).toBe(true);
   expect(await fresh.myProfile()).toMatchObject({ displayName: 'Alice A', about: 'on a new browser soon' });
   // Messages are not restored; the chat says so.
