@@ -9,16 +9,13 @@
  * ("outgoing video call, 2:13", "missed voice call"), keyed by call id so a second write replaces
  * the first. Knows nothing of PeerJS or WebRTC.
  */
-import { fail, isCodedError } from '../../src/lib/codec/errors';
-import { sessionEncrypt } from '../../src/lib/crypto/session';
+import { fail } from '../../src/lib/codec/errors';
 import { encodeContent } from '../../src/lib/wire/content';
 import { isCallHexId } from '../../src/lib/wire/call';
 import { getContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
-import { addOutbox, deleteOutbox, hasOutboxFor } from '../storage/outbox-repo';
-import { putSessions, sealSessions } from '../storage/session-repo';
-import { deliver } from './sealed-send';
-import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
+import { addOutbox, hasOutboxFor } from '../storage/outbox-repo';
+import { encryptAndSendNow } from './send-now';
 import { sendingSessions } from './sessions';
 import { putMessage } from '../storage/message-repo';
 import type { MessageRecord } from '../storage/schema';
@@ -61,32 +58,15 @@ export async function queueCallSignal(ctx: EngineContext, username: Username, si
 }
 
 /**
- * The outbox's encrypt-then-send, without the queue step: the ciphertext is stored WITH the
- * advanced session in one transaction (as in outbox.ts), so a failed send is retried by the
- * outbox with the same ciphertext and the ratchet never forks. False if earlier items for the
- * peer are still queued (order is kept: the caller queues behind them).
+ * The outbox's encrypt-then-send without the queue step (send-now.ts). False if earlier items for
+ * the peer are still queued (order is kept: the caller queues behind them).
  */
 async function sendNow(ctx: EngineContext, username: Username, content: Uint8Array): Promise<boolean> {
   requireMe(ctx);
   const [queued, sessions] = await Promise.all([hasOutboxFor(ctx.vault, username), sendingSessions(ctx, username)]);
   if (queued) return false;
-  const { state, message } = sessionEncrypt(sessions[0]!, content, ctx.deps);
-  const record = await sealSessions(ctx.vault, username, [state, ...sessions.slice(1)]);
-  const identity = encodeIdentityPublic(sessions[0]!.theirIdentity);
-  const seq = await commit(ctx.vault, async (tx) => {
-    await putSessions(tx, record);
-    return addOutbox(tx, { username, ciphertext: message, identity });
-  });
-  try {
-    // Sealed when we hold their delivery token (P41), padded like any short message.
-    await deliver(ctx, username, message, { identity, implicit: true });
-  } catch (e) {
-    // Stored: the outbox retries it (Unavailable) or holds it with a code, as for any item.
-    ctx.kickOutbox();
-    if (isCodedError(e)) return true;
-    throw e;
-  }
-  await commit(ctx.vault, async (tx) => deleteOutbox(tx, seq));
+  // Stored (the host refused or is away): the outbox retries or holds it, as for any item.
+  await encryptAndSendNow(ctx, username, sessions, content);
   return true;
 }
 

@@ -23,19 +23,15 @@
  * nothing (P13). Knows nothing of the page or timers.
  */
 import { encodeContent, type TypingContent } from '../../src/lib/wire/content';
-import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
-import { sessionEncrypt } from '../../src/lib/crypto/session';
 import { getContact } from '../storage/contact-repo';
-import { addOutbox, deleteOutbox, hasOutboxFor } from '../storage/outbox-repo';
-import { loadSessions, putSessions, sealSessions } from '../storage/session-repo';
+import { hasOutboxFor } from '../storage/outbox-repo';
+import { encryptAndSendNow } from './send-now';
+import { loadSessions } from '../storage/session-repo';
 import type { ContactRecord } from '../storage/schema';
-import { commit } from '../storage/vault';
-import { isCodedError } from '../../src/lib/codec/errors';
 import { requireMe, type EngineContext } from './context';
 import { privacySettings } from './privacy-settings';
 import { isRequest } from './requests';
 import { theirDeliveryToken } from './sealed-access';
-import { deliver } from './sealed-send';
 import { sessionMatches } from './sessions';
 import { assertCanSend } from './trust';
 import type { Username } from '../../src/lib/codec/username';
@@ -67,23 +63,8 @@ export async function sendTyping(ctx: EngineContext, username: Username, typing:
     const sessions = await loadSessions(ctx.vault, username, { cached: true });
     if (!sessionMatches(sessions[0], contact.identity)) return false;
     const content = encodeContent({ kind: 'typing', typing, sentAt: ctx.deps.now() });
-    const { state, message } = sessionEncrypt(sessions[0]!, content, ctx.deps);
-    const record = await sealSessions(ctx.vault, username, [state, ...sessions.slice(1)]);
-    const identity = encodeIdentityPublic(sessions[0]!.theirIdentity);
-    const seq = await commit(ctx.vault, async (tx) => {
-      await putSessions(tx, record);
-      return addOutbox(tx, { username, ciphertext: message, identity });
-    });
-    try {
-      await deliver(ctx, username, message, { identity, implicit: true });
-    } catch (e) {
-      // Stored: the outbox retries it (the receiver drops it if it is by then too old).
-      ctx.kickOutbox();
-      if (isCodedError(e)) return false;
-      throw e;
-    }
-    await commit(ctx.vault, (tx) => deleteOutbox(tx, seq));
-    return true;
+    // Stored instead of sent: the outbox retries it (the receiver drops it if it is by then too old).
+    return (await encryptAndSendNow(ctx, username, sessions, content)) === 'sent';
   });
 }
 
