@@ -31,6 +31,10 @@ test('auto-scroll follows new messages only while the reader is at the bottom', 
   const list = bubbles(bob.page, alice.name);
   await expect(list).toHaveCount(25);
   const scroller = messageLog(bob.page, alice.name).locator('..');
+  // With 25 unread the chat opens at the first of them, under the divider (README "Unread
+  // divider", as Signal); the reader then scrolls down to the newest.
+  await expect(bob.page.getByRole('separator', { name: 'Unread messages', exact: true })).toBeVisible();
+  await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
   await expect.poll(() => inView(scroller, list.last())).toBe(true);
 
   // Scrolled up to read: a new message does not move what is on screen.
