@@ -50,9 +50,6 @@ test('a chat opens at its first unread message under a divider; the sender\'s ro
   await send(alice, bob.name, 'Hello Bob');
   await openChat(bob, alice.name);
   await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
-  // Wait for the accept's own read receipt before replying (as requests.spec does): a reply sent
-  // in the same instant as the accept was seen lost under load (README "Known gaps").
-  await expect(chatRow(alice.page, bob.name).getByRole('img', { name: 'Read', exact: true })).toBeVisible({ timeout: 30_000 });
   await send(bob, alice.name, 'Hi Alice');
   await expect(bubbles(alice.page, bob.name)).toHaveText([/Hello Bob/, /Hi Alice/], { timeout: 30_000 });
   // Bob leaves the chat; alice writes three more.

@@ -79,3 +79,28 @@ test('P42 a stranger\'s request is accepted and another is blocked; requests get
   await bob.page.screenshot({ path: `${SHOTS}/requests-blocked.png` });
   for (const p of [bob, carol, dave]) await expectClean(p);
 });
+
+test('P42 what is typed in a request\'s box survives Accept and is sent as typed, with typing notices on', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await register(alice);
+  await register(bob);
+  await startChat(alice, bob.name);
+  await send(alice, bob.name, 'Hello Bob');
+  await openChat(bob, alice.name);
+  const box = bob.page.getByRole('textbox', { name: `Message ${alice.name}` });
+  await box.fill('Hi Alice');
+  const bar = bob.page.getByRole('region', { name: `Message request from ${alice.name}` });
+  await bar.getByRole('button', { name: 'Accept', exact: true }).click();
+  await expect(bar).toHaveCount(0);
+  // Accepting used to swap the composer for a new, empty one: the draft was gone.
+  await expect(box).toHaveValue('Hi Alice');
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+  // Straight after Accept, as typed: it arrives (this was lost while typing notices were on).
+  await send(bob, alice.name, 'and one more');
+  await expect(bubbles(alice.page, bob.name)).toHaveText([/Hello Bob/, /Hi Alice/, /and one more/], { timeout: 30_000 });
+  await expectClean(alice);
+  await expectClean(bob);
+});
