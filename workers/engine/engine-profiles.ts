@@ -5,7 +5,7 @@
  * (vault-api.ts). Owns no state; knows nothing of connections, tabs or the driver lock.
  */
 import type { Username } from '../../src/lib/codec/username';
-import type { ProfileView } from '../../src/lib/vault/views';
+import type { ProfileSaved, ProfileView } from '../../src/lib/vault/views';
 import * as profiles from './profiles';
 import * as links from './username-links';
 import { EngineSearch } from './engine-search';
@@ -15,7 +15,7 @@ export abstract class EngineProfiles extends EngineSearch {
     return profiles.myProfile(this.ctx);
   }
 
-  setProfile(p: ProfileView): Promise<ProfileView> {
+  setProfile(p: ProfileView): Promise<ProfileSaved> {
     return profiles.setProfile(this.ctx, p);
   }
 

@@ -16,11 +16,14 @@
  * Knows nothing of images, the page or HTTP.
  */
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
+import { bytesEqual, concatBytes } from '../../src/lib/codec/bytes';
 import { isCodedError } from '../../src/lib/codec/errors';
+import { Labels, labelBytes } from '../../src/lib/crypto/labels';
+import { sha256 } from '../../src/lib/crypto/primitives';
 import type { Username } from '../../src/lib/codec/username';
 import { PROFILE_KEY_LEN, decodeProfile, encodeProfile, openProfile, profileAddress, profileWriteToken, sealProfile, type Profile } from '../../src/lib/crypto/profile';
 import { encodeContent } from '../../src/lib/wire/content';
-import type { ProfileSummary, ProfileView } from '../../src/lib/vault/views';
+import type { ProfileSaved, ProfileSummary, ProfileView } from '../../src/lib/vault/views';
 import { fromContactRow, putContact, txGetContact } from '../storage/contact-repo';
 import { addOutbox } from '../storage/outbox-repo';
 import { openBytes, sealBytes } from '../storage/record-seal';
@@ -47,32 +50,63 @@ export async function putMyProfile(tx: Tx, p: Profile): Promise<void> {
   await tx.objectStore('meta').put(sealBytes(tx, 'meta', OWN, encodeProfile(p)), OWN);
 }
 
+/**
+ * What the host last took from us: a hash of the key version and the profile's encoding, sealed
+ * in the meta store (P32). A connect re-uploads only when it differs, so an unchanged profile
+ * costs no write against the host's per-address limit (P40).
+ */
+const PUBLISHED = 'profilePublished';
+
+function publishedDigest(key: Uint8Array, p: Profile): Uint8Array {
+  return sha256(concatBytes(labelBytes(Labels.profilePublished), key, encodeProfile(p)));
+}
+
+async function lastPublished(ctx: EngineContext): Promise<Uint8Array | undefined> {
+  const sealed = (await ctx.vault.db.get('meta', PUBLISHED)) as Sealed | undefined;
+  return sealed ? openBytes(ctx.vault.db, 'meta', PUBLISHED, sealed) : undefined;
+}
+
 /** Seals our profile under `key` and stores it at the key's address (no account on the request). */
 async function upload(ctx: EngineContext, key: Uint8Array): Promise<void> {
   const me = requireMe(ctx);
   if (!ctx.profiles) return;
   const p = await myProfile(ctx);
+  const digest = publishedDigest(key, p);
+  const last = await lastPublished(ctx);
+  if (last && bytesEqual(last, digest)) return;
   const sealed = sealProfile({ profile: p, profileKey: key, username: me.username }, ctx.deps);
   await ctx.profiles.put(sealed.address, sealed.blob, profileWriteToken(me.identity, sealed.address));
+  await commit(ctx.vault, async (tx) => {
+    await tx.objectStore('meta').put(sealBytes(tx, 'meta', PUBLISHED, digest), PUBLISHED);
+  });
 }
 
-/** Validates (InvalidArgument), saves, and publishes; offline, it is published on the next connect. */
-export async function setProfile(ctx: EngineContext, p: ProfileView): Promise<ProfileView> {
+/**
+ * Validates (InvalidArgument), saves, and publishes. `published` is false when the host could not
+ * take it now (down, or its per-address write limit, P40): it is kept here and published on the
+ * next connect, and the page says so instead of "Saved".
+ */
+export async function setProfile(ctx: EngineContext, p: ProfileView): Promise<ProfileSaved> {
   const me = requireMe(ctx);
   const profile: Profile = { displayName: p.displayName.trim(), about: p.about.trim(), avatar: p.avatar && p.avatar.length > 0 ? p.avatar : null };
   encodeProfile(profile);
   await commit(ctx.vault, (tx) => putMyProfile(tx, profile));
-  await publishProfile(ctx);
+  const published = await publishProfile(ctx);
   ctx.events.emit({ type: 'profile', username: me.username });
-  return toView(profile);
+  return { profile: toView(profile), published };
 }
 
-/** Uploads our profile at the current key's address; a host that is down is retried on connect. */
-export async function publishProfile(ctx: EngineContext): Promise<void> {
+/**
+ * Uploads our profile at the current key's address unless the host already has this version;
+ * answers whether it has. A host that is down or limiting us is tried again on the next connect.
+ */
+export async function publishProfile(ctx: EngineContext): Promise<boolean> {
   try {
     await upload(ctx, await profileKey(ctx));
+    return true;
   } catch (e) {
     if (!isEngineError(e, 'Unavailable')) throw e;
+    return false;
   }
 }
 

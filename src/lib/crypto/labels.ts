@@ -125,6 +125,8 @@ export const Labels = {
   profileWriteCheck: 'Parley_ProfileWriteCheck',
   /** Private profile: names a profile key version on the owner's device (which contacts hold it). */
   profileKeyFingerprint: 'Parley_ProfileKeyFingerprint',
+  /** Private profile: names the version the host last took from us, on the owner's device only. */
+  profilePublished: 'Parley_ProfilePublished',
   /** Private discovery: the memory-hard lookup hash of a username (username-hash.ts). */
   usernameHash: 'Parley_UsernameHash_v1',
   /** Username link: associated data of the encrypted username (username-link.ts). */

@@ -30,6 +30,7 @@ import type {
   PinStatus,
   PinStrength,
   PrivacySettings,
+  ProfileSaved,
   ProfileView,
   RecoveryHealth,
   RecoveryProblem,
@@ -42,7 +43,7 @@ import type { GroupInfoView, GroupMessageView, GroupSummaryView, InvitePreviewVi
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 14;
+export const VAULT_API_VERSION = 15;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -134,7 +135,7 @@ export interface VaultContract {
   /** Our profile as saved on this device. */
   myProfile(): Promise<ProfileView>;
   /** Saves and publishes our profile (the avatar already resized and re-encoded by the page). */
-  setProfile(profile: ProfileView): Promise<ProfileView>;
+  setProfile(profile: ProfileView): Promise<ProfileSaved>;
   /** Our username link's text (id and key, for after '#'); made on first use. */
   usernameLink(): Promise<string>;
   /** A new link; the old one stops working everywhere. */

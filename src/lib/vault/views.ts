@@ -89,6 +89,12 @@ export interface ProfileView {
   avatar: Uint8Array | null;
 }
 
+/** Our profile as saved; `published`: the host has it (false: kept here, published on the next connect). */
+export interface ProfileSaved {
+  profile: ProfileView;
+  published: boolean;
+}
+
 export const MessageStatus = {
   Queued: 'queued',
   Sent: 'sent',
