@@ -144,3 +144,44 @@ test('P19 a group blob that does not pass through the head the record vouches fo
   expect(await fresh.restoreAccount('alice', SECRET)).toMatchObject({ status: 'restored', groups: 0, groupsMissing: 1 });
   expect(await fresh.listGroups()).toEqual([]);
 });
+
+test('P19 an invite link the admin made comes back with a PIN restore and still admits people', async () => {
+  const alice = await user('alice');
+  await user('bob');
+  const carol = await user('carol');
+  expect(await alice.setupPin(SECRET)).toMatchObject({ enabled: true });
+  const id = await alice.createGroup('Link club', '', ['bob']);
+  const link = await alice.createGroupInviteLink(id, false);
+  await recordUploaded(alice);
+
+  alice.disconnect();
+  const fresh = await open('alice-new');
+  expect(await fresh.restoreAccount('alice', SECRET)).toMatchObject({ status: 'restored', groups: 1 });
+  // The restored admin sees the same link, and it still works.
+  expect(await fresh.groupInviteLink(id)).toBe(link);
+  fresh.connect();
+  expect(await carol.joinGroupByInvite(link)).toBe('joined');
+  await eventually(async () => expect((await fresh.groupInfo(id)).members.map((m) => m.username).sort()).toEqual(['alice', 'bob', 'carol']));
+
+});
+
+test('P19 a link reset by another admin after the record was written is not restored: the old secret is dropped', async () => {
+  const alice = await user('alice');
+  const bob = await user('bob');
+  expect(await alice.setupPin(SECRET)).toMatchObject({ enabled: true });
+  const id = await alice.createGroup('Reset club', '', ['bob']);
+  await alice.setGroupRole(id, 'bob', 'admin');
+  await alice.createGroupInviteLink(id, false);
+  await eventually(async () => expect((await bob.groupInfo(id)).members.find((m) => m.username === 'bob')?.role).toBe('admin'));
+  await recordUploaded(alice);
+  // The old browser is gone; bob resets the link meanwhile.
+  alice.disconnect();
+  const fresh = await bob.createGroupInviteLink(id, false);
+
+  const restored = await open('alice-new');
+  await eventually(async () => expect(await restored.restoreAccount('alice', SECRET)).toMatchObject({ status: 'restored', groups: 1 }));
+  expect(await restored.groupInviteLink(id)).toBeNull();
+  // Not kept either: a stale secret in the vault would go into the next record and restore.
+  expect((await getGroup(restored.ctx.vault, id))!.inviteSecret).toBeUndefined();
+  expect(await bob.groupInviteLink(id)).toBe(fresh);
+});

@@ -1,6 +1,6 @@
 // The sealed account record (src/lib/crypto/account-record.ts, account-record-codec.ts): round
 // trip of everything a restore brings back (P26, P42, P43, P19), tamper detection, username
-// binding, strict canonical decoding, size buckets (P26), and a version 1 record still opening.
+// binding, strict canonical decoding, size buckets (P26), and records of versions 1 and 2 still opening.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
@@ -22,6 +22,7 @@ import { asUsername, type Username } from '../../src/lib/codec/username';
 const SECRET = new Uint8Array(32).fill(0x42);
 const VECTOR_V1 = new URL('../vectors/account-record-v1.json', import.meta.url);
 const VECTOR_V2 = new URL('../vectors/account-record-v2.json', import.meta.url);
+const VECTOR_V3 = new URL('../vectors/account-record-v3.json', import.meta.url);
 
 /** What a version 1 app wrote (and the frozen v1 vector holds). */
 function recordV1(seed = 'alice', displayName = 'Alice ✨', contacts = 2): AccountRecord {
@@ -62,6 +63,13 @@ function record(seed = 'alice', displayName = 'Alice ✨', contacts = 2, groups 
   };
 }
 
+/** Version 3: as version 2, and the first group (by id) with our invite link's secret. */
+function recordV3(seed = 'alice', displayName = 'Alice ✨', contacts = 2, groups = 2): AccountRecord {
+  const a = record(seed, displayName, contacts, groups);
+  const deps = seededDeps(`${seed}-v3`);
+  return { ...a, groups: a.groups.map((g, i) => (i === 0 ? { ...g, inviteSecret: deps.rng(32) } : g)) };
+}
+
 /** The version 1 layout, written as a version 1 app did (the codec no longer writes it). */
 function encodeV1(a: AccountRecord): Uint8Array {
   const utf8 = (t: string) => new TextEncoder().encode(t);
@@ -91,7 +99,7 @@ const codeOf = (f: () => unknown): string => {
 
 describe('account record', () => {
   test('seals and opens to the same record', () => {
-    const a = record();
+    const a = recordV3();
     const sealed = sealAccountRecord(a, SECRET, 'alice', seededDeps('seal'));
     expect(openAccountRecord(sealed, SECRET, 'alice')).toEqual(a);
   });
@@ -163,10 +171,10 @@ describe('account record', () => {
     const enc = encodeAccountRecord(a);
     for (let n = 0; n < enc.length; n += 7) expect(codeOf(() => decodeAccountRecord(enc.subarray(0, n)))).toBe('DecodeFailed');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([...enc, 0])))).toBe('DecodeFailed');
-    expect(codeOf(() => decodeAccountRecord(new Uint8Array([3, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
+    expect(codeOf(() => decodeAccountRecord(new Uint8Array([4, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([0, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
-    // The two groups are the last 2 * 100 bytes: swapped, they are out of order.
-    const swapped = new Uint8Array([...enc.subarray(0, enc.length - 200), ...enc.subarray(enc.length - 100), ...enc.subarray(enc.length - 200, enc.length - 100)]);
+    // The two groups (no invite secret) are the last 2 * 101 bytes: swapped, they are out of order.
+    const swapped = new Uint8Array([...enc.subarray(0, enc.length - 202), ...enc.subarray(enc.length - 101), ...enc.subarray(enc.length - 202, enc.length - 101)]);
     expect(codeOf(() => decodeAccountRecord(swapped))).toBe('DecodeFailed');
   });
 
@@ -213,12 +221,30 @@ describe('account record', () => {
     expect(openAccountRecord(fromHex(frozen.sealed), SECRET, 'alice')).toEqual(recordV1());
   });
 
-  test('frozen sealed record, version 2 (tests/vectors/account-record-v2.json)', () => {
+  test('P19 version 3 carries our invite link secret per group; a non-boolean invite flag or a short secret is refused', () => {
+    const a = recordV3('v3', 'Cy', 1, 2);
+    const back = decodeAccountRecord(encodeAccountRecord(a));
+    expect(back).toEqual(a);
+    expect(back.groups.map((g) => g.inviteSecret?.length)).toEqual([32, undefined]);
+    const enc = encodeAccountRecord(a);
+    // The second group (no secret) ends the record: its invite byte is the last one.
+    const bad = enc.slice();
+    bad[bad.length - 1] = 2;
+    expect(codeOf(() => decodeAccountRecord(bad))).toBe('DecodeFailed');
+    expect(codeOf(() => encodeAccountRecord({ ...a, groups: [{ ...a.groups[0]!, inviteSecret: new Uint8Array(31) }, a.groups[1]!] }))).toBe('InvalidArgument');
+  });
+
+  test('P26 a record sealed by a version 2 app (frozen, tests/vectors/account-record-v2.json) still opens', () => {
+    const frozen = JSON.parse(readFileSync(VECTOR_V2, 'utf8')) as { sealed: string };
+    expect(openAccountRecord(fromHex(frozen.sealed), SECRET, 'alice')).toEqual(record());
+  });
+
+  test('frozen sealed record, version 3 (tests/vectors/account-record-v3.json)', () => {
     const actual = {
-      source: "frozen from seededDeps seeds 'alice' and 'alice-v2' (record) and 'seal' (nonce), master secret 0x42*32, username alice",
-      sealed: toHex(sealAccountRecord(record(), SECRET, 'alice', seededDeps('seal')))
+      source: "frozen from seededDeps seeds 'alice', 'alice-v2' and 'alice-v3' (record) and 'seal' (nonce), master secret 0x42*32, username alice",
+      sealed: toHex(sealAccountRecord(recordV3(), SECRET, 'alice', seededDeps('seal')))
     };
-    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V2, JSON.stringify(actual, null, 2) + '\n');
-    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V2, 'utf8')));
+    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V3, JSON.stringify(actual, null, 2) + '\n');
+    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V3, 'utf8')));
   });
 });

@@ -2,8 +2,8 @@
  * The account record's plaintext (DESIGN.md §7, SECURITY.md P26): what a PIN restore brings back,
  * in one canonical, strictly decoded encoding. Sealing and padding are account-record.ts's.
  *
- * Version 2 (written):
- *   version u8 (2) || identity key pair (161) || our profile key (32)
+ * Version 3 (written):
+ *   version u8 (3) || identity key pair (161) || our profile key (32)
  *   || display name bytes16 (<= 256) || about bytes16 (<= 512)               P43
  *   || u16 n settings: (key bytes16, value bytes16)*, sorted by key
  *   || u32 n contacts: username bytes16 || identity public || flags u8
@@ -11,9 +11,10 @@
  *        flags: 0x01 verified, 0x02 verifiedAt, 0x04 their key, 0x08 message request (P42),
  *               0x10 they hold our current profile key, 0x20 pinned, 0x40 muted, 0x80 archived
  *   || u32 n blocked: username bytes16, sorted
- *   || u16 n groups: group id (32) || master key (32) || head version u32 || head hash (32),
- *        sorted by id                                                         P19
+ *   || u16 n groups: group id (32) || master key (32) || head version u32 || head hash (32)
+ *        || invite u8 (0 none, 1 then the invite link's secret (32)), sorted by id     P19
  *
+ * Version 2 (still decoded, never written): version 3 without the invite byte and secret.
  * Version 1 (still decoded, never written): identity pair, profile key, display name, settings,
  * contacts as (username, identity, verified u8, [u8 1 || verifiedAt u64 | u8 0]), blocked, and a
  * u16 0 where groups were reserved.
@@ -29,11 +30,12 @@ import { ByteReader, ByteWriter, toHex } from '../codec/bytes';
 import { asUsername, type Username } from '../codec/username';
 import { decodeIdentityKeyPair, encodeIdentityKeyPair, encodeIdentityPublic, readIdentityPublic, verifyIdentity, type IdentityKeyPair, type IdentityPublic } from './identity';
 
-export const ACCOUNT_RECORD_VERSION = 2;
+export const ACCOUNT_RECORD_VERSION = 3;
 /** Versions a restore still opens (a record written by an older app). */
-export const READABLE_RECORD_VERSIONS = [1, 2] as const;
+export const READABLE_RECORD_VERSIONS = [1, 2, 3] as const;
 export const PROFILE_KEY_LEN = 32;
 export const GROUP_KEY_LEN = 32;
+export const INVITE_SECRET_LEN = 32;
 const IDENTITY_KEY_PAIR_LEN = 1 + 64 + 32 + 64;
 /** Bounds (each with room to grow): a record far beyond them is an attack or a bug. */
 export const LIMITS = { displayName: 256, about: 512, settings: 64, settingKey: 64, settingValue: 1024, contacts: 10_000, blocked: 10_000, groups: 2_000 } as const;
@@ -61,6 +63,11 @@ export interface GroupEntry {
   masterKey: Uint8Array;
   headVersion: number;
   headHash: Uint8Array;
+  /**
+   * The group's invite link secret, when we made the link as an admin (group-invite.ts): a
+   * restore keeps the link working and shows it again, if the group still has that very link.
+   */
+  inviteSecret?: Uint8Array;
 }
 
 export interface AccountRecord {
@@ -148,6 +155,8 @@ export function encodeAccountRecord(a: AccountRecord): Uint8Array {
   for (const g of groups) {
     if (!Number.isInteger(g.headVersion) || g.headVersion < 0 || g.headVersion > 0xffff_ffff) fail('InvalidArgument', `group head version ${g.headVersion}`);
     w.fixed(g.id, GROUP_KEY_LEN).fixed(g.masterKey, GROUP_KEY_LEN).u32(g.headVersion).fixed(g.headHash, GROUP_KEY_LEN);
+    if (g.inviteSecret) w.u8(1).fixed(g.inviteSecret, INVITE_SECRET_LEN);
+    else w.u8(0);
   }
   return w.finish();
 }
@@ -222,7 +231,9 @@ export function decodeAccountRecord(bytes: Uint8Array): AccountRecord {
   if (groupCount > LIMITS.groups) fail('DecodeFailed', `account record: ${groupCount} groups exceed ${LIMITS.groups}`);
   const groups: GroupEntry[] = [];
   for (let i = 0; i < groupCount; i++) {
-    groups.push({ id: r.fixed(GROUP_KEY_LEN).slice(), masterKey: r.fixed(GROUP_KEY_LEN).slice(), headVersion: r.u32(), headHash: r.fixed(GROUP_KEY_LEN).slice() });
+    const g: GroupEntry = { id: r.fixed(GROUP_KEY_LEN).slice(), masterKey: r.fixed(GROUP_KEY_LEN).slice(), headVersion: r.u32(), headHash: r.fixed(GROUP_KEY_LEN).slice() };
+    if (version >= 3 && readFlag(r, 'group invite')) g.inviteSecret = r.fixed(INVITE_SECRET_LEN).slice();
+    groups.push(g);
   }
   checkSorted(groups.map((g) => toHex(g.id)), 'groups', 'DecodeFailed');
   r.end();

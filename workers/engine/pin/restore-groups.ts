@@ -13,6 +13,9 @@
  * restore (the user's own action) sends each member, pairwise in the ratchet, our new sender key
  * with a key request; they answer with their key on their next group message (group-updates.ts),
  * from then on only (P21: nothing sent before the restore is readable again).
+ *
+ * An invite link we made comes back with its secret only if the restored state still names that
+ * link's public key: a link reset or turned off since the record was written stays gone.
  */
 import type { GroupEntry } from '../../../src/lib/crypto/account-record';
 import { address } from '../../../src/lib/crypto/group/address';
@@ -21,7 +24,7 @@ import { canonicalChanges } from '../../../src/lib/crypto/group/group-history';
 import { findMember, senderKeyRecipients } from '../../../src/lib/crypto/group/group-state';
 import { createSenderKey } from '../../../src/lib/crypto/group/sender-key';
 import { encodeSenderKeyDistribution } from '../../../src/lib/crypto/group/sender-key-message';
-import { stateBlobKeys } from '../../../src/lib/crypto/group/group-secret';
+import { inviteKeys, stateBlobKeys } from '../../../src/lib/crypto/group/group-secret';
 import { openStateBlob } from '../../../src/lib/crypto/group/state-blob';
 import { bytesEqual, toHex } from '../../../src/lib/codec/bytes';
 import { isCodedError } from '../../../src/lib/codec/errors';
@@ -55,6 +58,12 @@ async function fetchTrusted(ctx: EngineContext, entry: GroupEntry) {
     if (isCodedError(e)) return undefined;
     throw e;
   }
+}
+
+/** Whether the group's head still has the link this secret makes (P19: the state is the authority). */
+function stillTheLink(g: GroupRecord, secret: Uint8Array): boolean {
+  const invite = g.history.head.invite;
+  return invite !== null && bytesEqual(invite.publicKey, inviteKeys(secret).signing.publicKey);
 }
 
 export async function restoreGroups(ctx: EngineContext, entries: readonly GroupEntry[]): Promise<GroupRestore> {
@@ -92,6 +101,7 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
         for (const r of recipients) await queueUpdate(tx, r.username, { groupId: entry.id, distribution, keyRequest: true });
         g = { ...g, our: sender.state, distributedTo: recipients.map((r) => r.username) };
       }
+      if (entry.inviteSecret && stillTheLink(g, entry.inviteSecret)) g = { ...g, inviteSecret: entry.inviteSecret.slice() };
       await putGroup(tx, g);
     });
     restored++;
