@@ -10,7 +10,7 @@
  * setting and the header go to tests/e2e/screenshots/.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { bubbles, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+import { acceptedChat, bubbles, expectClean, registered, send, type Person } from './support/parley';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -62,18 +62,8 @@ const naming = (rows: RawRow[], id: string) => rows.filter((r) => r.key.includes
 
 test('P44 a disappearing message is gone from both browsers\' IndexedDB when its time is up; the timer is shown in both headers', async ({ browser }) => {
   test.setTimeout(120_000);
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  await register(alice);
-  await register(bob);
-  await startChat(alice, bob.name);
-  await send(alice, bob.name, 'Hello Bob');
-  await openChat(bob, alice.name);
-  await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
-  await expect(bob.page.getByRole('button', { name: 'Accept', exact: true })).toHaveCount(0);
-  await send(bob, alice.name, 'Hi Alice');
-  await expect(bubbles(alice.page, bob.name).last()).toContainText('Hi Alice', { timeout: 30_000 });
+  const [alice, bob] = (await registered(browser, people, 'alice', 'bob')) as [Person, Person];
+  await acceptedChat(alice, bob, 'Hello Bob', 'Hi Alice');
 
   // The setting, in the contact screen's "This chat" section.
   await alice.page.getByRole('link', { name: `Safety number and settings for ${bob.name}`, exact: true }).click();

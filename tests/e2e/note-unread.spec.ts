@@ -6,7 +6,7 @@
  * tests/e2e/screenshots/.
  */
 import { expect, test } from '@playwright/test';
-import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+import { acceptedChat, bubbles, chatRow, expectClean, openChat, openPerson, register, registered, send, type Person } from './support/parley';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -41,17 +41,8 @@ test('note to self: first of the suggestions, kept on this device, listed as "No
 });
 
 test('a chat opens at its first unread message under a divider; the sender\'s row shows Delivered, then Read', async ({ browser }) => {
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  await register(alice);
-  await register(bob);
-  await startChat(alice, bob.name);
-  await send(alice, bob.name, 'Hello Bob');
-  await openChat(bob, alice.name);
-  await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
-  await send(bob, alice.name, 'Hi Alice');
-  await expect(bubbles(alice.page, bob.name)).toHaveText([/Hello Bob/, /Hi Alice/], { timeout: 30_000 });
+  const [alice, bob] = (await registered(browser, people, 'alice', 'bob')) as [Person, Person];
+  await acceptedChat(alice, bob, 'Hello Bob', 'Hi Alice');
   // Bob leaves the chat; alice writes three more.
   await bob.page.goto('/new');
   for (const t of ['one', 'two', 'three']) await send(alice, bob.name, t);

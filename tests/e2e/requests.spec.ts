@@ -5,7 +5,7 @@
  * never arrive and never show as delivered).
  */
 import { expect, test } from '@playwright/test';
-import { bubbles, chatRow, expectClean, messageLog, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+import { bubbles, chatRow, expectClean, messageLog, openChat, openPerson, register, registered, send, startChat, type Person } from './support/parley';
 
 const SHOTS = 'tests/e2e/screenshots';
 const people: Person[] = [];
@@ -81,11 +81,7 @@ test('P42 a stranger\'s request is accepted and another is blocked; requests get
 });
 
 test('P42 what is typed in a request\'s box survives Accept and is sent as typed, with typing notices on', async ({ browser }) => {
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  await register(alice);
-  await register(bob);
+  const [alice, bob] = (await registered(browser, people, 'alice', 'bob')) as [Person, Person];
   await startChat(alice, bob.name);
   await send(alice, bob.name, 'Hello Bob');
   await openChat(bob, alice.name);

@@ -66,7 +66,7 @@ for (const vp of viewports) {
     await send(alice, bob.name, 'Great — here is the route: https://example.org/a/really/long/link/that/should/wrap/instead/of/overflowing');
     await send(bob, alice.name, '👍🎉🚴‍♀️🚴‍♂️🌉☀️');
     await expect(bubbles(page, bob.name)).toHaveCount(5);
-    await expect(bubbles(page, bob.name).nth(3).getByRole('img', { name: 'Read' })).toBeVisible();
+    await expect(bubbles(page, bob.name).nth(3).getByRole('img', { name: 'Read' })).toBeVisible({ timeout: 30_000 });
     await shot(page, 'conversation', vp.name);
 
     await page.getByRole('link', { name: `Safety number and settings for ${bob.name}` }).click();

@@ -6,7 +6,7 @@
  * "Delivered"). Screenshots go to tests/e2e/screenshots/.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+import { acceptedChat, bubbles, chatRow, expectClean, registered, send, type Person } from './support/parley';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -15,18 +15,8 @@ test.afterEach(async () => {
 
 /** Alice wrote first and bob accepted: each holds the other's profile key, so typing can go sealed. */
 async function talking(browser: import('@playwright/test').Browser): Promise<{ alice: Person; bob: Person }> {
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  await register(alice);
-  await register(bob);
-  await startChat(alice, bob.name);
-  await send(alice, bob.name, 'Hello Bob');
-  await openChat(bob, alice.name);
-  await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
-  await expect(bob.page.getByRole('button', { name: 'Accept', exact: true })).toHaveCount(0);
-  await send(bob, alice.name, 'Hi Alice');
-  await expect(bubbles(alice.page, bob.name)).toHaveText([/Hello Bob/, /Hi Alice/], { timeout: 30_000 });
+  const [alice, bob] = (await registered(browser, people, 'alice', 'bob')) as [Person, Person];
+  await acceptedChat(alice, bob, 'Hello Bob', 'Hi Alice');
   return { alice, bob };
 }
 

@@ -43,6 +43,35 @@ export async function register(p: Person): Promise<void> {
   await expect(p.page).toHaveURL(/\/chats$/);
 }
 
+/** One registered person per base name, each in its own context, added to `people` (closed after the test). */
+export async function registered(browser: Browser, people: Person[], ...bases: string[]): Promise<Person[]> {
+  const out: Person[] = [];
+  for (const base of bases) {
+    const p = await openPerson(browser, base);
+    people.push(p);
+    out.push(p);
+    await register(p);
+  }
+  return out;
+}
+
+/**
+ * `from` writes first, `to` presses Accept on the request (P42) and answers: each then holds the
+ * other's profile key, so receipts and typing notices go sealed (P41).
+ */
+export async function acceptedChat(from: Person, to: Person, first = 'Hello', answer = 'Hi'): Promise<void> {
+  await startChat(from, to.name);
+  await send(from, to.name, first);
+  await openChat(to, from.name);
+  const accept = to.page.getByRole('button', { name: 'Accept', exact: true });
+  await accept.click();
+  await expect(accept).toHaveCount(0);
+  await send(to, from.name, answer);
+  await expect(bubbles(from.page, to.name)).toHaveText([new RegExp(escaped(first)), new RegExp(escaped(answer))], { timeout: 30_000 });
+}
+
+const escaped = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Starts (or opens) the chat with `other` through "New chat". */
 export async function startChat(p: Person, other: string): Promise<void> {
   const newChat = p.page.getByRole('link', { name: 'New chat', exact: true });
