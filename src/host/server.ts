@@ -42,6 +42,7 @@ import { StorageFullError } from './storage/types';
 import { sharedLimiter } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
 import { createSealed, type SealedKeys } from './sealed';
+import { createSealedMulti } from './sealed-multi';
 import { SEALED_API } from '../lib/wire/sealed-api';
 import { createGroupsApi } from './groups';
 import { createBlobsApi } from './blobs';
@@ -153,6 +154,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // Sealed sender (P41): its own store and routes; sealed mail enters the mailbox with no sender.
   const sealedPerIp = sharedLimiter(storage, 'sealed-ip', limits.sealedSendPerIp, clock);
   const sealed = await createSealed({ store: side.sealed, perIp: sealedPerIp, auth, mailbox, identityOf: (u) => storage.identity(u), limits, clock, dataDir: opts.dataDir, log, ...(opts.sealedKeys ? { keys: opts.sealedKeys } : {}) });
+  // Sealed sender v2 (P41): one unauthenticated upload fanned out to each recipient, no sender stored.
+  const sealedMulti = createSealedMulti({ store: side.sealed, mailbox, limits, perIp: sealedPerIp });
   // Groups (README "Groups"): fan-out of group messages and the encrypted state blobs.
   const groups = createGroupsApi({ auth, mailbox, blobs: side.groupBlobs, clock });
   // Attachments (README "Attachments"): opaque padded blobs by unguessable id, 30-day retention.
@@ -165,6 +168,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await calls.http(req, res)) return;
     if (await realm.handle(req, res)) return;
     if (await records.handle(req, res)) return;
+    if (await sealedMulti.handle(req, res)) return;
     if (await sealed.handle(req, res)) return;
     if (await profiles.handle(req, res, path)) return;
     if (await usernameLinks.handle(req, res, path)) return;
