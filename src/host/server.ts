@@ -44,6 +44,7 @@ import { createWsEndpoint, type SocketStats } from './ws';
 import { createSealed, type SealedKeys } from './sealed';
 import { createSealedMulti } from './sealed-multi';
 import { SEALED_API } from '../lib/wire/sealed-api';
+import { SEALED_MULTI_PATH } from '../lib/wire/sealed-multi-api';
 import { createGroupsApi } from './groups';
 import { createBlobsApi } from './blobs';
 
@@ -77,7 +78,7 @@ export interface RunningHost {
 /** Route label for logs: the fixed prefix only, so usernames and ids stay out of log lines. */
 function routeLabel(path: string | undefined): string {
   if (path === undefined) return 'malformed';
-  const known = [...Object.values(API), ...Object.values(SEALED_API)].find((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
+  const known = [...Object.values(API), ...Object.values(SEALED_API), SEALED_MULTI_PATH].find((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
   return known ?? (path.startsWith('/api/') ? '/api/?' : 'static');
 }
 

@@ -29,6 +29,7 @@ import { putGroupMessage, type GroupMessageRecord, type GroupRecord } from '../s
 import { addOutbox } from '../storage/outbox-repo';
 import type { Tx } from '../storage/schema';
 import type { EngineContext, Me } from './context';
+import { shareProfileKeyWithMembers } from './group-profile-key';
 
 /** Queues one pairwise group update to `username` (the ratchet encrypts it at flush). */
 export async function queueUpdate(tx: Tx, username: Username, update: GroupUpdate): Promise<void> {
@@ -96,6 +97,8 @@ export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, g:
   const our = g.our;
   if (!our) return g;
   const recipients = senderKeyRecipients(head, address(me.username));
+  // P43/P41: members get our profile key with our first message (sealed sender v2 needs it).
+  await shareProfileKeyWithMembers(ctx, tx, recipients.map((r) => r.username));
   const holders: Address[] = g.distributedTo.map((u) => address(u));
   if (mustRotateSenderKey(holders, head)) {
     const fresh = rotateSenderKey(our, ctx.deps);

@@ -26,11 +26,11 @@ import { decodeGroupText, encodeGroupText } from '../../src/lib/wire/group-conte
 import { preview } from '../storage/chat-repo';
 import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, txListGroups, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
-import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { distributeSenderKey, putNotice } from './group-apply';
 import { syncFromBlob } from './group-sync';
+import { deliverGroupUpload } from './group-sealed';
 import { engineFail, isEngineError } from './errors';
 import type { Envelope } from './transport';
 
@@ -80,13 +80,14 @@ export async function sendGroupText(ctx: EngineContext, id: string, text: string
 
 /** Uploads queued group messages (after the pairwise outbox, so sender keys go first). */
 export async function flushGroupOutgoing(ctx: EngineContext, report: GroupFlushReport): Promise<void> {
-  const me = requireMe(ctx);
+  requireMe(ctx);
   if (!ctx.transport.groupSend) return;
   const groups = await commit(ctx.vault, (tx) => txListGroups(tx));
   for (const g of groups) {
     for (const o of g.outgoing) {
       try {
-        if (o.to.length > 0) await ctx.transport.groupSend(hostAuth(me), o.to, o.body);
+        // P41: sealed sender v2 when every member's token is at hand (group-sealed.ts).
+        if (o.to.length > 0) await deliverGroupUpload(ctx, o.to, o.body);
       } catch (e) {
         if (isEngineError(e, 'Unavailable')) {
           report.unavailable = true;

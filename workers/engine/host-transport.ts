@@ -48,6 +48,7 @@ import type { HostAuth, HostTransport, InboxSink, PreKeyCounts, PreKeyUpload, Re
 import type { IceServers } from '../../src/lib/vault/views';
 import { asUsername, type Username } from '../../src/lib/codec/username';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
+import { SEALED_MULTI_PATH } from '../../src/lib/wire/sealed-multi-api';
 import { DELIVERY_TOKEN_HEADER, SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
 
 /** The part of the WebSocket API used here (browser WebSocket and the `ws` package both fit). */
@@ -289,6 +290,10 @@ export class HostHttpTransport implements HostTransport {
     const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
     if (token) headers[DELIVERY_TOKEN_HEADER] = toBase64Url(token);
     await this.request(SEALED_API.messages + encodeURIComponent(to), { method: 'POST', headers, body: body as BodyInit, credentials: 'omit' });
+  }
+
+  async sendSealedMulti(upload: Uint8Array): Promise<void> {
+    await this.request(SEALED_MULTI_PATH, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: upload as BodyInit, credentials: 'omit' });
   }
 
   connect(auth: HostAuth, sink: InboxSink): void {

@@ -55,6 +55,8 @@ import type { MessageRef } from '../../src/lib/wire/content';
 import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
 import { receiveGroupUpdate } from './group-updates';
+import { checkSealedGroupSender } from './group-sealed';
+import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { syncFromBlob, uploadStateBlob } from './group-sync';
 import { applyHeld, isAction, quoteKey, receiveAction } from './message-actions';
 import { receivedExpiry, receiveTimer, withQuoteExpiry } from './disappearing';
@@ -164,11 +166,12 @@ export async function receiveEnvelopes(
       continue;
     }
     // P20: the group type byte is neither 1:1 envelope type; each path decodes only its own. Group
-    // traffic is never sealed (it goes through the authenticated fan-out): a sealed one fails below.
-    if (incoming.env.body[0] === GROUP_MESSAGE_TYPE && !incoming.from && incoming.refused === undefined) {
+    // traffic comes by the authenticated fan-out or sealed as sender-key content (P41, v2); a
+    // group message sealed as a 1:1 one was refused when it was opened.
+    if (incoming.group || (incoming.env.body[0] === GROUP_MESSAGE_TYPE && !incoming.from && incoming.refused === undefined)) {
       await flush();
       try {
-        out.push(await receiveGroup(ctx, incoming.env));
+        out.push(await receiveGroup(ctx, incoming.env, incoming.from));
       } catch (e) {
         failed(received, e);
       }
@@ -351,9 +354,10 @@ function knownIdentity(contact: ContactRecord, identity: Uint8Array): boolean {
 }
 
 /** A group message (group-messages.ts): stored, or recorded as a failure with its code; acked either way. */
-async function receiveGroup(ctx: EngineContext, env: Envelope): Promise<ReceiveOutcome> {
+async function receiveGroup(ctx: EngineContext, env: Envelope, sealedFrom?: SenderCertificate): Promise<ReceiveOutcome> {
   let r: GroupReceiveOutcome;
   try {
+    if (sealedFrom) await checkSealedGroupSender(ctx, env, sealedFrom);
     r = await receiveGroupEnvelope(ctx, env);
   } catch (e) {
     if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;

@@ -4,7 +4,8 @@
  * open both layers (sealed-sender.ts) and verify the certificate against the pinned trust at the
  * time the host accepted the envelope. What it answers is the inner session message as if from
  * the certificate's username, with that certificate, which inbox.ts checks names the identity of
- * the session that decrypts it.
+ * the session that decrypts it; a group message (sealed sender v2, sender-key content) is marked
+ * `group`, and its certificate is checked against the group's member (group-sealed.ts).
  *
  * An envelope that does not open or whose certificate is forged, expired, revoked or for another
  * sealing key is answered as refused, with its code: inbox.ts records it as a failure (no sender:
@@ -16,6 +17,7 @@ import type { Username } from '../../src/lib/codec/username';
 import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { openSealedEnvelope } from '../../src/lib/crypto/sealed-envelope';
 import { SealedContentType } from '../../src/lib/crypto/sealed-content';
+import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
 import { requireMe, type EngineContext } from './context';
 import { pinnedTrust, sealedCache } from './sealed-state';
 import type { Envelope, SealedEnvelope } from './transport';
@@ -23,7 +25,7 @@ import type { Envelope, SealedEnvelope } from './transport';
 /** What a failure record names as sender when none could be learnt. */
 export const UNKNOWN_SENDER = '' as Username;
 
-export type OpenedSealed = { inner: Envelope; from: SenderCertificate } | { refused: string };
+export type OpenedSealed = { inner: Envelope; from: SenderCertificate; group?: true } | { refused: string };
 
 /** An envelope as received and, for a sealed one, what opening it gave (inbox.ts pages these). */
 export interface Incoming {
@@ -34,13 +36,15 @@ export interface Incoming {
   from?: SenderCertificate;
   /** A sealed envelope that did not open: its code (its `env` then names UNKNOWN_SENDER). */
   refused?: string;
+  /** A sealed envelope carrying a group (sender-key) message, sealed sender v2 (group-sealed.ts). */
+  group?: true;
 }
 
 /** A plain envelope as it is; a sealed one opened (writes nothing). */
 export async function unseal(ctx: EngineContext, received: Envelope | SealedEnvelope): Promise<Incoming> {
   if (!('sealed' in received)) return { received, env: received };
   const opened = await openSealed(ctx, received);
-  if ('inner' in opened) return { received, env: opened.inner, from: opened.from };
+  if ('inner' in opened) return { received, env: opened.inner, from: opened.from, ...(opened.group ? { group: opened.group } : {}) };
   const { serverId, body, receivedAt } = received;
   return { received, env: { serverId, sender: UNKNOWN_SENDER, body, receivedAt }, refused: opened.refused };
 }
@@ -63,8 +67,12 @@ export async function openSealed(ctx: EngineContext, env: SealedEnvelope): Promi
       },
       ctx.deps
     );
-    if (opened.contentType !== SealedContentType.session) fail('InvalidMessage', `sealed content type ${opened.contentType} is not a session message`);
-    return { inner: { serverId: env.serverId, sender: opened.sender.username, body: opened.content, receivedAt: env.receivedAt }, from: opened.sender };
+    // P20: a sender-key (group) message travels only as sender-key content, a 1:1 one only as session content.
+    const group = opened.contentType === SealedContentType.senderKey;
+    if (!group && opened.contentType !== SealedContentType.session) fail('InvalidMessage', `sealed content type ${opened.contentType} is unknown`);
+    if (group !== (opened.content[0] === GROUP_MESSAGE_TYPE)) fail('InvalidMessage', 'sealed content type does not match the message inside');
+    const inner = { serverId: env.serverId, sender: opened.sender.username, body: opened.content, receivedAt: env.receivedAt };
+    return group ? { inner, from: opened.sender, group } : { inner, from: opened.sender };
   } catch (e) {
     if (!isProtocolError(e)) throw e;
     return { refused: e.code };

@@ -126,5 +126,11 @@ export interface HostTransport {
    * delivery token; resolves once stored. Refused without a valid token (InvalidSignature).
    */
   sendSealed?(to: Username, body: Uint8Array, token: Uint8Array | undefined): Promise<void>;
+  /**
+   * Sealed sender v2 (P41): one unauthenticated upload of a multi-recipient sealed envelope with a
+   * delivery token per recipient (wire/sealed-multi-api.ts); the host fans it out with no sender.
+   * Refused whole if any token fails (InvalidSignature).
+   */
+  sendSealedMulti?(upload: Uint8Array): Promise<void>;
 }
 

@@ -1,0 +1,180 @@
+/**
+ * SECURITY.md P41 (sealed sender) and P20 for group messages, the real engine against the real
+ * host (HTTP, WebSocket, SQLite on disk): once three members hold each other's profile keys
+ * (shared with their first group message, group-profile-key.ts), a group message is ONE sealed
+ * sender v2 upload (group-sealed.ts, src/host/sealed-multi.ts) and the host's envelopes table
+ * and logs hold no sender for it; forged, rewritten and mis-certified v2 envelopes are refused,
+ * recorded and acked, and the mailbox keeps working.
+ */
+import 'fake-indexeddb/auto';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { createHost, type RunningHost } from '../../src/host/server';
+import { DB_FILE } from '../../src/host/storage/sqlite';
+import { openSqliteSealed } from '../../src/host/storage/sqlite-sealed';
+import { systemDeps } from '../../src/lib/crypto/deps';
+import { decodeServerCertificate, issueSenderCertificate, type SenderCertificate } from '../../src/lib/crypto/certificates';
+import { deliveryToken } from '../../src/lib/crypto/delivery-token';
+import { generateIdentity, identityPublic, type IdentityKeyPair } from '../../src/lib/crypto/identity';
+import { SealedContentType } from '../../src/lib/crypto/sealed-content';
+import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
+import { SEALED_MULTI_PATH, decodeSealedMultiUpload, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
+import { Engine } from '../../workers/engine/engine';
+import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
+import { memoryLocks } from '../../workers/engine/lock';
+import { profileKey } from '../../workers/engine/profile-key';
+import { pinnedTrust, senderCertificate } from '../../workers/engine/sealed-state';
+import { eventually } from './real-host-support';
+
+let host: RunningHost | undefined;
+let dataDir = '';
+let lines: string[] = [];
+const engines: Engine[] = [];
+let n = 0;
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parley-gsealed-'));
+  lines = [];
+  host = await createHost({ port: 0, dataDir, log: (l) => lines.push(l) });
+});
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.close();
+  await host?.close();
+  host = undefined;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** An engine on the real host; its multi-recipient sealed uploads are kept in `uploads`. */
+async function user(name: string, uploads: Uint8Array[] = []): Promise<Engine> {
+  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
+  const sendSealedMulti = transport.sendSealedMulti.bind(transport);
+  transport.sendSealedMulti = async (upload) => {
+    uploads.push(upload);
+    return sendSealedMulti(upload);
+  };
+  const e = await Engine.open({ transport, dbName: `gsealed-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
+  engines.push(e);
+  await e.createAccount(name);
+  e.connect();
+  return e;
+}
+
+function envelopeRows(): { recipient: string; sender: string }[] {
+  const db = new Database(join(dataDir, DB_FILE), { readonly: true });
+  try {
+    return db.prepare('SELECT recipient, sender FROM envelopes ORDER BY recipient').all() as { recipient: string; sender: string }[];
+  } finally {
+    db.close();
+  }
+}
+
+async function failures(e: Engine): Promise<{ code: string }[]> {
+  return (await e.ctx.vault.db.getAll('failures')) as { code: string }[];
+}
+
+const groupTexts = async (e: Engine, id: string) => (await e.listGroupMessages(id)).flatMap((m) => (m.kind === 'text' ? [`${m.sender}: ${m.text}`] : []));
+
+/** Three members who have each written once, so each holds the others' profile keys. */
+async function warmGroup(uploads: Uint8Array[] = []) {
+  const ann = await user('ann', uploads);
+  const ben = await user('ben');
+  const cat = await user('cat');
+  const id = await ann.createGroup('Sealed circle', '', ['ben', 'cat']);
+  for (const e of [ben, cat]) await eventually(async () => expect((await e.listGroups()).find((g) => g.id === id)?.memberCount).toBe(3));
+  for (const [i, e] of [ann, ben, cat].entries()) {
+    await e.sendGroupText(id, `warm ${i}`);
+    for (const r of [ann, ben, cat]) await eventually(async () => expect(await groupTexts(r, id)).toHaveLength(i + 1));
+  }
+  return { ann, ben, cat, id };
+}
+
+/** Posts a multi-recipient sealed upload for one engine, with its real delivery token. */
+async function postTo(to: Engine, sent: Uint8Array): Promise<number> {
+  const token = deliveryToken(await profileKey(to.ctx), to.ctx.me!.username);
+  const res = await fetch(host!.url + SEALED_MULTI_PATH, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(encodeSealedMultiUpload({ tokens: [token], sent })) });
+  return res.status;
+}
+
+function sealTo(to: Engine, identity: IdentityKeyPair, cert: SenderCertificate, content: Uint8Array): Uint8Array {
+  return sealSenderMulti(
+    { ourIdentity: identity, senderCertificate: cert, recipients: [{ username: to.ctx.me!.username, devices: [1], identity: identityPublic(to.ctx.me!.identity) }], contentType: SealedContentType.senderKey, content },
+    systemDeps
+  );
+}
+
+describe('group messages under sealed sender v2, engine against the real host', () => {
+  test('P41 P20 once members hold each other\'s profile keys a group message is one sealed upload and the host keeps no sender for it, in its envelopes table or logs', async () => {
+    const uploads: Uint8Array[] = [];
+    const { ann, ben, cat, id } = await warmGroup(uploads);
+    // Ben and Cat offline: the copies wait in the host's mailbox, where we read them.
+    await ben.disconnect();
+    await cat.disconnect();
+    const before = uploads.length;
+    const logFrom = lines.length;
+    await ann.sendGroupText(id, 'sealed to both');
+    await eventually(async () => expect(envelopeRows()).toHaveLength(2));
+    // No sender–recipient pair on disk for the group message: each copy names only its recipient.
+    expect(envelopeRows()).toEqual([
+      { recipient: 'ben', sender: '' },
+      { recipient: 'cat', sender: '' }
+    ]);
+    expect(uploads.length - before).toBe(1);
+    const newLines = lines.slice(logFrom);
+    expect(newLines.some((l) => l.startsWith(`POST ${SEALED_MULTI_PATH} 201`))).toBe(true);
+    expect(newLines.filter((l) => /\b(ann|ben|cat)\b/.test(l))).toEqual([]);
+    ben.connect();
+    cat.connect();
+    for (const r of [ben, cat]) await eventually(async () => expect(await groupTexts(r, id)).toEqual(['ann: warm 0', 'ben: warm 1', 'cat: warm 2', 'ann: sealed to both']));
+    await eventually(async () => expect(envelopeRows()).toEqual([]));
+    for (const r of [ann, ben, cat]) expect(await failures(r)).toEqual([]);
+  });
+
+  test('P41 P20 a v2 envelope rewritten by a co-recipient, tampered, re-sealed by a non-member or certified for another identity is refused and recorded; the mailbox keeps working', async () => {
+    const uploads: Uint8Array[] = [];
+    const { ann, ben, cat, id } = await warmGroup(uploads);
+    await ann.sendGroupText(id, 'genuine');
+    for (const r of [ben, cat]) await eventually(async () => expect(await groupTexts(r, id)).toContain('ann: genuine'));
+    const upload = decodeSealedMultiUpload(uploads.at(-1)!);
+    const sent = parseSealedSenderV2Sent(upload.sent, upload.sent.length);
+    const benEntry = sent.recipients.find((r) => r.username === 'ben')!;
+    const catEntry = sent.recipients.find((r) => r.username === 'cat')!;
+    // What Cat (a co-recipient) can open: Ann's group message itself.
+    const catOpened = openSealedSenderV2({ message: receivedSealedSenderV2(catEntry, sent), ourIdentity: cat.ctx.me!.identity, ourAddress: { username: 'cat' as never, device: 1 }, trust: (await pinnedTrust(cat.ctx))! }, systemDeps);
+    const annMessage = catOpened.content;
+
+    // 1. Cat's key material relabelled for Ben (a host or co-recipient rewriting the list): InvalidMac.
+    const rewrittenSent = new Uint8Array([...upload.sent.subarray(0, 1), 0, 1, ...encodeEntry('ben', catEntry.keyMaterial), ...sent.shared]);
+    expect(await postTo(ben, rewrittenSent)).toBe(201);
+    // 2. One payload byte flipped: InvalidMac.
+    const tampered = new Uint8Array([...upload.sent.subarray(0, 1), 0, 1, ...encodeEntry('ben', benEntry.keyMaterial), ...sent.shared]);
+    tampered[tampered.length - 5]! ^= 1;
+    expect(await postTo(ben, tampered)).toBe(201);
+    // 3. Eve, in no group with Ben, re-seals Ann's message under her own valid certificate.
+    const eve = await user('eve');
+    expect(await postTo(ben, sealTo(ben, eve.ctx.me!.identity, (await senderCertificate(eve.ctx))!, annMessage))).toBe(201);
+    // 4. A host certificate naming Ann (a member) for another identity (a lying host).
+    const store = openSqliteSealed(dataDir);
+    const key = (await store.getCertificateKey())!;
+    store.close();
+    const liar = generateIdentity(systemDeps);
+    const forged = issueSenderCertificate({ server: { certificate: decodeServerCertificate(key.publicPart)!, privateKey: key.privateKey }, username: 'ann', device: 1, identity: identityPublic(liar), lifetimeMs: 60_000 }, systemDeps);
+    expect(await postTo(ben, sealTo(ben, liar, forged, annMessage))).toBe(201);
+
+    await eventually(async () => expect((await failures(ben)).map((f) => f.code)).toEqual(['InvalidMac', 'InvalidMac', 'UntrustedIdentity', 'UntrustedIdentity']));
+    await eventually(async () => expect(envelopeRows()).toEqual([]));
+    expect((await groupTexts(ben, id)).filter((t) => t === 'ann: genuine')).toHaveLength(1);
+    // Still working: the next genuine sealed message arrives.
+    await cat.sendGroupText(id, 'after the forgeries');
+    await eventually(async () => expect(await groupTexts(ben, id)).toContain('cat: after the forgeries'));
+  });
+});
+
+/** One recipient entry of a sent form: username, device 1, key material. */
+function encodeEntry(username: string, keyMaterial: Uint8Array): number[] {
+  const name = [...new TextEncoder().encode(username)];
+  return [name.length, ...name, 1, 0, 0, 0, 1, ...keyMaterial];
+}

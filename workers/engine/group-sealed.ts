@@ -1,0 +1,106 @@
+/**
+ * Group messages under sealed sender v2 (SECURITY.md P41, P20; crypto/sealed-sender-v2.ts; host
+ * side src/host/sealed-multi.ts; README "Groups"):
+ *
+ * - Send (`deliverGroupUpload`): when we hold a delivery token for EVERY recipient (each gave us
+ *   its profile key: group members share it with each other, group-profile-key.ts) and a valid
+ *   sender certificate, the group message goes as ONE multi-recipient sealed upload with no
+ *   authentication, sealed to each member's identity on record; the host stores it with no
+ *   sender. Otherwise, or if the host refuses a token (someone rotated their key), it goes as
+ *   the authenticated fan-out, which names us (README "Groups" says so). Either way the same
+ *   sender-key message, so a retry or a fallback is a duplicate the receiver's chain refuses.
+ * - Receive (`checkSealedGroupSender`): the certificate of an opened v2 envelope must name a
+ *   member of the group whose sender key the message uses, with the identity the group state
+ *   holds for that member; else the envelope is refused (UntrustedIdentity / NotMember). The
+ *   sender-key signature then decides as for any group message (group-messages.ts).
+ *
+ * Knows nothing of the outbox's bookkeeping, of the group record's other fields or of the UI.
+ */
+import { bytesEqual } from '../../src/lib/codec/bytes';
+import { fail, isCodedError, isProtocolError } from '../../src/lib/codec/errors';
+import type { Username } from '../../src/lib/codec/username';
+import type { SenderCertificate } from '../../src/lib/crypto/certificates';
+import { address } from '../../src/lib/crypto/group/address';
+import { findMember } from '../../src/lib/crypto/group/group-state';
+import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message';
+import { decodeIdentityPublic, encodeIdentityPublic } from '../../src/lib/crypto/identity';
+import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
+import { sealSenderMulti, type V2Recipient } from '../../src/lib/crypto/sealed-sender-v2';
+import { encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
+import { getContact } from '../storage/contact-repo';
+import { txListGroups } from '../storage/group-repo';
+import { commit } from '../storage/vault';
+import { hostAuth } from './account';
+import { requireMe, type EngineContext } from './context';
+import { isEngineError } from './errors';
+import { theirDeliveryToken } from './sealed-access';
+import { sealedCache, senderCertificate } from './sealed-state';
+import type { Envelope } from './transport';
+
+/** The multi-recipient sealed upload for `to`, or undefined when some recipient's token is missing. */
+async function sealForMembers(ctx: EngineContext, to: readonly Username[], body: Uint8Array): Promise<Uint8Array | undefined> {
+  if (!ctx.transport.sendSealedMulti || to.length === 0) return undefined;
+  const recipients: V2Recipient[] = [];
+  const tokens: Uint8Array[] = [];
+  for (const username of to) {
+    const contact = await getContact(ctx.vault, username);
+    const token = theirDeliveryToken(contact);
+    // A changed identity not yet accepted: the pairwise path decides; no seal to a stale key.
+    if (!contact || !token || contact.identityChanged || contact.pendingIdentity) return undefined;
+    recipients.push({ username, devices: [1], identity: decodeIdentityPublic(contact.identity) });
+    tokens.push(token);
+  }
+  const certificate = await senderCertificate(ctx);
+  if (!certificate) return undefined;
+  const me = requireMe(ctx);
+  const cache = await sealedCache(ctx);
+  const sent = sealSenderMulti(
+    { ourIdentity: me.identity, senderCertificate: certificate, recipients, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: body, ...(cache ? { cache } : {}) },
+    ctx.deps
+  );
+  return encodeSealedMultiUpload({ tokens, sent });
+}
+
+/** Uploads one group message to `to`: sealed (v2) when every token is at hand, else the authenticated fan-out. */
+export async function deliverGroupUpload(ctx: EngineContext, to: readonly Username[], body: Uint8Array): Promise<'sealed' | 'unsealed'> {
+  const me = requireMe(ctx);
+  let upload: Uint8Array | undefined;
+  try {
+    upload = await sealForMembers(ctx, to, body);
+  } catch (e) {
+    // Host down: retry later. Any other trouble with certificates goes unsealed, never stuck.
+    if (isEngineError(e, 'Unavailable') || !isCodedError(e)) throw e;
+  }
+  if (upload) {
+    try {
+      await ctx.transport.sendSealedMulti!(upload);
+      return 'sealed';
+    } catch (e) {
+      // A token the host refused (a member rotated its profile key): nothing was stored.
+      if (!isProtocolError(e, 'InvalidSignature')) throw e;
+    }
+  }
+  await ctx.transport.groupSend!(hostAuth(me), to, body);
+  return 'unsealed';
+}
+
+/**
+ * A sealed group envelope's certificate against the group state: the member it names must hold
+ * the certified identity. Throws a ProtocolError (the caller records and acks); no group with
+ * that sender's key leaves the decision to group-messages.ts (NoSenderKey, then a sync).
+ */
+export async function checkSealedGroupSender(ctx: EngineContext, env: Envelope, from: SenderCertificate): Promise<void> {
+  const header = peekGroupMessage(env.body);
+  const groups = await commit(ctx.vault, (tx) => txListGroups(tx));
+  const g = groups.find((x) => x.theirs.some((t) => t.theirAddress.username === env.sender && bytesEqual(t.distributionId, header.distributionId)));
+  const anyMember = groups.some((x) => x.our && findMember(x.history.head, address(env.sender)));
+  if (!g) {
+    if (!anyMember) fail('UntrustedIdentity', 'sealed group sender is in none of our groups');
+    return;
+  }
+  const member = findMember(g.history.head, address(env.sender));
+  if (!member) fail('UntrustedIdentity', 'sealed group sender is not a member of the group');
+  if (!bytesEqual(encodeIdentityPublic(member.identity), encodeIdentityPublic(from.identity))) {
+    fail('UntrustedIdentity', 'sealed group certificate names another identity than the member');
+  }
+}
