@@ -18,7 +18,8 @@ import { DB_FILE } from '../../src/host/storage/sqlite';
 import { openSqliteSealed } from '../../src/host/storage/sqlite-sealed';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { decodeServerCertificate, issueSenderCertificate, type SenderCertificate } from '../../src/lib/crypto/certificates';
-import { deliveryToken } from '../../src/lib/crypto/delivery-token';
+import { deliveryToken, encodeSealedAccess, sealedAccessFor } from '../../src/lib/crypto/delivery-token';
+import { generateProfileKey } from '../../src/lib/crypto/profile';
 import { generateIdentity, identityPublic, type IdentityKeyPair } from '../../src/lib/crypto/identity';
 import { SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
@@ -27,6 +28,7 @@ import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
 import { profileKey } from '../../workers/engine/profile-key';
+import { hostAuth } from '../../workers/engine/account';
 import { pinnedTrust, senderCertificate } from '../../workers/engine/sealed-state';
 import { eventually } from './real-host-support';
 
@@ -131,6 +133,28 @@ describe('group messages under sealed sender v2, engine against the real host', 
     for (const r of [ben, cat]) await eventually(async () => expect(await groupTexts(r, id)).toEqual(['ann: warm 0', 'ben: warm 1', 'cat: warm 2', 'ann: sealed to both']));
     await eventually(async () => expect(envelopeRows()).toEqual([]));
     for (const r of [ann, ben, cat]) expect(await failures(r)).toEqual([]);
+  });
+
+  test('P41 a token the host refuses (a member\'s key changed) sends the message by the authenticated fan-out instead: nothing is lost or delivered twice', async () => {
+    const uploads: Uint8Array[] = [];
+    const { ann, ben, cat, id } = await warmGroup(uploads);
+    // Ben's access now answers to a key Ann does not hold (as after a rotation she has not heard of).
+    await ben.ctx.transport.putSealedAccess!(hostAuth(ben.ctx.me!), encodeSealedAccess(sealedAccessFor(generateProfileKey(systemDeps), 'ben', false)));
+    await ben.disconnect();
+    await cat.disconnect();
+    const before = uploads.length;
+    await ann.sendGroupText(id, 'via the fan-out');
+    await eventually(async () => expect(envelopeRows()).toHaveLength(2));
+    // The sealed upload was tried and refused whole (nothing stored sealed), then the fan-out named Ann.
+    expect(uploads.length - before).toBe(1);
+    expect(envelopeRows()).toEqual([
+      { recipient: 'ben', sender: 'ann' },
+      { recipient: 'cat', sender: 'ann' }
+    ]);
+    ben.connect();
+    cat.connect();
+    for (const r of [ben, cat]) await eventually(async () => expect((await groupTexts(r, id)).filter((t) => t === 'ann: via the fan-out')).toHaveLength(1));
+    expect((await ann.listGroupMessages(id)).find((m) => m.kind === 'text' && m.text === 'via the fan-out')).toMatchObject({ status: 'sent' });
   });
 
   test('P41 P20 a v2 envelope rewritten by a co-recipient, tampered, re-sealed by a non-member or certified for another identity is refused and recorded; the mailbox keeps working', async () => {
