@@ -31,6 +31,7 @@ import { profileKey } from '../../workers/engine/profile-key';
 import { hostAuth } from '../../workers/engine/account';
 import { pinnedTrust, senderCertificate } from '../../workers/engine/sealed-state';
 import { eventually } from './real-host-support';
+import { scanDataDir } from '../support/scan-data-dir';
 
 let host: RunningHost | undefined;
 let dataDir = '';
@@ -125,6 +126,13 @@ describe('group messages under sealed sender v2, engine against the real host', 
       { recipient: 'cat', sender: '' }
     ]);
     expect(uploads.length - before).toBe(1);
+    // Breach scan: the shared ciphertext is on disk (positive control); Ann's certificate, which
+    // names her inside it, is in no host file.
+    const upload = decodeSealedMultiUpload(uploads.at(-1)!);
+    const shared = parseSealedSenderV2Sent(upload.sent, upload.sent.length).shared;
+    const annCert = (await senderCertificate(ann.ctx))!;
+    const hits = scanDataDir(dataDir, { shared: shared.subarray(shared.length - 64), annCertificate: annCert.signature });
+    expect([...new Set(hits.map((h) => h.needle))]).toEqual(['shared']);
     const newLines = lines.slice(logFrom);
     expect(newLines.some((l) => l.startsWith(`POST ${SEALED_MULTI_PATH} 201`))).toBe(true);
     expect(newLines.filter((l) => /\b(ann|ben|cat)\b/.test(l))).toEqual([]);
