@@ -47,6 +47,8 @@ export async function putNotice(ctx: EngineContext, tx: Tx, g: GroupRecord, noti
 
 /** Notices for the actions of the changes newly on the path to the head. */
 async function noticesFor(ctx: EngineContext, tx: Tx, g: GroupRecord, added: readonly GroupChange[], at: number, me: Username): Promise<void> {
+  // Info notices of one change keep its action order (name, description, picture) in the log.
+  let info = 0;
   for (const c of added) {
     for (const a of c.actions) {
       if (a.type === 'addMember' || a.type === 'approveJoin') await putNotice(ctx, tx, g, 'joined', a.address.username, at);
@@ -54,9 +56,9 @@ async function noticesFor(ctx: EngineContext, tx: Tx, g: GroupRecord, added: rea
       // Our own removal gets its own notice (afterHistoryChange), not 'you was removed'.
       else if (a.type === 'removeMember' && a.address.username !== me) await putNotice(ctx, tx, g, 'removed', a.address.username, at);
       else if (a.type === 'leave') await putNotice(ctx, tx, g, 'left', c.author.username, at);
-      else if (a.type === 'setName') await putNotice(ctx, tx, g, 'renamed', c.author.username, at, a.name);
-      else if (a.type === 'setDescription') await putNotice(ctx, tx, g, 'described', c.author.username, at);
-      else if (a.type === 'setAvatar') await putNotice(ctx, tx, g, a.avatar ? 'pictured' : 'unpictured', c.author.username, at);
+      else if (a.type === 'setName') await putNotice(ctx, tx, g, 'renamed', c.author.username, at + info++, a.name);
+      else if (a.type === 'setDescription') await putNotice(ctx, tx, g, 'described', c.author.username, at + info++);
+      else if (a.type === 'setAvatar') await putNotice(ctx, tx, g, a.avatar ? 'pictured' : 'unpictured', c.author.username, at + info++);
     }
   }
 }
