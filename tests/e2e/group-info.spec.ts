@@ -3,8 +3,8 @@
  * admin, desktop) changes the name, description and picture of a group with Ben (a member, phone
  * size); Ben sees them in his chat list, the group's header and its info screen, with a line in
  * the conversation saying who changed what, and no Edit button while only admins may edit. The
- * picture Ben receives is the page's re-encoding: no EXIF, no GPS marker, within the state's
- * bound. Once Ann lets members edit, Ben gets the Edit form too. Real host, real build, real vault
+ * picture that leaves Ann's page is its re-encoding (no EXIF, no GPS marker, within the state's
+ * bound), and Ben's is that 192-pixel one. Once Ann lets members edit, Ben gets the Edit form too. Real host, real build, real vault
  * worker, one browser context each.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -20,19 +20,6 @@ test.afterEach(async () => {
 
 const groupRow = (page: Page, name: string) => page.locator(`a[data-group="${name}"]`);
 const groupLog = (page: Page) => page.getByRole('list', { name: 'Group messages' });
-
-/** The bytes behind an <img> the page shows (a blob: URL made from what the vault returned). */
-async function imageBytes(page: Page, img: ReturnType<Page['locator']>): Promise<Buffer> {
-  const src = await img.getAttribute('src');
-  expect(src).toMatch(/^blob:/);
-  const b64 = await page.evaluate(async (u) => {
-    const bytes = new Uint8Array(await (await fetch(u)).arrayBuffer());
-    let s = '';
-    for (const b of bytes) s += String.fromCharCode(b);
-    return btoa(s);
-  }, src!);
-  return Buffer.from(b64, 'base64');
-}
 
 test('P19 an admin edits the group name, description and picture; a member sees them in list, header and info, and may not edit', async ({ browser }) => {
   test.setTimeout(180_000);
@@ -66,23 +53,27 @@ test('P19 an admin edits the group name, description and picture; a member sees 
   expect(original.includes(Buffer.from(GPS_MARKER, 'latin1'))).toBe(true);
   await ann.page.locator('#group-avatar-file').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: original });
   await expect(form.locator('img.avatar')).toBeVisible();
+  // What leaves the page is a fresh JPEG (avatar-image.ts): no APP1 (EXIF/XMP), no marker, bounded.
+  const preview = form.getByTestId('group-avatar-preview');
+  await expect(preview).toHaveAttribute('src', /^data:image\/jpeg;base64,/);
+  const shared = Buffer.from((await preview.getAttribute('src'))!.split(',')[1]!, 'base64');
+  expect(shared.readUInt16BE(0)).toBe(0xffd8);
+  expect(shared.includes(Buffer.from('Exif', 'latin1'))).toBe(false);
+  expect(shared.includes(Buffer.from(GPS_MARKER, 'latin1'))).toBe(false);
+  expect(shared.includes(Buffer.from([0xff, 0xe1]))).toBe(false);
+  expect(shared.length).toBeLessThanOrEqual(16 * 1024);
   await ann.page.screenshot({ path: `${SHOTS}/group-info-edit-desktop.png` });
   await form.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(ann.page.getByRole('heading', { name: after, level: 2 })).toBeVisible();
   await expect(ann.page.getByText('Watering rota and who has the shed key')).toBeVisible();
   await ann.page.screenshot({ path: `${SHOTS}/group-info-desktop.png` });
 
-  // Ben's info screen follows, still without Edit; the picture is a fresh JPEG (P43-style stripping).
+  // Ben's info screen follows, still without Edit, with the picture (192 px: the re-encoded one).
   await expect(ben.page.getByRole('heading', { name: after, level: 2 })).toBeVisible({ timeout: 30_000 });
   await expect(ben.page.getByText('Watering rota and who has the shed key')).toBeVisible();
   const infoPicture = ben.page.locator('.body img.avatar').first();
   await expect(infoPicture).toBeVisible();
-  const shared = await imageBytes(ben.page, infoPicture);
-  expect(shared.readUInt16BE(0)).toBe(0xffd8);
-  expect(shared.includes(Buffer.from('Exif', 'latin1'))).toBe(false);
-  expect(shared.includes(Buffer.from(GPS_MARKER, 'latin1'))).toBe(false);
-  expect(shared.includes(Buffer.from([0xff, 0xe1]))).toBe(false);
-  expect(shared.length).toBeLessThanOrEqual(16 * 1024);
+  await expect.poll(() => infoPicture.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([192, 192]);
   await expect(ben.page.getByRole('button', { name: 'Edit', exact: true })).toHaveCount(0);
   await ben.page.screenshot({ path: `${SHOTS}/group-info-phone.png` });
 
@@ -108,6 +99,7 @@ test('P19 an admin edits the group name, description and picture; a member sees 
   await ben.page.getByRole('link', { name: 'Group info' }).click();
   await ben.page.getByRole('button', { name: 'Edit', exact: true }).click({ timeout: 30_000 });
   await ben.page.getByRole('form', { name: 'Edit group info' }).getByLabel('Group name').fill('Shed key rota');
+  await ben.page.screenshot({ path: `${SHOTS}/group-info-edit-phone.png` });
   await ben.page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(ben.page.getByRole('heading', { name: 'Shed key rota', level: 2 })).toBeVisible();
   await expect(ann.page.getByRole('heading', { name: 'Shed key rota', level: 2 })).toBeVisible({ timeout: 30_000 });
