@@ -149,6 +149,15 @@ describe('group info edits (P19)', () => {
     expect((await cat.groupInfo(id)).name).toBe('Allowed');
   });
 
+  test('P19 the picture shows in an invite link\'s preview, opened from the sealed invite blob', async () => {
+    const { id, ann } = await trio();
+    const eve = await person('eve');
+    const pic = jpeg('preview-picture');
+    await ann.editGroupInfo(id, { avatar: pic });
+    const link = await ann.createGroupInviteLink(id, false);
+    expect(await eve.previewGroupInvite(link)).toMatchObject({ name: 'Book club', avatar: pic, memberCount: 3 });
+  });
+
   test('P19 the host replaying the state from before an edit does not roll the name or picture back', async () => {
     const { id, ann, ben } = await trio();
     const db = hostDb();

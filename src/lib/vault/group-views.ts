@@ -70,6 +70,8 @@ export interface InvitePreviewView {
   groupId: string;
   name: string;
   description: string;
+  /** The group picture from the state the link opens, if it has one. */
+  avatar?: Uint8Array;
   memberCount: number;
   approval: boolean;
   status: 'none' | 'pending' | 'member';
