@@ -1,8 +1,8 @@
 /**
  * Breach scan for groups (README "Groups": "what the host keeps"; DESIGN.md §9; SECURITY.md P19):
  * after a four-person group was created, chatted and changed over the REAL host, no host file
- * (SQLite databases with their -wal and -shm files) holds the group's name, description or id, and
- * the state blob of a four-person group is exactly as long as a two-person one's (the host cannot
+ * (SQLite databases with their -wal and -shm files) holds the group's name, description, picture
+ * (edited in after creation, as the new name) or id, and the state blob of a four-person group is exactly as long as a two-person one's (the host cannot
  * count members from it). Positive control: the blob's own bytes are found.
  */
 import 'fake-indexeddb/auto';
@@ -35,9 +35,13 @@ async function person(name: string): Promise<Engine> {
 
 const NAME = 'Zanzibar-Orchid-Society';
 const DESCRIPTION = 'Quietly-Plotting-Marker';
+const RENAMED = 'Renamed-Marmalade-Guild';
+const PICTURE_MARK = 'Avatar-Pixels-Marker-0xC0FFEE';
+/** A stand-in JPEG (SOI ... EOI) whose bytes carry a marker a scan can find. */
+const PICTURE = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, ...new TextEncoder().encode(PICTURE_MARK.repeat(40)), 0xff, 0xd9]);
 
 describe('group breach scan', () => {
-  test('P19 no group name, description, id or member count in any host file', async () => {
+  test('P19 no group name, description, picture, id or member count in any host file', async () => {
     const [ann, ben, cat, dan] = [await person('ann'), await person('ben'), await person('cat'), await person('dan')];
     const big = await ann.createGroup(NAME, DESCRIPTION, ['ben', 'cat', 'dan']);
     const small = await ann.createGroup(`${NAME}-2`, DESCRIPTION, ['ben']);
@@ -46,6 +50,8 @@ describe('group breach scan', () => {
     for (const e of [ann, ben, cat, dan]) await eventually(async () => expect((await e.listGroupMessages(big)).filter((m) => m.kind === 'text')).toHaveLength(4));
     await ann.removeGroupMember(big, 'dan');
     await eventually(async () => expect((await ben.groupInfo(big)).members).toHaveLength(3));
+    await ann.editGroupInfo(big, { name: RENAMED, avatar: PICTURE });
+    await eventually(async () => expect((await cat.groupInfo(big)).avatar).toEqual(PICTURE));
 
     const db = new Database(join(real.dataDir, GROUP_BLOBS_FILE), { readonly: true });
     const blobs = db.prepare('SELECT blob FROM group_blobs').all() as { blob: Buffer }[];
@@ -56,7 +62,9 @@ describe('group breach scan', () => {
 
     const needles = {
       name: NAME,
+      renamed: RENAMED,
       description: DESCRIPTION,
+      picture: PICTURE_MARK,
       idHex: big,
       idBytes: fromHex(big),
       smallIdBytes: fromHex(small),

@@ -4,7 +4,7 @@
  * state, README "Groups"), and the conversation. Never returns key bytes.
  */
 import { address } from '../../src/lib/crypto/group/address';
-import { findMember, isAdmin } from '../../src/lib/crypto/group/group-state';
+import { findMember, isAdmin, mayEditInfo } from '../../src/lib/crypto/group/group-state';
 import { identityPublic } from '../../src/lib/crypto/identity';
 import { safetyNumber } from '../../src/lib/crypto/safety-number';
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
@@ -25,7 +25,8 @@ export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]
     unread: g.unread,
     missing: g.missing,
     memberCount: g.history.head.members.length,
-    isMember: !!findMember(g.history.head, address(me.username))
+    isMember: !!findMember(g.history.head, address(me.username)),
+    ...(g.history.head.avatar ? { avatar: g.history.head.avatar.slice() } : {})
   }));
 }
 
@@ -40,6 +41,8 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
     id,
     name: head.name,
     description: head.description,
+    avatar: head.avatar ? head.avatar.slice() : null,
+    canEditInfo: mayEditInfo(head, ours),
     version: head.version,
     amAdmin: isAdmin(head, ours),
     isMember: !!findMember(head, ours),
@@ -60,7 +63,7 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
 }
 
 function toView(m: GroupMessageRecord, me: string): GroupMessageView {
-  if (m.direction === 'system') return { kind: 'notice', id: m.key, notice: m.notice ?? 'gap', who: m.sender, at: m.sentAt };
+  if (m.direction === 'system') return { kind: 'notice', id: m.key, notice: m.notice ?? 'gap', who: m.sender, at: m.sentAt, ...(m.body ? { text: m.body } : {}) };
   return {
     kind: 'text',
     id: m.key,

@@ -41,13 +41,15 @@ export function groupIdBytes(g: GroupRecord): Uint8Array {
 }
 
 /** A system entry in a group's conversation. */
-export async function putNotice(ctx: EngineContext, tx: Tx, g: GroupRecord, notice: NonNullable<GroupMessageRecord['notice']>, who: string, at: number): Promise<void> {
+export async function putNotice(ctx: EngineContext, tx: Tx, g: GroupRecord, notice: NonNullable<GroupMessageRecord['notice']>, who: string, at: number, body = ''): Promise<void> {
   const id = ctx.deps.rng(8).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '');
-  await putGroupMessage(tx, { key: `${g.id}:sys:${id}`, groupId: g.id, id, sender: who, direction: 'system', body: '', sentAt: at, receivedAt: ctx.deps.now(), status: 'received', notice });
+  await putGroupMessage(tx, { key: `${g.id}:sys:${id}`, groupId: g.id, id, sender: who, direction: 'system', body, sentAt: at, receivedAt: ctx.deps.now(), status: 'received', notice });
 }
 
 /** Notices for the actions of the changes newly on the path to the head. */
 async function noticesFor(ctx: EngineContext, tx: Tx, g: GroupRecord, added: readonly GroupChange[], at: number, me: Username): Promise<void> {
+  // Info notices of one change keep its action order (name, description, picture) in the log.
+  let info = 0;
   for (const c of added) {
     for (const a of c.actions) {
       if (a.type === 'addMember' || a.type === 'approveJoin') await putNotice(ctx, tx, g, 'joined', a.address.username, at);
@@ -55,6 +57,9 @@ async function noticesFor(ctx: EngineContext, tx: Tx, g: GroupRecord, added: rea
       // Our own removal gets its own notice (afterHistoryChange), not 'you was removed'.
       else if (a.type === 'removeMember' && a.address.username !== me) await putNotice(ctx, tx, g, 'removed', a.address.username, at);
       else if (a.type === 'leave') await putNotice(ctx, tx, g, 'left', c.author.username, at);
+      else if (a.type === 'setName') await putNotice(ctx, tx, g, 'renamed', c.author.username, at + info++, a.name);
+      else if (a.type === 'setDescription') await putNotice(ctx, tx, g, 'described', c.author.username, at + info++);
+      else if (a.type === 'setAvatar') await putNotice(ctx, tx, g, a.avatar ? 'pictured' : 'unpictured', c.author.username, at + info++);
     }
   }
 }

@@ -8,7 +8,8 @@
  */
 import { address } from '../../src/lib/crypto/group/address';
 import type { GroupChange } from '../../src/lib/crypto/group/group-change';
-import { encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
+import { encodeWelcomeHistory } from '../../src/lib/crypto/group/group-history-codec';
+import { MAX_HISTORY_BYTES } from '../../src/lib/wire/group-content';
 import { findMember, isAdmin } from '../../src/lib/crypto/group/group-state';
 import type { GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
@@ -24,7 +25,7 @@ import { groupIdBytes, queueUpdate } from './group-apply';
 export async function welcomeLinkJoiners(tx: Tx, me: Me, g: GroupRecord, added: readonly GroupChange[]): Promise<boolean> {
   const head = g.history.head;
   if (added.length === 0 || !isAdmin(head, address(me.username))) return false;
-  const welcome = { groupId: groupIdBytes(g), masterKey: g.masterKey, history: encodeGroupHistory(g.history, { branches: false }) };
+  const welcome = { groupId: groupIdBytes(g), masterKey: g.masterKey, history: encodeWelcomeHistory(g.history, MAX_HISTORY_BYTES) };
   let joined = false;
   for (const c of added) {
     if (!c.actions.some((a) => a.type === 'joinByLink')) continue;

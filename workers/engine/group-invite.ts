@@ -139,6 +139,7 @@ export async function previewInvite(ctx: EngineContext, fragment: string): Promi
     groupId: id,
     name: head.name,
     description: head.description,
+    ...(head.avatar ? { avatar: head.avatar.slice() } : {}),
     memberCount: head.members.length,
     approval: head.invite?.approval ?? false,
     status: member ? 'member' : findPending(head, ours) ? 'pending' : 'none'

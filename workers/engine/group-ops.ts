@@ -9,7 +9,7 @@
  */
 import { address, sameAddress } from '../../src/lib/crypto/group/address';
 import { createChange, encodeGroupChange, type GroupAction } from '../../src/lib/crypto/group/group-change';
-import { encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
+import { encodeWelcomeHistory } from '../../src/lib/crypto/group/group-history-codec';
 import { receiveChange, startHistory } from '../../src/lib/crypto/group/group-history';
 import { generateMasterKey } from '../../src/lib/crypto/group/group-secret';
 import { createGenesis, findMember, Role, type GroupState } from '../../src/lib/crypto/group/group-state';
@@ -18,6 +18,7 @@ import { decodeIdentityPublic, identityPublic, type IdentityPublic } from '../..
 import { toHex } from '../../src/lib/codec/bytes';
 import { fail } from '../../src/lib/codec/errors';
 import type { Username } from '../../src/lib/codec/username';
+import { MAX_HISTORY_BYTES } from '../../src/lib/wire/group-content';
 import { getContact } from '../storage/contact-repo';
 import { putGroup, txGetGroup, type GroupRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
@@ -123,7 +124,7 @@ export async function changeGroup(ctx: EngineContext, id: string, actions: reado
       const r = receiveChange(g.history, change);
       const after = r.history.head;
       const encoded = encodeGroupChange(change);
-      const welcome = { groupId: groupIdBytes(g), masterKey: g.masterKey, history: encodeGroupHistory(r.history, { branches: false }) };
+      const welcome = { groupId: groupIdBytes(g), masterKey: g.masterKey, history: encodeWelcomeHistory(r.history, MAX_HISTORY_BYTES) };
       for (const m of audience(before, after)) {
         if (sameAddress(m, ours)) continue;
         if (!findMember(before, m) && findMember(after, m)) await queueUpdate(tx, m.username, welcome);

@@ -135,6 +135,7 @@ export class VaultService implements VaultContract {
   joinGroupByInvite = this.#delegate('joinGroupByInvite');
   answerGroupJoin = this.#delegate('answerGroupJoin');
   setGroupAccess = this.#delegate('setGroupAccess');
+  editGroupInfo = this.#delegate('editGroupInfo');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

@@ -59,8 +59,11 @@ export interface GroupMessageRecord {
   sentAt: number;
   receivedAt: number;
   status: GroupMessageStatus;
-  /** System entries: what happened (member added, removed, left, messages missing). */
-  notice?: 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored';
+  /**
+   * System entries: what happened (member added, removed, left, messages missing; the name,
+   * description or picture changed: `sender` is who changed it, `body` the new name).
+   */
+  notice?: 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured';
 }
 
 interface GroupJson {

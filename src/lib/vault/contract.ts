@@ -39,11 +39,11 @@ import type {
   VaultEvent,
   VaultInfo
 } from './views';
-import type { GroupInfoView, GroupMessageView, GroupSummaryView, InvitePreviewView } from './group-views';
+import type { GroupInfoEdit, GroupInfoView, GroupMessageView, GroupSummaryView, InvitePreviewView } from './group-views';
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 15;
+export const VAULT_API_VERSION = 16;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -169,6 +169,8 @@ export interface VaultContract {
   /** Admin: approves or declines a pending request. */
   answerGroupJoin(id: string, username: Username, approve: boolean): Promise<void>;
   setGroupAccess(id: string, setting: 'editInfo' | 'addMembers', access: 'admins' | 'members'): Promise<void>;
+  /** Changes the name, description and/or picture by a signed change (P19: NotPermitted if we may not). */
+  editGroupInfo(id: string, edit: GroupInfoEdit): Promise<void>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -286,6 +288,7 @@ export const VAULT_METHODS = Object.freeze([
   'joinGroupByInvite',
   'answerGroupJoin',
   'setGroupAccess',
+  'editGroupInfo',
   'connect',
   'disconnect',
   'sendCallSignal',

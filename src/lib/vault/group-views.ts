@@ -16,6 +16,8 @@ export interface GroupSummaryView {
   memberCount: number;
   /** False once we left or were removed: the conversation stays, nothing more arrives. */
   isMember: boolean;
+  /** The group picture from the signed state (a re-encoded JPEG), if it has one. */
+  avatar?: Uint8Array;
 }
 
 export interface GroupMemberView {
@@ -38,6 +40,10 @@ export interface GroupInfoView {
   id: string;
   name: string;
   description: string;
+  /** The group picture (a re-encoded JPEG), or null. */
+  avatar: Uint8Array | null;
+  /** Whether we may change the name, description and picture (member, and admin or editInfo 'members'). */
+  canEditInfo: boolean;
   /** The signed state's version (P19). */
   version: number;
   members: GroupMemberView[];
@@ -50,19 +56,33 @@ export interface GroupInfoView {
   pending: JoinRequestView[];
 }
 
+/** An edit of the group's info: fields left out stay; `avatar` null removes the picture. */
+export interface GroupInfoEdit {
+  name?: string;
+  description?: string;
+  /** A JPEG the page re-encoded (avatar-image.ts), or null for none. */
+  avatar?: Uint8Array | null;
+}
+
 /** What an invite link shows before joining (decrypted from the invite blob with the link). */
 export interface InvitePreviewView {
   /** 64 hex digits. */
   groupId: string;
   name: string;
   description: string;
+  /** The group picture from the state the link opens, if it has one. */
+  avatar?: Uint8Array;
   memberCount: number;
   approval: boolean;
   status: 'none' | 'pending' | 'member';
 }
 
 /** `restored`: the account was restored with its PIN here; earlier messages are not on this browser. */
-export type GroupNotice = 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored';
+/**
+ * `renamed` / `described` / `pictured` / `unpictured`: `who` changed the group's name (to `text`),
+ * description, or picture (set / removed) by a signed change (P19).
+ */
+export type GroupNotice = 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured';
 
 export type GroupMessageView =
   | {
@@ -83,4 +103,6 @@ export type GroupMessageView =
       /** The member the notice is about ('' when it is about us). */
       who: string;
       at: number;
+      /** `renamed`: the new name. */
+      text?: string;
     };

@@ -151,7 +151,7 @@ function applyAction(d: Draft, author: Address, a: GroupAction, last: boolean, n
     case 'setAvatar':
       requireAccess(d, author, d.settings.editInfo, 'editing the avatar');
       if (a.avatar !== null && (a.avatar.length === 0 || a.avatar.length > MAX_AVATAR_BYTES)) {
-        groupFail('InvalidAction', `avatar pointer of ${a.avatar.length} bytes, expected 1..${MAX_AVATAR_BYTES}`);
+        groupFail('InvalidAction', `avatar of ${a.avatar.length} bytes, expected 1..${MAX_AVATAR_BYTES}`);
       }
       d.avatar = a.avatar === null ? null : a.avatar.slice();
       return;

@@ -48,6 +48,22 @@ export function encodeGroupHistory(h: GroupHistory, opts: { orphans?: boolean; b
   return w.finish();
 }
 
+/**
+ * The history a welcome carries: the path to the head, or — when that exceeds `maxBytes` (a large
+ * group whose kept path holds several picture changes, limits.ts MAX_AVATAR_BYTES) — the head
+ * alone as the anchor. The newcomer trusts the welcomer's anchor either way (a welcome is
+ * authenticated by the 1:1 session); what it loses is only the older states that concurrent
+ * changes may be based on, which then arrive by the state blob's path or are refused as any
+ * change below the anchor is.
+ */
+export function encodeWelcomeHistory(h: GroupHistory, maxBytes: number): Uint8Array {
+  const path = encodeGroupHistory(h, { branches: false });
+  if (path.length <= maxBytes) return path;
+  const head = encodeGroupHistory(startHistory(h.head));
+  if (head.length > maxBytes) fail('InvalidArgument', `group state of ${head.length} bytes exceeds a welcome's ${maxBytes}`);
+  return head;
+}
+
 export function decodeGroupHistoryParts(bytes: Uint8Array): HistoryParts {
   const r = new ByteReader(bytes, 'group history');
   const format = r.u8();

@@ -60,14 +60,14 @@ export function readFlag(r: ByteReader, what: string): boolean {
 
 export function writeAvatar(w: ByteWriter, avatar: Uint8Array | null): ByteWriter {
   if (avatar === null) return w.u8(0);
-  if (avatar.length === 0 || avatar.length > MAX_AVATAR_BYTES) fail('InvalidArgument', `avatar pointer of ${avatar.length} bytes, expected 1..${MAX_AVATAR_BYTES}`);
+  if (avatar.length === 0 || avatar.length > MAX_AVATAR_BYTES) fail('InvalidArgument', `avatar of ${avatar.length} bytes, expected 1..${MAX_AVATAR_BYTES}`);
   return w.u8(1).bytes16(avatar);
 }
 
 export function readAvatar(r: ByteReader): Uint8Array | null {
   if (!readFlag(r, 'avatar')) return null;
   const a = r.bytes16(MAX_AVATAR_BYTES);
-  if (a.length === 0) fail('DecodeFailed', 'avatar pointer of 0 bytes');
+  if (a.length === 0) fail('DecodeFailed', 'avatar of 0 bytes');
   return a;
 }
 

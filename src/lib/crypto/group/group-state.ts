@@ -74,7 +74,7 @@ export interface GroupState {
   readonly prevHash: Uint8Array;
   readonly name: string;
   readonly description: string;
-  /** An attachment pointer, opaque here (the attachment layer encodes it); null for none. */
+  /** The group picture: JPEG bytes (limits.ts MAX_AVATAR_BYTES), opaque here; null for none. */
   readonly avatar: Uint8Array | null;
   readonly settings: GroupSettings;
   readonly invite: InviteLink | null;
@@ -96,6 +96,12 @@ export function findPending(state: GroupState, a: Address): JoinRequest | undefi
 
 export function isAdmin(state: GroupState, a: Address): boolean {
   return findMember(state, a)?.role === Role.admin;
+}
+
+/** May `a` change the name, description and avatar (a member, and an admin unless editInfo is 'members')? */
+export function mayEditInfo(state: GroupState, a: Address): boolean {
+  const m = findMember(state, a);
+  return !!m && (m.role === Role.admin || state.settings.editInfo === Access.members);
 }
 
 export function adminCount(state: GroupState): number {

@@ -13,10 +13,16 @@ export const MAX_PENDING = 256;
 /** Actions in one change: enough to create a group with its first 100 members in one step. */
 export const MAX_ACTIONS = 128;
 
-/** Name, description and avatar pointer, in UTF-8 / raw bytes (the UI shows less). */
+/** Name and description, in UTF-8 bytes (the UI shows less). */
 export const MAX_NAME_BYTES = 128;
 export const MAX_DESCRIPTION_BYTES = 2048;
-export const MAX_AVATAR_BYTES = 512;
+/**
+ * The group picture, carried inline in the state (so it is encrypted wherever the state is, and
+ * no host fetch links members to it): a JPEG the editor's browser re-encoded (avatar-image.ts).
+ * 16 KiB keeps a picture and a small group's history inside the state blob's first 32 KiB bucket
+ * (state-blob.ts) and a welcome for a large group under the ratchet's 240 KiB history bound.
+ */
+export const MAX_AVATAR_BYTES = 16 * 1024;
 
 /** One encoded change (128 additions of ~180 bytes plus signatures fit comfortably). */
 export const MAX_CHANGE_BYTES = 64 * 1024;
