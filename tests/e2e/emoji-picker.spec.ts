@@ -7,7 +7,7 @@
  * panel fits both screens; screenshots go to tests/e2e/screenshots/.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { bubbles, expectClean, openChat, openPerson, register, startChat, type Person } from './support/parley';
 
 const SHOTS = 'tests/e2e/screenshots';
@@ -26,7 +26,11 @@ function emojiButton(page: Page) {
 
 /** The panel lies inside the viewport, and nothing on the page scrolls sideways. */
 async function expectFits(page: Page): Promise<void> {
-  const box = await picker(page).boundingBox();
+  await expectInside(page, picker(page));
+}
+
+async function expectInside(page: Page, panel: Locator): Promise<void> {
+  const box = await panel.boundingBox();
   const vp = page.viewportSize()!;
   expect(box).not.toBeNull();
   expect(box!.x).toBeGreaterThanOrEqual(0);
@@ -65,9 +69,11 @@ test('two emoji picked by mouse at the caret and one by keyboard-only search arr
   await picker(page).getByRole('button', { name: 'face with tears of joy', exact: true }).click();
   await expect(box).toHaveValue('x😂y');
   await expect(box).toBeFocused();
+  // A category button scrolls its grid into view.
   await picker(page).getByRole('button', { name: 'Symbols', exact: true }).click();
-  await picker(page).getByRole('button', { name: 'red heart', exact: true }).click();
-  await expect(box).toHaveValue('x😂❤️y');
+  await expect(picker(page).getByRole('heading', { name: 'Symbols', exact: true })).toBeInViewport();
+  await picker(page).getByRole('grid', { name: 'Symbols' }).getByRole('button', { name: 'check mark button', exact: true }).click();
+  await expect(box).toHaveValue('x😂✅y');
   await expect(box).toBeFocused();
   await expect(picker(page)).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/emoji-picker-picks-desktop.png` });
@@ -81,7 +87,7 @@ test('two emoji picked by mouse at the caret and one by keyboard-only search arr
   await page.keyboard.press('Home');
   await page.keyboard.press('Delete');
   await page.keyboard.press('End');
-  await expect(box).toHaveValue('😂❤️');
+  await expect(box).toHaveValue('😂✅');
 
   // Keyboard only: Shift+Tab to the emoji button, Enter opens it with the search field focused.
   for (let i = 0; i < 4 && !(await emojiButton(page).evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Shift+Tab');
@@ -100,7 +106,7 @@ test('two emoji picked by mouse at the caret and one by keyboard-only search arr
   await page.keyboard.press('ArrowLeft');
   await expect(results.getByRole('button', { name: 'party popper', exact: true })).toBeFocused();
   await page.keyboard.press('Enter');
-  await expect(box).toHaveValue('😂❤️🎉');
+  await expect(box).toHaveValue('😂✅🎉');
   // The focus stays on the emoji (more can be picked); Escape returns it to the box.
   await expect(results.getByRole('button', { name: 'party popper', exact: true })).toBeFocused();
   await page.keyboard.press('Escape');
@@ -113,15 +119,44 @@ test('two emoji picked by mouse at the caret and one by keyboard-only search arr
   await openChat(bob, alice.name);
   const got = bubbles(bob.page, alice.name);
   await expect(got).toHaveCount(1);
-  await expect(got.first().locator('.text')).toHaveText('😂❤️🎉');
+  await expect(got.first().locator('.text')).toHaveText('😂✅🎉');
   await expect(got.first()).toHaveClass(/\bjumbo\b/);
+
+  // P47 reactions beyond the quick eight: React, then "More reactions" opens the same picker; one pick reacts.
+  await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
+  await expect(got.first()).toHaveAttribute('tabindex', '0');
+  await got.first().click({ button: 'right' });
+  await bob.page.getByRole('menu', { name: 'Message actions' }).getByRole('menuitem', { name: 'React' }).click();
+  await bob.page.getByRole('menuitem', { name: 'More reactions', exact: true }).click();
+  const reactions = bob.page.getByRole('dialog', { name: 'Choose a reaction', exact: true });
+  await expect(reactions).toBeVisible();
+  await expect(reactions).toBeFocused();
+  await expectInside(bob.page, reactions);
+  await bob.page.screenshot({ path: `${SHOTS}/emoji-picker-reaction-phone.png` });
+  await reactions.getByRole('searchbox', { name: 'Search emoji' }).fill('pizza');
+  await reactions.getByRole('button', { name: 'pizza', exact: true }).click();
+  await expect(reactions).toHaveCount(0);
+  await expect(bob.page.getByTestId('reactions')).toHaveText('🍕');
+  await expect(page.getByTestId('reactions')).toHaveText('🍕');
+  // By keyboard: Escape closes the full picker and gives the focus back to the message.
+  await got.first().focus();
+  await bob.page.keyboard.press('Enter');
+  await bob.page.keyboard.press('ArrowDown');
+  await bob.page.keyboard.press('Enter');
+  await bob.page.keyboard.press('End');
+  await expect(bob.page.getByRole('menuitem', { name: 'More reactions', exact: true })).toBeFocused();
+  await bob.page.keyboard.press('Enter');
+  await expect(reactions.getByRole('searchbox', { name: 'Search emoji' })).toBeFocused();
+  await bob.page.keyboard.press('Escape');
+  await expect(reactions).toHaveCount(0);
+  await expect(got.first()).toBeFocused();
 
   // The Recent row, newest first, is kept on this device across a reload.
   await page.reload();
   await expect(box).toBeVisible();
   await emojiButton(page).click();
   const recent = picker(page).getByRole('grid', { name: 'Recently used' });
-  await expect(recent.getByRole('button')).toHaveText(['🎉', '❤️', '😂']);
+  await expect(recent.getByRole('button')).toHaveText(['🎉', '✅', '😂']);
   await expectClean(alice);
   await expectClean(bob);
 });
