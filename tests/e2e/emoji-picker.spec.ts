@@ -2,7 +2,8 @@
  * The composer's emoji picker end to end (README "Emoji picker"): alice picks two emoji with the
  * mouse where her caret is (the box keeps the focus, the panel stays open), then one by keyboard
  * alone (Shift+Tab to the button, type a search, arrows in the grid, Enter, Escape back to the
- * box), sends, and bob sees one enlarged emoji-only message. The Recent row survives a reload.
+ * box), sends, and bob sees one enlarged emoji-only message, then reacts to it through "More
+ * reactions" (the same picker). The Recent row survives a reload.
  * axe-core finds no serious violation with the panel open, at phone and desktop size, and the
  * panel fits both screens; screenshots go to tests/e2e/screenshots/.
  */
@@ -133,6 +134,7 @@ test('two emoji picked by mouse at the caret and one by keyboard-only search arr
   await expect(reactions).toBeFocused();
   await expectInside(bob.page, reactions);
   await bob.page.screenshot({ path: `${SHOTS}/emoji-picker-reaction-phone.png` });
+  await audit(bob.page, 'reaction picker phone');
   await reactions.getByRole('searchbox', { name: 'Search emoji' }).fill('pizza');
   await reactions.getByRole('button', { name: 'pizza', exact: true }).click();
   await expect(reactions).toHaveCount(0);
