@@ -41,7 +41,7 @@ test('P31 P47 reply, react, edit, delete for everyone and for me between two bro
   // Keyboard only: from the composer, Shift+Tab (past the composer's own buttons) reaches the newest bubble.
   const box = bob.page.getByRole('textbox', { name: `Message ${alice.name}` });
   await box.focus();
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 6; i++) {
     await bob.page.keyboard.press('Shift+Tab');
     if (await bobLog.last().evaluate((el) => el === document.activeElement)) break;
   }
