@@ -45,6 +45,8 @@ export interface Hub {
   /** Notifications may have been missed: every connection reads its mailbox again. */
   pokeAll(): void;
   connections(): number;
+  /** True while `username` has a connection here (Web Push is for accounts without one). */
+  online(username: string): boolean;
 }
 
 interface State {
@@ -163,6 +165,9 @@ export function createHub(storage: HostStore, limits: Limits): Hub {
     },
     pokeAll() {
       for (const u of byUser.keys()) pokeUser(u);
+    },
+    online(username) {
+      return byUser.has(username);
     },
     connections() {
       let n = 0;

@@ -61,6 +61,9 @@ const host = await createHost({
   limits: limitsFromEnv(process.env.PARLEY_LIMITS),
   staticDir: existsSync(buildDir) ? buildDir : undefined,
   ...(sealedKeys ? { sealedKeys } : {}),
+  // Web Push: PUSH_SUBJECT (VAPID contact, mailto: or https:); PUSH_DEV_LOOPBACK=1 accepts
+  // http://127.0.0.1 push endpoints (tests and development only).
+  push: { allowLoopbackHttp: process.env.PUSH_DEV_LOOPBACK === '1', ...(process.env.PUSH_SUBJECT ? { subject: process.env.PUSH_SUBJECT } : {}) },
   trustedProxies: (process.env.TRUSTED_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   log: process.env.PARLEY_QUIET === '1' ? undefined : (line) => console.error(line)
 });

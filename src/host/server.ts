@@ -47,6 +47,8 @@ import { SEALED_API } from '../lib/wire/sealed-api';
 import { SEALED_MULTI_PATH } from '../lib/wire/sealed-multi-api';
 import { createGroupsApi } from './groups';
 import { createBlobsApi } from './blobs';
+import { createPush, type PushOptions } from './push/create-push';
+import { PUSH_API } from '../lib/wire/push-api';
 
 export interface HostOptions {
   port: number;
@@ -63,6 +65,8 @@ export interface HostOptions {
   trustedProxies?: readonly string[];
   /** Sealed sender (P41): the operator's certificate key and pinned trust; default a development root in dataDir. */
   sealedKeys?: SealedKeys;
+  /** Web Push (README "Web Push with the tab closed"): loopback test endpoints, coalescing, VAPID subject. */
+  push?: PushOptions;
 }
 
 export interface RunningHost {
@@ -78,7 +82,7 @@ export interface RunningHost {
 /** Route label for logs: the fixed prefix only, so usernames and ids stay out of log lines. */
 function routeLabel(path: string | undefined): string {
   if (path === undefined) return 'malformed';
-  const known = [...Object.values(API), ...Object.values(SEALED_API), SEALED_MULTI_PATH].find((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
+  const known = [...Object.values(API), ...Object.values(SEALED_API), SEALED_MULTI_PATH, ...Object.values(PUSH_API)].find((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
   return known ?? (path.startsWith('/api/') ? '/api/?' : 'static');
 }
 
@@ -115,7 +119,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const auth = createAuth(storage, limits, clock);
   const directory = createDirectory(storage, auth, limits, clock);
   const hub = createHub(storage, limits);
-  const mailbox = createMailbox(storage, limits, clock, (e, before) => hub.deliver(e, before), storageFailed);
+  // Web Push: an empty push to an account with no live socket here when mail for it commits.
+  const push = await createPush({ at, auth, online: (u) => hub.online(u), clock, log, ...(opts.push ? { options: opts.push } : {}) });
+  const mailbox = createMailbox(storage, limits, clock, (e, before) => (hub.deliver(e, before), push.stored(e.recipient)), storageFailed);
   const ws = createWsEndpoint(auth, mailbox, hub, limits);
   bus.onMailboxes((usernames) => hub.poke(usernames));
   bus.onResync(() => hub.pokeAll());
@@ -176,6 +182,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     if (await discovery.handle(req, res, path)) return;
     if (await groups(req, res)) return;
     if (await blobs.handle(req, res)) return;
+    if (await push.handle(req, res, path)) return;
     if (await api(req, res)) return;
     if (serveStatic) return serveStatic(req, res);
     throw new HostError(404, 'NotFound', 'no such endpoint');
@@ -248,7 +255,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['side stores', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['push', () => push.close()], ['side stores', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {
