@@ -23,7 +23,7 @@ import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type Sealed
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
-import { EngineDisappearing } from './engine-disappearing';
+import { EnginePush } from './engine-push';
 import { startExpiry, stopExpiry } from './expiry';
 import * as profiles from './profiles';
 import type { ProfileTransport } from './profile-transport';
@@ -71,11 +71,11 @@ const TAB_CHANNEL_STORE = 'tab-channel';
  * The contract's methods live in thin facades, stacked only because a class has one base (each
  * `extends` the one before it): engine-recovery.ts (PIN) < engine-profiles.ts < engine-groups.ts
  * < engine-group-invites.ts < engine-group-info.ts < engine-messages.ts < engine-requests.ts < engine-chats.ts
- * < engine-calls.ts < engine-disappearing.ts < Engine. One class still implements the whole contract. A new facade extends
+ * < engine-calls.ts < engine-disappearing.ts < engine-push.ts < Engine. One class still implements the whole contract. A new facade extends
  * the last one and Engine extends it; Engine itself keeps construction, lifecycle (tabs, driver
  * lock, connection) and wiring.
  */
-export class Engine extends EngineDisappearing implements EngineApi {
+export class Engine extends EnginePush implements EngineApi {
   private readonly events: EventHub;
   /** Pushed envelopes, handled a page per transaction (receive-queue.ts). */
   private readonly inbox: ReceiveQueue;

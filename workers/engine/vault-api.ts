@@ -111,6 +111,8 @@ export class VaultService implements VaultContract {
   deleteRequest = this.#delegate('deleteRequest');
   privacySettings = this.#delegate('privacySettings');
   setPrivacySettings = this.#delegate('setPrivacySettings');
+  registerPush = this.#delegate('registerPush');
+  unregisterPush = this.#delegate('unregisterPush');
   sendTyping = this.#delegate('sendTyping');
   myProfile = this.#delegate('myProfile');
   setProfile = this.#delegate('setProfile');

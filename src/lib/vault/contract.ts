@@ -125,6 +125,10 @@ export interface VaultContract {
   privacySettings(): Promise<PrivacySettings>;
   /** Fields left out keep their value. */
   setPrivacySettings(settings: Partial<PrivacySettings>): Promise<PrivacySettings>;
+  /** Web Push (README "Web Push with the tab closed"): this browser's push endpoint, registered with the host. */
+  registerPush(endpoint: string): Promise<void>;
+  /** Deletes it from the host; one the host no longer has counts as deleted. */
+  unregisterPush(endpoint: string): Promise<void>;
   /**
    * The user is typing to `username` (true) or stopped: sent sealed, only if allowed and possible
    * now, else nothing (README "Typing indicators"). Answers whether a notice went.
@@ -264,6 +268,8 @@ export const VAULT_METHODS = Object.freeze([
   'deleteRequest',
   'privacySettings',
   'setPrivacySettings',
+  'registerPush',
+  'unregisterPush',
   'sendTyping',
   'myProfile',
   'setProfile',

@@ -1,0 +1,50 @@
+/**
+ * The service worker's Web Push handlers (README "Web Push with the tab closed"). The host's push
+ * is empty (src/host/push/): it only says "mail is waiting". The service worker holds no key —
+ * the vault lives in a dedicated worker that a service worker cannot reach, and with every tab
+ * closed there is none — so it decrypts nothing and shows nothing it would need the vault for:
+ * a generic "New message" notification (one tag, so several pushes show one), never a sender, a
+ * chat or any text, and it never reads the push's data even if some sender put bytes there.
+ * If a Parley window is visible it shows nothing (that page has its socket and its own
+ * notifications, README "Notifications"); a hidden or locked tab still gets the generic one, as
+ * Chrome requires a notification for every push no visible page answers (`userVisibleOnly`).
+ * A click focuses an open Parley window, or opens the chat list.
+ *
+ * BUILD time: `installPushHandlers` is serialised into the generated service worker by
+ * `withPushHandlers` (vite.config.ts, before the seal, so the build hash and P39's update consent
+ * cover it); it must stay self-contained — no imports, no outside names.
+ */
+
+export function installPushHandlers(sw: ServiceWorkerGlobalScope): void {
+  const TITLE = 'New message';
+  const TAG = 'parley-push';
+  const windows = () => sw.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  sw.addEventListener('push', (event: PushEvent) => {
+    event.waitUntil(
+      (async () => {
+        if ((await windows()).some((c) => c.visibilityState === 'visible')) return;
+        await sw.registration.showNotification(TITLE, { tag: TAG, icon: '/icons/icon-192.png', badge: '/icons/icon-192.png' });
+      })()
+    );
+  });
+  sw.addEventListener('notificationclick', (event: NotificationEvent) => {
+    if (event.notification.tag !== TAG) return;
+    event.notification.close();
+    event.waitUntil(
+      (async () => {
+        const open = (await windows())[0];
+        if (open) await open.focus();
+        else await sw.clients.openWindow('/chats');
+      })()
+    );
+  });
+}
+
+/** Marks a worker that already carries the handlers (sealing a sealed build adds nothing). */
+const MARK = '/* parley:push-handlers */';
+
+/** The generated service worker's text with the push handlers appended, run at its first evaluation. */
+export function withPushHandlers(sw: string): string {
+  if (sw.includes(MARK)) return sw;
+  return `${sw}\n${MARK}\n;(${installPushHandlers.toString()})(self);\n`;
+}
