@@ -151,7 +151,6 @@ export async function resetVault(vault: Vault): Promise<void> {
   for (const s of ALL_STORES) await tx.objectStore(s).clear();
   await tx.objectStore('meta').put(wrap, Meta.wrapKey);
   await tx.objectStore('meta').put(sealed, Meta.dataKey);
-  for (const k of [BACKFILL_META, BACKFILL_GROUPS_META]) await tx.objectStore('meta').put({ done: true }, k);
   await tx.done;
   forgetSessions(vault.db);
   forgetOpenedIndex(vault.db);
