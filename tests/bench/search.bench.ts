@@ -10,59 +10,28 @@
  * summary is the median of all queries with its spread (p10, p90, min, max), per shape too.
  * Also timed: the lazy backfill of the same history from an empty index (the first search on a
  * vault from before the index), and what indexing adds to writing a message.
- * Chromium's IndexedDB (LevelDB on disk) differs in its constant factors; the index code is the same.
+ * Chromium's IndexedDB (LevelDB on disk) differs in its constant factors: `npm run bench:search:browser`
+ * times the same corpus (search-corpus.ts) on the app's real path.
  */
 import 'fake-indexeddb/auto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { asUsername } from '../../src/lib/codec/username';
 import { Engine } from '../../workers/engine/engine';
 import { memoryLocks } from '../../workers/engine/lock';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { BACKFILL_META } from '../../workers/engine/search';
-import { incomingKey, putMessage, toMessageRow } from '../../workers/storage/message-repo';
-import type { MessageRecord } from '../../workers/storage/schema';
+import { putMessage, toMessageRow } from '../../workers/storage/message-repo';
 import { commit } from '../../workers/storage/vault';
+import { CHATS, MESSAGES, message, queries } from './search-corpus';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const roundsAt = args.indexOf('--rounds');
 const ROUNDS = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 15;
-const MESSAGES = 10_000;
-const CHATS = 20;
 const BATCH = 500;
 const log = (s: string) => {
   if (!json) console.log(s);
 };
-
-/** A seeded generator (mulberry32): the same conversation every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// A vocabulary of 3,000 made-up words with a Zipf-like use, plus a few accented ones.
-const rand = rng(42);
-const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'te', 'vo', 'bri', 'cha', 'dor', 'fen', 'gul', 'hap', 'jin', 'qua', 'zé', 'crè', 'pîn', 'öl'];
-const vocab = Array.from({ length: 3000 }, () => Array.from({ length: 2 + Math.floor(rand() * 3) }, () => syllables[Math.floor(rand() * syllables.length)]).join(''));
-const word = () => vocab[Math.floor(vocab.length * rand() ** 2.5)]!;
-const sentence = (n: number) => Array.from({ length: n }, word).join(' ');
-
-function message(i: number, now: number): MessageRecord {
-  const username = asUsername(`friend${i % CHATS}`);
-  const sentAt = now - (MESSAGES - i) * 60_000;
-  const id = `seed${i.toString(16).padStart(28, '0')}`;
-  // One message in a thousand holds the rare word.
-  const body = `${sentence(4 + Math.floor(rand() * 14))}${i % 1000 === 7 ? ' marmalade' : ''}`;
-  return i % 2 === 0
-    ? { key: id, id, username, direction: 'out', body, sentAt, receivedAt: sentAt, status: 'read' }
-    : { key: incomingKey(username, id), id, username, direction: 'in', body, sentAt, receivedAt: sentAt, status: 'received', read: true };
-}
 
 function stats(xs: number[]): { median: number; p10: number; p90: number; min: number; max: number } {
   const s = [...xs].sort((a, b) => a - b);
@@ -96,7 +65,6 @@ for (let from = 0; from < MESSAGES; from += BATCH) {
   await commit(vault, (tx) => tx.objectStore('messages').delete(IDBKeyRange.bound('scratch:', 'scratch:\uffff')));
 }
 
-const queries: Record<string, string> = { rare: 'marmalade', prefix: vocab[5]!.slice(0, 3), twoWords: `${vocab[1]} ${vocab[20]!.slice(0, 2)}`, oneLetter: 'k' };
 // Warm once (the first search also checks the backfill progress row).
 await engine.searchMessages('warmup');
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(queries).map((k) => [k, []]));

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { asUsername } from '../../src/lib/codec/username';
 import { putMessage } from '../../workers/storage/message-repo';
-import { loadEntries } from '../../workers/storage/search-repo';
+import { loadEntries } from '../../workers/storage/search-cache';
 import { BACKFILL_META, BACKFILL_PAGE } from '../../workers/engine/search';
 import type { MessageRecord } from '../../workers/storage/schema';
 import { commit } from '../../workers/storage/vault';

@@ -21,7 +21,7 @@
 import type { PasskeyWrap, PassphraseWrap } from '../../src/lib/crypto/app-lock';
 import { forgetSessions } from './session-repo';
 import { forgetPreKeys } from './prekey-repo';
-import { forgetOpenedIndex } from './search-repo';
+import { forgetOpenedIndex } from './search-cache';
 import { bindDataKey, DATA_KEY_LEN, resealRows, unbindDataKey } from './record-seal';
 import { ALL_STORES, Meta, type Sealed, type Vault } from './schema';
 import { newWrapKey, seal, unseal } from './seal';

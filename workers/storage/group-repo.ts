@@ -13,6 +13,7 @@ import { decodeOurSenderKey, decodeTheirSenderKey, encodeOurSenderKey, encodeThe
 import type { Username } from '../../src/lib/codec/username';
 import { openJson, sealJson, type Conn } from './record-seal';
 import type { GroupMessageRow, GroupRow, Tx, Vault } from './schema';
+import { indexGroupMessage } from './search-groups';
 
 const GROUPS = 'groups';
 const MESSAGES = 'groupMessages';
@@ -174,4 +175,5 @@ export async function txGetGroupMessage(tx: Tx, key: string): Promise<GroupMessa
 
 export async function putGroupMessage(tx: Tx, m: GroupMessageRecord): Promise<void> {
   await tx.objectStore(MESSAGES).put(toGroupMessageRow(tx, m));
+  await indexGroupMessage(tx, m);
 }

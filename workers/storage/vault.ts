@@ -23,6 +23,8 @@ import { ALL_STORES, Meta, openVault, type Sealed, type Tx, type Vault, type Vau
 import { newWrapKey, seal, unseal } from './seal';
 import { APP_LOCK_KEY } from './app-lock-repo';
 import { engineFail } from '../engine/errors';
+import { forgetOpenedIndex } from './search-cache';
+import { BACKFILL_GROUPS_META, BACKFILL_META } from './search-repo';
 
 export type { Vault };
 
@@ -89,6 +91,8 @@ async function createKeys(db: VaultDb, f: Found): Promise<void> {
   if (!raced) {
     if (!f.wrap) await tx.store.put(wrap, Meta.wrapKey);
     await tx.store.put(sealed, Meta.dataKey);
+    // A vault with no rows has no history from before the search index to walk (search.ts).
+    if (f.rows === 0) for (const k of [BACKFILL_META, BACKFILL_GROUPS_META]) await tx.store.put({ done: true }, k);
   }
   await tx.done;
 }
@@ -149,6 +153,7 @@ export async function resetVault(vault: Vault): Promise<void> {
   await tx.objectStore('meta').put(sealed, Meta.dataKey);
   await tx.done;
   forgetSessions(vault.db);
+  forgetOpenedIndex(vault.db);
   forgetPreKeys(vault);
   unbindDataKey(vault.db);
   bindDataKey(vault.db, dataKey);

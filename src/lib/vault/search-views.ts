@@ -6,9 +6,14 @@
 import type { Username } from '../codec/username';
 
 export interface SearchHit {
-  /** The chat the message is in (the person's username). */
+  /**
+   * The chat the message is in (the person's username); for a group message, who wrote it
+   * (ourselves for one we sent), the group being `group`.
+   */
   username: Username;
-  /** The message's id in that chat (as `MessageView.id`), to open the conversation at it. */
+  /** The group the message is in (absent for a 1:1 chat): its id, to open it, and its name. */
+  group?: { id: string; name: string };
+  /** The message's id in that chat (as `MessageView.id` / `GroupMessageView.id`), to open the conversation at it. */
   id: string;
   direction: 'in' | 'out';
   /** Milliseconds since the epoch (the message's sort time). */
