@@ -152,7 +152,8 @@ export interface VaultContract {
   removeGroupMember(id: string, username: Username): Promise<void>;
   setGroupRole(id: string, username: Username, role: 'admin' | 'member'): Promise<void>;
   leaveGroup(id: string): Promise<void>;
-  sendGroupText(id: string, text: string): Promise<GroupMessageView>;
+  /** `mentions`: members the text mentions (README "Groups": mentions), carried beside the text. */
+  sendGroupText(id: string, text: string, mentions?: Username[]): Promise<GroupMessageView>;
   listGroupMessages(id: string): Promise<GroupMessageView[]>;
   markGroupRead(id: string): Promise<void>;
   // ---- group invite links (README "Groups": invite links; SECURITY.md P19) ----
