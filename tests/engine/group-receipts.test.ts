@@ -13,7 +13,7 @@ import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transp
 import { memoryLocks } from '../../workers/engine/lock';
 import { applyGroupReceipt } from '../../workers/engine/group-receipts';
 import { hostAuth } from '../../workers/engine/account';
-import { getGroup } from '../../workers/storage/group-repo';
+import { getGroup, listGroupMessages } from '../../workers/storage/group-repo';
 import { addOutbox } from '../../workers/storage/outbox-repo';
 import { commit } from '../../workers/storage/vault';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
@@ -112,6 +112,9 @@ describe('group receipts and mentions on the real host', () => {
     await eventually(async () => expect(await counts(ann, id, 'hello')).toEqual({ delivered: 3, read: 1, of: 3 }));
     expect(await stateOf(ann, id, 'hello')).toEqual({ ben: 'delivered', cat: 'read', dan: 'delivered' });
     expect((await textOf(ann, id, 'from cat')).receipts).toBeUndefined();
+    // Nothing was recorded for anyone outside the recipients (Mallory) either.
+    const row = (await listGroupMessages(ann.ctx.vault, id)).find((m) => m.id === hello)!;
+    expect(Object.keys(row.receipts ?? {}).sort()).toEqual(['ben', 'cat', 'dan']);
     // 4. Replayed and reordered: Cat's read receipt again, and then an older "delivered" one.
     const replay: GroupReceiptContent = { kind: 'groupReceipt', groupId: id, receipt: 'read', ids: [hello] };
     expect(await commit(ann.ctx.vault, (tx) => applyGroupReceipt(tx, 'cat' as Username, replay))).toEqual([]);
