@@ -28,7 +28,7 @@ export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]
     memberCount: g.history.head.members.length,
     isMember: !!findMember(g.history.head, address(me.username)),
     ...(g.history.head.avatar ? { avatar: g.history.head.avatar.slice() } : {}),
-    mentioned: (g.mentionsUnread ?? 0) > 0
+    mentions: g.mentionsUnread ?? 0
   }));
 }
 

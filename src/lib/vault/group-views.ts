@@ -19,7 +19,7 @@ export interface GroupSummaryView {
   /** The group picture from the signed state (a re-encoded JPEG), if it has one. */
   avatar?: Uint8Array;
   /** Unread messages that mention us: the list shows "@" until the group is read. */
-  mentioned: boolean;
+  mentions: number;
 }
 
 export interface GroupMemberView {
