@@ -146,6 +146,22 @@ describe('group receipts and mentions on the real host', () => {
     expect((await stateOf(ann, id, 'hello')).dan).toBe('delivered');
   });
 
+  test('P41 a member who blocked the sender sends it no receipt, delivered or read', async () => {
+    const { id, ann, ben, cat, dan } = await group();
+    await eventually(async () => expect(await counts(ann, id, 'hello')).toEqual({ delivered: 3, read: 0, of: 3 }));
+    await ben.block('ann' as Username);
+    await ann.sendGroupText(id, 'second');
+    await eventually(async () => void (await textOf(ben, id, 'second')));
+    await ben.markGroupRead(id);
+    // Anything Ben queued has left before Cat and Dan read: Ann's mailbox has it before theirs.
+    await eventually(async () => expect(await ben.ctx.vault.db.count('outbox')).toBe(0));
+    await cat.markGroupRead(id);
+    await dan.markGroupRead(id);
+    await eventually(async () => expect(await counts(ann, id, 'second')).toEqual({ delivered: 2, read: 2, of: 3 }));
+    expect(await stateOf(ann, id, 'second')).toEqual({ ben: 'sent', cat: 'read', dan: 'read' });
+    expect((await stateOf(ann, id, 'hello')).ben).toBe('delivered');
+  });
+
   test('mentions: members only, checked by the sender and by every receiver; "@" until read', async () => {
     const { id, ann, ben, cat } = await group();
     await expect(ann.sendGroupText(id, 'hey @mallory', ['mallory' as Username])).rejects.toMatchObject({ code: 'InvalidArgument' });
