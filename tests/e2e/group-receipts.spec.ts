@@ -64,8 +64,12 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   await expect(info).toBeHidden();
   await expect(count).toBeFocused();
 
-  // Cat leaves the conversation, so what comes next stays unread there.
+  // Cat mutes the group and leaves the conversation, so what comes next stays unread there.
+  const mute = cat.page.getByRole('button', { name: 'Mute notifications', exact: true });
+  await mute.click();
+  await expect(mute).toHaveAttribute('aria-pressed', 'true');
   await cat.page.goto('/chats');
+  await expect(groupRow(cat.page, name)).toContainText('muted');
   await expect(groupRow(cat.page, name)).toBeVisible({ timeout: 30_000 });
 
   // Ann mentions Cat with the keyboard only: "@" opens the picker, ArrowDown to Cat, Enter picks.

@@ -8,7 +8,7 @@ import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../sr
 import { EngineProfiles } from './engine-profiles';
 import * as groupApi from './group-api';
 import { sendGroupText } from './group-messages';
-import { markGroupRead } from './group-receipts';
+import { markGroupRead, setGroupMuted } from './group-receipts';
 import * as groups from './group-ops';
 
 export abstract class EngineGroups extends EngineProfiles {
@@ -50,5 +50,9 @@ export abstract class EngineGroups extends EngineProfiles {
 
   markGroupRead(id: string): Promise<void> {
     return markGroupRead(this.ctx, id);
+  }
+
+  setGroupMuted(id: string, muted: boolean): Promise<void> {
+    return setGroupMuted(this.ctx, id, muted);
   }
 }

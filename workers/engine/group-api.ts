@@ -28,7 +28,8 @@ export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]
     memberCount: g.history.head.members.length,
     isMember: !!findMember(g.history.head, address(me.username)),
     ...(g.history.head.avatar ? { avatar: g.history.head.avatar.slice() } : {}),
-    mentions: g.mentionsUnread ?? 0
+    mentions: g.mentionsUnread ?? 0,
+    muted: !!g.muted
   }));
 }
 

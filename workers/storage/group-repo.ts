@@ -41,6 +41,8 @@ export interface GroupRecord {
   inviteSecret?: Uint8Array;
   /** Unread messages that mention us (README "Groups": mentions): the chat list's "@" until read. */
   mentionsUnread?: number;
+  /** Muted on this browser: counted, not notified, except a new mention of us. */
+  muted?: boolean;
 }
 
 export interface OutgoingGroupMessage {
@@ -91,6 +93,7 @@ interface GroupJson {
   outgoing: { messageKey: string; body: string; to: Username[] }[];
   inviteSecret?: string;
   mentionsUnread?: number;
+  muted?: boolean;
 }
 
 const b64 = toBase64Url;
@@ -109,7 +112,8 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     seenVersion: g.seenVersion,
     outgoing: g.outgoing.map((o) => ({ ...o, body: b64(o.body) })),
     ...(g.inviteSecret ? { inviteSecret: b64(g.inviteSecret) } : {}),
-    ...(g.mentionsUnread ? { mentionsUnread: g.mentionsUnread } : {})
+    ...(g.mentionsUnread ? { mentionsUnread: g.mentionsUnread } : {}),
+    ...(g.muted ? { muted: true } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
 }
@@ -130,7 +134,8 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     seenVersion: j.seenVersion,
     outgoing: j.outgoing.map((o) => ({ ...o, body: unb64(o.body) })),
     ...(j.inviteSecret ? { inviteSecret: unb64(j.inviteSecret) } : {}),
-    ...(j.mentionsUnread ? { mentionsUnread: j.mentionsUnread } : {})
+    ...(j.mentionsUnread ? { mentionsUnread: j.mentionsUnread } : {}),
+    ...(j.muted ? { muted: true } : {})
   };
 }
 

@@ -43,7 +43,7 @@ import type { GroupInfoEdit, GroupInfoView, GroupMessageView, GroupSummaryView, 
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 16;
+export const VAULT_API_VERSION = 17;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -156,6 +156,8 @@ export interface VaultContract {
   sendGroupText(id: string, text: string, mentions?: Username[]): Promise<GroupMessageView>;
   listGroupMessages(id: string): Promise<GroupMessageView[]>;
   markGroupRead(id: string): Promise<void>;
+  /** Mutes a group on this browser (no notifications, except a new mention of us); nothing is sent. */
+  setGroupMuted(id: string, muted: boolean): Promise<void>;
   // ---- group invite links (README "Groups": invite links; SECURITY.md P19) ----
   /** Admin: turns the link on with a fresh secret (resetting any old one); answers the text after '#'. */
   createGroupInviteLink(id: string, approval: boolean): Promise<string>;
@@ -281,6 +283,7 @@ export const VAULT_METHODS = Object.freeze([
   'sendGroupText',
   'listGroupMessages',
   'markGroupRead',
+  'setGroupMuted',
   'createGroupInviteLink',
   'groupInviteLink',
   'setGroupInviteApproval',

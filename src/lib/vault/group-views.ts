@@ -20,6 +20,8 @@ export interface GroupSummaryView {
   avatar?: Uint8Array;
   /** Unread messages that mention us: the list shows "@" until the group is read. */
   mentions: number;
+  /** Muted on this browser: no notifications, except a new mention of us. */
+  muted: boolean;
 }
 
 export interface GroupMemberView {
