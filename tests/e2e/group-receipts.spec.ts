@@ -5,6 +5,7 @@
  * info (opened from the keyboard) lists each member's state. Ann mentions Cat through the "@"
  * picker by keyboard only; Cat's chat list shows the "@" until she reads it, highlighted.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
 
@@ -16,6 +17,13 @@ test.afterEach(async () => {
 const groupRow = (page: Page, name: string) => page.locator(`a[data-group="${name}"]`);
 const groupLog = (page: Page) => page.getByRole('list', { name: 'Group messages' });
 const SHOTS = 'tests/e2e/screenshots';
+
+/** axe on what `page` shows now: no serious or critical WCAG 2.1 AA violation. */
+async function audit(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const severe = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(severe.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`), screen).toEqual([]);
+}
 
 async function openGroup(p: Person, name: string): Promise<void> {
   await groupRow(p.page, name).click();
@@ -60,6 +68,7 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   await expect(info.locator(`li[data-member="${ben.name}"]`)).toContainText('Read');
   await expect(info.locator(`li[data-member="${cat.name}"]`)).toContainText('Read');
   await ann.page.screenshot({ path: `${SHOTS}/group-receipts-info.png` });
+  await audit(ann.page, 'message info');
   await ann.page.keyboard.press('Escape');
   await expect(info).toBeHidden();
   await expect(count).toBeFocused();
@@ -89,6 +98,7 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   await ann.page.keyboard.press('ArrowDown');
   await expect(picker.getByRole('option', { name: cat.name, exact: true })).toHaveAttribute('aria-selected', 'true');
   await ann.page.screenshot({ path: `${SHOTS}/group-mention-picker.png` });
+  await audit(ann.page, 'mention picker');
   await ann.page.keyboard.press('Enter');
   await expect(picker).toBeHidden();
   await expect(box).toHaveValue(`Bring the map @${cat.name} `);
@@ -105,6 +115,7 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   await expect(got.locator('mark.mention.me')).toHaveText(`@${cat.name}`);
   await expect(groupRow(cat.page, name).getByText('You were mentioned')).not.toBeAttached();
   await cat.page.screenshot({ path: `${SHOTS}/group-mention-highlight.png` });
+  await audit(cat.page, 'group with a mention');
   // Ben was not mentioned: no badge on his row, the mention shown but not as his.
   await expect(groupLog(ben.page).locator('li.msg', { hasText: 'Bring the map' }).locator('mark.mention')).toHaveText(`@${cat.name}`);
   await expect(groupLog(ben.page).locator('mark.mention.me')).toHaveCount(0);
