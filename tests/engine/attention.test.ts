@@ -26,6 +26,14 @@ describe('attention', () => {
     expect(unreadTotal(rows)).toBe(4);
   });
 
+  test('a mention of us notifies even in a muted conversation; more unmentioned messages do not', () => {
+    const t = new ArrivalTracker();
+    t.arrivals([{ ...row('g:aa', 0), muted: true, mentions: 0 }]);
+    expect(t.arrivals([{ ...row('g:aa', 1), muted: true, mentions: 1 }]).map((r) => r.key)).toEqual(['g:aa']);
+    expect(t.arrivals([{ ...row('g:aa', 2), muted: true, mentions: 1 }])).toEqual([]);
+    expect(t.arrivals([{ ...row('g:aa', 3), muted: true, mentions: 2 }]).map((r) => r.key)).toEqual(['g:aa']);
+  });
+
   test('a notification names at most the conversation, and in private mode not even that', () => {
     const bob = row('c:bob', 2, 'Bob the Builder');
     expect(noticeFor(bob, 'name')).toEqual({ title: 'Bob the Builder', body: '2 new messages', tag: 'c:bob', key: 'c:bob' });

@@ -7,7 +7,8 @@
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
 import { EngineProfiles } from './engine-profiles';
 import * as groupApi from './group-api';
-import { markGroupRead, sendGroupText } from './group-messages';
+import { sendGroupText } from './group-messages';
+import { markGroupRead, setGroupMuted } from './group-receipts';
 import * as groups from './group-ops';
 
 export abstract class EngineGroups extends EngineProfiles {
@@ -39,8 +40,8 @@ export abstract class EngineGroups extends EngineProfiles {
     return groups.leaveGroup(this.ctx, id);
   }
 
-  async sendGroupText(id: string, text: string): Promise<GroupMessageView> {
-    return groupApi.groupMessageView(await sendGroupText(this.ctx, id, text), this.ctx.me!.username);
+  async sendGroupText(id: string, text: string, mentions: string[] = []): Promise<GroupMessageView> {
+    return groupApi.groupMessageView(await sendGroupText(this.ctx, id, text, mentions), this.ctx.me!.username);
   }
 
   listGroupMessages(id: string): Promise<GroupMessageView[]> {
@@ -49,5 +50,9 @@ export abstract class EngineGroups extends EngineProfiles {
 
   markGroupRead(id: string): Promise<void> {
     return markGroupRead(this.ctx, id);
+  }
+
+  setGroupMuted(id: string, muted: boolean): Promise<void> {
+    return setGroupMuted(this.ctx, id, muted);
   }
 }

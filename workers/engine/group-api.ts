@@ -14,6 +14,7 @@ import { listContactNames } from '../storage/contact-repo';
 import { requireMe, type EngineContext } from './context';
 import { requireGroup } from './group-ops';
 import { joinRequests } from './group-invite';
+import { receiptView } from './group-receipts';
 
 export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
   const me = requireMe(ctx);
@@ -26,7 +27,9 @@ export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]
     missing: g.missing,
     memberCount: g.history.head.members.length,
     isMember: !!findMember(g.history.head, address(me.username)),
-    ...(g.history.head.avatar ? { avatar: g.history.head.avatar.slice() } : {})
+    ...(g.history.head.avatar ? { avatar: g.history.head.avatar.slice() } : {}),
+    mentions: g.mentionsUnread ?? 0,
+    muted: !!g.muted
   }));
 }
 
@@ -71,7 +74,9 @@ function toView(m: GroupMessageRecord, me: string): GroupMessageView {
     direction: m.direction,
     text: m.body,
     at: m.sentAt,
-    ...(m.direction === 'out' ? { status: m.status === 'received' ? 'sent' : m.status } : {})
+    ...(m.direction === 'out' ? { status: m.status === 'received' ? 'sent' : m.status } : {}),
+    ...(m.direction === 'out' && m.recipients ? { receipts: receiptView(m) } : {}),
+    ...(m.mentions?.length ? { mentions: m.mentions } : {})
   };
 }
 

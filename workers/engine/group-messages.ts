@@ -22,7 +22,8 @@ import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message'
 import { bytesEqual } from '../../src/lib/codec/bytes';
 import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { decodeContent, encodeContent, newMessageId } from '../../src/lib/wire/content';
-import { decodeGroupText, encodeGroupText } from '../../src/lib/wire/group-content';
+import { decodeGroupText, encodeGroupText, MAX_MENTIONS } from '../../src/lib/wire/group-content';
+import { asUsername, type Username } from '../../src/lib/codec/username';
 import { preview } from '../storage/chat-repo';
 import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, txListGroups, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
@@ -31,6 +32,7 @@ import type { EngineEvent } from './events';
 import { distributeSenderKey, putNotice } from './group-apply';
 import { syncFromBlob } from './group-sync';
 import { deliverGroupUpload } from './group-sealed';
+import { queueGroupReceipt } from './group-receipts';
 import { engineFail, isEngineError } from './errors';
 import type { Envelope } from './transport';
 
@@ -45,9 +47,11 @@ export interface GroupFlushReport {
   unavailable: boolean;
 }
 
-export async function sendGroupText(ctx: EngineContext, id: string, text: string): Promise<GroupMessageRecord> {
+export async function sendGroupText(ctx: EngineContext, id: string, text: string, mentioned: readonly string[] = []): Promise<GroupMessageRecord> {
   const me = requireMe(ctx);
   if (text.length === 0 || text.length > MAX_GROUP_TEXT_CHARS) fail('InvalidArgument', `text of ${text.length} characters, expected 1..${MAX_GROUP_TEXT_CHARS}`);
+  const wanted = [...new Set(mentioned.map((u) => asUsername(u)))];
+  if (wanted.length > MAX_MENTIONS) fail('InvalidArgument', `${wanted.length} mentions exceed ${MAX_MENTIONS}`);
   const peek = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
   if (!peek) engineFail('NoSuchGroup', 'no such group');
   if (peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
@@ -58,15 +62,17 @@ export async function sendGroupText(ctx: EngineContext, id: string, text: string
       const head = stored.history.head;
       if (!stored.our || !findMember(head, address(me.username))) engineFail('NotGroupMember', 'we are not a member of this group');
       if (stored.seenVersion > head.version) engineFail('GroupOutOfDate', `a member is at version ${stored.seenVersion}, we are at ${head.version}`);
+      if (wanted.some((u) => !findMember(head, address(u)))) fail('InvalidArgument', 'a mention names someone who is not a member');
+      const mentions = wanted.length > 0 ? { mentions: wanted } : {};
       const g = await distributeSenderKey(ctx, tx, me, stored);
       const now = ctx.deps.now();
       const sentAt = Math.max(g.lastAt + 1, now);
       const msgId = newMessageId(ctx.deps.rng);
       const content = encodeContent({ kind: 'text', id: msgId, sentAt, text });
-      const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content }));
+      const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content, ...mentions }));
       const key = `${id}:${msgId}`;
       const to = senderKeyRecipients(head, address(me.username)).map((a) => a.username);
-      const m: GroupMessageRecord = { key, groupId: id, id: msgId, sender: me.username, direction: 'out', body: text, sentAt, receivedAt: now, status: 'queued' };
+      const m: GroupMessageRecord = { key, groupId: id, id: msgId, sender: me.username, direction: 'out', body: text, sentAt, receivedAt: now, status: 'queued', recipients: to, ...mentions };
       await putGroupMessage(tx, m);
       await putGroup(tx, { ...g, our: state, lastAt: sentAt, lastPreview: preview(text), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
       return m;
@@ -112,7 +118,7 @@ export type GroupReceiveOutcome = { stored: boolean; events: EngineEvent[]; code
 
 /** Decrypts and stores one group message; refusals come back as a code (the caller acks). */
 export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): Promise<GroupReceiveOutcome> {
-  requireMe(ctx);
+  const me = requireMe(ctx);
   const header = peekGroupMessage(env.body);
   return commit(ctx.vault, async (tx): Promise<GroupReceiveOutcome> => {
     const groups = await txListGroups(tx);
@@ -142,9 +148,14 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
     let next: GroupRecord = { ...g, theirs, seenVersion: Math.max(g.seenVersion, gt.headVersion) };
     if (!(await txGetGroupMessage(tx, key))) {
       const sentAt = Math.min(content.sentAt, now + MAX_CLOCK_SKEW_MS);
-      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: content.text, sentAt, receivedAt: now, status: 'received' });
+      // Mentions name members only: anyone else a sender lists is dropped, never shown or counted.
+      const mentions = [...new Set(gt.mentions ?? [])].filter((u) => findMember(g.history.head, address(u)));
+      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: content.text, sentAt, receivedAt: now, status: 'received', ...(mentions.length > 0 ? { mentions } : {}) });
       const newest = sentAt >= next.lastAt;
-      next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(content.text) : next.lastPreview };
+      const mentionsUnread = (next.mentionsUnread ?? 0) + (mentions.includes(me.username) ? 1 : 0);
+      next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(content.text) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };
+      // Receipts per member: a delivery receipt to the sender only, pairwise (group-receipts.ts).
+      await queueGroupReceipt(tx, env.sender as Username, g.id, 'delivered', [content.id]);
     }
     // P21: iterations jumped over are missing messages, shown in the conversation.
     if (d.skipped > 0) {
@@ -155,14 +166,4 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
     await putGroup(tx, next);
     return { stored: true, events: [{ type: 'group', id: g.id }, { type: 'chats' }], ...(behind ? { sync: g.id } : {}) };
   });
-}
-
-export async function markGroupRead(ctx: EngineContext, id: string): Promise<void> {
-  await ctx.serial(() =>
-    commit(ctx.vault, async (tx) => {
-      const g = await txGetGroup(tx, id);
-      if (g && g.unread > 0) await putGroup(tx, { ...g, unread: 0 });
-    })
-  );
-  ctx.events.emit({ type: 'chats' });
 }

@@ -38,6 +38,7 @@ import type { EngineEvent } from './events';
 import { clearMarker, markGaps, markUndecryptable } from './gaps';
 import { notice, NoticeKind } from './notices';
 import { applyReceipt, queueReceipt } from './receipts';
+import { applyGroupReceipt } from './group-receipts';
 import { putSessionWrites, SessionPage } from './session-page';
 import { envelopeRef } from './refs';
 import { refreshProfile, storeTheirKey } from './profiles';
@@ -304,6 +305,7 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
       else if (content.kind === 'timer') out.push(...(await receiveTimer(ctx, tx, env.sender, content, underChangedKey(trusted, identity))));
       else if (isAction(content)) out.push(...(await receiveAction(ctx, tx, env.sender, content, underChangedKey(trusted, identity))));
       else if (content.kind === 'receipt') out.push(...(await receiveReceipt(tx, env.sender, content)));
+      else if (content.kind === 'groupReceipt') out.push(...(await applyGroupReceipt(tx, env.sender, content)));
       else if (content.kind === 'typing' && showsTyping) out.push({ type: 'typing', username: env.sender, typing: content.typing });
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
@@ -370,6 +372,8 @@ async function receiveGroup(ctx: EngineContext, env: Envelope, sealedFrom?: Send
   }
   await ack(ctx, env);
   for (const e of r.events) ctx.events.emit(e);
+  // A stored group message queued a delivery receipt to its sender (group-receipts.ts).
+  if (r.stored) ctx.kickOutbox();
   // Behind a member's head, or a key we were never given: fetch the blob after this step (P19).
   if (r.sync) void syncFromBlob(ctx, r.sync).catch(() => undefined);
   return r.stored ? 'stored' : r.code === 'DuplicateMessage' ? 'duplicate' : 'failed';

@@ -40,6 +40,10 @@ export interface GroupRecord {
   outgoing: OutgoingGroupMessage[];
   /** Admins: the current invite link's secret (README "Groups": invite links); never sent to the host. */
   inviteSecret?: Uint8Array;
+  /** Unread messages that mention us (README "Groups": mentions): the chat list's "@" until read. */
+  mentionsUnread?: number;
+  /** Muted on this browser: counted, not notified, except a new mention of us. */
+  muted?: boolean;
 }
 
 export interface OutgoingGroupMessage {
@@ -65,7 +69,17 @@ export interface GroupMessageRecord {
    * description or picture changed: `sender` is who changed it, `body` the new name).
    */
   notice?: 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured';
+  /** Ours: the members it was sent to (the "of N" of its receipts). */
+  recipients?: Username[];
+  /** Ours: how far it got with each recipient, moved only forward by that member's receipts. */
+  receipts?: Record<string, GroupReceiptState>;
+  /** Members the text mentions (only members, checked on receipt). */
+  mentions?: Username[];
+  /** Theirs: read by us (markGroupRead), so a read receipt went out once. */
+  read?: boolean;
 }
+
+export type GroupReceiptState = 'delivered' | 'read';
 
 interface GroupJson {
   history: string;
@@ -79,6 +93,8 @@ interface GroupJson {
   seenVersion: number;
   outgoing: { messageKey: string; body: string; to: Username[] }[];
   inviteSecret?: string;
+  mentionsUnread?: number;
+  muted?: boolean;
 }
 
 const b64 = toBase64Url;
@@ -96,7 +112,9 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     missing: g.missing,
     seenVersion: g.seenVersion,
     outgoing: g.outgoing.map((o) => ({ ...o, body: b64(o.body) })),
-    ...(g.inviteSecret ? { inviteSecret: b64(g.inviteSecret) } : {})
+    ...(g.inviteSecret ? { inviteSecret: b64(g.inviteSecret) } : {}),
+    ...(g.mentionsUnread ? { mentionsUnread: g.mentionsUnread } : {}),
+    ...(g.muted ? { muted: true } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
 }
@@ -116,7 +134,9 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     missing: j.missing,
     seenVersion: j.seenVersion,
     outgoing: j.outgoing.map((o) => ({ ...o, body: unb64(o.body) })),
-    ...(j.inviteSecret ? { inviteSecret: unb64(j.inviteSecret) } : {})
+    ...(j.inviteSecret ? { inviteSecret: unb64(j.inviteSecret) } : {}),
+    ...(j.mentionsUnread ? { mentionsUnread: j.mentionsUnread } : {}),
+    ...(j.muted ? { muted: true } : {})
   };
 }
 
@@ -151,6 +171,10 @@ interface MessageJson {
   receivedAt: number;
   status: GroupMessageStatus;
   notice?: GroupMessageRecord['notice'];
+  recipients?: Username[];
+  receipts?: Record<string, GroupReceiptState>;
+  mentions?: Username[];
+  read?: boolean;
 }
 
 export function toGroupMessageRow(c: Conn, m: GroupMessageRecord): GroupMessageRow {
@@ -176,4 +200,20 @@ export async function txGetGroupMessage(tx: Tx, key: string): Promise<GroupMessa
 export async function putGroupMessage(tx: Tx, m: GroupMessageRecord): Promise<void> {
   await tx.objectStore(MESSAGES).put(toGroupMessageRow(tx, m));
   await indexGroupMessage(tx, m);
+}
+
+/**
+ * The newest incoming messages of a group not yet read, newest first, at most `limit` (the
+ * group's unread count bounds the walk; a message from before the newest read one is not missed).
+ */
+export async function txUnreadGroupMessages(tx: Tx, groupId: string, limit: number): Promise<GroupMessageRecord[]> {
+  const out: GroupMessageRecord[] = [];
+  if (limit <= 0) return out;
+  let cursor = await tx.objectStore(MESSAGES).index('byGroup').openCursor(IDBKeyRange.bound([groupId, 0], [groupId, Number.MAX_SAFE_INTEGER]), 'prev');
+  while (cursor && out.length < limit) {
+    const m = fromGroupMessageRow(tx, cursor.value);
+    if (m.direction === 'in' && !m.read) out.push(m);
+    cursor = await cursor.continue();
+  }
+  return out;
 }

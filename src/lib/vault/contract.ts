@@ -156,9 +156,12 @@ export interface VaultContract {
   removeGroupMember(id: string, username: Username): Promise<void>;
   setGroupRole(id: string, username: Username, role: 'admin' | 'member'): Promise<void>;
   leaveGroup(id: string): Promise<void>;
-  sendGroupText(id: string, text: string): Promise<GroupMessageView>;
+  /** `mentions`: members the text mentions (README "Groups": mentions), carried beside the text. */
+  sendGroupText(id: string, text: string, mentions?: Username[]): Promise<GroupMessageView>;
   listGroupMessages(id: string): Promise<GroupMessageView[]>;
   markGroupRead(id: string): Promise<void>;
+  /** Mutes a group on this browser (no notifications, except a new mention of us); nothing is sent. */
+  setGroupMuted(id: string, muted: boolean): Promise<void>;
   // ---- group invite links (README "Groups": invite links; SECURITY.md P19) ----
   /** Admin: turns the link on with a fresh secret (resetting any old one); answers the text after '#'. */
   createGroupInviteLink(id: string, approval: boolean): Promise<string>;
@@ -286,6 +289,7 @@ export const VAULT_METHODS = Object.freeze([
   'sendGroupText',
   'listGroupMessages',
   'markGroupRead',
+  'setGroupMuted',
   'createGroupInviteLink',
   'groupInviteLink',
   'setGroupInviteApproval',

@@ -18,6 +18,10 @@ export interface GroupSummaryView {
   isMember: boolean;
   /** The group picture from the signed state (a re-encoded JPEG), if it has one. */
   avatar?: Uint8Array;
+  /** Unread messages that mention us: the list shows "@" until the group is read. */
+  mentions: number;
+  /** Muted on this browser: no notifications, except a new mention of us. */
+  muted: boolean;
 }
 
 export interface GroupMemberView {
@@ -95,6 +99,10 @@ export type GroupMessageView =
       at: number;
       /** Outgoing only. */
       status?: 'queued' | 'sent' | 'failed';
+      /** Outgoing only: how far it got with each member it was sent to. */
+      receipts?: GroupReceiptView;
+      /** Members the text mentions (only members; checked on receipt). */
+      mentions?: Username[];
     }
   | {
       kind: 'notice';
@@ -106,3 +114,13 @@ export type GroupMessageView =
       /** `renamed`: the new name. */
       text?: string;
     };
+
+/** One member's state for one of our group messages (README "Groups": receipts per member). */
+export interface GroupReceiptView {
+  /** Members it was sent to. */
+  of: number;
+  /** Members that stored it (read counts as delivered too). */
+  delivered: number;
+  read: number;
+  members: { username: Username; state: 'sent' | 'delivered' | 'read' }[];
+}

@@ -34,6 +34,8 @@
  *   kind 0x12 expiring: timer u32 || a text or attachment content without its version byte: a
  *                      message sent under that timer (wire/disappearing-content.ts, P44)
  *   kind 0x14 typing:  action u8 (1 started, 2 stopped) || sentAt u64 (wire/typing-content.ts); never stored
+ *   kind 0x15 group receipt: groupId (32) || receipt type u8 || u16 count || count x id (16), to the
+ *                      group message's sender only (wire/group-receipt-content.ts)
  *   ref = ratchet key (32) || n u32: a message named by its Double Ratchet header, which the
  *         receiver reads even from an envelope it cannot decrypt (DESIGN.md §7, SECURITY.md P36)
  *
@@ -45,12 +47,14 @@ import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 import { readAttachment, writeAttachment, type AttachmentContent } from './attachment-content';
 import { readExpiring, readTimer, writeTimer, checkTimer, type TimerContent, type TimerSeconds } from './disappearing-content';
 import { readTyping, writeTyping, type TypingContent } from './typing-content';
+import { readGroupReceipt, writeGroupReceipt, type GroupReceiptContent } from './group-receipt-content';
 
 export type { AttachmentContent } from './attachment-content';
 export type { TypingContent } from './typing-content';
+export type { GroupReceiptContent } from './group-receipt-content';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, reaction: 0x0a, edit: 0x0b, delete: 0x0c, textWithQuote: 0x0d, textWithQuoteAndProfileKey: 0x0e, attachment: 0x10, timer: 0x11, expiring: 0x12, typing: 0x14 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, reaction: 0x0a, edit: 0x0b, delete: 0x0c, textWithQuote: 0x0d, textWithQuoteAndProfileKey: 0x0e, attachment: 0x10, timer: 0x11, expiring: 0x12, typing: 0x14, groupReceipt: 0x15 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -91,7 +95,7 @@ export type RetryContent = { kind: 'retry'; missing: MessageRef[] };
 export type ResentContent = Omit<TextContent, 'kind'> & { kind: 'resent'; ref: MessageRef };
 /** The sender's profile key (P43): whoever holds it finds and reads the sender's profile blob. */
 export type ProfileKeyContent = { kind: 'profileKey'; key: Uint8Array };
-export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent | ReactionContent | EditContent | DeleteContent | ExpiringAttachment | TimerContent | TypingContent;
+export type Content = TextContent | ReceiptContent | CallContent | RetryContent | ResentContent | ProfileKeyContent | GroupContent | ReactionContent | EditContent | DeleteContent | ExpiringAttachment | TimerContent | TypingContent | GroupReceiptContent;
 /** Bytes of a profile key (src/lib/crypto/profile.ts PROFILE_KEY_LEN). */
 export const CONTENT_PROFILE_KEY_LEN = 32;
 /** A group update (README "Groups"): opaque here, strict in wire/group-content.ts; never stored as a message. */
@@ -163,6 +167,7 @@ export function encodeContent(c: Content): Uint8Array {
   if (c.kind === 'profileKey') return writeProfileKey(w.u8(ContentKind.profileKey), c.key).finish();
   if (c.kind === 'attachment') return writeAttachment(w.u8(ContentKind.attachment), c).finish();
   if (c.kind === 'typing') return writeTyping(w.u8(ContentKind.typing), c).finish();
+  if (c.kind === 'groupReceipt') return writeGroupReceipt(w.u8(ContentKind.groupReceipt), c, MAX_RECEIPT_IDS).finish();
   return fail('InvalidArgument', 'unknown content kind');
 }
 
@@ -258,6 +263,7 @@ export function decodeContent(bytes: Uint8Array): Content {
   }
   if (kind === ContentKind.attachment) return readAttachment(r);
   if (kind === ContentKind.typing) return readTyping(r);
+  if (kind === ContentKind.groupReceipt) return readGroupReceipt(r, MAX_RECEIPT_IDS);
   if (kind === ContentKind.textWithQuote || kind === ContentKind.textWithQuoteAndProfileKey) {
     const profileKey = kind === ContentKind.textWithQuoteAndProfileKey ? r.fixed(CONTENT_PROFILE_KEY_LEN).slice() : undefined;
     const quote = toHex(r.fixed(MESSAGE_ID_LEN));

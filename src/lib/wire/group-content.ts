@@ -22,10 +22,17 @@
  *
  *      version u8 (1) || head version u32 || head hash (32) || u32-length content
  *
+ *    With mentions (README "Groups": mentions) the version is 2 and the usernames the text
+ *    mentions follow, structurally, never parsed out of the text (the receiver keeps only members):
+ *
+ *      version u8 (2) || head version u32 || head hash (32) || u32-length content
+ *      || u8 count (1..MAX_MENTIONS) || count x username (u8 length || ASCII)
+ *
  * Knows nothing of sessions, storage or who sent it.
  */
 import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter } from '../codec/bytes';
+import { readUsername, writeUsername, type Username } from '../codec/username';
 
 export const GROUP_CONTENT_VERSION = 1;
 export const GROUP_ID_BYTES = 32;
@@ -36,6 +43,9 @@ export const MAX_HISTORY_BYTES = 240 * 1024;
 export const MAX_CHANGE_BYTES = 64 * 1024;
 export const MAX_DISTRIBUTION_BYTES = 1024;
 export const MAX_GROUP_TEXT_BYTES = 80 * 1024;
+/** Most people one group text may mention. */
+export const MAX_MENTIONS = 32;
+const GROUP_TEXT_WITH_MENTIONS = 2;
 
 const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08, keyRequest: 0x10 } as const;
 const ALL_FLAGS = 0x1f;
@@ -92,21 +102,38 @@ export interface GroupText {
   headHash: Uint8Array;
   /** An encoded content (content.ts), a text. */
   content: Uint8Array;
+  /** Who the text mentions (version 2); absent or empty for none. */
+  mentions?: Username[];
 }
 
 export function encodeGroupText(t: GroupText): Uint8Array {
   if (!Number.isInteger(t.headVersion) || t.headVersion < 0 || t.headVersion > 0xffff_ffff) fail('InvalidArgument', `head version ${t.headVersion}`);
   if (t.content.length > MAX_GROUP_TEXT_BYTES) fail('InvalidArgument', `group content of ${t.content.length} bytes`);
-  return new ByteWriter().u8(GROUP_CONTENT_VERSION).u32(t.headVersion).fixed(t.headHash, HEAD_HASH_BYTES).bytes32(t.content).finish();
+  const mentions = t.mentions ?? [];
+  if (mentions.length > MAX_MENTIONS) fail('InvalidArgument', `${mentions.length} mentions exceed ${MAX_MENTIONS}`);
+  const w = new ByteWriter().u8(mentions.length > 0 ? GROUP_TEXT_WITH_MENTIONS : GROUP_CONTENT_VERSION).u32(t.headVersion).fixed(t.headHash, HEAD_HASH_BYTES).bytes32(t.content);
+  if (mentions.length > 0) {
+    w.u8(mentions.length);
+    for (const m of mentions) writeUsername(w, m);
+  }
+  return w.finish();
 }
 
 export function decodeGroupText(bytes: Uint8Array): GroupText {
   const r = new ByteReader(bytes, 'group text');
   const version = r.u8();
-  if (version !== GROUP_CONTENT_VERSION) fail('UnsupportedVersion', `group text version ${version}`);
+  if (version !== GROUP_CONTENT_VERSION && version !== GROUP_TEXT_WITH_MENTIONS) fail('UnsupportedVersion', `group text version ${version}`);
   const headVersion = r.u32();
   const headHash = r.fixed(HEAD_HASH_BYTES).slice();
   const content = r.bytes32(MAX_GROUP_TEXT_BYTES).slice();
+  if (version === GROUP_CONTENT_VERSION) {
+    r.end();
+    return { headVersion, headHash, content };
+  }
+  const count = r.u8();
+  if (count < 1 || count > MAX_MENTIONS) fail('DecodeFailed', `group text with ${count} mentions`);
+  const mentions: Username[] = [];
+  for (let i = 0; i < count; i++) mentions.push(readUsername(r));
   r.end();
-  return { headVersion, headHash, content };
+  return { headVersion, headHash, content, mentions };
 }

@@ -17,8 +17,10 @@ export interface UnreadRow {
   /** The name the list shows (display name, username or group name). */
   name: string;
   unread: number;
-  /** Muted by the user: counted, never notified. */
+  /** Muted by the user: counted, never notified — unless a new message mentions us. */
   muted?: boolean;
+  /** Unread messages that mention us (groups, README "Groups": mentions). */
+  mentions?: number;
 }
 
 export interface Notice {
@@ -44,13 +46,17 @@ export function titleWithCount(title: string, unread: number): string {
  * never notifies for what was already waiting).
  */
 export class ArrivalTracker {
-  #seen: Map<string, number> | undefined;
+  #seen: Map<string, { unread: number; mentions: number }> | undefined;
 
   arrivals(rows: readonly UnreadRow[]): UnreadRow[] {
     const before = this.#seen;
-    this.#seen = new Map(rows.map((r) => [r.key, r.unread]));
+    this.#seen = new Map(rows.map((r) => [r.key, { unread: r.unread, mentions: r.mentions ?? 0 }]));
     if (!before) return [];
-    return rows.filter((r) => !r.muted && r.unread > (before.get(r.key) ?? 0));
+    return rows.filter((r) => {
+      const was = before.get(r.key) ?? { unread: 0, mentions: 0 };
+      // A mention of us notifies even in a muted conversation.
+      return (r.mentions ?? 0) > was.mentions || (!r.muted && r.unread > was.unread);
+    });
   }
 }
 
