@@ -43,7 +43,7 @@ import type { GroupInfoEdit, GroupInfoView, GroupMessageView, GroupSummaryView, 
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 17;
+export const VAULT_API_VERSION = 18;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
