@@ -92,6 +92,12 @@ async function warmGroup(uploads: Uint8Array[] = []) {
     await e.sendGroupText(id, `warm ${i}`);
     for (const r of [ann, ben, cat]) await eventually(async () => expect(await groupTexts(r, id)).toHaveLength(i + 1));
   }
+  // The members' delivery receipts (pairwise, group-receipts.ts) are delivered too before a test
+  // counts envelopes: nothing is left in flight or waiting in a mailbox.
+  for (let round = 0; round < 3; round++) {
+    for (const e of [ann, ben, cat]) await e.settle();
+    await eventually(() => expect(envelopeRows()).toEqual([]));
+  }
   return { ann, ben, cat, id };
 }
 
