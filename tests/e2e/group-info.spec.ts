@@ -9,6 +9,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
+import { groupRow } from './support/groups';
 import { drawnJpeg, GPS_MARKER, withExif } from './support/images';
 
 const SHOTS = 'tests/e2e/screenshots';
@@ -18,7 +19,6 @@ test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
 });
 
-const groupRow = (page: Page, name: string) => page.locator(`a[data-group="${name}"]`);
 const groupLog = (page: Page) => page.getByRole('list', { name: 'Group messages' });
 
 test('P19 an admin edits the group name, description and picture; a member sees them in list, header and info, and may not edit', async ({ browser }) => {

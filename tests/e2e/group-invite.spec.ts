@@ -9,13 +9,13 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
+import { groupRow } from './support/groups';
 
 const people: Person[] = [];
 test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
 });
 
-const groupRow = (page: Page, name: string) => page.locator(`a[data-group="${name}"]`);
 const groupLog = (page: Page) => page.getByRole('list', { name: 'Group messages' });
 const heading = (page: Page, name: string) => page.getByRole('heading', { name, level: 1, exact: true });
 

@@ -8,13 +8,13 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
+import { createGroup, groupRow } from './support/groups';
 
 const people: Person[] = [];
 test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
 });
 
-const groupRow = (page: Page, name: string) => page.locator(`a[data-group="${name}"]`);
 const groupLog = (page: Page) => page.getByRole('list', { name: 'Group messages' });
 const SHOTS = 'tests/e2e/screenshots';
 
@@ -37,12 +37,7 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   for (const p of people) await register(p);
   const name = 'Ridge walk';
 
-  await ann.page.getByRole('link', { name: 'New group' }).click();
-  await ann.page.getByLabel('Group name').fill(name);
-  await ann.page.getByLabel("Members' usernames").fill(`${ben.name}, ${cat.name}`);
-  await ann.page.getByRole('button', { name: 'Create group' }).click();
-  await expect(ann.page.getByRole('heading', { name, level: 1 })).toBeVisible({ timeout: 30_000 });
-  for (const p of [ben, cat]) await expect(groupRow(p.page, name)).toContainText('Group · 3', { timeout: 30_000 });
+  await createGroup(ann, name, [ben, cat]);
 
   // Ben and Cat are on their chat lists: their devices store it (delivered), nobody reads it yet.
   const box = ann.page.getByLabel(`Message ${name}`);

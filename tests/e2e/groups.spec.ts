@@ -6,13 +6,13 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
+import { groupRow } from './support/groups';
 
 const people: Person[] = [];
 test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
 });
 
-const groupRow = (page: Page, name: string) => page.locator(`a[data-group="${name}"]`);
 const groupLog = (page: Page) => page.getByRole('list', { name: 'Group messages' });
 
 async function openGroup(p: Person, name: string): Promise<void> {

@@ -8,13 +8,13 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { bubbles, expectClean, openPerson, register, send, startChat, type Person } from './support/parley';
+import { createGroup, groupRow } from './support/groups';
 
 const people: Person[] = [];
 test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
 });
 
-const groupRow = (page: Page, name: string) => page.locator(`a[data-group="${name}"]`);
 const groupLog = (page: Page) => page.getByRole('list', { name: 'Group messages' });
 const field = (page: Page) => page.getByRole('searchbox', { name: 'Search messages', exact: true });
 const results = (page: Page) => page.getByRole('list', { name: 'Search results', exact: true }).getByRole('link');
@@ -33,12 +33,7 @@ test('P32 search finds group messages, names the group and sender, and opens the
   for (const p of people) await register(p);
   const name = 'Ridge hikers';
 
-  await ann.page.getByRole('link', { name: 'New group' }).click();
-  await ann.page.getByLabel('Group name').fill(name);
-  await ann.page.getByLabel("Members' usernames").fill(`${ben.name}, ${cat.name}`);
-  await ann.page.getByRole('button', { name: 'Create group' }).click();
-  await expect(ann.page.getByRole('heading', { name, level: 1 })).toBeVisible({ timeout: 30_000 });
-  for (const p of [ben, cat]) await expect(groupRow(p.page, name)).toContainText('Group · 3', { timeout: 30_000 });
+  await createGroup(ann, name, [ben, cat]);
 
   // Enough messages that the one found is not simply the newest on screen.
   await say(ann, name, 'Meet at the Lindenhof trailhead at 8');
