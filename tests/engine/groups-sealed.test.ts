@@ -8,12 +8,8 @@
  */
 import 'fake-indexeddb/auto';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import WebSocket from 'ws';
-import { createHost, type RunningHost } from '../../src/host/server';
+import { describe, expect, test } from 'vitest';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { openSqliteSealed } from '../../src/host/storage/sqlite-sealed';
 import { systemDeps } from '../../src/lib/crypto/deps';
@@ -25,49 +21,29 @@ import { SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
 import { SEALED_MULTI_PATH, decodeSealedMultiUpload, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
 import { Engine } from '../../workers/engine/engine';
-import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
-import { memoryLocks } from '../../workers/engine/lock';
 import { profileKey } from '../../workers/engine/profile-key';
 import { hostAuth } from '../../workers/engine/account';
 import { pinnedTrust, senderCertificate } from '../../workers/engine/sealed-state';
-import { eventually } from './real-host-support';
+import { enginesOnRealHost, eventually } from './real-host-support';
 import { scanDataDir } from '../support/scan-data-dir';
 
-let host: RunningHost | undefined;
-let dataDir = '';
-let lines: string[] = [];
-const engines: Engine[] = [];
-let n = 0;
-
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-gsealed-'));
-  lines = [];
-  host = await createHost({ port: 0, dataDir, log: (l) => lines.push(l) });
-});
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close();
-  await host?.close();
-  host = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const { real, user: engineUser } = enginesOnRealHost('parley-gsealed-', { keepLog: true });
 
 /** An engine on the real host; its multi-recipient sealed uploads are kept in `uploads`. */
-async function user(name: string, uploads: Uint8Array[] = []): Promise<Engine> {
-  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
-  const sendSealedMulti = transport.sendSealedMulti.bind(transport);
-  transport.sendSealedMulti = async (upload) => {
-    uploads.push(upload);
-    return sendSealedMulti(upload);
-  };
-  const e = await Engine.open({ transport, dbName: `gsealed-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
-  engines.push(e);
-  await e.createAccount(name);
-  e.connect();
-  return e;
+function user(name: string, uploads: Uint8Array[] = []): Promise<Engine> {
+  return engineUser(name, {
+    wrap: (transport) => {
+      const sendSealedMulti = transport.sendSealedMulti.bind(transport);
+      transport.sendSealedMulti = async (upload) => {
+        uploads.push(upload);
+        return sendSealedMulti(upload);
+      };
+    },
+  });
 }
 
 function envelopeRows(): { recipient: string; sender: string }[] {
-  const db = new Database(join(dataDir, DB_FILE), { readonly: true });
+  const db = new Database(join(real.dataDir, DB_FILE), { readonly: true });
   try {
     return db.prepare('SELECT recipient, sender FROM envelopes ORDER BY recipient').all() as { recipient: string; sender: string }[];
   } finally {
@@ -104,7 +80,7 @@ async function warmGroup(uploads: Uint8Array[] = []) {
 /** Posts a multi-recipient sealed upload for one engine, with its real delivery token. */
 async function postTo(to: Engine, sent: Uint8Array): Promise<number> {
   const token = deliveryToken(await profileKey(to.ctx), to.ctx.me!.username);
-  const res = await fetch(host!.url + SEALED_MULTI_PATH, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(encodeSealedMultiUpload({ tokens: [token], sent })) });
+  const res = await fetch(real.host!.url + SEALED_MULTI_PATH, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(encodeSealedMultiUpload({ tokens: [token], sent })) });
   return res.status;
 }
 
@@ -123,7 +99,7 @@ describe('group messages under sealed sender v2, engine against the real host', 
     await ben.disconnect();
     await cat.disconnect();
     const before = uploads.length;
-    const logFrom = lines.length;
+    const logFrom = real.lines.length;
     await ann.sendGroupText(id, 'sealed to both');
     await eventually(async () => expect(envelopeRows()).toHaveLength(2));
     // No sender–recipient pair on disk for the group message: each copy names only its recipient.
@@ -137,9 +113,9 @@ describe('group messages under sealed sender v2, engine against the real host', 
     const upload = decodeSealedMultiUpload(uploads.at(-1)!);
     const shared = parseSealedSenderV2Sent(upload.sent, upload.sent.length).shared;
     const annCert = (await senderCertificate(ann.ctx))!;
-    const hits = scanDataDir(dataDir, { shared: shared.subarray(shared.length - 64), annCertificate: annCert.signature });
+    const hits = scanDataDir(real.dataDir, { shared: shared.subarray(shared.length - 64), annCertificate: annCert.signature });
     expect([...new Set(hits.map((h) => h.needle))]).toEqual(['shared']);
-    const newLines = lines.slice(logFrom);
+    const newLines = real.lines.slice(logFrom);
     expect(newLines.some((l) => l.startsWith(`POST ${SEALED_MULTI_PATH} 201`))).toBe(true);
     expect(newLines.filter((l) => /\b(ann|ben|cat)\b/.test(l))).toEqual([]);
     ben.connect();
@@ -195,7 +171,7 @@ describe('group messages under sealed sender v2, engine against the real host', 
     const eve = await user('eve');
     expect(await postTo(ben, sealTo(ben, eve.ctx.me!.identity, (await senderCertificate(eve.ctx))!, annMessage))).toBe(201);
     // 4. A host certificate naming Ann (a member) for another identity (a lying host).
-    const store = openSqliteSealed(dataDir);
+    const store = openSqliteSealed(real.dataDir);
     const key = (await store.getCertificateKey())!;
     store.close();
     const liar = generateIdentity(systemDeps);

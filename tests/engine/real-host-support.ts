@@ -1,18 +1,28 @@
 /**
  * Helpers for engine tests that run against the real host over real sockets: a fresh host per
- * test, polling until a check passes (there is no settle point to await), and a chat's texts.
+ * test (with engines on it), polling until a check passes (there is no settle point to await), and a chat's texts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
+import WebSocket from 'ws';
 import { createHost, type RunningHost } from '../../src/host/server';
-import type { Engine } from '../../workers/engine/engine';
+import { Engine } from '../../workers/engine/engine';
+import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
+import { memoryLocks } from '../../workers/engine/lock';
 
 export interface RealHost {
   /** This test's host; a test may close it early (then set undefined) or replace it. */
   host: RunningHost | undefined;
   dataDir: string;
+  /** The host's log lines of this test, when `realHostPerTest` was asked to keep them. */
+  lines: string[];
+}
+
+export interface RealHostOptions {
+  /** Keep the host's log lines in `lines` (tests that prove what the logs do not hold). */
+  keepLog?: boolean;
 }
 
 /**
@@ -20,11 +30,13 @@ export interface RealHost {
  * fresh temp directory. After the test `release` runs first (the test's engines or sockets),
  * then the host closes and the directory is removed.
  */
-export function realHostPerTest(prefix: string, release: () => Promise<void> | void = () => undefined): RealHost {
-  const real: RealHost = { host: undefined, dataDir: '' };
+export function realHostPerTest(prefix: string, release: () => Promise<void> | void = () => undefined, options: RealHostOptions = {}): RealHost {
+  const real: RealHost = { host: undefined, dataDir: '', lines: [] };
   beforeEach(async () => {
     real.dataDir = mkdtempSync(join(tmpdir(), prefix));
-    real.host = await createHost({ port: 0, dataDir: real.dataDir });
+    real.lines = [];
+    const log = options.keepLog ? (l: string) => void real.lines.push(l) : () => undefined;
+    real.host = await createHost({ port: 0, dataDir: real.dataDir, log });
   });
   afterEach(async () => {
     await release();
@@ -33,6 +45,33 @@ export function realHostPerTest(prefix: string, release: () => Promise<void> | v
     rmSync(real.dataDir, { recursive: true, force: true });
   });
   return real;
+}
+
+export interface EngineOnHostOptions {
+  /** Wraps the engine's transport before the engine opens (to record or fault its uploads). */
+  wrap?: (transport: HostHttpTransport) => void;
+}
+
+/**
+ * A real host per test plus `user(name)`: a fresh engine with a new account on it, connected.
+ * Every engine a test opened is closed before its host.
+ */
+export function enginesOnRealHost(prefix: string, options: RealHostOptions = {}): { real: RealHost; user: (name: string, o?: EngineOnHostOptions) => Promise<Engine> } {
+  const engines: Engine[] = [];
+  let n = 0;
+  const real = realHostPerTest(prefix, async () => {
+    for (const e of engines.splice(0)) await e.close();
+  }, options);
+  const user = async (name: string, o: EngineOnHostOptions = {}): Promise<Engine> => {
+    const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
+    o.wrap?.(transport);
+    const e = await Engine.open({ transport, dbName: `${prefix}${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
+    engines.push(e);
+    await e.createAccount(name);
+    e.connect();
+    return e;
+  };
+  return { real, user };
 }
 
 /** Polls `check` every 25 ms until it passes, or rethrows its last failure after `ms`. */

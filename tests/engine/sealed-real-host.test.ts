@@ -9,12 +9,8 @@
  */
 import 'fake-indexeddb/auto';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import WebSocket from 'ws';
-import { createHost, type RunningHost } from '../../src/host/server';
+import { describe, expect, test } from 'vitest';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { openSqliteSealed } from '../../src/host/storage/sqlite-sealed';
 import { systemDeps } from '../../src/lib/crypto/deps';
@@ -33,44 +29,17 @@ import { DELIVERY_TOKEN_HEADER, SEALED_API } from '../../src/lib/wire/sealed-api
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { Engine } from '../../workers/engine/engine';
 import type { EngineEvent } from '../../workers/engine/events';
-import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
-import { memoryLocks } from '../../workers/engine/lock';
 import { profileKey } from '../../workers/engine/profile-key';
 import { deliveryToken } from '../../src/lib/crypto/delivery-token';
 import { getContact } from '../../workers/storage/contact-repo';
-import { eventually, texts } from './real-host-support';
+import { enginesOnRealHost, eventually, texts } from './real-host-support';
 import { statusOf } from './support';
 import type { Username } from '../../src/lib/codec/username';
 
-let host: RunningHost | undefined;
-let dataDir = '';
-let lines: string[] = [];
-const engines: Engine[] = [];
-let n = 0;
-
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-sealed-'));
-  lines = [];
-  host = await createHost({ port: 0, dataDir, log: (l) => lines.push(l) });
-});
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close();
-  await host?.close();
-  host = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function user(name: string): Promise<Engine> {
-  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
-  const e = await Engine.open({ transport, dbName: `sealed-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
-  engines.push(e);
-  await e.createAccount(name);
-  e.connect();
-  return e;
-}
+const { real, user } = enginesOnRealHost('parley-sealed-', { keepLog: true });
 
 function envelopeRows(): { recipient: string; sender: string }[] {
-  const db = new Database(join(dataDir, DB_FILE), { readonly: true });
+  const db = new Database(join(real.dataDir, DB_FILE), { readonly: true });
   try {
     return db.prepare('SELECT recipient, sender FROM envelopes ORDER BY id').all() as { recipient: string; sender: string }[];
   } finally {
@@ -90,7 +59,7 @@ async function postSealed(to: Engine, server: ServerSigningKey, claimed: string,
     { ...systemDeps, now: () => at }
   );
   const token = deliveryToken(await profileKey(to.ctx), to.ctx.me!.username);
-  const res = await fetch(host!.url + SEALED_API.messages + to.ctx.me!.username, {
+  const res = await fetch(real.host!.url + SEALED_API.messages + to.ctx.me!.username, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream', [DELIVERY_TOKEN_HEADER]: toBase64Url(token) },
     body: new Uint8Array(body)
@@ -134,12 +103,12 @@ describe('sealed sender and message requests, engine against the real host', () 
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['first, to a stranger', 'sealed reply', 'sealed, waiting']));
     await eventually(async () => expect(statusOf(await alice.listMessages('bob'), m.id)).toBe('delivered'));
     // The sealed ones leave no pair behind: every envelope the host still holds or logged names nobody.
-    await host!.close();
+    await real.host!.close();
     expect(envelopeRows().filter((r) => r.sender !== '')).toEqual([]);
-    const named = lines.filter((l) => /alice|bob/.test(l));
+    const named = real.lines.filter((l) => /alice|bob/.test(l));
     expect(named).toEqual([]);
-    expect(lines.some((l) => l.includes(SEALED_API.messages))).toBe(true);
-    host = undefined;
+    expect(real.lines.some((l) => l.includes(SEALED_API.messages))).toBe(true);
+    real.host = undefined;
   });
 
   test('P41 forged and expired sender certificates are refused: recorded, acked, nothing shown, and the vault keeps working', async () => {
@@ -160,13 +129,13 @@ describe('sealed sender and message requests, engine against the real host', () 
     const rogue = generateServerSigningKey({ rootPrivateKey: rogueRoot.privateKey, keyId: 1, expires: Date.now() + 3_600_000 }, systemDeps);
     expect(await postSealed(bob, rogue, 'alice', Date.now(), aliceId)).toBe(201);
     // The real host's own certificate key, but a certificate that expired before the host took it.
-    const store = openSqliteSealed(dataDir);
+    const store = openSqliteSealed(real.dataDir);
     const stored = (await store.getCertificateKey())!;
     store.close();
-    const real: ServerSigningKey = { certificate: decodeServerCertificate(stored.publicPart), privateKey: stored.privateKey };
-    expect(await postSealed(bob, real, 'alice', Date.now() - 3_600_000, aliceId)).toBe(201);
+    const hostKey: ServerSigningKey = { certificate: decodeServerCertificate(stored.publicPart), privateKey: stored.privateKey };
+    expect(await postSealed(bob, hostKey, 'alice', Date.now() - 3_600_000, aliceId)).toBe(201);
     // A valid certificate from the real host for "alice" with another key (a lying host): P3 holds.
-    expect(await postSealed(bob, real, 'alice', Date.now(), generateIdentity(systemDeps))).toBe(201);
+    expect(await postSealed(bob, hostKey, 'alice', Date.now(), generateIdentity(systemDeps))).toBe(201);
 
     await eventually(async () => expect((await failures(bob)).map((f) => f.code)).toEqual(['InvalidSignature', 'UntrustedIdentity', 'UntrustedIdentity']));
     await eventually(async () => expect(envelopeRows()).toEqual([]));
@@ -201,7 +170,7 @@ describe('sealed sender and message requests, engine against the real host', () 
     const oldToken = deliveryToken(bobKey, 'bob');
     await bob.block('carol');
     expect(toBase64Url(await profileKey(bob.ctx))).not.toBe(toBase64Url(bobKey));
-    const res = await fetch(host!.url + SEALED_API.messages + 'bob', {
+    const res = await fetch(real.host!.url + SEALED_API.messages + 'bob', {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream', [DELIVERY_TOKEN_HEADER]: toBase64Url(oldToken) },
       body: new Uint8Array(800)

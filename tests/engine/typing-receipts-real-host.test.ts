@@ -10,54 +10,25 @@
  */
 import 'fake-indexeddb/auto';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import WebSocket from 'ws';
-import { createHost, type RunningHost } from '../../src/host/server';
+import { describe, expect, test } from 'vitest';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { DELIVERY_TOKEN_HEADER, SEALED_API } from '../../src/lib/wire/sealed-api';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { deliveryToken } from '../../src/lib/crypto/delivery-token';
 import { Engine } from '../../workers/engine/engine';
 import type { EngineEvent } from '../../workers/engine/events';
-import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
-import { memoryLocks } from '../../workers/engine/lock';
 import { profileKey } from '../../workers/engine/profile-key';
 import { listOutbox } from '../../workers/storage/outbox-repo';
-import { eventually, texts } from './real-host-support';
+import { enginesOnRealHost, eventually, texts } from './real-host-support';
 import { statusOf } from './support';
 
-let host: RunningHost | undefined;
-let dataDir = '';
-const engines: Engine[] = [];
-let n = 0;
-
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-typing-'));
-  host = await createHost({ port: 0, dataDir, log: () => undefined });
-});
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close();
-  await host?.close();
-  host = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function user(name: string): Promise<Engine> {
-  const transport = new HostHttpTransport(host!.url, WebSocket as unknown as WsCtor);
-  const e = await Engine.open({ transport, dbName: `typing-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
-  engines.push(e);
-  await e.createAccount(name);
-  e.connect();
-  return e;
-}
+const { real, user } = enginesOnRealHost('parley-typing-');
 
 type Row = { recipient: string; sender: string; size: number; body: Buffer };
 
 function envelopeRows(): Row[] {
-  const db = new Database(join(dataDir, DB_FILE), { readonly: true });
+  const db = new Database(join(real.dataDir, DB_FILE), { readonly: true });
   try {
     return db.prepare('SELECT recipient, sender, length(body) AS size, body FROM envelopes ORDER BY id').all() as Row[];
   } finally {
@@ -128,7 +99,7 @@ describe('typing indicators against the real host', () => {
 
     // The host replays the typing envelope, sealed with bob's real delivery token: nothing shows.
     const token = deliveryToken(await profileKey(bob.ctx), bob.ctx.me!.username);
-    const res = await fetch(host!.url + SEALED_API.messages + 'bob', {
+    const res = await fetch(real.host!.url + SEALED_API.messages + 'bob', {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream', [DELIVERY_TOKEN_HEADER]: toBase64Url(token) },
       body: new Uint8Array(typing.body)
