@@ -8,6 +8,7 @@
 import { openBytes, sealBytes, type Conn } from './record-seal';
 import type { OutboxRecord, OutboxRow, Tx, Vault } from './schema';
 import type { Username } from '../../src/lib/codec/username';
+import { txGetContact } from './contact-repo';
 
 const STORE = 'outbox';
 
@@ -21,8 +22,16 @@ export function fromOutboxRow(c: Conn, row: OutboxRow): OutboxRecord {
   return sealed ? { ...clear, username: to, content: openBytes(c, STORE, to, sealed) } : { ...clear, username: to };
 }
 
+/**
+ * Queues an item. P36: every item is bound to the identity trusted for its recipient when it is
+ * queued (unless the caller named one), so whatever was queued before a key change (a group
+ * welcome or sender key, a profile key, a receipt, a call signal) is never encrypted to the new
+ * key: the outbox drops it instead (outbox.ts `dropStale`). A recipient with no contact yet is
+ * bound at its first encryption.
+ */
 export async function addOutbox(tx: Tx, item: OutboxRecord): Promise<number> {
-  return tx.objectStore(STORE).add(toOutboxRow(tx, item));
+  const identity = item.identity ?? (item.ciphertext ? undefined : (await txGetContact(tx, item.username))?.identity);
+  return tx.objectStore(STORE).add(toOutboxRow(tx, identity ? { ...item, identity } : item));
 }
 
 export async function listOutbox(vault: Vault): Promise<OutboxRecord[]> {
