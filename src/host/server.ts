@@ -132,7 +132,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // The built-in realm trusts this host's registration tokens (P38) and APP_ORIGIN (create-realm.ts).
   const records = await createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
   const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
-  const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey] });
+  const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey], clientAddress: addressOf });
   // Private discovery: anonymous exists-only lookups by memory-hard hash, fed by registrations.
   // Profiles, group blobs, discovery, sealed sender and attachments: on PostgreSQL shared by every instance.
   const side = await openSideStores(at);

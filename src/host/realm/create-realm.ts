@@ -24,6 +24,7 @@ import { createRateLimiter, type RateLimit } from './rate-limit';
 import { applyRealmRequest } from './service';
 import { openRealmStore } from './store';
 import type { RealmStorage } from '../storage/realm-port';
+import { clientAddress, type ClientAddress } from '../client-address';
 
 export interface RealmOptions {
   /** The realm's configured name; its id is `realmIdFromName(id)`, pinned in the app's build. */
@@ -39,8 +40,12 @@ export interface RealmOptions {
    * (comma-separated) from the environment. When none are set, only the request's own origin.
    */
   allowedOrigins?: readonly string[];
-  /** Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy). */
-  trustProxy?: boolean;
+  /**
+   * Who the client is for the per-IP limit (P40 lockouts): the host's own rule (client-address.ts,
+   * honouring TRUSTED_PROXY, X-Forwarded-For read from the right). Default: the peer address,
+   * never a header the client could write.
+   */
+  clientAddress?: ClientAddress;
   perIp?: RateLimit;
   perUser?: RateLimit;
 }
@@ -110,11 +115,7 @@ export function createRealm(opts: RealmOptions & ({ dataDir: string } | { db: Da
     }
   }
 
-  function clientIp(req: IncomingMessage): string {
-    const forwarded = req.headers['x-forwarded-for'];
-    if (opts.trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
-    return req.socket.remoteAddress ?? 'unknown';
-  }
+  const clientIp: ClientAddress = opts.clientAddress ?? clientAddress();
 
   function send(res: ServerResponse, response: RealmResponse): void {
     const body = encodeRealmResponse(response);

@@ -13,13 +13,15 @@
  * `--port 0` picks a free port. Once listening it prints exactly one line to stdout,
  * `realm <id> listening on http://<host>:<port>/realm/`, which test harnesses wait for.
  * Environment: PARLEY_REALM_ORIGINS (comma-separated allowed app origins; default APP_ORIGIN),
- * PARLEY_REALM_ISSUERS (comma-separated issuer keys), PARLEY_TRUST_PROXY=1, REALM_DATABASE_URL.
+ * PARLEY_REALM_ISSUERS (comma-separated issuer keys), TRUSTED_PROXY (reverse proxies whose
+ * X-Forwarded-For names the client, as for the host: addresses or CIDR ranges), REALM_DATABASE_URL.
  * SIGTERM/SIGINT: stop accepting, finish requests in flight, close the storage.
  */
 import { createServer } from 'node:http';
 import { initSodium } from '../../lib/crypto/sodium';
 import { fromBase64Url } from '../../lib/codec/base64url';
 import { createRealm } from './create-realm';
+import { clientAddress } from '../client-address';
 import { openRealmStorage } from '../storage/open';
 
 function parseArgs(argv: readonly string[]): { port: number; host: string; data: string; id: string; origins: string[]; issuers: string[]; database: string } {
@@ -60,7 +62,7 @@ const realm = createRealm({
   issuers,
   // None given: APP_ORIGIN applies (createRealm's default), else the request's own origin.
   ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
-  trustProxy: process.env.PARLEY_TRUST_PROXY === '1'
+  clientAddress: clientAddress(list(process.env.TRUSTED_PROXY))
 });
 
 const server = createServer((req, res) => {
