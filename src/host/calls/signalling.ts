@@ -7,7 +7,8 @@
  * - discovery off (`allow_discovery: false`; GET /peerjs/peerjs/peers is answered 404 here anyway)
  * - only random 128-bit ids (32 lowercase hex) register; server-issued ids (/id) are not offered,
  *   since a client that lets the server pick its id lets the server predict it
- * - per-IP rate limit on connections, a cap on concurrent peers, 16 KiB frames
+ * - per-IP rate limit on connections, a cap on concurrent peers, 16 KiB frames, and per socket a
+ *   budget of frames and bytes in and of unsent bytes out (signalling-guard.ts, P40)
  * - browser requests only from the app's origin (Origin checked on the WebSocket upgrade; CORS
  *   on HTTP answers names only that origin)
  *
@@ -20,6 +21,7 @@ import { ExpressPeerServer } from 'peer';
 import { WebSocketServer } from 'ws';
 import { clientIp } from '../http-util';
 import { createLimiter, type Window } from '../rate-limit';
+import { DEFAULT_SIGNALLING_BUDGET, guardSignallingSocket, type SignallingBudget } from './signalling-guard';
 
 export const PEERJS_PATH = '/peerjs';
 /** PeerJS clients connect to `${path}/peerjs?key=…&id=…&token=…`. */
@@ -33,6 +35,8 @@ export interface SignallingOptions {
   perIp?: Window;
   /** Most peers registered at once; default 2000. */
   maxPeers?: number;
+  /** Frames, bytes and unsent bytes per socket (signalling-guard.ts, P40); default DEFAULT_SIGNALLING_BUDGET. */
+  budget?: Partial<SignallingBudget>;
   clock?: () => number;
   log?: (line: string) => void;
 }
@@ -71,6 +75,7 @@ export function createSignalling(server: Server, opts: SignallingOptions = {}): 
   const clock = opts.clock ?? Date.now;
   const limiter = createLimiter(opts.perIp ?? { max: 60, windowMs: 60_000 }, clock);
   const log = opts.log ?? (() => {});
+  const budget: SignallingBudget = { ...DEFAULT_SIGNALLING_BUDGET, ...opts.budget };
   let wss: WebSocketServer | undefined;
   let peers = 0;
 
@@ -135,7 +140,10 @@ export function createSignalling(server: Server, opts: SignallingOptions = {}): 
         refuse(socket, 400, 'Bad Request');
         return true;
       }
-      socketServer.handleUpgrade(req, socket, head, (ws) => socketServer.emit('connection', ws, req));
+      socketServer.handleUpgrade(req, socket, head, (ws) => {
+        guardSignallingSocket(ws, budget, clock);
+        socketServer.emit('connection', ws, req);
+      });
       return true;
     },
 
