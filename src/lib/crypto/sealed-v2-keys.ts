@@ -99,23 +99,24 @@ export class V2KeyMaterialWriter {
     const a = this.arena;
     a.write(E_PRIV, ephemeralPrivate);
     // mask info: L_mask || Enc(E) || 0x05 R_i || 0x01 (the Expand counter)
-    let o = this.maskInfo;
-    a.write(o, maskLabel);
-    a.write((o += maskLabel.length), ephemeralEncoded);
-    a.write((o += ENC), Uint8Array.of(KeyType.X25519));
-    this.maskR = o + 1;
-    a.write((o += ENC), Uint8Array.of(1));
+    const m = this.maskInfo;
+    this.maskR = m + maskLabel.length + ENC + 1;
+    a.write(m, maskLabel);
+    a.write(m + maskLabel.length, ephemeralEncoded);
+    a.write(this.maskR - 1, Uint8Array.of(KeyType.X25519));
+    a.write(this.maskR + X25519_LEN, Uint8Array.of(1));
     // tag info: L_tag || Enc(E) || C_i || Enc(S) || 0x05 R_i || digest || 0x01
-    o = this.tagInfo;
-    a.write(o, tagLabel);
-    a.write((o += tagLabel.length), ephemeralEncoded);
-    this.tagC = o += ENC;
-    a.write((o += MASK_LEN), Uint8Array.of(KeyType.X25519));
-    a.write(o + 1, ours.dh.publicKey);
-    a.write((o += ENC), Uint8Array.of(KeyType.X25519));
-    this.tagR = o + 1;
-    a.write((o += ENC), payloadDigest);
-    a.write((o += 32), Uint8Array.of(1));
+    const t = this.tagInfo;
+    this.tagC = t + tagLabel.length + ENC;
+    const s = this.tagC + MASK_LEN;
+    this.tagR = s + ENC + 1;
+    a.write(t, tagLabel);
+    a.write(t + tagLabel.length, ephemeralEncoded);
+    a.write(s, Uint8Array.of(KeyType.X25519));
+    a.write(s + 1, ours.dh.publicKey);
+    a.write(this.tagR - 1, Uint8Array.of(KeyType.X25519));
+    a.write(this.tagR + X25519_LEN, payloadDigest);
+    a.write(this.tagR + X25519_LEN + 32, Uint8Array.of(1));
   }
 
   /** Appends recipient `theirKey`'s C_i || AT_i (48 bytes) to `w`. */
