@@ -14,6 +14,8 @@
  *   sealed     the default path (P41): the same sealed once as sealed sender v2 to all N members
  *              (sealSenderMulti with the per-pair cache warm, as in the vault) plus the tokens'
  *              upload, and one member's open + groupDecrypt;
+ *   pairwise sealed  what that one upload replaces: sessionEncrypt + sealSender (v1, cache warm)
+ *              to each member;
  * and the receiver's groupDecrypt. It prints the median with the spread (min..max) of the rounds,
  * the per-member figures, and the targets (1000 members: send <= 50 ms CPU and <= 0.1x pairwise).
  * With --json it prints bench:group's line per size, {"members","sendMs","recvMs","uploadBytes",
@@ -38,6 +40,7 @@ import { generateServerSigningKey, generateTrustRoot, issueSenderCertificate } f
 import { identityPublic, type IdentityKeyPair } from '../../src/lib/crypto/identity';
 import { SealedSenderCache } from '../../src/lib/crypto/sealed-cache';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
+import { openSealedSender, sealSender } from '../../src/lib/crypto/sealed-sender';
 import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti, type V2Recipient } from '../../src/lib/crypto/sealed-sender-v2';
 import { decodeSealedMultiUpload, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
 import { DELIVERY_TOKEN_LEN } from '../../src/lib/crypto/delivery-token';
@@ -144,8 +147,10 @@ interface Figures {
   /** A member's side of it: open the v2 envelope, groupDecrypt, decode. */
   sealedRecv: Arm;
   sealedUploadBytes: number;
+  /** What one sealed upload replaces: pairwise 1:1 encryption to each member, each sealed (v1, cache warm). */
+  pairwiseSealed: Arm;
 }
-const results: Figures[] = SIZES.map((n) => ({ members: n, senderKey: arm(), pairwise: arm(), rotation: arm(), decrypt: arm(), wireSend: arm(), wireRecv: arm(), uploadBytes: 0, sealedSend: arm(), sealedRecv: arm(), sealedUploadBytes: 0 }));
+const results: Figures[] = SIZES.map((n) => ({ members: n, senderKey: arm(), pairwise: arm(), rotation: arm(), decrypt: arm(), wireSend: arm(), wireRecv: arm(), uploadBytes: 0, sealedSend: arm(), sealedRecv: arm(), sealedUploadBytes: 0, pairwiseSealed: arm() }));
 const recipients = new Map(SIZES.map((n) => [n, Array.from({ length: n }, (_, i) => asUsername(`member${i}`))]));
 const headHash = new Uint8Array(32).fill(7);
 
@@ -232,6 +237,27 @@ function sealedRound(f: Figures, round: number): void {
   same(got, p, 'sealed group text');
 }
 
+function pairwiseSealedRound(f: Figures, round: number): void {
+  const { recipients } = v2For(f.members);
+  const plain = message();
+  const out: Uint8Array[] = new Array(f.members);
+  record(
+    f.pairwiseSealed,
+    timed(() => {
+      for (let i = 0; i < f.members; i++) {
+        const r = sessionEncrypt(members[i]!.ours, plain, deps);
+        members[i]!.ours = r.state;
+        out[i] = sealSender({ ourIdentity: alice, senderCertificate: certificate, theirIdentity: recipients[i]!.identity, contentType: SealedContentType.session, content: r.message, cache: sealedCache }, deps);
+      }
+    })
+  );
+  const k = (round + 1) % f.members;
+  const opened = openSealedSender({ message: out[k]!, ourIdentity: members[k]!.identity, ourAddress: { username: asUsername(members[k]!.username), device: 1 }, trust }, deps);
+  const r = sessionDecrypt(members[k]!.theirs, opened.content, deps);
+  members[k]!.theirs = r.state;
+  same(r.plaintext, plain, 'pairwise sealed');
+}
+
 /** Bytes before the message in a fan-out upload (u16 count, then length-prefixed names). */
 function fanOutHeader(to: readonly string[]): number {
   return 2 + to.reduce((s, u) => s + 1 + new TextEncoder().encode(u).length, 0);
@@ -315,9 +341,11 @@ function rotationRound(f: Figures): void {
 senderKeyRound(results[0]!);
 pairwiseRound(results[0]!, 0);
 for (const f of results) sealedRound(f, 0);
+for (const f of results) pairwiseSealedRound(f, 0);
 for (const f of results) {
   f.sealedSend = arm();
   f.sealedRecv = arm();
+  f.pairwiseSealed = arm();
 }
 results[0]!.senderKey = arm();
 results[0]!.pairwise = arm();
@@ -335,7 +363,14 @@ for (let round = 0; round < ROUNDS; round++) {
     }
     rotationRound(f);
     wireRound(f);
-    sealedRound(f, round);
+    // Alternate the sealed arms too.
+    if (round % 2 === 0) {
+      sealedRound(f, round);
+      pairwiseSealedRound(f, round);
+    } else {
+      pairwiseSealedRound(f, round);
+      sealedRound(f, round);
+    }
   }
 }
 
@@ -357,6 +392,7 @@ log(row(['upload bytes (one for the group)', ...results.map((f) => String(f.uplo
 log(row(['sealed v2 send + upload, CPU', ...results.map((f) => spread(f.sealedSend.cpu))]));
 log(row(['sealed v2 receive, CPU', ...results.map((f) => spread(f.sealedRecv.cpu))]));
 log(row(['sealed upload bytes', ...results.map((f) => String(f.sealedUploadBytes))]));
+log(row(['pairwise sealed (v1) to all, CPU', ...results.map((f) => spread(f.pairwiseSealed.cpu))]));
 // The targets are about CPU: on a shared machine a wall clock also counts other processes' time.
 const summary = results.map((f) => {
   const sk = median(f.senderKey.cpu);
@@ -379,6 +415,8 @@ const summary = results.map((f) => {
     sealedRecvCpuMs: median(f.sealedRecv.cpu),
     sealedUploadBytes: f.sealedUploadBytes,
     sealedRatio: median(f.sealedSend.cpu) / pw,
+    pairwiseSealedCpuMs: median(f.pairwiseSealed.cpu),
+    sealedVsPairwiseSealed: median(f.sealedSend.cpu) / median(f.pairwiseSealed.cpu),
     spread: {
       sealedSendCpuMs: [Math.min(...f.sealedSend.cpu), Math.max(...f.sealedSend.cpu)],
       wireSendCpuMs: [Math.min(...f.wireSend.cpu), Math.max(...f.wireSend.cpu)],
@@ -406,6 +444,7 @@ if (big) {
   log(`target, 1000 members (engine send incl. fan-out upload): ${fmt(w)} ms CPU <= 50 ms: ${w <= 50 ? 'yes' : 'NO'}; ratio ${(w / big.pairwiseSendCpuMs).toFixed(4)}x <= 0.1x: ${w / big.pairwiseSendCpuMs <= 0.1 ? 'yes' : 'NO'}; one upload of ${big.uploadBytes} bytes`);
   const sv = big.sealedSendCpuMs;
   log(`target, 1000 members (sealed v2 send, the default path): ${fmt(sv)} ms CPU <= 50 ms: ${sv <= 50 ? 'yes' : 'NO'}; ratio ${big.sealedRatio.toFixed(4)}x <= 0.1x: ${big.sealedRatio <= 0.1 ? 'yes' : 'NO'}; one upload of ${big.sealedUploadBytes} bytes`);
+  log(`  against the N sealed 1:1 envelopes it replaces (${fmt(big.pairwiseSealedCpuMs)} ms): ${big.sealedVsPairwiseSealed.toFixed(3)}x`);
 }
 if (json) {
   // bench:group's contract: one line per group size, then the full figures as the last line. The
