@@ -16,7 +16,7 @@
  *   group send to N members does no static DH and no extract per member. Only the sender stores
  *   these, for recipients whose keys it took from its own records.
  * Every secret is keyed by the exact bytes of BOTH public keys: when either identity key changes,
- * the new pair misses and is computed afresh (tests/crypto/sealed-cache.test.ts), never served a
+ * the new pair misses and is computed afresh (tests/crypto/sealed-v2-keys.test.ts), never served a
  * secret of the old key.
  *
  * The cache holds secrets (the static secrets are as sensitive as the identity key they come from)

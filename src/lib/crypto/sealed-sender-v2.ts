@@ -33,8 +33,10 @@
  * (DESIGN.md §4 "Addresses"); usernames are unique in a message, device ids unique and ascending.
  * The host parses the sent form with `parseSealedSenderV2Sent` (strict, bounded, no keys needed)
  * and delivers `receivedSealedSenderV2(...)` to each listed device, after checking each
- * recipient's delivery token (delivery-token.ts) or a future group credential. Knows nothing of
- * storage, the network, or which recipients a group has.
+ * recipient's delivery token (delivery-token.ts) or a future group credential. The sender's
+ * per-recipient C_i || AT_i are computed in sealed-v2-keys.ts (one heap arena for all recipients,
+ * the per-pair tag key cached); `mask` and `tag` below are the opener's, from the formulas.
+ * Knows nothing of storage, the network, or which recipients a group has.
  */
 import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../codec/bytes';
