@@ -6,12 +6,7 @@
  * memo), and a changed identity not yet accepted stops the sealed path. Real engine, real host.
  */
 import 'fake-indexeddb/auto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import WebSocket from 'ws';
-import { createHost, type RunningHost } from '../../src/host/server';
+import { beforeEach, expect, test } from 'vitest';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { asUsername } from '../../src/lib/codec/username';
 import { isProtocolError } from '../../src/lib/codec/errors';
@@ -19,29 +14,17 @@ import { systemDeps } from '../../src/lib/crypto/deps';
 import { deliveryToken } from '../../src/lib/crypto/delivery-token';
 import { encodeIdentityPublic, generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import { generateProfileKey } from '../../src/lib/crypto/profile';
-import { Engine } from '../../workers/engine/engine';
-import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
-import { memoryLocks } from '../../workers/engine/lock';
+import type { Engine } from '../../workers/engine/engine';
 import { sealedRecipients } from '../../workers/engine/sealed-recipients';
 import { getContact, newContact, putContact } from '../../workers/storage/contact-repo';
 import type { ContactRecord } from '../../workers/storage/schema';
 import { commit } from '../../workers/storage/vault';
+import { enginesOnRealHost } from './real-host-support';
 
-let host: RunningHost | undefined;
-let dataDir = '';
+const { user } = enginesOnRealHost('srecip-');
 let engine: Engine | undefined;
-
 beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-srecip-'));
-  host = await createHost({ port: 0, dataDir, log: () => {} });
-  const transport = new HostHttpTransport(host.url, WebSocket as unknown as WsCtor);
-  engine = await Engine.open({ transport, dbName: `srecip-${process.pid}-${Date.now()}`, locks: memoryLocks(), retryMs: 50 });
-  await engine.createAccount('ann');
-});
-afterEach(async () => {
-  await engine?.close();
-  await host?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  engine = await user('ann');
 });
 
 const bob = asUsername('bob');
