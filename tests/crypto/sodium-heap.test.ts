@@ -88,3 +88,19 @@ test('P41 an arena refuses ranges outside itself and any use after dispose', () 
   expect(codeOf(() => a.view(0, 32))).toBe('Internal');
   expect(codeOf(() => new HeapArena(0))).toBe('InvalidArgument');
 });
+
+test('P41 an arena stays exact after wasm memory grows under it (the heap view is re-read)', () => {
+  const a = new HeapArena(96);
+  try {
+    const scalar = sodium().randombytes_buf(32);
+    const point = sodium().crypto_scalarmult_base(sodium().randombytes_buf(32));
+    a.write(0, scalar);
+    // A wrapper call with a large input makes libsodium grow its memory (and replace the buffer).
+    sodium().crypto_generichash(32, new Uint8Array(64 << 20));
+    a.write(32, point);
+    expect(a.x25519(64, 0, 32)).toBe(true);
+    expect(a.view(64, 32).slice()).toEqual(x25519(scalar, point));
+  } finally {
+    a.dispose();
+  }
+});
