@@ -10,10 +10,16 @@
  *   pairwise   sessionEncrypt to each of the N members' sessions;
  *   rotation   P21: a new sender key plus its distribution sessionEncrypt-ed to N members (what a
  *              leave or removal costs the sender once);
+ *   wire       the engine's send by the authenticated fan-out (group text, groupEncrypt, upload);
+ *   sealed     the default path (P41): the same sealed once as sealed sender v2 to all N members
+ *              (sealSenderMulti with the per-pair cache warm, as in the vault) plus the tokens'
+ *              upload, and one member's open + groupDecrypt;
+ *   pairwise sealed  what that one upload replaces: sessionEncrypt + sealSender (v1, cache warm)
+ *              to each member;
  * and the receiver's groupDecrypt. It prints the median with the spread (min..max) of the rounds,
- * the per-member figures, and the targets (1000 members: sender-key send <= 50 ms CPU and
- * <= 0.1x pairwise). The upload and the multi-recipient envelope are not included (the full
- * bench:group assembles them). With --json the last line is one JSON object. --smoke runs tiny
+ * the per-member figures, and the targets (1000 members: send <= 50 ms CPU and <= 0.1x pairwise).
+ * With --json it prints bench:group's line per size, {"members","sendMs","recvMs","uploadBytes",
+ * "pairwiseSendMs"} for the sealed path, then one JSON object with every figure. --smoke runs tiny
  * groups for a couple of rounds (tests/crypto/group/bench-smoke.test.ts); its figures mean nothing.
  */
 import { randomBytes } from 'node:crypto';
@@ -30,6 +36,14 @@ import { median } from './harness';
 import { decodeGroupText, encodeGroupText } from '../../src/lib/wire/group-content';
 import { encodeFanOut } from '../../src/lib/wire/group-api';
 import { asUsername } from '../../src/lib/codec/username';
+import { generateServerSigningKey, generateTrustRoot, issueSenderCertificate } from '../../src/lib/crypto/certificates';
+import { identityPublic, type IdentityKeyPair } from '../../src/lib/crypto/identity';
+import { SealedSenderCache } from '../../src/lib/crypto/sealed-cache';
+import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
+import { openSealedSender, sealSender } from '../../src/lib/crypto/sealed-sender';
+import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti, type V2Recipient } from '../../src/lib/crypto/sealed-sender-v2';
+import { decodeSealedMultiUpload, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
+import { DELIVERY_TOKEN_LEN } from '../../src/lib/crypto/delivery-token';
 
 await initSodium();
 
@@ -49,6 +63,8 @@ function same(a: Uint8Array, b: Uint8Array, what: string): void {
 }
 
 interface Member {
+  username: string;
+  identity: IdentityKeyPair;
   /** Alice's session with this member (she sends on it). */
   ours: SessionState;
   /** The member's session with Alice (to check what she sent). */
@@ -56,8 +72,8 @@ interface Member {
 }
 
 /** Alice and `n` members with established sessions (handshake plus one reply, so Alice sends RatchetMessages). */
+const alice = generateIdentity(deps);
 function setUp(n: number): Member[] {
-  const alice = generateIdentity(deps);
   const out: Member[] = [];
   for (let i = 0; i < n; i++) {
     const bob = makeUser(`member${i}`, deps);
@@ -65,7 +81,7 @@ function setUp(n: number): Member[] {
     const first = sessionEncrypt(a0, message(), deps);
     const acc = acceptSession({ ourIdentity: bob.identity, ourUsername: bob.username, message: first.message, prekeys: lookupOf(bob) }, deps);
     const reply = sessionEncrypt(acc.state, message(), deps);
-    out.push({ ours: sessionDecrypt(first.state, reply.message, deps).state, theirs: reply.state });
+    out.push({ username: bob.username, identity: bob.identity, ours: sessionDecrypt(first.state, reply.message, deps).state, theirs: reply.state });
   }
   return out;
 }
@@ -126,8 +142,15 @@ interface Figures {
   /** What the receiver does: groupDecrypt and the group text's decoding. */
   wireRecv: Arm;
   uploadBytes: number;
+  /** The app's default path (README "Groups", P41): the above sealed once to all as sealed sender v2 with the tokens. */
+  sealedSend: Arm;
+  /** A member's side of it: open the v2 envelope, groupDecrypt, decode. */
+  sealedRecv: Arm;
+  sealedUploadBytes: number;
+  /** What one sealed upload replaces: pairwise 1:1 encryption to each member, each sealed (v1, cache warm). */
+  pairwiseSealed: Arm;
 }
-const results: Figures[] = SIZES.map((n) => ({ members: n, senderKey: arm(), pairwise: arm(), rotation: arm(), decrypt: arm(), wireSend: arm(), wireRecv: arm(), uploadBytes: 0 }));
+const results: Figures[] = SIZES.map((n) => ({ members: n, senderKey: arm(), pairwise: arm(), rotation: arm(), decrypt: arm(), wireSend: arm(), wireRecv: arm(), uploadBytes: 0, sealedSend: arm(), sealedRecv: arm(), sealedUploadBytes: 0, pairwiseSealed: arm() }));
 const recipients = new Map(SIZES.map((n) => [n, Array.from({ length: n }, (_, i) => asUsername(`member${i}`))]));
 const headHash = new Uint8Array(32).fill(7);
 
@@ -162,6 +185,77 @@ function wireRound(f: Figures): void {
     SK_REPEAT
   );
   plain.forEach((p, i) => same(got[i]!, p, 'group text'));
+}
+
+// Sealed sender v2 (P41) as the engine runs it once every member gave us their profile key:
+// Alice's certificate and the members' verified identities and tokens are at hand (the engine
+// memoises them, sealed-recipients.ts), the per-pair cache is warm after the first send.
+const root = generateTrustRoot(deps);
+const server = generateServerSigningKey({ rootPrivateKey: root.privateKey, keyId: 1, expires: Date.now() + 3_600_000 }, deps);
+const trust = { root: root.publicKey, revokedServerKeyIds: [] };
+const certificate = issueSenderCertificate({ server, username: 'alice', device: 1, identity: identityPublic(alice), lifetimeMs: 3_600_000 }, deps);
+const sealedCache = new SealedSenderCache(trust);
+const v2Recipients = new Map<number, { recipients: V2Recipient[]; tokens: Uint8Array[] }>();
+function v2For(n: number): { recipients: V2Recipient[]; tokens: Uint8Array[] } {
+  let r = v2Recipients.get(n);
+  if (!r) {
+    const ms = members.slice(0, n);
+    r = { recipients: ms.map((m) => ({ username: m.username, devices: [1], identity: identityPublic(m.identity) })), tokens: ms.map(() => deps.rng(DELIVERY_TOKEN_LEN)) };
+    v2Recipients.set(n, r);
+  }
+  return r;
+}
+
+function sealedRound(f: Figures, round: number): void {
+  const { recipients, tokens } = v2For(f.members);
+  const p = message();
+  let upload: Uint8Array = new Uint8Array(0);
+  record(
+    f.sealedSend,
+    timed(() => {
+      const r = groupEncrypt(sender, encodeGroupText({ headVersion: 1, headHash, content: p }));
+      sender = r.state;
+      const sent = sealSenderMulti({ ourIdentity: alice, senderCertificate: certificate, recipients, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message, cache: sealedCache }, deps);
+      upload = encodeSealedMultiUpload({ tokens, sent });
+    })
+  );
+  f.sealedUploadBytes = upload.length;
+  // The host's fan-out (untimed), then one member (a different one each round) reads its copy.
+  const parsed = parseSealedSenderV2Sent(decodeSealedMultiUpload(upload).sent, 1 << 20);
+  const k = round % f.members;
+  const mine = receivedSealedSenderV2(parsed.recipients[k]!, parsed);
+  let got: Uint8Array = new Uint8Array(0);
+  record(
+    f.sealedRecv,
+    timed(() => {
+      const opened = openSealedSenderV2({ message: mine, ourIdentity: members[k]!.identity, ourAddress: { username: asUsername(members[k]!.username), device: 1 }, trust }, deps);
+      const r = groupDecrypt(receiver, opened.content, deps);
+      receiver = r.state;
+      got = decodeGroupText(r.plaintext).content;
+    })
+  );
+  same(got, p, 'sealed group text');
+}
+
+function pairwiseSealedRound(f: Figures, round: number): void {
+  const { recipients } = v2For(f.members);
+  const plain = message();
+  const out: Uint8Array[] = new Array(f.members);
+  record(
+    f.pairwiseSealed,
+    timed(() => {
+      for (let i = 0; i < f.members; i++) {
+        const r = sessionEncrypt(members[i]!.ours, plain, deps);
+        members[i]!.ours = r.state;
+        out[i] = sealSender({ ourIdentity: alice, senderCertificate: certificate, theirIdentity: recipients[i]!.identity, contentType: SealedContentType.session, content: r.message, cache: sealedCache }, deps);
+      }
+    })
+  );
+  const k = (round + 1) % f.members;
+  const opened = openSealedSender({ message: out[k]!, ourIdentity: members[k]!.identity, ourAddress: { username: asUsername(members[k]!.username), device: 1 }, trust }, deps);
+  const r = sessionDecrypt(members[k]!.theirs, opened.content, deps);
+  members[k]!.theirs = r.state;
+  same(r.plaintext, plain, 'pairwise sealed');
 }
 
 /** Bytes before the message in a fan-out upload (u16 count, then length-prefixed names). */
@@ -246,6 +340,13 @@ function rotationRound(f: Figures): void {
 // Warm-up: one of each on the smallest group.
 senderKeyRound(results[0]!);
 pairwiseRound(results[0]!, 0);
+for (const f of results) sealedRound(f, 0);
+for (const f of results) pairwiseSealedRound(f, 0);
+for (const f of results) {
+  f.sealedSend = arm();
+  f.sealedRecv = arm();
+  f.pairwiseSealed = arm();
+}
 results[0]!.senderKey = arm();
 results[0]!.pairwise = arm();
 results[0]!.decrypt = arm();
@@ -262,6 +363,14 @@ for (let round = 0; round < ROUNDS; round++) {
     }
     rotationRound(f);
     wireRound(f);
+    // Alternate the sealed arms too.
+    if (round % 2 === 0) {
+      sealedRound(f, round);
+      pairwiseSealedRound(f, round);
+    } else {
+      pairwiseSealedRound(f, round);
+      sealedRound(f, round);
+    }
   }
 }
 
@@ -280,6 +389,10 @@ log(row(['receiver group decrypt, CPU', ...results.map((f) => spread(f.decrypt.c
 log(row(['engine send + fan-out upload, CPU', ...results.map((f) => spread(f.wireSend.cpu))]));
 log(row(['engine receive, CPU', ...results.map((f) => spread(f.wireRecv.cpu))]));
 log(row(['upload bytes (one for the group)', ...results.map((f) => String(f.uploadBytes))]));
+log(row(['sealed v2 send + upload, CPU', ...results.map((f) => spread(f.sealedSend.cpu))]));
+log(row(['sealed v2 receive, CPU', ...results.map((f) => spread(f.sealedRecv.cpu))]));
+log(row(['sealed upload bytes', ...results.map((f) => String(f.sealedUploadBytes))]));
+log(row(['pairwise sealed (v1) to all, CPU', ...results.map((f) => spread(f.pairwiseSealed.cpu))]));
 // The targets are about CPU: on a shared machine a wall clock also counts other processes' time.
 const summary = results.map((f) => {
   const sk = median(f.senderKey.cpu);
@@ -298,7 +411,14 @@ const summary = results.map((f) => {
     wireSendCpuMs: median(f.wireSend.cpu),
     wireRecvCpuMs: median(f.wireRecv.cpu),
     uploadBytes: f.uploadBytes,
+    sealedSendCpuMs: median(f.sealedSend.cpu),
+    sealedRecvCpuMs: median(f.sealedRecv.cpu),
+    sealedUploadBytes: f.sealedUploadBytes,
+    sealedRatio: median(f.sealedSend.cpu) / pw,
+    pairwiseSealedCpuMs: median(f.pairwiseSealed.cpu),
+    sealedVsPairwiseSealed: median(f.sealedSend.cpu) / median(f.pairwiseSealed.cpu),
     spread: {
+      sealedSendCpuMs: [Math.min(...f.sealedSend.cpu), Math.max(...f.sealedSend.cpu)],
       wireSendCpuMs: [Math.min(...f.wireSend.cpu), Math.max(...f.wireSend.cpu)],
       senderKeySendCpuMs: [Math.min(...f.senderKey.cpu), Math.max(...f.senderKey.cpu)],
       pairwiseSendCpuMs: [Math.min(...f.pairwise.cpu), Math.max(...f.pairwise.cpu)],
@@ -322,9 +442,13 @@ if (smoke) log('(--smoke: tiny groups, a couple of rounds; these figures mean no
 if (big) {
   const w = big.wireSendCpuMs;
   log(`target, 1000 members (engine send incl. fan-out upload): ${fmt(w)} ms CPU <= 50 ms: ${w <= 50 ? 'yes' : 'NO'}; ratio ${(w / big.pairwiseSendCpuMs).toFixed(4)}x <= 0.1x: ${w / big.pairwiseSendCpuMs <= 0.1 ? 'yes' : 'NO'}; one upload of ${big.uploadBytes} bytes`);
+  const sv = big.sealedSendCpuMs;
+  log(`target, 1000 members (sealed v2 send, the default path): ${fmt(sv)} ms CPU <= 50 ms: ${sv <= 50 ? 'yes' : 'NO'}; ratio ${big.sealedRatio.toFixed(4)}x <= 0.1x: ${big.sealedRatio <= 0.1 ? 'yes' : 'NO'}; one upload of ${big.sealedUploadBytes} bytes`);
+  log(`  against the N sealed 1:1 envelopes it replaces (${fmt(big.pairwiseSealedCpuMs)} ms): ${big.sealedVsPairwiseSealed.toFixed(3)}x`);
 }
 if (json) {
-  // bench:group's contract: one line per group size, then the full figures as the last line.
-  for (const x of summary) log(JSON.stringify({ members: x.members, sendMs: x.wireSendCpuMs, recvMs: x.wireRecvCpuMs, uploadBytes: x.uploadBytes, pairwiseSendMs: x.pairwiseSendCpuMs }));
+  // bench:group's contract: one line per group size, then the full figures as the last line. The
+  // line is the default path, sealed v2 (the fan-out's figures are in the full line, wire*).
+  for (const x of summary) log(JSON.stringify({ members: x.members, sendMs: x.sealedSendCpuMs, recvMs: x.sealedRecvCpuMs, uploadBytes: x.sealedUploadBytes, pairwiseSendMs: x.pairwiseSendCpuMs }));
   log(JSON.stringify({ rounds: ROUNDS, messageBytes: MESSAGE_LEN, results: summary }));
 }

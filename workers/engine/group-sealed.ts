@@ -23,33 +23,26 @@ import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember } from '../../src/lib/crypto/group/group-state';
 import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message';
-import { decodeIdentityPublic, encodeIdentityPublic } from '../../src/lib/crypto/identity';
+import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
-import { sealSenderMulti, type V2Recipient } from '../../src/lib/crypto/sealed-sender-v2';
+import { sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
 import { encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
-import { getContact } from '../storage/contact-repo';
 import { txListGroups } from '../storage/group-repo';
 import { commit } from '../storage/vault';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { isEngineError } from './errors';
-import { theirDeliveryToken } from './sealed-access';
+import { sealedRecipients } from './sealed-recipients';
 import { sealedCache, senderCertificate } from './sealed-state';
 import type { Envelope } from './transport';
 
 /** The multi-recipient sealed upload for `to`, or undefined when some recipient's token is missing. */
 async function sealForMembers(ctx: EngineContext, to: readonly Username[], body: Uint8Array): Promise<Uint8Array | undefined> {
   if (!ctx.transport.sendSealedMulti || to.length === 0) return undefined;
-  const recipients: V2Recipient[] = [];
-  const tokens: Uint8Array[] = [];
-  for (const username of to) {
-    const contact = await getContact(ctx.vault, username);
-    const token = theirDeliveryToken(contact);
-    // A changed identity not yet accepted: the pairwise path decides; no seal to a stale key.
-    if (!contact || !token || contact.identityChanged || contact.pendingIdentity) return undefined;
-    recipients.push({ username, devices: [1], identity: decodeIdentityPublic(contact.identity) });
-    tokens.push(token);
-  }
+  // Contacts read afresh; identities and tokens memoised by exact bytes (sealed-recipients.ts).
+  const members = await sealedRecipients(ctx, to);
+  if (!members) return undefined;
+  const { recipients, tokens } = members;
   const certificate = await senderCertificate(ctx);
   if (!certificate) return undefined;
   const me = requireMe(ctx);

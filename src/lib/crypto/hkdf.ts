@@ -12,8 +12,10 @@ const HASH_LEN = 32;
 
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   const s = sodium();
-  // libsodium's one-shot crypto_auth_hmacsha256 needs a 32-byte key; the streaming API takes any
-  // length (hashing keys longer than the block), as HMAC requires.
+  // libsodium's one-shot crypto_auth_hmacsha256 needs a 32-byte key (every HKDF here: a zero or
+  // 32-byte salt, a 32-byte PRK) and is one call instead of three; the streaming API takes any
+  // length (hashing keys longer than the block), as HMAC requires. Same HMAC either way.
+  if (key.length === HASH_LEN) return s.crypto_auth_hmacsha256(data, key);
   const st = s.crypto_auth_hmacsha256_init(key);
   s.crypto_auth_hmacsha256_update(st, data);
   return s.crypto_auth_hmacsha256_final(st);

@@ -12,6 +12,12 @@
  * - The static-static X25519 secret DH(our IKd, their IKd) for an identity pair, which is the same
  *   for every envelope between them. The opener stores one only after an envelope from that key
  *   opened and verified completely, so forged envelopes cannot fill the cache.
+ * - Secrets derived from that static secret under a label (v2's tag key, sealed-v2-keys.ts), so a
+ *   group send to N members does no static DH and no extract per member. Only the sender stores
+ *   these, for recipients whose keys it took from its own records.
+ * Every secret is keyed by the exact bytes of BOTH public keys: when either identity key changes,
+ * the new pair misses and is computed afresh (tests/crypto/sealed-v2-keys.test.ts), never served a
+ * secret of the old key.
  *
  * The cache holds secrets (the static secrets are as sensitive as the identity key they come from)
  * and lives only in the vault worker's memory, one per identity and trust: it is never stored.
@@ -23,8 +29,11 @@ import { bytesEqual, toHex } from '../codec/bytes';
 import type { SealedSenderTrust, VerifiedCertificateMemo } from './certificates';
 import { sha256, wipe } from './primitives';
 
-/** Entries per kind: far more than anyone's active conversations, small in memory (< 100 KiB). */
-export const SEALED_CACHE_CAPACITY = 1024;
+/**
+ * Entries per kind: far more than anyone's active conversations plus a few 1000-member groups
+ * (a static secret and a tag key per member), small in memory (< 1 MiB).
+ */
+export const SEALED_CACHE_CAPACITY = 4096;
 
 export class SealedSenderCache implements VerifiedCertificateMemo {
   private readonly certificates = new Map<string, true>();
@@ -66,6 +75,15 @@ export class SealedSenderCache implements VerifiedCertificateMemo {
     wipe(evicted);
   }
 
+  /** The secret derived under `label` from DH(our IKd, their IKd), if remembered (a copy). */
+  derivedSecret(label: string, ourKey: Uint8Array, theirKey: Uint8Array): Uint8Array | undefined {
+    return touch(this.secrets, derivedKey(label, ourKey, theirKey))?.slice();
+  }
+
+  rememberDerivedSecret(label: string, ourKey: Uint8Array, theirKey: Uint8Array, secret: Uint8Array): void {
+    wipe(put(this.secrets, derivedKey(label, ourKey, theirKey), secret.slice(), this.capacity));
+  }
+
   /** Forgets everything, wiping the remembered secrets. */
   clear(): void {
     for (const s of this.secrets.values()) wipe(s);
@@ -74,8 +92,18 @@ export class SealedSenderCache implements VerifiedCertificateMemo {
   }
 }
 
+// One UTF-16 unit per byte: an exact, injective key for a fixed-length pair, and cheaper than hex
+// (a group send looks up one per member).
+function binary(b: Uint8Array): string {
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
+
 function pairKey(ourKey: Uint8Array, theirKey: Uint8Array): string {
-  return toHex(ourKey) + toHex(theirKey);
+  return `${ourKey.length}:${binary(ourKey)}${binary(theirKey)}`;
+}
+
+function derivedKey(label: string, ourKey: Uint8Array, theirKey: Uint8Array): string {
+  return `${label}\u0000${pairKey(ourKey, theirKey)}`;
 }
 
 /** Gets and marks as most recently used (a Map iterates in insertion order). */

@@ -33,8 +33,10 @@
  * (DESIGN.md §4 "Addresses"); usernames are unique in a message, device ids unique and ascending.
  * The host parses the sent form with `parseSealedSenderV2Sent` (strict, bounded, no keys needed)
  * and delivers `receivedSealedSenderV2(...)` to each listed device, after checking each
- * recipient's delivery token (delivery-token.ts) or a future group credential. Knows nothing of
- * storage, the network, or which recipients a group has.
+ * recipient's delivery token (delivery-token.ts) or a future group credential. The sender's
+ * per-recipient C_i || AT_i are computed in sealed-v2-keys.ts (one heap arena for all recipients,
+ * the per-pair tag key cached); `mask` and `tag` below are the opener's, from the formulas.
+ * Knows nothing of storage, the network, or which recipients a group has.
  */
 import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../codec/bytes';
@@ -47,8 +49,9 @@ import { Labels, labelBytes } from './labels';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN, aeadDecrypt, aeadEncrypt, sha256, wipe, x25519, x25519PublicFromPrivate } from './primitives';
 import type { SealedSenderCache } from './sealed-cache';
 import { ContentHint, MAX_PADDED_SEALED_CONTENT, decodeSealedContent, encodeSealedContent, type SealedContent, type SealedContentType } from './sealed-content';
-import { checkOwnCertificate, sendingStaticSecret, verifyOpenedSender, type OpenInput, type OpenedSealedSender } from './sealed-sender';
+import { checkOwnCertificate, verifyOpenedSender, type OpenInput, type OpenedSealedSender } from './sealed-sender';
 import { MAX_DEVICE_ID, type SenderCertificate } from './certificates';
+import { V2KeyMaterialWriter, V2_TAG_LEN } from './sealed-v2-keys';
 
 /** Wire version of both the sent and the received form (they never share a decoder). */
 export const SEALED_SENDER_V2_VERSION = 0x02;
@@ -57,7 +60,7 @@ export const MAX_V2_RECIPIENTS = 1000;
 /** Devices of one recipient account in one upload. */
 export const MAX_V2_DEVICES = 32;
 const MASK_LEN = 32;
-const TAG_LEN = 16;
+const TAG_LEN = V2_TAG_LEN;
 /** C_i || AT_i */
 export const V2_KEY_MATERIAL_LEN = MASK_LEN + TAG_LEN;
 const X25519_ENC_LEN = encodedKeyLength(KeyType.X25519);
@@ -139,26 +142,20 @@ export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
   const M = deps.rng(32);
   const { e, E, K } = derivedKeys(M);
   const eEnc = encodeKey(KeyType.X25519, E);
-  const secrets: Uint8Array[] = [];
+  let keyMaterial: V2KeyMaterialWriter | undefined;
   try {
     const payload = aeadEncrypt(K, ZERO_NONCE, plain, concatBytes(VERSION_BYTES, eEnc));
-    const digest = sha256(payload);
-    const w = new ByteWriter().raw(VERSION_BYTES).u16(n);
+    keyMaterial = new V2KeyMaterialWriter({ ephemeralPrivate: e, ephemeralEncoded: eEnc, M, ours, payloadDigest: sha256(payload), ...(input.cache ? { cache: input.cache } : {}) });
+    const w = new ByteWriter(3 + n * (1 + 32 + 1 + 4 + V2_KEY_MATERIAL_LEN) + X25519_ENC_LEN + payload.length).raw(VERSION_BYTES).u16(n);
     for (const r of input.recipients) {
-      const R = r.identity.dhKey;
-      const dhE = x25519(e, R);
-      const dhS = sendingStaticSecret(ours, R, input.cache);
-      secrets.push(dhE, dhS);
-      const m = mask(dhE, eEnc, R);
-      secrets.push(m);
-      const c = xor(m, M);
       writeUsername(w, r.username).u8(r.devices.length);
       for (const d of r.devices) w.u32(d);
-      w.raw(c).raw(tag(dhS, eEnc, c, ours.dh.publicKey, R, digest));
+      keyMaterial.write(w, r.identity.dhKey);
     }
     return w.raw(eEnc).raw(payload).finish();
   } finally {
-    wipe(M, e, K, plain, ...secrets);
+    keyMaterial?.dispose();
+    wipe(M, e, K, plain);
   }
 }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const KEYS = ['members', 'senderKeySendCpuMs', 'pairwiseSendCpuMs', 'perMemberSenderKeyUs', 'perMemberPairwiseUs', 'ratio', 'senderKeySendWallMs', 'pairwiseSendWallMs', 'rotationCpuMs', 'groupDecryptCpuMs', 'wireSendCpuMs', 'wireRecvCpuMs', 'uploadBytes', 'spread'];
+const KEYS = ['members', 'senderKeySendCpuMs', 'pairwiseSendCpuMs', 'perMemberSenderKeyUs', 'perMemberPairwiseUs', 'ratio', 'senderKeySendWallMs', 'pairwiseSendWallMs', 'rotationCpuMs', 'groupDecryptCpuMs', 'wireSendCpuMs', 'wireRecvCpuMs', 'uploadBytes', 'sealedSendCpuMs', 'sealedRecvCpuMs', 'sealedUploadBytes', 'sealedRatio', 'pairwiseSealedCpuMs', 'sealedVsPairwiseSealed', 'spread'];
 const LINE_KEYS = ['members', 'sendMs', 'recvMs', 'uploadBytes', 'pairwiseSendMs'];
 
 test('the group-core benchmark runs sender keys against pairwise sessions and prints one JSON line with every figure', () => {

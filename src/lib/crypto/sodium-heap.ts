@@ -1,0 +1,97 @@
+/**
+ * Primitives run in place in libsodium's own wasm heap, for loops that run the same primitive once
+ * per recipient (sealed sender v2's key material, SECURITY.md P41). Each libsodium-wrappers call
+ * mallocs, copies its inputs in, copies the output out and frees: for a 32-byte HMAC that costs
+ * more than the HMAC, and for X25519 about a tenth. A `HeapArena` is ONE allocation that callers
+ * write into and read from by offset; it is zeroed when made and zeroed again and freed by
+ * `dispose()` (the wrappers free without zeroing, so this leaves fewer secrets in the heap).
+ *
+ * The raw module is the one libsodium-wrappers exposes as `sodium.libsodium` (its Emscripten
+ * build): the same C functions the wrappers call, so the same results as primitives.ts and hkdf.ts
+ * (tests/crypto/sodium-heap.test.ts compares them). Knows nothing of protocols or labels.
+ */
+import { fail } from '../codec/errors';
+import { sodium } from './sodium';
+
+/** The few exports of libsodium's Emscripten module used here (pointers are heap offsets). */
+interface RawSodium {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  _crypto_scalarmult(q: number, n: number, p: number): number;
+  /** u64 message length passed as (low, high) 32-bit halves; the key is 32 bytes. */
+  _crypto_auth_hmacsha256(out: number, msg: number, lenLow: number, lenHigh: number, key: number): number;
+}
+
+function rawSodium(): RawSodium {
+  const lib = (sodium() as unknown as { libsodium?: Partial<RawSodium> }).libsodium;
+  if (!lib || !lib.HEAPU8 || typeof lib._malloc !== 'function' || typeof lib._free !== 'function' || typeof lib._crypto_scalarmult !== 'function' || typeof lib._crypto_auth_hmacsha256 !== 'function') {
+    fail('Internal', 'libsodium build exposes no raw module');
+  }
+  return lib as RawSodium;
+}
+
+export class HeapArena {
+  private readonly lib: RawSodium;
+  private ptr: number;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1 || size > 1 << 20) fail('InvalidArgument', `heap arena of ${size} bytes`);
+    this.lib = rawSodium();
+    this.ptr = this.lib._malloc(size);
+    if (!this.ptr) fail('Internal', `heap arena of ${size} bytes: out of memory`);
+    this.heap().fill(0, this.ptr, this.ptr + size);
+  }
+
+  // Re-read on every use: the heap's buffer is replaced when wasm memory grows (any wrapper call).
+  private heap(): Uint8Array {
+    if (!this.ptr) fail('Internal', 'heap arena used after dispose');
+    return this.lib.HEAPU8;
+  }
+
+  private at(offset: number, length: number): number {
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+      fail('InvalidArgument', `heap arena range ${offset}+${length} outside ${this.size}`);
+    }
+    return this.ptr + offset;
+  }
+
+  /** Copies `bytes` in at `offset`. */
+  write(offset: number, bytes: Uint8Array): void {
+    this.heap().set(bytes, this.at(offset, bytes.length));
+  }
+
+  /** A view (not a copy) of `length` bytes at `offset`: valid until the next libsodium call. */
+  view(offset: number, length: number): Uint8Array {
+    const p = this.at(offset, length);
+    return this.heap().subarray(p, p + length);
+  }
+
+  /**
+   * X25519 (RFC 7748) of the 32-byte scalar at `scalar` and point at `point` into `out`. False
+   * when libsodium refuses the point (low order) or the result is all zero (RFC 7748 §6.1): the
+   * caller decides the error, as primitives.ts `x25519` does.
+   */
+  x25519(out: number, scalar: number, point: number): boolean {
+    const o = this.at(out, 32);
+    const rc = this.lib._crypto_scalarmult(o, this.at(scalar, 32), this.at(point, 32));
+    const h = this.heap();
+    let acc = 0;
+    for (let i = 0; i < 32; i++) acc |= h[o + i]!;
+    return rc === 0 && acc !== 0;
+  }
+
+  /** HMAC-SHA-256 (RFC 2104) with the 32-byte key at `key` over `length` bytes at `message`, into `out` (32 bytes). */
+  hmacSha256(out: number, message: number, length: number, key: number): void {
+    const rc = this.lib._crypto_auth_hmacsha256(this.at(out, 32), this.at(message, length), length, 0, this.at(key, 32));
+    if (rc !== 0) fail('Internal', `hmac-sha256 returned ${rc}`);
+  }
+
+  /** Zeroes and frees the arena; safe to call twice. */
+  dispose(): void {
+    if (!this.ptr) return;
+    this.lib.HEAPU8.fill(0, this.ptr, this.ptr + this.size);
+    this.lib._free(this.ptr);
+    this.ptr = 0;
+  }
+}

@@ -1,0 +1,106 @@
+// The heap arena (src/lib/crypto/sodium-heap.ts) against the wrappers it replaces in sealed
+// sender v2's per-recipient loop (P41): the same X25519 and HMAC-SHA-256 results, the same
+// refusal of low-order points, and no access outside the arena or after it is disposed.
+import fc from 'fast-check';
+import { expect, test } from 'vitest';
+import { hmacSha256 } from '../../src/lib/crypto/hkdf';
+import { x25519 } from '../../src/lib/crypto/primitives';
+import { HeapArena } from '../../src/lib/crypto/sodium-heap';
+import { sodium } from '../../src/lib/crypto/sodium';
+import { isProtocolError, type ProtocolErrorCode } from '../../src/lib/codec/errors';
+
+const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+
+function codeOf(fn: () => unknown): ProtocolErrorCode {
+  try {
+    fn();
+  } catch (e) {
+    if (isProtocolError(e)) return e.code;
+    throw e;
+  }
+  throw new Error('expected a ProtocolError, got a result');
+}
+
+test('P41 arena X25519 equals primitives.x25519 for random scalars and points', () => {
+  const a = new HeapArena(96);
+  try {
+    fc.assert(
+      fc.property(bytes32, bytes32, (scalar, seed) => {
+        const point = sodium().crypto_scalarmult_base(seed);
+        a.write(0, scalar);
+        a.write(32, point);
+        expect(a.x25519(64, 0, 32)).toBe(true);
+        expect(a.view(64, 32).slice()).toEqual(x25519(scalar, point));
+      }),
+      { numRuns: 50 }
+    );
+  } finally {
+    a.dispose();
+  }
+});
+
+test('P41 arena X25519 refuses low-order points as primitives.x25519 does (RFC 7748 §6.1)', () => {
+  const a = new HeapArena(96);
+  const scalar = sodium().randombytes_buf(32);
+  // 0 and 1 (orders 4 and 1), and a point of order 8 (libsodium's blacklist).
+  const order8 = Uint8Array.from([0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00]);
+  try {
+    for (const point of [new Uint8Array(32), Uint8Array.of(1, ...new Uint8Array(31)), order8]) {
+      expect(codeOf(() => x25519(scalar, point))).toBe('InvalidKey');
+      a.write(0, scalar);
+      a.write(32, point);
+      expect(a.x25519(64, 0, 32)).toBe(false);
+    }
+  } finally {
+    a.dispose();
+  }
+});
+
+test('P41 arena HMAC-SHA-256 equals hkdf.hmacSha256 for 32-byte keys and any message length', () => {
+  const a = new HeapArena(32 + 32 + 300);
+  try {
+    fc.assert(
+      fc.property(bytes32, fc.uint8Array({ maxLength: 300 }), (key, msg) => {
+        a.write(0, key);
+        a.write(64, msg);
+        a.hmacSha256(32, 64, msg.length, 0);
+        expect(a.view(32, 32).slice()).toEqual(hmacSha256(key, msg));
+        const st = sodium().crypto_auth_hmacsha256_init(key);
+        sodium().crypto_auth_hmacsha256_update(st, msg);
+        expect(a.view(32, 32).slice()).toEqual(sodium().crypto_auth_hmacsha256_final(st));
+      }),
+      { numRuns: 100 }
+    );
+  } finally {
+    a.dispose();
+  }
+});
+
+test('P41 an arena refuses ranges outside itself and any use after dispose', () => {
+  const a = new HeapArena(64);
+  expect(codeOf(() => a.write(40, new Uint8Array(32)))).toBe('InvalidArgument');
+  expect(codeOf(() => a.view(-1, 4))).toBe('InvalidArgument');
+  expect(codeOf(() => a.x25519(40, 0, 32))).toBe('InvalidArgument');
+  expect(codeOf(() => a.hmacSha256(0, 32, 33, 0))).toBe('InvalidArgument');
+  a.write(0, new Uint8Array(32).fill(7));
+  a.dispose();
+  a.dispose();
+  expect(codeOf(() => a.view(0, 32))).toBe('Internal');
+  expect(codeOf(() => new HeapArena(0))).toBe('InvalidArgument');
+});
+
+test('P41 an arena stays exact after wasm memory grows under it (the heap view is re-read)', () => {
+  const a = new HeapArena(96);
+  try {
+    const scalar = sodium().randombytes_buf(32);
+    const point = sodium().crypto_scalarmult_base(sodium().randombytes_buf(32));
+    a.write(0, scalar);
+    // A wrapper call with a large input makes libsodium grow its memory (and replace the buffer).
+    sodium().crypto_generichash(32, new Uint8Array(64 << 20), null);
+    a.write(32, point);
+    expect(a.x25519(64, 0, 32)).toBe(true);
+    expect(a.view(64, 32).slice()).toEqual(x25519(scalar, point));
+  } finally {
+    a.dispose();
+  }
+});

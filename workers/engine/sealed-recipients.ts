@@ -1,0 +1,92 @@
+/**
+ * Who a sealed group upload goes to, and what each needs (SECURITY.md P41, P36; README "Groups",
+ * "Delivery: sealed sender v2"): for every member, the identity on their contact record (the one
+ * we would send 1:1 to) and the delivery token from the profile key they gave us.
+ *
+ * The contact rows are read afresh on every send, so a key change, a pending or changed identity
+ * or a rotated profile key is seen at once. What is memoised (per engine context, in worker memory
+ * only, bounded) is pure work on their exact bytes:
+ * - the decoded identity whose IKd signature was checked (`decodeIdentityPublic`, one Ed25519
+ *   verification, most of a 1000-member send's preparation), keyed by the exact encoding: a new
+ *   key is a new encoding, so it is checked before anything is sealed to it;
+ * - the delivery token HKDF(profile key, username), keyed by both.
+ * Knows nothing of the upload's layout or of the host.
+ */
+import type { Username } from '../../src/lib/codec/username';
+import { deliveryToken } from '../../src/lib/crypto/delivery-token';
+import { decodeIdentityPublic, type IdentityPublic } from '../../src/lib/crypto/identity';
+import type { V2Recipient } from '../../src/lib/crypto/sealed-sender-v2';
+import { fromContactRow } from '../storage/contact-repo';
+import type { ContactRecord } from '../storage/schema';
+import type { EngineContext } from './context';
+import { theirProfileKey } from './sealed-access';
+
+/** Entries per memo: a few 1000-member groups. */
+export const SEALED_RECIPIENT_MEMO_CAPACITY = 4096;
+
+interface Memo {
+  identities: Map<string, IdentityPublic>;
+  tokens: Map<string, Uint8Array>;
+}
+
+const memos = new WeakMap<EngineContext, Memo>();
+
+function memoOf(ctx: EngineContext): Memo {
+  let m = memos.get(ctx);
+  if (!m) memos.set(ctx, (m = { identities: new Map(), tokens: new Map() }));
+  return m;
+}
+
+function binary(b: Uint8Array): string {
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
+
+function remember<V>(m: Map<string, V>, k: string, v: V): V {
+  m.set(k, v);
+  if (m.size > SEALED_RECIPIENT_MEMO_CAPACITY) m.delete(m.keys().next().value as string);
+  return v;
+}
+
+/** `decodeIdentityPublic` (signature checked) once per exact encoding; callers must not modify the result. */
+export function verifiedIdentity(ctx: EngineContext, encoded: Uint8Array): IdentityPublic {
+  const memo = memoOf(ctx).identities;
+  const k = binary(encoded);
+  return memo.get(k) ?? remember(memo, k, decodeIdentityPublic(encoded));
+}
+
+/** Their delivery token, if they gave us their profile key (as sealed-access.ts `theirDeliveryToken`). */
+function tokenOf(ctx: EngineContext, contact: ContactRecord): Uint8Array | undefined {
+  const key = theirProfileKey(contact);
+  if (!key) return undefined;
+  const memo = memoOf(ctx).tokens;
+  const k = `${contact.username}\u0000${binary(key)}`;
+  return memo.get(k) ?? remember(memo, k, deliveryToken(key, contact.username));
+}
+
+export interface SealedRecipients {
+  recipients: V2Recipient[];
+  tokens: Uint8Array[];
+}
+
+/**
+ * The v2 recipients and their tokens for `to`, read in one transaction; undefined when any member
+ * has no contact, no token, or a changed identity not yet accepted (the pairwise path decides
+ * then: nothing is sealed to a stale or unaccepted key).
+ */
+export async function sealedRecipients(ctx: EngineContext, to: readonly Username[]): Promise<SealedRecipients | undefined> {
+  const tx = ctx.vault.db.transaction('contacts', 'readonly');
+  const rows = await Promise.all(to.map((u) => tx.store.get(u)));
+  await tx.done;
+  const recipients: V2Recipient[] = [];
+  const tokens: Uint8Array[] = [];
+  for (const [i, row] of rows.entries()) {
+    if (!row) return undefined;
+    const contact = fromContactRow(ctx.vault.db, row);
+    if (contact.identityChanged || contact.pendingIdentity) return undefined;
+    const token = tokenOf(ctx, contact);
+    if (!token) return undefined;
+    recipients.push({ username: to[i]!, devices: [1], identity: verifiedIdentity(ctx, contact.identity) });
+    tokens.push(token);
+  }
+  return { recipients, tokens };
+}
