@@ -15,7 +15,7 @@
  * counted and shown; the message, the new chain state and the counters commit together.
  */
 import { address } from '../../src/lib/crypto/group/address';
-import { findMember, senderKeyRecipients } from '../../src/lib/crypto/group/group-state';
+import { findMember } from '../../src/lib/crypto/group/group-state';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
 import { groupDecrypt, groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message';
@@ -33,6 +33,7 @@ import { distributeSenderKey, putNotice } from './group-apply';
 import { syncFromBlob } from './group-sync';
 import { deliverGroupUpload } from './group-sealed';
 import { queueGroupReceipt } from './group-receipts';
+import { groupRecipients } from './group-recipients';
 import { engineFail, isEngineError } from './errors';
 import type { Envelope } from './transport';
 
@@ -71,7 +72,8 @@ export async function sendGroupText(ctx: EngineContext, id: string, text: string
       const content = encodeContent({ kind: 'text', id: msgId, sentAt, text });
       const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content, ...mentions }));
       const key = `${id}:${msgId}`;
-      const to = senderKeyRecipients(head, address(me.username)).map((a) => a.username);
+      // Members we blocked are left out, as from our sender key (group-recipients.ts).
+      const to = await groupRecipients(tx, head, me.username);
       const m: GroupMessageRecord = { key, groupId: id, id: msgId, sender: me.username, direction: 'out', body: text, sentAt, receivedAt: now, status: 'queued', recipients: to, ...mentions };
       await putGroupMessage(tx, m);
       await putGroup(tx, { ...g, our: state, lastAt: sentAt, lastPreview: preview(text), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
