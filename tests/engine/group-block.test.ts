@@ -6,7 +6,8 @@
  * same whether or not they already held our sender key. The message counts its receipts over the
  * members it went to; the sender key is rotated past the blocked member (P21-style: a key they
  * hold opens nothing sent after the block, even if a host copied them the upload). Unblocking
- * gives them our current key with our next message.
+ * gives them our current key with our next message. Their group messages to us are dropped, as a
+ * 1:1 envelope from them is, with no gap shown once unblocked.
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
@@ -70,10 +71,18 @@ describe('blocking a member of a shared group (real host)', () => {
     // The key Ann holds opens nothing Ben sends now: his key was rotated past her.
     const benKey = (await getGroup(ben.ctx.vault, id))!;
     expect(benKey.distributedTo.sort()).toEqual(['cat']);
-    // Ann's messages to the group reach Cat but are dropped by Ben (blocking stops theirs to us).
+    // Ann's messages to the group reach Cat but Ben drops them (blocking stops theirs to us).
     await ann.sendGroupText(id, 'a2');
     await eventually(async () => expect(await texts(cat, id)).toContain('a2'));
+    await cat.sendGroupText(id, 'c3');
+    await eventually(async () => expect(await texts(ben, id)).toContain('c3'));
+    expect(await texts(ben, id)).not.toContain('a2');
+    expect(await failures(ben)).toEqual([]);
     await ben.unblock('ann' as Username);
+    // Unblocked: Ann's next message shows, with no gap for the one dropped while blocked.
+    await ann.sendGroupText(id, 'a3');
+    await eventually(async () => expect(await texts(ben, id)).toContain('a3'));
+    expect((await ben.listGroupMessages(id)).some((m) => m.kind === 'notice' && m.notice === 'gap')).toBe(false);
     await ben.sendGroupText(id, 'b3');
     await eventually(async () => expect(await texts(ann, id)).toContain('b3'));
     expect(await texts(ann, id)).not.toContain('b2');
