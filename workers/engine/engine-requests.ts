@@ -49,7 +49,12 @@ export abstract class EngineRequests extends EngineMessages {
     if (answer !== 'delete' && answer !== 'block') fail('InvalidArgument', 'a group request is answered accept, delete or block');
     const adder = (await requireGroup(this.ctx, id)).requestFrom;
     await groupRequests.deleteGroupRequest(this.ctx, id);
-    if (answer === 'block' && adder) await this.block(adder);
+    if (answer !== 'block' || !adder) return;
+    // Our leave goes out before the block, which would drop anything still queued for them: a
+    // flush queued behind the serial queue has run once this empty step does (online, driving).
+    this.ctx.kickOutbox();
+    await this.ctx.serial(async () => undefined);
+    await this.block(adder);
   }
 
   privacySettings(): Promise<PrivacySettings> {
