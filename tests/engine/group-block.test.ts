@@ -11,30 +11,13 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
-import WebSocket from 'ws';
 import { Engine } from '../../workers/engine/engine';
-import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
-import { memoryLocks } from '../../workers/engine/lock';
 import { getGroup } from '../../workers/storage/group-repo';
 import type { Username } from '../../src/lib/codec/username';
 import type { GroupMessageView } from '../../src/lib/vault/group-views';
-import { eventually, realHostPerTest } from './real-host-support';
+import { enginesOnRealHost, eventually } from './real-host-support';
 
-let engines: Engine[] = [];
-let n = 0;
-const real = realHostPerTest('parley-gblock-', async () => {
-  for (const e of engines) await e.close();
-  engines = [];
-});
-
-async function person(name: string): Promise<Engine> {
-  const t = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
-  const e = await Engine.open({ transport: t, dbName: `gbl-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
-  engines.push(e);
-  await e.createAccount(name);
-  e.connect();
-  return e;
-}
+const { user: person } = enginesOnRealHost('parley-gblock-');
 
 type Text = Extract<GroupMessageView, { kind: 'text' }>;
 const texts = async (e: Engine, id: string) => (await e.listGroupMessages(id)).filter((x): x is Text => x.kind === 'text').map((m) => m.text);

@@ -10,31 +10,14 @@ import 'fake-indexeddb/auto';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import WebSocket from 'ws';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { Engine } from '../../workers/engine/engine';
-import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
-import { memoryLocks } from '../../workers/engine/lock';
 import { getContact } from '../../workers/storage/contact-repo';
 import type { Username } from '../../src/lib/codec/username';
 import type { GroupMessageView } from '../../src/lib/vault/group-views';
-import { eventually, realHostPerTest } from './real-host-support';
+import { enginesOnRealHost, eventually } from './real-host-support';
 
-let engines: Engine[] = [];
-let n = 0;
-const real = realHostPerTest('parley-greq-', async () => {
-  for (const e of engines) await e.close();
-  engines = [];
-});
-
-async function person(name: string): Promise<Engine> {
-  const t = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
-  const e = await Engine.open({ transport: t, dbName: `greq-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
-  engines.push(e);
-  await e.createAccount(name);
-  e.connect();
-  return e;
-}
+const { real, user: person } = enginesOnRealHost('parley-greq-');
 
 /** Envelopes waiting in the host's mailboxes (only an offline person's stay). */
 function waiting(): number {
@@ -65,7 +48,7 @@ async function strangerGroup() {
 }
 
 describe('group requests on the real host', () => {
-  test('P42 a group a stranger added us to sends the adder no receipt or profile key before Accept, and does after', async () => {
+  test('P42 a group a stranger added us to sends the adder no receipt, typing or profile key before Accept, and receipts and the key after', async () => {
     const { id, ann, ben, cat } = await strangerGroup();
     expect((await ben.listGroups())[0]).toMatchObject({ id, requestFrom: 'ann' });
     expect((await ben.groupInfo(id)).requestFrom).toBe('ann');
@@ -77,6 +60,8 @@ describe('group requests on the real host', () => {
     expect(await ben.ctx.vault.db.count('outbox')).toBe(0);
     expect(waiting()).toBe(0);
     expect((await getContact(ben.ctx.vault, 'ann' as Username))?.sharedKey).toBeUndefined();
+    // Groups carry no typing notices; nor does the 1:1 chat with the adder, a request (typing.ts).
+    expect(await ben.sendTyping('ann' as Username, true)).toBe(false);
     // Accept: the read receipt for what Ben read, and Ben's profile key: two envelopes for Ann.
     await ben.answerGroupRequest(id, 'accept');
     expect((await ben.listGroups())[0]!.requestFrom).toBeUndefined();
