@@ -8,7 +8,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
-import { createGroup, groupRow } from './support/groups';
+import { acceptGroupRequest, createGroup, groupRow } from './support/groups';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -38,6 +38,8 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   const name = 'Ridge walk';
 
   await createGroup(ann, name, [ben, cat]);
+  // Ann is a stranger to them: each accepts her group request first (P42: no receipts before).
+  for (const p of [ben, cat]) await acceptGroupRequest(p, name, ann);
 
   // Ben and Cat are on their chat lists: their devices store it (delivered), nobody reads it yet.
   const box = ann.page.getByLabel(`Message ${name}`);

@@ -28,6 +28,9 @@ describe('group receipts under replay', () => {
     open.push(ann, ben, cat);
     const id = await ann.engine.createGroup('Climbing', '', ['ben', 'cat']);
     await settle(ann, ben, cat);
+    // Ann is a stranger to them: each accepts the group request (P42) so receipts flow.
+    for (const p of [ben, cat]) await p.engine.answerGroupRequest(id, 'accept');
+    await settle(ann, ben, cat);
     await ann.engine.sendGroupText(id, 'hello');
     await settle(ann, ben, cat);
     expect(await receipts(ann, id)).toMatchObject({ delivered: 2, read: 0, of: 2 });

@@ -29,7 +29,8 @@ export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]
     isMember: !!findMember(g.history.head, address(me.username)),
     ...(g.history.head.avatar ? { avatar: g.history.head.avatar.slice() } : {}),
     mentions: g.mentionsUnread ?? 0,
-    muted: !!g.muted
+    muted: !!g.muted,
+    ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
   }));
 }
 
@@ -61,7 +62,8 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
     }),
     settings: { ...head.settings },
     invite: { on: head.invite !== null, approval: head.invite?.approval ?? false },
-    pending: joinRequests(me, g)
+    pending: joinRequests(me, g),
+    ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
   };
 }
 

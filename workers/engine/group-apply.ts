@@ -11,14 +11,15 @@
  * (`distributeSenderKey`, called by the send path, as Signal's SenderKeyDistributionMessage):
  *   - anyone who holds our sender key is no longer a member (mustRotateSenderKey): a fresh key,
  *     given pairwise to the current members only, so a removed member reads nothing sent after;
- *   - newcomers get our current key (from its current iteration on, never earlier messages).
+ *   - newcomers get our current key (from its current iteration on, never earlier messages);
+ *   - members we blocked get neither (group-recipients.ts); one who held it gets it rotated past.
  *
  * Pairwise updates travel as content kind 0x09 through the ordinary outbox (the 1:1 ratchet).
  * Knows nothing of the host or the UI.
  */
 import { address, sameAddress, type Address } from '../../src/lib/crypto/group/address';
 import type { GroupChange } from '../../src/lib/crypto/group/group-change';
-import { findMember, isAdmin, mustRotateSenderKey, senderKeyRecipients, type GroupState } from '../../src/lib/crypto/group/group-state';
+import { findMember, isAdmin, mustRotateSenderKey, type GroupState } from '../../src/lib/crypto/group/group-state';
 import { createSenderKey, rotateSenderKey, senderKeyDistribution } from '../../src/lib/crypto/group/sender-key';
 import { encodeSenderKeyDistribution } from '../../src/lib/crypto/group/sender-key-message';
 import { fromHex } from '../../src/lib/codec/bytes';
@@ -30,6 +31,7 @@ import { addOutbox } from '../storage/outbox-repo';
 import type { Tx } from '../storage/schema';
 import type { EngineContext, Me } from './context';
 import { shareProfileKeyWithMembers } from './group-profile-key';
+import { groupRecipients } from './group-recipients';
 
 /** Queues one pairwise group update to `username` (the ratchet encrypts it at flush). */
 export async function queueUpdate(tx: Tx, username: Username, update: GroupUpdate): Promise<void> {
@@ -101,19 +103,21 @@ export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, g:
   const head = g.history.head;
   const our = g.our;
   if (!our) return g;
-  const recipients = senderKeyRecipients(head, address(me.username));
+  // Members we blocked are left out (group-recipients.ts), as Signal does.
+  const recipients = await groupRecipients(tx, head, me.username);
   // P43/P41: members get our profile key with our first message (sealed sender v2 needs it).
-  await shareProfileKeyWithMembers(ctx, tx, recipients.map((r) => r.username));
+  await shareProfileKeyWithMembers(ctx, tx, recipients);
   const holders: Address[] = g.distributedTo.map((u) => address(u));
-  if (mustRotateSenderKey(holders, head)) {
+  // P21: a holder no longer a member, or one we blocked since, reads nothing sent from now on.
+  if (mustRotateSenderKey(holders, head) || g.distributedTo.some((u) => !recipients.includes(u))) {
     const fresh = rotateSenderKey(our, ctx.deps);
     const distribution = encodeSenderKeyDistribution(fresh.distribution);
-    for (const r of recipients) await queueUpdate(tx, r.username, { groupId: groupIdBytes(g), distribution });
-    return { ...g, our: fresh.state, distributedTo: recipients.map((r) => r.username) };
+    for (const r of recipients) await queueUpdate(tx, r, { groupId: groupIdBytes(g), distribution });
+    return { ...g, our: fresh.state, distributedTo: recipients };
   }
-  const newcomers = recipients.filter((r) => !g.distributedTo.includes(r.username));
+  const newcomers = recipients.filter((r) => !g.distributedTo.includes(r));
   if (newcomers.length === 0) return g;
   const distribution = encodeSenderKeyDistribution(senderKeyDistribution(our));
-  for (const r of newcomers) await queueUpdate(tx, r.username, { groupId: groupIdBytes(g), distribution });
-  return { ...g, distributedTo: [...g.distributedTo, ...newcomers.map((r) => r.username)] };
+  for (const r of newcomers) await queueUpdate(tx, r, { groupId: groupIdBytes(g), distribution });
+  return { ...g, distributedTo: [...g.distributedTo, ...newcomers] };
 }

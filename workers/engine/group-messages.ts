@@ -15,7 +15,7 @@
  * counted and shown; the message, the new chain state and the counters commit together.
  */
 import { address } from '../../src/lib/crypto/group/address';
-import { findMember, senderKeyRecipients } from '../../src/lib/crypto/group/group-state';
+import { findMember } from '../../src/lib/crypto/group/group-state';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
 import { groupDecrypt, groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message';
@@ -27,12 +27,15 @@ import { asUsername, type Username } from '../../src/lib/codec/username';
 import { preview } from '../storage/chat-repo';
 import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, txListGroups, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
+import { txGetContact } from '../storage/contact-repo';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { distributeSenderKey, putNotice } from './group-apply';
 import { syncFromBlob } from './group-sync';
 import { deliverGroupUpload } from './group-sealed';
 import { queueGroupReceipt } from './group-receipts';
+import { groupRecipients } from './group-recipients';
+import { acceptGroupInTx } from './group-request-state';
 import { engineFail, isEngineError } from './errors';
 import type { Envelope } from './transport';
 
@@ -57,8 +60,10 @@ export async function sendGroupText(ctx: EngineContext, id: string, text: string
   if (peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
   const m = await ctx.serial(() =>
     commit(ctx.vault, async (tx) => {
-      const stored = await txGetGroup(tx, id);
-      if (!stored) engineFail('NoSuchGroup', 'no such group');
+      const found = await txGetGroup(tx, id);
+      if (!found) engineFail('NoSuchGroup', 'no such group');
+      // P42: writing in a group request accepts it, as a reply to a 1:1 request does.
+      const stored = await acceptGroupInTx(ctx, tx, found);
       const head = stored.history.head;
       if (!stored.our || !findMember(head, address(me.username))) engineFail('NotGroupMember', 'we are not a member of this group');
       if (stored.seenVersion > head.version) engineFail('GroupOutOfDate', `a member is at version ${stored.seenVersion}, we are at ${head.version}`);
@@ -71,7 +76,8 @@ export async function sendGroupText(ctx: EngineContext, id: string, text: string
       const content = encodeContent({ kind: 'text', id: msgId, sentAt, text });
       const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content, ...mentions }));
       const key = `${id}:${msgId}`;
-      const to = senderKeyRecipients(head, address(me.username)).map((a) => a.username);
+      // Members we blocked are left out, as from our sender key (group-recipients.ts).
+      const to = await groupRecipients(tx, head, me.username);
       const m: GroupMessageRecord = { key, groupId: id, id: msgId, sender: me.username, direction: 'out', body: text, sentAt, receivedAt: now, status: 'queued', recipients: to, ...mentions };
       await putGroupMessage(tx, m);
       await putGroup(tx, { ...g, our: state, lastAt: sentAt, lastPreview: preview(text), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
@@ -142,6 +148,12 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
     const content = decodeContent(gt.content);
     if (content.kind !== 'text') return { stored: false, events: [], code: 'UnsupportedVersion' };
     const theirs = g.theirs.map((t, i) => (i === idx ? d.state : t));
+    // Blocking stops their messages to us, in groups too (as Signal): the chain moves on (no gap
+    // shows after an unblock), nothing is stored, counted or acknowledged.
+    if ((await txGetContact(tx, env.sender))?.blocked) {
+      await putGroup(tx, { ...g, theirs });
+      return { stored: false, events: [], code: 'Blocked' };
+    }
     const now = ctx.deps.now();
     const key = `${g.id}:${env.sender}:${content.id}`;
     const behind = gt.headVersion > g.history.head.version;
@@ -154,8 +166,9 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
       const newest = sentAt >= next.lastAt;
       const mentionsUnread = (next.mentionsUnread ?? 0) + (mentions.includes(me.username) ? 1 : 0);
       next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(content.text) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };
-      // Receipts per member: a delivery receipt to the sender only, pairwise (group-receipts.ts).
-      await queueGroupReceipt(tx, env.sender as Username, g.id, 'delivered', [content.id]);
+      // Receipts per member: a delivery receipt to the sender only, pairwise (group-receipts.ts);
+      // none while the group is a request (P42): Accept sends them (group-request-state.ts).
+      if (!g.requestFrom) await queueGroupReceipt(tx, env.sender as Username, g.id, 'delivered', [content.id]);
     }
     // P21: iterations jumped over are missing messages, shown in the conversation.
     if (d.skipped > 0) {

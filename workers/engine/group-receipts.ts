@@ -68,7 +68,8 @@ export async function markGroupRead(ctx: EngineContext, id: string): Promise<voi
       const { mentionsUnread: _cleared, ...rest } = g;
       await putGroup(tx, { ...rest, unread: 0 });
       const member = ctx.me && findMember(g.history.head, address(ctx.me.username));
-      if (!member || !(await txPrivacySettings(tx)).readReceipts) return;
+      // P42: a group request gets no read receipt; accepting acknowledges what was read.
+      if (!member || g.requestFrom || !(await txPrivacySettings(tx)).readReceipts) return;
       const bySender = new Map<Username, string[]>();
       for (const m of unread) bySender.set(m.sender as Username, [...(bySender.get(m.sender as Username) ?? []), m.id]);
       for (const [sender, ids] of bySender) await queueGroupReceipt(tx, sender, id, 'read', ids.reverse());

@@ -29,6 +29,7 @@ import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { afterHistoryChange, putNotice } from './group-apply';
 import { welcomeLinkJoiners } from './group-invite-welcome';
+import { requestFrom } from './group-request-state';
 
 /** Distributions kept per sender: the newest and the one before (its late messages still open). */
 const KEYS_PER_SENDER = 2;
@@ -55,6 +56,8 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
     if (!bytesEqual(history.anchor.groupId, u.groupId)) return { events: [], refused: 'WrongGroup' };
     if (!findMember(history.head, from) || !findMember(history.head, address(me.username))) return { events: [], refused: 'NotMember' };
     const now = ctx.deps.now();
+    // P42: added by someone we have not accepted, it is a group request (group-request-state.ts).
+    const adder = await requestFrom(tx, history, me.username, sender);
     g = {
       id,
       history,
@@ -67,7 +70,8 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       unread: 0,
       missing: 0,
       seenVersion: history.head.version,
-      outgoing: []
+      outgoing: [],
+      ...(adder ? { requestFrom: adder } : {})
     };
     await putNotice(ctx, tx, g, 'joined', me.username, now);
     // Our key goes to the members with our first group message (group-apply.ts distributeSenderKey).

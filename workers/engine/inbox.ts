@@ -365,7 +365,8 @@ async function receiveGroup(ctx: EngineContext, env: Envelope, sealedFrom?: Send
     if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
     r = { stored: false, events: [], code: e.code };
   }
-  if (!r.stored && r.code !== 'DuplicateMessage') {
+  // From someone we blocked: dropped as a 1:1 envelope from them is, nothing recorded.
+  if (!r.stored && r.code !== 'DuplicateMessage' && r.code !== 'Blocked') {
     const failure = { sender: env.sender, serverId: env.serverId, code: r.code ?? 'Internal', at: ctx.deps.now() };
     await commit(ctx.vault, (tx) => recordFailure(tx, failure));
     r.events.push({ type: 'receive-error', username: env.sender, code: failure.code });
@@ -376,7 +377,7 @@ async function receiveGroup(ctx: EngineContext, env: Envelope, sealedFrom?: Send
   if (r.stored) ctx.kickOutbox();
   // Behind a member's head, or a key we were never given: fetch the blob after this step (P19).
   if (r.sync) void syncFromBlob(ctx, r.sync).catch(() => undefined);
-  return r.stored ? 'stored' : r.code === 'DuplicateMessage' ? 'duplicate' : 'failed';
+  return r.stored ? 'stored' : r.code === 'DuplicateMessage' ? 'duplicate' : r.code === 'Blocked' ? 'dropped' : 'failed';
 }
 
 /**

@@ -109,6 +109,7 @@ export class VaultService implements VaultContract {
   unblock = this.#delegate('unblock');
   acceptRequest = this.#delegate('acceptRequest');
   deleteRequest = this.#delegate('deleteRequest');
+  answerGroupRequest = this.#delegate('answerGroupRequest');
   privacySettings = this.#delegate('privacySettings');
   setPrivacySettings = this.#delegate('setPrivacySettings');
   registerPush = this.#delegate('registerPush');

@@ -44,6 +44,8 @@ export interface GroupRecord {
   mentionsUnread?: number;
   /** Muted on this browser: counted, not notified, except a new mention of us. */
   muted?: boolean;
+  /** A group request (P42): who added us, not accepted yet; no receipts or profile key until then. */
+  requestFrom?: Username;
 }
 
 export interface OutgoingGroupMessage {
@@ -95,6 +97,7 @@ interface GroupJson {
   inviteSecret?: string;
   mentionsUnread?: number;
   muted?: boolean;
+  requestFrom?: Username;
 }
 
 const b64 = toBase64Url;
@@ -114,7 +117,8 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     outgoing: g.outgoing.map((o) => ({ ...o, body: b64(o.body) })),
     ...(g.inviteSecret ? { inviteSecret: b64(g.inviteSecret) } : {}),
     ...(g.mentionsUnread ? { mentionsUnread: g.mentionsUnread } : {}),
-    ...(g.muted ? { muted: true } : {})
+    ...(g.muted ? { muted: true } : {}),
+    ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
 }
@@ -136,7 +140,8 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     outgoing: j.outgoing.map((o) => ({ ...o, body: unb64(o.body) })),
     ...(j.inviteSecret ? { inviteSecret: unb64(j.inviteSecret) } : {}),
     ...(j.mentionsUnread ? { mentionsUnread: j.mentionsUnread } : {}),
-    ...(j.muted ? { muted: true } : {})
+    ...(j.muted ? { muted: true } : {}),
+    ...(j.requestFrom ? { requestFrom: j.requestFrom } : {})
   };
 }
 

@@ -43,7 +43,7 @@ import type { GroupInfoEdit, GroupInfoView, GroupMessageView, GroupSummaryView, 
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 18;
+export const VAULT_API_VERSION = 19;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -122,6 +122,11 @@ export interface VaultContract {
   /** P42: accept a message request (they get our profile key) or delete it (nothing is sent). */
   acceptRequest(username: Username): Promise<void>;
   deleteRequest(username: Username): Promise<void>;
+  /**
+   * P42 group requests (README "Groups": group requests): accept (receipts and our profile key
+   * start), delete (leave; the group goes from this device) or block (block the adder, then delete).
+   */
+  answerGroupRequest(id: string, answer: 'accept' | 'delete' | 'block'): Promise<void>;
   privacySettings(): Promise<PrivacySettings>;
   /** Fields left out keep their value. */
   setPrivacySettings(settings: Partial<PrivacySettings>): Promise<PrivacySettings>;
@@ -269,6 +274,7 @@ export const VAULT_METHODS = Object.freeze([
   'unblock',
   'acceptRequest',
   'deleteRequest',
+  'answerGroupRequest',
   'privacySettings',
   'setPrivacySettings',
   'registerPush',

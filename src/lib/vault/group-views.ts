@@ -22,6 +22,8 @@ export interface GroupSummaryView {
   mentions: number;
   /** Muted on this browser: no notifications, except a new mention of us. */
   muted: boolean;
+  /** A group request (P42): who added us; no receipts or profile key until we accept or write. */
+  requestFrom?: Username;
 }
 
 export interface GroupMemberView {
@@ -58,6 +60,8 @@ export interface GroupInfoView {
   /** Whether an invite link is on, and whether it needs an admin's approval. */
   invite: { on: boolean; approval: boolean };
   pending: JoinRequestView[];
+  /** A group request (P42): who added us, not accepted yet. */
+  requestFrom?: Username;
 }
 
 /** An edit of the group's info: fields left out stay; `avatar` null removes the picture. */

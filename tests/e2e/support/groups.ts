@@ -19,3 +19,17 @@ export async function createGroup(owner: Person, name: string, members: readonly
   await expect(owner.page.getByRole('heading', { name, level: 1 })).toBeVisible({ timeout: 30_000 });
   for (const p of members) await expect(groupRow(p.page, name)).toContainText(`Group · ${members.length + 1}`, { timeout: 30_000 });
 }
+
+/**
+ * `p` accepts the group request `name` that `adder`, a stranger to them, made by adding them
+ * (SECURITY.md P42: no receipts until then), and goes back to the chat list, so nothing in the
+ * group is read by being on screen.
+ */
+export async function acceptGroupRequest(p: Person, name: string, adder: Person): Promise<void> {
+  await groupRow(p.page, name).click();
+  const bar = p.page.getByRole('region', { name: `Group request from ${adder.name}`, exact: true });
+  await bar.getByRole('button', { name: 'Accept', exact: true }).click();
+  await expect(bar).toHaveCount(0);
+  await p.page.goto('/chats');
+  await expect(groupRow(p.page, name)).toBeVisible({ timeout: 30_000 });
+}

@@ -21,7 +21,7 @@ import type { GroupEntry } from '../../../src/lib/crypto/account-record';
 import { address } from '../../../src/lib/crypto/group/address';
 import { historyFromParts } from '../../../src/lib/crypto/group/group-history-codec';
 import { canonicalChanges } from '../../../src/lib/crypto/group/group-history';
-import { findMember, senderKeyRecipients } from '../../../src/lib/crypto/group/group-state';
+import { findMember } from '../../../src/lib/crypto/group/group-state';
 import { createSenderKey } from '../../../src/lib/crypto/group/sender-key';
 import { encodeSenderKeyDistribution } from '../../../src/lib/crypto/group/sender-key-message';
 import { inviteKeys, stateBlobKeys } from '../../../src/lib/crypto/group/group-secret';
@@ -32,6 +32,7 @@ import { putGroup, type GroupRecord } from '../../storage/group-repo';
 import { commit } from '../../storage/vault';
 import { hostAuth } from '../account';
 import { requireMe, type EngineContext } from '../context';
+import { groupRecipients } from '../group-recipients';
 import { afterHistoryChange, putNotice, queueUpdate } from '../group-apply';
 
 export interface GroupRestore {
@@ -96,10 +97,11 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
       const since = canonicalChanges(history).filter((c) => c.baseVersion >= trusted.version);
       let g = await afterHistoryChange(ctx, tx, me, base, trusted, since);
       if (g.our && findMember(g.history.head, ours)) {
-        const recipients = senderKeyRecipients(g.history.head, ours);
+        // Not to members we blocked (group-recipients.ts), whose block came back with the PIN.
+        const recipients = await groupRecipients(tx, g.history.head, me.username);
         const distribution = encodeSenderKeyDistribution(sender.distribution);
-        for (const r of recipients) await queueUpdate(tx, r.username, { groupId: entry.id, distribution, keyRequest: true });
-        g = { ...g, our: sender.state, distributedTo: recipients.map((r) => r.username) };
+        for (const r of recipients) await queueUpdate(tx, r, { groupId: entry.id, distribution, keyRequest: true });
+        g = { ...g, our: sender.state, distributedTo: recipients };
       }
       if (entry.inviteSecret && stillTheLink(g, entry.inviteSecret)) g = { ...g, inviteSecret: entry.inviteSecret.slice() };
       await putGroup(tx, g);

@@ -1,0 +1,65 @@
+/**
+ * Group requests (SECURITY.md P42 message requests; README "Groups": group requests), as Signal's:
+ * a group someone we have not accepted added us to is a request. Its messages are stored and
+ * readable, but until we accept, nothing about us leaves this device for it:
+ *   - no delivery or read receipts to any member (group-messages.ts, group-receipts.ts);
+ *   - no profile key: it goes only with our sender key, i.e. when we send, which accepts
+ *     (group-apply.ts `distributeSenderKey`), or on Accept;
+ *   - no typing notices (groups have none at all, typing.ts is 1:1 only).
+ * Who is "accepted" is 1:1's rule (requests.ts `isAcceptedContact`: someone we wrote to or
+ * accepted). Creating a group, joining by a link we opened (our own `joinByLink`, or an admin
+ * approving our request to join) and groups restored with the PIN are accepted.
+ *
+ * Accept: the flag goes, the members get our profile key, and what arrived meanwhile is
+ * acknowledged (delivered, or read if we read it), as 1:1 acceptInTx. Delete: we leave (a signed
+ * leave, sent as any) and the group, its messages and their search entries go from this device.
+ * Block: the adder is blocked (engine-requests.ts, which also rotates our profile key, P43), then
+ * as Delete. Who is a request, and accepting inside a transaction: group-request-state.ts.
+ * Knows nothing of the host or the UI.
+ */
+import { address } from '../../src/lib/crypto/group/address';
+import { findMember } from '../../src/lib/crypto/group/group-state';
+import { putGroup, txGetGroup } from '../storage/group-repo';
+import { forgetChat } from '../storage/search-repo';
+import { commit } from '../storage/vault';
+import { requireMe, type EngineContext } from './context';
+import { engineFail } from './errors';
+import { requireGroup, leaveGroup } from './group-ops';
+import { shareProfileKeyWithMembers } from './group-profile-key';
+import { groupRecipients } from './group-recipients';
+import { acceptGroupInTx } from './group-request-state';
+
+/** Accept: receipts for what arrived, and our profile key to the members (P42, P43). */
+export async function acceptGroupRequest(ctx: EngineContext, id: string): Promise<void> {
+  const me = requireMe(ctx);
+  await requireGroup(ctx, id);
+  await ctx.serial(() =>
+    commit(ctx.vault, async (tx) => {
+      const g = await txGetGroup(tx, id);
+      if (!g?.requestFrom) return;
+      const next = await acceptGroupInTx(ctx, tx, g);
+      if (findMember(next.history.head, address(me.username))) await shareProfileKeyWithMembers(ctx, tx, await groupRecipients(tx, next.history.head, me.username));
+      await putGroup(tx, next);
+    })
+  );
+  ctx.events.emit({ type: 'group', id });
+  ctx.events.emit({ type: 'chats' });
+  ctx.kickOutbox();
+}
+
+/** Delete: leave (if still a member), then the group and all of it goes from this device. */
+export async function deleteGroupRequest(ctx: EngineContext, id: string): Promise<void> {
+  const me = requireMe(ctx);
+  const g = await requireGroup(ctx, id);
+  if (!g.requestFrom) engineFail('NoSuchGroup', 'no group request with this id');
+  if (findMember(g.history.head, address(me.username))) await leaveGroup(ctx, id);
+  await ctx.serial(() =>
+    commit(ctx.vault, async (tx) => {
+      const range = IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);
+      for (const k of await tx.objectStore('groupMessages').index('byGroup').getAllKeys(range)) await tx.objectStore('groupMessages').delete(k);
+      await forgetChat(tx, id, true);
+      await tx.objectStore('groups').delete(id);
+    })
+  );
+  ctx.events.emit({ type: 'chats' });
+}
