@@ -1,0 +1,31 @@
+/**
+ * The engine's group message actions (README "Groups": message actions; SECURITY.md P47): the
+ * contract's thin facade over group-action-send.ts, stacked on the group-info facade so the vault
+ * contract stays one class (vault-api.ts). Owns no state.
+ */
+import type { GroupMessageView } from '../../src/lib/vault/group-views';
+import { EngineGroupInfo } from './engine-group-info';
+import { groupMessageView } from './group-api';
+import * as send from './group-action-send';
+
+export abstract class EngineGroupActions extends EngineGroupInfo {
+  async sendGroupReply(id: string, quoteId: string, text: string, mentions: string[] = []): Promise<GroupMessageView> {
+    return groupMessageView(await send.sendGroupReply(this.ctx, id, quoteId, text, mentions), this.ctx.me!.username);
+  }
+
+  reactInGroup(id: string, messageId: string, emoji: string): Promise<void> {
+    return send.reactInGroup(this.ctx, id, messageId, emoji);
+  }
+
+  editGroupMessage(id: string, messageId: string, text: string, mentions: string[] = []): Promise<void> {
+    return send.editGroupMessage(this.ctx, id, messageId, text, mentions);
+  }
+
+  deleteGroupMessageForEveryone(id: string, messageId: string): Promise<void> {
+    return send.deleteGroupMessageForEveryone(this.ctx, id, messageId);
+  }
+
+  deleteGroupMessageForMe(id: string, messageId: string): Promise<void> {
+    return send.deleteGroupMessageForMe(this.ctx, id, messageId);
+  }
+}
