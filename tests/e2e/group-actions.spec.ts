@@ -6,6 +6,7 @@
  * others see each change. Ben's menu on Ann's message offers no Edit or Delete for everyone.
  * Screenshots go to tests/e2e/screenshots/.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
 import { createGroup, groupRow } from './support/groups';
@@ -18,6 +19,13 @@ test.afterEach(async () => {
 const SHOTS = 'tests/e2e/screenshots';
 const bubble = (page: Page, text: string) => page.getByRole('list', { name: 'Group messages' }).getByTestId('group-message').filter({ hasText: text });
 const menu = (page: Page) => page.getByRole('menu', { name: 'Message actions' });
+
+/** axe on what `page` shows now: no serious or critical WCAG 2.1 AA violation. */
+async function audit(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const severe = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(severe.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`), screen).toEqual([]);
+}
 
 async function openGroup(p: Person, name: string): Promise<void> {
   await groupRow(p.page, name).click();
@@ -72,6 +80,7 @@ test('P47 reply, react, edit and delete in a group of three, seen by the others;
   await expect(count).toHaveAttribute('aria-label', new RegExp(`^👍 2: (${cat.name}, ${ann.name}|${ann.name}, ${cat.name}), press to react the same$`));
   await expect(count).toHaveAttribute('title', /, /);
   await ben.page.screenshot({ path: `${SHOTS}/group-actions-reply-reactions-phone.png` });
+  await audit(ben.page, 'group with a reply and reactions');
 
   // Ann edits her message (right click, Edit): Ben and Cat see the new text, "edited", and the quote follows.
   await bubble(ann.page, 'Meet at the car park at 9').first().click({ button: 'right' });
