@@ -12,6 +12,7 @@ import { encodeGroupText } from '../../src/lib/wire/group-content';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import type { Username } from '../../src/lib/codec/username';
 import { receiveGroupEnvelope } from '../../workers/engine/group-messages';
+import { HOLD_MS, MAX_HELD } from '../../workers/engine/message-actions';
 import { getGroup, putGroup } from '../../workers/storage/group-repo';
 import { commit } from '../../workers/storage/vault';
 import { eventually } from './real-host-support';
@@ -119,5 +120,37 @@ describe('message actions in groups on the real host', () => {
     // A replayed edit is refused by the sender-key chain before any rule runs.
     await expect(receiveGroupEnvelope(ann.ctx, env(m2.message))).rejects.toMatchObject({ code: expect.any(String) });
     expect((await textOf(ann, id, 'final text')).text).toBe('final text');
+  });
+
+  test('P47 held actions are bounded: forgotten after HOLD_MS, and beyond MAX_HELD the oldest go first', async () => {
+    const { id, ann, ben } = await trio();
+    let g = (await getGroup(ben.ctx.vault, id))!;
+    const head = g.history.head;
+    const wrap = (content: Parameters<typeof encodeContent>[0], targetAuthor?: string) => {
+      const out = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content: encodeContent(content), ...(targetAuthor ? { targetAuthor: targetAuthor as Username } : {}) }));
+      g = { ...g, our: out.state };
+      return { serverId: newMessageId(systemDeps.rng), sender: 'ben' as Username, body: out.message, receivedAt: Date.now() };
+    };
+    // Ann's vault with a clock the test moves (its own held list: held actions are per engine context).
+    let clock = Date.now();
+    const annAt = { ...ann.ctx, deps: { ...ann.ctx.deps, now: () => clock } };
+    const late = newMessageId(systemDeps.rng);
+    const stale = wrap({ kind: 'reaction', target: late, emoji: '👀' }, 'ben');
+    const lateText = wrap({ kind: 'text', id: late, sentAt: clock, text: 'late one' });
+    await receiveGroupEnvelope(annAt, stale);
+    clock += HOLD_MS + 1;
+    await receiveGroupEnvelope(annAt, lateText);
+    expect((await textOf(ann, id, 'late one')).reactions).toBeUndefined();
+    // MAX_HELD + 1 reactions wait for as many messages: the first is pushed out, the second kept.
+    const ids = Array.from({ length: MAX_HELD + 1 }, () => newMessageId(systemDeps.rng));
+    const reactions = ids.map((t) => wrap({ kind: 'reaction', target: t, emoji: '🎉' }, 'ben'));
+    const first = wrap({ kind: 'text', id: ids[0]!, sentAt: clock, text: 'first waited for' });
+    const second = wrap({ kind: 'text', id: ids[1]!, sentAt: clock, text: 'second waited for' });
+    for (const r of reactions) await receiveGroupEnvelope(annAt, r);
+    await receiveGroupEnvelope(annAt, first);
+    await receiveGroupEnvelope(annAt, second);
+    expect((await textOf(ann, id, 'first waited for')).reactions).toBeUndefined();
+    expect((await textOf(ann, id, 'second waited for')).reactions).toEqual([{ emoji: '🎉', count: 1, who: ['ben'], mine: false }]);
+    await commit(ben.ctx.vault, (tx) => putGroup(tx, g));
   });
 });
