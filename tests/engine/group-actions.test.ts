@@ -153,4 +153,17 @@ describe('message actions in groups on the real host', () => {
     expect((await textOf(ann, id, 'second waited for')).reactions).toEqual([{ emoji: '🎉', count: 1, who: ['ben'], mine: false }]);
     await commit(ben.ctx.vault, (tx) => putGroup(tx, g));
   });
+
+  test('P19 P47 while a member showed a newer head we cannot reach, no action is sent (GroupOutOfDate)', async () => {
+    const { id, ann } = await trio();
+    const g = (await getGroup(ann.ctx.vault, id))!;
+    await commit(ann.ctx.vault, (tx) => putGroup(tx, { ...g, seenVersion: g.history.head.version + 5 }));
+    const hello = (await textOf(ann, id, 'hello')).id;
+    await expect(ann.reactInGroup(id, hello, '👍')).rejects.toMatchObject({ code: 'GroupOutOfDate' });
+    await expect(ann.editGroupMessage(id, hello, 'changed')).rejects.toMatchObject({ code: 'GroupOutOfDate' });
+    await expect(ann.sendGroupReply(id, hello, 'reply')).rejects.toMatchObject({ code: 'GroupOutOfDate' });
+    const after = (await getGroup(ann.ctx.vault, id))!;
+    expect(after.outgoing).toHaveLength(0);
+    expect((await textOf(ann, id, 'hello')).reactions).toBeUndefined();
+  });
 });
