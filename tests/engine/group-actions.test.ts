@@ -26,7 +26,7 @@ describe('message actions in groups on the real host', () => {
     // Ben replies to Cat's message: everyone sees the quote with Cat's name and text.
     const fromCat = await textOf(ben, id, 'from cat');
     const reply = await ben.sendGroupReply(id, fromCat.id, 'nice one', ['cat' as Username]);
-    expect(reply.kind === 'text' && reply.quote).toMatchObject({ sender: 'cat' });
+    expect(reply.kind === 'text' && reply.quote).toEqual({ id: fromCat.id, sender: 'cat', text: 'from cat' });
     for (const p of [ann, cat]) await eventually(async () => expect((await textOf(p, id, 'nice one')).quote).toMatchObject({ sender: 'cat', text: 'from cat' }));
     expect((await textOf(ben, id, 'nice one')).quote).toEqual({ id: fromCat.id, sender: 'cat', text: 'from cat' });
     expect((await textOf(cat, id, 'nice one')).mentions).toEqual(['cat']);

@@ -7,10 +7,14 @@ import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import { EngineGroupInfo } from './engine-group-info';
 import { groupMessageView } from './group-api';
 import * as send from './group-action-send';
+import { txGetGroupMessage } from '../storage/group-repo';
+import { commit } from '../storage/vault';
 
 export abstract class EngineGroupActions extends EngineGroupInfo {
   async sendGroupReply(id: string, quoteId: string, text: string, mentions: string[] = []): Promise<GroupMessageView> {
-    return groupMessageView(await send.sendGroupReply(this.ctx, id, quoteId, text, mentions), this.ctx.me!.username);
+    const row = await send.sendGroupReply(this.ctx, id, quoteId, text, mentions);
+    const quoted = await commit(this.ctx.vault, (tx) => txGetGroupMessage(tx, row.quote!));
+    return groupMessageView(row, this.ctx.me!.username, new Map(quoted ? [[quoted.key, quoted]] : []));
   }
 
   reactInGroup(id: string, messageId: string, emoji: string): Promise<void> {
