@@ -70,7 +70,7 @@ const TAB_CHANNEL_STORE = 'tab-channel';
 /**
  * The contract's methods live in thin facades, stacked only because a class has one base (each
  * `extends` the one before it): engine-recovery.ts (PIN) < engine-profiles.ts < engine-groups.ts
- * < engine-group-invites.ts < engine-group-info.ts < engine-messages.ts < engine-requests.ts < engine-chats.ts
+ * < engine-group-invites.ts < engine-group-info.ts < engine-group-actions.ts < engine-messages.ts < engine-requests.ts < engine-chats.ts
  * < engine-calls.ts < engine-disappearing.ts < engine-push.ts < Engine. One class still implements the whole contract. A new facade extends
  * the last one and Engine extends it; Engine itself keeps construction, lifecycle (tabs, driver
  * lock, connection) and wiring.

@@ -15,6 +15,7 @@ import { requireMe, type EngineContext } from './context';
 import { requireGroup } from './group-ops';
 import { joinRequests } from './group-invite';
 import { receiptView } from './group-receipts';
+import { actionViewFields } from './group-action-views';
 
 export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
   const me = requireMe(ctx);
@@ -67,7 +68,7 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
   };
 }
 
-function toView(m: GroupMessageRecord, me: string): GroupMessageView {
+function toView(m: GroupMessageRecord, me: string, rows?: ReadonlyMap<string, GroupMessageRecord>): GroupMessageView {
   if (m.direction === 'system') return { kind: 'notice', id: m.key, notice: m.notice ?? 'gap', who: m.sender, at: m.sentAt, ...(m.body ? { text: m.body } : {}) };
   return {
     kind: 'text',
@@ -78,14 +79,17 @@ function toView(m: GroupMessageRecord, me: string): GroupMessageView {
     at: m.sentAt,
     ...(m.direction === 'out' ? { status: m.status === 'received' ? 'sent' : m.status } : {}),
     ...(m.direction === 'out' && m.recipients ? { receipts: receiptView(m) } : {}),
-    ...(m.mentions?.length ? { mentions: m.mentions } : {})
+    ...(m.mentions?.length && !m.deleted ? { mentions: m.mentions } : {}),
+    ...actionViewFields(m, me, rows)
   };
 }
 
 export async function listGroupMessages(ctx: EngineContext, id: string): Promise<GroupMessageView[]> {
   const me = requireMe(ctx);
   await requireGroup(ctx, id);
-  return (await listRows(ctx.vault, id)).map((m) => toView(m, me.username));
+  const rows = await listRows(ctx.vault, id);
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  return rows.map((m) => toView(m, me.username, byKey));
 }
 
 export { toView as groupMessageView };

@@ -140,6 +140,11 @@ export class VaultService implements VaultContract {
   answerGroupJoin = this.#delegate('answerGroupJoin');
   setGroupAccess = this.#delegate('setGroupAccess');
   editGroupInfo = this.#delegate('editGroupInfo');
+  sendGroupReply = this.#delegate('sendGroupReply');
+  reactInGroup = this.#delegate('reactInGroup');
+  editGroupMessage = this.#delegate('editGroupMessage');
+  deleteGroupMessageForEveryone = this.#delegate('deleteGroupMessageForEveryone');
+  deleteGroupMessageForMe = this.#delegate('deleteGroupMessageForMe');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

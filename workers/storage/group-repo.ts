@@ -79,6 +79,15 @@ export interface GroupMessageRecord {
   mentions?: Username[];
   /** Theirs: read by us (markGroupRead), so a read receipt went out once. */
   read?: boolean;
+  /** Message actions (group-actions.ts, P47): the local key of the message this replies to. */
+  quote?: string;
+  /** Reactions, one per member: username -> emoji (ours under our own username). */
+  reactions?: Record<string, string>;
+  /** The author's clock of the last edit applied, and the earlier texts (the newest few). */
+  editedAt?: number;
+  history?: { text: string; at: number }[];
+  /** Deleted for everyone: `body` is empty and nothing else of it is kept. */
+  deleted?: true;
 }
 
 export type GroupReceiptState = 'delivered' | 'read';
@@ -180,6 +189,11 @@ interface MessageJson {
   receipts?: Record<string, GroupReceiptState>;
   mentions?: Username[];
   read?: boolean;
+  quote?: string;
+  reactions?: Record<string, string>;
+  editedAt?: number;
+  history?: { text: string; at: number }[];
+  deleted?: true;
 }
 
 export function toGroupMessageRow(c: Conn, m: GroupMessageRecord): GroupMessageRow {

@@ -14,8 +14,8 @@ export const ACTION_WINDOW_MS = 24 * 60 * 60_000;
 /** The reactions the picker offers. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏', '🎉', '🔥'] as const;
 
-/** The menu items for `m`, in order, with their labels. */
-export function menuItems(m: TextMessage, now: number): { kind: MessageActionKind; label: string }[] {
+/** The menu items for `m` (a 1:1 or a group text, README "Groups": message actions), in order, with their labels. */
+export function menuItems(m: Pick<TextMessage, 'deleted' | 'direction' | 'at'>, now: number): { kind: MessageActionKind; label: string }[] {
   if (m.deleted) return [{ kind: 'delete-me', label: 'Delete for me' }];
   const own = m.direction === 'out' && now - m.at < ACTION_WINDOW_MS;
   return [

@@ -183,6 +183,17 @@ export interface VaultContract {
   setGroupAccess(id: string, setting: 'editInfo' | 'addMembers', access: 'admins' | 'members'): Promise<void>;
   /** Changes the name, description and/or picture by a signed change (P19: NotPermitted if we may not). */
   editGroupInfo(id: string, edit: GroupInfoEdit): Promise<void>;
+  // ---- message actions in groups (README "Groups": message actions; P47: only the author edits or deletes) ----
+  /** A group text replying to (quoting) any member's message `quoteId` (a view id) of this group. */
+  sendGroupReply(id: string, quoteId: string, text: string, mentions?: Username[]): Promise<GroupMessageView>;
+  /** Our reaction (one emoji) to a message of this group, replacing our previous one; '' takes it back. */
+  reactInGroup(id: string, messageId: string, emoji: string): Promise<void>;
+  /** A new text for our own group message, within 24 hours of sending it. */
+  editGroupMessage(id: string, messageId: string, text: string, mentions?: Username[]): Promise<void>;
+  /** Deletes our own group message for every member, within 24 hours of sending it. */
+  deleteGroupMessageForEveryone(id: string, messageId: string): Promise<void>;
+  /** Removes a group message from this browser only; nothing is sent. */
+  deleteGroupMessageForMe(id: string, messageId: string): Promise<void>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -305,6 +316,11 @@ export const VAULT_METHODS = Object.freeze([
   'answerGroupJoin',
   'setGroupAccess',
   'editGroupInfo',
+  'sendGroupReply',
+  'reactInGroup',
+  'editGroupMessage',
+  'deleteGroupMessageForEveryone',
+  'deleteGroupMessageForMe',
   'connect',
   'disconnect',
   'sendCallSignal',

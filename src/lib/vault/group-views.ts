@@ -107,6 +107,14 @@ export type GroupMessageView =
       receipts?: GroupReceiptView;
       /** Members the text mentions (only members; checked on receipt). */
       mentions?: Username[];
+      /** A reply: what it quotes (README "Groups": message actions); `text` absent when it is gone. */
+      quote?: GroupQuoteView;
+      /** Reactions, one per member, grouped by emoji in first-seen order, with who chose each. */
+      reactions?: GroupReactionView[];
+      /** The author changed the text after sending it. */
+      edited?: true;
+      /** Deleted for everyone: `text` is empty. */
+      deleted?: true;
     }
   | {
       kind: 'notice';
@@ -127,4 +135,19 @@ export interface GroupReceiptView {
   delivered: number;
   read: number;
   members: { username: Username; state: 'sent' | 'delivered' | 'read' }[];
+}
+
+/** What a group reply quotes: the quoted message's view id, its author, and its text if still here. */
+export interface GroupQuoteView {
+  id: string;
+  sender: Username;
+  text?: string;
+}
+
+/** One emoji on a group message: how many chose it, who (members' usernames), and whether we did. */
+export interface GroupReactionView {
+  emoji: string;
+  count: number;
+  who: Username[];
+  mine: boolean;
 }

@@ -28,6 +28,18 @@
  *      version u8 (2) || head version u32 || head hash (32) || u32-length content
  *      || u8 count (1..MAX_MENTIONS) || count x username (u8 length || ASCII)
  *
+ *    Message actions in groups (README "Groups": message actions; P47): the content may also be a
+ *    reply (content kind 0x0D), a reaction (0x0A), an edit (0x0B) or a delete for everyone
+ *    (0x0C), exactly the 1:1 kinds. A reply or a reaction may name ANY member's message, so it
+ *    names the target's author too: version 3 appends it after the mentions (count may be 0):
+ *
+ *      version u8 (3) || head version u32 || head hash (32) || u32-length content
+ *      || u8 count (0..MAX_MENTIONS) || count x username || target author username
+ *
+ *    The pair (author, content id) names the target inside THIS group only (the receiver looks
+ *    it up under the group whose sender key opened the message). An edit or a delete never needs
+ *    an author: its target is always the authenticated sender's own message.
+ *
  * Knows nothing of sessions, storage or who sent it.
  */
 import { fail } from '../codec/errors';
@@ -46,6 +58,7 @@ export const MAX_GROUP_TEXT_BYTES = 80 * 1024;
 /** Most people one group text may mention. */
 export const MAX_MENTIONS = 32;
 const GROUP_TEXT_WITH_MENTIONS = 2;
+const GROUP_TEXT_WITH_TARGET = 3;
 
 const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08, keyRequest: 0x10 } as const;
 const ALL_FLAGS = 0x1f;
@@ -104,6 +117,8 @@ export interface GroupText {
   content: Uint8Array;
   /** Who the text mentions (version 2); absent or empty for none. */
   mentions?: Username[];
+  /** The author of the message a reply or reaction names (version 3). */
+  targetAuthor?: Username;
 }
 
 export function encodeGroupText(t: GroupText): Uint8Array {
@@ -111,8 +126,13 @@ export function encodeGroupText(t: GroupText): Uint8Array {
   if (t.content.length > MAX_GROUP_TEXT_BYTES) fail('InvalidArgument', `group content of ${t.content.length} bytes`);
   const mentions = t.mentions ?? [];
   if (mentions.length > MAX_MENTIONS) fail('InvalidArgument', `${mentions.length} mentions exceed ${MAX_MENTIONS}`);
-  const w = new ByteWriter().u8(mentions.length > 0 ? GROUP_TEXT_WITH_MENTIONS : GROUP_CONTENT_VERSION).u32(t.headVersion).fixed(t.headHash, HEAD_HASH_BYTES).bytes32(t.content);
-  if (mentions.length > 0) {
+  const version = t.targetAuthor !== undefined ? GROUP_TEXT_WITH_TARGET : mentions.length > 0 ? GROUP_TEXT_WITH_MENTIONS : GROUP_CONTENT_VERSION;
+  const w = new ByteWriter().u8(version).u32(t.headVersion).fixed(t.headHash, HEAD_HASH_BYTES).bytes32(t.content);
+  if (version === GROUP_TEXT_WITH_TARGET) {
+    w.u8(mentions.length);
+    for (const m of mentions) writeUsername(w, m);
+    writeUsername(w, t.targetAuthor!);
+  } else if (mentions.length > 0) {
     w.u8(mentions.length);
     for (const m of mentions) writeUsername(w, m);
   }
@@ -122,7 +142,7 @@ export function encodeGroupText(t: GroupText): Uint8Array {
 export function decodeGroupText(bytes: Uint8Array): GroupText {
   const r = new ByteReader(bytes, 'group text');
   const version = r.u8();
-  if (version !== GROUP_CONTENT_VERSION && version !== GROUP_TEXT_WITH_MENTIONS) fail('UnsupportedVersion', `group text version ${version}`);
+  if (version !== GROUP_CONTENT_VERSION && version !== GROUP_TEXT_WITH_MENTIONS && version !== GROUP_TEXT_WITH_TARGET) fail('UnsupportedVersion', `group text version ${version}`);
   const headVersion = r.u32();
   const headHash = r.fixed(HEAD_HASH_BYTES).slice();
   const content = r.bytes32(MAX_GROUP_TEXT_BYTES).slice();
@@ -131,9 +151,11 @@ export function decodeGroupText(bytes: Uint8Array): GroupText {
     return { headVersion, headHash, content };
   }
   const count = r.u8();
-  if (count < 1 || count > MAX_MENTIONS) fail('DecodeFailed', `group text with ${count} mentions`);
+  const least = version === GROUP_TEXT_WITH_TARGET ? 0 : 1;
+  if (count < least || count > MAX_MENTIONS) fail('DecodeFailed', `group text with ${count} mentions`);
   const mentions: Username[] = [];
   for (let i = 0; i < count; i++) mentions.push(readUsername(r));
+  const targetAuthor = version === GROUP_TEXT_WITH_TARGET ? readUsername(r) : undefined;
   r.end();
-  return { headVersion, headHash, content, mentions };
+  return { headVersion, headHash, content, ...(count > 0 ? { mentions } : {}), ...(targetAuthor !== undefined ? { targetAuthor } : {}) };
 }

@@ -1,0 +1,155 @@
+/**
+ * Message actions in groups, receiving side and the changes themselves (README "Groups": message
+ * actions; SECURITY.md P47, P19, P21): replies, reactions, edits and deletes for everyone that
+ * arrive as a group text's content (wire/group-content.ts version 3, the 1:1 kinds 0x0A..0x0D).
+ *
+ * Who may act (P47): an action reaches this module only from receiveGroupEnvelope, i.e. opened by
+ * a CURRENT member's sender key in one group (P21: a removed member's key is gone and their
+ * messages are refused as NotMember; the host cannot forge one, and a pairwise 0x0A..0x0C is the
+ * 1:1 module's and only ever reaches 1:1 rows). Targets are looked up inside that group only:
+ * `${group}:${author}:${id}` (or `${group}:${id}` for ours), so a message of another group is out
+ * of reach. An edit or delete from S names S's own message, `${group}:${S}:${id}`, nothing else —
+ * no member, admins included, can edit or delete another's message (there is no admin delete).
+ * A reaction may name any member's message, one per member (a new one replaces theirs).
+ * An action for a message we do not hold is held in memory for HOLD_MS (at most MAX_HELD), as 1:1
+ * does, and applied if that message arrives; replays are refused by the sender-key chain before
+ * anything here runs. No action is counted unread or gets a receipt.
+ *
+ * Owns the rules and the row changes; sending is group-action-send.ts's; storage shapes are
+ * group-repo.ts's.
+ */
+import { address } from '../../src/lib/crypto/group/address';
+import { findMember } from '../../src/lib/crypto/group/group-state';
+import type { Username } from '../../src/lib/codec/username';
+import type { Content, DeleteContent, EditContent, ReactionContent, TextContent } from '../../src/lib/wire/content';
+import { preview } from '../storage/chat-repo';
+import { putGroupMessage, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
+import type { Tx } from '../storage/schema';
+import { requireMe, type EngineContext } from './context';
+import { DELETED_PREVIEW, HOLD_MS, MAX_EDIT_HISTORY, MAX_HELD, RECEIVE_WINDOW_MS } from './message-actions';
+
+export type GroupActionContent = ReactionContent | EditContent | DeleteContent;
+
+export function isGroupAction(c: Content): c is GroupActionContent {
+  return c.kind === 'reaction' || c.kind === 'edit' || c.kind === 'delete';
+}
+
+/** The local key of the message with content id `id` that `author` wrote in group `groupId`. */
+export function groupTargetKey(groupId: string, me: string, author: string, id: string): string {
+  return author === me ? `${groupId}:${id}` : `${groupId}:${author}:${id}`;
+}
+
+/** A received reply's fields: the quoted message's key in this group (kept even if it is not here). */
+export function replyFields(groupId: string, me: string, c: TextContent, targetAuthor: Username | undefined): { quote?: string } {
+  // A reply must say whose message it quotes; one that does not keeps its text, without a quote.
+  return c.quote !== undefined && targetAuthor !== undefined ? { quote: groupTargetKey(groupId, me, targetAuthor, c.quote) } : {};
+}
+
+// ---- held actions (memory only) ----
+
+type Held = { groupId: string; sender: Username; targetAuthor: Username | undefined; mentions: Username[] | undefined; content: GroupActionContent; at: number };
+const held = new WeakMap<EngineContext, Held[]>();
+
+/**
+ * Actions held for the message `id` that `author` just sent in `g` (receiveGroupEnvelope, same
+ * transaction): applied in the order they came, the stale ones forgotten.
+ */
+export async function applyHeldGroupActions(ctx: EngineContext, tx: Tx, g: GroupRecord, author: Username, id: string): Promise<GroupRecord> {
+  const now = ctx.deps.now();
+  const list = (held.get(ctx) ?? []).filter((h) => now - h.at <= HOLD_MS);
+  const mine = list.filter((h) => h.groupId === g.id && h.content.target === id && (h.content.kind === 'reaction' ? h.targetAuthor === author : h.sender === author));
+  held.set(ctx, list.filter((h) => !mine.includes(h)));
+  let next = g;
+  for (const h of mine) next = await receiveGroupAction(ctx, tx, next, h.sender, h.content, h.targetAuthor, h.mentions, false);
+  return next;
+}
+
+// ---- receiving ----
+
+/**
+ * Applies an action from `sender`, a current member whose sender key opened it in group `g`.
+ * Answers the group record with what the action changed (preview, unread); never queues a send.
+ */
+export async function receiveGroupAction(
+  ctx: EngineContext,
+  tx: Tx,
+  g: GroupRecord,
+  sender: Username,
+  c: GroupActionContent,
+  targetAuthor: Username | undefined,
+  mentions: Username[] | undefined,
+  mayHold = true
+): Promise<GroupRecord> {
+  const me = requireMe(ctx).username;
+  // Edits and deletes: only the sender's own message in this group (P47); a reaction names its author.
+  const author = c.kind === 'reaction' ? targetAuthor : sender;
+  if (author === undefined) return g;
+  const target = await txGetGroupMessage(tx, groupTargetKey(g.id, me, author, c.target));
+  if (!target || target.groupId !== g.id) {
+    if (mayHold) {
+      const list = held.get(ctx) ?? [];
+      list.push({ groupId: g.id, sender, targetAuthor, mentions, content: c, at: ctx.deps.now() });
+      held.set(ctx, list.slice(-MAX_HELD));
+    }
+    return g;
+  }
+  if (target.direction === 'system' || target.deleted) return g;
+  if (c.kind === 'reaction') {
+    await react(tx, target, sender, c.emoji);
+    return g;
+  }
+  if (target.direction !== 'in' || target.sender !== sender) return g;
+  if (ctx.deps.now() - target.receivedAt > RECEIVE_WINDOW_MS) return g;
+  if (c.kind === 'edit') {
+    const members = mentions === undefined ? undefined : [...new Set(mentions)].filter((u) => findMember(g.history.head, address(u)));
+    return edit(tx, g, target, c.text, c.sentAt, members);
+  }
+  return erase(tx, g, target, me);
+}
+
+// ---- the changes (shared with the sending side) ----
+
+/** One emoji per member: `who` replaces their previous reaction; '' takes it back. Answers whether it changed. */
+export async function react(tx: Tx, m: GroupMessageRecord, who: string, emoji: string): Promise<boolean> {
+  const reactions = { ...m.reactions };
+  if (emoji === '') {
+    if (!(who in reactions)) return false;
+    delete reactions[who];
+  } else {
+    if (reactions[who] === emoji) return false;
+    delete reactions[who]; // re-added last: a changed reaction moves to the end
+    reactions[who] = emoji;
+  }
+  const { reactions: _old, ...rest } = m;
+  await putGroupMessage(tx, Object.keys(reactions).length > 0 ? { ...rest, reactions } : rest);
+  return true;
+}
+
+/**
+ * The new text (and mentions, when the edit carries them); the old text joins the bounded
+ * history. An edit older than the last one applied is ignored.
+ */
+export async function edit(tx: Tx, g: GroupRecord, m: GroupMessageRecord, text: string, at: number, mentions?: Username[]): Promise<GroupRecord> {
+  if (at <= (m.editedAt ?? -1)) return g;
+  const history = [...(m.history ?? []), { text: m.body, at: m.editedAt ?? m.sentAt }].slice(-MAX_EDIT_HISTORY);
+  const { mentions: _was, ...rest } = m;
+  const kept = mentions === undefined ? (m.mentions ? { mentions: m.mentions } : {}) : mentions.length > 0 ? { mentions } : {};
+  await putGroupMessage(tx, { ...rest, ...kept, body: text, editedAt: at, history });
+  return g.lastAt === m.sentAt ? { ...g, lastPreview: preview(text) } : g;
+}
+
+/** Delete for everyone: the text, its history, quote, mentions and reactions go; a tombstone stays (P44). */
+export async function erase(tx: Tx, g: GroupRecord, m: GroupMessageRecord, me: string): Promise<GroupRecord> {
+  const unread = m.direction === 'in' && !m.read;
+  const { quote: _q, reactions: _r, history: _h, editedAt: _e, mentions, ...rest } = m;
+  await putGroupMessage(tx, { ...rest, body: '', deleted: true, ...(unread ? { read: true } : {}) });
+  const mentioned = unread && !!mentions?.includes(me as Username);
+  const mentionsUnread = Math.max(0, (g.mentionsUnread ?? 0) - (mentioned ? 1 : 0));
+  const { mentionsUnread: _m, ...group } = g;
+  return {
+    ...group,
+    ...(mentionsUnread > 0 ? { mentionsUnread } : {}),
+    unread: unread ? Math.max(0, g.unread - 1) : g.unread,
+    lastPreview: g.lastAt === m.sentAt ? DELETED_PREVIEW : g.lastPreview
+  };
+}
