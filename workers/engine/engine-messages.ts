@@ -10,7 +10,7 @@ import type { MessageCursor, MessagePage, MessageView, OpenedFile, OutgoingFile 
 import { listMessages as listMessageRecords, pageMessages } from '../storage/message-repo';
 import * as account from './account';
 import * as attachments from './attachments';
-import { EngineGroupInfo } from './engine-group-info';
+import { EngineGroupFiles } from './engine-group-files';
 import { sweepIfDue } from './expiry';
 import * as actions from './message-actions';
 import { queueText, sendAgain } from './outbox';
@@ -21,7 +21,7 @@ import { toMessageView } from './views';
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
 
-export abstract class EngineMessages extends EngineGroupInfo {
+export abstract class EngineMessages extends EngineGroupFiles {
   async listMessages(raw: string): Promise<MessageView[]> {
     return actions.viewsWithQuotes(this.ctx.vault, await listMessageRecords(this.ctx.vault, account.canonicalUsername(raw)));
   }

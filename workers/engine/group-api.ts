@@ -15,6 +15,7 @@ import { requireMe, type EngineContext } from './context';
 import { requireGroup } from './group-ops';
 import { joinRequests } from './group-invite';
 import { receiptView } from './group-receipts';
+import { attachmentView } from './views';
 
 export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
   const me = requireMe(ctx);
@@ -76,7 +77,8 @@ function toView(m: GroupMessageRecord, me: string): GroupMessageView {
     at: m.sentAt,
     ...(m.direction === 'out' ? { status: m.status === 'received' ? 'sent' : m.status } : {}),
     ...(m.direction === 'out' && m.recipients ? { receipts: receiptView(m) } : {}),
-    ...(m.mentions?.length ? { mentions: m.mentions } : {})
+    ...(m.mentions?.length ? { mentions: m.mentions } : {}),
+    ...(m.attachment ? { attachment: attachmentView(m.attachment) } : {})
   };
 }
 

@@ -33,6 +33,7 @@ import { distributeSenderKey, putNotice } from './group-apply';
 import { syncFromBlob } from './group-sync';
 import { deliverGroupUpload } from './group-sealed';
 import { queueGroupReceipt } from './group-receipts';
+import { shownGroupContent } from './group-attachments';
 import { engineFail, isEngineError } from './errors';
 import type { Envelope } from './transport';
 
@@ -140,7 +141,9 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
     const d = groupDecrypt(g.theirs[idx]!, env.body, ctx.deps);
     const gt = decodeGroupText(d.plaintext);
     const content = decodeContent(gt.content);
-    if (content.kind !== 'text') return { stored: false, events: [], code: 'UnsupportedVersion' };
+    // A text or a file (group-attachments.ts, P45); any other kind is a newer client's.
+    const shown = shownGroupContent(content);
+    if (!shown || (content.kind !== 'text' && content.kind !== 'attachment')) return { stored: false, events: [], code: 'UnsupportedVersion' };
     const theirs = g.theirs.map((t, i) => (i === idx ? d.state : t));
     const now = ctx.deps.now();
     const key = `${g.id}:${env.sender}:${content.id}`;
@@ -150,10 +153,10 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
       const sentAt = Math.min(content.sentAt, now + MAX_CLOCK_SKEW_MS);
       // Mentions name members only: anyone else a sender lists is dropped, never shown or counted.
       const mentions = [...new Set(gt.mentions ?? [])].filter((u) => findMember(g.history.head, address(u)));
-      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: content.text, sentAt, receivedAt: now, status: 'received', ...(mentions.length > 0 ? { mentions } : {}) });
+      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: shown.body, sentAt, receivedAt: now, status: 'received', ...(mentions.length > 0 ? { mentions } : {}), ...(shown.attachment ? { attachment: shown.attachment } : {}) });
       const newest = sentAt >= next.lastAt;
       const mentionsUnread = (next.mentionsUnread ?? 0) + (mentions.includes(me.username) ? 1 : 0);
-      next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(content.text) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };
+      next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(shown.preview) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };
       // Receipts per member: a delivery receipt to the sender only, pairwise (group-receipts.ts).
       await queueGroupReceipt(tx, env.sender as Username, g.id, 'delivered', [content.id]);
     }

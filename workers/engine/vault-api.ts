@@ -139,6 +139,8 @@ export class VaultService implements VaultContract {
   answerGroupJoin = this.#delegate('answerGroupJoin');
   setGroupAccess = this.#delegate('setGroupAccess');
   editGroupInfo = this.#delegate('editGroupInfo');
+  sendGroupAttachment = this.#delegate('sendGroupAttachment');
+  openGroupAttachment = this.#delegate('openGroupAttachment');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

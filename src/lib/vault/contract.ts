@@ -43,7 +43,7 @@ import type { GroupInfoEdit, GroupInfoView, GroupMessageView, GroupSummaryView, 
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 18;
+export const VAULT_API_VERSION = 19;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -178,6 +178,11 @@ export interface VaultContract {
   setGroupAccess(id: string, setting: 'editInfo' | 'addMembers', access: 'admins' | 'members'): Promise<void>;
   /** Changes the name, description and/or picture by a signed change (P19: NotPermitted if we may not). */
   editGroupInfo(id: string, edit: GroupInfoEdit): Promise<void>;
+  // ---- files in groups (README "Groups": files in groups; SECURITY.md P45, P21) ----
+  /** Seals a file, uploads it ONCE and sends its pointer to every member under our sender key. */
+  sendGroupAttachment(id: string, file: OutgoingFile): Promise<GroupMessageView>;
+  /** Downloads, checks (Tampered if the host changed it) and decrypts the file of group message `messageId`. */
+  openGroupAttachment(id: string, messageId: string, transfer: string): Promise<OpenedFile>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -299,6 +304,8 @@ export const VAULT_METHODS = Object.freeze([
   'answerGroupJoin',
   'setGroupAccess',
   'editGroupInfo',
+  'sendGroupAttachment',
+  'openGroupAttachment',
   'connect',
   'disconnect',
   'sendCallSignal',

@@ -3,6 +3,7 @@
  * roles, safety numbers as digits — never key bytes, the master key or sender keys.
  */
 import type { Username } from '../codec/username';
+import type { AttachmentView } from './views';
 
 export interface GroupSummaryView {
   /** 64 hex digits. */
@@ -103,6 +104,8 @@ export type GroupMessageView =
       receipts?: GroupReceiptView;
       /** Members the text mentions (only members; checked on receipt). */
       mentions?: Username[];
+      /** A file or voice note (README "Groups": files in groups); `text` is then its caption. Never its key. */
+      attachment?: AttachmentView;
     }
   | {
       kind: 'notice';
