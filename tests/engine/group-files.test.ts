@@ -14,11 +14,15 @@ import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
 import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
-import { getGroup } from '../../workers/storage/group-repo';
-import { groupDecrypt } from '../../src/lib/crypto/group/sender-key';
+import { getGroup, listGroupMessages } from '../../workers/storage/group-repo';
+import { groupDecrypt, groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { encodeVoicePreview } from '../../src/lib/wire/voice-note';
 import type { Username } from '../../src/lib/codec/username';
+import { hostAuth } from '../../workers/engine/account';
+import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
+import { encodeContent, newMessageId, type AttachmentContent } from '../../src/lib/wire/content';
+import { encodeGroupText } from '../../src/lib/wire/group-content';
 import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import { eventually, realHostPerTest } from './real-host-support';
 
@@ -153,4 +157,27 @@ describe('files in groups on the real host', () => {
     await expect(cat.sendGroupAttachment(id, { bytes: bytes(1000, 1), name: 'x.bin', mime: '', transfer: 't' })).rejects.toMatchObject({ code: 'NotGroupMember' });
     expect(blobFiles().length).toBe(blobs);
   });
+
+  test('P45 a pointer from a modified member client is checked as any: a wrong key or an impossible size opens nothing', async () => {
+    const { id, ann, rest } = await group(['ben']);
+    const [ben] = rest as [Engine];
+    await ann.sendGroupAttachment(id, { bytes: bytes(20_000, 2), name: 'real.bin', mime: '', transfer: 't' });
+    let g = (await getGroup(ann.ctx.vault, id))!;
+    await eventually(async () => void (await fileIn(ben, id, 'real.bin')));
+    const pointer = (await storedPointer(ann, id, 'real.bin'))!;
+    // Ann's modified client sends pointers to the real blob: one with another key, one claiming 1 TiB.
+    for (const [name, change] of [['wrong key.bin', { key: new Uint8Array(32).fill(7) }], ['huge.bin', { size: 2 ** 40 }]] as const) {
+      const forged: AttachmentContent = { ...pointer, ...change, id: newMessageId(systemDeps.rng), sentAt: Date.now(), name };
+      const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: g.history.head.version, headHash: stateHash(g.history.head), content: encodeContent(forged) }));
+      g = { ...g, our: state };
+      await ann.ctx.transport.groupSend!(hostAuth(ann.ctx.me!), ['ben'] as Username[], message);
+      const m = await eventually(async () => void (await fileIn(ben, id, name))).then(() => fileIn(ben, id, name));
+      await expect(ben.openGroupAttachment(id, m.id, 'x')).rejects.toMatchObject({ code: 'Tampered' });
+    }
+  });
 });
+
+/** The pointer Ann's vault keeps for her file `name` (the test plays a modified client with it). */
+async function storedPointer(e: Engine, id: string, name: string): Promise<AttachmentContent | undefined> {
+  return (await listGroupMessages(e.ctx.vault, id)).find((m) => m.attachment?.name === name)?.attachment;
+}
