@@ -4,13 +4,13 @@
  * contract stays one class (vault-api.ts). Owns no state.
  */
 import type { GroupMessageView } from '../../src/lib/vault/group-views';
-import { EngineGroupInfo } from './engine-group-info';
+import { EngineGroupFiles } from './engine-group-files';
 import { groupMessageView } from './group-api';
 import * as send from './group-action-send';
 import { txGetGroupMessage } from '../storage/group-repo';
 import { commit } from '../storage/vault';
 
-export abstract class EngineGroupActions extends EngineGroupInfo {
+export abstract class EngineGroupActions extends EngineGroupFiles {
   async sendGroupReply(id: string, quoteId: string, text: string, mentions: string[] = []): Promise<GroupMessageView> {
     const row = await send.sendGroupReply(this.ctx, id, quoteId, text, mentions);
     const quoted = await commit(this.ctx.vault, (tx) => txGetGroupMessage(tx, row.quote!));

@@ -11,7 +11,7 @@
  * admin delete). Receiving is group-actions.ts's.
  */
 import { address } from '../../src/lib/crypto/group/address';
-import { findMember, senderKeyRecipients } from '../../src/lib/crypto/group/group-state';
+import { findMember } from '../../src/lib/crypto/group/group-state';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
 import { groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { fail } from '../../src/lib/codec/errors';
@@ -28,6 +28,8 @@ import { distributeSenderKey } from './group-apply';
 import { edit, erase, react } from './group-actions';
 import { MAX_GROUP_TEXT_CHARS } from './group-messages';
 import { syncFromBlob } from './group-sync';
+import { groupRecipients } from './group-recipients';
+import { acceptGroupInTx } from './group-request-state';
 import { engineFail } from './errors';
 import { ACTION_WINDOW_MS } from './message-actions';
 
@@ -84,8 +86,10 @@ async function sendInGroup(ctx: EngineContext, id: string, step: (tx: Tx, g: Gro
   if (peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
   const row = await ctx.serial(() =>
     commit(ctx.vault, async (tx) => {
-      const stored = await txGetGroup(tx, id);
-      if (!stored) engineFail('NoSuchGroup', 'no such group');
+      const found = await txGetGroup(tx, id);
+      if (!found) engineFail('NoSuchGroup', 'no such group');
+      // P42: acting in a group request (reply, reaction, edit, delete) accepts it, as writing does.
+      const stored = await acceptGroupInTx(ctx, tx, found);
       const head = stored.history.head;
       if (!stored.our || !findMember(head, address(me.username))) engineFail('NotGroupMember', 'we are not a member of this group');
       if (stored.seenVersion > head.version) engineFail('GroupOutOfDate', `a member is at version ${stored.seenVersion}, we are at ${head.version}`);
@@ -104,7 +108,8 @@ async function sendInGroup(ctx: EngineContext, id: string, step: (tx: Tx, g: Gro
         ...(plan.targetAuthor !== undefined ? { targetAuthor: plan.targetAuthor } : {})
       });
       const { state, message } = groupEncrypt(g.our!, text);
-      const to = senderKeyRecipients(head, address(me.username)).map((a) => a.username);
+      // Members we blocked are left out, as from our sender key (group-recipients.ts).
+      const to = await groupRecipients(tx, head, me.username);
       const messageKey = plan.row?.key ?? `${id}:act:${newMessageId(ctx.deps.rng)}`;
       await putGroup(tx, { ...g, our: state, outgoing: [...g.outgoing, { messageKey, body: message, to }] });
       return plan.row ?? null;
@@ -125,7 +130,7 @@ export async function sendGroupReply(ctx: EngineContext, id: string, quoteKey: s
     const now = ctx.deps.now();
     const sentAt = Math.max(g.lastAt + 1, now);
     const msgId = newMessageId(ctx.deps.rng);
-    const to = senderKeyRecipients(g.history.head, address(me)).map((a) => a.username);
+    const to = await groupRecipients(tx, g.history.head, me);
     const m: GroupMessageRecord = {
       key: `${id}:${msgId}`,
       groupId: id,

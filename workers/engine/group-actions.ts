@@ -138,10 +138,10 @@ export async function edit(tx: Tx, g: GroupRecord, m: GroupMessageRecord, text: 
   return g.lastAt === m.sentAt ? { ...g, lastPreview: preview(text) } : g;
 }
 
-/** Delete for everyone: the text, its history, quote, mentions and reactions go; a tombstone stays (P44). */
+/** Delete for everyone: the text, its history, quote, mentions, reactions and file pointer go; a tombstone stays (P44). */
 export async function erase(tx: Tx, g: GroupRecord, m: GroupMessageRecord, me: string): Promise<GroupRecord> {
   const unread = m.direction === 'in' && !m.read;
-  const { quote: _q, reactions: _r, history: _h, editedAt: _e, mentions, ...rest } = m;
+  const { quote: _q, reactions: _r, history: _h, editedAt: _e, attachment: _a, mentions, ...rest } = m;
   await putGroupMessage(tx, { ...rest, body: '', deleted: true, ...(unread ? { read: true } : {}) });
   const mentioned = unread && !!mentions?.includes(me as Username);
   const mentionsUnread = Math.max(0, (g.mentionsUnread ?? 0) - (mentioned ? 1 : 0));

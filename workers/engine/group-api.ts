@@ -16,6 +16,7 @@ import { requireGroup } from './group-ops';
 import { joinRequests } from './group-invite';
 import { receiptView } from './group-receipts';
 import { actionViewFields } from './group-action-views';
+import { attachmentView } from './views';
 
 export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
   const me = requireMe(ctx);
@@ -80,6 +81,7 @@ function toView(m: GroupMessageRecord, me: string, rows?: ReadonlyMap<string, Gr
     ...(m.direction === 'out' ? { status: m.status === 'received' ? 'sent' : m.status } : {}),
     ...(m.direction === 'out' && m.recipients ? { receipts: receiptView(m) } : {}),
     ...(m.mentions?.length && !m.deleted ? { mentions: m.mentions } : {}),
+    ...(m.attachment && !m.deleted ? { attachment: attachmentView(m.attachment) } : {}),
     ...actionViewFields(m, me, rows)
   };
 }

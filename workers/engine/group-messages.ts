@@ -37,6 +37,7 @@ import { queueGroupReceipt } from './group-receipts';
 import { groupRecipients } from './group-recipients';
 import { acceptGroupInTx } from './group-request-state';
 import { applyHeldGroupActions, isGroupAction, receiveGroupAction, replyFields } from './group-actions';
+import { shownGroupContent } from './group-attachments';
 import { engineFail, isEngineError } from './errors';
 import type { Envelope } from './transport';
 
@@ -147,7 +148,9 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
     const d = groupDecrypt(g.theirs[idx]!, env.body, ctx.deps);
     const gt = decodeGroupText(d.plaintext);
     const content = decodeContent(gt.content);
-    if (content.kind !== 'text' && !isGroupAction(content)) return { stored: false, events: [], code: 'UnsupportedVersion' };
+    // A text, a file (group-attachments.ts, P45) or a message action (P47); any other kind is a newer client's.
+    const shown = shownGroupContent(content);
+    if (!shown && !isGroupAction(content)) return { stored: false, events: [], code: 'UnsupportedVersion' };
     const theirs = g.theirs.map((t, i) => (i === idx ? d.state : t));
     // Blocking stops their messages to us, in groups too (as Signal): the chain moves on (no gap
     // shows after an unblock), nothing is stored, counted or acknowledged.
@@ -160,15 +163,16 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
     let next: GroupRecord = { ...g, theirs, seenVersion: Math.max(g.seenVersion, gt.headVersion) };
     // Message actions (group-actions.ts, P47): a reaction, edit or delete changes a row, stores none.
     if (isGroupAction(content)) next = await receiveGroupAction(ctx, tx, next, env.sender as Username, content, gt.targetAuthor, gt.mentions);
-    else if (!(await txGetGroupMessage(tx, `${g.id}:${env.sender}:${content.id}`))) {
+    else if (shown && (content.kind === 'text' || content.kind === 'attachment') && !(await txGetGroupMessage(tx, `${g.id}:${env.sender}:${content.id}`))) {
       const key = `${g.id}:${env.sender}:${content.id}`;
       const sentAt = Math.min(content.sentAt, now + MAX_CLOCK_SKEW_MS);
       // Mentions name members only: anyone else a sender lists is dropped, never shown or counted.
       const mentions = [...new Set(gt.mentions ?? [])].filter((u) => findMember(g.history.head, address(u)));
-      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: content.text, sentAt, receivedAt: now, status: 'received', ...(mentions.length > 0 ? { mentions } : {}), ...replyFields(g.id, me.username, content, gt.targetAuthor) });
+      const reply = content.kind === 'text' ? replyFields(g.id, me.username, content, gt.targetAuthor) : {};
+      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: shown.body, sentAt, receivedAt: now, status: 'received', ...(mentions.length > 0 ? { mentions } : {}), ...(shown.attachment ? { attachment: shown.attachment } : {}), ...reply });
       const newest = sentAt >= next.lastAt;
       const mentionsUnread = (next.mentionsUnread ?? 0) + (mentions.includes(me.username) ? 1 : 0);
-      next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(content.text) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };
+      next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(shown.preview) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };
       // Receipts per member: a delivery receipt to the sender only, pairwise (group-receipts.ts);
       // none while the group is a request (P42): Accept sends them (group-request-state.ts).
       if (!g.requestFrom) await queueGroupReceipt(tx, env.sender as Username, g.id, 'delivered', [content.id]);

@@ -114,7 +114,8 @@ export async function searchMessages(ctx: EngineContext, raw: string, limit = DE
     const m = fromGroupMessageRow(ctx.vault.db, row as GroupMessageRow);
     const name = names.get(m.groupId);
     if (m.direction === 'system' || name === undefined) return;
-    const snippet = snippetFor(m.body, undefined, q);
+    const file = m.attachment?.name;
+    const snippet = snippetFor(m.body, file, q);
     hits.push({
       username: m.direction === 'out' ? me.username : asUsername(m.sender),
       group: { id: m.groupId, name },
@@ -122,7 +123,8 @@ export async function searchMessages(ctx: EngineContext, raw: string, limit = DE
       direction: m.direction,
       sentAt: m.sentAt,
       snippet: snippet.text,
-      marks: snippet.marks
+      marks: snippet.marks,
+      ...(file !== undefined ? { file } : {})
     });
   });
   return { hits, total: found.length };

@@ -145,6 +145,8 @@ export class VaultService implements VaultContract {
   editGroupMessage = this.#delegate('editGroupMessage');
   deleteGroupMessageForEveryone = this.#delegate('deleteGroupMessageForEveryone');
   deleteGroupMessageForMe = this.#delegate('deleteGroupMessageForMe');
+  sendGroupAttachment = this.#delegate('sendGroupAttachment');
+  openGroupAttachment = this.#delegate('openGroupAttachment');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

@@ -83,6 +83,6 @@ export function statusEvent(m: MessageRecord): VaultEvent | undefined {
 }
 
 /** A file as a conversation shows it: never its key, digest or blob id. */
-function attachmentView(a: AttachmentContent): AttachmentView {
+export function attachmentView(a: AttachmentContent): AttachmentView {
   return { name: a.name, mime: a.mime, size: a.size, ...(a.thumbnail ? { thumbnail: a.thumbnail } : {}) };
 }

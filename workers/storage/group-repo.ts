@@ -11,6 +11,8 @@ import type { GroupHistory } from '../../src/lib/crypto/group/group-history';
 import type { OurSenderKey, TheirSenderKey } from '../../src/lib/crypto/group/sender-key';
 import { decodeOurSenderKey, decodeTheirSenderKey, encodeOurSenderKey, encodeTheirSenderKey } from '../../src/lib/crypto/group/sender-key-state';
 import type { Username } from '../../src/lib/codec/username';
+import { decodeContent, encodeContent, type AttachmentContent } from '../../src/lib/wire/content';
+import { engineFail } from '../engine/errors';
 import { openJson, sealJson, type Conn } from './record-seal';
 import type { GroupMessageRow, GroupRow, Tx, Vault } from './schema';
 import { indexGroupMessage } from './search-groups';
@@ -88,6 +90,11 @@ export interface GroupMessageRecord {
   history?: { text: string; at: number }[];
   /** Deleted for everyone: `body` is empty and nothing else of it is kept. */
   deleted?: true;
+  /**
+   * A file or voice note (README "Groups": files in groups; P45): the pointer the sender key
+   * carried — blob id, key, digest, size, type, name, preview. `body` is then its caption.
+   */
+  attachment?: AttachmentContent;
 }
 
 export type GroupReceiptState = 'delivered' | 'read';
@@ -194,16 +201,25 @@ interface MessageJson {
   editedAt?: number;
   history?: { text: string; at: number }[];
   deleted?: true;
+  /** A file: its attachment content (wire/attachment-content.ts, kind 0x10) in base64url, sealed with the rest. */
+  file?: string;
 }
 
 export function toGroupMessageRow(c: Conn, m: GroupMessageRecord): GroupMessageRow {
-  const { key, groupId, sentAt, ...rest } = m;
-  return { key, groupId, sentAt, sealed: sealJson(c, MESSAGES, key, rest satisfies MessageJson) };
+  const { key, groupId, sentAt, attachment, ...rest } = m;
+  const file = attachment ? { file: b64(encodeContent(attachment)) } : {};
+  return { key, groupId, sentAt, sealed: sealJson(c, MESSAGES, key, { ...rest, ...file } satisfies MessageJson) };
 }
 
 export function fromGroupMessageRow(c: Conn, row: GroupMessageRow): GroupMessageRecord {
-  const j = openJson<MessageJson>(c, MESSAGES, row.key, row.sealed);
-  return { key: row.key, groupId: row.groupId, sentAt: row.sentAt, ...j };
+  const { file, ...j } = openJson<MessageJson>(c, MESSAGES, row.key, row.sealed);
+  return { key: row.key, groupId: row.groupId, sentAt: row.sentAt, ...j, ...(file ? { attachment: storedAttachment(file) } : {}) };
+}
+
+function storedAttachment(file: string): AttachmentContent {
+  const content = decodeContent(unb64(file));
+  if (content.kind !== 'attachment') return engineFail('StorageLost', 'a sealed group file is not an attachment');
+  return content;
 }
 
 export async function listGroupMessages(vault: Vault, groupId: string): Promise<GroupMessageRecord[]> {

@@ -16,12 +16,14 @@ interface GroupText {
   direction: 'in' | 'out' | 'system';
   body: string;
   sentAt: number;
+  /** A file: its name is found too, as for 1:1 files (search-repo.ts). */
+  attachment?: { name: string };
 }
 
 /** What the index keeps of a group message, or undefined for a notice or one with no words. */
 export function groupEntryOf(m: GroupText): IndexEntry | undefined {
   if (m.direction === 'system') return undefined;
-  const w = tokens(m.body);
+  const w = tokens(m.attachment ? `${m.body}\n${m.attachment.name}` : m.body);
   return w.length === 0 ? undefined : { k: m.key, c: m.groupId, g: 1, t: m.sentAt, w };
 }
 

@@ -194,6 +194,11 @@ export interface VaultContract {
   deleteGroupMessageForEveryone(id: string, messageId: string): Promise<void>;
   /** Removes a group message from this browser only; nothing is sent. */
   deleteGroupMessageForMe(id: string, messageId: string): Promise<void>;
+  // ---- files in groups (README "Groups": files in groups; SECURITY.md P45, P21) ----
+  /** Seals a file, uploads it ONCE and sends its pointer to every member under our sender key. */
+  sendGroupAttachment(id: string, file: OutgoingFile): Promise<GroupMessageView>;
+  /** Downloads, checks (Tampered if the host changed it) and decrypts the file of group message `messageId`. */
+  openGroupAttachment(id: string, messageId: string, transfer: string): Promise<OpenedFile>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -321,6 +326,8 @@ export const VAULT_METHODS = Object.freeze([
   'editGroupMessage',
   'deleteGroupMessageForEveryone',
   'deleteGroupMessageForMe',
+  'sendGroupAttachment',
+  'openGroupAttachment',
   'connect',
   'disconnect',
   'sendCallSignal',

@@ -3,6 +3,7 @@
  * roles, safety numbers as digits — never key bytes, the master key or sender keys.
  */
 import type { Username } from '../codec/username';
+import type { AttachmentView } from './views';
 
 export interface GroupSummaryView {
   /** 64 hex digits. */
@@ -115,6 +116,8 @@ export type GroupMessageView =
       edited?: true;
       /** Deleted for everyone: `text` is empty. */
       deleted?: true;
+      /** A file or voice note (README "Groups": files in groups); `text` is then its caption. Never its key. */
+      attachment?: AttachmentView;
     }
   | {
       kind: 'notice';

@@ -18,7 +18,10 @@
  *
  * 2. `GroupText`, the plaintext a sender key encrypts (crypto/group/sender-key.ts): the sender's
  *    head version and hash, so a receiver learns it is behind (a withheld change, P19) and syncs
- *    before it sends again, then an ordinary text content (content.ts kind 0x01).
+ *    before it sends again, then an ordinary content: a text (content.ts kind 0x01), or a file or
+ *    voice note (kind 0x10, wire/attachment-content.ts: the pointer to a blob uploaded once for
+ *    the whole group, README "Groups": files in groups; P45). Receivers that only knew texts
+ *    answered UnsupportedVersion for 0x10; no version change was needed.
  *
  *      version u8 (1) || head version u32 || head hash (32) || u32-length content
  *
@@ -113,7 +116,7 @@ export function decodeGroupUpdate(bytes: Uint8Array): GroupUpdate {
 export interface GroupText {
   headVersion: number;
   headHash: Uint8Array;
-  /** An encoded content (content.ts), a text. */
+  /** An encoded content (content.ts): a text, or an attachment (kind 0x10). */
   content: Uint8Array;
   /** Who the text mentions (version 2); absent or empty for none. */
   mentions?: Username[];

@@ -1,0 +1,130 @@
+/**
+ * Files and voice notes in groups (README "Groups": files in groups; SECURITY.md P45, P21, P19).
+ *
+ * Send: the file is sealed under a fresh key and its blob uploaded ONCE (crypto/attachment.ts,
+ * blob-client.ts, as in 1:1), then the pointer — blob id, key, digest, size, allow-listed type,
+ * name, thumbnail or waveform, caption: an attachment content (wire kind 0x10) — goes to every
+ * member in ONE sender-key message (`GroupText` around it, wire/group-content.ts), so one upload
+ * of the file and one of the message serve the whole group. The pointer is encrypted under our
+ * sender key as the members are NOW: `distributeSenderKey` rotates first if anyone who held our
+ * key was removed or left, so a former member never gets the pointer of a file sent after (P21).
+ * Membership is checked before the upload and again in the transaction that queues the message.
+ *
+ * Open: download the blob, check its length and digest against the pointer, then every chunk
+ * (crypto/attachment.ts); anything the host changed is `Tampered`, never bytes (P45).
+ *
+ * Receive: `shownGroupContent` tells group-messages.ts what a text or a file shows; a file keeps
+ * its pointer in the sealed message row (group-repo.ts). Owns no state beyond the upload-resume
+ * slots; knows nothing of the UI.
+ */
+import { fail, isProtocolError } from '../../src/lib/codec/errors';
+import { toHex } from '../../src/lib/codec/bytes';
+import { address } from '../../src/lib/crypto/group/address';
+import { findMember } from '../../src/lib/crypto/group/group-state';
+import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
+import { groupEncrypt } from '../../src/lib/crypto/group/sender-key';
+import { MAX_ATTACHMENT_BYTES, blobSize, openAttachment as openBlob, sealAttachment, type SealedAttachment } from '../../src/lib/crypto/attachment';
+import { sodium } from '../../src/lib/crypto/sodium';
+import { allowedMime, type AttachmentContent } from '../../src/lib/wire/attachment-content';
+import { encodeContent, newMessageId, type Content } from '../../src/lib/wire/content';
+import { encodeGroupText } from '../../src/lib/wire/group-content';
+import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
+import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
+import { commit } from '../storage/vault';
+import { attachmentPreview } from './attachments';
+import { downloadBlob, uploadBlob } from './blob-client';
+import { requireMe, type EngineContext, type Me } from './context';
+import { engineFail } from './errors';
+import { distributeSenderKey } from './group-apply';
+import { syncFromBlob } from './group-sync';
+import { groupRecipients } from './group-recipients';
+import { acceptGroupInTx } from './group-request-state';
+
+/** Group uploads that failed part-way, by group and file digest: a retry resumes them. */
+const unfinished = new Map<string, { sealed: SealedAttachment; blobId?: string }>();
+
+/** What a group message shows: a text, or a file with its caption; anything else is not shown. */
+export function shownGroupContent(content: Content): { body: string; preview: string; attachment?: AttachmentContent } | undefined {
+  if (content.kind === 'text') return { body: content.text, preview: content.text };
+  if (content.kind !== 'attachment') return undefined;
+  // Groups have no disappearing timer: one a sender put on the file is dropped with the caption.
+  const { caption, expireTimer: _timer, ...attachment } = content;
+  return { body: caption ?? '', preview: attachmentPreview(attachment, caption ?? ''), attachment };
+}
+
+/** Refuses before any upload: not a member, or a member's message showed a head we cannot reach. */
+function requireSendable(me: Me, g: GroupRecord | undefined): GroupRecord {
+  if (!g) return engineFail('NoSuchGroup', 'no such group');
+  const head = g.history.head;
+  if (!g.our || !findMember(head, address(me.username))) return engineFail('NotGroupMember', 'we are not a member of this group');
+  if (g.seenVersion > head.version) return engineFail('GroupOutOfDate', `a member is at version ${g.seenVersion}, we are at ${head.version}`);
+  return g;
+}
+
+export async function sendGroupAttachment(ctx: EngineContext, id: string, file: OutgoingFile): Promise<GroupMessageRecord> {
+  const me = requireMe(ctx);
+  if (!(file.bytes instanceof Uint8Array)) return fail('InvalidArgument', 'a file must be bytes');
+  if (file.bytes.length > MAX_ATTACHMENT_BYTES) return engineFail('TooLarge', `a file of ${file.bytes.length} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
+  const peek = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
+  if (peek && peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
+  // P21/P19: nothing is uploaded for a group we may not write to now.
+  requireSendable(me, await commit(ctx.vault, (tx) => txGetGroup(tx, id)));
+
+  const total = blobSize(file.bytes.length);
+  const slot = `${id}:${toHex(sodium().crypto_generichash(32, file.bytes, null))}`;
+  const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
+  const pending = unfinished.get(slot) ?? { sealed: sealAttachment(file.bytes) };
+  unfinished.set(slot, pending);
+  const blobId = await uploadBlob(ctx, pending.sealed.blob, pending.blobId, emit, (b) => (pending.blobId = b));
+  unfinished.delete(slot);
+  const { key, digest, size } = pending.sealed;
+  const pointer: AttachmentContent = { kind: 'attachment', id: newMessageId(ctx.deps.rng), sentAt: 0, blobId, key, digest, size, mime: allowedMime(file.mime), name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
+  const caption = file.caption ?? '';
+
+  // As sendGroupText (group-messages.ts): one sender-key encryption, committed with the advanced
+  // key, the message row and the queued upload.
+  const m = await ctx.serial(() =>
+    commit(ctx.vault, async (tx) => {
+      const found = await txGetGroup(tx, id);
+      // P42: sending a file in a group request accepts it, as writing does.
+      const stored = requireSendable(me, found && (await acceptGroupInTx(ctx, tx, found)));
+      const head = stored.history.head;
+      const g = await distributeSenderKey(ctx, tx, me, stored);
+      const now = ctx.deps.now();
+      const sent: AttachmentContent = { ...pointer, sentAt: Math.max(g.lastAt + 1, now) };
+      // Encoded now so a bad name or thumbnail is refused before anything is stored.
+      const content = encodeContent({ ...sent, ...(caption ? { caption } : {}) });
+      const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content }));
+      const key = `${id}:${sent.id}`;
+      // Members we blocked are left out, as from our sender key (group-recipients.ts).
+      const to = await groupRecipients(tx, head, me.username);
+      const m: GroupMessageRecord = { key, groupId: id, id: sent.id, sender: me.username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', recipients: to, attachment: sent };
+      await putGroupMessage(tx, m);
+      await putGroup(tx, { ...g, our: state, lastAt: sent.sentAt, lastPreview: attachmentPreview(sent, caption), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
+      return m;
+    })
+  );
+  ctx.events.emit({ type: 'group', id });
+  ctx.events.emit({ type: 'chats' });
+  ctx.kickOutbox();
+  return m;
+}
+
+/** Downloads, checks and decrypts the file of group message `key` (ours too: nothing decrypted is kept, P46). */
+export async function openGroupAttachment(ctx: EngineContext, id: string, key: string, transfer: string): Promise<OpenedFile> {
+  requireMe(ctx);
+  const m = await commit(ctx.vault, (tx) => txGetGroupMessage(tx, key));
+  const a = m?.groupId === id ? m.attachment : undefined;
+  if (!a) return fail('InvalidArgument', 'no such file in this group');
+  // A size no sender could have uploaded is refused before anything is fetched or allocated.
+  if (a.size > MAX_ATTACHMENT_BYTES) return engineFail('Tampered', `a file of ${a.size} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
+  const total = blobSize(a.size);
+  const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer, done, total });
+  const blob = await downloadBlob(ctx, a.blobId, total, emit);
+  try {
+    return { bytes: openBlob(a, blob), mime: a.mime, name: a.name };
+  } catch (e) {
+    if (isProtocolError(e)) return engineFail('Tampered', `the file was changed in transit (${e.code})`);
+    throw e;
+  }
+}
