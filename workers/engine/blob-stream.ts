@@ -149,7 +149,9 @@ export class StreamUpload {
 
   async #put(go: ReturnType<typeof fetcher>, at: number, body: Uint8Array): Promise<PutResult> {
     try {
-      const res = await go(`${BLOB_API.prefix}${this.#blobId}?offset=${at}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: body as BodyInit });
+      // A Blob body, not the typed array: Chromium uploads a Blob several times faster
+      // (tests/bench/files.bench.ts: about 4 MB/s against 34 MB/s on the same run conditions).
+      const res = await go(`${BLOB_API.prefix}${this.#blobId}?offset=${at}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: new Blob([body as Uint8Array<ArrayBuffer>]) });
       if (res.ok) return { ok: true, received: ((await res.json()) as { received: number }).received };
       if (res.status === 409) return { ok: false, received: ((await res.json()) as { received: number }).received, error: undefined, status: 409 };
       return await refusal(res).catch((error: unknown) => ({ ok: false as const, error, status: res.status }));
