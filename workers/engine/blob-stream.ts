@@ -15,6 +15,7 @@
  * checks (length, FINAL tag, padding, digest) pass; before that nothing leaves this module (P45).
  * Knows nothing of messages or the UI.
  */
+import { fail } from '../../src/lib/codec/errors';
 import { AttachmentOpener, AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
 import type { AttachmentRef } from '../../src/lib/crypto/attachment';
 import { BLOB_API, UPLOAD_PART_BYTES, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
@@ -58,6 +59,7 @@ export class StreamUpload {
   #produced = 0;
   /** Blob bytes the host holds. */
   #confirmed = 0;
+  #running = false;
   /** The largest number of sealed, unconfirmed bytes held at once (tests check memory stays flat). */
   peakHeld = 0;
 
@@ -69,7 +71,16 @@ export class StreamUpload {
 
   /** Uploads (or resumes) the whole blob; answers what the message carries. */
   async run(ctx: EngineContext, progress: (done: number) => void): Promise<UploadedFile> {
-    const go = fetcher(ctx);
+    if (this.#running) return fail('InvalidArgument', 'this file is already being uploaded');
+    this.#running = true;
+    try {
+      return await this.#run(fetcher(ctx), progress);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #run(go: ReturnType<typeof fetcher>, progress: (done: number) => void): Promise<UploadedFile> {
     let restarted = false;
     const restart = async (why: string) => {
       if (restarted) return engineFail('Unavailable', `the host lost the upload again (${why})`);
