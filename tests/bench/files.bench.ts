@@ -9,9 +9,11 @@
  *   downMBps  Save click -> the download event (ranged download + digest + open + blob URL)
  * and, in Node on the same libsodium build, the raw secretstream push rate over the same bytes
  * (rawMBps) and sealAttachment's rate (sealMBps), alternating with the browser runs. Run 0 is a
- * warm-up. Reports medians with min–max; --json prints one last line
- * {"mb":N,"upMBps":N,"downMBps":N,"rawMBps":N,"sealMBps":N,"spread":{...}}.
- * Memory is not measured here (the vault holds whole files; README "Attachments" gaps).
+ * warm-up. Memory: the resident set of the Chromium processes sampled every 100 ms during each
+ * phase (process-rss.ts): the largest renderer (page + vault worker: JS heap, wasm memory, typed
+ * arrays) and the sum over every Chromium process (Blob data lives in the browser process), as
+ * peaks in MiB over the measured runs. Reports medians with min–max; --json prints one last line
+ * {"mb":N,"upMBps":N,"downMBps":N,"rawMBps":N,"sealMBps":N,"mem":{...},"spread":{...}}.
  * Needs `vite build` first (build/ is served).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { initSodium } from '../../src/lib/crypto/sodium';
 import { ATTACHMENT_CHUNK, sealAttachment } from '../../src/lib/crypto/attachment';
 import { intArg, launchChromium, onboard as register, openChat, requireBuild, startHost } from './browser-rig';
 import { median } from './harness';
+import { sampleRss } from './process-rss';
 
 const json = process.argv.includes('--json');
 const RUNS = intArg('runs', 4);
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
   const down: number[] = [];
   const raw: number[] = [];
   const seal: number[] = [];
+  const mem = { upRendererMB: 0, upTotalMB: 0, downRendererMB: 0, downTotalMB: 0, idleRendererMB: 0 };
   try {
     const suffix = Date.now().toString(36).slice(-6);
     const [aliceName, bobName] = [`alice_${suffix}`, `bob_${suffix}`];
@@ -100,22 +104,33 @@ async function main(): Promise<void> {
       writeFileSync(path, file);
       await alice.getByTestId('attach-input').setInputFiles(path);
       await alice.getByTestId('attach-panel').getByRole('button', { name: 'Send' }).waitFor();
+      const idle = sampleRss().stop();
+      let rss = sampleRss();
       let t0 = performance.now();
       await alice.getByTestId('attach-panel').getByRole('button', { name: 'Send' }).click();
       await alice.getByTestId('attach-panel').waitFor({ state: 'detached', timeout: 600_000 });
       const upMs = performance.now() - t0;
+      const upMem = rss.stop();
       const bubble = bob.getByTestId('message').filter({ hasText: `file-${run}.bin` });
       await bubble.waitFor({ timeout: 60_000 });
+      rss = sampleRss();
       t0 = performance.now();
       const [download] = await Promise.all([bob.waitForEvent('download', { timeout: 600_000 }), bubble.getByRole('button', { name: 'Save' }).click()]);
-      const got = readFileSync((await download.path())!);
+      const saved = (await download.path())!;
       const downMs = performance.now() - t0;
+      const downMem = rss.stop();
+      const got = readFileSync(saved);
       if (!got.equals(Buffer.from(file.buffer, file.byteOffset, file.length))) throw new Error(`run ${run}: the downloaded file differs`);
       const r = await rawRate(file);
       const s = await sealRate(file);
       const row = { up: bytes / 2 ** 20 / (upMs / 1000), down: bytes / 2 ** 20 / (downMs / 1000), raw: r, seal: s };
-      log(`run ${run}${run === 0 ? ' (warm-up)' : ''}: up ${row.up.toFixed(1)} MB/s, down ${row.down.toFixed(1)} MB/s, raw secretstream ${r.toFixed(0)} MB/s, sealAttachment ${s.toFixed(0)} MB/s (Node)`);
+      log(`run ${run}${run === 0 ? ' (warm-up)' : ''}: up ${row.up.toFixed(1)} MB/s, down ${row.down.toFixed(1)} MB/s, raw secretstream ${r.toFixed(0)} MB/s, sealAttachment ${s.toFixed(0)} MB/s (Node); RSS peak MiB: idle renderer ${idle.rendererPeakMB}, up renderer ${upMem.rendererPeakMB} / all ${upMem.totalPeakMB}, down renderer ${downMem.rendererPeakMB} / all ${downMem.totalPeakMB}`);
       if (run > 0) {
+        mem.idleRendererMB = Math.max(mem.idleRendererMB, idle.rendererPeakMB);
+        mem.upRendererMB = Math.max(mem.upRendererMB, upMem.rendererPeakMB);
+        mem.upTotalMB = Math.max(mem.upTotalMB, upMem.totalPeakMB);
+        mem.downRendererMB = Math.max(mem.downRendererMB, downMem.rendererPeakMB);
+        mem.downTotalMB = Math.max(mem.downTotalMB, downMem.totalPeakMB);
         up.push(row.up);
         down.push(row.down);
         raw.push(r);
@@ -129,7 +144,7 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
-  const result = { mb: MB, upMBps: +median(up).toFixed(1), downMBps: +median(down).toFixed(1), rawMBps: +median(raw).toFixed(1), sealMBps: +median(seal).toFixed(1), spread: { up: spread(up), down: spread(down), raw: spread(raw), seal: spread(seal) } };
+  const result = { mb: MB, upMBps: +median(up).toFixed(1), downMBps: +median(down).toFixed(1), rawMBps: +median(raw).toFixed(1), sealMBps: +median(seal).toFixed(1), mem, spread: { up: spread(up), down: spread(down), raw: spread(raw), seal: spread(seal) } };
   log(`median: up ${result.upMBps} MB/s (${result.spread.up.min}–${result.spread.up.max}), down ${result.downMBps} MB/s (${result.spread.down.min}–${result.spread.down.max}), raw ${result.rawMBps} MB/s, seal ${result.sealMBps} MB/s`);
   if (json) console.log(JSON.stringify(result));
 }

@@ -5,15 +5,15 @@
  * for the identity trusted now). Opening downloads the blob, checks its digest and stream, and
  * answers Tampered, never bytes, for a blob the host changed.
  *
- * A failed upload keeps its sealed blob and blob id in memory for this worker's lifetime, so
- * "Retry" with the same file resumes where the host is instead of starting over. The sender's
- * own copy reopens from the host like anyone's (no plaintext is stored in IndexedDB).
+ * Both directions stream (blob-stream.ts): the vault holds a couple of 1 MiB parts, never the
+ * whole file or blob. A failed upload keeps its sealer and unconfirmed parts in memory for this
+ * worker's lifetime, so "Retry" of the same transfer resumes where the host is instead of starting
+ * over. The sender's own copy reopens from the host like anyone's (no plaintext is stored in
+ * IndexedDB).
  */
 import { fail, isProtocolError } from '../../src/lib/codec/errors';
-import { toHex } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
-import { MAX_ATTACHMENT_BYTES, blobSize, openAttachment as openBlob, sealAttachment, type SealedAttachment } from '../../src/lib/crypto/attachment';
-import { sodium } from '../../src/lib/crypto/sodium';
+import { MAX_ATTACHMENT_BYTES, blobSize } from '../../src/lib/crypto/attachment';
 import { allowedMime, isImageMime, isVoiceMime, shownName, type AttachmentContent } from '../../src/lib/wire/attachment-content';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
@@ -23,7 +23,7 @@ import { getMessage, putMessage } from '../storage/message-repo';
 import { addOutbox } from '../storage/outbox-repo';
 import type { MessageRecord } from '../storage/schema';
 import { commit } from '../storage/vault';
-import { downloadBlob, uploadBlob } from './blob-client';
+import { StreamUpload, downloadStream } from './blob-stream';
 import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
 import { messageEvent } from './views';
@@ -31,8 +31,27 @@ import { assertCanSend } from './trust';
 import { armFor, sentExpiry } from './disappearing';
 import type { TimerSeconds } from '../../src/lib/wire/disappearing-content';
 
-/** Uploads that failed part-way, by recipient and file digest: a retry resumes them. */
-const unfinished = new Map<string, { sealed: SealedAttachment; blobId?: string }>();
+/** Uploads that failed part-way, by recipient and transfer id: a retry of the same file resumes them. */
+const unfinished = new Map<string, StreamUpload>();
+/** Failed uploads kept for a retry (each holds at most a few sealed parts). */
+const MAX_UNFINISHED = 8;
+
+/** The upload to run for `file`: the unfinished one of the same transfer and file, else a new one. */
+function uploadFor(slot: string, file: OutgoingFile): StreamUpload {
+  const old = unfinished.get(slot);
+  const size = file.bytes instanceof Uint8Array ? file.bytes.length : file.bytes.size;
+  if (old && old.size === size) return old;
+  old?.abandon();
+  unfinished.delete(slot);
+  while (unfinished.size >= MAX_UNFINISHED) {
+    const [first] = unfinished;
+    first![1].abandon();
+    unfinished.delete(first![0]);
+  }
+  const up = new StreamUpload(file.bytes);
+  unfinished.set(slot, up);
+  return up;
+}
 
 /** What a chat list shows for a file: never the caption's absence as an empty line. */
 export function attachmentPreview(a: Pick<AttachmentContent, 'mime' | 'name'>, caption: string): string {
@@ -42,17 +61,16 @@ export function attachmentPreview(a: Pick<AttachmentContent, 'mime' | 'name'>, c
 export async function sendAttachment(ctx: EngineContext, username: Username, file: OutgoingFile): Promise<MessageRecord> {
   const me = requireMe(ctx);
   if (username === me.username) return fail('InvalidArgument', 'not a chat with another user');
-  if (!(file.bytes instanceof Uint8Array)) return fail('InvalidArgument', 'a file must be bytes');
-  if (file.bytes.length > MAX_ATTACHMENT_BYTES) return engineFail('TooLarge', `a file of ${file.bytes.length} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
+  if (!(file.bytes instanceof Uint8Array) && !(file.bytes instanceof Blob)) return fail('InvalidArgument', 'a file must be bytes or a Blob');
+  const length = file.bytes instanceof Uint8Array ? file.bytes.length : file.bytes.size;
+  if (length > MAX_ATTACHMENT_BYTES) return engineFail('TooLarge', `a file of ${length} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
   assertCanSend(await getContact(ctx.vault, username));
-  const total = blobSize(file.bytes.length);
-  const slot = `${username}:${toHex(sodium().crypto_generichash(32, file.bytes, null))}`;
+  const total = blobSize(length);
+  const slot = `${username}:${file.transfer}`;
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
-  const pending = unfinished.get(slot) ?? { sealed: sealAttachment(file.bytes) };
-  unfinished.set(slot, pending);
-  const blobId = await uploadBlob(ctx, pending.sealed.blob, pending.blobId, emit, (id) => (pending.blobId = id));
+  const upload = uploadFor(slot, file);
+  const { blobId, key, digest, size } = await upload.run(ctx, emit);
   unfinished.delete(slot);
-  const { key, digest, size } = pending.sealed;
   const mime = allowedMime(file.mime);
   const attachment: AttachmentContent = { kind: 'attachment', id: newMessageId(ctx.deps.rng), sentAt: 0, blobId, key, digest, size, mime, name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
   const caption = file.caption ?? '';
@@ -86,9 +104,9 @@ export async function openAttachment(ctx: EngineContext, username: Username, key
   if (!a) return fail('InvalidArgument', 'no such file in this chat');
   const total = blobSize(a.size);
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer, done, total });
-  const blob = await downloadBlob(ctx, a.blobId, total, emit);
   try {
-    return { bytes: openBlob(a, blob), mime: a.mime, name: a.name };
+    // P45: the Blob exists only once the digest, FINAL tag and padding checks passed.
+    return { bytes: await downloadStream(ctx, a, emit), mime: a.mime, name: a.name };
   } catch (e) {
     if (isProtocolError(e)) return engineFail('Tampered', `the file was changed in transit (${e.code})`);
     throw e;

@@ -11,13 +11,13 @@ import { engineFail } from './errors';
 import { refusedCode } from './host-fetch';
 import { hostRefusal } from './host-refusal';
 
-async function refusal(res: Response): Promise<never> {
+export async function refusal(res: Response): Promise<never> {
   const code = await refusedCode(res);
   if (code === 'TooLarge' && res.status === 413) return engineFail('TooLarge', 'the host refused the file as too large');
   throw hostRefusal(code, res.status);
 }
 
-function fetcher(ctx: EngineContext): (path: string, init?: RequestInit) => Promise<Response> {
+export function fetcher(ctx: EngineContext): (path: string, init?: RequestInit) => Promise<Response> {
   const me = requireMe(ctx);
   const f = ctx.transport.authedFetch?.bind(ctx.transport);
   if (!f) return engineFail('Unavailable', 'this host transport carries no files');

@@ -30,8 +30,9 @@ export const CIPHER_CHUNK = ATTACHMENT_CHUNK + STREAM_ABYTES;
 /** Largest file, in plaintext bytes (the host refuses blobs beyond maxBlobSize(MAX_ATTACHMENT_BYTES)). */
 export const MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024;
 
-const TAG_MESSAGE = 0;
-const TAG_FINAL = 3;
+/** secretstream tags: every chunk but the last is MESSAGE, the last FINAL. */
+export const TAG_MESSAGE = 0;
+export const TAG_FINAL = 3;
 
 /** The blob's digest: BLAKE2b with a 32-byte output. */
 export function digestOf(blob: Uint8Array): Uint8Array {

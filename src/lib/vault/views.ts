@@ -163,19 +163,23 @@ export interface AttachmentView {
 
 /** A file the page hands the vault to send. */
 export interface OutgoingFile {
-  bytes: Uint8Array;
+  /** The file: a Blob (a picked File) is read in slices by the vault, never whole. */
+  bytes: Uint8Array | Blob;
   name: string;
   /** The browser's claim; the vault keeps only an allow-listed type. */
   mime: string;
   thumbnail?: Uint8Array;
   caption?: string;
-  /** The page's id for the upload's progress events. */
+  /**
+   * The page's id for the upload: its progress events, and a retry after a failure with the same
+   * id (and a file of the same size) resumes the upload where the host is. One id, one file.
+   */
   transfer: string;
 }
 
-/** A downloaded, checked and decrypted file. */
+/** A downloaded, checked and decrypted file (a Blob when it was streamed: the browser may keep it on disk). */
 export interface OpenedFile {
-  bytes: Uint8Array;
+  bytes: Uint8Array | Blob;
   mime: AttachmentMime;
   name: string;
 }

@@ -1,0 +1,187 @@
+/**
+ * Streamed attachments through the engine and the REAL host (workers/engine/blob-stream.ts;
+ * README "Attachments"): a file given as a Blob is read, sealed and uploaded part by part with
+ * only a few parts in hand; a part that fails is resumed from where the host is; a host that lost
+ * the upload gets a clean new one; a retry of the same transfer after the vault gave up resumes
+ * without sending again what the host has; a reordered download is Tampered (P45, P40).
+ */
+import 'fake-indexeddb/auto';
+import { describe, expect, test } from 'vitest';
+import type { Username } from '../../src/lib/codec/username';
+import { EngineError } from '../../workers/engine/errors';
+import type { Engine } from '../../workers/engine/engine';
+import type { HostHttpTransport } from '../../workers/engine/host-transport';
+import { enginesOnRealHost, eventually } from './real-host-support';
+
+const { user } = enginesOnRealHost('parley-attach-stream-');
+const MiB = 1024 * 1024;
+
+function bytes(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 131 + seed * 7 + (i >>> 11)) & 0xff;
+  return out;
+}
+
+const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+
+/** A file whose reads are logged beside the host calls, to see what the vault holds at each PUT. */
+class LoggedFile extends Blob {
+  constructor(
+    bytes: Uint8Array,
+    private readonly log: string[]
+  ) {
+    super([bytes as Uint8Array<ArrayBuffer>]);
+  }
+  override slice(start?: number, end?: number): Blob {
+    this.log.push(`read ${start}-${end}`);
+    return super.slice(start, end);
+  }
+}
+
+type Fault = (method: string, path: string, forward: (init?: RequestInit) => Promise<Response>, init: RequestInit) => Promise<Response>;
+
+/** Logs every blob call of the engine's transport and lets a test fault some. */
+function blobCalls(log: string[], fault: { f?: Fault }) {
+  return (transport: HostHttpTransport) => {
+    const authedFetch = transport.authedFetch.bind(transport);
+    transport.authedFetch = (auth, path, init = {}) => {
+      const method = init.method ?? 'GET';
+      if (!path.startsWith('/api/v1/blobs')) return authedFetch(auth, path, init);
+      const offset = /offset=(\d+)/.exec(path)?.[1];
+      log.push(method === 'PUT' ? `put ${offset}` : method === 'POST' ? 'create' : path.endsWith('/upload') ? 'where' : `get ${(init.headers as Record<string, string> | undefined)?.Range ?? ''}`);
+      const forward = (i: RequestInit = init) => authedFetch(auth, path, i);
+      return fault.f ? fault.f(method, path, forward, init) : forward();
+    };
+  };
+}
+
+async function pair(log: string[], fault: { f?: Fault } = {}, bobLog: string[] = [], bobFault: { f?: Fault } = {}): Promise<[Engine, Engine]> {
+  const alice = await user('alice', { wrap: blobCalls(log, fault) });
+  const bob = await user('bob', { wrap: blobCalls(bobLog, bobFault) });
+  await alice.lookupUser('bob');
+  return [alice, bob];
+}
+
+async function received(bob: Engine, name: string): Promise<string> {
+  let id = '';
+  await eventually(async () => {
+    const m = (await bob.listMessages('alice')).find((x) => x.kind === 'text' && x.attachment?.name === name);
+    expect(m).toBeDefined();
+    id = m!.id;
+  });
+  return id;
+}
+
+async function opened(bob: Engine, id: string): Promise<Uint8Array> {
+  const f = await bob.openAttachment('alice', id, 'd');
+  return f.bytes instanceof Blob ? new Uint8Array(await f.bytes.arrayBuffer()) : f.bytes;
+}
+
+const puts = (log: string[]) => log.filter((l) => l.startsWith('put ')).map((l) => Number(l.slice(4)));
+
+describe('streamed attachments through the engine and the real host', () => {
+  test('P45 a 5 MiB Blob goes up in 1 MiB parts while it is still being read (never more than 3 MiB ahead of the host) and opens as exactly its bytes', async () => {
+    const log: string[] = [];
+    const [alice, bob] = await pair(log);
+    const file = bytes(5 * MiB + 333, 1);
+    await alice.sendAttachment('bob' as Username, { bytes: new LoggedFile(file, log), name: 'big.bin', mime: '', transfer: 't1' });
+    const offsets = puts(log);
+    expect(offsets.slice(0, 3)).toEqual([0, MiB, 2 * MiB]);
+    // The first part left before the last slice was read: a stream, not read-all-then-send.
+    expect(log.indexOf('put 0')).toBeLessThan(log.findLastIndex((l) => l.startsWith('read ')));
+    // At every PUT, the file read so far is at most 3 MiB past the part being sent.
+    let readTo = 0;
+    for (const l of log) {
+      if (l.startsWith('read ')) readTo = Number(l.split('-')[1]);
+      if (l.startsWith('put ')) expect(readTo - Number(l.slice(4))).toBeLessThanOrEqual(3 * MiB);
+    }
+    const got = await opened(bob, await received(bob, 'big.bin'));
+    expect(got.length).toBe(file.length);
+    expect(same(got, file)).toBe(true);
+  });
+
+  test('P45 a part that fails (answer lost after the host stored it, or never sent) is resumed from the host\'s offset without a new upload', async () => {
+    const log: string[] = [];
+    let n = 0;
+    const fault = {
+      f: async (method: string, _path: string, forward: () => Promise<Response>) => {
+        if (method !== 'PUT') return forward();
+        n++;
+        if (n === 2) {
+          await forward();
+          throw new EngineError('Unavailable', 'answer lost');
+        }
+        if (n === 4) throw new EngineError('Unavailable', 'never sent');
+        return forward();
+      }
+    };
+    const [alice, bob] = await pair(log, fault);
+    const file = bytes(4 * MiB + 5, 2);
+    await alice.sendAttachment('bob' as Username, { bytes: file, name: 'resumed.bin', mime: '', transfer: 't1' });
+    expect(log.filter((l) => l === 'create')).toHaveLength(1);
+    expect(log.filter((l) => l === 'where')).toHaveLength(2);
+    // Part 1's answer was lost: the host had it, so the next PUT is part 2; part 3 never left, so it goes again.
+    expect(puts(log)).toEqual([0, MiB, 2 * MiB, 3 * MiB, 3 * MiB, 4 * MiB]);
+    expect(same(await opened(bob, await received(bob, 'resumed.bin')), file)).toBe(true);
+  });
+
+  test('P45 a host that lost the upload gets a clean new one from the first byte, and the message points at it', async () => {
+    const log: string[] = [];
+    let n = 0;
+    const fault = {
+      f: async (method: string, _path: string, forward: () => Promise<Response>) => {
+        if (method === 'PUT' && ++n === 3) return new Response(JSON.stringify({ error: { code: 'NotFound', message: 'no such upload' } }), { status: 404 });
+        return forward();
+      }
+    };
+    const [alice, bob] = await pair(log, fault);
+    const file = bytes(3 * MiB, 3);
+    await alice.sendAttachment('bob' as Username, { bytes: file, name: 'again.bin', mime: '', transfer: 't1' });
+    expect(log.filter((l) => l === 'create')).toHaveLength(2);
+    expect(puts(log)).toEqual([0, MiB, 2 * MiB, 0, MiB, 2 * MiB, 3 * MiB]);
+    expect(same(await opened(bob, await received(bob, 'again.bin')), file)).toBe(true);
+  });
+
+  test('P45 after the vault gives up (host unreachable), Retry of the same transfer resumes where the host is; nothing it has is sent again', async () => {
+    const log: string[] = [];
+    let down = false;
+    const fault = {
+      f: async (method: string, _path: string, forward: () => Promise<Response>) => {
+        if (down) throw new EngineError('Unavailable', 'host unreachable');
+        const res = await forward();
+        if (method === 'PUT' && puts(log).length === 2) down = true;
+        return res;
+      }
+    };
+    const [alice, bob] = await pair(log, fault);
+    const file = bytes(3 * MiB + 77, 4);
+    const send = () => alice.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'retry.bin', mime: '', transfer: 't9' });
+    await expect(send()).rejects.toMatchObject({ code: 'Unavailable' });
+    down = false;
+    await send();
+    expect(log.filter((l) => l === 'create')).toHaveLength(1);
+    // Parts 0 and 1 landed before the host went away; the retry goes on with part 2.
+    expect(puts(log).filter((o) => o < 2 * MiB)).toEqual([0, MiB]);
+    expect(puts(log).at(-1)).toBe(3 * MiB);
+    expect(same(await opened(bob, await received(bob, 'retry.bin')), file)).toBe(true);
+  });
+
+  test('P45 P40 a host that serves the parts of a blob out of order is refused as Tampered and no bytes come back', async () => {
+    const bobLog: string[] = [];
+    const bobFault: { f?: Fault } = {};
+    const [alice, bob] = await pair([], {}, bobLog, bobFault);
+    const file = bytes(3 * MiB, 5);
+    await alice.sendAttachment('bob' as Username, { bytes: file, name: 'order.bin', mime: '', transfer: 't1' });
+    const id = await received(bob, 'order.bin');
+    // The ranges of parts 1 and 2 are answered with each other's bytes.
+    bobFault.f = (_method, _path, forward, init) => {
+      const range = (init.headers as Record<string, string> | undefined)?.Range ?? '';
+      const swapped = range === `bytes=${MiB}-${2 * MiB - 1}` ? `bytes=${2 * MiB}-${3 * MiB - 1}` : range === `bytes=${2 * MiB}-${3 * MiB - 1}` ? `bytes=${MiB}-${2 * MiB - 1}` : range;
+      return forward({ ...init, headers: { ...(init.headers as Record<string, string>), Range: swapped } });
+    };
+    await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code: 'Tampered' });
+    expect(bobLog.filter((l) => l.startsWith('get '))).toHaveLength(2);
+    bobFault.f = undefined;
+    expect(same(await opened(bob, id), file)).toBe(true);
+  });
+});
