@@ -65,7 +65,8 @@ try {
     const t2 = performance.now();
     const opened = await rest[r % rest.length]!.openGroupAttachment(id, ids[r % rest.length]!, `d${r}`);
     const t3 = performance.now();
-    if (opened.bytes.length !== file.length || !opened.bytes.every((b, i) => b === file[i])) throw new Error('the opened file differs from the one sent');
+    const got = opened.bytes instanceof Blob ? new Uint8Array(await opened.bytes.arrayBuffer()) : opened.bytes;
+    if (got.length !== file.length || !got.every((b, i) => b === file[i])) throw new Error('the opened file differs from the one sent');
     if (r === 0) {
       log(`warm-up (carries the sender key): send ${(t1 - t0).toFixed(0)} ms, all ${MEMBERS - 1} members ${(t2 - t0).toFixed(0)} ms`);
       continue;

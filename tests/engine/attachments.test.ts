@@ -15,6 +15,7 @@ import { memoryLocks } from '../../workers/engine/lock';
 import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
 import type { Username } from '../../src/lib/codec/username';
 import { eventually, realHostPerTest } from './real-host-support';
+import { fileBytes } from './support';
 
 let engines: Engine[] = [];
 let n = 0;
@@ -31,7 +32,6 @@ async function open(name: string, dbName = `attach-${name}-${process.pid}-${n++}
 }
 
 /** An opened file's bytes (the vault answers a streamed file as a Blob). */
-const plain = async (b: Uint8Array | Blob): Promise<Uint8Array> => (b instanceof Blob ? new Uint8Array(await b.arrayBuffer()) : b);
 const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 1) & 0xff);
 
 describe('attachments through the engine and the real host', () => {
@@ -58,13 +58,13 @@ describe('attachments through the engine and the real host', () => {
     });
     const view = JSON.stringify((await bob.listMessages('alice')).find((x) => x.id === id), (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v));
     expect(view).not.toMatch(/key|digest|blobId/);
-    expect(await plain((await bob.openAttachment('alice', id, 't2')).bytes)).toEqual(file);
+    expect(await fileBytes((await bob.openAttachment('alice', id, 't2')).bytes)).toEqual(file);
 
     await bob.close();
     engines = engines.filter((e) => e !== bob);
     bob = await open('bob', bobDb);
     const opened = await bob.openAttachment('alice', id, 't3');
-    expect({ ...opened, bytes: await plain(opened.bytes) }).toEqual({ bytes: file, mime: 'application/pdf', name: 'report.pdf' });
+    expect({ ...opened, bytes: await fileBytes(opened.bytes) }).toEqual({ bytes: file, mime: 'application/pdf', name: 'report.pdf' });
 
     // The host swaps one byte of the stored blob.
     const dir = join(real.dataDir, BLOBS_DIR);

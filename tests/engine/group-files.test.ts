@@ -25,6 +25,7 @@ import { encodeContent, newMessageId, type AttachmentContent } from '../../src/l
 import { encodeGroupText } from '../../src/lib/wire/group-content';
 import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import { eventually, realHostPerTest } from './real-host-support';
+import { fileBytes } from './support';
 
 let engines: Engine[] = [];
 let n = 0;
@@ -74,7 +75,8 @@ describe('files in groups on the real host', () => {
       expect(m).toMatchObject({ sender: 'ann', direction: 'in', text: 'the route', attachment: { mime: 'application/pdf', size: 150_000 } });
       // P1: a view never carries the key, the digest or the blob id.
       expect(JSON.stringify(m, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v))).not.toMatch(/key|digest|blobId/);
-      expect(await p.openGroupAttachment(id, m.id, 'd')).toEqual({ bytes: file, mime: 'application/pdf', name: 'route map.pdf' });
+      const got = await p.openGroupAttachment(id, m.id, 'd');
+      expect({ ...got, bytes: await fileBytes(got.bytes) }).toEqual({ bytes: file, mime: 'application/pdf', name: 'route map.pdf' });
     }
     expect((await ben.listGroups())[0]!.lastPreview).toBe('the route');
     // The name is found by search (README "Search"), in the group.
@@ -88,7 +90,7 @@ describe('files in groups on the real host', () => {
     await eventually(async () => expect((await fileIn(dan, id, 'voice.webm')).attachment).toEqual({ name: 'voice.webm', mime: 'audio/webm', size: 9_000, thumbnail: preview }));
     expect((await dan.listGroups())[0]!.lastPreview).toBe('🎤 Voice message');
     const note = await fileIn(ann, id, 'voice.webm');
-    expect((await ann.openGroupAttachment(id, note.id, 'd')).bytes).toEqual(audio);
+    expect(await fileBytes((await ann.openGroupAttachment(id, note.id, 'd')).bytes)).toEqual(audio);
     expect(blobFiles().length - before).toBe(2);
 
     // The host flips one byte of the first blob: every member, and the sender, refuse it.
@@ -100,7 +102,7 @@ describe('files in groups on the real host', () => {
     for (const p of [ben, cat, dan]) await expect(p.openGroupAttachment(id, (await fileIn(p, id, 'route map.pdf')).id, 'x')).rejects.toMatchObject({ code: 'Tampered' });
     await expect(ann.openGroupAttachment(id, sent.id, 'x')).rejects.toMatchObject({ code: 'Tampered' });
     // The voice note's blob is untouched and still opens.
-    expect((await cat.openGroupAttachment(id, (await fileIn(cat, id, 'voice.webm')).id, 'd')).bytes).toEqual(audio);
+    expect(await fileBytes((await cat.openGroupAttachment(id, (await fileIn(cat, id, 'voice.webm')).id, 'd')).bytes)).toEqual(audio);
   });
 
   test('P45 the pointer is kept sealed: after a reload a member still opens the file', async () => {
@@ -117,7 +119,8 @@ describe('files in groups on the real host', () => {
     ben = await person('ben', benDb, false);
     const m = await fileIn(ben, id, 'photo.png');
     expect(m.attachment).toEqual({ name: 'photo.png', mime: 'image/png', size: 70_000, thumbnail: bytes(300, 1) });
-    expect(await ben.openGroupAttachment(id, m.id, 'd')).toEqual({ bytes: file, mime: 'image/png', name: 'photo.png' });
+    const got = await ben.openGroupAttachment(id, m.id, 'd');
+    expect({ ...got, bytes: await fileBytes(got.bytes) }).toEqual({ bytes: file, mime: 'image/png', name: 'photo.png' });
     // A message of another group, or a text, is not a file of this one.
     await expect(ben.openGroupAttachment('00'.repeat(32), m.id, 'd')).rejects.toMatchObject({ code: 'InvalidArgument' });
   });

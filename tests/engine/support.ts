@@ -46,3 +46,8 @@ export function statusOf(list: readonly MessageView[], id: string): string | und
 export async function closeAll(...users: User[]): Promise<void> {
   for (const u of users) await u.engine.close();
 }
+
+/** An opened file's bytes: the vault hands a Blob when it streamed the download (blob-stream.ts). */
+export async function fileBytes(b: Uint8Array | Blob): Promise<Uint8Array> {
+  return b instanceof Blob ? new Uint8Array(await b.arrayBuffer()) : b;
+}

@@ -36,8 +36,8 @@ const unfinished = new Map<string, StreamUpload>();
 /** Failed uploads kept for a retry (each holds at most a few sealed parts). */
 const MAX_UNFINISHED = 8;
 
-/** The upload to run for `file`: the unfinished one of the same transfer and file, else a new one. */
-function uploadFor(slot: string, file: OutgoingFile): StreamUpload {
+/** The upload to run for `file` (a 1:1 chat's or a group's slot): the unfinished one of the same transfer and file, else a new one. */
+export function uploadFor(slot: string, file: OutgoingFile): StreamUpload {
   const old = unfinished.get(slot);
   const size = file.bytes instanceof Uint8Array ? file.bytes.length : file.bytes.size;
   if (old && old.size === size) return old;
@@ -58,6 +58,11 @@ export function attachmentPreview(a: Pick<AttachmentContent, 'mime' | 'name'>, c
   return preview(caption || (isImageMime(a.mime) ? `📷 Photo` : isVoiceMime(a.mime) ? '🎤 Voice message' : `📎 ${shownName(a.name)}`));
 }
 
+/** The upload of `slot` finished: nothing is kept for a retry. */
+export function forgetUpload(slot: string): void {
+  unfinished.delete(slot);
+}
+
 export async function sendAttachment(ctx: EngineContext, username: Username, file: OutgoingFile): Promise<MessageRecord> {
   const me = requireMe(ctx);
   if (username === me.username) return fail('InvalidArgument', 'not a chat with another user');
@@ -70,7 +75,7 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
   const upload = uploadFor(slot, file);
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
-  unfinished.delete(slot);
+  forgetUpload(slot);
   const mime = allowedMime(file.mime);
   const attachment: AttachmentContent = { kind: 'attachment', id: newMessageId(ctx.deps.rng), sentAt: 0, blobId, key, digest, size, mime, name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
   const caption = file.caption ?? '';
@@ -102,6 +107,8 @@ export async function openAttachment(ctx: EngineContext, username: Username, key
   const m = await getMessage(ctx.vault, key);
   const a = m?.username === username ? m.attachment : undefined;
   if (!a) return fail('InvalidArgument', 'no such file in this chat');
+  // A size no sender could have uploaded is refused before anything is fetched or allocated (P45).
+  if (a.size > MAX_ATTACHMENT_BYTES) return engineFail('Tampered', `a file of ${a.size} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
   const total = blobSize(a.size);
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer, done, total });
   try {

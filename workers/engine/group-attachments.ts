@@ -1,8 +1,8 @@
 /**
  * Files and voice notes in groups (README "Groups": files in groups; SECURITY.md P45, P21, P19).
  *
- * Send: the file is sealed under a fresh key and its blob uploaded ONCE (crypto/attachment.ts,
- * blob-client.ts, as in 1:1), then the pointer — blob id, key, digest, size, allow-listed type,
+ * Send: the file is sealed under a fresh key and its blob uploaded ONCE, streamed in parts as in
+ * 1:1 (attachments.ts `uploadFor`, blob-stream.ts), then the pointer — blob id, key, digest, size, allow-listed type,
  * name, thumbnail or waveform, caption: an attachment content (wire kind 0x10) — goes to every
  * member in ONE sender-key message (`GroupText` around it, wire/group-content.ts), so one upload
  * of the file and one of the message serve the whole group. The pointer is encrypted under our
@@ -10,38 +10,33 @@
  * key was removed or left, so a former member never gets the pointer of a file sent after (P21).
  * Membership is checked before the upload and again in the transaction that queues the message.
  *
- * Open: download the blob, check its length and digest against the pointer, then every chunk
- * (crypto/attachment.ts); anything the host changed is `Tampered`, never bytes (P45).
+ * Open: stream the blob down, checking its digest and every chunk as 1:1 does (blob-stream.ts);
+ * anything the host changed is `Tampered`, never bytes (P45).
  *
  * Receive: `shownGroupContent` tells group-messages.ts what a text or a file shows; a file keeps
  * its pointer in the sealed message row (group-repo.ts). Owns no state beyond the upload-resume
  * slots; knows nothing of the UI.
  */
 import { fail, isProtocolError } from '../../src/lib/codec/errors';
-import { toHex } from '../../src/lib/codec/bytes';
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember } from '../../src/lib/crypto/group/group-state';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
 import { groupEncrypt } from '../../src/lib/crypto/group/sender-key';
-import { MAX_ATTACHMENT_BYTES, blobSize, openAttachment as openBlob, sealAttachment, type SealedAttachment } from '../../src/lib/crypto/attachment';
-import { sodium } from '../../src/lib/crypto/sodium';
+import { MAX_ATTACHMENT_BYTES, blobSize } from '../../src/lib/crypto/attachment';
 import { allowedMime, type AttachmentContent } from '../../src/lib/wire/attachment-content';
 import { encodeContent, newMessageId, type Content } from '../../src/lib/wire/content';
 import { encodeGroupText } from '../../src/lib/wire/group-content';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
-import { attachmentPreview } from './attachments';
-import { downloadBlob, uploadBlob } from './blob-client';
+import { attachmentPreview, forgetUpload, uploadFor } from './attachments';
+import { downloadStream } from './blob-stream';
 import { requireMe, type EngineContext, type Me } from './context';
 import { engineFail } from './errors';
 import { distributeSenderKey } from './group-apply';
 import { syncFromBlob } from './group-sync';
 import { groupRecipients } from './group-recipients';
 import { acceptGroupInTx } from './group-request-state';
-
-/** Group uploads that failed part-way, by group and file digest: a retry resumes them. */
-const unfinished = new Map<string, { sealed: SealedAttachment; blobId?: string }>();
 
 /** What a group message shows: a text, or a file with its caption; anything else is not shown. */
 export function shownGroupContent(content: Content): { body: string; preview: string; attachment?: AttachmentContent } | undefined {
@@ -63,21 +58,20 @@ function requireSendable(me: Me, g: GroupRecord | undefined): GroupRecord {
 
 export async function sendGroupAttachment(ctx: EngineContext, id: string, file: OutgoingFile): Promise<GroupMessageRecord> {
   const me = requireMe(ctx);
-  if (!(file.bytes instanceof Uint8Array)) return fail('InvalidArgument', 'a file must be bytes');
-  if (file.bytes.length > MAX_ATTACHMENT_BYTES) return engineFail('TooLarge', `a file of ${file.bytes.length} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
+  if (!(file.bytes instanceof Uint8Array) && !(file.bytes instanceof Blob)) return fail('InvalidArgument', 'a file must be bytes or a Blob');
+  const length = file.bytes instanceof Uint8Array ? file.bytes.length : file.bytes.size;
+  if (length > MAX_ATTACHMENT_BYTES) return engineFail('TooLarge', `a file of ${length} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
   const peek = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
   if (peek && peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
   // P21/P19: nothing is uploaded for a group we may not write to now.
   requireSendable(me, await commit(ctx.vault, (tx) => txGetGroup(tx, id)));
 
-  const total = blobSize(file.bytes.length);
-  const slot = `${id}:${toHex(sodium().crypto_generichash(32, file.bytes, null))}`;
+  const total = blobSize(length);
+  const slot = `group:${id}:${file.transfer}`;
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
-  const pending = unfinished.get(slot) ?? { sealed: sealAttachment(file.bytes) };
-  unfinished.set(slot, pending);
-  const blobId = await uploadBlob(ctx, pending.sealed.blob, pending.blobId, emit, (b) => (pending.blobId = b));
-  unfinished.delete(slot);
-  const { key, digest, size } = pending.sealed;
+  // Streamed as in 1:1 (blob-stream.ts): a couple of 1 MiB parts in memory; Retry of the same transfer resumes.
+  const { blobId, key, digest, size } = await uploadFor(slot, file).run(ctx, emit);
+  forgetUpload(slot);
   const pointer: AttachmentContent = { kind: 'attachment', id: newMessageId(ctx.deps.rng), sentAt: 0, blobId, key, digest, size, mime: allowedMime(file.mime), name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
   const caption = file.caption ?? '';
 
@@ -120,9 +114,9 @@ export async function openGroupAttachment(ctx: EngineContext, id: string, key: s
   if (a.size > MAX_ATTACHMENT_BYTES) return engineFail('Tampered', `a file of ${a.size} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
   const total = blobSize(a.size);
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer, done, total });
-  const blob = await downloadBlob(ctx, a.blobId, total, emit);
   try {
-    return { bytes: openBlob(a, blob), mime: a.mime, name: a.name };
+    // P45: the Blob exists only once the digest, FINAL tag and padding checks passed.
+    return { bytes: await downloadStream(ctx, a, emit), mime: a.mime, name: a.name };
   } catch (e) {
     if (isProtocolError(e)) return engineFail('Tampered', `the file was changed in transit (${e.code})`);
     throw e;
