@@ -82,6 +82,7 @@ function toView(m: GroupMessageRecord, me: string, rows?: ReadonlyMap<string, Gr
     ...(m.direction === 'out' && m.recipients ? { receipts: receiptView(m) } : {}),
     ...(m.mentions?.length && !m.deleted ? { mentions: m.mentions } : {}),
     ...(m.attachment && !m.deleted ? { attachment: attachmentView(m.attachment) } : {}),
+    ...(m.keyChanged ? { keyChanged: true as const } : {}),
     ...actionViewFields(m, me, rows)
   };
 }

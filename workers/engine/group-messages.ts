@@ -19,7 +19,7 @@ import { findMember } from '../../src/lib/crypto/group/group-state';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
 import { groupDecrypt, groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message';
-import { bytesEqual } from '../../src/lib/codec/bytes';
+import { bytesEqual, toHex } from '../../src/lib/codec/bytes';
 import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { decodeContent, encodeContent, newMessageId } from '../../src/lib/wire/content';
 import { decodeGroupText, encodeGroupText, MAX_MENTIONS } from '../../src/lib/wire/group-content';
@@ -39,6 +39,7 @@ import { acceptGroupInTx } from './group-request-state';
 import { applyHeldGroupActions, isGroupAction, receiveGroupAction, replyFields } from './group-actions';
 import { shownGroupContent } from './group-attachments';
 import { engineFail, isEngineError } from './errors';
+import { underChangedKey } from './trust';
 import type { Envelope } from './transport';
 
 export const MAX_GROUP_TEXT_CHARS = 16_000;
@@ -154,22 +155,28 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
     const theirs = g.theirs.map((t, i) => (i === idx ? d.state : t));
     // Blocking stops their messages to us, in groups too (as Signal): the chain moves on (no gap
     // shows after an unblock), nothing is stored, counted or acknowledged.
-    if ((await txGetContact(tx, env.sender))?.blocked) {
+    const contact = await txGetContact(tx, env.sender);
+    if (contact?.blocked) {
       await putGroup(tx, { ...g, theirs });
       return { stored: false, events: [], code: 'Blocked' };
     }
     const now = ctx.deps.now();
     const behind = gt.headVersion > g.history.head.version;
     let next: GroupRecord = { ...g, theirs, seenVersion: Math.max(g.seenVersion, gt.headVersion) };
+    // P36/P3: a sender key given under a changed safety number not accepted yet: as in a 1:1
+    // chat, its messages are flagged and never sort above what is shown, its actions are dropped.
+    const keyFrom = g.keyFrom?.[toHex(g.theirs[idx]!.distributionId)];
+    const changedKey = keyFrom !== undefined && underChangedKey(contact, keyFrom);
     // Message actions (group-actions.ts, P47): a reaction, edit or delete changes a row, stores none.
-    if (isGroupAction(content)) next = await receiveGroupAction(ctx, tx, next, env.sender as Username, content, gt.targetAuthor, gt.mentions);
+    if (isGroupAction(content)) next = changedKey ? next : await receiveGroupAction(ctx, tx, next, env.sender as Username, content, gt.targetAuthor, gt.mentions);
     else if (shown && (content.kind === 'text' || content.kind === 'attachment') && !(await txGetGroupMessage(tx, `${g.id}:${env.sender}:${content.id}`))) {
       const key = `${g.id}:${env.sender}:${content.id}`;
-      const sentAt = Math.min(content.sentAt, now + MAX_CLOCK_SKEW_MS);
+      const claimed = Math.min(content.sentAt, now + MAX_CLOCK_SKEW_MS);
+      const sentAt = changedKey ? Math.max(claimed, next.lastAt + 1) : claimed;
       // Mentions name members only: anyone else a sender lists is dropped, never shown or counted.
       const mentions = [...new Set(gt.mentions ?? [])].filter((u) => findMember(g.history.head, address(u)));
       const reply = content.kind === 'text' ? replyFields(g.id, me.username, content, gt.targetAuthor) : {};
-      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: shown.body, sentAt, receivedAt: now, status: 'received', ...(mentions.length > 0 ? { mentions } : {}), ...(shown.attachment ? { attachment: shown.attachment } : {}), ...reply });
+      await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: shown.body, sentAt, receivedAt: now, status: 'received', ...(mentions.length > 0 ? { mentions } : {}), ...(shown.attachment ? { attachment: shown.attachment } : {}), ...reply, ...(changedKey ? { keyChanged: true as const } : {}) });
       const newest = sentAt >= next.lastAt;
       const mentionsUnread = (next.mentionsUnread ?? 0) + (mentions.includes(me.username) ? 1 : 0);
       next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(shown.preview) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };

@@ -42,7 +42,8 @@ export interface UpdateOutcome {
   reseal?: string;
 }
 
-export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Username, bytes: Uint8Array): Promise<UpdateOutcome> {
+/** `identity`: the sender's pairwise identity key the update came under (inbox.ts). */
+export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Username, bytes: Uint8Array, identity: Uint8Array): Promise<UpdateOutcome> {
   const me = requireMe(ctx);
   const u = decodeGroupUpdate(bytes);
   const id = toHex(u.groupId);
@@ -98,7 +99,12 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
   if (u.keyRequest && findMember(g.history.head, from)) g = { ...g, distributedTo: g.distributedTo.filter((x) => x !== sender) };
   if (u.distribution) {
     try {
-      g = { ...g, theirs: keep(g, acceptSenderKeyDistribution({ group: g.history.head, from, distribution: decodeSenderKeyDistribution(u.distribution) })) };
+      const k = acceptSenderKeyDistribution({ group: g.history.head, from, distribution: decodeSenderKeyDistribution(u.distribution) });
+      const theirs = keep(g, k);
+      // P36/P3: remember which identity gave each held key; what its messages show depends on it.
+      const held = new Set(theirs.map((t) => toHex(t.distributionId)));
+      const keyFrom = Object.fromEntries(Object.entries(g.keyFrom ?? {}).filter(([d]) => held.has(d)));
+      g = { ...g, theirs, keyFrom: { ...keyFrom, [toHex(k.distributionId)]: identity } };
     } catch (e) {
       if (!isCodedError(e)) throw e;
       refused = e.code;

@@ -297,7 +297,7 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
       } else if (content.kind === 'retry') await queueResends(tx, resends);
       else if (content.kind === 'profileKey') item.newProfileKey = await storeTheirKey(tx, env.sender, content.key);
       else if (content.kind === 'group') {
-        const u = await receiveGroupUpdate(ctx, tx, env.sender, content.update);
+        const u = await receiveGroupUpdate(ctx, tx, env.sender, content.update, identity);
         out.push(...u.events);
         if (u.refused) out.push({ type: 'receive-error', username: env.sender, code: u.refused });
         if (u.reseal) item.reseal = u.reseal;

@@ -48,6 +48,11 @@ export interface GroupRecord {
   muted?: boolean;
   /** A group request (P42): who added us, not accepted yet; no receipts or profile key until then. */
   requestFrom?: Username;
+  /**
+   * The pairwise identity each held sender key came under (hex distribution id -> identity key):
+   * a key a member's changed, unaccepted safety number gave is flagged like a 1:1 message (P36, P3).
+   */
+  keyFrom?: Record<string, Uint8Array>;
 }
 
 export interface OutgoingGroupMessage {
@@ -95,6 +100,8 @@ export interface GroupMessageRecord {
    * carried — blob id, key, digest, size, type, name, preview. `body` is then its caption.
    */
   attachment?: AttachmentContent;
+  /** Theirs: its sender key came under a changed safety number not accepted yet (P36, P3). */
+  keyChanged?: true;
 }
 
 export type GroupReceiptState = 'delivered' | 'read';
@@ -114,6 +121,7 @@ interface GroupJson {
   mentionsUnread?: number;
   muted?: boolean;
   requestFrom?: Username;
+  keyFrom?: Record<string, string>;
 }
 
 const b64 = toBase64Url;
@@ -134,7 +142,8 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     ...(g.inviteSecret ? { inviteSecret: b64(g.inviteSecret) } : {}),
     ...(g.mentionsUnread ? { mentionsUnread: g.mentionsUnread } : {}),
     ...(g.muted ? { muted: true } : {}),
-    ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
+    ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
+    ...(g.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(g.keyFrom).map(([k, v]) => [k, b64(v)])) } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
 }
@@ -157,7 +166,8 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     ...(j.inviteSecret ? { inviteSecret: unb64(j.inviteSecret) } : {}),
     ...(j.mentionsUnread ? { mentionsUnread: j.mentionsUnread } : {}),
     ...(j.muted ? { muted: true } : {}),
-    ...(j.requestFrom ? { requestFrom: j.requestFrom } : {})
+    ...(j.requestFrom ? { requestFrom: j.requestFrom } : {}),
+    ...(j.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(j.keyFrom).map(([k, v]) => [k, unb64(v)])) } : {})
   };
 }
 
@@ -203,6 +213,7 @@ interface MessageJson {
   deleted?: true;
   /** A file: its attachment content (wire/attachment-content.ts, kind 0x10) in base64url, sealed with the rest. */
   file?: string;
+  keyChanged?: true;
 }
 
 export function toGroupMessageRow(c: Conn, m: GroupMessageRecord): GroupMessageRow {

@@ -118,6 +118,8 @@ export type GroupMessageView =
       deleted?: true;
       /** A file or voice note (README "Groups": files in groups); `text` is then its caption. Never its key. */
       attachment?: AttachmentView;
+      /** Theirs: its sender key came under a changed safety number not accepted yet (P36, P3). */
+      keyChanged?: true;
     }
   | {
       kind: 'notice';
