@@ -9,6 +9,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { receiveEnvelope } from '../../workers/engine/inbox';
+import { decodeGroupUpdate } from '../../src/lib/wire/group-content';
 import { Impostor } from './impostor';
 import { closeAll, newUser, settle, type User } from './support';
 
@@ -62,6 +63,8 @@ test('P36 accepting a verified contact\'s new key releases none of the group upd
   await alice.engine.markVerified('bob', { safetyNumber: (await alice.engine.contactInfo('bob')).safetyNumber });
   alice.engine.disconnect();
   const id = await alice.engine.createGroup('Climbing', '', ['bob', 'carol']);
+  // Her first group message queues her sender key for each member, bob's for his old key.
+  await alice.engine.sendGroupText(id, 'before the change');
   const impostor = await keyChangeSeen(host, alice);
   alice.engine.connect();
   await settle(alice, bob, carol);
@@ -70,4 +73,12 @@ test('P36 accepting a verified contact\'s new key releases none of the group upd
   await alice.engine.acceptIdentityChange('bob');
   await settle(alice, bob, carol);
   expect(leaked(impostor)).toEqual([]);
+  // The dropped sender key is not counted as held: alice's next group message, written after
+  // Accept, hands the key she now trusts a fresh copy (her key only: no welcome, no group secret).
+  await alice.engine.sendGroupText(id, 'after accepting');
+  await settle(alice, bob, carol);
+  const updates = leaked(impostor).flatMap((c) => (c.kind === 'group' ? [decodeGroupUpdate(c.update)] : []));
+  expect(updates).toHaveLength(1);
+  expect(updates[0]!.distribution).toBeDefined();
+  expect(updates[0]!.masterKey).toBeUndefined();
 });

@@ -41,6 +41,7 @@ import { isEngineError } from './errors';
 import { envelopeRef, refKey } from './refs';
 import { profileKeyToShare } from './profiles';
 import { flushGroupOutgoing } from './group-messages';
+import { forgetUndeliveredSenderKey } from './group-stale-key';
 import type { Username } from '../../src/lib/codec/username';
 import { acceptInTx } from './requests';
 import { armFor, sentExpiry, withQuoteExpiry } from './disappearing';
@@ -188,6 +189,7 @@ async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readon
 async function dropStale(ctx: EngineContext, item: OutboxRecord): Promise<void> {
   const changed = await commit(ctx.vault, async (tx) => {
     await deleteOutbox(tx, item.seq!);
+    if (item.content) await forgetUndeliveredSenderKey(tx, item.username, item.content);
     const m = item.messageKey ? await txGetMessage(tx, item.messageKey) : undefined;
     if (!m || m.status === 'stale') return undefined;
     const next: MessageRecord = { ...m, status: 'stale' };
