@@ -14,7 +14,7 @@ import { startCoturn, type Coturn } from '../support/coturn';
 import { freePort } from '../support/free-port';
 import { startTethered, type Tethered } from '../support/tethered';
 import { expectRising, openCaller, overlay, placeCall } from './support/calls';
-import { startChat, type Person } from './support/parley';
+import { bubbles, send, startChat, type Person } from './support/parley';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -116,4 +116,38 @@ test('P29 relay-only calls connect through coturn with the host\'s short-lived c
   }
   await alice.page.getByRole('button', { name: 'Hang up' }).click();
   await expect(overlay(bob.page)).toContainText('Call ended');
+});
+
+test('P42 P29 with TURN offered, a call with someone we never wrote to is relay-only on our side without the switch; once we wrote, it may go direct', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { alice, bob } = await pair(browser);
+  // Alice writes to bob (bob is her contact); bob opened the chat but never wrote (alice is not his).
+  await send(alice, bob.name, 'call me?');
+  await expect(bubbles(bob.page, alice.name).filter({ hasText: 'call me?' })).toBeVisible({ timeout: 30_000 });
+
+  async function call(): Promise<{ alice: Awaited<ReturnType<typeof selectedPair>>; bob: Awaited<ReturnType<typeof selectedPair>> }> {
+    await placeCall(alice, bob.name, 'Voice');
+    await expect(overlay(bob.page)).toContainText('Incoming voice call');
+    await bob.page.getByRole('button', { name: 'Accept' }).click();
+    await expect(overlay(alice.page)).toContainText('end-to-end verified', { timeout: 30_000 });
+    await expectRising(bob.page, (r) => r.inAudioPackets);
+    const got = { alice: await selectedPair(alice.page), bob: await selectedPair(bob.page) };
+    await alice.page.getByRole('button', { name: 'Hang up' }).click();
+    await expect(overlay(bob.page)).toContainText('Call ended');
+    return got;
+  }
+
+  // Bob answered a caller he never wrote to: his side went through the relay, so alice only ever
+  // saw the TURN server's address (her own side was free to use any candidate).
+  const first = await call();
+  expect(first.bob).toMatchObject({ local: 'relay' });
+  expect(first.alice).toMatchObject({ remote: 'relay' });
+
+  // Bob replies: each is now the other's contact, and nothing forces the relay any more.
+  await send(bob, alice.name, 'sure');
+  await expect(bubbles(alice.page, bob.name).filter({ hasText: 'sure' })).toBeVisible({ timeout: 30_000 });
+  for (const p of [alice, bob]) await expect(overlay(p.page)).toHaveCount(0, { timeout: 10_000 });
+  const second = await call();
+  expect(second.bob.local).not.toBe('relay');
+  expect(second.alice.remote).not.toBe('relay');
 });

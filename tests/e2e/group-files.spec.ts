@@ -8,7 +8,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { expectClean, openPerson, register, type Person } from './support/parley';
-import { createGroup, groupRow } from './support/groups';
+import { acceptGroupRequest, createGroup, groupRow } from './support/groups';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -52,7 +52,11 @@ test('P45 three people: a photo and a voice note in a group, one upload each, op
   for (const p of people) await register(p);
   const name = 'Summit team';
   await createGroup(ann, name, [ben, cat]);
-  for (const p of [ben, cat]) await openGroup(p, name);
+  // Ann wrote to neither: the group is a request for each (P42), which sends no receipts until accepted.
+  for (const p of [ben, cat]) {
+    await acceptGroupRequest(p, name, ann);
+    await openGroup(p, name);
+  }
 
   // Ann's photo: previewed, then sent with ONE blob upload (the host's POST /blobs, counted here).
   let created = 0;

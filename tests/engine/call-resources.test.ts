@@ -148,6 +148,28 @@ describe('call resources', () => {
     expect(opened).toHaveLength(0);
   });
 
+  test("P42 P29 'if-turn' (a call with someone not in our contacts): relay-only when the host offers TURN, any candidate without, never refused", async () => {
+    const withTurn = rig(() => TURN);
+    await withTurn.resources.peer('if-turn');
+    expect(withTurn.opened.map((p) => p.relay)).toEqual([true]);
+    const without = rig(() => STUN);
+    await without.resources.peer('if-turn');
+    expect(without.opened.map((p) => p.relay)).toEqual([false]);
+  });
+
+  test("P42 a warm peer opened for contacts is not handed to a stranger's call when TURN is offered", async () => {
+    const { resources, opened } = rig(() => TURN);
+    resources.warmPeer(false);
+    await settle();
+    await settle();
+    expect(opened.map((p) => p.relay)).toEqual([false]);
+    expect(resources.takeReady('if-turn')).toBeUndefined();
+    const p = await resources.peer('if-turn');
+    expect(opened.map((q) => q.relay)).toEqual([false, true]);
+    expect(opened[0]!.destroyed).toBe(true);
+    expect(p.id).toBe(opened[1]!.id);
+  });
+
   test('dispose closes the warm peer', async () => {
     const { resources, opened } = rig();
     resources.warmPeer(false);

@@ -84,6 +84,29 @@ describe('call signals through the ratchet', () => {
     expect(await alice.engine.listMessages('bob')).toEqual([]);
   });
 
+  test('P42 a call event says whether the caller is a contact: not while bob only looked alice up, yes once he wrote to her', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice');
+    const bob = await newUser(host, 'bob');
+    open.push(alice, bob);
+    const events: EngineEvent[] = [];
+    bob.engine.subscribe((e) => events.push(e));
+    await bob.engine.lookupUser('alice');
+    await alice.engine.sendCallSignal('bob', encodeCallSignal(offer));
+    await settle(alice, bob);
+    // The page makes this call relay-only when TURN is offered (calls/resources.ts 'if-turn').
+    expect(events.filter((e) => e.type === 'call').map((e) => (e as Extract<EngineEvent, { type: 'call' }>).contact)).toEqual([false]);
+    expect((await bob.engine.contactInfo('alice')).accepted).toBe(false);
+
+    await bob.engine.sendText('alice', 'hi');
+    await settle(alice, bob);
+    events.length = 0;
+    await alice.engine.sendCallSignal('bob', encodeCallSignal({ ...offer, callId: 'cb'.repeat(16) }));
+    await settle(alice, bob);
+    expect(events.filter((e) => e.type === 'call').map((e) => (e as Extract<EngineEvent, { type: 'call' }>).contact)).toEqual([true]);
+    expect((await bob.engine.contactInfo('alice')).accepted).toBe(true);
+  });
+
   test('the answer goes back the same way', async () => {
     const host = new MemoryHost();
     const alice = await newUser(host, 'alice');

@@ -155,6 +155,8 @@ describe('tabs', () => {
     await deliver();
     const calls = heard.filter((e) => e.type === 'call');
     expect(calls).toHaveLength(2);
+    // Bob never wrote to alice: both tabs hear it is not a contact's call (relay-only with TURN, P42).
+    expect(calls.map((c) => c.contact)).toEqual([false, false]);
     expect(captured.length).toBeGreaterThan(0);
 
     // Replaying what the driver sent rings nobody again, in either tab.

@@ -37,6 +37,7 @@ import type { MessageRecord, Tx } from '../storage/schema';
 import type { Username } from '../../src/lib/codec/username';
 import type { Comparison, ContactView } from '../../src/lib/vault/views';
 import { contactProfile } from './profiles';
+import { isAcceptedContact } from './requests';
 
 
 async function requireContact(ctx: EngineContext, raw: string): Promise<ContactRecord> {
@@ -93,6 +94,7 @@ export async function contactInfo(ctx: EngineContext, name: string): Promise<Con
     canReject: rejectable(c) !== undefined,
     keyRejected: c.rejectedIdentity !== undefined,
     request: c.request === true && !c.blocked,
+    accepted: isAcceptedContact(c),
     ...(c.profile ? { profile: contactProfile(c)! } : {})
   };
 }

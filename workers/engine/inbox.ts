@@ -51,7 +51,7 @@ import { messageEvent, statusEvent } from './views';
 import { engineFail, isEngineError } from './errors';
 import type { Username } from '../../src/lib/codec/username';
 import { checkSenderMatchesSession } from '../../src/lib/crypto/sealed-sender';
-import { callRings, isRequest, missedCallRecord, privacySettings, putMissedCall } from './requests';
+import { callRings, isAcceptedContact, isRequest, missedCallRecord, privacySettings, putMissedCall } from './requests';
 import type { MessageRef } from '../../src/lib/wire/content';
 import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
@@ -250,7 +250,7 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
     // P42: a call from a message request (or, with "calls only from contacts", from anyone we have
     // not written to or accepted) never rings and nothing answers it: a missed-call entry instead.
     const rings = content.kind === 'call' && callRings(contact, await privacySettings(ctx));
-    if (content.kind === 'call' && rings) ctx.events.emit({ type: 'call', username: env.sender, signal: content.signal });
+    if (content.kind === 'call' && rings) ctx.events.emit({ type: 'call', username: env.sender, signal: content.signal, contact: isAcceptedContact(contact) });
     // Typing notices are shown, never stored; the rules are typing.ts's.
     const showsTyping = content.kind === 'typing' && typingShown(contact, await privacySettings(ctx), content, underChangedKey(contact, identity), ctx.deps.now());
     // A contact asks for what it could not decrypt (retry.ts): read before the commit.

@@ -76,10 +76,11 @@ function decodeEvent(v: unknown): VaultEvent {
       return { type: 'connection', state: o.state as ConnectionState };
     }
     case 'call': {
-      const o = object(v, 'call event', ['type', 'username', 'signal']);
+      const o = object(v, 'call event', ['type', 'username', 'signal', 'contact']);
       const signal = fromBase64Url(o.signal as string, MAX_TAB_SIGNAL_BYTES);
       if (signal.length === 0) fail('DecodeFailed', 'tab message: empty call signal');
-      return { type: 'call', username: person(o.username), signal };
+      if (typeof o.contact !== 'boolean') fail('DecodeFailed', 'tab message: contact is not a boolean');
+      return { type: 'call', username: person(o.username), signal, contact: o.contact };
     }
     case 'typing': {
       const o = object(v, 'typing event', ['type', 'username', 'typing']);

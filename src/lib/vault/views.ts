@@ -234,6 +234,8 @@ export interface ContactView {
   keyRejected: boolean;
   /** P42: a message request (they wrote first; not accepted): accept, delete or block. */
   request: boolean;
+  /** P42: we wrote to them or accepted them (they hold our profile key); calls with anyone else go relay-only when TURN is offered. */
+  accepted: boolean;
   /** Their private profile (P43), once they shared its key with us. */
   profile?: ProfileView;
 }
@@ -267,7 +269,8 @@ export type VaultEvent =
   | { type: 'profile'; username: Username }
   | { type: 'connection'; state: ConnectionState }
   /** A call signal from `username`, decrypted; decoded and judged by the call controller. */
-  | { type: 'call'; username: Username; signal: Uint8Array }
+  /** `contact`: we wrote to or accepted them (P42); calls with anyone else go relay-only when TURN is offered. */
+  | { type: 'call'; username: Username; signal: Uint8Array; contact: boolean }
   /** The account was restored on another browser: this one stops. */
   | { type: 'signed-out' }
   /** P46: the vault dropped its keys (Lock now, idle, another tab locked); only unlock answers. */

@@ -27,7 +27,7 @@ import { withDefaults, type CallOptions, type CallPort, type ResolvedCallOptions
 import { endTitle, failureProblem, UNVERIFIED_DETAIL, type EndReason } from './outcome';
 import type { CallCertificate } from './certificate';
 import { preloadPeerJs, signallingFromLocation, type Peer } from './peer';
-import { CallResources, type CallPeer } from './resources';
+import { CallResources, type CallPeer, type RelayMode } from './resources';
 import { makeStandIn } from './stand-in';
 import { nextStep, SeenCalls } from './ringing';
 
@@ -78,7 +78,7 @@ export class CallController {
   constructor(port: CallPort, opts: CallOptions = {}) {
     this.#port = port;
     this.#opts = withDefaults(opts);
-    const offSignal = port.onSignal((username, bytes) => this.#onSignal(username, bytes));
+    const offSignal = port.onSignal((username, bytes, contact) => this.#onSignal(username, bytes, contact ?? false));
     const offTabs = this.#opts.tabs?.onTaken((callId) => this.#takenElsewhere(callId));
     this.#off = () => {
       offSignal();
@@ -133,6 +133,8 @@ export class CallController {
     void preloadPeerJs().catch(() => undefined);
     const live = this.#begin(username, media, 'out', this.#hexId());
     this.phase = 'outgoing';
+    // Asked alongside the permission check; an unanswered question counts as "not a contact".
+    const contact = (this.#port.isContact?.(username) ?? Promise.resolve(false)).catch(() => false);
     try {
       // Access already granted: ring at once and start the devices right after the offer has
       // left. Otherwise ask first, so that a refusal never rings the other side.
@@ -140,7 +142,8 @@ export class CallController {
       if (permission === 'denied') throw explainMediaError(new DOMException('denied', 'NotAllowedError'), media === 'video');
       const asked = permission === 'granted' ? undefined : this.#startMedia(live);
       if (asked) await asked;
-      const { id, cert, peer } = await this.#resources.peer(this.#opts.relayOnly());
+      live.relay = this.#relayMode(await contact);
+      const { id, cert, peer } = await this.#resources.peer(live.relay);
       // The call may have ended while the peer was opening; its release already ran, so the
       // new peer would stay registered with the PeerServer until the page unloads.
       if (!this.#current(live)) return peer.destroy();
@@ -233,7 +236,7 @@ export class CallController {
 
   // ---- signals from the ratchet ----
 
-  #onSignal(username: Username, bytes: Uint8Array): void {
+  #onSignal(username: Username, bytes: Uint8Array, contact: boolean): void {
     let s: CallSignal;
     try {
       s = decodeCallSignal(bytes);
@@ -241,12 +244,12 @@ export class CallController {
       return; // a newer or broken client: nothing to do
     }
     const step = nextStep(s, username, this.#live, this.phase);
-    if (step.type === 'ring') this.#onOffer(username, step.offer);
+    if (step.type === 'ring') this.#onOffer(username, step.offer, contact);
     else if (step.type === 'dial') this.#onAnswer(step.live, step.answer);
     else if (step.type === 'end') this.#end(step.live, step.reason);
   }
 
-  #onOffer(username: Username, offer: CallOffer): void {
+  #onOffer(username: Username, offer: CallOffer, contact: boolean): void {
     const now = this.#opts.now();
     const verdict = this.#seen.admit(offer, now);
     // P14: a call that arrived too late to ring (held back, or sent while we were away) still
@@ -266,6 +269,7 @@ export class CallController {
       return;
     }
     const live = this.#begin(username, offer.media, 'in', offer.callId);
+    live.relay = this.#relayMode(contact);
     live.offer = offer;
     live.theirs = { peerId: offer.peerId, fingerprint: offer.dtlsFingerprint };
     live.prepared = this.#prepare(live);
@@ -289,9 +293,9 @@ export class CallController {
    */
   #prepare(live: Live): Promise<{ cert: CallCertificate; peer: Peer }> {
     live.standIn ??= makeStandIn(live.media === 'video');
-    const ready = this.#resources.takeReady(this.#opts.relayOnly());
+    const ready = this.#resources.takeReady(live.relay);
     if (ready) return Promise.resolve(this.#takePeer(live, ready));
-    return this.#resources.peer(this.#opts.relayOnly()).then((p) => {
+    return this.#resources.peer(live.relay).then((p) => {
       if (this.#current(live)) return this.#takePeer(live, p);
       p.peer.destroy();
       throw new Error('the call has ended');
@@ -325,6 +329,15 @@ export class CallController {
   }
 
   // ---- lifecycle ----
+
+  /**
+   * P29: the "relay calls" switch forces relay-only. P42: a call with someone we have not written
+   * to or accepted is relay-only whenever the host offers TURN, so answering (or calling) a
+   * stranger never hands them our address; without TURN it connects as any call does.
+   */
+  #relayMode(contact: boolean): RelayMode {
+    return this.#opts.relayOnly() || (contact ? false : 'if-turn');
+  }
 
   #begin(username: Username, media: CallMedia, direction: 'in' | 'out', callId: string): Live {
     if (this.#live && !this.#live.ended) this.#end(this.#live, 'hangup');

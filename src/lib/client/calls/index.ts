@@ -22,8 +22,9 @@ export function callController(): CallController {
         iceServers: () => session.vault.iceServers(),
         onSignal: (listener) =>
           session.on((e) => {
-            if (e.type === 'call') listener(e.username, e.signal);
-          })
+            if (e.type === 'call') listener(e.username, e.signal, e.contact);
+          }),
+        isContact: async (username) => (await session.vault.contactInfo(username)).accepted
       },
       { ringTimeoutMs: ringTimeoutMs(), relayOnly, tabs: session.account ? tabCalls(session.account.username) : undefined }
     );

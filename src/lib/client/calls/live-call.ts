@@ -11,6 +11,7 @@ import type { CallCertificate } from './certificate';
 import { stopStream } from './media';
 import { outcomeFor, type EndReason } from './outcome';
 import type { MediaConnection, Peer } from './peer';
+import type { RelayMode } from './resources';
 import type { Ringtone } from './ringtone';
 import type { HeldSignalling } from './held-signalling';
 import type { StandIn } from './stand-in';
@@ -26,6 +27,8 @@ export interface Live {
   connectedAt?: number;
   ended: boolean;
   verified: boolean;
+  /** How this call's ICE may connect (resources.ts RelayMode: the switch, or not a contact). */
+  relay: RelayMode;
   /** Our PeerJS id for this call ('' until its peer is taken from CallResources). */
   ourPeerId: string;
   cert?: CallCertificate;
@@ -53,8 +56,8 @@ export interface Live {
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
-export function newLive(callId: string, username: Username, media: CallMedia, direction: 'in' | 'out', startedAt: number): Live {
-  return { callId, username, media, direction, startedAt, ended: false, verified: false, ourPeerId: '', timers: new Set() };
+export function newLive(callId: string, username: Username, media: CallMedia, direction: 'in' | 'out', startedAt: number, relay: RelayMode = false): Live {
+  return { callId, username, media, direction, startedAt, relay, ended: false, verified: false, ourPeerId: '', timers: new Set() };
 }
 
 /** Runs `f` after `ms` unless the call has ended by then; the timer dies with the call. */

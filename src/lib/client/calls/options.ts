@@ -14,7 +14,13 @@ export interface CallPort {
   send(username: Username, signal: Uint8Array): Promise<void>;
   record(username: Username, entry: CallLogEntry): Promise<void>;
   iceServers(): Promise<IceServers>;
-  onSignal(listener: (username: Username, signal: Uint8Array) => void): () => void;
+  /**
+   * `contact`: the vault counts the sender as someone we wrote to or accepted (P42); anyone else's
+   * call goes relay-only when the host offers TURN. Absent means not a contact.
+   */
+  onSignal(listener: (username: Username, signal: Uint8Array, contact?: boolean) => void): () => void;
+  /** Whether we wrote to or accepted `username` (P42); absent means no one is. */
+  isContact?(username: Username): Promise<boolean>;
 }
 
 export interface CallOptions {

@@ -1,7 +1,8 @@
 /**
  * What a call needs before it can start, kept warm between calls:
  * - ICE servers from the host (cached until a minute before the TURN credentials expire), with the
- *   relay-only rule (P29): relay-only without any TURN server is refused, never silently direct;
+ *   relay rules (`RelayMode`): relay-only (P29) without any TURN server is refused, never silently
+ *   direct; a call with someone not in our contacts (P42) is relay-only whenever TURN is offered;
  * - the next call's DTLS certificate, generated ahead of time;
  * - after a call, the next call's PeerJS peer: a fresh random id with its own fresh certificate,
  *   already registered with the PeerServer, so the next call does not wait for that socket. It is
@@ -27,6 +28,23 @@ interface WarmPeer {
   /** The same, once it has resolved (so that `takeReady` needs no await). */
   ready?: { callPeer: CallPeer; key: string };
   idle: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * How a call's ICE may connect: `true` relay-only (the user's "relay calls" switch, P29; refused
+ * without TURN); `'if-turn'` relay-only when the host offers TURN, else as ICE finds (a call with
+ * someone we have not written to or accepted, P42: answering must not reveal our address);
+ * `false` any candidate.
+ */
+export type RelayMode = boolean | 'if-turn';
+
+function hasTurn(ice: IceServers): boolean {
+  return ice.iceServers.some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)));
+}
+
+/** The relay-only flag `mode` comes to with these ICE servers. */
+function relayWith(ice: IceServers, mode: RelayMode): boolean {
+  return mode === 'if-turn' ? hasTurn(ice) : mode;
 }
 
 function iceKey(ice: IceServers, relayOnly: boolean): string {
@@ -72,8 +90,9 @@ export class CallResources {
   }
 
   /** The call's peer: the warm one if it is still open and fits today's ICE settings, else a new one. */
-  async peer(relayOnly: boolean): Promise<CallPeer> {
-    const ice = await this.iceServers(relayOnly);
+  async peer(mode: RelayMode): Promise<CallPeer> {
+    const ice = await this.iceServers(mode);
+    const relayOnly = relayWith(ice, mode);
     const key = iceKey(ice, relayOnly);
     const warm = this.#takeWarm();
     const got = await warm?.catch(() => undefined);
@@ -86,19 +105,22 @@ export class CallResources {
    * The warm peer, synchronously, if it is open and fits the cached ICE settings; else undefined
    * (then `peer()`). Lets an incoming call start building its PeerJS call in the same task.
    */
-  takeReady(relayOnly: boolean): CallPeer | undefined {
+  takeReady(mode: RelayMode): CallPeer | undefined {
     const ready = this.#warm?.ready;
     const ice = this.#ice;
     if (!ready || !ice || ice.until <= this.#deps.now() || !ready.callPeer.peer.open || !usable(ready.callPeer.peer)) return undefined;
-    if (ready.key !== iceKey(ice.value, relayOnly)) return undefined;
+    if (ready.key !== iceKey(ice.value, relayWith(ice.value, mode))) return undefined;
     this.#takeWarm();
     return ready.callPeer;
   }
 
   /** Opens the next call's peer now (call it when a call ends); no-op if one is warm already. */
-  warmPeer(relayOnly: boolean): void {
+  warmPeer(mode: RelayMode): void {
     if (this.#warm || !this.#webrtc) return;
-    const value = this.iceServers(relayOnly).then(async (ice) => ({ callPeer: await this.#open(ice, relayOnly), key: iceKey(ice, relayOnly) }));
+    const value = this.iceServers(mode).then(async (ice) => {
+      const relayOnly = relayWith(ice, mode);
+      return { callPeer: await this.#open(ice, relayOnly), key: iceKey(ice, relayOnly) };
+    });
     const idle = setTimeout(() => void this.#takeWarm()?.then((w) => w.callPeer.peer.destroy(), () => undefined), PEER_IDLE_MS);
     const warm: WarmPeer = { value, idle };
     this.#warm = warm;
@@ -131,7 +153,7 @@ export class CallResources {
     return { id, cert, peer: await this.#deps.openPeer(id, cert.certificate, ice, relayOnly, this.#deps.signalling()) };
   }
 
-  async iceServers(relayOnly: boolean): Promise<IceServers> {
+  async iceServers(mode: RelayMode): Promise<IceServers> {
     const now = this.#deps.now();
     let ice = this.#ice && this.#ice.until > now ? this.#ice.value : undefined;
     if (!ice) {
@@ -141,7 +163,7 @@ export class CallResources {
       if (fetched) this.#ice = { value: fetched, until: fetched.expiresAt ? fetched.expiresAt - 60_000 : now + 10 * 60_000 };
       ice = fetched ?? { iceServers: [], expiresAt: null };
     }
-    if (relayOnly && !ice.iceServers.some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)))) throw new RelayUnavailable();
+    if (mode === true && !hasTurn(ice)) throw new RelayUnavailable();
     return ice;
   }
 
