@@ -107,12 +107,19 @@ export async function openAttachment(ctx: EngineContext, username: Username, key
   const m = await getMessage(ctx.vault, key);
   const a = m?.username === username ? m.attachment : undefined;
   if (!a) return fail('InvalidArgument', 'no such file in this chat');
-  // A size no sender could have uploaded is refused before anything is fetched or allocated (P45).
+  return openPointer(ctx, a, transfer);
+}
+
+/**
+ * Downloads, checks and decrypts the file a pointer names (a 1:1 chat's or a group's). P45: a size
+ * no sender could have uploaded is refused before anything is fetched or allocated, and the Blob
+ * exists only once the digest, FINAL tag and padding checks passed; anything else is Tampered.
+ */
+export async function openPointer(ctx: EngineContext, a: Pick<AttachmentContent, 'blobId' | 'key' | 'digest' | 'size' | 'mime' | 'name'>, transfer: string): Promise<OpenedFile> {
   if (a.size > MAX_ATTACHMENT_BYTES) return engineFail('Tampered', `a file of ${a.size} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
   const total = blobSize(a.size);
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer, done, total });
   try {
-    // P45: the Blob exists only once the digest, FINAL tag and padding checks passed.
     return { bytes: await downloadStream(ctx, a, emit), mime: a.mime, name: a.name };
   } catch (e) {
     if (isProtocolError(e)) return engineFail('Tampered', `the file was changed in transit (${e.code})`);

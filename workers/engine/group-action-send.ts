@@ -27,9 +27,8 @@ import { requireMe, type EngineContext } from './context';
 import { distributeSenderKey } from './group-apply';
 import { edit, erase, react } from './group-actions';
 import { MAX_GROUP_TEXT_CHARS } from './group-messages';
-import { syncFromBlob } from './group-sync';
 import { groupRecipients } from './group-recipients';
-import { acceptGroupInTx } from './group-request-state';
+import { catchUpBeforeSend, sendableInTx } from './group-sendable';
 import { engineFail } from './errors';
 import { ACTION_WINDOW_MS } from './message-actions';
 
@@ -81,18 +80,12 @@ function checkOwn(m: GroupMessageRecord, now: number): void {
 async function sendInGroup(ctx: EngineContext, id: string, step: (tx: Tx, g: GroupRecord, me: Username) => Promise<Plan | undefined>): Promise<GroupMessageRecord | undefined> {
   const me = requireMe(ctx);
   checkGroupId(id);
-  const peek = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
-  if (!peek) engineFail('NoSuchGroup', 'no such group');
-  if (peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
+  await catchUpBeforeSend(ctx, id);
   const row = await ctx.serial(() =>
     commit(ctx.vault, async (tx) => {
-      const found = await txGetGroup(tx, id);
-      if (!found) engineFail('NoSuchGroup', 'no such group');
       // P42: acting in a group request (reply, reaction, edit, delete) accepts it, as writing does.
-      const stored = await acceptGroupInTx(ctx, tx, found);
+      const stored = await sendableInTx(ctx, tx, id, me.username);
       const head = stored.history.head;
-      if (!stored.our || !findMember(head, address(me.username))) engineFail('NotGroupMember', 'we are not a member of this group');
-      if (stored.seenVersion > head.version) engineFail('GroupOutOfDate', `a member is at version ${stored.seenVersion}, we are at ${head.version}`);
       const distributed = await distributeSenderKey(ctx, tx, me, stored);
       const plan = await step(tx, distributed, me.username);
       if (!plan) {

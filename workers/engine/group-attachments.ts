@@ -17,9 +17,7 @@
  * its pointer in the sealed message row (group-repo.ts). Owns no state beyond the upload-resume
  * slots; knows nothing of the UI.
  */
-import { fail, isProtocolError } from '../../src/lib/codec/errors';
-import { address } from '../../src/lib/crypto/group/address';
-import { findMember } from '../../src/lib/crypto/group/group-state';
+import { fail } from '../../src/lib/codec/errors';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
 import { groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { MAX_ATTACHMENT_BYTES, blobSize } from '../../src/lib/crypto/attachment';
@@ -27,16 +25,14 @@ import { allowedMime, type AttachmentContent } from '../../src/lib/wire/attachme
 import { encodeContent, newMessageId, type Content } from '../../src/lib/wire/content';
 import { encodeGroupText } from '../../src/lib/wire/group-content';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
-import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
+import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
-import { attachmentPreview, forgetUpload, uploadFor } from './attachments';
-import { downloadStream } from './blob-stream';
-import { requireMe, type EngineContext, type Me } from './context';
+import { attachmentPreview, forgetUpload, openPointer, uploadFor } from './attachments';
+import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
 import { distributeSenderKey } from './group-apply';
-import { syncFromBlob } from './group-sync';
 import { groupRecipients } from './group-recipients';
-import { acceptGroupInTx } from './group-request-state';
+import { catchUpBeforeSend, requireSendable, sendableInTx } from './group-sendable';
 
 /** What a group message shows: a text, or a file with its caption; anything else is not shown. */
 export function shownGroupContent(content: Content): { body: string; preview: string; attachment?: AttachmentContent } | undefined {
@@ -47,24 +43,14 @@ export function shownGroupContent(content: Content): { body: string; preview: st
   return { body: caption ?? '', preview: attachmentPreview(attachment, caption ?? ''), attachment };
 }
 
-/** Refuses before any upload: not a member, or a member's message showed a head we cannot reach. */
-function requireSendable(me: Me, g: GroupRecord | undefined): GroupRecord {
-  if (!g) return engineFail('NoSuchGroup', 'no such group');
-  const head = g.history.head;
-  if (!g.our || !findMember(head, address(me.username))) return engineFail('NotGroupMember', 'we are not a member of this group');
-  if (g.seenVersion > head.version) return engineFail('GroupOutOfDate', `a member is at version ${g.seenVersion}, we are at ${head.version}`);
-  return g;
-}
-
 export async function sendGroupAttachment(ctx: EngineContext, id: string, file: OutgoingFile): Promise<GroupMessageRecord> {
   const me = requireMe(ctx);
   if (!(file.bytes instanceof Uint8Array) && !(file.bytes instanceof Blob)) return fail('InvalidArgument', 'a file must be bytes or a Blob');
   const length = file.bytes instanceof Uint8Array ? file.bytes.length : file.bytes.size;
   if (length > MAX_ATTACHMENT_BYTES) return engineFail('TooLarge', `a file of ${length} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
-  const peek = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
-  if (peek && peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
+  await catchUpBeforeSend(ctx, id);
   // P21/P19: nothing is uploaded for a group we may not write to now.
-  requireSendable(me, await commit(ctx.vault, (tx) => txGetGroup(tx, id)));
+  requireSendable(me.username, await commit(ctx.vault, (tx) => txGetGroup(tx, id)));
 
   const total = blobSize(length);
   const slot = `group:${id}:${file.transfer}`;
@@ -79,9 +65,7 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
   // key, the message row and the queued upload.
   const m = await ctx.serial(() =>
     commit(ctx.vault, async (tx) => {
-      const found = await txGetGroup(tx, id);
-      // P42: sending a file in a group request accepts it, as writing does.
-      const stored = requireSendable(me, found && (await acceptGroupInTx(ctx, tx, found)));
+      const stored = await sendableInTx(ctx, tx, id, me.username);
       const head = stored.history.head;
       const g = await distributeSenderKey(ctx, tx, me, stored);
       const now = ctx.deps.now();
@@ -110,15 +94,5 @@ export async function openGroupAttachment(ctx: EngineContext, id: string, key: s
   const m = await commit(ctx.vault, (tx) => txGetGroupMessage(tx, key));
   const a = m?.groupId === id ? m.attachment : undefined;
   if (!a) return fail('InvalidArgument', 'no such file in this group');
-  // A size no sender could have uploaded is refused before anything is fetched or allocated.
-  if (a.size > MAX_ATTACHMENT_BYTES) return engineFail('Tampered', `a file of ${a.size} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
-  const total = blobSize(a.size);
-  const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer, done, total });
-  try {
-    // P45: the Blob exists only once the digest, FINAL tag and padding checks passed.
-    return { bytes: await downloadStream(ctx, a, emit), mime: a.mime, name: a.name };
-  } catch (e) {
-    if (isProtocolError(e)) return engineFail('Tampered', `the file was changed in transit (${e.code})`);
-    throw e;
-  }
+  return openPointer(ctx, a, transfer);
 }

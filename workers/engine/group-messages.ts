@@ -31,14 +31,13 @@ import { txGetContact } from '../storage/contact-repo';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { distributeSenderKey, putNotice } from './group-apply';
-import { syncFromBlob } from './group-sync';
 import { deliverGroupUpload } from './group-sealed';
 import { queueGroupReceipt } from './group-receipts';
 import { groupRecipients } from './group-recipients';
-import { acceptGroupInTx } from './group-request-state';
+import { catchUpBeforeSend, sendableInTx } from './group-sendable';
 import { applyHeldGroupActions, isGroupAction, receiveGroupAction, replyFields } from './group-actions';
 import { shownGroupContent } from './group-attachments';
-import { engineFail, isEngineError } from './errors';
+import { isEngineError } from './errors';
 import { underChangedKey } from './trust';
 import type { Envelope } from './transport';
 
@@ -58,18 +57,11 @@ export async function sendGroupText(ctx: EngineContext, id: string, text: string
   if (text.length === 0 || text.length > MAX_GROUP_TEXT_CHARS) fail('InvalidArgument', `text of ${text.length} characters, expected 1..${MAX_GROUP_TEXT_CHARS}`);
   const wanted = [...new Set(mentioned.map((u) => asUsername(u)))];
   if (wanted.length > MAX_MENTIONS) fail('InvalidArgument', `${wanted.length} mentions exceed ${MAX_MENTIONS}`);
-  const peek = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
-  if (!peek) engineFail('NoSuchGroup', 'no such group');
-  if (peek.seenVersion > peek.history.head.version) await syncFromBlob(ctx, id);
+  await catchUpBeforeSend(ctx, id);
   const m = await ctx.serial(() =>
     commit(ctx.vault, async (tx) => {
-      const found = await txGetGroup(tx, id);
-      if (!found) engineFail('NoSuchGroup', 'no such group');
-      // P42: writing in a group request accepts it, as a reply to a 1:1 request does.
-      const stored = await acceptGroupInTx(ctx, tx, found);
+      const stored = await sendableInTx(ctx, tx, id, me.username);
       const head = stored.history.head;
-      if (!stored.our || !findMember(head, address(me.username))) engineFail('NotGroupMember', 'we are not a member of this group');
-      if (stored.seenVersion > head.version) engineFail('GroupOutOfDate', `a member is at version ${stored.seenVersion}, we are at ${head.version}`);
       if (wanted.some((u) => !findMember(head, address(u)))) fail('InvalidArgument', 'a mention names someone who is not a member');
       const mentions = wanted.length > 0 ? { mentions: wanted } : {};
       const g = await distributeSenderKey(ctx, tx, me, stored);
