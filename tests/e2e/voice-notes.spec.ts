@@ -79,3 +79,45 @@ test('P45 a voice message is recorded, sent encrypted, shown with its length and
 
   for (const p of [alice, bob]) await expectClean(p);
 });
+
+test('P45 a voice message whose upload failed resumes on Retry: the same recording, one blob on the host', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  for (const p of [alice, bob]) await register(p);
+  await startChat(alice, bob.name);
+  await startChat(bob, alice.name);
+  await send(bob, alice.name, 'send me a voice note');
+
+  // The vault's blob requests (from its worker): creations counted, part uploads cut until the
+  // vault gives up for now (it tries each part a few times) and says so.
+  let created = 0;
+  let cut = 0;
+  let failing = true;
+  await alice.context.route(/\/api\/v1\/blobs$/, async (route) => {
+    if (route.request().method() === 'POST') created++;
+    await route.continue();
+  });
+  await alice.context.route(/\/api\/v1\/blobs\/[0-9a-f]{32}\?offset=\d+$/, async (route) => {
+    if (route.request().method() === 'PUT' && failing) {
+      cut++;
+      return route.abort('connectionreset');
+    }
+    await route.continue();
+  });
+
+  await alice.page.getByRole('button', { name: 'Record a voice message' }).click();
+  await expect(alice.page.getByRole('timer')).toHaveAccessibleName('Recording, 0:01', { timeout: 10_000 });
+  const tray = alice.page.getByTestId('voice-tray');
+  await tray.getByRole('button', { name: 'Send voice message' }).click();
+  await expect(tray).toContainText('Sending failed', { timeout: 30_000 });
+  expect(cut).toBeGreaterThan(0);
+  failing = false;
+  await tray.getByRole('button', { name: 'Retry' }).click();
+  await expect(tray).toHaveCount(0, { timeout: 30_000 });
+  // Retry went on with the blob the failed attempt created instead of uploading a second one.
+  expect(created).toBe(1);
+  await expect(bubbles(bob.page, alice.name).last().getByTestId('voice-note')).toBeVisible({ timeout: 30_000 });
+  for (const p of [alice, bob]) await expectClean(p);
+});
