@@ -14,11 +14,11 @@
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember } from '../../src/lib/crypto/group/group-state';
 import type { Username } from '../../src/lib/codec/username';
-import { encodeContent, MAX_RECEIPT_IDS, type GroupReceiptContent } from '../../src/lib/wire/content';
+import { decodeContent, encodeContent, MAX_RECEIPT_IDS, type GroupReceiptContent } from '../../src/lib/wire/content';
 import type { GroupReceiptView } from '../../src/lib/vault/group-views';
 import { txGetContact } from '../storage/contact-repo';
 import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, txUnreadGroupMessages, type GroupMessageRecord, type GroupReceiptState } from '../storage/group-repo';
-import { addOutbox } from '../storage/outbox-repo';
+import { addOrMerge } from '../storage/outbox-repo';
 import type { Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
@@ -31,8 +31,17 @@ import { fail } from '../../src/lib/codec/errors';
 export async function queueGroupReceipt(tx: Tx, to: Username, groupId: string, receipt: GroupReceiptState, ids: string[]): Promise<void> {
   if (ids.length === 0 || (await txGetContact(tx, to))?.blocked) return;
   for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
-    await addOutbox(tx, { username: to, content: encodeContent({ kind: 'groupReceipt', groupId, receipt, ids: ids.slice(i, i + MAX_RECEIPT_IDS) }) });
+    await addOrMerge(tx, { username: to, content: encodeContent({ kind: 'groupReceipt', groupId, receipt, ids: ids.slice(i, i + MAX_RECEIPT_IDS) }) }, mergeGroupReceipts);
   }
+}
+
+/** Two queued receipts of one kind for one group as one, while the ids fit (a burst from one member). */
+function mergeGroupReceipts(queued: Uint8Array, next: Uint8Array): Uint8Array | undefined {
+  const a = decodeContent(queued);
+  const b = decodeContent(next);
+  if (a.kind !== 'groupReceipt' || b.kind !== 'groupReceipt' || a.receipt !== b.receipt || a.groupId !== b.groupId) return undefined;
+  const ids = [...new Set([...a.ids, ...b.ids])];
+  return ids.length <= MAX_RECEIPT_IDS ? encodeContent({ kind: 'groupReceipt', groupId: a.groupId, receipt: a.receipt, ids }) : undefined;
 }
 
 const rank = (s: GroupReceiptState | undefined): number => (s === 'read' ? 2 : s === 'delivered' ? 1 : 0);

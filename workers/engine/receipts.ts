@@ -9,11 +9,11 @@
  * A read receipt only ever leaves from `markRead`, the page's call when the user has the chat open
  * and visible: receiving or replaying anything never sends one.
  */
-import { encodeContent, MAX_RECEIPT_IDS, type ReceiptContent } from '../../src/lib/wire/content';
+import { decodeContent, encodeContent, MAX_RECEIPT_IDS, type ReceiptContent } from '../../src/lib/wire/content';
 import { getContact } from '../storage/contact-repo';
 import { getChat, updateChat } from '../storage/chat-repo';
 import { advanceStatus, putMessage, txGetMessage, unreadIncoming } from '../storage/message-repo';
-import { addOutbox } from '../storage/outbox-repo';
+import { addOrMerge } from '../storage/outbox-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
@@ -21,10 +21,20 @@ import type { Username } from '../../src/lib/codec/username';
 import { armFor, readExpiry } from './disappearing';
 import { txPrivacySettings } from './privacy-settings';
 
+/** Queues receipts for `ids` (chunks of MAX_RECEIPT_IDS), folded into the same kind still queued for `username`. */
 export async function queueReceipt(tx: Tx, username: Username, receipt: 'delivered' | 'read', ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
-    await addOutbox(tx, { username, content: encodeContent({ kind: 'receipt', receipt, ids: ids.slice(i, i + MAX_RECEIPT_IDS) }) });
+    await addOrMerge(tx, { username, content: encodeContent({ kind: 'receipt', receipt, ids: ids.slice(i, i + MAX_RECEIPT_IDS) }) }, mergeReceipts);
   }
+}
+
+/** Two queued receipts of one kind as one, while the ids fit one receipt (a page of deliveries). */
+export function mergeReceipts(queued: Uint8Array, next: Uint8Array): Uint8Array | undefined {
+  const a = decodeContent(queued);
+  const b = decodeContent(next);
+  if (a.kind !== 'receipt' || b.kind !== 'receipt' || a.receipt !== b.receipt) return undefined;
+  const ids = [...new Set([...a.ids, ...b.ids])];
+  return ids.length <= MAX_RECEIPT_IDS ? encodeContent({ kind: 'receipt', receipt: a.receipt, ids }) : undefined;
 }
 
 /** Applies a receipt from `sender`; returns the messages whose status moved. */

@@ -9,6 +9,7 @@ import { openBytes, sealBytes, type Conn } from './record-seal';
 import type { OutboxRecord, OutboxRow, Tx, Vault } from './schema';
 import type { Username } from '../../src/lib/codec/username';
 import { txGetContact } from './contact-repo';
+import { bytesEqual } from '../../src/lib/codec/bytes';
 
 const STORE = 'outbox';
 
@@ -32,6 +33,28 @@ export function fromOutboxRow(c: Conn, row: OutboxRow): OutboxRecord {
 export async function addOutbox(tx: Tx, item: OutboxRecord): Promise<number> {
   const identity = item.identity ?? (item.ciphertext ? undefined : (await txGetContact(tx, item.username))?.identity);
   return tx.objectStore(STORE).add(toOutboxRow(tx, identity ? { ...item, identity } : item));
+}
+
+/**
+ * Queues `item`, or folds its content into the newest queued item when that one is still
+ * unencrypted, for the same recipient, bound to the same identity (P36), carries no message of
+ * ours, and `merge` can combine the two (receipts from one receive page or one read: one envelope
+ * for a burst, as Signal batches them). `merge` answers undefined to refuse.
+ */
+export async function addOrMerge(tx: Tx, item: OutboxRecord & { content: Uint8Array }, merge: (queued: Uint8Array, next: Uint8Array) => Uint8Array | undefined): Promise<void> {
+  const cursor = await tx.objectStore(STORE).openCursor(null, 'prev');
+  const row = cursor?.value;
+  if (cursor && row && row.to === item.username && row.sealed && !row.ciphertext && !row.messageKey && !row.resendOf) {
+    const last = fromOutboxRow(tx, row);
+    const identity = item.identity ?? (await txGetContact(tx, item.username))?.identity;
+    const sameKey = last.identity === undefined ? identity === undefined : identity !== undefined && bytesEqual(last.identity, identity);
+    const merged = sameKey ? merge(last.content!, item.content) : undefined;
+    if (merged) {
+      await cursor.update(toOutboxRow(tx, { ...last, content: merged }));
+      return;
+    }
+  }
+  await addOutbox(tx, item);
 }
 
 export async function listOutbox(vault: Vault): Promise<OutboxRecord[]> {
