@@ -8,7 +8,7 @@
  *   - no typing notices (groups have none at all, typing.ts is 1:1 only).
  * Who is "accepted" is 1:1's rule (requests.ts `isAcceptedContact`: someone we wrote to or
  * accepted). Creating a group, joining by a link we opened (our own `joinByLink`, or an admin
- * approving our request to join) and groups restored with the PIN are accepted.
+ * approving our request to join) are accepted; a PIN restore keeps a request one (record version 4).
  *
  * Accept: the flag goes, the members get our profile key, and what arrived meanwhile is
  * acknowledged (delivered, or read if we read it), as 1:1 acceptInTx. Delete: we leave (a signed
