@@ -78,6 +78,15 @@ describe('group requests on the real host', () => {
     await eventually(async () => expect((await mine(ann, id, 'second')).receipts).toMatchObject({ of: 2, delivered: 2 }));
   });
 
+  test('P42 the welcome of a group request says who added us ("ann added you"); a join by our own link says we joined', async () => {
+    const { id, ann, ben } = await strangerGroup();
+    const welcome = async (e: Engine) => (await e.listGroupMessages(id)).flatMap((m) => (m.kind === 'notice' ? [`${m.notice}:${m.who}`] : []))[0];
+    expect(await welcome(ben)).toBe('added-you:ann');
+    const dan = await person('dan');
+    expect(await dan.joinGroupByInvite(await ann.createGroupInviteLink(id, false))).toBe('joined');
+    await eventually(async () => expect(await welcome(dan)).toBe('joined:dan'));
+  });
+
   test('P42 Delete leaves the group and removes it; Block also blocks the adder', async () => {
     const { id, ann, ben, cat } = await strangerGroup();
     await ben.answerGroupRequest(id, 'delete');
