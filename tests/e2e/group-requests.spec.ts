@@ -1,8 +1,8 @@
 /**
  * Group requests (SECURITY.md P42; README "Groups": group requests) in three browsers against
  * the real host and vault worker: Ann, a stranger to Ben and Cat, adds them to a group. It lands
- * in their "Message requests"; Ben reads Ann's message there and she still sees only "Sent to 2"
- * (no receipt while it is a request). Ben accepts: his read receipt goes, she sees "Read by 1 of 2".
+ * in their "Message requests"; Ben reads Ann's message there (its welcome says "ann added you to
+ * the group") and she still sees only "Sent to 2" (no receipt while it is a request). Ben accepts: his read receipt goes, she sees "Read by 1 of 2".
  * Cat blocks: she leaves, the group goes from her list, and Ann sees her leave.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -42,6 +42,9 @@ test('P42 a stranger adds Ben and Cat to a group: a request with no receipts; Be
   await expect(groupLog(ben.page)).toContainText('Join us on Saturday?', { timeout: 30_000 });
   const bar = ben.page.getByRole('region', { name: `Group request from ${ann.name}`, exact: true });
   await expect(bar).toContainText(`${ann.name} added you to ${name}.`);
+  // The welcome names the adder too (as Signal), not "You joined".
+  await expect(groupLog(ben.page).locator('li.notice').first()).toHaveText(`${ann.name} added you to the group`);
+  await expect(groupLog(ben.page)).not.toContainText('You joined');
   await ben.page.screenshot({ path: `${SHOTS}/group-request-bar.png` });
   await ben.page.waitForTimeout(1500);
   await expect(mine.getByRole('button', { name: 'Sent to 2', exact: true })).toBeVisible();

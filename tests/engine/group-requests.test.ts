@@ -78,6 +78,15 @@ describe('group requests on the real host', () => {
     await eventually(async () => expect((await mine(ann, id, 'second')).receipts).toMatchObject({ of: 2, delivered: 2 }));
   });
 
+  test('P42 the welcome of a group request says who added us ("ann added you"); a join by our own link says we joined', async () => {
+    const { id, ann, ben } = await strangerGroup();
+    const welcome = async (e: Engine) => (await e.listGroupMessages(id)).flatMap((m) => (m.kind === 'notice' ? [`${m.notice}:${m.who}`] : []))[0];
+    expect(await welcome(ben)).toBe('added-you:ann');
+    const dan = await person('dan');
+    expect(await dan.joinGroupByInvite(await ann.createGroupInviteLink(id, false))).toBe('joined');
+    await eventually(async () => expect(await welcome(dan)).toBe('joined:dan'));
+  });
+
   test('P42 Delete leaves the group and removes it; Block also blocks the adder', async () => {
     const { id, ann, ben, cat } = await strangerGroup();
     await ben.answerGroupRequest(id, 'delete');
@@ -93,6 +102,22 @@ describe('group requests on the real host', () => {
     const own = await ben.createGroup('Mine', '', []);
     await expect(ben.answerGroupRequest(own, 'delete')).rejects.toMatchObject({ code: 'NoSuchGroup' });
     expect((await ben.listGroups()).map((g) => g.id)).toEqual([own]);
+  });
+
+  test('P42 P19 Delete by the only admin of a group request hands admin to the longest-standing other member (not the adder) in its signed leave', async () => {
+    const { id, ann, ben, cat } = await strangerGroup();
+    const abe = await person('abe');
+    // Ann makes Ben an admin, adds Abe after Cat, and steps down: Ben, still a request, is the only admin.
+    await ann.setGroupRole(id, 'ben', 'admin');
+    await ann.addGroupMembers(id, ['abe']);
+    await ann.setGroupRole(id, 'ann', 'member');
+    const roles = async (e: Engine) => (await e.groupInfo(id)).members.map((m) => `${m.username}:${m.role}`).sort();
+    await eventually(async () => expect(await roles(ben)).toEqual(['abe:member', 'ann:member', 'ben:admin', 'cat:member']));
+    expect((await ben.listGroups())[0]!.requestFrom).toBe('ann');
+    await ben.answerGroupRequest(id, 'delete');
+    expect(await ben.listGroups()).toEqual([]);
+    // Not Ann (whose group Ben refused), nor Abe (added later): Cat is the admin now, at every member.
+    for (const e of [ann, cat, abe]) await eventually(async () => expect(await roles(e)).toEqual(['abe:member', 'ann:member', 'cat:admin']));
   });
 
   test('P42 no request: a group we created, joined by a link we opened, or were added to by someone we wrote to', async () => {

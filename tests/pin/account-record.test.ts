@@ -1,6 +1,6 @@
 // The sealed account record (src/lib/crypto/account-record.ts, account-record-codec.ts): round
 // trip of everything a restore brings back (P26, P42, P43, P19), tamper detection, username
-// binding, strict canonical decoding, size buckets (P26), and records of versions 1 and 2 still opening.
+// binding, strict canonical decoding, size buckets (P26), and records of versions 1 to 3 still opening.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
@@ -23,6 +23,7 @@ const SECRET = new Uint8Array(32).fill(0x42);
 const VECTOR_V1 = new URL('../vectors/account-record-v1.json', import.meta.url);
 const VECTOR_V2 = new URL('../vectors/account-record-v2.json', import.meta.url);
 const VECTOR_V3 = new URL('../vectors/account-record-v3.json', import.meta.url);
+const VECTOR_V4 = new URL('../vectors/account-record-v4.json', import.meta.url);
 
 /** What a version 1 app wrote (and the frozen v1 vector holds). */
 function recordV1(seed = 'alice', displayName = 'Alice ✨', contacts = 2): AccountRecord {
@@ -70,6 +71,12 @@ function recordV3(seed = 'alice', displayName = 'Alice ✨', contacts = 2, group
   return { ...a, groups: a.groups.map((g, i) => (i === 0 ? { ...g, inviteSecret: deps.rng(32) } : g)) };
 }
 
+/** Version 4: as version 3, and the last group (by id) a request from a stranger (P42). */
+function recordV4(seed = 'alice', displayName = 'Alice ✨', contacts = 2, groups = 3): AccountRecord {
+  const a = recordV3(seed, displayName, contacts, groups);
+  return { ...a, groups: a.groups.map((g, i) => (i === groups - 1 ? { ...g, requestFrom: asUsername('stranger.9') } : g)) };
+}
+
 /** The version 1 layout, written as a version 1 app did (the codec no longer writes it). */
 function encodeV1(a: AccountRecord): Uint8Array {
   const utf8 = (t: string) => new TextEncoder().encode(t);
@@ -99,7 +106,7 @@ const codeOf = (f: () => unknown): string => {
 
 describe('account record', () => {
   test('seals and opens to the same record', () => {
-    const a = recordV3();
+    const a = recordV4();
     const sealed = sealAccountRecord(a, SECRET, 'alice', seededDeps('seal'));
     expect(openAccountRecord(sealed, SECRET, 'alice')).toEqual(a);
   });
@@ -171,7 +178,7 @@ describe('account record', () => {
     const enc = encodeAccountRecord(a);
     for (let n = 0; n < enc.length; n += 7) expect(codeOf(() => decodeAccountRecord(enc.subarray(0, n)))).toBe('DecodeFailed');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([...enc, 0])))).toBe('DecodeFailed');
-    expect(codeOf(() => decodeAccountRecord(new Uint8Array([4, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
+    expect(codeOf(() => decodeAccountRecord(new Uint8Array([5, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([0, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
     // The two groups (no invite secret) are the last 2 * 101 bytes: swapped, they are out of order.
     const swapped = new Uint8Array([...enc.subarray(0, enc.length - 202), ...enc.subarray(enc.length - 101), ...enc.subarray(enc.length - 202, enc.length - 101)]);
@@ -239,12 +246,43 @@ describe('account record', () => {
     expect(openAccountRecord(fromHex(frozen.sealed), SECRET, 'alice')).toEqual(record());
   });
 
-  test('frozen sealed record, version 3 (tests/vectors/account-record-v3.json)', () => {
+  test('P26 P19 a record sealed by a version 3 app (frozen, tests/vectors/account-record-v3.json) still opens, its groups accepted', () => {
+    const frozen = JSON.parse(readFileSync(VECTOR_V3, 'utf8')) as { sealed: string };
+    const back = openAccountRecord(fromHex(frozen.sealed), SECRET, 'alice');
+    expect(back).toEqual(recordV3());
+    expect(back.groups.map((g) => g.requestFrom)).toEqual([undefined, undefined]);
+  });
+
+  test('P42 version 4 carries who added us to a group request; version 3 or an unknown group flag cannot', () => {
+    const a = recordV4('v4', 'Di', 1, 3);
+    const enc = encodeAccountRecord(a);
+    expect(enc[0]).toBe(4);
+    const back = decodeAccountRecord(enc);
+    expect(back).toEqual(a);
+    expect(back.groups.map((g) => [g.requestFrom ?? null, g.inviteSecret?.length ?? null])).toEqual([
+      [null, 32],
+      [null, null],
+      ['stranger.9', null]
+    ]);
+    // Without a request, versions 3 and 4 lay groups out alike: the same bytes as version 3 decode.
+    const plain = encodeAccountRecord(recordV3('v4', 'Di', 1, 2));
+    expect(decodeAccountRecord(new Uint8Array([3, ...plain.subarray(1)]))).toEqual(recordV3('v4', 'Di', 1, 2));
+    // The last group's flags byte ends a record without a request: 0x02 is refused in version 3, 0x04 in any.
+    for (const [version, flags] of [[3, 0x02], [4, 0x04], [4, 0x80]] as const) {
+      const bad = new Uint8Array([version, ...plain.subarray(1)]);
+      bad[bad.length - 1] = flags;
+      expect(codeOf(() => decodeAccountRecord(bad))).toBe('DecodeFailed');
+    }
+    // The adder is a username like any other.
+    expect(codeOf(() => encodeAccountRecord({ ...a, groups: [{ ...a.groups[0]!, requestFrom: 'Not Valid' as Username }] }))).toBe('InvalidArgument');
+  });
+
+  test('frozen sealed record, version 4 (tests/vectors/account-record-v4.json)', () => {
     const actual = {
-      source: "frozen from seededDeps seeds 'alice', 'alice-v2' and 'alice-v3' (record) and 'seal' (nonce), master secret 0x42*32, username alice",
-      sealed: toHex(sealAccountRecord(recordV3(), SECRET, 'alice', seededDeps('seal')))
+      source: "frozen from seededDeps seeds 'alice', 'alice-v2' and 'alice-v3' (record, third group a request from stranger.9) and 'seal' (nonce), master secret 0x42*32, username alice",
+      sealed: toHex(sealAccountRecord(recordV4(), SECRET, 'alice', seededDeps('seal')))
     };
-    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V3, JSON.stringify(actual, null, 2) + '\n');
-    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V3, 'utf8')));
+    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V4, JSON.stringify(actual, null, 2) + '\n');
+    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V4, 'utf8')));
   });
 });

@@ -29,7 +29,7 @@ import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { afterHistoryChange, putNotice } from './group-apply';
 import { welcomeLinkJoiners } from './group-invite-welcome';
-import { requestFrom } from './group-request-state';
+import { adderOf, requestFrom } from './group-request-state';
 
 /** Distributions kept per sender: the newest and the one before (its late messages still open). */
 const KEYS_PER_SENDER = 2;
@@ -74,7 +74,10 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       outgoing: [],
       ...(adder ? { requestFrom: adder } : {})
     };
-    await putNotice(ctx, tx, g, 'joined', me.username, now);
+    // "ann added you" (as Signal) when someone added us; "You joined" when we came in ourselves.
+    const addedBy = adderOf(history, me.username, sender);
+    if (addedBy && addedBy !== me.username) await putNotice(ctx, tx, g, 'added-you', addedBy, now);
+    else await putNotice(ctx, tx, g, 'joined', me.username, now);
     // Our key goes to the members with our first group message (group-apply.ts distributeSenderKey).
     g = await afterHistoryChange(ctx, tx, me, g, history.head, []);
   } else {

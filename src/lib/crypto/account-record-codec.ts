@@ -2,8 +2,8 @@
  * The account record's plaintext (DESIGN.md §7, SECURITY.md P26): what a PIN restore brings back,
  * in one canonical, strictly decoded encoding. Sealing and padding are account-record.ts's.
  *
- * Version 3 (written):
- *   version u8 (3) || identity key pair (161) || our profile key (32)
+ * Version 4 (written):
+ *   version u8 (4) || identity key pair (161) || our profile key (32)
  *   || display name bytes16 (<= 256) || about bytes16 (<= 512)               P43
  *   || u16 n settings: (key bytes16, value bytes16)*, sorted by key
  *   || u32 n contacts: username bytes16 || identity public || flags u8
@@ -12,8 +12,12 @@
  *               0x10 they hold our current profile key, 0x20 pinned, 0x40 muted, 0x80 archived
  *   || u32 n blocked: username bytes16, sorted
  *   || u16 n groups: group id (32) || master key (32) || head version u32 || head hash (32)
- *        || invite u8 (0 none, 1 then the invite link's secret (32)), sorted by id     P19
+ *        || flags u8 || [0x01] the invite link's secret (32)                        P19
+ *                      || [0x02] who added us, a group request not accepted yet: username bytes16   P42
+ *        sorted by id
  *
+ * Version 3 (still decoded, never written): version 4 whose group flags byte may only be 0 or 1
+ * (the invite secret): a group in it is accepted, as it was on the browser that wrote it.
  * Version 2 (still decoded, never written): version 3 without the invite byte and secret.
  * Version 1 (still decoded, never written): identity pair, profile key, display name, settings,
  * contacts as (username, identity, verified u8, [u8 1 || verifiedAt u64 | u8 0]), blocked, and a
@@ -30,9 +34,9 @@ import { ByteReader, ByteWriter, toHex } from '../codec/bytes';
 import { asUsername, type Username } from '../codec/username';
 import { decodeIdentityKeyPair, encodeIdentityKeyPair, encodeIdentityPublic, readIdentityPublic, verifyIdentity, type IdentityKeyPair, type IdentityPublic } from './identity';
 
-export const ACCOUNT_RECORD_VERSION = 3;
+export const ACCOUNT_RECORD_VERSION = 4;
 /** Versions a restore still opens (a record written by an older app). */
-export const READABLE_RECORD_VERSIONS = [1, 2, 3] as const;
+export const READABLE_RECORD_VERSIONS = [1, 2, 3, 4] as const;
 export const PROFILE_KEY_LEN = 32;
 export const GROUP_KEY_LEN = 32;
 export const INVITE_SECRET_LEN = 32;
@@ -68,6 +72,8 @@ export interface GroupEntry {
    * restore keeps the link working and shows it again, if the group still has that very link.
    */
   inviteSecret?: Uint8Array;
+  /** P42: a group request: who added us, not accepted yet (absent: accepted, as in versions <= 3). */
+  requestFrom?: Username;
 }
 
 export interface AccountRecord {
@@ -81,6 +87,8 @@ export interface AccountRecord {
   groups: readonly GroupEntry[];
 }
 
+/** The group flags byte (version 4; version 3 allows only `invite`). */
+const GroupFlag = { invite: 0x01, request: 0x02 } as const;
 const Flag = { verified: 0x01, verifiedAt: 0x02, profileKey: 0x04, request: 0x08, holdsOurKey: 0x10, pinned: 0x20, muted: 0x40, archived: 0x80 } as const;
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -155,8 +163,9 @@ export function encodeAccountRecord(a: AccountRecord): Uint8Array {
   for (const g of groups) {
     if (!Number.isInteger(g.headVersion) || g.headVersion < 0 || g.headVersion > 0xffff_ffff) fail('InvalidArgument', `group head version ${g.headVersion}`);
     w.fixed(g.id, GROUP_KEY_LEN).fixed(g.masterKey, GROUP_KEY_LEN).u32(g.headVersion).fixed(g.headHash, GROUP_KEY_LEN);
-    if (g.inviteSecret) w.u8(1).fixed(g.inviteSecret, INVITE_SECRET_LEN);
-    else w.u8(0);
+    w.u8((g.inviteSecret ? GroupFlag.invite : 0) | (g.requestFrom ? GroupFlag.request : 0));
+    if (g.inviteSecret) w.fixed(g.inviteSecret, INVITE_SECRET_LEN);
+    if (g.requestFrom) w.bytes16(utf8(asUsername(g.requestFrom, 'InvalidArgument')));
   }
   return w.finish();
 }
@@ -189,6 +198,16 @@ function readContactV2(r: ByteReader): Contact {
   if (f & Flag.muted) c.muted = true;
   if (f & Flag.archived) c.archived = true;
   return c;
+}
+
+/** Version 3's invite byte, or version 4's group flags, and what they announce. */
+function readGroupFlags(r: ByteReader, version: number, g: GroupEntry): GroupEntry {
+  const f = r.u8();
+  const known = version >= 4 ? GroupFlag.invite | GroupFlag.request : GroupFlag.invite;
+  if (f & ~known) fail('DecodeFailed', `account record: group flags ${f} in version ${version}`);
+  if (f & GroupFlag.invite) g.inviteSecret = r.fixed(INVITE_SECRET_LEN).slice();
+  if (f & GroupFlag.request) g.requestFrom = asUsername(readString(r, 64, 'group request adder'), 'DecodeFailed');
+  return g;
 }
 
 export function decodeAccountRecord(bytes: Uint8Array): AccountRecord {
@@ -232,8 +251,7 @@ export function decodeAccountRecord(bytes: Uint8Array): AccountRecord {
   const groups: GroupEntry[] = [];
   for (let i = 0; i < groupCount; i++) {
     const g: GroupEntry = { id: r.fixed(GROUP_KEY_LEN).slice(), masterKey: r.fixed(GROUP_KEY_LEN).slice(), headVersion: r.u32(), headHash: r.fixed(GROUP_KEY_LEN).slice() };
-    if (version >= 3 && readFlag(r, 'group invite')) g.inviteSecret = r.fixed(INVITE_SECRET_LEN).slice();
-    groups.push(g);
+    groups.push(version >= 3 ? readGroupFlags(r, version, g) : g);
   }
   checkSorted(groups.map((g) => toHex(g.id)), 'groups', 'DecodeFailed');
   r.end();

@@ -91,7 +91,11 @@ export interface InvitePreviewView {
  * `renamed` / `described` / `pictured` / `unpictured`: `who` changed the group's name (to `text`),
  * description, or picture (set / removed) by a signed change (P19).
  */
-export type GroupNotice = 'gap' | 'joined' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured';
+/**
+ * `added-you`: the welcome, `who` added us (P42: for a group request, the adder). Rows stored
+ * before it have `joined` with our own name, and still read "You joined".
+ */
+export type GroupNotice = 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured';
 
 export type GroupMessageView =
   | {

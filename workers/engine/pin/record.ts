@@ -70,7 +70,15 @@ export async function buildAccountRecord(ctx: EngineContext): Promise<AccountRec
   const groups: GroupEntry[] = [];
   for (const g of await listGroups(ctx.vault)) {
     if (!findMember(g.history.head, address(me.username))) continue;
-    groups.push({ id: fromHex(g.id), masterKey: g.masterKey, headVersion: g.history.head.version, headHash: stateHash(g.history.head), ...(g.inviteSecret ? { inviteSecret: g.inviteSecret } : {}) });
+    groups.push({
+      id: fromHex(g.id),
+      masterKey: g.masterKey,
+      headVersion: g.history.head.version,
+      headHash: stateHash(g.history.head),
+      ...(g.inviteSecret ? { inviteSecret: g.inviteSecret } : {}),
+      // P42: a group request stays one on a restored browser (no receipts, no profile key).
+      ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
+    });
   }
   const profile = await myProfile(ctx);
   return {

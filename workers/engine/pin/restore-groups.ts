@@ -14,6 +14,11 @@
  * with a key request; they answer with their key on their next group message (group-updates.ts),
  * from then on only (P21: nothing sent before the restore is readable again).
  *
+ * A group request (P42, group-requests.ts) comes back as one, from the same adder: nothing about
+ * us leaves for it but the key request (without which its new messages could not be read; it
+ * says the account was restored, not what we read). Our sender key waits for our first message,
+ * as on the browser that was welcomed, and our profile key for Accept.
+ *
  * An invite link we made comes back with its secret only if the restored state still names that
  * link's public key: a link reset or turned off since the record was written stays gone.
  */
@@ -89,7 +94,8 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
       unread: 0,
       missing: 0,
       seenVersion: history.head.version,
-      outgoing: []
+      outgoing: [],
+      ...(entry.requestFrom ? { requestFrom: entry.requestFrom } : {})
     };
     await commit(ctx.vault, async (tx) => {
       await putNotice(ctx, tx, base, 'restored', '', now);
@@ -99,9 +105,13 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
       if (g.our && findMember(g.history.head, ours)) {
         // Not to members we blocked (group-recipients.ts), whose block came back with the PIN.
         const recipients = await groupRecipients(tx, g.history.head, me.username);
-        const distribution = encodeSenderKeyDistribution(sender.distribution);
-        for (const r of recipients) await queueUpdate(tx, r, { groupId: entry.id, distribution, keyRequest: true });
-        g = { ...g, our: sender.state, distributedTo: recipients };
+        if (g.requestFrom) {
+          for (const r of recipients) await queueUpdate(tx, r, { groupId: entry.id, keyRequest: true });
+        } else {
+          const distribution = encodeSenderKeyDistribution(sender.distribution);
+          for (const r of recipients) await queueUpdate(tx, r, { groupId: entry.id, distribution, keyRequest: true });
+          g = { ...g, our: sender.state, distributedTo: recipients };
+        }
       }
       if (entry.inviteSecret && stillTheLink(g, entry.inviteSecret)) g = { ...g, inviteSecret: entry.inviteSecret.slice() };
       await putGroup(tx, g);
