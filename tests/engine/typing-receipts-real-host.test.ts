@@ -81,6 +81,8 @@ describe('typing indicators against the real host', () => {
     bob.connect();
     await eventually(() => expect(seen).toEqual([{ type: 'typing', username: 'alice', typing: true }]));
     await eventually(async () => expect(await texts(alice, 'bob')).toEqual(['hello', 'hi', 'read me']));
+    // Alice's delivery receipt for it has reached bob: nothing of hers is still in flight below.
+    await eventually(async () => expect((await bob.listMessages('alice')).find((m) => m.kind === 'text' && m.text === 'read me')).toMatchObject({ status: 'delivered' }));
     bob.disconnect();
     await eventually(async () => expect(envelopeRows()).toEqual([]));
     await alice.markRead('bob');
