@@ -8,10 +8,11 @@
  * whose `code` the UI switches on. Knows nothing of what the methods do.
  */
 import { isCodedError, type ProtocolErrorCode } from '../codec/errors';
+import type { GroupErrorCode } from '../crypto/group/errors';
 import type { EngineErrorCode } from '../../../workers/engine/errors';
 
-/** Every code a vault call can fail with: the protocol core's, the engine's, or Unknown. */
-export type VaultErrorCode = ProtocolErrorCode | EngineErrorCode | 'Unknown';
+/** Every code a vault call can fail with: the protocol core's, the group core's (P19), the engine's, or Unknown. */
+export type VaultErrorCode = ProtocolErrorCode | GroupErrorCode | EngineErrorCode | 'Unknown';
 
 /** A structured-clone-safe error shape for crossing worker boundaries. */
 export interface WireError {
