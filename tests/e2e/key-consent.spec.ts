@@ -12,7 +12,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
 import { substitutedBundleResponse } from './support/fake-bundle';
 import { installGuard } from './support/guard';
-import { bubbles, expectClean, messageLog, openPerson, register, send, startChat, type Person } from './support/parley';
+import { bubbles, expectClean, messageLog, openPerson, register, startChat, type Person } from './support/parley';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
 
@@ -50,9 +50,14 @@ async function setup(browser: Parameters<Parameters<typeof test>[2]>[0]['browser
   await second.getByRole('button', { name: 'Mark as verified' }).click();
   await expect(second.getByText(`✓ You verified ${bob.name}`)).toBeVisible();
   await second.getByRole('link', { name: 'Back to conversation' }).click();
-  await send(tab, bob.name, 'written for the key I verified');
+  // Not send(): once the substituted bundle comes back the composer gives way to the key-change
+  // banner, which can happen before an emptied box is seen.
+  const box = second.getByRole('textbox', { name: `Message ${bob.name}` });
+  await box.fill('written for the key I verified');
+  await box.press('Enter');
   // The driving tab fetched bob's keys and got the substituted bundle: the text is held.
   await expect(second.getByText('Safety number changed — verify or accept to keep sending.')).toBeVisible();
+  await expect(bubbles(second, bob.name).last()).toContainText('written for the key I verified');
   await expect(bubbles(second, bob.name).last().getByRole('img', { name: 'Not sent yet' })).toBeVisible();
   return { alice, bob, tab };
 }

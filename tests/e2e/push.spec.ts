@@ -110,7 +110,10 @@ test('P48 with every tab closed the host sends an empty VAPID push and the servi
   expect(storedEndpoints()).toEqual([]);
   await toggle.check();
   await expect(toggle).toBeChecked();
-  const asked = await ben.page.evaluate(() => (window as unknown as { __pushAsked: { userVisibleOnly: boolean; key: number[] } }).__pushAsked);
+  // The box shows checked as soon as it is clicked; the subscription follows the key fetch.
+  const pushAsked = () => ben.page.evaluate(() => (window as unknown as { __pushAsked?: { userVisibleOnly: boolean; key: number[] } }).__pushAsked);
+  await expect.poll(pushAsked, { timeout: 30_000 }).toBeTruthy();
+  const asked = (await pushAsked())!;
   const { publicKey } = (await (await fetch(host.url + PUSH_API.key)).json()) as { publicKey: string };
   expect(asked.userVisibleOnly).toBe(true);
   expect(Buffer.from(asked.key).toString('base64url')).toBe(publicKey);
