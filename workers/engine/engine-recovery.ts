@@ -7,6 +7,7 @@
 import type { PinChangeOutcome, PinStatus, PinStrength, RecoveryHealth, RecoveryProblem } from '../../src/lib/vault/views';
 import type { EngineContext } from './context';
 import * as pin from './pin/pin';
+import { pendingGroups } from './pin/pending-groups';
 
 export abstract class EngineRecovery {
   abstract readonly ctx: EngineContext;
@@ -36,6 +37,11 @@ export abstract class EngineRecovery {
 
   disablePin(): Promise<PinStatus> {
     return pin.disablePin(this.ctx);
+  }
+
+  /** Groups a restore could not fetch yet (pin/pending-groups.ts). */
+  async groupsPendingRestore(): Promise<number> {
+    return (await pendingGroups(this.ctx)).length;
   }
 
   pinStatus(): Promise<PinStatus> {

@@ -78,6 +78,7 @@ export class VaultService implements VaultContract {
   checkPinStrength = this.#delegate('checkPinStrength');
   newRecoveryKey = this.#delegate('newRecoveryKey');
   recoveryHealth = this.#delegate('recoveryHealth');
+  groupsPendingRestore = this.#delegate('groupsPendingRestore');
   setupPin = this.#delegate('setupPin');
   changePin = this.#delegate('changePin');
   disablePin = this.#delegate('disablePin');

@@ -136,12 +136,10 @@ export function encodeAccountRecord(a: AccountRecord): Uint8Array {
   if (settings.length > LIMITS.settings) fail('InvalidArgument', `${settings.length} settings exceed ${LIMITS.settings}`);
   const contacts = [...a.contacts].sort(byUsername);
   const blocked = [...a.blocked].sort();
-  const groups = [...a.groups].sort((x, y) => (toHex(x.id) < toHex(y.id) ? -1 : toHex(x.id) > toHex(y.id) ? 1 : 0));
+  const groups = sortedGroups(a.groups);
   checkSorted(contacts.map((c) => c.username), 'contacts', 'InvalidArgument');
   checkSorted(blocked, 'blocked', 'InvalidArgument');
-  checkSorted(groups.map((g) => toHex(g.id)), 'groups', 'InvalidArgument');
   if (contacts.length > LIMITS.contacts || blocked.length > LIMITS.blocked) fail('InvalidArgument', 'too many contacts or blocked users');
-  if (groups.length > LIMITS.groups) fail('InvalidArgument', `${groups.length} groups exceed ${LIMITS.groups}`);
 
   const w = new ByteWriter().u8(ACCOUNT_RECORD_VERSION).fixed(encodeIdentityKeyPair(a.identity), IDENTITY_KEY_PAIR_LEN).fixed(a.profileKey, PROFILE_KEY_LEN).bytes16(name).bytes16(about);
   w.u16(settings.length);
@@ -159,6 +157,12 @@ export function encodeAccountRecord(a: AccountRecord): Uint8Array {
   }
   w.u32(blocked.length);
   for (const u of blocked) w.bytes16(utf8(asUsername(u, 'InvalidArgument')));
+  writeGroups(w, groups);
+  return w.finish();
+}
+
+/** The group section: entries sorted by id, each with its flags byte (version 4). */
+function writeGroups(w: ByteWriter, groups: readonly GroupEntry[]): void {
   w.u16(groups.length);
   for (const g of groups) {
     if (!Number.isInteger(g.headVersion) || g.headVersion < 0 || g.headVersion > 0xffff_ffff) fail('InvalidArgument', `group head version ${g.headVersion}`);
@@ -167,7 +171,32 @@ export function encodeAccountRecord(a: AccountRecord): Uint8Array {
     if (g.inviteSecret) w.fixed(g.inviteSecret, INVITE_SECRET_LEN);
     if (g.requestFrom) w.bytes16(utf8(asUsername(g.requestFrom, 'InvalidArgument')));
   }
+}
+
+function sortedGroups(groups: readonly GroupEntry[]): GroupEntry[] {
+  const sorted = [...groups].sort((x, y) => (toHex(x.id) < toHex(y.id) ? -1 : toHex(x.id) > toHex(y.id) ? 1 : 0));
+  checkSorted(sorted.map((g) => toHex(g.id)), 'groups', 'InvalidArgument');
+  if (sorted.length > LIMITS.groups) fail('InvalidArgument', `${sorted.length} groups exceed ${LIMITS.groups}`);
+  return sorted;
+}
+
+/**
+ * Group entries alone, in the record's current encoding behind its version byte: what a restore
+ * keeps for groups it could not fetch yet (workers/engine/pin/pending-groups.ts).
+ */
+export function encodeGroupEntries(groups: readonly GroupEntry[]): Uint8Array {
+  const w = new ByteWriter().u8(ACCOUNT_RECORD_VERSION);
+  writeGroups(w, sortedGroups(groups));
   return w.finish();
+}
+
+export function decodeGroupEntries(bytes: Uint8Array): GroupEntry[] {
+  const r = new ByteReader(bytes, 'group entries');
+  const version = r.u8();
+  if (version !== ACCOUNT_RECORD_VERSION) fail('UnsupportedVersion', `group entries version ${version}`);
+  const groups = readGroups(r, version);
+  r.end();
+  return groups;
 }
 
 function readFlag(r: ByteReader, what: string): boolean {
@@ -210,6 +239,19 @@ function readGroupFlags(r: ByteReader, version: number, g: GroupEntry): GroupEnt
   return g;
 }
 
+function readGroups(r: ByteReader, version: number): GroupEntry[] {
+  const groupCount = r.u16();
+  if (version === 1 && groupCount !== 0) fail('DecodeFailed', 'account record: groups are reserved in version 1');
+  if (groupCount > LIMITS.groups) fail('DecodeFailed', `account record: ${groupCount} groups exceed ${LIMITS.groups}`);
+  const groups: GroupEntry[] = [];
+  for (let i = 0; i < groupCount; i++) {
+    const g: GroupEntry = { id: r.fixed(GROUP_KEY_LEN).slice(), masterKey: r.fixed(GROUP_KEY_LEN).slice(), headVersion: r.u32(), headHash: r.fixed(GROUP_KEY_LEN).slice() };
+    groups.push(version >= 3 ? readGroupFlags(r, version, g) : g);
+  }
+  checkSorted(groups.map((g) => toHex(g.id)), 'groups', 'DecodeFailed');
+  return groups;
+}
+
 export function decodeAccountRecord(bytes: Uint8Array): AccountRecord {
   const r = new ByteReader(bytes, 'account record');
   const version = r.u8();
@@ -245,15 +287,7 @@ export function decodeAccountRecord(bytes: Uint8Array): AccountRecord {
   const blocked: Username[] = [];
   for (let i = 0; i < blockedCount; i++) blocked.push(asUsername(readString(r, 64, 'blocked username'), 'DecodeFailed'));
   checkSorted(blocked, 'blocked', 'DecodeFailed');
-  const groupCount = r.u16();
-  if (version === 1 && groupCount !== 0) fail('DecodeFailed', 'account record: groups are reserved in version 1');
-  if (groupCount > LIMITS.groups) fail('DecodeFailed', `account record: ${groupCount} groups exceed ${LIMITS.groups}`);
-  const groups: GroupEntry[] = [];
-  for (let i = 0; i < groupCount; i++) {
-    const g: GroupEntry = { id: r.fixed(GROUP_KEY_LEN).slice(), masterKey: r.fixed(GROUP_KEY_LEN).slice(), headVersion: r.u32(), headHash: r.fixed(GROUP_KEY_LEN).slice() };
-    groups.push(version >= 3 ? readGroupFlags(r, version, g) : g);
-  }
-  checkSorted(groups.map((g) => toHex(g.id)), 'groups', 'DecodeFailed');
+  const groups = readGroups(r, version);
   r.end();
   return { identity, profile: about ? { displayName, about } : { displayName }, profileKey, settings, contacts, blocked, groups };
 }

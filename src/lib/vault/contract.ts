@@ -43,7 +43,7 @@ import type { GroupInfoEdit, GroupInfoView, GroupMessageView, GroupSummaryView, 
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 19;
+export const VAULT_API_VERSION = 20;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -74,6 +74,8 @@ export interface VaultContract {
   checkPinReminder(pin: string): Promise<{ correct: boolean; status: PinStatus; problem?: RecoveryProblem }>;
   /** A new browser (or a lost vault) takes the account back with username and secret. */
   restoreAccount(raw: string, pin: string): Promise<RestoreOutcome>;
+  /** Groups from the backup a restore could not fetch yet; tried again on every connect. */
+  groupsPendingRestore(): Promise<number>;
 
   // ---- people and chats ----
   /** Finds a user on the host (throws NoSuchUser) and opens the chat with them. */
@@ -265,6 +267,7 @@ export const VAULT_METHODS = Object.freeze([
   'recoveryHealth',
   'checkPinReminder',
   'restoreAccount',
+  'groupsPendingRestore',
   'lookupUser',
   'listChats',
   'setChatFlags',

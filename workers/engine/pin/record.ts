@@ -29,6 +29,7 @@ import { hostAuth } from '../account';
 import { requireMe, type EngineContext } from '../context';
 import { profileKey, profileKeyFingerprint } from '../profile-key';
 import { myProfile } from '../profiles';
+import { pendingGroups } from './pending-groups';
 
 /** The 32-byte key the host checks before handing out the record (it stores SHA-256 of it). */
 export function recordAccessKey(masterSecret: Uint8Array): Uint8Array {
@@ -80,6 +81,9 @@ export async function buildAccountRecord(ctx: EngineContext): Promise<AccountRec
       ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
     });
   }
+  // A group the restore could not fetch yet stays in the backup until it comes back (pending-groups.ts).
+  const have = new Set(groups.map((g) => toHex(g.id)));
+  for (const p of await pendingGroups(ctx)) if (!have.has(toHex(p.id))) groups.push(p);
   const profile = await myProfile(ctx);
   return {
     identity: me.identity,

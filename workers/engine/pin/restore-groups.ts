@@ -44,6 +44,8 @@ export interface GroupRestore {
   restored: number;
   /** Groups whose state could not be fetched or did not reach the trusted head. */
   missing: number;
+  /** Their entries, kept to try again (pending-groups.ts). */
+  missingEntries: GroupEntry[];
 }
 
 /** The history on the host, if it passes through the trusted head; undefined otherwise. */
@@ -76,9 +78,13 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
   const me = requireMe(ctx);
   const ours = address(me.username);
   let restored = 0;
+  const missingEntries: GroupEntry[] = [];
   for (const entry of entries) {
     const found = await fetchTrusted(ctx, entry);
-    if (!found) continue;
+    if (!found) {
+      missingEntries.push(entry);
+      continue;
+    }
     const { history, trusted } = found;
     const now = ctx.deps.now();
     const sender = createSenderKey({ groupId: entry.id, ourAddress: ours }, ctx.deps);
@@ -123,5 +129,5 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
     ctx.events.emit({ type: 'chats' });
     ctx.kickOutbox();
   }
-  return { restored, missing: entries.length - restored };
+  return { restored, missing: missingEntries.length, missingEntries };
 }

@@ -28,6 +28,7 @@ import { PRIVACY_META_KEY } from '../privacy-settings';
 import { SEALED_ACCESS_META_KEY } from '../sealed-access';
 import { notice, NoticeKind } from '../notices';
 import { restoredContact, restoredChat } from './restore-contacts';
+import { putPendingGroups } from './pending-groups';
 import { restoreGroups } from './restore-groups';
 import { putPinState, sealPinState, type PinState } from '../../storage/pin-repo';
 import { MIN_PASSPHRASE_GUESSES_LOG10, canonicalRecoverySecret, parseRecoveryKey } from '../../../src/lib/crypto/pin/secret-policy';
@@ -150,6 +151,8 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
     ctx.me = me;
     await restoreProfile(ctx);
     const groups = await restoreGroups(ctx, record.groups);
+    // Not fetched now is not forgotten: tried again on connect, kept in the backup (pending-groups.ts).
+    await commit(ctx.vault, (tx) => putPendingGroups(tx, groups.missingEntries));
     return {
       status: 'restored',
       username,
