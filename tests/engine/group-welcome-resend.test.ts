@@ -16,6 +16,8 @@ import { afterEach, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { receiveEnvelope } from '../../workers/engine/inbox';
 import { getGroup } from '../../workers/storage/group-repo';
+import { listOutbox } from '../../workers/storage/outbox-repo';
+import { decodeContent } from '../../src/lib/wire/content';
 import { decodeGroupUpdate, type GroupUpdate } from '../../src/lib/wire/group-content';
 import type { Username } from '../../src/lib/codec/username';
 import { toHex } from '../../src/lib/codec/bytes';
@@ -66,6 +68,18 @@ async function impostorSeen(host: MemoryHost, alice: User): Promise<Impostor> {
   return impostor;
 }
 
+/** Groups whose welcome waits in `u`'s outbox for `to`, not yet encrypted. */
+async function queuedWelcomes(u: User, to: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const item of await listOutbox(u.engine.ctx.vault)) {
+    if (item.username !== to || !item.content) continue;
+    const c = decodeContent(item.content);
+    if (c.kind !== 'group') continue;
+    const g = decodeGroupUpdate(c.update);
+    if (g.masterKey && g.history) out.push(toHex(g.groupId));
+  }
+  return out.sort();
+}
 const groupIds = async (u: User) => (await u.engine.listGroups()).map((g) => g.id).sort();
 const groupTexts = async (u: User, id: string) => (await u.engine.listGroupMessages(id)).flatMap((m) => (m.kind === 'text' ? [m.text] : []));
 /** Group updates each impostor's key could read so far (its session opens each envelope once). */
@@ -157,10 +171,14 @@ test('P36 two groups owing a welcome both send theirs after Accept; a member rem
   await alice.engine.leaveGroup(left);
   await settle(alice, bob, carol);
 
+  // Offline, so what Accept queues can be read before it leaves.
+  alice.engine.disconnect();
   await alice.engine.acceptIdentityChange('bob');
+  expect(await queuedWelcomes(alice, 'bob')).toEqual([one, two].sort());
+  for (const id of [one, two, removed, left]) expect((await getGroup(alice.engine.ctx.vault, id))!.welcomeOwed).toBeUndefined();
+  alice.engine.connect();
   await settle(alice, bob, carol);
   expect(await groupIds(bob)).toEqual([one, two].sort());
-  for (const id of [removed, left]) expect((await getGroup(alice.engine.ctx.vault, id))!.welcomeOwed).toBeUndefined();
 });
 
 test('P36 a blocked member gets no owed welcome on Accept; unblocking sends the current one to the accepted key', async () => {
