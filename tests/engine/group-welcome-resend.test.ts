@@ -244,3 +244,27 @@ test('P36 a host making up key after key gets one welcome per group per key the 
   expect(welcomes(third, id)).toHaveLength(0);
   expect(welcomes(second, id)).toHaveLength(1);
 });
+
+test('P36 rejecting a made-up key sends the owed welcome to the key trusted again, never to the rejected one', async () => {
+  const host = new MemoryHost();
+  const { alice, bob, carol } = await people(host, false);
+  // The real bob is offline while the host speaks as him (he would otherwise ask alice to resend).
+  bob.engine.disconnect();
+  alice.engine.disconnect();
+  const id = await alice.engine.createGroup('Climbing', '', ['bob', 'carol']);
+  const impostor = await impostorSeen(host, alice);
+  alice.engine.connect();
+  await settle(alice, carol);
+  expect((await getGroup(alice.engine.ctx.vault, id))!.welcomeOwed).toEqual(['bob']);
+
+  await alice.engine.rejectIdentityChange('bob');
+  await settle(alice, carol);
+  bob.engine.connect();
+  await settle(alice, bob, carol);
+  expect(await groupIds(bob)).toEqual([id]);
+  expect(welcomes(impostor, id)).toHaveLength(0);
+  await alice.engine.sendGroupText(id, 'after rejecting');
+  await settle(alice, bob, carol);
+  expect(await groupTexts(bob, id)).toEqual(['after rejecting']);
+  expect(welcomes(impostor, id)).toHaveLength(0);
+});
