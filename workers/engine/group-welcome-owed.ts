@@ -25,7 +25,7 @@ import { address } from '../../src/lib/crypto/group/address';
 import { encodeWelcomeHistory } from '../../src/lib/crypto/group/group-history-codec';
 import { findMember } from '../../src/lib/crypto/group/group-state';
 import type { Username } from '../../src/lib/codec/username';
-import { MAX_HISTORY_BYTES } from '../../src/lib/wire/group-content';
+import { encodeGroupUpdate, MAX_HISTORY_BYTES } from '../../src/lib/wire/group-content';
 import { txGetContact } from '../storage/contact-repo';
 import { putGroup, txListGroups, type GroupRecord } from '../storage/group-repo';
 import type { ContactRecord, Tx } from '../storage/schema';
@@ -33,7 +33,6 @@ import { commit } from '../storage/vault';
 import { addOutbox } from '../storage/outbox-repo';
 import { fromHex } from '../../src/lib/codec/bytes';
 import { encodeContent } from '../../src/lib/wire/content';
-import { encodeGroupUpdate } from '../../src/lib/wire/group-content';
 import { requireMe, type EngineContext, type Me } from './context';
 
 /** The member's current key is one the user accepted (nothing pending or unacknowledged) and not blocked. */
