@@ -3,7 +3,9 @@
  * group welcome carrying the group's secrets, a sender key, a profile key, a receipt — is never
  * encrypted to the new key, neither silently (an unverified contact's change is taken at once)
  * nor once the user accepts a verified contact's change (workers/storage/outbox-repo.ts
- * `addOutbox` binds each item to the identity trusted when it is queued).
+ * `addOutbox` binds each item to the identity trusted when it is queued). What Accept may bring is
+ * a NEW send: the group's current welcome, owed since the old one was dropped
+ * (tests/engine/group-welcome-resend.test.ts).
  */
 import 'fake-indexeddb/auto';
 import { afterEach, expect, test } from 'vitest';
@@ -57,7 +59,7 @@ test('P36 a group welcome queued for an unverified contact before their key chan
   expect(leaked(impostor).map((c) => (c.kind === 'text' ? c.text : c.kind))).toEqual(['after the change']);
 });
 
-test('P36 accepting a verified contact\'s new key releases none of the group updates queued before the change', async () => {
+test('P36 accepting a verified contact\'s new key releases none of the group updates queued before the change; a fresh welcome is the one new send', async () => {
   const host = new MemoryHost();
   const { alice, bob, carol } = await offlineAlice(host);
   await alice.engine.markVerified('bob', { safetyNumber: (await alice.engine.contactInfo('bob')).safetyNumber });
@@ -72,9 +74,14 @@ test('P36 accepting a verified contact\'s new key releases none of the group upd
   expect((await carol.engine.listGroups()).map((g) => g.id)).toEqual([id]);
   await alice.engine.acceptIdentityChange('bob');
   await settle(alice, bob, carol);
-  expect(leaked(impostor)).toEqual([]);
+  // The queued sender key and welcome stay dropped; the dropped welcome is owed, so Accept sends
+  // the group's current one, built now for the key now trusted (group-welcome-owed.ts).
+  const welcome = leaked(impostor).map((c) => (c.kind === 'group' ? decodeGroupUpdate(c.update) : c.kind));
+  expect(welcome).toHaveLength(1);
+  expect(welcome[0]).toMatchObject({ masterKey: expect.any(Uint8Array), history: expect.any(Uint8Array) });
+  expect((welcome[0] as ReturnType<typeof decodeGroupUpdate>).distribution).toBeUndefined();
   // The dropped sender key is not counted as held: alice's next group message, written after
-  // Accept, hands the key she now trusts a fresh copy (her key only: no welcome, no group secret).
+  // Accept, hands the key she now trusts a fresh copy (her key only, no group secret).
   await alice.engine.sendGroupText(id, 'after accepting');
   await settle(alice, bob, carol);
   const updates = leaked(impostor).flatMap((c) => (c.kind === 'group' ? [decodeGroupUpdate(c.update)] : []));

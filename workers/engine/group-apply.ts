@@ -32,6 +32,7 @@ import type { Tx } from '../storage/schema';
 import type { EngineContext, Me } from './context';
 import { shareProfileKeyWithMembers } from './group-profile-key';
 import { groupRecipients } from './group-recipients';
+import { payOwedWelcomes, sendableNow } from './group-welcome-owed';
 
 /** Queues one pairwise group update to `username` (the ratchet encrypts it at flush). */
 export async function queueUpdate(tx: Tx, username: Username, update: GroupUpdate): Promise<void> {
@@ -99,10 +100,13 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
  * Rotated if anyone holding it is no longer a member (P21), else given to members who lack it;
  * the pairwise updates are queued in `tx` ahead of the group message, so they arrive first.
  */
-export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, g: GroupRecord): Promise<GroupRecord> {
-  const head = g.history.head;
-  const our = g.our;
-  if (!our) return g;
+export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, stored: GroupRecord): Promise<GroupRecord> {
+  const head = stored.history.head;
+  if (!stored.our) return stored;
+  // P36: a member owed a welcome (theirs was dropped when their key changed) gets the current one
+  // ahead of our key, to whichever key our key is going to now (group-welcome-owed.ts).
+  const g = (await payOwedWelcomes(tx, me, stored, sendableNow)).group;
+  const our = g.our!;
   // Members we blocked are left out (group-recipients.ts), as Signal does.
   const recipients = await groupRecipients(tx, head, me.username);
   // P43/P41: members get our profile key with our first message (sealed sender v2 needs it).

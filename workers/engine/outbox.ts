@@ -41,7 +41,8 @@ import { isEngineError } from './errors';
 import { envelopeRef, refKey } from './refs';
 import { profileKeyToShare } from './profiles';
 import { flushGroupOutgoing } from './group-messages';
-import { forgetUndeliveredSenderKey } from './group-stale-key';
+import { forgetUndeliveredGroupUpdate } from './group-stale-key';
+import { payWelcomesOwedTo } from './group-welcome-owed';
 import type { Username } from '../../src/lib/codec/username';
 import { acceptInTx } from './requests';
 import { armFor, sentExpiry, withQuoteExpiry } from './disappearing';
@@ -185,11 +186,16 @@ async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readon
   return readies[0];
 }
 
-/** P36: an item written for an identity the contact no longer has is never encrypted. */
+/**
+ * P36: an item written for an identity the contact no longer has is never encrypted. A dropped
+ * group welcome is owed anew (group-stale-key.ts): a fresh one queued now goes in the next run.
+ */
 async function dropStale(ctx: EngineContext, item: OutboxRecord): Promise<void> {
+  const me = requireMe(ctx);
+  let welcomed = false;
   const changed = await commit(ctx.vault, async (tx) => {
     await deleteOutbox(tx, item.seq!);
-    if (item.content) await forgetUndeliveredSenderKey(tx, item.username, item.content);
+    if (item.content) welcomed = await forgetUndeliveredGroupUpdate(tx, me, item.username, item.content);
     const m = item.messageKey ? await txGetMessage(tx, item.messageKey) : undefined;
     if (!m || m.status === 'stale') return undefined;
     const next: MessageRecord = { ...m, status: 'stale' };
@@ -197,6 +203,7 @@ async function dropStale(ctx: EngineContext, item: OutboxRecord): Promise<void> 
     return next;
   });
   emitStatus(ctx, changed);
+  if (welcomed) ctx.kickOutbox();
 }
 
 /**
@@ -246,8 +253,13 @@ export async function sendAgain(ctx: EngineContext, username: Username, key: str
   return m;
 }
 
-/** After the user accepts or re-verifies: held texts for `username` go back to "queued". */
+/**
+ * After the user accepts, re-verifies or rejects a key change, or unblocks: held texts for
+ * `username` go back to "queued", and groups owing them a welcome dropped under an earlier key
+ * send the current one if that key is now accepted (group-welcome-owed.ts, P36).
+ */
 export async function releaseHeld(ctx: EngineContext, username: Username): Promise<void> {
+  await payWelcomesOwedTo(ctx, username);
   const items = (await listOutbox(ctx.vault)).filter((i) => i.username === username && i.messageKey);
   await commit(ctx.vault, async (tx) => {
     for (const i of items) {

@@ -53,6 +53,11 @@ export interface GroupRecord {
    * a key a member's changed, unaccepted safety number gave is flagged like a 1:1 message (P36, P3).
    */
   keyFrom?: Record<string, Uint8Array>;
+  /**
+   * Members a welcome of ours to was dropped because their key changed before it left (P36): each
+   * is sent the current one once the user accepts that key (engine/group-welcome-owed.ts).
+   */
+  welcomeOwed?: Username[];
 }
 
 export interface OutgoingGroupMessage {
@@ -122,6 +127,7 @@ interface GroupJson {
   muted?: boolean;
   requestFrom?: Username;
   keyFrom?: Record<string, string>;
+  welcomeOwed?: Username[];
 }
 
 const b64 = toBase64Url;
@@ -143,7 +149,8 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     ...(g.mentionsUnread ? { mentionsUnread: g.mentionsUnread } : {}),
     ...(g.muted ? { muted: true } : {}),
     ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
-    ...(g.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(g.keyFrom).map(([k, v]) => [k, b64(v)])) } : {})
+    ...(g.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(g.keyFrom).map(([k, v]) => [k, b64(v)])) } : {}),
+    ...(g.welcomeOwed?.length ? { welcomeOwed: g.welcomeOwed } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
 }
@@ -167,7 +174,8 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     ...(j.mentionsUnread ? { mentionsUnread: j.mentionsUnread } : {}),
     ...(j.muted ? { muted: true } : {}),
     ...(j.requestFrom ? { requestFrom: j.requestFrom } : {}),
-    ...(j.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(j.keyFrom).map(([k, v]) => [k, unb64(v)])) } : {})
+    ...(j.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(j.keyFrom).map(([k, v]) => [k, unb64(v)])) } : {}),
+    ...(j.welcomeOwed?.length ? { welcomeOwed: j.welcomeOwed } : {})
   };
 }
 
