@@ -6,10 +6,15 @@
  * reactions" (the same picker). The Recent row survives a reload.
  * axe-core finds no serious violation with the panel open, at phone and desktop size, and the
  * panel fits both screens; screenshots go to tests/e2e/screenshots/.
+ * Skin tones and `:shortcode`: ":thu" + Enter puts 👍 in the box (Enter sends once the list is
+ * closed); a chosen tone tones the grid, the search, the quick reaction row and the shortcode
+ * list, bob receives exactly the toned code points, a toned recent stays toned when the tone
+ * changes back, and the group composer completes ":piz" beside its "@" mentions.
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { bubbles, expectClean, openChat, openPerson, register, startChat, type Person } from './support/parley';
+import { createGroup } from './support/groups';
 
 const SHOTS = 'tests/e2e/screenshots';
 const people: Person[] = [];
@@ -194,3 +199,186 @@ for (const vp of [
     await expectClean(alice);
   });
 }
+
+/** The code points of `s`, for comparing emoji exactly (a lost modifier or U+FE0F shows). */
+const points = (s: string) => [...s].map((c) => c.codePointAt(0)!.toString(16));
+
+test('":thu" + Enter inserts 👍; a chosen skin tone reaches bob exactly, tones the quick row, and the group composer completes too', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await alice.page.emulateMedia({ colorScheme: 'light' });
+  await register(alice);
+  await register(bob);
+  await startChat(alice, bob.name);
+  const page = alice.page;
+  const box = page.getByRole('textbox', { name: `Message ${bob.name}` });
+  const list = page.getByRole('listbox', { name: 'Matching emoji' });
+
+  // A time or a smiley never opens the list; ":thu" does, with 👍 first and active.
+  await box.focus();
+  await page.keyboard.type('at 12:30 :) ');
+  await expect(list).toHaveCount(0);
+  await expect(box).not.toHaveAttribute('aria-activedescendant');
+  await page.keyboard.type(':thu');
+  await expect(list).toBeVisible();
+  await expect(box).toHaveAttribute('aria-controls', 'emoji-shortcodes');
+  const thumbs = list.getByRole('option', { name: 'thumbs up', exact: true });
+  await expect(list.getByRole('option').first()).toHaveAccessibleName('thumbs up');
+  await expect(thumbs).toHaveAttribute('aria-selected', 'true');
+  await expect(box).toHaveAttribute('aria-activedescendant', (await thumbs.getAttribute('id'))!);
+  await page.keyboard.press('ArrowDown');
+  const down = list.getByRole('option', { name: 'thumbs down', exact: true });
+  await expect(down).toHaveAttribute('aria-selected', 'true');
+  await expect(box).toHaveAttribute('aria-activedescendant', (await down.getAttribute('id'))!);
+  await page.keyboard.press('ArrowUp');
+  await expect(thumbs).toHaveAttribute('aria-selected', 'true');
+  await expect(box).toBeFocused();
+  await page.screenshot({ path: `${SHOTS}/emoji-shortcode-list-light.png` });
+  await audit(page, 'shortcode list light');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: `${SHOTS}/emoji-shortcode-list-dark.png` });
+  await audit(page, 'shortcode list dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  // Escape closes it and leaves the text; typing on reopens it; Enter inserts, a second Enter sends.
+  await page.keyboard.press('Escape');
+  await expect(list).toHaveCount(0);
+  await expect(box).toHaveValue('at 12:30 :) :thu');
+  await page.keyboard.type('m');
+  await expect(thumbs).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('Enter');
+  await expect(list).toHaveCount(0);
+  await expect(box).toHaveValue('at 12:30 :) 👍');
+  await page.keyboard.press('Enter');
+  await expect(box).toHaveValue('');
+  // Tab inserts as well.
+  await page.keyboard.type(':piz');
+  await expect(list.getByRole('option').first()).toHaveAccessibleName('pizza');
+  await page.keyboard.press('Tab');
+  await expect(box).toHaveValue('🍕');
+  await expect(box).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(box).toHaveValue('');
+
+  // The tone chooser: six radios, the default checked; a click chooses and closes it.
+  await emojiButton(page).click();
+  const toneButton = picker(page).getByRole('button', { name: 'Skin tone: Default skin tone', exact: true });
+  await toneButton.click();
+  await expect(toneButton).toHaveAttribute('aria-expanded', 'true');
+  const tones = picker(page).getByRole('radiogroup', { name: 'Skin tone' });
+  await expect(tones.getByRole('radio')).toHaveCount(6);
+  await expect(tones.getByRole('radio', { name: 'Default skin tone', exact: true })).toHaveAttribute('aria-checked', 'true');
+  await page.screenshot({ path: `${SHOTS}/emoji-picker-skin-tones-light.png` });
+  await audit(page, 'picker with the skin tone chooser light');
+  await tones.getByRole('radio', { name: 'Medium-dark skin tone', exact: true }).click();
+  await expect(tones).toHaveCount(0);
+  await expect(box).toBeFocused();
+  const toned = picker(page).getByRole('button', { name: 'Skin tone: Medium-dark skin tone', exact: true });
+  await expect(toned).toBeVisible();
+  // Every emoji that takes a tone shows it; the rest do not change.
+  await picker(page).getByRole('button', { name: 'People & body', exact: true }).click();
+  const body = picker(page).getByRole('grid', { name: 'People & body' });
+  await expect(body.getByRole('button', { name: 'thumbs up', exact: true })).toHaveText('👍🏾');
+  await expect(body.getByRole('button', { name: 'technologist', exact: true })).toHaveText('🧑🏾‍💻');
+  await expect(picker(page).getByRole('button', { name: 'face with tears of joy', exact: true })).toHaveText('😂');
+  await page.screenshot({ path: `${SHOTS}/emoji-picker-toned-people.png` });
+  await body.getByRole('button', { name: 'thumbs up', exact: true }).click();
+  await picker(page).getByRole('searchbox', { name: 'Search emoji' }).fill('waving');
+  const results = picker(page).getByRole('grid', { name: 'Search results' });
+  const waving = results.getByRole('button', { name: 'waving hand', exact: true });
+  await expect(waving).toHaveText('👋🏾');
+  await waving.click();
+  await expect(box).toHaveValue('👍🏾👋🏾');
+  // From the keyboard: the arrows choose at once, Escape closes the row and returns to the button.
+  await toned.focus();
+  await page.keyboard.press('Enter');
+  await expect(tones.getByRole('radio', { name: 'Medium-dark skin tone', exact: true })).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await expect(tones.getByRole('radio', { name: 'Dark skin tone', exact: true })).toBeFocused();
+  await expect(tones.getByRole('radio', { name: 'Dark skin tone', exact: true })).toHaveAttribute('aria-checked', 'true');
+  await expect(waving).toHaveText('👋🏿');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('Escape');
+  await expect(tones).toHaveCount(0);
+  await expect(picker(page)).toBeVisible();
+  await expect(toned).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(picker(page)).toHaveCount(0);
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+
+  // Bob receives exactly what alice sent: the tones' code points, nothing lost or added.
+  await openChat(bob, alice.name);
+  const got = bubbles(bob.page, alice.name);
+  await expect(got).toHaveCount(3, { timeout: 30_000 });
+  await expect(got.nth(0).locator('.text')).toHaveText('at 12:30 :) 👍');
+  await expect(got.nth(1).locator('.text')).toHaveText('🍕');
+  await expect(got.nth(2).locator('.text')).toHaveText('👍🏾👋🏾');
+  expect(points((await got.nth(2).locator('.text').textContent())!)).toEqual(['1f44d', '1f3fe', '1f44b', '1f3fe']);
+  await expect(got.nth(2)).toHaveClass(/\bjumbo\b/);
+  await bob.page.getByRole('button', { name: 'Accept', exact: true }).click();
+
+  // Alice's quick reaction row is in her tone; bob sees the toned reaction.
+  const mine = bubbles(page, bob.name).nth(2);
+  await mine.click({ button: 'right' });
+  await page.getByRole('menu', { name: 'Message actions' }).getByRole('menuitem', { name: 'React' }).click();
+  const quick = page.getByRole('menu', { name: 'Choose a reaction' });
+  await expect(quick.getByRole('menuitemradio').first()).toHaveText('👍🏾');
+  await expect(quick.getByRole('menuitemradio', { name: 'React 🙏🏾', exact: true })).toBeVisible();
+  await expect(quick.getByRole('menuitemradio', { name: 'React ❤️', exact: true })).toBeVisible();
+  await quick.getByRole('menuitemradio').first().click();
+  await expect(bob.page.getByTestId('reactions')).toHaveText('👍🏾', { timeout: 30_000 });
+
+  // The tone and the toned recents are kept on this device; back to the default, the recents stay toned.
+  await page.reload();
+  await expect(box).toBeVisible();
+  await emojiButton(page).click();
+  await expect(toned).toBeVisible();
+  await expect(picker(page).getByRole('grid', { name: 'Recently used' }).getByRole('button')).toHaveText(['👋🏾', '👍🏾', '🍕', '👍']);
+  await toned.click();
+  await tones.getByRole('radio', { name: 'Default skin tone', exact: true }).click();
+  await expect(picker(page).getByRole('grid', { name: 'People & body' }).getByRole('button', { name: 'waving hand', exact: true })).toHaveText('👋');
+  await expect(picker(page).getByRole('grid', { name: 'Recently used' }).getByRole('button').first()).toHaveText('👋🏾');
+  // The category button of the section scrolled to is marked current.
+  const cats = picker(page).getByRole('toolbar', { name: 'Emoji categories' });
+  await expect(cats.getByRole('button', { name: 'Recently used', exact: true })).toHaveAttribute('aria-current', 'true');
+  await cats.getByRole('button', { name: 'Flags', exact: true }).click();
+  await expect(cats.getByRole('button', { name: 'Flags', exact: true })).toHaveAttribute('aria-current', 'true');
+  await expect(cats.getByRole('button', { name: 'Recently used', exact: true })).not.toHaveAttribute('aria-current');
+  // Back up from Flags by its button (the headings passed stick at the top), then by scrolling alone.
+  await cats.getByRole('button', { name: 'Food & drink', exact: true }).click();
+  await expect(picker(page).getByRole('grid', { name: 'Food & drink' }).getByRole('button').first()).toBeInViewport();
+  await expect(cats.getByRole('button', { name: 'Food & drink', exact: true })).toHaveAttribute('aria-current', 'true');
+  await expect(cats.getByRole('button', { name: 'Flags', exact: true })).not.toHaveAttribute('aria-current');
+  await picker(page).getByRole('grid', { name: 'Travel & places' }).evaluate((g) => g.scrollIntoView({ block: 'start' }));
+  await expect(cats.getByRole('button', { name: 'Travel & places', exact: true })).toHaveAttribute('aria-current', 'true');
+  await expect(cats.getByRole('button', { name: 'Food & drink', exact: true })).not.toHaveAttribute('aria-current');
+  await page.screenshot({ path: `${SHOTS}/emoji-picker-current-category.png` });
+  await page.keyboard.press('Escape');
+
+  // The group composer: ":piz" completes there too, in the same list, beside the "@" mentions.
+  const group = `Picnic ${Date.now() % 100000}`;
+  await page.goto('/chats');
+  await createGroup(alice, group, [bob]);
+  const gbox = page.getByLabel(`Message ${group}`);
+  await gbox.focus();
+  await page.keyboard.type(':piz');
+  await expect(list.getByRole('option').first()).toHaveAccessibleName('pizza');
+  await expect(gbox).toHaveAttribute('role', 'combobox');
+  await expect(gbox).toHaveAttribute('aria-expanded', 'true');
+  await page.keyboard.press('Enter');
+  await expect(gbox).toHaveValue('🍕');
+  await expect(gbox).toHaveAttribute('aria-expanded', 'false');
+  await page.keyboard.type(' @');
+  const members = page.getByRole('listbox', { name: 'Mention a member' });
+  await expect(members.getByRole('option', { name: bob.name, exact: true })).toHaveAttribute('aria-selected', 'true');
+  await expect(gbox).toHaveAttribute('aria-controls', 'mention-options');
+  await page.keyboard.press('Enter');
+  await expect(gbox).toHaveValue(`🍕 @${bob.name} `);
+  await page.keyboard.type(':thu');
+  await expect(list.getByRole('option').first()).toHaveText('👍thumbs up');
+  await page.screenshot({ path: `${SHOTS}/emoji-shortcode-group.png` });
+  await expectClean(alice);
+  await expectClean(bob);
+});

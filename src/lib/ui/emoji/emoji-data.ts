@@ -10,6 +10,7 @@
 import { SMILEYS, PEOPLE } from './table-faces';
 import { NATURE, FOOD, ACTIVITIES, TRAVEL } from './table-world';
 import { OBJECTS, SYMBOLS, FLAGS } from './table-things';
+import { SKIN_TONES, withTone, type SkinTone } from './skin-tone';
 
 export type EmojiCategoryId = 'smileys' | 'people' | 'nature' | 'food' | 'activities' | 'travel' | 'objects' | 'symbols' | 'flags';
 
@@ -20,6 +21,8 @@ export type Emoji = {
   /** Lower-case words search matches: the name's words, then the keywords. */
   readonly words: readonly string[];
   readonly category: EmojiCategoryId;
+  /** Takes a skin tone (skin-tone.ts): the table marks it `| tones`. */
+  readonly tone: boolean;
 };
 
 export type EmojiCategory = { readonly id: EmojiCategoryId; readonly label: string; readonly icon: string; readonly emoji: readonly Emoji[] };
@@ -38,19 +41,21 @@ export function wordsOf(s: string): string[] {
     .filter((w) => w.length > 0);
 }
 
-/** One table line: `<emoji> <name> | <keywords>`, or `flag <CC> <name> | <keywords>`. */
+/** One table line: `<emoji> <name> | <keywords>[ | tones]`, or `flag <CC> <name> | <keywords>`. */
 function parseLine(line: string, category: EmojiCategoryId): Emoji {
-  const [head = '', keywords = ''] = line.split('|').map((s) => s.trim());
+  const [head = '', keywords = '', mark = ''] = line.split('|').map((s) => s.trim());
+  if (mark !== '' && mark !== 'tones') throw new RangeError(`emoji table line "${line}": third column "${mark}" is not "tones"`);
+  const tone = mark === 'tones';
   const flag = /^flag ([A-Z]{2}) (.+)$/u.exec(head);
   if (flag) {
     const code = flag[1]!;
     const name = `flag: ${flag[2]!}`;
-    return { emoji: flagOf(code), name, words: [...new Set([...wordsOf(name), code.toLowerCase(), ...wordsOf(keywords)])], category };
+    return { emoji: flagOf(code), name, words: [...new Set([...wordsOf(name), code.toLowerCase(), ...wordsOf(keywords)])], category, tone };
   }
   const space = head.indexOf(' ');
   const emoji = head.slice(0, space);
   const name = head.slice(space + 1);
-  return { emoji, name, words: [...new Set([...wordsOf(name), ...wordsOf(keywords)])], category };
+  return { emoji, name, words: [...new Set([...wordsOf(name), ...wordsOf(keywords)])], category, tone };
 }
 
 function table(text: string, category: EmojiCategoryId): Emoji[] {
@@ -76,9 +81,15 @@ export const CATEGORIES: readonly EmojiCategory[] = [
 /** Every emoji, in picker order. */
 export const ALL_EMOJI: readonly Emoji[] = CATEGORIES.flatMap((c) => c.emoji);
 
-const BY_EMOJI: ReadonlyMap<string, Emoji> = new Map(ALL_EMOJI.map((e) => [e.emoji, e]));
+/** Every form the picker offers, toned ones included, to its entry. */
+const BY_EMOJI: ReadonlyMap<string, Emoji> = new Map(ALL_EMOJI.flatMap((e) => (e.tone ? SKIN_TONES.map((t) => [withTone(e.emoji, t.tone), e] as const) : [[e.emoji, e] as const])));
 
-/** The entry for `emoji`, if the picker offers it (how stored recents are checked). */
+/** The entry for `emoji`, in its base form or (if it takes one) any skin tone; undefined if the picker does not offer it (how stored recents are checked). */
 export function emojiEntry(emoji: string): Emoji | undefined {
   return BY_EMOJI.get(emoji);
+}
+
+/** How `e` shows in the picker in `tone`: toned if it takes one, as it is otherwise. */
+export function glyphOf(e: Emoji, tone: SkinTone): string {
+  return e.tone ? withTone(e.emoji, tone) : e.emoji;
 }

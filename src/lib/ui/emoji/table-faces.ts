@@ -1,6 +1,8 @@
 /**
  * Emoji table: smileys & emotion, people & body (Unicode CLDR short names, keywords chosen for
- * search). One entry a line: `<emoji> <name> | <keywords>`. Data only; parsed in emoji-data.ts.
+ * search). One entry a line: `<emoji> <name> | <keywords>`, plus ` | tones` where the emoji takes a
+ * skin tone (its base is Unicode Emoji_Modifier_Base and every toned form is RGI; skin-tone.ts).
+ * Data only; parsed in emoji-data.ts.
  */
 export const SMILEYS = `
 😀 grinning face | smile happy
@@ -138,98 +140,98 @@ export const SMILEYS = `
 `;
 
 export const PEOPLE = `
-👋 waving hand | hello hi bye wave
-🤚 raised back of hand | stop
-🖐️ hand with fingers splayed | hand five
-✋ raised hand | stop high five
-🖖 vulcan salute | spock
-👌 OK hand | ok perfect
-🤏 pinching hand | small tiny little
-✌️ victory hand | peace
-🤞 crossed fingers | luck hope
-🤟 love-you gesture | love
-🤘 sign of the horns | rock metal
-🤙 call me hand | call shaka
-👈 backhand index pointing left | left point
-👉 backhand index pointing right | right point
-👆 backhand index pointing up | up point
-👇 backhand index pointing down | down point
-☝️ index pointing up | up one
-👍 thumbs up | like yes approve good +1
-👎 thumbs down | dislike no bad -1
-✊ raised fist | fist power
-👊 oncoming fist | punch bump
-🤛 left-facing fist | fist bump
-🤜 right-facing fist | fist bump
-👏 clapping hands | clap applause bravo
-🙌 raising hands | hooray celebrate praise
-👐 open hands | hug
-🤲 palms up together | prayer
-🤝 handshake | deal agreement
-🙏 folded hands | please thanks pray
-✍️ writing hand | write
-💅 nail polish | nails beauty
-🤳 selfie | camera phone
-💪 flexed biceps | strong muscle
-👂 ear | hear listen
-👃 nose | smell
+👋 waving hand | hello hi bye wave | tones
+🤚 raised back of hand | stop | tones
+🖐️ hand with fingers splayed | hand five | tones
+✋ raised hand | stop high five | tones
+🖖 vulcan salute | spock | tones
+👌 OK hand | ok perfect | tones
+🤏 pinching hand | small tiny little | tones
+✌️ victory hand | peace | tones
+🤞 crossed fingers | luck hope | tones
+🤟 love-you gesture | love | tones
+🤘 sign of the horns | rock metal | tones
+🤙 call me hand | call shaka | tones
+👈 backhand index pointing left | left point | tones
+👉 backhand index pointing right | right point | tones
+👆 backhand index pointing up | up point | tones
+👇 backhand index pointing down | down point | tones
+☝️ index pointing up | up one | tones
+👍 thumbs up | like yes approve good +1 | tones
+👎 thumbs down | dislike no bad -1 | tones
+✊ raised fist | fist power | tones
+👊 oncoming fist | punch bump | tones
+🤛 left-facing fist | fist bump | tones
+🤜 right-facing fist | fist bump | tones
+👏 clapping hands | clap applause bravo | tones
+🙌 raising hands | hooray celebrate praise | tones
+👐 open hands | hug | tones
+🤲 palms up together | prayer | tones
+🤝 handshake | deal agreement | tones
+🙏 folded hands | please thanks pray | tones
+✍️ writing hand | write | tones
+💅 nail polish | nails beauty | tones
+🤳 selfie | camera phone | tones
+💪 flexed biceps | strong muscle | tones
+👂 ear | hear listen | tones
+👃 nose | smell | tones
 🧠 brain | smart think
 👀 eyes | look see watch
 👁️ eye | see
 👅 tongue | taste
 👄 mouth | lips
-👶 baby | child newborn
-🧒 child | kid
-👦 boy | kid
-👧 girl | kid
-🧑 person | adult
-👱 person with blond hair | blond
-👨 man | male
-🧔 person with beard | beard
-👩 woman | female
-🧓 older person | old elderly
-👴 old man | grandpa
-👵 old woman | grandma
-🙍 person frowning | sad
-🙎 person pouting | upset
-🙅 person gesturing no | no stop
-🙆 person gesturing OK | ok yes
-💁 person tipping hand | info sassy
-🙋 person raising hand | hi question
-🤦 person facepalming | facepalm ugh
-🤷 person shrugging | shrug dunno whatever
-🧑‍💻 technologist | developer coder computer
-🧑‍🍳 cook | chef
-🧑‍🎓 student | graduate school
-🧑‍⚕️ health worker | doctor nurse
-👮 police officer | police cop
-💂 guard | guard
-👷 construction worker | builder
-🤴 prince | royal
-👸 princess | royal
-🎅 Santa Claus | christmas santa
-🤶 Mrs. Claus | christmas
-🦸 superhero | hero
-🧙 mage | wizard witch magic
-🧚 fairy | magic
-🧛 vampire | dracula
-🧜 merperson | mermaid
+👶 baby | child newborn | tones
+🧒 child | kid | tones
+👦 boy | kid | tones
+👧 girl | kid | tones
+🧑 person | adult | tones
+👱 person with blond hair | blond | tones
+👨 man | male | tones
+🧔 person with beard | beard | tones
+👩 woman | female | tones
+🧓 older person | old elderly | tones
+👴 old man | grandpa | tones
+👵 old woman | grandma | tones
+🙍 person frowning | sad | tones
+🙎 person pouting | upset | tones
+🙅 person gesturing no | no stop | tones
+🙆 person gesturing OK | ok yes | tones
+💁 person tipping hand | info sassy | tones
+🙋 person raising hand | hi question | tones
+🤦 person facepalming | facepalm ugh | tones
+🤷 person shrugging | shrug dunno whatever | tones
+🧑‍💻 technologist | developer coder computer | tones
+🧑‍🍳 cook | chef | tones
+🧑‍🎓 student | graduate school | tones
+🧑‍⚕️ health worker | doctor nurse | tones
+👮 police officer | police cop | tones
+💂 guard | guard | tones
+👷 construction worker | builder | tones
+🤴 prince | royal | tones
+👸 princess | royal | tones
+🎅 Santa Claus | christmas santa | tones
+🤶 Mrs. Claus | christmas | tones
+🦸 superhero | hero | tones
+🧙 mage | wizard witch magic | tones
+🧚 fairy | magic | tones
+🧛 vampire | dracula | tones
+🧜 merperson | mermaid | tones
 🧞 genie | wish
 🧟 zombie | undead
-💆 person getting massage | massage relax
-🚶 person walking | walk
-🏃 person running | run jog
-💃 woman dancing | dance party
-🕺 man dancing | dance party
-👯 people with bunny ears | party dance
-🧘 person in lotus position | yoga meditation
-🛀 person taking bath | bath
-🛌 person in bed | sleep
-👭 women holding hands | couple friends
-👫 woman and man holding hands | couple
-👬 men holding hands | couple
-💏 kiss | couple love
-💑 couple with heart | love
+💆 person getting massage | massage relax | tones
+🚶 person walking | walk | tones
+🏃 person running | run jog | tones
+💃 woman dancing | dance party | tones
+🕺 man dancing | dance party | tones
+👯 people with bunny ears | party dance | tones
+🧘 person in lotus position | yoga meditation | tones
+🛀 person taking bath | bath | tones
+🛌 person in bed | sleep | tones
+👭 women holding hands | couple friends | tones
+👫 woman and man holding hands | couple | tones
+👬 men holding hands | couple | tones
+💏 kiss | couple love | tones
+💑 couple with heart | love | tones
 👪 family | family
 🗣️ speaking head | talk speak
 👤 bust in silhouette | person user

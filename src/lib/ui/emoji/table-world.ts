@@ -1,7 +1,8 @@
 /**
  * Emoji table: animals & nature, food & drink, activities, travel & places (Unicode CLDR short
- * names, keywords chosen for search). One entry a line: `<emoji> <name> | <keywords>`. Data only;
- * parsed in emoji-data.ts.
+ * names, keywords chosen for search). One entry a line: `<emoji> <name> | <keywords>`, plus
+ * ` | tones` where the emoji takes a skin tone (as in table-faces.ts). Data only; parsed in
+ * emoji-data.ts.
  */
 export const NATURE = `
 🐶 dog face | dog puppy pet
@@ -168,10 +169,10 @@ export const ACTIVITIES = `
 🥋 martial arts uniform | karate judo
 🎿 skis | ski winter
 ⛷️ skier | ski
-🏂 snowboarder | snowboard
-🏋️ person lifting weights | gym weights
-🚴 person biking | cycling bike
-🏊 person swimming | swim
+🏂 snowboarder | snowboard | tones
+🏋️ person lifting weights | gym weights | tones
+🚴 person biking | cycling bike | tones
+🏊 person swimming | swim | tones
 🏆 trophy | win award
 🥇 1st place medal | gold first winner
 🥈 2nd place medal | silver second
