@@ -75,7 +75,7 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   await mute.click();
   await expect(mute).toHaveAttribute('aria-pressed', 'true');
   await cat.page.goto('/chats');
-  await expect(groupRow(cat.page, name)).toContainText('muted');
+  await expect(groupRow(cat.page, name)).toContainText('Muted');
   await expect(groupRow(cat.page, name)).toBeVisible({ timeout: 30_000 });
 
   // Ann mentions Cat with the keyboard only: "@" opens the picker, ArrowDown to Cat, Enter picks.

@@ -2,7 +2,7 @@
  * What a PIN restore brings back beyond identity and contacts (DESIGN.md §7; SECURITY.md P26, P42,
  * P43, P41, P19–P21), against the REAL host with its built-in realm on loopback: contacts' profile
  * keys (their names come back from their blobs), who is still a message request and who was
- * accepted, chat flags, privacy settings, and groups (state from the host's blob, checked against
+ * accepted, chat and group flags, privacy settings, and groups (state from the host's blob, checked against
  * the head the record vouches for; new messages flow both ways after the sender keys are asked
  * again). A group blob that does not reach the trusted head restores nothing.
  */
@@ -63,7 +63,7 @@ async function recordUploaded(e: Engine): Promise<void> {
   await e.settle();
 }
 
-test('P42 P43 P19 P21 a PIN restore brings back profile keys, request state, chat flags, settings and groups; group messages flow again', async () => {
+test('P42 P43 P19 P21 a PIN restore brings back profile keys, request state, chat flags, settings and groups with their flags; group messages flow again', async () => {
   const alice = await user('alice', 'Alice A');
   const bob = await user('bob', 'Bob Builder');
   const carol = await user('carol', 'Carol C');
@@ -93,6 +93,8 @@ test('P42 P43 P19 P21 a PIN restore brings back profile keys, request state, cha
   await bob.sendGroupText(id, 'bob was here');
   await eventually(async () => expect(await groupTexts(alice, id)).toEqual(['alice: first in the group', 'bob: bob was here']));
   expect((await getGroup(bob.ctx.vault, id))!.distributedTo).toEqual(['alice']);
+  // The group is filed as the chats are (README "Chat list"): its flags ride in the record (version 5).
+  await alice.setGroupFlags(id, { pinned: true, muted: true, archived: true });
   await recordUploaded(alice);
 
   alice.disconnect();
@@ -109,7 +111,7 @@ test('P42 P43 P19 P21 a PIN restore brings back profile keys, request state, cha
   expect((await fresh.listMessages('bob')).map((m) => (m.kind === 'notice' ? m.notice : m.kind))).toEqual(['restored']);
 
   // The group is back, from the host's blob, with the notice about earlier messages.
-  expect(await fresh.listGroups()).toMatchObject([{ id, name: 'Climbing', isMember: true, memberCount: 2 }]);
+  expect(await fresh.listGroups()).toMatchObject([{ id, name: 'Climbing', isMember: true, memberCount: 2, flags: { pinned: true, muted: true, archived: true } }]);
   expect((await fresh.listGroupMessages(id)).map((m) => (m.kind === 'notice' ? m.notice : m.text))).toEqual(['restored']);
 
   fresh.connect();

@@ -170,11 +170,11 @@ describe('group receipts and mentions on the real host', () => {
     const { id, ann, ben, cat } = await group();
     await expect(ann.sendGroupText(id, 'hey @mallory', ['mallory' as Username])).rejects.toMatchObject({ code: 'InvalidArgument' });
     // Ben muted the group: a mention still counts (and notifies, attention.ts).
-    await ben.setGroupMuted(id, true);
-    expect((await ben.listGroups())[0]).toMatchObject({ id, muted: true, mentions: 0 });
+    await ben.setGroupFlags(id, { muted: true });
+    expect((await ben.listGroups())[0]).toMatchObject({ id, flags: { pinned: false, muted: true, archived: false }, mentions: 0 });
     await ann.sendGroupText(id, 'hey @ben', ['ben' as Username]);
     await eventually(async () => expect((await textOf(ben, id, 'hey @ben')).mentions).toEqual(['ben']));
-    expect((await ben.listGroups())[0]).toMatchObject({ id, mentions: 1, muted: true });
+    expect((await ben.listGroups())[0]).toMatchObject({ id, mentions: 1, flags: { muted: true } });
     expect((await cat.listGroups())[0]).toMatchObject({ id, mentions: 0 });
     expect((await textOf(cat, id, 'hey @ben')).mentions).toEqual(['ben']);
     await ben.markGroupRead(id);

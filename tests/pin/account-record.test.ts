@@ -1,6 +1,6 @@
 // The sealed account record (src/lib/crypto/account-record.ts, account-record-codec.ts): round
 // trip of everything a restore brings back (P26, P42, P43, P19), tamper detection, username
-// binding, strict canonical decoding, size buckets (P26), and records of versions 1 to 3 still opening.
+// binding, strict canonical decoding, size buckets (P26), and records of versions 1 to 4 still opening.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
@@ -24,6 +24,7 @@ const VECTOR_V1 = new URL('../vectors/account-record-v1.json', import.meta.url);
 const VECTOR_V2 = new URL('../vectors/account-record-v2.json', import.meta.url);
 const VECTOR_V3 = new URL('../vectors/account-record-v3.json', import.meta.url);
 const VECTOR_V4 = new URL('../vectors/account-record-v4.json', import.meta.url);
+const VECTOR_V5 = new URL('../vectors/account-record-v5.json', import.meta.url);
 
 /** What a version 1 app wrote (and the frozen v1 vector holds). */
 function recordV1(seed = 'alice', displayName = 'Alice ✨', contacts = 2): AccountRecord {
@@ -77,6 +78,13 @@ function recordV4(seed = 'alice', displayName = 'Alice ✨', contacts = 2, group
   return { ...a, groups: a.groups.map((g, i) => (i === groups - 1 ? { ...g, requestFrom: asUsername('stranger.9') } : g)) };
 }
 
+/** Version 5: as version 4, and groups filed as chats are (README "Chat list"): pinned, muted, archived. */
+function recordV5(seed = 'alice', displayName = 'Alice ✨', contacts = 2, groups = 3): AccountRecord {
+  const a = recordV4(seed, displayName, contacts, groups);
+  const filing = [{ pinned: true as const }, { muted: true as const, archived: true as const }, { pinned: true as const, muted: true as const }];
+  return { ...a, groups: a.groups.map((g, i) => ({ ...g, ...filing[i % filing.length] })) };
+}
+
 /** The version 1 layout, written as a version 1 app did (the codec no longer writes it). */
 function encodeV1(a: AccountRecord): Uint8Array {
   const utf8 = (t: string) => new TextEncoder().encode(t);
@@ -106,7 +114,7 @@ const codeOf = (f: () => unknown): string => {
 
 describe('account record', () => {
   test('seals and opens to the same record', () => {
-    const a = recordV4();
+    const a = recordV5();
     const sealed = sealAccountRecord(a, SECRET, 'alice', seededDeps('seal'));
     expect(openAccountRecord(sealed, SECRET, 'alice')).toEqual(a);
   });
@@ -178,7 +186,7 @@ describe('account record', () => {
     const enc = encodeAccountRecord(a);
     for (let n = 0; n < enc.length; n += 7) expect(codeOf(() => decodeAccountRecord(enc.subarray(0, n)))).toBe('DecodeFailed');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([...enc, 0])))).toBe('DecodeFailed');
-    expect(codeOf(() => decodeAccountRecord(new Uint8Array([5, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
+    expect(codeOf(() => decodeAccountRecord(new Uint8Array([6, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([0, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
     // The two groups (no invite secret) are the last 2 * 101 bytes: swapped, they are out of order.
     const swapped = new Uint8Array([...enc.subarray(0, enc.length - 202), ...enc.subarray(enc.length - 101), ...enc.subarray(enc.length - 202, enc.length - 101)]);
@@ -255,8 +263,8 @@ describe('account record', () => {
 
   test('P42 version 4 carries who added us to a group request; version 3 or an unknown group flag cannot', () => {
     const a = recordV4('v4', 'Di', 1, 3);
-    const enc = encodeAccountRecord(a);
-    expect(enc[0]).toBe(4);
+    // Without group filing, versions 4 and 5 lay groups out alike: the same bytes as version 4 decode.
+    const enc = new Uint8Array([4, ...encodeAccountRecord(a).subarray(1)]);
     const back = decodeAccountRecord(enc);
     expect(back).toEqual(a);
     expect(back.groups.map((g) => [g.requestFrom ?? null, g.inviteSecret?.length ?? null])).toEqual([
@@ -268,7 +276,7 @@ describe('account record', () => {
     const plain = encodeAccountRecord(recordV3('v4', 'Di', 1, 2));
     expect(decodeAccountRecord(new Uint8Array([3, ...plain.subarray(1)]))).toEqual(recordV3('v4', 'Di', 1, 2));
     // The last group's flags byte ends a record without a request: 0x02 is refused in version 3, 0x04 in any.
-    for (const [version, flags] of [[3, 0x02], [4, 0x04], [4, 0x80]] as const) {
+    for (const [version, flags] of [[3, 0x02], [4, 0x04], [4, 0x08], [4, 0x10], [4, 0x80], [5, 0x20], [5, 0x80]] as const) {
       const bad = new Uint8Array([version, ...plain.subarray(1)]);
       bad[bad.length - 1] = flags;
       expect(codeOf(() => decodeAccountRecord(bad))).toBe('DecodeFailed');
@@ -277,12 +285,32 @@ describe('account record', () => {
     expect(codeOf(() => encodeAccountRecord({ ...a, groups: [{ ...a.groups[0]!, requestFrom: 'Not Valid' as Username }] }))).toBe('InvalidArgument');
   });
 
-  test('frozen sealed record, version 4 (tests/vectors/account-record-v4.json)', () => {
+  test('P26 P42 a record sealed by a version 4 app (frozen, tests/vectors/account-record-v4.json) still opens, its groups unfiled', () => {
+    const frozen = JSON.parse(readFileSync(VECTOR_V4, 'utf8')) as { sealed: string };
+    const back = openAccountRecord(fromHex(frozen.sealed), SECRET, 'alice');
+    expect(back).toEqual(recordV4());
+    expect(back.groups.map((g) => [!!g.pinned, !!g.muted, !!g.archived])).toEqual([[false, false, false], [false, false, false], [false, false, false]]);
+  });
+
+  test('version 5 carries how each group is filed (README "Chat list"); each flag alone round-trips', () => {
+    const a = recordV5('v5', 'Ed', 1, 3);
+    const enc = encodeAccountRecord(a);
+    expect(enc[0]).toBe(5);
+    const back = decodeAccountRecord(enc);
+    expect(back).toEqual(a);
+    expect(back.groups.map((g) => [!!g.pinned, !!g.muted, !!g.archived])).toEqual([[true, false, false], [false, true, true], [true, true, false]]);
+    for (const flag of ['pinned', 'muted', 'archived'] as const) {
+      const one = { ...a, groups: a.groups.map(({ pinned: _p, muted: _m, archived: _a, ...g }) => ({ ...g, [flag]: true as const })) };
+      expect(decodeAccountRecord(encodeAccountRecord(one))).toEqual(one);
+    }
+  });
+
+  test('frozen sealed record, version 5 (tests/vectors/account-record-v5.json)', () => {
     const actual = {
-      source: "frozen from seededDeps seeds 'alice', 'alice-v2' and 'alice-v3' (record, third group a request from stranger.9) and 'seal' (nonce), master secret 0x42*32, username alice",
-      sealed: toHex(sealAccountRecord(recordV4(), SECRET, 'alice', seededDeps('seal')))
+      source: "frozen from seededDeps seeds 'alice', 'alice-v2' and 'alice-v3' (record, third group a request from stranger.9; groups filed pinned / muted+archived / pinned+muted) and 'seal' (nonce), master secret 0x42*32, username alice",
+      sealed: toHex(sealAccountRecord(recordV5(), SECRET, 'alice', seededDeps('seal')))
     };
-    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V4, JSON.stringify(actual, null, 2) + '\n');
-    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V4, 'utf8')));
+    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V5, JSON.stringify(actual, null, 2) + '\n');
+    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V5, 'utf8')));
   });
 });

@@ -4,11 +4,13 @@
  * vault contract stays one class the worker delegates to (vault-api.ts). Owns no state; knows
  * nothing of connections, tabs or the driver lock.
  */
+import type { ChatFlags } from '../../src/lib/vault/views';
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
 import { EngineProfiles } from './engine-profiles';
 import * as groupApi from './group-api';
 import { sendGroupText } from './group-messages';
-import { markGroupRead, setGroupMuted } from './group-receipts';
+import { markGroupRead } from './group-receipts';
+import { setGroupFlags } from './group-flags';
 import * as groups from './group-ops';
 
 export abstract class EngineGroups extends EngineProfiles {
@@ -52,7 +54,7 @@ export abstract class EngineGroups extends EngineProfiles {
     return markGroupRead(this.ctx, id);
   }
 
-  setGroupMuted(id: string, muted: boolean): Promise<void> {
-    return setGroupMuted(this.ctx, id, muted);
+  setGroupFlags(id: string, flags: Partial<ChatFlags>): Promise<void> {
+    return setGroupFlags(this.ctx, id, flags);
   }
 }

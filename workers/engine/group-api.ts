@@ -17,6 +17,7 @@ import { joinRequests } from './group-invite';
 import { receiptView } from './group-receipts';
 import { actionViewFields } from './group-action-views';
 import { attachmentView } from './views';
+import { chatFlagsOf } from './chat-flags';
 
 export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
   const me = requireMe(ctx);
@@ -31,7 +32,7 @@ export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]
     isMember: !!findMember(g.history.head, address(me.username)),
     ...(g.history.head.avatar ? { avatar: g.history.head.avatar.slice() } : {}),
     mentions: g.mentionsUnread ?? 0,
-    muted: !!g.muted,
+    flags: chatFlagsOf(g),
     ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
   }));
 }

@@ -39,6 +39,7 @@ import { applyHeldGroupActions, isGroupAction, receiveGroupAction, replyFields }
 import { shownGroupContent } from './group-attachments';
 import { isEngineError } from './errors';
 import { underChangedKey } from './trust';
+import { unarchiveOnMessage } from './chat-flags';
 import type { Envelope } from './transport';
 
 export const MAX_GROUP_TEXT_CHARS = 16_000;
@@ -171,7 +172,8 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): P
       await putGroupMessage(tx, { key, groupId: g.id, id: content.id, sender: env.sender, direction: 'in', body: shown.body, sentAt, receivedAt: now, status: 'received', ...(mentions.length > 0 ? { mentions } : {}), ...(shown.attachment ? { attachment: shown.attachment } : {}), ...reply, ...(changedKey ? { keyChanged: true as const } : {}) });
       const newest = sentAt >= next.lastAt;
       const mentionsUnread = (next.mentionsUnread ?? 0) + (mentions.includes(me.username) ? 1 : 0);
-      next = { ...next, unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(shown.preview) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };
+      // README "Chat list": a new message brings an archived group back, unless it is muted.
+      next = { ...unarchiveOnMessage(next), unread: next.unread + 1, lastAt: newest ? sentAt : next.lastAt, lastPreview: newest ? preview(shown.preview) : next.lastPreview, ...(mentionsUnread > 0 ? { mentionsUnread } : {}) };
       // Receipts per member: a delivery receipt to the sender only, pairwise (group-receipts.ts);
       // none while the group is a request (P42): Accept sends them (group-request-state.ts).
       if (!g.requestFrom) await queueGroupReceipt(tx, env.sender as Username, g.id, 'delivered', [content.id]);

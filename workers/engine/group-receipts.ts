@@ -24,8 +24,6 @@ import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { txPrivacySettings } from './privacy-settings';
-import { engineFail } from './errors';
-import { fail } from '../../src/lib/codec/errors';
 
 /** Queues receipts for `ids` of `to`'s messages in group `groupId` (chunks of MAX_RECEIPT_IDS); none to a blocked person. */
 export async function queueGroupReceipt(tx: Tx, to: Username, groupId: string, receipt: GroupReceiptState, ids: string[]): Promise<void> {
@@ -98,18 +96,4 @@ export function receiptView(m: GroupMessageRecord): GroupReceiptView | undefined
     read: members.filter((x) => x.state === 'read').length,
     members
   };
-}
-
-/** Mutes or unmutes a group on this browser (local, nothing is sent). */
-export async function setGroupMuted(ctx: EngineContext, id: string, muted: boolean): Promise<void> {
-  if (!/^[0-9a-f]{64}$/.test(id)) fail('InvalidArgument', `group id of ${id.length} characters is not 64 hex digits`);
-  await ctx.serial(() =>
-    commit(ctx.vault, async (tx) => {
-      const g = await txGetGroup(tx, id);
-      if (!g) engineFail('NoSuchGroup', 'no such group');
-      const { muted: _was, ...rest } = g;
-      await putGroup(tx, muted ? { ...rest, muted: true } : rest);
-    })
-  );
-  ctx.events.emit({ type: 'chats' });
 }

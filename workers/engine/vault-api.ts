@@ -131,7 +131,7 @@ export class VaultService implements VaultContract {
   sendGroupText = this.#delegate('sendGroupText');
   listGroupMessages = this.#delegate('listGroupMessages');
   markGroupRead = this.#delegate('markGroupRead');
-  setGroupMuted = this.#delegate('setGroupMuted');
+  setGroupFlags = this.#delegate('setGroupFlags');
   createGroupInviteLink = this.#delegate('createGroupInviteLink');
   groupInviteLink = this.#delegate('groupInviteLink');
   setGroupInviteApproval = this.#delegate('setGroupInviteApproval');

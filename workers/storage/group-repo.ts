@@ -44,8 +44,11 @@ export interface GroupRecord {
   inviteSecret?: Uint8Array;
   /** Unread messages that mention us (README "Groups": mentions): the chat list's "@" until read. */
   mentionsUnread?: number;
-  /** Muted on this browser: counted, not notified, except a new mention of us. */
-  muted?: boolean;
+  /** How the user filed it on this browser (group-flags.ts, README "Chat list"); absent = off. */
+  pinned?: true;
+  /** Muted: counted, not notified, except a new mention of us. */
+  muted?: true;
+  archived?: true;
   /** A group request (P42): who added us, not accepted yet; no receipts or profile key until then. */
   requestFrom?: Username;
   /**
@@ -124,7 +127,9 @@ interface GroupJson {
   outgoing: { messageKey: string; body: string; to: Username[] }[];
   inviteSecret?: string;
   mentionsUnread?: number;
-  muted?: boolean;
+  pinned?: true;
+  muted?: true;
+  archived?: true;
   requestFrom?: Username;
   keyFrom?: Record<string, string>;
   welcomeOwed?: Username[];
@@ -147,7 +152,9 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     outgoing: g.outgoing.map((o) => ({ ...o, body: b64(o.body) })),
     ...(g.inviteSecret ? { inviteSecret: b64(g.inviteSecret) } : {}),
     ...(g.mentionsUnread ? { mentionsUnread: g.mentionsUnread } : {}),
-    ...(g.muted ? { muted: true } : {}),
+    ...(g.pinned ? { pinned: true as const } : {}),
+    ...(g.muted ? { muted: true as const } : {}),
+    ...(g.archived ? { archived: true as const } : {}),
     ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
     ...(g.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(g.keyFrom).map(([k, v]) => [k, b64(v)])) } : {}),
     ...(g.welcomeOwed?.length ? { welcomeOwed: g.welcomeOwed } : {})
@@ -172,7 +179,9 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     outgoing: j.outgoing.map((o) => ({ ...o, body: unb64(o.body) })),
     ...(j.inviteSecret ? { inviteSecret: unb64(j.inviteSecret) } : {}),
     ...(j.mentionsUnread ? { mentionsUnread: j.mentionsUnread } : {}),
-    ...(j.muted ? { muted: true } : {}),
+    ...(j.pinned ? { pinned: true as const } : {}),
+    ...(j.muted ? { muted: true as const } : {}),
+    ...(j.archived ? { archived: true as const } : {}),
     ...(j.requestFrom ? { requestFrom: j.requestFrom } : {}),
     ...(j.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(j.keyFrom).map(([k, v]) => [k, unb64(v)])) } : {}),
     ...(j.welcomeOwed?.length ? { welcomeOwed: j.welcomeOwed } : {})

@@ -2,8 +2,8 @@
  * The account record's plaintext (DESIGN.md §7, SECURITY.md P26): what a PIN restore brings back,
  * in one canonical, strictly decoded encoding. Sealing and padding are account-record.ts's.
  *
- * Version 4 (written):
- *   version u8 (4) || identity key pair (161) || our profile key (32)
+ * Version 5 (written):
+ *   version u8 (5) || identity key pair (161) || our profile key (32)
  *   || display name bytes16 (<= 256) || about bytes16 (<= 512)               P43
  *   || u16 n settings: (key bytes16, value bytes16)*, sorted by key
  *   || u32 n contacts: username bytes16 || identity public || flags u8
@@ -14,8 +14,11 @@
  *   || u16 n groups: group id (32) || master key (32) || head version u32 || head hash (32)
  *        || flags u8 || [0x01] the invite link's secret (32)                        P19
  *                      || [0x02] who added us, a group request not accepted yet: username bytes16   P42
+ *           0x04 pinned, 0x08 muted, 0x10 archived (the group's filing, README "Chat list")
  *        sorted by id
  *
+ * Version 4 (still decoded, never written): version 5 whose group flags byte may only hold 0x01
+ * and 0x02: its groups come back unfiled, as they were on the browser that wrote it.
  * Version 3 (still decoded, never written): version 4 whose group flags byte may only be 0 or 1
  * (the invite secret): a group in it is accepted, as it was on the browser that wrote it.
  * Version 2 (still decoded, never written): version 3 without the invite byte and secret.
@@ -34,9 +37,9 @@ import { ByteReader, ByteWriter, toHex } from '../codec/bytes';
 import { asUsername, type Username } from '../codec/username';
 import { decodeIdentityKeyPair, encodeIdentityKeyPair, encodeIdentityPublic, readIdentityPublic, verifyIdentity, type IdentityKeyPair, type IdentityPublic } from './identity';
 
-export const ACCOUNT_RECORD_VERSION = 4;
+export const ACCOUNT_RECORD_VERSION = 5;
 /** Versions a restore still opens (a record written by an older app). */
-export const READABLE_RECORD_VERSIONS = [1, 2, 3, 4] as const;
+export const READABLE_RECORD_VERSIONS = [1, 2, 3, 4, 5] as const;
 export const PROFILE_KEY_LEN = 32;
 export const GROUP_KEY_LEN = 32;
 export const INVITE_SECRET_LEN = 32;
@@ -74,6 +77,10 @@ export interface GroupEntry {
   inviteSecret?: Uint8Array;
   /** P42: a group request: who added us, not accepted yet (absent: accepted, as in versions <= 3). */
   requestFrom?: Username;
+  /** How the user filed the group (version 5), as a contact's chat flags. */
+  pinned?: true;
+  muted?: true;
+  archived?: true;
 }
 
 export interface AccountRecord {
@@ -87,8 +94,18 @@ export interface AccountRecord {
   groups: readonly GroupEntry[];
 }
 
-/** The group flags byte (version 4; version 3 allows only `invite`). */
-const GroupFlag = { invite: 0x01, request: 0x02 } as const;
+/** The group flags byte (version 5; version 4 allows only `invite` and `request`, version 3 only `invite`). */
+const GroupFlag = { invite: 0x01, request: 0x02, pinned: 0x04, muted: 0x08, archived: 0x10 } as const;
+
+function groupFlags(g: GroupEntry): number {
+  let f = 0;
+  if (g.inviteSecret) f |= GroupFlag.invite;
+  if (g.requestFrom) f |= GroupFlag.request;
+  if (g.pinned) f |= GroupFlag.pinned;
+  if (g.muted) f |= GroupFlag.muted;
+  if (g.archived) f |= GroupFlag.archived;
+  return f;
+}
 const Flag = { verified: 0x01, verifiedAt: 0x02, profileKey: 0x04, request: 0x08, holdsOurKey: 0x10, pinned: 0x20, muted: 0x40, archived: 0x80 } as const;
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -167,7 +184,7 @@ function writeGroups(w: ByteWriter, groups: readonly GroupEntry[]): void {
   for (const g of groups) {
     if (!Number.isInteger(g.headVersion) || g.headVersion < 0 || g.headVersion > 0xffff_ffff) fail('InvalidArgument', `group head version ${g.headVersion}`);
     w.fixed(g.id, GROUP_KEY_LEN).fixed(g.masterKey, GROUP_KEY_LEN).u32(g.headVersion).fixed(g.headHash, GROUP_KEY_LEN);
-    w.u8((g.inviteSecret ? GroupFlag.invite : 0) | (g.requestFrom ? GroupFlag.request : 0));
+    w.u8(groupFlags(g));
     if (g.inviteSecret) w.fixed(g.inviteSecret, INVITE_SECRET_LEN);
     if (g.requestFrom) w.bytes16(utf8(asUsername(g.requestFrom, 'InvalidArgument')));
   }
@@ -229,13 +246,21 @@ function readContactV2(r: ByteReader): Contact {
   return c;
 }
 
-/** Version 3's invite byte, or version 4's group flags, and what they announce. */
+/** Version 3's invite byte, or the group flags of version 4 or 5, and what they announce. */
 function readGroupFlags(r: ByteReader, version: number, g: GroupEntry): GroupEntry {
   const f = r.u8();
-  const known = version >= 4 ? GroupFlag.invite | GroupFlag.request : GroupFlag.invite;
+  const known =
+    version >= 5
+      ? GroupFlag.invite | GroupFlag.request | GroupFlag.pinned | GroupFlag.muted | GroupFlag.archived
+      : version === 4
+        ? GroupFlag.invite | GroupFlag.request
+        : GroupFlag.invite;
   if (f & ~known) fail('DecodeFailed', `account record: group flags ${f} in version ${version}`);
   if (f & GroupFlag.invite) g.inviteSecret = r.fixed(INVITE_SECRET_LEN).slice();
   if (f & GroupFlag.request) g.requestFrom = asUsername(readString(r, 64, 'group request adder'), 'DecodeFailed');
+  if (f & GroupFlag.pinned) g.pinned = true;
+  if (f & GroupFlag.muted) g.muted = true;
+  if (f & GroupFlag.archived) g.archived = true;
   return g;
 }
 

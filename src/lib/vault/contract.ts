@@ -167,8 +167,11 @@ export interface VaultContract {
   sendGroupText(id: string, text: string, mentions?: Username[]): Promise<GroupMessageView>;
   listGroupMessages(id: string): Promise<GroupMessageView[]>;
   markGroupRead(id: string): Promise<void>;
-  /** Mutes a group on this browser (no notifications, except a new mention of us); nothing is sent. */
-  setGroupMuted(id: string, muted: boolean): Promise<void>;
+  /**
+   * Pins, mutes or archives a group (only the flags given change), as setChatFlags a chat; local,
+   * nothing is sent. Muted: no notifications, except a new mention of us.
+   */
+  setGroupFlags(id: string, flags: Partial<ChatFlags>): Promise<void>;
   // ---- group invite links (README "Groups": invite links; SECURITY.md P19) ----
   /** Admin: turns the link on with a fresh secret (resetting any old one); answers the text after '#'. */
   createGroupInviteLink(id: string, approval: boolean): Promise<string>;
@@ -314,7 +317,7 @@ export const VAULT_METHODS = Object.freeze([
   'sendGroupText',
   'listGroupMessages',
   'markGroupRead',
-  'setGroupMuted',
+  'setGroupFlags',
   'createGroupInviteLink',
   'groupInviteLink',
   'setGroupInviteApproval',

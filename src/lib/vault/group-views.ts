@@ -3,7 +3,7 @@
  * roles, safety numbers as digits — never key bytes, the master key or sender keys.
  */
 import type { Username } from '../codec/username';
-import type { AttachmentView } from './views';
+import type { AttachmentView, ChatFlags } from './views';
 
 export interface GroupSummaryView {
   /** 64 hex digits. */
@@ -21,8 +21,11 @@ export interface GroupSummaryView {
   avatar?: Uint8Array;
   /** Unread messages that mention us: the list shows "@" until the group is read. */
   mentions: number;
-  /** Muted on this browser: no notifications, except a new mention of us. */
-  muted: boolean;
+  /**
+   * How the user filed it on this browser, as a chat (README "Chat list"): pinned on top, muted
+   * (no notifications, except a new mention of us), archived (out of the list).
+   */
+  flags: ChatFlags;
   /** A group request (P42): who added us; no receipts or profile key until we accept or write. */
   requestFrom?: Username;
 }

@@ -1,7 +1,7 @@
 /**
  * The account record on this device's side (DESIGN.md §7): built from the vault (identity, our
  * profile key and profile, settings, contacts with verification state, their profile keys,
- * request state and chat flags, block list, the groups we are in), sealed under the record key derived from the
+ * request state and chat flags, block list, the groups we are in and their flags), sealed under the record key derived from the
  * master secret (src/lib/crypto/account-record.ts; this browser keeps the key, not the secret:
  * keys.ts) and uploaded with the access key the host checks and the takeover public key it fixes
  * with the record (P37). The host sees a bucket-sized ciphertext, a key hash and a public key
@@ -78,7 +78,11 @@ export async function buildAccountRecord(ctx: EngineContext): Promise<AccountRec
       headHash: stateHash(g.history.head),
       ...(g.inviteSecret ? { inviteSecret: g.inviteSecret } : {}),
       // P42: a group request stays one on a restored browser (no receipts, no profile key).
-      ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
+      ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
+      // README "Chat list": the group's filing comes back as a chat's does.
+      ...(g.pinned ? { pinned: true as const } : {}),
+      ...(g.muted ? { muted: true as const } : {}),
+      ...(g.archived ? { archived: true as const } : {})
     });
   }
   // A group the restore could not fetch yet stays in the backup until it comes back (pending-groups.ts).

@@ -101,7 +101,11 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
       missing: 0,
       seenVersion: history.head.version,
       outgoing: [],
-      ...(entry.requestFrom ? { requestFrom: entry.requestFrom } : {})
+      ...(entry.requestFrom ? { requestFrom: entry.requestFrom } : {}),
+      // The group's filing (README "Chat list"), as restore-contacts.ts brings back a chat's.
+      ...(entry.pinned ? { pinned: true as const } : {}),
+      ...(entry.muted ? { muted: true as const } : {}),
+      ...(entry.archived ? { archived: true as const } : {})
     };
     await commit(ctx.vault, async (tx) => {
       await putNotice(ctx, tx, base, 'restored', '', now);

@@ -29,7 +29,7 @@ export function notifyPermission(): NotificationPermission | 'unsupported' {
 function rowsOf(session: Session): UnreadRow[] {
   return [
     ...session.chats.map((c) => ({ key: `c:${c.username}`, name: c.profile?.displayName || c.username, unread: c.unread, muted: c.flags.muted })),
-    ...session.groups.map((g) => ({ key: `g:${g.id}`, name: g.name, unread: g.unread, muted: g.muted, mentions: g.mentions }))
+    ...session.groups.map((g) => ({ key: `g:${g.id}`, name: g.name, unread: g.unread, muted: g.flags.muted, mentions: g.mentions }))
   ];
 }
 
