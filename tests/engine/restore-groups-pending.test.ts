@@ -60,14 +60,19 @@ async function user(name: string): Promise<Engine> {
 
 const groupTexts = async (e: Engine, id: string) => (await e.listGroupMessages(id)).flatMap((m: GroupMessageView) => (m.kind === 'text' ? [`${m.sender}: ${m.text}`] : []));
 
-test('group entries encode alone in the record encoding and refuse another version', () => {
+test('group entries encode alone in the record encoding, read back after an update, and refuse an unknown version', () => {
   const entry = { id: new Uint8Array(32).fill(1), masterKey: new Uint8Array(32).fill(2), headVersion: 7, headHash: new Uint8Array(32).fill(3), requestFrom: 'ann' as never };
   const bytes = encodeGroupEntries([entry]);
   expect(bytes[0]).toBe(ACCOUNT_RECORD_VERSION);
   expect(decodeGroupEntries(bytes)).toEqual([entry]);
-  const other = bytes.slice();
-  other[0] = ACCOUNT_RECORD_VERSION + 1;
-  expect(() => decodeGroupEntries(other)).toThrow(/version/);
+  const older = bytes.slice();
+  older[0] = 4;
+  expect(decodeGroupEntries(older)).toEqual([entry]);
+  for (const v of [2, ACCOUNT_RECORD_VERSION + 1]) {
+    const other = bytes.slice();
+    other[0] = v;
+    expect(() => decodeGroupEntries(other)).toThrow(/version/);
+  }
 });
 
 test('P19 P21 P32 a group whose blob the host would not give at restore stays in the backup, is counted, and comes back on a later connect', async () => {

@@ -210,7 +210,8 @@ export function encodeGroupEntries(groups: readonly GroupEntry[]): Uint8Array {
 export function decodeGroupEntries(bytes: Uint8Array): GroupEntry[] {
   const r = new ByteReader(bytes, 'group entries');
   const version = r.u8();
-  if (version !== ACCOUNT_RECORD_VERSION) fail('UnsupportedVersion', `group entries version ${version}`);
+  // Kept across an app update: any record version whose group section carries flags (3 on) reads.
+  if (version < 3 || !(READABLE_RECORD_VERSIONS as readonly number[]).includes(version)) fail('UnsupportedVersion', `group entries version ${version}`);
   const groups = readGroups(r, version);
   r.end();
   return groups;
