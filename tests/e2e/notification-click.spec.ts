@@ -48,15 +48,9 @@ async function parleyWorker(context: BrowserContext): Promise<Worker> {
   return context.serviceWorkers().find(sealed) ?? (await context.waitForEvent('serviceworker', { predicate: sealed }));
 }
 
-/** Runs `fn` inside Alice's service worker (see the header). */
-async function inWorker<A>(context: BrowserContext, fn: (arg: A) => Promise<void>, arg: A): Promise<void> {
-  await (await parleyWorker(context)).evaluate(fn, arg);
-}
-
 /** The stand-in for the user's click on the shown notification with `tag` (see the header). */
-const click = (context: BrowserContext, tag: string) =>
-  inWorker(
-    context,
+const click = async (context: BrowserContext, tag: string) =>
+  (await parleyWorker(context)).evaluate(
     async (t: string) => {
       const scope = self as unknown as {
         registration: { getNotifications(o: { tag: string }): Promise<unknown[]> };
@@ -75,9 +69,8 @@ const click = (context: BrowserContext, tag: string) =>
   );
 
 /** What a forger of the worker's message could send (P31): posted to every Parley window. */
-const postFromWorker = (context: BrowserContext, message: unknown) =>
-  inWorker(
-    context,
+const postFromWorker = async (context: BrowserContext, message: unknown) =>
+  (await parleyWorker(context)).evaluate(
     async (m: unknown) => {
       const scope = self as unknown as { clients: { matchAll(o: object): Promise<{ postMessage(m: unknown): void }[]> } };
       for (const c of await scope.clients.matchAll({ type: 'window', includeUncontrolled: true })) c.postMessage(m);
