@@ -105,9 +105,9 @@ test('P31 where only the service worker may notify, a click opens the 1:1 chat o
   await hide(alice.page, true);
   await startChat(bob, alice.name);
   await send(bob, alice.name, 'secret plans 42');
-  await expect.poll(() => notifications(alice.page), { timeout: 30_000 }).toHaveLength(1);
+  const named = (title: string) => [{ title, body: 'New message', tag: expect.stringMatching(/^parley-n:[0-9a-f]{32}$/), data: null }];
+  await expect.poll(() => notifications(alice.page), { timeout: 30_000 }).toEqual(named(bob.name));
   const [chat] = await notifications(alice.page);
-  expect(chat).toEqual({ title: bob.name, body: 'New message', tag: expect.stringMatching(/^parley-n:[0-9a-f]{32}$/), data: null });
   await click(alice.context, chat!.tag);
   await expect(alice.page).toHaveURL(new RegExp(`/chat/${bob.name}$`));
   await expect(conversationTitle(alice.page, bob.name)).toBeVisible();
@@ -122,9 +122,8 @@ test('P31 where only the service worker may notify, a click opens the 1:1 chat o
   await hide(alice.page, true);
   await groupRow(bob.page, group).click();
   await say(bob, group, 'group secret 7');
-  await expect.poll(() => notifications(alice.page), { timeout: 30_000 }).toHaveLength(1);
+  await expect.poll(() => notifications(alice.page), { timeout: 30_000 }).toEqual(named(group));
   const [inGroup] = await notifications(alice.page);
-  expect(inGroup).toEqual({ title: group, body: 'New message', tag: expect.stringMatching(/^parley-n:[0-9a-f]{32}$/), data: null });
   expect(inGroup!.tag).not.toBe(chat!.tag);
   await click(alice.context, inGroup!.tag);
   await expect(alice.page).toHaveURL(/\/group\/[^/]+$/);
@@ -145,6 +144,8 @@ test('P31 where only the service worker may notify, a click opens the 1:1 chat o
   // Forged messages to the page: anything but { type, tag } with a Parley tag does nothing; a
   // well-formed tag no conversation hashes to opens the chat list at most.
   await alice.page.goto('/settings');
+  // The app is up (its layout listens to the worker from the start).
+  await expect(panel).toBeVisible();
   await postFromWorker(alice.context, { type: 'parley:notification-click', tag: `c:${bob.name}` });
   await postFromWorker(alice.context, { type: 'parley:notification-click', tag: 'parley', route: groupUrl });
   await postFromWorker(alice.context, { type: 'parley:notification-click', tag: '/chats' });
