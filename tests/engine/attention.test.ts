@@ -36,10 +36,10 @@ describe('attention', () => {
 
   test('a notification names at most the conversation, and in private mode not even that', () => {
     const bob = row('c:bob', 2, 'Bob the Builder');
-    expect(noticeFor(bob, 'name')).toEqual({ title: 'Bob the Builder', body: '2 new messages', tag: 'c:bob', key: 'c:bob' });
+    expect(noticeFor(bob, 'name')).toEqual({ title: 'Bob the Builder', body: '2 new messages', named: true, key: 'c:bob' });
     const anon = noticeFor(bob, 'private');
-    expect(anon).toEqual({ title: 'Parley', body: 'New message', tag: 'parley', key: 'c:bob' });
-    expect(`${anon.title} ${anon.body} ${anon.tag}`).not.toMatch(/bob/i);
+    expect(anon).toEqual({ title: 'Parley', body: 'New message', named: false, key: 'c:bob' });
+    expect(`${anon.title} ${anon.body}`).not.toMatch(/bob/i);
   });
 
   test('the title carries the unread total in front, replaced rather than stacked', () => {

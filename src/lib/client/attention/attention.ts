@@ -26,9 +26,13 @@ export interface UnreadRow {
 export interface Notice {
   title: string;
   body: string;
-  /** Notifications with one tag replace each other: one per conversation, or one in all. */
-  tag: string;
-  /** The conversation to open on click (`private` keeps it too: it never leaves the page). */
+  /**
+   * Whether the notification is about one conversation (name mode: one opaque tag per
+   * conversation, notify-tags.ts) or about none (private mode: one tag in all, a click opens the
+   * chat list). Notifications with one tag replace each other.
+   */
+  named: boolean;
+  /** The conversation it is about; it never leaves the page (notify-tags.ts turns it into a tag). */
   key: string;
 }
 
@@ -61,8 +65,8 @@ export class ArrivalTracker {
 }
 
 export function noticeFor(row: UnreadRow, mode: Exclude<NotifyMode, 'off'>): Notice {
-  if (mode === 'private') return { title: 'Parley', body: 'New message', tag: 'parley', key: row.key };
-  return { title: row.name, body: row.unread > 1 ? `${row.unread} new messages` : 'New message', tag: row.key, key: row.key };
+  if (mode === 'private') return { title: 'Parley', body: 'New message', named: false, key: row.key };
+  return { title: row.name, body: row.unread > 1 ? `${row.unread} new messages` : 'New message', named: true, key: row.key };
 }
 
 export function parseMode(raw: string | null | undefined): NotifyMode {

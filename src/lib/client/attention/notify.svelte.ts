@@ -5,11 +5,18 @@
  * and never with message text (attention.ts). Local only: nothing here talks to the host.
  * Each tab of the account sees the same list; notifications share a tag per conversation, so two
  * hidden tabs show one.
+ *
+ * Notifications are shown through the service worker's registration whenever one is active, the
+ * constructor only where none is (the dev server, a first visit before it activates): Chrome on
+ * Android allows only the former, and one click path (the worker's `notificationclick`, pwa/sw-push.ts)
+ * then serves every browser and still works after this page reloaded or closed. The worker posts
+ * back only the clicked tag; this page maps it (notify-tags.ts).
  */
 import { goto } from '$app/navigation';
 import { resolve } from '$app/paths';
 import type { Session } from '../session.svelte';
 import { ArrivalTracker, noticeFor, parseMode, titleWithCount, unreadTotal, type Notice, type NotifyMode, type UnreadRow } from './attention';
+import { browserTagSecret, NotifyTags, parseNotificationClick, PRIVATE_TAG, routeOf } from './notify-tags';
 
 const MODE_KEY = 'parley.notifications';
 
@@ -33,24 +40,40 @@ function rowsOf(session: Session): UnreadRow[] {
   ];
 }
 
-function open(key: string): void {
+/** Opens what a clicked notification is about: its conversation, or the chat list. */
+async function openTag(tags: NotifyTags, tag: string, session: Session): Promise<void> {
   window.focus();
-  const [kind, id] = [key.slice(0, 1), key.slice(2)];
-  void goto(kind === 'g' ? resolve('/(app)/group/[id]', { id }) : resolve('/(app)/chat/[username]', { username: id }));
+  const route = routeOf(await tags.keyFor(tag, rowsOf(session).map((r) => r.key)));
+  if (route.kind === 'chat') await goto(resolve('/(app)/chat/[username]', { username: route.username }));
+  else if (route.kind === 'group') await goto(resolve('/(app)/group/[id]', { id: route.id }));
+  else await goto(resolve('/chats'));
 }
 
-async function show(n: Notice): Promise<void> {
-  const options: NotificationOptions = { body: n.body, tag: n.tag, icon: '/icons/icon-192.png' };
+/** The active service worker registration, if this page has one (the production build). */
+async function activeRegistration(): Promise<ServiceWorkerRegistration | undefined> {
+  const reg = await navigator.serviceWorker?.getRegistration().catch(() => undefined);
+  return reg?.active ? reg : undefined;
+}
+
+async function show(n: Notice, tags: NotifyTags, session: Session): Promise<void> {
+  // No data, and a tag that names no one (notify-tags.ts): the OS keeps both.
+  const tag = n.named ? await tags.tagFor(n.key) : PRIVATE_TAG;
+  const options: NotificationOptions = { body: n.body, tag, icon: '/icons/icon-192.png' };
+  const reg = await activeRegistration();
+  if (reg) {
+    await reg.showNotification(n.title, options).catch(() => undefined);
+    return;
+  }
   try {
     const shown = new Notification(n.title, options);
     shown.onclick = () => {
-      open(n.key);
+      void openTag(tags, tag, session);
       shown.close();
     };
   } catch {
-    // Browsers that allow notifications only from a service worker (Chrome on Android).
-    const reg = await navigator.serviceWorker?.getRegistration();
-    await reg?.showNotification(n.title, options).catch(() => undefined);
+    // Only a service worker may show one here (Chrome on Android) and none is active yet.
+    const ready = await Promise.race([navigator.serviceWorker?.ready, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))]);
+    await ready?.showNotification(n.title, options).catch(() => undefined);
   }
 }
 
@@ -64,6 +87,15 @@ function setBadge(total: number): void {
 export function startAttention(session: Session): () => void {
   let tracker = new ArrivalTracker();
   let total = 0;
+  const tags = new NotifyTags(browserTagSecret());
+  // The service worker's word on a click: a tag, nothing else (P31, notify-tags.ts).
+  const onWorkerMessage = (ev: MessageEvent<unknown>) => {
+    if (!(ev.source instanceof ServiceWorker)) return;
+    const tag = parseNotificationClick(ev.data);
+    if (tag !== undefined) void openTag(tags, tag, session);
+  };
+  navigator.serviceWorker?.addEventListener('message', onWorkerMessage);
+  navigator.serviceWorker?.startMessages();
   const retitle = () => {
     const want = titleWithCount(document.title, total);
     if (document.title !== want) document.title = want;
@@ -85,10 +117,11 @@ export function startAttention(session: Session): () => void {
       const arrivals = tracker.arrivals(rows);
       const mode = notifyPrefs.mode;
       if (mode === 'off' || document.visibilityState !== 'hidden' || notifyPermission() !== 'granted') return;
-      for (const row of arrivals) void show(noticeFor(row, mode));
+      for (const row of arrivals) void show(noticeFor(row, mode), tags, session);
     });
   });
   return () => {
+    navigator.serviceWorker?.removeEventListener('message', onWorkerMessage);
     titles.disconnect();
     stopEffects();
   };

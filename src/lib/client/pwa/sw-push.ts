@@ -8,7 +8,8 @@
  * If a Parley window is visible it shows nothing (that page has its socket and its own
  * notifications, README "Notifications"); a hidden or locked tab still gets the generic one, as
  * Chrome requires a notification for every push no visible page answers (`userVisibleOnly`).
- * A click focuses an open Parley window, or opens the chat list.
+ * A click is installNotificationClicks' (below): an open Parley window is focused and shows the
+ * chat list, or a new one opens on it.
  *
  * BUILD time: `installPushHandlers` is serialised into the generated service worker by
  * `withPushHandlers` (vite.config.ts, before the seal, so the build hash and P39's update consent
@@ -27,14 +28,34 @@ export function installPushHandlers(sw: ServiceWorkerGlobalScope): void {
       })()
     );
   });
+}
+
+/**
+ * Clicks on any Parley notification (README "Notifications"): the page's (one per conversation,
+ * shown through this registration) and the push's. The tag is all the worker passes on: it posts
+ * `{ type: 'parley:notification-click', tag }` to the most recently focused Parley window and
+ * focuses it; that page maps the tag to a conversation itself (attention/notify-tags.ts), and one
+ * it cannot map opens the chat list. With no window open the chat list opens: the tag is opaque,
+ * and nothing here knows which conversation it was. Self-contained like installPushHandlers, and
+ * the message literal must match NOTIFICATION_CLICK in notify-tags.ts.
+ */
+export function installNotificationClicks(sw: ServiceWorkerGlobalScope): void {
+  const ours = (tag: string) => tag === 'parley' || tag === 'parley-push' || /^parley-n:[0-9a-f]{32}$/.test(tag);
   sw.addEventListener('notificationclick', (event: NotificationEvent) => {
-    if (event.notification.tag !== TAG) return;
+    const tag = event.notification.tag;
+    if (!ours(tag)) return;
     event.notification.close();
     event.waitUntil(
       (async () => {
-        const open = (await windows())[0];
-        if (open) await open.focus();
-        else await sw.clients.openWindow('/chats');
+        // Most recently focused first (Clients.matchAll's order for windows).
+        const [open] = await sw.clients.matchAll({ type: 'window', includeUncontrolled: true });
+        if (!open) {
+          await sw.clients.openWindow('/chats');
+          return;
+        }
+        open.postMessage({ type: 'parley:notification-click', tag });
+        // The page also focuses itself; a refused focus must not lose the navigation.
+        await open.focus().catch(() => undefined);
       })()
     );
   });
@@ -43,8 +64,8 @@ export function installPushHandlers(sw: ServiceWorkerGlobalScope): void {
 /** Marks a worker that already carries the handlers (sealing a sealed build adds nothing). */
 const MARK = '/* parley:push-handlers */';
 
-/** The generated service worker's text with the push handlers appended, run at its first evaluation. */
+/** The generated service worker's text with the push and click handlers appended, run at its first evaluation. */
 export function withPushHandlers(sw: string): string {
   if (sw.includes(MARK)) return sw;
-  return `${sw}\n${MARK}\n;(${installPushHandlers.toString()})(self);\n`;
+  return `${sw}\n${MARK}\n;(${installPushHandlers.toString()})(self);\n;(${installNotificationClicks.toString()})(self);\n`;
 }
