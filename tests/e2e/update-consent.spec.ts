@@ -42,7 +42,7 @@ async function aboutHash(page: Page, { afterTakeover = false } = {}): Promise<st
       await page.goto('/settings');
       break;
     } catch (e) {
-      if (!afterTakeover || attempt === 3 || !/ERR_ABORTED|context was destroyed/.test(String(e))) throw e;
+      if (!afterTakeover || attempt === 3 || !/ERR_ABORTED|context was destroyed|interrupted by another navigation/.test(String(e))) throw e;
       await page.waitForLoadState('load');
     }
   }

@@ -30,6 +30,8 @@ test('P45 a voice message is recorded, sent encrypted, shown with its length and
     navigator.mediaDevices.getUserMedia = async (c) => {
       const s = await real(c);
       w.__mics.push(...s.getAudioTracks());
+      // As a permission prompt would: the grant comes a moment after the click.
+      await new Promise((r) => setTimeout(r, 800));
       return s;
     };
   });
@@ -39,9 +41,19 @@ test('P45 a voice message is recorded, sent encrypted, shown with its length and
   await startChat(bob, alice.name);
   await send(bob, alice.name, 'send me a voice note');
 
-  // Deleting a recording sends nothing and frees the microphone.
+  // Deleting a recording while the microphone is still being granted sends nothing, and the grant,
+  // when it comes, is released: nothing records in the background.
+  const mics = () => alice.page.evaluate(() => (window as unknown as { __mics: MediaStreamTrack[] }).__mics.length);
   await alice.page.getByRole('button', { name: 'Record a voice message' }).click();
   await expect(alice.page.getByRole('timer')).toBeVisible();
+  await alice.page.getByTestId('voice-tray').getByRole('button', { name: 'Delete' }).click();
+  await expect(alice.page.getByTestId('voice-tray')).toHaveCount(0);
+  await expect.poll(mics).toBe(1);
+  await alice.page.waitForTimeout(1000);
+  await expect.poll(() => liveMicTracks(alice)).toBe(0);
+  // Deleting a recording under way frees the microphone too.
+  await alice.page.getByRole('button', { name: 'Record a voice message' }).click();
+  await expect(alice.page.getByRole('timer')).toHaveAccessibleName('Recording, 0:01', { timeout: 10_000 });
   await alice.page.getByTestId('voice-tray').getByRole('button', { name: 'Delete' }).click();
   await expect(alice.page.getByTestId('voice-tray')).toHaveCount(0);
   await expect.poll(() => liveMicTracks(alice)).toBe(0);

@@ -16,7 +16,7 @@ export type VoiceRecording = { bytes: Uint8Array; mime: AttachmentMime; duration
 
 export class VoiceRecorderError extends Error {
   constructor(
-    readonly code: 'Unsupported' | 'NoMicrophone' | 'Denied' | 'Empty',
+    readonly code: 'Unsupported' | 'NoMicrophone' | 'Denied' | 'Empty' | 'Cancelled',
     message: string
   ) {
     super(message);
@@ -36,6 +36,8 @@ export class VoiceRecorder {
   private readonly chunks: Blob[] = [];
   private readonly samples: number[] = [];
   private startedAt = 0;
+  /** Cancelled or stopped before the microphone was granted: the grant, when it comes, is released at once. */
+  private abandoned = false;
   /** Called with the elapsed time and the current loudness (0..1) while recording. */
   ontick: ((elapsedMs: number, level: number) => void) | undefined;
   /** Called when the recording reached MAX_VOICE_MS and stopped itself. */
@@ -44,14 +46,22 @@ export class VoiceRecorder {
   async start(): Promise<void> {
     const type = CANDIDATES.find((t) => MediaRecorder.isTypeSupported(t));
     if (!type) throw new VoiceRecorderError('Unsupported', 'This browser cannot record audio.');
+    let stream: MediaStream;
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
+      stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
     } catch (e) {
       const name = e instanceof DOMException ? e.name : '';
       throw name === 'NotAllowedError'
         ? new VoiceRecorderError('Denied', 'Parley may not use the microphone. Allow it in the browser to record.')
         : new VoiceRecorderError('NoMicrophone', 'No microphone was found.');
     }
+    // The user deleted or sent while the browser was still asking (a permission prompt, a slow
+    // device): nothing may record in the background, so the microphone goes straight back.
+    if (this.abandoned) {
+      for (const t of stream.getTracks()) t.stop();
+      throw new VoiceRecorderError('Cancelled', 'The recording was cancelled.');
+    }
+    this.stream = stream;
     this.recorder = new MediaRecorder(this.stream, { mimeType: type, audioBitsPerSecond: 32_000 });
     this.recorder.ondataavailable = (e) => {
       if (e.data.size > 0) this.chunks.push(e.data);
@@ -78,7 +88,10 @@ export class VoiceRecorder {
   /** Stops and returns the recording (the microphone is released). */
   async stop(): Promise<VoiceRecording> {
     const recorder = this.recorder;
-    if (!recorder) throw new VoiceRecorderError('Empty', 'Nothing was recorded.');
+    if (!recorder) {
+      this.abandoned = true;
+      throw new VoiceRecorderError('Empty', 'Nothing was recorded.');
+    }
     const durationMs = Math.min(MAX_VOICE_MS, Math.max(1, Math.round(performance.now() - this.startedAt)));
     const stopped = new Promise<void>((resolve) => (recorder.onstop = () => resolve()));
     if (recorder.state !== 'inactive') recorder.stop();
@@ -93,6 +106,7 @@ export class VoiceRecorder {
 
   /** Drops the recording and releases the microphone. */
   cancel(): void {
+    this.abandoned = true;
     if (this.recorder && this.recorder.state !== 'inactive') this.recorder.stop();
     this.release();
   }
