@@ -112,15 +112,16 @@ export async function receiveGroupAction(
 }
 
 /**
- * The earlier texts of the message `key` of group `groupId`, newest first (README "Groups":
- * message actions), for its author and every member alike; none once deleted for everyone (P44).
+ * The versions of the edited message `key` of group `groupId`: the current text first, then the
+ * earlier ones, newest first (README "Groups": message actions), for its author and every member
+ * alike; none for a message never edited, and none once deleted for everyone (P44).
  */
 export async function groupMessageEditHistory(ctx: EngineContext, groupId: string, key: string): Promise<EditVersionView[]> {
   requireMe(ctx);
   const m = await commit(ctx.vault, (tx) => txGetGroupMessage(tx, key));
   if (!m || m.groupId !== groupId || m.direction === 'system') fail('InvalidArgument', 'no such message in this group');
-  if (m.deleted) return [];
-  return (m.history ?? []).map(({ text, at }) => ({ text, at })).reverse();
+  if (m.deleted || m.editedAt === undefined) return [];
+  return [{ text: m.body, at: m.editedAt }, ...(m.history ?? []).map(({ text, at }) => ({ text, at })).reverse()];
 }
 
 // ---- the changes (shared with the sending side) ----

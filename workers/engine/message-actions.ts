@@ -71,8 +71,9 @@ export async function quoteKey(tx: Tx, sender: Username, id: string): Promise<st
 }
 
 /**
- * The earlier texts of the message `key` of the chat with `username`, newest first (README
- * "Message actions": edit history), for the sender and the receiver alike. A message deleted for
+ * The versions of the edited message `key` of the chat with `username`: the current text first,
+ * then the earlier ones, newest first, each with when it was written (README "Message actions":
+ * edit history); [] for a message never edited. For the sender and the receiver alike. A message deleted for
  * everyone has none (P44: its tombstone keeps no earlier text); one that expired is gone with its
  * history (the sweep runs first, so an expired message is never read).
  */
@@ -81,8 +82,9 @@ export async function messageEditHistory(ctx: EngineContext, username: Username,
   await sweepIfDue(ctx);
   const m = await getMessage(ctx.vault, key);
   if (!m || m.username !== username || m.direction === 'system') fail('InvalidArgument', 'no such message in this chat');
-  if (m.extras?.deleted) return [];
-  return (m.extras?.history ?? []).map(({ text, at }) => ({ text, at })).reverse();
+  const x = m.extras;
+  if (x?.deleted || x?.editedAt === undefined) return [];
+  return [{ text: m.body, at: x.editedAt }, ...(x.history ?? []).map(({ text, at }) => ({ text, at })).reverse()];
 }
 
 // ---- receiving (inside the receive transaction, inbox.ts) ----

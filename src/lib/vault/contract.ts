@@ -110,7 +110,7 @@ export interface VaultContract {
   deleteForEveryone(username: Username, id: string): Promise<MessageView>;
   /** Removes a message from this browser only; nothing is sent. */
   deleteForMe(username: Username, id: string): Promise<void>;
-  /** The earlier texts of an edited message of this chat, newest first ([] if none or deleted). */
+  /** An edited message's versions: the current text, then the earlier ones newest first ([] if never edited, or deleted). */
   messageEditHistory(username: Username, id: string): Promise<EditVersionView[]>;
   /** Messages matching `query` (README "Search"), newest first, at most `limit` (default 50, at most 100). */
   searchMessages(query: string, limit?: number): Promise<SearchResult>;
@@ -202,7 +202,7 @@ export interface VaultContract {
   deleteGroupMessageForEveryone(id: string, messageId: string): Promise<void>;
   /** Removes a group message from this browser only; nothing is sent. */
   deleteGroupMessageForMe(id: string, messageId: string): Promise<void>;
-  /** The earlier texts of an edited message of this group, newest first ([] if none or deleted). */
+  /** An edited group message's versions: the current text, then the earlier ones newest first ([] if never edited, or deleted). */
   groupMessageEditHistory(id: string, messageId: string): Promise<EditVersionView[]>;
   // ---- files in groups (README "Groups": files in groups; SECURITY.md P45, P21) ----
   /** Seals a file, uploads it ONCE and sends its pointer to every member under our sender key. */

@@ -203,7 +203,7 @@ export interface ReactionView {
 }
 
 /**
- * An earlier text of an edited message (README "Message actions": edit history), and when it was
+ * One version of an edited message (README "Message actions": edit history) and when it was
  * written (the sender's clock: the message's send time, or the edit that produced it).
  */
 export interface EditVersionView {
