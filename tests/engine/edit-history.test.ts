@@ -204,7 +204,7 @@ describe('edit history on the real host', () => {
     }
   });
 
-  test('P47 P32 a group edit and reaction held before their message survive a reload, reach only their sender\'s message in their group, and stay sealed and bounded', async () => {
+  test('P47 P32 a group edit and reaction held before their message survive a reload, reach only their sender\'s message in their group, and stay sealed', async () => {
     const ann = await person('ann');
     const ben = (await person('ben')).e;
     const cat = (await person('cat')).e;
