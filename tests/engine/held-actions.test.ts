@@ -92,6 +92,26 @@ describe('held 1:1 actions across a reload', () => {
     expect(await alice.engine.ctx.vault.db.get('meta', HELD_META)).toBeUndefined();
   });
 
+  test('P46 P32 a held action is re-sealed with the data key rotation of the app lock and still applies', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice', { appLockKdf: { opslimit: 1, memlimitBytes: 8192 } });
+    const bob = await newUser(host, 'bob');
+    open.push(alice, bob);
+    await bob.engine.lookupUser('alice');
+    await bob.engine.sendText(asUsername('alice'), 'warm up');
+    await settle(alice, bob);
+    const id = newMessageId(systemDeps.rng);
+    await sendRaw(bob, 'alice', { kind: 'edit', target: id, sentAt: Date.now() + 5, text: 'final' });
+    await settle(alice, bob);
+    const before = (await alice.engine.ctx.vault.db.get('meta', HELD_META)) as Sealed;
+    await alice.engine.locks.enableLock('velvet tundra quiz marmalade osprey 93', 5);
+    const after = (await alice.engine.ctx.vault.db.get('meta', HELD_META)) as Sealed;
+    expect(after.ct).not.toEqual(before.ct);
+    await sendRaw(bob, 'alice', { kind: 'text', id, sentAt: Date.now(), text: 'draft' });
+    await settle(alice, bob);
+    expect(await view(alice, 'bob', `bob:${id}`)).toMatchObject({ text: 'final', edited: true });
+  });
+
   test('P47 a flood of held actions stays bounded across a reload (the newest MAX_HELD), and they expire by our clock, not the envelope\'s', async () => {
     const { host, deps, alice: a0, bob, advance } = await setup();
     const ids = Array.from({ length: MAX_HELD + 6 }, () => newMessageId(systemDeps.rng));
