@@ -26,9 +26,8 @@ import type { Username } from '../../src/lib/codec/username';
 import type { EditVersionView } from '../../src/lib/vault/views';
 import type { Content, DeleteContent, EditContent, ReactionContent, TextContent } from '../../src/lib/wire/content';
 import { preview } from '../storage/chat-repo';
-import { putGroupMessage, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
+import { fromGroupMessageRow, putGroupMessage, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
-import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
 import { addHeld, HELD_GROUP_META, takeHeld } from './held-actions';
 import { DELETED_PREVIEW, MAX_EDIT_HISTORY, RECEIVE_WINDOW_MS } from './message-actions';
@@ -118,7 +117,8 @@ export async function receiveGroupAction(
  */
 export async function groupMessageEditHistory(ctx: EngineContext, groupId: string, key: string): Promise<EditVersionView[]> {
   requireMe(ctx);
-  const m = await commit(ctx.vault, (tx) => txGetGroupMessage(tx, key));
+  const row = await ctx.vault.db.get('groupMessages', key);
+  const m = row && fromGroupMessageRow(ctx.vault.db, row);
   if (!m || m.groupId !== groupId || m.direction === 'system') fail('InvalidArgument', 'no such message in this group');
   if (m.deleted || m.editedAt === undefined) return [];
   return [{ text: m.body, at: m.editedAt }, ...(m.history ?? []).map(({ text, at }) => ({ text, at })).reverse()];

@@ -10,9 +10,8 @@
  * deleted, someone else's) creates no row, no receipt and no send: it is held (held-actions.ts,
  * sealed, kept across a reload) for HOLD_MS (at most MAX_HELD) in case its message is only late
  * (a host reordering envelopes), and applied if that message arrives from the same sender;
- * otherwise forgotten. So is one from a
- * changed key the user has not accepted (P3), or an edit or delete of a message older than
- * RECEIVE_WINDOW_MS.
+ * otherwise forgotten. So is one from a changed key the user has not accepted (P3), or an edit or
+ * delete of a message older than RECEIVE_WINDOW_MS.
  *
  * No receipts (as Signal): receiving an action queues nothing, so actions cannot start a receipt
  * storm. Deleting (for me or for everyone) rewrites or removes the one row and the chat preview
