@@ -97,6 +97,20 @@ test('P47 reply, react, edit and delete in a group of three, seen by the others;
   }
   await cat.page.screenshot({ path: `${SHOTS}/group-actions-edited-desktop.png` });
 
+  // Ben opens the edit history by keyboard: Tab from the bubble to "edited", Enter; Escape returns.
+  const benEdited = bubble(ben.page, 'Meet at the car park at 9:30').first();
+  await benEdited.focus();
+  await ben.page.keyboard.press('Tab');
+  await expect(benEdited.getByRole('button', { name: /^edited/ })).toBeFocused();
+  await ben.page.keyboard.press('Enter');
+  const history = ben.page.getByRole('dialog', { name: 'Edit history' });
+  await expect(history.getByRole('listitem').locator('.text')).toHaveText(['Meet at the car park at 9:30', 'Meet at the car park at 9']);
+  await audit(ben.page, 'group edit history');
+  await ben.page.screenshot({ path: `${SHOTS}/group-actions-edit-history-phone.png` });
+  await ben.page.keyboard.press('Escape');
+  await expect(history).toBeHidden();
+  await expect(benEdited.getByRole('button', { name: /^edited/ })).toBeFocused();
+
   // Ann deletes it for everyone: a tombstone for all, and the quote says the original is gone.
   const original = ann.page.getByRole('list', { name: 'Group messages' }).getByTestId('group-message').first();
   await original.focus();

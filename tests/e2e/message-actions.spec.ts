@@ -5,6 +5,7 @@
  * its https address as a link (new tab, rel="noopener noreferrer"); the rest stays text (P31).
  * Screenshots on a phone (390x844) and a desktop go to tests/e2e/screenshots/.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { bubbles, expectClean, openChat, openPerson, register, send, startChat, texts, type Person } from './support/parley';
 
@@ -17,6 +18,13 @@ const HOSTILE_LINKS = 'see https://example.org/a?b=1 or javascript:alert(1) or <
 
 function menu(page: Page) {
   return page.getByRole('menu', { name: 'Message actions' });
+}
+
+/** axe on what `page` shows now: no serious or critical WCAG 2.1 AA violation. */
+async function audit(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const severe = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(severe.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`), screen).toEqual([]);
 }
 
 test('P31 P47 reply, react, edit, delete for everyone and for me between two browsers; the menu works by keyboard alone', async ({ browser }) => {
@@ -102,6 +110,38 @@ test('P31 P47 reply, react, edit, delete for everyone and for me between two bro
   await expect(bobLog.first()).toContainText('Hello Bob, edited');
   await expect(bobLog.first().getByTestId('edited')).toBeVisible();
   await expect(bobLog.last().getByTestId('quote')).toContainText('Hello Bob, edited');
+
+  // The edit history (README "Message actions"), Bob by keyboard alone: Tab from the bubble reaches
+  // "edited", Enter opens the versions, the current first; Escape closes and returns the focus.
+  await bobLog.first().focus();
+  await bob.page.keyboard.press('Tab');
+  const bobEdited = bobLog.first().getByRole('button', { name: /^edited/ });
+  await expect(bobEdited).toBeFocused();
+  await bob.page.keyboard.press('Enter');
+  const history = bob.page.getByRole('dialog', { name: 'Edit history' });
+  await expect(history).toBeVisible();
+  const versions = history.getByRole('listitem');
+  await expect(versions).toHaveCount(2);
+  await expect(versions.nth(0)).toContainText('Current');
+  await expect(versions.nth(0).locator('.text')).toHaveText('Hello Bob, edited');
+  await expect(versions.nth(1)).toContainText('Original');
+  await expect(versions.nth(1).locator('.text')).toHaveText('Hello Bob');
+  await audit(bob.page, 'edit history, light');
+  await bob.page.screenshot({ path: 'tests/e2e/screenshots/message-actions-edit-history-phone.png' });
+  await bob.page.emulateMedia({ colorScheme: 'dark' });
+  await audit(bob.page, 'edit history, dark');
+  await bob.page.screenshot({ path: 'tests/e2e/screenshots/message-actions-edit-history-dark-phone.png' });
+  await bob.page.emulateMedia({ colorScheme: 'light' });
+  await bob.page.keyboard.press('Escape');
+  await expect(history).toBeHidden();
+  await expect(bobEdited).toBeFocused();
+  // Alice, the sender, sees the same versions (with the pointer), and Close closes.
+  await aliceLog.first().getByRole('button', { name: /^edited/ }).click();
+  const aliceHistory = alice.page.getByRole('dialog', { name: 'Edit history' });
+  await expect(aliceHistory.getByRole('listitem').locator('.text')).toHaveText(['Hello Bob, edited', 'Hello Bob']);
+  await alice.page.screenshot({ path: 'tests/e2e/screenshots/message-actions-edit-history-desktop.png' });
+  await aliceHistory.getByRole('button', { name: 'Close' }).click();
+  await expect(aliceHistory).toBeHidden();
 
   // P31: a hostile text with links: only the https address is a link, opened safely; the rest is text.
   await send(alice, bob.name, HOSTILE_LINKS);

@@ -7,6 +7,8 @@ import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import { EngineGroupFiles } from './engine-group-files';
 import { groupMessageView } from './group-api';
 import * as send from './group-action-send';
+import { groupMessageEditHistory } from './group-actions';
+import type { EditVersionView } from '../../src/lib/vault/views';
 import { txGetGroupMessage } from '../storage/group-repo';
 import { commit } from '../storage/vault';
 
@@ -31,5 +33,9 @@ export abstract class EngineGroupActions extends EngineGroupFiles {
 
   deleteGroupMessageForMe(id: string, messageId: string): Promise<void> {
     return send.deleteGroupMessageForMe(this.ctx, id, messageId);
+  }
+
+  groupMessageEditHistory(id: string, messageId: string): Promise<EditVersionView[]> {
+    return groupMessageEditHistory(this.ctx, id, messageId);
   }
 }

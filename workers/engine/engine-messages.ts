@@ -6,7 +6,7 @@
  * driver lock.
  */
 import { fail } from '../../src/lib/codec/errors';
-import type { MessageCursor, MessagePage, MessageView, OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
+import type { EditVersionView, MessageCursor, MessagePage, MessageView, OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { listMessages as listMessageRecords, pageMessages } from '../storage/message-repo';
 import * as account from './account';
 import * as attachments from './attachments';
@@ -80,5 +80,9 @@ export abstract class EngineMessages extends EngineGroupActions {
 
   deleteForMe(raw: string, id: string): Promise<void> {
     return actions.deleteForMe(this.ctx, account.canonicalUsername(raw), id);
+  }
+
+  messageEditHistory(raw: string, id: string): Promise<EditVersionView[]> {
+    return actions.messageEditHistory(this.ctx, account.canonicalUsername(raw), id);
   }
 }

@@ -11,22 +11,26 @@
  * of reach. An edit or delete from S names S's own message, `${group}:${S}:${id}`, nothing else —
  * no member, admins included, can edit or delete another's message (there is no admin delete).
  * A reaction may name any member's message, one per member (a new one replaces theirs).
- * An action for a message we do not hold is held in memory for HOLD_MS (at most MAX_HELD), as 1:1
- * does, and applied if that message arrives; replays are refused by the sender-key chain before
- * anything here runs. No action is counted unread or gets a receipt.
+ * An action for a message we do not hold is held for HOLD_MS (at most MAX_HELD; sealed in a meta
+ * row, kept across a reload, held-actions.ts), as 1:1 does, and applied if that message arrives;
+ * replays are refused by the sender-key chain before anything here runs. No action is counted
+ * unread or gets a receipt.
  *
  * Owns the rules and the row changes; sending is group-action-send.ts's; storage shapes are
  * group-repo.ts's.
  */
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember } from '../../src/lib/crypto/group/group-state';
+import { fail } from '../../src/lib/codec/errors';
 import type { Username } from '../../src/lib/codec/username';
+import type { EditVersionView } from '../../src/lib/vault/views';
 import type { Content, DeleteContent, EditContent, ReactionContent, TextContent } from '../../src/lib/wire/content';
 import { preview } from '../storage/chat-repo';
-import { putGroupMessage, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
+import { fromGroupMessageRow, putGroupMessage, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
 import { requireMe, type EngineContext } from './context';
-import { DELETED_PREVIEW, HOLD_MS, MAX_EDIT_HISTORY, MAX_HELD, RECEIVE_WINDOW_MS } from './message-actions';
+import { addHeld, HELD_GROUP_META, takeHeld } from './held-actions';
+import { DELETED_PREVIEW, MAX_EDIT_HISTORY, RECEIVE_WINDOW_MS } from './message-actions';
 
 export type GroupActionContent = ReactionContent | EditContent | DeleteContent;
 
@@ -45,20 +49,20 @@ export function replyFields(groupId: string, me: string, c: TextContent, targetA
   return c.quote !== undefined && targetAuthor !== undefined ? { quote: groupTargetKey(groupId, me, targetAuthor, c.quote) } : {};
 }
 
-// ---- held actions (memory only) ----
+// ---- held actions (held-actions.ts: a sealed meta row, so a reload keeps them) ----
 
-type Held = { groupId: string; sender: Username; targetAuthor: Username | undefined; mentions: Username[] | undefined; content: GroupActionContent; at: number };
-const held = new WeakMap<EngineContext, Held[]>();
+type Held = { groupId: string; sender: Username; targetAuthor?: Username; mentions?: Username[]; content: GroupActionContent; at: number };
 
 /**
  * Actions held for the message `id` that `author` just sent in `g` (receiveGroupEnvelope, same
- * transaction): applied in the order they came, the stale ones forgotten.
+ * transaction): applied in the order they came, the stale ones forgotten. Only actions that came
+ * in this group and name this author match (P47): the edit or delete of S reaches only S's own
+ * message, never one with the same id from another member or another group.
  */
 export async function applyHeldGroupActions(ctx: EngineContext, tx: Tx, g: GroupRecord, author: Username, id: string): Promise<GroupRecord> {
-  const now = ctx.deps.now();
-  const list = (held.get(ctx) ?? []).filter((h) => now - h.at <= HOLD_MS);
-  const mine = list.filter((h) => h.groupId === g.id && h.content.target === id && (h.content.kind === 'reaction' ? h.targetAuthor === author : h.sender === author));
-  held.set(ctx, list.filter((h) => !mine.includes(h)));
+  const mine = await takeHeld<Held>(tx, HELD_GROUP_META, ctx.deps.now(), (h) =>
+    h.groupId === g.id && h.content?.target === id && (h.content.kind === 'reaction' ? h.targetAuthor === author : h.sender === author)
+  );
   let next = g;
   for (const h of mine) next = await receiveGroupAction(ctx, tx, next, h.sender, h.content, h.targetAuthor, h.mentions, false);
   return next;
@@ -87,9 +91,8 @@ export async function receiveGroupAction(
   const target = await txGetGroupMessage(tx, groupTargetKey(g.id, me, author, c.target));
   if (!target || target.groupId !== g.id) {
     if (mayHold) {
-      const list = held.get(ctx) ?? [];
-      list.push({ groupId: g.id, sender, targetAuthor, mentions, content: c, at: ctx.deps.now() });
-      held.set(ctx, list.slice(-MAX_HELD));
+      const h: Held = { groupId: g.id, sender, content: c, at: ctx.deps.now(), ...(targetAuthor !== undefined ? { targetAuthor } : {}), ...(mentions !== undefined ? { mentions } : {}) };
+      await addHeld<Held>(tx, HELD_GROUP_META, h);
     }
     return g;
   }
@@ -105,6 +108,20 @@ export async function receiveGroupAction(
     return edit(tx, g, target, c.text, c.sentAt, members);
   }
   return erase(tx, g, target, me);
+}
+
+/**
+ * The versions of the edited message `key` of group `groupId`: the current text first, then the
+ * earlier ones, newest first (README "Groups": message actions), for its author and every member
+ * alike; none for a message never edited, and none once deleted for everyone (P44).
+ */
+export async function groupMessageEditHistory(ctx: EngineContext, groupId: string, key: string): Promise<EditVersionView[]> {
+  requireMe(ctx);
+  const row = await ctx.vault.db.get('groupMessages', key);
+  const m = row && fromGroupMessageRow(ctx.vault.db, row);
+  if (!m || m.groupId !== groupId || m.direction === 'system') fail('InvalidArgument', 'no such message in this group');
+  if (m.deleted || m.editedAt === undefined) return [];
+  return [{ text: m.body, at: m.editedAt }, ...(m.history ?? []).map(({ text, at }) => ({ text, at })).reverse()];
 }
 
 // ---- the changes (shared with the sending side) ----

@@ -7,11 +7,11 @@
  * the row `${S}:${id}` — a message S sent us in the chat with S — so a peer can never edit or
  * delete our messages or a message of another chat. A reaction from S may target S's message or
  * ours in the chat with S, nothing else. Every action for an id we do not hold (not arrived yet,
- * deleted, someone else's) creates no row, no receipt and no send: it is held in memory for
- * HOLD_MS (at most MAX_HELD) in case its message is only late (a host reordering envelopes), and
- * applied if that message arrives from the same sender; otherwise forgotten. So is one from a
- * changed key the user has not accepted (P3), or an edit or delete of a message older than
- * RECEIVE_WINDOW_MS.
+ * deleted, someone else's) creates no row, no receipt and no send: it is held (held-actions.ts,
+ * sealed, kept across a reload) for HOLD_MS (at most MAX_HELD) in case its message is only late
+ * (a host reordering envelopes), and applied if that message arrives from the same sender;
+ * otherwise forgotten. So is one from a changed key the user has not accepted (P3), or an edit or
+ * delete of a message older than RECEIVE_WINDOW_MS.
  *
  * No receipts (as Signal): receiving an action queues nothing, so actions cannot start a receipt
  * storm. Deleting (for me or for everyone) rewrites or removes the one row and the chat preview
@@ -21,7 +21,7 @@
 import { fail } from '../../src/lib/codec/errors';
 import { asUsername, type Username } from '../../src/lib/codec/username';
 import { encodeContent, isOneEmoji, MAX_TEXT_BYTES, type Content, type DeleteContent, type EditContent, type ReactionContent } from '../../src/lib/wire/content';
-import type { MessageView } from '../../src/lib/vault/views';
+import type { EditVersionView, MessageView } from '../../src/lib/vault/views';
 import { preview, updateChat } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
 import { getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
@@ -31,7 +31,9 @@ import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { assertCanSend } from './trust';
+import { addHeld, HELD_META, takeHeld } from './held-actions';
 import { removeMessage } from './message-removal';
+import { sweepIfDue } from './expiry';
 import { messageEvent, toMessageView } from './views';
 
 /** How long after sending a message its author may edit it or delete it for everyone (Signal: 24 h). */
@@ -40,10 +42,7 @@ export const ACTION_WINDOW_MS = 24 * 60 * 60_000;
 export const RECEIVE_WINDOW_MS = 2 * ACTION_WINDOW_MS;
 /** Earlier versions of an edited message kept (the newest ones). */
 export const MAX_EDIT_HISTORY = 10;
-/** How long an action for a message we do not hold waits for it, in memory only. */
-export const HOLD_MS = 60_000;
-/** Most actions held at once per engine; the oldest go first. */
-export const MAX_HELD = 64;
+export { HOLD_MS, MAX_HELD } from './held-actions';
 /** The chat preview of a message deleted for everyone. */
 export const DELETED_PREVIEW = 'Message deleted';
 
@@ -70,26 +69,40 @@ export async function quoteKey(tx: Tx, sender: Username, id: string): Promise<st
   return ours && ours.direction === 'out' && ours.username === sender ? id : theirs;
 }
 
+/**
+ * The versions of the edited message `key` of the chat with `username`: the current text first,
+ * then the earlier ones, newest first, each with when it was written (README "Message actions":
+ * edit history); [] for a message never edited. For the sender and the receiver alike. A message deleted for
+ * everyone has none (P44: its tombstone keeps no earlier text); one that expired is gone with its
+ * history (the sweep runs first, so an expired message is never read).
+ */
+export async function messageEditHistory(ctx: EngineContext, username: Username, key: string): Promise<EditVersionView[]> {
+  requireMe(ctx);
+  await sweepIfDue(ctx);
+  const m = await getMessage(ctx.vault, key);
+  if (!m || m.username !== username || m.direction === 'system') fail('InvalidArgument', 'no such message in this chat');
+  const x = m.extras;
+  if (x?.deleted || x?.editedAt === undefined) return [];
+  return [{ text: m.body, at: x.editedAt }, ...(x.history ?? []).map(({ text, at }) => ({ text, at })).reverse()];
+}
+
 // ---- receiving (inside the receive transaction, inbox.ts) ----
 
+/** One held action (held-actions.ts: a sealed meta row, so a reload keeps it). */
 type Held = { sender: Username; content: ActionContent; at: number };
-const held = new WeakMap<EngineContext, Held[]>();
 
-function hold(ctx: EngineContext, sender: Username, content: ActionContent): void {
-  const list = held.get(ctx) ?? [];
-  list.push({ sender, content, at: ctx.deps.now() });
-  held.set(ctx, list.slice(-MAX_HELD));
+async function hold(ctx: EngineContext, tx: Tx, sender: Username, content: ActionContent): Promise<void> {
+  await addHeld<Held>(tx, HELD_META, { sender, content, at: ctx.deps.now() });
 }
 
 /**
  * Actions held for the message `id` that `sender` just sent us (inbox.ts storeText, same
- * transaction): applied in the order they came, the stale ones forgotten.
+ * transaction): applied in the order they came, the stale ones forgotten. Only `sender`'s own
+ * actions in the chat with them match (P47): a held action never reaches another sender's
+ * message with the same id.
  */
 export async function applyHeld(ctx: EngineContext, tx: Tx, sender: Username, id: string): Promise<EngineEvent[]> {
-  const now = ctx.deps.now();
-  const list = (held.get(ctx) ?? []).filter((h) => now - h.at <= HOLD_MS);
-  const mine = list.filter((h) => h.sender === sender && h.content.target === id);
-  held.set(ctx, list.filter((h) => !mine.includes(h)));
+  const mine = await takeHeld<Held>(tx, HELD_META, ctx.deps.now(), (h) => h.sender === sender && h.content?.target === id);
   const events: EngineEvent[] = [];
   for (const h of mine) events.push(...(await receiveAction(ctx, tx, sender, h.content, false, false)));
   return events;
@@ -103,7 +116,7 @@ export async function receiveAction(ctx: EngineContext, tx: Tx, sender: Username
   if (changedKey) return [];
   // Not here (yet): only its own sender's late message can pick it up (applyHeld); nothing is stored.
   if (!(await txGetMessage(tx, incomingKey(sender, c.target))) && c.kind !== 'reaction') {
-    if (mayHold) hold(ctx, sender, c);
+    if (mayHold) await hold(ctx, tx, sender, c);
     return [];
   }
   if (c.kind === 'reaction') {
@@ -114,7 +127,7 @@ export async function receiveAction(ctx: EngineContext, tx: Tx, sender: Username
       if (ours?.direction === 'out' && ours.username === sender) target = ours;
     }
     if (!target) {
-      if (mayHold) hold(ctx, sender, c);
+      if (mayHold) await hold(ctx, tx, sender, c);
       return [];
     }
     if (target.extras?.deleted) return [];

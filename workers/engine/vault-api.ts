@@ -101,6 +101,7 @@ export class VaultService implements VaultContract {
   editMessage = this.#delegate('editMessage');
   deleteForEveryone = this.#delegate('deleteForEveryone');
   deleteForMe = this.#delegate('deleteForMe');
+  messageEditHistory = this.#delegate('messageEditHistory');
   searchMessages = this.#delegate('searchMessages');
   contactInfo = this.#delegate('contactInfo');
   markVerified = this.#delegate('markVerified');
@@ -146,6 +147,7 @@ export class VaultService implements VaultContract {
   editGroupMessage = this.#delegate('editGroupMessage');
   deleteGroupMessageForEveryone = this.#delegate('deleteGroupMessageForEveryone');
   deleteGroupMessageForMe = this.#delegate('deleteGroupMessageForMe');
+  groupMessageEditHistory = this.#delegate('groupMessageEditHistory');
   sendGroupAttachment = this.#delegate('sendGroupAttachment');
   openGroupAttachment = this.#delegate('openGroupAttachment');
   connect = this.#delegate('connect');

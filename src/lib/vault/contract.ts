@@ -18,6 +18,7 @@ import type {
   ChatView,
   Comparison,
   ContactView,
+  EditVersionView,
   IceServers,
   LockPassphraseCheck,
   LockStatus,
@@ -109,6 +110,8 @@ export interface VaultContract {
   deleteForEveryone(username: Username, id: string): Promise<MessageView>;
   /** Removes a message from this browser only; nothing is sent. */
   deleteForMe(username: Username, id: string): Promise<void>;
+  /** An edited message's versions: the current text, then the earlier ones newest first ([] if never edited, or deleted). */
+  messageEditHistory(username: Username, id: string): Promise<EditVersionView[]>;
   /** Messages matching `query` (README "Search"), newest first, at most `limit` (default 50, at most 100). */
   searchMessages(query: string, limit?: number): Promise<SearchResult>;
   contactInfo(username: Username): Promise<ContactView>;
@@ -199,6 +202,8 @@ export interface VaultContract {
   deleteGroupMessageForEveryone(id: string, messageId: string): Promise<void>;
   /** Removes a group message from this browser only; nothing is sent. */
   deleteGroupMessageForMe(id: string, messageId: string): Promise<void>;
+  /** An edited group message's versions: the current text, then the earlier ones newest first ([] if never edited, or deleted). */
+  groupMessageEditHistory(id: string, messageId: string): Promise<EditVersionView[]>;
   // ---- files in groups (README "Groups": files in groups; SECURITY.md P45, P21) ----
   /** Seals a file, uploads it ONCE and sends its pointer to every member under our sender key. */
   sendGroupAttachment(id: string, file: OutgoingFile): Promise<GroupMessageView>;
@@ -287,6 +292,7 @@ export const VAULT_METHODS = Object.freeze([
   'editMessage',
   'deleteForEveryone',
   'deleteForMe',
+  'messageEditHistory',
   'searchMessages',
   'contactInfo',
   'markVerified',
@@ -332,6 +338,7 @@ export const VAULT_METHODS = Object.freeze([
   'editGroupMessage',
   'deleteGroupMessageForEveryone',
   'deleteGroupMessageForMe',
+  'groupMessageEditHistory',
   'sendGroupAttachment',
   'openGroupAttachment',
   'connect',

@@ -202,6 +202,15 @@ export interface ReactionView {
   mine: boolean;
 }
 
+/**
+ * One version of an edited message (README "Message actions": edit history) and when it was
+ * written (the sender's clock: the message's send time, or the edit that produced it).
+ */
+export interface EditVersionView {
+  text: string;
+  at: number;
+}
+
 /** A message's place in its conversation, from a MessageView: where the next older page starts. */
 export interface MessageCursor {
   sortAt: number;
