@@ -11,7 +11,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { asUsername } from '../../src/lib/codec/username';
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
 import { encodeContent, newMessageId, type Content } from '../../src/lib/wire/content';
-import { HELD_META, HOLD_MS, MAX_HELD } from '../../workers/engine/held-actions';
+import { HELD_META, HOLD_MS, MAX_HELD, MAX_HELD_BYTES, boundHeld } from '../../workers/engine/held-actions';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { openJson } from '../../workers/storage/record-seal';
 import { addOutbox } from '../../workers/storage/outbox-repo';
@@ -132,5 +132,21 @@ describe('held 1:1 actions across a reload', () => {
     await settle(alice, bob);
     expect((await view(alice, 'bob', `bob:${ids.at(-2)}`)).reactions).toBeUndefined();
     expect(await alice.engine.ctx.vault.db.get('meta', HELD_META)).toBeUndefined();
+  });
+});
+
+describe('held actions are bounded in bytes (P47)', () => {
+  test('a flood of large held edits keeps only the newest that fit, whatever their count', () => {
+    const now = 1_000_000;
+    const big = 'x'.repeat(60 * 1024);
+    const flood = Array.from({ length: MAX_HELD }, (_, i) => ({ at: now - MAX_HELD + i, n: i, text: big }));
+    const kept = boundHeld(flood, now);
+    expect(JSON.stringify(kept).length).toBeLessThanOrEqual(MAX_HELD_BYTES + kept.length + 8);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(MAX_HELD);
+    expect(kept.at(-1)!.n).toBe(MAX_HELD - 1);
+    // Small actions are not cut by the byte bound.
+    const small = Array.from({ length: MAX_HELD }, (_, i) => ({ at: now - i, n: i }));
+    expect(boundHeld(small, now)).toHaveLength(MAX_HELD);
   });
 });

@@ -10,7 +10,7 @@
  *
  * Bounds hold whatever the host does: an entry's time is our clock when we opened the action, not
  * the envelope's; one that is stale (or dated ahead of our clock by more than HOLD_MS, a clock
- * set back) is dropped on every read; a flood keeps only the newest MAX_HELD. A replayed envelope
+ * set back) is dropped on every read; a flood keeps only the newest MAX_HELD, within MAX_HELD_BYTES. A replayed envelope
  * is refused by the ratchet or sender-key chain before anything is held. Which message an entry
  * may reach is the caller's rule (the authenticated sender and chat, P47). Knows nothing of the
  * actions' meaning.
@@ -22,6 +22,13 @@ import type { Sealed, Tx } from '../storage/schema';
 export const HOLD_MS = 60_000;
 /** Most actions held at once per kind (1:1, groups); the oldest go first. */
 export const MAX_HELD = 64;
+
+/**
+ * Most bytes held at once per kind (the JSON the row seals): a held edit may carry up to 64 KiB of
+ * text, so without this a peer's flood of 64 held edits would make a ~4 MiB row, rewritten on
+ * every action held; the newest that fit are kept.
+ */
+export const MAX_HELD_BYTES = 256 * 1024;
 
 /** The meta rows: 1:1 actions (message-actions.ts) and group actions (group-actions.ts). */
 export const HELD_META = 'heldActions';
@@ -53,9 +60,22 @@ export async function readHeld<T extends HeldEntry>(tx: Tx, meta: HeldMeta, now:
   return fresh(await stored<T>(tx, meta), now);
 }
 
+/** The list as it may be written: in time, at most MAX_HELD, and the newest that fit MAX_HELD_BYTES. */
+export function boundHeld<T extends HeldEntry>(list: readonly T[], now: number): T[] {
+  const inTime = fresh(list, now);
+  let bytes = 0;
+  let first = inTime.length;
+  while (first > 0) {
+    bytes += JSON.stringify(inTime[first - 1]).length;
+    if (bytes > MAX_HELD_BYTES) break;
+    first--;
+  }
+  return inTime.slice(first);
+}
+
 /** Writes the held list (bounded again), or removes the row when nothing waits. */
 export async function writeHeld<T extends HeldEntry>(tx: Tx, meta: HeldMeta, list: readonly T[], now: number): Promise<void> {
-  const kept = fresh(list, now);
+  const kept = boundHeld(list, now);
   const store = tx.objectStore('meta');
   if (kept.length === 0) await store.delete(meta);
   else await store.put(sealJson(tx, 'meta', meta, { e: kept } satisfies Row<T>), meta);
