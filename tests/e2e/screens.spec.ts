@@ -25,13 +25,15 @@ test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
 });
 
-/** Soft, so one run lists every screen's findings, each naming the element. */
+/** Soft, so one run lists every screen's findings, each naming the element; lesser findings are printed. */
 async function audit(page: Page, screen: string, o: { within?: string; exclude?: string } = {}): Promise<void> {
   const axe = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']);
   if (o.within) axe.include(o.within);
   if (o.exclude) axe.exclude(o.exclude);
   const result = await axe.analyze();
   const severe = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const minor = result.violations.filter((v) => !severe.includes(v));
+  if (minor.length) console.log(`[a11y] ${screen}: minor ${minor.map((v) => `${v.id}(${v.nodes.length})`).join(', ')}`);
   const described = severe.map((v) => `${v.id} [${v.impact}] ${v.help}: ${v.nodes.map((n) => `${n.target.join(' ')} (${n.failureSummary?.split('\n').at(-1)?.trim()})`).join(' | ')}`);
   expect.soft(described, `${screen} has serious accessibility violations`).toEqual([]);
 }
@@ -48,9 +50,7 @@ for (const run of runs) {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect.soft(overflow, `${screen} scrolls sideways`).toBe(0);
         await page.screenshot({ path: `${DIR}${screen}-${suffix}.png` });
-        const t = Date.now();
         await audit(page, `${screen} (${suffix})`, o);
-        console.log(`[axe] ${screen} ${Date.now() - t} ms`);
       }
     });
   });
