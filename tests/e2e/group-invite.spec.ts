@@ -26,7 +26,7 @@ async function say(p: Person, name: string, text: string): Promise<void> {
   await expect(groupLog(p.page)).toContainText(text);
 }
 
-/** No serious or critical WCAG 2.1 A/AA violation on what `page` shows (as tests/e2e/a11y.spec.ts). */
+/** No serious or critical WCAG 2.1 A/AA violation on what `page` shows (as tests/e2e/screens.spec.ts). */
 async function audit(page: Page, screen: string): Promise<void> {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const severe = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

@@ -22,8 +22,13 @@ export interface Person {
   guard: Guard;
 }
 
-export async function openPerson(browser: Browser, base: string, viewport = { width: 1280, height: 800 }): Promise<Person> {
-  const context = await browser.newContext({ viewport });
+export async function openPerson(
+  browser: Browser,
+  base: string,
+  viewport = { width: 1280, height: 800 },
+  colorScheme: 'light' | 'dark' = 'light'
+): Promise<Person> {
+  const context = await browser.newContext({ viewport, colorScheme });
   const page = await context.newPage();
   const guard = await installGuard(page);
   return { name: uniqueName(base), context, page, guard };
