@@ -6,6 +6,7 @@ import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { sealBuild, type BuildFiles } from './src/lib/client/pwa/build-seal.js';
 import { withPushHandlers } from './src/lib/client/pwa/sw-push.js';
+import { withNetworkRoutes } from './src/lib/client/pwa/sw-routes.js';
 
 /** adapter-static's output (svelte.config.js `pages`). */
 const BUILD_DIR = 'build';
@@ -42,9 +43,10 @@ function sealBuildPlugin(): Plugin {
         if (!ssr) return;
         const dir = join(root, BUILD_DIR);
         const before = await readTree(dir);
-        // Web Push handlers go into the worker before sealing, so the build hash covers them.
+        // Web Push handlers and the static /api routes go into the worker before sealing, so the
+        // build hash covers them.
         const fresh = before.get('sw.js');
-        if (fresh) before.set('sw.js', new TextEncoder().encode(withPushHandlers(new TextDecoder().decode(fresh))));
+        if (fresh) before.set('sw.js', new TextEncoder().encode(withNetworkRoutes(withPushHandlers(new TextDecoder().decode(fresh)))));
         const { files, hash } = await sealBuild(before);
         for (const path of before.keys()) if (!files.has(path)) await rm(join(dir, path));
         for (const [path, bytes] of files) {

@@ -29,6 +29,8 @@ import { sampleRss } from './process-rss';
 const json = process.argv.includes('--json');
 const RUNS = intArg('runs', 4);
 const MB = intArg('mb', 20);
+/** --sw=block: contexts without service workers, to measure the service worker's share. */
+const SW_BLOCK = process.argv.includes('--sw=block');
 const log = (s = '') => {
   if (!json) console.log(s);
 };
@@ -36,7 +38,7 @@ const log = (s = '') => {
 const spread = (xs: number[]) => ({ median: +median(xs).toFixed(1), min: +Math.min(...xs).toFixed(1), max: +Math.max(...xs).toFixed(1) });
 
 async function onboard(browser: Browser, base: string, name: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, serviceWorkers: SW_BLOCK ? 'block' : 'allow' });
   return register(await context.newPage(), base, name);
 }
 
