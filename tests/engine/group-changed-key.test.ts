@@ -20,6 +20,7 @@ import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import type { Username } from '../../src/lib/codec/username';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { getGroup } from '../../workers/storage/group-repo';
+import { getContact } from '../../workers/storage/contact-repo';
 import { Impostor } from './impostor';
 import { closeAll, newUser, settle, type User } from './support';
 
@@ -104,4 +105,36 @@ test('P36 a member whose key did not change sends as before: a late message keep
   expect(texts.map((m) => m.text)).toEqual(['one', 'two', 'three']);
   expect(texts.every((m) => m.keyChanged === undefined)).toBe(true);
   expect(Object.keys((await getGroup(alice.engine.ctx.vault, id))!.keyFrom ?? {}).length).toBeGreaterThan(0);
+});
+
+test('P36 P43 a sender key under a member\'s changed, unaccepted key gets no profile key in answer; a real member\'s does', async () => {
+  const host = new MemoryHost();
+  const [alice, bob, carol, dan] = [await newUser(host, 'alice'), await newUser(host, 'bob'), await newUser(host, 'carol'), await newUser(host, 'dan')];
+  open.push(alice, bob, carol, dan);
+  // Bob wrote to alice (her group is no request for him); carol wrote to bob once, unanswered, so
+  // bob holds carol's real identity and has never given her his profile key.
+  await bob.engine.lookupUser('alice');
+  await bob.engine.sendText('alice', 'hi alice');
+  await carol.engine.lookupUser('bob');
+  await carol.engine.sendText('bob', 'hi bob');
+  await settle(alice, bob, carol);
+  const id = await alice.engine.createGroup('Porch', '', ['bob', 'carol', 'dan']);
+  await settle(alice, bob, carol, dan);
+  expect((await bob.engine.listGroups()).map((g) => [g.id, g.requestFrom])).toEqual([[id, undefined]]);
+
+  // The host's made-up "carol" hands bob a sender key under a new identity: bob answers nothing.
+  const impostor = new Impostor(host, 'carol', 'bob');
+  const sk = createSenderKey({ groupId: fromHex(id), ourAddress: address('carol') }, systemDeps);
+  impostor.send({ kind: 'group', update: encodeGroupUpdate({ groupId: fromHex(id), distribution: encodeSenderKeyDistribution(sk.distribution) }) });
+  await settle(bob);
+  await settle(alice, bob, carol, dan);
+  expect((await bob.engine.contactInfo('carol')).identityChanged).toBe(true);
+  expect(impostor.readAll().filter((c) => c.kind === 'profileKey' || (c.kind === 'text' && c.profileKey))).toEqual([]);
+  expect((await getContact(bob.engine.ctx.vault, 'carol' as Username))?.sharedKey).toBeUndefined();
+
+  // Dan, a member whose key did not change, writes: bob's profile key answers his sender key.
+  await dan.engine.sendGroupText(id, 'hello porch');
+  await settle(alice, bob, carol, dan);
+  expect((await getContact(bob.engine.ctx.vault, 'dan' as Username))?.sharedKey).toBeDefined();
+  expect((await getContact(dan.engine.ctx.vault, 'bob' as Username))?.profileKey).toBeDefined();
 });

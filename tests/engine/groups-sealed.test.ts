@@ -20,7 +20,9 @@ import { generateIdentity, identityPublic, type IdentityKeyPair } from '../../sr
 import { SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
 import { SEALED_MULTI_PATH, decodeSealedMultiUpload, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
+import type { Username } from '../../src/lib/codec/username';
 import { Engine } from '../../workers/engine/engine';
+import { getContact } from '../../workers/storage/contact-repo';
 import { profileKey } from '../../workers/engine/profile-key';
 import { hostAuth } from '../../workers/engine/account';
 import { pinnedTrust, senderCertificate } from '../../workers/engine/sealed-state';
@@ -122,6 +124,49 @@ describe('group messages under sealed sender v2, engine against the real host', 
     cat.connect();
     for (const r of [ben, cat]) await eventually(async () => expect(await groupTexts(r, id)).toEqual(['ann: warm 0', 'ben: warm 1', 'cat: warm 2', 'ann: sealed to both']));
     await eventually(async () => expect(envelopeRows()).toEqual([]));
+    for (const r of [ann, ben, cat]) expect(await failures(r)).toEqual([]);
+  });
+
+  test('P41 P43 a member who only reads is sent to sealed from a writer\'s second message: their profile key answers the writer\'s sender key', async () => {
+    const uploads: Uint8Array[] = [];
+    const ann = await user('ann');
+    const ben = await user('ben');
+    const cat = await user('cat', uploads);
+    // Ben and Cat each wrote to Ann, so her group is no request for either, and neither has
+    // shared a profile key with the other.
+    for (const e of [ben, cat]) {
+      await e.lookupUser('ann');
+      await e.sendText('ann' as Username, 'hi ann');
+      await eventually(async () => expect((await getContact(e.ctx.vault, 'ann' as Username))?.sharedKey).toBeDefined());
+    }
+    const id = await ann.createGroup('Readers', '', ['ben', 'cat']);
+    for (const e of [ben, cat]) await eventually(async () => expect((await e.listGroups()).map((g) => [g.id, g.requestFrom])).toEqual([[id, undefined]]));
+    // Cat writes first, holding neither Ann's nor Ben's profile key: the fan-out that names him.
+    await cat.sendGroupText(id, 'one');
+    for (const r of [ann, ben]) await eventually(async () => expect(await groupTexts(r, id)).toEqual(['cat: one']));
+    expect(uploads).toHaveLength(0);
+    // Ben and Ann never write in the group; their profile keys went back to Cat, each once, in
+    // answer to Cat's sender key.
+    await eventually(async () => expect((await getContact(cat.ctx.vault, 'ben' as Username))?.profileKey).toBeDefined());
+    await eventually(async () => expect((await getContact(cat.ctx.vault, 'ann' as Username))?.profileKey).toBeDefined());
+    for (let round = 0; round < 3; round++) {
+      for (const e of [ann, ben, cat]) await e.settle();
+      await eventually(() => expect(envelopeRows()).toEqual([]));
+    }
+    await ben.disconnect();
+    await ann.disconnect();
+    await cat.sendGroupText(id, 'two');
+    // One sealed upload; every row the host holds names no sender. (Ben's copy comes with Cat's
+    // own profile key, pairwise and sealed too: Cat had no session with Ben to give it with 'one'.)
+    await eventually(async () => expect(envelopeRows().filter((r) => r.recipient === 'ann')).toHaveLength(1));
+    await eventually(async () => expect(envelopeRows().filter((r) => r.recipient === 'ben')).toHaveLength(2));
+    expect(envelopeRows().every((r) => r.sender === '')).toBe(true);
+    expect(uploads).toHaveLength(1);
+    ann.connect();
+    ben.connect();
+    for (const r of [ann, ben]) await eventually(async () => expect(await groupTexts(r, id)).toEqual(['cat: one', 'cat: two']));
+    // Only a writer is answered: Ann and Ben never wrote in the group, so Ann's key never went to Ben.
+    expect((await getContact(ann.ctx.vault, 'ben' as Username))?.sharedKey).toBeUndefined();
     for (const r of [ann, ben, cat]) expect(await failures(r)).toEqual([]);
   });
 

@@ -4,7 +4,9 @@
  * profiles and derive their delivery tokens, and group messages can go as one sealed sender v2
  * upload (group-sealed.ts). P43 gives the key only to people we write to; sending to a group
  * is writing to each member, so the key goes with our sender key, inside the 1:1 ratchet
- * (content kind profileKey), queued ahead of the group message.
+ * (content kind profileKey), queued ahead of the group message. A member whose sender key reaches
+ * us in a group we accepted gets ours in answer (group-updates.ts `answerWithProfileKey`), so
+ * members who only read can be sealed to as well.
  *
  * Each member's contact remembers the fingerprint of the version it got (as profiles.ts does for
  * 1:1 chats), so it goes once per key version, and a rotation after a block re-shares it to them

@@ -7,7 +7,9 @@
  *     history's head (the sender vouches for the anchor, as an authenticated welcome);
  *   welcome or change for a group we have: its changes are MERGED (`receiveChange(s)`); one the
  *     core refuses (non-admin, unknown author, rolled back, another group) changes nothing;
- *   a sender key distribution: taken only from a member of our head for its own address;
+ *   a sender key distribution: taken only from a member of our head for its own address; in a
+ *     group we accepted, it is answered once per profile key version with our profile key, so
+ *     a member who only reads can still be sent to sealed (P41, P43; group-profile-key.ts);
  *   a key request (a member restored its account): our next group message gives it our key.
  *
  * Refusals are reported as codes and never stop the envelope's ack.
@@ -29,7 +31,10 @@ import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { afterHistoryChange, putNotice } from './group-apply';
 import { welcomeLinkJoiners } from './group-invite-welcome';
+import { shareProfileKeyWithMembers } from './group-profile-key';
 import { adderOf, requestFrom } from './group-request-state';
+import { underChangedKey } from './trust';
+import { txGetContact } from '../storage/contact-repo';
 
 /** Distributions kept per sender: the newest and the one before (its late messages still open). */
 const KEYS_PER_SENDER = 2;
@@ -108,6 +113,7 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       const held = new Set(theirs.map((t) => toHex(t.distributionId)));
       const keyFrom = Object.fromEntries(Object.entries(g.keyFrom ?? {}).filter(([d]) => held.has(d)));
       g = { ...g, theirs, keyFrom: { ...keyFrom, [toHex(k.distributionId)]: identity } };
+      await answerWithProfileKey(ctx, tx, g, sender, identity);
     } catch (e) {
       if (!isCodedError(e)) throw e;
       refused = e.code;
@@ -115,6 +121,20 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
   }
   await putGroup(tx, g);
   return { events: [{ type: 'group', id }, { type: 'chats' }], ...(refused ? { refused } : {}), ...(reseal ? { reseal } : {}) };
+}
+
+/**
+ * A member who wrote to the group (their sender key came to us) gets our profile key, once per
+ * version, so their next group message can be sealed to us too: without it, one member who never
+ * writes keeps every other member's messages on the fan-out that names its sender (P41). P42: not
+ * in a group we have not accepted (shared on Accept, group-requests.ts). P36/P3: not to an identity
+ * that changed and was not accepted: a host posing as a member under a new key must not be handed
+ * our profile key by an automatic reply. Blocked contacts never get it (group-profile-key.ts).
+ */
+async function answerWithProfileKey(ctx: EngineContext, tx: Tx, g: GroupRecord, sender: Username, identity: Uint8Array): Promise<void> {
+  if (g.requestFrom || !findMember(g.history.head, address(requireMe(ctx).username))) return;
+  if (underChangedKey(await txGetContact(tx, sender), identity)) return;
+  await shareProfileKeyWithMembers(ctx, tx, [sender]);
 }
 
 /** The new key first, then the sender's older ones, at most KEYS_PER_SENDER of theirs. */
