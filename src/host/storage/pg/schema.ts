@@ -20,6 +20,8 @@
  *   live push, hub.ts) and, inside the transaction, NOTIFYs the mailboxes it wrote (recipient
  *   usernames only, pg/bus.ts), so the notification exists exactly when the commit does.
  *   Account records gain their takeover key, and the deployment its realm-token issuer key.
+ * - v3: the batch function is planned on every call (`plan_cache_mode`), never on a cached
+ *   generic plan that a small table once made cheap (see the migration).
  */
 
 export const HOST_SCHEMA_TRACK = 'parley_host_schema';
@@ -300,5 +302,12 @@ export const HOST_MIGRATIONS: readonly string[] = [
        PERFORM pg_notify(p_channel, v_payload);
      END IF;
    END
-   $fn$;`
+   $fn$;`,
+  // v3: PL/pgSQL caches its statements' plans; after five calls the batch ran on a GENERIC plan
+  // made while `envelopes` was small, which reads the whole table for each insert's `before`
+  // (and for the acks' join) once it has grown: a 4,000-envelope batch took 2.6 s on a 20,000-row
+  // table, 8,000 took 10 s, and the batches behind it queued (tests/bench/pg-batch-probe.ts).
+  // Planned afresh per call (about a millisecond) it uses the (recipient, id) index: 134 ms.
+  `ALTER FUNCTION parley_mailbox_batch(text[], text[], bigint[], integer[], bytea, text[], bigint[], integer[], integer, bigint, integer, bigint, text, text)
+     SET plan_cache_mode = force_custom_plan;`
 ];
