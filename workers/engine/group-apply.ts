@@ -109,17 +109,19 @@ export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, st
   const our = g.our!;
   // Members we blocked are left out (group-recipients.ts), as Signal does.
   const recipients = await groupRecipients(tx, head, me.username);
-  // P43/P41: members get our profile key with our first message (sealed sender v2 needs it).
-  await shareProfileKeyWithMembers(ctx, tx, recipients);
   const holders: Address[] = g.distributedTo.map((u) => address(u));
   // P21: a holder no longer a member, or one we blocked since, reads nothing sent from now on.
-  if (mustRotateSenderKey(holders, head) || g.distributedTo.some((u) => !recipients.includes(u))) {
+  const rotate = mustRotateSenderKey(holders, head) || g.distributedTo.some((u) => !recipients.includes(u));
+  const newcomers = rotate ? recipients : recipients.filter((r) => !g.distributedTo.includes(r));
+  // P43/P41: members get our profile key with our first message (sealed sender v2 needs it),
+  // ahead of our sender key; one we have no contact row for yet, only with our sender key.
+  await shareProfileKeyWithMembers(ctx, tx, recipients, { withSenderKey: newcomers });
+  if (rotate) {
     const fresh = rotateSenderKey(our, ctx.deps);
     const distribution = encodeSenderKeyDistribution(fresh.distribution);
     for (const r of recipients) await queueUpdate(tx, r, { groupId: groupIdBytes(g), distribution });
     return { ...g, our: fresh.state, distributedTo: recipients };
   }
-  const newcomers = recipients.filter((r) => !g.distributedTo.includes(r));
   if (newcomers.length === 0) return g;
   const distribution = encodeSenderKeyDistribution(senderKeyDistribution(our));
   for (const r of newcomers) await queueUpdate(tx, r, { groupId: groupIdBytes(g), distribution });

@@ -40,6 +40,7 @@ import { assertCanSend } from './trust';
 import { isEngineError } from './errors';
 import { envelopeRef, refKey } from './refs';
 import { profileKeyToShare } from './profiles';
+import { markProfileKeyShared } from './group-profile-key';
 import { flushGroupOutgoing } from './group-messages';
 import { forgetUndeliveredGroupUpdate } from './group-stale-key';
 import { payWelcomesOwedTo } from './group-welcome-owed';
@@ -173,6 +174,7 @@ async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readon
     await putSessions(tx, write);
     for (const [k, it] of run.entries()) {
       await putOutbox(tx, readies[k]!);
+      await markProfileKeyShared(tx, it.username, it.content!);
       const ref = envelopeRef(messages[k]!);
       const sentKey = it.messageKey ?? it.resendOf;
       const m = sentKey ? await txGetMessage(tx, sentKey) : undefined;
