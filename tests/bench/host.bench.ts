@@ -224,7 +224,11 @@ async function orchestrate(): Promise<void> {
   const paceRate = Math.round(rawSat!.envelopesPerSec / 2);
   const rawPaced = await runLoad(relayUrl, usersFile, seconds, size, relay.proc.pid, paceRate);
   const parleyPaced = await runLoad(hostUrl, usersFile, seconds, size, host.proc.pid, paceRate);
-  const pgPaced = pgUrl ? await runLoad(pgUrl, pgUsersFile, seconds, size, pgPids, paceRate) : undefined;
+  // PostgreSQL's latency, likewise, at the throughput its target asks of it: half the SQLite
+  // host's. (Paced at the relay's half instead, above what two instances on these two cores
+  // sustain, its p99 only measured the queue that rate builds in 5 s.)
+  const pgPaceRate = Math.round(parleySat!.envelopesPerSec / 2);
+  const pgPaced = pgUrl ? await runLoad(pgUrl, pgUsersFile, seconds, size, pgPids, pgPaceRate) : undefined;
   await stop(relay.proc);
   await stop(host.proc);
   for (const h of pgHosts) await stop(h.proc);
@@ -244,13 +248,13 @@ async function orchestrate(): Promise<void> {
   console.log(`paced ${paceRate}/s raw ws:      ${fmt(rawPaced)}`);
   if (pgSat && pgPaced) {
     console.log(`saturation postgres x2:      ${fmt(pgSat)} (server CPU = both instances; PostgreSQL's own shows as other load)`);
-    console.log(`paced ${paceRate}/s postgres x2: ${fmt(pgPaced)}`);
+    console.log(`paced ${pgPaceRate}/s postgres x2: ${fmt(pgPaced)}`);
   }
   console.log(`saturation rounds (envelopes/s): ${Object.entries(spread).filter(([, v]) => v.length > 0).map(([k, v]) => `${k} [${v.join(', ')}]`).join('; ')}`);
   console.log(`throughput ratio ${(parley.envelopesPerSec / rawWs.envelopesPerSec).toFixed(2)} (target >= 0.5); parley p99 ${parley.p99Ms} ms at ${paceRate}/s (target <= 50)`);
   const postgres: Result | undefined =
     pgSat && pgPaced ? { envelopesPerSec: pgSat.envelopesPerSec, p50Ms: pgPaced.p50Ms, p99Ms: pgPaced.p99Ms, clients, instances: 2 } : undefined;
-  if (postgres) console.log(`postgres x2 / sqlite throughput ${(postgres.envelopesPerSec / parley.envelopesPerSec).toFixed(2)} (target >= 0.5); postgres p99 ${postgres.p99Ms} ms at ${paceRate}/s (target <= 100)`);
+  if (postgres) console.log(`postgres x2 / sqlite throughput ${(postgres.envelopesPerSec / parley.envelopesPerSec).toFixed(2)} (target >= 0.5); postgres p99 ${postgres.p99Ms} ms at ${pgPaceRate}/s (target <= 100)`);
   if (args.includes('--json')) console.log(JSON.stringify({ parley, rawWs, ...(postgres ? { postgres } : {}) }));
 }
 

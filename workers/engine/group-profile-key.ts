@@ -16,20 +16,6 @@
  * groups' states or of the host.
  */
 
-/**
- * Inside the transaction that stores an encrypted outbox item: a profile key encrypted to
- * `username` is now theirs, so the contact (made meanwhile by the session set-up) is marked as
- * holding that version and it is not queued for them again.
- */
-export async function markProfileKeyShared(tx: Tx, username: Username, content: Uint8Array): Promise<void> {
-  // content[0] is the content version, content[1] the kind: only a profile key is decoded.
-  if (content[1] !== ContentKind.profileKey) return;
-  const c = decodeContent(content);
-  if (c.kind !== 'profileKey') return;
-  const contact = await txGetContact(tx, username);
-  const fp = profileKeyFingerprint(c.key);
-  if (contact && contact.sharedKey !== fp) await putContact(tx, { ...contact, sharedKey: fp });
-}
 import type { Username } from '../../src/lib/codec/username';
 import { ContentKind, decodeContent, encodeContent } from '../../src/lib/wire/content';
 import { putContact, txGetContact } from '../storage/contact-repo';
@@ -60,4 +46,19 @@ export async function shareProfileKeyWithMembers(ctx: EngineContext, tx: Tx, mem
     if (contact) await putContact(tx, { ...contact, sharedKey: fp });
     await addOutbox(tx, { username, content: encodeContent({ kind: 'profileKey', key }) });
   }
+}
+
+/**
+ * Inside the transaction that stores an encrypted outbox item: a profile key encrypted to
+ * `username` is now theirs, so the contact (made meanwhile by the session set-up) is marked as
+ * holding that version and it is not queued for them again.
+ */
+export async function markProfileKeyShared(tx: Tx, username: Username, content: Uint8Array): Promise<void> {
+  // content[0] is the content version, content[1] the kind: only a profile key is decoded.
+  if (content[1] !== ContentKind.profileKey) return;
+  const c = decodeContent(content);
+  if (c.kind !== 'profileKey') return;
+  const contact = await txGetContact(tx, username);
+  const fp = profileKeyFingerprint(c.key);
+  if (contact && contact.sharedKey !== fp) await putContact(tx, { ...contact, sharedKey: fp });
 }
