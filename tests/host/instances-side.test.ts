@@ -7,7 +7,7 @@
  * set through a third path; the 30-day blob retention runs on any instance's clock.
  */
 import { request } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { decodeSenderCertificate, verifySenderCertificate } from '../../src/lib/crypto/certificates';
 import { systemDeps } from '../../src/lib/crypto/deps';
@@ -18,21 +18,15 @@ import { SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { openSealedSender, sealSender } from '../../src/lib/crypto/sealed-sender';
 import { BLOB_API, BLOB_RETENTION_MS } from '../../src/lib/wire/blob-api';
 import { DELIVERY_TOKEN_HEADER, SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
-import { startPostgres, type PgCluster } from '../support/postgres';
+import { postgresPerFile } from '../support/postgres-per-file';
 import { WsClient, call, registerUser, spawnHost, startHost, tempDir, type TestUser } from './support';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
 
-let cluster: PgCluster;
+const cluster = postgresPerFile({ fsync: false });
 const hosts: Host[] = [];
 const sockets: WsClient[] = [];
 
-beforeAll(async () => {
-  cluster = await startPostgres({ fsync: false });
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-}, 60_000);
 afterEach(async () => {
   for (const s of sockets.splice(0)) await s.close().catch(() => undefined);
   for (const h of hosts.splice(0)) await h.close();

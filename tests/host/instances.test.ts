@@ -6,11 +6,11 @@
  * are the store's and so shared (P40), and nothing confirmed is lost when an instance dies (P34)
  * or the database restarts under load.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { SIGNED_OUT_CLOSE_CODE } from '../../src/lib/wire/account-record-api';
 import { API, decodeTokenResponse } from '../../src/lib/wire/host-api';
 import { openPgStore } from '../../src/host/storage/pg/store';
-import { startPostgres, type PgCluster } from '../support/postgres';
+import { postgresPerFile } from '../support/postgres-per-file';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateProfileKey, openProfile, profileWriteToken, sealProfile } from '../../src/lib/crypto/profile';
 import { toBase64Url } from '../../src/lib/codec/base64url';
@@ -20,16 +20,10 @@ import { WsClient, bytesOf, call, login, registerUser, spawnHost, startHost, tem
 
 type Host = Awaited<ReturnType<typeof startHost>>;
 
-let cluster: PgCluster;
+const cluster = postgresPerFile({ fsync: true });
 const hosts: Host[] = [];
 const sockets: WsClient[] = [];
 
-beforeAll(async () => {
-  cluster = await startPostgres({ fsync: true });
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-}, 60_000);
 afterEach(async () => {
   for (const s of sockets.splice(0)) await s.close().catch(() => undefined);
   for (const h of hosts.splice(0)) await h.close();

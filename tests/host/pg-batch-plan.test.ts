@@ -8,23 +8,17 @@
  * grows it, and counts the rows one batch reads sequentially from `envelopes` in its own
  * transaction (pg_stat_xact_user_tables: exact, no statistics delay).
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import pg from 'pg';
 import { openPgStore } from '../../src/host/storage/pg/store';
-import { startPostgres, type PgCluster } from '../support/postgres';
+import { postgresPerFile } from '../support/postgres-per-file';
 
 const QUOTA = { maxCount: 1_000_000, maxBytes: 1e12, senderMaxCount: 1e9, senderMaxBytes: 1e12 };
 const USERS = Array.from({ length: 200 }, (_, i) => `u${i}`);
 const BATCH =
   'SELECT count(*)::integer AS n FROM parley_mailbox_batch($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::bytea, $6::text[], $7::bigint[], $8::integer[], 1000000, 1000000000000, 1000000000, 1000000000000, NULL, $9)';
 
-let cluster: PgCluster;
-beforeAll(async () => {
-  cluster = await startPostgres({ fsync: false });
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-}, 60_000);
+const cluster = postgresPerFile({ fsync: false });
 
 /** One call of the batch function on `c`: `n` inserts of 64 bytes and acks of `ackIds`. */
 async function batch(c: pg.Client, n: number, ackIds: number[] = []): Promise<void> {

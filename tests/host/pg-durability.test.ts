@@ -4,23 +4,17 @@
  * mailbox usage still matching the envelopes (one transaction). The store's pool reconnects by
  * itself once the server is back. A real server with fsync on, as in production.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import pg from 'pg';
 import { openPgStore } from '../../src/host/storage/pg/store';
 import type { HostStore } from '../../src/host/storage/port';
-import { startPostgres, type PgCluster } from '../support/postgres';
+import { postgresPerFile } from '../support/postgres-per-file';
 
 const QUOTA = { maxCount: 1_000_000, maxBytes: 1e12, senderMaxCount: 1e9, senderMaxBytes: 1e12 };
 const USERS = ['u0', 'u1', 'u2', 'u3'];
 
 describe('PostgreSQL store across a database crash', () => {
-  let cluster: PgCluster;
-  beforeAll(async () => {
-    cluster = await startPostgres({ fsync: true });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.destroy();
-  }, 60_000);
+  const cluster = postgresPerFile({ fsync: true });
 
   test('P34 every confirmed envelope survives a crash of the database under load; the store reconnects', async () => {
     const url = await cluster.createDatabase();

@@ -5,22 +5,16 @@
  * its database keeps its rows (P23: its counters survive), and no realm's database holds another's.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { realmIdFromName } from '../../src/lib/crypto/pin/realm-auth';
 import { recoverWithPin, registerPin } from '../../workers/engine/recovery/recovery';
-import { startPostgres, type PgCluster } from '../support/postgres';
+import { postgresPerFile } from '../support/postgres-per-file';
 import { spawnRealmProcess } from '../pin/realm-harness';
 import { fastStretch, testTokens } from '../pin/support';
 import { tempDir } from './support';
 
-let cluster: PgCluster;
-beforeAll(async () => {
-  cluster = await startPostgres({ fsync: false });
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-}, 60_000);
+const cluster = postgresPerFile({ fsync: false });
 
 async function rows(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
