@@ -52,6 +52,14 @@ test('P21 four people: create a group by username, chat, remove one (who sees no
   for (const p of [ann, cat]) await expect(groupLog(p.page)).toContainText('Count me in');
   // Sender names are shown on incoming messages.
   await expect(groupLog(cat.page).locator('.sender', { hasText: ben.name })).toBeVisible();
+  // As in a 1:1 chat: the day opens the log, and every message, ours and theirs, shows its time.
+  await expect(groupLog(cat.page).locator('li').first()).toHaveText('Today');
+  for (const p of [ann, cat]) {
+    const texts = groupLog(p.page).locator('li.msg');
+    await expect(texts).toHaveCount(3);
+    await expect(texts.locator('time')).toHaveCount(3);
+    await expect(texts.locator('time').first()).toHaveText(/^\d{1,2}:\d{2}/);
+  }
   // The group is one row among the chats; its members are not 1:1 chats of their own. (Ben wrote
   // in it, which accepts the group request a stranger's adding made, P42; Cat has not yet.)
   for (const p of [ann, ben]) await expect(p.page.getByRole('list', { name: 'Conversations' }).getByRole('listitem')).toHaveCount(1);
