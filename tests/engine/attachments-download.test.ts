@@ -192,4 +192,19 @@ describe('attachment downloads with parts in flight (real host)', () => {
     expect(gets.aborted).toContain(2 * MiB);
     await nothingLeft(gets);
   });
+
+  test('a later part that fails while an earlier one is still on its way is reported once that earlier part is opened, and its rejection is never unhandled', async () => {
+    const file = bytes(5 * MiB, 4);
+    const { bob, id, gets } = await sent(file, 'late.bin');
+    gets.fault = async (start, forward, init) => {
+      if (start === 2 * MiB) throw new EngineError('Unavailable', 'host unreachable');
+      // Part 1 arrives well after part 2 failed.
+      if (start === MiB) await held(init.signal, 300);
+      return forward();
+    };
+    await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code: 'Unavailable' });
+    // Parts 0 and 1 were opened before the failure surfaced: strictly in order.
+    expect(gets.log.filter((l) => l.startsWith('opened '))).toEqual([`opened ${MiB}`, `opened ${2 * MiB}`]);
+    await nothingLeft(gets);
+  });
 });
