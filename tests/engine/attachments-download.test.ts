@@ -148,7 +148,7 @@ describe('attachment downloads with parts in flight (real host)', () => {
   });
 
   const faults: [string, PartFault][] = [
-    ['one byte of part 2 changed', async (start, forward) => (start === 2 * MiB ? edited(await forward(), (b) => ((b[77] ^= 1), b)) : forward())],
+    ['one byte of part 2 changed', async (start, forward) => (start === 2 * MiB ? edited(await forward(), (b) => ((b[77] = b[77]! ^ 1), b)) : forward())],
     ['part 1 cut one byte short', async (start, forward) => (start === MiB ? edited(await forward(), (b) => b.subarray(0, b.length - 1)) : forward())],
     ['part 1 one byte longer (the next byte of the blob)', (start, forward, init) => forward(start === MiB ? rangeOf(init, MiB, 2 * MiB + 1) : init)],
     ['part 2 answered with part 1 again (duplicated)', (start, forward, init) => forward(start === 2 * MiB ? rangeOf(init, MiB, 2 * MiB) : init)],
