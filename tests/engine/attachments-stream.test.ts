@@ -180,7 +180,9 @@ describe('streamed attachments through the engine and the real host', () => {
       return forward({ ...init, headers: { ...(init.headers as Record<string, string>), Range: swapped } });
     };
     await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code: 'Tampered' });
-    expect(bobLog.filter((l) => l.startsWith('get '))).toHaveLength(2);
+    // Three parts in flight plus the one started when part 0 was opened; none after the failure
+    // (tests/engine/attachments-download.test.ts checks the window and the aborts).
+    expect(bobLog.filter((l) => l.startsWith('get ')).length).toBeLessThanOrEqual(4);
     bobFault.f = undefined;
     expect(same(await opened(bob, id), file)).toBe(true);
   });

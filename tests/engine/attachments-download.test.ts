@@ -1,0 +1,210 @@
+/**
+ * Downloads with several ranged parts in flight, through the engine and the REAL host
+ * (workers/engine/blob-stream.ts; README "Attachments (as built)"): up to three part requests at
+ * once, opened strictly in order, never more than three parts ahead of what was opened; a host
+ * that changes, truncates, lengthens, duplicates or reorders one part while others are in flight
+ * is refused as Tampered (P45, P40); a failure part-way aborts the requests still in flight, none
+ * outlives the call and none rejects unhandled.
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { Username } from '../../src/lib/codec/username';
+import { EngineError } from '../../workers/engine/errors';
+import type { Engine } from '../../workers/engine/engine';
+import type { HostHttpTransport } from '../../workers/engine/host-transport';
+import { enginesOnRealHost, eventually } from './real-host-support';
+
+const { user } = enginesOnRealHost('parley-attach-down-');
+const MiB = 1024 * 1024;
+
+function bytes(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 131 + seed * 7 + (i >>> 11)) & 0xff;
+  return out;
+}
+
+const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+
+/** How the test host answers one part: `forward` asks the real host (with other init, e.g. another range). */
+type PartFault = (start: number, forward: (init?: RequestInit) => Promise<Response>, init: RequestInit) => Promise<Response>;
+
+/** Bob's ranged GETs as the transport sees them. */
+interface Gets {
+  active: number;
+  max: number;
+  /** `get <start>`, `done <start>` and `opened <bytes>` (the engine's progress) in the order they happened. */
+  log: string[];
+  /** Starts of requests whose signal was aborted while they were in flight. */
+  aborted: number[];
+  fault?: PartFault;
+}
+
+/**
+ * Wraps the transport so every ranged GET counts as in flight until its whole body is in (the
+ * wrapper reads it), and a test can fault single parts.
+ */
+function countGets(g: Gets) {
+  return (transport: HostHttpTransport) => {
+    const authedFetch = transport.authedFetch.bind(transport);
+    transport.authedFetch = async (auth, path, init = {}) => {
+      const range = (init.headers as Record<string, string> | undefined)?.Range;
+      if (!path.startsWith('/api/v1/blobs/') || !range) return authedFetch(auth, path, init);
+      const start = Number(/^bytes=(\d+)-/.exec(range)![1]);
+      g.active++;
+      g.max = Math.max(g.max, g.active);
+      g.log.push(`get ${start}`);
+      const onAbort = () => g.aborted.push(start);
+      init.signal?.addEventListener('abort', onAbort);
+      try {
+        const forward = (i: RequestInit = init) => authedFetch(auth, path, i);
+        const res = await (g.fault ? g.fault(start, forward, init) : forward());
+        const body = await res.arrayBuffer();
+        return new Response(body, { status: res.status, headers: res.headers });
+      } finally {
+        init.signal?.removeEventListener('abort', onAbort);
+        g.active--;
+        g.log.push(`done ${start}`);
+      }
+    };
+  };
+}
+
+/** Alice sends `file` to Bob; answers Bob's engine, the message id and Bob's GET record. */
+async function sent(file: Uint8Array, name: string): Promise<{ bob: Engine; id: string; gets: Gets }> {
+  const gets: Gets = { active: 0, max: 0, log: [], aborted: [] };
+  const alice = await user('alice');
+  const bob = await user('bob', { wrap: countGets(gets) });
+  await alice.lookupUser('bob');
+  await alice.sendAttachment('bob' as Username, { bytes: file, name, mime: '', transfer: 't1' });
+  let id = '';
+  await eventually(async () => {
+    const m = (await bob.listMessages('alice')).find((x) => x.kind === 'text' && x.attachment?.name === name);
+    expect(m).toBeDefined();
+    id = m!.id;
+  });
+  bob.subscribe((e) => e.type === 'transfer' && e.transfer === 'd' && gets.log.push(`opened ${e.done}`));
+  return { bob, id, gets };
+}
+
+async function opened(bob: Engine, id: string): Promise<Uint8Array> {
+  const f = await bob.openAttachment('alice', id, 'd');
+  return f.bytes instanceof Blob ? new Uint8Array(await f.bytes.arrayBuffer()) : f.bytes;
+}
+
+/** Answers `res` with its body changed by `edit`. */
+async function edited(res: Response, edit: (b: Uint8Array) => Uint8Array): Promise<Response> {
+  return new Response(edit(new Uint8Array(await res.arrayBuffer())) as Uint8Array<ArrayBuffer>, { status: res.status, headers: res.headers });
+}
+
+const rangeOf = (init: RequestInit, start: number, end: number): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), Range: `bytes=${start}-${end - 1}` } });
+
+/** Resolves after `ms`, or rejects as fetch does when `signal` aborts first. */
+function held(signal: AbortSignal | null | undefined, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new DOMException('aborted', 'AbortError'));
+    });
+  });
+}
+
+let unhandled: unknown[] = [];
+const onUnhandled = (e: unknown) => void unhandled.push(e);
+beforeEach(() => {
+  unhandled = [];
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+/** After the call settled: nothing still in flight, nothing started later, nothing rejected unhandled. */
+async function nothingLeft(gets: Gets): Promise<void> {
+  expect(gets.active).toBe(0);
+  const n = gets.log.length;
+  await new Promise((r) => setTimeout(r, 150));
+  expect(gets.log.length).toBe(n);
+  expect(unhandled).toEqual([]);
+}
+
+describe('attachment downloads with parts in flight (real host)', () => {
+  test('P45 a 6 MiB file is fetched with three ranged parts in flight, never more, never over 3 MiB ahead of what was opened, and opens as exactly its bytes', async () => {
+    const file = bytes(6 * MiB + 999, 1);
+    const { bob, id, gets } = await sent(file, 'many.bin');
+    const got = await opened(bob, id);
+    expect(same(got, file)).toBe(true);
+    expect(gets.max).toBe(3);
+    const starts = gets.log.filter((l) => l.startsWith('get ')).map((l) => Number(l.slice(4)));
+    // Every part once, in order of the blob.
+    expect(starts).toEqual([0, 1, 2, 3, 4, 5, 6].map((k) => k * MiB));
+    // Memory stays bounded: a request starts at most three parts past the bytes already opened.
+    let openedTo = 0;
+    for (const l of gets.log) {
+      if (l.startsWith('opened ')) openedTo = Number(l.slice(7));
+      if (l.startsWith('get ')) expect(Number(l.slice(4)) - openedTo).toBeLessThanOrEqual(3 * MiB);
+    }
+    await nothingLeft(gets);
+  });
+
+  const faults: [string, PartFault][] = [
+    ['one byte of part 2 changed', async (start, forward) => (start === 2 * MiB ? edited(await forward(), (b) => ((b[77] = b[77]! ^ 1), b)) : forward())],
+    ['part 1 cut one byte short', async (start, forward) => (start === MiB ? edited(await forward(), (b) => b.subarray(0, b.length - 1)) : forward())],
+    ['part 1 one byte longer (the next byte of the blob)', (start, forward, init) => forward(start === MiB ? rangeOf(init, MiB, 2 * MiB + 1) : init)],
+    ['part 2 answered with part 1 again (duplicated)', (start, forward, init) => forward(start === 2 * MiB ? rangeOf(init, MiB, 2 * MiB) : init)],
+    ['parts 1 and 2 swapped (reordered)', (start, forward, init) => forward(start === MiB ? rangeOf(init, 2 * MiB, 3 * MiB) : start === 2 * MiB ? rangeOf(init, MiB, 2 * MiB) : init)],
+    ['part 1 answered with the range ignored (the whole blob)', (start, forward, init) => forward(start === MiB ? { ...init, headers: { ...(init.headers as Record<string, string>), Range: 'bytes=0-' } } : init)],
+    ['the blob cut after part 2 (416 for part 3)', async (start, forward) => (start >= 3 * MiB ? new Response(JSON.stringify({ error: { code: 'BadRequest', message: 'range' } }), { status: 416 }) : forward())]
+  ];
+
+  test.each(faults)('P45 P40 a host whose answers are changed while other parts are in flight (%s) is refused as Tampered; nothing is handed out and no request outlives the call', async (_name, fault) => {
+    const file = bytes(5 * MiB, 2);
+    const { bob, id, gets } = await sent(file, 'bad.bin');
+    gets.fault = fault;
+    await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code: 'Tampered' });
+    await nothingLeft(gets);
+    // The blob itself is intact: without the fault it opens.
+    gets.fault = undefined;
+    expect(same(await opened(bob, id), file)).toBe(true);
+  });
+
+  const failures: [string, number | 'network', string][] = [
+    ['answers 500', 500, 'Unavailable'],
+    ['answers 404 (the blob was swept)', 404, 'FileGone'],
+    ['cannot be reached', 'network', 'Unavailable']
+  ];
+
+  test.each(failures)('a part whose request fails (%s) while later parts are in flight aborts those requests, and the call fails only after they settled', async (_name, how, code) => {
+    const file = bytes(5 * MiB, 3);
+    const { bob, id, gets } = await sent(file, 'cut.bin');
+    gets.fault = async (start, forward, init) => {
+      if (start === MiB) {
+        if (how === 'network') throw new EngineError('Unavailable', 'host unreachable');
+        return new Response(JSON.stringify({ error: { code: how === 404 ? 'NotFound' : 'Internal', message: 'no' } }), { status: how });
+      }
+      // Later parts wait (up to 5 s) unless aborted, so the failure meets them in flight.
+      if (start > MiB) await held(init.signal, 5000);
+      return forward();
+    };
+    const t0 = Date.now();
+    await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code });
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(gets.aborted).toContain(2 * MiB);
+    await nothingLeft(gets);
+  });
+
+  test('a later part that fails while an earlier one is still on its way is reported once that earlier part is opened, and its rejection is never unhandled', async () => {
+    const file = bytes(5 * MiB, 4);
+    const { bob, id, gets } = await sent(file, 'late.bin');
+    gets.fault = async (start, forward, init) => {
+      if (start === 2 * MiB) throw new EngineError('Unavailable', 'host unreachable');
+      // Part 1 arrives well after part 2 failed.
+      if (start === MiB) await held(init.signal, 300);
+      return forward();
+    };
+    await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code: 'Unavailable' });
+    // Parts 0 and 1 were opened before the failure surfaced: strictly in order.
+    expect(gets.log.filter((l) => l.startsWith('opened '))).toEqual([`opened ${MiB}`, `opened ${2 * MiB}`]);
+    await nothingLeft(gets);
+  });
+});
