@@ -167,7 +167,8 @@ test('P45 a file upload cut part-way resumes on Retry where the host is: one blo
     await route.continue();
   });
 
-  const data = randomBytes(3 * 1024 * 1024 + 12_345, 11);
+  // Past one 4 MiB part (blob-stream.ts PUT_PART_BYTES), so there is a later part to cut.
+  const data = randomBytes(9 * 1024 * 1024 + 12_345, 11);
   await attach(alice, { name: 'route.gpx', mimeType: 'application/octet-stream', buffer: data });
   const panel = alice.page.getByTestId('attach-panel');
   await panel.getByRole('button', { name: 'Send' }).click();

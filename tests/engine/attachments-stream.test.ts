@@ -8,6 +8,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
 import type { Username } from '../../src/lib/codec/username';
+import { PUT_PART_BYTES } from '../../workers/engine/blob-stream';
 import { EngineError } from '../../workers/engine/errors';
 import type { Engine } from '../../workers/engine/engine';
 import type { HostHttpTransport } from '../../workers/engine/host-transport';
@@ -15,6 +16,8 @@ import { enginesOnRealHost, eventually } from './real-host-support';
 
 const { user } = enginesOnRealHost('parley-attach-stream-');
 const MiB = 1024 * 1024;
+/** One PUT's worth of sealed bytes (4 MiB). */
+const P = PUT_PART_BYTES;
 
 function bytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -80,20 +83,20 @@ async function opened(bob: Engine, id: string): Promise<Uint8Array> {
 const puts = (log: string[]) => log.filter((l) => l.startsWith('put ')).map((l) => Number(l.slice(4)));
 
 describe('streamed attachments through the engine and the real host', () => {
-  test('P45 a 5 MiB Blob goes up in 1 MiB parts while it is still being read (never more than 3 MiB ahead of the host) and opens as exactly its bytes', async () => {
+  test('P45 a Blob of five parts goes up in 4 MiB parts while it is still being read (never more than two parts and a slice ahead of the host) and opens as exactly its bytes', async () => {
     const log: string[] = [];
     const [alice, bob] = await pair(log);
-    const file = bytes(5 * MiB + 333, 1);
+    const file = bytes(5 * P + 333, 1);
     await alice.sendAttachment('bob' as Username, { bytes: new LoggedFile(file, log), name: 'big.bin', mime: '', transfer: 't1' });
     const offsets = puts(log);
-    expect(offsets.slice(0, 3)).toEqual([0, MiB, 2 * MiB]);
+    expect(offsets.slice(0, 3)).toEqual([0, P, 2 * P]);
     // The first part left before the last slice was read: a stream, not read-all-then-send.
     expect(log.indexOf('put 0')).toBeLessThan(log.findLastIndex((l) => l.startsWith('read ')));
-    // At every PUT, the file read so far is at most 3 MiB past the part being sent.
+    // At every PUT, the file read so far is at most two parts and one 1 MiB slice past the part being sent.
     let readTo = 0;
     for (const l of log) {
       if (l.startsWith('read ')) readTo = Number(l.split('-')[1]);
-      if (l.startsWith('put ')) expect(readTo - Number(l.slice(4))).toBeLessThanOrEqual(3 * MiB);
+      if (l.startsWith('put ')) expect(readTo - Number(l.slice(4))).toBeLessThanOrEqual(2 * P + MiB);
     }
     const got = await opened(bob, await received(bob, 'big.bin'));
     expect(got.length).toBe(file.length);
@@ -116,12 +119,12 @@ describe('streamed attachments through the engine and the real host', () => {
       }
     };
     const [alice, bob] = await pair(log, fault);
-    const file = bytes(4 * MiB + 5, 2);
+    const file = bytes(4 * P + 5, 2);
     await alice.sendAttachment('bob' as Username, { bytes: file, name: 'resumed.bin', mime: '', transfer: 't1' });
     expect(log.filter((l) => l === 'create')).toHaveLength(1);
     expect(log.filter((l) => l === 'where')).toHaveLength(2);
     // Part 1's answer was lost: the host had it, so the next PUT is part 2; part 3 never left, so it goes again.
-    expect(puts(log)).toEqual([0, MiB, 2 * MiB, 3 * MiB, 3 * MiB, 4 * MiB]);
+    expect(puts(log)).toEqual([0, P, 2 * P, 3 * P, 3 * P, 4 * P]);
     expect(same(await opened(bob, await received(bob, 'resumed.bin')), file)).toBe(true);
   });
 
@@ -135,10 +138,10 @@ describe('streamed attachments through the engine and the real host', () => {
       }
     };
     const [alice, bob] = await pair(log, fault);
-    const file = bytes(3 * MiB, 3);
+    const file = bytes(3 * P, 3);
     await alice.sendAttachment('bob' as Username, { bytes: file, name: 'again.bin', mime: '', transfer: 't1' });
     expect(log.filter((l) => l === 'create')).toHaveLength(2);
-    expect(puts(log)).toEqual([0, MiB, 2 * MiB, 0, MiB, 2 * MiB, 3 * MiB]);
+    expect(puts(log)).toEqual([0, P, 2 * P, 0, P, 2 * P, 3 * P]);
     expect(same(await opened(bob, await received(bob, 'again.bin')), file)).toBe(true);
   });
 
@@ -154,15 +157,15 @@ describe('streamed attachments through the engine and the real host', () => {
       }
     };
     const [alice, bob] = await pair(log, fault);
-    const file = bytes(3 * MiB + 77, 4);
+    const file = bytes(3 * P + 77, 4);
     const send = () => alice.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'retry.bin', mime: '', transfer: 't9' });
     await expect(send()).rejects.toMatchObject({ code: 'Unavailable' });
     down = false;
     await send();
     expect(log.filter((l) => l === 'create')).toHaveLength(1);
     // Parts 0 and 1 landed before the host went away; the retry goes on with part 2.
-    expect(puts(log).filter((o) => o < 2 * MiB)).toEqual([0, MiB]);
-    expect(puts(log).at(-1)).toBe(3 * MiB);
+    expect(puts(log).filter((o) => o < 2 * P)).toEqual([0, P]);
+    expect(puts(log).at(-1)).toBe(3 * P);
     expect(same(await opened(bob, await received(bob, 'retry.bin')), file)).toBe(true);
   });
 
