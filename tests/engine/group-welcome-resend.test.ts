@@ -85,6 +85,19 @@ const groupTexts = async (u: User, id: string) => (await u.engine.listGroupMessa
 /** Group updates each impostor's key could read so far (its session opens each envelope once). */
 const readBy = new Map<Impostor, GroupUpdate[]>();
 /** Welcomes (master key and history) for `id` that reached the impostor's key, all so far. */
+/**
+ * Alice, offline, makes the group 'Climbing' with bob and carol; bob's key changes (a new phone)
+ * before she connects, so her welcome to him is written for his old key.
+ */
+async function groupAcrossKeyChange(host: MemoryHost): Promise<{ alice: User; bob: User; carol: User; id: string }> {
+  const { alice, bob: oldBob, carol } = await people(host, false);
+  alice.engine.disconnect();
+  const id = await alice.engine.createGroup('Climbing', '', ['bob', 'carol']);
+  const bob = await bobOnNewPhone(host, alice, oldBob);
+  alice.engine.connect();
+  return { alice, bob, carol, id };
+}
+
 function welcomes(impostor: Impostor, id: string): GroupUpdate[] {
   const updates = [...(readBy.get(impostor) ?? []), ...impostor.readAll().flatMap((c) => (c.kind === 'group' ? [decodeGroupUpdate(c.update)] : []))];
   readBy.set(impostor, updates);
@@ -93,11 +106,7 @@ function welcomes(impostor: Impostor, id: string): GroupUpdate[] {
 
 test('P36 a group welcome dropped by an unverified member\'s key change is not sent before Accept; after Accept the new key gets the current group and reads what we send', async () => {
   const host = new MemoryHost();
-  const { alice, bob: oldBob, carol } = await people(host, false);
-  alice.engine.disconnect();
-  const id = await alice.engine.createGroup('Climbing', '', ['bob', 'carol']);
-  const bob = await bobOnNewPhone(host, alice, oldBob);
-  alice.engine.connect();
+  const { alice, bob, carol, id } = await groupAcrossKeyChange(host);
   await settle(alice, bob, carol);
   expect(await groupIds(carol)).toEqual([id]);
   expect(await groupIds(bob)).toEqual([]);
@@ -141,11 +150,7 @@ test('P36 a verified member\'s changed key gets no group while the change is pen
 
 test('P36 an unverified member\'s new key gets the current group with our next group message, the rule under which it gets our sender key', async () => {
   const host = new MemoryHost();
-  const { alice, bob: oldBob, carol } = await people(host, false);
-  alice.engine.disconnect();
-  const id = await alice.engine.createGroup('Climbing', '', ['bob', 'carol']);
-  const bob = await bobOnNewPhone(host, alice, oldBob);
-  alice.engine.connect();
+  const { alice, bob, carol, id } = await groupAcrossKeyChange(host);
   await settle(alice, bob, carol);
   expect(await groupIds(bob)).toEqual([]);
   await alice.engine.sendGroupText(id, 'written after the change');
@@ -183,11 +188,7 @@ test('P36 two groups owing a welcome both send theirs after Accept; a member rem
 
 test('P36 a blocked member gets no owed welcome on Accept; unblocking sends the current one to the accepted key', async () => {
   const host = new MemoryHost();
-  const { alice, bob: oldBob, carol } = await people(host, false);
-  alice.engine.disconnect();
-  const id = await alice.engine.createGroup('Climbing', '', ['bob', 'carol']);
-  const bob = await bobOnNewPhone(host, alice, oldBob);
-  alice.engine.connect();
+  const { alice, bob, carol, id } = await groupAcrossKeyChange(host);
   await settle(alice, bob, carol);
   await alice.engine.block('bob');
   await alice.engine.acceptIdentityChange('bob');
