@@ -73,7 +73,7 @@ describe('held 1:1 actions across a reload', () => {
     await settle(a0, bob);
     // Held in a sealed meta row: nothing of it is clear at rest.
     const sealed = (await a0.engine.ctx.vault.db.get('meta', HELD_META)) as Sealed;
-    expect(JSON.stringify(sealed) + new TextDecoder('utf-8', { fatal: false }).decode(sealed.ct)).not.toMatch(/4711|🎉|bob|edit/);
+    expect(JSON.stringify(sealed) + new TextDecoder('utf-8', { fatal: false }).decode(sealed.ct)).not.toMatch(/final 4711|🎉|bob|edit/);
     expect(openJson<{ e: unknown[] }>(a0.engine.ctx.vault.db, 'meta', HELD_META, sealed).e).toHaveLength(2);
     // Carol's message with the same id is hers: Bob's held actions never reach it (P47).
     await sendRaw(carol, 'alice', { kind: 'text', id, sentAt: Date.now(), text: 'carol, same id' });

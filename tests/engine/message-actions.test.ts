@@ -223,7 +223,7 @@ describe('message actions', () => {
     const raw = await alice.engine.ctx.vault.db.get('messages', m.id);
     const rawReply = await alice.engine.ctx.vault.db.get('messages', reply.id);
     const bytes = new TextDecoder('utf-8', { fatal: false }).decode(new Uint8Array([...raw!.sealed.ct, ...rawReply!.sealed.ct]));
-    expect(JSON.stringify(raw) + JSON.stringify(rawReply) + bytes).not.toMatch(/4711|0815|🔥|quote|history/);
+    expect(JSON.stringify(raw) + JSON.stringify(rawReply) + bytes).not.toMatch(/first 4711|second 0815|🔥|quote|history/);
     expect(raw).not.toHaveProperty('extras');
     await alice.engine.locks.enableLock('velvet tundra quiz marmalade osprey 93', 5);
     const after = await getMessage(alice.engine.ctx.vault, m.id);
