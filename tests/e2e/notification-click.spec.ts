@@ -14,8 +14,9 @@
  * script-made event refuses `waitUntil`, so the test supplies it (the browser's part: keep the
  * worker alive until the promise settles). Focusing the window cannot be observed headless.
  */
-import { expect, test, type BrowserContext, type Page, type Worker } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { createGroup, groupRow } from './support/groups';
+import { countPageShows, notificationsAfter, notificationsNow, parleyWorker } from './support/notifications';
 import { conversationTitle, expectClean, openPerson, register, send, startChat, type Person } from './support/parley';
 
 const people: Person[] = [];
@@ -39,14 +40,6 @@ function androidNotifications(): void {
 
 const hide = (page: Page, hidden: boolean) => page.evaluate((h) => ((window as unknown as { __hidden: boolean }).__hidden = h), hidden);
 
-type Shown = { title: string; body: string; tag: string; data: unknown };
-const notifications = (page: Page): Promise<Shown[]> =>
-  page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown })));
-
-async function parleyWorker(context: BrowserContext): Promise<Worker> {
-  const sealed = (w: Worker) => /\/sw-[0-9a-f]{8,}\.js$/.test(w.url());
-  return context.serviceWorkers().find(sealed) ?? (await context.waitForEvent('serviceworker', { predicate: sealed }));
-}
 
 /** The stand-in for the user's click on the shown notification with `tag` (see the header). */
 const click = async (context: BrowserContext, tag: string) =>
@@ -92,6 +85,7 @@ test('P31 where only the service worker may notify, a click opens the 1:1 chat o
   people.push(alice, bob);
   await alice.context.grantPermissions(['notifications']);
   await alice.context.addInitScript(androidNotifications);
+  await alice.context.addInitScript(countPageShows);
   await register(alice);
   await register(bob);
   await alice.page.evaluate(() => navigator.serviceWorker.ready);
@@ -106,12 +100,14 @@ test('P31 where only the service worker may notify, a click opens the 1:1 chat o
   await startChat(bob, alice.name);
   await send(bob, alice.name, 'secret plans 42');
   const named = (title: string) => [{ title, body: 'New message', tag: expect.stringMatching(/^parley-n:[0-9a-f]{32}$/), data: null }];
-  await expect.poll(() => notifications(alice.page), { timeout: 30_000 }).toEqual(named(bob.name));
-  const [chat] = await notifications(alice.page);
+  // Each full page load counts its shows from zero (support/notifications.ts).
+  const first = await notificationsAfter(alice.page, 1, 30_000);
+  expect(first).toEqual(named(bob.name));
+  const [chat] = first;
   await click(alice.context, chat!.tag);
   await expect(alice.page).toHaveURL(new RegExp(`/chat/${bob.name}$`));
   await expect(conversationTitle(alice.page, bob.name)).toBeVisible();
-  expect(await notifications(alice.page)).toEqual([]);
+  expect(await notificationsNow(alice.page)).toEqual([]);
 
   // A group: its own tag, and a click opens the group.
   await hide(alice.page, false);
@@ -122,8 +118,9 @@ test('P31 where only the service worker may notify, a click opens the 1:1 chat o
   await hide(alice.page, true);
   await groupRow(bob.page, group).click();
   await say(bob, group, 'group secret 7');
-  await expect.poll(() => notifications(alice.page), { timeout: 30_000 }).toEqual(named(group));
-  const [inGroup] = await notifications(alice.page);
+  const second = await notificationsAfter(alice.page, 1, 30_000);
+  expect(second).toEqual(named(group));
+  const [inGroup] = second;
   expect(inGroup!.tag).not.toBe(chat!.tag);
   await click(alice.context, inGroup!.tag);
   await expect(alice.page).toHaveURL(/\/group\/[^/]+$/);
@@ -136,7 +133,7 @@ test('P31 where only the service worker may notify, a click opens the 1:1 chat o
   await panel.getByRole('radio', { name: 'Only "New message"' }).check();
   await hide(alice.page, true);
   await say(bob, group, 'third secret 9');
-  await expect.poll(() => notifications(alice.page), { timeout: 30_000 }).toEqual([{ title: 'Parley', body: 'New message', tag: 'parley', data: null }]);
+  expect(await notificationsAfter(alice.page, 1, 30_000)).toEqual([{ title: 'Parley', body: 'New message', tag: 'parley', data: null }]);
   await click(alice.context, 'parley');
   await expect(alice.page).toHaveURL(/\/chats$/);
   await expect(alice.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible();

@@ -5,10 +5,12 @@
  * no one; a visible Parley shows none; the tab title carries the unread total.
  * The page's visibility is driven by the test (headless pages are always "visible"), and
  * notifications are read back from the service worker registration that shows them
- * (`getNotifications`); clicks are notification-click.spec.ts'.
+ * (`getNotifications`, only once the page's show resolved: support/notifications.ts says why);
+ * clicks are notification-click.spec.ts'.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
+import { countPageShows, notificationsAfter, notificationsNow, pageShows } from './support/notifications';
 import { openChat, openPerson, register, send, startChat, type Person } from './support/parley';
 
 const people: Person[] = [];
@@ -18,8 +20,6 @@ test.afterEach(async () => {
 
 const shot = (name: string) => fileURLToPath(new URL(`./screenshots/${name}.png`, import.meta.url));
 
-type Note = { title: string; body: string; tag: string; data: unknown };
-
 /** Lets the test hide the page. */
 function watchAttention(): void {
   const w = window as unknown as { __hidden: boolean };
@@ -27,9 +27,6 @@ function watchAttention(): void {
   Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => (w.__hidden ? 'hidden' : 'visible') });
 }
 
-/** Every notification Parley shows now, as the operating system gets it. */
-const notes = (page: Page): Promise<Note[]> =>
-  page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown })));
 const hide = (page: Page, hidden: boolean) => page.evaluate((h) => ((window as unknown as { __hidden: boolean }).__hidden = h), hidden);
 
 test('a message while hidden notifies with the sender only (or no one in private mode); never its text; the title counts unread', async ({ browser }) => {
@@ -38,6 +35,7 @@ test('a message while hidden notifies with the sender only (or no one in private
   people.push(alice, bob);
   await alice.context.grantPermissions(['notifications']);
   await alice.context.addInitScript(watchAttention);
+  await alice.context.addInitScript(countPageShows);
   await register(alice);
   await register(bob);
 
@@ -53,7 +51,7 @@ test('a message while hidden notifies with the sender only (or no one in private
   await hide(alice.page, true);
   await startChat(bob, alice.name);
   await send(bob, alice.name, 'secret plans 42');
-  await expect.poll(() => notes(alice.page)).toEqual([{ title: bob.name, body: 'New message', tag: expect.stringMatching(/^parley-n:[0-9a-f]{32}$/), data: null }]);
+  expect(await notificationsAfter(alice.page, 1)).toEqual([{ title: bob.name, body: 'New message', tag: expect.stringMatching(/^parley-n:[0-9a-f]{32}$/), data: null }]);
   await expect(alice.page).toHaveTitle(/^\(1\) Settings · Parley$/);
 
   // Private mode: nothing that names anyone.
@@ -61,9 +59,10 @@ test('a message while hidden notifies with the sender only (or no one in private
   await panel.getByRole('radio', { name: 'Only "New message"' }).check();
   await hide(alice.page, true);
   await send(bob, alice.name, 'second secret 43');
-  await expect.poll(async () => (await notes(alice.page)).length).toBe(2);
+  const both = await notificationsAfter(alice.page, 2);
+  expect(both).toHaveLength(2);
   // (getNotifications does not keep the order they were shown in.)
-  expect(await notes(alice.page)).toContainEqual({ title: 'Parley', body: 'New message', tag: 'parley', data: null });
+  expect(both).toContainEqual({ title: 'Parley', body: 'New message', tag: 'parley', data: null });
   await expect(alice.page).toHaveTitle(/^\(2\) /);
 
   // Visible: no notification; reading the chat clears the count.
@@ -72,7 +71,9 @@ test('a message while hidden notifies with the sender only (or no one in private
   await expect(alice.page).toHaveTitle(/^\(3\) /);
   await openChat(alice, bob.name);
   await expect(alice.page).toHaveTitle(`${bob.name} · Parley`);
-  expect(await notes(alice.page)).toHaveLength(2);
-  expect(JSON.stringify(await notes(alice.page))).not.toMatch(/secret|while you look/);
-  expect((await notes(alice.page)).map((n) => n.tag).join(' ')).not.toContain(bob.name);
+  expect(await pageShows(alice.page)).toBe(2);
+  const shown = await notificationsNow(alice.page);
+  expect(shown).toHaveLength(2);
+  expect(JSON.stringify(shown)).not.toMatch(/secret|while you look/);
+  expect(shown.map((n) => n.tag).join(' ')).not.toContain(bob.name);
 });

@@ -23,6 +23,7 @@ import { PUSH_API } from '../../src/lib/wire/push-api';
 import { startPushService, verifyVapid, type PushService } from '../host/push-service';
 import { BUILD_DIR } from './support/builds';
 import { installGuard } from './support/guard';
+import { countWorkerShows, notificationsNow } from './support/notifications';
 import { register, send, startChat, uniqueName, type Person } from './support/parley';
 
 const shot = (name: string) => fileURLToPath(new URL(`./screenshots/${name}.png`, import.meta.url));
@@ -91,9 +92,6 @@ async function deliverPush(page: Page, data: string): Promise<void> {
   await cdp.detach();
 }
 
-const notifications = (page: Page) =>
-  page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown })));
-
 test('P48 with every tab closed the host sends an empty VAPID push and the service worker shows only "New message"; turning it off stops it', async ({ browser }) => {
   const ann = await person(browser, 'ann');
   const ben = await person(browser, 'ben');
@@ -141,18 +139,22 @@ test('P48 with every tab closed the host sends an empty VAPID push and the servi
 
   // The push reaches Ben's service worker with no Parley window open (a blank tab hosts the
   // DevTools session): a generic notification, nothing of the payload or the messages.
+  // The worker's shows are counted and the notifications read only after (support/notifications.ts).
   const blank = await ben.context.newPage();
+  const workerShows = await countWorkerShows(ben.context);
   await deliverPush(blank, `from ${ann.name}: second secret words`);
+  await expect.poll(workerShows).toBe(1);
   const reopened = await ben.context.newPage();
   await reopened.goto('/chats');
-  await expect.poll(() => notifications(reopened)).toEqual([{ title: 'New message', body: '', tag: 'parley-push', data: null }]);
+  expect(await notificationsNow(reopened)).toEqual([{ title: 'New message', body: '', tag: 'parley-push', data: null }]);
 
   // A visible Parley window takes it: the worker shows nothing.
   await reopened.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).forEach((n) => n.close()));
-  await expect.poll(() => notifications(reopened)).toEqual([]);
+  await expect.poll(() => notificationsNow(reopened)).toEqual([]);
   await deliverPush(reopened, 'visible window');
   await new Promise((r) => setTimeout(r, 1500));
-  expect(await notifications(reopened)).toEqual([]);
+  expect(await workerShows()).toBe(1);
+  expect(await notificationsNow(reopened)).toEqual([]);
 
   // Off: the host forgets the endpoint and the subscription is dropped.
   await reopened.goto('/settings');
