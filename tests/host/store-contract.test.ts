@@ -264,6 +264,33 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
     expect((await f.b.pendingEnvelopes('moe', 0, 10)).length).toBe(3);
   });
 
+  test('page reads asked for together (as a burst of pokes does) each get exactly their own page', async () => {
+    await open();
+    const names = Array.from({ length: 12 }, (_, i) => `pk${i}`);
+    for (const n of names) await f.a.createAccount(account(n));
+    // Mailbox i holds i envelopes of 10 + i bytes; one more for someone not asked about.
+    const ids = new Map<string, number[]>();
+    for (const [i, n] of names.entries()) {
+      const r = await f.a.applyMailboxBatch(Array.from({ length: i }, (_, k) => env(n, k, 10 + i)), [], LOOSE);
+      ids.set(n, storedIds(r.ids));
+    }
+    const asks = names.flatMap((n, i) => [
+      { n, after: 0, limit: 100, bytes: Infinity },
+      { n, after: ids.get(n)![1] ?? 0, limit: 2, bytes: Infinity },
+      { n, after: 0, limit: 100, bytes: 2 * (10 + i) }
+    ]);
+    const together = await Promise.all(asks.map((a, k) => either(k).pendingEnvelopes(a.n, a.after, a.limit, a.bytes)));
+    const alone: (readonly number[])[] = [];
+    for (const a of asks) alone.push((await f.a.pendingEnvelopes(a.n, a.after, a.limit, a.bytes)).map((e) => e.id));
+    expect(together.map((page) => page.map((e) => e.id))).toEqual(alone);
+    for (const [k, page] of together.entries()) for (const e of page) expect(e.recipient).toBe(asks[k]!.n);
+    const all = names.map((n, i) => ({ n, i, page: together[3 * names.indexOf(n)]! }));
+    for (const { n, i, page } of all) {
+      expect(page.map((e) => e.id)).toEqual(ids.get(n));
+      expect(page.every((e) => e.body.length === 10 + i && e.sender === 'alice')).toBe(true);
+    }
+  });
+
   test('P40 an upload whose last-resort key would not land changes nothing; a spent budget keeps one-time keys', async () => {
     await open();
     await f.a.createAccount(account('ned', { oneTime: 2, kem: 2 }));

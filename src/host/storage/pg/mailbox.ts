@@ -14,8 +14,9 @@
  */
 import type pg from 'pg';
 import type { HostStore, StoreBatchResult } from '../port';
-import { bytes, inTransaction, storageError } from './client';
+import { inTransaction, storageError } from './client';
 import { sweepFailed } from '../types';
+import { pgPendingReads } from './pending-reads';
 
 type Mailbox = Pick<HostStore, 'applyMailboxBatch' | 'pendingEnvelopes' | 'mailboxUsage' | 'sweep'> & {
   /** Resolves when every batch handed in so far has settled. */
@@ -129,19 +130,7 @@ export function pgMailbox(pool: pg.Pool, writers: pg.Pool, notify?: MailboxNotif
       });
     },
 
-    async pendingEnvelopes(username, afterId, limit, maxBytes = Infinity) {
-      // The byte bound in SQL (P40): rows while the running total before them is under maxBytes.
-      const r = await pool.query<{ id: number; sender: string; received_at: number; body: Buffer }>({
-        name: 'pending',
-        text: `SELECT id, sender, received_at, body FROM (
-                 SELECT id, sender, received_at, body,
-                        coalesce(sum(octet_length(body)) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead
-                   FROM (SELECT id, sender, received_at, body FROM envelopes WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3) AS page
-               ) AS p WHERE ahead < $4 ORDER BY id`,
-        values: [username, afterId, limit, Number.isFinite(maxBytes) ? maxBytes : Number.MAX_SAFE_INTEGER]
-      });
-      return r.rows.map((row) => ({ id: row.id, recipient: username, sender: row.sender, receivedAt: row.received_at, body: bytes(row.body) }));
-    },
+    pendingEnvelopes: pgPendingReads(pool),
 
     async mailboxUsage(username) {
       const r = await pool.query<{ envelopes: number; bytes: number }>({ name: 'usage', text: 'SELECT envelopes, bytes FROM mailbox_usage WHERE username = $1', values: [username] });
