@@ -105,6 +105,10 @@ test('P39 a new build whose worker skips waiting runs only once accepted, across
     await q.page.reload();
     expect(await aboutHash(q.page)).toBe(a.hash);
 
+    // A second tab of A stays open while the user accepts B in the first.
+    const r = await newPage(context);
+    expect(await aboutHash(r.page)).toBe(a.hash);
+
     // The user accepts B: it installs, takes over and runs, with no consent screen after.
     await host.serve(b.files);
     await forgetHttpCache(q.page);
@@ -117,6 +121,11 @@ test('P39 a new build whose worker skips waiting runs only once accepted, across
     await q.page.reload();
     expect(await aboutHash(q.page)).toBe(b.hash);
     expect(await q.guard.problems(q.page)).toEqual([]);
+    // The other tab was taken over by the update the user accepted (there): it reloads into B by
+    // itself, never calling it "changed while it was open" (sw-updates.ts, takeover.ts).
+    await expect(r.page.locator('code[aria-label^="Build hash "]')).toHaveAttribute('data-hash', b.hash, { timeout: 30_000 });
+    await expect(r.page.getByRole('heading', { name: B_MARK })).toBeVisible();
+    await expect(r.page.getByRole('alertdialog', { name: 'Parley was changed while it was open' })).toHaveCount(0);
   } finally {
     await context.close();
   }

@@ -57,6 +57,12 @@ export class BuildGate {
     };
   }
 
+  /** The build the user accepts now: another tab may have accepted an update since this page started. */
+  acceptedNow(): string | undefined {
+    const stored = this.#read();
+    return isBuildHash(stored) ? stored : undefined;
+  }
+
   /** A service worker took over this page without the user's consent. */
   replaced(): void {
     this.state = 'replaced';

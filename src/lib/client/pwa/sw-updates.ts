@@ -10,11 +10,14 @@
  * install, and the update is refused with the running build kept.
  *
  * A worker that takes over the running page when no update was asked for (a host that changed
- * the file at the installed worker's URL) stops the page: BuildGate.replaced(). The boot check
- * then judges whatever loads next. Knows nothing of the vault or the screens.
+ * the file at the installed worker's URL) stops the page: BuildGate.replaced(). An update the
+ * user accepted in ANOTHER tab takes this one over too, as its worker activates: that page
+ * reloads like the one that asked (takeover.ts tells them apart). The boot check then judges
+ * whatever loads next. Knows nothing of the vault or the screens.
  */
 import { BUILD_FILE, isBuildHash, swUrl } from './build-seal';
 import type { BuildGate } from './build-gate.svelte';
+import { consentedTakeover } from './takeover';
 
 /** How often a long-open page asks whether a new build exists (also on every return to the tab). */
 export const UPDATE_CHECK_MS = 30 * 60_000;
@@ -42,8 +45,12 @@ export function startUpdates(gate: BuildGate): void {
   if (started || !gate.running) return;
   started = true;
   const sw = serviceWorkers();
+  let controller = sw?.controller?.scriptURL;
   sw?.addEventListener('controllerchange', () => {
-    if (expectingTakeover) location.reload();
+    const now = sw.controller?.scriptURL;
+    const consented = expectingTakeover || consentedTakeover(controller, now, gate.acceptedNow(), location.origin);
+    controller = now;
+    if (consented) location.reload();
     else gate.replaced();
   });
   if (sw) void ensureOwnWorker(sw, gate.running).catch(() => undefined);
