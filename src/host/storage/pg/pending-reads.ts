@@ -13,7 +13,10 @@
  * the order asked, while the bytes of the pages before them stay under `queryBytes`; a page that
  * starts past that is not returned but asked again in the next query (never cut short), so one
  * query holds at most `queryBytes` plus one page. A failed query rejects all its callers (the hub
- * reads again later; nothing is lost).
+ * reads again later; nothing is lost). The cost of that bound: a deferred page is computed again
+ * by the next query, so a burst of many mailboxes that each hold a full page (a mass reconnect
+ * after an outage) reads each page up to READS_PER_QUERY * MAX_PAGE / QUERY_BYTES = 32 times in
+ * the worst case; a mailbox with a few envelopes waiting, the common case, is read once.
  * Knows nothing of sockets or of who is connected.
  */
 import type pg from 'pg';
