@@ -15,7 +15,8 @@
  * query holds at most `queryBytes` plus one page. A failed query rejects all its callers (the hub
  * reads again later; nothing is lost). The cost of that bound: a deferred page is computed again
  * by the next query, so a burst of many mailboxes that each hold a full page (a mass reconnect
- * after an outage) reads each page up to READS_PER_QUERY * MAX_PAGE / QUERY_BYTES = 32 times in
+ * after an outage) reads each page up to 32 times (256 mailboxes per query, pages of up to 1 MiB
+ * by limits.ts redeliveryPageBytes, 8 MiB per query) in
  * the worst case; a mailbox with a few envelopes waiting, the common case, is read once.
  * Knows nothing of sockets or of who is connected.
  */
