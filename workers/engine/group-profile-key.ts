@@ -17,7 +17,7 @@
  */
 
 import type { Username } from '../../src/lib/codec/username';
-import { ContentKind, decodeContent, encodeContent } from '../../src/lib/wire/content';
+import { decodeContent, encodeContent, isProfileKeyContent } from '../../src/lib/wire/content';
 import { putContact, txGetContact } from '../storage/contact-repo';
 import { addOutbox } from '../storage/outbox-repo';
 import type { Tx } from '../storage/schema';
@@ -54,8 +54,7 @@ export async function shareProfileKeyWithMembers(ctx: EngineContext, tx: Tx, mem
  * holding that version and it is not queued for them again.
  */
 export async function markProfileKeyShared(tx: Tx, username: Username, content: Uint8Array): Promise<void> {
-  // content[0] is the content version, content[1] the kind: only a profile key is decoded.
-  if (content[1] !== ContentKind.profileKey) return;
+  if (!isProfileKeyContent(content)) return;
   const c = decodeContent(content);
   if (c.kind !== 'profileKey') return;
   const contact = await txGetContact(tx, username);

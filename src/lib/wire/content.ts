@@ -204,6 +204,11 @@ function readRef(r: ByteReader): MessageRef {
   return { ratchetKey: r.fixed(REF_KEY_LEN).slice(), n: r.u32() };
 }
 
+/** True if `bytes` is a profile-key content, read from its header alone (no decode, for hot paths). */
+export function isProfileKeyContent(bytes: Uint8Array): boolean {
+  return bytes[0] === CONTENT_VERSION && bytes[1] === ContentKind.profileKey;
+}
+
 export function decodeContent(bytes: Uint8Array): Content {
   const r = new ByteReader(bytes, 'content');
   const version = r.u8();

@@ -32,8 +32,7 @@ export class BuildGate {
   constructor(running: string | undefined, storage: Pick<Storage, 'getItem' | 'setItem'> | undefined) {
     this.running = isBuildHash(running) ? running : undefined;
     this.#storage = storage;
-    const stored = this.#read();
-    this.acceptedBefore = isBuildHash(stored) ? stored : undefined;
+    this.acceptedBefore = this.acceptedNow();
     if (!this.running) return;
     if (this.acceptedBefore === undefined) this.#write(this.running);
     else if (this.acceptedBefore !== this.running) this.state = 'consent';
