@@ -1,18 +1,21 @@
 /**
  * Anonymous username lookups (README "Design: private discovery"; route in
  * src/lib/wire/discovery-api.ts): anyone, signed in or not, asks whether a lookup hash belongs to
- * an account and learns "exists" or not, nothing more (no identity, no bundle, no near matches).
- * The request names no account, so the host cannot tie a lookup to who searched, and carries no
- * name, only its memory-hard hash. Lookups are rate-limited per client address (P40), which with
- * the exact-match rule bounds enumeration to guesses of full names.
+ * an account and learns "exists" and the account's public identity key, nothing more (no bundle,
+ * no prekey spent, no near matches). The request names no account, so the host cannot tie a
+ * lookup to who searched, and carries no name, only its memory-hard hash. Lookups are
+ * rate-limited per client address (P40), which with the exact-match rule bounds enumeration to
+ * guesses of full names; the identity key adds nothing for a guesser (the bundle of a name that
+ * exists carries it too).
  *
- * The index is fed by registrations (`index`) and, once, from the accounts already in the host's
- * database when the index is empty (the migration). Knows nothing of sockets or mailboxes.
+ * The index is fed by registrations (`index`) and, at startup, from the accounts in the host's
+ * database when the index does not match them (empty, an indexing that failed, or entries from
+ * before identities were kept: the fill). Knows nothing of sockets or mailboxes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
 import { usernameLookupHash } from '../lib/crypto/username-hash';
-import { DISCOVERY_PATH, parseLookupHash } from '../lib/wire/discovery-api';
+import { DISCOVERY_PATH, encodeLookupAnswer, parseLookupHash } from '../lib/wire/discovery-api';
 import { HostError, clientIp, sendJson } from './http-util';
 import type { Limits } from './limits';
 import { createLimiter } from './rate-limit';
@@ -20,10 +23,15 @@ import type { DiscoveryIndex } from './storage/discovery-port';
 
 export interface Discovery {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
-  /** Adds a newly registered username's hash to the index. */
-  index(username: string): Promise<void>;
-  /** The one-time migration: hashes every existing account into an empty index. */
-  migrate(usernames: () => Promise<string[]>): Promise<number>;
+  /** Adds a newly registered account (name and encoded identity) to the index, by hash. */
+  index(username: string, identity: Uint8Array): Promise<void>;
+  /**
+   * The fill: when the index does not hold as many entries as there are accounts (empty, or a
+   * registration whose indexing failed) or has entries without an identity, hashes every account
+   * into it (about 20 ms each: memory-hard), then drops entries still without one. Returns how
+   * many accounts were hashed (0 when nothing was to do).
+   */
+  migrate(accounts: () => Promise<{ username: string; identity: Uint8Array }[]>): Promise<number>;
 }
 
 export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number): Discovery {
@@ -41,15 +49,17 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
         if (isProtocolError(e)) throw new HostError(400, 'BadRequest', e.message);
         throw e;
       }
-      sendJson(res, 200, { exists: await store.has(hash) });
+      const found = await store.find(hash);
+      sendJson(res, 200, encodeLookupAnswer(found === undefined ? { exists: false } : found === null ? { exists: true } : { exists: true, identity: found }));
       return true;
     },
-    index: (username) => store.add(usernameLookupHash(username)),
-    async migrate(usernames) {
-      if ((await store.size()) > 0) return 0;
-      const names = await usernames();
-      for (const u of names) await store.add(usernameLookupHash(u));
-      return names.length;
+    index: (username, identity) => store.add(usernameLookupHash(username), identity),
+    async migrate(accounts) {
+      const all = await accounts();
+      if ((await store.size()) === all.length && (await store.missingIdentities()) === 0) return 0;
+      for (const a of all) await store.add(usernameLookupHash(a.username), a.identity);
+      await store.dropIncomplete();
+      return all.length;
     }
   };
 }

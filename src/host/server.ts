@@ -20,6 +20,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { encodeIdentityPublic } from '../lib/crypto/identity';
 import { initSodium } from '../lib/crypto/sodium';
 import { API } from '../lib/wire/host-api';
 import { createAccountRecords } from './account-record';
@@ -133,17 +134,19 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const records = await createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
   const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
   const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey], clientAddress: addressOf });
-  // Private discovery: anonymous exists-only lookups by memory-hard hash, fed by registrations.
+  // Private discovery: anonymous lookups by memory-hard hash (exists + identity key), fed by registrations.
   // Profiles, group blobs, discovery, sealed sender and attachments: on PostgreSQL shared by every instance.
   const side = await openSideStores(at);
   const discovery = createDiscovery(side.discovery, limits, clock);
-  await discovery.migrate(() => side.usernames());
+  await discovery.migrate(() => side.accounts());
   const gated = {
     ...directory,
     login: records.login,
     register: async (req: Parameters<typeof directory.register>[0]) => {
       const r = await directory.register(req);
-      void discovery.index(req.username).catch((e: unknown) => storageFailed('discovery index', e));
+      // Indexed before the answer, so a lookup made once the registration is done finds it; a
+      // failure is logged, not fatal (the account exists; the next startup's fill adds it).
+      await discovery.index(req.username, encodeIdentityPublic(req.identity)).catch((e: unknown) => storageFailed('discovery index', e));
       return r;
     }
   };

@@ -1,17 +1,22 @@
 /**
  * Private discovery on the host (README "Design: private discovery"): anonymous lookups by the
- * memory-hard username hash answer "exists" and nothing else, need no account, are rate-limited
- * per address (P40), and the index holds hashes, not names; an index created on a host that
- * already has accounts is filled from them once.
+ * memory-hard username hash answer "exists" and the account's public identity key, nothing else
+ * (no prekey is spent), need no account, are rate-limited per address (P40), and the index holds
+ * hashes, not names; an index that does not match the host's accounts (empty, or from before
+ * identities were kept) is filled from them at startup.
  */
+import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
+import { encodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
+import { toBase64Url } from '../../src/lib/codec/base64url';
+import { API } from '../../src/lib/wire/host-api';
 import { DISCOVERY_PATH } from '../../src/lib/wire/discovery-api';
 import { DISCOVERY_FILE } from '../../src/host/storage/sqlite-discovery';
 import { scanDataDir } from '../support/scan-data-dir';
-import { registerUser, startHost } from './support';
+import { call, registerUser, startHost } from './support';
 import { lookup } from './side-requests';
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
@@ -21,12 +26,15 @@ afterEach(async () => {
 });
 
 describe('private discovery', () => {
-  test('an anonymous lookup by hash answers exists and nothing else', async () => {
+  test('an anonymous lookup by hash answers exists and the identity key, and spends no prekey', async () => {
     host = await startHost();
-    await registerUser(host.url, 'alice');
-    expect(await lookup(host.url, 'alice')).toEqual({ status: 200, body: { exists: true } });
+    const alice = await registerUser(host.url, 'alice', { oneTime: 2, kem: 2 });
+    const identity = toBase64Url(encodeIdentityPublic(identityPublic(alice.identity)));
+    for (let i = 0; i < 3; i++) expect(await lookup(host.url, 'alice')).toEqual({ status: 200, body: { exists: true, identity } });
     expect(await lookup(host.url, 'alicf')).toEqual({ status: 200, body: { exists: false } });
     expect((await fetch(host.url + DISCOVERY_PATH + 'alice')).status).toBe(400);
+    // A bundle fetch would have handed out a one-time key per call; the lookups took none.
+    expect((await call(host.url, API.prekeys, { token: alice.token })).json).toEqual({ oneTime: 2, kem: 2 });
   });
 
   test('the discovery index holds the hash, never the name', async () => {
@@ -44,13 +52,30 @@ describe('private discovery', () => {
     expect(r.status).toBe(429);
   });
 
-  test('an empty index on a host with accounts is filled from them once', async () => {
+  test('an empty index on a host with accounts is filled from them', async () => {
     host = await startHost();
     const dataDir = host.dataDir;
-    await registerUser(host.url, 'olduser');
+    const old = await registerUser(host.url, 'olduser');
     await host.close();
     for (const f of [DISCOVERY_FILE, `${DISCOVERY_FILE}-wal`, `${DISCOVERY_FILE}-shm`]) rmSync(join(dataDir, f), { force: true });
     host = await startHost({ dataDir });
-    expect((await lookup(host.url, 'olduser')).body).toEqual({ exists: true });
+    expect((await lookup(host.url, 'olduser')).body).toEqual({ exists: true, identity: toBase64Url(encodeIdentityPublic(identityPublic(old.identity))) });
+  });
+
+  test('an index from before identities were kept gets them at startup; an entry with no account is dropped', async () => {
+    host = await startHost();
+    const dataDir = host.dataDir;
+    const old = await registerUser(host.url, 'olduser');
+    await host.close();
+    host = undefined;
+    // Back to the v1 file: hashes only, and one whose account is gone.
+    const db = new Database(join(dataDir, DISCOVERY_FILE));
+    db.exec('ALTER TABLE username_hashes DROP COLUMN identity');
+    db.prepare('INSERT INTO username_hashes (hash) VALUES (?)').run(usernameLookupHash('goneuser'));
+    db.pragma('user_version = 1');
+    db.close();
+    host = await startHost({ dataDir });
+    expect((await lookup(host.url, 'olduser')).body).toEqual({ exists: true, identity: toBase64Url(encodeIdentityPublic(identityPublic(old.identity))) });
+    expect((await lookup(host.url, 'goneuser')).body).toEqual({ exists: false });
   });
 });

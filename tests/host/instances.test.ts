@@ -12,6 +12,7 @@ import { API, decodeTokenResponse } from '../../src/lib/wire/host-api';
 import { openPgStore } from '../../src/host/storage/pg/store';
 import { postgresPerFile } from '../support/postgres-per-file';
 import { systemDeps } from '../../src/lib/crypto/deps';
+import { encodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
 import { generateProfileKey, openProfile, profileWriteToken, sealProfile } from '../../src/lib/crypto/profile';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText } from '../../src/lib/wire/profile-api';
@@ -100,7 +101,7 @@ describe('several host instances on one PostgreSQL', () => {
     const [a, b] = await twoHosts();
     const ann = await registerUser(a.url, 'ann');
     // Private discovery: a name registered through A is found through B (the index is shared).
-    expect(await lookup(b.url, 'ann')).toEqual({ status: 200, body: { exists: true } });
+    expect(await lookup(b.url, 'ann')).toEqual({ status: 200, body: { exists: true, identity: toBase64Url(encodeIdentityPublic(identityPublic(ann.identity))) } });
     expect(await lookup(b.url, 'nobody')).toEqual({ status: 200, body: { exists: false } });
     // A group state written through A is read through B, and B refuses another write token.
     const address = new Uint8Array(32).fill(7);

@@ -81,14 +81,20 @@ describe.each(backends)('side stores on $name', (backend) => {
     expect(await one.blobs.getBlob(bytes(2))).toEqual(bytes(winner + 1, 8));
   });
 
-  test('the discovery index answers the same through both handles and adds each hash once', async () => {
+  test('the discovery index answers the same through both handles, adds each hash once and never replaces an identity', async () => {
     const [one, two] = await backend.open();
     expect(await one.index.size()).toBe(0);
-    await Promise.all([one.index.add(bytes(3)), two.index.add(bytes(3)), two.index.add(bytes(4))]);
-    expect(await two.index.has(bytes(3))).toBe(true);
-    expect(await one.index.has(bytes(4))).toBe(true);
-    expect(await one.index.has(bytes(5))).toBe(false);
+    await Promise.all([one.index.add(bytes(3), bytes(30, 131)), two.index.add(bytes(3), bytes(30, 131)), two.index.add(bytes(4), bytes(40, 131))]);
+    expect(await two.index.find(bytes(3))).toEqual(bytes(30, 131));
+    expect(await one.index.find(bytes(4))).toEqual(bytes(40, 131));
+    expect(await one.index.find(bytes(5))).toBeUndefined();
     expect(await two.index.size()).toBe(2);
+    expect(await two.index.missingIdentities()).toBe(0);
+    // A second registration's identity under the same hash cannot take over the entry.
+    await one.index.add(bytes(3), bytes(31, 131));
+    expect(await two.index.find(bytes(3))).toEqual(bytes(30, 131));
+    expect(await one.index.dropIncomplete()).toBe(0);
+    expect(await one.index.size()).toBe(2);
   });
 
   test('P41 an account\'s sealed access set through one handle is what the other checks; a new one replaces it', async () => {

@@ -1,12 +1,20 @@
 /**
- * Storage sub-port of the private discovery index (README "Design: private discovery"): the set of
- * username lookup hashes (src/lib/crypto/username-hash.ts), nothing else, so an anonymous lookup
- * is answered by membership alone. Knows nothing of HTTP or how a hash is made.
+ * Storage sub-port of the private discovery index (README "Design: private discovery"): username
+ * lookup hashes (src/lib/crypto/username-hash.ts), each with the account's public identity key, so
+ * an anonymous lookup is answered by the hash alone and a client can show a safety number without
+ * an authenticated bundle fetch. No names. Entries from before the identity column have none
+ * (`missingIdentities`) until the host's startup fills them. Knows nothing of HTTP or hashing.
  */
 export interface DiscoveryIndex {
-  has(hash: Uint8Array): Promise<boolean>;
-  add(hash: Uint8Array): Promise<void>;
-  /** How many hashes are held (the one-time migration runs when it is 0). */
+  /** The encoded identity stored for `hash`: `null` for an entry without one yet, undefined if none. */
+  find(hash: Uint8Array): Promise<Uint8Array | null | undefined>;
+  /** Adds the entry, or sets the identity of an entry that had none; never replaces an identity. */
+  add(hash: Uint8Array, identity: Uint8Array): Promise<void>;
+  /** Drops entries that still have no identity after the fill (an account that is gone). */
+  dropIncomplete(): Promise<number>;
+  /** How many entries are held. */
   size(): Promise<number>;
+  /** How many entries have no identity yet (the fill runs when this or `size` says so). */
+  missingIdentities(): Promise<number>;
   close(): Promise<void>;
 }

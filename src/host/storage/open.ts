@@ -18,11 +18,11 @@ import { openSqliteStore } from './sqlite-store';
 import type { DiscoveryIndex } from './discovery-port';
 import type { GroupBlobStore } from './group-blob-port';
 import type { OwnedBlobStores } from './profile-port';
-import { existingUsernames, openSqliteDiscovery } from './sqlite-discovery';
+import { existingAccounts, openSqliteDiscovery } from './sqlite-discovery';
 import { openSqliteGroupBlobs } from './sqlite-group-blobs';
 import { openSqliteProfiles } from './sqlite-profiles';
 import { createPool } from './pg/client';
-import { openPgDiscovery, pgUsernames } from './pg/discovery';
+import { openPgDiscovery, pgAccounts } from './pg/discovery';
 import { openPgGroupBlobs } from './pg/group-blobs';
 import { openPgOwnedBlobs } from './pg/owned-blobs';
 import type { BlobStore } from './blob-port';
@@ -88,8 +88,8 @@ export interface SideStores {
   discovery: DiscoveryIndex;
   sealed: SealedStore;
   blobs: BlobStore;
-  /** Account names in the host store, for the discovery index's one-time fill. */
-  usernames(): Promise<string[]>;
+  /** The host store's accounts (name, encoded identity), for filling the discovery index. */
+  accounts(): Promise<{ username: string; identity: Uint8Array }[]>;
   close(): Promise<void>;
 }
 
@@ -112,7 +112,7 @@ export async function openSideStores(at: StoreLocation): Promise<SideStores> {
       discovery,
       sealed,
       blobs,
-      usernames: async () => existingUsernames(at.dataDir),
+      accounts: async () => existingAccounts(at.dataDir),
       async close() {
         sealed.close();
         await Promise.all([owned.close(), groupBlobs.close(), discovery.close(), blobs.close()]);
@@ -128,7 +128,7 @@ export async function openSideStores(at: StoreLocation): Promise<SideStores> {
       discovery: await openPgDiscovery(pool),
       sealed: await openPgSealed(pool),
       blobs: await openPgBlobs(pool),
-      usernames: () => pgUsernames(pool),
+      accounts: () => pgAccounts(pool),
       close: () => pool.end()
     };
   } catch (e) {

@@ -1,14 +1,20 @@
 /**
  * The anonymous lookup API (README "Design: private discovery"): `GET /api/v1/discovery/<hash>`,
  * the username lookup hash (src/lib/crypto/username-hash.ts) in canonical base64url, answers
- * `{ "exists": true | false }` and nothing else. No account, no bearer token. Knows nothing of
- * HTTP servers or storage.
+ * `{ "exists": false }` or `{ "exists": true, "identity": "<base64url>" }` (the account's encoded
+ * public identity, src/lib/crypto/identity.ts), and nothing else: no bundle, no prekey spent, no
+ * near matches. No account, no bearer token. An entry the host has not yet filled answers
+ * `{ "exists": true }` alone. Knows nothing of HTTP servers or storage.
  */
 import { fail } from '../codec/errors';
 import { fromBase64Url, toBase64Url } from '../codec/base64url';
 import { USERNAME_HASH_LEN } from '../crypto/username-hash';
 
 export const DISCOVERY_PATH = '/api/v1/discovery/';
+/** Bound on an answered identity (the encoding is 131 bytes; room for a later version). */
+const MAX_IDENTITY_BYTES = 512;
+
+export type LookupAnswer = { exists: false } | { exists: true; identity?: Uint8Array };
 
 export function lookupHashText(hash: Uint8Array): string {
   if (hash.length !== USERNAME_HASH_LEN) fail('InvalidArgument', `lookup hash of ${hash.length} bytes`);
@@ -21,7 +27,21 @@ export function parseLookupHash(text: string): Uint8Array {
   return h;
 }
 
-export function decodeLookupAnswer(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null || Object.keys(v).join() !== 'exists' || typeof (v as { exists: unknown }).exists !== 'boolean') fail('DecodeFailed', 'lookup answer');
-  return (v as { exists: boolean }).exists;
+export function encodeLookupAnswer(a: LookupAnswer): Record<string, unknown> {
+  if (!a.exists) return { exists: false };
+  return a.identity ? { exists: true, identity: toBase64Url(a.identity) } : { exists: true };
+}
+
+/** Strict: exactly these keys, an identity only beside `exists: true`. */
+export function decodeLookupAnswer(v: unknown): LookupAnswer {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('DecodeFailed', 'lookup answer');
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort().join();
+  if (keys === 'exists' && typeof o.exists === 'boolean') return o.exists ? { exists: true } : { exists: false };
+  if (keys === 'exists,identity' && o.exists === true && typeof o.identity === 'string') {
+    const identity = fromBase64Url(o.identity, MAX_IDENTITY_BYTES);
+    if (identity.length === 0) fail('DecodeFailed', 'lookup answer: empty identity');
+    return { exists: true, identity };
+  }
+  return fail('DecodeFailed', 'lookup answer');
 }
