@@ -21,8 +21,8 @@ const real = realHostPerTest('parley-engine-', async () => {
   engines = [];
 });
 
-async function open(name: string, dbName = `real-${name}-${process.pid}-${n++}`): Promise<Engine> {
-  const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
+async function open(name: string, dbName = `real-${name}-${process.pid}-${n++}`, fetchImpl?: typeof fetch): Promise<Engine> {
+  const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor, fetchImpl);
   const e = await Engine.open({ transport, dbName, locks: memoryLocks(), retryMs: 50 });
   engines.push(e);
   return e;
@@ -48,6 +48,31 @@ describe('engine against the real host', () => {
     await bob.markRead('alice');
     await eventually(async () => expect(statusOf(await alice.listMessages('bob'), m.id)).toBe('read'));
     expect((await alice.contactInfo('bob')).safetyNumber).toBe((await bob.contactInfo('alice')).safetyNumber);
+  });
+
+  test('P49 finding someone by name sends no credential: the lookup is by hash, the bundle waits for the first message', async () => {
+    const requests: { path: string; authorization: string | null }[] = [];
+    const recording: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      requests.push({ path: url.pathname, authorization: new Headers(init?.headers).get('authorization') });
+      return globalThis.fetch(input, init);
+    };
+    const alice = await open('alice', undefined, recording);
+    const bob = await open('bob');
+    await alice.createAccount('alice');
+    await bob.createAccount('bob');
+    alice.connect();
+    bob.connect();
+    requests.length = 0;
+    await alice.lookupUser('bob');
+    expect(requests.map((r) => r.path.replace(/[^/]+$/, '<last>'))).toEqual(['/api/v1/discovery/<last>']);
+    expect(requests[0]!.authorization).toBeNull();
+    expect(requests[0]!.path).not.toContain('bob');
+    await bob.lookupUser('alice');
+    expect((await alice.contactInfo('bob')).safetyNumber).toBe((await bob.contactInfo('alice')).safetyNumber);
+    await alice.sendText('bob', 'first');
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['first']));
+    expect(requests.filter((r) => r.path.startsWith('/api/v1/bundles/')).map((r) => r.authorization?.startsWith('Bearer '))).toEqual([true]);
   });
 
   test('bob offline receives everything in order after reconnecting, even across a host restart', async () => {

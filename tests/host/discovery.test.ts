@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 describe('private discovery', () => {
-  test('an anonymous lookup by hash answers exists and the identity key, and spends no prekey', async () => {
+  test('P49 an anonymous lookup by hash answers exists and the identity key, and spends no prekey', async () => {
     host = await startHost();
     const alice = await registerUser(host.url, 'alice', { oneTime: 2, kem: 2 });
     const identity = toBase64Url(encodeIdentityPublic(identityPublic(alice.identity)));

@@ -15,19 +15,19 @@
  */
 import { fail } from '../../src/lib/codec/errors';
 import { bytesEqual, fromHex, toHex } from '../../src/lib/codec/bytes';
-import { decodeIdentityPublic, encodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
-import { verifyBundle } from '../../src/lib/crypto/bundle';
+import { decodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
 import { qrPayload, safetyNumber, verifyQrPayload } from '../../src/lib/crypto/safety-number';
 import { getContact, putContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
 import { putMessage } from '../storage/message-repo';
 import type { ContactRecord } from '../storage/schema';
 import { commit } from '../storage/vault';
-import { canonicalUsername, hostAuth } from './account';
+import { canonicalUsername } from './account';
+import { contactFromBundle, discoverContact } from './discover';
 import { requireMe, type EngineContext } from './context';
 import { notice, NoticeKind, type NoticeKind as Kind } from './notices';
 import { releaseHeld } from './outbox';
-import { dropSessionsWith, sendingSessions } from './sessions';
+import { dropSessionsWith } from './sessions';
 import { displayedIdentity } from './trust';
 import { engineFail } from './errors';
 import { statusEvent } from './views';
@@ -47,25 +47,16 @@ async function requireContact(ctx: EngineContext, raw: string): Promise<ContactR
 }
 
 /**
- * Finds a user on the host, records their identity (trust on first use) and, in the driver tab,
- * starts the session right away so the safety number can be compared before the first message.
+ * Finds a user by name and records their identity (trust on first use) without telling the host
+ * who asked (discover.ts); `fromBundle` takes the authenticated bundle path instead (a group's
+ * member list, discover.ts says why).
  */
-export async function lookupUser(ctx: EngineContext, name: string, { openChat = true } = {}): Promise<{ username: Username }> {
+export async function lookupUser(ctx: EngineContext, name: string, { openChat = true, fromBundle = false } = {}): Promise<{ username: Username }> {
   const me = requireMe(ctx);
   const username = canonicalUsername(name);
   if (username === me.username) fail('InvalidArgument', 'that is your own username');
   const existing = await getContact(ctx.vault, username);
-  if (!existing) {
-    if (ctx.driver) {
-      await ctx.serial(() => sendingSessions(ctx, username));
-    } else {
-      const bundle = await ctx.transport.fetchBundle(hostAuth(me), username);
-      verifyBundle(bundle, username);
-      await commit(ctx.vault, async (tx) => {
-        await putContact(tx, { username, identity: encodeIdentityPublic(bundle.identity), verified: false, blocked: false, identityChanged: false });
-      });
-    }
-  }
+  if (!existing) await (fromBundle ? contactFromBundle(ctx, username) : discoverContact(ctx, username));
   // "New chat" opens a chat; adding a group member does not (it is not a 1:1 conversation).
   if (openChat) {
     await commit(ctx.vault, (tx) => updateChat(tx, username, (c) => c));

@@ -11,6 +11,8 @@ export const EngineErrorCode = {
   UsernameTaken: 'UsernameTaken',
   /** The host (or a realm) cannot be reached or refused for now: try again later. */
   Unavailable: 'Unavailable',
+  /** Too many anonymous lookups from this address (private discovery, P40): the user waits, nothing retries. */
+  RateLimited: 'RateLimited',
   /** The contact is blocked: nothing is sent until the user unblocks. */
   Blocked: 'Blocked',
   NoAccount: 'NoAccount',

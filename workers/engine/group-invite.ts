@@ -188,7 +188,7 @@ async function reachableMembers(ctx: EngineContext, history: GroupHistory): Prom
   for (const m of history.head.members) {
     if (m.address.username === me.username) continue;
     try {
-      await lookupUser(ctx, m.address.username, { openChat: false });
+      await lookupUser(ctx, m.address.username, { openChat: false, fromBundle: true });
     } catch (e) {
       if (isEngineError(e, 'NoSuchUser')) continue;
       throw e;

@@ -29,9 +29,14 @@ import { afterHistoryChange, groupIdBytes, putNotice, queueUpdate } from './grou
 import { uploadStateBlob } from './group-sync';
 import { engineFail } from './errors';
 
-/** The identity we hold for `raw` (fetched and stored as a contact if new; P3 applies as for 1:1). */
+/**
+ * The identity we hold for `raw` (fetched and stored as a contact if new; P3 applies as for 1:1).
+ * Through the bundle, not the anonymous lookup (discover.ts): the member is sent the group at
+ * once, which tells the host the pair anyway, and a group of many new people must not run into
+ * the lookups' per-address limit.
+ */
 async function identityOf(ctx: EngineContext, raw: string): Promise<{ username: Username; identity: IdentityPublic }> {
-  const { username } = await lookupUser(ctx, raw, { openChat: false });
+  const { username } = await lookupUser(ctx, raw, { openChat: false, fromBundle: true });
   const c = await getContact(ctx.vault, username);
   if (!c) engineFail('NoSuchUser', 'no identity known for that user');
   return { username, identity: decodeIdentityPublic(c.identity) };

@@ -10,7 +10,7 @@
  * The socket reconnects with backoff until disconnect(). Knows nothing of sessions or storage.
  */
 import { fail, isProtocolError } from '../../src/lib/codec/errors';
-import { isEngineError } from './errors';
+import { engineFail, isEngineError } from './errors';
 import { answerJson, reachHost, refusalOf } from './host-fetch';
 import { hostRefusal } from './host-refusal';
 import { decodeBundle, type PreKeyBundle } from '../../src/lib/crypto/bundle';
@@ -50,6 +50,7 @@ import { asUsername, type Username } from '../../src/lib/codec/username';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 import { SEALED_MULTI_PATH } from '../../src/lib/wire/sealed-multi-api';
 import { DELIVERY_TOKEN_HEADER, SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
+import { DISCOVERY_PATH, decodeLookupAnswer, lookupHashText, type LookupAnswer } from '../../src/lib/wire/discovery-api';
 
 /** The part of the WebSocket API used here (browser WebSocket and the `ws` package both fit). */
 export interface WsLike {
@@ -136,6 +137,16 @@ export class HostHttpTransport implements HostTransport {
     const login = await this.signedChallenge(auth);
     const value = decodeTokenResponse(await this.json(API.accounts, encodeRegisterRequest({ ...login, ...r })));
     this.token = { username: auth.username, value };
+  }
+
+  async lookup(hash: Uint8Array): Promise<LookupAnswer> {
+    // No bearer, ever: an anonymous request (no account, no token) is the point (P49). The host
+    // rate-limits it per address (P40); that refusal is the user's to wait out, so it has its own code.
+    const res = await reachHost(this.fetchImpl, new URL(DISCOVERY_PATH + lookupHashText(hash), this.baseUrl), {});
+    const body = await answerJson(res);
+    if (res.status === 429) engineFail('RateLimited', 'too many lookups from this address');
+    if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
+    return decodeLookupAnswer(body);
   }
 
   async fetchBundle(auth: HostAuth, username: Username): Promise<PreKeyBundle> {

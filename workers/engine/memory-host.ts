@@ -6,7 +6,9 @@
  * Knows nothing of the engine's internals; speaks only HostTransport.
  */
 import { fail } from '../../src/lib/codec/errors';
-import type { IdentityPublic } from '../../src/lib/crypto/identity';
+import { encodeIdentityPublic, type IdentityPublic } from '../../src/lib/crypto/identity';
+import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
+import type { LookupAnswer } from '../../src/lib/wire/discovery-api';
 import { Labels, labelBytes } from '../../src/lib/crypto/labels';
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '../../src/lib/crypto/prekeys';
 import { ed25519Verify } from '../../src/lib/crypto/primitives';
@@ -42,6 +44,12 @@ export class MemoryHost {
   up = true;
   /** Malicious hook: rewrite the bundle served for a username. */
   bundleHook?: (username: Username, bundle: PreKeyBundle) => PreKeyBundle;
+  /** Malicious hook: rewrite the answer to an anonymous lookup (the name is what the hash matched, if any). */
+  lookupHook?: (username: string | undefined, answer: LookupAnswer) => LookupAnswer;
+  /** Every bundle handed out: who asked (authenticated) and for whom. */
+  readonly bundleFetches: { by: string; of: Username }[] = [];
+  /** Every anonymous lookup, by the hex of its hash: no asker is known, by design. */
+  readonly lookups: string[] = [];
   /** Group state blobs by hex address, with the hex of the write token that first wrote each. */
   readonly groupBlobs = new Map<string, { sealed: Uint8Array; token: string }>();
   /** Fan-out uploads accepted (one per group send, however many members). */
@@ -104,7 +112,19 @@ export class MemoryHost {
   pending(username: Username): Envelope[] {
     return [...(this.mailboxes.get(username) ?? [])];
   }
+
+  /** The account whose lookup hash is `hex`: hashes are memory-hard, so each name is hashed once per process. */
+  nameOfHash(hex: string): string | undefined {
+    for (const name of this.accounts.keys()) {
+      let h = HASHES.get(name);
+      if (h === undefined) HASHES.set(name, (h = toHex(usernameLookupHash(name))));
+      if (h === hex) return name;
+    }
+    return undefined;
+  }
 }
+
+const HASHES = new Map<string, string>();
 
 export class MemoryTransport implements HostTransport {
   private connectedAs?: string;
@@ -131,8 +151,19 @@ export class MemoryTransport implements HostTransport {
     });
   }
 
+  async lookup(hash: Uint8Array): Promise<LookupAnswer> {
+    this.host.checkUp();
+    const hex = toHex(hash);
+    this.host.lookups.push(hex);
+    const name = this.host.nameOfHash(hex);
+    const acct = name === undefined ? undefined : this.host.accounts.get(name);
+    const answer: LookupAnswer = acct ? { exists: true, identity: encodeIdentityPublic(acct.identity) } : { exists: false };
+    return this.host.lookupHook ? this.host.lookupHook(name, answer) : answer;
+  }
+
   async fetchBundle(auth: HostAuth, username: Username): Promise<PreKeyBundle> {
     this.host.checkAuth(auth);
+    this.host.bundleFetches.push({ by: auth.username, of: username });
     const acct = this.host.accounts.get(username);
     if (!acct) engineFail('NoSuchUser', 'no such user');
     const kem = acct.kem.shift() ?? acct.lastResort;

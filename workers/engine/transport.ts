@@ -15,6 +15,7 @@ import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '.
 import type { PreKeyBundle } from '../../src/lib/crypto/bundle';
 import type { IceServers } from '../../src/lib/vault/views';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
+import type { LookupAnswer } from '../../src/lib/wire/discovery-api';
 
 export interface HostAuth {
   username: Username;
@@ -75,6 +76,12 @@ export interface HostTransport {
   usernameAvailable(username: Username): Promise<boolean>;
   /** Claims the username with identity and prekeys; UsernameTaken if someone has it. */
   register(auth: HostAuth, registration: Registration): Promise<void>;
+  /**
+   * Private discovery (README "Design: private discovery"): whether the username with this lookup
+   * hash exists, and its encoded identity key. Sent with NO credential, so the host cannot tie
+   * the lookup to who asked; spends no prekey.
+   */
+  lookup(hash: Uint8Array): Promise<LookupAnswer>;
   /** A bundle for `username` (each one-time prekey served once); NoSuchUser if unknown. */
   fetchBundle(auth: HostAuth, username: Username): Promise<PreKeyBundle>;
   preKeyCounts(auth: HostAuth): Promise<PreKeyCounts>;

@@ -34,7 +34,8 @@ const ENGINE: Record<string, string> = {
   Blocked: 'You blocked that person. Unblock them first.',
   Unavailable: 'Parley is not reachable right now. Nothing was changed; try again when you are online.',
   InvalidArgument: 'Check the usernames and try again. Nothing was changed.',
-  Locked: 'Parley is locked. Unlock it and try again.'
+  Locked: 'Parley is locked. Unlock it and try again.',
+  RateLimited: 'Too many lookups from this network just now. Wait a minute, then try again.'
 };
 
 export function groupErrorText(code: string): string {

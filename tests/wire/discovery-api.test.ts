@@ -1,0 +1,60 @@
+/**
+ * The anonymous lookup's wire (src/lib/wire/discovery-api.ts, README "Design: private discovery",
+ * P49) and its client (workers/engine/host-transport.ts `lookup`): strict answers, and a host's
+ * per-address refusal (P40) told apart from "not reachable".
+ */
+import { describe, expect, test } from 'vitest';
+import { toBase64Url } from '../../src/lib/codec/base64url';
+import { asUsername } from '../../src/lib/codec/username';
+import { decodeLookupAnswer, encodeLookupAnswer } from '../../src/lib/wire/discovery-api';
+import { HostHttpTransport } from '../../workers/engine/host-transport';
+
+const id = new Uint8Array(131).fill(9);
+
+describe('lookup answers', () => {
+  test('round-trip: absent, present with its identity, present without one yet', () => {
+    for (const a of [{ exists: false } as const, { exists: true, identity: id } as const, { exists: true } as const]) {
+      expect(decodeLookupAnswer(JSON.parse(JSON.stringify(encodeLookupAnswer(a))))).toEqual(a);
+    }
+  });
+
+  test('anything else is refused: extra keys, an identity beside "false", wrong types, empty or oversized identities', () => {
+    const bad: unknown[] = [
+      null,
+      [],
+      {},
+      { exists: 'yes' },
+      { exists: true, identity: toBase64Url(id), username: 'bob' },
+      { exists: false, identity: toBase64Url(id) },
+      { exists: true, identity: 7 },
+      { exists: true, identity: '' },
+      { exists: true, identity: toBase64Url(new Uint8Array(600)) }
+    ];
+    for (const v of bad) expect(() => decodeLookupAnswer(v), JSON.stringify(v)).toThrow(expect.objectContaining({ code: 'DecodeFailed' }));
+  });
+});
+
+describe('the client', () => {
+  const hash = new Uint8Array(32).fill(1);
+  const answering = (status: number, body: unknown, seen: Request[] = []) =>
+    new HostHttpTransport('http://host.invalid/', undefined, async (input, init) => {
+      seen.push(new Request(input, init));
+      return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    });
+
+  test('P49 sends the hash with no credential, even when it holds a token for the account', async () => {
+    const seen: Request[] = [];
+    const t = answering(200, { exists: true, identity: toBase64Url(id) }, seen);
+    // A token kept from an earlier authenticated call must not ride along.
+    (t as unknown as { token: unknown }).token = { username: asUsername('alice'), value: { token: new Uint8Array(32), expiresAt: Date.now() + 3_600_000 } };
+    expect(await t.lookup(hash)).toEqual({ exists: true, identity: id });
+    expect(seen).toHaveLength(1);
+    expect(new URL(seen[0]!.url).pathname).toBe('/api/v1/discovery/' + toBase64Url(hash));
+    expect(seen[0]!.headers.get('authorization')).toBeNull();
+  });
+
+  test('P40 a per-address refusal is RateLimited, not "unreachable"; a server error stays Unavailable', async () => {
+    await expect(answering(429, { error: 'RateLimited', message: 'too many lookups' }).lookup(hash)).rejects.toMatchObject({ code: 'RateLimited' });
+    await expect(answering(503, { error: 'Unavailable', message: 'draining' }).lookup(hash)).rejects.toMatchObject({ code: 'Unavailable' });
+  });
+});
