@@ -1,6 +1,6 @@
 /**
- * P2 end to end, with the host lying: when alice first looks bob up, her bundle request is
- * answered with a substituted bundle (a fresh identity the "host" controls). Alice trusts it on
+ * P2 end to end, with the host lying: when alice first looks bob up, the lookup (P49) and then
+ * her bundle request are answered with a substituted identity (a fresh one the "host" controls). Alice trusts it on
  * first use and even marks it verified. When the real bob then writes to her, his identity
  * differs from the verified one: the conversation shows a notice, the composer is replaced by
  * "Safety number changed — verify or accept to keep sending", and sending resumes only after
@@ -9,7 +9,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
-import { substitutedBundleResponse } from './support/fake-bundle';
+import { lieAtLookup, substituteIdentity } from './support/fake-bundle';
 import { bubbles, expectClean, messageLog, openPerson, register, send, startChat, type Person } from './support/parley';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -31,20 +31,22 @@ for (const vp of [
     await register(alice);
     await register(bob);
 
-    // The "host" answers alice's bundle request for bob with its own identity.
-    const fake = await substitutedBundleResponse(bob.name);
+    // The "host" answers alice's lookup of bob, and her bundle request, with its own identity.
+    const fake = await substituteIdentity(bob.name);
+    const lookups = await lieAtLookup(alice.context, bob.name, fake);
     let substituted = 0;
     await alice.context.route(`**/api/v1/bundles/${bob.name}`, async (route) => {
       substituted++;
-      await route.fulfill({ status: 200, contentType: 'application/json', body: fake });
+      await route.fulfill({ status: 200, contentType: 'application/json', body: fake.bundle });
     });
     await startChat(alice, bob.name);
-    expect(substituted).toBe(1);
+    expect(lookups()).toBe(1);
     await alice.page.getByRole('link', { name: `Safety number and settings for ${bob.name}` }).click();
     await alice.page.getByRole('button', { name: 'Mark as verified' }).click();
     await expect(alice.page.getByText(`✓ You verified ${bob.name}`)).toBeVisible();
     await alice.page.getByRole('link', { name: 'Back to conversation' }).click();
     await send(alice, bob.name, 'before the change');
+    expect(substituted).toBe(1);
 
     // The real bob writes: his identity is not the one alice verified.
     await startChat(bob, alice.name);

@@ -1,16 +1,16 @@
 /**
- * P36 and P2 as alice sees them, with the host lying once: the second time alice's vault asks for
- * bob's keys it is answered with a substituted bundle (a fresh identity the "host" controls).
+ * P36 and P2 as alice sees them, with the host lying once: the first time alice's vault asks for
+ * bob's bundle it is answered with a substituted one (a fresh identity the "host" controls).
  *
- * Alice looks bob up in a second tab (a follower records bob's key without starting a session),
- * verifies him, and writes. The driving tab then needs a session, fetches bob's bundle, gets the
- * substituted one, and holds the text ("Safety number changed"). Accepting the new key does NOT
+ * Alice looks bob up in a second tab (the anonymous lookup, P49, records bob's real key without
+ * starting a session), verifies him, and writes. The driving tab then needs a session, fetches
+ * bob's bundle, gets the substituted one, and holds the text ("Safety number changed"). Accepting the new key does NOT
  * send that text: it shows "Not sent — safety number changed" with "Send again". Rejecting the new
  * key keeps the verified one: the text goes to the real bob once the host serves his key again.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
-import { substitutedBundleResponse } from './support/fake-bundle';
+import { substituteIdentity } from './support/fake-bundle';
 import { installGuard } from './support/guard';
 import { bubbles, expectClean, messageLog, openPerson, register, startChat, type Person } from './support/parley';
 
@@ -21,7 +21,7 @@ test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
 });
 
-/** Alice and bob registered; alice's bundle fetches for bob answered for real except the second. */
+/** Alice and bob registered; alice's bundle fetches for bob answered for real except the first. */
 async function setup(browser: Parameters<Parameters<typeof test>[2]>[0]['browser']): Promise<{ alice: Person; bob: Person; tab: Person }> {
   const alice = await openPerson(browser, 'alice', { width: 390, height: 844 });
   const bob = await openPerson(browser, 'bob');
@@ -31,14 +31,14 @@ async function setup(browser: Parameters<Parameters<typeof test>[2]>[0]['browser
   // Bob knows alice (not a message request, P42), so his receipts reach her.
   await startChat(bob, alice.name);
   await bob.page.goto('/chats');
-  const fake = await substitutedBundleResponse(bob.name);
+  const fake = await substituteIdentity(bob.name);
   let fetches = 0;
   await alice.context.route(`**/api/v1/bundles/${bob.name}`, async (route) => {
     fetches++;
-    if (fetches === 2) await route.fulfill({ status: 200, contentType: 'application/json', body: fake });
+    if (fetches === 1) await route.fulfill({ status: 200, contentType: 'application/json', body: fake.bundle });
     else await route.continue();
   });
-  // A second tab follows the first (which drives): its lookup starts no session.
+  // A second tab follows the first (which drives); the lookup starts no session in either.
   const second = await alice.context.newPage();
   const guard = await installGuard(second);
   await second.setViewportSize({ width: 390, height: 844 });
