@@ -255,6 +255,30 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
     expect(typeof (await f.a.applyMailboxBatch([from('mal', 7)], [], share)).ids[0]).toBe('number');
   });
 
+  test('P40 a sender share counts what was stored while the mailbox was too small to need shares, and starts over once it empties', async () => {
+    await open();
+    await f.a.createAccount(account('mo'));
+    const share: MailboxQuota = { maxCount: 100, maxBytes: 1e9, senderMaxCount: 3, senderMaxBytes: 1e9 };
+    const from = (sender: string, n: number): NewEnvelope => ({ ...env('mo', n), sender });
+    const outcome = (r: { ids: (number | string)[] }) => r.ids.map((x) => (typeof x === 'number' ? 'ok' : x));
+    // Three in all: no sender can be past a share of three yet.
+    const first = await f.a.applyMailboxBatch([from('pat', 1), from('pat', 2)], [], share);
+    const second = await f.b.applyMailboxBatch([from('quin', 3)], [], share);
+    expect([...outcome(first), ...outcome(second)]).toEqual(['ok', 'ok', 'ok']);
+    // This batch could take the mailbox past one share: pat's two earlier ones count.
+    expect(outcome(await f.a.applyMailboxBatch([from('pat', 4), from('pat', 5), from('quin', 6)], [], share))).toEqual(['ok', 'senderCount', 'ok']);
+    // Acked down to empty (through the other instance), every sender starts over...
+    const all = storedIds((await f.b.pendingEnvelopes('mo', 0, 100)).map((e) => e.id));
+    await f.b.applyMailboxBatch([], [{ username: 'mo', ids: all }], share);
+    expect((await f.a.mailboxUsage('mo')).count).toBe(0);
+    expect(outcome(await f.b.applyMailboxBatch([from('pat', 7), from('pat', 8)], [], share))).toEqual(['ok', 'ok']);
+    // ...and is counted again when the mailbox could pass a share once more.
+    expect(outcome(await f.a.applyMailboxBatch([from('pat', 9), from('pat', 10), from('quin', 11)], [], share))).toEqual(['ok', 'senderCount', 'ok']);
+    // One batch alone cannot carry a sender past its share either.
+    await f.b.applyMailboxBatch([], [{ username: 'mo', ids: storedIds((await f.b.pendingEnvelopes('mo', 0, 100)).map((e) => e.id)) }], share);
+    expect(outcome(await f.a.applyMailboxBatch([from('pat', 12), from('pat', 13), from('pat', 14), from('pat', 15)], [], share))).toEqual(['ok', 'ok', 'ok', 'senderCount']);
+  });
+
   test('P40 pages are bounded by bytes, and never empty', async () => {
     await open();
     await f.a.createAccount(account('moe'));
