@@ -75,6 +75,15 @@ describe('engine against the real host', () => {
     expect(requests.filter((r) => r.path.startsWith('/api/v1/bundles/')).map((r) => r.authorization?.startsWith('Bearer '))).toEqual([true]);
   });
 
+  test('P40 lookups past the per-address limit are RateLimited (the screen says to wait), not "not reachable"', async () => {
+    const alice = await open('alice');
+    await alice.createAccount('alice');
+    const outcomes: string[] = [];
+    for (let i = 0; i < 31; i++) outcomes.push(await alice.lookupUser(`nobody${i}`).then(() => 'found', (e: { code: string }) => e.code));
+    expect(outcomes.slice(0, 30)).toEqual(Array(30).fill('NoSuchUser'));
+    expect(outcomes[30]).toBe('RateLimited');
+  });
+
   test('bob offline receives everything in order after reconnecting, even across a host restart', async () => {
     const alice = await open('alice');
     const bobDb = `real-bob-${process.pid}-${n++}`;

@@ -1,7 +1,7 @@
 /**
  * The anonymous lookup's wire (src/lib/wire/discovery-api.ts, README "Design: private discovery",
  * P49) and its client (workers/engine/host-transport.ts `lookup`): strict answers, and a host's
- * per-address refusal (P40) told apart from "not reachable".
+ * per-address refusal (P40) told apart from "not reachable" where the user waits on the answer.
  */
 import { describe, expect, test } from 'vitest';
 import { toBase64Url } from '../../src/lib/codec/base64url';
@@ -56,5 +56,13 @@ describe('the client', () => {
   test('P40 a per-address refusal is RateLimited, not "unreachable"; a server error stays Unavailable', async () => {
     await expect(answering(429, { error: 'RateLimited', message: 'too many lookups' }).lookup(hash)).rejects.toMatchObject({ code: 'RateLimited' });
     await expect(answering(503, { error: 'Unavailable', message: 'draining' }).lookup(hash)).rejects.toMatchObject({ code: 'Unavailable' });
+  });
+
+  test('P40 only calls the user waits on say RateLimited: a refused send stays Unavailable, which the outbox retries', async () => {
+    const t = answering(429, { error: 'RateLimited', message: 'slow down' });
+    const auth = { username: asUsername('alice'), sign: () => new Uint8Array(64) };
+    (t as unknown as { token: unknown }).token = { username: asUsername('alice'), value: { token: new Uint8Array(32), expiresAt: Date.now() + 3_600_000 } };
+    await expect(t.send(auth, asUsername('bob'), new Uint8Array(8))).rejects.toMatchObject({ code: 'Unavailable' });
+    await expect(t.preKeyCounts(auth)).rejects.toMatchObject({ code: 'Unavailable' });
   });
 });

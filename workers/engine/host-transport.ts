@@ -87,17 +87,23 @@ export class HostHttpTransport implements HostTransport {
     private readonly fetchImpl: typeof fetch = (...a) => globalThis.fetch(...a)
   ) {}
 
-  private async request(path: string, init: RequestInit = {}, bearer?: string): Promise<unknown> {
+  /**
+   * One call; `userWaits` marks one the user made and waits on (a lookup, creating the account),
+   * whose per-address refusal (429) is `RateLimited` for the screen to explain. Everywhere else it
+   * stays `Unavailable`, which the outbox and the other automatic callers retry later.
+   */
+  private async request(path: string, init: RequestInit = {}, bearer?: string, userWaits = false): Promise<unknown> {
     const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     const res = await reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers });
     const body = await answerJson(res);
+    if (userWaits && res.status === 429) engineFail('RateLimited', `host answered 429 to ${path}`);
     if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
     return body;
   }
 
-  private json(path: string, payload: unknown, bearer?: string): Promise<unknown> {
-    return this.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload) }, bearer);
+  private json(path: string, payload: unknown, bearer?: string, userWaits = false): Promise<unknown> {
+    return this.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload) }, bearer, userWaits);
   }
 
   private async signedChallenge(auth: HostAuth): Promise<{ username: Username; challenge: Uint8Array; signature: Uint8Array; device?: Uint8Array }> {
@@ -135,18 +141,14 @@ export class HostHttpTransport implements HostTransport {
 
   async register(auth: HostAuth, r: Registration): Promise<void> {
     const login = await this.signedChallenge(auth);
-    const value = decodeTokenResponse(await this.json(API.accounts, encodeRegisterRequest({ ...login, ...r })));
+    const value = decodeTokenResponse(await this.json(API.accounts, encodeRegisterRequest({ ...login, ...r }), undefined, true));
     this.token = { username: auth.username, value };
   }
 
   async lookup(hash: Uint8Array): Promise<LookupAnswer> {
     // No bearer, ever: an anonymous request (no account, no token) is the point (P49). The host
-    // rate-limits it per address (P40); that refusal is the user's to wait out, so it has its own code.
-    const res = await reachHost(this.fetchImpl, new URL(DISCOVERY_PATH + lookupHashText(hash), this.baseUrl), {});
-    const body = await answerJson(res);
-    if (res.status === 429) engineFail('RateLimited', 'too many lookups from this address');
-    if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
-    return decodeLookupAnswer(body);
+    // rate-limits it per address (P40); that refusal is the user's to wait out.
+    return decodeLookupAnswer(await this.request(DISCOVERY_PATH + lookupHashText(hash), {}, undefined, true));
   }
 
   async fetchBundle(auth: HostAuth, username: Username): Promise<PreKeyBundle> {
