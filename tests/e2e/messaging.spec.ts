@@ -4,6 +4,7 @@
  * unread counts, against the real host and the real vault worker, in separate browser contexts.
  */
 import { expect, test } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
 import {
   bubbles,
   chatRow,
@@ -140,13 +141,32 @@ test('bob offline then back receives everything in order, and reload keeps histo
   await expect(bubbles(alice.page, bob.name).getByRole('img', { name: 'Read' })).toHaveCount(7);
 });
 
-test('"New chat" with an unknown username says so clearly', async ({ browser }) => {
-  const alice = await openPerson(browser, 'alice');
+test('"New chat" with an unknown username says so clearly; the lookup names neither the asker nor the name (P49); a rate limit says to wait', async ({ browser }) => {
+  const alice = await openPerson(browser, 'alice', { width: 390, height: 844 });
   people.push(alice);
   await register(alice);
+  const seen: { url: string; authorization: string | undefined }[] = [];
+  alice.context.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/api/')) seen.push({ url: r.url(), authorization: r.headers().authorization });
+  });
   await alice.page.getByRole('link', { name: 'New chat', exact: true }).click();
   await alice.page.getByLabel('Their username').fill('nobody_here_ever_42');
   await alice.page.getByRole('button', { name: 'Start chat' }).click();
   await expect(alice.page.getByRole('alert')).toHaveText(/No user named “nobody_here_ever_42”/);
+  // The vault worker asked once, by hash, with no credential, and asked nothing else.
+  const asked = seen.filter((r) => !new URL(r.url).pathname.startsWith('/api/v1/profiles/'));
+  expect(asked.map((r) => new URL(r.url).pathname.replace(/[^/]+$/, '<hash>'))).toEqual(['/api/v1/discovery/<hash>']);
+  expect(asked[0]!.url).not.toContain('nobody');
+  expect(asked[0]!.authorization).toBeUndefined();
+  await expectClean(alice);
+
+  // The host's per-address limit (P40) is explained as such, not as "not reachable".
+  await alice.context.route('**/api/v1/discovery/**', (route) =>
+    route.fulfill({ status: 429, contentType: 'application/json', headers: { 'retry-after': '60' }, body: JSON.stringify({ error: 'RateLimited', message: 'too many lookups from this address' }) })
+  );
+  await alice.page.getByLabel('Their username').fill('somebody_else');
+  await alice.page.getByRole('button', { name: 'Start chat' }).click();
+  await expect(alice.page.getByRole('alert')).toHaveText('Too many lookups from this network just now. Wait a minute, then try again.');
+  await alice.page.screenshot({ path: fileURLToPath(new URL('./screenshots/new-chat-rate-limited-phone.png', import.meta.url)) });
   await expectClean(alice);
 });
