@@ -10,16 +10,17 @@
  *
  * The index is fed by registrations (`index`) and, at startup, from the accounts in the host's
  * database when the index does not match them (empty, an indexing that failed, or entries from
- * before identities were kept: the fill). Knows nothing of sockets or mailboxes.
+ * before identities were kept: the fill). The hashes are made on the host's hashing thread
+ * (lookup-hasher.ts), never on the event loop. Knows nothing of sockets or mailboxes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
-import { usernameLookupHash } from '../lib/crypto/username-hash';
 import { DISCOVERY_PATH, encodeLookupAnswer, parseLookupHash } from '../lib/wire/discovery-api';
 import { HostError, clientIp, sendJson } from './http-util';
 import type { Limits } from './limits';
 import { createLimiter } from './rate-limit';
 import type { DiscoveryIndex } from './storage/discovery-port';
+import type { LookupHasher } from './lookup-hasher';
 
 export interface Discovery {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
@@ -34,7 +35,7 @@ export interface Discovery {
   migrate(accounts: () => Promise<{ username: string; identity: Uint8Array }[]>): Promise<number>;
 }
 
-export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number): Discovery {
+export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number, hasher: LookupHasher): Discovery {
   const perIp = createLimiter(limits.discoveryPerIp, clock);
   return {
     async handle(req, res, path) {
@@ -53,11 +54,11 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
       sendJson(res, 200, encodeLookupAnswer(found === undefined ? { exists: false } : found === null ? { exists: true } : { exists: true, identity: found }));
       return true;
     },
-    index: (username, identity) => store.add(usernameLookupHash(username), identity),
+    index: async (username, identity) => store.add(await hasher.hash(username), identity),
     async migrate(accounts) {
       const all = await accounts();
       if ((await store.size()) === all.length && (await store.missingIdentities()) === 0) return 0;
-      for (const a of all) await store.add(usernameLookupHash(a.username), a.identity);
+      for (const a of all) await store.add(await hasher.hash(a.username), a.identity);
       await store.dropIncomplete();
       return all.length;
     }

@@ -35,6 +35,7 @@ import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createMailbox } from './mailbox';
 import { createProfiles, createUsernameLinks } from './profiles';
 import { createDiscovery } from './discovery';
+import { startLookupHasher } from './lookup-hasher';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
 import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
@@ -137,7 +138,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // Private discovery: anonymous lookups by memory-hard hash (exists + identity key), fed by registrations.
   // Profiles, group blobs, discovery, sealed sender and attachments: on PostgreSQL shared by every instance.
   const side = await openSideStores(at);
-  const discovery = createDiscovery(side.discovery, limits, clock);
+  const hasher = startLookupHasher();
+  const discovery = createDiscovery(side.discovery, limits, clock, hasher);
   await discovery.migrate(() => side.accounts());
   const gated = {
     ...directory,
@@ -258,7 +260,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['push', () => push.close()], ['side stores', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['push', () => push.close()], ['hashing thread', () => hasher.close()], ['side stores', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

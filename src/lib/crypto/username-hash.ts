@@ -21,5 +21,11 @@ const SALT = (): Uint8Array => sha512(labelBytes(Labels.usernameHash)).slice(0, 
 
 export function usernameLookupHash(username: string): Uint8Array {
   const s = sodium();
-  return s.crypto_pwhash(USERNAME_HASH_LEN, new TextEncoder().encode(asUsername(username)), SALT(), USERNAME_HASH_PARAMS.opslimit, USERNAME_HASH_PARAMS.memlimitBytes, s.crypto_pwhash_ALG_ARGON2ID13);
+  const i = usernameHashInput(username);
+  return s.crypto_pwhash(USERNAME_HASH_LEN, i.password, i.salt, i.opslimit, i.memlimitBytes, s.crypto_pwhash_ALG_ARGON2ID13);
+}
+
+/** What the hash is computed from, for a caller that runs Argon2id elsewhere (the host's hashing thread). */
+export function usernameHashInput(username: string): { password: Uint8Array; salt: Uint8Array; opslimit: number; memlimitBytes: number } {
+  return { password: new TextEncoder().encode(asUsername(username)), salt: SALT(), ...USERNAME_HASH_PARAMS };
 }
