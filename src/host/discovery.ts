@@ -8,7 +8,7 @@
  * guesses of full names; the identity key adds nothing for a guesser (the bundle of a name that
  * exists carries it too).
  *
- * The index is fed by registrations (`index`) and, at startup, from the accounts in the host's
+ * The index is fed by registrations (`prepare`) and, at startup, from the accounts in the host's
  * database when the index does not match them (empty, an indexing that failed, or entries from
  * before identities were kept: the fill). The hashes are made on the host's hashing thread
  * (lookup-hasher.ts), never on the event loop. Knows nothing of sockets or mailboxes.
@@ -24,8 +24,12 @@ import type { LookupHasher } from './lookup-hasher';
 
 export interface Discovery {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
-  /** Adds a newly registered account (name and encoded identity) to the index, by hash. */
-  index(username: string, identity: Uint8Array): Promise<void>;
+  /**
+   * A registration's first step: the name's lookup hash, made on the hashing thread before the
+   * account exists, so a registration the thread cannot take now (503) creates nothing. `add`
+   * then indexes the account that was created.
+   */
+  prepare(username: string): Promise<{ add(identity: Uint8Array): Promise<void> }>;
   /**
    * The fill: when the index does not hold as many entries as there are accounts (empty, or a
    * registration whose indexing failed) or has entries without an identity, hashes every account
@@ -54,7 +58,10 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
       sendJson(res, 200, encodeLookupAnswer(found === undefined ? { exists: false } : found === null ? { exists: true } : { exists: true, identity: found }));
       return true;
     },
-    index: async (username, identity) => store.add(await hasher.hash(username), identity),
+    async prepare(username) {
+      const hash = await hasher.hash(username);
+      return { add: (identity) => store.add(hash, identity) };
+    },
     async migrate(accounts) {
       const all = await accounts();
       if ((await store.size()) === all.length && (await store.missingIdentities()) === 0) return 0;

@@ -101,6 +101,11 @@ export interface Limits {
    * chats, few enough that guessing full names from one address is slow.
    */
   discoveryPerIp: { max: number; windowMs: number };
+  /**
+   * Lookup hashes waiting for the hashing thread (lookup-hasher.ts, about 20–60 ms each); past
+   * this a registration is refused (503, nothing created) instead of queueing without bound.
+   */
+  lookupHashWaiting: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -136,5 +141,6 @@ export const DEFAULT_LIMITS: Limits = {
   senderCertificateTtlMs: 24 * 3600 * 1000,
   profileReadPerIp: { max: 600, windowMs: 60_000 },
   profileWritePerIp: { max: 120, windowMs: 3600_000 },
-  discoveryPerIp: { max: 30, windowMs: 60_000 }
+  discoveryPerIp: { max: 30, windowMs: 60_000 },
+  lookupHashWaiting: 256
 };

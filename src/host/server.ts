@@ -138,17 +138,19 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // Private discovery: anonymous lookups by memory-hard hash (exists + identity key), fed by registrations.
   // Profiles, group blobs, discovery, sealed sender and attachments: on PostgreSQL shared by every instance.
   const side = await openSideStores(at);
-  const hasher = startLookupHasher();
+  const hasher = startLookupHasher({ maxWaiting: limits.lookupHashWaiting });
   const discovery = createDiscovery(side.discovery, limits, clock, hasher);
   await discovery.migrate(() => side.accounts());
   const gated = {
     ...directory,
     login: records.login,
     register: async (req: Parameters<typeof directory.register>[0]) => {
+      // The lookup hash first: when the hashing thread is full (503) nothing is created yet.
+      const entry = await discovery.prepare(req.username);
       const r = await directory.register(req);
       // Indexed before the answer, so a lookup made once the registration is done finds it; a
-      // failure is logged, not fatal (the account exists; the next startup's fill adds it).
-      await discovery.index(req.username, encodeIdentityPublic(req.identity)).catch((e: unknown) => storageFailed('discovery index', e));
+      // failure to store it is logged, not fatal (the account exists; the next startup's fill adds it).
+      await entry.add(encodeIdentityPublic(req.identity)).catch((e: unknown) => storageFailed('discovery index', e));
       return r;
     }
   };

@@ -45,6 +45,13 @@ describe('private discovery', () => {
     expect(hits.filter((h) => h.file.includes(DISCOVERY_FILE)).map((h) => h.needle)).toEqual(['hash']);
   });
 
+  test('P40 a registration the hashing thread cannot take is refused (503) and creates nothing', async () => {
+    host = await startHost({ limits: { lookupHashWaiting: 0 } });
+    await expect(registerUser(host.url, 'carla')).rejects.toThrow(/register carla: 503/);
+    expect((await call(host.url, API.usernames + 'carla')).json).toMatchObject({ available: true });
+    expect((await lookup(host.url, 'carla')).body).toEqual({ exists: false });
+  });
+
   test('P40 lookups are rate-limited per client address', async () => {
     host = await startHost({ limits: { discoveryPerIp: { max: 3, windowMs: 60_000 } } });
     for (let i = 0; i < 3; i++) expect((await lookup(host.url, `name${i}x`)).status).toBe(200);
