@@ -46,7 +46,8 @@ for (const vp of [
     await expect(alice.page.getByText(`✓ You verified ${bob.name}`)).toBeVisible();
     await alice.page.getByRole('link', { name: 'Back to conversation' }).click();
     await send(alice, bob.name, 'before the change');
-    expect(substituted).toBe(1);
+    // The first send needs a session: only now is the (substituted) bundle fetched, in the background.
+    await expect.poll(() => substituted).toBe(1);
 
     // The real bob writes: his identity is not the one alice verified.
     await startChat(bob, alice.name);
