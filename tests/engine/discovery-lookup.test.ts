@@ -13,7 +13,7 @@ import { systemDeps } from '../../src/lib/crypto/deps';
 import { encodeIdentityPublic, generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
 import { MemoryHost } from '../../workers/engine/memory-host';
-import { closeAll, newUser, settle, statusOf, texts, type User } from './support';
+import { closeAll, newUsers, settle, statusOf, texts, type User } from './support';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -22,8 +22,7 @@ afterEach(async () => {
 });
 
 async function people(host: MemoryHost, ...names: string[]): Promise<User[]> {
-  const out: User[] = [];
-  for (const n of names) out.push(await newUser(host, n));
+  const out = await newUsers(host, ...names);
   open.push(...out);
   return out;
 }

@@ -6,7 +6,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
-import { closeAll, newUser, settle, type User } from './support';
+import { closeAll, newUsers, settle, type User } from './support';
 import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import { getGroup } from '../../workers/storage/group-repo';
 import { groupDecrypt } from '../../src/lib/crypto/group/sender-key';
@@ -19,8 +19,7 @@ afterEach(async () => {
 });
 
 async function people(host: MemoryHost, ...names: string[]): Promise<User[]> {
-  const out: User[] = [];
-  for (const n of names) out.push(await newUser(host, n));
+  const out = await newUsers(host, ...names);
   open.push(...out);
   return out;
 }

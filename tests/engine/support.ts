@@ -29,6 +29,13 @@ export async function newUser(host: MemoryHost, name: string, extra: Partial<Eng
 }
 
 /** Waits until every engine is idle twice in a row (pushes hop between them by microtasks). */
+/** New users on `host`, registered one after another (their order is the names'). */
+export async function newUsers(host: MemoryHost, ...names: string[]): Promise<User[]> {
+  const out: User[] = [];
+  for (const n of names) out.push(await newUser(host, n));
+  return out;
+}
+
 export async function settle(...users: User[]): Promise<void> {
   for (let round = 0; round < 3; round++) for (const u of users) await u.engine.settle();
 }

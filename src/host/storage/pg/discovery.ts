@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import type { DiscoveryIndex } from '../discovery-port';
-import { migrate } from './client';
+import { bytes, migrate } from './client';
 
 export const DISCOVERY_SCHEMA_TRACK = 'parley_discovery_schema';
 export const PG_DISCOVERY_MIGRATIONS: readonly string[] = [
@@ -17,7 +17,6 @@ export const PG_DISCOVERY_MIGRATIONS: readonly string[] = [
   `ALTER TABLE username_hashes ADD COLUMN identity BYTEA;`
 ];
 
-const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const count = async (pool: pg.Pool, sql: string): Promise<number> => Number((await pool.query<{ n: number }>(sql)).rows[0]!.n);
 
 /** The index on `pool` after its migrations; `close` leaves the pool to its owner. */
