@@ -6,7 +6,7 @@
  */
 import { expect, test, type Browser } from '@playwright/test';
 import { openChat, startChat, type Person } from './support/parley';
-import { callEntries, expectRising, openCaller, overlay, placeCall } from './support/calls';
+import { callEntries, expectRising, expectVerified, openCaller, overlay, placeCall } from './support/calls';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -49,13 +49,13 @@ test('busy: a second caller gets "on another call" while the first call goes on'
 
   await placeCall(alice, bob.name, 'Voice');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
-  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectVerified(bob.page);
 
   await placeCall(carol, bob.name, 'Video');
   await expect(overlay(carol.page)).toContainText(`${bob.name} is on another call`);
   await expect(callEntries(carol.page, bob.name)).toHaveAttribute('data-outcome', 'busy');
   // Bob's call with Alice is undisturbed.
-  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectVerified(bob.page);
   await expectRising(bob.page, (r) => r.inAudioPackets);
   await bob.page.getByRole('button', { name: 'Hang up' }).click();
   await expect(overlay(alice.page)).toContainText('Call ended');
@@ -97,7 +97,7 @@ test('screenshots: in a voice call, in a video call, and ended', async ({ browse
   const { alice, bob } = await pair(browser);
   await placeCall(alice, bob.name, 'Voice');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
-  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expectVerified(alice.page);
   await alice.page.waitForTimeout(1200);
   await alice.page.screenshot({ path: `${SHOTS}/calls-in-voice.png` });
   await alice.page.getByRole('button', { name: 'Hang up' }).click();
@@ -109,7 +109,7 @@ test('screenshots: in a voice call, in a video call, and ended', async ({ browse
   await openChat(bob, alice.name);
   await placeCall(bob, alice.name, 'Video');
   await alice.page.getByRole('button', { name: 'Accept' }).click();
-  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expectVerified(alice.page);
   await expectRising(alice.page, (r) => r.inVideoFrames, 30);
   await alice.page.screenshot({ path: `${SHOTS}/calls-in-video.png` });
   await alice.page.getByRole('button', { name: 'Hang up' }).click();
@@ -130,8 +130,8 @@ test('two tabs of the callee both ring; answering in one silences the other, and
   await expect(overlay(second)).toContainText('Incoming voice call');
   await second.getByRole('button', { name: 'Accept' }).click();
   await expect(overlay(bob.page)).toHaveCount(0);
-  await expect(overlay(alice.page)).toContainText('end-to-end verified');
-  await expect(overlay(second)).toContainText('end-to-end verified');
+  await expectVerified(alice.page);
+  await expectVerified(second);
   await expectRising(alice.page, (r) => r.inAudioPackets);
 
   await alice.page.getByRole('button', { name: 'Hang up' }).click();

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { startCoturn, type Coturn } from '../support/coturn';
 import { freePort } from '../support/free-port';
 import { startTethered, type Tethered } from '../support/tethered';
-import { expectRising, openCaller, overlay, placeCall } from './support/calls';
+import { expectRising, expectVerified, openCaller, overlay, placeCall } from './support/calls';
 import { bubbles, send, startChat, type Person } from './support/parley';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -106,8 +106,8 @@ test('P29 relay-only calls connect through coturn with the host\'s short-lived c
   await placeCall(alice, bob.name, 'Voice');
   await expect(overlay(bob.page)).toContainText('Incoming voice call');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
-  await expect(overlay(alice.page)).toContainText('end-to-end verified', { timeout: 30_000 });
-  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectVerified(alice.page);
+  await expectVerified(bob.page);
   await expectRising(alice.page, (r) => r.inAudioPackets);
   await expectRising(bob.page, (r) => r.inAudioPackets);
   for (const p of [alice, bob]) {
@@ -129,7 +129,7 @@ test('P42 P29 with TURN offered, a call with someone we never wrote to is relay-
     await placeCall(alice, bob.name, 'Voice');
     await expect(overlay(bob.page)).toContainText('Incoming voice call');
     await bob.page.getByRole('button', { name: 'Accept' }).click();
-    await expect(overlay(alice.page)).toContainText('end-to-end verified', { timeout: 30_000 });
+    await expectVerified(alice.page);
     await expectRising(bob.page, (r) => r.inAudioPackets);
     const got = { alice: await selectedPair(alice.page), bob: await selectedPair(bob.page) };
     await alice.page.getByRole('button', { name: 'Hang up' }).click();

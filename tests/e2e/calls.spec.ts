@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { expectClean, startChat, type Person } from './support/parley';
-import { brightness, callEntries, expectRising, growth, openCaller, overlay, placeCall, rtp } from './support/calls';
+import { brightness, callEntries, expectRising, expectVerified, growth, openCaller, overlay, placeCall, rtp } from './support/calls';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -30,8 +30,8 @@ test('a voice call connects, both sides receive audio, mute silences it, hang-up
   await expect(overlay(bob.page)).toContainText(alice.name);
   await bob.page.getByRole('button', { name: 'Accept' }).click();
 
-  await expect(overlay(alice.page)).toContainText('end-to-end verified');
-  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectVerified(alice.page);
+  await expectVerified(bob.page);
   await expectRising(alice.page, (r) => r.inAudioPackets);
   await expectRising(bob.page, (r) => r.inAudioPackets);
   expect((await rtp(alice.page)).inVideoPackets).toBe(0);
@@ -62,8 +62,8 @@ test('a video call connects, both sides receive video, camera off stops it', asy
   await placeCall(alice, bob.name, 'Video');
   await expect(overlay(bob.page)).toContainText('Incoming video call');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
-  await expect(overlay(alice.page)).toContainText('end-to-end verified');
-  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectVerified(alice.page);
+  await expectVerified(bob.page);
   await expectRising(alice.page, (r) => r.inVideoFrames);
   await expectRising(bob.page, (r) => r.inVideoFrames);
   await expectRising(bob.page, (r) => r.inAudioPackets);
@@ -98,7 +98,7 @@ test('a dropped peer ends the call cleanly on the other side, with its entry', a
   const { alice, bob } = await pair(browser);
   await placeCall(alice, bob.name, 'Voice');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
-  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expectVerified(alice.page);
   await expectRising(alice.page, (r) => r.inAudioPackets);
   await bob.context.close(); // Bob's device vanishes: no hangup message, the network just stops
   people.splice(people.indexOf(bob), 1);
@@ -138,7 +138,7 @@ test('P29 while it rings, the callee sends nothing towards the caller: its prepa
   expect(sent).toEqual([]);
   const accepted = Date.now();
   await bob.page.getByRole('button', { name: 'Accept' }).click();
-  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectVerified(bob.page);
   expect(sent.map((m) => m.type)).toContain('OFFER');
   expect(sent.every((m) => m.at >= accepted)).toBe(true);
 });
@@ -147,7 +147,7 @@ test('screen share replaces the camera on the wire and stopping it brings the ca
   const { alice, bob } = await pair(browser);
   await placeCall(alice, bob.name, 'Video');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
-  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expectVerified(alice.page);
   const remote = `Video from ${alice.name}`;
   await expect.poll(() => brightness(bob.page, remote)).toBeGreaterThan(40);
   const cameraTrack = await alice.page.evaluate(() => window.__pcs!.at(-1)!.getSenders().find((s) => s.track?.kind === 'video')!.track!.label);

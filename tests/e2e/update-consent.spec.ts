@@ -213,22 +213,74 @@ test('P30 an entry script that does not match its SRI pin never runs', async ({ 
   }
 });
 
+/** The worker states of the page's registration: what a failed switch leaves behind, in the failure message. */
+async function workerStates(page: Page): Promise<string> {
+  return page
+    .evaluate(async () => {
+      const reg = await navigator.serviceWorker.getRegistration('/');
+      const w = (x: ServiceWorker | null | undefined) => (x ? `${x.scriptURL.replace(location.origin, '')} ${x.state}` : null);
+      return JSON.stringify({ controller: w(navigator.serviceWorker.controller), active: w(reg?.active), waiting: w(reg?.waiting), installing: w(reg?.installing) });
+    })
+    .catch((e: unknown) => `unreadable (${String(e)})`);
+}
+
+/** An older Parley's worker, registered under the fixed name, controls `page` at the app. */
+async function legacyInstall(page: Page): Promise<void> {
+  await page.goto('/parley-build.json');
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+    await navigator.serviceWorker.ready;
+  });
+}
+
+/** The page switches to `a`'s own worker by itself; if not, the failure says where the switch stopped. */
+async function expectOwnWorker(page: Page): Promise<void> {
+  // The switch reloads the page once: an evaluate may meet the navigation.
+  const controller = () => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL).catch(() => undefined);
+  try {
+    await expect.poll(controller, { timeout: 30_000 }).toBe(`${host.url}/sw-${a.hash}.js`);
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\nworkers: ${await workerStates(page)}`, { cause: e });
+  }
+}
+
 test('P39 an install from before hash-named workers (sw.js) switches to this build\'s own worker once, by itself', async ({ browser }) => {
   await host.serve(a.files);
   const context = await browser.newContext({ baseURL: host.url });
   try {
     const page = await context.newPage();
-    // What an older Parley left behind: its worker registered under the fixed name.
-    await page.goto('/parley-build.json');
-    await page.evaluate(async () => {
-      await navigator.serviceWorker.register('/sw.js', { scope: '/' });
-      await navigator.serviceWorker.ready;
-    });
+    await legacyInstall(page);
     await page.goto('/');
     await expect(page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
-    // The switch reloads the page once: an evaluate may meet the navigation.
-    const controller = () => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL).catch(() => undefined);
-    await expect.poll(controller, { timeout: 30_000 }).toBe(`${host.url}/sw-${a.hash}.js`);
+    await expectOwnWorker(page);
+    await expect(page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
+    await expect(page.getByRole('alertdialog')).toHaveCount(0);
+  } finally {
+    await context.close();
+  }
+});
+
+test('P39 a switch to this build\'s own worker that failed (its script did not load) is tried again at the next check', async ({ browser }) => {
+  await host.serve(a.files);
+  const context = await browser.newContext({ baseURL: host.url });
+  try {
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
+    await legacyInstall(page);
+    // The host fails to serve this build's worker: the page still loads (from the old worker's
+    // cache), but cannot switch.
+    const broken = new Map(a.files);
+    broken.delete(`sw-${a.hash}.js`);
+    await host.serve(broken);
+    await page.goto('/');
+    await expect(page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
+    await expect.poll(() => warnings.some((w) => w.includes('service worker is not in place yet'))).toBe(true);
+    expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${host.url}/sw.js`);
+    // The file is back; the next check (here: the tab shown again) switches.
+    await host.serve(a.files);
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await expectOwnWorker(page);
     await expect(page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
     await expect(page.getByRole('alertdialog')).toHaveCount(0);
   } finally {

@@ -34,6 +34,29 @@ export function overlay(page: Page): Locator {
   return page.getByRole('dialog', { name: /^Call with / });
 }
 
+/**
+ * The call screen says "end-to-end verified" (P27). If it does not in time, the failure carries
+ * the state of every negotiated connection of the page, so that a run that failed elsewhere
+ * (CI) says whether ICE, DTLS or the check itself stopped.
+ */
+export async function expectVerified(page: Page, timeout = 30_000): Promise<void> {
+  try {
+    await expect(overlay(page)).toContainText('end-to-end verified', { timeout });
+  } catch (e) {
+    const states = await page
+      .evaluate(() =>
+        (window.__pcs ?? [])
+          .filter((pc) => pc.localDescription)
+          .map((pc) => {
+            const transports = [...pc.getSenders(), ...pc.getReceivers()].map((x) => x.transport?.state ?? 'none');
+            return { connection: pc.connectionState, ice: pc.iceConnectionState, signalling: pc.signalingState, dtls: [...new Set(transports)] };
+          })
+      )
+      .catch((x: unknown) => `unreadable (${String(x)})`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\nconnections: ${JSON.stringify(states)}`, { cause: e });
+  }
+}
+
 export async function placeCall(p: Person, other: string, kind: 'Voice' | 'Video'): Promise<void> {
   await p.page.getByRole('button', { name: `${kind} call ${other}` }).click();
 }

@@ -153,7 +153,8 @@ export class CallController {
       const offered = this.#port.send(username, encodeCallSignal({ type: 'offer', callId: live.callId, peerId: live.ourPeerId, dtlsFingerprint: cert.fingerprint, media, sentAt: this.#opts.now() }));
       const local = asked ?? this.#startMedia(live);
       await offered;
-      startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
+      // Only while it still rings: an answer may have arrived before the send resolved.
+      if (this.#current(live) && this.phase === 'outgoing') startTimer(live, this.#opts.ringTimeoutMs, () => this.#end(live, 'no-answer', { type: 'cancel', callId: live.callId }));
       await local;
     } catch (e) {
       this.#fail(live, e, live.cert ? { type: 'cancel', callId: live.callId } : undefined);
@@ -185,7 +186,9 @@ export class CallController {
       void this.#link.place(live, peer, live.predial ?? Promise.resolve(false));
       if (this.#current(live)) this.phase = 'connecting';
       await answered;
-      startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
+      // The connection may already be verified (the send resolves after the caller got it): an
+      // active call has no connect timeout.
+      if (!live.verified) startTimer(live, this.#opts.connectTimeoutMs, () => this.#end(live, 'failed', { type: 'hangup', callId: live.callId, reason: 'ended' }));
       await local;
     } catch (e) {
       this.#fail(live, e, { type: 'hangup', callId: live.callId, reason: 'ended' });

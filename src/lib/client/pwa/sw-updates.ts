@@ -35,6 +35,8 @@ export class UpdateError extends Error {
 /** Set while a takeover this page asked for is under way: that controllerchange reloads. */
 let expectingTakeover = false;
 let started = false;
+/** The running build's worker: 'pending' while it is being put in place, 'done' once it is. */
+let ownWorker: 'idle' | 'pending' | 'done' = 'idle';
 
 function serviceWorkers(): ServiceWorkerContainer | undefined {
   return typeof navigator !== 'undefined' && 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
@@ -42,7 +44,8 @@ function serviceWorkers(): ServiceWorkerContainer | undefined {
 
 /** Registers the running build's worker and starts watching for new builds and takeovers. */
 export function startUpdates(gate: BuildGate): void {
-  if (started || !gate.running) return;
+  const running = gate.running;
+  if (started || !running) return;
   started = true;
   const sw = serviceWorkers();
   let controller = sw?.controller?.scriptURL;
@@ -53,12 +56,32 @@ export function startUpdates(gate: BuildGate): void {
     if (consented) location.reload();
     else gate.replaced();
   });
-  if (sw) void ensureOwnWorker(sw, gate.running).catch(() => undefined);
-  void checkForUpdate(gate);
-  setInterval(() => void checkForUpdate(gate), UPDATE_CHECK_MS);
+  const check = () => {
+    if (sw) keepOwnWorker(sw, running);
+    void checkForUpdate(gate);
+  };
+  check();
+  setInterval(check, UPDATE_CHECK_MS);
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') void checkForUpdate(gate);
+    if (document.visibilityState === 'visible') check();
   });
+}
+
+/**
+ * Puts the running build's worker in place, once. A switch that failed (a file that did not load
+ * while the new worker installed) is tried again at the next check, so an install from before
+ * hash-named workers does not stay on its old worker until the next load.
+ */
+function keepOwnWorker(sw: ServiceWorkerContainer, running: string): void {
+  if (ownWorker !== 'idle') return;
+  ownWorker = 'pending';
+  ensureOwnWorker(sw, running).then(
+    () => (ownWorker = 'done'),
+    (e: unknown) => {
+      ownWorker = 'idle';
+      console.warn(`Parley: this build's service worker is not in place yet (${e instanceof Error ? e.message : String(e)}); trying again later`);
+    }
+  );
 }
 
 /** Asks the host which build it serves now; a different one is offered, never run. */
@@ -106,8 +129,14 @@ async function ensureOwnWorker(sw: ServiceWorkerContainer, running: string): Pro
   const reg = await sw.getRegistration('/');
   if (reg?.active?.scriptURL === url) return;
   // Another build's worker controls this page: swapping it for ours is a takeover we asked for.
+  // Only while we ask: after a failed switch, a takeover nobody asked for stops the page again.
   if (sw.controller) expectingTakeover = true;
-  await install(sw, swUrl(running));
+  try {
+    await install(sw, swUrl(running));
+  } catch (e) {
+    expectingTakeover = false;
+    throw e;
+  }
 }
 
 /** Registers `path` and activates it once installed; rejects if it does not install. */
@@ -123,7 +152,7 @@ async function install(sw: ServiceWorkerContainer, path: string): Promise<Servic
   const state = await until(worker, 'installed');
   if (state === 'redundant') throw new UpdateError('InstallFailed', 'the new version failed to install: a file did not match its pinned hash, or did not load');
   // Ours never skips waiting by itself (registerType 'prompt'): tell it to, now that it is wanted.
-  if (reg.waiting === worker) worker.postMessage({ type: 'SKIP_WAITING' });
+  if (worker.state === 'installed') worker.postMessage({ type: 'SKIP_WAITING' });
   return worker;
 }
 
