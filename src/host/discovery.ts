@@ -8,13 +8,17 @@
  * guesses of full names; the identity key adds nothing for a guesser (the bundle of a name that
  * exists carries it too).
  *
- * The index is fed by registrations (`prepare`) and, at startup, from the accounts in the host's
- * database when the index does not match them (empty, an indexing that failed, or entries from
- * before identities were kept: the fill). The hashes are made on the host's hashing thread
- * (lookup-hasher.ts), never on the event loop. Knows nothing of sockets or mailboxes.
+ * The index is fed by registrations (`prepare`) and, from startup on, by the fill: every account
+ * whose identity the index does not hold yet (an empty index, an indexing that failed, or entries
+ * from before identities were kept) is hashed into it, in the background while the host serves.
+ * Until the fill is done, a lookup the index cannot answer is "try again shortly" (503), never
+ * "no such user". The hashes are made on the host's hashing thread (lookup-hasher.ts), one fill
+ * hash at a time so registrations never wait behind more than one, never on the event loop.
+ * Knows nothing of sockets or mailboxes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
+import { toBase64Url } from '../lib/codec/base64url';
 import { DISCOVERY_PATH, encodeLookupAnswer, parseLookupHash } from '../lib/wire/discovery-api';
 import { HostError, clientIp, sendJson } from './http-util';
 import type { Limits } from './limits';
@@ -31,16 +35,23 @@ export interface Discovery {
    */
   prepare(username: string): Promise<{ add(identity: Uint8Array): Promise<void> }>;
   /**
-   * The fill: when the index does not hold as many entries as there are accounts (empty, or a
-   * registration whose indexing failed) or has entries without an identity, hashes every account
-   * into it (about 20 ms each: memory-hard), then drops entries still without one. Returns how
-   * many accounts were hashed (0 when nothing was to do).
+   * The fill, started at startup and not awaited there: hashes into the index every account whose
+   * identity it does not hold (about 20 ms each: memory-hard), then drops entries still without
+   * one (v1 entries whose account is gone). Resolves with how many accounts were hashed (0 when
+   * nothing was to do); rejects if the store or the thread failed (the next startup tries again).
    */
-  migrate(accounts: () => Promise<{ username: string; identity: Uint8Array }[]>): Promise<number>;
+  fill(accounts: () => Promise<{ username: string; identity: Uint8Array }[]>): Promise<number>;
+  /** Stops a fill under way after its current hash and waits for it. */
+  close(): Promise<void>;
 }
+
+/** How long a client is asked to wait when the fill has not reached the name yet. */
+const FILL_RETRY_MS = 2000;
 
 export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number, hasher: LookupHasher): Discovery {
   const perIp = createLimiter(limits.discoveryPerIp, clock);
+  let filling: Promise<number> | undefined;
+  let stopped = false;
   return {
     async handle(req, res, path) {
       if (!path.startsWith(DISCOVERY_PATH)) return false;
@@ -55,6 +66,8 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
         throw e;
       }
       const found = await store.find(hash);
+      // Mid-fill, a miss may be an account not hashed yet: "not found" would be a lie.
+      if (filling && !found) throw new HostError(503, 'Unavailable', 'the lookup index is being rebuilt; try again shortly', FILL_RETRY_MS);
       sendJson(res, 200, encodeLookupAnswer(found === undefined ? { exists: false } : found === null ? { exists: true } : { exists: true, identity: found }));
       return true;
     },
@@ -62,12 +75,31 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
       const hash = await hasher.hash(username);
       return { add: (identity) => store.add(hash, identity) };
     },
-    async migrate(accounts) {
-      const all = await accounts();
-      if ((await store.size()) === all.length && (await store.missingIdentities()) === 0) return 0;
-      for (const a of all) await store.add(await hasher.hash(a.username), a.identity);
-      await store.dropIncomplete();
-      return all.length;
+    fill(accounts) {
+      const run = (async () => {
+        const all = await accounts();
+        const held = new Set((await store.identities()).map(toBase64Url));
+        const todo = all.filter((a) => !held.has(toBase64Url(a.identity)));
+        if (todo.length === 0 && (await store.missingIdentities()) === 0) return 0;
+        let hashed = 0;
+        for (const a of todo) {
+          if (stopped) return hashed;
+          await store.add(await hasher.hash(a.username), a.identity);
+          hashed++;
+        }
+        await store.dropIncomplete();
+        return hashed;
+      })();
+      filling = run;
+      const done = () => {
+        if (filling === run) filling = undefined;
+      };
+      run.then(done, done);
+      return run;
+    },
+    async close() {
+      stopped = true;
+      await filling?.catch(() => undefined);
     }
   };
 }

@@ -140,7 +140,12 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const side = await openSideStores(at);
   const hasher = startLookupHasher({ maxWaiting: limits.lookupHashWaiting });
   const discovery = createDiscovery(side.discovery, limits, clock, hasher);
-  await discovery.migrate(() => side.accounts());
+  // The fill runs while the host serves (a large index takes minutes: ~20 ms per account).
+  const started = clock();
+  discovery.fill(() => side.accounts()).then(
+    (n) => n > 0 && log(`discovery: indexed ${n} accounts in ${((clock() - started) / 1000).toFixed(1)} s`),
+    (e: unknown) => storageFailed('discovery fill', e)
+  );
   const gated = {
     ...directory,
     login: records.login,
@@ -262,7 +267,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         log(`mailbox: ${st.envelopes} envelopes and ${st.acks} ack batches in ${st.commits} commits, avg ${(st.commitMs / Math.max(1, st.commits)).toFixed(2)} ms, max ${st.maxCommitMs.toFixed(1)} ms`);
         // Each store closes even if another fails (on a full disk the final checkpoints do): what
         // was committed stays in its WAL and is read on the next start.
-        for (const [what, close] of [['realm', () => realm.close()], ['push', () => push.close()], ['hashing thread', () => hasher.close()], ['side stores', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
+        for (const [what, close] of [['realm', () => realm.close()], ['push', () => push.close()], ['discovery fill', () => discovery.close()], ['hashing thread', () => hasher.close()], ['side stores', () => side.close()], ['bus', () => bus.close()], ['host store', () => storage.close()]] as const) {
           try {
             await close();
           } catch (e) {

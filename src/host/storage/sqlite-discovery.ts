@@ -24,7 +24,7 @@ export function openSqliteDiscovery(dataDir: string): DiscoveryIndex {
     find: db.prepare('SELECT identity FROM username_hashes WHERE hash = ?'),
     add: db.prepare('INSERT INTO username_hashes (hash, identity) VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET identity = excluded.identity WHERE identity IS NULL'),
     drop: db.prepare('DELETE FROM username_hashes WHERE identity IS NULL'),
-    size: db.prepare('SELECT count(*) FROM username_hashes').pluck(),
+    identities: db.prepare('SELECT identity FROM username_hashes WHERE identity IS NOT NULL').pluck(),
     missing: db.prepare('SELECT count(*) FROM username_hashes WHERE identity IS NULL').pluck()
   };
   return {
@@ -35,7 +35,7 @@ export function openSqliteDiscovery(dataDir: string): DiscoveryIndex {
     },
     add: async (hash, identity) => void q.add.run(hash, identity),
     dropIncomplete: async () => q.drop.run().changes,
-    size: async () => q.size.get() as number,
+    identities: async () => (q.identities.all() as Buffer[]).map((b) => new Uint8Array(b)),
     missingIdentities: async () => q.missing.get() as number,
     async close() {
       db.pragma('wal_checkpoint(TRUNCATE)');

@@ -31,7 +31,7 @@ export async function openPgDiscovery(pool: pg.Pool): Promise<DiscoveryIndex> {
     add: async (hash, identity) =>
       void (await pool.query('INSERT INTO username_hashes AS u (hash, identity) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET identity = excluded.identity WHERE u.identity IS NULL', [hash, identity])),
     dropIncomplete: async () => (await pool.query('DELETE FROM username_hashes WHERE identity IS NULL')).rowCount ?? 0,
-    size: () => count(pool, 'SELECT count(*)::integer AS n FROM username_hashes'),
+    identities: async () => (await pool.query<{ identity: Buffer }>('SELECT identity FROM username_hashes WHERE identity IS NOT NULL')).rows.map((r) => bytes(r.identity)),
     missingIdentities: () => count(pool, 'SELECT count(*)::integer AS n FROM username_hashes WHERE identity IS NULL'),
     close: async () => undefined
   };
