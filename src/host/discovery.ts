@@ -6,7 +6,10 @@
  * lookup to who searched, and carries no name, only its memory-hard hash. Lookups are
  * rate-limited per client address (P40), which with the exact-match rule bounds enumeration to
  * guesses of full names; the identity key adds nothing for a guesser (the bundle of a name that
- * exists carries it too).
+ * exists carries it too). Past that limit a lookup that brings a proof of work for its own hash
+ * and the current minute (lookup-work.ts) is admitted, once per proof and at most
+ * `discoveryWorkPerMinute` a minute on this instance: people sharing one address (a carrier NAT)
+ * can still look someone up, at a second of CPU each.
  *
  * The index is fed by registrations (`prepare`) and, from startup on, by the fill: every account
  * whose identity the index does not hold yet (an empty index, an indexing that failed, or entries
@@ -19,7 +22,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
 import { toBase64Url } from '../lib/codec/base64url';
-import { DISCOVERY_PATH, encodeLookupAnswer, parseLookupHash } from '../lib/wire/discovery-api';
+import { checkLookupWork, lookupWorkSlot } from '../lib/crypto/lookup-work';
+import { DISCOVERY_PATH, WORK_CHALLENGE_HEADER, WORK_PROOF_HEADER, encodeLookupAnswer, encodeWorkChallenge, parseLookupHash, parseWorkProof } from '../lib/wire/discovery-api';
 import { HostError, clientIp, sendJson } from './http-util';
 import type { Limits } from './limits';
 import { createLimiter } from './rate-limit';
@@ -50,14 +54,13 @@ const FILL_RETRY_MS = 2000;
 
 export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number, hasher: LookupHasher): Discovery {
   const perIp = createLimiter(limits.discoveryPerIp, clock);
+  const work = workAdmission(limits, clock);
   let filling: Promise<number> | undefined;
   let stopped = false;
   return {
     async handle(req, res, path) {
       if (!path.startsWith(DISCOVERY_PATH)) return false;
       if (req.method !== 'GET') throw new HostError(405, 'BadRequest', 'lookups answer GET');
-      const wait = perIp.hit(clientIp(req));
-      if (wait) throw new HostError(429, 'RateLimited', 'too many lookups from this address', wait);
       let hash: Uint8Array;
       try {
         hash = parseLookupHash(path.slice(DISCOVERY_PATH.length));
@@ -65,6 +68,8 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
         if (isProtocolError(e)) throw new HostError(400, 'BadRequest', e.message);
         throw e;
       }
+      const wait = perIp.hit(clientIp(req));
+      if (wait) work.admit(hash, req.headers[WORK_PROOF_HEADER.toLowerCase()], wait);
       const found = await store.find(hash);
       // Mid-fill, a miss may be an account not hashed yet: "not found" would be a lie.
       if (filling && !found) throw new HostError(503, 'Unavailable', 'the lookup index is being rebuilt; try again shortly', FILL_RETRY_MS);
@@ -100,6 +105,42 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
     async close() {
       stopped = true;
       await filling?.catch(() => undefined);
+    }
+  };
+}
+
+/**
+ * Lookups past the per-address limit, admitted by proof of work: each proof once (remembered
+ * for the two minutes it is valid), at most `discoveryWorkPerMinute` a minute. Anything else is
+ * the 429 it was, carrying a fresh challenge.
+ */
+function workAdmission(limits: Limits, clock: () => number) {
+  const seen = new Map<string, number>();
+  let budget = { slot: -1, used: 0 };
+  return {
+    admit(hash: Uint8Array, header: string | string[] | undefined, wait: number): void {
+      const bits = limits.discoveryWorkBits;
+      const slot = lookupWorkSlot(clock());
+      const refuse = (why: string): never => {
+        const headers: Record<string, string> = bits > 0 ? { [WORK_CHALLENGE_HEADER]: encodeWorkChallenge({ bits, slot }) } : {};
+        throw new HostError(429, 'RateLimited', `too many lookups from this address${why}`, wait, headers);
+      };
+      if (bits === 0 || typeof header !== 'string') return refuse('');
+      let proof: ReturnType<typeof parseWorkProof>;
+      try {
+        proof = parseWorkProof(header);
+      } catch {
+        return refuse(' (malformed proof of work)');
+      }
+      if (proof.slot !== slot && proof.slot !== slot - 1) return refuse(' (proof of work for another minute)');
+      if (budget.slot !== slot) budget = { slot, used: 0 };
+      if (budget.used >= limits.discoveryWorkPerMinute) return refuse(' (no more lookups by proof of work this minute)');
+      const key = `${toBase64Url(hash)}.${header}`;
+      if (seen.has(key)) return refuse(' (proof of work already used)');
+      if (!checkLookupWork(hash, proof.slot, proof.nonce, bits)) return refuse(' (proof of work does not hold)');
+      budget.used++;
+      for (const [k, s] of seen) if (s < slot - 1) seen.delete(k);
+      seen.set(key, proof.slot);
     }
   };
 }

@@ -10,7 +10,9 @@ export class HostError extends Error {
     readonly status: number,
     readonly code: HostErrorCode,
     message: string,
-    readonly retryAfterMs?: number
+    readonly retryAfterMs?: number,
+    /** Further response headers (a work challenge beside a 429). */
+    readonly headers: Record<string, string> = {}
   ) {
     super(message);
   }
@@ -28,7 +30,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendError(res: ServerResponse, e: HostError): void {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...e.headers };
   if (e.retryAfterMs !== undefined) headers['Retry-After'] = String(Math.ceil(e.retryAfterMs / 1000));
   sendJson(res, e.status, { error: { code: e.code, message: e.message } }, headers);
 }

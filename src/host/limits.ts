@@ -102,6 +102,13 @@ export interface Limits {
    */
   discoveryPerIp: { max: number; windowMs: number };
   /**
+   * Past `discoveryPerIp`, a lookup with a proof of this many bits of work is admitted once
+   * (src/lib/crypto/lookup-work.ts): people behind one NAT are not all refused. 0 turns it off.
+   */
+  discoveryWorkBits: number;
+  /** Lookups admitted by work per minute on this instance, whoever asks (bounds what work buys). */
+  discoveryWorkPerMinute: number;
+  /**
    * Lookup hashes waiting for the hashing thread (lookup-hasher.ts, about 20–60 ms each); past
    * this a registration is refused (503, nothing created) instead of queueing without bound.
    */
@@ -142,5 +149,7 @@ export const DEFAULT_LIMITS: Limits = {
   profileReadPerIp: { max: 600, windowMs: 60_000 },
   profileWritePerIp: { max: 120, windowMs: 3600_000 },
   discoveryPerIp: { max: 30, windowMs: 60_000 },
+  discoveryWorkBits: 20,
+  discoveryWorkPerMinute: 600,
   lookupHashWaiting: 256
 };

@@ -5,6 +5,9 @@
  */
 import { expect, test } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
+import { checkLookupWork } from '../../src/lib/crypto/lookup-work';
+import { initSodium } from '../../src/lib/crypto/sodium';
+import { parseLookupHash, parseWorkProof } from '../../src/lib/wire/discovery-api';
 import {
   bubbles,
   chatRow,
@@ -169,5 +172,38 @@ test('"New chat" with an unknown username says so clearly; the lookup names neit
   await alice.page.getByRole('button', { name: 'Start chat' }).click();
   await expect(alice.page.getByRole('alert')).toHaveText('Too many lookups from this network just now. Wait a minute, then try again.');
   await alice.page.screenshot({ path: fileURLToPath(new URL('./screenshots/new-chat-rate-limited-phone.png', import.meta.url)) });
+  await expectClean(alice);
+});
+
+test('P40 behind a busy shared address: a lookup refused with a work challenge is solved in the vault worker and the chat opens', async ({ browser }) => {
+  await initSodium();
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  await register(alice);
+  await register(bob);
+  // The host's limit for alice's address is used up (by her neighbours): the first lookup is
+  // refused with the host's default challenge; the retry must bring a proof for that name and minute.
+  const BITS = 20;
+  const SLOT = Math.floor(Date.now() / 60_000);
+  const asked: { at: number; work: string | undefined }[] = [];
+  let proofHeld = false;
+  await alice.context.route('**/api/v1/discovery/**', async (route) => {
+    const work = route.request().headers()['x-parley-work'];
+    asked.push({ at: Date.now(), work });
+    if (!work) {
+      return route.fulfill({ status: 429, contentType: 'application/json', headers: { 'retry-after': '60', 'x-parley-work-challenge': `${BITS} ${SLOT}` }, body: JSON.stringify({ error: { code: 'RateLimited', message: 'too many lookups from this address' } }) });
+    }
+    const hash = parseLookupHash(new URL(route.request().url()).pathname.split('/').pop()!);
+    const proof = parseWorkProof(work);
+    proofHeld = proof.slot === SLOT && checkLookupWork(hash, proof.slot, proof.nonce, BITS);
+    return route.continue();
+  });
+  await startChat(alice, bob.name);
+  expect(asked.map((a) => a.work !== undefined)).toEqual([false, true]);
+  expect(proofHeld).toBe(true);
+  console.log(`lookup proof of work (${BITS} bits) in the vault worker: ${asked[1]!.at - asked[0]!.at} ms from refusal to retry`);
+  await send(alice, bob.name, 'found you');
+  await expect(chatRow(bob.page, alice.name)).toContainText('found you');
   await expectClean(alice);
 });

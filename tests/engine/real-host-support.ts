@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import WebSocket from 'ws';
 import { createHost, type RunningHost } from '../../src/host/server';
+import type { Limits } from '../../src/host/limits';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
@@ -23,6 +24,8 @@ export interface RealHost {
 export interface RealHostOptions {
   /** Keep the host's log lines in `lines` (tests that prove what the logs do not hold). */
   keepLog?: boolean;
+  /** Limits other than the defaults (limits.ts). */
+  limits?: Partial<Limits>;
 }
 
 /**
@@ -36,7 +39,7 @@ export function realHostPerTest(prefix: string, release: () => Promise<void> | v
     real.dataDir = mkdtempSync(join(tmpdir(), prefix));
     real.lines = [];
     const log = options.keepLog ? (l: string) => void real.lines.push(l) : () => undefined;
-    real.host = await createHost({ port: 0, dataDir: real.dataDir, log });
+    real.host = await createHost({ port: 0, dataDir: real.dataDir, log, ...(options.limits ? { limits: options.limits } : {}) });
   });
   afterEach(async () => {
     await release();

@@ -16,10 +16,15 @@ import { statusOf } from './support';
 let engines: Engine[] = [];
 let n = 0;
 
-const real = realHostPerTest('parley-engine-', async () => {
-  for (const e of engines) await e.close();
-  engines = [];
-});
+// Lookups past the per-address limit: proofs of work of 12 bits (fast here), one a minute.
+const real = realHostPerTest(
+  'parley-engine-',
+  async () => {
+    for (const e of engines) await e.close();
+    engines = [];
+  },
+  { limits: { discoveryWorkBits: 12, discoveryWorkPerMinute: 1 } }
+);
 
 async function open(name: string, dbName = `real-${name}-${process.pid}-${n++}`, fetchImpl?: typeof fetch): Promise<Engine> {
   const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor, fetchImpl);
@@ -77,13 +82,29 @@ describe('engine against the real host', () => {
     expect(requests.filter((r) => r.path.startsWith('/api/v1/bundles/')).map((r) => r.authorization?.startsWith('Bearer '))).toEqual([true]);
   });
 
-  test('P40 lookups past the per-address limit are RateLimited (the screen says to wait), not "not reachable"', async () => {
-    const alice = await open('alice');
+  test('P40 past the per-address limit a lookup pays with proof of work; once the host takes no more, it is RateLimited (the screen says to wait)', async () => {
+    const requests: { path: string; work: string | null; status?: number }[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const r: (typeof requests)[number] = { path: url.pathname, work: new Headers(init?.headers).get('x-parley-work') };
+      requests.push(r);
+      const res = await globalThis.fetch(input, init);
+      r.status = res.status;
+      return res;
+    };
+    const alice = await open('alice', undefined, recording);
     await alice.createAccount('alice');
     const outcomes: string[] = [];
-    for (let i = 0; i < 31; i++) outcomes.push(await alice.lookupUser(`nobody${i}`).then(() => 'found', (e: { code: string }) => e.code));
-    expect(outcomes.slice(0, 30)).toEqual(Array(30).fill('NoSuchUser'));
-    expect(outcomes[30]).toBe('RateLimited');
+    for (let i = 0; i < 32; i++) outcomes.push(await alice.lookupUser(`nobody${i}`).then(() => 'found', (e: { code: string }) => e.code));
+    // 30 free, the 31st admitted by its proof (one a minute here), the 32nd refused with its proof.
+    expect(outcomes).toEqual([...Array(31).fill('NoSuchUser'), 'RateLimited']);
+    const lookups = requests.filter((r) => r.path.startsWith('/api/v1/discovery/'));
+    expect(lookups.slice(30).map((r) => [r.status, r.work !== null])).toEqual([
+      [429, false],
+      [200, true],
+      [429, false],
+      [429, true]
+    ]);
   });
 
   test('bob offline receives everything in order after reconnecting, even across a host restart', async () => {

@@ -13,7 +13,8 @@ import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
 import { encodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API } from '../../src/lib/wire/host-api';
-import { DISCOVERY_PATH } from '../../src/lib/wire/discovery-api';
+import { DISCOVERY_PATH, encodeWorkProof, lookupHashText, parseWorkChallenge } from '../../src/lib/wire/discovery-api';
+import { searchLookupWork } from '../../src/lib/crypto/lookup-work';
 import { DISCOVERY_FILE } from '../../src/host/storage/sqlite-discovery';
 import { scanDataDir } from '../support/scan-data-dir';
 import { call, registerUser, startHost } from './support';
@@ -66,6 +67,44 @@ describe('private discovery', () => {
     for (let i = 0; i < 3; i++) expect((await lookup(host.url, `name${i}x`)).status).toBe(200);
     const r = await lookup(host.url, 'name9x');
     expect(r.status).toBe(429);
+  });
+
+  test('P40 P49 past the limit, a proof of work for the name and minute admits one lookup; replayed, moved, stale or past the budget it does not', async () => {
+    // A still clock: the test must not straddle a minute (the budget is per minute).
+    const now = Date.now();
+    host = await startHost({ clock: () => now, limits: { discoveryPerIp: { max: 1, windowMs: 60_000 }, discoveryWorkBits: 10, discoveryWorkPerMinute: 2 } });
+    await registerUser(host.url, 'bruno');
+    const ask = async (name: string, work?: string) => {
+      const res = await fetch(host!.url + DISCOVERY_PATH + lookupHashText(usernameLookupHash(name)), work ? { headers: { 'X-Parley-Work': work } } : {});
+      return { status: res.status, challenge: res.headers.get('x-parley-work-challenge'), retryAfter: res.headers.get('retry-after'), body: (await res.json()) as unknown };
+    };
+    const prove = (name: string, slot: number, first = 0) => encodeWorkProof({ slot, nonce: searchLookupWork(usernameLookupHash(name), slot, 10, first, 0, 1 << 16)! });
+    expect((await ask('anyone')).status).toBe(200);
+    const refused = await ask('bruno');
+    expect(refused).toMatchObject({ status: 429, body: { error: { code: 'RateLimited' } } });
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    const { bits, slot } = parseWorkChallenge(refused.challenge!);
+    expect(bits).toBe(10);
+    const proof = prove('bruno', slot);
+    expect(await ask('bruno', proof)).toMatchObject({ status: 200, body: { exists: true } });
+    // The same proof again, the proof on another name, a proof for two minutes ago, and garbage.
+    expect((await ask('bruno', proof)).status).toBe(429);
+    expect((await ask('carmen', proof)).status).toBe(429);
+    expect((await ask('bruno', prove('bruno', slot - 2, 1))).status).toBe(429);
+    expect((await ask('bruno', 'not a proof')).status).toBe(429);
+    // A fresh proof is the second (and last) the budget admits this minute.
+    expect((await ask('carmen', prove('carmen', slot))).status).toBe(200);
+    const spent = await ask('dora', prove('dora', slot));
+    expect(spent.status).toBe(429);
+    expect(spent.body).toMatchObject({ error: { message: expect.stringContaining('no more lookups by proof of work') } });
+  });
+
+  test('P40 with work turned off (0 bits) a refused lookup carries no challenge', async () => {
+    host = await startHost({ limits: { discoveryPerIp: { max: 1, windowMs: 60_000 }, discoveryWorkBits: 0 } });
+    await lookup(host.url, 'anyone');
+    const res = await fetch(host.url + DISCOVERY_PATH + lookupHashText(usernameLookupHash('someone')));
+    expect(res.status).toBe(429);
+    expect(res.headers.get('x-parley-work-challenge')).toBeNull();
   });
 
   test('an empty index on a host with accounts is filled from them', async () => {

@@ -6,7 +6,8 @@
 import { describe, expect, test } from 'vitest';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { asUsername } from '../../src/lib/codec/username';
-import { decodeLookupAnswer, encodeLookupAnswer } from '../../src/lib/wire/discovery-api';
+import { decodeLookupAnswer, encodeLookupAnswer, encodeWorkChallenge, encodeWorkProof, parseWorkChallenge, parseWorkProof } from '../../src/lib/wire/discovery-api';
+import { checkLookupWork } from '../../src/lib/crypto/lookup-work';
 import { HostHttpTransport } from '../../workers/engine/host-transport';
 
 const id = new Uint8Array(131).fill(9);
@@ -34,6 +35,23 @@ describe('lookup answers', () => {
   });
 });
 
+describe('work challenges and proofs', () => {
+  test('round-trip', () => {
+    expect(parseWorkChallenge(encodeWorkChallenge({ bits: 20, slot: 29_000_000 }))).toEqual({ bits: 20, slot: 29_000_000 });
+    const nonce = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    expect(parseWorkProof(encodeWorkProof({ slot: 29_000_000, nonce }))).toEqual({ slot: 29_000_000, nonce });
+  });
+
+  test('anything else is refused: signs, leading zeros, extra parts, more than 32 bits, a nonce not of 8 bytes', () => {
+    for (const c of ['', '20', '20 ', ' 20 5', '20 5 1', '-1 5', '020 5', '20 05', '33 5', '20 1e3', '20 5.0']) {
+      expect(() => parseWorkChallenge(c), c).toThrow(expect.objectContaining({ code: 'DecodeFailed' }));
+    }
+    for (const p of ['', '5', '5.', '.AQIDBAUGBwg', '5.AQIDBAUGBw', '5.AQIDBAUGBwgJ', '5.AQIDBAUGBwg.x', '-5.AQIDBAUGBwg', '05.AQIDBAUGBwg']) {
+      expect(() => parseWorkProof(p), p).toThrow(expect.objectContaining({ code: 'DecodeFailed' }));
+    }
+  });
+});
+
 describe('the client', () => {
   const hash = new Uint8Array(32).fill(1);
   const answering = (status: number, body: unknown, seen: Request[] = []) =>
@@ -56,6 +74,37 @@ describe('the client', () => {
   test('P40 a per-address refusal is RateLimited, not "unreachable"; a server error stays Unavailable', async () => {
     await expect(answering(429, { error: 'RateLimited', message: 'too many lookups' }).lookup(hash)).rejects.toMatchObject({ code: 'RateLimited' });
     await expect(answering(503, { error: 'Unavailable', message: 'draining' }).lookup(hash)).rejects.toMatchObject({ code: 'Unavailable' });
+  });
+
+  test('P40 a 429 with a work challenge is retried once with a proof for this hash and that minute; a second 429 is RateLimited', async () => {
+    const seen: Request[] = [];
+    let calls = 0;
+    const t = new HostHttpTransport('http://host.invalid/', undefined, async (input, init) => {
+      seen.push(new Request(input, init));
+      calls++;
+      if (calls === 1) return new Response(JSON.stringify({ error: { code: 'RateLimited', message: 'x' } }), { status: 429, headers: { 'X-Parley-Work-Challenge': '10 29000000' } });
+      return new Response(JSON.stringify({ exists: false }), { status: 200 });
+    });
+    expect(await t.lookup(hash)).toEqual({ exists: false });
+    expect(seen).toHaveLength(2);
+    expect(seen[0]!.headers.get('x-parley-work')).toBeNull();
+    const proof = parseWorkProof(seen[1]!.headers.get('x-parley-work')!);
+    expect(proof.slot).toBe(29_000_000);
+    expect(checkLookupWork(hash, proof.slot, proof.nonce, 10)).toBe(true);
+    expect(seen[1]!.headers.get('authorization')).toBeNull();
+
+    const refusing = answering(429, { error: { code: 'RateLimited', message: 'x' } });
+    await expect(refusing.lookup(hash)).rejects.toMatchObject({ code: 'RateLimited' });
+  });
+
+  test('P40 a host that asks for more work than a client spends (over 22 bits) gets no work and a RateLimited, at once', async () => {
+    const seen: Request[] = [];
+    const t = new HostHttpTransport('http://host.invalid/', undefined, async (input, init) => {
+      seen.push(new Request(input, init));
+      return new Response(JSON.stringify({ error: { code: 'RateLimited', message: 'x' } }), { status: 429, headers: { 'X-Parley-Work-Challenge': '30 29000000' } });
+    });
+    await expect(t.lookup(hash)).rejects.toMatchObject({ code: 'RateLimited' });
+    expect(seen).toHaveLength(1);
   });
 
   test('P40 only calls the user waits on say RateLimited: a refused send stays Unavailable, which the outbox retries', async () => {

@@ -50,7 +50,8 @@ import { asUsername, type Username } from '../../src/lib/codec/username';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 import { SEALED_MULTI_PATH } from '../../src/lib/wire/sealed-multi-api';
 import { DELIVERY_TOKEN_HEADER, SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
-import { DISCOVERY_PATH, decodeLookupAnswer, lookupHashText, type LookupAnswer } from '../../src/lib/wire/discovery-api';
+import { DISCOVERY_PATH, WORK_CHALLENGE_HEADER, WORK_PROOF_HEADER, decodeLookupAnswer, encodeWorkProof, lookupHashText, parseWorkChallenge, type LookupAnswer, type WorkChallenge } from '../../src/lib/wire/discovery-api';
+import { solveLookupWork } from './lookup-work';
 
 /** The part of the WebSocket API used here (browser WebSocket and the `ws` package both fit). */
 export interface WsLike {
@@ -147,8 +148,20 @@ export class HostHttpTransport implements HostTransport {
 
   async lookup(hash: Uint8Array): Promise<LookupAnswer> {
     // No bearer, ever: an anonymous request (no account, no token) is the point (P49). The host
-    // rate-limits it per address (P40); that refusal is the user's to wait out.
-    return decodeLookupAnswer(await this.request(DISCOVERY_PATH + lookupHashText(hash), {}, undefined, true));
+    // rate-limits it per address (P40); past that it admits a lookup that brings a proof of work
+    // (lookup-work.ts), solved here once; a refusal after that is the user's to wait out.
+    const url = new URL(DISCOVERY_PATH + lookupHashText(hash), this.baseUrl);
+    let res = await reachHost(this.fetchImpl, url, {});
+    const challenge = res.status === 429 ? workChallengeOf(res) : undefined;
+    if (challenge) {
+      await answerJson(res);
+      const nonce = await solveLookupWork(hash, challenge, () => crypto.getRandomValues(new Uint32Array(1))[0]!);
+      if (nonce) res = await reachHost(this.fetchImpl, url, { headers: { [WORK_PROOF_HEADER]: encodeWorkProof({ slot: challenge.slot, nonce }) } });
+    }
+    const body = await answerJson(res);
+    if (res.status === 429) engineFail('RateLimited', 'host answered 429 to a lookup');
+    if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
+    return decodeLookupAnswer(body);
   }
 
   async fetchBundle(auth: HostAuth, username: Username): Promise<PreKeyBundle> {
@@ -399,5 +412,16 @@ export class HostHttpTransport implements HostTransport {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.open(auth, sink), this.backoff);
     this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
+  }
+}
+
+/** The work challenge beside a 429, or undefined when there is none or it does not parse. */
+function workChallengeOf(res: Response): WorkChallenge | undefined {
+  const text = res.headers.get(WORK_CHALLENGE_HEADER);
+  if (text === null) return undefined;
+  try {
+    return parseWorkChallenge(text);
+  } catch {
+    return undefined;
   }
 }

@@ -129,6 +129,8 @@ export const Labels = {
   profilePublished: 'Parley_ProfilePublished',
   /** Private discovery: the memory-hard lookup hash of a username (username-hash.ts). */
   usernameHash: 'Parley_UsernameHash_v1',
+  /** Proof of work that admits one anonymous lookup past the per-address limit (lookup-work.ts). */
+  lookupWork: 'Parley_LookupWork_v1',
   /** Username link: associated data of the encrypted username (username-link.ts). */
   usernameLinkAd: 'Parley_UsernameLinkAd',
   /** Username link: the owner's write token for one link id. */

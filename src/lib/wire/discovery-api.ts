@@ -4,15 +4,58 @@
  * `{ "exists": false }` or `{ "exists": true, "identity": "<base64url>" }` (the account's encoded
  * public identity, src/lib/crypto/identity.ts), and nothing else: no bundle, no prekey spent, no
  * near matches. No account, no bearer token. An entry the host has not yet filled answers
- * `{ "exists": true }` alone. Knows nothing of HTTP servers or storage.
+ * `{ "exists": true }` alone.
+ *
+ * Past the per-address limit the 429 carries a work challenge (src/lib/crypto/lookup-work.ts),
+ * `X-Parley-Work-Challenge: <bits> <slot>`, and a retry with `X-Parley-Work: <slot>.<nonce>`
+ * (nonce in base64url) is admitted once. Knows nothing of HTTP servers or storage.
  */
 import { fail } from '../codec/errors';
 import { fromBase64Url, toBase64Url } from '../codec/base64url';
 import { USERNAME_HASH_LEN } from '../crypto/username-hash';
+import { LOOKUP_WORK_NONCE_LEN } from '../crypto/lookup-work';
 
 export const DISCOVERY_PATH = '/api/v1/discovery/';
 /** Bound on an answered identity (the encoding is 131 bytes; room for a later version). */
 const MAX_IDENTITY_BYTES = 512;
+
+export const WORK_CHALLENGE_HEADER = 'X-Parley-Work-Challenge';
+export const WORK_PROOF_HEADER = 'X-Parley-Work';
+
+export interface WorkChallenge {
+  bits: number;
+  slot: number;
+}
+
+export interface WorkProof {
+  slot: number;
+  nonce: Uint8Array;
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,14})$/;
+
+export function encodeWorkChallenge(c: WorkChallenge): string {
+  return `${c.bits} ${c.slot}`;
+}
+
+/** Strict: two decimals, bits at most 32. */
+export function parseWorkChallenge(text: string): WorkChallenge {
+  const [bits, slot, extra] = text.split(' ');
+  if (extra !== undefined || !bits || !slot || !DECIMAL.test(bits) || !DECIMAL.test(slot) || Number(bits) > 32) fail('DecodeFailed', 'work challenge');
+  return { bits: Number(bits), slot: Number(slot) };
+}
+
+export function encodeWorkProof(p: WorkProof): string {
+  return `${p.slot}.${toBase64Url(p.nonce)}`;
+}
+
+export function parseWorkProof(text: string): WorkProof {
+  const [slot, nonce, extra] = text.split('.');
+  if (extra !== undefined || !slot || !nonce || !DECIMAL.test(slot)) fail('DecodeFailed', 'work proof');
+  const n = fromBase64Url(nonce, LOOKUP_WORK_NONCE_LEN);
+  if (n.length !== LOOKUP_WORK_NONCE_LEN) fail('DecodeFailed', 'work proof nonce');
+  return { slot: Number(slot), nonce: n };
+}
 
 export type LookupAnswer = { exists: false } | { exists: true; identity?: Uint8Array };
 
