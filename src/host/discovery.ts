@@ -8,7 +8,7 @@
  * guesses of full names; the identity key adds nothing for a guesser (the bundle of a name that
  * exists carries it too). Past that limit a lookup that brings a proof of work for its own hash
  * and the current minute (lookup-work.ts) is admitted, once per proof and at most
- * `discoveryWorkPerMinute` a minute on this instance: people sharing one address (a carrier NAT)
+ * `discoveryWorkPerMinute` a minute across instances: people sharing one address (a carrier NAT)
  * can still look someone up, at a second of CPU each.
  *
  * The index is fed by registrations (`prepare`) and, from startup on, by the fill: every account
@@ -22,11 +22,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
 import { toBase64Url } from '../lib/codec/base64url';
-import { checkLookupWork, lookupWorkSlot } from '../lib/crypto/lookup-work';
+import { LOOKUP_WORK_SLOT_MS, checkLookupWork, lookupWorkSlot } from '../lib/crypto/lookup-work';
 import { DISCOVERY_PATH, WORK_CHALLENGE_HEADER, WORK_PROOF_HEADER, encodeLookupAnswer, encodeWorkChallenge, parseLookupHash, parseWorkProof } from '../lib/wire/discovery-api';
 import { HostError, clientIp, sendJson } from './http-util';
 import type { Limits } from './limits';
-import { createLimiter } from './rate-limit';
+import { createLimiter, type Window } from './rate-limit';
+import type { SharedLimiter } from './store-limiter';
 import type { DiscoveryIndex } from './storage/discovery-port';
 import type { LookupHasher } from './lookup-hasher';
 
@@ -52,9 +53,19 @@ export interface Discovery {
 /** How long a client is asked to wait when the fill has not reached the name yet. */
 const FILL_RETRY_MS = 2000;
 
-export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number, hasher: LookupHasher): Discovery {
-  const perIp = createLimiter(limits.discoveryPerIp, clock);
-  const work = workAdmission(limits, clock);
+/** Makes a named limiter: on the host's shared store (every instance counts together), or local. */
+export type LimiterMaker = (name: string, window: Window) => SharedLimiter;
+
+const localLimiters =
+  (clock: () => number): LimiterMaker =>
+  (_name, window) => {
+    const l = createLimiter(window, clock);
+    return { hit: async (key) => l.hit(key) };
+  };
+
+export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number, hasher: LookupHasher, limiter: LimiterMaker = localLimiters(clock)): Discovery {
+  const perIp = limiter('discovery-ip', limits.discoveryPerIp);
+  const work = workAdmission(limits, clock, limiter);
   let filling: Promise<number> | undefined;
   let stopped = false;
   return {
@@ -68,8 +79,8 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
         if (isProtocolError(e)) throw new HostError(400, 'BadRequest', e.message);
         throw e;
       }
-      const wait = perIp.hit(clientIp(req));
-      if (wait) work.admit(hash, req.headers[WORK_PROOF_HEADER.toLowerCase()], wait);
+      const wait = await perIp.hit(clientIp(req));
+      if (wait) await work.admit(hash, req.headers[WORK_PROOF_HEADER.toLowerCase()], wait);
       const found = await store.find(hash);
       // Mid-fill, a miss may be an account not hashed yet: "not found" would be a lie.
       if (filling && !found) throw new HostError(503, 'Unavailable', 'the lookup index is being rebuilt; try again shortly', FILL_RETRY_MS);
@@ -110,15 +121,15 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
 }
 
 /**
- * Lookups past the per-address limit, admitted by proof of work: each proof once (remembered
- * for the two minutes it is valid), at most `discoveryWorkPerMinute` a minute. Anything else is
- * the 429 it was, carrying a fresh challenge.
+ * Lookups past the per-address limit, admitted by proof of work: each proof once (counted for the
+ * two minutes it is valid), at most `discoveryWorkPerMinute` a minute; both counted on the shared
+ * store, so across every instance. Anything else is the 429 it was, carrying a fresh challenge.
  */
-function workAdmission(limits: Limits, clock: () => number) {
-  const seen = new Map<string, number>();
-  let budget = { slot: -1, used: 0 };
+function workAdmission(limits: Limits, clock: () => number, limiter: LimiterMaker) {
+  const proofs = limiter('discovery-proof', { max: 1, windowMs: 2 * LOOKUP_WORK_SLOT_MS });
+  const budget = limiter('discovery-work', { max: limits.discoveryWorkPerMinute, windowMs: LOOKUP_WORK_SLOT_MS });
   return {
-    admit(hash: Uint8Array, header: string | string[] | undefined, wait: number): void {
+    async admit(hash: Uint8Array, header: string | string[] | undefined, wait: number): Promise<void> {
       const bits = limits.discoveryWorkBits;
       const slot = lookupWorkSlot(clock());
       const refuse = (why: string): never => {
@@ -133,14 +144,10 @@ function workAdmission(limits: Limits, clock: () => number) {
         return refuse(' (malformed proof of work)');
       }
       if (proof.slot !== slot && proof.slot !== slot - 1) return refuse(' (proof of work for another minute)');
-      if (budget.slot !== slot) budget = { slot, used: 0 };
-      if (budget.used >= limits.discoveryWorkPerMinute) return refuse(' (no more lookups by proof of work this minute)');
-      const key = `${toBase64Url(hash)}.${header}`;
-      if (seen.has(key)) return refuse(' (proof of work already used)');
       if (!checkLookupWork(hash, proof.slot, proof.nonce, bits)) return refuse(' (proof of work does not hold)');
-      budget.used++;
-      for (const [k, s] of seen) if (s < slot - 1) seen.delete(k);
-      seen.set(key, proof.slot);
+      // Only proofs that hold are counted: garbage cannot spend the budget or fill the store.
+      if (await proofs.hit(`${toBase64Url(hash)}.${header}`)) return refuse(' (proof of work already used)');
+      if (await budget.hit('all')) return refuse(' (no more lookups by proof of work this minute)');
     }
   };
 }

@@ -106,7 +106,7 @@ export interface Limits {
    * (src/lib/crypto/lookup-work.ts): people behind one NAT are not all refused. 0 turns it off.
    */
   discoveryWorkBits: number;
-  /** Lookups admitted by work per minute on this instance, whoever asks (bounds what work buys). */
+  /** Lookups admitted by work per minute, all instances together, whoever asks (bounds what work buys). */
   discoveryWorkPerMinute: number;
   /**
    * Lookup hashes waiting for the hashing thread (lookup-hasher.ts, about 20–60 ms each); past

@@ -139,7 +139,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // Profiles, group blobs, discovery, sealed sender and attachments: on PostgreSQL shared by every instance.
   const side = await openSideStores(at);
   const hasher = startLookupHasher({ maxWaiting: limits.lookupHashWaiting });
-  const discovery = createDiscovery(side.discovery, limits, clock, hasher);
+  const discovery = createDiscovery(side.discovery, limits, clock, hasher, (name, window) => sharedLimiter(storage, name, window, clock));
   // The fill runs while the host serves (a large index takes minutes: ~20 ms per account).
   const started = clock();
   discovery.fill(() => side.accounts()).then(

@@ -19,6 +19,10 @@ import { openSealedSender, sealSender } from '../../src/lib/crypto/sealed-sender
 import { BLOB_API, BLOB_RETENTION_MS } from '../../src/lib/wire/blob-api';
 import { DELIVERY_TOKEN_HEADER, SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
 import { postgresPerFile } from '../support/postgres-per-file';
+import type { Limits } from '../../src/host/limits';
+import { searchLookupWork } from '../../src/lib/crypto/lookup-work';
+import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
+import { DISCOVERY_PATH, encodeWorkProof, lookupHashText, parseWorkChallenge } from '../../src/lib/wire/discovery-api';
 import { WsClient, call, registerUser, spawnHost, startHost, tempDir, type TestUser } from './support';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
@@ -32,8 +36,8 @@ afterEach(async () => {
   for (const h of hosts.splice(0)) await h.close();
 });
 
-async function host(databaseUrl: string, clock?: () => number): Promise<Host> {
-  const h = await startHost({ databaseUrl, ...(clock ? { clock } : {}) });
+async function host(databaseUrl: string, clock?: () => number, limits?: Partial<Limits>): Promise<Host> {
+  const h = await startHost({ databaseUrl, ...(clock ? { clock } : {}), ...(limits ? { limits } : {}) });
   hosts.push(h);
   return h;
 }
@@ -185,4 +189,32 @@ describe('attachments and sealed sender across host instances on one PostgreSQL'
     for (let i = 0; i < 6; i++) statuses.push(await sealedPost(i % 2 ? a.url : b.url, 'bob', systemDeps.rng(64), deliveryToken(bobKey, 'bob')));
     expect(statuses).toEqual([201, 201, 201, 201, 429, 429]);
   });
+
+  test('P40 P49 lookup limits hold across instances: the per-address count, a used proof of work, and the work budget', async () => {
+    const url = await cluster.createDatabase();
+    const now = Date.now();
+    const limits = { discoveryPerIp: { max: 2, windowMs: 60_000 }, discoveryWorkBits: 10, discoveryWorkPerMinute: 2 };
+    const [a, b] = [await host(url, () => now, limits), await host(url, () => now, limits)];
+    const ask = async (on: Host, name: string, work?: string) => {
+      const res = await fetch(on.url + DISCOVERY_PATH + lookupHashText(usernameLookupHash(name)), work ? { headers: { 'X-Parley-Work': work } } : {});
+      await res.body?.cancel();
+      return { status: res.status, challenge: res.headers.get('x-parley-work-challenge') };
+    };
+    const prove = (name: string, slot: number) => encodeWorkProof({ slot, nonce: searchLookupWork(usernameLookupHash(name), slot, 10, 0, 0, 1 << 16)! });
+    expect((await ask(a, 'one')).status).toBe(200);
+    expect((await ask(b, 'two')).status).toBe(200);
+    // The third lookup from this address is refused on either instance.
+    const refused = await ask(a, 'three');
+    expect(refused.status).toBe(429);
+    expect((await ask(b, 'three')).status).toBe(429);
+    const { slot } = parseWorkChallenge(refused.challenge!);
+    const proof = prove('three', slot);
+    expect((await ask(a, 'three', proof)).status).toBe(200);
+    // Spent on A, it is spent on B too.
+    expect((await ask(b, 'three', proof)).status).toBe(429);
+    // The budget of 2 a minute is one budget: one more on B, then none on A.
+    expect((await ask(b, 'four', prove('four', slot))).status).toBe(200);
+    expect((await ask(a, 'five', prove('five', slot))).status).toBe(429);
+  });
 });
+
