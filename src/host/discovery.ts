@@ -26,8 +26,7 @@ import { LOOKUP_WORK_SLOT_MS, checkLookupWork, lookupWorkSlot } from '../lib/cry
 import { DISCOVERY_PATH, WORK_CHALLENGE_HEADER, WORK_PROOF_HEADER, encodeLookupAnswer, encodeWorkChallenge, parseLookupHash, parseWorkProof } from '../lib/wire/discovery-api';
 import { HostError, clientIp, sendJson } from './http-util';
 import type { Limits } from './limits';
-import { createLimiter, type Window } from './rate-limit';
-import type { SharedLimiter } from './store-limiter';
+import { localLimiters, type LimiterMaker } from './store-limiter';
 import type { DiscoveryIndex } from './storage/discovery-port';
 import type { LookupHasher } from './lookup-hasher';
 
@@ -52,16 +51,6 @@ export interface Discovery {
 
 /** How long a client is asked to wait when the fill has not reached the name yet. */
 const FILL_RETRY_MS = 2000;
-
-/** Makes a named limiter: on the host's shared store (every instance counts together), or local. */
-export type LimiterMaker = (name: string, window: Window) => SharedLimiter;
-
-const localLimiters =
-  (clock: () => number): LimiterMaker =>
-  (_name, window) => {
-    const l = createLimiter(window, clock);
-    return { hit: async (key) => l.hit(key) };
-  };
 
 export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number, hasher: LookupHasher, limiter: LimiterMaker = localLimiters(clock)): Discovery {
   const perIp = limiter('discovery-ip', limits.discoveryPerIp);

@@ -21,7 +21,7 @@ import { PROFILE_BLOB_VERSION, PROFILE_BUCKETS, profileWriteVerifier } from '../
 import { MAX_PROFILE_BLOB_LEN, PROFILE_PATH, PROFILE_WRITE_HEADER, parseProfileAddress, parseProfileWriteToken } from '../lib/wire/profile-api';
 import { HostError, clientIp, readBody, sendJson } from './http-util';
 import type { Limits } from './limits';
-import { createLimiter } from './rate-limit';
+import { localLimiters, type LimiterMaker, type SharedLimiter } from './store-limiter';
 import type { ProfileStore, UsernameLinkStore } from './storage/profile-port';
 import { fromBase64Url } from '../lib/codec/base64url';
 import { usernameLinkVerifier } from '../lib/crypto/username-link';
@@ -48,8 +48,8 @@ function isProfileBlob(b: Uint8Array): boolean {
   return b.length > 0 && b[0] === PROFILE_BLOB_VERSION && PROFILE_BUCKETS.some((n) => 1 + AEAD_NONCE_LEN + n + AEAD_TAG_LEN === b.length);
 }
 
-export function createProfiles(store: ProfileStore, limits: Limits, clock: () => number): Profiles {
-  return createBlobRoute(store, limits, clock, {
+export function createProfiles(store: ProfileStore, limits: Limits, clock: () => number, limiter: LimiterMaker = localLimiters(clock)): Profiles {
+  return createBlobRoute(store, limits, clock, limiter, {
     path: PROFILE_PATH,
     header: PROFILE_WRITE_HEADER,
     what: 'profile',
@@ -64,8 +64,8 @@ export function createProfiles(store: ProfileStore, limits: Limits, clock: () =>
 }
 
 /** Encrypted username links (username-link.ts): the same rules at a 16-byte id, one blob size. */
-export function createUsernameLinks(store: UsernameLinkStore, limits: Limits, clock: () => number): Profiles {
-  return createBlobRoute(store, limits, clock, {
+export function createUsernameLinks(store: UsernameLinkStore, limits: Limits, clock: () => number, limiter: LimiterMaker = localLimiters(clock)): Profiles {
+  return createBlobRoute(store, limits, clock, limiter, {
     path: USERNAME_LINK_PATH,
     header: USERNAME_LINK_WRITE_HEADER,
     what: 'username link',
@@ -83,12 +83,13 @@ export function createUsernameLinks(store: UsernameLinkStore, limits: Limits, cl
   });
 }
 
-function createBlobRoute(store: ProfileStore, limits: Limits, clock: () => number, route: BlobRoute): Profiles {
-  const reads = createLimiter(limits.profileReadPerIp, clock);
-  const writes = createLimiter(limits.profileWritePerIp, clock);
+function createBlobRoute(store: ProfileStore, limits: Limits, clock: () => number, limiter: LimiterMaker, route: BlobRoute): Profiles {
+  // Counted on the shared store by the host, so every instance counts together (P40).
+  const reads = limiter(`${route.what.replace(' ', '-')}-read-ip`, limits.profileReadPerIp);
+  const writes = limiter(`${route.what.replace(' ', '-')}-write-ip`, limits.profileWritePerIp);
 
-  function limit(l: ReturnType<typeof createLimiter>, req: IncomingMessage, what: string): void {
-    const wait = l.hit(clientIp(req));
+  async function limit(l: SharedLimiter, req: IncomingMessage, what: string): Promise<void> {
+    const wait = await l.hit(clientIp(req));
     if (wait) throw new HostError(429, 'RateLimited', `too many ${route.what} ${what} from this address`, wait);
   }
 
@@ -110,7 +111,7 @@ function createBlobRoute(store: ProfileStore, limits: Limits, clock: () => numbe
         throw e;
       }
       if (req.method === 'GET') {
-        limit(reads, req, 'reads');
+        await limit(reads, req, 'reads');
         const found = await store.get(address);
         if (!found) throw new HostError(404, 'NotFound', `no ${route.what} at this address`);
         res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': found.blob.length, 'Cache-Control': 'no-store' });
@@ -118,7 +119,7 @@ function createBlobRoute(store: ProfileStore, limits: Limits, clock: () => numbe
         return true;
       }
       if (req.method === 'PUT') {
-        limit(writes, req, 'writes');
+        await limit(writes, req, 'writes');
         const verifier = verifierOf(req);
         const blob = await readBody(req, route.maxBlob);
         if (!route.isBlob(blob)) throw new HostError(400, 'BadRequest', `a ${route.what} blob of ${blob.length} bytes has the wrong size`);
@@ -127,7 +128,7 @@ function createBlobRoute(store: ProfileStore, limits: Limits, clock: () => numbe
         return true;
       }
       if (req.method === 'DELETE') {
-        limit(writes, req, 'writes');
+        await limit(writes, req, 'writes');
         const r = await store.remove(address, verifierOf(req));
         if (r === 'mismatch') throw new HostError(403, 'Unauthorized', 'the write token does not match this address');
         sendJson(res, 200, { deleted: r === 'deleted' });

@@ -41,7 +41,7 @@ import { createRealm } from './realm/create-realm';
 import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
 import { openHostBackend, openSideStores, openRealmStorage } from './storage/open';
 import { StorageFullError } from './storage/types';
-import { sharedLimiter } from './store-limiter';
+import { sharedLimiter, storeLimiters } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
 import { createSealed, type SealedKeys } from './sealed';
 import { createSealedMulti } from './sealed-multi';
@@ -139,7 +139,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // Profiles, group blobs, discovery, sealed sender and attachments: on PostgreSQL shared by every instance.
   const side = await openSideStores(at);
   const hasher = startLookupHasher({ maxWaiting: limits.lookupHashWaiting });
-  const discovery = createDiscovery(side.discovery, limits, clock, hasher, (name, window) => sharedLimiter(storage, name, window, clock));
+  const counted = storeLimiters(storage, clock);
+  const discovery = createDiscovery(side.discovery, limits, clock, hasher, counted);
   // The fill runs while the host serves (a large index takes minutes: ~20 ms per account).
   const started = clock();
   discovery.fill(() => side.accounts()).then(
@@ -160,8 +161,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     }
   };
   // Private profiles (P43): opaque blobs in their own store, reached without an account.
-  const profiles = createProfiles(side.owned.profiles, limits, clock);
-  const usernameLinks = createUsernameLinks(side.owned.links, limits, clock);
+  const profiles = createProfiles(side.owned.profiles, limits, clock, counted);
+  const usernameLinks = createUsernameLinks(side.owned.links, limits, clock, counted);
   const api = createApi({
     auth,
     directory: gated,

@@ -4,7 +4,7 @@
  * Each limiter's keys carry its own prefix, so two limiters never share a window.
  * Knows nothing of HTTP.
  */
-import type { Window } from './rate-limit';
+import { createLimiter, type Window } from './rate-limit';
 import type { HostStore } from './storage/port';
 
 export interface SharedLimiter {
@@ -15,3 +15,19 @@ export interface SharedLimiter {
 export function sharedLimiter(store: HostStore, name: string, window: Window, clock: () => number): SharedLimiter {
   return { hit: (key) => store.hitRate(`${name}:${key}`, window, clock()) };
 }
+
+/** Makes a named limiter: on the host's shared store (every instance counts together), or local. */
+export type LimiterMaker = (name: string, window: Window) => SharedLimiter;
+
+export const storeLimiters =
+  (store: HostStore, clock: () => number): LimiterMaker =>
+  (name, window) =>
+    sharedLimiter(store, name, window, clock);
+
+/** One process's own windows (a component tested alone; the host passes storeLimiters). */
+export const localLimiters =
+  (clock: () => number): LimiterMaker =>
+  (_name, window) => {
+    const l = createLimiter(window, clock);
+    return { hit: async (key) => l.hit(key) };
+  };

@@ -23,6 +23,7 @@ import type { Limits } from '../../src/host/limits';
 import { searchLookupWork } from '../../src/lib/crypto/lookup-work';
 import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
 import { DISCOVERY_PATH, encodeWorkProof, lookupHashText, parseWorkChallenge } from '../../src/lib/wire/discovery-api';
+import { PROFILE_PATH, profileAddressText } from '../../src/lib/wire/profile-api';
 import { WsClient, call, registerUser, spawnHost, startHost, tempDir, type TestUser } from './support';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
@@ -215,6 +216,18 @@ describe('attachments and sealed sender across host instances on one PostgreSQL'
     // The budget of 2 a minute is one budget: one more on B, then none on A.
     expect((await ask(b, 'four', prove('four', slot))).status).toBe(200);
     expect((await ask(a, 'five', prove('five', slot))).status).toBe(429);
+  });
+
+  test('P40 profile reads from one address are counted once across instances', async () => {
+    const url = await cluster.createDatabase();
+    const limits = { profileReadPerIp: { max: 2, windowMs: 60_000 } };
+    const [a, b] = [await host(url, undefined, limits), await host(url, undefined, limits)];
+    const read = async (on: Host, n: number) => {
+      const res = await fetch(on.url + PROFILE_PATH + profileAddressText(new Uint8Array(32).fill(n)));
+      await res.body?.cancel();
+      return res.status;
+    };
+    expect([await read(a, 1), await read(b, 2), await read(a, 3), await read(b, 4)]).toEqual([404, 404, 429, 429]);
   });
 });
 
