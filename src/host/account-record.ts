@@ -24,6 +24,7 @@
  * Records live in the store's AccountRecordStore (port.ts; on SQLite their own file next to the
  * host's), so this module adds nothing to the mailbox's hot path. Knows nothing of PINs or record contents.
  */
+import { addressBucket } from './client-address';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -121,7 +122,7 @@ export async function createAccountRecords(d: AccountRecordDeps): Promise<Accoun
   writeFileSync(join(d.dataDir, ISSUER_PUBLIC_FILE), toBase64Url(issuer.publicKey) + '\n');
 
   async function limitIp(req: IncomingMessage): Promise<void> {
-    const wait = await perIp.hit(clientIp(req));
+    const wait = await perIp.hit(addressBucket(clientIp(req)));
     if (wait) throw new HostError(429, 'RateLimited', 'too many requests from this address', wait);
   }
 

@@ -19,6 +19,7 @@
  * hash at a time so registrations never wait behind more than one, never on the event loop.
  * Knows nothing of sockets or mailboxes.
  */
+import { addressBucket } from './client-address';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
 import { toBase64Url } from '../lib/codec/base64url';
@@ -68,7 +69,8 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
         if (isProtocolError(e)) throw new HostError(400, 'BadRequest', e.message);
         throw e;
       }
-      const wait = await perIp.hit(clientIp(req));
+      // One IPv6 /64 is one address: a host's own /64 must not buy 2^64 lookup budgets (P40).
+      const wait = await perIp.hit(addressBucket(clientIp(req)));
       if (wait) await work.admit(hash, req.headers[WORK_PROOF_HEADER.toLowerCase()], wait);
       const found = await store.find(hash);
       // Mid-fill, a miss may be an account not hashed yet: "not found" would be a lie.

@@ -14,6 +14,7 @@
  *   own route and table: the host holds an id, a verifier and a name it cannot decrypt.
  * Knows nothing of profiles' contents, usernames or sockets.
  */
+import { addressBucket } from './client-address';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from '../lib/crypto/primitives';
@@ -89,7 +90,7 @@ function createBlobRoute(store: ProfileStore, limits: Limits, clock: () => numbe
   const writes = limiter(`${route.what.replace(' ', '-')}-write-ip`, limits.profileWritePerIp);
 
   async function limit(l: SharedLimiter, req: IncomingMessage, what: string): Promise<void> {
-    const wait = await l.hit(clientIp(req));
+    const wait = await l.hit(addressBucket(clientIp(req)));
     if (wait) throw new HostError(429, 'RateLimited', `too many ${route.what} ${what} from this address`, wait);
   }
 

@@ -13,6 +13,9 @@ import { generateKemPreKey, generateSignedPreKey, kemPreKeyPublic, signedPreKeyP
 import { decodeBundle, verifyBundle } from '../../src/lib/crypto/bundle';
 import { API, decodeBundleResponse, encodePreKeyUpload, encodeRegisterRequest } from '../../src/lib/wire/host-api';
 import { WsClient, call, challenge, registerUser, registration, startHost } from './support';
+import { initSodium } from '../../src/lib/crypto/sodium';
+import { DISCOVERY_PATH, lookupHashText } from '../../src/lib/wire/discovery-api';
+import { PROFILE_PATH, profileAddressText } from '../../src/lib/wire/profile-api';
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
 const clients: WsClient[] = [];
@@ -136,6 +139,18 @@ describe('P40 client addresses', () => {
     expect((await call(host.url, API.usernames + 'u04')).json.available).toBe(true);
     now += 3601_000;
     await registerUser(host.url, 'u04');
+  });
+
+  test('P40 P49 anonymous lookups and profile reads count one IPv6 /64 as one address', async () => {
+    await initSodium();
+    const limits = { discoveryPerIp: { max: 2, windowMs: 60_000 }, discoveryWorkBits: 0, profileReadPerIp: { max: 2, windowMs: 60_000 } };
+    host = await startHost({ limits, trustedProxies: ['127.0.0.2'] });
+    const from = (ip: string, path: string) => getFrom(host!.url, path, '127.0.0.2', { 'x-forwarded-for': ip });
+    const lookupPath = DISCOVERY_PATH + lookupHashText(new Uint8Array(32).fill(1));
+    expect([await from('2001:db8:5:6::1', lookupPath), await from('2001:db8:5:6::2', lookupPath), await from('2001:db8:5:6:ffff::3', lookupPath)]).toEqual([200, 200, 429]);
+    expect(await from('2001:db8:5:7::1', lookupPath)).toBe(200);
+    const profilePath = PROFILE_PATH + profileAddressText(new Uint8Array(32).fill(2));
+    expect([await from('2001:db8:8:9::1', profilePath), await from('2001:db8:8:9::2', profilePath), await from('2001:db8:8:9::3', profilePath)]).toEqual([404, 404, 429]);
   });
 
   test('P40 X-Forwarded-For is honoured only from a configured trusted proxy, read from the right', async () => {
