@@ -105,6 +105,18 @@ describe('signalling rate limit', () => {
       await host.close();
     }
   });
+
+  test('one IPv6 /64 is one address: varying the low bits buys no more connections', async () => {
+    const host = await startHost({ trustedProxies: ['127.0.0.1'] });
+    try {
+      const statuses: (number | undefined)[] = [];
+      for (let i = 0; i < 61; i++) statuses.push((await open(wsUrl(host, 'bad'), { 'x-forwarded-for': `2001:db8:7:7::${(i + 1).toString(16)}` })).status);
+      expect(statuses.slice(0, 60).every((s) => s === 400)).toBe(true);
+      expect(statuses[60]).toBe(429);
+    } finally {
+      await host.close();
+    }
+  });
 });
 
 describe('P29 short-lived TURN credentials', () => {

@@ -215,6 +215,13 @@ describe('realm requests and refusals', () => {
     expect((await callRealm(e, status(ALICE), fetch))!.status).toBe('ok');
   });
 
+  test('the per-IP limit counts one IPv6 /64 as one address', async () => {
+    const [r] = await realmSet(1, { clock: () => 0, perIp: { max: 2, windowMs: 60_000 }, clientAddress: (req: import('node:http').IncomingMessage) => String(req.headers['x-test-client']) });
+    const e = r!.endpoint;
+    const from = async (ip: string) => (await post(e.url, encodeRealmRequest({ op: 'status', realmId: e.id, userId: ALICE }), { 'x-test-client': ip })).status;
+    expect([await from('2001:db8:1:1::1'), await from('2001:db8:1:1::2'), await from('2001:db8:1:1:ffff::9'), await from('2001:db8:1:2::1')]).toEqual([200, 200, 429, 200]);
+  });
+
   test('CORS: with no origins configured only the same origin is answered', async () => {
     const [r] = await realmSet(1, { allowedOrigins: [] });
     const body = encodeRealmRequest({ op: 'status', realmId: r!.endpoint.id, userId: ALICE });

@@ -15,6 +15,7 @@
  * The WebSocket upgrade is dispatched by server.ts (one `upgrade` listener for the whole host), so
  * the PeerServer's own WebSocketServer runs with `noServer`. Knows nothing of accounts or calls.
  */
+import { addressBucket } from '../client-address';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ExpressPeerServer } from 'peer';
@@ -110,7 +111,7 @@ export function createSignalling(server: Server, opts: SignallingOptions = {}): 
       if (origin !== undefined && originAllowed(req, opts.allowedOrigins)) res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Vary', 'Origin');
       res.setHeader('Cache-Control', 'no-store');
-      if (!originAllowed(req, opts.allowedOrigins) || limiter.hit(clientIp(req)) > 0) {
+      if (!originAllowed(req, opts.allowedOrigins) || limiter.hit(addressBucket(clientIp(req))) > 0) {
         res.writeHead(403).end();
         return true;
       }
@@ -130,7 +131,7 @@ export function createSignalling(server: Server, opts: SignallingOptions = {}): 
         refuse(socket, 403, 'Forbidden');
         return true;
       }
-      if (limiter.hit(clientIp(req)) > 0) {
+      if (limiter.hit(addressBucket(clientIp(req))) > 0) {
         refuse(socket, 429, 'Too Many Requests');
         return true;
       }

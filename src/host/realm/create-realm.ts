@@ -24,7 +24,7 @@ import { createRateLimiter, type RateLimit } from './rate-limit';
 import { applyRealmRequest } from './service';
 import { openRealmStore } from './store';
 import type { RealmStorage } from '../storage/realm-port';
-import { clientAddress, type ClientAddress } from '../client-address';
+import { addressBucket, clientAddress, type ClientAddress } from '../client-address';
 
 export interface RealmOptions {
   /** The realm's configured name; its id is `realmIdFromName(id)`, pinned in the app's build. */
@@ -148,7 +148,8 @@ export function createRealm(opts: RealmOptions & ({ dataDir: string } | { db: Da
       });
     }
     if (req.method !== 'POST') return plain(res, 405, { allow: 'POST, OPTIONS' });
-    if (!perIp.take(clientIp(req))) return send(res, { op: 'none', status: 'rateLimited' });
+    // One IPv6 /64 is one address (as the host's own limits count it).
+    if (!perIp.take(addressBucket(clientIp(req)))) return send(res, { op: 'none', status: 'rateLimited' });
     let q: RealmRequest;
     try {
       q = decodeRealmRequest(await readBody(req, MAX_REQUEST_LEN));
