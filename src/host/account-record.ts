@@ -24,7 +24,6 @@
  * Records live in the store's AccountRecordStore (port.ts; on SQLite their own file next to the
  * host's), so this module adds nothing to the mailbox's hot path. Knows nothing of PINs or record contents.
  */
-import { addressBucket } from './client-address';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +53,7 @@ import { ByteReader } from '../lib/codec/bytes';
 import { HostLimits, encodeTokenResponse, type LoginRequest } from '../lib/wire/host-api';
 import { isUsername } from '../lib/codec/username';
 import type { Auth } from './auth';
+import { addressBucket } from './client-address';
 import { HostError, bearer, clientIp, readBody, readJson, sendJson } from './http-util';
 import { sharedLimiter, type SharedLimiter } from './store-limiter';
 import type { HostStore } from './storage/port';

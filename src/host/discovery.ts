@@ -19,12 +19,12 @@
  * hash at a time so registrations never wait behind more than one, never on the event loop.
  * Knows nothing of sockets or mailboxes.
  */
-import { addressBucket } from './client-address';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
 import { toBase64Url } from '../lib/codec/base64url';
 import { LOOKUP_WORK_SLOT_MS, checkLookupWork, lookupWorkSlot } from '../lib/crypto/lookup-work';
 import { DISCOVERY_PATH, WORK_CHALLENGE_HEADER, WORK_PROOF_HEADER, encodeLookupAnswer, encodeWorkChallenge, parseLookupHash, parseWorkProof } from '../lib/wire/discovery-api';
+import { addressBucket } from './client-address';
 import { HostError, clientIp, sendJson } from './http-util';
 import type { Limits } from './limits';
 import { localLimiters, type LimiterMaker } from './store-limiter';
@@ -58,6 +58,17 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
   const work = workAdmission(limits, clock, limiter);
   let filling: Promise<number> | undefined;
   let stopped = false;
+  /** The fill yields to registrations: a hash the full thread refuses is asked again a moment later. */
+  async function hashWhenFree(username: string): Promise<Uint8Array> {
+    for (;;) {
+      try {
+        return await hasher.hash(username);
+      } catch (e) {
+        if (stopped || !(e instanceof HostError && e.status === 503)) throw e;
+        await new Promise((r) => setTimeout(r, FILL_RETRY_MS));
+      }
+    }
+  }
   return {
     async handle(req, res, path) {
       if (!path.startsWith(DISCOVERY_PATH)) return false;
@@ -91,7 +102,7 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
         let hashed = 0;
         for (const a of todo) {
           if (stopped) return hashed;
-          await store.add(await hasher.hash(a.username), a.identity);
+          await store.add(await hashWhenFree(a.username), a.identity);
           hashed++;
         }
         await store.dropIncomplete();

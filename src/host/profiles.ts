@@ -14,12 +14,12 @@
  *   own route and table: the host holds an id, a verifier and a name it cannot decrypt.
  * Knows nothing of profiles' contents, usernames or sockets.
  */
-import { addressBucket } from './client-address';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isProtocolError } from '../lib/codec/errors';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from '../lib/crypto/primitives';
 import { PROFILE_BLOB_VERSION, PROFILE_BUCKETS, profileWriteVerifier } from '../lib/crypto/profile';
 import { MAX_PROFILE_BLOB_LEN, PROFILE_PATH, PROFILE_WRITE_HEADER, parseProfileAddress, parseProfileWriteToken } from '../lib/wire/profile-api';
+import { addressBucket } from './client-address';
 import { HostError, clientIp, readBody, sendJson } from './http-util';
 import type { Limits } from './limits';
 import { localLimiters, type LimiterMaker, type SharedLimiter } from './store-limiter';

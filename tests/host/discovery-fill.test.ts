@@ -136,3 +136,21 @@ test('closing stops a fill under way after its current hash', async () => {
   expect(gate.asked).toEqual(['ann', 'bert']);
   expect((await index.identities()).length).toBe(2);
 });
+
+test('P40 the fill yields to registrations: a hash refused by a full hashing thread is asked again, not the fill given up', async () => {
+  await open();
+  let refusals = 1;
+  const asked: string[] = [];
+  const hasher: LookupHasher = {
+    async hash(username) {
+      asked.push(username);
+      if (refusals-- > 0) throw new HostError(503, 'Unavailable', 'too many hashes waiting', 1000);
+      return usernameLookupHash(username);
+    },
+    close: async () => undefined
+  };
+  const d = createDiscovery(index, DEFAULT_LIMITS, Date.now, hasher);
+  discovery = d;
+  expect(await d.fill(async () => accounts.slice(0, 2))).toBe(2);
+  expect(asked).toEqual(['ann', 'ann', 'bert']);
+});

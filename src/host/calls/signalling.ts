@@ -15,11 +15,11 @@
  * The WebSocket upgrade is dispatched by server.ts (one `upgrade` listener for the whole host), so
  * the PeerServer's own WebSocketServer runs with `noServer`. Knows nothing of accounts or calls.
  */
-import { addressBucket } from '../client-address';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ExpressPeerServer } from 'peer';
 import { WebSocketServer } from 'ws';
+import { addressBucket } from '../client-address';
 import { clientIp } from '../http-util';
 import { createLimiter, type Window } from '../rate-limit';
 import { DEFAULT_SIGNALLING_BUDGET, guardSignallingSocket, type SignallingBudget } from './signalling-guard';
