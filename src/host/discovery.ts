@@ -40,12 +40,13 @@ export interface Discovery {
    */
   prepare(username: string): Promise<{ add(identity: Uint8Array): Promise<void> }>;
   /**
-   * The fill, started at startup and not awaited there: hashes into the index every account whose
-   * identity it does not hold (about 20 ms each: memory-hard), then drops entries still without
-   * one (v1 entries whose account is gone). Resolves with how many accounts were hashed (0 when
-   * nothing was to do); rejects if the store or the thread failed (the next startup tries again).
+   * The fill: reads the accounts and the index and resolves with how many accounts the index
+   * lacks (`todo`); `done` then hashes them into it in the background (about 20 ms each:
+   * memory-hard), drops entries still without an identity (v1 entries whose account is gone),
+   * and resolves with how many were hashed, or rejects if the store or the thread failed (the
+   * next startup tries again).
    */
-  fill(accounts: () => Promise<{ username: string; identity: Uint8Array }[]>): Promise<number>;
+  fill(accounts: () => Promise<{ username: string; identity: Uint8Array }[]>): Promise<{ todo: number; done: Promise<number> }>;
   /** Stops a fill under way after its current hash and waits for it. */
   close(): Promise<void>;
 }
@@ -93,12 +94,14 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
       const hash = await hasher.hash(username);
       return { add: (identity) => store.add(hash, identity) };
     },
-    fill(accounts) {
+    async fill(accounts) {
+      // What to do is decided before the host listens (reading, no hashing), so a lookup made
+      // once it listens never meets an index about to be declared incomplete.
+      const all = await accounts();
+      const held = new Set((await store.identities()).map(toBase64Url));
+      const todo = all.filter((a) => !held.has(toBase64Url(a.identity)));
+      if (todo.length === 0 && (await store.missingIdentities()) === 0) return { todo: 0, done: Promise.resolve(0) };
       const run = (async () => {
-        const all = await accounts();
-        const held = new Set((await store.identities()).map(toBase64Url));
-        const todo = all.filter((a) => !held.has(toBase64Url(a.identity)));
-        if (todo.length === 0 && (await store.missingIdentities()) === 0) return 0;
         let hashed = 0;
         for (const a of todo) {
           if (stopped) return hashed;
@@ -109,11 +112,11 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
         return hashed;
       })();
       filling = run;
-      const done = () => {
+      const finished = () => {
         if (filling === run) filling = undefined;
       };
-      run.then(done, done);
-      return run;
+      run.then(finished, finished);
+      return { todo: todo.length, done: run };
     },
     async close() {
       stopped = true;

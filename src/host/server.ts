@@ -141,9 +141,11 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const hasher = startLookupHasher({ maxWaiting: limits.lookupHashWaiting });
   const counted = storeLimiters(storage, clock);
   const discovery = createDiscovery(side.discovery, limits, clock, hasher, counted);
-  // The fill runs while the host serves (a large index takes minutes: ~20 ms per account).
+  // The fill hashes while the host serves (a large index takes minutes: ~20 ms per account).
   const started = clock();
-  discovery.fill(() => side.accounts()).then(
+  const fill = await discovery.fill(() => side.accounts()).catch((e: unknown) => void storageFailed('discovery fill', e));
+  if (fill && fill.todo > 0) log(`discovery: indexing ${fill.todo} accounts in the background`);
+  fill?.done.then(
     (n) => n > 0 && log(`discovery: indexed ${n} accounts in ${((clock() - started) / 1000).toFixed(1)} s`),
     (e: unknown) => storageFailed('discovery fill', e)
   );

@@ -92,7 +92,8 @@ test('P49 the fill runs while lookups are served: a name not reached yet is "try
   const gate = gatedHasher();
   const d = createDiscovery(index, DEFAULT_LIMITS, Date.now, gate.hasher);
   const url = await serve(d);
-  const filled = d.fill(async () => accounts);
+  const fill = await d.fill(async () => accounts);
+  expect(fill.todo).toBe(3);
 
   expect((await lookup(url, 'ann')).body).toEqual({ exists: true, identity: toBase64Url(identity(1)) });
   const early = await fetch(url + DISCOVERY_PATH + lookupHashText(usernameLookupHash('dmitri')));
@@ -105,7 +106,7 @@ test('P49 the fill runs while lookups are served: a name not reached yet is "try
   expect((await lookup(url, 'bert')).status).toBe(200);
   expect((await lookup(url, 'cora')).status).toBe(503);
   await gate.release(2); // cora, dmitri
-  expect(await filled).toBe(3);
+  expect(await fill.done).toBe(3);
   expect(gate.asked).toEqual(['bert', 'cora', 'dmitri']);
   expect((await lookup(url, 'dmitri')).body).toMatchObject({ exists: true });
   expect((await lookup(url, 'nobody')).body).toEqual({ exists: false });
@@ -117,7 +118,8 @@ test('an index that holds every account\'s identity is not rehashed', async () =
   const gate = gatedHasher();
   const d = createDiscovery(index, DEFAULT_LIMITS, Date.now, gate.hasher);
   const url = await serve(d);
-  expect(await d.fill(async () => accounts)).toBe(0);
+  const fill = await d.fill(async () => accounts);
+  expect([fill.todo, await fill.done]).toEqual([0, 0]);
   expect(gate.asked).toEqual([]);
   expect((await lookup(url, 'nobody')).body).toEqual({ exists: false });
 });
@@ -127,12 +129,12 @@ test('closing stops a fill under way after its current hash', async () => {
   const gate = gatedHasher();
   const d = createDiscovery(index, DEFAULT_LIMITS, Date.now, gate.hasher);
   await serve(d);
-  const filled = d.fill(async () => accounts);
+  const { done } = await d.fill(async () => accounts);
   await gate.release(1);
   const closed = d.close();
   await gate.release(1);
   await closed;
-  expect(await filled).toBe(2);
+  expect(await done).toBe(2);
   expect(gate.asked).toEqual(['ann', 'bert']);
   expect((await index.identities()).length).toBe(2);
 });
@@ -151,6 +153,6 @@ test('P40 the fill yields to registrations: a hash refused by a full hashing thr
   };
   const d = createDiscovery(index, DEFAULT_LIMITS, Date.now, hasher);
   discovery = d;
-  expect(await d.fill(async () => accounts.slice(0, 2))).toBe(2);
+  expect(await (await d.fill(async () => accounts.slice(0, 2))).done).toBe(2);
   expect(asked).toEqual(['ann', 'ann', 'bert']);
 });
