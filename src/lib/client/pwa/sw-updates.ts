@@ -67,10 +67,16 @@ export function startUpdates(gate: BuildGate): void {
   });
 }
 
+/** A failed switch is tried again this much later, a few times; after that at each check. */
+const OWN_WORKER_RETRY_MS = 10_000;
+const OWN_WORKER_QUICK_RETRIES = 3;
+let quickRetries = 0;
+
 /**
- * Puts the running build's worker in place, once. A switch that failed (a file that did not load
- * while the new worker installed) is tried again at the next check, so an install from before
- * hash-named workers does not stay on its old worker until the next load.
+ * Puts the running build's worker in place, once. A switch that failed (its script or a file that
+ * did not load while the new worker installed) is tried again 10 s later (three times), then at
+ * every check, so an install from before hash-named workers does not stay on its old worker until
+ * the next load.
  */
 function keepOwnWorker(sw: ServiceWorkerContainer, running: string): void {
   if (ownWorker !== 'idle') return;
@@ -80,6 +86,7 @@ function keepOwnWorker(sw: ServiceWorkerContainer, running: string): void {
     (e: unknown) => {
       ownWorker = 'idle';
       console.warn(`Parley: this build's service worker is not in place yet (${e instanceof Error ? e.message : String(e)}); trying again later`);
+      if (quickRetries++ < OWN_WORKER_QUICK_RETRIES) setTimeout(() => keepOwnWorker(sw, running), OWN_WORKER_RETRY_MS);
     }
   );
 }
