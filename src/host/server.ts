@@ -41,7 +41,7 @@ import { createRealm } from './realm/create-realm';
 import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
 import { openHostBackend, openSideStores, openRealmStorage } from './storage/open';
 import { StorageFullError } from './storage/types';
-import { sharedLimiter, storeLimiters } from './store-limiter';
+import { storeLimiters } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
 import { createSealed, type SealedKeys } from './sealed';
 import { createSealedMulti } from './sealed-multi';
@@ -170,11 +170,11 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     directory: gated,
     mailbox,
     limits,
-    perIp: sharedLimiter(storage, 'ip', limits.perIp, clock),
-    registerPerIp: sharedLimiter(storage, 'register-ip', limits.registerPerIp, clock)
+    perIp: counted('ip', limits.perIp),
+    registerPerIp: counted('register-ip', limits.registerPerIp)
   });
   // Sealed sender (P41): its own store and routes; sealed mail enters the mailbox with no sender.
-  const sealedPerIp = sharedLimiter(storage, 'sealed-ip', limits.sealedSendPerIp, clock);
+  const sealedPerIp = counted('sealed-ip', limits.sealedSendPerIp);
   const sealed = await createSealed({ store: side.sealed, perIp: sealedPerIp, auth, mailbox, identityOf: (u) => storage.identity(u), limits, clock, dataDir: opts.dataDir, log, ...(opts.sealedKeys ? { keys: opts.sealedKeys } : {}) });
   // Sealed sender v2 (P41): one unauthenticated upload fanned out to each recipient, no sender stored.
   const sealedMulti = createSealedMulti({ store: side.sealed, mailbox, limits, perIp: sealedPerIp });
