@@ -6,7 +6,7 @@
  */
 import { expect, test, type Browser } from '@playwright/test';
 import { openChat, startChat, type Person } from './support/parley';
-import { callEntries, expectRising, expectVerified, openCaller, overlay, placeCall } from './support/calls';
+import { callEntries, expectRising, expectVerified, holdCallSendReplies, openCaller, overlay, placeCall } from './support/calls';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -76,6 +76,35 @@ test('ring timeout: nobody answers, the caller sees "No answer", the callee a mi
   await bob.page.getByRole('button', { name: 'Close' }).click();
   await openChat(bob, alice.name);
   await expect(callEntries(bob.page, alice.name)).toContainText('Missed video call');
+});
+
+test('an answer and a verified connection that come before the page hears its signal was stored arm no timeout after it', async ({ browser }) => {
+  // The caller's ring timeout and the callee's connect timeout are short; each would end this call
+  // if it were armed when the late confirmation of the offer or the answer arrives.
+  const alice = await openCaller(browser, 'alice', { ringTimeoutMs: 6000 });
+  const bob = await openCaller(browser, 'bob', { connectTimeoutMs: 6000 });
+  people.push(alice, bob);
+  await startChat(alice, bob.name);
+  await startChat(bob, alice.name);
+  const held = [await holdCallSendReplies(alice.page), await holdCallSendReplies(bob.page)];
+  await alice.page.reload();
+  await bob.page.reload();
+  await openChat(alice, bob.name);
+
+  await placeCall(alice, bob.name, 'Voice');
+  await expect(overlay(bob.page)).toContainText('Incoming voice call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expectVerified(alice.page);
+  await expectVerified(bob.page);
+  // Only now does each page hear that its offer (Alice) and answer (Bob) were stored.
+  for (const h of held) expect(await h.release()).toBeGreaterThanOrEqual(1);
+  await alice.page.waitForTimeout(8000);
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expect(overlay(bob.page)).toContainText('end-to-end verified');
+  await expectRising(alice.page, (r) => r.inAudioPackets);
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(overlay(bob.page)).toContainText('Call ended');
+  await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'completed');
 });
 
 test('camera or microphone refused: a clear explanation, nobody is rung', async ({ browser }) => {

@@ -12,22 +12,68 @@ declare global {
   }
 }
 
-export async function openCaller(browser: Browser, base: string, o: { ringTimeoutMs?: number } = {}): Promise<Person> {
+export async function openCaller(browser: Browser, base: string, o: { ringTimeoutMs?: number; connectTimeoutMs?: number } = {}): Promise<Person> {
   const p = await openPerson(browser, base);
   await p.context.grantPermissions(['camera', 'microphone']);
-  await p.page.addInitScript((ring) => {
-    const Native = window.RTCPeerConnection;
-    window.__pcs = [];
-    window.RTCPeerConnection = class extends Native {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        window.__pcs!.push(this);
-      }
-    };
-    if (ring) localStorage.setItem('parley:ringTimeoutMs', String(ring));
-  }, o.ringTimeoutMs ?? 0);
+  await p.page.addInitScript(
+    ([ring, connect]) => {
+      const Native = window.RTCPeerConnection;
+      window.__pcs = [];
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          window.__pcs!.push(this);
+        }
+      };
+      if (ring) localStorage.setItem('parley:ringTimeoutMs', String(ring));
+      if (connect) localStorage.setItem('parley:connectTimeoutMs', String(connect));
+    },
+    [o.ringTimeoutMs ?? 0, o.connectTimeoutMs ?? 0]
+  );
   await register(p);
   return p;
+}
+
+/**
+ * Holds back, in this page, the vault's answers to `sendCallSignal` until `release` (the signal
+ * itself leaves at once and reaches the other side): the page then learns that its offer or
+ * answer was stored only after the call moved on, as when the host's 'stored' frame is slow.
+ * Wraps the page's Worker (Comlink's APPLY requests and their replies by id); call before the
+ * first load.
+ */
+export async function holdCallSendReplies(page: Page): Promise<{ release: () => Promise<number> }> {
+  await page.addInitScript(() => {
+    type Held = { on: boolean; ids: Set<unknown>; queue: (() => void)[] };
+    const held: Held = { on: true, ids: new Set(), queue: [] };
+    (window as unknown as { __heldCallSends: Held }).__heldCallSends = held;
+    const Native = window.Worker;
+    window.Worker = class extends Native {
+      override postMessage(message: unknown, options?: Transferable[] | StructuredSerializeOptions): void {
+        const m = message as { type?: string; id?: unknown; path?: string[] } | null;
+        if (m?.type === 'APPLY' && m.path?.[0] === 'sendCallSignal') held.ids.add(m.id);
+        super.postMessage(message, options as StructuredSerializeOptions);
+      }
+      override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
+        if (type !== 'message' || typeof listener !== 'function') return super.addEventListener(type, listener, options);
+        const wrapped = (ev: Event) => {
+          const id = ((ev as MessageEvent).data as { id?: unknown } | null)?.id;
+          if (held.on && held.ids.has(id)) held.queue.push(() => listener.call(this, ev));
+          else listener.call(this, ev);
+        };
+        super.addEventListener(type, wrapped, options);
+      }
+    };
+  });
+  return {
+    release: () =>
+      page.evaluate(() => {
+        const held = (window as unknown as { __heldCallSends: { on: boolean; queue: (() => void)[] } }).__heldCallSends;
+        held.on = false;
+        const queue = held.queue.splice(0);
+        for (const f of queue) f();
+        return queue.length;
+      })
+  };
 }
 
 export function overlay(page: Page): Locator {

@@ -4,7 +4,7 @@
  */
 import { appSession } from '../app.svelte';
 import { CallController } from './controller.svelte';
-import { relayOnly, ringTimeoutMs } from './settings';
+import { connectTimeoutMs, relayOnly, ringTimeoutMs } from './settings';
 import { tabCalls } from './tab-calls';
 
 export { CallController } from './controller.svelte';
@@ -26,7 +26,7 @@ export function callController(): CallController {
           }),
         isContact: async (username) => (await session.vault.contactInfo(username)).accepted
       },
-      { ringTimeoutMs: ringTimeoutMs(), relayOnly, tabs: session.account ? tabCalls(session.account.username) : undefined }
+      { ringTimeoutMs: ringTimeoutMs(), connectTimeoutMs: connectTimeoutMs(), relayOnly, tabs: session.account ? tabCalls(session.account.username) : undefined }
     );
   }
   return controller;
