@@ -1,9 +1,12 @@
 /**
  * The host's attachment blob endpoints (wire/blob-api.ts; README "Attachments"; SECURITY.md P1,
- * P40): create a blob of a declared size under an unguessable id, resumable in-order upload by
- * its uploader, ranged download by any signed-in account that knows the id, and the 30-day
- * retention sweep. The host reads no blob and never learns who a blob is for: a recipient is
- * whoever holds the id (carried inside the ratchet), so blobs go by age only, not by who fetched.
+ * P40, P41): create a blob of a declared size under an unguessable id, resumable in-order upload
+ * by its uploader, ranged download by whoever knows the id, and the 30-day retention sweep. The
+ * host reads no blob and never learns who a blob is for: a recipient is whoever holds the id
+ * (carried inside the ratchet), and a download carries no account (no bearer, and the vault sends
+ * it without credentials, so not on the account's connections), so the host cannot pair the
+ * uploader with the accounts that fetch. Downloads are counted per client address instead (P40).
+ * Blobs go by age only, not by who fetched.
  * Logs name only the route, never an id. Hostile input (bad ids, bad offsets, oversized bodies,
  * malformed ranges) gets a clear 4xx before any store call that could fail on it.
  */
@@ -11,13 +14,17 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BLOB_API, BLOB_RETENTION_MS, INCOMPLETE_RETENTION_MS, MAX_BLOB_BYTES, MAX_PART_BYTES, MAX_PENDING_UPLOADS, isBlobId } from '../lib/wire/blob-api';
 import type { Auth } from './auth';
-import { HostError, bearer, readBody, readJson, requestPath, sendJson } from './http-util';
+import { addressBucket } from './client-address';
+import { HostError, bearer, clientIp, readBody, readJson, requestPath, sendJson } from './http-util';
+import type { SharedLimiter } from './store-limiter';
 import { BlobOffsetError, type BlobStore } from './storage/blob-port';
 
 export interface BlobsDeps {
   auth: Auth;
   store: BlobStore;
   clock: () => number;
+  /** Downloads per client address (limits.blobReadPerIp, counted on the shared store). */
+  reads: SharedLimiter;
   /** Largest blob accepted (default MAX_BLOB_BYTES; tests lower it). */
   maxBlobBytes?: number;
 }
@@ -70,9 +77,9 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
     }
     if (!path.startsWith(BLOB_API.prefix)) return false;
     const rest = path.slice(BLOB_API.prefix.length);
-    const user = await d.auth.requireUser(bearer(req));
     if (rest.endsWith('/upload')) {
       if (req.method !== 'GET') throw new HostError(405, 'BadRequest', 'method not allowed here');
+      const user = await d.auth.requireUser(bearer(req));
       const blob = await owned(idOf(rest.slice(0, -'/upload'.length)), user);
       sendJson(res, 200, { size: blob.size, received: blob.received });
       return true;
@@ -81,6 +88,7 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
     if (req.method === 'PUT') {
       const offset = Number(new URL(req.url ?? '', 'http://host').searchParams.get('offset') ?? NaN);
       if (!Number.isSafeInteger(offset) || offset < 0) throw new HostError(400, 'BadRequest', 'offset must be a non-negative integer');
+      const user = await d.auth.requireUser(bearer(req));
       const blob = await owned(id, user);
       if (offset !== blob.received) {
         req.resume();
@@ -101,6 +109,9 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
       return true;
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
+      // No account: a bearer sent anyway is ignored, never checked or logged (P41).
+      const wait = await d.reads.hit(addressBucket(clientIp(req)));
+      if (wait) throw new HostError(429, 'RateLimited', 'too many file downloads from this address', wait);
       const blob = await d.store.get(id);
       if (!blob || blob.received < blob.size) throw new HostError(404, 'NotFound', 'no such blob');
       const r = range(typeof req.headers.range === 'string' ? req.headers.range : undefined, blob.size);

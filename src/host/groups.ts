@@ -3,7 +3,10 @@
  * uploaded group message to each listed mailbox, and the encrypted group state blobs. The host
  * holds no group identity and reads nothing here: a fan-out list is used once and never stored
  * as a list (each copy is an ordinary envelope from the authenticated sender), and a blob is
- * opaque bytes at an opaque address. Logs name only the route, never a recipient or an address.
+ * opaque bytes at an opaque address. Blob reads and writes carry no account (the address and the
+ * write token are the capabilities; the vault sends them without credentials), so the host cannot
+ * list who reads or writes a group's state: they are counted per client address instead (P40).
+ * Logs name only the route, never a recipient or an address.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,8 +14,10 @@ import { fromBase64Url } from '../lib/codec/base64url';
 import { isProtocolError } from '../lib/codec/errors';
 import { BLOB_ADDRESS_BYTES, GROUP_API, MAX_FANOUT, MAX_GROUP_BLOB_BYTES, MAX_GROUP_MESSAGE_BYTES, WRITE_TOKEN_HEADER, decodeFanOut } from '../lib/wire/group-api';
 import type { Auth } from './auth';
-import { HostError, bearer, readBody, requestPath, sendJson } from './http-util';
+import { addressBucket } from './client-address';
+import { HostError, bearer, clientIp, readBody, requestPath, sendJson } from './http-util';
 import type { Mailbox } from './mailbox';
+import type { SharedLimiter } from './store-limiter';
 import type { GroupBlobStore } from './storage/group-blob-port';
 
 export interface GroupsDeps {
@@ -20,6 +25,9 @@ export interface GroupsDeps {
   mailbox: Mailbox;
   blobs: GroupBlobStore;
   clock: () => number;
+  /** Blob reads and writes per client address (limits.groupBlobReadPerIp / groupBlobWritePerIp). */
+  reads: SharedLimiter;
+  writes: SharedLimiter;
 }
 
 function key32(text: string | undefined, what: string): Uint8Array {
@@ -62,8 +70,13 @@ export function createGroupsApi(d: GroupsDeps): (req: IncomingMessage, res: Serv
     }
     if (!path.startsWith(GROUP_API.blobs)) return false;
     const address = key32(path.slice(GROUP_API.blobs.length), 'blob address');
-    await d.auth.requireUser(bearer(req));
+    // No account on either method: a bearer sent anyway is ignored, never checked or logged.
+    const limit = async (l: SharedLimiter, what: string): Promise<void> => {
+      const wait = await l.hit(addressBucket(clientIp(req)));
+      if (wait) throw new HostError(429, 'RateLimited', `too many group blob ${what} from this address`, wait);
+    };
     if (req.method === 'GET') {
+      await limit(d.reads, 'reads');
       const blob = await d.blobs.getBlob(address);
       if (!blob) throw new HostError(404, 'NotFound', 'no blob at this address');
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': blob.length, 'Cache-Control': 'no-store' });
@@ -71,6 +84,7 @@ export function createGroupsApi(d: GroupsDeps): (req: IncomingMessage, res: Serv
       return true;
     }
     if (req.method === 'PUT') {
+      await limit(d.writes, 'writes');
       const header = req.headers[WRITE_TOKEN_HEADER];
       const token = key32(Array.isArray(header) ? header[0] : header, 'write token');
       const blob = await readBody(req, MAX_GROUP_BLOB_BYTES);

@@ -97,6 +97,18 @@ export interface Limits {
   /** Profile blob writes and deletes per client IP: a profile changes rarely (edit, rotation on block). */
   profileWritePerIp: { max: number; windowMs: number };
   /**
+   * Attachment blob downloads (ranged GETs) per client address: downloads carry no account (the
+   * 128-bit id is the capability), so the address is what pays. A 100 MiB file is 100 parts.
+   */
+  blobReadPerIp: { max: number; windowMs: number };
+  /** Group state and invite blob reads per client address (no account, as profiles). */
+  groupBlobReadPerIp: { max: number; windowMs: number };
+  /**
+   * Group blob writes per client address (no account; the write token guards an existing blob):
+   * admins reseal after every change they write or receive, so more than profiles need.
+   */
+  groupBlobWritePerIp: { max: number; windowMs: number };
+  /**
    * Anonymous username lookups per client IP (private discovery): enough for a person starting
    * chats, few enough that guessing full names from one address is slow.
    */
@@ -148,6 +160,9 @@ export const DEFAULT_LIMITS: Limits = {
   senderCertificateTtlMs: 24 * 3600 * 1000,
   profileReadPerIp: { max: 600, windowMs: 60_000 },
   profileWritePerIp: { max: 120, windowMs: 3600_000 },
+  blobReadPerIp: { max: 1200, windowMs: 60_000 },
+  groupBlobReadPerIp: { max: 600, windowMs: 60_000 },
+  groupBlobWritePerIp: { max: 600, windowMs: 3600_000 },
   discoveryPerIp: { max: 30, windowMs: 60_000 },
   discoveryWorkBits: 20,
   discoveryWorkPerMinute: 600,

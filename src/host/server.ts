@@ -179,9 +179,16 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // Sealed sender v2 (P41): one unauthenticated upload fanned out to each recipient, no sender stored.
   const sealedMulti = createSealedMulti({ store: side.sealed, mailbox, limits, perIp: sealedPerIp });
   // Groups (README "Groups"): fan-out of group messages and the encrypted state blobs.
-  const groups = createGroupsApi({ auth, mailbox, blobs: side.groupBlobs, clock });
+  const groups = createGroupsApi({
+    auth,
+    mailbox,
+    blobs: side.groupBlobs,
+    clock,
+    reads: counted('group-blob-read-ip', limits.groupBlobReadPerIp),
+    writes: counted('group-blob-write-ip', limits.groupBlobWritePerIp)
+  });
   // Attachments (README "Attachments"): opaque padded blobs by unguessable id, 30-day retention.
-  const blobs = createBlobsApi({ auth, store: side.blobs, clock });
+  const blobs = createBlobsApi({ auth, store: side.blobs, clock, reads: counted('blob-read-ip', limits.blobReadPerIp) });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * P14 as bob sees it, with the host withholding one message: bob reaches the host through a proxy
- * that plays a host dropping messages (support/withholding-proxy.ts) and swallows one pushed
+ * that plays a host dropping messages (support/host-proxy.ts) and swallows one pushed
  * envelope. When alice's next
  * message arrives, bob's conversation shows "1 message could not be delivered" where the missing
  * one belongs; when the socket reconnects and the host redelivers it, the marker goes and the
@@ -9,12 +9,12 @@
 import { expect, test } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
 import { bubbles, expectClean, messageLog, openPerson, register, send, startChat, texts, type Person } from './support/parley';
-import { WithholdingProxy } from './support/withholding-proxy';
+import { HostProxy } from './support/host-proxy';
 import { installGuard } from './support/guard';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const people: Person[] = [];
-let proxy: WithholdingProxy | undefined;
+let proxy: HostProxy | undefined;
 test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
   await proxy?.close();
@@ -23,7 +23,7 @@ test.afterEach(async () => {
 
 test('P14 a withheld message shows as a gap where it belongs and is filled when it arrives late', async ({ browser, baseURL }) => {
   test.setTimeout(120_000);
-  proxy = await WithholdingProxy.start(baseURL!);
+  proxy = await HostProxy.start(baseURL!);
   const alice = await openPerson(browser, 'alice');
   const bob = await openPerson(browser, 'bob', { width: 390, height: 844 });
   people.push(alice, bob);

@@ -17,7 +17,6 @@ import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transp
 import { memoryLocks } from '../../workers/engine/lock';
 import { httpProfiles } from '../../workers/engine/profile-transport';
 import { sealedFromAnyone } from '../../workers/engine/sealed-access';
-import { hostAuth } from '../../workers/engine/account';
 import { getGroup } from '../../workers/storage/group-repo';
 import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import { fastStretch } from '../pin/support';
@@ -138,8 +137,7 @@ test('P19 a group blob that does not pass through the head the record vouches fo
   const otherId = await forged.createGroup('Forged', '', []);
   const other = (await getGroup(forged.ctx.vault, otherId))!;
   const blob = sealStateBlob({ ...other.history, anchor: { ...other.history.anchor, groupId: g.history.anchor.groupId } }, g.masterKey, systemDeps);
-  const me = alice.ctx.me!;
-  await alice.ctx.transport.putGroupBlob!(hostAuth(me), blob.address, blob.writeToken, blob.sealed);
+  await alice.ctx.transport.putGroupBlob!(blob.address, blob.writeToken, blob.sealed);
 
   alice.disconnect();
   const fresh = await open('alice-new');

@@ -45,10 +45,11 @@ interface Gets {
  */
 function countGets(g: Gets) {
   return (transport: HostHttpTransport) => {
-    const authedFetch = transport.authedFetch.bind(transport);
-    transport.authedFetch = async (auth, path, init = {}) => {
+    // Downloads go as nobody (P41): anonymousFetch, never authedFetch.
+    const anonymousFetch = transport.anonymousFetch.bind(transport);
+    transport.anonymousFetch = async (path, init = {}) => {
       const range = (init.headers as Record<string, string> | undefined)?.Range;
-      if (!path.startsWith('/api/v1/blobs/') || !range) return authedFetch(auth, path, init);
+      if (!path.startsWith('/api/v1/blobs/') || !range) return anonymousFetch(path, init);
       const start = Number(/^bytes=(\d+)-/.exec(range)![1]);
       g.active++;
       g.max = Math.max(g.max, g.active);
@@ -56,7 +57,7 @@ function countGets(g: Gets) {
       const onAbort = () => g.aborted.push(start);
       init.signal?.addEventListener('abort', onAbort);
       try {
-        const forward = (i: RequestInit = init) => authedFetch(auth, path, i);
+        const forward = (i: RequestInit = init) => anonymousFetch(path, i);
         const res = await (g.fault ? g.fault(start, forward, init) : forward());
         const body = await res.arrayBuffer();
         return new Response(body, { status: res.status, headers: res.headers });

@@ -43,18 +43,26 @@ class LoggedFile extends Blob {
 
 type Fault = (method: string, path: string, forward: (init?: RequestInit) => Promise<Response>, init: RequestInit) => Promise<Response>;
 
-/** Logs every blob call of the engine's transport and lets a test fault some. */
+/**
+ * Logs every blob call of the engine's transport and lets a test fault some. Uploads go as the
+ * account and downloads as nobody (P41); a call the other way is logged as such, so every log
+ * comparison below also checks which way each call went.
+ */
 function blobCalls(log: string[], fault: { f?: Fault }) {
   return (transport: HostHttpTransport) => {
     const authedFetch = transport.authedFetch.bind(transport);
-    transport.authedFetch = (auth, path, init = {}) => {
+    const anonymousFetch = transport.anonymousFetch.bind(transport);
+    const logged = (anonymous: boolean, path: string, init: RequestInit, go: (i: RequestInit) => Promise<Response>): Promise<Response> => {
       const method = init.method ?? 'GET';
-      if (!path.startsWith('/api/v1/blobs')) return authedFetch(auth, path, init);
       const offset = /offset=(\d+)/.exec(path)?.[1];
-      log.push(method === 'PUT' ? `put ${offset}` : method === 'POST' ? 'create' : path.endsWith('/upload') ? 'where' : `get ${(init.headers as Record<string, string> | undefined)?.Range ?? ''}`);
-      const forward = (i: RequestInit = init) => authedFetch(auth, path, i);
+      const what = method === 'PUT' ? `put ${offset}` : method === 'POST' ? 'create' : path.endsWith('/upload') ? 'where' : `get ${(init.headers as Record<string, string> | undefined)?.Range ?? ''}`;
+      const download = what.startsWith('get ');
+      log.push(download === anonymous ? what : `${what} (${anonymous ? 'anonymous' : 'as the account'})`);
+      const forward = (i: RequestInit = init) => go(i);
       return fault.f ? fault.f(method, path, forward, init) : forward();
     };
+    transport.authedFetch = (auth, path, init = {}) => (path.startsWith('/api/v1/blobs') ? logged(false, path, init, (i) => authedFetch(auth, path, i)) : authedFetch(auth, path, init));
+    transport.anonymousFetch = (path, init = {}) => (path.startsWith('/api/v1/blobs') ? logged(true, path, init, (i) => anonymousFetch(path, i)) : anonymousFetch(path, init));
   };
 }
 

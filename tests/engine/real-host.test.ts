@@ -10,8 +10,9 @@ import { createHost } from '../../src/host/server';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
+import { syncFromBlob } from '../../workers/engine/group-sync';
 import { eventually, realHostPerTest, texts } from './real-host-support';
-import { statusOf } from './support';
+import { fileBytes, statusOf } from './support';
 
 let engines: Engine[] = [];
 let n = 0;
@@ -25,6 +26,22 @@ const real = realHostPerTest(
   },
   { limits: { discoveryWorkBits: 12, discoveryWorkPerMinute: 1 } }
 );
+
+interface Sent {
+  method: string;
+  path: string;
+  authorization: string | null;
+  credentials: RequestCredentials | undefined;
+}
+
+/** A fetch that notes what each request carried (headers and credentials mode) before sending it. */
+function recordingFetch(requests: Sent[]): typeof fetch {
+  return (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    requests.push({ method: init?.method ?? 'GET', path: url.pathname, authorization: new Headers(init?.headers).get('authorization'), credentials: init?.credentials });
+    return globalThis.fetch(input, init);
+  };
+}
 
 async function open(name: string, dbName = `real-${name}-${process.pid}-${n++}`, fetchImpl?: typeof fetch): Promise<Engine> {
   const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor, fetchImpl);
@@ -56,13 +73,8 @@ describe('engine against the real host', () => {
   });
 
   test('P49 finding someone by name sends no credential: the lookup is by hash, the bundle waits for the first message', async () => {
-    const requests: { path: string; authorization: string | null }[] = [];
-    const recording: typeof fetch = (input, init) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      requests.push({ path: url.pathname, authorization: new Headers(init?.headers).get('authorization') });
-      return globalThis.fetch(input, init);
-    };
-    const alice = await open('alice', undefined, recording);
+    const requests: Sent[] = [];
+    const alice = await open('alice', undefined, recordingFetch(requests));
     const bob = await open('bob');
     await alice.createAccount('alice');
     await bob.createAccount('bob');
@@ -74,12 +86,47 @@ describe('engine against the real host', () => {
     const asked = requests.filter((r) => /^\/api\/v1\/(discovery|bundles)\//.test(r.path));
     expect(asked.map((r) => r.path.replace(/[^/]+$/, '<last>'))).toEqual(['/api/v1/discovery/<last>']);
     expect(asked[0]!.authorization).toBeNull();
+    expect(asked[0]!.credentials).toBe('omit');
     expect(asked[0]!.path).not.toContain('bob');
     await bob.lookupUser('alice');
     expect((await alice.contactInfo('bob')).safetyNumber).toBe((await bob.contactInfo('alice')).safetyNumber);
     await alice.sendText('bob', 'first');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['first']));
     expect(requests.filter((r) => r.path.startsWith('/api/v1/bundles/')).map((r) => r.authorization?.startsWith('Bearer '))).toEqual([true]);
+  });
+
+  test('P41 what the host serves by capability is fetched as nobody: attachment downloads and group blob reads and writes carry no bearer and no credentials, uploads carry the account', async () => {
+    const aliceSent: Sent[] = [];
+    const bobSent: Sent[] = [];
+    const alice = await open('alice', undefined, recordingFetch(aliceSent));
+    const bob = await open('bob', undefined, recordingFetch(bobSent));
+    await alice.createAccount('alice');
+    await bob.createAccount('bob');
+    alice.connect();
+    bob.connect();
+    await alice.lookupUser('bob');
+    await bob.lookupUser('alice');
+    const file = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff);
+    await alice.sendAttachment('bob', { bytes: file, name: 'notes.bin', mime: '', transfer: 'u1' });
+    let id = '';
+    await eventually(async () => {
+      const m = (await bob.listMessages('alice')).find((x) => x.kind === 'text' && x.attachment?.name === 'notes.bin');
+      expect(m).toBeDefined();
+      id = m!.id;
+    });
+    const opened = await bob.openAttachment('alice', id, 'd1');
+    expect(Buffer.from(await fileBytes(opened.bytes)).equals(file)).toBe(true);
+    const groupId = await alice.createGroup('Climbing', '', ['bob']);
+    await eventually(async () => expect((await bob.groupInfo(groupId)).members).toHaveLength(2));
+    expect(await syncFromBlob(bob.ctx, groupId)).not.toBe('unavailable');
+
+    const blobs = (sent: Sent[]) => sent.filter((r) => r.path.startsWith('/api/v1/blobs') || r.path.startsWith('/api/v1/groups/blobs/'));
+    const uploads = blobs(aliceSent).filter((r) => r.path.startsWith('/api/v1/blobs'));
+    expect(uploads.length).toBeGreaterThan(0);
+    for (const r of uploads) expect([r.method, r.authorization?.startsWith('Bearer ')]).toEqual([r.method, true]);
+    const nobody = [...blobs(bobSent), ...blobs(aliceSent).filter((r) => r.path.startsWith('/api/v1/groups/blobs/'))];
+    expect(nobody.map((r) => `${r.method} ${r.path.split('/').slice(0, 4).join('/')}`).sort()).toEqual(expect.arrayContaining(['GET /api/v1/blobs', 'GET /api/v1/groups', 'PUT /api/v1/groups']));
+    for (const r of nobody) expect({ ...r, path: r.method }).toEqual({ method: r.method, path: r.method, authorization: null, credentials: 'omit' });
   });
 
   test('P40 past the per-address limit a lookup pays with proof of work; once the host takes no more, it is RateLimited (the screen says to wait)', async () => {

@@ -36,7 +36,7 @@ async function open(name: string, blobsDown = { value: false }): Promise<Engine>
   const url = real.host!.url;
   const transport = new HostHttpTransport(url, WebSocket as unknown as WsCtor);
   const fetchBlob = transport.getGroupBlob.bind(transport);
-  transport.getGroupBlob = async (auth, address) => (blobsDown.value ? engineFail('Unavailable', 'group blob store down') : fetchBlob(auth, address));
+  transport.getGroupBlob = async (address) => (blobsDown.value ? engineFail('Unavailable', 'group blob store down') : fetchBlob(address));
   const e = await Engine.open({
     transport,
     profiles: httpProfiles(url),

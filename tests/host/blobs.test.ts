@@ -84,7 +84,12 @@ describe('host attachment blobs', () => {
       expect(r.status, bad).not.toBe(200);
     }
     expect((await put(host.url, ann, '..%2f..%2fetc%2fpasswd', 0, bytes(10))).status).toBe(400);
-    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(401);
+    // Uploads are the account's: without a bearer, creating, writing or asking where an upload is gets 401.
+    expect((await fetch(host.url + BLOB_API.blobs, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size: 10 }) })).status).toBe(401);
+    expect((await fetch(`${host.url}${BLOB_API.prefix}${id}?offset=0`, { method: 'PUT', body: bytes(10) as BodyInit })).status).toBe(401);
+    expect((await fetch(`${host.url}${BLOB_API.prefix}${id}/upload`)).status).toBe(401);
+    // A download needs no account, but an unfinished blob is not served to anyone.
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
     expect((await fetch(host.url + BLOB_API.prefix + '0'.repeat(32), { headers: auth(ann) })).status).toBe(404);
     expect((await put(host.url, ann, id, 0, bytes(1000))).status).toBe(200);
     for (const range of ['bytes=1000-', 'bytes=5-2', 'bytes=-5', 'items=0-1', 'bytes=0-99999']) {
@@ -95,6 +100,32 @@ describe('host attachment blobs', () => {
     expect((await create(host.url, ann, 10)).status).toBe(429);
     expect((await fetch(host.url + '/healthz')).status).toBe(200);
     expect(readdirSync(join(host.dataDir, BLOBS_DIR)).every((f) => /^[0-9a-f]{32}$/.test(f))).toBe(true);
+  });
+
+  test('P41 P40 a download names no account: the id alone fetches the blob, a bearer changes nothing, and downloads are counted per client address', async () => {
+    const host = await startHost({ limits: { blobReadPerIp: { max: 4, windowMs: 60_000 } } });
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const blob = bytes(5000, 9);
+    const { id } = (await (await create(host.url, ann, blob.length)).json()) as { id: string };
+    expect((await put(host.url, ann, id, 0, blob)).status).toBe(200);
+    const anonymous = await fetch(host.url + BLOB_API.prefix + id, { credentials: 'omit', headers: { range: 'bytes=0-999' } });
+    expect(anonymous.status).toBe(206);
+    expect(new Uint8Array(await anonymous.arrayBuffer())).toEqual(blob.subarray(0, 1000));
+    // A bearer sent anyway is not checked: a bad one downloads the same (the host does not look).
+    const badBearer = await fetch(host.url + BLOB_API.prefix + id, { headers: { authorization: 'Bearer nonsense' } });
+    expect(Buffer.from(await badBearer.arrayBuffer()).equals(blob)).toBe(true);
+    expect((await fetch(host.url + BLOB_API.prefix + id, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(host.url + BLOB_API.prefix + '0'.repeat(32))).status).toBe(404);
+    // The fifth download from this address within the window is refused with when to come back;
+    // the uploader's own account does not lift it (downloads are not the account's).
+    const refused = await fetch(host.url + BLOB_API.prefix + id, { headers: auth(ann) });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('RateLimited');
+    // Uploads are not downloads: they are not counted against it.
+    const { id: other } = (await (await create(host.url, ann, 10)).json()) as { id: string };
+    expect((await put(host.url, ann, other, 0, bytes(10))).status).toBe(200);
   });
 
   test('P40 blobs are deleted 30 days after upload, unfinished ones after 2 days; a restart keeps the rest', async () => {

@@ -67,18 +67,32 @@ describe('host group endpoints', () => {
   test('P19 a group blob is replaced only with the write token that first wrote it', async () => {
     const host = await startHost();
     hosts.push(host);
-    const ann = await registerUser(host.url, 'ann');
     const address = new Uint8Array(32).fill(1);
     const token = new Uint8Array(32).fill(2);
-    expect((await getBlob(host.url, ann, address)).status).toBe(404);
-    expect(await putBlob(host.url, ann, address, token, Uint8Array.of(1, 2, 3))).toBe(200);
-    expect(await putBlob(host.url, ann, address, new Uint8Array(32).fill(3), Uint8Array.of(6, 6, 6))).toBe(403);
-    expect((await getBlob(host.url, ann, address)).bytes).toEqual(Uint8Array.of(1, 2, 3));
-    expect(await putBlob(host.url, ann, address, token, Uint8Array.of(4, 5))).toBe(200);
-    expect((await getBlob(host.url, ann, address)).bytes).toEqual(Uint8Array.of(4, 5));
-    expect(await putBlob(host.url, ann, new Uint8Array(31), token, Uint8Array.of(1))).toBe(400);
-    const noAuth = await fetch(host.url + GROUP_API.blobs + toBase64Url(address));
-    expect(noAuth.status).toBe(401);
+    expect((await getBlob(host.url, address)).status).toBe(404);
+    expect(await putBlob(host.url, address, token, Uint8Array.of(1, 2, 3))).toBe(200);
+    expect(await putBlob(host.url, address, new Uint8Array(32).fill(3), Uint8Array.of(6, 6, 6))).toBe(403);
+    expect((await getBlob(host.url, address)).bytes).toEqual(Uint8Array.of(1, 2, 3));
+    expect(await putBlob(host.url, address, token, Uint8Array.of(4, 5))).toBe(200);
+    expect((await getBlob(host.url, address)).bytes).toEqual(Uint8Array.of(4, 5));
+    expect(await putBlob(host.url, new Uint8Array(31), token, Uint8Array.of(1))).toBe(400);
+  });
+
+  test('P40 group blobs name no account: reads and writes are counted per client address, a write refused by the limit stores nothing', async () => {
+    const host = await startHost({ limits: { groupBlobReadPerIp: { max: 2, windowMs: 60_000 }, groupBlobWritePerIp: { max: 2, windowMs: 3600_000 } } });
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const address = new Uint8Array(32).fill(7);
+    const token = new Uint8Array(32).fill(8);
+    expect(await putBlob(host.url, address, token, Uint8Array.of(1))).toBe(200);
+    expect(await putBlob(host.url, address, token, Uint8Array.of(2))).toBe(200);
+    expect(await putBlob(host.url, address, token, Uint8Array.of(3))).toBe(429);
+    expect((await getBlob(host.url, address)).bytes).toEqual(Uint8Array.of(2));
+    expect((await getBlob(host.url, address)).status).toBe(200);
+    // An account does not lift the address's limit (the host does not look at it here).
+    const withBearer = await fetch(host.url + GROUP_API.blobs + toBase64Url(address), { headers: { authorization: `Bearer ${toBase64Url(ann.token)}` } });
+    expect(withBearer.status).toBe(429);
+    expect(Number(withBearer.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   test('the SQLite blob store keeps blobs and their token across a reopen, and refuses another token', async () => {

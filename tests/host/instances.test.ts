@@ -105,9 +105,9 @@ describe('several host instances on one PostgreSQL', () => {
     expect(await lookup(b.url, 'nobody')).toEqual({ status: 200, body: { exists: false } });
     // A group state written through A is read through B, and B refuses another write token.
     const address = new Uint8Array(32).fill(7);
-    expect(await putBlob(a.url, ann, address, new Uint8Array(32).fill(1), Uint8Array.of(1, 2, 3))).toBe(200);
-    expect((await getBlob(b.url, ann, address)).bytes).toEqual(Uint8Array.of(1, 2, 3));
-    expect(await putBlob(b.url, ann, address, new Uint8Array(32).fill(2), Uint8Array.of(6))).toBe(403);
+    expect(await putBlob(a.url, address, new Uint8Array(32).fill(1), Uint8Array.of(1, 2, 3))).toBe(200);
+    expect((await getBlob(b.url, address)).bytes).toEqual(Uint8Array.of(1, 2, 3));
+    expect(await putBlob(b.url, address, new Uint8Array(32).fill(2), Uint8Array.of(6))).toBe(403);
     // A profile written through B is read through A.
     const key = generateProfileKey(systemDeps);
     const sealed = sealProfile({ profile: { displayName: 'Ann', about: '', avatar: null }, profileKey: key, username: 'ann' }, systemDeps);

@@ -7,15 +7,16 @@ import { initSodium } from '../../src/lib/crypto/sodium';
 import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
 import { DISCOVERY_PATH, lookupHashText } from '../../src/lib/wire/discovery-api';
 import { GROUP_API, WRITE_TOKEN_HEADER } from '../../src/lib/wire/group-api';
-import type { TestUser } from './support';
 
-export async function putBlob(url: string, user: TestUser, address: Uint8Array, token: Uint8Array, blob: Uint8Array): Promise<number> {
-  const headers = { authorization: `Bearer ${toBase64Url(user.token)}`, [WRITE_TOKEN_HEADER]: toBase64Url(token) };
+/** A group blob write as the vault makes it: no account, the write token only. */
+export async function putBlob(url: string, address: Uint8Array, token: Uint8Array, blob: Uint8Array): Promise<number> {
+  const headers = { [WRITE_TOKEN_HEADER]: toBase64Url(token) };
   return (await fetch(url + GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: blob as BodyInit })).status;
 }
 
-export async function getBlob(url: string, user: TestUser, address: Uint8Array): Promise<{ status: number; bytes: Uint8Array }> {
-  const res = await fetch(url + GROUP_API.blobs + toBase64Url(address), { headers: { authorization: `Bearer ${toBase64Url(user.token)}` } });
+/** A group blob read as the vault makes it: no account. */
+export async function getBlob(url: string, address: Uint8Array): Promise<{ status: number; bytes: Uint8Array }> {
+  const res = await fetch(url + GROUP_API.blobs + toBase64Url(address));
   return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 

@@ -24,7 +24,7 @@ import { fail } from '../../src/lib/codec/errors';
 import { AttachmentOpener, AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
 import type { AttachmentRef } from '../../src/lib/crypto/attachment';
 import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
-import { fetcher, refusal } from './blob-client';
+import { downloader, fetcher, refusal, type BlobFetch } from './blob-client';
 import type { EngineContext } from './context';
 import { EngineError, engineFail } from './errors';
 
@@ -91,7 +91,7 @@ export class StreamUpload {
     }
   }
 
-  async #run(go: ReturnType<typeof fetcher>, progress: (done: number) => void): Promise<UploadedFile> {
+  async #run(go: BlobFetch, progress: (done: number) => void): Promise<UploadedFile> {
     let restarted = false;
     const restart = async (why: string) => {
       if (restarted) return engineFail('Unavailable', `the host lost the upload again (${why})`);
@@ -150,7 +150,7 @@ export class StreamUpload {
     this.#heldStart = this.#produced = this.#confirmed = 0;
   }
 
-  async #create(go: ReturnType<typeof fetcher>): Promise<void> {
+  async #create(go: BlobFetch): Promise<void> {
     const res = await go(BLOB_API.blobs, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ size: this.#sealer.total }) });
     if (!res.ok) await refusal(res);
     this.#blobId = ((await res.json()) as BlobCreated).id;
@@ -158,7 +158,7 @@ export class StreamUpload {
   }
 
   /** Where the host is with our upload; undefined when it no longer has it. */
-  async #hostOffset(go: ReturnType<typeof fetcher>): Promise<number | undefined> {
+  async #hostOffset(go: BlobFetch): Promise<number | undefined> {
     const res = await go(`${BLOB_API.prefix}${this.#blobId}/upload`);
     if (res.status === 404) return undefined;
     if (!res.ok) await refusal(res);
@@ -169,7 +169,7 @@ export class StreamUpload {
     return Number.isSafeInteger(at) && at >= this.#heldStart && at <= this.#produced;
   }
 
-  async #put(go: ReturnType<typeof fetcher>, at: number, body: Uint8Array): Promise<PutResult> {
+  async #put(go: BlobFetch, at: number, body: Uint8Array): Promise<PutResult> {
     try {
       // A Blob body, not the typed array: Chromium uploads a Blob several times faster
       // (tests/bench/files.bench.ts: about 4 MB/s against 34 MB/s on the same run conditions).
@@ -223,7 +223,7 @@ export const DOWNLOAD_IN_FLIGHT = 3;
  * Blob bytes [start, end) of `blobId`: exactly that many, or a ProtocolError (the caller says
  * Tampered: a blob shorter than the message says, or a host that answers another length).
  */
-async function fetchRange(go: ReturnType<typeof fetcher>, blobId: string, start: number, end: number, signal: AbortSignal): Promise<Uint8Array> {
+async function fetchRange(go: BlobFetch, blobId: string, start: number, end: number, signal: AbortSignal): Promise<Uint8Array> {
   const res = await go(BLOB_API.prefix + blobId, { headers: { Range: `bytes=${start}-${end - 1}` }, signal });
   if (res.status === 404) return engineFail('FileGone', 'the file is no longer on the host');
   if (res.status === 416) return fail('InvalidMessage', `attachment blob shorter than ${end} bytes`);
@@ -238,7 +238,7 @@ async function fetchRange(go: ReturnType<typeof fetcher>, blobId: string, start:
  * consumer. Leaving early (an error here or in the consumer's loop) aborts the requests still in
  * flight and waits until they settle, so none outlives the download and none rejects unhandled.
  */
-async function* rangedParts(go: ReturnType<typeof fetcher>, blobId: string, total: number, window: number): AsyncGenerator<Uint8Array> {
+async function* rangedParts(go: BlobFetch, blobId: string, total: number, window: number): AsyncGenerator<Uint8Array> {
   const abort = new AbortController();
   const queue: Promise<Uint8Array>[] = [];
   let next = 0;
@@ -275,7 +275,7 @@ async function* rangedParts(go: ReturnType<typeof fetcher>, blobId: string, tota
  * the blob is not the sender's (the caller says Tampered); FileGone when the host no longer has it.
  */
 export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, progress: (done: number) => void): Promise<Blob> {
-  const go = fetcher(ctx);
+  const go = downloader(ctx);
   const opener = new AttachmentOpener(ref);
   const pieces: Blob[] = [];
   try {

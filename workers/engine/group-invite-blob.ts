@@ -16,17 +16,16 @@ import { isAdmin } from '../../src/lib/crypto/group/group-state';
 import { sealInviteBlob, sealInviteClosed, type InviteClosed } from '../../src/lib/crypto/group/state-blob';
 import { txGetGroup, type GroupRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
-import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { isEngineError } from './errors';
 import { groupIdBytes } from './group-apply';
 
 async function put(ctx: EngineContext, g: GroupRecord, blob: { address: Uint8Array; sealed: Uint8Array }): Promise<boolean> {
-  const me = requireMe(ctx);
+  requireMe(ctx);
   if (!ctx.transport.putGroupBlob) return false;
   const token = inviteBlobWriteToken(g.masterKey, groupIdBytes(g), blob.address);
   try {
-    await ctx.transport.putGroupBlob(hostAuth(me), blob.address, token, blob.sealed);
+    await ctx.transport.putGroupBlob(blob.address, token, blob.sealed);
     return true;
   } catch (e) {
     if (isEngineError(e, 'Unavailable') || isCodedError(e)) return false;

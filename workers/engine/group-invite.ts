@@ -32,7 +32,7 @@ import type { InvitePreviewView, JoinRequestView } from '../../src/lib/vault/gro
 import { getContact } from '../storage/contact-repo';
 import { txGetGroup, type GroupRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
-import { canonicalUsername, hostAuth } from './account';
+import { canonicalUsername } from './account';
 import { lookupUser } from './contacts';
 import { requireMe, type EngineContext, type Me } from './context';
 import { engineFail, isEngineError } from './errors';
@@ -101,7 +101,7 @@ interface Opened {
 
 /** Fetches and opens the link's blob; errors say only reset / invalid / unavailable (never the secret). */
 async function openLink(ctx: EngineContext, fragment: string): Promise<Opened> {
-  const me = requireMe(ctx);
+  requireMe(ctx);
   let secret: Uint8Array;
   try {
     secret = decodeInviteLink(fragment.trim());
@@ -111,7 +111,7 @@ async function openLink(ctx: EngineContext, fragment: string): Promise<Opened> {
   }
   if (!ctx.transport.getGroupBlob) engineFail('Unavailable', 'this host keeps no group blobs');
   const keys = inviteKeys(secret);
-  const sealed = await ctx.transport.getGroupBlob(hostAuth(me), keys.address);
+  const sealed = await ctx.transport.getGroupBlob(keys.address);
   if (!sealed) engineFail('InviteLinkInvalid', 'no group behind this link');
   let history: GroupHistory;
   try {

@@ -13,7 +13,6 @@ import { stateBlobKeys } from '../../src/lib/crypto/group/group-secret';
 import { isCodedError } from '../../src/lib/codec/errors';
 import { putGroup, txGetGroup } from '../storage/group-repo';
 import { commit } from '../storage/vault';
-import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { afterHistoryChange, groupIdBytes } from './group-apply';
 import { isEngineError } from './errors';
@@ -21,13 +20,13 @@ import { uploadInviteBlob } from './group-invite-blob';
 
 /** Reseals and uploads the blob; best effort (the next change or a member's sync repairs a miss). */
 export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<boolean> {
-  const me = requireMe(ctx);
+  requireMe(ctx);
   if (!ctx.transport.putGroupBlob) return false;
   const g = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
   if (!g) return false;
   const blob = sealStateBlob(g.history, g.masterKey, ctx.deps);
   try {
-    await ctx.transport.putGroupBlob(hostAuth(me), blob.address, blob.writeToken, blob.sealed);
+    await ctx.transport.putGroupBlob(blob.address, blob.writeToken, blob.sealed);
     // Admins also keep the invite link's blob current (group-invite-blob.ts).
     await uploadInviteBlob(ctx, id);
     return true;
@@ -50,7 +49,7 @@ export async function syncFromBlob(ctx: EngineContext, id: string): Promise<Sync
   if (!first) return 'unchanged';
   let sealed: Uint8Array | undefined;
   try {
-    sealed = await ctx.transport.getGroupBlob(hostAuth(me), stateBlobKeys(first.masterKey, groupIdBytes(first)).address);
+    sealed = await ctx.transport.getGroupBlob(stateBlobKeys(first.masterKey, groupIdBytes(first)).address);
   } catch (e) {
     if (isCodedError(e)) return 'unavailable';
     throw e;

@@ -150,13 +150,13 @@ export class HostHttpTransport implements HostTransport {
     // No bearer, ever: an anonymous request (no account, no token) is the point (P49). The host
     // rate-limits it per address (P40); past that it admits a lookup that brings a proof of work
     // (lookup-work.ts), solved here once; a refusal after that is the user's to wait out.
-    const url = new URL(DISCOVERY_PATH + lookupHashText(hash), this.baseUrl);
-    let res = await reachHost(this.fetchImpl, url, {});
+    const path = DISCOVERY_PATH + lookupHashText(hash);
+    let res = await this.anonymousFetch(path);
     const challenge = res.status === 429 ? workChallengeOf(res) : undefined;
     if (challenge) {
       await answerJson(res);
       const nonce = await solveLookupWork(hash, challenge, () => crypto.getRandomValues(new Uint32Array(1))[0]!);
-      if (nonce) res = await reachHost(this.fetchImpl, url, { headers: { [WORK_PROOF_HEADER]: encodeWorkProof({ slot: challenge.slot, nonce }) } });
+      if (nonce) res = await this.anonymousFetch(path, { headers: { [WORK_PROOF_HEADER]: encodeWorkProof({ slot: challenge.slot, nonce }) } });
     }
     const body = await answerJson(res);
     if (res.status === 429) engineFail('RateLimited', 'host answered 429 to a lookup');
@@ -205,18 +205,31 @@ export class HostHttpTransport implements HostTransport {
     await this.authed(auth, (b) => this.request(GROUP_API.messages, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: upload as BodyInit }, b));
   }
 
-  async putGroupBlob(auth: HostAuth, address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void> {
+  // Group blobs carry no account (README "Groups"): the host cannot list who reads or writes a
+  // group's state. No credentials either, so the browser keeps them off the account's connections.
+  async putGroupBlob(address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void> {
     const headers = { 'Content-Type': 'application/octet-stream', [WRITE_TOKEN_HEADER]: toBase64Url(writeToken) };
-    await this.authed(auth, (b) => this.request(GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: sealed as BodyInit }, b));
+    const res = await this.anonymousFetch(GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: sealed as BodyInit });
+    if (!res.ok) throw await refusalOf(res);
+    await answerJson(res);
   }
 
-  async getGroupBlob(auth: HostAuth, address: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.authed(auth, async (b) => {
-      const res = await reachHost(this.fetchImpl, new URL(GROUP_API.blobs + toBase64Url(address), this.baseUrl), { headers: { Authorization: `Bearer ${b}` } });
-      if (res.status === 404) return undefined;
-      if (res.ok) return new Uint8Array(await res.arrayBuffer());
-      throw await refusalOf(res);
-    });
+  async getGroupBlob(address: Uint8Array): Promise<Uint8Array | undefined> {
+    const res = await this.anonymousFetch(GROUP_API.blobs + toBase64Url(address));
+    if (res.status === 404) return undefined;
+    if (res.ok) return new Uint8Array(await res.arrayBuffer());
+    throw await refusalOf(res);
+  }
+
+  /**
+   * No bearer and credentials 'omit': the request names no account, and Chromium (as other
+   * browsers) keeps uncredentialed requests on their own connections, so the host cannot pair
+   * it with the account's requests by socket either (P41, P49). Timing and address remain.
+   */
+  anonymousFetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = { ...(init.headers as Record<string, string> | undefined) };
+    delete headers.Authorization;
+    return reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers, credentials: 'omit', cache: 'no-store' });
   }
 
   async authedFetch(auth: HostAuth, path: string, init: RequestInit = {}): Promise<Response> {

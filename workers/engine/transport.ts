@@ -114,12 +114,21 @@ export interface HostTransport {
    * listed member's mailbox (P20: its type byte is the group one, never a 1:1 envelope's).
    */
   groupSend?(auth: HostAuth, to: readonly Username[], body: Uint8Array): Promise<void>;
-  /** The encrypted group state blob at `address`; replacing it needs the master key's write token. */
-  putGroupBlob?(auth: HostAuth, address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void>;
+  /**
+   * The encrypted group state blob at `address`; replacing it needs the master key's write token.
+   * Both carry no account (the address and token are the capabilities), so the host cannot list
+   * who reads or writes a group's state.
+   */
+  putGroupBlob?(address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void>;
   /** The blob at `address`, or undefined when there is none. */
-  getGroupBlob?(auth: HostAuth, address: Uint8Array): Promise<Uint8Array | undefined>;
-  /** One request with a bearer token, its answer unread (attachment blobs, blob-client.ts); optional for test hosts. */
+  getGroupBlob?(address: Uint8Array): Promise<Uint8Array | undefined>;
+  /** One request with a bearer token, its answer unread (attachment uploads, blob-stream.ts); optional for test hosts. */
   authedFetch?(auth: HostAuth, path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * One request that names no account, its answer unread: no bearer and no credentials, so the
+   * browser keeps it off the connections that carry the account's (attachment downloads, P41).
+   */
+  anonymousFetch?(path: string, init?: RequestInit): Promise<Response>;
   /** Calls (DESIGN.md §6): ICE servers with short-lived TURN credentials; optional for test hosts. */
   iceServers?(auth: HostAuth): Promise<IceServers>;
   /** Sealed sender (P41): the trust root the host serves (pinned on first use when the build pins none). */

@@ -35,7 +35,6 @@ import { bytesEqual, toHex } from '../../../src/lib/codec/bytes';
 import { isCodedError } from '../../../src/lib/codec/errors';
 import { putGroup, type GroupRecord } from '../../storage/group-repo';
 import { commit } from '../../storage/vault';
-import { hostAuth } from '../account';
 import { requireMe, type EngineContext } from '../context';
 import { groupRecipients } from '../group-recipients';
 import { afterHistoryChange, putNotice, queueUpdate } from '../group-apply';
@@ -50,10 +49,10 @@ export interface GroupRestore {
 
 /** The history on the host, if it passes through the trusted head; undefined otherwise. */
 async function fetchTrusted(ctx: EngineContext, entry: GroupEntry) {
-  const me = requireMe(ctx);
+  requireMe(ctx);
   if (!ctx.transport.getGroupBlob) return undefined;
   try {
-    const sealed = await ctx.transport.getGroupBlob(hostAuth(me), stateBlobKeys(entry.masterKey, entry.id).address);
+    const sealed = await ctx.transport.getGroupBlob(stateBlobKeys(entry.masterKey, entry.id).address);
     if (!sealed) return undefined;
     const parts = openStateBlob(sealed, entry.masterKey, entry.id);
     // Orphans are not ours to trust; the path itself is checked against the head below.
