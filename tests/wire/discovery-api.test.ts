@@ -9,6 +9,12 @@ import { asUsername } from '../../src/lib/codec/username';
 import { decodeLookupAnswer, encodeLookupAnswer, encodeWorkChallenge, encodeWorkProof, parseWorkChallenge, parseWorkProof } from '../../src/lib/wire/discovery-api';
 import { checkLookupWork } from '../../src/lib/crypto/lookup-work';
 import { HostHttpTransport } from '../../workers/engine/host-transport';
+import { initSodium } from '../../src/lib/crypto/sodium';
+import { systemDeps } from '../../src/lib/crypto/deps';
+import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
+import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, kemPreKeyPublic, oneTimePreKeyPublic, signedPreKeyPublic } from '../../src/lib/crypto/prekeys';
+import { ed25519Sign } from '../../src/lib/crypto/primitives';
+import { API } from '../../src/lib/wire/host-api';
 
 const id = new Uint8Array(131).fill(9);
 
@@ -71,9 +77,15 @@ describe('the client', () => {
     expect(seen[0]!.headers.get('authorization')).toBeNull();
   });
 
-  test('P40 a per-address refusal is RateLimited, not "unreachable"; a server error stays Unavailable', async () => {
+  test('P40 a per-address refusal is RateLimited and "try again shortly" (503) is HostBusy, neither "unreachable"; a server error or no answer stays Unavailable', async () => {
     await expect(answering(429, { error: 'RateLimited', message: 'too many lookups' }).lookup(hash)).rejects.toMatchObject({ code: 'RateLimited' });
-    await expect(answering(503, { error: 'Unavailable', message: 'draining' }).lookup(hash)).rejects.toMatchObject({ code: 'Unavailable' });
+    // The host's answer while its lookup index is being filled after an upgrade (discovery.ts), or while draining.
+    await expect(answering(503, { error: { code: 'Unavailable', message: 'the lookup index is being rebuilt; try again shortly' } }).lookup(hash)).rejects.toMatchObject({ code: 'HostBusy' });
+    await expect(answering(500, { error: { code: 'Internal', message: 'boom' } }).lookup(hash)).rejects.toMatchObject({ code: 'Unavailable' });
+    const unreachable = new HostHttpTransport('http://host.invalid/', undefined, async () => {
+      throw new TypeError('fetch failed');
+    });
+    await expect(unreachable.lookup(hash)).rejects.toMatchObject({ code: 'Unavailable' });
   });
 
   test('P40 a 429 with a work challenge is retried once with a proof for this hash and that minute; a second 429 is RateLimited', async () => {
@@ -107,11 +119,32 @@ describe('the client', () => {
     expect(seen).toHaveLength(1);
   });
 
+  test('a sign-up the host cannot take now (503: its hashing thread is full) is HostBusy, which the welcome screen explains', async () => {
+    await initSodium();
+    const identity = generateIdentity(systemDeps);
+    const t = new HostHttpTransport('http://host.invalid/', undefined, async (input) => {
+      const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+      if (path === API.challenge) return new Response(JSON.stringify({ challenge: toBase64Url(new Uint8Array(32).fill(1)), expiresAt: Date.now() + 60_000 }), { status: 200 });
+      return new Response(JSON.stringify({ error: { code: 'Unavailable', message: 'the lookup hasher is full' } }), { status: 503, headers: { 'Retry-After': '2' } });
+    });
+    const registration = {
+      identity: identityPublic(identity),
+      signedPreKey: signedPreKeyPublic(generateSignedPreKey(identity, 1, systemDeps)),
+      oneTimePreKeys: generateOneTimePreKeys(1, 2, systemDeps).map(oneTimePreKeyPublic),
+      kemPreKeys: [kemPreKeyPublic(generateKemPreKey(identity, 1, true, systemDeps))]
+    };
+    const auth = { username: asUsername('alice'), sign: (m: Uint8Array) => ed25519Sign(identity.signing.privateKey, m) };
+    await expect(t.register(auth, registration)).rejects.toMatchObject({ code: 'HostBusy' });
+  });
+
   test('P40 only calls the user waits on say RateLimited: a refused send stays Unavailable, which the outbox retries', async () => {
     const t = answering(429, { error: 'RateLimited', message: 'slow down' });
     const auth = { username: asUsername('alice'), sign: () => new Uint8Array(64) };
     (t as unknown as { token: unknown }).token = { username: asUsername('alice'), value: { token: new Uint8Array(32), expiresAt: Date.now() + 3_600_000 } };
     await expect(t.send(auth, asUsername('bob'), new Uint8Array(8))).rejects.toMatchObject({ code: 'Unavailable' });
     await expect(t.preKeyCounts(auth)).rejects.toMatchObject({ code: 'Unavailable' });
+    const busy = answering(503, { error: { code: 'Unavailable', message: 'draining' } });
+    (busy as unknown as { token: unknown }).token = { username: asUsername('alice'), value: { token: new Uint8Array(32), expiresAt: Date.now() + 3_600_000 } };
+    await expect(busy.send(auth, asUsername('bob'), new Uint8Array(8))).rejects.toMatchObject({ code: 'Unavailable' });
   });
 });

@@ -13,6 +13,12 @@ export const EngineErrorCode = {
   Unavailable: 'Unavailable',
   /** Too many anonymous lookups from this address (private discovery, P40): the user waits, nothing retries. */
   RateLimited: 'RateLimited',
+  /**
+   * The host is reachable but asked to try again shortly (503) for something the user waits on: a
+   * lookup while its index is being filled after an upgrade, a sign-up while its hashing is full.
+   * Not "offline": the screen says the server is busy.
+   */
+  HostBusy: 'HostBusy',
   /** The contact is blocked: nothing is sent until the user unblocks. */
   Blocked: 'Blocked',
   NoAccount: 'NoAccount',

@@ -99,6 +99,7 @@ export class HostHttpTransport implements HostTransport {
     const res = await reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers });
     const body = await answerJson(res);
     if (userWaits && res.status === 429) engineFail('RateLimited', `host answered 429 to ${path}`);
+    if (userWaits && res.status === 503) engineFail('HostBusy', `host answered 503 to ${path}`);
     if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
     return body;
   }
@@ -160,6 +161,7 @@ export class HostHttpTransport implements HostTransport {
     }
     const body = await answerJson(res);
     if (res.status === 429) engineFail('RateLimited', 'host answered 429 to a lookup');
+    if (res.status === 503) engineFail('HostBusy', 'host answered 503 to a lookup');
     if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
     return decodeLookupAnswer(body);
   }
