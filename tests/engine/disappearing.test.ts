@@ -218,6 +218,67 @@ describe('P44 disappearing messages', () => {
     expect((await rawRows(bob)).messages).not.toContain(`alice:${sent.id}`);
   });
 
+  test('P44 a change whose envelope was lost is learned from the next message, on both sides, with its notice', async () => {
+    const { host, alice, bob, clock } = await pair();
+    await bob.engine.disconnect();
+    clock.advance(1000);
+    await alice.engine.setDisappearing(asUsername('bob'), 3600);
+    await settle(alice);
+    // The host loses the change (it sits unacked in bob's mailbox; it never reaches him).
+    const box = host.mailboxes.get('bob')!;
+    expect(box.length).toBe(1);
+    box.length = 0;
+    clock.advance(1000);
+    await alice.engine.sendText(asUsername('bob'), 'under the timer');
+    await bob.engine.connect();
+    await settle(alice, bob);
+    expect(await timer(bob, 'alice')).toBe(3600);
+    expect(await notices(bob, 'alice')).toEqual(['disappearing:in:3600']);
+    // The notice comes before the message that taught it; the message keeps its own timer.
+    const list = await bob.engine.listMessages(asUsername('alice'));
+    const at = (pred: (m: MessageView) => boolean) => list.findIndex(pred);
+    expect(at((m) => m.kind === 'notice' && m.notice === 'disappearing:in:3600')).toBeLessThan(at((m) => m.kind === 'text' && m.text === 'under the timer'));
+    // Bob's reply carries the same setting: nothing flips back on alice's side, and turning it
+    // off later (a setting too) is learned the same way.
+    await bob.engine.sendText(asUsername('alice'), 'ok');
+    await settle(alice, bob);
+    expect(await timer(alice, 'bob')).toBe(3600);
+    expect(await notices(alice, 'bob')).toEqual(['disappearing:out:3600']);
+    await bob.engine.disconnect();
+    clock.advance(1000);
+    await alice.engine.setDisappearing(asUsername('bob'), 0);
+    await settle(alice);
+    host.mailboxes.get('bob')!.length = 0;
+    await alice.engine.sendText(asUsername('bob'), 'stays now');
+    await bob.engine.connect();
+    await settle(alice, bob);
+    expect(await timer(bob, 'alice')).toBe(0);
+    expect(await notices(bob, 'alice')).toEqual(['disappearing:in:3600', 'disappearing:in:0']);
+  });
+
+  test('P44 a message sent under an older setting, crossing a newer change, changes nothing on either side', async () => {
+    const { alice, bob, clock } = await pair();
+    await alice.engine.setDisappearing(asUsername('bob'), 3600);
+    await settle(alice, bob);
+    // Bob writes under the hour, offline; meanwhile alice changes to five minutes.
+    await bob.engine.disconnect();
+    await alice.engine.disconnect();
+    clock.advance(1000);
+    await bob.engine.sendText(asUsername('alice'), 'written under the hour');
+    clock.advance(1000);
+    await alice.engine.setDisappearing(asUsername('bob'), 300);
+    await bob.engine.connect();
+    await settle(bob);
+    await alice.engine.connect();
+    await settle(alice, bob);
+    expect(await timer(alice, 'bob')).toBe(300);
+    expect(await timer(bob, 'alice')).toBe(300);
+    expect(await notices(alice, 'bob')).toEqual(['disappearing:out:3600', 'disappearing:out:300']);
+    // The crossing message still expires under the hour it was sent with (a clear field of its row).
+    const rows = await alice.engine.ctx.vault.db.getAll('messages');
+    expect(rows.filter((m) => m.direction === 'in' && m.expireTimer !== undefined).map((m) => m.expireTimer)).toEqual([3600]);
+  });
+
   test('P44 P42 a timer change alone from a stranger opens no chat', async () => {
     const host = new MemoryHost();
     const alice = await newUser(host, 'alice');

@@ -1,6 +1,6 @@
 /**
- * Disappearing messages on the wire (src/lib/wire/disappearing-content.ts, content kinds 0x11 and
- * 0x12; SECURITY.md P44): the timer change and the timer each message carries round-trip exactly,
+ * Disappearing messages on the wire (src/lib/wire/disappearing-content.ts, content kinds 0x11,
+ * 0x12 and 0x13; SECURITY.md P44): the timer change and the timer setting each message carries round-trip exactly,
  * and bad input — a timer outside the list, an expiring wrapper around anything but a text or a
  * file, a wrapper in a wrapper, truncation — is a clear ProtocolError that leaves the input as it was.
  */
@@ -92,6 +92,41 @@ describe('P44 disappearing content', () => {
     const nested = wrap(300, wrap(300, text));
     expect(error(() => decodeContent(nested)).message).toContain(`kind ${ContentKind.expiring}`);
     expect(error(() => decodeContent(wrap(300, text).subarray(0, 9))).code).toBe('DecodeFailed');
+  });
+
+  test.each<[string, Content]>([
+    ['text under a timer', { kind: 'text', id: ID, sentAt: 5, text: 'gone soon', expireTimer: 300, timerSetAt: 1_700_000_000_123 }],
+    ['text with the timer turned off', { kind: 'text', id: ID, sentAt: 5, text: 'stays', timerSetAt: 1_700_000_000_999 }],
+    ['reply with profile key', { kind: 'text', id: ID, sentAt: 5, text: 'yes', quote: QUOTE, profileKey: KEY, expireTimer: 3600, timerSetAt: 2 ** 52 }],
+    ['file', { kind: 'attachment', id: ID, sentAt: 5, blobId: 'ab'.repeat(16), key: KEY, digest: KEY, size: 1000, mime: 'application/pdf', name: 'a.pdf', expireTimer: 86_400, timerSetAt: 7 }]
+  ])('P44 a %s carries the setting and when it was made (kind 0x13) and round-trips', (_name, c) => {
+    const enc = encodeContent(c);
+    expect(enc[1]).toBe(ContentKind.timed);
+    expect(decodeContent(enc)).toEqual(c);
+  });
+
+  test('P44 a timed message with an unknown timer, a setAt past 2^53, around anything but a text or file, or cut short is refused', () => {
+    const text = encodeContent({ kind: 'text', id: ID, sentAt: 5, text: 'hi' });
+    const wrap = (seconds: number, hi: number, lo: number, inner: Uint8Array) => {
+      const b = new Uint8Array(14 + inner.length - 1);
+      const v = new DataView(b.buffer);
+      b[0] = 1;
+      b[1] = ContentKind.timed;
+      v.setUint32(2, seconds);
+      v.setUint32(6, hi);
+      v.setUint32(10, lo);
+      b.set(inner.subarray(1), 14);
+      return b;
+    };
+    expect(decodeContent(wrap(0, 0, 42, text))).toEqual({ kind: 'text', id: ID, sentAt: 5, text: 'hi', timerSetAt: 42 });
+    expect(error(() => decodeContent(wrap(301, 0, 42, text)))).toMatchObject({ code: 'DecodeFailed' });
+    expect(error(() => decodeContent(wrap(300, 2 ** 21, 0, text))).message).toContain('2^53');
+    const receipt = encodeContent({ kind: 'receipt', receipt: 'read', ids: [ID] });
+    expect(error(() => decodeContent(wrap(300, 0, 1, receipt))).message).toContain('kind 2');
+    const nested = wrap(300, 0, 1, wrap(300, 0, 1, text));
+    expect(error(() => decodeContent(nested)).message).toContain(`kind ${ContentKind.timed}`);
+    expect(error(() => decodeContent(wrap(300, 0, 1, text).subarray(0, 12))).code).toBe('DecodeFailed');
+    expect(error(() => encodeContent({ kind: 'text', id: ID, sentAt: 1, text: 'x', timerSetAt: -1 })).code).toBe('InvalidArgument');
   });
 
   test('P44 a truncated or padded timer change is refused', () => {

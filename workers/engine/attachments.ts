@@ -28,8 +28,7 @@ import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
 import { messageEvent } from './views';
 import { assertCanSend } from './trust';
-import { armFor, sentExpiry } from './disappearing';
-import type { TimerSeconds } from '../../src/lib/wire/disappearing-content';
+import { armFor, sentExpiry, sentTimer } from './disappearing';
 
 /** Uploads that failed part-way, by recipient and transfer id: a retry of the same file resumes them. */
 const unfinished = new Map<string, StreamUpload>();
@@ -88,7 +87,7 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
     // Encoded now so a bad name or thumbnail is refused before anything is stored.
     // P44: it carries the chat's disappearing timer, and its clock starts now (disappearing.ts).
     const expiry = sentExpiry(chat, now);
-    const content = encodeContent({ ...sent, ...(caption ? { caption } : {}), ...(expiry.expireTimer ? { expireTimer: expiry.expireTimer as TimerSeconds } : {}) });
+    const content = encodeContent({ ...sent, ...(caption ? { caption } : {}), ...sentTimer(chat) });
     const identity = contact?.identity;
     const m: MessageRecord = { key: sent.id, id: sent.id, username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', attachment: sent, ...(identity ? { identity } : {}), ...expiry };
     await putMessage(tx, m);

@@ -10,7 +10,12 @@
  * last one we applied (`setAt` = max(now, last + 1)), so a peer whose clock runs ahead cannot pin
  * the timer: our next change still wins on both sides.
  *
- * Stamping: a message we send carries the chat's timer (kind 0x12) and its clock starts at
+ * Re-learning: a message also carries when its sender's setting was made (kind 0x13), and the
+ * recipient applies that setting by the same rule as a change (`receiveTimer`), so a change whose
+ * envelope was lost is learned from the next message, and a message sent under an older setting
+ * (crossing a newer change) changes nothing.
+ *
+ * Stamping: a message we send carries the chat's timer (kind 0x13) and its clock starts at
  * sending; a message we receive keeps the timer it was SENT under, and its clock starts when we
  * first show it (read, receipts.ts) — Signal's rule. expiry.ts removes it when the time is up.
  * A change under a key the user has not accepted is dropped (P3), like a message action, and so is
@@ -65,10 +70,11 @@ function withTimer(chat: ChatRecord, seconds: TimerSeconds, setAt: number): Chat
   return next;
 }
 
-function timerNotice(ctx: EngineContext, username: Username, direction: 'in' | 'out', seconds: TimerSeconds): MessageRecord {
+/** `at`: where the notice sorts (default now). */
+function timerNotice(ctx: EngineContext, username: Username, direction: 'in' | 'out', seconds: TimerSeconds, at?: number): MessageRecord {
   const now = ctx.deps.now();
   const id = toHex(ctx.deps.rng(16));
-  return { key: `system:${id}`, id, username, direction: 'system', body: timerNoticeCode(direction, seconds), sentAt: now, receivedAt: now, status: 'received' };
+  return { key: `system:${id}`, id, username, direction: 'system', body: timerNoticeCode(direction, seconds), sentAt: at ?? now, receivedAt: now, status: 'received' };
 }
 
 /** The user sets the chat's timer (0 = off): applied here and sent to them inside the ratchet. */
@@ -104,8 +110,12 @@ export async function setDisappearing(ctx: EngineContext, raw: string, value: nu
   if (events.length > 0) ctx.kickOutbox();
 }
 
-/** A change from `sender` (authenticated by the ratchet), inside the receive transaction (inbox.ts). */
-export async function receiveTimer(ctx: EngineContext, tx: Tx, sender: Username, c: TimerContent, changedKey: boolean): Promise<EngineEvent[]> {
+/**
+ * A change from `sender` (authenticated by the ratchet), inside the receive transaction (inbox.ts):
+ * a change (kind 0x11), or the setting a message was sent under (kind 0x13; `noticeAt` puts its
+ * notice just before that message).
+ */
+export async function receiveTimer(ctx: EngineContext, tx: Tx, sender: Username, c: TimerContent, changedKey: boolean, noticeAt?: number): Promise<EngineEvent[]> {
   // P42: a change alone never opens a chat (a stranger could fill the list with empty ones).
   if (changedKey || !(await tx.objectStore('chats').get(sender))) return [];
   const setAt = Math.min(c.setAt, MAX_SET_AT);
@@ -116,9 +126,19 @@ export async function receiveTimer(ctx: EngineContext, tx: Tx, sender: Username,
     return withTimer(chat, c.seconds, setAt);
   });
   if (!shown) return [];
-  const notice = timerNotice(ctx, sender, 'in', c.seconds);
+  const notice = timerNotice(ctx, sender, 'in', c.seconds, noticeAt);
   await putMessage(tx, notice);
   return [messageEvent(notice), { type: 'chats' }];
+}
+
+/**
+ * The chat setting a message we send carries (wire kind 0x13): the timer and when it was set, so
+ * a peer that missed the change learns it from this message (`receiveTimer` rules). Once a chat
+ * has had a timer, every message carries the setting, "off" included.
+ */
+export function sentTimer(chat: ChatRecord): { expireTimer?: TimerSeconds; timerSetAt?: number } {
+  const t = timerOf(chat);
+  return { ...(t === 0 ? {} : { expireTimer: t }), ...(chat.disappearingSetAt === undefined ? {} : { timerSetAt: chat.disappearingSetAt }) };
 }
 
 /** What a message we send now carries: the chat's timer; its clock starts now. */

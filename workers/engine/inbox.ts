@@ -283,11 +283,19 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
         at = stored.at;
       } else if (content.kind === 'attachment') {
         const { caption, ...attachment } = content;
-        const { expireTimer, ...file } = attachment;
+        const { expireTimer, timerSetAt: _setting, ...file } = attachment;
         const stored = await storeText(ctx, tx, env, { id: content.id, sentAt: content.sentAt, text: caption ?? '', ...(expireTimer ? { expireTimer } : {}) }, underChangedKey(trusted, identity), isRequest(trusted), file);
         out.push(...stored.events);
         at = stored.at;
-      } else if (content.kind === 'call') {
+      }
+      // P44: the sender's chat setting the message was sent under, applied as a change would be
+      // (so a change whose envelope was lost is learned here), its notice just before the message.
+      // Dropped under a changed key, like a change.
+      if ((content.kind === 'text' || content.kind === 'attachment') && content.timerSetAt !== undefined) {
+        const setting = { kind: 'timer', seconds: content.expireTimer ?? 0, setAt: content.timerSetAt } as const;
+        out.push(...(await receiveTimer(ctx, tx, env.sender, setting, underChangedKey(trusted, identity), at - 1)));
+      }
+      if (content.kind === 'call') {
         // emitted above, before the commit, if it rings; else an offer leaves a missed call (P42)
         const missed = rings ? undefined : missedCallRecord(env.sender, content.signal, ctx.deps.now());
         if (missed) {

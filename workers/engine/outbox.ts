@@ -22,7 +22,6 @@ import { fail, isCodedError } from '../../src/lib/codec/errors';
 import { bytesEqual } from '../../src/lib/codec/bytes';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
-import type { TimerSeconds } from '../../src/lib/wire/disappearing-content';
 import { getContact } from '../storage/contact-repo';
 import { preview, updateChat } from '../storage/chat-repo';
 import { advanceStatus, putMessage, txGetMessage } from '../storage/message-repo';
@@ -46,7 +45,7 @@ import { forgetUndeliveredGroupUpdate } from './group-stale-key';
 import { payWelcomesOwedTo } from './group-welcome-owed';
 import type { Username } from '../../src/lib/codec/username';
 import { acceptInTx } from './requests';
-import { armFor, sentExpiry, withQuoteExpiry } from './disappearing';
+import { armFor, sentExpiry, sentTimer, withQuoteExpiry } from './disappearing';
 import { saveNote } from './note-to-self';
 
 /** Encryptions of one message remembered for retry requests (its first send plus resends). */
@@ -84,7 +83,7 @@ export async function queueText(ctx: EngineContext, raw: string, text: string, q
     const profileKey = await profileKeyToShare(ctx, tx, username);
     // P44: it carries the chat's disappearing timer, and its clock starts now (disappearing.ts).
     const expiry = sentExpiry(chat, now);
-    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(profileKey ? { profileKey } : {}), ...(quoted ? { quote: quoted.id } : {}), ...(expiry.expireTimer ? { expireTimer: expiry.expireTimer as TimerSeconds } : {}) });
+    const content = encodeContent({ kind: 'text', id, sentAt, text: body, ...(profileKey ? { profileKey } : {}), ...(quoted ? { quote: quoted.id } : {}), ...sentTimer(chat) });
     // Written for the identity trusted now (P36); a first message to a new contact binds at encryption.
     const identity = contact?.identity;
     const m: MessageRecord = await withQuoteExpiry(tx, { key: id, id, username, direction: 'out', body, sentAt, receivedAt: now, status: 'queued', ...(identity ? { identity } : {}), ...(quoted ? { extras: { quote: quoted.key } } : {}), ...expiry });

@@ -33,6 +33,8 @@
  *   kind 0x11 timer:   the chat's disappearing timer changed (wire/disappearing-content.ts, P44)
  *   kind 0x12 expiring: timer u32 || a text or attachment content without its version byte: a
  *                      message sent under that timer (wire/disappearing-content.ts, P44)
+ *   kind 0x13 timed:   timer u32 (0 = off) || setAt u64 || the same: a message sent under the
+ *                      chat's timer setting made at setAt (wire/disappearing-content.ts, P44)
  *   kind 0x14 typing:  action u8 (1 started, 2 stopped) || sentAt u64 (wire/typing-content.ts); never stored
  *   kind 0x15 group receipt: groupId (32) || receipt type u8 || u16 count || count x id (16), to the
  *                      group message's sender only (wire/group-receipt-content.ts)
@@ -45,7 +47,7 @@
 import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, fromHex, toHex } from '../codec/bytes';
 import { readAttachment, writeAttachment, type AttachmentContent } from './attachment-content';
-import { readExpiring, readTimer, writeTimer, checkTimer, type TimerContent, type TimerSeconds } from './disappearing-content';
+import { readExpiring, readTimed, readTimer, writeTimed, writeTimer, checkTimer, type TimerContent, type TimerSeconds } from './disappearing-content';
 import { readTyping, writeTyping, type TypingContent } from './typing-content';
 import { readGroupReceipt, writeGroupReceipt, type GroupReceiptContent } from './group-receipt-content';
 
@@ -54,7 +56,7 @@ export type { TypingContent } from './typing-content';
 export type { GroupReceiptContent } from './group-receipt-content';
 
 export const CONTENT_VERSION = 1;
-export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, reaction: 0x0a, edit: 0x0b, delete: 0x0c, textWithQuote: 0x0d, textWithQuoteAndProfileKey: 0x0e, attachment: 0x10, timer: 0x11, expiring: 0x12, typing: 0x14, groupReceipt: 0x15 } as const;
+export const ContentKind = { text: 0x01, receipt: 0x02, call: 0x03, retry: 0x05, resent: 0x06, profileKey: 0x07, textWithProfileKey: 0x08, group: 0x09, reaction: 0x0a, edit: 0x0b, delete: 0x0c, textWithQuote: 0x0d, textWithQuoteAndProfileKey: 0x0e, attachment: 0x10, timer: 0x11, expiring: 0x12, timed: 0x13, typing: 0x14, groupReceipt: 0x15 } as const;
 /** The retired retry by time (P36): refused, never honoured. */
 const RETIRED_RETRY_KIND = 0x04;
 export const ReceiptType = { delivered: 0x01, read: 0x02 } as const;
@@ -71,10 +73,13 @@ export const MAX_RETRY_REFS = 50;
 export const REF_KEY_LEN = 32;
 
 /** `quote`: the content id of the message this replies to (kinds 0x0D/0x0E). */
-/** `expireTimer`: the disappearing timer it was sent under (kind 0x12 around it, P44). */
-export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string; profileKey?: Uint8Array; quote?: string; expireTimer?: TimerSeconds };
-/** A file sent under a disappearing timer (kind 0x12 around kind 0x10, P44). */
-export type ExpiringAttachment = AttachmentContent & { expireTimer?: TimerSeconds };
+/**
+ * `expireTimer`: the disappearing timer it was sent under; `timerSetAt`: when the sender's chat
+ * setting was made (kind 0x13 around it; without it, 0x12 when a timer is on; P44).
+ */
+export type TextContent = { kind: 'text'; id: string; sentAt: number; text: string; profileKey?: Uint8Array; quote?: string; expireTimer?: TimerSeconds; timerSetAt?: number };
+/** A file sent under a disappearing timer (kind 0x13 or 0x12 around kind 0x10, P44). */
+export type ExpiringAttachment = AttachmentContent & { expireTimer?: TimerSeconds; timerSetAt?: number };
 export type { TimerContent } from './disappearing-content';
 /** A reaction to `target` (kind 0x0A); `emoji` '' takes the sender's reaction back. */
 export type ReactionContent = { kind: 'reaction'; target: string; emoji: string };
@@ -115,6 +120,11 @@ function idBytes(id: string): Uint8Array {
 
 export function encodeContent(c: Content): Uint8Array {
   const w = new ByteWriter().u8(CONTENT_VERSION);
+  if ((c.kind === 'text' || c.kind === 'attachment') && c.timerSetAt !== undefined) {
+    const { expireTimer, timerSetAt, ...inner } = c;
+    const body = encodeContent(inner);
+    return writeTimed(w.u8(ContentKind.timed), { seconds: expireTimer ?? 0, setAt: timerSetAt }).raw(body.subarray(1)).finish();
+  }
   if ((c.kind === 'text' || c.kind === 'attachment') && c.expireTimer !== undefined && c.expireTimer !== 0) {
     const { expireTimer, ...inner } = c;
     const body = encodeContent(inner);
@@ -305,21 +315,30 @@ export function decodeContent(bytes: Uint8Array): Content {
   if (kind === ContentKind.timer) return readTimer(r);
   if (kind === ContentKind.expiring) {
     const expireTimer = readExpiring(r);
-    const rest = r.fixed(r.remaining);
-    const innerKind = rest[0];
-    if (!EXPIRING_KINDS.has(innerKind ?? -1)) return fail('DecodeFailed', `an expiring message wraps content kind ${innerKind ?? 'none'}`);
-    const whole = new Uint8Array(rest.length + 1);
-    whole[0] = CONTENT_VERSION;
-    whole.set(rest, 1);
-    const inner = decodeContent(whole);
-    if (inner.kind !== 'text' && inner.kind !== 'attachment') return fail('DecodeFailed', `an expiring message wraps a ${inner.kind}`);
-    return { ...inner, expireTimer };
+    return { ...wrapped(r), expireTimer };
+  }
+  if (kind === ContentKind.timed) {
+    const { seconds, setAt } = readTimed(r);
+    return { ...wrapped(r), ...(seconds === 0 ? {} : { expireTimer: seconds }), timerSetAt: setAt };
   }
   if (kind === RETIRED_RETRY_KIND) return fail('UnsupportedVersion', 'content kind 4 (a retry by time) is retired and never honoured');
   return fail('UnsupportedVersion', `content kind ${kind}`);
 }
 
 /** What kind 0x12 may wrap: the texts (with profile key, quote, both) and files; never itself. */
+/** The text or attachment inside a 0x12 or 0x13 wrapper (never another wrapper). */
+function wrapped(r: ByteReader): TextContent | AttachmentContent {
+  const rest = r.fixed(r.remaining);
+  const innerKind = rest[0];
+  if (!EXPIRING_KINDS.has(innerKind ?? -1)) return fail('DecodeFailed', `an expiring message wraps content kind ${innerKind ?? 'none'}`);
+  const whole = new Uint8Array(rest.length + 1);
+  whole[0] = CONTENT_VERSION;
+  whole.set(rest, 1);
+  const inner = decodeContent(whole);
+  if (inner.kind !== 'text' && inner.kind !== 'attachment') return fail('DecodeFailed', `an expiring message wraps a ${inner.kind}`);
+  return inner;
+}
+
 const EXPIRING_KINDS = new Set<number>([ContentKind.text, ContentKind.textWithProfileKey, ContentKind.textWithQuote, ContentKind.textWithQuoteAndProfileKey, ContentKind.attachment]);
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

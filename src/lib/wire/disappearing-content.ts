@@ -7,8 +7,13 @@
  *                       "from now on, messages in this chat disappear after `seconds` (0 = off)"
  *   kind 0x12 expiring: seconds u32 (one of TIMER_SECONDS, not 0) || the content it wraps, without
  *                       its version byte (a text kind or an attachment, never another 0x12)
+ *   kind 0x13 timed:    seconds u32 (one of TIMER_SECONDS, 0 allowed) || setAt u64 || the content
+ *                       it wraps, as 0x12: a message sent under the chat setting (seconds, setAt)
  * A message carries the timer it was sent under (as Signal's DataMessage.expireTimer), so it
- * expires under that timer even if the chat's changes later. The wrapper is a kind of its own, so
+ * expires under that timer even if the chat's changes later. 0x13 also carries when that setting
+ * was made (as Signal's expireTimerVersion), so a recipient that never got the change (a dropped
+ * envelope) learns it from the next message, and one sent under an older setting cannot undo a
+ * newer change. Writers send 0x13 once the chat has had a timer; 0x12 is still read. The wrapper is a kind of its own, so
  * a client that does not know it refuses it (UnsupportedVersion) instead of keeping forever a
  * text its sender meant to disappear.
  *
@@ -44,6 +49,18 @@ export function readTimer(r: ByteReader): TimerContent {
   const setAt = r.u64();
   r.end();
   return { kind: 'timer', seconds, setAt };
+}
+
+/** The chat setting a message is sent under (kind 0x13): the timer (0 = off) and when it was set. */
+export type TimedSetting = { seconds: TimerSeconds; setAt: number };
+
+export function writeTimed(w: ByteWriter, t: TimedSetting): ByteWriter {
+  return w.u32(checkTimer(t.seconds, 'InvalidArgument')).u64(t.setAt);
+}
+
+export function readTimed(r: ByteReader): TimedSetting {
+  const seconds = checkTimer(r.u32(), 'DecodeFailed');
+  return { seconds, setAt: r.u64() };
 }
 
 /** The timer a message is sent under (kind 0x12): never 0, which is "no wrapper". */
