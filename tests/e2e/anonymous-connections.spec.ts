@@ -9,7 +9,6 @@
  */
 import { expect, test } from '@playwright/test';
 import { HostProxy } from './support/host-proxy';
-import { installGuard } from './support/guard';
 import { acceptedChat, bubbles, expectClean, openPerson, register, send, type Person } from './support/parley';
 
 const people: Person[] = [];
@@ -26,13 +25,9 @@ const ANONYMOUS = /^\/api\/v1\/(discovery\/|sealed\/messages\/|sealed\/multi$|bl
 test('P41 P49 lookups, sealed sends and file downloads travel on connections the account never used', async ({ browser, baseURL }) => {
   test.setTimeout(120_000);
   proxy = await HostProxy.start(baseURL!);
-  const alice = await openPerson(browser, 'alice');
+  const alice = await openPerson(browser, 'alice', undefined, 'light', proxy.url);
   const bob = await openPerson(browser, 'bob');
   people.push(alice, bob);
-  await alice.context.close();
-  alice.context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: proxy.url });
-  alice.page = await alice.context.newPage();
-  alice.guard = await installGuard(alice.page);
   await register(alice);
   await register(bob);
 

@@ -10,7 +10,6 @@ import { expect, test } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
 import { bubbles, expectClean, messageLog, openPerson, register, send, startChat, texts, type Person } from './support/parley';
 import { HostProxy } from './support/host-proxy';
-import { installGuard } from './support/guard';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const people: Person[] = [];
@@ -25,12 +24,8 @@ test('P14 a withheld message shows as a gap where it belongs and is filled when 
   test.setTimeout(120_000);
   proxy = await HostProxy.start(baseURL!);
   const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob', { width: 390, height: 844 });
+  const bob = await openPerson(browser, 'bob', { width: 390, height: 844 }, 'light', proxy.url);
   people.push(alice, bob);
-  await bob.context.close();
-  bob.context = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: proxy.url });
-  bob.page = await bob.context.newPage();
-  bob.guard = await installGuard(bob.page);
 
   await register(alice);
   await register(bob);

@@ -26,9 +26,11 @@ export async function openPerson(
   browser: Browser,
   base: string,
   viewport = { width: 1280, height: 800 },
-  colorScheme: 'light' | 'dark' = 'light'
+  colorScheme: 'light' | 'dark' = 'light',
+  /** Another way to the host (support/host-proxy.ts); the test's own base URL by default. */
+  baseURL?: string
 ): Promise<Person> {
-  const context = await browser.newContext({ viewport, colorScheme });
+  const context = await browser.newContext({ viewport, colorScheme, ...(baseURL ? { baseURL } : {}) });
   const page = await context.newPage();
   const guard = await installGuard(page);
   return { name: uniqueName(base), context, page, guard };
