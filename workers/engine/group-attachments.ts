@@ -39,7 +39,7 @@ export function shownGroupContent(content: Content): { body: string; preview: st
   if (content.kind === 'text') return { body: content.text, preview: content.text };
   if (content.kind !== 'attachment') return undefined;
   // Groups have no disappearing timer: one a sender put on the file is dropped with the caption.
-  const { caption, expireTimer: _timer, ...attachment } = content;
+  const { caption, expireTimer: _timer, timerSetAt: _setting, ...attachment } = content;
   return { body: caption ?? '', preview: attachmentPreview(attachment, caption ?? ''), attachment };
 }
 

@@ -224,9 +224,10 @@ export class HostHttpTransport implements HostTransport {
   }
 
   /**
-   * No bearer and credentials 'omit': the request names no account, and Chromium (as other
-   * browsers) keeps uncredentialed requests on their own connections, so the host cannot pair
-   * it with the account's requests by socket either (P41, P49). Timing and address remain.
+   * No bearer and credentials 'omit': the request names no account, and the browser keeps
+   * uncredentialed requests on connections of their own (Chromium: tests/e2e/anonymous-
+   * connections.spec.ts), so the host cannot pair it with the account's requests by socket
+   * either (P41, P49). Timing and address remain.
    */
   anonymousFetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = { ...(init.headers as Record<string, string> | undefined) };

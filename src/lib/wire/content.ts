@@ -325,7 +325,6 @@ export function decodeContent(bytes: Uint8Array): Content {
   return fail('UnsupportedVersion', `content kind ${kind}`);
 }
 
-/** What kind 0x12 may wrap: the texts (with profile key, quote, both) and files; never itself. */
 /** The text or attachment inside a 0x12 or 0x13 wrapper (never another wrapper). */
 function wrapped(r: ByteReader): TextContent | AttachmentContent {
   const rest = r.fixed(r.remaining);
@@ -339,6 +338,7 @@ function wrapped(r: ByteReader): TextContent | AttachmentContent {
   return inner;
 }
 
+/** What kinds 0x12 and 0x13 may wrap: the texts (with profile key, quote, both) and files; never a wrapper. */
 const EXPIRING_KINDS = new Set<number>([ContentKind.text, ContentKind.textWithProfileKey, ContentKind.textWithQuote, ContentKind.textWithQuoteAndProfileKey, ContentKind.attachment]);
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

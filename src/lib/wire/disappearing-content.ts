@@ -13,9 +13,9 @@
  * expires under that timer even if the chat's changes later. 0x13 also carries when that setting
  * was made (as Signal's expireTimerVersion), so a recipient that never got the change (a dropped
  * envelope) learns it from the next message, and one sent under an older setting cannot undo a
- * newer change. Writers send 0x13 once the chat has had a timer; 0x12 is still read. The wrapper is a kind of its own, so
- * a client that does not know it refuses it (UnsupportedVersion) instead of keeping forever a
- * text its sender meant to disappear.
+ * newer change. Writers send 0x13 once the chat has had a timer; 0x12 is still read. Each
+ * wrapper is a kind of its own, so a client that does not know it refuses it (UnsupportedVersion)
+ * instead of keeping forever a text its sender meant to disappear.
  *
  * A timer outside the list is refused (DecodeFailed naming the value), never rounded: both sides
  * must agree on exactly what was set. Pure: knows nothing of chats, storage or clocks.
