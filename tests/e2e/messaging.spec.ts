@@ -172,6 +172,15 @@ test('"New chat" with an unknown username says so clearly; the lookup names neit
   await alice.page.getByRole('button', { name: 'Start chat' }).click();
   await expect(alice.page.getByRole('alert')).toHaveText('Too many lookups from this network just now. Wait a minute, then try again.');
   await alice.page.screenshot({ path: fileURLToPath(new URL('./screenshots/new-chat-rate-limited-phone.png', import.meta.url)) });
+  // "Try again shortly" (503: the lookup index still filling after an upgrade) is a busy server,
+  // not being offline.
+  await alice.context.unroute('**/api/v1/discovery/**');
+  await alice.context.route('**/api/v1/discovery/**', (route) =>
+    route.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '2' }, body: JSON.stringify({ error: { code: 'Unavailable', message: 'the lookup index is being rebuilt; try again shortly' } }) })
+  );
+  await alice.page.getByRole('button', { name: 'Start chat' }).click();
+  await expect(alice.page.getByRole('alert')).toHaveText('The Parley server is busy right now (it may be finishing an update). Try again in a minute.');
+  await alice.page.screenshot({ path: fileURLToPath(new URL('./screenshots/new-chat-host-busy-phone.png', import.meta.url)) });
   await expectClean(alice);
 });
 
