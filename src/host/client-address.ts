@@ -62,15 +62,27 @@ export function clientAddress(trustedProxies: readonly string[] = []): ClientAdd
   };
 }
 
-/** The rate-limit bucket of an address: itself, or its /64 for IPv6 (one subscriber's usual share). */
-export function addressBucket(ip: string): string {
-  if (isIP(ip) !== 6) return ip;
+/** The first `groups` 16-bit groups of an IPv6 address, as the prefix `…::/(16 × groups)`. */
+function ipv6Prefix(ip: string, groups: number): string {
   const [head = '', tail] = ip.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-  return `${groups
-    .slice(0, 4)
+  const all = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${all
+    .slice(0, groups)
     .map((g) => parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
+    .join(':')}::/${16 * groups}`;
+}
+
+/** The rate-limit bucket of an address: itself, or its /64 for IPv6 (one subscriber's usual share). */
+export function addressBucket(ip: string): string {
+  return isIP(ip) === 6 ? ipv6Prefix(ip, 4) : ip;
+}
+
+/**
+ * The IPv6 /48 an address is in (one site's usual assignment, 65,536 /64s), for limits whose
+ * point is to stop one party from multiplying its budget by hopping /64s; undefined for IPv4.
+ */
+export function siteBucket(ip: string): string | undefined {
+  return isIP(ip) === 6 ? ipv6Prefix(ip, 3) : undefined;
 }

@@ -24,7 +24,7 @@ import { isProtocolError } from '../lib/codec/errors';
 import { toBase64Url } from '../lib/codec/base64url';
 import { LOOKUP_WORK_SLOT_MS, checkLookupWork, lookupWorkSlot } from '../lib/crypto/lookup-work';
 import { DISCOVERY_PATH, WORK_CHALLENGE_HEADER, WORK_PROOF_HEADER, encodeLookupAnswer, encodeWorkChallenge, parseLookupHash, parseWorkProof } from '../lib/wire/discovery-api';
-import { addressBucket } from './client-address';
+import { addressBucket, siteBucket } from './client-address';
 import { HostError, clientIp, sendJson } from './http-util';
 import type { Limits } from './limits';
 import { localLimiters, type LimiterMaker } from './store-limiter';
@@ -56,6 +56,7 @@ const FILL_RETRY_MS = 2000;
 
 export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: () => number, hasher: LookupHasher, limiter: LimiterMaker = localLimiters(clock)): Discovery {
   const perIp = limiter('discovery-ip', limits.discoveryPerIp);
+  const perSite = limiter('discovery-site', limits.discoveryPerSite);
   const work = workAdmission(limits, clock, limiter);
   let filling: Promise<number> | undefined;
   let stopped = false;
@@ -81,8 +82,11 @@ export function createDiscovery(store: DiscoveryIndex, limits: Limits, clock: ()
         if (isProtocolError(e)) throw new HostError(400, 'BadRequest', e.message);
         throw e;
       }
-      // One IPv6 /64 is one address: a host's own /64 must not buy 2^64 lookup budgets (P40).
-      const wait = await perIp.hit(addressBucket(clientIp(req)));
+      // One IPv6 /64 is one address: a host's own /64 must not buy 2^64 lookup budgets, nor a
+      // /48 65,536 of them (P40). Past either, only proof of work admits a lookup.
+      const ip = clientIp(req);
+      const site = siteBucket(ip);
+      const wait = Math.max(await perIp.hit(addressBucket(ip)), site ? await perSite.hit(site) : 0);
       if (wait) await work.admit(hash, req.headers[WORK_PROOF_HEADER.toLowerCase()], wait);
       const found = await store.find(hash);
       // Mid-fill, a miss may be an account not hashed yet: "not found" would be a lie.

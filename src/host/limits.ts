@@ -114,6 +114,11 @@ export interface Limits {
    */
   discoveryPerIp: { max: number; windowMs: number };
   /**
+   * The same lookups per IPv6 /48 (all its /64s together; IPv4 is not counted here): one party
+   * holding a /48 has 65,536 /64s, which would otherwise buy 65,536 × `discoveryPerIp` guesses.
+   */
+  discoveryPerSite: { max: number; windowMs: number };
+  /**
    * Past `discoveryPerIp`, a lookup with a proof of this many bits of work is admitted once
    * (src/lib/crypto/lookup-work.ts): people behind one NAT are not all refused. 0 turns it off.
    */
@@ -164,6 +169,7 @@ export const DEFAULT_LIMITS: Limits = {
   groupBlobReadPerIp: { max: 600, windowMs: 60_000 },
   groupBlobWritePerIp: { max: 600, windowMs: 3600_000 },
   discoveryPerIp: { max: 30, windowMs: 60_000 },
+  discoveryPerSite: { max: 240, windowMs: 60_000 },
   discoveryWorkBits: 20,
   discoveryWorkPerMinute: 600,
   lookupHashWaiting: 256

@@ -153,6 +153,20 @@ describe('P40 client addresses', () => {
     expect([await from('2001:db8:8:9::1', profilePath), await from('2001:db8:8:9::2', profilePath), await from('2001:db8:8:9::3', profilePath)]).toEqual([404, 404, 429]);
   });
 
+  test('P40 P49 lookups are also counted per IPv6 /48: hopping /64s inside one site buys no more than the site budget', async () => {
+    await initSodium();
+    const limits = { discoveryPerIp: { max: 2, windowMs: 60_000 }, discoveryPerSite: { max: 3, windowMs: 60_000 }, discoveryWorkBits: 0 };
+    host = await startHost({ limits, trustedProxies: ['127.0.0.2'] });
+    const from = (ip: string) => getFrom(host!.url, DISCOVERY_PATH + lookupHashText(new Uint8Array(32).fill(3)), '127.0.0.2', { 'x-forwarded-for': ip });
+    // Two /64s of 2001:db8:aa::/48 (written two ways): the site's third lookup is its last.
+    expect([await from('2001:db8:aa:1::1'), await from('2001:db8:aa:1::2'), await from('2001:0db8:00aa:0002::9')]).toEqual([200, 200, 200]);
+    expect(await from('2001:db8:aa:3::1')).toBe(429);
+    expect(await from('2001:db8:aa:ffff:1:2:3:4')).toBe(429);
+    // Another /48 has its own budget; IPv4 addresses are counted one by one only.
+    expect(await from('2001:db8:ab:1::1')).toBe(200);
+    expect([await from('198.51.100.7'), await from('198.51.100.8'), await from('198.51.100.9'), await from('198.51.100.10')]).toEqual([200, 200, 200, 200]);
+  });
+
   test('P40 X-Forwarded-For is honoured only from a configured trusted proxy, read from the right', async () => {
     const limits = { perIp: { max: 2, windowMs: 60_000 } };
     host = await startHost({ limits, trustedProxies: ['127.0.0.2', '10.0.0.0/8'] });
