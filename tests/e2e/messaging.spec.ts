@@ -156,6 +156,8 @@ test('"New chat" with an unknown username says so clearly; the lookup names neit
   await alice.page.getByLabel('Their username').fill('nobody_here_ever_42');
   await alice.page.getByRole('button', { name: 'Start chat' }).click();
   await expect(alice.page.getByRole('alert')).toHaveText(/No user named “nobody_here_ever_42”/);
+  // The name was wrong: the field says so. (For a busy server or a rate limit it does not, below.)
+  await expect(alice.page.getByLabel('Their username')).toHaveAttribute('aria-invalid', 'true');
   // The vault worker asked once, by hash, with no credential, and fetched no bundle. (Other
   // background calls of a signed-in tab, such as prekey refills, may come and go meanwhile.)
   const asked = seen.filter((r) => /^\/api\/v1\/(discovery|bundles)\//.test(new URL(r.url).pathname));
@@ -171,6 +173,7 @@ test('"New chat" with an unknown username says so clearly; the lookup names neit
   await alice.page.getByLabel('Their username').fill('somebody_else');
   await alice.page.getByRole('button', { name: 'Start chat' }).click();
   await expect(alice.page.getByRole('alert')).toHaveText('Too many lookups from this network just now. Wait a minute, then try again.');
+  await expect(alice.page.getByLabel('Their username')).not.toHaveAttribute('aria-invalid', 'true');
   await alice.page.screenshot({ path: fileURLToPath(new URL('./screenshots/new-chat-rate-limited-phone.png', import.meta.url)) });
   // "Try again shortly" (503: the lookup index still filling after an upgrade) is a busy server,
   // not being offline.
@@ -180,6 +183,7 @@ test('"New chat" with an unknown username says so clearly; the lookup names neit
   );
   await alice.page.getByRole('button', { name: 'Start chat' }).click();
   await expect(alice.page.getByRole('alert')).toHaveText('The Parley server is busy right now (it may be finishing an update). Try again in a minute.');
+  await expect(alice.page.getByLabel('Their username')).not.toHaveAttribute('aria-invalid', 'true');
   await alice.page.screenshot({ path: fileURLToPath(new URL('./screenshots/new-chat-host-busy-phone.png', import.meta.url)) });
   await expectClean(alice);
 });
