@@ -42,6 +42,10 @@ export abstract class EngineGroups extends EngineProfiles {
     return groups.leaveGroup(this.ctx, id);
   }
 
+  answerUndoneGroupChanges(id: string, answer: 'retry' | 'dismiss'): Promise<void> {
+    return groups.answerUndone(this.ctx, id, answer);
+  }
+
   async sendGroupText(id: string, text: string, mentions: string[] = []): Promise<GroupMessageView> {
     return groupApi.groupMessageView(await sendGroupText(this.ctx, id, text, mentions), this.ctx.me!.username);
   }

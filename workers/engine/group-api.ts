@@ -8,7 +8,7 @@ import { findMember, isAdmin, mayEditInfo } from '../../src/lib/crypto/group/gro
 import { identityPublic } from '../../src/lib/crypto/identity';
 import { safetyNumber } from '../../src/lib/crypto/safety-number';
 import type { GroupInfoView, GroupMessageView, GroupSummaryView } from '../../src/lib/vault/group-views';
-import { listGroupMessages as listRows, listGroups as listRecords, type GroupMessageRecord } from '../storage/group-repo';
+import { listGroupMessages as listRows, listGroups as listRecords, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
 import { asUsername } from '../../src/lib/codec/username';
 import { listContactNames } from '../storage/contact-repo';
 import { requireMe, type EngineContext } from './context';
@@ -18,6 +18,13 @@ import { receiptView } from './group-receipts';
 import { actionViewFields } from './group-action-views';
 import { attachmentView } from './views';
 import { chatFlagsOf } from './chat-flags';
+import { describeActions, undoneToRetry } from './group-undone';
+
+/** What of our undone changes "Try again" would still do, in words (absent when nothing). */
+function undoneView(g: GroupRecord): { undone?: string } {
+  const left = undoneToRetry(g);
+  return left.length ? { undone: describeActions(left) } : {};
+}
 
 export async function listGroups(ctx: EngineContext): Promise<GroupSummaryView[]> {
   const me = requireMe(ctx);
@@ -66,7 +73,8 @@ export async function groupInfo(ctx: EngineContext, id: string): Promise<GroupIn
     settings: { ...head.settings },
     invite: { on: head.invite !== null, approval: head.invite?.approval ?? false },
     pending: joinRequests(me, g),
-    ...(g.requestFrom ? { requestFrom: g.requestFrom } : {})
+    ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
+    ...undoneView(g)
   };
 }
 

@@ -27,6 +27,7 @@ import { lookupUser } from './contacts';
 import { requireMe, type EngineContext } from './context';
 import { afterHistoryChange, groupIdBytes, putNotice, queueUpdate } from './group-apply';
 import { uploadStateBlob } from './group-sync';
+import { forgetUndone, undoneToRetry } from './group-undone';
 import { engineFail } from './errors';
 
 /**
@@ -150,4 +151,22 @@ function audience(before: GroupState, after: GroupState) {
   const out = before.members.map((m) => m.address);
   for (const m of after.members) if (!out.some((a) => sameAddress(a, m.address))) out.push(m.address);
   return out;
+}
+
+/**
+ * The user's answer to our undone changes (group-undone.ts): 'retry' signs what still applies as
+ * one new change through the ordinary path and forgets them; 'dismiss', or a retry with nothing
+ * left to do, only forgets them. Nothing is sent without this call.
+ */
+export async function answerUndone(ctx: EngineContext, id: string, answer: 'retry' | 'dismiss'): Promise<void> {
+  const g = await requireGroup(ctx, id);
+  const actions = answer === 'retry' ? undoneToRetry(g) : [];
+  if (actions.length > 0) return changeGroup(ctx, id, actions, forgetUndone);
+  await ctx.serial(() =>
+    commit(ctx.vault, async (tx) => {
+      const now = await txGetGroup(tx, id);
+      if (now) await putGroup(tx, forgetUndone(now));
+    })
+  );
+  ctx.events.emit({ type: 'group', id });
 }

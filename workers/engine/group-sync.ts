@@ -15,6 +15,7 @@ import { putGroup, txGetGroup } from '../storage/group-repo';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
 import { afterHistoryChange, groupIdBytes } from './group-apply';
+import { noteUndone, voidedOurs } from './group-undone';
 import { isEngineError } from './errors';
 import { uploadInviteBlob } from './group-invite-blob';
 
@@ -72,7 +73,8 @@ export async function syncFromBlob(ctx: EngineContext, id: string): Promise<Sync
       const merged = receiveChanges(g.history, changes).history;
       if (merged.canonical.join() === g.history.canonical.join()) return 'unchanged';
       const added = canonicalChanges(merged).filter((_, i) => !known.has(merged.canonical[i]!));
-      await putGroup(tx, await afterHistoryChange(ctx, tx, me, { ...g, history: merged }, before, added));
+      const next = await afterHistoryChange(ctx, tx, me, { ...g, history: merged }, before, added);
+      await putGroup(tx, await noteUndone(ctx, tx, next, voidedOurs(g.history, merged, me.username), Math.max(next.lastAt, ctx.deps.now())));
       return 'advanced';
     })
   );

@@ -30,6 +30,7 @@ import type { Tx } from '../storage/schema';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { afterHistoryChange, putNotice } from './group-apply';
+import { noteUndone, voidedOurs } from './group-undone';
 import { welcomeLinkJoiners } from './group-invite-welcome';
 import { shareProfileKeyWithMembers } from './group-profile-key';
 import { adderOf, requestFrom } from './group-request-state';
@@ -98,7 +99,9 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
     }
     if (history !== g.history) {
       const added = canonicalChanges(history).filter((_, i) => !known.has(history.canonical[i]!));
+      const voided = voidedOurs(g.history, history, me.username);
       g = await afterHistoryChange(ctx, tx, me, { ...g, history }, before, added);
+      g = await noteUndone(ctx, tx, g, voided, Math.max(g.lastAt, ctx.deps.now()));
       if (await welcomeLinkJoiners(tx, me, g, added)) reseal = id;
     }
   }

@@ -129,6 +129,7 @@ export class VaultService implements VaultContract {
   removeGroupMember = this.#delegate('removeGroupMember');
   setGroupRole = this.#delegate('setGroupRole');
   leaveGroup = this.#delegate('leaveGroup');
+  answerUndoneGroupChanges = this.#delegate('answerUndoneGroupChanges');
   sendGroupText = this.#delegate('sendGroupText');
   listGroupMessages = this.#delegate('listGroupMessages');
   markGroupRead = this.#delegate('markGroupRead');

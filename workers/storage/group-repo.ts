@@ -61,6 +61,11 @@ export interface GroupRecord {
    * is sent the current one once the user accepts that key (engine/group-welcome-owed.ts).
    */
   welcomeOwed?: Username[];
+  /**
+   * Our changes a simultaneous change undid whose actions still applied (engine/group-undone.ts),
+   * encoded by the group-change codec, newest last: "Try again" signs what still applies.
+   */
+  undone?: Uint8Array[];
 }
 
 export interface OutgoingGroupMessage {
@@ -85,7 +90,7 @@ export interface GroupMessageRecord {
    * System entries: what happened (member added, removed, left, messages missing; the name,
    * description or picture changed: `sender` is who changed it, `body` the new name).
    */
-  notice?: 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured';
+  notice?: 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured' | 'undone';
   /** Ours: the members it was sent to (the "of N" of its receipts). */
   recipients?: Username[];
   /** Ours: how far it got with each recipient, moved only forward by that member's receipts. */
@@ -133,6 +138,7 @@ interface GroupJson {
   requestFrom?: Username;
   keyFrom?: Record<string, string>;
   welcomeOwed?: Username[];
+  undone?: string[];
 }
 
 const b64 = toBase64Url;
@@ -157,7 +163,8 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     ...(g.archived ? { archived: true as const } : {}),
     ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
     ...(g.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(g.keyFrom).map(([k, v]) => [k, b64(v)])) } : {}),
-    ...(g.welcomeOwed?.length ? { welcomeOwed: g.welcomeOwed } : {})
+    ...(g.welcomeOwed?.length ? { welcomeOwed: g.welcomeOwed } : {}),
+    ...(g.undone?.length ? { undone: g.undone.map(b64) } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
 }
@@ -184,7 +191,8 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     ...(j.archived ? { archived: true as const } : {}),
     ...(j.requestFrom ? { requestFrom: j.requestFrom } : {}),
     ...(j.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(j.keyFrom).map(([k, v]) => [k, unb64(v)])) } : {}),
-    ...(j.welcomeOwed?.length ? { welcomeOwed: j.welcomeOwed } : {})
+    ...(j.welcomeOwed?.length ? { welcomeOwed: j.welcomeOwed } : {}),
+    ...(j.undone?.length ? { undone: j.undone.map(unb64) } : {})
   };
 }
 

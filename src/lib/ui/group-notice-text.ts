@@ -36,5 +36,7 @@ export function groupNoticeText(m: GroupNoticeView, me: string | undefined): str
       return 'Your account was restored on this browser. Messages from before the restore are not available here.';
     case 'gap':
       return `Messages from ${m.who} are missing`;
+    case 'undone':
+      return `A change you made at the same moment as another admin was undone: ${m.text ?? 'a change'}`;
   }
 }

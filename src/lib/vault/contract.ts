@@ -166,6 +166,11 @@ export interface VaultContract {
   removeGroupMember(id: string, username: Username): Promise<void>;
   setGroupRole(id: string, username: Username, role: 'admin' | 'member'): Promise<void>;
   leaveGroup(id: string): Promise<void>;
+  /**
+   * Our changes a simultaneous change undid (GroupInfoView `undone`): 'retry' signs again what
+   * still applies, as one new change (the user's "Try again", never automatic); 'dismiss' forgets them.
+   */
+  answerUndoneGroupChanges(id: string, answer: 'retry' | 'dismiss'): Promise<void>;
   /** `mentions`: members the text mentions (README "Groups": mentions), carried beside the text. */
   sendGroupText(id: string, text: string, mentions?: Username[]): Promise<GroupMessageView>;
   listGroupMessages(id: string): Promise<GroupMessageView[]>;
@@ -320,6 +325,7 @@ export const VAULT_METHODS = Object.freeze([
   'removeGroupMember',
   'setGroupRole',
   'leaveGroup',
+  'answerUndoneGroupChanges',
   'sendGroupText',
   'listGroupMessages',
   'markGroupRead',

@@ -66,6 +66,11 @@ export interface GroupInfoView {
   pending: JoinRequestView[];
   /** A group request (P42): who added us, not accepted yet. */
   requestFrom?: Username;
+  /**
+   * Our changes a simultaneous change undid, as words ("adding carol"), when something of them
+   * still applies: the screen offers "Try again" (answerUndoneGroupChanges). Absent when none.
+   */
+  undone?: string;
 }
 
 /** An edit of the group's info: fields left out stay; `avatar` null removes the picture. */
@@ -98,7 +103,7 @@ export interface InvitePreviewView {
  * `added-you`: the welcome, `who` added us (P42: for a group request, the adder). Rows stored
  * before it have `joined` with our own name, and still read "You joined".
  */
-export type GroupNotice = 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured';
+export type GroupNotice = 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured' | 'undone';
 
 export type GroupMessageView =
   | {
