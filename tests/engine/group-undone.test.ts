@@ -58,6 +58,10 @@ describe('P19 group changes undone by a simultaneous change', () => {
     expect(heads[0]).not.toContain(lost);
     expect(await undoneNotices(loser, id)).toEqual([`adding ${lost}`]);
     expect(await undoneNotices(winner, id)).toEqual([]);
+    // The "joined" the loser had shown no longer holds, and the log says so.
+    const notices = async (u: User) => (await u.engine.listGroupMessages(id)).flatMap((m: GroupMessageView) => (m.kind === 'notice' ? [`${m.notice}:${m.who}`] : []));
+    expect(await notices(loser)).toEqual(expect.arrayContaining([`joined:${lost}`, `unjoined:${lost}`]));
+    expect(await notices(winner)).not.toContain(`unjoined:${lost}`);
     expect((await loser.engine.groupInfo(id)).undone).toBe(`adding ${lost}`);
     expect((await winner.engine.groupInfo(id)).undone).toBeUndefined();
     // Nothing was re-signed by itself: the head still lacks the lost person.

@@ -49,6 +49,27 @@ export async function putNotice(ctx: EngineContext, tx: Tx, g: GroupRecord, noti
   await putGroupMessage(tx, { key: `${g.id}:sys:${id}`, groupId: g.id, id, sender: who, direction: 'system', body, sentAt: at, receivedAt: ctx.deps.now(), status: 'received', notice });
 }
 
+/**
+ * Members who came or went with no change on the new path saying so: a branch we had shown was
+ * voided by a simultaneous one (group-history.ts fork choice), so its "joined" or "removed" no
+ * longer holds. Each gets a notice that says how things stand now.
+ */
+async function reversalNotices(ctx: EngineContext, tx: Tx, g: GroupRecord, before: GroupState, added: readonly GroupChange[], at: number, me: Username): Promise<void> {
+  const head = g.history.head;
+  const touched = new Set<string>();
+  for (const c of added) {
+    for (const a of c.actions) {
+      if ('address' in a) touched.add(a.address.username);
+      if (a.type === 'leave' || a.type === 'joinByLink') touched.add(c.author.username);
+    }
+  }
+  const names = (s: GroupState) => new Set(s.members.map((m) => m.address.username as string));
+  const was = names(before);
+  const is = names(head);
+  for (const u of was) if (!is.has(u) && !touched.has(u) && u !== me) await putNotice(ctx, tx, g, 'unjoined', u, at);
+  for (const u of is) if (!was.has(u) && !touched.has(u) && u !== me) await putNotice(ctx, tx, g, 'rejoined', u, at);
+}
+
 /** Notices for the actions of the changes newly on the path to the head. */
 async function noticesFor(ctx: EngineContext, tx: Tx, g: GroupRecord, added: readonly GroupChange[], at: number, me: Username): Promise<void> {
   // Info notices of one change keep its action order (name, description, picture) in the log.
@@ -76,6 +97,7 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   const ours = address(me.username);
   const at = Math.max(g.lastAt + 1, ctx.deps.now());
   await noticesFor(ctx, tx, g, added, at, me.username);
+  await reversalNotices(ctx, tx, g, before, added, at, me.username);
   let next: GroupRecord = { ...g, lastAt: added.length > 0 ? at : g.lastAt };
   if (!findMember(head, ours)) {
     const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));

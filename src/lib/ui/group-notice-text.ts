@@ -36,6 +36,10 @@ export function groupNoticeText(m: GroupNoticeView, me: string | undefined): str
       return 'Your account was restored on this browser. Messages from before the restore are not available here.';
     case 'gap':
       return `Messages from ${m.who} are missing`;
+    case 'unjoined':
+      return `${who} is not in the group after all: two admins changed it at the same moment`;
+    case 'rejoined':
+      return `${who} is still in the group: two admins changed it at the same moment`;
     case 'undone':
       return `A change you made at the same moment as another admin was undone: ${m.text ?? 'a change'}`;
   }
