@@ -9,8 +9,9 @@
  *   - on every history change, our changes that were on the path to the head and no longer are,
  *     whose actions still apply at the new head (`rebaseActions`), leave a notice naming what was
  *     undone and are kept (encoded, at most MAX_UNDONE) on the group record;
- *   - "Try again" (group-ops.ts `retryUndone`) signs what still applies at the head then, as one
- *     new change through the ordinary path (`changeGroup`), and forgets the rest.
+ *   - "Try again" (group-ops.ts `answerUndone`) signs what still applies at the head then, as one
+ *     new change through the ordinary path (`changeGroup`), and forgets the rest; "Dismiss" only
+ *     forgets.
  *
  * A join by link is never kept: it needs the link's signature, which the retry cannot add.
  */
