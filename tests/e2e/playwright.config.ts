@@ -62,11 +62,16 @@ export default defineConfig({
       DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-e2e-')),
       // Request logs would drown the test report; errors still reach stderr.
       PARLEY_QUIET: '1',
-      // Every browser here signs up, publishes its profile and looks people up from 127.0.0.1:
-      // lift those per-address budgets (120 profile writes an hour ran out three quarters into a
-      // full run, and later specs' profiles silently never reached the host; 30 lookups a minute
-      // would refuse "New chat" in specs running side by side).
-      PARLEY_LIMITS: JSON.stringify({ registerPerIp: { max: 1_000_000, windowMs: 3_600_000 }, profileWritePerIp: { max: 1_000_000, windowMs: 3_600_000 }, discoveryPerIp: { max: 1_000_000, windowMs: 3_600_000 } })
+      // Every browser here signs up, publishes its profile, looks people up and reads and writes
+      // group blobs and files from 127.0.0.1: lift those per-address budgets (120 profile writes
+      // an hour ran out three quarters into a full run, and later specs' profiles silently never
+      // reached the host; 30 lookups a minute would refuse "New chat" in specs running side by
+      // side; group blob writes are best effort, so a spent budget would fail only later syncs).
+      PARLEY_LIMITS: JSON.stringify(
+        Object.fromEntries(
+          ['registerPerIp', 'profileWritePerIp', 'discoveryPerIp', 'groupBlobWritePerIp', 'groupBlobReadPerIp', 'blobReadPerIp'].map((k) => [k, { max: 1_000_000, windowMs: 3_600_000 }])
+        )
+      )
     }
   }
 });
