@@ -82,6 +82,24 @@ describe('P19 group changes undone by a simultaneous change', () => {
     expect(await undoneNotices(loser, id)).toEqual([`adding ${lost}`]);
   });
 
+  test('a rename voided by a simultaneous add: the name is back, the log says so, and the rename is offered again', async () => {
+    const { users, id, ann, ben, cat } = await twoAdmins();
+    await ann.engine.addGroupMembers(id, ['dan']);
+    await ben.engine.editGroupInfo(id, { name: 'Trip to the sea' });
+    await ann.engine.connect();
+    await ben.engine.connect();
+    await settle(...users);
+    await settle(...users);
+    // Ann is the senior admin: her branch wins, so Ben's rename is undone.
+    for (const u of [ann, ben, cat]) expect((await u.engine.groupInfo(id)).name).toBe('Trip');
+    const log = (await ben.engine.listGroupMessages(id)).flatMap((m: GroupMessageView) => (m.kind === 'notice' ? [`${m.notice}:${m.text ?? ''}`] : []));
+    expect(log).toEqual(expect.arrayContaining(['renamed:Trip to the sea', 'name-reverted:Trip', 'undone:renaming the group to “Trip to the sea”']));
+    await ben.engine.answerUndoneGroupChanges(id, 'retry');
+    await settle(...users);
+    for (const u of [ann, ben, cat]) expect((await u.engine.groupInfo(id)).name).toBe('Trip to the sea');
+    expect(await members(ann, id)).toEqual(['ann', 'ben', 'cat', 'dan']);
+  });
+
   test('"Dismiss" forgets an undone change: nothing is sent, the notice stays', async () => {
     const { host, users, id, ann, ben } = await twoAdmins();
     await ann.engine.addGroupMembers(id, ['dan']);

@@ -22,7 +22,7 @@ import type { GroupChange } from '../../src/lib/crypto/group/group-change';
 import { findMember, isAdmin, mustRotateSenderKey, type GroupState } from '../../src/lib/crypto/group/group-state';
 import { createSenderKey, rotateSenderKey, senderKeyDistribution } from '../../src/lib/crypto/group/sender-key';
 import { encodeSenderKeyDistribution } from '../../src/lib/crypto/group/sender-key-message';
-import { fromHex } from '../../src/lib/codec/bytes';
+import { fromHex, toHex } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
 import { encodeContent } from '../../src/lib/wire/content';
 import { encodeGroupUpdate, type GroupUpdate } from '../../src/lib/wire/group-content';
@@ -68,6 +68,13 @@ async function reversalNotices(ctx: EngineContext, tx: Tx, g: GroupRecord, befor
   const is = names(head);
   for (const u of was) if (!is.has(u) && !touched.has(u) && u !== me) await putNotice(ctx, tx, g, 'unjoined', u, at);
   for (const u of is) if (!was.has(u) && !touched.has(u) && u !== me) await putNotice(ctx, tx, g, 'rejoined', u, at);
+  // The same for the info: a rename (or description, picture) on the voided branch no longer holds.
+  const set = (type: string) => added.some((c) => c.actions.some((a) => a.type === type));
+  if (before.name !== head.name && !set('setName')) await putNotice(ctx, tx, g, 'name-reverted', '', at, head.name);
+  const picture = (s: GroupState) => (s.avatar ? toHex(s.avatar) : '');
+  if ((before.description !== head.description && !set('setDescription')) || (picture(before) !== picture(head) && !set('setAvatar'))) {
+    await putNotice(ctx, tx, g, 'info-reverted', '', at);
+  }
 }
 
 /** Notices for the actions of the changes newly on the path to the head. */

@@ -90,7 +90,7 @@ export interface GroupMessageRecord {
    * System entries: what happened (member added, removed, left, messages missing; the name,
    * description or picture changed: `sender` is who changed it, `body` the new name).
    */
-  notice?: 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured' | 'undone' | 'unjoined' | 'rejoined';
+  notice?: 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured' | 'undone' | 'unjoined' | 'rejoined' | 'name-reverted' | 'info-reverted';
   /** Ours: the members it was sent to (the "of N" of its receipts). */
   recipients?: Username[];
   /** Ours: how far it got with each recipient, moved only forward by that member's receipts. */

@@ -40,6 +40,10 @@ export function groupNoticeText(m: GroupNoticeView, me: string | undefined): str
       return `${who} is not in the group after all: two admins changed it at the same moment`;
     case 'rejoined':
       return `${who} is still in the group: two admins changed it at the same moment`;
+    case 'name-reverted':
+      return `The group name is “${m.text ?? ''}” again: two admins changed the group at the same moment`;
+    case 'info-reverted':
+      return 'The group description or picture is back as it was: two admins changed the group at the same moment';
     case 'undone':
       return `A change you made at the same moment as another admin was undone: ${m.text ?? 'a change'}`;
   }

@@ -103,7 +103,7 @@ export interface InvitePreviewView {
  * `added-you`: the welcome, `who` added us (P42: for a group request, the adder). Rows stored
  * before it have `joined` with our own name, and still read "You joined".
  */
-export type GroupNotice = 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured' | 'undone' | 'unjoined' | 'rejoined';
+export type GroupNotice = 'gap' | 'joined' | 'added-you' | 'removed' | 'left' | 'created' | 'you-removed' | 'restored' | 'renamed' | 'described' | 'pictured' | 'unpictured' | 'undone' | 'unjoined' | 'rejoined' | 'name-reverted' | 'info-reverted';
 
 export type GroupMessageView =
   | {
