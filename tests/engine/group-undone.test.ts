@@ -37,18 +37,22 @@ async function twoAdmins() {
   for (const u of [ann, ben]) for (const who of ['dan', 'eve']) await u.engine.lookupUser(who);
   await ann.engine.disconnect();
   await ben.engine.disconnect();
-  return { host, users, id, ann, ben, cat, dan, eve };
-}
-
-describe('P19 group changes undone by a simultaneous change', () => {
-  test('two admins add different people at once: the loser is told, "Try again" adds the person, everyone converges', async () => {
-    const { users, id, ann, ben, cat, dan, eve } = await twoAdmins();
-    await ann.engine.addGroupMembers(id, ['dan']);
-    await ben.engine.addGroupMembers(id, ['eve']);
+  /** Each admin makes its change offline, then both come back and everything is delivered. */
+  const atOnce = async (annDoes: (e: User['engine']) => Promise<unknown>, benDoes: (e: User['engine']) => Promise<unknown>) => {
+    await annDoes(ann.engine);
+    await benDoes(ben.engine);
     await ann.engine.connect();
     await ben.engine.connect();
     await settle(...users);
     await settle(...users);
+  };
+  return { host, users, id, ann, ben, cat, dan, eve, atOnce };
+}
+
+describe('P19 group changes undone by a simultaneous change', () => {
+  test('two admins add different people at once: the loser is told, "Try again" adds the person, everyone converges', async () => {
+    const { users, id, ann, ben, cat, dan, eve, atOnce } = await twoAdmins();
+    await atOnce((e) => e.addGroupMembers(id, ['dan']), (e) => e.addGroupMembers(id, ['eve']));
     const heads = await Promise.all([ann, ben, cat].map((u) => members(u, id)));
     expect(new Set(heads.map((h) => h.join()))).toEqual(new Set([heads[0]!.join()]));
     // Exactly one of the two adds is on the path to the head.
@@ -83,13 +87,8 @@ describe('P19 group changes undone by a simultaneous change', () => {
   });
 
   test('a rename voided by a simultaneous add: the name is back, the log says so, and the rename is offered again', async () => {
-    const { users, id, ann, ben, cat } = await twoAdmins();
-    await ann.engine.addGroupMembers(id, ['dan']);
-    await ben.engine.editGroupInfo(id, { name: 'Trip to the sea' });
-    await ann.engine.connect();
-    await ben.engine.connect();
-    await settle(...users);
-    await settle(...users);
+    const { users, id, ann, ben, cat, atOnce } = await twoAdmins();
+    await atOnce((e) => e.addGroupMembers(id, ['dan']), (e) => e.editGroupInfo(id, { name: 'Trip to the sea' }));
     // Ann is the senior admin: her branch wins, so Ben's rename is undone.
     for (const u of [ann, ben, cat]) expect((await u.engine.groupInfo(id)).name).toBe('Trip');
     const log = (await ben.engine.listGroupMessages(id)).flatMap((m: GroupMessageView) => (m.kind === 'notice' ? [`${m.notice}:${m.text ?? ''}`] : []));
@@ -101,13 +100,8 @@ describe('P19 group changes undone by a simultaneous change', () => {
   });
 
   test('"Dismiss" forgets an undone change: nothing is sent, the notice stays', async () => {
-    const { host, users, id, ann, ben } = await twoAdmins();
-    await ann.engine.addGroupMembers(id, ['dan']);
-    await ben.engine.addGroupMembers(id, ['eve']);
-    await ann.engine.connect();
-    await ben.engine.connect();
-    await settle(...users);
-    await settle(...users);
+    const { host, users, id, ann, ben, atOnce } = await twoAdmins();
+    await atOnce((e) => e.addGroupMembers(id, ['dan']), (e) => e.addGroupMembers(id, ['eve']));
     const loser = (await ann.engine.groupInfo(id)).undone ? ann : ben;
     const sent = host.sent.length;
     await loser.engine.answerUndoneGroupChanges(id, 'dismiss');
@@ -118,13 +112,8 @@ describe('P19 group changes undone by a simultaneous change', () => {
   });
 
   test('an undone change someone else already made leaves nothing to retry and no notice', async () => {
-    const { users, id, ann, ben, cat } = await twoAdmins();
-    await ann.engine.addGroupMembers(id, ['dan']);
-    await ben.engine.addGroupMembers(id, ['dan']);
-    await ann.engine.connect();
-    await ben.engine.connect();
-    await settle(...users);
-    await settle(...users);
+    const { id, ann, ben, cat, atOnce } = await twoAdmins();
+    await atOnce((e) => e.addGroupMembers(id, ['dan']), (e) => e.addGroupMembers(id, ['dan']));
     for (const u of [ann, ben, cat]) expect(await members(u, id)).toEqual(['ann', 'ben', 'cat', 'dan']);
     for (const u of [ann, ben]) {
       expect(await undoneNotices(u, id)).toEqual([]);

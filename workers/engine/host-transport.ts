@@ -68,6 +68,17 @@ export type WsCtor = new (url: string) => WsLike;
 
 const WS_OPEN = 1;
 const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * A refusal of something the user waits on (a lookup, creating the account) that says more than
+ * "unreachable": the per-address limit (429, RateLimited) or "try again shortly" (503, HostBusy).
+ * Automatic callers keep Unavailable, which they retry.
+ */
+function refusedWhileWaiting(status: number, what: string): void {
+  if (status === 429) engineFail('RateLimited', `host answered 429 to ${what}`);
+  if (status === 503) engineFail('HostBusy', `host answered 503 to ${what}`);
+}
+
 /** Renew a token this long before the host says it expires. */
 const TOKEN_MARGIN_MS = 10_000;
 
@@ -98,8 +109,7 @@ export class HostHttpTransport implements HostTransport {
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     const res = await reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers });
     const body = await answerJson(res);
-    if (userWaits && res.status === 429) engineFail('RateLimited', `host answered 429 to ${path}`);
-    if (userWaits && res.status === 503) engineFail('HostBusy', `host answered 503 to ${path}`);
+    if (userWaits) refusedWhileWaiting(res.status, path);
     if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
     return body;
   }
@@ -160,8 +170,7 @@ export class HostHttpTransport implements HostTransport {
       if (nonce) res = await this.anonymousFetch(path, { headers: { [WORK_PROOF_HEADER]: encodeWorkProof({ slot: challenge.slot, nonce }) } });
     }
     const body = await answerJson(res);
-    if (res.status === 429) engineFail('RateLimited', 'host answered 429 to a lookup');
-    if (res.status === 503) engineFail('HostBusy', 'host answered 503 to a lookup');
+    refusedWhileWaiting(res.status, 'a lookup');
     if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
     return decodeLookupAnswer(body);
   }
