@@ -107,6 +107,36 @@ test('an answer and a verified connection that come before the page hears its si
   await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'completed');
 });
 
+test('the PeerServer says the caller left before the callee\'s call was answered: both sides end at once, not at the connect timeout', async ({ browser }) => {
+  // PeerJS closes a call that has no answer yet without a word (no 'close' event, no state event
+  // on its RTCPeerConnection) when told the other id left. The host withholds Bob's offer and
+  // tells him Alice's id left; the connect timeout stays at its 30 s default.
+  const { alice, bob } = await pair(browser);
+  let left = 0;
+  await bob.page.routeWebSocket(/\/peerjs\/peerjs\?/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((raw) => {
+      const m = JSON.parse(String(raw)) as { type: string; dst?: string };
+      if (m.type !== 'OFFER') return server.send(raw);
+      left++;
+      ws.send(JSON.stringify({ type: 'LEAVE', src: m.dst }));
+    });
+  });
+  await placeCall(alice, bob.name, 'Voice');
+  await expect(overlay(bob.page)).toContainText('Incoming voice call');
+  const accepted = Date.now();
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(overlay(bob.page)).toContainText('Connection lost', { timeout: 10_000 });
+  // Alice hears of it inside the ratchet, long before her own connect timeout.
+  await expect(overlay(alice.page)).toContainText('Call ended', { timeout: 10_000 });
+  expect(Date.now() - accepted).toBeLessThan(20_000);
+  expect(left).toBe(1);
+  await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'cancelled');
+  await bob.page.getByRole('button', { name: 'Close' }).click();
+  await openChat(bob, alice.name);
+  await expect(callEntries(bob.page, alice.name)).toHaveAttribute('data-outcome', 'failed');
+});
+
 test('camera or microphone refused: a clear explanation, nobody is rung', async ({ browser }) => {
   const { alice, bob } = await pair(browser);
   // As after "Block" in the browser's prompt: the permission reads denied and getUserMedia refuses.

@@ -9,6 +9,8 @@ import { openPerson, register, type Person } from './parley';
 declare global {
   interface Window {
     __pcs?: RTCPeerConnection[];
+    /** Where each connection of the page was closed from (the stack), for the failure dump. */
+    __pcCloses?: string[];
   }
 }
 
@@ -19,10 +21,15 @@ export async function openCaller(browser: Browser, base: string, o: { ringTimeou
     ([ring, connect]) => {
       const Native = window.RTCPeerConnection;
       window.__pcs = [];
+      window.__pcCloses = [];
       window.RTCPeerConnection = class extends Native {
         constructor(config?: RTCConfiguration) {
           super(config);
           window.__pcs!.push(this);
+        }
+        override close(): void {
+          if (this.localDescription) window.__pcCloses!.push(new Error('closed').stack ?? '');
+          super.close();
         }
       };
       if (ring) localStorage.setItem('parley:ringTimeoutMs', String(ring));
@@ -82,24 +89,25 @@ export function overlay(page: Page): Locator {
 
 /**
  * The call screen says "end-to-end verified" (P27). If it does not in time, the failure carries
- * the state of every negotiated connection of the page, so that a run that failed elsewhere
- * (CI) says whether ICE, DTLS or the check itself stopped.
+ * the state of every negotiated connection of the page and where any was closed from, so that a
+ * run that failed elsewhere (CI) says whether ICE, DTLS or the check itself stopped, and who closed.
  */
 export async function expectVerified(page: Page, timeout = 30_000): Promise<void> {
   try {
     await expect(overlay(page)).toContainText('end-to-end verified', { timeout });
   } catch (e) {
     const states = await page
-      .evaluate(() =>
-        (window.__pcs ?? [])
+      .evaluate(() => ({
+        connections: (window.__pcs ?? [])
           .filter((pc) => pc.localDescription)
           .map((pc) => {
             const transports = [...pc.getSenders(), ...pc.getReceivers()].map((x) => x.transport?.state ?? 'none');
             return { connection: pc.connectionState, ice: pc.iceConnectionState, signalling: pc.signalingState, dtls: [...new Set(transports)] };
-          })
-      )
+          }),
+        closedFrom: window.__pcCloses ?? []
+      }))
       .catch((x: unknown) => `unreadable (${String(x)})`);
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\nconnections: ${JSON.stringify(states)}`, { cause: e });
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${JSON.stringify(states)}`, { cause: e });
   }
 }
 

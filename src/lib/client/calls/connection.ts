@@ -176,6 +176,7 @@ export class CallConnection {
       if (this.#host.current(live)) this.#host.end(live, 'remote-hangup');
     });
     conn.on('error', () => undefined);
+    this.#onSilentClose(live, conn);
     const pc = conn.peerConnection;
     let drop: ReturnType<typeof setTimeout> | undefined;
     // Checked once, when DTLS is first up (not at ICE connected: the peer's certificate is not there yet).
@@ -197,6 +198,23 @@ export class CallConnection {
         this.#host.end(live, 'connection-lost', { type: 'hangup', callId: live.callId, reason: 'ended' });
       }
     });
+  }
+
+  /**
+   * PeerJS closes a call that is not open yet (no ANSWER applied) WITHOUT its 'close' event, and
+   * its RTCPeerConnection with no state event: when the PeerServer says the other id left
+   * (LEAVE), on a second OFFER for the same connection, or when the peer is destroyed. Unseen,
+   * the call would sit on "Connecting" until the connect timeout; so every close of the call
+   * while it is still ours ends it now, telling the other side inside the ratchet. One hangup per
+   * call at most, the same the connect timeout would send (a host that forges LEAVE only ends a
+   * call it could already stall by withholding signalling).
+   */
+  #onSilentClose(live: Live, conn: MediaConnection): void {
+    const close = conn.close.bind(conn);
+    conn.close = () => {
+      close(); // an open call emits 'close' in here: ended above as 'remote-hangup'
+      if (this.#host.current(live)) this.#host.end(live, 'connection-lost', { type: 'hangup', callId: live.callId, reason: 'ended' });
+    };
   }
 
   /** Once DTLS is up (P27): the remote SDP and the DTLS certificate must match the ratchet's. */
