@@ -118,8 +118,9 @@ test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, s
   await sendPicked(alice);
   const pdf = bubbles(bob.page, alice.name).filter({ hasText: 'contract.pdf' }).last();
   await expect(pdf).toBeVisible({ timeout: 30_000 });
-  let mode: 'swap' | 'truncate' = 'swap';
+  let mode: 'swap' | 'truncate' | 'limited' = 'swap';
   await bob.context.route(/\/api\/v1\/blobs\/[0-9a-f]{32}$/, async (route) => {
+    if (mode === 'limited') return route.fulfill({ status: 429, contentType: 'application/json', body: JSON.stringify({ error: { code: 'RateLimited', message: 'slow down' } }) });
     const res = await route.fetch();
     const body = await res.body();
     const changed = mode === 'swap' ? Buffer.from(body.map((b, i) => (i === 100 ? b ^ 1 : b))) : body.subarray(0, body.length - 40);
@@ -130,6 +131,13 @@ test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, s
     await pdf.getByRole('button', { name: m === 'swap' ? 'Save' : 'Retry' }).click();
     await expect(pdf.getByTestId('attachment-error')).toHaveText('This file was changed in transit and was not opened.');
   }
+  // Past the per-address download budget: the person is told to wait, not that the server is gone.
+  mode = 'limited';
+  await pdf.getByRole('button', { name: 'Retry' }).click();
+  await expect(pdf.getByTestId('attachment-error')).toHaveText('Too many downloads from this network just now. Wait a minute, then try again.');
+  mode = 'swap';
+  await pdf.getByRole('button', { name: 'Retry' }).click();
+  await expect(pdf.getByTestId('attachment-error')).toHaveText('This file was changed in transit and was not opened.');
   await bob.page.screenshot({ path: `${SHOTS}/attachments-tampered-desktop.png` });
   await bob.context.unroute(/\/api\/v1\/blobs\/[0-9a-f]{32}$/);
   await bob.page.setViewportSize({ width: 390, height: 844 });

@@ -172,6 +172,7 @@ describe('attachment downloads with parts in flight (real host)', () => {
   const failures: [string, number | 'network', string][] = [
     ['answers 500', 500, 'Unavailable'],
     ['answers 404 (the blob was swept)', 404, 'FileGone'],
+    ['answers 429 (this address downloaded too much)', 429, 'RateLimited'],
     ['cannot be reached', 'network', 'Unavailable']
   ];
 
@@ -181,7 +182,7 @@ describe('attachment downloads with parts in flight (real host)', () => {
     gets.fault = async (start, forward, init) => {
       if (start === MiB) {
         if (how === 'network') throw new EngineError('Unavailable', 'host unreachable');
-        return new Response(JSON.stringify({ error: { code: how === 404 ? 'NotFound' : 'Internal', message: 'no' } }), { status: how });
+        return new Response(JSON.stringify({ error: { code: how === 404 ? 'NotFound' : how === 429 ? 'RateLimited' : 'Internal', message: 'no' } }), { status: how });
       }
       // Later parts wait (up to 5 s) unless aborted, so the failure meets them in flight.
       if (start > MiB) await held(init.signal, 5000);

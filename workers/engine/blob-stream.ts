@@ -227,6 +227,9 @@ async function fetchRange(go: BlobFetch, blobId: string, start: number, end: num
   const res = await go(BLOB_API.prefix + blobId, { headers: { Range: `bytes=${start}-${end - 1}` }, signal });
   if (res.status === 404) return engineFail('FileGone', 'the file is no longer on the host');
   if (res.status === 416) return fail('InvalidMessage', `attachment blob shorter than ${end} bytes`);
+  // The person is waiting on this download: "too many from your address" is theirs to know,
+  // not "unreachable" (nothing retries a download on its own).
+  if (res.status === 429) return engineFail('RateLimited', 'the host limits downloads from this address');
   if (!res.ok) await refusal(res);
   const part = new Uint8Array(await res.arrayBuffer());
   if (part.length !== end - start) fail('InvalidMessage', `host answered ${part.length} bytes for the ${end - start}-byte range at ${start}`);
