@@ -122,10 +122,11 @@ describe('groups against a malicious real host', () => {
     await ann.e.removeGroupMember(id, 'dan');
     await eventually(async () => expect(await members(ben.e, id)).toEqual(['ann', 'ben', 'cat']));
     await eventually(async () => expect((await dan.e.listGroups())[0]!.isMember).toBe(false));
-    // The host serves the pre-removal state again.
+    // The host serves the pre-removal state again, at every address. Ben reads at the new master
+    // key's address (the removal rotated it), where bytes sealed for the old one do not even open.
     blobs.prepare('UPDATE group_blobs SET blob = ?').run(before.blob);
     blobs.close();
-    expect(await syncFromBlob(ben.e.ctx, id)).toBe('unchanged');
+    expect(await syncFromBlob(ben.e.ctx, id)).toBe('unreadable');
     expect(await members(ben.e, id)).toEqual(['ann', 'ben', 'cat']);
     const uploads = ben.t.uploads.length;
     await ben.e.sendGroupText(id, 'dan must not read this');
@@ -158,7 +159,9 @@ describe('groups against a malicious real host', () => {
     for (const r of pairwise) mailbox.prepare('DELETE FROM envelopes WHERE id = ?').run(r.id);
     mailbox.close();
     const blobs = hostDb(GROUP_BLOBS_FILE);
-    const saved = blobs.prepare('SELECT address, token_hash, blob, updated_at FROM group_blobs').get() as Record<string, unknown>;
+    // The state under the new master key and, at the old key's address, the handoff to it.
+    const saved = blobs.prepare('SELECT address, token_hash, blob, updated_at FROM group_blobs').all() as Record<string, unknown>[];
+    expect(saved).toHaveLength(2);
     blobs.prepare('DELETE FROM group_blobs').run();
     await cat.e.connect();
     await eventually(async () => expect(await texts(cat.e, id)).toContain('after the removal'));
@@ -166,7 +169,7 @@ describe('groups against a malicious real host', () => {
     expect(await members(cat.e, id)).toContain('dan');
     await expect(cat.e.sendGroupText(id, 'too early')).rejects.toMatchObject({ code: 'GroupOutOfDate' });
     // The host serves the blob again: Cat catches up before it sends; Dan's keys open nothing.
-    blobs.prepare('INSERT INTO group_blobs (address, token_hash, blob, updated_at) VALUES (@address, @token_hash, @blob, @updated_at)').run(saved);
+    for (const row of saved) blobs.prepare('INSERT INTO group_blobs (address, token_hash, blob, updated_at) VALUES (@address, @token_hash, @blob, @updated_at)').run(row);
     blobs.close();
     const uploads = cat.t.uploads.length;
     await cat.e.sendGroupText(id, 'caught up');

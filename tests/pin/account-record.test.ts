@@ -1,6 +1,6 @@
 // The sealed account record (src/lib/crypto/account-record.ts, account-record-codec.ts): round
 // trip of everything a restore brings back (P26, P42, P43, P19), tamper detection, username
-// binding, strict canonical decoding, size buckets (P26), and records of versions 1 to 4 still opening.
+// binding, strict canonical decoding, size buckets (P26), and records of versions 1 to 5 still opening.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
@@ -25,6 +25,7 @@ const VECTOR_V2 = new URL('../vectors/account-record-v2.json', import.meta.url);
 const VECTOR_V3 = new URL('../vectors/account-record-v3.json', import.meta.url);
 const VECTOR_V4 = new URL('../vectors/account-record-v4.json', import.meta.url);
 const VECTOR_V5 = new URL('../vectors/account-record-v5.json', import.meta.url);
+const VECTOR_V6 = new URL('../vectors/account-record-v6.json', import.meta.url);
 
 /** What a version 1 app wrote (and the frozen v1 vector holds). */
 function recordV1(seed = 'alice', displayName = 'Alice ✨', contacts = 2): AccountRecord {
@@ -85,6 +86,13 @@ function recordV5(seed = 'alice', displayName = 'Alice ✨', contacts = 2, group
   return { ...a, groups: a.groups.map((g, i) => ({ ...g, ...filing[i % filing.length] })) };
 }
 
+/** Version 6: as version 5, and the invite link's group with the key its blob token derives from (README "Groups": master key rotation). */
+function recordV6(seed = 'alice', displayName = 'Alice ✨', contacts = 2, groups = 3): AccountRecord {
+  const a = recordV5(seed, displayName, contacts, groups);
+  const deps = seededDeps(`${seed}-v6`);
+  return { ...a, groups: a.groups.map((g) => (g.inviteSecret ? { ...g, linkKey: deps.rng(32) } : g)) };
+}
+
 /** The version 1 layout, written as a version 1 app did (the codec no longer writes it). */
 function encodeV1(a: AccountRecord): Uint8Array {
   const utf8 = (t: string) => new TextEncoder().encode(t);
@@ -114,7 +122,7 @@ const codeOf = (f: () => unknown): string => {
 
 describe('account record', () => {
   test('seals and opens to the same record', () => {
-    const a = recordV5();
+    const a = recordV6();
     const sealed = sealAccountRecord(a, SECRET, 'alice', seededDeps('seal'));
     expect(openAccountRecord(sealed, SECRET, 'alice')).toEqual(a);
   });
@@ -186,7 +194,7 @@ describe('account record', () => {
     const enc = encodeAccountRecord(a);
     for (let n = 0; n < enc.length; n += 7) expect(codeOf(() => decodeAccountRecord(enc.subarray(0, n)))).toBe('DecodeFailed');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([...enc, 0])))).toBe('DecodeFailed');
-    expect(codeOf(() => decodeAccountRecord(new Uint8Array([6, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
+    expect(codeOf(() => decodeAccountRecord(new Uint8Array([7, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
     expect(codeOf(() => decodeAccountRecord(new Uint8Array([0, ...enc.subarray(1)])))).toBe('UnsupportedVersion');
     // The two groups (no invite secret) are the last 2 * 101 bytes: swapped, they are out of order.
     const swapped = new Uint8Array([...enc.subarray(0, enc.length - 202), ...enc.subarray(enc.length - 101), ...enc.subarray(enc.length - 202, enc.length - 101)]);
@@ -295,7 +303,7 @@ describe('account record', () => {
   test('version 5 carries how each group is filed (README "Chat list"); each flag alone round-trips', () => {
     const a = recordV5('v5', 'Ed', 1, 3);
     const enc = encodeAccountRecord(a);
-    expect(enc[0]).toBe(5);
+    expect(enc[0]).toBe(6);
     const back = decodeAccountRecord(enc);
     expect(back).toEqual(a);
     expect(back.groups.map((g) => [!!g.pinned, !!g.muted, !!g.archived])).toEqual([[true, false, false], [false, true, true], [true, true, false]]);
@@ -305,12 +313,41 @@ describe('account record', () => {
     }
   });
 
-  test('frozen sealed record, version 5 (tests/vectors/account-record-v5.json)', () => {
+  test('P26 a record sealed by a version 5 app (frozen, tests/vectors/account-record-v5.json) still opens, with no link key', () => {
+    const frozen = JSON.parse(readFileSync(VECTOR_V5, 'utf8')) as { sealed: string };
+    const back = openAccountRecord(fromHex(frozen.sealed), SECRET, 'alice');
+    expect(back).toEqual(recordV5());
+    expect(back.groups.every((g) => g.linkKey === undefined)).toBe(true);
+  });
+
+  test('P19 version 6 carries the key an invite link\'s blob token derives from, only beside the link\'s secret', () => {
+    const a = recordV6('v6', 'Flo', 1, 3);
+    const withLink = a.groups.filter((g) => g.inviteSecret);
+    expect(withLink).toHaveLength(1);
+    expect(withLink[0]!.linkKey).toHaveLength(32);
+    expect(decodeAccountRecord(encodeAccountRecord(a))).toEqual(a);
+    // A link key with no link to write for is refused both ways.
+    const orphan = { ...a, groups: a.groups.map(({ inviteSecret: _s, ...g }) => ({ ...g, linkKey: new Uint8Array(32).fill(1) })) };
+    expect(codeOf(() => encodeAccountRecord(orphan))).toBe('InvalidArgument');
+    const bytes = encodeAccountRecord({ ...a, groups: a.groups.map(({ inviteSecret: _s, linkKey: _k, requestFrom: _r, ...g }) => g) });
+    // The last group's flags byte ends the record: 0x20 alone (no invite secret) must not decode.
+    const bad = bytes.slice();
+    bad[bad.length - 1] = 0x20;
+    expect(codeOf(() => decodeAccountRecord(new Uint8Array([...bad, ...new Uint8Array(32)])))).toBe('DecodeFailed');
+    for (const flags of [0x40, 0x80]) {
+      const unknown = bytes.slice();
+      unknown[unknown.length - 1] = flags;
+      expect(codeOf(() => decodeAccountRecord(unknown))).toBe('DecodeFailed');
+    }
+  });
+
+  test('frozen sealed record, version 6 (tests/vectors/account-record-v6.json)', () => {
     const actual = {
-      source: "frozen from seededDeps seeds 'alice', 'alice-v2' and 'alice-v3' (record, third group a request from stranger.9; groups filed pinned / muted+archived / pinned+muted) and 'seal' (nonce), master secret 0x42*32, username alice",
-      sealed: toHex(sealAccountRecord(recordV5(), SECRET, 'alice', seededDeps('seal')))
+      source:
+        "frozen from seededDeps seeds 'alice', 'alice-v2', 'alice-v3' and 'alice-v6' (record, third group a request from stranger.9; groups filed pinned / muted+archived / pinned+muted; the link's group with a link key) and 'seal' (nonce), master secret 0x42*32, username alice",
+      sealed: toHex(sealAccountRecord(recordV6(), SECRET, 'alice', seededDeps('seal')))
     };
-    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V5, JSON.stringify(actual, null, 2) + '\n');
-    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V5, 'utf8')));
+    if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTOR_V6, JSON.stringify(actual, null, 2) + '\n');
+    expect(actual).toEqual(JSON.parse(readFileSync(VECTOR_V6, 'utf8')));
   });
 });

@@ -33,6 +33,7 @@ import type { EngineContext, Me } from './context';
 import { shareProfileKeyWithMembers } from './group-profile-key';
 import { groupRecipients } from './group-recipients';
 import { payOwedWelcomes, sendableNow } from './group-welcome-owed';
+import { payOwedEpoch } from './group-key-epochs';
 
 /** Queues one pairwise group update to `username` (the ratchet encrypts it at flush). */
 export async function queueUpdate(tx: Tx, username: Username, update: GroupUpdate): Promise<void> {
@@ -109,12 +110,12 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   if (!findMember(head, ours)) {
     const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));
     if (findMember(before, ours) && !left) await putNotice(ctx, tx, g, 'you-removed', '', at);
-    const { our: _dropped, inviteSecret: _link, ...rest } = next;
+    const { our: _dropped, inviteSecret: _link, linkKey: _key, ...rest } = next;
     return { ...rest, distributedTo: [], theirs: [], outgoing: [] };
   }
   // Only admins keep the invite link's secret (README "Groups": invite links).
   if (next.inviteSecret && !isAdmin(head, ours)) {
-    const { inviteSecret: _link, ...rest } = next;
+    const { inviteSecret: _link, linkKey: _key, ...rest } = next;
     next = rest;
   }
   // P21: a key someone outside the group holds is never used again.
@@ -133,8 +134,9 @@ export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, st
   const head = stored.history.head;
   if (!stored.our) return stored;
   // P36: a member owed a welcome (theirs was dropped when their key changed) gets the current one
-  // ahead of our key, to whichever key our key is going to now (group-welcome-owed.ts).
-  const g = (await payOwedWelcomes(tx, me, stored, sendableNow)).group;
+  // ahead of our key, to whichever key our key is going to now (group-welcome-owed.ts). A master
+  // key we owe for someone's leave goes out first (group-key-epochs.ts).
+  const g = (await payOwedWelcomes(tx, me, await payOwedEpoch(ctx, tx, me, stored), sendableNow)).group;
   const our = g.our!;
   // Members we blocked are left out (group-recipients.ts), as Signal does.
   const recipients = await groupRecipients(tx, head, me.username);

@@ -23,7 +23,9 @@ import { groupIdBytes } from './group-apply';
 async function put(ctx: EngineContext, g: GroupRecord, blob: { address: Uint8Array; sealed: Uint8Array }): Promise<boolean> {
   requireMe(ctx);
   if (!ctx.transport.putGroupBlob) return false;
-  const token = inviteBlobWriteToken(g.masterKey, groupIdBytes(g), blob.address);
+  // Our base master key (or, restored, the one the record named): never a rotated one, so the
+  // token stays the one the host was first given for this link (README "Groups": master key rotation).
+  const token = inviteBlobWriteToken(g.linkKey ?? g.masterKey, groupIdBytes(g), blob.address);
   try {
     await ctx.transport.putGroupBlob(blob.address, token, blob.sealed);
     return true;

@@ -15,6 +15,7 @@ import type { GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
 import type { Me } from './context';
 import { groupIdBytes, queueUpdate } from './group-apply';
+import { blobKey } from './group-key-epochs';
 
 /**
  * Inside the receive transaction, after a history change: if we are an admin, welcome everyone
@@ -25,7 +26,7 @@ import { groupIdBytes, queueUpdate } from './group-apply';
 export async function welcomeLinkJoiners(tx: Tx, me: Me, g: GroupRecord, added: readonly GroupChange[]): Promise<boolean> {
   const head = g.history.head;
   if (added.length === 0 || !isAdmin(head, address(me.username))) return false;
-  const welcome = { groupId: groupIdBytes(g), masterKey: g.masterKey, history: encodeWelcomeHistory(g.history, MAX_HISTORY_BYTES) };
+  const welcome = { groupId: groupIdBytes(g), masterKey: blobKey(g), history: encodeWelcomeHistory(g.history, MAX_HISTORY_BYTES) };
   let joined = false;
   for (const c of added) {
     if (!c.actions.some((a) => a.type === 'joinByLink')) continue;

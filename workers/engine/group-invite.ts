@@ -45,9 +45,10 @@ export async function createInviteLink(ctx: EngineContext, id: string, approval:
   const old = await requireGroup(ctx, id);
   const secret = generateInviteSecret(ctx.deps);
   const { publicKey } = inviteKeys(secret).signing;
-  await changeGroup(ctx, id, [{ type: 'setInviteLink', invite: { publicKey, approval } }], (g) => ({ ...g, inviteSecret: secret }));
+  // A new link's blob token derives from our master key; a restored link key was the old link's.
+  await changeGroup(ctx, id, [{ type: 'setInviteLink', invite: { publicKey, approval } }], ({ linkKey: _old, ...g }) => ({ ...g, inviteSecret: secret }));
   await uploadInviteBlob(ctx, id);
-  if (old.inviteSecret) await closeInviteBlob(ctx, await requireGroup(ctx, id), old.inviteSecret, InviteClosed.reset);
+  if (old.inviteSecret) await closeInviteBlob(ctx, { ...(await requireGroup(ctx, id)), ...(old.linkKey ? { linkKey: old.linkKey } : {}) }, old.inviteSecret, InviteClosed.reset);
   return encodeInviteLink(secret);
 }
 
@@ -73,8 +74,8 @@ export async function setInviteApproval(ctx: EngineContext, id: string, approval
 export async function turnOffInviteLink(ctx: EngineContext, id: string): Promise<void> {
   const old = await requireGroup(ctx, id);
   if (!old.history.head.invite) return;
-  await changeGroup(ctx, id, [{ type: 'setInviteLink', invite: null }], ({ inviteSecret: _gone, ...g }) => g);
-  if (old.inviteSecret) await closeInviteBlob(ctx, await requireGroup(ctx, id), old.inviteSecret, InviteClosed.off);
+  await changeGroup(ctx, id, [{ type: 'setInviteLink', invite: null }], ({ inviteSecret: _gone, linkKey: _key, ...g }) => g);
+  if (old.inviteSecret) await closeInviteBlob(ctx, { ...(await requireGroup(ctx, id)), ...(old.linkKey ? { linkKey: old.linkKey } : {}) }, old.inviteSecret, InviteClosed.off);
 }
 
 export function answerJoinRequest(ctx: EngineContext, id: string, raw: string, approve: boolean): Promise<void> {

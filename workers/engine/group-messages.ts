@@ -14,6 +14,7 @@
  * chain and AEAD decide (`groupDecrypt`); a sender who is no longer a member is refused; gaps are
  * counted and shown; the message, the new chain state and the counters commit together.
  */
+import { uploadStateBlob } from './group-sync';
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember } from '../../src/lib/crypto/group/group-state';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
@@ -92,6 +93,9 @@ export async function flushGroupOutgoing(ctx: EngineContext, report: GroupFlushR
   if (!ctx.transport.groupSend) return;
   const groups = await commit(ctx.vault, (tx) => txListGroups(tx));
   for (const g of groups) {
+    // A master key we made with a send of ours (a leave's, group-key-epochs.ts): the blob at the
+    // new key's address, and the handoff at the old one, go up with the send.
+    if (g.handoff) await uploadStateBlob(ctx, g.id);
     for (const o of g.outgoing) {
       try {
         // P41: sealed sender v2 when every member's token is at hand (group-sealed.ts).

@@ -8,7 +8,8 @@
  * (group-sync.ts) after the commit.
  */
 import { address, sameAddress } from '../../src/lib/crypto/group/address';
-import { createChange, encodeGroupChange, type GroupAction } from '../../src/lib/crypto/group/group-change';
+import { changeId, createChange, encodeGroupChange, type GroupAction } from '../../src/lib/crypto/group/group-change';
+import { rotatorOf } from '../../src/lib/crypto/group/key-epochs';
 import { encodeWelcomeHistory } from '../../src/lib/crypto/group/group-history-codec';
 import { receiveChange, startHistory } from '../../src/lib/crypto/group/group-history';
 import { generateMasterKey } from '../../src/lib/crypto/group/group-secret';
@@ -28,6 +29,7 @@ import { requireMe, type EngineContext } from './context';
 import { afterHistoryChange, groupIdBytes, putNotice, queueUpdate } from './group-apply';
 import { uploadStateBlob } from './group-sync';
 import { forgetUndone, undoneToRetry } from './group-undone';
+import { blobKey, newEpoch, payOwedEpoch } from './group-key-epochs';
 import { engineFail } from './errors';
 
 /**
@@ -130,13 +132,22 @@ export async function changeGroup(ctx: EngineContext, id: string, actions: reado
       const r = receiveChange(g.history, change);
       const after = r.history.head;
       const encoded = encodeGroupChange(change);
-      const welcome = { groupId: groupIdBytes(g), masterKey: g.masterKey, history: encodeWelcomeHistory(r.history, MAX_HISTORY_BYTES) };
+      // A removal of ours starts a key epoch: those who stay get the new master key with the
+      // change, the removed member only the change (group-key-epochs.ts). Else a key we owe for
+      // an earlier leave goes out.
+      let moved: GroupRecord = { ...g, history: r.history };
+      let fresh: Uint8Array | undefined;
+      const rotator = rotatorOf(r.history, changeId(change));
+      if (rotator && sameAddress(rotator, ours)) ({ group: moved, key: fresh } = newEpoch(ctx, moved, change));
+      else moved = await payOwedEpoch(ctx, tx, me, moved);
+      const welcome = { groupId: groupIdBytes(g), masterKey: blobKey(moved), history: encodeWelcomeHistory(r.history, MAX_HISTORY_BYTES) };
       for (const m of audience(before, after)) {
         if (sameAddress(m, ours)) continue;
         if (!findMember(before, m) && findMember(after, m)) await queueUpdate(tx, m.username, welcome);
+        else if (fresh && findMember(after, m)) await queueUpdate(tx, m.username, { groupId: groupIdBytes(g), change: encoded, masterKey: fresh });
         else await queueUpdate(tx, m.username, { groupId: groupIdBytes(g), change: encoded });
       }
-      const next = await afterHistoryChange(ctx, tx, me, { ...g, history: r.history }, before, r.added);
+      const next = await afterHistoryChange(ctx, tx, me, moved, before, r.added);
       await putGroup(tx, patch ? patch(next) : next);
     })
   );

@@ -8,26 +8,47 @@
  * replays or withholds it can hold news back, never add a member or roll a removal back.
  */
 import { canonicalChanges, receiveChanges } from '../../src/lib/crypto/group/group-history';
-import { openStateBlob, sealStateBlob } from '../../src/lib/crypto/group/state-blob';
+import type { GroupChange } from '../../src/lib/crypto/group/group-change';
+import { decodeGroupHistoryParts } from '../../src/lib/crypto/group/group-history-codec';
+import { MAX_KEY_EPOCHS } from '../../src/lib/crypto/group/key-epochs';
+import type { Handoff } from '../../src/lib/crypto/group/key-handoff';
+import { openGroupBlob, sealStateBlob } from '../../src/lib/crypto/group/state-blob';
 import { stateBlobKeys } from '../../src/lib/crypto/group/group-secret';
 import { isCodedError } from '../../src/lib/codec/errors';
-import { putGroup, txGetGroup } from '../storage/group-repo';
+import { putGroup, txGetGroup, type GroupRecord } from '../storage/group-repo';
 import { commit } from '../storage/vault';
-import { requireMe, type EngineContext } from './context';
+import { requireMe, type EngineContext, type Me } from './context';
 import { afterHistoryChange, groupIdBytes } from './group-apply';
 import { noteUndone, voidedOurs } from './group-undone';
 import { isEngineError } from './errors';
 import { uploadInviteBlob } from './group-invite-blob';
+import { blobKey, keyFromHandoff, sealOwedHandoff } from './group-key-epochs';
 
-/** Reseals and uploads the blob; best effort (the next change or a member's sync repairs a miss). */
+/**
+ * Reseals and uploads the blob, and a key handoff we owe the old key's address (group-key-epochs.ts);
+ * best effort (the next change or a member's sync repairs a miss).
+ */
 export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<boolean> {
-  requireMe(ctx);
+  const me = requireMe(ctx);
   if (!ctx.transport.putGroupBlob) return false;
   const g = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
   if (!g) return false;
-  const blob = sealStateBlob(g.history, g.masterKey, ctx.deps);
+  const blob = sealStateBlob(g.history, blobKey(g), ctx.deps);
   try {
     await ctx.transport.putGroupBlob(blob.address, blob.writeToken, blob.sealed);
+    if (g.handoff) {
+      const handoff = sealOwedHandoff(ctx, me, g);
+      if (handoff) await ctx.transport.putGroupBlob(handoff.address, handoff.writeToken, handoff.sealed);
+      const owed = g.handoff.change;
+      // Not through ctx.serial: the outbox flush, which runs in it, calls this. A record written
+      // meanwhile from an older read keeps the flag, and the handoff is written once more.
+      await commit(ctx.vault, async (tx) => {
+        const now = await txGetGroup(tx, id);
+        if (now?.handoff?.change !== owed) return;
+        const { handoff: _done, ...rest } = now;
+        await putGroup(tx, rest);
+      });
+    }
     // Admins also keep the invite link's blob current (group-invite-blob.ts).
     await uploadInviteBlob(ctx, id);
     return true;
@@ -40,48 +61,84 @@ export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<b
 export type SyncOutcome = 'advanced' | 'unchanged' | 'unavailable' | 'unreadable';
 
 /**
- * Fetches the blob and merges what it holds. Refused changes (not signed by a member, not
- * allowed, rolled back) are dropped one by one, exactly as if they had come pairwise.
+ * Fetches the blob at our master key's address and merges what it holds. Refused changes (not
+ * signed by a member, not allowed, rolled back) are dropped one by one, exactly as if they had
+ * come pairwise. A key handoff there (we missed a change that took someone out, and its key) is
+ * merged the same way, our new key taken from it if the change's rotator signed it, and the blob
+ * at the new key's address is read next: at most MAX_KEY_EPOCHS hops.
  */
 export async function syncFromBlob(ctx: EngineContext, id: string): Promise<SyncOutcome> {
   const me = requireMe(ctx);
   if (!ctx.transport.getGroupBlob) return 'unavailable';
-  const first = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
-  if (!first) return 'unchanged';
+  let advanced = false;
+  let outcome: SyncOutcome = 'unchanged';
+  for (let hop = 0; hop <= MAX_KEY_EPOCHS; hop++) {
+    const g = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
+    if (!g) break;
+    const key = blobKey(g);
+    const opened = await fetchBlob(ctx, g, key);
+    if (typeof opened === 'string') {
+      outcome = opened;
+      break;
+    }
+    const handoff = 'handoff' in opened ? opened.handoff : undefined;
+    let changes: GroupChange[];
+    try {
+      const parts = 'state' in opened ? opened.state : decodeGroupHistoryParts(opened.handoff.history);
+      changes = [...parts.changes, ...parts.orphans];
+    } catch (e) {
+      if (!isCodedError(e)) throw e;
+      outcome = 'unreadable';
+      break;
+    }
+    const step = await merge(ctx, me, id, changes, handoff);
+    advanced ||= step.advanced;
+    if (!step.rekeyed) break;
+  }
+  if (advanced) {
+    ctx.events.emit({ type: 'group', id });
+    ctx.events.emit({ type: 'chats' });
+    ctx.kickOutbox();
+  }
+  return advanced ? 'advanced' : outcome;
+}
+
+async function fetchBlob(ctx: EngineContext, g: GroupRecord, key: Uint8Array): Promise<ReturnType<typeof openGroupBlob> | 'unavailable' | 'unreadable'> {
   let sealed: Uint8Array | undefined;
   try {
-    sealed = await ctx.transport.getGroupBlob(stateBlobKeys(first.masterKey, groupIdBytes(first)).address);
+    sealed = await ctx.transport.getGroupBlob!(stateBlobKeys(key, groupIdBytes(g)).address);
   } catch (e) {
     if (isCodedError(e)) return 'unavailable';
     throw e;
   }
   if (!sealed) return 'unavailable';
-  let changes;
   try {
-    const parts = openStateBlob(sealed, first.masterKey, groupIdBytes(first));
-    changes = [...parts.changes, ...parts.orphans];
+    return openGroupBlob(sealed, key, groupIdBytes(g));
   } catch (e) {
     if (isCodedError(e)) return 'unreadable';
     throw e;
   }
-  const outcome = await ctx.serial(() =>
-    commit(ctx.vault, async (tx): Promise<SyncOutcome> => {
+}
+
+/** Merges `changes` (and takes our key from `handoff`, if any) in one transaction. */
+async function merge(ctx: EngineContext, me: Me, id: string, changes: readonly GroupChange[], handoff: Handoff | undefined): Promise<{ advanced: boolean; rekeyed: boolean }> {
+  return ctx.serial(() =>
+    commit(ctx.vault, async (tx) => {
       const g = await txGetGroup(tx, id);
-      if (!g) return 'unchanged';
+      if (!g) return { advanced: false, rekeyed: false };
       const before = g.history.head;
       const known = new Set(g.history.canonical);
       const merged = receiveChanges(g.history, changes).history;
-      if (merged.canonical.join() === g.history.canonical.join()) return 'unchanged';
-      const added = canonicalChanges(merged).filter((_, i) => !known.has(merged.canonical[i]!));
-      const next = await afterHistoryChange(ctx, tx, me, { ...g, history: merged }, before, added);
-      await putGroup(tx, await noteUndone(ctx, tx, next, voidedOurs(g.history, merged, me.username), Math.max(next.lastAt, ctx.deps.now())));
-      return 'advanced';
+      const advanced = merged.canonical.join() !== g.history.canonical.join();
+      let next = g;
+      if (advanced) {
+        const added = canonicalChanges(merged).filter((_, i) => !known.has(merged.canonical[i]!));
+        next = await afterHistoryChange(ctx, tx, me, { ...g, history: merged }, before, added);
+        next = await noteUndone(ctx, tx, next, voidedOurs(g.history, merged, me.username), Math.max(next.lastAt, ctx.deps.now()));
+      }
+      const rekeyed = handoff ? keyFromHandoff(next, handoff, me) : undefined;
+      if (advanced || rekeyed) await putGroup(tx, rekeyed ?? next);
+      return { advanced, rekeyed: rekeyed !== undefined };
     })
   );
-  if (outcome === 'advanced') {
-    ctx.events.emit({ type: 'group', id });
-    ctx.events.emit({ type: 'chats' });
-    ctx.kickOutbox();
-  }
-  return outcome;
 }

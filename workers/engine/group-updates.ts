@@ -14,17 +14,17 @@
  *
  * Refusals are reported as codes and never stop the envelope's ack.
  */
-import { address } from '../../src/lib/crypto/group/address';
-import { decodeGroupChange } from '../../src/lib/crypto/group/group-change';
+import { address, type Address } from '../../src/lib/crypto/group/address';
+import { decodeGroupChange, type GroupChange } from '../../src/lib/crypto/group/group-change';
 import { decodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
 import { canonicalChanges, receiveChange, receiveChanges } from '../../src/lib/crypto/group/group-history';
-import { findMember } from '../../src/lib/crypto/group/group-state';
+import { findMember, type GroupState } from '../../src/lib/crypto/group/group-state';
 import { acceptSenderKeyDistribution, createSenderKey, type TheirSenderKey } from '../../src/lib/crypto/group/sender-key';
 import { decodeSenderKeyDistribution } from '../../src/lib/crypto/group/sender-key-message';
 import { bytesEqual, toHex } from '../../src/lib/codec/bytes';
 import { isCodedError } from '../../src/lib/codec/errors';
 import type { Username } from '../../src/lib/codec/username';
-import { decodeGroupUpdate } from '../../src/lib/wire/group-content';
+import { decodeGroupUpdate, type GroupUpdate } from '../../src/lib/wire/group-content';
 import { putGroup, txGetGroup, type GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
 import { requireMe, type EngineContext } from './context';
@@ -36,6 +36,7 @@ import { shareProfileKeyWithMembers } from './group-profile-key';
 import { adderOf, requestFrom } from './group-request-state';
 import { underChangedKey } from './trust';
 import { txGetContact } from '../storage/contact-repo';
+import { takeEpoch } from './group-key-epochs';
 
 /** Distributions kept per sender: the newest and the one before (its late messages still open). */
 const KEYS_PER_SENDER = 2;
@@ -90,9 +91,10 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
     const before = g.history.head;
     const known = new Set(g.history.canonical);
     let history = g.history;
+    let change: GroupChange | undefined;
     try {
       if (u.history) history = receiveChanges(history, canonicalChanges(decodeGroupHistory(u.history))).history;
-      if (u.change) history = receiveChange(history, decodeGroupChange(u.change)).history;
+      if (u.change) history = receiveChange(history, (change = decodeGroupChange(u.change))).history;
     } catch (e) {
       if (!isCodedError(e)) throw e;
       refused = e.code;
@@ -104,6 +106,7 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       g = await noteUndone(ctx, tx, g, voided, Math.max(g.lastAt, ctx.deps.now()));
       if (await welcomeLinkJoiners(tx, me, g, added)) reseal = id;
     }
+    g = takeMasterKey(g, u, change, before, from, address(me.username));
   }
   // A member that restored its account lost our sender key: it gets it with our next group
   // message (distributeSenderKey's newcomers), from then on only (P21); nothing is sent now.
@@ -138,6 +141,19 @@ async function answerWithProfileKey(ctx: EngineContext, tx: Tx, g: GroupRecord, 
   if (g.requestFrom || !findMember(g.history.head, address(requireMe(ctx).username))) return;
   if (underChangedKey(await txGetContact(tx, sender), identity)) return;
   await shareProfileKeyWithMembers(ctx, tx, [sender]);
+}
+
+/**
+ * A master key in an update for a group we have (group-key-epochs.ts): bound to the change it
+ * came with, kept only from that change's rotator; with a history and no change, a welcome back
+ * into a group we had been taken out of, from a member: our new base key, older epochs dropped.
+ */
+function takeMasterKey(g: GroupRecord, u: GroupUpdate, change: GroupChange | undefined, before: GroupState, from: Address, ours: Address): GroupRecord {
+  if (!u.masterKey) return g;
+  if (change) return takeEpoch(g, change, u.masterKey, from, ours);
+  if (!u.history || findMember(before, ours) || !findMember(g.history.head, ours) || !findMember(g.history.head, from)) return g;
+  const { epochs: _old, ...rest } = g;
+  return { ...rest, masterKey: u.masterKey.slice() };
 }
 
 /** The new key first, then the sender's older ones, at most KEYS_PER_SENDER of theirs. */

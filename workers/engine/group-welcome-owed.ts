@@ -34,6 +34,7 @@ import { addOutbox } from '../storage/outbox-repo';
 import { fromHex } from '../../src/lib/codec/bytes';
 import { encodeContent } from '../../src/lib/wire/content';
 import { requireMe, type EngineContext, type Me } from './context';
+import { blobKey } from './group-key-epochs';
 
 /** The member's current key is one the user accepted (nothing pending or unacknowledged) and not blocked. */
 export function keyAccepted(c: ContactRecord | undefined): boolean {
@@ -68,7 +69,7 @@ export async function payOwedWelcomes(tx: Tx, me: Me, g: GroupRecord, may: (c: C
     else paid.push(u);
   }
   if (paid.length > 0) {
-    const welcome = encodeGroupUpdate({ groupId: fromHex(g.id), masterKey: g.masterKey, history: encodeWelcomeHistory(g.history, MAX_HISTORY_BYTES) });
+    const welcome = encodeGroupUpdate({ groupId: fromHex(g.id), masterKey: blobKey(g), history: encodeWelcomeHistory(g.history, MAX_HISTORY_BYTES) });
     // Bound to the identity trusted now (outbox-repo.ts `addOutbox`), never the one it was owed
     // under; the same content kind 0x09 as group-apply.ts `queueUpdate` (which imports this file).
     for (const u of paid) await addOutbox(tx, { username: u, content: encodeContent({ kind: 'group', update: welcome }) });

@@ -8,6 +8,7 @@
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { decodeGroupHistory, encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
 import type { GroupHistory } from '../../src/lib/crypto/group/group-history';
+import type { KeyEpoch } from '../../src/lib/crypto/group/key-epochs';
 import type { OurSenderKey, TheirSenderKey } from '../../src/lib/crypto/group/sender-key';
 import { decodeOurSenderKey, decodeTheirSenderKey, encodeOurSenderKey, encodeTheirSenderKey } from '../../src/lib/crypto/group/sender-key-state';
 import type { Username } from '../../src/lib/codec/username';
@@ -66,6 +67,19 @@ export interface GroupRecord {
    * encoded by the group-change codec, newest last: "Try again" signs what still applies.
    */
   undone?: Uint8Array[];
+  /**
+   * Master keys made since `masterKey` (our base key: given at creation or in our welcome) for
+   * changes that took someone out (crypto/group/key-epochs.ts): the newest live one seals and
+   * opens the state blob; the base key stays for the invite blob's write token.
+   */
+  epochs?: KeyEpoch[];
+  /** A key handoff of ours still to write at the old key's address (group-key-epochs.ts). */
+  handoff?: { change: string; oldKey: Uint8Array };
+  /**
+   * With `inviteSecret`, after a PIN restore: the master key the link's blob write token derives
+   * from, when it is not `masterKey` (the host holds the hash of the token made with it).
+   */
+  linkKey?: Uint8Array;
 }
 
 export interface OutgoingGroupMessage {
@@ -139,6 +153,9 @@ interface GroupJson {
   keyFrom?: Record<string, string>;
   welcomeOwed?: Username[];
   undone?: string[];
+  epochs?: { change: string; version: number; key: string }[];
+  handoff?: { change: string; oldKey: string };
+  linkKey?: string;
 }
 
 const b64 = toBase64Url;
@@ -164,7 +181,10 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
     ...(g.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(g.keyFrom).map(([k, v]) => [k, b64(v)])) } : {}),
     ...(g.welcomeOwed?.length ? { welcomeOwed: g.welcomeOwed } : {}),
-    ...(g.undone?.length ? { undone: g.undone.map(b64) } : {})
+    ...(g.undone?.length ? { undone: g.undone.map(b64) } : {}),
+    ...(g.epochs?.length ? { epochs: g.epochs.map((e) => ({ change: e.change, version: e.version, key: b64(e.key) })) } : {}),
+    ...(g.handoff ? { handoff: { change: g.handoff.change, oldKey: b64(g.handoff.oldKey) } } : {}),
+    ...(g.linkKey ? { linkKey: b64(g.linkKey) } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
 }
@@ -192,7 +212,10 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     ...(j.requestFrom ? { requestFrom: j.requestFrom } : {}),
     ...(j.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(j.keyFrom).map(([k, v]) => [k, unb64(v)])) } : {}),
     ...(j.welcomeOwed?.length ? { welcomeOwed: j.welcomeOwed } : {}),
-    ...(j.undone?.length ? { undone: j.undone.map(unb64) } : {})
+    ...(j.undone?.length ? { undone: j.undone.map(unb64) } : {}),
+    ...(j.epochs?.length ? { epochs: j.epochs.map((e) => ({ change: e.change, version: e.version, key: unb64(e.key) })) } : {}),
+    ...(j.handoff ? { handoff: { change: j.handoff.change, oldKey: unb64(j.handoff.oldKey) } } : {}),
+    ...(j.linkKey ? { linkKey: unb64(j.linkKey) } : {})
   };
 }
 

@@ -2,8 +2,8 @@
  * The account record's plaintext (DESIGN.md §7, SECURITY.md P26): what a PIN restore brings back,
  * in one canonical, strictly decoded encoding. Sealing and padding are account-record.ts's.
  *
- * Version 5 (written):
- *   version u8 (5) || identity key pair (161) || our profile key (32)
+ * Version 6 (written):
+ *   version u8 (6) || identity key pair (161) || our profile key (32)
  *   || display name bytes16 (<= 256) || about bytes16 (<= 512)               P43
  *   || u16 n settings: (key bytes16, value bytes16)*, sorted by key
  *   || u32 n contacts: username bytes16 || identity public || flags u8
@@ -14,9 +14,12 @@
  *   || u16 n groups: group id (32) || master key (32) || head version u32 || head hash (32)
  *        || flags u8 || [0x01] the invite link's secret (32)                        P19
  *                      || [0x02] who added us, a group request not accepted yet: username bytes16   P42
+ *                      || [0x20] the key the link's blob write token derives from (32), when it is
+ *                            not the master key (README "Groups": master key rotation; only with 0x01)
  *           0x04 pinned, 0x08 muted, 0x10 archived (the group's filing, README "Chat list")
- *        sorted by id
+ *        sorted by id; the master key is the one the state blob is sealed under now
  *
+ * Version 5 (still decoded, never written): version 6 whose group flags byte may not hold 0x20.
  * Version 4 (still decoded, never written): version 5 whose group flags byte may only hold 0x01
  * and 0x02: its groups come back unfiled, as they were on the browser that wrote it.
  * Version 3 (still decoded, never written): version 4 whose group flags byte may only be 0 or 1
@@ -37,9 +40,9 @@ import { ByteReader, ByteWriter, toHex } from '../codec/bytes';
 import { asUsername, type Username } from '../codec/username';
 import { decodeIdentityKeyPair, encodeIdentityKeyPair, encodeIdentityPublic, readIdentityPublic, verifyIdentity, type IdentityKeyPair, type IdentityPublic } from './identity';
 
-export const ACCOUNT_RECORD_VERSION = 5;
+export const ACCOUNT_RECORD_VERSION = 6;
 /** Versions a restore still opens (a record written by an older app). */
-export const READABLE_RECORD_VERSIONS = [1, 2, 3, 4, 5] as const;
+export const READABLE_RECORD_VERSIONS = [1, 2, 3, 4, 5, 6] as const;
 export const PROFILE_KEY_LEN = 32;
 export const GROUP_KEY_LEN = 32;
 export const INVITE_SECRET_LEN = 32;
@@ -81,6 +84,11 @@ export interface GroupEntry {
   pinned?: true;
   muted?: true;
   archived?: true;
+  /**
+   * Version 6, only with `inviteSecret`: the master key the link's blob write token derives from,
+   * when the group's key rotated since the link was made (the host holds that token's hash).
+   */
+  linkKey?: Uint8Array;
 }
 
 export interface AccountRecord {
@@ -94,8 +102,8 @@ export interface AccountRecord {
   groups: readonly GroupEntry[];
 }
 
-/** The group flags byte (version 5; version 4 allows only `invite` and `request`, version 3 only `invite`). */
-const GroupFlag = { invite: 0x01, request: 0x02, pinned: 0x04, muted: 0x08, archived: 0x10 } as const;
+/** The group flags byte (version 6; 5 allows all but `linkKey`, 4 only `invite` and `request`, 3 only `invite`). */
+const GroupFlag = { invite: 0x01, request: 0x02, pinned: 0x04, muted: 0x08, archived: 0x10, linkKey: 0x20 } as const;
 
 function groupFlags(g: GroupEntry): number {
   let f = 0;
@@ -104,6 +112,7 @@ function groupFlags(g: GroupEntry): number {
   if (g.pinned) f |= GroupFlag.pinned;
   if (g.muted) f |= GroupFlag.muted;
   if (g.archived) f |= GroupFlag.archived;
+  if (g.linkKey) f |= GroupFlag.linkKey;
   return f;
 }
 const Flag = { verified: 0x01, verifiedAt: 0x02, profileKey: 0x04, request: 0x08, holdsOurKey: 0x10, pinned: 0x20, muted: 0x40, archived: 0x80 } as const;
@@ -187,6 +196,8 @@ function writeGroups(w: ByteWriter, groups: readonly GroupEntry[]): void {
     w.u8(groupFlags(g));
     if (g.inviteSecret) w.fixed(g.inviteSecret, INVITE_SECRET_LEN);
     if (g.requestFrom) w.bytes16(utf8(asUsername(g.requestFrom, 'InvalidArgument')));
+    if (g.linkKey && !g.inviteSecret) fail('InvalidArgument', 'a group link key without its invite secret');
+    if (g.linkKey) w.fixed(g.linkKey, GROUP_KEY_LEN);
   }
 }
 
@@ -247,21 +258,21 @@ function readContactV2(r: ByteReader): Contact {
   return c;
 }
 
-/** Version 3's invite byte, or the group flags of version 4 or 5, and what they announce. */
+/** Version 3's invite byte, or the group flags of version 4, 5 or 6, and what they announce. */
 function readGroupFlags(r: ByteReader, version: number, g: GroupEntry): GroupEntry {
   const f = r.u8();
-  const known =
-    version >= 5
-      ? GroupFlag.invite | GroupFlag.request | GroupFlag.pinned | GroupFlag.muted | GroupFlag.archived
-      : version === 4
-        ? GroupFlag.invite | GroupFlag.request
-        : GroupFlag.invite;
+  const filed = GroupFlag.invite | GroupFlag.request | GroupFlag.pinned | GroupFlag.muted | GroupFlag.archived;
+  const known = version >= 6 ? filed | GroupFlag.linkKey : version === 5 ? filed : version === 4 ? GroupFlag.invite | GroupFlag.request : GroupFlag.invite;
   if (f & ~known) fail('DecodeFailed', `account record: group flags ${f} in version ${version}`);
   if (f & GroupFlag.invite) g.inviteSecret = r.fixed(INVITE_SECRET_LEN).slice();
   if (f & GroupFlag.request) g.requestFrom = asUsername(readString(r, 64, 'group request adder'), 'DecodeFailed');
   if (f & GroupFlag.pinned) g.pinned = true;
   if (f & GroupFlag.muted) g.muted = true;
   if (f & GroupFlag.archived) g.archived = true;
+  if (f & GroupFlag.linkKey) {
+    if (!(f & GroupFlag.invite)) fail('DecodeFailed', 'account record: a group link key without its invite secret');
+    g.linkKey = r.fixed(GROUP_KEY_LEN).slice();
+  }
   return g;
 }
 

@@ -87,6 +87,10 @@ export const Labels = {
   groupBlobKey: 'Parley_GroupBlobKey',
   groupBlobAddress: 'Parley_GroupBlobAddress',
   groupBlobWrite: 'Parley_GroupBlobWrite',
+  /** Groups: a key handoff's per-member mask over the new master key, from DH(e, member IKd) (key-handoff.ts). */
+  groupHandoffMask: 'Parley_GroupHandoffMask',
+  /** Groups: the rotator's signature over a key handoff. */
+  groupHandoffSig: 'Parley_GroupHandoffSig',
   /** Groups: associated data of a sealed blob (version, kind and address). */
   groupBlobBinding: 'Parley_GroupBlobBinding',
   /** Groups (P20): sender-key message key -> AEAD key and nonce (never the 1:1 label). */

@@ -22,9 +22,10 @@ import { hkdf } from '../../../src/lib/crypto/hkdf';
 import { decodeIdentityPublic } from '../../../src/lib/crypto/identity';
 import { Labels, labelBytes } from '../../../src/lib/crypto/labels';
 import { sha256 } from '../../../src/lib/crypto/primitives';
-import { toHex } from '../../../src/lib/codec/bytes';
+import { bytesEqual, toHex } from '../../../src/lib/codec/bytes';
 import { fromContactRow } from '../../storage/contact-repo';
 import type { PinState } from '../../storage/pin-repo';
+import { blobKey } from '../group-key-epochs';
 import { hostAuth } from '../account';
 import { requireMe, type EngineContext } from '../context';
 import { profileKey, profileKeyFingerprint } from '../profile-key';
@@ -73,10 +74,12 @@ export async function buildAccountRecord(ctx: EngineContext): Promise<AccountRec
     if (!findMember(g.history.head, address(me.username))) continue;
     groups.push({
       id: fromHex(g.id),
-      masterKey: g.masterKey,
+      masterKey: blobKey(g),
       headVersion: g.history.head.version,
       headHash: stateHash(g.history.head),
       ...(g.inviteSecret ? { inviteSecret: g.inviteSecret } : {}),
+      // The link's blob token derives from the key we held when it was made, if not the one above.
+      ...(g.inviteSecret && !bytesEqual(g.linkKey ?? g.masterKey, blobKey(g)) ? { linkKey: g.linkKey ?? g.masterKey } : {}),
       // P42: a group request stays one on a restored browser (no receipts, no profile key).
       ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
       // README "Chat list": the group's filing comes back as a chat's does.

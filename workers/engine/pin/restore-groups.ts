@@ -24,18 +24,20 @@
  */
 import type { GroupEntry } from '../../../src/lib/crypto/account-record';
 import { address } from '../../../src/lib/crypto/group/address';
-import { historyFromParts } from '../../../src/lib/crypto/group/group-history-codec';
-import { canonicalChanges } from '../../../src/lib/crypto/group/group-history';
+import { decodeGroupHistoryParts, historyFromParts } from '../../../src/lib/crypto/group/group-history-codec';
+import { canonicalChanges, type GroupHistory } from '../../../src/lib/crypto/group/group-history';
+import { MAX_KEY_EPOCHS, rotatorOf } from '../../../src/lib/crypto/group/key-epochs';
+import { openHandoff, type Handoff } from '../../../src/lib/crypto/group/key-handoff';
 import { findMember } from '../../../src/lib/crypto/group/group-state';
 import { createSenderKey } from '../../../src/lib/crypto/group/sender-key';
 import { encodeSenderKeyDistribution } from '../../../src/lib/crypto/group/sender-key-message';
 import { inviteKeys, stateBlobKeys } from '../../../src/lib/crypto/group/group-secret';
-import { openStateBlob } from '../../../src/lib/crypto/group/state-blob';
+import { openGroupBlob } from '../../../src/lib/crypto/group/state-blob';
 import { bytesEqual, toHex } from '../../../src/lib/codec/bytes';
 import { isCodedError } from '../../../src/lib/codec/errors';
 import { putGroup, type GroupRecord } from '../../storage/group-repo';
 import { commit } from '../../storage/vault';
-import { requireMe, type EngineContext } from '../context';
+import { requireMe, type EngineContext, type Me } from '../context';
 import { groupRecipients } from '../group-recipients';
 import { afterHistoryChange, putNotice, queueUpdate } from '../group-apply';
 
@@ -47,24 +49,49 @@ export interface GroupRestore {
   missingEntries: GroupEntry[];
 }
 
-/** The history on the host, if it passes through the trusted head; undefined otherwise. */
+/**
+ * The history on the host, if it passes through the trusted head, and the master key it was read
+ * with; undefined otherwise. A key handoff at the record's key's address (the group's key rotated
+ * after the record was written, README "Groups": master key rotation) is followed, at most
+ * MAX_KEY_EPOCHS times: its history must pass through the trusted head as well, it must be signed
+ * by its change's rotator there, and hold an entry for us.
+ */
 async function fetchTrusted(ctx: EngineContext, entry: GroupEntry) {
-  requireMe(ctx);
+  const me = requireMe(ctx);
   if (!ctx.transport.getGroupBlob) return undefined;
+  let key = entry.masterKey;
   try {
-    const sealed = await ctx.transport.getGroupBlob(stateBlobKeys(entry.masterKey, entry.id).address);
-    if (!sealed) return undefined;
-    const parts = openStateBlob(sealed, entry.masterKey, entry.id);
-    // Orphans are not ours to trust; the path itself is checked against the head below.
-    const history = historyFromParts({ anchor: parts.anchor, changes: parts.changes, orphans: [] });
-    const trusted = history.nodes.get(toHex(entry.headHash));
-    if (!trusted || trusted.version !== entry.headVersion || !bytesEqual(history.anchor.groupId, entry.id)) return undefined;
-    return { history, trusted };
+    for (let hop = 0; hop <= MAX_KEY_EPOCHS; hop++) {
+      const sealed = await ctx.transport.getGroupBlob(stateBlobKeys(key, entry.id).address);
+      if (!sealed) return undefined;
+      const opened = openGroupBlob(sealed, key, entry.id);
+      const parts = 'state' in opened ? opened.state : decodeGroupHistoryParts(opened.handoff.history);
+      // Orphans are not ours to trust; the path itself is checked against the head below.
+      const history = historyFromParts({ anchor: parts.anchor, changes: parts.changes, orphans: [] });
+      const trusted = history.nodes.get(toHex(entry.headHash));
+      if (!trusted || trusted.version !== entry.headVersion || !bytesEqual(history.anchor.groupId, entry.id)) return undefined;
+      if ('state' in opened) return { history, trusted, key };
+      const next = handedKey(history, opened.handoff, entry.id, me);
+      if (!next) return undefined;
+      key = next;
+    }
+    return undefined;
   } catch (e) {
     // Unreachable host, a blob that does not open or does not decode: this group stays missing.
     if (isCodedError(e)) return undefined;
     throw e;
   }
+}
+
+/** Our key from a handoff whose history is `h`: its change on the path, signed by its rotator, an entry for us. */
+function handedKey(h: GroupHistory, handoff: Handoff, groupId: Uint8Array, me: Me): Uint8Array | undefined {
+  const ours = address(me.username);
+  const edge = h.edges.get(handoff.change);
+  const rotator = rotatorOf(h, handoff.change);
+  const after = edge && h.nodes.get(edge.child);
+  const signer = rotator && after && findMember(after, rotator)?.identity.signingKey;
+  if (!signer || !h.canonical.includes(handoff.change) || !findMember(after, ours)) return undefined;
+  return openHandoff(handoff, { groupId, us: ours, identity: me.identity, rotatorSigningKey: signer });
 }
 
 /** Whether the group's head still has the link this secret makes (P19: the state is the authority). */
@@ -90,7 +117,7 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
     const base: GroupRecord = {
       id: toHex(entry.id),
       history,
-      masterKey: entry.masterKey.slice(),
+      masterKey: found.key.slice(),
       our: sender.state,
       distributedTo: [],
       theirs: [],
@@ -122,7 +149,12 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
           g = { ...g, our: sender.state, distributedTo: recipients };
         }
       }
-      if (entry.inviteSecret && stillTheLink(g, entry.inviteSecret)) g = { ...g, inviteSecret: entry.inviteSecret.slice() };
+      if (entry.inviteSecret && stillTheLink(g, entry.inviteSecret)) {
+        // The link's blob token derives from the key it was made with (record.ts writes it when that
+        // is not the key above; a handoff followed here means the record's own key was).
+        const linkKey = entry.linkKey ?? (bytesEqual(found.key, entry.masterKey) ? undefined : entry.masterKey);
+        g = { ...g, inviteSecret: entry.inviteSecret.slice(), ...(linkKey ? { linkKey: linkKey.slice() } : {}) };
+      }
       await putGroup(tx, g);
     });
     restored++;

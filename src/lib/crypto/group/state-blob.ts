@@ -3,7 +3,7 @@
  * member list or member count in the host's files), so a member who was offline can catch up and
  * an invite link works while every admin is offline.
  *
- *   sealed = u8 format (1) || u8 kind (1 state, 2 invite, 3 invite closed) || nonce (24)
+ *   sealed = u8 format (1) || u8 kind (1 state, 2 invite, 3 invite closed, 4 key handoff) || nonce (24)
  *            || XChaCha20-Poly1305(key, nonce, padded payload,
  *                                  AD = "Parley_GroupBlobBinding" || format || kind || address)
  *   padded = payload || 0x80 || 0x00* up to a bucket: 32 KiB, then doubling to 4 MiB
@@ -38,9 +38,10 @@ import { aeadDecrypt, aeadEncrypt, AEAD_NONCE_LEN, AEAD_TAG_LEN } from '../primi
 import { BLOB_ADDRESS_LEN, inviteKeys, stateBlobKeys, type BlobKeys } from './group-secret';
 import { decodeGroupHistoryParts, encodeGroupHistory, type HistoryParts } from './group-history-codec';
 import type { GroupHistory } from './group-history';
+import { decodeHandoff, encodeHandoff, type Handoff } from './key-handoff';
 
 export const BLOB_FORMAT = 1;
-export const BlobKind = { state: 1, invite: 2, inviteClosed: 3 } as const;
+export const BlobKind = { state: 1, invite: 2, inviteClosed: 3, handoff: 4 } as const;
 export type BlobKind = (typeof BlobKind)[keyof typeof BlobKind];
 
 export const MIN_BLOB_BUCKET = 32 * 1024;
@@ -99,6 +100,22 @@ export function sealStateBlob(history: GroupHistory, masterKey: Uint8Array, deps
 /** The anchor and changes inside a state blob, to merge with receiveChanges into a history we trust. */
 export function openStateBlob(sealed: Uint8Array, masterKey: Uint8Array, groupId: Uint8Array): HistoryParts {
   return decodeGroupHistoryParts(openBlob({ keys: stateBlobKeys(masterKey, groupId), kind: BlobKind.state, sealed }));
+}
+
+/**
+ * The key handoff (key-handoff.ts), sealed under the OLD master key at its address in place of the
+ * state blob there: what a member still on that key opens next.
+ */
+export function sealHandoffBlob(handoff: Handoff, oldMasterKey: Uint8Array, groupId: Uint8Array, deps: Deps): { address: Uint8Array; writeToken: Uint8Array; sealed: Uint8Array } {
+  const keys = stateBlobKeys(oldMasterKey, groupId);
+  return { address: keys.address, writeToken: keys.writeToken, sealed: sealBlob({ keys, kind: BlobKind.handoff, payload: encodeHandoff(handoff) }, deps) };
+}
+
+/** What the blob at a master key's address holds: the state, or a handoff to the next key. */
+export function openGroupBlob(sealed: Uint8Array, masterKey: Uint8Array, groupId: Uint8Array): { state: HistoryParts } | { handoff: Handoff } {
+  const keys = stateBlobKeys(masterKey, groupId);
+  if (sealed[1] === BlobKind.handoff) return { handoff: decodeHandoff(openBlob({ keys, kind: BlobKind.handoff, sealed })) };
+  return { state: decodeGroupHistoryParts(openBlob({ keys, kind: BlobKind.state, sealed })) };
 }
 
 /** An admin seals what a link holder sees (the whole history: a joiner needs the members to reach them). */

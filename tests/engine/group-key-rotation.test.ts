@@ -1,0 +1,259 @@
+/**
+ * Master key rotation (workers/engine/group-key-epochs.ts; README "Groups": master key rotation;
+ * DESIGN.md §9): a member taken out of a group keeps the master key it had, and with it could read
+ * every later state blob (name, description, members) on the host. After a removal or a leave the
+ * members who stay move to a new master key, at a new blob address, that the former member never
+ * receives. Every blob on the host is tried with each former member's keys.
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, test } from 'vitest';
+import { fromHex, toHex } from '../../src/lib/codec/bytes';
+import { openStateBlob } from '../../src/lib/crypto/group/state-blob';
+import { MemoryHost } from '../../workers/engine/memory-host';
+import { blobKey } from '../../workers/engine/group-key-epochs';
+import { getGroup } from '../../workers/storage/group-repo';
+import { closeAll, newUsers, settle, type User } from './support';
+import { asUsername } from '../../src/lib/codec/username';
+import { encodeGroupChange } from '../../src/lib/crypto/group/group-change';
+import { queueUpdate } from '../../workers/engine/group-apply';
+import { commit } from '../../workers/storage/vault';
+import { syncFromBlob } from '../../workers/engine/group-sync';
+import { makeHandoff } from '../../src/lib/crypto/group/key-handoff';
+import { sealHandoffBlob } from '../../src/lib/crypto/group/state-blob';
+import { encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
+import { address } from '../../src/lib/crypto/group/address';
+import { buildAccountRecord } from '../../workers/engine/pin/record';
+import { restoreGroups } from '../../workers/engine/pin/restore-groups';
+
+let open: User[] = [];
+afterEach(async () => {
+  await closeAll(...open);
+  open = [];
+});
+
+async function keyOf(u: User, id: string): Promise<string> {
+  return toHex(blobKey((await getGroup(u.engine.ctx.vault, id))!));
+}
+
+/** Every group name any blob on the host shows to someone holding only `keys`. */
+function namesReadableWith(host: MemoryHost, id: string, keys: string[]): string[] {
+  const names: string[] = [];
+  for (const { sealed } of host.groupBlobs.values()) {
+    for (const k of keys) {
+      try {
+        const parts = openStateBlob(sealed, fromHex(k), fromHex(id));
+        names.push(parts.anchor.name, ...parts.changes.flatMap((c) => c.actions.flatMap((a) => (a.type === 'setName' ? [a.name] : []))));
+      } catch {
+        // not this key, or not a state blob
+      }
+    }
+  }
+  return names;
+}
+
+async function group(host: MemoryHost) {
+  const users = await newUsers(host, 'ann', 'ben', 'cat', 'dan');
+  open.push(...users);
+  const [ann, ben, cat, dan] = users as [User, User, User, User];
+  const id = await ann.engine.createGroup('Allotment', '', ['ben', 'cat', 'dan']);
+  await settle(...users);
+  return { users, id, ann, ben, cat, dan };
+}
+
+describe('DESIGN.md §9 a former member cannot read the group state after it was taken out', () => {
+  test('a removal: those who stay share a new key at once; the removed member\'s key opens no later name', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben, cat, dan } = await group(host);
+    const first = await keyOf(cat, id);
+    expect(await keyOf(ann, id)).toBe(first);
+    await ann.engine.removeGroupMember(id, 'cat');
+    await settle(...users);
+    const moved = await keyOf(ann, id);
+    expect(moved).not.toBe(first);
+    expect(await keyOf(ben, id)).toBe(moved);
+    expect(await keyOf(dan, id)).toBe(moved);
+    // cat still has the group (it was told it was removed), under the key it had.
+    expect(await keyOf(cat, id)).toBe(first);
+
+    await ann.engine.editGroupInfo(id, { name: 'Plot 7 (no cat)' });
+    await settle(...users);
+    expect((await ben.engine.groupInfo(id)).name).toBe('Plot 7 (no cat)');
+    // The state blob is current under the new key and unreadable under the old one.
+    expect(namesReadableWith(host, id, [moved])).toContain('Plot 7 (no cat)');
+    expect(namesReadableWith(host, id, [first])).not.toContain('Plot 7 (no cat)');
+  });
+
+  test('a leave: the first admin gives the new key with its next message; until then nothing new is sealed for the leaver only', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben, cat, dan } = await group(host);
+    const first = await keyOf(dan, id);
+    await dan.engine.leaveGroup(id);
+    await settle(...users);
+    // A received leave makes nobody write: ann owes the key, and gives it with her next action.
+    expect(await keyOf(ann, id)).toBe(first);
+    await ann.engine.sendGroupText(id, 'bye dan');
+    await settle(...users);
+    const moved = await keyOf(ann, id);
+    expect(moved).not.toBe(first);
+    expect(await keyOf(ben, id)).toBe(moved);
+    expect(await keyOf(cat, id)).toBe(moved);
+    await cat.engine.sendGroupText(id, 'hello');
+    await ann.engine.editGroupInfo(id, { name: 'After dan' });
+    await settle(...users);
+    expect(namesReadableWith(host, id, [moved])).toContain('After dan');
+    expect(namesReadableWith(host, id, [first])).not.toContain('After dan');
+    // Only one new key: ben and cat (not the rotator) made none.
+    expect((await getGroup(cat.engine.ctx.vault, id))!.epochs).toHaveLength(1);
+  });
+
+  test('added back, a former member gets the key in use with its welcome', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, cat } = await group(host);
+    await ann.engine.removeGroupMember(id, 'cat');
+    await settle(...users);
+    await ann.engine.addGroupMembers(id, ['cat']);
+    await settle(...users);
+    expect(await keyOf(cat, id)).toBe(await keyOf(ann, id));
+    await ann.engine.editGroupInfo(id, { name: 'Cat is back' });
+    await settle(...users);
+    expect(namesReadableWith(host, id, [await keyOf(cat, id)])).toContain('Cat is back');
+  });
+
+  test('P19 a key for a change is taken only from its rotator: a member who sends one first is ignored', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben, cat, dan } = await group(host);
+    const first = await keyOf(ben, id);
+    await cat.engine.leaveGroup(id);
+    await settle(...users);
+    // ann owes the key for cat's leave; dan (a member, not its rotator) sends ben one first.
+    const g = (await getGroup(dan.engine.ctx.vault, id))!;
+    const leave = g.history.edges.get(g.history.canonical.at(-1)!)!.change;
+    const forged = new Uint8Array(32).fill(9);
+    await commit(dan.engine.ctx.vault, (tx) => queueUpdate(tx, asUsername('ben'), { groupId: fromHex(id), change: encodeGroupChange(leave), masterKey: forged }));
+    dan.engine.ctx.kickOutbox();
+    await settle(...users);
+    expect(await keyOf(ben, id)).toBe(first);
+    await ann.engine.sendGroupText(id, 'cat left');
+    await settle(...users);
+    expect(await keyOf(ben, id)).toBe(await keyOf(ann, id));
+    expect(await keyOf(ben, id)).not.toBe(toHex(forged));
+    expect(await keyOf(ben, id)).not.toBe(first);
+  });
+
+  test('P19 two admins remove different members at once: the fork choice keeps one removal, and every member left holds its key', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben } = await group(host);
+    await ann.engine.setGroupRole(id, 'ben', 'admin');
+    await settle(...users);
+    await ann.engine.disconnect();
+    await ben.engine.disconnect();
+    await ann.engine.removeGroupMember(id, 'cat');
+    await ben.engine.removeGroupMember(id, 'dan');
+    await ann.engine.connect();
+    await ben.engine.connect();
+    await settle(...users);
+    await settle(...users);
+    const heads = await Promise.all(users.map(async (u) => (await u.engine.groupInfo(id)).members.map((m) => String(m.username)).sort().join()));
+    const stayed = users.filter((u) => heads[0]!.split(',').includes(u.name));
+    expect(stayed).toHaveLength(3);
+    const keys = new Set(await Promise.all(stayed.map((u) => keyOf(u, id))));
+    expect(keys.size).toBe(1);
+    // The one taken out cannot read the name set after.
+    const out = users.find((u) => !stayed.includes(u))!;
+    await ann.engine.editGroupInfo(id, { name: 'Settled' });
+    await settle(...users);
+    expect(namesReadableWith(host, id, [...keys])).toContain('Settled');
+    expect(namesReadableWith(host, id, [await keyOf(out, id)])).not.toContain('Settled');
+  });
+
+  test('P19 a member the host kept the removal and its key from catches up through the handoff at its old key\'s address', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben, cat, dan } = await group(host);
+    const first = await keyOf(cat, id);
+    await cat.engine.disconnect();
+    await ann.engine.removeGroupMember(id, 'dan');
+    await settle(ann, ben, dan);
+    await ann.engine.editGroupInfo(id, { name: 'Renamed after dan' });
+    await settle(ann, ben, dan);
+    // The host withholds everything sent to cat meanwhile: the removal, its key, the rename.
+    expect(host.mailboxes.get('cat')?.length).toBeGreaterThan(0);
+    host.mailboxes.set('cat', []);
+    await cat.engine.connect();
+    await settle(...users);
+    expect(await keyOf(cat, id)).toBe(first);
+    expect(await syncFromBlob(cat.engine.ctx, id)).toBe('advanced');
+    expect(await keyOf(cat, id)).toBe(await keyOf(ann, id));
+    const info = await cat.engine.groupInfo(id);
+    expect(info.name).toBe('Renamed after dan');
+    expect(info.members.map((m) => String(m.username)).sort()).toEqual(['ann', 'ben', 'cat']);
+    // dan, reading the same handoff with the key he had, learns only that he was removed.
+    await syncFromBlob(dan.engine.ctx, id);
+    expect((await dan.engine.groupInfo(id)).name).not.toBe('Renamed after dan');
+    expect(namesReadableWith(host, id, [first])).not.toContain('Renamed after dan');
+  });
+
+  test('P19 a handoff written by a former member (who holds the old key and its write token) gives nobody its key', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben, cat, dan } = await group(host);
+    const first = await keyOf(cat, id);
+    await cat.engine.disconnect();
+    await ann.engine.removeGroupMember(id, 'dan');
+    await settle(ann, ben, dan);
+    host.mailboxes.set('cat', []);
+    // dan replaces the handoff with one of his own: the real history up to his removal, a key he chose.
+    const d = (await getGroup(dan.engine.ctx.vault, id))!;
+    const removal = d.history.canonical.at(-1)!;
+    const forgedKey = new Uint8Array(32).fill(5);
+    const handoff = makeHandoff(
+      { groupId: fromHex(id), change: removal, history: encodeGroupHistory(d.history, { branches: false }), after: d.history.head, key: forgedKey, rotator: { address: address('dan'), identity: dan.engine.ctx.me!.identity } },
+      dan.engine.ctx.deps
+    );
+    const blob = sealHandoffBlob(handoff, fromHex(first), fromHex(id), dan.engine.ctx.deps);
+    await dan.engine.ctx.transport.putGroupBlob!(blob.address, blob.writeToken, blob.sealed);
+    await cat.engine.connect();
+    await settle(...users);
+    await syncFromBlob(cat.engine.ctx, id);
+    // cat learns the removal (its signatures are ann's) but takes no key: the handoff is not signed by ann.
+    expect((await cat.engine.groupInfo(id)).members.map((m) => String(m.username))).not.toContain('dan');
+    expect(await keyOf(cat, id)).toBe(first);
+    expect(await keyOf(cat, id)).not.toBe(toHex(forgedKey));
+  });
+
+  test('DESIGN.md §7 a PIN restore from a record made before the key rotated follows the handoff to the current state', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, cat } = await group(host);
+    const before = (await buildAccountRecord(cat.engine.ctx)).groups;
+    expect(before).toHaveLength(1);
+    await ann.engine.removeGroupMember(id, 'dan');
+    await settle(...users);
+    await ann.engine.editGroupInfo(id, { name: 'After the backup' });
+    await settle(...users);
+    // The record the restore has still names the old key; this browser's copy of the group is gone.
+    await cat.engine.ctx.vault.db.delete('groups' as never, id as never);
+    expect(await getGroup(cat.engine.ctx.vault, id)).toBeUndefined();
+    const r = await restoreGroups(cat.engine.ctx, before);
+    expect(r).toMatchObject({ restored: 1, missing: 0 });
+    expect(await keyOf(cat, id)).toBe(await keyOf(ann, id));
+    expect((await cat.engine.groupInfo(id)).name).toBe('After the backup');
+    // And the record written now names the current key.
+    expect(toHex((await buildAccountRecord(cat.engine.ctx)).groups[0]!.masterKey)).toBe(await keyOf(ann, id));
+  });
+
+  test('P19 an admin\'s invite link keeps its blob writable across a rotation and a PIN restore', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben } = await group(host);
+    const link = await ann.engine.createGroupInviteLink(id, false);
+    await settle(...users);
+    await ann.engine.removeGroupMember(id, 'dan');
+    await settle(...users);
+    const record = (await buildAccountRecord(ann.engine.ctx)).groups[0]!;
+    expect(record.inviteSecret).toBeDefined();
+    expect(record.linkKey).toBeDefined();
+    await ann.engine.ctx.vault.db.delete('groups' as never, id as never);
+    expect(await restoreGroups(ann.engine.ctx, [record])).toMatchObject({ restored: 1 });
+    await ann.engine.editGroupInfo(id, { name: 'Seen through the link' });
+    await settle(...users);
+    // A link holder sees the new name: the restored admin could still replace the link's blob.
+    expect((await ben.engine.previewGroupInvite(link)).name).toBe('Seen through the link');
+  });
+});
