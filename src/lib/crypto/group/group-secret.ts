@@ -16,8 +16,9 @@
  *       "Parley_GroupInviteBlobKey"      -> AEAD key of the invite blob (the group a joiner sees)
  *       "Parley_GroupInviteBlobAddress"  -> where the host keeps it
  *
- * Why the link's secret is not derived from the master key: everyone who ever held the master
- * key (a removed member) can read the state blob, so the state only names the link's public key;
+ * Why the link's secret is not derived from the master key: everyone who ever held a master key
+ * (a removed member, until the key rotates: key-epochs.ts) can read a state blob sealed under
+ * it, so the state only names the link's public key;
  * a removed member learns no secret that would let them rejoin, and resetting the link (a new
  * secret, a new key in the state) needs no new master key. Only someone with the master key can
  * write either blob, so a link holder cannot replace the group a joiner is shown.

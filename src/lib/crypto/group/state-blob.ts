@@ -9,6 +9,7 @@
  *   padded = payload || 0x80 || 0x00* up to a bucket: 32 KiB, then doubling to 4 MiB
  *   payload = encodeGroupHistory (anchor state and the path to the head: no lost branch, no orphan)
  *             or, for kind 3, one byte: why the link stopped (1 reset, 2 turned off)
+ *             or, for kind 4, a key handoff (key-handoff.ts)
  *
  * When admins reset a link (or turn it off) they replace the old link's invite blob with a kind-3
  * blob sealed under the OLD link's key: whoever holds the old link learns only that it stopped
@@ -23,8 +24,11 @@
  * also sees the blob's address (stable for the group's master key, so it can link one group's
  * updates over time) and when it is replaced; never the group id, which is inside.
  *
- * A state blob is read with the master key, which former members keep: they can go on reading
- * the state (not messages, P21) until the group moves to a new master key. The blob gives no
+ * A state blob is read with the master key, which former members keep; so a change that takes
+ * someone out moves the group to a new master key (key-epochs.ts), and the blob at the old key's
+ * address becomes a key handoff (kind 4, key-handoff.ts) that only the members who stay can follow.
+ * Until a member holds the new key it writes under the old one (README "Groups": known limits).
+ * The blob gives no
  * authority: a member merges its changes into a history it already trusts (receiveChanges), so a
  * former member who rewrites it can withhold news but not forge it. Knows nothing of histories
  * beyond their encoding, or of the host's API.
