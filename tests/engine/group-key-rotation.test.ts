@@ -51,6 +51,21 @@ function namesReadableWith(host: MemoryHost, id: string, keys: string[]): string
   return names;
 }
 
+/** Everyone in `stay` moved off `old` to the same new key, which this returns. */
+async function movedTogether(id: string, old: string, ...stay: User[]): Promise<string> {
+  const keys = new Set(await Promise.all(stay.map((u) => keyOf(u, id))));
+  expect(keys.size).toBe(1);
+  const [moved] = [...keys] as [string];
+  expect(moved).not.toBe(old);
+  return moved;
+}
+
+/** The state blob names `name` to the new key's holders and not to the old key's. */
+function sealedOnlyFor(host: MemoryHost, id: string, name: string, moved: string, old: string): void {
+  expect(namesReadableWith(host, id, [moved])).toContain(name);
+  expect(namesReadableWith(host, id, [old])).not.toContain(name);
+}
+
 async function group(host: MemoryHost) {
   const users = await newUsers(host, 'ann', 'ben', 'cat', 'dan');
   open.push(...users);
@@ -58,6 +73,16 @@ async function group(host: MemoryHost) {
   const id = await ann.engine.createGroup('Allotment', '', ['ben', 'cat', 'dan']);
   await settle(...users);
   return { users, id, ann, ben, cat, dan };
+}
+
+/** ann removes dan while cat is away (cat's mail waits on the host); `first` is the key before. */
+async function removedWhileCatAway(host: MemoryHost) {
+  const g = await group(host);
+  const first = await keyOf(g.cat, g.id);
+  await g.cat.engine.disconnect();
+  await g.ann.engine.removeGroupMember(g.id, 'dan');
+  await settle(g.ann, g.ben, g.dan);
+  return { ...g, first };
 }
 
 describe('DESIGN.md §9 a former member cannot read the group state after it was taken out', () => {
@@ -68,22 +93,17 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
     expect(await keyOf(ann, id)).toBe(first);
     await ann.engine.removeGroupMember(id, 'cat');
     await settle(...users);
-    const moved = await keyOf(ann, id);
-    expect(moved).not.toBe(first);
-    expect(await keyOf(ben, id)).toBe(moved);
-    expect(await keyOf(dan, id)).toBe(moved);
+    const moved = await movedTogether(id, first, ann, ben, dan);
     // cat still has the group (it was told it was removed), under the key it had.
     expect(await keyOf(cat, id)).toBe(first);
 
     await ann.engine.editGroupInfo(id, { name: 'Plot 7 (no cat)' });
     await settle(...users);
     expect((await ben.engine.groupInfo(id)).name).toBe('Plot 7 (no cat)');
-    // The state blob is current under the new key and unreadable under the old one.
-    expect(namesReadableWith(host, id, [moved])).toContain('Plot 7 (no cat)');
-    expect(namesReadableWith(host, id, [first])).not.toContain('Plot 7 (no cat)');
+    sealedOnlyFor(host, id, 'Plot 7 (no cat)', moved, first);
   });
 
-  test('a leave: the first admin gives the new key with its next message; until then nothing new is sealed for the leaver only', async () => {
+  test('a leave: its first admin gives the new key with her next message, not on receiving the leave', async () => {
     const host = new MemoryHost();
     const { users, id, ann, ben, cat, dan } = await group(host);
     const first = await keyOf(dan, id);
@@ -93,15 +113,11 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
     expect(await keyOf(ann, id)).toBe(first);
     await ann.engine.sendGroupText(id, 'bye dan');
     await settle(...users);
-    const moved = await keyOf(ann, id);
-    expect(moved).not.toBe(first);
-    expect(await keyOf(ben, id)).toBe(moved);
-    expect(await keyOf(cat, id)).toBe(moved);
+    const moved = await movedTogether(id, first, ann, ben, cat);
     await cat.engine.sendGroupText(id, 'hello');
     await ann.engine.editGroupInfo(id, { name: 'After dan' });
     await settle(...users);
-    expect(namesReadableWith(host, id, [moved])).toContain('After dan');
-    expect(namesReadableWith(host, id, [first])).not.toContain('After dan');
+    sealedOnlyFor(host, id, 'After dan', moved, first);
     // Only one new key: ben and cat (not the rotator) made none.
     expect((await getGroup(cat.engine.ctx.vault, id))!.epochs).toHaveLength(1);
   });
@@ -168,11 +184,7 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
 
   test('P19 a member the host kept the removal and its key from catches up through the handoff at its old key\'s address', async () => {
     const host = new MemoryHost();
-    const { users, id, ann, ben, cat, dan } = await group(host);
-    const first = await keyOf(cat, id);
-    await cat.engine.disconnect();
-    await ann.engine.removeGroupMember(id, 'dan');
-    await settle(ann, ben, dan);
+    const { users, id, ann, ben, cat, dan, first } = await removedWhileCatAway(host);
     await ann.engine.editGroupInfo(id, { name: 'Renamed after dan' });
     await settle(ann, ben, dan);
     // The host withholds everything sent to cat meanwhile: the removal, its key, the rename.
@@ -194,11 +206,7 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
 
   test('P19 a handoff written by a former member (who holds the old key and its write token) gives nobody its key', async () => {
     const host = new MemoryHost();
-    const { users, id, ann, ben, cat, dan } = await group(host);
-    const first = await keyOf(cat, id);
-    await cat.engine.disconnect();
-    await ann.engine.removeGroupMember(id, 'dan');
-    await settle(ann, ben, dan);
+    const { users, id, cat, dan, first } = await removedWhileCatAway(host);
     host.mailboxes.set('cat', []);
     // dan replaces the handoff with one of his own: the real history up to his removal, a key he chose.
     const d = (await getGroup(dan.engine.ctx.vault, id))!;

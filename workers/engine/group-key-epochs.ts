@@ -28,7 +28,7 @@ import type { EngineContext, Me } from './context';
 import { isCodedError } from '../../src/lib/codec/errors';
 import { canonicalChanges, receiveChanges, startHistory } from '../../src/lib/crypto/group/group-history';
 import { encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
-import { makeHandoff, openHandoff, type Handoff } from '../../src/lib/crypto/group/key-handoff';
+import { handedKey, makeHandoff, type Handoff } from '../../src/lib/crypto/group/key-handoff';
 import { sealHandoffBlob } from '../../src/lib/crypto/group/state-blob';
 
 /** The master key that seals and opens this group's state blob now. */
@@ -73,11 +73,9 @@ export function keyFromHandoff(g: GroupRecord, h: Handoff, me: Me): GroupRecord 
   const ours = address(me.username);
   const edge = g.history.edges.get(h.change);
   const rotator = rotatorOf(g.history, h.change);
-  const after = edge && g.history.nodes.get(edge.child);
-  const signer = rotator && after && findMember(after, rotator)?.identity.signingKey;
-  if (!edge || !rotator || !signer || !findMember(g.history.head, ours)) return undefined;
+  if (!edge || !rotator) return undefined;
   try {
-    const key = openHandoff(h, { groupId: fromHex(g.id), us: ours, identity: me.identity, rotatorSigningKey: signer });
+    const key = handedKey(g.history, h, { groupId: fromHex(g.id), us: ours, identity: me.identity });
     if (!key) return undefined;
     const next = takeEpoch(g, edge.change, key, rotator, ours);
     return next === g ? undefined : next;

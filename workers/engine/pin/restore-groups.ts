@@ -25,9 +25,9 @@
 import type { GroupEntry } from '../../../src/lib/crypto/account-record';
 import { address } from '../../../src/lib/crypto/group/address';
 import { decodeGroupHistoryParts, historyFromParts } from '../../../src/lib/crypto/group/group-history-codec';
-import { canonicalChanges, type GroupHistory } from '../../../src/lib/crypto/group/group-history';
-import { MAX_KEY_EPOCHS, rotatorOf } from '../../../src/lib/crypto/group/key-epochs';
-import { openHandoff, type Handoff } from '../../../src/lib/crypto/group/key-handoff';
+import { canonicalChanges } from '../../../src/lib/crypto/group/group-history';
+import { MAX_KEY_EPOCHS } from '../../../src/lib/crypto/group/key-epochs';
+import { handedKey } from '../../../src/lib/crypto/group/key-handoff';
 import { findMember } from '../../../src/lib/crypto/group/group-state';
 import { createSenderKey } from '../../../src/lib/crypto/group/sender-key';
 import { encodeSenderKeyDistribution } from '../../../src/lib/crypto/group/sender-key-message';
@@ -37,7 +37,7 @@ import { bytesEqual, toHex } from '../../../src/lib/codec/bytes';
 import { isCodedError } from '../../../src/lib/codec/errors';
 import { putGroup, type GroupRecord } from '../../storage/group-repo';
 import { commit } from '../../storage/vault';
-import { requireMe, type EngineContext, type Me } from '../context';
+import { requireMe, type EngineContext } from '../context';
 import { groupRecipients } from '../group-recipients';
 import { afterHistoryChange, putNotice, queueUpdate } from '../group-apply';
 
@@ -71,7 +71,7 @@ async function fetchTrusted(ctx: EngineContext, entry: GroupEntry) {
       const trusted = history.nodes.get(toHex(entry.headHash));
       if (!trusted || trusted.version !== entry.headVersion || !bytesEqual(history.anchor.groupId, entry.id)) return undefined;
       if ('state' in opened) return { history, trusted, key };
-      const next = handedKey(history, opened.handoff, entry.id, me);
+      const next = handedKey(history, opened.handoff, { groupId: entry.id, us: address(me.username), identity: me.identity });
       if (!next) return undefined;
       key = next;
     }
@@ -81,17 +81,6 @@ async function fetchTrusted(ctx: EngineContext, entry: GroupEntry) {
     if (isCodedError(e)) return undefined;
     throw e;
   }
-}
-
-/** Our key from a handoff whose history is `h`: its change on the path, signed by its rotator, an entry for us. */
-function handedKey(h: GroupHistory, handoff: Handoff, groupId: Uint8Array, me: Me): Uint8Array | undefined {
-  const ours = address(me.username);
-  const edge = h.edges.get(handoff.change);
-  const rotator = rotatorOf(h, handoff.change);
-  const after = edge && h.nodes.get(edge.child);
-  const signer = rotator && after && findMember(after, rotator)?.identity.signingKey;
-  if (!signer || !h.canonical.includes(handoff.change) || !findMember(after, ours)) return undefined;
-  return openHandoff(handoff, { groupId, us: ours, identity: me.identity, rotatorSigningKey: signer });
 }
 
 /** Whether the group's head still has the link this secret makes (P19: the state is the authority). */

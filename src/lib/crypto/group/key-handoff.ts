@@ -25,7 +25,9 @@ import type { IdentityKeyPair } from '../identity';
 import { Labels, labelBytes } from '../labels';
 import { ed25519Sign, ed25519Verify, x25519, x25519KeyPair } from '../primitives';
 import { readAddress, sameAddress, writeAddress, type Address } from './address';
-import type { GroupState } from './group-state';
+import { findMember, type GroupState } from './group-state';
+import type { GroupHistory } from './group-history';
+import { rotatorOf } from './key-epochs';
 import { MASTER_KEY_LEN } from './group-secret';
 
 export const HANDOFF_VERSION = 1;
@@ -99,6 +101,21 @@ export function decodeHandoff(bytes: Uint8Array): Handoff {
   const signature = r.fixed(SIG_LEN).slice();
   r.end();
   return { change, history, ephemeral, entries, signature };
+}
+
+/**
+ * Our key from a handoff whose history the reader has merged as `h`: its change must be on the
+ * path to the head, we a member of the state after it, and the handoff signed by the change's
+ * rotator there (never by a key the blob itself names). Undefined if it holds no entry for us;
+ * InvalidSignature if the rotator did not sign it.
+ */
+export function handedKey(h: GroupHistory, handoff: Handoff, p: { groupId: Uint8Array; us: Address; identity: IdentityKeyPair }): Uint8Array | undefined {
+  const edge = h.edges.get(handoff.change);
+  const rotator = rotatorOf(h, handoff.change);
+  const after = edge && h.nodes.get(edge.child);
+  const signer = rotator && after && findMember(after, rotator)?.identity.signingKey;
+  if (!signer || !h.canonical.includes(handoff.change) || !findMember(after, p.us)) return undefined;
+  return openHandoff(handoff, { ...p, rotatorSigningKey: signer });
 }
 
 /**
