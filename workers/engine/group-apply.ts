@@ -110,7 +110,7 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   if (!findMember(head, ours)) {
     const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));
     if (findMember(before, ours) && !left) await putNotice(ctx, tx, g, 'you-removed', '', at);
-    const { our: _dropped, inviteSecret: _link, linkKey: _key, ...rest } = next;
+    const { our: _dropped, inviteSecret: _link, linkKey: _key, handoff: _owed, ...rest } = next;
     return { ...rest, distributedTo: [], theirs: [], outgoing: [] };
   }
   // Only admins keep the invite link's secret (README "Groups": invite links).

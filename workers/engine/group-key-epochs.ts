@@ -9,7 +9,9 @@
  *     message (`payOwedEpoch`, the user's own action; as sender keys, a received change never makes
  *     us write to anyone);
  *   - receiving: a key bound to a change is taken only from that change's rotator, once
- *     (`takeEpoch`); a welcome back into a group we had left replaces our base key.
+ *     (`takeEpoch`); a welcome back into a group we had left replaces our base key;
+ *   - the rotator also writes a signed key handoff at the old key's address (`sealOwedHandoff`),
+ *     from which a member that missed the pairwise update takes its key (`keyFromHandoff`).
  *
  * The blob is sealed and opened with `blobKey`; welcomes hand out that key too.
  */
@@ -38,7 +40,8 @@ export function blobKey(g: GroupRecord): Uint8Array {
 
 /**
  * A fresh key for change `c` (ours to make), in the record; the caller hands it out pairwise, and
- * the handoff to it is written at the old key's address after the commit (`writeHandoff`).
+ * the handoff to it is written at the old key's address after the commit (`sealOwedHandoff`,
+ * called by group-sync.ts uploadStateBlob).
  */
 export function newEpoch(ctx: EngineContext, g: GroupRecord, c: GroupChange): { group: GroupRecord; key: Uint8Array } {
   const key = generateMasterKey(ctx.deps);

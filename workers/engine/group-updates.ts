@@ -10,7 +10,9 @@
  *   a sender key distribution: taken only from a member of our head for its own address; in a
  *     group we accepted, it is answered once per profile key version with our profile key, so
  *     a member who only reads can still be sent to sealed (P41, P43; group-profile-key.ts);
- *   a key request (a member restored its account): our next group message gives it our key.
+ *   a key request (a member restored its account): our next group message gives it our key;
+ *   a master key with a change: the key of that change's epoch, taken only from its rotator
+ *     (group-key-epochs.ts); with a welcome back into a group we had left, our new base key.
  *
  * Refusals are reported as codes and never stop the envelope's ack.
  */
