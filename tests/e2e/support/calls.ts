@@ -9,27 +9,71 @@ import { openPerson, register, type Person } from './parley';
 declare global {
   interface Window {
     __pcs?: RTCPeerConnection[];
-    /** Where each connection of the page was closed from (the stack), for the failure dump. */
-    __pcCloses?: string[];
+    /**
+     * What the page's calls did, for the failure dump: each connection's state changes and where
+     * it was closed from, and the PeerJS socket's opening, closing and message types (no payloads).
+     */
+    __callLog?: string[];
   }
 }
+
+/** Every page openCaller made, so a failure can show both sides. */
+const callPages: { name: string; page: Page }[] = [];
 
 export async function openCaller(browser: Browser, base: string, o: { ringTimeoutMs?: number; connectTimeoutMs?: number } = {}): Promise<Person> {
   const p = await openPerson(browser, base);
   await p.context.grantPermissions(['camera', 'microphone']);
+  for (let i = callPages.length - 1; i >= 0; i--) if (callPages[i]!.page.isClosed()) callPages.splice(i, 1);
+  callPages.push({ name: p.name, page: p.page });
   await p.page.addInitScript(
     ([ring, connect]) => {
+      const t0 = performance.now();
+      const log = (line: string) => {
+        const l = (window.__callLog ??= []);
+        l.push(`${Math.round(performance.now() - t0)}ms ${line}`);
+        if (l.length > 200) l.shift();
+      };
       const Native = window.RTCPeerConnection;
       window.__pcs = [];
-      window.__pcCloses = [];
       window.RTCPeerConnection = class extends Native {
         constructor(config?: RTCConfiguration) {
           super(config);
-          window.__pcs!.push(this);
+          const n = window.__pcs!.push(this);
+          for (const ev of ['signalingstatechange', 'iceconnectionstatechange', 'connectionstatechange', 'icegatheringstatechange'] as const) {
+            this.addEventListener(ev, () => log(`pc${n} ${ev.replace('statechange', '')}=${ev === 'signalingstatechange' ? this.signalingState : ev === 'iceconnectionstatechange' ? this.iceConnectionState : ev === 'connectionstatechange' ? this.connectionState : this.iceGatheringState}`));
+          }
         }
         override close(): void {
-          if (this.localDescription) window.__pcCloses!.push(new Error('closed').stack ?? '');
+          if (this.localDescription) log(`pc${window.__pcs!.indexOf(this) + 1} close from ${(new Error('x').stack ?? '').split('\n').slice(2, 6).map((f) => f.trim()).join(' < ')}`);
           super.close();
+        }
+      };
+      const NativeWs = window.WebSocket;
+      window.WebSocket = class extends NativeWs {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          if (!String(url).includes('/peerjs')) return;
+          const id = new URL(String(url)).searchParams.get('id')?.slice(0, 6);
+          log(`ws ${id} connecting`);
+          this.addEventListener('open', () => log(`ws ${id} open`));
+          this.addEventListener('close', (e) => log(`ws ${id} close ${e.code}`));
+          const typeOf = (data: unknown) => {
+            try {
+              return (JSON.parse(String(data)) as { type?: string }).type;
+            } catch {
+              return 'unparsed';
+            }
+          };
+          this.addEventListener('message', (e) => {
+            const type = typeOf(e.data);
+            if (type !== 'HEARTBEAT') log(`ws ${id} < ${type}`);
+          });
+          const send = this.send.bind(this);
+          this.send = (data) => {
+            const type = typeOf(data);
+            if (type !== 'HEARTBEAT') log(`ws ${id} > ${type}${this.readyState === NativeWs.OPEN ? '' : ` (socket ${this.readyState})`}`);
+            send(data);
+          };
         }
       };
       if (ring) localStorage.setItem('parley:ringTimeoutMs', String(ring));
@@ -88,26 +132,31 @@ export function overlay(page: Page): Locator {
 }
 
 /**
- * The call screen says "end-to-end verified" (P27). If it does not in time, the failure carries
- * the state of every negotiated connection of the page and where any was closed from, so that a
- * run that failed elsewhere (CI) says whether ICE, DTLS or the check itself stopped, and who closed.
+ * The call screen says "end-to-end verified" (P27). If it does not in time, the failure carries,
+ * for every open call page (both sides), the state of each negotiated connection and the page's
+ * call log (state changes, closes and where from, PeerJS socket events), so that a run that failed
+ * elsewhere (CI) says whether signalling, ICE, DTLS or the check itself stopped.
  */
 export async function expectVerified(page: Page, timeout = 30_000): Promise<void> {
   try {
     await expect(overlay(page)).toContainText('end-to-end verified', { timeout });
   } catch (e) {
-    const states = await page
-      .evaluate(() => ({
-        connections: (window.__pcs ?? [])
-          .filter((pc) => pc.localDescription)
-          .map((pc) => {
-            const transports = [...pc.getSenders(), ...pc.getReceivers()].map((x) => x.transport?.state ?? 'none');
-            return { connection: pc.connectionState, ice: pc.iceConnectionState, signalling: pc.signalingState, dtls: [...new Set(transports)] };
-          }),
-        closedFrom: window.__pcCloses ?? []
-      }))
-      .catch((x: unknown) => `unreadable (${String(x)})`);
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${JSON.stringify(states)}`, { cause: e });
+    const dumps: string[] = [];
+    for (const { name, page: p } of callPages.filter((c) => !c.page.isClosed())) {
+      const state = await p
+        .evaluate(() => ({
+          connections: (window.__pcs ?? [])
+            .filter((pc) => pc.localDescription)
+            .map((pc) => {
+              const transports = [...pc.getSenders(), ...pc.getReceivers()].map((x) => x.transport?.state ?? 'none');
+              return { connection: pc.connectionState, ice: pc.iceConnectionState, signalling: pc.signalingState, dtls: [...new Set(transports)] };
+            }),
+          log: window.__callLog ?? []
+        }))
+        .catch((x: unknown) => `unreadable (${String(x)})`);
+      dumps.push(`${name}${p === page ? ' (this page)' : ''}: ${JSON.stringify(state)}`);
+    }
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${dumps.join('\n')}`, { cause: e });
   }
 }
 
