@@ -46,24 +46,34 @@ function whenConnected(t: RTCDtlsTransport): Promise<boolean> {
   });
 }
 
+async function presents(t: DtlsTransportWithCerts, expected: Uint8Array): Promise<boolean> {
+  const certs = t.getRemoteCertificates!();
+  if (certs.length === 0) return false;
+  return bytesEqual(new Uint8Array(await crypto.subtle.digest('SHA-256', certs[0]!)), expected);
+}
+
 /**
  * Once DTLS is up (connectionState 'connected'): the remote description's `a=fingerprint` must
  * equal the fingerprint received end to end, and so must the SHA-256 of the certificate the peer
  * presented on every DTLS transport of the connection. Browsers without `getRemoteCertificates`
  * (Firefox) rely on the SDP check, which DTLS binds to the certificate.
+ *
+ * A transport still 'new' when the connection is up has started no handshake and carries nothing
+ * (one BUNDLE dropped, say): it is not waited for, which could hang the check for good, but
+ * watched, and `later(false)` reports it if it ever connects with another certificate.
  */
-export async function verifyConnectedPeer(pc: RTCPeerConnection, expected: Uint8Array): Promise<boolean> {
+export async function verifyConnectedPeer(pc: RTCPeerConnection, expected: Uint8Array, later: (ok: boolean) => void = () => undefined): Promise<boolean> {
   const sdp = pc.remoteDescription?.sdp;
   if (!sdp || !sdpMatchesFingerprint(sdp, expected)) return false;
   const transports = dtlsTransports(pc);
   if (transports.length === 0) return false;
   if (transports.some((t) => typeof t.getRemoteCertificates !== 'function')) return true;
-  for (const t of transports) {
-    if (!(await whenConnected(t))) return false;
-    const certs = t.getRemoteCertificates!();
-    if (certs.length === 0) return false;
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', certs[0]!));
-    if (!bytesEqual(digest, expected)) return false;
+  const idle = transports.filter((t) => t.state === 'new');
+  const started = transports.filter((t) => t.state !== 'new');
+  // None started yet (the page heard of the connection first): wait for all, as for any.
+  for (const t of started.length > 0 ? started : transports) {
+    if (!(await whenConnected(t)) || !(await presents(t, expected))) return false;
   }
+  if (started.length > 0) for (const t of idle) void whenConnected(t).then(async (up) => up && later(await presents(t, expected)));
   return true;
 }

@@ -219,7 +219,10 @@ export class CallConnection {
 
   /** Once DTLS is up (P27): the remote SDP and the DTLS certificate must match the ratchet's. */
   async #verify(live: Live, pc: RTCPeerConnection): Promise<void> {
-    const ok = await verifyConnectedPeer(pc, live.theirs!.fingerprint).catch(() => false);
+    const late = (ok: boolean) => {
+      if (!ok && this.#host.current(live)) this.unverified(live);
+    };
+    const ok = await verifyConnectedPeer(pc, live.theirs!.fingerprint, late).catch(() => false);
     if (!this.#host.current(live)) return;
     if (!ok) return this.unverified(live);
     live.verified = true;
