@@ -13,6 +13,7 @@ import { MemoryHost } from '../../workers/engine/memory-host';
 import { blobKey } from '../../workers/engine/group-key-epochs';
 import { getGroup } from '../../workers/storage/group-repo';
 import { closeAll, newUsers, settle, type User } from './support';
+import { prng } from '../support/prng';
 
 let open: User[] = [];
 afterEach(async () => {
@@ -20,17 +21,6 @@ afterEach(async () => {
   open = [];
 });
 
-/** mulberry32: the same seed, the same run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 async function keyOf(u: User, id: string): Promise<string | undefined> {
   const g = await getGroup(u.engine.ctx.vault, id);

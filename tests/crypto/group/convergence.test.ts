@@ -12,6 +12,7 @@ import { canonicalChanges, isCanonical, rebaseActions, receiveChange, receiveCha
 import { decodeGroupHistory, encodeGroupHistory } from '../../../src/lib/crypto/group/group-history-codec';
 import { HISTORY_DEPTH } from '../../../src/lib/crypto/group/limits';
 import { add, change, expectRefused, makeGroup, person, type Person } from './fixtures';
+import { prng } from '../../support/prng';
 
 const [ann, ben, cat, dan, eve] = ['ann', 'ben', 'cat', 'dan', 'eve'].map(person) as Person[] as [Person, Person, Person, Person, Person];
 const outsiders = ['fay', 'gus', 'hal', 'ivy', 'jon'].map(person);
@@ -179,17 +180,6 @@ describe('P19 convergence of concurrent changes', () => {
 
 // ---- the model: several admins change the group concurrently, delivery is arbitrary ----
 
-/** A tiny deterministic PRNG (mulberry32) for delivery order inside one fast-check case. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   const out = [...xs];
