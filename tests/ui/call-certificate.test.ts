@@ -72,4 +72,18 @@ describe('P27 after-connect certificate check', () => {
     await tick();
     expect(late).toEqual([false]);
   });
+
+  test('a watched transport whose certificate cannot be read once it connects is reported, not left as an unhandled rejection', async () => {
+    expected = await sha256(CERT);
+    const idle = new FakeTransport('new', CERT);
+    idle.getRemoteCertificates = () => {
+      throw new DOMException('gone', 'InvalidStateError');
+    };
+    const late: boolean[] = [];
+    expect(await verifyConnectedPeer(pc(new FakeTransport('connected', CERT), idle), expected, (ok) => late.push(ok))).toBe(true);
+    idle.to('connected');
+    await tick();
+    await tick();
+    expect(late).toEqual([false]);
+  });
 });
