@@ -18,7 +18,6 @@
 import { BUILD_FILE, isBuildHash, swUrl } from './build-seal';
 import type { BuildGate } from './build-gate.svelte';
 import { consentedTakeover } from './takeover';
-import { askToSkipWaiting } from './skip-waiting';
 
 /** How often a long-open page asks whether a new build exists (also on every return to the tab). */
 export const UPDATE_CHECK_MS = 30 * 60_000;
@@ -160,7 +159,7 @@ async function install(sw: ServiceWorkerContainer, path: string): Promise<Servic
   const state = await until(worker, 'installed');
   if (state === 'redundant') throw new UpdateError('InstallFailed', 'the new version failed to install: a file did not match its pinned hash, or did not load');
   // Ours never skips waiting by itself (registerType 'prompt'): tell it to, now that it is wanted.
-  askToSkipWaiting(worker);
+  if (worker.state === 'installed') worker.postMessage({ type: 'SKIP_WAITING' });
   return worker;
 }
 
