@@ -11,6 +11,7 @@
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { constructedWorkers, installGuard } from './support/guard';
+import { stopIdleWorkers } from './support/idle-worker';
 import { B_MARK, buildA, buildB, ownHost, patchOne, swPath, type Build, type OwnHost } from './support/builds';
 import { register, uniqueName, type Person } from './support/parley';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +72,8 @@ test('P39 a new build whose worker skips waiting runs only once accepted, across
   test.setTimeout(180_000);
   await host.serve(a.files);
   const context = await browser.newContext({ baseURL: host.url });
+  // Chromium's idle stop of an outgoing worker, which DevTools suppresses (support/idle-worker.ts).
+  const idle = await stopIdleWorkers(context);
   try {
     const p = await newPage(context);
     await installed(p, a);
@@ -127,6 +130,7 @@ test('P39 a new build whose worker skips waiting runs only once accepted, across
     await expect(r.page.getByRole('heading', { name: B_MARK })).toBeVisible();
     await expect(r.page.getByRole('alertdialog', { name: 'Parley was changed while it was open' })).toHaveCount(0);
   } finally {
+    await idle();
     await context.close();
   }
 });
@@ -135,6 +139,8 @@ test('P39 a host that replaces the installed worker\'s own file gets the page st
   test.setTimeout(180_000);
   await host.serve(a.files);
   const context = await browser.newContext({ baseURL: host.url });
+  // Chromium's idle stop of an outgoing worker, which DevTools suppresses (support/idle-worker.ts).
+  const idle = await stopIdleWorkers(context);
   try {
     const p = await newPage(context);
     await installed(p, a);
@@ -179,6 +185,7 @@ test('P39 a host that replaces the installed worker\'s own file gets the page st
     await expect(q.page.getByRole('heading', { name: B_MARK })).toBeVisible();
     expect(await q.guard.problems(q.page)).toEqual([]);
   } finally {
+    await idle();
     await context.close();
   }
 });
@@ -247,6 +254,8 @@ async function expectOwnWorker(page: Page): Promise<void> {
 test('P39 an install from before hash-named workers (sw.js) switches to this build\'s own worker once, by itself', async ({ browser }) => {
   await host.serve(a.files);
   const context = await browser.newContext({ baseURL: host.url });
+  // Chromium's idle stop of an outgoing worker, which DevTools suppresses (support/idle-worker.ts).
+  const idle = await stopIdleWorkers(context);
   try {
     const page = await context.newPage();
     await legacyInstall(page);
@@ -256,6 +265,7 @@ test('P39 an install from before hash-named workers (sw.js) switches to this bui
     await expect(page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
     await expect(page.getByRole('alertdialog')).toHaveCount(0);
   } finally {
+    await idle();
     await context.close();
   }
 });
@@ -263,6 +273,8 @@ test('P39 an install from before hash-named workers (sw.js) switches to this bui
 test('P39 a switch to this build\'s own worker that failed (its script did not load) is tried again by itself', async ({ browser }) => {
   await host.serve(a.files);
   const context = await browser.newContext({ baseURL: host.url });
+  // Chromium's idle stop of an outgoing worker, which DevTools suppresses (support/idle-worker.ts).
+  const idle = await stopIdleWorkers(context);
   try {
     const page = await context.newPage();
     const warnings: string[] = [];
@@ -283,6 +295,7 @@ test('P39 a switch to this build\'s own worker that failed (its script did not l
     await expect(page.getByRole('heading', { name: 'Welcome to Parley' })).toBeVisible();
     await expect(page.getByRole('alertdialog')).toHaveCount(0);
   } finally {
+    await idle();
     await context.close();
   }
 });

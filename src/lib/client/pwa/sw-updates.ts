@@ -159,6 +159,10 @@ async function install(sw: ServiceWorkerContainer, path: string): Promise<Servic
   const state = await until(worker, 'installed');
   if (state === 'redundant') throw new UpdateError('InstallFailed', 'the new version failed to install: a file did not match its pinned hash, or did not load');
   // Ours never skips waiting by itself (registerType 'prompt'): tell it to, now that it is wanted.
+  // Chromium then activates it once the outgoing worker has no work. If that worker was starting
+  // when asked, Chromium waits for its ordinary idle stop (about 30 s of quiet) instead of hurrying
+  // it, and asking again changes nothing (it acts on the first ask only); the page reloads into the
+  // new worker whenever it takes over (controllerchange above).
   if (worker.state === 'installed') worker.postMessage({ type: 'SKIP_WAITING' });
   return worker;
 }
