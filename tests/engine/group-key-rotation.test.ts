@@ -122,6 +122,54 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
     expect((await getGroup(cat.engine.ctx.vault, id))!.epochs).toHaveLength(1);
   });
 
+  test('a leave: a member waiting for its key writes no state under the old key meanwhile, and writes it once the key came', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben, dan } = await group(host);
+    await ann.engine.setGroupRole(id, 'ben', 'admin');
+    await settle(...users);
+    const first = await keyOf(dan, id);
+    await dan.engine.leaveGroup(id);
+    await settle(...users);
+    // ann (the first admin) owes the key and has not acted; ben renames meanwhile.
+    await ben.engine.editGroupInfo(id, { name: 'Before the key' });
+    await settle(...users);
+    expect((await ann.engine.groupInfo(id)).name).toBe('Before the key');
+    expect(namesReadableWith(host, id, [first])).not.toContain('Before the key');
+    expect((await getGroup(ben.engine.ctx.vault, id))!.blobDeferred).toBe(true);
+    // ann's next message brings the key; ben writes what he held back, under it.
+    await ann.engine.sendGroupText(id, 'bye dan');
+    await settle(...users);
+    const moved = await movedTogether(id, first, ann, ben);
+    expect((await getGroup(ben.engine.ctx.vault, id))!.blobDeferred).toBeUndefined();
+    sealedOnlyFor(host, id, 'Before the key', moved, first);
+  });
+
+  test('P19 a member the host kept a leave\'s key from does not overwrite the handoff at the old address, and catches up through it', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben, cat, dan } = await group(host);
+    await ann.engine.setGroupRole(id, 'ben', 'admin');
+    await settle(...users);
+    const first = await keyOf(dan, id);
+    await dan.engine.leaveGroup(id);
+    await settle(...users);
+    await ben.engine.disconnect();
+    // ann pays the key (pairwise, and the handoff at the old key's address); the host keeps ben's copy.
+    await ann.engine.sendGroupText(id, 'bye dan');
+    await settle(ann, cat, dan);
+    host.mailboxes.set('ben', []);
+    await ben.engine.connect();
+    await settle(...users);
+    expect(await keyOf(ben, id)).toBe(first);
+    // ben, still on the old key, renames: he writes nothing at the old address (the handoff stays).
+    await ben.engine.editGroupInfo(id, { name: 'Renamed by ben' });
+    await settle(...users);
+    expect(namesReadableWith(host, id, [first])).not.toContain('Renamed by ben');
+    expect(await syncFromBlob(ben.engine.ctx, id)).toBe('advanced');
+    const moved = await movedTogether(id, first, ann, ben, cat);
+    // And the rename he held back is in the blob under the new key, which dan cannot open.
+    sealedOnlyFor(host, id, 'Renamed by ben', moved, first);
+  });
+
   test('added back, a former member gets the key in use with its welcome', async () => {
     const host = new MemoryHost();
     const { users, id, ann, cat } = await group(host);

@@ -10,7 +10,7 @@
 import { canonicalChanges, receiveChanges } from '../../src/lib/crypto/group/group-history';
 import type { GroupChange } from '../../src/lib/crypto/group/group-change';
 import { decodeGroupHistoryParts } from '../../src/lib/crypto/group/group-history-codec';
-import { MAX_KEY_EPOCHS } from '../../src/lib/crypto/group/key-epochs';
+import { awaitsEpoch, MAX_KEY_EPOCHS } from '../../src/lib/crypto/group/key-epochs';
 import type { Handoff } from '../../src/lib/crypto/group/key-handoff';
 import { openGroupBlob, sealStateBlob } from '../../src/lib/crypto/group/state-blob';
 import { stateBlobKeys } from '../../src/lib/crypto/group/group-secret';
@@ -33,20 +33,36 @@ export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<b
   if (!ctx.transport.putGroupBlob) return false;
   const g = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
   if (!g) return false;
+  // Not through ctx.serial (here and below): the outbox flush, which runs in it, calls this.
+  if (awaitingKey(g)) {
+    // The excluded member could read it, and it would replace the rotator's handoff: held back
+    // until the key arrives (key-epochs.ts awaitsEpoch), then written (`writeDeferredBlob`).
+    if (!g.blobDeferred) await updateGroup(ctx, id, (now) => (now.awaiting === g.awaiting ? { ...now, blobDeferred: true } : undefined));
+    try {
+      await uploadInviteBlob(ctx, id);
+    } catch (e) {
+      if (!isEngineError(e, 'Unavailable') && !isCodedError(e)) throw e;
+    }
+    return false;
+  }
   const blob = sealStateBlob(g.history, blobKey(g), ctx.deps);
   try {
     await ctx.transport.putGroupBlob(blob.address, blob.writeToken, blob.sealed);
     if (g.handoff) {
       const handoff = sealOwedHandoff(ctx, me, g);
       if (handoff) await ctx.transport.putGroupBlob(handoff.address, handoff.writeToken, handoff.sealed);
-      const owed = g.handoff.change;
-      // Not through ctx.serial: the outbox flush, which runs in it, calls this. A record written
-      // meanwhile from an older read keeps the flag, and the handoff is written once more.
-      await commit(ctx.vault, async (tx) => {
-        const now = await txGetGroup(tx, id);
-        if (now?.handoff?.change !== owed) return;
-        const { handoff: _done, ...rest } = now;
-        await putGroup(tx, rest);
+    }
+    if (g.handoff || g.awaiting || g.blobDeferred) {
+      // A record written meanwhile from an older read keeps its flags, and the blob (and
+      // handoff) is written once more.
+      await updateGroup(ctx, id, (now) => {
+        const { handoff, awaiting, blobDeferred, ...rest } = now;
+        return {
+          ...rest,
+          ...(handoff && handoff.change !== g.handoff?.change ? { handoff } : {}),
+          // A newer exclusion learnt meanwhile is still waited for.
+          ...(awaiting && awaiting !== g.awaiting ? { awaiting, ...(blobDeferred ? { blobDeferred } : {}) } : {})
+        };
       });
     }
     // Admins also keep the invite link's blob current (group-invite-blob.ts).
@@ -56,6 +72,26 @@ export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<b
     if (isEngineError(e, 'Unavailable') || isCodedError(e)) return false;
     throw e;
   }
+}
+
+/** We wait for the key of a change that took someone out (group-apply.ts sets `awaiting`). */
+export function awaitingKey(g: GroupRecord): boolean {
+  return g.awaiting !== undefined && awaitsEpoch(g.history, g.epochs ?? [], g.awaiting);
+}
+
+/** Writes the blob held back while a key was awaited, once it is no longer (after a key arrived). */
+export async function writeDeferredBlob(ctx: EngineContext, id: string): Promise<void> {
+  const g = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
+  if (g?.blobDeferred && !awaitingKey(g)) await uploadStateBlob(ctx, id);
+}
+
+/** Rewrites the stored record with `change(now)`, unless it returns undefined. */
+async function updateGroup(ctx: EngineContext, id: string, change: (now: GroupRecord) => GroupRecord | undefined): Promise<void> {
+  await commit(ctx.vault, async (tx) => {
+    const now = await txGetGroup(tx, id);
+    const next = now && change(now);
+    if (next) await putGroup(tx, next);
+  });
 }
 
 export type SyncOutcome = 'advanced' | 'unchanged' | 'unavailable' | 'unreadable';
@@ -92,13 +128,15 @@ export async function syncFromBlob(ctx: EngineContext, id: string): Promise<Sync
       break;
     }
     const step = await merge(ctx, me, id, changes, handoff);
-    advanced ||= step.advanced;
+    // A new key is progress too, even when its change was known already (a leave whose key we missed).
+    advanced ||= step.advanced || step.rekeyed;
     if (!step.rekeyed) break;
   }
   if (advanced) {
     ctx.events.emit({ type: 'group', id });
     ctx.events.emit({ type: 'chats' });
     ctx.kickOutbox();
+    await writeDeferredBlob(ctx, id);
   }
   return advanced ? 'advanced' : outcome;
 }

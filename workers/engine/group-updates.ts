@@ -39,6 +39,7 @@ import { adderOf, requestFrom } from './group-request-state';
 import { underChangedKey } from './trust';
 import { txGetContact } from '../storage/contact-repo';
 import { takeEpoch } from './group-key-epochs';
+import { awaitingKey } from './group-sync';
 
 /** Distributions kept per sender: the newest and the one before (its late messages still open). */
 const KEYS_PER_SENDER = 2;
@@ -109,6 +110,8 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       if (await welcomeLinkJoiners(tx, me, g, added)) reseal = id;
     }
     g = takeMasterKey(g, u, change, before, from, address(me.username));
+    // The key we waited for came: the blob we held back is written now (group-sync.ts).
+    if (g.blobDeferred && !awaitingKey(g)) reseal = id;
   }
   // A member that restored its account lost our sender key: it gets it with our next group
   // message (distributeSenderKey's newcomers), from then on only (P21); nothing is sent now.

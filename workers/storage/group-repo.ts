@@ -76,6 +76,13 @@ export interface GroupRecord {
   /** A key handoff of ours still to write at the old key's address (group-key-epochs.ts). */
   handoff?: { change: string; oldKey: Uint8Array };
   /**
+   * The newest change that took someone out whose key we wait for (crypto/group/key-epochs.ts
+   * `awaitsEpoch`); while it is awaited no blob is written, and `blobDeferred` says one was held
+   * back, to be written once the key arrives (group-sync.ts).
+   */
+  awaiting?: string;
+  blobDeferred?: true;
+  /**
    * With `inviteSecret`, after a PIN restore: the master key the link's blob write token derives
    * from, when it is not `masterKey` (the host holds the hash of the token made with it).
    */
@@ -155,6 +162,8 @@ interface GroupJson {
   undone?: string[];
   epochs?: { change: string; version: number; key: string }[];
   handoff?: { change: string; oldKey: string };
+  awaiting?: string;
+  blobDeferred?: true;
   linkKey?: string;
 }
 
@@ -184,6 +193,8 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     ...(g.undone?.length ? { undone: g.undone.map(b64) } : {}),
     ...(g.epochs?.length ? { epochs: g.epochs.map((e) => ({ change: e.change, version: e.version, key: b64(e.key) })) } : {}),
     ...(g.handoff ? { handoff: { change: g.handoff.change, oldKey: b64(g.handoff.oldKey) } } : {}),
+    ...(g.awaiting ? { awaiting: g.awaiting } : {}),
+    ...(g.blobDeferred ? { blobDeferred: true as const } : {}),
     ...(g.linkKey ? { linkKey: b64(g.linkKey) } : {})
   };
   return { id: g.id, lastAt: g.lastAt, sealed: sealJson(c, GROUPS, g.id, json) };
@@ -215,6 +226,8 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     ...(j.undone?.length ? { undone: j.undone.map(unb64) } : {}),
     ...(j.epochs?.length ? { epochs: j.epochs.map((e) => ({ change: e.change, version: e.version, key: unb64(e.key) })) } : {}),
     ...(j.handoff ? { handoff: { change: j.handoff.change, oldKey: unb64(j.handoff.oldKey) } } : {}),
+    ...(j.awaiting ? { awaiting: j.awaiting } : {}),
+    ...(j.blobDeferred ? { blobDeferred: true as const } : {}),
     ...(j.linkKey ? { linkKey: unb64(j.linkKey) } : {})
   };
 }

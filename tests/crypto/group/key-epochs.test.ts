@@ -8,7 +8,7 @@ import { initSodium } from '../../../src/lib/crypto/sodium';
 import { changeId } from '../../../src/lib/crypto/group/group-change';
 import { receiveChange, startHistory, type GroupHistory } from '../../../src/lib/crypto/group/group-history';
 import type { GroupAction } from '../../../src/lib/crypto/group/group-change';
-import { acceptsEpoch, currentMasterKey, owedEpoch, rotatorOf, withEpoch, MAX_KEY_EPOCHS, type KeyEpoch } from '../../../src/lib/crypto/group/key-epochs';
+import { acceptsEpoch, awaitsEpoch, currentMasterKey, owedEpoch, rotatorOf, withEpoch, MAX_KEY_EPOCHS, type KeyEpoch } from '../../../src/lib/crypto/group/key-epochs';
 import { add, change, makeGroup, person } from './fixtures';
 
 beforeAll(initSodium);
@@ -100,6 +100,23 @@ describe('master key epochs', () => {
     // A rename after the leave does not hide it.
     const renamed = apply(left.h, ben, { type: 'setName', name: 'y' });
     expect(owedEpoch(renamed.h, [], ann.address) && changeId(owedEpoch(renamed.h, [], ann.address)!)).toBe(left.id);
+  });
+
+  test('a key is awaited for the newest exclusion until it is held, a newer one is, or its rotator has gone', () => {
+    const leave = apply(start(), dan, { type: 'leave' });
+    expect(awaitsEpoch(leave.h, [], leave.id)).toBe(true);
+    expect(awaitsEpoch(leave.h, [{ change: leave.id, version: leave.version, key: key(1) }], leave.id)).toBe(false);
+    // Not a change that took someone out, or not on the path: nothing to wait for.
+    const rename = apply(leave.h, ben, { type: 'setName', name: 'x' });
+    expect(awaitsEpoch(rename.h, [], rename.id)).toBe(false);
+    expect(awaitsEpoch(rename.h, [], 'ab'.repeat(32))).toBe(false);
+    // A later removal whose key we hold covers it (dan holds neither key).
+    const removal = apply(rename.h, ben, { type: 'removeMember', address: cat.address });
+    expect(awaitsEpoch(removal.h, [{ change: removal.id, version: removal.version, key: key(2) }], leave.id)).toBe(false);
+    expect(awaitsEpoch(removal.h, [], leave.id)).toBe(true);
+    // The rotator (ann, the first admin after dan's leave) leaves too: that key never comes.
+    const annLeaves = apply(leave.h, ann, { type: 'leave' });
+    expect(awaitsEpoch(annLeaves.h, [], leave.id)).toBe(false);
   });
 
   test('epochs are bounded, newest kept', () => {

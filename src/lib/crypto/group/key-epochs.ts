@@ -19,15 +19,17 @@
  * (pruned, no longer in the tree: the fork choice never reorganises below the anchor). An epoch
  * whose change was voided by a simultaneous change is dead: its key is not used.
  *
- * What is NOT guaranteed (README "Groups", known limits): a member that has not received the key
- * of the newest exclusion yet (its rotator is offline, or the pairwise update is still on its
- * way) keeps using the newest key it has, and so keeps writing, under the older key, a blob the
- * excluded member can read, until the key arrives; a newcomer welcomed by such a member gets that
- * older key. The next exclusion's key reaches every member of its state. Pure: no storage.
+ * A member that learnt of an exclusion and waits for its key (its rotator is offline, or the
+ * pairwise update is still on its way) writes no blob meanwhile (`awaitsEpoch`): under the key it
+ * has, the excluded member could read it, and at the old key's address it would replace the
+ * rotator's handoff. What is NOT guaranteed (README "Groups", known limits): a newcomer welcomed
+ * by such a member gets that older key, and a member whose exclusion's rotator has gone too writes
+ * under the older key until the next exclusion. Pure: no storage.
  */
 import { sameAddress, type Address } from './address';
 import type { GroupChange } from './group-change';
 import type { GroupHistory } from './group-history';
+import { findMember } from './group-state';
 
 export interface KeyEpoch {
   /** Id (hex) of the change that took someone out. */
@@ -100,4 +102,17 @@ export function owedEpoch(h: GroupHistory, epochs: readonly KeyEpoch[], us: Addr
     return rotator && sameAddress(rotator, us) && !epochs.some((e) => e.change === id) ? c : undefined;
   }
   return undefined;
+}
+
+/**
+ * Is the key of change `id` still to come to us? It takes someone out, is on the path to the head
+ * and newer than the newest live epoch, we hold no key for it, and its rotator is still a member
+ * (a rotator who has gone never sends it: then the next exclusion's key is the one to wait for).
+ */
+export function awaitsEpoch(h: GroupHistory, epochs: readonly KeyEpoch[], id: string): boolean {
+  const edge = h.edges.get(id);
+  if (!edge || !excludes(edge.change) || !h.canonical.includes(id)) return false;
+  if (epochs.some((e) => e.change === id) || edge.change.baseVersion + 1 <= (currentEpoch(h, epochs)?.version ?? -1)) return false;
+  const rotator = rotatorOf(h, id);
+  return rotator !== undefined && findMember(h.head, rotator) !== undefined;
 }
