@@ -12,12 +12,13 @@ import { openStateBlob } from '../../src/lib/crypto/group/state-blob';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { blobKey } from '../../workers/engine/group-key-epochs';
 import { getGroup } from '../../workers/storage/group-repo';
-import { closeAll, newUsers, settle, type User } from './support';
+import { closeAll, newUser, newUsers, settle, type User } from './support';
+import { systemDeps } from '../../src/lib/crypto/deps';
 import { asUsername } from '../../src/lib/codec/username';
 import { encodeGroupChange } from '../../src/lib/crypto/group/group-change';
 import { queueUpdate } from '../../workers/engine/group-apply';
 import { commit } from '../../workers/storage/vault';
-import { syncFromBlob } from '../../workers/engine/group-sync';
+import { AWAIT_KEY_MS, syncFromBlob } from '../../workers/engine/group-sync';
 import { makeHandoff } from '../../src/lib/crypto/group/key-handoff';
 import { sealHandoffBlob } from '../../src/lib/crypto/group/state-blob';
 import { encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
@@ -168,6 +169,33 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
     const moved = await movedTogether(id, first, ann, ben, cat);
     // And the rename he held back is in the blob under the new key, which dan cannot open.
     sealedOnlyFor(host, id, 'Renamed by ben', moved, first);
+  });
+
+  test('a leave whose first admin never acts: after AWAIT_KEY_MS the others write under the key they have again', async () => {
+    const host = new MemoryHost();
+    let offset = 0;
+    const deps = { ...systemDeps, now: () => Date.now() + offset };
+    const users: User[] = [];
+    for (const n of ['ann', 'ben', 'cat', 'dan']) users.push(await newUser(host, n, { deps }));
+    open.push(...users);
+    const [ann, ben, , dan] = users as [User, User, User, User];
+    const id = await ann.engine.createGroup('Allotment', '', ['ben', 'cat', 'dan']);
+    await settle(...users);
+    await ann.engine.setGroupRole(id, 'ben', 'admin');
+    await settle(...users);
+    const first = await keyOf(dan, id);
+    await dan.engine.leaveGroup(id);
+    await settle(...users);
+    await ann.engine.disconnect(); // away for good
+    await ben.engine.editGroupInfo(id, { name: 'Still waiting' });
+    await settle(ben);
+    expect(namesReadableWith(host, id, [first])).not.toContain('Still waiting');
+    offset = AWAIT_KEY_MS + 1000;
+    await ben.engine.editGroupInfo(id, { name: 'Waited long enough' });
+    await settle(ben);
+    // Not frozen for those who catch up from the blob (the former member can read it too: the limit).
+    expect(namesReadableWith(host, id, [first])).toContain('Waited long enough');
+    expect((await getGroup(ben.engine.ctx.vault, id))!.blobDeferred).toBeUndefined();
   });
 
   test('added back, a former member gets the key in use with its welcome', async () => {

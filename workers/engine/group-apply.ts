@@ -111,12 +111,12 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   if (!findMember(head, ours)) {
     const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));
     if (findMember(before, ours) && !left) await putNotice(ctx, tx, g, 'you-removed', '', at);
-    const { our: _dropped, inviteSecret: _link, linkKey: _key, handoff: _owed, awaiting: _wait, blobDeferred: _held, ...rest } = next;
+    const { our: _dropped, inviteSecret: _link, linkKey: _key, handoff: _owed, awaiting: _wait, awaitingSince: _since, blobDeferred: _held, ...rest } = next;
     return { ...rest, distributedTo: [], theirs: [], outgoing: [] };
   }
   // Someone was taken out and the key is not here yet: no blob until it is (key-epochs.ts awaitsEpoch).
   const awaited = [...added].reverse().map(changeId).find((c) => awaitsEpoch(g.history, g.epochs ?? [], c));
-  if (awaited) next = { ...next, awaiting: awaited };
+  if (awaited && awaited !== next.awaiting) next = { ...next, awaiting: awaited, awaitingSince: ctx.deps.now() };
   // Only admins keep the invite link's secret (README "Groups": invite links).
   if (next.inviteSecret && !isAdmin(head, ours)) {
     const { inviteSecret: _link, linkKey: _key, ...rest } = next;

@@ -34,7 +34,7 @@ export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<b
   const g = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
   if (!g) return false;
   // Not through ctx.serial (here and below): the outbox flush, which runs in it, calls this.
-  if (awaitingKey(g)) {
+  if (awaitingKey(g, ctx.deps.now())) {
     // The excluded member could read it, and it would replace the rotator's handoff: held back
     // until the key arrives (key-epochs.ts awaitsEpoch), then written (`writeDeferredBlob`).
     if (!g.blobDeferred) await updateGroup(ctx, id, (now) => (now.awaiting === g.awaiting ? { ...now, blobDeferred: true } : undefined));
@@ -56,12 +56,12 @@ export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<b
       // A record written meanwhile from an older read keeps its flags, and the blob (and
       // handoff) is written once more.
       await updateGroup(ctx, id, (now) => {
-        const { handoff, awaiting, blobDeferred, ...rest } = now;
+        const { handoff, awaiting, awaitingSince, blobDeferred, ...rest } = now;
         return {
           ...rest,
           ...(handoff && handoff.change !== g.handoff?.change ? { handoff } : {}),
           // A newer exclusion learnt meanwhile is still waited for.
-          ...(awaiting && awaiting !== g.awaiting ? { awaiting, ...(blobDeferred ? { blobDeferred } : {}) } : {})
+          ...(awaiting && awaiting !== g.awaiting ? { awaiting, awaitingSince, ...(blobDeferred ? { blobDeferred } : {}) } : {})
         };
       });
     }
@@ -74,15 +74,22 @@ export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<b
   }
 }
 
-/** We wait for the key of a change that took someone out (group-apply.ts sets `awaiting`). */
-export function awaitingKey(g: GroupRecord): boolean {
-  return g.awaiting !== undefined && awaitsEpoch(g.history, g.epochs ?? [], g.awaiting);
+/**
+ * How long a member waits for an exclusion's key before it writes the blob under the key it has
+ * (which the former member can read): a first admin who never acts again must not freeze the
+ * blob that catching-up members and PIN restores read.
+ */
+export const AWAIT_KEY_MS = 3 * 24 * 3600_000;
+
+/** We wait for the key of a change that took someone out (group-apply.ts sets `awaiting`), for at most AWAIT_KEY_MS. */
+export function awaitingKey(g: GroupRecord, now: number): boolean {
+  return g.awaiting !== undefined && now - (g.awaitingSince ?? 0) < AWAIT_KEY_MS && awaitsEpoch(g.history, g.epochs ?? [], g.awaiting);
 }
 
-/** Writes the blob held back while a key was awaited, once it is no longer (after a key arrived). */
+/** Writes the blob held back while a key was awaited, once it is no longer (a key arrived, or the wait ended). */
 export async function writeDeferredBlob(ctx: EngineContext, id: string): Promise<void> {
   const g = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
-  if (g?.blobDeferred && !awaitingKey(g)) await uploadStateBlob(ctx, id);
+  if (g?.blobDeferred && !awaitingKey(g, ctx.deps.now())) await uploadStateBlob(ctx, id);
 }
 
 /** Rewrites the stored record with `change(now)`, unless it returns undefined. */

@@ -110,8 +110,8 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       if (await welcomeLinkJoiners(tx, me, g, added)) reseal = id;
     }
     g = takeMasterKey(g, u, change, before, from, address(me.username));
-    // The key we waited for came: the blob we held back is written now (group-sync.ts).
-    if (g.blobDeferred && !awaitingKey(g)) reseal = id;
+    // The key we waited for came (or the wait ended): the blob we held back is written now (group-sync.ts).
+    if (g.blobDeferred && !awaitingKey(g, ctx.deps.now())) reseal = id;
   }
   // A member that restored its account lost our sender key: it gets it with our next group
   // message (distributeSenderKey's newcomers), from then on only (P21); nothing is sent now.

@@ -77,10 +77,12 @@ export interface GroupRecord {
   handoff?: { change: string; oldKey: Uint8Array };
   /**
    * The newest change that took someone out whose key we wait for (crypto/group/key-epochs.ts
-   * `awaitsEpoch`); while it is awaited no blob is written, and `blobDeferred` says one was held
-   * back, to be written once the key arrives (group-sync.ts).
+   * `awaitsEpoch`), and since when (ms); while it is awaited, for at most AWAIT_KEY_MS, no blob is
+   * written, and `blobDeferred` says one was held back, to be written once the key arrives or
+   * the wait ends (group-sync.ts).
    */
   awaiting?: string;
+  awaitingSince?: number;
   blobDeferred?: true;
   /**
    * With `inviteSecret`, after a PIN restore: the master key the link's blob write token derives
@@ -163,6 +165,7 @@ interface GroupJson {
   epochs?: { change: string; version: number; key: string }[];
   handoff?: { change: string; oldKey: string };
   awaiting?: string;
+  awaitingSince?: number;
   blobDeferred?: true;
   linkKey?: string;
 }
@@ -193,7 +196,7 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     ...(g.undone?.length ? { undone: g.undone.map(b64) } : {}),
     ...(g.epochs?.length ? { epochs: g.epochs.map((e) => ({ change: e.change, version: e.version, key: b64(e.key) })) } : {}),
     ...(g.handoff ? { handoff: { change: g.handoff.change, oldKey: b64(g.handoff.oldKey) } } : {}),
-    ...(g.awaiting ? { awaiting: g.awaiting } : {}),
+    ...(g.awaiting ? { awaiting: g.awaiting, awaitingSince: g.awaitingSince ?? 0 } : {}),
     ...(g.blobDeferred ? { blobDeferred: true as const } : {}),
     ...(g.linkKey ? { linkKey: b64(g.linkKey) } : {})
   };
@@ -226,7 +229,7 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     ...(j.undone?.length ? { undone: j.undone.map(unb64) } : {}),
     ...(j.epochs?.length ? { epochs: j.epochs.map((e) => ({ change: e.change, version: e.version, key: unb64(e.key) })) } : {}),
     ...(j.handoff ? { handoff: { change: j.handoff.change, oldKey: unb64(j.handoff.oldKey) } } : {}),
-    ...(j.awaiting ? { awaiting: j.awaiting } : {}),
+    ...(j.awaiting ? { awaiting: j.awaiting, awaitingSince: j.awaitingSince ?? 0 } : {}),
     ...(j.blobDeferred ? { blobDeferred: true as const } : {}),
     ...(j.linkKey ? { linkKey: unb64(j.linkKey) } : {})
   };
