@@ -1,6 +1,7 @@
 /**
- * P36 and P2 as alice sees them, with the host lying once: the first time alice's vault asks for
- * bob's bundle it is answered with a substituted one (a fresh identity the "host" controls).
+ * P36 and P2 as alice sees them, with a host that lies: alice's vault asks for bob's bundle and is
+ * answered with a substituted one (a fresh identity the "host" controls), until the test has it
+ * serve the real one again.
  *
  * Alice looks bob up in a second tab (the anonymous lookup, P49, records bob's real key without
  * starting a session), verifies him, and writes. The driving tab then needs a session, fetches
@@ -21,8 +22,13 @@ test.afterEach(async () => {
   for (const p of people.splice(0)) await p.context.close();
 });
 
-/** Alice and bob registered; alice's bundle fetches for bob answered for real except the first. */
-async function setup(browser: Parameters<Parameters<typeof test>[2]>[0]['browser']): Promise<{ alice: Person; bob: Person; tab: Person }> {
+/**
+ * Alice and bob registered; alice's bundle fetches for bob answered with the substituted bundle
+ * until `serveReal()`, and for real after. (Answering only the first fetch falsely raced the test
+ * against a later fetch: a real bundle arriving after "Send again" is a key change, and the text
+ * is rightly not sent, P36.)
+ */
+async function setup(browser: Parameters<Parameters<typeof test>[2]>[0]['browser']): Promise<{ alice: Person; bob: Person; tab: Person; serveReal: () => void }> {
   const alice = await openPerson(browser, 'alice', { width: 390, height: 844 });
   const bob = await openPerson(browser, 'bob');
   people.push(alice, bob);
@@ -32,10 +38,9 @@ async function setup(browser: Parameters<Parameters<typeof test>[2]>[0]['browser
   await startChat(bob, alice.name);
   await bob.page.goto('/chats');
   const fake = await substituteIdentity(bob.name);
-  let fetches = 0;
+  let real = false;
   await alice.context.route(`**/api/v1/bundles/${bob.name}`, async (route) => {
-    fetches++;
-    if (fetches === 1) await route.fulfill({ status: 200, contentType: 'application/json', body: fake.bundle });
+    if (!real) await route.fulfill({ status: 200, contentType: 'application/json', body: fake.bundle });
     else await route.continue();
   });
   // A second tab follows the first (which drives); the lookup starts no session in either.
@@ -59,7 +64,7 @@ async function setup(browser: Parameters<Parameters<typeof test>[2]>[0]['browser
   await expect(second.getByText('Safety number changed — verify or accept to keep sending.')).toBeVisible();
   await expect(bubbles(second, bob.name).last()).toContainText('written for the key I verified');
   await expect(bubbles(second, bob.name).last().getByRole('img', { name: 'Not sent yet' })).toBeVisible();
-  return { alice, bob, tab };
+  return { alice, bob, tab, serveReal: () => void (real = true) };
 }
 
 function lastBubble(page: Page, other: string) {
@@ -71,6 +76,7 @@ test('P36 accepting a new key does not send what was written before it; "Send ag
   const { bob, tab } = await setup(browser);
   const page = tab.page;
   await page.screenshot({ path: `${DIR}key-change-held-phone.png` });
+  // The host keeps serving the key the user is about to accept: "Send again" goes to it.
 
   await page.getByRole('button', { name: 'Accept' }).click();
   await expect(page.getByRole('textbox', { name: `Message ${bob.name}` })).toBeVisible();
@@ -88,8 +94,9 @@ test('P36 accepting a new key does not send what was written before it; "Send ag
 
 test('P36 rejecting a new key keeps the verified one; the held text then goes to the real bob', async ({ browser }) => {
   test.setTimeout(120_000);
-  const { bob, tab } = await setup(browser);
+  const { bob, tab, serveReal } = await setup(browser);
   const page = tab.page;
+  serveReal();
   await page.getByRole('button', { name: 'Reject' }).click();
   await expect(messageLog(page, bob.name)).toContainText(`You rejected the new safety number for ${bob.name}`);
   await expect(page.getByRole('textbox', { name: `Message ${bob.name}` })).toBeVisible();
