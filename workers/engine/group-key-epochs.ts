@@ -11,7 +11,10 @@
  *   - receiving: a key bound to a change is taken only from that change's rotator, once
  *     (`takeEpoch`); a welcome back into a group we had left replaces our base key;
  *   - the rotator also writes a signed key handoff at the old key's address (`sealOwedHandoff`),
- *     from which a member that missed the pairwise update takes its key (`keyFromHandoff`).
+ *     from which a member that missed the pairwise update takes its key (`keyFromHandoff`);
+ *   - a member that learnt of an exclusion and waits for its key writes no blob meanwhile
+ *     (group-apply.ts sets `awaiting`, group-sync.ts holds the blob back and writes it once the
+ *     key comes, or after AWAIT_KEY_MS).
  *
  * The blob is sealed and opened with `blobKey`; welcomes hand out that key too.
  */
