@@ -34,44 +34,42 @@ export async function uploadStateBlob(ctx: EngineContext, id: string): Promise<b
   const g = await commit(ctx.vault, (tx) => txGetGroup(tx, id));
   if (!g) return false;
   // Not through ctx.serial (here and below): the outbox flush, which runs in it, calls this.
-  if (awaitingKey(g, ctx.deps.now())) {
-    // The excluded member could read it, and it would replace the rotator's handoff: held back
-    // until the key arrives (key-epochs.ts awaitsEpoch), then written (`writeDeferredBlob`).
-    if (!g.blobDeferred) await updateGroup(ctx, id, (now) => (now.awaiting === g.awaiting ? { ...now, blobDeferred: true } : undefined));
-    try {
-      await uploadInviteBlob(ctx, id);
-    } catch (e) {
-      if (!isEngineError(e, 'Unavailable') && !isCodedError(e)) throw e;
-    }
-    return false;
-  }
-  const blob = sealStateBlob(g.history, blobKey(g), ctx.deps);
+  const held = awaitingKey(g, ctx.deps.now());
   try {
-    await ctx.transport.putGroupBlob(blob.address, blob.writeToken, blob.sealed);
-    if (g.handoff) {
-      const handoff = sealOwedHandoff(ctx, me, g);
-      if (handoff) await ctx.transport.putGroupBlob(handoff.address, handoff.writeToken, handoff.sealed);
-    }
-    if (g.handoff || g.awaiting || g.blobDeferred) {
-      // A record written meanwhile from an older read keeps its flags, and the blob (and
-      // handoff) is written once more.
-      await updateGroup(ctx, id, (now) => {
-        const { handoff, awaiting, awaitingSince, blobDeferred, ...rest } = now;
-        return {
-          ...rest,
-          ...(handoff && handoff.change !== g.handoff?.change ? { handoff } : {}),
-          // A newer exclusion learnt meanwhile is still waited for.
-          ...(awaiting && awaiting !== g.awaiting ? { awaiting, awaitingSince, ...(blobDeferred ? { blobDeferred } : {}) } : {})
-        };
-      });
-    }
+    if (held) {
+      // The excluded member could read it, and it would replace the rotator's handoff: held back
+      // until the key arrives (key-epochs.ts awaitsEpoch), then written (`writeDeferredBlob`).
+      if (!g.blobDeferred) await updateGroup(ctx, id, (now) => (now.awaiting === g.awaiting ? { ...now, blobDeferred: true } : undefined));
+    } else await writeState(ctx, me, g);
     // Admins also keep the invite link's blob current (group-invite-blob.ts).
     await uploadInviteBlob(ctx, id);
-    return true;
+    return !held;
   } catch (e) {
     if (isEngineError(e, 'Unavailable') || isCodedError(e)) return false;
     throw e;
   }
+}
+
+/** Puts the state blob (and the handoff we owe), then drops the flags that asked for them. */
+async function writeState(ctx: EngineContext, me: Me, g: GroupRecord): Promise<void> {
+  const blob = sealStateBlob(g.history, blobKey(g), ctx.deps);
+  await ctx.transport.putGroupBlob!(blob.address, blob.writeToken, blob.sealed);
+  if (g.handoff) {
+    const handoff = sealOwedHandoff(ctx, me, g);
+    if (handoff) await ctx.transport.putGroupBlob!(handoff.address, handoff.writeToken, handoff.sealed);
+  }
+  if (!g.handoff && !g.awaiting && !g.blobDeferred) return;
+  // A record written meanwhile from an older read keeps its flags, and the blob (and handoff) is
+  // written once more.
+  await updateGroup(ctx, g.id, (now) => {
+    const { handoff, awaiting, awaitingSince, blobDeferred, ...rest } = now;
+    return {
+      ...rest,
+      ...(handoff && handoff.change !== g.handoff?.change ? { handoff } : {}),
+      // A newer exclusion learnt meanwhile is still waited for.
+      ...(awaiting && awaiting !== g.awaiting ? { awaiting, awaitingSince, ...(blobDeferred ? { blobDeferred } : {}) } : {})
+    };
+  });
 }
 
 /**

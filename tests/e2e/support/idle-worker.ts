@@ -29,7 +29,7 @@ interface Version {
 }
 
 /** The activated, not stopped, workers of registrations that have a worker waiting. */
-function outgoing(versions: Iterable<Version>, waitingLongEnough: (v: Version) => boolean = () => true): Version[] {
+function outgoing(versions: Iterable<Version>, waitingLongEnough: (v: Version) => boolean): Version[] {
   const all = [...versions];
   const waiting = new Set(all.filter((v) => v.status === 'installed' && waitingLongEnough(v)).map((v) => v.registrationId));
   return all.filter((v) => v.status === 'activated' && v.runningStatus !== 'stopped' && waiting.has(v.registrationId));
