@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { createHost } from './server';
 import { storeLocationFromEnv } from './storage/open';
+import { nameKeyFromEnv } from './storage/name-key';
 
 /** PARLEY_LIMITS: a JSON object overriding entries of DEFAULT_LIMITS (unknown keys are an error). */
 function limitsFromEnv(text: string | undefined): Partial<Limits> {
@@ -58,6 +59,7 @@ const host = await createHost({
   hostname: process.env.HOST ?? '0.0.0.0',
   dataDir,
   databaseUrl: storeLocationFromEnv(process.env, dataDir).databaseUrl,
+  nameKey: nameKeyFromEnv(process.env),
   limits: limitsFromEnv(process.env.PARLEY_LIMITS),
   staticDir: existsSync(buildDir) ? buildDir : undefined,
   ...(sealedKeys ? { sealedKeys } : {}),

@@ -39,7 +39,9 @@ import { startLookupHasher } from './lookup-hasher';
 import { staticHandler } from './static';
 import { createRealm } from './realm/create-realm';
 import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
-import { openHostBackend, openSideStores, openRealmStorage } from './storage/open';
+import { bindNameKey, openHostBackend, openSideStores, openRealmStorage } from './storage/open';
+import { nameKeyInDataDir } from './storage/name-key';
+import { nameSeal } from './storage/name-seal';
 import { StorageFullError } from './storage/types';
 import { storeLimiters } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
@@ -69,6 +71,11 @@ export interface HostOptions {
   sealedKeys?: SealedKeys;
   /** Web Push (README "Web Push with the tab closed"): loopback test endpoints, coalescing, VAPID subject. */
   push?: PushOptions;
+  /**
+   * The key that seals usernames at rest (README "Usernames at rest"); every instance sharing a
+   * database needs the same one. Default: `name.key` in dataDir, made on first start.
+   */
+  nameKey?: Uint8Array;
 }
 
 export interface RunningHost {
@@ -116,7 +123,10 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const log = opts.log ?? (() => {});
   const storageFailed = storageFailureLog(log, clock);
   const addressOf = clientAddress(opts.trustedProxies);
-  const at = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir };
+  const names = nameSeal(opts.nameKey ?? nameKeyInDataDir(opts.dataDir));
+  const at = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, names };
+  const resealed = await bindNameKey(at, names);
+  if (resealed > 0) log(`storage: sealed ${resealed} stored usernames under the name key`);
   const { store: storage, bus } = await openHostBackend(at, { maxDatabaseBytes: limits.maxDatabaseBytes, maxChallenges: limits.maxChallenges, sweepChunk: limits.sweepChunk }, log);
   const auth = createAuth(storage, limits, clock);
   const directory = createDirectory(storage, auth, limits, clock);

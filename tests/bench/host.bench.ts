@@ -25,6 +25,7 @@
  * PARLEY_BENCH_PROFILE=dir writes a V8 CPU profile of the host process (its --cpu-prof) there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,7 +190,9 @@ async function orchestrate(): Promise<void> {
   if (!args.includes('--no-postgres')) {
     cluster = await startPostgres({ fsync: true, settings: { max_connections: 100 } });
     const databaseUrl = await cluster.createDatabase('bench');
-    pgHosts = [0, 1].map((i) => child(['src/host/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, `pg-data-${i}`), DATABASE_URL: databaseUrl, PARLEY_QUIET: '1', PARLEY_LIMITS: limits }));
+    // One deployment: both instances share the name key (README "Usernames at rest").
+    const nameKey = randomBytes(32).toString('base64url');
+    pgHosts = [0, 1].map((i) => child(['src/host/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, `pg-data-${i}`), DATABASE_URL: databaseUrl, NAME_KEY: nameKey, PARLEY_QUIET: '1', PARLEY_LIMITS: limits }));
     const urls = [];
     for (const h of pgHosts) urls.push(await h.line(/listening on (http:\/\/\S+)/));
     writeFileSync(pgUsersFile, JSON.stringify(await registerAll(urls[0]!, clients)));

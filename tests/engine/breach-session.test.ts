@@ -3,8 +3,9 @@
  * the real host (SQLite on disk, HTTP, WebSocket), hold a scripted conversation with receipts and
  * an offline catch-up, and then every file under the host's data directory — database, -wal,
  * -shm, realm and account-record files — is scanned for every plaintext sent and every private
- * identity key. Positive controls (usernames and public identity keys, which the host must hold)
- * prove the scanner reads the live files.
+ * identity key, and for the users' names in clear (README "Usernames at rest"). Positive controls
+ * (sealed usernames and public identity keys, which the host must hold) prove the scanner reads
+ * the live files.
  */
 import 'fake-indexeddb/auto';
 import { expect, test } from 'vitest';
@@ -15,6 +16,7 @@ import { memoryLocks } from '../../workers/engine/lock';
 import { requireMe } from '../../workers/engine/context';
 import { scanDataDir } from '../support/scan-data-dir';
 import { eventually, realHostPerTest, texts } from './real-host-support';
+import { hostNames } from '../support/host-names';
 
 const engines: Engine[] = [];
 
@@ -67,7 +69,9 @@ test('§9 after a scripted three-user session no plaintext and no private key is
     needles[`${name} signing seed`] = identity.signing.privateKey.slice(0, 32);
     needles[`${name} X25519 identity private`] = identity.dh.privateKey;
     controls[`${name} public signing key`] = identity.signing.publicKey;
-    controls[`${name} username`] = name;
+    controls[`${name} sealed username`] = hostNames(real.dataDir).seal(name);
+    // "bob" is too short to search random ciphertext for (3 bytes: a chance hit every ~16 MB).
+    if (name !== 'bob') needles[`${name} username in clear`] = name;
   }
 
   // Close the host first so every byte it holds is on disk (WAL included).

@@ -33,6 +33,7 @@ import type { Username } from '../../src/lib/codec/username';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { GROUP_BLOBS_FILE } from '../../src/host/storage/sqlite-group-blobs';
 import { eventually, realHostPerTest } from './real-host-support';
+import { hostNames } from '../support/host-names';
 
 let engines: Engine[] = [];
 let n = 0;
@@ -146,7 +147,7 @@ describe('groups against a malicious real host', () => {
     const lastId = (mailbox.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM envelopes').get() as { m: number }).m;
     await ann.e.removeGroupMember(id, 'dan');
     await eventually(async () => expect(await members(ben.e, id)).toEqual(['ann', 'ben', 'cat']));
-    const catRows = () => mailbox.prepare("SELECT id, body FROM envelopes WHERE recipient = 'cat' AND id > ?").all(lastId) as { id: number; body: Buffer }[];
+    const catRows = () => mailbox.prepare('SELECT id, body FROM envelopes WHERE recipient = ? AND id > ?').all(hostNames(real.dataDir).seal('cat'), lastId) as { id: number; body: Buffer }[];
     await eventually(() => expect(catRows().length).toBeGreaterThan(0));
     // Members hold each other's profile keys, so Ann's envelopes to Cat are sealed (P41): the host
     // tells them by timing, everything for Cat before Ben writes.

@@ -27,6 +27,7 @@ import { profileKey } from '../../workers/engine/profile-key';
 import { hostAuth } from '../../workers/engine/account';
 import { pinnedTrust, senderCertificate } from '../../workers/engine/sealed-state';
 import { enginesOnRealHost, eventually } from './real-host-support';
+import { openedRows } from '../support/host-names';
 import { scanDataDir } from '../support/scan-data-dir';
 
 const { real, user: engineUser } = enginesOnRealHost('parley-gsealed-', { keepLog: true });
@@ -47,7 +48,8 @@ function user(name: string, uploads: Uint8Array[] = []): Promise<Engine> {
 function envelopeRows(): { recipient: string; sender: string }[] {
   const db = new Database(join(real.dataDir, DB_FILE), { readonly: true });
   try {
-    return db.prepare('SELECT recipient, sender FROM envelopes ORDER BY recipient').all() as { recipient: string; sender: string }[];
+    const rows = openedRows(real.dataDir, db.prepare('SELECT recipient, sender FROM envelopes').all() as { recipient: string; sender: string }[]);
+    return rows.sort((x, y) => x.recipient.localeCompare(y.recipient));
   } finally {
     db.close();
   }

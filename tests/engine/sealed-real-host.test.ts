@@ -33,6 +33,7 @@ import { profileKey } from '../../workers/engine/profile-key';
 import { deliveryToken } from '../../src/lib/crypto/delivery-token';
 import { getContact } from '../../workers/storage/contact-repo';
 import { enginesOnRealHost, eventually, texts } from './real-host-support';
+import { openedRows } from '../support/host-names';
 import { statusOf } from './support';
 import type { Username } from '../../src/lib/codec/username';
 
@@ -41,7 +42,7 @@ const { real, user } = enginesOnRealHost('parley-sealed-', { keepLog: true });
 function envelopeRows(): { recipient: string; sender: string }[] {
   const db = new Database(join(real.dataDir, DB_FILE), { readonly: true });
   try {
-    return db.prepare('SELECT recipient, sender FROM envelopes ORDER BY id').all() as { recipient: string; sender: string }[];
+    return openedRows(real.dataDir, db.prepare('SELECT recipient, sender FROM envelopes ORDER BY id').all() as { recipient: string; sender: string }[]);
   } finally {
     db.close();
   }

@@ -20,6 +20,7 @@ import { pinnedTrust } from '../../workers/engine/sealed-state';
 import type { Envelope, HostAuth, InboxSink, SealedEnvelope } from '../../workers/engine/transport';
 import type { Store } from '../../workers/storage/schema';
 import { eventually, realHostPerTest, texts } from './real-host-support';
+import { openedRows } from '../support/host-names';
 import { statusOf } from './support';
 
 /** The real transport, except that pushed envelopes can be held and then handed over in one burst. */
@@ -58,7 +59,7 @@ async function user(name: string, faults: Faults = {}): Promise<{ engine: Engine
 function envelopeRows(): { recipient: string; sender: string }[] {
   const db = new Database(`${real.dataDir}/${DB_FILE}`, { readonly: true });
   try {
-    return db.prepare('SELECT recipient, sender FROM envelopes ORDER BY id').all() as { recipient: string; sender: string }[];
+    return openedRows(real.dataDir, db.prepare('SELECT recipient, sender FROM envelopes ORDER BY id').all() as { recipient: string; sender: string }[]);
   } finally {
     db.close();
   }

@@ -21,6 +21,7 @@ import type { EngineEvent } from '../../workers/engine/events';
 import { profileKey } from '../../workers/engine/profile-key';
 import { listOutbox } from '../../workers/storage/outbox-repo';
 import { enginesOnRealHost, eventually, texts } from './real-host-support';
+import { openedRows } from '../support/host-names';
 import { statusOf } from './support';
 
 const { real, user } = enginesOnRealHost('parley-typing-');
@@ -30,7 +31,7 @@ type Row = { recipient: string; sender: string; size: number; body: Buffer };
 function envelopeRows(): Row[] {
   const db = new Database(join(real.dataDir, DB_FILE), { readonly: true });
   try {
-    return db.prepare('SELECT recipient, sender, length(body) AS size, body FROM envelopes ORDER BY id').all() as Row[];
+    return openedRows(real.dataDir, db.prepare('SELECT recipient, sender, length(body) AS size, body FROM envelopes ORDER BY id').all() as Row[]);
   } finally {
     db.close();
   }

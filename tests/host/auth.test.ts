@@ -9,7 +9,7 @@ import { ed25519Sign } from '../../src/lib/crypto/primitives';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API, decodeTokenResponse, encodeLoginRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
 import { scanDataDir } from '../support/scan-data-dir';
-import { WsClient, call, challenge, login, registerUser, startHost } from './support';
+import { WsClient, call, challenge, hostNames, login, registerUser, startHost } from './support';
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
 afterEach(async () => {
@@ -90,8 +90,9 @@ describe('WebSocket auth', () => {
     host = await startHost();
     const alice = await registerUser(host.url, 'alice');
     const { dataDir } = host;
-    const hits = scanDataDir(dataDir, { raw: alice.token, b64: toBase64Url(alice.token), name: 'alice' });
-    expect(hits.map((h) => h.needle)).toContain('name'); // positive control: the scan sees the data
-    expect(hits.filter((h) => h.needle !== 'name')).toEqual([]);
+    // The account is stored under its sealed name (README "Usernames at rest"), never in clear.
+    const hits = scanDataDir(dataDir, { raw: alice.token, b64: toBase64Url(alice.token), name: 'alice', sealedName: hostNames(dataDir).seal('alice') });
+    expect(hits.map((h) => h.needle)).toContain('sealedName'); // positive control: the scan sees the data
+    expect(hits.filter((h) => h.needle !== 'sealedName')).toEqual([]);
   });
 });

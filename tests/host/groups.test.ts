@@ -12,7 +12,7 @@ import type { Username } from '../../src/lib/codec/username';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { openSqliteGroupBlobs } from '../../src/host/storage/sqlite-group-blobs';
 import { GROUP_API, encodeFanOut } from '../../src/lib/wire/group-api';
-import { registerUser, startHost, tempDir, type TestUser } from './support';
+import { hostNames, registerUser, startHost, tempDir, type TestUser } from './support';
 import { getBlob, putBlob } from './side-requests';
 
 let hosts: { close(): Promise<void> }[] = [];
@@ -38,7 +38,8 @@ describe('host group endpoints', () => {
     const db = new Database(join(host.dataDir, DB_FILE), { readonly: true });
     const rows = db.prepare('SELECT recipient, sender, body FROM envelopes ORDER BY recipient').all() as { recipient: string; sender: string; body: Buffer }[];
     db.close();
-    expect(rows.map((r) => `${r.sender}->${r.recipient}`)).toEqual(['ann->ben', 'ann->cat']);
+    const n = hostNames(host.dataDir);
+    expect(rows.map((r) => `${n.open(r.sender)}->${n.open(r.recipient)}`).sort()).toEqual(['ann->ben', 'ann->cat']);
     for (const r of rows) expect(new Uint8Array(r.body)).toEqual(GROUP_MESSAGE);
   });
 

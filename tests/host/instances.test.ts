@@ -17,7 +17,8 @@ import { generateProfileKey, openProfile, profileWriteToken, sealProfile } from 
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText } from '../../src/lib/wire/profile-api';
 import { getBlob, lookup, putBlob } from './side-requests';
-import { WsClient, bytesOf, call, login, registerUser, spawnHost, startHost, tempDir, textOf, type TestUser } from './support';
+import { SHARED_NAME_KEY, WsClient, bytesOf, call, login, registerUser, spawnHost, startHost, tempDir, textOf, type TestUser } from './support';
+import { nameSeal } from '../../src/host/storage/name-seal';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
 
@@ -86,7 +87,8 @@ describe('several host instances on one PostgreSQL', () => {
     // A third instance's store commits the takeover (as account-record.ts does on whichever instance took the request).
     const other = await openPgStore(url);
     try {
-      await other.takeOverDevice('dan', { oneTimePreKeys: [], kemPreKeys: [] }, new Uint8Array(32).fill(1));
+      // The raw adapter, as the store sees names: sealed under the deployment's key.
+      await other.takeOverDevice(nameSeal(SHARED_NAME_KEY).seal('dan'), { oneTimePreKeys: [], kemPreKeys: [] }, new Uint8Array(32).fill(1));
     } finally {
       await other.close();
     }

@@ -18,7 +18,7 @@ import { identityPublic } from '../../src/lib/crypto/identity';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
 import { SEALED_MULTI_PATH, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
-import { WsClient, call, registerUser, startHost, type TestUser } from './support';
+import { WsClient, call, hostNames, registerUser, startHost, type TestUser } from './support';
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
 afterEach(async () => {
@@ -43,9 +43,10 @@ async function post(url: string, body: Uint8Array): Promise<{ status: number; js
 
 function envelopeRows(dataDir: string): { recipient: string; sender: string }[] {
   const db = new Database(join(dataDir, DB_FILE), { readonly: true });
-  const rows = db.prepare('SELECT recipient, sender FROM envelopes ORDER BY recipient').all() as { recipient: string; sender: string }[];
+  const rows = db.prepare('SELECT recipient, sender FROM envelopes').all() as { recipient: string; sender: string }[];
   db.close();
-  return rows;
+  const n = hostNames(dataDir);
+  return rows.map((r) => ({ recipient: n.open(r.recipient), sender: n.open(r.sender) })).sort((x, y) => x.recipient.localeCompare(y.recipient));
 }
 
 /** Alice, and Bob and Dave (tokens) and Carol ("sealed from anyone"), with a v2 upload sealed by Alice. */

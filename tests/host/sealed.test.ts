@@ -18,7 +18,7 @@ import { identityPublic } from '../../src/lib/crypto/identity';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { DELIVERY_TOKEN_HEADER, SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
 import { scanDataDir } from '../support/scan-data-dir';
-import { WsClient, call, registerUser, startHost, type TestUser } from './support';
+import { WsClient, call, hostNames, registerUser, startHost, type TestUser } from './support';
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
 afterEach(async () => {
@@ -126,7 +126,7 @@ describe('sealed sender on the host', () => {
     const db = new Database(join(host.dataDir, DB_FILE), { readonly: true });
     const rows = db.prepare('SELECT recipient, sender FROM envelopes').all() as { recipient: string; sender: string }[];
     db.close();
-    expect(rows).toEqual([{ recipient: 'bob', sender: '' }]);
+    expect(rows.map((r) => ({ recipient: hostNames(host!.dataDir).open(r.recipient), sender: r.sender }))).toEqual([{ recipient: 'bob', sender: '' }]);
     // The sealed bytes are on disk (positive control); Alice's certificate and name are not inside them in clear.
     const hits = scanDataDir(host.dataDir, { sealed: sealed.subarray(0, 64), aliceCertificate: senderCertificate.signature });
     expect(hits.map((h) => h.needle)).toEqual(['sealed']);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { scanDataDir } from '../support/scan-data-dir';
-import { WsClient, registerUser, startHost } from './support';
+import { WsClient, hostNames, registerUser, startHost } from './support';
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
 const clients: WsClient[] = [];
@@ -46,7 +46,9 @@ test('P40 acked envelopes and their sender/recipient row leave no trace in the d
   expect((await (await open(host.url, other.token)).send('rcpt_qz', kept)).type).toBe('stored');
 
   // In an envelope row the recipient and sender columns are stored side by side.
-  const gone: Record<string, Uint8Array | string> = { row: 'rcpt_qzsndr_qz' };
+  // (Both sealed at rest, README "Usernames at rest".)
+  const n = hostNames(host.dataDir);
+  const gone: Record<string, Uint8Array | string> = { row: n.seal('rcpt_qz') + n.seal('sndr_qz') };
   acked.forEach((b, i) => Object.assign(gone, slices(`acked${i}`, b)));
   const before = new Set(scanDataDir(host.dataDir, gone).map((h) => h.needle));
   expect(before.size).toBe(Object.keys(gone).length);
@@ -60,7 +62,7 @@ test('P40 acked envelopes and their sender/recipient row leave no trace in the d
     .poll(() => scanDataDir(host!.dataDir, gone).map((h) => `${h.needle} in ${h.file.split('/').pop()}`), { timeout: 10_000, interval: 100 })
     .toEqual([]);
   // Positive control: the envelope nobody acked is still there, whole, with its row.
-  const control = scanDataDir(host.dataDir, { ...slices('kept', kept), row: 'rcpt_qzctrl_qz' });
+  const control = scanDataDir(host.dataDir, { ...slices('kept', kept), row: n.seal('rcpt_qz') + n.seal('ctrl_qz') });
   expect(new Set(control.map((h) => h.needle)).size).toBe(4);
   // The freed pages exist (so the scan above looked at them) and are zeroed.
   const db = new Database(join(host.dataDir, DB_FILE), { readonly: true });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openHostStore, openRealmStorage, storeLocationFromEnv } from '../../src/host/storage/open';
 import { RECORDS_FILE, openSqliteRecords } from '../../src/host/storage/sqlite-records';
-import { registerUser, startHost, tempDir } from './support';
+import { hostNames, registerUser, startHost, tempDir } from './support';
 import { sharedCluster } from './store-backends';
 import { ACCOUNT_RECORD_PATH, RECORD_KEY_HEADER, TAKEOVER_KEY_HEADER } from '../../src/lib/wire/account-record-api';
 import { toBase64Url } from '../../src/lib/codec/base64url';
@@ -60,7 +60,7 @@ describe('opening a store', () => {
     await host.close();
 
     const records = openSqliteRecords(host.dataDir);
-    const got = await records.getRecord('alice');
+    const got = await records.getRecord(hostNames(host.dataDir).seal('alice')); // sealed at rest (README "Usernames at rest")
     records.close();
     expect(got?.record).toEqual(sealed);
     expect(got?.keyHash).toEqual(new Uint8Array(createHash('sha256').update(accessKey).digest()));

@@ -46,9 +46,17 @@ export function tempDir(prefix = 'parley-host-'): string {
   return dir;
 }
 
+/**
+ * The name key (README "Usernames at rest") every test host on a shared PostgreSQL gets, in
+ * process or spawned, as one deployment's instances must share one; SQLite hosts make their own.
+ */
+export const SHARED_NAME_KEY = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 255);
+
+export { hostNames } from '../support/host-names';
+
 export async function startHost(opts: Partial<HostOptions> = {}): Promise<RunningHost & { dataDir: string }> {
   const dataDir = opts.dataDir ?? tempDir();
-  const host = await createHost({ port: 0, ...opts, dataDir });
+  const host = await createHost({ port: 0, ...(opts.databaseUrl ? { nameKey: SHARED_NAME_KEY } : {}), ...opts, dataDir });
   return { ...host, dataDir, close: host.close, sweep: host.sweep };
 }
 
@@ -65,7 +73,7 @@ afterEach(() => {
 export async function spawnHost(dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/host/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1', ...(env.DATABASE_URL ? { NAME_KEY: toBase64Url(SHARED_NAME_KEY) } : {}), ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   });
   children.push(child);

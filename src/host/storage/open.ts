@@ -4,8 +4,11 @@
  * host instances, with the side stores (profiles, group blobs, discovery, sealed sender,
  * attachment blobs) beside it; without it,
  * on SQLite files under DATA_DIR (one process). Anything else in
- * DATABASE_URL is a startup error, never a silent fallback to SQLite.
+ * DATABASE_URL is a startup error, never a silent fallback to SQLite. Given a name key (`names`),
+ * every store opened here seals usernames at rest (name-seal.ts, sealed-names.ts); `bindNameKey`
+ * must have run first.
  */
+import { mkdirSync } from 'node:fs';
 import type { InstanceBus } from './bus-port';
 import { localBus } from './local-bus';
 import { openPgBus } from './pg/bus';
@@ -31,11 +34,16 @@ import { openPgBlobs } from './pg/blobs';
 import { openPgSealed } from './pg/sealed';
 import { openSqliteBlobs } from './sqlite-blobs';
 import { openSqliteSealed } from './sqlite-sealed';
+import type { NameSeal } from './name-seal';
+import { sealPgNames, sealSqliteNames } from './seal-stored-names';
+import { sealNamesInBlobs, sealNamesInBus, sealNamesInSealedStore, sealNamesInStore } from './sealed-names';
 
 export interface StoreLocation {
   /** postgres:// or postgresql:// URL; absent: SQLite in dataDir. */
   databaseUrl?: string;
   dataDir: string;
+  /** Seals usernames at rest (README "Usernames at rest"); absent only in adapter-level tests. */
+  names?: NameSeal;
 }
 
 /** Limits the stores enforce themselves (limits.ts). */
@@ -55,18 +63,42 @@ export function storeLocationFromEnv(env: Record<string, string | undefined>, da
   return { databaseUrl: postgresUrl(env.DATABASE_URL), dataDir };
 }
 
+/**
+ * Binds the database to the name key and seals what an older host left in clear
+ * (seal-stored-names.ts); before any store opens. Returns how many values it sealed.
+ */
+export async function bindNameKey(at: StoreLocation, names: NameSeal): Promise<number> {
+  const url = postgresUrl(at.databaseUrl);
+  if (!url) {
+    mkdirSync(at.dataDir, { recursive: true });
+    return sealSqliteNames(at.dataDir, names);
+  }
+  const pool = createPool(url, { max: 1, applicationName: 'parley-host-names' });
+  try {
+    return await sealPgNames(pool, names);
+  } finally {
+    await pool.end();
+  }
+}
+
+function sealedIf(store: HostStore, names: NameSeal | undefined): HostStore {
+  return names ? sealNamesInStore(store, names) : store;
+}
+
 export async function openHostStore(at: StoreLocation, limits: StoreLimits = {}): Promise<HostStore> {
   const url = postgresUrl(at.databaseUrl);
-  return url ? openPgStore(url, { sweepChunk: limits.sweepChunk }) : openSqliteStore(at.dataDir, { maxBytes: limits.maxDatabaseBytes, maxChallenges: limits.maxChallenges, sweepChunk: limits.sweepChunk });
+  const store = url ? await openPgStore(url, { sweepChunk: limits.sweepChunk }) : await openSqliteStore(at.dataDir, { maxBytes: limits.maxDatabaseBytes, maxChallenges: limits.maxChallenges, sweepChunk: limits.sweepChunk });
+  return sealedIf(store, at.names);
 }
 
 /** The store and the bus of one host instance: on PostgreSQL the store NOTIFYs under the bus's origin. */
 export async function openHostBackend(at: StoreLocation, limits: StoreLimits = {}, log?: (line: string) => void): Promise<{ store: HostStore; bus: InstanceBus }> {
   const url = postgresUrl(at.databaseUrl);
   if (!url) return { store: await openHostStore(at, limits), bus: localBus() };
-  const bus = await openPgBus(url, log);
+  const raw = await openPgBus(url, log);
+  const bus = at.names ? sealNamesInBus(raw, at.names, log) : raw;
   try {
-    return { store: await openPgStore(url, { origin: bus.origin, sweepChunk: limits.sweepChunk }), bus };
+    return { store: sealedIf(await openPgStore(url, { origin: bus.origin, sweepChunk: limits.sweepChunk }), at.names), bus };
   } catch (e) {
     await bus.close();
     throw e;
@@ -99,6 +131,18 @@ export interface SideStores {
  * in dataDir. Called after the host store opened (its accounts table exists).
  */
 export async function openSideStores(at: StoreLocation): Promise<SideStores> {
+  const side = await openRawSideStores(at);
+  const n = at.names;
+  if (!n) return side;
+  return {
+    ...side,
+    sealed: sealNamesInSealedStore(side.sealed, n),
+    blobs: sealNamesInBlobs(side.blobs, n),
+    accounts: async () => (await side.accounts()).map((a) => ({ ...a, username: n.open(a.username) }))
+  };
+}
+
+async function openRawSideStores(at: StoreLocation): Promise<SideStores> {
   const url = postgresUrl(at.databaseUrl);
   if (!url) {
     const owned = openSqliteProfiles(at.dataDir);

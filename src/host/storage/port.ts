@@ -6,7 +6,8 @@
  * runs against both.
  *
  * It holds only what §9 allows the host to know (usernames, public keys, token and key hashes,
- * opaque envelopes with recipient, sender, size and time), plus what several instances must agree
+ * opaque envelopes with recipient, sender, size and time; the host hands it every username
+ * sealed, sealed-names.ts, so an adapter stores none in clear), plus what several instances must agree
  * on that one process kept in memory: outstanding login challenges (single use) and rate-limit
  * windows. Mailbox quotas move INTO the store: an insert is admitted against the committed usage
  * atomically with the write, so instances sharing one database can never overfill a mailbox.
