@@ -17,7 +17,7 @@ import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API } from '../../src/lib/wire/host-api';
 import { scanDataDir } from '../support/scan-data-dir';
 import { sharedCluster } from './store-backends';
-import { WsClient, call, registerUser, startHost, tempDir } from './support';
+import { WsClient, call, registerUser, spawnHost, startHost, tempDir } from './support';
 
 const KEY_A = new Uint8Array(32).fill(1);
 const KEY_B = new Uint8Array(32).fill(2);
@@ -89,6 +89,14 @@ describe('the name seal', () => {
     expect(statSync(join(dir, NAME_KEY_FILE)).mode & 0o777).toBe(0o600);
     expect(nameKeyInDataDir(dir)).toEqual(made);
     expect(nameKeyFromEnv({ NAME_KEY_FILE: join(dir, NAME_KEY_FILE) })).toEqual(made);
+    // A first `npm start`: DATA_DIR does not exist yet.
+    expect(nameKeyInDataDir(join(dir, 'not', 'yet')).length).toBe(32);
+  });
+
+  test('a first start of the real host process on a DATA_DIR that does not exist yet', async () => {
+    const { child, url } = await spawnHost(join(tempDir(), 'data'));
+    expect((await registerUser(url, 'first_start')).username).toBe('first_start');
+    child.kill('SIGTERM');
   });
 });
 

@@ -5,7 +5,7 @@
  * is kept out of the database on purpose: a dump of the database alone must not open the names.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBase64Url, toBase64Url } from '../../lib/codec/base64url';
 import { NAME_KEY_BYTES } from './name-seal';
@@ -30,8 +30,9 @@ export function nameKeyFromEnv(env: Record<string, string | undefined>): Uint8Ar
   return undefined;
 }
 
-/** The key in dataDir, made (0600, never overwritten) when there is none. */
+/** The key in dataDir (made if missing, as on a first `npm start`), made (0600, never overwritten) when there is none. */
 export function nameKeyInDataDir(dataDir: string): Uint8Array {
+  mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, NAME_KEY_FILE);
   try {
     writeFileSync(path, `${toBase64Url(randomBytes(NAME_KEY_BYTES))}\n`, { flag: 'wx', mode: 0o600 });
