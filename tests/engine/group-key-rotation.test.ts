@@ -11,16 +11,17 @@ import { fromHex, toHex } from '../../src/lib/codec/bytes';
 import { openStateBlob } from '../../src/lib/crypto/group/state-blob';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { blobKey } from '../../workers/engine/group-key-epochs';
-import { getGroup } from '../../workers/storage/group-repo';
+import { getGroup, putGroup } from '../../workers/storage/group-repo';
 import { closeAll, newUser, newUsers, settle, type User } from './support';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { asUsername } from '../../src/lib/codec/username';
 import { encodeGroupChange } from '../../src/lib/crypto/group/group-change';
 import { queueUpdate } from '../../workers/engine/group-apply';
 import { commit } from '../../workers/storage/vault';
-import { AWAIT_KEY_MS, syncFromBlob } from '../../workers/engine/group-sync';
+import { AWAIT_KEY_MS, syncFromBlob, uploadStateBlob } from '../../workers/engine/group-sync';
 import { makeHandoff } from '../../src/lib/crypto/group/key-handoff';
-import { sealHandoffBlob } from '../../src/lib/crypto/group/state-blob';
+import { openGroupBlob, sealHandoffBlob } from '../../src/lib/crypto/group/state-blob';
+import { stateBlobKeys } from '../../src/lib/crypto/group/group-secret';
 import { encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
 import { address } from '../../src/lib/crypto/group/address';
 import { buildAccountRecord } from '../../workers/engine/pin/record';
@@ -280,11 +281,8 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
     expect(namesReadableWith(host, id, [first])).not.toContain('Renamed after dan');
   });
 
-  test('P19 a handoff written by a former member (who holds the old key and its write token) gives nobody its key', async () => {
-    const host = new MemoryHost();
-    const { users, id, cat, dan, first } = await removedWhileCatAway(host);
-    host.mailboxes.set('cat', []);
-    // dan replaces the handoff with one of his own: the real history up to his removal, a key he chose.
+  /** dan's forged handoff: the real history up to his removal, a key he chose, signed by him. */
+  async function forgedHandoff(dan: User, id: string, first: string) {
     const d = (await getGroup(dan.engine.ctx.vault, id))!;
     const removal = d.history.canonical.at(-1)!;
     const forgedKey = new Uint8Array(32).fill(5);
@@ -292,8 +290,32 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
       { groupId: fromHex(id), change: removal, history: encodeGroupHistory(d.history, { branches: false }), after: d.history.head, key: forgedKey, rotator: { address: address('dan'), identity: dan.engine.ctx.me!.identity } },
       dan.engine.ctx.deps
     );
-    const blob = sealHandoffBlob(handoff, fromHex(first), fromHex(id), dan.engine.ctx.deps);
-    await dan.engine.ctx.transport.putGroupBlob!(blob.address, blob.writeToken, blob.sealed);
+    return { forgedKey, blob: sealHandoffBlob(handoff, fromHex(first), forgedKey, fromHex(id), dan.engine.ctx.deps) };
+  }
+
+  test('P19 once the handoff is written, the former member (who kept the old key and its write token) cannot replace it', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, cat, dan, first } = await removedWhileCatAway(host);
+    host.mailboxes.set('cat', []);
+    const { blob } = await forgedHandoff(dan, id, first);
+    // The handoff passed the old address on to a token from the new key: dan's old token is refused.
+    await expect(dan.engine.ctx.transport.putGroupBlob!(blob.address, blob.writeToken, blob.sealed)).rejects.toThrow(/write token/);
+    await expect(dan.engine.ctx.transport.putGroupBlob!(blob.address, blob.writeToken, blob.sealed, blob.nextToken)).rejects.toThrow(/write token/);
+    await cat.engine.connect();
+    await settle(...users);
+    await syncFromBlob(cat.engine.ctx, id);
+    // So cat, who missed the pairwise key, still catches up through ann's handoff.
+    expect((await cat.engine.groupInfo(id)).members.map((m) => String(m.username))).not.toContain('dan');
+    expect(await keyOf(cat, id)).toBe(await keyOf(ann, id));
+    expect(await keyOf(cat, id)).not.toBe(first);
+  });
+
+  test('P19 a handoff the former member got in first (or a host serves) gives nobody its key', async () => {
+    const host = new MemoryHost();
+    const { users, id, cat, dan, first } = await removedWhileCatAway(host);
+    host.mailboxes.set('cat', []);
+    const { forgedKey, blob } = await forgedHandoff(dan, id, first);
+    host.groupBlobs.set(toHex(blob.address), { sealed: blob.sealed, token: toHex(blob.nextToken) });
     await cat.engine.connect();
     await settle(...users);
     await syncFromBlob(cat.engine.ctx, id);
@@ -301,6 +323,21 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
     expect((await cat.engine.groupInfo(id)).members.map((m) => String(m.username))).not.toContain('dan');
     expect(await keyOf(cat, id)).toBe(first);
     expect(await keyOf(cat, id)).not.toBe(toHex(forgedKey));
+  });
+
+  test('P19 a rotator whose handoff write went through but whose record kept the flag writes it again with the new token', async () => {
+    const host = new MemoryHost();
+    const { id, ann, first } = await removedWhileCatAway(host);
+    const a = (await getGroup(ann.engine.ctx.vault, id))!;
+    const oldAddress = toHex(stateBlobKeys(fromHex(first), fromHex(id)).address);
+    const written = host.groupBlobs.get(oldAddress)!;
+    expect(openGroupBlob(written.sealed, fromHex(first), fromHex(id))).toHaveProperty('handoff');
+    // The record still owes the handoff (as after a crash between the PUT and the commit).
+    await commit(ann.engine.ctx.vault, (tx) => putGroup(tx, { ...a, handoff: { change: a.history.canonical.at(-1)!, oldKey: fromHex(first) } }));
+    host.groupBlobs.set(oldAddress, { ...written, sealed: new Uint8Array(written.sealed.length) });
+    expect(await uploadStateBlob(ann.engine.ctx, id)).toBe(true);
+    expect(openGroupBlob(host.groupBlobs.get(oldAddress)!.sealed, fromHex(first), fromHex(id))).toHaveProperty('handoff');
+    expect((await getGroup(ann.engine.ctx.vault, id))!.handoff).toBeUndefined();
   });
 
   test('DESIGN.md §7 a PIN restore from a record made before the key rotated follows the handoff to the current state', async () => {

@@ -79,6 +79,25 @@ describe('host group endpoints', () => {
     expect(await putBlob(host.url, new Uint8Array(31), token, Uint8Array.of(1))).toBe(400);
   });
 
+  test('P19 a write can pass the address on to a next token (a key handoff): the old token is refused from then on', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const address = new Uint8Array(32).fill(4);
+    const old = new Uint8Array(32).fill(5);
+    const next = new Uint8Array(32).fill(6);
+    expect(await putBlob(host.url, address, old, Uint8Array.of(1))).toBe(200);
+    // A malformed next token, or one presented with the wrong current token, changes nothing.
+    expect(await putBlob(host.url, address, old, Uint8Array.of(9), 'short')).toBe(400);
+    expect(await putBlob(host.url, address, next, Uint8Array.of(9), next)).toBe(403);
+    expect((await getBlob(host.url, address)).bytes).toEqual(Uint8Array.of(1));
+    expect(await putBlob(host.url, address, old, Uint8Array.of(2), next)).toBe(200);
+    expect(await putBlob(host.url, address, old, Uint8Array.of(3))).toBe(403);
+    expect(await putBlob(host.url, address, old, Uint8Array.of(3), old)).toBe(403);
+    expect((await getBlob(host.url, address)).bytes).toEqual(Uint8Array.of(2));
+    expect(await putBlob(host.url, address, next, Uint8Array.of(4))).toBe(200);
+    expect((await getBlob(host.url, address)).bytes).toEqual(Uint8Array.of(4));
+  });
+
   test('P40 group blobs name no account: reads and writes are counted per client address, a write refused by the limit stores nothing', async () => {
     const host = await startHost({ limits: { groupBlobReadPerIp: { max: 2, windowMs: 60_000 }, groupBlobWritePerIp: { max: 2, windowMs: 3600_000 } } });
     hosts.push(host);

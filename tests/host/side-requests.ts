@@ -6,11 +6,12 @@ import { toBase64Url } from '../../src/lib/codec/base64url';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { usernameLookupHash } from '../../src/lib/crypto/username-hash';
 import { DISCOVERY_PATH, lookupHashText } from '../../src/lib/wire/discovery-api';
-import { GROUP_API, WRITE_TOKEN_HEADER } from '../../src/lib/wire/group-api';
+import { GROUP_API, NEXT_WRITE_TOKEN_HEADER, WRITE_TOKEN_HEADER } from '../../src/lib/wire/group-api';
 
 /** A group blob write as the vault makes it: no account, the write token only. */
-export async function putBlob(url: string, address: Uint8Array, token: Uint8Array, blob: Uint8Array): Promise<number> {
-  const headers = { [WRITE_TOKEN_HEADER]: toBase64Url(token) };
+export async function putBlob(url: string, address: Uint8Array, token: Uint8Array, blob: Uint8Array, next?: Uint8Array | string): Promise<number> {
+  const headers: Record<string, string> = { [WRITE_TOKEN_HEADER]: toBase64Url(token) };
+  if (next !== undefined) headers[NEXT_WRITE_TOKEN_HEADER] = typeof next === 'string' ? next : toBase64Url(next);
   return (await fetch(url + GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: blob as BodyInit })).status;
 }
 

@@ -74,6 +74,20 @@ describe.each(backends)('side stores on $name', (backend) => {
     expect(await one.blobs.getBlob(bytes(1))).toEqual(bytes(7, 3));
   });
 
+  test('P19 a write with a next token hash hands the address on: through either handle only that token writes afterwards', async () => {
+    const [one, two] = await backend.open();
+    expect(await one.blobs.putBlob(bytes(3), bytes(0xa), bytes(1, 4), 1)).toBe('stored');
+    expect(await two.blobs.putBlob(bytes(3), bytes(0xb), bytes(2, 4), 2, bytes(0xc))).toBe('mismatch');
+    expect(await two.blobs.putBlob(bytes(3), bytes(0xa), bytes(3, 4), 3, bytes(0xc))).toBe('stored');
+    expect(await one.blobs.putBlob(bytes(3), bytes(0xa), bytes(4, 4), 4)).toBe('mismatch');
+    expect(await one.blobs.getBlob(bytes(3))).toEqual(bytes(3, 4));
+    expect(await one.blobs.putBlob(bytes(3), bytes(0xc), bytes(5, 4), 5)).toBe('stored');
+    // A first write with a next hash fixes that one.
+    expect(await one.blobs.putBlob(bytes(4), bytes(0xa), bytes(6, 4), 6, bytes(0xd))).toBe('stored');
+    expect(await two.blobs.putBlob(bytes(4), bytes(0xa), bytes(7, 4), 7)).toBe('mismatch');
+    expect(await two.blobs.putBlob(bytes(4), bytes(0xd), bytes(7, 4), 7)).toBe('stored');
+  });
+
   test('P19 writers racing on a new address with different tokens: exactly one wins, and its blob stays', async () => {
     const [one, two] = await backend.open();
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? one : two).blobs.putBlob(bytes(2), bytes(i + 1), bytes(i + 1, 8), i)));

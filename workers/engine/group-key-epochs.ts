@@ -56,7 +56,7 @@ export function newEpoch(ctx: EngineContext, g: GroupRecord, c: GroupChange): { 
  * The sealed handoff our record still owes the old key's address (key-handoff.ts), or undefined
  * (none, or its change was voided meanwhile: then nothing is written, and `handoff` is dropped).
  */
-export function sealOwedHandoff(ctx: EngineContext, me: Me, g: GroupRecord): { address: Uint8Array; writeToken: Uint8Array; sealed: Uint8Array } | undefined {
+export function sealOwedHandoff(ctx: EngineContext, me: Me, g: GroupRecord): { address: Uint8Array; writeToken: Uint8Array; nextToken: Uint8Array; sealed: Uint8Array } | undefined {
   const owed = g.handoff;
   if (!owed) return undefined;
   const i = g.history.canonical.indexOf(owed.change);
@@ -67,7 +67,7 @@ export function sealOwedHandoff(ctx: EngineContext, me: Me, g: GroupRecord): { a
     { groupId: fromHex(g.id), change: owed.change, history: encodeGroupHistory(upTo, { branches: false }), after: upTo.head, key, rotator: { address: address(me.username), identity: me.identity } },
     ctx.deps
   );
-  return sealHandoffBlob(handoff, owed.oldKey, fromHex(g.id), ctx.deps);
+  return sealHandoffBlob(handoff, owed.oldKey, key, fromHex(g.id), ctx.deps);
 }
 
 /**

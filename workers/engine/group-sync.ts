@@ -56,7 +56,7 @@ async function writeState(ctx: EngineContext, me: Me, g: GroupRecord): Promise<v
   await ctx.transport.putGroupBlob!(blob.address, blob.writeToken, blob.sealed);
   if (g.handoff) {
     const handoff = sealOwedHandoff(ctx, me, g);
-    if (handoff) await ctx.transport.putGroupBlob!(handoff.address, handoff.writeToken, handoff.sealed);
+    if (handoff) await putHandoff(ctx, handoff);
   }
   if (!g.handoff && !g.awaiting && !g.blobDeferred) return;
   // A record written meanwhile from an older read keeps its flags, and the blob (and handoff) is
@@ -70,6 +70,28 @@ async function writeState(ctx: EngineContext, me: Me, g: GroupRecord): Promise<v
       ...(awaiting && awaiting !== g.awaiting ? { awaiting, awaitingSince, ...(blobDeferred ? { blobDeferred } : {}) } : {})
     };
   });
+}
+
+/**
+ * Writes a key handoff at the old key's address and passes that address on to the new key's
+ * handoff token, so the former member (who kept the old key and its write token) can no longer
+ * replace it, nor can a member still writing under the old key (README "Master key rotation").
+ * Refused with the old token: either our own earlier write went through (and the record kept the
+ * flag), so the new token opens it, or someone holding the old token took the address first; then
+ * it is given up (those members catch up pairwise or at the next rotation), never retried forever.
+ */
+async function putHandoff(ctx: EngineContext, h: { address: Uint8Array; writeToken: Uint8Array; nextToken: Uint8Array; sealed: Uint8Array }): Promise<void> {
+  const refused = (e: unknown): boolean => isCodedError(e) && e.code === 'InvalidSignature';
+  try {
+    await ctx.transport.putGroupBlob!(h.address, h.writeToken, h.sealed, h.nextToken);
+  } catch (e) {
+    if (!refused(e)) throw e;
+    try {
+      await ctx.transport.putGroupBlob!(h.address, h.nextToken, h.sealed, h.nextToken);
+    } catch (again) {
+      if (!refused(again)) throw again;
+    }
+  }
 }
 
 /**

@@ -32,7 +32,7 @@ import {
 } from '../../src/lib/wire/host-api';
 import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
 import { SocketSends } from './socket-sends';
-import { GROUP_API, WRITE_TOKEN_HEADER, encodeFanOut } from '../../src/lib/wire/group-api';
+import { GROUP_API, NEXT_WRITE_TOKEN_HEADER, WRITE_TOKEN_HEADER, encodeFanOut } from '../../src/lib/wire/group-api';
 import {
   ACCOUNT_RECORD_PATH,
   RECORD_KEY_HEADER,
@@ -218,8 +218,9 @@ export class HostHttpTransport implements HostTransport {
 
   // Group blobs carry no account (README "Groups"): the host cannot list who reads or writes a
   // group's state. No credentials either, so the browser keeps them off the account's connections.
-  async putGroupBlob(address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void> {
-    const headers = { 'Content-Type': 'application/octet-stream', [WRITE_TOKEN_HEADER]: toBase64Url(writeToken) };
+  async putGroupBlob(address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array, nextToken?: Uint8Array): Promise<void> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', [WRITE_TOKEN_HEADER]: toBase64Url(writeToken) };
+    if (nextToken) headers[NEXT_WRITE_TOKEN_HEADER] = toBase64Url(nextToken);
     const res = await this.anonymousFetch(GROUP_API.blobs + toBase64Url(address), { method: 'PUT', headers, body: sealed as BodyInit });
     if (!res.ok) throw await refusalOf(res);
     await answerJson(res);

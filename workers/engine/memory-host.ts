@@ -198,11 +198,11 @@ export class MemoryTransport implements HostTransport {
     for (const r of to) if (this.host.accounts.has(r)) this.host.store(auth.username, r, body.slice());
   }
 
-  async putGroupBlob(address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void> {
+  async putGroupBlob(address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array, nextToken?: Uint8Array): Promise<void> {
     const key = toHex(address);
     const held = this.host.groupBlobs.get(key);
     if (held && held.token !== toHex(writeToken)) fail('InvalidSignature', 'wrong write token for this group blob');
-    this.host.groupBlobs.set(key, { sealed: sealed.slice(), token: toHex(writeToken) });
+    this.host.groupBlobs.set(key, { sealed: sealed.slice(), token: toHex(nextToken ?? writeToken) });
   }
 
   async getGroupBlob(address: Uint8Array): Promise<Uint8Array | undefined> {

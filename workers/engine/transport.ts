@@ -119,7 +119,7 @@ export interface HostTransport {
    * Both carry no account (the address and token are the capabilities), so the host cannot list
    * who reads or writes a group's state.
    */
-  putGroupBlob?(address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array): Promise<void>;
+  putGroupBlob?(address: Uint8Array, writeToken: Uint8Array, sealed: Uint8Array, nextToken?: Uint8Array): Promise<void>;
   /** The blob at `address`, or undefined when there is none. */
   getGroupBlob?(address: Uint8Array): Promise<Uint8Array | undefined>;
   /** One request with a bearer token, its answer unread (attachment uploads, blob-stream.ts); optional for test hosts. */

@@ -6,7 +6,10 @@
  */
 export interface GroupBlobStore {
   getBlob(address: Uint8Array): Promise<Uint8Array | undefined>;
-  /** Stores a first blob (fixing its token hash) or replaces one whose token hash matches; atomic. */
-  putBlob(address: Uint8Array, tokenHash: Uint8Array, blob: Uint8Array, now: number): Promise<'stored' | 'mismatch'>;
+  /**
+   * Stores a first blob (fixing its token hash) or replaces one whose token hash matches; atomic.
+   * With `nextTokenHash` the stored hash becomes that one in the same write (a key handoff).
+   */
+  putBlob(address: Uint8Array, tokenHash: Uint8Array, blob: Uint8Array, now: number, nextTokenHash?: Uint8Array): Promise<'stored' | 'mismatch'>;
   close(): Promise<void>;
 }

@@ -28,12 +28,12 @@ export function openSqliteGroupBlobs(dataDir: string): GroupBlobStore {
   const q = {
     get: db.prepare<[Uint8Array], Row>('SELECT token_hash, blob FROM group_blobs WHERE address = ?'),
     insert: db.prepare('INSERT INTO group_blobs (address, token_hash, blob, updated_at) VALUES (?, ?, ?, ?)'),
-    update: db.prepare('UPDATE group_blobs SET blob = ?, updated_at = ? WHERE address = ?')
+    update: db.prepare('UPDATE group_blobs SET blob = ?, updated_at = ?, token_hash = ? WHERE address = ?')
   };
-  const put = db.transaction((address: Uint8Array, tokenHash: Uint8Array, blob: Uint8Array, now: number): 'stored' | 'mismatch' => {
+  const put = db.transaction((address: Uint8Array, tokenHash: Uint8Array, blob: Uint8Array, now: number, nextTokenHash?: Uint8Array): 'stored' | 'mismatch' => {
     const row = q.get.get(address);
-    if (!row) q.insert.run(address, tokenHash, blob, now);
-    else if (same(row.token_hash, tokenHash)) q.update.run(blob, now, address);
+    if (!row) q.insert.run(address, nextTokenHash ?? tokenHash, blob, now);
+    else if (same(row.token_hash, tokenHash)) q.update.run(blob, now, nextTokenHash ?? tokenHash, address);
     else return 'mismatch';
     return 'stored';
   });
@@ -42,8 +42,8 @@ export function openSqliteGroupBlobs(dataDir: string): GroupBlobStore {
       const row = q.get.get(address);
       return row ? new Uint8Array(row.blob) : undefined;
     },
-    async putBlob(address, tokenHash, blob, now) {
-      return put(address, tokenHash, blob, now);
+    async putBlob(address, tokenHash, blob, now, nextTokenHash) {
+      return put(address, tokenHash, blob, now, nextTokenHash);
     },
     async close() {
       db.close();

@@ -87,6 +87,7 @@ export const Labels = {
   groupBlobKey: 'Parley_GroupBlobKey',
   groupBlobAddress: 'Parley_GroupBlobAddress',
   groupBlobWrite: 'Parley_GroupBlobWrite',
+  groupHandoffWrite: 'Parley_GroupHandoffWrite',
   /** Groups: a key handoff's per-member mask over the new master key, from DH(e, member IKd) (key-handoff.ts). */
   groupHandoffMask: 'Parley_GroupHandoffMask',
   /** Groups: the rotator's signature over a key handoff. */

@@ -22,6 +22,11 @@ export const GROUP_API = {
 } as const;
 
 export const WRITE_TOKEN_HEADER = 'x-parley-write-token';
+/**
+ * Optional on a PUT: the token the address demands from then on (its SHA-256 replaces the stored
+ * one in the same write). A key handoff passes the old address to the new key with it.
+ */
+export const NEXT_WRITE_TOKEN_HEADER = 'x-parley-next-write-token';
 /** As the group core's MAX_MEMBERS: a group has at most 1000 members, so 999 recipients. */
 export const MAX_FANOUT = 1000;
 /** A group message: a text of at most 80 KiB padded, plus header and signature. */

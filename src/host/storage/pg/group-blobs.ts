@@ -24,12 +24,13 @@ export async function openPgGroupBlobs(pool: pg.Pool): Promise<GroupBlobStore> {
       const r = await pool.query<{ blob: Buffer }>('SELECT blob FROM group_blobs WHERE address = $1', [address]);
       return r.rows[0] ? bytes(r.rows[0].blob) : undefined;
     },
-    async putBlob(address, tokenHash, blob, now) {
+    async putBlob(address, tokenHash, blob, now, nextTokenHash) {
+      // $5 is the hash the address demands afterwards (the presented one unless a handoff passes it on).
       const r = await pool.query(
-        `INSERT INTO group_blobs AS g (address, token_hash, blob, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (address) DO UPDATE SET blob = excluded.blob, updated_at = excluded.updated_at
-         WHERE g.token_hash = excluded.token_hash`,
-        [address, tokenHash, blob, now]
+        `INSERT INTO group_blobs AS g (address, token_hash, blob, updated_at) VALUES ($1, $5, $3, $4)
+         ON CONFLICT (address) DO UPDATE SET blob = excluded.blob, updated_at = excluded.updated_at, token_hash = excluded.token_hash
+         WHERE g.token_hash = $2`,
+        [address, tokenHash, blob, now, nextTokenHash ?? tokenHash]
       );
       return r.rowCount === 1 ? 'stored' : 'mismatch';
     },

@@ -90,6 +90,16 @@ export function stateBlobKeys(masterKey: Uint8Array, groupId: Uint8Array): State
   };
 }
 
+/**
+ * The write token a key handoff passes its (old) address on to (README "Master key rotation"):
+ * derived from the NEW key, so once the handoff is written only members holding the new key can
+ * replace it, not the former member who kept the old key and its write token. Its own label, so
+ * the host cannot link the old address to the new one by a shared token.
+ */
+export function handoffWriteToken(newMasterKey: Uint8Array, groupId: Uint8Array): Uint8Array {
+  return fromMaster(newMasterKey, groupId, labelBytes(Labels.groupHandoffWrite));
+}
+
 export function inviteKeys(inviteSecret: Uint8Array): InviteKeys {
   const seed = fromInvite(inviteSecret, Labels.groupInviteSigning);
   const kp = sodium().crypto_sign_seed_keypair(seed);

@@ -39,7 +39,7 @@ import type { Deps } from '../deps';
 import { Labels, labelBytes } from '../labels';
 import { groupFail } from './errors';
 import { aeadDecrypt, aeadEncrypt, AEAD_NONCE_LEN, AEAD_TAG_LEN } from '../primitives';
-import { BLOB_ADDRESS_LEN, inviteKeys, stateBlobKeys, type BlobKeys } from './group-secret';
+import { BLOB_ADDRESS_LEN, handoffWriteToken, inviteKeys, stateBlobKeys, type BlobKeys } from './group-secret';
 import { decodeGroupHistoryParts, encodeGroupHistory, type HistoryParts } from './group-history-codec';
 import type { GroupHistory } from './group-history';
 import { decodeHandoff, encodeHandoff, type Handoff } from './key-handoff';
@@ -110,9 +110,19 @@ export function openStateBlob(sealed: Uint8Array, masterKey: Uint8Array, groupId
  * The key handoff (key-handoff.ts), sealed under the OLD master key at its address in place of the
  * state blob there: what a member still on that key opens next.
  */
-export function sealHandoffBlob(handoff: Handoff, oldMasterKey: Uint8Array, groupId: Uint8Array, deps: Deps): { address: Uint8Array; writeToken: Uint8Array; sealed: Uint8Array } {
+/**
+ * The handoff at the old key's address, written with the old key's write token; `nextToken` (from
+ * the new key, `handoffWriteToken`) is what the host must demand for that address from then on.
+ */
+export function sealHandoffBlob(
+  handoff: Handoff,
+  oldMasterKey: Uint8Array,
+  newMasterKey: Uint8Array,
+  groupId: Uint8Array,
+  deps: Deps
+): { address: Uint8Array; writeToken: Uint8Array; nextToken: Uint8Array; sealed: Uint8Array } {
   const keys = stateBlobKeys(oldMasterKey, groupId);
-  return { address: keys.address, writeToken: keys.writeToken, sealed: sealBlob({ keys, kind: BlobKind.handoff, payload: encodeHandoff(handoff) }, deps) };
+  return { address: keys.address, writeToken: keys.writeToken, nextToken: handoffWriteToken(newMasterKey, groupId), sealed: sealBlob({ keys, kind: BlobKind.handoff, payload: encodeHandoff(handoff) }, deps) };
 }
 
 /** What the blob at a master key's address holds: the state, or a handoff to the next key. */
