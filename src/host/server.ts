@@ -42,6 +42,7 @@ import { SIGNED_OUT_CLOSE_CODE } from '../lib/wire/account-record-api';
 import { bindNameKey, openHostBackend, openSideStores, openRealmStorage } from './storage/open';
 import { nameKeyInDataDir } from './storage/name-key';
 import { nameSeal } from './storage/name-seal';
+import { builtInRealmIdKey, realmIdKey } from './storage/realm-ids';
 import { StorageFullError } from './storage/types';
 import { storeLimiters } from './store-limiter';
 import { createWsEndpoint, type SocketStats } from './ws';
@@ -123,7 +124,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   const log = opts.log ?? (() => {});
   const storageFailed = storageFailureLog(log, clock);
   const addressOf = clientAddress(opts.trustedProxies);
-  const names = nameSeal(opts.nameKey ?? nameKeyInDataDir(opts.dataDir));
+  const nameKey = opts.nameKey ?? nameKeyInDataDir(opts.dataDir);
+  const names = nameSeal(nameKey);
   const at = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, names };
   const resealed = await bindNameKey(at, names);
   if (resealed > 0) log(`storage: sealed ${resealed} stored usernames under the name key`);
@@ -143,7 +145,7 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
   // the sealed account records (account-record.ts), whose device gate every login passes.
   // The built-in realm trusts this host's registration tokens (P38) and APP_ORIGIN (create-realm.ts).
   const records = await createAccountRecords({ dataDir: opts.dataDir, auth, storage, clock, closeUser: (u, code, why) => ws.closeUser(u, code, why) });
-  const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') });
+  const realmStorage = await openRealmStorage({ databaseUrl: opts.databaseUrl, dataDir: join(opts.dataDir, 'realm') }, realmIdKey(builtInRealmIdKey(nameKey)));
   const realm = createRealm({ id: 'parley', storage: realmStorage, clock, issuers: [records.issuerPublicKey], clientAddress: addressOf });
   // Private discovery: anonymous lookups by memory-hard hash (exists + identity key), fed by registrations.
   // Profiles, group blobs, discovery, sealed sender and attachments: on PostgreSQL shared by every instance.

@@ -23,6 +23,8 @@ import { fromBase64Url } from '../../lib/codec/base64url';
 import { createRealm } from './create-realm';
 import { clientAddress } from '../client-address';
 import { openRealmStorage } from '../storage/open';
+import { keyFileIn, parseNameKey, REALM_ID_KEY_FILE } from '../storage/name-key';
+import { realmIdKey } from '../storage/realm-ids';
 
 function parseArgs(argv: readonly string[]): { port: number; host: string; data: string; id: string; origins: string[]; issuers: string[]; database: string } {
   const out = { port: NaN, host: '127.0.0.1', data: '', id: '', origins: [] as string[], issuers: [] as string[], database: process.env.REALM_DATABASE_URL ?? '' };
@@ -55,7 +57,10 @@ const issuers = [...args.issuers, ...list(process.env.PARLEY_REALM_ISSUERS)].map
   return key;
 });
 if (issuers.length === 0) console.error(`realm ${args.id}: no --issuer configured, so no first registration will be accepted`);
-const storage = await openRealmStorage({ databaseUrl: args.database || undefined, dataDir: args.data });
+// Rows keyed by HMAC of the user id under a key outside the database (README "Usernames at rest");
+// processes sharing one realm database need the same REALM_ID_KEY.
+const idKey = process.env.REALM_ID_KEY ? parseNameKey(process.env.REALM_ID_KEY, 'REALM_ID_KEY') : keyFileIn(args.data, REALM_ID_KEY_FILE);
+const storage = await openRealmStorage({ databaseUrl: args.database || undefined, dataDir: args.data }, realmIdKey(idKey));
 const realm = createRealm({
   id: args.id,
   storage,

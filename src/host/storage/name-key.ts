@@ -11,6 +11,8 @@ import { fromBase64Url, toBase64Url } from '../../lib/codec/base64url';
 import { NAME_KEY_BYTES } from './name-seal';
 
 export const NAME_KEY_FILE = 'name.key';
+/** A realm process's own key for its user ids (realm-ids.ts), in its data directory. */
+export const REALM_ID_KEY_FILE = 'realm-id.key';
 
 export function parseNameKey(text: string, from: string): Uint8Array {
   let key: Uint8Array;
@@ -30,10 +32,15 @@ export function nameKeyFromEnv(env: Record<string, string | undefined>): Uint8Ar
   return undefined;
 }
 
-/** The key in dataDir (made if missing, as on a first `npm start`), made (0600, never overwritten) when there is none. */
+/** The name key in dataDir (made if missing, as on a first `npm start`). */
 export function nameKeyInDataDir(dataDir: string): Uint8Array {
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, NAME_KEY_FILE);
+  return keyFileIn(dataDir, NAME_KEY_FILE);
+}
+
+/** The 32-byte key in `file` under dir, made (0600, never overwritten) when there is none. */
+export function keyFileIn(dir: string, file: string): Uint8Array {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, file);
   try {
     writeFileSync(path, `${toBase64Url(randomBytes(NAME_KEY_BYTES))}\n`, { flag: 'wx', mode: 0o600 });
   } catch (e) {

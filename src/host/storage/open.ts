@@ -35,6 +35,7 @@ import { openPgSealed } from './pg/sealed';
 import { openSqliteBlobs } from './sqlite-blobs';
 import { openSqliteSealed } from './sqlite-sealed';
 import type { NameSeal } from './name-seal';
+import { bindPgRealmIds, bindSqliteRealmIds, keyedRealmIds, type RealmIdKey } from './realm-ids';
 import { sealPgNames, sealSqliteNames } from './seal-stored-names';
 import { sealNamesInBlobs, sealNamesInBus, sealNamesInSealedStore, sealNamesInStore } from './sealed-names';
 
@@ -105,9 +106,25 @@ export async function openHostBackend(at: StoreLocation, limits: StoreLimits = {
   }
 }
 
-export async function openRealmStorage(at: StoreLocation): Promise<RealmStorage> {
+/**
+ * A realm's storage; with `idKey` its rows are keyed by HMAC of the user id (realm-ids.ts), the
+ * database bound to that key first (rows of an older realm rekeyed).
+ */
+export async function openRealmStorage(at: StoreLocation, idKey?: RealmIdKey): Promise<RealmStorage> {
   const url = postgresUrl(at.databaseUrl);
-  return url ? openPgRealmStore(url) : openSqliteRealmStorage(at.dataDir);
+  if (idKey && !url) {
+    mkdirSync(at.dataDir, { recursive: true });
+    bindSqliteRealmIds(at.dataDir, idKey);
+  } else if (idKey && url) {
+    const pool = createPool(url, { max: 1, applicationName: 'parley-realm-ids' });
+    try {
+      await bindPgRealmIds(pool, idKey);
+    } finally {
+      await pool.end();
+    }
+  }
+  const storage = url ? await openPgRealmStore(url) : await openSqliteRealmStorage(at.dataDir);
+  return idKey ? keyedRealmIds(storage, idKey) : storage;
 }
 
 /**
