@@ -29,15 +29,18 @@ async function rows(url: string): Promise<number> {
 test('P23 three realms as their own processes on their own PostgreSQL databases: register, restart one, recover', async () => {
   const names = ['realm-a', 'realm-b', 'realm-c'];
   const urls = await Promise.all(names.map((n) => cluster.createDatabase(n.replace('-', '_'))));
-  const procs = await Promise.all(names.map((n, i) => spawnRealmProcess(n, tempDir('parley-realm-'), { REALM_DATABASE_URL: urls[i]! })));
+  const dirs = names.map(() => tempDir('parley-realm-'));
+  const procs = await Promise.all(names.map((n, i) => spawnRealmProcess(n, dirs[i]!, { REALM_DATABASE_URL: urls[i]! })));
   try {
     const endpoints = names.map((n, i) => ({ id: realmIdFromName(n), url: procs[i]!.url }));
     const secret = await registerPin({ username: 'alice', pin: '2580-71', realms: endpoints, threshold: 2, tokens: testTokens('alice', endpoints) }, systemDeps, fetch, { stretch: fastStretch });
     // Each realm wrote its own row in its own database.
     for (const url of urls) expect(await rows(url)).toBe(1);
-    // Restart realm-a on the same database: the registration is still there.
+    // Restart realm-a on the same database: the registration is still there. (Its data directory
+    // keeps the realm id key its rows are keyed by; a fresh one would be refused at startup.)
     await procs[0]!.stop();
-    procs[0] = await spawnRealmProcess(names[0]!, tempDir('parley-realm-'), { REALM_DATABASE_URL: urls[0]! });
+    await expect(spawnRealmProcess(names[0]!, tempDir('parley-realm-'), { REALM_DATABASE_URL: urls[0]! })).rejects.toThrow(/another realm id key|exited/);
+    procs[0] = await spawnRealmProcess(names[0]!, dirs[0]!, { REALM_DATABASE_URL: urls[0]! });
     endpoints[0] = { id: endpoints[0]!.id, url: procs[0].url };
     await procs[1]!.stop();
     // realm-b is down; a and c suffice for threshold 2.

@@ -9,6 +9,7 @@ import { createRealm, type Realm, type RealmOptions } from '../../src/host/realm
 import { realmIdFromName } from '../../src/lib/crypto/pin/realm-auth';
 import type { RealmEndpoint } from '../../workers/engine/recovery/realm-client';
 import { toBase64Url } from '../../src/lib/codec/base64url';
+import type { RealmStorage } from '../../src/host/storage/realm-port';
 import { TEST_ISSUER } from './support';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,7 +43,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-export async function startRealm(name: string, opts: Partial<RealmOptions> & { dataDir?: string } = {}): Promise<RunningRealm> {
+export async function startRealm(name: string, opts: Partial<RealmOptions> & { dataDir?: string; storage?: RealmStorage } = {}): Promise<RunningRealm> {
   const dataDir = opts.dataDir ?? tempDir(`realm-${name}`);
   const realm = createRealm({ issuers: [TEST_ISSUER.publicKey], ...opts, id: name, dataDir });
   const server = createServer((req, res) => {

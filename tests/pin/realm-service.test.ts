@@ -20,6 +20,9 @@ import { ed25519KeyPair, wipe } from '../../src/lib/crypto/primitives';
 import { issueRealmToken } from '../../src/lib/crypto/pin/realm-token';
 import { prepareRegistration } from '../../src/lib/crypto/pin/protocol';
 import { realmAuthKey } from '../../src/lib/crypto/pin/realm-auth';
+import { openRealmStorage } from '../../src/host/storage/open';
+import { keyFileIn, REALM_ID_KEY_FILE } from '../../src/host/storage/name-key';
+import { realmIdKey } from '../../src/host/storage/realm-ids';
 
 const PIN = '2580-71';
 const opts = { stretch: fastStretch };
@@ -102,7 +105,10 @@ describe('P23 guess limit under concurrency', () => {
 
   test('P23 P38 two realm processes on one SQLite file (real clock): of 50 concurrent evaluations only the 2 free ones are served', async () => {
     const dataDir = tempDir('realm-shared');
-    const inProc = await startRealm('realm-shared', { dataDir, perUser: { max: 10_000, windowMs: 60_000 } });
+    // Both as a realm process opens its storage: rows keyed under the realm id key in dataDir.
+    const idKey = realmIdKey(keyFileIn(dataDir, REALM_ID_KEY_FILE));
+    const storage = await openRealmStorage({ dataDir }, idKey);
+    const inProc = await startRealm('realm-shared', { dataDir, storage, perUser: { max: 10_000, windowMs: 60_000 } });
     const other = await spawnRealmProcess('realm-shared', dataDir);
     toClose.push(async () => {
       await other.stop();
@@ -124,7 +130,7 @@ describe('P23 guess limit under concurrency', () => {
     const statuses = answers.map((a) => a?.status);
     expect(statuses.filter((s) => s === 'ok')).toHaveLength(2);
     expect(statuses.filter((s) => s === 'tooSoon')).toHaveLength(48);
-    expect(row(dataDir)).toEqual({ destroyed: 0, attempts: 1, pending: 1 });
+    expect(row(dataDir, idKey.map(ALICE))).toEqual({ destroyed: 0, attempts: 1, pending: 1 });
   });
 });
 

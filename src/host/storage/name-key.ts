@@ -5,7 +5,7 @@
  * is kept out of the database on purpose: a dump of the database alone must not open the names.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBase64Url, toBase64Url } from '../../lib/codec/base64url';
 import { NAME_KEY_BYTES } from './name-seal';
@@ -41,10 +41,16 @@ export function nameKeyInDataDir(dataDir: string): Uint8Array {
 export function keyFileIn(dir: string, file: string): Uint8Array {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, file);
+  // Written whole under a temporary name, then linked into place (fails if one is there): two
+  // processes starting at once on one directory both end up reading the one key, never a half.
+  const tmp = `${path}.${process.pid}.${toBase64Url(randomBytes(6))}`;
+  writeFileSync(tmp, `${toBase64Url(randomBytes(NAME_KEY_BYTES))}\n`, { flag: 'wx', mode: 0o600 });
   try {
-    writeFileSync(path, `${toBase64Url(randomBytes(NAME_KEY_BYTES))}\n`, { flag: 'wx', mode: 0o600 });
+    linkSync(tmp, path);
   } catch (e) {
     if ((e as { code?: unknown }).code !== 'EEXIST') throw e;
+  } finally {
+    unlinkSync(tmp);
   }
   return parseNameKey(readFileSync(path, 'utf8'), path);
 }

@@ -63,13 +63,14 @@ export function bindSqliteRealmIds(dataDir: string, k: RealmIdKey): number {
   const db = new Database(path);
   try {
     db.exec(CHECK_TABLE.replace('%BYTES%', 'BLOB'));
-    const row = db.prepare('SELECT key_check FROM realm_id_key WHERE id = 1').get() as { key_check: Buffer } | undefined;
-    if (row) {
-      if (!same(new Uint8Array(row.key_check), k.check)) throw new RealmIdKeyMismatchError();
-      return 0;
-    }
-    const hasUsers = !fresh && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'realm_users'").get() !== undefined;
+    // IMMEDIATE: of two processes starting on one file, the second waits and then sees the check.
     const rekey = db.transaction(() => {
+      const row = db.prepare('SELECT key_check FROM realm_id_key WHERE id = 1').get() as { key_check: Buffer } | undefined;
+      if (row) {
+        if (!same(new Uint8Array(row.key_check), k.check)) throw new RealmIdKeyMismatchError();
+        return 0;
+      }
+      const hasUsers = !fresh && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'realm_users'").get() !== undefined;
       let n = 0;
       if (hasUsers) {
         const ids = db.prepare('SELECT user_id FROM realm_users').pluck().all() as Buffer[];
@@ -79,7 +80,7 @@ export function bindSqliteRealmIds(dataDir: string, k: RealmIdKey): number {
       db.prepare('INSERT INTO realm_id_key (id, key_check) VALUES (1, ?)').run(Buffer.from(k.check));
       return n;
     });
-    const n = rekey();
+    const n = rekey.immediate();
     if (n > 0) {
       db.exec('VACUUM');
       db.pragma('wal_checkpoint(TRUNCATE)');

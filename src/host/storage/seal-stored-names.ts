@@ -109,7 +109,10 @@ export function sealSqliteNames(dataDir: string, n: NameSeal): number {
         if (db !== main) db.close();
       }
     }
-    main.prepare('INSERT INTO name_key (id, key_check) VALUES (1, ?)').run(Buffer.from(n.check));
+    // OR IGNORE, then compare: a second process that raced us here meets the key that won.
+    main.prepare('INSERT OR IGNORE INTO name_key (id, key_check) VALUES (1, ?)').run(Buffer.from(n.check));
+    const stored = main.prepare('SELECT key_check FROM name_key WHERE id = 1').get() as { key_check: Buffer };
+    if (!sameBytes(new Uint8Array(stored.key_check), n.check)) throw new NameKeyMismatchError();
     return sealed;
   } finally {
     main.close();
