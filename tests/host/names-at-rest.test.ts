@@ -11,30 +11,19 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { nameKeyFromEnv, nameKeyInDataDir, NAME_KEY_FILE } from '../../src/host/storage/name-key';
 import { isSealedName, nameSeal, NameSealError } from '../../src/host/storage/name-seal';
 import { bindNameKey, openHostStore, type StoreLocation } from '../../src/host/storage/open';
-import type { NewAccount } from '../../src/host/storage/port';
 import { NameKeyMismatchError } from '../../src/host/storage/seal-stored-names';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API } from '../../src/lib/wire/host-api';
 import { scanDataDir } from '../support/scan-data-dir';
 import { sharedCluster } from './store-backends';
 import { WsClient, call, registerUser, spawnHost, startHost, tempDir } from './support';
+import { testAccount } from './test-account';
 
 const KEY_A = new Uint8Array(32).fill(1);
 const KEY_B = new Uint8Array(32).fill(2);
 const key = (n: number, len = 32) => new Uint8Array(len).fill(n);
 
-function account(username: string): NewAccount {
-  return {
-    username,
-    identity: key(9, 131),
-    createdAt: 1,
-    preKeys: {
-      signedPreKey: { id: 1, publicKey: key(1), signature: key(2, 64) },
-      oneTimePreKeys: [{ id: 5, publicKey: key(5) }],
-      kemPreKeys: [{ id: 1, publicKey: key(7, 1184), lastResort: true, signature: key(3, 64) }]
-    }
-  };
-}
+const account = testAccount;
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
 afterEach(async () => {

@@ -9,23 +9,12 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MIGRATIONS } from '../../src/host/storage/migrations';
 import { DB_FILE, openSqliteStorage } from '../../src/host/storage/sqlite';
-import type { NewAccount } from '../../src/host/storage/types';
 import { tempDir } from './support';
+import { testAccount } from './test-account';
 
 const key = (n: number, len = 32) => new Uint8Array(len).fill(n);
 
-function account(username: string): NewAccount {
-  return {
-    username,
-    identity: key(9, 131),
-    createdAt: 1,
-    preKeys: {
-      signedPreKey: { id: 1, publicKey: key(1), signature: key(2, 64) },
-      oneTimePreKeys: [{ id: 5, publicKey: key(5) }],
-      kemPreKeys: [{ id: 1, publicKey: key(7, 1184), lastResort: true, signature: key(3, 64) }]
-    }
-  };
-}
+const account = testAccount;
 
 describe('sqlite storage', () => {
   test('migrations record their version, re-open is idempotent, and a newer schema is refused', async () => {

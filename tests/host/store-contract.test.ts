@@ -4,27 +4,14 @@
  * Races are real: concurrent calls on two pools reach PostgreSQL on separate connections.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import type { HostStore, MailboxQuota, NewAccount, NewEnvelope } from '../../src/host/storage/port';
+import type { HostStore, MailboxQuota, NewEnvelope } from '../../src/host/storage/port';
 import { backends, type StoreFixture } from './store-backends';
+import { testAccount } from './test-account';
 
 const key = (n: number, len = 32) => new Uint8Array(len).fill(n);
 const LOOSE: MailboxQuota = { maxCount: 1_000_000, maxBytes: 1e12, senderMaxCount: 1e9, senderMaxBytes: 1e12 };
 
-function account(username: string, o: { oneTime?: number; kem?: number } = {}): NewAccount {
-  return {
-    username,
-    identity: key(9, 131),
-    createdAt: 1,
-    preKeys: {
-      signedPreKey: { id: 1, publicKey: key(1), signature: key(2, 64) },
-      oneTimePreKeys: Array.from({ length: o.oneTime ?? 1 }, (_, i) => ({ id: 5 + i, publicKey: key(5) })),
-      kemPreKeys: [
-        { id: 1, publicKey: key(7, 1184), lastResort: true, signature: key(3, 64) },
-        ...Array.from({ length: o.kem ?? 0 }, (_, i) => ({ id: 100 + i, publicKey: key(8, 1184), lastResort: false, signature: key(3, 64) }))
-      ]
-    }
-  };
-}
+const account = testAccount;
 
 const env = (recipient: string, n: number, size = 10, at = 10): NewEnvelope => ({ recipient, sender: 'alice', receivedAt: at, body: key(n, size) });
 const storedIds = (ids: (number | string | undefined)[]) => ids.filter((x): x is number => typeof x === 'number');

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { REALM_DB_FILE } from '../realm/store';
+import { pgBindOnce, sqliteBind, sqliteBound, type KeyBinding } from './key-check';
 import type { RealmStorage } from './realm-port';
 
 export interface RealmIdKey {
@@ -53,8 +54,7 @@ export function keyedRealmIds(inner: RealmStorage, k: RealmIdKey): RealmStorage 
   };
 }
 
-const CHECK_TABLE = 'CREATE TABLE IF NOT EXISTS realm_id_key (id integer PRIMARY KEY CHECK (id = 1), key_check %BYTES% NOT NULL)';
-const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const binding = (k: RealmIdKey): KeyBinding => ({ table: 'realm_id_key', check: k.check, mismatch: () => new RealmIdKeyMismatchError() });
 
 /** The realm's SQLite file in dataDir; returns how many rows were rekeyed. */
 export function bindSqliteRealmIds(dataDir: string, k: RealmIdKey): number {
@@ -62,22 +62,16 @@ export function bindSqliteRealmIds(dataDir: string, k: RealmIdKey): number {
   const fresh = !existsSync(path);
   const db = new Database(path);
   try {
-    db.exec(CHECK_TABLE.replace('%BYTES%', 'BLOB'));
     // IMMEDIATE: of two processes starting on one file, the second waits and then sees the check.
     const rekey = db.transaction(() => {
-      const row = db.prepare('SELECT key_check FROM realm_id_key WHERE id = 1').get() as { key_check: Buffer } | undefined;
-      if (row) {
-        if (!same(new Uint8Array(row.key_check), k.check)) throw new RealmIdKeyMismatchError();
-        return 0;
-      }
-      const hasUsers = !fresh && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'realm_users'").get() !== undefined;
+      if (sqliteBound(db, binding(k))) return 0;
       let n = 0;
-      if (hasUsers) {
+      if (!fresh && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'realm_users'").get() !== undefined) {
         const ids = db.prepare('SELECT user_id FROM realm_users').pluck().all() as Buffer[];
         const update = db.prepare('UPDATE realm_users SET user_id = ? WHERE user_id = ?');
         for (const id of ids) n += update.run(k.map(id), id).changes;
       }
-      db.prepare('INSERT INTO realm_id_key (id, key_check) VALUES (1, ?)').run(Buffer.from(k.check));
+      sqliteBind(db, binding(k));
       return n;
     });
     const n = rekey.immediate();
@@ -93,33 +87,14 @@ export function bindSqliteRealmIds(dataDir: string, k: RealmIdKey): number {
 
 /** The realm's PostgreSQL tables; returns how many rows were rekeyed. */
 export async function bindPgRealmIds(pool: pg.Pool, k: RealmIdKey): Promise<number> {
-  const c = await pool.connect();
-  let n = 0;
-  try {
-    await c.query('BEGIN');
-    await c.query("SELECT pg_advisory_xact_lock(hashtext('parley_realm_id_key'))");
-    await c.query(CHECK_TABLE.replace('%BYTES%', 'bytea'));
-    const row = await c.query<{ key_check: Buffer }>('SELECT key_check FROM realm_id_key WHERE id = 1');
-    if (row.rows[0]) {
-      if (!same(new Uint8Array(row.rows[0].key_check), k.check)) throw new RealmIdKeyMismatchError();
-      await c.query('COMMIT');
-      return 0;
-    }
-    if ((await c.query<{ r: string | null }>("SELECT to_regclass('realm_users') AS r")).rows[0]?.r != null) {
+  const n =
+    (await pgBindOnce(pool, binding(k), async (c) => {
+      if ((await c.query<{ r: string | null }>("SELECT to_regclass('realm_users') AS r")).rows[0]?.r == null) return 0;
       const ids = (await c.query<{ user_id: Buffer }>('SELECT user_id FROM realm_users')).rows.map((r) => r.user_id);
-      if (ids.length > 0) {
-        const r = await c.query('UPDATE realm_users AS u SET user_id = m.mapped FROM unnest($1::bytea[], $2::bytea[]) AS m (plain, mapped) WHERE u.user_id = m.plain', [ids, ids.map((id) => Buffer.from(k.map(id)))]);
-        n = r.rowCount ?? 0;
-      }
-    }
-    await c.query('INSERT INTO realm_id_key (id, key_check) VALUES (1, $1)', [Buffer.from(k.check)]);
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    c.release();
-  }
+      if (ids.length === 0) return 0;
+      const r = await c.query('UPDATE realm_users AS u SET user_id = m.mapped FROM unnest($1::bytea[], $2::bytea[]) AS m (plain, mapped) WHERE u.user_id = m.plain', [ids, ids.map((id) => Buffer.from(k.map(id)))]);
+      return r.rowCount ?? 0;
+    })) ?? 0;
   if (n > 0) await pool.query('VACUUM FULL realm_users');
   return n;
 }

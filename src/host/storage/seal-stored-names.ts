@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
+import { pgBindOnce, sqliteBind, sqliteBound, type KeyBinding } from './key-check';
 import { isSealedName, NameSealError, type NameSeal } from './name-seal';
 import { DB_FILE } from './sqlite';
 import { BLOBS_FILE } from './sqlite-blobs';
@@ -73,11 +74,7 @@ export class NameKeyMismatchError extends Error {
   }
 }
 
-const CHECK_TABLE = `CREATE TABLE IF NOT EXISTS name_key (id integer PRIMARY KEY CHECK (id = 1), key_check %BYTES% NOT NULL)`;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
+const binding = (n: NameSeal): KeyBinding => ({ table: 'name_key', check: n.check, mismatch: () => new NameKeyMismatchError() });
 
 function sealValue(n: NameSeal, v: unknown): unknown {
   if (typeof v !== 'string' || v === '' || isSealedName(v)) return v;
@@ -92,12 +89,7 @@ function sealValue(n: NameSeal, v: unknown): unknown {
 export function sealSqliteNames(dataDir: string, n: NameSeal): number {
   const main = new Database(join(dataDir, DB_FILE));
   try {
-    main.exec(CHECK_TABLE.replace('%BYTES%', 'BLOB'));
-    const row = main.prepare('SELECT key_check FROM name_key WHERE id = 1').get() as { key_check: Buffer } | undefined;
-    if (row) {
-      if (!sameBytes(new Uint8Array(row.key_check), n.check)) throw new NameKeyMismatchError();
-      return 0;
-    }
+    if (sqliteBound(main, binding(n))) return 0;
     let sealed = 0;
     for (const [file, columns] of Object.entries(SQLITE_COLUMNS)) {
       const path = join(dataDir, file);
@@ -109,10 +101,7 @@ export function sealSqliteNames(dataDir: string, n: NameSeal): number {
         if (db !== main) db.close();
       }
     }
-    // OR IGNORE, then compare: a second process that raced us here meets the key that won.
-    main.prepare('INSERT OR IGNORE INTO name_key (id, key_check) VALUES (1, ?)').run(Buffer.from(n.check));
-    const stored = main.prepare('SELECT key_check FROM name_key WHERE id = 1').get() as { key_check: Buffer };
-    if (!sameBytes(new Uint8Array(stored.key_check), n.check)) throw new NameKeyMismatchError();
+    sqliteBind(main, binding(n));
     return sealed;
   } finally {
     main.close();
@@ -141,62 +130,47 @@ function sealSqliteFile(db: Database.Database, columns: Columns, n: NameSeal): n
 
 /** The host's PostgreSQL database; returns how many values were sealed. */
 export async function sealPgNames(pool: pg.Pool, n: NameSeal): Promise<number> {
-  const c = await pool.connect();
-  let changed = 0;
   const touched = new Set<string>();
-  try {
-    await c.query('BEGIN');
-    await c.query("SELECT pg_advisory_xact_lock(hashtext('parley_name_key'))");
-    await c.query(CHECK_TABLE.replace('%BYTES%', 'bytea'));
-    const row = await c.query<{ key_check: Buffer }>('SELECT key_check FROM name_key WHERE id = 1');
-    if (row.rows[0]) {
-      if (!sameBytes(new Uint8Array(row.rows[0].key_check), n.check)) throw new NameKeyMismatchError();
-      await c.query('COMMIT');
-      return 0;
-    }
-    const exists = async (t: string): Promise<boolean> => (await c.query<{ r: string | null }>('SELECT to_regclass($1) AS r', [t])).rows[0]?.r != null;
-    const present = async (cols: Columns): Promise<Columns> => {
-      const out: (readonly [string, string])[] = [];
-      for (const tc of cols) if (await exists(tc[0])) out.push(tc);
-      return out;
-    };
-    const children = await present(PG_ACCOUNT_CHILDREN);
-    const others = await present(PG_OTHER);
-    const hasAccounts = await exists('accounts');
-    const all: Columns = [...(hasAccounts ? [['accounts', 'username'] as const] : []), ...children, ...others];
-    const clear = new Set<string>();
-    for (const [t, col] of all) {
-      const r = await c.query<{ v: string }>(`SELECT DISTINCT ${col} AS v FROM ${t} WHERE ${col} <> '' AND left(${col}, 1) <> '~'`);
-      for (const { v } of r.rows) clear.add(v);
-    }
-    if (clear.size > 0) {
-      const names = [...clear];
-      await c.query('CREATE TEMP TABLE name_map (clear text PRIMARY KEY, sealed text NOT NULL) ON COMMIT DROP');
-      await c.query('INSERT INTO name_map SELECT * FROM unnest($1::text[], $2::text[])', [names, names.map((v) => sealValue(n, v))]);
-      // accounts(username) is referenced without ON UPDATE: copy each row under its sealed name,
-      // re-point the children, then drop the clear row.
-      if (hasAccounts) {
-        const cols = (await c.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'accounts' AND column_name <> 'username'")).rows.map((r) => r.column_name);
-        const rest = cols.map((x) => `a.${x}`).join(', ');
-        changed += (await c.query(`INSERT INTO accounts (username${cols.map((x) => `, ${x}`).join('')}) SELECT m.sealed${rest ? `, ${rest}` : ''} FROM accounts a JOIN name_map m ON m.clear = a.username`)).rowCount ?? 0;
-        touched.add('accounts');
+  const changed =
+    (await pgBindOnce(pool, binding(n), async (c) => {
+      let count = 0;
+      const exists = async (t: string): Promise<boolean> => (await c.query<{ r: string | null }>('SELECT to_regclass($1) AS r', [t])).rows[0]?.r != null;
+      const present = async (cols: Columns): Promise<Columns> => {
+        const out: (readonly [string, string])[] = [];
+        for (const tc of cols) if (await exists(tc[0])) out.push(tc);
+        return out;
+      };
+      const children = await present(PG_ACCOUNT_CHILDREN);
+      const others = await present(PG_OTHER);
+      const hasAccounts = await exists('accounts');
+      const all: Columns = [...(hasAccounts ? [['accounts', 'username'] as const] : []), ...children, ...others];
+      const clear = new Set<string>();
+      for (const [t, col] of all) {
+        const r = await c.query<{ v: string }>(`SELECT DISTINCT ${col} AS v FROM ${t} WHERE ${col} <> '' AND left(${col}, 1) <> '~'`);
+        for (const { v } of r.rows) clear.add(v);
       }
-      for (const [t, col] of [...children, ...others]) {
-        const r = await c.query(`UPDATE ${t} AS t SET ${col} = m.sealed FROM name_map m WHERE t.${col} = m.clear`);
-        changed += r.rowCount ?? 0;
-        if (r.rowCount) touched.add(t);
+      if (clear.size > 0) {
+        const names = [...clear];
+        await c.query('CREATE TEMP TABLE name_map (clear text PRIMARY KEY, sealed text NOT NULL) ON COMMIT DROP');
+        await c.query('INSERT INTO name_map SELECT * FROM unnest($1::text[], $2::text[])', [names, names.map((v) => sealValue(n, v))]);
+        // accounts(username) is referenced without ON UPDATE: copy each row under its sealed name,
+        // re-point the children, then drop the clear row.
+        if (hasAccounts) {
+          const cols = (await c.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'accounts' AND column_name <> 'username'")).rows.map((r) => r.column_name);
+          const rest = cols.map((x) => `a.${x}`).join(', ');
+          count += (await c.query(`INSERT INTO accounts (username${cols.map((x) => `, ${x}`).join('')}) SELECT m.sealed${rest ? `, ${rest}` : ''} FROM accounts a JOIN name_map m ON m.clear = a.username`)).rowCount ?? 0;
+          touched.add('accounts');
+        }
+        for (const [t, col] of [...children, ...others]) {
+          const r = await c.query(`UPDATE ${t} AS t SET ${col} = m.sealed FROM name_map m WHERE t.${col} = m.clear`);
+          count += r.rowCount ?? 0;
+          if (r.rowCount) touched.add(t);
+        }
+        if (hasAccounts) await c.query('DELETE FROM accounts a USING name_map m WHERE a.username = m.clear');
       }
-      if (hasAccounts) await c.query('DELETE FROM accounts a USING name_map m WHERE a.username = m.clear');
-    }
-    if (await exists('rate_windows')) await c.query('DELETE FROM rate_windows');
-    await c.query('INSERT INTO name_key (id, key_check) VALUES (1, $1)', [Buffer.from(n.check)]);
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    c.release();
-  }
+      if (await exists('rate_windows')) await c.query('DELETE FROM rate_windows');
+      return count;
+    })) ?? 0;
   // Rewrites the tables so the clear rows' dead versions leave the live files (not the WAL
   // segments PostgreSQL already archived or recycles later: README "Usernames at rest").
   for (const t of touched) await pool.query(`VACUUM FULL ${t}`);
