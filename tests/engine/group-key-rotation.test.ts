@@ -146,6 +146,34 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
     sealedOnlyFor(host, id, 'Before the key', moved, first);
   });
 
+  test('a newcomer welcomed with the older key by a member still waiting for the new one gets the new key from its rotator', async () => {
+    const host = new MemoryHost();
+    const { users, id, ann, ben, cat, dan } = await group(host);
+    await ann.engine.setGroupRole(id, 'ben', 'admin');
+    await settle(...users);
+    const first = await keyOf(dan, id);
+    await dan.engine.leaveGroup(id);
+    await settle(...users);
+    await ben.engine.disconnect();
+    // ann pays the key; the host keeps ben's copy, so ben stays on the old key, waiting.
+    await ann.engine.sendGroupText(id, 'bye dan');
+    await settle(ann, cat, dan);
+    host.mailboxes.set('ben', []);
+    await ben.engine.connect();
+    await settle(...users);
+    expect(await keyOf(ben, id)).toBe(first);
+    const moved = await keyOf(ann, id);
+    expect(moved).not.toBe(first);
+    // ben adds eve: his welcome can only carry the key he has.
+    const eve = await newUser(host, 'eve');
+    open.push(eve);
+    await ben.engine.addGroupMembers(id, ['eve']);
+    await settle(...users, eve);
+    // ann, the leave's rotator, saw eve come in after it and gave her its key: eve is off the old one.
+    expect(await keyOf(eve, id)).toBe(moved);
+    expect((await eve.engine.groupInfo(id)).members.map((m) => String(m.username))).toContain('eve');
+  });
+
   test('P19 a member the host kept a leave\'s key from does not overwrite the handoff at the old address, and catches up through it', async () => {
     const host = new MemoryHost();
     const { users, id, ann, ben, cat, dan } = await group(host);

@@ -34,7 +34,7 @@ import type { EngineContext, Me } from './context';
 import { shareProfileKeyWithMembers } from './group-profile-key';
 import { groupRecipients } from './group-recipients';
 import { payOwedWelcomes, sendableNow } from './group-welcome-owed';
-import { payOwedEpoch } from './group-key-epochs';
+import { giveEpochToNewcomers, payOwedEpoch } from './group-key-epochs';
 
 /** Queues one pairwise group update to `username` (the ratchet encrypts it at flush). */
 export async function queueUpdate(tx: Tx, username: Username, update: GroupUpdate): Promise<void> {
@@ -117,6 +117,8 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   // Someone was taken out and the key is not here yet: no blob until it is (key-epochs.ts awaitsEpoch).
   const awaited = [...added].reverse().map(changeId).find((c) => awaitsEpoch(g.history, g.epochs ?? [], c));
   if (awaited && awaited !== next.awaiting) next = { ...next, awaiting: awaited, awaitingSince: ctx.deps.now() };
+  // Members someone else brought in after our rotation may hold an older key: ours goes to them.
+  await giveEpochToNewcomers(tx, me, next, added);
   // Only admins keep the invite link's secret (README "Groups": invite links).
   if (next.inviteSecret && !isAdmin(head, ours)) {
     const { inviteSecret: _link, linkKey: _key, ...rest } = next;

@@ -22,7 +22,7 @@ import { address, sameAddress, type Address } from '../../src/lib/crypto/group/a
 import { changeId, encodeGroupChange, type GroupChange } from '../../src/lib/crypto/group/group-change';
 import { generateMasterKey } from '../../src/lib/crypto/group/group-secret';
 import { findMember } from '../../src/lib/crypto/group/group-state';
-import { acceptsEpoch, currentMasterKey, owedEpoch, rotatorOf, withEpoch } from '../../src/lib/crypto/group/key-epochs';
+import { acceptsEpoch, currentEpoch, currentMasterKey, owedEpoch, rotatorOf, withEpoch } from '../../src/lib/crypto/group/key-epochs';
 import type { GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
 import { addOutbox } from '../storage/outbox-repo';
@@ -110,6 +110,35 @@ export async function payOwedEpoch(ctx: EngineContext, tx: Tx, me: Me, g: GroupR
     await addOutbox(tx, { username: m.address.username, content: encodeContent({ kind: 'group', update }) });
   }
   return group;
+}
+
+/** Who a change brings in: added members, a link joiner (its author), an approved joiner. */
+function newcomersOf(c: GroupChange): Address[] {
+  return c.actions.flatMap((a) => (a.type === 'addMember' || a.type === 'approveJoin' ? [a.address] : a.type === 'joinByLink' ? [c.author] : []));
+}
+
+/**
+ * As the rotator of the key in use: gives it to members another member brought in after our
+ * exclusion. Their welcomer may still have been waiting for our key (a withheld update, a leave
+ * whose key came later) and so welcomed them with the older one, which the former member holds.
+ * They take it only from us and only once (`takeEpoch`); one welcomed with it already just holds
+ * it twice. Called with the changes a merge added (group-apply.ts afterHistoryChange).
+ */
+export async function giveEpochToNewcomers(tx: Tx, me: Me, g: GroupRecord, added: readonly GroupChange[]): Promise<void> {
+  const ours = address(me.username);
+  const epoch = currentEpoch(g.history, g.epochs ?? []);
+  const rotator = epoch && rotatorOf(g.history, epoch.change);
+  const at = epoch ? g.history.canonical.indexOf(epoch.change) : -1;
+  if (!epoch || !rotator || !sameAddress(rotator, ours) || at < 0) return;
+  const change = encodeGroupChange(g.history.edges.get(epoch.change)!.change);
+  for (const c of added) {
+    if (sameAddress(c.author, ours) || g.history.canonical.indexOf(changeId(c)) <= at) continue;
+    for (const n of newcomersOf(c)) {
+      if (sameAddress(n, ours) || !findMember(g.history.head, n)) continue;
+      const update = encodeGroupUpdate({ groupId: fromHex(g.id), change, masterKey: epoch.key });
+      await addOutbox(tx, { username: n.username, content: encodeContent({ kind: 'group', update }) });
+    }
+  }
 }
 
 /** A key `from` sent bound to change `c` (already merged into `g`): kept if `from` is its rotator and we are a member. */

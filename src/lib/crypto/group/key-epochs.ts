@@ -23,7 +23,8 @@
  * pairwise update is still on its way) writes no blob meanwhile (`awaitsEpoch`): under the key it
  * has, the excluded member could read it, and at the old key's address it would replace the
  * rotator's handoff. What is NOT guaranteed (README "Groups", known limits): a newcomer welcomed
- * by such a member gets that older key, and a member whose exclusion's rotator has gone too writes
+ * by such a member gets that older key until the rotator sees it come in and gives it the new one
+ * (the engine's giveEpochToNewcomers), and a member whose exclusion's rotator has gone too writes
  * under the older key until the next exclusion. Pure: no storage.
  */
 import { sameAddress, type Address } from './address';
