@@ -22,6 +22,7 @@ import { createHost, type RunningHost } from '../../src/host/server';
 import { PUSH_API } from '../../src/lib/wire/push-api';
 import { startPushService, verifyVapid, type PushService } from '../host/push-service';
 import { BUILD_DIR } from './support/builds';
+import { hostNames } from '../support/host-names';
 import { installGuard } from './support/guard';
 import { countWorkerShows, notificationsNow } from './support/notifications';
 import { register, send, startChat, uniqueName, type Person } from './support/parley';
@@ -73,7 +74,9 @@ function stubPushManager(endpoint: string): void {
 function storedEndpoints(): { endpoint: string; username: string }[] {
   const db = new Database(join(dataDir, 'push.sqlite'), { readonly: true });
   try {
-    return db.prepare('SELECT endpoint, username FROM push_subscriptions').all() as { endpoint: string; username: string }[];
+    const rows = db.prepare('SELECT endpoint, username FROM push_subscriptions').all() as { endpoint: string; username: string }[];
+    // The account is stored under its sealed name (README "Usernames at rest").
+    return rows.map((r) => ({ ...r, username: hostNames(dataDir).open(r.username) }));
   } finally {
     db.close();
   }
