@@ -87,6 +87,28 @@ async function removedWhileCatAway(host: MemoryHost) {
   return { ...g, first };
 }
 
+/**
+ * dan leaves; ann (the first admin) pays its key, pairwise and with the handoff at the old key's
+ * address, while the host keeps ben's copy: ben (an admin) is back online on the old key, waiting.
+ */
+async function leaveKeyKeptFromBen(host: MemoryHost) {
+  const g = await group(host);
+  const { users, id, ann, ben, cat, dan } = g;
+  await ann.engine.setGroupRole(id, 'ben', 'admin');
+  await settle(...users);
+  const first = await keyOf(dan, id);
+  await dan.engine.leaveGroup(id);
+  await settle(...users);
+  await ben.engine.disconnect();
+  await ann.engine.sendGroupText(id, 'bye dan');
+  await settle(ann, cat, dan);
+  host.mailboxes.set('ben', []);
+  await ben.engine.connect();
+  await settle(...users);
+  expect(await keyOf(ben, id)).toBe(first);
+  return { ...g, first };
+}
+
 describe('DESIGN.md §9 a former member cannot read the group state after it was taken out', () => {
   test('a removal: those who stay share a new key at once; the removed member\'s key opens no later name', async () => {
     const host = new MemoryHost();
@@ -148,20 +170,7 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
 
   test('a newcomer welcomed with the older key by a member still waiting for the new one gets the new key from its rotator', async () => {
     const host = new MemoryHost();
-    const { users, id, ann, ben, cat, dan } = await group(host);
-    await ann.engine.setGroupRole(id, 'ben', 'admin');
-    await settle(...users);
-    const first = await keyOf(dan, id);
-    await dan.engine.leaveGroup(id);
-    await settle(...users);
-    await ben.engine.disconnect();
-    // ann pays the key; the host keeps ben's copy, so ben stays on the old key, waiting.
-    await ann.engine.sendGroupText(id, 'bye dan');
-    await settle(ann, cat, dan);
-    host.mailboxes.set('ben', []);
-    await ben.engine.connect();
-    await settle(...users);
-    expect(await keyOf(ben, id)).toBe(first);
+    const { users, id, ann, ben, first } = await leaveKeyKeptFromBen(host);
     const moved = await keyOf(ann, id);
     expect(moved).not.toBe(first);
     // ben adds eve: his welcome can only carry the key he has.
@@ -176,20 +185,7 @@ describe('DESIGN.md §9 a former member cannot read the group state after it was
 
   test('P19 a member the host kept a leave\'s key from does not overwrite the handoff at the old address, and catches up through it', async () => {
     const host = new MemoryHost();
-    const { users, id, ann, ben, cat, dan } = await group(host);
-    await ann.engine.setGroupRole(id, 'ben', 'admin');
-    await settle(...users);
-    const first = await keyOf(dan, id);
-    await dan.engine.leaveGroup(id);
-    await settle(...users);
-    await ben.engine.disconnect();
-    // ann pays the key (pairwise, and the handoff at the old key's address); the host keeps ben's copy.
-    await ann.engine.sendGroupText(id, 'bye dan');
-    await settle(ann, cat, dan);
-    host.mailboxes.set('ben', []);
-    await ben.engine.connect();
-    await settle(...users);
-    expect(await keyOf(ben, id)).toBe(first);
+    const { users, id, ann, ben, cat, first } = await leaveKeyKeptFromBen(host);
     // ben, still on the old key, renames: he writes nothing at the old address (the handoff stays).
     await ben.engine.editGroupInfo(id, { name: 'Renamed by ben' });
     await settle(...users);
