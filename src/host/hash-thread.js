@@ -17,7 +17,9 @@ const s = _sodium;
 
 /** @typedef {{ id: number, password: Uint8Array, salt: Uint8Array, opslimit: number, memlimitBytes: number, length: number }} HashJob */
 
-port.on('message', (/** @type {HashJob} */ job) => {
+port.on('message', (/** @type {HashJob | { stop: true }} */ job) => {
+  // lookup-hasher.ts close(): with the port closed, nothing keeps the thread alive and it ends.
+  if ('stop' in job) return port.close();
   try {
     const hash = s.crypto_pwhash(job.length, job.password, job.salt, job.opslimit, job.memlimitBytes, s.crypto_pwhash_ALG_ARGON2ID13);
     port.postMessage({ id: job.id, hash });

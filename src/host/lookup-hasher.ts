@@ -17,6 +17,8 @@ export interface LookupHasher {
 }
 
 const THREAD_FILE = new URL('./hash-thread.js', import.meta.url);
+/** How long close() waits for the thread to end on its own before cutting it off. */
+const STOP_GRACE_MS = 5_000;
 
 interface Pending {
   resolve(h: Uint8Array): void;
@@ -43,7 +45,8 @@ export function startLookupHasher({ maxWaiting = 256 } = {}): LookupHasher {
     else p.reject(new Error(`lookup hash failed: ${m.error ?? 'bad answer'}`));
   });
   worker.on('error', (e) => fail(e instanceof Error ? e : new Error('hashing thread crashed')));
-  worker.on('exit', () => fail(dead ?? new Error('hashing thread stopped')));
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  void exited.then(() => fail(dead ?? new Error('hashing thread stopped')));
   // The thread does not keep the host alive on its own.
   worker.unref();
   return {
@@ -58,8 +61,13 @@ export function startLookupHasher({ maxWaiting = 256 } = {}): LookupHasher {
       });
     },
     async close() {
+      // The thread finishes the hash it is on (tens of ms), closes its port and ends on its own:
+      // no terminate() in the middle of the wasm. One that does not end in time is cut off.
       fail(new Error('hashing thread closed'));
-      await worker.terminate();
+      worker.postMessage({ stop: true });
+      const late = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(late);
     }
   };
 }

@@ -132,6 +132,8 @@ port.on('message', (/** @type {Request} */ m) => {
     clearInterval(timer);
     db.close();
     port.postMessage({ type: 'stopped' });
+    // Nothing is left to keep the thread alive: it ends on its own (writer.ts stop).
+    port.close();
     return;
   }
   try {

@@ -24,6 +24,8 @@ import { StorageFullError, type AckInput, type MailboxBatchResult, type MailboxT
 // and per sender of the acked envelopes: senders string[] with senderStats (ack index, count, bytes).
 // The thread's side is writer-thread.js.
 const WORKER_FILE = new URL('./writer-thread.js', import.meta.url);
+/** How long stop() waits for the thread to end on its own before cutting it off. */
+const STOP_GRACE_MS = 10_000;
 
 export interface MailboxWriter {
   apply(inserts: NewEnvelope[], acks: AckInput[]): Promise<MailboxBatchResult>;
@@ -125,17 +127,21 @@ export function startMailboxWriter(file: string, opts: WriterOptions = {}): Mail
   // The thread needs no loader (plain JS): drop the parent's (e.g. tsx's --import) for a faster start.
   const worker = new Worker(WORKER_FILE, { workerData, execArgv: [] });
   const waiting: Waiter[] = [];
-  let stopped: (() => void) | undefined;
   let dead: Error | undefined;
 
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.on('message', (m: Reply) => {
-    if (m.type === 'stopped') return stopped?.();
+    if (m.type === 'stopped') return;
     const w = waiting.shift();
     if (m.type === 'failed') return w?.reject(writeError(m.code));
     w?.resolve(m);
   });
   worker.on('error', (e) => {
     dead = e instanceof Error ? e : new Error('writer crashed');
+    for (const w of waiting.splice(0)) w.reject(dead);
+  });
+  void exited.then(() => {
+    dead ??= new Error('writer stopped');
     for (const w of waiting.splice(0)) w.reject(dead);
   });
 
@@ -158,12 +164,12 @@ export function startMailboxWriter(file: string, opts: WriterOptions = {}): Mail
       return sweptChunk(await request({ type: 'sweep', before, now, limit }));
     },
     async stop() {
-      if (dead) return;
-      await new Promise<void>((resolve) => {
-        stopped = resolve;
-        worker.postMessage({ type: 'stop' });
-      });
-      await worker.terminate();
+      // The thread closes its database and its port, then ends on its own: no terminate() while
+      // it may be inside SQLite. Only a thread that does not end within STOP_GRACE_MS is cut off.
+      if (!dead) worker.postMessage({ type: 'stop' });
+      const late = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(late);
     }
   };
 }
