@@ -282,7 +282,9 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
         ws.closeAll();
         calls.close();
         server.closeIdleConnections();
-        await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
+        let grace: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([stopped, new Promise((r) => (grace = setTimeout(r, 2000)))]);
+        clearTimeout(grace);
         server.closeAllConnections();
         clearInterval(sweepTimer);
         const st = mailbox.stats();

@@ -23,6 +23,7 @@ import { addressBucket } from '../client-address';
 import { clientIp } from '../http-util';
 import { createLimiter, type Window } from '../rate-limit';
 import { DEFAULT_SIGNALLING_BUDGET, guardSignallingSocket, type SignallingBudget } from './signalling-guard';
+import { scopedTimers } from './scoped-timers';
 
 export const PEERJS_PATH = '/peerjs';
 /** PeerJS clients connect to `${path}/peerjs?key=…&id=…&token=…`. */
@@ -49,6 +50,7 @@ export interface Signalling {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Ids currently registered (tests). */
   peerCount(): number;
+  /** Closes every signalling socket and stops the PeerServer's timers. */
   close(): void;
 }
 
@@ -99,7 +101,11 @@ export function createSignalling(server: Server, opts: SignallingOptions = {}): 
   // ExpressPeerServer initialises on express's 'mount' event; we have no express parent app
   // (express is not a dependency of ours), so we run peer's own mount listener directly —
   // not express's `onmount`, which would copy settings from a parent. app.path() is then ''.
-  for (const onMount of app.listeners('mount')) if ((onMount as { name?: string }).name !== 'onmount') (onMount as () => void).call(app);
+  // Its timers are kept in scope so close() can stop them: peer offers no way to (scoped-timers.ts).
+  const timers = scopedTimers();
+  timers.run(() => {
+    for (const onMount of app.listeners('mount')) if ((onMount as { name?: string }).name !== 'onmount') (onMount as () => void).call(app);
+  });
   if (!wss) throw new Error('peer did not create its WebSocket server');
   const socketServer = wss;
 
@@ -153,6 +159,7 @@ export function createSignalling(server: Server, opts: SignallingOptions = {}): 
     close() {
       for (const c of socketServer.clients) c.terminate();
       socketServer.close();
+      timers.stop();
     }
   };
 }
