@@ -24,6 +24,7 @@ describe('unit-run guard', () => {
   test('a worker that dies after its tests passed: its file is named and run again, and the run passes', () => {
     const r = guard({ DIE_ONCE_MARKER: join(dir, 'once') });
     expect(r.out).toMatch(/Worker exited unexpectedly/);
+    expect(r.out).toMatch(/Vitest forks that ended on their own: pid \d+: SIGSEGV/);
     expect(r.out).toMatch(/Files it had not finished:\s+\S*dies\.fixture\.test\.ts/);
     expect(r.out).toMatch(/Rerun of the unfinished files after a dead worker: passed/);
     expect(r.code).toBe(0);

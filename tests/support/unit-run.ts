@@ -12,7 +12,26 @@
  *
  * Arguments are Vitest's file filters, as for `vitest run`.
  */
-import { startVitest, type Reporter, type TestModule } from 'vitest/node';
+import childProcess, { type ChildProcess } from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
+import type { Reporter, TestModule } from 'vitest/node';
+
+// How each Vitest fork ended (exit code or signal), for the report below: Vitest itself only says
+// "exited unexpectedly". Its pool imports `fork` from node:child_process; wrapping the builtin and
+// syncing its ESM exports before Vitest is imported lets us watch every fork it starts.
+const forkEnds = new Map<number, string>();
+const realFork = childProcess.fork;
+childProcess.fork = ((...args: Parameters<typeof realFork>) => {
+  const child: ChildProcess = realFork(...args);
+  const pid = child.pid;
+  child.once('exit', (code, signal) => {
+    // Vitest stops a fork that is done with SIGTERM: only other ends are news.
+    if (pid !== undefined && signal !== 'SIGTERM' && (signal !== null || code !== 0)) forkEnds.set(pid, signal ?? `exit code ${code}`);
+  });
+  return child;
+}) as typeof realFork;
+syncBuiltinESMExports();
+const { startVitest } = await import('vitest/node');
 
 /** More unfinished files than this is not one dead process: the run fails. */
 const MAX_RERUN_FILES = 3;
@@ -52,6 +71,10 @@ async function run(filters: string[]): Promise<{ code: number; outcome: Outcome 
 
 const first = await run(process.argv.slice(2));
 const o = first.outcome;
+if (o.workerExits > 0) {
+  const ends = [...forkEnds].map(([pid, how]) => `pid ${pid}: ${how}`).join(', ');
+  console.error(`Vitest forks that ended on their own: ${ends || 'none seen (it died of SIGTERM, or was not a fork)'}`);
+}
 const onlyDeadWorker = first.code !== 0 && o.failed.length === 0 && o.otherErrors === 0 && o.workerExits > 0 && o.unfinished.length > 0 && o.unfinished.length <= MAX_RERUN_FILES;
 if (!onlyDeadWorker) process.exit(first.code);
 
