@@ -16,7 +16,7 @@ import { closeAll, newUser, newUsers, settle, type User } from './support';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { asUsername } from '../../src/lib/codec/username';
 import { encodeGroupChange } from '../../src/lib/crypto/group/group-change';
-import { queueUpdate } from '../../workers/engine/group-apply';
+import { queueUpdate } from '../../workers/engine/group-update-queue';
 import { commit } from '../../workers/storage/vault';
 import { AWAIT_KEY_MS, syncFromBlob, uploadStateBlob } from '../../workers/engine/group-sync';
 import { makeHandoff } from '../../src/lib/crypto/group/key-handoff';

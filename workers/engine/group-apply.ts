@@ -25,21 +25,15 @@ import { createSenderKey, rotateSenderKey, senderKeyDistribution } from '../../s
 import { encodeSenderKeyDistribution } from '../../src/lib/crypto/group/sender-key-message';
 import { fromHex, toHex } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
-import { encodeContent } from '../../src/lib/wire/content';
-import { encodeGroupUpdate, type GroupUpdate } from '../../src/lib/wire/group-content';
 import { putGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
-import { addOutbox } from '../storage/outbox-repo';
 import type { Tx } from '../storage/schema';
 import type { EngineContext, Me } from './context';
 import { shareProfileKeyWithMembers } from './group-profile-key';
 import { groupRecipients } from './group-recipients';
 import { payOwedWelcomes, sendableNow } from './group-welcome-owed';
 import { giveEpochToNewcomers, payOwedEpoch } from './group-key-epochs';
+import { queueUpdate } from './group-update-queue';
 
-/** Queues one pairwise group update to `username` (the ratchet encrypts it at flush). */
-export async function queueUpdate(tx: Tx, username: Username, update: GroupUpdate): Promise<void> {
-  await addOutbox(tx, { username, content: encodeContent({ kind: 'group', update: encodeGroupUpdate(update) }) });
-}
 
 export function groupIdBytes(g: GroupRecord): Uint8Array {
   return fromHex(g.id);

@@ -14,7 +14,8 @@ import { findMember, isAdmin } from '../../src/lib/crypto/group/group-state';
 import type { GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
 import type { Me } from './context';
-import { groupIdBytes, queueUpdate } from './group-apply';
+import { groupIdBytes } from './group-apply';
+import { queueUpdate } from './group-update-queue';
 import { blobKey } from './group-key-epochs';
 
 /**

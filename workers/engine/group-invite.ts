@@ -36,7 +36,7 @@ import { canonicalUsername } from './account';
 import { lookupUser } from './contacts';
 import { requireMe, type EngineContext, type Me } from './context';
 import { engineFail, isEngineError } from './errors';
-import { queueUpdate } from './group-apply';
+import { queueUpdate } from './group-update-queue';
 import { closeInviteBlob, uploadInviteBlob } from './group-invite-blob';
 import { changeGroup, requireGroup } from './group-ops';
 

@@ -25,10 +25,8 @@ import { findMember } from '../../src/lib/crypto/group/group-state';
 import { acceptsEpoch, currentEpoch, currentMasterKey, owedEpoch, rotatorOf, withEpoch } from '../../src/lib/crypto/group/key-epochs';
 import type { GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
-import { addOutbox } from '../storage/outbox-repo';
+import { queueUpdate } from './group-update-queue';
 import { fromHex } from '../../src/lib/codec/bytes';
-import { encodeContent } from '../../src/lib/wire/content';
-import { encodeGroupUpdate } from '../../src/lib/wire/group-content';
 import type { EngineContext, Me } from './context';
 import { isCodedError } from '../../src/lib/codec/errors';
 import { canonicalChanges, receiveChanges, startHistory } from '../../src/lib/crypto/group/group-history';
@@ -104,10 +102,7 @@ export async function payOwedEpoch(ctx: EngineContext, tx: Tx, me: Me, g: GroupR
   const { group, key } = newEpoch(ctx, g, owed);
   const change = encodeGroupChange(owed);
   for (const m of g.history.head.members) {
-    if (sameAddress(m.address, ours)) continue;
-    // As group-apply.ts queueUpdate (not imported: that module calls this one).
-    const update = encodeGroupUpdate({ groupId: fromHex(g.id), change, masterKey: key });
-    await addOutbox(tx, { username: m.address.username, content: encodeContent({ kind: 'group', update }) });
+    if (!sameAddress(m.address, ours)) await queueUpdate(tx, m.address.username, { groupId: fromHex(g.id), change, masterKey: key });
   }
   return group;
 }
@@ -134,9 +129,7 @@ export async function giveEpochToNewcomers(tx: Tx, me: Me, g: GroupRecord, added
   for (const c of added) {
     if (sameAddress(c.author, ours) || g.history.canonical.indexOf(changeId(c)) <= at) continue;
     for (const n of newcomersOf(c)) {
-      if (sameAddress(n, ours) || !findMember(g.history.head, n)) continue;
-      const update = encodeGroupUpdate({ groupId: fromHex(g.id), change, masterKey: epoch.key });
-      await addOutbox(tx, { username: n.username, content: encodeContent({ kind: 'group', update }) });
+      if (!sameAddress(n, ours) && findMember(g.history.head, n)) await queueUpdate(tx, n.username, { groupId: fromHex(g.id), change, masterKey: epoch.key });
     }
   }
 }

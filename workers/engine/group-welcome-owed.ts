@@ -71,7 +71,7 @@ export async function payOwedWelcomes(tx: Tx, me: Me, g: GroupRecord, may: (c: C
   if (paid.length > 0) {
     const welcome = encodeGroupUpdate({ groupId: fromHex(g.id), masterKey: blobKey(g), history: encodeWelcomeHistory(g.history, MAX_HISTORY_BYTES) });
     // Bound to the identity trusted now (outbox-repo.ts `addOutbox`), never the one it was owed
-    // under; the same content kind 0x09 as group-apply.ts `queueUpdate` (which imports this file).
+    // under; the same content kind 0x09 as group-update-queue.ts `queueUpdate`, encoded once for all.
     for (const u of paid) await addOutbox(tx, { username: u, content: encodeContent({ kind: 'group', update: welcome }) });
   }
   const { welcomeOwed: _owed, ...rest } = g;

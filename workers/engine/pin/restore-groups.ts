@@ -39,7 +39,8 @@ import { putGroup, type GroupRecord } from '../../storage/group-repo';
 import { commit } from '../../storage/vault';
 import { requireMe, type EngineContext } from '../context';
 import { groupRecipients } from '../group-recipients';
-import { afterHistoryChange, putNotice, queueUpdate } from '../group-apply';
+import { afterHistoryChange, putNotice } from '../group-apply';
+import { queueUpdate } from '../group-update-queue';
 
 export interface GroupRestore {
   restored: number;
