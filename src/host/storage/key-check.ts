@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { bytesEqual } from '../../lib/codec/bytes';
 
 export interface KeyBinding {
   /** The one-row table that holds the check value. */
@@ -14,14 +15,13 @@ export interface KeyBinding {
   mismatch: () => Error;
 }
 
-const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const create = (b: KeyBinding, bytes: string): string => `CREATE TABLE IF NOT EXISTS ${b.table} (id integer PRIMARY KEY CHECK (id = 1), key_check ${bytes} NOT NULL)`;
 
 /** True if the SQLite database is bound to this key already (throws if to another). */
 export function sqliteBound(db: Database.Database, b: KeyBinding): boolean {
   db.exec(create(b, 'BLOB'));
   const row = db.prepare(`SELECT key_check FROM ${b.table} WHERE id = 1`).get() as { key_check: Buffer } | undefined;
-  if (row && !same(new Uint8Array(row.key_check), b.check)) throw b.mismatch();
+  if (row && !bytesEqual(new Uint8Array(row.key_check), b.check)) throw b.mismatch();
   return row !== undefined;
 }
 
@@ -45,7 +45,7 @@ export async function pgBindOnce<T>(pool: pg.Pool, b: KeyBinding, first: (c: pg.
     const row = (await c.query<{ key_check: Buffer }>(`SELECT key_check FROM ${b.table} WHERE id = 1`)).rows[0];
     let out: T | undefined;
     if (row) {
-      if (!same(new Uint8Array(row.key_check), b.check)) throw b.mismatch();
+      if (!bytesEqual(new Uint8Array(row.key_check), b.check)) throw b.mismatch();
     } else {
       out = await first(c);
       await c.query(`INSERT INTO ${b.table} (id, key_check) VALUES (1, $1)`, [Buffer.from(b.check)]);
