@@ -16,6 +16,7 @@ import { memoryLocks } from '../../workers/engine/lock';
 import { httpProfiles } from '../../workers/engine/profile-transport';
 import { profileKey } from '../../workers/engine/profile-key';
 import { getContact } from '../../workers/storage/contact-repo';
+import { hostNames } from '../support/host-names';
 import { scanDataDir } from '../support/scan-data-dir';
 import { eventually, realHostPerTest, texts } from './real-host-support';
 
@@ -65,8 +66,9 @@ test('P43 the profile key reaches only people we write to; their chat list shows
   await eventually(async () => expect(await texts(alice, 'carol')).toEqual(['hi alice, carol here']));
   expect(await keyHeld(carol, 'alice')).toBeUndefined();
   expect(await nameIn(carol, 'alice')).toBeUndefined();
-  // and nothing of it in any host file (the usernames are there: positive control of the scan).
-  const hits = scanDataDir(real.dataDir, { name: ALICE.displayName, about: ALICE.about, avatar: AVATAR.slice(1000, 1064), control: 'carol' });
+  // and nothing of it in any host file. Positive control of the scan: alice's account row, stored
+  // under her sealed name (README "Usernames at rest"), is there for as long as she is.
+  const hits = scanDataDir(real.dataDir, { name: ALICE.displayName, about: ALICE.about, avatar: AVATAR.slice(1000, 1064), control: hostNames(real.dataDir).seal('alice') });
   expect(hits.map((h) => h.needle)).toEqual(expect.arrayContaining(['control']));
   expect(hits.filter((h) => h.needle !== 'control')).toEqual([]);
 });
