@@ -1,18 +1,35 @@
 /**
  * The host's attachment blob endpoints (wire/blob-api.ts; README "Attachments"; SECURITY.md P1,
  * P40, P41): create a blob of a declared size under an unguessable id, resumable in-order upload
- * by its uploader, ranged download by whoever knows the id, and the 30-day retention sweep. The
- * host reads no blob and never learns who a blob is for: a recipient is whoever holds the id
- * (carried inside the ratchet), and a download carries no account (no bearer, and the vault sends
- * it without credentials, so not on the account's connections), so the host cannot pair the
- * uploader with the accounts that fetch. Downloads are counted per client address instead (P40).
- * Blobs go by age only, not by who fetched.
- * Logs name only the route, never an id. Hostile input (bad ids, bad offsets, oversized bodies,
- * malformed ranges) gets a clear 4xx before any store call that could fail on it.
+ * by its uploader, ranged download by whoever knows the id, anonymous release, and the 30-day
+ * retention sweep. The host reads no blob and never learns who a blob is for: a recipient is
+ * whoever holds the id (carried inside the ratchet), and a download carries no account (no
+ * bearer, and the vault sends it without credentials, so not on the account's connections), so
+ * the host cannot pair the uploader with the accounts that fetch. Downloads are counted per
+ * client address instead (P40).
+ * Blobs go by age, or earlier once every recipient released them (blob-port.ts `release`), and
+ * that pairs no one either: the uploader lists SHA-256 hashes of release tokens derived from the
+ * file key, which the host never sees, so a hash names no account and the host cannot make a
+ * token; a release, like a download, carries no account and is counted per client address; and
+ * it answers 204 whatever happened, so it confirms neither blob nor token (no oracle). What the
+ * host learns is how many recipients a blob had, which the fan-out of the message already shows.
+ * Logs name only the route, never an id or a token. Hostile input (bad ids, bad offsets, bad
+ * release lists or tokens, oversized bodies, malformed ranges) gets a clear 4xx before any store
+ * call that could fail on it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BLOB_API, BLOB_RETENTION_MS, INCOMPLETE_RETENTION_MS, MAX_BLOB_BYTES, MAX_PART_BYTES, MAX_PENDING_UPLOADS, isBlobId } from '../lib/wire/blob-api';
+import {
+  BLOB_API,
+  BLOB_RETENTION_MS,
+  INCOMPLETE_RETENTION_MS,
+  MAX_BLOB_BYTES,
+  MAX_BLOB_RELEASES,
+  MAX_PART_BYTES,
+  MAX_PENDING_UPLOADS,
+  isBlobId,
+  isReleaseHex
+} from '../lib/wire/blob-api';
 import type { Auth } from './auth';
 import { addressBucket } from './client-address';
 import { HostError, bearer, clientIp, readBody, readJson, requestPath, sendJson } from './http-util';
@@ -45,6 +62,25 @@ function range(header: string | undefined, size: number): [number, number] | und
   return [start, end];
 }
 
+/**
+ * The largest create body (wire/blob-api.ts BlobCreate) as JSON.stringify writes it: each release
+ * is 64 hex digits, two quotes and a comma; 256 bytes for `size` and the keys.
+ */
+const CREATE_BODY_BYTES = 256 + MAX_BLOB_RELEASES * 67;
+/** A release body (BlobRelease): `{"token":"<64 hex>"}` is 76 bytes. */
+const RELEASE_BODY_BYTES = 256;
+
+/** The release list of a create body: absent is none; else distinct hashes (isReleaseHex), at most MAX_BLOB_RELEASES. */
+function releasesOf(v: unknown): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new HostError(400, 'BadRequest', 'releases must be an array of SHA-256 hashes');
+  if (v.length > MAX_BLOB_RELEASES) throw new HostError(400, 'BadRequest', `${v.length} releases, more than ${MAX_BLOB_RELEASES}`);
+  const bad = v.findIndex((h) => !isReleaseHex(h));
+  if (bad >= 0) throw new HostError(400, 'BadRequest', `release ${bad} is not 64 lowercase hex digits`);
+  if (new Set(v).size !== v.length) throw new HostError(400, 'BadRequest', 'releases repeat a hash');
+  return v as string[];
+}
+
 function idOf(rest: string): string {
   if (!isBlobId(rest)) throw new HostError(400, 'BadRequest', `blob id of ${Math.min(rest.length, 999)} characters is not 32 hex digits`);
   return rest;
@@ -65,13 +101,14 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
     if (path === BLOB_API.blobs) {
       if (req.method !== 'POST') throw new HostError(405, 'BadRequest', 'method not allowed here');
       const user = await d.auth.requireUser(bearer(req));
-      const body = (await readJson(req, 256)) as { size?: unknown } | null;
+      const body = (await readJson(req, CREATE_BODY_BYTES)) as { size?: unknown; releases?: unknown } | null;
       const size = body?.size;
       if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) throw new HostError(400, 'BadRequest', 'size must be a positive integer');
       if (size > max) throw new HostError(413, 'TooLarge', `a file of ${size} bytes exceeds the limit of ${max}`);
+      const releases = releasesOf(body?.releases);
       if ((await d.store.pending(user)) >= MAX_PENDING_UPLOADS) throw new HostError(429, 'RateLimited', `at most ${MAX_PENDING_UPLOADS} unfinished uploads`);
       const id = randomBytes(16).toString('hex');
-      await d.store.create(id, user, size, d.clock());
+      await d.store.create(id, user, size, d.clock(), releases);
       sendJson(res, 201, { id });
       return true;
     }
@@ -82,6 +119,22 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
       const user = await d.auth.requireUser(bearer(req));
       const blob = await owned(idOf(rest.slice(0, -'/upload'.length)), user);
       sendJson(res, 200, { size: blob.size, received: blob.received });
+      return true;
+    }
+    if (rest.endsWith(BLOB_API.releaseSuffix)) {
+      if (req.method !== 'POST') throw new HostError(405, 'BadRequest', 'method not allowed here');
+      const id = idOf(rest.slice(0, -BLOB_API.releaseSuffix.length));
+      // No account, as a download: a bearer sent anyway is ignored (P41), and releases count
+      // against the same per-address budget (P40).
+      const wait = await d.reads.hit(addressBucket(clientIp(req)));
+      if (wait) throw new HostError(429, 'RateLimited', 'too many file requests from this address', wait);
+      const token = ((await readJson(req, RELEASE_BODY_BYTES)) as { token?: unknown } | null)?.token;
+      if (!isReleaseHex(token)) throw new HostError(400, 'BadRequest', 'token must be 64 lowercase hex digits');
+      // The hash of the token's 32 bytes, as the uploader listed it. 204 whether it struck a
+      // hash, deleted the blob or matched nothing: the answer confirms no blob and no token.
+      await d.store.release(id, createHash('sha256').update(Buffer.from(token, 'hex')).digest('hex'));
+      res.writeHead(204, { 'Cache-Control': 'no-store' });
+      res.end();
       return true;
     }
     const id = idOf(rest);

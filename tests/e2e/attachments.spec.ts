@@ -2,7 +2,8 @@
  * Encrypted attachments in the browser (README "Attachments"; SECURITY.md P1, P40): alice sends
  * bob a photo and a file through the real host. The photo is re-encoded in alice's page, so the
  * EXIF block (with a marker text) of the JPEG she picks is gone from the bytes bob opens; bob
- * saves the file and gets exactly the bytes alice picked, under a sanitized name. A host that
+ * saves the file and gets exactly the bytes alice picked, under a sanitized name; once he holds
+ * his copy the host drops the blob, and after a reload he saves it again from that copy. A host that
  * swaps a byte of the blob or truncates it gets the clear "changed in transit" message, and
  * nothing is shown. Real host, real build, real vault workers, one browser context each.
  */
@@ -62,7 +63,7 @@ async function sendPicked(p: Person): Promise<void> {
 
 const randomBytes = (n: number, seed: number): Buffer => Buffer.from(Uint8Array.from({ length: n }, (_, i) => (Math.imul(i + seed, 2654435761) >>> 24) & 0xff));
 
-test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, safe name); a host that swaps or truncates a blob is caught', async ({ browser }) => {
+test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, safe name, reopened from his copy once the host dropped it); a host that swaps or truncates a blob is caught', async ({ browser }) => {
   const alice = await openPerson(browser, 'alice');
   const bob = await openPerson(browser, 'bob');
   people.push(alice, bob);
@@ -107,10 +108,26 @@ test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, s
   const fileBubble = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
   // Shown as text, with the right-to-left override made visible instead of obeyed.
   await expect(fileBubble.getByTestId('file-name')).toHaveText('..\\..\\evil\uFFFDtxt.exe', { timeout: 30_000 });
+  const calls: { method: string; url: string }[] = [];
+  bob.context.on('request', (r) => {
+    if (r.url().includes('/api/v1/blobs/')) calls.push({ method: r.method(), url: r.url() });
+  });
   const file = await saved(bob.page, fileBubble.getByRole('button', { name: 'Save' }));
   expect(file.name).toBe('_.._evil_txt.exe');
   expect(file.bytes.equals(data)).toBe(true);
   await bob.page.screenshot({ path: `${SHOTS}/attachments-bob-desktop.png` });
+  // Bob keeps his copy and releases the blob (with no account, like the download); the host,
+  // which listed bob as its one recipient, drops it at once (wire/blob-api.ts release).
+  await expect.poll(() => calls.filter((c) => c.method === 'POST' && c.url.endsWith('/release')).length).toBe(1);
+  const blobUrl = calls.find((c) => c.method === 'GET')!.url;
+  await expect.poll(async () => (await bob.page.request.get(blobUrl)).status()).toBe(404);
+  // After a reload bob's vault opens his own copy: exactly the bytes, with no request to the host.
+  await bob.page.reload();
+  await openChat(bob, alice.name);
+  calls.length = 0;
+  const reopened = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
+  expect((await saved(bob.page, reopened.getByRole('button', { name: 'Save' }))).bytes.equals(data)).toBe(true);
+  expect(calls).toEqual([]);
 
   // A host that swaps a byte, then one that truncates: the digest refuses both, nothing opens.
   const tampered = randomBytes(5000, 11);

@@ -55,8 +55,9 @@ function blobCalls(log: string[], fault: { f?: Fault }) {
     const logged = (anonymous: boolean, path: string, init: RequestInit, go: (i: RequestInit) => Promise<Response>): Promise<Response> => {
       const method = init.method ?? 'GET';
       const offset = /offset=(\d+)/.exec(path)?.[1];
-      const what = method === 'PUT' ? `put ${offset}` : method === 'POST' ? 'create' : path.endsWith('/upload') ? 'where' : `get ${(init.headers as Record<string, string> | undefined)?.Range ?? ''}`;
-      const download = what.startsWith('get ');
+      const what = method === 'PUT' ? `put ${offset}` : path.endsWith('/release') ? 'release' : method === 'POST' ? 'create' : path.endsWith('/upload') ? 'where' : `get ${(init.headers as Record<string, string> | undefined)?.Range ?? ''}`;
+      // Downloads and releases go as nobody (P41), everything else as the account.
+      const download = what.startsWith('get ') || what === 'release';
       log.push(download === anonymous ? what : `${what} (${anonymous ? 'anonymous' : 'as the account'})`);
       const forward = (i: RequestInit = init) => go(i);
       return fault.f ? fault.f(method, path, forward, init) : forward();
@@ -88,6 +89,18 @@ async function opened(bob: Engine, id: string): Promise<Uint8Array> {
   return f.bytes instanceof Blob ? new Uint8Array(await f.bytes.arrayBuffer()) : f.bytes;
 }
 
+/**
+ * The sender's own copy (storage/file-repo.ts), kept as it uploaded, opens as exactly the file
+ * with no request at all: so whatever the upload went through, the copy is the blob the message
+ * points at.
+ */
+async function ownCopy(alice: Engine, id: string, file: Uint8Array, log: string[]): Promise<void> {
+  const before = log.length;
+  const f = await alice.openAttachment('bob', id, 'own');
+  expect(same(new Uint8Array(await (f.bytes as Blob).arrayBuffer()), file)).toBe(true);
+  expect(log.slice(before)).toEqual([]);
+}
+
 const puts = (log: string[]) => log.filter((l) => l.startsWith('put ')).map((l) => Number(l.slice(4)));
 
 describe('streamed attachments through the engine and the real host', () => {
@@ -95,7 +108,7 @@ describe('streamed attachments through the engine and the real host', () => {
     const log: string[] = [];
     const [alice, bob] = await pair(log);
     const file = bytes(5 * P + 333, 1);
-    await alice.sendAttachment('bob' as Username, { bytes: new LoggedFile(file, log), name: 'big.bin', mime: '', transfer: 't1' });
+    const sent = await alice.sendAttachment('bob' as Username, { bytes: new LoggedFile(file, log), name: 'big.bin', mime: '', transfer: 't1' });
     const offsets = puts(log);
     expect(offsets.slice(0, 3)).toEqual([0, P, 2 * P]);
     // The first part left before the last slice was read: a stream, not read-all-then-send.
@@ -109,6 +122,7 @@ describe('streamed attachments through the engine and the real host', () => {
     const got = await opened(bob, await received(bob, 'big.bin'));
     expect(got.length).toBe(file.length);
     expect(same(got, file)).toBe(true);
+    await ownCopy(alice, sent.id, file, log);
   });
 
   test('P45 a part that fails (answer lost after the host stored it, or never sent) is resumed from the host\'s offset without a new upload', async () => {
@@ -128,12 +142,14 @@ describe('streamed attachments through the engine and the real host', () => {
     };
     const [alice, bob] = await pair(log, fault);
     const file = bytes(4 * P + 5, 2);
-    await alice.sendAttachment('bob' as Username, { bytes: file, name: 'resumed.bin', mime: '', transfer: 't1' });
+    const sent = await alice.sendAttachment('bob' as Username, { bytes: file, name: 'resumed.bin', mime: '', transfer: 't1' });
     expect(log.filter((l) => l === 'create')).toHaveLength(1);
     expect(log.filter((l) => l === 'where')).toHaveLength(2);
     // Part 1's answer was lost: the host had it, so the next PUT is part 2; part 3 never left, so it goes again.
     expect(puts(log)).toEqual([0, P, 2 * P, 3 * P, 3 * P, 4 * P]);
     expect(same(await opened(bob, await received(bob, 'resumed.bin')), file)).toBe(true);
+    // The part whose answer was lost is in the copy too.
+    await ownCopy(alice, sent.id, file, log);
   });
 
   test('P45 a host that lost the upload gets a clean new one from the first byte, and the message points at it', async () => {
@@ -147,10 +163,12 @@ describe('streamed attachments through the engine and the real host', () => {
     };
     const [alice, bob] = await pair(log, fault);
     const file = bytes(3 * P, 3);
-    await alice.sendAttachment('bob' as Username, { bytes: file, name: 'again.bin', mime: '', transfer: 't1' });
+    const sent = await alice.sendAttachment('bob' as Username, { bytes: file, name: 'again.bin', mime: '', transfer: 't1' });
     expect(log.filter((l) => l === 'create')).toHaveLength(2);
     expect(puts(log)).toEqual([0, P, 2 * P, 0, P, 2 * P, 3 * P]);
     expect(same(await opened(bob, await received(bob, 'again.bin')), file)).toBe(true);
+    // The copy of the lost upload (another key) was dropped and the new one kept.
+    await ownCopy(alice, sent.id, file, log);
   });
 
   test('P45 after the vault gives up (host unreachable), Retry of the same transfer resumes where the host is; nothing it has is sent again', async () => {
@@ -169,12 +187,13 @@ describe('streamed attachments through the engine and the real host', () => {
     const send = () => alice.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'retry.bin', mime: '', transfer: 't9' });
     await expect(send()).rejects.toMatchObject({ code: 'Unavailable' });
     down = false;
-    await send();
+    const sent = await send();
     expect(log.filter((l) => l === 'create')).toHaveLength(1);
     // Parts 0 and 1 landed before the host went away; the retry goes on with part 2.
     expect(puts(log).filter((o) => o < 2 * P)).toEqual([0, P]);
     expect(puts(log).at(-1)).toBe(3 * P);
     expect(same(await opened(bob, await received(bob, 'retry.bin')), file)).toBe(true);
+    await ownCopy(alice, sent.id, file, log);
   });
 
   test('P45 P40 a host that serves the parts of a blob out of order is refused as Tampered and no bytes come back', async () => {

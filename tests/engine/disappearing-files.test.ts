@@ -35,7 +35,7 @@ async function open(name: string): Promise<Engine> {
 }
 
 describe('P44 disappearing files', () => {
-  test('P44 a file in a disappearing chat carries the timer and leaves no key, digest or blob id behind on either side', async () => {
+  test('P44 a file in a disappearing chat carries the timer and leaves no key, digest, blob id or copy of the file behind on either side', async () => {
     const alice = await open('alice');
     const bob = await open('bob');
     await alice.createAccount('alice');
@@ -62,11 +62,18 @@ describe('P44 disappearing files', () => {
     expect((await getMessage(bob.ctx.vault, key))?.expiresAt).toBeUndefined();
     await bob.markRead('alice' as Username);
     expect((await getMessage(bob.ctx.vault, key))?.expiresAt).toBeGreaterThan(Date.now());
+    // Both hold a copy of the file (the sender's since its upload, bob's since he opened it).
+    await bob.openAttachment('alice', key, 't1');
+    expect(await alice.ctx.vault.db.count('files')).toBe(2);
+    expect(await bob.ctx.vault.db.count('files')).toBe(2);
 
     offset = 5 * 60_000 + 1000;
     for (const e of [alice, bob]) await e.ctx.serial(() => expireDue(e.ctx));
     expect(await alice.ctx.vault.db.get('messages', sent.id)).toBeUndefined();
     expect(await bob.ctx.vault.db.get('messages', key)).toBeUndefined();
+    // The copies went with the messages, in the same transaction (file-repo.ts).
+    expect(await alice.ctx.vault.db.count('files')).toBe(0);
+    expect(await bob.ctx.vault.db.count('files')).toBe(0);
     await expect(bob.openAttachment('alice', key, 't2')).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 });

@@ -2,8 +2,9 @@
  * Files and voice notes in groups (README "Groups": files in groups; SECURITY.md P45, P21),
  * through engines on the REAL host (src/host/server.ts and its blob store on loopback): the file
  * is uploaded ONCE and its pointer goes to every member under the sender key; each member
- * downloads, checks and opens exactly the sender's bytes; a blob the host changed is refused as
- * Tampered by everyone; a removed member gets no pointer of a file sent after its removal.
+ * downloads, checks and opens exactly the sender's bytes, keeps its own copy and releases the blob,
+ * which the host drops after the last member did; a blob the host changed is refused as Tampered
+ * and kept by no one; a removed member gets no pointer of a file sent after its removal.
  */
 import 'fake-indexeddb/auto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transp
 import { memoryLocks } from '../../workers/engine/lock';
 import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
 import { getGroup, listGroupMessages } from '../../workers/storage/group-repo';
+import { groupOwner } from '../../workers/storage/file-repo';
 import { groupDecrypt, groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { encodeVoicePreview } from '../../src/lib/wire/voice-note';
@@ -51,6 +53,8 @@ const fileIn = async (e: Engine, id: string, name: string): Promise<Text> => {
 };
 const bytes = (len: number, seed: number): Uint8Array => Uint8Array.from({ length: len }, (_, i) => (i * 31 + seed) & 0xff);
 const blobFiles = () => readdirSync(join(real.dataDir, BLOBS_DIR));
+/** The mark of a member's own copy of a file (file-repo.ts), if it holds a complete one. */
+const marked = (e: Engine, owner: string) => e.ctx.vault.db.get('files', [owner, -1]);
 
 /** Ann (admin) with the others, every member holding every sender key that is used below. */
 async function group(names: string[]) {
@@ -61,7 +65,7 @@ async function group(names: string[]) {
 }
 
 describe('files in groups on the real host', () => {
-  test('P45 one upload for the whole group: every member opens exactly the bytes, a voice note too; a blob the host changed is Tampered for all', async () => {
+  test('P45 P40 one upload for the whole group: every member opens exactly the bytes, a voice note too; the blob goes once all three released it; a changed blob is Tampered and kept nowhere', async () => {
     const { id, ann, rest } = await group(['ben', 'cat', 'dan']);
     const [ben, cat, dan] = rest as [Engine, Engine, Engine];
     const file = bytes(150_000, 3);
@@ -70,14 +74,22 @@ describe('files in groups on the real host', () => {
     expect(sent).toMatchObject({ kind: 'text', direction: 'out', text: 'the route', attachment: { name: 'route map.pdf', mime: 'application/pdf', size: 150_000 } });
     // ONE blob for three recipients.
     expect(blobFiles().length - before).toBe(1);
-    for (const p of [ben, cat, dan]) {
+    for (const [i, p] of [ben, cat, dan].entries()) {
       const m = await eventually(async () => void (await fileIn(p, id, 'route map.pdf'))).then(() => fileIn(p, id, 'route map.pdf'));
       expect(m).toMatchObject({ sender: 'ann', direction: 'in', text: 'the route', attachment: { mime: 'application/pdf', size: 150_000 } });
       // P1: a view never carries the key, the digest or the blob id.
       expect(JSON.stringify(m, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v))).not.toMatch(/key|digest|blobId/);
       const got = await p.openGroupAttachment(id, m.id, 'd');
       expect({ ...got, bytes: await fileBytes(got.bytes) }).toEqual({ bytes: file, mime: 'application/pdf', name: 'route map.pdf' });
+      // The host keeps the blob until the last of the three released it, then drops it.
+      if (i < 2) {
+        await eventually(async () => expect(await marked(p, groupOwner(m.id))).toMatchObject({ released: true }));
+        expect(blobFiles().length - before).toBe(1);
+      } else await eventually(() => expect(blobFiles().length - before).toBe(0));
     }
+    // Everyone opens their own copy now, the sender too.
+    for (const p of [ben, cat, dan]) expect(await fileBytes((await p.openGroupAttachment(id, (await fileIn(p, id, 'route map.pdf')).id, 'x')).bytes)).toEqual(file);
+    expect(await fileBytes((await ann.openGroupAttachment(id, sent.id, 'x')).bytes)).toEqual(file);
     expect((await ben.listGroups())[0]!.lastPreview).toBe('the route');
     // The name is found by search (README "Search"), in the group.
     const found = await cat.searchMessages('map');
@@ -89,20 +101,22 @@ describe('files in groups on the real host', () => {
     await ben.sendGroupAttachment(id, { bytes: audio, name: 'voice.webm', mime: 'audio/webm;codecs=opus', thumbnail: preview, transfer: 't2' });
     await eventually(async () => expect((await fileIn(dan, id, 'voice.webm')).attachment).toEqual({ name: 'voice.webm', mime: 'audio/webm', size: 9_000, thumbnail: preview }));
     expect((await dan.listGroups())[0]!.lastPreview).toBe('🎤 Voice message');
-    const note = await fileIn(ann, id, 'voice.webm');
-    expect(await fileBytes((await ann.openGroupAttachment(id, note.id, 'd')).bytes)).toEqual(audio);
-    expect(blobFiles().length - before).toBe(2);
+    expect(blobFiles().length - before).toBe(1);
 
-    // The host flips one byte of the first blob: every member, and the sender, refuse it.
+    // The host flips one byte of the voice note's blob before cat and dan open it: both refuse it
+    // and keep nothing; the sender's own copy is untouched.
     const dir = join(real.dataDir, BLOBS_DIR);
-    const first = blobFiles().find((f) => readFileSync(join(dir, f)).length > 100_000)!;
-    const stored = readFileSync(join(dir, first));
+    const [only] = blobFiles();
+    const stored = readFileSync(join(dir, only!));
     stored[4000]! ^= 0x01;
-    writeFileSync(join(dir, first), stored);
-    for (const p of [ben, cat, dan]) await expect(p.openGroupAttachment(id, (await fileIn(p, id, 'route map.pdf')).id, 'x')).rejects.toMatchObject({ code: 'Tampered' });
-    await expect(ann.openGroupAttachment(id, sent.id, 'x')).rejects.toMatchObject({ code: 'Tampered' });
-    // The voice note's blob is untouched and still opens.
-    expect(await fileBytes((await cat.openGroupAttachment(id, (await fileIn(cat, id, 'voice.webm')).id, 'd')).bytes)).toEqual(audio);
+    writeFileSync(join(dir, only!), stored);
+    for (const p of [cat, dan]) {
+      const note = await fileIn(p, id, 'voice.webm');
+      await expect(p.openGroupAttachment(id, note.id, 'x')).rejects.toMatchObject({ code: 'Tampered' });
+      expect(await p.ctx.vault.db.count('files', IDBKeyRange.bound([groupOwner(note.id), -1], [groupOwner(note.id), Number.MAX_SAFE_INTEGER]))).toBe(0);
+    }
+    expect(await fileBytes((await ben.openGroupAttachment(id, (await fileIn(ben, id, 'voice.webm')).id, 'd')).bytes)).toEqual(audio);
+    expect(blobFiles()).toEqual([only]);
   });
 
   test('P45 the pointer is kept sealed: after a reload a member still opens the file', async () => {

@@ -1,14 +1,17 @@
 /**
  * The attachment blob endpoints (src/host/blobs.ts) on a real loopback host with a real SQLite
  * file and blob files on disk: resumable in-order upload, ranged download, the size limit, the
- * retention sweep, a restart, and hostile input (P40) answered with clear 4xx and no crash.
+ * retention sweep, a restart, release by recipients' tokens (anonymous, no oracle: P41), and
+ * hostile input (P40) answered with clear 4xx and no crash.
  */
+import Database from 'better-sqlite3';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { toBase64Url } from '../../src/lib/codec/base64url';
-import { BLOB_API, BLOB_RETENTION_MS, MAX_BLOB_BYTES, MAX_PENDING_UPLOADS } from '../../src/lib/wire/blob-api';
-import { BLOBS_DIR, openSqliteBlobs } from '../../src/host/storage/sqlite-blobs';
+import { BLOB_API, BLOB_RETENTION_MS, MAX_BLOB_BYTES, MAX_BLOB_RELEASES, MAX_PENDING_UPLOADS } from '../../src/lib/wire/blob-api';
+import { BLOB_MIGRATIONS, BLOBS_DIR, BLOBS_FILE, openSqliteBlobs } from '../../src/host/storage/sqlite-blobs';
 import { BlobOffsetError } from '../../src/host/storage/blob-port';
 import { registerUser, startHost, tempDir, type TestUser } from './support';
 
@@ -21,12 +24,35 @@ afterEach(async () => {
 const auth = (u: TestUser) => ({ authorization: `Bearer ${toBase64Url(u.token)}` });
 const bytes = (n: number, seed = 3): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
 
-async function create(url: string, u: TestUser, size: unknown): Promise<Response> {
-  return fetch(url + BLOB_API.blobs, { method: 'POST', headers: { ...auth(u), 'content-type': 'application/json' }, body: JSON.stringify({ size }) });
+async function create(url: string, u: TestUser, size: unknown, releases?: unknown): Promise<Response> {
+  return fetch(url + BLOB_API.blobs, { method: 'POST', headers: { ...auth(u), 'content-type': 'application/json' }, body: JSON.stringify({ size, releases }) });
 }
 async function put(url: string, u: TestUser, id: string, offset: number | string, body: Uint8Array): Promise<Response> {
   return fetch(`${url}${BLOB_API.prefix}${id}?offset=${offset}`, { method: 'PUT', headers: auth(u), body: body as BodyInit });
 }
+
+/** A recipient's release token (32 bytes as hex) and the hash the uploader lists for it. */
+const token = (): string => randomBytes(32).toString('hex');
+const hashOf = (t: string): string => createHash('sha256').update(Buffer.from(t, 'hex')).digest('hex');
+/** POST <id>/release with no account unless `headers` adds one. */
+async function release(url: string, id: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url + BLOB_API.prefix + id + BLOB_API.releaseSuffix, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+async function uploaded(url: string, u: TestUser, size: number, releases?: string[]): Promise<string> {
+  const res = await create(url, u, size, releases);
+  expect(res.status).toBe(201);
+  const { id } = (await res.json()) as { id: string };
+  expect((await put(url, u, id, 0, bytes(size))).status).toBe(200);
+  return id;
+}
+const releaseRows = (dataDir: string): number => {
+  const db = new Database(join(dataDir, BLOBS_FILE), { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM blob_releases').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
 
 describe('host attachment blobs', () => {
   test('a blob uploaded in parts, resumed after a lost answer, downloads whole and by range', async () => {
@@ -154,12 +180,134 @@ describe('host attachment blobs', () => {
   });
 });
 
+describe('host attachment blob releases', () => {
+  test('P41 a blob listing three recipients survives two releases and goes with the third; releases need no account, and a wrong token, a replay or an unknown blob get the same 204 and delete nothing', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const tokens = [token(), token(), token()];
+    const id = await uploaded(host.url, ann, 4000, tokens.map(hashOf));
+    const get = () => fetch(host.url + BLOB_API.prefix + id);
+    const answers: Response[] = [];
+    answers.push(await release(host.url, id, { token: tokens[0] }));
+    answers.push(await release(host.url, id, { token: tokens[0] })); // replayed
+    answers.push(await release(host.url, id, { token: token() })); // never listed
+    answers.push(await release(host.url, id, { token: hashOf(tokens[1]!) })); // the listed hash is not the token
+    answers.push(await release(host.url, '0'.repeat(32), { token: tokens[2] })); // unknown blob
+    // A bearer sent anyway is not checked: a bad one releases the same.
+    answers.push(await release(host.url, id, { token: tokens[1] }, { authorization: 'Bearer nonsense' }));
+    for (const r of answers) {
+      expect(r.status).toBe(204);
+      expect(await r.text()).toBe('');
+    }
+    expect((await get()).status).toBe(200);
+    expect(existsSync(join(host.dataDir, BLOBS_DIR, id))).toBe(true);
+    const last = await release(host.url, id, { token: tokens[2] });
+    expect(last.status).toBe(204);
+    expect((await get()).status).toBe(404);
+    expect(existsSync(join(host.dataDir, BLOBS_DIR, id))).toBe(false);
+    expect(releaseRows(host.dataDir)).toBe(0);
+    // Releasing what is gone answers as before.
+    expect((await release(host.url, id, { token: tokens[2] })).status).toBe(204);
+  });
+
+  test('P40 malformed release lists and tokens get 400 and create or strike nothing; other methods on the release route get 405', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const h = hashOf(token());
+    const distinct = (n: number) => Array.from({ length: n }, (_, i) => createHash('sha256').update(String(i)).digest('hex'));
+    const badLists: unknown[] = ['x', null, {}, h, [1], ['zz'], [h.slice(1)], [h + '0'], [h.toUpperCase()], [h, h], distinct(MAX_BLOB_RELEASES + 1)];
+    for (const releases of badLists) {
+      const r = await create(host.url, ann, 100, releases);
+      expect(r.status, JSON.stringify(releases).slice(0, 80)).toBe(400);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/release/);
+    }
+    expect(readdirSync(join(host.dataDir, BLOBS_DIR))).toEqual([]);
+    // A full list fits in the create body.
+    expect((await create(host.url, ann, 100, distinct(MAX_BLOB_RELEASES))).status).toBe(201);
+    const t = token();
+    const id = await uploaded(host.url, ann, 100, [hashOf(t)]);
+    for (const body of [{}, { token: 5 }, { token: t.slice(1) }, { token: t + '00' }, { token: t.toUpperCase() }, { token: 'g'.repeat(64) }, [t], null, 'not json']) {
+      expect((await release(host.url, id, body)).status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await fetch(host.url + BLOB_API.prefix + id + BLOB_API.releaseSuffix, { method: 'POST', body: JSON.stringify({ token: t }) })).status).toBe(415);
+    expect((await release(host.url, 'ABC', { token: t })).status).toBe(400);
+    expect((await release(host.url, `..%2f${id}`, { token: t })).status).toBe(400);
+    expect((await release(host.url, id, JSON.stringify({ token: t, pad: 'x'.repeat(300) }))).status).toBe(413);
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      expect((await fetch(host.url + BLOB_API.prefix + id + BLOB_API.releaseSuffix, { method })).status, method).toBe(405);
+    }
+    // Nothing above struck the hash: the one good release still deletes the blob.
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(200);
+    expect((await release(host.url, id, { token: t })).status).toBe(204);
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
+    expect((await fetch(host.url + '/healthz')).status).toBe(200);
+  });
+
+  test('P40 releases count against the per-address download budget: past it, 429 and nothing struck', async () => {
+    const host = await startHost({ limits: { blobReadPerIp: { max: 3, windowMs: 60_000 } } });
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const t = token();
+    const id = await uploaded(host.url, ann, 100, [hashOf(t)]);
+    for (let i = 0; i < 3; i++) expect((await release(host.url, id, { token: token() })).status).toBe(204);
+    const refused = await release(host.url, id, { token: t }, auth(ann));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(existsSync(join(host.dataDir, BLOBS_DIR, id))).toBe(true);
+    expect(releaseRows(host.dataDir)).toBe(1);
+  });
+
+  test('P40 a blob listing no recipients is never deleted by releases, nor is one whose list emptied before its upload finished; both go by age, and the sweep takes their release rows', async () => {
+    let now = 1_000_000_000_000;
+    const host = await startHost({ clock: () => now });
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const t = token();
+    const plain = await uploaded(host.url, ann, 50);
+    expect((await release(host.url, plain, { token: t })).status).toBe(204);
+    const early = ((await (await create(host.url, ann, 50, [hashOf(t)])).json()) as { id: string }).id;
+    expect((await release(host.url, early, { token: t })).status).toBe(204);
+    expect((await put(host.url, ann, early, 0, bytes(50))).status).toBe(200);
+    expect((await release(host.url, early, { token: t })).status).toBe(204);
+    const listed = await uploaded(host.url, ann, 50, [hashOf(token()), hashOf(token())]);
+    for (const id of [plain, early, listed]) expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(200);
+    expect(releaseRows(host.dataDir)).toBe(2);
+    now += BLOB_RETENTION_MS + 1;
+    await host.sweep();
+    for (const id of [plain, early, listed]) expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
+    expect(releaseRows(host.dataDir)).toBe(0);
+    expect(readdirSync(join(host.dataDir, BLOBS_DIR))).toEqual([]);
+  });
+});
+
 describe('blob store contract on a real SQLite file', () => {
+  test('a blobs.sqlite from before release lists opens, keeps its blobs and gains the list table', async () => {
+    const dir = tempDir();
+    const id = 'cd'.repeat(16);
+    const old = new Database(join(dir, BLOBS_FILE));
+    old.exec(BLOB_MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    old.prepare('INSERT INTO blobs (id, owner, size, received, created_at) VALUES (?, ?, 3, 3, 7)').run(id, 'ann');
+    old.close();
+    const s = openSqliteBlobs(dir);
+    expect(await s.get(id)).toEqual({ id, owner: 'ann', size: 3, received: 3, createdAt: 7 });
+    expect(await s.release(id, hashOf(token()))).toBe(false);
+    const other = 'ef'.repeat(16);
+    const t = token();
+    await s.create(other, 'ann', 2, 8, [hashOf(t)]);
+    await s.append(other, 0, bytes(2));
+    expect(await s.release(other, hashOf(t))).toBe(true);
+    expect(await s.get(other)).toBeUndefined();
+    await s.close();
+  });
+
   test('append is in order, durable across reopen; the store refuses ids that are not 32 hex digits', async () => {
     const dir = tempDir();
     const id = 'ab'.repeat(16);
     let s = openSqliteBlobs(dir);
-    await s.create(id, 'ann', 6, 1);
+    await s.create(id, 'ann', 6, 1, []);
     expect(await s.append(id, 0, bytes(3))).toBe(3);
     await expect(s.append(id, 0, bytes(3))).rejects.toBeInstanceOf(BlobOffsetError);
     await expect(s.append(id, 3, bytes(4))).rejects.toThrow(/past the blob's 6 bytes/);
@@ -170,7 +318,7 @@ describe('blob store contract on a real SQLite file', () => {
     await s.append(id, 3, bytes(3, 9));
     expect(await s.read(id, 2, 5)).toEqual(Uint8Array.of(...bytes(3).subarray(2), ...bytes(3, 9).subarray(0, 2)));
     expect(await s.pending('ann')).toBe(0);
-    await expect(s.create('../x', 'ann', 1, 1)).rejects.toThrow(/32 hex digits/);
+    await expect(s.create('../x', 'ann', 1, 1, [])).rejects.toThrow(/32 hex digits/);
     await expect(s.get('../../' + 'a'.repeat(26))).rejects.toThrow(/32 hex digits/);
     expect(await s.sweep(2, 0)).toBe(1);
     expect(await s.get(id)).toBeUndefined();

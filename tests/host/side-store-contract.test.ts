@@ -15,6 +15,7 @@ import { openPgGroupBlobs } from '../../src/host/storage/pg/group-blobs';
 import { openSqliteDiscovery } from '../../src/host/storage/sqlite-discovery';
 import { openSqliteGroupBlobs } from '../../src/host/storage/sqlite-group-blobs';
 import { BlobOffsetError, type BlobStore } from '../../src/host/storage/blob-port';
+import { MAX_BLOB_RELEASES } from '../../src/lib/wire/blob-api';
 import type { SealedStore } from '../../src/host/storage/sealed-port';
 import { openPgBlobs } from '../../src/host/storage/pg/blobs';
 import { openPgSealed } from '../../src/host/storage/pg/sealed';
@@ -148,7 +149,7 @@ describe.each(backends)('side stores on $name', (backend) => {
   test('P45 an upload begun through one handle continues through the other, in order only, and reads back by any range', async () => {
     const [one, two] = await backend.open();
     const whole = data(10_000, 1);
-    await one.files.create(id(1), 'ann', whole.length, 100);
+    await one.files.create(id(1), 'ann', whole.length, 100, []);
     expect(await two.files.get(id(1))).toEqual({ id: id(1), owner: 'ann', size: 10_000, received: 0, createdAt: 100 });
     expect(await two.files.pending('ann')).toBe(1);
     expect(await one.files.append(id(1), 0, whole.subarray(0, 3000))).toBe(3000);
@@ -168,7 +169,7 @@ describe.each(backends)('side stores on $name', (backend) => {
 
   test('P45 two handles appending the same part at once: exactly one is stored, the other learns where the blob is', async () => {
     const [one, two] = await backend.open();
-    await one.files.create(id(2), 'ann', 2000, 1);
+    await one.files.create(id(2), 'ann', 2000, 1, []);
     const results = await Promise.allSettled([one.files.append(id(2), 0, data(1000, 2)), two.files.append(id(2), 0, data(1000, 3))]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -182,17 +183,87 @@ describe.each(backends)('side stores on $name', (backend) => {
 
   test('P45 the sweep deletes blobs past retention and unfinished ones past theirs, through either handle', async () => {
     const [one, two] = await backend.open();
-    await one.files.create(id(3), 'ann', 10, 10); // complete, old
+    await one.files.create(id(3), 'ann', 10, 10, []); // complete, old
     await one.files.append(id(3), 0, data(10, 5));
-    await one.files.create(id(4), 'ann', 10, 50); // complete, young
+    await one.files.create(id(4), 'ann', 10, 50, []); // complete, young
     await one.files.append(id(4), 0, data(10, 6));
-    await one.files.create(id(5), 'ann', 10, 30); // unfinished, middle-aged
-    await one.files.create(id(6), 'ann', 10, 60); // unfinished, young
+    await one.files.create(id(5), 'ann', 10, 30, []); // unfinished, middle-aged
+    await one.files.create(id(6), 'ann', 10, 60, []); // unfinished, young
     expect(await two.files.sweep(20, 40)).toBe(2);
     expect(await one.files.get(id(3))).toBeUndefined();
     expect(await one.files.get(id(5))).toBeUndefined();
     expect(await one.files.read(id(4), 0, 10)).toEqual(data(10, 6));
     expect(await one.files.get(id(6))).toMatchObject({ received: 0 });
     expect(await two.files.sweep(20, 40)).toBe(0);
+  });
+
+  const hash = (n: number) => n.toString(16).padStart(64, '0');
+
+  test('P45 a blob listing three release hashes survives two, through either handle, and goes with the third; replays, unlisted hashes and unknown blobs change nothing', async () => {
+    const [one, two] = await backend.open();
+    await one.files.create(id(7), 'ann', 10, 1, [hash(1), hash(2), hash(3)]);
+    await one.files.append(id(7), 0, data(10, 7));
+    expect(await one.files.release(id(7), hash(1))).toBe(false);
+    expect(await two.files.release(id(7), hash(1))).toBe(false);
+    expect(await two.files.release(id(7), hash(9))).toBe(false);
+    expect(await two.files.release(id(99), hash(3))).toBe(false);
+    expect(await two.files.release(id(7), hash(2))).toBe(false);
+    expect(await one.files.read(id(7), 0, 10)).toEqual(data(10, 7));
+    expect(await two.files.release(id(7), hash(3))).toBe(true);
+    expect(await one.files.get(id(7))).toBeUndefined();
+    expect(await one.files.release(id(7), hash(3))).toBe(false);
+    // The id is free again and the new blob lists nothing: nothing of the old list is left to strike.
+    await one.files.create(id(7), 'ann', 10, 2, []);
+    await one.files.append(id(7), 0, data(10, 8));
+    for (const n of [1, 2, 3]) expect(await two.files.release(id(7), hash(n))).toBe(false);
+    expect(await two.files.get(id(7))).toMatchObject({ received: 10 });
+  });
+
+  test('P45 a blob listing none, or whose list emptied before its upload finished, is not deleted by releases; the sweep takes it and its list', async () => {
+    const [one, two] = await backend.open();
+    await one.files.create(id(8), 'ann', 10, 1, []);
+    await one.files.append(id(8), 0, data(10, 1));
+    expect(await two.files.release(id(8), hash(1))).toBe(false);
+    await one.files.create(id(9), 'ann', 10, 1, [hash(1)]);
+    expect(await two.files.release(id(9), hash(1))).toBe(false);
+    await one.files.append(id(9), 0, data(10, 2));
+    expect(await two.files.release(id(9), hash(1))).toBe(false);
+    await one.files.create(id(10), 'ann', 10, 1, [hash(1), hash(2)]);
+    await one.files.append(id(10), 0, data(10, 3));
+    expect(await one.files.get(id(8))).toBeDefined();
+    expect(await one.files.get(id(9))).toBeDefined();
+    expect(await two.files.sweep(2, 0)).toBe(3);
+    // Release rows went with the blob: a new blob under the same id listing one of them is not
+    // deleted by the other.
+    await one.files.create(id(10), 'ann', 10, 3, [hash(2)]);
+    await one.files.append(id(10), 0, data(10, 4));
+    expect(await two.files.release(id(10), hash(1))).toBe(false);
+    expect(await two.files.get(id(10))).toBeDefined();
+    expect(await two.files.release(id(10), hash(2))).toBe(true);
+  });
+
+  test('P45 the last two releases racing through two handles delete the blob exactly once', async () => {
+    const [one, two] = await backend.open();
+    for (let n = 20; n < 26; n++) {
+      await one.files.create(id(n), 'ann', 10, 1, [hash(1), hash(2)]);
+      await one.files.append(id(n), 0, data(10, n));
+      const results = await Promise.all([one.files.release(id(n), hash(1)), two.files.release(id(n), hash(2))]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await one.files.get(id(n))).toBeUndefined();
+    }
+  });
+
+  test('P45 the store refuses malformed release lists and hashes and then holds nothing; a full list is accepted', async () => {
+    const [one] = await backend.open();
+    const full = Array.from({ length: MAX_BLOB_RELEASES }, (_, i) => hash(i));
+    for (const bad of [['x'], [hash(0xab).toUpperCase()], [hash(1), hash(1)], [...full, hash(MAX_BLOB_RELEASES)]]) {
+      await expect(one.files.create(id(30), 'ann', 10, 1, bad)).rejects.toThrow(/release hash/);
+      expect(await one.files.get(id(30))).toBeUndefined();
+    }
+    await one.files.create(id(30), 'ann', 10, 1, full);
+    await one.files.append(id(30), 0, data(10, 1));
+    expect(await one.files.release(id(30), hash(0))).toBe(false);
+    await expect(one.files.release(id(30), 'zz')).rejects.toThrow(/release hash/);
+    await expect(one.files.release('../x', hash(1))).rejects.toThrow(/32 hex digits/);
   });
 });

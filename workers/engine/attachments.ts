@@ -8,22 +8,34 @@
  * Both directions stream (blob-stream.ts): the vault holds a couple of 1 MiB parts, never the
  * whole file or blob. A failed upload keeps its sealer and unconfirmed parts in memory for this
  * worker's lifetime, so "Retry" of the same transfer resumes where the host is instead of starting
- * over. The sender's own copy reopens from the host like anyone's (no plaintext is stored in
- * IndexedDB).
+ * over.
+ *
+ * Every file sent or opened here is kept as this browser's own copy of its blob (ciphertext, never
+ * plaintext; storage/file-repo.ts), marked complete in the transaction that stores the sent
+ * message, or once a download passed every check. Later opens read the copy, not the host. Once a
+ * recipient holds its copy it posts its release token (crypto/blob-release.ts), anonymously like
+ * the download itself, and the host drops the blob when every recipient did (wire/blob-api.ts).
+ * Nothing is fetched or released without the user opening the file: an automatic fetch on arrival
+ * would tie this browser's address to the blob, and so to its uploader, for a host that watches.
  */
 import { fail, isProtocolError } from '../../src/lib/codec/errors';
 import type { Username } from '../../src/lib/codec/username';
 import { MAX_ATTACHMENT_BYTES, blobSize } from '../../src/lib/crypto/attachment';
+import { releaseToken } from '../../src/lib/crypto/blob-release';
+import { toHex } from '../../src/lib/codec/bytes';
+import { BLOB_API, type BlobRelease } from '../../src/lib/wire/blob-api';
 import { allowedMime, isImageMime, isVoiceMime, shownName, type AttachmentContent } from '../../src/lib/wire/attachment-content';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { preview, updateChat } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
-import { getMessage, putMessage } from '../storage/message-repo';
+import { getMessage, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox } from '../storage/outbox-repo';
-import type { MessageRecord } from '../storage/schema';
+import type { MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
-import { StreamUpload, downloadStream } from './blob-stream';
+import { dropFile, getFileMark, localParts, messageOwner, setReleased, txMarkFile } from '../storage/file-repo';
+import { StreamUpload, downloadStream, openParts, type UploadTarget } from './blob-stream';
+import { downloader } from './blob-client';
 import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
 import { messageEvent } from './views';
@@ -35,8 +47,11 @@ const unfinished = new Map<string, StreamUpload>();
 /** Failed uploads kept for a retry (each holds at most a few sealed parts). */
 const MAX_UNFINISHED = 8;
 
-/** The upload to run for `file` (a 1:1 chat's or a group's slot): the unfinished one of the same transfer and file, else a new one. */
-export function uploadFor(slot: string, file: OutgoingFile): StreamUpload {
+/**
+ * The upload to run for `file` (a 1:1 chat's or a group's slot): the unfinished one of the same
+ * transfer and file, else a new one for the message `target` makes of a fresh message id.
+ */
+export function uploadFor(ctx: EngineContext, slot: string, file: OutgoingFile, target: (messageId: string) => UploadTarget): StreamUpload {
   const old = unfinished.get(slot);
   const size = file.bytes instanceof Uint8Array ? file.bytes.length : file.bytes.size;
   if (old && old.size === size) return old;
@@ -47,7 +62,7 @@ export function uploadFor(slot: string, file: OutgoingFile): StreamUpload {
     first![1].abandon();
     unfinished.delete(first![0]);
   }
-  const up = new StreamUpload(file.bytes);
+  const up = new StreamUpload(file.bytes, target(newMessageId(ctx.deps.rng)));
   unfinished.set(slot, up);
   return up;
 }
@@ -72,11 +87,12 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
   const total = blobSize(length);
   const slot = `${username}:${file.transfer}`;
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
-  const upload = uploadFor(slot, file);
+  // The message key of an outgoing 1:1 message is its id (our copy's owner); the peer is the one recipient.
+  const upload = uploadFor(ctx, slot, file, (id) => ({ messageId: id, owner: messageOwner(id), recipients: [username] }));
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
   forgetUpload(slot);
   const mime = allowedMime(file.mime);
-  const attachment: AttachmentContent = { kind: 'attachment', id: newMessageId(ctx.deps.rng), sentAt: 0, blobId, key, digest, size, mime, name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
+  const attachment: AttachmentContent = { kind: 'attachment', id: upload.target.messageId, sentAt: 0, blobId, key, digest, size, mime, name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
   const caption = file.caption ?? '';
   const contact = await getContact(ctx.vault, username);
   assertCanSend(contact);
@@ -91,6 +107,7 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
     const identity = contact?.identity;
     const m: MessageRecord = { key: sent.id, id: sent.id, username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', attachment: sent, ...(identity ? { identity } : {}), ...expiry };
     await putMessage(tx, m);
+    if (upload.kept) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
     await addOutbox(tx, { username, content, messageKey: sent.id, ...(identity ? { identity } : {}) });
     return m;
   });
@@ -106,22 +123,77 @@ export async function openAttachment(ctx: EngineContext, username: Username, key
   const m = await getMessage(ctx.vault, key);
   const a = m?.username === username ? m.attachment : undefined;
   if (!a) return fail('InvalidArgument', 'no such file in this chat');
-  return openPointer(ctx, a, transfer);
+  return openPointer(ctx, a, transfer, { owner: messageOwner(key), holds: async (tx) => (await txGetMessage(tx, key))?.attachment?.blobId === a.blobId });
 }
 
+type Pointer = Pick<AttachmentContent, 'blobId' | 'key' | 'digest' | 'size' | 'mime' | 'name'>;
+
 /**
- * Downloads, checks and decrypts the file a pointer names (a 1:1 chat's or a group's). P45: a size
- * no sender could have uploaded is refused before anything is fetched or allocated, and the Blob
- * exists only once the digest, FINAL tag and padding checks passed; anything else is Tampered.
+ * Checks and decrypts the file a pointer names (a 1:1 chat's or a group's), from our copy (`owner`,
+ * file-repo.ts) when we hold one, else from the host. P45: a size no sender could have uploaded is
+ * refused before anything is fetched or allocated, and the Blob exists only once the digest, FINAL
+ * tag and padding checks passed; a host blob that fails them is Tampered. A copy that fails them
+ * (a damaged disk) is dropped and the host asked instead.
  */
-export async function openPointer(ctx: EngineContext, a: Pick<AttachmentContent, 'blobId' | 'key' | 'digest' | 'size' | 'mime' | 'name'>, transfer: string): Promise<OpenedFile> {
+/** Where a file's copy is kept: its owner (file-repo.ts), and whether its message still points at the file. */
+export interface CopyPlace {
+  owner: string;
+  holds: (tx: Tx) => Promise<boolean>;
+}
+
+export async function openPointer(ctx: EngineContext, a: Pointer, transfer: string, place: CopyPlace): Promise<OpenedFile> {
+  const { owner } = place;
+  const me = requireMe(ctx);
   if (a.size > MAX_ATTACHMENT_BYTES) return engineFail('Tampered', `a file of ${a.size} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
   const total = blobSize(a.size);
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer, done, total });
+  const opened = (bytes: Blob): OpenedFile => ({ bytes, mime: a.mime, name: a.name });
+  const mark = await getFileMark(ctx.vault, owner);
+  if (mark && mark.blobId === a.blobId && mark.total === total) {
+    try {
+      const bytes = await openParts(a, localParts(ctx.vault, owner, total), emit);
+      if (!mark.released) void release(ctx, owner, a, me.username);
+      return opened(bytes);
+    } catch {
+      // A copy with a part missing (LocalCopyError), damaged (a ProtocolError) or unreadable.
+    }
+  }
+  // No copy, an unfinished one, or one that does not open: start clean from the host.
+  await dropFile(ctx.vault, owner).catch(() => undefined);
+  let got: { bytes: Blob; kept: boolean };
   try {
-    return { bytes: await downloadStream(ctx, a, emit), mime: a.mime, name: a.name };
+    got = await downloadStream(ctx, a, owner, emit);
   } catch (e) {
+    await dropFile(ctx.vault, owner).catch(() => undefined);
     if (isProtocolError(e)) return engineFail('Tampered', `the file was changed in transit (${e.code})`);
     throw e;
+  }
+  // Marked only while its message still points at the file (a delete while it downloaded,
+  // for me or for everyone, drops the parts).
+  // No copy (storage full): nothing is released, so the host keeps the blob for the next open.
+  const kept =
+    got.kept &&
+    (await commit(ctx.vault, async (tx) => {
+      if (!(await place.holds(tx))) return false;
+      await txMarkFile(tx, { owner, blobId: a.blobId, total, released: false });
+      return true;
+    }));
+  if (kept) void release(ctx, owner, a, me.username);
+  else await dropFile(ctx.vault, owner).catch(() => undefined);
+  return opened(got.bytes);
+}
+
+/**
+ * Tells the host we hold our copy (wire/blob-api.ts release), as nobody, like the download. Best
+ * effort: a failure leaves the copy unreleased, and the next open tries again; the host's own
+ * retention drops the blob in the end either way.
+ */
+async function release(ctx: EngineContext, owner: string, a: Pointer, username: string): Promise<void> {
+  try {
+    const body: BlobRelease = { token: toHex(releaseToken(a.key, username)) };
+    const res = await downloader(ctx)(`${BLOB_API.prefix}${a.blobId}${BLOB_API.releaseSuffix}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.ok) await setReleased(ctx.vault, owner);
+  } catch {
+    // Retried at the next open.
   }
 }

@@ -18,12 +18,20 @@
  * to disk) and the file is answered only after the opener's final checks (length, FINAL tag,
  * padding, digest) pass; before that nothing leaves this module (P45). Any failure aborts the
  * requests still in flight and waits for them to settle before it is thrown.
+ * Both directions also write the blob, as the host holds it, into this browser's own copy
+ * (storage/file-repo.ts): an upload each part once the host confirmed it, a download each part as
+ * it arrives. The caller marks the copy complete (attachments.ts); until then it is only parts.
+ * A copy that cannot be written (the browser's storage quota) is given up, never the transfer:
+ * `kept` says whether the copy is whole.
  * Knows nothing of messages or the UI.
  */
 import { fail } from '../../src/lib/codec/errors';
 import { AttachmentOpener, AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
-import type { AttachmentRef } from '../../src/lib/crypto/attachment';
-import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
+import { blobSize, type AttachmentRef } from '../../src/lib/crypto/attachment';
+import { releaseHashes } from '../../src/lib/crypto/blob-release';
+import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobCreate, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
+import { dropFile, putFilePart } from '../storage/file-repo';
+import type { Vault } from '../storage/schema';
 import { downloader, fetcher, refusal, type BlobFetch } from './blob-client';
 import type { EngineContext } from './context';
 import { EngineError, engineFail } from './errors';
@@ -57,10 +65,22 @@ async function readSlice(file: Uint8Array | Blob, start: number, end: number): P
 
 type PutResult = { ok: true; received: number } | { ok: false; received?: number; error: unknown; status: number };
 
+/** Where an upload keeps our own copy, and whom the host holds the blob for. */
+export interface UploadTarget {
+  /** The message this file will be sent in (its id is chosen before the upload, so a retry keeps it). */
+  messageId: string;
+  /** Our copy's owner (file-repo.ts messageOwner / groupOwner of that message's key). */
+  owner: string;
+  /** Who will fetch it (their release hashes are listed at creation, crypto/blob-release.ts). */
+  recipients: readonly string[];
+}
+
 /** One file's upload; `run` again after a failure to resume it. */
 export class StreamUpload {
   readonly file: Uint8Array | Blob;
   readonly size: number;
+  readonly target: UploadTarget;
+  #vault: Vault | undefined;
   #sealer: AttachmentSealer;
   #blobId: string | undefined;
   /** Sealed blob bytes the host has not confirmed, contiguous from #heldStart. */
@@ -71,11 +91,14 @@ export class StreamUpload {
   /** Blob bytes the host holds. */
   #confirmed = 0;
   #running = false;
+  /** Our copy is being written (false once a write failed: the upload goes on without it). */
+  #copying = true;
   /** The largest number of sealed, unconfirmed bytes held at once (tests check memory stays flat). */
   peakHeld = 0;
 
-  constructor(file: Uint8Array | Blob) {
+  constructor(file: Uint8Array | Blob, target: UploadTarget) {
     this.file = file;
+    this.target = target;
     this.size = file instanceof Uint8Array ? file.length : file.size;
     this.#sealer = new AttachmentSealer(this.size);
   }
@@ -84,6 +107,7 @@ export class StreamUpload {
   async run(ctx: EngineContext, progress: (done: number) => void): Promise<UploadedFile> {
     if (this.#running) return fail('InvalidArgument', 'this file is already being uploaded');
     this.#running = true;
+    this.#vault = ctx.vault;
     try {
       return await this.#run(fetcher(ctx), progress);
     } finally {
@@ -96,14 +120,14 @@ export class StreamUpload {
     const restart = async (why: string) => {
       if (restarted) return engineFail('Unavailable', `the host lost the upload again (${why})`);
       restarted = true;
-      this.#reset();
+      await this.#reset();
       await this.#create(go);
     };
     if (!this.#blobId) await this.#create(go);
     else {
       const at = await this.#hostOffset(go);
       if (at === undefined || !this.#holds(at)) await restart(`host at ${at ?? 'no upload'}, we hold ${this.#heldStart}..${this.#produced}`);
-      else this.#confirmed = at;
+      else await this.#confirm(at);
     }
     progress(this.#confirmed);
     let tries = 0;
@@ -119,7 +143,7 @@ export class StreamUpload {
       if (r.ok || r.received !== undefined) {
         // 409: the host is elsewhere (an earlier part landed though its answer was lost).
         if (!this.#holds(r.received!)) await restart(`host at ${r.received}, we hold ${this.#heldStart}..${this.#produced}`);
-        else this.#confirmed = r.received!;
+        else await this.#confirm(r.received!);
         if (r.ok) tries = 0;
       } else if (r.status === 404) {
         await restart('upload gone');
@@ -128,7 +152,7 @@ export class StreamUpload {
         await sleep(RETRY_MS * tries);
         const at = await this.#hostOffset(go).catch(() => this.#confirmed);
         if (at === undefined || !this.#holds(at)) await restart(`host at ${at ?? 'no upload'} after a failed part`);
-        else this.#confirmed = at;
+        else await this.#confirm(at);
       } else throw r.error;
       progress(this.#confirmed);
     }
@@ -136,13 +160,38 @@ export class StreamUpload {
     return { blobId: this.#blobId!, key: this.#sealer.key, digest: this.#sealer.digest(), size: this.size };
   }
 
-  /** Frees what a given-up upload holds. */
+  /** Frees what a given-up upload holds, our partial copy included. */
   abandon(): void {
     this.#sealer.abandon();
     this.#held = [];
+    if (this.#vault) void dropFile(this.#vault, this.target.owner).catch(() => undefined);
   }
 
-  #reset(): void {
+  /**
+   * The host holds blob bytes up to `to`: the newly confirmed ones go into our copy first (while we
+   * still hold them), then count as confirmed. Only confirmed bytes are copied, so the copy is
+   * always a prefix of the blob the host has.
+   */
+  async #confirm(to: number): Promise<void> {
+    if (to > this.#confirmed && this.#copying) {
+      try {
+        await putFilePart(this.#vault!, this.target.owner, this.#confirmed, this.#bytes(this.#confirmed, to));
+      } catch {
+        this.#copying = false;
+        await dropFile(this.#vault!, this.target.owner).catch(() => undefined);
+      }
+    }
+    this.#confirmed = to;
+  }
+
+  /** Our copy holds every confirmed byte (after `run`: the whole blob). */
+  get kept(): boolean {
+    return this.#copying;
+  }
+
+  async #reset(): Promise<void> {
+    await dropFile(this.#vault!, this.target.owner).catch(() => undefined);
+    this.#copying = true;
     this.#sealer.abandon();
     this.#sealer = new AttachmentSealer(this.size);
     this.#blobId = undefined;
@@ -151,7 +200,8 @@ export class StreamUpload {
   }
 
   async #create(go: BlobFetch): Promise<void> {
-    const res = await go(BLOB_API.blobs, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ size: this.#sealer.total }) });
+    const body: BlobCreate = { size: this.#sealer.total, releases: releaseHashes(this.#sealer.key, this.target.recipients) };
+    const res = await go(BLOB_API.blobs, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     if (!res.ok) await refusal(res);
     this.#blobId = ((await res.json()) as BlobCreated).id;
     this.#confirmed = 0;
@@ -273,18 +323,19 @@ async function* rangedParts(go: BlobFetch, blobId: string, total: number, window
 }
 
 /**
- * Downloads blob `blobId` through an AttachmentOpener, DOWNLOAD_IN_FLIGHT parts at a time and
- * opened in order; answers the file as a Blob only once every check passed. A ProtocolError means
- * the blob is not the sender's (the caller says Tampered); FileGone when the host no longer has it.
+ * Opens the blob `parts` yields through an AttachmentOpener; answers the file as a Blob only once
+ * every check passed. A ProtocolError means the blob is not the sender's. `keep` sees each part,
+ * at its offset, once the opener took it.
  */
-export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, progress: (done: number) => void): Promise<Blob> {
-  const go = downloader(ctx);
+export async function openParts(ref: AttachmentRef, parts: AsyncIterable<Uint8Array>, progress: (done: number) => void, keep?: (at: number, part: Uint8Array) => Promise<void>): Promise<Blob> {
   const opener = new AttachmentOpener(ref);
   const pieces: Blob[] = [];
   try {
-    for await (const part of rangedParts(go, ref.blobId, opener.total, DOWNLOAD_IN_FLIGHT)) {
+    for await (const part of parts) {
+      const at = opener.received;
       const plain = opener.push(part);
       if (plain.length) pieces.push(new Blob(plain as Uint8Array<ArrayBuffer>[]));
+      await keep?.(at, part);
       progress(opener.received);
     }
     opener.finish();
@@ -293,4 +344,24 @@ export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { 
     throw e;
   }
   return new Blob(pieces);
+}
+
+/**
+ * Downloads blob `blobId`, DOWNLOAD_IN_FLIGHT parts at a time and opened in order (openParts),
+ * each part written into the copy of `owner` as it is opened; `kept` is false when a write failed
+ * (the file still opens, without a copy). FileGone when the host no longer has it.
+ */
+export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, owner: string, progress: (done: number) => void): Promise<{ bytes: Blob; kept: boolean }> {
+  const parts = rangedParts(downloader(ctx), ref.blobId, blobSize(ref.size), DOWNLOAD_IN_FLIGHT);
+  let kept = true;
+  const keep = async (at: number, part: Uint8Array) => {
+    if (!kept) return;
+    try {
+      await putFilePart(ctx.vault, owner, at, part);
+    } catch {
+      kept = false;
+    }
+  };
+  const bytes = await openParts(ref, parts, progress, keep);
+  return { bytes, kept };
 }

@@ -9,6 +9,7 @@
  * host is unreachable. Protocol work lives in inbox.ts / outbox.ts / sessions.ts; the contract's
  * other methods in the engine-*.ts facades it inherits (listed on the class).
  */
+import { sweepUnfinishedFiles } from '../storage/file-repo';
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
 import { isCodedError } from '../../src/lib/codec/errors';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
@@ -124,6 +125,8 @@ export class Engine extends EnginePush implements EngineApi {
 
   static async open(opts: EngineOptions): Promise<Engine> {
     const vault = await loadVault(opts.dbName ?? 'parley');
+    // Parts of file copies a closed tab left unfinished (file-repo.ts); they open nothing, but take room.
+    if (!vault.lost) await sweepUnfinishedFiles(vault).catch(() => 0);
     const serial = serialQueue();
     const engine: Engine = new Engine(
       {

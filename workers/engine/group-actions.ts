@@ -26,6 +26,7 @@ import type { Username } from '../../src/lib/codec/username';
 import type { EditVersionView } from '../../src/lib/vault/views';
 import type { Content, DeleteContent, EditContent, ReactionContent, TextContent } from '../../src/lib/wire/content';
 import { preview } from '../storage/chat-repo';
+import { groupOwner, txDropFile } from '../storage/file-repo';
 import { fromGroupMessageRow, putGroupMessage, txGetGroupMessage, type GroupMessageRecord, type GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
 import { requireMe, type EngineContext } from './context';
@@ -155,11 +156,12 @@ export async function edit(tx: Tx, g: GroupRecord, m: GroupMessageRecord, text: 
   return g.lastAt === m.sentAt ? { ...g, lastPreview: preview(text) } : g;
 }
 
-/** Delete for everyone: the text, its history, quote, mentions, reactions and file pointer go; a tombstone stays (P44). */
+/** Delete for everyone: the text, its history, quote, mentions, reactions, file pointer and our copy of the file go; a tombstone stays (P44). */
 export async function erase(tx: Tx, g: GroupRecord, m: GroupMessageRecord, me: string): Promise<GroupRecord> {
   const unread = m.direction === 'in' && !m.read;
   const { quote: _q, reactions: _r, history: _h, editedAt: _e, attachment: _a, mentions, ...rest } = m;
   await putGroupMessage(tx, { ...rest, body: '', deleted: true, ...(unread ? { read: true } : {}) });
+  await txDropFile(tx, groupOwner(m.key));
   const mentioned = unread && !!mentions?.includes(me as Username);
   const mentionsUnread = Math.max(0, (g.mentionsUnread ?? 0) - (mentioned ? 1 : 0));
   const { mentionsUnread: _m, ...group } = g;

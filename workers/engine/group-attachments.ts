@@ -11,7 +11,10 @@
  * Membership is checked before the upload and again in the transaction that queues the message.
  *
  * Open: stream the blob down, checking its digest and every chunk as 1:1 does (blob-stream.ts);
- * anything the host changed is `Tampered`, never bytes (P45).
+ * anything the host changed is `Tampered`, never bytes (P45). As in 1:1 the blob is kept as our
+ * copy (file-repo.ts) and released; its release hashes name the members we send to at upload
+ * time, so a member added between upload and send may find the blob gone once all the others
+ * released it, as it would any file past retention.
  *
  * Receive: `shownGroupContent` tells group-messages.ts what a text or a file shows; a file keeps
  * its pointer in the sealed message row (group-repo.ts). Owns no state beyond the upload-resume
@@ -22,10 +25,11 @@ import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
 import { groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { MAX_ATTACHMENT_BYTES, blobSize } from '../../src/lib/crypto/attachment';
 import { allowedMime, type AttachmentContent } from '../../src/lib/wire/attachment-content';
-import { encodeContent, newMessageId, type Content } from '../../src/lib/wire/content';
+import { encodeContent, type Content } from '../../src/lib/wire/content';
 import { encodeGroupText } from '../../src/lib/wire/group-content';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord } from '../storage/group-repo';
+import { groupOwner, txMarkFile } from '../storage/file-repo';
 import { commit } from '../storage/vault';
 import { attachmentPreview, forgetUpload, openPointer, uploadFor } from './attachments';
 import { requireMe, type EngineContext } from './context';
@@ -56,9 +60,15 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
   const slot = `group:${id}:${file.transfer}`;
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
   // Streamed as in 1:1 (blob-stream.ts): a couple of 1 MiB parts in memory; Retry of the same transfer resumes.
-  const { blobId, key, digest, size } = await uploadFor(slot, file).run(ctx, emit);
+  // Whom the host keeps the blob for (their release hashes): the members we would send to now.
+  const recipients = await commit(ctx.vault, async (tx) => {
+    const g = await txGetGroup(tx, id);
+    return g ? groupRecipients(tx, g.history.head, me.username) : [];
+  });
+  const upload = uploadFor(ctx, slot, file, (messageId) => ({ messageId, owner: groupOwner(`${id}:${messageId}`), recipients }));
+  const { blobId, key, digest, size } = await upload.run(ctx, emit);
   forgetUpload(slot);
-  const pointer: AttachmentContent = { kind: 'attachment', id: newMessageId(ctx.deps.rng), sentAt: 0, blobId, key, digest, size, mime: allowedMime(file.mime), name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
+  const pointer: AttachmentContent = { kind: 'attachment', id: upload.target.messageId, sentAt: 0, blobId, key, digest, size, mime: allowedMime(file.mime), name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
   const caption = file.caption ?? '';
 
   // As sendGroupText (group-messages.ts): one sender-key encryption, committed with the advanced
@@ -78,6 +88,7 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
       const to = await groupRecipients(tx, head, me.username);
       const m: GroupMessageRecord = { key, groupId: id, id: sent.id, sender: me.username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', recipients: to, attachment: sent };
       await putGroupMessage(tx, m);
+      if (upload.kept) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
       await putGroup(tx, { ...g, our: state, lastAt: sent.sentAt, lastPreview: attachmentPreview(sent, caption), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
       return m;
     })
@@ -88,11 +99,11 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
   return m;
 }
 
-/** Downloads, checks and decrypts the file of group message `key` (ours too: nothing decrypted is kept, P46). */
+/** Checks and decrypts the file of group message `key`, from our copy or the host (ours too: nothing decrypted is kept, P46). */
 export async function openGroupAttachment(ctx: EngineContext, id: string, key: string, transfer: string): Promise<OpenedFile> {
   requireMe(ctx);
   const m = await commit(ctx.vault, (tx) => txGetGroupMessage(tx, key));
   const a = m?.groupId === id ? m.attachment : undefined;
   if (!a) return fail('InvalidArgument', 'no such file in this group');
-  return openPointer(ctx, a, transfer);
+  return openPointer(ctx, a, transfer, { owner: groupOwner(key), holds: async (tx) => (await txGetGroupMessage(tx, key))?.attachment?.blobId === a.blobId });
 }

@@ -21,6 +21,7 @@
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember, Role, type Member } from '../../src/lib/crypto/group/group-state';
 import type { Username } from '../../src/lib/codec/username';
+import { deleteGroupMessageRow } from '../storage/group-message-delete';
 import { putGroup, txGetGroup, type GroupRecord } from '../storage/group-repo';
 import { forgetChat } from '../storage/search-repo';
 import { commit } from '../storage/vault';
@@ -73,7 +74,7 @@ export async function deleteGroupRequest(ctx: EngineContext, id: string): Promis
   await ctx.serial(() =>
     commit(ctx.vault, async (tx) => {
       const range = IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);
-      for (const k of await tx.objectStore('groupMessages').index('byGroup').getAllKeys(range)) await tx.objectStore('groupMessages').delete(k);
+      for (const k of await tx.objectStore('groupMessages').index('byGroup').getAllKeys(range)) await deleteGroupMessageRow(tx, String(k));
       await forgetChat(tx, id, true);
       await tx.objectStore('groups').delete(id);
     })

@@ -23,6 +23,7 @@ import { asUsername, type Username } from '../../src/lib/codec/username';
 import { encodeContent, isOneEmoji, MAX_TEXT_BYTES, type Content, type DeleteContent, type EditContent, type ReactionContent } from '../../src/lib/wire/content';
 import type { EditVersionView, MessageView } from '../../src/lib/vault/views';
 import { preview, updateChat } from '../storage/chat-repo';
+import { messageOwner, txDropFile } from '../storage/file-repo';
 import { getContact } from '../storage/contact-repo';
 import { getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox, dropUnencrypted } from '../storage/outbox-repo';
@@ -249,8 +250,10 @@ async function edit(tx: Tx, m: MessageRecord, text: string, at: number): Promise
 /** Delete for everyone: the text, its history, quote and reactions are gone; a tombstone stays (P44). */
 async function erase(tx: Tx, m: MessageRecord): Promise<EngineEvent[]> {
   const unread = m.direction === 'in' && !m.read;
-  // A file's key, digest and blob id go with the text (P44): nothing of the message stays readable.
+  // A file's key, digest and blob id go with the text, and our copy of it (P44): nothing of the
+  // message stays readable.
   const { attachment: _attachment, ...rest } = m;
+  await txDropFile(tx, messageOwner(m.key));
   const next: MessageRecord = { ...rest, body: '', ...(unread ? { read: true } : {}) };
   await updateChat(tx, m.username as Username, (chat) => ({
     ...chat,

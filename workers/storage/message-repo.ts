@@ -4,6 +4,7 @@
  * a re-delivered envelope show once (P13). The body is sealed at rest (P32, record-seal.ts);
  * everything else stays clear for the indexes and the status logic inside transactions.
  */
+import { messageOwner, txDropFile } from './file-repo';
 import { openBytes, sealBytes, type Conn } from './record-seal';
 import { decodeContent, encodeContent } from '../../src/lib/wire/content';
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
@@ -72,12 +73,13 @@ function bodyOf(plain: Uint8Array): Pick<MessageRecord, 'body' | 'attachment'> {
 }
 
 /**
- * Deletes one message row, and its search entry in the same transaction (P44: no copy of it
- * stays). Every path that removes a message row goes through here.
+ * Deletes one message row, its search entry and our copy of its file in the same transaction
+ * (P44: no copy of it stays). Every path that removes a message row goes through here.
  */
 export async function deleteMessage(tx: Tx, key: string): Promise<void> {
   await tx.objectStore(STORE).delete(key);
   await forgetMessage(tx, key);
+  await txDropFile(tx, messageOwner(key));
 }
 
 export function incomingKey(sender: Username, id: string): string {

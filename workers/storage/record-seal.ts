@@ -123,12 +123,14 @@ export const SEALED_ROW_KEYS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
- * Stores that hold no data-key rows: keys under the wrapping key, or nothing secret. `meta` is
+ * Stores that hold no data-key rows: keys under the wrapping key, or nothing secret. `files`
+ * (file-repo.ts) holds blobs already sealed under each file's own key, which lives only in the
+ * sealed message row, so rotating the data key re-seals that key with the row. `meta` is
  * the exception handled apart: besides wrapping-key records it holds a few values sealed with the
  * data key under their own out-of-line key (our profile key and profile, the username link, the
  * sealed-sender access state and the privacy settings), and `resealRows` re-seals those too.
  */
-export const UNSEALED_STORES: readonly string[] = Object.freeze(['meta', 'prekeys', 'legacySessions', 'failures']);
+export const UNSEALED_STORES: readonly string[] = Object.freeze(['meta', 'prekeys', 'legacySessions', 'failures', 'files']);
 
 const isSealed = (v: unknown): v is Sealed =>
   typeof v === 'object' && v !== null && (v as Sealed).iv instanceof Uint8Array && (v as Sealed).iv.length === NONCE_LEN && (v as Sealed).ct instanceof Uint8Array;

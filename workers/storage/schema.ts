@@ -16,7 +16,7 @@ import type { AttachmentContent } from '../../src/lib/wire/attachment-content';
 import type { Username } from '../../src/lib/codec/username';
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
-export const DB_VERSION = 5;
+export const DB_VERSION = 6;
 
 /**
  * Meta keys. `migrateRows` is set by the v1 -> v2 upgrade and cleared once rows are sealed;
@@ -221,6 +221,22 @@ export interface FailureRecord {
   at: number;
 }
 
+/** This browser's copy of a file (file-repo.ts): parts by blob offset, and at -1 the mark of a complete copy. */
+export interface FileMark {
+  owner: string;
+  at: -1;
+  blobId: string;
+  total: number;
+  /** Our release reached the host, or there was none to send (our own upload). */
+  released: boolean;
+}
+export interface FilePart {
+  owner: string;
+  at: number;
+  bytes: Uint8Array;
+}
+export type FileRow = FileMark | FilePart;
+
 /** A bucket of the search index (search-repo.ts): its id clear, its entries sealed. */
 export interface SearchRow {
   id: string;
@@ -258,6 +274,7 @@ export interface VaultSchema extends DBSchema {
   groups: { key: string; value: GroupRow; indexes: { byLastAt: number } };
   groupMessages: { key: string; value: GroupMessageRow; indexes: { byGroup: [string, number] } };
   searchIndex: { key: string; value: SearchRow };
+  files: { key: [string, number]; value: FileRow };
 }
 
 export type VaultDb = IDBPDatabase<VaultSchema>;
@@ -277,7 +294,7 @@ export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
 
 /** Every store, for the few transactions that commit across all of them. */
-export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures', 'groups', 'groupMessages', 'searchIndex'];
+export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures', 'groups', 'groupMessages', 'searchIndex', 'files'];
 
 export function openVault(name: string): Promise<VaultDb> {
   return openDB<VaultSchema>(name, DB_VERSION, {
@@ -313,6 +330,8 @@ export function openVault(name: string): Promise<VaultDb> {
       }
       // Version 5 (README "Search"): the sealed search index; history is indexed lazily (search-repo.ts).
       if (oldVersion < 5) db.createObjectStore('searchIndex', { keyPath: 'id' });
+      // Version 6 (README "Attachments"): this browser's own copy of each file (file-repo.ts).
+      if (oldVersion < 6) db.createObjectStore('files', { keyPath: ['owner', 'at'] });
     }
   });
 }

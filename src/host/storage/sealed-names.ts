@@ -99,7 +99,7 @@ export function sealNamesInSealedStore(inner: SealedStore, n: NameSeal): SealedS
 
 export function sealNamesInBlobs(inner: BlobStore, n: NameSeal): BlobStore {
   return {
-    create: (id, owner, size, now) => inner.create(id, n.seal(owner), size, now),
+    create: (id, owner, size, now, releases) => inner.create(id, n.seal(owner), size, now, releases),
     get: async (id) => {
       const b = await inner.get(id);
       return b && { ...b, owner: n.open(b.owner) };
@@ -107,6 +107,7 @@ export function sealNamesInBlobs(inner: BlobStore, n: NameSeal): BlobStore {
     pending: (owner) => inner.pending(n.seal(owner)),
     append: (id, offset, bytes) => inner.append(id, offset, bytes),
     read: (id, start, end) => inner.read(id, start, end),
+    release: (id, hash) => inner.release(id, hash),
     sweep: (before, incompleteBefore) => inner.sweep(before, incompleteBefore),
     close: () => inner.close()
   };

@@ -4,12 +4,15 @@
  * `<dataDir>/blobs/`. A file is named only by an id this module re-validates as 32 hex digits,
  * so no request can name a path (P40). A part is written and fsynced before `received` moves,
  * so a crash loses at most the part in flight, which the uploader sends again. Appends to one
- * blob are serialised in this process. Knows nothing of what a blob holds.
+ * blob are serialised in this process. Release hashes live in `blob_releases` (a later migration,
+ * so a file from before gains it on open); a release strikes one off and, on a complete blob
+ * whose list it emptied, deletes the blob in the same transaction, then its file. Knows nothing
+ * of what a blob holds.
  */
 import { mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BlobOffsetError, type BlobRecord, type BlobStore } from './blob-port';
+import { BlobOffsetError, checkedHash, checkedReleases, type BlobRecord, type BlobStore } from './blob-port';
 import { openSqliteFile } from './sqlite-file';
 
 export const BLOBS_FILE = 'blobs.sqlite';
@@ -24,7 +27,13 @@ export const BLOB_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX blobs_created ON blobs (created_at);
-   CREATE INDEX blobs_owner ON blobs (owner, received);`
+   CREATE INDEX blobs_owner ON blobs (owner, received);`,
+  // Release hashes (blob-port.ts), one row per recipient still to release; hex as the port speaks.
+  `CREATE TABLE blob_releases (
+     blob_id TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     PRIMARY KEY (blob_id, hash)
+   ) WITHOUT ROWID;`
 ];
 
 function checkedId(id: string): string {
@@ -43,8 +52,28 @@ export function openSqliteBlobs(dataDir: string): BlobStore {
     received: db.prepare('UPDATE blobs SET received = ? WHERE id = ?'),
     pending: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM blobs WHERE owner = ? AND received < size'),
     expired: db.prepare<[number, number], { id: string }>('SELECT id FROM blobs WHERE created_at < ? OR (received < size AND created_at < ?)'),
-    remove: db.prepare('DELETE FROM blobs WHERE id = ?')
+    remove: db.prepare('DELETE FROM blobs WHERE id = ?'),
+    addRelease: db.prepare('INSERT INTO blob_releases (blob_id, hash) VALUES (?, ?)'),
+    strike: db.prepare('DELETE FROM blob_releases WHERE blob_id = ? AND hash = ?'),
+    left: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM blob_releases WHERE blob_id = ?'),
+    removeReleases: db.prepare('DELETE FROM blob_releases WHERE blob_id = ?')
   };
+  const insert = db.transaction((id: string, owner: string, size: number, now: number, releases: readonly string[]) => {
+    q.insert.run(id, owner, size, now);
+    for (const h of releases) q.addRelease.run(id, h);
+  });
+  const remove = db.transaction((id: string) => {
+    q.removeReleases.run(id);
+    q.remove.run(id);
+  });
+  /** Strikes `hash` off; true if that emptied the list of a complete blob, which is then deleted. */
+  const strike = db.transaction((id: string, hash: string): boolean => {
+    if (q.strike.run(id, hash).changes === 0) return false;
+    const row = q.get.get(id);
+    if (!row || row.received < row.size || q.left.get(id)!.n > 0) return false;
+    q.remove.run(id);
+    return true;
+  });
   const path = (id: string): string => join(dir, checkedId(id));
   const toRecord = (r: Row): BlobRecord => ({ id: r.id, owner: r.owner, size: r.size, received: r.received, createdAt: r.created_at });
   const locks = new Map<string, Promise<unknown>>();
@@ -57,10 +86,11 @@ export function openSqliteBlobs(dataDir: string): BlobStore {
   }
 
   return {
-    async create(id, owner, size, now) {
+    async create(id, owner, size, now, releases) {
+      checkedReleases(releases);
       const file = await open(path(id), 'wx');
       await file.close();
-      q.insert.run(id, owner, size, now);
+      insert(id, owner, size, now, releases);
     },
     async get(id) {
       const row = q.get.get(checkedId(id));
@@ -101,11 +131,21 @@ export function openSqliteBlobs(dataDir: string): BlobStore {
       }
       return out;
     },
+    async release(id, hash) {
+      checkedHash(hash);
+      return serial(checkedId(id), async () => {
+        // The row goes first, in the transaction: a crash before the file is removed leaves only
+        // unreachable bytes, never a row without its file.
+        if (!strike(id, hash)) return false;
+        await rm(path(id), { force: true });
+        return true;
+      });
+    },
     async sweep(before, incompleteBefore) {
       const ids = q.expired.all(before, incompleteBefore).map((r) => r.id);
       for (const id of ids) {
         await serial(id, async () => {
-          q.remove.run(id);
+          remove(id);
           await rm(path(id), { force: true });
         });
       }

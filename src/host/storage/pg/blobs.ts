@@ -10,12 +10,15 @@
  * `received`, inserts the part and moves `received`: an instance killed mid-part leaves nothing of
  * it (the uploader asks any instance where the blob is and sends it again), and two instances
  * appending to one blob are serialised by the row lock (P34 for uploads: what was answered is
- * stored). Deleting a blob deletes its parts (ON DELETE CASCADE); the sweep deletes in small
+ * stored). Release hashes (blob-port.ts) are rows of `attachment_releases` (a later migration); a
+ * release locks the blob's row too, so two releases of its last two hashes, on two instances,
+ * are serialised and exactly one sees the list empty and deletes the blob. Deleting a blob
+ * deletes its parts and release rows (ON DELETE CASCADE); the sweep deletes in small
  * batches so it never holds many locks. As owned-blobs.ts says, PostgreSQL does not scrub deleted
  * bytes from disk until its pages and WAL segments are reused. Knows nothing of what a blob holds.
  */
 import type pg from 'pg';
-import { BlobOffsetError, type BlobRecord, type BlobStore } from '../blob-port';
+import { BlobOffsetError, checkedHash, checkedReleases, type BlobRecord, type BlobStore } from '../blob-port';
 import { inTransaction, migrate } from './client';
 
 export const BLOBS_SCHEMA_TRACK = 'parley_blobs_schema';
@@ -35,7 +38,12 @@ export const PG_BLOB_MIGRATIONS: readonly string[] = [
      bytes bytea NOT NULL,
      PRIMARY KEY (id, start_at)
    );
-   ALTER TABLE attachment_parts ALTER COLUMN bytes SET STORAGE EXTERNAL;`
+   ALTER TABLE attachment_parts ALTER COLUMN bytes SET STORAGE EXTERNAL;`,
+  `CREATE TABLE attachment_releases (
+     id text NOT NULL REFERENCES attachment_blobs (id) ON DELETE CASCADE,
+     hash text NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+     PRIMARY KEY (id, hash)
+   );`
 ];
 
 /** Blobs deleted per sweep statement. */
@@ -53,8 +61,12 @@ const toRecord = (r: Row): BlobRecord => ({ id: r.id, owner: r.owner, size: r.si
 export async function openPgBlobs(pool: pg.Pool): Promise<BlobStore> {
   await migrate(pool, BLOBS_SCHEMA_TRACK, PG_BLOB_MIGRATIONS);
   return {
-    async create(id, owner, size, now) {
-      await pool.query('INSERT INTO attachment_blobs (id, owner, size, received, created_at) VALUES ($1, $2, $3, 0, $4)', [checkedId(id), owner, size, now]);
+    async create(id, owner, size, now, releases) {
+      checkedReleases(releases);
+      await inTransaction(pool, async (c) => {
+        await c.query('INSERT INTO attachment_blobs (id, owner, size, received, created_at) VALUES ($1, $2, $3, 0, $4)', [checkedId(id), owner, size, now]);
+        if (releases.length > 0) await c.query('INSERT INTO attachment_releases (id, hash) SELECT $1, unnest($2::text[])', [id, releases]);
+      });
     },
     async get(id) {
       const r = await pool.query<Row>('SELECT id, owner, size, received, created_at FROM attachment_blobs WHERE id = $1', [checkedId(id)]);
@@ -93,6 +105,21 @@ export async function openPgBlobs(pool: pg.Pool): Promise<BlobStore> {
       }
       if (at !== out.length) throw new Error(`blob parts end at ${start + at}, expected ${end}`);
       return out;
+    },
+    async release(id, hash) {
+      checkedId(id);
+      checkedHash(hash);
+      return inTransaction(pool, async (c) => {
+        const r = await c.query<Row>('SELECT size, received FROM attachment_blobs WHERE id = $1 FOR UPDATE', [id]);
+        const row = r.rows[0];
+        if (!row) return false;
+        const struck = await c.query('DELETE FROM attachment_releases WHERE id = $1 AND hash = $2', [id, hash]);
+        if (struck.rowCount !== 1 || row.received < row.size) return false;
+        const left = await c.query('SELECT 1 FROM attachment_releases WHERE id = $1 LIMIT 1', [id]);
+        if (left.rowCount !== 0) return false;
+        await c.query('DELETE FROM attachment_blobs WHERE id = $1', [id]);
+        return true;
+      });
     },
     async sweep(before, incompleteBefore) {
       let deleted = 0;

@@ -1,0 +1,88 @@
+/**
+ * This browser's own copy of each file it sent or opened (README "Attachments"; SECURITY.md P32,
+ * P44): the blob exactly as the host holds it, ciphertext under the file's key, so a file stays
+ * readable after the host dropped it (every recipient released it, wire/blob-api.ts).
+ *
+ * Rows are keyed by [owner, offset]: `owner` names the message the file belongs to ('m:' + a 1:1
+ * message key, 'g:' + a group message key: keys a sender cannot choose for another sender's
+ * message), `offset` is where the part starts in the blob. The row at offset -1 marks the copy
+ * complete: the blob id, its length, and whether our release was accepted. The key and digest stay
+ * in the sealed message row only, so these rows open nothing by themselves, and they go with the
+ * message: deleteMessage / deleteGroupMessageRow delete them in the same transaction (P44).
+ * Parts of a copy never marked complete (an upload or download cut off by a closed tab) are
+ * removed at the next start (sweepUnfinishedFiles). Knows nothing of the host or crypto.
+ */
+import type { FileMark, Tx, Vault } from './schema';
+
+export type { FileMark, FilePart, FileRow } from './schema';
+
+export const FILES = 'files';
+
+export const messageOwner = (key: string): string => `m:${key}`;
+export const groupOwner = (key: string): string => `g:${key}`;
+
+const partsOf = (owner: string) => IDBKeyRange.bound([owner, 0], [owner, Number.MAX_SAFE_INTEGER]);
+const allOf = (owner: string) => IDBKeyRange.bound([owner, -1], [owner, Number.MAX_SAFE_INTEGER]);
+
+/** Writes one part (its own transaction on this store only: a 1–4 MiB write never holds up a commit). */
+export async function putFilePart(vault: Vault, owner: string, at: number, bytes: Uint8Array): Promise<void> {
+  // A view is cloned with its whole buffer: only a part that is its whole buffer is stored as is.
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  await vault.db.put(FILES, { owner, at, bytes: own });
+}
+
+/** Forgets every part and the mark of `owner` (its own transaction). */
+export async function dropFile(vault: Vault, owner: string): Promise<void> {
+  await vault.db.delete(FILES, allOf(owner));
+}
+
+/** Forgets the file of `owner` inside the caller's transaction (message deletion, P44). */
+export async function txDropFile(tx: Tx, owner: string): Promise<void> {
+  await tx.objectStore(FILES).delete(allOf(owner));
+}
+
+export async function txMarkFile(tx: Tx, mark: Omit<FileMark, 'at'>): Promise<void> {
+  await tx.objectStore(FILES).put({ ...mark, at: -1 });
+}
+
+export async function getFileMark(vault: Vault, owner: string): Promise<FileMark | undefined> {
+  const row = await vault.db.get(FILES, [owner, -1]);
+  return row && 'blobId' in row ? row : undefined;
+}
+
+export async function setReleased(vault: Vault, owner: string): Promise<void> {
+  const tx = vault.db.transaction(FILES, 'readwrite');
+  const row = await tx.store.get([owner, -1]);
+  if (row && 'blobId' in row) await tx.store.put({ ...row, released: true });
+  await tx.done;
+}
+
+/** A local copy whose parts do not tile its blob (the caller falls back to the host). */
+export class LocalCopyError extends Error {}
+
+/**
+ * The parts of `owner`'s copy in blob order, read one at a time; LocalCopyError as soon as they
+ * leave a gap or overlap or fall short of `total`.
+ */
+export async function* localParts(vault: Vault, owner: string, total: number): AsyncGenerator<Uint8Array> {
+  const keys = (await vault.db.getAllKeys(FILES, partsOf(owner))) as [string, number][];
+  let end = 0;
+  for (const key of keys) {
+    const row = await vault.db.get(FILES, key);
+    if (key[1] !== end || !row || !('bytes' in row)) throw new LocalCopyError(`the local copy has no part at ${end}`);
+    end += row.bytes.length;
+    yield row.bytes;
+  }
+  if (end !== total) throw new LocalCopyError(`the local copy holds ${end} of ${total} bytes`);
+}
+
+/** Removes the parts of every copy that was never marked complete (none can be in progress at start). */
+export async function sweepUnfinishedFiles(vault: Vault): Promise<number> {
+  const tx = vault.db.transaction(FILES, 'readwrite');
+  const keys = (await tx.store.getAllKeys()) as [string, number][];
+  const marked = new Set(keys.filter(([, at]) => at === -1).map(([owner]) => owner));
+  const orphans = new Set(keys.filter(([owner]) => !marked.has(owner)).map(([owner]) => owner));
+  for (const owner of orphans) await tx.store.delete(allOf(owner));
+  await tx.done;
+  return orphans.size;
+}
