@@ -15,9 +15,9 @@ import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
-import { messageOwner, putFilePart } from '../../workers/storage/file-repo';
+import { messageOwner, putFilePart, sweepUnfinishedFiles } from '../../workers/storage/file-repo';
 import type { FilePart } from '../../workers/storage/schema';
-import { enginesOnRealHost, eventually } from './real-host-support';
+import { enginesOnRealHost, eventually, fileKeyIn } from './real-host-support';
 import { fileBytes } from './support';
 
 const { real, user } = enginesOnRealHost('parley-copies-');
@@ -27,6 +27,17 @@ const file = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 const blobs = () => readdirSync(join(real.dataDir, BLOBS_DIR));
 const rowsOf = (e: Engine, owner: string) => e.ctx.vault.db.count('files', IDBKeyRange.bound([owner, -1], [owner, Number.MAX_SAFE_INTEGER]));
+
+/** Makes every write to `e`'s file store fail as a browser past its quota would; answers the undo. */
+function fullDisk(e: Engine): () => void {
+  const db = e.ctx.vault.db;
+  const put = db.put.bind(db);
+  db.put = ((store: string, ...rest: unknown[]) =>
+    store === 'files' ? Promise.reject(new DOMException('quota', 'QuotaExceededError')) : (put as (...a: unknown[]) => Promise<IDBValidKey>)(store, ...rest)) as typeof db.put;
+  return () => {
+    db.put = put;
+  };
+}
 
 /** Bob's anonymous blob calls as `get` / `release <status>`; releases fail while `failRelease` is set. */
 function bobCalls(log: string[], state: { failRelease: boolean }) {
@@ -56,16 +67,6 @@ async function pair(log: string[], state: { failRelease: boolean }): Promise<[En
   return [alice, bob];
 }
 
-async function fileFrom(bob: Engine, name: string): Promise<string> {
-  let id = '';
-  await eventually(async () => {
-    const m = (await bob.listMessages('alice')).find((x) => x.kind === 'text' && x.attachment?.name === name);
-    expect(m).toBeDefined();
-    id = m!.id;
-  });
-  return id;
-}
-
 describe("a browser's own copy of its files", () => {
   test('P40 a release the host did not take is sent again at the next open; the blob goes only then', async () => {
     const log: string[] = [];
@@ -73,7 +74,7 @@ describe("a browser's own copy of its files", () => {
     const [alice, bob] = await pair(log, state);
     const bytes = file(300_000, 1);
     await alice.sendAttachment('bob' as Username, { bytes, name: 'a.bin', mime: '', transfer: 't' });
-    const id = await fileFrom(bob, 'a.bin');
+    const id = await fileKeyIn(bob, 'alice', 'a.bin');
     expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     await eventually(() => expect(log).toContain('release 503'));
     expect(blobs()).toHaveLength(1);
@@ -98,7 +99,7 @@ describe("a browser's own copy of its files", () => {
     const [alice, bob] = await pair(log, state);
     const bytes = file(2_500_000, 2);
     await alice.sendAttachment('bob' as Username, { bytes, name: 'b.bin', mime: '', transfer: 't' });
-    const id = await fileFrom(bob, 'b.bin');
+    const id = await fileKeyIn(bob, 'alice', 'b.bin');
     await bob.openAttachment('alice', id, 'd');
     const owner = messageOwner(id);
     // A byte of the second part flips on disk.
@@ -121,20 +122,17 @@ describe("a browser's own copy of its files", () => {
   test('a full disk costs the copy, never the file: it opens, nothing is released, and the host keeps the blob', async () => {
     const log: string[] = [];
     const [alice, bob] = await pair(log, { failRelease: false });
-    // Every write to bob's file store fails as a browser past its quota would.
     const db = bob.ctx.vault.db;
-    const put = db.put.bind(db);
-    db.put = ((store: string, ...rest: unknown[]) =>
-      store === 'files' ? Promise.reject(new DOMException('quota', 'QuotaExceededError')) : (put as (...a: unknown[]) => Promise<IDBValidKey>)(store, ...rest)) as typeof db.put;
+    const room = fullDisk(bob);
     const bytes = file(1_500_000, 7);
     await alice.sendAttachment('bob' as Username, { bytes, name: 'e.bin', mime: '', transfer: 't' });
-    const id = await fileFrom(bob, 'e.bin');
+    const id = await fileKeyIn(bob, 'alice', 'e.bin');
     expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     expect(await db.count('files')).toBe(0);
     expect(log.filter((l) => l.startsWith('release'))).toEqual([]);
     expect(blobs()).toHaveLength(1);
     // Room again: the next open downloads, keeps and releases.
-    db.put = put;
+    room();
     log.length = 0;
     expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     expect(log.filter((l) => l === 'get')).toHaveLength(2);
@@ -145,7 +143,7 @@ describe("a browser's own copy of its files", () => {
     const log: string[] = [];
     const [alice, bob] = await pair(log, { failRelease: false });
     const sent = await alice.sendAttachment('bob' as Username, { bytes: file(50_000, 3), name: 'c.bin', mime: '', transfer: 't' });
-    const id = await fileFrom(bob, 'c.bin');
+    const id = await fileKeyIn(bob, 'alice', 'c.bin');
     await bob.openAttachment('alice', id, 'd');
     expect(await rowsOf(bob, messageOwner(id))).toBe(2);
     expect(await rowsOf(alice, messageOwner(sent.id))).toBe(2);
@@ -173,7 +171,7 @@ describe("a browser's own copy of its files", () => {
     });
     await alice.lookupUser('bob');
     const first = await alice.sendAttachment('bob' as Username, { bytes: file(30_000, 8), name: 'f.bin', mime: '', transfer: 't' });
-    const id = await fileFrom(bob, 'f.bin');
+    const id = await fileKeyIn(bob, 'alice', 'f.bin');
     await bob.openAttachment('alice', id, 'd');
     expect(await rowsOf(bob, messageOwner(id))).toBe(2);
     await alice.deleteForEveryone('bob', first.id);
@@ -182,7 +180,7 @@ describe("a browser's own copy of its files", () => {
 
     // The second file: bob's download waits at the host while alice deletes it for everyone.
     const second = await alice.sendAttachment('bob' as Username, { bytes: file(30_000, 9), name: 'g.bin', mime: '', transfer: 't' });
-    const id2 = await fileFrom(bob, 'g.bin');
+    const id2 = await fileKeyIn(bob, 'alice', 'g.bin');
     let go = () => undefined as void;
     gate.hold = new Promise<void>((r) => (go = r));
     const opening = bob.openAttachment('alice', id2, 'd');
@@ -200,17 +198,53 @@ describe("a browser's own copy of its files", () => {
     const bob = await user('bob');
     await alice.lookupUser('bob');
     const db = alice.ctx.vault.db;
-    const put = db.put.bind(db);
-    db.put = ((store: string, ...rest: unknown[]) =>
-      store === 'files' ? Promise.reject(new DOMException('quota', 'QuotaExceededError')) : (put as (...a: unknown[]) => Promise<IDBValidKey>)(store, ...rest)) as typeof db.put;
+    const room = fullDisk(alice);
     const bytes = file(200_000, 10);
     const sent = await alice.sendAttachment('bob' as Username, { bytes, name: 'h.bin', mime: '', transfer: 't' });
     expect(await db.count('files')).toBe(0);
-    await fileFrom(bob, 'h.bin');
-    db.put = put;
+    await fileKeyIn(bob, 'alice', 'h.bin');
+    room();
     expect(same(await fileBytes((await alice.openAttachment('bob', sent.id, 'd')).bytes), bytes)).toBe(true);
     // Opening it kept a copy now.
     expect(await rowsOf(alice, messageOwner(sent.id))).toBe(2);
+  });
+
+  test("P40 another tab's start-up sweep taking a download's parts mid-way: no copy is marked and nothing released, the next open refetches", async () => {
+    const log: string[] = [];
+    let hold: Promise<void> | undefined;
+    const alice = await user('alice');
+    const bob = await user('bob', {
+      wrap: (t) => {
+        bobCalls(log, { failRelease: false })(t);
+        const inner = t.anonymousFetch.bind(t);
+        // Every part after the first waits for the gate.
+        t.anonymousFetch = async (path, init) => {
+          const range = (init?.headers as Record<string, string> | undefined)?.Range;
+          if (hold && range && !range.startsWith('bytes=0-')) await hold;
+          return inner(path, init);
+        };
+      }
+    });
+    await alice.lookupUser('bob');
+    const bytes = file(2_500_000, 11);
+    await alice.sendAttachment('bob' as Username, { bytes, name: 'k.bin', mime: '', transfer: 't' });
+    const id = await fileKeyIn(bob, 'alice', 'k.bin');
+    let go = () => undefined as void;
+    hold = new Promise<void>((r) => (go = r));
+    const opening = bob.openAttachment('alice', id, 'd');
+    await eventually(async () => expect(await rowsOf(bob, messageOwner(id))).toBe(1));
+    // A second tab starting now sees parts with no mark.
+    expect(await sweepUnfinishedFiles(bob.ctx.vault)).toBe(1);
+    go();
+    hold = undefined;
+    expect(same(await fileBytes((await opening).bytes), bytes)).toBe(true);
+    expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toBeUndefined();
+    expect(log.filter((l) => l.startsWith('release'))).toEqual([]);
+    expect(blobs()).toHaveLength(1);
+    // The next open downloads again, keeps the whole copy and releases.
+    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    await eventually(() => expect(blobs()).toEqual([]));
+    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
   });
 
   test('parts of a copy never marked complete are removed at the next start; complete copies stay', async () => {
@@ -218,7 +252,7 @@ describe("a browser's own copy of its files", () => {
     const [alice, bob] = await pair(log, { failRelease: false });
     const bytes = file(40_000, 4);
     await alice.sendAttachment('bob' as Username, { bytes, name: 'd.bin', mime: '', transfer: 't' });
-    const id = await fileFrom(bob, 'd.bin');
+    const id = await fileKeyIn(bob, 'alice', 'd.bin');
     await bob.openAttachment('alice', id, 'd');
     // A download a closed tab cut off: parts, no mark.
     await putFilePart(bob.ctx.vault, messageOwner('alice:00ff'), 0, file(1000, 5));

@@ -12,7 +12,7 @@ import { PUT_PART_BYTES } from '../../workers/engine/blob-stream';
 import { EngineError } from '../../workers/engine/errors';
 import type { Engine } from '../../workers/engine/engine';
 import type { HostHttpTransport } from '../../workers/engine/host-transport';
-import { enginesOnRealHost, eventually } from './real-host-support';
+import { enginesOnRealHost, fileKeyIn } from './real-host-support';
 
 const { user } = enginesOnRealHost('parley-attach-stream-');
 const MiB = 1024 * 1024;
@@ -74,16 +74,6 @@ async function pair(log: string[], fault: { f?: Fault } = {}, bobLog: string[] =
   return [alice, bob];
 }
 
-async function received(bob: Engine, name: string): Promise<string> {
-  let id = '';
-  await eventually(async () => {
-    const m = (await bob.listMessages('alice')).find((x) => x.kind === 'text' && x.attachment?.name === name);
-    expect(m).toBeDefined();
-    id = m!.id;
-  });
-  return id;
-}
-
 async function opened(bob: Engine, id: string): Promise<Uint8Array> {
   const f = await bob.openAttachment('alice', id, 'd');
   return f.bytes instanceof Blob ? new Uint8Array(await f.bytes.arrayBuffer()) : f.bytes;
@@ -119,7 +109,7 @@ describe('streamed attachments through the engine and the real host', () => {
       if (l.startsWith('read ')) readTo = Number(l.split('-')[1]);
       if (l.startsWith('put ')) expect(readTo - Number(l.slice(4))).toBeLessThanOrEqual(2 * P + MiB);
     }
-    const got = await opened(bob, await received(bob, 'big.bin'));
+    const got = await opened(bob, await fileKeyIn(bob, 'alice', 'big.bin'));
     expect(got.length).toBe(file.length);
     expect(same(got, file)).toBe(true);
     await ownCopy(alice, sent.id, file, log);
@@ -147,7 +137,7 @@ describe('streamed attachments through the engine and the real host', () => {
     expect(log.filter((l) => l === 'where')).toHaveLength(2);
     // Part 1's answer was lost: the host had it, so the next PUT is part 2; part 3 never left, so it goes again.
     expect(puts(log)).toEqual([0, P, 2 * P, 3 * P, 3 * P, 4 * P]);
-    expect(same(await opened(bob, await received(bob, 'resumed.bin')), file)).toBe(true);
+    expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'resumed.bin')), file)).toBe(true);
     // The part whose answer was lost is in the copy too.
     await ownCopy(alice, sent.id, file, log);
   });
@@ -166,7 +156,7 @@ describe('streamed attachments through the engine and the real host', () => {
     const sent = await alice.sendAttachment('bob' as Username, { bytes: file, name: 'again.bin', mime: '', transfer: 't1' });
     expect(log.filter((l) => l === 'create')).toHaveLength(2);
     expect(puts(log)).toEqual([0, P, 2 * P, 0, P, 2 * P, 3 * P]);
-    expect(same(await opened(bob, await received(bob, 'again.bin')), file)).toBe(true);
+    expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'again.bin')), file)).toBe(true);
     // The copy of the lost upload (another key) was dropped and the new one kept.
     await ownCopy(alice, sent.id, file, log);
   });
@@ -192,7 +182,7 @@ describe('streamed attachments through the engine and the real host', () => {
     // Parts 0 and 1 landed before the host went away; the retry goes on with part 2.
     expect(puts(log).filter((o) => o < 2 * P)).toEqual([0, P]);
     expect(puts(log).at(-1)).toBe(3 * P);
-    expect(same(await opened(bob, await received(bob, 'retry.bin')), file)).toBe(true);
+    expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'retry.bin')), file)).toBe(true);
     await ownCopy(alice, sent.id, file, log);
   });
 
@@ -202,7 +192,7 @@ describe('streamed attachments through the engine and the real host', () => {
     const [alice, bob] = await pair([], {}, bobLog, bobFault);
     const file = bytes(3 * MiB, 5);
     await alice.sendAttachment('bob' as Username, { bytes: file, name: 'order.bin', mime: '', transfer: 't1' });
-    const id = await received(bob, 'order.bin');
+    const id = await fileKeyIn(bob, 'alice', 'order.bin');
     // The ranges of parts 1 and 2 are answered with each other's bytes.
     bobFault.f = (_method, _path, forward, init) => {
       const range = (init.headers as Record<string, string> | undefined)?.Range ?? '';

@@ -94,3 +94,14 @@ export async function eventually(check: () => Promise<void> | void, ms = 10_000)
 export async function texts(e: Engine, chat: string): Promise<string[]> {
   return (await e.listMessages(chat)).flatMap((m) => (m.kind === 'text' ? [m.text] : []));
 }
+
+/** The key of the file named `name` in `e`'s chat with `chat`, once it arrived. */
+export async function fileKeyIn(e: Engine, chat: string, name: string): Promise<string> {
+  let id = '';
+  await eventually(async () => {
+    const m = (await e.listMessages(chat)).find((x) => x.kind === 'text' && x.attachment?.name === name);
+    if (!m) throw new Error(`no file "${name}" from ${chat} yet`);
+    id = m.id;
+  });
+  return id;
+}

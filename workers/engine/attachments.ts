@@ -90,6 +90,8 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
   // The message key of an outgoing 1:1 message is its id (our copy's owner); the peer is the one recipient.
   const upload = uploadFor(ctx, slot, file, (id) => ({ messageId: id, owner: messageOwner(id), recipients: [username] }));
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
+  // Our copy of the blob is whole (else the message goes without one: storage full).
+  const copy = await upload.kept();
   forgetUpload(slot);
   const mime = allowedMime(file.mime);
   const attachment: AttachmentContent = { kind: 'attachment', id: upload.target.messageId, sentAt: 0, blobId, key, digest, size, mime, name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
@@ -107,7 +109,7 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
     const identity = contact?.identity;
     const m: MessageRecord = { key: sent.id, id: sent.id, username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', attachment: sent, ...(identity ? { identity } : {}), ...expiry };
     await putMessage(tx, m);
-    if (upload.kept) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
+    if (copy && (await copy.txWhole(tx))) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
     await addOutbox(tx, { username, content, messageKey: sent.id, ...(identity ? { identity } : {}) });
     return m;
   });
@@ -128,6 +130,12 @@ export async function openAttachment(ctx: EngineContext, username: Username, key
 
 type Pointer = Pick<AttachmentContent, 'blobId' | 'key' | 'digest' | 'size' | 'mime' | 'name'>;
 
+/** Where a file's copy is kept: its owner (file-repo.ts), and whether its message still points at the file. */
+export interface CopyPlace {
+  owner: string;
+  holds: (tx: Tx) => Promise<boolean>;
+}
+
 /**
  * Checks and decrypts the file a pointer names (a 1:1 chat's or a group's), from our copy (`owner`,
  * file-repo.ts) when we hold one, else from the host. P45: a size no sender could have uploaded is
@@ -135,12 +143,6 @@ type Pointer = Pick<AttachmentContent, 'blobId' | 'key' | 'digest' | 'size' | 'm
  * tag and padding checks passed; a host blob that fails them is Tampered. A copy that fails them
  * (a damaged disk) is dropped and the host asked instead.
  */
-/** Where a file's copy is kept: its owner (file-repo.ts), and whether its message still points at the file. */
-export interface CopyPlace {
-  owner: string;
-  holds: (tx: Tx) => Promise<boolean>;
-}
-
 export async function openPointer(ctx: EngineContext, a: Pointer, transfer: string, place: CopyPlace): Promise<OpenedFile> {
   const { owner } = place;
   const me = requireMe(ctx);
@@ -160,7 +162,7 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
   }
   // No copy, an unfinished one, or one that does not open: start clean from the host.
   await dropFile(ctx.vault, owner).catch(() => undefined);
-  let got: { bytes: Blob; kept: boolean };
+  let got: Awaited<ReturnType<typeof downloadStream>>;
   try {
     got = await downloadStream(ctx, a, owner, emit);
   } catch (e) {
@@ -171,10 +173,11 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
   // Marked only while its message still points at the file (a delete while it downloaded,
   // for me or for everyone, drops the parts).
   // No copy (storage full): nothing is released, so the host keeps the blob for the next open.
+  const copy = got.copy;
   const kept =
-    got.kept &&
+    copy !== undefined &&
     (await commit(ctx.vault, async (tx) => {
-      if (!(await place.holds(tx))) return false;
+      if (!(await place.holds(tx)) || !(await copy.txWhole(tx))) return false;
       await txMarkFile(tx, { owner, blobId: a.blobId, total, released: false });
       return true;
     }));

@@ -30,7 +30,7 @@ import { AttachmentOpener, AttachmentSealer } from '../../src/lib/crypto/attachm
 import { blobSize, type AttachmentRef } from '../../src/lib/crypto/attachment';
 import { releaseHashes } from '../../src/lib/crypto/blob-release';
 import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobCreate, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
-import { dropFile, putFilePart } from '../storage/file-repo';
+import { CopyWriter, dropFile } from '../storage/file-repo';
 import type { Vault } from '../storage/schema';
 import { downloader, fetcher, refusal, type BlobFetch } from './blob-client';
 import type { EngineContext } from './context';
@@ -91,8 +91,8 @@ export class StreamUpload {
   /** Blob bytes the host holds. */
   #confirmed = 0;
   #running = false;
-  /** Our copy is being written (false once a write failed: the upload goes on without it). */
-  #copying = true;
+  /** Our copy of the confirmed bytes (file-repo.ts), written alongside the upload. */
+  #copy: CopyWriter | undefined;
   /** The largest number of sealed, unconfirmed bytes held at once (tests check memory stays flat). */
   peakHeld = 0;
 
@@ -108,6 +108,7 @@ export class StreamUpload {
     if (this.#running) return fail('InvalidArgument', 'this file is already being uploaded');
     this.#running = true;
     this.#vault = ctx.vault;
+    this.#copy ??= new CopyWriter(ctx.vault, this.target.owner);
     try {
       return await this.#run(fetcher(ctx), progress);
     } finally {
@@ -164,7 +165,10 @@ export class StreamUpload {
   abandon(): void {
     this.#sealer.abandon();
     this.#held = [];
-    if (this.#vault) void dropFile(this.#vault, this.target.owner).catch(() => undefined);
+    const vault = this.#vault;
+    const copy = this.#copy;
+    // Once the writes in flight settled, so none lands after the drop.
+    if (vault) void (copy?.finish() ?? Promise.resolve(false)).then(() => dropFile(vault, this.target.owner)).catch(() => undefined);
   }
 
   /**
@@ -173,25 +177,23 @@ export class StreamUpload {
    * always a prefix of the blob the host has.
    */
   async #confirm(to: number): Promise<void> {
-    if (to > this.#confirmed && this.#copying) {
-      try {
-        await putFilePart(this.#vault!, this.target.owner, this.#confirmed, this.#bytes(this.#confirmed, to));
-      } catch {
-        this.#copying = false;
-        await dropFile(this.#vault!, this.target.owner).catch(() => undefined);
-      }
-    }
+    if (to > this.#confirmed) await this.#copy!.write(this.#confirmed, this.#bytes(this.#confirmed, to));
     this.#confirmed = to;
   }
 
-  /** Our copy holds every confirmed byte (after `run`: the whole blob). */
-  get kept(): boolean {
-    return this.#copying;
+  /**
+   * After `run`: waits until our copy is written; the writer if every part was (to check and mark
+   * in the message's transaction), undefined if a write failed (the storage quota: the message
+   * goes without a copy).
+   */
+  async kept(): Promise<CopyWriter | undefined> {
+    return this.#copy && (await this.#copy.finish()) ? this.#copy : undefined;
   }
 
   async #reset(): Promise<void> {
+    await this.#copy?.finish();
     await dropFile(this.#vault!, this.target.owner).catch(() => undefined);
-    this.#copying = true;
+    this.#copy = new CopyWriter(this.#vault!, this.target.owner);
     this.#sealer.abandon();
     this.#sealer = new AttachmentSealer(this.size);
     this.#blobId = undefined;
@@ -348,20 +350,18 @@ export async function openParts(ref: AttachmentRef, parts: AsyncIterable<Uint8Ar
 
 /**
  * Downloads blob `blobId`, DOWNLOAD_IN_FLIGHT parts at a time and opened in order (openParts),
- * each part written into the copy of `owner` as it is opened; `kept` is false when a write failed
- * (the file still opens, without a copy). FileGone when the host no longer has it.
+ * each part written into the copy of `owner` as it is opened; `copy` is undefined when a write
+ * failed (the file still opens, without a copy). FileGone when the host no longer has it.
  */
-export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, owner: string, progress: (done: number) => void): Promise<{ bytes: Blob; kept: boolean }> {
+export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, owner: string, progress: (done: number) => void): Promise<{ bytes: Blob; copy: CopyWriter | undefined }> {
   const parts = rangedParts(downloader(ctx), ref.blobId, blobSize(ref.size), DOWNLOAD_IN_FLIGHT);
-  let kept = true;
-  const keep = async (at: number, part: Uint8Array) => {
-    if (!kept) return;
-    try {
-      await putFilePart(ctx.vault, owner, at, part);
-    } catch {
-      kept = false;
-    }
-  };
-  const bytes = await openParts(ref, parts, progress, keep);
-  return { bytes, kept };
+  const copy = new CopyWriter(ctx.vault, owner);
+  try {
+    const bytes = await openParts(ref, parts, progress, (at, part) => copy.write(at, part));
+    return { bytes, copy: (await copy.finish()) ? copy : undefined };
+  } catch (e) {
+    // Every write has settled before the caller drops the parts.
+    await copy.finish();
+    throw e;
+  }
 }

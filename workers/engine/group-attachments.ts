@@ -67,6 +67,8 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
   });
   const upload = uploadFor(ctx, slot, file, (messageId) => ({ messageId, owner: groupOwner(`${id}:${messageId}`), recipients }));
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
+  // Our copy of the blob is whole (else the message goes without one: storage full).
+  const copy = await upload.kept();
   forgetUpload(slot);
   const pointer: AttachmentContent = { kind: 'attachment', id: upload.target.messageId, sentAt: 0, blobId, key, digest, size, mime: allowedMime(file.mime), name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
   const caption = file.caption ?? '';
@@ -88,7 +90,7 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
       const to = await groupRecipients(tx, head, me.username);
       const m: GroupMessageRecord = { key, groupId: id, id: sent.id, sender: me.username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', recipients: to, attachment: sent };
       await putGroupMessage(tx, m);
-      if (upload.kept) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
+      if (copy && (await copy.txWhole(tx))) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
       await putGroup(tx, { ...g, our: state, lastAt: sent.sentAt, lastPreview: attachmentPreview(sent, caption), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
       return m;
     })

@@ -31,6 +31,56 @@ export async function putFilePart(vault: Vault, owner: string, at: number, bytes
   await vault.db.put(FILES, { owner, at, bytes: own });
 }
 
+/** Writes of one copy allowed in flight at once (each holds its part until IndexedDB took it). */
+export const COPY_WRITES_IN_FLIGHT = 4;
+
+/**
+ * The parts of one copy written in blob order without holding up the transfer: each write is
+ * started at once (IndexedDB runs a connection's writes to one store in the order they were made)
+ * and waited for only when COPY_WRITES_IN_FLIGHT are still pending, so writing the copy overlaps
+ * the network and the cipher instead of adding to them. The first failure (the storage quota)
+ * ends the copy: later parts are not written, and `finish` answers false after dropping what was.
+ */
+export class CopyWriter {
+  #pending: Promise<void>[] = [];
+  #failed = false;
+  /** Where each part given starts, in order. */
+  readonly #offsets: number[] = [];
+
+  constructor(
+    private readonly vault: Vault,
+    readonly owner: string
+  ) {}
+
+  async write(at: number, bytes: Uint8Array): Promise<void> {
+    if (this.#failed) return;
+    this.#offsets.push(at);
+    const w = putFilePart(this.vault, this.owner, at, bytes).catch(() => {
+      this.#failed = true;
+    });
+    this.#pending.push(w);
+    if (this.#pending.length >= COPY_WRITES_IN_FLIGHT) await this.#pending.shift();
+  }
+
+  /** Waits for every write; true if each succeeded, else what was written is dropped. */
+  async finish(): Promise<boolean> {
+    await Promise.all(this.#pending.splice(0));
+    if (this.#failed) await dropFile(this.vault, this.owner).catch(() => undefined);
+    return !this.#failed;
+  }
+
+  /**
+   * In the transaction that would mark the copy: true if the store still holds exactly the parts
+   * written (another tab's start-up sweep may have taken an unmarked copy away meanwhile; marking
+   * what is left would release a blob we do not hold).
+   */
+  async txWhole(tx: Tx): Promise<boolean> {
+    if (this.#failed) return false;
+    const keys = (await tx.objectStore(FILES).getAllKeys(partsOf(this.owner))) as [string, number][];
+    return keys.length === this.#offsets.length && keys.every(([, at], i) => at === this.#offsets[i]);
+  }
+}
+
 /** Forgets every part and the mark of `owner` (its own transaction). */
 export async function dropFile(vault: Vault, owner: string): Promise<void> {
   await vault.db.delete(FILES, allOf(owner));
