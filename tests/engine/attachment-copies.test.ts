@@ -86,7 +86,7 @@ describe("a browser's own copy of its files", () => {
     // Opened from the copy (no download), and released this time.
     await eventually(() => expect(log).toEqual(['release 204']));
     await eventually(() => expect(blobs()).toEqual([]));
-    expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toMatchObject({ released: true });
+    await eventually(async () => expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toMatchObject({ released: true }));
     // Once released, opening again asks the host nothing.
     log.length = 0;
     expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);

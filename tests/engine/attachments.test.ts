@@ -65,7 +65,7 @@ describe('attachments through the engine and the real host', () => {
     expect(await fileBytes((await bob.openAttachment('alice', id, 't2')).bytes)).toEqual(file);
     // Bob holds his copy and released the blob: the host drops it (wire/blob-api.ts release).
     await eventually(async () => expect(readdirSync(dir)).toEqual([]));
-    expect((await bob.ctx.vault.db.get('files', [messageOwner(id), -1]))).toMatchObject({ released: true });
+    await eventually(async () => expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toMatchObject({ released: true }));
 
     // After a reload bob opens his own copy; the host has none left.
     await bob.close();
