@@ -10,6 +10,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { describe, expect, test } from 'vitest';
+import { bytesEqual } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
 import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
 import { Engine } from '../../workers/engine/engine';
@@ -23,8 +24,6 @@ import { fileBytes } from './support';
 const { real, user } = enginesOnRealHost('parley-copies-');
 
 const file = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
-/** Byte equality without a deep-equal walk over megabytes. */
-const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 const blobs = () => readdirSync(join(real.dataDir, BLOBS_DIR));
 const rowsOf = (e: Engine, owner: string) => e.ctx.vault.db.count('files', IDBKeyRange.bound([owner, -1], [owner, Number.MAX_SAFE_INTEGER]));
 
@@ -75,21 +74,21 @@ describe("a browser's own copy of its files", () => {
     const bytes = file(300_000, 1);
     await alice.sendAttachment('bob' as Username, { bytes, name: 'a.bin', mime: '', transfer: 't' });
     const id = await fileKeyIn(bob, 'alice', 'a.bin');
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     await eventually(() => expect(log).toContain('release 503'));
     expect(blobs()).toHaveLength(1);
     expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toMatchObject({ released: false });
 
     state.failRelease = false;
     log.length = 0;
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     // Opened from the copy (no download), and released this time.
     await eventually(() => expect(log).toEqual(['release 204']));
     await eventually(() => expect(blobs()).toEqual([]));
     await eventually(async () => expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toMatchObject({ released: true }));
     // Once released, opening again asks the host nothing.
     log.length = 0;
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     expect(log).toEqual([]);
   });
 
@@ -107,15 +106,15 @@ describe("a browser's own copy of its files", () => {
     part.bytes[10]! ^= 1;
     await bob.ctx.vault.db.put('files', part);
     log.length = 0;
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     expect(log.filter((l) => l === 'get')).toHaveLength(3);
     // The copy is whole again: the next open reads it, not the host.
     log.length = 0;
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     expect(log.filter((l) => l === 'get')).toEqual([]);
     // A copy missing a part is refetched the same way.
     await bob.ctx.vault.db.delete('files', [owner, 1024 * 1024]);
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     expect(log.filter((l) => l === 'get')).toHaveLength(3);
   });
 
@@ -127,14 +126,14 @@ describe("a browser's own copy of its files", () => {
     const bytes = file(1_500_000, 7);
     await alice.sendAttachment('bob' as Username, { bytes, name: 'e.bin', mime: '', transfer: 't' });
     const id = await fileKeyIn(bob, 'alice', 'e.bin');
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     expect(await db.count('files')).toBe(0);
     expect(log.filter((l) => l.startsWith('release'))).toEqual([]);
     expect(blobs()).toHaveLength(1);
     // Room again: the next open downloads, keeps and releases.
     room();
     log.length = 0;
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     expect(log.filter((l) => l === 'get')).toHaveLength(2);
     await eventually(() => expect(blobs()).toEqual([]));
   });
@@ -204,7 +203,7 @@ describe("a browser's own copy of its files", () => {
     expect(await db.count('files')).toBe(0);
     await fileKeyIn(bob, 'alice', 'h.bin');
     room();
-    expect(same(await fileBytes((await alice.openAttachment('bob', sent.id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await alice.openAttachment('bob', sent.id, 'd')).bytes), bytes)).toBe(true);
     // Opening it kept a copy now.
     expect(await rowsOf(alice, messageOwner(sent.id))).toBe(2);
   });
@@ -237,14 +236,14 @@ describe("a browser's own copy of its files", () => {
     expect(await sweepUnfinishedFiles(bob.ctx.vault)).toBe(1);
     go();
     hold = undefined;
-    expect(same(await fileBytes((await opening).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await opening).bytes), bytes)).toBe(true);
     expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toBeUndefined();
     expect(log.filter((l) => l.startsWith('release'))).toEqual([]);
     expect(blobs()).toHaveLength(1);
     // The next open downloads again, keeps the whole copy and releases.
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     await eventually(() => expect(blobs()).toEqual([]));
-    expect(same(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+    expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
   });
 
   test('parts of a copy never marked complete are removed at the next start; complete copies stay', async () => {
@@ -264,7 +263,7 @@ describe("a browser's own copy of its files", () => {
     try {
       expect(await rowsOf(again, messageOwner('alice:00ff'))).toBe(0);
       expect(await rowsOf(again, messageOwner(id))).toBe(2);
-      expect(same(await fileBytes((await again.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
+      expect(bytesEqual(await fileBytes((await again.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     } finally {
       await again.close();
     }

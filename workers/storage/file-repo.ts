@@ -126,13 +126,24 @@ export async function* localParts(vault: Vault, owner: string, total: number): A
   if (end !== total) throw new LocalCopyError(`the local copy holds ${end} of ${total} bytes`);
 }
 
-/** Removes the parts of every copy that was never marked complete (none can be in progress at start). */
+/**
+ * Removes the parts of every copy never marked complete. A copy another tab is still writing
+ * loses its parts too; its mark is then refused (CopyWriter.txWhole).
+ */
 export async function sweepUnfinishedFiles(vault: Vault): Promise<number> {
+  // One key per copy is read, not every part: the mark sorts first (-1), so an owner whose first
+  // key is a part has none, and the cursor then jumps past the owner's remaining keys.
   const tx = vault.db.transaction(FILES, 'readwrite');
-  const keys = (await tx.store.getAllKeys()) as [string, number][];
-  const marked = new Set(keys.filter(([, at]) => at === -1).map(([owner]) => owner));
-  const orphans = new Set(keys.filter(([owner]) => !marked.has(owner)).map(([owner]) => owner));
-  for (const owner of orphans) await tx.store.delete(allOf(owner));
+  let swept = 0;
+  let cursor = await tx.store.openKeyCursor();
+  while (cursor) {
+    const [owner, at] = cursor.key as [string, number];
+    if (at !== -1) {
+      await tx.store.delete(allOf(owner));
+      swept++;
+    }
+    cursor = await cursor.continue([owner, Infinity]);
+  }
   await tx.done;
-  return orphans.size;
+  return swept;
 }
