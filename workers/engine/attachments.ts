@@ -37,7 +37,7 @@ import { dropFile, getFileMark, localParts, messageOwner, setReleased, txMarkFil
 import { StreamUpload, downloadStream, openParts, type UploadTarget } from './blob-stream';
 import { downloader } from './blob-client';
 import { requireMe, type EngineContext } from './context';
-import { engineFail } from './errors';
+import { engineFail, isEngineError } from './errors';
 import { messageEvent } from './views';
 import { assertCanSend } from './trust';
 import { armFor, sentExpiry, sentTimer } from './disappearing';
@@ -151,7 +151,13 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer, done, total });
   const opened = (bytes: Blob): OpenedFile => ({ bytes, mime: a.mime, name: a.name });
   const mark = await getFileMark(ctx.vault, owner);
-  if (mark && mark.blobId === a.blobId && mark.total === total) {
+  // The user removed this copy to free space (file-usage.ts): the host is asked, and if it no
+  // longer has the file the answer says so, and the mark stays for the next open.
+  const removed = mark?.removed && mark.blobId === a.blobId ? mark : undefined;
+  const keepRemoved = async (): Promise<void> => {
+    if (removed) await commit(ctx.vault, async (tx) => void ((await place.holds(tx)) && (await txMarkFile(tx, removed)))).catch(() => undefined);
+  };
+  if (mark && !mark.removed && mark.blobId === a.blobId && mark.total === total) {
     try {
       const bytes = await openParts(a, localParts(ctx.vault, owner, total), emit);
       if (!mark.released) void release(ctx, owner, a, me.username);
@@ -167,7 +173,9 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
     got = await downloadStream(ctx, a, owner, emit);
   } catch (e) {
     await dropFile(ctx.vault, owner).catch(() => undefined);
+    await keepRemoved();
     if (isProtocolError(e)) return engineFail('Tampered', `the file was changed in transit (${e.code})`);
+    if (removed && isEngineError(e, 'FileGone')) return engineFail('FileRemoved', 'the file was removed from this browser and the host no longer has it');
     throw e;
   }
   // Marked only while its message still points at the file (a delete while it downloaded,
@@ -182,7 +190,10 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
       return true;
     }));
   if (kept) void release(ctx, owner, a, me.username);
-  else await dropFile(ctx.vault, owner).catch(() => undefined);
+  else {
+    await dropFile(ctx.vault, owner).catch(() => undefined);
+    await keepRemoved();
+  }
   return opened(got.bytes);
 }
 

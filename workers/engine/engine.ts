@@ -24,7 +24,7 @@ import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type Sealed
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox } from './outbox';
 import { maintainPreKeys } from './prekey-pool';
-import { EnginePush } from './engine-push';
+import { EngineStorage } from './engine-storage';
 import { startExpiry, stopExpiry } from './expiry';
 import * as profiles from './profiles';
 import type { ProfileTransport } from './profile-transport';
@@ -73,11 +73,11 @@ const TAB_CHANNEL_STORE = 'tab-channel';
  * The contract's methods live in thin facades, stacked only because a class has one base (each
  * `extends` the one before it): engine-recovery.ts (PIN) < engine-profiles.ts < engine-groups.ts
  * < engine-group-invites.ts < engine-group-info.ts < engine-group-actions.ts < engine-messages.ts < engine-requests.ts < engine-chats.ts
- * < engine-calls.ts < engine-disappearing.ts < engine-push.ts < Engine. One class still implements the whole contract. A new facade extends
+ * < engine-calls.ts < engine-disappearing.ts < engine-push.ts < engine-storage.ts < Engine. One class still implements the whole contract. A new facade extends
  * the last one and Engine extends it; Engine itself keeps construction, lifecycle (tabs, driver
  * lock, connection) and wiring.
  */
-export class Engine extends EnginePush implements EngineApi {
+export class Engine extends EngineStorage implements EngineApi {
   private readonly events: EventHub;
   /** Pushed envelopes, handled a page per transaction (receive-queue.ts). */
   private readonly inbox: ReceiveQueue;

@@ -51,7 +51,9 @@ export const EngineErrorCode = {
   /** A file beyond MAX_ATTACHMENT_BYTES, refused before anything was uploaded. */
   TooLarge: 'TooLarge',
   /** The file's blob is no longer on the host (30-day retention). */
-  FileGone: 'FileGone'
+  FileGone: 'FileGone',
+  /** The user removed this browser's copy of the file (Manage storage) and the host no longer has it. */
+  FileRemoved: 'FileRemoved'
 } as const;
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
 

@@ -94,6 +94,8 @@ export class VaultService implements VaultContract {
   sendText = this.#delegate('sendText');
   sendAttachment = this.#delegate('sendAttachment');
   openAttachment = this.#delegate('openAttachment');
+  fileStorage = this.#delegate('fileStorage');
+  removeFiles = this.#delegate('removeFiles');
   sendAgain = this.#delegate('sendAgain');
   markRead = this.#delegate('markRead');
   sendReply = this.#delegate('sendReply');

@@ -11,5 +11,4 @@ export async function deleteGroupMessageRow(tx: Tx, key: string): Promise<void> 
   await tx.objectStore('groupMessages').delete(key);
   await forgetMessage(tx, key, true);
   await txDropFile(tx, groupOwner(key));
-  await txDropFile(tx, groupOwner(key));
 }

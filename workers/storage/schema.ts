@@ -229,6 +229,8 @@ export interface FileMark {
   total: number;
   /** Our release reached the host, or there was none to send (our own upload). */
   released: boolean;
+  /** The user removed the copy to free space (file-usage.ts): its parts are gone, the message stays. */
+  removed?: true;
 }
 export interface FilePart {
   owner: string;

@@ -19,6 +19,8 @@ import type {
   Comparison,
   ContactView,
   EditVersionView,
+  FilePlaceView,
+  FileStorageView,
   IceServers,
   LockPassphraseCheck,
   LockStatus,
@@ -44,7 +46,7 @@ import type { GroupInfoEdit, GroupInfoView, GroupMessageView, GroupSummaryView, 
 import type { SearchResult } from './search-views';
 
 /** Bumped when the contract changes shape, so a stale cached worker is noticed. */
-export const VAULT_API_VERSION = 20;
+export const VAULT_API_VERSION = 21;
 
 export interface VaultContract {
   /** Resolves once libsodium is loaded inside the worker. */
@@ -252,6 +254,11 @@ export interface VaultContract {
   /** Deletes this account's database in this browser (also while locked); the engine stops for good. */
   removeAccount(): Promise<void>;
 
+  // ---- storage ----
+  /** The files kept in this browser, per conversation, largest first (README "Attachments": Manage storage). */
+  fileStorage(): Promise<FileStorageView[]>;
+  /** Removes this browser's copies of a conversation's files; the messages stay. Answers what was freed. */
+  removeFiles(place: FilePlaceView): Promise<{ files: number; bytes: number }>;
   // ---- events ----
   /** `listener` is a Comlink proxy from the page; answers an id for `unsubscribe`. */
   subscribe(listener: (event: VaultEvent) => void): Promise<number>;
@@ -290,6 +297,8 @@ export const VAULT_METHODS = Object.freeze([
   'sendText',
   'sendAttachment',
   'openAttachment',
+  'fileStorage',
+  'removeFiles',
   'sendAgain',
   'markRead',
   'sendReply',

@@ -184,6 +184,16 @@ export interface OpenedFile {
   name: string;
 }
 
+/** The files kept in this browser for one conversation (README "Attachments": Manage storage). */
+export interface FileStorageView {
+  /** A 1:1 chat by the peer's username, or a group by its id. */
+  place: FilePlaceView;
+  files: number;
+  /** Bytes on disk (each copy is the padded, encrypted blob). */
+  bytes: number;
+}
+export type FilePlaceView = { kind: 'chat'; username: Username } | { kind: 'group'; id: string };
+
 /** The message a reply quotes (README "Message actions"). */
 export interface QuoteView {
   /** The quoted message's id in this conversation. */

@@ -1,0 +1,30 @@
+/**
+ * The engine's storage methods (README "Attachments": Manage storage): what this browser's file
+ * copies take per conversation, and removing a conversation's copies to free space. The contract's
+ * thin facade over storage/file-usage.ts; Engine (engine.ts) inherits it. Owns no state.
+ */
+import { fail } from '../../src/lib/codec/errors';
+import type { FilePlaceView, FileStorageView } from '../../src/lib/vault/views';
+import { fileUsage, removePlaceFiles, type FilePlace } from '../storage/file-usage';
+import * as account from './account';
+import { EnginePush } from './engine-push';
+
+const GROUP_ID = /^[0-9a-f]{64}$/;
+
+/** The place the page named, checked: a canonical username or a group id (the page's types are promises only). */
+function checkedPlace(raw: unknown): FilePlace {
+  const p = raw as Partial<{ kind: unknown; username: unknown; id: unknown }> | null;
+  if (p?.kind === 'chat' && typeof p.username === 'string') return { kind: 'chat', username: account.canonicalUsername(p.username) };
+  if (p?.kind === 'group' && typeof p.id === 'string' && GROUP_ID.test(p.id)) return { kind: 'group', id: p.id };
+  return fail('InvalidArgument', 'a conversation is a chat by username or a group by its id');
+}
+
+export abstract class EngineStorage extends EnginePush {
+  fileStorage(): Promise<FileStorageView[]> {
+    return fileUsage(this.ctx.vault);
+  }
+
+  async removeFiles(place: FilePlaceView): Promise<{ files: number; bytes: number }> {
+    return removePlaceFiles(this.ctx.vault, checkedPlace(place));
+  }
+}
