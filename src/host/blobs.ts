@@ -11,8 +11,11 @@
  * that pairs no one either: the uploader lists SHA-256 hashes of release tokens derived from the
  * file key, which the host never sees, so a hash names no account and the host cannot make a
  * token; a release, like a download, carries no account and is counted per client address; and
- * it answers 204 whatever happened, so it confirms neither blob nor token (no oracle). What the
- * host learns is how many recipients a blob had, which the fan-out of the message already shows.
+ * it answers 204 whatever happened, so it confirms neither blob nor token (no oracle). The
+ * uploader, and only it (with its bearer, as for its upload), may list more hashes later, for a
+ * member who joined while the file went up; a blob that is gone or another account's reads as
+ * absent there too. What the host learns is how many recipients a blob had, which the fan-out of
+ * the message already shows.
  * Logs name only the route, never an id or a token. Hostile input (bad ids, bad offsets, bad
  * release lists or tokens, oversized bodies, malformed ranges) gets a clear 4xx before any store
  * call that could fail on it.
@@ -69,6 +72,8 @@ function range(header: string | undefined, size: number): [number, number] | und
 const CREATE_BODY_BYTES = 256 + MAX_BLOB_RELEASES * 67;
 /** A release body (BlobRelease): `{"token":"<64 hex>"}` is 76 bytes. */
 const RELEASE_BODY_BYTES = 256;
+/** A recipients body (BlobAddRecipients): a full release list, as in a create body. */
+const RECIPIENTS_BODY_BYTES = CREATE_BODY_BYTES;
 
 /** The release list of a create body: absent is none; else distinct hashes (isReleaseHex), at most MAX_BLOB_RELEASES. */
 function releasesOf(v: unknown): string[] {
@@ -79,6 +84,12 @@ function releasesOf(v: unknown): string[] {
   if (bad >= 0) throw new HostError(400, 'BadRequest', `release ${bad} is not 64 lowercase hex digits`);
   if (new Set(v).size !== v.length) throw new HostError(400, 'BadRequest', 'releases repeat a hash');
   return v as string[];
+}
+
+/** The hashes of a recipients body: present, at least one, else as a create's list (releasesOf). */
+function addedReleasesOf(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length === 0) throw new HostError(400, 'BadRequest', 'releases must be a non-empty array of SHA-256 hashes');
+  return releasesOf(v);
 }
 
 function idOf(rest: string): string {
@@ -133,6 +144,20 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
       // The hash of the token's 32 bytes, as the uploader listed it. 204 whether it struck a
       // hash, deleted the blob or matched nothing: the answer confirms no blob and no token.
       await d.store.release(id, createHash('sha256').update(Buffer.from(token, 'hex')).digest('hex'));
+      res.writeHead(204, { 'Cache-Control': 'no-store' });
+      res.end();
+      return true;
+    }
+    if (rest.endsWith(BLOB_API.recipientsSuffix)) {
+      // More recipients for the uploader's own blob (a member who joined while it went up): with
+      // its bearer, as for the upload itself; gone or someone else's reads as absent (404).
+      if (req.method !== 'POST') throw new HostError(405, 'BadRequest', 'method not allowed here');
+      const user = await d.auth.requireUser(bearer(req));
+      const id = idOf(rest.slice(0, -BLOB_API.recipientsSuffix.length));
+      const releases = addedReleasesOf(((await readJson(req, RECIPIENTS_BODY_BYTES)) as { releases?: unknown } | null)?.releases);
+      const added = await d.store.addReleases(id, user, releases);
+      if (added === 'missing') throw new HostError(404, 'NotFound', 'no such upload');
+      if (added === 'tooMany') throw new HostError(400, 'BadRequest', `the blob would list more than ${MAX_BLOB_RELEASES} releases`);
       res.writeHead(204, { 'Cache-Control': 'no-store' });
       res.end();
       return true;

@@ -1,8 +1,8 @@
 /**
  * The attachment blob endpoints (src/host/blobs.ts) on a real loopback host with a real SQLite
  * file and blob files on disk: resumable in-order upload, ranged download, the size limit, the
- * retention sweep, a restart, release by recipients' tokens (anonymous, no oracle: P41), and
- * hostile input (P40) answered with clear 4xx and no crash.
+ * retention sweep, a restart, release by recipients' tokens (anonymous, no oracle: P41),
+ * recipients the uploader adds later, and hostile input (P40) answered with clear 4xx and no crash.
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { toBase64Url } from '../../src/lib/codec/base64url';
-import { BLOB_API, BLOB_RETENTION_MS, MAX_BLOB_BYTES, MAX_BLOB_RELEASES, MAX_PENDING_UPLOADS } from '../../src/lib/wire/blob-api';
+import { BLOB_API, BLOB_RETENTION_MS, MAX_BLOB_BYTES, MAX_BLOB_RELEASES, MAX_PENDING_UPLOADS, type BlobAddRecipients } from '../../src/lib/wire/blob-api';
 import { BLOB_MIGRATIONS, BLOBS_DIR, BLOBS_FILE, openSqliteBlobs } from '../../src/host/storage/sqlite-blobs';
 import { BlobOffsetError } from '../../src/host/storage/blob-port';
 import { registerUser, startHost, tempDir, type TestUser } from './support';
@@ -37,6 +37,11 @@ const hashOf = (t: string): string => createHash('sha256').update(Buffer.from(t,
 /** POST <id>/release with no account unless `headers` adds one. */
 async function release(url: string, id: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url + BLOB_API.prefix + id + BLOB_API.releaseSuffix, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+/** POST <id>/recipients as `u` (no bearer without one); `body` as JSON unless a string. */
+async function addRecipients(url: string, u: TestUser | undefined, id: string, body: unknown): Promise<Response> {
+  const headers = { 'content-type': 'application/json', ...(u ? auth(u) : {}) };
+  return fetch(url + BLOB_API.prefix + id + BLOB_API.recipientsSuffix, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 async function uploaded(url: string, u: TestUser, size: number, releases?: string[]): Promise<string> {
   const res = await create(url, u, size, releases);
@@ -279,6 +284,93 @@ describe('host attachment blob releases', () => {
     for (const id of [plain, early, listed]) expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
     expect(releaseRows(host.dataDir)).toBe(0);
     expect(readdirSync(join(host.dataDir, BLOBS_DIR))).toEqual([]);
+  });
+});
+
+describe('host attachment blob recipients added later', () => {
+  test('the uploader lists a member who joined while the file went up: 204, and the blob then goes only once that one releases too', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const [first, joined] = [token(), token()];
+    const id = await uploaded(host.url, ann, 4000, [hashOf(first)]);
+    const added = await addRecipients(host.url, ann, id, { releases: [hashOf(joined)] } satisfies BlobAddRecipients);
+    expect(added.status).toBe(204);
+    expect(await added.text()).toBe('');
+    // Listing again, or alongside one already listed, changes nothing.
+    expect((await addRecipients(host.url, ann, id, { releases: [hashOf(first), hashOf(joined)] })).status).toBe(204);
+    expect(releaseRows(host.dataDir)).toBe(2);
+    expect((await release(host.url, id, { token: first })).status).toBe(204);
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(200);
+    expect(existsSync(join(host.dataDir, BLOBS_DIR, id))).toBe(true);
+    expect((await release(host.url, id, { token: joined })).status).toBe(204);
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
+    expect(existsSync(join(host.dataDir, BLOBS_DIR, id))).toBe(false);
+    expect(releaseRows(host.dataDir)).toBe(0);
+    // A blob created listing nobody gains a list the same way, and goes with it.
+    const t = token();
+    const plain = await uploaded(host.url, ann, 50);
+    expect((await addRecipients(host.url, ann, plain, { releases: [hashOf(t)] })).status).toBe(204);
+    expect((await release(host.url, plain, { token: t })).status).toBe(204);
+    expect((await fetch(host.url + BLOB_API.prefix + plain)).status).toBe(404);
+  });
+
+  test('P40 another account\'s blob, an unknown one and a released one all get the same 404 and gain nothing', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const ben = await registerUser(host.url, 'ben');
+    const t = token();
+    const id = await uploaded(host.url, ann, 100, [hashOf(t)]);
+    const answers: Response[] = [];
+    answers.push(await addRecipients(host.url, ben, id, { releases: [hashOf(token())] }));
+    answers.push(await addRecipients(host.url, ann, '0'.repeat(32), { releases: [hashOf(token())] }));
+    // ben's hash was not added: ann's one recipient still deletes the blob.
+    expect((await release(host.url, id, { token: t })).status).toBe(204);
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
+    answers.push(await addRecipients(host.url, ann, id, { releases: [hashOf(token())] }));
+    const bodies = await Promise.all(answers.map(async (r) => [r.status, await r.json()] as const));
+    for (const b of bodies) expect(b).toEqual([404, { error: { code: 'NotFound', message: 'no such upload' } }]);
+    expect(releaseRows(host.dataDir)).toBe(0);
+  });
+
+  test('P40 no bearer gets 401; malformed lists, bad ids and lists past MAX_BLOB_RELEASES get 400 and add nothing; other methods get 405', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const t = token();
+    const id = await uploaded(host.url, ann, 100, [hashOf(t)]);
+    const h = hashOf(token());
+    expect((await addRecipients(host.url, undefined, id, { releases: [h] })).status).toBe(401);
+    expect((await addRecipients(host.url, { ...ann, token: new Uint8Array(ann.token.length) }, id, { releases: [h] })).status).toBe(401);
+    const distinct = (n: number) => Array.from({ length: n }, (_, i) => createHash('sha256').update(String(i)).digest('hex'));
+    const badLists: unknown[] = [undefined, 'x', null, {}, h, [], [1], ['zz'], [h.slice(1)], [h + '0'], [h.toUpperCase()], [h, h], distinct(MAX_BLOB_RELEASES + 1)];
+    for (const releases of badLists) {
+      const r = await addRecipients(host.url, ann, id, { releases });
+      expect(r.status, JSON.stringify(releases)?.slice(0, 80)).toBe(400);
+      expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'BadRequest', message: expect.stringMatching(/release/) });
+    }
+    for (const body of [null, [h], 'not json']) expect((await addRecipients(host.url, ann, id, body)).status, String(body)).toBe(400);
+    expect((await addRecipients(host.url, ann, 'ABC', { releases: [h] })).status).toBe(400);
+    expect((await addRecipients(host.url, ann, `..%2f${id}`, { releases: [h] })).status).toBe(400);
+    const plainJson = { method: 'POST', headers: auth(ann), body: JSON.stringify({ releases: [h] }) };
+    expect((await fetch(host.url + BLOB_API.prefix + id + BLOB_API.recipientsSuffix, plainJson)).status).toBe(415);
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      expect((await fetch(host.url + BLOB_API.prefix + id + BLOB_API.recipientsSuffix, { method, headers: auth(ann) })).status, method).toBe(405);
+    }
+    // A full list takes no more; what it lists already is no addition.
+    const full = await create(host.url, ann, 100, distinct(MAX_BLOB_RELEASES));
+    expect(full.status).toBe(201);
+    const fullId = ((await full.json()) as { id: string }).id;
+    const tooMany = await addRecipients(host.url, ann, fullId, { releases: [h] });
+    expect(tooMany.status).toBe(400);
+    expect(((await tooMany.json()) as { error: { message: string } }).error.message).toBe(`the blob would list more than ${MAX_BLOB_RELEASES} releases`);
+    expect((await addRecipients(host.url, ann, fullId, { releases: distinct(3) })).status).toBe(204);
+    expect(releaseRows(host.dataDir)).toBe(MAX_BLOB_RELEASES + 1);
+    // Nothing above added to the first blob: its one recipient's release still deletes it.
+    expect((await release(host.url, id, { token: t })).status).toBe(204);
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
+    expect((await fetch(host.url + '/healthz')).status).toBe(200);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * One contract for the group state blob store (group-blob-port.ts; SECURITY.md P19), the
  * discovery index (discovery-port.ts), sealed sender's store (sealed-port.ts; P41) and the
- * attachment blob store (blob-port.ts; P45), run unchanged against SQLite (temp files) and PostgreSQL
+ * attachment blob store (blob-port.ts; P45, with release hashes added later), run unchanged against SQLite (temp files) and PostgreSQL
  * (a throwaway cluster, tests/support/postgres.ts; two pools on one database, as two host
  * instances have).
  */
@@ -251,6 +251,68 @@ describe.each(backends)('side stores on $name', (backend) => {
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await one.files.get(id(n))).toBeUndefined();
     }
+  });
+
+  test('P45 the uploader adds a hash later: the blob then also waits for that release; a hash already listed changes nothing', async () => {
+    const [one, two] = await backend.open();
+    await one.files.create(id(40), 'ann', 10, 1, [hash(1)]);
+    await one.files.append(id(40), 0, data(10, 40));
+    expect(await two.files.addReleases(id(40), 'ann', [hash(2)])).toBe('added');
+    expect(await one.files.release(id(40), hash(1))).toBe(false);
+    expect(await two.files.read(id(40), 0, 10)).toEqual(data(10, 40));
+    expect(await one.files.release(id(40), hash(2))).toBe(true);
+    expect(await two.files.get(id(40))).toBeUndefined();
+    // Released (deleted): nothing to add to.
+    expect(await two.files.addReleases(id(40), 'ann', [hash(3)])).toBe('missing');
+    expect(await one.files.get(id(40))).toBeUndefined();
+    // Already listed hashes are left as they are: each is still released once, and only the new one is added.
+    await one.files.create(id(41), 'ann', 10, 1, [hash(1), hash(2)]);
+    await one.files.append(id(41), 0, data(10, 41));
+    expect(await two.files.addReleases(id(41), 'ann', [hash(2)])).toBe('added');
+    expect(await one.files.addReleases(id(41), 'ann', [hash(1), hash(3)])).toBe('added');
+    expect(await two.files.release(id(41), hash(1))).toBe(false);
+    expect(await two.files.release(id(41), hash(2))).toBe(false);
+    expect(await one.files.get(id(41))).toBeDefined();
+    expect(await two.files.release(id(41), hash(3))).toBe(true);
+    // A blob created listing none gains a list, and goes with it.
+    await one.files.create(id(42), 'ann', 10, 1, []);
+    await one.files.append(id(42), 0, data(10, 42));
+    expect(await two.files.addReleases(id(42), 'ann', [hash(4)])).toBe('added');
+    expect(await one.files.release(id(42), hash(4))).toBe(true);
+    expect(await two.files.get(id(42))).toBeUndefined();
+  });
+
+  test('P45 adding hashes to another owner\'s blob, an unknown one or a swept one is missing and changes nothing; past MAX_BLOB_RELEASES listed nothing is added', async () => {
+    const [one, two] = await backend.open();
+    await one.files.create(id(43), 'ann', 10, 1, [hash(1)]);
+    await one.files.append(id(43), 0, data(10, 43));
+    expect(await two.files.addReleases(id(43), 'ben', [hash(2)])).toBe('missing');
+    expect(await one.files.addReleases(id(99), 'ann', [hash(2)])).toBe('missing');
+    // Nothing was added to ann's blob: its one hash still deletes it.
+    expect(await two.files.release(id(43), hash(1))).toBe(true);
+    await one.files.create(id(44), 'ann', 10, 1, [hash(1)]);
+    expect(await two.files.sweep(2, 2)).toBe(1);
+    expect(await one.files.addReleases(id(44), 'ann', [hash(2)])).toBe('missing');
+    expect(await two.files.get(id(44))).toBeUndefined();
+    // A list one short of full: two more are too many, and neither is added (one more still fits,
+    // which it would not if either were); hashes already listed do not count again.
+    const almost = Array.from({ length: MAX_BLOB_RELEASES - 1 }, (_, i) => hash(i));
+    const [a, b, c] = [hash(5000), hash(5001), hash(5002)];
+    await one.files.create(id(45), 'ann', 10, 3, almost);
+    expect(await two.files.addReleases(id(45), 'ann', [a, b])).toBe('tooMany');
+    expect(await one.files.addReleases(id(45), 'ann', [hash(0), c])).toBe('added');
+    expect(await two.files.addReleases(id(45), 'ann', [hash(1), c])).toBe('added');
+    expect(await one.files.addReleases(id(45), 'ann', [a])).toBe('tooMany');
+    expect(await one.files.addReleases(id(45), 'ann', [b])).toBe('tooMany');
+    // Malformed lists are refused before anything is looked up.
+    for (const bad of [['x'], [hash(0xab).toUpperCase()], [c, c], [...almost, a, b]]) {
+      await expect(one.files.addReleases(id(45), 'ann', bad)).rejects.toThrow(/release hash/);
+    }
+    await expect(one.files.addReleases('../x', 'ann', [a])).rejects.toThrow(/32 hex digits/);
+    // The list is exactly the first one and `c`: releasing those deletes the blob.
+    await one.files.append(id(45), 0, data(10, 45));
+    for (const h of almost) expect(await two.files.release(id(45), h)).toBe(false);
+    expect(await one.files.release(id(45), c)).toBe(true);
   });
 
   test('P45 the store refuses malformed release lists and hashes and then holds nothing; a full list is accepted', async () => {

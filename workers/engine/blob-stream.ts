@@ -29,7 +29,7 @@ import { fail } from '../../src/lib/codec/errors';
 import { AttachmentOpener, AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
 import { blobSize, type AttachmentRef } from '../../src/lib/crypto/attachment';
 import { releaseHashes } from '../../src/lib/crypto/blob-release';
-import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobCreate, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
+import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobAddRecipients, type BlobCreate, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
 import { CopyWriter, dropFile } from '../storage/file-repo';
 import type { Vault } from '../storage/schema';
 import { downloader, fetcher, refusal, type BlobFetch } from './blob-client';
@@ -95,10 +95,13 @@ export class StreamUpload {
   #copy: CopyWriter | undefined;
   /** The largest number of sealed, unconfirmed bytes held at once (tests check memory stays flat). */
   peakHeld = 0;
+  /** Whom the blob lists for release: the target's recipients, and any added since (listAlso). */
+  #listed: string[];
 
   constructor(file: Uint8Array | Blob, target: UploadTarget) {
     this.file = file;
     this.target = target;
+    this.#listed = [...target.recipients];
     this.size = file instanceof Uint8Array ? file.length : file.size;
     this.#sealer = new AttachmentSealer(this.size);
   }
@@ -186,6 +189,26 @@ export class StreamUpload {
    * in the message's transaction), undefined if a write failed (the storage quota: the message
    * goes without a copy).
    */
+  /** True if the blob lists `username` for release. */
+  lists(username: string): boolean {
+    return this.#listed.includes(username);
+  }
+
+  /**
+   * Lists also those of `recipients` the blob does not list yet (a member who joined the group
+   * while the file went up: unlisted, the others' releases could delete the blob before they
+   * fetched it). Call after `run`; a refusal (the host lost the blob) is thrown, and a later `run`
+   * starts again with everyone listed.
+   */
+  async listAlso(ctx: EngineContext, recipients: readonly string[]): Promise<void> {
+    const extra = recipients.filter((u) => !this.#listed.includes(u));
+    if (extra.length === 0 || !this.#blobId) return;
+    const body: BlobAddRecipients = { releases: releaseHashes(this.#sealer.key, extra) };
+    const res = await fetcher(ctx)(`${BLOB_API.prefix}${this.#blobId}${BLOB_API.recipientsSuffix}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) await refusal(res);
+    this.#listed.push(...extra);
+  }
+
   async kept(): Promise<CopyWriter | undefined> {
     return this.#copy && (await this.#copy.finish()) ? this.#copy : undefined;
   }
@@ -202,7 +225,7 @@ export class StreamUpload {
   }
 
   async #create(go: BlobFetch): Promise<void> {
-    const body: BlobCreate = { size: this.#sealer.total, releases: releaseHashes(this.#sealer.key, this.target.recipients) };
+    const body: BlobCreate = { size: this.#sealer.total, releases: releaseHashes(this.#sealer.key, this.#listed) };
     const res = await go(BLOB_API.blobs, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     if (!res.ok) await refusal(res);
     this.#blobId = ((await res.json()) as BlobCreated).id;

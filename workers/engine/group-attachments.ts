@@ -61,12 +61,17 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
   // Streamed as in 1:1 (blob-stream.ts): a couple of 1 MiB parts in memory; Retry of the same transfer resumes.
   // Whom the host keeps the blob for (their release hashes): the members we would send to now.
-  const recipients = await commit(ctx.vault, async (tx) => {
-    const g = await txGetGroup(tx, id);
-    return g ? groupRecipients(tx, g.history.head, me.username) : [];
-  });
+  const members = () =>
+    commit(ctx.vault, async (tx) => {
+      const g = await txGetGroup(tx, id);
+      return g ? groupRecipients(tx, g.history.head, me.username) : [];
+    });
+  const recipients = await members();
   const upload = uploadFor(ctx, slot, file, (messageId) => ({ messageId, owner: groupOwner(`${id}:${messageId}`), recipients }));
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
+  // A member who joined while the file went up is listed too, before the pointer goes: unlisted,
+  // the others' releases would delete the blob before they fetched it.
+  await upload.listAlso(ctx, await members());
   // Our copy of the blob is whole (else the message goes without one: storage full).
   const copy = await upload.kept();
   forgetUpload(slot);
@@ -74,27 +79,36 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
   const caption = file.caption ?? '';
 
   // As sendGroupText (group-messages.ts): one sender-key encryption, committed with the advanced
-  // key, the message row and the queued upload.
-  const m = await ctx.serial(() =>
-    commit(ctx.vault, async (tx) => {
-      const stored = await sendableInTx(ctx, tx, id, me.username);
-      const head = stored.history.head;
-      const g = await distributeSenderKey(ctx, tx, me, stored);
-      const now = ctx.deps.now();
-      const sent: AttachmentContent = { ...pointer, sentAt: Math.max(g.lastAt + 1, now) };
-      // Encoded now so a bad name or thumbnail is refused before anything is stored.
-      const content = encodeContent({ ...sent, ...(caption ? { caption } : {}) });
-      const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content }));
-      const key = `${id}:${sent.id}`;
-      // Members we blocked are left out, as from our sender key (group-recipients.ts).
-      const to = await groupRecipients(tx, head, me.username);
-      const m: GroupMessageRecord = { key, groupId: id, id: sent.id, sender: me.username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', recipients: to, attachment: sent };
-      await putGroupMessage(tx, m);
-      if (copy && (await copy.txWhole(tx))) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
-      await putGroup(tx, { ...g, our: state, lastAt: sent.sentAt, lastPreview: attachmentPreview(sent, caption), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
-      return m;
-    })
-  );
+  // key, the message row and the queued upload. Undefined if a member the blob does not list came
+  // in since (a state that arrived in between): they are listed first, and it is tried again.
+  const commitSend = () =>
+    ctx.serial(() =>
+      commit(ctx.vault, async (tx) => {
+        const stored = await sendableInTx(ctx, tx, id, me.username);
+        const head = stored.history.head;
+        // Members we blocked are left out, as from our sender key (group-recipients.ts).
+        const to = await groupRecipients(tx, head, me.username);
+        if (!to.every((u) => upload.lists(u))) return undefined;
+        const g = await distributeSenderKey(ctx, tx, me, stored);
+        const now = ctx.deps.now();
+        const sent: AttachmentContent = { ...pointer, sentAt: Math.max(g.lastAt + 1, now) };
+        // Encoded now so a bad name or thumbnail is refused before anything is stored.
+        const content = encodeContent({ ...sent, ...(caption ? { caption } : {}) });
+        const { state, message } = groupEncrypt(g.our!, encodeGroupText({ headVersion: head.version, headHash: stateHash(head), content }));
+        const key = `${id}:${sent.id}`;
+        const m: GroupMessageRecord = { key, groupId: id, id: sent.id, sender: me.username, direction: 'out', body: caption, sentAt: sent.sentAt, receivedAt: now, status: 'queued', recipients: to, attachment: sent };
+        await putGroupMessage(tx, m);
+        if (copy && (await copy.txWhole(tx))) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
+        await putGroup(tx, { ...g, our: state, lastAt: sent.sentAt, lastPreview: attachmentPreview(sent, caption), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
+        return m;
+      })
+    );
+  let m = await commitSend();
+  for (let round = 0; !m && round < 3; round++) {
+    await upload.listAlso(ctx, await members());
+    m = await commitSend();
+  }
+  if (!m) return engineFail('Unavailable', 'the group kept changing while the file was sent; try again');
   ctx.events.emit({ type: 'group', id });
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();

@@ -5,11 +5,14 @@
  * blob holds or who may read it (blobs.ts decides that).
  *
  * Release hashes (wire/blob-api.ts MAX_BLOB_RELEASES): a blob may list, at creation, the SHA-256
- * of one release token per recipient. `release` strikes one hash off; the release that strikes
- * off the last listed hash of a complete blob deletes the blob at once. Nothing else deletes
- * early: a blob created with no list goes by age only (`sweep`), and so does one whose last hash
- * was struck off before its upload completed (strikes stay struck; no later release is left to
- * delete it). Recipients release only what they fetched, so that takes a misbehaving client.
+ * of one release token per recipient, and its uploader may list more later (`addReleases`: a
+ * member who joined while the file went up), never more than MAX_BLOB_RELEASES at once.
+ * `release` strikes one hash off; the release that strikes off the last listed hash of a complete
+ * blob deletes the blob at once. Nothing else deletes early: a blob created with no list goes by
+ * age only (`sweep`) until hashes are added, and so does one whose last hash was struck off before
+ * its upload completed (strikes stay struck; no later release is left to delete it, unless the
+ * uploader adds a hash). Recipients release only what they fetched, so that takes a misbehaving
+ * client.
  */
 import { isReleaseHex, MAX_BLOB_RELEASES } from '../../lib/wire/blob-api';
 
@@ -49,6 +52,16 @@ export interface BlobStore {
    * racing on the last two hashes delete the blob exactly once.
    */
   release(id: string, hash: string): Promise<boolean>;
+  /**
+   * In one transaction, if blob `id` exists and is `owner`'s: lists each of `releases`
+   * (checkedReleases) not listed yet (one already listed is left as it is: idempotent) and answers
+   * 'added'. 'missing', changing nothing, for a blob that does not exist (never created, released
+   * or swept) or is another owner's: the two read alike. 'tooMany', changing nothing, if the list
+   * would then hold more than MAX_BLOB_RELEASES hashes. Serialised with `release` on the blob:
+   * either the add comes first and the release sees the added hashes (and does not delete), or
+   * the release deleted the blob and the add answers 'missing'; an 'added' is never lost.
+   */
+  addReleases(id: string, owner: string, releases: readonly string[]): Promise<'added' | 'missing' | 'tooMany'>;
   /**
    * Deletes blobs created before `before`, and unfinished ones created before `incompleteBefore`,
    * with their release lists; the count deleted.

@@ -108,6 +108,8 @@ export function sealNamesInBlobs(inner: BlobStore, n: NameSeal): BlobStore {
     append: (id, offset, bytes) => inner.append(id, offset, bytes),
     read: (id, start, end) => inner.read(id, start, end),
     release: (id, hash) => inner.release(id, hash),
+    // Sealed as create sealed it, so the owner check compares like with like.
+    addReleases: (id, owner, releases) => inner.addReleases(id, n.seal(owner), releases),
     sweep: (before, incompleteBefore) => inner.sweep(before, incompleteBefore),
     close: () => inner.close()
   };

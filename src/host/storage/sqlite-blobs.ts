@@ -6,12 +6,14 @@
  * so a crash loses at most the part in flight, which the uploader sends again. Appends to one
  * blob are serialised in this process. Release hashes live in `blob_releases` (a later migration,
  * so a file from before gains it on open); a release strikes one off and, on a complete blob
- * whose list it emptied, deletes the blob in the same transaction, then its file. Knows nothing
+ * whose list it emptied, deletes the blob in the same transaction, then its file; the uploader's
+ * later hashes (`addReleases`) are added in one transaction that checks the owner. Knows nothing
  * of what a blob holds.
  */
 import { mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_BLOB_RELEASES } from '../../lib/wire/blob-api';
 import { BlobOffsetError, checkedHash, checkedReleases, type BlobRecord, type BlobStore } from './blob-port';
 import { openSqliteFile } from './sqlite-file';
 
@@ -56,6 +58,7 @@ export function openSqliteBlobs(dataDir: string): BlobStore {
     addRelease: db.prepare('INSERT INTO blob_releases (blob_id, hash) VALUES (?, ?)'),
     strike: db.prepare('DELETE FROM blob_releases WHERE blob_id = ? AND hash = ?'),
     left: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM blob_releases WHERE blob_id = ?'),
+    listed: db.prepare<[string], { hash: string }>('SELECT hash FROM blob_releases WHERE blob_id = ?'),
     removeReleases: db.prepare('DELETE FROM blob_releases WHERE blob_id = ?')
   };
   const insert = db.transaction((id: string, owner: string, size: number, now: number, releases: readonly string[]) => {
@@ -73,6 +76,16 @@ export function openSqliteBlobs(dataDir: string): BlobStore {
     if (!row || row.received < row.size || q.left.get(id)!.n > 0) return false;
     q.remove.run(id);
     return true;
+  });
+  /** Lists the hashes of `releases` not listed yet, if the blob is `owner`'s and the list stays within MAX_BLOB_RELEASES. */
+  const add = db.transaction((id: string, owner: string, releases: readonly string[]): 'added' | 'missing' | 'tooMany' => {
+    const row = q.get.get(id);
+    if (!row || row.owner !== owner) return 'missing';
+    const listed = new Set(q.listed.all(id).map((r) => r.hash));
+    const fresh = releases.filter((h) => !listed.has(h));
+    if (listed.size + fresh.length > MAX_BLOB_RELEASES) return 'tooMany';
+    for (const h of fresh) q.addRelease.run(id, h);
+    return 'added';
   });
   const path = (id: string): string => join(dir, checkedId(id));
   const toRecord = (r: Row): BlobRecord => ({ id: r.id, owner: r.owner, size: r.size, received: r.received, createdAt: r.created_at });
@@ -140,6 +153,12 @@ export function openSqliteBlobs(dataDir: string): BlobStore {
         await rm(path(id), { force: true });
         return true;
       });
+    },
+    async addReleases(id, owner, releases) {
+      checkedReleases(releases);
+      // One synchronous transaction, so no release's strike (also one) interleaves with it: a
+      // release that deleted the blob came first and this answers 'missing'.
+      return add(checkedId(id), owner, releases);
     },
     async sweep(before, incompleteBefore) {
       const ids = q.expired.all(before, incompleteBefore).map((r) => r.id);

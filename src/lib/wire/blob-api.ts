@@ -12,6 +12,11 @@
  *   GET  /api/v1/blobs/<id> (no account; Range: bytes=a-b) -> 200 / 206 bytes; 404 unknown or incomplete
  *   POST /api/v1/blobs/<id>/release (no account; JSON {token}) -> 204, whether or not the token or
  *                                                            the blob exists (no oracle; P40)
+ *   POST /api/v1/blobs/<id>/recipients (bearer, uploader; JSON {releases}) -> 204 once the hashes
+ *                                                            are listed too (a member who joined
+ *                                                            while the file went up); 404 for a
+ *                                                            blob that is gone or not the caller's;
+ *                                                            400 past MAX_BLOB_RELEASES listed
  *
  * Ids are 16 random bytes from the host's CSPRNG as 32 lowercase hex digits; anything else is a
  * 400 before any lookup (P40). Blobs are deleted BLOB_RETENTION_MS after upload, or earlier, once
@@ -22,7 +27,7 @@
  */
 import { blobSize, MAX_ATTACHMENT_BYTES } from '../crypto/attachment';
 
-export const BLOB_API = { blobs: '/api/v1/blobs', prefix: '/api/v1/blobs/', releaseSuffix: '/release' } as const;
+export const BLOB_API = { blobs: '/api/v1/blobs', prefix: '/api/v1/blobs/', releaseSuffix: '/release', recipientsSuffix: '/recipients' } as const;
 /** The largest blob: a MAX_ATTACHMENT_BYTES file sealed and padded. */
 export const MAX_BLOB_BYTES = blobSize(MAX_ATTACHMENT_BYTES);
 /** Largest upload part; the client sends 1 MiB parts. */
@@ -48,6 +53,10 @@ export interface BlobCreate {
 }
 export interface BlobRelease {
   token: string;
+}
+/** More recipients of a blob its uploader already created: their release hashes (1..MAX_BLOB_RELEASES, distinct). */
+export interface BlobAddRecipients {
+  releases: string[];
 }
 
 export interface BlobCreated {

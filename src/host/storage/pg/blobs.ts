@@ -12,12 +12,14 @@
  * appending to one blob are serialised by the row lock (P34 for uploads: what was answered is
  * stored). Release hashes (blob-port.ts) are rows of `attachment_releases` (a later migration); a
  * release locks the blob's row too, so two releases of its last two hashes, on two instances,
- * are serialised and exactly one sees the list empty and deletes the blob. Deleting a blob
- * deletes its parts and release rows (ON DELETE CASCADE); the sweep deletes in small
- * batches so it never holds many locks. As owned-blobs.ts says, PostgreSQL does not scrub deleted
+ * are serialised and exactly one sees the list empty and deletes the blob; the uploader adding
+ * hashes later (`addReleases`) takes the same lock, so it cannot race a release deleting the
+ * blob. Deleting a blob deletes its parts and release rows (ON DELETE CASCADE); the sweep
+ * deletes in small batches so it never holds many locks. As owned-blobs.ts says, PostgreSQL does not scrub deleted
  * bytes from disk until its pages and WAL segments are reused. Knows nothing of what a blob holds.
  */
 import type pg from 'pg';
+import { MAX_BLOB_RELEASES } from '../../../lib/wire/blob-api';
 import { BlobOffsetError, checkedHash, checkedReleases, type BlobRecord, type BlobStore } from '../blob-port';
 import { inTransaction, migrate } from './client';
 
@@ -119,6 +121,22 @@ export async function openPgBlobs(pool: pg.Pool): Promise<BlobStore> {
         if (left.rowCount !== 0) return false;
         await c.query('DELETE FROM attachment_blobs WHERE id = $1', [id]);
         return true;
+      });
+    },
+    async addReleases(id, owner, releases) {
+      checkedId(id);
+      checkedReleases(releases);
+      return inTransaction(pool, async (c) => {
+        // The row lock, as a release takes it: a release deleting the blob either went first (no
+        // row: 'missing') or waits and then sees the added hashes.
+        const r = await c.query<{ owner: string }>('SELECT owner FROM attachment_blobs WHERE id = $1 FOR UPDATE', [id]);
+        const row = r.rows[0];
+        if (!row || row.owner !== owner) return 'missing';
+        const listed = new Set((await c.query<{ hash: string }>('SELECT hash FROM attachment_releases WHERE id = $1', [id])).rows.map((h) => h.hash));
+        const fresh = releases.filter((h) => !listed.has(h));
+        if (listed.size + fresh.length > MAX_BLOB_RELEASES) return 'tooMany';
+        if (fresh.length > 0) await c.query('INSERT INTO attachment_releases (id, hash) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [id, fresh]);
+        return 'added';
       });
     },
     async sweep(before, incompleteBefore) {
