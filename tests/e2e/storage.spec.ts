@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+import { acceptedChat, bubbles, expectClean, openChat, registered, type Person } from './support/parley';
 
 const SHOTS = 'tests/e2e/screenshots';
 const people: Person[] = [];
@@ -23,15 +23,9 @@ async function saved(page: Page, button: Locator): Promise<Buffer> {
 }
 
 test('bob frees the space of a chat\'s files: Storage lists them, removal keeps the messages, and a removed file says so', async ({ browser }) => {
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  for (const p of people) await register(p);
-  await startChat(bob, alice.name);
-  await startChat(alice, bob.name);
-  await send(alice, bob.name, 'Two files for you');
-  await expect(chatRow(bob.page, alice.name)).toBeVisible({ timeout: 30_000 });
-  await openChat(bob, alice.name);
+  const [alice, bob] = (await registered(browser, people, 'alice', 'bob')) as [Person, Person];
+  // Bob accepts alice's first message, so her files are not a stranger's (P42).
+  await acceptedChat(alice, bob, 'Two files for you', 'Send them');
 
   const files = [
     { name: 'notes.txt', buffer: randomBytes(200_000, 3) },
@@ -57,6 +51,15 @@ test('bob frees the space of a chat\'s files: Storage lists them, removal keeps 
   await expect(panel.getByText(/^Files kept in this browser: 2 files, 1\.\d MB\./)).toBeVisible({ timeout: 30_000 });
   const row = panel.getByRole('listitem').filter({ hasText: `@${alice.name}` });
   await expect(row).toContainText('2 files · 1.');
+  // Whether the browser keeps Parley's data is shown as the browser itself reports it.
+  const kept = await bob.page.evaluate(() => navigator.storage.persisted());
+  await expect(panel.getByTestId('storage-persisted')).toHaveText(kept ? "This browser keeps Parley's data until you remove it." : /^This browser may clear Parley's data when space runs low/);
+  if (!kept) {
+    await panel.getByRole('button', { name: 'Ask the browser to keep it' }).click();
+    const now = await bob.page.evaluate(() => navigator.storage.persisted());
+    if (now) await expect(panel.getByTestId('storage-persisted')).toHaveText("This browser keeps Parley's data until you remove it.");
+    else await expect(panel.getByText(/^The browser did not agree\./)).toBeVisible();
+  }
   await panel.scrollIntoViewIfNeeded();
   await bob.page.screenshot({ path: `${SHOTS}/storage-settings-desktop.png` });
   await row.getByRole('button', { name: 'Remove files' }).click();
@@ -67,7 +70,7 @@ test('bob frees the space of a chat\'s files: Storage lists them, removal keeps 
   await expect(row.getByRole('button', { name: 'Remove files' })).toBeVisible();
   await row.getByRole('button', { name: 'Remove files' }).click();
   await row.getByRole('button', { name: 'Remove', exact: true }).click();
-  await expect(panel.getByRole('status')).toHaveText(new RegExp(`^Removed 2 files of @${alice.name} \\(1\\.\\d MB\\)\\.$`));
+  await expect(panel.getByRole('status').filter({ hasText: /^Removed/ })).toHaveText(new RegExp(`^Removed 2 files of @${alice.name} \\(1\\.\\d MB\\)\\.$`));
   await expect(panel.getByText('No files are kept in this browser.')).toBeVisible();
   await expect(panel.getByRole('listitem')).toHaveCount(0);
   await bob.page.setViewportSize({ width: 390, height: 844 });

@@ -184,11 +184,6 @@ export class StreamUpload {
     this.#confirmed = to;
   }
 
-  /**
-   * After `run`: waits until our copy is written; the writer if every part was (to check and mark
-   * in the message's transaction), undefined if a write failed (the storage quota: the message
-   * goes without a copy).
-   */
   /** True if the blob lists `username` for release. */
   lists(username: string): boolean {
     return this.#listed.includes(username);
@@ -209,6 +204,11 @@ export class StreamUpload {
     this.#listed.push(...extra);
   }
 
+  /**
+   * After `run`: waits until our copy is written; the writer if every part was (to check and mark
+   * in the message's transaction), undefined if a write failed (the storage quota: the message
+   * goes without a copy).
+   */
   async kept(): Promise<CopyWriter | undefined> {
     return this.#copy && (await this.#copy.finish()) ? this.#copy : undefined;
   }
