@@ -2,7 +2,8 @@
  * The after-connect certificate check (src/lib/client/calls/certificate.ts; SECURITY.md P27) on a
  * fake connection: every DTLS transport that started must present the certificate named inside
  * the ratchet; one still 'new' when the connection is up is not waited for (the check would hang
- * until the connect timeout hung up), but reported if it ever connects with another certificate.
+ * until the connect timeout hung up), but reported if it ever connects with another certificate;
+ * when none has started yet, the first to start is checked and the rest watched the same way.
  */
 import { describe, expect, test } from 'vitest';
 import { verifyConnectedPeer } from '../../src/lib/client/calls/certificate';
@@ -71,6 +72,31 @@ describe('P27 after-connect certificate check', () => {
     await tick();
     await tick();
     expect(late).toEqual([false]);
+  });
+
+  test('none started when the connection is up: the first that starts is checked, and one BUNDLE left unused (never leaving "new") does not hang the check', async () => {
+    expected = await sha256(CERT);
+    const used = new FakeTransport('new', CERT);
+    const unused = new FakeTransport('new', CERT);
+    const late: boolean[] = [];
+    const check = verifyConnectedPeer(pc(used, unused), expected, (ok) => late.push(ok));
+    await tick();
+    used.to('connecting');
+    await tick();
+    used.to('connected');
+    const result = await Promise.race([check, new Promise((r) => setTimeout(() => r('hung'), 500))]);
+    expect(result).toBe(true);
+    // The unused one is still watched: connecting later with another certificate is reported.
+    unused.to('connected', OTHER);
+    await tick();
+    await tick();
+    expect(late).toEqual([false]);
+    // And the first that starts must present the right certificate.
+    const wrong = new FakeTransport('new', OTHER);
+    const failing = verifyConnectedPeer(pc(wrong, new FakeTransport('new', CERT)), expected);
+    await tick();
+    wrong.to('connected');
+    expect(await failing).toBe(false);
   });
 
   test('a watched transport whose certificate cannot be read once it connects is reported, not left as an unhandled rejection', async () => {

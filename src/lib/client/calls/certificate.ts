@@ -68,19 +68,33 @@ export async function verifyConnectedPeer(pc: RTCPeerConnection, expected: Uint8
   const transports = dtlsTransports(pc);
   if (transports.length === 0) return false;
   if (transports.some((t) => typeof t.getRemoteCertificates !== 'function')) return true;
+  // None started yet (the page heard of the connection before the transports' own state caught
+  // up): wait until one has. Waiting for all instead hung for good when one of them was a
+  // transport BUNDLE left unused, which never leaves 'new' (until the connect timeout hung up).
+  await whenAnyStarted(transports);
   const idle = transports.filter((t) => t.state === 'new');
   const started = transports.filter((t) => t.state !== 'new');
-  // None started yet (the page heard of the connection first): wait for all, as for any.
-  for (const t of started.length > 0 ? started : transports) {
+  for (const t of started) {
     if (!(await whenConnected(t)) || !(await presents(t, expected))) return false;
   }
   // A watched transport whose certificate cannot be read is reported like a wrong one (P27).
-  if (started.length > 0) {
-    for (const t of idle) {
-      void whenConnected(t)
-        .then(async (up) => up && later(await presents(t, expected)))
-        .catch(() => later(false));
-    }
+  for (const t of idle) {
+    void whenConnected(t)
+      .then(async (up) => up && later(await presents(t, expected)))
+      .catch(() => later(false));
   }
   return true;
+}
+
+/** Resolves once any of `ts` has left 'new' (at once if one already has). */
+function whenAnyStarted(ts: RTCDtlsTransport[]): Promise<void> {
+  if (ts.some((t) => t.state !== 'new')) return Promise.resolve();
+  return new Promise((resolve) => {
+    const on = () => {
+      if (!ts.some((t) => t.state !== 'new')) return;
+      for (const t of ts) t.removeEventListener('statechange', on);
+      resolve();
+    };
+    for (const t of ts) t.addEventListener('statechange', on);
+  });
 }
