@@ -27,7 +27,7 @@ import { profileKey } from '../../workers/engine/profile-key';
 import { hostAuth } from '../../workers/engine/account';
 import { pinnedTrust, senderCertificate } from '../../workers/engine/sealed-state';
 import { enginesOnRealHost, eventually } from './real-host-support';
-import { openedRows } from '../support/host-names';
+import { openedBody, openedRows } from '../support/host-names';
 import { scanDataDir } from '../support/scan-data-dir';
 
 const { real, user: engineUser } = enginesOnRealHost('parley-gsealed-', { keepLog: true });
@@ -50,6 +50,16 @@ function envelopeRows(): { recipient: string; sender: string }[] {
   try {
     const rows = openedRows(real.dataDir, db.prepare('SELECT recipient, sender FROM envelopes').all() as { recipient: string; sender: string }[]);
     return rows.sort((x, y) => x.recipient.localeCompare(y.recipient));
+  } finally {
+    db.close();
+  }
+}
+
+/** The waiting rows as stored: recipient (sealed) and body (sealed at rest). */
+function storedBodies(): { recipient: string; body: Uint8Array }[] {
+  const db = new Database(join(real.dataDir, DB_FILE), { readonly: true });
+  try {
+    return (db.prepare('SELECT recipient, body FROM envelopes').all() as { recipient: string; body: Buffer }[]).map((r) => ({ recipient: r.recipient, body: new Uint8Array(r.body) }));
   } finally {
     db.close();
   }
@@ -112,13 +122,18 @@ describe('group messages under sealed sender v2, engine against the real host', 
       { recipient: 'cat', sender: '' }
     ]);
     expect(uploads.length - before).toBe(1);
-    // Breach scan: the shared ciphertext is on disk (positive control); Ann's certificate, which
-    // names her inside it, is in no host file.
+    // Breach scan: each copy's stored row is on disk (positive control) and opens to a message that
+    // carries the shared ciphertext; the shared ciphertext itself is in no host file (each copy is
+    // sealed apart at rest, README "Envelopes at rest"), nor Ann's certificate, which names her.
     const upload = decodeSealedMultiUpload(uploads.at(-1)!);
     const shared = parseSealedSenderV2Sent(upload.sent, upload.sent.length).shared;
+    const tail = shared.subarray(shared.length - 64);
+    const rows = storedBodies();
+    expect(rows).toHaveLength(2);
+    for (const r of rows) expect(Buffer.from(openedBody(real.dataDir, r.body)).includes(Buffer.from(tail))).toBe(true);
     const annCert = (await senderCertificate(ann.ctx))!;
-    const hits = scanDataDir(real.dataDir, { shared: shared.subarray(shared.length - 64), annCertificate: annCert.signature });
-    expect([...new Set(hits.map((h) => h.needle))]).toEqual(['shared']);
+    const hits = scanDataDir(real.dataDir, { row0: rows[0]!.body.subarray(8, 72), row1: rows[1]!.body.subarray(8, 72), shared: tail, annCertificate: annCert.signature });
+    expect([...new Set(hits.map((h) => h.needle))].sort()).toEqual(['row0', 'row1']);
     const newLines = real.lines.slice(logFrom);
     expect(newLines.some((l) => l.startsWith(`POST ${SEALED_MULTI_PATH} 201`))).toBe(true);
     expect(newLines.filter((l) => /\b(ann|ben|cat)\b/.test(l))).toEqual([]);

@@ -1,14 +1,20 @@
 /**
  * DESIGN.md §9 (host part of the breach test): after users register and exchange envelopes whose
  * plaintext markers exist only INSIDE the ciphertext, every file under the data directory
- * (database, -wal, -shm) is scanned: the ciphertext is there (positive control, so the scanner
- * works on live files), the plaintext markers, tokens and private keys are not.
+ * (database, -wal, -shm) is scanned: the stored row of a waiting envelope is there (positive
+ * control, so the scanner works on live files), the plaintext markers, tokens and private keys
+ * are not, and since bodies are sealed at rest (README "Envelopes at rest") neither is the
+ * ciphertext the client sent.
  */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { aeadEncrypt } from '../../src/lib/crypto/primitives';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API } from '../../src/lib/wire/host-api';
+import { DB_FILE } from '../../src/host/storage/sqlite';
+import { hostBodies } from '../support/host-names';
 import { scanDataDir } from '../support/scan-data-dir';
 import { WsClient, bytesOf, call, registerUser, startHost } from './support';
 
@@ -27,7 +33,7 @@ function seal(plaintext: string): Uint8Array {
 }
 
 describe('breach scan of the host data directory', () => {
-  test('§9 plaintext markers sent inside ciphertext never appear in any host file; ciphertext does', async () => {
+  test('§9 plaintext markers sent inside ciphertext never appear in any host file, nor the ciphertext as sent; its stored row does', async () => {
     host = await startHost();
     const alice = await registerUser(host.url, 'alice');
     const bob = await registerUser(host.url, 'bob');
@@ -52,11 +58,14 @@ describe('breach scan of the host data directory', () => {
       needles[`${u.username}-signing-private`] = u.identity.signing.privateKey.slice(0, 32);
       needles[`${u.username}-dh-private`] = u.identity.dh.privateKey;
     }
-    needles.storedCiphertext = ciphertexts[1]!;
+    ciphertexts.forEach((c, i) => (needles[`ciphertext${i}`] = c.subarray(0, 48)));
+    const rows = storedRows(host.dataDir);
+    expect(hostBodies(host.dataDir).open(rows.map((r) => r.body)).map((o) => o?.body)).toEqual(ciphertexts.slice(1));
+    needles.storedRow = rows[0]!.body;
     const check = () => {
       const hits = scanDataDir(host!.dataDir, needles);
-      expect(hits.some((h) => h.needle === 'storedCiphertext')).toBe(true);
-      expect(hits.filter((h) => h.needle !== 'storedCiphertext')).toEqual([]);
+      expect(hits.some((h) => h.needle === 'storedRow')).toBe(true);
+      expect(hits.filter((h) => h.needle !== 'storedRow')).toEqual([]);
     };
     check(); // live files, WAL included
     await aliceWs.close();
@@ -65,7 +74,7 @@ describe('breach scan of the host data directory', () => {
     const closed = host;
     host = undefined;
     const hits = scanDataDir(closed.dataDir, needles);
-    expect(hits.filter((h) => h.needle !== 'storedCiphertext')).toEqual([]);
+    expect(hits.filter((h) => h.needle !== 'storedRow')).toEqual([]);
   });
 
   test('log lines carry no envelope content, no token and no username from a path', async () => {
@@ -86,6 +95,23 @@ describe('breach scan of the host data directory', () => {
     const alice = await registerUser(host.url, 'alice');
     await registerUser(host.url, 'bob');
     await call(host.url, API.messages + 'bob', { token: alice.token, body: bytesOf(MARKERS[0]!) });
+    // The body is sealed at rest, so the marker is not there; the row that holds it is.
+    expect(scanDataDir(host.dataDir, { m: MARKERS[0]! })).toEqual([]);
+    expect(scanDataDir(host.dataDir, { row: storedRows(host.dataDir)[0]!.body }).length).toBeGreaterThan(0);
+    const db = new Database(join(host.dataDir, 'plain.sqlite'));
+    db.exec('CREATE TABLE t (v TEXT)');
+    db.prepare('INSERT INTO t VALUES (?)').run(MARKERS[0]!);
+    db.close();
     expect(scanDataDir(host.dataDir, { m: MARKERS[0]! }).length).toBeGreaterThan(0);
   });
 });
+
+/** The waiting envelope rows, oldest first, as the host's SQLite file holds them. */
+function storedRows(dataDir: string): { recipient: string; body: Uint8Array }[] {
+  const db = new Database(join(dataDir, DB_FILE), { readonly: true });
+  try {
+    return (db.prepare('SELECT recipient, body FROM envelopes ORDER BY id').all() as { recipient: string; body: Buffer }[]).map((r) => ({ recipient: r.recipient, body: new Uint8Array(r.body) }));
+  } finally {
+    db.close();
+  }
+}

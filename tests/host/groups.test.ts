@@ -12,6 +12,7 @@ import type { Username } from '../../src/lib/codec/username';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { openSqliteGroupBlobs } from '../../src/host/storage/sqlite-group-blobs';
 import { GROUP_API, encodeFanOut } from '../../src/lib/wire/group-api';
+import { openedBody } from '../support/host-names';
 import { hostNames, registerUser, startHost, tempDir, type TestUser } from './support';
 import { getBlob, putBlob } from './side-requests';
 
@@ -40,7 +41,9 @@ describe('host group endpoints', () => {
     db.close();
     const n = hostNames(host.dataDir);
     expect(rows.map((r) => `${n.open(r.sender)}->${n.open(r.recipient)}`).sort()).toEqual(['ann->ben', 'ann->cat']);
-    for (const r of rows) expect(new Uint8Array(r.body)).toEqual(GROUP_MESSAGE);
+    // Each copy opens to the message; at rest they share no bytes (README "Envelopes at rest").
+    for (const r of rows) expect(openedBody(host.dataDir, r.body)).toEqual(GROUP_MESSAGE);
+    expect(rows[0]!.body.equals(rows[1]!.body)).toBe(false);
   });
 
   test('P40 a malformed fan-out (duplicate, not canonical, own sender, empty, no auth) is refused whole', async () => {

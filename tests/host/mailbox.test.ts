@@ -4,6 +4,7 @@
  * and malformed input that changes nothing.
  */
 import { afterEach, describe, expect, test } from 'vitest';
+import { ENVELOPE_SEAL_OVERHEAD } from '../../src/host/storage/envelope-seal';
 import { API } from '../../src/lib/wire/host-api';
 import { WsClient, bytesOf, call, registerUser, startHost, textOf } from './support';
 
@@ -81,7 +82,8 @@ describe('store, push, ack', () => {
     for (let i = 0; i < 3; i++) expect((await call(host.url, API.messages + 'bob', { token: alice.token, body: new Uint8Array(10) })).status).toBe(201);
     const full = await call(host.url, API.messages + 'bob', { token: alice.token, body: new Uint8Array(10) });
     expect([full.status, full.json.error.code]).toEqual([507, 'QuotaExceeded']);
-    const bytes = await call(host.url, API.messages + 'carol', { token: alice.token, body: new Uint8Array(1001 - 1) });
+    // The quota counts stored bytes: each body plus its seal at rest (README "Envelopes at rest").
+    const bytes = await call(host.url, API.messages + 'carol', { token: alice.token, body: new Uint8Array(1000 - ENVELOPE_SEAL_OVERHEAD) });
     expect(bytes.status).toBe(201);
     const overBytes = await call(host.url, API.messages + 'carol', { token: alice.token, body: new Uint8Array(1) });
     expect(overBytes.status).toBe(507);

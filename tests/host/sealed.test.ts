@@ -18,6 +18,7 @@ import { identityPublic } from '../../src/lib/crypto/identity';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { DELIVERY_TOKEN_HEADER, SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
 import { scanDataDir } from '../support/scan-data-dir';
+import { openedBody } from '../support/host-names';
 import { WsClient, call, hostNames, registerUser, startHost, type TestUser } from './support';
 
 let host: Awaited<ReturnType<typeof startHost>> | undefined;
@@ -124,12 +125,14 @@ describe('sealed sender on the host', () => {
     await host.close();
 
     const db = new Database(join(host.dataDir, DB_FILE), { readonly: true });
-    const rows = db.prepare('SELECT recipient, sender FROM envelopes').all() as { recipient: string; sender: string }[];
+    const rows = db.prepare('SELECT recipient, sender, body FROM envelopes').all() as { recipient: string; sender: string; body: Buffer }[];
     db.close();
     expect(rows.map((r) => ({ recipient: hostNames(host!.dataDir).open(r.recipient), sender: r.sender }))).toEqual([{ recipient: 'bob', sender: '' }]);
-    // The sealed bytes are on disk (positive control); Alice's certificate and name are not inside them in clear.
-    const hits = scanDataDir(host.dataDir, { sealed: sealed.subarray(0, 64), aliceCertificate: senderCertificate.signature });
-    expect(hits.map((h) => h.needle)).toEqual(['sealed']);
+    expect(openedBody(host.dataDir, rows[0]!.body)).toEqual(sealed);
+    // Its stored row is on disk (positive control); Alice's certificate is not, nor the sealed
+    // bytes as sent (sealed again at rest, README "Envelopes at rest"); her name is not inside them in clear.
+    const hits = scanDataDir(host.dataDir, { row: new Uint8Array(rows[0]!.body.subarray(0, 64)), sealed: sealed.subarray(0, 64), aliceCertificate: senderCertificate.signature });
+    expect(hits.map((h) => h.needle)).toEqual(['row']);
     expect(Buffer.from(sealed).includes(Buffer.from('alice'))).toBe(false);
     // The logs name no account for the sealed traffic.
     expect(lines.length).toBeGreaterThan(0);

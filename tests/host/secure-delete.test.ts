@@ -48,8 +48,13 @@ test('P40 acked envelopes and their sender/recipient row leave no trace in the d
   // In an envelope row the recipient and sender columns are stored side by side.
   // (Both sealed at rest, README "Usernames at rest".)
   const n = hostNames(host.dataDir);
+  // The bodies as stored: each sealed at rest (README "Envelopes at rest"), so the slices that
+  // must go are those of the rows the file holds, not of the bytes as sent.
+  const stored = storedBodies(host.dataDir);
   const gone: Record<string, Uint8Array | string> = { row: n.seal('rcpt_qz') + n.seal('sndr_qz') };
-  acked.forEach((b, i) => Object.assign(gone, slices(`acked${i}`, b)));
+  stored.filter((r) => r.sender === n.seal('sndr_qz')).forEach((r, i) => Object.assign(gone, slices(`acked${i}`, r.body)));
+  const keptRow = stored.find((r) => r.sender === n.seal('ctrl_qz'))!.body;
+  expect(Object.keys(gone).length).toBe(1 + 3 * acked.length);
   const before = new Set(scanDataDir(host.dataDir, gone).map((h) => h.needle));
   expect(before.size).toBe(Object.keys(gone).length);
 
@@ -62,7 +67,7 @@ test('P40 acked envelopes and their sender/recipient row leave no trace in the d
     .poll(() => scanDataDir(host!.dataDir, gone).map((h) => `${h.needle} in ${h.file.split('/').pop()}`), { timeout: 10_000, interval: 100 })
     .toEqual([]);
   // Positive control: the envelope nobody acked is still there, whole, with its row.
-  const control = scanDataDir(host.dataDir, { ...slices('kept', kept), row: n.seal('rcpt_qz') + n.seal('ctrl_qz') });
+  const control = scanDataDir(host.dataDir, { ...slices('kept', keptRow), row: n.seal('rcpt_qz') + n.seal('ctrl_qz') });
   expect(new Set(control.map((h) => h.needle)).size).toBe(4);
   // The freed pages exist (so the scan above looked at them) and are zeroed.
   const db = new Database(join(host.dataDir, DB_FILE), { readonly: true });
@@ -72,3 +77,13 @@ test('P40 acked envelopes and their sender/recipient row leave no trace in the d
     db.close();
   }
 });
+
+/** The waiting rows' sender and body as the host's SQLite file holds them. */
+function storedBodies(dataDir: string): { sender: string; body: Uint8Array }[] {
+  const db = new Database(join(dataDir, DB_FILE), { readonly: true });
+  try {
+    return (db.prepare('SELECT sender, body FROM envelopes ORDER BY id').all() as { sender: string; body: Buffer }[]).map((r) => ({ sender: r.sender, body: new Uint8Array(r.body) }));
+  } finally {
+    db.close();
+  }
+}

@@ -5,8 +5,9 @@
  * attachment blobs) beside it; without it,
  * on SQLite files under DATA_DIR (one process). Anything else in
  * DATABASE_URL is a startup error, never a silent fallback to SQLite. Given a name key (`names`),
- * every store opened here seals usernames at rest (name-seal.ts, sealed-names.ts); `bindNameKey`
- * must have run first.
+ * every store opened here seals usernames at rest (name-seal.ts, sealed-names.ts), and given an
+ * envelope seal (`bodies`) every mailbox body (envelope-seal.ts, sealed-bodies.ts); `bindNameKey`
+ * and then `bindEnvelopeKey` must have run first.
  */
 import { mkdirSync } from 'node:fs';
 import type { InstanceBus } from './bus-port';
@@ -34,9 +35,12 @@ import { openPgBlobs } from './pg/blobs';
 import { openPgSealed } from './pg/sealed';
 import { openSqliteBlobs } from './sqlite-blobs';
 import { openSqliteSealed } from './sqlite-sealed';
+import type { EnvelopeSeal } from './envelope-seal';
 import type { NameSeal } from './name-seal';
 import { bindPgRealmIds, bindSqliteRealmIds, keyedRealmIds, type RealmIdKey } from './realm-ids';
+import { sealPgBodies, sealSqliteBodies } from './seal-stored-bodies';
 import { sealPgNames, sealSqliteNames } from './seal-stored-names';
+import { sealBodiesInStore } from './sealed-bodies';
 import { sealNamesInBlobs, sealNamesInBus, sealNamesInSealedStore, sealNamesInStore } from './sealed-names';
 
 export interface StoreLocation {
@@ -45,6 +49,8 @@ export interface StoreLocation {
   dataDir: string;
   /** Seals usernames at rest (README "Usernames at rest"); absent only in adapter-level tests. */
   names?: NameSeal;
+  /** Seals mailbox bodies at rest (README "Envelopes at rest"); absent only in adapter-level tests. */
+  bodies?: EnvelopeSeal;
 }
 
 /** Limits the stores enforce themselves (limits.ts). */
@@ -82,24 +88,44 @@ export async function bindNameKey(at: StoreLocation, names: NameSeal): Promise<n
   }
 }
 
-function sealedIf(store: HostStore, names: NameSeal | undefined): HostStore {
-  return names ? sealNamesInStore(store, names) : store;
+/**
+ * Binds the database to the envelope key and seals the bodies an older host left in clear
+ * (seal-stored-bodies.ts); after `bindNameKey`, before any store opens. Returns how many it sealed.
+ */
+export async function bindEnvelopeKey(at: StoreLocation, bodies: EnvelopeSeal): Promise<number> {
+  const url = postgresUrl(at.databaseUrl);
+  if (!url) {
+    mkdirSync(at.dataDir, { recursive: true });
+    return sealSqliteBodies(at.dataDir, bodies);
+  }
+  const pool = createPool(url, { max: 1, applicationName: 'parley-host-envelopes' });
+  try {
+    return await sealPgBodies(pool, bodies);
+  } finally {
+    await pool.end();
+  }
 }
 
-export async function openHostStore(at: StoreLocation, limits: StoreLimits = {}): Promise<HostStore> {
+/** Bodies are sealed below the names, so each is bound to the sealed recipient the adapter holds. */
+function sealedIf(store: HostStore, at: StoreLocation, log?: (line: string) => void): HostStore {
+  const bodied = at.bodies ? sealBodiesInStore(store, at.bodies, log) : store;
+  return at.names ? sealNamesInStore(bodied, at.names) : bodied;
+}
+
+export async function openHostStore(at: StoreLocation, limits: StoreLimits = {}, log?: (line: string) => void): Promise<HostStore> {
   const url = postgresUrl(at.databaseUrl);
   const store = url ? await openPgStore(url, { sweepChunk: limits.sweepChunk }) : await openSqliteStore(at.dataDir, { maxBytes: limits.maxDatabaseBytes, maxChallenges: limits.maxChallenges, sweepChunk: limits.sweepChunk });
-  return sealedIf(store, at.names);
+  return sealedIf(store, at, log);
 }
 
 /** The store and the bus of one host instance: on PostgreSQL the store NOTIFYs under the bus's origin. */
 export async function openHostBackend(at: StoreLocation, limits: StoreLimits = {}, log?: (line: string) => void): Promise<{ store: HostStore; bus: InstanceBus }> {
   const url = postgresUrl(at.databaseUrl);
-  if (!url) return { store: await openHostStore(at, limits), bus: localBus() };
+  if (!url) return { store: await openHostStore(at, limits, log), bus: localBus() };
   const raw = await openPgBus(url, log);
   const bus = at.names ? sealNamesInBus(raw, at.names, log) : raw;
   try {
-    return { store: sealedIf(await openPgStore(url, { origin: bus.origin, sweepChunk: limits.sweepChunk }), at.names), bus };
+    return { store: sealedIf(await openPgStore(url, { origin: bus.origin, sweepChunk: limits.sweepChunk }), at, log), bus };
   } catch (e) {
     await bus.close();
     throw e;
