@@ -45,6 +45,10 @@ export interface BlobsDeps {
   clock: () => number;
   /** Downloads per client address (limits.blobReadPerIp, counted on the shared store). */
   reads: SharedLimiter;
+  /** MiB of uploads started per account (limits.blobUploadMiBPerAccount). */
+  uploads: SharedLimiter;
+  /** `/recipients` calls per account (limits.blobRecipientsPerAccount). */
+  recipients: SharedLimiter;
   /** Largest blob accepted (default MAX_BLOB_BYTES; tests lower it). */
   maxBlobBytes?: number;
 }
@@ -70,6 +74,7 @@ function range(header: string | undefined, size: number): [number, number] | und
  * is 64 hex digits, two quotes and a comma; 256 bytes for `size` and the keys.
  */
 const CREATE_BODY_BYTES = 256 + MAX_BLOB_RELEASES * 67;
+const MIB = 1024 * 1024;
 /** A release body (BlobRelease): `{"token":"<64 hex>"}` is 76 bytes. */
 const RELEASE_BODY_BYTES = 256;
 /** A recipients body (BlobAddRecipients): a full release list, as in a create body. */
@@ -118,6 +123,10 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
       if (size > max) throw new HostError(413, 'TooLarge', `a file of ${size} bytes exceeds the limit of ${max}`);
       const releases = releasesOf(body?.releases);
       if ((await d.store.pending(user)) >= MAX_PENDING_UPLOADS) throw new HostError(429, 'RateLimited', `at most ${MAX_PENDING_UPLOADS} unfinished uploads`);
+      // Charged when the upload starts, by its declared size: a refused or abandoned upload
+      // still counted, so restarting cannot reset the budget.
+      const wait = await d.uploads.hit(user, Math.ceil(size / MIB));
+      if (wait) throw new HostError(429, 'RateLimited', 'this account has uploaded as much as the host allows for now', wait);
       const id = randomBytes(16).toString('hex');
       await d.store.create(id, user, size, d.clock(), releases);
       sendJson(res, 201, { id });
@@ -154,6 +163,8 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
       if (req.method !== 'POST') throw new HostError(405, 'BadRequest', 'method not allowed here');
       const user = await d.auth.requireUser(bearer(req));
       const id = idOf(rest.slice(0, -BLOB_API.recipientsSuffix.length));
+      const wait = await d.recipients.hit(user);
+      if (wait) throw new HostError(429, 'RateLimited', 'too many recipient lists from this account', wait);
       const releases = addedReleasesOf(((await readJson(req, RECIPIENTS_BODY_BYTES)) as { releases?: unknown } | null)?.releases);
       const added = await d.store.addReleases(id, user, releases);
       if (added === 'missing') throw new HostError(404, 'NotFound', 'no such upload');

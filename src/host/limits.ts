@@ -101,6 +101,14 @@ export interface Limits {
    * 128-bit id is the capability), so the address is what pays. A 100 MiB file is 100 parts.
    */
   blobReadPerIp: { max: number; windowMs: number };
+  /**
+   * Attachment bytes an account may start uploading per window, in MiB of declared (padded)
+   * size, counted when the upload is created: blobs stay up to 30 days unless every recipient
+   * fetched them, so without a budget one account could fill the disk (P40).
+   */
+  blobUploadMiBPerAccount: { max: number; windowMs: number };
+  /** Recipient lists added to an account's own uploads per window (`/recipients`, P40). */
+  blobRecipientsPerAccount: { max: number; windowMs: number };
   /** Group state and invite blob reads per client address (no account, as profiles). */
   groupBlobReadPerIp: { max: number; windowMs: number };
   /**
@@ -166,6 +174,8 @@ export const DEFAULT_LIMITS: Limits = {
   profileReadPerIp: { max: 600, windowMs: 60_000 },
   profileWritePerIp: { max: 120, windowMs: 3600_000 },
   blobReadPerIp: { max: 1200, windowMs: 60_000 },
+  blobUploadMiBPerAccount: { max: 4096, windowMs: 86_400_000 },
+  blobRecipientsPerAccount: { max: 600, windowMs: 3600_000 },
   groupBlobReadPerIp: { max: 600, windowMs: 60_000 },
   groupBlobWritePerIp: { max: 600, windowMs: 3600_000 },
   discoveryPerIp: { max: 30, windowMs: 60_000 },

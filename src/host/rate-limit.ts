@@ -8,8 +8,11 @@ export interface Window {
 }
 
 export interface Limiter {
-  /** Counts one hit for `key`; 0 if allowed, else milliseconds until the window resets. */
-  hit(key: string): number;
+  /**
+   * Counts one hit for `key` (or `weight` units of a budget, e.g. MiB); 0 if allowed, else
+   * milliseconds until the window resets.
+   */
+  hit(key: string, weight?: number): number;
 }
 
 const MAX_KEYS = 50_000;
@@ -17,7 +20,7 @@ const MAX_KEYS = 50_000;
 export function createLimiter(limit: Window, clock: () => number): Limiter {
   const windows = new Map<string, { start: number; count: number }>();
   return {
-    hit(key) {
+    hit(key, weight = 1) {
       const now = clock();
       let w = windows.get(key);
       if (!w || now - w.start >= limit.windowMs) {
@@ -32,7 +35,7 @@ export function createLimiter(limit: Window, clock: () => number): Limiter {
         windows.delete(key);
         windows.set(key, w);
       }
-      w.count++;
+      w.count += weight;
       return w.count <= limit.max ? 0 : Math.max(1, w.start + limit.windowMs - now);
     }
   };

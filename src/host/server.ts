@@ -204,7 +204,14 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     writes: counted('group-blob-write-ip', limits.groupBlobWritePerIp)
   });
   // Attachments (README "Attachments"): opaque padded blobs by unguessable id, 30-day retention.
-  const blobs = createBlobsApi({ auth, store: side.blobs, clock, reads: counted('blob-read-ip', limits.blobReadPerIp) });
+  const blobs = createBlobsApi({
+    auth,
+    store: side.blobs,
+    clock,
+    reads: counted('blob-read-ip', limits.blobReadPerIp),
+    uploads: counted('blob-upload-account', limits.blobUploadMiBPerAccount),
+    recipients: counted('blob-recipients-account', limits.blobRecipientsPerAccount)
+  });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

@@ -8,12 +8,12 @@ import { createLimiter, type Window } from './rate-limit';
 import type { HostStore } from './storage/port';
 
 export interface SharedLimiter {
-  /** Counts one hit for `key`; 0 if allowed, else milliseconds until the window resets. */
-  hit(key: string): Promise<number>;
+  /** Counts one hit for `key` (or `weight` units); 0 if allowed, else milliseconds until the window resets. */
+  hit(key: string, weight?: number): Promise<number>;
 }
 
 export function sharedLimiter(store: HostStore, name: string, window: Window, clock: () => number): SharedLimiter {
-  return { hit: (key) => store.hitRate(`${name}:${key}`, window, clock()) };
+  return { hit: (key, weight) => store.hitRate(`${name}:${key}`, window, clock(), weight) };
 }
 
 /** Makes a named limiter: on the host's shared store (every instance counts together), or local. */
@@ -29,5 +29,5 @@ export const localLimiters =
   (clock: () => number): LimiterMaker =>
   (_name, window) => {
     const l = createLimiter(window, clock);
-    return { hit: async (key) => l.hit(key) };
+    return { hit: async (key, weight) => l.hit(key, weight) };
   };

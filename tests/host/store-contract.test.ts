@@ -187,6 +187,17 @@ describe.each(backends)('HostStore contract on $name', (backend) => {
     expect(await f.b.hitRate('ip:10.0.0.1', w, 11_000)).toBe(0);
   });
 
+  test('a weighted hit counts its weight against the window, on every instance', async () => {
+    await open();
+    const w = { max: 10, windowMs: 1000 };
+    expect(await f.a.hitRate('budget:ann', w, 20_000, 4)).toBe(0);
+    expect(await f.b.hitRate('budget:ann', w, 20_100, 6)).toBe(0);
+    expect(await f.a.hitRate('budget:ann', w, 20_200, 1)).toBe(800);
+    // A new window starts with the weight of its first hit.
+    expect(await f.b.hitRate('budget:ann', w, 21_000, 11)).toBeGreaterThan(0);
+    expect(await f.a.hitRate('budget:ben', w, 21_000)).toBe(0);
+  });
+
   test('P26 account records: the first put sets the key hash, others must match it; delete needs it', async () => {
     await open();
     const puts = await Promise.all([f.a.records.putRecord('ida', key(1), key(10, 64), key(11), 5), f.b.records.putRecord('ida', key(2), key(20, 64), key(11), 6)]);

@@ -14,6 +14,9 @@ import { hostRefusal } from './host-refusal';
 export async function refusal(res: Response): Promise<never> {
   const code = await refusedCode(res);
   if (code === 'TooLarge' && res.status === 413) return engineFail('TooLarge', 'the host refused the file as too large');
+  // The account's upload budget or unfinished-upload limit (host limits.ts, P40): trying again
+  // at once cannot help, so it is not read as the host being unreachable.
+  if (code === 'RateLimited' && res.status === 429) return engineFail('RateLimited', 'the host limits how much this account uploads for now');
   throw hostRefusal(code, res.status);
 }
 

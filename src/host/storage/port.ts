@@ -144,8 +144,11 @@ export interface HostStore {
   mailboxUsage(username: string): Promise<MailboxUsage>;
 
   // Rate limits shared by every instance (rate-limit.ts semantics: fixed windows)
-  /** Counts one hit for `key` in `window`; 0 if allowed, else milliseconds until the window resets. */
-  hitRate(key: string, window: Window, now: number): Promise<number>;
+  /**
+   * Counts one hit for `key` in `window` (or `weight` units, a positive integer); 0 if allowed,
+   * else milliseconds until the window resets.
+   */
+  hitRate(key: string, window: Window, now: number, weight?: number): Promise<number>;
 
   /**
    * Deletes envelopes received before `before`, and expired tokens, challenges and rate windows,

@@ -47,7 +47,7 @@ export function sealNamesInStore(inner: HostStore, n: NameSeal): HostStore {
       ),
     pendingEnvelopes: async (u, afterId, limit, maxBytes) => (await inner.pendingEnvelopes(n.seal(u), afterId, limit, maxBytes)).map(openEnvelope),
     mailboxUsage: (u) => inner.mailboxUsage(n.seal(u)),
-    hitRate: (key, window, now) => inner.hitRate(n.rateKey(key), window, now),
+    hitRate: (key, window, now, weight) => inner.hitRate(n.rateKey(key), window, now, weight),
     sweep: (before, now) => inner.sweep(before, now),
     close: () => inner.close()
   };

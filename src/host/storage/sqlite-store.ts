@@ -97,13 +97,13 @@ export function openSqliteStore(dataDir: string, o: SqliteStoreOptions = {}): Ho
     pendingEnvelopes: async (username, afterId, limit, maxBytes) => storage.pendingEnvelopes(username, afterId, limit, maxBytes),
     mailboxUsage: async (username) => totals(storage.mailboxUsage(username)),
 
-    async hitRate(key, window, now) {
+    async hitRate(key, window, now, weight = 1) {
       // One limiter per window; callers prefix keys with what they limit.
       const name = `${window.max}/${window.windowMs}`;
       let l = limiters.get(name);
       if (!l) limiters.set(name, (l = createLimiter(window, () => clockNow)));
       clockNow = now;
-      return l.hit(key);
+      return l.hit(key, weight);
     },
 
     async sweep(before, now) {

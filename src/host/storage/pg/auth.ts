@@ -40,17 +40,17 @@ export function pgAuth(pool: pg.Pool): Auth {
       return r.rows[0]?.username;
     },
 
-    async hitRate(key, window, now) {
+    async hitRate(key, window, now, weight = 1) {
       // A window that has run its course restarts with this hit, as in rate-limit.ts.
       const r = await pool.query<{ started_at: number; hits: number }>({
         name: 'hit-rate',
-        text: `INSERT INTO rate_windows AS w (key, started_at, window_ms, hits) VALUES ($1, $2::bigint, $3::bigint, 1)
+        text: `INSERT INTO rate_windows AS w (key, started_at, window_ms, hits) VALUES ($1, $2::bigint, $3::bigint, $4::integer)
                ON CONFLICT (key) DO UPDATE SET
                  started_at = CASE WHEN $2::bigint - w.started_at >= $3::bigint THEN $2::bigint ELSE w.started_at END,
-                 hits = CASE WHEN $2::bigint - w.started_at >= $3::bigint THEN 1 ELSE w.hits + 1 END,
+                 hits = CASE WHEN $2::bigint - w.started_at >= $3::bigint THEN $4::integer ELSE w.hits + $4::integer END,
                  window_ms = $3::bigint
                RETURNING started_at, hits`,
-        values: [key, now, window.windowMs]
+        values: [key, now, window.windowMs, weight]
       });
       const w = r.rows[0]!;
       return w.hits <= window.max ? 0 : Math.max(1, w.started_at + window.windowMs - now);
