@@ -183,6 +183,25 @@ describe('host attachment blobs', () => {
     const later = await registerUser(again.url, 'dan');
     expect((await fetch(again.url + BLOB_API.prefix + done, { headers: auth(later) })).status).toBe(404);
   });
+
+  test('P40 an account may start uploads of at most its MiB budget per window: past it 429 with Retry-After, charged by declared size; others unaffected; the window resets', async () => {
+    let now = 1_800_000_000_000;
+    const host = await startHost({ clock: () => now, limits: { blobUploadMiBPerAccount: { max: 5, windowMs: 60_000 }, tokenTtlMs: 86_400_000 } });
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const ben = await registerUser(host.url, 'ben');
+    const MIB = 1024 * 1024;
+    // 2 + 2 + 1 units (a started MiB counts whole): the budget of 5, each upload left unfinished.
+    for (const size of [MIB + 1, 2 * MIB, 100]) expect((await create(host.url, ann, size)).status).toBe(201);
+    const refused = await create(host.url, ann, 1);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('RateLimited');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect((await create(host.url, ben, 4 * MIB)).status).toBe(201);
+    now += 60_000;
+    expect((await create(host.url, ann, 100)).status).toBe(201);
+  });
 });
 
 describe('host attachment blob releases', () => {
@@ -372,6 +391,19 @@ describe('host attachment blob recipients added later', () => {
     expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
     expect((await fetch(host.url + '/healthz')).status).toBe(200);
   });
+
+  test('P40 recipient lists per account are counted: past the limit 429, and nothing is added', async () => {
+    const host = await startHost({ limits: { blobRecipientsPerAccount: { max: 2, windowMs: 60_000 } } });
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const id = await uploaded(host.url, ann, 100);
+    for (let i = 0; i < 2; i++) expect((await addRecipients(host.url, ann, id, { releases: [hashOf(token())] })).status).toBe(204);
+    expect(releaseRows(host.dataDir)).toBe(2);
+    const refused = await addRecipients(host.url, ann, id, { releases: [hashOf(token())] });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect(releaseRows(host.dataDir)).toBe(2);
+  });
 });
 
 describe('blob store contract on a real SQLite file', () => {
@@ -415,36 +447,5 @@ describe('blob store contract on a real SQLite file', () => {
     expect(await s.sweep(2, 0)).toBe(1);
     expect(await s.get(id)).toBeUndefined();
     await s.close();
-  });
-  test('P40 an account may start uploads of at most its MiB budget per window: past it 429 with Retry-After, charged by declared size; others unaffected; the window resets', async () => {
-    let now = 1_800_000_000_000;
-    const host = await startHost({ clock: () => now, limits: { blobUploadMiBPerAccount: { max: 5, windowMs: 60_000 }, tokenTtlMs: 86_400_000 } });
-    hosts.push(host);
-    const ann = await registerUser(host.url, 'ann');
-    const ben = await registerUser(host.url, 'ben');
-    const MIB = 1024 * 1024;
-    // 2 + 2 + 1 units (a started MiB counts whole): the budget of 5, each upload left unfinished.
-    for (const size of [MIB + 1, 2 * MIB, 100]) expect((await create(host.url, ann, size)).status).toBe(201);
-    const refused = await create(host.url, ann, 1);
-    expect(refused.status).toBe(429);
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('RateLimited');
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
-    expect((await create(host.url, ben, 4 * MIB)).status).toBe(201);
-    now += 60_000;
-    expect((await create(host.url, ann, 100)).status).toBe(201);
-  });
-
-  test('P40 recipient lists per account are counted: past the limit 429, and nothing is added', async () => {
-    const host = await startHost({ limits: { blobRecipientsPerAccount: { max: 2, windowMs: 60_000 } } });
-    hosts.push(host);
-    const ann = await registerUser(host.url, 'ann');
-    const id = await uploaded(host.url, ann, 100);
-    for (let i = 0; i < 2; i++) expect((await addRecipients(host.url, ann, id, { releases: [hashOf(token())] })).status).toBe(204);
-    expect(releaseRows(host.dataDir)).toBe(2);
-    const refused = await addRecipients(host.url, ann, id, { releases: [hashOf(token())] });
-    expect(refused.status).toBe(429);
-    expect(refused.headers.get('retry-after')).not.toBeNull();
-    expect(releaseRows(host.dataDir)).toBe(2);
   });
 });
