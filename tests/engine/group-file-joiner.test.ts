@@ -23,8 +23,20 @@ import { fileBytes } from './support';
 const { real, user } = enginesOnRealHost('parley-gjoin-');
 const blobs = () => readdirSync(join(real.dataDir, BLOBS_DIR));
 
-/** Holds the uploader's part PUTs while `gate.hold` is set, and counts the recipient additions. */
-function gated(gate: { hold?: Promise<void>; held: boolean; added: number[] }) {
+interface Gate {
+  hold?: Promise<void>;
+  held: boolean;
+  added: number[];
+  /** Runs once, after a recipient addition is answered and before the vault goes on. */
+  between?: () => Promise<void>;
+}
+
+/**
+ * Holds the uploader's part PUTs while `gate.hold` is set, counts the recipient additions, and
+ * runs `gate.between` after the first one: a group state that arrives between the listing and
+ * the send transaction.
+ */
+function gated(gate: Gate) {
   return (t: HostHttpTransport) => {
     const inner = t.authedFetch!.bind(t);
     t.authedFetch = async (auth, path, init) => {
@@ -33,7 +45,12 @@ function gated(gate: { hold?: Promise<void>; held: boolean; added: number[] }) {
         await gate.hold;
       }
       const res = await inner(auth, path, init);
-      if (path.endsWith('/recipients')) gate.added.push(res.status);
+      if (path.endsWith('/recipients')) {
+        gate.added.push(res.status);
+        const between = gate.between;
+        gate.between = undefined;
+        await between?.();
+      }
       return res;
     };
   };
@@ -50,7 +67,7 @@ async function fileIn(e: Engine, id: string, name: string): Promise<GroupMessage
 
 describe('a member who joined while the file went up', () => {
   test('P40 is listed before the pointer goes: the first release leaves the blob for them, and it goes after theirs', async () => {
-    const gate: { hold?: Promise<void>; held: boolean; added: number[] } = { held: false, added: [] };
+    const gate: Gate = { held: false, added: [] };
     const ann = await user('ann', { wrap: gated(gate) });
     const ben = await user('ben');
     const cat = await user('cat');
@@ -80,8 +97,42 @@ describe('a member who joined while the file went up', () => {
     await eventually(() => expect(blobs()).toEqual([]));
   });
 
+  test('P40 one who joins after the listing but before the send transaction is listed too, in another round, and finds the file', async () => {
+    const gate: Gate = { held: false, added: [] };
+    const ann = await user('ann', { wrap: gated(gate) });
+    const ben = await user('ben');
+    const cat = await user('cat');
+    const dan = await user('dan');
+    const id = await ann.createGroup('Late', '', ['ben' as Username]);
+    await eventually(async () => expect((await ben.groupInfo(id)).members).toHaveLength(2));
+    let go = (): void => undefined;
+    gate.hold = new Promise<void>((r) => (go = r));
+    const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 11 + 5) & 0xff);
+    const sending = ann.sendGroupAttachment(id, { bytes, name: 'later.bin', mime: '', transfer: 't' });
+    await eventually(() => expect(gate.held).toBe(true));
+    await ann.addGroupMembers(id, ['cat' as Username]);
+    // Cat's listing is answered; before the vault commits the message, dan comes in.
+    gate.between = () => ann.addGroupMembers(id, ['dan' as Username]);
+    gate.hold = undefined;
+    go();
+    expect((await sending).kind).toBe('text');
+    // One listing for cat, one more for dan in the round after the first send transaction saw him.
+    expect(gate.added).toEqual([204, 204]);
+    await eventually(async () => expect((await dan.groupInfo(id)).members).toHaveLength(4));
+    // Ben and cat release; the blob stays for dan, who opens exactly the bytes, and then it goes.
+    for (const e of [ben, cat]) {
+      const v = await fileIn(e, id, 'later.bin');
+      expect(bytesEqual(await fileBytes((await e.openGroupAttachment(id, v.id, 'd')).bytes), bytes)).toBe(true);
+      await eventually(async () => expect(await e.ctx.vault.db.get('files', [groupOwner(v.id), -1])).toMatchObject({ released: true }));
+    }
+    expect(blobs()).toHaveLength(1);
+    const forDan = await fileIn(dan, id, 'later.bin');
+    expect(bytesEqual(await fileBytes((await dan.openGroupAttachment(id, forDan.id, 'd')).bytes), bytes)).toBe(true);
+    await eventually(() => expect(blobs()).toEqual([]));
+  });
+
   test('no one new: nothing is added', async () => {
-    const gate: { hold?: Promise<void>; held: boolean; added: number[] } = { held: false, added: [] };
+    const gate: Gate = { held: false, added: [] };
     const ann = await user('ann', { wrap: gated(gate) });
     const ben = await user('ben');
     const id = await ann.createGroup('Pair', '', ['ben' as Username]);
