@@ -27,7 +27,7 @@ import { profileKey } from '../../workers/engine/profile-key';
 import { hostAuth } from '../../workers/engine/account';
 import { pinnedTrust, senderCertificate } from '../../workers/engine/sealed-state';
 import { enginesOnRealHost, eventually } from './real-host-support';
-import { openedBody, openedRows } from '../support/host-names';
+import { openedBody, openedRows, storedRows } from '../support/host-names';
 import { scanDataDir } from '../support/scan-data-dir';
 
 const { real, user: engineUser } = enginesOnRealHost('parley-gsealed-', { keepLog: true });
@@ -50,16 +50,6 @@ function envelopeRows(): { recipient: string; sender: string }[] {
   try {
     const rows = openedRows(real.dataDir, db.prepare('SELECT recipient, sender FROM envelopes').all() as { recipient: string; sender: string }[]);
     return rows.sort((x, y) => x.recipient.localeCompare(y.recipient));
-  } finally {
-    db.close();
-  }
-}
-
-/** The waiting rows as stored: recipient (sealed) and body (sealed at rest). */
-function storedBodies(): { recipient: string; body: Uint8Array }[] {
-  const db = new Database(join(real.dataDir, DB_FILE), { readonly: true });
-  try {
-    return (db.prepare('SELECT recipient, body FROM envelopes').all() as { recipient: string; body: Buffer }[]).map((r) => ({ recipient: r.recipient, body: new Uint8Array(r.body) }));
   } finally {
     db.close();
   }
@@ -128,7 +118,7 @@ describe('group messages under sealed sender v2, engine against the real host', 
     const upload = decodeSealedMultiUpload(uploads.at(-1)!);
     const shared = parseSealedSenderV2Sent(upload.sent, upload.sent.length).shared;
     const tail = shared.subarray(shared.length - 64);
-    const rows = storedBodies();
+    const rows = storedRows(real.dataDir);
     expect(rows).toHaveLength(2);
     for (const r of rows) expect(Buffer.from(openedBody(real.dataDir, r.body)).includes(Buffer.from(tail))).toBe(true);
     const annCert = (await senderCertificate(ann.ctx))!;

@@ -13,8 +13,7 @@ import { aeadEncrypt } from '../../src/lib/crypto/primitives';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { API } from '../../src/lib/wire/host-api';
-import { DB_FILE } from '../../src/host/storage/sqlite';
-import { hostBodies } from '../support/host-names';
+import { hostBodies, storedRows } from '../support/host-names';
 import { scanDataDir } from '../support/scan-data-dir';
 import { WsClient, bytesOf, call, registerUser, startHost } from './support';
 
@@ -106,12 +105,3 @@ describe('breach scan of the host data directory', () => {
   });
 });
 
-/** The waiting envelope rows, oldest first, as the host's SQLite file holds them. */
-function storedRows(dataDir: string): { recipient: string; body: Uint8Array }[] {
-  const db = new Database(join(dataDir, DB_FILE), { readonly: true });
-  try {
-    return (db.prepare('SELECT recipient, body FROM envelopes ORDER BY id').all() as { recipient: string; body: Buffer }[]).map((r) => ({ recipient: r.recipient, body: new Uint8Array(r.body) }));
-  } finally {
-    db.close();
-  }
-}

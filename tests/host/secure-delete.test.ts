@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { DB_FILE } from '../../src/host/storage/sqlite';
+import { storedRows } from '../support/host-names';
 import { scanDataDir } from '../support/scan-data-dir';
 import { WsClient, hostNames, registerUser, startHost } from './support';
 
@@ -50,7 +51,7 @@ test('P40 acked envelopes and their sender/recipient row leave no trace in the d
   const n = hostNames(host.dataDir);
   // The bodies as stored: each sealed at rest (README "Envelopes at rest"), so the slices that
   // must go are those of the rows the file holds, not of the bytes as sent.
-  const stored = storedBodies(host.dataDir);
+  const stored = storedRows(host.dataDir);
   const gone: Record<string, Uint8Array | string> = { row: n.seal('rcpt_qz') + n.seal('sndr_qz') };
   stored.filter((r) => r.sender === n.seal('sndr_qz')).forEach((r, i) => Object.assign(gone, slices(`acked${i}`, r.body)));
   const keptRow = stored.find((r) => r.sender === n.seal('ctrl_qz'))!.body;
@@ -78,12 +79,3 @@ test('P40 acked envelopes and their sender/recipient row leave no trace in the d
   }
 });
 
-/** The waiting rows' sender and body as the host's SQLite file holds them. */
-function storedBodies(dataDir: string): { sender: string; body: Uint8Array }[] {
-  const db = new Database(join(dataDir, DB_FILE), { readonly: true });
-  try {
-    return (db.prepare('SELECT sender, body FROM envelopes ORDER BY id').all() as { sender: string; body: Buffer }[]).map((r) => ({ sender: r.sender, body: new Uint8Array(r.body) }));
-  } finally {
-    db.close();
-  }
-}
