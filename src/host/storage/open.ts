@@ -106,7 +106,7 @@ export async function bindEnvelopeKey(at: StoreLocation, bodies: EnvelopeSeal): 
   }
 }
 
-/** Bodies are sealed below the names, so each is bound to the sealed recipient the adapter holds. */
+/** Bodies are sealed below the names: the adapter sees both sealed, the host above neither. */
 function sealedIf(store: HostStore, at: StoreLocation, log?: (line: string) => void): HostStore {
   const bodied = at.bodies ? sealBodiesInStore(store, at.bodies, log) : store;
   return at.names ? sealNamesInStore(bodied, at.names) : bodied;

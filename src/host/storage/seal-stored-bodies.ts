@@ -1,8 +1,7 @@
 /**
  * Binds a database to its envelope key and seals the bodies a database from before
  * "Envelopes at rest" still holds in clear (envelope-seal.ts). Runs once per start, after the
- * name seal (seal-stored-names.ts: the recipient each body is bound to is its sealed name) and
- * before the stores open. Unlike names, a body's seal is randomised, so sealing twice would
+ * name seal (seal-stored-names.ts) and before the stores open. Unlike names, a body's seal is randomised, so sealing twice would
  * not be idempotent: the rows are sealed and the key's check value stored in ONE transaction,
  * and a database that holds the check value is never sealed again. Mailbox byte counters grow
  * by the seal's overhead per envelope in the same transaction. What was rewritten is compacted
