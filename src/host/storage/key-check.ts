@@ -25,6 +25,15 @@ export function sqliteBound(db: Database.Database, b: KeyBinding): boolean {
   return row !== undefined;
 }
 
+/**
+ * After values were rewritten at binding: VACUUM, then a TRUNCATE checkpoint, so the old values
+ * leave the freed pages and the WAL of the live files.
+ */
+export function compactSqlite(db: Database.Database): void {
+  db.exec('VACUUM');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
 /** Stores the check value unless one is there; then the stored one must be ours (a racing process may have won). */
 export function sqliteBind(db: Database.Database, b: KeyBinding): void {
   db.prepare(`INSERT OR IGNORE INTO ${b.table} (id, key_check) VALUES (1, ?)`).run(Buffer.from(b.check));

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { REALM_DB_FILE } from '../realm/store';
-import { pgBindOnce, sqliteBind, sqliteBound, type KeyBinding } from './key-check';
+import { compactSqlite, pgBindOnce, sqliteBind, sqliteBound, type KeyBinding } from './key-check';
 import type { RealmStorage } from './realm-port';
 
 export interface RealmIdKey {
@@ -75,10 +75,7 @@ export function bindSqliteRealmIds(dataDir: string, k: RealmIdKey): number {
       return n;
     });
     const n = rekey.immediate();
-    if (n > 0) {
-      db.exec('VACUUM');
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    }
+    if (n > 0) compactSqlite(db);
     return n;
   } finally {
     db.close();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { ENVELOPE_SEAL_OVERHEAD, type EnvelopeSeal } from './envelope-seal';
-import { pgBindOnce, sqliteBind, sqliteBound, type KeyBinding } from './key-check';
+import { compactSqlite, pgBindOnce, sqliteBind, sqliteBound, type KeyBinding } from './key-check';
 import { DB_FILE } from './sqlite';
 
 export class EnvelopeKeyMismatchError extends Error {
@@ -41,10 +41,7 @@ export function sealSqliteBodies(dataDir: string, s: EnvelopeSeal): number {
       return changed;
     });
     const changed = run();
-    if (changed > 0) {
-      db.exec('VACUUM');
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    }
+    if (changed > 0) compactSqlite(db);
     return changed;
   } finally {
     db.close();

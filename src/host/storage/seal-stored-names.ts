@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import { pgBindOnce, sqliteBind, sqliteBound, type KeyBinding } from './key-check';
+import { compactSqlite, pgBindOnce, sqliteBind, sqliteBound, type KeyBinding } from './key-check';
 import { isSealedName, NameSealError, type NameSeal } from './name-seal';
 import { DB_FILE } from './sqlite';
 import { BLOBS_FILE } from './sqlite-blobs';
@@ -121,10 +121,7 @@ function sealSqliteFile(db: Database.Database, columns: Columns, n: NameSeal): n
     return changed;
   });
   const changed = run();
-  if (changed > 0) {
-    db.exec('VACUUM');
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  }
+  if (changed > 0) compactSqlite(db);
   return changed;
 }
 
