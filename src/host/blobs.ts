@@ -34,6 +34,7 @@ import {
   isReleaseHex
 } from '../lib/wire/blob-api';
 import type { Auth } from './auth';
+import { sendBlobRange } from './blob-download';
 import { addressBucket } from './client-address';
 import { HostError, bearer, clientIp, readBody, readJson, requestPath, sendJson } from './http-util';
 import type { SharedLimiter } from './store-limiter';
@@ -217,9 +218,7 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
         res.end();
         return true;
       }
-      const bytes = await d.store.read(id, start, end);
-      res.writeHead(r ? 206 : 200, headers);
-      res.end(bytes);
+      await sendBlobRange(res, (a, b) => d.store.read(id, a, b), start, end, () => res.writeHead(r ? 206 : 200, headers));
       return true;
     }
     throw new HostError(405, 'BadRequest', 'method not allowed here');

@@ -95,6 +95,23 @@ describe('host attachment blobs', () => {
     expect((await fetch(`${host.url}${BLOB_API.prefix}${id}/upload`, { headers: auth(ben) })).status).toBe(404);
   });
 
+  test('P40 a blob of several MiB downloads whole and by long ranges, read from disk a step at a time', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const size = 3 * 1024 * 1024 + 77; // four steps of blob-download.ts
+    const blob = bytes(size);
+    const id = await uploaded(host.url, ann, size);
+    const whole = await fetch(host.url + BLOB_API.prefix + id);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-length')).toBe(String(size));
+    expect(Buffer.from(await whole.arrayBuffer()).equals(blob)).toBe(true);
+    const long = await fetch(host.url + BLOB_API.prefix + id, { headers: { range: `bytes=1000-${size - 1}` } });
+    expect(long.status).toBe(206);
+    expect(long.headers.get('content-range')).toBe(`bytes 1000-${size - 1}/${size}`);
+    expect(Buffer.from(await long.arrayBuffer()).equals(blob.subarray(1000))).toBe(true);
+  });
+
   test('P40 too large, out of order, past the end, bad ids, traversal, bad ranges and no auth get clear 4xx, and the host keeps serving', async () => {
     const host = await startHost();
     hosts.push(host);

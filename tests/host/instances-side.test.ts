@@ -84,18 +84,23 @@ describe('attachments and sealed sender across host instances on one PostgreSQL'
     const [a, b] = [await host(url), await host(url)];
     const ann = await registerUser(a.url, 'ann');
     const ben = await registerUser(b.url, 'ben');
-    const blob = data(250_000);
+    // 2.5 MiB: a whole download is read in three steps (blob-download.ts), across both parts.
+    const blob = data(2_621_447);
     const id = await createBlob(a.url, ann, blob.length);
-    expect(await putPart(a.url, ann, id, 0, blob.subarray(0, 100_000))).toBe(200);
+    expect(await putPart(a.url, ann, id, 0, blob.subarray(0, 700_000))).toBe(200);
     // The next part goes through B (a balancer may send any request anywhere).
-    expect(await uploadState(b.url, ann, id)).toEqual({ size: 250_000, received: 100_000 });
-    expect(await putPart(b.url, ann, id, 100_000, blob.subarray(100_000))).toBe(200);
+    expect(await uploadState(b.url, ann, id)).toEqual({ size: 2_621_447, received: 700_000 });
+    expect(await putPart(b.url, ann, id, 700_000, blob.subarray(700_000))).toBe(200);
     const whole = await download(b.url, ben, id);
     expect(whole.status).toBe(200);
     expect(same(whole.bytes, blob)).toBe('same');
-    const part = await download(a.url, ben, id, 'bytes=99990-100009');
+    const part = await download(a.url, ben, id, 'bytes=699990-700009');
     expect(part.status).toBe(206);
-    expect(part.bytes).toEqual(blob.subarray(99_990, 100_010));
+    expect(part.bytes).toEqual(blob.subarray(699_990, 700_010));
+    // A range of more than one step, starting inside the first part.
+    const long = await download(a.url, ben, id, 'bytes=600000-1748579');
+    expect(long.status).toBe(206);
+    expect(same(long.bytes, blob.subarray(600_000, 1_748_580))).toBe('same');
   });
 
   test('P45 instance A SIGKILLed in the middle of an upload part: the resumable upload completes through B, nothing of the cut part stored', async () => {
