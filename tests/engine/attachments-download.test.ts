@@ -3,8 +3,9 @@
  * (workers/engine/blob-stream.ts; README "Attachments (as built)"): up to three part requests at
  * once, opened strictly in order, never more than three parts ahead of what was opened; a host
  * that changes, truncates, lengthens, duplicates or reorders one part while others are in flight
- * is refused as Tampered (P45, P40); a failure part-way aborts the requests still in flight, none
- * outlives the call and none rejects unhandled.
+ * is refused as Tampered (P45, P40); a part that fails on the way (5xx, cut off, unreachable) is
+ * asked for again, a refusal that cannot change is not; a failure part-way aborts the requests
+ * still in flight, none outlives the call and none rejects unhandled.
  */
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -12,6 +13,7 @@ import type { Username } from '../../src/lib/codec/username';
 import { EngineError } from '../../workers/engine/errors';
 import type { Engine } from '../../workers/engine/engine';
 import type { HostHttpTransport } from '../../workers/engine/host-transport';
+import { DOWNLOAD_PART_TRIES } from '../../workers/engine/ranged-download';
 import { enginesOnRealHost, eventually } from './real-host-support';
 
 const { user } = enginesOnRealHost('parley-attach-down-');
@@ -59,7 +61,13 @@ function countGets(g: Gets) {
       try {
         const forward = (i: RequestInit = init) => anonymousFetch(path, i);
         const res = await (g.fault ? g.fault(start, forward, init) : forward());
-        const body = await res.arrayBuffer();
+        let body: ArrayBuffer;
+        try {
+          body = await res.arrayBuffer();
+        } catch (e) {
+          // A body cut off: as fetch does, the answer came and reading it fails.
+          return new Response(new ReadableStream({ start: (c) => c.error(e) }), { status: res.status, headers: res.headers });
+        }
         return new Response(body, { status: res.status, headers: res.headers });
       } finally {
         init.signal?.removeEventListener('abort', onAbort);
@@ -192,7 +200,54 @@ describe('attachment downloads with parts in flight (real host)', () => {
     await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code });
     expect(Date.now() - t0).toBeLessThan(4000);
     expect(gets.aborted).toContain(2 * MiB);
+    // A host that cannot be reached or fails is asked again (DOWNLOAD_PART_TRIES in all); a refusal
+    // that cannot change is not.
+    expect(gets.log.filter((l) => l === `get ${MiB}`).length).toBe(code === 'Unavailable' ? DOWNLOAD_PART_TRIES : 1);
     await nothingLeft(gets);
+  });
+
+  /** A 206 whose body stops after `n` bytes, as a connection cut half way reads in fetch. */
+  const cutAfter = (n: number) =>
+    new Response(new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array(n)), c.error(new TypeError('terminated'))) }), { status: 206 });
+  const transient: [string, () => Response | never][] = [
+    ['answered 503', () => new Response(JSON.stringify({ error: { code: 'Unavailable', message: 'draining' } }), { status: 503 })],
+    ['cut off half way', () => cutAfter(300_000)],
+    ['unreachable', () => { throw new EngineError('Unavailable', 'host unreachable'); }]
+  ];
+
+  test.each(transient)('a part whose first request fails on the way (%s) is asked for again after a pause and the file opens whole', async (_name, failure) => {
+    const file = bytes(4 * MiB + 5, 5);
+    const { bob, id, gets } = await sent(file, 'again.bin');
+    const tries: number[] = [];
+    gets.fault = async (start, forward) => {
+      if (start !== MiB) return forward();
+      tries.push(Date.now());
+      return tries.length === 1 ? failure() : forward();
+    };
+    expect(same(await opened(bob, id), file)).toBe(true);
+    expect(tries.length).toBe(2);
+    expect(tries[1]! - tries[0]!).toBeGreaterThanOrEqual(300);
+    // Every other part once.
+    expect(gets.log.filter((l) => l.startsWith('get ')).length).toBe(6);
+    await nothingLeft(gets);
+  });
+
+  test('a download given up while a part waits to be asked again asks nothing more', async () => {
+    const file = bytes(5 * MiB, 6);
+    const { bob, id, gets } = await sent(file, 'gone.bin');
+    gets.fault = async (start, forward, init) => {
+      // Part 2 fails on the way and waits for its retry; part 1 then turns out gone for good.
+      if (start === 2 * MiB) throw new EngineError('Unavailable', 'host unreachable');
+      if (start === MiB) {
+        await held(init.signal, 100);
+        return new Response(JSON.stringify({ error: { code: 'NotFound', message: 'no such blob' } }), { status: 404 });
+      }
+      return forward();
+    };
+    await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code: 'FileGone' });
+    await nothingLeft(gets);
+    await new Promise((r) => setTimeout(r, 600)); // past part 2's pause
+    expect(gets.log.filter((l) => l === `get ${2 * MiB}`).length).toBe(1);
   });
 
   test('a later part that fails while an earlier one is still on its way is reported once that earlier part is opened, and its rejection is never unhandled', async () => {

@@ -54,7 +54,7 @@ export async function closeAll(...users: User[]): Promise<void> {
   for (const u of users) await u.engine.close();
 }
 
-/** An opened file's bytes: the vault hands a Blob when it streamed the download (blob-stream.ts). */
+/** An opened file's bytes: the vault hands a Blob when it streamed the download (ranged-download.ts). */
 export async function fileBytes(b: Uint8Array | Blob): Promise<Uint8Array> {
   return b instanceof Blob ? new Uint8Array(await b.arrayBuffer()) : b;
 }

@@ -5,7 +5,7 @@
  * for the identity trusted now). Opening downloads the blob, checks its digest and stream, and
  * answers Tampered, never bytes, for a blob the host changed.
  *
- * Both directions stream (blob-stream.ts): the vault holds a couple of 1 MiB parts, never the
+ * Both directions stream (blob-stream.ts up, ranged-download.ts down): the vault holds a couple of 1 MiB parts, never the
  * whole file or blob. A failed upload keeps its sealer and unconfirmed parts in memory for this
  * worker's lifetime, so "Retry" of the same transfer resumes where the host is instead of starting
  * over.
@@ -34,7 +34,8 @@ import { addOutbox } from '../storage/outbox-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { dropFile, getFileMark, localParts, messageOwner, setReleased, txMarkFile } from '../storage/file-repo';
-import { StreamUpload, downloadStream, openParts, type UploadTarget } from './blob-stream';
+import { StreamUpload, type UploadTarget } from './blob-stream';
+import { downloadStream, openParts } from './ranged-download';
 import { downloader } from './blob-client';
 import { requireMe, type EngineContext } from './context';
 import { engineFail, isEngineError } from './errors';

@@ -1,6 +1,6 @@
 /**
  * How the vault reaches the attachment blob endpoints (src/lib/wire/blob-api.ts; README
- * "Attachments"; the transfers themselves are blob-stream.ts): uploads as the account (the host
+ * "Attachments"; the transfers themselves are blob-stream.ts and ranged-download.ts): uploads as the account (the host
  * holds each upload to its owner and the pending-upload quota), downloads as nobody (P41: the
  * id is the capability, so the host cannot pair the uploader with who fetches), and the refusal
  * each answer stands for.

@@ -1,7 +1,6 @@
 /**
- * One attachment blob streamed between a file and the host (README "Attachments"; SECURITY.md
- * P45, P40), so the vault holds a couple of parts (4 MiB going up, 1 MiB coming down), never the
- * file or its blob.
+ * One attachment blob streamed from a file to the host (README "Attachments"; SECURITY.md P45,
+ * P40), so the vault holds a couple of 4 MiB parts, never the file or its blob.
  *
  * Upload: the file is read in slices (Blob.slice().arrayBuffer()), sealed by one
  * AttachmentSealer (crypto/attachment-stream.ts) and each PUT_PART_BYTES part is PUT as soon
@@ -11,28 +10,20 @@
  * gets a fresh upload from the first byte under a fresh key, once per attempt. An upload that still
  * fails keeps its state, so a retry with the same StreamUpload resumes where the host is.
  *
- * Download: ranged GETs of UPLOAD_PART_BYTES parts, up to DOWNLOAD_IN_FLIGHT at once (README
- * "Attachments (as built)": three ranges in flight were the largest measured lever), fed strictly
- * in order into one AttachmentOpener. Each answer must be exactly its range's length; what the
- * bytes are is the opener's check. The plaintext pieces go into Blobs (which the browser may page
- * to disk) and the file is answered only after the opener's final checks (length, FINAL tag,
- * padding, digest) pass; before that nothing leaves this module (P45). Any failure aborts the
- * requests still in flight and waits for them to settle before it is thrown.
- * Both directions also write the blob, as the host holds it, into this browser's own copy
- * (storage/file-repo.ts): an upload each part once the host confirmed it, a download each part as
- * it arrives. The caller marks the copy complete (attachments.ts); until then it is only parts.
- * A copy that cannot be written (the browser's storage quota) is given up, never the transfer:
- * `kept` says whether the copy is whole.
+ * The download is ranged-download.ts.
+ * The upload also writes the blob, as the host holds it, into this browser's own copy
+ * (storage/file-repo.ts), each part once the host confirmed it. The caller marks the copy
+ * complete (attachments.ts); until then it is only parts. A copy that cannot be written (the
+ * browser's storage quota) is given up, never the transfer: `kept` says whether the copy is whole.
  * Knows nothing of messages or the UI.
  */
 import { fail } from '../../src/lib/codec/errors';
-import { AttachmentOpener, AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
-import { blobSize, type AttachmentRef } from '../../src/lib/crypto/attachment';
+import { AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
 import { releaseHashes } from '../../src/lib/crypto/blob-release';
 import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobAddRecipients, type BlobCreate, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
 import { CopyWriter, dropFile } from '../storage/file-repo';
 import type { Vault } from '../storage/schema';
-import { downloader, fetcher, refusal, type BlobFetch } from './blob-client';
+import { fetcher, refusal, type BlobFetch } from './blob-client';
 import type { EngineContext } from './context';
 import { EngineError, engineFail } from './errors';
 
@@ -288,103 +279,5 @@ export class StreamUpload {
       if (pos >= to) break;
     }
     return out;
-  }
-}
-
-/** Ranged part requests in flight at once while downloading (at most this many parts wait in memory, plus the one being opened). */
-export const DOWNLOAD_IN_FLIGHT = 3;
-
-/**
- * Blob bytes [start, end) of `blobId`: exactly that many, or a ProtocolError (the caller says
- * Tampered: a blob shorter than the message says, or a host that answers another length).
- */
-async function fetchRange(go: BlobFetch, blobId: string, start: number, end: number, signal: AbortSignal): Promise<Uint8Array> {
-  const res = await go(BLOB_API.prefix + blobId, { headers: { Range: `bytes=${start}-${end - 1}` }, signal });
-  if (res.status === 404) return engineFail('FileGone', 'the file is no longer on the host');
-  if (res.status === 416) return fail('InvalidMessage', `attachment blob shorter than ${end} bytes`);
-  // The person is waiting on this download: "too many from your address" is theirs to know,
-  // not "unreachable" (nothing retries a download on its own).
-  if (res.status === 429) return engineFail('RateLimited', 'the host limits downloads from this address');
-  if (!res.ok) await refusal(res);
-  const part = new Uint8Array(await res.arrayBuffer());
-  if (part.length !== end - start) fail('InvalidMessage', `host answered ${part.length} bytes for the ${end - start}-byte range at ${start}`);
-  return part;
-}
-
-/**
- * The parts of a `total`-byte blob in order, with up to `window` requests in flight ahead of the
- * consumer. Leaving early (an error here or in the consumer's loop) aborts the requests still in
- * flight and waits until they settle, so none outlives the download and none rejects unhandled.
- */
-async function* rangedParts(go: BlobFetch, blobId: string, total: number, window: number): AsyncGenerator<Uint8Array> {
-  const abort = new AbortController();
-  const queue: Promise<Uint8Array>[] = [];
-  let next = 0;
-  const fill = () => {
-    while (queue.length < window && next < total) {
-      const end = Math.min(next + UPLOAD_PART_BYTES, total);
-      const part = fetchRange(go, blobId, next, end, abort.signal);
-      // Handled here too: a request aborted after an earlier failure is never awaited below.
-      part.catch(() => undefined);
-      queue.push(part);
-      next = end;
-    }
-  };
-  try {
-    fill();
-    while (queue.length) {
-      const part = await queue[0]!;
-      queue.shift();
-      // The next request starts before the consumer opens this part.
-      fill();
-      yield part;
-    }
-  } finally {
-    if (queue.length) {
-      abort.abort();
-      await Promise.allSettled(queue);
-    }
-  }
-}
-
-/**
- * Opens the blob `parts` yields through an AttachmentOpener; answers the file as a Blob only once
- * every check passed. A ProtocolError means the blob is not the sender's. `keep` sees each part,
- * at its offset, once the opener took it.
- */
-export async function openParts(ref: AttachmentRef, parts: AsyncIterable<Uint8Array>, progress: (done: number) => void, keep?: (at: number, part: Uint8Array) => Promise<void>): Promise<Blob> {
-  const opener = new AttachmentOpener(ref);
-  const pieces: Blob[] = [];
-  try {
-    for await (const part of parts) {
-      const at = opener.received;
-      const plain = opener.push(part);
-      if (plain.length) pieces.push(new Blob(plain as Uint8Array<ArrayBuffer>[]));
-      await keep?.(at, part);
-      progress(opener.received);
-    }
-    opener.finish();
-  } catch (e) {
-    opener.abandon();
-    throw e;
-  }
-  return new Blob(pieces);
-}
-
-/**
- * Downloads blob `blobId`, DOWNLOAD_IN_FLIGHT parts at a time and opened in order (openParts),
- * each part written into the copy of `owner` as it is opened; `copy` is undefined when a write
- * failed (the file still opens, without a copy). FileGone when the host no longer has it.
- */
-export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, owner: string, progress: (done: number) => void): Promise<{ bytes: Blob; copy: CopyWriter | undefined }> {
-  const parts = rangedParts(downloader(ctx), ref.blobId, blobSize(ref.size), DOWNLOAD_IN_FLIGHT);
-  const copy = new CopyWriter(ctx.vault, owner);
-  try {
-    const bytes = await openParts(ref, parts, progress, (at, part) => copy.write(at, part));
-    return { bytes, copy: (await copy.finish()) ? copy : undefined };
-  } catch (e) {
-    // Every write has settled before the caller drops the parts.
-    await copy.finish();
-    throw e;
   }
 }

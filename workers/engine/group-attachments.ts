@@ -10,7 +10,7 @@
  * key was removed or left, so a former member never gets the pointer of a file sent after (P21).
  * Membership is checked before the upload and again in the transaction that queues the message.
  *
- * Open: stream the blob down, checking its digest and every chunk as 1:1 does (blob-stream.ts);
+ * Open: stream the blob down, checking its digest and every chunk as 1:1 does (ranged-download.ts);
  * anything the host changed is `Tampered`, never bytes (P45). As in 1:1 the blob is kept as our
  * copy (file-repo.ts) and released; its release hashes name the members we send to at upload
  * time, so a member added between upload and send may find the blob gone once all the others
