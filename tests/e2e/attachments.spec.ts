@@ -210,3 +210,54 @@ test('P45 a file upload cut part-way resumes on Retry where the host is: one blo
   expect(file.bytes.equals(data)).toBe(true);
   for (const p of [alice, bob]) await expectClean(p);
 });
+
+test('P40 past the upload budget the tray says so and queues nothing; a download part cut off once is asked for again and the file saves whole', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  for (const p of [alice, bob]) await register(p);
+  await startChat(alice, bob.name);
+  await startChat(bob, alice.name);
+  await send(bob, alice.name, 'the plan, please');
+
+  // The host's answer past blobUploadMiBPerAccount (src/host/blobs.ts): 429 RateLimited.
+  let limited = true;
+  let created = 0;
+  await alice.context.route(/\/api\/v1\/blobs$/, async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    if (limited) return route.fulfill({ status: 429, headers: { 'retry-after': '3600' }, contentType: 'application/json', body: JSON.stringify({ error: { code: 'RateLimited', message: 'this account has uploaded as much as the host allows for now' } }) });
+    created++;
+    await route.continue();
+  });
+  const data = randomBytes(2 * 1024 * 1024 + 4321, 21);
+  await attach(alice, { name: 'plan.bin', mimeType: 'application/octet-stream', buffer: data });
+  const panel = alice.page.getByTestId('attach-panel');
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await expect(panel).toContainText('This server limits how much you can upload for now. Try again later.', { timeout: 30_000 });
+  await alice.page.screenshot({ path: `${SHOTS}/attachments-upload-limited.png` });
+  // Nothing was queued: bob gets no message while the tray waits for the person.
+  await alice.page.waitForTimeout(1500);
+  await expect(bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') })).toHaveCount(0);
+
+  limited = false;
+  await panel.getByRole('button', { name: 'Retry' }).click();
+  await expect(panel).toHaveCount(0, { timeout: 60_000 });
+  expect(created).toBe(1);
+
+  // Bob's first request for the second 1 MiB range is cut off; the vault asks again (ranged-download.ts).
+  const gets: string[] = [];
+  await bob.context.route(/\/api\/v1\/blobs\/[0-9a-f]{32}$/, async (route) => {
+    const range = route.request().headers()['range'] ?? '';
+    gets.push(range);
+    if (range.startsWith('bytes=1048576-') && gets.filter((r) => r === range).length === 1) return route.abort('connectionreset');
+    await route.continue();
+  });
+  const fileBubble = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
+  await expect(fileBubble.getByTestId('file-name')).toHaveText('plan.bin', { timeout: 30_000 });
+  const file = await saved(bob.page, fileBubble.getByRole('button', { name: 'Save' }));
+  expect(file.bytes.equals(data)).toBe(true);
+  expect(gets.filter((r) => r.startsWith('bytes=1048576-'))).toHaveLength(2);
+  await expect(fileBubble.getByTestId('attachment-error')).toHaveCount(0);
+  for (const p of [alice, bob]) await expectClean(p);
+});
