@@ -261,3 +261,53 @@ test('P40 past the upload budget the tray says so and queues nothing; a download
   await expect(fileBubble.getByTestId('attachment-error')).toHaveCount(0);
   for (const p of [alice, bob]) await expectClean(p);
 });
+
+test('P40 a second tab opening while a download writes its copy leaves the parts alone (Web Locks in the vault workers): the copy is kept and reopens with no download', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  for (const p of [alice, bob]) await register(p);
+  await startChat(alice, bob.name);
+  await startChat(bob, alice.name);
+  await send(bob, alice.name, 'send the map');
+  const data = randomBytes(3 * 1024 * 1024 + 999, 31);
+  await attach(alice, { name: 'map.bin', mimeType: 'application/octet-stream', buffer: data });
+  await sendPicked(alice);
+  const fileBubble = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
+  await expect(fileBubble.getByTestId('file-name')).toHaveText('map.bin', { timeout: 30_000 });
+
+  // Every range after the first waits until the second tab is up.
+  let open = () => undefined as void;
+  const gate = new Promise<void>((r) => (open = r));
+  const gets: string[] = [];
+  await bob.context.route(/\/api\/v1\/blobs\/[0-9a-f]{32}$/, async (route) => {
+    const range = route.request().headers()['range'] ?? '';
+    gets.push(range);
+    if (!range.startsWith('bytes=0-')) await gate;
+    await route.continue();
+  });
+  const saving = saved(bob.page, fileBubble.getByRole('button', { name: 'Save' }));
+  await expect.poll(() => gets.length).toBeGreaterThanOrEqual(2);
+  // The first part is in bob's copy by now; a second tab starts its own vault worker (and its sweep).
+  const tab = await bob.context.newPage();
+  await tab.goto(bob.page.url());
+  await expect(chatRow(tab, alice.name)).toBeVisible({ timeout: 30_000 });
+  await tab.waitForTimeout(1000);
+  open();
+  expect((await saving).bytes.equals(data)).toBe(true);
+  await tab.close();
+  await bob.context.unroute(/\/api\/v1\/blobs\/[0-9a-f]{32}$/);
+
+  // The copy was kept: after a reload the file saves from it, with no request for the blob.
+  const calls: string[] = [];
+  bob.context.on('request', (r) => {
+    if (r.url().includes('/api/v1/blobs/') && r.method() === 'GET') calls.push(r.url());
+  });
+  await bob.page.reload();
+  await openChat(bob, alice.name);
+  const again = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
+  expect((await saved(bob.page, again.getByRole('button', { name: 'Save' }))).bytes.equals(data)).toBe(true);
+  expect(calls).toEqual([]);
+  for (const p of [alice, bob]) await expectClean(p);
+});

@@ -208,34 +208,58 @@ describe("a browser's own copy of its files", () => {
     expect(await rowsOf(alice, messageOwner(sent.id))).toBe(2);
   });
 
-  test("P40 another tab's start-up sweep taking a download's parts mid-way: no copy is marked and nothing released, the next open refetches", async () => {
+  /** Bob, whose ranged GETs after the first wait while `gate.hold` is set; alice sent him `k.bin`. */
+  async function downloadHeld(seed: number) {
     const log: string[] = [];
-    let hold: Promise<void> | undefined;
+    const gate: { hold?: Promise<void> } = {};
     const alice = await user('alice');
     const bob = await user('bob', {
       wrap: (t) => {
         bobCalls(log, { failRelease: false })(t);
         const inner = t.anonymousFetch.bind(t);
-        // Every part after the first waits for the gate.
         t.anonymousFetch = async (path, init) => {
           const range = (init?.headers as Record<string, string> | undefined)?.Range;
-          if (hold && range && !range.startsWith('bytes=0-')) await hold;
+          if (gate.hold && range && !range.startsWith('bytes=0-')) await gate.hold;
           return inner(path, init);
         };
       }
     });
     await alice.lookupUser('bob');
-    const bytes = file(2_500_000, 11);
+    const bytes = file(2_500_000, seed);
     await alice.sendAttachment('bob' as Username, { bytes, name: 'k.bin', mime: '', transfer: 't' });
     const id = await fileKeyIn(bob, 'alice', 'k.bin');
     let go = () => undefined as void;
-    hold = new Promise<void>((r) => (go = r));
+    gate.hold = new Promise<void>((r) => (go = r));
     const opening = bob.openAttachment('alice', id, 'd');
     await eventually(async () => expect(await rowsOf(bob, messageOwner(id))).toBe(1));
-    // A second tab starting now sees parts with no mark.
+    const resume = () => {
+      go();
+      gate.hold = undefined;
+    };
+    return { bob, id, bytes, log, opening, resume };
+  }
+
+  test("P40 another tab starting while a download writes its copy leaves the parts alone (the copy lock): the copy is kept and the blob released", async () => {
+    const { bob, id, bytes, log, opening, resume } = await downloadHeld(11);
+    // A second tab starting now: the writer holds the copy lock shared, so the sweep does not run.
+    expect(await sweepUnfinishedFiles(bob.ctx.vault)).toBe(0);
+    expect(await rowsOf(bob, messageOwner(id))).toBe(1);
+    resume();
+    expect(bytesEqual(await fileBytes((await opening).bytes), bytes)).toBe(true);
+    expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toBeDefined();
+    await eventually(() => expect(log.filter((l) => l.startsWith('release'))).toHaveLength(1));
+    await eventually(() => expect(blobs()).toEqual([]));
+    // No writer now: a start sweeps again (nothing unmarked is left to take).
+    await putFilePart(bob.ctx.vault, messageOwner('alice:00ee'), 0, file(1000, 7));
     expect(await sweepUnfinishedFiles(bob.ctx.vault)).toBe(1);
-    go();
-    hold = undefined;
+    expect(await rowsOf(bob, messageOwner(id))).toBe(4); // three 1 MiB parts and the mark
+  });
+
+  test("P40 without Web Locks another tab's start-up sweep takes a download's parts mid-way: no copy is marked and nothing released, the next open refetches", async () => {
+    const { bob, id, bytes, log, opening, resume } = await downloadHeld(12);
+    // A browser without a lock manager: the second tab cannot know a copy is being written.
+    expect(await sweepUnfinishedFiles({ ...bob.ctx.vault, locks: undefined })).toBe(1);
+    resume();
     expect(bytesEqual(await fileBytes((await opening).bytes), bytes)).toBe(true);
     expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toBeUndefined();
     expect(log.filter((l) => l.startsWith('release'))).toEqual([]);

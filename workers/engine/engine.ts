@@ -125,7 +125,10 @@ export class Engine extends EngineStorage implements EngineApi {
 
   static async open(opts: EngineOptions): Promise<Engine> {
     const vault = await loadVault(opts.dbName ?? 'parley');
-    // Parts of file copies a closed tab left unfinished (file-repo.ts); they open nothing, but take room.
+    const locks = opts.locks ?? browserLocks();
+    if (locks) vault.locks = locks;
+    // Parts of file copies a closed tab left unfinished (file-repo.ts); they open nothing, but take
+    // room. Skipped while another tab writes a copy (copy-lock.ts).
     if (!vault.lost) await sweepUnfinishedFiles(vault).catch(() => 0);
     const serial = serialQueue();
     const engine: Engine = new Engine(

@@ -20,8 +20,17 @@ import { decodeTabMessage, encodeTabMessage, type TabMessage } from './tab-messa
 
 export type { TabMessage };
 
+/** Web Locks' request options that Parley uses (the driver lock takes the defaults). */
+export interface LockOptions {
+  mode?: 'exclusive' | 'shared';
+  /** Granted now or not at all: the callback then gets null. */
+  ifAvailable?: boolean;
+}
+
+/** The part of Web Locks' LockManager Parley uses; the callback's argument is null when not granted. */
 export interface LockManagerLike {
-  request(name: string, callback: () => Promise<void>): Promise<void>;
+  request(name: string, callback: (lock: unknown) => Promise<void>): Promise<void>;
+  request(name: string, options: LockOptions, callback: (lock: unknown) => Promise<void>): Promise<void>;
 }
 
 export function browserLocks(): LockManagerLike | undefined {
@@ -29,27 +38,50 @@ export function browserLocks(): LockManagerLike | undefined {
   return locks;
 }
 
-/** An in-process lock manager with Web Locks' exclusive, FIFO semantics (tests). */
+/**
+ * An in-process lock manager with Web Locks' semantics (tests): exclusive and shared modes, one
+ * FIFO queue per name (a request waits behind every earlier one, so a waiting exclusive request
+ * is not starved by later shared ones), and ifAvailable.
+ */
 export function memoryLocks(): LockManagerLike {
-  const queues = new Map<string, (() => void)[]>();
-  const held = new Set<string>();
-  return {
-    request(name, callback) {
-      return new Promise<void>((resolve, reject) => {
-        const run = () => {
-          held.add(name);
-          callback()
-            .then(resolve, reject)
-            .finally(() => {
-              held.delete(name);
-              queues.get(name)?.shift()?.();
-            });
-        };
-        if (!held.has(name)) run();
-        else queues.set(name, [...(queues.get(name) ?? []), run]);
-      });
-    }
+  interface Waiting {
+    shared: boolean;
+    run: () => void;
+  }
+  const held = new Map<string, { exclusive: boolean; count: number }>();
+  const queues = new Map<string, Waiting[]>();
+  const grantable = (name: string, shared: boolean) => {
+    const h = held.get(name);
+    return !h || h.count === 0 || (shared && !h.exclusive);
   };
+  const pump = (name: string) => {
+    const q = queues.get(name) ?? [];
+    while (q.length && grantable(name, q[0]!.shared)) q.shift()!.run();
+  };
+  function request(name: string, a: LockOptions | ((lock: unknown) => Promise<void>), b?: (lock: unknown) => Promise<void>): Promise<void> {
+    const options = typeof a === 'function' ? {} : a;
+    const callback = typeof a === 'function' ? a : b!;
+    const shared = options.mode === 'shared';
+    return new Promise<void>((resolve, reject) => {
+      const run = () => {
+        const h = held.get(name) ?? { exclusive: false, count: 0 };
+        held.set(name, { exclusive: !shared, count: h.count + 1 });
+        callback({ name, mode: shared ? 'shared' : 'exclusive' })
+          .then(resolve, reject)
+          .finally(() => {
+            const now = held.get(name)!;
+            held.set(name, { exclusive: now.count > 1 && now.exclusive, count: now.count - 1 });
+            pump(name);
+          });
+      };
+      const queue = queues.get(name) ?? [];
+      queues.set(name, queue);
+      if (queue.length === 0 && grantable(name, shared)) run();
+      else if (options.ifAvailable) callback(null).then(resolve, reject);
+      else queue.push({ shared, run });
+    });
+  }
+  return { request } as LockManagerLike;
 }
 
 export class DriverLock {

@@ -10,8 +10,10 @@
  * in the sealed message row only, so these rows open nothing by themselves, and they go with the
  * message: deleteMessage / deleteGroupMessageRow delete them in the same transaction (P44).
  * Parts of a copy never marked complete (an upload or download cut off by a closed tab) are
- * removed at the next start (sweepUnfinishedFiles). Knows nothing of the host or crypto.
+ * removed at a later start when no tab is writing a copy (sweepUnfinishedFiles, copy-lock.ts).
+ * Knows nothing of the host or crypto.
  */
+import { holdCopyLock, whenNoCopyWriter, type CopyHold } from './copy-lock';
 import type { FileMark, Tx, Vault } from './schema';
 
 export type { FileMark, FilePart, FileRow } from './schema';
@@ -44,6 +46,8 @@ export const COPY_WRITES_IN_FLIGHT = 4;
 export class CopyWriter {
   #pending: Promise<void>[] = [];
   #failed = false;
+  /** The shared copy lock (copy-lock.ts), taken before the first write and given up by `finish`. */
+  #hold: CopyHold | undefined;
   /** Where each part given starts, in order. */
   readonly #offsets: number[] = [];
 
@@ -54,6 +58,10 @@ export class CopyWriter {
 
   async write(at: number, bytes: Uint8Array): Promise<void> {
     if (this.#failed) return;
+    if (!this.#hold) {
+      this.#hold = holdCopyLock(this.vault);
+      await this.#hold.granted;
+    }
     this.#offsets.push(at);
     const w = putFilePart(this.vault, this.owner, at, bytes).catch(() => {
       this.#failed = true;
@@ -66,6 +74,9 @@ export class CopyWriter {
   async finish(): Promise<boolean> {
     await Promise.all(this.#pending.splice(0));
     if (this.#failed) await dropFile(this.vault, this.owner).catch(() => undefined);
+    // From here to the mark's transaction a sweep may run; txWhole then refuses the mark.
+    this.#hold?.release();
+    this.#hold = undefined;
     return !this.#failed;
   }
 
@@ -127,10 +138,16 @@ export async function* localParts(vault: Vault, owner: string, total: number): A
 }
 
 /**
- * Removes the parts of every copy never marked complete. A copy another tab is still writing
- * loses its parts too; its mark is then refused (CopyWriter.txWhole).
+ * Removes the parts of every copy never marked complete, unless some tab's CopyWriter is writing
+ * one now (copy-lock.ts): then nothing is swept until a later start (answers 0). Without Web Locks
+ * a copy another tab is still writing loses its parts too; its mark is then refused
+ * (CopyWriter.txWhole).
  */
 export async function sweepUnfinishedFiles(vault: Vault): Promise<number> {
+  return whenNoCopyWriter(vault, () => sweepUnmarked(vault), 0);
+}
+
+async function sweepUnmarked(vault: Vault): Promise<number> {
   // One key per copy is read, not every part: the mark sorts first (-1), so an owner whose first
   // key is a part has none, and the cursor then jumps past the owner's remaining keys.
   const tx = vault.db.transaction(FILES, 'readwrite');

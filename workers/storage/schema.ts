@@ -291,6 +291,13 @@ export interface Vault {
   lost?: string;
   /** The app lock is on and not unlocked (P46, app-lock-repo.ts): no key of this vault is held. */
   locked?: true;
+  /** The origin's Web Locks, shared by every tab's vault worker (copy-lock.ts); none in a browser without them. */
+  locks?: VaultLocks;
+}
+
+/** The part of Web Locks' LockManager the vault uses; the callback gets null when not granted. */
+export interface VaultLocks {
+  request(name: string, options: { mode: 'exclusive' | 'shared'; ifAvailable?: boolean }, callback: (lock: unknown) => Promise<void>): Promise<void>;
 }
 export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
