@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+import { acquainted, bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
 
 const SHOTS = 'tests/e2e/screenshots';
 const people: Person[] = [];
@@ -168,13 +168,7 @@ test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, s
 
 test('P45 a file upload cut part-way resumes on Retry where the host is: one blob, the first part sent once, the exact bytes arrive', async ({ browser }) => {
   test.setTimeout(120_000);
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  for (const p of [alice, bob]) await register(p);
-  await startChat(alice, bob.name);
-  await startChat(bob, alice.name);
-  await send(bob, alice.name, 'send me the file');
+  const [alice, bob] = await acquainted(browser, people, 'send me the file');
 
   // The vault's requests (from its worker): creations counted; after the first part landed, every
   // later part is cut until the vault gives up for now (a few tries per part) and says so.
@@ -213,13 +207,7 @@ test('P45 a file upload cut part-way resumes on Retry where the host is: one blo
 
 test('P40 past the upload budget the tray says so and queues nothing; a download part cut off once is asked for again and the file saves whole', async ({ browser }) => {
   test.setTimeout(120_000);
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  for (const p of [alice, bob]) await register(p);
-  await startChat(alice, bob.name);
-  await startChat(bob, alice.name);
-  await send(bob, alice.name, 'the plan, please');
+  const [alice, bob] = await acquainted(browser, people, 'the plan, please');
 
   // The host's answer past blobUploadMiBPerAccount (src/host/blobs.ts): 429 RateLimited.
   let limited = true;
@@ -264,13 +252,7 @@ test('P40 past the upload budget the tray says so and queues nothing; a download
 
 test('P40 a second tab opening while a download writes its copy leaves the parts alone (Web Locks in the vault workers): the copy is kept and reopens with no download', async ({ browser }) => {
   test.setTimeout(120_000);
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  for (const p of [alice, bob]) await register(p);
-  await startChat(alice, bob.name);
-  await startChat(bob, alice.name);
-  await send(bob, alice.name, 'send the map');
+  const [alice, bob] = await acquainted(browser, people, 'send the map');
   const data = randomBytes(3 * 1024 * 1024 + 999, 31);
   await attach(alice, { name: 'map.bin', mimeType: 'application/octet-stream', buffer: data });
   await sendPicked(alice);

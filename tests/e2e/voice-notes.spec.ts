@@ -6,7 +6,7 @@
  * Deleting a recording sends nothing. Real host, real build, real vault workers.
  */
 import { expect, test } from '@playwright/test';
-import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
+import { acquainted, bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './support/parley';
 
 const SHOTS = 'tests/e2e/screenshots';
 const people: Person[] = [];
@@ -94,13 +94,7 @@ test('P45 a voice message is recorded, sent encrypted, shown with its length and
 
 test('P45 a voice message whose upload failed resumes on Retry: the same recording, one blob on the host', async ({ browser }) => {
   test.setTimeout(90_000);
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  for (const p of [alice, bob]) await register(p);
-  await startChat(alice, bob.name);
-  await startChat(bob, alice.name);
-  await send(bob, alice.name, 'send me a voice note');
+  const [alice, bob] = await acquainted(browser, people, 'send me a voice note');
 
   // The vault's blob requests (from its worker): creations counted, part uploads cut until the
   // vault gives up for now (it tries each part a few times) and says so.

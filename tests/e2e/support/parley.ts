@@ -36,6 +36,21 @@ export async function openPerson(
   return { name: uniqueName(base), context, page, guard };
 }
 
+/**
+ * Alice and Bob, registered, each with a chat open to the other, and `opener` from Bob in Alice's
+ * chat (so neither is a message request for the other, P42). Pushed onto `people` for closing.
+ */
+export async function acquainted(browser: Browser, people: Person[], opener: string): Promise<[Person, Person]> {
+  const alice = await openPerson(browser, 'alice');
+  const bob = await openPerson(browser, 'bob');
+  people.push(alice, bob);
+  for (const p of [alice, bob]) await register(p);
+  await startChat(alice, bob.name);
+  await startChat(bob, alice.name);
+  await send(bob, alice.name, opener);
+  return [alice, bob];
+}
+
 /** Onboarding: type the name, wait for the live availability check, create the account. */
 export async function register(p: Person): Promise<void> {
   await p.page.goto('/');
