@@ -258,6 +258,12 @@ test('P40 a second tab opening while a download writes its copy leaves the parts
   await sendPicked(alice);
   const fileBubble = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
   await expect(fileBubble.getByTestId('file-name')).toHaveText('map.bin', { timeout: 30_000 });
+  // Never opened here: the bubble says so; the sender's own bubble does not (she holds her copy).
+  await expect(fileBubble.getByTestId('file-not-here')).toBeVisible();
+  const hers = bubbles(alice.page, bob.name).filter({ has: alice.page.getByTestId('file-name') }).last();
+  await expect(hers.getByTestId('file-name')).toHaveText('map.bin');
+  await expect(hers.getByTestId('file-not-here')).toHaveCount(0);
+  await bob.page.screenshot({ path: `${SHOTS}/attachments-not-downloaded.png` });
 
   // Every range after the first waits until the second tab is up.
   let open = () => undefined as void;
@@ -278,6 +284,7 @@ test('P40 a second tab opening while a download writes its copy leaves the parts
   await tab.waitForTimeout(1000);
   open();
   expect((await saving).bytes.equals(data)).toBe(true);
+  await expect(fileBubble.getByTestId('file-not-here')).toHaveCount(0);
   await tab.close();
   await bob.context.unroute(/\/api\/v1\/blobs\/[0-9a-f]{32}$/);
 
@@ -289,6 +296,8 @@ test('P40 a second tab opening while a download writes its copy leaves the parts
   await bob.page.reload();
   await openChat(bob, alice.name);
   const again = bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
+  await expect(again.getByTestId('file-name')).toHaveText('map.bin');
+  await expect(again.getByTestId('file-not-here')).toHaveCount(0);
   expect((await saved(bob.page, again.getByRole('button', { name: 'Save' }))).bytes.equals(data)).toBe(true);
   expect(calls).toEqual([]);
   for (const p of [alice, bob]) await expectClean(p);

@@ -82,6 +82,8 @@ test('bob frees the space of a chat\'s files: Storage lists them, removal keeps 
   await bob.page.goto('/chats');
   await openChat(bob, alice.name);
   const bubble = bubbles(bob.page, alice.name).filter({ hasText: 'notes.txt' }).last();
+  // Its bubble says the file is not here any more before anyone clicks.
+  await expect(bubble.getByTestId('file-not-here')).toHaveText('· Not downloaded');
   await bubble.getByRole('button', { name: 'Save' }).click();
   await expect(bubble.getByTestId('attachment-error')).toHaveText('You removed this file from this browser to free space, and the server no longer has it.');
   // Trying again cannot help, so no Retry is offered.

@@ -155,6 +155,41 @@ describe('Manage storage: file copies per conversation', () => {
     await expect(ben.openGroupAttachment(id, got!.id, 't')).rejects.toMatchObject({ code: 'FileRemoved' });
   });
 
+  test('whether a file is held here (the bubble\'s "Not downloaded"): the sender\'s yes, the recipient\'s no until opened, no again once removed, never across chats', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const carol = await user('carol');
+    await alice.lookupUser('bob');
+    await carol.lookupUser('bob');
+    const bytes = file(120_000, 8);
+    const sent = await alice.sendAttachment('bob' as Username, { bytes, name: 'held.bin', mime: '', transfer: 't' });
+    expect(await alice.attachmentKept('bob', sent.id)).toBe(true);
+    const id = await fileKeyIn(bob, 'alice', 'held.bin');
+    expect(await bob.attachmentKept('alice', id)).toBe(false);
+    await open(bob, 'alice', id);
+    expect(await bob.attachmentKept('alice', id)).toBe(true);
+    // Asked as another chat's message, or for a message that is not there: no.
+    expect(await bob.attachmentKept('carol', id)).toBe(false);
+    expect(await bob.attachmentKept('alice', 'alice:00ff')).toBe(false);
+    await bob.removeFiles(chat('alice'));
+    expect(await bob.attachmentKept('alice', id)).toBe(false);
+
+    // In a group, the same.
+    const group = await alice.createGroup('Held', '', ['bob']);
+    await eventually(async () => expect((await bob.groupInfo(group)).members).toHaveLength(2));
+    const gsent = await alice.sendGroupAttachment(group, { bytes: file(60_000, 9), name: 'g.bin', mime: '', transfer: 'g' });
+    expect(await alice.groupAttachmentKept(group, gsent.id)).toBe(true);
+    let got: GroupMessageView | undefined;
+    await eventually(async () => {
+      got = (await bob.listGroupMessages(group)).find((m) => m.kind === 'text' && m.attachment?.name === 'g.bin');
+      expect(got).toBeDefined();
+    });
+    expect(await bob.groupAttachmentKept(group, got!.id)).toBe(false);
+    await bob.openGroupAttachment(group, got!.id, 't');
+    expect(await bob.groupAttachmentKept(group, got!.id)).toBe(true);
+    expect(await bob.groupAttachmentKept('not-this-group', got!.id)).toBe(false);
+  });
+
   test('a conversation that is not one is refused and removes nothing', async () => {
     const alice = await user('alice');
     const bob = await user('bob');

@@ -129,6 +129,23 @@ export async function openAttachment(ctx: EngineContext, username: Username, key
   return openPointer(ctx, a, transfer, { owner: messageOwner(key), holds: async (tx) => (await txGetMessage(tx, key))?.attachment?.blobId === a.blobId });
 }
 
+/**
+ * Whether this browser holds the whole file of 1:1 message `key` (our copy, file-repo.ts), so
+ * opening it needs no download: false for a file never opened here, a copy the user removed, or
+ * a message that is not this chat's.
+ */
+export async function attachmentKept(ctx: EngineContext, username: Username, key: string): Promise<boolean> {
+  const m = await getMessage(ctx.vault, key);
+  const a = m?.username === username ? m.attachment : undefined;
+  return a ? copyHeld(ctx, messageOwner(key), a.blobId) : false;
+}
+
+/** A complete copy of blob `blobId` under `owner`, not removed to free space. */
+export async function copyHeld(ctx: EngineContext, owner: string, blobId: string): Promise<boolean> {
+  const mark = await getFileMark(ctx.vault, owner);
+  return mark !== undefined && !mark.removed && mark.blobId === blobId;
+}
+
 type Pointer = Pick<AttachmentContent, 'blobId' | 'key' | 'digest' | 'size' | 'mime' | 'name'>;
 
 /** Where a file's copy is kept: its owner (file-repo.ts), and whether its message still points at the file. */

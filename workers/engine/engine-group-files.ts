@@ -7,7 +7,7 @@ import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { EngineGroupInfo } from './engine-group-info';
 import { groupMessageView } from './group-api';
-import { openGroupAttachment, sendGroupAttachment } from './group-attachments';
+import { groupAttachmentKept, openGroupAttachment, sendGroupAttachment } from './group-attachments';
 
 export abstract class EngineGroupFiles extends EngineGroupInfo {
   async sendGroupAttachment(id: string, file: OutgoingFile): Promise<GroupMessageView> {
@@ -16,5 +16,9 @@ export abstract class EngineGroupFiles extends EngineGroupInfo {
 
   openGroupAttachment(id: string, messageId: string, transfer: string): Promise<OpenedFile> {
     return openGroupAttachment(this.ctx, id, messageId, transfer);
+  }
+
+  groupAttachmentKept(id: string, messageId: string): Promise<boolean> {
+    return groupAttachmentKept(this.ctx, id, messageId);
   }
 }

@@ -50,6 +50,10 @@ export abstract class EngineMessages extends EngineGroupActions {
     return attachments.openAttachment(this.ctx, account.canonicalUsername(raw), id, transfer);
   }
 
+  attachmentKept(raw: string, id: string): Promise<boolean> {
+    return attachments.attachmentKept(this.ctx, account.canonicalUsername(raw), id);
+  }
+
   async sendAgain(raw: string, id: string): Promise<MessageView> {
     return toMessageView(await sendAgain(this.ctx, account.canonicalUsername(raw), id));
   }

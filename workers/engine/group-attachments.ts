@@ -31,7 +31,7 @@ import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord } from '../storage/group-repo';
 import { groupOwner, txMarkFile } from '../storage/file-repo';
 import { commit } from '../storage/vault';
-import { attachmentPreview, forgetUpload, openPointer, uploadFor } from './attachments';
+import { attachmentPreview, copyHeld, forgetUpload, openPointer, uploadFor } from './attachments';
 import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
 import { distributeSenderKey } from './group-apply';
@@ -122,4 +122,11 @@ export async function openGroupAttachment(ctx: EngineContext, id: string, key: s
   const a = m?.groupId === id ? m.attachment : undefined;
   if (!a) return fail('InvalidArgument', 'no such file in this group');
   return openPointer(ctx, a, transfer, { owner: groupOwner(key), holds: async (tx) => (await txGetGroupMessage(tx, key))?.attachment?.blobId === a.blobId });
+}
+
+/** Whether this browser holds the whole file of group message `key` (attachments.ts attachmentKept). */
+export async function groupAttachmentKept(ctx: EngineContext, id: string, key: string): Promise<boolean> {
+  const m = await commit(ctx.vault, (tx) => txGetGroupMessage(tx, key));
+  const a = m?.groupId === id ? m.attachment : undefined;
+  return a ? copyHeld(ctx, groupOwner(key), a.blobId) : false;
 }

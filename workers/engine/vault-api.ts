@@ -94,6 +94,7 @@ export class VaultService implements VaultContract {
   sendText = this.#delegate('sendText');
   sendAttachment = this.#delegate('sendAttachment');
   openAttachment = this.#delegate('openAttachment');
+  attachmentKept = this.#delegate('attachmentKept');
   fileStorage = this.#delegate('fileStorage');
   removeFiles = this.#delegate('removeFiles');
   sendAgain = this.#delegate('sendAgain');
@@ -153,6 +154,7 @@ export class VaultService implements VaultContract {
   groupMessageEditHistory = this.#delegate('groupMessageEditHistory');
   sendGroupAttachment = this.#delegate('sendGroupAttachment');
   openGroupAttachment = this.#delegate('openGroupAttachment');
+  groupAttachmentKept = this.#delegate('groupAttachmentKept');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

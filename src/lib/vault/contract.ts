@@ -96,6 +96,8 @@ export interface VaultContract {
   sendAttachment(username: Username, file: OutgoingFile): Promise<MessageView>;
   /** Downloads, checks and decrypts the file of message `id`; Tampered if the host changed it. */
   openAttachment(username: Username, id: string, transfer: string): Promise<OpenedFile>;
+  /** Whether this browser holds the whole file of message `id`, so opening it needs no download. */
+  attachmentKept(username: Username, id: string): Promise<boolean>;
   /** P36: sends a text that was not sent because the key changed, to the key trusted now (re-dated to now). */
   sendAgain(username: Username, id: string): Promise<MessageView>;
   /** Marks the chat read and queues one read receipt; answers how many messages it marked. */
@@ -216,6 +218,8 @@ export interface VaultContract {
   sendGroupAttachment(id: string, file: OutgoingFile): Promise<GroupMessageView>;
   /** Downloads, checks (Tampered if the host changed it) and decrypts the file of group message `messageId`. */
   openGroupAttachment(id: string, messageId: string, transfer: string): Promise<OpenedFile>;
+  /** Whether this browser holds the whole file of group message `messageId`. */
+  groupAttachmentKept(id: string, messageId: string): Promise<boolean>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -297,6 +301,7 @@ export const VAULT_METHODS = Object.freeze([
   'sendText',
   'sendAttachment',
   'openAttachment',
+  'attachmentKept',
   'fileStorage',
   'removeFiles',
   'sendAgain',
@@ -356,6 +361,7 @@ export const VAULT_METHODS = Object.freeze([
   'groupMessageEditHistory',
   'sendGroupAttachment',
   'openGroupAttachment',
+  'groupAttachmentKept',
   'connect',
   'disconnect',
   'sendCallSignal',
