@@ -3,8 +3,8 @@
  * SECURITY.md P40): at most `step` bytes are read from the store at a time, and the next step is
  * read only once the socket has taken the last one. A download of a whole 100 MiB blob (an
  * unranged GET, or `bytes=0-`) so holds about one step in the host's memory per response instead
- * of the whole blob, however many arrive at once or however slowly their clients read; a client
- * that goes away stops the reads.
+ * of the whole blob, however many arrive at once; a client that goes away stops the reads, and one
+ * that stops reading is cut off after BLOB_SEND_STALL_MS.
  *
  * The status line and headers are written (`head`) once the first step is read, so a blob that
  * cannot be read at all still gets an error status. A read that fails later (the blob released by
@@ -20,15 +20,30 @@ export const BLOB_READ_STEP_BYTES = 1024 * 1024;
 
 export type RangeReader = (start: number, end: number) => Promise<Uint8Array>;
 
-/** Resolves once `res` can take more ('drain'), or once it is closed; true if still writable. */
-function writable(res: ServerResponse): Promise<boolean> {
+/**
+ * How long a download may wait for its client to take the last step before the connection is cut:
+ * a reader that stops reading (on purpose or not) holds a step of memory only this long, so
+ * stalled downloads cannot pile up (P40).
+ */
+export const BLOB_SEND_STALL_MS = 60_000;
+
+/**
+ * Resolves once `res` can take more ('drain'), or once it is closed; true if still writable. A
+ * client that takes nothing for `stallMs` is cut off (false).
+ */
+function writable(res: ServerResponse, stallMs: number): Promise<boolean> {
   if (res.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = () => {
+      clearTimeout(timer);
       res.off('drain', done);
       res.off('close', done);
       resolve(!res.destroyed && !res.writableEnded);
     };
+    const timer = setTimeout(() => {
+      res.destroy();
+      done();
+    }, stallMs);
     res.once('drain', done);
     res.once('close', done);
   });
@@ -40,7 +55,14 @@ function writable(res: ServerResponse): Promise<boolean> {
  * client left first). When a read fails it throws: before `head`, with nothing written; after,
  * having destroyed `res`.
  */
-export async function sendBlobRange(res: ServerResponse, read: RangeReader, start: number, end: number, head: () => void, step = BLOB_READ_STEP_BYTES): Promise<number> {
+export async function sendBlobRange(
+  res: ServerResponse,
+  read: RangeReader,
+  start: number,
+  end: number,
+  head: () => void,
+  { step = BLOB_READ_STEP_BYTES, stallMs = BLOB_SEND_STALL_MS }: { step?: number; stallMs?: number } = {}
+): Promise<number> {
   let at = start;
   while (at < end) {
     if (res.destroyed) return at - start;
@@ -54,7 +76,7 @@ export async function sendBlobRange(res: ServerResponse, read: RangeReader, star
     }
     if (at === start) head();
     at = next;
-    if (!res.write(bytes) && at < end && !(await writable(res))) return at - start;
+    if (!res.write(bytes) && at < end && !(await writable(res, stallMs))) return at - start;
   }
   res.end();
   return at - start;

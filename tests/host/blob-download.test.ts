@@ -2,8 +2,8 @@
  * Downloads in bounded steps (src/host/blob-download.ts; P40): a real HTTP server on loopback
  * sends a range read from a real blob file on disk, and the test watches every read the sender
  * makes. A whole download never reads more than one step at a time, a reader that stops taking
- * bytes stops the reads, a client that leaves ends them, and a read failing half way cuts the
- * connection instead of ending a short body.
+ * bytes stops the reads (and is cut off after the stall limit), a client that leaves ends them, and
+ * a read failing half way cuts the connection instead of ending a short body.
  */
 import { createServer, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +37,7 @@ interface Served {
 }
 
 /** A server whose one route sends [start, end) of a real file, with reads recorded. */
-async function serve(start: number, end: number, failAt = Infinity): Promise<Served> {
+async function serve(start: number, end: number, failAt = Infinity, stallMs = 10_000): Promise<Served> {
   const path = join(tempDir(), 'blob');
   await writeFile(path, content);
   const reads: [number, number][] = [];
@@ -56,7 +56,7 @@ async function serve(start: number, end: number, failAt = Infinity): Promise<Ser
   };
   const server = createServer((_req, res: ServerResponse) => {
     const head = () => res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': end - start });
-    last = sendBlobRange(res, read, start, end, head, STEP).catch((e: unknown) => {
+    last = sendBlobRange(res, read, start, end, head, { step: STEP, stallMs }).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500).end();
       return e as Error;
     });
@@ -127,6 +127,26 @@ describe('blob downloads in bounded steps (P40)', () => {
     const after = s.reads.length;
     await new Promise((r) => setTimeout(r, 200));
     expect(s.reads.length).toBe(after);
+  });
+
+  test('a client that stops reading for longer than the stall limit is cut off, and its step let go', async () => {
+    const s = await serve(0, SIZE, Infinity, 400);
+    const req = request(s.url);
+    const res = await new Promise<import('node:http').IncomingMessage>((r) => {
+      req.on('response', r);
+      req.end();
+    });
+    res.pause();
+    const cut = new Promise<string>((r) => {
+      res.on('error', () => r('error'));
+      res.on('aborted', () => r('aborted'));
+      res.on('close', () => r('close'));
+    });
+    const sent = await s.outcome();
+    expect(sent as number).toBeLessThan(SIZE);
+    res.resume();
+    expect(['error', 'aborted', 'close']).toContain(await cut);
+    expect(res.complete).toBe(false);
   });
 
   test('a read failing half way cuts the connection: never a short body that looks whole', async () => {

@@ -5,8 +5,8 @@
  * for the identity trusted now). Opening downloads the blob, checks its digest and stream, and
  * answers Tampered, never bytes, for a blob the host changed.
  *
- * Both directions stream (blob-stream.ts up, ranged-download.ts down): the vault holds a couple of 1 MiB parts, never the
- * whole file or blob. A failed upload keeps its sealer and unconfirmed parts in memory for this
+ * Both directions stream (blob-stream.ts up, ranged-download.ts down): the vault holds a few
+ * parts (4 MiB up, 1 MiB down), never the whole file or blob. A failed upload keeps its sealer and unconfirmed parts in memory for this
  * worker's lifetime, so "Retry" of the same transfer resumes where the host is instead of starting
  * over.
  *
