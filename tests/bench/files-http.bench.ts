@@ -20,37 +20,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { toBase64Url } from '../../src/lib/codec/base64url';
-import { systemDeps } from '../../src/lib/crypto/deps';
-import { generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
-import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, kemPreKeyPublic, oneTimePreKeyPublic, signedPreKeyPublic } from '../../src/lib/crypto/prekeys';
-import { ed25519Sign } from '../../src/lib/crypto/primitives';
 import { initSodium } from '../../src/lib/crypto/sodium';
-import { API, decodeChallengeResponse, decodeTokenResponse, encodeRegisterRequest, hostAuthMessage } from '../../src/lib/wire/host-api';
 import { createHost } from '../../src/host/server';
 import { intArg, launchChromium, ROOT } from './browser-rig';
+import { registerOverHttp } from './http-account';
 import { median } from './harness';
 
 const MB = intArg('mb', 50);
 const RUNS = intArg('runs', 3);
 const BUILD = process.argv.find((a) => a.startsWith('--build='))?.slice(8) ?? join(ROOT, 'build');
-
-async function register(url: string, username: string): Promise<string> {
-  const identity = generateIdentity(systemDeps);
-  const ch = decodeChallengeResponse(await (await fetch(url + API.challenge)).json()).challenge;
-  const body = encodeRegisterRequest({
-    username,
-    challenge: ch,
-    signature: ed25519Sign(identity.signing.privateKey, hostAuthMessage(ch, username)),
-    identity: identityPublic(identity),
-    signedPreKey: signedPreKeyPublic(generateSignedPreKey(identity, 1, systemDeps)),
-    oneTimePreKeys: generateOneTimePreKeys(1, 2, systemDeps).map(oneTimePreKeyPublic),
-    kemPreKeys: [kemPreKeyPublic(generateKemPreKey(identity, 1, true, systemDeps))]
-  });
-  const res = await fetch(url + API.accounts, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (res.status !== 201) throw new Error(`register: ${res.status}`);
-  return toBase64Url(decodeTokenResponse(await res.json()).token);
-}
 
 /** Up then down N MiB in 1 MiB parts with `inFlight` at once; [upMBps, downMBps]. Runs in Node or in the page. */
 async function transfer(a: { base: string; bearer: string; mb: number; inFlight: number }): Promise<[number, number]> {
@@ -90,7 +68,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-http-'));
   const host = await createHost({ port: 0, dataDir, staticDir: BUILD });
   const base = host.url.replace('127.0.0.1', 'localhost');
-  const bearer = await register(host.url, `probe_${Date.now().toString(36).slice(-6)}`);
+  const bearer = await registerOverHttp(host.url, `probe_${Date.now().toString(36).slice(-6)}`);
   const browser = await launchChromium();
   const rows = new Map<string, [number, number][]>();
   try {
