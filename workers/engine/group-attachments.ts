@@ -28,7 +28,7 @@ import { allowedMime, type AttachmentContent } from '../../src/lib/wire/attachme
 import { encodeContent, type Content } from '../../src/lib/wire/content';
 import { encodeGroupText } from '../../src/lib/wire/group-content';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
-import { putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord } from '../storage/group-repo';
+import { getGroupMessage, putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord } from '../storage/group-repo';
 import { groupOwner, txMarkFile } from '../storage/file-repo';
 import { commit } from '../storage/vault';
 import { attachmentPreview, copyHeld, forgetUpload, openPointer, uploadFor } from './attachments';
@@ -126,7 +126,8 @@ export async function openGroupAttachment(ctx: EngineContext, id: string, key: s
 
 /** Whether this browser holds the whole file of group message `key` (attachments.ts attachmentKept). */
 export async function groupAttachmentKept(ctx: EngineContext, id: string, key: string): Promise<boolean> {
-  const m = await commit(ctx.vault, (tx) => txGetGroupMessage(tx, key));
+  // A read-only get: every group file bubble asks on mount, so this must not queue behind writes.
+  const m = await getGroupMessage(ctx.vault, key);
   const a = m?.groupId === id ? m.attachment : undefined;
   return a ? copyHeld(ctx, groupOwner(key), a.blobId) : false;
 }

@@ -302,6 +302,12 @@ export async function listGroupMessages(vault: Vault, groupId: string): Promise<
   return rows.map((r) => fromGroupMessageRow(vault.db, r));
 }
 
+/** One group message, read outside any write (a page's question, not part of a change). */
+export async function getGroupMessage(vault: Vault, key: string): Promise<GroupMessageRecord | undefined> {
+  const row = await vault.db.get(MESSAGES, key);
+  return row && fromGroupMessageRow(vault.db, row);
+}
+
 export async function txGetGroupMessage(tx: Tx, key: string): Promise<GroupMessageRecord | undefined> {
   const row = await tx.objectStore(MESSAGES).get(key);
   return row && fromGroupMessageRow(tx, row);
