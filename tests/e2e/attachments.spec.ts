@@ -250,6 +250,43 @@ test('P40 past the upload budget the tray says so and queues nothing; a download
   for (const p of [alice, bob]) await expectClean(p);
 });
 
+test('P40 a download stopped part-way keeps what it opened: after a reload, Retry asks the host only for the rest and the file saves whole', async ({ browser }) => {
+  test.setTimeout(150_000);
+  const [alice, bob] = await acquainted(browser, people, 'the survey, please');
+  const MiB = 1024 * 1024;
+  const data = randomBytes(5 * MiB + 777, 41);
+  await attach(alice, { name: 'survey.bin', mimeType: 'application/octet-stream', buffer: data });
+  await sendPicked(alice);
+  const fileBubble = () => bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
+  await expect(fileBubble().getByTestId('file-name')).toHaveText('survey.bin', { timeout: 30_000 });
+
+  // The fourth 1 MiB range is cut off on every try (ranged-download.ts asks three times).
+  const gets: string[] = [];
+  let cut = true;
+  await bob.context.route(/\/api\/v1\/blobs\/[0-9a-f]{32}$/, async (route) => {
+    const range = route.request().headers()['range'] ?? '';
+    gets.push(range);
+    if (cut && range.startsWith(`bytes=${3 * MiB}-`)) return route.abort('connectionreset');
+    await route.continue();
+  });
+  await fileBubble().getByRole('button', { name: 'Save' }).click();
+  await expect(fileBubble().getByTestId('attachment-error')).toHaveText(/^Download stopped at \d+%: the server cannot be reached\. Retry continues from there\.$/, { timeout: 30_000 });
+  expect(gets.filter((r) => r.startsWith(`bytes=${3 * MiB}-`))).toHaveLength(3);
+  await bob.page.screenshot({ path: `${SHOTS}/attachments-download-stopped.png` });
+
+  // A reload runs the vault's start-up sweep, which leaves a download's parts alone.
+  cut = false;
+  gets.length = 0;
+  await bob.page.reload();
+  await openChat(bob, alice.name);
+  const file = await saved(bob.page, fileBubble().getByRole('button', { name: 'Save' }));
+  expect(file.bytes.equals(data)).toBe(true);
+  expect(gets[0]).toBe(`bytes=${3 * MiB}-${4 * MiB - 1}`);
+  expect(gets.filter((r) => Number(/^bytes=(\d+)-/.exec(r)?.[1]) < 3 * MiB)).toEqual([]);
+  await expect(fileBubble().getByTestId('attachment-error')).toHaveCount(0);
+  for (const p of [alice, bob]) await expectClean(p);
+});
+
 test('P40 a second tab opening while a download writes its copy leaves the parts alone (Web Locks in the vault workers): the copy is kept and reopens with no download', async ({ browser }) => {
   test.setTimeout(120_000);
   const [alice, bob] = await acquainted(browser, people, 'send the map');

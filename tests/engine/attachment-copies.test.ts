@@ -255,10 +255,21 @@ describe("a browser's own copy of its files", () => {
     expect(await rowsOf(bob, messageOwner(id))).toBe(4); // three 1 MiB parts and the mark
   });
 
-  test("P40 without Web Locks another tab's start-up sweep takes a download's parts mid-way: no copy is marked and nothing released, the next open refetches", async () => {
+  test("P40 without Web Locks another tab's start-up sweep still leaves a download's parts alone: its FileResume row marks them as a download's, not an upload cut off", async () => {
     const { bob, id, bytes, log, opening, resume } = await downloadHeld(12);
     // A browser without a lock manager: the second tab cannot know a copy is being written.
-    expect(await sweepUnfinishedFiles({ ...bob.ctx.vault, locks: undefined })).toBe(1);
+    expect(await sweepUnfinishedFiles({ ...bob.ctx.vault, locks: undefined })).toBe(0);
+    expect(await rowsOf(bob, messageOwner(id))).toBe(1);
+    resume();
+    expect(bytesEqual(await fileBytes((await opening).bytes), bytes)).toBe(true);
+    expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toBeDefined();
+    await eventually(() => expect(log.filter((l) => l.startsWith('release'))).toHaveLength(1));
+  });
+
+  test("P40 a copy whose parts vanish while it is written (an upload's, swept by a tab without Web Locks) is never marked: nothing is released, the next open refetches", async () => {
+    const { bob, id, bytes, log, opening, resume } = await downloadHeld(13);
+    // What such a sweep does to a copy it takes for an upload cut off: every part goes.
+    await bob.ctx.vault.db.delete('files', IDBKeyRange.bound([messageOwner(id), 0], [messageOwner(id), Number.MAX_SAFE_INTEGER]));
     resume();
     expect(bytesEqual(await fileBytes((await opening).bytes), bytes)).toBe(true);
     expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toBeUndefined();
@@ -267,17 +278,18 @@ describe("a browser's own copy of its files", () => {
     // The next open downloads again, keeps the whole copy and releases.
     expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
     await eventually(() => expect(blobs()).toEqual([]));
+    await eventually(async () => expect(await bob.ctx.vault.db.get('files', [messageOwner(id), -1])).toMatchObject({ released: true }));
     expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', id, 'd')).bytes), bytes)).toBe(true);
   });
 
-  test('parts of a copy never marked complete are removed at the next start; complete copies stay', async () => {
+  test('parts of a copy never marked complete and not a download are removed at the next start; complete copies stay', async () => {
     const log: string[] = [];
     const [alice, bob] = await pair(log, { failRelease: false });
     const bytes = file(40_000, 4);
     await alice.sendAttachment('bob' as Username, { bytes, name: 'd.bin', mime: '', transfer: 't' });
     const id = await fileKeyIn(bob, 'alice', 'd.bin');
     await bob.openAttachment('alice', id, 'd');
-    // A download a closed tab cut off: parts, no mark.
+    // An upload a closed tab cut off: parts, no mark and no FileResume row (a download has one).
     await putFilePart(bob.ctx.vault, messageOwner('alice:00ff'), 0, file(1000, 5));
     await putFilePart(bob.ctx.vault, messageOwner('alice:00ff'), 1000, file(1000, 6));
     const dbName = bob.ctx.vault.name;

@@ -33,7 +33,8 @@ import { getMessage, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox } from '../storage/outbox-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
-import { dropFile, getFileMark, localParts, messageOwner, setReleased, txMarkFile } from '../storage/file-repo';
+import { FROM_START, LocalCopyError, dropFile, getFileMark, localParts, messageOwner, resumePoint, setReleased, txMarkFile } from '../storage/file-repo';
+import { UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
 import { StreamUpload, type UploadTarget } from './blob-stream';
 import { downloadStream, openParts } from './ranged-download';
 import { downloader } from './blob-client';
@@ -160,6 +161,13 @@ export interface CopyPlace {
  * refused before anything is fetched or allocated, and the Blob exists only once the digest, FINAL
  * tag and padding checks passed; a host blob that fails them is Tampered. A copy that fails them
  * (a damaged disk) is dropped and the host asked instead.
+ * A download that stops on the way (the host unreachable or failing, the address's download limit,
+ * the tab closed) keeps the parts it opened, and the next open resumes after them: those parts
+ * are read back and checked again by the opener, and only the rest is asked of the host. If a
+ * resumed download fails a check (a kept part damaged, or the host's), everything is dropped and
+ * the file fetched once more from the first byte, so Tampered always speaks of the host's bytes.
+ * Nothing is kept when the host no longer has the blob, for a blob that fails a check, or once the
+ * message no longer points at the file.
  */
 export async function openPointer(ctx: EngineContext, a: Pointer, transfer: string, place: CopyPlace): Promise<OpenedFile> {
   const { owner } = place;
@@ -184,17 +192,26 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
       // A copy with a part missing (LocalCopyError), damaged (a ProtocolError) or unreadable.
     }
   }
-  // No copy, an unfinished one, or one that does not open: start clean from the host.
-  await dropFile(ctx.vault, owner).catch(() => undefined);
-  let got: Awaited<ReturnType<typeof downloadStream>>;
-  try {
-    got = await downloadStream(ctx, a, owner, emit);
-  } catch (e) {
-    await dropFile(ctx.vault, owner).catch(() => undefined);
-    await keepRemoved();
-    if (isProtocolError(e)) return engineFail('Tampered', `the file was changed in transit (${e.code})`);
-    if (removed && isEngineError(e, 'FileGone')) return engineFail('FileRemoved', 'the file was removed from this browser and the host no longer has it');
-    throw e;
+  // No copy, or one that does not open: resume what an earlier download kept, else start clean.
+  let resume = await resumePoint(ctx.vault, owner, a.blobId, total, UPLOAD_PART_BYTES).catch(() => FROM_START);
+  let got: Awaited<ReturnType<typeof downloadStream>> | undefined;
+  while (!got) {
+    try {
+      got = await downloadStream(ctx, a, owner, emit, resume);
+    } catch (e) {
+      const damaged = isProtocolError(e) || e instanceof LocalCopyError;
+      if (damaged && resume.from > 0) {
+        // The kept parts or the host's: once more from nothing, so only the host's bytes are judged.
+        await dropFile(ctx.vault, owner).catch(() => undefined);
+        resume = FROM_START;
+        continue;
+      }
+      if (damaged || isEngineError(e, 'FileGone') || !(await keepsPartial(ctx, place))) await dropFile(ctx.vault, owner).catch(() => undefined);
+      await keepRemoved();
+      if (damaged) return engineFail('Tampered', `the file was changed in transit (${isProtocolError(e) ? e.code : 'local copy'})`);
+      if (removed && isEngineError(e, 'FileGone')) return engineFail('FileRemoved', 'the file was removed from this browser and the host no longer has it');
+      throw e;
+    }
   }
   // Marked only while its message still points at the file (a delete while it downloaded,
   // for me or for everyone, drops the parts).
@@ -213,6 +230,19 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
     await keepRemoved();
   }
   return opened(got.bytes);
+}
+
+/**
+ * After a download stopped for a reason that may pass: whether its kept parts stay for the next
+ * open (file-repo.ts FileResume), that is, whether the message still points at the file (a delete
+ * while it downloaded takes them, P44).
+ */
+async function keepsPartial(ctx: EngineContext, place: CopyPlace): Promise<boolean> {
+  try {
+    return await commit(ctx.vault, (tx) => place.holds(tx));
+  } catch {
+    return false;
+  }
 }
 
 /**

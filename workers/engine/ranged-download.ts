@@ -10,14 +10,17 @@
  * this module (P45). Any failure aborts the requests still in flight and waits for them to settle
  * before it is thrown.
  * Each part is also written, as the host holds it, into this browser's own copy
- * (storage/file-repo.ts) as it arrives; the caller marks the copy complete (attachments.ts).
+ * (storage/file-repo.ts) as it arrives; the caller marks the copy complete (attachments.ts). A
+ * download that stops part-way keeps those parts, and the next one resumes: it reads them back from
+ * the copy into the opener (which checks them again, chunk by chunk) and asks the host only for the
+ * rest.
  * Knows nothing of messages or the UI.
  */
 import { fail } from '../../src/lib/codec/errors';
 import { AttachmentOpener } from '../../src/lib/crypto/attachment-stream';
 import { blobSize, type AttachmentRef } from '../../src/lib/crypto/attachment';
 import { BLOB_API, UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
-import { CopyWriter } from '../storage/file-repo';
+import { CopyWriter, FROM_START, localParts, type ResumePoint } from '../storage/file-repo';
 import { downloader, refusal, type BlobFetch } from './blob-client';
 import type { EngineContext } from './context';
 import { EngineError, engineFail } from './errors';
@@ -93,10 +96,10 @@ async function fetchRangeTried(go: BlobFetch, blobId: string, start: number, end
  * consumer. Leaving early (an error here or in the consumer's loop) aborts the requests still in
  * flight and waits until they settle, so none outlives the download and none rejects unhandled.
  */
-async function* rangedParts(go: BlobFetch, blobId: string, total: number, window: number): AsyncGenerator<Uint8Array> {
+async function* rangedParts(go: BlobFetch, blobId: string, total: number, window: number, from = 0): AsyncGenerator<Uint8Array> {
   const abort = new AbortController();
   const queue: Promise<Uint8Array>[] = [];
-  let next = 0;
+  let next = from;
   const fill = () => {
     while (queue.length < window && next < total) {
       const end = Math.min(next + UPLOAD_PART_BYTES, total);
@@ -148,16 +151,29 @@ export async function openParts(ref: AttachmentRef, parts: AsyncIterable<Uint8Ar
   return new Blob(pieces);
 }
 
+/** The kept parts [0, from) out of the copy, then the rest from the host. */
+async function* resumedParts(local: AsyncIterable<Uint8Array>, remote: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* local;
+  yield* remote;
+}
+
 /**
  * Downloads blob `blobId`, DOWNLOAD_IN_FLIGHT parts at a time and opened in order (openParts),
  * each part written into the copy of `owner` as it is opened; `copy` is undefined when a write
- * failed (the file still opens, without a copy). FileGone when the host no longer has it.
+ * failed (the file still opens, without a copy). FileGone when the host no longer has it. With
+ * `resume` (file-repo.ts resumePoint), the parts an earlier download kept are opened first and
+ * the host is asked from `resume.from` on; a kept part that is missing is a LocalCopyError.
  */
-export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, owner: string, progress: (done: number) => void): Promise<{ bytes: Blob; copy: CopyWriter | undefined }> {
-  const parts = rangedParts(downloader(ctx), ref.blobId, blobSize(ref.size), DOWNLOAD_IN_FLIGHT);
-  const copy = new CopyWriter(ctx.vault, owner);
+export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, owner: string, progress: (done: number) => void, resume: ResumePoint = FROM_START): Promise<{ bytes: Blob; copy: CopyWriter | undefined }> {
+  const total = blobSize(ref.size);
+  const remote = rangedParts(downloader(ctx), ref.blobId, total, DOWNLOAD_IN_FLIGHT, resume.from);
+  const parts = resume.from > 0 ? resumedParts(localParts(ctx.vault, owner, total, resume.from), remote) : remote;
+  const copy = new CopyWriter(ctx.vault, owner, { blobId: ref.blobId, total, kept: resume.kept });
   try {
-    const bytes = await openParts(ref, parts, progress, (at, part) => copy.write(at, part));
+    // The FileResume row is down before the first request, so a tab closed at any point leaves a
+    // resumable copy, never parts the next start sweeps.
+    await copy.begin();
+    const bytes = await openParts(ref, parts, progress, (at, part) => (at >= resume.from ? copy.write(at, part) : Promise.resolve()));
     return { bytes, copy: (await copy.finish()) ? copy : undefined };
   } catch (e) {
     // Every write has settled before the caller drops the parts.

@@ -9,22 +9,29 @@
  * complete: the blob id, its length, and whether our release was accepted. The key and digest stay
  * in the sealed message row only, so these rows open nothing by themselves, and they go with the
  * message: deleteMessage / deleteGroupMessageRow delete them in the same transaction (P44).
- * Parts of a copy never marked complete (an upload or download cut off by a closed tab) are
+ * A download writes a row at -2 first (the blob it fetches and its length) and the mark's
+ * transaction deletes it: a download that did not finish (the host unreachable, the tab closed)
+ * keeps its parts under that row, and the next open resumes after them (`resumePoint`) instead of
+ * fetching the whole blob again. Parts of an upload never marked complete, having no such row, are
  * removed at a later start when no tab is writing a copy (sweepUnfinishedFiles, copy-lock.ts).
  * Knows nothing of the host or crypto.
  */
 import { holdCopyLock, whenNoCopyWriter, type CopyHold } from './copy-lock';
-import type { FileMark, Tx, Vault } from './schema';
+import type { FileMark, FileResume, Tx, Vault } from './schema';
 
-export type { FileMark, FilePart, FileRow } from './schema';
+export type { FileMark, FilePart, FileResume, FileRow } from './schema';
 
 export const FILES = 'files';
 
 export const messageOwner = (key: string): string => `m:${key}`;
 export const groupOwner = (key: string): string => `g:${key}`;
 
-const partsOf = (owner: string) => IDBKeyRange.bound([owner, 0], [owner, Number.MAX_SAFE_INTEGER]);
-const allOf = (owner: string) => IDBKeyRange.bound([owner, -1], [owner, Number.MAX_SAFE_INTEGER]);
+/** Where a download's row (FileResume) and a copy's mark (FileMark) sit, before every part. */
+export const RESUME_AT = -2;
+export const MARK_AT = -1;
+
+export const partsOf = (owner: string, from = 0) => IDBKeyRange.bound([owner, from], [owner, Number.MAX_SAFE_INTEGER]);
+const allOf = (owner: string) => IDBKeyRange.bound([owner, RESUME_AT], [owner, Number.MAX_SAFE_INTEGER]);
 
 /** Writes one part (its own transaction on this store only: a 1–4 MiB write never holds up a commit). */
 export async function putFilePart(vault: Vault, owner: string, at: number, bytes: Uint8Array): Promise<void> {
@@ -48,20 +55,37 @@ export class CopyWriter {
   #failed = false;
   /** The shared copy lock (copy-lock.ts), taken before the first write and given up by `finish`. */
   #hold: CopyHold | undefined;
-  /** Where each part given starts, in order. */
-  readonly #offsets: number[] = [];
+  /** Where each part given starts, in order (a resumed download's kept parts first). */
+  readonly #offsets: number[];
 
+  /**
+   * `download`: this copy is a download of that blob, resumable (its FileResume row is written
+   * before the first part); `kept`: the offsets of the parts an earlier open of it left.
+   */
   constructor(
     private readonly vault: Vault,
-    readonly owner: string
-  ) {}
+    readonly owner: string,
+    private readonly download?: { blobId: string; total: number; kept: readonly number[] }
+  ) {
+    this.#offsets = [...(download?.kept ?? [])];
+  }
+
+  /** Takes the copy lock and, for a download, writes its FileResume row (once; `write` calls it). */
+  async begin(): Promise<void> {
+    if (this.#hold || this.#failed) return;
+    this.#hold = holdCopyLock(this.vault);
+    await this.#hold.granted;
+    if (!this.download) return;
+    const row: FileResume = { owner: this.owner, at: RESUME_AT, blobId: this.download.blobId, total: this.download.total };
+    await this.vault.db.put(FILES, row).catch(() => {
+      this.#failed = true;
+    });
+  }
 
   async write(at: number, bytes: Uint8Array): Promise<void> {
     if (this.#failed) return;
-    if (!this.#hold) {
-      this.#hold = holdCopyLock(this.vault);
-      await this.#hold.granted;
-    }
+    await this.begin();
+    if (this.#failed) return;
     this.#offsets.push(at);
     const w = putFilePart(this.vault, this.owner, at, bytes).catch(() => {
       this.#failed = true;
@@ -102,31 +126,74 @@ export async function txDropFile(tx: Tx, owner: string): Promise<void> {
   await tx.objectStore(FILES).delete(allOf(owner));
 }
 
+/** Marks the copy of `mark.owner` complete; a download's FileResume row goes in the same transaction. */
 export async function txMarkFile(tx: Tx, mark: Omit<FileMark, 'at'>): Promise<void> {
-  await tx.objectStore(FILES).put({ ...mark, at: -1 });
+  const store = tx.objectStore(FILES);
+  await store.put({ ...mark, at: MARK_AT });
+  await store.delete([mark.owner, RESUME_AT]);
 }
 
 export async function getFileMark(vault: Vault, owner: string): Promise<FileMark | undefined> {
-  const row = await vault.db.get(FILES, [owner, -1]);
-  return row && 'blobId' in row ? row : undefined;
+  const row = await vault.db.get(FILES, [owner, MARK_AT]);
+  return row?.at === MARK_AT ? (row as FileMark) : undefined;
 }
 
 export async function setReleased(vault: Vault, owner: string): Promise<void> {
   const tx = vault.db.transaction(FILES, 'readwrite');
-  const row = await tx.store.get([owner, -1]);
-  if (row && 'blobId' in row) await tx.store.put({ ...row, released: true });
+  const row = await tx.store.get([owner, MARK_AT]);
+  if (row?.at === MARK_AT) await tx.store.put({ ...(row as FileMark), released: true });
   await tx.done;
+}
+
+/** Where a download of `blobId` starts: after the parts an unfinished earlier one kept (`kept`, their offsets). */
+export interface ResumePoint {
+  from: number;
+  kept: number[];
+}
+
+export const FROM_START: ResumePoint = Object.freeze({ from: 0, kept: [] }) as ResumePoint;
+
+/**
+ * Before a download of `blobId` (`total` bytes, fetched in `part`-byte parts) into `owner`'s copy,
+ * in one transaction: if an earlier download of that same blob left a FileResume row, its parts
+ * from offset 0 on, each where the one before ended, are kept and the download resumes after them;
+ * anything past the first gap goes. Otherwise every row of `owner` goes (a stale mark included; the
+ * caller restores a `removed` one if this download fails). A resumed part is checked again by the
+ * opener like any other (a damaged one fails the open, and the caller starts once more from 0).
+ */
+export async function resumePoint(vault: Vault, owner: string, blobId: string, total: number, part: number): Promise<ResumePoint> {
+  const tx = vault.db.transaction(FILES, 'readwrite');
+  const store = tx.store;
+  const row = await store.get([owner, RESUME_AT]);
+  const same = row?.at === RESUME_AT && (row as FileResume).blobId === blobId && (row as FileResume).total === total;
+  const kept: number[] = [];
+  let from = 0;
+  if (same) {
+    const keys = (await store.getAllKeys(partsOf(owner))) as [string, number][];
+    for (const [, at] of keys) {
+      if (at !== from || from >= total) break;
+      kept.push(at);
+      from = Math.min(from + part, total);
+    }
+    await store.delete([owner, MARK_AT]);
+    await store.delete(partsOf(owner, from));
+  } else {
+    await store.delete(allOf(owner));
+  }
+  await tx.done;
+  return { from, kept };
 }
 
 /** A local copy whose parts do not tile its blob (the caller falls back to the host). */
 export class LocalCopyError extends Error {}
 
 /**
- * The parts of `owner`'s copy in blob order, read one at a time; LocalCopyError as soon as they
- * leave a gap or overlap or fall short of `total`.
+ * The parts of `owner`'s copy in blob order up to `until` (the whole blob, `total`, by default),
+ * read one at a time; LocalCopyError as soon as they leave a gap or overlap or fall short.
  */
-export async function* localParts(vault: Vault, owner: string, total: number): AsyncGenerator<Uint8Array> {
-  const keys = (await vault.db.getAllKeys(FILES, partsOf(owner))) as [string, number][];
+export async function* localParts(vault: Vault, owner: string, total: number, until = total): AsyncGenerator<Uint8Array> {
+  if (until <= 0) return;
+  const keys = (await vault.db.getAllKeys(FILES, IDBKeyRange.bound([owner, 0], [owner, until - 1]))) as [string, number][];
   let end = 0;
   for (const key of keys) {
     const row = await vault.db.get(FILES, key);
@@ -134,28 +201,31 @@ export async function* localParts(vault: Vault, owner: string, total: number): A
     end += row.bytes.length;
     yield row.bytes;
   }
-  if (end !== total) throw new LocalCopyError(`the local copy holds ${end} of ${total} bytes`);
+  if (end !== until) throw new LocalCopyError(`the local copy holds ${end} of ${until} of ${total} bytes`);
 }
 
 /**
- * Removes the parts of every copy never marked complete, unless some tab's CopyWriter is writing
- * one now (copy-lock.ts): then nothing is swept until a later start (answers 0). Without Web Locks
- * a copy another tab is still writing loses its parts too; its mark is then refused
- * (CopyWriter.txWhole).
+ * Removes the parts of every copy never marked complete and not a resumable download (no FileResume
+ * row: an upload cut off), unless some tab's CopyWriter is writing one now (copy-lock.ts): then
+ * nothing is swept until a later start (answers 0). Without Web Locks a copy another tab is still
+ * writing loses its parts too; its mark is then refused (CopyWriter.txWhole). A resumable
+ * download's parts stay until its message goes (P44), the user removes them (file-usage.ts), or an
+ * open finds the host no longer has the blob.
  */
 export async function sweepUnfinishedFiles(vault: Vault): Promise<number> {
   return whenNoCopyWriter(vault, () => sweepUnmarked(vault), 0);
 }
 
 async function sweepUnmarked(vault: Vault): Promise<number> {
-  // One key per copy is read, not every part: the mark sorts first (-1), so an owner whose first
-  // key is a part has none, and the cursor then jumps past the owner's remaining keys.
+  // One key per copy is read, not every part: a FileResume row (-2) and the mark (-1) sort first,
+  // so an owner whose first key is a part has neither, and the cursor then jumps past the owner's
+  // remaining keys.
   const tx = vault.db.transaction(FILES, 'readwrite');
   let swept = 0;
   let cursor = await tx.store.openKeyCursor();
   while (cursor) {
     const [owner, at] = cursor.key as [string, number];
-    if (at !== -1) {
+    if (at >= 0) {
       await tx.store.delete(allOf(owner));
       swept++;
     }

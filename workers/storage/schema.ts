@@ -221,7 +221,11 @@ export interface FailureRecord {
   at: number;
 }
 
-/** This browser's copy of a file (file-repo.ts): parts by blob offset, and at -1 the mark of a complete copy. */
+/**
+ * This browser's copy of a file (file-repo.ts): parts by blob offset, at -1 the mark of a complete
+ * copy, and at -2, while a download has not finished, what it is a download of (so a later open
+ * resumes it).
+ */
 export interface FileMark {
   owner: string;
   at: -1;
@@ -237,7 +241,14 @@ export interface FilePart {
   at: number;
   bytes: Uint8Array;
 }
-export type FileRow = FileMark | FilePart;
+/** A download not finished yet: its parts so far are kept for the next open to resume (file-repo.ts). */
+export interface FileResume {
+  owner: string;
+  at: -2;
+  blobId: string;
+  total: number;
+}
+export type FileRow = FileMark | FileResume | FilePart;
 
 /** A bucket of the search index (search-repo.ts): its id clear, its entries sealed. */
 export interface SearchRow {
