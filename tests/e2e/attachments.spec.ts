@@ -272,6 +272,8 @@ test('P40 a download stopped part-way keeps what it opened: after a reload, Retr
   await fileBubble().getByRole('button', { name: 'Save' }).click();
   await expect(fileBubble().getByTestId('attachment-error')).toHaveText(/^Download stopped at \d+%: the server cannot be reached\. Retry continues from there\.$/, { timeout: 30_000 });
   expect(gets.filter((r) => r.startsWith(`bytes=${3 * MiB}-`))).toHaveLength(3);
+  // The three 1 MiB parts before the cut are kept: 3 MiB of the 5 MiB blob (padme-padded, sealed).
+  await expect(fileBubble().getByTestId('file-not-here')).toHaveText(/^· 5\d% downloaded$/);
   await bob.page.screenshot({ path: `${SHOTS}/attachments-download-stopped.png` });
 
   // A reload runs the vault's start-up sweep, which leaves a download's parts alone.
@@ -279,11 +281,13 @@ test('P40 a download stopped part-way keeps what it opened: after a reload, Retr
   gets.length = 0;
   await bob.page.reload();
   await openChat(bob, alice.name);
+  await expect(fileBubble().getByTestId('file-not-here')).toHaveText(/^· 5\d% downloaded$/);
   const file = await saved(bob.page, fileBubble().getByRole('button', { name: 'Save' }));
   expect(file.bytes.equals(data)).toBe(true);
   expect(gets[0]).toBe(`bytes=${3 * MiB}-${4 * MiB - 1}`);
   expect(gets.filter((r) => Number(/^bytes=(\d+)-/.exec(r)?.[1]) < 3 * MiB)).toEqual([]);
   await expect(fileBubble().getByTestId('attachment-error')).toHaveCount(0);
+  await expect(fileBubble().getByTestId('file-not-here')).toHaveCount(0);
   for (const p of [alice, bob]) await expectClean(p);
 });
 

@@ -11,6 +11,7 @@ import 'fake-indexeddb/auto';
 import WebSocket from 'ws';
 import { describe, expect, test } from 'vitest';
 import type { Username } from '../../src/lib/codec/username';
+import { blobSize } from '../../src/lib/crypto/attachment';
 import type { FilePlaceView } from '../../src/lib/vault/views';
 import { Engine } from '../../workers/engine/engine';
 import { EngineError } from '../../workers/engine/errors';
@@ -58,7 +59,8 @@ describe('a download that stopped part-way is resumed (real host)', () => {
     await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code });
     // The FileResume row and parts 0–2, the ones opened before the stop; no mark.
     expect(await offsets(bob, messageOwner(id))).toEqual([-2, 0, 1, 2]);
-    expect(await bob.attachmentKept('alice' as Username, id)).toBe(false);
+    // The bubble's "…% downloaded": the kept parts' share of the blob.
+    expect(await bob.attachmentHeld('alice' as Username, id)).toBeCloseTo((3 * MiB) / blobSize(file.length), 9);
     gets.fault = undefined;
     gets.log.length = 0;
     const progress: number[] = [];
@@ -71,7 +73,7 @@ describe('a download that stopped part-way is resumed (real host)', () => {
     expect(progress[0]).toBe(MiB);
     // Whole now: marked, the resume row gone, and the next open asks the host nothing.
     expect(await offsets(bob, messageOwner(id))).toEqual([-1, 0, 1, 2, 3, 4, 5, 6]);
-    expect(await bob.attachmentKept('alice' as Username, id)).toBe(true);
+    expect(await bob.attachmentHeld('alice' as Username, id)).toBe(1);
     gets.log.length = 0;
     expect(same(await opened(bob, id), file)).toBe(true);
     expect(starts(gets)).toEqual([]);

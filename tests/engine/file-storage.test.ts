@@ -165,31 +165,31 @@ describe('Manage storage: file copies per conversation', () => {
     await carol.lookupUser('bob');
     const bytes = file(120_000, 8);
     const sent = await alice.sendAttachment('bob' as Username, { bytes, name: 'held.bin', mime: '', transfer: 't' });
-    expect(await alice.attachmentKept('bob', sent.id)).toBe(true);
+    expect(await alice.attachmentHeld('bob', sent.id)).toBe(1);
     const id = await fileKeyIn(bob, 'alice', 'held.bin');
-    expect(await bob.attachmentKept('alice', id)).toBe(false);
+    expect(await bob.attachmentHeld('alice', id)).toBe(0);
     await open(bob, 'alice', id);
-    expect(await bob.attachmentKept('alice', id)).toBe(true);
+    expect(await bob.attachmentHeld('alice', id)).toBe(1);
     // Asked as another chat's message, or for a message that is not there: no.
-    expect(await bob.attachmentKept('carol', id)).toBe(false);
-    expect(await bob.attachmentKept('alice', 'alice:00ff')).toBe(false);
+    expect(await bob.attachmentHeld('carol', id)).toBe(0);
+    expect(await bob.attachmentHeld('alice', 'alice:00ff')).toBe(0);
     await bob.removeFiles(chat('alice'));
-    expect(await bob.attachmentKept('alice', id)).toBe(false);
+    expect(await bob.attachmentHeld('alice', id)).toBe(0);
 
     // In a group, the same.
     const group = await alice.createGroup('Held', '', ['bob']);
     await eventually(async () => expect((await bob.groupInfo(group)).members).toHaveLength(2));
     const gsent = await alice.sendGroupAttachment(group, { bytes: file(60_000, 9), name: 'g.bin', mime: '', transfer: 'g' });
-    expect(await alice.groupAttachmentKept(group, gsent.id)).toBe(true);
+    expect(await alice.groupAttachmentHeld(group, gsent.id)).toBe(1);
     let got: GroupMessageView | undefined;
     await eventually(async () => {
       got = (await bob.listGroupMessages(group)).find((m) => m.kind === 'text' && m.attachment?.name === 'g.bin');
       expect(got).toBeDefined();
     });
-    expect(await bob.groupAttachmentKept(group, got!.id)).toBe(false);
+    expect(await bob.groupAttachmentHeld(group, got!.id)).toBe(0);
     await bob.openGroupAttachment(group, got!.id, 't');
-    expect(await bob.groupAttachmentKept(group, got!.id)).toBe(true);
-    expect(await bob.groupAttachmentKept('not-this-group', got!.id)).toBe(false);
+    expect(await bob.groupAttachmentHeld(group, got!.id)).toBe(1);
+    expect(await bob.groupAttachmentHeld('not-this-group', got!.id)).toBe(0);
   });
 
   test('a conversation that is not one is refused and removes nothing', async () => {

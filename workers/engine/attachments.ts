@@ -33,7 +33,7 @@ import { getMessage, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox } from '../storage/outbox-repo';
 import type { MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
-import { FROM_START, LocalCopyError, dropFile, getFileMark, localParts, messageOwner, resumePoint, setReleased, txMarkFile } from '../storage/file-repo';
+import { FROM_START, LocalCopyError, dropFile, getFileMark, keptShare, localParts, messageOwner, resumePoint, setReleased, txMarkFile } from '../storage/file-repo';
 import { UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
 import { StreamUpload, type UploadTarget } from './blob-stream';
 import { downloadStream, openParts } from './ranged-download';
@@ -131,20 +131,24 @@ export async function openAttachment(ctx: EngineContext, username: Username, key
 }
 
 /**
- * Whether this browser holds the whole file of 1:1 message `key` (our copy, file-repo.ts), so
- * opening it needs no download: false for a file never opened here, a copy the user removed, or
- * a message that is not this chat's.
+ * How much of the file of 1:1 message `key` this browser holds (our copy, file-repo.ts): 1 the
+ * whole file, so opening it needs no download; 0 for a file never opened here, a copy the user
+ * removed, or a message that is not this chat's; in between, the parts a stopped download kept.
  */
-export async function attachmentKept(ctx: EngineContext, username: Username, key: string): Promise<boolean> {
+export async function attachmentHeld(ctx: EngineContext, username: Username, key: string): Promise<number> {
   const m = await getMessage(ctx.vault, key);
   const a = m?.username === username ? m.attachment : undefined;
-  return a ? copyHeld(ctx, messageOwner(key), a.blobId) : false;
+  return a ? copyHeld(ctx, messageOwner(key), a.blobId, blobSize(a.size)) : 0;
 }
 
-/** A complete copy of blob `blobId` under `owner`, not removed to free space. */
-export async function copyHeld(ctx: EngineContext, owner: string, blobId: string): Promise<boolean> {
+/**
+ * The share of blob `blobId` (`total` bytes) held under `owner`: 1 for a complete copy not removed
+ * to free space, else what a stopped download of it kept (file-repo.ts keptShare), else 0.
+ */
+export async function copyHeld(ctx: EngineContext, owner: string, blobId: string, total: number): Promise<number> {
   const mark = await getFileMark(ctx.vault, owner);
-  return mark !== undefined && !mark.removed && mark.blobId === blobId;
+  if (mark !== undefined && !mark.removed && mark.blobId === blobId) return 1;
+  return keptShare(ctx.vault, owner, blobId, total, UPLOAD_PART_BYTES);
 }
 
 type Pointer = Pick<AttachmentContent, 'blobId' | 'key' | 'digest' | 'size' | 'mime' | 'name'>;

@@ -7,7 +7,7 @@ import type { GroupMessageView } from '../../src/lib/vault/group-views';
 import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { EngineGroupInfo } from './engine-group-info';
 import { groupMessageView } from './group-api';
-import { groupAttachmentKept, openGroupAttachment, sendGroupAttachment } from './group-attachments';
+import { groupAttachmentHeld, openGroupAttachment, sendGroupAttachment } from './group-attachments';
 
 export abstract class EngineGroupFiles extends EngineGroupInfo {
   async sendGroupAttachment(id: string, file: OutgoingFile): Promise<GroupMessageView> {
@@ -18,7 +18,7 @@ export abstract class EngineGroupFiles extends EngineGroupInfo {
     return openGroupAttachment(this.ctx, id, messageId, transfer);
   }
 
-  groupAttachmentKept(id: string, messageId: string): Promise<boolean> {
-    return groupAttachmentKept(this.ctx, id, messageId);
+  groupAttachmentHeld(id: string, messageId: string): Promise<number> {
+    return groupAttachmentHeld(this.ctx, id, messageId);
   }
 }

@@ -50,8 +50,8 @@ export abstract class EngineMessages extends EngineGroupActions {
     return attachments.openAttachment(this.ctx, account.canonicalUsername(raw), id, transfer);
   }
 
-  attachmentKept(raw: string, id: string): Promise<boolean> {
-    return attachments.attachmentKept(this.ctx, account.canonicalUsername(raw), id);
+  attachmentHeld(raw: string, id: string): Promise<number> {
+    return attachments.attachmentHeld(this.ctx, account.canonicalUsername(raw), id);
   }
 
   async sendAgain(raw: string, id: string): Promise<MessageView> {

@@ -124,10 +124,10 @@ export async function openGroupAttachment(ctx: EngineContext, id: string, key: s
   return openPointer(ctx, a, transfer, { owner: groupOwner(key), holds: async (tx) => (await txGetGroupMessage(tx, key))?.attachment?.blobId === a.blobId });
 }
 
-/** Whether this browser holds the whole file of group message `key` (attachments.ts attachmentKept). */
-export async function groupAttachmentKept(ctx: EngineContext, id: string, key: string): Promise<boolean> {
+/** How much of the file of group message `key` this browser holds (attachments.ts attachmentHeld). */
+export async function groupAttachmentHeld(ctx: EngineContext, id: string, key: string): Promise<number> {
   // A read-only get: every group file bubble asks on mount, so this must not queue behind writes.
   const m = await getGroupMessage(ctx.vault, key);
   const a = m?.groupId === id ? m.attachment : undefined;
-  return a ? copyHeld(ctx, groupOwner(key), a.blobId) : false;
+  return a ? copyHeld(ctx, groupOwner(key), a.blobId, blobSize(a.size)) : 0;
 }

@@ -94,7 +94,7 @@ export class VaultService implements VaultContract {
   sendText = this.#delegate('sendText');
   sendAttachment = this.#delegate('sendAttachment');
   openAttachment = this.#delegate('openAttachment');
-  attachmentKept = this.#delegate('attachmentKept');
+  attachmentHeld = this.#delegate('attachmentHeld');
   fileStorage = this.#delegate('fileStorage');
   removeFiles = this.#delegate('removeFiles');
   sendAgain = this.#delegate('sendAgain');
@@ -154,7 +154,7 @@ export class VaultService implements VaultContract {
   groupMessageEditHistory = this.#delegate('groupMessageEditHistory');
   sendGroupAttachment = this.#delegate('sendGroupAttachment');
   openGroupAttachment = this.#delegate('openGroupAttachment');
-  groupAttachmentKept = this.#delegate('groupAttachmentKept');
+  groupAttachmentHeld = this.#delegate('groupAttachmentHeld');
   connect = this.#delegate('connect');
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');

@@ -145,6 +145,20 @@ export async function setReleased(vault: Vault, owner: string): Promise<void> {
   await tx.done;
 }
 
+/**
+ * The share of `blobId` (`total` bytes) an unfinished download of it kept under `owner`, below 1:
+ * its parts counted (keys only, `part` bytes each but the blob's last), 0 without its FileResume
+ * row. An estimate for the page: the next open checks what is really there (resumePoint).
+ */
+export async function keptShare(vault: Vault, owner: string, blobId: string, total: number, part: number): Promise<number> {
+  const tx = vault.db.transaction(FILES, 'readonly');
+  const row = await tx.store.get([owner, RESUME_AT]);
+  const parts = row?.at === RESUME_AT && (row as FileResume).blobId === blobId && total > 0 ? await tx.store.count(partsOf(owner)) : 0;
+  await tx.done;
+  // Below 1 even when every part is here: only a complete copy's mark says whole.
+  return Math.min(parts * part, total * 0.99) / total;
+}
+
 /** Where a download of `blobId` starts: after the parts an unfinished earlier one kept (`kept`, their offsets). */
 export interface ResumePoint {
   from: number;

@@ -96,8 +96,11 @@ export interface VaultContract {
   sendAttachment(username: Username, file: OutgoingFile): Promise<MessageView>;
   /** Downloads, checks and decrypts the file of message `id`; Tampered if the host changed it. */
   openAttachment(username: Username, id: string, transfer: string): Promise<OpenedFile>;
-  /** Whether this browser holds the whole file of message `id`, so opening it needs no download. */
-  attachmentKept(username: Username, id: string): Promise<boolean>;
+  /**
+   * How much of the file of message `id` this browser holds: 1 the whole file (opening it needs no
+   * download), 0 none, in between the parts a stopped download kept (the next open resumes).
+   */
+  attachmentHeld(username: Username, id: string): Promise<number>;
   /** P36: sends a text that was not sent because the key changed, to the key trusted now (re-dated to now). */
   sendAgain(username: Username, id: string): Promise<MessageView>;
   /** Marks the chat read and queues one read receipt; answers how many messages it marked. */
@@ -218,8 +221,8 @@ export interface VaultContract {
   sendGroupAttachment(id: string, file: OutgoingFile): Promise<GroupMessageView>;
   /** Downloads, checks (Tampered if the host changed it) and decrypts the file of group message `messageId`. */
   openGroupAttachment(id: string, messageId: string, transfer: string): Promise<OpenedFile>;
-  /** Whether this browser holds the whole file of group message `messageId`. */
-  groupAttachmentKept(id: string, messageId: string): Promise<boolean>;
+  /** How much of the file of group message `messageId` this browser holds (as attachmentHeld). */
+  groupAttachmentHeld(id: string, messageId: string): Promise<number>;
 
   // ---- connection ----
   connect(): Promise<void>;
@@ -301,7 +304,7 @@ export const VAULT_METHODS = Object.freeze([
   'sendText',
   'sendAttachment',
   'openAttachment',
-  'attachmentKept',
+  'attachmentHeld',
   'fileStorage',
   'removeFiles',
   'sendAgain',
@@ -361,7 +364,7 @@ export const VAULT_METHODS = Object.freeze([
   'groupMessageEditHistory',
   'sendGroupAttachment',
   'openGroupAttachment',
-  'groupAttachmentKept',
+  'groupAttachmentHeld',
   'connect',
   'disconnect',
   'sendCallSignal',
