@@ -5,6 +5,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { sealBuild, type BuildFiles } from './src/lib/client/pwa/build-seal.js';
+import { extractSodiumWasm } from './src/lib/client/pwa/sodium-wasm.js';
 import { withPushHandlers } from './src/lib/client/pwa/sw-push.js';
 import { withNetworkRoutes } from './src/lib/client/pwa/sw-routes.js';
 
@@ -60,6 +61,26 @@ function sealBuildPlugin(): Plugin {
   };
 }
 
+/** libsodium-sumo's ES module, whose wasm is a base64 string in its code (sodium-wasm.ts). */
+const SODIUM_MODULE = /[\\/]libsodium-sumo[\\/]dist[\\/]modules-sumo-esm[\\/]libsodium-sumo\.mjs$/;
+
+/**
+ * First load (DESIGN.md §8): ships libsodium's wasm as a `.wasm` file instead of base64 inside the
+ * vault worker's JavaScript (src/lib/client/pwa/sodium-wasm.ts). Builds only: the dev server and
+ * the Node tests keep the module as published.
+ */
+function sodiumWasmPlugin(): Plugin {
+  return {
+    name: 'parley:sodium-wasm',
+    apply: 'build',
+    transform(code, id, options) {
+      if (options?.ssr || !SODIUM_MODULE.test(id)) return null;
+      const out = extractSodiumWasm(code, (wasm) => `import.meta.ROLLUP_FILE_URL_${this.emitFile({ type: 'asset', name: 'libsodium-sumo.wasm', source: wasm })}`);
+      return { code: out.code, map: null };
+    }
+  };
+}
+
 export default defineConfig({
   plugins: [
     sveltekit(),
@@ -91,7 +112,7 @@ export default defineConfig({
       kit: { adapterFallback: 'index.html', spa: true },
       workbox: {
         globPatterns: ['client/**/*.{js,css,ico,png,svg,webp,wasm,webmanifest}'],
-        // The vault worker inlines libsodium's wasm; keep it well under this ceiling.
+        // The largest precached file is the vault worker's chunk; keep it well under this ceiling.
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         navigateFallback: 'index.html',
         // API, WebSocket and signalling paths are never answered with the app shell.
@@ -99,9 +120,10 @@ export default defineConfig({
         cleanupOutdatedCaches: true
       }
     }),
+    sodiumWasmPlugin(),
     sealBuildPlugin()
   ],
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [sodiumWasmPlugin()] },
   server: { fs: { allow: ['workers'] } },
   test: {
     include: ['tests/{arch,codec,crypto,engine,host,wire,pin,ui}/**/*.test.ts'],

@@ -25,10 +25,10 @@ export function requireBuild(): void {
   if (!existsSync(join(ROOT, 'build', 'index.html'))) throw new Error('build/ is missing: run `npx vite build` first');
 }
 
-/** src/host/main.ts on a free loopback port with its data in `dataDir`. */
-export async function startHost(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/host/main.ts')], {
-    cwd: ROOT,
+/** src/host/main.ts of the tree at `root` (this one by default) on a free loopback port with its data in `dataDir`. */
+export async function startHost(dataDir: string, root = ROOT): Promise<{ url: string; stop(): Promise<void> }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/host/main.ts')], {
+    cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PARLEY_QUIET: '1' },
     stdio: ['ignore', 'pipe', 'inherit']
   });

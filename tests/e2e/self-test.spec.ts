@@ -63,6 +63,26 @@ test('P31 the main thread has no libsodium and the vault runs in a module worker
   expect(await guard.problems(page)).toEqual([]);
 });
 
+test("libsodium's wasm is its own file: the worker fetches it as application/wasm, compressed, and its script holds no inline copy", async ({ page, request }) => {
+  const wasm: { url: string; type: string; encoding: string }[] = [];
+  page.context().on('response', (res) => {
+    if (res.url().endsWith('.wasm')) wasm.push({ url: res.url(), type: res.headers()['content-type'] ?? '', encoding: res.headers()['content-encoding'] ?? '' });
+  });
+  await page.goto('/self-test');
+  await expect(page.getByRole('status')).toHaveText('Vault ready');
+  expect(wasm).toHaveLength(1);
+  expect(new URL(wasm[0]!.url).pathname).toMatch(/^\/_app\/immutable\/workers\/assets\/libsodium-sumo-[\w-]+\.wasm$/);
+  expect(wasm[0]!.type).toBe('application/wasm');
+  expect(wasm[0]!.encoding).toBe('br');
+  const bytes = await (await request.get(wasm[0]!.url)).body();
+  expect(bytes.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d]))).toBe(true);
+  const worker = page.workers().find((w) => w.url().includes('/vault.worker-'));
+  const script = await (await request.get(worker!.url())).text();
+  // The published module carried it as 380,000 characters of base64.
+  expect(script).not.toMatch(/[A-Za-z0-9+/]{10000,}/);
+  expect(script).toContain('libsodium-sumo-');
+});
+
 test('P30 the host sends a strict CSP that allows the bootstrap script only by hash', async ({ request }) => {
   const res = await request.get('/some/app/route');
   expect(res.status()).toBe(200);
