@@ -36,8 +36,9 @@ const real = realHostPerTest('parley-gfiles-', async () => {
   engines = [];
 });
 
-async function person(name: string, dbName = `gf-${name}-${process.pid}-${n++}`, create = true): Promise<Engine> {
+async function person(name: string, dbName = `gf-${name}-${process.pid}-${n++}`, create = true, wrap?: (t: HostHttpTransport) => void): Promise<Engine> {
   const t = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
+  wrap?.(t);
   const e = await Engine.open({ transport: t, dbName, locks: memoryLocks(), retryMs: 50 });
   engines.push(e);
   if (create) await e.createAccount(name);
@@ -137,6 +138,53 @@ describe('files in groups on the real host', () => {
     expect({ ...got, bytes: await fileBytes(got.bytes) }).toEqual({ bytes: file, mime: 'image/png', name: 'photo.png' });
     // A message of another group, or a text, is not a file of this one.
     await expect(ben.openGroupAttachment('00'.repeat(32), m.id, 'd')).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+
+  test('P44 a member whose download stopped part-way resumes it at the next open, asking only for the rest; deleting the message for me takes the kept parts', async () => {
+    const MiB = 1024 * 1024;
+    const gets: number[] = [];
+    let failAt: number | undefined;
+    const ann = await person('ann');
+    const ben = await person('ben', undefined, true, (t) => {
+      const inner = t.anonymousFetch.bind(t);
+      t.anonymousFetch = async (path, init = {}) => {
+        const range = (init.headers as Record<string, string> | undefined)?.Range;
+        const start = range ? Number(/^bytes=(\d+)-/.exec(range)![1]) : undefined;
+        if (start !== undefined) gets.push(start / MiB);
+        if (start !== undefined && start === failAt) return new Response(JSON.stringify({ error: { code: 'Unavailable', message: 'down' } }), { status: 503 });
+        return inner(path, init);
+      };
+    });
+    const id = await ann.createGroup('Pair', '', ['ben']);
+    await eventually(async () => expect((await ben.groupInfo(id)).members).toHaveLength(2));
+    const file = bytes(2 * MiB + 100, 5);
+    await ann.sendGroupAttachment(id, { bytes: file, name: 'big.bin', mime: '', transfer: 't' });
+    await eventually(async () => void (await fileIn(ben, id, 'big.bin')));
+    const m = await fileIn(ben, id, 'big.bin');
+    const rows = async () => (await ben.ctx.vault.db.getAllKeys('files', IDBKeyRange.bound([groupOwner(m.id), -2], [groupOwner(m.id), Number.MAX_SAFE_INTEGER]))).map((k) => (k as [string, number])[1]);
+    failAt = MiB;
+    await expect(ben.openGroupAttachment(id, m.id, 'd')).rejects.toMatchObject({ code: 'Unavailable' });
+    expect(await rows()).toEqual([-2, 0]);
+    const held = await ben.groupAttachmentHeld(id, m.id);
+    expect(held).toBeGreaterThan(0.4);
+    expect(held).toBeLessThan(1);
+    failAt = undefined;
+    gets.length = 0;
+    // Buffer.equals: toEqual on megabytes of typed array takes seconds.
+    expect(Buffer.from(await fileBytes((await ben.openGroupAttachment(id, m.id, 'd')).bytes)).equals(file)).toBe(true);
+    expect(gets).toEqual([1, 2]);
+    expect(await ben.groupAttachmentHeld(id, m.id)).toBe(1);
+
+    // A second file stopped the same way goes with its message.
+    await ann.sendGroupAttachment(id, { bytes: bytes(2 * MiB, 6), name: 'big2.bin', mime: '', transfer: 't2' });
+    await eventually(async () => void (await fileIn(ben, id, 'big2.bin')));
+    const m2 = await fileIn(ben, id, 'big2.bin');
+    failAt = MiB;
+    await expect(ben.openGroupAttachment(id, m2.id, 'd')).rejects.toMatchObject({ code: 'Unavailable' });
+    const owner2 = groupOwner(m2.id);
+    expect(await ben.ctx.vault.db.count('files', IDBKeyRange.bound([owner2, -2], [owner2, Number.MAX_SAFE_INTEGER]))).toBe(2);
+    await ben.deleteGroupMessageForMe(id, m2.id);
+    expect(await ben.ctx.vault.db.count('files', IDBKeyRange.bound([owner2, -2], [owner2, Number.MAX_SAFE_INTEGER]))).toBe(0);
   });
 
   test('P21 a removed member gets no pointer of a file sent after its removal, and uploads nothing itself', async () => {
