@@ -51,7 +51,7 @@ type Held = { kind: 'whole'; mark: FileMark } | { kind: 'partial'; row: FileResu
  * Calls `each` with every complete copy's mark, not yet removed, and every unfinished download
  * that kept parts, with its conversation. One or two keys per copy are read (its FileResume row
  * and mark sort first, then the cursor jumps past the owner's parts), so a walk costs the number
- * of files, not of parts, except for counting an unfinished download's parts.
+ * of files, not of parts (an unfinished download's are counted by key, sizeOfParts).
  */
 async function walkCopies(tx: Tx, each: (held: Held, place: FilePlace) => Promise<void> | void): Promise<void> {
   const store = tx.objectStore(FILES);
@@ -73,15 +73,18 @@ async function walkCopies(tx: Tx, each: (held: Held, place: FilePlace) => Promis
   }
 }
 
-/** Bytes of `owner`'s parts, read part by part (only unfinished downloads are counted this way). */
+/**
+ * Bytes of an unfinished download's parts: they follow each other from its first offset, so they
+ * span from there to the end of the last one. Keys only, and the last part's value: counting a
+ * large download kept here reads one part, not all of them.
+ */
 async function sizeOfParts(tx: Tx, owner: string): Promise<number> {
-  let bytes = 0;
-  let c = await tx.objectStore(FILES).openCursor(partsOf(owner));
-  while (c) {
-    if ('bytes' in c.value) bytes += c.value.bytes.length;
-    c = await c.continue();
-  }
-  return bytes;
+  const store = tx.objectStore(FILES);
+  const keys = (await store.getAllKeys(partsOf(owner))) as [string, number][];
+  const last = keys[keys.length - 1];
+  if (!last) return 0;
+  const row = await store.get(last);
+  return row && 'bytes' in row ? last[1] + row.bytes.length - keys[0]![1] : 0;
 }
 
 const heldBytes = (h: Held): number => (h.kind === 'whole' ? h.mark.total : h.bytes);
