@@ -96,6 +96,37 @@ describe('a download that stopped part-way is resumed (real host)', () => {
     }
   });
 
+  test('a tab killed in the middle of a download leaves a resumable copy: a new tab on the same vault asks only for what was not opened', async () => {
+    const file = bytes(6 * MiB + 5, 10);
+    const { bob, id, gets } = await sentTo(user, file, 'big.bin');
+    const owner = messageOwner(id);
+    // From part 3 on nothing comes back: the tab is frozen there, as one being killed.
+    let thaw = () => undefined as void;
+    const thawed = new Promise<void>((r) => (thaw = r));
+    gets.fault = async (start, forward) => {
+      if (start >= 3 * MiB) {
+        await thawed;
+        return refusal(503, 'Unavailable');
+      }
+      return forward();
+    };
+    const opening = bob.openAttachment('alice', id, 'd').catch((e: unknown) => e);
+    await eventually(async () => expect(await offsets(bob, owner)).toEqual([-2, 0, 1, 2]));
+    // A new tab: its own engine on the same vault; its start-up sweep runs (no lock is shared).
+    const again: Gets = { active: 0, max: 0, log: [], aborted: [] };
+    const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
+    countGets(again)(transport);
+    const tab = await Engine.open({ transport, dbName: bob.ctx.vault.name, locks: memoryLocks(), retryMs: 50 });
+    try {
+      expect(same(await opened(tab, id), file)).toBe(true);
+      expect(starts(again)).toEqual([3, 4, 5, 6]);
+    } finally {
+      await tab.close();
+      thaw();
+      await opening;
+    }
+  });
+
   test('P45 a kept part damaged on disk fails its check again: everything is dropped and the file fetched once from the first byte, never handed out wrong', async () => {
     const { bob, id, file, gets, owner } = await stoppedAtPart3(3);
     const row = (await bob.ctx.vault.db.get('files', [owner, MiB])) as FilePart;
