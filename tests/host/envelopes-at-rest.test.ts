@@ -177,9 +177,14 @@ describe('a real host: the copies of one group message while they wait', () => {
       expect(e.sender).toBe('ann_rest');
       expect(Math.abs(e.receivedAt - Date.now())).toBeLessThan(60_000);
     }
-    // One message, one exact time for all (kept inside the seals, not in the clear column).
-    expect(new Set(got.map((e) => e.receivedAt)).size).toBe(1);
-    expect(rows.every((r) => r.receivedAt === envelopeSeal(new Uint8Array(32)).coarse(got[0]!.receivedAt))).toBe(true);
+    // Each copy's exact time is kept inside its seal; the clear column holds only that time's hour,
+    // rounded up. (The copies are queued one by one, each at its own clock reading: a member the
+    // host has not looked up yet is queued after that lookup, so exact times may differ by a few ms.)
+    const times = got.map((e) => e.receivedAt);
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThan(5_000);
+    const coarse = envelopeSeal(new Uint8Array(32)).coarse;
+    const byValue = (a: number, b: number) => a - b;
+    expect(rows.map((r) => r.receivedAt).sort(byValue)).toEqual(times.map((t) => coarse(t)).sort(byValue));
   });
 
   test('a row in no sealed format (written into the database by hand) is logged and handed out as stored, the rest after it', async () => {
