@@ -88,8 +88,13 @@ test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, s
   // From a contact, the thumbnail is shown as is (only a message request blurs it, P42).
   await expect(photo.getByTestId('thumbnail')).not.toHaveClass(/blurred/);
   await expect(photo.locator('img')).toBeVisible({ timeout: 30_000 });
+  // Not in bob's vault yet: a chip on the photo gives the size a click will download.
+  await expect(photo.getByTestId('photo-not-here')).toHaveText(/^\d+(\.\d)? KB$/);
+  await expect(photo).toHaveAccessibleName('Open photo IMG_0001.jpg, Not downloaded');
   await photo.click();
   await expect(bob.page.getByTestId('full-image')).toBeVisible({ timeout: 30_000 });
+  await expect(photo.getByTestId('photo-not-here')).toHaveCount(0);
+  await expect(photo).toHaveAccessibleName('Open photo IMG_0001.jpg');
   // What bob gets is a fresh JPEG of the picture: no APP1 (EXIF) segment, no marker.
   const opened = (await saved(bob.page, bob.page.getByRole('dialog').getByRole('button', { name: 'Save' }))).bytes;
   expect(opened.readUInt16BE(0)).toBe(0xffd8);

@@ -75,11 +75,19 @@ test('P45 three people: a photo and a voice note in a group, one upload each, op
   }
   // Both members stored the pointer (they have the group open, so it may already be read).
   await expect(groupLog(ann.page).locator('li.msg.out').getByRole('button', { name: /^(Delivered to|Read by) 2 of 2$/ })).toBeVisible({ timeout: 30_000 });
+  // The members' bubbles say the photo is not here yet (its size, on a chip); the sender's, whose
+  // upload kept a whole copy, says nothing.
+  const benPhoto = groupLog(ben.page).locator('li.msg', { hasText: ann.name }).getByTestId('open-image');
+  await expect(benPhoto.getByTestId('photo-not-here')).toHaveText(/^\d+(\.\d)? KB$/);
+  await expect(groupLog(ann.page).locator('li.msg.out').getByTestId('thumbnail')).toBeVisible();
+  await expect(groupLog(ann.page).getByTestId('photo-not-here')).toHaveCount(0);
   await ben.page.screenshot({ path: `${SHOTS}/group-files-photo.png` });
   // Ben opens it full size: downloaded, checked and decrypted in his vault.
-  await groupLog(ben.page).getByRole('button', { name: 'Open photo summit.jpg', exact: true }).click();
+  await groupLog(ben.page).getByRole('button', { name: 'Open photo summit.jpg, Not downloaded', exact: true }).click();
   const full = ben.page.getByTestId('full-image');
   await expect(full).toBeVisible({ timeout: 30_000 });
+  // Now whole in his vault: the chip is gone.
+  await expect(benPhoto.getByTestId('photo-not-here')).toHaveCount(0);
   expect(await full.evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(800);
   await ben.page.screenshot({ path: `${SHOTS}/group-files-full.png` });
   await ben.page.getByRole('button', { name: 'Close', exact: true }).click();
@@ -110,7 +118,7 @@ test('P45 three people: a photo and a voice note in a group, one upload each, op
     await route.fulfill({ response: res, body: Buffer.from(body.map((b, i) => (i === 100 ? b ^ 1 : b))) });
   });
   const pic = groupLog(cat.page).locator('li.msg', { hasText: ann.name }).filter({ has: cat.page.getByTestId('thumbnail') });
-  await pic.getByRole('button', { name: 'Open photo summit.jpg', exact: true }).click();
+  await pic.getByRole('button', { name: 'Open photo summit.jpg, Not downloaded', exact: true }).click();
   await expect(pic.getByTestId('attachment-error')).toHaveText('This file was changed in transit and was not opened.', { timeout: 30_000 });
   await expect(cat.page.getByTestId('full-image')).toHaveCount(0);
   await cat.page.screenshot({ path: `${SHOTS}/group-files-tampered.png` });
