@@ -83,6 +83,24 @@ test("libsodium's wasm is its own file: the worker fetches it as application/was
   expect(script).toContain('libsodium-sumo-');
 });
 
+test("P30 on a first visit the service worker registers only once the vault is up (after libsodium's wasm arrived), so its precache does not compete with the vault's start", async ({ page }) => {
+  const order: string[] = [];
+  page.context().on('requestfinished', (req) => {
+    if (req.url().endsWith('.wasm') && !order.includes('wasm')) order.push('wasm');
+  });
+  await page.exposeFunction('__parleyRegistered', () => order.push('register'));
+  // A string, not a function: the page must see exactly this code (no tooling helpers).
+  await page.addInitScript({
+    content: `{ const register = ServiceWorkerContainer.prototype.register;
+      ServiceWorkerContainer.prototype.register = function (...args) { window.__parleyRegistered(); return register.apply(this, args); }; }`
+  });
+  await page.goto('/self-test');
+  await expect(page.getByRole('status')).toHaveText('Vault ready');
+  await expect.poll(() => order.includes('register'), { timeout: 15_000 }).toBe(true);
+  expect(order.slice(0, 2)).toEqual(['wasm', 'register']);
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.getRegistration('/').then((r) => r?.active?.scriptURL ?? '')), { timeout: 15_000 }).toMatch(/\/sw-[0-9a-f]{64}\.js$/);
+});
+
 test('P30 the host sends a strict CSP that allows the bootstrap script only by hash', async ({ request }) => {
   const res = await request.get('/some/app/route');
   expect(res.status()).toBe(200);

@@ -42,8 +42,17 @@ function serviceWorkers(): ServiceWorkerContainer | undefined {
   return typeof navigator !== 'undefined' && 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
 }
 
-/** Registers the running build's worker and starts watching for new builds and takeovers. */
-export function startUpdates(gate: BuildGate): void {
+/** The first check waits for `after` at most this long (a vault that never answers holds back no update check). */
+export const FIRST_CHECK_LATEST_MS = 10_000;
+
+/**
+ * Registers the running build's worker and starts watching for new builds and takeovers, first
+ * once `after` settles (the vault started, ok or not): on a first visit registering starts the
+ * precache, every file of the build fetched and hashed again, which would compete with the vault's
+ * own start for the network and the CPU (README "Long conversations and first load", the
+ * web.dev/Workbox advice to register after the page's own work). Takeovers are watched at once.
+ */
+export function startUpdates(gate: BuildGate, after: Promise<unknown> = Promise.resolve()): void {
   const running = gate.running;
   if (started || !running) return;
   started = true;
@@ -60,7 +69,7 @@ export function startUpdates(gate: BuildGate): void {
     if (sw) keepOwnWorker(sw, running);
     void checkForUpdate(gate);
   };
-  check();
+  void Promise.race([after.catch(() => undefined), new Promise((r) => setTimeout(r, FIRST_CHECK_LATEST_MS))]).then(check);
   setInterval(check, UPDATE_CHECK_MS);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') check();
