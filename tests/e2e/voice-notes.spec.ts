@@ -78,8 +78,16 @@ test('P45 a voice message is recorded, sent encrypted, shown with its length and
   const heights = await note.locator('.wave span').evaluateAll((s) => s.map((e) => (e as HTMLElement).style.height));
   expect(new Set(heights).size).toBeGreaterThan(1);
 
-  await note.getByRole('button', { name: 'Play voice message' }).click();
+  // Not in bob's vault yet: the play button carries a download mark and says so; alice's, whose
+  // upload kept the note, does not.
+  await expect(note.getByTestId('voice-not-here')).toBeVisible();
+  const hers = bubbles(alice.page, bob.name).last();
+  await expect(hers.getByTestId('attachment')).toHaveAttribute('data-held', '1');
+  await expect(hers.getByTestId('voice-not-here')).toHaveCount(0);
+  await bob.page.screenshot({ path: `${SHOTS}/voice-not-downloaded.png` });
+  await note.getByRole('button', { name: 'Play voice message, Not downloaded', exact: true }).click();
   await expect(note.getByRole('button', { name: 'Pause voice message' })).toBeVisible({ timeout: 20_000 });
+  await expect(note.getByTestId('voice-not-here')).toHaveCount(0);
   // The decrypted bytes really decode as audio and play.
   await expect.poll(() => note.locator('audio').evaluate((a: HTMLAudioElement) => a.currentTime), { timeout: 10_000 }).toBeGreaterThan(0.2);
   await note.getByRole('button', { name: 'Playback speed 1×' }).click();
@@ -87,7 +95,7 @@ test('P45 a voice message is recorded, sent encrypted, shown with its length and
   expect(await note.locator('audio').evaluate((a: HTMLAudioElement) => a.playbackRate)).toBe(1.5);
   await expect(note.getByRole('slider', { name: 'Position in voice message' })).toHaveAttribute('aria-valuetext', /of 0:0[2-4]$/);
   await bob.page.screenshot({ path: `${SHOTS}/voice-playing.png` });
-  await expect(note.getByRole('button', { name: 'Play voice message' })).toBeVisible({ timeout: 10_000 });
+  await expect(note.getByRole('button', { name: 'Play voice message', exact: true })).toBeVisible({ timeout: 10_000 });
 
   for (const p of [alice, bob]) await expectClean(p);
 });
