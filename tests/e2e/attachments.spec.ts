@@ -255,6 +255,52 @@ test('P40 past the upload budget the tray says so and queues nothing; a download
   for (const p of [alice, bob]) await expectClean(p);
 });
 
+test('a file cut off by a reload in the middle of its upload says "Not sent" in the chat after the reload, until dismissed; a failed upload cancelled in the tray leaves no such notice', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const [alice, bob] = await acquainted(browser, people, 'send me the plan');
+  // Every part is held unanswered: the upload is in its middle when the page reloads.
+  const PART = /\/api\/v1\/blobs\/[0-9a-f]{32}\?offset=\d+$/;
+  let puts = 0;
+  await alice.context.route(PART, async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    puts++;
+  });
+  await attach(alice, { name: 'plan.pdf', mimeType: 'application/pdf', buffer: randomBytes(300_000, 3) });
+  await alice.page.getByTestId('attach-panel').getByRole('button', { name: 'Send' }).click();
+  await expect.poll(() => puts).toBeGreaterThan(0);
+  await expect(alice.page.getByTestId('upload-progress')).toBeVisible();
+  // Still uploading in this page: nothing says "Not sent".
+  await expect(alice.page.getByTestId('unsent-file')).toHaveCount(0);
+
+  await alice.page.reload();
+  const notice = alice.page.getByTestId('unsent-file');
+  await expect(notice).toContainText(/Not sent: plan\.pdf \(\d+ KB\)\./, { timeout: 30_000 });
+  await expect(notice).toContainText('Attach it again to send it.');
+  await alice.page.screenshot({ path: `${SHOTS}/attachments-unsent.png` });
+  // Bob got nothing: the message goes only with its file.
+  await expect(bubbles(bob.page, alice.name).getByTestId('attachment')).toHaveCount(0);
+  await notice.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(notice).toHaveCount(0);
+  await alice.page.reload();
+  await expect(bubbles(alice.page, bob.name).first()).toBeVisible({ timeout: 30_000 });
+
+  // A failed upload the person cancels in the tray is given up: no notice after a reload.
+  await alice.context.unroute(PART);
+  await alice.context.route(PART, (route) => (route.request().method() === 'PUT' ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"Unavailable","message":"down"}}' }) : route.continue()));
+  await attach(alice, { name: 'notes.txt', mimeType: 'text/plain', buffer: randomBytes(2000, 4) });
+  const panel = alice.page.getByTestId('attach-panel');
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await expect(panel).toContainText('Upload failed', { timeout: 60_000 });
+  await panel.getByRole('button', { name: 'Cancel' }).click();
+  await expect(panel).toHaveCount(0);
+  await alice.page.reload();
+  await expect(bubbles(alice.page, bob.name).first()).toBeVisible({ timeout: 30_000 });
+  // The notice, when there is one, comes with the page's first question to the vault (seen above within the same wait).
+  await alice.page.waitForTimeout(1500);
+  await expect(notice).toHaveCount(0);
+  for (const p of [alice, bob]) await expectClean(p);
+});
+
 test('P40 a download stopped part-way keeps what it opened: after a reload, Retry asks the host only for the rest and the file saves whole', async ({ browser }) => {
   test.setTimeout(150_000);
   const [alice, bob] = await acquainted(browser, people, 'the survey, please');

@@ -8,7 +8,7 @@
  * Both directions stream (blob-stream.ts up, ranged-download.ts down): the vault holds a few
  * parts (4 MiB up, 1 MiB down), never the whole file or blob. A failed upload keeps its sealer and unconfirmed parts in memory for this
  * worker's lifetime, so "Retry" of the same transfer resumes where the host is instead of starting
- * over.
+ * over. One cut off with its worker is shown as not sent after a reload (unsent-files.ts).
  *
  * Every file sent or opened here is kept as this browser's own copy of its blob (ciphertext, never
  * plaintext; storage/file-repo.ts), marked complete in the transaction that stores the sent
@@ -26,7 +26,7 @@ import { toHex } from '../../src/lib/codec/bytes';
 import { BLOB_API, type BlobRelease } from '../../src/lib/wire/blob-api';
 import { allowedMime, isImageMime, isVoiceMime, shownName, type AttachmentContent } from '../../src/lib/wire/attachment-content';
 import { encodeContent, newMessageId } from '../../src/lib/wire/content';
-import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
+import type { FilePlaceView, OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { preview, updateChat } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
 import { getMessage, putMessage, txGetMessage } from '../storage/message-repo';
@@ -43,6 +43,7 @@ import { engineFail, isEngineError } from './errors';
 import { messageEvent } from './views';
 import { assertCanSend } from './trust';
 import { armFor, sentExpiry, sentTimer } from './disappearing';
+import { forgetTransfer, isSlotOf, noteUpload, txUploadSent, uploadDone } from './unsent-files';
 
 /** Uploads that failed part-way, by recipient and transfer id: a retry of the same file resumes them. */
 const unfinished = new Map<string, StreamUpload>();
@@ -79,6 +80,21 @@ export function forgetUpload(slot: string): void {
   unfinished.delete(slot);
 }
 
+/** The upload slot of a transfer: one per picked file and conversation (a retry reuses it). */
+export function slotOf(place: FilePlaceView, transfer: string): string {
+  return place.kind === 'chat' ? `${place.username}:${transfer}` : `group:${place.id}:${transfer}`;
+}
+
+/** The person gave up the upload of `transfer` (the tray's Cancel): what it holds goes, and it is not listed as unsent. */
+export async function discardUpload(ctx: EngineContext, transfer: string): Promise<void> {
+  for (const [slot, up] of unfinished) {
+    if (!isSlotOf(slot, transfer)) continue;
+    up.abandon();
+    unfinished.delete(slot);
+  }
+  await forgetTransfer(ctx.vault, transfer);
+}
+
 export async function sendAttachment(ctx: EngineContext, username: Username, file: OutgoingFile): Promise<MessageRecord> {
   const me = requireMe(ctx);
   if (username === me.username) return fail('InvalidArgument', 'not a chat with another user');
@@ -87,10 +103,12 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
   if (length > MAX_ATTACHMENT_BYTES) return engineFail('TooLarge', `a file of ${length} bytes exceeds ${MAX_ATTACHMENT_BYTES}`);
   assertCanSend(await getContact(ctx.vault, username));
   const total = blobSize(length);
-  const slot = `${username}:${file.transfer}`;
+  const slot = slotOf({ kind: 'chat', username }, file.transfer);
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
   // The message key of an outgoing 1:1 message is its id (our copy's owner); the peer is the one recipient.
   const upload = uploadFor(ctx, slot, file, (id) => ({ messageId: id, owner: messageOwner(id), recipients: [username] }));
+  // Noted before any byte goes: a tab closed from here on leaves a visible "Not sent" (unsent-files.ts).
+  await noteUpload(ctx.vault, slot, { kind: 'chat', username }, { name: file.name, mime: file.mime, size: length }, ctx.deps.now());
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
   // Our copy of the blob is whole (else the message goes without one: storage full).
   const copy = await upload.kept();
@@ -113,8 +131,10 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
     await putMessage(tx, m);
     if (copy && (await copy.txWhole(tx))) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
     await addOutbox(tx, { username, content, messageKey: sent.id, ...(identity ? { identity } : {}) });
+    await txUploadSent(tx, slot);
     return m;
   });
+  uploadDone(ctx.vault, slot);
   ctx.events.emit(messageEvent(m));
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();

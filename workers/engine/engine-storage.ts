@@ -1,13 +1,16 @@
 /**
  * The engine's storage methods (README "Attachments": Manage storage): what this browser's file
- * copies take per conversation, and removing a conversation's copies to free space. The contract's
+ * copies take per conversation, removing a conversation's copies to free space, and the uploads a
+ * closed tab left unsent (unsent-files.ts). The contract's
  * thin facade over storage/file-usage.ts; Engine (engine.ts) inherits it. Owns no state.
  */
 import { fail } from '../../src/lib/codec/errors';
-import type { FilePlaceView, FileStorageView } from '../../src/lib/vault/views';
+import type { FilePlaceView, FileStorageView, UnsentFileView } from '../../src/lib/vault/views';
 import { fileUsage, removePlaceFiles, type FilePlace } from '../storage/file-usage';
 import * as account from './account';
+import { discardUpload } from './attachments';
 import { EnginePush } from './engine-push';
+import { dismissUnsent, unsentFiles } from './unsent-files';
 
 const GROUP_ID = /^[0-9a-f]{64}$/;
 
@@ -26,5 +29,19 @@ export abstract class EngineStorage extends EnginePush {
 
   async removeFiles(place: FilePlaceView): Promise<{ files: number; bytes: number }> {
     return removePlaceFiles(this.ctx.vault, checkedPlace(place));
+  }
+
+  async unsentFiles(place: FilePlaceView): Promise<UnsentFileView[]> {
+    return unsentFiles(this.ctx.vault, checkedPlace(place));
+  }
+
+  async dismissUnsentFile(id: string): Promise<void> {
+    if (typeof id !== 'string' || id.length > 256) return fail('InvalidArgument', 'not an unsent file');
+    await dismissUnsent(this.ctx.vault, id);
+  }
+
+  async discardUpload(transfer: string): Promise<void> {
+    if (typeof transfer !== 'string' || !/^[\w-]{1,128}$/.test(transfer)) return fail('InvalidArgument', 'not a transfer id');
+    await discardUpload(this.ctx, transfer);
   }
 }

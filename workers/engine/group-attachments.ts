@@ -31,7 +31,8 @@ import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { getGroupMessage, putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord } from '../storage/group-repo';
 import { groupOwner, txMarkFile } from '../storage/file-repo';
 import { commit } from '../storage/vault';
-import { attachmentPreview, copyHeld, forgetUpload, openPointer, uploadFor } from './attachments';
+import { attachmentPreview, copyHeld, forgetUpload, openPointer, slotOf, uploadFor } from './attachments';
+import { noteUpload, txUploadSent, uploadDone } from './unsent-files';
 import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
 import { distributeSenderKey } from './group-apply';
@@ -57,7 +58,7 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
   requireSendable(me.username, await commit(ctx.vault, (tx) => txGetGroup(tx, id)));
 
   const total = blobSize(length);
-  const slot = `group:${id}:${file.transfer}`;
+  const slot = slotOf({ kind: 'group', id }, file.transfer);
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
   // Streamed as in 1:1 (blob-stream.ts): a couple of 1 MiB parts in memory; Retry of the same transfer resumes.
   // Whom the host keeps the blob for (their release hashes): the members we would send to now.
@@ -68,6 +69,8 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
     });
   const recipients = await members();
   const upload = uploadFor(ctx, slot, file, (messageId) => ({ messageId, owner: groupOwner(`${id}:${messageId}`), recipients }));
+  // Noted before any byte goes: a tab closed from here on leaves a visible "Not sent" (unsent-files.ts).
+  await noteUpload(ctx.vault, slot, { kind: 'group', id }, { name: file.name, mime: file.mime, size: length }, ctx.deps.now());
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
   // A member who joined while the file went up is listed too, before the pointer goes: unlisted,
   // the others' releases would delete the blob before they fetched it.
@@ -100,6 +103,7 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
         await putGroupMessage(tx, m);
         if (copy && (await copy.txWhole(tx))) await txMarkFile(tx, { owner: upload.target.owner, blobId, total, released: true });
         await putGroup(tx, { ...g, our: state, lastAt: sent.sentAt, lastPreview: attachmentPreview(sent, caption), outgoing: [...g.outgoing, { messageKey: key, body: message, to }] });
+        await txUploadSent(tx, slot);
         return m;
       })
     );
@@ -109,6 +113,7 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
     m = await commitSend();
   }
   if (!m) return engineFail('Unavailable', 'the group kept changing while the file was sent; try again');
+  uploadDone(ctx.vault, slot);
   ctx.events.emit({ type: 'group', id });
   ctx.events.emit({ type: 'chats' });
   ctx.kickOutbox();

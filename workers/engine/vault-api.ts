@@ -97,6 +97,9 @@ export class VaultService implements VaultContract {
   attachmentHeld = this.#delegate('attachmentHeld');
   fileStorage = this.#delegate('fileStorage');
   removeFiles = this.#delegate('removeFiles');
+  unsentFiles = this.#delegate('unsentFiles');
+  dismissUnsentFile = this.#delegate('dismissUnsentFile');
+  discardUpload = this.#delegate('discardUpload');
   sendAgain = this.#delegate('sendAgain');
   markRead = this.#delegate('markRead');
   sendReply = this.#delegate('sendReply');

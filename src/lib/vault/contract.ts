@@ -39,6 +39,7 @@ import type {
   RecoveryProblem,
   RestoreOutcome,
   SelfTestReport,
+  UnsentFileView,
   VaultEvent,
   VaultInfo
 } from './views';
@@ -266,6 +267,12 @@ export interface VaultContract {
   fileStorage(): Promise<FileStorageView[]>;
   /** Removes this browser's copies of a conversation's files; the messages stay. Answers what was freed. */
   removeFiles(place: FilePlaceView): Promise<{ files: number; bytes: number }>;
+  /** Files of a conversation whose upload stopped with its tab, unsent (README "Attachments": unsent files). */
+  unsentFiles(place: FilePlaceView): Promise<UnsentFileView[]>;
+  /** Forgets one of them (an upload still running, here or in another tab, is left alone). */
+  dismissUnsentFile(id: string): Promise<void>;
+  /** The person gave up a failed upload (the tray's Cancel): it is dropped and not listed as unsent. */
+  discardUpload(transfer: string): Promise<void>;
   // ---- events ----
   /** `listener` is a Comlink proxy from the page; answers an id for `unsubscribe`. */
   subscribe(listener: (event: VaultEvent) => void): Promise<number>;
@@ -307,6 +314,9 @@ export const VAULT_METHODS = Object.freeze([
   'attachmentHeld',
   'fileStorage',
   'removeFiles',
+  'unsentFiles',
+  'dismissUnsentFile',
+  'discardUpload',
   'sendAgain',
   'markRead',
   'sendReply',

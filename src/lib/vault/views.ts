@@ -194,6 +194,19 @@ export interface FileStorageView {
 }
 export type FilePlaceView = { kind: 'chat'; username: Username } | { kind: 'group'; id: string };
 
+/** A file whose upload stopped with its tab before its message was sent (README "Attachments": unsent files). */
+export interface UnsentFileView {
+  /** Names it for dismissing. */
+  id: string;
+  name: string;
+  /** Bytes of the file as picked. */
+  size: number;
+  /** When the upload started (ms). */
+  at: number;
+  /** A recorded voice message rather than a picked file. */
+  voice: boolean;
+}
+
 /** The message a reply quotes (README "Message actions"). */
 export interface QuoteView {
   /** The quoted message's id in this conversation. */

@@ -1,0 +1,149 @@
+/**
+ * Files whose upload a closed tab cut off (README "Attachments (as built)", *Unsent files*). The
+ * message that carries a file is written only once its blob is on the host, and the picked file
+ * lives in the page's memory, so a tab closed (or a worker killed) during an upload loses the
+ * upload; Retry needs the file again. What must not happen is that the person believes it was
+ * sent. So every upload is noted first: a sealed `meta` value (P32: the file name is the person's
+ * data) lists each one with its conversation, name, size and time, and the transaction that stores
+ * the message takes its entry out.
+ *
+ * Whether an entry's upload is still running is told by the Web Lock `parley-upload:<vault>:<slot>`
+ * that its worker holds from the note until the message is stored or the upload discarded; the
+ * browser releases a closed tab's locks. An entry whose lock is free is a stopped upload, and the
+ * conversation shows it ("Not sent: …") until the person dismisses it, attaches the same file
+ * again, or cancels it in the tray. Entries of uploads still running, here or in another tab, are
+ * never shown. Without a lock manager (the vault is then read-only, P18) only this worker's own
+ * uploads count as running.
+ * Knows nothing of the host: nothing here sends or fetches.
+ */
+import { allowedMime, isVoiceMime } from '../../src/lib/wire/attachment-content';
+import type { FilePlaceView, UnsentFileView } from '../../src/lib/vault/views';
+import { openJson, sealJson } from '../storage/record-seal';
+import type { Tx, Vault } from '../storage/schema';
+import { commit } from '../storage/vault';
+
+export const UNSENT_META_KEY = 'unsentFiles';
+
+interface Entry {
+  slot: string;
+  place: FilePlaceView;
+  name: string;
+  mime: string;
+  size: number;
+  at: number;
+}
+
+const lockName = (vault: Vault, slot: string): string => `parley-upload:${vault.name}:${slot}`;
+
+/** The uploads this worker runs, per open vault, by slot: how to release each one's lock. */
+const runs = new WeakMap<Vault, Map<string, () => void>>();
+function running(vault: Vault): Map<string, () => void> {
+  let m = runs.get(vault);
+  if (!m) runs.set(vault, (m = new Map()));
+  return m;
+}
+
+const samePlace = (a: FilePlaceView, b: FilePlaceView): boolean =>
+  a.kind === 'chat' ? b.kind === 'chat' && a.username === b.username : b.kind === 'group' && a.id === b.id;
+
+async function txEntries(tx: Tx): Promise<Entry[]> {
+  const sealed = await tx.objectStore('meta').get(UNSENT_META_KEY);
+  return sealed ? openJson<Entry[]>(tx, 'meta', UNSENT_META_KEY, sealed as never) : [];
+}
+
+async function txWrite(tx: Tx, entries: Entry[]): Promise<void> {
+  const meta = tx.objectStore('meta');
+  if (entries.length === 0) await meta.delete(UNSENT_META_KEY);
+  else await meta.put(sealJson(tx, 'meta', UNSENT_META_KEY, entries), UNSENT_META_KEY);
+}
+
+/** Holds the slot's lock for as long as this worker runs the upload (at once without Web Locks). */
+async function hold(vault: Vault, slot: string): Promise<void> {
+  const own = running(vault);
+  if (own.has(slot)) return;
+  if (!vault.locks) {
+    own.set(slot, () => undefined);
+    return;
+  }
+  await new Promise<void>((granted) => {
+    vault
+      .locks!.request(lockName(vault, slot), { mode: 'exclusive' }, () => {
+        granted();
+        return new Promise<void>((release) => own.set(slot, release));
+      })
+      // A lock manager that fails (a closing worker) must not stop the upload.
+      .catch(() => granted());
+  });
+}
+
+function release(vault: Vault, slot: string): void {
+  const own = running(vault);
+  own.get(slot)?.();
+  own.delete(slot);
+}
+
+/** True if no worker runs the upload of `slot` now. */
+async function stopped(vault: Vault, slot: string): Promise<boolean> {
+  if (running(vault).has(slot)) return false;
+  if (!vault.locks) return true;
+  let free = false;
+  await vault.locks.request(lockName(vault, slot), { mode: 'exclusive', ifAvailable: true }, async (lock) => {
+    free = lock !== null;
+  });
+  return free;
+}
+
+/**
+ * Before an upload of `slot` starts (or is retried): takes its lock and notes it. A stopped entry
+ * of the same file (name and size) in the same conversation goes: the person is sending it again.
+ */
+export async function noteUpload(vault: Vault, slot: string, place: FilePlaceView, file: { name: string; mime: string; size: number }, now: number): Promise<void> {
+  await hold(vault, slot);
+  const dead = new Set<string>();
+  for (const e of await commit(vault, txEntries)) if (e.slot !== slot && samePlace(e.place, place) && e.name === file.name && e.size === file.size && (await stopped(vault, e.slot))) dead.add(e.slot);
+  await commit(vault, async (tx) => {
+    const kept = (await txEntries(tx)).filter((e) => e.slot !== slot && !dead.has(e.slot));
+    await txWrite(tx, [...kept, { slot, place, name: file.name, mime: file.mime, size: file.size, at: now }]);
+  });
+}
+
+/** In the transaction that stores the file's message: its upload is done. Call `uploadDone` after the commit. */
+export async function txUploadSent(tx: Tx, slot: string): Promise<void> {
+  const entries = await txEntries(tx);
+  if (entries.some((e) => e.slot === slot)) await txWrite(tx, entries.filter((e) => e.slot !== slot));
+}
+
+/** After the message of `slot` is stored (or the upload discarded): its lock goes. */
+export function uploadDone(vault: Vault, slot: string): void {
+  release(vault, slot);
+}
+
+/** True if `slot` is the upload of `transfer` (slots end with their page's transfer id, attachments.ts slotOf). */
+export const isSlotOf = (slot: string, transfer: string): boolean => slot.endsWith(`:${transfer}`);
+
+/** Forgets the entry of `transfer`'s upload and lets its lock go (the person cancelled it in the tray). */
+export async function forgetTransfer(vault: Vault, transfer: string): Promise<void> {
+  const slots = await commit(vault, async (tx) => {
+    const entries = await txEntries(tx);
+    const gone = entries.filter((e) => isSlotOf(e.slot, transfer)).map((e) => e.slot);
+    if (gone.length) await txWrite(tx, entries.filter((e) => !gone.includes(e.slot)));
+    return gone;
+  });
+  for (const slot of slots) release(vault, slot);
+}
+
+/** The stopped uploads of one conversation, oldest first. */
+export async function unsentFiles(vault: Vault, place: FilePlaceView): Promise<UnsentFileView[]> {
+  const out: UnsentFileView[] = [];
+  for (const e of await commit(vault, txEntries)) {
+    if (!samePlace(e.place, place) || !(await stopped(vault, e.slot))) continue;
+    out.push({ id: e.slot, name: e.name, size: e.size, at: e.at, voice: isVoiceMime(allowedMime(e.mime)) });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+/** Removes a stopped upload's entry; one still running (here or in another tab) stays. */
+export async function dismissUnsent(vault: Vault, slot: string): Promise<void> {
+  if (!(await stopped(vault, slot))) return;
+  await commit(vault, (tx) => txUploadSent(tx, slot));
+}
