@@ -108,7 +108,8 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
   // The message key of an outgoing 1:1 message is its id (our copy's owner); the peer is the one recipient.
   const upload = uploadFor(ctx, slot, file, (id) => ({ messageId: id, owner: messageOwner(id), recipients: [username] }));
   // Noted before any byte goes: a tab closed from here on leaves a visible "Not sent" (unsent-files.ts).
-  await noteUpload(ctx.vault, slot, { kind: 'chat', username }, { name: file.name, mime: file.mime, size: length }, ctx.deps.now());
+  // A note that cannot be written (storage full) costs only the notice, never the send.
+  await noteUpload(ctx.vault, slot, { kind: 'chat', username }, { name: file.name, mime: file.mime, size: length }, ctx.deps.now()).catch(() => undefined);
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
   // Our copy of the blob is whole (else the message goes without one: storage full).
   const copy = await upload.kept();

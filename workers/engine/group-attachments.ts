@@ -70,7 +70,8 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
   const recipients = await members();
   const upload = uploadFor(ctx, slot, file, (messageId) => ({ messageId, owner: groupOwner(`${id}:${messageId}`), recipients }));
   // Noted before any byte goes: a tab closed from here on leaves a visible "Not sent" (unsent-files.ts).
-  await noteUpload(ctx.vault, slot, { kind: 'group', id }, { name: file.name, mime: file.mime, size: length }, ctx.deps.now());
+  // A note that cannot be written (storage full) costs only the notice, never the send.
+  await noteUpload(ctx.vault, slot, { kind: 'group', id }, { name: file.name, mime: file.mime, size: length }, ctx.deps.now()).catch(() => undefined);
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
   // A member who joined while the file went up is listed too, before the pointer goes: unlisted,
   // the others' releases would delete the blob before they fetched it.
