@@ -81,10 +81,17 @@ test('P45 P40 alice sends bob a photo (EXIF stripped) and a file (exact bytes, s
   await attach(alice, { name: 'IMG_0001.jpg', mimeType: 'image/jpeg', buffer: original });
   const preview = alice.page.getByTestId('attach-panel').locator('img');
   await expect(preview).toBeVisible();
+  // A caption, in the box that has the focus once the file is picked, sent with Enter.
+  await expect(alice.page.getByTestId('attach-panel').getByRole('textbox', { name: 'Caption' })).toBeFocused();
+  await alice.page.getByTestId('attach-panel').getByRole('textbox', { name: 'Caption' }).fill('Sunrise at the summit');
   await alice.page.screenshot({ path: `${SHOTS}/attachments-preview-desktop.png` });
-  await sendPicked(alice);
+  await alice.page.getByTestId('attach-panel').getByRole('textbox', { name: 'Caption' }).press('Enter');
+  await expect(alice.page.getByTestId('attach-panel')).toHaveCount(0, { timeout: 30_000 });
 
   const photo = bubbles(bob.page, alice.name).getByTestId('open-image');
+  // The caption is the message's text, under the photo, and the chat list's preview.
+  await expect(bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('open-image') })).toContainText('Sunrise at the summit', { timeout: 30_000 });
+  await expect(chatRow(bob.page, alice.name)).toContainText('Sunrise at the summit');
   // From a contact, the thumbnail is shown as is (only a message request blurs it, P42).
   await expect(photo.getByTestId('thumbnail')).not.toHaveClass(/blurred/);
   await expect(photo.locator('img')).toBeVisible({ timeout: 30_000 });
