@@ -308,6 +308,49 @@ test('a file cut off by a reload in the middle of its upload says "Not sent" in 
   for (const p of [alice, bob]) await expectClean(p);
 });
 
+test('a file dropped on the chat or pasted opens the tray with it, and goes like a picked one; the browser never navigates to a dropped file', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const [alice, bob] = await acquainted(browser, people, 'drop it here');
+  // Dropped on the conversation: the tray shows it by name, and Send delivers it. Both events are
+  // cancelled (dispatchEvent answers false): the drop is allowed here, and its default (the
+  // browser opening the file in place of the app) never happens.
+  const [over, drop] = await alice.page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' }));
+    const log = document.querySelector('[role="log"]')!;
+    return [
+      log.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true })),
+      log.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }))
+    ];
+  });
+  expect([over, drop]).toEqual([false, false]);
+  const panel = alice.page.getByTestId('attach-panel');
+  await expect(panel).toContainText('dropped.txt');
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await expect(panel).toHaveCount(0, { timeout: 30_000 });
+  await expect(bubbles(bob.page, alice.name).getByTestId('file-name')).toHaveText('dropped.txt', { timeout: 30_000 });
+
+  // Pasted into the message box: the same tray; plain text pasted there stays text.
+  const box = alice.page.getByRole('textbox', { name: `Message ${bob.name}` });
+  await box.focus();
+  const taken = await box.evaluate((el) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['pasted bytes'], 'pasted.txt', { type: 'text/plain' }));
+    return el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  expect(taken).toBe(false);
+  await expect(panel).toContainText('pasted.txt');
+  await panel.getByRole('button', { name: 'Cancel' }).click();
+  const text = await box.evaluate((el) => {
+    const dt = new DataTransfer();
+    dt.setData('text/plain', 'just words');
+    return el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  expect(text).toBe(true);
+  await expect(panel).toHaveCount(0);
+  for (const p of [alice, bob]) await expectClean(p);
+});
+
 test('P40 a download stopped part-way keeps what it opened: after a reload, Retry asks the host only for the rest and the file saves whole', async ({ browser }) => {
   test.setTimeout(150_000);
   const [alice, bob] = await acquainted(browser, people, 'the survey, please');
