@@ -23,6 +23,8 @@ import type { Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
 
 export const UNSENT_META_KEY = 'unsentFiles';
+/** Notes kept at most: past it the oldest go first (a person who never dismisses keeps a bounded list). */
+export const MAX_UNSENT = 50;
 
 interface Entry {
   slot: string;
@@ -103,7 +105,7 @@ export async function noteUpload(vault: Vault, slot: string, place: FilePlaceVie
   for (const e of await commit(vault, txEntries)) if (e.slot !== slot && samePlace(e.place, place) && e.name === file.name && e.size === file.size && (await stopped(vault, e.slot))) dead.add(e.slot);
   await commit(vault, async (tx) => {
     const kept = (await txEntries(tx)).filter((e) => e.slot !== slot && !dead.has(e.slot));
-    await txWrite(tx, [...kept, { slot, place, name: file.name, mime: file.mime, size: file.size, at: now }]);
+    await txWrite(tx, [...kept, { slot, place, name: file.name, mime: file.mime, size: file.size, at: now }].slice(-MAX_UNSENT));
   });
 }
 
