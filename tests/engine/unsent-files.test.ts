@@ -13,7 +13,7 @@ import type { Username } from '../../src/lib/codec/username';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
-import { UNSENT_META_KEY } from '../../workers/engine/unsent-files';
+import { MAX_UNSENT, UNSENT_META_KEY, noteUpload } from '../../workers/engine/unsent-files';
 import { bytes } from './download-support';
 import { enginesOnRealHost, eventually } from './real-host-support';
 
@@ -118,6 +118,17 @@ describe('files a closed tab left unsent', () => {
     await after.sendAttachment(bob.username, { bytes: small, name: 'c.txt', mime: 'text/plain', transfer: 's4' });
     expect(await after.unsentFiles(bob)).toEqual([]);
     expect(await storedNote(after)).toBeUndefined();
+    await after.close();
+  });
+
+  test('at most the newest 50 notes are kept: the oldest goes first', async () => {
+    const alice = await user('alice');
+    for (let i = 0; i <= MAX_UNSENT; i++) await noteUpload(alice.ctx.vault, `bob:t${i}`, bob, { name: `f${i}.txt`, mime: 'text/plain', size: 10 + i }, 1000 + i);
+    const after = await tab(alice);
+    const names = (await after.unsentFiles(bob)).map((f) => f.name);
+    expect(names).toHaveLength(MAX_UNSENT);
+    expect(names[0]).toBe('f1.txt');
+    expect(names.at(-1)).toBe(`f${MAX_UNSENT}.txt`);
     await after.close();
   });
 
