@@ -61,3 +61,40 @@ test('pin puts a chat on top; archive hides it until a new message, unless muted
   // The others see nothing of it.
   await expect(chatRow(cat.page, ann.name)).not.toContainText(/Muted|Archived|Pinned/);
 });
+
+test('P44 deleting a chat takes its messages out of this browser after a second confirmation; the other side keeps them; the next message brings the chat back alone', async ({ browser }) => {
+  const [ann, ben] = [await openPerson(browser, 'ann'), await openPerson(browser, 'ben')];
+  people.push(ann, ben);
+  for (const p of [ann, ben]) await register(p);
+  await startChat(ann, ben.name);
+  await startChat(ben, ann.name);
+  await send(ben, ann.name, 'the code for the gate is 4711');
+  await send(ann, ben.name, 'got it');
+  await expect(chatRow(ann.page, ben.name)).toBeVisible({ timeout: 30_000 });
+
+  await ann.page.goto(`/chat/${ben.name}/contact`);
+  await ann.page.getByRole('button', { name: 'Delete chat…' }).click();
+  await expect(ann.page.getByRole('alert')).toContainText('This cannot be undone');
+  await ann.page.screenshot({ path: shot('chat-delete-confirm') });
+  // Cancel keeps everything.
+  await ann.page.getByRole('button', { name: 'Cancel' }).click();
+  await ann.page.getByRole('button', { name: 'Delete chat…' }).click();
+  await ann.page.getByRole('button', { name: 'Delete chat', exact: true }).click();
+  await expect(ann.page).toHaveURL(/\/chats$/);
+  await expect(chatRow(ann.page, ben.name)).toHaveCount(0);
+  // Search finds nothing of it.
+  await ann.page.getByRole('searchbox', { name: 'Search messages' }).fill('4711');
+  await expect(ann.page.getByRole('status').filter({ hasText: /messages? found|No messages/ })).toHaveText('No messages found', { timeout: 10_000 });
+  await ann.page.getByRole('searchbox', { name: 'Search messages' }).fill('');
+  // Ben keeps his history and is told nothing.
+  await expect(ben.page.getByRole('log')).toContainText('the code for the gate is 4711');
+  await expect(ben.page.getByRole('log')).toContainText('got it');
+
+  // Ben's next message brings the chat back, with that message only.
+  await send(ben, ann.name, 'are you coming?');
+  await expect(chatRow(ann.page, ben.name)).toContainText('are you coming?', { timeout: 30_000 });
+  await chatRow(ann.page, ben.name).click();
+  await expect(ann.page.getByRole('log')).toContainText('are you coming?');
+  await expect(ann.page.getByRole('log')).not.toContainText('4711');
+  await expect(ann.page.getByRole('log')).not.toContainText('got it');
+});

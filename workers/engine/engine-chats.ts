@@ -7,6 +7,7 @@
 import type { Username } from '../../src/lib/codec/username';
 import type { ChatFlags, ChatView, Comparison, ContactView } from '../../src/lib/vault/views';
 import { listChats as listChatRecords } from '../storage/chat-repo';
+import { deleteChat } from './chat-delete';
 import { getContact } from '../storage/contact-repo';
 import * as account from './account';
 import * as chatFlags from './chat-flags';
@@ -50,10 +51,16 @@ export abstract class EngineChats extends EngineRequests {
     return chatFlags.setChatFlags(this.ctx, raw, flags);
   }
 
+  deleteChat(raw: string): Promise<void> {
+    return deleteChat(this.ctx, raw);
+  }
+
   async listChats(): Promise<ChatView[]> {
     await sweepIfDue(this.ctx);
     const out: ChatView[] = [];
     for (const chat of await listChatRecords(this.ctx.vault)) {
+      // Deleted by the user (chat-delete.ts), until its next message.
+      if (chat.cleared) continue;
       const c = await getContact(this.ctx.vault, chat.username);
       const lastStatus = await lastOutgoingStatus(this.ctx.vault, chat.username);
       out.push({

@@ -149,3 +149,10 @@ export async function dismissUnsent(vault: Vault, slot: string): Promise<void> {
   if (!(await stopped(vault, slot))) return;
   await commit(vault, (tx) => txUploadSent(tx, slot));
 }
+
+/** Every note of a conversation the person deleted (chat-delete.ts): nothing of it stays at rest. */
+export async function txForgetPlace(tx: Tx, place: FilePlaceView): Promise<void> {
+  const entries = await txEntries(tx);
+  const kept = entries.filter((e) => !samePlace(e.place, place));
+  if (kept.length !== entries.length) await txWrite(tx, kept);
+}

@@ -87,6 +87,7 @@ export class VaultService implements VaultContract {
   restoreAccount = this.#delegate('restoreAccount');
   lookupUser = this.#delegate('lookupUser');
   listChats = this.#delegate('listChats');
+  deleteChat = this.#delegate('deleteChat');
   setChatFlags = this.#delegate('setChatFlags');
   setDisappearing = this.#delegate('setDisappearing');
   listMessages = this.#delegate('listMessages');

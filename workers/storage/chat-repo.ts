@@ -39,9 +39,16 @@ export async function updateChat(tx: Tx, username: Username, change: (c: ChatRec
   const store = tx.objectStore(STORE);
   const row = await store.get(username);
   const current = row ? fromChatRow(tx, row) : emptyChat(username);
-  const next = change(current);
+  let next = change(current);
   // Unchanged and already stored: nothing to write (a fresh nonce would only churn the row).
   if (row && next === current) return current;
+  // A deleted chat comes back to the list with its next message or notice (one moves its time,
+  // its unread count or its preview; a late one older than the deletion may move only the last two).
+  const moved = next.lastAt > current.lastAt || next.unread > current.unread || (next.lastPreview !== '' && next.lastPreview !== current.lastPreview);
+  if (next.cleared && current.cleared && moved) {
+    const { cleared: _cleared, ...shown } = next;
+    next = shown;
+  }
   await store.put(toChatRow(tx, next));
   return next;
 }

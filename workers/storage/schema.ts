@@ -121,6 +121,8 @@ export interface ChatRecord {
   disappearing?: number;
   /** The sender clock of the change that set it: a change made earlier never overrides it. */
   disappearingSetAt?: number;
+  /** Deleted by the user (chat-delete.ts): left out of the list until a message comes or goes (chat-repo.ts updateChat). */
+  cleared?: true;
 }
 
 /** Outgoing: queued -> sent -> delivered -> read; `blocked` = held back (untrusted key, blocked

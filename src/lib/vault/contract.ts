@@ -87,6 +87,8 @@ export interface VaultContract {
   listChats(): Promise<ChatView[]>;
   /** Pins, mutes or archives a chat (only the flags given change); local, nothing is sent. */
   setChatFlags(username: Username, flags: Partial<ChatFlags>): Promise<void>;
+  /** Deletes the chat's messages and files from this browser and leaves it out of the list until its next message; nothing is sent. */
+  deleteChat(username: Username): Promise<void>;
   /** P44: the chat's disappearing timer in seconds (0 off, 300, 3600, 28800, 86400, 604800, 2419200), for both sides. */
   setDisappearing(username: Username, seconds: number): Promise<void>;
   listMessages(username: Username): Promise<MessageView[]>;
@@ -305,6 +307,7 @@ export const VAULT_METHODS = Object.freeze([
   'lookupUser',
   'listChats',
   'setChatFlags',
+  'deleteChat',
   'setDisappearing',
   'listMessages',
   'listMessagePage',
