@@ -1,6 +1,6 @@
 /**
- * Deleting a 1:1 chat (README "Chat list": delete; issue-level: delete / archive / pin / mute a
- * chat), as Signal's and WhatsApp's "Delete chat": local to this browser, nothing is sent and the
+ * Deleting a 1:1 chat (README "Chat list", deleting a chat), as Signal's and WhatsApp's "Delete
+ * chat": local to this browser, nothing is sent and the
  * other person is not told. In one transaction every message of the chat goes, with what hangs
  * on it (P44: its search entries and its file copy, message-repo.ts deleteMessage), texts still
  * waiting to be encrypted go unsent (they were deleted before they left; ciphertext already made
@@ -18,8 +18,7 @@ import { deleteMessage } from '../storage/message-repo';
 import { deleteOutbox, listOutbox } from '../storage/outbox-repo';
 import { commit } from '../storage/vault';
 import { canonicalUsername } from './account';
-import type { EngineContext } from './context';
-import { requireMe } from './context';
+import { requireMe, type EngineContext } from './context';
 import { isRequest } from './requests';
 import { txForgetPlace } from './unsent-files';
 
