@@ -1,8 +1,8 @@
 /**
  * Deleting a 1:1 chat (README "Chat list", deleting a chat), as Signal's and WhatsApp's "Delete
- * chat": local to this browser, nothing is sent and the
- * other person is not told. In one transaction every message of the chat goes, with what hangs
- * on it (P44: its search entries and its file copy, message-repo.ts deleteMessage), texts still
+ * chat": local to this browser, nothing is sent and the other person is not told. In one
+ * transaction every message of the chat goes, with what hangs on it (P44: its search entries and
+ * its file copy, message-repo.ts deleteMessage), texts still
  * waiting to be encrypted go unsent (they were deleted before they left; ciphertext already made
  * still goes, as a gap the other side would see otherwise), and so do notes of files that were
  * never sent. The contact, its safety number and the session stay, and so do the settings both
