@@ -97,5 +97,16 @@ test('P21 four people: create a group by username, chat, remove one (who sees no
   await expect(groupLog(cat.page)).toContainText('Bye Ben');
   await ben.page.waitForTimeout(1500);
   await expect(groupLog(ben.page)).not.toContainText('Bye Ben');
+
+  // No longer a member, Ben deletes the group from his browser (two steps); the others keep it.
+  await ben.page.getByRole('link', { name: 'Group info' }).click();
+  await ben.page.getByRole('button', { name: 'Delete group…' }).click();
+  await expect(ben.page.getByRole('alert')).toContainText('This cannot be undone');
+  await ben.page.screenshot({ path: 'tests/e2e/screenshots/group-delete-confirm.png' });
+  await ben.page.getByRole('button', { name: 'Delete group', exact: true }).click();
+  await expect(ben.page).toHaveURL(/\/chats$/);
+  await expect(groupRow(ben.page, name)).toHaveCount(0);
+  await expect(groupRow(ann.page, name)).toHaveCount(1);
+  await expect(groupLog(ann.page)).toContainText('Bye Ben');
   for (const p of people) await expectClean(p);
 });

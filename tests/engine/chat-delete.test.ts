@@ -94,3 +94,31 @@ describe('deleting a chat', () => {
     expect(await texts(bob, 'alice')).toEqual(['hello?']);
   });
 });
+
+describe('deleting a group we are no longer in', () => {
+  test('P44 a left group goes from this browser with its messages and search entries; a member must leave first; the others keep everything', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await alice.lookupUser('bob');
+    await alice.sendText(BOB, 'hi');
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hi']));
+    await bob.acceptRequest(ALICE);
+    const id = await alice.createGroup('Hike', '', ['bob']);
+    await eventually(async () => expect((await bob.listGroups()).map((g) => g.id)).toContain(id));
+    await alice.sendGroupText(id, 'trailhead at nine');
+    await eventually(async () => expect((await bob.listGroupMessages(id)).some((m) => m.kind === 'text' && m.text === 'trailhead at nine')).toBe(true));
+    // Still a member: deleting would look like nothing to the others, so it is refused.
+    await expect(bob.deleteGroup(id)).rejects.toMatchObject({ code: 'InvalidArgument' });
+
+    await bob.leaveGroup(id);
+    expect((await bob.groupInfo(id)).isMember).toBe(false);
+    expect((await bob.searchMessages('trailhead')).total).toBe(1);
+    await bob.deleteGroup(id);
+    expect((await bob.listGroups()).map((g) => g.id)).not.toContain(id);
+    expect(await bob.ctx.vault.db.countFromIndex('groupMessages', 'byGroup', IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]))).toBe(0);
+    expect((await bob.searchMessages('trailhead')).total).toBe(0);
+    await expect(bob.groupInfo(id)).rejects.toMatchObject({ code: 'NoSuchGroup' });
+    // Alice keeps the group and its history.
+    expect((await alice.listGroupMessages(id)).some((m) => m.kind === 'text' && m.text === 'trailhead at nine')).toBe(true);
+  });
+});

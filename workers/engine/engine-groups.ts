@@ -12,6 +12,7 @@ import { sendGroupText } from './group-messages';
 import { markGroupRead } from './group-receipts';
 import { setGroupFlags } from './group-flags';
 import * as groups from './group-ops';
+import { deleteLeftGroup } from './group-requests';
 
 export abstract class EngineGroups extends EngineProfiles {
   createGroup(name: string, description: string, members: string[]): Promise<string> {
@@ -40,6 +41,10 @@ export abstract class EngineGroups extends EngineProfiles {
 
   leaveGroup(id: string): Promise<void> {
     return groups.leaveGroup(this.ctx, id);
+  }
+
+  deleteGroup(id: string): Promise<void> {
+    return deleteLeftGroup(this.ctx, id);
   }
 
   answerUndoneGroupChanges(id: string, answer: 'retry' | 'dismiss'): Promise<void> {

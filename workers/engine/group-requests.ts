@@ -18,6 +18,7 @@
  * as Delete. Who is a request, and accepting inside a transaction: group-request-state.ts.
  * Knows nothing of the host or the UI.
  */
+import { fail } from '../../src/lib/codec/errors';
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember, Role, type Member } from '../../src/lib/crypto/group/group-state';
 import type { Username } from '../../src/lib/codec/username';
@@ -27,6 +28,7 @@ import { forgetChat } from '../storage/search-repo';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
+import { txForgetPlace } from './unsent-files';
 import { changeGroup, requireGroup, leaveGroup } from './group-ops';
 import { shareProfileKeyWithMembers } from './group-profile-key';
 import { groupRecipients } from './group-recipients';
@@ -71,12 +73,30 @@ export async function deleteGroupRequest(ctx: EngineContext, id: string): Promis
   const g = await requireGroup(ctx, id);
   if (!g.requestFrom) engineFail('NoSuchGroup', 'no group request with this id');
   await leaveRequest(ctx, g, me.username);
+  await forgetGroup(ctx, id);
+}
+
+/**
+ * Delete a group we are no longer in (we left, or were removed), as WhatsApp's "Delete group"
+ * after "Exit group": local and silent, nothing is sent. A member leaves first (P19: leaving is a
+ * signed change the others must see; deleting must never look like leaving to them).
+ */
+export async function deleteLeftGroup(ctx: EngineContext, id: string): Promise<void> {
+  const me = requireMe(ctx);
+  const g = await requireGroup(ctx, id);
+  if (findMember(g.history.head, address(me.username))) return fail('InvalidArgument', 'leave the group before deleting it');
+  await forgetGroup(ctx, id);
+}
+
+/** The group and all of it goes from this device: messages with their search entries and file copies, the record, unsent notes. */
+async function forgetGroup(ctx: EngineContext, id: string): Promise<void> {
   await ctx.serial(() =>
     commit(ctx.vault, async (tx) => {
       const range = IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);
       for (const k of await tx.objectStore('groupMessages').index('byGroup').getAllKeys(range)) await deleteGroupMessageRow(tx, String(k));
       await forgetChat(tx, id, true);
       await tx.objectStore('groups').delete(id);
+      await txForgetPlace(tx, { kind: 'group', id });
     })
   );
   ctx.events.emit({ type: 'chats' });

@@ -136,6 +136,7 @@ export class VaultService implements VaultContract {
   removeGroupMember = this.#delegate('removeGroupMember');
   setGroupRole = this.#delegate('setGroupRole');
   leaveGroup = this.#delegate('leaveGroup');
+  deleteGroup = this.#delegate('deleteGroup');
   answerUndoneGroupChanges = this.#delegate('answerUndoneGroupChanges');
   sendGroupText = this.#delegate('sendGroupText');
   listGroupMessages = this.#delegate('listGroupMessages');

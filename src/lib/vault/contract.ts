@@ -176,6 +176,8 @@ export interface VaultContract {
   removeGroupMember(id: string, username: Username): Promise<void>;
   setGroupRole(id: string, username: Username, role: 'admin' | 'member'): Promise<void>;
   leaveGroup(id: string): Promise<void>;
+  /** Deletes a group we left or were removed from, with its messages and files, from this browser; nothing is sent. */
+  deleteGroup(id: string): Promise<void>;
   /**
    * Our changes a simultaneous change undid (GroupInfoView `undone`): 'retry' signs again what
    * still applies, as one new change (the user's "Try again", never automatic); 'dismiss' forgets them.
@@ -355,6 +357,7 @@ export const VAULT_METHODS = Object.freeze([
   'removeGroupMember',
   'setGroupRole',
   'leaveGroup',
+  'deleteGroup',
   'answerUndoneGroupChanges',
   'sendGroupText',
   'listGroupMessages',
