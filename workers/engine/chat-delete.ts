@@ -2,10 +2,9 @@
  * Deleting a 1:1 chat (README "Chat list", deleting a chat), as Signal's and WhatsApp's "Delete
  * chat": local to this browser, nothing is sent and the other person is not told. In one
  * transaction every message of the chat goes, with what hangs on it (P44: its search entries and
- * its file copy, message-repo.ts deleteMessage), texts still
- * waiting to be encrypted go unsent (they were deleted before they left; ciphertext already made
- * still goes, as a gap the other side would see otherwise), and so do notes of files that were
- * never sent. The contact, its safety number and the session stay, and so do the settings both
+ * its file copy, message-repo.ts deleteMessage); texts still waiting to be encrypted go unsent
+ * (they were deleted before they left; ciphertext already made still goes, as a gap the other
+ * side would see otherwise), and so do notes of files that were never sent. The contact, its safety number and the session stay, and so do the settings both
  * sides agreed (the disappearing timer, P44) and mute; pin and archive go with the chat. The row
  * is kept, marked `cleared`, so it is left out of the list until the next message in either
  * direction brings it back with only that message.
