@@ -14,7 +14,7 @@ import { fail } from '../../src/lib/codec/errors';
 import { updateChat } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
 import { deleteMessage } from '../storage/message-repo';
-import { deleteOutbox, listOutbox } from '../storage/outbox-repo';
+import { dropUnencryptedOf } from '../storage/outbox-repo';
 import { commit } from '../storage/vault';
 import { canonicalUsername } from './account';
 import { requireMe, type EngineContext } from './context';
@@ -25,14 +25,12 @@ export async function deleteChat(ctx: EngineContext, raw: string): Promise<void>
   requireMe(ctx);
   const username = canonicalUsername(raw);
   if (isRequest(await getContact(ctx.vault, username))) return fail('InvalidArgument', 'a message request is deleted as a request');
-  await ctx.serial(async () => {
-    const unsent = (await listOutbox(ctx.vault)).filter((i) => i.username === username && i.messageKey !== undefined && !i.ciphertext);
-    await commit(ctx.vault, async (tx) => {
+  await ctx.serial(() =>
+    commit(ctx.vault, async (tx) => {
       const range = IDBKeyRange.bound([username, 0], [username, Number.MAX_SAFE_INTEGER]);
       const keys = (await tx.objectStore('messages').index('byChat').getAllKeys(range)).map(String);
-      const gone = new Set(keys);
       for (const k of keys) await deleteMessage(tx, k);
-      for (const i of unsent) if (gone.has(i.messageKey!)) await deleteOutbox(tx, i.seq!);
+      await dropUnencryptedOf(tx, new Set(keys));
       await updateChat(tx, username, (c) => ({
         username,
         lastPreview: '',
@@ -45,7 +43,7 @@ export async function deleteChat(ctx: EngineContext, raw: string): Promise<void>
         cleared: true as const
       }));
       await txForgetPlace(tx, { kind: 'chat', username });
-    });
-  });
+    })
+  );
   ctx.events.emit({ type: 'chats' });
 }

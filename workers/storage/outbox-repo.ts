@@ -79,13 +79,25 @@ export async function deleteOutbox(tx: Tx, seq: number): Promise<void> {
  * for everyone before it left: its text is never sent, P44). True if one was dropped.
  */
 export async function dropUnencrypted(tx: Tx, messageKey: string): Promise<boolean> {
+  return (await dropUnencryptedOf(tx, new Set([messageKey]), 1)) > 0;
+}
+
+/**
+ * Drops the not-yet-encrypted outbox items of the messages in `keys` (a deleted chat's), at most
+ * `limit`, in one pass over the outbox inside `tx`: an item another tab encrypted meanwhile keeps
+ * its ciphertext and goes. Answers how many were dropped.
+ */
+export async function dropUnencryptedOf(tx: Tx, keys: ReadonlySet<string>, limit = Infinity): Promise<number> {
+  let dropped = 0;
   let cursor = await tx.objectStore(STORE).openCursor();
-  while (cursor) {
-    if (cursor.value.messageKey === messageKey && !cursor.value.ciphertext) {
+  while (cursor && dropped < limit) {
+    const key = cursor.value.messageKey;
+    if (key !== undefined && keys.has(key) && !cursor.value.ciphertext) {
       await cursor.delete();
-      return true;
+      dropped++;
     }
     cursor = await cursor.continue();
   }
-  return false;
+  return dropped;
 }
+
