@@ -308,7 +308,7 @@ test('a file cut off by a reload in the middle of its upload says "Not sent" in 
   for (const p of [alice, bob]) await expectClean(p);
 });
 
-test('a file dropped on the chat or pasted opens the tray with it, and goes like a picked one; the browser never navigates to a dropped file', async ({ browser }) => {
+test('a file dropped on the chat or pasted opens the tray with it, and goes like a picked one; on any screen the browser never navigates to a dropped file', async ({ browser }) => {
   test.setTimeout(120_000);
   const [alice, bob] = await acquainted(browser, people, 'drop it here');
   // Dropped on the conversation: the tray shows it by name, and Send delivers it. Both events are
@@ -348,6 +348,31 @@ test('a file dropped on the chat or pasted opens the tray with it, and goes like
   });
   expect(text).toBe(true);
   await expect(panel).toHaveCount(0);
+
+  // Screens that take no files (the chat list, settings) still cancel a file drop, so the browser
+  // never opens the file in place of the app; a drag of text keeps its default. Nothing is picked,
+  // nothing is sent. (A synthetic event's dropEffect cannot be read back, so the "no drop" cursor
+  // is not asserted.)
+  for (const path of ['/chats', '/settings']) {
+    await alice.page.goto(path);
+    await expect(alice.page.locator('h1').first()).toBeVisible({ timeout: 30_000 });
+    const seen = await alice.page.evaluate(() => {
+      const files = new DataTransfer();
+      files.items.add(new File(['stray bytes'], 'stray.txt', { type: 'text/plain' }));
+      const words = new DataTransfer();
+      words.setData('text/plain', 'just words');
+      const at = document.querySelector('main')!;
+      const over = at.dispatchEvent(new DragEvent('dragover', { dataTransfer: files, bubbles: true, cancelable: true }));
+      const drop = at.dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
+      const text = at.dispatchEvent(new DragEvent('drop', { dataTransfer: words, bubbles: true, cancelable: true }));
+      return { over, drop, text };
+    });
+    expect(seen, path).toEqual({ over: false, drop: false, text: true });
+    expect(new URL(alice.page.url()).pathname).toBe(path);
+    await expect(alice.page.getByTestId('attach-panel')).toHaveCount(0);
+  }
+  await alice.page.waitForTimeout(1000);
+  await expect(bubbles(bob.page, alice.name).getByTestId('file-name')).toHaveCount(1);
   for (const p of [alice, bob]) await expectClean(p);
 });
 
