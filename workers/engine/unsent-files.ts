@@ -21,6 +21,7 @@ import type { FilePlaceView, UnsentFileView } from '../../src/lib/vault/views';
 import { openJson, sealJson } from '../storage/record-seal';
 import type { Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
+import { holdWebLock, whenLockFree } from '../storage/web-lock';
 
 export const UNSENT_META_KEY = 'unsentFiles';
 /** Notes kept at most: past it the oldest go first (a person who never dismisses keeps a bounded list). */
@@ -63,19 +64,9 @@ async function txWrite(tx: Tx, entries: Entry[]): Promise<void> {
 async function hold(vault: Vault, slot: string): Promise<void> {
   const own = running(vault);
   if (own.has(slot)) return;
-  if (!vault.locks) {
-    own.set(slot, () => undefined);
-    return;
-  }
-  await new Promise<void>((granted) => {
-    vault
-      .locks!.request(lockName(vault, slot), { mode: 'exclusive' }, () => {
-        granted();
-        return new Promise<void>((release) => own.set(slot, release));
-      })
-      // A lock manager that fails (a closing worker) must not stop the upload.
-      .catch(() => granted());
-  });
+  const lock = holdWebLock(vault.locks, lockName(vault, slot), 'exclusive');
+  own.set(slot, lock.release);
+  await lock.granted;
 }
 
 function release(vault: Vault, slot: string): void {
@@ -85,14 +76,9 @@ function release(vault: Vault, slot: string): void {
 }
 
 /** True if no worker runs the upload of `slot` now. */
-async function stopped(vault: Vault, slot: string): Promise<boolean> {
-  if (running(vault).has(slot)) return false;
-  if (!vault.locks) return true;
-  let free = false;
-  await vault.locks.request(lockName(vault, slot), { mode: 'exclusive', ifAvailable: true }, async (lock) => {
-    free = lock !== null;
-  });
-  return free;
+function stopped(vault: Vault, slot: string): Promise<boolean> {
+  if (running(vault).has(slot)) return Promise.resolve(false);
+  return whenLockFree(vault.locks, lockName(vault, slot), () => Promise.resolve(true), false);
 }
 
 /**

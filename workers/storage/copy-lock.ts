@@ -10,44 +10,18 @@
  * (CopyWriter.txWhole) still refuses a copy swept mid-way, so nothing is released for it.
  */
 import type { Vault } from './schema';
+import { holdWebLock, whenLockFree, type LockHold } from './web-lock';
 
 export const copyLockName = (vault: Vault): string => `parley-file-copies:${vault.name}`;
 
 /** A shared hold on the copy lock: `granted` settles once held (at once without Web Locks). */
-export interface CopyHold {
-  granted: Promise<void>;
-  release(): void;
-}
+export type CopyHold = LockHold;
 
 export function holdCopyLock(vault: Vault): CopyHold {
-  if (!vault.locks) return { granted: Promise.resolve(), release: () => undefined };
-  let release = (): void => undefined;
-  let released = false;
-  const granted = new Promise<void>((resolve) => {
-    vault
-      .locks!.request(copyLockName(vault), { mode: 'shared' }, () => {
-        resolve();
-        if (released) return Promise.resolve();
-        return new Promise<void>((r) => (release = r));
-      })
-      // A lock manager that fails (a closing worker) must not stall the transfer.
-      .catch(() => resolve());
-  });
-  return {
-    granted,
-    release: () => {
-      released = true;
-      release();
-    }
-  };
+  return holdWebLock(vault.locks, copyLockName(vault), 'shared');
 }
 
 /** Runs `sweep` if no tab holds the copy lock now; else answers `skipped` without waiting. */
-export async function whenNoCopyWriter<T>(vault: Vault, sweep: () => Promise<T>, skipped: T): Promise<T> {
-  if (!vault.locks) return sweep();
-  let out = skipped;
-  await vault.locks.request(copyLockName(vault), { mode: 'exclusive', ifAvailable: true }, async (lock) => {
-    if (lock) out = await sweep();
-  });
-  return out;
+export function whenNoCopyWriter<T>(vault: Vault, sweep: () => Promise<T>, skipped: T): Promise<T> {
+  return whenLockFree(vault.locks, copyLockName(vault), sweep, skipped);
 }
