@@ -84,6 +84,28 @@ describe('streaming attachment format', () => {
     expect(same(openAttachment({ key: one.key, digest: s.digest, size: file.length }, s.blob), openAttachment(one, one.blob))).toBe(true);
   });
 
+  test('P45 the key and header of an earlier seal seal the same file to the very same blob and digest (a cut-off upload resumes by comparing); another file differs', () => {
+    for (const n of [0, ATTACHMENT_CHUNK + 1, 2 * MiB + 12_345]) {
+      const file = bytes(n, 3);
+      const first = streamSeal(file, MiB);
+      const again = new AttachmentSealer(n, first.key, first.blob.subarray(0, STREAM_HEADER_LEN));
+      const out: Uint8Array[] = [];
+      for (let at = 0; at < n; at += 1000) out.push(...again.push(file.subarray(at, at + 1000)));
+      while (!again.done) out.push(...again.pad(777));
+      expect(same(concat(out), first.blob)).toBe(true);
+      expect(same(again.digest(), first.digest)).toBe(true);
+      if (n === 0) continue;
+      const other = file.slice();
+      other[n - 1]! ^= 1;
+      const third = new AttachmentSealer(n, first.key, first.blob.subarray(0, STREAM_HEADER_LEN));
+      const blob = concat([...third.push(other), ...third.pad(n + ATTACHMENT_CHUNK)]);
+      expect(same(blob, first.blob)).toBe(false);
+      expect(same(blob.subarray(0, STREAM_HEADER_LEN), first.blob.subarray(0, STREAM_HEADER_LEN))).toBe(true);
+    }
+    expect(code(() => new AttachmentSealer(10, undefined, new Uint8Array(STREAM_HEADER_LEN)))).toBe('InvalidArgument a stream header without its key');
+    expect(code(() => new AttachmentSealer(10, new Uint8Array(32), new Uint8Array(5)))).toBe('InvalidArgument stream header of 5 bytes');
+  });
+
   test('P40 a flipped byte in a middle part, a truncated blob, reordered parts and trailing bytes are refused', () => {
     const file = bytes(3 * MiB);
     const a = sealAttachment(file);

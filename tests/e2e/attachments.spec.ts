@@ -282,7 +282,7 @@ test('a file cut off by a reload in the middle of its upload says "Not sent" in 
   await alice.page.reload();
   const notice = alice.page.getByTestId('unsent-file');
   await expect(notice).toContainText(/Not sent: plan\.pdf \(\d+ KB\)\./, { timeout: 30_000 });
-  await expect(notice).toContainText('Attach it again to send it.');
+  await expect(notice).toContainText('Attach the same file again to send it: the upload goes on from where it stopped.');
   await alice.page.screenshot({ path: `${SHOTS}/attachments-unsent.png` });
   // Bob got nothing: the message goes only with its file.
   await expect(bubbles(bob.page, alice.name).getByTestId('attachment')).toHaveCount(0);
@@ -305,6 +305,46 @@ test('a file cut off by a reload in the middle of its upload says "Not sent" in 
   // The notice, when there is one, comes with the page's first question to the vault (seen above within the same wait).
   await alice.page.waitForTimeout(1500);
   await expect(notice).toHaveCount(0);
+  for (const p of [alice, bob]) await expectClean(p);
+});
+
+test('P45 a file cut off by a reload part-way resumes when attached again: the parts the host has are not sent again, and bob saves the exact file', async ({ browser }) => {
+  test.setTimeout(150_000);
+  const [alice, bob] = await acquainted(browser, people, 'the film, please');
+  const MiB = 1024 * 1024;
+  const data = randomBytes(9 * MiB + 5, 43);
+  // The first 4 MiB part goes through; the second is held unanswered, so the page reloads with the
+  // host at 4 MiB.
+  const PART = /\/api\/v1\/blobs\/[0-9a-f]{32}\?offset=\d+$/;
+  const offsets: number[] = [];
+  let hold = true;
+  await alice.context.route(PART, async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    const at = Number(new URL(route.request().url()).searchParams.get('offset'));
+    offsets.push(at);
+    if (hold && at > 0) return;
+    await route.continue();
+  });
+  await attach(alice, { name: 'film.bin', mimeType: 'application/octet-stream', buffer: data });
+  await alice.page.getByTestId('attach-panel').getByRole('button', { name: 'Send' }).click();
+  await expect.poll(() => offsets).toEqual([0, 4 * MiB]);
+  await alice.page.reload();
+  const notice = alice.page.getByTestId('unsent-file');
+  await expect(notice).toContainText('the upload goes on from where it stopped', { timeout: 30_000 });
+
+  // The same file attached again: the vault seals it again, finds it equal to the 4 MiB its copy
+  // and the host hold, and sends only the rest.
+  hold = false;
+  offsets.length = 0;
+  await attach(alice, { name: 'film.bin', mimeType: 'application/octet-stream', buffer: data });
+  await sendPicked(alice);
+  await expect(notice).toHaveCount(0);
+  expect(offsets[0]).toBe(4 * MiB);
+  expect(offsets).not.toContain(0);
+  const fileBubble = () => bubbles(bob.page, alice.name).filter({ has: bob.page.getByTestId('file-name') }).last();
+  await expect(fileBubble().getByTestId('file-name')).toHaveText('film.bin', { timeout: 30_000 });
+  const file = await saved(bob.page, fileBubble().getByRole('button', { name: 'Save' }));
+  expect(file.bytes.equals(data)).toBe(true);
   for (const p of [alice, bob]) await expectClean(p);
 });
 

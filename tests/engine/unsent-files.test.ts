@@ -11,11 +11,14 @@ import WebSocket from 'ws';
 import { describe, expect, test } from 'vitest';
 import type { Username } from '../../src/lib/codec/username';
 import { Engine } from '../../workers/engine/engine';
+import { EngineError } from '../../workers/engine/errors';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
 import { MAX_UNSENT, UNSENT_META_KEY, noteUpload } from '../../workers/engine/unsent-files';
-import { bytes } from './download-support';
-import { enginesOnRealHost, eventually } from './real-host-support';
+import { blobSize } from '../../src/lib/crypto/attachment';
+import { PUT_PART_BYTES } from '../../workers/engine/blob-stream';
+import { bytes, opened, same } from './download-support';
+import { enginesOnRealHost, eventually, fileKeyIn } from './real-host-support';
 
 const { real, user } = enginesOnRealHost('parley-unsent-');
 const bob = { kind: 'chat', username: 'bob' as Username } as const;
@@ -42,11 +45,63 @@ function partGate() {
   return { g, wrap };
 }
 
+/**
+ * What a tab's transport did with blobs: new blobs made, part PUTs and their bytes. The first
+ * `pass` PUTs go through; later ones wait until `cut` (the tab frozen mid-upload, then gone).
+ */
+function blobGate(pass = Infinity, before?: (path: string) => Promise<void>) {
+  let cut = (): void => undefined;
+  const g = { creates: 0, puts: 0, bytes: 0, cut: () => cut() };
+  const frozen = new Promise<never>((_r, reject) => (cut = () => reject(new Error('the tab is gone'))));
+  frozen.catch(() => undefined);
+  const wrap = (t: HostHttpTransport) => {
+    const authed = t.authedFetch.bind(t);
+    t.authedFetch = async (auth, path, init = {}) => {
+      if (init.method === 'POST' && path === '/api/v1/blobs') g.creates++;
+      if (init.method !== 'PUT' || !path.startsWith('/api/v1/blobs/')) return authed(auth, path, init);
+      await before?.(path);
+      if (g.puts++ >= pass) return frozen;
+      g.bytes += (init.body as Blob).size;
+      return authed(auth, path, init);
+    };
+  };
+  return { g, wrap };
+}
+
 type Locks = NonNullable<Parameters<typeof Engine.open>[0]['locks']>;
 
 /** Another tab on `e`'s vault: of the same browser (its lock manager), or, by default, after every tab closed (fresh locks). */
-async function tab(e: Engine, locks: Locks = memoryLocks()): Promise<Engine> {
-  return Engine.open({ transport: new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor), dbName: e.ctx.vault.name, locks, retryMs: 50 });
+async function tab(e: Engine, locks: Locks = memoryLocks(), wrap?: (t: HostHttpTransport) => void): Promise<Engine> {
+  const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
+  wrap?.(transport);
+  return Engine.open({ transport, dbName: e.ctx.vault.name, locks, retryMs: 50 });
+}
+
+/** The owners of every file copy (whole or parts) in `e`'s vault. */
+async function copyOwners(e: Engine): Promise<string[]> {
+  const keys = (await e.ctx.vault.db.getAllKeys('files')) as [string, number][];
+  return [...new Set(keys.map(([owner]) => owner))];
+}
+
+/** Alice's 9 MiB upload to bob, cut off by a closed tab after its first 4 MiB part reached the host. */
+async function cutOff(file: Uint8Array, name: string) {
+  // Every part is in our copy before its PUT leaves (blob-stream.ts), so the copy always holds
+  // at least what the host does: what the resume compares against.
+  const ahead: boolean[] = [];
+  let me: Engine | undefined;
+  const first = blobGate(1, async (path) => {
+    const at = Number(new URL(path, 'http://x').searchParams.get('offset'));
+    const keys = (await me!.ctx.vault.db.getAllKeys('files')) as [string, number][];
+    ahead.push(keys.some(([, k]) => k === at));
+  });
+  const alice = (me = await user('alice', { wrap: first.wrap }));
+  const bobs = await user('bob');
+  await alice.lookupUser('bob');
+  alice.sendAttachment(bob.username, { bytes: file, name, mime: 'application/octet-stream', transfer: 'r1' }).catch(() => undefined);
+  await eventually(() => expect(first.g.puts).toBe(2));
+  expect(ahead).toEqual([true, true]);
+  first.g.cut();
+  return { alice, bobs };
 }
 
 const sameBrowser = (e: Engine): Locks => e.ctx.vault.locks as unknown as Locks;
@@ -121,9 +176,90 @@ describe('files a closed tab left unsent', () => {
     await after.close();
   });
 
+  test('P45 an upload cut off by a closed tab resumes when the same file is attached again: its copy survives the start-up sweep, only the bytes the host lacks go up, and bob opens exactly the file', async () => {
+    const file = bytes(9 * MiB + 5, 8);
+    const { alice, bobs } = await cutOff(file, 'film.bin');
+    const again = blobGate();
+    const after = await tab(alice, memoryLocks(), again.wrap);
+    expect(await after.unsentFiles(bob)).toEqual([expect.objectContaining({ name: 'film.bin', resumes: true })]);
+    after.connect();
+    await after.sendAttachment(bob.username, { bytes: file, name: 'film.bin', mime: 'application/octet-stream', transfer: 'r2' });
+    // No new blob; the first part, which the host had, was not sent again.
+    expect(again.g.creates).toBe(0);
+    expect(again.g.bytes).toBe(blobSize(file.length) - PUT_PART_BYTES);
+    expect(await after.unsentFiles(bob)).toEqual([]);
+    expect(same(await opened(bobs, await fileKeyIn(bobs, 'alice', 'film.bin')), file)).toBe(true);
+    // Alice's own copy (the kept part and the new ones) is whole: her file opens without the host.
+    expect(await after.attachmentHeld('bob', await fileKeyIn(after, 'bob', 'film.bin'))).toBe(1);
+    await after.close();
+  });
+
+  test('P45 another file of the same name and size attached after a cut-off is not spliced onto the old blob: it goes whole as a new one, and the old copy is replaced by its own', async () => {
+    const file = bytes(9 * MiB + 5, 8);
+    const { alice, bobs } = await cutOff(file, 'film.bin');
+    const other = file.slice();
+    other[1000]! ^= 1;
+    const again = blobGate();
+    const after = await tab(alice, memoryLocks(), again.wrap);
+    const [stale] = await copyOwners(after);
+    expect(stale).toBeDefined();
+    after.connect();
+    await after.sendAttachment(bob.username, { bytes: other, name: 'film.bin', mime: 'application/octet-stream', transfer: 'r2' });
+    expect(again.g.creates).toBe(1);
+    expect(again.g.bytes).toBe(blobSize(other.length));
+    expect(same(await opened(bobs, await fileKeyIn(bobs, 'alice', 'film.bin')), other)).toBe(true);
+    // One copy (under the message id the stopped upload had chosen), and it is the new file's:
+    // Alice opens it with no request to the host (a copy that failed its checks would be fetched).
+    expect(await copyOwners(after)).toEqual([stale]);
+    let asked = 0;
+    const anonymous = after.ctx.transport.anonymousFetch!.bind(after.ctx.transport);
+    after.ctx.transport.anonymousFetch = (path, init) => (asked++, anonymous(path, init));
+    const mine = await after.openAttachment('bob', await fileKeyIn(after, 'bob', 'film.bin'), 'o');
+    expect(same(new Uint8Array(await (mine.bytes as Blob).arrayBuffer()), other)).toBe(true);
+    expect(asked).toBe(0);
+    await after.close();
+  });
+
+  test('P45 a cut-off upload whose blob the host no longer has goes whole as a new blob when attached again; a host out of reach leaves it resumable', async () => {
+    const file = bytes(9 * MiB + 5, 10);
+    const { alice, bobs } = await cutOff(file, 'film.bin');
+    const again = blobGate();
+    let state: 'down' | 'lost' = 'down';
+    const after = await tab(alice, memoryLocks(), (t) => {
+      again.wrap(t);
+      const authed = t.authedFetch.bind(t);
+      t.authedFetch = async (auth, path, init = {}) => {
+        if (!path.endsWith('/upload')) return authed(auth, path, init);
+        if (state === 'down') throw new EngineError('Unavailable', 'the host cannot be reached');
+        return new Response(JSON.stringify({ error: { code: 'NotFound', message: 'no such blob' } }), { status: 404 });
+      };
+    });
+    after.connect();
+    const send = (transfer: string) => after.sendAttachment(bob.username, { bytes: file, name: 'film.bin', mime: 'application/octet-stream', transfer });
+    await expect(send('r2')).rejects.toMatchObject({ code: 'Unavailable' });
+    expect(again.g.creates).toBe(0);
+    expect(await copyOwners(after)).toHaveLength(1);
+    state = 'lost';
+    await send('r2');
+    expect(again.g.creates).toBe(1);
+    expect(again.g.bytes).toBe(blobSize(file.length));
+    expect(same(await opened(bobs, await fileKeyIn(bobs, 'alice', 'film.bin')), file)).toBe(true);
+    await after.close();
+  });
+
+  test('dismissing a cut-off upload takes its copy with it', async () => {
+    const { alice } = await cutOff(bytes(9 * MiB + 5, 9), 'film.bin');
+    const after = await tab(alice);
+    expect(await copyOwners(after)).toHaveLength(1);
+    const [listed] = await after.unsentFiles(bob);
+    await after.dismissUnsentFile(listed!.id);
+    expect(await copyOwners(after)).toEqual([]);
+    await after.close();
+  });
+
   test('at most the newest 50 notes are kept: the oldest goes first', async () => {
     const alice = await user('alice');
-    for (let i = 0; i <= MAX_UNSENT; i++) await noteUpload(alice.ctx.vault, `bob:t${i}`, bob, { name: `f${i}.txt`, mime: 'text/plain', size: 10 + i }, 1000 + i);
+    for (let i = 0; i <= MAX_UNSENT; i++) await noteUpload(alice.ctx.vault, `bob:t${i}`, bob, { name: `f${i}.txt`, mime: 'text/plain', size: 10 + i }, 1000 + i, { messageId: `m${i}`, owner: `m:m${i}` });
     const after = await tab(alice);
     const names = (await after.unsentFiles(bob)).map((f) => f.name);
     expect(names).toHaveLength(MAX_UNSENT);

@@ -31,7 +31,7 @@ import { preview, updateChat } from '../storage/chat-repo';
 import { getContact } from '../storage/contact-repo';
 import { getMessage, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox } from '../storage/outbox-repo';
-import type { MessageRecord, Tx } from '../storage/schema';
+import type { MessageRecord, Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { FROM_START, LocalCopyError, dropFile, getFileMark, keptShare, localParts, messageOwner, resumePoint, setReleased, txMarkFile } from '../storage/file-repo';
 import { UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
@@ -43,30 +43,49 @@ import { engineFail, isEngineError } from './errors';
 import { messageEvent } from './views';
 import { assertCanSend } from './trust';
 import { armFor, sentExpiry, sentTimer } from './disappearing';
-import { forgetTransfer, isSlotOf, noteUpload, txUploadSent, uploadDone } from './unsent-files';
+import { forgetTransfer, isSlotOf, noteBlob, noteUpload, resumable, txUploadSent, uploadDone } from './unsent-files';
 
 /** Uploads that failed part-way, by recipient and transfer id: a retry of the same file resumes them. */
-const unfinished = new Map<string, StreamUpload>();
+const unfinishedOf = new WeakMap<Vault, Map<string, StreamUpload>>();
+/** Per open vault (tests run several engines in one process; a browser worker holds one). */
+function unfinishedIn(vault: Vault): Map<string, StreamUpload> {
+  let m = unfinishedOf.get(vault);
+  if (!m) unfinishedOf.set(vault, (m = new Map()));
+  return m;
+}
 /** Failed uploads kept for a retry (each holds at most a few sealed parts). */
 const MAX_UNFINISHED = 8;
 
 /**
- * The upload to run for `file` (a 1:1 chat's or a group's slot): the unfinished one of the same
- * transfer and file, else a new one for the message `target` makes of a fresh message id.
+ * The upload to run for `file` in `place` (a 1:1 chat's or a group's slot), noted as unsent until
+ * its message is stored (unsent-files.ts): the unfinished one of the same transfer and file (a
+ * Retry), else one that takes over a stopped upload of the same file in that place (a tab closed
+ * in the middle: blob-stream.ts resumes it where the host is, if the file compares equal), else a
+ * new one for the message `target` makes of a fresh message id.
  */
-export function uploadFor(ctx: EngineContext, slot: string, file: OutgoingFile, target: (messageId: string) => UploadTarget): StreamUpload {
-  const old = unfinished.get(slot);
+export async function startUpload(ctx: EngineContext, slot: string, place: FilePlaceView, file: OutgoingFile, target: (messageId: string) => UploadTarget): Promise<StreamUpload> {
   const size = file.bytes instanceof Uint8Array ? file.bytes.length : file.bytes.size;
-  if (old && old.size === size) return old;
-  old?.abandon();
-  unfinished.delete(slot);
-  while (unfinished.size >= MAX_UNFINISHED) {
-    const [first] = unfinished;
-    first![1].abandon();
-    unfinished.delete(first![0]);
+  const unfinished = unfinishedIn(ctx.vault);
+  let up = unfinished.get(slot);
+  if (!up || up.size !== size) {
+    up?.abandon();
+    unfinished.delete(slot);
+    while (unfinished.size >= MAX_UNFINISHED) {
+      const [first] = unfinished;
+      first![1].abandon();
+      unfinished.delete(first![0]);
+    }
+    const prior = await resumable(ctx.vault, place, { name: file.name, size }).catch(() => undefined);
+    // A stopped upload is taken over only into the same copy (its owner follows from its message id).
+    const aim = prior && target(prior.messageId);
+    const takeOver = prior && aim?.owner === prior.owner ? prior : undefined;
+    const at = takeOver ? aim! : target(newMessageId(ctx.deps.rng));
+    up = new StreamUpload(file.bytes, { ...at, onBlob: (blobId, key) => noteBlob(ctx.vault, slot, blobId, key) }, takeOver && { blobId: takeOver.blobId, key: takeOver.key });
+    unfinished.set(slot, up);
   }
-  const up = new StreamUpload(file.bytes, target(newMessageId(ctx.deps.rng)));
-  unfinished.set(slot, up);
+  // Noted before any byte goes: a tab closed from here on leaves a visible "Not sent". A note that
+  // cannot be written (storage full) costs only the notice, never the send.
+  await noteUpload(ctx.vault, slot, place, { name: file.name, mime: file.mime, size }, ctx.deps.now(), { messageId: up.target.messageId, owner: up.target.owner }).catch(() => undefined);
   return up;
 }
 
@@ -76,8 +95,8 @@ export function attachmentPreview(a: Pick<AttachmentContent, 'mime' | 'name'>, c
 }
 
 /** The upload of `slot` finished: nothing is kept for a retry. */
-export function forgetUpload(slot: string): void {
-  unfinished.delete(slot);
+export function forgetUpload(ctx: EngineContext, slot: string): void {
+  unfinishedIn(ctx.vault).delete(slot);
 }
 
 /** The upload slot of a transfer: one per picked file and conversation (a retry reuses it). */
@@ -87,6 +106,7 @@ export function slotOf(place: FilePlaceView, transfer: string): string {
 
 /** The person gave up the upload of `transfer` (the tray's Cancel): what it holds goes, and it is not listed as unsent. */
 export async function discardUpload(ctx: EngineContext, transfer: string): Promise<void> {
+  const unfinished = unfinishedIn(ctx.vault);
   for (const [slot, up] of unfinished) {
     if (!isSlotOf(slot, transfer)) continue;
     up.abandon();
@@ -106,14 +126,11 @@ export async function sendAttachment(ctx: EngineContext, username: Username, fil
   const slot = slotOf({ kind: 'chat', username }, file.transfer);
   const emit = (done: number) => ctx.events.emit({ type: 'transfer', transfer: file.transfer, done, total });
   // The message key of an outgoing 1:1 message is its id (our copy's owner); the peer is the one recipient.
-  const upload = uploadFor(ctx, slot, file, (id) => ({ messageId: id, owner: messageOwner(id), recipients: [username] }));
-  // Noted before any byte goes: a tab closed from here on leaves a visible "Not sent" (unsent-files.ts).
-  // A note that cannot be written (storage full) costs only the notice, never the send.
-  await noteUpload(ctx.vault, slot, { kind: 'chat', username }, { name: file.name, mime: file.mime, size: length }, ctx.deps.now()).catch(() => undefined);
+  const upload = await startUpload(ctx, slot, { kind: 'chat', username }, file, (id) => ({ messageId: id, owner: messageOwner(id), recipients: [username] }));
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
   // Our copy of the blob is whole (else the message goes without one: storage full).
   const copy = await upload.kept();
-  forgetUpload(slot);
+  forgetUpload(ctx, slot);
   const mime = allowedMime(file.mime);
   const attachment: AttachmentContent = { kind: 'attachment', id: upload.target.messageId, sentAt: 0, blobId, key, digest, size, mime, name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
   const caption = file.caption ?? '';

@@ -2,7 +2,7 @@
  * Files and voice notes in groups (README "Groups": files in groups; SECURITY.md P45, P21, P19).
  *
  * Send: the file is sealed under a fresh key and its blob uploaded ONCE, streamed in parts as in
- * 1:1 (attachments.ts `uploadFor`, blob-stream.ts), then the pointer — blob id, key, digest, size, allow-listed type,
+ * 1:1 (attachments.ts `startUpload`, blob-stream.ts), then the pointer — blob id, key, digest, size, allow-listed type,
  * name, thumbnail or waveform, caption: an attachment content (wire kind 0x10) — goes to every
  * member in ONE sender-key message (`GroupText` around it, wire/group-content.ts), so one upload
  * of the file and one of the message serve the whole group. The pointer is encrypted under our
@@ -31,8 +31,8 @@ import type { OpenedFile, OutgoingFile } from '../../src/lib/vault/views';
 import { getGroupMessage, putGroup, putGroupMessage, txGetGroup, txGetGroupMessage, type GroupMessageRecord } from '../storage/group-repo';
 import { groupOwner, txMarkFile } from '../storage/file-repo';
 import { commit } from '../storage/vault';
-import { attachmentPreview, copyHeld, forgetUpload, openPointer, slotOf, uploadFor } from './attachments';
-import { noteUpload, txUploadSent, uploadDone } from './unsent-files';
+import { attachmentPreview, copyHeld, forgetUpload, openPointer, slotOf, startUpload } from './attachments';
+import { txUploadSent, uploadDone } from './unsent-files';
 import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
 import { distributeSenderKey } from './group-apply';
@@ -68,17 +68,14 @@ export async function sendGroupAttachment(ctx: EngineContext, id: string, file: 
       return g ? groupRecipients(tx, g.history.head, me.username) : [];
     });
   const recipients = await members();
-  const upload = uploadFor(ctx, slot, file, (messageId) => ({ messageId, owner: groupOwner(`${id}:${messageId}`), recipients }));
-  // Noted before any byte goes: a tab closed from here on leaves a visible "Not sent" (unsent-files.ts).
-  // A note that cannot be written (storage full) costs only the notice, never the send.
-  await noteUpload(ctx.vault, slot, { kind: 'group', id }, { name: file.name, mime: file.mime, size: length }, ctx.deps.now()).catch(() => undefined);
+  const upload = await startUpload(ctx, slot, { kind: 'group', id }, file, (messageId) => ({ messageId, owner: groupOwner(`${id}:${messageId}`), recipients }));
   const { blobId, key, digest, size } = await upload.run(ctx, emit);
   // A member who joined while the file went up is listed too, before the pointer goes: unlisted,
   // the others' releases would delete the blob before they fetched it.
   await upload.listAlso(ctx, await members());
   // Our copy of the blob is whole (else the message goes without one: storage full).
   const copy = await upload.kept();
-  forgetUpload(slot);
+  forgetUpload(ctx, slot);
   const pointer: AttachmentContent = { kind: 'attachment', id: upload.target.messageId, sentAt: 0, blobId, key, digest, size, mime: allowedMime(file.mime), name: file.name, ...(file.thumbnail?.length ? { thumbnail: file.thumbnail } : {}) };
   const caption = file.caption ?? '';
 

@@ -14,12 +14,24 @@
  * again, or cancels it in the tray. Entries of uploads still running, here or in another tab, are
  * never shown. Without a lock manager (the vault is then read-only, P18) only this worker's own
  * uploads count as running.
+ *
+ * Resuming. An entry also names the upload's message id and copy owner, and, once the host made
+ * the blob, its id and the file's key (sealed like the rest). Our copy of the blob
+ * (storage/file-repo.ts) holds every byte before the host does (blob-stream.ts), and the start-up
+ * sweep keeps the copies of listed uploads. So when the same file (name and size) is attached
+ * again in the same conversation, its stopped entry hands the new upload that blob and key
+ * (`resumable`): the file is sealed again and compared with the copy, and only the rest goes up
+ * (a different file fails the comparison and goes as a new blob). An entry that goes for any other
+ * reason (dismissed, its conversation deleted, sent again as a new blob) takes its copy with it.
  * Knows nothing of the host: nothing here sends or fetches.
  */
+import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
+import { ATTACHMENT_KEY_LEN } from '../../src/lib/crypto/attachment';
 import { allowedMime, isVoiceMime } from '../../src/lib/wire/attachment-content';
 import type { FilePlaceView, UnsentFileView } from '../../src/lib/vault/views';
 import { openJson, sealJson } from '../storage/record-seal';
 import type { Tx, Vault } from '../storage/schema';
+import { txDropFile } from '../storage/file-repo';
 import { commit } from '../storage/vault';
 import { holdWebLock, whenLockFree } from '../storage/web-lock';
 
@@ -34,6 +46,26 @@ interface Entry {
   mime: string;
   size: number;
   at: number;
+  /** The message the file was to go in, and our copy's owner (file-repo.ts). */
+  messageId?: string;
+  owner?: string;
+  /** Once the host made the blob: its id and the file's key (base64url). */
+  blobId?: string;
+  key?: string;
+}
+
+/** What a new upload of the same file takes over from a stopped one (blob-stream.ts PriorUpload). */
+export interface ResumableUpload {
+  messageId: string;
+  owner: string;
+  blobId: string;
+  key: Uint8Array;
+}
+
+/** Where a new upload's entry points: its message and copy. */
+export interface UploadPlace {
+  messageId: string;
+  owner: string;
 }
 
 const lockName = (vault: Vault, slot: string): string => `parley-upload:${vault.name}:${slot}`;
@@ -82,17 +114,49 @@ function stopped(vault: Vault, slot: string): Promise<boolean> {
 }
 
 /**
- * Before an upload of `slot` starts (or is retried): takes its lock and notes it. A stopped entry
- * of the same file (name and size) in the same conversation goes: the person is sending it again.
+ * Before an upload of `slot` starts (or is retried): takes its lock and notes it (`into`: its
+ * message and copy; a retry keeps what the entry knew of its blob). A stopped entry of the same
+ * file (name and size) in the same conversation goes: the person is sending it again; its copy
+ * goes too unless the new upload took it over (the same owner).
  */
-export async function noteUpload(vault: Vault, slot: string, place: FilePlaceView, file: { name: string; mime: string; size: number }, now: number): Promise<void> {
+export async function noteUpload(vault: Vault, slot: string, place: FilePlaceView, file: { name: string; mime: string; size: number }, now: number, into: UploadPlace): Promise<void> {
   await hold(vault, slot);
   const dead = new Set<string>();
   for (const e of await commit(vault, txEntries)) if (e.slot !== slot && samePlace(e.place, place) && e.name === file.name && e.size === file.size && (await stopped(vault, e.slot))) dead.add(e.slot);
   await commit(vault, async (tx) => {
-    const kept = (await txEntries(tx)).filter((e) => e.slot !== slot && !dead.has(e.slot));
-    await txWrite(tx, [...kept, { slot, place, name: file.name, mime: file.mime, size: file.size, at: now }].slice(-MAX_UNSENT));
+    const entries = await txEntries(tx);
+    const own = entries.find((e) => e.slot === slot);
+    for (const e of entries) if (dead.has(e.slot) && e.owner && e.owner !== into.owner) await txDropFile(tx, e.owner);
+    const kept = entries.filter((e) => e.slot !== slot && !dead.has(e.slot));
+    const blob = own?.owner === into.owner && own.blobId && own.key ? { blobId: own.blobId, key: own.key } : {};
+    await txWrite(tx, [...kept, { slot, place, name: file.name, mime: file.mime, size: file.size, at: now, ...into, ...blob }].slice(-MAX_UNSENT));
   });
+}
+
+/** The host made the blob of `slot`'s upload (or a new one after it lost the first): noted, so a cut-off upload can resume. */
+export async function noteBlob(vault: Vault, slot: string, blobId: string, key: Uint8Array): Promise<void> {
+  await commit(vault, async (tx) => {
+    const entries = await txEntries(tx);
+    const i = entries.findIndex((e) => e.slot === slot);
+    if (i < 0) return;
+    entries[i] = { ...entries[i]!, blobId, key: toBase64Url(key) };
+    await txWrite(tx, entries);
+  });
+}
+
+/** The newest stopped upload of the same file (name and size) in `place` that the host made a blob for. */
+export async function resumable(vault: Vault, place: FilePlaceView, file: { name: string; size: number }): Promise<ResumableUpload | undefined> {
+  const entries = (await commit(vault, txEntries)).filter((e) => samePlace(e.place, place) && e.name === file.name && e.size === file.size && e.messageId && e.owner && e.blobId && e.key);
+  for (const e of entries.sort((a, b) => b.at - a.at)) {
+    if (!(await stopped(vault, e.slot))) continue;
+    return { messageId: e.messageId!, owner: e.owner!, blobId: e.blobId!, key: fromBase64Url(e.key!, ATTACHMENT_KEY_LEN) };
+  }
+  return undefined;
+}
+
+/** The copies the start-up sweep must keep (file-repo.ts sweepUnfinishedFiles): those of every listed upload. */
+export async function unsentOwners(vault: Vault): Promise<ReadonlySet<string>> {
+  return new Set((await commit(vault, txEntries)).flatMap((e) => (e.owner ? [e.owner] : [])));
 }
 
 /** In the transaction that stores the file's message: its upload is done. Call `uploadDone` after the commit. */
@@ -109,13 +173,14 @@ export function uploadDone(vault: Vault, slot: string): void {
 /** True if `slot` is the upload of `transfer` (slots end with their page's transfer id, attachments.ts slotOf). */
 export const isSlotOf = (slot: string, transfer: string): boolean => slot.endsWith(`:${transfer}`);
 
-/** Forgets the entry of `transfer`'s upload and lets its lock go (the person cancelled it in the tray). */
+/** Forgets the entry of `transfer`'s upload, with its copy, and lets its lock go (the person cancelled it in the tray). */
 export async function forgetTransfer(vault: Vault, transfer: string): Promise<void> {
   const slots = await commit(vault, async (tx) => {
     const entries = await txEntries(tx);
-    const gone = entries.filter((e) => isSlotOf(e.slot, transfer)).map((e) => e.slot);
-    if (gone.length) await txWrite(tx, entries.filter((e) => !gone.includes(e.slot)));
-    return gone;
+    const gone = entries.filter((e) => isSlotOf(e.slot, transfer));
+    for (const e of gone) if (e.owner) await txDropFile(tx, e.owner);
+    if (gone.length) await txWrite(tx, entries.filter((e) => !gone.includes(e)));
+    return gone.map((e) => e.slot);
   });
   for (const slot of slots) release(vault, slot);
 }
@@ -125,20 +190,25 @@ export async function unsentFiles(vault: Vault, place: FilePlaceView): Promise<U
   const out: UnsentFileView[] = [];
   for (const e of await commit(vault, txEntries)) {
     if (!samePlace(e.place, place) || !(await stopped(vault, e.slot))) continue;
-    out.push({ id: e.slot, name: e.name, size: e.size, at: e.at, voice: isVoiceMime(allowedMime(e.mime)) });
+    out.push({ id: e.slot, name: e.name, size: e.size, at: e.at, voice: isVoiceMime(allowedMime(e.mime)), resumes: e.blobId !== undefined });
   }
   return out.sort((a, b) => a.at - b.at);
 }
 
-/** Removes a stopped upload's entry; one still running (here or in another tab) stays. */
+/** Removes a stopped upload's entry and its copy; one still running (here or in another tab) stays. */
 export async function dismissUnsent(vault: Vault, slot: string): Promise<void> {
   if (!(await stopped(vault, slot))) return;
-  await commit(vault, (tx) => txUploadSent(tx, slot));
+  await commit(vault, async (tx) => {
+    const owner = (await txEntries(tx)).find((e) => e.slot === slot)?.owner;
+    if (owner) await txDropFile(tx, owner);
+    await txUploadSent(tx, slot);
+  });
 }
 
-/** Every note of a conversation the person deleted (chat-delete.ts): nothing of it stays at rest. */
+/** Every note of a conversation the person deleted (chat-delete.ts), with its copy: nothing of it stays at rest. */
 export async function txForgetPlace(tx: Tx, place: FilePlaceView): Promise<void> {
   const entries = await txEntries(tx);
   const kept = entries.filter((e) => !samePlace(e.place, place));
+  for (const e of entries) if (!kept.includes(e) && e.owner) await txDropFile(tx, e.owner);
   if (kept.length !== entries.length) await txWrite(tx, kept);
 }

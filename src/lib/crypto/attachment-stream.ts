@@ -47,19 +47,34 @@ export class AttachmentSealer {
   #fill = 0;
   #header: Uint8Array | undefined;
 
-  constructor(size: number, key?: Uint8Array) {
+  /**
+   * A fresh seal of a `size`-byte file; with the `key` and `header` of an earlier one, the same
+   * seal again: the same file then gives the same blob, byte for byte (secretstream's push and
+   * pull states are one structure, and init_pull(header, key) is the state init_push(key) made
+   * with that header). An upload cut off with its tab resumes so (blob-stream.ts), comparing
+   * what it seals again with the part of the blob it kept.
+   */
+  constructor(size: number, key?: Uint8Array, header?: Uint8Array) {
     const s = sodium();
     if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ATTACHMENT_BYTES) fail('InvalidArgument', `file of ${size} bytes (the limit is ${MAX_ATTACHMENT_BYTES})`);
+    if (header && !key) fail('InvalidArgument', 'a stream header without its key');
     this.key = key ?? s.crypto_secretstream_xchacha20poly1305_keygen();
     if (this.key.length !== ATTACHMENT_KEY_LEN) fail('InvalidKey', `attachment key of ${this.key.length} bytes`);
+    if (header && header.length !== STREAM_HEADER_LEN) fail('InvalidArgument', `stream header of ${header.length} bytes`);
     this.size = size;
     this.total = blobSize(size);
     this.#plainSize = paddedPlainSize(size);
-    const { state, header } = s.crypto_secretstream_xchacha20poly1305_init_push(this.key);
-    this.#state = state;
-    this.#header = header;
+    if (header) {
+      this.#state = s.crypto_secretstream_xchacha20poly1305_init_pull(header, this.key) as unknown as StreamState;
+      this.#header = header.slice();
+    } else {
+      const fresh = s.crypto_secretstream_xchacha20poly1305_init_push(this.key);
+      this.#state = fresh.state;
+      this.#header = fresh.header;
+    }
+    const header0 = this.#header;
     this.#hash = s.crypto_generichash_init(null, ATTACHMENT_DIGEST_LEN);
-    s.crypto_generichash_update(this.#hash, header);
+    s.crypto_generichash_update(this.#hash, header0);
   }
 
   /** Every blob byte has been answered. */

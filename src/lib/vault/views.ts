@@ -205,6 +205,8 @@ export interface UnsentFileView {
   at: number;
   /** A recorded voice message rather than a picked file. */
   voice: boolean;
+  /** Part of it reached the host: attaching the same file again goes on from there. */
+  resumes: boolean;
 }
 
 /** The message a reply quotes (README "Message actions"). */
