@@ -8,7 +8,8 @@
  * Both directions stream (blob-stream.ts up, ranged-download.ts down): the vault holds a few
  * parts (4 MiB up, 1 MiB down), never the whole file or blob. A failed upload keeps its sealer and unconfirmed parts in memory for this
  * worker's lifetime, so "Retry" of the same transfer resumes where the host is instead of starting
- * over. One cut off with its worker is shown as not sent after a reload (unsent-files.ts).
+ * over. One cut off with its worker is shown as not sent after a reload (unsent-files.ts), and
+ * resumes from our copy when the same file is attached again (`startUpload`, blob-stream.ts).
  *
  * Every file sent or opened here is kept as this browser's own copy of its blob (ciphertext, never
  * plaintext; storage/file-repo.ts), marked complete in the transaction that stores the sent
