@@ -15,6 +15,8 @@ import { EngineError } from '../../workers/engine/errors';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
 import { MAX_UNSENT, UNSENT_META_KEY, noteUpload } from '../../workers/engine/unsent-files';
+import { openJson } from '../../workers/storage/record-seal';
+import { commit } from '../../workers/storage/vault';
 import { blobSize } from '../../src/lib/crypto/attachment';
 import { PUT_PART_BYTES } from '../../workers/engine/blob-stream';
 import { bytes, opened, same } from './download-support';
@@ -84,15 +86,24 @@ async function copyOwners(e: Engine): Promise<string[]> {
 }
 
 /** Alice's 9 MiB upload to bob, cut off by a closed tab after its first 4 MiB part reached the host. */
+/** The offsets of the parts noted in `e`'s unsent notes (opened as the vault does). */
+async function notedParts(e: Engine): Promise<number[]> {
+  return commit(e.ctx.vault, async (tx) => {
+    const sealed = await tx.objectStore('meta').get(UNSENT_META_KEY);
+    if (!sealed) return [];
+    const entries = await openJson<{ parts?: { at: number }[] }[]>(tx, 'meta', UNSENT_META_KEY, sealed as never);
+    return entries.flatMap((x) => (x.parts ?? []).map((p) => p.at));
+  });
+}
+
+/** Alice's 9 MiB upload to bob, cut off by a closed tab after its first 4 MiB part reached the host. */
 async function cutOff(file: Uint8Array, name: string) {
-  // Every part is in our copy before its PUT leaves (blob-stream.ts), so the copy always holds
-  // at least what the host does: what the resume compares against.
+  // Every part's hash is noted before its PUT leaves (blob-stream.ts): what a resume compares against.
   const ahead: boolean[] = [];
   let me: Engine | undefined;
   const first = blobGate(1, async (path) => {
     const at = Number(new URL(path, 'http://x').searchParams.get('offset'));
-    const keys = (await me!.ctx.vault.db.getAllKeys('files')) as [string, number][];
-    ahead.push(keys.some(([, k]) => k === at));
+    ahead.push((await notedParts(me!)).includes(at));
   });
   const alice = (me = await user('alice', { wrap: first.wrap }));
   const bobs = await user('bob');
@@ -176,7 +187,7 @@ describe('files a closed tab left unsent', () => {
     await after.close();
   });
 
-  test('P45 an upload cut off by a closed tab resumes when the same file is attached again: its copy survives the start-up sweep, only the bytes the host lacks go up, and bob opens exactly the file', async () => {
+  test('P45 an upload cut off by a closed tab resumes when the same file is attached again: the parts the host has are checked against the hashes noted before they went, only the rest goes up, and bob opens exactly the file', async () => {
     const file = bytes(9 * MiB + 5, 8);
     const { alice, bobs } = await cutOff(file, 'film.bin');
     const again = blobGate();
@@ -189,28 +200,26 @@ describe('files a closed tab left unsent', () => {
     expect(again.g.bytes).toBe(blobSize(file.length) - PUT_PART_BYTES);
     expect(await after.unsentFiles(bob)).toEqual([]);
     expect(same(await opened(bobs, await fileKeyIn(bobs, 'alice', 'film.bin')), file)).toBe(true);
-    // Alice's own copy (the kept part and the new ones) is whole: her file opens without the host.
+    // Alice's own copy (the checked part written again, and the rest) is whole: it opens without the host.
     expect(await after.attachmentHeld('bob', await fileKeyIn(after, 'bob', 'film.bin'))).toBe(1);
     await after.close();
   });
 
-  test('P45 another file of the same name and size attached after a cut-off is not spliced onto the old blob: it goes whole as a new one, and the old copy is replaced by its own', async () => {
+  test('P45 another file of the same name and size attached after a cut-off is not spliced onto the old blob: it goes whole as a new one, and alice keeps its copy', async () => {
     const file = bytes(9 * MiB + 5, 8);
     const { alice, bobs } = await cutOff(file, 'film.bin');
     const other = file.slice();
     other[1000]! ^= 1;
     const again = blobGate();
     const after = await tab(alice, memoryLocks(), again.wrap);
-    const [stale] = await copyOwners(after);
-    expect(stale).toBeDefined();
     after.connect();
     await after.sendAttachment(bob.username, { bytes: other, name: 'film.bin', mime: 'application/octet-stream', transfer: 'r2' });
     expect(again.g.creates).toBe(1);
     expect(again.g.bytes).toBe(blobSize(other.length));
     expect(same(await opened(bobs, await fileKeyIn(bobs, 'alice', 'film.bin')), other)).toBe(true);
-    // One copy (under the message id the stopped upload had chosen), and it is the new file's:
-    // Alice opens it with no request to the host (a copy that failed its checks would be fetched).
-    expect(await copyOwners(after)).toEqual([stale]);
+    // One copy, and it is the new file's: Alice opens it with no request to the host (a copy that
+    // failed its checks would be fetched).
+    expect(await copyOwners(after)).toHaveLength(1);
     let asked = 0;
     const anonymous = after.ctx.transport.anonymousFetch!.bind(after.ctx.transport);
     after.ctx.transport.anonymousFetch = (path, init) => (asked++, anonymous(path, init));
@@ -220,40 +229,67 @@ describe('files a closed tab left unsent', () => {
     await after.close();
   });
 
-  test('P45 a cut-off upload whose blob the host no longer has goes whole as a new blob when attached again; a host out of reach leaves it resumable', async () => {
+  test('P45 a host out of reach when a cut-off upload is attached again fails the send and keeps it resumable; a host that lost the blob gets the file whole as a new one', async () => {
     const file = bytes(9 * MiB + 5, 10);
     const { alice, bobs } = await cutOff(file, 'film.bin');
     const again = blobGate();
-    let state: 'down' | 'lost' = 'down';
+    let state: 'down' | 'up' | 'lost' = 'down';
     const after = await tab(alice, memoryLocks(), (t) => {
       again.wrap(t);
       const authed = t.authedFetch.bind(t);
       t.authedFetch = async (auth, path, init = {}) => {
-        if (!path.endsWith('/upload')) return authed(auth, path, init);
+        if (!path.endsWith('/upload') || state === 'up') return authed(auth, path, init);
         if (state === 'down') throw new EngineError('Unavailable', 'the host cannot be reached');
         return new Response(JSON.stringify({ error: { code: 'NotFound', message: 'no such blob' } }), { status: 404 });
       };
     });
     after.connect();
-    const send = (transfer: string) => after.sendAttachment(bob.username, { bytes: file, name: 'film.bin', mime: 'application/octet-stream', transfer });
+    const send = (transfer: string, bytes = file) => after.sendAttachment(bob.username, { bytes, name: 'film.bin', mime: 'application/octet-stream', transfer });
     await expect(send('r2')).rejects.toMatchObject({ code: 'Unavailable' });
     expect(again.g.creates).toBe(0);
-    expect(await copyOwners(after)).toHaveLength(1);
-    state = 'lost';
+    // Retry (the same transfer) once the host answers: still taken over, only the rest goes.
+    state = 'up';
     await send('r2');
-    expect(again.g.creates).toBe(1);
-    expect(again.g.bytes).toBe(blobSize(file.length));
+    expect(again.g.creates).toBe(0);
+    expect(again.g.bytes).toBe(blobSize(file.length) - PUT_PART_BYTES);
     expect(same(await opened(bobs, await fileKeyIn(bobs, 'alice', 'film.bin')), file)).toBe(true);
     await after.close();
+
+    // Another cut-off, whose blob the host then says it does not have: a clean new upload.
+    const second = bytes(9 * MiB + 7, 11);
+    const gate = blobGate(1);
+    const tab2 = await tab(alice, memoryLocks(), gate.wrap);
+    tab2.connect();
+    tab2.sendAttachment(bob.username, { bytes: second, name: 'cut.bin', mime: 'application/octet-stream', transfer: 'r3' }).catch(() => undefined);
+    await eventually(() => expect(gate.g.puts).toBe(2));
+    gate.g.cut();
+    state = 'lost';
+    again.g.bytes = 0;
+    const tab3 = await tab(alice, memoryLocks(), (t) => {
+      again.wrap(t);
+      const authed = t.authedFetch.bind(t);
+      t.authedFetch = async (auth, path, init = {}) => (path.endsWith('/upload') ? new Response(JSON.stringify({ error: { code: 'NotFound', message: 'no such blob' } }), { status: 404 }) : authed(auth, path, init));
+    });
+    tab3.connect();
+    await tab3.sendAttachment(bob.username, { bytes: second, name: 'cut.bin', mime: 'application/octet-stream', transfer: 'r4' });
+    expect(again.g.creates).toBe(1);
+    expect(again.g.bytes).toBe(blobSize(second.length));
+    expect(same(await opened(bobs, await fileKeyIn(bobs, 'alice', 'cut.bin')), second)).toBe(true);
+    await tab2.close();
+    await tab3.close();
   });
 
-  test('dismissing a cut-off upload takes its copy with it', async () => {
-    const { alice } = await cutOff(bytes(9 * MiB + 5, 9), 'film.bin');
-    const after = await tab(alice);
-    expect(await copyOwners(after)).toHaveLength(1);
+  test('a dismissed cut-off upload is forgotten: the same file attached again goes as a new blob', async () => {
+    const file = bytes(9 * MiB + 5, 9);
+    const { alice } = await cutOff(file, 'film.bin');
+    const again = blobGate();
+    const after = await tab(alice, memoryLocks(), again.wrap);
     const [listed] = await after.unsentFiles(bob);
     await after.dismissUnsentFile(listed!.id);
-    expect(await copyOwners(after)).toEqual([]);
+    after.connect();
+    await after.sendAttachment(bob.username, { bytes: file, name: 'film.bin', mime: 'application/octet-stream', transfer: 'r2' });
+    expect(again.g.creates).toBe(1);
+    expect(again.g.bytes).toBe(blobSize(file.length));
     await after.close();
   });
 

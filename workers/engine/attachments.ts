@@ -9,7 +9,7 @@
  * parts (4 MiB up, 1 MiB down), never the whole file or blob. A failed upload keeps its sealer and unconfirmed parts in memory for this
  * worker's lifetime, so "Retry" of the same transfer resumes where the host is instead of starting
  * over. One cut off with its worker is shown as not sent after a reload (unsent-files.ts), and
- * resumes from our copy when the same file is attached again (`startUpload`, blob-stream.ts).
+ * resumes where the host is when the same file is attached again (`startUpload`, blob-stream.ts).
  *
  * Every file sent or opened here is kept as this browser's own copy of its blob (ciphertext, never
  * plaintext; storage/file-repo.ts), marked complete in the transaction that stores the sent
@@ -44,7 +44,7 @@ import { engineFail, isEngineError } from './errors';
 import { messageEvent } from './views';
 import { assertCanSend } from './trust';
 import { armFor, sentExpiry, sentTimer } from './disappearing';
-import { forgetTransfer, isSlotOf, noteBlob, noteUpload, resumable, txUploadSent, uploadDone } from './unsent-files';
+import { forgetTransfer, isSlotOf, noteBlob, notePart, noteUpload, resumable, txUploadSent, uploadDone } from './unsent-files';
 
 /** Uploads that failed part-way, by recipient and transfer id: a retry of the same file resumes them. */
 const unfinishedOf = new WeakMap<Vault, Map<string, StreamUpload>>();
@@ -81,7 +81,7 @@ export async function startUpload(ctx: EngineContext, slot: string, place: FileP
     const aim = prior && target(prior.messageId);
     const takeOver = prior && aim?.owner === prior.owner ? prior : undefined;
     const at = takeOver ? aim! : target(newMessageId(ctx.deps.rng));
-    up = new StreamUpload(file.bytes, { ...at, onBlob: (blobId, key) => noteBlob(ctx.vault, slot, blobId, key) }, takeOver && { blobId: takeOver.blobId, key: takeOver.key });
+    up = new StreamUpload(file.bytes, { ...at, onBlob: (blob) => noteBlob(ctx.vault, slot, blob), onPart: (part) => notePart(ctx.vault, slot, part) }, takeOver);
     unfinished.set(slot, up);
   }
   // Noted before any byte goes: a tab closed from here on leaves a visible "Not sent". A note that

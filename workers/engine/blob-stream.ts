@@ -11,28 +11,28 @@
  * fails keeps its state, so a retry with the same StreamUpload resumes where the host is.
  *
  * The download is ranged-download.ts.
- * The upload also writes the blob into this browser's own copy (storage/file-repo.ts), each part
- * in the same ranges as the PUTs and durable BEFORE its PUT goes (written while the part before
- * travels), so the copy always holds at least what the host holds. The caller marks the copy
+ * The upload also writes the blob, as the host holds it, into this browser's own copy
+ * (storage/file-repo.ts), each part once the host confirmed it. The caller marks the copy
  * complete (attachments.ts); until then it is only parts. A copy that cannot be written (the
  * browser's storage quota) is given up, never the transfer: `kept` says whether the copy is whole.
  *
- * Resuming after the tab closed (`PriorUpload`, from unsent-files.ts): the host's blob and the
- * file's key of the stopped upload, and its copy. The file, picked again, is sealed again under
- * that key and the stream header the copy starts with, and every part up to where the host is
- * must equal the copy's, byte for byte (attachment-stream.ts: the same file seals to the same
- * blob); then only the rest goes up. A copy that does not reach the host's offset, a part that
- * differs (another file of the same name and size), or a host that no longer has the blob, and the
- * upload starts clean under a fresh key: the host's bytes are never trusted, only compared.
+ * Resuming after the tab closed (`PriorUpload`, from unsent-files.ts). Before a part's PUT goes,
+ * the BLAKE2b-256 of its sealed bytes is noted (`target.onPart`, sealed in the unsent note), with
+ * the blob id, the file's key and the stream header noted when the blob was made. When the same
+ * file is picked again, it is sealed again under that key and header (attachment-stream.ts: the
+ * same file seals to the same blob) up to where the host is, and every part must hash as noted;
+ * then only the rest goes up. A part that differs (another file of the same name and size), parts
+ * that do not end where the host is, or a blob the host no longer has, and the upload starts clean
+ * under a fresh key: the host's word is only compared against our own record, never trusted.
  * Knows nothing of messages or the UI.
  */
 import { bytesEqual } from '../../src/lib/codec/bytes';
 import { fail } from '../../src/lib/codec/errors';
-import { STREAM_HEADER_LEN } from '../../src/lib/crypto/attachment';
+import { digestOf } from '../../src/lib/crypto/attachment';
 import { AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
 import { releaseHashes } from '../../src/lib/crypto/blob-release';
 import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobAddRecipients, type BlobCreate, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
-import { CopyWriter, dropFile, localParts, partsOf } from '../storage/file-repo';
+import { CopyWriter, dropFile } from '../storage/file-repo';
 import type { Vault } from '../storage/schema';
 import { fetcher, refusal, type BlobFetch } from './blob-client';
 import type { EngineContext } from './context';
@@ -75,14 +75,24 @@ export interface UploadTarget {
   owner: string;
   /** Who will fetch it (their release hashes are listed at creation, crypto/blob-release.ts). */
   recipients: readonly string[];
-  /** Told when the host made the blob (a fresh one after it lost the first, too): unsent-files.ts notes it. */
-  onBlob?: (blobId: string, key: Uint8Array) => Promise<void>;
+  /** Told when the host made the blob (a fresh one after it lost the first, too), before any PUT. */
+  onBlob?: (blob: { blobId: string; key: Uint8Array; header: Uint8Array }) => Promise<void>;
+  /** Told each part's hash before its PUT goes; the PUT waits for it (unsent-files.ts notes it). */
+  onPart?: (part: NotedPart) => Promise<void>;
 }
 
-/** A stopped upload of the same file to take over: the host's blob and the file's key (our copy is the target's owner's). */
+/** A part of the blob as noted before its PUT: where it starts and the BLAKE2b-256 of its bytes. */
+export interface NotedPart {
+  at: number;
+  hash: Uint8Array;
+}
+
+/** A stopped upload of the same file to take over: the host's blob, the file's key and stream header, its parts as noted. */
 export interface PriorUpload {
   blobId: string;
   key: Uint8Array;
+  header: Uint8Array;
+  parts: readonly NotedPart[];
 }
 
 /** One file's upload; `run` again after a failure to resume it. */
@@ -107,10 +117,10 @@ export class StreamUpload {
   peakHeld = 0;
   /** Whom the blob lists for release: the target's recipients, and any added since (listAlso). */
   #listed: string[];
-  /** Blob bytes written to our copy so far (each part before its PUT). */
-  #copied = 0;
   /** The stopped upload this one tries to take over, until `run` tried. */
   #prior: PriorUpload | undefined;
+  /** The part whose hash is being noted ahead (while the part before it travels). */
+  #noting: { at: number; end: number; done: Promise<void> } | undefined;
   /** Blob bytes the host already held when a prior upload was taken over (tests check only the rest went up). */
   resumedAt = 0;
 
@@ -158,13 +168,14 @@ export class StreamUpload {
       await this.#sealUntil(Math.min(this.#confirmed + PUT_PART_BYTES, this.#sealer.total));
       const from = this.#confirmed;
       const end = Math.min(from + PUT_PART_BYTES, this.#produced);
-      // Our copy holds the part before the host may (a tab closed from here on resumes from it).
-      await this.#copyUntil(end);
-      await this.#copy!.settled();
-      const sending = this.#put(go, from, this.#bytes(from, end));
-      // The next part is sealed, and written to our copy, while this one travels.
+      const body = this.#bytes(from, end);
+      // The part's hash is noted before the host can hold it: what a resume compares against.
+      await this.#note(from, end, body);
+      const sending = this.#put(go, from, body);
+      // The next part is sealed, and its hash noted, while this one travels.
       await this.#sealUntil(Math.min(from + 2 * PUT_PART_BYTES, this.#sealer.total));
-      await this.#copyUntil(Math.min(end + PUT_PART_BYTES, this.#produced));
+      const next = Math.min(end + PUT_PART_BYTES, this.#produced);
+      if (next > end) void this.#note(end, next, this.#bytes(end, next));
       const r = await sending;
       if (r.ok || r.received !== undefined) {
         // 409: the host is elsewhere (an earlier part landed though its answer was lost).
@@ -196,56 +207,62 @@ export class StreamUpload {
     if (vault) void (copy?.finish() ?? Promise.resolve(false)).then(() => dropFile(vault, this.target.owner)).catch(() => undefined);
   }
 
-  /** The host holds blob bytes up to `to` (our copy already does: `#copyUntil` runs before each PUT). */
+  /**
+   * The host holds blob bytes up to `to`: the newly confirmed ones go into our copy first (while we
+   * still hold them), then count as confirmed. Only confirmed bytes are copied, so the copy is
+   * always a prefix of the blob the host has.
+   */
   async #confirm(to: number): Promise<void> {
-    await this.#copyUntil(to);
+    if (to > this.#confirmed) await this.#copy!.write(this.#confirmed, this.#bytes(this.#confirmed, to));
     this.#confirmed = to;
   }
 
-  /** Starts writing held bytes up to `to` into our copy, as one part from where it ends (the PUTs' ranges). */
-  async #copyUntil(to: number): Promise<void> {
-    if (to <= this.#copied) return;
-    const from = this.#copied;
-    this.#copied = to;
-    await this.#copy!.write(from, this.#bytes(from, to));
+  /** Notes the hash of the part [at, end) (once per range; a retry of that range waits for the same note). */
+  #note(at: number, end: number, bytes: Uint8Array): Promise<void> {
+    const onPart = this.target.onPart;
+    if (!onPart) return Promise.resolve();
+    if (this.#noting?.at === at && this.#noting.end === end) return this.#noting.done;
+    // Best effort, as the blob's note: a part not noted only makes a later resume start clean.
+    const done = onPart({ at, hash: digestOf(bytes) }).catch(() => undefined);
+    this.#noting = { at, end, done };
+    return done;
   }
 
   /**
-   * Takes over `prior` (a stopped upload of, we hope, this file) if the host still has its blob
-   * and our copy holds every byte the host does, and sealing this file again under its key gives
-   * exactly those bytes. Otherwise leaves a clean state, so `#run` makes a new blob.
+   * Takes over `prior` (a stopped upload of, we hope, this file) if the host still has its blob,
+   * the noted parts end exactly where the host is, and sealing this file again under its key and
+   * header gives parts with exactly the noted hashes; they go into our copy as they are checked.
+   * Otherwise leaves a clean state, so `#run` makes a new blob. A host out of reach fails the run
+   * and leaves `prior` for the next one.
    */
   async #takeOver(go: BlobFetch, prior: PriorUpload): Promise<void> {
     this.#prior = undefined;
-    const vault = this.#vault!;
-    const owner = this.target.owner;
-    let at: number | undefined;
     this.#blobId = prior.blobId;
+    let at: number | undefined;
     try {
       at = await this.#hostOffset(go);
     } catch (e) {
-      // The host unreachable: this upload fails for now and stays resumable (the copy is kept).
       this.#blobId = undefined;
       this.#prior = prior;
       throw e;
     }
-    const kept: number[] = [];
-    let ok = at !== undefined && at > 0 && at <= this.#sealer.total;
+    const parts = prior.parts.filter((p) => at !== undefined && p.at < at);
+    let ok = at !== undefined && at > 0 && at <= this.#sealer.total && parts.length > 0 && parts[0]!.at === 0 && parts.every((p, i) => i === 0 || p.at > parts[i - 1]!.at);
     if (ok) {
-      let sealer: AttachmentSealer | undefined;
       try {
-        let offset = 0;
-        for await (const part of localParts(vault, owner, this.#sealer.total, at)) {
-          if (!sealer) {
-            sealer = new AttachmentSealer(this.size, prior.key, part.subarray(0, STREAM_HEADER_LEN));
-            this.#sealer.abandon();
-            this.#sealer = sealer;
-          }
-          await this.#sealUntil(offset + part.length);
-          if (!bytesEqual(this.#bytes(offset, offset + part.length), part)) throw new Error(`the file picked again differs from the one sent at ${offset}`);
-          kept.push(offset);
-          offset += part.length;
-          this.#confirmed = offset;
+        // What an earlier start-up sweep left of our copy goes: the verified parts are written afresh.
+        await dropFile(this.#vault!, this.target.owner);
+        this.#sealer.abandon();
+        this.#sealer = new AttachmentSealer(this.size, prior.key, prior.header);
+        for (let i = 0; i < parts.length && ok; i++) {
+          const from = parts[i]!.at;
+          const end = i + 1 < parts.length ? parts[i + 1]!.at : at!;
+          await this.#sealUntil(end);
+          const bytes = this.#bytes(from, end);
+          ok = bytesEqual(digestOf(bytes), parts[i]!.hash);
+          if (!ok) break;
+          await this.#copy!.write(from, bytes);
+          this.#confirmed = end;
           this.#drop();
         }
       } catch {
@@ -253,14 +270,9 @@ export class StreamUpload {
       }
     }
     if (!ok) {
-      this.resumedAt = 0;
       await this.#reset();
       return;
     }
-    // Parts past the host's offset (written ahead of a PUT that never landed) are written again.
-    await vault.db.delete('files', partsOf(owner, at));
-    this.#copy = new CopyWriter(vault, owner, { kept });
-    this.#copied = this.#confirmed = at!;
     this.resumedAt = at!;
   }
 
@@ -301,7 +313,7 @@ export class StreamUpload {
     this.#sealer = new AttachmentSealer(this.size);
     this.#blobId = undefined;
     this.#held = [];
-    this.#heldStart = this.#produced = this.#confirmed = this.#copied = 0;
+    this.#heldStart = this.#produced = this.#confirmed = 0;
   }
 
   async #create(go: BlobFetch): Promise<void> {
@@ -310,8 +322,9 @@ export class StreamUpload {
     if (!res.ok) await refusal(res);
     this.#blobId = ((await res.json()) as BlobCreated).id;
     this.#confirmed = 0;
-    // Best effort: without the note the upload still goes, it only cannot resume after a closed tab.
-    await this.target.onBlob?.(this.#blobId, this.#sealer.key).catch(() => undefined);
+    this.#noting = undefined;
+    // Best effort: without the note the upload still goes; it only cannot resume after a closed tab.
+    await this.target.onBlob?.({ blobId: this.#blobId, key: this.#sealer.key, header: this.#sealer.header }).catch(() => undefined);
   }
 
   /** Where the host is with our upload; undefined when it no longer has it. */

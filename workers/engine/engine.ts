@@ -10,7 +10,6 @@
  * other methods in the engine-*.ts facades it inherits (listed on the class).
  */
 import { sweepUnfinishedFiles } from '../storage/file-repo';
-import { unsentOwners } from './unsent-files';
 import { systemDeps, type Deps } from '../../src/lib/crypto/deps';
 import { isCodedError } from '../../src/lib/codec/errors';
 import { assertUsable, loadVault, resetVault } from '../storage/vault';
@@ -129,9 +128,8 @@ export class Engine extends EngineStorage implements EngineApi {
     const locks = opts.locks ?? browserLocks();
     if (locks) vault.locks = locks;
     // Parts of file copies a closed tab left unfinished (file-repo.ts); they open nothing, but take
-    // room. Skipped while another tab writes a copy (copy-lock.ts); the copies of uploads listed as
-    // not sent stay, to resume from (unsent-files.ts); a locked vault, whose list cannot be read, sweeps nothing.
-    if (!vault.lost) await sweepUnfinishedFiles(vault, () => unsentOwners(vault)).catch(() => 0);
+    // room. Skipped while another tab writes a copy (copy-lock.ts).
+    if (!vault.lost) await sweepUnfinishedFiles(vault).catch(() => 0);
     const serial = serialQueue();
     const engine: Engine = new Engine(
       {

@@ -168,7 +168,7 @@ export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { 
   const total = blobSize(ref.size);
   const remote = rangedParts(downloader(ctx), ref.blobId, total, DOWNLOAD_IN_FLIGHT, resume.from);
   const parts = resume.from > 0 ? resumedParts(localParts(ctx.vault, owner, total, resume.from), remote) : remote;
-  const copy = new CopyWriter(ctx.vault, owner, { download: { blobId: ref.blobId, total }, kept: resume.kept });
+  const copy = new CopyWriter(ctx.vault, owner, { blobId: ref.blobId, total, kept: resume.kept });
   try {
     // The FileResume row is down before the first request, so a tab closed at any point leaves a
     // resumable copy, never parts the next start sweeps.

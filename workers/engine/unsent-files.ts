@@ -15,18 +15,18 @@
  * never shown. Without a lock manager (the vault is then read-only, P18) only this worker's own
  * uploads count as running.
  *
- * Resuming. An entry also names the upload's message id and copy owner, and, once the host made
- * the blob, its id and the file's key (sealed like the rest). Our copy of the blob
- * (storage/file-repo.ts) holds every byte before the host does (blob-stream.ts), and the start-up
- * sweep keeps the copies of listed uploads. So when the same file (name and size) is attached
- * again in the same conversation, its stopped entry hands the new upload that blob and key
- * (`resumable`): the file is sealed again and compared with the copy, and only the rest goes up
- * (a different file fails the comparison and goes as a new blob). An entry that goes for any other
- * reason (dismissed, its conversation deleted, sent again as a new blob) takes its copy with it.
+ * Resuming. An entry also names the upload's message id and copy owner; once the host made the
+ * blob, its id, the file's key and stream header; and before each part goes up, that part's
+ * offset and hash (blob-stream.ts; all sealed like the rest). So when the same file (name and
+ * size) is attached again in the same conversation, its stopped entry hands the new upload that
+ * blob (`resumable`): the file is sealed again and each part up to where the host is compared with
+ * its noted hash, and only the rest goes up (a different file fails the comparison and goes as a
+ * new blob). An entry that goes for another reason (dismissed, its conversation deleted, sent again
+ * as a new blob) takes any parts of its copy with it.
  * Knows nothing of the host: nothing here sends or fetches.
  */
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
-import { ATTACHMENT_KEY_LEN } from '../../src/lib/crypto/attachment';
+import { ATTACHMENT_DIGEST_LEN, ATTACHMENT_KEY_LEN, STREAM_HEADER_LEN } from '../../src/lib/crypto/attachment';
 import { allowedMime, isVoiceMime } from '../../src/lib/wire/attachment-content';
 import type { FilePlaceView, UnsentFileView } from '../../src/lib/vault/views';
 import { openJson, sealJson } from '../storage/record-seal';
@@ -34,6 +34,7 @@ import type { Tx, Vault } from '../storage/schema';
 import { txDropFile } from '../storage/file-repo';
 import { commit } from '../storage/vault';
 import { holdWebLock, whenLockFree } from '../storage/web-lock';
+import type { NotedPart, PriorUpload } from './blob-stream';
 
 export const UNSENT_META_KEY = 'unsentFiles';
 /** Notes kept at most: past it the oldest go first (a person who never dismisses keeps a bounded list). */
@@ -49,18 +50,21 @@ interface Entry {
   /** The message the file was to go in, and our copy's owner (file-repo.ts). */
   messageId?: string;
   owner?: string;
-  /** Once the host made the blob: its id and the file's key (base64url). */
+  /** Once the host made the blob: its id, the file's key and stream header (base64url). */
   blobId?: string;
   key?: string;
+  header?: string;
+  /** Each part noted before its PUT: its offset and BLAKE2b-256 (base64url), in blob order. */
+  parts?: { at: number; hash: string }[];
 }
 
-/** What a new upload of the same file takes over from a stopped one (blob-stream.ts PriorUpload). */
-export interface ResumableUpload {
+/** What a new upload of the same file takes over from a stopped one. */
+export interface ResumableUpload extends PriorUpload {
   messageId: string;
   owner: string;
-  blobId: string;
-  key: Uint8Array;
 }
+
+const BLOB_FIELDS = ['blobId', 'key', 'header', 'parts'] as const;
 
 /** Where a new upload's entry points: its message and copy. */
 export interface UploadPlace {
@@ -125,38 +129,52 @@ export async function noteUpload(vault: Vault, slot: string, place: FilePlaceVie
   for (const e of await commit(vault, txEntries)) if (e.slot !== slot && samePlace(e.place, place) && e.name === file.name && e.size === file.size && (await stopped(vault, e.slot))) dead.add(e.slot);
   await commit(vault, async (tx) => {
     const entries = await txEntries(tx);
-    const own = entries.find((e) => e.slot === slot);
+    // What the entry knew of its blob stays: this slot's own (a retry), or the stopped entry's
+    // whose upload this one took over (the same copy owner).
+    const own = entries.find((e) => e.slot === slot && e.owner === into.owner) ?? entries.find((e) => dead.has(e.slot) && e.owner === into.owner);
     for (const e of entries) if (dead.has(e.slot) && e.owner && e.owner !== into.owner) await txDropFile(tx, e.owner);
     const kept = entries.filter((e) => e.slot !== slot && !dead.has(e.slot));
-    const blob = own?.owner === into.owner && own.blobId && own.key ? { blobId: own.blobId, key: own.key } : {};
+    const blob = own ? Object.fromEntries(BLOB_FIELDS.filter((k) => own[k] !== undefined).map((k) => [k, own[k]])) : {};
     await txWrite(tx, [...kept, { slot, place, name: file.name, mime: file.mime, size: file.size, at: now, ...into, ...blob }].slice(-MAX_UNSENT));
   });
 }
 
-/** The host made the blob of `slot`'s upload (or a new one after it lost the first): noted, so a cut-off upload can resume. */
-export async function noteBlob(vault: Vault, slot: string, blobId: string, key: Uint8Array): Promise<void> {
+/** Changes `slot`'s entry, if it is still there (its own transaction). */
+async function update(vault: Vault, slot: string, change: (e: Entry) => Entry): Promise<void> {
   await commit(vault, async (tx) => {
     const entries = await txEntries(tx);
     const i = entries.findIndex((e) => e.slot === slot);
     if (i < 0) return;
-    entries[i] = { ...entries[i]!, blobId, key: toBase64Url(key) };
+    entries[i] = change(entries[i]!);
     await txWrite(tx, entries);
   });
 }
 
-/** The newest stopped upload of the same file (name and size) in `place` that the host made a blob for. */
-export async function resumable(vault: Vault, place: FilePlaceView, file: { name: string; size: number }): Promise<ResumableUpload | undefined> {
-  const entries = (await commit(vault, txEntries)).filter((e) => samePlace(e.place, place) && e.name === file.name && e.size === file.size && e.messageId && e.owner && e.blobId && e.key);
-  for (const e of entries.sort((a, b) => b.at - a.at)) {
-    if (!(await stopped(vault, e.slot))) continue;
-    return { messageId: e.messageId!, owner: e.owner!, blobId: e.blobId!, key: fromBase64Url(e.key!, ATTACHMENT_KEY_LEN) };
-  }
-  return undefined;
+/** The host made the blob of `slot`'s upload (or a new one after it lost the first): noted, with no part yet. */
+export function noteBlob(vault: Vault, slot: string, blob: { blobId: string; key: Uint8Array; header: Uint8Array }): Promise<void> {
+  return update(vault, slot, (e) => ({ ...e, blobId: blob.blobId, key: toBase64Url(blob.key), header: toBase64Url(blob.header), parts: [] }));
 }
 
-/** The copies the start-up sweep must keep (file-repo.ts sweepUnfinishedFiles): those of every listed upload. */
-export async function unsentOwners(vault: Vault): Promise<ReadonlySet<string>> {
-  return new Set((await commit(vault, txEntries)).flatMap((e) => (e.owner ? [e.owner] : [])));
+/** A part of `slot`'s blob is about to go up: its hash replaces any noted at or after its offset. */
+export function notePart(vault: Vault, slot: string, part: NotedPart): Promise<void> {
+  return update(vault, slot, (e) => ({ ...e, parts: [...(e.parts ?? []).filter((p) => p.at < part.at), { at: part.at, hash: toBase64Url(part.hash) }] }));
+}
+
+/** The newest stopped upload of the same file (name and size) in `place` that the host made a blob for. */
+export async function resumable(vault: Vault, place: FilePlaceView, file: { name: string; size: number }): Promise<ResumableUpload | undefined> {
+  const entries = (await commit(vault, txEntries)).filter((e) => samePlace(e.place, place) && e.name === file.name && e.size === file.size);
+  for (const e of entries.sort((a, b) => b.at - a.at)) {
+    if (!e.messageId || !e.owner || !e.blobId || !e.key || !e.header || !(await stopped(vault, e.slot))) continue;
+    return {
+      messageId: e.messageId,
+      owner: e.owner,
+      blobId: e.blobId,
+      key: fromBase64Url(e.key, ATTACHMENT_KEY_LEN),
+      header: fromBase64Url(e.header, STREAM_HEADER_LEN),
+      parts: (e.parts ?? []).map((p) => ({ at: p.at, hash: fromBase64Url(p.hash, ATTACHMENT_DIGEST_LEN) }))
+    };
+  }
+  return undefined;
 }
 
 /** In the transaction that stores the file's message: its upload is done. Call `uploadDone` after the commit. */

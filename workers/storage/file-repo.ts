@@ -13,9 +13,7 @@
  * transaction deletes it: a download that did not finish (the host unreachable, the tab closed)
  * keeps its parts under that row, and the next open resumes after them (`resumePoint`) instead of
  * fetching the whole blob again. Parts of an upload never marked complete, having no such row, are
- * removed at a later start when no tab is writing a copy (sweepUnfinishedFiles, copy-lock.ts),
- * unless the caller names the copy as one to keep: an upload a closed tab cut off, which resumes
- * from its copy when the same file is picked again (engine unsent-files.ts, blob-stream.ts).
+ * removed at a later start when no tab is writing a copy (sweepUnfinishedFiles, copy-lock.ts).
  * Knows nothing of the host or crypto.
  */
 import { holdCopyLock, whenNoCopyWriter, type CopyHold } from './copy-lock';
@@ -59,21 +57,17 @@ export class CopyWriter {
   #hold: CopyHold | undefined;
   /** Where each part given starts, in order (a resumed download's kept parts first). */
   readonly #offsets: number[];
-  /** The blob this copy downloads (resumable), when it is a download. */
-  readonly #download: { blobId: string; total: number } | undefined;
 
   /**
    * `download`: this copy is a download of that blob, resumable (its FileResume row is written
-   * before the first part); `kept`: the offsets of the parts an earlier open of it (or an upload
-   * cut off, blob-stream.ts) left, which this copy goes on from.
+   * before the first part); `kept`: the offsets of the parts an earlier open of it left.
    */
   constructor(
     private readonly vault: Vault,
     readonly owner: string,
-    from: { download?: { blobId: string; total: number }; kept?: readonly number[] } = {}
+    private readonly download?: { blobId: string; total: number; kept: readonly number[] }
   ) {
-    this.#download = from.download;
-    this.#offsets = [...(from.kept ?? [])];
+    this.#offsets = [...(download?.kept ?? [])];
   }
 
   /** Takes the copy lock and, for a download, writes its FileResume row (once; `write` calls it). */
@@ -81,8 +75,8 @@ export class CopyWriter {
     if (this.#hold || this.#failed) return;
     this.#hold = holdCopyLock(this.vault);
     await this.#hold.granted;
-    if (!this.#download) return;
-    const row: FileResume = { owner: this.owner, at: RESUME_AT, blobId: this.#download.blobId, total: this.#download.total };
+    if (!this.download) return;
+    const row: FileResume = { owner: this.owner, at: RESUME_AT, blobId: this.download.blobId, total: this.download.total };
     await this.vault.db.put(FILES, row).catch(() => {
       this.#failed = true;
     });
@@ -98,11 +92,6 @@ export class CopyWriter {
     });
     this.#pending.push(w);
     if (this.#pending.length >= COPY_WRITES_IN_FLIGHT) await this.#pending.shift();
-  }
-
-  /** Waits for the writes started so far (an upload sends no byte before our copy holds it, blob-stream.ts). */
-  async settled(): Promise<void> {
-    await Promise.all(this.#pending);
   }
 
   /** Waits for every write; true if each succeeded, else what was written is dropped. */
@@ -231,18 +220,17 @@ export async function* localParts(vault: Vault, owner: string, total: number, un
 
 /**
  * Removes the parts of every copy never marked complete and not a resumable download (no FileResume
- * row: an upload cut off) nor in `keep` (uploads that may resume; a `keep` that cannot be read
- * sweeps nothing), unless some tab's CopyWriter is writing one now (copy-lock.ts): then
+ * row: an upload cut off), unless some tab's CopyWriter is writing one now (copy-lock.ts): then
  * nothing is swept until a later start (answers 0). Without Web Locks a copy another tab is still
  * writing loses its parts too; its mark is then refused (CopyWriter.txWhole). A resumable
  * download's parts stay until its message goes (P44), the user removes them (file-usage.ts), or an
  * open finds the host no longer has the blob.
  */
-export async function sweepUnfinishedFiles(vault: Vault, keep: () => Promise<ReadonlySet<string>> = () => Promise.resolve(new Set())): Promise<number> {
-  return whenNoCopyWriter(vault, async () => sweepUnmarked(vault, await keep()), 0);
+export async function sweepUnfinishedFiles(vault: Vault): Promise<number> {
+  return whenNoCopyWriter(vault, () => sweepUnmarked(vault), 0);
 }
 
-async function sweepUnmarked(vault: Vault, keep: ReadonlySet<string>): Promise<number> {
+async function sweepUnmarked(vault: Vault): Promise<number> {
   // One key per copy is read, not every part: a FileResume row (-2) and the mark (-1) sort first,
   // so an owner whose first key is a part has neither, and the cursor then jumps past the owner's
   // remaining keys.
@@ -251,7 +239,7 @@ async function sweepUnmarked(vault: Vault, keep: ReadonlySet<string>): Promise<n
   let cursor = await tx.store.openKeyCursor();
   while (cursor) {
     const [owner, at] = cursor.key as [string, number];
-    if (at >= 0 && !keep.has(owner)) {
+    if (at >= 0) {
       await tx.store.delete(allOf(owner));
       swept++;
     }

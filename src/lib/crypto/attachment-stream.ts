@@ -32,6 +32,8 @@ type StreamState = ReturnType<ReturnType<typeof sodium>['crypto_secretstream_xch
 /** Seals one file, fed in order, into its blob: `push` the file's bytes, then `pad` until `done`. */
 export class AttachmentSealer {
   readonly key: Uint8Array;
+  /** The stream header the blob starts with (with the key, what seals the same file to the same blob again). */
+  readonly header: Uint8Array;
   readonly size: number;
   /** Bytes of the whole blob (blobSize(size)). */
   readonly total: number;
@@ -52,7 +54,7 @@ export class AttachmentSealer {
    * seal again: the same file then gives the same blob, byte for byte (secretstream's push and
    * pull states are one structure, and init_pull(header, key) is the state init_push(key) made
    * with that header). An upload cut off with its tab resumes so (blob-stream.ts), comparing
-   * what it seals again with the part of the blob it kept.
+   * what it seals again with the hashes of the parts it sent.
    */
   constructor(size: number, key?: Uint8Array, header?: Uint8Array) {
     const s = sodium();
@@ -73,6 +75,7 @@ export class AttachmentSealer {
       this.#header = fresh.header;
     }
     const header0 = this.#header;
+    this.header = header0.slice();
     this.#hash = s.crypto_generichash_init(null, ATTACHMENT_DIGEST_LEN);
     s.crypto_generichash_update(this.#hash, header0);
   }

@@ -205,7 +205,7 @@ export interface UnsentFileView {
   at: number;
   /** A recorded voice message rather than a picked file. */
   voice: boolean;
-  /** Part of it reached the host: attaching the same file again goes on from there. */
+  /** The host made its blob: attaching the same file again goes on from where the host is. */
   resumes: boolean;
 }
 
