@@ -102,6 +102,20 @@ describe('streaming attachment format', () => {
       expect(same(blob, first.blob)).toBe(false);
       expect(same(blob.subarray(0, STREAM_HEADER_LEN), first.blob.subarray(0, STREAM_HEADER_LEN))).toBe(true);
     }
+    // Under one key and header a change anywhere reaches every chunk sealed after it (each MAC is
+    // folded into the next nonce): the last chunk of a 2 MiB prefix differs for a byte changed at 1000.
+    const file = bytes(3 * MiB, 5);
+    const first = streamSeal(file, MiB);
+    const other = file.slice();
+    other[1000]! ^= 1;
+    const again = new AttachmentSealer(file.length, first.key, first.blob.subarray(0, STREAM_HEADER_LEN));
+    const blob = concat([...again.push(other), ...again.pad(file.length)]);
+    const window = (b: Uint8Array) => b.subarray(2 * MiB - CIPHER_CHUNK - 16, 2 * MiB);
+    expect(same(blob.subarray(0, 1000), first.blob.subarray(0, 1000))).toBe(true);
+    expect(window(blob).some((x, i) => x !== window(first.blob)[i])).toBe(true);
+    let equal = 0;
+    for (let i = 0; i < CIPHER_CHUNK + 16; i++) if (window(blob)[i] === window(first.blob)[i]) equal++;
+    expect(equal).toBeLessThan((CIPHER_CHUNK + 16) / 64);
     expect(code(() => new AttachmentSealer(10, undefined, new Uint8Array(STREAM_HEADER_LEN)))).toBe('InvalidArgument a stream header without its key');
     expect(code(() => new AttachmentSealer(10, new Uint8Array(32), new Uint8Array(5)))).toBe('InvalidArgument stream header of 5 bytes');
   });

@@ -16,9 +16,11 @@
  * complete (attachments.ts); until then it is only parts. A copy that cannot be written (the
  * browser's storage quota) is given up, never the transfer: `kept` says whether the copy is whole.
  *
- * Resuming after the tab closed (`PriorUpload`, from unsent-files.ts). Before a part's PUT goes,
- * the BLAKE2b-256 of its sealed bytes is noted (`target.onPart`, sealed in the unsent note), with
- * the blob id, the file's key and the stream header noted when the blob was made. When the same
+ * Resuming after the tab closed (`PriorUpload`, from unsent-files.ts). As a part's PUT goes (the
+ * next part's while the one before travels), a BLAKE2b-256 of its sealed bytes is noted
+ * (`target.onPart`, sealed in the unsent note), with the blob id, the file's key and the stream
+ * header noted when the blob was made. Nothing waits for these notes: one that lands too late
+ * leaves the noted parts short of the host's offset, and the resume then starts clean. When the same
  * file is picked again, it is sealed again under that key and header (attachment-stream.ts: the
  * same file seals to the same blob) up to where the host is, and every part must hash as noted;
  * then only the rest goes up. A part that differs (another file of the same name and size), parts
@@ -28,7 +30,7 @@
  */
 import { bytesEqual } from '../../src/lib/codec/bytes';
 import { fail } from '../../src/lib/codec/errors';
-import { digestOf } from '../../src/lib/crypto/attachment';
+import { CIPHER_CHUNK, digestOf } from '../../src/lib/crypto/attachment';
 import { AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
 import { releaseHashes } from '../../src/lib/crypto/blob-release';
 import { BLOB_API, MAX_PART_BYTES, UPLOAD_PART_BYTES, type BlobAddRecipients, type BlobCreate, type BlobCreated, type BlobUploadState } from '../../src/lib/wire/blob-api';
@@ -46,6 +48,18 @@ const READ_SLICE = UPLOAD_PART_BYTES;
  * holds at most two of them sealed (this one travelling, the next one ready).
  */
 export const PUT_PART_BYTES = MAX_PART_BYTES;
+/**
+ * What of a sealed part its noted hash covers: its last cipher chunk and a tag (a part shorter than
+ * that, whole). Enough to tell two seals of a prefix apart: under one key and header, secretstream
+ * folds each chunk's MAC into the nonce of the next, so a chunk that differs anywhere before changes
+ * every byte sealed after it, and the window holds at least one whole chunk's tag; a difference in
+ * the window itself is seen directly. Hashing the whole 4 MiB part instead cost about a tenth of
+ * upload throughput (README "Attachments", *Resuming*).
+ */
+const PRINT_WINDOW = CIPHER_CHUNK + 16;
+/** The noted hash of a part, from its sealed bytes (or just their last PRINT_WINDOW). */
+const partPrint = (sealed: Uint8Array): Uint8Array => digestOf(sealed.subarray(Math.max(0, sealed.length - PRINT_WINDOW)));
+
 /** Tries per part before the upload gives up for now (it stays resumable). */
 const PART_TRIES = 3;
 const RETRY_MS = 200;
@@ -77,11 +91,11 @@ export interface UploadTarget {
   recipients: readonly string[];
   /** Told when the host made the blob (a fresh one after it lost the first, too), before any PUT. */
   onBlob?: (blob: { blobId: string; key: Uint8Array; header: Uint8Array }) => Promise<void>;
-  /** Told each part's hash before its PUT goes; the PUT waits for it (unsent-files.ts notes it). */
+  /** Told each part's hash as its PUT goes (unsent-files.ts notes it; nothing waits for it). */
   onPart?: (part: NotedPart) => Promise<void>;
 }
 
-/** A part of the blob as noted before its PUT: where it starts and the BLAKE2b-256 of its bytes. */
+/** A part of the blob as noted when its PUT goes: where it starts and its hash (`partPrint`). */
 export interface NotedPart {
   at: number;
   hash: Uint8Array;
@@ -119,8 +133,8 @@ export class StreamUpload {
   #listed: string[];
   /** The stopped upload this one tries to take over, until `run` tried. */
   #prior: PriorUpload | undefined;
-  /** The part whose hash is being noted ahead (while the part before it travels). */
-  #noting: { at: number; end: number; done: Promise<void> } | undefined;
+  /** The last part whose hash was noted (the next one is noted while the part before it travels). */
+  #noting: { at: number; end: number } | undefined;
   /** Blob bytes the host already held when a prior upload was taken over (tests check only the rest went up). */
   resumedAt = 0;
 
@@ -169,13 +183,14 @@ export class StreamUpload {
       const from = this.#confirmed;
       const end = Math.min(from + PUT_PART_BYTES, this.#produced);
       const body = this.#bytes(from, end);
-      // The part's hash is noted before the host can hold it: what a resume compares against.
-      await this.#note(from, end, body);
+      // The part's hash is noted as it goes (not waited for: a note that lands after the host
+      // took the part only leaves a later resume short, and that one then starts clean).
+      this.#note(from, end);
       const sending = this.#put(go, from, body);
       // The next part is sealed, and its hash noted, while this one travels.
       await this.#sealUntil(Math.min(from + 2 * PUT_PART_BYTES, this.#sealer.total));
       const next = Math.min(end + PUT_PART_BYTES, this.#produced);
-      if (next > end) void this.#note(end, next, this.#bytes(end, next));
+      if (next > end) this.#note(end, next);
       const r = await sending;
       if (r.ok || r.received !== undefined) {
         // 409: the host is elsewhere (an earlier part landed though its answer was lost).
@@ -217,15 +232,13 @@ export class StreamUpload {
     this.#confirmed = to;
   }
 
-  /** Notes the hash of the part [at, end) (once per range; a retry of that range waits for the same note). */
-  #note(at: number, end: number, bytes: Uint8Array): Promise<void> {
+  /** Notes the hash of the part [at, end), once per range (the notes of one upload commit in order). */
+  #note(at: number, end: number): void {
     const onPart = this.target.onPart;
-    if (!onPart) return Promise.resolve();
-    if (this.#noting?.at === at && this.#noting.end === end) return this.#noting.done;
+    if (!onPart || (this.#noting?.at === at && this.#noting.end === end)) return;
+    this.#noting = { at, end };
     // Best effort, as the blob's note: a part not noted only makes a later resume start clean.
-    const done = onPart({ at, hash: digestOf(bytes) }).catch(() => undefined);
-    this.#noting = { at, end, done };
-    return done;
+    void onPart({ at, hash: partPrint(this.#bytes(Math.max(at, end - PRINT_WINDOW), end)) }).catch(() => undefined);
   }
 
   /**
@@ -259,7 +272,7 @@ export class StreamUpload {
           const end = i + 1 < parts.length ? parts[i + 1]!.at : at!;
           await this.#sealUntil(end);
           const bytes = this.#bytes(from, end);
-          ok = bytesEqual(digestOf(bytes), parts[i]!.hash);
+          ok = bytesEqual(partPrint(bytes), parts[i]!.hash);
           if (!ok) break;
           await this.#copy!.write(from, bytes);
           this.#confirmed = end;

@@ -32,7 +32,7 @@ import type { FilePlaceView, UnsentFileView } from '../../src/lib/vault/views';
 import { openJson, sealJson } from '../storage/record-seal';
 import type { Tx, Vault } from '../storage/schema';
 import { txDropFile } from '../storage/file-repo';
-import { commit } from '../storage/vault';
+import { assertUsable, commit } from '../storage/vault';
 import { holdWebLock, whenLockFree } from '../storage/web-lock';
 import type { NotedPart, PriorUpload } from './blob-stream';
 
@@ -54,7 +54,7 @@ interface Entry {
   blobId?: string;
   key?: string;
   header?: string;
-  /** Each part noted before its PUT: its offset and BLAKE2b-256 (base64url), in blob order. */
+  /** Each part noted as its PUT goes: its offset and hash (blob-stream.ts partPrint, base64url), in blob order. */
   parts?: { at: number; hash: string }[];
 }
 
@@ -139,15 +139,21 @@ export async function noteUpload(vault: Vault, slot: string, place: FilePlaceVie
   });
 }
 
-/** Changes `slot`'s entry, if it is still there (its own transaction). */
+/**
+ * Changes `slot`'s entry, if it is still there, in a transaction on `meta` alone: a note per part
+ * must not queue behind (or hold up) the copy's writes to `files`, as one over every store would.
+ */
 async function update(vault: Vault, slot: string, change: (e: Entry) => Entry): Promise<void> {
-  await commit(vault, async (tx) => {
-    const entries = await txEntries(tx);
-    const i = entries.findIndex((e) => e.slot === slot);
-    if (i < 0) return;
+  assertUsable(vault);
+  const tx = vault.db.transaction('meta', 'readwrite');
+  const sealed = await tx.store.get(UNSENT_META_KEY);
+  const entries = sealed ? openJson<Entry[]>(vault.db, 'meta', UNSENT_META_KEY, sealed as never) : [];
+  const i = entries.findIndex((e) => e.slot === slot);
+  if (i >= 0) {
     entries[i] = change(entries[i]!);
-    await txWrite(tx, entries);
-  });
+    await tx.store.put(sealJson(vault.db, 'meta', UNSENT_META_KEY, entries), UNSENT_META_KEY);
+  }
+  await tx.done;
 }
 
 /** The host made the blob of `slot`'s upload (or a new one after it lost the first): noted, with no part yet. */
