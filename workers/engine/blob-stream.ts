@@ -135,8 +135,6 @@ export class StreamUpload {
   #prior: PriorUpload | undefined;
   /** The last part whose hash was noted (the next one is noted while the part before it travels). */
   #noting: { at: number; end: number } | undefined;
-  /** Blob bytes the host already held when a prior upload was taken over (tests check only the rest went up). */
-  resumedAt = 0;
 
   constructor(file: Uint8Array | Blob, target: UploadTarget, prior?: PriorUpload) {
     this.file = file;
@@ -282,11 +280,7 @@ export class StreamUpload {
         ok = false;
       }
     }
-    if (!ok) {
-      await this.#reset();
-      return;
-    }
-    this.resumedAt = at!;
+    if (!ok) await this.#reset();
   }
 
   /** True if the blob lists `username` for release. */

@@ -16,8 +16,8 @@
  * uploads count as running.
  *
  * Resuming. An entry also names the upload's message id and copy owner; once the host made the
- * blob, its id, the file's key and stream header; and before each part goes up, that part's
- * offset and hash (blob-stream.ts; all sealed like the rest). So when the same file (name and
+ * blob, its id, the file's key and stream header; and as each part goes up, that part's offset
+ * and hash (blob-stream.ts; all sealed like the rest). So when the same file (name and
  * size) is attached again in the same conversation, its stopped entry hands the new upload that
  * blob (`resumable`): the file is sealed again and each part up to where the host is compared with
  * its noted hash, and only the rest goes up (a different file fails the comparison and goes as a
@@ -161,7 +161,7 @@ export function noteBlob(vault: Vault, slot: string, blob: { blobId: string; key
   return update(vault, slot, (e) => ({ ...e, blobId: blob.blobId, key: toBase64Url(blob.key), header: toBase64Url(blob.header), parts: [] }));
 }
 
-/** A part of `slot`'s blob is about to go up: its hash replaces any noted at or after its offset. */
+/** A part of `slot`'s blob is going up: its hash replaces any noted at or after its offset. */
 export function notePart(vault: Vault, slot: string, part: NotedPart): Promise<void> {
   return update(vault, slot, (e) => ({ ...e, parts: [...(e.parts ?? []).filter((p) => p.at < part.at), { at: part.at, hash: toBase64Url(part.hash) }] }));
 }
