@@ -265,7 +265,7 @@ export class StreamUpload {
         await dropFile(this.#vault!, this.target.owner);
         this.#sealer.abandon();
         this.#sealer = new AttachmentSealer(this.size, prior.key, prior.header);
-        for (let i = 0; i < parts.length && ok; i++) {
+        for (let i = 0; i < parts.length; i++) {
           const from = parts[i]!.at;
           const end = i + 1 < parts.length ? parts[i + 1]!.at : at!;
           await this.#sealUntil(end);

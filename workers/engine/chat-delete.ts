@@ -4,8 +4,9 @@
  * transaction every message of the chat goes, with what hangs on it (P44: its search entries and
  * its file copy, message-repo.ts deleteMessage); texts still waiting to be encrypted go unsent
  * (they were deleted before they left; ciphertext already made still goes, as a gap the other
- * side would see otherwise), and so do notes of files that were never sent. The contact, its safety number and the session stay, and so do the settings both
- * sides agreed (the disappearing timer, P44) and mute; pin and archive go with the chat. The row
+ * side would see otherwise), and so do notes of files that were never sent. The contact, its
+ * safety number and the session stay, and so do the settings both sides agreed (the
+ * disappearing timer, P44) and mute; pin and archive go with the chat. The row
  * is kept, marked `cleared`, so it is left out of the list until the next message in either
  * direction brings it back with only that message.
  * A message request is not deleted here (requests.ts deleteRequest also forgets the stranger).

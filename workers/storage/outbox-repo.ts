@@ -100,4 +100,3 @@ export async function dropUnencryptedOf(tx: Tx, keys: ReadonlySet<string>, limit
   }
   return dropped;
 }
-
