@@ -198,7 +198,7 @@ describe('P41 the host parses uploads strictly', () => {
   });
 
   test.each([
-    ['version 3', (b: Uint8Array) => ((b[0] = 3), b), 'UnsupportedVersion'],
+    ['version 4', (b: Uint8Array) => ((b[0] = 4), b), 'UnsupportedVersion'],
     ['zero recipients', (b: Uint8Array) => ((b[1] = 0), (b[2] = 0), b), 'DecodeFailed'],
     ['too many recipients', (b: Uint8Array) => ((b[1] = 0x03), (b[2] = 0xe9), b), 'DecodeFailed'],
     ['zero devices', (b: Uint8Array) => ((b[3 + 4] = 0), b), 'DecodeFailed'],

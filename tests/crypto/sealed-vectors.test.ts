@@ -5,10 +5,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
-import { decodeIdentityKeyPair, encodeIdentityKeyPair, identityPublic } from '../../src/lib/crypto/identity';
+import { decodeIdentityKeyPair, encodeIdentityKeyPair, encodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
 import { decodeSenderCertificate, encodeSenderCertificate, encodeServerCertificate } from '../../src/lib/crypto/certificates';
 import { openSealedSender, sealSender } from '../../src/lib/crypto/sealed-sender';
 import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
+import { SEAL_KEY_LEN, openSealedSenderV3, sealSenderKeyed } from '../../src/lib/crypto/sealed-sender-v3';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { generateProfileKey, openProfile, profileAddress, profileWriteToken, profileWriteVerifier, sealProfile } from '../../src/lib/crypto/profile';
 import { decodeSealedAccess, deliveryToken, encodeSealedAccess, mayDeliverSealed, sealedAccessFor } from '../../src/lib/crypto/delivery-token';
@@ -59,6 +60,26 @@ function generateVector() {
   const sealedProfile = sealProfile({ profile, profileKey, username: 'alice' }, deps);
   const token = deliveryToken(profileKey, 'alice');
   const writeToken = profileWriteToken(alice.identity, sealedProfile.address);
+  // v3 draws from the rng after everything above, so the older vectors keep their bytes.
+  const sealKeyBob = deps.rng(SEAL_KEY_LEN);
+  const sealKeyCarol = deps.rng(SEAL_KEY_LEN);
+  const v3GroupId = deps.rng(32);
+  const sentV3 = sealSenderKeyed(
+    {
+      ourIdentity: alice.identity,
+      senderCertificate: alice.certificate,
+      recipients: [
+        { username: 'bob', devices: [1], identity: identityPublic(bob.identity), sealKey: sealKeyBob },
+        { username: 'carol', devices: [1, 2], identity: identityPublic(carol.identity), sealKey: sealKeyCarol }
+      ],
+      contentType: SealedContentType.senderKey,
+      contentHint: ContentHint.resendable,
+      groupId: v3GroupId,
+      content
+    },
+    deps
+  );
+  const parsedV3 = parseSealedSenderV2Sent(sentV3, 1 << 20);
   return {
     source: `frozen from seededDeps seed "${SEED}" (tests/crypto/sealed-fixtures.ts sealedWorld: root, server key 7, users alice, bob, carol device 2)`,
     now: deps.now(),
@@ -75,6 +96,15 @@ function generateVector() {
       sent: toHex(sent),
       receivedBob: toHex(receivedSealedSenderV2(parsed.recipients[0]!, parsed)),
       receivedCarol: toHex(receivedSealedSenderV2(parsed.recipients[1]!, parsed))
+    },
+    v3: {
+      groupId: toHex(v3GroupId),
+      contentHint: ContentHint.resendable,
+      sealKeyBob: toHex(sealKeyBob),
+      sealKeyCarol: toHex(sealKeyCarol),
+      sent: toHex(sentV3),
+      receivedBob: toHex(receivedSealedSenderV2(parsedV3.recipients[0]!, parsedV3)),
+      receivedCarol: toHex(receivedSealedSenderV2(parsedV3.recipients[1]!, parsedV3))
     },
     profile: {
       profileKey: toHex(profileKey),
@@ -98,7 +128,7 @@ test('P41 P43 sealed sender, profile and delivery-token vectors regenerate byte 
   expect(generateVector()).toEqual(vectors);
 });
 
-test('P41 the frozen v1 and v2 envelopes open with the frozen keys alone', () => {
+test('P41 the frozen v1, v2 and v3 envelopes open with the frozen keys alone', () => {
   const deps = seededDeps('any', vectors.now);
   const trust = { root: fromHex(vectors.trustRoot), revokedServerKeyIds: [] };
   const bob = decodeIdentityKeyPair(fromHex(vectors.bobIdentityKeyPair));
@@ -118,6 +148,34 @@ test('P41 the frozen v1 and v2 envelopes open with the frozen keys alone', () =>
     ['bob', [1]],
     ['carol', [1, 2]]
   ]);
+
+  // v3: each opens with the seal key alice gave it, tried after the other's (which does not fit).
+  const keyBob = fromHex(vectors.v3.sealKeyBob);
+  const keyCarol = fromHex(vectors.v3.sealKeyCarol);
+  for (const [who, id, msg, keys] of [
+    ['bob', bob, vectors.v3.receivedBob, [keyCarol, keyBob]],
+    ['carol', carol, vectors.v3.receivedCarol, [keyBob, keyCarol]]
+  ] as const) {
+    const candidates = keys.map((sealKey) => ({ sealKey, username: cert.username, identity: encodeIdentityPublic(cert.identity) }));
+    const message = fromHex(msg);
+    expect(message[0]).toBe(3);
+    const opened = openSealedSenderV3({ message, ourIdentity: id, ourAddress: { username: asUsername(who), device: 1 }, trust, candidates }, deps);
+    expect(opened).toEqual({
+      sender: cert,
+      contentType: SealedContentType.senderKey,
+      contentHint: vectors.v3.contentHint,
+      groupId: fromHex(vectors.v3.groupId),
+      content: fromHex(vectors.content),
+      candidate: 1
+    });
+  }
+  const sentV3 = parseSealedSenderV2Sent(fromHex(vectors.v3.sent), 1 << 20);
+  expect(sentV3.version).toBe(3);
+  expect(sentV3.recipients.map((r) => [r.username, r.devices])).toEqual([
+    ['bob', [1]],
+    ['carol', [1, 2]]
+  ]);
+  expect(toHex(receivedSealedSenderV2(sentV3.recipients[0]!, sentV3))).toBe(vectors.v3.receivedBob);
 });
 
 test('P43 the frozen profile blob opens at its address, and the frozen tokens check', () => {

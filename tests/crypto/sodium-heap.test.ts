@@ -1,5 +1,6 @@
 // The heap arena (src/lib/crypto/sodium-heap.ts) against the wrappers it replaces in sealed
-// sender v2's per-recipient loop (P41): the same X25519 and HMAC-SHA-256 results, the same
+// sender v2's and v3's per-recipient loops (P41): the same X25519, HMAC-SHA-256 and keyed BLAKE2b
+// results, the same
 // refusal of low-order points, and no access outside the arena or after it is disposed.
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
@@ -71,6 +72,26 @@ test('P41 arena HMAC-SHA-256 equals hkdf.hmacSha256 for 32-byte keys and any mes
       }),
       { numRuns: 100 }
     );
+  } finally {
+    a.dispose();
+  }
+});
+
+test('P41 arena keyed BLAKE2b equals crypto_generichash for 16..64-byte outputs and keys and any message length', () => {
+  const a = new HeapArena(64 + 64 + 300);
+  try {
+    fc.assert(
+      fc.property(fc.integer({ min: 16, max: 64 }), fc.uint8Array({ minLength: 16, maxLength: 64 }), fc.uint8Array({ maxLength: 300 }), (outLength, key, msg) => {
+        a.write(0, key);
+        a.write(128, msg);
+        a.blake2b(64, outLength, 128, msg.length, 0, key.length);
+        expect(Buffer.from(a.view(64, outLength)).equals(Buffer.from(sodium().crypto_generichash(outLength, msg, key)))).toBe(true);
+      }),
+      { numRuns: 200 }
+    );
+    expect(codeOf(() => a.blake2b(64, 15, 128, 10, 0, 32))).toBe('InvalidArgument');
+    expect(codeOf(() => a.blake2b(64, 32, 128, 10, 0, 65))).toBe('InvalidArgument');
+    expect(codeOf(() => a.blake2b(64, 32, 128, 400, 0, 32))).toBe('InvalidArgument');
   } finally {
     a.dispose();
   }

@@ -1,8 +1,9 @@
 /**
- * SECURITY.md P41 for the multi-recipient sealed send on the real host (src/host/sealed-multi.ts):
- * one unauthenticated upload, admitted only if every recipient's delivery token opens its
- * mailbox (or it takes sealed mail from anyone), refused whole otherwise, fanned out as each
- * recipient's "received" form with no sender in the SQLite file, the pushes or the logs.
+ * SECURITY.md P41 for the multi-recipient sealed send on the real host (src/host/sealed-multi.ts),
+ * sealed sender v2 and v3 uploads alike: one unauthenticated upload, admitted only if every
+ * recipient's delivery token opens its mailbox (or it takes sealed mail from anyone), refused
+ * whole otherwise, fanned out as each recipient's "received" form with no sender in the SQLite
+ * file, the pushes or the logs.
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -13,8 +14,10 @@ import { decodeSenderCertificate } from '../../src/lib/crypto/certificates';
 import { deliveryToken, encodeSealedAccess, sealedAccessFor } from '../../src/lib/crypto/delivery-token';
 import { generateProfileKey } from '../../src/lib/crypto/profile';
 import { openSealedSenderV2, sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
+import { SEAL_KEY_LEN, openSealedSenderV3, sealSenderKeyed, type SealKeyCandidate } from '../../src/lib/crypto/sealed-sender-v3';
+import { isProtocolError } from '../../src/lib/codec/errors';
 import { SealedContentType } from '../../src/lib/crypto/sealed-content';
-import { identityPublic } from '../../src/lib/crypto/identity';
+import { encodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
 import { DB_FILE } from '../../src/host/storage/sqlite';
 import { SEALED_API, decodeCertificateResponse, decodeTrustResponse } from '../../src/lib/wire/sealed-api';
 import { SEALED_MULTI_PATH, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
@@ -74,6 +77,27 @@ async function scene(url: string) {
   return { alice, bob, carol, dave, keys, sent };
 }
 
+/** The same scene with a v3 upload: Alice gave each recipient a seal key of its own. */
+async function sceneV3(url: string) {
+  const s = await scene(url);
+  const sealKeys = { bob: systemDeps.rng(SEAL_KEY_LEN), carol: systemDeps.rng(SEAL_KEY_LEN), dave: systemDeps.rng(SEAL_KEY_LEN) };
+  const senderCertificate = decodeSenderCertificate(decodeCertificateResponse((await call(url, SEALED_API.certificate, { token: s.alice.token })).json));
+  const content = systemDeps.rng(300);
+  const sentV3 = sealSenderKeyed(
+    {
+      ourIdentity: s.alice.identity,
+      senderCertificate,
+      recipients: [s.bob, s.carol, s.dave].map((u) => ({ username: u.username, devices: [1], identity: identityPublic(u.identity), sealKey: sealKeys[u.username as keyof typeof sealKeys] })),
+      contentType: SealedContentType.senderKey,
+      content
+    },
+    systemDeps
+  );
+  /** What a recipient holds: the seal key Alice gave it, as given by Alice. */
+  const fromAlice = (sealKey: Uint8Array): SealKeyCandidate => ({ sealKey, username: 'alice', identity: encodeIdentityPublic(identityPublic(s.alice.identity)) });
+  return { ...s, sealKeys, sentV3, content, fromAlice };
+}
+
 describe('multi-recipient sealed send on the host', () => {
   test('P41 one upload with every recipient\'s token (none for "sealed from anyone") is stored for each with NO sender, pushed and opened as from the certificate', async () => {
     const lines: string[] = [];
@@ -130,6 +154,69 @@ describe('multi-recipient sealed send on the host', () => {
       systemDeps
     );
     expect((await post(host.url, encodeSealedMultiUpload({ tokens: [undefined, undefined], sent }))).status).toBe(401);
+    await host.close();
+    expect(envelopeRows(host.dataDir)).toEqual([]);
+    host = undefined;
+  });
+
+  test('P41 a sealed sender v3 upload is fanned out: each mailbox receives version-3 bytes, with NO sender, that open with its own seal key only', async () => {
+    host = await startHost();
+    const s = await sceneV3(host.url);
+    const tokens = [deliveryToken(s.keys.bob, 'bob'), undefined, deliveryToken(s.keys.dave, 'dave')];
+    expect(await post(host.url, encodeSealedMultiUpload({ tokens, sent: s.sentV3 }))).toEqual({ status: 201, json: { stored: 3, refused: 0 } });
+
+    const trust = decodeTrustResponse((await call(host.url, SEALED_API.trust)).json);
+    const bodies: Uint8Array[] = [];
+    for (const u of [s.bob, s.carol, s.dave]) {
+      const ws = await WsClient.open(host.url, u.token);
+      await ws.until(1);
+      const envelopes = ws.envelopes();
+      expect(envelopes).toHaveLength(1);
+      const body = envelopes[0]!.body;
+      expect(envelopes[0]!.sender).toBe('');
+      expect(body[0]).toBe(3);
+      bodies.push(body);
+      const key = s.sealKeys[u.username as keyof typeof s.sealKeys];
+      const others = Object.values(s.sealKeys).filter((k) => k !== key);
+      const open = (candidates: SealKeyCandidate[]) => openSealedSenderV3({ message: body, ourIdentity: u.identity, ourAddress: { username: u.username as never, device: 1 }, trust, candidates }, systemDeps);
+      const opened = open([...others.map(s.fromAlice), s.fromAlice(key)]);
+      expect(opened.candidate).toBe(2);
+      expect(opened.sender.username).toBe('alice');
+      expect(opened.contentType).toBe(SealedContentType.senderKey);
+      expect(opened.content).toEqual(s.content);
+      // The other recipients' seal keys do not open this mailbox's copy.
+      let code: string | undefined;
+      try {
+        open(others.map(s.fromAlice));
+      } catch (e) {
+        code = isProtocolError(e) ? e.code : String(e);
+      }
+      expect(code).toBe('InvalidMac');
+      await ws.close();
+    }
+    // One payload for all, 48 bytes of key material each.
+    expect(bodies[1]!.subarray(49)).toEqual(bodies[0]!.subarray(49));
+    expect(bodies[2]!.subarray(49)).toEqual(bodies[0]!.subarray(49));
+    await host.close();
+    expect(envelopeRows(host.dataDir)).toEqual([
+      { recipient: 'bob', sender: '' },
+      { recipient: 'carol', sender: '' },
+      { recipient: 'dave', sender: '' }
+    ]);
+    host = undefined;
+  });
+
+  test('P41 a v3 upload with one wrong, missing or misplaced token is refused whole, as v2: nothing is stored for anyone', async () => {
+    host = await startHost();
+    const s = await sceneV3(host.url);
+    const good = [deliveryToken(s.keys.bob, 'bob'), undefined, deliveryToken(s.keys.dave, 'dave')];
+    const variants = [[good[0], undefined, deliveryToken(generateProfileKey(systemDeps), 'dave')], [good[0], undefined, undefined], [good[2], undefined, good[0]]];
+    for (const tokens of variants) {
+      const r = await post(host.url, encodeSealedMultiUpload({ tokens, sent: s.sentV3 }));
+      expect(r.status).toBe(401);
+      expect(r.json.error.code).toBe('Unauthorized');
+      expect(r.json.error.message).not.toMatch(/bob|carol|dave/);
+    }
     await host.close();
     expect(envelopeRows(host.dataDir)).toEqual([]);
     host = undefined;

@@ -114,6 +114,10 @@ export const Labels = {
   sealedMultiMask: 'Parley_SealedMultiMask',
   /** Sealed sender v2: the per-recipient tag proving the sender's IKd, from DH(sender IKd, recipient IKd). */
   sealedMultiTag: 'Parley_SealedMultiTag',
+  /** Sealed sender v3 (multi-recipient, per-pair seal keys): the payload AEAD key from M. */
+  sealedKeyedPayload: 'Parley_SealedKeyedPayload',
+  /** Sealed sender v3: the per-recipient mask over M and tag, one keyed hash under the pair's seal key. */
+  sealedKeyedMaterial: 'Parley_SealedKeyedMaterial',
   /** Delivery token (P41): what a sender presents for a sealed send, from the recipient's profile key. */
   deliveryToken: 'Parley_DeliveryToken',
   /** Delivery token: the one-way verifier the host stores and checks presented tokens against. */

@@ -55,6 +55,12 @@ import { V2KeyMaterialWriter, V2_TAG_LEN } from './sealed-v2-keys';
 
 /** Wire version of both the sent and the received form (they never share a decoder). */
 export const SEALED_SENDER_V2_VERSION = 0x02;
+/**
+ * Sealed sender v3 (sealed-sender-v3.ts) has v2's sent and received layouts, with no Enc(E) in the
+ * shared part and the 48 bytes per recipient keyed by a pair's seal key instead of DH(e, R_i): the
+ * host parses and delivers both with the functions below, keeping the version it was given.
+ */
+export const SEALED_SENDER_V3_VERSION = 0x03;
 /** Recipient accounts in one upload (a large group's members). */
 export const MAX_V2_RECIPIENTS = 1000;
 /** Devices of one recipient account in one upload. */
@@ -107,6 +113,20 @@ function checkDevices(devices: readonly number[], code: 'InvalidArgument' | 'Dec
   }
 }
 
+/** A sender's recipient list (v2 and v3): 1..MAX_V2_RECIPIENTS accounts, none twice, devices valid. */
+export function checkRecipientList(recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[]): number {
+  const n = recipients.length;
+  if (n < 1 || n > MAX_V2_RECIPIENTS) fail('InvalidArgument', `${n} recipients, expected 1..${MAX_V2_RECIPIENTS}`);
+  const seen = new Set<string>();
+  for (const r of recipients) {
+    const u = asUsername(r.username);
+    if (seen.has(u)) fail('InvalidArgument', `recipient of ${u.length} chars listed twice`);
+    seen.add(u);
+    checkDevices(r.devices, 'InvalidArgument');
+  }
+  return n;
+}
+
 export interface SealMultiInput {
   ourIdentity: IdentityKeyPair;
   senderCertificate: SenderCertificate;
@@ -123,15 +143,7 @@ export interface SealMultiInput {
 export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
   const ours = input.ourIdentity;
   checkOwnCertificate(input.senderCertificate, ours, deps);
-  const n = input.recipients.length;
-  if (n < 1 || n > MAX_V2_RECIPIENTS) fail('InvalidArgument', `${n} recipients, expected 1..${MAX_V2_RECIPIENTS}`);
-  const seen = new Set<string>();
-  for (const r of input.recipients) {
-    const u = asUsername(r.username);
-    if (seen.has(u)) fail('InvalidArgument', `recipient of ${u.length} chars listed twice`);
-    seen.add(u);
-    checkDevices(r.devices, 'InvalidArgument');
-  }
+  const n = checkRecipientList(input.recipients);
   const plain = encodeSealedContent({
     contentType: input.contentType,
     contentHint: input.contentHint ?? ContentHint.default,
@@ -168,17 +180,19 @@ export interface V2SentRecipient {
 }
 
 export interface V2SentMessage {
+  /** SEALED_SENDER_V2_VERSION or SEALED_SENDER_V3_VERSION. */
+  version: number;
   recipients: readonly V2SentRecipient[];
-  /** Enc(E) || payload, the same for everyone. */
+  /** v2: Enc(E) || payload; v3: payload. The same for everyone. */
   shared: Uint8Array;
 }
 
-/** Host side: strict parse of an upload (no keys needed). */
+/** Host side: strict parse of a v2 or v3 upload (no keys needed). */
 export function parseSealedSenderV2Sent(bytes: Uint8Array, maxLength: number): V2SentMessage {
   if (bytes.length > maxLength) fail('DecodeFailed', `sealed upload of ${bytes.length} bytes exceeds ${maxLength}`);
   const r = new ByteReader(bytes, 'sealed upload');
   const v = r.u8();
-  if (v !== SEALED_SENDER_V2_VERSION) fail('UnsupportedVersion', `sealed upload version ${v}`);
+  if (v !== SEALED_SENDER_V2_VERSION && v !== SEALED_SENDER_V3_VERSION) fail('UnsupportedVersion', `sealed upload version ${v}`);
   const n = r.u16();
   if (n < 1 || n > MAX_V2_RECIPIENTS) fail('DecodeFailed', `${n} recipients, expected 1..${MAX_V2_RECIPIENTS}`);
   const recipients: V2SentRecipient[] = [];
@@ -194,14 +208,15 @@ export function parseSealedSenderV2Sent(bytes: Uint8Array, maxLength: number): V
     recipients.push({ username, devices, keyMaterial: r.fixed(V2_KEY_MATERIAL_LEN) });
   }
   const shared = r.rest();
-  if (shared.length < X25519_ENC_LEN + AEAD_TAG_LEN + 1) fail('DecodeFailed', `sealed upload payload of ${shared.length} bytes`);
-  if (shared[0] !== KeyType.X25519) fail('DecodeFailed', `sealed upload ephemeral key type ${shared[0]}`);
-  return { recipients, shared };
+  const ephemeral = v === SEALED_SENDER_V2_VERSION ? X25519_ENC_LEN : 0;
+  if (shared.length < ephemeral + AEAD_TAG_LEN + 1) fail('DecodeFailed', `sealed upload payload of ${shared.length} bytes`);
+  if (ephemeral > 0 && shared[0] !== KeyType.X25519) fail('DecodeFailed', `sealed upload ephemeral key type ${shared[0]}`);
+  return { version: v, recipients, shared };
 }
 
-/** Host side: what to deliver to each of `recipient`'s devices. */
+/** Host side: what to deliver to each of `recipient`'s devices (the upload's own version). */
 export function receivedSealedSenderV2(recipient: V2SentRecipient, message: V2SentMessage): Uint8Array {
-  return concatBytes(VERSION_BYTES, recipient.keyMaterial, message.shared);
+  return concatBytes(Uint8Array.of(message.version), recipient.keyMaterial, message.shared);
 }
 
 /** Opens a received v2 message; the same input, checks and result as v1's openSealedSender. */

@@ -1,6 +1,6 @@
 /**
  * Primitives run in place in libsodium's own wasm heap, for loops that run the same primitive once
- * per recipient (sealed sender v2's key material, SECURITY.md P41). Each libsodium-wrappers call
+ * per recipient (sealed sender v2's and v3's key material, SECURITY.md P41). Each libsodium-wrappers call
  * mallocs, copies its inputs in, copies the output out and frees: for a 32-byte HMAC that costs
  * more than the HMAC, and for X25519 about a tenth. A `HeapArena` is ONE allocation that callers
  * write into and read from by offset; it is zeroed when made and zeroed again and freed by
@@ -21,11 +21,13 @@ interface RawSodium {
   _crypto_scalarmult(q: number, n: number, p: number): number;
   /** u64 message length passed as (low, high) 32-bit halves; the key is 32 bytes. */
   _crypto_auth_hmacsha256(out: number, msg: number, lenLow: number, lenHigh: number, key: number): number;
+  /** BLAKE2b: the u64 message length as (low, high); key may be 0 with keyLength 0. */
+  _crypto_generichash(out: number, outLength: number, msg: number, lenLow: number, lenHigh: number, key: number, keyLength: number): number;
 }
 
 function rawSodium(): RawSodium {
   const lib = (sodium() as unknown as { libsodium?: Partial<RawSodium> }).libsodium;
-  if (!lib || !lib.HEAPU8 || typeof lib._malloc !== 'function' || typeof lib._free !== 'function' || typeof lib._crypto_scalarmult !== 'function' || typeof lib._crypto_auth_hmacsha256 !== 'function') {
+  if (!lib || !lib.HEAPU8 || typeof lib._malloc !== 'function' || typeof lib._free !== 'function' || typeof lib._crypto_scalarmult !== 'function' || typeof lib._crypto_auth_hmacsha256 !== 'function' || typeof lib._crypto_generichash !== 'function') {
     fail('Internal', 'libsodium build exposes no raw module');
   }
   return lib as RawSodium;
@@ -85,6 +87,16 @@ export class HeapArena {
   hmacSha256(out: number, message: number, length: number, key: number): void {
     const rc = this.lib._crypto_auth_hmacsha256(this.at(out, 32), this.at(message, length), length, 0, this.at(key, 32));
     if (rc !== 0) fail('Internal', `hmac-sha256 returned ${rc}`);
+  }
+
+  /**
+   * Keyed BLAKE2b (RFC 7693; libsodium's crypto_generichash) of `length` bytes at `message`, keyed
+   * by the `keyLength` (16..64) bytes at `key`, into `outLength` (16..64) bytes at `out`.
+   */
+  blake2b(out: number, outLength: number, message: number, length: number, key: number, keyLength: number): void {
+    if (outLength < 16 || outLength > 64 || keyLength < 16 || keyLength > 64) fail('InvalidArgument', `blake2b of ${outLength} bytes keyed by ${keyLength}`);
+    const rc = this.lib._crypto_generichash(this.at(out, outLength), outLength, this.at(message, length), length, 0, this.at(key, keyLength), keyLength);
+    if (rc !== 0) fail('Internal', `blake2b returned ${rc}`);
   }
 
   /** Zeroes and frees the arena; safe to call twice. */
