@@ -2,9 +2,10 @@
  * SECURITY.md P41 (sealed sender) and P20 for group messages, the real engine against the real
  * host (HTTP, WebSocket, SQLite on disk): once three members hold each other's profile keys
  * (shared with their first group message, group-profile-key.ts), a group message is ONE sealed
- * sender v2 upload (group-sealed.ts, src/host/sealed-multi.ts) and the host's envelopes table
- * and logs hold no sender for it; forged, rewritten and mis-certified v2 envelopes are refused,
- * recorded and acked, and the mailbox keeps working.
+ * sender upload (v3 once every member holds a seal key of the sender's, else v2; group-sealed.ts,
+ * group-seal-keys.ts, src/host/sealed-multi.ts) and the host's envelopes table and logs hold no
+ * sender for it; forged, rewritten and mis-certified v2 and v3 envelopes are refused, recorded and
+ * acked, and the mailbox keeps working.
  */
 import 'fake-indexeddb/auto';
 import Database from 'better-sqlite3';
@@ -18,7 +19,13 @@ import { deliveryToken, encodeSealedAccess, sealedAccessFor } from '../../src/li
 import { generateProfileKey } from '../../src/lib/crypto/profile';
 import { generateIdentity, identityPublic, type IdentityKeyPair } from '../../src/lib/crypto/identity';
 import { SealedContentType } from '../../src/lib/crypto/sealed-content';
-import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
+import { SEALED_SENDER_V2_VERSION, SEALED_SENDER_V3_VERSION, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
+import { sealSenderKeyed } from '../../src/lib/crypto/sealed-sender-v3';
+import { openSealedEnvelope } from '../../src/lib/crypto/sealed-envelope';
+import { sealKeyCandidates } from '../../workers/engine/group-seal-keys';
+import { putGroup, txGetGroup, txListGroups } from '../../workers/storage/group-repo';
+import { toHex } from '../../src/lib/codec/bytes';
+import { commit } from '../../workers/storage/vault';
 import { SEALED_MULTI_PATH, decodeSealedMultiUpload, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
 import type { Username } from '../../src/lib/codec/username';
 import { Engine } from '../../workers/engine/engine';
@@ -204,17 +211,64 @@ describe('group messages under sealed sender v2, engine against the real host', 
     expect((await ann.listGroupMessages(id)).find((m) => m.kind === 'text' && m.text === 'via the fan-out')).toMatchObject({ status: 'sent' });
   });
 
-  test('P41 P20 a v2 envelope rewritten by a co-recipient, tampered, re-sealed by a non-member or certified for another identity is refused and recorded; the mailbox keeps working', async () => {
+  test('P41 P21 seal keys live and go with the sender key: a removal draws new ones for the members left, and one member without a seal key puts the whole send back on v2', async () => {
+    const uploads: Uint8Array[] = [];
+    const { ann, ben, cat, id } = await warmGroup(uploads);
+    const annRecord = async () => (await commit(ann.ctx.vault, (tx) => txGetGroup(tx, id)))!;
+    const before = (await annRecord()).sealKeys!;
+    expect(Object.keys(before).sort()).toEqual(['ben', 'cat']);
+    await ann.removeGroupMember(id, 'cat');
+    await eventually(async () => expect((await ben.listGroups()).find((g) => g.id === id)?.memberCount).toBe(2));
+    // Ben offline: Ann's new key (with his new seal key, pairwise) and the v3 message it opens wait
+    // in his mailbox and come to him in ONE page; the key must be stored before the message is opened.
+    await ben.disconnect();
+    await ann.sendGroupText(id, 'after the removal');
+    await eventually(async () => expect(envelopeRows().filter((r) => r.recipient === 'ben')).toHaveLength(2));
+    ben.connect();
+    await eventually(async () => expect(await groupTexts(ben, id)).toContain('ann: after the removal'));
+    const afterRemoval = decodeSealedMultiUpload(uploads.at(-1)!);
+    const sent = parseSealedSenderV2Sent(afterRemoval.sent, afterRemoval.sent.length);
+    expect([sent.version, sent.recipients.map((r) => r.username)]).toEqual([SEALED_SENDER_V3_VERSION, ['ben']]);
+    // Rotated with the sender key: a new seal key for Ben, none kept for Cat.
+    const after = (await annRecord()).sealKeys!;
+    expect(Object.keys(after)).toEqual(['ben']);
+    expect(Buffer.from(after['ben']!).equals(Buffer.from(before['ben']!))).toBe(false);
+    // Ben holds the new key with Ann's new distribution, and opens with it.
+    const benRecord = (await commit(ben.ctx.vault, (tx) => txGetGroup(tx, id)))!;
+    const annNow = benRecord.theirs.find((t) => t.theirAddress.username === 'ann')!;
+    expect(Buffer.from(benRecord.sealFrom![toHex(annNow.distributionId)]!).equals(Buffer.from(after['ben']!))).toBe(true);
+    // Cat, removed, holds no seal key of Ann's or Ben's for this group any more.
+    const catRecord = (await commit(cat.ctx.vault, (tx) => txGetGroup(tx, id)))!;
+    expect(Object.keys(catRecord.sealFrom ?? {})).toEqual([]);
+
+    // A member Ann gave no seal key (as a distribution made before v3): the whole send goes v2.
+    await commit(ann.ctx.vault, async (tx) => {
+      const g = (await txGetGroup(tx, id))!;
+      const { sealKeys: _dropped, ...rest } = g;
+      await putGroup(tx, rest);
+    });
+    await ann.sendGroupText(id, 'without seal keys');
+    await eventually(async () => expect(await groupTexts(ben, id)).toContain('ann: without seal keys'));
+    const v2 = decodeSealedMultiUpload(uploads.at(-1)!);
+    expect(parseSealedSenderV2Sent(v2.sent, v2.sent.length).version).toBe(SEALED_SENDER_V2_VERSION);
+    for (const r of [ann, ben]) expect(await failures(r)).toEqual([]);
+  });
+
+  test('P41 P20 a group message goes as v3 once seal keys are given; a v3 envelope rewritten by a co-recipient, tampered, carrying another member\'s certificate or a 1:1 message, and v2 envelopes re-sealed by a non-member or certified for another identity, are refused and recorded; the mailbox keeps working', async () => {
     const uploads: Uint8Array[] = [];
     const { ann, ben, cat, id } = await warmGroup(uploads);
     await ann.sendGroupText(id, 'genuine');
     for (const r of [ben, cat]) await eventually(async () => expect(await groupTexts(r, id)).toContain('ann: genuine'));
     const upload = decodeSealedMultiUpload(uploads.at(-1)!);
     const sent = parseSealedSenderV2Sent(upload.sent, upload.sent.length);
+    // Every member was given a seal key with Ann's sender key: the upload is v3 (no X25519 per member).
+    expect(sent.version).toBe(SEALED_SENDER_V3_VERSION);
     const benEntry = sent.recipients.find((r) => r.username === 'ben')!;
     const catEntry = sent.recipients.find((r) => r.username === 'cat')!;
-    // What Cat (a co-recipient) can open: Ann's group message itself.
-    const catOpened = openSealedSenderV2({ message: receivedSealedSenderV2(catEntry, sent), ourIdentity: cat.ctx.me!.identity, ourAddress: { username: 'cat' as never, device: 1 }, trust: (await pinnedTrust(cat.ctx))! }, systemDeps);
+    // What Cat (a co-recipient) can open with the seal keys it holds: Ann's group message and certificate.
+    const catGroups = await commit(cat.ctx.vault, (tx) => txListGroups(tx));
+    const catOpened = openSealedEnvelope({ message: receivedSealedSenderV2(catEntry, sent), ourIdentity: cat.ctx.me!.identity, ourAddress: { username: 'cat' as never, device: 1 }, trust: (await pinnedTrust(cat.ctx))!, candidates: sealKeyCandidates(catGroups) }, systemDeps);
+    expect(catOpened.sender.username).toBe('ann');
     const annMessage = catOpened.content;
 
     // 1. Cat's key material relabelled for Ben (a host or co-recipient rewriting the list): InvalidMac.
@@ -224,7 +278,7 @@ describe('group messages under sealed sender v2, engine against the real host', 
     const tampered = new Uint8Array([...upload.sent.subarray(0, 1), 0, 1, ...encodeEntry('ben', benEntry.keyMaterial), ...sent.shared]);
     tampered[tampered.length - 5]! ^= 1;
     expect(await postTo(ben, tampered)).toBe(201);
-    // 3. Eve, in no group with Ben, re-seals Ann's message under her own valid certificate.
+    // 3. Eve, in no group with Ben, re-seals Ann's message (v2) under her own valid certificate.
     const eve = await user('eve');
     expect(await postTo(ben, sealTo(ben, eve.ctx.me!.identity, (await senderCertificate(eve.ctx))!, annMessage))).toBe(201);
     // 4. A host certificate naming Ann (a member) for another identity (a lying host).
@@ -234,8 +288,19 @@ describe('group messages under sealed sender v2, engine against the real host', 
     const liar = generateIdentity(systemDeps);
     const forged = issueSenderCertificate({ server: { certificate: decodeServerCertificate(key.publicPart)!, privateKey: key.privateKey }, username: 'ann', device: 1, identity: identityPublic(liar), lifetimeMs: 60_000 }, systemDeps);
     expect(await postTo(ben, sealTo(ben, liar, forged, annMessage))).toBe(201);
+    // 5. Cat seals Ann's message and Ann's certificate (both seen above) to Ben under the seal key
+    //    CAT gave Ben: the key opens, but it came from Cat, not from the account certified.
+    const catRecord = catGroups.find((g) => g.id === id)!;
+    const asAnn = { ...ann.ctx.me!.identity };
+    const catKeyForBen = catRecord.sealKeys!['ben']!;
+    const keyed = (cert: SenderCertificate, contentType: SealedContentType, content: Uint8Array) =>
+      sealSenderKeyed({ ourIdentity: asAnn, senderCertificate: cert, recipients: [{ username: 'ben', devices: [1], identity: identityPublic(ben.ctx.me!.identity), sealKey: catKeyForBen }], contentType, content }, systemDeps);
+    expect(await postTo(ben, keyed(catOpened.sender, SealedContentType.senderKey, annMessage))).toBe(201);
+    // 6. Cat's own certificate and key, but a 1:1 (session) content in v3: v3 carries group messages only.
+    const catCert = (await senderCertificate(cat.ctx))!;
+    expect(await postTo(ben, sealSenderKeyed({ ourIdentity: cat.ctx.me!.identity, senderCertificate: catCert, recipients: [{ username: 'ben', devices: [1], identity: identityPublic(ben.ctx.me!.identity), sealKey: catKeyForBen }], contentType: SealedContentType.session, content: Uint8Array.of(3, 1, 2) }, systemDeps))).toBe(201);
 
-    await eventually(async () => expect((await failures(ben)).map((f) => f.code)).toEqual(['InvalidMac', 'InvalidMac', 'UntrustedIdentity', 'UntrustedIdentity']));
+    await eventually(async () => expect((await failures(ben)).map((f) => f.code)).toEqual(['InvalidMac', 'InvalidMac', 'UntrustedIdentity', 'UntrustedIdentity', 'UntrustedIdentity', 'InvalidMessage']));
     await eventually(async () => expect(envelopeRows()).toEqual([]));
     expect((await groupTexts(ben, id)).filter((t) => t === 'ann: genuine')).toHaveLength(1);
     // Still working: the next genuine sealed message arrives.

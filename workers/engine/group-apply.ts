@@ -32,7 +32,7 @@ import { shareProfileKeyWithMembers } from './group-profile-key';
 import { groupRecipients } from './group-recipients';
 import { payOwedWelcomes, sendableNow } from './group-welcome-owed';
 import { giveEpochToNewcomers, payOwedEpoch } from './group-key-epochs';
-import { queueUpdate } from './group-update-queue';
+import { giveSenderKey } from './group-seal-keys';
 
 
 export function groupIdBytes(g: GroupRecord): Uint8Array {
@@ -105,7 +105,7 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   if (!findMember(head, ours)) {
     const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));
     if (findMember(before, ours) && !left) await putNotice(ctx, tx, g, 'you-removed', '', at);
-    const { our: _dropped, inviteSecret: _link, linkKey: _key, handoff: _owed, awaiting: _wait, awaitingSince: _since, blobDeferred: _held, ...rest } = next;
+    const { our: _dropped, inviteSecret: _link, linkKey: _key, handoff: _owed, awaiting: _wait, awaitingSince: _since, blobDeferred: _held, sealKeys: _given, sealFrom: _held3, ...rest } = next;
     return { ...rest, distributedTo: [], theirs: [], outgoing: [] };
   }
   // Someone was taken out and the key is not here yet: no blob until it is (key-epochs.ts awaitsEpoch).
@@ -119,9 +119,16 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
     next = rest;
   }
   // P21: a key someone outside the group holds is never used again.
-  next = { ...next, theirs: next.theirs.filter((t) => findMember(head, t.theirAddress)) };
+  const theirs = next.theirs.filter((t) => findMember(head, t.theirAddress));
+  // Their seal keys (sealed sender v3) go with the keys they came with.
+  const held = new Set(theirs.map((t) => toHex(t.distributionId)));
+  const sealFrom = next.sealFrom && Object.fromEntries(Object.entries(next.sealFrom).filter(([d]) => held.has(d)));
+  next = { ...next, theirs, ...(sealFrom ? { sealFrom } : {}) };
   // Back in the group (added again after a removal): a fresh key, to be given to everyone.
-  if (!next.our) next = { ...next, our: createSenderKey({ groupId: groupIdBytes(g), ourAddress: ours }, ctx.deps).state, distributedTo: [] };
+  if (!next.our) {
+    const { sealKeys: _old, ...rest } = next;
+    next = { ...rest, our: createSenderKey({ groupId: groupIdBytes(g), ourAddress: ours }, ctx.deps).state, distributedTo: [] };
+  }
   return next;
 }
 
@@ -147,14 +154,13 @@ export async function distributeSenderKey(ctx: EngineContext, tx: Tx, me: Me, st
   // P43/P41: members get our profile key with our first message (sealed sender v2 needs it),
   // ahead of our sender key; one we have no contact row for yet, only with our sender key.
   await shareProfileKeyWithMembers(ctx, tx, recipients, { withSenderKey: newcomers });
+  // Each gets a seal key of its own with our key (group-seal-keys.ts, sealed sender v3).
   if (rotate) {
     const fresh = rotateSenderKey(our, ctx.deps);
-    const distribution = encodeSenderKeyDistribution(fresh.distribution);
-    for (const r of recipients) await queueUpdate(tx, r, { groupId: groupIdBytes(g), distribution });
-    return { ...g, our: fresh.state, distributedTo: recipients };
+    const sealKeys = await giveSenderKey(ctx, tx, groupIdBytes(g), recipients, encodeSenderKeyDistribution(fresh.distribution));
+    return { ...g, our: fresh.state, distributedTo: recipients, sealKeys };
   }
   if (newcomers.length === 0) return g;
-  const distribution = encodeSenderKeyDistribution(senderKeyDistribution(our));
-  for (const r of newcomers) await queueUpdate(tx, r, { groupId: groupIdBytes(g), distribution });
-  return { ...g, distributedTo: [...g.distributedTo, ...newcomers] };
+  const given = await giveSenderKey(ctx, tx, groupIdBytes(g), newcomers, encodeSenderKeyDistribution(senderKeyDistribution(our)));
+  return { ...g, distributedTo: [...g.distributedTo, ...newcomers], sealKeys: { ...g.sealKeys, ...given } };
 }

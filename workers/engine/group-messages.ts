@@ -33,6 +33,7 @@ import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { distributeSenderKey, putNotice } from './group-apply';
 import { deliverGroupUpload } from './group-sealed';
+import { v3SealKeys } from './group-seal-keys';
 import { queueGroupReceipt } from './group-receipts';
 import { groupRecipients } from './group-recipients';
 import { catchUpBeforeSend, sendableInTx } from './group-sendable';
@@ -98,8 +99,8 @@ export async function flushGroupOutgoing(ctx: EngineContext, report: GroupFlushR
     if (g.handoff) await uploadStateBlob(ctx, g.id);
     for (const o of g.outgoing) {
       try {
-        // P41: sealed sender v2 when every member's token is at hand (group-sealed.ts).
-        if (o.to.length > 0) await deliverGroupUpload(ctx, o.to, o.body);
+        // P41: sealed (v3 with seal keys, else v2) when every member's token is at hand (group-sealed.ts).
+        if (o.to.length > 0) await deliverGroupUpload(ctx, o.to, o.body, v3SealKeys(g, o.to));
       } catch (e) {
         if (isEngineError(e, 'Unavailable')) {
           report.unavailable = true;

@@ -26,6 +26,7 @@ import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message'
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
+import { sealSenderKeyed } from '../../src/lib/crypto/sealed-sender-v3';
 import { encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
 import { txListGroups } from '../storage/group-repo';
 import { commit } from '../storage/vault';
@@ -36,8 +37,11 @@ import { sealedRecipients } from './sealed-recipients';
 import { sealedCache, senderCertificate } from './sealed-state';
 import type { Envelope } from './transport';
 
-/** The multi-recipient sealed upload for `to`, or undefined when some recipient's token is missing. */
-async function sealForMembers(ctx: EngineContext, to: readonly Username[], body: Uint8Array): Promise<Uint8Array | undefined> {
+/**
+ * The multi-recipient sealed upload for `to`, or undefined when some recipient's token is missing:
+ * v3 when `sealKeys` (one per recipient, group-seal-keys.ts) are given, else v2.
+ */
+async function sealForMembers(ctx: EngineContext, to: readonly Username[], body: Uint8Array, sealKeys?: readonly Uint8Array[]): Promise<Uint8Array | undefined> {
   if (!ctx.transport.sendSealedMulti || to.length === 0) return undefined;
   // Contacts read afresh; identities and tokens memoised by exact bytes (sealed-recipients.ts).
   const members = await sealedRecipients(ctx, to);
@@ -46,6 +50,11 @@ async function sealForMembers(ctx: EngineContext, to: readonly Username[], body:
   const certificate = await senderCertificate(ctx);
   if (!certificate) return undefined;
   const me = requireMe(ctx);
+  if (sealKeys) {
+    const keyed = recipients.map((r, i) => ({ ...r, sealKey: sealKeys[i]! }));
+    const sent = sealSenderKeyed({ ourIdentity: me.identity, senderCertificate: certificate, recipients: keyed, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: body }, ctx.deps);
+    return encodeSealedMultiUpload({ tokens, sent });
+  }
   const cache = await sealedCache(ctx);
   const sent = sealSenderMulti(
     { ourIdentity: me.identity, senderCertificate: certificate, recipients, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: body, ...(cache ? { cache } : {}) },
@@ -54,12 +63,15 @@ async function sealForMembers(ctx: EngineContext, to: readonly Username[], body:
   return encodeSealedMultiUpload({ tokens, sent });
 }
 
-/** Uploads one group message to `to`: sealed (v2) when every token is at hand, else the authenticated fan-out. */
-export async function deliverGroupUpload(ctx: EngineContext, to: readonly Username[], body: Uint8Array): Promise<'sealed' | 'unsealed'> {
+/**
+ * Uploads one group message to `to`: sealed when every token is at hand (v3 with `sealKeys`, one
+ * per recipient in order, else v2), else the authenticated fan-out.
+ */
+export async function deliverGroupUpload(ctx: EngineContext, to: readonly Username[], body: Uint8Array, sealKeys?: readonly Uint8Array[]): Promise<'sealed' | 'unsealed'> {
   const me = requireMe(ctx);
   let upload: Uint8Array | undefined;
   try {
-    upload = await sealForMembers(ctx, to, body);
+    upload = await sealForMembers(ctx, to, body, sealKeys);
   } catch (e) {
     // Host down: retry later. Any other trouble with certificates goes unsealed, never stuck.
     if (isEngineError(e, 'Unavailable') || !isCodedError(e)) throw e;

@@ -123,7 +123,10 @@ export async function receiveGroupUpdate(ctx: EngineContext, tx: Tx, sender: Use
       // P36/P3: remember which identity gave each held key; what its messages show depends on it.
       const held = new Set(theirs.map((t) => toHex(t.distributionId)));
       const keyFrom = Object.fromEntries(Object.entries(g.keyFrom ?? {}).filter(([d]) => held.has(d)));
-      g = { ...g, theirs, keyFrom: { ...keyFrom, [toHex(k.distributionId)]: identity } };
+      // Sealed sender v3: the seal key that came with it lives and goes with that key (group-seal-keys.ts).
+      const sealFrom = Object.fromEntries(Object.entries(g.sealFrom ?? {}).filter(([d]) => held.has(d) && d !== toHex(k.distributionId)));
+      if (u.sealKey) sealFrom[toHex(k.distributionId)] = u.sealKey;
+      g = { ...g, theirs, keyFrom: { ...keyFrom, [toHex(k.distributionId)]: identity }, sealFrom };
       await answerWithProfileKey(ctx, tx, g, sender, identity);
     } catch (e) {
       if (!isCodedError(e)) throw e;

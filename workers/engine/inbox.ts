@@ -44,7 +44,7 @@ import { envelopeRef } from './refs';
 import { refreshProfile, storeTheirKey } from './profiles';
 import { rememberAccepted } from './replay-guard';
 import type { Envelope, SealedEnvelope } from './transport';
-import { unseal, type Incoming } from './sealed-receive';
+import { opensWithSealKeys, unseal, type Incoming } from './sealed-receive';
 import { noteUndecryptable, queueResends, resendsFor } from './retry';
 import { isRejected, observeIdentity, underChangedKey } from './trust';
 import { messageEvent, statusEvent } from './views';
@@ -159,6 +159,9 @@ export async function receiveEnvelopes(
   };
   for (const received of envs) {
     let incoming: Incoming;
+    // A v3 envelope opens only with a seal key we hold (group-seal-keys.ts): one that came earlier
+    // in this page, with its sender's key, is written before the envelope is opened.
+    if (opensWithSealKeys(received)) await flush();
     try {
       incoming = await unseal(ctx, received);
     } catch (e) {

@@ -58,6 +58,16 @@ export interface GroupRecord {
    */
   keyFrom?: Record<string, Uint8Array>;
   /**
+   * Sealed sender v3 (crypto/sealed-sender-v3.ts): the seal key each member gave with a held
+   * sender key (hex distribution id -> key), kept and dropped with that key (as `keyFrom`).
+   */
+  sealFrom?: Record<string, Uint8Array>;
+  /**
+   * The seal key we gave each member with our CURRENT sender key (username -> key); replaced when
+   * it rotates. Our group messages go as v3 only when every recipient holds one of these.
+   */
+  sealKeys?: Record<string, Uint8Array>;
+  /**
    * Members a welcome of ours to was dropped because their key changed before it left (P36): each
    * is sent the current one once the user accepts that key (engine/group-welcome-owed.ts).
    */
@@ -160,6 +170,8 @@ interface GroupJson {
   archived?: true;
   requestFrom?: Username;
   keyFrom?: Record<string, string>;
+  sealFrom?: Record<string, string>;
+  sealKeys?: Record<string, string>;
   welcomeOwed?: Username[];
   undone?: string[];
   epochs?: { change: string; version: number; key: string }[];
@@ -192,6 +204,8 @@ export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
     ...(g.archived ? { archived: true as const } : {}),
     ...(g.requestFrom ? { requestFrom: g.requestFrom } : {}),
     ...(g.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(g.keyFrom).map(([k, v]) => [k, b64(v)])) } : {}),
+    ...(g.sealFrom ? { sealFrom: Object.fromEntries(Object.entries(g.sealFrom).map(([k, v]) => [k, b64(v)])) } : {}),
+    ...(g.sealKeys ? { sealKeys: Object.fromEntries(Object.entries(g.sealKeys).map(([k, v]) => [k, b64(v)])) } : {}),
     ...(g.welcomeOwed?.length ? { welcomeOwed: g.welcomeOwed } : {}),
     ...(g.undone?.length ? { undone: g.undone.map(b64) } : {}),
     ...(g.epochs?.length ? { epochs: g.epochs.map((e) => ({ change: e.change, version: e.version, key: b64(e.key) })) } : {}),
@@ -225,6 +239,8 @@ export function fromGroupRow(c: Conn, row: GroupRow): GroupRecord {
     ...(j.archived ? { archived: true as const } : {}),
     ...(j.requestFrom ? { requestFrom: j.requestFrom } : {}),
     ...(j.keyFrom ? { keyFrom: Object.fromEntries(Object.entries(j.keyFrom).map(([k, v]) => [k, unb64(v)])) } : {}),
+    ...(j.sealFrom ? { sealFrom: Object.fromEntries(Object.entries(j.sealFrom).map(([k, v]) => [k, unb64(v)])) } : {}),
+    ...(j.sealKeys ? { sealKeys: Object.fromEntries(Object.entries(j.sealKeys).map(([k, v]) => [k, unb64(v)])) } : {}),
     ...(j.welcomeOwed?.length ? { welcomeOwed: j.welcomeOwed } : {}),
     ...(j.undone?.length ? { undone: j.undone.map(unb64) } : {}),
     ...(j.epochs?.length ? { epochs: j.epochs.map((e) => ({ change: e.change, version: e.version, key: unb64(e.key) })) } : {}),

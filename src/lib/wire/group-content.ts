@@ -63,8 +63,10 @@ export const MAX_MENTIONS = 32;
 const GROUP_TEXT_WITH_MENTIONS = 2;
 const GROUP_TEXT_WITH_TARGET = 3;
 
-const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08, keyRequest: 0x10 } as const;
-const ALL_FLAGS = 0x1f;
+const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08, keyRequest: 0x10, sealKey: 0x20 } as const;
+const ALL_FLAGS = 0x3f;
+/** Sealed sender v3's per-pair seal key (crypto/sealed-sender-v3.ts), given with a distribution only. */
+const SEAL_KEY_BYTES = 32;
 
 export interface GroupUpdate {
   groupId: Uint8Array;
@@ -72,12 +74,15 @@ export interface GroupUpdate {
   history?: Uint8Array;
   change?: Uint8Array;
   distribution?: Uint8Array;
+  /** With `distribution`: the seal key our v3 sealed uploads to this recipient use until we rotate. */
+  sealKey?: Uint8Array;
   keyRequest?: true;
 }
 
 export function encodeGroupUpdate(u: GroupUpdate): Uint8Array {
-  const flags = (u.masterKey ? Flag.masterKey : 0) | (u.history ? Flag.history : 0) | (u.change ? Flag.change : 0) | (u.distribution ? Flag.distribution : 0) | (u.keyRequest ? Flag.keyRequest : 0);
+  const flags = (u.masterKey ? Flag.masterKey : 0) | (u.history ? Flag.history : 0) | (u.change ? Flag.change : 0) | (u.distribution ? Flag.distribution : 0) | (u.keyRequest ? Flag.keyRequest : 0) | (u.sealKey ? Flag.sealKey : 0);
   if (flags === 0) fail('InvalidArgument', 'a group update carries nothing');
+  if (u.sealKey && !u.distribution) fail('InvalidArgument', 'a seal key travels only with a distribution');
   const w = new ByteWriter().u8(GROUP_CONTENT_VERSION).fixed(u.groupId, GROUP_ID_BYTES).u8(flags);
   if (u.masterKey) w.fixed(u.masterKey, MASTER_KEY_BYTES);
   if (u.history) {
@@ -92,6 +97,7 @@ export function encodeGroupUpdate(u: GroupUpdate): Uint8Array {
     if (u.distribution.length > MAX_DISTRIBUTION_BYTES) fail('InvalidArgument', `distribution of ${u.distribution.length} bytes`);
     w.bytes16(u.distribution);
   }
+  if (u.sealKey) w.fixed(u.sealKey, SEAL_KEY_BYTES);
   return w.finish();
 }
 
@@ -109,6 +115,10 @@ export function decodeGroupUpdate(bytes: Uint8Array): GroupUpdate {
   if (flags & Flag.change) u.change = r.bytes32(MAX_CHANGE_BYTES).slice();
   if (flags & Flag.distribution) u.distribution = r.bytes16(MAX_DISTRIBUTION_BYTES).slice();
   if (flags & Flag.keyRequest) u.keyRequest = true;
+  if (flags & Flag.sealKey) {
+    if (!u.distribution) fail('DecodeFailed', 'a seal key without a distribution');
+    u.sealKey = r.fixed(SEAL_KEY_BYTES).slice();
+  }
   r.end();
   return u;
 }

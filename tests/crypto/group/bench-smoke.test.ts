@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const KEYS = ['members', 'senderKeySendCpuMs', 'pairwiseSendCpuMs', 'perMemberSenderKeyUs', 'perMemberPairwiseUs', 'ratio', 'senderKeySendWallMs', 'pairwiseSendWallMs', 'rotationCpuMs', 'groupDecryptCpuMs', 'wireSendCpuMs', 'wireRecvCpuMs', 'uploadBytes', 'sealedSendCpuMs', 'sealedRecvCpuMs', 'sealedUploadBytes', 'sealedRatio', 'pairwiseSealedCpuMs', 'sealedVsPairwiseSealed', 'spread'];
+const KEYS = ['members', 'senderKeySendCpuMs', 'pairwiseSendCpuMs', 'perMemberSenderKeyUs', 'perMemberPairwiseUs', 'ratio', 'senderKeySendWallMs', 'pairwiseSendWallMs', 'rotationCpuMs', 'groupDecryptCpuMs', 'wireSendCpuMs', 'wireRecvCpuMs', 'uploadBytes', 'sealedSendCpuMs', 'sealedRecvCpuMs', 'sealedUploadBytes', 'sealedRatio', 'pairwiseSealedCpuMs', 'sealedVsPairwiseSealed', 'v3SendCpuMs', 'v3RecvCpuMs', 'v3UploadBytes', 'v3Ratio', 'spread'];
 const LINE_KEYS = ['members', 'sendMs', 'recvMs', 'uploadBytes', 'pairwiseSendMs'];
 
 test('the group-core benchmark runs sender keys against pairwise sessions and prints one JSON line with every figure', () => {
@@ -19,8 +19,11 @@ test('the group-core benchmark runs sender keys against pairwise sessions and pr
     for (const k of KEYS.filter((k) => k !== 'spread')) expect(Number.isFinite(r[k]) && (r[k] as number) > 0, `${k} = ${String(r[k])}`).toBe(true);
   }
   expect(out).toMatch(/ratio sender key \/ pairwise/);
-  // bench:group's contract: one {"members","sendMs","recvMs","uploadBytes","pairwiseSendMs"} line per size.
+  // bench:group's contract: one {"members","sendMs","recvMs","uploadBytes","pairwiseSendMs"} line per
+  // size, for the default path: sealed v3 (its upload has no Enc(E), so it is 33 bytes smaller than v2's).
   const perSize = lines.slice(-3, -1).map((l) => JSON.parse(l) as Record<string, number>);
+  expect(perSize.map((x) => x.uploadBytes)).toEqual(result.results.map((r) => r.v3UploadBytes));
+  expect(result.results.map((r) => (r.sealedUploadBytes as number) - (r.v3UploadBytes as number))).toEqual([33, 33]);
   expect(perSize.map((x) => x.members)).toEqual([2, 5]);
   for (const x of perSize) {
     expect(Object.keys(x)).toEqual(LINE_KEYS);

@@ -41,6 +41,7 @@ import { requireMe, type EngineContext } from '../context';
 import { groupRecipients } from '../group-recipients';
 import { afterHistoryChange, putNotice } from '../group-apply';
 import { queueUpdate } from '../group-update-queue';
+import { giveSenderKey } from '../group-seal-keys';
 
 export interface GroupRestore {
   restored: number;
@@ -134,9 +135,9 @@ export async function restoreGroups(ctx: EngineContext, entries: readonly GroupE
         if (g.requestFrom) {
           for (const r of recipients) await queueUpdate(tx, r, { groupId: entry.id, keyRequest: true });
         } else {
-          const distribution = encodeSenderKeyDistribution(sender.distribution);
-          for (const r of recipients) await queueUpdate(tx, r, { groupId: entry.id, distribution, keyRequest: true });
-          g = { ...g, our: sender.state, distributedTo: recipients };
+          // A fresh seal key each with it (group-seal-keys.ts, sealed sender v3).
+          const sealKeys = await giveSenderKey(ctx, tx, entry.id, recipients, encodeSenderKeyDistribution(sender.distribution), { keyRequest: true });
+          g = { ...g, our: sender.state, distributedTo: recipients, sealKeys };
         }
       }
       if (entry.inviteSecret && stillTheLink(g, entry.inviteSecret)) {
