@@ -114,7 +114,7 @@ function checkDevices(devices: readonly number[], code: 'InvalidArgument' | 'Dec
 }
 
 /** A sender's recipient list (v2 and v3): 1..MAX_V2_RECIPIENTS accounts, none twice, devices valid. */
-export function checkRecipientList(recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[]): number {
+function checkRecipientList(recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[]): number {
   const n = recipients.length;
   if (n < 1 || n > MAX_V2_RECIPIENTS) fail('InvalidArgument', `${n} recipients, expected 1..${MAX_V2_RECIPIENTS}`);
   const seen = new Set<string>();
@@ -139,10 +139,12 @@ export interface SealMultiInput {
   cache?: SealedSenderCache;
 }
 
-/** The sent form: one payload, key material per recipient account. */
-export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
-  const ours = input.ourIdentity;
-  checkOwnCertificate(input.senderCertificate, ours, deps);
+/**
+ * What a multi-recipient sender (v2 and v3) checks and seals before any key material: our own
+ * certificate, the recipient list, and the padded sealed content. Answers the recipient count.
+ */
+export function multiPlaintext(input: Omit<SealMultiInput, 'recipients' | 'cache'> & { recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[] }, deps: Deps): { n: number; plain: Uint8Array } {
+  checkOwnCertificate(input.senderCertificate, input.ourIdentity, deps);
   const n = checkRecipientList(input.recipients);
   const plain = encodeSealedContent({
     contentType: input.contentType,
@@ -151,6 +153,13 @@ export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
     senderCertificate: input.senderCertificate,
     content: input.content
   });
+  return { n, plain };
+}
+
+/** The sent form: one payload, key material per recipient account. */
+export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
+  const ours = input.ourIdentity;
+  const { n, plain } = multiPlaintext(input, deps);
   const M = deps.rng(32);
   const { e, E, K } = derivedKeys(M);
   const eEnc = encodeKey(KeyType.X25519, E);

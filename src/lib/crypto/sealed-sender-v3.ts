@@ -45,9 +45,9 @@ import { hkdf } from './hkdf';
 import { encodeIdentityPublic, type IdentityKeyPair, type IdentityPublic } from './identity';
 import { Labels, labelBytes } from './labels';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN, aeadDecrypt, aeadEncrypt, sha256, wipe } from './primitives';
-import { ContentHint, MAX_PADDED_SEALED_CONTENT, decodeSealedContent, encodeSealedContent, type SealedContentType } from './sealed-content';
-import { checkOwnCertificate, verifyOpenedSender, type OpenInput, type OpenedSealedSender } from './sealed-sender';
-import { SEALED_SENDER_V3_VERSION, V2_KEY_MATERIAL_LEN, checkRecipientList } from './sealed-sender-v2';
+import { MAX_PADDED_SEALED_CONTENT, decodeSealedContent, type ContentHint, type SealedContentType } from './sealed-content';
+import { verifyOpenedSender, type OpenInput, type OpenedSealedSender } from './sealed-sender';
+import { SEALED_SENDER_V3_VERSION, V2_KEY_MATERIAL_LEN, multiPlaintext } from './sealed-sender-v2';
 import type { SenderCertificate } from './certificates';
 import { HeapArena } from './sodium-heap';
 
@@ -155,15 +155,7 @@ function payloadKey(M: Uint8Array): Uint8Array {
 
 /** The sent form: one payload, 48 bytes of key material per recipient account, no public-key operation. */
 export function sealSenderKeyed(input: SealKeyedInput, deps: Deps): Uint8Array {
-  checkOwnCertificate(input.senderCertificate, input.ourIdentity, deps);
-  const n = checkRecipientList(input.recipients);
-  const plain = encodeSealedContent({
-    contentType: input.contentType,
-    contentHint: input.contentHint ?? ContentHint.default,
-    groupId: input.groupId ?? null,
-    senderCertificate: input.senderCertificate,
-    content: input.content
-  });
+  const { n, plain } = multiPlaintext(input, deps);
   const M = deps.rng(32);
   const K = payloadKey(M);
   let material: KeyedMaterial | undefined;
