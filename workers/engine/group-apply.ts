@@ -105,7 +105,7 @@ export async function afterHistoryChange(ctx: EngineContext, tx: Tx, me: Me, g: 
   if (!findMember(head, ours)) {
     const left = added.some((c) => sameAddress(c.author, ours) && c.actions.some((a) => a.type === 'leave'));
     if (findMember(before, ours) && !left) await putNotice(ctx, tx, g, 'you-removed', '', at);
-    const { our: _dropped, inviteSecret: _link, linkKey: _key, handoff: _owed, awaiting: _wait, awaitingSince: _since, blobDeferred: _held, sealKeys: _given, sealFrom: _held3, ...rest } = next;
+    const { our: _dropped, inviteSecret: _link, linkKey: _key, handoff: _owed, awaiting: _wait, awaitingSince: _since, blobDeferred: _held, sealKeys: _given, sealFrom: _taken, ...rest } = next;
     return { ...rest, distributedTo: [], theirs: [], outgoing: [] };
   }
   // Someone was taken out and the key is not here yet: no blob until it is (key-epochs.ts awaitsEpoch).

@@ -47,21 +47,15 @@ export function v3SealKeys(g: GroupRecord, to: readonly Username[]): Uint8Array[
   return keys;
 }
 
-/** A candidate with where it came from: the group and the distribution its seal key came with. */
-export interface HeldSealKey extends SealKeyCandidate {
-  groupId: string;
-  distributionId: Uint8Array;
-}
-
 /** Every seal key we hold that came with a sender key we still hold, and the identity it came under. */
-export function sealKeyCandidates(groups: readonly GroupRecord[]): HeldSealKey[] {
-  const out: HeldSealKey[] = [];
+export function sealKeyCandidates(groups: readonly GroupRecord[]): SealKeyCandidate[] {
+  const out: SealKeyCandidate[] = [];
   for (const g of groups) {
     for (const t of g.theirs) {
       const d = toHex(t.distributionId);
       const sealKey = g.sealFrom?.[d];
       const identity = g.keyFrom?.[d];
-      if (sealKey && identity) out.push({ sealKey, username: t.theirAddress.username, identity, groupId: g.id, distributionId: t.distributionId });
+      if (sealKey && identity) out.push({ sealKey, username: t.theirAddress.username, identity });
     }
   }
   return out;

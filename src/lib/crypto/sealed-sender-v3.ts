@@ -1,7 +1,7 @@
 /**
  * Sealed sender v3: multi-recipient with per-pair seal keys (SECURITY.md P41; README "Groups",
  * *Sealed sender v3*). v2 (sealed-sender-v2.ts) pays one X25519 per recipient per message, which
- * bounds a 1,000-member send at ~100 ms in libsodium's wasm; v3 takes every public-key operation
+ * bounds a 1,000-member send near 90 ms in libsodium's wasm; v3 takes every public-key operation
  * out of the per-message path. k_i is a random 32-byte seal key the sender drew for recipient i
  * and gave it pairwise, inside the ratchet, with its sender-key distribution; both sides delete it
  * with that distribution, so the sealed layer is forward-secret per sender-key epoch.
