@@ -48,6 +48,7 @@ import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, se
 import { decodeSealedMultiUpload, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
 import { openSealedSenderV3, sealSenderKeyed, type SealKeyCandidate, type V3Recipient } from '../../src/lib/crypto/sealed-sender-v3';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
+import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { DELIVERY_TOKEN_LEN } from '../../src/lib/crypto/delivery-token';
 
 await initSodium();
@@ -246,22 +247,28 @@ function sealedRound(f: Figures, round: number): void {
   same(got, p, 'sealed group text');
 }
 
-// Sealed sender v3: a seal key per member, given with the sender key (engine/group-seal-keys.ts).
-const v3Recipients = new Map<number, { recipients: V3Recipient[]; tokens: Uint8Array[]; others: Uint8Array[] }>();
-function v3For(n: number): { recipients: V3Recipient[]; tokens: Uint8Array[]; others: Uint8Array[] } {
-  let r = v3Recipients.get(n);
+// Sealed sender v3 as the engine runs it (engine/group-sealed.ts, group-seal-keys.ts): the
+// members' verified identities and tokens are memoised objects (sealed-recipients.ts), while the
+// seal keys come out of the group record the flush has just read (workers/storage/group-repo.ts
+// keeps them as base64 in its sealed JSON), so they are decoded afresh, untimed, for each send,
+// and the send pairs them with the recipients as `sealForMembers` does.
+interface V3Setup { recipients: V2Recipient[]; tokens: Uint8Array[]; stored: string[]; others: Uint8Array[] }
+const v3Setups = new Map<number, V3Setup>();
+function v3For(n: number): V3Setup {
+  let r = v3Setups.get(n);
   if (!r) {
     const v2 = v2For(n);
     // `others`: the seal keys the other members gave a receiver (none opens Alice's message).
-    r = { recipients: v2.recipients.map((x) => ({ ...x, sealKey: deps.rng(32) })), tokens: v2.tokens, others: v2.recipients.map(() => deps.rng(32)) };
-    v3Recipients.set(n, r);
+    r = { recipients: v2.recipients, tokens: v2.tokens, stored: v2.recipients.map(() => toBase64Url(deps.rng(32))), others: v2.recipients.map(() => deps.rng(32)) };
+    v3Setups.set(n, r);
   }
   return r;
 }
 const aliceEncoded = encodeIdentityPublic(identityPublic(alice));
 
 function v3Round(f: Figures, round: number): void {
-  const { recipients, tokens, others } = v3For(f.members);
+  const { recipients, tokens, stored, others } = v3For(f.members);
+  const sealKeys = stored.map((k) => fromBase64Url(k, 64));
   const p = message();
   let upload: Uint8Array = new Uint8Array(0);
   record(
@@ -269,7 +276,8 @@ function v3Round(f: Figures, round: number): void {
     timed(() => {
       const r = groupEncrypt(sender, encodeGroupText({ headVersion: 1, headHash, content: p }));
       sender = r.state;
-      const sent = sealSenderKeyed({ ourIdentity: alice, senderCertificate: certificate, recipients, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message }, deps);
+      const keyed: V3Recipient[] = recipients.map((x, i) => ({ ...x, sealKey: sealKeys[i]! }));
+      const sent = sealSenderKeyed({ ourIdentity: alice, senderCertificate: certificate, recipients: keyed, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message }, deps);
       upload = encodeSealedMultiUpload({ tokens, sent });
     })
   );
@@ -278,7 +286,7 @@ function v3Round(f: Figures, round: number): void {
   const k = round % f.members;
   const mine = receivedSealedSenderV2(parsed.recipients[k]!, parsed);
   // Member k holds one seal key per other member of the group; Alice's at a place that moves.
-  const candidates: SealKeyCandidate[] = recipients.map((x, i) => ({ sealKey: i === k ? x.sealKey : others[i]!, username: i === k ? 'alice' : x.username, identity: aliceEncoded }));
+  const candidates: SealKeyCandidate[] = recipients.map((x, i) => ({ sealKey: i === k ? sealKeys[i]! : others[i]!, username: i === k ? 'alice' : x.username, identity: aliceEncoded }));
   let got: Uint8Array = new Uint8Array(0);
   record(
     f.v3Recv,
