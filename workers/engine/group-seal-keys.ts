@@ -47,16 +47,26 @@ export function v3SealKeys(g: GroupRecord, to: readonly Username[]): Uint8Array[
   return keys;
 }
 
-/** Every seal key we hold that came with a sender key we still hold, and the identity it came under. */
+/**
+ * Every seal key we hold that came with a sender key we still hold, and the identity it came under:
+ * first each member's newest key in every group (what a new message uses), then the older ones
+ * kept for late messages, so a typical open stops about halfway through the first part.
+ */
 export function sealKeyCandidates(groups: readonly GroupRecord[]): SealKeyCandidate[] {
-  const out: SealKeyCandidate[] = [];
+  const newest: SealKeyCandidate[] = [];
+  const older: SealKeyCandidate[] = [];
   for (const g of groups) {
+    const seen = new Set<string>();
+    // `theirs` holds each sender's newest distribution ahead of its older ones (group-updates.ts `keep`).
     for (const t of g.theirs) {
       const d = toHex(t.distributionId);
       const sealKey = g.sealFrom?.[d];
       const identity = g.keyFrom?.[d];
-      if (sealKey && identity) out.push({ sealKey, username: t.theirAddress.username, identity });
+      if (!sealKey || !identity) continue;
+      const username = t.theirAddress.username;
+      (seen.has(username) ? older : newest).push({ sealKey, username, identity });
+      seen.add(username);
     }
   }
-  return out;
+  return [...newest, ...older];
 }

@@ -64,8 +64,11 @@ const LABEL = labelBytes(Labels.sealedKeyedMaterial);
 const MATERIAL_LEN = MASK_LEN + TAG_LEN;
 /** The largest received message an opener accepts. */
 export const MAX_SEALED_SENDER_V3_RECEIVED_LEN = 1 + V2_KEY_MATERIAL_LEN + MAX_PADDED_SEALED_CONTENT + AEAD_TAG_LEN;
-/** Seal keys one open may try (a member of many large groups holds one per other member). */
-export const MAX_SEAL_KEY_CANDIDATES = 20_000;
+/**
+ * Seal keys one open may try: a bound on a caller's mistake, far above what a vault holds (two per
+ * other member per group: 100 groups of 1,000 members is 200,000, about 60 ms to try them all).
+ */
+export const MAX_SEAL_KEY_CANDIDATES = 250_000;
 
 export interface V3Recipient {
   username: string;
