@@ -3,7 +3,8 @@
  * contexts against the real host and the real vault worker. Ann's message goes to "Delivered to
  * 2 of 2", then "Read by 1 of 2" and "Read by 2 of 2" as Ben and Cat open the group; the message
  * info (opened from the keyboard) lists each member's state. Ann mentions Cat through the "@"
- * picker by keyboard only; Cat's chat list shows the "@" until she reads it, highlighted.
+ * picker by keyboard only; Cat's chat list shows the "@" until she reads it, highlighted. Ann's
+ * first group message leaves her worker as one sealed sender v3 upload (P41).
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
@@ -37,6 +38,11 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   for (const p of people) await register(p);
   const name = 'Ridge walk';
 
+  // Ann's multi-recipient sealed uploads, as her vault worker sends them (P41: sealed sender v3).
+  const uploads: Buffer[] = [];
+  ann.context.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/sealed/multi') uploads.push(r.postDataBuffer() ?? Buffer.alloc(0));
+  });
   await createGroup(ann, name, [ben, cat]);
   // Ann is a stranger to them: each accepts her group request first (P42: no receipts before).
   for (const p of [ben, cat]) await acceptGroupRequest(p, name, ann);
@@ -55,6 +61,14 @@ test('P41 group receipts per member and a keyboard mention with the row badge', 
   await openGroup(cat, name);
   await expect(mine.getByRole('button', { name: 'Read by 2 of 2', exact: true })).toBeVisible({ timeout: 30_000 });
   await expect(mine.getByRole('img', { name: 'Read', exact: true })).toBeVisible();
+  // It went as ONE sealed sender v3 upload (seal keys given with Ann's sender key), not v2: after
+  // u16 n and n token frames (u8 0, or u8 1 and 32 bytes) comes the sent form's version byte.
+  const versions = uploads.map((b) => {
+    let at = 2;
+    for (let i = 0; i < b.readUInt16BE(0); i++) at += b[at] === 1 ? 33 : 1;
+    return b[at];
+  });
+  expect(versions).toEqual([3]);
 
   // The message info, by keyboard: focus the count, Enter opens, each member's state, Escape closes.
   const count = mine.getByRole('button', { name: 'Read by 2 of 2', exact: true });
