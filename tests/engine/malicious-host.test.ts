@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryHost } from '../../workers/engine/memory-host';
-import { MAX_FAILURES } from '../../workers/engine/inbox';
+import { MAX_FAILURES } from '../../workers/engine/receive-records';
 import type { Envelope } from '../../workers/engine/transport';
 import { closeAll, newUser, settle, texts, type User, statusOf } from './support';
 import { asUsername } from '../../src/lib/codec/username';

@@ -30,9 +30,8 @@ import { unarchiveOnMessage } from './chat-flags';
 import { preview, updateChat } from '../storage/chat-repo';
 import { incomingKey, newestSentAt, putMessage, txGetMessage } from '../storage/message-repo';
 import { deleteConsumed } from '../storage/prekey-repo';
-import type { ContactRecord, FailureRecord, MessageRecord, Tx } from '../storage/schema';
+import type { ContactRecord, MessageRecord, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
-import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { clearMarker, markGaps, markUndecryptable } from './gaps';
@@ -54,17 +53,14 @@ import { checkSenderMatchesSession } from '../../src/lib/crypto/sealed-sender';
 import { callRings, isAcceptedContact, isRequest, missedCallRecord, privacySettings, putMissedCall } from './requests';
 import type { MessageRef } from '../../src/lib/wire/content';
 import { GROUP_MESSAGE_TYPE } from '../../src/lib/crypto/group/sender-key-message';
-import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
 import { receiveGroupUpdate } from './group-updates';
-import { checkSealedGroupSender } from './group-sealed';
-import type { SenderCertificate } from '../../src/lib/crypto/certificates';
-import { syncFromBlob, uploadStateBlob } from './group-sync';
+import { uploadStateBlob } from './group-sync';
+import { receiveGroup } from './group-receive';
+import { ack, recordFailure, type ReceiveOutcome } from './receive-records';
 import { applyHeld, isAction, quoteKey, receiveAction } from './message-actions';
 import { receivedExpiry, receiveTimer, withQuoteExpiry } from './disappearing';
 import { typingShown } from './typing';
 
-/** Undecryptable-envelope records kept for diagnostics. */
-export const MAX_FAILURES = 200;
 /** How far ahead of ours a sender's clock may be before its timestamps are clamped. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -72,8 +68,6 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const RETRYABLE = new Set(['NotInitialized', 'InvalidMac', 'MissingPrekey', 'InvalidMessage']);
 /** Failures that are refusals, not losses: acked and recorded, never shown as a missing message. */
 const SILENT = new Set(['ReplayedPreKeyMessage', 'RejectedIdentity']);
-
-export type ReceiveOutcome = 'stored' | 'duplicate' | 'dropped' | 'failed';
 
 /** The most envelopes one page (one transaction) takes. */
 export const MAX_PAGE = 64;
@@ -366,31 +360,6 @@ function knownIdentity(contact: ContactRecord, identity: Uint8Array): boolean {
   return bytesEqual(contact.identity, identity) || (contact.pendingIdentity !== undefined && bytesEqual(contact.pendingIdentity, identity));
 }
 
-/** A group message (group-messages.ts): stored, or recorded as a failure with its code; acked either way. */
-async function receiveGroup(ctx: EngineContext, env: Envelope, sealedFrom?: SenderCertificate): Promise<ReceiveOutcome> {
-  let r: GroupReceiveOutcome;
-  try {
-    if (sealedFrom) await checkSealedGroupSender(ctx, env, sealedFrom);
-    r = await receiveGroupEnvelope(ctx, env);
-  } catch (e) {
-    if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
-    r = { stored: false, events: [], code: e.code };
-  }
-  // From someone we blocked: dropped as a 1:1 envelope from them is, nothing recorded.
-  if (!r.stored && r.code !== 'DuplicateMessage' && r.code !== 'Blocked') {
-    const failure = { sender: env.sender, serverId: env.serverId, code: r.code ?? 'Internal', at: ctx.deps.now() };
-    await commit(ctx.vault, (tx) => recordFailure(tx, failure));
-    r.events.push({ type: 'receive-error', username: env.sender, code: failure.code });
-  }
-  await ack(ctx, env);
-  for (const e of r.events) ctx.events.emit(e);
-  // A stored group message queued a delivery receipt to its sender (group-receipts.ts).
-  if (r.stored) ctx.kickOutbox();
-  // Behind a member's head, or a key we were never given: fetch the blob after this step (P19).
-  if (r.sync) void syncFromBlob(ctx, r.sync).catch(() => undefined);
-  return r.stored ? 'stored' : r.code === 'DuplicateMessage' ? 'duplicate' : r.code === 'Blocked' ? 'dropped' : 'failed';
-}
-
 /**
  * An envelope that could not be read: recorded; if it claims to come from a contact, marked in
  * the conversation (P14) and, when a resend could repair it, asked for again (P36, rate-limited).
@@ -476,26 +445,4 @@ async function storeText(
 async function receiveReceipt(tx: Tx, sender: Username, c: ReceiptContent): Promise<EngineEvent[]> {
   const changed = await applyReceipt(tx, sender, c);
   return changed.map(statusEvent).filter((e) => e !== undefined);
-}
-
-/** Keeps the newest MAX_FAILURES records: a hostile host cannot grow the vault without bound. */
-export async function recordFailure(tx: Tx, f: FailureRecord): Promise<void> {
-  const store = tx.objectStore('failures');
-  await store.add(f);
-  const excess = (await store.count()) - MAX_FAILURES;
-  if (excess <= 0) return;
-  let cursor = await store.openCursor();
-  for (let i = 0; i < excess && cursor; i++) {
-    await cursor.delete();
-    cursor = await cursor.continue();
-  }
-}
-
-export async function ack(ctx: EngineContext, env: Pick<Envelope, 'serverId'>): Promise<void> {
-  try {
-    await ctx.transport.ack(hostAuth(requireMe(ctx)), env.serverId);
-  } catch (e) {
-    // Offline: the host redelivers on reconnect and the duplicate is acked then.
-    if (!isEngineError(e, 'Unavailable')) throw e;
-  }
 }
