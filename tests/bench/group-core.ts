@@ -45,8 +45,8 @@ import { SealedSenderCache } from '../../src/lib/crypto/sealed-cache';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { openSealedSender, sealSender } from '../../src/lib/crypto/sealed-sender';
 import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti, type V2Recipient } from '../../src/lib/crypto/sealed-sender-v2';
-import { decodeSealedMultiUpload, encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
-import { openSealedSenderV3, sealSenderKeyed, type SealKeyCandidate, type V3Recipient } from '../../src/lib/crypto/sealed-sender-v3';
+import { decodeSealedMultiUpload, encodeSealedMultiUpload, sealedMultiUploadInPlace, tokensLength } from '../../src/lib/wire/sealed-multi-api';
+import { openSealedSenderV3, sealSenderKeyed, withSealKeys, type SealKeyCandidate } from '../../src/lib/crypto/sealed-sender-v3';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { DELIVERY_TOKEN_LEN } from '../../src/lib/crypto/delivery-token';
@@ -251,7 +251,7 @@ function sealedRound(f: Figures, round: number): void {
 // members' verified identities and tokens are memoised objects (sealed-recipients.ts), while the
 // seal keys come out of the group record the flush has just read (workers/storage/group-repo.ts
 // keeps them as base64 in its sealed JSON), so they are decoded afresh, untimed, for each send,
-// and the send pairs them with the recipients as `sealForMembers` does.
+// and the send pairs them with the recipients (`withSealKeys`) as `sealForMembers` does.
 interface V3Setup { recipients: V2Recipient[]; tokens: Uint8Array[]; stored: string[]; others: Uint8Array[] }
 const v3Setups = new Map<number, V3Setup>();
 function v3For(n: number): V3Setup {
@@ -276,9 +276,8 @@ function v3Round(f: Figures, round: number): void {
     timed(() => {
       const r = groupEncrypt(sender, encodeGroupText({ headVersion: 1, headHash, content: p }));
       sender = r.state;
-      const keyed: V3Recipient[] = recipients.map((x, i) => ({ ...x, sealKey: sealKeys[i]! }));
-      const sent = sealSenderKeyed({ ourIdentity: alice, senderCertificate: certificate, recipients: keyed, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message }, deps);
-      upload = encodeSealedMultiUpload({ tokens, sent });
+      const sealed = sealSenderKeyed({ ourIdentity: alice, senderCertificate: certificate, recipients: withSealKeys(recipients, sealKeys), contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message, headroom: tokensLength(tokens) }, deps);
+      upload = sealedMultiUploadInPlace(tokens, sealed);
     })
   );
   f.v3UploadBytes = upload.length;

@@ -98,13 +98,31 @@ describe('ByteWriter', () => {
     expect(Array.from(w.finish())).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
   });
 
-  test('finish returns a buffer of its own, and may be called again', () => {
+  test('finish returns a copy when the buffer has room left, and may be called again', () => {
     const w = new ByteWriter(4).u32(7);
     const a = w.finish();
     a[3] = 9;
     expect(Array.from(w.finish())).toEqual([0, 0, 0, 7]);
     expect(a.byteOffset).toBe(0);
     expect(a.buffer.byteLength).toBe(4);
+  });
+
+  test('finish hands over an exactly full buffer without a copy, and later writes never change it', () => {
+    const w = new ByteWriter(20).raw(new Uint8Array(16).fill(5)).u32(0x01020304);
+    const a = w.finish();
+    expect(a.buffer.byteLength).toBe(20);
+    w.u8(0xee).u32(0xffffffff);
+    expect(Array.from(a.subarray(16))).toEqual([1, 2, 3, 4]);
+    expect(a.length).toBe(20);
+    expect(Array.from(w.finish().subarray(16))).toEqual([1, 2, 3, 4, 0xee, 0xff, 0xff, 0xff, 0xff]);
+  });
+
+  test('ascii writes one byte per char code and length counts what was written', () => {
+    const w = new ByteWriter(1).u8(3);
+    expect(w.length).toBe(1);
+    w.ascii('ab.9_').ascii('');
+    expect(w.length).toBe(6);
+    expect(Array.from(w.finish())).toEqual([3, 0x61, 0x62, 0x2e, 0x39, 0x5f]);
   });
 });
 

@@ -39,8 +39,9 @@ export async function giveSenderKey(
 /** The seal key of each of `to` (same order) when all hold our current key with one, else undefined. */
 export function v3SealKeys(g: GroupRecord, to: readonly Username[]): Uint8Array[] | undefined {
   const keys: Uint8Array[] = [];
+  const given = new Set(g.distributedTo);
   for (const u of to) {
-    const k = g.distributedTo.includes(u) ? g.sealKeys?.[u] : undefined;
+    const k = given.has(u) ? g.sealKeys?.[u] : undefined;
     if (!k) return undefined;
     keys.push(k);
   }

@@ -26,8 +26,8 @@ import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message'
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
-import { sealSenderKeyed } from '../../src/lib/crypto/sealed-sender-v3';
-import { encodeSealedMultiUpload } from '../../src/lib/wire/sealed-multi-api';
+import { sealSenderKeyed, withSealKeys } from '../../src/lib/crypto/sealed-sender-v3';
+import { encodeSealedMultiUpload, sealedMultiUploadInPlace, tokensLength } from '../../src/lib/wire/sealed-multi-api';
 import { txListGroups } from '../storage/group-repo';
 import { commit } from '../storage/vault';
 import { hostAuth } from './account';
@@ -51,9 +51,11 @@ async function sealForMembers(ctx: EngineContext, to: readonly Username[], body:
   if (!certificate) return undefined;
   const me = requireMe(ctx);
   if (sealKeys) {
-    const keyed = recipients.map((r, i) => ({ ...r, sealKey: sealKeys[i]! }));
-    const sent = sealSenderKeyed({ ourIdentity: me.identity, senderCertificate: certificate, recipients: keyed, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: body }, ctx.deps);
-    return encodeSealedMultiUpload({ tokens, sent });
+    const sealed = sealSenderKeyed(
+      { ourIdentity: me.identity, senderCertificate: certificate, recipients: withSealKeys(recipients, sealKeys), contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: body, headroom: tokensLength(tokens) },
+      ctx.deps
+    );
+    return sealedMultiUploadInPlace(tokens, sealed);
   }
   const cache = await sealedCache(ctx);
   const sent = sealSenderMulti(

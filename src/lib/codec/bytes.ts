@@ -20,6 +20,11 @@ export class ByteWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Bytes written so far (the offset of the next write). */
+  get length(): number {
+    return this.size;
+  }
+
   private reserve(n: number): number {
     const at = this.size;
     if (at + n > this.buf.length) {
@@ -68,6 +73,13 @@ export class ByteWriter {
     return this;
   }
 
+  /** The char codes of `s`, one byte each: for strings already checked to be ASCII. */
+  ascii(s: string): this {
+    const at = this.reserve(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[at + i] = s.charCodeAt(i);
+    return this;
+  }
+
   /** Exactly `n` bytes; asserts the length so a wrong-size key can never be written. */
   fixed(b: Uint8Array, n: number): this {
     if (b.length !== n) fail('InvalidArgument', `expected ${n} bytes, got ${b.length}`);
@@ -86,8 +98,9 @@ export class ByteWriter {
   }
 
   /** The bytes written so far, in a buffer of their own. */
+  /** The bytes written: the buffer itself when it is exactly full (any later write grows into a new one), else a copy. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.size);
+    return this.size === this.buf.length ? this.buf : this.buf.slice(0, this.size);
   }
 }
 

@@ -51,11 +51,13 @@ export function asUsername(name: unknown, code: 'InvalidArgument' | 'DecodeFaile
 
 /** Layout: u8 length || ASCII bytes (canonical usernames are ASCII). */
 export function writeUsername(w: ByteWriter, username: string): ByteWriter {
-  const u = asUsername(username);
-  // Canonical usernames are ASCII (checked by asUsername), one byte per character.
-  w.u8(u.length);
-  for (let i = 0; i < u.length; i++) w.u8(u.charCodeAt(i));
-  return w;
+  return writeCanonicalUsername(w, asUsername(username));
+}
+
+/** `writeUsername` for a name already made a Username (the brand is the proof): no second check. */
+export function writeCanonicalUsername(w: ByteWriter, u: Username): ByteWriter {
+  // Canonical usernames are ASCII, one byte per character.
+  return w.u8(u.length).ascii(u);
 }
 
 export function readUsername(r: ByteReader): Username {

@@ -41,7 +41,7 @@
 import { fail } from '../codec/errors';
 import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../codec/bytes';
 import { KeyType, encodeKey, encodedKeyLength, readKey } from '../codec/keys';
-import { asUsername, readUsername, writeUsername, type Username } from '../codec/username';
+import { asUsername, readUsername, writeCanonicalUsername, type Username } from '../codec/username';
 import type { Deps } from './deps';
 import { hkdf } from './hkdf';
 import type { IdentityKeyPair, IdentityPublic } from './identity';
@@ -113,18 +113,20 @@ function checkDevices(devices: readonly number[], code: 'InvalidArgument' | 'Dec
   }
 }
 
-/** A sender's recipient list (v2 and v3): 1..MAX_V2_RECIPIENTS accounts, none twice, devices valid. */
-function checkRecipientList(recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[]): number {
+/** A sender's recipient list (v2 and v3): 1..MAX_V2_RECIPIENTS accounts, none twice, devices valid; their names, checked. */
+function checkRecipientList(recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[]): Username[] {
   const n = recipients.length;
   if (n < 1 || n > MAX_V2_RECIPIENTS) fail('InvalidArgument', `${n} recipients, expected 1..${MAX_V2_RECIPIENTS}`);
   const seen = new Set<string>();
+  const names: Username[] = [];
   for (const r of recipients) {
     const u = asUsername(r.username);
     if (seen.has(u)) fail('InvalidArgument', `recipient of ${u.length} chars listed twice`);
     seen.add(u);
+    names.push(u);
     checkDevices(r.devices, 'InvalidArgument');
   }
-  return n;
+  return names;
 }
 
 export interface SealMultiInput {
@@ -143,9 +145,9 @@ export interface SealMultiInput {
  * What a multi-recipient sender (v2 and v3) checks and seals before any key material: our own
  * certificate, the recipient list, and the padded sealed content. Answers the recipient count.
  */
-export function multiPlaintext(input: Omit<SealMultiInput, 'recipients' | 'cache'> & { recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[] }, deps: Deps): { n: number; plain: Uint8Array } {
+export function multiPlaintext(input: Omit<SealMultiInput, 'recipients' | 'cache'> & { recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[] }, deps: Deps): { n: number; names: Username[]; plain: Uint8Array } {
   checkOwnCertificate(input.senderCertificate, input.ourIdentity, deps);
-  const n = checkRecipientList(input.recipients);
+  const names = checkRecipientList(input.recipients);
   const plain = encodeSealedContent({
     contentType: input.contentType,
     contentHint: input.contentHint ?? ContentHint.default,
@@ -153,13 +155,13 @@ export function multiPlaintext(input: Omit<SealMultiInput, 'recipients' | 'cache
     senderCertificate: input.senderCertificate,
     content: input.content
   });
-  return { n, plain };
+  return { n: names.length, names, plain };
 }
 
 /** The sent form: one payload, key material per recipient account. */
 export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
   const ours = input.ourIdentity;
-  const { n, plain } = multiPlaintext(input, deps);
+  const { n, names, plain } = multiPlaintext(input, deps);
   const M = deps.rng(32);
   const { e, E, K } = derivedKeys(M);
   const eEnc = encodeKey(KeyType.X25519, E);
@@ -168,8 +170,9 @@ export function sealSenderMulti(input: SealMultiInput, deps: Deps): Uint8Array {
     const payload = aeadEncrypt(K, ZERO_NONCE, plain, concatBytes(VERSION_BYTES, eEnc));
     keyMaterial = new V2KeyMaterialWriter({ ephemeralPrivate: e, ephemeralEncoded: eEnc, M, ours, payloadDigest: sha256(payload), ...(input.cache ? { cache: input.cache } : {}) });
     const w = new ByteWriter(3 + n * (1 + 32 + 1 + 4 + V2_KEY_MATERIAL_LEN) + X25519_ENC_LEN + payload.length).raw(VERSION_BYTES).u16(n);
-    for (const r of input.recipients) {
-      writeUsername(w, r.username).u8(r.devices.length);
+    for (let i = 0; i < n; i++) {
+      const r = input.recipients[i]!;
+      writeCanonicalUsername(w, names[i]!).u8(r.devices.length);
       for (const d of r.devices) w.u32(d);
       keyMaterial.write(w, r.identity.dhKey);
     }
