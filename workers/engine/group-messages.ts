@@ -32,7 +32,8 @@ import { txGetContact } from '../storage/contact-repo';
 import { requireMe, type EngineContext } from './context';
 import type { EngineEvent } from './events';
 import { distributeSenderKey, putNotice } from './group-apply';
-import { deliverGroupUpload } from './group-sealed';
+import { checkSealedGroupSender, deliverGroupUpload } from './group-sealed';
+import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { v3SealKeys } from './group-seal-keys';
 import { queueGroupReceipt } from './group-receipts';
 import { groupRecipients } from './group-recipients';
@@ -123,12 +124,17 @@ export async function flushGroupOutgoing(ctx: EngineContext, report: GroupFlushR
 
 export type GroupReceiveOutcome = { stored: boolean; events: EngineEvent[]; code?: string; sync?: string };
 
-/** Decrypts and stores one group message; refusals come back as a code (the caller acks). */
-export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope): Promise<GroupReceiveOutcome> {
+/**
+ * Decrypts and stores one group message; refusals come back as a code (the caller acks). A sealed
+ * one's certificate (`sealedFrom`) is checked against the same read of the groups
+ * (group-sealed.ts), so the check and the decryption see one state and the groups are read once.
+ */
+export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope, sealedFrom?: SenderCertificate): Promise<GroupReceiveOutcome> {
   const me = requireMe(ctx);
   const header = peekGroupMessage(env.body);
   return commit(ctx.vault, async (tx): Promise<GroupReceiveOutcome> => {
     const groups = await txListGroups(tx);
+    if (sealedFrom) checkSealedGroupSender(groups, env, sealedFrom);
     let g: GroupRecord | undefined;
     let idx = -1;
     for (const x of groups) {

@@ -11,7 +11,6 @@ import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
 import { isEngineError } from './errors';
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
-import { checkSealedGroupSender } from './group-sealed';
 import { syncFromBlob } from './group-sync';
 import { ack, recordFailure, type ReceiveOutcome } from './receive-records';
 import type { Envelope } from './transport';
@@ -20,8 +19,7 @@ import type { Envelope } from './transport';
 export async function receiveGroup(ctx: EngineContext, env: Envelope, sealedFrom?: SenderCertificate): Promise<ReceiveOutcome> {
   let r: GroupReceiveOutcome;
   try {
-    if (sealedFrom) await checkSealedGroupSender(ctx, env, sealedFrom);
-    r = await receiveGroupEnvelope(ctx, env);
+    r = await receiveGroupEnvelope(ctx, env, sealedFrom);
   } catch (e) {
     if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
     r = { stored: false, events: [], code: e.code };

@@ -28,8 +28,7 @@ import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-cont
 import { sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
 import { sealSenderKeyed, withSealKeys } from '../../src/lib/crypto/sealed-sender-v3';
 import { encodeSealedMultiUpload, sealedMultiUploadInPlace, tokensLength } from '../../src/lib/wire/sealed-multi-api';
-import { txListGroups } from '../storage/group-repo';
-import { commit } from '../storage/vault';
+import type { GroupRecord } from '../storage/group-repo';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { isEngineError } from './errors';
@@ -92,13 +91,13 @@ export async function deliverGroupUpload(ctx: EngineContext, to: readonly Userna
 }
 
 /**
- * A sealed group envelope's certificate against the group state: the member it names must hold
- * the certified identity. Throws a ProtocolError (the caller records and acks); no group with
- * that sender's key leaves the decision to group-messages.ts (NoSenderKey, then a sync).
+ * A sealed group envelope's certificate against the group state `groups` (as the receiving
+ * transaction read it, group-messages.ts): the member it names must hold the certified identity.
+ * Throws a ProtocolError (the caller records and acks); no group with that sender's key leaves
+ * the decision to group-messages.ts (NoSenderKey, then a sync).
  */
-export async function checkSealedGroupSender(ctx: EngineContext, env: Envelope, from: SenderCertificate): Promise<void> {
+export function checkSealedGroupSender(groups: readonly GroupRecord[], env: Envelope, from: SenderCertificate): void {
   const header = peekGroupMessage(env.body);
-  const groups = await commit(ctx.vault, (tx) => txListGroups(tx));
   const g = groups.find((x) => x.theirs.some((t) => t.theirAddress.username === env.sender && bytesEqual(t.distributionId, header.distributionId)));
   const anyMember = groups.some((x) => x.our && findMember(x.history.head, address(env.sender)));
   if (!g) {
