@@ -97,7 +97,6 @@ export class ByteWriter {
     return this.u32(b.length).raw(b);
   }
 
-  /** The bytes written so far, in a buffer of their own. */
   /** The bytes written: the buffer itself when it is exactly full (any later write grows into a new one), else a copy. */
   finish(): Uint8Array {
     return this.size === this.buf.length ? this.buf : this.buf.slice(0, this.size);

@@ -143,7 +143,8 @@ export interface SealMultiInput {
 
 /**
  * What a multi-recipient sender (v2 and v3) checks and seals before any key material: our own
- * certificate, the recipient list, and the padded sealed content. Answers the recipient count.
+ * certificate, the recipient list, and the padded sealed content. Answers the recipient count
+ * and their names as checked (so a writer need not check them again).
  */
 export function multiPlaintext(input: Omit<SealMultiInput, 'recipients' | 'cache'> & { recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[] }, deps: Deps): { n: number; names: Username[]; plain: Uint8Array } {
   checkOwnCertificate(input.senderCertificate, input.ourIdentity, deps);
