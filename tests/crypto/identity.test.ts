@@ -1,14 +1,19 @@
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
 import {
+  IDENTITY_PUBLIC_LEN,
   decodeIdentityPublic,
   encodeIdentityPublic,
+  writeIdentityPublic,
   generateIdentity,
   identityChanged,
   identityPublic,
   type IdentityPublic
 } from '../../src/lib/crypto/identity';
 import { ed25519Sign } from '../../src/lib/crypto/primitives';
+import { ByteWriter } from '../../src/lib/codec/bytes';
+import { KeyType, encodeKey, writeKey } from '../../src/lib/codec/keys';
+import { isProtocolError } from '../../src/lib/codec/errors';
 
 const deps = seededDeps('identity-test');
 const bob = generateIdentity(deps);
@@ -50,5 +55,30 @@ describe('P3 incoming identity change never silent', () => {
     const bogus = { ...copyOf(bobPublic), dhKeySignature: ed25519Sign(bob.signing.privateKey, new Uint8Array(1)) };
     expect(identityChanged(bobPublic, bogus)).toBe(false);
     expect(() => decodeIdentityPublic(encodeIdentityPublic(bogus))).toThrow(/InvalidSignature/);
+  });
+});
+
+describe('P6 the public identity encoding', () => {
+  test('written into a writer after other bytes it is exactly encodeIdentityPublic, 131 bytes, and decodes back', () => {
+    const enc = encodeIdentityPublic(bobPublic);
+    expect(enc.length).toBe(IDENTITY_PUBLIC_LEN);
+    expect(IDENTITY_PUBLIC_LEN).toBe(131);
+    const w = writeIdentityPublic(new ByteWriter(1).u8(0xee), bobPublic).u8(0xdd);
+    const out = w.finish();
+    expect(Buffer.from(out.subarray(1, 1 + IDENTITY_PUBLIC_LEN)).equals(Buffer.from(enc))).toBe(true);
+    expect([out[0], out.at(-1)]).toEqual([0xee, 0xdd]);
+    expect(identityChanged(bobPublic, decodeIdentityPublic(enc))).toBe(false);
+  });
+
+  test('writeKey writes encodeKey\'s bytes and refuses a key of the wrong length as InvalidKey', () => {
+    expect(Buffer.from(writeKey(new ByteWriter(), KeyType.X25519, bobPublic.dhKey).finish()).equals(Buffer.from(encodeKey(KeyType.X25519, bobPublic.dhKey)))).toBe(true);
+    let code = '';
+    try {
+      writeKey(new ByteWriter(), KeyType.Ed25519, new Uint8Array(31));
+    } catch (e) {
+      code = isProtocolError(e) ? e.code : String(e);
+    }
+    expect(code).toBe('InvalidKey');
+    expect(() => writeIdentityPublic(new ByteWriter(), { ...bobPublic, dhKeySignature: new Uint8Array(63) })).toThrow();
   });
 });

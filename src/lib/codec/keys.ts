@@ -3,7 +3,7 @@
  * encodings can never be confused with each other (DESIGN.md §4 "Encoding").
  */
 import { fail } from './errors';
-import type { ByteReader } from './bytes';
+import type { ByteReader, ByteWriter } from './bytes';
 
 /** Raw public-key lengths: X25519 (RFC 7748), Ed25519 (RFC 8032), ML-KEM-768 (FIPS 203). */
 export const X25519_LEN = 32;
@@ -25,6 +25,13 @@ const LENGTHS: Record<KeyType, number> = {
 
 export function encodedKeyLength(type: KeyType): number {
   return 1 + LENGTHS[type];
+}
+
+/** `encodeKey` straight into a writer (no array of its own). */
+export function writeKey(w: ByteWriter, type: KeyType, key: Uint8Array): ByteWriter {
+  const n = LENGTHS[type];
+  if (key.length !== n) fail('InvalidKey', `key of type ${type}: ${key.length} bytes, expected ${n}`);
+  return w.u8(type).raw(key);
 }
 
 export function encodeKey(type: KeyType, key: Uint8Array): Uint8Array {

@@ -18,7 +18,7 @@ import {
   type KeyPair
 } from './primitives';
 import { ByteReader, ByteWriter, bytesEqual, concatBytes } from '../codec/bytes';
-import { KeyType, encodeKey, readKey } from '../codec/keys';
+import { KeyType, encodeKey, encodedKeyLength, readKey, writeKey } from '../codec/keys';
 
 export const IDENTITY_VERSION = 1;
 
@@ -70,13 +70,18 @@ export function identityChanged(stored: IdentityPublic | undefined, incoming: Id
 }
 
 /** Version || Enc(IKs) || Enc(IKd) || sig — 1 + 33 + 33 + 64 = 131 bytes. */
+export const IDENTITY_PUBLIC_LEN = 1 + encodedKeyLength(KeyType.Ed25519) + encodedKeyLength(KeyType.X25519) + SIGNATURE_LEN;
+
 export function encodeIdentityPublic(id: IdentityPublic): Uint8Array {
-  return new ByteWriter()
-    .u8(IDENTITY_VERSION)
-    .raw(encodeKey(KeyType.Ed25519, id.signingKey))
-    .raw(encodeKey(KeyType.X25519, id.dhKey))
-    .fixed(id.dhKeySignature, SIGNATURE_LEN)
-    .finish();
+  return writeIdentityPublic(new ByteWriter(IDENTITY_PUBLIC_LEN), id).finish();
+}
+
+/** `encodeIdentityPublic` straight into a writer: a group state writes a thousand of them. */
+export function writeIdentityPublic(w: ByteWriter, id: IdentityPublic): ByteWriter {
+  w.u8(IDENTITY_VERSION);
+  writeKey(w, KeyType.Ed25519, id.signingKey);
+  writeKey(w, KeyType.X25519, id.dhKey);
+  return w.fixed(id.dhKeySignature, SIGNATURE_LEN);
 }
 
 export function readIdentityPublic(r: ByteReader): IdentityPublic {

@@ -20,13 +20,17 @@
 import { fail } from '../../codec/errors';
 import { ByteReader, ByteWriter } from '../../codec/bytes';
 import { KeyType, encodeKey, readKey } from '../../codec/keys';
-import { encodeIdentityPublic, readIdentityPublic } from '../identity';
+import { IDENTITY_PUBLIC_LEN, readIdentityPublic, writeIdentityPublic } from '../identity';
+import { USERNAME_MAX } from '../../codec/username';
 import { Labels, labelBytes } from '../labels';
 import { sha256 } from '../primitives';
 import { addressKey, compareAddress, readAddress, writeAddress, type Address } from './address';
 import { MAX_AVATAR_BYTES, MAX_DESCRIPTION_BYTES, MAX_MEMBERS, MAX_NAME_BYTES, MAX_PENDING } from './limits';
 import { readText, writeText } from './text';
 import { Access, GROUP_ID_LEN, Role, STATE_HASH_LEN, type GroupState, type JoinRequest, type Member } from './group-state';
+
+/** A member's or request's entry at most: address (u8 length, name, u32 device), identity, role and time. */
+const MEMBER_BYTES_MAX = 1 + USERNAME_MAX + 4 + IDENTITY_PUBLIC_LEN + 1 + 4;
 
 export const STATE_FORMAT = 1;
 const MAX_VERSION = 0xffff_ffff;
@@ -86,7 +90,9 @@ export function encodeGroupState(s: GroupState): Uint8Array {
   checkVersion(s.inviteVersion, 'inviteVersion');
   if (s.members.length > MAX_MEMBERS) fail('InvalidArgument', `${s.members.length} members exceed ${MAX_MEMBERS}`);
   if (s.pending.length > MAX_PENDING) fail('InvalidArgument', `${s.pending.length} requests exceed ${MAX_PENDING}`);
-  const w = new ByteWriter().u8(STATE_FORMAT).fixed(s.groupId, GROUP_ID_LEN).u32(s.version).fixed(s.prevHash, STATE_HASH_LEN);
+  // Sized for the members up front: a 1000-member state is ~170 KB, encoded (and hashed) once per
+  // change a stored history replays; a writer growing from its default copied it a dozen times.
+  const w = new ByteWriter(1024 + (s.members.length + s.pending.length) * MEMBER_BYTES_MAX).u8(STATE_FORMAT).fixed(s.groupId, GROUP_ID_LEN).u32(s.version).fixed(s.prevHash, STATE_HASH_LEN);
   writeText(w, 'name', s.name, MAX_NAME_BYTES);
   writeText(w, 'description', s.description, MAX_DESCRIPTION_BYTES);
   writeAvatar(w, s.avatar);
@@ -96,13 +102,13 @@ export function encodeGroupState(s: GroupState): Uint8Array {
   w.u16(s.members.length);
   for (const m of s.members) {
     checkVersion(m.joinedAt, 'joinedAt');
-    writeAddress(w, m.address).raw(encodeIdentityPublic(m.identity));
+    writeIdentityPublic(writeAddress(w, m.address), m.identity);
     writeRole(w, m.role).u32(m.joinedAt);
   }
   w.u16(s.pending.length);
   for (const p of s.pending) {
     checkVersion(p.requestedAt, 'requestedAt');
-    writeAddress(w, p.address).raw(encodeIdentityPublic(p.identity)).u32(p.requestedAt);
+    writeIdentityPublic(writeAddress(w, p.address), p.identity).u32(p.requestedAt);
   }
   return w.finish();
 }
