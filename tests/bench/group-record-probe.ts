@@ -13,6 +13,9 @@ import { loadVault, commit } from '../../workers/storage/vault';
 import { putGroup, txListGroups, type GroupRecord } from '../../workers/storage/group-repo';
 import type { Username } from '../../src/lib/codec/username';
 import { median } from './harness';
+import { createSenderKey, type TheirSenderKey } from '../../src/lib/crypto/group/sender-key';
+import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
+import { toHex } from '../../src/lib/codec/bytes';
 await initSodium();
 const deps = seededDeps('probe');
 const admin = { address: address('admin'), identity: generateIdentity(deps) };
@@ -26,7 +29,18 @@ for (let i = 1; i < N; i += 128) {
 }
 for (let i = 0; i < RENAMES; i++) h = receiveChange(h, createChange({ base: h.head, author: admin.address, authorIdentity: admin.identity, actions: [{ type: 'setName', name: `Big ${i}` }] })).history;
 const vault = await loadVault('probe');
-const g: GroupRecord = { id: 'ab'.repeat(32), history: h, masterKey: deps.rng(32), distributedTo: h.head.members.slice(1).map((m) => m.address.username as Username), theirs: [], lastAt: 0, lastPreview: '', unread: 0, missing: 0, seenVersion: 0, outgoing: [] };
+// Every other member has written: a sender key of theirs held, with the identity it came under
+// and the seal key they gave us; ours given to all, with a seal key each.
+const others = h.head.members.slice(1);
+const groupId = h.head.groupId;
+const theirs: TheirSenderKey[] = others.map((m) => {
+  const our = createSenderKey({ groupId, ourAddress: m.address }, deps).state;
+  return { groupId, theirAddress: m.address, distributionId: our.distributionId, iteration: 0, chainKey: our.chainKey, signingKey: our.signing.publicKey, skipped: { size: 0, buckets: new Map() } };
+});
+const keyFrom = Object.fromEntries(theirs.map((t, i) => [toHex(t.distributionId), encodeIdentityPublic(others[i]!.identity)]));
+const sealFrom = Object.fromEntries(theirs.map((t) => [toHex(t.distributionId), deps.rng(32)]));
+const sealKeys = Object.fromEntries(others.map((m) => [m.address.username, deps.rng(32)]));
+const g: GroupRecord = { id: 'ab'.repeat(32), history: h, masterKey: deps.rng(32), our: createSenderKey({ groupId, ourAddress: admin.address }, deps).state, distributedTo: others.map((m) => m.address.username as Username), theirs, keyFrom, sealFrom, sealKeys, lastAt: 0, lastPreview: '', unread: 0, missing: 0, seenVersion: 0, outgoing: [] };
 await commit(vault, (tx) => putGroup(tx, g));
 const reads: number[] = [];
 const cycles: number[] = [];
