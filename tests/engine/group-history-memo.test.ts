@@ -1,6 +1,6 @@
 /**
- * Stored group histories decoded once per exact encoding (workers/storage/group-repo.ts
- * `historyFrom` / `historyTo`): a read of an unchanged group does not replay its changes again,
+ * Stored group histories decoded once per exact encoding (workers/storage/history-memo.ts, used by
+ * group-repo.ts): a read of an unchanged group does not replay its changes again,
  * yet every read sees exactly what is stored (P19: a change written is the change read, another
  * tab's write is seen at once), and the memo is bounded.
  */
@@ -14,7 +14,8 @@ import { receiveChange, startHistory, type GroupHistory } from '../../src/lib/cr
 import { encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
 import type { Username } from '../../src/lib/codec/username';
 import { commit, loadVault } from '../../workers/storage/vault';
-import { HISTORY_MEMO_CAPACITY, putGroup, txGetGroup, type GroupRecord } from '../../workers/storage/group-repo';
+import { putGroup, txGetGroup, type GroupRecord } from '../../workers/storage/group-repo';
+import { HistoryMemo } from '../../workers/storage/history-memo';
 import type { Vault } from '../../workers/storage/schema';
 import { person } from '../crypto/group/fixtures';
 
@@ -85,16 +86,34 @@ describe('stored group histories are decoded once per exact encoding', () => {
     expect(before.history.head.name).toBe('Choir');
   });
 
-  test('the memo is bounded: past its capacity the least recently read history is decoded again', async () => {
-    const v = await vault();
-    const ids = Array.from({ length: HISTORY_MEMO_CAPACITY + 1 }, (_, i) => i.toString(16).padStart(2, '0').repeat(32));
-    for (const [i, id] of ids.entries()) await commit(v, (tx) => putGroup(tx, record(id, history(`Group ${i}`))));
-    const firstRead = await read(v, ids[0]!);
-    expect((await read(v, ids[0]!)).history).toBe(firstRead.history);
-    // Every other group read once: the first is now the oldest entry, and one too many.
-    for (const id of ids.slice(1)) await read(v, id);
-    const again = await read(v, ids[0]!);
-    expect(again.history).not.toBe(firstRead.history);
-    expect(bytesOf(again.history).equals(bytesOf(firstRead.history))).toBe(true);
+  test('the memo is bounded by its encodings\' length: least recently used out, one too large never kept, encodings reused', () => {
+    const decodes: string[] = [];
+    const memo = new HistoryMemo(10);
+    const decode = (e: string) => {
+      decodes.push(e);
+      return { e } as unknown as GroupHistory;
+    };
+    const a = memo.decode('aaaa', decode);
+    expect(memo.decode('aaaa', decode)).toBe(a);
+    const b = memo.decode('bbbb', decode);
+    // 'aaaa' read again: now 'bbbb' is the least recently used, and goes when 'cccc' would pass 10.
+    memo.decode('aaaa', decode);
+    memo.decode('cccc', decode);
+    expect(memo.size).toEqual({ histories: 2, chars: 8 });
+    expect(memo.decode('aaaa', decode)).toBe(a);
+    expect(memo.decode('bbbb', decode)).not.toBe(b);
+    // Longer than the whole budget: decoded every time, and nothing kept is pushed out for it.
+    const big = 'x'.repeat(11);
+    expect(memo.decode(big, decode)).not.toBe(memo.decode(big, decode));
+    expect(decodes).toEqual(['aaaa', 'bbbb', 'cccc', 'bbbb', big, big]);
+    expect(memo.size.chars).toBeLessThanOrEqual(10);
+    // A history decoded here (kept or not) is encoded as it came, without encoding it again.
+    const encode = () => {
+      throw new Error('encoded again');
+    };
+    expect(memo.encode(a, encode)).toBe('aaaa');
+    const fresh = {} as GroupHistory;
+    expect(memo.encode(fresh, () => 'ffff')).toBe('ffff');
+    expect(memo.encode(fresh, encode)).toBe('ffff');
   });
 });

@@ -16,6 +16,7 @@ import { decodeContent, encodeContent, type AttachmentContent } from '../../src/
 import { engineFail } from '../engine/errors';
 import { openJson, sealJson, type Conn } from './record-seal';
 import type { GroupMessageRow, GroupRow, Tx, Vault } from './schema';
+import { HistoryMemo } from './history-memo';
 import { indexGroupMessage } from './search-groups';
 
 const GROUPS = 'groups';
@@ -185,43 +186,11 @@ interface GroupJson {
 const b64 = toBase64Url;
 const unb64 = (s: string) => fromBase64Url(s, MAX_FIELD);
 
-/**
- * Stored histories, decoded, by their exact encoding. Decoding replays every kept change (a new
- * state, its SHA-256 and the change's signature each): for a 1,000-member group with 32 kept
- * changes that is 50-130 ms, and every group message reads every group. Between membership
- * changes the history field does not change, so a read finds it here. The result is a pure
- * function of the bytes and histories are immutable values (group-history.ts makes a new one
- * per change), so sharing one object between reads, vaults or tabs of this worker is sound.
- * Bounded (least recently used goes first); plaintext of our own groups, in worker memory only,
- * as every decoded record already is.
- */
-export const HISTORY_MEMO_CAPACITY = 32;
-const decodedHistories = new Map<string, GroupHistory>();
-/** The encoding a history was decoded from (or last encoded to), so an unchanged one is not encoded again. */
-const historyEncodings = new WeakMap<GroupHistory, string>();
-
-function historyFrom(encoded: string): GroupHistory {
-  const hit = decodedHistories.get(encoded);
-  if (hit) {
-    decodedHistories.delete(encoded);
-    decodedHistories.set(encoded, hit);
-    return hit;
-  }
-  const h = decodeGroupHistory(unb64(encoded));
-  decodedHistories.set(encoded, h);
-  historyEncodings.set(h, encoded);
-  if (decodedHistories.size > HISTORY_MEMO_CAPACITY) decodedHistories.delete(decodedHistories.keys().next().value as string);
-  return h;
-}
-
-function historyTo(h: GroupHistory): string {
-  let encoded = historyEncodings.get(h);
-  if (encoded === undefined) {
-    encoded = b64(encodeGroupHistory(h, { orphans: true, branches: true }));
-    historyEncodings.set(h, encoded);
-  }
-  return encoded;
-}
+/** 8 Mi characters of base64 encodings: about 40 histories of 1,000 members, or thousands of small ones. */
+export const HISTORY_MEMO_CHARS = 8 * 1024 * 1024;
+const histories = new HistoryMemo(HISTORY_MEMO_CHARS);
+const historyFrom = (encoded: string): GroupHistory => histories.decode(encoded, (e) => decodeGroupHistory(unb64(e)));
+const historyTo = (h: GroupHistory): string => histories.encode(h, (x) => b64(encodeGroupHistory(x, { orphans: true, branches: true })));
 
 export function toGroupRow(c: Conn, g: GroupRecord): GroupRow {
   const json: GroupJson = {
