@@ -111,6 +111,8 @@ describe('ByteWriter', () => {
     const w = new ByteWriter(20).raw(new Uint8Array(16).fill(5)).u32(0x01020304);
     const a = w.finish();
     expect(a.buffer.byteLength).toBe(20);
+    // No copy: the same buffer each time while nothing more is written.
+    expect(w.finish()).toBe(a);
     w.u8(0xee).u32(0xffffffff);
     expect(Array.from(a.subarray(16))).toEqual([1, 2, 3, 4]);
     expect(a.length).toBe(20);
