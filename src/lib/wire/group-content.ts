@@ -13,8 +13,16 @@
  *      [flag 0x10, no bytes]                              key request: the sender lost our sender
  *                                                         key (a PIN restore) and asks for it with
  *                                                         our next group message
+ *      || [flag 0x20] seal key (32)                       with 0x08 only: sealed sender v3's key
+ *                                                         for this pair (crypto/sealed-sender-v3.ts)
+ *      || [flag 0x40] u16-length extensions               fields a later build may add:
+ *                                                         n x (type u8 || u16-length value)
  *
- *    At least one flag; unknown flag bits are UnsupportedVersion.
+ *    At least one flag; unknown flag bits are UnsupportedVersion. Extensions are how a later build
+ *    adds an optional field without this one refusing the whole update (which would lose a sender
+ *    key riding in it, as builds before v3 did with 0x20; protobuf's unknown fields, as Signal's
+ *    messages use, give the same). This build knows no extension type: one with the high bit set
+ *    (0x80..0xff, "critical": must be understood) is UnsupportedVersion, any other is skipped.
  *
  * 2. `GroupText`, the plaintext a sender key encrypts (crypto/group/sender-key.ts): the sender's
  *    head version and hash, so a receiver learns it is behind (a withheld change, P19) and syncs
@@ -63,8 +71,12 @@ export const MAX_MENTIONS = 32;
 const GROUP_TEXT_WITH_MENTIONS = 2;
 const GROUP_TEXT_WITH_TARGET = 3;
 
-const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08, keyRequest: 0x10, sealKey: 0x20 } as const;
-const ALL_FLAGS = 0x3f;
+const Flag = { masterKey: 0x01, history: 0x02, change: 0x04, distribution: 0x08, keyRequest: 0x10, sealKey: 0x20, extensions: 0x40 } as const;
+const ALL_FLAGS = 0x7f;
+/** The most extension bytes one update may carry. */
+export const MAX_EXTENSION_BYTES = 4096;
+/** Extension types from here up must be understood: one this build does not know refuses the update. */
+const CRITICAL_EXTENSION = 0x80;
 /** Sealed sender v3's per-pair seal key (crypto/sealed-sender-v3.ts), given with a distribution only. */
 const SEAL_KEY_BYTES = 32;
 
@@ -119,8 +131,18 @@ export function decodeGroupUpdate(bytes: Uint8Array): GroupUpdate {
     if (!u.distribution) fail('DecodeFailed', 'a seal key without a distribution');
     u.sealKey = r.fixed(SEAL_KEY_BYTES).slice();
   }
+  if (flags & Flag.extensions) skipExtensions(new ByteReader(r.bytes16(MAX_EXTENSION_BYTES), 'group update extensions'));
   r.end();
   return u;
+}
+
+/** Reads past every extension (this build knows none), refusing a critical one and any malformed. */
+function skipExtensions(r: ByteReader): void {
+  while (r.remaining > 0) {
+    const type = r.u8();
+    if (type >= CRITICAL_EXTENSION) fail('UnsupportedVersion', `group update extension 0x${type.toString(16)} must be understood`);
+    r.bytes16();
+  }
 }
 
 export interface GroupText {
