@@ -15,7 +15,7 @@ import { deliveryToken } from '../../src/lib/crypto/delivery-token';
 import { encodeIdentityPublic, generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import { generateProfileKey } from '../../src/lib/crypto/profile';
 import type { Engine } from '../../workers/engine/engine';
-import { sealedRecipients } from '../../workers/engine/sealed-recipients';
+import { READ_ALL_FROM, sealedRecipients } from '../../workers/engine/sealed-recipients';
 import { getContact, newContact, putContact } from '../../workers/storage/contact-repo';
 import type { ContactRecord } from '../../workers/storage/schema';
 import { commit } from '../../workers/storage/vault';
@@ -68,4 +68,30 @@ test('P41 P36 a member whose identity or profile key changed is sealed to with t
   await put({ ...(await getContact(ctx.vault, bob))!, identityChanged: false, profileKey: undefined });
   expect(await sealedRecipients(ctx, [bob, carol])).toBeUndefined();
   expect(await sealedRecipients(ctx, [carol, asUsername('dave')])).toBeUndefined();
+});
+
+test('P41 a large group (every contact row read at once) gives exactly what a read per member gives, in the members\' order; one member without a row stops the sealed path', async () => {
+  const ctx = engine!.ctx;
+  const names = Array.from({ length: READ_ALL_FROM + 6 }, (_, i) => asUsername(`m${String(i).padStart(3, '0')}`));
+  const made = new Map<string, { identity: Uint8Array; profileKey: Uint8Array }>();
+  for (const u of names) made.set(u, await member(u));
+  // Asked in an order of their own (not the store's key order), as a group's member list is.
+  const to = [...names].reverse();
+  const all = (await sealedRecipients(ctx, to))!;
+  expect(all.recipients.map((r) => r.username)).toEqual(to);
+  expect(all.recipients.map((r) => Buffer.from(encodeIdentityPublic(r.identity)).toString('hex'))).toEqual(to.map((u) => Buffer.from(made.get(u)!.identity).toString('hex')));
+  expect(all.tokens.map((t) => Buffer.from(t).toString('hex'))).toEqual(to.map((u) => Buffer.from(deliveryToken(made.get(u)!.profileKey, u)).toString('hex')));
+  // Below the threshold (a read per member): the same for the same members.
+  const few = to.slice(0, READ_ALL_FROM - 1);
+  const some = (await sealedRecipients(ctx, few))!;
+  expect(some.recipients.map((r) => r.username)).toEqual(few);
+  expect(some.tokens).toEqual(all.tokens.slice(0, few.length));
+  // A member with no contact row among many: undefined, whichever way it was read.
+  expect(await sealedRecipients(ctx, [...to, asUsername('nobody')])).toBeUndefined();
+  // Many more contacts than members: read per member, same answer.
+  expect((await sealedRecipients(ctx, to.slice(0, READ_ALL_FROM)))!.recipients.map((r) => r.username)).toEqual(to.slice(0, READ_ALL_FROM));
+  for (let i = 0; i < 3 * READ_ALL_FROM; i++) await member(asUsername(`other${i}`));
+  const again = (await sealedRecipients(ctx, to))!;
+  expect(again.recipients.map((r) => r.username)).toEqual(to);
+  expect(again.tokens).toEqual(all.tokens);
 });
