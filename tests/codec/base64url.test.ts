@@ -7,16 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
-import { isProtocolError } from '../../src/lib/codec/errors';
-
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    return isProtocolError(e) ? e.code : `not a ProtocolError: ${String(e)}`;
-  }
-};
+import { codeOf } from '../support/code-of';
 
 describe('base64url', () => {
   test('P6 encodes exactly as the reference for every length and byte, and decodes back', () => {

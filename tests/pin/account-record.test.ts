@@ -4,7 +4,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { seededDeps } from '../../src/lib/crypto/deps';
-import { isProtocolError } from '../../src/lib/codec/errors';
 import { encodeIdentityKeyPair, encodeIdentityPublic, generateIdentity, identityPublic } from '../../src/lib/crypto/identity';
 import {
   accountRecordBucket,
@@ -18,6 +17,7 @@ import {
 import { ByteWriter, fromHex, toHex } from '../../src/lib/codec/bytes';
 
 import { asUsername, type Username } from '../../src/lib/codec/username';
+import { codeOf } from '../support/code-of';
 
 const SECRET = new Uint8Array(32).fill(0x42);
 const VECTOR_V1 = new URL('../vectors/account-record-v1.json', import.meta.url);
@@ -110,15 +110,6 @@ function encodeV1(a: AccountRecord): Uint8Array {
   for (const u of a.blocked) w.bytes16(utf8(u));
   return w.u16(0).finish();
 }
-
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    return isProtocolError(e) ? e.code : `not a ProtocolError: ${String(e)}`;
-  }
-};
 
 describe('account record', () => {
   test('seals and opens to the same record', () => {

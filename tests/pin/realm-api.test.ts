@@ -1,7 +1,6 @@
 // Strict codecs of the realm API (src/lib/wire/realm-api.ts).
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { isProtocolError } from '../../src/lib/codec/errors';
 import { seededDeps } from '../../src/lib/crypto/deps';
 import { blind } from '../../src/lib/crypto/pin/oprf';
 import { prepareRegistration } from '../../src/lib/crypto/pin/protocol';
@@ -19,6 +18,7 @@ import {
 } from '../../src/lib/wire/realm-api';
 import { encodeRealmRecord } from '../../src/lib/crypto/pin/record';
 import { fastStretch, realms, testTokens } from './support';
+import { codeOf } from '../support/code-of';
 
 const bytes = (n: number, v: number) => new Uint8Array(n).fill(v);
 const head = { realmId: realmIdFromName('realm-a'), userId: realmUserId('alice') };
@@ -66,15 +66,6 @@ const responses: RealmResponse[] = [
   { op: 'none', status: 'badRequest' },
   { op: 'none', status: 'rateLimited' }
 ];
-
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    return isProtocolError(e) ? e.code : `not a ProtocolError: ${String(e)}`;
-  }
-};
 
 describe('realm API codecs', () => {
   test.each(requests.map((q, i) => [`${q.op} ${i}`, q] as const))('%s request round-trips and stays within the size bound', (_op, q) => {

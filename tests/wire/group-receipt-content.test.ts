@@ -4,20 +4,11 @@
 import { describe, expect, test } from 'vitest';
 import { ContentKind, decodeContent, encodeContent, MAX_RECEIPT_IDS } from '../../src/lib/wire/content';
 import { decodeGroupText, encodeGroupText, MAX_MENTIONS } from '../../src/lib/wire/group-content';
-import { isProtocolError } from '../../src/lib/codec/errors';
 import type { Username } from '../../src/lib/codec/username';
+import { codeOf } from '../support/code-of';
 
 const groupId = 'ab'.repeat(32);
 const id = (i: number) => i.toString(16).padStart(32, '0');
-
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    return isProtocolError(e) ? e.code : `not a ProtocolError: ${String(e)}`;
-  }
-};
 
 describe('group receipt content', () => {
   test('P41 round-trips as kind 0x15 with the group id, type and ids', () => {

@@ -5,18 +5,9 @@
 // a later build adds (flag 0x40) are skipped unless marked critical, so the key beside them is kept.
 import { describe, expect, test } from 'vitest';
 import { MAX_EXTENSION_BYTES, decodeGroupUpdate, encodeGroupUpdate, type GroupUpdate } from '../../src/lib/wire/group-content';
-import { isProtocolError } from '../../src/lib/codec/errors';
+import { codeOf } from '../support/code-of';
 
 const groupId = new Uint8Array(32).fill(7);
-
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    return isProtocolError(e) ? e.code : `not a ProtocolError: ${String(e)}`;
-  }
-};
 
 describe('group update', () => {
   test('P21 a key request round-trips alone and with our new distribution', () => {
