@@ -134,7 +134,6 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope, se
   const header = peekGroupMessage(env.body);
   return commit(ctx.vault, async (tx): Promise<GroupReceiveOutcome> => {
     const groups = await txListGroups(tx);
-    if (sealedFrom) checkSealedGroupSender(groups, env, sealedFrom);
     let g: GroupRecord | undefined;
     let idx = -1;
     for (const x of groups) {
@@ -144,6 +143,7 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope, se
         break;
       }
     }
+    if (sealedFrom) checkSealedGroupSender(g, groups, env.sender, sealedFrom);
     // A key we were never given: its sender may have rotated after a change we have not seen.
     if (!g) {
       const member = groups.find((x) => x.our && findMember(x.history.head, address(env.sender)));

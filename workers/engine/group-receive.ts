@@ -1,7 +1,7 @@
 /**
  * The receive loop's group branch (inbox.ts `receiveEnvelopes`; README "Groups"; SECURITY.md P19,
  * P20, P41): a group message, by the authenticated fan-out or sealed (v2, v3), is checked against
- * the sealed certificate's member (group-sealed.ts), decrypted and stored in its own transaction
+ * the sealed certificate's member (group-sealed.ts), decrypted and stored, all in one transaction
  * (group-messages.ts), or recorded as a failure with its code; acked either way. Knows nothing of
  * 1:1 pages or sessions.
  */

@@ -22,7 +22,6 @@ import type { Username } from '../../src/lib/codec/username';
 import type { SenderCertificate } from '../../src/lib/crypto/certificates';
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember } from '../../src/lib/crypto/group/group-state';
-import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
@@ -34,7 +33,6 @@ import { requireMe, type EngineContext } from './context';
 import { isEngineError } from './errors';
 import { sealedRecipients } from './sealed-recipients';
 import { sealedCache, senderCertificate } from './sealed-state';
-import type { Envelope } from './transport';
 
 /**
  * The multi-recipient sealed upload for `to`, or undefined when some recipient's token is missing:
@@ -91,20 +89,18 @@ export async function deliverGroupUpload(ctx: EngineContext, to: readonly Userna
 }
 
 /**
- * A sealed group envelope's certificate against the group state `groups` (as the receiving
- * transaction read it, group-messages.ts): the member it names must hold the certified identity.
- * Throws a ProtocolError (the caller records and acks); no group with that sender's key leaves
- * the decision to group-messages.ts (NoSenderKey, then a sync).
+ * A sealed group envelope's certificate against the group state the receiving transaction read
+ * (group-messages.ts): `g` is the group holding the sender key the message names, if any, found
+ * there once for both. The member the certificate names must hold the certified identity. Throws
+ * a ProtocolError (the caller records and acks); no such group, with the sender a member of one of
+ * ours, leaves the decision to group-messages.ts (NoSenderKey, then a sync).
  */
-export function checkSealedGroupSender(groups: readonly GroupRecord[], env: Envelope, from: SenderCertificate): void {
-  const header = peekGroupMessage(env.body);
-  const g = groups.find((x) => x.theirs.some((t) => t.theirAddress.username === env.sender && bytesEqual(t.distributionId, header.distributionId)));
-  const anyMember = groups.some((x) => x.our && findMember(x.history.head, address(env.sender)));
+export function checkSealedGroupSender(g: GroupRecord | undefined, groups: readonly GroupRecord[], sender: string, from: SenderCertificate): void {
   if (!g) {
-    if (!anyMember) fail('UntrustedIdentity', 'sealed group sender is in none of our groups');
+    if (!groups.some((x) => x.our && findMember(x.history.head, address(sender)))) fail('UntrustedIdentity', 'sealed group sender is in none of our groups');
     return;
   }
-  const member = findMember(g.history.head, address(env.sender));
+  const member = findMember(g.history.head, address(sender));
   if (!member) fail('UntrustedIdentity', 'sealed group sender is not a member of the group');
   if (!bytesEqual(encodeIdentityPublic(member.identity), encodeIdentityPublic(from.identity))) {
     fail('UntrustedIdentity', 'sealed group certificate names another identity than the member');
