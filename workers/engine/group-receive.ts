@@ -12,6 +12,7 @@ import type { EngineContext } from './context';
 import { isEngineError } from './errors';
 import { receiveGroupEnvelope, type GroupReceiveOutcome } from './group-messages';
 import { syncFromBlob } from './group-sync';
+import { triggerSync } from './group-sync-gate';
 import { ack, recordFailure, type ReceiveOutcome } from './receive-records';
 import type { Envelope } from './transport';
 
@@ -34,7 +35,9 @@ export async function receiveGroup(ctx: EngineContext, env: Envelope, sealedFrom
   for (const e of r.events) ctx.events.emit(e);
   // A stored group message queued a delivery receipt to its sender (group-receipts.ts).
   if (r.stored) ctx.kickOutbox();
-  // Behind a member's head, or a key we were never given: fetch the blob after this step (P19).
-  if (r.sync) void syncFromBlob(ctx, r.sync).catch(() => undefined);
+  // Behind a member's head, or a key we were never given: fetch the blob after this step (P19),
+  // as often as the gate allows (group-sync-gate.ts: the host can forge the second).
+  const sync = r.sync;
+  if (sync) void triggerSync(ctx, sync, () => syncFromBlob(ctx, sync));
   return r.stored ? 'stored' : r.code === 'DuplicateMessage' ? 'duplicate' : r.code === 'Blocked' ? 'dropped' : 'failed';
 }
