@@ -125,3 +125,37 @@ test('P41 an arena stays exact after wasm memory grows under it (the heap view i
     a.dispose();
   }
 });
+
+test('P41 arena xorSlots equals a byte-by-byte XOR, by words or not, and stays inside the arena', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 7 }),
+      fc.constantFrom(32, 36, 48, 50),
+      fc.integer({ min: 0, max: 9 }),
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.uint8Array({ minLength: 600, maxLength: 600 }),
+      (offset, stride, count, mask, start) => {
+        const a = new HeapArena(600);
+        try {
+          a.write(0, start);
+          const expected = start.slice();
+          for (let i = 0; i < count; i++) for (let j = 0; j < 32; j++) expected[offset + i * stride + j]! ^= mask[j]!;
+          a.xorSlots(offset, stride, count, mask);
+          expect(a.view(0, 600).slice()).toEqual(expected);
+        } finally {
+          a.dispose();
+        }
+      }
+    ),
+    { numRuns: 200 }
+  );
+  const a = new HeapArena(100);
+  try {
+    expect(codeOf(() => a.xorSlots(0, 48, 3, new Uint8Array(32)))).toBe('InvalidArgument');
+    expect(codeOf(() => a.xorSlots(0, 16, 2, new Uint8Array(32)))).toBe('InvalidArgument');
+    a.xorSlots(4, 48, 2, new Uint8Array(32).fill(0xff));
+    expect(a.view(0, 100).reduce((n, b) => n + (b === 0xff ? 1 : 0), 0)).toBe(64);
+  } finally {
+    a.dispose();
+  }
+});

@@ -62,7 +62,6 @@ const VERSION_BYTES = Uint8Array.of(SEALED_SENDER_V3_VERSION);
 const LABEL = labelBytes(Labels.sealedKeyedMaterial);
 /** X_i: the mask over M, then the tag. */
 const MATERIAL_LEN = MASK_LEN + TAG_LEN;
-const NO_MATERIAL = new Uint8Array(MATERIAL_LEN);
 /** Enough for the upload's tokens (2 + 1,000 x 33 bytes) with room to spare. */
 const MAX_HEADROOM = 1 << 16;
 /** The largest received message an opener accepts. */
@@ -112,20 +111,24 @@ export interface OpenedKeyed extends OpenedSealedSender {
 
 /**
  * The keyed-hash input, the key and `slots` outputs in ONE heap arena (sodium-heap.ts), so a
- * recipient or a candidate costs one BLAKE2b and two small copies in, no allocation:
- *   [input: L_keyed3 || 0x05 || R || D] [key k] [slots x X (mask 32 || tag 16)]
+ * recipient or a candidate costs one BLAKE2b and two small copies in, no allocation. The outputs
+ * come first, where the arena's own alignment lets `mask` work by words:
+ *   [slots x X (mask 32 || tag 16)] [input: L_keyed3 || 0x05 || R || D] [key k]
  */
 class KeyedMaterial {
   private readonly arena: HeapArena;
+  private readonly input: number;
   private readonly inputLen = LABEL.length + ENC + DIGEST_LEN;
-  private readonly r = LABEL.length + 1;
-  private readonly key = this.inputLen;
-  private readonly out = this.key + SEAL_KEY_LEN;
+  private readonly r: number;
+  private readonly key: number;
 
   constructor(digest: Uint8Array, private readonly slots = 1) {
-    this.arena = new HeapArena(this.out + slots * MATERIAL_LEN);
-    this.arena.write(0, LABEL);
-    this.arena.write(LABEL.length, Uint8Array.of(KeyType.X25519));
+    this.input = slots * MATERIAL_LEN;
+    this.r = this.input + LABEL.length + 1;
+    this.key = this.input + this.inputLen;
+    this.arena = new HeapArena(this.key + SEAL_KEY_LEN);
+    this.arena.write(this.input, LABEL);
+    this.arena.write(this.input + LABEL.length, Uint8Array.of(KeyType.X25519));
     this.arena.write(this.r + X25519_LEN, digest);
   }
 
@@ -139,17 +142,22 @@ class KeyedMaterial {
   compute(sealKey: Uint8Array, slot = 0): void {
     if (sealKey.length !== SEAL_KEY_LEN) fail('InvalidKey', `seal key of ${sealKey.length} bytes, expected ${SEAL_KEY_LEN}`);
     this.arena.write(this.key, sealKey);
-    this.arena.blake2b(this.out + slot * MATERIAL_LEN, MATERIAL_LEN, 0, this.inputLen, this.key, SEAL_KEY_LEN);
+    this.arena.blake2b(slot * MATERIAL_LEN, MATERIAL_LEN, this.input, this.inputLen, this.key, SEAL_KEY_LEN);
+  }
+
+  /** Every output's mask XOR `m`, in place: C_i, leaving AT_i as it is. */
+  mask(m: Uint8Array): void {
+    this.arena.xorSlots(0, MATERIAL_LEN, this.slots, m);
   }
 
   /** Output `slot`: a view, valid until the next libsodium call. */
   view(slot = 0): Uint8Array {
-    return this.arena.view(this.out + slot * MATERIAL_LEN, MATERIAL_LEN);
+    return this.arena.view(slot * MATERIAL_LEN, MATERIAL_LEN);
   }
 
   /** Every output, slot after slot: a view, valid until the next libsodium call. */
   viewAll(): Uint8Array {
-    return this.arena.view(this.out, this.slots * MATERIAL_LEN);
+    return this.arena.view(0, this.slots * MATERIAL_LEN);
   }
 
   dispose(): void {
@@ -172,36 +180,29 @@ export function sealSenderKeyed(input: SealKeyedInput, deps: Deps): Uint8Array {
   let material: KeyedMaterial | undefined;
   try {
     const payload = aeadEncrypt(K, ZERO_NONCE, plain, VERSION_BYTES);
-    // Every X_i first, one BLAKE2b each, in the arena.
+    // Every X_i first, one BLAKE2b each, in the arena; then C_i = mask XOR M there, by words.
     material = new KeyedMaterial(sha256(payload), n);
     for (let i = 0; i < n; i++) {
       const r = input.recipients[i]!;
       material.recipient(r.identity.dhKey);
       material.compute(r.sealKey, i);
     }
+    material.mask(M);
     // The sent form at its exact size (so `finish` hands over the buffer, no copy), each
-    // recipient's 48 bytes left zero and filled below.
+    // recipient's C_i || AT_i straight from the arena: no libsodium call until the loop ends.
     const headroom = input.headroom ?? 0;
     if (!Number.isInteger(headroom) || headroom < 0 || headroom > MAX_HEADROOM) fail('InvalidArgument', `headroom of ${headroom} bytes`);
     let size = headroom + 3 + payload.length;
     for (let i = 0; i < n; i++) size += 2 + names[i]!.length + 4 * input.recipients[i]!.devices.length + MATERIAL_LEN;
     const w = new ByteWriter(size).raw(new Uint8Array(headroom)).raw(VERSION_BYTES).u16(n);
-    const at: number[] = [];
+    const xs = material.viewAll();
     for (let i = 0; i < n; i++) {
       const r = input.recipients[i]!;
       writeCanonicalUsername(w, names[i]!).u8(r.devices.length);
       for (const d of r.devices) w.u32(d);
-      at.push(w.length);
-      w.raw(NO_MATERIAL);
+      w.raw(xs.subarray(i * MATERIAL_LEN, (i + 1) * MATERIAL_LEN));
     }
     const out = w.raw(payload).finish();
-    // C_i = mask XOR M, AT_i as computed: straight from the arena (no libsodium call in between).
-    const xs = material.viewAll();
-    for (let i = 0; i < n; i++) {
-      const o = at[i]!;
-      out.set(xs.subarray(i * MATERIAL_LEN, (i + 1) * MATERIAL_LEN), o);
-      for (let j = 0; j < MASK_LEN; j++) out[o + j]! ^= M[j]!;
-    }
     return out;
   } finally {
     material?.dispose();

@@ -99,6 +99,26 @@ export class HeapArena {
     if (rc !== 0) fail('Internal', `blake2b returned ${rc}`);
   }
 
+  /**
+   * XORs `mask` into the first `mask.length` bytes of each of `count` slots, `stride` bytes apart,
+   * from `offset`: one pad over many outputs. By 32-bit words when the heap address, the stride
+   * and the mask allow (XOR works on words of either byte order alike), else byte by byte.
+   */
+  xorSlots(offset: number, stride: number, count: number, mask: Uint8Array): void {
+    if (!Number.isInteger(stride) || !Number.isInteger(count) || count < 0 || stride < mask.length) fail('InvalidArgument', `xor of ${mask.length} bytes into ${count} slots of ${stride}`);
+    if (count === 0) return;
+    const p = this.at(offset, (count - 1) * stride + mask.length);
+    const heap = this.heap();
+    if (p % 4 === 0 && stride % 4 === 0 && mask.length % 4 === 0) {
+      const words = new Uint32Array(heap.buffer, heap.byteOffset + p, ((count - 1) * stride + mask.length) / 4);
+      const m = new Uint32Array(mask.slice().buffer);
+      const step = stride / 4;
+      for (let i = 0, at = 0; i < count; i++, at += step) for (let j = 0; j < m.length; j++) words[at + j]! ^= m[j]!;
+      return;
+    }
+    for (let i = 0, at = p; i < count; i++, at += stride) for (let j = 0; j < mask.length; j++) heap[at + j]! ^= mask[j]!;
+  }
+
   /** Zeroes and frees the arena; safe to call twice. */
   dispose(): void {
     if (!this.ptr) return;
