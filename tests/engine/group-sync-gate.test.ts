@@ -86,6 +86,18 @@ describe('group sync gate', () => {
     expect(runs).toHaveLength(count + 2);
   });
 
+  test('P19 a clock moved back does not stretch a quiet spell', async () => {
+    const { ctx, clock, runs, instant } = rig();
+    await triggerSync(ctx, 'g', instant('g', 'unchanged'));
+    clock.at -= 24 * 3600_000;
+    await triggerSync(ctx, 'g', instant('g', 'unchanged'));
+    expect(runs).toHaveLength(2);
+    // The spell set from the moved clock holds as usual (the second in a row: twice the first).
+    clock.at += 2 * SYNC_QUIET_MIN_MS - 1;
+    await triggerSync(ctx, 'g', instant('g', 'unchanged'));
+    expect(runs).toHaveLength(2);
+  });
+
   test('a sync that fails counts as one that brought nothing, and the trigger never rejects', async () => {
     const { ctx, clock, runs, instant } = rig();
     await expect(triggerSync(ctx, 'g', instant('g', new Error('host down')))).resolves.toBeUndefined();

@@ -51,7 +51,9 @@ export async function triggerSync(ctx: EngineContext, id: string, sync: () => Pr
     g.again = true;
     return;
   }
-  if (ctx.deps.now() < g.quietUntil) return;
+  // A spell longer than it was set for means our clock moved back: it is over, not longer.
+  const now = ctx.deps.now();
+  if (now < g.quietUntil && g.quietUntil - now <= g.quietMs) return;
   g.running = true;
   try {
     for (;;) {
