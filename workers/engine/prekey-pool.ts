@@ -11,6 +11,13 @@
  *
  * Private halves are committed before public halves are published, so a bundle served from new
  * keys always finds its private key here. Knows nothing of sessions.
+ *
+ * The counts come from the host, and the upkeep runs by itself on every reconnect, so a host that
+ * reports empty pools and drops the connection again and again must not grow the vault or burn
+ * the CPU (P9, as P11 bounds skipped keys): unused one-time keys are kept only up to KEEP_FACTOR
+ * times the target, the oldest deleted first (an honest host serves the oldest first and holds at
+ * most the target, so those are long gone from it: a handshake that names one fails as any
+ * unknown prekey does), and keys are made at most once per REFILL_MIN_INTERVAL_MS of our clock.
  */
 import {
   generateKemPreKey,
@@ -21,7 +28,7 @@ import {
   signedPreKeyPublic
 } from '../../src/lib/crypto/prekeys';
 import { getAccount, putAccount } from '../storage/account-repo';
-import { listPreKeys, putPreKeys, sealPreKeys } from '../storage/prekey-repo';
+import { listPreKeys, putPreKeys, sealPreKeys, trimOneTimePreKeys } from '../storage/prekey-repo';
 import { commit } from '../storage/vault';
 import { hostAuth, KEM_TARGET, ONE_TIME_TARGET } from './account';
 import { requireMe, type EngineContext } from './context';
@@ -34,6 +41,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const SIGNED_PREKEY_ROTATE_MS = 7 * DAY_MS;
 /** Host retention (30 days) plus a rotation period. */
 export const SIGNED_PREKEY_KEEP_MS = 37 * DAY_MS;
+/** Unused one-time prekeys kept, as a multiple of what one refill tops the host up to. */
+export const KEEP_FACTOR = 8;
+export const ONE_TIME_KEEP = KEEP_FACTOR * ONE_TIME_TARGET;
+export const KEM_KEEP = KEEP_FACTOR * KEM_TARGET;
+/** Least time between two refills (our clock). */
+export const REFILL_MIN_INTERVAL_MS = 60_000;
+
+/** When this engine last made prekeys (our clock). */
+const lastRefill = new WeakMap<EngineContext, number>();
+
+/** A refill this recent holds the next one back; a clock moved back ends the wait. */
+function refilledRecently(ctx: EngineContext, now: number): boolean {
+  const last = lastRefill.get(ctx);
+  return last !== undefined && now >= last && now - last < REFILL_MIN_INTERVAL_MS;
+}
 
 function newestOf<T extends { id: number }>(records: T[]): T | undefined {
   return records.reduce<T | undefined>((a, b) => (!a || b.id > a.id ? b : a), undefined);
@@ -51,6 +73,8 @@ export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload 
   const newestLastResort = newestOf(lastResorts);
   const rotate = !newest || now - newest.createdAt >= SIGNED_PREKEY_ROTATE_MS;
   if (counts.oneTime >= ONE_TIME_LOW && counts.kem >= KEM_LOW && !rotate) return undefined;
+  if (refilledRecently(ctx, now)) return undefined;
+  lastRefill.set(ctx, now);
 
   const account = await getAccount(ctx.vault);
   if (!account) engineFail('NoAccount', 'no account record');
@@ -72,6 +96,8 @@ export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload 
   await commit(ctx.vault, async (tx) => {
     await putPreKeys(tx, records);
     for (const s of expired) await tx.objectStore('prekeys').delete(s.key);
+    await trimOneTimePreKeys(tx, 'oneTime', ONE_TIME_KEEP);
+    await trimOneTimePreKeys(tx, 'kem', KEM_KEEP);
     await putAccount(tx, {
       ...account,
       nextOneTimeId: account.nextOneTimeId + oneTime.length,

@@ -47,6 +47,19 @@ export async function putPreKeys(tx: Tx, records: PreKeyRecord[]): Promise<void>
   for (const r of records) await store.put(r);
 }
 
+/**
+ * Deletes the oldest unused one-time prekeys of `kind` beyond the newest `keep` (by id, the order
+ * they were made and the host serves them in); last-resort KEM keys are neither counted nor
+ * deleted. Answers how many went.
+ */
+export async function trimOneTimePreKeys(tx: Tx, kind: 'oneTime' | 'kem', keep: number): Promise<number> {
+  const store = tx.objectStore('prekeys');
+  const held = (await store.index('byKind').getAll(kind)).filter((r) => !r.lastResort).sort((a, b) => a.id - b.id);
+  const extra = held.slice(0, Math.max(0, held.length - keep));
+  for (const r of extra) await store.delete(r.key);
+  return extra.length;
+}
+
 export async function countPreKeys(vault: Vault, kind: PreKeyKind): Promise<number> {
   return vault.db.countFromIndex('prekeys', 'byKind', kind);
 }
