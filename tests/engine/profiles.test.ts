@@ -15,6 +15,7 @@ import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transp
 import { memoryLocks } from '../../workers/engine/lock';
 import { httpProfiles } from '../../workers/engine/profile-transport';
 import { profileKey } from '../../workers/engine/profile-key';
+import { REFRESH_ALL_MIN_MS } from '../../workers/engine/profiles';
 import { getContact } from '../../workers/storage/contact-repo';
 import { hostNames } from '../support/host-names';
 import { scanDataDir } from '../support/scan-data-dir';
@@ -33,6 +34,12 @@ async function user(name: string): Promise<Engine> {
   await e.createAccount(name);
   e.connect();
   return e;
+}
+
+/** Moves `e`'s own clock on by `ms` (real time still runs under it): a reconnect counts as later. */
+function later(e: Engine, ms: number): void {
+  const now = e.ctx.deps.now;
+  e.ctx.deps = { ...e.ctx.deps, now: () => now() + ms };
 }
 
 const AVATAR = new Uint8Array(3000).map((_, i) => (i * 13 + 5) & 0xff);
@@ -92,6 +99,7 @@ test('P43 blocking rotates the profile key: the blocked person can neither find 
   // bob gets the new key inside the ratchet and follows a rename; carol keeps only the old one.
   await eventually(async () => expect(await keyHeld(bob, 'alice')).toEqual(newKey));
   await alice.setProfile({ ...ALICE, displayName: 'Alice (renamed)' });
+  later(bob, REFRESH_ALL_MIN_MS);
   bob.disconnect();
   bob.connect();
   await eventually(async () => expect(await nameIn(bob, 'alice')).toBe('Alice (renamed)'));
@@ -105,7 +113,39 @@ test('P43 blocking rotates the profile key: the blocked person can neither find 
   expect(openProfile({ blob: fresh!, profileKey: newKey, username: 'alice' }).displayName).toBe('Alice (renamed)');
   expect(() => openProfile({ blob: fresh!, profileKey: oldKey, username: 'alice' })).toThrow();
   // carol's cached copy goes when she next looks: the old address answers nothing.
+  later(carol, REFRESH_ALL_MIN_MS);
   carol.disconnect();
   carol.connect();
   await eventually(async () => expect(await nameIn(carol, 'alice')).toBeUndefined());
+});
+
+test('P43 a host that drops and takes back the connection gets every profile fetched once per interval, not once per reconnect', async () => {
+  const alice = await user('alice');
+  const bob = await user('bob');
+  await alice.setProfile(ALICE);
+  await alice.lookupUser('bob');
+  await alice.sendText('bob', 'hi bob');
+  await eventually(async () => expect(await nameIn(bob, 'alice')).toBe(ALICE.displayName));
+  let fetches = 0;
+  const profiles = bob.ctx.profiles!;
+  const get = profiles.get.bind(profiles);
+  profiles.get = (address) => {
+    fetches++;
+    return get(address);
+  };
+  const reconnect = async () => {
+    bob.disconnect();
+    bob.connect();
+    await eventually(() => expect(bob.ctx.connection).toBe('online'));
+  };
+  for (let i = 0; i < 5; i++) await reconnect();
+  // Long enough for a refresh a reconnect started to have asked the host.
+  await new Promise((r) => setTimeout(r, 500));
+  expect(fetches).toBe(0);
+  later(bob, REFRESH_ALL_MIN_MS);
+  await reconnect();
+  await eventually(() => expect(fetches).toBe(1));
+  for (let i = 0; i < 3; i++) await reconnect();
+  await new Promise((r) => setTimeout(r, 500));
+  expect(fetches).toBe(1);
 });

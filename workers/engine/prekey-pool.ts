@@ -34,6 +34,7 @@ import { hostAuth, KEM_TARGET, ONE_TIME_TARGET } from './account';
 import { requireMe, type EngineContext } from './context';
 import type { PreKeyUpload } from './transport';
 import { engineFail } from './errors';
+import { minInterval } from './min-interval';
 
 export const ONE_TIME_LOW = 20;
 export const KEM_LOW = 8;
@@ -47,15 +48,7 @@ export const ONE_TIME_KEEP = KEEP_FACTOR * ONE_TIME_TARGET;
 export const KEM_KEEP = KEEP_FACTOR * KEM_TARGET;
 /** Least time between two refills (our clock). */
 export const REFILL_MIN_INTERVAL_MS = 60_000;
-
-/** When this engine last made prekeys (our clock). */
-const lastRefill = new WeakMap<EngineContext, number>();
-
-/** A refill this recent holds the next one back; a clock moved back ends the wait. */
-function refilledRecently(ctx: EngineContext, now: number): boolean {
-  const last = lastRefill.get(ctx);
-  return last !== undefined && now >= last && now - last < REFILL_MIN_INTERVAL_MS;
-}
+const mayRefill = minInterval(REFILL_MIN_INTERVAL_MS);
 
 function newestOf<T extends { id: number }>(records: T[]): T | undefined {
   return records.reduce<T | undefined>((a, b) => (!a || b.id > a.id ? b : a), undefined);
@@ -73,8 +66,7 @@ export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload 
   const newestLastResort = newestOf(lastResorts);
   const rotate = !newest || now - newest.createdAt >= SIGNED_PREKEY_ROTATE_MS;
   if (counts.oneTime >= ONE_TIME_LOW && counts.kem >= KEM_LOW && !rotate) return undefined;
-  if (refilledRecently(ctx, now)) return undefined;
-  lastRefill.set(ctx, now);
+  if (!mayRefill(ctx)) return undefined;
 
   const account = await getAccount(ctx.vault);
   if (!account) engineFail('NoAccount', 'no account record');

@@ -32,6 +32,7 @@ import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
 import { isEngineError } from './errors';
 import { profileKey, profileKeyFingerprint, rotateProfileKey, txProfileKey } from './profile-key';
+import { minInterval } from './min-interval';
 
 const OWN = 'profile';
 const EMPTY: Profile = { displayName: '', about: '', avatar: null };
@@ -211,8 +212,18 @@ export async function refreshProfile(ctx: EngineContext, username: Username): Pr
   return changed;
 }
 
-/** Every contact's profile, e.g. when the connection comes up (a rename shows without a message). */
+/** Least time between two refreshes of every contact's profile (our clock). */
+export const REFRESH_ALL_MIN_MS = 5 * 60_000;
+const mayRefreshAll = minInterval(REFRESH_ALL_MIN_MS);
+
+/**
+ * Every contact's profile, when the connection comes up (a rename shows without a message): at
+ * most once per REFRESH_ALL_MIN_MS, since a host that drops and takes back the connection would
+ * otherwise get a fetch of every contact's profile (avatars up to 200 KB) per reconnect, each
+ * one telling it by timing which profile addresses this browser can open.
+ */
 export async function refreshAllProfiles(ctx: EngineContext): Promise<void> {
+  if (!mayRefreshAll(ctx)) return;
   for (const row of await ctx.vault.db.getAll('contacts')) {
     if (!fromContactRow(ctx.vault.db, row).profileKey) continue;
     await refreshProfile(ctx, row.username);
