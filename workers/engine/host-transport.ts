@@ -11,7 +11,7 @@
  */
 import { fail, isProtocolError } from '../../src/lib/codec/errors';
 import { engineFail, isEngineError } from './errors';
-import { answerJson, reachHost, refusalOf } from './host-fetch';
+import { answerJson, reachHost, readBody, refusalOf } from './host-fetch';
 import { hostRefusal } from './host-refusal';
 import { decodeBundle, type PreKeyBundle } from '../../src/lib/crypto/bundle';
 import { toBase64Url } from '../../src/lib/codec/base64url';
@@ -32,9 +32,10 @@ import {
 } from '../../src/lib/wire/host-api';
 import { decodeHostFrame, encodeClientFrame } from '../../src/lib/wire/host-frames';
 import { SocketSends } from './socket-sends';
-import { GROUP_API, NEXT_WRITE_TOKEN_HEADER, WRITE_TOKEN_HEADER, encodeFanOut } from '../../src/lib/wire/group-api';
+import { GROUP_API, MAX_GROUP_BLOB_BYTES, NEXT_WRITE_TOKEN_HEADER, WRITE_TOKEN_HEADER, encodeFanOut } from '../../src/lib/wire/group-api';
 import {
   ACCOUNT_RECORD_PATH,
+  MAX_SEALED_RECORD_BYTES,
   RECORD_KEY_HEADER,
   SIGNED_OUT_CLOSE_CODE,
   TAKEOVER_KEY_HEADER,
@@ -229,7 +230,7 @@ export class HostHttpTransport implements HostTransport {
   async getGroupBlob(address: Uint8Array): Promise<Uint8Array | undefined> {
     const res = await this.anonymousFetch(GROUP_API.blobs + toBase64Url(address));
     if (res.status === 404) return undefined;
-    if (res.ok) return new Uint8Array(await res.arrayBuffer());
+    if (res.ok) return readBody(res, MAX_GROUP_BLOB_BYTES, 'group state blob');
     throw await refusalOf(res);
   }
 
@@ -281,7 +282,7 @@ export class HostHttpTransport implements HostTransport {
 
   async getAccountRecord(username: Username, accessKey: Uint8Array): Promise<Uint8Array | undefined> {
     const res = await this.recordCall(username, { method: 'GET' }, accessKey);
-    return res.status === 404 ? undefined : new Uint8Array(await res.arrayBuffer());
+    return res.status === 404 ? undefined : readBody(res, MAX_SEALED_RECORD_BYTES, 'account record');
   }
 
   async deleteAccountRecord(auth: HostAuth, accessKey: Uint8Array): Promise<void> {

@@ -7,10 +7,11 @@
  */
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import { toHex } from '../../src/lib/codec/bytes';
-import { mayWriteProfile, profileWriteVerifier } from '../../src/lib/crypto/profile';
+import { MAX_PROFILE_BLOB_LEN, mayWriteProfile, profileWriteVerifier } from '../../src/lib/crypto/profile';
+import { USERNAME_LINK_BLOB_LEN } from '../../src/lib/crypto/username-link';
 import { PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText } from '../../src/lib/wire/profile-api';
 import { USERNAME_LINK_PATH, USERNAME_LINK_WRITE_HEADER, linkIdText } from '../../src/lib/wire/username-link-api';
-import { reachHost, refusalOf } from './host-fetch';
+import { reachHost, readBody, refusalOf } from './host-fetch';
 import { hostRefusal } from './host-refusal';
 
 export interface ProfileTransport {
@@ -22,15 +23,16 @@ export interface ProfileTransport {
 }
 
 export function httpProfiles(baseUrl: string, fetchImpl: typeof fetch = (...a) => globalThis.fetch(...a)): ProfileTransport {
-  return httpOwnedBlobs(baseUrl, PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText, fetchImpl);
+  return httpOwnedBlobs(baseUrl, PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText, MAX_PROFILE_BLOB_LEN, fetchImpl);
 }
 
 /** Encrypted username links (username-link.ts): the same owner-written blob rules at their route. */
 export function httpUsernameLinks(baseUrl: string, fetchImpl: typeof fetch = (...a) => globalThis.fetch(...a)): ProfileTransport {
-  return httpOwnedBlobs(baseUrl, USERNAME_LINK_PATH, USERNAME_LINK_WRITE_HEADER, linkIdText, fetchImpl);
+  return httpOwnedBlobs(baseUrl, USERNAME_LINK_PATH, USERNAME_LINK_WRITE_HEADER, linkIdText, USERNAME_LINK_BLOB_LEN, fetchImpl);
 }
 
-function httpOwnedBlobs(baseUrl: string, path: string, header: string, addressText: (a: Uint8Array) => string, fetchImpl: typeof fetch): ProfileTransport {
+/** `maxBlob`: the largest blob of that kind; a longer answer is refused unread (host-fetch.ts `readBody`). */
+function httpOwnedBlobs(baseUrl: string, path: string, header: string, addressText: (a: Uint8Array) => string, maxBlob: number, fetchImpl: typeof fetch): ProfileTransport {
   async function go(address: Uint8Array, init: RequestInit): Promise<Response | undefined> {
     const res = await reachHost(fetchImpl, new URL(path + addressText(address), baseUrl), { ...init, credentials: 'omit', cache: 'no-store' });
     if (res.status === 404 && init.method === 'GET') return undefined;
@@ -40,7 +42,7 @@ function httpOwnedBlobs(baseUrl: string, path: string, header: string, addressTe
   return {
     async get(address) {
       const res = await go(address, { method: 'GET' });
-      return res ? new Uint8Array(await res.arrayBuffer()) : undefined;
+      return res ? readBody(res, maxBlob, path) : undefined;
     },
     async put(address, blob, token) {
       await go(address, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', [header]: toBase64Url(token) }, body: new Uint8Array(blob) });

@@ -16,7 +16,7 @@
  * rest.
  * Knows nothing of messages or the UI.
  */
-import { fail } from '../../src/lib/codec/errors';
+import { fail, isProtocolError } from '../../src/lib/codec/errors';
 import { AttachmentOpener } from '../../src/lib/crypto/attachment-stream';
 import { blobSize, type AttachmentRef } from '../../src/lib/crypto/attachment';
 import { BLOB_API, UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
@@ -24,6 +24,7 @@ import { CopyWriter, FROM_START, localParts, type ResumePoint } from '../storage
 import { downloader, refusal, type BlobFetch } from './blob-client';
 import type { EngineContext } from './context';
 import { EngineError, engineFail } from './errors';
+import { readBody } from './host-fetch';
 
 /** Ranged part requests in flight at once while downloading (at most this many parts wait in memory, plus the one being opened). */
 export const DOWNLOAD_IN_FLIGHT = 3;
@@ -52,13 +53,14 @@ async function fetchRange(go: BlobFetch, blobId: string, start: number, end: num
   // not "unreachable", and trying again now cannot help.
   if (res.status === 429) return engineFail('RateLimited', 'the host limits downloads from this address');
   if (!res.ok) await refusal(res);
-  let body: ArrayBuffer;
+  let part: Uint8Array;
   try {
-    body = await res.arrayBuffer();
-  } catch {
+    // Never more than the range asked for is held (host-fetch.ts `readBody`).
+    part = await readBody(res, end - start, `the ${end - start}-byte range at ${start}`);
+  } catch (e) {
+    if (isProtocolError(e)) return fail('InvalidMessage', `host answered more than ${end - start} bytes for the range at ${start}`);
     return engineFail('Unavailable', `the download of the range at ${start} was cut off`);
   }
-  const part = new Uint8Array(body);
   if (part.length !== end - start) fail('InvalidMessage', `host answered ${part.length} bytes for the ${end - start}-byte range at ${start}`);
   return part;
 }

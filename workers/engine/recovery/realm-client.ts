@@ -8,6 +8,7 @@
  * beyond what the protocol can verify. No request or response bytes are logged.
  */
 import { decodeRealmResponse, encodeRealmRequest, MAX_RESPONSE_LEN, type RealmRequest, type RealmResponse } from '../../../src/lib/wire/realm-api';
+import { readBody } from '../host-fetch';
 
 export interface RealmEndpoint {
   /** 16-byte id pinned in the build configuration. */
@@ -32,8 +33,8 @@ export async function callRealm(realm: RealmEndpoint, request: RealmRequest, fet
       cache: 'no-store',
       credentials: 'omit'
     });
-    const body = new Uint8Array(await res.arrayBuffer());
-    if (body.length > MAX_RESPONSE_LEN) return undefined;
+    // A realm is an operator of its own: its answer is read up to the longest a realm sends.
+    const body = await readBody(res, MAX_RESPONSE_LEN, 'realm response');
     const response = decodeRealmResponse(body);
     // The response must answer the op we asked, or the realm's refusal before decoding it.
     return response.op === request.op || response.op === 'none' ? response : undefined;
