@@ -206,4 +206,19 @@ describe('streamed attachments through the engine and the real host', () => {
     bobFault.f = undefined;
     expect(same(await opened(bob, id), file)).toBe(true);
   });
+
+  test('P40 an upload answered with a blob id that is not one, or an offset that is not a count, puts nothing where the host points', async () => {
+    const log: string[] = [];
+    const fault: { f?: Fault } = {};
+    const [alice] = await pair(log, fault);
+    const send = (transfer: string) => alice.sendAttachment('bob' as Username, { bytes: bytes(2 * MiB, 9), name: 'pointed.bin', mime: '', transfer });
+    // The creation answered with a path instead of an id.
+    fault.f = (method, path, forward) => (method === 'POST' && path === '/api/v1/blobs' ? Promise.resolve(new Response(JSON.stringify({ id: '../prekeys' }), { status: 201 })) : forward());
+    await expect(send('t1')).rejects.toMatchObject({ code: 'DecodeFailed' });
+    expect(puts(log)).toEqual([]);
+    // A part answered with an offset that is not a count: the part is not taken as sent.
+    fault.f = (method, _path, forward) => (method === 'PUT' ? forward().then(() => new Response(JSON.stringify({ received: 'all of it' }), { status: 200 })) : forward());
+    await expect(send('t2')).rejects.toBeDefined();
+    expect(await alice.listMessages('bob')).toHaveLength(0);
+  });
 });
