@@ -2,8 +2,8 @@
 // contact row (workers/engine/sealed-recipients.ts `sealedRecipients`: one IndexedDB get and one
 // sealed-record open per member; identities and tokens memoised) on fake-indexeddb:
 // `node --import tsx tests/bench/group-recipients-probe.ts [members] [avatarBytes]`. Each contact
-// caches its profile in its row; with `avatarBytes`, each also holds an avatar of that size (as
-// profiles.ts caches it), which every send then reads and opens too.
+// caches its profile; with `avatarBytes`, each also has a picture of that size (as profiles.ts
+// caches it: in a row of its own since schema 7, so a send should read none of them).
 import 'fake-indexeddb/auto';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { seededDeps } from '../../src/lib/crypto/deps';

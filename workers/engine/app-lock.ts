@@ -28,7 +28,7 @@ import type { LockPassphraseCheck, LockStatus } from '../../src/lib/vault/views'
 import { APP_LOCK_KEY, getLockRow, importLockKey, rekeyVault, unlockVault, type AppLockRow } from '../storage/app-lock-repo';
 import { getAccount } from '../storage/account-repo';
 import { newWrapKey } from '../storage/seal';
-import { assertUsable } from '../storage/vault';
+import { assertUsable, moveAvatarsIfMarked } from '../storage/vault';
 import type { EngineContext } from './context';
 import { EngineError, engineFail } from './errors';
 import { Meta, type Sealed } from '../storage/schema';
@@ -140,6 +140,8 @@ async function openWith(ctx: EngineContext, lockKey: Uint8Array): Promise<void> 
   } finally {
     wipe(lockKey);
   }
+  // A move the load could not run while locked (vault.ts).
+  await moveAvatarsIfMarked(ctx.vault);
 }
 
 /** Unlocks this worker's vault with the passphrase. */
@@ -202,6 +204,7 @@ export async function reopenWithStoredKey(ctx: EngineContext): Promise<boolean> 
   const key = (await ctx.vault.db.get('meta', Meta.wrapKey)) as CryptoKey | undefined;
   if (!key) return false;
   await unlockVault(ctx.vault, key);
+  await moveAvatarsIfMarked(ctx.vault);
   return true;
 }
 

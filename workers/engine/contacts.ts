@@ -17,7 +17,7 @@ import { fail } from '../../src/lib/codec/errors';
 import { bytesEqual, fromHex, toHex } from '../../src/lib/codec/bytes';
 import { decodeIdentityPublic, identityPublic } from '../../src/lib/crypto/identity';
 import { qrPayload, safetyNumber, verifyQrPayload } from '../../src/lib/crypto/safety-number';
-import { getContact, putContact } from '../storage/contact-repo';
+import { getContact, putContact, withAvatar } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
 import { putMessage } from '../storage/message-repo';
 import type { ContactRecord } from '../storage/schema';
@@ -67,7 +67,7 @@ export async function lookupUser(ctx: EngineContext, name: string, { openChat = 
 
 export async function contactInfo(ctx: EngineContext, name: string): Promise<ContactView> {
   const me = requireMe(ctx);
-  const c = await requireContact(ctx, name);
+  const c = await withAvatar(ctx.vault, await requireContact(ctx, name));
   const input = {
     ourUsername: me.username,
     ourIdentity: identityPublic(me.identity),

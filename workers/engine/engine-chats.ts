@@ -8,7 +8,7 @@ import type { Username } from '../../src/lib/codec/username';
 import type { ChatFlags, ChatView, Comparison, ContactView } from '../../src/lib/vault/views';
 import { listChats as listChatRecords } from '../storage/chat-repo';
 import { deleteChat } from './chat-delete';
-import { getContact } from '../storage/contact-repo';
+import { getContact, withAvatar } from '../storage/contact-repo';
 import * as account from './account';
 import * as chatFlags from './chat-flags';
 import { lastOutgoingStatus } from './chat-ticks';
@@ -61,7 +61,8 @@ export abstract class EngineChats extends EngineRequests {
     for (const chat of await listChatRecords(this.ctx.vault)) {
       // Deleted by the user (chat-delete.ts), until its next message.
       if (chat.cleared) continue;
-      const c = await getContact(this.ctx.vault, chat.username);
+      const read = await getContact(this.ctx.vault, chat.username);
+      const c = read && (await withAvatar(this.ctx.vault, read));
       const lastStatus = await lastOutgoingStatus(this.ctx.vault, chat.username);
       out.push({
         username: chat.username,

@@ -24,7 +24,7 @@ import type { Username } from '../../src/lib/codec/username';
 import { PROFILE_KEY_LEN, decodeProfile, encodeProfile, openProfile, profileAddress, profileWriteToken, sealProfile, type Profile } from '../../src/lib/crypto/profile';
 import { encodeContent } from '../../src/lib/wire/content';
 import type { ProfileSaved, ProfileSummary, ProfileView } from '../../src/lib/vault/views';
-import { fromContactRow, putContact, txGetContact } from '../storage/contact-repo';
+import { fromContactRow, putAvatar, putContact, txGetAvatar, txGetContact } from '../storage/contact-repo';
 import { addOutbox } from '../storage/outbox-repo';
 import { openBytes, sealBytes } from '../storage/record-seal';
 import type { ContactRecord, Sealed, Tx } from '../storage/schema';
@@ -199,13 +199,17 @@ export async function refreshProfile(ctx: EngineContext, username: Username): Pr
     profile = undefined;
   }
   const changed = await commit(ctx.vault, async (tx) => {
-    const c = await txGetContact(tx, username);
-    if (!c || c.profileKey !== keyText) return false;
+    const read = await txGetContact(tx, username);
+    if (!read || read.profileKey !== keyText) return false;
+    // The picture lives in its own row (contact-repo.ts): compared and written there.
+    const stored = read.profile?.avatar ?? (read.profile ? await txGetAvatar(tx, username) : undefined);
+    const c: ContactRecord = read.profile && stored !== undefined ? { ...read, profile: { ...read.profile, avatar: stored } } : read;
     const next: ContactRecord = { ...c };
     if (profile) next.profile = { displayName: profile.displayName, about: profile.about, ...(profile.avatar ? { avatar: toBase64Url(profile.avatar) } : {}) };
     else delete next.profile;
     if (JSON.stringify(next.profile) === JSON.stringify(c.profile)) return false;
     await putContact(tx, next);
+    if (next.profile?.avatar === undefined) await putAvatar(tx, username, undefined);
     return true;
   });
   if (changed) ctx.events.emit({ type: 'profile', username });

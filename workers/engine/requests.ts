@@ -12,7 +12,7 @@
  * profile key. Knows nothing of envelopes or crypto.
  */
 import { decodeCallSignal } from '../../src/lib/wire/call';
-import { getContact, putContact, txGetContact } from '../storage/contact-repo';
+import { getContact, putAvatar, putContact, txGetContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
 import { deleteMessage, putMessage } from '../storage/message-repo';
 import { queueReceipt } from './receipts';
@@ -121,6 +121,7 @@ export async function deleteRequest(ctx: EngineContext, raw: string): Promise<vo
       for (const i of queued) await tx.objectStore('outbox').delete(i.seq!);
       await tx.objectStore('chats').delete(username);
       await tx.objectStore('contacts').delete(username);
+      await putAvatar(tx, username, undefined);
       await deleteSessions(tx, username);
     })
   );

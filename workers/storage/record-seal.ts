@@ -119,7 +119,8 @@ export const SEALED_ROW_KEYS: Readonly<Record<string, string>> = Object.freeze({
   skippedKeys: 'key',
   groups: 'id',
   groupMessages: 'key',
-  searchIndex: 'id'
+  searchIndex: 'id',
+  avatars: 'username'
 });
 
 /**

@@ -16,7 +16,7 @@ import type { AttachmentContent } from '../../src/lib/wire/attachment-content';
 import type { Username } from '../../src/lib/codec/username';
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
-export const DB_VERSION = 6;
+export const DB_VERSION = 7;
 
 /**
  * Meta keys. `migrateRows` is set by the v1 -> v2 upgrade and cleared once rows are sealed;
@@ -28,7 +28,9 @@ export const Meta = {
   account: 'account',
   identity: 'identity',
   migrateRows: 'migrateRows',
-  migrateSessions: 'migrateSessions'
+  migrateSessions: 'migrateSessions',
+  /** Set by the upgrade to v7: pictures still inside contact rows move out (vault.ts `moveAvatarsIfMarked`). */
+  moveAvatars: 'moveAvatars'
 } as const;
 
 /** A ciphertext and its nonce: AES-GCM (12-byte IV, seal.ts) or XChaCha20-Poly1305 (24, record-seal.ts). */
@@ -212,6 +214,11 @@ export type MessageRow = Omit<MessageRecord, 'body' | 'username' | 'attachment' 
 export type ChatRow = Omit<ChatRecord, 'lastPreview' | 'username'> & { id: Username; sealed: Sealed };
 /** Stored form of a ContactRecord: username and identity keys clear, every other field sealed. */
 export type ContactRow = Pick<ContactRecord, 'username' | 'identity' | 'pendingIdentity'> & { sealed: Sealed };
+/** A contact's cached profile picture (contact-repo.ts), sealed, in a row of its own so reading contacts does not read pictures. */
+export interface AvatarRow {
+  username: string;
+  sealed: Sealed;
+}
 /** Stored form of an OutboxRecord: the not-yet-encrypted content sealed; the person under `to`. */
 export type OutboxRow = Omit<OutboxRecord, 'content' | 'username'> & { to: Username; sealed?: Sealed };
 
@@ -290,6 +297,7 @@ export interface VaultSchema extends DBSchema {
   groupMessages: { key: string; value: GroupMessageRow; indexes: { byGroup: [string, number] } };
   searchIndex: { key: string; value: SearchRow };
   files: { key: [string, number]; value: FileRow };
+  avatars: { key: string; value: AvatarRow };
 }
 
 export type VaultDb = IDBPDatabase<VaultSchema>;
@@ -316,7 +324,7 @@ export type Store = StoreNames<VaultSchema>;
 export type Tx<S extends Store[] = Store[]> = IDBPTransaction<VaultSchema, S, 'readwrite'>;
 
 /** Every store, for the few transactions that commit across all of them. */
-export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures', 'groups', 'groupMessages', 'searchIndex', 'files'];
+export const ALL_STORES: Store[] = ['meta', 'prekeys', 'sessions', 'skippedKeys', 'legacySessions', 'contacts', 'chats', 'messages', 'outbox', 'failures', 'groups', 'groupMessages', 'searchIndex', 'files', 'avatars'];
 
 export function openVault(name: string): Promise<VaultDb> {
   return openDB<VaultSchema>(name, DB_VERSION, {
@@ -354,6 +362,12 @@ export function openVault(name: string): Promise<VaultDb> {
       if (oldVersion < 5) db.createObjectStore('searchIndex', { keyPath: 'id' });
       // Version 6 (README "Attachments"): this browser's own copy of each file (file-repo.ts).
       if (oldVersion < 6) db.createObjectStore('files', { keyPath: ['owner', 'at'] });
+      // Version 7: contacts' profile pictures move out of the contact rows (contact-repo.ts);
+      // rows written before keep theirs inline until `moveInlineAvatars` runs on the open vault.
+      if (oldVersion < 7) {
+        db.createObjectStore('avatars', { keyPath: 'username' });
+        if (oldVersion >= 1) void tx.objectStore('meta').put(true, Meta.moveAvatars);
+      }
     }
   });
 }

@@ -15,6 +15,7 @@
 import { fail } from '../../src/lib/codec/errors';
 import { initSodium } from '../../src/lib/crypto/sodium';
 import { migrateClearRows } from './migrate';
+import { moveInlineAvatars } from './contact-repo';
 import { applyLegacySessions, prepareLegacySessions } from './session-migrate';
 import { forgetSessions } from './session-repo';
 import { forgetPreKeys } from './prekey-repo';
@@ -129,8 +130,26 @@ export async function loadVault(name: string): Promise<Vault> {
       // Whichever tab converted them, the next read goes to what is stored.
       forgetSessions(db);
     }
+    await moveAvatarsIfMarked(vault);
     return vault;
   }
+}
+
+/**
+ * Schema 7's move of contacts' pictures out of their rows (contact-repo.ts), once, on an open
+ * vault (at load, or after the app lock's unlock): one transaction, the mark cleared in it, so a
+ * crash leaves the mark and a second tab finding it cleared writes nothing. Until it runs, rows
+ * that still hold a picture read as before.
+ */
+export async function moveAvatarsIfMarked(vault: Vault): Promise<number> {
+  if ((await vault.db.get('meta', Meta.moveAvatars)) !== true) return 0;
+  return commit(vault, async (tx) => {
+    const meta = tx.objectStore('meta');
+    if ((await meta.get(Meta.moveAvatars)) !== true) return 0;
+    const moved = await moveInlineAvatars(tx);
+    await meta.delete(Meta.moveAvatars);
+    return moved;
+  });
 }
 
 /** Throws StorageLost while the vault is lost (P33): nothing may be written or created. */
