@@ -22,22 +22,11 @@ import { fromContactRow, getAvatar, getContact, withAvatar } from '../../workers
 import { sealJson } from '../../workers/storage/record-seal';
 import { DB_VERSION, Meta } from '../../workers/storage/schema';
 import { moveAvatarsIfMarked } from '../../workers/storage/vault';
-import { eventually, realHostPerTest } from './real-host-support';
+import { enginesOnRealHost, eventually } from './real-host-support';
 
-const engines: Engine[] = [];
-const real = realHostPerTest('parley-avatars-', async () => {
-  for (const e of engines.splice(0)) await e.close();
-});
-
-let n = 0;
-async function user(name: string): Promise<Engine> {
-  const url = real.host!.url;
-  const e = await Engine.open({ transport: new HostHttpTransport(url, WebSocket as unknown as WsCtor), profiles: httpProfiles(url), dbName: `avatars-${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
-  engines.push(e);
-  await e.createAccount(name);
-  e.connect();
-  return e;
-}
+const { real, user: onHost } = enginesOnRealHost('parley-avatars-');
+/** An engine with the host's profile blobs, as the app has. */
+const user = (name: string): Promise<Engine> => onHost(name, { profiles: true });
 
 const AVATAR = new Uint8Array(5000).map((_, i) => (i * 29 + 3) & 0xff);
 
@@ -105,7 +94,7 @@ test('P32 a vault from before schema 7 reads its inline pictures, and moves them
 
 test('P32 a real schema-6 vault whose contact holds a picture inline opens upgraded, the picture moved and still shown', async () => {
   const bob = await user('bob');
-  const name = `avatars-bob-v6-${process.pid}-${n++}`;
+  const name = `parley-avatars-bob-v6-${process.pid}`;
   const inline = toBase64Url(AVATAR);
   const identity = encodeIdentityPublic(identityPublic(generateIdentity(systemDeps)));
   await bob.ctx.vault.db.put('contacts', { username: asUsername('dave'), identity, sealed: sealJson(bob.ctx.vault.db, 'contacts', 'dave', { verified: false, blocked: false, identityChanged: false, profile: { displayName: 'Dave', about: '', avatar: inline } }) });
@@ -136,15 +125,17 @@ test('P32 a real schema-6 vault whose contact holds a picture inline opens upgra
   }
   v7.close();
   v6.close();
-  await bob.close();
-  engines.splice(engines.indexOf(bob), 1);
 
+  // That copy opened by this build (never connected: bob's own engine stays the account's).
   const again = await Engine.open({ transport: new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor), profiles: httpProfiles(real.host!.url), dbName: name, locks: memoryLocks(), retryMs: 50 });
-  engines.push(again);
-  const db = again.ctx.vault.db;
-  expect(db.version).toBe(DB_VERSION);
-  expect(await db.get('meta', Meta.moveAvatars)).toBeUndefined();
-  expect(await inlineAvatar(again, 'dave')).toBeUndefined();
-  expect(await getAvatar(again.ctx.vault, 'dave')).toBe(inline);
-  expect((await again.contactInfo('dave')).profile?.avatar).toEqual(AVATAR);
+  try {
+    const db = again.ctx.vault.db;
+    expect(db.version).toBe(DB_VERSION);
+    expect(await db.get('meta', Meta.moveAvatars)).toBeUndefined();
+    expect(await inlineAvatar(again, 'dave')).toBeUndefined();
+    expect(await getAvatar(again.ctx.vault, 'dave')).toBe(inline);
+    expect((await again.contactInfo('dave')).profile?.avatar).toEqual(AVATAR);
+  } finally {
+    await again.close();
+  }
 });

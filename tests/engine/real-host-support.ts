@@ -12,6 +12,7 @@ import type { Limits } from '../../src/host/limits';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
+import { httpProfiles } from '../../workers/engine/profile-transport';
 
 export interface RealHost {
   /** This test's host; a test may close it early (then set undefined) or replace it. */
@@ -53,6 +54,8 @@ export function realHostPerTest(prefix: string, release: () => Promise<void> | v
 export interface EngineOnHostOptions {
   /** Wraps the engine's transport before the engine opens (to record or fault its uploads). */
   wrap?: (transport: HostHttpTransport) => void;
+  /** Gives the engine the host's profile blobs (P43), as the app does. */
+  profiles?: true;
 }
 
 /**
@@ -68,7 +71,8 @@ export function enginesOnRealHost(prefix: string, options: RealHostOptions = {})
   const user = async (name: string, o: EngineOnHostOptions = {}): Promise<Engine> => {
     const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
     o.wrap?.(transport);
-    const e = await Engine.open({ transport, dbName: `${prefix}${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
+    const profiles = o.profiles ? { profiles: httpProfiles(real.host!.url) } : {};
+    const e = await Engine.open({ transport, ...profiles, dbName: `${prefix}${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
     engines.push(e);
     await e.createAccount(name);
     e.connect();

@@ -10,8 +10,8 @@
  * do not read and open every picture (a 20 KB avatar per member made a 1,000-member send's reads
  * 112–144 ms instead of 17–21: tests/bench/group-recipients-probe.ts). A record read here has no
  * `profile.avatar` once schema 7's move has run (vault.ts); `withAvatar` adds it where a picture
- * is shown. `putContact` writes a record's
- * avatar when it carries one and never deletes one; `putAvatar` sets or removes it.
+ * is shown. `putContact` writes a record's avatar when it carries one and never deletes one;
+ * `putAvatar` sets or removes it.
  */
 import { openJson, openText, sealJson, sealText, type Conn } from './record-seal';
 import type { ContactRecord, ContactRow, Tx, Vault } from './schema';
