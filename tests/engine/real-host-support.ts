@@ -56,6 +56,8 @@ export interface EngineOnHostOptions {
   wrap?: (transport: HostHttpTransport) => void;
   /** Gives the engine the host's profile blobs (P43), as the app does. */
   profiles?: true;
+  /** The app lock's Argon2id cost (tests pass a cheap one; crypto/app-lock.ts pins the real one). */
+  appLockKdf?: { opslimit: number; memlimitBytes: number };
 }
 
 /**
@@ -72,7 +74,8 @@ export function enginesOnRealHost(prefix: string, options: RealHostOptions = {})
     const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
     o.wrap?.(transport);
     const profiles = o.profiles ? { profiles: httpProfiles(real.host!.url) } : {};
-    const e = await Engine.open({ transport, ...profiles, dbName: `${prefix}${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
+    const lock = o.appLockKdf ? { appLockKdf: o.appLockKdf } : {};
+    const e = await Engine.open({ transport, ...profiles, ...lock, dbName: `${prefix}${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
     engines.push(e);
     await e.createAccount(name);
     e.connect();

@@ -36,6 +36,7 @@ import { publishSealedAccess } from './sealed-access';
 import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
+import { forgetMemorySecrets } from './memory-secrets';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 
 export interface EngineOptions {
@@ -238,6 +239,7 @@ export class Engine extends EngineStorage implements EngineApi {
     await this.settle();
     this.stopTabs();
     this.ctx.me = undefined;
+    forgetMemorySecrets(this.ctx);
     await resetVault(this.ctx.vault);
   }
 

@@ -18,6 +18,7 @@ import { assertUsable } from '../storage/vault';
 import { loadAccount } from './account';
 import * as appLock from './app-lock';
 import type { EngineContext } from './context';
+import { forgetMemorySecrets } from './memory-secrets';
 
 /** The contract's methods this class serves (vault-api.ts delegates them here). */
 export type LockMethod =
@@ -91,6 +92,7 @@ export class LockSession implements Pick<VaultContract, LockMethod> {
         this.ctx.me = undefined;
         this.ctx.transport.forget?.();
         await lockVault(this.ctx.vault);
+        forgetMemorySecrets(this.ctx);
       });
       if (!tell) this.ctx.events.emit({ type: 'locked' });
     })().finally(() => (this.#locking = undefined));
@@ -184,6 +186,7 @@ export class LockSession implements Pick<VaultContract, LockMethod> {
     this.ctx.me = undefined;
     this.ctx.transport.forget?.();
     await lockVault(this.ctx.vault);
+    forgetMemorySecrets(this.ctx);
     this.close();
     this.ctx.vault.db.close();
   }

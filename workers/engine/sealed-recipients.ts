@@ -37,6 +37,14 @@ function memoOf(ctx: EngineContext): Memo {
   return m;
 }
 
+/** Wipes the remembered delivery tokens and drops the memo (memory-secrets.ts, P46). */
+export function forgetSealedRecipients(ctx: EngineContext): void {
+  const m = memos.get(ctx);
+  if (!m) return;
+  for (const t of m.tokens.values()) t.fill(0);
+  memos.delete(ctx);
+}
+
 function binary(b: Uint8Array): string {
   return String.fromCharCode.apply(null, b as unknown as number[]);
 }

@@ -21,8 +21,8 @@
  *
  * The cache holds secrets (the static secrets are as sensitive as the identity key they come from)
  * and lives only in the vault worker's memory, one per identity and trust: it is never stored.
- * `clear()` wipes it (the engine calls it when the identity or the pinned trust changes, or the
- * vault locks). Knows nothing of envelopes' layouts.
+ * `clear()` wipes it (the engine calls it when the vault locks, the account leaves this browser or
+ * the local data is reset: workers/engine/memory-secrets.ts). Knows nothing of envelopes' layouts.
  */
 import { fail } from '../codec/errors';
 import { bytesEqual, toHex } from '../codec/bytes';

@@ -1,0 +1,19 @@
+/**
+ * The worker-memory caches that hold secrets outside the vault's own (SECURITY.md P46: locking
+ * drops every key this worker holds). Each lives per engine context in a module of its own, out
+ * of reach of the engine object, so dropping the engine's fields alone leaves them:
+ * - sealed-state.ts: the SealedSenderCache (static-static X25519 secrets, as sensitive as the
+ *   identity key, and the v2 tag keys derived from them) and our sender certificate;
+ * - sealed-recipients.ts: the delivery tokens derived from contacts' profile keys.
+ * `forgetMemorySecrets` wipes and drops them all; the engine calls it when the vault locks, when
+ * the account leaves this browser and when the local data is reset. They refill on the next use.
+ * Knows nothing of what the caches hold beyond whom to tell.
+ */
+import type { EngineContext } from './context';
+import { forgetSealedRecipients } from './sealed-recipients';
+import { clearSealedState } from './sealed-state';
+
+export function forgetMemorySecrets(ctx: EngineContext): void {
+  clearSealedState(ctx);
+  forgetSealedRecipients(ctx);
+}
