@@ -12,8 +12,8 @@
  *              leave or removal costs the sender once);
  *   wire       the engine's send by the authenticated fan-out (group text, groupEncrypt, upload);
  *   sealed v3  the default path (P41) once every member holds a seal key of ours: the same sealed
- *              once as sealed sender v3 (sealSenderKeyed: two keyed BLAKE2b per member, no public-
- *              key operation) plus the tokens' upload, and one member's open (trying one seal key
+ *              once as sealed sender v3 (with the group's kept KeyedSendPlan, as the engine: one
+ *              keyed BLAKE2b per member, no public-key operation) plus the tokens' upload, and one member's open (trying one seal key
  *              per member of the group, the right one at a different place each round) + groupDecrypt;
  *   sealed v2  the path before seal keys reach everyone: sealed sender v2 (sealSenderMulti with the
  *              per-pair cache warm, as in the vault: one X25519 per member), upload, open + decrypt;
@@ -46,7 +46,8 @@ import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-cont
 import { openSealedSender, sealSender } from '../../src/lib/crypto/sealed-sender';
 import { openSealedSenderV2, parseSealedSenderV2Sent, receivedSealedSenderV2, sealSenderMulti, type V2Recipient } from '../../src/lib/crypto/sealed-sender-v2';
 import { decodeSealedMultiUpload, encodeSealedMultiUpload, sealedMultiUploadInPlace, tokensLength } from '../../src/lib/wire/sealed-multi-api';
-import { openSealedSenderV3, sealSenderKeyed, withSealKeys, type SealKeyCandidate } from '../../src/lib/crypto/sealed-sender-v3';
+import { openSealedSenderV3, type SealKeyCandidate } from '../../src/lib/crypto/sealed-sender-v3';
+import { KeyedPlanCache } from '../../src/lib/crypto/sealed-sender-v3-plan';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { DELIVERY_TOKEN_LEN } from '../../src/lib/crypto/delivery-token';
@@ -251,7 +252,9 @@ function sealedRound(f: Figures, round: number): void {
 // members' verified identities and tokens are memoised objects (sealed-recipients.ts), while the
 // seal keys come out of the group record the flush has just read (workers/storage/group-repo.ts
 // keeps them as base64 in its sealed JSON), so they are decoded afresh, untimed, for each send,
-// and the send pairs them with the recipients (`withSealKeys`) as `sealForMembers` does.
+// and the send seals with the group's plan from the engine's KeyedPlanCache (sealed-sender-v3-
+// plan.ts), as `sealForMembers` does: made by the first (warm-up) send, kept while the list holds.
+const plans = new KeyedPlanCache();
 interface V3Setup { recipients: V2Recipient[]; tokens: Uint8Array[]; stored: string[]; others: Uint8Array[] }
 const v3Setups = new Map<number, V3Setup>();
 function v3For(n: number): V3Setup {
@@ -276,7 +279,7 @@ function v3Round(f: Figures, round: number): void {
     timed(() => {
       const r = groupEncrypt(sender, encodeGroupText({ headVersion: 1, headHash, content: p }));
       sender = r.state;
-      const sealed = sealSenderKeyed({ ourIdentity: alice, senderCertificate: certificate, recipients: withSealKeys(recipients, sealKeys), contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message, headroom: tokensLength(tokens) }, deps);
+      const sealed = plans.seal(`group${f.members}`, { ourIdentity: alice, senderCertificate: certificate, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message, headroom: tokensLength(tokens) }, recipients, sealKeys, deps);
       upload = sealedMultiUploadInPlace(tokens, sealed);
     })
   );

@@ -11,7 +11,7 @@ import { createSenderKey, groupEncrypt } from '../../src/lib/crypto/group/sender
 import { encodeGroupText } from '../../src/lib/wire/group-content';
 import { generateServerSigningKey, generateTrustRoot, issueSenderCertificate } from '../../src/lib/crypto/certificates';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
-import { sealSenderKeyed, withSealKeys } from '../../src/lib/crypto/sealed-sender-v3';
+import { KeyedPlanCache } from '../../src/lib/crypto/sealed-sender-v3-plan';
 import { sealedMultiUploadInPlace, tokensLength } from '../../src/lib/wire/sealed-multi-api';
 import { fromBase64Url, toBase64Url } from '../../src/lib/codec/base64url';
 import { DELIVERY_TOKEN_LEN } from '../../src/lib/crypto/delivery-token';
@@ -27,7 +27,8 @@ const stored = recipients.map(() => toBase64Url(deps.rng(32)));
 let sender = createSenderKey({ groupId: deps.rng(32), ourAddress: address('alice') }, deps).state;
 const headHash = new Uint8Array(32).fill(7);
 const times: number[] = [];
-const parts = { groupEncrypt: 0, withSealKeys: 0, sealSenderKeyed: 0, tokens: 0 };
+const parts = { groupEncrypt: 0, plan: 0, seal: 0, tokens: 0 };
+const plans = new KeyedPlanCache();
 for (let i = 0; i < WARM + SENDS; i++) {
   // As the flush: the seal keys decoded afresh from the record (untimed).
   const sealKeys = stored.map((k) => fromBase64Url(k, 64));
@@ -35,17 +36,16 @@ for (let i = 0; i < WARM + SENDS; i++) {
   const r = groupEncrypt(sender, encodeGroupText({ headVersion: 1, headHash, content: deps.rng(1024) }));
   sender = r.state;
   const t1 = performance.now();
-  const rs = withSealKeys(recipients, sealKeys);
   const t2 = performance.now();
-  const sealed = sealSenderKeyed({ ourIdentity: alice, senderCertificate: certificate, recipients: rs, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message, headroom: tokensLength(tokens) }, deps);
+  const sealed = plans.seal('group', { ourIdentity: alice, senderCertificate: certificate, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: r.message, headroom: tokensLength(tokens) }, recipients, sealKeys, deps);
   const t3 = performance.now();
   sealedMultiUploadInPlace(tokens, sealed);
   const t4 = performance.now();
   if (i < WARM) continue;
   times.push(t4 - t0);
   parts.groupEncrypt += t1 - t0;
-  parts.withSealKeys += t2 - t1;
-  parts.sealSenderKeyed += t3 - t2;
+  parts.plan += t2 - t1;
+  parts.seal += t3 - t2;
   parts.tokens += t4 - t3;
 }
 times.sort((a, b) => a - b);

@@ -12,7 +12,6 @@ import {
   SEAL_KEY_LEN,
   openSealedSenderV3,
   sealSenderKeyed,
-  withSealKeys,
   type OpenKeyedInput,
   type SealKeyCandidate,
   type SealKeyedInput,
@@ -426,21 +425,6 @@ describe('P41 sealed sender v3: bounds and versions', () => {
     expect(new TextDecoder().decode(openSealedSenderV3(openInput(carol, out.get('carol')!, [given(alice, carol)]), deps).content)).toBe('room');
     expect(sealSenderKeyed(input, deps).length).toBe(sent.length);
     for (const bad of [-1, 1.5, 1 << 17]) expect(codeOf(() => sealSenderKeyed({ ...input, headroom: bad }, deps)), `headroom ${bad}`).toBe('InvalidArgument');
-  });
-
-  test('withSealKeys pairs each recipient with its seal key in order, and refuses lists of different lengths', () => {
-    const plain = [to(alice, bob), to(alice, carol, [1, 3])].map(({ username, devices, identity }) => ({ username, devices, identity }));
-    const keys = [sealKey('alice', 'bob'), sealKey('alice', 'carol')];
-    const paired = withSealKeys(plain, keys);
-    expect(paired.map((r) => [r.username, r.devices, r.sealKey])).toEqual([
-      ['bob', [1], keys[0]],
-      ['carol', [1, 3], keys[1]]
-    ]);
-    // What it pairs seals exactly as the hand-made list does: each recipient opens with its own key.
-    const out = fanOut(sealSenderKeyed(keyedInput(alice, paired, te.encode('paired')), deps));
-    expect(new TextDecoder().decode(openSealedSenderV3(openInput(carol, out.get('carol')!, [given(alice, bob), given(alice, carol)]), deps).content)).toBe('paired');
-    expect(codeOf(() => withSealKeys(plain, keys.slice(1)))).toBe('InvalidArgument');
-    expect(codeOf(() => withSealKeys(plain.slice(1), keys))).toBe('InvalidArgument');
   });
 });
 

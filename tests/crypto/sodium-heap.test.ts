@@ -159,3 +159,56 @@ test('P41 arena xorSlots equals a byte-by-byte XOR, by words or not, and stays i
     a.dispose();
   }
 });
+
+test('P41 arena blake2bMany equals one crypto_generichash per strided operand, and checks every range before the first hash', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 6 }),
+      fc.integer({ min: 16, max: 64 }),
+      fc.integer({ min: 0, max: 40 }),
+      fc.uint8Array({ minLength: 1200, maxLength: 1200 }),
+      (count, outLength, msgLength, start) => {
+        const a = new HeapArena(1200);
+        try {
+          a.write(0, start);
+          // outputs at 0 (stride 64), messages at 400 (stride 48), keys at 800 (stride 32, 32 bytes)
+          const out = { at: 0, stride: 64, length: outLength };
+          const msg = { at: 400, stride: 48, length: msgLength };
+          const key = { at: 800, stride: 32, length: 32 };
+          const expected = Array.from({ length: count }, (_, i) => sodium().crypto_generichash(outLength, start.subarray(400 + 48 * i, 400 + 48 * i + msgLength), start.subarray(800 + 32 * i, 832 + 32 * i)));
+          a.blake2bMany(out, msg, key, count);
+          for (let i = 0; i < count; i++) expect(a.view(64 * i, outLength).slice()).toEqual(expected[i]);
+        } finally {
+          a.dispose();
+        }
+      }
+    ),
+    { numRuns: 100 }
+  );
+  const a = new HeapArena(256);
+  try {
+    a.write(0, new Uint8Array(256).fill(9));
+    const before = a.view(0, 256).slice();
+    // The last key runs past the arena: refused before any output is written.
+    expect(codeOf(() => a.blake2bMany({ at: 0, stride: 32, length: 32 }, { at: 100, stride: 0, length: 10 }, { at: 160, stride: 32, length: 32 }, 4))).toBe('InvalidArgument');
+    expect(a.view(0, 256).slice()).toEqual(before);
+    expect(codeOf(() => a.blake2bMany({ at: 0, stride: 32, length: 15 }, { at: 100, stride: 0, length: 10 }, { at: 160, stride: 0, length: 32 }, 1))).toBe('InvalidArgument');
+    expect(codeOf(() => a.blake2bMany({ at: 0, stride: -32, length: 32 }, { at: 100, stride: 0, length: 10 }, { at: 160, stride: 0, length: 32 }, 2))).toBe('InvalidArgument');
+  } finally {
+    a.dispose();
+  }
+});
+
+test('P41 arena writeStrided copies one value into every slot and stays inside the arena', () => {
+  const a = new HeapArena(100);
+  try {
+    a.writeStrided(2, 40, 3, Uint8Array.of(1, 2, 3));
+    const v = a.view(0, 100);
+    expect([...v.subarray(2, 5), ...v.subarray(42, 45), ...v.subarray(82, 85)]).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3]);
+    expect(v.reduce((n, b) => n + (b ? 1 : 0), 0)).toBe(9);
+    expect(codeOf(() => a.writeStrided(2, 40, 4, Uint8Array.of(1)))).toBe('InvalidArgument');
+    expect(codeOf(() => a.writeStrided(0, 2, 2, Uint8Array.of(1, 2, 3)))).toBe('InvalidArgument');
+  } finally {
+    a.dispose();
+  }
+});

@@ -101,7 +101,10 @@ export async function flushGroupOutgoing(ctx: EngineContext, report: GroupFlushR
     for (const o of g.outgoing) {
       try {
         // P41: sealed (v3 with seal keys, else v2) when every member's token is at hand (group-sealed.ts).
-        if (o.to.length > 0) await deliverGroupUpload(ctx, o.to, o.body, v3SealKeys(g, o.to));
+        if (o.to.length > 0) {
+          const sealKeys = v3SealKeys(g, o.to);
+          await deliverGroupUpload(ctx, o.to, o.body, sealKeys ? { group: g.id, sealKeys } : undefined);
+        }
       } catch (e) {
         if (isEngineError(e, 'Unavailable')) {
           report.unavailable = true;

@@ -25,7 +25,7 @@ import { findMember } from '../../src/lib/crypto/group/group-state';
 import { encodeIdentityPublic } from '../../src/lib/crypto/identity';
 import { ContentHint, SealedContentType } from '../../src/lib/crypto/sealed-content';
 import { sealSenderMulti } from '../../src/lib/crypto/sealed-sender-v2';
-import { sealSenderKeyed, withSealKeys } from '../../src/lib/crypto/sealed-sender-v3';
+import { KeyedPlanCache } from '../../src/lib/crypto/sealed-sender-v3-plan';
 import { encodeSealedMultiUpload, sealedMultiUploadInPlace, tokensLength } from '../../src/lib/wire/sealed-multi-api';
 import type { GroupRecord } from '../storage/group-repo';
 import { hostAuth } from './account';
@@ -34,11 +34,29 @@ import { isEngineError } from './errors';
 import { sealedRecipients } from './sealed-recipients';
 import { sealedCache, senderCertificate } from './sealed-state';
 
+/** v3's seal keys for one group's upload: one per recipient, in order (group-seal-keys.ts). */
+export interface V3Keys {
+  group: string;
+  sealKeys: readonly Uint8Array[];
+}
+
+/**
+ * Each group's v3 send plan (sealed-sender-v3-plan.ts), per engine context in worker memory: a
+ * group's next send to the same members reuses its template and identity keys. The plans hold no
+ * secret between sends; memory-secrets.ts drops them with the rest.
+ */
+const plans = new WeakMap<EngineContext, KeyedPlanCache>();
+
+export function forgetPlans(ctx: EngineContext): void {
+  plans.get(ctx)?.clear();
+  plans.delete(ctx);
+}
+
 /**
  * The multi-recipient sealed upload for `to`, or undefined when some recipient's token is missing:
- * v3 when `sealKeys` (one per recipient, group-seal-keys.ts) are given, else v2.
+ * v3 when `v3` (the group's seal keys) is given, else v2.
  */
-async function sealForMembers(ctx: EngineContext, to: readonly Username[], body: Uint8Array, sealKeys?: readonly Uint8Array[]): Promise<Uint8Array | undefined> {
+async function sealForMembers(ctx: EngineContext, to: readonly Username[], body: Uint8Array, v3?: V3Keys): Promise<Uint8Array | undefined> {
   if (!ctx.transport.sendSealedMulti || to.length === 0) return undefined;
   // Contacts read afresh; identities and tokens memoised by exact bytes (sealed-recipients.ts).
   const members = await sealedRecipients(ctx, to);
@@ -47,12 +65,11 @@ async function sealForMembers(ctx: EngineContext, to: readonly Username[], body:
   const certificate = await senderCertificate(ctx);
   if (!certificate) return undefined;
   const me = requireMe(ctx);
-  if (sealKeys) {
-    const sealed = sealSenderKeyed(
-      { ourIdentity: me.identity, senderCertificate: certificate, recipients: withSealKeys(recipients, sealKeys), contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: body, headroom: tokensLength(tokens) },
-      ctx.deps
-    );
-    return sealedMultiUploadInPlace(tokens, sealed);
+  if (v3) {
+    let cache = plans.get(ctx);
+    if (!cache) plans.set(ctx, (cache = new KeyedPlanCache()));
+    const input = { ourIdentity: me.identity, senderCertificate: certificate, contentType: SealedContentType.senderKey, contentHint: ContentHint.default, content: body, headroom: tokensLength(tokens) };
+    return sealedMultiUploadInPlace(tokens, cache.seal(v3.group, input, recipients, v3.sealKeys, ctx.deps));
   }
   const cache = await sealedCache(ctx);
   const sent = sealSenderMulti(
@@ -63,14 +80,14 @@ async function sealForMembers(ctx: EngineContext, to: readonly Username[], body:
 }
 
 /**
- * Uploads one group message to `to`: sealed when every token is at hand (v3 with `sealKeys`, one
- * per recipient in order, else v2), else the authenticated fan-out.
+ * Uploads one group message to `to`: sealed when every token is at hand (v3 with the group's seal
+ * keys, one per recipient in order, else v2), else the authenticated fan-out.
  */
-export async function deliverGroupUpload(ctx: EngineContext, to: readonly Username[], body: Uint8Array, sealKeys?: readonly Uint8Array[]): Promise<'sealed' | 'unsealed'> {
+export async function deliverGroupUpload(ctx: EngineContext, to: readonly Username[], body: Uint8Array, v3?: V3Keys): Promise<'sealed' | 'unsealed'> {
   const me = requireMe(ctx);
   let upload: Uint8Array | undefined;
   try {
-    upload = await sealForMembers(ctx, to, body, sealKeys);
+    upload = await sealForMembers(ctx, to, body, v3);
   } catch (e) {
     // Host down: retry later. Any other trouble with certificates goes unsealed, never stuck.
     if (isEngineError(e, 'Unavailable') || !isCodedError(e)) throw e;

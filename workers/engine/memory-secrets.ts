@@ -4,16 +4,20 @@
  * of reach of the engine object, so dropping the engine's fields alone leaves them:
  * - sealed-state.ts: the SealedSenderCache (static-static X25519 secrets, as sensitive as the
  *   identity key, and the v2 tag keys derived from them) and our sender certificate;
- * - sealed-recipients.ts: the delivery tokens derived from contacts' profile keys.
+ * - sealed-recipients.ts: the delivery tokens derived from contacts' profile keys;
+ * - group-sealed.ts: the groups' v3 send plans (no secret between sends, but members' keys and
+ *   names in libsodium's heap, freed with the rest).
  * `forgetMemorySecrets` wipes and drops them all; the engine calls it when the vault locks, when
  * the account leaves this browser and when the local data is reset. They refill on the next use.
  * Knows nothing of what the caches hold beyond whom to tell.
  */
 import type { EngineContext } from './context';
+import { forgetPlans } from './group-sealed';
 import { forgetSealedRecipients } from './sealed-recipients';
 import { clearSealedState } from './sealed-state';
 
 export function forgetMemorySecrets(ctx: EngineContext): void {
   clearSealedState(ctx);
   forgetSealedRecipients(ctx);
+  forgetPlans(ctx);
 }

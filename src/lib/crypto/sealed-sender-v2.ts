@@ -114,7 +114,7 @@ function checkDevices(devices: readonly number[], code: 'InvalidArgument' | 'Dec
 }
 
 /** A sender's recipient list (v2 and v3): 1..MAX_V2_RECIPIENTS accounts, none twice, devices valid; their names, checked. */
-function checkRecipientList(recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[]): Username[] {
+export function checkRecipientList(recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[]): Username[] {
   const n = recipients.length;
   if (n < 1 || n > MAX_V2_RECIPIENTS) fail('InvalidArgument', `${n} recipients, expected 1..${MAX_V2_RECIPIENTS}`);
   const seen = new Set<string>();
@@ -149,14 +149,23 @@ export interface SealMultiInput {
 export function multiPlaintext(input: Omit<SealMultiInput, 'recipients' | 'cache'> & { recipients: readonly Pick<V2Recipient, 'username' | 'devices'>[] }, deps: Deps): { n: number; names: Username[]; plain: Uint8Array } {
   checkOwnCertificate(input.senderCertificate, input.ourIdentity, deps);
   const names = checkRecipientList(input.recipients);
-  const plain = encodeSealedContent({
+  return { n: names.length, names, plain: encodeMulti(input) };
+}
+
+/** `multiPlaintext` for a recipient list checked before (sealed-sender-v3-plan.ts): our certificate, then the padded sealed content. */
+export function sealedPlaintext(input: Omit<SealMultiInput, 'recipients' | 'cache'>, deps: Deps): Uint8Array {
+  checkOwnCertificate(input.senderCertificate, input.ourIdentity, deps);
+  return encodeMulti(input);
+}
+
+function encodeMulti(input: Omit<SealMultiInput, 'recipients' | 'cache'>): Uint8Array {
+  return encodeSealedContent({
     contentType: input.contentType,
     contentHint: input.contentHint ?? ContentHint.default,
     groupId: input.groupId ?? null,
     senderCertificate: input.senderCertificate,
     content: input.content
   });
-  return { n: names.length, names, plain };
 }
 
 /** The sent form: one payload, key material per recipient account. */

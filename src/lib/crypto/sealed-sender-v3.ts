@@ -36,34 +36,22 @@
  * senders use v3 only toward members they gave a seal key in the current epoch.
  * Knows nothing of storage, groups or the network.
  */
-import { ByteReader, ByteWriter, bytesEqual } from '../codec/bytes';
+import { ByteReader, bytesEqual } from '../codec/bytes';
 import { fail } from '../codec/errors';
-import { KeyType, X25519_LEN, encodedKeyLength } from '../codec/keys';
-import { writeCanonicalUsername } from '../codec/username';
+import { KeyType, X25519_LEN } from '../codec/keys';
 import type { Deps } from './deps';
-import { hkdf } from './hkdf';
 import { encodeIdentityPublic, type IdentityKeyPair, type IdentityPublic } from './identity';
-import { Labels, labelBytes } from './labels';
-import { AEAD_NONCE_LEN, AEAD_TAG_LEN, aeadDecrypt, aeadEncrypt, sha256, wipe } from './primitives';
+import { AEAD_TAG_LEN, aeadDecrypt, AEAD_NONCE_LEN, sha256, wipe } from './primitives';
 import { MAX_PADDED_SEALED_CONTENT, decodeSealedContent, type ContentHint, type SealedContentType } from './sealed-content';
 import { verifyOpenedSender, type OpenInput, type OpenedSealedSender } from './sealed-sender';
-import { SEALED_SENDER_V3_VERSION, V2_KEY_MATERIAL_LEN, multiPlaintext, type V2Recipient } from './sealed-sender-v2';
+import { SEALED_SENDER_V3_VERSION, V2_KEY_MATERIAL_LEN } from './sealed-sender-v2';
+import { KeyedSendPlan, SEAL_KEY_LEN, V3_INPUT_LEN, V3_KEYED_LABEL, V3_MASK_LEN, V3_MATERIAL_LEN, V3_TAG_LEN, v3PayloadKey } from './sealed-sender-v3-plan';
 import type { SenderCertificate } from './certificates';
 import { HeapArena } from './sodium-heap';
 
-export const SEAL_KEY_LEN = 32;
-const MASK_LEN = 32;
-const TAG_LEN = 16;
-const DIGEST_LEN = 32;
-const ENC = encodedKeyLength(KeyType.X25519);
-const ZERO_SALT = new Uint8Array(32);
+export { SEAL_KEY_LEN } from './sealed-sender-v3-plan';
 const ZERO_NONCE = new Uint8Array(AEAD_NONCE_LEN);
 const VERSION_BYTES = Uint8Array.of(SEALED_SENDER_V3_VERSION);
-const LABEL = labelBytes(Labels.sealedKeyedMaterial);
-/** X_i: the mask over M, then the tag. */
-const MATERIAL_LEN = MASK_LEN + TAG_LEN;
-/** Enough for the upload's tokens (2 + 1,000 x 33 bytes) with room to spare. */
-const MAX_HEADROOM = 1 << 16;
 /** The largest received message an opener accepts. */
 export const MAX_SEALED_SENDER_V3_RECEIVED_LEN = 1 + V2_KEY_MATERIAL_LEN + MAX_PADDED_SEALED_CONTENT + AEAD_TAG_LEN;
 /**
@@ -110,54 +98,34 @@ export interface OpenedKeyed extends OpenedSealedSender {
 }
 
 /**
- * The keyed-hash input, the key and `slots` outputs in ONE heap arena (sodium-heap.ts), so a
- * recipient or a candidate costs one BLAKE2b and two small copies in, no allocation. The outputs
- * come first, where the arena's own alignment lets `mask` work by words:
- *   [slots x X (mask 32 || tag 16)] [input: L_keyed3 || 0x05 || R || D] [key k]
+ * The opener's keyed hash: its input, the key and one output in ONE heap arena (sodium-heap.ts),
+ * so a candidate costs one BLAKE2b and a small copy in, no allocation:
+ *   [X (mask 32 || tag 16)] [input: L_keyed3 || 0x05 || R || D] [key k]
  */
-class KeyedMaterial {
+class OpenerMaterial {
   private readonly arena: HeapArena;
-  private readonly input: number;
-  private readonly inputLen = LABEL.length + ENC + DIGEST_LEN;
-  private readonly r: number;
-  private readonly key: number;
+  private readonly input = V3_MATERIAL_LEN;
+  private readonly key = V3_MATERIAL_LEN + V3_INPUT_LEN;
 
-  constructor(digest: Uint8Array, private readonly slots = 1) {
-    this.input = slots * MATERIAL_LEN;
-    this.r = this.input + LABEL.length + 1;
-    this.key = this.input + this.inputLen;
-    this.arena = new HeapArena(this.key + SEAL_KEY_LEN);
-    this.arena.write(this.input, LABEL);
-    this.arena.write(this.input + LABEL.length, Uint8Array.of(KeyType.X25519));
-    this.arena.write(this.r + X25519_LEN, digest);
-  }
-
-  /** R (a recipient's identity DH key) into the input. */
-  recipient(dhKey: Uint8Array): void {
+  constructor(digest: Uint8Array, dhKey: Uint8Array) {
     if (dhKey.length !== X25519_LEN) fail('InvalidKey', `x25519 public key: ${dhKey.length} bytes`);
-    this.arena.write(this.r, dhKey);
+    this.arena = new HeapArena(this.key + SEAL_KEY_LEN);
+    this.arena.write(this.input, V3_KEYED_LABEL);
+    this.arena.write(this.input + V3_KEYED_LABEL.length, Uint8Array.of(KeyType.X25519));
+    this.arena.write(this.input + V3_KEYED_LABEL.length + 1, dhKey);
+    this.arena.write(this.input + V3_INPUT_LEN - digest.length, digest);
   }
 
-  /** X under `sealKey` into output `slot`. */
-  compute(sealKey: Uint8Array, slot = 0): void {
+  /** X under `sealKey` into the output. */
+  compute(sealKey: Uint8Array): void {
     if (sealKey.length !== SEAL_KEY_LEN) fail('InvalidKey', `seal key of ${sealKey.length} bytes, expected ${SEAL_KEY_LEN}`);
     this.arena.write(this.key, sealKey);
-    this.arena.blake2b(slot * MATERIAL_LEN, MATERIAL_LEN, this.input, this.inputLen, this.key, SEAL_KEY_LEN);
+    this.arena.blake2b(0, V3_MATERIAL_LEN, this.input, V3_INPUT_LEN, this.key, SEAL_KEY_LEN);
   }
 
-  /** Every output's mask XOR `m`, in place: C_i, leaving AT_i as it is. */
-  mask(m: Uint8Array): void {
-    this.arena.xorSlots(0, MATERIAL_LEN, this.slots, m);
-  }
-
-  /** Output `slot`: a view, valid until the next libsodium call. */
-  view(slot = 0): Uint8Array {
-    return this.arena.view(slot * MATERIAL_LEN, MATERIAL_LEN);
-  }
-
-  /** Every output, slot after slot: a view, valid until the next libsodium call. */
-  viewAll(): Uint8Array {
-    return this.arena.view(0, this.slots * MATERIAL_LEN);
+  /** The output: a view, valid until the next libsodium call. */
+  view(): Uint8Array {
+    return this.arena.view(0, V3_MATERIAL_LEN);
   }
 
   dispose(): void {
@@ -165,58 +133,18 @@ class KeyedMaterial {
   }
 }
 
-function payloadKey(M: Uint8Array): Uint8Array {
-  return hkdf(ZERO_SALT, M, labelBytes(Labels.sealedKeyedPayload), 32);
-}
-
 /**
  * The sent form: one payload, 48 bytes of key material per recipient account, no public-key
- * operation; after `headroom` zero bytes when asked.
+ * operation; after `headroom` zero bytes when asked. A plan made for this one send
+ * (sealed-sender-v3-plan.ts), which a sender to the same list again keeps instead.
  */
 export function sealSenderKeyed(input: SealKeyedInput, deps: Deps): Uint8Array {
-  const { n, names, plain } = multiPlaintext(input, deps);
-  const M = deps.rng(32);
-  const K = payloadKey(M);
-  let material: KeyedMaterial | undefined;
+  const plan = new KeyedSendPlan(input.recipients);
   try {
-    const payload = aeadEncrypt(K, ZERO_NONCE, plain, VERSION_BYTES);
-    // Every X_i first, one BLAKE2b each, in the arena; then C_i = mask XOR M there, by words.
-    material = new KeyedMaterial(sha256(payload), n);
-    for (let i = 0; i < n; i++) {
-      const r = input.recipients[i]!;
-      material.recipient(r.identity.dhKey);
-      material.compute(r.sealKey, i);
-    }
-    material.mask(M);
-    // The sent form at its exact size (so `finish` hands over the buffer, no copy), each
-    // recipient's C_i || AT_i straight from the arena: no libsodium call until the loop ends.
-    const headroom = input.headroom ?? 0;
-    if (!Number.isInteger(headroom) || headroom < 0 || headroom > MAX_HEADROOM) fail('InvalidArgument', `headroom of ${headroom} bytes`);
-    let size = headroom + 3 + payload.length;
-    for (let i = 0; i < n; i++) size += 2 + names[i]!.length + 4 * input.recipients[i]!.devices.length + MATERIAL_LEN;
-    const w = new ByteWriter(size).raw(new Uint8Array(headroom)).raw(VERSION_BYTES).u16(n);
-    const xs = material.viewAll();
-    for (let i = 0; i < n; i++) {
-      const r = input.recipients[i]!;
-      writeCanonicalUsername(w, names[i]!).u8(r.devices.length);
-      for (const d of r.devices) w.u32(d);
-      w.raw(xs.subarray(i * MATERIAL_LEN, (i + 1) * MATERIAL_LEN));
-    }
-    const out = w.raw(payload).finish();
-    return out;
+    return plan.trySeal(input, input.recipients, input.recipients.map((r) => r.sealKey), deps)!;
   } finally {
-    material?.dispose();
-    wipe(M, K, plain);
+    plan.dispose();
   }
-}
-
-/**
- * `recipients` each with its seal key (same order), as `sealSenderKeyed` takes them: a literal
- * of one shape, not a spread, which at 1,000 members cost a fifth of the send.
- */
-export function withSealKeys(recipients: readonly V2Recipient[], sealKeys: readonly Uint8Array[]): V3Recipient[] {
-  if (sealKeys.length !== recipients.length) fail('InvalidArgument', `${sealKeys.length} seal keys for ${recipients.length} recipients`);
-  return recipients.map((r, i) => ({ username: r.username, devices: r.devices, identity: r.identity, sealKey: sealKeys[i]! }));
 }
 
 /** Opens a received v3 message with the seal keys we hold; the same checks and result as v1/v2. */
@@ -227,8 +155,8 @@ export function openSealedSenderV3(input: OpenKeyedInput, deps: Deps): OpenedKey
   const r = new ByteReader(m, 'sealed v3 message');
   const v = r.u8();
   if (v !== SEALED_SENDER_V3_VERSION) fail('UnsupportedVersion', `sealed v3 message version ${v}`);
-  const c = r.fixed(MASK_LEN);
-  const at = r.fixed(TAG_LEN);
+  const c = r.fixed(V3_MASK_LEN);
+  const at = r.fixed(V3_TAG_LEN);
   const payload = r.rest();
   if (payload.length < AEAD_TAG_LEN + 1) fail('DecodeFailed', `sealed v3 payload of ${payload.length} bytes`);
   let M: Uint8Array | undefined;
@@ -236,16 +164,15 @@ export function openSealedSenderV3(input: OpenKeyedInput, deps: Deps): OpenedKey
   let plain: Uint8Array | undefined;
   let found = -1;
   let opened;
-  const material = new KeyedMaterial(sha256(payload));
+  const material = new OpenerMaterial(sha256(payload), input.ourIdentity.dh.publicKey);
   try {
-    material.recipient(input.ourIdentity.dh.publicKey);
     for (let i = 0; i < input.candidates.length && found < 0; i++) {
       material.compute(input.candidates[i]!.sealKey);
-      if (bytesEqual(material.view().subarray(MASK_LEN), at)) found = i;
+      if (bytesEqual(material.view().subarray(V3_MASK_LEN), at)) found = i;
     }
     if (found < 0) fail('InvalidMac', `none of ${input.candidates.length} seal keys opens this sealed v3 message`);
-    M = material.view().subarray(0, MASK_LEN).map((m, i) => m ^ c[i]!);
-    K = payloadKey(M);
+    M = material.view().subarray(0, V3_MASK_LEN).map((m, i) => m ^ c[i]!);
+    K = v3PayloadKey(M);
     plain = aeadDecrypt(K, ZERO_NONCE, payload, VERSION_BYTES);
     opened = decodeSealedContent(plain);
   } finally {

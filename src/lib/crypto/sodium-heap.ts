@@ -99,6 +99,37 @@ export class HeapArena {
     if (rc !== 0) fail('Internal', `blake2b returned ${rc}`);
   }
 
+  /** Copies `bytes` in at `count` places, `stride` bytes apart from `offset` (one value into many inputs). */
+  writeStrided(offset: number, stride: number, count: number, bytes: Uint8Array): void {
+    if (!Number.isInteger(stride) || !Number.isInteger(count) || count < 0 || stride < bytes.length) fail('InvalidArgument', `${count} writes of ${bytes.length} bytes ${stride} apart`);
+    if (count === 0) return;
+    const p = this.at(offset, (count - 1) * stride + bytes.length);
+    const heap = this.heap();
+    for (let i = 0, at = p; i < count; i++, at += stride) heap.set(bytes, at);
+  }
+
+  /**
+   * `blake2b` `count` times over strided operands: output i at `out + i * outStride`, message i at
+   * `message + i * messageStride`, key i at `key + i * keyStride`; the ranges are checked once, so
+   * a loop of small hashes pays no per-call checks.
+   */
+  blake2bMany(out: { at: number; stride: number; length: number }, message: { at: number; stride: number; length: number }, key: { at: number; stride: number; length: number }, count: number): void {
+    if (out.length < 16 || out.length > 64 || key.length < 16 || key.length > 64) fail('InvalidArgument', `blake2b of ${out.length} bytes keyed by ${key.length}`);
+    if (!Number.isInteger(count) || count < 0) fail('InvalidArgument', `${count} blake2b calls`);
+    if (count === 0) return;
+    const span = (r: { at: number; stride: number; length: number }) => {
+      if (!Number.isInteger(r.stride) || r.stride < 0) fail('InvalidArgument', `stride of ${r.stride}`);
+      return this.at(r.at, (count - 1) * r.stride + r.length);
+    };
+    const o = span(out);
+    const m = span(message);
+    const k = span(key);
+    for (let i = 0; i < count; i++) {
+      const rc = this.lib._crypto_generichash(o + i * out.stride, out.length, m + i * message.stride, message.length, 0, k + i * key.stride, key.length);
+      if (rc !== 0) fail('Internal', `blake2b returned ${rc}`);
+    }
+  }
+
   /**
    * XORs `mask` into the first `mask.length` bytes of each of `count` slots, `stride` bytes apart,
    * from `offset`: one pad over many outputs. By 32-bit words when the heap address, the stride
