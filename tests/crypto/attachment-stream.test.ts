@@ -6,8 +6,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import { isProtocolError } from '../../src/lib/codec/errors';
-import { ATTACHMENT_CHUNK, CIPHER_CHUNK, STREAM_HEADER_LEN, blobSize, digestOf, openAttachment, sealAttachment, type AttachmentRef } from '../../src/lib/crypto/attachment';
+import { ATTACHMENT_CHUNK, CIPHER_CHUNK, STREAM_HEADER_LEN, blobSize, digestOf, openAttachment, openStream, sealAttachment, type AttachmentRef } from '../../src/lib/crypto/attachment';
 import { AttachmentOpener, AttachmentSealer } from '../../src/lib/crypto/attachment-stream';
+import { sodium } from '../../src/lib/crypto/sodium';
 
 const MiB = 1024 * 1024;
 function bytes(n: number, seed = 7): Uint8Array {
@@ -167,5 +168,90 @@ describe('streaming attachment format', () => {
     s.push(new Uint8Array(4));
     expect(code(() => s.pad())).toBe('InvalidArgument padding after 4 of 10 file bytes');
     expect(code(() => s.digest())).toMatch(/^InvalidArgument digest before the end of the blob/);
+  });
+});
+
+/** Where `needle` occurs in libsodium's heap (the raw module's HEAPU8). */
+function heapHits(needle: Uint8Array): number[] {
+  const heap = (sodium() as unknown as { libsodium: { HEAPU8: Uint8Array } }).libsodium.HEAPU8;
+  const hits: number[] = [];
+  for (let p = heap.indexOf(needle[0]!); p >= 0 && p <= heap.length - needle.length; p = heap.indexOf(needle[0]!, p + 1)) {
+    let i = 1;
+    while (i < needle.length && heap[p + i] === needle[i]) i++;
+    if (i === needle.length) hits.push(p);
+  }
+  return hits;
+}
+const inHeap = (needle: Uint8Array) => heapHits(needle).length > 0;
+
+/**
+ * The key a secretstream state holds before any rekey, HChaCha20(key, the header's first 16
+ * bytes); the wrappers leave the copy they computed it in behind in freed heap, so it is zeroed
+ * there before the stream under test starts: afterwards only that stream's state holds it.
+ */
+function streamKey(key: Uint8Array, header: Uint8Array): Uint8Array {
+  const k = sodium().crypto_core_hchacha20(header.subarray(0, 16), key, null);
+  const heap = (sodium() as unknown as { libsodium: { HEAPU8: Uint8Array } }).libsodium.HEAPU8;
+  for (const p of heapHits(k)) heap.fill(0, p, p + k.length);
+  return k;
+}
+
+describe('P46 stream states leave the heap with their stream', () => {
+  test('a sealer given up part-way zeroes and frees its stream state and wipes its key; the caller\'s key array is its own', () => {
+    const file = bytes(3 * ATTACHMENT_CHUNK);
+    const callerKey = sodium().crypto_secretstream_xchacha20poly1305_keygen();
+    // A known header (the resume constructor), so k is known before the stream starts.
+    const header = new AttachmentSealer(file.length, callerKey).header;
+    const k = streamKey(callerKey, header);
+    expect(inHeap(k)).toBe(false);
+    const s = new AttachmentSealer(file.length, callerKey, header);
+    s.push(file.subarray(0, ATTACHMENT_CHUNK));
+    // The check can fail: while the stream runs, its state (and so k) is in the heap.
+    expect(inHeap(k)).toBe(true);
+    s.abandon();
+    expect(inHeap(k)).toBe(false);
+    expect(s.key.every((b) => b === 0)).toBe(true);
+    expect(callerKey.some((b) => b !== 0)).toBe(true);
+    expect(code(() => s.push(file.subarray(ATTACHMENT_CHUNK, 2 * ATTACHMENT_CHUNK)))).toMatch(/^InvalidArgument/);
+    s.abandon();
+  });
+
+  test('an opener zeroes and frees its stream state when it finishes, fails or is given up', () => {
+    const file = bytes(2 * ATTACHMENT_CHUNK + 5);
+    const sealed = streamSeal(file, 10_000);
+    const ref = { key: sealed.key, digest: sealed.digest, size: file.length };
+    const k = streamKey(sealed.key, sealed.blob);
+    expect(inHeap(k)).toBe(false);
+    const heads = (end: number) => {
+      const o = new AttachmentOpener(ref);
+      o.push(sealed.blob.subarray(0, end));
+      return o;
+    };
+    const given = heads(STREAM_HEADER_LEN + CIPHER_CHUNK);
+    expect(inHeap(k)).toBe(true);
+    given.abandon();
+    expect(inHeap(k)).toBe(false);
+
+    const whole = heads(sealed.blob.length);
+    whole.finish();
+    expect(inHeap(k)).toBe(false);
+
+    const tampered = sealed.blob.slice();
+    tampered[STREAM_HEADER_LEN + CIPHER_CHUNK + 3]! ^= 1;
+    const failing = new AttachmentOpener(ref);
+    expect(code(() => failing.push(tampered))).toMatch(/^InvalidMac/);
+    expect(inHeap(k)).toBe(false);
+  });
+
+  test('the one-shot openers leave no stream state behind either, opened or refused', () => {
+    const file = bytes(ATTACHMENT_CHUNK + 9);
+    const sealed = sealAttachment(file);
+    const k = streamKey(sealed.key, sealed.blob);
+    expect(same(openAttachment(sealed, sealed.blob), file)).toBe(true);
+    expect(inHeap(k)).toBe(false);
+    const cut = sealed.blob.slice();
+    cut[STREAM_HEADER_LEN + 1]! ^= 1;
+    expect(code(() => openStream(sealed, cut))).toMatch(/^InvalidMac/);
+    expect(inHeap(k)).toBe(false);
   });
 });

@@ -186,6 +186,39 @@ describe('streamed attachments through the engine and the real host', () => {
     await ownCopy(alice, sent.id, file, log);
   });
 
+  test('P46 P45 locking drops an upload kept for Retry (its key and stream state); after unlocking, Retry takes it over where the host is and sends nothing again', async () => {
+    const log: string[] = [];
+    let down = false;
+    const fault = {
+      f: async (method: string, _path: string, forward: () => Promise<Response>) => {
+        if (down) throw new EngineError('Unavailable', 'host unreachable');
+        const res = await forward();
+        if (method === 'PUT' && puts(log).length === 2) down = true;
+        return res;
+      }
+    };
+    const alice = await user('alice', { wrap: blobCalls(log, fault), appLockKdf: { opslimit: 1, memlimitBytes: 8192 } });
+    const bob = await user('bob');
+    await alice.lookupUser('bob');
+    const PASS = 'velvet tundra quiz marmalade osprey 93';
+    await alice.locks.enableLock(PASS, 5);
+    const file = bytes(3 * P + 77, 5);
+    const send = () => alice.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'locked.bin', mime: '', transfer: 't-lock' });
+    await expect(send()).rejects.toMatchObject({ code: 'Unavailable' });
+    await alice.locks.lockNow();
+    down = false;
+    await alice.locks.unlock(PASS);
+    const sent = await send();
+    // One blob: the retry found it through the upload's note (the kept upload was dropped), and
+    // only part 2 on went up again after the host's offset check.
+    expect(log.filter((l) => l === 'create')).toHaveLength(1);
+    expect(log).toContain('where');
+    expect(puts(log).filter((o) => o < 2 * P)).toEqual([0, P]);
+    expect(puts(log).at(-1)).toBe(3 * P);
+    expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'locked.bin')), file)).toBe(true);
+    await ownCopy(alice, sent.id, file, log);
+  });
+
   test('P45 P40 a host that serves the parts of a blob out of order is refused as Tampered and no bytes come back', async () => {
     const bobLog: string[] = [];
     const bobFault: { f?: Fault } = {};

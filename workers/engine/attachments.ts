@@ -76,7 +76,8 @@ export async function startUpload(ctx: EngineContext, slot: string, place: FileP
       first![1].abandon();
       unfinished.delete(first![0]);
     }
-    const prior = await resumable(ctx.vault, place, { name: file.name, size }).catch(() => undefined);
+    // No upload of this slot is held here (none yet, or the lock dropped it): its own note may be taken over.
+    const prior = await resumable(ctx.vault, place, { name: file.name, size }, slot).catch(() => undefined);
     // A stopped upload is taken over only into the same copy (its owner follows from its message id).
     const aim = prior && target(prior.messageId);
     const takeOver = prior && aim?.owner === prior.owner ? prior : undefined;
@@ -93,6 +94,14 @@ export async function startUpload(ctx: EngineContext, slot: string, place: FileP
 /** What a chat list shows for a file: never the caption's absence as an empty line. */
 export function attachmentPreview(a: Pick<AttachmentContent, 'mime' | 'name'>, caption: string): string {
   return preview(caption || (isImageMime(a.mime) ? `📷 Photo` : isVoiceMime(a.mime) ? '🎤 Voice message' : `📎 ${shownName(a.name)}`));
+}
+
+/** The vault locked (memory-secrets.ts, P46): no upload is kept for a retry; each forgets its key. */
+export function forgetUnfinishedUploads(vault: Vault): void {
+  const unfinished = unfinishedOf.get(vault);
+  if (!unfinished) return;
+  for (const up of unfinished.values()) up.forget();
+  unfinishedOf.delete(vault);
 }
 
 /** The upload of `slot` finished: nothing is kept for a retry. */

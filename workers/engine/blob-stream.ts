@@ -215,7 +215,19 @@ export class StreamUpload {
       progress(this.#confirmed);
     }
     this.#drop();
-    return { blobId: this.#blobId!, key: this.#sealer.key, digest: this.#sealer.digest(), size: this.size };
+    // A copy: the sealer's own key is wiped if this upload is given up later (AttachmentSealer.abandon).
+    return { blobId: this.#blobId!, key: this.#sealer.key.slice(), digest: this.#sealer.digest(), size: this.size };
+  }
+
+  /**
+   * The vault locked (P46): the key and stream state go, and the sealed parts in hand, but our
+   * partial copy and the upload's note stay, so a Retry after unlocking takes the upload over
+   * where the host is, as after a closed tab (`#takeOver`). A run still going fails at its next
+   * chunk.
+   */
+  forget(): void {
+    this.#sealer.abandon();
+    this.#held = [];
   }
 
   /** Frees what a given-up upload holds, our partial copy included. */
@@ -341,7 +353,7 @@ export class StreamUpload {
     this.#confirmed = 0;
     this.#noting = undefined;
     // Best effort: without the note the upload still goes; it only cannot resume after a closed tab.
-    await this.target.onBlob?.({ blobId: this.#blobId, key: this.#sealer.key, header: this.#sealer.header }).catch(() => undefined);
+    await this.target.onBlob?.({ blobId: this.#blobId, key: this.#sealer.key.slice(), header: this.#sealer.header }).catch(() => undefined);
   }
 
   /** Where the host is with our upload; undefined when it no longer has it. */

@@ -6,12 +6,15 @@
  *   identity key, and the v2 tag keys derived from them) and our sender certificate;
  * - sealed-recipients.ts: the delivery tokens derived from contacts' profile keys;
  * - group-sealed.ts: the groups' v3 send plans (no secret between sends, but members' keys and
- *   names in libsodium's heap, freed with the rest).
+ *   names in libsodium's heap, freed with the rest);
+ * - attachments.ts: uploads kept for a Retry, each holding its file key and stream state (their
+ *   notes and partial copies stay in the vault: a Retry after unlocking takes over from there).
  * `forgetMemorySecrets` wipes and drops them all; the engine calls it when the vault locks, when
  * the account leaves this browser and when the local data is reset. They refill on the next use.
  * Knows nothing of what the caches hold beyond whom to tell.
  */
 import type { EngineContext } from './context';
+import { forgetUnfinishedUploads } from './attachments';
 import { forgetPlans } from './group-sealed';
 import { forgetSealedRecipients } from './sealed-recipients';
 import { clearSealedState } from './sealed-state';
@@ -20,4 +23,5 @@ export function forgetMemorySecrets(ctx: EngineContext): void {
   clearSealedState(ctx);
   forgetSealedRecipients(ctx);
   forgetPlans(ctx);
+  forgetUnfinishedUploads(ctx.vault);
 }

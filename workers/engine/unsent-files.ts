@@ -166,11 +166,15 @@ export function notePart(vault: Vault, slot: string, part: NotedPart): Promise<v
   return update(vault, slot, (e) => ({ ...e, parts: [...(e.parts ?? []).filter((p) => p.at < part.at), { at: part.at, hash: toBase64Url(part.hash) }] }));
 }
 
-/** The newest stopped upload of the same file (name and size) in `place` that the host made a blob for. */
-export async function resumable(vault: Vault, place: FilePlaceView, file: { name: string; size: number }): Promise<ResumableUpload | undefined> {
+/**
+ * The newest stopped upload of the same file (name and size) in `place` that the host made a blob
+ * for; `own`'s entry counts as stopped (the caller holds no upload for that slot any more: the lock
+ * dropped it, attachments.ts `forgetUnfinishedUploads`).
+ */
+export async function resumable(vault: Vault, place: FilePlaceView, file: { name: string; size: number }, own?: string): Promise<ResumableUpload | undefined> {
   const entries = (await commit(vault, txEntries)).filter((e) => samePlace(e.place, place) && e.name === file.name && e.size === file.size);
   for (const e of entries.sort((a, b) => b.at - a.at)) {
-    if (!e.messageId || !e.owner || !e.blobId || !e.key || !e.header || !(await stopped(vault, e.slot))) continue;
+    if (!e.messageId || !e.owner || !e.blobId || !e.key || !e.header || (e.slot !== own && !(await stopped(vault, e.slot)))) continue;
     return {
       messageId: e.messageId,
       owner: e.owner,

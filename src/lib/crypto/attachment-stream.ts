@@ -22,13 +22,13 @@ import {
   TAG_MESSAGE,
   blobSize,
   paddedPlainSize,
+  releaseStream,
   type AttachmentRef
 } from './attachment';
 import { sodium } from './sodium';
 
 type HashState = ReturnType<ReturnType<typeof sodium>['crypto_generichash_init']>;
 type StreamState = ReturnType<ReturnType<typeof sodium>['crypto_secretstream_xchacha20poly1305_init_push']>['state'];
-
 /** Seals one file, fed in order, into its blob: `push` the file's bytes, then `pad` until `done`. */
 export class AttachmentSealer {
   readonly key: Uint8Array;
@@ -38,7 +38,7 @@ export class AttachmentSealer {
   /** Bytes of the whole blob (blobSize(size)). */
   readonly total: number;
   readonly #plainSize: number;
-  readonly #state: StreamState;
+  #state: StreamState | undefined;
   #hash: HashState | undefined;
   #digest: Uint8Array | undefined;
   /** Padded-stream bytes sealed so far (whole chunks). */
@@ -60,7 +60,8 @@ export class AttachmentSealer {
     const s = sodium();
     if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ATTACHMENT_BYTES) fail('InvalidArgument', `file of ${size} bytes (the limit is ${MAX_ATTACHMENT_BYTES})`);
     if (header && !key) fail('InvalidArgument', 'a stream header without its key');
-    this.key = key ?? s.crypto_secretstream_xchacha20poly1305_keygen();
+    // Our own copy: `abandon` wipes it, never an array the caller still holds.
+    this.key = key ? key.slice() : s.crypto_secretstream_xchacha20poly1305_keygen();
     if (this.key.length !== ATTACHMENT_KEY_LEN) fail('InvalidKey', `attachment key of ${this.key.length} bytes`);
     if (header && header.length !== STREAM_HEADER_LEN) fail('InvalidArgument', `stream header of ${header.length} bytes`);
     this.size = size;
@@ -114,10 +115,15 @@ export class AttachmentSealer {
     return this.#digest;
   }
 
-  /** Frees the hash state of a stream given up before its end. */
+  /**
+   * A stream given up before its end: frees the hash state, zeroes and frees the stream state and
+   * wipes the key (a retry seals again from the key its note keeps, blob-stream.ts).
+   */
   abandon(): void {
     if (this.#hash) sodium().crypto_generichash_final(this.#hash, ATTACHMENT_DIGEST_LEN);
     this.#hash = undefined;
+    this.#state = releaseStream(this.#state);
+    this.key.fill(0);
   }
 
   #feed(src: Uint8Array): Uint8Array[] {
@@ -149,10 +155,13 @@ export class AttachmentSealer {
 
   #seal(plain: Uint8Array): Uint8Array {
     const s = sodium();
+    if (this.#state === undefined) fail('InvalidArgument', 'this stream was abandoned or has ended');
     const last = this.#sealed + plain.length === this.#plainSize;
     const c = s.crypto_secretstream_xchacha20poly1305_push(this.#state, plain, null, last ? TAG_FINAL : TAG_MESSAGE);
     s.crypto_generichash_update(this.#hash!, c);
     this.#sealed += plain.length;
+    // The FINAL chunk is the stream's last use of its state.
+    if (last) this.#state = releaseStream(this.#state);
     return c;
   }
 }
@@ -229,13 +238,15 @@ export class AttachmentOpener {
     if (this.#opened !== this.#plainSize) this.#fail('InvalidMessage', `attachment stream ended after ${this.#chunks} chunks without its final chunk`);
     const digest = sodium().crypto_generichash_final(this.#hash, ATTACHMENT_DIGEST_LEN);
     this.#hash = undefined;
+    this.#state = releaseStream(this.#state);
     if (!sodium().memcmp(digest, this.#ref.digest)) fail('InvalidMac', `attachment digest does not match the ${this.total}-byte blob`);
   }
 
-  /** Frees the hash state of a stream given up before its end. */
+  /** Frees the hash state, and zeroes and frees the stream state, of a stream given up before its end. */
   abandon(): void {
     if (this.#hash) sodium().crypto_generichash_final(this.#hash, ATTACHMENT_DIGEST_LEN);
     this.#hash = undefined;
+    this.#state = releaseStream(this.#state);
   }
 
   /** Ciphertext bytes of the chunks opened so far, header included. */

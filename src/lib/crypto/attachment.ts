@@ -18,6 +18,7 @@
  */
 import { fail } from '../codec/errors';
 import { sodium } from './sodium';
+import { releaseWrapperState } from './sodium-heap';
 
 /** Plaintext bytes per secretstream chunk. */
 export const ATTACHMENT_CHUNK = 64 * 1024;
@@ -67,6 +68,21 @@ export interface SealedAttachment {
   blob: Uint8Array;
 }
 
+type StreamState = ReturnType<ReturnType<typeof sodium>['crypto_secretstream_xchacha20poly1305_init_pull']>;
+
+/** crypto_secretstream_xchacha20poly1305_statebytes(): what the wrappers allocate for a stream state. */
+const STREAM_STATE_LEN = 52;
+
+/**
+ * Zeroes and frees a secretstream state (the wrappers allocate one per stream and never free it),
+ * so the key schedule it holds leaves the heap with its stream (P46). Answers undefined, for
+ * `state = releaseStream(state)`; the state must not be used again.
+ */
+export function releaseStream<T>(state: T | undefined): undefined {
+  if (state !== undefined) releaseWrapperState(state as unknown as number, STREAM_STATE_LEN);
+  return undefined;
+}
+
 /**
  * Seals a whole file into its blob under a fresh key (or `key`, for tests). Calls `progress`
  * with plaintext bytes done after each chunk.
@@ -79,19 +95,23 @@ export function sealAttachment(file: Uint8Array, opts: { key?: Uint8Array; progr
   const plainSize = paddedPlainSize(file.length);
   const blob = new Uint8Array(blobSize(file.length));
   const { state, header } = s.crypto_secretstream_xchacha20poly1305_init_push(key);
-  blob.set(header, 0);
-  let at = STREAM_HEADER_LEN;
-  const chunk = new Uint8Array(ATTACHMENT_CHUNK);
-  for (let off = 0; off < plainSize; off += ATTACHMENT_CHUNK) {
-    const len = Math.min(ATTACHMENT_CHUNK, plainSize - off);
-    const piece = len === ATTACHMENT_CHUNK ? chunk : new Uint8Array(len);
-    piece.fill(0);
-    if (off < file.length) piece.set(file.subarray(off, Math.min(off + len, file.length)));
-    const last = off + len >= plainSize;
-    const c = s.crypto_secretstream_xchacha20poly1305_push(state, piece, null, last ? TAG_FINAL : TAG_MESSAGE);
-    blob.set(c, at);
-    at += c.length;
-    opts.progress?.(Math.min(off + len, file.length));
+  try {
+    blob.set(header, 0);
+    let at = STREAM_HEADER_LEN;
+    const chunk = new Uint8Array(ATTACHMENT_CHUNK);
+    for (let off = 0; off < plainSize; off += ATTACHMENT_CHUNK) {
+      const len = Math.min(ATTACHMENT_CHUNK, plainSize - off);
+      const piece = len === ATTACHMENT_CHUNK ? chunk : new Uint8Array(len);
+      piece.fill(0);
+      if (off < file.length) piece.set(file.subarray(off, Math.min(off + len, file.length)));
+      const last = off + len >= plainSize;
+      const c = s.crypto_secretstream_xchacha20poly1305_push(state, piece, null, last ? TAG_FINAL : TAG_MESSAGE);
+      blob.set(c, at);
+      at += c.length;
+      opts.progress?.(Math.min(off + len, file.length));
+    }
+  } finally {
+    releaseStream(state);
   }
   return { key, digest: digestOf(blob), size: file.length, blob };
 }
@@ -125,6 +145,15 @@ export function openStream(ref: Pick<AttachmentRef, 'key' | 'size'>, blob: Uint8
   const expected = blobSize(ref.size);
   if (blob.length !== expected) fail('InvalidMessage', `attachment blob of ${blob.length} bytes, expected ${expected} for a ${ref.size}-byte file`);
   const state = s.crypto_secretstream_xchacha20poly1305_init_pull(blob.subarray(0, STREAM_HEADER_LEN), ref.key);
+  try {
+    return pullAll(state, ref, blob, progress);
+  } finally {
+    releaseStream(state);
+  }
+}
+
+function pullAll(state: StreamState, ref: Pick<AttachmentRef, 'key' | 'size'>, blob: Uint8Array, progress?: (done: number) => void): Uint8Array {
+  const s = sodium();
   const plainSize = paddedPlainSize(ref.size);
   const out = new Uint8Array(plainSize);
   let at = STREAM_HEADER_LEN;

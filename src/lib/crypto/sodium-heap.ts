@@ -33,6 +33,18 @@ function rawSodium(): RawSodium {
   return lib as RawSodium;
 }
 
+/**
+ * Zeroes and frees a state libsodium-wrappers allocated and handed out by address (a secretstream
+ * state: `new u(52).address` in the wrappers, which never free it), so the key it was derived
+ * from does not stay in the heap after its stream ends. The caller must not use the address again.
+ */
+export function releaseWrapperState(address: number, size: number): void {
+  const lib = rawSodium();
+  if (!Number.isInteger(address) || address <= 0 || !Number.isInteger(size) || size <= 0 || address + size > lib.HEAPU8.length) fail('InvalidArgument', `wrapper state ${address}+${size}`);
+  lib.HEAPU8.fill(0, address, address + size);
+  lib._free(address);
+}
+
 export class HeapArena {
   private readonly lib: RawSodium;
   private ptr: number;
