@@ -14,7 +14,8 @@ import { receiveChange, startHistory, type GroupHistory } from '../../src/lib/cr
 import { encodeGroupHistory } from '../../src/lib/crypto/group/group-history-codec';
 import type { Username } from '../../src/lib/codec/username';
 import { commit, loadVault } from '../../workers/storage/vault';
-import { putGroup, txGetGroup, type GroupRecord } from '../../workers/storage/group-repo';
+import { groupHistoriesHeld, putGroup, txGetGroup, type GroupRecord } from '../../workers/storage/group-repo';
+import { lockVault } from '../../workers/storage/app-lock-repo';
 import { HistoryMemo } from '../../workers/storage/history-memo';
 import type { Vault } from '../../workers/storage/schema';
 import { person } from '../crypto/group/fixtures';
@@ -84,6 +85,17 @@ describe('stored group histories are decoded once per exact encoding', () => {
     const after = await read(v, id);
     expect(after.history.head.name).toBe('Chamber choir');
     expect(before.history.head.name).toBe('Choir');
+  });
+
+  test('P46 locking drops the decoded histories (names, members, pictures): a locked worker holds no group plaintext', async () => {
+    const v = await vault();
+    const id = 'c3'.repeat(32);
+    await commit(v, (tx) => putGroup(tx, record(id, history('Night shift'))));
+    await read(v, id);
+    // The check can fail: a read keeps the decoded history.
+    expect(groupHistoriesHeld().histories).toBeGreaterThan(0);
+    await lockVault(v);
+    expect(groupHistoriesHeld()).toEqual({ histories: 0, chars: 0 });
   });
 
   test('the memo is bounded by its encodings\' length: least recently used out, one too large never kept, encodings reused', () => {

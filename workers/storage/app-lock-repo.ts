@@ -22,6 +22,7 @@ import type { PasskeyWrap, PassphraseWrap } from '../../src/lib/crypto/app-lock'
 import { forgetSessions } from './session-repo';
 import { forgetPreKeys } from './prekey-repo';
 import { forgetOpenedIndex } from './search-cache';
+import { forgetGroupHistories } from './group-repo';
 import { bindDataKey, DATA_KEY_LEN, resealRows, unbindDataKey } from './record-seal';
 import { ALL_STORES, Meta, type Sealed, type Vault } from './schema';
 import { newWrapKey, seal, unseal } from './seal';
@@ -154,6 +155,7 @@ export async function lockVault(vault: Vault): Promise<void> {
   forgetSessions(vault.db);
   forgetPreKeys(vault);
   forgetOpenedIndex(vault.db);
+  forgetGroupHistories();
   vault.key = await nothingKey();
   vault.locked = true;
 }

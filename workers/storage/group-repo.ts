@@ -189,6 +189,16 @@ const unb64 = (s: string) => fromBase64Url(s, MAX_FIELD);
 /** 8 Mi characters of base64 encodings: about 40 histories of 1,000 members, or thousands of small ones. */
 export const HISTORY_MEMO_CHARS = 8 * 1024 * 1024;
 const histories = new HistoryMemo(HISTORY_MEMO_CHARS);
+/** Drops the decoded histories kept (app-lock-repo.ts `lockVault`, P46): a locked worker holds no group's plaintext. */
+export function forgetGroupHistories(): void {
+  histories.clear();
+}
+
+/** Decoded histories and encoding characters kept (tests). */
+export function groupHistoriesHeld(): { histories: number; chars: number } {
+  return histories.size;
+}
+
 const historyFrom = (encoded: string): GroupHistory => histories.decode(encoded, (e) => decodeGroupHistory(unb64(e)));
 const historyTo = (h: GroupHistory): string => histories.encode(h, (x) => b64(encodeGroupHistory(x, { orphans: true, branches: true })));
 

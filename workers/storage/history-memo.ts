@@ -54,6 +54,12 @@ export class HistoryMemo {
     return encoded;
   }
 
+  /** Drops every decoded history (the vault locked: group names, members and pictures leave memory). */
+  clear(): void {
+    this.decoded.clear();
+    this.held = 0;
+  }
+
   /** How many decoded histories and encoding characters are kept (tests). */
   get size(): { histories: number; chars: number } {
     return { histories: this.decoded.size, chars: this.held };
