@@ -5,7 +5,7 @@
  * libsodium's heap between sends; the per-group cache keeps one plan per group, a few groups.
  */
 import { describe, expect, test } from 'vitest';
-import { isProtocolError, type ProtocolErrorCode } from '../../src/lib/codec/errors';
+import { codeOf } from '../support/code-of';
 import { seededDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity, identityPublic, type IdentityPublic } from '../../src/lib/crypto/identity';
 import { SealedContentType } from '../../src/lib/crypto/sealed-content';
@@ -28,16 +28,6 @@ const keys = members.map(() => deps.rng(32));
 
 function input(text: string, headroom = 0): KeyedSealInput {
   return { ourIdentity: alice.identity, senderCertificate: alice.certificate, contentType: SealedContentType.senderKey, content: te.encode(text), headroom };
-}
-
-function codeOf(fn: () => unknown): ProtocolErrorCode {
-  try {
-    fn();
-  } catch (e) {
-    if (isProtocolError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError, got a result');
 }
 
 /** What member `i` (holding its identity `id`) reads of `sent`. */

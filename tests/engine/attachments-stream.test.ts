@@ -93,6 +93,20 @@ async function ownCopy(alice: Engine, id: string, file: Uint8Array, log: string[
 
 const puts = (log: string[]) => log.filter((l) => l.startsWith('put ')).map((l) => Number(l.slice(4)));
 
+/** A host that goes unreachable once two parts are up, until the test sets `down` back to false. */
+function downAfterTwoParts(log: string[]): { f: Fault; down: boolean } {
+  const host = {
+    down: false,
+    f: async (method: string, _path: string, forward: () => Promise<Response>) => {
+      if (host.down) throw new EngineError('Unavailable', 'host unreachable');
+      const res = await forward();
+      if (method === 'PUT' && puts(log).length === 2) host.down = true;
+      return res;
+    }
+  };
+  return host;
+}
+
 describe('streamed attachments through the engine and the real host', () => {
   test('P45 a Blob of five parts goes up in 4 MiB parts while it is still being read (never more than two parts and a slice ahead of the host) and opens as exactly its bytes', async () => {
     const log: string[] = [];
@@ -163,20 +177,12 @@ describe('streamed attachments through the engine and the real host', () => {
 
   test('P45 after the vault gives up (host unreachable), Retry of the same transfer resumes where the host is; nothing it has is sent again', async () => {
     const log: string[] = [];
-    let down = false;
-    const fault = {
-      f: async (method: string, _path: string, forward: () => Promise<Response>) => {
-        if (down) throw new EngineError('Unavailable', 'host unreachable');
-        const res = await forward();
-        if (method === 'PUT' && puts(log).length === 2) down = true;
-        return res;
-      }
-    };
-    const [alice, bob] = await pair(log, fault);
+    const host = downAfterTwoParts(log);
+    const [alice, bob] = await pair(log, host);
     const file = bytes(3 * P + 77, 4);
     const send = () => alice.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'retry.bin', mime: '', transfer: 't9' });
     await expect(send()).rejects.toMatchObject({ code: 'Unavailable' });
-    down = false;
+    host.down = false;
     const sent = await send();
     expect(log.filter((l) => l === 'create')).toHaveLength(1);
     // Parts 0 and 1 landed before the host went away; the retry goes on with part 2.
@@ -188,16 +194,8 @@ describe('streamed attachments through the engine and the real host', () => {
 
   test('P46 P45 locking drops an upload kept for Retry (its key and stream state); after unlocking, Retry takes it over where the host is and sends nothing again', async () => {
     const log: string[] = [];
-    let down = false;
-    const fault = {
-      f: async (method: string, _path: string, forward: () => Promise<Response>) => {
-        if (down) throw new EngineError('Unavailable', 'host unreachable');
-        const res = await forward();
-        if (method === 'PUT' && puts(log).length === 2) down = true;
-        return res;
-      }
-    };
-    const alice = await user('alice', { wrap: blobCalls(log, fault), appLockKdf: { opslimit: 1, memlimitBytes: 8192 } });
+    const host = downAfterTwoParts(log);
+    const alice = await user('alice', { wrap: blobCalls(log, host), appLockKdf: { opslimit: 1, memlimitBytes: 8192 } });
     const bob = await user('bob');
     await alice.lookupUser('bob');
     const PASS = 'velvet tundra quiz marmalade osprey 93';
@@ -206,7 +204,7 @@ describe('streamed attachments through the engine and the real host', () => {
     const send = () => alice.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'locked.bin', mime: '', transfer: 't-lock' });
     await expect(send()).rejects.toMatchObject({ code: 'Unavailable' });
     await alice.locks.lockNow();
-    down = false;
+    host.down = false;
     await alice.locks.unlock(PASS);
     const sent = await send();
     // One blob: the retry found it through the upload's note (the kept upload was dropped), and
