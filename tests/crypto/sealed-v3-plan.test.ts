@@ -164,6 +164,12 @@ describe('P41 the per-group plan cache', () => {
     // g1 was the least recently used: made again, and it still seals right.
     expect(openAs(1, spy('g1', recipients, keys, 'g1 back').sent)).toBe('g1 back');
     expect(cache.size).toBe(2);
+    // A send that fails (a bad seal key) drops that group's plan, freed, and the next one makes it again.
+    const bad = [new Uint8Array(31), ...keys.slice(1)];
+    expect(codeOf(() => cache.seal('g1', input('x'), recipients, bad, deps))).toBe('InvalidKey');
+    expect(cache.size).toBe(1);
+    expect(openAs(2, spy('g1', recipients, keys, 'g1 again').sent)).toBe('g1 again');
+    expect(cache.size).toBe(2);
     cache.clear();
     expect(cache.size).toBe(0);
     expect(codeOf(() => new KeyedPlanCache(0))).toBe('InvalidArgument');

@@ -10,6 +10,7 @@ import { describe, expect, test } from 'vitest';
 import type { Username } from '../../src/lib/codec/username';
 import { PUT_PART_BYTES } from '../../workers/engine/blob-stream';
 import { EngineError } from '../../workers/engine/errors';
+import { forgetUnfinishedUploads } from '../../workers/engine/attachments';
 import type { Engine } from '../../workers/engine/engine';
 import type { HostHttpTransport } from '../../workers/engine/host-transport';
 import { enginesOnRealHost, fileKeyIn } from './real-host-support';
@@ -215,6 +216,31 @@ describe('streamed attachments through the engine and the real host', () => {
     expect(puts(log).at(-1)).toBe(3 * P);
     expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'locked.bin')), file)).toBe(true);
     await ownCopy(alice, sent.id, file, log);
+  });
+
+  test('P46 an upload the lock drops while it runs stops with Locked before its next part, and a Retry takes it over where the host is', async () => {
+    const log: string[] = [];
+    const engines: { alice?: Engine } = {};
+    const fault = {
+      f: async (method: string, _path: string, forward: () => Promise<Response>) => {
+        const res = await forward();
+        // The lock comes as part 1's answer arrives (memory-secrets.ts drops the kept uploads).
+        if (method === 'PUT' && puts(log).length === 2) forgetUnfinishedUploads(engines.alice!.ctx.vault);
+        return res;
+      }
+    };
+    const [a, bob] = await pair(log, fault);
+    engines.alice = a;
+    const file = bytes(4 * P + 5, 6);
+    const send = () => a.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'mid.bin', mime: '', transfer: 't-mid' });
+    await expect(send()).rejects.toMatchObject({ code: 'Locked' });
+    // No part went up after the lock, though the next one was already sealed (the run stops first).
+    expect(puts(log)).toEqual([0, P]);
+    fault.f = async (_m: string, _p: string, forward: () => Promise<Response>) => forward();
+    const sent = await send();
+    expect(log.filter((l) => l === 'create')).toHaveLength(1);
+    expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'mid.bin')), file)).toBe(true);
+    await ownCopy(a, sent.id, file, log);
   });
 
   test('P45 P40 a host that serves the parts of a blob out of order is refused as Tampered and no bytes come back', async () => {

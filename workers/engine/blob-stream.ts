@@ -133,6 +133,8 @@ export class StreamUpload {
   /** Blob bytes the host holds. */
   #confirmed = 0;
   #running = false;
+  /** Set by `forget` (the vault locked): see `#alive`. */
+  #forgotten = false;
   /** Our copy of the confirmed bytes (file-repo.ts), written alongside the upload. */
   #copy: CopyWriter | undefined;
   /** The largest number of sealed, unconfirmed bytes held at once (tests check memory stays flat). */
@@ -184,6 +186,7 @@ export class StreamUpload {
     progress(this.#confirmed);
     let tries = 0;
     while (this.#confirmed < this.#sealer.total) {
+      this.#alive();
       this.#drop();
       await this.#sealUntil(Math.min(this.#confirmed + PUT_PART_BYTES, this.#sealer.total));
       const from = this.#confirmed;
@@ -215,19 +218,25 @@ export class StreamUpload {
       progress(this.#confirmed);
     }
     this.#drop();
+    this.#alive();
     // A copy: the sealer's own key is wiped if this upload is given up later (AttachmentSealer.abandon).
     return { blobId: this.#blobId!, key: this.#sealer.key.slice(), digest: this.#sealer.digest(), size: this.size };
   }
 
   /**
-   * The vault locked (P46): the key and stream state go, and the sealed parts in hand, but our
-   * partial copy and the upload's note stay, so a Retry after unlocking takes the upload over
-   * where the host is, as after a closed tab (`#takeOver`). A run still going fails at its next
-   * chunk.
+   * The vault locked (P46): the key and stream state go; our partial copy and the upload's note
+   * stay, so a Retry after unlocking takes the upload over where the host is, as after a closed
+   * tab (`#takeOver`). A run still going stops with Locked before its next part or chunk; the
+   * sealed parts it holds (ciphertext) are left to it, never cut from under a part in flight.
    */
   forget(): void {
+    this.#forgotten = true;
     this.#sealer.abandon();
-    this.#held = [];
+  }
+
+  /** A forgotten upload makes no new key and hands out no reference: the vault locked under it. */
+  #alive(): void {
+    if (this.#forgotten) engineFail('Locked', 'the vault locked during this upload');
   }
 
   /** Frees what a given-up upload holds, our partial copy included. */
@@ -333,6 +342,7 @@ export class StreamUpload {
   }
 
   async #reset(): Promise<void> {
+    this.#alive();
     await this.#copy?.finish();
     await dropFile(this.#vault!, this.target.owner).catch(() => undefined);
     this.#copy = new CopyWriter(this.#vault!, this.target.owner);
@@ -385,6 +395,7 @@ export class StreamUpload {
   /** Seals file (then padding) until `end` blob bytes exist. */
   async #sealUntil(end: number): Promise<void> {
     while (this.#produced < end) {
+      this.#alive();
       const s = this.#sealer;
       const out = s.taken < this.size ? s.push(await readSlice(this.file, s.taken, Math.min(s.taken + READ_SLICE, this.size))) : s.pad(READ_SLICE);
       for (const c of out) {

@@ -64,7 +64,7 @@ export class KeyedSendPlan {
   readonly n: number;
   private readonly names: readonly Username[];
   private readonly devices: readonly (readonly number[])[];
-  /** The identity each input's Enc(R_i) was written from (public; a new object is compared by its bytes). */
+  /** The identity each input's Enc(R_i) was written from (public; another object is written in afresh). */
   private readonly identities: PlanRecipient['identity'][];
   private readonly arena: HeapArena;
   private readonly inputs: number;
@@ -195,7 +195,13 @@ export class KeyedPlanCache {
   seal(key: string, input: KeyedSealInput, recipients: readonly PlanRecipient[], sealKeys: readonly Uint8Array[], deps: Deps): Uint8Array {
     const kept = this.plans.get(key);
     this.plans.delete(key);
-    const sealed = kept?.trySeal(input, recipients, sealKeys, deps);
+    let sealed: Uint8Array | undefined;
+    try {
+      sealed = kept?.trySeal(input, recipients, sealKeys, deps);
+    } catch (e) {
+      kept?.dispose();
+      throw e;
+    }
     if (sealed) {
       this.plans.set(key, kept!);
       return sealed;
