@@ -32,11 +32,14 @@ const real = realHostPerTest('parley-restore-pending-', async () => {
 });
 
 /** An engine whose group-blob fetches fail as a down host's would while `blobsDown.value` is true. */
-async function open(name: string, blobsDown = { value: false }): Promise<Engine> {
+async function open(name: string, blobsDown = { value: false, fetches: 0 }, clock = { skewMs: 0 }): Promise<Engine> {
   const url = real.host!.url;
   const transport = new HostHttpTransport(url, WebSocket as unknown as WsCtor);
   const fetchBlob = transport.getGroupBlob.bind(transport);
-  transport.getGroupBlob = async (address) => (blobsDown.value ? engineFail('Unavailable', 'group blob store down') : fetchBlob(address));
+  transport.getGroupBlob = async (address) => {
+    blobsDown.fetches++;
+    return blobsDown.value ? engineFail('Unavailable', 'group blob store down') : fetchBlob(address);
+  };
   const e = await Engine.open({
     transport,
     profiles: httpProfiles(url),
@@ -45,7 +48,7 @@ async function open(name: string, blobsDown = { value: false }): Promise<Engine>
     retryMs: 50,
     recovery: { realms: [{ id: realmIdFromName('parley'), url: `${url}/realm/` }], threshold: 1, fetch: globalThis.fetch, stretch: fastStretch },
     recordDebounceMs: 20,
-    deps: systemDeps
+    deps: { ...systemDeps, now: () => systemDeps.now() + clock.skewMs }
   });
   engines.push(e);
   return e;
@@ -86,8 +89,9 @@ test('P19 P21 P32 a group whose blob the host would not give at restore stays in
   const masterKey = (await getGroup(alice.ctx.vault, id))!.masterKey;
   alice.disconnect();
 
-  const blobsDown = { value: true };
-  const fresh = await open('alice-new', blobsDown);
+  const blobsDown = { value: true, fetches: 0 };
+  const clock = { skewMs: 0 };
+  const fresh = await open('alice-new', blobsDown, clock);
   expect(await fresh.restoreAccount('alice', SECRET)).toMatchObject({ status: 'restored', groups: 0, groupsMissing: 1 });
   expect(await fresh.listGroups()).toEqual([]);
   expect(await fresh.groupsPendingRestore()).toBe(1);
@@ -99,14 +103,25 @@ test('P19 P21 P32 a group whose blob the host would not give at restore stays in
   expect((await buildAccountRecord(fresh.ctx)).groups.map((g) => toHex(g.id))).toEqual([id]);
 
   // Connected while the blob is still unavailable: still pending, nothing guessed.
+  const atRestore = blobsDown.fetches;
   fresh.connect();
-  await new Promise((r) => setTimeout(r, 300));
+  await eventually(() => expect(blobsDown.fetches).toBe(atRestore + 1));
   await fresh.settle();
   expect(await fresh.groupsPendingRestore()).toBe(1);
   expect(await fresh.listGroups()).toEqual([]);
 
-  // The host gives it again: the next connect brings the group back, checked against the record's head.
+  // A host that keeps dropping the socket gets no fetch per reconnect: one a minute at most.
+  for (let i = 0; i < 3; i++) {
+    await fresh.disconnect();
+    fresh.connect();
+    await eventually(async () => expect(fresh.ctx.connection).toBe('online'));
+    await fresh.settle();
+  }
+  expect(blobsDown.fetches).toBe(atRestore + 1);
+
+  // The host gives it again: the next connect a minute on brings the group back, checked against the record's head.
   blobsDown.value = false;
+  clock.skewMs += 61_000;
   await fresh.disconnect();
   fresh.connect();
   await eventually(async () => expect(await fresh.listGroups()).toMatchObject([{ id, name: 'Allotment', isMember: true, memberCount: 2 }]));

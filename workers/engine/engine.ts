@@ -30,7 +30,7 @@ import * as profiles from './profiles';
 import type { ProfileTransport } from './profile-transport';
 import * as pin from './pin/pin';
 import { restoreAccount as restoreFromPin } from './pin/restore';
-import { retryPendingGroups } from './pin/pending-groups';
+import { mayRetryPendingGroups, retryPendingGroups } from './pin/pending-groups';
 import type { Envelope, HostTransport, SealedEnvelope } from './transport';
 import { publishSealedAccess } from './sealed-access';
 import { isEngineError } from './errors';
@@ -334,8 +334,9 @@ export class Engine extends EngineStorage implements EngineApi {
           publishSealedAccess(this.ctx).catch(() => undefined);
           // P43: publish what an offline edit left unpublished; pick up contacts' renames.
           void this.track(profiles.publishProfile(this.ctx).then(() => profiles.refreshAllProfiles(this.ctx))).catch(() => undefined);
-          // Groups a restore could not fetch: try again, through the same trusted-head check (P19).
-          void this.track(this.ctx.serial(() => retryPendingGroups(this.ctx))).catch(() => undefined);
+          // Groups a restore could not fetch: try again, through the same trusted-head check (P19),
+          // at most once a minute however often the host drops and restores the socket.
+          if (mayRetryPendingGroups(this.ctx)) void this.track(this.ctx.serial(() => retryPendingGroups(this.ctx))).catch(() => undefined);
         }
       }
     });

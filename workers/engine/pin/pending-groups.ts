@@ -5,8 +5,10 @@
  * group is not guessed at, but neither is it forgotten: its record entry (id, master key, trusted
  * head, invite secret, adder) is kept here, sealed in the meta store (P32), and
  *
- * - tried again each time the connection comes up (engine.ts), through the same trusted-head
- *   check, so a later fetch can restore nothing a first one would have refused (P19);
+ * - tried again when the connection comes up (engine.ts), at most once per
+ *   PENDING_RETRY_MIN_MS of our clock (a host that drops the socket after each "ready" would
+ *   otherwise get a fetch per pending group per reconnect), through the same trusted-head check,
+ *   so a later fetch can restore nothing a first one would have refused (P19);
  * - carried into every account record this browser uploads (record.ts), so one failed fetch at
  *   restore time does not drop the group from the backup for good;
  * - counted for the chat list, which says that some groups are still being fetched.
@@ -21,9 +23,15 @@ import { openBytes, sealBytes } from '../../storage/record-seal';
 import type { Sealed, Tx } from '../../storage/schema';
 import { commit } from '../../storage/vault';
 import type { EngineContext } from '../context';
+import { minInterval } from '../min-interval';
 import { restoreGroups } from './restore-groups';
 
 const KEY = 'groupsPendingRestore';
+
+/** The least time between two retries the connection starts (a restore's own fetch is the user's). */
+export const PENDING_RETRY_MIN_MS = 60_000;
+/** True when a reconnect may retry now (min-interval.ts): at most once per PENDING_RETRY_MIN_MS. */
+export const mayRetryPendingGroups = minInterval(PENDING_RETRY_MIN_MS);
 
 export async function pendingGroups(ctx: EngineContext): Promise<GroupEntry[]> {
   const sealed = (await ctx.vault.db.get('meta', KEY)) as Sealed | undefined;
