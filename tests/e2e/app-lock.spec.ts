@@ -114,8 +114,14 @@ test('P46 app lock: reload shows the lock screen, a wrong passphrase is refused,
 
   // Lock now: the lock screen at once; the vault answers nothing else until unlocked.
   await settings(alice.page);
+  // The check below can fail: before the lock the page holds the last message (the chat list's preview).
+  expect(await alice.page.content()).toContain('reply after unlock');
   await alice.page.getByRole('button', { name: 'Lock now' }).click();
   await expect(alice.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
+  // The chat under it is gone from the page, not just covered: no message text, no contact list.
+  const locked = await alice.page.content();
+  expect(locked).not.toContain('reply after unlock');
+  expect(locked).not.toContain('before the lock');
   await alice.page.screenshot({ path: `${DIR}app-lock-screen-desktop.png` });
   await send(bob, alice.name, 'while you were locked');
   await unlock(alice.page, PASS);
