@@ -79,6 +79,33 @@ describe('a download that stopped part-way is resumed (real host)', () => {
     expect(starts(gets)).toEqual([]);
   });
 
+  test('P46 a download the vault locks under stops with Locked and asks the host nothing once locked; the open after unlocking opens exactly the file', async () => {
+    const PASS = 'velvet tundra quiz marmalade osprey 93';
+    const file = bytes(6 * MiB + 5, 9);
+    const { bob, id, gets } = await sentTo((name, o) => user(name, { ...o, appLockKdf: { opslimit: 1, memlimitBytes: 8192 } }), file, 'big.bin');
+    await bob.locks.enableLock(PASS, 5);
+    const lockedAtStart: boolean[] = [];
+    // The fourth request (made once part 0 arrived) waits for the lock, then goes.
+    gets.fault = async (start, forward) => {
+      lockedAtStart.push(bob.ctx.vault.locked === true);
+      if (start === 3 * MiB) await bob.locks.lockNow();
+      return forward();
+    };
+    await expect(bob.openAttachment('alice', id, 'd')).rejects.toMatchObject({ code: 'Locked' });
+    expect(bob.ctx.vault.locked).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    // Requests were made until the lock (the fourth waited for it), none once it was locked, and
+    // not all seven parts were asked for.
+    expect(lockedAtStart.length).toBeGreaterThanOrEqual(4);
+    expect(lockedAtStart.length).toBeLessThan(7);
+    expect(lockedAtStart).not.toContain(true);
+    gets.fault = undefined;
+    gets.log.length = 0;
+    await bob.locks.unlock(PASS);
+    const f = await bob.openAttachment('alice', id, 'r');
+    expect(same(new Uint8Array(await (f.bytes as Blob).arrayBuffer()), file)).toBe(true);
+  });
+
   test('the kept parts survive a reload (the start-up sweep leaves a download alone), and the reopened vault resumes after them', async () => {
     const { bob, id, file, owner } = await stoppedAtPart3(2);
     const dbName = bob.ctx.vault.name;

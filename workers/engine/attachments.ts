@@ -37,7 +37,7 @@ import { commit } from '../storage/vault';
 import { FROM_START, LocalCopyError, dropFile, getFileMark, keptShare, localParts, messageOwner, resumePoint, setReleased, txMarkFile } from '../storage/file-repo';
 import { UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
 import { StreamUpload, type UploadTarget } from './blob-stream';
-import { downloadStream, openParts } from './ranged-download';
+import { downloadStream, openParts, stopIfLocked } from './ranged-download';
 import { downloader } from './blob-client';
 import { requireMe, type EngineContext } from './context';
 import { engineFail, isEngineError } from './errors';
@@ -237,10 +237,11 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
   };
   if (mark && !mark.removed && mark.blobId === a.blobId && mark.total === total) {
     try {
-      const bytes = await openParts(a, localParts(ctx.vault, owner, total), emit);
+      const bytes = await openParts(a, localParts(ctx.vault, owner, total), emit, undefined, () => stopIfLocked(ctx));
       if (!mark.released) void release(ctx, owner, a, me.username);
       return opened(bytes);
-    } catch {
+    } catch (e) {
+      if (isEngineError(e, 'Locked')) throw e;
       // A copy with a part missing (LocalCopyError), damaged (a ProtocolError) or unreadable.
     }
   }
@@ -251,6 +252,8 @@ export async function openPointer(ctx: EngineContext, a: Pointer, transfer: stri
     try {
       got = await downloadStream(ctx, a, owner, emit, resume);
     } catch (e) {
+      // Locked under it (P46): what it kept stays for the open after unlocking.
+      if (isEngineError(e, 'Locked')) throw e;
       const damaged = isProtocolError(e) || e instanceof LocalCopyError;
       if (damaged && resume.from > 0) {
         // The kept parts or the host's: once more from nothing, so only the host's bytes are judged.

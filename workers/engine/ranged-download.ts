@@ -98,12 +98,12 @@ async function fetchRangeTried(go: BlobFetch, blobId: string, start: number, end
  * consumer. Leaving early (an error here or in the consumer's loop) aborts the requests still in
  * flight and waits until they settle, so none outlives the download and none rejects unhandled.
  */
-async function* rangedParts(go: BlobFetch, blobId: string, total: number, window: number, from = 0): AsyncGenerator<Uint8Array> {
+async function* rangedParts(go: BlobFetch, blobId: string, total: number, window: number, from = 0, more: () => boolean = () => true): AsyncGenerator<Uint8Array> {
   const abort = new AbortController();
   const queue: Promise<Uint8Array>[] = [];
   let next = from;
   const fill = () => {
-    while (queue.length < window && next < total) {
+    while (queue.length < window && next < total && more()) {
       const end = Math.min(next + UPLOAD_PART_BYTES, total);
       const part = fetchRangeTried(go, blobId, next, end, abort.signal);
       // Handled here too: a request aborted after an earlier failure is never awaited below.
@@ -132,13 +132,15 @@ async function* rangedParts(go: BlobFetch, blobId: string, total: number, window
 /**
  * Opens the blob `parts` yields through an AttachmentOpener; answers the file as a Blob only once
  * every check passed. A ProtocolError means the blob is not the sender's. `keep` sees each part,
- * at its offset, once the opener took it.
+ * at its offset, once the opener took it. `live` runs before each part and throws to stop (the
+ * vault locked: `stopIfLocked`), so a lock ends an open at its next part, its stream state freed.
  */
-export async function openParts(ref: AttachmentRef, parts: AsyncIterable<Uint8Array>, progress: (done: number) => void, keep?: (at: number, part: Uint8Array) => Promise<void>): Promise<Blob> {
+export async function openParts(ref: AttachmentRef, parts: AsyncIterable<Uint8Array>, progress: (done: number) => void, keep?: (at: number, part: Uint8Array) => Promise<void>, live?: () => void): Promise<Blob> {
   const opener = new AttachmentOpener(ref);
   const pieces: Blob[] = [];
   try {
     for await (const part of parts) {
+      live?.();
       const at = opener.received;
       const plain = opener.push(part);
       if (plain.length) pieces.push(new Blob(plain as Uint8Array<ArrayBuffer>[]));
@@ -159,6 +161,11 @@ async function* resumedParts(local: AsyncIterable<Uint8Array>, remote: AsyncIter
   yield* remote;
 }
 
+/** Throws Locked once the vault locked (P46): a download stops opening, and asks no more parts, at its next part. */
+export function stopIfLocked(ctx: EngineContext): void {
+  if (ctx.vault.locked) engineFail('Locked', 'the vault locked during this download');
+}
+
 /**
  * Downloads blob `blobId`, DOWNLOAD_IN_FLIGHT parts at a time and opened in order (openParts),
  * each part written into the copy of `owner` as it is opened; `copy` is undefined when a write
@@ -168,14 +175,15 @@ async function* resumedParts(local: AsyncIterable<Uint8Array>, remote: AsyncIter
  */
 export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { blobId: string }, owner: string, progress: (done: number) => void, resume: ResumePoint = FROM_START): Promise<{ bytes: Blob; copy: CopyWriter | undefined }> {
   const total = blobSize(ref.size);
-  const remote = rangedParts(downloader(ctx), ref.blobId, total, DOWNLOAD_IN_FLIGHT, resume.from);
+  // Locked (P46): no new request; the open stops at its next part (`stopIfLocked`).
+  const remote = rangedParts(downloader(ctx), ref.blobId, total, DOWNLOAD_IN_FLIGHT, resume.from, () => !ctx.vault.locked);
   const parts = resume.from > 0 ? resumedParts(localParts(ctx.vault, owner, total, resume.from), remote) : remote;
   const copy = new CopyWriter(ctx.vault, owner, { blobId: ref.blobId, total, kept: resume.kept });
   try {
     // The FileResume row is down before the first request, so a tab closed at any point leaves a
     // resumable copy, never parts the next start sweeps.
     await copy.begin();
-    const bytes = await openParts(ref, parts, progress, (at, part) => (at >= resume.from ? copy.write(at, part) : Promise.resolve()));
+    const bytes = await openParts(ref, parts, progress, (at, part) => (at >= resume.from ? copy.write(at, part) : Promise.resolve()), () => stopIfLocked(ctx));
     return { bytes, copy: (await copy.finish()) ? copy : undefined };
   } catch (e) {
     // Every write has settled before the caller drops the parts.
