@@ -21,6 +21,7 @@ import { messageOwner } from '../../workers/storage/file-repo';
 import type { FilePart } from '../../workers/storage/schema';
 import { MiB, bytes, countGets, opened, same, sentTo, type Gets, type PartFault } from './download-support';
 import { enginesOnRealHost, eventually } from './real-host-support';
+import { TEST_LOCK_KDF, TEST_LOCK_PASS } from '../support/app-lock-fixtures';
 
 const { real, user } = enginesOnRealHost('parley-attach-resume-');
 
@@ -80,10 +81,9 @@ describe('a download that stopped part-way is resumed (real host)', () => {
   });
 
   test('P46 a download the vault locks under stops with Locked and asks the host nothing once locked; the open after unlocking opens exactly the file', async () => {
-    const PASS = 'velvet tundra quiz marmalade osprey 93';
     const file = bytes(6 * MiB + 5, 9);
-    const { bob, id, gets } = await sentTo((name, o) => user(name, { ...o, appLockKdf: { opslimit: 1, memlimitBytes: 8192 } }), file, 'big.bin');
-    await bob.locks.enableLock(PASS, 5);
+    const { bob, id, gets } = await sentTo((name, o) => user(name, { ...o, appLockKdf: TEST_LOCK_KDF }), file, 'big.bin');
+    await bob.locks.enableLock(TEST_LOCK_PASS, 5);
     const lockedAtStart: boolean[] = [];
     // The fourth request (made once part 0 arrived) waits for the lock, then goes.
     gets.fault = async (start, forward) => {
@@ -101,7 +101,7 @@ describe('a download that stopped part-way is resumed (real host)', () => {
     expect(lockedAtStart).not.toContain(true);
     gets.fault = undefined;
     gets.log.length = 0;
-    await bob.locks.unlock(PASS);
+    await bob.locks.unlock(TEST_LOCK_PASS);
     const f = await bob.openAttachment('alice', id, 'r');
     expect(same(new Uint8Array(await (f.bytes as Blob).arrayBuffer()), file)).toBe(true);
   });

@@ -14,6 +14,7 @@ import { forgetUnfinishedUploads } from '../../workers/engine/attachments';
 import type { Engine } from '../../workers/engine/engine';
 import type { HostHttpTransport } from '../../workers/engine/host-transport';
 import { enginesOnRealHost, fileKeyIn } from './real-host-support';
+import { TEST_LOCK_KDF, TEST_LOCK_PASS } from '../support/app-lock-fixtures';
 
 const { user } = enginesOnRealHost('parley-attach-stream-');
 const MiB = 1024 * 1024;
@@ -78,6 +79,18 @@ async function pair(log: string[], fault: { f?: Fault } = {}, bobLog: string[] =
 async function opened(bob: Engine, id: string): Promise<Uint8Array> {
   const f = await bob.openAttachment('alice', id, 'd');
   return f.bytes instanceof Blob ? new Uint8Array(await f.bytes.arrayBuffer()) : f.bytes;
+}
+
+/**
+ * A 3-part upload the host held parts 0 and 1 of, finished by a retry: one blob, parts 0 and 1
+ * not sent again, the last part at 3P; bob opens exactly the file and our copy is the blob.
+ */
+async function resumedAfterTwoParts(log: string[], alice: Engine, bob: Engine, id: string, name: string, file: Uint8Array): Promise<void> {
+  expect(log.filter((l) => l === 'create')).toHaveLength(1);
+  expect(puts(log).filter((o) => o < 2 * P)).toEqual([0, P]);
+  expect(puts(log).at(-1)).toBe(3 * P);
+  expect(same(await opened(bob, await fileKeyIn(bob, 'alice', name)), file)).toBe(true);
+  await ownCopy(alice, id, file, log);
 }
 
 /**
@@ -185,37 +198,28 @@ describe('streamed attachments through the engine and the real host', () => {
     await expect(send()).rejects.toMatchObject({ code: 'Unavailable' });
     host.down = false;
     const sent = await send();
-    expect(log.filter((l) => l === 'create')).toHaveLength(1);
     // Parts 0 and 1 landed before the host went away; the retry goes on with part 2.
-    expect(puts(log).filter((o) => o < 2 * P)).toEqual([0, P]);
-    expect(puts(log).at(-1)).toBe(3 * P);
-    expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'retry.bin')), file)).toBe(true);
-    await ownCopy(alice, sent.id, file, log);
+    await resumedAfterTwoParts(log, alice, bob, sent.id, 'retry.bin', file);
   });
 
   test('P46 P45 locking drops an upload kept for Retry (its key and stream state); after unlocking, Retry takes it over where the host is and sends nothing again', async () => {
     const log: string[] = [];
     const host = downAfterTwoParts(log);
-    const alice = await user('alice', { wrap: blobCalls(log, host), appLockKdf: { opslimit: 1, memlimitBytes: 8192 } });
+    const alice = await user('alice', { wrap: blobCalls(log, host), appLockKdf: TEST_LOCK_KDF });
     const bob = await user('bob');
     await alice.lookupUser('bob');
-    const PASS = 'velvet tundra quiz marmalade osprey 93';
-    await alice.locks.enableLock(PASS, 5);
+    await alice.locks.enableLock(TEST_LOCK_PASS, 5);
     const file = bytes(3 * P + 77, 5);
     const send = () => alice.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'locked.bin', mime: '', transfer: 't-lock' });
     await expect(send()).rejects.toMatchObject({ code: 'Unavailable' });
     await alice.locks.lockNow();
     host.down = false;
-    await alice.locks.unlock(PASS);
+    await alice.locks.unlock(TEST_LOCK_PASS);
     const sent = await send();
-    // One blob: the retry found it through the upload's note (the kept upload was dropped), and
-    // only part 2 on went up again after the host's offset check.
-    expect(log.filter((l) => l === 'create')).toHaveLength(1);
+    // The retry found the blob through the upload's note (the kept upload was dropped), and only
+    // part 2 on went up again after the host's offset check.
     expect(log).toContain('where');
-    expect(puts(log).filter((o) => o < 2 * P)).toEqual([0, P]);
-    expect(puts(log).at(-1)).toBe(3 * P);
-    expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'locked.bin')), file)).toBe(true);
-    await ownCopy(alice, sent.id, file, log);
+    await resumedAfterTwoParts(log, alice, bob, sent.id, 'locked.bin', file);
   });
 
   test('P46 an upload the lock drops while it runs stops with Locked before its next part, and a Retry takes it over where the host is', async () => {

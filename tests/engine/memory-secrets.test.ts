@@ -14,10 +14,9 @@ import { profileKey } from '../../workers/engine/profile-key';
 import { sealedRecipients } from '../../workers/engine/sealed-recipients';
 import { sealedCache } from '../../workers/engine/sealed-state';
 import { enginesOnRealHost, eventually, texts } from './real-host-support';
+import { TEST_LOCK_KDF, TEST_LOCK_PASS } from '../support/app-lock-fixtures';
 
 const { user } = enginesOnRealHost('parley-memory-secrets-');
-const kdf = { opslimit: 1, memlimitBytes: 8192 };
-const PASS = 'velvet tundra quiz marmalade osprey 93';
 
 /** Every Uint8Array reachable from `root` through own properties, Maps, Sets and arrays. */
 function arrays(root: unknown): Uint8Array[] {
@@ -43,9 +42,9 @@ const holds = (root: unknown, secret: Uint8Array) => arrays(root).some((v) => sa
 
 describe('P46 worker-memory secrets', () => {
   test('P46 P41 locking wipes the sealed-sender secrets kept in worker memory (static DH secrets, delivery tokens); after unlocking they refill and sealed texts flow', async () => {
-    const alice = await user('alice', { appLockKdf: kdf });
+    const alice = await user('alice', { appLockKdf: TEST_LOCK_KDF });
     const bob = await user('bob');
-    await alice.locks.enableLock(PASS, 5);
+    await alice.locks.enableLock(TEST_LOCK_PASS, 5);
     await alice.sendText('bob', 'first, to a stranger');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['first, to a stranger']));
     // Bob's reply goes sealed (he holds alice's profile key now): alice's opener remembers the pair's static secret.
@@ -67,7 +66,7 @@ describe('P46 worker-memory secrets', () => {
     expect(arrays(cache).every((a) => same(a, cache.trust.root))).toBe(true);
     expect(same(token, new Uint8Array(token.length))).toBe(true);
 
-    await alice.locks.unlock(PASS);
+    await alice.locks.unlock(TEST_LOCK_PASS);
     await alice.sendText('bob', 'after unlocking');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['first, to a stranger', 'sealed reply', 'after unlocking']));
     await bob.sendText('alice', 'sealed again');

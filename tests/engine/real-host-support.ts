@@ -3,6 +3,7 @@
  * test (with engines on it), polling until a check passes (there is no settle point to await), and a chat's texts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { LockKdf } from '../../workers/engine/app-lock';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
@@ -57,7 +58,7 @@ export interface EngineOnHostOptions {
   /** Gives the engine the host's profile blobs (P43), as the app does. */
   profiles?: true;
   /** The app lock's Argon2id cost (tests pass a cheap one; crypto/app-lock.ts pins the real one). */
-  appLockKdf?: { opslimit: number; memlimitBytes: number };
+  appLockKdf?: LockKdf;
 }
 
 /**
