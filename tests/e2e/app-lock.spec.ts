@@ -7,6 +7,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
+import { pageHeapHolds, workerHeapHolds } from './support/heap';
 import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, texts, type Person } from './support/parley';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -114,14 +115,23 @@ test('P46 app lock: reload shows the lock screen, a wrong passphrase is refused,
 
   // Lock now: the lock screen at once; the vault answers nothing else until unlocked.
   await settings(alice.page);
-  // The check below can fail: before the lock the page holds the last message (the chat list's preview).
+  // The checks below can fail: before the lock the page holds the last message (the chat list's
+  // preview) in its DOM, and message texts in its JavaScript heap.
   expect(await alice.page.content()).toContain('reply after unlock');
+  const written = ['before the lock', 'after unlocking', 'reply after unlock'];
+  expect(await pageHeapHolds(alice.page, written)).toEqual(expect.arrayContaining(['before the lock', 'reply after unlock']));
+  // The worker's heap is read too: it holds the contact's name (it never holds message texts).
+  expect(await workerHeapHolds(browser, alice.page, 'vault.worker', [bob.name])).toEqual([bob.name]);
   await alice.page.getByRole('button', { name: 'Lock now' }).click();
   await expect(alice.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
   // The chat under it is gone from the page, not just covered: no message text, no contact list.
   const locked = await alice.page.content();
   expect(locked).not.toContain('reply after unlock');
   expect(locked).not.toContain('before the lock');
+  // Nor in JavaScript memory: neither the page's heap nor the vault worker's holds a message text
+  // after a full collection (V8 heap snapshots over CDP, support/heap.ts).
+  expect(await pageHeapHolds(alice.page, written)).toEqual([]);
+  expect(await workerHeapHolds(browser, alice.page, 'vault.worker', written)).toEqual([]);
   await alice.page.screenshot({ path: `${DIR}app-lock-screen-desktop.png` });
   await send(bob, alice.name, 'while you were locked');
   await unlock(alice.page, PASS);

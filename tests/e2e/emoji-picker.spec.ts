@@ -179,7 +179,8 @@ for (const vp of [
     await register(alice);
     const page = alice.page;
     // Note to self: a composer of its own, no second browser needed.
-    await page.goto(`/chat/${alice.name}`);
+    await page.getByRole('link', { name: 'New chat', exact: true }).click();
+    await page.getByRole('link', { name: /^Note to self/ }).click();
     await expect(page.getByRole('heading', { name: 'Note to self', level: 1 })).toBeVisible();
     const box = page.getByRole('textbox', { name: 'Message yourself' });
     await box.fill('Packing list for the weekend');

@@ -17,7 +17,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { createGroup, groupRow } from './support/groups';
 import { countPageShows, notificationsAfter, notificationsNow, parleyWorker } from './support/notifications';
-import { conversationTitle, expectClean, openPerson, register, send, startChat, type Person } from './support/parley';
+import { chatHref, conversationTitle, expectClean, openPerson, register, send, startChat, type Person } from './support/parley';
 
 const people: Person[] = [];
 test.afterEach(async () => {
@@ -105,7 +105,7 @@ test('P31 where only the service worker may notify, a click opens the 1:1 chat o
   expect(first).toEqual(named(bob.name));
   const [chat] = first;
   await click(alice.context, chat!.tag);
-  await expect(alice.page).toHaveURL(new RegExp(`/chat/${bob.name}$`));
+  await expect(alice.page).toHaveURL(new RegExp(`${await chatHref(alice.page, bob.name)}$`));
   await expect(conversationTitle(alice.page, bob.name)).toBeVisible();
   expect(await notificationsNow(alice.page)).toEqual([]);
 

@@ -7,7 +7,7 @@
  * screenshot goes to tests/e2e/screenshots/search-groups.png.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { bubbles, expectClean, openPerson, register, send, startChat, type Person } from './support/parley';
+import { bubbles, chatHref, expectClean, openPerson, register, send, startChat, type Person } from './support/parley';
 import { createGroup, groupRow } from './support/groups';
 
 const people: Person[] = [];
@@ -86,7 +86,7 @@ test('P32 search finds group messages, names the group and sender, and opens the
   await cat.page.goto('/chats');
   await field(cat.page).fill('bakery');
   await results(cat.page).first().click();
-  await expect(cat.page).toHaveURL(new RegExp(`/chat/${ann.name}\\?m=`));
+  await expect(cat.page).toHaveURL(new RegExp(`${await chatHref(cat.page, ann.name)}\\?m=`));
   await expect(bubbles(cat.page, ann.name).filter({ hasText: 'Lindenhof bakery after?' })).toBeVisible();
   for (const p of people) await expectClean(p);
 });

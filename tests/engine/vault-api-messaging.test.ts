@@ -75,7 +75,7 @@ describe('vault API messaging surface', () => {
     const messages = value(await b.listMessages(alice));
     const contact = value(await b.contactInfo(alice));
     expect(chats).toEqual([
-      { username: 'alice', lastPreview: 'hi bob', lastAt: expect.any(Number), unread: 1, missing: 0, verified: false, blocked: false, identityChanged: false, request: true, flags: { pinned: false, muted: false, archived: false }, disappearing: 0 }
+      { username: 'alice', route: expect.stringMatching(/^[A-Za-z0-9_-]{64}$/), lastPreview: 'hi bob', lastAt: expect.any(Number), unread: 1, missing: 0, verified: false, blocked: false, identityChanged: false, request: true, flags: { pinned: false, muted: false, archived: false }, disappearing: 0 }
     ]);
     expect(messages).toEqual([{ kind: 'text', id: expect.any(String), username: 'alice', direction: 'in', text: 'hi bob', at: expect.any(Number), sortAt: expect.any(Number) }]);
     expect(contact.safetyNumber.replace(/ /g, '')).toMatch(/^\d{60}$/);

@@ -8,6 +8,7 @@ import type { Username } from '../../src/lib/codec/username';
 import type { ChatFlags, ChatView, Comparison, ContactView } from '../../src/lib/vault/views';
 import { listChats as listChatRecords } from '../storage/chat-repo';
 import { deleteChat } from './chat-delete';
+import { chatRoute, chatRoutes, openChatRoute } from './chat-routes';
 import { getContact, withAvatar } from '../storage/contact-repo';
 import * as account from './account';
 import * as chatFlags from './chat-flags';
@@ -22,6 +23,15 @@ import { resetSessions } from './sessions';
 export abstract class EngineChats extends EngineRequests {
   lookupUser(raw: string): Promise<{ username: Username }> {
     return contacts.lookupUser(this.ctx, raw);
+  }
+
+  chatRoute(raw: string): Promise<string> {
+    return chatRoute(this.ctx, account.canonicalUsername(raw));
+  }
+
+  openChatRoute(segment: string): Promise<Username | undefined> {
+    if (typeof segment !== 'string') return Promise.resolve(undefined);
+    return openChatRoute(this.ctx, segment);
   }
 
   contactInfo(raw: string): Promise<ContactView> {
@@ -58,14 +68,16 @@ export abstract class EngineChats extends EngineRequests {
   async listChats(): Promise<ChatView[]> {
     await sweepIfDue(this.ctx);
     const out: ChatView[] = [];
-    for (const chat of await listChatRecords(this.ctx.vault)) {
-      // Deleted by the user (chat-delete.ts), until its next message.
-      if (chat.cleared) continue;
+    // Deleted by the user (chat-delete.ts), until its next message.
+    const shown = (await listChatRecords(this.ctx.vault)).filter((chat) => !chat.cleared);
+    const routes = await chatRoutes(this.ctx, shown.map((chat) => chat.username));
+    for (const [i, chat] of shown.entries()) {
       const read = await getContact(this.ctx.vault, chat.username);
       const c = read && (await withAvatar(this.ctx.vault, read));
       const lastStatus = await lastOutgoingStatus(this.ctx.vault, chat.username);
       out.push({
         username: chat.username,
+        route: routes[i]!,
         ...(chat.lastPreview ? { lastPreview: chat.lastPreview } : {}),
         ...(chat.lastAt > 0 ? { lastAt: chat.lastAt } : {}),
         unread: chat.unread,

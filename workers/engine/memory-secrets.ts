@@ -7,6 +7,7 @@
  * - sealed-recipients.ts: the delivery tokens derived from contacts' profile keys;
  * - group-sealed.ts: the groups' v3 send plans (no secret between sends, but members' keys and
  *   names in libsodium's heap, freed with the rest);
+ * - chat-routes.ts: the subkeys that seal usernames into chat addresses;
  * - attachments.ts: uploads kept for a Retry, each holding its file key and stream state (their
  *   notes and partial copies stay in the vault: a Retry after unlocking takes over from there).
  * `forgetMemorySecrets` wipes and drops them all; the engine calls it when the vault locks, when
@@ -15,6 +16,7 @@
  */
 import type { EngineContext } from './context';
 import { forgetUnfinishedUploads } from './attachments';
+import { forgetChatRoutes } from './chat-routes';
 import { forgetPlans } from './group-sealed';
 import { forgetSealedRecipients } from './sealed-recipients';
 import { clearSealedState } from './sealed-state';
@@ -23,5 +25,6 @@ export function forgetMemorySecrets(ctx: EngineContext): void {
   clearSealedState(ctx);
   forgetSealedRecipients(ctx);
   forgetPlans(ctx);
+  forgetChatRoutes(ctx);
   forgetUnfinishedUploads(ctx.vault);
 }

@@ -87,6 +87,8 @@ export class VaultService implements VaultContract {
   restoreAccount = this.#delegate('restoreAccount');
   lookupUser = this.#delegate('lookupUser');
   listChats = this.#delegate('listChats');
+  chatRoute = this.#delegate('chatRoute');
+  openChatRoute = this.#delegate('openChatRoute');
   deleteChat = this.#delegate('deleteChat');
   setChatFlags = this.#delegate('setChatFlags');
   setDisappearing = this.#delegate('setDisappearing');

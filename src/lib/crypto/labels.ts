@@ -146,6 +146,10 @@ export const Labels = {
   usernameLinkWrite: 'Parley_UsernameLinkWrite',
   /** Username link: what the host stores of a write token (a one-way verifier). */
   usernameLinkCheck: 'Parley_UsernameLinkCheck',
+  /** Chat routes: the subkey of a route's synthetic IV (route-name.ts). */
+  routeNameIv: 'Parley_RouteNameIv',
+  /** Chat routes: the subkey of a route's keystream (route-name.ts). */
+  routeNameEnc: 'Parley_RouteNameEnc',
   /** Deterministic test RNG (tests only). */
   testRng: 'Parley_TestRng'
 } as const;

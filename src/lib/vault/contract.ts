@@ -85,6 +85,10 @@ export interface VaultContract {
   /** Finds a user on the host (throws NoSuchUser) and opens the chat with them. */
   lookupUser(raw: string): Promise<{ username: Username }>;
   listChats(): Promise<ChatView[]>;
+  /** P46: the address segment of the chat with `username`, which names nobody outside this vault. */
+  chatRoute(username: Username): Promise<string>;
+  /** Whose chat an address segment names; undefined for one this vault did not make. */
+  openChatRoute(segment: string): Promise<Username | undefined>;
   /** Pins, mutes or archives a chat (only the flags given change); local, nothing is sent. */
   setChatFlags(username: Username, flags: Partial<ChatFlags>): Promise<void>;
   /** Deletes the chat's messages and files from this browser and leaves it out of the list until its next message; nothing is sent. */
@@ -308,6 +312,8 @@ export const VAULT_METHODS = Object.freeze([
   'groupsPendingRestore',
   'lookupUser',
   'listChats',
+  'chatRoute',
+  'openChatRoute',
   'setChatFlags',
   'deleteChat',
   'setDisappearing',

@@ -32,6 +32,8 @@ export type Availability = { kind: 'available' } | { kind: 'taken' } | { kind: '
 
 export interface ChatView {
   username: Username;
+  /** The chat's address segment (`/chat/<route>`): the username sealed under a vault key (P46). */
+  route: string;
   lastPreview?: string;
   /** Milliseconds since the epoch of the last message. */
   lastAt?: number;

@@ -105,6 +105,19 @@ export async function startChat(p: Person, other: string): Promise<void> {
   await expect(conversationTitle(p.page, other)).toBeVisible();
 }
 
+/**
+ * The address of `other`'s chat as the chat list links it (SECURITY.md P46: `/chat/<route>`, the
+ * name sealed under a vault key, so tests cannot write it themselves). Active, archived or request.
+ */
+export async function chatHref(page: Page, other: string): Promise<string> {
+  const link = page
+    .getByRole('list', { name: /^(Conversations|Message requests|Archived chats)$/ })
+    .getByRole('link', { name: new RegExp(`^${escape(other)}\\b`) });
+  const href = await link.getAttribute('href');
+  if (!href?.startsWith('/chat/')) throw new Error(`no chat with ${other} in the list`);
+  return href;
+}
+
 /** Opens an existing chat from the chat list and waits for its history to load. */
 export async function openChat(p: Person, other: string): Promise<void> {
   await chatRow(p.page, other).click();

@@ -9,7 +9,7 @@
  * the page (screenshot, axe) is the spec's.
  */
 import { expect, type Browser, type Page } from '@playwright/test';
-import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './parley';
+import { bubbles, chatHref, chatRow, expectClean, openChat, openPerson, register, send, startChat, type Person } from './parley';
 import { groupRow } from './groups';
 
 /**
@@ -205,7 +205,7 @@ export async function walkScreens(browser: Browser, { viewport, colorScheme, peo
 
   // Bob calls: the incoming call screen (P42 lets it ring: Alice knows Bob), then Alice declines.
   await bob.context.grantPermissions(['camera', 'microphone']);
-  await bob.page.goto(`/chat/${alice.name}`);
+  await bob.page.goto(await chatHref(bob.page, alice.name));
   await bob.page.getByRole('button', { name: `Voice call ${alice.name}` }).click();
   const call = page.getByRole('dialog', { name: /^Call with / });
   await expect(call).toContainText('Incoming voice call', { timeout: 30_000 });

@@ -15,6 +15,8 @@
 import { goto } from '$app/navigation';
 import { resolve } from '$app/paths';
 import type { Session } from '../session.svelte';
+import { chatRouteOf } from '../chat-route.svelte';
+import { canonicalUsername } from '../../codec/username';
 import { ArrivalTracker, noticeFor, parseMode, titleWithCount, unreadTotal, type Notice, type NotifyMode, type UnreadRow } from './attention';
 import { browserTagSecret, NotifyTags, parseNotificationClick, PRIVATE_TAG, routeOf } from './notify-tags';
 
@@ -44,7 +46,8 @@ function rowsOf(session: Session): UnreadRow[] {
 async function openTag(tags: NotifyTags, tag: string, session: Session): Promise<void> {
   window.focus();
   const route = routeOf(await tags.keyFor(tag, rowsOf(session).map((r) => r.key)));
-  if (route.kind === 'chat') await goto(resolve('/(app)/chat/[username]', { username: route.username }));
+  const person = route.kind === 'chat' ? canonicalUsername(route.username) : undefined;
+  if (typeof person === 'string') await goto(resolve('/(app)/chat/[route]', { route: await chatRouteOf(session, person) }));
   else if (route.kind === 'group') await goto(resolve('/(app)/group/[id]', { id: route.id }));
   else await goto(resolve('/chats'));
 }

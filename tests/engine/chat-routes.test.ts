@@ -1,0 +1,51 @@
+/**
+ * SECURITY.md P46 for chat addresses (workers/engine/chat-routes.ts): the vault answers each chat's
+ * route from a key it keeps sealed with the data key. The same chat keeps one address across
+ * turning the app lock on (which rotates the data key: the key row is re-sealed, not lost) and
+ * a lock and unlock (the key read back from storage); another vault's route and a plain username
+ * open to no one; a locked vault answers no route at all. Real host.
+ */
+import 'fake-indexeddb/auto';
+import { describe, expect, test } from 'vitest';
+import { asUsername } from '../../src/lib/codec/username';
+import { ROUTE_NAME_LEN } from '../../src/lib/crypto/route-name';
+import { enginesOnRealHost, eventually, texts } from './real-host-support';
+import { TEST_LOCK_KDF, TEST_LOCK_PASS } from '../support/app-lock-fixtures';
+
+const { user } = enginesOnRealHost('parley-chat-routes-');
+
+describe('P46 chat routes in the vault', () => {
+  test('P46 a chat keeps one sealed address through the lock and its data key rotation; the list carries it; a locked vault answers none', async () => {
+    const alice = await user('alice', { appLockKdf: TEST_LOCK_KDF });
+    const bob = await user('bob');
+    await alice.sendText('bob', 'hello bob');
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello bob']));
+
+    const route = await alice.chatRoute(asUsername('bob'));
+    expect(route).toHaveLength(ROUTE_NAME_LEN);
+    expect(route).not.toContain('bob');
+    expect(await alice.chatRoute(asUsername('bob'))).toBe(route);
+    expect(await alice.openChatRoute(route)).toBe('bob');
+    expect((await alice.listChats()).map((c) => [c.username, c.route])).toEqual([['bob', route]]);
+    // Note to self has one too.
+    const own = await alice.chatRoute(asUsername('alice'));
+    expect(await alice.openChatRoute(own)).toBe('alice');
+
+    // Another vault's key: bob's route for his chat with alice opens nothing here, nor does a plain name.
+    const bobs = await bob.chatRoute(asUsername('alice'));
+    expect(bobs).not.toBe(own);
+    expect(await alice.openChatRoute(bobs)).toBeUndefined();
+    expect(await alice.openChatRoute('bob')).toBeUndefined();
+    expect(await alice.openChatRoute(undefined as unknown as string)).toBeUndefined();
+
+    // Turning the lock on rotates the data key; the route key is re-sealed with the rest.
+    await alice.locks.enableLock(TEST_LOCK_PASS, 5);
+    expect(await alice.chatRoute(asUsername('bob'))).toBe(route);
+    await alice.locks.lockNow();
+    await expect(alice.chatRoute(asUsername('bob'))).rejects.toThrow();
+    await expect(alice.openChatRoute(route)).rejects.toThrow();
+    await alice.locks.unlock(TEST_LOCK_PASS);
+    expect(await alice.openChatRoute(route)).toBe('bob');
+    expect(await alice.chatRoute(asUsername('bob'))).toBe(route);
+  });
+});
