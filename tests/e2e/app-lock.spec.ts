@@ -8,6 +8,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
 import { pageHeapHolds, workerHeapHolds } from './support/heap';
+import { expectRising, expectVerified, openCaller, overlay, placeCall } from './support/calls';
 import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, texts, type Person } from './support/parley';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -174,6 +175,46 @@ test('P46 app lock: a passkey with the PRF extension unlocks (Chromium virtual a
   await expect(carol.page.getByRole('heading', { name: 'App lock' })).toBeVisible();
   await carol.page.clock.fastForward('00:20');
   await expect(carol.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
+});
+
+test('P46 a call in progress holds off the idle lock; a lock from another tab ends the call on both sides', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const alice = await openCaller(browser, 'alice');
+  const bob = await openCaller(browser, 'bob');
+  people.push(alice, bob);
+  await startChat(alice, bob.name);
+  await startChat(bob, alice.name);
+  await turnOnLock(alice.page);
+  await alice.page.getByLabel('Lock after no activity for').selectOption('1');
+  await expect(alice.page.getByRole('status').filter({ hasText: 'Parley locks after 1 minute without activity' })).toBeVisible();
+  await openChat(alice, bob.name);
+  await placeCall(alice, bob.name, 'Voice');
+  await expect(overlay(bob.page)).toContainText('Incoming voice call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expectVerified(alice.page);
+  await expectVerified(bob.page);
+
+  // Three minutes on alice's clock with no key or pointer touched: the call counts as activity
+  // (the check runs every 10 s of real time), so nothing locks and the audio keeps flowing.
+  await alice.page.clock.install();
+  await alice.page.clock.fastForward('03:00');
+  await alice.page.waitForTimeout(11_000);
+  await expect(alice.page.getByRole('heading', { name: 'Parley is locked' })).toHaveCount(0);
+  await expect(overlay(alice.page)).toContainText('end-to-end verified');
+  await expectRising(bob.page, (r) => r.inAudioPackets);
+
+  // Lock now in a second tab of alice's locks this one too: its call ends with the lock, and
+  // bob's side sees it end (the connection closes), not a call left running unseen.
+  const tab = await alice.context.newPage();
+  await tab.goto('/chats');
+  await unlock(tab, PASS);
+  await expect(tab.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible(ARGON);
+  await settings(tab);
+  await tab.getByRole('button', { name: 'Lock now' }).click();
+  await expect(alice.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
+  await expect(overlay(bob.page)).toContainText(/Call ended|Connection lost/, { timeout: 30_000 });
+  const open = await alice.page.evaluate(() => (window.__pcs ?? []).filter((pc) => pc.connectionState !== 'closed').length);
+  expect(open, 'connections left open in the locked tab').toBe(0);
 });
 
 test('P46 Sign out forgets the account in this browser; Remove leaves no database, cache or setting behind', async ({ browser }) => {

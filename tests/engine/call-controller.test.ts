@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { asUsername, type Username } from '../../src/lib/codec/username';
 import { CallController, type CallOptions, type CallPort } from '../../src/lib/client/calls/controller.svelte';
 import { BUSY_TTL_MS, tabCallsOver, type TabCalls } from '../../src/lib/client/calls/tab-calls';
+import { callInProgress } from '../../src/lib/client/calls/in-call';
 import type { CallLogEntry } from '../../src/lib/vault/views';
 import { decodeCallSignal, encodeCallSignal, type CallOffer, type CallSignal } from '../../src/lib/wire/call';
 
@@ -159,6 +160,19 @@ describe('endings and their entries', () => {
     expect(r.calls.phase).toBe('ended');
     expect(r.calls.title).toBe('Missed call');
     expect(r.log.map((l) => l.entry.outcome)).toEqual(['missed']);
+  });
+
+  test('P46 the vault locking under a ringing call stops it answering nothing: no decline (which would tell the caller someone is there), a missed entry', async () => {
+    const r = rig();
+    r.offer('alice');
+    expect(callInProgress()).toBe(false);
+    r.calls.endForLock();
+    await Promise.resolve();
+    expect(r.sent).toEqual([]);
+    expect(r.calls.phase).toBe('ended');
+    expect(r.log.map((l) => l.entry.outcome)).toEqual(['missed']);
+    r.calls.endForLock();
+    expect(r.log).toHaveLength(1);
   });
 
   test('the caller cancelling turns the ringing into a missed call', () => {

@@ -12,7 +12,11 @@ const CHECK_MS = 10_000;
 const WRITE_EVERY_MS = 5_000;
 const EVENTS = ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'] as const;
 
-export function startIdleLock(session: Session): () => void {
+/**
+ * `busy` says a call is placed or under way in this tab: that counts as activity (people on a
+ * call touch nothing for minutes), published like any other so no tab locks the account under it.
+ */
+export function startIdleLock(session: Session, busy: () => boolean = () => false): () => void {
   let last = Date.now();
   let written = 0;
   const activity = (): void => {
@@ -32,6 +36,7 @@ export function startIdleLock(session: Session): () => void {
   const check = (): void => {
     const minutes = session.lock?.enabled ? session.lock.idleMinutes : 0;
     if (session.phase !== 'ready' || minutes <= 0) return;
+    if (busy()) return activity();
     if (Date.now() - lastActivity() >= minutes * 60_000) void session.lockNow().catch(() => undefined);
   };
   for (const e of EVENTS) window.addEventListener(e, activity, { passive: true, capture: true });

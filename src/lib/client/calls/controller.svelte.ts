@@ -16,6 +16,7 @@
  * to `connection`, our tracks to `media-controls`, the per-call record to `live-call`.
  * Holds no key material (the ratchet is in the vault worker); talks to it through `CallPort`.
  */
+import { setCallInProgress } from './in-call';
 import { toHex } from '$lib/codec/bytes';
 import type { Username } from '../../codec/username';
 import { decodeCallSignal, encodeCallSignal, type CallAnswer, type CallMedia, type CallOffer, type CallSignal } from '$lib/wire/call';
@@ -47,6 +48,7 @@ export class CallController {
     this.#phase = p;
     // Placing, connecting or in a call: the account's other tabs must not ring for a new one.
     const busy = p === 'outgoing' || p === 'connecting' || p === 'active';
+    setCallInProgress(busy);
     if (busy !== this.#toldBusy) {
       this.#toldBusy = busy;
       this.#opts.tabs?.setBusy(busy);
@@ -210,6 +212,20 @@ export class CallController {
     this.#end(live, 'hangup', { type: 'hangup', callId: live.callId, reason: 'ended' });
   }
 
+  /**
+   * The vault locked under a call (P46: a locked Parley shows and holds nothing of a chat). A call
+   * we placed or were in ends as a hang-up (the signal goes if the vault still takes it; the other
+   * side also sees the connection close); one still ringing here just stops, answering nothing, so
+   * the caller learns no more than from a ring nobody took. No peer is warmed for a next call.
+   */
+  endForLock(): void {
+    const live = this.#live;
+    if (!live || live.ended) return;
+    if (this.phase === 'incoming') return this.#end(live, 'missed', undefined, false);
+    if (this.phase === 'outgoing') return this.#end(live, 'cancelled', { type: 'cancel', callId: live.callId }, false);
+    this.#end(live, 'hangup', { type: 'hangup', callId: live.callId, reason: 'ended' }, false);
+  }
+
   toggleMute(): void {
     this.muted = !this.muted;
     setMuted(this.#live, this.muted);
@@ -371,12 +387,12 @@ export class CallController {
     this.phase = 'active';
   }
 
-  #end(live: Live, reason: EndReason, notify?: CallSignal): void {
+  #end(live: Live, reason: EndReason, notify?: CallSignal, warm = true): void {
     if (live.ended) return;
     live.ended = true;
     releaseLive(live);
     // People often call again right after a call (a retry, a call back): keep a peer ready.
-    this.#resources.warmPeer(this.#opts.relayOnly());
+    if (warm) this.#resources.warmPeer(this.#opts.relayOnly());
     if (notify) void this.#port.send(live.username, encodeCallSignal(notify)).catch(() => undefined);
     const entry = logEntry(live, reason, this.#opts.now());
     void this.#port.record(live.username, entry).catch(() => undefined);
