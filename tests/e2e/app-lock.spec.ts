@@ -123,6 +123,7 @@ test('P46 app lock: reload shows the lock screen, a wrong passphrase is refused,
   expect(await pageHeapHolds(alice.page, written)).toEqual(expect.arrayContaining(['before the lock', 'reply after unlock']));
   // The worker's heap is read too: it holds the contact's name (it never holds message texts).
   expect(await workerHeapHolds(browser, alice.page, 'vault.worker', [bob.name])).toEqual([bob.name]);
+  expect(await pageHeapHolds(alice.page, [bob.name])).toEqual([bob.name]);
   await alice.page.getByRole('button', { name: 'Lock now' }).click();
   await expect(alice.page.getByRole('heading', { name: 'Parley is locked' })).toBeVisible();
   // The chat under it is gone from the page, not just covered: no message text, no contact list.
@@ -132,6 +133,8 @@ test('P46 app lock: reload shows the lock screen, a wrong passphrase is refused,
   // Nor in JavaScript memory: neither the page's heap nor the vault worker's holds a message text
   // after a full collection (V8 heap snapshots over CDP, support/heap.ts).
   expect(await pageHeapHolds(alice.page, written)).toEqual([]);
+  // The page forgot whom it talks to as well (the chat list, the open chat's address is sealed).
+  expect(await pageHeapHolds(alice.page, [bob.name])).toEqual([]);
   expect(await workerHeapHolds(browser, alice.page, 'vault.worker', written)).toEqual([]);
   await alice.page.screenshot({ path: `${DIR}app-lock-screen-desktop.png` });
   await send(bob, alice.name, 'while you were locked');

@@ -67,6 +67,11 @@ test('P46 the browser profile\'s history, titles and session files name no conta
   await expect(alice.page).toHaveTitle('Group · Parley');
   await alice.page.getByRole('link', { name: 'Group info' }).click();
   await expect(alice.page.getByRole('link', { name: `Verify ${bob.name}` })).toHaveAttribute('href', `${chat}/contact`);
+  // An address from another vault (bob's for his chat with alice) names no one here.
+  const foreign = await chatHref(bob.page, alice.name);
+  await alice.page.goto(foreign);
+  await expect(alice.page.getByRole('heading', { name: 'Chat not found', level: 1 })).toBeVisible();
+  await expect(alice.page.getByRole('alert')).toHaveText(/This chat is not on this device/);
   await expectClean(alice);
   await context.close();
 
