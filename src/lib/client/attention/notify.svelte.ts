@@ -58,6 +58,22 @@ async function activeRegistration(): Promise<ServiceWorkerRegistration | undefin
   return reg?.active ? reg : undefined;
 }
 
+/** Notifications this page made itself (no service worker active), to close them at a lock. */
+// Plain Set on purpose: bookkeeping no component renders.
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
+const pageShown = new Set<Notification>();
+
+/**
+ * P46: a locked Parley shows nothing of its chats, so what it put in the system's notification
+ * list goes too (a named one says who wrote), whichever way it was shown.
+ */
+async function closeAll(): Promise<void> {
+  for (const n of pageShown) n.close();
+  pageShown.clear();
+  const reg = await activeRegistration();
+  for (const n of (await reg?.getNotifications().catch(() => [])) ?? []) n.close();
+}
+
 async function show(n: Notice, tags: NotifyTags, session: Session): Promise<void> {
   // No data, and a tag that names no one (notify-tags.ts): the OS keeps both.
   const tag = n.named ? await tags.tagFor(n.key) : PRIVATE_TAG;
@@ -69,6 +85,8 @@ async function show(n: Notice, tags: NotifyTags, session: Session): Promise<void
   }
   try {
     const shown = new Notification(n.title, options);
+    pageShown.add(shown);
+    shown.onclose = () => pageShown.delete(shown);
     shown.onclick = () => {
       void openTag(tags, tag, session);
       shown.close();
@@ -111,6 +129,13 @@ export function startAttention(session: Session): () => void {
       // The baseline is the list as the app opens with it: what already waited is not news.
       if (session.phase !== 'ready') {
         tracker = new ArrivalTracker();
+        // Locked (P46) or the account gone: no notification, count or badge is left to tell.
+        if (session.phase === 'locked' || session.phase === 'removed' || session.phase === 'signed-out') {
+          total = 0;
+          retitle();
+          setBadge(0);
+          void closeAll();
+        }
         return;
       }
       const rows = rowsOf(session);
