@@ -8,7 +8,7 @@
  * (`getNotifications`, only once the page's show resolved: support/notifications.ts says why);
  * clicks are notification-click.spec.ts'.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
 import { countPageShows, notificationsAfter, notificationsNow, pageShows } from './support/notifications';
 import { openChat, openPerson, register, send, startChat, type Person } from './support/parley';
@@ -30,7 +30,8 @@ function watchAttention(): void {
 
 const hide = (page: Page, hidden: boolean) => page.evaluate((h) => ((window as unknown as { __hidden: boolean }).__hidden = h), hidden);
 
-test('a message while hidden notifies with the sender only (or no one in private mode); never its text; the title counts unread', async ({ browser }) => {
+/** Alice (notifications allowed, visibility and shows watched) and Bob, registered; Alice on Settings, notifications on. */
+async function notifiedPair(browser: Browser): Promise<{ alice: Person; bob: Person }> {
   const alice = await openPerson(browser, 'alice');
   const bob = await openPerson(browser, 'bob');
   people.push(alice, bob);
@@ -39,11 +40,15 @@ test('a message while hidden notifies with the sender only (or no one in private
   await alice.context.addInitScript(countPageShows);
   await register(alice);
   await register(bob);
-
   await alice.page.goto('/settings');
   await alice.page.evaluate(() => navigator.serviceWorker.ready);
+  await alice.page.getByRole('region', { name: 'Notifications' }).getByRole('button', { name: 'Turn on notifications' }).click();
+  return { alice, bob };
+}
+
+test('a message while hidden notifies with the sender only (or no one in private mode); never its text; the title counts unread', async ({ browser }) => {
+  const { alice, bob } = await notifiedPair(browser);
   const panel = alice.page.getByRole('region', { name: 'Notifications' });
-  await panel.getByRole('button', { name: 'Turn on notifications' }).click();
   await expect(panel.getByRole('radio', { name: 'Who wrote (name only)' })).toBeChecked();
   await panel.scrollIntoViewIfNeeded();
   await alice.page.screenshot({ path: shot('settings-notifications') });
@@ -82,17 +87,7 @@ test('a message while hidden notifies with the sender only (or no one in private
 
 test('P46 locking takes Parley\'s notifications out of the system list and the unread count out of the title', async ({ browser }) => {
   test.setTimeout(180_000);
-  const alice = await openPerson(browser, 'alice');
-  const bob = await openPerson(browser, 'bob');
-  people.push(alice, bob);
-  await alice.context.grantPermissions(['notifications']);
-  await alice.context.addInitScript(watchAttention);
-  await alice.context.addInitScript(countPageShows);
-  await register(alice);
-  await register(bob);
-  await alice.page.goto('/settings');
-  await alice.page.evaluate(() => navigator.serviceWorker.ready);
-  await alice.page.getByRole('region', { name: 'Notifications' }).getByRole('button', { name: 'Turn on notifications' }).click();
+  const { alice, bob } = await notifiedPair(browser);
   await alice.page.getByRole('button', { name: 'Set up app lock' }).click();
   await alice.page.getByLabel('Passphrase', { exact: true }).fill(TEST_LOCK_PASS);
   await alice.page.getByLabel('The same passphrase again').fill(TEST_LOCK_PASS);
