@@ -46,6 +46,8 @@ test('P32 search finds group messages, names the group and sender, and opens the
   await send(ann, cat.name, 'Lindenhof bakery after?');
 
   await cat.page.goto('/chats');
+  // The 1:1 chat's address (P46: sealed, so read from the list before a search replaces the list).
+  const annChat = await chatHref(cat.page, ann.name);
   await field(cat.page).fill('lindenh');
   await expect(results(cat.page)).toHaveCount(3);
   await expect(cat.page.getByRole('status').filter({ hasText: '3 messages' })).toBeVisible();
@@ -86,7 +88,7 @@ test('P32 search finds group messages, names the group and sender, and opens the
   await cat.page.goto('/chats');
   await field(cat.page).fill('bakery');
   await results(cat.page).first().click();
-  await expect(cat.page).toHaveURL(new RegExp(`${await chatHref(cat.page, ann.name)}\\?m=`));
+  await expect(cat.page).toHaveURL(new RegExp(`${annChat}\\?m=`));
   await expect(bubbles(cat.page, ann.name).filter({ hasText: 'Lindenhof bakery after?' })).toBeVisible();
   for (const p of people) await expectClean(p);
 });
