@@ -9,6 +9,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
 import { asUsername } from '../../src/lib/codec/username';
 import { ROUTE_NAME_LEN } from '../../src/lib/crypto/route-name';
+import { forgetChatRoutes } from '../../workers/engine/chat-routes';
 import { enginesOnRealHost, eventually, texts } from './real-host-support';
 import { TEST_LOCK_KDF, TEST_LOCK_PASS } from '../support/app-lock-fixtures';
 
@@ -47,5 +48,25 @@ describe('P46 chat routes in the vault', () => {
     await alice.locks.unlock(TEST_LOCK_PASS);
     expect(await alice.openChatRoute(route)).toBe('bob');
     expect(await alice.chatRoute(asUsername('bob'))).toBe(route);
+  });
+
+  test('P33 a route key that no longer opens is replaced: the chat list keeps working, old addresses name no one', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await alice.sendText('bob', 'hello bob');
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello bob']));
+    const before = await alice.chatRoute(asUsername('bob'));
+    // The row as a tab racing a data-key rotation would leave it: sealed under a key this vault no longer has.
+    const db = alice.ctx.vault.db;
+    const row = (await db.get('meta', 'routeKey')) as { iv: Uint8Array; ct: Uint8Array };
+    row.ct[0]! ^= 0xff;
+    await db.put('meta', row as never, 'routeKey');
+    forgetChatRoutes(alice.ctx);
+
+    const chats = await alice.listChats();
+    expect(chats.map((c) => c.username)).toEqual(['bob']);
+    expect(chats[0]!.route).not.toBe(before);
+    expect(await alice.openChatRoute(chats[0]!.route)).toBe('bob');
+    expect(await alice.openChatRoute(before)).toBeUndefined();
   });
 });

@@ -10,24 +10,40 @@ import { routeNamer, ROUTE_KEY_LEN, type RouteNamer } from '../../src/lib/crypto
 import { wipe } from '../../src/lib/crypto/primitives';
 import type { Username } from '../../src/lib/codec/username';
 import { openBytes, sealBytes } from '../storage/record-seal';
-import type { Sealed } from '../storage/schema';
+import type { Sealed, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import type { EngineContext } from './context';
-import { engineFail } from './errors';
+import { isCodedError } from '../../src/lib/codec/errors';
 
 const META_KEY = 'routeKey';
 const namers = new WeakMap<EngineContext, Promise<RouteNamer>>();
 
+/** The stored key, or undefined when there is none or it no longer opens (P33: read as lost). */
+function storedKey(tx: Tx, sealed: Sealed | undefined): Uint8Array | undefined {
+  if (!sealed) return undefined;
+  try {
+    const key = openBytes(tx, 'meta', META_KEY, sealed);
+    return key.length === ROUTE_KEY_LEN ? key : undefined;
+  } catch (e) {
+    if (isCodedError(e, 'StorageLost')) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * A key that is missing or lost (a row written under a data key another tab had just replaced)
+ * is replaced by a fresh one: only addresses made under the old key stop naming their chat, and
+ * the chat list, which needs a key for every row, keeps working.
+ */
 async function loadNamer(ctx: EngineContext): Promise<RouteNamer> {
   const key = await commit(ctx.vault, async (tx) => {
     const store = tx.objectStore('meta');
-    const sealed = (await store.get(META_KEY)) as Sealed | undefined;
-    if (sealed) return openBytes(tx, 'meta', META_KEY, sealed);
+    const have = storedKey(tx, (await store.get(META_KEY)) as Sealed | undefined);
+    if (have) return have;
     const fresh = ctx.deps.rng(ROUTE_KEY_LEN);
     await store.put(sealBytes(tx, 'meta', META_KEY, fresh), META_KEY);
     return fresh;
   });
-  if (key.length !== ROUTE_KEY_LEN) engineFail('StorageLost', `stored route key of ${key.length} bytes`);
   try {
     return routeNamer(key);
   } finally {
