@@ -10,10 +10,22 @@ import { concatBytes } from '../../src/lib/codec/bytes';
 import { asUsername } from '../../src/lib/codec/username';
 import { hkdf, hmacSha256 } from '../../src/lib/crypto/hkdf';
 import { Labels, labelBytes } from '../../src/lib/crypto/labels';
-import { ROUTE_NAME_LEN, openRouteName, routeNamer, sealRouteName } from '../../src/lib/crypto/route-name';
+import { ROUTE_NAME_LEN, routeNamer } from '../../src/lib/crypto/route-name';
+import type { Username } from '../../src/lib/codec/username';
 import { initSodium, sodium } from '../../src/lib/crypto/sodium';
 
 const key = (fill: number) => new Uint8Array(32).fill(fill);
+/** One seal or open under a fresh namer, its subkeys wiped after. */
+function once<T>(k: Uint8Array, f: (n: ReturnType<typeof routeNamer>) => T): T {
+  const n = routeNamer(k);
+  try {
+    return f(n);
+  } finally {
+    n.forget();
+  }
+}
+const sealRouteName = (k: Uint8Array, u: Username) => once(k, (n) => n.seal(u));
+const openRouteName = (k: Uint8Array, s: string) => once(k, (n) => n.open(s));
 
 beforeAll(async () => {
   await initSodium();

@@ -85,23 +85,3 @@ export function routeNamer(key: Uint8Array): RouteNamer {
     }
   };
 }
-
-/** The route segment of `username`'s chat under `key`. */
-export function sealRouteName(key: Uint8Array, username: Username): string {
-  const namer = routeNamer(key);
-  try {
-    return namer.seal(username);
-  } finally {
-    namer.forget();
-  }
-}
-
-/** The username a route segment names under `key`; undefined for anything `key` did not seal. */
-export function openRouteName(key: Uint8Array, segment: string): Username | undefined {
-  const namer = routeNamer(key);
-  try {
-    return namer.open(segment);
-  } finally {
-    namer.forget();
-  }
-}
