@@ -15,6 +15,12 @@ import { TEST_LOCK_KDF, TEST_LOCK_PASS } from '../support/app-lock-fixtures';
 
 const { user } = enginesOnRealHost('parley-chat-routes-');
 
+/** One chat's address through the batch method, as the page's `chatRouteOf` asks for it. */
+async function routeOf(engine: { chatRoutes(u: readonly string[]): Promise<string[]> }, username: string): Promise<string> {
+  const [route] = await engine.chatRoutes([asUsername(username)]);
+  return route!;
+}
+
 describe('P46 chat routes in the vault', () => {
   test('P46 a chat keeps one sealed address through the lock and its data key rotation; the list carries it; a locked vault answers none', async () => {
     const alice = await user('alice', { appLockKdf: TEST_LOCK_KDF });
@@ -22,18 +28,18 @@ describe('P46 chat routes in the vault', () => {
     await alice.sendText('bob', 'hello bob');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello bob']));
 
-    const route = await alice.chatRoute(asUsername('bob'));
+    const route = await routeOf(alice, 'bob');
     expect(route).toHaveLength(ROUTE_NAME_LEN);
     expect(route).not.toContain('bob');
-    expect(await alice.chatRoute(asUsername('bob'))).toBe(route);
+    expect(await routeOf(alice, 'bob')).toBe(route);
     expect(await alice.openChatRoute(route)).toBe('bob');
     expect((await alice.listChats()).map((c) => [c.username, c.route])).toEqual([['bob', route]]);
     // Note to self has one too.
-    const own = await alice.chatRoute(asUsername('alice'));
+    const own = await routeOf(alice, 'alice');
     expect(await alice.openChatRoute(own)).toBe('alice');
 
     // Another vault's key: bob's route for his chat with alice opens nothing here, nor does a plain name.
-    const bobs = await bob.chatRoute(asUsername('alice'));
+    const bobs = await routeOf(bob, 'alice');
     expect(bobs).not.toBe(own);
     expect(await alice.openChatRoute(bobs)).toBeUndefined();
     expect(await alice.openChatRoute('bob')).toBeUndefined();
@@ -41,13 +47,30 @@ describe('P46 chat routes in the vault', () => {
 
     // Turning the lock on rotates the data key; the route key is re-sealed with the rest.
     await alice.locks.enableLock(TEST_LOCK_PASS, 5);
-    expect(await alice.chatRoute(asUsername('bob'))).toBe(route);
+    expect(await routeOf(alice, 'bob')).toBe(route);
     await alice.locks.lockNow();
-    await expect(alice.chatRoute(asUsername('bob'))).rejects.toThrow();
+    await expect(routeOf(alice, 'bob')).rejects.toThrow();
     await expect(alice.openChatRoute(route)).rejects.toThrow();
     await alice.locks.unlock(TEST_LOCK_PASS);
     expect(await alice.openChatRoute(route)).toBe('bob');
-    expect(await alice.chatRoute(asUsername('bob'))).toBe(route);
+    expect(await routeOf(alice, 'bob')).toBe(route);
+  });
+
+  test('P46 many addresses in one call: in the order asked, canonical names, and a bounded, checked request', async () => {
+    const alice = await user('alice');
+    const names = Array.from({ length: 300 }, (_, i) => `member_${i}`);
+    const routes = await alice.chatRoutes(names);
+    expect(routes).toHaveLength(300);
+    expect(new Set(routes).size).toBe(300);
+    for (const i of [0, 137, 299]) expect(await alice.openChatRoute(routes[i]!)).toBe(names[i]);
+    // The same person under another spelling has the same address; a batch of one agrees with the batch.
+    expect(await alice.chatRoutes(['Member_7', 'member_7'])).toEqual([routes[7], routes[7]]);
+    expect(await routeOf(alice, 'member_299')).toBe(routes[299]);
+    expect(await alice.chatRoutes([])).toEqual([]);
+    // A request past the bound, a non-array, or a name that is no username is refused whole.
+    await expect(alice.chatRoutes(Array.from({ length: 1025 }, (_, i) => `m_${i}`))).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.chatRoutes('bob' as unknown as string[])).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(alice.chatRoutes(['bob', 'no spaces allowed'])).rejects.toThrow();
   });
 
   test('P33 a route key that no longer opens is replaced: the chat list keeps working, old addresses name no one', async () => {
@@ -55,7 +78,7 @@ describe('P46 chat routes in the vault', () => {
     const bob = await user('bob');
     await alice.sendText('bob', 'hello bob');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello bob']));
-    const before = await alice.chatRoute(asUsername('bob'));
+    const before = await routeOf(alice, 'bob');
     // The row as a tab racing a data-key rotation would leave it: sealed under a key this vault no longer has.
     const db = alice.ctx.vault.db;
     const row = (await db.get('meta', 'routeKey')) as { iv: Uint8Array; ct: Uint8Array };

@@ -61,12 +61,10 @@ function namer(ctx: EngineContext): Promise<RouteNamer> {
   return n;
 }
 
-/** The route segment of `username`'s chat. */
-export async function chatRoute(ctx: EngineContext, username: Username): Promise<string> {
-  return (await namer(ctx)).seal(username);
-}
+/** A group's members at most, and then some: one call's bound on the routes it asks for. */
+export const MAX_ROUTES_ASKED = 1024;
 
-/** The routes of several chats at once (the chat list). */
+/** The route segments of the chats with `usernames`, in order (the chat list, a group's members). */
 export async function chatRoutes(ctx: EngineContext, usernames: readonly Username[]): Promise<string[]> {
   if (usernames.length === 0) return [];
   const n = await namer(ctx);

@@ -5,10 +5,11 @@
  * Owns no state; knows nothing of connections, tabs or the driver lock.
  */
 import type { Username } from '../../src/lib/codec/username';
+import { fail } from '../../src/lib/codec/errors';
 import type { ChatFlags, ChatView, Comparison, ContactView } from '../../src/lib/vault/views';
 import { listChats as listChatRecords } from '../storage/chat-repo';
 import { deleteChat } from './chat-delete';
-import { chatRoute, chatRoutes, openChatRoute } from './chat-routes';
+import { chatRoutes, MAX_ROUTES_ASKED, openChatRoute } from './chat-routes';
 import { getContact, withAvatar } from '../storage/contact-repo';
 import * as account from './account';
 import * as chatFlags from './chat-flags';
@@ -25,8 +26,9 @@ export abstract class EngineChats extends EngineRequests {
     return contacts.lookupUser(this.ctx, raw);
   }
 
-  chatRoute(raw: string): Promise<string> {
-    return chatRoute(this.ctx, account.canonicalUsername(raw));
+  async chatRoutes(raw: readonly string[]): Promise<string[]> {
+    if (!Array.isArray(raw) || raw.length > MAX_ROUTES_ASKED) fail('InvalidArgument', `ask for at most ${MAX_ROUTES_ASKED} chat addresses at once`);
+    return chatRoutes(this.ctx, raw.map((u) => account.canonicalUsername(u)));
   }
 
   openChatRoute(segment: string): Promise<Username | undefined> {

@@ -87,7 +87,7 @@ export class VaultService implements VaultContract {
   restoreAccount = this.#delegate('restoreAccount');
   lookupUser = this.#delegate('lookupUser');
   listChats = this.#delegate('listChats');
-  chatRoute = this.#delegate('chatRoute');
+  chatRoutes = this.#delegate('chatRoutes');
   openChatRoute = this.#delegate('openChatRoute');
   deleteChat = this.#delegate('deleteChat');
   setChatFlags = this.#delegate('setChatFlags');

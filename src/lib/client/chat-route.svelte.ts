@@ -10,7 +10,26 @@ import type { Session } from './session.svelte';
 
 /** The route segment of the chat with `username` (asks the vault unless the chat list has it). */
 export async function chatRouteOf(session: Session, username: Username): Promise<string> {
-  return session.chat(username)?.route ?? (await session.vault.chatRoute(username));
+  return (await chatRoutesOf(session, [username]))[username]!;
+}
+
+/** The route segments of the chats with `usernames`: the chat list's, and the rest in ONE vault call. */
+export async function chatRoutesOf(session: Session, usernames: readonly Username[]): Promise<Record<Username, string>> {
+  const out = Object.create(null) as Record<Username, string>; // no prototype: "__proto__" may be a username
+  const ask: Username[] = [];
+  for (const u of usernames) {
+    const listed = session.chat(u)?.route;
+    if (listed) out[u] = listed;
+    else if (!Object.hasOwn(out, u)) {
+      out[u] = '';
+      ask.push(u);
+    }
+  }
+  if (ask.length > 0) {
+    const routes = await session.vault.chatRoutes(ask);
+    ask.forEach((u, i) => (out[u] = routes[i]!));
+  }
+  return out;
 }
 
 /**

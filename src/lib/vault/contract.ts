@@ -85,8 +85,11 @@ export interface VaultContract {
   /** Finds a user on the host (throws NoSuchUser) and opens the chat with them. */
   lookupUser(raw: string): Promise<{ username: Username }>;
   listChats(): Promise<ChatView[]>;
-  /** P46: the address segment of the chat with `username`, which names nobody outside this vault. */
-  chatRoute(username: Username): Promise<string>;
+  /**
+   * P46: the address segments of the chats with `usernames` (in order), which name nobody outside
+   * this vault. One call for many (a group's info screen asks for every contact member at once).
+   */
+  chatRoutes(usernames: readonly Username[]): Promise<string[]>;
   /** Whose chat an address segment names; undefined for one this vault did not make. */
   openChatRoute(segment: string): Promise<Username | undefined>;
   /** Pins, mutes or archives a chat (only the flags given change); local, nothing is sent. */
@@ -312,7 +315,7 @@ export const VAULT_METHODS = Object.freeze([
   'groupsPendingRestore',
   'lookupUser',
   'listChats',
-  'chatRoute',
+  'chatRoutes',
   'openChatRoute',
   'setChatFlags',
   'deleteChat',
