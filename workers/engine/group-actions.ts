@@ -32,6 +32,7 @@ import type { Tx } from '../storage/schema';
 import { requireMe, type EngineContext } from './context';
 import { addHeld, HELD_GROUP_META, takeHeld } from './held-actions';
 import { DELETED_PREVIEW, MAX_EDIT_HISTORY, RECEIVE_WINDOW_MS } from './message-actions';
+import { entryOf, withEntry } from '../../src/lib/codec/by-name';
 
 export type GroupActionContent = ReactionContent | EditContent | DeleteContent;
 
@@ -129,15 +130,10 @@ export async function groupMessageEditHistory(ctx: EngineContext, groupId: strin
 
 /** One emoji per member: `who` replaces their previous reaction; '' takes it back. Answers whether it changed. */
 export async function react(tx: Tx, m: GroupMessageRecord, who: string, emoji: string): Promise<boolean> {
-  const reactions = { ...m.reactions };
-  if (emoji === '') {
-    if (!(who in reactions)) return false;
-    delete reactions[who];
-  } else {
-    if (reactions[who] === emoji) return false;
-    delete reactions[who]; // re-added last: a changed reaction moves to the end
-    reactions[who] = emoji;
-  }
+  const had = entryOf(m.reactions, who);
+  if (emoji === '' ? had === undefined : had === emoji) return false;
+  // A changed reaction is re-added last, so it moves to the end.
+  const reactions = withEntry(m.reactions, who, emoji === '' ? undefined : emoji);
   const { reactions: _old, ...rest } = m;
   await putGroupMessage(tx, Object.keys(reactions).length > 0 ? { ...rest, reactions } : rest);
   return true;

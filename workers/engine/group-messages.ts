@@ -52,7 +52,7 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** The outbox's flush report, as far as group uploads add to it. */
 export interface GroupFlushReport {
   sent: number;
-  held: Record<string, string>;
+  held: Map<string, string>;
   unavailable: boolean;
 }
 
@@ -111,13 +111,13 @@ export async function flushGroupOutgoing(ctx: EngineContext, report: GroupFlushR
           return;
         }
         if (!isCodedError(e)) throw e;
-        report.held[`group:${g.id}`] = e.code;
+        report.held.set(`group:${g.id}`, e.code);
       }
       await commit(ctx.vault, async (tx) => {
         const now = await txGetGroup(tx, g.id);
         if (now) await putGroup(tx, { ...now, outgoing: now.outgoing.filter((x) => x.messageKey !== o.messageKey) });
         const m = await txGetGroupMessage(tx, o.messageKey);
-        if (m && m.status === 'queued') await putGroupMessage(tx, { ...m, status: report.held[`group:${g.id}`] ? 'failed' : 'sent' });
+        if (m && m.status === 'queued') await putGroupMessage(tx, { ...m, status: report.held.has(`group:${g.id}`) ? 'failed' : 'sent' });
       });
       report.sent++;
       ctx.events.emit({ type: 'group', id: g.id });

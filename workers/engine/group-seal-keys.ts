@@ -17,6 +17,7 @@ import type { GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
 import type { EngineContext } from './context';
 import { queueUpdate } from './group-update-queue';
+import { entryOf, recordOf } from '../../src/lib/codec/by-name';
 
 /** Queues `distribution` to each of `to`, each with a fresh seal key; answers the keys given. */
 export async function giveSenderKey(
@@ -27,13 +28,13 @@ export async function giveSenderKey(
   distribution: Uint8Array,
   extra: { keyRequest?: true } = {}
 ): Promise<Record<string, Uint8Array>> {
-  const given: Record<string, Uint8Array> = {};
+  const given: [Username, Uint8Array][] = [];
   for (const r of to) {
     const sealKey = ctx.deps.rng(SEAL_KEY_LEN);
     await queueUpdate(tx, r, { groupId, distribution, sealKey, ...extra });
-    given[r] = sealKey;
+    given.push([r, sealKey]);
   }
-  return given;
+  return recordOf(given);
 }
 
 /** The seal key of each of `to` (same order) when all hold our current key with one, else undefined. */
@@ -41,7 +42,7 @@ export function v3SealKeys(g: GroupRecord, to: readonly Username[]): Uint8Array[
   const keys: Uint8Array[] = [];
   const given = new Set(g.distributedTo);
   for (const u of to) {
-    const k = given.has(u) ? g.sealKeys?.[u] : undefined;
+    const k = given.has(u) ? entryOf(g.sealKeys, u) : undefined;
     if (!k) return undefined;
     keys.push(k);
   }

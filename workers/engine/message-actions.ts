@@ -36,6 +36,7 @@ import { addHeld, HELD_META, takeHeld } from './held-actions';
 import { removeMessage } from './message-removal';
 import { sweepIfDue } from './expiry';
 import { messageEvent, toMessageView } from './views';
+import { entryOf, withEntry } from '../../src/lib/codec/by-name';
 
 /** How long after sending a message its author may edit it or delete it for everyone (Signal: 24 h). */
 export const ACTION_WINDOW_MS = 24 * 60 * 60_000;
@@ -225,16 +226,10 @@ async function save(tx: Tx, m: MessageRecord, extras: MessageExtras): Promise<En
 
 /** One emoji per person: `who` ('' = us) replaces their previous reaction; '' takes it back. */
 async function react(tx: Tx, m: MessageRecord, who: string, emoji: string): Promise<EngineEvent[]> {
-  const reactions = { ...m.extras?.reactions };
-  if (emoji === '') {
-    if (!(who in reactions)) return [];
-    delete reactions[who];
-  } else {
-    if (reactions[who] === emoji) return [];
-    delete reactions[who]; // re-added last: a changed reaction moves to the end
-    reactions[who] = emoji;
-  }
-  return save(tx, m, { ...m.extras, reactions });
+  const had = entryOf(m.extras?.reactions, who);
+  if (emoji === '' ? had === undefined : had === emoji) return [];
+  // A changed reaction is re-added last, so it moves to the end.
+  return save(tx, m, { ...m.extras, reactions: withEntry(m.extras?.reactions, who, emoji === '' ? undefined : emoji) });
 }
 
 /** The new text; the old one joins the bounded history. An edit older than the last one applied is ignored. */

@@ -100,8 +100,8 @@ export async function queueText(ctx: EngineContext, raw: string, text: string, q
 
 export interface FlushReport {
   sent: number;
-  /** Recipients held back, with the code why (UntrustedIdentity, Blocked…). */
-  held: Record<string, string>;
+  /** Recipients held back, with the code why (UntrustedIdentity, Blocked…). A Map: usernames include "constructor" and "__proto__". */
+  held: Map<string, string>;
   /** True if the host was unreachable: try again later. */
   unavailable: boolean;
 }
@@ -109,12 +109,12 @@ export interface FlushReport {
 /** Sends what can be sent now. Call inside ctx.serial and only in the driver tab. */
 export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
   requireMe(ctx);
-  const report: FlushReport = { sent: 0, held: {}, unavailable: false };
+  const report: FlushReport = { sent: 0, held: new Map(), unavailable: false };
   const queue = await listOutbox(ctx.vault);
   /** Items a run already encrypted and stored, by seq (encryptItem). */
   const encrypted = new Map<number, OutboxRecord>();
   for (const item of queue) {
-    if (item.username in report.held) continue;
+    if (report.held.has(item.username)) continue;
     try {
       const ready = item.ciphertext ? item : (encrypted.get(item.seq!) ?? (await encryptItem(ctx, item, queue, encrypted)));
       if (!ready) continue;
@@ -132,7 +132,7 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
         return report;
       }
       if (!isCodedError(e) || isEngineError(e, 'StorageLost')) throw e;
-      report.held[item.username] = e.code;
+      report.held.set(item.username, e.code);
       await holdItem(ctx, item, e.code);
     }
   }
