@@ -1,0 +1,10 @@
+import 'fake-indexeddb/auto';
+import { initSodium } from '../../src/lib/crypto/sodium';
+import { storedDriver } from './stored-driver';
+import { reverseDecryptMs } from './harness';
+await initSodium();
+const d = await storedDriver();
+const runs = Number(process.argv[2] ?? 6);
+const xs: number[] = [];
+for (let i = 0; i < runs; i++) xs.push(await reverseDecryptMs(d, 1000));
+console.log(xs.map((x) => x.toFixed(0)).join(' '), 'ms per reverse-1000 (stored, one envelope per transaction)');
