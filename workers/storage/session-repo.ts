@@ -101,7 +101,7 @@ function rowKey(username: string, sidHex: string, bucketId: string): string {
   return `${username}/${sidHex}/${bucketId}`;
 }
 
-/** Every skipped-key row key of `username` ('/' sorts after every username character). */
+/** Every skipped-key row key of `username`: usernames hold no '/', so only theirs start with `${username}/`. */
 function rowRange(username: string): IDBKeyRange {
   return IDBKeyRange.bound(`${username}/`, `${username}/\uffff`);
 }
