@@ -13,7 +13,8 @@
  *             trusted one (no pending or rejected change). It resends the texts whose recorded
  *             encryptions (outbox.ts `sentVia`) it names — nothing else — written less than
  *             RETRY_MAX_AGE_MS ago by our clock, at most RETRY_BUDGET per contact per
- *             RETRY_BUDGET_MS. Each goes out as `resent` (same id and time, the ref it answers),
+ *             RETRY_BUDGET_MS; never a message deleted for everyone, nor a file message (a
+ *             text cannot carry its file). Each goes out as `resent` (same id and time, the ref it answers),
  *             pinned to that identity: any other session drops it (outbox.ts).
  *   receiver  shows each once (texts are keyed by sender and id) and clears the ref's marker (gaps.ts).
  *
@@ -106,6 +107,9 @@ export async function resendsFor(ctx: EngineContext, from: Username, requester: 
     if (spent.count >= RETRY_BUDGET) break;
     if (m.direction !== 'out' || !m.identity || !bytesEqual(m.identity, requester)) continue;
     if (m.status !== 'sent' && m.status !== 'delivered' && m.status !== 'read') continue;
+    // P47: a message deleted for everyone stays deleted (it would come back as an empty text); a
+    // file message cannot travel as a text (its caption would stand in for the file).
+    if (m.extras?.deleted || m.attachment) continue;
     if (now - m.receivedAt > RETRY_MAX_AGE_MS || m.receivedAt > now) continue;
     const hit = (m.sentVia ?? []).find((k) => named.has(k));
     const ref = hit === undefined ? undefined : named.get(hit);
