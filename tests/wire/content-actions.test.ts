@@ -30,6 +30,7 @@ describe('message actions content', () => {
     ['reaction taken back', { kind: 'reaction', target: TARGET, emoji: '' }, ContentKind.reaction],
     ['edit', { kind: 'edit', target: TARGET, sentAt: 99, text: 'fixed typo' }, ContentKind.edit],
     ['delete for everyone', { kind: 'delete', target: TARGET }, ContentKind.delete],
+    ['delete for everyone of a withdrawn encryption', { kind: 'delete', target: TARGET, withdrawn: { ratchetKey: new Uint8Array(32).fill(9), n: 70_000 } }, ContentKind.delete],
     ['reply', { kind: 'text', id: ID, sentAt: 5, text: 'yes', quote: TARGET }, ContentKind.textWithQuote],
     ['reply with profile key', { kind: 'text', id: ID, sentAt: 5, text: 'yes', quote: TARGET, profileKey: KEY }, ContentKind.textWithQuoteAndProfileKey]
   ])('%s round-trips with its kind byte', (_name, content, kind) => {
@@ -84,6 +85,11 @@ describe('message actions content', () => {
     const del = encodeContent({ kind: 'delete', target: TARGET });
     expect(code(() => decodeContent(del.slice(0, -1)))).toBe('DecodeFailed');
     expect(code(() => decodeContent(new Uint8Array([...del, 7])))).toBe('DecodeFailed');
+    // A withdrawn ref is whole (32-byte key, u32 n) and last.
+    const withdrawn = encodeContent({ kind: 'delete', target: TARGET, withdrawn: { ratchetKey: new Uint8Array(32).fill(9), n: 3 } });
+    expect(withdrawn.length).toBe(del.length + 36);
+    expect(code(() => decodeContent(withdrawn.slice(0, -1)))).toBe('DecodeFailed');
+    expect(code(() => decodeContent(new Uint8Array([...withdrawn, 0])))).toBe('DecodeFailed');
     const reply = encodeContent({ kind: 'text', id: ID, sentAt: 5, text: 'yes', quote: TARGET });
     expect(code(() => decodeContent(reply.slice(0, 10)))).toBe('DecodeFailed');
   });

@@ -39,7 +39,7 @@ import { notice, NoticeKind } from './notices';
 import { applyReceipt, queueReceipt } from './receipts';
 import { applyGroupReceipt } from './group-receipts';
 import { putSessionWrites, SessionPage } from './session-page';
-import { envelopeRef } from './refs';
+import { envelopeRef, refKey } from './refs';
 import { refreshProfile, storeTheirKey } from './profiles';
 import { rememberAccepted } from './replay-guard';
 import type { Envelope, SealedEnvelope } from './transport';
@@ -315,7 +315,12 @@ async function prepare(ctx: EngineContext, incoming: Incoming, page: Page): Prom
       // P14: this message is not missing any more; what it revealed missing is marked before it.
       let markers = (await clearMarker(tx, env.sender, d.ref)) ? 1 : 0;
       if (content.kind === 'resent' && (await clearMarker(tx, env.sender, content.ref))) markers++;
-      markers += await markGaps(tx, env.sender, d.gaps, at - 1);
+      // A delete for everyone may name its message's encryption the sender withdrew before it left:
+      // its number is missing by the sender's word, not the host's doing, so it is not marked.
+      const withdrawn = content.kind === 'delete' ? content.withdrawn : undefined;
+      if (withdrawn && (await clearMarker(tx, env.sender, withdrawn))) markers++;
+      const gaps = withdrawn ? d.gaps.filter((g) => refKey(g) !== refKey(withdrawn)) : d.gaps;
+      markers += await markGaps(tx, env.sender, gaps, at - 1);
       if (markers > 0) out.push({ type: 'message', username: env.sender, id: 'gap' }, { type: 'chats' });
       return out;
     };

@@ -20,13 +20,13 @@
  */
 import { fail } from '../../src/lib/codec/errors';
 import { asUsername, type Username } from '../../src/lib/codec/username';
-import { encodeContent, isOneEmoji, MAX_TEXT_BYTES, type Content, type DeleteContent, type EditContent, type ReactionContent } from '../../src/lib/wire/content';
+import { encodeContent, isOneEmoji, MAX_TEXT_BYTES, type Content, type DeleteContent, type EditContent, type MessageRef, type ReactionContent } from '../../src/lib/wire/content';
 import type { EditVersionView, MessageView } from '../../src/lib/vault/views';
 import { preview, updateChat } from '../storage/chat-repo';
 import { messageOwner, txDropFile } from '../storage/file-repo';
 import { getContact } from '../storage/contact-repo';
 import { getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
-import { addOutbox, dropUnencrypted } from '../storage/outbox-repo';
+import { addOutbox, withdrawUnsent } from '../storage/outbox-repo';
 import type { MessageExtras, MessageRecord, Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
@@ -36,6 +36,7 @@ import { addHeld, HELD_META, takeHeld } from './held-actions';
 import { removeMessage } from './message-removal';
 import { sweepIfDue } from './expiry';
 import { messageEvent, toMessageView } from './views';
+import { envelopeRef } from './refs';
 import { entryOf, withEntry } from '../../src/lib/codec/by-name';
 
 /** How long after sending a message its author may edit it or delete it for everyone (Signal: 24 h). */
@@ -158,10 +159,28 @@ export async function editMessage(ctx: EngineContext, raw: string, key: string, 
   return act(ctx, raw, key, true, (tx, m) => edit(tx, m, text, at), (m) => ({ kind: 'edit', target: m.id, sentAt: at, text }));
 }
 
-/** Deletes our own message for everyone, within ACTION_WINDOW_MS of sending it. */
+/**
+ * Deletes our own message for everyone, within ACTION_WINDOW_MS of sending it. One still in the
+ * outbox is taken out, so its text never leaves from here: not yet encrypted, nothing is sent at
+ * all; already encrypted (the host was out of reach), the delete goes and names that encryption's
+ * ratchet header, so the receiver does not mark its number missing (P14). It still goes in case
+ * an earlier attempt reached the host before its answer was lost.
+ */
 export async function deleteForEveryone(ctx: EngineContext, raw: string, key: string): Promise<MessageView> {
-  // Still queued and not encrypted: its text never leaves, and there is nothing to delete over there.
-  return act(ctx, raw, key, true, (tx, m) => erase(tx, m), (m) => ({ kind: 'delete', target: m.id }), (tx, m) => dropUnencrypted(tx, m.key));
+  let withdrawn: MessageRef | undefined;
+  return act(
+    ctx,
+    raw,
+    key,
+    true,
+    (tx, m) => erase(tx, m),
+    (m) => ({ kind: 'delete', target: m.id, ...(withdrawn ? { withdrawn } : {}) }),
+    async (tx, m) => {
+      const { taken, ciphertexts } = await withdrawUnsent(tx, m.key);
+      withdrawn = ciphertexts.map((c) => envelopeRef(c)).find((r) => r !== undefined);
+      return taken > 0 && ciphertexts.length === 0;
+    }
+  );
 }
 
 /** Removes a message from this browser only (P44: through removeMessage, the one removal path); nothing is sent. */

@@ -25,7 +25,7 @@ import { encodeContent, newMessageId } from '../../src/lib/wire/content';
 import { getContact } from '../storage/contact-repo';
 import { preview, updateChat } from '../storage/chat-repo';
 import { advanceStatus, putMessage, txGetMessage } from '../storage/message-repo';
-import { addOutbox, deleteOutbox, listOutbox, putOutbox } from '../storage/outbox-repo';
+import { addOutbox, deleteOutbox, isQueued, listOutbox, putOutbox } from '../storage/outbox-repo';
 import type { MessageRecord, OutboxRecord } from '../storage/schema';
 import { putSessions } from '../storage/session-repo';
 import { encryptRun } from './send-page';
@@ -117,7 +117,15 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
     if (report.held.has(item.username)) continue;
     try {
       const ready = item.ciphertext ? item : (encrypted.get(item.seq!) ?? (await encryptItem(ctx, item, queue, encrypted)));
+      if (ready === WITHDRAWN) {
+        // The queue listed here is out of date: list it again in a flush of its own.
+        ctx.kickOutbox();
+        return report;
+      }
       if (!ready) continue;
+      // Read again just before it goes: a delete for everyone (this tab or another) may have
+      // withdrawn it since the queue was listed, and then its text must not leave (P47).
+      if (!(await isQueued(ctx.vault, ready.seq!))) continue;
       // Sealed when we hold their delivery token (P41), else authenticated.
       await deliver(ctx, ready.username, ready.ciphertext!, { ...(ready.identity ? { identity: ready.identity } : {}), implicit: !ready.messageKey });
       const changed = await commit(ctx.vault, async (tx) => {
@@ -141,6 +149,9 @@ export async function flushOutbox(ctx: EngineContext): Promise<FlushReport> {
   return report;
 }
 
+/** encryptItem's answer when the listed queue is out of date (an item of the run was withdrawn). */
+const WITHDRAWN = Symbol('withdrawn');
+
 /** Queued items for one contact encrypted in one run and one transaction (send-page.ts), at most. */
 export const MAX_SEND_RUN = 64;
 
@@ -149,9 +160,10 @@ export const MAX_SEND_RUN = 64;
  * The items queued after it for the same contact, written for the same identity, are encrypted
  * in the same run (send-page.ts) and stored in the same transaction; they go into `encrypted`.
  * Undefined when the item was written for another identity than the session's (P36): it is then
- * taken out of the outbox and its message marked `stale`, and nothing is encrypted.
+ * taken out of the outbox and its message marked `stale`, and nothing is encrypted. WITHDRAWN when
+ * an item of the run left the outbox since it was listed (nothing is stored).
  */
-async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readonly OutboxRecord[], encrypted: Map<number, OutboxRecord>): Promise<OutboxRecord | undefined> {
+async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readonly OutboxRecord[], encrypted: Map<number, OutboxRecord>): Promise<OutboxRecord | undefined | typeof WITHDRAWN> {
   const sessions = await sendingSessions(ctx, item.username);
   const theirs = encodeIdentityPublic(sessions[0]!.theirIdentity);
   if (item.identity && !bytesEqual(item.identity, theirs)) {
@@ -169,7 +181,11 @@ async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readon
   const { messages, write } = await encryptRun(ctx.vault, item.username, sessions, run.map((i) => i.content!), ctx.deps);
   // The identity is kept with each ciphertext: a sealed send seals to that same key (P41).
   const readies = run.map((it, k): OutboxRecord => ({ seq: it.seq!, username: it.username, ciphertext: messages[k]!, identity: theirs, ...(it.messageKey ? { messageKey: it.messageKey } : {}) }));
-  await commit(ctx.vault, async (tx) => {
+  const stored = await commit(ctx.vault, async (tx) => {
+    // P47: an item withdrawn since the queue was listed (a delete for everyone, maybe in another
+    // tab) must not come back encrypted. Then nothing is stored: the session does not advance, so
+    // no message number goes missing, and the rest of the run is encrypted again in its own turn.
+    for (const it of run) if ((await tx.objectStore('outbox').getKey(it.seq!)) === undefined) return false;
     await putSessions(tx, write);
     for (const [k, it] of run.entries()) {
       await putOutbox(tx, readies[k]!);
@@ -182,7 +198,9 @@ async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readon
         await putMessage(tx, { ...m, identity: m.identity ?? theirs, sentVia });
       }
     }
+    return true;
   });
+  if (!stored) return WITHDRAWN;
   for (const r of readies.slice(1)) encrypted.set(r.seq!, r);
   return readies[0];
 }

@@ -70,6 +70,11 @@ export async function putOutbox(tx: Tx, item: OutboxRecord): Promise<void> {
   await tx.objectStore(STORE).put(toOutboxRow(tx, item));
 }
 
+/** Whether item `seq` still waits (not sent, and not withdrawn by a delete for everyone, maybe in another tab). */
+export async function isQueued(vault: Vault, seq: number): Promise<boolean> {
+  return (await vault.db.getKey(STORE, seq)) !== undefined;
+}
+
 export async function deleteOutbox(tx: Tx, seq: number): Promise<void> {
   await tx.objectStore(STORE).delete(seq);
 }
@@ -80,6 +85,26 @@ export async function deleteOutbox(tx: Tx, seq: number): Promise<void> {
  */
 export async function dropUnencrypted(tx: Tx, messageKey: string): Promise<boolean> {
   return (await dropUnencryptedOf(tx, new Set([messageKey]), 1)) > 0;
+}
+
+/**
+ * Takes message `messageKey`'s items out of the outbox, encrypted or not (a message deleted for
+ * everyone before it left, P44, P47). Answers how many went and the ciphertexts of those already
+ * encrypted, whose ratchet headers the delete then names; one not yet encrypted leaves nothing.
+ */
+export async function withdrawUnsent(tx: Tx, messageKey: string): Promise<{ taken: number; ciphertexts: Uint8Array[] }> {
+  const ciphertexts: Uint8Array[] = [];
+  let taken = 0;
+  let cursor = await tx.objectStore(STORE).openCursor();
+  while (cursor) {
+    if (cursor.value.messageKey === messageKey) {
+      if (cursor.value.ciphertext) ciphertexts.push(cursor.value.ciphertext);
+      await cursor.delete();
+      taken++;
+    }
+    cursor = await cursor.continue();
+  }
+  return { taken, ciphertexts };
 }
 
 /**

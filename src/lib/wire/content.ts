@@ -20,7 +20,10 @@
  *                      emoji grapheme; empty = "I take my reaction back"); replaces the sender's last
  *   kind 0x0B edit:    target id (16) || sentAt u64 (sender clock of the edit) || u32-length UTF-8
  *                      text (1..MAX_TEXT_BYTES): the new text of the sender's own message
- *   kind 0x0C delete:  target id (16): "delete for everyone" of the sender's own message
+ *   kind 0x0C delete:  target id (16) [|| withdrawn ref (32 || u32)]: "delete for everyone" of the
+ *                      sender's own message; the ref, when the message's encryption never left the
+ *                      sender (its ratchet header, refs.ts), lets the receiver drop the gap marker
+ *                      the missing message number would leave (P14: the sender says why it is missing)
  *   kind 0x0D text with quote: quote id (16) || text body (as kind 0x01): a reply
  *   kind 0x0E text with quote and profile key: key (32) || quote id (16) || text body
  *   A reply is a new kind, not a flag inside 0x01, so a client that knows only 0x01 answers
@@ -86,7 +89,7 @@ export type ReactionContent = { kind: 'reaction'; target: string; emoji: string 
 /** The new text of the sender's own message `target` (kind 0x0B), written at `sentAt`. */
 export type EditContent = { kind: 'edit'; target: string; sentAt: number; text: string };
 /** Delete for everyone (kind 0x0C) of the sender's own message `target`. */
-export type DeleteContent = { kind: 'delete'; target: string };
+export type DeleteContent = { kind: 'delete'; target: string; withdrawn?: MessageRef };
 /** Longest reaction, in UTF-8 bytes: one emoji grapheme (a family with skin tones is 25..35). */
 export const MAX_REACTION_BYTES = 32;
 export type ReceiptContent = { kind: 'receipt'; receipt: 'delivered' | 'read'; ids: string[] };
@@ -146,7 +149,10 @@ export function encodeContent(c: Content): Uint8Array {
     if (c.text.length === 0) fail('InvalidArgument', 'an edit to an empty text');
     return writeText(w.u8(ContentKind.edit), { id: c.target, sentAt: c.sentAt, text: c.text }).finish();
   }
-  if (c.kind === 'delete') return w.u8(ContentKind.delete).fixed(idBytes(c.target), MESSAGE_ID_LEN).finish();
+  if (c.kind === 'delete') {
+    w.u8(ContentKind.delete).fixed(idBytes(c.target), MESSAGE_ID_LEN);
+    return (c.withdrawn ? writeRef(w, c.withdrawn) : w).finish();
+  }
   if (c.kind === 'text' && c.profileKey) return writeText(writeProfileKey(w.u8(ContentKind.textWithProfileKey), c.profileKey), c).finish();
   if (c.kind === 'text') return writeText(w.u8(ContentKind.text), c).finish();
   if (c.kind === 'resent') return writeText(writeRef(w.u8(ContentKind.resent), c.ref), c).finish();
@@ -309,8 +315,9 @@ export function decodeContent(bytes: Uint8Array): Content {
   }
   if (kind === ContentKind.delete) {
     const target = toHex(r.fixed(MESSAGE_ID_LEN));
+    const withdrawn = r.remaining > 0 ? readRef(r) : undefined;
     r.end();
-    return { kind: 'delete', target };
+    return { kind: 'delete', target, ...(withdrawn ? { withdrawn } : {}) };
   }
   if (kind === ContentKind.timer) return readTimer(r);
   if (kind === ContentKind.expiring) {
