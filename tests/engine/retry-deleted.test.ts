@@ -15,6 +15,7 @@ import { listMessages } from '../../workers/storage/message-repo';
 import { addOutbox } from '../../workers/storage/outbox-repo';
 import { commit } from '../../workers/storage/vault';
 import { enginesOnRealHost, eventually, texts } from './real-host-support';
+import { engineFail } from '../../workers/engine/errors';
 
 const { user } = enginesOnRealHost('parley-retry-deleted-');
 const ALICE = asUsername('alice');
@@ -53,5 +54,39 @@ describe('retry requests and deleted or file messages', () => {
     expect(await texts(bob, 'alice')).toEqual(['hello bob', 'hello alice', '', 'still here', 'a caption']);
     const views = await bob.listMessages(ALICE);
     expect(views.filter((m) => m.kind === 'text' && m.attachment)).toHaveLength(1);
+  });
+
+  test('P47 a resend already queued when its message is deleted for everyone is withdrawn with it', async () => {
+    const gate = { down: false };
+    const alice = await user('alice', {
+      wrap: (t) => {
+        const send = t.send.bind(t);
+        const sendSealed = t.sendSealed.bind(t);
+        t.send = async (...a) => (gate.down ? engineFail('Unavailable', 'host out of reach') : send(...a));
+        t.sendSealed = async (...a) => (gate.down ? engineFail('Unavailable', 'host out of reach') : sendSealed(...a));
+      }
+    });
+    const bob = await user('bob');
+    await alice.sendText(BOB, 'hello bob');
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello bob']));
+    await bob.sendText(ALICE, 'hello alice');
+    const gone = await alice.sendText(BOB, 'regretted later');
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello bob', 'hello alice', 'regretted later']));
+    await eventually(async () => expect(await alice.ctx.vault.db.count('outbox')).toBe(0));
+    const ref = refFromKey((await listMessages(alice.ctx.vault, BOB)).find((m) => m.id === gone.id)!.sentVia![0]!);
+
+    // Bob asks for it again while alice's sends fail: her resend waits in her outbox.
+    gate.down = true;
+    await commit(bob.ctx.vault, (tx) => addOutbox(tx, { username: ALICE, content: encodeContent({ kind: 'retry', missing: [ref] }) }));
+    bob.ctx.kickOutbox();
+    await eventually(async () => expect((await alice.ctx.vault.db.getAll('outbox')).filter((r) => r.resendOf === gone.id)).toHaveLength(1));
+    await alice.deleteForEveryone(BOB, gone.id);
+    expect((await alice.ctx.vault.db.getAll('outbox')).filter((r) => r.resendOf === gone.id)).toEqual([]);
+
+    // The delete goes once the host is back; bob's copy is deleted and nothing else came.
+    gate.down = false;
+    alice.ctx.kickOutbox();
+    await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hello bob', 'hello alice', '']));
+    await eventually(async () => expect(await alice.ctx.vault.db.count('outbox')).toBe(0));
   });
 });

@@ -176,9 +176,9 @@ export async function deleteForEveryone(ctx: EngineContext, raw: string, key: st
     (tx, m) => erase(tx, m),
     (m) => ({ kind: 'delete', target: m.id, ...(withdrawn ? { withdrawn } : {}) }),
     async (tx, m) => {
-      const { taken, ciphertexts } = await withdrawUnsent(tx, m.key);
+      const { neverLeft, ciphertexts } = await withdrawUnsent(tx, m.key);
       withdrawn = ciphertexts.map((c) => envelopeRef(c)).find((r) => r !== undefined);
-      return taken > 0 && ciphertexts.length === 0;
+      return neverLeft && ciphertexts.length === 0;
     }
   );
 }

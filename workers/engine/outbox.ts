@@ -180,7 +180,8 @@ async function encryptItem(ctx: EngineContext, item: OutboxRecord, queue: readon
   }
   const { messages, write } = await encryptRun(ctx.vault, item.username, sessions, run.map((i) => i.content!), ctx.deps);
   // The identity is kept with each ciphertext: a sealed send seals to that same key (P41).
-  const readies = run.map((it, k): OutboxRecord => ({ seq: it.seq!, username: it.username, ciphertext: messages[k]!, identity: theirs, ...(it.messageKey ? { messageKey: it.messageKey } : {}) }));
+  // A resend keeps naming its message once encrypted, so a delete for everyone can still withdraw it.
+  const readies = run.map((it, k): OutboxRecord => ({ seq: it.seq!, username: it.username, ciphertext: messages[k]!, identity: theirs, ...(it.messageKey ? { messageKey: it.messageKey } : {}), ...(it.resendOf ? { resendOf: it.resendOf } : {}) }));
   const stored = await commit(ctx.vault, async (tx) => {
     // P47: an item withdrawn since the queue was listed (a delete for everyone, maybe in another
     // tab) must not come back encrypted. Then nothing is stored: the session does not advance, so

@@ -88,23 +88,25 @@ export async function dropUnencrypted(tx: Tx, messageKey: string): Promise<boole
 }
 
 /**
- * Takes message `messageKey`'s items out of the outbox, encrypted or not (a message deleted for
- * everyone before it left, P44, P47). Answers how many went and the ciphertexts of those already
- * encrypted, whose ratchet headers the delete then names; one not yet encrypted leaves nothing.
+ * Takes message `messageKey`'s item out of the outbox, encrypted or not, with any resend of it
+ * (retry.ts) waiting there: the message was deleted for everyone (P44, P47). `neverLeft`: its own
+ * item was not encrypted yet, so nothing of it can have reached anyone. `ciphertexts`: the
+ * encryptions taken out, whose ratchet headers the delete names.
  */
-export async function withdrawUnsent(tx: Tx, messageKey: string): Promise<{ taken: number; ciphertexts: Uint8Array[] }> {
+export async function withdrawUnsent(tx: Tx, messageKey: string): Promise<{ neverLeft: boolean; ciphertexts: Uint8Array[] }> {
   const ciphertexts: Uint8Array[] = [];
-  let taken = 0;
+  let neverLeft = false;
   let cursor = await tx.objectStore(STORE).openCursor();
   while (cursor) {
-    if (cursor.value.messageKey === messageKey) {
-      if (cursor.value.ciphertext) ciphertexts.push(cursor.value.ciphertext);
+    const row = cursor.value;
+    if (row.messageKey === messageKey || row.resendOf === messageKey) {
+      if (row.ciphertext) ciphertexts.push(row.ciphertext);
+      else if (row.messageKey === messageKey) neverLeft = true;
       await cursor.delete();
-      taken++;
     }
     cursor = await cursor.continue();
   }
-  return { taken, ciphertexts };
+  return { neverLeft, ciphertexts };
 }
 
 /**
