@@ -66,10 +66,11 @@ export default defineConfig({
       // group blobs and files from 127.0.0.1: lift those per-address budgets (120 profile writes
       // an hour ran out three quarters into a full run, and later specs' profiles silently never
       // reached the host; 30 lookups a minute would refuse "New chat" in specs running side by
-      // side; group blob writes are best effort, so a spent budget would fail only later syncs).
+      // side, and over ::1 all of them are one IPv6 site too; group blob writes are best effort, so
+      // a spent budget would fail only later syncs).
       PARLEY_LIMITS: JSON.stringify(
         Object.fromEntries(
-          ['registerPerIp', 'profileWritePerIp', 'discoveryPerIp', 'groupBlobWritePerIp', 'groupBlobReadPerIp', 'blobReadPerIp'].map((k) => [k, { max: 1_000_000, windowMs: 3_600_000 }])
+          ['registerPerIp', 'profileWritePerIp', 'discoveryPerIp', 'discoveryPerSite', 'groupBlobWritePerIp', 'groupBlobReadPerIp', 'blobReadPerIp'].map((k) => [k, { max: 1_000_000, windowMs: 3_600_000 }])
         )
       )
     }
