@@ -28,6 +28,7 @@ import { distributeSenderKey } from './group-apply';
 import { edit, erase, react } from './group-actions';
 import { MAX_GROUP_TEXT_CHARS } from './group-messages';
 import { groupRecipients } from './group-recipients';
+import { withdrawQueued } from './group-withdraw';
 import { catchUpBeforeSend, sendableInTx } from './group-sendable';
 import { engineFail } from './errors';
 import { ACTION_WINDOW_MS } from './message-actions';
@@ -174,7 +175,9 @@ export async function deleteGroupMessageForEveryone(ctx: EngineContext, id: stri
   await sendInGroup(ctx, id, async (tx, g, me) => {
     const m = await targetIn(tx, g, key);
     checkOwn(m, ctx.deps.now());
-    return { content: { kind: 'delete', target: m.id }, group: await erase(tx, g, m, me) };
+    // Still queued (the host was out of reach): it never leaves, and the delete names it (group-withdraw.ts).
+    const { group, withdrawn } = withdrawQueued(await erase(tx, g, m, me), m.key);
+    return { content: { kind: 'delete', target: m.id, ...(withdrawn ? { withdrawn } : {}) }, group };
   });
 }
 

@@ -40,6 +40,7 @@ import { groupRecipients } from './group-recipients';
 import { catchUpBeforeSend, sendableInTx } from './group-sendable';
 import { applyHeldGroupActions, isGroupAction, receiveGroupAction, replyFields } from './group-actions';
 import { shownGroupContent } from './group-attachments';
+import { jumpedWithdrawn } from './group-withdraw';
 import { isEngineError } from './errors';
 import { underChangedKey } from './trust';
 import { unarchiveOnMessage } from './chat-flags';
@@ -193,9 +194,12 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope, se
       if (!g.requestFrom) await queueGroupReceipt(tx, env.sender as Username, g.id, 'delivered', [content.id]);
       next = await applyHeldGroupActions(ctx, tx, next, env.sender as Username, content.id);
     }
-    // P21: iterations jumped over are missing messages, shown in the conversation.
-    if (d.skipped > 0) {
-      next = { ...next, missing: next.missing + d.skipped };
+    // P21: iterations jumped over are missing messages, shown in the conversation; one that this
+    // very delete names as withdrawn before it left is not (group-withdraw.ts).
+    const withdrawn = content.kind === 'delete' && !changedKey && jumpedWithdrawn(g.theirs[idx]!, header.iteration, content.withdrawn);
+    const skipped = d.skipped - (withdrawn ? 1 : 0);
+    if (skipped > 0) {
+      next = { ...next, missing: next.missing + skipped };
       await putNotice(ctx, tx, g, 'gap', env.sender, next.lastAt - 1);
     }
     if (d.late) next = { ...next, missing: Math.max(0, next.missing - 1) };
