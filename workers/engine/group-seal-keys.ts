@@ -17,7 +17,7 @@ import type { GroupRecord } from '../storage/group-repo';
 import type { Tx } from '../storage/schema';
 import type { EngineContext } from './context';
 import { queueUpdate } from './group-update-queue';
-import { entryOf, recordOf } from '../../src/lib/codec/by-name';
+import { entryOf } from '../../src/lib/codec/by-name';
 
 /** Queues `distribution` to each of `to`, each with a fresh seal key; answers the keys given. */
 export async function giveSenderKey(
@@ -34,7 +34,8 @@ export async function giveSenderKey(
     await queueUpdate(tx, r, { groupId, distribution, sealKey, ...extra });
     given.push([r, sealKey]);
   }
-  return recordOf(given);
+  // Object.fromEntries: "__proto__" stays an own entry (codec/by-name.ts).
+  return Object.fromEntries(given);
 }
 
 /** The seal key of each of `to` (same order) when all hold our current key with one, else undefined. */

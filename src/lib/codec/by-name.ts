@@ -18,8 +18,3 @@ export function withEntry<V>(rec: Readonly<Record<string, V>> | undefined, name:
   const rest = Object.entries(rec ?? {}).filter(([k]) => k !== name);
   return Object.fromEntries(value === undefined ? rest : [...rest, [name, value]]);
 }
-
-/** A record of `pairs`, each name an own entry. */
-export function recordOf<V>(pairs: Iterable<readonly [string, V]>): Record<string, V> {
-  return Object.fromEntries(pairs);
-}
