@@ -10,6 +10,7 @@
 import { describe, expect, test } from 'vitest';
 import { engineFail } from '../../workers/engine/errors';
 import { getGroup } from '../../workers/storage/group-repo';
+import { hostAuth } from '../../workers/engine/account';
 import type { Engine } from '../../workers/engine/engine';
 import type { HostTransport } from '../../workers/engine/transport';
 import { jumpedWithdrawn } from '../../workers/engine/group-withdraw';
@@ -57,6 +58,7 @@ describe('a group message deleted for everyone before it left', () => {
     gate.down = true;
     await ann.sendGroupText(id, 'secret draft');
     await eventually(async () => expect(gate.down && (await queued(ann, id))).toBe(1));
+    const draft = (await getGroup(ann.ctx.vault, id))!.outgoing[0]!;
     await ann.deleteGroupMessageForEveryone(id, await idOf(ann, id, 'secret draft'));
     expect(await queued(ann, id)).toBe(1); // the delete only
     gate.down = false;
@@ -68,6 +70,23 @@ describe('a group message deleted for everyone before it left', () => {
       expect(await missing(p, id)).toBe(0);
     }
     expect(await texts(ann, id)).toEqual(['hello', 'from ben', 'from cat', '(deleted)', 'after']);
+    // Then the host really swallows one: counted missing.
+    gate.drop = true;
+    await ann.sendGroupText(id, 'swallowed');
+    await eventually(async () => expect(await queued(ann, id)).toBe(0));
+    gate.drop = false;
+    await ann.sendGroupText(id, 'next');
+    for (const p of [ben, cat]) await eventually(async () => expect(await missing(p, id)).toBe(1));
+    // The withdrawn upload arriving after all (a lying sender, or an earlier attempt the host kept
+    // and hands over late): its kept key went with the jump, so it is refused, shows nothing, and
+    // cannot take back the count of the message the host did swallow.
+    await ann.ctx.transport.groupSend!(hostAuth(ann.ctx.me!), draft.to, draft.body);
+    await ann.sendGroupText(id, 'last');
+    for (const p of [ben, cat]) {
+      await eventually(async () => expect(await texts(p, id)).toContain('last'));
+      expect(await texts(p, id)).toEqual(['hello', 'from ben', 'from cat', 'after', 'next', 'last']);
+      expect(await missing(p, id)).toBe(1);
+    }
   });
 
   test('P21 controls: an upload the host withholds is counted missing; a jump an earlier message showed stays counted', async () => {

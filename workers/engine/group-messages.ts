@@ -18,7 +18,7 @@ import { uploadStateBlob } from './group-sync';
 import { address } from '../../src/lib/crypto/group/address';
 import { findMember } from '../../src/lib/crypto/group/group-state';
 import { stateHash } from '../../src/lib/crypto/group/group-state-codec';
-import { groupDecrypt, groupEncrypt } from '../../src/lib/crypto/group/sender-key';
+import { forgetSkipped, groupDecrypt, groupEncrypt } from '../../src/lib/crypto/group/sender-key';
 import { peekGroupMessage } from '../../src/lib/crypto/group/sender-key-message';
 import { bytesEqual, toHex } from '../../src/lib/codec/bytes';
 import { fail, isCodedError } from '../../src/lib/codec/errors';
@@ -196,8 +196,9 @@ export async function receiveGroupEnvelope(ctx: EngineContext, env: Envelope, se
     }
     // P21: iterations jumped over are missing messages, shown in the conversation; one that this
     // very delete names as withdrawn before it left is not (group-withdraw.ts).
-    const withdrawn = content.kind === 'delete' && !changedKey && jumpedWithdrawn(g.theirs[idx]!, header.iteration, content.withdrawn);
-    const skipped = d.skipped - (withdrawn ? 1 : 0);
+    const withdrawn = content.kind === 'delete' && !changedKey && jumpedWithdrawn(g.theirs[idx]!, header.iteration, content.withdrawn) ? content.withdrawn!.n : undefined;
+    if (withdrawn !== undefined) next = { ...next, theirs: next.theirs.map((t, i) => (i === idx ? forgetSkipped(t, withdrawn, now) : t)) };
+    const skipped = d.skipped - (withdrawn !== undefined ? 1 : 0);
     if (skipped > 0) {
       next = { ...next, missing: next.missing + skipped };
       await putNotice(ctx, tx, g, 'gap', env.sender, next.lastAt - 1);

@@ -11,6 +11,7 @@ import { mustRotateSenderKey, senderKeyRecipients, type GroupState } from '../..
 import {
   acceptSenderKeyDistribution,
   createSenderKey,
+  forgetSkipped,
   groupDecrypt,
   groupEncrypt,
   rotateSenderKey,
@@ -126,6 +127,21 @@ describe('sender keys: one encryption, every member reads it', () => {
     const later = seededDeps('later');
     later.advance(deps.now() - later.now() + SKIPPED_KEY_TTL_MS);
     expect(refusal(() => groupDecrypt(t3, messages[1]!, later), t3)).toBe('DuplicateMessage');
+  });
+
+  test('P21 forgetSkipped drops one kept key (a withdrawn jump): that iteration is then a duplicate, the others still arrive', () => {
+    const { ours, theirs } = annSends();
+    const { messages } = send(ours, 'a', 'b', 'c', 'd');
+    const t = groupDecrypt(theirs(), messages[3]!, deps).state; // jumps a, b, c
+    expect(t.skipped.size).toBe(3);
+    const forgot = forgetSkipped(t, 1, deps.now());
+    expect(forgot.skipped.size).toBe(2);
+    expect(t.skipped.size).toBe(3); // the input is not changed
+    expect(refusal(() => groupDecrypt(forgot, messages[1]!, deps), forgot)).toBe('DuplicateMessage');
+    expect(td.decode(groupDecrypt(forgot, messages[0]!, deps).plaintext)).toBe('a');
+    expect(td.decode(groupDecrypt(forgot, messages[2]!, deps).plaintext)).toBe('c');
+    // An iteration with no kept key: nothing changes.
+    expect(forgetSkipped(t, 7, deps.now()).skipped.size).toBe(3);
   });
 
   test('P21 a failed decrypt (any flipped byte) leaves the receiver\'s state byte-identical', () => {

@@ -230,3 +230,14 @@ export function groupDecrypt(their: TheirSenderKey, message: Uint8Array, deps: D
   const state: TheirSenderKey = { ...their, iteration: m.iteration + 1, chainKey: step.chainKey, skipped: skipped.finish() };
   return { state, plaintext, skipped: gap, late: false };
 }
+
+/**
+ * `their` without the kept key of `iteration`: a jump its sender said it withdrew before it left
+ * (README "Groups": message actions), counted as no missing message, so it can no longer arrive
+ * late either (a late arrival would take back a count that was never made).
+ */
+export function forgetSkipped(their: TheirSenderKey, iteration: number, now: number): TheirSenderKey {
+  const skipped = new SkippedKeysDraft(their.skipped, now);
+  skipped.take(toHex(their.distributionId), iteration)?.fill(0);
+  return { ...their, skipped: skipped.finish() };
+}

@@ -1,0 +1,12 @@
+import 'fake-indexeddb/auto';
+import { initSodium } from './src/lib/crypto/sodium';
+import { handshake, messageAt } from './tests/bench/harness';
+import { storedDriver } from './tests/bench/stored-driver';
+import { parleyDriver } from './tests/bench/parley-driver';
+await initSodium();
+const N = Number(process.argv[2] ?? 300);
+const d = process.argv[3] === 'mem' ? parleyDriver() : await storedDriver();
+for (let i = 0; i < 20; i++) await handshake(d, messageAt(i));
+const t = performance.now();
+for (let i = 0; i < N; i++) await handshake(d, messageAt(i));
+console.log(process.argv[3] ?? 'stored', ((performance.now() - t) / N * 1000).toFixed(0), 'us');
