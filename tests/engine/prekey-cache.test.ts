@@ -2,15 +2,18 @@
  * The opened-prekey cache (workers/storage/prekey-repo.ts `preKeyLookup`; SECURITY.md P15, P33,
  * P46): the signed prekey and last-resort KEM keys a handshake needs are kept opened in memory,
  * but only for the exact sealed value stored: a replaced record is opened again, a one-time
- * prekey is never kept, and what a lookup hands out is a copy the handshake may wipe.
+ * prekey is never kept, and what a lookup hands out is a copy the handshake may wipe. Prekeys are
+ * sealed with the data key; one sealed under the wrapping key by an older build still opens.
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
 import { systemDeps } from '../../src/lib/crypto/deps';
 import { generateIdentity } from '../../src/lib/crypto/identity';
-import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, type OneTimePreKey } from '../../src/lib/crypto/prekeys';
+import { decodeOneTimePreKey, encodeOneTimePreKey, generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, type OneTimePreKey } from '../../src/lib/crypto/prekeys';
 import { initSodium } from '../../src/lib/crypto/sodium';
-import { putPreKeys, preKeyLookup, sealPreKeys } from '../../workers/storage/prekey-repo';
+import { preKeyKey, putPreKeys, preKeyLookup, sealPreKeys } from '../../workers/storage/prekey-repo';
+import { openBytes } from '../../workers/storage/record-seal';
+import { seal } from '../../workers/storage/seal';
 import { commit, loadVault } from '../../workers/storage/vault';
 
 await initSodium();
@@ -49,6 +52,24 @@ describe('opened prekeys', () => {
     expect(c.signedPreKey(2)!.keyPair.privateKey).toEqual(second.signed.keyPair.privateKey);
     expect(c.kemPreKey(3)!.keyPair.privateKey).toEqual(second.kem.keyPair.privateKey);
     expect(c.oneTimePreKey(1)!.keyPair.privateKey).toEqual(second.oneTime.keyPair.privateKey);
+    vault.db.close();
+  });
+
+  test('P32 P15 new prekeys are sealed with the data key, bound to their record; one sealed under the wrapping key before still opens', async () => {
+    const vault = await loadVault(`prekey-seal-${process.pid}-${Date.now()}`);
+    const [fresh, legacy] = generateOneTimePreKeys(7, 2, systemDeps) as [OneTimePreKey, OneTimePreKey];
+    const [rec] = await sealPreKeys(vault, { oneTime: [fresh], kem: [] }, 0);
+    // XChaCha20-Poly1305 under the data key (24-byte nonce), not the wrapping key's AES-GCM.
+    expect(rec!.sealed.iv.length).toBe(24);
+    expect(decodeOneTimePreKey(openBytes(vault.db, 'prekeys', rec!.key, rec!.sealed)).keyPair.privateKey).toEqual(fresh.keyPair.privateKey);
+    // Bound to its record: moved to another prekey's row, it does not open.
+    expect(() => openBytes(vault.db, 'prekeys', preKeyKey('oneTime', 8), rec!.sealed)).toThrow(/does not open/);
+    // A record written before prekeys moved to the data key: AES-GCM under the wrapping key.
+    const old = { key: preKeyKey('oneTime', 8), kind: 'oneTime' as const, id: 8, lastResort: false, createdAt: 0, sealed: await seal(vault.key, encodeOneTimePreKey(legacy)) };
+    await commit(vault, (tx) => putPreKeys(tx, [rec!, old]));
+    const header = (n: number) => ({ signedPreKeyId: 99, kemPreKeyId: 98, oneTimePreKeyId: n, baseKey: new Uint8Array(32), kemCiphertext: new Uint8Array(0) });
+    expect((await preKeyLookup(vault, header(7))).oneTimePreKey(7)!.keyPair.privateKey).toEqual(fresh.keyPair.privateKey);
+    expect((await preKeyLookup(vault, header(8))).oneTimePreKey(8)!.keyPair.privateKey).toEqual(legacy.keyPair.privateKey);
     vault.db.close();
   });
 });

@@ -19,6 +19,7 @@ import { MemoryHost } from '../../workers/engine/memory-host';
 import { loadSessions } from '../../workers/storage/session-repo';
 import { DB_VERSION, Meta, type Sealed } from '../../workers/storage/schema';
 import { newWrapKey, seal, unseal } from '../../workers/storage/seal';
+import { openBytes } from '../../workers/storage/record-seal';
 import type { Vault } from '../../workers/storage/vault';
 import { dumpAll, findNeedle } from './storage-dump';
 import { closeAll, newUser, openUser, settle, texts, type User } from './support';
@@ -35,7 +36,7 @@ async function secretsOf(vault: Vault, me: User, peers: string[]): Promise<Uint8
   const id = me.engine.ctx.me!.identity;
   out.push(id.signing.privateKey.slice(0, 32), id.dh.privateKey);
   for (const r of await vault.db.getAll('prekeys')) {
-    const bytes = await unseal(vault.key, r.sealed);
+    const bytes = r.sealed.iv.length === 12 ? await unseal(vault.key, r.sealed) : openBytes(vault.db, 'prekeys', r.key, r.sealed);
     const decode = r.kind === 'signed' ? decodeSignedPreKey : r.kind === 'oneTime' ? decodeOneTimePreKey : decodeKemPreKey;
     out.push(decode(bytes).keyPair.privateKey.slice(0, 32));
   }

@@ -7,8 +7,8 @@
  * src/lib/crypto/app-lock.ts, in the clear `appLock` meta row.
  *
  * Turning the lock on or off RE-KEYS the vault: every record sealed under the wrapping key (the
- * AES-GCM ones, 12-byte IV: identity, data key, device secret, PIN state, private prekeys, legacy
- * sessions) is opened with the old key and sealed with the new one before, and written in, ONE
+ * AES-GCM ones, 12-byte IV: identity, data key, device secret, PIN state, legacy sessions, and
+ * private prekeys written before they moved to the data key) is opened with the old key and sealed with the new one before, and written in, ONE
  * transaction that also swaps `wrapKey` for `appLock` (or back). Turning the lock ON also rotates
  * the data key in that transaction (record-seal.ts `resealRows`): a copy of the profile taken
  * before the lock holds the old browser key and so the old data key, which must not open the
@@ -81,7 +81,8 @@ async function resealAll(vault: Vault, from: CryptoKey, to: CryptoKey): Promise<
     const v = metaVals[i];
     if (isWrapSealed(v)) out.push({ store: 'meta', key: String(metaKeys[i]), before: v.iv, value: await again(v) });
   }
-  for (const p of prekeys) out.push({ store: 'prekeys', key: p.key, before: p.sealed.iv, value: { ...p, sealed: await again(p.sealed) } });
+  // Prekeys written since they moved to the data key are resealed with the rows (resealRows).
+  for (const p of prekeys.filter((r) => isWrapSealed(r.sealed))) out.push({ store: 'prekeys', key: p.key, before: p.sealed.iv, value: { ...p, sealed: await again(p.sealed) } });
   for (const l of legacy) {
     const sealed: Sealed[] = [];
     for (const s of l.sealed) sealed.push(await again(s));
@@ -114,7 +115,8 @@ export async function rekeyVault(vault: Vault, to: CryptoKey, swap: { wrapKey?: 
     // A record added since (a refill's prekeys, a first PIN state) would be left under the old key.
     const sealedMeta = (await tx.objectStore('meta').getAll()).filter(isWrapSealed).length;
     const count = (store: WrapStore) => resealed.filter((r) => r.store === store).length;
-    if (sealedMeta !== count('meta') || (await tx.objectStore('prekeys').count()) !== count('prekeys')) raced = true;
+    const wrapPreKeys = (await tx.objectStore('prekeys').getAll()).filter((r) => isWrapSealed(r.sealed)).length;
+    if (sealedMeta !== count('meta') || wrapPreKeys !== count('prekeys')) raced = true;
     if ((await tx.objectStore('legacySessions').count()) !== count('legacySessions')) raced = true;
     if (raced) {
       nextData?.fill(0);

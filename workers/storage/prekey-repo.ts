@@ -1,6 +1,9 @@
 /**
  * Private prekeys at rest: the signed X25519 prekey, X25519 one-time prekeys and ML-KEM prekeys
- * (one-time and last-resort), each sealed. `preKeyLookup` loads just the ids a PreKeyMessage
+ * (one-time and last-resort), each sealed with the vault's data key (record-seal.ts), as sessions
+ * are, so a handshake opens its one-time prekey synchronously instead of awaiting WebCrypto
+ * (records an older build sealed under the wrapping key still open, and the app lock re-keys
+ * them, app-lock-repo.ts). `preKeyLookup` loads just the ids a PreKeyMessage
  * names into the synchronous lookup acceptSession wants; `deleteConsumed` runs in the same
  * transaction that stores the new session, so a used one-time private key never outlives it (P15).
  */
@@ -17,7 +20,11 @@ import {
   type SignedPreKey
 } from '../../src/lib/crypto/prekeys';
 import type { PreKeyKind, PreKeyRecord, Tx, Vault } from './schema';
-import { seal, unseal } from './seal';
+import { unseal } from './seal';
+import { openBytes, sealBytes } from './record-seal';
+
+/** A record sealed under the wrapping key (seal.ts, AES-GCM) has a 12-byte IV; the data key's nonce is 24. */
+const WRAP_IV_LEN = 12;
 import { bytesEqual } from '../../src/lib/codec/bytes';
 
 export function preKeyKey(kind: PreKeyKind, id: number): string {
@@ -30,16 +37,26 @@ export interface NewPreKeys {
   kem: KemPreKey[];
 }
 
-/** Seals every new private prekey (async; before the transaction). */
+/** Seals every new private prekey with the data key (record-seal.ts; AD: 'prekeys' and the record key). */
 export async function sealPreKeys(vault: Vault, keys: NewPreKeys, now: number): Promise<PreKeyRecord[]> {
   const out: PreKeyRecord[] = [];
-  const add = async (kind: PreKeyKind, id: number, bytes: Uint8Array, lastResort: boolean, createdAt: number) => {
-    out.push({ key: preKeyKey(kind, id), kind, id, lastResort, createdAt, sealed: await seal(vault.key, bytes) });
+  const add = (kind: PreKeyKind, id: number, bytes: Uint8Array, lastResort: boolean, createdAt: number) => {
+    const key = preKeyKey(kind, id);
+    out.push({ key, kind, id, lastResort, createdAt, sealed: sealBytes(vault.db, 'prekeys', key, bytes) });
+    bytes.fill(0);
   };
-  if (keys.signed) await add('signed', keys.signed.id, encodeSignedPreKey(keys.signed), false, keys.signed.createdAt);
-  for (const k of keys.oneTime) await add('oneTime', k.id, encodeOneTimePreKey(k), false, now);
-  for (const k of keys.kem) await add('kem', k.id, encodeKemPreKey(k), k.lastResort, k.createdAt);
+  if (keys.signed) add('signed', keys.signed.id, encodeSignedPreKey(keys.signed), false, keys.signed.createdAt);
+  for (const k of keys.oneTime) add('oneTime', k.id, encodeOneTimePreKey(k), false, now);
+  for (const k of keys.kem) add('kem', k.id, encodeKemPreKey(k), k.lastResort, k.createdAt);
   return out;
+}
+
+/**
+ * The private key bytes of a record: sealed with the data key (24-byte nonce, synchronous), or,
+ * written before prekeys moved to it, with the wrapping key (12-byte IV, WebCrypto AES-GCM).
+ */
+async function openRecord(vault: Vault, rec: PreKeyRecord): Promise<Uint8Array> {
+  return rec.sealed.iv.length === WRAP_IV_LEN ? unseal(vault.key, rec.sealed) : openBytes(vault.db, 'prekeys', rec.key, rec.sealed);
 }
 
 export async function putPreKeys(tx: Tx, records: PreKeyRecord[]): Promise<void> {
@@ -90,13 +107,13 @@ export function forgetPreKeys(vault: Vault): void {
 
 async function open<T>(vault: Vault, rec: PreKeyRecord | undefined, decode: (b: Uint8Array) => T): Promise<T | undefined> {
   if (!rec) return undefined;
-  if (!reused(rec)) return decode(await unseal(vault.key, rec.sealed));
+  if (!reused(rec)) return decode(await openRecord(vault, rec));
   let cache = opened.get(vault.key);
   if (!cache) opened.set(vault.key, (cache = new Map()));
   const hit = cache.get(rec.key);
   // A copy: the handshake may wipe the key pairs it is handed.
   if (hit && bytesEqual(hit.iv, rec.sealed.iv)) return structuredClone(hit.value as T);
-  const value = decode(await unseal(vault.key, rec.sealed));
+  const value = decode(await openRecord(vault, rec));
   cache.delete(rec.key);
   cache.set(rec.key, { iv: rec.sealed.iv, value: structuredClone(value) });
   if (cache.size > MAX_OPENED) cache.delete(cache.keys().next().value!);

@@ -1,7 +1,8 @@
 /**
  * User data and session state at rest (DESIGN.md §8, SECURITY.md P32): message bodies, chat
- * previews, outbox content, contacts' private fields, and sessions (heads and skipped-key rows,
- * session-repo.ts) are sealed with XChaCha20-Poly1305 under the vault's DATA KEY.
+ * previews, outbox content, contacts' private fields, sessions (heads and skipped-key rows,
+ * session-repo.ts) and private prekeys (prekey-repo.ts) are sealed with XChaCha20-Poly1305 under
+ * the vault's DATA KEY.
  *
  * Why a second key: the repositories read, change and write these rows INSIDE one readwrite
  * transaction (a chat preview is updated in the same transaction that stores the message), and
@@ -120,7 +121,8 @@ export const SEALED_ROW_KEYS: Readonly<Record<string, string>> = Object.freeze({
   groups: 'id',
   groupMessages: 'key',
   searchIndex: 'id',
-  avatars: 'username'
+  avatars: 'username',
+  prekeys: 'key'
 });
 
 /**
@@ -131,7 +133,7 @@ export const SEALED_ROW_KEYS: Readonly<Record<string, string>> = Object.freeze({
  * data key under their own out-of-line key (our profile key and profile, the username link, the
  * sealed-sender access state and the privacy settings), and `resealRows` re-seals those too.
  */
-export const UNSEALED_STORES: readonly string[] = Object.freeze(['meta', 'prekeys', 'legacySessions', 'failures', 'files']);
+export const UNSEALED_STORES: readonly string[] = Object.freeze(['meta', 'legacySessions', 'failures', 'files']);
 
 const isSealed = (v: unknown): v is Sealed =>
   typeof v === 'object' && v !== null && (v as Sealed).iv instanceof Uint8Array && (v as Sealed).iv.length === NONCE_LEN && (v as Sealed).ct instanceof Uint8Array;
