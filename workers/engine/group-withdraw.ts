@@ -7,9 +7,9 @@
  * delete names its withdrawn ratchet header (inbox.ts): a member who decrypts the delete and finds
  * that very iteration among the ones this decryption jumped over counts it as withdrawn, not
  * missing, and forgets the key it kept for it (sender-key.ts `forgetSkipped`), so that upload
- * can no longer arrive late and take back a count made for another jump. The reference sits inside the signed, encrypted delete, so a host can neither forge
- * it nor point it at a message it withholds; a member's delete can only account for a jump in
- * its own chain. A jump already counted by an earlier message stays counted (honest: it was
+ * can no longer arrive late and take back a count made for another jump. The reference sits
+ * inside the signed, encrypted delete, so a host can neither forge it nor point it at a message
+ * it withholds; a member's delete can only account for a jump in its own chain. A jump already counted by an earlier message stays counted (honest: it was
  * shown), and a delete sent after a rotation names a chain the member no longer reads: ignored.
  */
 import { bytesEqual } from '../../src/lib/codec/bytes';

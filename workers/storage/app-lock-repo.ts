@@ -8,8 +8,9 @@
  *
  * Turning the lock on or off RE-KEYS the vault: every record sealed under the wrapping key (the
  * AES-GCM ones, 12-byte IV: identity, data key, device secret, PIN state, legacy sessions, and
- * private prekeys written before they moved to the data key) is opened with the old key and sealed with the new one before, and written in, ONE
- * transaction that also swaps `wrapKey` for `appLock` (or back). Turning the lock ON also rotates
+ * private prekeys written before they moved to the data key) is opened with the old key and
+ * sealed with the new one before, and written in, ONE transaction that also swaps `wrapKey` for
+ * `appLock` (or back). Turning the lock ON also rotates
  * the data key in that transaction (record-seal.ts `resealRows`): a copy of the profile taken
  * before the lock holds the old browser key and so the old data key, which must not open the
  * rows written afterwards. (The identity key is the account's and is not rotated.)

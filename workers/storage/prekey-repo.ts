@@ -3,9 +3,9 @@
  * (one-time and last-resort), each sealed with the vault's data key (record-seal.ts), as sessions
  * are, so a handshake opens its one-time prekey synchronously instead of awaiting WebCrypto
  * (records an older build sealed under the wrapping key still open, and the app lock re-keys
- * them, app-lock-repo.ts). `preKeyLookup` loads just the ids a PreKeyMessage
- * names into the synchronous lookup acceptSession wants; `deleteConsumed` runs in the same
- * transaction that stores the new session, so a used one-time private key never outlives it (P15).
+ * them, app-lock-repo.ts). `preKeyLookup` loads just the ids a PreKeyMessage names into the
+ * synchronous lookup acceptSession wants; `deleteConsumed` runs in the same transaction that
+ * stores the new session, so a used one-time private key never outlives it (P15).
  */
 import type { ConsumedPreKeys, PqxdhHeader, PreKeyLookup } from '../../src/lib/crypto/pqxdh';
 import {
@@ -22,10 +22,10 @@ import {
 import type { PreKeyKind, PreKeyRecord, Tx, Vault } from './schema';
 import { unseal } from './seal';
 import { openBytes, sealBytes } from './record-seal';
+import { bytesEqual } from '../../src/lib/codec/bytes';
 
 /** A record sealed under the wrapping key (seal.ts, AES-GCM) has a 12-byte IV; the data key's nonce is 24. */
 const WRAP_IV_LEN = 12;
-import { bytesEqual } from '../../src/lib/codec/bytes';
 
 export function preKeyKey(kind: PreKeyKind, id: number): string {
   return `${kind}:${id}`;
