@@ -11,7 +11,7 @@ import type { Faults } from '../../workers/engine/context';
 import { MemoryHost } from '../../workers/engine/memory-host';
 import { preKeyKey } from '../../workers/storage/prekey-repo';
 import { ALL_STORES } from '../../workers/storage/schema';
-import { unseal } from '../../workers/storage/seal';
+import { openBytes } from '../../workers/storage/record-seal';
 import { closeAll, newUser, openUser, settle, texts, type User } from './support';
 import { asUsername } from '../../src/lib/codec/username';
 
@@ -208,7 +208,7 @@ describe('atomic receive', () => {
     const otk = await db.get('prekeys', preKeyKey('oneTime', header.oneTimePreKeyId!));
     const kem = await db.get('prekeys', preKeyKey('kem', header.kemPreKeyId));
     expect(otk && kem && !kem.lastResort).toBeTruthy();
-    const otkPrivate = (await unseal(bob.engine.ctx.vault.key, otk!.sealed)).slice(6, 38);
+    const otkPrivate = openBytes(db, 'prekeys', otk!.key, otk!.sealed).slice(6, 38);
 
     host.push(asUsername('bob'));
     await settle(alice, bob);
