@@ -14,7 +14,8 @@
  * it answers 204 whatever happened, so it confirms neither blob nor token (no oracle). The
  * uploader, and only it (with its bearer, as for its upload), may list more hashes later, for a
  * member who joined while the file went up; a blob that is gone or another account's reads as
- * absent there too. What the host learns is how many recipients a blob had, which the fan-out of
+ * absent there too. The uploader may also delete its own blob outright (a delete for everyone of
+ * the message that pointed at it), which tells the host no more than the upload did. What the host learns is how many recipients a blob had, which the fan-out of
  * the message already shows.
  * Logs name only the route, never an id or a token. Hostile input (bad ids, bad offsets, bad
  * release lists or tokens, oversized bodies, malformed ranges) gets a clear 4xx before any store
@@ -175,6 +176,15 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
       return true;
     }
     const id = idOf(rest);
+    if (req.method === 'DELETE') {
+      // The uploader withdrawing its own blob (a delete for everyone, an upload given up), with
+      // its bearer; gone or someone else's reads as absent, as for /upload.
+      const user = await d.auth.requireUser(bearer(req));
+      if (!(await d.store.remove(id, user))) throw new HostError(404, 'NotFound', 'no such upload');
+      res.writeHead(204, { 'Cache-Control': 'no-store' });
+      res.end();
+      return true;
+    }
     if (req.method === 'PUT') {
       const offset = Number(new URL(req.url ?? '', 'http://host').searchParams.get('offset') ?? NaN);
       if (!Number.isSafeInteger(offset) || offset < 0) throw new HostError(400, 'BadRequest', 'offset must be a non-negative integer');

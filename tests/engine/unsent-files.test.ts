@@ -7,6 +7,8 @@
  * the same browser is never listed.
  */
 import 'fake-indexeddb/auto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { describe, expect, test } from 'vitest';
 import type { Username } from '../../src/lib/codec/username';
@@ -18,11 +20,13 @@ import { MAX_UNSENT, UNSENT_META_KEY, noteUpload } from '../../workers/engine/un
 import { openJson } from '../../workers/storage/record-seal';
 import { commit } from '../../workers/storage/vault';
 import { blobSize } from '../../src/lib/crypto/attachment';
+import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
 import { PUT_PART_BYTES } from '../../workers/engine/blob-stream';
 import { bytes, opened, same } from './download-support';
 import { enginesOnRealHost, eventually, fileKeyIn } from './real-host-support';
 
 const { real, user } = enginesOnRealHost('parley-unsent-');
+const hostBlobs = () => readdirSync(join(real.dataDir, BLOBS_DIR));
 const bob = { kind: 'chat', username: 'bob' as Username } as const;
 const MiB = 1024 * 1024;
 
@@ -152,9 +156,14 @@ describe('files a closed tab left unsent', () => {
     expect(listed[0]).toMatchObject({ name: 'trip-plan.pdf', size: file.length, voice: false });
     // Only in its own conversation.
     expect(await after.unsentFiles({ kind: 'chat', username: 'carol' as Username })).toEqual([]);
+    // The cut upload's unfinished blob is on the host until the person dismisses it; then it goes
+    // there too (wire/blob-api.ts DELETE), freeing one of the account's unfinished uploads.
+    expect(hostBlobs()).toHaveLength(1);
+    after.connect();
     await after.dismissUnsentFile(listed[0]!.id);
     expect(await after.unsentFiles(bob)).toEqual([]);
     expect(await storedNote(after)).toBeUndefined();
+    await eventually(() => expect(hostBlobs()).toEqual([]));
     await after.close();
   });
 
@@ -171,9 +180,13 @@ describe('files a closed tab left unsent', () => {
 
     // A failed upload (503 on every try), then Cancel: dropped, not listed after a reload either.
     g.refuse = true;
+    expect(hostBlobs()).toHaveLength(1);
     await expect(alice.sendAttachment(bob.username, { bytes: small, name: 'b.txt', mime: 'text/plain', transfer: 's2' })).rejects.toMatchObject({ code: 'Unavailable' });
+    expect(hostBlobs()).toHaveLength(2);
     await alice.discardUpload('s2');
     expect(await storedNote(alice)).toBeUndefined();
+    // Its unfinished blob went from the host; the sent file's stays for bob.
+    await eventually(() => expect(hostBlobs()).toHaveLength(1));
 
     // A failed upload left as it is, then the tab closes: listed; sending the same file (name and
     // size) to the same chat again takes the stopped entry out with it.

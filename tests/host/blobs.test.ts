@@ -423,6 +423,53 @@ describe('host attachment blob recipients added later', () => {
   });
 });
 
+/** DELETE <id> as `u` (no bearer without one). */
+async function removeBlob(url: string, u: TestUser | undefined, id: string): Promise<Response> {
+  return fetch(url + BLOB_API.prefix + id, { method: 'DELETE', headers: u ? auth(u) : {} });
+}
+
+describe('host attachment blob removed by its uploader', () => {
+  test('P45 the uploader deletes its complete blob at once, release list and file with it; an unfinished one too, freeing its upload slot', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const id = await uploaded(host.url, ann, 4000, [hashOf(token()), hashOf(token())]);
+    expect(existsSync(join(host.dataDir, BLOBS_DIR, id))).toBe(true);
+    const gone = await removeBlob(host.url, ann, id);
+    expect(gone.status).toBe(204);
+    expect(await gone.text()).toBe('');
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(404);
+    expect(existsSync(join(host.dataDir, BLOBS_DIR, id))).toBe(false);
+    expect(releaseRows(host.dataDir)).toBe(0);
+    // Unfinished uploads: at the limit a new one is refused; deleting one makes room, and the
+    // deleted one takes no more parts.
+    const pending: string[] = [];
+    for (let i = 0; i < MAX_PENDING_UPLOADS; i++) pending.push(((await (await create(host.url, ann, 100)).json()) as { id: string }).id);
+    expect((await create(host.url, ann, 100)).status).toBe(429);
+    expect((await removeBlob(host.url, ann, pending[0]!)).status).toBe(204);
+    expect((await put(host.url, ann, pending[0]!, 0, bytes(100))).status).toBe(404);
+    expect((await create(host.url, ann, 100)).status).toBe(201);
+  });
+
+  test('P40 another account\'s blob, an unknown one and one already deleted get the same 404 and stay as they are; no bearer 401, a bad id 400', async () => {
+    const host = await startHost();
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const ben = await registerUser(host.url, 'ben');
+    const id = await uploaded(host.url, ann, 100);
+    const answers = [await removeBlob(host.url, ben, id), await removeBlob(host.url, ann, '0'.repeat(32))];
+    expect((await fetch(host.url + BLOB_API.prefix + id)).status).toBe(200);
+    expect((await removeBlob(host.url, ann, id)).status).toBe(204);
+    answers.push(await removeBlob(host.url, ann, id));
+    const bodies = await Promise.all(answers.map(async (r) => [r.status, await r.json()] as const));
+    for (const b of bodies) expect(b).toEqual([404, { error: { code: 'NotFound', message: 'no such upload' } }]);
+    const kept = await uploaded(host.url, ann, 100);
+    expect((await removeBlob(host.url, undefined, kept)).status).toBe(401);
+    expect((await removeBlob(host.url, ann, '..%2Fparley.sqlite')).status).toBe(400);
+    expect((await fetch(host.url + BLOB_API.prefix + kept)).status).toBe(200);
+  });
+});
+
 describe('blob store contract on a real SQLite file', () => {
   test('a blobs.sqlite from before release lists opens, keeps its blobs and gains the list table', async () => {
     const dir = tempDir();

@@ -315,6 +315,31 @@ describe.each(backends)('side stores on $name', (backend) => {
     expect(await one.files.release(id(45), c)).toBe(true);
   });
 
+  test('P45 the uploader removes its own blob, complete or unfinished, through either handle; another owner, an unknown id or a second remove changes nothing', async () => {
+    const [one, two] = await backend.open();
+    await one.files.create(id(50), 'ann', 10, 1, [hash(1), hash(2)]);
+    await one.files.append(id(50), 0, data(10, 50));
+    expect(await two.files.remove(id(50), 'ben')).toBe(false);
+    expect(await one.files.read(id(50), 0, 10)).toEqual(data(10, 50));
+    expect(await two.files.remove(id(50), 'ann')).toBe(true);
+    expect(await one.files.get(id(50))).toBeUndefined();
+    expect(await one.files.remove(id(50), 'ann')).toBe(false);
+    expect(await two.files.remove(id(99), 'ann')).toBe(false);
+    // Its release rows went with it: a new blob under the id listing one of them waits for its own list.
+    await one.files.create(id(50), 'ann', 10, 2, [hash(2)]);
+    await one.files.append(id(50), 0, data(10, 51));
+    expect(await two.files.release(id(50), hash(1))).toBe(false);
+    expect(await two.files.get(id(50))).toBeDefined();
+    // Unfinished: it stops counting against the owner's pending uploads, and no part can follow.
+    await one.files.create(id(51), 'ann', 10, 1, []);
+    await one.files.append(id(51), 0, data(4, 52));
+    expect(await two.files.pending('ann')).toBe(1);
+    expect(await one.files.remove(id(51), 'ann')).toBe(true);
+    expect(await two.files.pending('ann')).toBe(0);
+    await expect(two.files.append(id(51), 4, data(6, 52))).rejects.toThrow(/no such blob/);
+    await expect(one.files.remove('../x', 'ann')).rejects.toThrow(/32 hex digits/);
+  });
+
   test('P45 the store refuses malformed release lists and hashes and then holds nothing; a full list is accepted', async () => {
     const [one] = await backend.open();
     const full = Array.from({ length: MAX_BLOB_RELEASES }, (_, i) => hash(i));

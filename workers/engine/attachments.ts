@@ -38,7 +38,7 @@ import { FROM_START, LocalCopyError, dropFile, getFileMark, keptShare, localPart
 import { UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
 import { StreamUpload, type UploadTarget } from './blob-stream';
 import { downloadStream, openParts, stopIfLocked } from './ranged-download';
-import { downloader } from './blob-client';
+import { downloader, withdrawBlob } from './blob-client';
 import { requireMe, type EngineContext } from './context';
 import { engineFail, isEngineError } from './errors';
 import { messageEvent } from './views';
@@ -122,7 +122,8 @@ export async function discardUpload(ctx: EngineContext, transfer: string): Promi
     up.abandon();
     unfinished.delete(slot);
   }
-  await forgetTransfer(ctx.vault, transfer);
+  // Its unfinished blob goes from the host too, freeing one of the account's upload slots.
+  for (const blobId of await forgetTransfer(ctx.vault, transfer)) void withdrawBlob(ctx, blobId);
 }
 
 export async function sendAttachment(ctx: EngineContext, username: Username, file: OutgoingFile): Promise<MessageRecord> {

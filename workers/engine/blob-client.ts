@@ -5,6 +5,7 @@
  * id is the capability, so the host cannot pair the uploader with who fetches), and the refusal
  * each answer stands for.
  */
+import { BLOB_API } from '../../src/lib/wire/blob-api';
 import { hostAuth } from './account';
 import { requireMe, type EngineContext } from './context';
 import { engineFail } from './errors';
@@ -35,4 +36,20 @@ export function downloader(ctx: EngineContext): BlobFetch {
   const f = ctx.transport.anonymousFetch?.bind(ctx.transport);
   if (!f) return engineFail('Unavailable', 'this host transport carries no files');
   return f;
+}
+
+/**
+ * Deletes our own blob on the host (wire/blob-api.ts DELETE, as the account that uploaded it):
+ * the message that pointed at it was deleted for everyone, or its upload was given up. Only ever
+ * the person's own action leads here. Best effort, never awaited by that action: a failure (the
+ * host out of reach, the blob already gone) leaves the blob to the host's retention, and the
+ * answer is only true once the host confirmed the delete.
+ */
+export async function withdrawBlob(ctx: EngineContext, blobId: string): Promise<boolean> {
+  try {
+    const res = await fetcher(ctx)(`${BLOB_API.prefix}${blobId}`, { method: 'DELETE' });
+    return res.status === 204;
+  } catch {
+    return false;
+  }
 }

@@ -32,6 +32,7 @@ import { withdrawQueued } from './group-withdraw';
 import { catchUpBeforeSend, sendableInTx } from './group-sendable';
 import { engineFail } from './errors';
 import { ACTION_WINDOW_MS } from './message-actions';
+import { withdrawBlob } from './blob-client';
 
 /** What one action sends, after its local change: the content and the group record to store. */
 interface Plan {
@@ -172,13 +173,17 @@ export async function editGroupMessage(ctx: EngineContext, id: string, key: stri
 
 /** Deletes our own message of group `id` for every member, within ACTION_WINDOW_MS. */
 export async function deleteGroupMessageForEveryone(ctx: EngineContext, id: string, key: string): Promise<void> {
+  let blobId: string | undefined;
   await sendInGroup(ctx, id, async (tx, g, me) => {
     const m = await targetIn(tx, g, key);
     checkOwn(m, ctx.deps.now());
+    blobId = m.attachment?.blobId;
     // Still queued (the host was out of reach): it never leaves, and the delete names it (group-withdraw.ts).
     const { group, withdrawn } = withdrawQueued(await erase(tx, g, m, me), m.key);
     return { content: { kind: 'delete', target: m.id, ...(withdrawn ? { withdrawn } : {}) }, group };
   });
+  // A file's blob goes from the host too, once the delete is stored (P44; wire/blob-api.ts).
+  if (blobId) void withdrawBlob(ctx, blobId);
 }
 
 /** Removes one message of group `id` from this browser only (P44: row and search entry); nothing is sent. */

@@ -27,6 +27,7 @@ import { messageOwner, txDropFile } from '../storage/file-repo';
 import { getContact } from '../storage/contact-repo';
 import { getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox, withdrawUnsent } from '../storage/outbox-repo';
+import { withdrawBlob } from './blob-client';
 import type { MessageExtras, MessageRecord, Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
@@ -168,12 +169,16 @@ export async function editMessage(ctx: EngineContext, raw: string, key: string, 
  */
 export async function deleteForEveryone(ctx: EngineContext, raw: string, key: string): Promise<MessageView> {
   let withdrawn: MessageRef | undefined;
-  return act(
+  let blobId: string | undefined;
+  const view = await act(
     ctx,
     raw,
     key,
     true,
-    (tx, m) => erase(tx, m),
+    (tx, m) => {
+      blobId = m.attachment?.blobId;
+      return erase(tx, m);
+    },
     (m) => ({ kind: 'delete', target: m.id, ...(withdrawn ? { withdrawn } : {}) }),
     async (tx, m) => {
       const { neverLeft, ciphertexts } = await withdrawUnsent(tx, m.key);
@@ -181,6 +186,9 @@ export async function deleteForEveryone(ctx: EngineContext, raw: string, key: st
       return neverLeft && ciphertexts.length === 0;
     }
   );
+  // A file's blob goes from the host too, once the delete is stored (P44; wire/blob-api.ts).
+  if (blobId) void withdrawBlob(ctx, blobId);
+  return view;
 }
 
 /** Removes a message from this browser only (P44: through removeMessage, the one removal path); nothing is sent. */

@@ -201,16 +201,21 @@ export function uploadDone(vault: Vault, slot: string): void {
 /** True if `slot` is the upload of `transfer` (slots end with their page's transfer id, attachments.ts slotOf). */
 export const isSlotOf = (slot: string, transfer: string): boolean => slot.endsWith(`:${transfer}`);
 
-/** Forgets the entry of `transfer`'s upload, with its copy, and lets its lock go (the person cancelled it in the tray). */
-export async function forgetTransfer(vault: Vault, transfer: string): Promise<void> {
-  const slots = await commit(vault, async (tx) => {
+/**
+ * Forgets the entry of `transfer`'s upload, with its copy, and lets its lock go (the person
+ * cancelled it in the tray). Answers the ids of the blobs those uploads had made on the host, for
+ * the caller to delete there.
+ */
+export async function forgetTransfer(vault: Vault, transfer: string): Promise<string[]> {
+  const gone = await commit(vault, async (tx) => {
     const entries = await txEntries(tx);
     const gone = entries.filter((e) => isSlotOf(e.slot, transfer));
     for (const e of gone) if (e.owner) await txDropFile(tx, e.owner);
     if (gone.length) await txWrite(tx, entries.filter((e) => !gone.includes(e)));
-    return gone.map((e) => e.slot);
+    return gone;
   });
-  for (const slot of slots) release(vault, slot);
+  for (const e of gone) release(vault, e.slot);
+  return gone.flatMap((e) => (e.blobId ? [e.blobId] : []));
 }
 
 /** The stopped uploads of one conversation, oldest first. */
@@ -223,13 +228,17 @@ export async function unsentFiles(vault: Vault, place: FilePlaceView): Promise<U
   return out.sort((a, b) => a.at - b.at);
 }
 
-/** Removes a stopped upload's entry and its copy; one still running (here or in another tab) stays. */
-export async function dismissUnsent(vault: Vault, slot: string): Promise<void> {
-  if (!(await stopped(vault, slot))) return;
-  await commit(vault, async (tx) => {
-    const owner = (await txEntries(tx)).find((e) => e.slot === slot)?.owner;
-    if (owner) await txDropFile(tx, owner);
+/**
+ * Removes a stopped upload's entry and its copy; one still running (here or in another tab) stays.
+ * Answers the id of the blob it had made on the host, if any, for the caller to delete there.
+ */
+export async function dismissUnsent(vault: Vault, slot: string): Promise<string | undefined> {
+  if (!(await stopped(vault, slot))) return undefined;
+  return commit(vault, async (tx) => {
+    const entry = (await txEntries(tx)).find((e) => e.slot === slot);
+    if (entry?.owner) await txDropFile(tx, entry.owner);
     await txUploadSent(tx, slot);
+    return entry?.blobId;
   });
 }
 

@@ -63,6 +63,13 @@ export interface BlobStore {
    */
   addReleases(id: string, owner: string, releases: readonly string[]): Promise<'added' | 'missing' | 'tooMany'>;
   /**
+   * Deletes blob `id` (row, bytes, release list), complete or not, if it is `owner`'s: the
+   * uploader withdrew the message that pointed at it (a delete for everyone) or gave up its
+   * upload. True if it was deleted; false, changing nothing, for a blob that does not exist or is
+   * another owner's (the two read alike). Serialised with `append` and `release` on the blob.
+   */
+  remove(id: string, owner: string): Promise<boolean>;
+  /**
    * Deletes blobs created before `before`, and unfinished ones created before `incompleteBefore`,
    * with their release lists; the count deleted.
    */

@@ -110,6 +110,7 @@ export function sealNamesInBlobs(inner: BlobStore, n: NameSeal): BlobStore {
     release: (id, hash) => inner.release(id, hash),
     // Sealed as create sealed it, so the owner check compares like with like.
     addReleases: (id, owner, releases) => inner.addReleases(id, n.seal(owner), releases),
+    remove: (id, owner) => inner.remove(id, n.seal(owner)),
     sweep: (before, incompleteBefore) => inner.sweep(before, incompleteBefore),
     close: () => inner.close()
   };

@@ -160,6 +160,16 @@ export function openSqliteBlobs(dataDir: string): BlobStore {
       // release that deleted the blob came first and this answers 'missing'.
       return add(checkedId(id), owner, releases);
     },
+    async remove(id, owner) {
+      return serial(checkedId(id), async () => {
+        const row = q.get.get(id);
+        if (!row || row.owner !== owner) return false;
+        // Row first, then the file, as for a release.
+        remove(id);
+        await rm(path(id), { force: true });
+        return true;
+      });
+    },
     async sweep(before, incompleteBefore) {
       const ids = q.expired.all(before, incompleteBefore).map((r) => r.id);
       for (const id of ids) {

@@ -17,13 +17,16 @@
  *                                                            while the file went up); 404 for a
  *                                                            blob that is gone or not the caller's;
  *                                                            400 past MAX_BLOB_RELEASES listed
+ *   DELETE /api/v1/blobs/<id> (bearer, uploader)          -> 204 deleted, complete or not; 404 for a
+ *                                                            blob that is gone or not the caller's
  *
  * Ids are 16 random bytes from the host's CSPRNG as 32 lowercase hex digits; anything else is a
  * 400 before any lookup (P40). Blobs are deleted BLOB_RETENTION_MS after upload, or earlier, once
  * every recipient released it: the uploader lists, at creation, the SHA-256 of one release token
  * per recipient (crypto/blob-release.ts; tokens the host cannot compute or tie to a username), and
  * each recipient posts its token once it holds the file itself. A complete blob whose every listed
- * hash was released is deleted at once. A blob created with no list goes by age only.
+ * hash was released is deleted at once, and one its uploader deletes, at once. A blob created with
+ * no list goes by age only.
  */
 import { blobSize, MAX_ATTACHMENT_BYTES } from '../crypto/attachment';
 

@@ -139,6 +139,12 @@ export async function openPgBlobs(pool: pg.Pool): Promise<BlobStore> {
         return 'added';
       });
     },
+    async remove(id, owner) {
+      // One statement: its row lock waits for an append or release holding the blob, and the
+      // cascade takes the parts and release rows.
+      const r = await pool.query('DELETE FROM attachment_blobs WHERE id = $1 AND owner = $2', [checkedId(id), owner]);
+      return r.rowCount === 1;
+    },
     async sweep(before, incompleteBefore) {
       let deleted = 0;
       for (;;) {
