@@ -63,7 +63,7 @@ export async function storedDriver(): Promise<Driver> {
   const spk = generateSignedPreKey(bob, 2, deps);
   const [opk] = generateOneTimePreKeys(1, 1, deps) as [OneTimePreKey];
   const kem = generateKemPreKey(bob, 3, true, deps);
-  const records = await sealPreKeys(vaults.b, { signed: spk, oneTime: [opk], kem: [kem] }, deps.now());
+  const records = sealPreKeys(vaults.b, { signed: spk, oneTime: [opk], kem: [kem] }, deps.now());
   await commit(vaults.b, (tx) => putPreKeys(tx, records));
   const bundleFor = (username: Username) =>
     encodeBundle({

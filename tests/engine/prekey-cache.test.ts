@@ -27,7 +27,7 @@ describe('opened prekeys', () => {
       const signed = generateSignedPreKey(id, 2, systemDeps);
       const [oneTime] = generateOneTimePreKeys(1, 1, systemDeps) as [OneTimePreKey];
       const kem = generateKemPreKey(id, 3, true, systemDeps);
-      const records = await sealPreKeys(vault, { signed, oneTime: [oneTime], kem: [kem] }, 0);
+      const records = sealPreKeys(vault, { signed, oneTime: [oneTime], kem: [kem] }, 0);
       await commit(vault, (tx) => putPreKeys(tx, records));
       return { signed, oneTime, kem };
     };
@@ -58,7 +58,7 @@ describe('opened prekeys', () => {
   test('P32 P15 new prekeys are sealed with the data key, bound to their record; one sealed under the wrapping key before still opens', async () => {
     const vault = await loadVault(`prekey-seal-${process.pid}-${Date.now()}`);
     const [fresh, legacy] = generateOneTimePreKeys(7, 2, systemDeps) as [OneTimePreKey, OneTimePreKey];
-    const [rec] = await sealPreKeys(vault, { oneTime: [fresh], kem: [] }, 0);
+    const [rec] = sealPreKeys(vault, { oneTime: [fresh], kem: [] }, 0);
     // XChaCha20-Poly1305 under the data key (24-byte nonce), not the wrapping key's AES-GCM.
     expect(rec!.sealed.iv.length).toBe(24);
     expect(decodeOneTimePreKey(openBytes(vault.db, 'prekeys', rec!.key, rec!.sealed)).keyPair.privateKey).toEqual(fresh.keyPair.privateKey);

@@ -323,7 +323,7 @@ describe("P18 this tab's cache of decoded sessions never decides against what is
     const alice = makeUser('alice', deps);
     const name = `stale-cache-${process.pid}-${Date.now()}`;
     const here = await loadVault(name);
-    const records = await sealPreKeys(here, { signed: bob.signedPreKey, oneTime: [...bob.oneTimePreKeys.values()], kem: [...bob.kemPreKeys.values()] }, deps.now());
+    const records = sealPreKeys(here, { signed: bob.signedPreKey, oneTime: [...bob.oneTimePreKeys.values()], kem: [...bob.kemPreKeys.values()] }, deps.now());
     const identity = await sealIdentity(here, bob.identity);
     await commit(here, async (tx) => {
       await putPreKeys(tx, records);

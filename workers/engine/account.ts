@@ -74,7 +74,7 @@ export async function createAccount(ctx: EngineContext, name: string): Promise<{
     nextSignedId: 2
   };
   const sealedId = await sealIdentity(ctx.vault, identity);
-  const records = await sealPreKeys(ctx.vault, keys, deps.now());
+  const records = sealPreKeys(ctx.vault, keys, deps.now());
   await commit(ctx.vault, async (tx) => {
     // A previous failed attempt may have left keys behind: start from an empty vault.
     for (const s of ALL_STORES) if (s !== 'meta') await tx.objectStore(s).clear();

@@ -78,7 +78,7 @@ export async function maintainPreKeys(ctx: EngineContext): Promise<PreKeyUpload 
   const newSigned = rotate ? generateSignedPreKey(me.identity, account.nextSignedId, deps) : undefined;
   // The last-resort KEM key rotates with the signed prekey, under the next free KEM id.
   if (rotate) kem.push(generateKemPreKey(me.identity, account.nextKemId + kem.length, true, deps));
-  const records = await sealPreKeys(ctx.vault, newSigned ? { signed: newSigned, oneTime, kem } : { oneTime, kem }, now);
+  const records = sealPreKeys(ctx.vault, newSigned ? { signed: newSigned, oneTime, kem } : { oneTime, kem }, now);
   // An old signed or last-resort prekey goes once its successor has been out longer than the
   // mailbox keeps envelopes.
   const expired = [

@@ -38,7 +38,7 @@ export interface NewPreKeys {
 }
 
 /** Seals every new private prekey with the data key (record-seal.ts; AD: 'prekeys' and the record key). */
-export async function sealPreKeys(vault: Vault, keys: NewPreKeys, now: number): Promise<PreKeyRecord[]> {
+export function sealPreKeys(vault: Vault, keys: NewPreKeys, now: number): PreKeyRecord[] {
   const out: PreKeyRecord[] = [];
   const add = (kind: PreKeyKind, id: number, bytes: Uint8Array, lastResort: boolean, createdAt: number) => {
     const key = preKeyKey(kind, id);

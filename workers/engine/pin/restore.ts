@@ -109,7 +109,7 @@ export async function restoreAccount(ctx: EngineContext, name: string, pin: stri
     // The user chose to restore: a lost vault (P33) is reset now, and only now.
     if (ctx.vault.lost) await resetVault(ctx.vault);
     const sealedId = await sealIdentity(ctx.vault, identity);
-    const prekeys = await sealPreKeys(ctx.vault, keys, deps.now());
+    const prekeys = sealPreKeys(ctx.vault, keys, deps.now());
     const sealedPin = await sealPinState(ctx.vault, pinState);
     const device = deps.rng(DEVICE_SECRET_LEN);
     const sealedDevice = await sealDevice(ctx.vault, device);
