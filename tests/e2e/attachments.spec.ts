@@ -272,6 +272,11 @@ test('a file cut off by a reload in the middle of its upload says "Not sent" in 
     if (route.request().method() !== 'PUT') return route.continue();
     puts++;
   });
+  // Giving an upload up deletes its unfinished blob on the host (wire/blob-api.ts DELETE).
+  const deletes: number[] = [];
+  alice.context.on('response', (r) => {
+    if (r.request().method() === 'DELETE' && /\/api\/v1\/blobs\/[0-9a-f]{32}$/.test(r.url())) deletes.push(r.status());
+  });
   await attach(alice, { name: 'plan.pdf', mimeType: 'application/pdf', buffer: randomBytes(300_000, 3) });
   await alice.page.getByTestId('attach-panel').getByRole('button', { name: 'Send' }).click();
   await expect.poll(() => puts).toBeGreaterThan(0);
@@ -288,6 +293,7 @@ test('a file cut off by a reload in the middle of its upload says "Not sent" in 
   await expect(bubbles(bob.page, alice.name).getByTestId('attachment')).toHaveCount(0);
   await notice.getByRole('button', { name: 'Dismiss' }).click();
   await expect(notice).toHaveCount(0);
+  await expect.poll(() => deletes).toEqual([204]);
   await alice.page.reload();
   await expect(bubbles(alice.page, bob.name).first()).toBeVisible({ timeout: 30_000 });
 
@@ -300,6 +306,7 @@ test('a file cut off by a reload in the middle of its upload says "Not sent" in 
   await expect(panel).toContainText('Upload failed', { timeout: 60_000 });
   await panel.getByRole('button', { name: 'Cancel' }).click();
   await expect(panel).toHaveCount(0);
+  await expect.poll(() => deletes).toEqual([204, 204]);
   await alice.page.reload();
   await expect(bubbles(alice.page, bob.name).first()).toBeVisible({ timeout: 30_000 });
   // The notice, when there is one, comes with the page's first question to the vault (seen above within the same wait).
