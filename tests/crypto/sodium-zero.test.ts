@@ -67,6 +67,20 @@ describe('libsodium temporaries', () => {
     expect(holds(lib.HEAPU8, mark.subarray(16))).toBe(false);
   });
 
+  test('hundreds of blocks live at once, freed in any order, are each zeroed', () => {
+    const lib = raw();
+    const blocks = Array.from({ length: 600 }, (_, i) => {
+      const mark = secret(`block ${i} `, 40);
+      const p = lib._malloc(mark.length);
+      lib.HEAPU8.set(mark, p);
+      return { p, mark };
+    });
+    // A fixed shuffle: newest, oldest and middle blocks interleaved.
+    const order = blocks.map((_, i) => i).sort((a, b) => ((a * 7919) % 600) - ((b * 7919) % 600));
+    for (const i of order) lib._free(blocks[i]!.p);
+    for (const { mark } of blocks) expect(holds(lib.HEAPU8, mark.subarray(16))).toBe(false);
+  });
+
   test('an AEAD encryption and decryption of a message text leave neither the text nor the key in the heap', () => {
     const text = secret('a message text that must not outlive its call', 200);
     const key = secret('message key', 32);
