@@ -14,9 +14,10 @@
  * it answers 204 whatever happened, so it confirms neither blob nor token (no oracle). The
  * uploader, and only it (with its bearer, as for its upload), may list more hashes later, for a
  * member who joined while the file went up; a blob that is gone or another account's reads as
- * absent there too. The uploader may also delete its own blob outright (a delete for everyone of
- * the message that pointed at it), which tells the host no more than the upload did. What the host learns is how many recipients a blob had, which the fan-out of
- * the message already shows.
+ * absent there too. What the host learns is how many recipients a blob had, which the fan-out of
+ * the message already shows. The uploader may also delete its own blob outright (a delete for
+ * everyone of the message that pointed at it, an upload given up): the host then also learns
+ * when its uploader withdrew it, never to whom it went.
  * Logs name only the route, never an id or a token. Hostile input (bad ids, bad offsets, bad
  * release lists or tokens, oversized bodies, malformed ranges) gets a clear 4xx before any store
  * call that could fail on it.
