@@ -7,13 +7,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { aeadDecrypt, aeadEncrypt } from '../../src/lib/crypto/primitives';
-import { sodium } from '../../src/lib/crypto/sodium';
+import { sodium, type RawHeap } from '../../src/lib/crypto/sodium';
 
-interface RawHeap {
-  HEAPU8: Uint8Array;
-  _malloc(size: number): number;
-  _free(ptr: number): void;
-}
 const raw = (): RawHeap => (sodium() as unknown as { libsodium: RawHeap }).libsodium;
 
 /** True if `needle` occurs anywhere in `heap`. */

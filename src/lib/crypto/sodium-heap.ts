@@ -11,13 +11,10 @@
  * (tests/crypto/sodium-heap.test.ts compares them). Knows nothing of protocols or labels.
  */
 import { fail } from '../codec/errors';
-import { sodium } from './sodium';
+import { sodium, type RawHeap } from './sodium';
 
 /** The few exports of libsodium's Emscripten module used here (pointers are heap offsets). */
-interface RawSodium {
-  HEAPU8: Uint8Array;
-  _malloc(size: number): number;
-  _free(ptr: number): void;
+interface RawSodium extends RawHeap {
   _crypto_scalarmult(q: number, n: number, p: number): number;
   /** u64 message length passed as (low, high) 32-bit halves; the key is 32 bytes. */
   _crypto_auth_hmacsha256(out: number, msg: number, lenLow: number, lenHigh: number, key: number): number;
@@ -27,7 +24,8 @@ interface RawSodium {
 
 function rawSodium(): RawSodium {
   const lib = (sodium() as unknown as { libsodium?: Partial<RawSodium> }).libsodium;
-  if (!lib || !lib.HEAPU8 || typeof lib._malloc !== 'function' || typeof lib._free !== 'function' || typeof lib._crypto_scalarmult !== 'function' || typeof lib._crypto_auth_hmacsha256 !== 'function' || typeof lib._crypto_generichash !== 'function') {
+  // The allocator (HEAPU8, _malloc, _free) is checked once, by initSodium.
+  if (!lib || typeof lib._crypto_scalarmult !== 'function' || typeof lib._crypto_auth_hmacsha256 !== 'function' || typeof lib._crypto_generichash !== 'function') {
     fail('Internal', 'libsodium build exposes no raw module');
   }
   return lib as RawSodium;

@@ -17,8 +17,8 @@ import _sodium from 'libsodium-wrappers-sumo';
 
 type Sodium = typeof _sodium;
 
-/** The raw module's allocator as the wrappers call it (pointers are heap offsets). */
-interface RawHeap {
+/** The raw module's allocator as the wrappers and sodium-heap.ts call it (pointers are heap offsets). */
+export interface RawHeap {
   HEAPU8: Uint8Array;
   _malloc(size: number): number;
   _free(ptr: number): void;
