@@ -3,21 +3,47 @@
  * wire/blob-api.ts DELETE), through engines on the REAL host and its blob files on disk: the
  * sender's delete takes its blob out at once, 1:1 and in a group, even when no recipient ever
  * fetched it (and so never released it). A delete for me keeps the blob: the others may still
- * fetch it. A host out of reach when the delete is made costs nothing but the early removal: the
- * delete still stands and goes out, and the blob is left to the host's retention.
+ * fetch it. A host out of reach when the delete is made delays only the blob's removal: the
+ * delete still stands and goes out, and the blob's DELETE waits in the vault (blob-withdrawals.ts)
+ * until a connection comes back, across a closed worker, until the host confirms it or the host's
+ * own retention has passed; never on a timer, never more than one refused attempt per connection.
  */
 import 'fake-indexeddb/auto';
 import { readdirSync } from 'node:fs';
+import WebSocket from 'ws';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { bytesEqual } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
 import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
-import type { HostHttpTransport } from '../../workers/engine/host-transport';
+import { BLOB_RETENTION_MS } from '../../src/lib/wire/blob-api';
+import { Engine } from '../../workers/engine/engine';
+import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
+import { memoryLocks } from '../../workers/engine/lock';
 import { enginesOnRealHost, eventually, fileKeyIn } from './real-host-support';
 import { fileBytes } from './support';
 
 const { real, user } = enginesOnRealHost('parley-withdraw-');
+const reopened: Engine[] = [];
+afterEach(async () => {
+  for (const e of reopened.splice(0)) await e.close();
+});
+
+/** Drops alice's socket and brings it back: what a network change or a host restart does. */
+async function reconnect(e: Engine): Promise<void> {
+  await e.disconnect();
+  await e.connect();
+}
+
+/** The vault `dbName` opened again by a new engine (a new tab, a restarted worker), connected. */
+async function reopen(dbName: string, wrap: (t: HostHttpTransport) => void): Promise<Engine> {
+  const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
+  wrap(transport);
+  const e = await Engine.open({ transport, dbName, locks: memoryLocks(), retryMs: 50 });
+  reopened.push(e);
+  await e.connect();
+  return e;
+}
 const hostBlobs = () => readdirSync(join(real.dataDir, BLOBS_DIR));
 const file = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 17 + seed) & 0xff);
 
@@ -64,7 +90,7 @@ describe('a file deleted for everyone leaves the host', () => {
     expect(bytesEqual(await fileBytes((await bob.openAttachment('alice', secondAtBob, 'd')).bytes), b)).toBe(true);
   });
 
-  test('P44 a host out of reach when the file is deleted: the delete stands and reaches bob; the blob is left to retention and nothing retries it', async () => {
+  test('P44 a host out of reach when the file is deleted: the delete stands and reaches bob; the blob goes once alice\'s socket is back, with one DELETE, and never again', async () => {
     const log: string[] = [];
     const state = { down: false };
     const alice = await user('alice', { wrap: deletes(log, state) });
@@ -78,7 +104,89 @@ describe('a file deleted for everyone leaves the host', () => {
     await eventually(() => expect(log).toEqual(['delete failed']));
     await eventually(async () => expect((await bob.listMessages('alice')).find((m) => m.id === atBob)).toMatchObject({ deleted: true }));
     expect(hostBlobs()).toHaveLength(1);
+    // No timer retries it: only a reconnect (or the next withdrawal) does.
     state.down = false;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(log).toEqual(['delete failed']);
+    await reconnect(alice);
+    await eventually(() => expect(log).toEqual(['delete failed', 'delete 204']));
+    expect(hostBlobs()).toEqual([]);
+    // Confirmed, so forgotten: the next connection sends nothing.
+    await reconnect(alice);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(log).toEqual(['delete failed', 'delete 204']);
+  });
+
+  test('P44 a vault closed before the host confirmed the delete sends it when it opens and connects again; a host that answers 500 keeps it waiting, a 404 (already gone) ends it', async () => {
+    const log: string[] = [];
+    const alice = await user('alice', { wrap: deletes(log, { down: true }) });
+    await user('bob');
+    await alice.lookupUser('bob');
+    const one = await alice.sendAttachment('bob' as Username, { bytes: file(20_000, 5), name: 'd.bin', mime: '', transfer: 't1' });
+    const two = await alice.sendAttachment('bob' as Username, { bytes: file(20_000, 6), name: 'e.bin', mime: '', transfer: 't2' });
+    await alice.deleteForEveryone('bob', one.id);
+    await alice.deleteForEveryone('bob', two.id);
+    await eventually(() => expect(log.length).toBeGreaterThanOrEqual(2));
+    expect(hostBlobs()).toHaveLength(2);
+    const dbName = alice.ctx.vault.name;
+    await alice.close();
+
+    // Reopened (a new tab, a restarted worker) on a host that refuses every DELETE with 500.
+    const answers: number[] = [];
+    const refusing = await reopen(dbName, (t) => {
+      const authed = t.authedFetch.bind(t);
+      t.authedFetch = async (auth, path, init = {}) => {
+        if (init.method !== 'DELETE') return authed(auth, path, init);
+        answers.push(500);
+        return new Response('{}', { status: 500 });
+      };
+    });
+    // One attempt per connection: the pass stops at the first refusal.
+    await eventually(() => expect(answers).toEqual([500]));
+    await reconnect(refusing);
+    await eventually(() => expect(answers).toEqual([500, 500]));
+    expect(hostBlobs()).toHaveLength(2);
+    await refusing.close();
+
+    // The first id is answered 404 (gone already), the second reaches the real host.
+    const statuses: number[] = [];
+    let first = true;
+    const healed = await reopen(dbName, (t) => {
+      const authed = t.authedFetch.bind(t);
+      t.authedFetch = async (auth, path, init = {}) => {
+        if (init.method !== 'DELETE') return authed(auth, path, init);
+        const res = first ? new Response('{}', { status: 404 }) : await authed(auth, path, init);
+        first = false;
+        statuses.push(res.status);
+        return res;
+      };
+    });
+    await eventually(() => expect(statuses).toEqual([404, 204]));
+    expect(hostBlobs()).toHaveLength(1);
+    await reconnect(healed);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(statuses).toEqual([404, 204]);
+    await healed.close();
+  });
+
+  test('P44 a withdrawal older than the host\'s retention is dropped unsent: the host deleted that blob by itself', async () => {
+    const log: string[] = [];
+    const state = { down: true };
+    const alice = await user('alice', { wrap: deletes(log, state) });
+    await user('bob');
+    await alice.lookupUser('bob');
+    const sent = await alice.sendAttachment('bob' as Username, { bytes: file(10_000, 7), name: 'f.bin', mime: '', transfer: 't' });
+    await alice.deleteForEveryone('bob', sent.id);
+    await eventually(() => expect(log).toEqual(['delete failed']));
+    const now = alice.ctx.deps.now;
+    alice.ctx.deps = { ...alice.ctx.deps, now: () => now() + BLOB_RETENTION_MS };
+    state.down = false;
+    await reconnect(alice);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(log).toEqual(['delete failed']);
+    // Its clock back, nothing is left to send: the id was forgotten, not kept.
+    alice.ctx.deps = { ...alice.ctx.deps, now };
+    await reconnect(alice);
     await new Promise((r) => setTimeout(r, 300));
     expect(log).toEqual(['delete failed']);
   });

@@ -38,7 +38,8 @@ import { FROM_START, LocalCopyError, dropFile, getFileMark, keptShare, localPart
 import { UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
 import { StreamUpload, type UploadTarget } from './blob-stream';
 import { downloadStream, openParts, stopIfLocked } from './ranged-download';
-import { downloader, withdrawBlob } from './blob-client';
+import { downloader } from './blob-client';
+import { withdrawBlobs } from './blob-withdrawals';
 import { requireMe, type EngineContext } from './context';
 import { engineFail, isEngineError } from './errors';
 import { messageEvent } from './views';
@@ -123,7 +124,7 @@ export async function discardUpload(ctx: EngineContext, transfer: string): Promi
     unfinished.delete(slot);
   }
   // Its unfinished blob goes from the host too, freeing one of the account's upload slots.
-  for (const blobId of await forgetTransfer(ctx.vault, transfer)) void withdrawBlob(ctx, blobId);
+  void withdrawBlobs(ctx, await forgetTransfer(ctx.vault, transfer));
 }
 
 export async function sendAttachment(ctx: EngineContext, username: Username, file: OutgoingFile): Promise<MessageRecord> {

@@ -39,16 +39,16 @@ export function downloader(ctx: EngineContext): BlobFetch {
 }
 
 /**
- * Deletes our own blob on the host (wire/blob-api.ts DELETE, as the account that uploaded it):
- * the message that pointed at it was deleted for everyone, or its upload was given up. Only ever
- * the person's own action leads here. Best effort, never awaited by that action: a failure (the
- * host out of reach, the blob already gone) leaves the blob to the host's retention, and the
- * answer is only true once the host confirmed the delete.
+ * Deletes our own blob on the host (wire/blob-api.ts DELETE, as the account that uploaded it);
+ * blob-withdrawals.ts decides when. True once the host confirmed it is gone: deleted now (204) or
+ * already (404: retention, a release, an earlier attempt whose answer was lost). False for any
+ * other answer or none; the caller keeps the id for a later attempt.
  */
 export async function withdrawBlob(ctx: EngineContext, blobId: string): Promise<boolean> {
   try {
     const res = await fetcher(ctx)(`${BLOB_API.prefix}${blobId}`, { method: 'DELETE' });
-    return res.status === 204;
+    await res.arrayBuffer().catch(() => undefined);
+    return res.status === 204 || res.status === 404;
   } catch {
     return false;
   }

@@ -23,6 +23,7 @@ import { ReceiveQueue } from './receive-queue';
 import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type SealedTabMessage } from './lock';
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox } from './outbox';
+import { sendWithdrawals } from './blob-withdrawals';
 import { maintainPreKeys } from './prekey-pool';
 import { EngineStorage } from './engine-storage';
 import { startExpiry, stopExpiry } from './expiry';
@@ -330,6 +331,8 @@ export class Engine extends EngineStorage implements EngineApi {
           this.retryDelay = this.opts.retryMs ?? 1000;
           this.kickOutbox();
           this.ctx.serial(() => maintainPreKeys(this.ctx)).catch(() => undefined);
+          // Blob deletes the host did not confirm (made offline, or cut off): try them again.
+          void this.track(sendWithdrawals(this.ctx));
           // P41: the host admits sealed mail with our current delivery-token verifier.
           publishSealedAccess(this.ctx).catch(() => undefined);
           // P43: publish what an offline edit left unpublished; pick up contacts' renames.

@@ -32,7 +32,7 @@ import { withdrawQueued } from './group-withdraw';
 import { catchUpBeforeSend, sendableInTx } from './group-sendable';
 import { engineFail } from './errors';
 import { ACTION_WINDOW_MS } from './message-actions';
-import { withdrawBlob } from './blob-client';
+import { withdrawBlobs } from './blob-withdrawals';
 
 /** What one action sends, after its local change: the content and the group record to store. */
 interface Plan {
@@ -183,7 +183,7 @@ export async function deleteGroupMessageForEveryone(ctx: EngineContext, id: stri
     return { content: { kind: 'delete', target: m.id, ...(withdrawn ? { withdrawn } : {}) }, group };
   });
   // A file's blob goes from the host too, once the delete is stored (P44; wire/blob-api.ts).
-  if (blobId) void withdrawBlob(ctx, blobId);
+  if (blobId) void withdrawBlobs(ctx, [blobId]);
 }
 
 /** Removes one message of group `id` from this browser only (P44: row and search entry); nothing is sent. */

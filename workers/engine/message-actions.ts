@@ -27,7 +27,7 @@ import { messageOwner, txDropFile } from '../storage/file-repo';
 import { getContact } from '../storage/contact-repo';
 import { getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox, withdrawUnsent } from '../storage/outbox-repo';
-import { withdrawBlob } from './blob-client';
+import { withdrawBlobs } from './blob-withdrawals';
 import type { MessageExtras, MessageRecord, Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
@@ -187,7 +187,7 @@ export async function deleteForEveryone(ctx: EngineContext, raw: string, key: st
     }
   );
   // A file's blob goes from the host too, once the delete is stored (P44; wire/blob-api.ts).
-  if (blobId) void withdrawBlob(ctx, blobId);
+  if (blobId) void withdrawBlobs(ctx, [blobId]);
   return view;
 }
 
