@@ -52,6 +52,8 @@ export interface BlobsDeps {
   uploads: SharedLimiter;
   /** `/recipients` calls per account (limits.blobRecipientsPerAccount). */
   recipients: SharedLimiter;
+  /** Deletes of its own uploads per account (limits.blobDeletesPerAccount). */
+  deletes: SharedLimiter;
   /** Largest blob accepted (default MAX_BLOB_BYTES; tests lower it). */
   maxBlobBytes?: number;
 }
@@ -181,6 +183,8 @@ export function createBlobsApi(d: BlobsDeps): BlobsApi {
       // The uploader withdrawing its own blob (a delete for everyone, an upload given up), with
       // its bearer; gone or someone else's reads as absent, as for /upload.
       const user = await d.auth.requireUser(bearer(req));
+      const wait = await d.deletes.hit(user);
+      if (wait) throw new HostError(429, 'RateLimited', 'too many deletes from this account', wait);
       if (!(await d.store.remove(id, user))) throw new HostError(404, 'NotFound', 'no such upload');
       res.writeHead(204, { 'Cache-Control': 'no-store' });
       res.end();

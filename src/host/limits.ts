@@ -109,6 +109,12 @@ export interface Limits {
   blobUploadMiBPerAccount: { max: number; windowMs: number };
   /** Recipient lists added to an account's own uploads per window (`/recipients`, P40). */
   blobRecipientsPerAccount: { max: number; windowMs: number };
+  /**
+   * Deletes of an account's own uploads per window (`DELETE`, P40): each is a store write, and a
+   * vault retries an unconfirmed one at each connection (blob-withdrawals.ts), so the count
+   * bounds what a looping or hostile client costs; a refused delete waits for the next pass.
+   */
+  blobDeletesPerAccount: { max: number; windowMs: number };
   /** Group state and invite blob reads per client address (no account, as profiles). */
   groupBlobReadPerIp: { max: number; windowMs: number };
   /**
@@ -176,6 +182,7 @@ export const DEFAULT_LIMITS: Limits = {
   blobReadPerIp: { max: 1200, windowMs: 60_000 },
   blobUploadMiBPerAccount: { max: 4096, windowMs: 86_400_000 },
   blobRecipientsPerAccount: { max: 600, windowMs: 3600_000 },
+  blobDeletesPerAccount: { max: 600, windowMs: 3600_000 },
   groupBlobReadPerIp: { max: 600, windowMs: 60_000 },
   groupBlobWritePerIp: { max: 600, windowMs: 3600_000 },
   discoveryPerIp: { max: 30, windowMs: 60_000 },

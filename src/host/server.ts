@@ -210,7 +210,8 @@ export async function createHost(opts: HostOptions): Promise<RunningHost> {
     clock,
     reads: counted('blob-read-ip', limits.blobReadPerIp),
     uploads: counted('blob-upload-account', limits.blobUploadMiBPerAccount),
-    recipients: counted('blob-recipients-account', limits.blobRecipientsPerAccount)
+    recipients: counted('blob-recipients-account', limits.blobRecipientsPerAccount),
+    deletes: counted('blob-delete-account', limits.blobDeletesPerAccount)
   });
   const serveStatic = opts.staticDir ? staticHandler(opts.staticDir) : undefined;
 

@@ -421,6 +421,23 @@ describe('host attachment blob recipients added later', () => {
     expect(refused.headers.get('retry-after')).not.toBeNull();
     expect(releaseRows(host.dataDir)).toBe(2);
   });
+
+  test('P40 deletes per account are counted, found or not: past the limit 429 with Retry-After and the blob stays; another account is not held back', async () => {
+    const host = await startHost({ limits: { blobDeletesPerAccount: { max: 2, windowMs: 60_000 } } });
+    hosts.push(host);
+    const ann = await registerUser(host.url, 'ann');
+    const ben = await registerUser(host.url, 'ben');
+    const [first, kept] = [await uploaded(host.url, ann, 100), await uploaded(host.url, ann, 100)];
+    const bens = await uploaded(host.url, ben, 100);
+    expect((await removeBlob(host.url, ann, first)).status).toBe(204);
+    expect((await removeBlob(host.url, ann, 'ab'.repeat(16))).status).toBe(404);
+    const refused = await removeBlob(host.url, ann, kept);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('RateLimited');
+    expect(existsSync(join(host.dataDir, BLOBS_DIR, kept))).toBe(true);
+    expect((await removeBlob(host.url, ben, bens)).status).toBe(204);
+  });
 });
 
 /** DELETE <id> as `u` (no bearer without one). */

@@ -14,7 +14,7 @@
 import { BLOB_RETENTION_MS } from '../../src/lib/wire/blob-api';
 import { openJson, sealJson } from '../storage/record-seal';
 import type { Tx } from '../storage/schema';
-import { commit } from '../storage/vault';
+import { assertUsable, commit, type Vault } from '../storage/vault';
 import { withdrawBlob } from './blob-client';
 import type { EngineContext } from './context';
 
@@ -31,6 +31,13 @@ interface Pending {
 async function txPending(tx: Tx): Promise<Pending[]> {
   const sealed = await tx.objectStore('meta').get(WITHDRAWALS_META_KEY);
   return sealed ? openJson<Pending[]>(tx, 'meta', WITHDRAWALS_META_KEY, sealed as never) : [];
+}
+
+/** The list as stored, read on its own (a pass at each connection usually finds none). */
+async function storedPending(vault: Vault): Promise<Pending[]> {
+  assertUsable(vault);
+  const sealed = await vault.db.get('meta', WITHDRAWALS_META_KEY);
+  return sealed ? openJson<Pending[]>(vault.db, 'meta', WITHDRAWALS_META_KEY, sealed as never) : [];
 }
 
 async function txWrite(tx: Tx, list: readonly Pending[]): Promise<void> {
@@ -77,7 +84,7 @@ export async function sendWithdrawals(ctx: EngineContext): Promise<void> {
       pass.again = false;
       if (!ctx.me || ctx.vault.locked) return;
       const now = ctx.deps.now();
-      const list = await commit(ctx.vault, txPending);
+      const list = await storedPending(ctx.vault);
       const gone = new Set<string>();
       for (const p of list.filter(live(now))) {
         if (!(await withdrawBlob(ctx, p.id))) break;
