@@ -315,6 +315,37 @@ test('a file cut off by a reload in the middle of its upload says "Not sent" in 
   for (const p of [alice, bob]) await expectClean(p);
 });
 
+test('P44 a file deleted for everyone while offline: the delete stands and reaches bob, and its blob leaves the host once alice is back online', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const [alice, bob] = await acquainted(browser, people, 'send me the map');
+  const BLOB = /\/api\/v1\/blobs\/[0-9a-f]{32}$/;
+  const deletes: { status: number; url: string }[] = [];
+  alice.context.on('response', (r) => {
+    if (r.request().method() === 'DELETE' && BLOB.test(r.url())) deletes.push({ status: r.status(), url: r.url() });
+  });
+  await attach(alice, { name: 'map.pdf', mimeType: 'application/pdf', buffer: randomBytes(120_000, 9) });
+  await sendPicked(alice);
+  await openChat(bob, alice.name);
+  await expect(bubbles(bob.page, alice.name).getByTestId('attachment')).toContainText('map.pdf', { timeout: 30_000 });
+
+  await alice.context.setOffline(true);
+  await expect(alice.page.getByRole('status').filter({ hasText: "You're offline" })).toBeVisible({ timeout: 30_000 });
+  const mine = bubbles(alice.page, bob.name).last();
+  await mine.focus();
+  await alice.page.keyboard.press('Enter');
+  await alice.page.getByRole('menu', { name: 'Message actions' }).getByRole('menuitem', { name: 'Delete for everyone' }).click();
+  await expect(mine).toContainText('You deleted this message');
+  await alice.page.waitForTimeout(1000);
+  expect(deletes).toEqual([]);
+
+  // Back online: the delete reaches bob through the outbox, the blob's DELETE from the vault's list.
+  await alice.context.setOffline(false);
+  await expect(bubbles(bob.page, alice.name).last()).toContainText('This message was deleted', { timeout: 60_000 });
+  await expect.poll(() => deletes.map((d) => d.status), { timeout: 60_000 }).toEqual([204]);
+  expect((await bob.page.request.get(deletes[0]!.url)).status()).toBe(404);
+  await expect(bubbles(bob.page, alice.name).getByTestId('attachment')).toHaveCount(0);
+});
+
 test('P45 a file cut off by a reload part-way resumes when attached again: the parts the host has are not sent again, and bob saves the exact file', async ({ browser }) => {
   test.setTimeout(150_000);
   const [alice, bob] = await acquainted(browser, people, 'the film, please');

@@ -5,11 +5,11 @@
  *
  * The ids wait in a sealed `meta` value (P32: a blob id is the capability to fetch the ciphertext)
  * until the host confirms: 204, or 404 (already gone: retention, a release, another tab's delete).
- * Any other answer, or none, stops the pass and keeps the rest for the next one: when this tab's
- * socket comes online again, or the next time a blob is withdrawn. So a delete made offline, or in
- * a worker killed before its request went, reaches the host later; a host that refuses forever
- * gets at most one DELETE per reconnect. An id older than the host's retention is dropped unsent:
- * the host deleted that blob by itself. The host learns nothing a first attempt did not tell it.
+ * Any other answer, or none, stops the pass and keeps the rest for the next one (`WithdrawalRetry`:
+ * when the socket comes online, when a blob is withdrawn, and on a doubling delay while any wait).
+ * So a delete made offline, or in a worker killed before its request went, reaches the host later.
+ * An id older than the host's retention is dropped unsent: the host deleted that blob by itself.
+ * The host learns nothing a first attempt did not tell it.
  */
 import { BLOB_RETENTION_MS } from '../../src/lib/wire/blob-api';
 import { openJson, sealJson } from '../storage/record-seal';
@@ -21,6 +21,8 @@ import type { EngineContext } from './context';
 export const WITHDRAWALS_META_KEY = 'blobWithdrawals';
 /** Ids kept at most; past it the oldest go (they are the nearest to the host's own deletion). */
 export const MAX_WITHDRAWALS = 256;
+/** The longest wait between passes while the host leaves ids unconfirmed. */
+export const WITHDRAW_RETRY_MAX_MS = 10 * 60_000;
 
 interface Pending {
   id: string;
@@ -48,11 +50,11 @@ async function txWrite(tx: Tx, list: readonly Pending[]): Promise<void> {
 
 const live = (now: number) => (p: Pending) => now - p.at < BLOB_RETENTION_MS;
 
-/** A pass running in this worker, and whether another was asked for meanwhile. */
-const passes = new WeakMap<EngineContext, { again: boolean }>();
+/** The pass running in this worker, and whether another was asked for meanwhile. */
+const passes = new WeakMap<EngineContext, { again: boolean; done: Promise<boolean> }>();
 
 /**
- * Notes `blobIds` as withdrawn (after the action that gave them up is stored) and starts a pass.
+ * Notes `blobIds` as withdrawn (after the action that gave them up is stored) and asks for a pass.
  * Never rejects: the action stands whatever happens here.
  */
 export async function withdrawBlobs(ctx: EngineContext, blobIds: readonly string[]): Promise<void> {
@@ -67,35 +69,90 @@ export async function withdrawBlobs(ctx: EngineContext, blobIds: readonly string
     // Locked or gone meanwhile: the blob is left to the host's retention, as before.
     return;
   }
-  await sendWithdrawals(ctx);
+  ctx.kickWithdrawals();
 }
 
-/** Sends the waiting DELETEs in order until one is not confirmed. Never rejects. */
-export async function sendWithdrawals(ctx: EngineContext): Promise<void> {
+/**
+ * Sends the waiting DELETEs in order until one is not confirmed. True when ids are left because
+ * the host did not confirm one (try again later); false when none wait, or when the vault is
+ * locked or closed (its next unlock and connection ask again). Never rejects. A call while a pass
+ * runs joins it, and the pass goes round once more for what was noted since.
+ */
+export function sendWithdrawals(ctx: EngineContext): Promise<boolean> {
   const running = passes.get(ctx);
   if (running) {
     running.again = true;
-    return;
+    return running.done;
   }
-  const pass = { again: true };
-  passes.set(ctx, pass);
-  try {
-    while (pass.again) {
-      pass.again = false;
-      if (!ctx.me || ctx.vault.locked) return;
-      const now = ctx.deps.now();
-      const list = await storedPending(ctx.vault);
-      const gone = new Set<string>();
-      for (const p of list.filter(live(now))) {
-        if (!(await withdrawBlob(ctx, p.id))) break;
-        gone.add(p.id);
+  const pass = { again: true, done: Promise.resolve(false) };
+  pass.done = (async () => {
+    let left = false;
+    try {
+      while (pass.again) {
+        pass.again = false;
+        if (!ctx.me || ctx.vault.locked) return false;
+        const now = ctx.deps.now();
+        const list = await storedPending(ctx.vault);
+        const gone = new Set<string>();
+        const due = list.filter(live(now));
+        for (const p of due) {
+          if (!(await withdrawBlob(ctx, p.id))) break;
+          gone.add(p.id);
+        }
+        left = gone.size < due.length;
+        if (gone.size === 0 && due.length === list.length) continue;
+        await commit(ctx.vault, async (tx) => txWrite(tx, (await txPending(tx)).filter((p) => live(now)(p) && !gone.has(p.id))));
       }
-      if (gone.size === 0 && list.every(live(now))) continue;
-      await commit(ctx.vault, async (tx) => txWrite(tx, (await txPending(tx)).filter((p) => live(now)(p) && !gone.has(p.id))));
+      return left;
+    } catch {
+      // The vault locked or closed under the pass: what is left waits for the next one.
+      return false;
+    } finally {
+      passes.delete(ctx);
     }
-  } catch {
-    // The vault locked or closed under the pass: what is left waits for the next one.
-  } finally {
-    passes.delete(ctx);
+  })();
+  passes.set(ctx, pass);
+  return pass.done;
+}
+
+/**
+ * When the engine runs passes: at once when asked (a withdrawal, the socket coming online), and,
+ * while the host leaves ids unconfirmed and the engine wants to be connected, again after a delay
+ * that doubles from the engine's retry delay up to WITHDRAW_RETRY_MAX_MS. A confirmed pass resets
+ * it. So a DELETE that failed while the socket stayed up (an HTTP error, a proxy, a browser gone
+ * offline without closing the socket) still goes once the host answers, and a host that refuses
+ * for good gets about six an hour.
+ */
+export class WithdrawalRetry {
+  #timer?: ReturnType<typeof setTimeout>;
+  #delay: number;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly baseMs: number,
+    private readonly wanted: () => boolean,
+    private readonly track: (p: Promise<boolean>) => Promise<boolean>
+  ) {
+    this.#delay = baseMs;
+  }
+
+  kick(): void {
+    void this.track(sendWithdrawals(this.ctx)).then((left) => {
+      if (!left) {
+        this.#delay = this.baseMs;
+        return;
+      }
+      if (this.#timer !== undefined || !this.wanted()) return;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.kick();
+      }, this.#delay);
+      this.#delay = Math.min(WITHDRAW_RETRY_MAX_MS, this.#delay * 2);
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }

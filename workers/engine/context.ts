@@ -65,6 +65,8 @@ export interface EngineContext {
   serial<T>(step: () => Promise<T>): Promise<T>;
   /** Asks the outbox to run soon (after a write, a reconnect or a retry delay). */
   kickOutbox(): void;
+  /** Asks for a pass over the blob deletes the host has not confirmed (blob-withdrawals.ts). */
+  kickWithdrawals(): void;
 }
 
 export function requireMe(ctx: EngineContext): Me {

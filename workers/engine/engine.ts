@@ -23,7 +23,7 @@ import { ReceiveQueue } from './receive-queue';
 import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type SealedTabMessage } from './lock';
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox } from './outbox';
-import { sendWithdrawals } from './blob-withdrawals';
+import { WithdrawalRetry } from './blob-withdrawals';
 import { maintainPreKeys } from './prekey-pool';
 import { EngineStorage } from './engine-storage';
 import { startExpiry, stopExpiry } from './expiry';
@@ -95,6 +95,7 @@ export class Engine extends EngineStorage implements EngineApi {
   private signedOut = false;
   private recordTimer?: ReturnType<typeof setTimeout>;
   private recordDigest?: string;
+  private readonly withdrawals: WithdrawalRetry;
   /** P46: the app lock's lifecycle in this tab and its contract methods (lock-session.ts). */
   readonly locks: LockSession;
 
@@ -104,6 +105,7 @@ export class Engine extends EngineStorage implements EngineApi {
   ) {
     super();
     this.retryDelay = opts.retryMs ?? 1000;
+    this.withdrawals = new WithdrawalRetry(ctx, opts.retryMs ?? 1000, () => this.wantConnected, (p) => this.track(p));
     this.events = ctx.events;
     this.inbox = new ReceiveQueue(ctx, (env, e) => {
       // Not acked: the host redelivers it after reconnect. Only the code is reported (P41: a sealed one names no sender).
@@ -147,7 +149,8 @@ export class Engine extends EngineStorage implements EngineApi {
         connection: 'offline',
         driver: false,
         serial: (step) => engine.track(serial(step)),
-        kickOutbox: () => engine.kickOutbox()
+        kickOutbox: () => engine.kickOutbox(),
+        kickWithdrawals: () => engine.withdrawals.kick()
       },
       opts
     );
@@ -209,6 +212,7 @@ export class Engine extends EngineStorage implements EngineApi {
     this.ctx.transport.disconnect();
     clearTimeout(this.retryTimer);
     clearTimeout(this.recordTimer);
+    this.withdrawals.stop();
   }
 
   /** Resolves when no engine work is pending (tests and orderly shutdown). */
@@ -332,7 +336,7 @@ export class Engine extends EngineStorage implements EngineApi {
           this.kickOutbox();
           this.ctx.serial(() => maintainPreKeys(this.ctx)).catch(() => undefined);
           // Blob deletes the host did not confirm (made offline, or cut off): try them again.
-          void this.track(sendWithdrawals(this.ctx));
+          this.withdrawals.kick();
           // P41: the host admits sealed mail with our current delivery-token verifier.
           publishSealedAccess(this.ctx).catch(() => undefined);
           // P43: publish what an offline edit left unpublished; pick up contacts' renames.
