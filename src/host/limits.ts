@@ -111,8 +111,8 @@ export interface Limits {
   blobRecipientsPerAccount: { max: number; windowMs: number };
   /**
    * Deletes of an account's own uploads per window (`DELETE`, P40): each is a store write, and a
-   * vault retries an unconfirmed one at each connection (blob-withdrawals.ts), so the count
-   * bounds what a looping or hostile client costs; a refused delete waits for the next pass.
+   * vault retries an unconfirmed one (blob-withdrawals.ts), so the count bounds what a looping or
+   * hostile client costs; a refused delete waits in the vault for a later pass.
    */
   blobDeletesPerAccount: { max: number; windowMs: number };
   /** Group state and invite blob reads per client address (no account, as profiles). */

@@ -17,6 +17,7 @@ import { bytesEqual } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
 import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
 import { BLOB_RETENTION_MS } from '../../src/lib/wire/blob-api';
+import { sendWithdrawals } from '../../workers/engine/blob-withdrawals';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
@@ -195,6 +196,21 @@ describe('a file deleted for everyone leaves the host', () => {
     await reconnect(alice);
     await sleep(500);
     expect(log).toHaveLength(tries);
+  });
+
+  test('a pass asked for while the vault holds no account (locked) ends at once and leaves nothing behind: the next withdrawal goes', async () => {
+    const log: string[] = [];
+    const alice = await user('alice', { wrap: deletes(log, { down: false }) });
+    await user('bob');
+    await alice.lookupUser('bob');
+    const sent = await alice.sendAttachment('bob' as Username, { bytes: file(10_000, 8), name: 'g.bin', mime: '', transfer: 't' });
+    const me = alice.ctx.me;
+    alice.ctx.me = undefined;
+    expect(await sendWithdrawals(alice.ctx)).toBe(false);
+    alice.ctx.me = me;
+    await alice.deleteForEveryone('bob', sent.id);
+    await eventually(() => expect(log).toEqual(['delete 204']));
+    expect(hostBlobs()).toEqual([]);
   });
 
   test('P44 P45 in a group: the sender\'s delete for everyone takes the one blob every member shared off the host, though no member fetched it', async () => {

@@ -84,35 +84,39 @@ export function sendWithdrawals(ctx: EngineContext): Promise<boolean> {
     running.again = true;
     return running.done;
   }
+  // Registered before the pass starts: one that ends at once (no account, a locked vault) still
+  // removes itself, so it never stands for a pass that is over.
   const pass = { again: true, done: Promise.resolve(false) };
-  pass.done = (async () => {
-    let left = false;
-    try {
-      while (pass.again) {
-        pass.again = false;
-        if (!ctx.me || ctx.vault.locked) return false;
-        const now = ctx.deps.now();
-        const list = await storedPending(ctx.vault);
-        const gone = new Set<string>();
-        const due = list.filter(live(now));
-        for (const p of due) {
-          if (!(await withdrawBlob(ctx, p.id))) break;
-          gone.add(p.id);
-        }
-        left = gone.size < due.length;
-        if (gone.size === 0 && due.length === list.length) continue;
-        await commit(ctx.vault, async (tx) => txWrite(tx, (await txPending(tx)).filter((p) => live(now)(p) && !gone.has(p.id))));
-      }
-      return left;
-    } catch {
-      // The vault locked or closed under the pass: what is left waits for the next one.
-      return false;
-    } finally {
-      passes.delete(ctx);
-    }
-  })();
   passes.set(ctx, pass);
+  pass.done = runPass(ctx, pass);
   return pass.done;
+}
+
+async function runPass(ctx: EngineContext, pass: { again: boolean }): Promise<boolean> {
+  let left = false;
+  try {
+    while (pass.again) {
+      pass.again = false;
+      if (!ctx.me || ctx.vault.locked) return false;
+      const now = ctx.deps.now();
+      const list = await storedPending(ctx.vault);
+      const gone = new Set<string>();
+      const due = list.filter(live(now));
+      for (const p of due) {
+        if (!(await withdrawBlob(ctx, p.id))) break;
+        gone.add(p.id);
+      }
+      left = gone.size < due.length;
+      if (gone.size === 0 && due.length === list.length) continue;
+      await commit(ctx.vault, async (tx) => txWrite(tx, (await txPending(tx)).filter((p) => live(now)(p) && !gone.has(p.id))));
+    }
+    return left;
+  } catch {
+    // The vault locked or closed under the pass: what is left waits for the next one.
+    return false;
+  } finally {
+    passes.delete(ctx);
+  }
 }
 
 /**
