@@ -17,7 +17,8 @@ import { bytesEqual } from '../../src/lib/codec/bytes';
 import type { Username } from '../../src/lib/codec/username';
 import { BLOBS_DIR } from '../../src/host/storage/sqlite-blobs';
 import { BLOB_RETENTION_MS } from '../../src/lib/wire/blob-api';
-import { sendWithdrawals } from '../../workers/engine/blob-withdrawals';
+import { sendWithdrawals, WITHDRAWALS_META_KEY } from '../../workers/engine/blob-withdrawals';
+import { openJson } from '../../workers/storage/record-seal';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
@@ -62,6 +63,24 @@ function deletes(log: string[], state: { down: boolean }) {
       }
       const res = await authed(auth, path, init);
       log.push(`delete ${res.status}`);
+      return res;
+    };
+  };
+}
+
+/**
+ * Alice's blob DELETEs, each logged with its answer: `canned(n)` for the n-th (from 0), or the real
+ * host's when it gives none.
+ */
+function answering(canned: (n: number) => number | undefined, log: { path: string; status: number }[]) {
+  return (t: HostHttpTransport) => {
+    const authed = t.authedFetch.bind(t);
+    let n = 0;
+    t.authedFetch = async (auth, path, init = {}) => {
+      if (init.method !== 'DELETE') return authed(auth, path, init);
+      const status = canned(n++);
+      const res = status === undefined ? await authed(auth, path, init) : new Response('{}', { status });
+      log.push({ path, status: res.status });
       return res;
     };
   };
@@ -138,40 +157,48 @@ describe('a file deleted for everyone leaves the host', () => {
     await alice.close();
 
     // Reopened (a new tab, a restarted worker) on a host that refuses every DELETE with 500.
-    const asked: string[] = [];
-    const refusing = await reopen(dbName, (t) => {
-      const authed = t.authedFetch.bind(t);
-      t.authedFetch = async (auth, path, init = {}) => {
-        if (init.method !== 'DELETE') return authed(auth, path, init);
-        asked.push(path);
-        return new Response('{}', { status: 500 });
-      };
-    });
+    const asked: { path: string; status: number }[] = [];
+    const refusing = await reopen(dbName, answering(() => 500, asked));
     // Each pass stops at the first refusal: the first id is asked again and again, the second never.
     await eventually(() => expect(asked.length).toBeGreaterThanOrEqual(3));
-    expect(new Set(asked).size).toBe(1);
+    expect(new Set(asked.map((a) => a.path)).size).toBe(1);
     expect(hostBlobs()).toHaveLength(2);
     await refusing.close();
 
     // The first id is answered 404 (gone already), the second reaches the real host.
-    const statuses: number[] = [];
-    let first = true;
-    const healed = await reopen(dbName, (t) => {
-      const authed = t.authedFetch.bind(t);
-      t.authedFetch = async (auth, path, init = {}) => {
-        if (init.method !== 'DELETE') return authed(auth, path, init);
-        const res = first ? new Response('{}', { status: 404 }) : await authed(auth, path, init);
-        first = false;
-        statuses.push(res.status);
-        return res;
-      };
-    });
-    await eventually(() => expect(statuses).toEqual([404, 204]));
+    const answered: { path: string; status: number }[] = [];
+    const statuses = () => answered.map((a) => a.status);
+    const healed = await reopen(dbName, answering((n) => (n === 0 ? 404 : undefined), answered));
+    await eventually(() => expect(statuses()).toEqual([404, 204]));
     expect(hostBlobs()).toHaveLength(1);
     await reconnect(healed);
     await sleep(500);
-    expect(statuses).toEqual([404, 204]);
+    expect(statuses()).toEqual([404, 204]);
     await healed.close();
+  });
+
+  test('P44 the blob\'s DELETE is noted in the delete for everyone\'s own transaction: a worker that writes nothing more after that commit still leaves it waiting, and the vault opened again sends it', async () => {
+    const alice = await user('alice', { wrap: deletes([], { down: true }) });
+    await user('bob');
+    await alice.lookupUser('bob');
+    const sent = await alice.sendAttachment('bob' as Username, { bytes: file(10_000, 9), name: 'h.bin', mime: '', transfer: 't' });
+    // The delete's events are emitted right after its commit: from then on this worker's vault
+    // takes no write, as if the worker had been killed there (a later note of its own would fail).
+    const off = alice.subscribe((e) => {
+      if (e.type === 'message' && e.message?.kind === 'text' && e.message.deleted) alice.ctx.vault.lost = 'killed after the delete committed';
+    });
+    await alice.deleteForEveryone('bob', sent.id);
+    off();
+    const sealed = await alice.ctx.vault.db.get('meta', WITHDRAWALS_META_KEY);
+    expect(sealed).toBeDefined();
+    expect(openJson<unknown[]>(alice.ctx.vault.db, 'meta', WITHDRAWALS_META_KEY, sealed as never)).toHaveLength(1);
+    const dbName = alice.ctx.vault.name;
+    await alice.close();
+
+    const answered: { path: string; status: number }[] = [];
+    await reopen(dbName, answering(() => undefined, answered));
+    await eventually(() => expect(answered.map((a) => a.status)).toEqual([204]));
+    expect(hostBlobs()).toEqual([]);
   });
 
   test('P44 a withdrawal older than the host\'s retention is dropped unsent: the host deleted that blob by itself', async () => {

@@ -5,7 +5,8 @@
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, test } from 'vitest';
-import { MemoryHost } from '../../workers/engine/memory-host';
+import { MemoryHost, type MemoryTransport } from '../../workers/engine/memory-host';
+import { engineFail } from '../../workers/engine/errors';
 import { closeAll, newUser, settle, texts, type User } from './support';
 import { asUsername } from '../../src/lib/codec/username';
 
@@ -94,5 +95,33 @@ describe('sessions', () => {
     await settle(alice, bob);
     expect(await texts(bob, 'alice')).toEqual(['one', 'two']);
     expect(host.sent.filter((s) => s.from === 'alice')).toHaveLength(2);
+  });
+
+  test('a retry cut short by a disconnect (the app lock) still retries after the next connect', async () => {
+    const host = new MemoryHost();
+    const alice = await newUser(host, 'alice', { retryMs: 100 });
+    const bob = await newUser(host, 'bob');
+    open.push(alice, bob);
+    await alice.engine.lookupUser('bob');
+    // The host takes connections but refuses sends, as a host under load does.
+    const transport = alice.engine.ctx.transport as MemoryTransport;
+    const send = transport.send.bind(transport);
+    let refusing = true;
+    let tries = 0;
+    transport.send = async (...a) => {
+      tries++;
+      if (refusing) engineFail('Unavailable', 'host is busy');
+      return send(...a);
+    };
+    await alice.engine.sendText('bob', 'one');
+    await settle(alice, bob); // refused: a retry waits
+    expect(tries).toBeGreaterThanOrEqual(1);
+    await alice.engine.disconnect(); // drops that retry's timer
+    await alice.engine.connect(); // online: the outbox is tried at once, and refused again
+    await settle(alice, bob);
+    expect(tries).toBeGreaterThanOrEqual(2);
+    refusing = false; // no reconnect comes now: only a retry can send it
+    for (let i = 0; i < 100 && (await texts(bob, 'alice')).length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await texts(bob, 'alice')).toEqual(['one']);
   });
 });

@@ -39,7 +39,6 @@ import { UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
 import { StreamUpload, type UploadTarget } from './blob-stream';
 import { downloadStream, openParts, stopIfLocked } from './ranged-download';
 import { downloader } from './blob-client';
-import { withdrawBlobs } from './blob-withdrawals';
 import { requireMe, type EngineContext } from './context';
 import { engineFail, isEngineError } from './errors';
 import { messageEvent } from './views';
@@ -124,7 +123,7 @@ export async function discardUpload(ctx: EngineContext, transfer: string): Promi
     unfinished.delete(slot);
   }
   // Its unfinished blob goes from the host too, freeing one of the account's upload slots.
-  void withdrawBlobs(ctx, await forgetTransfer(ctx.vault, transfer));
+  if (await forgetTransfer(ctx.vault, transfer, ctx.deps.now())) ctx.kickWithdrawals();
 }
 
 export async function sendAttachment(ctx: EngineContext, username: Username, file: OutgoingFile): Promise<MessageRecord> {

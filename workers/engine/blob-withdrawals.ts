@@ -1,7 +1,8 @@
 /**
  * Our own blobs the host should delete (wire/blob-api.ts DELETE; README "Attachments (as built)",
  * *The uploader's delete*): a file message deleted for everyone, an upload cancelled or given up.
- * Only the person's own action puts a blob here, after the local change is committed.
+ * Only the person's own action puts a blob here, in the transaction of its local change
+ * (`noteWithdrawals`): the note stands or falls with the change, and no worker dies between them.
  *
  * The ids wait in a sealed `meta` value (P32: a blob id is the capability to fetch the ciphertext)
  * until the host confirms: 204, or 404 (already gone: retention, a release, another tab's delete).
@@ -15,6 +16,7 @@ import { BLOB_RETENTION_MS } from '../../src/lib/wire/blob-api';
 import { openJson, sealJson } from '../storage/record-seal';
 import type { Tx } from '../storage/schema';
 import { assertUsable, commit, type Vault } from '../storage/vault';
+import { Backoff } from './backoff';
 import { withdrawBlob } from './blob-client';
 import type { EngineContext } from './context';
 
@@ -54,22 +56,22 @@ const live = (now: number) => (p: Pending) => now - p.at < BLOB_RETENTION_MS;
 const passes = new WeakMap<EngineContext, { again: boolean; done: Promise<boolean> }>();
 
 /**
- * Notes `blobIds` as withdrawn (after the action that gave them up is stored) and asks for a pass.
- * Never rejects: the action stands whatever happens here.
+ * Notes `blobIds` as withdrawn at `now`, inside `tx`: the transaction of the action that gave them
+ * up, which stands or falls with it. Ask for a pass (`ctx.kickWithdrawals`) once `tx` committed.
+ * It fails the action only with `tx` itself: the one write is a put to `meta` sealed with the data
+ * key the action's own rows are sealed with. A stored list that does not open (only this file
+ * writes it, sealed, and a key rotation re-seals it) is left as it is and nothing is noted: the
+ * blob is left to the host's retention, and the action stands.
  */
-export async function withdrawBlobs(ctx: EngineContext, blobIds: readonly string[]): Promise<void> {
+export async function noteWithdrawals(tx: Tx, blobIds: readonly string[], now: number): Promise<void> {
   if (blobIds.length === 0) return;
-  const now = ctx.deps.now();
+  let list: Pending[];
   try {
-    await commit(ctx.vault, async (tx) => {
-      const list = (await txPending(tx)).filter((p) => live(now)(p) && !blobIds.includes(p.id));
-      await txWrite(tx, [...list, ...blobIds.map((id) => ({ id, at: now }))]);
-    });
+    list = (await txPending(tx)).filter((p) => live(now)(p) && !blobIds.includes(p.id));
   } catch {
-    // Locked or gone meanwhile: the blob is left to the host's retention, as before.
     return;
   }
-  ctx.kickWithdrawals();
+  await txWrite(tx, [...list, ...blobIds.map((id) => ({ id, at: now }))]);
 }
 
 /**
@@ -128,35 +130,25 @@ async function runPass(ctx: EngineContext, pass: { again: boolean }): Promise<bo
  * for good gets about six an hour.
  */
 export class WithdrawalRetry {
-  #timer?: ReturnType<typeof setTimeout>;
-  #delay: number;
+  readonly #backoff: Backoff;
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly baseMs: number,
-    private readonly wanted: () => boolean,
+    baseMs: number,
+    wanted: () => boolean,
     private readonly track: (p: Promise<boolean>) => Promise<boolean>
   ) {
-    this.#delay = baseMs;
+    this.#backoff = new Backoff(baseMs, WITHDRAW_RETRY_MAX_MS, wanted);
   }
 
   kick(): void {
     void this.track(sendWithdrawals(this.ctx)).then((left) => {
-      if (!left) {
-        this.#delay = this.baseMs;
-        return;
-      }
-      if (this.#timer !== undefined || !this.wanted()) return;
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.kick();
-      }, this.#delay);
-      this.#delay = Math.min(WITHDRAW_RETRY_MAX_MS, this.#delay * 2);
+      if (left) this.#backoff.schedule(() => this.kick());
+      else this.#backoff.reset();
     });
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#backoff.stop();
   }
 }

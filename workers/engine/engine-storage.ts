@@ -11,7 +11,6 @@ import * as account from './account';
 import { discardUpload } from './attachments';
 import { EnginePush } from './engine-push';
 import { dismissUnsent, unsentFiles } from './unsent-files';
-import { withdrawBlobs } from './blob-withdrawals';
 
 const GROUP_ID = /^[0-9a-f]{64}$/;
 
@@ -39,8 +38,7 @@ export abstract class EngineStorage extends EnginePush {
   async dismissUnsentFile(id: string): Promise<void> {
     if (typeof id !== 'string' || id.length > 256) return fail('InvalidArgument', 'not an unsent file');
     // Its unfinished blob goes from the host too, freeing one of the account's upload slots.
-    const blobId = await dismissUnsent(this.ctx.vault, id);
-    if (blobId) void withdrawBlobs(this.ctx, [blobId]);
+    if (await dismissUnsent(this.ctx.vault, id, this.ctx.deps.now())) this.ctx.kickWithdrawals();
   }
 
   async discardUpload(transfer: string): Promise<void> {

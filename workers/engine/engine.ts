@@ -24,6 +24,7 @@ import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type Sealed
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox } from './outbox';
 import { WithdrawalRetry } from './blob-withdrawals';
+import { Backoff } from './backoff';
 import { maintainPreKeys } from './prekey-pool';
 import { EngineStorage } from './engine-storage';
 import { startExpiry, stopExpiry } from './expiry';
@@ -89,8 +90,8 @@ export class Engine extends EngineStorage implements EngineApi {
   private unforwardEvents?: () => void;
   private wantConnected = false;
   private flushQueued = false;
-  private retryTimer?: ReturnType<typeof setTimeout>;
-  private retryDelay: number;
+  /** The outbox flush retried while the host is unreachable: doubling up to MAX_RETRY_MS. */
+  private readonly retry: Backoff;
   private inFlight = 0;
   private signedOut = false;
   private recordTimer?: ReturnType<typeof setTimeout>;
@@ -104,7 +105,7 @@ export class Engine extends EngineStorage implements EngineApi {
     private readonly opts: EngineOptions
   ) {
     super();
-    this.retryDelay = opts.retryMs ?? 1000;
+    this.retry = new Backoff(opts.retryMs ?? 1000, MAX_RETRY_MS, () => this.wantConnected);
     this.withdrawals = new WithdrawalRetry(ctx, opts.retryMs ?? 1000, () => this.wantConnected, (p) => this.track(p));
     this.events = ctx.events;
     this.inbox = new ReceiveQueue(ctx, (env, e) => {
@@ -210,7 +211,7 @@ export class Engine extends EngineStorage implements EngineApi {
   async disconnect(): Promise<void> {
     this.wantConnected = false;
     this.ctx.transport.disconnect();
-    clearTimeout(this.retryTimer);
+    this.retry.stop();
     clearTimeout(this.recordTimer);
     this.withdrawals.stop();
   }
@@ -324,7 +325,7 @@ export class Engine extends EngineStorage implements EngineApi {
       signedOut: () => {
         this.signedOut = true;
         this.wantConnected = false;
-        clearTimeout(this.retryTimer);
+        this.retry.stop();
         clearTimeout(this.recordTimer);
         this.events.emit({ type: 'signed-out' });
       },
@@ -332,7 +333,7 @@ export class Engine extends EngineStorage implements EngineApi {
         this.ctx.connection = s;
         this.events.emit({ type: 'connection', state: s });
         if (s === 'online') {
-          this.retryDelay = this.opts.retryMs ?? 1000;
+          this.retry.reset();
           this.kickOutbox();
           this.ctx.serial(() => maintainPreKeys(this.ctx)).catch(() => undefined);
           // Blob deletes the host did not confirm (made offline, or cut off): try them again.
@@ -390,11 +391,6 @@ export class Engine extends EngineStorage implements EngineApi {
   }
 
   private scheduleRetry(): void {
-    if (this.retryTimer !== undefined || !this.wantConnected) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.kickOutbox();
-    }, this.retryDelay);
-    this.retryDelay = Math.min(MAX_RETRY_MS, this.retryDelay * 2);
+    this.retry.schedule(() => this.kickOutbox());
   }
 }

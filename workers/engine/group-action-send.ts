@@ -32,7 +32,7 @@ import { withdrawQueued } from './group-withdraw';
 import { catchUpBeforeSend, sendableInTx } from './group-sendable';
 import { engineFail } from './errors';
 import { ACTION_WINDOW_MS } from './message-actions';
-import { withdrawBlobs } from './blob-withdrawals';
+import { noteWithdrawals } from './blob-withdrawals';
 
 /** What one action sends, after its local change: the content and the group record to store. */
 interface Plan {
@@ -180,10 +180,11 @@ export async function deleteGroupMessageForEveryone(ctx: EngineContext, id: stri
     blobId = m.attachment?.blobId;
     // Still queued (the host was out of reach): it never leaves, and the delete names it (group-withdraw.ts).
     const { group, withdrawn } = withdrawQueued(await erase(tx, g, m, me), m.key);
+    // A file's blob goes from the host too, noted with the delete (P44; wire/blob-api.ts).
+    if (blobId) await noteWithdrawals(tx, [blobId], ctx.deps.now());
     return { content: { kind: 'delete', target: m.id, ...(withdrawn ? { withdrawn } : {}) }, group };
   });
-  // A file's blob goes from the host too, once the delete is stored (P44; wire/blob-api.ts).
-  if (blobId) void withdrawBlobs(ctx, [blobId]);
+  if (blobId) ctx.kickWithdrawals();
 }
 
 /** Removes one message of group `id` from this browser only (P44: row and search entry); nothing is sent. */

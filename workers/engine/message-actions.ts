@@ -27,7 +27,7 @@ import { messageOwner, txDropFile } from '../storage/file-repo';
 import { getContact } from '../storage/contact-repo';
 import { getMessage, incomingKey, putMessage, txGetMessage } from '../storage/message-repo';
 import { addOutbox, withdrawUnsent } from '../storage/outbox-repo';
-import { withdrawBlobs } from './blob-withdrawals';
+import { noteWithdrawals } from './blob-withdrawals';
 import type { MessageExtras, MessageRecord, Tx, Vault } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
@@ -175,9 +175,12 @@ export async function deleteForEveryone(ctx: EngineContext, raw: string, key: st
     raw,
     key,
     true,
-    (tx, m) => {
+    async (tx, m) => {
       blobId = m.attachment?.blobId;
-      return erase(tx, m);
+      const events = await erase(tx, m);
+      // A file's blob goes from the host too, noted with the delete (P44; wire/blob-api.ts).
+      if (blobId) await noteWithdrawals(tx, [blobId], ctx.deps.now());
+      return events;
     },
     (m) => ({ kind: 'delete', target: m.id, ...(withdrawn ? { withdrawn } : {}) }),
     async (tx, m) => {
@@ -186,8 +189,7 @@ export async function deleteForEveryone(ctx: EngineContext, raw: string, key: st
       return neverLeft && ciphertexts.length === 0;
     }
   );
-  // A file's blob goes from the host too, once the delete is stored (P44; wire/blob-api.ts).
-  if (blobId) void withdrawBlobs(ctx, [blobId]);
+  if (blobId) ctx.kickWithdrawals();
   return view;
 }
 

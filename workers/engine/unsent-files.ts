@@ -35,6 +35,7 @@ import { txDropFile } from '../storage/file-repo';
 import { assertUsable, commit } from '../storage/vault';
 import { holdWebLock, whenLockFree } from '../storage/web-lock';
 import type { NotedPart, PriorUpload } from './blob-stream';
+import { noteWithdrawals } from './blob-withdrawals';
 
 export const UNSENT_META_KEY = 'unsentFiles';
 /** Notes kept at most: past it the oldest go first (a person who never dismisses keeps a bounded list). */
@@ -203,20 +204,24 @@ export const isSlotOf = (slot: string, transfer: string): boolean => slot.endsWi
 
 /**
  * Forgets the entry of `transfer`'s upload, with its copy, and lets its lock go (the person
- * cancelled it in the tray). Answers the ids of the blobs those uploads had made on the host, for
- * the caller to delete there.
+ * cancelled it in the tray). The blobs those uploads had made on the host are noted for deletion
+ * there in the same transaction (blob-withdrawals.ts); true if there were any, for the caller to
+ * ask for a pass.
  */
-export async function forgetTransfer(vault: Vault, transfer: string): Promise<string[]> {
+export async function forgetTransfer(vault: Vault, transfer: string, now: number): Promise<boolean> {
   const gone = await commit(vault, async (tx) => {
     const entries = await txEntries(tx);
     const gone = entries.filter((e) => isSlotOf(e.slot, transfer));
     for (const e of gone) if (e.owner) await txDropFile(tx, e.owner);
     if (gone.length) await txWrite(tx, entries.filter((e) => !gone.includes(e)));
+    await noteWithdrawals(tx, blobIdsOf(gone), now);
     return gone;
   });
   for (const e of gone) release(vault, e.slot);
-  return gone.flatMap((e) => (e.blobId ? [e.blobId] : []));
+  return blobIdsOf(gone).length > 0;
 }
+
+const blobIdsOf = (entries: readonly { blobId?: string }[]): string[] => entries.flatMap((e) => (e.blobId ? [e.blobId] : []));
 
 /** The stopped uploads of one conversation, oldest first. */
 export async function unsentFiles(vault: Vault, place: FilePlaceView): Promise<UnsentFileView[]> {
@@ -230,15 +235,18 @@ export async function unsentFiles(vault: Vault, place: FilePlaceView): Promise<U
 
 /**
  * Removes a stopped upload's entry and its copy; one still running (here or in another tab) stays.
- * Answers the id of the blob it had made on the host, if any, for the caller to delete there.
+ * The blob it had made on the host is noted for deletion there in the same transaction
+ * (blob-withdrawals.ts); true if there was one, for the caller to ask for a pass.
  */
-export async function dismissUnsent(vault: Vault, slot: string): Promise<string | undefined> {
-  if (!(await stopped(vault, slot))) return undefined;
+export async function dismissUnsent(vault: Vault, slot: string, now: number): Promise<boolean> {
+  if (!(await stopped(vault, slot))) return false;
   return commit(vault, async (tx) => {
     const entry = (await txEntries(tx)).find((e) => e.slot === slot);
     if (entry?.owner) await txDropFile(tx, entry.owner);
     await txUploadSent(tx, slot);
-    return entry?.blobId;
+    const ids = entry ? blobIdsOf([entry]) : [];
+    await noteWithdrawals(tx, ids, now);
+    return ids.length > 0;
   });
 }
 
