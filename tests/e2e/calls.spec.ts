@@ -148,6 +148,7 @@ test('screen share replaces the camera on the wire and stopping it brings the ca
   await placeCall(alice, bob.name, 'Video');
   await bob.page.getByRole('button', { name: 'Accept' }).click();
   await expectVerified(alice.page);
+  await expectVerified(bob.page);
   const remote = `Video from ${alice.name}`;
   await expect.poll(() => brightness(bob.page, remote)).toBeGreaterThan(40);
   const cameraTrack = await alice.page.evaluate(() => window.__pcs!.at(-1)!.getSenders().find((s) => s.track?.kind === 'video')!.track!.label);

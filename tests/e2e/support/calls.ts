@@ -42,6 +42,18 @@ export async function openCaller(browser: Browser, base: string, o: { ringTimeou
           for (const ev of ['signalingstatechange', 'iceconnectionstatechange', 'connectionstatechange', 'icegatheringstatechange'] as const) {
             this.addEventListener(ev, () => log(`pc${n} ${ev.replace('statechange', '')}=${ev === 'signalingstatechange' ? this.signalingState : ev === 'iceconnectionstatechange' ? this.iceConnectionState : ev === 'connectionstatechange' ? this.connectionState : this.iceGatheringState}`));
           }
+          // Each DTLS transport's own state, which the after-connect check (P27) waits on.
+          const watched = new Set<RTCDtlsTransport>();
+          this.addEventListener('connectionstatechange', () => {
+            const ts = [...this.getSenders(), ...this.getReceivers()].map((x) => x.transport).concat(this.sctp?.transport ?? null).filter((t): t is RTCDtlsTransport => !!t);
+            const fresh = ts.filter((t) => !watched.has(t));
+            log(`pc${n} transports ${ts.length} (${[...new Set(ts)].map((t) => t.state).join(',')}), ${fresh.length} new`);
+            for (const t of new Set(fresh)) {
+              const k = watched.size + 1;
+              watched.add(t);
+              t.addEventListener('statechange', () => log(`pc${n} dtls${k}=${t.state}`));
+            }
+          });
         }
         override close(): void {
           if (this.localDescription) log(`pc${window.__pcs!.indexOf(this) + 1} close from ${(new Error('x').stack ?? '').split('\n').slice(2, 6).map((f) => f.trim()).join(' < ')}`);
@@ -149,7 +161,8 @@ export async function expectVerified(page: Page, timeout = 30_000): Promise<void
             .filter((pc) => pc.localDescription)
             .map((pc) => {
               const transports = [...pc.getSenders(), ...pc.getReceivers()].map((x) => x.transport?.state ?? 'none');
-              return { connection: pc.connectionState, ice: pc.iceConnectionState, signalling: pc.signalingState, dtls: [...new Set(transports)] };
+              const sctp = pc.sctp?.transport.state ?? 'none';
+              return { connection: pc.connectionState, ice: pc.iceConnectionState, signalling: pc.signalingState, dtls: [...new Set(transports)], sctp };
             }),
           log: window.__callLog ?? []
         }))
