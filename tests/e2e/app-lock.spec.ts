@@ -8,7 +8,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
 import { pageHeapHolds, workerHeapHolds } from './support/heap';
-import { expectRising, expectVerified, openCaller, overlay, placeCall } from './support/calls';
+import { callEntries, expectRising, expectVerified, openCaller, overlay, placeCall } from './support/calls';
 import { bubbles, chatRow, expectClean, openChat, openPerson, register, send, startChat, texts, type Person } from './support/parley';
 
 const DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -218,6 +218,13 @@ test('P46 a call in progress holds off the idle lock; a lock from another tab en
   await expect(overlay(bob.page)).toContainText(/Call ended|Connection lost/, { timeout: 30_000 });
   const open = await alice.page.evaluate(() => (window.__pcs ?? []).filter((pc) => pc.connectionState !== 'closed').length);
   expect(open, 'connections left open in the locked tab').toBe(0);
+  // The vault hung up through the ratchet and logged the call before its keys went (the page,
+  // told of the lock after its vault, could no longer): after the unlock the call is in the chat.
+  await unlock(alice.page, PASS);
+  await expect(alice.page.getByRole('heading', { name: 'Chats', level: 1 })).toBeVisible(ARGON);
+  await openChat(alice, bob.name);
+  await expect(callEntries(alice.page, bob.name)).toHaveAttribute('data-outcome', 'completed');
+  await expect(callEntries(bob.page, alice.name)).toHaveAttribute('data-outcome', 'completed');
 });
 
 test('P46 Sign out forgets the account in this browser; Remove leaves no database, cache or setting behind', async ({ browser }) => {

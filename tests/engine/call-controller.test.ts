@@ -8,7 +8,8 @@ import { asUsername, type Username } from '../../src/lib/codec/username';
 import { CallController, type CallOptions, type CallPort } from '../../src/lib/client/calls/controller.svelte';
 import { BUSY_TTL_MS, tabCallsOver, type TabCalls } from '../../src/lib/client/calls/tab-calls';
 import { callInProgress } from '../../src/lib/client/calls/in-call';
-import type { CallLogEntry } from '../../src/lib/vault/views';
+import type { CallEnding, CallLogEntry } from '../../src/lib/vault/views';
+import { endingAtLock } from '../../src/lib/client/calls/live-call';
 import { decodeCallSignal, encodeCallSignal, type CallOffer, type CallSignal } from '../../src/lib/wire/call';
 
 const T0 = 1_800_000_000_000;
@@ -17,11 +18,21 @@ function rig(extra: Partial<CallOptions> = {}) {
   let now = T0;
   const sent: { username: string; signal: CallSignal }[] = [];
   const log: { username: string; entry: CallLogEntry }[] = [];
+  /** Every arm, disarm and send, in the order the port saw them. */
+  const order: string[] = [];
+  const armed: (CallEnding | undefined)[] = [];
   let deliver: (username: Username, bytes: Uint8Array) => void = () => {};
   let rings = 0;
   let iceFetches = 0;
   const port: CallPort = {
-    send: async (username, signal) => void sent.push({ username, signal: decodeCallSignal(signal) }),
+    send: async (username, signal) => {
+      order.push(`send ${decodeCallSignal(signal).type}`);
+      sent.push({ username, signal: decodeCallSignal(signal) });
+    },
+    armLockEnding: async (username, ending) => {
+      order.push(ending ? `arm ${username}` : 'disarm');
+      armed.push(ending);
+    },
     record: async (username, entry) => void log.push({ username, entry }),
     iceServers: async () => {
       iceFetches++;
@@ -46,6 +57,8 @@ function rig(extra: Partial<CallOptions> = {}) {
     calls,
     sent,
     log,
+    order,
+    armed,
     rings: () => rings,
     iceFetches: () => iceFetches,
     advance: (ms: number) => {
@@ -173,6 +186,30 @@ describe('endings and their entries', () => {
     expect(r.log.map((l) => l.entry.outcome)).toEqual(['missed']);
     r.calls.endForLock();
     expect(r.log).toHaveLength(1);
+  });
+
+  test('P46 the vault is told ahead how a call ends at a lock: a ringing call as missed with no signal; disarmed before any signal leaves', async () => {
+    const r = rig();
+    const o = r.offer('alice');
+    expect(r.order).toEqual(['arm alice']);
+    expect(r.armed[0]).toMatchObject({ signal: undefined, entry: { callId: o.callId, direction: 'in', outcome: 'missed', durationMs: 0 } });
+    r.calls.decline();
+    await Promise.resolve();
+    expect(r.order).toEqual(['arm alice', 'disarm', 'send decline']);
+    expect(r.armed[1]).toBeUndefined();
+    // The ended screen going away tells the vault nothing more.
+    r.calls.dismiss();
+    expect(r.order).toHaveLength(3);
+  });
+
+  test('P46 endingAtLock: a call we place is cancelled, one we are in hangs up, one ringing here is missed and answers nothing', () => {
+    const id = 'ab'.repeat(16);
+    expect(endingAtLock('outgoing', id)).toEqual({ reason: 'cancelled', notify: { type: 'cancel', callId: id } });
+    expect(endingAtLock('connecting', id)).toEqual({ reason: 'hangup', notify: { type: 'hangup', callId: id, reason: 'ended' } });
+    expect(endingAtLock('active', id)).toEqual({ reason: 'hangup', notify: { type: 'hangup', callId: id, reason: 'ended' } });
+    expect(endingAtLock('incoming', id)).toEqual({ reason: 'missed' });
+    expect(endingAtLock('idle', id)).toBeUndefined();
+    expect(endingAtLock('ended', id)).toBeUndefined();
   });
 
   test('the caller cancelling turns the ringing into a missed call', () => {

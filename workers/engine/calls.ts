@@ -11,7 +11,7 @@
  */
 import { fail } from '../../src/lib/codec/errors';
 import { encodeContent } from '../../src/lib/wire/content';
-import { isCallHexId } from '../../src/lib/wire/call';
+import { decodeCallSignal, isCallHexId } from '../../src/lib/wire/call';
 import { getContact } from '../storage/contact-repo';
 import { updateChat } from '../storage/chat-repo';
 import { addOutbox, hasOutboxFor } from '../storage/outbox-repo';
@@ -24,7 +24,7 @@ import { requireMe, type EngineContext } from './context';
 import { asUsername } from '../../src/lib/codec/username';
 import { assertCanSend } from './trust';
 import type { Username } from '../../src/lib/codec/username';
-import { CallOutcome, type CallLogEntry } from '../../src/lib/vault/views';
+import { CallOutcome, type CallEnding, type CallLogEntry } from '../../src/lib/vault/views';
 
 
 /** The notice code the UI renders: `call:<in|out>:<audio|video>:<outcome>:<seconds>`. */
@@ -70,12 +70,16 @@ async function sendNow(ctx: EngineContext, username: Username, content: Uint8Arr
   return true;
 }
 
-export async function recordCall(ctx: EngineContext, username: Username, e: CallLogEntry): Promise<void> {
-  requireMe(ctx);
+function checkEntry(e: CallLogEntry): void {
   if (!isCallHexId(e.callId)) fail('InvalidArgument', 'call id is not 32 hex digits');
   if (!CallOutcome.includes(e.outcome) || (e.direction !== 'in' && e.direction !== 'out') || (e.media !== 'audio' && e.media !== 'video')) {
     fail('InvalidArgument', 'malformed call log entry');
   }
+}
+
+export async function recordCall(ctx: EngineContext, username: Username, e: CallLogEntry): Promise<void> {
+  requireMe(ctx);
+  checkEntry(e);
   const now = ctx.deps.now();
   const at = Number.isSafeInteger(e.at) && e.at > 0 ? Math.min(e.at, now) : now;
   const m: MessageRecord = {
@@ -94,4 +98,57 @@ export async function recordCall(ctx: EngineContext, username: Username, e: Call
   });
   ctx.events.emit({ type: 'message', username: asUsername(username), id: m.key });
   ctx.events.emit({ type: 'chats' });
+}
+
+/** A call's ending as armed by the page, checked: see `armedEnding`. */
+export interface ArmedEnding {
+  username: Username;
+  ending: CallEnding;
+}
+
+/**
+ * Checks what the page arms for a lock (README "Calls and the lock"): the entry as `recordCall`
+ * takes it, and a signal that can only end this very call (a hang-up or cancel with its id), so a
+ * lock never sends an offer, an answer or a decline on anyone's behalf.
+ */
+export function armedEnding(username: Username, ending: CallEnding): ArmedEnding {
+  checkEntry(ending.entry);
+  if (ending.connectedAt !== undefined && !(Number.isSafeInteger(ending.connectedAt) && ending.connectedAt > 0)) {
+    fail('InvalidArgument', 'malformed connection time');
+  }
+  if (ending.signal !== undefined) {
+    if (!endsCall(ending.signal, ending.entry.callId)) fail('InvalidArgument', 'a lock only ends its own call');
+  }
+  return { username, ending: { signal: ending.signal?.slice(), entry: { ...ending.entry }, connectedAt: ending.connectedAt } };
+}
+
+/** Whether `signal` is a hang-up or cancel of call `callId` (false for bytes that are no signal). */
+export function endsCall(signal: Uint8Array, callId: string): boolean {
+  try {
+    const s = decodeCallSignal(signal);
+    return (s.type === 'hangup' || s.type === 'cancel') && s.callId === callId;
+  } catch {
+    return false;
+  }
+}
+
+/** How long a lock waits for the host to take the hang-up before it drops the keys anyway. */
+export const LOCK_SIGNAL_WAIT_MS = 1500;
+
+/**
+ * The vault is locking under a call (P46): the entry is written, then the hang-up goes through the
+ * ratchet while the keys are still here. The host gets `waitMs` to take it; past that, or offline,
+ * it stays in the outbox, sent after the next unlock (the other side ignores an end for a call
+ * that is over). Never throws: the lock goes on whatever happens here.
+ */
+export async function endCallForLock(ctx: EngineContext, armed: ArmedEnding, waitMs = LOCK_SIGNAL_WAIT_MS): Promise<void> {
+  const { username, ending } = armed;
+  const now = ctx.deps.now();
+  const entry = ending.connectedAt === undefined ? ending.entry : { ...ending.entry, durationMs: Math.max(0, now - ending.connectedAt) };
+  const sent = ending.signal ? queueCallSignal(ctx, username, ending.signal).catch(() => undefined) : undefined;
+  await recordCall(ctx, username, entry).catch(() => undefined);
+  if (!sent) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([sent, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+  clearTimeout(timer);
 }

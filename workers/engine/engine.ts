@@ -122,7 +122,9 @@ export class Engine extends EngineStorage implements EngineApi {
         connect: () => this.connect(),
         disconnect: () => this.disconnect(),
         settle: () => this.settle(),
-        resetLocalData: () => this.resetLocalData()
+        resetLocalData: () => this.resetLocalData(),
+        endCallForLock: () => this.endCallForLock(),
+        forgetCallEnding: () => this.forgetCallEnding()
       },
       opts.appLockKdf ?? appLock.DEFAULT_LOCK_KDF
     );

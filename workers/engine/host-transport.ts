@@ -93,6 +93,8 @@ export class HostHttpTransport implements HostTransport {
   private wanted = false;
   private backoff = 500;
   private timer?: ReturnType<typeof setTimeout>;
+  /** Aborts every HTTP request in flight when the engine disconnects (see `disconnect`). */
+  private requests = new AbortController();
 
   constructor(
     private readonly baseUrl: string,
@@ -108,7 +110,7 @@ export class HostHttpTransport implements HostTransport {
   private async request(path: string, init: RequestInit = {}, bearer?: string, userWaits = false): Promise<unknown> {
     const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
-    const res = await reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers });
+    const res = await reachHost(this.fetchNow, new URL(path, this.baseUrl), { ...init, headers });
     const body = await answerJson(res);
     if (userWaits) refusedWhileWaiting(res.status, path);
     if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
@@ -243,13 +245,13 @@ export class HostHttpTransport implements HostTransport {
   anonymousFetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = { ...(init.headers as Record<string, string> | undefined) };
     delete headers.Authorization;
-    return reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers, credentials: 'omit', cache: 'no-store' });
+    return reachHost(this.fetchNow, new URL(path, this.baseUrl), { ...init, headers, credentials: 'omit', cache: 'no-store' });
   }
 
   async authedFetch(auth: HostAuth, path: string, init: RequestInit = {}): Promise<Response> {
     const go = async (): Promise<Response> => {
       const headers = { ...(init.headers as Record<string, string> | undefined), Authorization: `Bearer ${await this.bearer(auth)}` };
-      return reachHost(this.fetchImpl, new URL(path, this.baseUrl), { ...init, headers, cache: 'no-store' });
+      return reachHost(this.fetchNow, new URL(path, this.baseUrl), { ...init, headers, cache: 'no-store' });
     };
     const res = await go();
     if (res.status !== 401) return res;
@@ -267,7 +269,7 @@ export class HostHttpTransport implements HostTransport {
   private async recordCall(username: Username, init: RequestInit, accessKey: Uint8Array, bearer?: string): Promise<Response> {
     const headers: Record<string, string> = { [RECORD_KEY_HEADER]: toBase64Url(accessKey), ...(init.headers as Record<string, string> | undefined) };
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
-    const res = await reachHost(this.fetchImpl, this.recordUrl(username), { ...init, headers });
+    const res = await reachHost(this.fetchNow, this.recordUrl(username), { ...init, headers });
     if (res.ok || res.status === 404) return res;
     throw await refusalOf(res);
   }
@@ -363,7 +365,19 @@ export class HostHttpTransport implements HostTransport {
     this.wsReady = false;
     this.sends.failAll();
     ws?.close();
+    // P46: a lock (and sign-out) disconnects first, then drops the keys once the engine's serial
+    // work is done. A request the host never answers would hold that work, and so the keys,
+    // for as long as it liked: every request still waiting fails now (Unavailable; the outbox
+    // keeps what it was sending).
+    this.requests.abort();
+    this.requests = new AbortController();
   }
+
+  /** `fetchImpl`, cut off by the next `disconnect`. */
+  private readonly fetchNow: typeof fetch = (input, init = {}) => {
+    const cut = this.requests.signal;
+    return this.fetchImpl(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, cut]) : cut });
+  };
 
   private async open(auth: HostAuth, sink: InboxSink): Promise<void> {
     sink.state('connecting');

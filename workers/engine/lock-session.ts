@@ -47,6 +47,10 @@ export interface LockHost {
   disconnect(): Promise<void>;
   settle(): Promise<void>;
   resetLocalData(): Promise<void>;
+  /** Ends the call the page armed (hang-up through the ratchet, log entry) before the keys go. */
+  endCallForLock(): Promise<void>;
+  /** Drops the armed call unsent (the account is leaving). */
+  forgetCallEnding(): void;
 }
 
 export class LockSession implements Pick<VaultContract, LockMethod> {
@@ -85,6 +89,9 @@ export class LockSession implements Pick<VaultContract, LockMethod> {
     if (this.ctx.vault.locked) return Promise.resolve();
     this.#locking ??= (async () => {
       if (tell) this.ctx.events.emit({ type: 'locked' });
+      // A lock under a call (here or from another tab) still hangs up inside the ratchet and logs
+      // it, before the socket and the keys go (README "Calls and the lock").
+      await this.host.endCallForLock();
       this.#resumeConnected ||= this.host.wantsConnection();
       await this.host.disconnect();
       await this.ctx.serial(async () => {
@@ -164,6 +171,7 @@ export class LockSession implements Pick<VaultContract, LockMethod> {
    */
   async signOut(): Promise<void> {
     assertUsable(this.ctx.vault);
+    this.host.forgetCallEnding();
     this.ctx.events.emit({ type: 'removed' });
     this.ctx.transport.forget?.();
     await this.host.resetLocalData();
@@ -180,6 +188,7 @@ export class LockSession implements Pick<VaultContract, LockMethod> {
   async shutDown(): Promise<void> {
     if (this.removed) return;
     this.removed = true;
+    this.host.forgetCallEnding();
     await this.host.disconnect();
     await this.host.settle();
     this.host.stopTabs();

@@ -166,6 +166,7 @@ export class VaultService implements VaultContract {
   disconnect = this.#delegate('disconnect');
   sendCallSignal = this.#delegate('sendCallSignal');
   recordCall = this.#delegate('recordCall');
+  armCallEnding = this.#delegate('armCallEnding');
   iceServers = this.#delegate('iceServers');
   lockStatus = this.#delegateLock('lockStatus');
   checkLockPassphrase = this.#delegateLock('checkLockPassphrase');

@@ -13,6 +13,7 @@ import type { Result } from './result';
 import type {
   AccountView,
   Availability,
+  CallEnding,
   CallLogEntry,
   ChatFlags,
   ChatView,
@@ -245,6 +246,8 @@ export interface VaultContract {
   sendCallSignal(username: Username, signal: Uint8Array): Promise<void>;
   /** Writes (or replaces, by call id) the call's entry in the conversation. */
   recordCall(username: Username, entry: CallLogEntry): Promise<void>;
+  /** What a lock must still do for the call on screen (replaces the last; null: no call). */
+  armCallEnding(username: Username, ending: CallEnding | null): Promise<void>;
   /** STUN/TURN servers from the host, with short-lived TURN credentials. */
   iceServers(): Promise<IceServers>;
 
@@ -394,6 +397,7 @@ export const VAULT_METHODS = Object.freeze([
   'disconnect',
   'sendCallSignal',
   'recordCall',
+  'armCallEnding',
   'iceServers',
   'lockStatus',
   'checkLockPassphrase',

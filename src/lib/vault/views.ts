@@ -415,6 +415,18 @@ export interface CallLogEntry {
   at: number;
 }
 
+/**
+ * How the call on screen ends if the vault locks under it (README "Calls and the lock"): armed by
+ * the page at each phase, carried out by the worker before its keys go. `signal` is an encoded
+ * hang-up or cancel (wire/call.ts), absent for a call still ringing here (P42: a lock answers
+ * nothing); `entry` is the conversation entry, its duration counted from `connectedAt` at the lock.
+ */
+export interface CallEnding {
+  signal?: Uint8Array;
+  entry: CallLogEntry;
+  connectedAt?: number;
+}
+
 export interface IceServers {
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
   expiresAt: number | null;

@@ -21,7 +21,7 @@ import { toHex } from '$lib/codec/bytes';
 import type { Username } from '../../codec/username';
 import { decodeCallSignal, encodeCallSignal, type CallAnswer, type CallMedia, type CallOffer, type CallSignal } from '$lib/wire/call';
 import { CallConnection } from './connection';
-import { clearTimers, logEntry, newLive, releaseLive, startTimer, type CallPhase, type Live } from './live-call';
+import { clearTimers, endingAtLock, logEntry, newLive, releaseLive, startTimer, type CallPhase, type Live } from './live-call';
 import { explainMediaError, mediaPermission, watchPermissions } from './media';
 import { setCameraOff, setMuted, startLocalMedia, toggleScreenShare } from './media-controls';
 import { withDefaults, type CallOptions, type CallPort, type ResolvedCallOptions } from './options';
@@ -39,6 +39,8 @@ export class CallController {
   #phase = $state<CallPhase>('idle');
   /** Whether this tab last told the others it is in a call (tab-calls.ts). */
   #toldBusy = false;
+  /** The call, phase and connection time the vault was last told to end at a lock ('' none). */
+  #armed = '';
 
   get phase(): CallPhase {
     return this.#phase;
@@ -46,6 +48,7 @@ export class CallController {
 
   set phase(p: CallPhase) {
     this.#phase = p;
+    this.#armForLock();
     // Placing, connecting or in a call: the account's other tabs must not ring for a new one.
     const busy = p === 'outgoing' || p === 'connecting' || p === 'active';
     setCallInProgress(busy);
@@ -221,9 +224,24 @@ export class CallController {
   endForLock(): void {
     const live = this.#live;
     if (!live || live.ended) return;
-    if (this.phase === 'incoming') return this.#end(live, 'missed', undefined, false);
-    if (this.phase === 'outgoing') return this.#end(live, 'cancelled', { type: 'cancel', callId: live.callId }, false);
-    this.#end(live, 'hangup', { type: 'hangup', callId: live.callId, reason: 'ended' }, false);
+    const { reason, notify } = endingAtLock(this.phase, live.callId) ?? endingAtLock('active', live.callId)!;
+    this.#end(live, reason, notify, false);
+  }
+
+  /**
+   * Keeps the vault told how the call on screen would end at a lock (endingAtLock), at every phase
+   * and when it ends. A lock from another tab reaches the vault before this page: the vault then
+   * hangs up and logs the call itself while it still holds the keys; whatever this page sends
+   * after is refused or ignored (an end for a call that is over changes nothing).
+   */
+  #armForLock(): void {
+    const live = this.#live;
+    const end = live && !live.ended ? endingAtLock(this.#phase, live.callId) : undefined;
+    const key = live && end ? `${live.callId}:${this.#phase}:${live.connectedAt ?? ''}` : '';
+    if (key === this.#armed || !this.#port.armLockEnding) return;
+    this.#armed = key;
+    const ending = live && end ? { signal: end.notify && encodeCallSignal(end.notify), entry: logEntry(live, end.reason, this.#opts.now()), connectedAt: live.connectedAt } : undefined;
+    void this.#port.armLockEnding(live?.username ?? this.username!, ending).catch(() => undefined);
   }
 
   toggleMute(): void {
@@ -390,6 +408,8 @@ export class CallController {
   #end(live: Live, reason: EndReason, notify?: CallSignal, warm = true): void {
     if (live.ended) return;
     live.ended = true;
+    // Disarmed before the signal below leaves, so a lock now cannot send a second one.
+    if (this.#live === live) this.#armForLock();
     releaseLive(live);
     // People often call again right after a call (a retry, a call back): keep a peer ready.
     if (warm) this.#resources.warmPeer(this.#opts.relayOnly());

@@ -19,6 +19,7 @@ export function callController(): CallController {
       {
         send: (username, signal) => session.vault.sendCallSignal(username, signal),
         record: (username, entry) => session.vault.recordCall(username, entry),
+        armLockEnding: (username, ending) => session.vault.armCallEnding(username, ending ?? null),
         iceServers: () => session.vault.iceServers(),
         onSignal: (listener) =>
           session.on((e) => {

@@ -4,7 +4,7 @@
  * plus the call-log entry it leaves behind. Plain data and helpers: knows nothing of Svelte
  * state, the ratchet, or how a connection is verified.
  */
-import type { CallMedia, CallOffer } from '$lib/wire/call';
+import type { CallMedia, CallOffer, CallSignal } from '$lib/wire/call';
 import type { Username } from '../../codec/username';
 import type { CallLogEntry } from '../../vault/views';
 import type { CallCertificate } from './certificate';
@@ -106,4 +106,24 @@ export function logEntry(live: Live, reason: EndReason, now: number): CallLogEnt
     durationMs: live.connectedAt ? now - live.connectedAt : 0,
     at: live.startedAt
   };
+}
+
+/**
+ * How a call in `phase` ends when the vault locks under it (README "Calls and the lock"): one we
+ * place stops ringing with a cancel, one we are in hangs up, one ringing here just stops and is
+ * missed, answering nothing (a decline would tell the caller someone is there). Undefined when
+ * there is no call to end.
+ */
+export function endingAtLock(phase: CallPhase, callId: string): { reason: EndReason; notify?: CallSignal } | undefined {
+  switch (phase) {
+    case 'incoming':
+      return { reason: 'missed' };
+    case 'outgoing':
+      return { reason: 'cancelled', notify: { type: 'cancel', callId } };
+    case 'connecting':
+    case 'active':
+      return { reason: 'hangup', notify: { type: 'hangup', callId, reason: 'ended' } };
+    default:
+      return undefined;
+  }
 }

@@ -3,7 +3,7 @@
  * (the ratchet and the call log live in the vault worker) and the tunable options with their
  * defaults. Types and defaults only; knows nothing of PeerJS, ringing or Svelte state.
  */
-import type { CallLogEntry, IceServers } from '../../vault/views';
+import type { CallEnding, CallLogEntry, IceServers } from '../../vault/views';
 import type { Username } from '../../codec/username';
 import type { SignallingServer } from './peer';
 import { startRingtone, type Ringtone } from './ringtone';
@@ -13,6 +13,11 @@ import type { TabCalls } from './tab-calls';
 export interface CallPort {
   send(username: Username, signal: Uint8Array): Promise<void>;
   record(username: Username, entry: CallLogEntry): Promise<void>;
+  /**
+   * Tells the vault how the call on screen ends should it lock first (another tab's Lock now):
+   * it then hangs up and logs the call itself, before its keys go. Undefined: no call to end.
+   */
+  armLockEnding?(username: Username, ending: CallEnding | undefined): Promise<void>;
   iceServers(): Promise<IceServers>;
   /**
    * `contact`: the vault counts the sender as someone we wrote to or accepted (P42); anyone else's
