@@ -247,6 +247,47 @@ describe('streamed attachments through the engine and the real host', () => {
     await ownCopy(a, sent.id, file, log);
   });
 
+  test('P46 Lock now while a part is on its way: the disconnect cuts the part off, the upload stops with Locked and asks nothing once locked; a Retry after unlocking takes it over', async () => {
+    const log: string[] = [];
+    const held = { on: false, seen: 0 };
+    const alice = await user('alice', {
+      appLockKdf: TEST_LOCK_KDF,
+      wrap: (t) => {
+        blobCalls(log, {})(t);
+        // The third part's PUT waits for an answer that never comes (as over a stalled network)
+        // until the request is aborted.
+        const slot = t as unknown as { fetchImpl: typeof fetch };
+        const real = slot.fetchImpl;
+        slot.fetchImpl = (input, init = {}) => {
+          if (!held.on || init.method !== 'PUT' || !String(input).includes(`offset=${2 * P}`)) return real(input, init);
+          held.seen++;
+          return new Promise<Response>((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+        };
+      }
+    });
+    const bob = await user('bob');
+    await alice.lookupUser('bob');
+    await alice.locks.enableLock(TEST_LOCK_PASS, 5);
+    const file = bytes(3 * P + 77, 8);
+    const send = () => alice.sendAttachment('bob' as Username, { bytes: new Blob([file as Uint8Array<ArrayBuffer>]), name: 'cut.bin', mime: '', transfer: 't-cut' });
+    held.on = true;
+    const first = send();
+    first.catch(() => undefined);
+    while (held.seen === 0) await new Promise((r) => setTimeout(r, 10));
+    await alice.locks.lockNow();
+    const asked = log.length;
+    await expect(first).rejects.toMatchObject({ code: 'Locked' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(log.slice(asked), 'blob requests after the lock').toEqual([]);
+    held.on = false;
+    await alice.locks.unlock(TEST_LOCK_PASS);
+    const sent = await send();
+    expect(log.filter((l) => l === 'create')).toHaveLength(1);
+    expect(puts(log).filter((o) => o < 2 * P)).toEqual([0, P]);
+    expect(same(await opened(bob, await fileKeyIn(bob, 'alice', 'cut.bin')), file)).toBe(true);
+    await ownCopy(alice, sent.id, file, log);
+  });
+
   test('P45 P40 a host that serves the parts of a blob out of order is refused as Tampered and no bytes come back', async () => {
     const bobLog: string[] = [];
     const bobFault: { f?: Fault } = {};

@@ -209,8 +209,11 @@ export class StreamUpload {
       } else if (r.status === 404) {
         await restart('upload gone');
       } else if (r.status >= 500 || r.status === 0) {
+        // A lock aborts the part in flight (the disconnect): stop with Locked, asking nothing more.
+        this.#alive();
         if (++tries >= PART_TRIES) throw r.error;
         await sleep(RETRY_MS * tries);
+        this.#alive();
         const at = await this.#hostOffset(go).catch(() => this.#confirmed);
         if (at === undefined || !this.#holds(at)) await restart(`host at ${at ?? 'no upload'} after a failed part`);
         else await this.#confirm(at);

@@ -23,7 +23,7 @@ import { BLOB_API, UPLOAD_PART_BYTES } from '../../src/lib/wire/blob-api';
 import { CopyWriter, FROM_START, localParts, type ResumePoint } from '../storage/file-repo';
 import { downloader, refusal, type BlobFetch } from './blob-client';
 import type { EngineContext } from './context';
-import { EngineError, engineFail } from './errors';
+import { EngineError, engineFail, isEngineError } from './errors';
 import { readBody } from './host-fetch';
 
 /** Ranged part requests in flight at once while downloading (at most this many parts wait in memory, plus the one being opened). */
@@ -80,7 +80,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** fetchRange, tried again after a transient failure (DOWNLOAD_PART_TRIES). */
-async function fetchRangeTried(go: BlobFetch, blobId: string, start: number, end: number, signal: AbortSignal): Promise<Uint8Array> {
+async function fetchRangeTried(go: BlobFetch, blobId: string, start: number, end: number, signal: AbortSignal, more: () => boolean): Promise<Uint8Array> {
   for (let tried = 1; ; tried++) {
     try {
       return await fetchRange(go, blobId, start, end, signal);
@@ -88,7 +88,8 @@ async function fetchRangeTried(go: BlobFetch, blobId: string, start: number, end
       const transient = e instanceof EngineError && e.code === 'Unavailable';
       if (!transient || tried >= DOWNLOAD_PART_TRIES || signal.aborted) throw e;
       await pause(RETRY_PAUSE_MS * tried, signal);
-      if (signal.aborted) throw e;
+      // Not asked again once the download is no longer wanted (P46: the vault locked meanwhile).
+      if (signal.aborted || !more()) throw e;
     }
   }
 }
@@ -105,7 +106,7 @@ async function* rangedParts(go: BlobFetch, blobId: string, total: number, window
   const fill = () => {
     while (queue.length < window && next < total && more()) {
       const end = Math.min(next + UPLOAD_PART_BYTES, total);
-      const part = fetchRangeTried(go, blobId, next, end, abort.signal);
+      const part = fetchRangeTried(go, blobId, next, end, abort.signal, more);
       // Handled here too: a request aborted after an earlier failure is never awaited below.
       part.catch(() => undefined);
       queue.push(part);
@@ -188,6 +189,9 @@ export async function downloadStream(ctx: EngineContext, ref: AttachmentRef & { 
   } catch (e) {
     // Every write has settled before the caller drops the parts.
     await copy.finish();
+    // A lock cuts the parts in flight (the disconnect aborts them) and asks for none again: the
+    // open stopped because of the lock, not the host.
+    if (isEngineError(e, 'Unavailable')) stopIfLocked(ctx);
     throw e;
   }
 }

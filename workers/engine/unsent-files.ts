@@ -209,16 +209,17 @@ export const isSlotOf = (slot: string, transfer: string): boolean => slot.endsWi
  * ask for a pass.
  */
 export async function forgetTransfer(vault: Vault, transfer: string, now: number): Promise<boolean> {
-  const gone = await commit(vault, async (tx) => {
+  const { gone, ids } = await commit(vault, async (tx) => {
     const entries = await txEntries(tx);
     const gone = entries.filter((e) => isSlotOf(e.slot, transfer));
     for (const e of gone) if (e.owner) await txDropFile(tx, e.owner);
     if (gone.length) await txWrite(tx, entries.filter((e) => !gone.includes(e)));
-    await noteWithdrawals(tx, blobIdsOf(gone), now);
-    return gone;
+    const ids = blobIdsOf(gone);
+    await noteWithdrawals(tx, ids, now);
+    return { gone, ids };
   });
   for (const e of gone) release(vault, e.slot);
-  return blobIdsOf(gone).length > 0;
+  return ids.length > 0;
 }
 
 const blobIdsOf = (entries: readonly { blobId?: string }[]): string[] => entries.flatMap((e) => (e.blobId ? [e.blobId] : []));
