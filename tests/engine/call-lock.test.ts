@@ -45,7 +45,13 @@ async function twoTabs() {
   bob.engine.subscribe((e: EngineEvent) => {
     if (e.type === 'call') heard.push(decodeCallSignal(e.signal));
   });
-  return { host, tab1, tab2, bob, heard };
+  /** Lock now in tab2; resolves once tab1 heard it and locked, and bob took whatever came. */
+  const lockElsewhere = async () => {
+    await tab2.engine.locks.lockNow();
+    await until(() => tab1.engine.ctx.vault.locked === true);
+    await settle(bob);
+  };
+  return { host, tab1, bob, heard, lockElsewhere };
 }
 
 function ending(signal: CallSignal | undefined, over: Partial<CallEnding['entry']> = {}, connectedAt?: number): CallEnding {
@@ -71,13 +77,11 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
 
 describe('P46 a lock under a call', () => {
   test('Lock now in another tab: the tab on the call hangs up inside the ratchet and logs the call before its keys go', async () => {
-    const { host, tab1, tab2, bob, heard } = await twoTabs();
+    const { host, tab1, bob, heard, lockElsewhere } = await twoTabs();
     await tab1.engine.armCallEnding('bob', ending({ type: 'hangup', callId: CALL, reason: 'ended' }, {}, Date.now() - 65_000));
     const before = host.sent.length;
 
-    await tab2.engine.locks.lockNow();
-    await until(() => tab1.engine.ctx.vault.locked === true);
-    await settle(bob);
+    await lockElsewhere();
     // The hang-up reached bob through the ratchet: one more envelope, opened by his session.
     expect(heard).toEqual([{ type: 'hangup', callId: CALL, reason: 'ended' }]);
     expect(host.sent.length).toBe(before + 1);
@@ -97,12 +101,10 @@ describe('P46 a lock under a call', () => {
   });
 
   test('a call still ringing here ends as missed and answers nothing; one we place is cancelled', async () => {
-    const { host, tab1, tab2, bob, heard } = await twoTabs();
+    const { host, tab1, bob, heard, lockElsewhere } = await twoTabs();
     await tab1.engine.armCallEnding('bob', ending(undefined, { direction: 'in', outcome: 'missed' }));
     const before = host.sent.length;
-    await tab2.engine.locks.lockNow();
-    await until(() => tab1.engine.ctx.vault.locked === true);
-    await settle(bob);
+    await lockElsewhere();
     expect(host.sent.length).toBe(before);
     expect(heard).toEqual([]);
     await tab1.engine.locks.unlock(PASS);
@@ -117,13 +119,11 @@ describe('P46 a lock under a call', () => {
   });
 
   test('disarmed (the call ended on screen): a lock sends and logs nothing', async () => {
-    const { host, tab1, tab2, bob, heard } = await twoTabs();
+    const { host, tab1, heard, lockElsewhere } = await twoTabs();
     await tab1.engine.armCallEnding('bob', ending({ type: 'hangup', callId: CALL, reason: 'ended' }));
     await tab1.engine.armCallEnding('', null);
     const before = host.sent.length;
-    await tab2.engine.locks.lockNow();
-    await until(() => tab1.engine.ctx.vault.locked === true);
-    await settle(bob);
+    await lockElsewhere();
     expect(host.sent.length).toBe(before);
     expect(heard).toEqual([]);
     await tab1.engine.locks.unlock(PASS);
