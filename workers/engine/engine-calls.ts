@@ -1,8 +1,9 @@
 /**
  * The engine's call methods (DESIGN.md §6): the contract's thin facade over calls.ts and the
  * host's ICE server endpoint. Engine (engine.ts) inherits them, so the vault contract stays one
- * class the worker delegates to (vault-api.ts). Owns no state; knows nothing of connections,
- * tabs or the driver lock.
+ * class the worker delegates to (vault-api.ts). Its one state is the ending the page armed for
+ * the call on screen, carried out when the vault locks (lock-session.ts); it knows nothing of
+ * connections, tabs or the driver lock.
  */
 import type { CallEnding, CallLogEntry, IceServers } from '../../src/lib/vault/views';
 import * as account from './account';
