@@ -13,7 +13,7 @@ import { EngineError } from '../../workers/engine/errors';
 import { forgetUnfinishedUploads } from '../../workers/engine/attachments';
 import type { Engine } from '../../workers/engine/engine';
 import type { HostHttpTransport } from '../../workers/engine/host-transport';
-import { enginesOnRealHost, fileKeyIn } from './real-host-support';
+import { enginesOnRealHost, fileKeyIn, withholdFetch } from './real-host-support';
 import { TEST_LOCK_KDF, TEST_LOCK_PASS } from '../support/app-lock-fixtures';
 
 const { user } = enginesOnRealHost('parley-attach-stream-');
@@ -249,20 +249,14 @@ describe('streamed attachments through the engine and the real host', () => {
 
   test('P46 Lock now while a part is on its way: the disconnect cuts the part off, the upload stops with Locked and asks nothing once locked; a Retry after unlocking takes it over', async () => {
     const log: string[] = [];
-    const held = { on: false, seen: 0 };
+    const held = { on: false };
+    let seen = { held: 0 };
     const alice = await user('alice', {
       appLockKdf: TEST_LOCK_KDF,
       wrap: (t) => {
         blobCalls(log, {})(t);
-        // The third part's PUT waits for an answer that never comes (as over a stalled network)
-        // until the request is aborted.
-        const slot = t as unknown as { fetchImpl: typeof fetch };
-        const real = slot.fetchImpl;
-        slot.fetchImpl = (input, init = {}) => {
-          if (!held.on || init.method !== 'PUT' || !String(input).includes(`offset=${2 * P}`)) return real(input, init);
-          held.seen++;
-          return new Promise<Response>((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-        };
+        // The third part's PUT waits for an answer that never comes until the request is aborted.
+        seen = withholdFetch(t, (url, init) => held.on && init.method === 'PUT' && url.includes(`offset=${2 * P}`));
       }
     });
     const bob = await user('bob');
@@ -273,7 +267,7 @@ describe('streamed attachments through the engine and the real host', () => {
     held.on = true;
     const first = send();
     first.catch(() => undefined);
-    while (held.seen === 0) await new Promise((r) => setTimeout(r, 10));
+    while (seen.held === 0) await new Promise((r) => setTimeout(r, 10));
     await alice.locks.lockNow();
     const asked = log.length;
     await expect(first).rejects.toMatchObject({ code: 'Locked' });

@@ -7,30 +7,17 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
-import type { HostHttpTransport } from '../../workers/engine/host-transport';
-import { enginesOnRealHost, eventually, texts } from './real-host-support';
+import { enginesOnRealHost, eventually, texts, withholdFetch } from './real-host-support';
 
 const kdf = { opslimit: 1, memlimitBytes: 8192 };
 const PASS = 'velvet tundra quiz marmalade osprey 93';
 const { user } = enginesOnRealHost('parley-lock-withheld-');
 
-/** While `state.hold` is set, every POST waits for an answer that never comes (until aborted). */
-function withholding(state: { hold: boolean; held: number }) {
-  return (t: HostHttpTransport) => {
-    const slot = t as unknown as { fetchImpl: typeof fetch };
-    const real = slot.fetchImpl;
-    slot.fetchImpl = (input, init = {}) => {
-      if (!state.hold || init.method !== 'POST') return real(input, init);
-      state.held++;
-      return new Promise<Response>((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-    };
-  };
-}
-
 describe('P46 a lock and a host that withholds', () => {
   test('Lock now completes and drops the keys while a sealed send waits for an answer that never comes; the message goes once after the unlock', async () => {
-    const state = { hold: false, held: 0 };
-    const alice = await user('alice', { appLockKdf: kdf, wrap: withholding(state) });
+    let hold = false;
+    let seen = { held: 0 };
+    const alice = await user('alice', { appLockKdf: kdf, wrap: (t) => (seen = withholdFetch(t, (_, init) => hold && init.method === 'POST')) });
     const bob = await user('bob');
     await alice.sendText('bob', 'hi');
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hi']));
@@ -39,9 +26,9 @@ describe('P46 a lock and a host that withholds', () => {
     await eventually(async () => expect(await texts(alice, 'bob')).toEqual(['hi', 'hello']));
     await alice.locks.enableLock(PASS, 5);
 
-    state.hold = true;
+    hold = true;
     await alice.sendText('bob', 'held by the host');
-    await eventually(() => expect(state.held).toBeGreaterThan(0));
+    await eventually(() => expect(seen.held).toBeGreaterThan(0));
 
     const locked = alice.locks.lockNow().then(() => 'locked');
     const outcome = await Promise.race([locked, new Promise((r) => setTimeout(() => r('still waiting'), 5000))]);
@@ -49,7 +36,7 @@ describe('P46 a lock and a host that withholds', () => {
     expect(alice.ctx.vault.locked).toBe(true);
     expect(alice.ctx.me).toBeUndefined();
 
-    state.hold = false;
+    hold = false;
     await alice.locks.unlock(PASS);
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hi', 'hello', 'held by the host']));
     await new Promise((r) => setTimeout(r, 300));

@@ -98,6 +98,28 @@ export async function eventually(check: () => Promise<void> | void, ms = 10_000)
   }
 }
 
+/**
+ * Makes `transport` send every request `hold` picks to a host that never answers it, as over a
+ * stalled network: the request waits until it is aborted, then fails as fetch does. `held` counts
+ * the requests caught. The rest go to the real host.
+ */
+export function withholdFetch(transport: HostHttpTransport, hold: (input: string, init: RequestInit) => boolean): { held: number } {
+  const seen = { held: 0 };
+  const slot = transport as unknown as { fetchImpl: typeof fetch };
+  const real = slot.fetchImpl;
+  slot.fetchImpl = (input, init = {}) => {
+    if (!hold(String(input), init)) return real(input, init);
+    seen.held++;
+    return new Promise<Response>((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+  };
+  return seen;
+}
+
+/** Reactions with `who` sorted: members who react independently reach a reader in no fixed order. */
+export function reactionsAsSets<R extends { who: readonly string[] }>(reactions: readonly R[] | undefined): R[] | undefined {
+  return reactions?.map((r) => ({ ...r, who: [...r.who].sort() }));
+}
+
 /** The texts of a chat in order, without system entries (notices, call log). */
 export async function texts(e: Engine, chat: string): Promise<string[]> {
   return (await e.listMessages(chat)).flatMap((m) => (m.kind === 'text' ? [m.text] : []));
