@@ -7,11 +7,39 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
-import { enginesOnRealHost, eventually, texts, withholdFetch } from './real-host-support';
+import { PROFILE_PATH } from '../../src/lib/wire/profile-api';
+import { enginesOnRealHost, eventually, texts, withholdFetch, withholding } from './real-host-support';
 
 const kdf = { opslimit: 1, memlimitBytes: 8192 };
 const PASS = 'velvet tundra quiz marmalade osprey 93';
 const { user } = enginesOnRealHost('parley-lock-withheld-');
+
+/** What `p` settles to: its value, or its error's code (handled at once, so never unhandled). */
+function outcome(p: Promise<unknown>): Promise<unknown> {
+  return p.then((v) => v ?? 'done', (e: { code?: string }) => e.code ?? 'failed');
+}
+
+/** `p`'s outcome, or 'still waiting' after `ms`. */
+function within(p: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([p, new Promise((r) => setTimeout(() => r('still waiting'), ms))]);
+}
+
+/**
+ * The host's profile blobs over a fetch that logs each request ("PUT", then "PUT 200" when it is
+ * answered) and withholds every PUT while `hold.on`.
+ */
+function profileFetch(hold: { on: boolean }): { log: string[]; fetch: typeof fetch } {
+  const log: string[] = [];
+  const w = withholding((...a) => globalThis.fetch(...a), (url, init) => hold.on && init.method === 'PUT' && url.includes(PROFILE_PATH));
+  const fetch: typeof globalThis.fetch = async (input, init = {}) => {
+    const method = init.method ?? 'GET';
+    log.push(method);
+    const res = await w.fetch(input, init);
+    log.push(`${method} ${res.status}`);
+    return res;
+  };
+  return { log, fetch };
+}
 
 describe('P46 a lock and a host that withholds', () => {
   test('Lock now completes and drops the keys while a sealed send waits for an answer that never comes; the message goes once after the unlock', async () => {
@@ -41,5 +69,54 @@ describe('P46 a lock and a host that withholds', () => {
     await eventually(async () => expect(await texts(bob, 'alice')).toEqual(['hi', 'hello', 'held by the host']));
     await new Promise((r) => setTimeout(r, 300));
     expect(await texts(bob, 'alice')).toEqual(['hi', 'hello', 'held by the host']);
+  });
+
+  test('a profile upload the host holds is cut off by Lock now: the save answers "not published", nothing more is asked once locked, and the profile goes up after the unlock', async () => {
+    const hold = { on: false };
+    const host = profileFetch(hold);
+    const alice = await user('alice', { appLockKdf: kdf, profiles: host.fetch });
+    await alice.locks.enableLock(PASS, 5);
+
+    hold.on = true;
+    const saving = outcome(alice.setProfile({ displayName: 'Alice', about: 'held', avatar: null }));
+    await eventually(() => expect(host.log.at(-1)).toBe('PUT'));
+    await alice.locks.lockNow();
+    // The upload's work held the identity key its write token is signed with: it must end.
+    expect(await within(saving, 2000)).toMatchObject({ published: false });
+    const asked = host.log.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(host.log.slice(asked), 'profile requests once locked').toEqual([]);
+
+    hold.on = false;
+    await alice.locks.unlock(PASS);
+    // Published on the next connect, as any save the host could not take.
+    await eventually(() => expect(host.log.slice(asked)).toContain('PUT 200'));
+    expect(await alice.myProfile()).toMatchObject({ displayName: 'Alice', about: 'held' });
+  });
+
+  test('a block whose new profile the host holds: Lock now cuts it off, the block ends without asking more once locked, and the block stands after the unlock', async () => {
+    const hold = { on: false };
+    const host = profileFetch(hold);
+    const alice = await user('alice', { appLockKdf: kdf, profiles: host.fetch });
+    const bob = await user('bob');
+    await bob.sendText('alice', 'hi');
+    await eventually(async () => expect(await texts(alice, 'bob')).toEqual(['hi']));
+    await alice.setProfile({ displayName: 'Alice', about: '', avatar: null });
+    await alice.locks.enableLock(PASS, 5);
+
+    hold.on = true;
+    const blocking = outcome(alice.block('bob'));
+    await eventually(() => expect(host.log.at(-1)).toBe('PUT'));
+    await alice.locks.lockNow();
+    // It ends as Locked, or done when the old blob's delete went out before the keys did.
+    expect(['Locked', 'done']).toContain(await within(blocking, 2000));
+    const asked = host.log.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(host.log.slice(asked), 'profile requests once locked').toEqual([]);
+
+    hold.on = false;
+    await alice.locks.unlock(PASS);
+    expect((await alice.contactInfo('bob')).blocked).toBe(true);
+    await eventually(() => expect(host.log.slice(asked)).toContain('PUT 200'));
   });
 });

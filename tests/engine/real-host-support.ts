@@ -55,8 +55,8 @@ export function realHostPerTest(prefix: string, release: () => Promise<void> | v
 export interface EngineOnHostOptions {
   /** Wraps the engine's transport before the engine opens (to record or fault its uploads). */
   wrap?: (transport: HostHttpTransport) => void;
-  /** Gives the engine the host's profile blobs (P43), as the app does. */
-  profiles?: true;
+  /** Gives the engine the host's profile blobs (P43), as the app does; over `fetch` when one is given. */
+  profiles?: true | typeof fetch;
   /** The app lock's Argon2id cost (tests pass a cheap one; crypto/app-lock.ts pins the real one). */
   appLockKdf?: LockKdf;
 }
@@ -74,7 +74,7 @@ export function enginesOnRealHost(prefix: string, options: RealHostOptions = {})
   const user = async (name: string, o: EngineOnHostOptions = {}): Promise<Engine> => {
     const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
     o.wrap?.(transport);
-    const profiles = o.profiles ? { profiles: httpProfiles(real.host!.url) } : {};
+    const profiles = o.profiles ? { profiles: httpProfiles(real.host!.url, o.profiles === true ? undefined : o.profiles) } : {};
     const lock = o.appLockKdf ? { appLockKdf: o.appLockKdf } : {};
     const e = await Engine.open({ transport, ...profiles, ...lock, dbName: `${prefix}${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
     engines.push(e);
@@ -99,20 +99,27 @@ export async function eventually(check: () => Promise<void> | void, ms = 10_000)
 }
 
 /**
- * Makes `transport` send every request `hold` picks to a host that never answers it, as over a
- * stalled network: the request waits until it is aborted, then fails as fetch does. `held` counts
- * the requests caught. The rest go to the real host.
+ * `real`, except that every request `hold` picks goes to a host that never answers it, as over a
+ * stalled network: it waits until it is aborted, then fails as fetch does. `held` counts them.
  */
-export function withholdFetch(transport: HostHttpTransport, hold: (input: string, init: RequestInit) => boolean): { held: number } {
-  const seen = { held: 0 };
-  const slot = transport as unknown as { fetchImpl: typeof fetch };
-  const real = slot.fetchImpl;
-  slot.fetchImpl = (input, init = {}) => {
-    if (!hold(String(input), init)) return real(input, init);
-    seen.held++;
-    return new Promise<Response>((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+export function withholding(real: typeof fetch, hold: (input: string, init: RequestInit) => boolean): { fetch: typeof fetch; held: number } {
+  const w = {
+    held: 0,
+    fetch: ((input, init = {}) => {
+      if (!hold(String(input), init)) return real(input, init);
+      w.held++;
+      return new Promise<Response>((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }) as typeof fetch
   };
-  return seen;
+  return w;
+}
+
+/** `withholding` on the transport's own requests (the host API and blobs). */
+export function withholdFetch(transport: HostHttpTransport, hold: (input: string, init: RequestInit) => boolean): { held: number } {
+  const slot = transport as unknown as { fetchImpl: typeof fetch };
+  const w = withholding(slot.fetchImpl, hold);
+  slot.fetchImpl = w.fetch;
+  return w;
 }
 
 /** Reactions with `who` sorted: members who react independently reach a reader in no fixed order. */

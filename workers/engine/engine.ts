@@ -213,6 +213,10 @@ export class Engine extends EngineStorage implements EngineApi {
   async disconnect(): Promise<void> {
     this.wantConnected = false;
     this.ctx.transport.disconnect();
+    // P46: profile and username-link requests waiting on the host end with the socket
+    // (memory-secrets.ts cuts them again once the keys are gone).
+    this.ctx.profiles?.cut();
+    this.ctx.usernameLinks?.cut();
     this.retry.stop();
     clearTimeout(this.recordTimer);
     this.withdrawals.stop();

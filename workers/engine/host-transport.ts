@@ -13,6 +13,7 @@ import { fail, isProtocolError } from '../../src/lib/codec/errors';
 import { engineFail, isEngineError } from './errors';
 import { answerJson, reachHost, readBody, refusalOf } from './host-fetch';
 import { hostRefusal } from './host-refusal';
+import { cuttableFetch } from './cut-off';
 import { decodeBundle, type PreKeyBundle } from '../../src/lib/crypto/bundle';
 import { toBase64Url } from '../../src/lib/codec/base64url';
 import {
@@ -94,7 +95,7 @@ export class HostHttpTransport implements HostTransport {
   private backoff = 500;
   private timer?: ReturnType<typeof setTimeout>;
   /** Aborts every HTTP request in flight when the engine disconnects (see `disconnect`). */
-  private requests = new AbortController();
+  private readonly requests = cuttableFetch(() => this.fetchImpl);
 
   constructor(
     private readonly baseUrl: string,
@@ -110,7 +111,7 @@ export class HostHttpTransport implements HostTransport {
   private async request(path: string, init: RequestInit = {}, bearer?: string, userWaits = false): Promise<unknown> {
     const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
-    const res = await reachHost(this.fetchNow, new URL(path, this.baseUrl), { ...init, headers });
+    const res = await reachHost(this.requests.fetch, new URL(path, this.baseUrl), { ...init, headers });
     const body = await answerJson(res);
     if (userWaits) refusedWhileWaiting(res.status, path);
     if (!res.ok) throw hostRefusal(decodeHostError(body).code, res.status);
@@ -245,13 +246,13 @@ export class HostHttpTransport implements HostTransport {
   anonymousFetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = { ...(init.headers as Record<string, string> | undefined) };
     delete headers.Authorization;
-    return reachHost(this.fetchNow, new URL(path, this.baseUrl), { ...init, headers, credentials: 'omit', cache: 'no-store' });
+    return reachHost(this.requests.fetch, new URL(path, this.baseUrl), { ...init, headers, credentials: 'omit', cache: 'no-store' });
   }
 
   async authedFetch(auth: HostAuth, path: string, init: RequestInit = {}): Promise<Response> {
     const go = async (): Promise<Response> => {
       const headers = { ...(init.headers as Record<string, string> | undefined), Authorization: `Bearer ${await this.bearer(auth)}` };
-      return reachHost(this.fetchNow, new URL(path, this.baseUrl), { ...init, headers, cache: 'no-store' });
+      return reachHost(this.requests.fetch, new URL(path, this.baseUrl), { ...init, headers, cache: 'no-store' });
     };
     const res = await go();
     if (res.status !== 401) return res;
@@ -269,7 +270,7 @@ export class HostHttpTransport implements HostTransport {
   private async recordCall(username: Username, init: RequestInit, accessKey: Uint8Array, bearer?: string): Promise<Response> {
     const headers: Record<string, string> = { [RECORD_KEY_HEADER]: toBase64Url(accessKey), ...(init.headers as Record<string, string> | undefined) };
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
-    const res = await reachHost(this.fetchNow, this.recordUrl(username), { ...init, headers });
+    const res = await reachHost(this.requests.fetch, this.recordUrl(username), { ...init, headers });
     if (res.ok || res.status === 404) return res;
     throw await refusalOf(res);
   }
@@ -369,15 +370,8 @@ export class HostHttpTransport implements HostTransport {
     // work is done. A request the host never answers would hold that work, and so the keys,
     // for as long as it liked: every request still waiting fails now (Unavailable; the outbox
     // keeps what it was sending).
-    this.requests.abort();
-    this.requests = new AbortController();
+    this.requests.cut();
   }
-
-  /** `fetchImpl`, cut off by the next `disconnect`. */
-  private readonly fetchNow: typeof fetch = (input, init = {}) => {
-    const cut = this.requests.signal;
-    return this.fetchImpl(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, cut]) : cut });
-  };
 
   private async open(auth: HostAuth, sink: InboxSink): Promise<void> {
     sink.state('connecting');

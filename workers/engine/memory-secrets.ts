@@ -10,6 +10,10 @@
  * - chat-routes.ts: the subkeys that seal usernames into chat addresses;
  * - attachments.ts: uploads kept for a Retry, each holding its file key and stream state (their
  *   notes and partial copies stay in the vault: a Retry after unlocking takes over from there).
+ * - profile-transport.ts: requests for owner-written blobs (profiles, username links) still
+ *   waiting on the host. The work behind each holds what it captured (the identity key it signs
+ *   write tokens with, a contact's profile key) until the answer comes, so they are cut off
+ *   (cut-off.ts); whatever resumes finds the vault locked or no account, and asks nothing more.
  * `forgetMemorySecrets` wipes and drops them all; the engine calls it when the vault locks, when
  * the account leaves this browser and when the local data is reset. They refill on the next use.
  * Knows nothing of what the caches hold beyond whom to tell.
@@ -27,4 +31,6 @@ export function forgetMemorySecrets(ctx: EngineContext): void {
   forgetPlans(ctx);
   forgetChatRoutes(ctx);
   forgetUnfinishedUploads(ctx.vault);
+  ctx.profiles?.cut();
+  ctx.usernameLinks?.cut();
 }

@@ -11,6 +11,7 @@ import { MAX_PROFILE_BLOB_LEN, mayWriteProfile, profileWriteVerifier } from '../
 import { USERNAME_LINK_BLOB_LEN } from '../../src/lib/crypto/username-link';
 import { PROFILE_PATH, PROFILE_WRITE_HEADER, profileAddressText } from '../../src/lib/wire/profile-api';
 import { USERNAME_LINK_PATH, USERNAME_LINK_WRITE_HEADER, linkIdText } from '../../src/lib/wire/username-link-api';
+import { cuttableFetch } from './cut-off';
 import { reachHost, readBody, refusalOf } from './host-fetch';
 import { hostRefusal } from './host-refusal';
 
@@ -20,6 +21,8 @@ export interface ProfileTransport {
   /** Creates or replaces the blob; the first write fixes the token (P43). */
   put(address: Uint8Array, blob: Uint8Array, token: Uint8Array): Promise<void>;
   remove(address: Uint8Array, token: Uint8Array): Promise<void>;
+  /** Fails every request still waiting for the host, as a lock must (P46; cut-off.ts). */
+  cut(): void;
 }
 
 export function httpProfiles(baseUrl: string, fetchImpl: typeof fetch = (...a) => globalThis.fetch(...a)): ProfileTransport {
@@ -33,8 +36,9 @@ export function httpUsernameLinks(baseUrl: string, fetchImpl: typeof fetch = (..
 
 /** `maxBlob`: the largest blob of that kind; a longer answer is refused unread (host-fetch.ts `readBody`). */
 function httpOwnedBlobs(baseUrl: string, path: string, header: string, addressText: (a: Uint8Array) => string, maxBlob: number, fetchImpl: typeof fetch): ProfileTransport {
+  const requests = cuttableFetch(() => fetchImpl);
   async function go(address: Uint8Array, init: RequestInit): Promise<Response | undefined> {
-    const res = await reachHost(fetchImpl, new URL(path + addressText(address), baseUrl), { ...init, credentials: 'omit', cache: 'no-store' });
+    const res = await reachHost(requests.fetch, new URL(path + addressText(address), baseUrl), { ...init, credentials: 'omit', cache: 'no-store' });
     if (res.status === 404 && init.method === 'GET') return undefined;
     if (!res.ok) throw await refusalOf(res);
     return res;
@@ -49,7 +53,8 @@ function httpOwnedBlobs(baseUrl: string, path: string, header: string, addressTe
     },
     async remove(address, token) {
       await go(address, { method: 'DELETE', headers: { [header]: toBase64Url(token) } });
-    }
+    },
+    cut: () => requests.cut()
   };
 }
 
@@ -71,6 +76,8 @@ export function memoryProfiles(): ProfileTransport & { blobs: Map<string, { veri
       if (!have) return;
       if (!mayWriteProfile(have.verifier, token)) throw hostRefusal('Unauthorized', 403);
       blobs.delete(toHex(address));
-    }
+    },
+    // Nothing here waits on a host.
+    cut() {}
   };
 }

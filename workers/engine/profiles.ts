@@ -30,7 +30,7 @@ import { openBytes, sealBytes } from '../storage/record-seal';
 import type { ContactRecord, Sealed, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
-import { isEngineError } from './errors';
+import { engineFail, isEngineError } from './errors';
 import { profileKey, profileKeyFingerprint, rotateProfileKey, txProfileKey } from './profile-key';
 import { minInterval } from './min-interval';
 
@@ -160,6 +160,8 @@ export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Prom
   ctx.events.emit({ type: 'profile', username: me.username });
   if (!ctx.profiles) return;
   await publishProfile(ctx);
+  // A lock while the upload waited cut it off (P46): once the keys are going, ask nothing more.
+  if (ctx.me !== me) engineFail('Locked', 'the vault locked while the new profile went up');
   const old = profileAddress(previous, me.username);
   try {
     await ctx.profiles.remove(old, profileWriteToken(me.identity, old));
