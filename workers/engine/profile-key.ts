@@ -50,14 +50,12 @@ export async function profileKey(ctx: EngineContext): Promise<Uint8Array> {
   return (await read(ctx.vault.db)) ?? commit(ctx.vault, (tx) => txProfileKey(ctx, tx));
 }
 
-/** A new random key replaces the old one; answers both (the old one finds the blob to delete). */
-export async function rotateProfileKey(ctx: EngineContext): Promise<{ previous: Uint8Array; next: Uint8Array }> {
-  return commit(ctx.vault, async (tx) => {
-    const previous = await txProfileKey(ctx, tx);
-    const next = generateProfileKey(ctx.deps);
-    await putProfileKey(tx, next);
-    return { previous, next };
-  });
+/** Inside `tx`: a new random key replaces the old one; answers both (the old one finds the blob to delete). */
+export async function txRotateProfileKey(ctx: EngineContext, tx: Tx): Promise<{ previous: Uint8Array; next: Uint8Array }> {
+  const previous = await txProfileKey(ctx, tx);
+  const next = generateProfileKey(ctx.deps);
+  await putProfileKey(tx, next);
+  return { previous, next };
 }
 
 /** Names a key version without revealing the key (16 hex digits of a labelled hash). */

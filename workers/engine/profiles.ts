@@ -31,7 +31,8 @@ import type { ContactRecord, Sealed, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
 import { engineFail, isEngineError } from './errors';
-import { profileKey, profileKeyFingerprint, rotateProfileKey, txProfileKey } from './profile-key';
+import { profileKey, profileKeyFingerprint, txProfileKey, txRotateProfileKey } from './profile-key';
+import { deleteRetiredProfiles, txRetireProfile } from './profile-retired';
 import { minInterval } from './min-interval';
 
 const OWN = 'profile';
@@ -133,15 +134,17 @@ export async function shareProfileKey(ctx: EngineContext, tx: Tx, username: User
 }
 
 /**
- * Blocking `blocked` (P43): a new key, our profile at its address, the old blob deleted, and the
- * new key queued to everyone else who held the old one. The blocked person's copy opens nothing
+ * Blocking `blocked` (P43): a new key, our profile at its address, the old blob deleted (until the
+ * host confirms: profile-retired.ts), and the new key queued to everyone else who held the old one. The blocked person's copy opens nothing
  * that exists any more.
  */
 export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Promise<void> {
   const me = requireMe(ctx);
-  const { previous, next } = await rotateProfileKey(ctx);
-  const fp = profileKeyFingerprint(next);
   await commit(ctx.vault, async (tx) => {
+    const keys = await txRotateProfileKey(ctx, tx);
+    // Owed a delete from now on, whatever happens to the request below (profile-retired.ts).
+    await txRetireProfile(tx, profileAddress(keys.previous, me.username));
+    const fp = profileKeyFingerprint(keys.next);
     for (const row of await tx.objectStore('contacts').getAll()) {
       const c = fromContactRow(tx, row);
       if (c.sharedKey === undefined) continue;
@@ -151,7 +154,7 @@ export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Prom
         await putContact(tx, rest);
         continue;
       }
-      await addOutbox(tx, { username: c.username, content: encodeContent({ kind: 'profileKey', key: next }) });
+      await addOutbox(tx, { username: c.username, content: encodeContent({ kind: 'profileKey', key: keys.next }) });
       await putContact(tx, { ...c, sharedKey: fp });
     }
   });
@@ -162,12 +165,7 @@ export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Prom
   await publishProfile(ctx);
   // A lock while the upload waited cut it off (P46): once the keys are going, ask nothing more.
   if (ctx.me !== me) engineFail('Locked', 'the vault locked while the new profile went up');
-  const old = profileAddress(previous, me.username);
-  try {
-    await ctx.profiles.remove(old, profileWriteToken(me.identity, old));
-  } catch (e) {
-    if (!isEngineError(e, 'Unavailable')) throw e;
-  }
+  await deleteRetiredProfiles(ctx);
 }
 
 /** Inside the receive transaction: `sender` shared its profile key with us. */

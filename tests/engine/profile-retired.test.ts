@@ -1,0 +1,89 @@
+/**
+ * SECURITY.md P43, a block's old profile blob (workers/engine/profile-retired.ts): blocking moves
+ * our profile to a new key's address and the old blob, which the blocked person can still find and
+ * open, must go. A delete the host does not take (down, rate-limited) stays owed in the vault and
+ * goes on the next connect; one refused for good is crossed off. Real host on loopback, real
+ * profile transport.
+ */
+import 'fake-indexeddb/auto';
+import { describe, expect, test } from 'vitest';
+import { profileAddress } from '../../src/lib/crypto/profile';
+import { PROFILE_PATH } from '../../src/lib/wire/profile-api';
+import type { Engine } from '../../workers/engine/engine';
+import { httpProfiles } from '../../workers/engine/profile-transport';
+import { profileKey } from '../../workers/engine/profile-key';
+import { MAX_RETIRED, retiredProfiles, txRetireProfile } from '../../workers/engine/profile-retired';
+import { commit } from '../../workers/storage/vault';
+import { enginesOnRealHost, eventually, texts } from './real-host-support';
+
+const { real, user } = enginesOnRealHost('parley-profile-retired-');
+
+/** Profile requests over the real fetch, except that a DELETE is answered `refuse` while it is set. */
+function deletes(refuse: { answer?: () => Response }): typeof fetch {
+  return (input, init = {}) => (refuse.answer && init.method === 'DELETE' && String(input).includes(PROFILE_PATH) ? Promise.resolve(refuse.answer()) : globalThis.fetch(input, init));
+}
+
+const refusal = (status: number, code: string) => () => new Response(JSON.stringify({ error: { code, message: 'refused' } }), { status, headers: { 'Content-Type': 'application/json' } });
+
+/** alice with a profile, and carol holding alice's profile key. */
+async function aliceAndCarol(refuse: { answer?: () => Response }): Promise<{ alice: Engine; carol: Engine; oldAddress: Uint8Array }> {
+  const alice = await user('alice', { profiles: deletes(refuse) });
+  const carol = await user('carol', { profiles: true });
+  await alice.setProfile({ displayName: 'Alice', about: 'before the block', avatar: null });
+  await alice.lookupUser('carol');
+  await alice.sendText('carol', 'hi'); // carries alice's profile key (P43)
+  await eventually(async () => expect(await texts(carol, 'alice')).toEqual(['hi']));
+  return { alice, carol, oldAddress: profileAddress(await profileKey(alice.ctx), 'alice') };
+}
+
+describe('P43 the old profile blob after a block', () => {
+  test('a delete the host does not take stays owed: the old blob is still there after the block, and the next connect deletes it', async () => {
+    const refuse: { answer?: () => Response } = { answer: refusal(503, 'Unavailable') };
+    const { alice, oldAddress } = await aliceAndCarol(refuse);
+    const host = httpProfiles(real.host!.url);
+
+    await alice.block('carol');
+    expect(await host.get(oldAddress), 'the old blob, still on the host').toBeDefined();
+    expect(await retiredProfiles(alice.ctx)).toEqual([oldAddress]);
+
+    refuse.answer = undefined;
+    alice.disconnect();
+    alice.connect();
+    await eventually(async () => expect(await retiredProfiles(alice.ctx)).toEqual([]));
+    expect(await host.get(oldAddress), 'the old blob, once the host took the delete').toBeUndefined();
+    // The new profile is where the new key finds it.
+    expect(await host.get(profileAddress(await profileKey(alice.ctx), 'alice'))).toBeDefined();
+  });
+
+  test('a delete refused for good (not ours) is crossed off and not asked again', async () => {
+    let asked = 0;
+    const refuse: { answer?: () => Response } = {
+      answer: () => {
+        asked++;
+        return refusal(403, 'Unauthorized')();
+      }
+    };
+    const { alice } = await aliceAndCarol(refuse);
+    await alice.block('carol');
+    expect(asked).toBe(1);
+    expect(await retiredProfiles(alice.ctx)).toEqual([]);
+    alice.disconnect();
+    alice.connect();
+    await eventually(async () => expect(alice.ctx.connection).toBe('online'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(asked).toBe(1);
+  });
+
+  test('the owed list keeps each address once, and only the newest MAX_RETIRED', async () => {
+    const alice = await user('alice', { profiles: true });
+    const address = (i: number) => new Uint8Array(32).fill(i);
+    await commit(alice.ctx.vault, async (tx) => {
+      for (let i = 0; i < MAX_RETIRED + 6; i++) await txRetireProfile(tx, address(i));
+      await txRetireProfile(tx, address(MAX_RETIRED + 5));
+    });
+    const owed = await retiredProfiles(alice.ctx);
+    expect(owed).toHaveLength(MAX_RETIRED);
+    expect(owed[0]).toEqual(address(6));
+    expect(owed.at(-1)).toEqual(address(MAX_RETIRED + 5));
+  });
+});
