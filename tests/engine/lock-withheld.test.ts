@@ -11,7 +11,7 @@ import { profileAddress } from '../../src/lib/crypto/profile';
 import { PROFILE_PATH } from '../../src/lib/wire/profile-api';
 import type { Engine } from '../../workers/engine/engine';
 import { profileKey } from '../../workers/engine/profile-key';
-import { retiredProfiles } from '../../workers/engine/profile-retired';
+import { retiredBlobs } from '../../workers/engine/retired-blobs';
 import { httpProfiles } from '../../workers/engine/profile-transport';
 import { enginesOnRealHost, eventually, texts, withholdFetch, withholding } from './real-host-support';
 
@@ -134,6 +134,6 @@ describe('P46 a lock and a host that withholds', () => {
     await eventually(() => expect(host.log.slice(asked)).toContain('PUT 200'));
     // The old blob, which bob can still find and open, is deleted once the host takes it (P43).
     await eventually(async () => expect(await httpProfiles(real.host!.url).get(oldAddress)).toBeUndefined());
-    expect(await retiredProfiles(alice.ctx)).toEqual([]);
+    expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([]);
   });
 });

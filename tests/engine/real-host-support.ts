@@ -13,7 +13,7 @@ import type { Limits } from '../../src/host/limits';
 import { Engine } from '../../workers/engine/engine';
 import { HostHttpTransport, type WsCtor } from '../../workers/engine/host-transport';
 import { memoryLocks } from '../../workers/engine/lock';
-import { httpProfiles } from '../../workers/engine/profile-transport';
+import { httpProfiles, httpUsernameLinks } from '../../workers/engine/profile-transport';
 
 export interface RealHost {
   /** This test's host; a test may close it early (then set undefined) or replace it. */
@@ -57,6 +57,8 @@ export interface EngineOnHostOptions {
   wrap?: (transport: HostHttpTransport) => void;
   /** Gives the engine the host's profile blobs (P43), as the app does; over `fetch` when one is given. */
   profiles?: true | typeof fetch;
+  /** Gives the engine the host's username links, as the app does; over `fetch` when one is given. */
+  usernameLinks?: true | typeof fetch;
   /** The app lock's Argon2id cost (tests pass a cheap one; crypto/app-lock.ts pins the real one). */
   appLockKdf?: LockKdf;
 }
@@ -74,9 +76,11 @@ export function enginesOnRealHost(prefix: string, options: RealHostOptions = {})
   const user = async (name: string, o: EngineOnHostOptions = {}): Promise<Engine> => {
     const transport = new HostHttpTransport(real.host!.url, WebSocket as unknown as WsCtor);
     o.wrap?.(transport);
-    const profiles = o.profiles ? { profiles: httpProfiles(real.host!.url, o.profiles === true ? undefined : o.profiles) } : {};
+    const over = (f: true | typeof fetch) => (f === true ? undefined : f);
+    const profiles = o.profiles ? { profiles: httpProfiles(real.host!.url, over(o.profiles)) } : {};
+    const links = o.usernameLinks ? { usernameLinks: httpUsernameLinks(real.host!.url, over(o.usernameLinks)) } : {};
     const lock = o.appLockKdf ? { appLockKdf: o.appLockKdf } : {};
-    const e = await Engine.open({ transport, ...profiles, ...lock, dbName: `${prefix}${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
+    const e = await Engine.open({ transport, ...profiles, ...links, ...lock, dbName: `${prefix}${name}-${process.pid}-${n++}`, locks: memoryLocks(), retryMs: 50 });
     engines.push(e);
     await e.createAccount(name);
     e.connect();

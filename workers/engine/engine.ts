@@ -39,7 +39,7 @@ import { isEngineError } from './errors';
 import * as appLock from './app-lock';
 import { LockSession, type LockMethod } from './lock-session';
 import { forgetMemorySecrets } from './memory-secrets';
-import { deleteRetiredProfiles } from './profile-retired';
+import { deleteRetiredBlobs } from './retired-blobs';
 import type { SealedSenderTrust } from '../../src/lib/crypto/certificates';
 
 export interface EngineOptions {
@@ -347,12 +347,12 @@ export class Engine extends EngineStorage implements EngineApi {
           this.withdrawals.kick();
           // P41: the host admits sealed mail with our current delivery-token verifier.
           publishSealedAccess(this.ctx).catch(() => undefined);
-          // P43: publish what an offline edit left unpublished, delete the blobs a block retired
-          // (profile-retired.ts), pick up contacts' renames.
+          // P43: publish what an offline edit left unpublished, delete the profile and username
+          // link blobs a block or a reset left behind (retired-blobs.ts), pick up contacts' renames.
           void this.track(
             profiles
               .publishProfile(this.ctx)
-              .then(() => deleteRetiredProfiles(this.ctx))
+              .then(() => deleteRetiredBlobs(this.ctx))
               .then(() => profiles.refreshAllProfiles(this.ctx))
           ).catch(() => undefined);
           // Groups a restore could not fetch: try again, through the same trusted-head check (P19),

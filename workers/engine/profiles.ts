@@ -32,7 +32,7 @@ import { commit } from '../storage/vault';
 import { requireMe, type EngineContext } from './context';
 import { engineFail, isEngineError } from './errors';
 import { profileKey, profileKeyFingerprint, txProfileKey, txRotateProfileKey } from './profile-key';
-import { deleteRetiredProfiles, txRetireProfile } from './profile-retired';
+import { deleteRetiredBlobs, txRetireBlob } from './retired-blobs';
 import { minInterval } from './min-interval';
 
 const OWN = 'profile';
@@ -135,15 +135,15 @@ export async function shareProfileKey(ctx: EngineContext, tx: Tx, username: User
 
 /**
  * Blocking `blocked` (P43): a new key, our profile at its address, the old blob deleted (until the
- * host confirms: profile-retired.ts), and the new key queued to everyone else who held the old one. The blocked person's copy opens nothing
+ * host confirms: retired-blobs.ts), and the new key queued to everyone else who held the old one. The blocked person's copy opens nothing
  * that exists any more.
  */
 export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Promise<void> {
   const me = requireMe(ctx);
   await commit(ctx.vault, async (tx) => {
     const keys = await txRotateProfileKey(ctx, tx);
-    // Owed a delete from now on, whatever happens to the request below (profile-retired.ts).
-    await txRetireProfile(tx, profileAddress(keys.previous, me.username));
+    // Owed a delete from now on, whatever happens to the requests below (retired-blobs.ts).
+    await txRetireBlob(tx, 'profile', profileAddress(keys.previous, me.username));
     const fp = profileKeyFingerprint(keys.next);
     for (const row of await tx.objectStore('contacts').getAll()) {
       const c = fromContactRow(tx, row);
@@ -165,7 +165,7 @@ export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Prom
   await publishProfile(ctx);
   // A lock while the upload waited cut it off (P46): once the keys are going, ask nothing more.
   if (ctx.me !== me) engineFail('Locked', 'the vault locked while the new profile went up');
-  await deleteRetiredProfiles(ctx);
+  await deleteRetiredBlobs(ctx);
 }
 
 /** Inside the receive transaction: `sender` shared its profile key with us. */

@@ -15,7 +15,8 @@ import type { Sealed } from '../storage/schema';
 import { commit } from '../storage/vault';
 import { lookupUser } from './contacts';
 import { requireMe, type EngineContext } from './context';
-import { engineFail, isEngineError } from './errors';
+import { engineFail } from './errors';
+import { deleteRetiredBlobs, txRetireBlob } from './retired-blobs';
 
 const META_KEY = 'usernameLink';
 
@@ -24,13 +25,17 @@ async function stored(ctx: EngineContext): Promise<UsernameLink | undefined> {
   return sealed ? parseLinkText(openText(ctx.vault.db, 'meta', META_KEY, sealed)) : undefined;
 }
 
-async function publish(ctx: EngineContext): Promise<UsernameLink> {
+/** A new link, published, then stored; `retired`: the old link, owed a delete from the same commit. */
+async function publish(ctx: EngineContext, retired?: UsernameLink): Promise<UsernameLink> {
   const me = requireMe(ctx);
   if (!ctx.usernameLinks) fail('NotInitialized', 'this engine has no username link endpoint');
   const link = newUsernameLink(ctx.deps);
   await ctx.usernameLinks.put(link.id, sealUsernameLink(link, me.username, ctx.deps), usernameLinkWriteToken(me.identity, link.id));
   const text = linkText(link);
-  await commit(ctx.vault, async (tx) => void (await tx.objectStore('meta').put(sealText(tx, 'meta', META_KEY, text), META_KEY)));
+  await commit(ctx.vault, async (tx) => {
+    await tx.objectStore('meta').put(sealText(tx, 'meta', META_KEY, text), META_KEY);
+    if (retired) await txRetireBlob(tx, 'link', retired.id);
+  });
   return link;
 }
 
@@ -39,18 +44,16 @@ export async function usernameLink(ctx: EngineContext): Promise<string> {
   return linkText((await stored(ctx)) ?? (await publish(ctx)));
 }
 
-/** A new link; the old one is deleted from the host, so every copy of it stops working. */
+/**
+ * A new link; the old one is deleted from the host, so every copy of it stops working. A delete the
+ * host does not take now is owed and goes on the next connect (retired-blobs.ts).
+ */
 export async function resetUsernameLink(ctx: EngineContext): Promise<string> {
   const me = requireMe(ctx);
-  const old = await stored(ctx);
-  const next = await publish(ctx);
-  if (old) {
-    try {
-      await ctx.usernameLinks!.remove(old.id, usernameLinkWriteToken(me.identity, old.id));
-    } catch (e) {
-      if (!isEngineError(e, 'Unavailable')) throw e;
-    }
-  }
+  const next = await publish(ctx, await stored(ctx));
+  // A lock while the new link went up (P46): once the keys are going, ask nothing more.
+  if (ctx.me !== me) engineFail('Locked', 'the vault locked while the new link went up');
+  await deleteRetiredBlobs(ctx);
   return linkText(next);
 }
 

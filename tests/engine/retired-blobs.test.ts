@@ -1,26 +1,27 @@
 /**
- * SECURITY.md P43, a block's old profile blob (workers/engine/profile-retired.ts): blocking moves
- * our profile to a new key's address and the old blob, which the blocked person can still find and
- * open, must go. A delete the host does not take (down, rate-limited) stays owed in the vault and
- * goes on the next connect; one refused for good is crossed off. Real host on loopback, real
- * profile transport.
+ * Owed deletes of owner-written blobs (workers/engine/retired-blobs.ts). SECURITY.md P43: blocking
+ * moves our profile to a new key's address, and the old blob, which the blocked person can still
+ * find and open, must go. Private discovery: a reset username link must stop naming us. A delete
+ * the host does not take (down, rate-limited) stays owed in the vault and goes on the next
+ * connect; one refused for good is crossed off. Real host on loopback, real blob transports.
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
 import { profileAddress } from '../../src/lib/crypto/profile';
 import { PROFILE_PATH } from '../../src/lib/wire/profile-api';
+import { USERNAME_LINK_PATH } from '../../src/lib/wire/username-link-api';
 import type { Engine } from '../../workers/engine/engine';
 import { httpProfiles } from '../../workers/engine/profile-transport';
 import { profileKey } from '../../workers/engine/profile-key';
-import { MAX_RETIRED, retiredProfiles, txRetireProfile } from '../../workers/engine/profile-retired';
+import { MAX_RETIRED, retiredBlobs, txRetireBlob } from '../../workers/engine/retired-blobs';
 import { commit } from '../../workers/storage/vault';
 import { enginesOnRealHost, eventually, texts } from './real-host-support';
 
-const { real, user } = enginesOnRealHost('parley-profile-retired-');
+const { real, user } = enginesOnRealHost('parley-retired-blobs-');
 
-/** Profile requests over the real fetch, except that a DELETE is answered `refuse` while it is set. */
-function deletes(refuse: { answer?: () => Response }): typeof fetch {
-  return (input, init = {}) => (refuse.answer && init.method === 'DELETE' && String(input).includes(PROFILE_PATH) ? Promise.resolve(refuse.answer()) : globalThis.fetch(input, init));
+/** Requests over the real fetch, except that a DELETE under `path` is answered `refuse` while it is set. */
+function deletes(refuse: { answer?: () => Response }, path = PROFILE_PATH): typeof fetch {
+  return (input, init = {}) => (refuse.answer && init.method === 'DELETE' && String(input).includes(path) ? Promise.resolve(refuse.answer()) : globalThis.fetch(input, init));
 }
 
 const refusal = (status: number, code: string) => () => new Response(JSON.stringify({ error: { code, message: 'refused' } }), { status, headers: { 'Content-Type': 'application/json' } });
@@ -36,6 +37,30 @@ async function aliceAndCarol(refuse: { answer?: () => Response }): Promise<{ ali
   return { alice, carol, oldAddress: profileAddress(await profileKey(alice.ctx), 'alice') };
 }
 
+describe('a reset username link', () => {
+  test('the old link stops naming us once the host takes the delete, though it did not at the reset', async () => {
+    const refuse: { answer?: () => Response } = { answer: refusal(503, 'Unavailable') };
+    const alice = await user('alice', { usernameLinks: deletes(refuse, USERNAME_LINK_PATH) });
+    const bob = await user('bob', { usernameLinks: true });
+    const old = await alice.usernameLink();
+    expect(await bob.openUsernameLink(old)).toEqual({ username: 'alice' });
+
+    const fresh = await alice.resetUsernameLink();
+    expect(await bob.openUsernameLink(fresh)).toEqual({ username: 'alice' });
+    // The host did not take the delete: the old link still names alice, and the vault owes it.
+    expect(await bob.openUsernameLink(old)).toEqual({ username: 'alice' });
+    expect(await retiredBlobs(alice.ctx, 'link')).toHaveLength(1);
+
+    refuse.answer = undefined;
+    alice.disconnect();
+    alice.connect();
+    await eventually(async () => expect(await retiredBlobs(alice.ctx, 'link')).toEqual([]));
+    await expect(bob.openUsernameLink(old)).rejects.toMatchObject({ code: 'NoSuchUser' });
+    expect(await bob.openUsernameLink(fresh)).toEqual({ username: 'alice' });
+    expect(await alice.usernameLink()).toBe(fresh);
+  });
+});
+
 describe('P43 the old profile blob after a block', () => {
   test('a delete the host does not take stays owed: the old blob is still there after the block, and the next connect deletes it', async () => {
     const refuse: { answer?: () => Response } = { answer: refusal(503, 'Unavailable') };
@@ -44,12 +69,12 @@ describe('P43 the old profile blob after a block', () => {
 
     await alice.block('carol');
     expect(await host.get(oldAddress), 'the old blob, still on the host').toBeDefined();
-    expect(await retiredProfiles(alice.ctx)).toEqual([oldAddress]);
+    expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([oldAddress]);
 
     refuse.answer = undefined;
     alice.disconnect();
     alice.connect();
-    await eventually(async () => expect(await retiredProfiles(alice.ctx)).toEqual([]));
+    await eventually(async () => expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([]));
     expect(await host.get(oldAddress), 'the old blob, once the host took the delete').toBeUndefined();
     // The new profile is where the new key finds it.
     expect(await host.get(profileAddress(await profileKey(alice.ctx), 'alice'))).toBeDefined();
@@ -66,7 +91,7 @@ describe('P43 the old profile blob after a block', () => {
     const { alice } = await aliceAndCarol(refuse);
     await alice.block('carol');
     expect(asked).toBe(1);
-    expect(await retiredProfiles(alice.ctx)).toEqual([]);
+    expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([]);
     alice.disconnect();
     alice.connect();
     await eventually(async () => expect(alice.ctx.connection).toBe('online'));
@@ -78,10 +103,10 @@ describe('P43 the old profile blob after a block', () => {
     const alice = await user('alice', { profiles: true });
     const address = (i: number) => new Uint8Array(32).fill(i);
     await commit(alice.ctx.vault, async (tx) => {
-      for (let i = 0; i < MAX_RETIRED + 6; i++) await txRetireProfile(tx, address(i));
-      await txRetireProfile(tx, address(MAX_RETIRED + 5));
+      for (let i = 0; i < MAX_RETIRED + 6; i++) await txRetireBlob(tx, 'profile', address(i));
+      await txRetireBlob(tx, 'profile', address(MAX_RETIRED + 5));
     });
-    const owed = await retiredProfiles(alice.ctx);
+    const owed = await retiredBlobs(alice.ctx, 'profile');
     expect(owed).toHaveLength(MAX_RETIRED);
     expect(owed[0]).toEqual(address(6));
     expect(owed.at(-1)).toEqual(address(MAX_RETIRED + 5));
