@@ -134,9 +134,9 @@ export async function shareProfileKey(ctx: EngineContext, tx: Tx, username: User
 }
 
 /**
- * Blocking `blocked` (P43): a new key, our profile at its address, the old blob deleted (until the
- * host confirms: retired-blobs.ts), and the new key queued to everyone else who held the old one. The blocked person's copy opens nothing
- * that exists any more.
+ * Blocking `blocked` (P43): a new key, our profile at its address, the old blob deleted (owed until
+ * the host confirms: retired-blobs.ts), and the new key queued to everyone else who held the old
+ * one. The blocked person's copy opens nothing that exists any more.
  */
 export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Promise<void> {
   const me = requireMe(ctx);
