@@ -62,7 +62,7 @@ describe('a reset username link', () => {
 });
 
 describe('P43 the old profile blob after a block', () => {
-  test('a delete the host does not take stays owed: the old blob is still there after the block, and the next connect deletes it', async () => {
+  test('a delete the host does not take stays owed: the old blob is still there after the block, nothing is asked offline, and the next connect deletes it', async () => {
     const refuse: { answer?: () => Response } = { answer: refusal(503, 'Unavailable') };
     const { alice, oldAddress } = await aliceAndCarol(refuse);
     const host = httpProfiles(real.host!.url);
@@ -71,13 +71,34 @@ describe('P43 the old profile blob after a block', () => {
     expect(await host.get(oldAddress), 'the old blob, still on the host').toBeDefined();
     expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([oldAddress]);
 
-    refuse.answer = undefined;
+    // Offline nothing is retried; the next connect deletes it.
     alice.disconnect();
+    refuse.answer = undefined;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([oldAddress]);
     alice.connect();
     await eventually(async () => expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([]));
     expect(await host.get(oldAddress), 'the old blob, once the host took the delete').toBeUndefined();
     // The new profile is where the new key finds it.
     expect(await host.get(profileAddress(await profileKey(alice.ctx), 'alice'))).toBeDefined();
+  });
+
+  test('while the socket stays up, a delete the host does not take is tried again on the backoff until it goes', async () => {
+    let asked = 0;
+    const refuse: { answer?: () => Response } = {
+      answer: () => {
+        asked++;
+        return refusal(429, 'RateLimited')();
+      }
+    };
+    const { alice, oldAddress } = await aliceAndCarol(refuse);
+    await alice.block('carol');
+    await eventually(() => expect(asked).toBeGreaterThan(2));
+    expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([oldAddress]);
+    refuse.answer = undefined;
+    await eventually(async () => expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([]));
+    expect(await httpProfiles(real.host!.url).get(oldAddress)).toBeUndefined();
+    expect(alice.ctx.connection).toBe('online');
   });
 
   test('a delete refused for good (not ours) is crossed off and not asked again', async () => {

@@ -132,8 +132,9 @@ async function runPass(ctx: EngineContext, pass: { again: boolean }): Promise<bo
 export class WithdrawalRetry {
   readonly #backoff: Backoff;
 
+  /** `pass`: one pass over the deletes owed (`sendWithdrawals`, and the engine adds its others); true while some are left. */
   constructor(
-    private readonly ctx: EngineContext,
+    private readonly pass: () => Promise<boolean>,
     baseMs: number,
     wanted: () => boolean,
     private readonly track: (p: Promise<boolean>) => Promise<boolean>
@@ -142,7 +143,7 @@ export class WithdrawalRetry {
   }
 
   kick(): void {
-    void this.track(sendWithdrawals(this.ctx)).then((left) => {
+    void this.track(this.pass()).then((left) => {
       if (left) this.#backoff.schedule(() => this.kick());
       else this.#backoff.reset();
     });

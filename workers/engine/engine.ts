@@ -23,7 +23,7 @@ import { ReceiveQueue } from './receive-queue';
 import { browserLocks, DriverLock, TabChannel, type LockManagerLike, type SealedTabMessage } from './lock';
 import { openBytes, sealBytes } from '../storage/record-seal';
 import { flushOutbox } from './outbox';
-import { WithdrawalRetry } from './blob-withdrawals';
+import { WithdrawalRetry, sendWithdrawals } from './blob-withdrawals';
 import { Backoff } from './backoff';
 import { maintainPreKeys } from './prekey-pool';
 import { EngineStorage } from './engine-storage';
@@ -107,7 +107,14 @@ export class Engine extends EngineStorage implements EngineApi {
   ) {
     super();
     this.retry = new Backoff(opts.retryMs ?? 1000, MAX_RETRY_MS, () => this.wantConnected);
-    this.withdrawals = new WithdrawalRetry(ctx, opts.retryMs ?? 1000, () => this.wantConnected, (p) => this.track(p));
+    // Deletes the host has not confirmed: attachment blobs, then profile and username-link blobs
+    // a block or a reset left behind (retired-blobs.ts). A pass never rejects.
+    const owedDeletes = async () => {
+      const blobs = await sendWithdrawals(ctx);
+      const retired = await deleteRetiredBlobs(ctx).catch(() => false);
+      return blobs || retired;
+    };
+    this.withdrawals = new WithdrawalRetry(owedDeletes, opts.retryMs ?? 1000, () => this.wantConnected, (p) => this.track(p));
     this.events = ctx.events;
     this.inbox = new ReceiveQueue(ctx, (env, e) => {
       // Not acked: the host redelivers it after reconnect. Only the code is reported (P41: a sealed one names no sender).
@@ -343,18 +350,12 @@ export class Engine extends EngineStorage implements EngineApi {
           this.retry.reset();
           this.kickOutbox();
           this.ctx.serial(() => maintainPreKeys(this.ctx)).catch(() => undefined);
-          // Blob deletes the host did not confirm (made offline, or cut off): try them again.
+          // Deletes the host did not confirm (made offline, or cut off): try them again.
           this.withdrawals.kick();
           // P41: the host admits sealed mail with our current delivery-token verifier.
           publishSealedAccess(this.ctx).catch(() => undefined);
-          // P43: publish what an offline edit left unpublished, delete the profile and username
-          // link blobs a block or a reset left behind (retired-blobs.ts), pick up contacts' renames.
-          void this.track(
-            profiles
-              .publishProfile(this.ctx)
-              .then(() => deleteRetiredBlobs(this.ctx))
-              .then(() => profiles.refreshAllProfiles(this.ctx))
-          ).catch(() => undefined);
+          // P43: publish what an offline edit left unpublished; pick up contacts' renames.
+          void this.track(profiles.publishProfile(this.ctx).then(() => profiles.refreshAllProfiles(this.ctx))).catch(() => undefined);
           // Groups a restore could not fetch: try again, through the same trusted-head check (P19),
           // at most once a minute however often the host drops and restores the socket.
           if (mayRetryPendingGroups(this.ctx)) void this.track(this.ctx.serial(() => retryPendingGroups(this.ctx))).catch(() => undefined);

@@ -7,8 +7,9 @@
  *   every copy of the old link stops naming us.
  * The delete can fail (host down, rate-limited, a lock cutting it off, P46), so the old address is
  * written down in the same transaction as the move (meta store, sealed with the vault's data key,
- * P32) and deleted until the host confirms: right after the move and on every connect. An honest
- * host then keeps nothing of it; a dishonest one can keep anything, which no client can prevent.
+ * P32) and deleted until the host confirms: right after the move, then on every connect and on
+ * the withdrawals' backoff while some are left (blob-withdrawals.ts). An honest host then keeps
+ * nothing of it; a dishonest one can keep anything, which no client can prevent.
  * Knows nothing of the blobs' contents or of keys beyond the write token.
  */
 import { bytesEqual, concatBytes } from '../../src/lib/codec/bytes';
@@ -19,7 +20,7 @@ import { LINK_ID_LEN, usernameLinkWriteToken } from '../../src/lib/crypto/userna
 import { openBytes, sealBytes, type Conn } from '../storage/record-seal';
 import type { Sealed, Tx } from '../storage/schema';
 import { commit } from '../storage/vault';
-import { requireMe, type EngineContext } from './context';
+import type { EngineContext } from './context';
 import { isEngineError } from './errors';
 import type { ProfileTransport } from './profile-transport';
 
@@ -72,19 +73,23 @@ export function retiredBlobs(ctx: EngineContext, kind: RetiredKind): Promise<Uin
 /**
  * Deletes every retired blob the host still has, oldest first. Deleted, or refused for good (not
  * ours, malformed): crossed off. Unavailable (down, rate-limited, cut off): the rest wait for the
- * next connect. Stops asking the moment the account leaves (a lock, P46).
+ * next pass. Stops asking the moment the account leaves (a lock, P46). Answers whether some are
+ * left.
  */
-export async function deleteRetiredBlobs(ctx: EngineContext): Promise<void> {
-  for (const kind of Object.values(KINDS)) await deleteRetired(ctx, kind);
+export async function deleteRetiredBlobs(ctx: EngineContext): Promise<boolean> {
+  let left = false;
+  for (const kind of Object.values(KINDS)) left = (await deleteRetired(ctx, kind)) || left;
+  return left;
 }
 
-async function deleteRetired(ctx: EngineContext, kind: Kind): Promise<void> {
-  const me = requireMe(ctx);
+async function deleteRetired(ctx: EngineContext, kind: Kind): Promise<boolean> {
+  const me = ctx.me;
   const transport = kind.transport(ctx);
-  if (!transport) return;
+  if (!me || !transport || ctx.vault.locked) return false;
+  const owed = await read(ctx.vault.db, kind);
   const done: Uint8Array[] = [];
   try {
-    for (const address of await read(ctx.vault.db, kind)) {
+    for (const address of owed) {
       if (ctx.me !== me) break;
       try {
         await transport.remove(address, kind.token(me.identity, address));
@@ -100,4 +105,5 @@ async function deleteRetired(ctx: EngineContext, kind: Kind): Promise<void> {
       await commit(ctx.vault, async (tx) => write(tx, kind, (await read(tx, kind)).filter((a) => !done.some((d) => bytesEqual(a, d)))));
     }
   }
+  return ctx.me === me && done.length < owed.length;
 }
