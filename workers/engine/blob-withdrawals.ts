@@ -132,7 +132,10 @@ async function runPass(ctx: EngineContext, pass: { again: boolean }): Promise<bo
 export class WithdrawalRetry {
   readonly #backoff: Backoff;
 
-  /** `pass`: one pass over the deletes owed (`sendWithdrawals`, and the engine adds its others); true while some are left. */
+  /**
+   * `pass`: one pass over the deletes owed (`sendWithdrawals`, with whatever else the engine owes),
+   * answering true while some are left; it never rejects.
+   */
   constructor(
     private readonly pass: () => Promise<boolean>,
     baseMs: number,

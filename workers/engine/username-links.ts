@@ -46,7 +46,7 @@ export async function usernameLink(ctx: EngineContext): Promise<string> {
 
 /**
  * A new link; the old one is deleted from the host, so every copy of it stops working. A delete the
- * host does not take now is owed and goes on the next connect (retired-blobs.ts).
+ * host does not take now stays owed and is asked again until it does (retired-blobs.ts).
  */
 export async function resetUsernameLink(ctx: EngineContext): Promise<string> {
   const me = requireMe(ctx);
