@@ -152,6 +152,11 @@ export class WithdrawalRetry {
     });
   }
 
+  /** A pass after the current delay, not now: the caller's own attempt has just failed. */
+  later(): void {
+    this.#backoff.schedule(() => this.kick());
+  }
+
   stop(): void {
     this.#backoff.stop();
   }

@@ -65,8 +65,11 @@ export interface EngineContext {
   serial<T>(step: () => Promise<T>): Promise<T>;
   /** Asks the outbox to run soon (after a write, a reconnect or a retry delay). */
   kickOutbox(): void;
-  /** Asks for a pass over the blob deletes the host has not confirmed (blob-withdrawals.ts). */
-  kickWithdrawals(): void;
+  /**
+   * Asks for a pass over the deletes the host has not confirmed (blob-withdrawals.ts); `later`:
+   * after the retry delay, because the caller's own attempt has just failed.
+   */
+  kickWithdrawals(later?: boolean): void;
 }
 
 export function requireMe(ctx: EngineContext): Me {

@@ -161,7 +161,7 @@ export class Engine extends EngineStorage implements EngineApi {
         driver: false,
         serial: (step) => engine.track(serial(step)),
         kickOutbox: () => engine.kickOutbox(),
-        kickWithdrawals: () => engine.withdrawals.kick()
+        kickWithdrawals: (later) => (later ? engine.withdrawals.later() : engine.withdrawals.kick())
       },
       opts
     );

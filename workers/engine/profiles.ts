@@ -166,7 +166,7 @@ export async function rotateOnBlock(ctx: EngineContext, blocked: Username): Prom
   // A lock while the upload waited cut it off (P46): once the keys are going, ask nothing more.
   if (ctx.me !== me) engineFail('Locked', 'the vault locked while the new profile went up');
   // Owed while the host does not take it: tried again on the withdrawals' backoff.
-  if (await deleteRetiredBlobs(ctx)) ctx.kickWithdrawals();
+  if (await deleteRetiredBlobs(ctx)) ctx.kickWithdrawals(true);
 }
 
 /** Inside the receive transaction: `sender` shared its profile key with us. */

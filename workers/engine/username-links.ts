@@ -53,7 +53,7 @@ export async function resetUsernameLink(ctx: EngineContext): Promise<string> {
   const next = await publish(ctx, await stored(ctx));
   // A lock while the new link went up (P46): once the keys are going, ask nothing more.
   if (ctx.me !== me) engineFail('Locked', 'the vault locked while the new link went up');
-  if (await deleteRetiredBlobs(ctx)) ctx.kickWithdrawals();
+  if (await deleteRetiredBlobs(ctx)) ctx.kickWithdrawals(true);
   return linkText(next);
 }
 
