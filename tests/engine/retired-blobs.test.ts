@@ -19,15 +19,25 @@ import { enginesOnRealHost, eventually, texts } from './real-host-support';
 
 const { real, user } = enginesOnRealHost('parley-retired-blobs-');
 
-/** Requests over the real fetch, except that a DELETE under `path` is answered `refuse` while it is set. */
-function deletes(refuse: { answer?: () => Response }, path = PROFILE_PATH): typeof fetch {
-  return (input, init = {}) => (refuse.answer && init.method === 'DELETE' && String(input).includes(path) ? Promise.resolve(refuse.answer()) : globalThis.fetch(input, init));
+/** While `answer` is set, a DELETE is answered with it instead of by the host; `asked` counts those. */
+interface Refuse {
+  answer?: () => Response;
+  asked: number;
+}
+
+/** Requests over the real fetch, except the DELETEs under `path` that `refuse` answers. */
+function deletes(refuse: Refuse, path = PROFILE_PATH): typeof fetch {
+  return (input, init = {}) => {
+    if (!refuse.answer || init.method !== 'DELETE' || !String(input).includes(path)) return globalThis.fetch(input, init);
+    refuse.asked++;
+    return Promise.resolve(refuse.answer());
+  };
 }
 
 const refusal = (status: number, code: string) => () => new Response(JSON.stringify({ error: { code, message: 'refused' } }), { status, headers: { 'Content-Type': 'application/json' } });
 
 /** alice with a profile, and carol holding alice's profile key. */
-async function aliceAndCarol(refuse: { answer?: () => Response }): Promise<{ alice: Engine; carol: Engine; oldAddress: Uint8Array }> {
+async function aliceAndCarol(refuse: Refuse): Promise<{ alice: Engine; carol: Engine; oldAddress: Uint8Array }> {
   const alice = await user('alice', { profiles: deletes(refuse) });
   const carol = await user('carol', { profiles: true });
   await alice.setProfile({ displayName: 'Alice', about: 'before the block', avatar: null });
@@ -39,7 +49,7 @@ async function aliceAndCarol(refuse: { answer?: () => Response }): Promise<{ ali
 
 describe('a reset username link', () => {
   test('the old link stops naming us once the host takes the delete, though it did not at the reset', async () => {
-    const refuse: { answer?: () => Response } = { answer: refusal(503, 'Unavailable') };
+    const refuse: Refuse = { answer: refusal(503, 'Unavailable'), asked: 0 };
     const alice = await user('alice', { usernameLinks: deletes(refuse, USERNAME_LINK_PATH) });
     const bob = await user('bob', { usernameLinks: true });
     const old = await alice.usernameLink();
@@ -63,7 +73,7 @@ describe('a reset username link', () => {
 
 describe('P43 the old profile blob after a block', () => {
   test('a delete the host does not take stays owed: the old blob is still there after the block, nothing is asked offline, and the next connect deletes it', async () => {
-    const refuse: { answer?: () => Response } = { answer: refusal(503, 'Unavailable') };
+    const refuse: Refuse = { answer: refusal(503, 'Unavailable'), asked: 0 };
     const { alice, oldAddress } = await aliceAndCarol(refuse);
     const host = httpProfiles(real.host!.url);
 
@@ -84,16 +94,10 @@ describe('P43 the old profile blob after a block', () => {
   });
 
   test('while the socket stays up, a delete the host does not take is tried again on the backoff until it goes', async () => {
-    let asked = 0;
-    const refuse: { answer?: () => Response } = {
-      answer: () => {
-        asked++;
-        return refusal(429, 'RateLimited')();
-      }
-    };
+    const refuse: Refuse = { answer: refusal(429, 'RateLimited'), asked: 0 };
     const { alice, oldAddress } = await aliceAndCarol(refuse);
     await alice.block('carol');
-    await eventually(() => expect(asked).toBeGreaterThan(2));
+    await eventually(() => expect(refuse.asked).toBeGreaterThan(2));
     expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([oldAddress]);
     refuse.answer = undefined;
     await eventually(async () => expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([]));
@@ -102,22 +106,16 @@ describe('P43 the old profile blob after a block', () => {
   });
 
   test('a delete refused for good (not ours) is crossed off and not asked again', async () => {
-    let asked = 0;
-    const refuse: { answer?: () => Response } = {
-      answer: () => {
-        asked++;
-        return refusal(403, 'Unauthorized')();
-      }
-    };
+    const refuse: Refuse = { answer: refusal(403, 'Unauthorized'), asked: 0 };
     const { alice } = await aliceAndCarol(refuse);
     await alice.block('carol');
-    expect(asked).toBe(1);
+    expect(refuse.asked).toBe(1);
     expect(await retiredBlobs(alice.ctx, 'profile')).toEqual([]);
     alice.disconnect();
     alice.connect();
     await eventually(async () => expect(alice.ctx.connection).toBe('online'));
     await new Promise((r) => setTimeout(r, 300));
-    expect(asked).toBe(1);
+    expect(refuse.asked).toBe(1);
   });
 
   test('the owed list keeps each address once, and only the newest MAX_RETIRED', async () => {
