@@ -5,8 +5,8 @@
  * like Chromium's (RTCDtlsTransport.getRemoteCertificates), with a real SHA-256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { describe, expect, test } from 'vitest';
-import { verifyConnectedPeer } from '../../src/lib/client/calls/certificate';
+import { describe, expect, test, vi } from 'vitest';
+import { STATS_WAIT_MS, TRANSPORT_LAG_MS, verifyConnectedPeer } from '../../src/lib/client/calls/certificate';
 
 const der = (): Uint8Array => new Uint8Array(randomBytes(300));
 const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
@@ -19,6 +19,8 @@ interface Shape {
   certs?: ArrayBuffer[] | 'absent';
   /** The transport's state when checked (default 'connected'). */
   state?: RTCDtlsTransportState;
+  /** What getStats answers: the DTLS transports' own states and the certificates they presented. */
+  stats?: { dtlsState: string; der?: Uint8Array }[];
 }
 
 class FakeTransport extends EventTarget {
@@ -36,12 +38,23 @@ class FakeTransport extends EventTarget {
   }
 }
 
-function fakePc({ sdp, certs, state = 'connected' }: Shape): { pc: RTCPeerConnection; transport: FakeTransport | null } {
+/** Chromium's shape: RTCTransportStats naming an RTCCertificateStats with a colon-hex SHA-256. */
+function statsReport(stats: NonNullable<Shape['stats']>): Map<string, Record<string, unknown>> {
+  const report = new Map<string, Record<string, unknown>>([['P1', { type: 'candidate-pair', state: 'succeeded' }]]);
+  stats.forEach((t, i) => {
+    report.set(`T${i}`, { type: 'transport', dtlsState: t.dtlsState, ...(t.der ? { remoteCertificateId: `C${i}` } : {}) });
+    if (t.der) report.set(`C${i}`, { type: 'certificate', fingerprintAlgorithm: 'sha-256', fingerprint: [...sha256(t.der)].map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(':') });
+  });
+  return report;
+}
+
+function fakePc({ sdp, certs, state = 'connected', stats = [] }: Shape): { pc: RTCPeerConnection; transport: FakeTransport | null } {
   const transport = certs === undefined ? null : new FakeTransport(state, certs);
   const pc = {
     remoteDescription: sdp === undefined ? null : { type: 'answer', sdp },
     getSenders: () => [{ transport }],
     getReceivers: () => [{ transport }],
+    getStats: async () => statsReport(stats),
     sctp: null
   } as unknown as RTCPeerConnection;
   return { pc, transport };
@@ -98,5 +111,36 @@ describe('P27: once DTLS is up, the presented certificate must be the one named 
   test('a browser without getRemoteCertificates: the SDP check decides (DTLS binds it to the certificate)', async () => {
     expect(await verify({ sdp: sdpWith(expected), certs: 'absent' }, expected)).toBe(true);
     expect(await verify({ sdp: sdpWith(sha256(der())), certs: 'absent' }, expected)).toBe(false);
+  });
+
+  // Chromium 156.0.8078.129: the transport object from the senders can stay 'new' or 'connecting',
+  // with no further event, while the connection is up. Its stats read the transport itself.
+  test('a transport object that never catches up: after TRANSPORT_LAG_MS the stats decide, from the certificate the peer presented', async () => {
+    for (const stuck of ['new', 'connecting'] as const) {
+      const ok = await verify({ sdp: sdpWith(expected), certs: [buf(cert)], state: stuck, stats: [{ dtlsState: 'connected', der: cert }] }, expected);
+      expect(ok, `stuck at ${stuck}, the right certificate`).toBe(true);
+      const other = await verify({ sdp: sdpWith(expected), certs: [buf(cert)], state: stuck, stats: [{ dtlsState: 'connected', der: der() }] }, expected);
+      expect(other, `stuck at ${stuck}, another certificate`).toBe(false);
+    }
+    // Every connected transport must present it; an unused one (BUNDLE) is not connected and not asked.
+    expect(await verify({ sdp: sdpWith(expected), certs: [buf(cert)], state: 'new', stats: [{ dtlsState: 'connected', der: cert }, { dtlsState: 'connected', der: der() }] }, expected)).toBe(false);
+    expect(await verify({ sdp: sdpWith(expected), certs: [buf(cert)], state: 'new', stats: [{ dtlsState: 'new' }, { dtlsState: 'connected', der: cert }] }, expected)).toBe(true);
+    // A connected transport with no certificate in the stats is refused, as one that lists none.
+    expect(await verify({ sdp: sdpWith(expected), certs: [buf(cert)], state: 'new', stats: [{ dtlsState: 'connected' }] }, expected)).toBe(false);
+  });
+
+  test('stats that never show a connected DTLS transport: refused after STATS_WAIT_MS, not waited on for good', async () => {
+    vi.useFakeTimers();
+    try {
+      const result = verify({ sdp: sdpWith(expected), certs: [buf(cert)], state: 'connecting', stats: [{ dtlsState: 'connecting' }] }, expected);
+      let settled = false;
+      void result.then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(TRANSPORT_LAG_MS + STATS_WAIT_MS - 200);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(400);
+      expect(await result).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

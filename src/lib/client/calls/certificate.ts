@@ -60,7 +60,9 @@ async function presents(t: DtlsTransportWithCerts, expected: Uint8Array): Promis
  *
  * A transport still 'new' when the connection is up has started no handshake and carries nothing
  * (one BUNDLE dropped, say): it is not waited for, which could hang the check for good, but
- * watched, and `later(false)` reports it if it ever connects with another certificate.
+ * watched, and `later(false)` reports it if it ever connects with another certificate. When the
+ * transport objects trail the connection by more than TRANSPORT_LAG_MS, the stats decide
+ * (`presentsByStats`).
  */
 export async function verifyConnectedPeer(pc: RTCPeerConnection, expected: Uint8Array, later: (ok: boolean) => void = () => undefined): Promise<boolean> {
   const sdp = pc.remoteDescription?.sdp;
@@ -71,11 +73,13 @@ export async function verifyConnectedPeer(pc: RTCPeerConnection, expected: Uint8
   // None started yet (the page heard of the connection before the transports' own state caught
   // up): wait until one has. Waiting for all instead hung for good when one of them was a
   // transport BUNDLE left unused, which never leaves 'new' (until the connect timeout hung up).
-  await whenAnyStarted(transports);
+  if ((await lagging(whenAnyStarted(transports))) === LAGGING) return presentsByStats(pc, expected);
   const idle = transports.filter((t) => t.state === 'new');
   const started = transports.filter((t) => t.state !== 'new');
   for (const t of started) {
-    if (!(await whenConnected(t)) || !(await presents(t, expected))) return false;
+    const up = await lagging(whenConnected(t));
+    if (up === LAGGING) return presentsByStats(pc, expected);
+    if (!up || !(await presents(t, expected))) return false;
   }
   // A watched transport whose certificate cannot be read is reported like a wrong one (P27).
   for (const t of idle) {
@@ -84,6 +88,45 @@ export async function verifyConnectedPeer(pc: RTCPeerConnection, expected: Uint8
       .catch(() => later(false));
   }
   return true;
+}
+
+/** How long the transport objects' own state may trail the connection's before the stats decide. */
+export const TRANSPORT_LAG_MS = 1000;
+/** How long the stats may take to show a connected DTLS transport; then the check fails. */
+export const STATS_WAIT_MS = 5000;
+const LAGGING = Symbol('lagging');
+
+function lagging<T>(p: Promise<T>): Promise<T | typeof LAGGING> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof LAGGING>((resolve) => (timer = setTimeout(() => resolve(LAGGING), TRANSPORT_LAG_MS)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The same check read from the connection's stats: at least one DTLS transport is connected, and
+ * every connected one presented a certificate whose SHA-256 (RTCTransportStats.remoteCertificateId
+ * to RTCCertificateStats.fingerprint) is the expected one. Used when the transport objects lag:
+ * Chromium 156.0.8078.129 has handed out objects whose state stayed 'new' or 'connecting', with no
+ * further event, while the connection was up, so waiting on them held the call on "Connecting and
+ * verifying…" until the connect timeout. The stats read the transport itself.
+ */
+async function presentsByStats(pc: RTCPeerConnection, expected: Uint8Array): Promise<boolean> {
+  const end = Date.now() + STATS_WAIT_MS;
+  for (;;) {
+    const report = await pc.getStats().catch(() => undefined);
+    if (!report) return false;
+    const connected = [...(report.values() as Iterable<Record<string, unknown>>)].filter((s) => s.type === 'transport' && s.dtlsState === 'connected');
+    if (connected.length > 0) return connected.every((t) => certificateIs(report, t.remoteCertificateId, expected));
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function certificateIs(report: RTCStatsReport, id: unknown, expected: Uint8Array): boolean {
+  const c = typeof id === 'string' ? (report.get(id) as { fingerprint?: unknown; fingerprintAlgorithm?: unknown } | undefined) : undefined;
+  if (typeof c?.fingerprint !== 'string' || String(c.fingerprintAlgorithm).toLowerCase() !== 'sha-256') return false;
+  const fp = parseFingerprint(c.fingerprint);
+  return fp !== undefined && bytesEqual(fp, expected);
 }
 
 /** Resolves once any of `ts` has left 'new' (at once if one already has). */
